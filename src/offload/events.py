@@ -293,6 +293,9 @@ class CardReleased(Event):
     a fast copy holds every file, read back, and the release recorded it there: a re-run
     without the card is fed from it (``cascade.fast_copy_source``). ``nothing_to_feed``: the
     slow destinations need no file from the fast copies (theirs are already there).
+    ``slow_refused``: with ``nothing_to_feed``, the files whose copy already on a slow
+    destination was refused there (other content, or its check failed), not fed either
+    (the cascade never writes over it): never said "already there".
     ``files_verified_earlier``: of the files verified, those whose every copy that could
     stand for the card was trusted from its ledger (verified by an earlier run, not read back
     in this run): the card is not released on such a copy until this run has read it (the
@@ -309,6 +312,13 @@ class CardReleased(Event):
     (``without_card`` false when no other copy stands for the card); ``card_disk_unknown``:
     the card is on no disk this machine names, so ``on_card_disk`` holds every local fast
     destination, each of which may be on its disk (``cascade.card_disk_unknown``).
+    ``files_verified_on``, ``files_transfer_checked_on``, ``files_failed_on``: with
+    ``files_failed`` not 0 (else empty: every fast destination holds every file), the same
+    counts on each fast destination, in the order of ``destinations``: files good there
+    (verified, or transfer-checked only), those of them never read back there, and files
+    that failed there (or at the card); where they differ between the fast destinations,
+    the terminal's line counts each one (one fast copy holding every file, another failing
+    them all, said "0 files verified on A, B, 3 FAILED there" of both).
     ``ignored``: how many of the card's entries the run left out, not copied (the summary's
     "Ignored (not copied)" count; the report lists them); ``left_out``: the card release's
     words for those that keep the card (``report.release.left_out_words``: a user's
@@ -325,6 +335,7 @@ class CardReleased(Event):
     files_not_cascaded: int = 0
     files_read_through_cache: int = 0
     nothing_to_feed: bool = False
+    slow_refused: int = 0
     files_verified_earlier: int = 0
     after_cascade: bool = False
     reread: tuple[str, ...] = ()
@@ -332,6 +343,9 @@ class CardReleased(Event):
     on_card_disk: tuple[str, ...] = ()
     kept_by_its_disk: bool = False
     card_disk_unknown: bool = False
+    files_verified_on: tuple[int, ...] = ()
+    files_transfer_checked_on: tuple[int, ...] = ()
+    files_failed_on: tuple[int, ...] = ()
     ignored: int = 0
     left_out: str = ""
     # One of the ignored entries is the source's ASC MHL history, which the run carries into

@@ -31,7 +31,7 @@ from offload.report.job_report import json_chunks, report_data
 from offload.report.validate import job_report_problem
 from offload.results import DestinationStatus
 from support.ascmhl_judge import AscmhlJudge
-from support.cards import flip_bytes, three_clip_card
+from support.cards import corrupt_keeping_size_and_mtime, flip_bytes, three_clip_card
 from support.faultyfs import FaultyFS
 from support.offload_cli import card_with_history, run_offload
 
@@ -966,6 +966,39 @@ def test_a_rerun_whose_slow_destination_needs_nothing_never_says_feeding(
     text = _html_text(tmp_path, str(reports[-1]))
     assert "got no copy" not in text
     assert "destination 2 needed nothing from the fast copies" in text
+
+
+@pytest.mark.parametrize("earlier", [False, True], ids=["fast-copied-now", "fast-verified-earlier"])
+def test_slow_drives_needing_nothing_but_a_refused_copy_never_say_it_is_there(
+    tmp_path: Path, cards: Path, earlier: bool
+) -> None:
+    """The card copied by hand to SH and K1 before (dates kept), one clip of SH's changed
+    since, its size and date kept: the card's pass writes L1 (or finds it verified by an
+    earlier run: CARD PASS DONE), SH and K1 need nothing fed. Failed before (QA): "CARD
+    RELEASED … SH, K1 needs nothing from them (its copies are already there)", then the
+    ERROR that SH's clip exists with other content, exit 1."""
+    card = make_card(cards, files=3)
+    fast, slow, other = tmp_path / "L1", tmp_path / "SH", tmp_path / "K1"
+    fast.mkdir()
+    if earlier:
+        assert cli(tmp_path, str(card), str(fast))[0] == 0
+    for drive in (slow, other):
+        shutil.copytree(card, drive / card.name)
+    corrupt_keeping_size_and_mtime(slow / card.name / "CLIPS" / "C00" / "A003C002.mov")
+    code, _out, err = cli(
+        tmp_path, str(card), str(fast), "--cascade-to", str(slow), "--cascade-to", str(other)
+    )
+    assert code == 1, err
+    start = "CARD PASS DONE" if earlier else "CARD RELEASED"
+    (line,) = [line for line in err.splitlines() if line.startswith(start)]
+    assert "already there)" not in line and "needs nothing" not in line, line
+    assert (
+        f"{slow}, {other} are fed nothing from them: 1 copy already there was refused and not "
+        "written over (the ERROR lines at the end say why and what to do); the other copies "
+        f"are already there{', so nothing in this run reads them again' if earlier else '.'}"
+        in line
+    ), line
+    assert "A003C002.mov already exists with other content" in err, err
 
 
 def test_without_the_card_the_fast_copys_history_is_not_called_the_cards(

@@ -346,6 +346,61 @@ def _not_taken(event: CardReleased) -> str:
     return f" {'; '.join(said)}." if said else ""
 
 
+def _needs(event: CardReleased) -> str:
+    """The verb after the slow destinations named: "needs" of one, "need" of several."""
+    return "needs" if len(event.cascade) == 1 else "need"
+
+
+def _nothing_to_feed(event: CardReleased) -> str:
+    """What the slow destinations, needing nothing from the fast copies, hold: their copies
+    already there, but for those refused there (``slow_refused``: other content, a failed
+    check), which the cascade does not write over and the ERROR lines at the end name."""
+    slow, one = ", ".join(event.cascade), len(event.cascade) == 1
+    refused = event.slow_refused
+    if not refused:
+        their = "its" if one else "their"
+        return f"{slow} {_needs(event)} nothing from them ({their} copies are already there)"
+    # Not "needs nothing": a copy refused there is needed, and not written over.
+    copies, was = plural(refused, "copy", "copies"), "was" if refused == 1 else "were"
+    return (
+        f"{slow} {'is' if one else 'are'} fed nothing from them: {copies} "
+        f"already there {was} refused and not written over (the ERROR lines at the end say "
+        "why and what to do); the other copies are already there"
+    )
+
+
+def _state_words(good: int, unread: int) -> str:
+    """What *good* files are, *unread* of them never read back (transfer-checked only)."""
+    if not unread:
+        return "verified"
+    if unread == good:
+        return "transfer-checked (never read back)"
+    return f"verified or transfer-checked ({unread} never read back)"
+
+
+def _each_fast_copy(event: CardReleased) -> str:
+    """Each fast destination's own count where they differ (``files_verified_on``...): a
+    file that failed on one and is held on another was counted with neither ("0 files
+    verified on A, B, 3 FAILED there" where B held all 3). "" where every fast destination
+    holds the same count as the line's (one fast destination, or failures on each alike)."""
+    counts = list(
+        zip(
+            event.destinations,
+            event.files_verified_on,
+            event.files_transfer_checked_on,
+            event.files_failed_on,
+            strict=False,
+        )
+    )
+    if len(counts) < 2 or all(good == event.files_verified for _d, good, _u, _f in counts):
+        return ""
+    return "; ".join(
+        f"{plural(good, 'file')} {_state_words(good, unread)} on {destination}"
+        + (f", {failed} FAILED there" if failed else "")
+        for destination, good, unread, failed in counts
+    )
+
+
 def _card_pass_words(event: CardReleased) -> str:
     """``card_released_line`` without what was left out of the card."""
     fast = ", ".join(event.destinations)
@@ -357,13 +412,7 @@ def _card_pass_words(event: CardReleased) -> str:
         if cached
         else ""
     )
-    state = (
-        "verified"
-        if not unread
-        else "transfer-checked (never read back)"
-        if unread == event.files_verified
-        else f"verified or transfer-checked ({unread} never read back)"
-    )
+    state = _state_words(event.files_verified, unread)
     fast += through
     slow = ", ".join(event.cascade)
     if event.files_failed:
@@ -389,6 +438,12 @@ def _card_pass_words(event: CardReleased) -> str:
             if event.files_verified == 0 and unheld == event.files_failed
             else f"Now feeding {slow} from those copies."
         )
+        each = _each_fast_copy(event)
+        if each:
+            return (
+                f"CARD PASS DONE: {event.source} is no longer read; {each}{through}. Keep the "
+                f"card to retry {retry}. {then}"
+            )
         return (
             f"CARD PASS DONE: {event.source} is no longer read; "
             f"{plural(event.files_verified, 'file')} {state} on {fast}, "
@@ -397,8 +452,8 @@ def _card_pass_words(event: CardReleased) -> str:
     every = (
         "the 1 file is" if event.files_verified == 1 else f"all {event.files_verified} files are"
     )
-    if event.nothing_to_feed:  # the slow destinations' copies are all there already
-        feeding = f"{slow} needs nothing from them (its copies are already there)"
+    if event.nothing_to_feed:  # the slow destinations' copies are there already, or refused
+        feeding = _nothing_to_feed(event)
     else:
         feeding = f"Now feeding {slow} from those copies"
     # A fast copy on the card's own filesystem or disk dies with the card: never a backup.
@@ -437,9 +492,15 @@ def _card_pass_words(event: CardReleased) -> str:
             "" if event.files_verified == 1 else
             "all " if earlier == event.files_verified else f"{earlier} of them "
         )  # fmt: skip
+        # A copy refused on a slow destination is no copy "needed nothing" of.
+        unfed = (
+            _nothing_to_feed(event)
+            if event.slow_refused
+            else f"{slow} {_needs(event)} nothing from them"
+        )
         until = (
-            f"{slow} needs nothing from them, so nothing in this run reads them again: keep "
-            "the card (--reverify reads them back)."
+            f"{unfed}, so nothing in this run reads them again: keep the card (--reverify "
+            "reads them back)."
             if event.nothing_to_feed
             else "keep the card until the cascade has read them again and found them equal to "
             f"the card's digests (--reverify reads them back in the card's pass). Now feeding "

@@ -25,6 +25,21 @@ from typing import NamedTuple
 
 from offload.report.words import plural
 
+# A copy's states that hold the file (``results.GOOD_STATUSES``, as the JSON spells them).
+_HOLDS = frozenset({"verified", "verified_earlier", "transfer_checked"})
+
+
+def held_elsewhere(files: Iterable[tuple[object, Iterable[str]]], fast: int) -> int:
+    """How many of the files that failed the card's pass another fast destination holds:
+    each file as (its card read's error, the states of its copies on the *fast* fast
+    destinations, as strings), held on some of them but not all (failed or missing on
+    one: ``CascadeFacts.card_pass_held``)."""
+    held = 0
+    for error, states in files:
+        holding = sum(state in _HOLDS for state in states)
+        held += not error and 0 < holding < fast
+    return held
+
 
 def on_card_disk_words(named: str, count: int, *, unknown: bool = False) -> str:
     """*named* (the copies on the card's own filesystem or disk, *count* of them, as the
@@ -64,6 +79,26 @@ def unread_words(*, other: bool, bucket: bool, how: str = "") -> str:
 NOT_FOUND_BAD = "the copy was not found bad"
 
 
+#: In the reason a fast copy is failed with when a plain re-run with the card mends it,
+#: never --overwrite: its file or folder removed (copied anew, ``cascade._AGAIN``), or its
+#: read for the cascade failed (read back again: kept if equal, ``cascade._unread_copy``).
+COPY_ANEW = "to copy it anew"
+READ_FAILED = "failed its read for the cascade"
+
+
+def fast_rerun(errors: Iterable[str | None]) -> str:
+    """What mends the failed fast copies (*errors*, their reasons, at least one), as
+    ``fast_failed_words`` says it: "anew" (each removed: a re-run with the card copies it
+    anew), "read" (each removed or unreadable: a re-run reads it back), else "" (one found
+    changed: --overwrite replaces it)."""
+    said = [error or "" for error in errors]
+    if said and all(COPY_ANEW in error for error in said):
+        return "anew"
+    if said and all(COPY_ANEW in error or READ_FAILED in error for error in said):
+        return "read"
+    return ""
+
+
 def fast_unreachable(errors: Iterable[str | None]) -> bool:
     """The failed fast copies' reasons (*errors*, at least one) all say their drive went away,
     none that a copy was found bad (``fast_failed_words``)."""
@@ -83,9 +118,21 @@ def fast_failed_words(facts: CascadeFacts, *, since: bool = False) -> str:
             "copies at its end, its drive gone (listed below; not found bad): keep the card, "
             "reconnect that drive and run the same command again"
         )
+    failed = f"a copy there failed when the cascade {read} or checked the fast copies at its end"
+    if facts.fast_rerun == "anew":  # removed: nothing there to replace
+        return (
+            f"{failed} (listed below): keep the card, and run the same command again with it "
+            "to copy that copy anew"
+        )
+    if facts.fast_rerun == "read":  # unreadable once: the re-run reads it back
+        return (
+            f"{failed} (listed below): keep the card, check that drive (offload verify), and "
+            "run the same command again with it, which reads that copy back: kept if equal to "
+            "the card, copied anew if gone, refused (naming --overwrite) if other"
+        )
     return (
-        f"a copy there failed when the cascade {read} or checked the fast copies at its end "
-        "(listed below): keep the card, and re-run with it and --overwrite to replace that copy"
+        f"{failed} (listed below): keep the card, and re-run with it and --overwrite to replace "
+        "that copy"
     )
 
 
@@ -107,10 +154,15 @@ class CascadeFacts(NamedTuple):
     # Every copy failed on a fast destination failed because its drive went away (pulled,
     # unmounted): not found bad, the drive to reconnect (``fast_failed_words``).
     fast_unreachable: bool = False
+    # What mends the failed fast copies (``fast_rerun``): "anew", "read", or "" (--overwrite).
+    fast_rerun: str = ""
     # Not released: files of the fast copy an earlier run verified (trusted from its ledger)
     # that this run did not prove: never read, or found changed (or unreadable) by the
     # cascade's read of them (``cascade._release_after_reread``).
     unproven: int = 0
+    # Of *card_pass_failed*, the files another fast destination holds (verified or
+    # transfer-checked): fed to the slow destinations from it (``held_elsewhere``).
+    card_pass_held: int = 0
     # Released only after the cascade had read the copies an earlier run verified, and found
     # them equal to the card's digests; *released_at*: when, as text.
     after_reread: bool = False
@@ -160,10 +212,24 @@ def cascade_sentence(facts: CascadeFacts) -> str:
         failed = facts.card_pass_failed
         if facts.cancelled:
             then = f"the cascade to {slow} was cancelled"
+        held = facts.card_pass_held
+        them = "it" if failed == 1 else "them"
+        if held:
+            # Failed on a fast destination, held on another, which fed the slow ones: never
+            # "not verified on the fast destinations" of files one of them holds verified.
+            on = (
+                f"failed on a fast destination, {'it' if failed == 1 else 'each'} held on another"
+                if held == failed
+                else f"not verified on the fast destinations, {held} of them held on another"
+            )
+            return (
+                f"The card's pass ended at {when} with {plural(failed, 'file')} {on}: keep the "
+                f"card and re-run with it to copy {them} where {'it' if failed == 1 else 'they'} "
+                f"failed; {then}."
+            )
         return (
             f"The card's pass ended at {when} with {plural(failed, 'file')} not verified on "
-            "the fast destinations: keep the card and re-run with it to copy "
-            f"{'it' if failed == 1 else 'them'}; {then}."
+            f"the fast destinations: keep the card and re-run with it to copy {them}; {then}."
         )
     if not facts.released and facts.unproven:
         # The release waited for this run's read of copies an earlier run verified.

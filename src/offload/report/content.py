@@ -41,7 +41,13 @@ from offload.destinations.naming import under_another_name
 from offload.destinations.s3url import display_path, is_s3_destination
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
-from offload.report.cascade_words import CascadeFacts, cascade_sentence, fast_unreachable
+from offload.report.cascade_words import (
+    CascadeFacts,
+    cascade_sentence,
+    fast_rerun,
+    fast_unreachable,
+    held_elsewhere,
+)
 from offload.report.clips import (
     NO_VIDEO,
     Clip,
@@ -726,7 +732,34 @@ def _destination_rows(
                 ("Written", human_bytes(d.get("bytes_written"))),
             ]
         )
+    # Where each destination's copies were read from, once one was fed from fast copies
+    # (a cascade): every row gets the column, the HTML's table one head for all.
+    fed = [_fed_from_words(d) for d in data.get("destinations", [])]
+    if any(words != CARD_FED for words in fed):
+        for row, words in zip(rows, fed, strict=False):
+            row.append(("Fed from", words))
     return rows
+
+
+#: The "Fed from" of a destination whose copies were read from the card.
+CARD_FED = "the card"
+
+
+def _fed_from_words(destination: Mapping[str, Any]) -> str:
+    """Where a destination's copies were read from, from the JSON's ``fed_from``: the card
+    (``"card"``, or a report older than the key), else each fast copy and how many files
+    read whole from it fed this one (a cascaded destination, or any in a re-run without
+    the card), verified against the card's digests through it, not read from the card."""
+    fed = destination.get("fed_from")
+    if not isinstance(fed, list):
+        return CARD_FED
+    said = "; ".join(
+        f"{plural(int(feeder.get('files') or 0), 'file')} read from the fast copy "
+        f"{display_path(str(feeder.get('copy_root') or ''))}"
+        for feeder in fed
+        if isinstance(feeder, Mapping)
+    )
+    return f"{said} (not from the card)" if said else "no file read whole from a fast copy"
 
 
 def _clip_row(
@@ -1413,7 +1446,24 @@ def _cascade_text(
             slow_failed=slow_failed,
             fast_failed=bool(fast_errors),
             fast_unreachable=fast_unreachable(fast_errors),
+            fast_rerun=fast_rerun(fast_errors),
             unproven=int(cascaded.get("files_verified_earlier_unproven") or 0),
+            card_pass_held=held_elsewhere(
+                (
+                    (
+                        f.get("source_error"),
+                        (
+                            str(d.get("status"))
+                            for d in f.get("destinations") or ()
+                            if int(d.get("index", -1)) not in cascaded_to
+                        ),
+                    )
+                    for f in data.get("files") or ()
+                ),
+                len(data.get("destinations") or ()) - len(cascaded_to),
+            )
+            if cascaded.get("card_pass_failed")
+            else 0,
             after_reread=bool(cascaded.get("card_released_after_reread")),
             failures_listed="listed under Problems",  # the list before the warnings
             released_at=when(cascaded.get("card_released_at")) or None,
@@ -1484,12 +1534,23 @@ def _capped_warnings(raw: list[Any]) -> list[str]:
     return lines
 
 
-def _at_the_stop(statuses: Counter[str]) -> str:
+def _at_the_stop(statuses: Counter[str], read_again: int = 0) -> str:
     """The copies of a run cancelled or stopped, by state, as the run left them: "the
-    copies: 3 verified now, 1 transfer-checked only (never read back), 4 cancelled"."""
+    copies: 3 verified now, 1 transfer-checked only (never read back), 4 cancelled";
+    *read_again*: of those verified earlier, the copies a cascade read before the stop, as
+    their rows say them (``read_by_cascade``), never "not re-read"."""
+    earlier = statuses["verified_earlier"]
+    unread = "trusted from the ledger, not re-read"
+    how = (
+        unread
+        if not read_again
+        else REREAD_BY_CASCADE
+        if read_again >= earlier
+        else f"{read_again} {REREAD_BY_CASCADE}, {earlier - read_again} {unread}"
+    )
     words = (
         ("verified", "verified now"),
-        ("verified_earlier", "verified earlier (trusted from the ledger, not re-read)"),
+        ("verified_earlier", f"verified earlier ({how})"),
         ("transfer_checked", "transfer-checked only (never read back)"),
         ("failed", "failed"),
         ("cancelled", "cancelled"),
@@ -1938,7 +1999,10 @@ def build_view(
     if data.get("cancelled"):
         # What stood at the cancel, as the terminal's CANCELLED line gives it: never a page
         # that reads as done, nor one that hides the copies already proved.
-        verdict, ok = f"✖ CANCELLED: the offload did not finish; {_at_the_stop(statuses)}", False
+        verdict, ok = (
+            f"✖ CANCELLED: the offload did not finish; {_at_the_stop(statuses, read_again)}",
+            False,
+        )
     elif data.get("exit_code") == 130:
         # Stopped once every copy had its outcome, by a second Ctrl-C or a SIGTERM while
         # the reports were written (a JSON report is written once the manifest step is
@@ -1946,7 +2010,8 @@ def build_view(
         # 130 and that note, these documents made again from it (offload report).
         verdict, ok = (
             "✖ STOPPED AFTER THE COPIES (exit 130), while the reports were written: those "
-            f"not written before the stop are missing (see the notes); {_at_the_stop(statuses)}",
+            f"not written before the stop are missing (see the notes); "
+            f"{_at_the_stop(statuses, read_again)}",
             False,
         )
     elif (

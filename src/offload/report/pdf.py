@@ -597,6 +597,8 @@ class PdfWriter:
                 Segment(f"Volume: {values.get('Volume', '') or 'unknown'}"),
                 Segment(f"Free after: {values.get('Free after', '') or 'unknown'}"),
             ]
+            if values.get("Fed from"):  # a cascade's: which fast copy fed this one
+                left.append(Segment(f"Fed from: {values['Fed from']}"))
             right = [
                 Segment(
                     f"Result: {values.get('Result', '')}",

@@ -654,8 +654,9 @@ def _held_without_card(
 ) -> list[str]:
     """What the terminal's ``CARD RELEASED`` line said of a cascade whose lost destinations
     are all cascaded ones (QA: the documents' last words said only "destination 3 was lost"):
-    every file verified on the fast destinations, the card released at its pass, so the same
-    command finishes the lost ones from them without the card. Nothing (``[]``) when the card
+    every file verified on the fast destinations, the card released at its pass (or once the
+    cascade had read the copies an earlier run verified), so the same command finishes the
+    lost ones from them without the card. Nothing (``[]``) when the card
     was not released, a fast destination was lost, or a file is not verified on each."""
     cascade: Mapping[str, Any] = data.get("cascade") or {}
     slow = {int(i) for i in cascade.get("destinations") or ()}
@@ -685,8 +686,16 @@ def _held_without_card(
                 return []
     named, verb = destinations_named(sorted(fast))
     lost_named = destinations_named(sorted(gone))[0]
+    # When, as the cascade's sentence says it: a release the card's pass withheld came once
+    # the cascade had read the copies an earlier run verified (``card_released_after_reread``).
+    released = (
+        "once the cascade had read the fast copies an earlier run verified and found them "
+        "equal to the card's digests"
+        if cascade.get("card_released_after_reread")
+        else "at its pass"
+    )
     return [
-        f"every file is verified on {named} (the card was released at its pass), so the "
+        f"every file is verified on {named} (the card was released {released}), so the "
         f"same command finishes {lost_named} from {'it' if verb == 'is' else 'them'} "
         "without the card"
     ]

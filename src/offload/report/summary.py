@@ -21,7 +21,13 @@ from offload.manifest.xmlchars import xml_can_hold
 from offload.plan.codes import PreflightCode
 from offload.plan.ignore import history_meant
 from offload.renamed_recheck import NOT_RECHECKED
-from offload.report.cascade_words import CascadeFacts, cascade_sentence, fast_unreachable
+from offload.report.cascade_words import (
+    CascadeFacts,
+    cascade_sentence,
+    fast_rerun,
+    fast_unreachable,
+    held_elsewhere,
+)
 from offload.report.words import (
     PAGE_CACHE,
     TRANSFER_CHECKED,
@@ -339,7 +345,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         f"; {filesize.decimal(written)} written in {duration(job.elapsed_s)} "
         f"({filesize.decimal(round(written / job.elapsed_s))}/s)"
         if written and job.elapsed_s > 0
-        else f"; {_no_bytes_written(job)} ({duration(job.elapsed_s)})"
+        else f"; {_no_bytes_written(job, _reread_by_cascade(report))} ({duration(job.elapsed_s)})"
         if unfinished
         else f"; nothing written ({duration(job.elapsed_s)})"
     )
@@ -390,16 +396,18 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         checked_n = by_state[DestinationStatus.TRANSFER_CHECKED]
         # Those an earlier run verified: "(2 copies now, 3 verified earlier: not re-read)",
         # with none now "(3 copies verified earlier: not re-read)", never "0 copies now" nor
-        # "all" (other copies were cancelled).
+        # "all" (other copies were cancelled); those a cascade read before the stop, as
+        # the rows and CARD RELEASED say them: "read again now by the cascade".
         proof = (
-            " ({}: not re-read)".format(
+            " ({}: {})".format(
                 _now_and_earlier(
                     by_state[DestinationStatus.VERIFIED],
                     earlier_n,
                     earlier="verified earlier",
                     joint=", ",
                     every=False,
-                )
+                ),
+                _earlier_how(_reread_by_cascade(report), earlier_n),
             )
             if earlier_n
             else ""
@@ -496,14 +504,7 @@ def _finished_head(
         cached_earlier = sum(1 for d in _earlier_through_a_cache(job))
         through = f", {cached_earlier} of them through a cache" if cached_earlier else ""
         earlier_n = by_state[DestinationStatus.VERIFIED_EARLIER]
-        reread_n = _reread_by_cascade(report)
-        how = (
-            "not re-read"
-            if not reread_n
-            else _REREAD_WORDS
-            if reread_n == earlier_n
-            else f"{reread_n} {_REREAD_WORDS}, {earlier_n - reread_n} not re-read"
-        )
+        how = _earlier_how(_reread_by_cascade(report), earlier_n)
         counted = _now_and_earlier(
             by_state[DestinationStatus.VERIFIED], earlier_n, proved=_verified_now(str(job.verify))
         )
@@ -1116,13 +1117,25 @@ def _reread_by_cascade(report: OffloadReport) -> int:
     )
 
 
-def _no_bytes_written(job: JobReport) -> str:
+def _earlier_how(reread_n: int, earlier_n: int) -> str:
+    """How the *earlier_n* copies verified earlier were treated by this run, *reread_n* of
+    them read by a cascade and matched to the card's digests (``_reread_by_cascade``): "not
+    re-read", "read again now by the cascade", or each count, as every line says them."""
+    if not reread_n:
+        return "not re-read"
+    if reread_n >= earlier_n:
+        return _REREAD_WORDS
+    return f"{reread_n} {_REREAD_WORDS}, {earlier_n - reread_n} not re-read"
+
+
+def _no_bytes_written(job: JobReport, reread: int = 0) -> str:
     """What became of every copy of a run that wrote no byte of a finished copy and failed
     or cancelled some: "no copy completed" only when none did, else how each completed one
     was proven (read back now: adopted or re-checked; verified or transfer-checked by an
-    earlier run; made with no byte to write: an empty file, an upload resumed whole) and
-    how many failed or were cancelled. Never "nothing written": a copy that failed may have
-    written bytes before its partial was removed."""
+    earlier run, *reread* of those read again by a cascade (``_earlier_how``); made with no
+    byte to write: an empty file, an upload resumed whole) and how many failed or were
+    cancelled. Never "nothing written": a copy that failed may have written bytes before
+    its partial was removed."""
     made = read_back = earlier = transfer_earlier = failed = cancelled = 0
     for file in job.files:
         for d in file.destinations:
@@ -1145,7 +1158,7 @@ def _no_bytes_written(job: JobReport) -> str:
         f"{plural(read_back, 'copy', 'copies')} already there verified now (read back)"
         if read_back
         else "",
-        f"{earlier} verified earlier (not re-read)" if earlier else "",
+        f"{earlier} verified earlier ({_earlier_how(reread, earlier)})" if earlier else "",
         f"{transfer_earlier} transfer-checked earlier (never read back)"
         if transfer_earlier
         else "",
@@ -1224,6 +1237,13 @@ def _cascade_line(report: OffloadReport) -> str:
         for f in report.job.files
         for d in f.destinations
     )
+    # The reasons of the copies failed on a fast destination (``cascade_words``).
+    fast_errors = [
+        d.error
+        for f in report.job.files
+        for d in f.destinations
+        if d.destination_index not in cascaded and d.status is DestinationStatus.FAILED
+    ]
     ended = report.card_pass_ended_at
     names = [d.root for d in report.job.destinations]
     # The other fast copies holding files an earlier run verified, after a release on the
@@ -1247,13 +1267,25 @@ def _cascade_line(report: OffloadReport) -> str:
             fed=fed,
             slow_failed=slow_failed,
             fast_failed=fast_failed,
-            fast_unreachable=fast_unreachable(
-                d.error
-                for f in report.job.files
-                for d in f.destinations
-                if d.destination_index not in cascaded and d.status is DestinationStatus.FAILED
-            ),
+            fast_unreachable=fast_unreachable(fast_errors),
+            fast_rerun=fast_rerun(fast_errors),
             unproven=report.cascade_unproven,
+            card_pass_held=held_elsewhere(
+                (
+                    (
+                        f.source_error,
+                        (
+                            str(d.status)
+                            for d in f.destinations
+                            if d.destination_index not in cascaded
+                        ),
+                    )
+                    for f in report.job.files
+                ),
+                len(report.job.destinations) - len(cascaded),
+            )
+            if report.card_pass_failed
+            else 0,
             after_reread=report.card_released_after_reread,
             released_at=None
             if report.card_released_at is None

@@ -1,0 +1,206 @@
+"""What a cascade's lines and reports say, each true of what the run did (QA of the
+thirty-eighth pass).
+
+A cascade over a fast copy an earlier run verified (trusted from its ledger): the card's
+pass withholds the release, the cascade reads every copy there to feed the slow drive, finds
+each equal to the card's digests, and releases the card. Every line that counts those copies
+then says they were read again now by the cascade, as their rows, the destination's result
+and ``CARD RELEASED`` say, never "not re-read": the verdict of a run whose slow drive was
+lost (no byte written: "no new copy completed: …") and of one stopped by SIGTERM mid-cascade
+(CANCELLED, exit 130), on the terminal, in the HTML and in the PDF; and the card release
+says when the card was released (after the cascade's read, not "at its pass").
+
+A fast drive failing every write (EIO, lost) beside another holding every file: the card's
+pass counts each fast destination apart, never "0 files verified on" both, and the HTML
+and PDF say which fast copy fed the slow one. A fast copy
+removed, or failing its read (EIO), once the card was released: the cascade's sentence
+gives the remedy a plain re-run with the card is, never "--overwrite" (nothing there to
+replace, or a copy the re-run reads back and keeps).
+
+Real parts: the real CLI as a child process, a FaultyFS drive failing its writes (EIO) or
+holding its renames until the signal is sent."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from report.helpers import pdf_words
+from support.cards import three_clip_card
+from support.faultyfs import FaultyFS, signalled_at_stall
+from support.offload_cli import copy_acting_at_release, run_offload
+
+pytestmark = pytest.mark.fault
+
+READ_AGAIN = "read again now by the cascade"
+
+
+def _verified_by_an_earlier_run(tmp_path: Path, cards: Path) -> tuple[Path, Path, Path]:
+    """A card of 3 clips offloaded to RAID by an earlier run (no cascade): the card, RAID
+    and the report folder."""
+    card = three_clip_card(cards)
+    fast, reports = tmp_path / "RAID", tmp_path / "reports"
+    fast.mkdir()
+    first = run_offload("copy", "--report-dir", reports, card, fast)
+    assert first.returncode == 0, first.stderr
+    return card, fast, reports
+
+
+def _documents(reports: Path) -> tuple[dict[str, Any], str, str]:
+    """The newest run's JSON report, and its HTML's and PDF's words."""
+    newest = max(reports.glob("*.json"))
+    html = " ".join(newest.with_suffix(".html").read_text().split()).replace("&#x27;", "'")
+    pdf = pdf_words({"pdftotext": "pdftotext"}, newest.with_suffix(".pdf"))
+    return json.loads(newest.read_text()), html, pdf
+
+
+def test_the_slow_drive_lost_the_copies_read_by_the_cascade_are_said_read_again(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Failed before: "NOT ALL VERIFIED: … no new copy completed: 3 verified earlier (not
+    re-read)" and "Do not format the card: … (the card was released at its pass)" beside
+    the CARD RELEASED line that said the card was released once the cascade had read them."""
+    card, fast, reports = _verified_by_an_earlier_run(tmp_path, cards)
+    slow = faulty_fs()
+    slow.fail("write", errno.EIO, path=f"{card.name}/*")
+    done = run_offload("copy", "--report-dir", reports, card, fast, "--cascade-to", slow.mountpoint)
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 1, said
+    data, html, pdf = _documents(reports)
+    assert data["cascade"]["fast_copies_reread"] == [0], data["cascade"]
+    assert f"no new copy completed: 3 verified earlier ({READ_AGAIN}), 3 copies failed" in said
+    assert "not re-read" not in said, said
+    release = (
+        "every file is verified on destination 1 (the card was released once the cascade had "
+        "read the fast copies an earlier run verified and found them equal to the card's "
+        "digests), so the same command finishes destination 2 from it without the card"
+    )
+    for words in (said, html, pdf):
+        assert release in words, words
+        assert "released at its pass" not in words, words
+
+
+def test_a_cascade_stopped_after_its_read_says_the_copies_read_again(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """SIGTERM once the cascade has read RAID's copies and written the slow drive's (its
+    renames held): exit 130. Failed before: "CANCELLED: … (3 copies now, 3 verified earlier:
+    not re-read)" on the terminal, "the copies: 3 verified now, 3 verified earlier (trusted
+    from the ledger, not re-read)" at the top of the HTML and PDF."""
+    card, fast, reports = _verified_by_an_earlier_run(tmp_path, cards)
+    slow = faulty_fs()
+    held = slow.stall("rename", path=f"{card.name}/*")
+    command = [sys.executable, "-m", "offload.cli.offload", "copy", "--report-dir", str(reports)]
+    done = signalled_at_stall(
+        slow,
+        held,
+        [*command, str(card), str(fast), "--cascade-to", str(slow.mountpoint)],
+        signal.SIGTERM,
+        cwd=tmp_path,
+    )
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 130, said
+    data, html, pdf = _documents(reports)
+    assert data["cascade"]["fast_copies_reread"] == [0], data["cascade"]
+    assert f"(3 copies now, 3 verified earlier: {READ_AGAIN})" in said, said
+    assert "not re-read" not in said, said
+    verdict = (
+        "CANCELLED: the offload did not finish; the copies: 3 verified now, 3 verified earlier "
+        f"({READ_AGAIN}, equal to the card's digests)"
+    )
+    for words in (html, pdf):
+        assert verdict in words, words
+        assert "not re-read" not in words, words
+
+
+def test_a_fast_drive_failing_beside_one_holding_every_file_is_counted_apart(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """FUSE fails every write of the card (lost), EXT4 holds every file verified, SLOW is
+    fed from it. Failed before: "CARD PASS DONE: … 0 files verified on FUSE, EXT4, 3 FAILED
+    there" and "with 3 files not verified on the fast destinations: keep the card and re-run
+    with it to copy them" of files EXT4 and SLOW hold verified; the HTML and PDF did not
+    say SLOW was fed from EXT4."""
+    card = three_clip_card(cards)
+    fuse = faulty_fs()
+    fuse.fail("write", errno.EIO, path=f"{card.name}/*")
+    ext4, slow, reports = tmp_path / "EXT4", tmp_path / "SLOW", tmp_path / "reports"
+    ext4.mkdir()
+    slow.mkdir()
+    done = run_offload(
+        "copy", "--report-dir", reports, card, fuse.mountpoint, ext4, "--cascade-to", slow
+    )
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 1, said
+    assert (
+        f"CARD PASS DONE: {card} is no longer read; 0 files verified on {fuse.mountpoint}, 3 "
+        f"FAILED there; 3 files verified on {ext4}. Keep the card to retry them; each is "
+        f"cascaded from a fast copy that holds it. Now feeding {slow} from those copies." in said
+    ), said
+    sentence = (
+        "with 3 files failed on a fast destination, each held on another: keep the card and "
+        f"re-run with it to copy them where they failed; {slow} was then fed from the fast "
+        "copies."
+    )
+    assert sentence in said, said
+    _data, html, pdf = _documents(reports)
+    assert sentence.replace(str(slow), "destination 3") in html, html
+    # Which fast copy fed SLOW, as the JSON's fed_from says (failed before: JSON/CSV only).
+    fed = f"3 files read from the fast copy {ext4 / card.name} (not from the card)"
+    assert f"<td>{fed}</td>" in html, html
+    assert "<td>the card</td>" in html, html  # the fast destinations' column
+    assert "Fed from: 3 files read from the fast copy" in pdf, pdf
+    for source in sorted((card / "CLIPS").iterdir()):
+        assert (slow / card.name / "CLIPS" / source.name).read_bytes() == source.read_bytes()
+
+
+@pytest.mark.parametrize("fault", ["removed", "read-eio"])
+def test_a_fast_copy_removed_or_unreadable_after_the_release_is_mended_by_a_plain_rerun(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS], fault: str
+) -> None:
+    """At CARD RELEASED, EXT4's copy of a clip is removed, or FUSE's (the fast copy the
+    cascade reads first) fails its reads (EIO): the cascade feeds SLOW from what it can and
+    fails that copy. Failed before: the sentence said "re-run with it and --overwrite to
+    replace that copy" (and the read's own ERROR line "--overwrite to replace it"), where
+    the same command with the card mends it, as it does here (exit 0)."""
+    card = three_clip_card(cards)
+    fuse = faulty_fs()
+    ext4, slow, reports = tmp_path / "EXT4", tmp_path / "SLOW", tmp_path / "reports"
+    ext4.mkdir()
+    slow.mkdir()
+    clip = f"{card.name}/CLIPS/A001C002.mov"
+    fast = [str(fuse.mountpoint), str(ext4)] if fault == "read-eio" else [str(ext4)]
+
+    def at_release(_process: object) -> None:
+        if fault == "read-eio":
+            fuse.fail("read", errno.EIO, path=clip)
+        else:
+            os.unlink(ext4 / clip)
+
+    line, rest, code = copy_acting_at_release(
+        "--report-dir", str(reports), "--cascade-to", str(slow), str(card), *fast,
+        at_release=at_release,
+    )  # fmt: skip
+    said = " ".join(rest.split())
+    assert line and code == 1, line + said
+    assert "--overwrite to replace" not in said, said  # the advice before, of either copy
+    remedy = (
+        "check that drive (offload verify), and run the same command again with it, which "
+        "reads that copy back: kept if equal to the card, copied anew if gone, refused "
+        "(naming --overwrite) if other"
+        if fault == "read-eio"
+        else "keep the card, and run the same command again with it to copy that copy anew"
+    )
+    assert remedy in said, said
+    fuse.clear()
+    again = run_offload("copy", "--report-dir", reports, card, *fast, "--cascade-to", slow)
+    assert again.returncode == 0, again.stderr
+    assert (ext4 / clip).read_bytes() == (card / "CLIPS" / "A001C002.mov").read_bytes()
