@@ -1342,12 +1342,21 @@ def _plan(
                 # fingerprint: another file of this name, size and date (another card, this
                 # card shot again), whose copy is read back like one no ledger vouches for.
                 foreign: LedgerEntry | None = None
+                # The source a fast copy standing in for its absent card, unlike the card's
+                # fingerprint this entry recorded: that copy changed since it was verified,
+                # not this one. The entry still records the card's file: the copy there is
+                # read back against it (``_card_changed``: verified as recorded, else found
+                # wrong), never trusted on it nor taken for another file's.
+                stand_in_unlike = False
                 if named is not None and named.fingerprint:
                     if sample is None:
                         sample = samples.sample(
                             index, source_file.path_text, source_file.size_bytes
                         )
-                    if sample != named.fingerprint:
+                    if sample != named.fingerprint and sample and stands_in_for is not None:
+                        stand_in_unlike = True
+                        other_content.setdefault(plan.index, []).append(final)
+                    elif sample != named.fingerprint:
                         foreign, recorded, changed, named = named, None, None, None
                         found_wrong = None
                         if sample:  # "": unreadable now, its read-back says why
@@ -1385,6 +1394,7 @@ def _plan(
                     source_file.size_bytes,
                     verify=verify,
                     reverify=options.reverify
+                    or stand_in_unlike
                     or other_file == "touched"
                     or cascade_unsettled.unsettled(recorded, marked),
                     backend=backends.get(plan.index),
@@ -2266,8 +2276,9 @@ def _other_content_warnings(
                     "other content (the first or last 64 KiB read from the fast copy now "
                     "differ from those copied): the fast copy changed since it was verified "
                     "(damaged), and it is checked against the card's digests its ledger "
-                    "recorded; the copy there is not trusted: it is read back, and kept as "
-                    "it is",
+                    "recorded; the copy there is not trusted on its ledger's word: it is read "
+                    "back against the digests that ledger recorded (verified there if equal, "
+                    "found damaged if not), never written from the fast copy's file",
                     plan.index,
                 )
             )

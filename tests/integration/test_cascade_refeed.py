@@ -746,3 +746,48 @@ def test_a_fast_copy_revoked_for_one_file_is_not_read_for_the_next(
     words = " ".join(said.split())
     assert f"read from the fast copy {fast2 / before} in its place" in words, said
     assert f"read from the fast copy {fast2 / VICTIM} in its place" not in words, said
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("slow_damaged", [True, False], ids=["slow-damaged", "slow-intact"])
+@pytest.mark.parametrize("reverify", [True, False], ids=["reverify", "plain"])
+def test_a_fast_copy_damaged_in_its_fingerprint_has_the_slow_copy_read_against_its_record(
+    tmp_path: Path, cards: Path, slow_damaged: bool, reverify: bool
+) -> None:
+    """Without the card, fast1 alone named, damaged in its first 64 KiB (its fingerprint
+    unlike the card's the slow ledger recorded), slow's copy damaged there too or intact:
+    slow's copy is read back against its ledger's record all the same (the
+    ``ledger-other-content`` warning's word), never taken for another file's. Damaged, it
+    is found wrong (its entry revoked, its error says so), and with the card
+    back an --overwrite run reads it and replaces it, never "verified earlier"; intact, it
+    is verified at destination level. Failed before (QA of the thirty-eighth pass): read
+    as a file no ledger vouches for, compared with the damaged fast copy alone, kept
+    "neither adopted nor written over", its entry left verified, so the run with the card
+    counted it verified earlier and ``offload verify`` then found it CHANGED."""
+    run = cascaded_then_card_away(tmp_path, cards, drop_slow=False, damage=False)
+    fast1, _fast2, slow = run.folders
+    corrupt_keeping_size_and_mtime(fast1 / "C003" / VICTIM, at=1000)
+    if slow_damaged:
+        corrupt_keeping_size_and_mtime(slow / "C003" / VICTIM, at=2000)
+    command = [str(run.card), str(fast1), "--cascade-to", str(slow)]
+    code, said = copy_with_reports_in(tmp_path, *(["--reverify"] if reverify else []), *command)
+    assert code == 1, said
+    words = " ".join(said.split())
+    assert "neither adopted nor written over" not in words, said
+    (result,) = _row(newest_report(tmp_path / "reports"))["destinations"]
+    entry = Ledger(slow / "C003").load()[VICTIM]
+    if not slow_damaged:
+        assert result["status"] == "verified", result
+        assert result["verified_mode"] == "destination", result
+        assert result["readback_digests"], result  # read now
+        assert entry.state == "verified", entry
+        return
+    assert result["status"] == "failed", result
+    assert "is unlike its own record too (found wrong, its ledger entry revoked)" in words
+    assert entry.state == "revoked", entry
+    away(run.card).rename(run.card)
+    code, said = copy_with_reports_in(tmp_path, "--overwrite", *command)
+    assert code == 0, said
+    _fast, result = _row(newest_report(tmp_path / "reports"))["destinations"]
+    assert result["status"] == "verified", result
+    assert (slow / "C003" / VICTIM).read_bytes() == (run.card / VICTIM).read_bytes()
