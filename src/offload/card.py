@@ -501,9 +501,11 @@ class OffloadReport:
     # At the release: files not verified on every fast destination (the card is still needed
     # for them; 0: the card was released).
     card_pass_failed: int = 0
-    # By file (relative path): the fast destination (index) that fed it to the cascaded ones
-    # last, as the cascade ended: the CSV's ``fed_from`` of each cascaded copy.
-    cascade_feeder: dict[str, int] = field(default_factory=dict)
+    # By cascaded copy (relative path, slow destination index): the fast destination (index)
+    # that fed it last, as the cascade ended: the CSV's ``fed_from`` of that copy. Only the
+    # copies the cascade wrote: one of the same file read back in the card's pass, or
+    # trusted, was fed by nothing.
+    cascade_feeder: dict[tuple[str, int], int] = field(default_factory=dict)
     # A cascade re-run without its card: by file (relative path), the other fast copy's root
     # that fed it, its source found unlike the card or unreadable (``cascade_refeed``); ""
     # for one no copy fed (every read of it failed); a file not here was fed from the

@@ -4,6 +4,7 @@ checked against the card's digests. Real files, the real CLI and library, no moc
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -1287,3 +1288,47 @@ def test_a_re_run_without_the_card_says_a_fast_copy_changed_is_damaged_not_anoth
     )
     assert (copy["status"], copy["action"]) == ("verified", "rechecked"), copy
     assert copy["verified_mode"] == "destination", copy
+
+
+VICTIM = "CLIPS/C00/A003C002.mov"  # damaged on SHUTTLE_A by the next helper
+
+
+def _reverified_with_a_slow_copy_damaged(tmp_path: Path, cards: Path) -> tuple[Path, Path, str]:
+    """A 4-file card cascaded from RAID to SHUTTLE_A and SHUTTLE_B, then one file damaged on
+    SHUTTLE_A (``VICTIM``), intact on SHUTTLE_B, and the same command with ``--reverify``,
+    exit 0: the card's pass reads both back against the card; SHUTTLE_A's is found wrong
+    and the cascade writes it again from RAID. Returns RAID's copy root, the run's JSON
+    report and its stderr."""
+    card = make_card(cards, files=4)
+    fast, slow_a, slow_b = (tmp_path / name for name in ("RAID", "SHUTTLE_A", "SHUTTLE_B"))
+    for folder in (fast, slow_a, slow_b):
+        folder.mkdir()
+    args = [str(card), str(fast), "--cascade-to", str(slow_a), "--cascade-to", str(slow_b)]
+    code, _out, err = cli(tmp_path, *args)
+    assert code == 0, err
+    flip_bytes(slow_a / card.name / VICTIM, 1000)
+    code, _out, err = cli(tmp_path, "--reverify", *args)
+    assert code == 0, err
+    assert (slow_a / card.name / VICTIM).read_bytes() == (card / VICTIM).read_bytes()
+    reports = (tmp_path / "reports").glob("*.json")
+    return fast / card.name, max(reports, key=lambda p: p.stat().st_mtime_ns), err
+
+
+def test_a_slow_copy_read_back_in_the_card_pass_is_fed_from_nothing(
+    tmp_path: Path, cards: Path
+) -> None:
+    """``_reverified_with_a_slow_copy_damaged``: SHUTTLE_A's copy of the victim was fed from
+    RAID; SHUTTLE_B's, read back in the card's pass (nothing written), by nothing (JSON
+    ``fed_from`` [], its CSV cell empty). Failed before (QA of the thirty-eighth pass):
+    SHUTTLE_B's copy said fed from RAID (the feeder was kept by file, not by copy)."""
+    feeder, json_report, _err = _reverified_with_a_slow_copy_damaged(tmp_path, cards)
+    data = json.loads(json_report.read_text())
+    fed_from = [d["fed_from"] for d in data["destinations"]]
+    assert fed_from == ["card", [{"copy_root": str(feeder), "files": 1}], []], fed_from
+    with json_report.with_suffix(".csv").open(newline="") as table:
+        rows = {
+            row["destination_index"]: row["fed_from"]
+            for row in csv.DictReader(table)
+            if row["relative_path"] == VICTIM
+        }
+    assert rows == {"0": "", "1": str(feeder), "2": ""}, rows
