@@ -3213,12 +3213,22 @@ def _found_wrong(
     plan: OffloadPlan, found: Sequence[FoundWrong], report: OffloadReport
 ) -> list[PreflightItem]:
     """The report's warnings for the copies of ours found wrong (``existing``), an S3
-    copy's path shown as its URL."""
+    copy's path shown as its URL; a copy written again by the cascade names the fast copy
+    that fed it, never the card (``OffloadReport.cascade_feeder``)."""
     fed_by = None
     if plan.stands_in_for is not None:  # a re-run without its card: a fast copy fed it
 
-        def fed_by(path: str) -> str:
+        def fed_by(path: str, index: int) -> str:  # (every copy: the run's source)
             return f"the fast copy {report.fed_again_from.get(path, str(plan.source))}"
+
+    elif report.cascade_feeder:  # the card there: a slow copy is fed from a fast one
+        feeder = report.cascade_feeder
+
+        def fed_by(path: str, index: int) -> str:
+            fast = feeder.get((path, index))
+            if fast is None:
+                return "the card"
+            return f"the fast copy {plan.plans[fast].root}"
 
     items = found_wrong_warnings(found, report.job.files, fed_by)
     return [

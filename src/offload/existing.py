@@ -1575,14 +1575,15 @@ def settle_rewrites(report: JobReport) -> None:
 def found_wrong_warnings(
     found: Sequence[FoundWrong],
     files: Sequence[FileResult],
-    fed_by: Callable[[str], str] | None = None,
+    fed_by: Callable[[str, int], str] | None = None,
 ) -> list[PreflightItem]:
     """The job report's warnings (code ``copy-no-longer-matches``; ``copy-unreadable`` for
     a copy whose read-back failed, not found damaged) for the copies of ours *found* wrong,
     each saying what became of it by the end of the run (*files*: the run's results):
     replaced by a new copy (verified now, or transfer-checked only) from the card
-    (or, *fed_by* given, by a file's path: what fed it, a fast copy standing for the absent
-    card), or not replaced (why). The terminal said so as each was found; the saved reports
+    (or, *fed_by* given, by a file's path and the destination's index: what fed that copy,
+    "the card" or a fast copy: a cascade's, or one standing for the absent card), or not
+    replaced (why). The terminal said so as each was found; the saved reports
     (JSON, HTML, PDF) say it here, so that whoever reads them sees that a copy was damaged."""
     if not found:
         return []
@@ -1590,20 +1591,21 @@ def found_wrong_warnings(
 
     wanted = {f.relative_path for f in found}
     results = {f.relative_path: f for f in files if f.relative_path in wanted}
-    fed = fed_by or (lambda _path: "the card")
+    fed = fed_by or (lambda _path, _index: "the card")
     items = []
     for wrong in found:
         file = results.get(wrong.relative_path)
-        result = None if file is None else file.destination(wrong.destination_index)
+        index = wrong.destination_index
+        result = None if file is None else file.destination(index)
         if wrong.kept:
             became = _kept_beside(wrong, result)
         elif result is None:
             became = "it was not copied again"
         elif result.status is DestinationStatus.VERIFIED:
-            became = f"replaced by a new copy from {fed(wrong.relative_path)}, verified now "
+            became = f"replaced by a new copy from {fed(wrong.relative_path, index)}, verified now "
             became += "(read back)"
         elif result.status is DestinationStatus.TRANSFER_CHECKED:
-            became = f"replaced by a new copy from {fed(wrong.relative_path)}, "
+            became = f"replaced by a new copy from {fed(wrong.relative_path, index)}, "
             became += "transfer-checked only (never read back)"
         elif result.status is DestinationStatus.FAILED:
             # The file's error is said with the file (the terminal's ERROR line, its row in

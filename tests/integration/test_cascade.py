@@ -1332,3 +1332,21 @@ def test_a_slow_copy_read_back_in_the_card_pass_is_fed_from_nothing(
             if row["relative_path"] == VICTIM
         }
     assert rows == {"0": "", "1": str(feeder), "2": ""}, rows
+
+
+def test_a_slow_copy_rewritten_by_reverify_names_the_fast_copy_that_fed_it(
+    tmp_path: Path, cards: Path
+) -> None:
+    """``_reverified_with_a_slow_copy_damaged``: SHUTTLE_A's copy found wrong in the card's
+    pass is written again by the cascade from RAID; its ``copy-no-longer-matches`` warning
+    (the JSON's, the terminal's COPY FOUND DAMAGED line, the HTML's) names RAID, what fed
+    it. Failed before (QA of the thirty-eighth pass): "replaced by a new copy from the
+    card"."""
+    feeder, json_report, err = _reverified_with_a_slow_copy_damaged(tmp_path, cards)
+    data = json.loads(json_report.read_text())
+    (found,) = [w for w in data["warnings"] if w["code"] == "copy-no-longer-matches"]
+    words = f"replaced by a new copy from the fast copy {feeder}, verified now"
+    assert words in found["message"], found
+    assert "from the card" not in found["message"], found
+    assert words in " ".join(err.split()), err
+    assert words in " ".join(json_report.with_suffix(".html").read_text().split())
