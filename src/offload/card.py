@@ -3088,15 +3088,21 @@ def _up_to_three(items: Sequence[_Named], name: Callable[[_Named], str]) -> str:
     return ", ".join(name(item) for item in items[:3]) + more
 
 
-def _fed_by(roots: Counter[str]) -> str:
-    """The fast copies that fed a destination's replacing copies in a run without its card
-    (``_replaced``), by root and how many each when more than one did."""
+def _fed_by(roots: Counter[str], *, absent: bool = True) -> str:
+    """The fast copies that fed a destination's replacing copies (``_replaced``), by root
+    and how many each when more than one did: in a run without its card (*absent*), or a
+    cascade's slow destination, fed after the card's pass."""
     if len(roots) == 1:
         (root,) = roots
         named = f"the card's fast copy {printable_name(root)}"
     else:
         named = "the card's fast copies " + ", ".join(
             f"{printable_name(root)} ({count})" for root, count in roots.items()
+        )
+    if not absent:
+        return (
+            f"copies from {named} (each checked against the card's digests, as the card's "
+            "pass read them)"
         )
     return (
         f"copies from {named} (the card is absent; each checked against the card's digests "
@@ -3110,20 +3116,29 @@ def _replaced(plan: OffloadPlan, report: OffloadReport) -> list[PreflightItem]:
     ours found wrong and written again are ``copied``, named by their own warnings),
     naming up to three and counting them."""
     by_destination: dict[int, list[DestinationFileResult]] = {}
-    fed: dict[int, Counter[str]] = {}  # a run without its card: by destination, each feed
+    # By destination, each feed: a run without its card's, or the cascade's (a slow copy).
+    fed: dict[int, Counter[str]] = {}
+    feeder = report.cascade_feeder if plan.stands_in_for is None else {}
     for file in report.job.files:
         for copy in file.destinations:
             if copy.action is CopyAction.REPLACED:
-                by_destination.setdefault(copy.destination_index, []).append(copy)
+                index = copy.destination_index
+                by_destination.setdefault(index, []).append(copy)
                 if plan.stands_in_for is not None:
                     root = report.fed_again_from.get(file.relative_path, str(plan.source))
-                    fed.setdefault(copy.destination_index, Counter())[root] += 1
+                    fed.setdefault(index, Counter())[root] += 1
+                elif (fast := feeder.get((file.relative_path, index))) is not None:
+                    fed.setdefault(index, Counter())[str(plan.plans[fast].root)] += 1
     items = []
     for index, copies in sorted(by_destination.items()):
         # A cascade re-run without its card: the copies came from its fast copies, each
         # file's as it was fed (the source, or the next copy where that one was found
-        # unlike the card), never the card.
-        by = "the card's" if plan.stands_in_for is None else _fed_by(fed[index])
+        # unlike the card), never the card; so do a cascade's slow copies.
+        by = (
+            _fed_by(fed[index], absent=plan.stands_in_for is not None)
+            if index in fed
+            else "the card's"
+        )
         # An S3 destination's stand-in paths as their s3:// URLs (display_path).
         names = _up_to_three(copies, lambda c: printable_name(display_path(c.final_path)))
         checked = sum(1 for c in copies if c.status is DestinationStatus.TRANSFER_CHECKED)

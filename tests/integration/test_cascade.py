@@ -1350,3 +1350,27 @@ def test_a_slow_copy_rewritten_by_reverify_names_the_fast_copy_that_fed_it(
     assert "from the card" not in found["message"], found
     assert words in " ".join(err.split()), err
     assert words in " ".join(json_report.with_suffix(".html").read_text().split())
+
+
+def test_a_slow_copy_replaced_by_overwrite_names_the_fast_copy_that_fed_it(
+    tmp_path: Path, cards: Path
+) -> None:
+    """The card there, ``--overwrite``, a file not ours at a card file's name on SHUTTLE (its
+    ledger gone): the cascade writes the card's file over it from RAID, and the REPLACED
+    line (the ``existing-replaced`` warning) names RAID, what fed it. Failed before (found
+    beside QA's finding of the thirty-eighth pass): "replaced by the card's"."""
+    card = make_card(cards, files=4)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    for folder in (fast, slow):
+        folder.mkdir()
+    args = [str(card), str(fast), "--cascade-to", str(slow)]
+    code, _out, err = cli(tmp_path, *args)
+    assert code == 0, err
+    shutil.rmtree(slow / card.name / ".offload")
+    (slow / card.name / VICTIM).write_bytes(b"not ours")
+    code, _out, err = cli(tmp_path, "--overwrite", *args)
+    assert code == 0, err
+    (line,) = [line for line in err.splitlines() if line.startswith("REPLACED")]
+    said = " ".join(err[err.index(line) :].split())
+    assert f"replaced by copies from the card's fast copy {fast / card.name} (each" in said, err
+    assert "replaced by the card's" not in said, err
