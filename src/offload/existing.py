@@ -221,17 +221,25 @@ def _unreadable_words(check: ExistingCopy, why: str) -> str:
 UNREAD_KEPT = "it is kept as it is (nothing was written over it)"
 
 
-def _unread_words(error: str, revoke_failure: OSError | None) -> str:
+def _unread_words(error: str, revoke_failure: OSError | None, *, beside: bool = False) -> str:
     """*error* (``_unreadable_words``'s, of a copy of ours as recorded that could not be
     read) saying what became of its ledger entry: revoked (*revoke_failure* None: the next
     run reads the copy back against the card, adopting it if equal; one still unreadable,
     an archived object, fails each run until it can be read), or still standing where the
-    revocation failed (the next plain run then trusts it, said)."""
+    revocation failed (the next plain run then trusts it, said). *beside*: the copy's read
+    failed beside a fast copy standing for the card found unlike it (*error* the source's
+    line and the read's): said so, in a disk's words as a bucket's."""
     if revoke_failure is not None:
         return (
             f"{error}; its ledger entry could not be revoked "
             f"({describe_os_error(revoke_failure)}), so a plain re-run still trusts it: run "
             "offload verify of the copy, or --reverify again"
+        )
+    if beside:
+        return (
+            f"{error}; its ledger entry is revoked, as nothing compared the copy with its "
+            "record: the next offload of this card reads it back (adopted if equal to the "
+            "card's digests) instead of trusting it"
         )
     return (
         f"{error}; its ledger entry is revoked, as offload verify revokes an object it could "
@@ -266,6 +274,8 @@ class _Revoking(NamedTuple):
     # Not written again: its card file is unlike its record (``CheckOutcome.card_unlike``),
     # so the card's bytes are bytes nothing verified; its (FAILED) result says so.
     stays: bool = False
+    # ``unread`` beside a fast copy standing for the card read unlike it (``_unread_words``).
+    beside: bool = False
 
 
 def _whose(check: ExistingCopy) -> str:
@@ -868,6 +878,10 @@ def _check_one(
             assert read.error is not None
             outcome.card_absent = True
             return _card_changed(check, outcome, read.error)
+        if read.unlike and stands_in:
+            # The copy could not be read either: nothing compared it with its record
+            # (``settle`` revokes a copy of ours so, never leaving it vouched for unread).
+            outcome.card_absent = True
     outcome.verify_s = time.monotonic() - started
     if not outcome.source_error and outcome.source_digests and record_formats(check, formats):
         # Before the copy is compared (or its read error settled: an unreadable copy of ours
@@ -1212,6 +1226,21 @@ def settle(
                 if check.kind is CheckKind.ADOPT and not check.changed
                 else CopyAction.RECHECKED
             )
+            if (
+                outcome.card_absent
+                and outcome.error
+                and not outcome.cancelled
+                and check.kind is not CheckKind.ADOPT
+                and not check.changed
+                and ledgers[check.destination_index] is not None
+            ):
+                # A fast copy standing for the card unlike its digests, and this copy of
+                # ours unreadable: nothing compared it with its record, so its entry no
+                # longer vouches for it (the next run reads it back); its error says so.
+                result.error += f"; {outcome.read_failed or outcome.error}"
+                revoking.setdefault(check.destination_index, []).append(
+                    _Revoking(check, relative, result, unread=True, beside=True)
+                )
         elif outcome.matched:
             # VERIFIED once its proof is recorded (_record_proofs), else FAILED as it stands.
             # A copy as its record while the card's file reads unlike it: proven against
@@ -1366,7 +1395,7 @@ def settle(
         for item in revoked:
             if item.unread:
                 assert item.result.error is not None  # _unreadable_words'
-                item.result.error = _unread_words(item.result.error, failure)
+                item.result.error = _unread_words(item.result.error, failure, beside=item.beside)
             elif failure is not None:
                 item.result.error = (
                     f"cannot revoke {item.relative} in its ledger: {describe_os_error(failure)}"

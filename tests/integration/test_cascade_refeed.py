@@ -791,3 +791,27 @@ def test_a_fast_copy_damaged_in_its_fingerprint_has_the_slow_copy_read_against_i
     _fast, result = _row(newest_report(tmp_path / "reports"))["destinations"]
     assert result["status"] == "verified", result
     assert (slow / "C003" / VICTIM).read_bytes() == (run.card / VICTIM).read_bytes()
+
+
+@pytest.mark.timeout(120)
+def test_a_slow_copy_unreadable_beside_a_damaged_fast_copy_is_not_left_vouched_for(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``--reverify`` without the card, fast1 alone named and damaged in its first 64 KiB,
+    slow read through a FaultyFS mount whose reads of the victim fail EIO: nothing could
+    be compared with slow's copy, so its result says it could not be read (never only the
+    fast copy's words) and its ledger entry no longer vouches for it: the next run reads
+    it. Failed before: failed with the fast copy's error alone, its entry left verified."""
+    run = cascaded_then_card_away(tmp_path, cards, drop_slow=False, damage=False)
+    fast1, _fast2, slow = run.folders
+    corrupt_keeping_size_and_mtime(fast1 / "C003" / VICTIM, at=1000)
+    drive = victim_unreadable(faulty_fs, slow)
+    code, said = copy_with_reports_in(
+        tmp_path, "--reverify", str(run.card), str(fast1), "--cascade-to", str(drive.mountpoint)
+    )
+    assert code == 1, said
+    (result,) = _row(newest_report(tmp_path / "reports"))["destinations"]
+    assert result["status"] == "failed", result
+    assert f"cannot read {drive.mountpoint / 'C003' / VICTIM}" in result["error"], result
+    assert "its ledger entry is revoked, as nothing compared the copy" in result["error"]
+    assert Ledger(slow / "C003").load()[VICTIM].state == "revoked", said
