@@ -1345,19 +1345,20 @@ def _plan(
                 # card shot again), whose copy is read back like one no ledger vouches for.
                 foreign: LedgerEntry | None = None
                 # The source a fast copy standing in for its absent card, unlike the card's
-                # fingerprint this entry recorded: that copy changed since it was verified,
-                # not this one. The entry still records the card's file: the copy there is
-                # read back against it (``_card_changed``: verified as recorded, else found
-                # wrong), never trusted on it nor taken for another file's.
+                # fingerprint this entry recorded (or unreadable: ""): that copy changed since
+                # it was verified, not this one. The entry still records the card's file: the
+                # copy there is read back against it (``_card_changed``: verified as
+                # recorded, else found wrong), never trusted on it nor taken for another's.
                 stand_in_unlike = False
                 if named is not None and named.fingerprint:
                     if sample is None:
                         sample = samples.sample(
                             index, source_file.path_text, source_file.size_bytes
                         )
-                    if sample != named.fingerprint and sample and stands_in_for is not None:
+                    if sample != named.fingerprint and stands_in_for is not None:
                         stand_in_unlike = True
-                        other_content.setdefault(plan.index, []).append(final)
+                        if sample:  # "": unreadable now, its read-back says why
+                            other_content.setdefault(plan.index, []).append(final)
                     elif sample != named.fingerprint:
                         foreign, recorded, changed, named = named, None, None, None
                         found_wrong = None

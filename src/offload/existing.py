@@ -889,6 +889,19 @@ def _check_one(
         judged = _as_its_record(check, outcome, read, formats, source_path)
         if judged.source_error is not None:
             return judged
+    if outcome.source_error and not outcome.error and check.kind is not CheckKind.ADOPT:
+        # The source could not be read (an I/O error: the card's file, or a fast copy
+        # standing for it), this copy of ours could: compared with its own record all the
+        # same, so a copy unlike it is found wrong (its entry revoked) and never left
+        # vouched for unread; one as recorded is kept as it is, the failure the source's.
+        for name in formats:
+            want = check.recorded.get(name)
+            if want is not None and outcome.digests.get(name) != want:
+                outcome.mismatch = (
+                    f"{check.final_path} differs from the digests recorded when it was "
+                    f"written ({name} {outcome.digests.get(name)}, expected {want})"
+                )
+                break
     if outcome.error or outcome.source_error:
         return outcome
     if outcome.source_digests:

@@ -815,3 +815,26 @@ def test_a_slow_copy_unreadable_beside_a_damaged_fast_copy_is_not_left_vouched_f
     assert f"cannot read {drive.mountpoint / 'C003' / VICTIM}" in result["error"], result
     assert "its ledger entry is revoked, as nothing compared the copy" in result["error"]
     assert Ledger(slow / "C003").load()[VICTIM].state == "revoked", said
+
+
+@pytest.mark.timeout(120)
+def test_a_damaged_slow_copy_beside_an_unreadable_fast_copy_is_found_wrong(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``--reverify`` without the card, fast1 alone named and read through a FaultyFS mount
+    whose reads of the victim fail EIO, slow's copy damaged (bit rot): slow's copy, read,
+    is compared with its own record all the same: found wrong, its entry revoked, so no
+    later run trusts it. Failed before: failed with the fast copy's read error alone, its
+    entry left verified (the next run counted it verified earlier)."""
+    run = cascaded_then_card_away(tmp_path, cards, drop_slow=False, damage=False)
+    fast1, _fast2, slow = run.folders
+    corrupt_keeping_size_and_mtime(slow / "C003" / VICTIM)
+    drive = victim_unreadable(faulty_fs, fast1)
+    code, said = copy_with_reports_in(
+        tmp_path, "--reverify", str(run.card), str(drive.mountpoint), "--cascade-to", str(slow)
+    )
+    assert code == 1, said
+    (result,) = _row(newest_report(tmp_path / "reports"))["destinations"]
+    assert result["status"] == "failed", result
+    assert f"{slow / 'C003' / VICTIM} differs from the digests recorded" in " ".join(said.split())
+    assert Ledger(slow / "C003").load()[VICTIM].state == "revoked", said
