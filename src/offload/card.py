@@ -1349,14 +1349,17 @@ def _plan(
                 # it was verified, not this one. The entry still records the card's file: the
                 # copy there is read back against it (``_card_changed``: verified as
                 # recorded, else found wrong), never trusted on it nor taken for another's.
-                stand_in_unlike = False
+                # So for a card file whose fingerprint cannot be read: nothing says the entry
+                # records another file, and the copy, read, is compared with it
+                # (``existing._check_one``), never left vouched for unread.
+                read_against_record = False
                 if named is not None and named.fingerprint:
                     if sample is None:
                         sample = samples.sample(
                             index, source_file.path_text, source_file.size_bytes
                         )
-                    if sample != named.fingerprint and stands_in_for is not None:
-                        stand_in_unlike = True
+                    if sample != named.fingerprint and (stands_in_for is not None or not sample):
+                        read_against_record = True
                         if sample:  # "": unreadable now, its read-back says why
                             other_content.setdefault(plan.index, []).append(final)
                     elif sample != named.fingerprint:
@@ -1397,7 +1400,7 @@ def _plan(
                     source_file.size_bytes,
                     verify=verify,
                     reverify=options.reverify
-                    or stand_in_unlike
+                    or read_against_record
                     or other_file == "touched"
                     or cascade_unsettled.unsettled(recorded, marked),
                     backend=backends.get(plan.index),

@@ -10,6 +10,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from offload.ledger import Ledger
 from support.cards import clips_card, corrupt_keeping_size_and_mtime
 from support.faultyfs import FaultyFS
@@ -87,15 +89,17 @@ def test_a_transfer_checked_copy_a_full_run_cannot_read_is_replaced_in_its_words
     assert copy.read_bytes() == (card / "CLIPS" / "A001C001.mov").read_bytes()
 
 
+@pytest.mark.parametrize("whole", [False, True], ids=["middle", "whole-file"])
 def test_a_damaged_copy_is_found_wrong_though_the_card_file_fails_its_read(
-    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS], whole: bool
 ) -> None:
     """``--reverify``, the card seen through a FaultyFS mount whose reads of one clip fail
-    EIO in its middle (its fingerprint, both ends, still read), that clip's copy damaged
-    there (bit rot): the card's file proves nothing, but the copy, read, is compared with
-    its own record all the same: found wrong, its ledger entry revoked, so no later run
-    trusts it. Failed before: failed with the card's read error alone, its entry left
-    verified."""
+    EIO in its middle (its fingerprint, both ends, still read) or *whole* (its fingerprint
+    too), that clip's copy damaged (bit rot): the card's file proves nothing, but the copy,
+    read, is compared with its own record all the same: found wrong, its ledger entry
+    revoked, so no later run trusts it. Failed before: failed with the card's read error
+    alone, its entry left verified (the whole file's: read as a file no ledger vouches
+    for), and the next run, the card readable, counted it verified earlier, exit 0."""
     drive = faulty_fs(backing=clips_card(cards, 1, 1_000_000).parent)
     card, dest = drive.mountpoint / "A001", tmp_path / "dest"
     dest.mkdir()
@@ -103,7 +107,10 @@ def test_a_damaged_copy_is_found_wrong_though_the_card_file_fails_its_read(
     assert code == 0, said
     victim = "CLIPS/C000.mov"
     corrupt_keeping_size_and_mtime(dest / "A001" / victim)
-    drive.fail("read", path="*C000.mov", offset=500_000, length=4096)
+    if whole:
+        drive.fail("read", path="*C000.mov")
+    else:
+        drive.fail("read", path="*C000.mov", offset=500_000, length=4096)
     code, said = copy_with_reports_in(tmp_path, "--reverify", str(card), str(dest))
     assert code != 0, said
     assert f"{dest / 'A001' / victim} differs from the digests recorded" in " ".join(said.split())
