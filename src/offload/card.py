@@ -506,9 +506,11 @@ class OffloadReport:
     # At the release: files not verified on every fast destination (the card is still needed
     # for them; 0: the card was released).
     card_pass_failed: int = 0
-    # By file (relative path): the fast destination (index) that fed it to the cascaded ones
-    # last, as the cascade ended: the CSV's ``fed_from`` of each cascaded copy.
-    cascade_feeder: dict[str, int] = field(default_factory=dict)
+    # By cascaded copy (relative path, slow destination index): the fast destination (index)
+    # that fed it last, as the cascade ended: the CSV's ``fed_from`` of that copy. Only the
+    # copies the cascade wrote: one of the same file read back in the card's pass, or
+    # trusted, was fed by nothing.
+    cascade_feeder: dict[tuple[str, int], int] = field(default_factory=dict)
     # A cascade re-run without its card: by file (relative path), the other fast copy's root
     # that fed it, its source found unlike the card or unreadable (``cascade_refeed``); ""
     # for one no copy fed (every read of it failed); a file not here was fed from the
@@ -1361,12 +1363,25 @@ def _plan(
                 # fingerprint: another file of this name, size and date (another card, this
                 # card shot again), whose copy is read back like one no ledger vouches for.
                 foreign: LedgerEntry | None = None
+                # The source a fast copy standing in for its absent card, unlike the card's
+                # fingerprint this entry recorded (or unreadable: ""): that copy changed since
+                # it was verified, not this one. The entry still records the card's file: the
+                # copy there is read back against it (``_card_changed``: verified as
+                # recorded, else found wrong), never trusted on it nor taken for another's.
+                # So for a card file whose fingerprint cannot be read: nothing says the entry
+                # records another file, and the copy, read, is compared with it
+                # (``existing._check_one``), never left vouched for unread.
+                read_against_record = False
                 if named is not None and named.fingerprint:
                     if sample is None:
                         sample = samples.sample(
                             index, source_file.path_text, source_file.size_bytes
                         )
-                    if sample != named.fingerprint:
+                    if sample != named.fingerprint and (stands_in_for is not None or not sample):
+                        read_against_record = True
+                        if sample:  # "": unreadable now, its read-back says why
+                            other_content.setdefault(plan.index, []).append(final)
+                    elif sample != named.fingerprint:
                         foreign, recorded, changed, named = named, None, None, None
                         found_wrong = None
                         if sample:  # "": unreadable now, its read-back says why
@@ -1404,6 +1419,7 @@ def _plan(
                     source_file.size_bytes,
                     verify=verify,
                     reverify=options.reverify
+                    or read_against_record
                     or other_file == "touched"
                     or cascade_unsettled.unsettled(recorded, marked),
                     backend=backends.get(plan.index),
@@ -2293,8 +2309,9 @@ def _other_content_warnings(
                     "other content (the first or last 64 KiB read from the fast copy now "
                     "differ from those copied): the fast copy changed since it was verified "
                     "(damaged), and it is checked against the card's digests its ledger "
-                    "recorded; the copy there is not trusted: it is read back, and kept as "
-                    "it is",
+                    "recorded; the copy there is not trusted on its ledger's word: it is read "
+                    "back against the digests that ledger recorded (verified there if equal, "
+                    "found damaged if not), never written from the fast copy's file",
                     plan.index,
                 )
             )
@@ -3104,15 +3121,21 @@ def _up_to_three(items: Sequence[_Named], name: Callable[[_Named], str]) -> str:
     return ", ".join(name(item) for item in items[:3]) + more
 
 
-def _fed_by(roots: Counter[str]) -> str:
-    """The fast copies that fed a destination's replacing copies in a run without its card
-    (``_replaced``), by root and how many each when more than one did."""
+def _fed_by(roots: Counter[str], *, absent: bool = True) -> str:
+    """The fast copies that fed a destination's replacing copies (``_replaced``), by root
+    and how many each when more than one did: in a run without its card (*absent*), or a
+    cascade's slow destination, fed after the card's pass."""
     if len(roots) == 1:
         (root,) = roots
         named = f"the card's fast copy {printable_name(root)}"
     else:
         named = "the card's fast copies " + ", ".join(
             f"{printable_name(root)} ({count})" for root, count in roots.items()
+        )
+    if not absent:
+        return (
+            f"copies from {named} (each checked against the card's digests, as the card's "
+            "pass read them)"
         )
     return (
         f"copies from {named} (the card is absent; each checked against the card's digests "
@@ -3126,20 +3149,29 @@ def _replaced(plan: OffloadPlan, report: OffloadReport) -> list[PreflightItem]:
     ours found wrong and written again are ``copied``, named by their own warnings),
     naming up to three and counting them."""
     by_destination: dict[int, list[DestinationFileResult]] = {}
-    fed: dict[int, Counter[str]] = {}  # a run without its card: by destination, each feed
+    # By destination, each feed: a run without its card's, or the cascade's (a slow copy).
+    fed: dict[int, Counter[str]] = {}
+    feeder = report.cascade_feeder if plan.stands_in_for is None else {}
     for file in report.job.files:
         for copy in file.destinations:
             if copy.action is CopyAction.REPLACED:
-                by_destination.setdefault(copy.destination_index, []).append(copy)
+                index = copy.destination_index
+                by_destination.setdefault(index, []).append(copy)
                 if plan.stands_in_for is not None:
                     root = report.fed_again_from.get(file.relative_path, str(plan.source))
-                    fed.setdefault(copy.destination_index, Counter())[root] += 1
+                    fed.setdefault(index, Counter())[root] += 1
+                elif (fast := feeder.get((file.relative_path, index))) is not None:
+                    fed.setdefault(index, Counter())[str(plan.plans[fast].root)] += 1
     items = []
     for index, copies in sorted(by_destination.items()):
         # A cascade re-run without its card: the copies came from its fast copies, each
         # file's as it was fed (the source, or the next copy where that one was found
-        # unlike the card), never the card.
-        by = "the card's" if plan.stands_in_for is None else _fed_by(fed[index])
+        # unlike the card), never the card; so do a cascade's slow copies.
+        by = (
+            _fed_by(fed[index], absent=plan.stands_in_for is not None)
+            if index in fed
+            else "the card's"
+        )
         # An S3 destination's stand-in paths as their s3:// URLs (display_path).
         names = _up_to_three(copies, lambda c: printable_name(display_path(c.final_path)))
         checked = sum(1 for c in copies if c.status is DestinationStatus.TRANSFER_CHECKED)
@@ -3229,12 +3261,22 @@ def _found_wrong(
     plan: OffloadPlan, found: Sequence[FoundWrong], report: OffloadReport
 ) -> list[PreflightItem]:
     """The report's warnings for the copies of ours found wrong (``existing``), an S3
-    copy's path shown as its URL."""
+    copy's path shown as its URL; a copy written again by the cascade names the fast copy
+    that fed it, never the card (``OffloadReport.cascade_feeder``)."""
     fed_by = None
     if plan.stands_in_for is not None:  # a re-run without its card: a fast copy fed it
 
-        def fed_by(path: str) -> str:
+        def fed_by(path: str, index: int) -> str:  # (every copy: the run's source)
             return f"the fast copy {report.fed_again_from.get(path, str(plan.source))}"
+
+    elif report.cascade_feeder:  # the card there: a slow copy is fed from a fast one
+        feeder = report.cascade_feeder
+
+        def fed_by(path: str, index: int) -> str:
+            fast = feeder.get((path, index))
+            if fast is None:
+                return "the card"
+            return f"the fast copy {plan.plans[fast].root}"
 
     items = found_wrong_warnings(found, report.job.files, fed_by)
     return [

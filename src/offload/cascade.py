@@ -664,7 +664,8 @@ def run_cascade(
         unrevoked: set[int] = set()
         matched: set[tuple[str, int]] = set()  # fast copies the cascade read, as the card
         by_path = {f.relative_path: f for f in report.job.files}
-        feeder: dict[str, int] = {}  # by path: the fast destination that fed it last
+        # By copy (path, slow index): the fast destination that fed it last.
+        feeder: dict[tuple[str, int], int] = {}
         # By fast destination: when its drive was first found gone (its ``lost_at``), not
         # when ``_declare_gone`` runs, after the batch and its retries.
         gone_at: dict[int, float] = {}
@@ -1632,17 +1633,21 @@ def _proven_copies(
             matched.add((file.relative_path, used[file.relative_path].destination))
 
 
-def _read_whole(job: JobReport, used: Mapping[str, _Fed]) -> Iterator[tuple[str, int]]:
-    """Each file of the cascade's *job* read whole from the fast copy that fed it, as (path,
-    that copy's destination index): the reports' ``fed_from`` (``OffloadReport
-    .cascade_feeder``). Not a file whose read failed (its source error: the copy could not
-    be read, its drive gone, or differed from the card; fed again from another copy, that
-    one is named if read whole), nor one cancelled before its read ended (no digest of it
-    yet). Before ``_explain``, which makes the job's digests the card's."""
+def _read_whole(job: JobReport, used: Mapping[str, _Fed]) -> Iterator[tuple[tuple[str, int], int]]:
+    """Each copy the cascade's *job* fed from a file it read whole from a fast copy, as
+    ((path, the slow destination's index), that fast copy's destination index): the
+    reports' ``fed_from`` (``OffloadReport.cascade_feeder``), by copy: the job's results
+    are those of the slow targets it was given, never a copy of the file another
+    destination holds already (read back in the card's pass, trusted). Not a file whose
+    read failed (its source error: the copy could not be read, its drive gone, or differed
+    from the card; fed again from another copy, that one is named if read whole), nor one
+    cancelled before its read ended (no digest of it yet). Before ``_explain``, which makes
+    the job's digests the card's."""
     for file in job.files:
         fed_by = used.get(file.relative_path)
         if fed_by is not None and file.source_error is None and file.inflight_digests:
-            yield file.relative_path, fed_by.destination
+            for copy in file.destinations:
+                yield (file.relative_path, copy.destination_index), fed_by.destination
 
 
 def _explain(

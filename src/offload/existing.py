@@ -239,17 +239,25 @@ def _unreadable_words(check: ExistingCopy, why: str) -> str:
 UNREAD_KEPT = "it is kept as it is (nothing was written over it)"
 
 
-def _unread_words(error: str, revoke_failure: OSError | None) -> str:
+def _unread_words(error: str, revoke_failure: OSError | None, *, beside: bool = False) -> str:
     """*error* (``_unreadable_words``'s, of a copy of ours as recorded that could not be
     read) saying what became of its ledger entry: revoked (*revoke_failure* None: the next
     run reads the copy back against the card, adopting it if equal; one still unreadable,
     an archived object, fails each run until it can be read), or still standing where the
-    revocation failed (the next plain run then trusts it, said)."""
+    revocation failed (the next plain run then trusts it, said). *beside*: the copy's read
+    failed beside a fast copy standing for the card found unlike it (*error* the source's
+    line and the read's): said so, in a disk's words as a bucket's."""
     if revoke_failure is not None:
         return (
             f"{error}; its ledger entry could not be revoked "
             f"({describe_os_error(revoke_failure)}), so a plain re-run still trusts it: run "
             "offload verify of the copy, or --reverify again"
+        )
+    if beside:
+        return (
+            f"{error}; its ledger entry is revoked, as nothing compared the copy with its "
+            "record: the next offload of this card reads it back (adopted if equal to the "
+            "card's digests) instead of trusting it"
         )
     return (
         f"{error}; its ledger entry is revoked, as offload verify revokes an object it could "
@@ -284,6 +292,8 @@ class _Revoking(NamedTuple):
     # Not written again: its card file is unlike its record (``CheckOutcome.card_unlike``),
     # so the card's bytes are bytes nothing verified; its (FAILED) result says so.
     stays: bool = False
+    # ``unread`` beside a fast copy standing for the card read unlike it (``_unread_words``).
+    beside: bool = False
 
 
 def _whose(check: ExistingCopy) -> str:
@@ -1042,6 +1052,10 @@ def _check_one(
             assert read.error is not None
             outcome.card_absent = True
             return _card_changed(check, outcome, read.error)
+        if read.unlike and stands_in:
+            # The copy could not be read either: nothing compared it with its record
+            # (``settle`` revokes a copy of ours so, never leaving it vouched for unread).
+            outcome.card_absent = True
     outcome.verify_s = time.monotonic() - started
     if not outcome.source_error and outcome.source_digests and record_formats(check, formats):
         # Before the copy is compared (or its read error settled: an unreadable copy of ours
@@ -1049,6 +1063,19 @@ def _check_one(
         judged = _as_its_record(check, outcome, read, formats, source_path)
         if judged.source_error is not None:
             return judged
+    if outcome.source_error and not outcome.error and check.kind is not CheckKind.ADOPT:
+        # The source could not be read (an I/O error: the card's file, or a fast copy
+        # standing for it), this copy of ours could: compared with its own record all the
+        # same, so a copy unlike it is found wrong (its entry revoked) and never left
+        # vouched for unread; one as recorded is kept as it is, the failure the source's.
+        for name in formats:
+            want = check.recorded.get(name)
+            if want is not None and outcome.digests.get(name) != want:
+                outcome.mismatch = (
+                    f"{check.final_path} differs from the digests recorded when it was "
+                    f"written ({name} {outcome.digests.get(name)}, expected {want})"
+                )
+                break
     if outcome.error or outcome.source_error:
         return outcome
     if outcome.source_digests:
@@ -1389,6 +1416,21 @@ def settle(
                 if check.kind is CheckKind.ADOPT and not check.changed
                 else CopyAction.RECHECKED
             )
+            if (
+                outcome.card_absent
+                and outcome.error
+                and not outcome.cancelled
+                and check.kind is not CheckKind.ADOPT
+                and not check.changed
+                and ledgers[check.destination_index] is not None
+            ):
+                # A fast copy standing for the card unlike its digests, and this copy of
+                # ours unreadable: nothing compared it with its record, so its entry no
+                # longer vouches for it (the next run reads it back); its error says so.
+                result.error += f"; {outcome.read_failed or outcome.error}"
+                revoking.setdefault(check.destination_index, []).append(
+                    _Revoking(check, relative, result, unread=True, beside=True)
+                )
         elif (
             outcome.matched
             and check.task_index in card_read_unlike
@@ -1562,7 +1604,7 @@ def settle(
         for item in revoked:
             if item.unread:
                 assert item.result.error is not None  # _unreadable_words'
-                item.result.error = _unread_words(item.result.error, failure)
+                item.result.error = _unread_words(item.result.error, failure, beside=item.beside)
             elif failure is not None:
                 item.result.error = (
                     f"cannot revoke {item.relative} in its ledger: {describe_os_error(failure)}"
@@ -1771,14 +1813,15 @@ def settle_rewrites(report: JobReport) -> None:
 def found_wrong_warnings(
     found: Sequence[FoundWrong],
     files: Sequence[FileResult],
-    fed_by: Callable[[str], str] | None = None,
+    fed_by: Callable[[str, int], str] | None = None,
 ) -> list[PreflightItem]:
     """The job report's warnings (code ``copy-no-longer-matches``; ``copy-unreadable`` for
     a copy whose read-back failed, not found damaged) for the copies of ours *found* wrong,
     each saying what became of it by the end of the run (*files*: the run's results):
     replaced by a new copy (verified now, or transfer-checked only) from the card
-    (or, *fed_by* given, by a file's path: what fed it, a fast copy standing for the absent
-    card), or not replaced (why). The terminal said so as each was found; the saved reports
+    (or, *fed_by* given, by a file's path and the destination's index: what fed that copy,
+    "the card" or a fast copy: a cascade's, or one standing for the absent card), or not
+    replaced (why). The terminal said so as each was found; the saved reports
     (JSON, HTML, PDF) say it here, so that whoever reads them sees that a copy was damaged."""
     if not found:
         return []
@@ -1786,20 +1829,21 @@ def found_wrong_warnings(
 
     wanted = {f.relative_path for f in found}
     results = {f.relative_path: f for f in files if f.relative_path in wanted}
-    fed = fed_by or (lambda _path: "the card")
+    fed = fed_by or (lambda _path, _index: "the card")
     items = []
     for wrong in found:
         file = results.get(wrong.relative_path)
-        result = None if file is None else file.destination(wrong.destination_index)
+        index = wrong.destination_index
+        result = None if file is None else file.destination(index)
         if wrong.kept:
             became = _kept_beside(wrong, result)
         elif result is None:
             became = "it was not copied again"
         elif result.status is DestinationStatus.VERIFIED:
-            became = f"replaced by a new copy from {fed(wrong.relative_path)}, verified now "
+            became = f"replaced by a new copy from {fed(wrong.relative_path, index)}, verified now "
             became += "(read back)"
         elif result.status is DestinationStatus.TRANSFER_CHECKED:
-            became = f"replaced by a new copy from {fed(wrong.relative_path)}, "
+            became = f"replaced by a new copy from {fed(wrong.relative_path, index)}, "
             became += "transfer-checked only (never read back)"
         elif result.status is DestinationStatus.FAILED:
             # The file's error is said with the file (the terminal's ERROR line, its row in

@@ -4,6 +4,7 @@ checked against the card's digests. Real files, the real CLI and library, no moc
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -1283,7 +1284,10 @@ def test_a_re_run_without_the_card_says_a_fast_copy_changed_is_damaged_not_anoth
     """The fast copy's last byte flipped (size and date kept) after a complete cascade; the
     card gone. The slow copy's ledger fingerprint no longer matches the source, the fast
     copy: said as that copy changed since it was verified (damaged), never "another card, or
-    this card shot again" (before), and the slow copy is kept as it is."""
+    this card shot again" (before), and the slow copy, as its ledger recorded it, is read
+    back against that record and verified at destination level (before the thirty-eighth
+    pass: read as a file no ledger vouches for, failed with the fast copy, its entry left
+    vouching for it unread)."""
     card = three_clip_card(cards)
     fast, slow, reports = tmp_path / "RAID", tmp_path / "SHUTTLE", tmp_path / "reports"
     for folder in (fast, slow):
@@ -1305,13 +1309,99 @@ def test_a_re_run_without_the_card_says_a_fast_copy_changed_is_damaged_not_anoth
     assert "1 file of the fast copy is not the file" in said, said
     assert "the fast copy changed since it was verified (damaged)" in said, said
     assert (slow / card.name / "CLIPS" / "A001C001.mov").read_bytes() == good
-    # Its result: failed (its source, the fast copy, is damaged), the action what the run set
-    # out to do there, never "copied" (before: nothing was copied).
+    # Its result: verified by its read-back against its ledger's record (the fast copy
+    # feeding it is damaged), never "copied" (nothing was copied).
     newest = max(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
     (copy,) = next(
         f["destinations"]
         for f in json.loads(newest.read_text())["files"]
         if f["path"].endswith("C001.mov")
     )
-    assert (copy["status"], copy["action"]) == ("failed", "adopted"), copy
-    assert str(damaged) in copy["error"], copy
+    assert (copy["status"], copy["action"]) == ("verified", "rechecked"), copy
+    assert copy["verified_mode"] == "destination", copy
+
+
+VICTIM = "CLIPS/C00/A003C002.mov"  # damaged on SHUTTLE_A by the next helper
+
+
+def _reverified_with_a_slow_copy_damaged(tmp_path: Path, cards: Path) -> tuple[Path, Path, str]:
+    """A 4-file card cascaded from RAID to SHUTTLE_A and SHUTTLE_B, then one file damaged on
+    SHUTTLE_A (``VICTIM``), intact on SHUTTLE_B, and the same command with ``--reverify``,
+    exit 0: the card's pass reads both back against the card; SHUTTLE_A's is found wrong
+    and the cascade writes it again from RAID. Returns RAID's copy root, the run's JSON
+    report and its stderr."""
+    card = make_card(cards, files=4)
+    fast, slow_a, slow_b = (tmp_path / name for name in ("RAID", "SHUTTLE_A", "SHUTTLE_B"))
+    for folder in (fast, slow_a, slow_b):
+        folder.mkdir()
+    args = [str(card), str(fast), "--cascade-to", str(slow_a), "--cascade-to", str(slow_b)]
+    code, _out, err = cli(tmp_path, *args)
+    assert code == 0, err
+    flip_bytes(slow_a / card.name / VICTIM, 1000)
+    code, _out, err = cli(tmp_path, "--reverify", *args)
+    assert code == 0, err
+    assert (slow_a / card.name / VICTIM).read_bytes() == (card / VICTIM).read_bytes()
+    reports = (tmp_path / "reports").glob("*.json")
+    return fast / card.name, max(reports, key=lambda p: p.stat().st_mtime_ns), err
+
+
+def test_a_slow_copy_read_back_in_the_card_pass_is_fed_from_nothing(
+    tmp_path: Path, cards: Path
+) -> None:
+    """``_reverified_with_a_slow_copy_damaged``: SHUTTLE_A's copy of the victim was fed from
+    RAID; SHUTTLE_B's, read back in the card's pass (nothing written), by nothing (JSON
+    ``fed_from`` [], its CSV cell empty). Failed before (QA of the thirty-eighth pass):
+    SHUTTLE_B's copy said fed from RAID (the feeder was kept by file, not by copy)."""
+    feeder, json_report, _err = _reverified_with_a_slow_copy_damaged(tmp_path, cards)
+    data = json.loads(json_report.read_text())
+    fed_from = [d["fed_from"] for d in data["destinations"]]
+    assert fed_from == ["card", [{"copy_root": str(feeder), "files": 1}], []], fed_from
+    with json_report.with_suffix(".csv").open(newline="") as table:
+        rows = {
+            row["destination_index"]: row["fed_from"]
+            for row in csv.DictReader(table)
+            if row["relative_path"] == VICTIM
+        }
+    assert rows == {"0": "", "1": str(feeder), "2": ""}, rows
+
+
+def test_a_slow_copy_rewritten_by_reverify_names_the_fast_copy_that_fed_it(
+    tmp_path: Path, cards: Path
+) -> None:
+    """``_reverified_with_a_slow_copy_damaged``: SHUTTLE_A's copy found wrong in the card's
+    pass is written again by the cascade from RAID; its ``copy-no-longer-matches`` warning
+    (the JSON's, the terminal's COPY FOUND DAMAGED line, the HTML's) names RAID, what fed
+    it. Failed before (QA of the thirty-eighth pass): "replaced by a new copy from the
+    card"."""
+    feeder, json_report, err = _reverified_with_a_slow_copy_damaged(tmp_path, cards)
+    data = json.loads(json_report.read_text())
+    (found,) = [w for w in data["warnings"] if w["code"] == "copy-no-longer-matches"]
+    words = f"replaced by a new copy from the fast copy {feeder}, verified now"
+    assert words in found["message"], found
+    assert "from the card" not in found["message"], found
+    assert words in " ".join(err.split()), err
+    assert words in " ".join(json_report.with_suffix(".html").read_text().split())
+
+
+def test_a_slow_copy_replaced_by_overwrite_names_the_fast_copy_that_fed_it(
+    tmp_path: Path, cards: Path
+) -> None:
+    """The card there, ``--overwrite``, a file not ours at a card file's name on SHUTTLE (its
+    ledger gone): the cascade writes the card's file over it from RAID, and the REPLACED
+    line (the ``existing-replaced`` warning) names RAID, what fed it. Failed before (found
+    beside QA's finding of the thirty-eighth pass): "replaced by the card's"."""
+    card = make_card(cards, files=4)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    for folder in (fast, slow):
+        folder.mkdir()
+    args = [str(card), str(fast), "--cascade-to", str(slow)]
+    code, _out, err = cli(tmp_path, *args)
+    assert code == 0, err
+    shutil.rmtree(slow / card.name / ".offload")
+    (slow / card.name / VICTIM).write_bytes(b"not ours")
+    code, _out, err = cli(tmp_path, "--overwrite", *args)
+    assert code == 0, err
+    (line,) = [line for line in err.splitlines() if line.startswith("REPLACED")]
+    said = " ".join(err[err.index(line) :].split())
+    assert f"replaced by copies from the card's fast copy {fast / card.name} (each" in said, err
+    assert "replaced by the card's" not in said, err

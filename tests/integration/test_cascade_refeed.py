@@ -746,3 +746,95 @@ def test_a_fast_copy_revoked_for_one_file_is_not_read_for_the_next(
     words = " ".join(said.split())
     assert f"read from the fast copy {fast2 / before} in its place" in words, said
     assert f"read from the fast copy {fast2 / VICTIM} in its place" not in words, said
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("slow_damaged", [True, False], ids=["slow-damaged", "slow-intact"])
+@pytest.mark.parametrize("reverify", [True, False], ids=["reverify", "plain"])
+def test_a_fast_copy_damaged_in_its_fingerprint_has_the_slow_copy_read_against_its_record(
+    tmp_path: Path, cards: Path, slow_damaged: bool, reverify: bool
+) -> None:
+    """Without the card, fast1 alone named, damaged in its first 64 KiB (its fingerprint
+    unlike the card's the slow ledger recorded), slow's copy damaged there too or intact:
+    slow's copy is read back against its ledger's record all the same (the
+    ``ledger-other-content`` warning's word), never taken for another file's. Damaged, it
+    is found wrong (its entry revoked, its error says so), and with the card
+    back an --overwrite run reads it and replaces it, never "verified earlier"; intact, it
+    is verified at destination level. Failed before (QA of the thirty-eighth pass): read
+    as a file no ledger vouches for, compared with the damaged fast copy alone, kept
+    "neither adopted nor written over", its entry left verified, so the run with the card
+    counted it verified earlier and ``offload verify`` then found it CHANGED."""
+    run = cascaded_then_card_away(tmp_path, cards, drop_slow=False, damage=False)
+    fast1, _fast2, slow = run.folders
+    corrupt_keeping_size_and_mtime(fast1 / "C003" / VICTIM, at=1000)
+    if slow_damaged:
+        corrupt_keeping_size_and_mtime(slow / "C003" / VICTIM, at=2000)
+    command = [str(run.card), str(fast1), "--cascade-to", str(slow)]
+    code, said = copy_with_reports_in(tmp_path, *(["--reverify"] if reverify else []), *command)
+    assert code == 1, said
+    words = " ".join(said.split())
+    assert "neither adopted nor written over" not in words, said
+    (result,) = _row(newest_report(tmp_path / "reports"))["destinations"]
+    entry = Ledger(slow / "C003").load()[VICTIM]
+    if not slow_damaged:
+        assert result["status"] == "verified", result
+        assert result["verified_mode"] == "destination", result
+        assert result["readback_digests"], result  # read now
+        assert entry.state == "verified", entry
+        return
+    assert result["status"] == "failed", result
+    assert "is unlike its own record too (found wrong, its ledger entry revoked)" in words
+    assert entry.state == "revoked", entry
+    away(run.card).rename(run.card)
+    code, said = copy_with_reports_in(tmp_path, "--overwrite", *command)
+    assert code == 0, said
+    _fast, result = _row(newest_report(tmp_path / "reports"))["destinations"]
+    assert result["status"] == "verified", result
+    assert (slow / "C003" / VICTIM).read_bytes() == (run.card / VICTIM).read_bytes()
+
+
+@pytest.mark.timeout(120)
+def test_a_slow_copy_unreadable_beside_a_damaged_fast_copy_is_not_left_vouched_for(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``--reverify`` without the card, fast1 alone named and damaged in its first 64 KiB,
+    slow read through a FaultyFS mount whose reads of the victim fail EIO: nothing could
+    be compared with slow's copy, so its result says it could not be read (never only the
+    fast copy's words) and its ledger entry no longer vouches for it: the next run reads
+    it. Failed before: failed with the fast copy's error alone, its entry left verified."""
+    run = cascaded_then_card_away(tmp_path, cards, drop_slow=False, damage=False)
+    fast1, _fast2, slow = run.folders
+    corrupt_keeping_size_and_mtime(fast1 / "C003" / VICTIM, at=1000)
+    drive = victim_unreadable(faulty_fs, slow)
+    code, said = copy_with_reports_in(
+        tmp_path, "--reverify", str(run.card), str(fast1), "--cascade-to", str(drive.mountpoint)
+    )
+    assert code == 1, said
+    (result,) = _row(newest_report(tmp_path / "reports"))["destinations"]
+    assert result["status"] == "failed", result
+    assert f"cannot read {drive.mountpoint / 'C003' / VICTIM}" in result["error"], result
+    assert "its ledger entry is revoked, as nothing compared the copy" in result["error"]
+    assert Ledger(slow / "C003").load()[VICTIM].state == "revoked", said
+
+
+@pytest.mark.timeout(120)
+def test_a_damaged_slow_copy_beside_an_unreadable_fast_copy_is_found_wrong(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``--reverify`` without the card, fast1 alone named and read through a FaultyFS mount
+    whose reads of the victim fail EIO, slow's copy damaged (bit rot): slow's copy, read,
+    is compared with its own record all the same: found wrong, its entry revoked, so no
+    later run trusts it. Failed before: failed with the fast copy's read error alone, its
+    entry left verified (the next run counted it verified earlier)."""
+    run = cascaded_then_card_away(tmp_path, cards, drop_slow=False, damage=False)
+    fast1, _fast2, slow = run.folders
+    corrupt_keeping_size_and_mtime(slow / "C003" / VICTIM)
+    drive = victim_unreadable(faulty_fs, fast1)
+    code, said = copy_with_reports_in(
+        tmp_path, "--reverify", str(run.card), str(drive.mountpoint), "--cascade-to", str(slow)
+    )
+    assert code == 1, said
+    (result,) = _row(newest_report(tmp_path / "reports"))["destinations"]
+    assert result["status"] == "failed", result
+    assert f"{slow / 'C003' / VICTIM} differs from the digests recorded" in " ".join(said.split())
+    assert Ledger(slow / "C003").load()[VICTIM].state == "revoked", said

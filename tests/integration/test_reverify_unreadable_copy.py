@@ -7,11 +7,16 @@ copy from the card written in its place, verified, and said so."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
-from support.cards import clips_card
+import pytest
+
+from offload.ledger import Ledger
+from support.cards import clips_card, corrupt_keeping_size_and_mtime
+from support.faultyfs import FaultyFS
 from support.nobody import WITHOUT_DAC
-from support.offload_cli import offloaded_card, run_offload
+from support.offload_cli import copy_with_reports_in, offloaded_card, run_offload
 from support.requirements import require_root, require_tool
 
 
@@ -82,3 +87,31 @@ def test_a_transfer_checked_copy_a_full_run_cannot_read_is_replaced_in_its_words
     assert "--reverify writes" not in flat and "give this user read access" not in flat, flat
     assert "replaced by a new copy from the card, verified now" in flat, flat
     assert copy.read_bytes() == (card / "CLIPS" / "A001C001.mov").read_bytes()
+
+
+@pytest.mark.parametrize("whole", [False, True], ids=["middle", "whole-file"])
+def test_a_damaged_copy_is_found_wrong_though_the_card_file_fails_its_read(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS], whole: bool
+) -> None:
+    """``--reverify``, the card seen through a FaultyFS mount whose reads of one clip fail
+    EIO in its middle (its fingerprint, both ends, still read) or *whole* (its fingerprint
+    too), that clip's copy damaged (bit rot): the card's file proves nothing, but the copy,
+    read, is compared with its own record all the same: found wrong, its ledger entry
+    revoked, so no later run trusts it. Failed before: failed with the card's read error
+    alone, its entry left verified (the whole file's: read as a file no ledger vouches
+    for), and the next run, the card readable, counted it verified earlier, exit 0."""
+    drive = faulty_fs(backing=clips_card(cards, 1, 1_000_000).parent)
+    card, dest = drive.mountpoint / "A001", tmp_path / "dest"
+    dest.mkdir()
+    code, said = copy_with_reports_in(tmp_path, str(card), str(dest))
+    assert code == 0, said
+    victim = "CLIPS/C000.mov"
+    corrupt_keeping_size_and_mtime(dest / "A001" / victim)
+    if whole:
+        drive.fail("read", path="*C000.mov")
+    else:
+        drive.fail("read", path="*C000.mov", offset=500_000, length=4096)
+    code, said = copy_with_reports_in(tmp_path, "--reverify", str(card), str(dest))
+    assert code != 0, said
+    assert f"{dest / 'A001' / victim} differs from the digests recorded" in " ".join(said.split())
+    assert Ledger(dest / "A001").load()[victim].state == "revoked", said

@@ -215,7 +215,7 @@ class _Report:
         self.production = production
         self.warnings: list[object] = []  # no card-absent: the source is the card
         self.cascade: tuple[int, ...] = ()  # no cascade: no copy fed from a fast copy
-        self.cascade_feeder: dict[str, int] = {}
+        self.cascade_feeder: dict[tuple[str, int], int] = {}
         self.plans = [_Plan(root) for root in roots]
 
     def not_in_manifest(self) -> dict[int, dict[str, str]]:
@@ -281,7 +281,7 @@ def test_csv_fed_from_cells_are_the_csv_writers(
     report: Any = _Report(files, [f'RAID, "A"\n{fast}', "SHUTTLE"], {})
     report.cascade = (1,)
     fed_files = files if every else files[::2]
-    report.cascade_feeder = {f.relative_path: 0 for f in fed_files}
+    report.cascade_feeder = {(f.relative_path, 1): 0 for f in fed_files}
     fed_paths = {f.relative_path for f in fed_files}
 
     def fed(file: FileResult, dest: DestinationFileResult) -> str:

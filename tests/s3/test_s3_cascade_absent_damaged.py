@@ -21,12 +21,13 @@ from support.offload_cli import copy_with_reports_in
 CLIP = "CLIPS/C003C002.mov"
 
 
-def _damage_in_place(path: Path) -> None:
-    """Four bytes written over in the middle of *path*, its size and date as they were, and
-    (as bit rot: no write through the filesystem) its change time as its ledger records it."""
+def _damage_in_place(path: Path, at: int = 1_000_000) -> None:
+    """Four bytes written over at *at* (the middle of a 2 MB clip) in *path*, its size and
+    date as they were, and (as bit rot: no write through the filesystem) its change time as
+    its ledger records it."""
     st = os.stat(path)
     with open(path, "r+b") as handle:
-        handle.seek(1_000_000)
+        handle.seek(at)
         handle.write(b"XXXX")
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
     ledger_sees_no_write(path, st.st_ctime_ns)
@@ -158,3 +159,32 @@ def test_a_trusted_fast_copy_the_cascade_failed_is_not_counted_trusted(  # type:
     assert f"3 on {fast1 / 'C003'}" not in said, said
     if "matched to this card's files by path, size" in said:
         assert f"2 on {fast1 / 'C003'}" in said, said
+
+
+def test_a_fast_copy_damaged_in_its_fingerprint_has_the_object_read_against_its_record(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, cards
+) -> None:
+    """Without the card, ``--reverify``, the one fast copy damaged in its first 64 KiB (its
+    fingerprint unlike the card's the bucket's ledger recorded), the object intact: it is
+    read back against its ledger's record and verified at destination level, the file
+    failed by its fast copy alone. Failed before (QA of the thirty-eighth pass): read as an
+    object no ledger vouches for, compared with the damaged fast copy alone, failed and
+    kept "neither adopted nor written over", its entry left vouching for it unread."""
+    card = cards / "C003"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / CLIP).write_bytes(os.urandom(2_000_000))
+    fast = tmp_path / "fast1" / "d18"
+    fast.mkdir(parents=True)
+    command = ["--s3-endpoint", s3_server.url, "--cascade", str(card), str(fast)]
+    command.append(f"s3://{bucket}/day18")
+    code, said = copy_with_reports_in(tmp_path, *command)
+    assert code == 0, said
+    _damage_in_place(fast / "C003" / CLIP, at=1000)
+    card.rename(cards / "away")
+    code, said = copy_with_reports_in(tmp_path, "--reverify", *command)
+    assert code == 1, said
+    assert "neither adopted nor written over" not in said, said
+    reports = sorted((tmp_path / "reports").glob("*.json"), key=os.path.getmtime)
+    (row,) = json.loads(reports[-1].read_text())["files"]
+    (copy,) = row["destinations"]
+    assert (copy["status"], copy["verified_mode"]) == ("verified", "destination"), copy

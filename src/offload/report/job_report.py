@@ -448,13 +448,12 @@ def _fed_from(report: OffloadReport) -> dict[int, str | list[dict[str, Any]]]:
     counts: dict[int, Counter[str]] = {index: Counter() for index in fed_to}
     if fed_to:
         for file in report.job.files:
-            root = fed_root(file.relative_path)
-            if not root:
-                continue
             for dest in file.destinations:
                 index = dest.destination_index
                 if index in counts and dest.action is not _TRUSTED:
-                    counts[index][root] += 1
+                    root = fed_root(file.relative_path, index)
+                    if root:
+                        counts[index][root] += 1
     order = {str(plan.root): position for position, plan in enumerate(report.plans)}
     fed: dict[int, str | list[dict[str, Any]]] = {}
     for d in report.job.destinations:
@@ -618,7 +617,6 @@ def _csv_pieces(report: OffloadReport) -> Iterator[str]:
             head = f"{_field(cell(file.relative_path))},{file.size_bytes!s},"
             head += f"{iso_date(mtime_ns / 1e9)},{mtime_ns!s},"
             tail = f"{_field(cell(file.source_error or ''))},{production},"
-            fed_file = fed_cell(file.relative_path) if fed_to else ""
             for dest in file.destinations:
                 index = dest.destination_index
                 note = ""
@@ -629,7 +627,11 @@ def _csv_pieces(report: OffloadReport) -> Iterator[str]:
                 status = dest.status
                 verified_at = dest.verified_at
                 error = dest.error
-                fed = fed_file if index in fed_to and dest.action is not _TRUSTED else ""
+                fed = (
+                    fed_cell(file.relative_path, index)
+                    if index in fed_to and dest.action is not _TRUSTED
+                    else ""
+                )
                 lines.append(
                     f"{head}{index!s},{roots.get(index, '')},{status._value_},"
                     f"{dest.action._value_},{'' if verified_at is None else iso_date(verified_at)},"
@@ -642,15 +644,18 @@ def _csv_pieces(report: OffloadReport) -> Iterator[str]:
         yield "".join(lines)
 
 
-def _fed_from_rule(report: OffloadReport) -> tuple[AbstractSet[int], Callable[[str], str]]:
+def _fed_from_rule(
+    report: OffloadReport,
+) -> tuple[AbstractSet[int], Callable[[str, int], str]]:
     """The one rule of ``fed_from``, the CSV's cells and the JSON's counts alike: the
-    destinations whose copies may have one, and a file's feeder there (by its path): the
-    copy root of the fast copy a cascade read it from whole (the one that fed it last:
-    ``OffloadReport.cascade_feeder``, which holds no file whose read of it failed or was
-    cancelled), "" where none did; in a cascade re-run without its card, on every
-    destination, the fast copy standing for it (the run's source), or the next one that fed
-    a file that copy was found unlike the card in (``OffloadReport.fed_again_from``). A
-    copy trusted from a
+    destinations whose copies may have one, and a copy's feeder there (by its file's path
+    and the destination's index): the copy root of the fast copy a cascade read the file
+    from whole to write that copy (the one that fed it last: ``OffloadReport
+    .cascade_feeder``, by copy, which holds no file whose read of it failed or was
+    cancelled, nor a copy the cascade did not write: one read back in the card's pass), ""
+    where none did; in a cascade re-run without its card, on every destination, the fast
+    copy standing for it (the run's source), or the next one that fed a file that copy was
+    found unlike the card in (``OffloadReport.fed_again_from``). A copy trusted from a
     ledger (``action`` trusted: fed by no one now) has none: the callers skip it. A run
     without a cascade: no destination (a set's look-up a row, no call)."""
     if any(w.code is PreflightCode.CARD_ABSENT for w in report.warnings):
@@ -658,24 +663,28 @@ def _fed_from_rule(report: OffloadReport) -> tuple[AbstractSet[int], Callable[[s
         again = report.fed_again_from  # a file its source was found unlike the card in
         everywhere = frozenset(d.index for d in report.job.destinations)
         if again:
-            return everywhere, lambda path: again.get(path, source)
-        return everywhere, lambda _path: source
+            return everywhere, lambda path, _index: again.get(path, source)
+        return everywhere, lambda _path, _index: source
     if not report.cascade:
-        return frozenset(), str
+        return frozenset(), lambda _path, _index: ""
     feeder = report.cascade_feeder
     roots = {i: str(report.plans[i].root) for i in set(feeder.values())}
-    return frozenset(report.cascade), lambda path: roots.get(feeder.get(path, -1), "")
+    return frozenset(report.cascade), lambda path, index: roots.get(
+        feeder.get((path, index), -1), ""
+    )
 
 
-def _fed_from_cells(report: OffloadReport) -> tuple[AbstractSet[int], Callable[[str], str]]:
-    """The CSV's ``fed_from`` cells by ``_fed_from_rule``: its destinations, and a file's
-    cell (by its path), quoted once a copy root, not once a file (docs/performance.md,
-    "The CSV's fed_from")."""
+def _fed_from_cells(
+    report: OffloadReport,
+) -> tuple[AbstractSet[int], Callable[[str, int], str]]:
+    """The CSV's ``fed_from`` cells by ``_fed_from_rule``: its destinations, and a copy's
+    cell (by its file's path and the destination's index), quoted once a copy root, not
+    once a file (docs/performance.md, "The CSV's fed_from")."""
     fed_to, fed_root = _fed_from_rule(report)
     quoted: dict[str, str] = {"": ""}
 
-    def fed_cell(path: str) -> str:
-        root = fed_root(path)
+    def fed_cell(path: str, index: int) -> str:
+        root = fed_root(path, index)
         text = quoted.get(root)
         if text is None:
             text = quoted[root] = _field(cell(root))
