@@ -578,10 +578,12 @@ def _cascade_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[s
 
 
 def _card_words(plan: OffloadPlan) -> str:
-    """Which card the ledgers are read for (``card_identity``), in words, and, for a card of
-    unknown identity, what a ledger's copy is matched by: the card file's fingerprint too
-    (read by the plan, ``OffloadPlan.trusted_fingerprinted``), the quick check alone only for
-    entries that record none (``trusted_unidentified``), as the notes below it say."""
+    """Which card the ledgers are read for (``card_identity``), in words, and, for a known
+    card, how many copies the ledgers record from another card (read back, never trusted:
+    ``ledger.same_card``), said only when there are some; for a card of unknown identity,
+    what a ledger's copy is matched by: the card file's fingerprint too (read by the plan,
+    ``OffloadPlan.trusted_fingerprinted``), the quick check alone only for entries that
+    record none (``trusted_unidentified``), as the notes below it say."""
     if plan.card is None:
         alone = sum(plan.trusted_unidentified.values())
         older = (
@@ -595,4 +597,12 @@ def _card_words(plan: OffloadPlan) -> str:
             "path, size, date and the card file's content fingerprint (its first and last "
             f"64 KiB, read now){older}"
         )
-    return f"{plan.card.words()}: the ledgers' copies of another card are read back"
+    # Said only when true: on a fresh destination, or one of this card's alone, the line
+    # is the card's identity (a bare "copies of another card" read as "this is another card").
+    others = sum(1 for check in plan.checks if check.other_card)
+    if not others:
+        return plan.card.words()
+    return (
+        f"{plan.card.words()}; {plural(others, 'copy', 'copies')} the ledgers record from "
+        "another card would be read back and compared with this card's files, not trusted"
+    )
