@@ -419,9 +419,18 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
         print(f"ignored: {printable_name(str(path))}{'/' if path in folders else ''}", file=err)
     for note in unidentified_trust_notes(plan):
         print(f"\nNote: {printable_text(note)}", file=err)
-    if code:
-        print(f"\nThe offload would exit {int(code)}: {printable_line(why)}", file=err)
+    # The last line names the exit code and why, 0 included (README); --json's exit_reason
+    # stays "" for 0 (docs/json.md).
+    print(f"\nThe offload would exit {int(code)}: {printable_line(why or _OK_WHY)}", file=err)
     return int(code)
+
+
+# Why a dry run would exit 0, in the text alone: what it cannot tell is what copying and
+# reading back will find.
+_OK_WHY = (
+    "no copy would be refused or fail and no warning names a step that would fail (the "
+    "copies and their read-backs may still fail)"
+)
 
 
 # A fast copy verified earlier (trusted from its ledger) releases the card only once this run
