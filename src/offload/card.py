@@ -1930,11 +1930,27 @@ def _not_on_card_warnings(
                     ", or another card's file offloaded into this folder)"
                     if not card or any(not known[path].card for path in gone)
                     else ")"
-                ),
+                )
+                + _not_on_card_what_to_do(len(gone)),
                 plan.index,
             )
         )
     return items
+
+
+def _not_on_card_what_to_do(count: int) -> str:
+    """What the not-on-card warning asks of the user (QA: it said what, not what to do): a
+    clip deleted in camera by mistake has its only copy left on the destination (the drive
+    is not looked at: no claim that copy is there)."""
+    if count == 1:
+        return (
+            "; if it was not deleted on purpose, check that this is the card offloaded there, "
+            "and keep what that offload left there: it may be the only copy"
+        )
+    return (
+        "; if they were not deleted on purpose, check that this is the card offloaded there, "
+        "and keep what that offload left there: it may be the only copy of them"
+    )
 
 
 def _is_ignored(path: str, ignored: frozenset[str]) -> bool:
