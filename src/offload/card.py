@@ -411,6 +411,18 @@ class OffloadPlan:
         return [c for c in self.checks_to_read if c.found_wrong_before and (rewrites or c.ours)]
 
     @property
+    def changed_to_read(self) -> list[ExistingCopy]:
+        """Of ``checks_to_read``, the copies of ours whose date alone changed since their
+        ledger recorded them (``--reverify``: ``ExistingCopy.changed``), not found wrong
+        before: read back and copied again from the card if they differ. Apart from
+        ``found_wrong_before`` (a copy ``offload verify`` found wrong after its date changed
+        keeps no record of that: only its date is known), and not in ``files_to_copy``.
+        Without ``--reverify`` none (``changed`` is set only then): no pass over the checks."""
+        if not self.options.reverify:
+            return []
+        return [c for c in self.checks_to_read if c.changed and not c.found_wrong_before]
+
+    @property
     def kept_to_read(self) -> list[ExistingCopy]:
         """Of ``checks_to_read``, the copies an earlier ``--keep-both`` run may have kept
         beside a file in the way (``ExistingCopy.beside``, ``_kept_copy``): adopted if equal

@@ -181,7 +181,12 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
                 f"{check.other_card}: read back and compared with this card's file, adopted "
                 f"if equal, else refused ({remedies.another_card()})"
             )
-        if check.changed:  # a copy of ours whose date changed (--reverify)
+        if check.found_wrong_before and check.changed:  # its revoked record kept (--reverify)
+            why = (
+                f"found wrong before ({display_path(check.changed)}): read back and compared "
+                "with the source; copied again if it still differs"
+            )
+        elif check.changed:  # a copy of ours whose date changed (--reverify)
             why = (
                 f"a copy of ours whose date changed ({display_path(check.changed)}): read back "
                 "and compared with the source; copied again if it differs"
