@@ -414,6 +414,18 @@ class OffloadPlan:
         return [c for c in self.checks_to_read if c.found_wrong_before and (rewrites or c.ours)]
 
     @property
+    def changed_to_read(self) -> list[ExistingCopy]:
+        """Of ``checks_to_read``, the copies of ours whose date alone changed since their
+        ledger recorded them (``--reverify``: ``ExistingCopy.changed``), not found wrong
+        before: read back and copied again from the card if they differ. Apart from
+        ``found_wrong_before`` (a copy ``offload verify`` found wrong after its date changed
+        keeps no record of that: only its date is known), and not in ``files_to_copy``.
+        Without ``--reverify`` none (``changed`` is set only then): no pass over the checks."""
+        if not self.options.reverify:
+            return []
+        return [c for c in self.checks_to_read if c.changed and not c.found_wrong_before]
+
+    @property
     def kept_to_read(self) -> list[ExistingCopy]:
         """Of ``checks_to_read``, the copies an earlier ``--keep-both`` run may have kept
         beside a file in the way (``ExistingCopy.beside``, ``_kept_copy``): adopted if equal
@@ -1975,11 +1987,27 @@ def _not_on_card_warnings(
                     ", or another card's file offloaded into this folder)"
                     if not card or any(not known[path].card for path in gone)
                     else ")"
-                ),
+                )
+                + _not_on_card_what_to_do(len(gone)),
                 plan.index,
             )
         )
     return items
+
+
+def _not_on_card_what_to_do(count: int) -> str:
+    """What the not-on-card warning asks of the user (QA: it said what, not what to do): a
+    clip deleted in camera by mistake has its only copy left on the destination (the drive
+    is not looked at: no claim that copy is there)."""
+    if count == 1:
+        return (
+            "; if it was not deleted on purpose, check that this is the card offloaded there, "
+            "and keep what that offload left there: it may be the only copy"
+        )
+    return (
+        "; if they were not deleted on purpose, check that this is the card offloaded there, "
+        "and keep what that offload left there: it may be the only copy of them"
+    )
 
 
 def _is_ignored(path: str, ignored: frozenset[str]) -> bool:

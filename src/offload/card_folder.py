@@ -86,6 +86,8 @@ from offload.ledger import Ledger, LedgerEntries, LedgerEntry, revoked_record, s
 from offload.model import SourceFile
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.destination import AbsentFolders, DestinationPlan
+from offload.plan.preflight.paths import is_inside
+from offload.plan.preflight.spelling import Speller
 from offload.report.words import local_time, plural
 
 # How far the suggested free name counts (``NAME_2`` .. ``NAME_99``): past it, the message
@@ -146,7 +148,7 @@ def refuse_another_cards_folder(
                 others = _other_objects(buckets[plan.index], plan, files)
             else:
                 continue
-            if others:
+            if others and not _over_the_source(plan, source):
                 _refuse_other_files(plan, plans, others, source, buckets or {}, cascade)
             continue
         # A re-run: its first entry (known cards) or first card file (either unknown) is
@@ -156,7 +158,7 @@ def refuse_another_cards_folder(
         if any(_this_cards_file(entries, f, key) for f in files):
             continue
         standing = [e for e in entries.standing() if e.vouches]
-        if standing and plan.index not in zone_shifted:
+        if standing and plan.index not in zone_shifted and not _over_the_source(plan, source):
             ledger = ledgers[at] if ledgers is not None else Ledger(plan.root)
             rounded = _dated_by_a_cascade(standing, files, ledger, card)
             message = _refusal(source, plan, plans, standing, card, buckets or {}, rounded, cascade)
@@ -168,6 +170,20 @@ def refuse_another_cards_folder(
             )
             # One line on the terminal; --json's offload_refused names its code.
             raise PreflightRefused(message, errors=[finding.as_dict()])
+
+
+def _over_the_source(plan: DestinationPlan, source: str) -> bool:
+    """Whether *plan*'s copy root is the card or holds it, or its destination lies inside
+    the card (a card's own copy given as the source into its parent, ``DEST/A001`` into
+    ``DEST``): the preflight refuses that in its own words and way on (``paths.
+    check_source_overlap``: "would write over the source"), where a refusal here would name
+    another card and ``--into`` the source itself. Asked only of a copy root about to be
+    refused: the usual run never pays for it."""
+    if is_s3_root(str(plan.root)):
+        return False
+    card = Path(source)
+    spell = Speller()
+    return is_inside(card, plan.root, spell) or is_inside(plan.destination, card, spell)
 
 
 def _other_files(

@@ -442,6 +442,19 @@ def _recorded_elsewhere_hint(root: Path) -> str:
     )
 
 
+def _no_records_hint(root: Path) -> str:
+    """What ``nothing to verify ROOT against`` adds where no record of *root*'s files is
+    found near it (a card whose camera wrote no ASC MHL history, a folder no offload
+    made): what to verify instead (README: a card is checked against its own history),
+    the copy root an offload made of it, or the legacy MHL that lists its files."""
+    return (
+        "; nothing here or near it records these files (a card holds records only where its "
+        "camera or an earlier tool wrote an ASC MHL history): verify a copy an offload made "
+        "of it, its copy root (offload verify DEST/CARD), or check it against an MHL that "
+        f"lists its files: offload verify --mhl-file FILE.mhl {shell_word(root)}"
+    )
+
+
 def _against_ledger(
     root: Path,
     hash_file: HashFile,
@@ -452,7 +465,9 @@ def _against_ledger(
     """:func:`verify_against_ledger`, keeping what it proves in *proved* as it goes."""
     ledger = Ledger(root)
     if not ledger.path.exists():
-        hint = _stopped_offload_hint(root) or _recorded_elsewhere_hint(root)
+        hint = (
+            _stopped_offload_hint(root) or _recorded_elsewhere_hint(root) or _no_records_hint(root)
+        )
         raise NoReferenceError(
             f"nothing to verify {root} against: no ASC MHL history "
             f"({ASCMHL_FOLDER}/), no legacy MHL given and no offload-ai ledger{hint}",

@@ -17,7 +17,10 @@ from tests.support.faultyfs import FaultyFS
 from tests.support.offload_cli import run_offload
 from tests.support.terminal import TerminalRun, holds, run_on_terminal
 
-SAME_DISK = "are on the same filesystem as the source: they are not backups of the card"
+SAME_DISK = (
+    "are on the same filesystem as the source: they are not backups of the card: keep the "
+    "card until a copy on another disk is verified"
+)
 
 
 def on_the_card_disk(dests: list[Path]) -> str:

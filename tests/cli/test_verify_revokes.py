@@ -389,6 +389,44 @@ def test_the_offloading_line_counts_the_copies_found_wrong_that_it_may_copy_agai
         ), line
 
 
+def test_the_reverify_line_and_dry_run_count_a_copy_found_wrong_after_its_date_changed(
+    tmp_path: Path,
+) -> None:
+    """QA (the first hour, 38th pass): two copies found CHANGED by ``offload verify``, one
+    revoked with its date kept, one whose date had changed (not revoked: no entry vouched
+    for it). Failed before: ``--reverify``'s line said "1 of them found wrong before ...
+    (60.0 kB)" and the run rewrote both (90 kB); its dry run called the revoked copy "a
+    copy of ours whose date changed", which it was not. Now the line counts the other as a
+    copy of ours whose date changed, and the dry run says which is which."""
+    card, root = copied(tmp_path)
+    corrupt_keeping_size_and_mtime(root / "CLIPS" / "C001.MOV")
+    dated = root / "CLIPS" / "C002.MOV"
+    corrupt_keeping_size_and_mtime(dated)
+    os.utime(dated, ns=(dated.stat().st_atime_ns, dated.stat().st_mtime_ns + 3600 * 10**9))
+    code, _, err = run("verify", "--report-dir", tmp_path / "reports", root)
+    assert code == 11 and "changed its date since" in err, err
+    jobs = ("--report-dir", tmp_path / "jobs")
+
+    code, _, err = run("copy", "--reverify", "--dry-run", *jobs, card, root.parent)
+    assert code == 0, err
+    said = " ".join(err.split())
+    assert "CLIPS/C001.MOV: found wrong before (" in said, said
+    assert f"CLIPS/C002.MOV: a copy of ours whose date changed ({dated} has another date" in said
+    assert "C001.MOV: a copy of ours whose date changed" not in said, said
+
+    code, _, err = run("copy", "--reverify", *jobs, card, root.parent)
+    assert code == 0, err
+    (line,) = [line for line in err.splitlines() if line.startswith("Offloading")]
+    assert line.endswith(
+        "0 to copy (0 bytes), 3 copies already there to read back, 1 of them found wrong "
+        "before (by offload verify or an earlier offload): copied again if still wrong "
+        "(60.0 kB), 1 of them a copy of ours whose date changed since its ledger recorded "
+        "it: copied again if it differs (30.0 kB)"
+    ), line
+    for name in ("C001.MOV", "C002.MOV"):
+        assert (root / "CLIPS" / name).read_bytes() == (card / "CLIPS" / name).read_bytes()
+
+
 def offloaded_then_reread_in_md5(
     tmp_path: Path, size: int, *, reread: bool = True
 ) -> tuple[Path, list[Path]]:

@@ -238,6 +238,27 @@ def test_a_folder_inside_a_copy_names_the_copy_root_to_verify(tmp_path: Path) ->
     ], err
 
 
+def test_a_card_without_records_is_told_what_to_verify_instead(tmp_path: Path) -> None:
+    """QA (the first hour, 38th pass): ``offload verify CARD`` (no ASC MHL history of its
+    camera's, no copy root near it) said "nothing to verify ... against" (exit 30) and no
+    next step, though README says verify checks "a destination (or a card)". Failed before;
+    now the line names the copy root to verify and ``--mhl-file``."""
+    card = tmp_path / "reader" / "A 001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.MOV").write_bytes(b"clip")
+
+    code, out, err = run("verify", "--report-dir", tmp_path / "reports", card)
+
+    assert code == 30, out + err
+    [line] = [x for x in err.splitlines() if x.startswith("ERROR: ")]
+    assert line.endswith(
+        "no offload-ai ledger; nothing here or near it records these files (a card holds "
+        "records only where its camera or an earlier tool wrote an ASC MHL history): verify "
+        "a copy an offload made of it, its copy root (offload verify DEST/CARD), or check it "
+        f"against an MHL that lists its files: offload verify --mhl-file FILE.mhl '{card}'"
+    ), line
+
+
 def test_a_folder_inside_a_copy_holding_a_legacy_mhl_names_the_copy_root_first(
     tmp_path: Path,
 ) -> None:

@@ -428,3 +428,30 @@ def test_the_way_on_for_a_name_with_a_control_character_works_pasted_into_bash(
     assert done.returncode == 0, (command, done.stderr)
     assert tree(dest / f"{name}_2")[OTHER_CLIP] == (card / OTHER_CLIP).read_bytes()
     assert sorted(os.listdir(dest)) == [name, f"{name}_2"]
+
+
+def test_a_copy_of_the_card_offloaded_into_its_own_parent_is_refused_as_over_the_source(
+    tmp_path: Path, exfat_loop: Any, ext4_loop: Any
+) -> None:
+    """QA (the first hour, 38th pass): the card A001 offloaded to RAID1, then its copy
+    RAID1/A001 given as the source into RAID1 (the copy root is the source itself). Failed
+    before: refused (64) as "holds another card's offload" (the copy is the RAID1 volume's
+    folder A001, the ledger records the card's volume), its way on ``--into RAID1/A001``
+    refused again as inside the source. Now the preflight's own line: the copy would write
+    over the source; the same with --dry-run, nothing written."""
+    card = exfat_loop(16 << 20, path=tmp_path / "reader" / "A001", serial=0x1A2B3C4D).path
+    raid = ext4_loop(32 << 20, path=tmp_path / "RAID1", mkfs_args=("-L", "RAID1")).path
+    shoot(card, FIRST, b"card one ")
+    reports, here = tmp_path / "reports", tmp_path / "here"
+    here.mkdir()
+    report_dir = ("--report-dir", reports)
+    assert run("copy", card, raid, *report_dir, cwd=here).returncode == 0
+    copy = raid / "A001"
+    before = tree(raid)
+    for more in ([], ["--dry-run"]):
+        refused = run("copy", *more, copy, raid, *report_dir, cwd=here)
+        assert refused.returncode == 64, refused.stdout + refused.stderr
+        (line,) = set(error_lines(refused))
+        assert f"the copy to {copy} would write over the source {copy}: choose another" in line
+        assert "another card" not in line and "--into" not in line, line
+        assert tree(raid) == before

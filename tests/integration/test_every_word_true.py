@@ -721,6 +721,28 @@ def test_dry_run_lists_and_writes_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "r").exists()
 
 
+def test_dry_run_that_would_exit_0_ends_with_its_own_line(tmp_path: Path) -> None:
+    """README: the dry run's "last line names why". Failed before (QA, 38th pass): a dry
+    run that would exit 0 ended with whatever came last (``ignored: DCIM/.DS_Store``), its
+    exit code said nowhere; now its own "would exit 0" line, as a non-zero one has. --json's
+    ``exit_reason`` stays "" for 0 (docs/json.md)."""
+    card = make_card(tmp_path)
+    (card / ".DS_Store").write_bytes(b"finder")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    text = run("copy", "--dry-run", card, dest, "--report-dir", tmp_path / "r")
+    assert text.returncode == 0, text.stderr
+    assert "ignored: .DS_Store" in text.stderr
+    last = text.stderr.rstrip().splitlines()[-1]
+    assert last == (
+        "The offload would exit 0: no copy would be refused or fail and no warning names a "
+        "step that would fail (the copies and their read-backs may still fail)"
+    ), last
+    dry = run("copy", "--dry-run", "--json", card, dest, "--report-dir", tmp_path / "r")
+    assert (json.loads(dry.stdout)["exit_code"], json.loads(dry.stdout)["exit_reason"]) == (0, "")
+    assert list(dest.iterdir()) == [] and not (tmp_path / "r").exists()
+
+
 def test_non_utf8_name_keeps_reports_valid_utf8(tmp_path: Path) -> None:
     """Failed before: the CSV was not valid UTF-8."""
     card = make_card(tmp_path, files=1)

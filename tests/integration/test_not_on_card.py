@@ -69,9 +69,15 @@ def test_a_clip_deleted_from_the_card_is_named_on_a_rerun(tmp_path: Path) -> Non
         assert line.startswith("WARNING: 1 file an earlier offload recorded on "), line
         assert f"{dest / 'A001'} is not on the card now (CLIPS/A001C003.mov)" in line, line
         assert "(CLIPS/A001C003.mov): nothing there is deleted (" in line, line
+        # What to do (failed before, QA 38th pass: it said what, not what to do).
+        assert line.endswith(
+            "; if it was not deleted on purpose, check that this is the card offloaded there, "
+            "and keep what that offload left there: it may be the only copy"
+        ), line
         assert "kept" not in line, line  # the drive was not looked at: no claim it is there
-    # Before the copy's summary, as the planner's other warnings.
-    assert again.stderr.index(lines[0]) < again.stderr.index("verified")
+    # Before the copy's summary, as the planner's other warnings (the summary's "verified
+    # earlier": a warning's "until a copy on another disk is verified" comes before).
+    assert again.stderr.index(lines[0]) < again.stderr.index("verified earlier")
     for dest in dests:  # the copy is still there, untouched
         assert (dest / "A001" / "CLIPS" / "A001C003.mov").stat().st_size == 20_003
 
@@ -133,6 +139,10 @@ def test_many_deleted_name_three_and_the_count(tmp_path: Path) -> None:
         "4 files an earlier offload recorded on "
         f"{dests[0] / 'A001'} are not on the card now (CLIPS/A001C001.mov, CLIPS/A001C002.mov, "
         "CLIPS/A001C004.mov, and 1 more): nothing there is deleted"
+    ) in again.stderr, again.stderr
+    assert (
+        "; if they were not deleted on purpose, check that this is the card offloaded there, "
+        "and keep what that offload left there: it may be the only copy of them"
     ) in again.stderr, again.stderr
 
 

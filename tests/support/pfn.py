@@ -10,7 +10,8 @@ from collections.abc import Iterable
 # ``dest-on-source-device`` (plan.preflight.space), as a WARNING line or a report's warning.
 _ON_THE_SOURCE = re.compile(
     r"^(WARNING: )?destinations? .* (is|are) on the same (filesystem|disk \(.*\)) as the "
-    r"source: (it is not a backup|they are not backups) of the source file$"
+    r"source: (it is not a backup|they are not backups) of the source file: keep the source "
+    r"file until a copy on another disk is verified$"
 )
 
 

@@ -254,9 +254,10 @@ def test_destinations_on_the_source_filesystem_are_named_in_one_warning(tmp_path
     report, _ = run(src, [a, b, c], space_of=lambda _: SpaceInfo(10**9, 4096), reserve_bytes=0)
 
     on_source = [w for w in report.warnings if w.code is C.DEST_ON_SOURCE_DEVICE]
+    # Failed before (QA, 38th pass): what is wrong, not what to do.
     assert [w.message for w in on_source] == [
         f"destinations {a}, {b} and {c} are on the same filesystem as the source: they are "
-        "not backups of the card"
+        "not backups of the card: keep the card until a copy on another disk is verified"
     ]
     assert on_source[0].indices == (0, 1, 2)
     assert on_source[0].destination_index == 2
@@ -268,7 +269,8 @@ def test_destinations_on_the_source_filesystem_are_named_in_one_warning(tmp_path
     # One destination there: its own sentence, as before.
     report, _ = run(src, [a], space_of=lambda _: SpaceInfo(10**9, 4096), reserve_bytes=0)
     assert [w.message for w in report.warnings if w.code is C.DEST_ON_SOURCE_DEVICE] == [
-        f"destination {a} is on the same filesystem as the source: it is not a backup of the card"
+        f"destination {a} is on the same filesystem as the source: it is not a backup of the "
+        "card: keep the card until a copy on another disk is verified"
     ]
 
 
@@ -489,7 +491,10 @@ def test_destinations_on_one_device_are_not_a_backup(tmp_path: Path) -> None:
     report, _ = run(src, [a, b])
     [same] = [i for i in report.warnings if i.code is C.DEST_SAME_DEVICE]
     assert str(a) in same.message and str(b) in same.message
-    assert "not backups" in same.message
+    # Failed before (QA, 38th pass): what is wrong, not what to do.
+    assert same.message.endswith(
+        "so they are not backups of each other: put each copy on a drive of its own"
+    ), same.message
 
 
 # --- free space ---------------------------------------------------------------------------------

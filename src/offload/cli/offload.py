@@ -701,6 +701,25 @@ def _found_wrong_before(plan: OffloadPlan) -> str:
     )
 
 
+def _changed_to_read(plan: OffloadPlan) -> str:
+    """The "Offloading" line's words for the copies of ours to read back whose date changed
+    since their ledger recorded them (``OffloadPlan.changed_to_read``, ``--reverify``),
+    copied again if they differ: "" for none. Counted as ``_found_wrong_before``'s are (QA:
+    the line counted only those, the run then wrote these too)."""
+    changed = plan.changed_to_read
+    if not changed:
+        return ""
+    size, one, which = _some_checks(plan, changed)
+    singular = one or which == " each"  # "each a copy of ours ...: ... if it differs"
+    what = (
+        "a copy of ours whose date changed since its ledger recorded it: copied again if it differs"
+        if singular
+        else "copies of ours whose dates changed since their ledger recorded them: copied "
+        "again if they differ"
+    )
+    return f",{which} {what} ({human_bytes(size)})"
+
+
 def _report_worker(files: int, started: DocumentWorker | None) -> DocumentWorker | None:
     """The report worker (``report/worker.py``) for a card of *files* files: a second
     process that loads the PDF's and the reports' modules while this one loads and copies,
@@ -758,6 +777,7 @@ def _offload(
         f"({human_bytes(bytes_to_copy)}), "
         f"{plural(len(plan.checks_to_read), 'copy', 'copies')} already there to read back"
         + _found_wrong_before(plan)
+        + _changed_to_read(plan)
         + _kept_to_read(plan)
         + (
             f", {plural(plan.copies_to_replace, 'copy', 'copies')} of ours whose size "

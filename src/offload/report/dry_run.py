@@ -181,7 +181,12 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
                 f"{check.other_card}: read back and compared with this card's file, adopted "
                 f"if equal, else refused ({remedies.another_card()})"
             )
-        if check.changed:  # a copy of ours whose date changed (--reverify)
+        if check.found_wrong_before and check.changed:  # its revoked record kept (--reverify)
+            why = (
+                f"found wrong before ({display_path(check.changed)}): read back and compared "
+                "with the source; copied again if it still differs"
+            )
+        elif check.changed:  # a copy of ours whose date changed (--reverify)
             why = (
                 f"a copy of ours whose date changed ({display_path(check.changed)}): read back "
                 "and compared with the source; copied again if it differs"
@@ -419,9 +424,18 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
         print(f"ignored: {printable_name(str(path))}{'/' if path in folders else ''}", file=err)
     for note in unidentified_trust_notes(plan):
         print(f"\nNote: {printable_text(note)}", file=err)
-    if code:
-        print(f"\nThe offload would exit {int(code)}: {printable_line(why)}", file=err)
+    # The last line names the exit code and why, 0 included (README); --json's exit_reason
+    # stays "" for 0 (docs/json.md).
+    print(f"\nThe offload would exit {int(code)}: {printable_line(why or _OK_WHY)}", file=err)
     return int(code)
+
+
+# Why a dry run would exit 0, in the text alone: what it cannot tell is what copying and
+# reading back will find.
+_OK_WHY = (
+    "no copy would be refused or fail and no warning names a step that would fail (the "
+    "copies and their read-backs may still fail)"
+)
 
 
 # A fast copy verified earlier (trusted from its ledger) releases the card only once this run
@@ -578,10 +592,12 @@ def _cascade_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[s
 
 
 def _card_words(plan: OffloadPlan) -> str:
-    """Which card the ledgers are read for (``card_identity``), in words, and, for a card of
-    unknown identity, what a ledger's copy is matched by: the card file's fingerprint too
-    (read by the plan, ``OffloadPlan.trusted_fingerprinted``), the quick check alone only for
-    entries that record none (``trusted_unidentified``), as the notes below it say."""
+    """Which card the ledgers are read for (``card_identity``), in words, and, for a known
+    card, how many copies the ledgers record from another card (read back, never trusted:
+    ``ledger.same_card``), said only when there are some; for a card of unknown identity,
+    what a ledger's copy is matched by: the card file's fingerprint too (read by the plan,
+    ``OffloadPlan.trusted_fingerprinted``), the quick check alone only for entries that
+    record none (``trusted_unidentified``), as the notes below it say."""
     if plan.card is None:
         alone = sum(plan.trusted_unidentified.values())
         older = (
@@ -595,4 +611,12 @@ def _card_words(plan: OffloadPlan) -> str:
             "path, size, date and the card file's content fingerprint (its first and last "
             f"64 KiB, read now){older}"
         )
-    return f"{plan.card.words()}: the ledgers' copies of another card are read back"
+    # Said only when true: on a fresh destination, or one of this card's alone, the line
+    # is the card's identity (a bare "copies of another card" read as "this is another card").
+    others = sum(1 for check in plan.checks if check.other_card)
+    if not others:
+        return plan.card.words()
+    return (
+        f"{plan.card.words()}; {plural(others, 'copy', 'copies')} the ledgers record from "
+        "another card would be read back and compared with this card's files, not trusted"
+    )

@@ -551,6 +551,8 @@ def _on_the_source(
         )
         backup = "it is not a backup" if one else "they are not backups"
         of = "the source file" if one_file else "the card"
+        # What to do (QA): the cascade's words say it already; else keep the source.
+        release = release or f": keep {of} until a copy on another disk is verified"
         return f"{subject} on the same {shared} as the source: {backup} of {of}{release}"
     loses = (
         "one drive failure loses both copies, so it is not a backup of that copy"
@@ -592,7 +594,8 @@ def check_devices(
                 C.DEST_SAME_DEVICE,
                 group[-1][0].destination,
                 f"{names} are on the same filesystem{fs_text}: one drive failure loses every "
-                "copy there, so they are not backups of each other",
+                "copy there, so they are not backups of each other: put each copy on a drive "
+                "of its own",
                 group[-1][0].index,
             )
         if dev == tree.root_dev:
@@ -629,7 +632,8 @@ def check_devices(
                 C.DEST_SAME_DISK,
                 group_plans[-1].destination,
                 f"{names} are on one disk ({disk}): one drive failure loses every "
-                "copy there, so they are not backups of each other",
+                "copy there, so they are not backups of each other: put each copy on a drive "
+                "of its own",
                 group_plans[-1].index,
             )
 
