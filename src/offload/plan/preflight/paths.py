@@ -324,7 +324,23 @@ def unreadable_findings(tree: SourceTree, out: Findings) -> None:
         )
 
 
+def skipped_findings(tree: SourceTree, out: Findings) -> None:
+    """Each entry of the card that is neither a file, a folder nor a symlink (a fifo, a
+    socket, a device node: ``SourceTree.skipped``): a warning naming it, whatever the
+    destinations (the card's, not a destination's: an ``s3://`` destination leaves it out as a
+    disk does; before, a run to buckets alone skipped it without a word)."""
+    for entry in tree.skipped:
+        out.warning(
+            C.SPECIAL_FILE_SKIPPED,
+            entry.path,
+            f"{entry.relative_path!r} is a {entry.kind}, not a file: it will not be copied",
+        )
+
+
 def source_findings(tree: SourceTree, out: Findings) -> None:
+    """The card's symlinks leading outside it, each a warning: about what a local copy holds
+    (a link, not what it points to); an ``s3://`` destination fails each symlink with its own
+    message (``s3card``)."""
     for link in tree.symlinks:
         if tree.points_outside(link):
             why = "is absolute" if os.path.isabs(link.target) else "leads outside the source"
@@ -334,12 +350,6 @@ def source_findings(tree: SourceTree, out: Findings) -> None:
                 f"symlink {link.relative_path!r} -> {link.target!r} {why}: it is copied as a link "
                 "(not followed), so the copy will not contain what it points to",
             )
-    for entry in tree.skipped:
-        out.warning(
-            C.SPECIAL_FILE_SKIPPED,
-            entry.path,
-            f"{entry.relative_path!r} is a {entry.kind}, not a file: it will not be copied",
-        )
 
 
 def existing_folder(plan: DestinationPlan, *, create_folders: bool) -> Path:
