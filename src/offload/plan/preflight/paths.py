@@ -7,7 +7,6 @@ import contextlib
 import enum
 import errno
 import os
-import shlex
 import stat
 import time
 from collections.abc import Mapping, Sequence
@@ -19,7 +18,6 @@ from offload.errors import (
     describe_os_error,
     drive_unreachable,
     full_in_other_words,
-    printable_name,
     unexpanded_tilde,
     vanished,
 )
@@ -36,7 +34,7 @@ from offload.plan.filesystem import (
 from offload.plan.names import PATH_MAX_BYTES
 from offload.plan.preflight.findings import C, DestinationCheck, Findings, kind_of
 from offload.plan.preflight.spelling import Speller
-from offload.plan.scan import SourceTree
+from offload.plan.scan import SourceTree, unreadable_refusal
 from offload.state_names import PROBE_PREFIX
 
 
@@ -308,19 +306,12 @@ def unreadable_findings(tree: SourceTree, out: Findings) -> None:
     the offload cannot read whole is known before the first byte, and a DIT would rather
     fix the permission (or choose to leave the file out) than learn after an hour of copying
     that one clip is missing from every drive."""
-    if not tree.unreadable:
-        return
-    from offload.manifest.links import exact_pattern  # its escaping of glob characters
-
     for relative in tree.unreadable:
         path = tree.root if tree.root_is_file else tree.root / relative
-        pattern = "/" + exact_pattern(relative).removeprefix("**/")
         out.error(
             C.SOURCE_UNREADABLE,
             path,
-            f"permission denied: {printable_name(str(path))} cannot be read by this user "
-            f"(uid {os.geteuid()}): give it read access (or run as a user who may read the "
-            f"card), or leave it out with --ignore {shlex.quote(pattern)}",
+            unreadable_refusal(tree.root, relative, root_is_file=tree.root_is_file),
         )
 
 
