@@ -21,6 +21,7 @@ from offload.cli import pfndispatchcopy
 from offload.cli.common import Environment
 from offload.cli.pfndispatchcopy import main
 from offload.events import FileVerified
+from offload.plan.names import PATH_MAX_WORDS
 from offload.report.words import PAGE_CACHE_CAUSES
 from support.faultyfs import FaultyFS
 from support.pfn import other_lines, other_text
@@ -401,8 +402,10 @@ def test_usage_errors(card: Path, argv: list[str], needle: str) -> None:
         (["{src}", "{d1}/{long}.mov"], "is 256 bytes long (limit 255)"),
         (["--create-folders", "{src}", "{d1}/{long}.mov"], "is 256 bytes long (limit 255)"),
         (["{src}", "{d1}/{long}xxxx/x.mov"], "has a name longer than its filesystem takes"),
-        (["{src}", "{deep}/x.mov"], "bytes long (limit 4096): name a shallower destination"),
-        (["--create-folders", "{src}", "{deep}/x.mov"], "bytes long (limit 4096)"),
+        # One wording of PATH_MAX, the card's (QA hostile62: "(limit 4096)", the NUL
+        # counted, here; "at most 4,095 bytes (PATH_MAX)" for a card's path). Failed before.
+        (["{src}", "{deep}/x.mov"], f"bytes long: {PATH_MAX_WORDS}; name a shallower destination"),
+        (["--create-folders", "{src}", "{deep}/x.mov"], f"bytes long: {PATH_MAX_WORDS}"),
     ],
 )
 def test_a_name_or_path_a_destination_refuses_fails_it_alone(

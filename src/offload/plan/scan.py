@@ -17,7 +17,7 @@ from typing import NamedTuple
 from offload.model import SourceFile, SourceSymlink
 from offload.plan.filesystem import within
 from offload.plan.ignore import IgnoreRules
-from offload.plan.names import NAME_MAX_BYTES, PATH_MAX_BYTES
+from offload.plan.names import NAME_MAX_BYTES, PATH_MAX_BYTES, PATH_MAX_WORDS
 from offload.walk import walk_tree
 
 
@@ -93,8 +93,7 @@ class ScanError(OSError):
                 # trailing "/" and the scan asks the rules before its lstat (scan_source).
                 size = len(os.fsencode(str(self.path)))
                 limit = (
-                    f"{size:,} bytes long: Linux names a file or folder by a path of at most "
-                    f"{PATH_MAX_BYTES - 1:,} bytes (PATH_MAX)"
+                    f"{size:,} bytes long: {PATH_MAX_WORDS}"
                     if size >= PATH_MAX_BYTES
                     else f"a name in it is longer than Linux takes ({NAME_MAX_BYTES} bytes, "
                     "NAME_MAX)"

@@ -31,7 +31,7 @@ from offload.plan.filesystem import (
     parse_mountinfo,
     within,
 )
-from offload.plan.names import PATH_MAX_BYTES
+from offload.plan.names import PATH_MAX_BYTES, PATH_MAX_WORDS
 from offload.plan.preflight.findings import C, DestinationCheck, Findings, kind_of
 from offload.plan.preflight.spelling import Speller
 from offload.plan.scan import SourceTree, unreadable_refusal
@@ -421,11 +421,11 @@ def _access_refused(folder: Path) -> OSError:
 def _too_long(folder: Path) -> str:
     """The line of a destination *folder* the system refuses to look up (ENAMETOOLONG): a
     path longer than Linux takes, or a folder name longer than its filesystem's."""
-    size = len(os.fsencode(folder)) + 1
-    if size > PATH_MAX_BYTES:
+    size = len(os.fsencode(folder))
+    if size + 1 > PATH_MAX_BYTES:  # its NUL counted
         return (
-            f"destination folder {folder} is {size} bytes long (limit {PATH_MAX_BYTES}): "
-            "name a shallower destination"
+            f"destination folder {folder} is {size:,} bytes long: {PATH_MAX_WORDS}; name a "
+            "shallower destination"
         )
     return (
         f"destination folder {folder} has a name longer than its filesystem takes: name "
