@@ -61,6 +61,14 @@ if TYPE_CHECKING:
 # the probe's ``errno``); beside the room or inodes line that says how much, that line alone.
 _FAILS_ALONE = (  # in the order a destination's line says them: what cannot be written first
     PreflightCode.DEST_NOT_WRITABLE,
+    # A name or path that destination's filesystem refuses (``plan.names``; exFAT's ':',
+    # a path over PATH_MAX): that destination's, never the others' (QA: one drive refusing
+    # the name stopped every copy, exit 64).
+    PreflightCode.NAME_INVALID_CHARS,
+    PreflightCode.NAME_TRAILING_DOT_OR_SPACE,
+    PreflightCode.NAME_TOO_LONG,
+    PreflightCode.NAME_NOT_UTF8,
+    PreflightCode.PATH_TOO_LONG,
     PreflightCode.FILE_TOO_LARGE,
     PreflightCode.INSUFFICIENT_SPACE,
     PreflightCode.INSUFFICIENT_INODES,
@@ -381,8 +389,13 @@ def copy_with_multiple_destinations(
         )
     from offload.destinations import s3file
 
+    named_refused: dict[int, str] = {}  # a name no key can be: that destination alone
     remote = s3file.open_s3_file_targets(
-        destinations, source_path.name, settings=s3, existing=options.existing
+        destinations,
+        source_path.name,
+        settings=s3,
+        existing=options.existing,
+        refused=named_refused,
     )
     # The stores' own long steps (a multipart copy, a confirming read) stop on a cancel too:
     # the job's token, made here when the caller gave none.
@@ -390,7 +403,16 @@ def copy_with_multiple_destinations(
     s3file.stop_on(remote, cancel)
     try:
         return _copy_planned(
-            source_path, st, destinations, remote, options, create_folders, sink, cancel, parallel
+            source_path,
+            st,
+            destinations,
+            remote,
+            options,
+            create_folders,
+            sink,
+            cancel,
+            parallel,
+            remote_refused=named_refused,
         )
     finally:
         s3file.close_targets(remote)
@@ -406,10 +428,14 @@ def _copy_planned(
     sink: EventSink | None,
     cancel: CancelToken | None,
     parallel: bool | None,
+    *,
+    remote_refused: Mapping[int, str] | None = None,
 ) -> JobReport:
     """The copy once the S3 targets (*remote*, by index) are open: the local ones planned,
     the copies already at their targets read back (``_adopt_existing``, FAIL policy), their
-    folders made, the job run, the report naming S3 objects by URL."""
+    folders made, the job run, the report naming S3 objects by URL. *remote_refused*: the
+    S3 targets whose name no key can be, by index, with the line saying why: each fails
+    alone, as a local destination refusing the name does."""
     # A local destination whose drive went away (ENOTCONN, EIO, ENODEV) is not planned: the
     # job is handed its path as typed, loses it at the first file (the reason and what to do
     # in its result) and writes the others (README: a failed destination never stops them).
@@ -446,6 +472,7 @@ def _copy_planned(
     # for a drive gone (README: a failed destination never stops the others); a copy already
     # there is still read back and kept when equal (below): nothing need be written for it.
     failing = {local[i]: message for i, message in failing_local.items()}
+    failing.update(remote_refused or {})
     targets = [
         remote[i].target
         if i in remote

@@ -21,6 +21,7 @@ from offload.cli import pfndispatchcopy
 from offload.cli.common import Environment
 from offload.cli.pfndispatchcopy import main
 from offload.events import FileVerified
+from offload.plan.names import PATH_MAX_WORDS
 from offload.report.words import PAGE_CACHE_CAUSES
 from support.faultyfs import FaultyFS
 from support.pfn import other_lines, other_text
@@ -369,14 +370,6 @@ def test_every_name_of_xxh64_is_labelled_big_endian_one_line(card: Path, names: 
         (["{src}", "{nowhere}"], "does not exist; create it"),
         (["--bogus", "{src}", "{d1}"], "unrecognized arguments"),
         (["-noflush_dest", "/elsewhere", "{src}", "{d1}"], "is not one of the destinations"),
-        # QA pfn60: a destination name or path too long was a traceback (ENAMETOOLONG from
-        # Path.is_dir), exit 1; then two lines ("cannot inspect ... check the drive" too).
-        # Failed before.
-        (["{src}", "{d1}/{long}.mov"], "is 256 bytes long (limit 255)"),
-        (["--create-folders", "{src}", "{d1}/{long}.mov"], "is 256 bytes long (limit 255)"),
-        (["{src}", "{d1}/{long}xxxx/x.mov"], "has a name longer than its filesystem takes"),
-        (["{src}", "{deep}/x.mov"], "bytes long (limit 4096): name a shallower destination"),
-        (["--create-folders", "{src}", "{deep}/x.mov"], "bytes long (limit 4096)"),
         # QA pfn60: a lone destination starting with '-' (not there yet) got argparse's
         # "arguments are required: DST", not the leading-dash line. Failed before.
         (["{src}", "-x.mov"], "-x.mov is no option of pfndispatchcopy, but a word starting"),
@@ -400,6 +393,47 @@ def test_usage_errors(card: Path, argv: list[str], needle: str) -> None:
     assert code == 64
     assert err.startswith("ERROR: ") and needle in err and err.count("\n") == 1
     assert os.listdir(card.parent / "d1") == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        # QA pfn60: a destination name or path too long was a traceback (ENAMETOOLONG from
+        # Path.is_dir), exit 1; then two lines ("cannot inspect ... check the drive" too).
+        # Failed before.
+        (["{src}", "{d1}/{long}.mov"], "is 256 bytes long (limit 255)"),
+        (["--create-folders", "{src}", "{d1}/{long}.mov"], "is 256 bytes long (limit 255)"),
+        (["{src}", "{d1}/{long}xxxx/x.mov"], "has a name longer than its filesystem takes"),
+        # One wording of PATH_MAX, the card's (QA hostile62: "(limit 4096)", the NUL
+        # counted, here; "at most 4,095 bytes (PATH_MAX)" for a card's path). Failed before.
+        (["{src}", "{deep}/x.mov"], f"bytes long: {PATH_MAX_WORDS}; name a shallower destination"),
+        (["--create-folders", "{src}", "{deep}/x.mov"], f"bytes long: {PATH_MAX_WORDS}"),
+    ],
+)
+def test_a_name_or_path_a_destination_refuses_fails_it_alone(
+    card: Path, argv: list[str], needle: str
+) -> None:
+    """A destination whose filesystem refuses the name or path typed for the copy cannot
+    take the file: it fails alone, its one line ending "was not copied"; alone, exit 2
+    (none could take it, as a FAT drive refusing a file over 4 GiB); beside one that can,
+    that one is copied, exit 1 (QA hostile62: exit 64, every copy refused for one
+    destination's name; failed before)."""
+    values = {
+        "src": str(card),
+        "d1": str(card.parent / "d1"),
+        "long": "N" * 252,
+        "deep": str(card.parent / "d1" / "/".join(["N" * 200] * 21)),
+    }
+    words = [a.format(**values) for a in argv]
+    code, _out, err = run(words)
+    assert code == 2, err
+    assert err.startswith("ERROR: ") and needle in err and err.count("\n") == 1, err
+    assert err.rstrip().endswith(f"{words[-1]} was not copied"), err
+    assert os.listdir(card.parent / "d1") == []
+    other = card.parent / "other.mov"
+    code, out, err = run([*words, str(other)])
+    assert code == 1 and needle in err, err
+    assert out.splitlines() == [f"hash XXH64BE:{xxhsum(other)}"]
 
 
 def test_a_destination_ending_in_a_slash_is_a_folder(card: Path) -> None:

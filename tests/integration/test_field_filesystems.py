@@ -216,18 +216,45 @@ def test_a_target_name_exfat_refuses_names_the_typed_name_as_the_one_to_change(
     tmp_path: Path, exfat_loop: Any
 ) -> None:
     """Failed before: ``pfndispatchcopy f.bin /M/a:b.bin`` said to "rename it on the source
-    (a write to the card)", but 'a:b.bin' is the name typed for the copy, not the source's."""
+    (a write to the card)", but 'a:b.bin' is the name typed for the copy, not the source's.
+    The one destination cannot take the file: it fails alone, exit 2 (none could take it),
+    as a FAT drive refusing a file over 4 GiB (before: 64, the whole copy refused)."""
     disk = exfat_loop(32 << 20)
     source = write(tmp_path / "f.bin", b"a clip\n")
     exe = Path(sys.executable).with_name("pfndispatchcopy")
     one = subprocess.run(
         [exe, source, disk.path / "a:b.bin"], capture_output=True, text=True, timeout=300
     )
-    assert one.returncode == 64, one.stdout + one.stderr
+    assert one.returncode == 2, one.stdout + one.stderr
     assert "the name 'a:b.bin' contains ':'" in one.stderr, one.stderr
     assert "name the copy otherwise (the name given for it on the command line)" in one.stderr
+    assert f"{disk.path / 'a:b.bin'} was not copied" in one.stderr, one.stderr
     assert "rename it on the source" not in one.stderr
     assert os.listdir(disk.path) == []
+
+
+def test_a_name_one_destination_refuses_fails_it_alone_in_pfndispatchcopy(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """``pfndispatchcopy -v clip1:x.mov EXFAT/PFN/clip1:x.mov OTHER/pfn1.mov``: exFAT
+    refuses ':', that destination fails alone with the preflight's line and "was not
+    copied"; the other is copied and verified, exit 1 (README: a failed destination never
+    stops the others). Failed before: exit 64, the other copy never written."""
+    disk = exfat_loop(32 << 20)
+    source = write(tmp_path / "card" / "clip1:x.mov", b"a clip\n")
+    other = tmp_path / "ext"
+    other.mkdir()
+    refused = disk.path / "PFN" / "clip1:x.mov"
+    pfn = [str(Path(sys.executable).with_name("pfndispatchcopy"))]
+    result = run(
+        "-v", "--create-folders", source, refused, other / "pfn1.mov", prefix=pfn, cli=False
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    (line,) = other_lines(result.stderr)
+    assert line.startswith("ERROR: ") and "the name 'clip1:x.mov' contains ':'" in line, line
+    assert line.endswith(f"; {refused} was not copied"), line
+    assert (other / "pfn1.mov").read_bytes() == b"a clip\n"
+    assert not refused.exists()
 
 
 def test_two_folders_differing_by_case_on_a_case_sensitive_filesystem_are_two(

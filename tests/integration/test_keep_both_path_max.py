@@ -58,7 +58,7 @@ def test_a_file_whose_partial_path_is_too_long_is_refused_up_front(tmp_path: Pat
     card, dest, target = _card_and_destination(tmp_path, 4094)  # 4,095 with its NUL
     code, err = _copy(tmp_path, "--into", str(card), str(dest))
     assert code == 64, err
-    assert "4095 bytes long, and up to" in err and "under the partial name" in err, err
+    assert "4,094 bytes long, and up to" in err and "under the partial name" in err, err
     assert not target.parent.exists()  # nothing written
 
 

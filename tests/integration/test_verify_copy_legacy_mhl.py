@@ -365,3 +365,37 @@ def test_a_name_the_cards_mhl_spells_decomposed_is_the_copys_composed_file(
     assert code == 0, (data, err)
     assert data["legacy_mhls"][0]["verified"] == [f"CLIPS/{nfc}"]
     assert data["missing"] == []
+
+
+def test_a_backslash_in_a_name_our_legacy_mhl_lists_is_the_names_not_a_separator(
+    tmp_path: Path,
+) -> None:
+    """Our legacy MHL writes each path as the card spells it: ``CLIPS/a\\b.mov`` is a name
+    with a backslash, beside ``CLIPS/a/b.mov``; read back as ours (its ``<tool>``), neither
+    is respelled (a Windows tool's MHL still is: test_legacy_mhl_variants). Failed before
+    (QA hostile62): the reader turned every ``\\`` into ``/``: ``verify --mhl-file`` said
+    "CHANGED .../CLIPS/a/b.mov" on an intact copy, exit 11; with ``c7\\x.mov`` alone
+    "MISSING .../CLIPS/c7/x.mov", exit 10, and an onward offload of that copy "MISSING FROM
+    THE CARD ... c7/x.mov", exit 1."""
+    card = tmp_path / "cards" / "BS"
+    (card / "CLIPS" / "a").mkdir(parents=True)
+    (card / "CLIPS" / "a\\b.mov").write_bytes(b"A\n")
+    (card / "CLIPS" / "a" / "b.mov").write_bytes(b"B\n")
+    (card / "CLIPS" / "c7\\x.mov").write_bytes(b"C\n")
+    code, copy_root, err = _offload(tmp_path, card, "--mhl", "both", "-t", "md5")
+    assert code == 0, err
+    (mhl,) = copy_root.glob("BS_*.mhl")
+    assert "<file>CLIPS/c7\\x.mov</file>" in mhl.read_text()
+    code, out, err = offload_cli("verify", "--mhl-file", str(mhl), str(copy_root))
+    assert code == 0, out + err
+    for wrong in ("CHANGED", "MISSING", "NEW"):
+        assert wrong not in out + err, out + err
+    # The copy offloaded onward (its legacy MHL read as the card's record): nothing missing.
+    onward = tmp_path / "onward"
+    onward.mkdir()
+    code, out, err = offload_cli(
+        "copy", "--report-dir", str(tmp_path / "r"), str(copy_root), str(onward)
+    )
+    assert code == 0, out + err
+    assert "MISSING" not in out + err, out + err  # "Do not format": the card's disk is /tmp's
+    assert (onward / "BS" / "CLIPS" / "c7\\x.mov").read_bytes() == b"C\n"

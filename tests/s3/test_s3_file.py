@@ -21,6 +21,7 @@ from offload.errors import UsageError
 from offload.options import CopyOptions, ExistingFilePolicy, VerifyMode
 from offload.results import CacheBypass, DestinationStatus
 from s3.conftest import FAST, admin
+from support.pfn import other_lines
 
 MiB = 1024 * 1024
 
@@ -131,21 +132,29 @@ def test_an_object_already_there_is_refused_before_the_first_byte(s3_server, buc
 
 def test_a_source_name_no_key_can_be_is_refused_in_its_words(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A source named with a byte that is not UTF-8, to a bucket's folder (the key would be
-    its name): refused before the first byte (64), one line naming it as printed elsewhere
-    (``\\xff``). Failed before: "cannot be looked up (... C003\\udcfftake.mov is not
-    valid UTF-8 ...)": the lookup came first and the name was spelt as Python holds it."""
+    its name): that destination fails alone before its first byte, one line naming it as
+    printed elsewhere (``\\xff``); the local destination beside it is copied and verified,
+    exit 1 (README: a failed destination never stops the others); alone, exit 2 (none could
+    take it). Failed before: "cannot be looked up (... C003\\udcfftake.mov is not valid
+    UTF-8 ...)": the lookup came first and the name was spelt as Python holds it; then
+    exit 64, the local copy never written."""
     source = Path(os.fsdecode(os.fsencode(tmp_path) + b"/C003\xfftake.mov"))
     source.write_bytes(b"clip")
     local = tmp_path / "d1"
     local.mkdir()
     url = f"s3://{bucket}/day1/"
-    code, out, err = pfn("--s3-endpoint", s3_server.url, str(source), str(local), url)
-    assert code == 64 and out == "", err
-    assert err.strip() == (
+    code, _out, err = pfn("--s3-endpoint", s3_server.url, str(source), str(local), url)
+    assert code == 1, err
+    words = (
         f"ERROR: destination {url}C003\\xfftake.mov: 'C003\\xfftake.mov' is not valid UTF-8, "
-        "which S3 keys must be; nothing was written"
-    ), err
-    assert os.listdir(local) == [] and keys(s3_server.url, bucket) == []
+        f"which S3 keys must be; {url}C003\\xfftake.mov was not copied"
+    )
+    assert other_lines(err) == [words], err
+    assert (local / source.name).read_bytes() == b"clip"
+    assert [k for k in keys(s3_server.url, bucket) if not k.startswith(".offload/")] == []
+    code, _out, err = pfn("--s3-endpoint", s3_server.url, str(source), url)
+    assert code == 2, err
+    assert other_lines(err) == [words], err
 
 
 def test_missing_bucket_or_no_service_exit_64_nothing_written(s3_server, clip) -> None:  # type: ignore[no-untyped-def]

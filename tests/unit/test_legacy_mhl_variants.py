@@ -217,3 +217,30 @@ def test_creatorinfo_variations_are_read_or_passed_over(tmp_path: Path) -> None:
         (found,) = listed.entries
         assert found.digests == {"sha1": hashlib.sha1(THREE).hexdigest()}
         assert verify_tree(card, legacy_mhl=listed.path).verified == ("A001.XML",)
+
+
+@pytest.mark.parametrize(
+    ("tool", "path"),
+    [
+        ("offload-ai 1.4.0", "CLIPS/c7\\x.mov"),  # ours: the name as the card spells it
+        ("offload-ai", "CLIPS/c7\\x.mov"),
+        ("ShotPut Pro for Windows", "CLIPS/c7/x.mov"),  # a Windows tool's separator
+        ("offload-ai-fork 2.0", "CLIPS/c7/x.mov"),  # another tool, whatever it starts with
+    ],
+)
+def test_a_backslash_is_a_separator_only_in_an_mhl_not_of_ours(
+    tmp_path: Path, tool: str, path: str
+) -> None:
+    """QA hostile62: our writer puts ``CLIPS/c7\\x.mov`` as the card spells it; the reader
+    made it ``CLIPS/c7/x.mov`` (a false MISSING). Failed before for offload-ai's tool."""
+    mhl = tmp_path / "A001.mhl"
+    mhl.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1">\n'
+        f"<creatorinfo><username>u</username><hostname>h</hostname><tool>{tool}</tool>"
+        "<startdate>2026-12-06T08:00:00Z</startdate><finishdate>2026-12-06T08:00:00Z"
+        "</finishdate></creatorinfo>\n"
+        f"<hash><file>CLIPS/c7\\x.mov</file><size>5</size><md5>{hashlib.md5(THREE).hexdigest()}"
+        "</md5></hash>\n</hashlist>\n",
+        encoding="utf-8",
+    )
+    assert [e.path for e in read_legacy_mhl(mhl).entries] == [path]

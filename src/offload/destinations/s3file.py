@@ -62,14 +62,29 @@ def open_s3_file_targets(
     settings: S3Settings | None = None,
     existing: ExistingFilePolicy = ExistingFilePolicy.FAIL,
     env: Mapping[str, str] | None = None,
+    refused: dict[int, str] | None = None,
 ) -> dict[int, S3FileTarget]:
     """The S3 targets among *destinations*, by index (see the module docstring); the others
     are left to the local planner. Raises UsageError (nothing written) for a URL, bucket,
-    credentials or network S3 refuses, a name S3 cannot hold, the same object named twice,
-    or an object already at the key with the FAIL policy; PreflightRefused (its subclass,
-    code ``path-too-long``) for a key too long, the object's or one of offload-ai's own
-    under its folder. The caller closes the backends (``close_targets``)."""
+    credentials or network S3 refuses, the same object named twice, or an object already at
+    the key with the FAIL policy; PreflightRefused (its subclass, code ``path-too-long``)
+    for a key too long, the object's or one of offload-ai's own under its folder. A target
+    whose name no key can be (not UTF-8, too long: ``S3Backend.name_problem``) is that
+    destination's alone (README: a failed destination never stops the others): its index
+    goes into *refused* with the line saying why (opened all the same, to be reported),
+    or, without *refused*, UsageError. The caller closes the backends (``close_targets``)."""
     opened: dict[int, S3FileTarget] = {}
+
+    def name_refused(index: int, backend: S3Backend, target: Path) -> bool:
+        problem = backend.name_problem(target.name)
+        if problem is None:
+            return False
+        if refused is None:
+            _check_name(backend, target)
+        assert refused is not None
+        refused[index] = f"destination {display_path(target)}: {problem}"
+        return True
+
     try:
         for index, destination in enumerate(destinations):
             text = str(destination)
@@ -92,12 +107,14 @@ def open_s3_file_targets(
             store.stop_after_token_refusal()
             store.check()
             store.probe()
-            _check_name(backend, target)  # before a lookup: a name with no key has none
+            if name_refused(index, backend, target):  # before a lookup: no key, none
+                continue
             info = _stat(backend, target)
             if info is not None and info.kind == "folder":  # objects below it: cp's folder
                 target = target / source_name
                 opened[index] = S3FileTarget(backend, target)
-                _check_name(backend, target)
+                if name_refused(index, backend, target):
+                    continue
                 _refuse_long_key(backend, target, index)  # the folder's own keys: above
                 info = _stat(backend, target)
             if info is not None and existing is ExistingFilePolicy.FAIL:

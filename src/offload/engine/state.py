@@ -32,7 +32,7 @@ from offload.destinations.base import Destination, Partial
 from offload.engine.cancel import CancelToken
 from offload.engine.devices import ReadBackGate
 from offload.engine.messages import FileTicket
-from offload.errors import DestinationError, OffloadError
+from offload.errors import DestinationError, OffloadError, printable_name
 from offload.events import DestinationLost, Event, EventSink
 from offload.ledger import Ledger
 from offload.options import CopyOptions, ExistingFilePolicy
@@ -310,7 +310,15 @@ _AFTER_A_PATH = frozenset(" ;:,)'\"")
 def _names(message: str, path: str) -> bool:
     """Whether *message* names *path* itself, not only a longer path that starts with it
     (a clip ``A001.MOV`` and its sidecar ``A001.MOV.xmp``: the sidecar's error is not the
-    clip's own)."""
+    clip's own), exactly or as the terminal shows it (``printable_name``: the errors name a
+    path so, a control character or a byte that is not UTF-8 escaped; QA: a PUT of
+    ``new\\nline.mov`` refused was said "not completed: another step of its batch failed",
+    its own failure)."""
+    shown = printable_name(path)
+    return _names_exactly(message, path) or (shown != path and _names_exactly(message, shown))
+
+
+def _names_exactly(message: str, path: str) -> bool:
     start = message.find(path)
     while start != -1:
         end = start + len(path)

@@ -8,14 +8,15 @@ prints), md5 as ``<md5>``, sha1 as ``<sha1>``; v1 has no element for xxh3, xxh12
 Never ``<xxhash64>``: in v1 that element is the little-endian rendering.
 
 Reader: accepts what the tools of that era wrote (with or without a namespace, ``\\`` in paths
-and a leading ``./``, ``<xxhash64>`` little-endian, ``<xxhash>`` = XXH32 in decimal, ``<null>``,
-hex in either case: mhl-tool compares it case-insensitively; attributes on the hash elements
-and dates in any form are passed over). A hex element holding anything but its digest's
-number of hex digits (``n/a``, empty, a decimal number, cut short) records no digest: its
-file is checked by size only, never compared with that text. A file in an encoding the XML
-parser cannot read itself (UTF-32, multi-byte ones: Shift_JIS, EUC-JP, EUC-KR, which
-mhl-tool wrote under such a locale) is decoded first, whole; UTF-8, UTF-16 and single-byte
-ones are streamed.
+as a Windows tool's separator, but in an MHL offload-ai wrote, where it is a character of the
+name, ``_written_by_us``, and a leading ``./``, ``<xxhash64>`` little-endian, ``<xxhash>`` =
+XXH32 in decimal, ``<null>``, hex in either case: mhl-tool compares it case-insensitively;
+attributes on the hash elements and dates in any form are passed over). A hex element
+holding anything but its digest's number of hex digits (``n/a``, empty, a decimal number,
+cut short) records no digest: its file is checked by size only, never compared with that
+text. A file in an encoding the XML parser cannot read itself (UTF-32, multi-byte ones:
+Shift_JIS, EUC-JP, EUC-KR, which mhl-tool wrote under such a locale) is decoded first,
+whole; UTF-8, UTF-16 and single-byte ones are streamed.
 """
 
 from __future__ import annotations
@@ -374,6 +375,9 @@ def read_legacy_mhl(path: Path) -> LegacyHashList:
     info: dict[str, str] = {}
     version: str | None = None
     entries: list[LegacyEntry] = []
+    # Whether a ``\\`` in a path is a Windows tool's separator: not in ours (below); a
+    # ``<hash>`` before any ``<creatorinfo>`` (the schema puts it first) is read as before.
+    windows = True
     try:
         with open(path, "rb") as handle:
             head = handle.read(256)
@@ -391,8 +395,9 @@ def read_legacy_mhl(path: Path) -> LegacyHashList:
                 for child in element:
                     info[_local(child.tag)] = (child.text or "").strip()
                 element.clear()
+                windows = not _written_by_us(info.get("tool"))
             elif tag == "hash":
-                entries.append(_legacy_entry(element))
+                entries.append(_legacy_entry(element, windows=windows))
                 element.clear()
     except ET.ParseError as exc:
         raise LegacyMhlUnreadableError(f"{path} is not well-formed XML: {exc}", path=path) from exc
@@ -417,17 +422,30 @@ def read_legacy_mhl(path: Path) -> LegacyHashList:
     )
 
 
-def _entry_path(text: str) -> str:
-    """A ``<file>``'s path as the card's: ``\\`` (a Windows tool's) as ``/``, and a leading
-    ``./`` (``.\\CLIPS\\A.MOV``) dropped; nothing else changed (``..`` is judged by the
-    callers, who refuse a path outside the MHL's tree)."""
-    path = text.replace("\\", "/")
+def _written_by_us(tool: str | None) -> bool:
+    """Whether a legacy MHL's ``<tool>`` is offload-ai's (``write_legacy_mhl``: ``offload-ai
+    <version>``, every version since the first). Ours writes each path as the card spells
+    it, with ``/`` between folders: a ``\\`` in it is a character of the name (Linux and
+    macOS allow it), never a separator (QA: ``CLIPS/c7\\x.mov`` read as ``CLIPS/c7/x.mov``,
+    a false MISSING on an intact copy, and onward "MISSING FROM THE CARD")."""
+    return tool is not None and (tool == _OUR_TOOL or tool.startswith(_OUR_TOOL + " "))
+
+
+_OUR_TOOL = "offload-ai"  # CreatorInfo.tool_name's default, what the writer puts first
+
+
+def _entry_path(text: str, *, windows: bool = True) -> str:
+    """A ``<file>``'s path as the card's: with *windows* (an MHL not of ours,
+    ``_written_by_us``), ``\\`` (a Windows tool's separator) as ``/``; a leading ``./``
+    (``.\\CLIPS\\A.MOV``) dropped; nothing else changed (``..`` is judged by the callers,
+    who refuse a path outside the MHL's tree)."""
+    path = text.replace("\\", "/") if windows else text
     while path.startswith("./"):
         path = path[2:].lstrip("/")
     return path
 
 
-def _legacy_entry(element: ET.Element) -> LegacyEntry:
+def _legacy_entry(element: ET.Element, *, windows: bool = True) -> LegacyEntry:
     values: dict[str, str] = {}
     for child in element:
         values.setdefault(_local(child.tag), child.text or "")
@@ -452,7 +470,7 @@ def _legacy_entry(element: ET.Element) -> LegacyEntry:
             others[tag] = text
     size_text = values.get("size", "").strip()
     return LegacyEntry(
-        path=_entry_path(values.get("file", "")),
+        path=_entry_path(values.get("file", ""), windows=windows),
         size_bytes=int(size_text) if size_text.isascii() and size_text.isdigit() else None,
         last_modification_date=values.get("lastmodificationdate"),
         digests=digests,

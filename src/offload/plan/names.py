@@ -18,6 +18,12 @@ from offload.plan.filesystem import WINDOWS_FORBIDDEN, NameFamily, NameRules
 
 NAME_MAX_BYTES = 255  # Linux NAME_MAX: every filesystem we write to refuses longer names
 PATH_MAX_BYTES = 4096  # Linux PATH_MAX, counting the terminating NUL
+#: The one wording of that limit, in the bytes a person counts (no NUL): a card's path, a
+#: destination's, a copy's, offload-ai's own files' (before, "(limit 4096)" for some, NUL
+#: counted, and "at most 4,095 bytes (PATH_MAX)" for others).
+PATH_MAX_WORDS = (
+    f"Linux names a file or folder by a path of at most {PATH_MAX_BYTES - 1:,} bytes (PATH_MAX)"
+)
 
 _WINDOWS_RESERVED = frozenset(
     ["CON", "PRN", "AUX", "NUL"]

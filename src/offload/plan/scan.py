@@ -17,7 +17,7 @@ from typing import NamedTuple
 from offload.model import SourceFile, SourceSymlink
 from offload.plan.filesystem import within
 from offload.plan.ignore import IgnoreRules
-from offload.plan.names import NAME_MAX_BYTES, PATH_MAX_BYTES
+from offload.plan.names import NAME_MAX_BYTES, PATH_MAX_BYTES, PATH_MAX_WORDS
 from offload.walk import walk_tree
 
 
@@ -37,6 +37,11 @@ class ScanError(OSError):
         self.path = path
         self.operation = operation
         self.kind = kind
+        # The card's other permission problems the scan found (``scan_source``: it walks on
+        # past each): the folders after this one, then the files this user may not read
+        # (relative paths), each named by ``refusal`` in a line of its own.
+        self.others: tuple[ScanError, ...] = ()
+        self.unreadable: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         if self.errno is None:
@@ -45,6 +50,14 @@ class ScanError(OSError):
         return f"cannot {self.operation} {self.path}: {self.strerror} ({name})"
 
     def refusal(self, root: Path) -> str:
+        """The line that refuses a copy of *root* for this error, then one each for the
+        others the scan found (``others``, ``unreadable``: README, each permission problem
+        named), each with what to do."""
+        lines = [self._refusal(root), *(other._refusal(root) for other in self.others)]
+        lines += [unreadable_refusal(root, relative) for relative in self.unreadable]
+        return "\n".join(lines)
+
+    def _refusal(self, root: Path) -> str:
         """The one line that refuses a copy of *root* for this error, with what to do: for
         a permission, the remedies that leave the card as it is (read access, or --ignore
         of that entry); for an entry whose lstat is refused, the folder that holds it, which
@@ -80,8 +93,7 @@ class ScanError(OSError):
                 # trailing "/" and the scan asks the rules before its lstat (scan_source).
                 size = len(os.fsencode(str(self.path)))
                 limit = (
-                    f"{size:,} bytes long: Linux names a file or folder by a path of at most "
-                    f"{PATH_MAX_BYTES - 1:,} bytes (PATH_MAX)"
+                    f"{size:,} bytes long: {PATH_MAX_WORDS}"
                     if size >= PATH_MAX_BYTES
                     else f"a name in it is longer than Linux takes ({NAME_MAX_BYTES} bytes, "
                     "NAME_MAX)"
@@ -101,6 +113,21 @@ class ScanError(OSError):
             f"cannot read the source completely: {self}; nothing was copied "
             "(check the card and the reader)"
         )
+
+
+def unreadable_refusal(root: Path, relative: str, *, root_is_file: bool = False) -> str:
+    """The line naming a file of the card at *relative* below *root* (or *root* itself, a
+    file) that this process may not read, with the remedies that leave the card as it is."""
+    from offload.errors import printable_name
+    from offload.manifest.links import exact_pattern  # its escaping of glob characters
+
+    path = root if root_is_file else root / relative
+    pattern = "/" + exact_pattern(relative).removeprefix("**/")
+    return (
+        f"permission denied: {printable_name(str(path))} cannot be read by this user "
+        f"(uid {os.geteuid()}): give it read access (or run as a user who may read the "
+        f"card), or leave it out with --ignore {shlex.quote(pattern)}"
+    )
 
 
 def _may_search(folder: Path) -> bool:
@@ -325,9 +352,16 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
     ignored_folders: set[str] = set()
     outside: set[str] = set()
     unreadable: list[str] = []
+    # The folders this user may not list, or list but not search (EACCES): each named, the
+    # walk going on past it, so that one refusal names every permission problem of the
+    # card (README), the unreadable files too; any other error stops the scan at once.
+    denied: list[ScanError] = []
+    unsearchable: set[str] = set()
 
     def unlistable(folder: Path, exc: OSError) -> None:
-        raise _error(folder, "list folder", exc) from exc
+        if exc.errno != errno.EACCES or folder == root:
+            raise _error(folder, "list folder", exc) from exc
+        denied.append(_error(folder, "list folder", exc))
 
     matches = rules.spec.matches  # IgnoreRules.matches, one call an entry less
 
@@ -345,7 +379,14 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
             ):
                 ignored.append(rel)
                 continue
-            raise _error(Path(item.path), "lstat", exc) from exc
+            path = Path(item.path)
+            if exc.errno == errno.EACCES and not _may_search(path.parent):
+                # Every entry of that folder is refused alike: the folder named once.
+                if str(path.parent) not in unsearchable:
+                    unsearchable.add(str(path.parent))
+                    denied.append(_error(path, "lstat", exc))
+                continue
+            raise _error(path, "lstat", exc) from exc
         mode = st.st_mode
         if matches(rel, is_dir=stat.S_ISDIR(mode)):
             ignored.append(rel)
@@ -374,6 +415,11 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
         else:
             skipped.append(SkippedEntry(Path(item.path), rel, _special_kind(mode)))
 
+    if denied:
+        # By path (the walk may list folders on threads of its own): the same order each run.
+        first, *others = sorted(denied, key=lambda error: os.fsencode(error.path))
+        first.others, first.unreadable = tuple(others), tuple(unreadable)
+        raise first
     return SourceTree(
         root=root,
         root_is_file=False,

@@ -69,6 +69,7 @@ from offload.plan.preflight.paths import (
     existing_folder,
     may_be_one_share,
     remove_probes,
+    skipped_findings,
     source_findings,
     unreadable_findings,
 )
@@ -173,8 +174,9 @@ def preflight(
     ``s3card.open_s3_destinations``; planned under a stand-in root): only compared with each
     other by name (:func:`.paths.check_remote_overlaps`: the same one named twice, copy
     roots inside one another) and by the length of each file's whole key
-    (:func:`.names.check_keys`); ``plans`` may then be empty, and the source's findings are
-    left out (they are about what a local copy would hold).
+    (:func:`.names.check_keys`); ``plans`` may then be empty, and the source's symlinks
+    leading outside it are not named (about what a local copy would hold); its unreadable
+    files and its skipped special files are, whatever the destinations.
 
     ``writes_own_files``: the run writes offload-ai's own files in each copy root (its
     reports, ledger, and with *ascmhl* an ASC MHL generation, with *legacy* a legacy MHL),
@@ -215,6 +217,7 @@ def preflight(
     unreadable_findings(tree, out)  # whatever the destinations: the card is read for each
     if plans:
         source_findings(tree, out)
+    skipped_findings(tree, out)  # the card's too: no destination copies a fifo
     copy_roots = [str(p.root) for p in (*plans, *remote)]
 
     reserves: dict[int, OwnFiles] = {}  # by block size: the same for every such destination

@@ -21,6 +21,7 @@ from offload.plan.ignore import ignore_argument
 from offload.plan.names import (
     NAME_MAX_BYTES,
     PATH_MAX_BYTES,
+    PATH_MAX_WORDS,
     Collision,
     NameProblem,
     find_collisions,
@@ -245,7 +246,7 @@ def check_names(
             out.error(
                 C.PATH_TOO_LONG,
                 Path(entry.source_path),
-                f"{target} would be {size} bytes long (limit {PATH_MAX_BYTES}): shorten the "
+                f"{target} would be {size - 1:,} bytes long: {PATH_MAX_WORDS}; shorten the "
                 "source's folder names, or copy into a shallower destination",
                 plan.index,
             )
@@ -253,8 +254,8 @@ def check_names(
             out.error(
                 C.PATH_TOO_LONG,
                 Path(entry.source_path),
-                f"{target} would be {size} bytes long, and up to {partial} under the partial "
-                f"name it is written to first (limit {PATH_MAX_BYTES}): shorten the source's "
+                f"{target} would be {size - 1:,} bytes long, and up to {partial - 1:,} under the "
+                f"partial name it is written to first: {PATH_MAX_WORDS}; shorten the source's "
                 "folder names, or copy into a shallower destination",
                 plan.index,
             )
@@ -874,7 +875,7 @@ def check_own_names(
         of_path = path_size - PATH_MAX_BYTES > over
         if of_path:
             over = path_size - PATH_MAX_BYTES
-            why = f"a path of {path_size} bytes (limit {PATH_MAX_BYTES})"
+            why = f"a path of {path_size - 1:,} bytes ({PATH_MAX_WORDS})"
         if over > 0 and (worst is None or over > worst[0]):
             worst = (over, relative, why, of_path)
     if worst is None:

@@ -7,7 +7,6 @@ import contextlib
 import enum
 import errno
 import os
-import shlex
 import stat
 import time
 from collections.abc import Mapping, Sequence
@@ -19,7 +18,6 @@ from offload.errors import (
     describe_os_error,
     drive_unreachable,
     full_in_other_words,
-    printable_name,
     unexpanded_tilde,
     vanished,
 )
@@ -33,10 +31,10 @@ from offload.plan.filesystem import (
     parse_mountinfo,
     within,
 )
-from offload.plan.names import PATH_MAX_BYTES
+from offload.plan.names import PATH_MAX_BYTES, PATH_MAX_WORDS
 from offload.plan.preflight.findings import C, DestinationCheck, Findings, kind_of
 from offload.plan.preflight.spelling import Speller
-from offload.plan.scan import SourceTree
+from offload.plan.scan import SourceTree, unreadable_refusal
 from offload.state_names import PROBE_PREFIX
 
 
@@ -308,23 +306,32 @@ def unreadable_findings(tree: SourceTree, out: Findings) -> None:
     the offload cannot read whole is known before the first byte, and a DIT would rather
     fix the permission (or choose to leave the file out) than learn after an hour of copying
     that one clip is missing from every drive."""
-    if not tree.unreadable:
-        return
-    from offload.manifest.links import exact_pattern  # its escaping of glob characters
-
     for relative in tree.unreadable:
         path = tree.root if tree.root_is_file else tree.root / relative
-        pattern = "/" + exact_pattern(relative).removeprefix("**/")
         out.error(
             C.SOURCE_UNREADABLE,
             path,
-            f"permission denied: {printable_name(str(path))} cannot be read by this user "
-            f"(uid {os.geteuid()}): give it read access (or run as a user who may read the "
-            f"card), or leave it out with --ignore {shlex.quote(pattern)}",
+            unreadable_refusal(tree.root, relative, root_is_file=tree.root_is_file),
+        )
+
+
+def skipped_findings(tree: SourceTree, out: Findings) -> None:
+    """Each entry of the card that is neither a file, a folder nor a symlink (a fifo, a
+    socket, a device node: ``SourceTree.skipped``): a warning naming it, whatever the
+    destinations (the card's, not a destination's: an ``s3://`` destination leaves it out as a
+    disk does; before, a run to buckets alone skipped it without a word)."""
+    for entry in tree.skipped:
+        out.warning(
+            C.SPECIAL_FILE_SKIPPED,
+            entry.path,
+            f"{entry.relative_path!r} is a {entry.kind}, not a file: it will not be copied",
         )
 
 
 def source_findings(tree: SourceTree, out: Findings) -> None:
+    """The card's symlinks leading outside it, each a warning: about what a local copy holds
+    (a link, not what it points to); an ``s3://`` destination fails each symlink with its own
+    message (``s3card``)."""
     for link in tree.symlinks:
         if tree.points_outside(link):
             why = "is absolute" if os.path.isabs(link.target) else "leads outside the source"
@@ -334,12 +341,6 @@ def source_findings(tree: SourceTree, out: Findings) -> None:
                 f"symlink {link.relative_path!r} -> {link.target!r} {why}: it is copied as a link "
                 "(not followed), so the copy will not contain what it points to",
             )
-    for entry in tree.skipped:
-        out.warning(
-            C.SPECIAL_FILE_SKIPPED,
-            entry.path,
-            f"{entry.relative_path!r} is a {entry.kind}, not a file: it will not be copied",
-        )
 
 
 def existing_folder(plan: DestinationPlan, *, create_folders: bool) -> Path:
@@ -420,11 +421,11 @@ def _access_refused(folder: Path) -> OSError:
 def _too_long(folder: Path) -> str:
     """The line of a destination *folder* the system refuses to look up (ENAMETOOLONG): a
     path longer than Linux takes, or a folder name longer than its filesystem's."""
-    size = len(os.fsencode(folder)) + 1
-    if size > PATH_MAX_BYTES:
+    size = len(os.fsencode(folder))
+    if size + 1 > PATH_MAX_BYTES:  # its NUL counted
         return (
-            f"destination folder {folder} is {size} bytes long (limit {PATH_MAX_BYTES}): "
-            "name a shallower destination"
+            f"destination folder {folder} is {size:,} bytes long: {PATH_MAX_WORDS}; name a "
+            "shallower destination"
         )
     return (
         f"destination folder {folder} has a name longer than its filesystem takes: name "
