@@ -1290,6 +1290,18 @@ def _cascade_tasks(
             elif removed:  # its folder removed, its drive there: nothing to --overwrite
                 what = _removed_what(relative, copy_path, proved, ledger)
                 damaged.append((relative, index, what))
+            elif error is not None and error.errno in (errno.ENOENT, errno.ENOTDIR):
+                # Its file removed, its folder and drive there (the read's own path says
+                # the same, ``_FILE_REMOVED``): nothing there to --overwrite.
+                damaged.append(
+                    (
+                        relative,
+                        chosen.destination_index,
+                        f"{relative}: the copy {copy_path} {proved}, then found {found} "
+                        f"when the cascade came to read it; {_AGAIN} (its ledger no longer "
+                        "vouches for it)",
+                    )
+                )
             elif found:  # the verified copy is gone or changed: it no longer stands
                 damaged.append(
                     (
