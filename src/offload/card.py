@@ -700,20 +700,24 @@ def _busy_index(busy: CopyRootBusy, local: Sequence[DestinationPlan]) -> int | N
     return next((plan.index for plan in local if busy.path == str(plan.root)), None)
 
 
-def busy_now(plan: OffloadPlan) -> CopyRootBusy | None:
+def busy_now(
+    plan: OffloadPlan, unreadable: list[PreflightItem] | None = None
+) -> CopyRootBusy | None:
     """The refusal the run of *plan* would meet now from another offload's lock on one of
     its copy roots, asked without taking a lock (``offload copy --dry-run``: it writes
     nothing, and says the busy copy root as the run would, exit 64): a local copy root's
     ``flock`` held (``lock.busy_copy_root``), else an S3 copy root's live lock object
     (``s3card.busy_copy_root``: read and judged as the run's ``acquire`` would). None when
-    none is held now (or none can be asked)."""
+    none is held now (or none can be asked). *unreadable*, when given, receives the
+    ``s3-copy-root-unreadable`` warnings of that read (a copy root whose lock the
+    credentials may not read: the run would lose that destination)."""
     local = [p for p in plan.plans if p.index not in plan.backends]
     busy = busy_copy_root([p.root for p in local])
     if busy is not None:
         busy.destination_index = _busy_index(busy, local)
         return busy
     if plan.backends:
-        for item in _s3().busy_copy_root(plan.plans, plan.backends):
+        for item in _s3().busy_copy_root(plan.plans, plan.backends, unreadable):
             found = CopyRootBusy(item.message)
             found.destination_index = item.destination_index
             return found
