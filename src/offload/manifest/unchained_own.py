@@ -342,7 +342,7 @@ def _judge(root: Path, record: Path, data: dict[str, object], name: str, c4: str
                 clear(record)  # names no manifest there (never committed, removed), or chained
             return None
         if not over:
-            return not_over_words(manifest, record, data)
+            return unproven_words(manifest, record, data)
         if not _provably_ours(folder, name, c4):
             clear(record)  # built on, or changed: no longer provably ours
             return None
@@ -355,7 +355,9 @@ def _judge(root: Path, record: Path, data: dict[str, object], name: str, c4: str
     except Exception as exc:
         why = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
         return (
-            could_not_words(manifest, why) if over else unjudged_words(manifest, why, record, data)
+            could_not_words(manifest, why)
+            if over
+            else unproven_words(manifest, record, data, why=why)
         )
     clear(record)
     return removed_words(manifest)
@@ -390,91 +392,87 @@ def _writer_over(data: Mapping[str, object], record: Path) -> bool:
     return bool(own) and isinstance(theirs, str) and bool(theirs) and theirs != own
 
 
-def not_over_words(
+# Why a writer not proven over cannot be judged here, by the local rule (``_over``): a run
+# of another computer, or on a share; of this computer's name but another boot's or
+# container's process space. An S3 copy root's rule gives its own (``s3unchained``).
+_UNJUDGED_HOST = "cannot be judged from this computer (another computer's, or on a share)"
+_UNJUDGED_BOOT = (
+    "cannot be judged from this computer (another boot's or container's, or on a share)"
+)
+
+
+def unproven_words(
     manifest: Path | str,
     record: Path | str,
     data: Mapping[str, object],
     *,
-    unjudged: str = "cannot be judged from this computer (another computer's, or on a share)",
+    why: str | None = None,
+    unjudged: str | None = None,
     again: bool = True,
 ) -> str:
-    """The line of a manifest left as it is, its writer not proven over: a run still going
-    on this machine (the next run removes it once it is over), or one this machine cannot
-    judge (*unjudged*: why, by default another computer's, or on a share): then what to do
-    by hand (or, *again*, to run it again on that run's computer). *manifest* and
-    *record*: paths, or an S3 copy root's objects' URLs (``destinations.s3unchained``, with
-    its own *unjudged*, not *again*)."""
+    """The line of an unchained *manifest* left as it is, its writer (the record *record*,
+    its fields *data*) not proven over: a run still going on this machine (the next run
+    settles it once it is over), or one this machine cannot judge: then what to do by hand.
+    Never "was stopped": that run may be writing there now. *why*: the manifest could not
+    be judged (the chain unreadable, say): "could not settle ..." and once "that is mended"
+    (None: it stands unlisted, "left ..."). *unjudged*: why its writer cannot be judged
+    here (None: the local rule's words, ``_UNJUDGED_HOST``, ``_UNJUDGED_BOOT``); *again*:
+    a run on that computer proves it over (the local rule's free flock; not for an S3 copy
+    root's run that held no lock, ``destinations.s3unchained``, whose *manifest* and
+    *record* are URLs and whose *unjudged* is its own)."""
     from offload.lock import same_process_space
 
-    writer = f"pid {data.get('pid', '?')} on {printable_name(str(data.get('host', '?')))}"
-    head = (
-        f"left ASC MHL manifest {printable_name(str(manifest))}, which {CHAIN_FILE_NAME} "
-        f"does not list: the run that wrote it ({writer})"
-    )
-    if same_process_space(data.get("host"), data.get("pid_space")):
+    pid, host = data.get("pid", "?"), printable_name(str(data.get("host", "?")))
+    shown, record_shown = printable_name(str(manifest)), printable_name(str(record))
+    running = same_process_space(data.get("host"), data.get("pid_space"))
+    if why is None:
+        head = (
+            f"left ASC MHL manifest {shown}, which {CHAIN_FILE_NAME} does not list: the run "
+            f"that wrote it (pid {pid} on {host})"
+        )
+        if running:
+            return (
+                f"{head} is still running; once it is over, the next offload copy or verify "
+                "--append removes the manifest if it is still unlisted"
+            )
+        by_hand = (
+            f"{head} {unjudged or _UNJUDGED_HOST}: once no run writes there, remove that "
+            f"manifest and {record_shown} by hand"
+        )
+        if not again:
+            return by_hand
+        return f"{by_hand}, or run offload copy or verify --append again on that run's computer"
+    head = f"could not settle ASC MHL manifest {shown} ({why})"
+    if running:
         return (
-            f"{head} is still running; once it is over, the next offload copy or verify "
-            "--append removes the manifest if it is still unlisted"
+            f"{head}: the run that wrote it (pid {pid}) is still running on this computer; "
+            "left as it is: once it is over and that is mended, the next offload copy or "
+            "verify --append settles it"
         )
     by_hand = (
-        f"{head} {unjudged}: "
-        f"once no run writes there, remove that manifest and {printable_name(str(record))} "
-        "by hand"
-    )
-    if not again:
-        return by_hand
-    return f"{by_hand}, or run offload copy or verify --append again on that run's computer"
-
-
-def unjudged_words(
-    manifest: Path | str,
-    why: str,
-    record: Path | str,
-    data: Mapping[str, object],
-    *,
-    again: bool = True,
-) -> str:
-    """The line of the *manifest* a record (*record*, its fields *data*) names whose writer
-    is not proven over, which could not be judged (*why*: the chain unreadable, say): left
-    as it is. Never "was stopped": that run may be writing there now, still running on
-    this computer or on the one the record names. *again*: a run on that computer proves
-    it over (not for an S3 copy root's run that held no lock: ``destinations.s3unchained``,
-    whose *manifest* and *record* are URLs)."""
-    from offload.lock import same_process_space
-
-    head = f"could not settle ASC MHL manifest {printable_name(str(manifest))} ({why})"
-    host = printable_name(str(data.get("host", "?")))
-    if same_process_space(data.get("host"), data.get("pid_space")):
-        return (
-            f"{head}: the run that wrote it (pid {data.get('pid', '?')}) is still running on "
-            "this computer; left as it is: once it is over and that is mended, the next "
-            "offload copy or verify --append settles it"
-        )
-    by_hand = (
-        f"or remove that manifest and {printable_name(str(record))} by hand if "
-        f"{CHAIN_FILE_NAME} does not list it; left as it is"
+        f"remove that manifest and {record_shown} by hand if {CHAIN_FILE_NAME} does not "
+        "list it; left as it is"
     )
     if data.get("host") != os.uname().nodename:
         rerun = (
             "run offload copy or verify --append again on that computer (it removes the "
-            f"manifest if {CHAIN_FILE_NAME} does not list it), {by_hand}"
+            f"manifest if {CHAIN_FILE_NAME} does not list it), or {by_hand}"
             if again
-            else by_hand.removeprefix("or ")
+            else by_hand
         )
         return (
             f"{head}: another computer ({host}) wrote it: if no offload is running there, "
             f"once that is mended {rerun}"
         )
     return (
-        f"{head}: the run that wrote it (pid {data.get('pid', '?')} on {host}) cannot be "
-        "judged from this computer (another boot's or container's, or on a share): once no "
-        f"offload is running there and that is mended, {by_hand.removeprefix('or ')}"
+        f"{head}: the run that wrote it (pid {pid} on {host}) {unjudged or _UNJUDGED_BOOT}: "
+        f"once no offload is running there and that is mended, {by_hand}"
     )
 
 
 def could_not_words(manifest: Path | str, why: str) -> str:
     """The line of a dead writer's unchained *manifest* that could not be judged or removed
-    (*why*): left as it is. A writer not proven over: :func:`unjudged_words`."""
+    (*why*): left as it is. A writer not proven over: :func:`unproven_words`."""
     return (
         f"could not settle ASC MHL manifest {printable_name(str(manifest))}, which an "
         f"earlier run wrote and was stopped before {CHAIN_FILE_NAME} listed it ({why}); "
@@ -487,9 +485,9 @@ __all__ = [
     "clear",
     "could_not_words",
     "left_by_a_stopped_run",
-    "not_over_words",
     "note",
     "record_for",
     "removed_words",
     "settle",
+    "unproven_words",
 ]
