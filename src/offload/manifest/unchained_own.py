@@ -71,7 +71,6 @@ from offload.manifest.history import (
     generation_number_of,
     manifest_names,
     parse_chain,
-    what_stands,
 )
 from offload.manifest.layout import ASCMHL_FOLDER, CHAIN_FILE_NAME
 from offload.state_names import GENERATION_RECORD_NAME, STATE_FOLDER
@@ -193,14 +192,24 @@ def _stands_unlisted(folder: Path, name: str) -> bool:
     if not stat.S_ISREG(os.stat(folder / name).st_mode):
         return False
     chain = folder / CHAIN_FILE_NAME
-    if not os.path.lexists(chain):
-        return True
-    if not os.path.isfile(chain):
-        # A link to nothing, a folder: the chain cannot be read, the manifest is not gone
-        # (callers take FileNotFoundError for that): not judgeable, the record kept. Said
-        # as what it is, as ``read_history`` says it, never ENOENT's "No such file", which
-        # sends the user looking for a file that is there.
-        raise HistoryError(_not_a_chain(chain), path=chain)
+    # What stands at the chain's name, said as it is (as ``read_history`` says it): never
+    # ENOENT's "No such file" for a link to nothing, which sends the user looking for a
+    # file that is there; "leading nowhere" only for one (``os.stat``'s ENOENT), never for
+    # a link to a folder, a loop or a folder it may not search. Not judgeable, the record
+    # kept (callers take FileNotFoundError for the manifest gone, never the chain).
+    try:
+        found = os.stat(chain)
+    except FileNotFoundError:
+        nowhere = _led_nowhere(chain)
+        if nowhere is None:  # no chain (or removed since): nothing lists it
+            return True
+        raise HistoryError(nowhere, path=chain) from None
+    except OSError as exc:  # a link loop (ELOOP), a folder it may not search (EACCES)
+        raise HistoryError(
+            f"{printable_name(str(chain))} cannot be read: {describe_os_error(exc)}", path=chain
+        ) from exc
+    if not stat.S_ISREG(found.st_mode):
+        raise HistoryError(_not_a_chain(chain, found), path=chain)
     try:
         entries = parse_chain(chain)
     except FileNotFoundError as exc:  # gone since, or its link's target since
@@ -208,19 +217,35 @@ def _stands_unlisted(folder: Path, name: str) -> bool:
     return not any(e.path == name for e in entries)
 
 
-def _not_a_chain(chain: Path) -> str:
-    """The words of *chain*, which is no regular file: what stands there, and for a link
-    to nothing where it leads and what mends it."""
+def _led_nowhere(chain: Path) -> str | None:
+    """The words of *chain*, whose ``os.stat`` answered ENOENT: a symlink leading nowhere,
+    where it leads and what mends it; None where nothing stands there (never was, or
+    removed since)."""
+    try:
+        target = printable_name(os.readlink(chain))
+    except FileNotFoundError:
+        return None
+    except OSError:  # no link: replaced since by a file or folder, gone from its stat
+        if not os.path.lexists(chain):
+            return None
+        return f"{printable_name(str(chain))} changed while it was read (put there meanwhile)"
+    return (
+        f"{printable_name(str(chain))} is a symlink leading nowhere (to {target}), not the "
+        f"ASC MHL chain file; mount or restore {target}, or restore "
+        f"{printable_name(str(chain.parent))} from another copy of this card"
+    )
+
+
+def _not_a_chain(chain: Path, found: os.stat_result) -> str:
+    """The words of *chain*, which stands (*found*: its ``os.stat``) but is no regular
+    file: a folder, a special file, and through a symlink where it leads."""
+    kind = "a folder" if stat.S_ISDIR(found.st_mode) else "a special file (not a regular file)"
     shown = printable_name(str(chain))
     try:
         target = printable_name(os.readlink(chain))
-    except OSError:  # no link (a folder, a special file): what it is says enough
-        return f"{shown} is {what_stands(chain)}, not the ASC MHL chain file"
-    return (
-        f"{shown} is a symlink leading nowhere (to {target}), not the ASC MHL chain file; "
-        f"mount or restore {target}, or restore {printable_name(str(chain.parent))} from "
-        "another copy of this card"
-    )
+    except OSError:  # no link: what it is says enough
+        return f"{shown} is {kind}, not the ASC MHL chain file"
+    return f"{shown} is a symlink to {kind} ({target}), not the ASC MHL chain file"
 
 
 def _provably_ours(folder: Path, name: str, c4: str) -> bool:
