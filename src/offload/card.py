@@ -694,6 +694,9 @@ class OffloadReport:
             or self.missing_from_card
             or self.missing_from_legacy_mhl
             or self.card_gone
+            # A destination lost with no copy of its failed (its lock refused on a re-run
+            # with nothing to copy there: ``_lose_lost_backends``): its manifests unwritten.
+            or any(d.lost for d in self.job.destinations)
         )
         if code == 0 and problems:
             return 1
@@ -714,20 +717,24 @@ def _busy_index(busy: CopyRootBusy, local: Sequence[DestinationPlan]) -> int | N
     return next((plan.index for plan in local if busy.path == str(plan.root)), None)
 
 
-def busy_now(plan: OffloadPlan) -> CopyRootBusy | None:
+def busy_now(
+    plan: OffloadPlan, unreadable: list[PreflightItem] | None = None
+) -> CopyRootBusy | None:
     """The refusal the run of *plan* would meet now from another offload's lock on one of
     its copy roots, asked without taking a lock (``offload copy --dry-run``: it writes
     nothing, and says the busy copy root as the run would, exit 64): a local copy root's
     ``flock`` held (``lock.busy_copy_root``), else an S3 copy root's live lock object
     (``s3card.busy_copy_root``: read and judged as the run's ``acquire`` would). None when
-    none is held now (or none can be asked)."""
+    none is held now (or none can be asked). *unreadable*, when given, receives the
+    ``s3-copy-root-unreadable`` warnings of that read (a copy root whose lock the
+    credentials may not read: the run would lose that destination)."""
     local = [p for p in plan.plans if p.index not in plan.backends]
     busy = busy_copy_root([p.root for p in local])
     if busy is not None:
         busy.destination_index = _busy_index(busy, local)
         return busy
     if plan.backends:
-        for item in _s3().busy_copy_root(plan.plans, plan.backends):
+        for item in _s3().busy_copy_root(plan.plans, plan.backends, unreadable):
             found = CopyRootBusy(item.message)
             found.destination_index = item.destination_index
             return found
@@ -2729,6 +2736,9 @@ def _run_locked(
     rechecked: list[str] = []  # the re-read's note, for the report made below
     if _say_rechecked(_recheck_after_renames(plan, job_report, cancel, sink), sink, rechecked):
         job_report.cancelled = True
+    # A bucket its copy root's lock lost (``S3Backend.lose``) is lost where no file of its
+    # made the engine ask (nothing to copy there: a re-run all trusted from its ledger).
+    _lose_lost_backends(plan, job_report, [i for i in plan.backends if i not in slow], sink)
     if not slow and not job_report.cancelled:
         # The last copy job ended uncancelled (it read the token at its end): said at once,
         # so the views stop calling a Ctrl-C from now on a cancel.
@@ -2823,6 +2833,7 @@ def _run_locked(
             ):
                 report.job.cancelled = True  # the slow destinations are left unfinished
                 return
+            _lose_lost_backends(plan, report.job, [i for i in plan.backends if i in slow], sink)
             _copies_complete(plan, sink)  # the cascade's copy is over: only its finish is left
             _finish_destinations(
                 plan, report, set(slow), sink, history_source=history, folder_times=times
@@ -2851,6 +2862,27 @@ def _run_locked(
         _s3().show_s3_paths(report, plan.backends)
     _note_unreachable(plan, report)
     return report
+
+
+def _lose_lost_backends(
+    plan: OffloadPlan, job: JobReport, indexes: Sequence[int], sink: EventSink
+) -> None:
+    """Each S3 destination of *indexes* lost before its first file (``S3Backend.lost``: its
+    copy root's lock refused, ``s3card.lock_copy_roots``) that no job lost: marked lost in
+    *job* (``mark_lost``, as ``cascade._declare_gone`` does) with its ``DestinationLost``
+    on *sink*, once its jobs are over, before ``offload_finishing``, so its links,
+    manifests and reports are skipped as any lost destination's.
+    The engine loses such a destination at its first file (``check_present``); with no file
+    to copy there (every copy trusted from the ledger) nothing asked, and the run went on
+    to its manifest step, which failed on the same refusal in other words. Never raises."""
+    summaries = {d.index: d for d in job.destinations}
+    for index in indexes:
+        lost = plan.backends[index].lost
+        summary = summaries.get(index)
+        if lost is None or summary is None or summary.lost:
+            continue
+        summary.mark_lost(lost.message, lost.errno, time.time())
+        sink.emit(DestinationLost(index, lost.message, lost.errno))
 
 
 def _say_dates_not_kept(plan: OffloadPlan, report: OffloadReport, sink: EventSink) -> None:

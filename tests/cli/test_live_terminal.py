@@ -522,6 +522,36 @@ def test_json_progress_lines_go_on_through_a_pause_with_no_rate_nor_eta(
 
 
 @pytest.mark.fault
+def test_json_progress_lines_come_through_a_stall_before_the_first_byte(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``--json``, the card's first read (offset 0 of its first clip) held 4 s: ``progress``
+    lines come every ~0.5 s through the hold, from ``job_started`` on, as docs/json.md
+    says ("while a job runs, every 0.5 s whether bytes move or not"). Failed before
+    (review, thirty-eighth pass): none until the first byte, 4 s after ``job_started``."""
+    card_fs = faulty_fs(direct_io=True)
+    for index in range(2):
+        (card_fs.mountpoint / f"C{index:02d}.mov").write_bytes(bytes([index]) * (1 << 20))
+    held = card_fs.stall("read", path="*C00.mov", offset=0, seconds=4.0, times=1)
+    dest = tmp_path / "disk"
+    dest.mkdir()
+    run = run_offload(
+        "copy", "--json", "--report-dir", tmp_path / "r", card_fs.mountpoint, dest,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert card_fs.fired(held) == 1
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    (started,) = [p["time"] for p in lines if p["event"] == "job_started"]
+    (finished,) = [p["time"] for p in lines if p["event"] == "job_finished"]
+    times = [p["time"] for p in lines if p["event"] == "progress" and p["time"] <= finished]
+    assert finished - started >= 4.0, lines
+    # A line each 0.5 s, a loaded machine's pauses aside: never 1.5 s without one.
+    gaps = [b - a for a, b in zip([started, *times], [*times, finished], strict=True)]
+    assert max(gaps) < 1.5, gaps
+    assert len([t for t in times if t < started + 4.0]) >= 4, (started, times)
+
+
+@pytest.mark.fault
 def test_a_copy_waiting_on_a_slow_destination_names_it_not_the_card(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:

@@ -101,7 +101,7 @@ def test_a_copy_root_the_credentials_may_not_read_is_lost_before_its_first_clip(
         f"cannot read what it stores under copy root s3://{bucket}/day1/A001: cannot read the "
         f"lock s3://{bucket}/day1/A001/.offload/lock ("
     ) in line, line
-    assert "may store objects there but not read them (s3:GetObject)" in line, line
+    assert "may store objects there but not read them (s3:GetObject, or the KMS key" in line, line
     assert line.endswith(
         f"nothing was copied there: allow s3:GetObject on s3://{bucket}/day1/A001/ (docs/s3.md, "
         "Permissions) or use credentials that may, then run the same command again)"
@@ -131,3 +131,38 @@ def test_a_read_denied_on_some_keys_below_still_fails_those_files_alone(  # type
     (line,) = [e for e in said.splitlines() if e.startswith("ERROR: ") and "s3:GetObject" in e]
     assert "cannot read back s3://" in line and "A001C002.mov" in line, line
     assert "this upload is deleted, as any copy not verified is" in line, line
+
+
+@pytest.mark.parametrize("only", [False, True], ids=["beside-a-drive", "only-destination"])
+def test_the_dry_run_says_the_run_would_lose_a_copy_root_it_may_not_read(  # type: ignore[no-untyped-def]
+    as_dit, iam_proxy, tmp_path, only: bool
+) -> None:
+    """``--dry-run`` reads the copy root's lock (a live one refuses, as the run's
+    ``acquire``): denied (an explicit deny answers 403 for a missing key too), it says the
+    run would lose that destination, in the run's words, exit 1 (2 where it is the only
+    one), never "would copy", exit 0. Failed before: the refusal dropped, exit 0."""
+    server, bucket, _dit = as_dit
+    _deny_get(server.url, bucket, "day1/A001/*")
+    card = make_card(tmp_path, CLIPS)
+    local = tmp_path / "local"
+    local.mkdir()
+    url = f"s3://{bucket}/day1"
+    dests = [url] if only else [str(local), url]
+    args = ["--s3-endpoint", iam_proxy.url, "--dry-run", str(card), *dests]
+    code, _out, err = offload(tmp_path, *args)
+    assert code == (2 if only else 1), err
+    (line,) = [e for e in err.splitlines() if "s3:GetObject" in e]
+    assert line.startswith(
+        f"WARNING: cannot read what it would store under copy root s3://{bucket}/day1/A001: "
+        f"cannot read the lock s3://{bucket}/day1/A001/.offload/lock ("
+    ), line
+    assert "(s3:GetObject, or the KMS key they are encrypted with)" in line, line
+    assert "the run would lose this destination, nothing copied there: allow s3:GetObject" in line
+    why = "1 destination would be lost: its credentials may not read what they would store there"
+    assert err.rstrip().endswith(why + (", none copied or verified" if only else "")), err
+    code, out, _err = offload(tmp_path, *args, "--json")
+    shown = json.loads(out)
+    assert shown["exit_code"] == code == (2 if only else 1), shown
+    (warning,) = [w for w in shown["warnings"] if w["code"] == "s3-copy-root-unreadable"]
+    assert warning["path"] is None and f"s3://{bucket}/day1/A001:" in warning["message"]
+    assert "Contents" not in admin(server.url).list_objects_v2(Bucket=bucket, Prefix="day1/")

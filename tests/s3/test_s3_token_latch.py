@@ -128,3 +128,40 @@ def test_one_file_to_s3_sends_nothing_more_after_the_token_is_refused(  # type: 
     after = sent[first:]
     assert all(m == "PUT" and "partNumber=" in t for m, t in after), after
     assert len(after) <= FAST["parallel_parts"], after  # those in flight, then none
+
+
+def test_a_token_refused_to_the_lock_of_a_rerun_with_nothing_to_copy_loses_the_destination(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path: Path
+) -> None:
+    """A full re-run (every copy trusted from the ledgers: nothing to copy) whose lock PUT
+    is answered ``400 ExpiredToken``: the destination is lost before the job, in the
+    token's words (``destination_lost``), its manifest and report steps skipped as any lost
+    destination's, exit 1, the local destination's copies still verified earlier.
+
+    Failed before: no ``destination_lost`` (the loss surfaced only at a file's upload, and
+    there was none), then the manifest step's "cannot list ... ExpiredToken", exit 1 for
+    that alone."""
+    card, local, url = card_local_url(tmp_path, bucket, FIRST)
+    code, out, err = offload(tmp_path, "--s3-endpoint", proxy.url, str(card), str(local), url)
+    assert code == 0, out + err
+    proxy.intercept("PUT", "/day1/A001/.offload/lock", status=400, code="ExpiredToken", count=5)
+    seen = len(proxy.targets)
+    code, out, err = offload(
+        tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), str(local), url
+    )
+    assert code == 1, out + err
+    sent = list(zip(proxy.stats.methods[seen:], proxy.targets[seen:], strict=True))
+    assert sent[-1][0] == "PUT" and sent[-1][1].endswith("/day1/A001/.offload/lock"), sent
+    events = [json.loads(line) for line in out.splitlines() if line.strip()]
+    (lost,) = [e for e in events if e["event"] == "destination_lost"]
+    assert lost["destination_index"] == 1 and lost["errno"] == errno.EKEYEXPIRED, lost
+    assert lost["message"].startswith(f"cannot lock copy root {url}/A001: "), lost
+    warned = [e["message"] for e in events if e["event"] == "warning_issued"]
+    assert not [w for w in warned if "cannot list" in w or "MANIFEST" in w], warned
+    report = report_of(out)
+    assert set(statuses(report, 0).values()) == {"verified_earlier"}, report["files"]
+    (on_s3,) = [d for d in report["destinations"] if d["index"] == 1]
+    assert on_s3["lost"] and "ExpiredToken" in on_s3["lost_reason"], on_s3
+    assert "cannot list" not in err and "NO MANIFEST" not in err, err
+    names = [e["event"] for e in events]
+    assert names.index("destination_lost") < names.index("offload_finishing"), names

@@ -252,6 +252,31 @@ def test_another_computers_manifest_behind_an_unreadable_chain_is_not_said_stopp
     assert orphan in _manifests(s3_server.url, bucket) and RECORD in keys(s3_server.url, bucket)
 
 
+def test_this_computers_other_boot_behind_an_unreadable_chain_says_no_lock_was_held(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """As above, the record naming this computer's name but another boot (a power cut, a
+    container) and no lock: the line says what S3's rule says of such a run, that it held
+    no lock of the copy root and nothing proves it over, as its ``left ...`` line does,
+    never the local rule's "(another boot's or container's, or on a share)". Failed before
+    (review, thirty-eighth pass): the local words."""
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    assert offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)[0] == 0
+    (card / "CLIPS" / "A001C002.mov").write_bytes(os.urandom(200_000))
+    orphan = _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
+    _rewrite_record(
+        s3_server.url, bucket, host=os.uname().nodename, pid_space="another-boot/1", lock=None
+    )
+    admin(s3_server.url).put_object(Bucket=bucket, Key=f"{HISTORY}ascmhl_chain.xml", Body=b"<a")
+    _code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
+    (said,) = [m for m in _said(out) if m.startswith("could not settle")]
+    assert f"s3://{bucket}/{orphan}" in said and "stopped" not in said, said
+    assert "held no lock of the copy root" in said, said
+    assert "or on a share" not in said, said
+    assert f"s3://{bucket}/{RECORD} by hand" in said, said
+
+
 def test_a_record_naming_a_chained_manifest_is_removed_whoever_wrote_it(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy, tmp_path
 ) -> None:

@@ -270,3 +270,31 @@ def test_a_first_run_s_manifest_is_alone_beside_files_history_does_not_count(
     assert unchained_own.left_by_a_stopped_run(root, alone=True) == first.name
     (root / "ascmhl" / stray).write_bytes(b"\0\5\26\7")
     assert unchained_own.left_by_a_stopped_run(root, alone=True) == first.name
+
+
+@pytest.mark.parametrize("kind", ["folder", "loop"])
+def test_a_chain_link_that_leads_somewhere_is_not_said_to_lead_nowhere(
+    tmp_path: Path, kind: str
+) -> None:
+    """The chain file a symlink to an existing folder, or a link loop: the line says what
+    stands there (a folder) or the OS error (ELOOP), never "a symlink leading nowhere",
+    which sends the user to mount a target that is there. Failed before: every link not to
+    a regular file was "leading nowhere" (``os.path.isfile`` hides why)."""
+    root, record, second = _killed_before_its_chain(tmp_path)
+    chain = root / "ascmhl" / "ascmhl_chain.xml"
+    chain.unlink()
+    if kind == "folder":
+        (tmp_path / "somewhere").mkdir()
+        chain.symlink_to(tmp_path / "somewhere")
+    else:
+        chain.symlink_to(chain)
+    said = unchained_own.settle(root, record)
+    assert said is not None and "leading nowhere" not in said, said
+    expected = (
+        f"{chain} is a symlink to a folder ({tmp_path / 'somewhere'}), not the ASC MHL chain file"
+        if kind == "folder"
+        else f"{chain} cannot be read: "
+    )
+    assert expected in said, said
+    assert kind == "folder" or "ELOOP" in said, said
+    assert second.exists() and record.exists()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import dataclasses
 import gc
 import os
 import signal
@@ -73,7 +74,7 @@ from offload.lock import CopyRootBusy
 from offload.manifest_options import MhlKind
 from offload.options import CopyOptions, DeviceConcurrency, ExistingFilePolicy, ProductionInfo
 from offload.plan import IgnoreRules, human_bytes
-from offload.plan.codes import PreflightCode
+from offload.plan.codes import PreflightCode, PreflightItem
 from offload.report.cascade_words import BUCKET_NEVER_STANDS, on_card_disk_words, unread_words
 from offload.report.words import ignored_words, nothing_copied_again, plural
 from offload.sizes import parse_size
@@ -586,9 +587,16 @@ def cmd_copy(
 
             # Another offload writing a copy root now refuses the real run (exit 64): the
             # dry run says so as that run would (its lock asked, not taken).
-            busy = busy_now(plan)
+            # An S3 copy root whose lock the credentials may not read: the run would lose
+            # that destination (it reads back the lock it stores), a warning of the dry run.
+            unreadable: list[PreflightItem] = []
+            busy = busy_now(plan, unreadable)
             if busy is not None:
                 raise busy
+            if unreadable:
+                plan.preflight = dataclasses.replace(
+                    plan.preflight, warnings=(*plan.preflight.warnings, *unreadable)
+                )
             return print_dry_run(plan, env, as_json=args.json)
         worker = _report_worker(plan.tree.file_count, started)
         # The summary's modules (rich: ~12 ms of CPU) on the thread too, with a report worker:

@@ -251,35 +251,62 @@ def _unreadable(lock: S3CopyRootLock) -> DestinationError | None:
     except OSError as exc:
         if get_failure(exc) != "refused":
             return None
-        source = credential_source(lock.store.client)
-        came = f" (from {source})" if source else ""
-        return DestinationError(
-            f"cannot read what it stores under copy root {lock.root}: "
-            f"{describe_os_error(exc)}, the lock this run had just stored there: the "
-            f"credentials{came} may store objects there but not read them (s3:GetObject), "
-            "which every copy there needs, in every verification mode (the read-back of "
-            "each copy, the lock's read before the manifest, the ledger a later run reads); "
-            f"nothing was copied there: allow s3:GetObject on {lock.root}/ (docs/s3.md, "
-            "Permissions) or use credentials that may, then run the same command again",
-            errno_=exc.errno,
-        )
+        return DestinationError(unreadable_words(lock, exc, dry_run=False), errno_=exc.errno)
     return None
 
 
+def unreadable_words(lock: S3CopyRootLock, exc: OSError, *, dry_run: bool) -> str:
+    """The line of a copy root whose lock's read *exc* refused (``get_failure``
+    "refused"): the run's loss of that destination (``_unreadable``: the lock it had just
+    stored), or, *dry_run*, the dry run's finding that the run would lose it (its read of
+    the lock there, found or not: an explicit deny answers 403 for a missing key too)."""
+    source = credential_source(lock.store.client)
+    came = f" (from {source})" if source else ""
+    if dry_run:
+        stored, may = "would store", "may not read objects there"
+        outcome = "the run would lose this destination, nothing copied there"
+    else:
+        stored, may = "stores", "may store objects there but not read them"
+        outcome = "nothing was copied there"
+    read = "" if dry_run else ", the lock this run had just stored there"
+    return (
+        f"cannot read what it {stored} under copy root {lock.root}: "
+        f"{describe_os_error(exc)}{read}: the credentials{came} {may} (s3:GetObject, or "
+        "the KMS key they are encrypted with), which every copy there needs, in every "
+        "verification mode (the read-back of each copy, the lock's read before the "
+        f"manifest, the ledger a later run reads); {outcome}: allow s3:GetObject on "
+        f"{lock.root}/ (docs/s3.md, Permissions) or use credentials that may, then run the "
+        "same command again"
+    )
+
+
 def busy_copy_root(
-    plans: Sequence[DestinationPlan], backends: Mapping[int, S3Backend]
+    plans: Sequence[DestinationPlan],
+    backends: Mapping[int, S3Backend],
+    unreadable: list[PreflightItem] | None = None,
 ) -> list[PreflightItem]:
     """The ``copy-root-busy`` errors of a refused preflight for the S3 copy roots of *plans*
     another run holds now: a live lock object there (``S3CopyRootLock.live_refusal``, as
     ``acquire`` judges it), its line as ``acquire`` would give it, "nothing was written"
     made true of the probe objects (``nothing_copied_words``). Takes no lock and writes
     nothing; a lock that cannot be read is no finding (the refusal stands on its others).
-    Never raises."""
+    Never raises. *unreadable*, when given (``--dry-run``), receives an
+    ``s3-copy-root-unreadable`` warning for each copy root whose lock's read was refused
+    (``get_failure`` "refused": the run, which reads back the lock it stores, would lose
+    that destination, ``_unreadable``)."""
     found: list[PreflightItem] = []
     for dest_plan, backend, root_key in _s3_copy_roots(plans, backends):
+        lock = S3CopyRootLock(backend.store, root_key)
         try:
-            busy = S3CopyRootLock(backend.store, root_key).live_refusal()
-        except OSError:
+            busy = lock.live_refusal()
+        except OSError as exc:
+            if unreadable is not None and get_failure(exc) == "refused":
+                words = unreadable_words(lock, exc, dry_run=True)
+                unreadable.append(
+                    PreflightItem(
+                        PreflightCode.S3_COPY_ROOT_UNREADABLE, None, words, dest_plan.index
+                    )
+                )
             continue
         if busy is None:
             continue

@@ -68,11 +68,18 @@ from offload.manifest.history import generation_number_of, parse_chain
 from offload.manifest.layout import ASCMHL_FOLDER, CHAIN_FILE_NAME
 from offload.manifest.unchained_own import (
     could_not_words,
-    not_over_words,
     removed_words,
-    unjudged_words,
+    unproven_words,
 )
 from offload.state_names import GENERATION_RECORD_NAME, STATE_FOLDER
+
+# Why a run of this copy root that held no lock (its record's) cannot be judged here: a run
+# of another computer, boot or container; a re-run anywhere proves nothing more (the local
+# rule's free flock has no twin on S3). ``unproven_words``' *unjudged*, both its lines.
+_NO_LOCK_HELD = (
+    "held no lock of the copy root, and ran on another computer, boot or container: nothing "
+    "proves it over"
+)
 
 
 def record_key(backend: S3Backend, copy_root: Path) -> str:
@@ -171,15 +178,8 @@ def settle(
             drop_record()
             return None
         if not over:
-            return not_over_words(
-                shown,
-                store.display(key),
-                data,
-                # A run of another computer, boot or container that held no lock: a re-run
-                # anywhere proves nothing more (the local rule's free flock has no twin).
-                unjudged="held no lock of the copy root, and ran on another computer, boot "
-                "or container: nothing proves it over",
-                again=False,
+            return unproven_words(
+                shown, store.display(key), data, unjudged=_NO_LOCK_HELD, again=False
             )
         later = any(
             (n := generation_number_of(other)) is not None and n > number
@@ -201,7 +201,9 @@ def settle(
     except Exception as exc:
         why = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
         if not over:  # the chain unreadable before its writer was judged: may be running
-            return unjudged_words(shown, why, store.display(key), data, again=False)
+            return unproven_words(
+                shown, store.display(key), data, why=why, unjudged=_NO_LOCK_HELD, again=False
+            )
         return could_not_words(shown, why)
     _unstage(local, before)
     drop_record()

@@ -71,7 +71,6 @@ from offload.manifest.history import (
     generation_number_of,
     manifest_names,
     parse_chain,
-    what_stands,
 )
 from offload.manifest.layout import ASCMHL_FOLDER, CHAIN_FILE_NAME
 from offload.state_names import GENERATION_RECORD_NAME, STATE_FOLDER
@@ -193,14 +192,24 @@ def _stands_unlisted(folder: Path, name: str) -> bool:
     if not stat.S_ISREG(os.stat(folder / name).st_mode):
         return False
     chain = folder / CHAIN_FILE_NAME
-    if not os.path.lexists(chain):
-        return True
-    if not os.path.isfile(chain):
-        # A link to nothing, a folder: the chain cannot be read, the manifest is not gone
-        # (callers take FileNotFoundError for that): not judgeable, the record kept. Said
-        # as what it is, as ``read_history`` says it, never ENOENT's "No such file", which
-        # sends the user looking for a file that is there.
-        raise HistoryError(_not_a_chain(chain), path=chain)
+    # What stands at the chain's name, said as it is (as ``read_history`` says it): never
+    # ENOENT's "No such file" for a link to nothing, which sends the user looking for a
+    # file that is there; "leading nowhere" only for one (``os.stat``'s ENOENT), never for
+    # a link to a folder, a loop or a folder it may not search. Not judgeable, the record
+    # kept (callers take FileNotFoundError for the manifest gone, never the chain).
+    try:
+        found = os.stat(chain)
+    except FileNotFoundError:
+        nowhere = _led_nowhere(chain)
+        if nowhere is None:  # no chain (or removed since): nothing lists it
+            return True
+        raise HistoryError(nowhere, path=chain) from None
+    except OSError as exc:  # a link loop (ELOOP), a folder it may not search (EACCES)
+        raise HistoryError(
+            f"{printable_name(str(chain))} cannot be read: {describe_os_error(exc)}", path=chain
+        ) from exc
+    if not stat.S_ISREG(found.st_mode):
+        raise HistoryError(_not_a_chain(chain, found), path=chain)
     try:
         entries = parse_chain(chain)
     except FileNotFoundError as exc:  # gone since, or its link's target since
@@ -208,19 +217,35 @@ def _stands_unlisted(folder: Path, name: str) -> bool:
     return not any(e.path == name for e in entries)
 
 
-def _not_a_chain(chain: Path) -> str:
-    """The words of *chain*, which is no regular file: what stands there, and for a link
-    to nothing where it leads and what mends it."""
+def _led_nowhere(chain: Path) -> str | None:
+    """The words of *chain*, whose ``os.stat`` answered ENOENT: a symlink leading nowhere,
+    where it leads and what mends it; None where nothing stands there (never was, or
+    removed since)."""
+    try:
+        target = printable_name(os.readlink(chain))
+    except FileNotFoundError:
+        return None
+    except OSError:  # no link: replaced since by a file or folder, gone from its stat
+        if not os.path.lexists(chain):
+            return None
+        return f"{printable_name(str(chain))} changed while it was read (put there meanwhile)"
+    return (
+        f"{printable_name(str(chain))} is a symlink leading nowhere (to {target}), not the "
+        f"ASC MHL chain file; mount or restore {target}, or restore "
+        f"{printable_name(str(chain.parent))} from another copy of this card"
+    )
+
+
+def _not_a_chain(chain: Path, found: os.stat_result) -> str:
+    """The words of *chain*, which stands (*found*: its ``os.stat``) but is no regular
+    file: a folder, a special file, and through a symlink where it leads."""
+    kind = "a folder" if stat.S_ISDIR(found.st_mode) else "a special file (not a regular file)"
     shown = printable_name(str(chain))
     try:
         target = printable_name(os.readlink(chain))
-    except OSError:  # no link (a folder, a special file): what it is says enough
-        return f"{shown} is {what_stands(chain)}, not the ASC MHL chain file"
-    return (
-        f"{shown} is a symlink leading nowhere (to {target}), not the ASC MHL chain file; "
-        f"mount or restore {target}, or restore {printable_name(str(chain.parent))} from "
-        "another copy of this card"
-    )
+    except OSError:  # no link: what it is says enough
+        return f"{shown} is {kind}, not the ASC MHL chain file"
+    return f"{shown} is a symlink to {kind} ({target}), not the ASC MHL chain file"
 
 
 def _provably_ours(folder: Path, name: str, c4: str) -> bool:
@@ -342,7 +367,7 @@ def _judge(root: Path, record: Path, data: dict[str, object], name: str, c4: str
                 clear(record)  # names no manifest there (never committed, removed), or chained
             return None
         if not over:
-            return not_over_words(manifest, record, data)
+            return unproven_words(manifest, record, data)
         if not _provably_ours(folder, name, c4):
             clear(record)  # built on, or changed: no longer provably ours
             return None
@@ -355,7 +380,9 @@ def _judge(root: Path, record: Path, data: dict[str, object], name: str, c4: str
     except Exception as exc:
         why = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
         return (
-            could_not_words(manifest, why) if over else unjudged_words(manifest, why, record, data)
+            could_not_words(manifest, why)
+            if over
+            else unproven_words(manifest, record, data, why=why)
         )
     clear(record)
     return removed_words(manifest)
@@ -390,91 +417,87 @@ def _writer_over(data: Mapping[str, object], record: Path) -> bool:
     return bool(own) and isinstance(theirs, str) and bool(theirs) and theirs != own
 
 
-def not_over_words(
+# Why a writer not proven over cannot be judged here, by the local rule (``_over``): a run
+# of another computer, or on a share; of this computer's name but another boot's or
+# container's process space. An S3 copy root's rule gives its own (``s3unchained``).
+_UNJUDGED_HOST = "cannot be judged from this computer (another computer's, or on a share)"
+_UNJUDGED_BOOT = (
+    "cannot be judged from this computer (another boot's or container's, or on a share)"
+)
+
+
+def unproven_words(
     manifest: Path | str,
     record: Path | str,
     data: Mapping[str, object],
     *,
-    unjudged: str = "cannot be judged from this computer (another computer's, or on a share)",
+    why: str | None = None,
+    unjudged: str | None = None,
     again: bool = True,
 ) -> str:
-    """The line of a manifest left as it is, its writer not proven over: a run still going
-    on this machine (the next run removes it once it is over), or one this machine cannot
-    judge (*unjudged*: why, by default another computer's, or on a share): then what to do
-    by hand (or, *again*, to run it again on that run's computer). *manifest* and
-    *record*: paths, or an S3 copy root's objects' URLs (``destinations.s3unchained``, with
-    its own *unjudged*, not *again*)."""
+    """The line of an unchained *manifest* left as it is, its writer (the record *record*,
+    its fields *data*) not proven over: a run still going on this machine (the next run
+    settles it once it is over), or one this machine cannot judge: then what to do by hand.
+    Never "was stopped": that run may be writing there now. *why*: the manifest could not
+    be judged (the chain unreadable, say): "could not settle ..." and once "that is mended"
+    (None: it stands unlisted, "left ..."). *unjudged*: why its writer cannot be judged
+    here (None: the local rule's words, ``_UNJUDGED_HOST``, ``_UNJUDGED_BOOT``); *again*:
+    a run on that computer proves it over (the local rule's free flock; not for an S3 copy
+    root's run that held no lock, ``destinations.s3unchained``, whose *manifest* and
+    *record* are URLs and whose *unjudged* is its own)."""
     from offload.lock import same_process_space
 
-    writer = f"pid {data.get('pid', '?')} on {printable_name(str(data.get('host', '?')))}"
-    head = (
-        f"left ASC MHL manifest {printable_name(str(manifest))}, which {CHAIN_FILE_NAME} "
-        f"does not list: the run that wrote it ({writer})"
-    )
-    if same_process_space(data.get("host"), data.get("pid_space")):
+    pid, host = data.get("pid", "?"), printable_name(str(data.get("host", "?")))
+    shown, record_shown = printable_name(str(manifest)), printable_name(str(record))
+    running = same_process_space(data.get("host"), data.get("pid_space"))
+    if why is None:
+        head = (
+            f"left ASC MHL manifest {shown}, which {CHAIN_FILE_NAME} does not list: the run "
+            f"that wrote it (pid {pid} on {host})"
+        )
+        if running:
+            return (
+                f"{head} is still running; once it is over, the next offload copy or verify "
+                "--append removes the manifest if it is still unlisted"
+            )
+        by_hand = (
+            f"{head} {unjudged or _UNJUDGED_HOST}: once no run writes there, remove that "
+            f"manifest and {record_shown} by hand"
+        )
+        if not again:
+            return by_hand
+        return f"{by_hand}, or run offload copy or verify --append again on that run's computer"
+    head = f"could not settle ASC MHL manifest {shown} ({why})"
+    if running:
         return (
-            f"{head} is still running; once it is over, the next offload copy or verify "
-            "--append removes the manifest if it is still unlisted"
+            f"{head}: the run that wrote it (pid {pid}) is still running on this computer; "
+            "left as it is: once it is over and that is mended, the next offload copy or "
+            "verify --append settles it"
         )
     by_hand = (
-        f"{head} {unjudged}: "
-        f"once no run writes there, remove that manifest and {printable_name(str(record))} "
-        "by hand"
-    )
-    if not again:
-        return by_hand
-    return f"{by_hand}, or run offload copy or verify --append again on that run's computer"
-
-
-def unjudged_words(
-    manifest: Path | str,
-    why: str,
-    record: Path | str,
-    data: Mapping[str, object],
-    *,
-    again: bool = True,
-) -> str:
-    """The line of the *manifest* a record (*record*, its fields *data*) names whose writer
-    is not proven over, which could not be judged (*why*: the chain unreadable, say): left
-    as it is. Never "was stopped": that run may be writing there now, still running on
-    this computer or on the one the record names. *again*: a run on that computer proves
-    it over (not for an S3 copy root's run that held no lock: ``destinations.s3unchained``,
-    whose *manifest* and *record* are URLs)."""
-    from offload.lock import same_process_space
-
-    head = f"could not settle ASC MHL manifest {printable_name(str(manifest))} ({why})"
-    host = printable_name(str(data.get("host", "?")))
-    if same_process_space(data.get("host"), data.get("pid_space")):
-        return (
-            f"{head}: the run that wrote it (pid {data.get('pid', '?')}) is still running on "
-            "this computer; left as it is: once it is over and that is mended, the next "
-            "offload copy or verify --append settles it"
-        )
-    by_hand = (
-        f"or remove that manifest and {printable_name(str(record))} by hand if "
-        f"{CHAIN_FILE_NAME} does not list it; left as it is"
+        f"remove that manifest and {record_shown} by hand if {CHAIN_FILE_NAME} does not "
+        "list it; left as it is"
     )
     if data.get("host") != os.uname().nodename:
         rerun = (
             "run offload copy or verify --append again on that computer (it removes the "
-            f"manifest if {CHAIN_FILE_NAME} does not list it), {by_hand}"
+            f"manifest if {CHAIN_FILE_NAME} does not list it), or {by_hand}"
             if again
-            else by_hand.removeprefix("or ")
+            else by_hand
         )
         return (
             f"{head}: another computer ({host}) wrote it: if no offload is running there, "
             f"once that is mended {rerun}"
         )
     return (
-        f"{head}: the run that wrote it (pid {data.get('pid', '?')} on {host}) cannot be "
-        "judged from this computer (another boot's or container's, or on a share): once no "
-        f"offload is running there and that is mended, {by_hand.removeprefix('or ')}"
+        f"{head}: the run that wrote it (pid {pid} on {host}) {unjudged or _UNJUDGED_BOOT}: "
+        f"once no offload is running there and that is mended, {by_hand}"
     )
 
 
 def could_not_words(manifest: Path | str, why: str) -> str:
     """The line of a dead writer's unchained *manifest* that could not be judged or removed
-    (*why*): left as it is. A writer not proven over: :func:`unjudged_words`."""
+    (*why*): left as it is. A writer not proven over: :func:`unproven_words`."""
     return (
         f"could not settle ASC MHL manifest {printable_name(str(manifest))}, which an "
         f"earlier run wrote and was stopped before {CHAIN_FILE_NAME} listed it ({why}); "
@@ -487,9 +510,9 @@ __all__ = [
     "clear",
     "could_not_words",
     "left_by_a_stopped_run",
-    "not_over_words",
     "note",
     "record_for",
     "removed_words",
     "settle",
+    "unproven_words",
 ]

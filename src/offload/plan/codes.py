@@ -154,6 +154,11 @@ class PreflightCode(StrEnum):
     # lock now (a local one's flock, an S3 copy root's live lock object), its line as the
     # run would give it (offload.card; a refusal for want of room alone is that line only).
     COPY_ROOT_BUSY = "copy-root-busy"
+    # A warning of ``--dry-run`` alone: an S3 copy root whose lock the credentials may not
+    # read (403: a policy denying s3:GetObject there, a KMS key they may not use); the run,
+    # which reads back the lock it stores, would lose that destination before its first
+    # copy (offload.destinations.s3card.busy_copy_root).
+    S3_COPY_ROOT_UNREADABLE = "s3-copy-root-unreadable"
     # Not a preflight finding: a copy of ours read back (--reverify, a stricter --verify)
     # found wrong, with what became of it (offload.existing.found_wrong_warnings).
     COPY_NO_LONGER_MATCHES = "copy-no-longer-matches"

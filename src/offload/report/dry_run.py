@@ -260,17 +260,14 @@ _FAILS_THE_RUN = frozenset(
 )
 
 
-def would_exit(plan: OffloadPlan, results: list[DestinationDryRun]) -> tuple[ExitCode, str]:
-    """The exit code the offload would end with, decided as the run decides it
-    (``JobReport.exit_code``, ``OffloadReport.exit_code_with``) from what the dry run can tell
-    without reading a byte: 2 when every copy it lists would be refused or not cascaded, 1
-    when some would, or a warning says a symlink or a recorded file will fail, else 0; and
-    why, in words ("" for 0). A copy read back is counted as good (its outcome is the
-    read's); a refusal of the whole offload raised ``UsageError`` in the planner already."""
-    refused = sum(len(item.refused) + len(item.not_cascaded) for item in results)
-    unlike = sum(len(item.unlike_record) for item in results)
-    failed = refused + unlike
-    outcomes = sum(
+# Why a destination of ``s3-copy-root-unreadable`` would be lost: its exit reason.
+_LOST_WHY = "its credentials may not read what they would store there"
+
+
+def _outcomes(item: DestinationDryRun) -> int:
+    """How many copies *item* lists with an outcome of the run (copied, read back, trusted,
+    refused, failed)."""
+    return (
         len(item.refused)
         + len(item.unlike_record)
         + len(item.copy)
@@ -279,24 +276,48 @@ def would_exit(plan: OffloadPlan, results: list[DestinationDryRun]) -> tuple[Exi
         + len(item.read_back)
         + len(item.replace)
         + len(item.keep_beside)
-        for item in results
     )
+
+
+def would_exit(plan: OffloadPlan, results: list[DestinationDryRun]) -> tuple[ExitCode, str]:
+    """The exit code the offload would end with, decided as the run decides it
+    (``JobReport.exit_code``, ``OffloadReport.exit_code_with``) from what the dry run can tell
+    without reading a byte: 2 when every copy it lists would be refused or not cascaded (or
+    fail on a destination the run would lose, ``s3-copy-root-unreadable``), 1 when some
+    would, or a warning says a symlink or a recorded file will fail, else 0; and
+    why, in words ("" for 0). A copy read back is counted as good (its outcome is the
+    read's); a refusal of the whole offload raised ``UsageError`` in the planner already."""
+    refused = sum(len(item.refused) + len(item.not_cascaded) for item in results)
+    unlike = sum(len(item.unlike_record) for item in results)
+    # A destination the run would lose before its first copy (``s3-copy-root-unreadable``):
+    # every copy it lists fails there, as the run's loss fails them.
+    lost = {
+        w.destination_index
+        for w in plan.preflight.warnings
+        if w.code is PreflightCode.S3_COPY_ROOT_UNREADABLE
+    }
+    gone = [item for item in results if item.index in lost]
+    # (Its refused and unlike copies are counted already.)
+    on_lost = sum(_outcomes(item) - len(item.refused) - len(item.unlike_record) for item in gone)
+    failed = refused + unlike + on_lost
+    outcomes = sum(_outcomes(item) for item in results)
     refusals = "; ".join(
         words
         for count, words in (
             (refused, plural(refused, "copy", "copies") + " would be refused or not cascaded"),
             (unlike, plural(unlike, "copy", "copies") + f" would fail: {_UNLIKE_WHY}"),
+            (len(gone), plural(len(gone), "destination") + f" would be lost: {_LOST_WHY}"),
         )
         if count
     )
-    if outcomes and failed == outcomes:
+    if (outcomes and failed == outcomes) or (gone and len(gone) == len(results)):
         return ExitCode.FAILED, f"{refusals}, none copied or verified"
     steps = sum(w.code in _FAILS_THE_RUN for w in plan.preflight.warnings)
-    if failed or steps:
+    if failed or gone or steps:
         verb = "names" if steps == 1 else "name"
         failing = f"{plural(steps, 'warning')} {verb} a step that would fail"
         return ExitCode.PARTIAL, "; ".join(
-            words for count, words in ((failed, refusals), (steps, failing)) if count
+            words for count, words in ((failed or gone, refusals), (steps, failing)) if count
         )
     return ExitCode.OK, ""
 

@@ -3,12 +3,16 @@
 Every engine event becomes a line ``{"event": "<snake_case name>", "time": <unix s>, ...}``
 with the event's fields, except the per-chunk byte counts (and ``destination_writing``, a
 chunk's write starting), which are folded into a ``progress`` line at most every
-``interval_s`` seconds. While a job's bytes are moving, a thread of the sink's writes one
-too every ``interval_s`` that no byte came (``JsonLinesSink.close`` ends it): a card or a
-destination that stops answering sends no byte event, and the last line's rate and ETA
+``interval_s`` seconds. While a job runs (from its ``JobStarted``, or ``WorkPlanned``, to
+its ``JobFinished``), a thread of the sink's writes one too every ``interval_s`` that no
+byte came (``JsonLinesSink.close`` ends it): a card or a destination that stops answering,
+before the job's first byte too, sends no byte event, and the last line's rate and ETA
 stood for the whole stall, where the live view shows neither; those lines follow the live
 view's rule (``still_work``: ``rate_bytes_s``, ``eta_s`` and ``card_eta_s`` null while
-``still_s`` is not 0).
+``still_s`` is not 0). The ticker stops once the stream is abandoned (``write``); an
+exception of its own is raised from the sink's next ``emit``, so the caller's
+``FanoutSink`` names it as it names any subscriber's (``events.isolated``), never a
+thread's traceback on stderr.
 """
 
 from __future__ import annotations
@@ -26,9 +30,11 @@ from offload.events import (
     DestinationWriting,
     Event,
     JobFinished,
+    JobStarted,
     OffloadFinished,
     SourceBytesRead,
     SourceWaiting,
+    WorkPlanned,
 )
 from offload.json_text import ascii_only_for, dumps, write_whole
 from offload.progress import ProgressModel
@@ -77,11 +83,14 @@ class JsonLinesSink:
         # events alike: the lines' snapshots are in order (their fraction never goes back),
         # and a tick's line never comes after the job_finished that ends its job.
         self._pace = threading.Lock()
-        # A job's bytes move (a byte event came, its JobFinished not yet): the ticker
-        # writes lines only then, never between the jobs nor while the reports are made.
+        # A job runs (its JobStarted, WorkPlanned or a byte event came, its JobFinished not
+        # yet): the ticker writes lines only then, never between the jobs nor while the
+        # reports are made; a stall before the job's first byte has its lines too.
         self._moving = False
         self._ticker: threading.Thread | None = None
         self._closed = threading.Event()
+        # The ticker's exception, raised from the next ``emit`` (module doc), once.
+        self._tick_error: Exception | None = None
 
     def write(self, payload: dict[str, Any]) -> None:
         """Write one line. A reader that went away (``| head``) never stops the copy: the
@@ -105,11 +114,13 @@ class JsonLinesSink:
     def emit(self, event: Event) -> None:
         self._progress.emit(event)
         if isinstance(event, _BYTE_EVENTS):
-            self._moving = True
+            self._moving = True  # (``_running``, inline: a call per chunk's event costs)
             if self._ticker is None:
                 self._start_ticker()
             if time.monotonic() - self._last_progress >= self._interval_s:
                 self._paced_progress()
+            if self._tick_error is not None:
+                self._raise_tick_error()
             return
         if isinstance(event, JobFinished | OffloadFinished):
             with self._pace:  # after a tick's line being written, before the next one
@@ -118,6 +129,24 @@ class JsonLinesSink:
         payload: dict[str, Any] = {"event": event_name(event), "time": round(time.time(), 3)}
         payload.update(dataclasses.asdict(event))
         self.write(payload)
+        if isinstance(event, JobStarted | WorkPlanned):  # after its line: the job runs
+            self._running()
+        self._raise_tick_error()
+
+    def _running(self) -> None:
+        """A job runs: the ticker's lines from here to its ``JobFinished``."""
+        self._moving = True
+        if self._ticker is None:
+            self._start_ticker()
+
+    def _raise_tick_error(self) -> None:
+        """Raise the ticker's exception, once (module doc)."""
+        error, self._tick_error = self._tick_error, None
+        if error is not None:
+            raise RuntimeError(
+                f"its progress ticker stopped ({type(error).__name__}: {error}): no progress "
+                "line while no byte moves from here on"
+            ) from error
 
     def close(self) -> None:
         """End the ticker (module doc), if it was started; the sink still writes lines."""
@@ -138,9 +167,14 @@ class JsonLinesSink:
     def _tick(self) -> None:
         """A progress line every ``interval_s`` that none was written while a job's bytes
         move: a stall's lines, their rate and ETA null once the work stands still."""
-        while not self._closed.wait(self._interval_s / 2):
-            if self._moving and time.monotonic() - self._last_progress >= self._interval_s:
-                self._paced_progress()
+        try:
+            while not self._closed.wait(self._interval_s / 2):
+                if self._broken:  # the stream abandoned: no line is read any more
+                    return
+                if self._moving and time.monotonic() - self._last_progress >= self._interval_s:
+                    self._paced_progress()
+        except Exception as exc:  # said by the next emit, as a subscriber's failure
+            self._tick_error = exc
 
     def _paced_progress(self) -> None:
         """A progress line unless one was written less than ``interval_s`` ago (by the
