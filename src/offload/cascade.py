@@ -924,19 +924,18 @@ def _release(
 
 
 def _refused_on(report: OffloadReport, slow: list[int]) -> int:
-    """How many files a *slow* destination refused before the cascade, with nothing to feed
-    it: a copy already there not good (other content, its check failed), which the cascade
-    does not write over (``CardReleased.slow_refused``)."""
+    """How many copies on the *slow* destinations were refused before the cascade, with
+    nothing to feed them: a copy already there not good (other content, its check failed),
+    which the cascade does not write over (``CardReleased.slow_refused``). Counted per copy,
+    (file, slow destination), as the CARD line says "copies": one clip refused on two slow
+    drives is two."""
     cascaded = frozenset(slow)
     # One flat pass, the state tested first: most copies are good (a ``destination``
     # look-up a slow destination was 17 ms at 50,000 files: docs/performance.md).
-    return len(
-        {
-            id(file)
-            for file in report.job.files
-            for d in file.destinations
-            if d.status not in GOOD_STATUSES and d.destination_index in cascaded
-        }
+    return sum(
+        d.status not in GOOD_STATUSES and d.destination_index in cascaded
+        for file in report.job.files
+        for d in file.destinations
     )
 
 

@@ -968,37 +968,73 @@ def test_a_rerun_whose_slow_destination_needs_nothing_never_says_feeding(
     assert "destination 2 needed nothing from the fast copies" in text
 
 
-@pytest.mark.parametrize("earlier", [False, True], ids=["fast-copied-now", "fast-verified-earlier"])
-def test_slow_drives_needing_nothing_but_a_refused_copy_never_say_it_is_there(
-    tmp_path: Path, cards: Path, earlier: bool
-) -> None:
-    """The card copied by hand to SH and K1 before (dates kept), one clip of SH's changed
-    since, its size and date kept: the card's pass writes L1 (or finds it verified by an
-    earlier run: CARD PASS DONE), SH and K1 need nothing fed. Failed before (QA): "CARD
-    RELEASED … SH, K1 needs nothing from them (its copies are already there)", then the
-    ERROR that SH's clip exists with other content, exit 1."""
-    card = make_card(cards, files=3)
-    fast, slow, other = tmp_path / "L1", tmp_path / "SH", tmp_path / "K1"
-    fast.mkdir()
+# How a refused copy is set up on the slow drives SH and K1 (a card of *files* files, the
+# first clip changed on *corrupt* of them) and how many copies the CARD line counts refused.
+_REFUSED = {
+    "one-slow-drive": (3, ("SH",), "1 copy already there was refused", True),
+    "both-slow-drives": (3, ("SH", "K1"), "2 copies already there were refused", True),
+    "every-slow-copy": (1, ("SH", "K1"), "2 copies already there were refused", False),
+}
+
+
+def _refused_on_slow_drives(
+    root: Path, cards: Path, case: str, *args: str, earlier: bool = False
+) -> tuple[int, str, str, tuple[Path, Path]]:
+    """In *root* (and a card folder of its name in *cards*): the card copied by hand to SH and
+    K1 before (dates kept), its first clip changed since on some of them (*case*:
+    ``_REFUSED``), its size and date kept; *earlier*: L1 written by an earlier run. Then the
+    cascade from L1 to SH and K1, with *args*: its exit code, stdout, stderr, and SH and K1."""
+    files, corrupt, _said, _others = _REFUSED[case]
+    (cards / root.name).mkdir()
+    card = make_card(cards / root.name, files=files)
+    fast, slow, other = root / "L1", root / "SH", root / "K1"
+    fast.mkdir(parents=True)
     if earlier:
-        assert cli(tmp_path, str(card), str(fast))[0] == 0
+        assert cli(root, str(card), str(fast))[0] == 0
     for drive in (slow, other):
         shutil.copytree(card, drive / card.name)
-    corrupt_keeping_size_and_mtime(slow / card.name / "CLIPS" / "C00" / "A003C002.mov")
-    code, _out, err = cli(
-        tmp_path, str(card), str(fast), "--cascade-to", str(slow), "--cascade-to", str(other)
+    for name in corrupt:
+        corrupt_keeping_size_and_mtime(root / name / card.name / "CLIPS/C00/A003C000.mov")
+    cascade = ("--cascade-to", str(slow), "--cascade-to", str(other))
+    return (*cli(root, *args, str(card), str(fast), *cascade), (slow, other))
+
+
+@pytest.mark.parametrize("case", list(_REFUSED))
+@pytest.mark.parametrize("earlier", [False, True], ids=["fast-copied-now", "fast-verified-earlier"])
+def test_slow_drives_needing_nothing_but_a_refused_copy_never_say_it_is_there(
+    tmp_path: Path, cards: Path, earlier: bool, case: str
+) -> None:
+    """SH and K1 hold the card already, a clip changed on one or both (``_REFUSED``): the
+    card's pass writes L1 (or finds it verified by an earlier run: CARD PASS DONE), SH and K1
+    need nothing fed. Failed before (QA): "CARD RELEASED … SH, K1 needs nothing from them
+    (its copies are already there)", then the ERROR that SH's clip exists with other content,
+    exit 1. Then (review): the clip changed on both, "1 copy already there was refused" (the
+    files counted, not the copies), and "the other copies are already there" of a 1-file
+    card whose every slow copy was refused."""
+    _files, corrupt, said, others = _REFUSED[case]
+    code, out, _err, _slow = _refused_on_slow_drives(
+        tmp_path / "json", cards, case, "--json", earlier=earlier
+    )
+    assert code == 1
+    (released,) = [e for e in map(json.loads, out.splitlines()) if e["event"] == "card_released"]
+    assert released["slow_refused"] == len(corrupt), released
+    code, _out, err, (slow, other) = _refused_on_slow_drives(
+        tmp_path / "words", cards, case, earlier=earlier
     )
     assert code == 1, err
     start = "CARD PASS DONE" if earlier else "CARD RELEASED"
     (line,) = [line for line in err.splitlines() if line.startswith(start)]
     assert "already there)" not in line and "needs nothing" not in line, line
+    rest = "; the other copies are already there" if others else ""
     assert (
-        f"{slow}, {other} are fed nothing from them: 1 copy already there was refused and not "
-        "written over (the ERROR lines at the end say why and what to do); the other copies "
-        f"are already there{', so nothing in this run reads them again' if earlier else '.'}"
-        in line
+        f"{slow}, {other} are fed nothing from them: {said} and not written over (the ERROR "
+        f"lines at the end say why and what to do){rest}"
+        f"{', so nothing in this run reads them again' if earlier else '.'}" in line
     ), line
-    assert "A003C002.mov already exists with other content" in err, err
+    assert others or "other copies" not in line, line
+    for drive in (slow, other):  # an ERROR line for each copy refused, none for another
+        refused = f"ERROR: {drive}/A003R1/CLIPS/C00/A003C000.mov already exists with other"
+        assert (refused in err) == (drive.name in corrupt), err
 
 
 def test_without_the_card_the_fast_copys_history_is_not_called_the_cards(

@@ -354,18 +354,22 @@ def _needs(event: CardReleased) -> str:
 def _nothing_to_feed(event: CardReleased) -> str:
     """What the slow destinations, needing nothing from the fast copies, hold: their copies
     already there, but for those refused there (``slow_refused``: other content, a failed
-    check), which the cascade does not write over and the ERROR lines at the end name."""
+    check), which the cascade does not write over and the ERROR lines at the end name; "the
+    other copies are already there" only when some are (said with no file failed: each of the
+    ``files_verified`` has a copy on each slow destination, good or refused)."""
     slow, one = ", ".join(event.cascade), len(event.cascade) == 1
     refused = event.slow_refused
     if not refused:
         their = "its" if one else "their"
         return f"{slow} {_needs(event)} nothing from them ({their} copies are already there)"
-    # Not "needs nothing": a copy refused there is needed, and not written over.
+    # Not "needs nothing": a copy refused there is needed, and not written over. The others
+    # are there only if any: no failure here, so every file has a copy on each slow one.
     copies, was = plural(refused, "copy", "copies"), "was" if refused == 1 else "were"
+    others = refused < event.files_verified * len(event.cascade)
     return (
         f"{slow} {'is' if one else 'are'} fed nothing from them: {copies} "
         f"already there {was} refused and not written over (the ERROR lines at the end say "
-        "why and what to do); the other copies are already there"
+        "why and what to do)" + ("; the other copies are already there" if others else "")
     )
 
 
