@@ -933,9 +933,10 @@ def _refused_on(report: OffloadReport, slow: list[int]) -> int:
     # One flat pass, the state tested first: most copies are good (a ``destination``
     # look-up a slow destination was 17 ms at 50,000 files: docs/performance.md).
     return sum(
-        d.status not in GOOD_STATUSES and d.destination_index in cascaded
+        1
         for file in report.job.files
         for d in file.destinations
+        if d.status not in GOOD_STATUSES and d.destination_index in cascaded
     )
 
 

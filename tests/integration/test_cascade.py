@@ -1037,6 +1037,28 @@ def test_slow_drives_needing_nothing_but_a_refused_copy_never_say_it_is_there(
         assert (refused in err) == (drive.name in corrupt), err
 
 
+def test_a_card_kept_with_only_refused_slow_copies_says_nothing_was_to_be_fed(
+    tmp_path: Path,
+) -> None:
+    """The card beside the copies (one disk: the card is kept), a clip changed on SH and on
+    K1, nothing to feed them. Failed before (review): the CARD line said "keep the card until
+    SH, K1 is done", and the summary and the documents "no copy reached SH, K1 from the fast
+    copies (the failures are listed below)", as if feeding them had failed."""
+    (tmp_path / "cards").mkdir()
+    code, _out, err, (slow, other) = _refused_on_slow_drives(
+        tmp_path / "run", tmp_path / "cards", "both-slow-drives"
+    )
+    assert code == 1, err
+    (line,) = [line for line in err.splitlines() if line.startswith("CARD PASS DONE")]
+    assert f"keep the card until {slow}, {other} are done" in line, line
+    assert "no copy reached" not in err, err
+    refused = "2 copies already there were refused and not written over (the failures are listed"
+    assert f"{slow}, {other} were fed nothing from the fast copies: {refused} below)" in err, err
+    text = _html_text(tmp_path, str(sorted((tmp_path / "run/reports").glob("*.json"))[-1]))
+    assert "no copy reached" not in text
+    assert f"were fed nothing from the fast copies: {refused} under Problems)" in text, text
+
+
 def test_without_the_card_the_fast_copys_history_is_not_called_the_cards(
     tmp_path: Path,
     cards: Path,

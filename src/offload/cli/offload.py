@@ -74,7 +74,12 @@ from offload.manifest_options import MhlKind
 from offload.options import CopyOptions, DeviceConcurrency, ExistingFilePolicy, ProductionInfo
 from offload.plan import IgnoreRules, human_bytes
 from offload.plan.codes import PreflightCode
-from offload.report.cascade_words import BUCKET_NEVER_STANDS, on_card_disk_words, unread_words
+from offload.report.cascade_words import (
+    BUCKET_NEVER_STANDS,
+    on_card_disk_words,
+    refused_words,
+    unread_words,
+)
 from offload.report.words import ignored_words, nothing_copied_again, plural
 from offload.sizes import parse_size
 
@@ -364,12 +369,10 @@ def _nothing_to_feed(event: CardReleased) -> str:
         return f"{slow} {_needs(event)} nothing from them ({their} copies are already there)"
     # Not "needs nothing": a copy refused there is needed, and not written over. The others
     # are there only if any: no failure here, so every file has a copy on each slow one.
-    copies, was = plural(refused, "copy", "copies"), "was" if refused == 1 else "were"
     others = refused < event.files_verified * len(event.cascade)
-    return (
-        f"{slow} {'is' if one else 'are'} fed nothing from them: {copies} "
-        f"already there {was} refused and not written over (the ERROR lines at the end say "
-        "why and what to do)" + ("; the other copies are already there" if others else "")
+    words = refused_words(refused, "the ERROR lines at the end say why and what to do")
+    return f"{slow} {'is' if one else 'are'} fed nothing from them: {words}" + (
+        "; the other copies are already there" if others else ""
     )
 
 
@@ -534,7 +537,8 @@ def _card_pass_words(event: CardReleased) -> str:
             why = unread_words(other=False, bucket=bucket)
         return (
             f"CARD PASS DONE: {event.source} is no longer read; {every} {state} on {fast}, but "
-            f"{why} (keep the card until {slow} is done: a re-run needs it). {feeding}."
+            f"{why} (keep the card until {slow} {'is' if len(event.cascade) == 1 else 'are'} "
+            f"done: a re-run needs it). {feeding}."
         )
     if beside:
         fast += f"; {no_backup}"

@@ -1412,11 +1412,16 @@ def _link_notes(symlinks: list[dict[str, Any]]) -> list[str]:
 
 
 def _cascade_text(
-    data: dict[str, Any], fed: bool, slow_failed: bool, fast_errors: Sequence[str | None]
+    data: dict[str, Any],
+    fed: bool,
+    slow_failed: int,
+    fast_errors: Sequence[str | None],
+    slow_refused: int = 0,
 ) -> str:
     """The cascade's sentence (``cascade_words``, the terminal summary's), from the job
-    report: *fed*, a copy the cascade wrote on a slow destination; *slow_failed*, one failed
-    there; *fast_errors*, the reasons of those failed on a fast destination. A report written before
+    report: *fed*, a copy the cascade wrote on a slow destination; *slow_failed*, how many
+    failed there (true: some), *slow_refused* of them already there and refused (not written
+    now); *fast_errors*, the reasons of those failed on a fast destination. A report written before
     ``card_pass_ended_at`` existed set ``card_released_at`` whenever the pass ended: read so
     (it cannot tell a card kept after a transfer check)."""
     cascaded: dict[str, Any] = data["cascade"]
@@ -1443,7 +1448,9 @@ def _cascade_text(
             card_pass_failed=int(cascaded.get("card_pass_failed") or 0),
             cancelled=bool(data.get("cancelled")),
             fed=fed,
-            slow_failed=slow_failed,
+            slow_failed=bool(slow_failed),
+            slow_refused=slow_refused,
+            slow_refused_only=slow_refused == slow_failed,
             fast_failed=bool(fast_errors),
             fast_unreachable=fast_unreachable(fast_errors),
             fast_rerun=fast_rerun(fast_errors),
@@ -1770,7 +1777,8 @@ def build_view(
     # (``FileEntryView``), and three passes were ~0.3 s at 50,000 files.
     cascaded: dict[str, Any] = data.get("cascade") or {}
     slow = set(cascaded.get("destinations") or [])
-    slow_fed = slow_failed = False
+    slow_fed = False
+    slow_failed = slow_refused = 0  # copies failed on a slow destination; of them refused
     fast_errors: list[str | None] = []  # the failed fast copies' reasons (``cascade_words``)
     failed_lines: list[str] = []
     statuses: Counter[str] = Counter()
@@ -1849,7 +1857,10 @@ def build_view(
             if slow and dest.get("index") not in slow and status == "failed":
                 fast_errors.append(dest.get("error"))
             if slow and dest.get("index") in slow:
-                slow_failed = slow_failed or status == "failed"
+                if status == "failed":
+                    slow_failed += 1
+                    # Already there, refused (``CascadeFacts.slow_refused``): not written now.
+                    slow_refused += dest.get("action") not in ("copied", "replaced")
                 # Fed: a copy the cascade wrote there (from a fast copy).
                 slow_fed = slow_fed or (
                     dest.get("action") in ("copied", "replaced")
@@ -1943,7 +1954,7 @@ def build_view(
         warnings.append(f"The card's own ASC MHL history was not trusted: "
                         f"{data['card_history_untrusted']}")  # fmt: skip
     if cascaded:
-        cascade = _cascade_text(data, slow_fed, slow_failed, fast_errors)
+        cascade = _cascade_text(data, slow_fed, slow_failed, fast_errors, slow_refused)
         warnings.append(f"Cascading copy: {cascade}")
     warnings.extend(str(note) for note in data.get("notes") or [])
     # The rows counted by kind in the same pass (one pass, not eight, over 50,000 clips).

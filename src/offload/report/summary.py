@@ -1227,11 +1227,14 @@ def _cascade_line(report: OffloadReport) -> str:
         for f in report.job.files
         for d in f.destinations
     )
-    slow_failed = any(
-        d.destination_index in cascaded and d.status is DestinationStatus.FAILED
-        for f in report.job.files
-        for d in f.destinations
-    )
+    # The copies failed on a slow destination, and of them those already there refused (not
+    # written by this run: ``CascadeFacts.slow_refused``).
+    slow_failed = refused = 0
+    for f in report.job.files:
+        for d in f.destinations:
+            if d.status is DestinationStatus.FAILED and d.destination_index in cascaded:
+                slow_failed += 1
+                refused += d.action not in WRITTEN_ACTIONS
     fast_failed = any(
         d.destination_index not in cascaded and d.status is DestinationStatus.FAILED
         for f in report.job.files
@@ -1265,7 +1268,9 @@ def _cascade_line(report: OffloadReport) -> str:
             card_pass_failed=report.card_pass_failed,
             cancelled=report.job.cancelled,
             fed=fed,
-            slow_failed=slow_failed,
+            slow_failed=bool(slow_failed),
+            slow_refused=refused,
+            slow_refused_only=refused == slow_failed,
             fast_failed=fast_failed,
             fast_unreachable=fast_unreachable(fast_errors),
             fast_rerun=fast_rerun(fast_errors),
