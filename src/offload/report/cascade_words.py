@@ -70,6 +70,24 @@ def refused_words(count: int, where: str) -> str:
     )
 
 
+#: Copies verified earlier (trusted from the ledger) that a cascade read this run, matched to
+#: the card's digests: read again now, never "not re-read" (``earlier_how``).
+READ_AGAIN = "read again now by the cascade"
+
+
+def earlier_how(earlier: int, read_again: int) -> str:
+    """How this run treated *earlier* copies verified earlier, *read_again* of them read by a
+    cascade and matched to the card's digests: "not re-read", "read again now by the
+    cascade", or each count ("3 read again now by the cascade, 3 not re-read"). The one
+    wording of the terminal summary's lines and the HTML/PDF's verdict and stop line
+    (docs/reports.md); *read_again* never counts more than *earlier*."""
+    if not read_again:
+        return "not re-read"
+    if read_again >= earlier:
+        return READ_AGAIN
+    return f"{read_again} {READ_AGAIN}, {earlier - read_again} not re-read"
+
+
 #: Beside the copies on the card's disk, when a fast copy is in a bucket: it never stands for
 #: the card (a re-run without the card is fed from a local fast copy only: ``cascade``).
 BUCKET_NEVER_STANDS = "a copy in a bucket never stands for the card"

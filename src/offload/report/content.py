@@ -42,8 +42,10 @@ from offload.destinations.s3url import display_path, is_s3_destination
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
 from offload.report.cascade_words import (
+    READ_AGAIN,
     CascadeFacts,
     cascade_sentence,
+    earlier_how,
     fast_rerun,
     fast_unreachable,
     held_elsewhere,
@@ -283,7 +285,7 @@ _THROUGH_A_CACHE = {
 # its status (trusted from the ledger) is the earlier run's, as the terminal's CARD
 # RELEASED line says. Not "verified now": that read fed the slow destinations, and
 # nothing says it did not come from the page cache.
-REREAD_BY_CASCADE = "read again now by the cascade, equal to the card's digests"
+REREAD_BY_CASCADE = f"{READ_AGAIN}, equal to the card's digests"
 
 
 def reread_by_cascade(data: dict[str, Any]) -> frozenset[int]:
@@ -1544,17 +1546,10 @@ def _capped_warnings(raw: list[Any]) -> list[str]:
 def _at_the_stop(statuses: Counter[str], read_again: int = 0) -> str:
     """The copies of a run cancelled or stopped, by state, as the run left them: "the
     copies: 3 verified now, 1 transfer-checked only (never read back), 4 cancelled";
-    *read_again*: of those verified earlier, the copies a cascade read before the stop, as
-    their rows say them (``read_by_cascade``), never "not re-read"."""
-    earlier = statuses["verified_earlier"]
-    unread = "trusted from the ledger, not re-read"
-    how = (
-        unread
-        if not read_again
-        else REREAD_BY_CASCADE
-        if read_again >= earlier
-        else f"{read_again} {REREAD_BY_CASCADE}, {earlier - read_again} {unread}"
-    )
+    *read_again*: of those verified earlier, the copies a cascade read before the stop
+    (``read_by_cascade``), never "not re-read": in the summary's words
+    (``cascade_words.earlier_how``)."""
+    how = earlier_how(statuses["verified_earlier"], read_again)
     words = (
         ("verified", "verified now"),
         ("verified_earlier", f"verified earlier ({how})"),
@@ -1623,7 +1618,7 @@ def _proved(
         if verified_earlier:
             by_now = (
                 f"{verified_earlier} of {copies} verified earlier, "
-                f"{_earlier_how(verified_earlier, read_again)}"
+                f"{earlier_how(verified_earlier, read_again)}"
             )
             head_notes.append(by_now)
             clause_notes.append(by_now)
@@ -1650,7 +1645,7 @@ def _proved(
     if statuses["verified_earlier"]:
         through = f"; {cached} of {copies} read back through a cache" if cached else ""
         earlier = statuses["verified_earlier"]
-        how = _earlier_how(earlier, read_again)
+        how = earlier_how(earlier, read_again)
         return (
             f"✔ ALL COPIES VERIFIED ({earlier} of {copies} verified earlier, {how}{through})",
             f"all {copies} verified ({earlier} of them earlier, {how}{through})",
@@ -1666,16 +1661,6 @@ def _proved(
         f"✔ ALL COPIES VERIFIED: every copy read back from {read_from[0]} and matched",
         f"all {copies} verified now (read back from {read_from[1]} and matched)",
     )
-
-
-def _earlier_how(earlier: int, read_again: int) -> str:
-    """How the *earlier* copies verified earlier were treated now, *read_again* of them
-    read again by a cascade: "not re-read now", or what the cascade read."""
-    if not read_again:
-        return "not re-read now"
-    if read_again == earlier:
-        return "read again now by the cascade"
-    return f"{read_again} read again now by the cascade, {earlier - read_again} not re-read now"
 
 
 def _not_good(entry: Mapping[str, Any]) -> bool:
