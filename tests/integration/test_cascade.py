@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 
-from offload.card import OffloadOptions, offload
+from offload import cascade
+from offload.card import OffloadOptions, offload, plan_offload
+from offload.card import run_offload as run_plan
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.engine.cancel import CancelToken
@@ -32,6 +34,7 @@ from offload.report.validate import job_report_problem
 from offload.results import DestinationStatus
 from support.ascmhl_judge import AscmhlJudge
 from support.cards import corrupt_keeping_size_and_mtime, flip_bytes, three_clip_card
+from support.event_log import EventLog
 from support.faultyfs import FaultyFS
 from support.offload_cli import card_with_history, run_offload
 
@@ -1057,6 +1060,29 @@ def test_a_card_kept_with_only_refused_slow_copies_says_nothing_was_to_be_fed(
     text = _html_text(tmp_path, str(sorted((tmp_path / "run/reports").glob("*.json"))[-1]))
     assert "no copy reached" not in text
     assert f"were fed nothing from the fast copies: {refused} under Problems)" in text, text
+
+
+def test_a_file_without_a_copy_on_a_fast_destination_is_failed_in_every_count(
+    tmp_path: Path, cards: Path
+) -> None:
+    """One rule for a fast destination with no result for a file (``cascade._not_held``).
+    Failed before (review): the card's pass counted it verified on every fast destination
+    (``files_verified`` 3, ``files_failed`` 0: "all 3 files are verified on L1, L2") where
+    each fast destination's own count (``_counts_on``) failed it there. The engine gives
+    each file a result on every destination; the state is made here from a real run's
+    report, its result on L2 for one file taken away, and the release said again."""
+    card = make_card(cards, files=3)
+    fast1, fast2, slow = tmp_path / "L1", tmp_path / "L2", tmp_path / "SH"
+    for folder in (fast1, fast2, slow):
+        folder.mkdir()
+    plan = plan_offload(card, [fast1, fast2, slow], OffloadOptions(cascade=frozenset({2})))
+    report = run_plan(plan)
+    assert report.exit_code == 0
+    first = report.job.files[0]
+    first.destinations = [d for d in first.destinations if d.destination_index != 1]
+    event, _waiting = cascade._release(plan, report, [0, 1], [2], EventLog())
+    assert (event.files_verified, event.files_failed) == (2, 1), event
+    assert event.files_failed_on == (0, 1) and event.files_verified_on == (3, 2), event
 
 
 def test_without_the_card_the_fast_copys_history_is_not_called_the_cards(
