@@ -293,9 +293,10 @@ class CardReleased(Event):
     a fast copy holds every file, read back, and the release recorded it there: a re-run
     without the card is fed from it (``cascade.fast_copy_source``). ``nothing_to_feed``: the
     slow destinations need no file from the fast copies (theirs are already there).
-    ``slow_refused``: with ``nothing_to_feed``, the files whose copy already on a slow
-    destination was refused there (other content, or its check failed), not fed either
-    (the cascade never writes over it): never said "already there".
+    ``slow_refused``: with ``nothing_to_feed``, the copies already on a slow destination
+    refused there (other content, or its check failed), counted per (file, slow
+    destination), not fed either (the cascade never writes over them): never said "already
+    there".
     ``files_verified_earlier``: of the files verified, those whose every copy that could
     stand for the card was trusted from its ledger (verified by an earlier run, not read back
     in this run): the card is not released on such a copy until this run has read it (the

@@ -112,9 +112,10 @@ def test_a_cascade_stopped_after_its_read_says_the_copies_read_again(
     assert data["cascade"]["fast_copies_reread"] == [0], data["cascade"]
     assert f"(3 copies now, 3 verified earlier: {READ_AGAIN})" in said, said
     assert "not re-read" not in said, said
+    # The terminal's words (``cascade_words.earlier_how``), one wording everywhere.
     verdict = (
         "CANCELLED: the offload did not finish; the copies: 3 verified now, 3 verified earlier "
-        f"({READ_AGAIN}, equal to the card's digests)"
+        f"({READ_AGAIN})"
     )
     for words in (html, pdf):
         assert verdict in words, words

@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 
-from offload.card import OffloadOptions, offload
+from offload import cascade
+from offload.card import OffloadOptions, offload, plan_offload
+from offload.card import run_offload as run_plan
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.engine.cancel import CancelToken
@@ -33,6 +35,7 @@ from offload.report.validate import job_report_problem
 from offload.results import DestinationStatus
 from support.ascmhl_judge import AscmhlJudge
 from support.cards import corrupt_keeping_size_and_mtime, flip_bytes, three_clip_card
+from support.event_log import EventLog
 from support.faultyfs import FaultyFS
 from support.offload_cli import card_with_history, run_offload
 
@@ -969,37 +972,118 @@ def test_a_rerun_whose_slow_destination_needs_nothing_never_says_feeding(
     assert "destination 2 needed nothing from the fast copies" in text
 
 
-@pytest.mark.parametrize("earlier", [False, True], ids=["fast-copied-now", "fast-verified-earlier"])
-def test_slow_drives_needing_nothing_but_a_refused_copy_never_say_it_is_there(
-    tmp_path: Path, cards: Path, earlier: bool
-) -> None:
-    """The card copied by hand to SH and K1 before (dates kept), one clip of SH's changed
-    since, its size and date kept: the card's pass writes L1 (or finds it verified by an
-    earlier run: CARD PASS DONE), SH and K1 need nothing fed. Failed before (QA): "CARD
-    RELEASED … SH, K1 needs nothing from them (its copies are already there)", then the
-    ERROR that SH's clip exists with other content, exit 1."""
-    card = make_card(cards, files=3)
-    fast, slow, other = tmp_path / "L1", tmp_path / "SH", tmp_path / "K1"
-    fast.mkdir()
+# How a refused copy is set up on the slow drives SH and K1 (a card of *files* files, the
+# first clip changed on *corrupt* of them) and how many copies the CARD line counts refused.
+_REFUSED = {
+    "one-slow-drive": (3, ("SH",), "1 copy already there was refused", True),
+    "both-slow-drives": (3, ("SH", "K1"), "2 copies already there were refused", True),
+    "every-slow-copy": (1, ("SH", "K1"), "2 copies already there were refused", False),
+}
+
+
+def _refused_on_slow_drives(
+    root: Path, cards: Path, case: str, *args: str, earlier: bool = False
+) -> tuple[int, str, str, tuple[Path, Path]]:
+    """In *root* (and a card folder of its name in *cards*): the card copied by hand to SH and
+    K1 before (dates kept), its first clip changed since on some of them (*case*:
+    ``_REFUSED``), its size and date kept; *earlier*: L1 written by an earlier run. Then the
+    cascade from L1 to SH and K1, with *args*: its exit code, stdout, stderr, and SH and K1."""
+    files, corrupt, _said, _others = _REFUSED[case]
+    (cards / root.name).mkdir()
+    card = make_card(cards / root.name, files=files)
+    fast, slow, other = root / "L1", root / "SH", root / "K1"
+    fast.mkdir(parents=True)
     if earlier:
-        assert cli(tmp_path, str(card), str(fast))[0] == 0
+        assert cli(root, str(card), str(fast))[0] == 0
     for drive in (slow, other):
         shutil.copytree(card, drive / card.name)
-    corrupt_keeping_size_and_mtime(slow / card.name / "CLIPS" / "C00" / "A003C002.mov")
-    code, _out, err = cli(
-        tmp_path, str(card), str(fast), "--cascade-to", str(slow), "--cascade-to", str(other)
+    for name in corrupt:
+        corrupt_keeping_size_and_mtime(root / name / card.name / "CLIPS/C00/A003C000.mov")
+    cascade = ("--cascade-to", str(slow), "--cascade-to", str(other))
+    return (*cli(root, *args, str(card), str(fast), *cascade), (slow, other))
+
+
+@pytest.mark.parametrize("case", list(_REFUSED))
+@pytest.mark.parametrize("earlier", [False, True], ids=["fast-copied-now", "fast-verified-earlier"])
+def test_slow_drives_needing_nothing_but_a_refused_copy_never_say_it_is_there(
+    tmp_path: Path, cards: Path, earlier: bool, case: str
+) -> None:
+    """SH and K1 hold the card already, a clip changed on one or both (``_REFUSED``): the
+    card's pass writes L1 (or finds it verified by an earlier run: CARD PASS DONE), SH and K1
+    need nothing fed. Failed before (QA): "CARD RELEASED … SH, K1 needs nothing from them
+    (its copies are already there)", then the ERROR that SH's clip exists with other content,
+    exit 1. Then (review): the clip changed on both, "1 copy already there was refused" (the
+    files counted, not the copies), and "the other copies are already there" of a 1-file
+    card whose every slow copy was refused."""
+    _files, corrupt, said, others = _REFUSED[case]
+    code, out, _err, _slow = _refused_on_slow_drives(
+        tmp_path / "json", cards, case, "--json", earlier=earlier
+    )
+    assert code == 1
+    (released,) = [e for e in map(json.loads, out.splitlines()) if e["event"] == "card_released"]
+    assert released["slow_refused"] == len(corrupt), released
+    code, _out, err, (slow, other) = _refused_on_slow_drives(
+        tmp_path / "words", cards, case, earlier=earlier
     )
     assert code == 1, err
     start = "CARD PASS DONE" if earlier else "CARD RELEASED"
     (line,) = [line for line in err.splitlines() if line.startswith(start)]
     assert "already there)" not in line and "needs nothing" not in line, line
+    rest = "; the other copies are already there" if others else ""
     assert (
-        f"{slow}, {other} are fed nothing from them: 1 copy already there was refused and not "
-        "written over (the ERROR lines at the end say why and what to do); the other copies "
-        f"are already there{', so nothing in this run reads them again' if earlier else '.'}"
-        in line
+        f"{slow}, {other} are fed nothing from them: {said} and not written over (the ERROR "
+        f"lines at the end say why and what to do){rest}"
+        f"{', so nothing in this run reads them again' if earlier else '.'}" in line
     ), line
-    assert "A003C002.mov already exists with other content" in err, err
+    assert others or "other copies" not in line, line
+    for drive in (slow, other):  # an ERROR line for each copy refused, none for another
+        refused = f"ERROR: {drive}/A003R1/CLIPS/C00/A003C000.mov already exists with other"
+        assert (refused in err) == (drive.name in corrupt), err
+
+
+def test_a_card_kept_with_only_refused_slow_copies_says_nothing_was_to_be_fed(
+    tmp_path: Path,
+) -> None:
+    """The card beside the copies (one disk: the card is kept), a clip changed on SH and on
+    K1, nothing to feed them. Failed before (review): the CARD line said "keep the card until
+    SH, K1 is done", and the summary and the documents "no copy reached SH, K1 from the fast
+    copies (the failures are listed below)", as if feeding them had failed."""
+    (tmp_path / "cards").mkdir()
+    code, _out, err, (slow, other) = _refused_on_slow_drives(
+        tmp_path / "run", tmp_path / "cards", "both-slow-drives"
+    )
+    assert code == 1, err
+    (line,) = [line for line in err.splitlines() if line.startswith("CARD PASS DONE")]
+    assert f"keep the card until {slow}, {other} are done" in line, line
+    assert "no copy reached" not in err, err
+    refused = "2 copies already there were refused and not written over (the failures are listed"
+    assert f"{slow}, {other} were fed nothing from the fast copies: {refused} below)" in err, err
+    text = _html_text(tmp_path, str(sorted((tmp_path / "run/reports").glob("*.json"))[-1]))
+    assert "no copy reached" not in text
+    assert f"were fed nothing from the fast copies: {refused} under Problems)" in text, text
+
+
+def test_a_file_without_a_copy_on_a_fast_destination_is_failed_in_every_count(
+    tmp_path: Path, cards: Path
+) -> None:
+    """One rule for a fast destination with no result for a file (``cascade._not_held``).
+    Failed before (review): the card's pass counted it verified on every fast destination
+    (``files_verified`` 3, ``files_failed`` 0: "all 3 files are verified on L1, L2") where
+    each fast destination's own count (``_counts_on``) failed it there. The engine gives
+    each file a result on every destination; the state is made here from a real run's
+    report, its result on L2 for one file taken away, and the release said again."""
+    card = make_card(cards, files=3)
+    fast1, fast2, slow = tmp_path / "L1", tmp_path / "L2", tmp_path / "SH"
+    for folder in (fast1, fast2, slow):
+        folder.mkdir()
+    plan = plan_offload(card, [fast1, fast2, slow], OffloadOptions(cascade=frozenset({2})))
+    report = run_plan(plan)
+    assert report.exit_code == 0
+    first = report.job.files[0]
+    first.destinations = [d for d in first.destinations if d.destination_index != 1]
+    event, _waiting = cascade._release(plan, report, [0, 1], [2], EventLog())
+    assert (event.files_verified, event.files_failed) == (2, 1), event
+    assert event.files_failed_on == (0, 1) and event.files_verified_on == (3, 2), event
 
 
 def test_without_the_card_the_fast_copys_history_is_not_called_the_cards(

@@ -763,7 +763,7 @@ def test_copies_verified_earlier_through_a_cache_are_said_so_on_page_1() -> None
     data = job(files=files, destinations=job()["destinations"][:1])
     view = build_view(data, group_clips(files), {}, [])
     assert view.verdict == (
-        "✔ ALL COPIES VERIFIED (2 of 3 verified earlier, not re-read now; 2 of 3 read back "
+        "✔ ALL COPIES VERIFIED (2 of 3 verified earlier, not re-read; 2 of 3 read back "
         "through a cache)"
     )
     assert any(w.startswith("2 of 3 copies were read back through a cache") for w in view.warnings)

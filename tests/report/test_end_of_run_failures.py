@@ -261,7 +261,7 @@ def test_copies_verified_earlier_are_never_said_copied_by_a_transfer_checked_run
         shutil.rmtree(folder / card.name / ".offload")
     for name in ("C3.mov", "C4.mov"):
         (card / "CLIPS" / name).write_bytes(os.urandom(10_000))
-    earlier = "3 of 5 verified earlier, not re-read now"
+    earlier = "3 of 5 verified earlier, not re-read"
     code, output = offload(
         "copy", card, clean, "--verify", "transfer", "--report-dir", tmp_path / "r1"
     )

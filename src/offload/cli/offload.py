@@ -75,7 +75,12 @@ from offload.manifest_options import MhlKind
 from offload.options import CopyOptions, DeviceConcurrency, ExistingFilePolicy, ProductionInfo
 from offload.plan import IgnoreRules, human_bytes
 from offload.plan.codes import PreflightCode, PreflightItem
-from offload.report.cascade_words import BUCKET_NEVER_STANDS, on_card_disk_words, unread_words
+from offload.report.cascade_words import (
+    BUCKET_NEVER_STANDS,
+    on_card_disk_words,
+    refused_words,
+    unread_words,
+)
 from offload.report.words import ignored_words, nothing_copied_again, plural
 from offload.sizes import parse_size
 
@@ -355,18 +360,20 @@ def _needs(event: CardReleased) -> str:
 def _nothing_to_feed(event: CardReleased) -> str:
     """What the slow destinations, needing nothing from the fast copies, hold: their copies
     already there, but for those refused there (``slow_refused``: other content, a failed
-    check), which the cascade does not write over and the ERROR lines at the end name."""
+    check), which the cascade does not write over and the ERROR lines at the end name; "the
+    other copies are already there" only when some are (said with no file failed: each of the
+    ``files_verified`` has a copy on each slow destination, good or refused)."""
     slow, one = ", ".join(event.cascade), len(event.cascade) == 1
     refused = event.slow_refused
     if not refused:
         their = "its" if one else "their"
         return f"{slow} {_needs(event)} nothing from them ({their} copies are already there)"
-    # Not "needs nothing": a copy refused there is needed, and not written over.
-    copies, was = plural(refused, "copy", "copies"), "was" if refused == 1 else "were"
-    return (
-        f"{slow} {'is' if one else 'are'} fed nothing from them: {copies} "
-        f"already there {was} refused and not written over (the ERROR lines at the end say "
-        "why and what to do); the other copies are already there"
+    # Not "needs nothing": a copy refused there is needed, and not written over. The others
+    # are there only if any: no failure here, so every file has a copy on each slow one.
+    others = refused < event.files_verified * len(event.cascade)
+    words = refused_words(refused, "the ERROR lines at the end say why and what to do")
+    return f"{slow} {'is' if one else 'are'} fed nothing from them: {words}" + (
+        "; the other copies are already there" if others else ""
     )
 
 
@@ -531,7 +538,8 @@ def _card_pass_words(event: CardReleased) -> str:
             why = unread_words(other=False, bucket=bucket)
         return (
             f"CARD PASS DONE: {event.source} is no longer read; {every} {state} on {fast}, but "
-            f"{why} (keep the card until {slow} is done: a re-run needs it). {feeding}."
+            f"{why} (keep the card until {slow} {'is' if len(event.cascade) == 1 else 'are'} "
+            f"done: a re-run needs it). {feeding}."
         )
     if beside:
         fast += f"; {no_backup}"

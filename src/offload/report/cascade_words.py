@@ -58,6 +58,36 @@ def on_card_disk_words(named: str, count: int, *, unknown: bool = False) -> str:
     )
 
 
+def refused_words(count: int, where: str) -> str:
+    """*count* copies already on the slow destinations, refused there (other content, a
+    failed check) and never written over by the cascade, *where* (a parenthesis' words)
+    saying where they are listed: the one wording of the live ``CARD`` line (JSON
+    ``slow_refused``) and of the cascade's sentence."""
+    copies = plural(count, "copy", "copies")
+    return (
+        f"{copies} already there {'was' if count == 1 else 'were'} refused and not written "
+        f"over ({where})"
+    )
+
+
+#: Copies verified earlier (trusted from the ledger) that a cascade read this run, matched to
+#: the card's digests: read again now, never "not re-read" (``earlier_how``).
+READ_AGAIN = "read again now by the cascade"
+
+
+def earlier_how(earlier: int, read_again: int) -> str:
+    """How this run treated *earlier* copies verified earlier, *read_again* of them read by a
+    cascade and matched to the card's digests: "not re-read", "read again now by the
+    cascade", or each count ("3 read again now by the cascade, 3 not re-read"). The one
+    wording of the terminal summary's lines and the HTML/PDF's verdict and stop line
+    (docs/reports.md); *read_again* never counts more than *earlier*."""
+    if not read_again:
+        return "not re-read"
+    if read_again >= earlier:
+        return READ_AGAIN
+    return f"{read_again} {READ_AGAIN}, {earlier - read_again} not re-read"
+
+
 #: Beside the copies on the card's disk, when a fast copy is in a bucket: it never stands for
 #: the card (a re-run without the card is fed from a local fast copy only: ``cascade``).
 BUCKET_NEVER_STANDS = "a copy in a bucket never stands for the card"
@@ -189,6 +219,12 @@ class CascadeFacts(NamedTuple):
     # terminal's ERROR lines come below it; the documents' Problems list comes before their
     # warnings (QA: "listed below", a bullet after that list).
     failures_listed: str = "listed below"
+    # Copies already on a slow destination refused there (other content, a failed check;
+    # action ``adopted`` or ``rechecked``, status ``failed``), never written over; with
+    # *slow_refused_only*, every copy failed there is one of them: nothing was to be fed
+    # (``refused_words``), never "no copy reached" as if feeding them had failed.
+    slow_refused: int = 0
+    slow_refused_only: bool = False
 
 
 def cascade_sentence(facts: CascadeFacts) -> str:
@@ -201,12 +237,15 @@ def cascade_sentence(facts: CascadeFacts) -> str:
             f"Cascade to {slow}: not started (the card's pass did not finish; the card is "
             "still needed)."
         )
-    if facts.slow_failed:
-        listed = facts.failures_listed
-        unfed = f"no copy reached {slow} from the fast copies (the failures are {listed})"
+    verb = "was" if facts.slow_count == 1 else "were"
+    listed = f"the failures are {facts.failures_listed}"
+    if facts.slow_failed and facts.slow_refused_only:  # none to feed, some there refused
+        refused = refused_words(facts.slow_refused, listed)
+        unfed = f"{slow} {verb} fed nothing from the fast copies: {refused}"
+    elif facts.slow_failed:
+        unfed = f"no copy reached {slow} from the fast copies ({listed})"
     else:
         unfed = f"{slow} needed nothing from the fast copies"
-    verb = "was" if facts.slow_count == 1 else "were"
     then = f"{slow} {verb} then fed from the fast copies" if facts.fed else unfed
     if facts.card_pass_failed:  # the card's pass failed files: it is still needed
         failed = facts.card_pass_failed

@@ -42,8 +42,10 @@ from offload.destinations.s3url import display_path, is_s3_destination
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path
 from offload.report.cascade_words import (
+    READ_AGAIN,
     CascadeFacts,
     cascade_sentence,
+    earlier_how,
     fast_rerun,
     fast_unreachable,
     held_elsewhere,
@@ -283,7 +285,7 @@ _THROUGH_A_CACHE = {
 # its status (trusted from the ledger) is the earlier run's, as the terminal's CARD
 # RELEASED line says. Not "verified now": that read fed the slow destinations, and
 # nothing says it did not come from the page cache.
-REREAD_BY_CASCADE = "read again now by the cascade, equal to the card's digests"
+REREAD_BY_CASCADE = f"{READ_AGAIN}, equal to the card's digests"
 
 
 def reread_by_cascade(data: dict[str, Any]) -> frozenset[int]:
@@ -1412,11 +1414,16 @@ def _link_notes(symlinks: list[dict[str, Any]]) -> list[str]:
 
 
 def _cascade_text(
-    data: dict[str, Any], fed: bool, slow_failed: bool, fast_errors: Sequence[str | None]
+    data: dict[str, Any],
+    fed: bool,
+    slow_failed: int,
+    fast_errors: Sequence[str | None],
+    slow_refused: int = 0,
 ) -> str:
     """The cascade's sentence (``cascade_words``, the terminal summary's), from the job
-    report: *fed*, a copy the cascade wrote on a slow destination; *slow_failed*, one failed
-    there; *fast_errors*, the reasons of those failed on a fast destination. A report written before
+    report: *fed*, a copy the cascade wrote on a slow destination; *slow_failed*, how many
+    failed there (true: some), *slow_refused* of them already there and refused (not written
+    now); *fast_errors*, the reasons of those failed on a fast destination. A report written before
     ``card_pass_ended_at`` existed set ``card_released_at`` whenever the pass ended: read so
     (it cannot tell a card kept after a transfer check)."""
     cascaded: dict[str, Any] = data["cascade"]
@@ -1443,7 +1450,9 @@ def _cascade_text(
             card_pass_failed=int(cascaded.get("card_pass_failed") or 0),
             cancelled=bool(data.get("cancelled")),
             fed=fed,
-            slow_failed=slow_failed,
+            slow_failed=bool(slow_failed),
+            slow_refused=slow_refused,
+            slow_refused_only=slow_refused == slow_failed,
             fast_failed=bool(fast_errors),
             fast_unreachable=fast_unreachable(fast_errors),
             fast_rerun=fast_rerun(fast_errors),
@@ -1537,17 +1546,10 @@ def _capped_warnings(raw: list[Any]) -> list[str]:
 def _at_the_stop(statuses: Counter[str], read_again: int = 0) -> str:
     """The copies of a run cancelled or stopped, by state, as the run left them: "the
     copies: 3 verified now, 1 transfer-checked only (never read back), 4 cancelled";
-    *read_again*: of those verified earlier, the copies a cascade read before the stop, as
-    their rows say them (``read_by_cascade``), never "not re-read"."""
-    earlier = statuses["verified_earlier"]
-    unread = "trusted from the ledger, not re-read"
-    how = (
-        unread
-        if not read_again
-        else REREAD_BY_CASCADE
-        if read_again >= earlier
-        else f"{read_again} {REREAD_BY_CASCADE}, {earlier - read_again} {unread}"
-    )
+    *read_again*: of those verified earlier, the copies a cascade read before the stop
+    (``read_by_cascade``), never "not re-read": in the summary's words
+    (``cascade_words.earlier_how``)."""
+    how = earlier_how(statuses["verified_earlier"], read_again)
     words = (
         ("verified", "verified now"),
         ("verified_earlier", f"verified earlier ({how})"),
@@ -1616,7 +1618,7 @@ def _proved(
         if verified_earlier:
             by_now = (
                 f"{verified_earlier} of {copies} verified earlier, "
-                f"{_earlier_how(verified_earlier, read_again)}"
+                f"{earlier_how(verified_earlier, read_again)}"
             )
             head_notes.append(by_now)
             clause_notes.append(by_now)
@@ -1643,7 +1645,7 @@ def _proved(
     if statuses["verified_earlier"]:
         through = f"; {cached} of {copies} read back through a cache" if cached else ""
         earlier = statuses["verified_earlier"]
-        how = _earlier_how(earlier, read_again)
+        how = earlier_how(earlier, read_again)
         return (
             f"✔ ALL COPIES VERIFIED ({earlier} of {copies} verified earlier, {how}{through})",
             f"all {copies} verified ({earlier} of them earlier, {how}{through})",
@@ -1659,16 +1661,6 @@ def _proved(
         f"✔ ALL COPIES VERIFIED: every copy read back from {read_from[0]} and matched",
         f"all {copies} verified now (read back from {read_from[1]} and matched)",
     )
-
-
-def _earlier_how(earlier: int, read_again: int) -> str:
-    """How the *earlier* copies verified earlier were treated now, *read_again* of them
-    read again by a cascade: "not re-read now", or what the cascade read."""
-    if not read_again:
-        return "not re-read now"
-    if read_again == earlier:
-        return "read again now by the cascade"
-    return f"{read_again} read again now by the cascade, {earlier - read_again} not re-read now"
 
 
 def _not_good(entry: Mapping[str, Any]) -> bool:
@@ -1770,7 +1762,8 @@ def build_view(
     # (``FileEntryView``), and three passes were ~0.3 s at 50,000 files.
     cascaded: dict[str, Any] = data.get("cascade") or {}
     slow = set(cascaded.get("destinations") or [])
-    slow_fed = slow_failed = False
+    slow_fed = False
+    slow_failed = slow_refused = 0  # copies failed on a slow destination; of them refused
     fast_errors: list[str | None] = []  # the failed fast copies' reasons (``cascade_words``)
     failed_lines: list[str] = []
     statuses: Counter[str] = Counter()
@@ -1849,7 +1842,10 @@ def build_view(
             if slow and dest.get("index") not in slow and status == "failed":
                 fast_errors.append(dest.get("error"))
             if slow and dest.get("index") in slow:
-                slow_failed = slow_failed or status == "failed"
+                if status == "failed":
+                    slow_failed += 1
+                    # Already there, refused (``CascadeFacts.slow_refused``): not written now.
+                    slow_refused += dest.get("action") not in ("copied", "replaced")
                 # Fed: a copy the cascade wrote there (from a fast copy).
                 slow_fed = slow_fed or (
                     dest.get("action") in ("copied", "replaced")
@@ -1943,7 +1939,7 @@ def build_view(
         warnings.append(f"The card's own ASC MHL history was not trusted: "
                         f"{data['card_history_untrusted']}")  # fmt: skip
     if cascaded:
-        cascade = _cascade_text(data, slow_fed, slow_failed, fast_errors)
+        cascade = _cascade_text(data, slow_fed, slow_failed, fast_errors, slow_refused)
         warnings.append(f"Cascading copy: {cascade}")
     warnings.extend(str(note) for note in data.get("notes") or [])
     # The rows counted by kind in the same pass (one pass, not eight, over 50,000 clips).

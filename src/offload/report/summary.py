@@ -22,8 +22,10 @@ from offload.plan.codes import PreflightCode
 from offload.plan.ignore import history_meant
 from offload.renamed_recheck import NOT_RECHECKED
 from offload.report.cascade_words import (
+    READ_AGAIN,
     CascadeFacts,
     cascade_sentence,
+    earlier_how,
     fast_rerun,
     fast_unreachable,
     held_elsewhere,
@@ -60,8 +62,6 @@ from offload.results import (
 # the card's digests (``OffloadReport.fast_copies_reread``): read again now, not "not
 # re-read"; counted in a column of their own (``_count``).
 _REREAD = "files_verified_earlier_reread"
-# Those words, in the lines below the table (the HTML/PDF's, ``content.REREAD_BY_CASCADE``).
-_REREAD_WORDS = "read again now by the cascade"
 
 # (header, attribute): headers are short enough for 80 columns and say what they count.
 _COUNT_COLUMNS = (
@@ -407,7 +407,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
                     joint=", ",
                     every=False,
                 ),
-                _earlier_how(_reread_by_cascade(report), earlier_n),
+                earlier_how(earlier_n, _reread_by_cascade(report)),
             )
             if earlier_n
             else ""
@@ -504,7 +504,7 @@ def _finished_head(
         cached_earlier = sum(1 for d in _earlier_through_a_cache(job))
         through = f", {cached_earlier} of them through a cache" if cached_earlier else ""
         earlier_n = by_state[DestinationStatus.VERIFIED_EARLIER]
-        how = _earlier_how(_reread_by_cascade(report), earlier_n)
+        how = earlier_how(earlier_n, _reread_by_cascade(report))
         counted = _now_and_earlier(
             by_state[DestinationStatus.VERIFIED], earlier_n, proved=_verified_now(str(job.verify))
         )
@@ -612,7 +612,7 @@ def _weakening_lines(
             lines.append(
                 f"Copies verified now ({how}): {now}; verified earlier and trusted from the "
                 f"destination's ledger: {len(earlier)} ({_earlier_detail(earlier)}), "
-                f"{reread_n} of them {_REREAD_WORDS} and equal to the card's digests"
+                f"{reread_n} of them {READ_AGAIN} and equal to the card's digests"
                 + (f", {unread} not re-read now ({EARLIER_RESTS_ON})" if unread else "")
                 + "."
             )
@@ -1117,23 +1117,12 @@ def _reread_by_cascade(report: OffloadReport) -> int:
     )
 
 
-def _earlier_how(reread_n: int, earlier_n: int) -> str:
-    """How the *earlier_n* copies verified earlier were treated by this run, *reread_n* of
-    them read by a cascade and matched to the card's digests (``_reread_by_cascade``): "not
-    re-read", "read again now by the cascade", or each count, as every line says them."""
-    if not reread_n:
-        return "not re-read"
-    if reread_n >= earlier_n:
-        return _REREAD_WORDS
-    return f"{reread_n} {_REREAD_WORDS}, {earlier_n - reread_n} not re-read"
-
-
 def _no_bytes_written(job: JobReport, reread: int = 0) -> str:
     """What became of every copy of a run that wrote no byte of a finished copy and failed
     or cancelled some: "no copy completed" only when none did, else how each completed one
     was proven (read back now: adopted or re-checked; verified or transfer-checked by an
-    earlier run, *reread* of those read again by a cascade (``_earlier_how``); made with no
-    byte to write: an empty file, an upload resumed whole) and how many failed or were
+    earlier run, *reread* of those read again by a cascade (``cascade_words.earlier_how``);
+    made with no byte to write: an empty file, an upload resumed whole) and how many failed or were
     cancelled. Never "nothing written": a copy that failed may have written bytes before
     its partial was removed."""
     made = read_back = earlier = transfer_earlier = failed = cancelled = 0
@@ -1158,7 +1147,7 @@ def _no_bytes_written(job: JobReport, reread: int = 0) -> str:
         f"{plural(read_back, 'copy', 'copies')} already there verified now (read back)"
         if read_back
         else "",
-        f"{earlier} verified earlier ({_earlier_how(reread, earlier)})" if earlier else "",
+        f"{earlier} verified earlier ({earlier_how(earlier, reread)})" if earlier else "",
         f"{transfer_earlier} transfer-checked earlier (never read back)"
         if transfer_earlier
         else "",
@@ -1227,11 +1216,14 @@ def _cascade_line(report: OffloadReport) -> str:
         for f in report.job.files
         for d in f.destinations
     )
-    slow_failed = any(
-        d.destination_index in cascaded and d.status is DestinationStatus.FAILED
-        for f in report.job.files
-        for d in f.destinations
-    )
+    # The copies failed on a slow destination, and of them those already there refused (not
+    # written by this run: ``CascadeFacts.slow_refused``).
+    slow_failed = refused = 0
+    for f in report.job.files:
+        for d in f.destinations:
+            if d.status is DestinationStatus.FAILED and d.destination_index in cascaded:
+                slow_failed += 1
+                refused += d.action not in WRITTEN_ACTIONS
     fast_failed = any(
         d.destination_index not in cascaded and d.status is DestinationStatus.FAILED
         for f in report.job.files
@@ -1265,7 +1257,9 @@ def _cascade_line(report: OffloadReport) -> str:
             card_pass_failed=report.card_pass_failed,
             cancelled=report.job.cancelled,
             fed=fed,
-            slow_failed=slow_failed,
+            slow_failed=bool(slow_failed),
+            slow_refused=refused,
+            slow_refused_only=refused == slow_failed,
             fast_failed=fast_failed,
             fast_unreachable=fast_unreachable(fast_errors),
             fast_rerun=fast_rerun(fast_errors),
