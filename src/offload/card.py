@@ -396,7 +396,7 @@ class OffloadPlan:
             for c in self.checks
             if not found_wrong_unread(c)
             and not (
-                needs_source(c.kind, verify)
+                needs_source(c, verify)
                 and self.tasks[c.task_index].reference_size
                 not in (None, self.tasks[c.task_index].source.size_bytes)
             )
@@ -1389,14 +1389,22 @@ def _plan(
                 # recorded, else found wrong), never trusted on it nor taken for another's.
                 # So for a card file whose fingerprint cannot be read: nothing says the entry
                 # records another file, and the copy, read, is compared with it
-                # (``existing._check_one``), never left vouched for unread.
+                # (``existing._check_one``), never left vouched for unread; in any verify
+                # mode, the source read for it (``ExistingCopy.against_record``). Only a copy
+                # as recorded: one of ours that changed since (``changed``) stays judged as
+                # any file there, as before (a plain run refuses an edited copy, never
+                # writes over it as --reverify would).
                 read_against_record = False
                 if named is not None and named.fingerprint:
                     if sample is None:
                         sample = samples.sample(
                             index, source_file.path_text, source_file.size_bytes
                         )
-                    if sample != named.fingerprint and (stands_in_for is not None or not sample):
+                    if (
+                        sample != named.fingerprint
+                        and recorded is not None
+                        and (stands_in_for is not None or not sample)
+                    ):
                         read_against_record = True
                         if sample:  # "": unreadable now, its read-back says why
                             other_content.setdefault(plan.index, []).append(final)
@@ -1619,6 +1627,7 @@ def _plan(
                         beside_at_name=bool(beside) and at_name,
                         # Matched above: a read-back that proves the copy again keeps it.
                         fingerprint="" if recorded is None else recorded.fingerprint,
+                        against_record=read_against_record,
                         recorded_when="" if named is None else "".join(proven_when(named)),
                         # The entry's own mapping, not a copy: read only (``settle``
                         # merges into a new dict), and no bytes added to every check.
@@ -3855,7 +3864,7 @@ def _checking_event(plan: OffloadPlan, copies: OffloadPlanned) -> ExistingCopies
     files: set[int] = set()
     for check in plan.checks_to_read:  # those failed by a size alone are not read
         size = plan.tasks[check.task_index].source.size_bytes
-        if needs_source(check.kind, verify):
+        if needs_source(check, verify):
             sources[check.task_index] = size
         per_destination[check.destination_index] += size
         files.add(check.task_index)

@@ -220,6 +220,12 @@ class ExistingCopy(NamedTuple):
     # read before (a copy equal to the card is adopted without it: no read of the card in
     # the record's formats on a re-run after ``-t md5``). None otherwise.
     card_entry: LedgerEntry | None = None
+    # A copy as recorded whose card file (or the fast copy standing for it) was read unlike
+    # the fingerprint its entry recorded, or could not be read (``card._plan``'s
+    # ``read_against_record``): read back against that record, and its source read too in
+    # any verify mode (``needs_source``), so the source's damage or read error is said and
+    # settled, never dropped by a --verify destination run that reads no source.
+    against_record: bool = False
 
 
 def _unreadable_words(check: ExistingCopy, why: str) -> str:
@@ -496,6 +502,7 @@ class CheckOutcome:
         "source_cache_bypass",
         "source_digests",
         "source_error",
+        "uncompared",
         "unreadable",
         "verify_s",
     )
@@ -535,6 +542,10 @@ class CheckOutcome:
         # ``card_unlike`` is a fast copy's standing in for its absent card (the source),
         # unlike the card's digests: the source's whole line, what to do included.
         self.card_absent = False
+        # The source could not be read, and no format of the run's is one the copy's record
+        # holds (a ``-t`` change since): nothing compared the copy with anything, so a copy
+        # of ours is revoked as unread (``settle``), never left vouched for.
+        self.uncompared = False
         # The card file's digests in the run's formats from a read that found it as the
         # ledger's record of it in that record's own formats, none of them the run's
         # (``record_formats``): what a rewrite's read of it must match (``settle``).
@@ -552,10 +563,12 @@ class CheckOutcome:
 SOURCE_INDEX = -1  # BytesVerified's index for the source
 
 
-def needs_source(kind: CheckKind, verify: str) -> bool:
+def needs_source(check: ExistingCopy, verify: str) -> bool:
     """ADOPT always compares with the source; the others only in full mode (the recorded
-    digests already tie the copy to the source as it was read when it was written)."""
-    return kind is CheckKind.ADOPT or verify == "full"
+    digests already tie the copy to the source as it was read when it was written), or
+    where the planner found the source unlike its recorded fingerprint or unreadable
+    (``ExistingCopy.against_record``): that source is read, its failure said."""
+    return check.kind is CheckKind.ADOPT or verify == "full" or check.against_record
 
 
 # Whose digests a source's reference digests are when no record is named.
@@ -908,7 +921,7 @@ def _reads_source(check: ExistingCopy, verify: str, formats: Sequence[str]) -> b
     record's formats, is what a rewrite of it is checked against (``_as_its_record``)."""
     if found_wrong_unread(check):
         return bool(record_formats(check, formats))
-    return needs_source(check.kind, verify)
+    return needs_source(check, verify)
 
 
 def _read_again(
@@ -1041,7 +1054,7 @@ def _check_one(
         outcome.cancelled = exc.errno == errno.ECANCELED
     if outcome.cancelled:
         return outcome
-    if needs_source(check.kind, verify):
+    if needs_source(check, verify):
         read = source_future(check.task_index).result()
         if read.cancelled:
             outcome.cancelled = True
@@ -1068,14 +1081,22 @@ def _check_one(
         # standing for it), this copy of ours could: compared with its own record all the
         # same, so a copy unlike it is found wrong (its entry revoked) and never left
         # vouched for unread; one as recorded is kept as it is, the failure the source's.
+        # None of the run's formats recorded (``uncompared``): revoked as unread.
+        outcome.uncompared = True
         for name in formats:
             want = check.recorded.get(name)
-            if want is not None and outcome.digests.get(name) != want:
-                outcome.mismatch = (
-                    f"{check.final_path} differs from the digests recorded when it was "
-                    f"written ({name} {outcome.digests.get(name)}, expected {want})"
-                )
-                break
+            if want is not None:
+                outcome.uncompared = False
+                if outcome.digests.get(name) != want:
+                    outcome.mismatch = (
+                        f"{check.final_path} differs from the digests recorded when it was "
+                        f"written ({name} {outcome.digests.get(name)}, expected {want})"
+                    )
+                    break
+    elif outcome.source_error and not outcome.error and check.card_entry is not None:
+        # ADOPT of a copy an entry of this card file makes ours in other formats only (a
+        # ``-t`` change since): none of them read now, nothing compared the copy with it.
+        outcome.uncompared = not any(name in check.card_entry.digests for name in formats)
     if outcome.error or outcome.source_error:
         return outcome
     if outcome.source_digests:
@@ -1417,17 +1438,18 @@ def settle(
                 else CopyAction.RECHECKED
             )
             if (
-                outcome.card_absent
-                and outcome.error
+                ((outcome.card_absent and outcome.error) or outcome.uncompared)
                 and not outcome.cancelled
-                and check.kind is not CheckKind.ADOPT
+                and (check.kind is not CheckKind.ADOPT or outcome.uncompared)
                 and not check.changed
                 and ledgers[check.destination_index] is not None
             ):
                 # A fast copy standing for the card unlike its digests, and this copy of
-                # ours unreadable: nothing compared it with its record, so its entry no
-                # longer vouches for it (the next run reads it back); its error says so.
-                result.error += f"; {outcome.read_failed or outcome.error}"
+                # ours unreadable (or read, its source not, in no format its record holds):
+                # nothing compared it with its record, so its entry no longer vouches for
+                # it (the next run reads it back); its error says so.
+                if outcome.error:
+                    result.error += f"; {outcome.read_failed or outcome.error}"
                 revoking.setdefault(check.destination_index, []).append(
                     _Revoking(check, relative, result, unread=True, beside=True)
                 )
@@ -1556,6 +1578,9 @@ def settle(
                 )
                 if not absent:
                     result.error += f": {CARD_UNLIKE_REMEDY}"
+            elif outcome.source_error:
+                # Found unlike its own record, its source unreadable: nothing to copy from.
+                doing = "not copied again: its source could not be read"
             elif kept:
                 doing = "kept as it is (--keep-both), copying it again beside it"
             else:

@@ -751,8 +751,9 @@ def test_a_fast_copy_revoked_for_one_file_is_not_read_for_the_next(
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("slow_damaged", [True, False], ids=["slow-damaged", "slow-intact"])
 @pytest.mark.parametrize("reverify", [True, False], ids=["reverify", "plain"])
+@pytest.mark.parametrize("verify", ["full", "destination"])
 def test_a_fast_copy_damaged_in_its_fingerprint_has_the_slow_copy_read_against_its_record(
-    tmp_path: Path, cards: Path, slow_damaged: bool, reverify: bool
+    tmp_path: Path, cards: Path, slow_damaged: bool, reverify: bool, verify: str
 ) -> None:
     """Without the card, fast1 alone named, damaged in its first 64 KiB (its fingerprint
     unlike the card's the slow ledger recorded), slow's copy damaged there too or intact:
@@ -763,17 +764,22 @@ def test_a_fast_copy_damaged_in_its_fingerprint_has_the_slow_copy_read_against_i
     is verified at destination level. Failed before (QA of the thirty-eighth pass): read
     as a file no ledger vouches for, compared with the damaged fast copy alone, kept
     "neither adopted nor written over", its entry left verified, so the run with the card
-    counted it verified earlier and ``offload verify`` then found it CHANGED."""
+    counted it verified earlier and ``offload verify`` then found it CHANGED. With
+    ``--verify destination`` too, fast1 is read (and revoked: unlike the card's digests).
+    Failed before (thirty-eighth pass's review): exit 0, the slow copy matched with its
+    record alone, fast1's damage never said, its entry left verified."""
     run = cascaded_then_card_away(tmp_path, cards, drop_slow=False, damage=False)
     fast1, _fast2, slow = run.folders
     corrupt_keeping_size_and_mtime(fast1 / "C003" / VICTIM, at=1000)
     if slow_damaged:
         corrupt_keeping_size_and_mtime(slow / "C003" / VICTIM, at=2000)
     command = [str(run.card), str(fast1), "--cascade-to", str(slow)]
-    code, said = copy_with_reports_in(tmp_path, *(["--reverify"] if reverify else []), *command)
+    options = ["--verify", verify, *(["--reverify"] if reverify else [])]
+    code, said = copy_with_reports_in(tmp_path, *options, *command)
     assert code == 1, said
     words = " ".join(said.split())
     assert "neither adopted nor written over" not in words, said
+    assert Ledger(fast1 / "C003").load()[VICTIM].state == "revoked", said
     (result,) = _row(newest_report(tmp_path / "reports"))["destinations"]
     entry = Ledger(slow / "C003").load()[VICTIM]
     if not slow_damaged:
@@ -818,23 +824,59 @@ def test_a_slow_copy_unreadable_beside_a_damaged_fast_copy_is_not_left_vouched_f
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.parametrize("verify", ["full", "destination"])
 def test_a_damaged_slow_copy_beside_an_unreadable_fast_copy_is_found_wrong(
-    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS], verify: str
 ) -> None:
     """``--reverify`` without the card, fast1 alone named and read through a FaultyFS mount
     whose reads of the victim fail EIO, slow's copy damaged (bit rot): slow's copy, read,
     is compared with its own record all the same: found wrong, its entry revoked, so no
     later run trusts it. Failed before: failed with the fast copy's read error alone, its
-    entry left verified (the next run counted it verified earlier)."""
+    entry left verified (the next run counted it verified earlier). With ``--verify
+    destination`` failed too (thirty-eighth pass's review): exit 0, fast1 never read, its
+    EIO never said."""
     run = cascaded_then_card_away(tmp_path, cards, drop_slow=False, damage=False)
     fast1, _fast2, slow = run.folders
     corrupt_keeping_size_and_mtime(slow / "C003" / VICTIM)
     drive = victim_unreadable(faulty_fs, fast1)
     code, said = copy_with_reports_in(
-        tmp_path, "--reverify", str(run.card), str(drive.mountpoint), "--cascade-to", str(slow)
+        tmp_path,
+        "--reverify",
+        "--verify",
+        verify,
+        str(run.card),
+        str(drive.mountpoint),
+        "--cascade-to",
+        str(slow),
     )
     assert code == 1, said
+    assert "cannot read" in said, said
+    assert "copying it again" not in " ".join(said.split()), said  # its source unreadable
     (result,) = _row(newest_report(tmp_path / "reports"))["destinations"]
     assert result["status"] == "failed", result
     assert f"{slow / 'C003' / VICTIM} differs from the digests recorded" in " ".join(said.split())
     assert Ledger(slow / "C003").load()[VICTIM].state == "revoked", said
+
+
+@pytest.mark.timeout(120)
+def test_an_edited_slow_copy_beside_a_damaged_fast_copy_is_not_overwritten_by_a_plain_run(
+    tmp_path: Path, cards: Path
+) -> None:
+    """Without the card, fast1 alone named, damaged in its first 64 KiB, slow's copy edited
+    since (bytes appended: another size): a plain run refuses it (--reverify named), the
+    edit kept. Failed before (thirty-eighth pass's review): the damaged
+    fingerprint made the plan read the copy as --reverify would, found wrong by its size
+    and written over, the user's edit gone without --overwrite or --reverify."""
+    run = cascaded_then_card_away(tmp_path, cards, drop_slow=False, damage=False)
+    fast1, _fast2, slow = run.folders
+    corrupt_keeping_size_and_mtime(fast1 / "C003" / VICTIM, at=1000)
+    edited = slow / "C003" / VICTIM
+    with edited.open("ab") as file:
+        file.write(b"USER EDIT")
+    mine = edited.read_bytes()
+    code, said = copy_with_reports_in(
+        tmp_path, str(run.card), str(fast1), "--cascade-to", str(slow)
+    )
+    assert code != 0, said  # (1: fast1's damage)
+    assert "--reverify" in said, said
+    assert edited.read_bytes() == mine, said

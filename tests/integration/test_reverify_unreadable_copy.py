@@ -89,9 +89,42 @@ def test_a_transfer_checked_copy_a_full_run_cannot_read_is_replaced_in_its_words
     assert copy.read_bytes() == (card / "CLIPS" / "A001C001.mov").read_bytes()
 
 
-@pytest.mark.parametrize("whole", [False, True], ids=["middle", "whole-file"])
+def _offloaded_through(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> tuple[FaultyFS, Path, Path]:
+    """A one-clip card seen through a FaultyFS mount, offloaded to ``dest``: the mount, the
+    card, and the clip's copy (``CLIPS/C000.mov``)."""
+    drive = faulty_fs(backing=clips_card(cards, 1, 1_000_000).parent)
+    card, dest = drive.mountpoint / "A001", tmp_path / "dest"
+    dest.mkdir()
+    code, said = copy_with_reports_in(tmp_path, str(card), str(dest))
+    assert code == 0, said
+    return drive, card, dest / "A001" / "CLIPS" / "C000.mov"
+
+
+@pytest.mark.parametrize(
+    ("whole", "options"),
+    [
+        (False, ["--reverify"]),
+        (True, ["--reverify"]),
+        (True, ["--verify", "destination"]),
+        (True, ["--reverify", "--verify", "destination"]),
+        (True, ["--reverify", "-t", "md5"]),
+    ],
+    ids=[
+        "middle",
+        "whole-file",
+        "whole-file-destination",
+        "whole-file-reverify-destination",
+        "whole-file-other-format",
+    ],
+)
 def test_a_damaged_copy_is_found_wrong_though_the_card_file_fails_its_read(
-    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS], whole: bool
+    tmp_path: Path,
+    cards: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    whole: bool,
+    options: list[str],
 ) -> None:
     """``--reverify``, the card seen through a FaultyFS mount whose reads of one clip fail
     EIO in its middle (its fingerprint, both ends, still read) or *whole* (its fingerprint
@@ -99,19 +132,58 @@ def test_a_damaged_copy_is_found_wrong_though_the_card_file_fails_its_read(
     read, is compared with its own record all the same: found wrong, its ledger entry
     revoked, so no later run trusts it. Failed before: failed with the card's read error
     alone, its entry left verified (the whole file's: read as a file no ledger vouches
-    for), and the next run, the card readable, counted it verified earlier, exit 0."""
-    drive = faulty_fs(backing=clips_card(cards, 1, 1_000_000).parent)
-    card, dest = drive.mountpoint / "A001", tmp_path / "dest"
-    dest.mkdir()
-    code, said = copy_with_reports_in(tmp_path, str(card), str(dest))
-    assert code == 0, said
-    victim = "CLIPS/C000.mov"
-    corrupt_keeping_size_and_mtime(dest / "A001" / victim)
+    for), and the next run, the card readable, counted it verified earlier, exit 0.
+    Failed before too (thirty-eighth pass's review): ``--verify destination`` (the card's
+    file never read, its EIO never said, exit 0), and ``-t md5`` (no format of the run's
+    recorded: nothing compared, the entry left verified)."""
+    drive, card, copy = _offloaded_through(tmp_path, cards, faulty_fs)
+    corrupt_keeping_size_and_mtime(copy)
     if whole:
         drive.fail("read", path="*C000.mov")
     else:
         drive.fail("read", path="*C000.mov", offset=500_000, length=4096)
-    code, said = copy_with_reports_in(tmp_path, "--reverify", str(card), str(dest))
+    code, said = copy_with_reports_in(tmp_path, *options, str(card), str(copy.parents[2]))
     assert code != 0, said
-    assert f"{dest / 'A001' / victim} differs from the digests recorded" in " ".join(said.split())
-    assert Ledger(dest / "A001").load()[victim].state == "revoked", said
+    flat = " ".join(said.split())
+    assert "cannot read" in flat, flat
+    assert "copying it again" not in flat, flat  # its source unreadable: never copied
+    if "-t" not in options:
+        assert f"{copy} differs from the digests recorded" in flat, flat
+    assert Ledger(copy.parents[1]).load()["CLIPS/C000.mov"].state == "revoked", said
+
+
+def test_a_card_file_that_fails_its_read_whole_is_said_with_verify_destination(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A plain ``--verify destination`` run, the card's clip failing its every read (EIO),
+    its copy intact: the card's file is read all the same (its fingerprint unreadable, the
+    copy is read back against its record) and its read error said, exit 2; the copy, as
+    recorded, is kept. Failed before (thirty-eighth pass's review): exit 0, the card
+    file's EIO never said (the card then formatted with a clip that cannot be read)."""
+    drive, card, copy = _offloaded_through(tmp_path, cards, faulty_fs)
+    drive.fail("read", path="*C000.mov")
+    code, said = copy_with_reports_in(
+        tmp_path, "--verify", "destination", str(card), str(copy.parents[2])
+    )
+    assert code == 2, said
+    assert f"cannot read source {card / 'CLIPS' / 'C000.mov'}" in " ".join(said.split()), said
+    assert Ledger(copy.parents[1]).load()["CLIPS/C000.mov"].state == "verified", said
+
+
+def test_a_plain_run_keeps_an_edited_copy_whose_card_file_fingerprint_read_failed(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A copy of ours edited since (bytes appended), its card file's fingerprint read
+    failing once (EIO in its first 64 KiB, the whole read then good): a plain run refuses
+    it as any file in the way (exit 2, not overwritten), the edit kept. Failed before
+    (thirty-eighth pass's review): read as --reverify reads a copy of ours, found wrong by
+    its size and replaced from the card, exit 0, the user's edit gone."""
+    drive, card, edited = _offloaded_through(tmp_path, cards, faulty_fs)
+    with edited.open("ab") as file:
+        file.write(b"USER EDIT")
+    mine = edited.read_bytes()
+    drive.fail("read", path="*C000.mov", offset=0, length=65536, times=2)
+    code, said = copy_with_reports_in(tmp_path, str(card), str(edited.parents[2]))
+    assert code == 2, said
+    assert "not overwritten" in said, said
+    assert edited.read_bytes() == mine, said
