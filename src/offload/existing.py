@@ -699,23 +699,29 @@ def check_existing(
             return SourceRead(digests, None, how, in_record_formats=recorded)
         return SourceRead(digests, None, how)
 
-    # The card files read again for an entry of theirs (``as_its_entry``), by task and the
-    # formats read: once each, whichever destination's copy found it different first.
-    again: dict[tuple[int, tuple[str, ...]], tuple[str, SourceRead]] = {}
-    again_lock = threading.Lock()
+    # The card files read again for an entry of theirs (``as_its_entry``), by task: its
+    # fingerprint (or why not), then its digests by the formats read, each once, whichever
+    # destination's copy found it different first; one lock a card file (two card files'
+    # re-reads do not wait for each other).
+    sampled: dict[int, tuple[str, str | None]] = {}
+    again: dict[tuple[int, tuple[str, ...]], SourceRead] = {}
+    again_locks: dict[int, threading.Lock] = {}
+    locks_lock = threading.Lock()
 
     def as_its_entry(check: ExistingCopy, outcome: CheckOutcome) -> CheckOutcome:
         """*outcome* of a copy found different from the card file, once that file is
-        compared with the entry of it at the copy's name (``ExistingCopy.card_entry``): in
-        a format the run's read shares with it, else read again in the entry's fastest
-        (only now: a copy found different is rare, one equal costs nothing more). Its
-        fingerprint another's: the entry is another file's (or the card's file changed in
-        the bytes its fingerprint reads), refused in the words of an entry of another file
-        of this name, size and date (``CheckOutcome.other_content``). Unlike it:
-        the card's failure, the copy kept (``_card_changed``). Read again, the card file
-        unreadable or changed since the scan: its error, the copy kept (nothing proves
-        which of them changed). As it: *outcome* stands (the copy differs from this card
-        file, which is as offloaded)."""
+        compared with the entry of it at the copy's name (``ExistingCopy.card_entry``): its
+        fingerprint read again first (128 KiB at most); then its digests in a format the
+        run's read shares with the entry, else read again in the entry's fastest (only now:
+        a copy found different is rare, one equal costs nothing more). Its fingerprint
+        another's: the entry is another file's (or the card's file changed in the bytes its
+        fingerprint reads), refused in the words of an entry of another file of this name,
+        size and date (``CheckOutcome.other_content``), nothing more read. Unlike it: the
+        card's failure, the copy kept (``_card_changed``). Either read failing (the card
+        file unreadable, or changed since the scan): its error, the copy kept (nothing
+        proves which of them changed: never the refusal --overwrite would replace the copy
+        after). As it: *outcome* stands (the copy differs from this card file, which is as
+        offloaded)."""
         entry = check.card_entry
         assert entry is not None
         shared = [name for name in entry.digests if name in outcome.source_digests]
@@ -724,20 +730,25 @@ def check_existing(
         if not shared and not names:
             return outcome  # (a record of formats this version cannot compute)
         source = sources[check.task_index]
-        with again_lock:  # (rare: only copies found different get here)
-            key = (check.task_index, names)
-            if key not in again:
-                again[key] = _read_again(source, names, hasher())
-            sample, read = again[key]
-        if sample != entry.fingerprint:
-            if sample:  # ("": unreadable now, the copy's refusal stands as it is)
-                outcome.other_content = other_content_words(entry, True)
-            return outcome
-        if read.error is not None:
+        with locks_lock:
+            lock = again_locks.setdefault(check.task_index, threading.Lock())
+        with lock:  # (rare: only copies found different get here)
+            if check.task_index not in sampled:
+                sampled[check.task_index] = _sample_again(source)
+            sample, error = sampled[check.task_index]
+            if error is None and sample == entry.fingerprint and names:
+                key = (check.task_index, names)
+                if key not in again:
+                    again[key] = _read_again(source, names, hasher())
+                error = again[key].error
+        if error is not None:
             outcome.mismatch, outcome.source_digests = None, {}
-            outcome.source_error = read.error
+            outcome.source_error = error
             return outcome
-        now = read.digests if names else outcome.source_digests
+        if sample != entry.fingerprint:
+            outcome.other_content = other_content_words(entry, True)
+            return outcome
+        now = again[check.task_index, names].digests if names else outcome.source_digests
         for name in names or shared:
             if now[name] != comparable_digest(name, entry.digests[name]):
                 record = check._replace(
@@ -889,24 +900,33 @@ def _reads_source(check: ExistingCopy, verify: str, formats: Sequence[str]) -> b
     return needs_source(check.kind, verify)
 
 
-def _read_again(
-    source: SourceFile, names: tuple[str, ...], media: MediaHasher
-) -> tuple[str, SourceRead]:
+def _sample_again(source: SourceFile) -> tuple[str, str | None]:
+    """The fingerprint of the card file *source* now (``offload.fingerprint``), read again
+    for an entry of it (``check_existing``'s ``as_its_entry``), with None; or "" and the
+    error of why not (its read or stat failed, or it changed since the scan)."""
+    try:
+        sample = fingerprint.read(source.path_text, source.size_bytes)
+        st = os.stat(source.path)
+    except OSError as exc:
+        return "", str(source_io_error(exc, "read", source.path))
+    if st.st_size != source.size_bytes or st.st_mtime_ns != source.seen_mtime_ns:
+        return "", f"source {source.path} changed since the scan"
+    return sample, None
+
+
+def _read_again(source: SourceFile, names: tuple[str, ...], media: MediaHasher) -> SourceRead:
     """The card file *source* read again for an entry of it (``check_existing``'s
-    ``as_its_entry``): its fingerprint now (``offload.fingerprint``; "" unreadable), and its
-    digests in *names* (none: the fingerprint alone), from the media, or the error of why
-    not (its read or stat failed, or it changed since the scan)."""
-    sample = fingerprint.read_or_nothing(source.path_text, source.size_bytes)
-    if not names:
-        return sample, SourceRead({}, None)
+    ``as_its_entry``) whose formats the run's read shares none of: its digests in *names*,
+    from the media, or the error of why not (its read or stat failed, or it changed since
+    the scan)."""
     try:
         digests = media(source.path, names)
         st = os.stat(source.path)
     except OSError as exc:
-        return sample, SourceRead({}, str(source_io_error(exc, "read", source.path)))
+        return SourceRead({}, str(source_io_error(exc, "read", source.path)))
     if st.st_size != source.size_bytes or st.st_mtime_ns != source.seen_mtime_ns:
-        return sample, SourceRead({}, f"source {source.path} changed since the scan")
-    return sample, SourceRead(digests, None)
+        return SourceRead({}, f"source {source.path} changed since the scan")
+    return SourceRead(digests, None)
 
 
 def _as_its_record(

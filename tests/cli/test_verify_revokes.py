@@ -853,3 +853,38 @@ def test_a_default_rerun_after_md5_reads_the_card_no_more_than_before(
             opened[op.path] = opened.get(op.path, 0) + 1
     clip = "CLIPS/C001.MOV"
     assert opened.get(clip) == 3 and 300_000 <= read[clip] < 2 * 300_000, (opened, read)
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("nth", [2, 3], ids=["fingerprint-unreadable", "md5-reread-unreadable"])
+def test_a_card_file_unreadable_when_compared_with_its_entry_keeps_the_copy(
+    tmp_path: Path, faulty_fs: Any, nth: int
+) -> None:
+    """As above (entries in md5 only, the card's clip changed in place), the card on
+    FaultyFS: the run's read of the clip succeeds (each copy found different from it), then
+    the read again for its entry fails once: its fingerprint (*nth* 2), or its md5 (3). The
+    card's error, each copy kept, with --overwrite too (exit 1: nothing proves which of them
+    changed). The fingerprint's failed before: read as "" and the copy's refusal left as it
+    stood, "other content", which --overwrite replaced with the card's changed bytes (exit
+    0, "verified", the only good copies lost)."""
+    drive = faulty_fs(mountpoint=tmp_path / "A001", direct_io=True)
+    card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000)
+    clip = card / "CLIPS" / "C001.MOV"
+    corrupt_keeping_size_and_mtime(clip, at=200_000)
+    copies = [root / "CLIPS" / "C001.MOV" for root in roots]
+    kept = [copy.read_bytes() for copy in copies]
+    # (The 1st read at 0: the run's; the 2nd: the fingerprint's; the 3rd: the md5 re-read.)
+    drive.fail("read", errno.EIO, path="CLIPS/C001.MOV", offset=0, length=1, nth=nth, times=1)
+
+    code, out, err = run(
+        "copy", "--json", "--report-dir", tmp_path / "jobs", "--overwrite", card,
+        *[root.parent for root in roots],
+    )  # fmt: skip
+    assert code == 1, out + err
+    outcomes, _ = events_of(out)
+    for index in range(2):
+        failed = outcomes["CLIPS/C001.MOV", index]
+        assert failed["event"] == "file_failed", outcomes
+        assert failed["message"] == f"cannot read source {clip}: Input/output error (EIO)"
+    assert [copy.read_bytes() for copy in copies] == kept
+    assert not partials_under(roots[0].parent) and not partials_under(roots[1].parent)
