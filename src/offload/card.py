@@ -122,6 +122,7 @@ from offload.ledger import (
     Ledger,
     LedgerEntries,
     LedgerEntry,
+    computable_formats,
     final_path_of,
     ours_entry,
     proof_satisfies,
@@ -1545,6 +1546,23 @@ def _plan(
                         if other and kind is CheckKind.ADOPT
                         else ""
                     )
+                unvouched = (
+                    ""
+                    if beside
+                    else "content"
+                    if foreign is not None and other_card
+                    else "card"
+                    if other_card
+                    else _unvouched(
+                        known.get(source_file.relative_path),
+                        source_file,
+                        algorithms,
+                        ledger,
+                        zone_offsets.get(plan.index),
+                    )
+                    if kind is CheckKind.ADOPT and known
+                    else ""
+                )
                 checks.append(
                     ExistingCopy(
                         task_index=len(tasks),
@@ -1564,21 +1582,7 @@ def _plan(
                         # A plain run: its refusal, if it differs, names --reverify.
                         revoked_word=kept_word if changed is None else "",
                         found_wrong_before=found_wrong is not None,
-                        ledger_entry=""
-                        if beside
-                        else "content"
-                        if foreign is not None and other_card
-                        else "card"
-                        if other_card
-                        else _unvouched(
-                            known.get(source_file.relative_path),
-                            source_file,
-                            algorithms,
-                            ledger,
-                            zone_offsets.get(plan.index),
-                        )
-                        if kind is CheckKind.ADOPT and known
-                        else "",
+                        ledger_entry=unvouched,
                         other_card="" if beside else other_card,
                         beside=beside,
                         beside_at_name=bool(beside) and at_name,
@@ -1589,7 +1593,7 @@ def _plan(
                         # merges into a new dict), and no bytes added to every check.
                         card_recorded=NO_DIGESTS if named is None else named.digests,
                         # Consulted only if the copy is found different from the card.
-                        card_entry=_entry_of_card(known, source_file, algorithms, final)
+                        card_entry=_entry_of_card(known, source_file, algorithms, final, unvouched)
                         if kind is CheckKind.ADOPT
                         and named is None
                         and foreign is None
@@ -2113,25 +2117,42 @@ def _revoked(known: Mapping[str, LedgerEntry] | None, relative_path: str) -> str
 
 
 def _entry_of_card(
-    known: dict[str, LedgerEntry], source: SourceFile, algorithms: Sequence[str], final: str
+    known: dict[str, LedgerEntry],
+    source: SourceFile,
+    algorithms: Sequence[str],
+    final: str,
+    unvouched: str,
 ) -> LedgerEntry | None:
-    """For a copy at *final* no entry vouches for (ADOPT): the entry of this card file
-    recording a copy at that name (its size and date: ``ledger.ours_entry``; a fingerprint
-    to tell it is this very file, compared only when it is used) without every format of
-    the run's *algorithms* (a ``-t`` change since: why it vouches for nothing), which the
-    card file is compared with once the copy is found different from it
-    (``ExistingCopy.card_entry``); None otherwise. No I/O: a dictionary's look-up."""
+    """For a copy at *final* no entry vouches for (ADOPT; *unvouched*: why, ``_unvouched``):
+    the entry of this card file recording a copy at that name, with a fingerprint to tell
+    it is this very file (compared only when it is used), which the card file is compared
+    with once the copy is found different from it (``ExistingCopy.card_entry``); None
+    otherwise. That entry is ``ledger.ours_entry``'s (its size and date) without every
+    format of the run's *algorithms* (a ``-t`` change since: why it vouches for nothing);
+    or, *unvouched* ``"clone"`` (the copy there another file than the one it recorded: a
+    ``cp -a`` of the copy root) or ``"zone"`` (the card's dates one zone offset from it,
+    the offset the plan found, ``zone_shift``), the last entry of the path, which records
+    this card file all the same (``_unvouched`` checked its size and date). No I/O: a
+    dictionary's look-up."""
     if source.relative_path not in known:
         return None
-    entry = ours_entry(
-        known,
-        source.relative_path,
-        size_bytes=source.size_bytes,
-        mtime_ns=source.mtime_ns,
-        algorithms=algorithms,
-    )
-    if entry is None or not entry.fingerprint or all(n in entry.digests for n in algorithms):
-        return None  # (one recording every format of the run's vouches, or is another's)
+    if unvouched in ("clone", "zone"):
+        entry = known[source.relative_path]
+        if not computable_formats(entry.digests):
+            return None  # (a record in formats this version cannot compute)
+    else:
+        found = ours_entry(
+            known,
+            source.relative_path,
+            size_bytes=source.size_bytes,
+            mtime_ns=source.mtime_ns,
+            algorithms=algorithms,
+        )
+        if found is None or all(n in found.digests for n in algorithms):
+            return None  # (one recording every format of the run's vouches, or is another's)
+        entry = found
+    if not entry.fingerprint:
+        return None
     if entry.final_name not in ("", final.rpartition("/")[2]):
         return None  # (a copy at another name: not this one's)
     return entry

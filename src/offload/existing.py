@@ -209,13 +209,15 @@ class ExistingCopy(NamedTuple):
     # history_digests``), so the manifest step lists it in them without reading it again.
     history_formats: tuple[str, ...] = ()
     # ADOPT of a copy no entry vouches for (none records every format of the run's: a run
-    # with ``-t`` since): the entry of this very card file at that name (its size and date,
-    # ``ledger.ours_entry``, with a fingerprint), consulted only once the copy is found
-    # different from the card (``check_existing``'s ``as_its_entry``): the card file, its
-    # fingerprint that entry's, unlike its record is the card's failure, the copy kept (never
-    # "other content" that --overwrite would replace with the card's changed bytes). Never
-    # read before (a copy equal to the card is adopted without it: no read of the card in
-    # the record's formats on a re-run after ``-t md5``). None otherwise.
+    # with ``-t`` since; or the copy a clone of the one recorded, ``ledger_entry`` "clone";
+    # or the card's dates a zone offset from the entry's, "zone"): the entry of this very
+    # card file at that name (``card._entry_of_card``, with a fingerprint), consulted only
+    # once the copy is found different from the card (``check_existing``'s
+    # ``as_its_entry``): the card file, its fingerprint that entry's, unlike its record is
+    # the card's failure, the copy kept (never "other content" that --overwrite would
+    # replace with the card's changed bytes). Never read before (a copy equal to the card
+    # is adopted without it: no read of the card in the record's formats on a re-run after
+    # ``-t md5``). None otherwise.
     card_entry: LedgerEntry | None = None
 
 
@@ -522,7 +524,8 @@ class CheckOutcome:
         # (``record_formats``): what a rewrite's read of it must match (``settle``).
         self.card_as_recorded: Mapping[str, str] = MappingProxyType({})
         # A copy found different from the card file, which reads as the entry of it at the
-        # copy's name (``ExistingCopy.card_entry``): the format compared (``"md5"``); "" not.
+        # copy's name (``ExistingCopy.card_entry``) after a ``-t`` change: the format
+        # compared (``"md5"``); "" not (nor for a clone's or a zone shift's entry).
         self.as_its_entry = ""
         # ... whose fingerprint now is not that entry's (another file of this name, size and
         # date, or the card's file changed in its first or last 64 KiB): the refusal's words
@@ -760,7 +763,10 @@ def check_existing(
                 return _card_changed(
                     check, outcome, card_unlike_words(record, source.path, name, now[name])
                 )
-        outcome.as_its_entry = (names or shared)[0]
+        if check.ledger_entry not in ("clone", "zone"):
+            # (A -t change since: the refusal names a run in the entry's format, whose
+            # --reverify repairs it; a clone's and a zone shift's refusals are their own.)
+            outcome.as_its_entry = (names or shared)[0]
         return outcome
 
     # Imported only for copies to check: concurrent.futures loads logging (~7 ms of CPU),

@@ -10,6 +10,7 @@ import io
 import json
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -888,3 +889,87 @@ def test_a_card_file_unreadable_when_compared_with_its_entry_keeps_the_copy(
         assert failed["message"] == f"cannot read source {clip}: Input/output error (EIO)"
     assert [copy.read_bytes() for copy in copies] == kept
     assert not partials_under(roots[0].parent) and not partials_under(roots[1].parent)
+
+
+def shift_card_dates(card: Path, by_ns: int = 3_600 * 10**9) -> None:
+    """Every file of *card* dated *by_ns* later (an hour: the card read under another time
+    zone, FAT holding local time)."""
+    for path in card.rglob("*"):
+        if path.is_file():
+            st = path.stat()
+            os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + by_ns))
+
+
+@pytest.mark.parametrize(
+    ("made", "formats"),
+    [("clone", ()), ("zone", ()), ("zone", ("-t", "md5"))],
+    ids=["cp-a-clone", "zone-shift", "zone-shift-md5"],
+)
+def test_intact_copies_no_entry_vouches_for_are_kept_from_a_card_file_changed_since(
+    tmp_path: Path, made: str, formats: tuple[str, ...]
+) -> None:
+    """Copies whose entries record the card's file but vouch for nothing: d2's copy root a
+    ``cp -a`` of d1's (new inodes: ``ledger.same_file``), or every card file dated an hour
+    later (a zone shift: ADOPT, ``ledger_entry`` "zone"; entries in the run's format, or in
+    md5 only); the card's clip then changed in place (size, date and fingerprint kept).
+    Each intact copy read back, found different from the card, is compared with its entry
+    of this card file: the card's failure, each copy kept, with --overwrite too (exit 1).
+    Failed before: "already exists with other content (read back: not the file an earlier
+    run verified there, a copy of it?)" or "... ASC MHL history records ...", and
+    --overwrite replaced the intact copies with the card's changed bytes, exit 0."""
+    card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000, reread=bool(formats))
+    if made == "clone":
+        shutil.rmtree(roots[1])
+        subprocess.run(["cp", "-a", roots[0], roots[1]], check=True)
+    clip = card / "CLIPS" / "C001.MOV"
+    corrupt_keeping_size_and_mtime(clip, at=200_000)
+    if made == "zone":
+        shift_card_dates(card)
+    copies = [root / "CLIPS" / "C001.MOV" for root in roots]
+    kept = [copy.read_bytes() for copy in copies]
+
+    code, out, err = run(
+        "copy", "--json", "--report-dir", tmp_path / "jobs", "--overwrite", card,
+        *[root.parent for root in roots],
+    )  # fmt: skip
+    assert code == 1, out + err
+    outcomes, _ = events_of(out)
+    # (The clone's source, d1's copy root, still trusted from its ledger: the card unread.)
+    for index in (1,) if made == "clone" else (0, 1):
+        failed = outcomes["CLIPS/C001.MOV", index]
+        message = failed["message"]
+        assert failed["event"] == "file_failed", outcomes
+        assert message.startswith(f"{clip} differs from what was verified on "), message
+        assert f"{copies[index]} is kept as it is, neither adopted nor written over" in message
+    assert [copy.read_bytes() for copy in copies] == kept
+    assert not partials_under(roots[0].parent) and not partials_under(roots[1].parent)
+
+
+@pytest.mark.parametrize("formats", [(), ("-t", "md5")], ids=["zone-shift", "zone-shift-md5"])
+def test_a_damaged_copy_after_a_zone_shift_is_still_replaced_by_overwrite(
+    tmp_path: Path, formats: tuple[str, ...]
+) -> None:
+    """The control of the test above: the card as offloaded (its dates an hour later), d1's
+    copy damaged in place. The card's file reads as its entry: the copy is what differs,
+    refused as before (the card's content its history records at that path, "the copy
+    there is damaged"), and --overwrite replaces it from the card, exit 0."""
+    card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000, reread=bool(formats))
+    clip = card / "CLIPS" / "C001.MOV"
+    copy = roots[0] / "CLIPS" / "C001.MOV"
+    corrupt_keeping_size_and_mtime(copy, at=200_000)
+    shift_card_dates(card)
+
+    for policy in ((), ("--overwrite",)):
+        code, out, err = run(
+            "copy", "--json", "--report-dir", tmp_path / "jobs", *policy, card,
+            *[root.parent for root in roots],
+        )  # fmt: skip
+        outcomes, _ = events_of(out)
+        if policy:
+            assert code == 0, out + err
+            assert copy.read_bytes() == clip.read_bytes()
+        else:
+            assert code == 1, out + err
+            refused = outcomes["CLIPS/C001.MOV", 0]["message"]
+            assert refused.startswith(f"{copy} differs from what this copy root's ASC MHL"), refused
+            assert "the copy there is damaged" in refused and "--overwrite replaces it" in refused
