@@ -1368,7 +1368,9 @@ def settle(
                 if check.kind is CheckKind.ADOPT and not check.changed
                 else CopyAction.RECHECKED
             )
-        elif outcome.source_digests:
+        elif outcome.source_digests and check.task_index not in card_read_unlike:
+            # (A card file found unlike a record of it by another copy's check: no read of
+            # it proved a copy, none is its digests nor the full mode's second read.)
             settled.source_digests[relative] = outcome.source_digests
             if outcome.matched and not outcome.error:
                 # The read proved a copy: the full mode's second read of that card file.

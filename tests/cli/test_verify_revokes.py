@@ -23,6 +23,7 @@ from offload.cli.offload import main
 from offload.lock import lock_copy_roots
 from support.ascmhl_judge import AscmhlJudge
 from support.cards import corrupt_keeping_size_and_mtime, partials_under
+from support.offload_cli import newest_report
 
 
 def run(*argv: str | Path) -> tuple[int, str, str]:
@@ -744,6 +745,14 @@ def test_a_copy_equal_to_a_card_file_found_unlike_its_record_elsewhere_is_not_ad
     assert f"{third} is kept as it is, neither adopted nor written over" in kept["message"]
     ledger = (tmp_path / "d3" / "A001" / ".offload" / "ledger.jsonl").read_text()
     assert "CLIPS/C001.MOV" not in ledger, ledger
+    # No read proved a copy of it: the report claims no second read of the card's file
+    # (its digests, the re-read's, how it avoided the cache), as d3's equal copy's had.
+    (clip_report,) = [
+        f for f in newest_report(tmp_path / "jobs")["files"] if f["path"] == "CLIPS/C001.MOV"
+    ]
+    assert clip_report["digests"] == {}, clip_report
+    assert clip_report["source_reread_digests"] == {}, clip_report
+    assert clip_report["source_cache_bypass"] == "not-read", clip_report
 
 
 def test_a_card_file_changed_where_its_fingerprint_reads_is_refused_without_overwrite(
