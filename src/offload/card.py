@@ -2328,9 +2328,9 @@ def _other_content_warnings(
                 f"{'file' if one else 'files'} {display_path(plan.root)}'s ledger records at "
                 f"{'its name' if one else 'their names'} ({named}{more}): the same name, size "
                 "and modification time, other content (the first or last 64 KiB read from "
-                "the card now differ from those copied: another card, or this card shot "
-                f"again); not trusted: a copy still there is read back and compared with the "
-                f"card's file, adopted if equal, else {fate}",
+                "the card now differ from those copied: another card, this card shot again, "
+                "or a card file changed since it was copied); not trusted: a copy still there "
+                f"is read back and compared with the card's file, adopted if equal, else {fate}",
                 plan.index,
             )
         )

@@ -364,9 +364,16 @@ def other_content_words(entry: LedgerEntry, read: bool, *, fast_copy: bool = Fal
         )
     if not read:
         return f"{recorded}, and this card's file could not be read to compare its content"
+    # (Its date the entry's: a file changed in place keeps its name, size and date too.)
+    why = "another card, this card shot again, or this card's file changed since it was copied"
+    if entry.size_bytes <= fingerprint.WHOLE:  # (its fingerprint is all of it)
+        return (
+            f"{recorded}, with other content: this card's file, read now whole, differs from "
+            f"that file's ({why})"
+        )
     return (
         f"{recorded}, with other content: the first or last 64 KiB of this card's file, "
-        "read now, differ from that file's (another card, or this card shot again)"
+        f"read now, differ from that file's ({why})"
     )
 
 

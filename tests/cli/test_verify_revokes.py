@@ -755,17 +755,24 @@ def test_a_copy_equal_to_a_card_file_found_unlike_its_record_elsewhere_is_not_ad
     assert clip_report["source_cache_bypass"] == "not-read", clip_report
 
 
+@pytest.mark.parametrize(
+    ("size", "reread"),
+    [(300_000, True), (100_000, True), (100_000, False)],
+    ids=["clip-md5-record", "sidecar-md5-record", "sidecar"],
+)
 def test_a_card_file_changed_where_its_fingerprint_reads_is_refused_without_overwrite(
-    tmp_path: Path,
+    tmp_path: Path, size: int, reread: bool
 ) -> None:
-    """As above (entries in md5 only), the card's file changed in its first 64 KiB (size and
-    date kept): its fingerprint is no longer its entry's, so nothing tells it from another
-    file of this name, size and date; the intact copy is refused in the words a run in the
-    entry's own format gives it (another card, or this card shot again), --overwrite not
-    offered, the copy kept. Failed before: "already exists with other content; not
-    overwritten (--overwrite replaces it once the new copy is verified ...)", the advice
-    that replaces the only good copy with the card's changed bytes."""
-    card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000)
+    """As above (entries in md5 only, or in the run's format), the card's file changed in
+    its first 64 KiB (size and date kept; a file of 128 KiB or less, a sidecar, anywhere:
+    its fingerprint is all of it): its fingerprint is no longer its entry's, so nothing
+    tells it from another file of this name, size and date; the intact copy is refused in
+    the words a run in the entry's own format gives it, --overwrite not offered, the copy
+    kept. Failed before: "already exists with other content; not overwritten (--overwrite
+    replaces it once the new copy is verified ...)", the advice that replaces the only good
+    copy with the card's changed bytes; and (the sidecar's, this commit's) "(another card,
+    or this card shot again)" alone, "the first or last 64 KiB" of a file read whole."""
+    card, roots = offloaded_then_reread_in_md5(tmp_path, size, reread=reread)
     corrupt_keeping_size_and_mtime(card / "CLIPS" / "C001.MOV", at=100)
     copy = roots[0] / "CLIPS" / "C001.MOV"
     kept = copy.read_bytes()
@@ -780,7 +787,15 @@ def test_a_card_file_changed_where_its_fingerprint_reads_is_refused_without_over
         f"{copy} already exists with other content; this copy root's ledger records a copy of "
         "a file of this name, size and date, verified there on "
     ), refused
-    assert "the first or last 64 KiB of this card's file, read now, differ" in refused
+    read = (
+        "the first or last 64 KiB of this card's file, read now, differ"
+        if size > 128 * 1024
+        else "this card's file, read now whole, differs"
+    )
+    assert (
+        f"{read} from that file's (another card, this card shot again, or this card's file "
+        "changed since it was copied)"
+    ) in refused, refused
     assert "--overwrite replaces it" not in refused, refused
     assert copy.read_bytes() == kept
 
