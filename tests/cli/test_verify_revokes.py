@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -689,7 +690,8 @@ def test_intact_copies_of_a_card_file_changed_since_their_record_are_kept(
     fingerprint kept: bit rot, a bad reader). Each intact copy, found different from the
     card, is compared with its entry of this very card file: the card's failure in the
     words the default format's check uses, each copy kept, nothing written, with or
-    without --overwrite (exit 1, ExitCode.PARTIAL: C002.MOV verified). Failed before: each
+    without --overwrite or --keep-both (exit 1, ExitCode.PARTIAL: C002.MOV verified; nothing
+    written beside them either). Failed before: each
     copy was refused as "already exists with other content; not overwritten (--overwrite
     replaces it ...)", and --overwrite then replaced the only good copies with the card's
     changed bytes, exit 0, "verified"."""
@@ -700,7 +702,7 @@ def test_intact_copies_of_a_card_file_changed_since_their_record_are_kept(
     corrupt_keeping_size_and_mtime(clip, at=200_000)
     recorded = "md5" if reread else "xxh64"
 
-    for policy in ((), ("--overwrite",)):
+    for policy in ((), ("--overwrite",), ("--keep-both",)):
         code, out, err = run(
             "copy", "--json", "--report-dir", tmp_path / "jobs", *policy, *formats, card,
             *[root.parent for root in roots],
@@ -715,6 +717,10 @@ def test_intact_copies_of_a_card_file_changed_since_their_record_are_kept(
             assert f" ({recorded} " in message, message
             assert f"{copy} is kept as it is, neither adopted nor written over" in message
         assert [copy.read_bytes() for copy in copies] == kept, policy
+        # Nothing written beside them either (--keep-both): the card's bytes are unproven.
+        assert [sorted(p.name for p in copy.parent.iterdir()) for copy in copies] == [
+            ["C001.MOV", "C002.MOV"]
+        ] * 2, policy
         assert not partials_under(roots[0].parent) and not partials_under(roots[1].parent)
 
 
@@ -881,17 +887,28 @@ def test_a_default_rerun_after_md5_reads_the_card_no_more_than_before(
 
 
 @pytest.mark.fault
-@pytest.mark.parametrize("nth", [2, 3], ids=["fingerprint-unreadable", "md5-reread-unreadable"])
+@pytest.mark.parametrize(
+    ("nth", "fault"),
+    [(2, "EIO"), (3, "EIO"), (2, "changed"), (3, "changed")],
+    ids=[
+        "fingerprint-unreadable",
+        "md5-reread-unreadable",
+        "changed-at-fingerprint",
+        "changed-at-md5-reread",
+    ],
+)
 def test_a_card_file_unreadable_when_compared_with_its_entry_keeps_the_copy(
-    tmp_path: Path, faulty_fs: Any, nth: int
+    tmp_path: Path, faulty_fs: Any, nth: int, fault: str
 ) -> None:
     """As above (entries in md5 only, the card's clip changed in place), the card on
     FaultyFS: the run's read of the clip succeeds (each copy found different from it), then
-    the read again for its entry fails once: its fingerprint (*nth* 2), or its md5 (3). The
-    card's error, each copy kept, with --overwrite too (exit 1: nothing proves which of them
-    changed). The fingerprint's failed before: read as "" and the copy's refusal left as it
-    stood, "other content", which --overwrite replaced with the card's changed bytes (exit
-    0, "verified", the only good copies lost)."""
+    the read again for its entry fails once (EIO), or finds the clip changed since the scan
+    (its date moved while that read is held): its fingerprint's (*nth* 2), or its md5's (3).
+    The card's error, each copy kept, with --overwrite too (exit 1: nothing proves which of
+    them changed). EIO at the fingerprint failed before: read as "" and the copy's refusal
+    left as it stood, "other content", which --overwrite replaced with the card's changed
+    bytes (exit 0, "verified", the only good copies lost); the others passed before, kept
+    as guards (``_sample_again`` and ``_read_again``'s error paths)."""
     drive = faulty_fs(mountpoint=tmp_path / "A001", direct_io=True)
     card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000)
     clip = card / "CLIPS" / "C001.MOV"
@@ -899,18 +916,43 @@ def test_a_card_file_unreadable_when_compared_with_its_entry_keeps_the_copy(
     copies = [root / "CLIPS" / "C001.MOV" for root in roots]
     kept = [copy.read_bytes() for copy in copies]
     # (The 1st read at 0: the run's; the 2nd: the fingerprint's; the 3rd: the md5 re-read.)
-    drive.fail("read", errno.EIO, path="CLIPS/C001.MOV", offset=0, length=1, nth=nth, times=1)
+    rule = drive.add_rule(
+        "read",
+        "error" if fault == "EIO" else "stall",
+        path="CLIPS/C001.MOV",
+        errno=errno.EIO if fault == "EIO" else None,
+        offset=0,
+        length=1,
+        nth=nth,
+    )
 
+    def change_while_held() -> None:
+        drive.wait_stalled(rule, timeout_s=60)
+        backing = drive.backing / "CLIPS" / "C001.MOV"
+        st = backing.stat()
+        os.utime(backing, ns=(st.st_atime_ns, st.st_mtime_ns + 2 * 10**9))
+        drive.release(rule)
+
+    changer = threading.Thread(target=change_while_held)
+    if fault == "changed":
+        changer.start()
     code, out, err = run(
         "copy", "--json", "--report-dir", tmp_path / "jobs", "--overwrite", card,
         *[root.parent for root in roots],
     )  # fmt: skip
+    if fault == "changed":
+        changer.join()
     assert code == 1, out + err
     outcomes, _ = events_of(out)
+    said = (
+        f"cannot read source {clip}: Input/output error (EIO)"
+        if fault == "EIO"
+        else f"source {clip} changed since the scan"
+    )
     for index in range(2):
         failed = outcomes["CLIPS/C001.MOV", index]
         assert failed["event"] == "file_failed", outcomes
-        assert failed["message"] == f"cannot read source {clip}: Input/output error (EIO)"
+        assert failed["message"] == said, failed
     assert [copy.read_bytes() for copy in copies] == kept
     assert not partials_under(roots[0].parent) and not partials_under(roots[1].parent)
 
