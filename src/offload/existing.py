@@ -749,8 +749,15 @@ def check_existing(
             if error is None and sample == entry.fingerprint and names:
                 key = (check.task_index, names)
                 if key not in again:
-                    again[key] = _read_again(source, names, hasher())
+                    # Its bytes shown as the source's (beyond the planned reads' total, as a
+                    # kept copy's file at its name read in turn is), a cancel asked between
+                    # its reads.
+                    progress = _ReadProgress(sink, SOURCE_INDEX, source.size_bytes)
+                    again[key] = _read_again(source, names, hasher(), progress, cancel)
                 error = again[key].error
+                if error is CHECK_CANCELLED:  # (the job's cancel: settled as cancelled)
+                    outcome.cancelled = True
+                    return outcome
         if error is not None:
             outcome.mismatch, outcome.source_digests = None, {}
             outcome.source_error = error
@@ -927,15 +934,30 @@ def _sample_again(source: SourceFile) -> tuple[str, str | None]:
     return sample, None
 
 
-def _read_again(source: SourceFile, names: tuple[str, ...], media: MediaHasher) -> SourceRead:
+def _read_again(
+    source: SourceFile,
+    names: tuple[str, ...],
+    media: MediaHasher,
+    on_read: Callable[[int], None],
+    cancel: CancelToken,
+) -> SourceRead:
     """The card file *source* read again for an entry of it (``check_existing``'s
     ``as_its_entry``) whose formats the run's read shares none of: its digests in *names*,
     from the media, or the error of why not (its read or stat failed, or it changed since
-    the scan)."""
+    the scan). *on_read* gets each read's bytes; *cancel* is asked between reads (a whole
+    clip read again): stopped, its error is ``CHECK_CANCELLED`` itself."""
+
+    def read(nbytes: int) -> None:
+        on_read(nbytes)
+        if cancel.cancelled:
+            raise OSError(errno.ECANCELED, os.strerror(errno.ECANCELED))
+
     try:
-        digests = media(source.path, names)
+        digests = media(source.path, names, read)
         st = os.stat(source.path)
     except OSError as exc:
+        if exc.errno == errno.ECANCELED and cancel.cancelled:
+            return SourceRead({}, CHECK_CANCELLED)
         return SourceRead({}, str(source_io_error(exc, "read", source.path)))
     if st.st_size != source.size_bytes or st.st_mtime_ns != source.seen_mtime_ns:
         return SourceRead({}, f"source {source.path} changed since the scan")

@@ -10,7 +10,9 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +24,7 @@ import pytest
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.lock import lock_copy_roots
+from support import held_process
 from support.ascmhl_judge import AscmhlJudge
 from support.cards import corrupt_keeping_size_and_mtime, partials_under
 from support.offload_cli import newest_report
@@ -1039,3 +1042,47 @@ def test_a_damaged_copy_after_a_zone_shift_is_still_replaced_by_overwrite(
             refused = outcomes["CLIPS/C001.MOV", 0]["message"]
             assert refused.startswith(f"{copy} differs from what this copy root's ASC MHL"), refused
             assert "the copy there is damaged" in refused and "--overwrite replaces it" in refused
+
+
+@pytest.mark.fault
+@pytest.mark.timeout(120)
+def test_a_cancel_while_the_card_file_is_read_again_for_its_entry_stops_that_read(
+    tmp_path: Path, faulty_fs: Any
+) -> None:
+    """As above (entries in md5 only, the card's clip changed in place, the card on
+    FaultyFS): Ctrl-C while the clip is read again in md5 for its entry (its first read held
+    by FaultyFS). That read stops at its next chunk: each copy's check is cancelled, kept as
+    it was (nothing compared, nothing written), the run cancelled (exit 130). Failed before:
+    the re-read went on to its end unasked (no cancel between its reads) and both copies
+    were settled as the card's failure after the cancel ("failed": 2)."""
+    drive = faulty_fs(mountpoint=tmp_path / "A001", direct_io=True)
+    card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000)
+    corrupt_keeping_size_and_mtime(card / "CLIPS" / "C001.MOV", at=200_000)
+    copies = [root / "CLIPS" / "C001.MOV" for root in roots]
+    kept = [copy.read_bytes() for copy in copies]
+    # (The 1st read at 0: the run's; the 2nd: the fingerprint's; the 3rd: the md5 re-read.)
+    held = drive.add_rule("read", "stall", path="CLIPS/C001.MOV", offset=0, length=1, nth=3)
+    command = [
+        Path(sys.executable).with_name("offload"), "copy", "--json", "--overwrite",
+        "--report-dir", tmp_path / "jobs", card, *[root.parent for root in roots],
+    ]  # fmt: skip
+    process = held_process.start(command)
+    held_process.signal_while_held(
+        process,
+        signal.SIGINT,
+        wait_held=lambda: drive.wait_stalled(held, timeout_s=60),
+        release=lambda: drive.release(held),
+    )
+    out, err = process.communicate(timeout=60)
+
+    assert process.returncode == 130, out + err
+    (report,) = [e for e in map(json.loads, out.splitlines()) if e["event"] == "job_report"]
+    # (C001's two checks stopped in that read; C002's, after it in each drive's turn, unread.)
+    assert report["totals"]["results"] == {
+        "verified": 0,
+        "verified_earlier": 0,
+        "transfer_checked": 0,
+        "failed": 0,
+        "cancelled": 4,
+    }, report["totals"]
+    assert [copy.read_bytes() for copy in copies] == kept
