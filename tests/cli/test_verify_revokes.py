@@ -1086,3 +1086,44 @@ def test_a_cancel_while_the_card_file_is_read_again_for_its_entry_stops_that_rea
         "cancelled": 4,
     }, report["totals"]
     assert [copy.read_bytes() for copy in copies] == kept
+
+
+@pytest.mark.parametrize("changed", [True, False], ids=["card-file-changed", "card-as-offloaded"])
+def test_a_deleted_copy_is_not_written_from_a_card_file_unlike_the_copy_trusted_elsewhere(
+    tmp_path: Path, changed: bool
+) -> None:
+    """The card offloaded to d1 and d2 (default format); d1's copy of the clip deleted, d2's
+    intact and trusted from its ledger (its entry's fingerprint the card file's now). The
+    card's clip changed in place (size, date and fingerprint kept): the engine's read of it
+    for d1 is checked against d2's entry before a byte is committed, unlike it the card's
+    failure, d1 not written (exit 1), d2's copy verified earlier, kept. Failed before: d1
+    got the changed bytes, exit 0, "verified on every destination", the two copies unlike.
+    The control: the card as offloaded, d1's copy written again, exit 0."""
+    card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000, reread=False)
+    clip = card / "CLIPS" / "C001.MOV"
+    if changed:
+        corrupt_keeping_size_and_mtime(clip, at=200_000)
+    (roots[0] / "CLIPS" / "C001.MOV").unlink()
+    intact = (roots[1] / "CLIPS" / "C001.MOV").read_bytes()
+
+    code, out, err = run(
+        "copy", "--json", "--report-dir", tmp_path / "jobs", card,
+        *[root.parent for root in roots],
+    )  # fmt: skip
+    outcomes, _ = events_of(out)
+    assert (roots[1] / "CLIPS" / "C001.MOV").read_bytes() == intact
+    if not changed:
+        assert code == 0, out + err
+        assert (roots[0] / "CLIPS" / "C001.MOV").read_bytes() == intact
+        return
+    assert code == 1, out + err
+    assert not (roots[0] / "CLIPS" / "C001.MOV").exists()
+    assert not partials_under(roots[0].parent)
+    failed = outcomes["CLIPS/C001.MOV", 0]
+    assert failed["event"] == "file_failed", outcomes
+    assert failed["message"].startswith(
+        f"{clip} does not match the ledger's record of it, which a copy verified earlier on "
+        "another destination holds (the card's file changed since it was verified; nothing "
+        "was written from it: check the card"
+    ), failed
+    assert outcomes["CLIPS/C001.MOV", 1]["event"] == "file_verified_earlier", outcomes
