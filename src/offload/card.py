@@ -107,6 +107,7 @@ from offload.existing import (
     record_formats,
     settle,
     settle_rewrites,
+    trusted_reference,
 )
 from offload.fs.devices import folder_device
 from offload.fs.listing import FolderListings
@@ -122,6 +123,7 @@ from offload.ledger import (
     Ledger,
     LedgerEntries,
     LedgerEntry,
+    computable_formats,
     final_path_of,
     ours_entry,
     proof_satisfies,
@@ -1315,6 +1317,10 @@ def _plan(
             targets: list[str | None] = []
             preset: list[DestinationFileResult] = []
             sample: str | None = None  # the card file's fingerprint, once read ("": unreadable)
+            # A copy trusted from its ledger whose entry's fingerprint this card file's is:
+            # its digests and proof, what a copy written now must be read as (below).
+            vouched: tuple[Mapping[str, str], str] | None = None
+            checks_before = len(checks)
             for plan, ledger, known, other, not_there, listing, marked in zip(
                 plans, ledgers, entries, others, absent, listings, unsettled_spans, strict=True
             ):
@@ -1555,6 +1561,9 @@ def _plan(
                         if not proof_satisfies(recorded.verify, VerifyMode.DESTINATION):
                             sealed = bool(recorded.fingerprint)
                             transfer_only[sealed] = transfer_only.get(sealed, 0) + 1
+                    trusted = {name: recorded.digests[name] for name in algorithms}
+                    if vouched is None and recorded.fingerprint and sample == recorded.fingerprint:
+                        vouched = trusted, recorded.verify
                     preset.append(
                         DestinationFileResult(
                             destination_index=plan.index,
@@ -1566,7 +1575,7 @@ def _plan(
                             else DestinationStatus.TRANSFER_CHECKED,
                             verified_at=recorded.recorded_at or None,
                             verified_mode=recorded.verify or None,
-                            recorded_digests={name: recorded.digests[name] for name in algorithms},
+                            recorded_digests=trusted,
                             # How the earlier run read it back, when through a cache (the
                             # ledger records only that): the card release does not count it.
                             cache_bypass=CacheBypass(recorded.cache_bypass)
@@ -1588,6 +1597,23 @@ def _plan(
                         if other and kind is CheckKind.ADOPT
                         else ""
                     )
+                unvouched = (
+                    ""
+                    if beside
+                    else "content"
+                    if foreign is not None and other_card
+                    else "card"
+                    if other_card
+                    else _unvouched(
+                        known.get(source_file.relative_path),
+                        source_file,
+                        algorithms,
+                        ledger,
+                        zone_offsets.get(plan.index),
+                    )
+                    if kind is CheckKind.ADOPT and known
+                    else ""
+                )
                 checks.append(
                     ExistingCopy(
                         task_index=len(tasks),
@@ -1607,21 +1633,7 @@ def _plan(
                         # A plain run: its refusal, if it differs, names --reverify.
                         revoked_word=kept_word if changed is None else "",
                         found_wrong_before=found_wrong is not None,
-                        ledger_entry=""
-                        if beside
-                        else "content"
-                        if foreign is not None and other_card
-                        else "card"
-                        if other_card
-                        else _unvouched(
-                            known.get(source_file.relative_path),
-                            source_file,
-                            algorithms,
-                            ledger,
-                            zone_offsets.get(plan.index),
-                        )
-                        if kind is CheckKind.ADOPT and known
-                        else "",
+                        ledger_entry=unvouched,
                         other_card="" if beside else other_card,
                         beside=beside,
                         beside_at_name=bool(beside) and at_name,
@@ -1633,7 +1645,7 @@ def _plan(
                         # merges into a new dict), and no bytes added to every check.
                         card_recorded=NO_DIGESTS if named is None else named.digests,
                         # Consulted only if the copy is found different from the card.
-                        card_entry=_entry_of_card(known, source_file, algorithms, final)
+                        card_entry=_entry_of_card(known, source_file, algorithms, final, unvouched)
                         if kind is CheckKind.ADOPT
                         and named is None
                         and foreign is None
@@ -1644,13 +1656,27 @@ def _plan(
                         else None,
                     )
                 )
+            reference: Mapping[str, str] = references.get(source_file.relative_path) or NO_DIGESTS
+            origin = ""
+            if (
+                vouched is not None
+                and not reference
+                and len(checks) == checks_before  # (a check reads it against the records)
+                and stands_in_for is None
+                and not options.cascade
+                and targets.count(None) != len(targets)
+            ):
+                # Written somewhere while a copy elsewhere is trusted: the card file must
+                # read as that copy's entry (a card file changed since is not written beside
+                # it as verified, the two copies unlike: ``existing.trusted_reference``).
+                reference, origin = vouched[0], trusted_reference(vouched[1])
             tasks.append(
                 FileTask(
                     source_file,
                     tuple(targets),
                     tuple(preset),
-                    references.get(source_file.relative_path) or NO_DIGESTS,
-                    "",
+                    reference,
+                    origin,
                     record_of(source_file.relative_path),
                     sizes.get(source_file.relative_path) if sizes else None,
                 )
@@ -2173,25 +2199,42 @@ def _revoked(known: Mapping[str, LedgerEntry] | None, relative_path: str) -> str
 
 
 def _entry_of_card(
-    known: dict[str, LedgerEntry], source: SourceFile, algorithms: Sequence[str], final: str
+    known: dict[str, LedgerEntry],
+    source: SourceFile,
+    algorithms: Sequence[str],
+    final: str,
+    unvouched: str,
 ) -> LedgerEntry | None:
-    """For a copy at *final* no entry vouches for (ADOPT): the entry of this card file
-    recording a copy at that name (its size and date: ``ledger.ours_entry``; a fingerprint
-    to tell it is this very file, compared only when it is used) without every format of
-    the run's *algorithms* (a ``-t`` change since: why it vouches for nothing), which the
-    card file is compared with once the copy is found different from it
-    (``ExistingCopy.card_entry``); None otherwise. No I/O: a dictionary's look-up."""
+    """For a copy at *final* no entry vouches for (ADOPT; *unvouched*: why, ``_unvouched``):
+    the entry of this card file recording a copy at that name, with a fingerprint to tell
+    it is this very file (compared only when it is used), which the card file is compared
+    with once the copy is found different from it (``ExistingCopy.card_entry``); None
+    otherwise. That entry is ``ledger.ours_entry``'s (its size and date) without every
+    format of the run's *algorithms* (a ``-t`` change since: why it vouches for nothing);
+    or, *unvouched* ``"clone"`` (the copy there another file than the one it recorded: a
+    ``cp -a`` of the copy root) or ``"zone"`` (the card's dates one zone offset from it,
+    the offset the plan found, ``zone_shift``), the last entry of the path, which records
+    this card file all the same (``_unvouched`` checked its size and date). No I/O: a
+    dictionary's look-up."""
     if source.relative_path not in known:
         return None
-    entry = ours_entry(
-        known,
-        source.relative_path,
-        size_bytes=source.size_bytes,
-        mtime_ns=source.mtime_ns,
-        algorithms=algorithms,
-    )
-    if entry is None or not entry.fingerprint or all(n in entry.digests for n in algorithms):
-        return None  # (one recording every format of the run's vouches, or is another's)
+    if unvouched in ("clone", "zone"):
+        entry = known[source.relative_path]
+        if not computable_formats(entry.digests):
+            return None  # (a record in formats this version cannot compute)
+    else:
+        found = ours_entry(
+            known,
+            source.relative_path,
+            size_bytes=source.size_bytes,
+            mtime_ns=source.mtime_ns,
+            algorithms=algorithms,
+        )
+        if found is None or all(n in found.digests for n in algorithms):
+            return None  # (one recording every format of the run's vouches, or is another's)
+        entry = found
+    if not entry.fingerprint:
+        return None
     if entry.final_name not in ("", final.rpartition("/")[2]):
         return None  # (a copy at another name: not this one's)
     return entry
@@ -2368,9 +2411,9 @@ def _other_content_warnings(
                 f"{'file' if one else 'files'} {display_path(plan.root)}'s ledger records at "
                 f"{'its name' if one else 'their names'} ({named}{more}): the same name, size "
                 "and modification time, other content (the first or last 64 KiB read from "
-                "the card now differ from those copied: another card, or this card shot "
-                f"again); not trusted: a copy still there is read back and compared with the "
-                f"card's file, adopted if equal, else {fate}",
+                "the card now differ from those copied: another card, this card shot again, "
+                "or a card file changed since it was copied); not trusted: a copy still there "
+                f"is read back and compared with the card's file, adopted if equal, else {fate}",
                 plan.index,
             )
         )

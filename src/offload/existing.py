@@ -212,13 +212,15 @@ class ExistingCopy(NamedTuple):
     # history_digests``), so the manifest step lists it in them without reading it again.
     history_formats: tuple[str, ...] = ()
     # ADOPT of a copy no entry vouches for (none records every format of the run's: a run
-    # with ``-t`` since): the entry of this very card file at that name (its size and date,
-    # ``ledger.ours_entry``, with a fingerprint), consulted only once the copy is found
-    # different from the card (``check_existing``'s ``as_its_entry``): the card file, its
-    # fingerprint that entry's, unlike its record is the card's failure, the copy kept (never
-    # "other content" that --overwrite would replace with the card's changed bytes). Never
-    # read before (a copy equal to the card is adopted without it: no read of the card in
-    # the record's formats on a re-run after ``-t md5``). None otherwise.
+    # with ``-t`` since; or the copy a clone of the one recorded, ``ledger_entry`` "clone";
+    # or the card's dates a zone offset from the entry's, "zone"): the entry of this very
+    # card file at that name (``card._entry_of_card``, with a fingerprint), consulted only
+    # once the copy is found different from the card (``check_existing``'s
+    # ``as_its_entry``): the card file, its fingerprint that entry's, unlike its record is
+    # the card's failure, the copy kept (never "other content" that --overwrite would
+    # replace with the card's changed bytes). Never read before (a copy equal to the card
+    # is adopted without it: no read of the card in the record's formats on a re-run after
+    # ``-t md5``). None otherwise.
     card_entry: LedgerEntry | None = None
     # A copy as recorded whose card file (or the fast copy standing for it) was read unlike
     # the fingerprint its entry recorded, or could not be read (``card._plan``'s
@@ -381,9 +383,16 @@ def other_content_words(entry: LedgerEntry, read: bool, *, fast_copy: bool = Fal
         )
     if not read:
         return f"{recorded}, and this card's file could not be read to compare its content"
+    # (Its date the entry's: a file changed in place keeps its name, size and date too.)
+    why = "another card, this card shot again, or this card's file changed since it was copied"
+    if entry.size_bytes <= fingerprint.WHOLE:  # (its fingerprint is all of it)
+        return (
+            f"{recorded}, with other content: this card's file, read now whole, differs from "
+            f"that file's ({why})"
+        )
     return (
         f"{recorded}, with other content: the first or last 64 KiB of this card's file, "
-        "read now, differ from that file's (another card, or this card shot again)"
+        f"read now, differ from that file's ({why})"
     )
 
 
@@ -551,7 +560,8 @@ class CheckOutcome:
         # (``record_formats``): what a rewrite's read of it must match (``settle``).
         self.card_as_recorded: Mapping[str, str] = MappingProxyType({})
         # A copy found different from the card file, which reads as the entry of it at the
-        # copy's name (``ExistingCopy.card_entry``): the format compared (``"md5"``); "" not.
+        # copy's name (``ExistingCopy.card_entry``) after a ``-t`` change: the format
+        # compared (``"md5"``); "" not (nor for a clone's or a zone shift's entry).
         self.as_its_entry = ""
         # ... whose fingerprint now is not that entry's (another file of this name, size and
         # date, or the card's file changed in its first or last 64 KiB): the refusal's words
@@ -734,23 +744,29 @@ def check_existing(
             return SourceRead(digests, None, how, in_record_formats=recorded)
         return SourceRead(digests, None, how)
 
-    # The card files read again for an entry of theirs (``as_its_entry``), by task and the
-    # formats read: once each, whichever destination's copy found it different first.
-    again: dict[tuple[int, tuple[str, ...]], tuple[str, SourceRead]] = {}
-    again_lock = threading.Lock()
+    # The card files read again for an entry of theirs (``as_its_entry``), by task: its
+    # fingerprint (or why not), then its digests by the formats read, each once, whichever
+    # destination's copy found it different first; one lock a card file (two card files'
+    # re-reads do not wait for each other).
+    sampled: dict[int, tuple[str, str | None]] = {}
+    again: dict[tuple[int, tuple[str, ...]], SourceRead] = {}
+    again_locks: dict[int, threading.Lock] = {}
+    locks_lock = threading.Lock()
 
     def as_its_entry(check: ExistingCopy, outcome: CheckOutcome) -> CheckOutcome:
         """*outcome* of a copy found different from the card file, once that file is
-        compared with the entry of it at the copy's name (``ExistingCopy.card_entry``): in
-        a format the run's read shares with it, else read again in the entry's fastest
-        (only now: a copy found different is rare, one equal costs nothing more). Its
-        fingerprint another's: the entry is another file's (or the card's file changed in
-        the bytes its fingerprint reads), refused in the words of an entry of another file
-        of this name, size and date (``CheckOutcome.other_content``). Unlike it:
-        the card's failure, the copy kept (``_card_changed``). Read again, the card file
-        unreadable or changed since the scan: its error, the copy kept (nothing proves
-        which of them changed). As it: *outcome* stands (the copy differs from this card
-        file, which is as offloaded)."""
+        compared with the entry of it at the copy's name (``ExistingCopy.card_entry``): its
+        fingerprint read again first (128 KiB at most); then its digests in a format the
+        run's read shares with the entry, else read again in the entry's fastest (only now:
+        a copy found different is rare, one equal costs nothing more). Its fingerprint
+        another's: the entry is another file's (or the card's file changed in the bytes its
+        fingerprint reads), refused in the words of an entry of another file of this name,
+        size and date (``CheckOutcome.other_content``), nothing more read. Unlike it: the
+        card's failure, the copy kept (``_card_changed``). Either read failing (the card
+        file unreadable, or changed since the scan): its error, the copy kept (nothing
+        proves which of them changed: never the refusal --overwrite would replace the copy
+        after). As it: *outcome* stands (the copy differs from this card file, which is as
+        offloaded)."""
         entry = check.card_entry
         assert entry is not None
         shared = [name for name in entry.digests if name in outcome.source_digests]
@@ -759,20 +775,32 @@ def check_existing(
         if not shared and not names:
             return outcome  # (a record of formats this version cannot compute)
         source = sources[check.task_index]
-        with again_lock:  # (rare: only copies found different get here)
-            key = (check.task_index, names)
-            if key not in again:
-                again[key] = _read_again(source, names, hasher())
-            sample, read = again[key]
-        if sample != entry.fingerprint:
-            if sample:  # ("": unreadable now, the copy's refusal stands as it is)
-                outcome.other_content = other_content_words(entry, True)
-            return outcome
-        if read.error is not None:
+        with locks_lock:
+            lock = again_locks.setdefault(check.task_index, threading.Lock())
+        with lock:  # (rare: only copies found different get here)
+            if check.task_index not in sampled:
+                sampled[check.task_index] = _sample_again(source)
+            sample, error = sampled[check.task_index]
+            if error is None and sample == entry.fingerprint and names:
+                key = (check.task_index, names)
+                if key not in again:
+                    # Its bytes shown as the source's (beyond the planned reads' total, as a
+                    # kept copy's file at its name read in turn is), a cancel asked between
+                    # its reads.
+                    progress = _ReadProgress(sink, SOURCE_INDEX, source.size_bytes)
+                    again[key] = _read_again(source, names, hasher(), progress, cancel)
+                error = again[key].error
+                if error is CHECK_CANCELLED:  # (the job's cancel: settled as cancelled)
+                    outcome.cancelled = True
+                    return outcome
+        if error is not None:
             outcome.mismatch, outcome.source_digests = None, {}
-            outcome.source_error = read.error
+            outcome.source_error = error
             return outcome
-        now = read.digests if names else outcome.source_digests
+        if sample != entry.fingerprint:
+            outcome.other_content = other_content_words(entry, True)
+            return outcome
+        now = again[check.task_index, names].digests if names else outcome.source_digests
         for name in names or shared:
             if now[name] != comparable_digest(name, entry.digests[name]):
                 record = check._replace(
@@ -784,7 +812,10 @@ def check_existing(
                 return _card_changed(
                     check, outcome, card_unlike_words(record, source.path, name, now[name])
                 )
-        outcome.as_its_entry = (names or shared)[0]
+        if check.ledger_entry not in ("clone", "zone"):
+            # (A -t change since: the refusal names a run in the entry's format, whose
+            # --reverify repairs it; a clone's and a zone shift's refusals are their own.)
+            outcome.as_its_entry = (names or shared)[0]
         return outcome
 
     # Imported only for copies to check: concurrent.futures loads logging (~7 ms of CPU),
@@ -924,24 +955,48 @@ def _reads_source(check: ExistingCopy, verify: str, formats: Sequence[str]) -> b
     return needs_source(check, verify)
 
 
-def _read_again(
-    source: SourceFile, names: tuple[str, ...], media: MediaHasher
-) -> tuple[str, SourceRead]:
-    """The card file *source* read again for an entry of it (``check_existing``'s
-    ``as_its_entry``): its fingerprint now (``offload.fingerprint``; "" unreadable), and its
-    digests in *names* (none: the fingerprint alone), from the media, or the error of why
-    not (its read or stat failed, or it changed since the scan)."""
-    sample = fingerprint.read_or_nothing(source.path_text, source.size_bytes)
-    if not names:
-        return sample, SourceRead({}, None)
+def _sample_again(source: SourceFile) -> tuple[str, str | None]:
+    """The fingerprint of the card file *source* now (``offload.fingerprint``), read again
+    for an entry of it (``check_existing``'s ``as_its_entry``), with None; or "" and the
+    error of why not (its read or stat failed, or it changed since the scan)."""
     try:
-        digests = media(source.path, names)
+        sample = fingerprint.read(source.path_text, source.size_bytes)
         st = os.stat(source.path)
     except OSError as exc:
-        return sample, SourceRead({}, str(source_io_error(exc, "read", source.path)))
+        return "", str(source_io_error(exc, "read", source.path))
     if st.st_size != source.size_bytes or st.st_mtime_ns != source.seen_mtime_ns:
-        return sample, SourceRead({}, f"source {source.path} changed since the scan")
-    return sample, SourceRead(digests, None)
+        return "", f"source {source.path} changed since the scan"
+    return sample, None
+
+
+def _read_again(
+    source: SourceFile,
+    names: tuple[str, ...],
+    media: MediaHasher,
+    on_read: Callable[[int], None],
+    cancel: CancelToken,
+) -> SourceRead:
+    """The card file *source* read again for an entry of it (``check_existing``'s
+    ``as_its_entry``) whose formats the run's read shares none of: its digests in *names*,
+    from the media, or the error of why not (its read or stat failed, or it changed since
+    the scan). *on_read* gets each read's bytes; *cancel* is asked between reads (a whole
+    clip read again): stopped, its error is ``CHECK_CANCELLED`` itself."""
+
+    def read(nbytes: int) -> None:
+        on_read(nbytes)
+        if cancel.cancelled:
+            raise OSError(errno.ECANCELED, os.strerror(errno.ECANCELED))
+
+    try:
+        digests = media(source.path, names, read)
+        st = os.stat(source.path)
+    except OSError as exc:
+        if exc.errno == errno.ECANCELED and cancel.cancelled:
+            return SourceRead({}, CHECK_CANCELLED)
+        return SourceRead({}, str(source_io_error(exc, "read", source.path)))
+    if st.st_size != source.size_bytes or st.st_mtime_ns != source.seen_mtime_ns:
+        return SourceRead({}, f"source {source.path} changed since the scan")
+    return SourceRead(digests, None)
 
 
 def _as_its_record(
@@ -1229,6 +1284,29 @@ def rewrite_reference(check: ExistingCopy, *, bridged: bool = False) -> str:
     )
 
 
+def trusted_reference(recorded_mode: str) -> str:
+    """The ``FileTask.reference_origin`` of a card file written to a destination (its copy
+    there missing, or in the way) while another destination's copy of it is trusted from
+    that one's ledger, whose entry's fingerprint the card file's is now (``card._plan``):
+    the engine checks its read of the card file against that entry's digests (proven by
+    *recorded_mode*) before a byte is committed anywhere, so a card file changed since it
+    was verified (bit rot, a bad reader: its size, date and fingerprint kept) is never
+    written beside the intact copy and called verified, the two copies then unlike. Unlike
+    it, the file fails on every destination the job writes, nothing written; the trusted
+    copy stays verified earlier. One of two lines (no text made a file)."""
+    return _TRUSTED_FULL if recorded_mode == "full" else _TRUSTED_ONE_READ
+
+
+_TRUSTED_REFERENCE = (
+    "the ledger's record of it, which a copy verified earlier on another destination holds "
+    "({}; nothing was written from it: " + CARD_UNLIKE_REMEDY + ")"
+)
+_TRUSTED_FULL = _TRUSTED_REFERENCE.format("the card's file changed since it was verified")
+_TRUSTED_ONE_READ = _TRUSTED_REFERENCE.format(
+    "recorded from one read of the card: either read may have been wrong"
+)
+
+
 def _rewrite_source(stand_in: bool) -> str:
     """What a copy of ours found wrong is written again from, on the condition it reads as
     recorded (``rewrite_reference``): the card's file, or, *stand_in*, a fast copy's file
@@ -1410,7 +1488,9 @@ def settle(
                 if check.kind is CheckKind.ADOPT and not check.changed
                 else CopyAction.RECHECKED
             )
-        elif outcome.source_digests:
+        elif outcome.source_digests and check.task_index not in card_read_unlike:
+            # (A card file found unlike a record of it by another copy's check: no read of
+            # it proved a copy, none is its digests nor the full mode's second read.)
             settled.source_digests[relative] = outcome.source_digests
             if outcome.matched and not outcome.error:
                 # The read proved a copy: the full mode's second read of that card file.

@@ -43,13 +43,13 @@ if TYPE_CHECKING:
 
 #: The bytes taken from each end of a file.
 SAMPLE = 64 * 1024
-_WHOLE = 2 * SAMPLE  # a file this size or smaller is hashed whole
+WHOLE = 2 * SAMPLE  # a file this size or smaller is hashed whole
 
 
 def of_bytes(data: bytes | memoryview) -> str:
     """The fingerprint of a file whose whole content is *data*."""
     n = len(data)
-    if n <= _WHOLE:
+    if n <= WHOLE:
         return xxhash.xxh3_128_hexdigest(data)
     hasher = xxhash.xxh3_128(data[:SAMPLE])
     hasher.update(data[n - SAMPLE :])
@@ -97,7 +97,7 @@ def read(path: str, size: int) -> str:
     of *size* bytes recorded from other content. Raises OSError."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        if size <= _WHOLE:
+        if size <= WHOLE:
             return xxhash.xxh3_128_hexdigest(os.pread(fd, size, 0))
         # No read-ahead: two reads of 64 KiB took ~324 KiB a file from a cold disk with it
         # (300 × 4 MB files; docs/performance.md, "seventeenth pass").

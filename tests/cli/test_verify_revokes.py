@@ -10,6 +10,10 @@ import io
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,8 +24,10 @@ import pytest
 from offload.cli.common import Environment
 from offload.cli.offload import main
 from offload.lock import lock_copy_roots
+from support import held_process
 from support.ascmhl_judge import AscmhlJudge
 from support.cards import corrupt_keeping_size_and_mtime, partials_under
+from support.offload_cli import newest_report
 
 
 def run(*argv: str | Path) -> tuple[int, str, str]:
@@ -725,7 +731,8 @@ def test_intact_copies_of_a_card_file_changed_since_their_record_are_kept(
     fingerprint kept: bit rot, a bad reader). Each intact copy, found different from the
     card, is compared with its entry of this very card file: the card's failure in the
     words the default format's check uses, each copy kept, nothing written, with or
-    without --overwrite (exit 1, ExitCode.PARTIAL: C002.MOV verified). Failed before: each
+    without --overwrite or --keep-both (exit 1, ExitCode.PARTIAL: C002.MOV verified; nothing
+    written beside them either). Failed before: each
     copy was refused as "already exists with other content; not overwritten (--overwrite
     replaces it ...)", and --overwrite then replaced the only good copies with the card's
     changed bytes, exit 0, "verified"."""
@@ -736,7 +743,7 @@ def test_intact_copies_of_a_card_file_changed_since_their_record_are_kept(
     corrupt_keeping_size_and_mtime(clip, at=200_000)
     recorded = "md5" if reread else "xxh64"
 
-    for policy in ((), ("--overwrite",)):
+    for policy in ((), ("--overwrite",), ("--keep-both",)):
         code, out, err = run(
             "copy", "--json", "--report-dir", tmp_path / "jobs", *policy, *formats, card,
             *[root.parent for root in roots],
@@ -751,6 +758,10 @@ def test_intact_copies_of_a_card_file_changed_since_their_record_are_kept(
             assert f" ({recorded} " in message, message
             assert f"{copy} is kept as it is, neither adopted nor written over" in message
         assert [copy.read_bytes() for copy in copies] == kept, policy
+        # Nothing written beside them either (--keep-both): the card's bytes are unproven.
+        assert [sorted(p.name for p in copy.parent.iterdir()) for copy in copies] == [
+            ["C001.MOV", "C002.MOV"]
+        ] * 2, policy
         assert not partials_under(roots[0].parent) and not partials_under(roots[1].parent)
 
 
@@ -781,19 +792,34 @@ def test_a_copy_equal_to_a_card_file_found_unlike_its_record_elsewhere_is_not_ad
     assert f"{third} is kept as it is, neither adopted nor written over" in kept["message"]
     ledger = (tmp_path / "d3" / "A001" / ".offload" / "ledger.jsonl").read_text()
     assert "CLIPS/C001.MOV" not in ledger, ledger
+    # No read proved a copy of it: the report claims no second read of the card's file
+    # (its digests, the re-read's, how it avoided the cache), as d3's equal copy's had.
+    (clip_report,) = [
+        f for f in newest_report(tmp_path / "jobs")["files"] if f["path"] == "CLIPS/C001.MOV"
+    ]
+    assert clip_report["digests"] == {}, clip_report
+    assert clip_report["source_reread_digests"] == {}, clip_report
+    assert clip_report["source_cache_bypass"] == "not-read", clip_report
 
 
+@pytest.mark.parametrize(
+    ("size", "reread"),
+    [(300_000, True), (100_000, True), (100_000, False)],
+    ids=["clip-md5-record", "sidecar-md5-record", "sidecar"],
+)
 def test_a_card_file_changed_where_its_fingerprint_reads_is_refused_without_overwrite(
-    tmp_path: Path,
+    tmp_path: Path, size: int, reread: bool
 ) -> None:
-    """As above (entries in md5 only), the card's file changed in its first 64 KiB (size and
-    date kept): its fingerprint is no longer its entry's, so nothing tells it from another
-    file of this name, size and date; the intact copy is refused in the words a run in the
-    entry's own format gives it (another card, or this card shot again), --overwrite not
-    offered, the copy kept. Failed before: "already exists with other content; not
-    overwritten (--overwrite replaces it once the new copy is verified ...)", the advice
-    that replaces the only good copy with the card's changed bytes."""
-    card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000)
+    """As above (entries in md5 only, or in the run's format), the card's file changed in
+    its first 64 KiB (size and date kept; a file of 128 KiB or less, a sidecar, anywhere:
+    its fingerprint is all of it): its fingerprint is no longer its entry's, so nothing
+    tells it from another file of this name, size and date; the intact copy is refused in
+    the words a run in the entry's own format gives it, --overwrite not offered, the copy
+    kept. Failed before: "already exists with other content; not overwritten (--overwrite
+    replaces it once the new copy is verified ...)", the advice that replaces the only good
+    copy with the card's changed bytes; and (the sidecar's, this commit's) "(another card,
+    or this card shot again)" alone, "the first or last 64 KiB" of a file read whole."""
+    card, roots = offloaded_then_reread_in_md5(tmp_path, size, reread=reread)
     corrupt_keeping_size_and_mtime(card / "CLIPS" / "C001.MOV", at=100)
     copy = roots[0] / "CLIPS" / "C001.MOV"
     kept = copy.read_bytes()
@@ -808,7 +834,15 @@ def test_a_card_file_changed_where_its_fingerprint_reads_is_refused_without_over
         f"{copy} already exists with other content; this copy root's ledger records a copy of "
         "a file of this name, size and date, verified there on "
     ), refused
-    assert "the first or last 64 KiB of this card's file, read now, differ" in refused
+    read = (
+        "the first or last 64 KiB of this card's file, read now, differ"
+        if size > 128 * 1024
+        else "this card's file, read now whole, differs"
+    )
+    assert (
+        f"{read} from that file's (another card, this card shot again, or this card's file "
+        "changed since it was copied)"
+    ) in refused, refused
     assert "--overwrite replaces it" not in refused, refused
     assert copy.read_bytes() == kept
 
@@ -891,3 +925,243 @@ def test_a_default_rerun_after_md5_reads_the_card_no_more_than_before(
             opened[op.path] = opened.get(op.path, 0) + 1
     clip = "CLIPS/C001.MOV"
     assert opened.get(clip) == 3 and 300_000 <= read[clip] < 2 * 300_000, (opened, read)
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize(
+    ("nth", "fault"),
+    [(2, "EIO"), (3, "EIO"), (2, "changed"), (3, "changed")],
+    ids=[
+        "fingerprint-unreadable",
+        "md5-reread-unreadable",
+        "changed-at-fingerprint",
+        "changed-at-md5-reread",
+    ],
+)
+def test_a_card_file_unreadable_when_compared_with_its_entry_keeps_the_copy(
+    tmp_path: Path, faulty_fs: Any, nth: int, fault: str
+) -> None:
+    """As above (entries in md5 only, the card's clip changed in place), the card on
+    FaultyFS: the run's read of the clip succeeds (each copy found different from it), then
+    the read again for its entry fails once (EIO), or finds the clip changed since the scan
+    (its date moved while that read is held): its fingerprint's (*nth* 2), or its md5's (3).
+    The card's error, each copy kept, with --overwrite too (exit 1: nothing proves which of
+    them changed). EIO at the fingerprint failed before: read as "" and the copy's refusal
+    left as it stood, "other content", which --overwrite replaced with the card's changed
+    bytes (exit 0, "verified", the only good copies lost); the others passed before, kept
+    as guards (``_sample_again`` and ``_read_again``'s error paths)."""
+    drive = faulty_fs(mountpoint=tmp_path / "A001", direct_io=True)
+    card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000)
+    clip = card / "CLIPS" / "C001.MOV"
+    corrupt_keeping_size_and_mtime(clip, at=200_000)
+    copies = [root / "CLIPS" / "C001.MOV" for root in roots]
+    kept = [copy.read_bytes() for copy in copies]
+    # (The 1st read at 0: the run's; the 2nd: the fingerprint's; the 3rd: the md5 re-read.)
+    rule = drive.add_rule(
+        "read",
+        "error" if fault == "EIO" else "stall",
+        path="CLIPS/C001.MOV",
+        errno=errno.EIO if fault == "EIO" else None,
+        offset=0,
+        length=1,
+        nth=nth,
+    )
+
+    def change_while_held() -> None:
+        drive.wait_stalled(rule, timeout_s=60)
+        backing = drive.backing / "CLIPS" / "C001.MOV"
+        st = backing.stat()
+        os.utime(backing, ns=(st.st_atime_ns, st.st_mtime_ns + 2 * 10**9))
+        drive.release(rule)
+
+    changer = threading.Thread(target=change_while_held)
+    if fault == "changed":
+        changer.start()
+    code, out, err = run(
+        "copy", "--json", "--report-dir", tmp_path / "jobs", "--overwrite", card,
+        *[root.parent for root in roots],
+    )  # fmt: skip
+    if fault == "changed":
+        changer.join()
+    assert code == 1, out + err
+    outcomes, _ = events_of(out)
+    said = (
+        f"cannot read source {clip}: Input/output error (EIO)"
+        if fault == "EIO"
+        else f"source {clip} changed since the scan"
+    )
+    for index in range(2):
+        failed = outcomes["CLIPS/C001.MOV", index]
+        assert failed["event"] == "file_failed", outcomes
+        assert failed["message"] == said, failed
+    assert [copy.read_bytes() for copy in copies] == kept
+    assert not partials_under(roots[0].parent) and not partials_under(roots[1].parent)
+
+
+def shift_card_dates(card: Path, by_ns: int = 3_600 * 10**9) -> None:
+    """Every file of *card* dated *by_ns* later (an hour: the card read under another time
+    zone, FAT holding local time)."""
+    for path in card.rglob("*"):
+        if path.is_file():
+            st = path.stat()
+            os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + by_ns))
+
+
+@pytest.mark.parametrize(
+    ("made", "formats"),
+    [("clone", ()), ("zone", ()), ("zone", ("-t", "md5"))],
+    ids=["cp-a-clone", "zone-shift", "zone-shift-md5"],
+)
+def test_intact_copies_no_entry_vouches_for_are_kept_from_a_card_file_changed_since(
+    tmp_path: Path, made: str, formats: tuple[str, ...]
+) -> None:
+    """Copies whose entries record the card's file but vouch for nothing: d2's copy root a
+    ``cp -a`` of d1's (new inodes: ``ledger.same_file``), or every card file dated an hour
+    later (a zone shift: ADOPT, ``ledger_entry`` "zone"; entries in the run's format, or in
+    md5 only); the card's clip then changed in place (size, date and fingerprint kept).
+    Each intact copy read back, found different from the card, is compared with its entry
+    of this card file: the card's failure, each copy kept, with --overwrite too (exit 1).
+    Failed before: "already exists with other content (read back: not the file an earlier
+    run verified there, a copy of it?)" or "... ASC MHL history records ...", and
+    --overwrite replaced the intact copies with the card's changed bytes, exit 0."""
+    card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000, reread=bool(formats))
+    if made == "clone":
+        shutil.rmtree(roots[1])
+        subprocess.run(["cp", "-a", roots[0], roots[1]], check=True)
+    clip = card / "CLIPS" / "C001.MOV"
+    corrupt_keeping_size_and_mtime(clip, at=200_000)
+    if made == "zone":
+        shift_card_dates(card)
+    copies = [root / "CLIPS" / "C001.MOV" for root in roots]
+    kept = [copy.read_bytes() for copy in copies]
+
+    code, out, err = run(
+        "copy", "--json", "--report-dir", tmp_path / "jobs", "--overwrite", card,
+        *[root.parent for root in roots],
+    )  # fmt: skip
+    assert code == 1, out + err
+    outcomes, _ = events_of(out)
+    # (The clone's source, d1's copy root, still trusted from its ledger: the card unread.)
+    for index in (1,) if made == "clone" else (0, 1):
+        failed = outcomes["CLIPS/C001.MOV", index]
+        message = failed["message"]
+        assert failed["event"] == "file_failed", outcomes
+        assert message.startswith(f"{clip} differs from what was verified on "), message
+        assert f"{copies[index]} is kept as it is, neither adopted nor written over" in message
+    assert [copy.read_bytes() for copy in copies] == kept
+    assert not partials_under(roots[0].parent) and not partials_under(roots[1].parent)
+
+
+@pytest.mark.parametrize("formats", [(), ("-t", "md5")], ids=["zone-shift", "zone-shift-md5"])
+def test_a_damaged_copy_after_a_zone_shift_is_still_replaced_by_overwrite(
+    tmp_path: Path, formats: tuple[str, ...]
+) -> None:
+    """The control of the test above: the card as offloaded (its dates an hour later), d1's
+    copy damaged in place. The card's file reads as its entry: the copy is what differs,
+    refused as before (the card's content its history records at that path, "the copy
+    there is damaged"), and --overwrite replaces it from the card, exit 0."""
+    card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000, reread=bool(formats))
+    clip = card / "CLIPS" / "C001.MOV"
+    copy = roots[0] / "CLIPS" / "C001.MOV"
+    corrupt_keeping_size_and_mtime(copy, at=200_000)
+    shift_card_dates(card)
+
+    for policy in ((), ("--overwrite",)):
+        code, out, err = run(
+            "copy", "--json", "--report-dir", tmp_path / "jobs", *policy, card,
+            *[root.parent for root in roots],
+        )  # fmt: skip
+        outcomes, _ = events_of(out)
+        if policy:
+            assert code == 0, out + err
+            assert copy.read_bytes() == clip.read_bytes()
+        else:
+            assert code == 1, out + err
+            refused = outcomes["CLIPS/C001.MOV", 0]["message"]
+            assert refused.startswith(f"{copy} differs from what this copy root's ASC MHL"), refused
+            assert "the copy there is damaged" in refused and "--overwrite replaces it" in refused
+
+
+@pytest.mark.fault
+@pytest.mark.timeout(120)
+def test_a_cancel_while_the_card_file_is_read_again_for_its_entry_stops_that_read(
+    tmp_path: Path, faulty_fs: Any
+) -> None:
+    """As above (entries in md5 only, the card's clip changed in place, the card on
+    FaultyFS): Ctrl-C while the clip is read again in md5 for its entry (its first read held
+    by FaultyFS). That read stops at its next chunk: each copy's check is cancelled, kept as
+    it was (nothing compared, nothing written), the run cancelled (exit 130). Failed before:
+    the re-read went on to its end unasked (no cancel between its reads) and both copies
+    were settled as the card's failure after the cancel ("failed": 2)."""
+    drive = faulty_fs(mountpoint=tmp_path / "A001", direct_io=True)
+    card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000)
+    corrupt_keeping_size_and_mtime(card / "CLIPS" / "C001.MOV", at=200_000)
+    copies = [root / "CLIPS" / "C001.MOV" for root in roots]
+    kept = [copy.read_bytes() for copy in copies]
+    # (The 1st read at 0: the run's; the 2nd: the fingerprint's; the 3rd: the md5 re-read.)
+    held = drive.add_rule("read", "stall", path="CLIPS/C001.MOV", offset=0, length=1, nth=3)
+    command = [
+        Path(sys.executable).with_name("offload"), "copy", "--json", "--overwrite",
+        "--report-dir", tmp_path / "jobs", card, *[root.parent for root in roots],
+    ]  # fmt: skip
+    process = held_process.start(command)
+    held_process.signal_while_held(
+        process,
+        signal.SIGINT,
+        wait_held=lambda: drive.wait_stalled(held, timeout_s=60),
+        release=lambda: drive.release(held),
+    )
+    out, err = process.communicate(timeout=60)
+
+    assert process.returncode == 130, out + err
+    (report,) = [e for e in map(json.loads, out.splitlines()) if e["event"] == "job_report"]
+    # (C001's two checks stopped in that read; C002's, after it in each drive's turn, unread.)
+    assert report["totals"]["results"] == {
+        "verified": 0,
+        "verified_earlier": 0,
+        "transfer_checked": 0,
+        "failed": 0,
+        "cancelled": 4,
+    }, report["totals"]
+    assert [copy.read_bytes() for copy in copies] == kept
+
+
+@pytest.mark.parametrize("changed", [True, False], ids=["card-file-changed", "card-as-offloaded"])
+def test_a_deleted_copy_is_not_written_from_a_card_file_unlike_the_copy_trusted_elsewhere(
+    tmp_path: Path, changed: bool
+) -> None:
+    """The card offloaded to d1 and d2 (default format); d1's copy of the clip deleted, d2's
+    intact and trusted from its ledger (its entry's fingerprint the card file's now). The
+    card's clip changed in place (size, date and fingerprint kept): the engine's read of it
+    for d1 is checked against d2's entry before a byte is committed, unlike it the card's
+    failure, d1 not written (exit 1), d2's copy verified earlier, kept. Failed before: d1
+    got the changed bytes, exit 0, "verified on every destination", the two copies unlike.
+    The control: the card as offloaded, d1's copy written again, exit 0."""
+    card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000, reread=False)
+    clip = card / "CLIPS" / "C001.MOV"
+    if changed:
+        corrupt_keeping_size_and_mtime(clip, at=200_000)
+    (roots[0] / "CLIPS" / "C001.MOV").unlink()
+    intact = (roots[1] / "CLIPS" / "C001.MOV").read_bytes()
+
+    code, out, err = run(
+        "copy", "--json", "--report-dir", tmp_path / "jobs", card,
+        *[root.parent for root in roots],
+    )  # fmt: skip
+    outcomes, _ = events_of(out)
+    assert (roots[1] / "CLIPS" / "C001.MOV").read_bytes() == intact
+    if not changed:
+        assert code == 0, out + err
+        assert (roots[0] / "CLIPS" / "C001.MOV").read_bytes() == intact
+        return
+    assert code == 1, out + err
+    assert not (roots[0] / "CLIPS" / "C001.MOV").exists()
+    assert not partials_under(roots[0].parent)
+    failed = outcomes["CLIPS/C001.MOV", 0]
+    assert failed["event"] == "file_failed", outcomes
+    assert failed["message"].startswith(
+        f"{clip} does not match the ledger's record of it, which a copy verified earlier on "
+        "another destination holds (the card's file changed since it was verified; nothing "
+        "was written from it: check the card"
+    ), failed
+    assert outcomes["CLIPS/C001.MOV", 1]["event"] == "file_verified_earlier", outcomes
