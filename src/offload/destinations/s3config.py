@@ -8,7 +8,7 @@ Credentials, region and profiles come from the standard AWS chain (environment v
 never reads, prints, logs or writes a secret itself. The endpoint of an S3-compatible service
 comes from ``--s3-endpoint`` or the standard ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL``.
 Retries are botocore's "standard" mode, set explicitly (throttling such as 503 SlowDown,
-5xx, timeouts and dropped connections, with exponential backoff and jitter).
+5xx, timeouts and dropped connections), with the exponential backoff of ``s3retries``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from offload.destinations import s3helpers
+from offload.destinations import s3helpers, s3retries
 
 # S3's multipart limits and the part checksums: a module of their own, which the command's
 # parser reads without loading this one (a copy with no s3:// destination never does).
@@ -477,6 +477,9 @@ def _client(session: Any, settings: S3Settings, *, path_style: bool) -> S3Client
             f"cannot use the S3 endpoint {shown!r}: {reason}; "
             "give a URL such as https://s3.example.com (--s3-endpoint or AWS_ENDPOINT_URL)"
         ) from None
+    # The attempts botocore's standard mode counts, with the back-off docs/s3.md promises
+    # and no quota shared by the parallel parts (s3retries says why).
+    s3retries.install(client)
     return client
 
 
