@@ -672,7 +672,10 @@ def test_a_session_token_refused_is_named_and_what_to_do_said(  # type: ignore[n
     assert line.startswith(f"ERROR: s3://rushes/t ({server.url}): the service refused the "), line
     assert "session token (AWS_SESSION_TOKEN, or the profile's) has expired or is not valid" in line
     assert "get new temporary credentials" in line and line.endswith("nothing was written")
-    assert "the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)" in line, line
+    # The token's variable among the source (before, the key's two alone).
+    assert (
+        "the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)" in line
+    ), line
     assert token not in out + err and secret not in out + err
     monkeypatch.delenv("AWS_SESSION_TOKEN")  # the check's own client signs without it
     # The module's server and bucket are shared: nothing under this run's prefix, no upload.

@@ -373,6 +373,10 @@ _SESSIONS: weakref.WeakKeyDictionary[Any, tuple[Any, str | None, str, str]] = (
 )
 
 
+#: The variables botocore's environment provider takes a session token from, in its order.
+_TOKEN_VARIABLES = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+
 def credential_source(client: Any) -> str | None:
     """Where the credentials *client* signs with came from, in words a DIT can act on
     (botocore's chain: the environment's variables, a profile of the credentials or config
@@ -395,7 +399,10 @@ def credential_source(client: Any) -> str | None:
         return None
     name = profile or "default"
     if method == "env":
-        return "the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)"
+        # A session token signs too (and may be what is refused): named where one is set.
+        token = next((v for v in _TOKEN_VARIABLES if os.environ.get(v)), None)
+        also = f", {token}" if token else ""
+        return f"the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY{also})"
     if method == "shared-credentials-file":
         return f"profile {name!r} of {credentials}"
     if method == "config-file":
