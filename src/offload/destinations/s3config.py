@@ -433,10 +433,31 @@ def _is_aws(endpoint: str) -> bool:
     return host.endswith((".amazonaws.com", ".amazonaws.com.cn"))
 
 
+def _refuse_query(endpoint: str | None) -> None:
+    """Raise UsageError for an endpoint URL with a query (``?...``) or a fragment, which
+    botocore's S3 endpoint rules refuse at the first request ("Custom endpoint ... was not
+    a valid URI", once said as a service that failed): a usage error, said before anything
+    is sent, the URL named without its user:password, query and fragment (a token may be
+    there)."""
+    if not endpoint:
+        return
+    try:
+        parts = urlsplit(endpoint)
+    except ValueError:
+        return  # malformed otherwise: botocore's own refusal, worded by _client
+    if parts.query or parts.fragment or endpoint.rstrip().endswith(("?", "#")):
+        raise UsageError(
+            f"cannot use the S3 endpoint {redact_endpoint(endpoint)!r}: an S3 endpoint URL "
+            "takes no query (?...) nor fragment (#...); give a URL such as "
+            "https://s3.example.com (--s3-endpoint or AWS_ENDPOINT_URL)"
+        )
+
+
 def _client(session: Any, settings: S3Settings, *, path_style: bool) -> S3Client:
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, InvalidRegionError
 
+    _refuse_query(settings.endpoint_url)
     style: Any = settings.addressing_style or ("path" if path_style else "auto")
     config = Config(
         retries={"mode": "standard", "max_attempts": settings.max_attempts},
