@@ -512,10 +512,12 @@ def test_a_lock_left_by_an_earlier_run_of_this_process_is_taken_over(  # type: i
 
 
 def test_a_lock_the_service_refuses_leaves_the_copy_root_unlocked_with_a_warning(  # type: ignore[no-untyped-def]
-    s3_server, bucket, proxy, tmp_path
+    s3_server, bucket, proxy, tmp_path, monkeypatch
 ) -> None:
     """The lock's PutObject answered 500 every attempt: the offload says the copy root is not
     locked and copies (as on a drive that cannot be locked), no traceback."""
+    # Three attempts (the default nine wait 12-24 s of back-off for the 500s, s3retries).
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
     card = make_card(tmp_path, {"A001.xml": 900})
     proxy.intercept("PUT", "/.offload/lock", status=500, code="InternalError", count=20)
     process = _offload_process(tmp_path, proxy.url, str(card), f"s3://{bucket}/day1")

@@ -2,7 +2,9 @@
 endpoint `http://u:pw@host/?x=1` was not a valid URI``) is still never printed with them:
 every command that can name an S3 error (``offload copy``, ``--json``'s ``offload_refused``,
 ``offload verify``, ``pfndispatchcopy``), the endpoint given as an option and as
-AWS_ENDPOINT_URL. Real processes against the real test server."""
+AWS_ENDPOINT_URL. Real processes against the real test server. (Such an endpoint, with a
+query, is now refused by ``make_client`` before any request, in its own words: still never
+with them.)"""
 
 from __future__ import annotations
 

@@ -16,13 +16,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from offload.destinations.s3 import S3Destination
-from offload.destinations.s3config import settings_from_env
+from offload.destinations.s3config import S3Settings, settings_from_env
 from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3url import S3Url
 from s3 import test_s3_preflight
@@ -74,6 +75,49 @@ def test_slow_down_is_retried_with_backoff(s3_server, bucket, proxy, caplog) -> 
     assert len(delays) == 2 and all(d >= 0 for d in delays)
     stored = admin(s3_server.url).get_object(Bucket=bucket, Key="cards/clip.mov")["Body"].read()
     assert stored == data
+
+
+def test_a_service_restarting_for_seconds_is_waited_for(s3_server, bucket, proxy) -> None:  # type: ignore[no-untyped-def]
+    """docs/s3.md (Retries): with the default attempts (9), a service that refuses every
+    connection for 5 s mid-upload (its proxy gone after the 2nd part, back at the same port)
+    is waited for: every part gets there, the object is whole. Failed before: botocore 1.44's
+    standard mode backs off from 50 ms on a refused connection, so one of the parallel parts
+    gave up after ~4-6 s (``cannot upload part ... ECONNREFUSED``) and the destination was
+    lost."""
+    dest = destination(proxy.url, bucket, max_attempts=S3Settings().max_attempts)
+    data = os.urandom(6 * 5 * MiB)  # 6 parts
+    server = admin(s3_server.url)
+    proxy.hold("PUT", "partNumber=3")  # not done before the service goes, however fast
+    watcher = down_once_parts_stored(proxy, server, bucket, parts=2)
+    away: list[FaultProxy] = []
+
+    def restart() -> None:
+        watcher.join()
+        time.sleep(5.0)
+        away.append(FaultProxy(s3_server.port, port=proxy.port))
+
+    restarter = threading.Thread(target=restart, daemon=True)
+    restarter.start()
+    try:
+        upload = dest.open_upload(dest.url.key("clip.mov"), len(data))
+        upload.write(memoryview(data))
+        upload.complete()
+    finally:
+        restarter.join()
+        dest.close()
+        for again in away:
+            again.close()
+    assert away and away[0].stats.methods  # the service was gone, and asked again once back
+    assert server.get_object(Bucket=bucket, Key="cards/clip.mov")["Body"].read() == data
+
+
+def test_retry_backoff_waits_out_seconds_and_gives_up_in_tens_of_them() -> None:
+    """The numbers docs/s3.md states: 8 retries wait 12-24 s in all; the first ~0.1-0.2 s."""
+    from offload.destinations.s3retries import delay_s, total_wait_s
+
+    least, most = total_wait_s(S3Settings().max_attempts)
+    assert (round(least, 1), round(most, 1)) == (12.1, 24.2)
+    assert (delay_s(1, 0.0), delay_s(1, 0.999999) < 0.2) == (0.1, True)
 
 
 def test_aws_max_attempts_bounds_the_attempts_a_request_gets(  # type: ignore[no-untyped-def]

@@ -165,6 +165,39 @@ def test_no_network(s3_server) -> None:  # type: ignore[no-untyped-def]
     dest.close()
 
 
+def test_virtual_hosted_addressing_unreachable_names_the_host_contacted(s3_server, bucket) -> None:  # type: ignore[no-untyped-def]
+    """A profile's ``addressing_style = virtual`` with an endpoint of the service's own: the
+    host botocore contacts is the bucket's name before the endpoint's (``<bucket>.localhost``,
+    which does not resolve), while the endpoint itself works. The line names that URL, the
+    addressing, and path-style as what to try. Failed before: only the endpoint that works
+    was named ("cannot be reached (HeadBucket); check the network and the endpoint")."""
+    import socket
+
+    try:
+        socket.getaddrinfo(f"{bucket}.localhost", s3_server.port)
+        pytest.skip("*.localhost resolves on this machine")
+    except OSError:
+        pass
+    endpoint = f"http://localhost:{s3_server.port}"
+    dest = destination(endpoint, bucket, addressing_style="virtual")
+    try:
+        with pytest.raises(UsageError) as caught:
+            dest.check(writes=False)
+    finally:
+        dest.close()
+    assert str(caught.value) == (
+        f"s3://{bucket}/cards ({endpoint}): the service cannot be reached at "
+        f"http://{bucket}.localhost:{s3_server.port} (virtual-hosted addressing: the bucket's "
+        "name before the host) (HeadBucket); check the network and the endpoint "
+        "(--s3-endpoint, AWS_ENDPOINT_URL, or the profile's endpoint_url), or set "
+        "addressing_style = path in the profile's s3 section (in the AWS config file) where "
+        "the service takes path-style requests; nothing was verified"
+    )
+    path_style = destination(endpoint, bucket, addressing_style="path")
+    path_style.check(writes=False)  # the endpoint works
+    path_style.close()
+
+
 def test_check_of_a_good_destination_writes_nothing(s3_server, bucket) -> None:  # type: ignore[no-untyped-def]
     dest = destination(s3_server.url, bucket)
     dest.check()
@@ -639,7 +672,10 @@ def test_a_session_token_refused_is_named_and_what_to_do_said(  # type: ignore[n
     assert line.startswith(f"ERROR: s3://rushes/t ({server.url}): the service refused the "), line
     assert "session token (AWS_SESSION_TOKEN, or the profile's) has expired or is not valid" in line
     assert "get new temporary credentials" in line and line.endswith("nothing was written")
-    assert "the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)" in line, line
+    # The token's variable among the source (before, the key's two alone).
+    assert (
+        "the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)" in line
+    ), line
     assert token not in out + err and secret not in out + err
     monkeypatch.delenv("AWS_SESSION_TOKEN")  # the check's own client signs without it
     # The module's server and bucket are shared: nothing under this run's prefix, no upload.

@@ -34,3 +34,23 @@ def test_a_read_back_denied_says_to_use_credentials_that_may_read(  # type: igno
     assert "this upload is deleted, as any copy not verified is" in copy["error"], copy
     assert not report_of(out)["left_behind"]["count"]
     assert "day1/A001/CLIPS/A001C001.mov" not in keys(s3_server.url, bucket)
+
+
+def test_a_store_denied_says_to_allow_put_object_there(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path: Path
+) -> None:
+    """A PutObject denied (403 AccessDenied: a policy allowing the prefix the preflight's
+    probe wrote, not the clip's key) names s3:PutObject on that key and what to do. Failed
+    before: "cannot store it (...): AccessDenied Access Denied (EACCES)", nothing more."""
+    card, _, url = card_local_url(tmp_path, bucket, {"CLIPS/A001C001.mov": 3000})
+    proxy.intercept("PUT", "A001C001.mov", status=403, code="AccessDenied", count=50)
+    code, out, err = offload(tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), url)
+    assert code == 2, out + err  # ExitCode.FAILED: nothing copied and verified
+    (copy,) = report_of(out)["files"][0]["destinations"]
+    assert copy["status"] == "failed", copy
+    assert copy["error"].endswith(
+        "AccessDenied intercepted by the test proxy; the credentials may not store objects at "
+        "that key: allow s3:PutObject on it (or its prefix) to them (docs/s3.md, "
+        "Permissions), or use credentials that may, then run the same command again (EACCES)"
+    ), copy
+    assert "day1/A001/CLIPS/A001C001.mov" not in keys(s3_server.url, bucket)

@@ -1290,3 +1290,17 @@ def test_verify_refuses_a_service_out_of_reach_as_quickly_as_copy(tmp_path: Path
     assert len(err.strip().splitlines()) == 1 and "cannot be reached" in err, err
     assert "nothing was verified" in err, err
     assert taken[0] == 2, taken
+
+
+def test_the_check_suggested_below_reaches_the_same_service(s3_server, bucket, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``offload verify --s3-endpoint EP s3://B/day1`` (the folder above a copy root): the
+    command it suggests for the copy root below carries ``--s3-endpoint`` (pasted, it checks
+    the same service). Failed before: ``check it with: offload verify s3://B/day1/A001``,
+    which goes to AWS."""
+    copied(s3_server, bucket, tmp_path)
+    code, out, err = verify(tmp_path, s3_server.url, f"s3://{bucket}/day1")
+    assert code == 30, out + err
+    first = err.splitlines()[0]
+    assert first.endswith(
+        f"check it with: offload verify --s3-endpoint {s3_server.url} s3://{bucket}/day1/A001"
+    ), err

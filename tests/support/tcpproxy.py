@@ -91,11 +91,15 @@ class ProxyStats:
 
 
 class FaultProxy:
-    def __init__(self, upstream_port: int, upstream_host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, upstream_port: int, upstream_host: str = "127.0.0.1", *, port: int = 0
+    ) -> None:
+        """*port*: where to listen (0: a free port); a gone proxy's port brings the service
+        back at the address its clients know (a restart)."""
         self.upstream = (upstream_host, upstream_port)
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind(("127.0.0.1", 0))
+        self._listener.bind(("127.0.0.1", port))
         self._listener.listen(64)
         self.port = self._listener.getsockname()[1]
         self.stats = ProxyStats()

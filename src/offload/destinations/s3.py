@@ -279,6 +279,16 @@ def os_error(exc: BaseException, operation: str, where: str, endpoint: str | Non
     return type(error)(error.errno, redact_secrets(error.strerror or ""))
 
 
+#: The operations that store an object (PutObject, CreateMultipartUpload, UploadPart,
+#: CopyObject), which an AccessDenied answers with ``STORE_DENIED_ADVICE``.
+_STORES = ("cannot store", "cannot start the upload of", "cannot upload part")
+STORE_DENIED_ADVICE = (
+    "the credentials may not store objects at that key: allow s3:PutObject on it (or its "
+    "prefix) to them (docs/s3.md, Permissions), or use credentials that may, then run the "
+    "same command again"
+)
+
+
 def _os_error(exc: BaseException, operation: str, where: str, endpoint: str | None) -> OSError:
     from botocore.exceptions import ClientError, NoCredentialsError, ParamValidationError
 
@@ -309,6 +319,10 @@ def _os_error(exc: BaseException, operation: str, where: str, endpoint: str | No
             # (``errors._DESTINATION_LOST_ERRNOS``), its advice new credentials.
             return OSError(errno.EKEYEXPIRED, f"{operation} {place}: {code}: {TOKEN_EXPIRED}")
         if refused == "denied":
+            if operation.startswith(_STORES) and (code == "AccessDenied" or status == 403):
+                # The preflight's probe stored an object one level up: a policy scoped to
+                # keys (or a KMS key) refuses this one. Each file fails; none is lost.
+                message += f"; {STORE_DENIED_ADVICE}"
             return PermissionError(errno.EACCES, message)
         if code in ("QuotaExceeded", "StorageQuotaExceeded") or status == 507:
             return OSError(errno.ENOSPC, message)

@@ -1,7 +1,8 @@
 """The ``aws s3api`` commands offload-ai's words give for an object on a run's S3 service:
 one spelling of the arguments that name it (``where``), so that each command pasted into a
 shell reaches the service and credentials the run used (its ``--endpoint-url`` and
-``--profile``) whatever the shell's environment.
+``--profile``) whatever the shell's environment; and the same for the ``offload verify``
+commands it suggests (``offload_reach``: ``--s3-endpoint``, ``--s3-profile``).
 
 Contract: pure functions of an ``S3Destination``'s settings and URL and a key; the
 arguments shell-quoted; never a secret (an endpoint's user:password part is left out).
@@ -35,6 +36,20 @@ def where(store: S3Destination, key: str) -> str:
     if settings.profile:
         reach += f"--profile {shlex.quote(settings.profile)} "
     return f"{reach}--bucket {shlex.quote(store.url.bucket)} --key {shlex.quote(key)}"
+
+
+def offload_reach(store: S3Destination) -> str:
+    """The options of an ``offload`` command that reaches the service and credentials
+    *store* reached, shell-quoted, each followed by a space: ``--s3-endpoint`` (without its
+    user:password part, never printed) and ``--s3-profile`` where the run had them; ""
+    for AWS itself with the chain's own credentials."""
+    settings = store.settings
+    reach = ""
+    if settings.endpoint_url:
+        reach += f"--s3-endpoint {shlex.quote(redact_endpoint(settings.endpoint_url))} "
+    if settings.profile:
+        reach += f"--s3-profile {shlex.quote(settings.profile)} "
+    return reach
 
 
 def restore_named(words: str, store: S3Destination, key: str) -> str:

@@ -8,7 +8,7 @@ Credentials, region and profiles come from the standard AWS chain (environment v
 never reads, prints, logs or writes a secret itself. The endpoint of an S3-compatible service
 comes from ``--s3-endpoint`` or the standard ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL``.
 Retries are botocore's "standard" mode, set explicitly (throttling such as 503 SlowDown,
-5xx, timeouts and dropped connections, with exponential backoff and jitter).
+5xx, timeouts and dropped connections), with the exponential backoff of ``s3retries``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from offload.destinations import s3helpers
+from offload.destinations import s3helpers, s3retries
 
 # S3's multipart limits and the part checksums: a module of their own, which the command's
 # parser reads without loading this one (a copy with no s3:// destination never does).
@@ -373,6 +373,10 @@ _SESSIONS: weakref.WeakKeyDictionary[Any, tuple[Any, str | None, str, str]] = (
 )
 
 
+#: The variables botocore's environment provider takes a session token from, in its order.
+_TOKEN_VARIABLES = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+
 def credential_source(client: Any) -> str | None:
     """Where the credentials *client* signs with came from, in words a DIT can act on
     (botocore's chain: the environment's variables, a profile of the credentials or config
@@ -395,7 +399,10 @@ def credential_source(client: Any) -> str | None:
         return None
     name = profile or "default"
     if method == "env":
-        return "the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)"
+        # A session token signs too (and may be what is refused): named where one is set.
+        token = next((v for v in _TOKEN_VARIABLES if os.environ.get(v)), None)
+        also = f", {token}" if token else ""
+        return f"the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY{also})"
     if method == "shared-credentials-file":
         return f"profile {name!r} of {credentials}"
     if method == "config-file":
@@ -426,10 +433,31 @@ def _is_aws(endpoint: str) -> bool:
     return host.endswith((".amazonaws.com", ".amazonaws.com.cn"))
 
 
+def _refuse_query(endpoint: str | None) -> None:
+    """Raise UsageError for an endpoint URL with a query (``?...``) or a fragment, which
+    botocore's S3 endpoint rules refuse at the first request ("Custom endpoint ... was not
+    a valid URI", once said as a service that failed): a usage error, said before anything
+    is sent, the URL named without its user:password, query and fragment (a token may be
+    there)."""
+    if not endpoint:
+        return
+    try:
+        parts = urlsplit(endpoint)
+    except ValueError:
+        return  # malformed otherwise: botocore's own refusal, worded by _client
+    if parts.query or parts.fragment or endpoint.rstrip().endswith(("?", "#")):
+        raise UsageError(
+            f"cannot use the S3 endpoint {redact_endpoint(endpoint)!r}: an S3 endpoint URL "
+            "takes no query (?...) nor fragment (#...); give a URL such as "
+            "https://s3.example.com (--s3-endpoint or AWS_ENDPOINT_URL)"
+        )
+
+
 def _client(session: Any, settings: S3Settings, *, path_style: bool) -> S3Client:
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, InvalidRegionError
 
+    _refuse_query(settings.endpoint_url)
     style: Any = settings.addressing_style or ("path" if path_style else "auto")
     config = Config(
         retries={"mode": "standard", "max_attempts": settings.max_attempts},
@@ -477,6 +505,9 @@ def _client(session: Any, settings: S3Settings, *, path_style: bool) -> S3Client
             f"cannot use the S3 endpoint {shown!r}: {reason}; "
             "give a URL such as https://s3.example.com (--s3-endpoint or AWS_ENDPOINT_URL)"
         ) from None
+    # The attempts botocore's standard mode counts, with the back-off docs/s3.md promises
+    # and no quota shared by the parallel parts (s3retries says why).
+    s3retries.install(client)
     return client
 
 

@@ -39,6 +39,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import urlsplit
 
 from offload.destinations.s3 import (
     STATE_PREFIX,
@@ -51,6 +52,7 @@ from offload.destinations.s3 import (
 from offload.destinations.s3config import (
     credential_source,
     make_client,
+    redact_endpoint,
     redact_secrets,
     signs_with_session_token,
 )
@@ -141,8 +143,7 @@ def refusal(
 
 def attempts_made(exc: BaseException) -> int:
     """The times botocore sent the request that raised *exc*: the first and its retries
-    (the answer's ``RetryAttempts``, what was done, which the retry quota may hold below
-    the configured ``max_attempts``); 1 where the error carries no answer."""
+    (the answer's ``RetryAttempts``, what was done); 1 where the error carries no answer."""
     response = getattr(exc, "response", None)
     metadata = response.get("ResponseMetadata", {}) if isinstance(response, dict) else {}
     retries = metadata.get("RetryAttempts")
@@ -272,10 +273,40 @@ def _refusal_text(
     if isinstance(exc, BotoCoreError) or _is_connection_error(exc):
         reason = "cannot be reached" if _is_connection_error(exc) else f"failed: {exc}"
         return (
-            f"{where}: the service {reason} ({operation}); check the network and the endpoint "
-            "(--s3-endpoint, AWS_ENDPOINT_URL, or the profile's endpoint_url); " + tail
+            f"{where}: the service {reason}{_contacted(store, exc)} ({operation}); check the "
+            "network and the endpoint (--s3-endpoint, AWS_ENDPOINT_URL, or the profile's "
+            f"endpoint_url){_path_style_advice(store)}; " + tail
         )
     return f"{where}: {operation} failed: {exc}; " + tail
+
+
+def _contacted(store: S3Destination, exc: BaseException) -> str:
+    """ " at <URL>" where the request went elsewhere than the endpoint ``_where`` names: with
+    virtual-hosted addressing botocore puts the bucket before the endpoint's host
+    (``rushes.localhost:9000``), a name that may not resolve while the endpoint works. The
+    scheme and host only, redacted (botocore's ``endpoint_url`` is the request's whole URL);
+    "" where botocore did not say (not an ``EndpointConnectionError``) or it is the same."""
+    url = str(getattr(exc, "kwargs", {}).get("endpoint_url") or "")
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return ""
+    contacted = redact_endpoint(f"{parts.scheme}://{parts.netloc}")
+    if contacted.rstrip("/") == store.endpoint.rstrip("/"):
+        return ""
+    if store.settings.addressing_style == "virtual":
+        return f" at {contacted} (virtual-hosted addressing: the bucket's name before the host)"
+    return f" at {contacted}"
+
+
+def _path_style_advice(store: S3Destination) -> str:
+    """What to try where virtual-hosted addressing, asked for, meets a service of its own
+    endpoint: most S3-compatible services (and their DNS) take path-style requests alone."""
+    if store.settings.addressing_style != "virtual" or not store.settings.endpoint_url:
+        return ""
+    return (
+        ", or set addressing_style = path in the profile's s3 section (in the AWS config "
+        "file) where the service takes path-style requests"
+    )
 
 
 def _ask(

@@ -237,7 +237,7 @@ def verify_s3(
             def shown(message: str) -> str:
                 if legacy is not None and legacy_mhl is not None and not is_s3_url(legacy_mhl):
                     message = message.replace(str(legacy), legacy_mhl)  # named as given
-                return _at_url(message, root, url)
+                return _at_url(message, root, url, s3commands.offload_reach(store))
 
             try:
                 report, _, _ = verify_path(
@@ -386,8 +386,12 @@ def verify_s3(
         store.close()
 
 
-def _at_url(text: str, root: Path, url: S3Url) -> str:
-    """*text* (an error, a note) with each path of the mirror (*root*) named by *url*."""
+def _at_url(text: str, root: Path, url: S3Url, reach: str = "") -> str:
+    """*text* (an error, a note) with each path of the mirror (*root*) named by *url*; the
+    ``offload verify`` commands it suggests given *reach* (``s3commands.offload_reach``):
+    pasted, they check the same service, not AWS's or the shell's."""
+    if reach:
+        text = text.replace(f"offload verify {root}", f"offload verify {reach}{root}")
     return text.replace(str(root), str(url))
 
 
@@ -399,7 +403,8 @@ def _left(
     that could not be read, a manifest its chain does not list), each path of the mirror
     (*root*) in them named by its *url*, and the objects of this run's it may have left in
     the bucket (the note names ten, ``left_behind`` each one)."""
-    own = tuple(_at_url(note, root, url) for note in report.notes)
+    reach = s3commands.offload_reach(store)
+    own = tuple(_at_url(note, root, url, reach) for note in report.notes)
     return {
         "notes": (*((settled,) if settled else ()), *own, *left_behind_notes(store)),
         "left_behind": tuple(left_behind_entries(store)),
