@@ -990,6 +990,10 @@ def _read_again(
     try:
         digests = media(source.path, names, read)
         st = os.stat(source.path)
+    except CancelledError:
+        # The media hasher's own check of the job's token, before any of its reads (a
+        # cancel that lands before the first chunk, or between a read and the next).
+        return SourceRead({}, CHECK_CANCELLED)
     except OSError as exc:
         if exc.errno == errno.ECANCELED and cancel.cancelled:
             return SourceRead({}, CHECK_CANCELLED)
