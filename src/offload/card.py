@@ -107,7 +107,6 @@ from offload.existing import (
     record_formats,
     settle,
     settle_rewrites,
-    trusted_reference,
 )
 from offload.fs.devices import folder_device
 from offload.fs.listing import FolderListings
@@ -1317,10 +1316,6 @@ def _plan(
             targets: list[str | None] = []
             preset: list[DestinationFileResult] = []
             sample: str | None = None  # the card file's fingerprint, once read ("": unreadable)
-            # A copy trusted from its ledger whose entry's fingerprint this card file's is:
-            # its digests and proof, what a copy written now must be read as (below).
-            vouched: tuple[Mapping[str, str], str] | None = None
-            checks_before = len(checks)
             for plan, ledger, known, other, not_there, listing, marked in zip(
                 plans, ledgers, entries, others, absent, listings, unsettled_spans, strict=True
             ):
@@ -1561,9 +1556,6 @@ def _plan(
                         if not proof_satisfies(recorded.verify, VerifyMode.DESTINATION):
                             sealed = bool(recorded.fingerprint)
                             transfer_only[sealed] = transfer_only.get(sealed, 0) + 1
-                    trusted = {name: recorded.digests[name] for name in algorithms}
-                    if vouched is None and recorded.fingerprint and sample == recorded.fingerprint:
-                        vouched = trusted, recorded.verify
                     preset.append(
                         DestinationFileResult(
                             destination_index=plan.index,
@@ -1575,7 +1567,7 @@ def _plan(
                             else DestinationStatus.TRANSFER_CHECKED,
                             verified_at=recorded.recorded_at or None,
                             verified_mode=recorded.verify or None,
-                            recorded_digests=trusted,
+                            recorded_digests={name: recorded.digests[name] for name in algorithms},
                             # How the earlier run read it back, when through a cache (the
                             # ledger records only that): the card release does not count it.
                             cache_bypass=CacheBypass(recorded.cache_bypass)
@@ -1656,27 +1648,13 @@ def _plan(
                         else None,
                     )
                 )
-            reference: Mapping[str, str] = references.get(source_file.relative_path) or NO_DIGESTS
-            origin = ""
-            if (
-                vouched is not None
-                and not reference
-                and len(checks) == checks_before  # (a check reads it against the records)
-                and stands_in_for is None
-                and not options.cascade
-                and targets.count(None) != len(targets)
-            ):
-                # Written somewhere while a copy elsewhere is trusted: the card file must
-                # read as that copy's entry (a card file changed since is not written beside
-                # it as verified, the two copies unlike: ``existing.trusted_reference``).
-                reference, origin = vouched[0], trusted_reference(vouched[1])
             tasks.append(
                 FileTask(
                     source_file,
                     tuple(targets),
                     tuple(preset),
-                    reference,
-                    origin,
+                    references.get(source_file.relative_path) or NO_DIGESTS,
+                    "",
                     record_of(source_file.relative_path),
                     sizes.get(source_file.relative_path) if sizes else None,
                 )

@@ -1288,29 +1288,6 @@ def rewrite_reference(check: ExistingCopy, *, bridged: bool = False) -> str:
     )
 
 
-def trusted_reference(recorded_mode: str) -> str:
-    """The ``FileTask.reference_origin`` of a card file written to a destination (its copy
-    there missing, or in the way) while another destination's copy of it is trusted from
-    that one's ledger, whose entry's fingerprint the card file's is now (``card._plan``):
-    the engine checks its read of the card file against that entry's digests (proven by
-    *recorded_mode*) before a byte is committed anywhere, so a card file changed since it
-    was verified (bit rot, a bad reader: its size, date and fingerprint kept) is never
-    written beside the intact copy and called verified, the two copies then unlike. Unlike
-    it, the file fails on every destination the job writes, nothing written; the trusted
-    copy stays verified earlier. One of two lines (no text made a file)."""
-    return _TRUSTED_FULL if recorded_mode == "full" else _TRUSTED_ONE_READ
-
-
-_TRUSTED_REFERENCE = (
-    "the ledger's record of it, which a copy verified earlier on another destination holds "
-    "({}; nothing was written from it: " + CARD_UNLIKE_REMEDY + ")"
-)
-_TRUSTED_FULL = _TRUSTED_REFERENCE.format("the card's file changed since it was verified")
-_TRUSTED_ONE_READ = _TRUSTED_REFERENCE.format(
-    "recorded from one read of the card: either read may have been wrong"
-)
-
-
 def _rewrite_source(stand_in: bool) -> str:
     """What a copy of ours found wrong is written again from, on the condition it reads as
     recorded (``rewrite_reference``): the card's file, or, *stand_in*, a fast copy's file
