@@ -80,7 +80,7 @@ def test_a_key_over_the_limit_in_the_url_fails_alone_the_local_copy_verified(  #
     assert code == 1, err
     [line] = other_lines(err)
     assert line.startswith("ERROR: destination s3://") and "bytes long (S3 keys are" in line
-    assert line.endswith(" was not copied"), line
+    assert line.endswith(f"; {url} was not copied"), line  # the URL, not a stand-in path
     assert (d1 / "ok.mov").read_bytes() == clip.read_bytes() and out.startswith("hash "), out
     assert keys(limited.url, limited_bucket) == []
 
