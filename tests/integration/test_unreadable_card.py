@@ -209,3 +209,32 @@ def test_every_permission_problem_of_the_card_is_named_in_one_refusal(place: Pat
         "--ignore", "/NOX/", "--ignore", "/META/", "--ignore", "/CLIPS/unread.mov",
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
+
+
+def test_a_name_with_a_line_break_forges_no_line_of_the_refusal(place: Path) -> None:
+    """Review of fixhost62: the combined refusal printed paths raw: a folder named
+    ``BAD<newline>FOLDER`` forged an ``ERROR:`` line of its own and an --ignore no shell
+    could paste. Each problem is exactly one line, the name escaped (``\\x0a``), each
+    --ignore pasted into bash the very pattern that leaves it out. Failed before."""
+    card, dest, reports = place / "card", place / "dest", str(place / "r")
+    (card / "BAD\nFOLDER").mkdir()
+    (card / "BAD\nFOLDER").chmod(0o000)
+    (card / "NO\nX").mkdir()
+    (card / "NO\nX" / "a.mov").write_bytes(b"a")
+    (card / "NO\nX").chmod(0o644)  # r without x: listed, not searched
+    (card / "CLIPS" / "un\nread.mov").write_bytes(b"b")
+    (card / "CLIPS" / "un\nread.mov").chmod(0o600)  # root's, not nobody's
+    done = as_nobody(place, "copy", str(card), str(dest), "--report-dir", reports)
+    assert done.returncode == 64, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 3 and all(line.startswith("ERROR: ") for line in lines), lines
+    escaped = ("BAD\\x0aFOLDER", "NO\\x0aX", "CLIPS/un\\x0aread.mov")
+    patterns = ("/BAD\nFOLDER/", "/NO\nX/", "/CLIPS/un\nread.mov")
+    for line, name, pattern in zip(lines, escaped, patterns, strict=True):
+        assert f"{card}/{name}" in line, line
+        word = line.rsplit("--ignore ", 1)[1].removesuffix(")")
+        pasted = subprocess.run(
+            ["bash", "-c", f"printf %s {word}"], capture_output=True, text=True, check=True
+        )
+        assert pasted.stdout == pattern, (line, pasted.stdout)
+    assert os.listdir(dest) == []

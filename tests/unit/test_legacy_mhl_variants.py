@@ -220,27 +220,41 @@ def test_creatorinfo_variations_are_read_or_passed_over(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("tool", "path"),
+    ("tool", "files", "paths"),
     [
-        ("offload-ai 1.4.0", "CLIPS/c7\\x.mov"),  # ours: the name as the card spells it
-        ("offload-ai", "CLIPS/c7\\x.mov"),
-        ("ShotPut Pro for Windows", "CLIPS/c7/x.mov"),  # a Windows tool's separator
-        ("offload-ai-fork 2.0", "CLIPS/c7/x.mov"),  # another tool, whatever it starts with
+        # ours: each name as the card spells it, a "/" path beside it or not
+        ("offload-ai 1.4.0", ["CLIPS/c7\\x.mov"], ["CLIPS/c7\\x.mov"]),
+        ("offload-ai", ["c7\\x.mov"], ["c7\\x.mov"]),
+        # a Mac tool's "\\" is part of a name: its paths hold "/" (review of fixhost62: read
+        # as CLIPS/c7/x.mov, a false MISSING; failed before)
+        ("Silverstack 8.4", ["A001.XML", "CLIPS/c7\\x.mov"], ["A001.XML", "CLIPS/c7\\x.mov"]),
+        ("YoYotta", ["CLIPS/A.MOV", "c7\\x.mov"], ["CLIPS/A.MOV", "c7\\x.mov"]),
+        # a Windows tool writes "\\" throughout: its separator
+        (
+            "ShotPut Pro for Windows",
+            ["A001.XML", "CLIPS\\c7\\x.mov"],
+            ["A001.XML", "CLIPS/c7/x.mov"],
+        ),
+        ("offload-ai-fork 2.0", [".\\CLIPS\\c7\\x.mov"], ["CLIPS/c7/x.mov"]),  # not ours
     ],
 )
-def test_a_backslash_is_a_separator_only_in_an_mhl_not_of_ours(
-    tmp_path: Path, tool: str, path: str
+def test_a_backslash_is_a_separator_only_in_an_mhl_of_windows_paths(
+    tmp_path: Path, tool: str, files: list[str], paths: list[str]
 ) -> None:
     """QA hostile62: our writer puts ``CLIPS/c7\\x.mov`` as the card spells it; the reader
-    made it ``CLIPS/c7/x.mov`` (a false MISSING). Failed before for offload-ai's tool."""
+    made it ``CLIPS/c7/x.mov`` (a false MISSING). Failed before for offload-ai's tool. A
+    ``\\`` is a separator only in an MHL not of ours whose paths hold no ``/``."""
     mhl = tmp_path / "A001.mhl"
+    digest = hashlib.md5(THREE).hexdigest()
     mhl.write_text(
         '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1">\n'
         f"<creatorinfo><username>u</username><hostname>h</hostname><tool>{tool}</tool>"
         "<startdate>2026-12-06T08:00:00Z</startdate><finishdate>2026-12-06T08:00:00Z"
         "</finishdate></creatorinfo>\n"
-        f"<hash><file>CLIPS/c7\\x.mov</file><size>5</size><md5>{hashlib.md5(THREE).hexdigest()}"
-        "</md5></hash>\n</hashlist>\n",
+        + "".join(
+            f"<hash><file>{name}</file><size>5</size><md5>{digest}</md5></hash>\n" for name in files
+        )
+        + "</hashlist>\n",
         encoding="utf-8",
     )
-    assert [e.path for e in read_legacy_mhl(mhl).entries] == [path]
+    assert [e.path for e in read_legacy_mhl(mhl).entries] == paths

@@ -41,7 +41,8 @@ destination (read back, equal to the source, kept) or one only transfer-checked
 (``--verify transfer``). Exit codes: 0 verified everywhere (transfer-checked only with
 ``--verify transfer``; a ``-noflush_dest`` destination, or one read back through a cache, as
 its WARNING line says), 1 some destination failed (one that cannot be written, has no
-room or cannot hold a file that large among them), others verified, 2 nothing verified,
+room, cannot hold a file that large or refuses the name or path, an ``s3://`` key too long,
+among them), others verified, 2 nothing verified,
 64 usage error or bad input (nothing written; a file already at a destination that differs
 from the source), 130 cancelled (partials removed; the same command again completes it; a
 Ctrl-C, SIGTERM or closed terminal once every copy had its outcome cancels nothing: a
@@ -126,8 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 every copy verified (with --verify transfer: every copy "
         "transfer-checked only, never read back; a -noflush_dest destination, or one read "
         "back through a cache such as a tmpfs: said in a WARNING line); 1 some destination "
-        "failed (a read-only one, one without room or on FAT for a file over 4 GiB, among "
-        "them), others succeeded; 2 none "
+        "failed (a read-only one, one without room or on FAT for a file over 4 GiB, a name or "
+        "path the destination refuses (an s3:// key too long), among them), others "
+        "succeeded; 2 none "
         "succeeded; 64 usage error / bad input, nothing written; "
         "130 cancelled (re-run the same command to complete it: a copy already at a "
         "destination is read back and kept when equal to the source, refused when not; a "

@@ -16,8 +16,9 @@ object already at the key is refused unless the policy replaces it: ``UsageError
 64), nothing written anywhere. Before the preflight's probe stores anything, the keys
 offload-ai itself may store under the object's folder (``s3own_keys.prefix_own_keys``: an
 upload record, a staging object, the probe's objects) and the object's own whole key are
-held to S3's 1,024 bytes, as a card's are: ``PreflightRefused`` (exit 64, code
-``path-too-long``), nothing written anywhere.
+held to S3's 1,024 bytes, as a card's are: a longer one fails that destination alone, as a
+local path over PATH_MAX does (nothing stored there, the others copied); without the
+caller's *refused*, ``PreflightRefused`` (code ``path-too-long``), nothing written anywhere.
 """
 
 from __future__ import annotations
@@ -67,12 +68,13 @@ def open_s3_file_targets(
     """The S3 targets among *destinations*, by index (see the module docstring); the others
     are left to the local planner. Raises UsageError (nothing written) for a URL, bucket,
     credentials or network S3 refuses, the same object named twice, or an object already at
-    the key with the FAIL policy; PreflightRefused (its subclass, code ``path-too-long``)
-    for a key too long, the object's or one of offload-ai's own under its folder. A target
-    whose name no key can be (not UTF-8, too long: ``S3Backend.name_problem``) is that
+    the key with the FAIL policy. A target whose name no key can be (not UTF-8, too long:
+    ``S3Backend.name_problem``), or whose key is too long (the object's or one of
+    offload-ai's own under its folder, checked before its probe stores anything), is that
     destination's alone (README: a failed destination never stops the others): its index
-    goes into *refused* with the line saying why (opened all the same, to be reported),
-    or, without *refused*, UsageError. The caller closes the backends (``close_targets``)."""
+    goes into *refused* with the line saying why (opened all the same, to be reported);
+    without *refused*, UsageError for a name, PreflightRefused (its subclass, code
+    ``path-too-long``) for a key. The caller closes the backends (``close_targets``)."""
     opened: dict[int, S3FileTarget] = {}
 
     def name_refused(index: int, backend: S3Backend, target: Path) -> bool:
@@ -85,12 +87,20 @@ def open_s3_file_targets(
         refused[index] = f"destination {display_path(target)}: {problem}"
         return True
 
+    def key_refused(index: int, problem: str | None) -> bool:
+        if problem is None:
+            return False
+        if refused is None:
+            _refuse(f"{problem}; nothing was written", index)
+        refused[index] = problem
+        return True
+
     try:
         for index, destination in enumerate(destinations):
             text = str(destination)
             if not is_s3_url(text):
                 continue
-            url = parse_s3_url(text)
+            url = parse_s3_url(text, limit=False)  # a key too long fails it alone: below
             folder_named = text.endswith("/") or not url.prefix
             parent, _, name = url.prefix.rpartition("/")
             root_url = url if folder_named else S3Url(url.bucket, parent)
@@ -101,8 +111,8 @@ def open_s3_file_targets(
             target = backend.root / (source_name if folder_named else name)
             opened[index] = S3FileTarget(backend, target)  # closed on error below
             # Before the probe's first object, as a card's (``s3card.open_s3_destinations``).
-            _refuse_long_own_keys(root_url, index)
-            _refuse_long_key(backend, target, index)
+            if key_refused(index, _own_keys_too_long(root_url) or _key_too_long(backend, target)):
+                continue  # nothing stored there: no probe, no lookup
             # After its session token is refused once, no request more (a card's too).
             store.stop_after_token_refusal()
             store.check()
@@ -115,7 +125,8 @@ def open_s3_file_targets(
                 opened[index] = S3FileTarget(backend, target)
                 if name_refused(index, backend, target):
                     continue
-                _refuse_long_key(backend, target, index)  # the folder's own keys: above
+                if key_refused(index, _key_too_long(backend, target)):  # its own: above
+                    continue
                 info = _stat(backend, target)
             if info is not None and existing is ExistingFilePolicy.FAIL:
                 raise UsageError(
@@ -134,34 +145,32 @@ def open_s3_file_targets(
     return opened
 
 
-def _refuse_long_own_keys(root_url: S3Url, index: int) -> None:
-    """Refuse destination *index* when a key offload-ai itself would store under
-    *root_url* (the object's folder, named) is longer than S3 takes. Raises
-    PreflightRefused, code ``path-too-long``, one line naming the longest key and what to
-    do."""
+def _own_keys_too_long(root_url: S3Url) -> str | None:
+    """The line refusing a destination when a key offload-ai itself would store under
+    *root_url* (the object's folder, named) is longer than S3 takes: naming the longest key
+    and what to do; None when they fit."""
     from offload.destinations import s3own_keys
 
     own = s3own_keys.too_long(s3own_keys.prefix_own_keys(root_url))
-    if own is not None:
-        _refuse(
-            f"{s3own_keys.refusal(str(root_url), root_url.bucket, own)}; nothing was written", index
-        )
+    if own is None:
+        return None
+    return s3own_keys.refusal(str(root_url), root_url.bucket, own)
 
 
-def _refuse_long_key(backend: S3Backend, target: Path, index: int) -> None:
-    """Refuse destination *index* when the object's own key at *target* is longer than S3
-    takes (a name that has no key is ``_check_name``'s). Raises PreflightRefused, code
-    ``path-too-long``, one line naming the key's length and what to do."""
+def _key_too_long(backend: S3Backend, target: Path) -> str | None:
+    """The line refusing a destination when the object's own key at *target* is longer
+    than S3 takes (a name that has no key is ``name_problem``'s): its length and what to
+    do; None when it fits."""
     if backend.name_problem(target.name) is not None:
-        return
+        return None
     size = key_bytes(backend.key(target))
-    if size > MAX_KEY_BYTES:
-        _refuse(
-            f"destination {elided(display_path(target))}: its key would be {size} bytes "
-            f"long (S3 keys are at most {MAX_KEY_BYTES} bytes): choose a key at least "
-            f"{size - MAX_KEY_BYTES} bytes shorter; nothing was written",
-            index,
-        )
+    if size <= MAX_KEY_BYTES:
+        return None
+    return (
+        f"destination {elided(display_path(target))}: its key would be {size} bytes "
+        f"long (S3 keys are at most {MAX_KEY_BYTES} bytes): choose a key at least "
+        f"{size - MAX_KEY_BYTES} bytes shorter"
+    )
 
 
 def _refuse(message: str, index: int) -> NoReturn:

@@ -68,8 +68,10 @@ class S3Url:
         return f"{SCHEME}{self.bucket}/{key}"
 
 
-def parse_s3_url(text: str) -> S3Url:
-    """Parse ``s3://bucket[/prefix][/]``. Raises UsageError (exit 64) naming what is wrong."""
+def parse_s3_url(text: str, *, limit: bool = True) -> S3Url:
+    """Parse ``s3://bucket[/prefix][/]``. Raises UsageError (exit 64) naming what is wrong;
+    a prefix of S3's whole key length or more only with *limit* (one file's destination,
+    ``s3file``, fails alone for a key too long instead: its caller holds it to the limit)."""
     if not is_s3_url(text):
         raise UsageError(f"{text!r} is not an s3:// URL (expected s3://bucket/prefix)")
     rest = text[len(SCHEME) :]
@@ -85,7 +87,7 @@ def parse_s3_url(text: str) -> S3Url:
         raise UsageError(
             f"{text}: the prefix has an empty, '.' or '..' component; write s3://bucket/a/b"
         )
-    if key_bytes(prefix) >= MAX_KEY_BYTES:
+    if limit and key_bytes(prefix) >= MAX_KEY_BYTES:
         raise UsageError(f"{text}: the prefix is longer than S3's {MAX_KEY_BYTES}-byte keys")
     return S3Url(bucket, prefix)
 

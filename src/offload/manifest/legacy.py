@@ -7,10 +7,12 @@ order. xxh64 is written as ``<xxhash64be>`` (canonical big-endian hex, what ``xx
 prints), md5 as ``<md5>``, sha1 as ``<sha1>``; v1 has no element for xxh3, xxh128 or c4.
 Never ``<xxhash64>``: in v1 that element is the little-endian rendering.
 
-Reader: accepts what the tools of that era wrote (with or without a namespace, ``\\`` in paths
-as a Windows tool's separator, but in an MHL offload-ai wrote, where it is a character of the
-name, ``_written_by_us``, and a leading ``./``, ``<xxhash64>`` little-endian, ``<xxhash>`` =
-XXH32 in decimal, ``<null>``, hex in either case: mhl-tool compares it case-insensitively;
+Reader: accepts what the tools of that era wrote (with or without a namespace, ``\\`` in
+paths as a Windows tool's separator where the MHL's paths hold no ``/``, ``_spell_again``:
+not in an MHL offload-ai wrote, ``_written_by_us``, nor in a Mac tool's, whose paths hold
+``/``, where a ``\\`` is a character of the name; a path from a drive's root, ``D:\\``,
+always a Windows one's; a leading ``./``, ``<xxhash64>`` little-endian, ``<xxhash>`` = XXH32
+in decimal, ``<null>``, hex in either case: mhl-tool compares it case-insensitively;
 attributes on the hash elements and dates in any form are passed over). A hex element
 holding anything but its digest's number of hex digits (``n/a``, empty, a decimal number,
 cut short) records no digest: its file is checked by size only, never compared with that
@@ -375,9 +377,12 @@ def read_legacy_mhl(path: Path) -> LegacyHashList:
     info: dict[str, str] = {}
     version: str | None = None
     entries: list[LegacyEntry] = []
-    # Whether a ``\\`` in a path is a Windows tool's separator: not in ours (below); a
-    # ``<hash>`` before any ``<creatorinfo>`` (the schema puts it first) is read as before.
+    # Whether a ``\\`` is a Windows tool's separator (``_spell_again``): so until the
+    # ``<tool>`` is ours or a path holds a ``/``; then the paths read so far (*written*, as
+    # written) are spelled again, once: a Mac tool's first path has its ``/``, a Windows
+    # tool's none, so nothing is spelled twice but what precedes that first ``/``.
     windows = True
+    written: list[str] = []
     try:
         with open(path, "rb") as handle:
             head = handle.read(256)
@@ -395,10 +400,16 @@ def read_legacy_mhl(path: Path) -> LegacyHashList:
                 for child in element:
                     info[_local(child.tag)] = (child.text or "").strip()
                 element.clear()
-                windows = not _written_by_us(info.get("tool"))
+                if windows and _written_by_us(info.get("tool")):
+                    windows = _spell_again(entries, written)
             elif tag == "hash":
-                entries.append(_legacy_entry(element, windows=windows))
+                entry, text = _legacy_entry(element, windows=windows)
+                entries.append(entry)
                 element.clear()
+                if windows:
+                    written.append(text)
+                    if "/" in text:
+                        windows = _spell_again(entries, written)
     except ET.ParseError as exc:
         raise LegacyMhlUnreadableError(f"{path} is not well-formed XML: {exc}", path=path) from exc
     except UnicodeDecodeError as exc:
@@ -422,6 +433,23 @@ def read_legacy_mhl(path: Path) -> LegacyHashList:
     )
 
 
+def _spell_again(entries: list[LegacyEntry], written: list[str]) -> bool:
+    """Spell the paths of *entries* again, each from its text as *written* (one each, in
+    order), with ``\\`` a character of the name: the MHL's ``\\`` is no Windows tool's
+    separator after all. A ``\\`` is one only in an MHL not of ours (``_written_by_us``)
+    whose paths hold no ``/`` (a Windows tool writes ``\\`` throughout); a Mac tool's
+    (Silverstack, YoYotta, mhl-tool on macOS) paths hold ``/`` between folders, and a
+    ``\\`` there is a character of a name (review of fixhost62: ``CLIPS/c7\\x.mov`` read
+    as ``CLIPS/c7/x.mov``, a false MISSING). Empties *written*; returns False, the new
+    ``windows``."""
+    for index, text in enumerate(written):
+        path = _entry_path(text, windows=False)
+        if path != entries[index].path:
+            entries[index] = entries[index]._replace(path=path)
+    written.clear()
+    return False
+
+
 def _written_by_us(tool: str | None) -> bool:
     """Whether a legacy MHL's ``<tool>`` is offload-ai's (``write_legacy_mhl``: ``offload-ai
     <version>``, every version since the first). Ours writes each path as the card spells
@@ -434,18 +462,25 @@ def _written_by_us(tool: str | None) -> bool:
 _OUR_TOOL = "offload-ai"  # CreatorInfo.tool_name's default, what the writer puts first
 
 
-def _entry_path(text: str, *, windows: bool = True) -> str:
-    """A ``<file>``'s path as the card's: with *windows* (an MHL not of ours,
-    ``_written_by_us``), ``\\`` (a Windows tool's separator) as ``/``; a leading ``./``
-    (``.\\CLIPS\\A.MOV``) dropped; nothing else changed (``..`` is judged by the callers,
-    who refuse a path outside the MHL's tree)."""
-    path = text.replace("\\", "/") if windows else text
+_DRIVE_ROOT = re.compile(r"[A-Za-z]:\\")
+
+
+def _entry_path(text: str, *, windows: bool) -> str:
+    """A ``<file>``'s path as the card's: with *windows* (``_spell_again``), or from a
+    drive's root (``D:\\A001\\...``: only Windows names a path so), ``\\`` (a Windows
+    tool's separator) as ``/``; a leading ``./`` (``.\\CLIPS\\A.MOV``) dropped; nothing
+    else changed (``..`` is judged by the callers, who refuse a path outside the MHL's
+    tree)."""
+    drive = "\\" in text and _DRIVE_ROOT.match(text) is not None
+    path = text.replace("\\", "/") if windows or drive else text
     while path.startswith("./"):
         path = path[2:].lstrip("/")
     return path
 
 
-def _legacy_entry(element: ET.Element, *, windows: bool = True) -> LegacyEntry:
+def _legacy_entry(element: ET.Element, *, windows: bool) -> tuple[LegacyEntry, str]:
+    """The ``<hash>`` *element* as an entry, its path spelled with *windows*
+    (``_entry_path``), and that path's text as written."""
     values: dict[str, str] = {}
     for child in element:
         values.setdefault(_local(child.tag), child.text or "")
@@ -469,11 +504,13 @@ def _legacy_entry(element: ET.Element, *, windows: bool = True) -> LegacyEntry:
         except ValueError:
             others[tag] = text
     size_text = values.get("size", "").strip()
-    return LegacyEntry(
-        path=_entry_path(values.get("file", ""), windows=windows),
+    file_text = values.get("file", "")
+    entry = LegacyEntry(
+        path=_entry_path(file_text, windows=windows),
         size_bytes=int(size_text) if size_text.isascii() and size_text.isdigit() else None,
         last_modification_date=values.get("lastmodificationdate"),
         digests=digests,
         other_digests=others,
         hash_date=values.get("hashdate"),
     )
+    return entry, file_text

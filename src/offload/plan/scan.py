@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shlex
 import stat
 from enum import StrEnum
 from pathlib import Path
@@ -44,10 +43,13 @@ class ScanError(OSError):
         self.unreadable: tuple[str, ...] = ()
 
     def __str__(self) -> str:
+        from offload.errors import printable_name  # a name's line break escaped: one line
+
+        shown = printable_name(str(self.path))
         if self.errno is None:
-            return f"cannot {self.operation} {self.path}: {self.strerror}"
+            return f"cannot {self.operation} {shown}: {self.strerror}"
         name = errno.errorcode.get(self.errno, str(self.errno))
-        return f"cannot {self.operation} {self.path}: {self.strerror} ({name})"
+        return f"cannot {self.operation} {shown}: {self.strerror} ({name})"
 
     def refusal(self, root: Path) -> str:
         """The line that refuses a copy of *root* for this error, then one each for the
@@ -63,7 +65,11 @@ class ScanError(OSError):
         of that entry); for an entry whose lstat is refused, the folder that holds it, which
         can be listed but not searched (no x permission: every entry in it is refused alike);
         for a path longer than Linux can name, --ignore of that entry (the card is not at
-        fault); else a check of the card and its reader."""
+        fault); else a check of the card and its reader. Each path as ``printable_name``
+        spells it, each --ignore pattern a ``pasteable_word``: a name cannot forge a line."""
+        from offload.errors import pasteable_word, printable_name
+
+        shown = printable_name(str(self.path))
         if self.path == root and (self.errno is None or self.errno == errno.ELOOP):
             # SOURCE itself is no card (a mistyped path, a device): nothing to check there.
             what = (
@@ -74,7 +80,7 @@ class ScanError(OSError):
                 else "neither a file nor a folder"
             )
             return (
-                f"source {self.path} is {what}, not a card's folder or a file; nothing was "
+                f"source {shown} is {what}, not a card's folder or a file; nothing was "
                 "copied (give the card's folder, or one file of it, as SOURCE)"
             )
         if (
@@ -99,13 +105,13 @@ class ScanError(OSError):
                     "NAME_MAX)"
                 )
                 return (
-                    f"path too long: {self.path} is {limit}, so it cannot be read; nothing "
+                    f"path too long: {shown} is {limit}, so it cannot be read; nothing "
                     "was copied (the card and the reader are not at fault: leave it out with "
-                    f"--ignore {shlex.quote(anchored)})"
+                    f"--ignore {pasteable_word(anchored)})"
                 )
-            pattern = shlex.quote(anchored + "/")
+            pattern = pasteable_word(anchored + "/")
             return (
-                f"permission denied: cannot {self.operation} {self.path}; nothing was copied "
+                f"permission denied: cannot {self.operation} {shown}; nothing was copied "
                 "(give this user read access to it, or run as a user who may read the card, "
                 f"or leave it out with --ignore {pattern})"
             )
@@ -118,7 +124,7 @@ class ScanError(OSError):
 def unreadable_refusal(root: Path, relative: str, *, root_is_file: bool = False) -> str:
     """The line naming a file of the card at *relative* below *root* (or *root* itself, a
     file) that this process may not read, with the remedies that leave the card as it is."""
-    from offload.errors import printable_name
+    from offload.errors import pasteable_word, printable_name
     from offload.manifest.links import exact_pattern  # its escaping of glob characters
 
     path = root if root_is_file else root / relative
@@ -126,7 +132,7 @@ def unreadable_refusal(root: Path, relative: str, *, root_is_file: bool = False)
     return (
         f"permission denied: {printable_name(str(path))} cannot be read by this user "
         f"(uid {os.geteuid()}): give it read access (or run as a user who may read the "
-        f"card), or leave it out with --ignore {shlex.quote(pattern)}"
+        f"card), or leave it out with --ignore {pasteable_word(pattern)}"
     )
 
 
@@ -141,18 +147,22 @@ def _unsearchable_folder_refusal(folder: Path, root: Path) -> str:
     """The refusal for a *folder* of the card (or the card's root) this user may list but
     not search (``r`` without ``x``): the ``lstat`` of each entry in it is refused, so the
     remedy is x permission on that folder or --ignore of the whole folder (an --ignore of
-    one entry in it cannot help: the others are refused alike)."""
+    one entry in it cannot help: the others are refused alike). The folder as
+    ``printable_name`` spells it, the pattern a ``pasteable_word``: one line whatever the
+    name."""
+    from offload.errors import pasteable_word, printable_name
+
     leave_out = ""
     if folder != root:
         from offload.manifest.links import exact_pattern  # glob characters escaped
 
         relative = os.path.relpath(folder, root)
-        pattern = shlex.quote("/" + exact_pattern(relative).removeprefix("**/") + "/")
+        pattern = pasteable_word("/" + exact_pattern(relative).removeprefix("**/") + "/")
         leave_out = f", or leave it out with --ignore {pattern}"
     return (
-        f"permission denied: folder {folder} can be listed but not searched, so the files in "
-        "it cannot be read; nothing was copied (give this user x (search) permission on it, "
-        f"or run as a user who may read the card{leave_out})"
+        f"permission denied: folder {printable_name(str(folder))} can be listed but not "
+        "searched, so the files in it cannot be read; nothing was copied (give this user x "
+        f"(search) permission on it, or run as a user who may read the card{leave_out})"
     )
 
 
