@@ -19,7 +19,7 @@ from tests.support.terminal import TerminalRun, holds, run_on_terminal
 
 SAME_DISK = (
     "are on the same filesystem as the source: they are not backups of the card: keep the "
-    "card until a copy on another disk is verified"
+    "card until a copy on another disk is read back"
 )
 
 

@@ -83,7 +83,7 @@ def test_a_destination_on_the_sources_drive_is_warned_of_on_stderr(card: Path) -
     assert done.stderr.splitlines() == [
         f"WARNING: destination {d1} is on the same filesystem as the source: it is not a "
         "backup of the source file: keep the source file until a copy on another disk is "
-        "verified"
+        "read back"
     ]
     d3 = card.parent / "d3"
     code, out, err = run([str(card), str(d2 / card.name), str(d3)])
@@ -91,7 +91,7 @@ def test_a_destination_on_the_sources_drive_is_warned_of_on_stderr(card: Path) -
     assert err.splitlines() == [
         f"WARNING: destinations {d2} and {d3} are on the same filesystem as the source: they "
         "are not backups of the source file: keep the source file until a copy on another "
-        "disk is verified"
+        "disk is read back"
     ]
 
 

@@ -76,7 +76,7 @@ def test_a_clip_deleted_from_the_card_is_named_on_a_rerun(tmp_path: Path) -> Non
         ), line
         assert "kept" not in line, line  # the drive was not looked at: no claim it is there
     # Before the copy's summary, as the planner's other warnings (the summary's "verified
-    # earlier": a warning's "until a copy on another disk is verified" comes before).
+    # earlier": a warning's "until a copy on another disk is read back" comes before).
     assert again.stderr.index(lines[0]) < again.stderr.index("verified earlier")
     for dest in dests:  # the copy is still there, untouched
         assert (dest / "A001" / "CLIPS" / "A001C003.mov").stat().st_size == 20_003

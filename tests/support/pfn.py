@@ -11,7 +11,7 @@ from collections.abc import Iterable
 _ON_THE_SOURCE = re.compile(
     r"^(WARNING: )?destinations? .* (is|are) on the same (filesystem|disk \(.*\)) as the "
     r"source: (it is not a backup|they are not backups) of the source file: keep the source "
-    r"file until a copy on another disk is verified$"
+    r"file until a copy on another disk is read back$"
 )
 
 

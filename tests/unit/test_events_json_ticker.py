@@ -20,10 +20,6 @@ STARTED = JobStarted(
 )
 
 
-def _ticking() -> bool:
-    return any(t.name == TICKER and t.is_alive() for t in threading.enumerate())
-
-
 @pytest.fixture
 def thread_errors(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The exceptions that ended a thread (each would be a traceback on stderr)."""
@@ -42,10 +38,14 @@ def test_the_ticker_ends_once_the_stream_is_abandoned(thread_errors: list[str]) 
         sink = JsonLinesSink(stream, progress=ProgressModel(), interval_s=0.2)
         sink.emit(STARTED)
         sink.emit(SourceBytesRead(nbytes=1))
+        # This sink's own ticker (another test's, in the same worker process, may still be
+        # winding down: the CI's run under xdist saw one).
+        ticker = sink._ticker
+        assert ticker is not None and ticker.name == TICKER
         deadline = time.monotonic() + 2.0
-        while _ticking() and time.monotonic() < deadline:
+        while ticker.is_alive() and time.monotonic() < deadline:
             time.sleep(0.05)
-        still = _ticking()
+        still = ticker.is_alive()
         sink.close()
     assert not still
     assert not thread_errors

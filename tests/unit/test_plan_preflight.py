@@ -257,7 +257,7 @@ def test_destinations_on_the_source_filesystem_are_named_in_one_warning(tmp_path
     # Failed before (QA, 38th pass): what is wrong, not what to do.
     assert [w.message for w in on_source] == [
         f"destinations {a}, {b} and {c} are on the same filesystem as the source: they are "
-        "not backups of the card: keep the card until a copy on another disk is verified"
+        "not backups of the card: keep the card until a copy on another disk is read back"
     ]
     assert on_source[0].indices == (0, 1, 2)
     assert on_source[0].destination_index == 2
@@ -270,7 +270,7 @@ def test_destinations_on_the_source_filesystem_are_named_in_one_warning(tmp_path
     report, _ = run(src, [a], space_of=lambda _: SpaceInfo(10**9, 4096), reserve_bytes=0)
     assert [w.message for w in report.warnings if w.code is C.DEST_ON_SOURCE_DEVICE] == [
         f"destination {a} is on the same filesystem as the source: it is not a backup of the "
-        "card: keep the card until a copy on another disk is verified"
+        "card: keep the card until a copy on another disk is read back"
     ]
 
 

@@ -93,11 +93,13 @@ def test_a_query_hidden_in_a_quoted_url_keeps_its_closing_quote(tmp_path: Path) 
         "copy", "--report-dir", tmp_path / "r", "--s3-endpoint", f"http://127.0.0.1:9?q={SECRET}",
         card, "s3://bucket/x",
     )  # fmt: skip
-    assert done.returncode != 0, done.stderr
+    assert done.returncode == 64, done.stderr
     assert SECRET not in done.stdout + done.stderr
-    assert "Custom endpoint `http://127.0.0.1:9?***` was not a valid URI" in done.stderr, (
+    # (Since the thirty-eighth pass such an endpoint is refused before botocore sees it,
+    # its query left out; the quoted forms botocore would print are checked below.)
+    assert "cannot use the S3 endpoint 'http://127.0.0.1:9': an S3 endpoint URL takes no query" in (
         done.stderr
-    )
+    ), done.stderr
     for quote in "`'\"":
         said = f"endpoint {quote}http://h?sig={SECRET}{quote} refused"
         assert redact_secrets(said) == f"endpoint {quote}http://h?***{quote} refused"

@@ -552,7 +552,7 @@ def _on_the_source(
         backup = "it is not a backup" if one else "they are not backups"
         of = "the source file" if one_file else "the card"
         # What to do (QA): the cascade's words say it already; else keep the source.
-        release = release or f": keep {of} until a copy on another disk is verified"
+        release = release or f": keep {of} until a copy on another disk is read back"
         return f"{subject} on the same {shared} as the source: {backup} of {of}{release}"
     loses = (
         "one drive failure loses both copies, so it is not a backup of that copy"
