@@ -1203,3 +1203,88 @@ def test_a_copy_is_not_written_from_a_card_file_unlike_the_copy_trusted_elsewher
         f" at {copy} is kept; nothing was written from it: check the card" in (failed["message"])
     ), failed
     assert outcomes["CLIPS/C002.MOV", 0]["event"] == "file_verified_earlier", outcomes
+
+
+@pytest.mark.parametrize("deleted", ["fast", "slow"])
+def test_a_cascade_writes_no_copy_unlike_the_copy_trusted_on_the_other_side(
+    tmp_path: Path, deleted: str
+) -> None:
+    """A cascade (d1 fast, ``--cascade-to`` d2) offloaded; the card's clip then changed in
+    place (size, date and fingerprint kept) and one side's copy deleted. *fast* deleted,
+    the slow copy trusted: the card is read to write the fast copy, compared with the slow
+    copy's entry, unlike it the file fails, nothing at the fast copy's name, the slow copy
+    kept (exit 1; failed before: the fast copy got the changed bytes, exit 0, both
+    "verified"). *slow* deleted, the fast copy trusted: the card is not read for it; the
+    slow copy is fed from the fast one, checked against the fast copy's entry (its
+    reference: ``cascade``), so the two copies are the bytes offloaded (exit 0)."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.MOV").write_bytes(os.urandom(300_000))
+    fast, slow = tmp_path / "d1", tmp_path / "d2"
+    fast.mkdir()
+    slow.mkdir()
+    args = ("--report-dir", tmp_path / "jobs", card, fast, "--cascade-to", slow)
+    code, _, err = run("copy", "--quiet", *args)
+    assert code == 0, err
+    copies = {
+        "fast": fast / "A001" / "CLIPS" / "C001.MOV",
+        "slow": slow / "A001" / "CLIPS" / "C001.MOV",
+    }
+    offloaded = copies["fast"].read_bytes()
+    clip = card / "CLIPS" / "C001.MOV"
+    corrupt_keeping_size_and_mtime(clip, at=200_000)
+    copies[deleted].unlink()
+
+    code, out, err = run("copy", "--json", *args)
+    outcomes, _ = events_of(out)
+    kept = "slow" if deleted == "fast" else "fast"
+    assert copies[kept].read_bytes() == offloaded
+    if deleted == "slow":
+        assert code == 0, out + err
+        assert copies["slow"].read_bytes() == offloaded
+        return
+    assert code == 1, out + err
+    assert not copies["fast"].exists()
+    assert not partials_under(fast)
+    failed = outcomes["CLIPS/C001.MOV", 0]
+    assert failed["event"] == "file_failed", outcomes
+    assert failed["message"].startswith(f"{clip} differs from what was verified on "), failed
+    assert outcomes["CLIPS/C001.MOV", 1]["event"] == "file_verified_earlier", outcomes
+
+
+def test_a_copy_is_not_written_beside_trusted_copies_whose_entries_disagree(
+    tmp_path: Path,
+) -> None:
+    """d2 offloaded; the card's clip then changed in place (size, date and fingerprint
+    kept) and d3 offloaded alone: both copies trusted, their entries unlike. A run adding
+    d1 cannot write a copy like both: the file fails, saying the destinations' records of
+    it disagree, nothing at d1's name, d2 and d3 kept (exit 1). Failed before: d1 got the
+    card's bytes now, exit 0, three copies "verified", two of them alike."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.MOV").write_bytes(os.urandom(300_000))
+    one, two, three = (tmp_path / name for name in ("d1", "d2", "d3"))
+    for root in (one, two, three):
+        root.mkdir()
+    assert run("copy", "--quiet", card, two)[0] == 0
+    clip = card / "CLIPS" / "C001.MOV"
+    corrupt_keeping_size_and_mtime(clip, at=200_000)
+    assert run("copy", "--quiet", card, three)[0] == 0
+    copies = [root / "A001" / "CLIPS" / "C001.MOV" for root in (one, two, three)]
+    before = [copy.read_bytes() for copy in copies[1:]]
+    assert before[0] != before[1]
+
+    code, out, err = run("copy", "--json", "--report-dir", tmp_path / "jobs", card, one, two, three)
+    outcomes, _ = events_of(out)
+    assert code == 1, out + err
+    assert [copy.read_bytes() for copy in copies[1:]] == before
+    assert not copies[0].exists()
+    assert not partials_under(one)
+    failed = outcomes["CLIPS/C001.MOV", 0]
+    assert failed["event"] == "file_failed", outcomes
+    assert failed["message"].startswith(
+        f"{clip}: the destinations' records of it disagree (xxh64 "
+    ), failed
+    assert f" recorded with {copies[1]}, " in failed["message"], failed
+    assert f" with {copies[2]}): the card changed between those offloads" in failed["message"]
+    assert [outcomes["CLIPS/C001.MOV", i]["event"] for i in (1, 2)] == ["file_verified_earlier"] * 2
