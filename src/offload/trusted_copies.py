@@ -24,7 +24,6 @@ later run to resume it by; what a run trusts is no part of what it resumes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from offload.hashing.registry import comparable_digest
@@ -33,13 +32,16 @@ if TYPE_CHECKING:
     from offload.ledger import LedgerEntry
 
 
-@dataclass(frozen=True, slots=True)
 class TrustedCopy:
     """One destination's copy of a card file trusted from its ledger: the entry that
-    vouches for it and where it is (text)."""
+    vouches for it and where it is (text). A plain class with slots, not a dataclass (one
+    made at start-up costs ~0.5 ms: docs/performance.md, "Fixed cost: fourth pass")."""
 
-    entry: LedgerEntry
-    final_path: str
+    __slots__ = ("entry", "final_path")
+
+    def __init__(self, entry: LedgerEntry, final_path: str) -> None:
+        self.entry = entry
+        self.final_path = final_path
 
     @property
     def digests(self) -> Mapping[str, str]:
@@ -53,12 +55,14 @@ class TrustedCopy:
         return "".join(proven_when(self.entry))
 
 
-@dataclass(frozen=True, slots=True)
 class TrustedCopies:
     """The copies of one card file trusted on other destinations than those its task
-    writes (one at least), in the destinations' order."""
+    writes (one at least), in the destinations' order (a plain class: ``TrustedCopy``)."""
 
-    copies: tuple[TrustedCopy, ...]
+    __slots__ = ("copies",)
+
+    def __init__(self, copies: tuple[TrustedCopy, ...]) -> None:
+        self.copies = copies
 
     def unlike(self, path: str, digests: Mapping[str, str]) -> str | None:
         """Why the card file *path*, read now as *digests* (the run's formats), may not be
