@@ -171,6 +171,7 @@ from offload.results import (
     merge_job_reports,
 )
 from offload.state_names import FOREIGN_STATE_REASON, GENERATION_RECORD_NAME
+from offload.trusted_copies import TrustedCopies, TrustedCopy
 from offload.zone_shift import SLACK_NS as ZONE_SLACK_NS
 from offload.zone_shift import warning_words as zone_shift_words
 from offload.zone_shift import zone_shift
@@ -1316,6 +1317,10 @@ def _plan(
             targets: list[str | None] = []
             preset: list[DestinationFileResult] = []
             sample: str | None = None  # the card file's fingerprint, once read ("": unreadable)
+            # The copies of it trusted from their ledgers: what a copy written now must be
+            # read as (``offload.trusted_copies``).
+            trusted: list[tuple[LedgerEntry, str]] = []
+            checks_before = len(checks)
             for plan, ledger, known, other, not_there, listing, marked in zip(
                 plans, ledgers, entries, others, absent, listings, unsettled_spans, strict=True
             ):
@@ -1576,6 +1581,7 @@ def _plan(
                             action=CopyAction.TRUSTED,
                         )
                     )
+                    trusted.append((recorded, final))
                     continue
                 # Recorded from another card, or of another file of this name, size and date:
                 # read back like any file no ledger vouches for, and its refusal says whose.
@@ -1657,6 +1663,17 @@ def _plan(
                     "",
                     record_of(source_file.relative_path),
                     sizes.get(source_file.relative_path) if sizes else None,
+                    # Written somewhere (now, or by a rewrite the checks settle on) beside a
+                    # copy trusted elsewhere: the card file must read as that copy's entry.
+                    # Not for a fast copy standing in for its absent card: its task checks
+                    # it against its own ledger's digests (``cascade``).
+                    trusted=TrustedCopies(
+                        tuple(TrustedCopy(entry, final) for entry, final in trusted)
+                    )
+                    if trusted
+                    and stands_in_for is None
+                    and (len(checks) != checks_before or targets.count(None) != len(targets))
+                    else None,
                 )
             )
     # The preflight runs over the real task list: what the ledgers trust and the copies

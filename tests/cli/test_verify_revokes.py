@@ -1124,3 +1124,167 @@ def test_a_cancel_while_the_card_file_is_read_again_for_its_entry_stops_that_rea
         "cancelled": 4,
     }, report["totals"]
     assert [copy.read_bytes() for copy in copies] == kept
+
+
+BESIDE_TRUSTED = ("deleted", "third-checked", "overwrite", "keep-both", "transfer", "md5")
+
+
+@pytest.mark.parametrize("how", BESIDE_TRUSTED)
+@pytest.mark.parametrize("changed", [True, False], ids=["card-file-changed", "card-as-offloaded"])
+def test_a_copy_is_not_written_from_a_card_file_unlike_the_copy_trusted_elsewhere(
+    tmp_path: Path, changed: bool, how: str
+) -> None:
+    """The card offloaded to d1 and d2; d1's copy of the clip deleted (or, *how*, replaced
+    by a file of another size that ``--overwrite`` replaces or ``--keep-both`` writes
+    beside; a third destination holding an unrecorded copy, read back by a check of its
+    own; the runs in ``--verify transfer``; the entries in md5, ``-t md5``), d2's intact and
+    trusted from its ledger. The card's clip changed in place (size, date and fingerprint
+    kept): the engine's read of it for d1 is compared with d2's entry before d1's copy is
+    committed; unlike it, the card's failure, nothing at d1's final name, no partial, d2's
+    copy kept (exit 1). Failed before: d1 got the changed bytes, exit 0, "verified on
+    every destination", the two copies unlike. The control: the card as offloaded, d1's
+    copy written, exit 0. Nothing of d2's entry reaches d1's partial (the engine's
+    reference is not it: ``offload.trusted_copies``)."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.MOV").write_bytes(os.urandom(300_000))
+    (card / "CLIPS" / "C002.MOV").write_bytes(os.urandom(30_000))
+    roots = [tmp_path / "d1", tmp_path / "d2"]
+    for root in roots:
+        root.mkdir()
+    options = {"transfer": ["--verify", "transfer"], "md5": ["-t", "md5"]}.get(how, [])
+    code, _, err = run("copy", "--quiet", *options, card, *roots)
+    assert code == 0, err
+    copies = [root / "A001" / "CLIPS" / "C001.MOV" for root in roots]
+    intact = copies[1].read_bytes()
+    clip = card / "CLIPS" / "C001.MOV"
+    if how == "third-checked":
+        third = tmp_path / "d3"
+        shutil.copytree(roots[1], third, ignore=shutil.ignore_patterns(".offload*"))
+        roots.append(third)
+    if changed:
+        corrupt_keeping_size_and_mtime(clip, at=200_000)
+    if how in ("overwrite", "keep-both"):
+        copies[0].write_bytes(b"in the way")
+        options = [f"--{how}"]
+    else:
+        copies[0].unlink()
+
+    code, out, err = run(
+        "copy", "--json", *options, "--report-dir", tmp_path / "jobs", card, *roots
+    )  # fmt: skip
+    outcomes, _ = events_of(out)
+    assert copies[1].read_bytes() == intact
+    assert outcomes["CLIPS/C001.MOV", 1]["event"] == "file_verified_earlier", outcomes
+    written = sorted(p.name for p in copies[0].parent.iterdir() if p.name.startswith("C001"))
+    if not changed:
+        assert code == 0, out + err
+        assert copies[0].read_bytes() == intact or how == "keep-both"
+        return
+    assert code == 1, out + err
+    assert written == ([] if how not in ("overwrite", "keep-both") else ["C001.MOV"]), written
+    if written:
+        assert copies[0].read_bytes() == b"in the way"
+    assert not partials_under(roots[0])
+    failed = outcomes["CLIPS/C001.MOV", 0]
+    assert failed["event"] == "file_failed", outcomes
+    copy = roots[1] / "A001" / "CLIPS" / "C001.MOV"
+    if how == "transfer":
+        assert failed["message"].startswith(f"{clip} and the record of it disagree ("), failed
+        assert "when it was transfer-checked on " in failed["message"], failed
+        assert "verified" not in failed["message"], failed
+    else:
+        assert failed["message"].startswith(f"{clip} differs from what was verified on "), failed
+    assert (
+        f"; the copy {'transfer-checked' if how == 'transfer' else 'verified'} on "
+        in (failed["message"])
+    )
+    assert (
+        f" at {copy} is kept; nothing was written from it: check the card" in (failed["message"])
+    ), failed
+    assert outcomes["CLIPS/C002.MOV", 0]["event"] == "file_verified_earlier", outcomes
+
+
+@pytest.mark.parametrize("deleted", ["fast", "slow"])
+def test_a_cascade_writes_no_copy_unlike_the_copy_trusted_on_the_other_side(
+    tmp_path: Path, deleted: str
+) -> None:
+    """A cascade (d1 fast, ``--cascade-to`` d2) offloaded; the card's clip then changed in
+    place (size, date and fingerprint kept) and one side's copy deleted. *fast* deleted,
+    the slow copy trusted: the card is read to write the fast copy, compared with the slow
+    copy's entry, unlike it the file fails, nothing at the fast copy's name, the slow copy
+    kept (exit 1; failed before: the fast copy got the changed bytes, exit 0, both
+    "verified"). *slow* deleted, the fast copy trusted: the card is not read for it; the
+    slow copy is fed from the fast one, checked against the fast copy's entry (its
+    reference: ``cascade``), so the two copies are the bytes offloaded (exit 0)."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.MOV").write_bytes(os.urandom(300_000))
+    fast, slow = tmp_path / "d1", tmp_path / "d2"
+    fast.mkdir()
+    slow.mkdir()
+    args = ("--report-dir", tmp_path / "jobs", card, fast, "--cascade-to", slow)
+    code, _, err = run("copy", "--quiet", *args)
+    assert code == 0, err
+    copies = {
+        "fast": fast / "A001" / "CLIPS" / "C001.MOV",
+        "slow": slow / "A001" / "CLIPS" / "C001.MOV",
+    }
+    offloaded = copies["fast"].read_bytes()
+    clip = card / "CLIPS" / "C001.MOV"
+    corrupt_keeping_size_and_mtime(clip, at=200_000)
+    copies[deleted].unlink()
+
+    code, out, err = run("copy", "--json", *args)
+    outcomes, _ = events_of(out)
+    kept = "slow" if deleted == "fast" else "fast"
+    assert copies[kept].read_bytes() == offloaded
+    if deleted == "slow":
+        assert code == 0, out + err
+        assert copies["slow"].read_bytes() == offloaded
+        return
+    assert code == 1, out + err
+    assert not copies["fast"].exists()
+    assert not partials_under(fast)
+    failed = outcomes["CLIPS/C001.MOV", 0]
+    assert failed["event"] == "file_failed", outcomes
+    assert failed["message"].startswith(f"{clip} differs from what was verified on "), failed
+    assert outcomes["CLIPS/C001.MOV", 1]["event"] == "file_verified_earlier", outcomes
+
+
+def test_a_copy_is_not_written_beside_trusted_copies_whose_entries_disagree(
+    tmp_path: Path,
+) -> None:
+    """d2 offloaded; the card's clip then changed in place (size, date and fingerprint
+    kept) and d3 offloaded alone: both copies trusted, their entries unlike. A run adding
+    d1 cannot write a copy like both: the file fails, saying the destinations' records of
+    it disagree, nothing at d1's name, d2 and d3 kept (exit 1). Failed before: d1 got the
+    card's bytes now, exit 0, three copies "verified", two of them alike."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.MOV").write_bytes(os.urandom(300_000))
+    one, two, three = (tmp_path / name for name in ("d1", "d2", "d3"))
+    for root in (one, two, three):
+        root.mkdir()
+    assert run("copy", "--quiet", card, two)[0] == 0
+    clip = card / "CLIPS" / "C001.MOV"
+    corrupt_keeping_size_and_mtime(clip, at=200_000)
+    assert run("copy", "--quiet", card, three)[0] == 0
+    copies = [root / "A001" / "CLIPS" / "C001.MOV" for root in (one, two, three)]
+    before = [copy.read_bytes() for copy in copies[1:]]
+    assert before[0] != before[1]
+
+    code, out, err = run("copy", "--json", "--report-dir", tmp_path / "jobs", card, one, two, three)
+    outcomes, _ = events_of(out)
+    assert code == 1, out + err
+    assert [copy.read_bytes() for copy in copies[1:]] == before
+    assert not copies[0].exists()
+    assert not partials_under(one)
+    failed = outcomes["CLIPS/C001.MOV", 0]
+    assert failed["event"] == "file_failed", outcomes
+    assert failed["message"].startswith(
+        f"{clip}: the destinations' records of it disagree (xxh64 "
+    ), failed
+    assert f" recorded with {copies[1]}, " in failed["message"], failed
+    assert f" with {copies[2]}): the card changed between those offloads" in failed["message"]
+    assert [outcomes["CLIPS/C001.MOV", i]["event"] for i in (1, 2)] == ["file_verified_earlier"] * 2

@@ -208,11 +208,13 @@ def test_a_rewrite_is_refused_when_the_destinations_record_the_card_differently(
     tmp_path: Path, order: str
 ) -> None:
     """D1 recorded the card file as it was; the card then changed (its size and date kept),
-    and D2, added to a later run, recorded the changed bytes (D1 was trusted by its ledger
-    then). Both copies found wrong by size under ``--reverify``: the two records of the card
-    disagree, so neither copy is written again, whatever the order of the destinations, and
-    the line says the records disagree. Failed before: by order, exit 2 with D2's line
-    blaming D1's record; or exit 0, D1 rewritten with bytes unlike its own record."""
+    and D2, offloaded alone in a later run, recorded the changed bytes (with D1 on the
+    command line, its copy trusted, the card's file is read against D1's entry and D2 not
+    written: ``offload.trusted_copies``). Both copies found wrong by size under
+    ``--reverify``: the two records of the card disagree, so neither copy is written again,
+    whatever the order of the destinations, and the line says the records disagree. Failed
+    before: by order, exit 2 with D2's line blaming D1's record; or exit 0, D1 rewritten
+    with bytes unlike its own record."""
     card, reports = tmp_path / "C", tmp_path / "reports"
     one, two = tmp_path / "D1", tmp_path / "D2"
     write(card / CLIP, os.urandom(1 << 20))
@@ -220,7 +222,9 @@ def test_a_rewrite_is_refused_when_the_destinations_record_the_card_differently(
     two.mkdir()
     assert run("copy", card, one, "--report-dir", reports).returncode == 0
     corrupt_keeping_size_and_mtime(card / CLIP)
-    assert run("copy", card, one, two, "--report-dir", reports).returncode == 0
+    assert run("copy", card, one, two, "--report-dir", reports).returncode == 1
+    assert not (two / "C" / CLIP).exists()
+    assert run("copy", card, two, "--report-dir", reports).returncode == 0
     copies = {name: tmp_path / name / "C" / CLIP for name in ("D1", "D2")}
     for copy in copies.values():
         with copy.open("r+b") as f:

@@ -17,6 +17,8 @@ from offload.results import NO_DIGESTS, CacheBypass, DestinationFileResult
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from offload.trusted_copies import TrustedCopies
+
 
 @dataclass(frozen=True, slots=True, init=False)
 class FileTask:
@@ -56,6 +58,11 @@ class FileTask:
     # ``FileResult.source_error`` from the start, announced with the presets, its targets
     # none (nothing of it is written). None: the usual task.
     source_error: str | None
+    # The copies of the card file trusted from their ledgers on destinations this task does
+    # not write (``offload.trusted_copies``): the card file's read must read as each before
+    # its copies are committed. Never handed to a destination (unlike reference_digests,
+    # which a partial copy keeps for its resume). None: no such copy, or nothing to write.
+    trusted: TrustedCopies | None
 
     def __init__(
         self,
@@ -67,6 +74,7 @@ class FileTask:
         reference_record: str = "",
         reference_size: int | None = None,
         source_error: str | None = None,
+        trusted: TrustedCopies | None = None,
     ) -> None:
         for target in targets:
             if target is not None and type(target) is not str:
@@ -80,6 +88,7 @@ class FileTask:
         _set_reference_record(self, reference_record)
         _set_reference_size(self, reference_size)
         _set_source_error(self, source_error)
+        _set_trusted(self, trusted)
 
 
 # The slots' own setters, bound once (as ``model.SourceFile``'s: past the frozen class's
@@ -93,6 +102,7 @@ class FileTask:
     _set_reference_record,
     _set_reference_size,
     _set_source_error,
+    _set_trusted,
 ) = (
     FileTask.__dict__[name].__set__
     for name in (
@@ -104,6 +114,7 @@ class FileTask:
         "reference_record",
         "reference_size",
         "source_error",
+        "trusted",
     )
 )
 

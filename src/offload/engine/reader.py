@@ -434,6 +434,13 @@ class SourceReader:
                 f"{', '.join(reference)} only, none of which this run computed",
                 path=path,
             )
+        trusted = ticket.task.trusted
+        if trusted is not None:
+            # A copy of it trusted elsewhere (``offload.trusted_copies``): a card file
+            # unlike that copy's entry is not committed beside it as verified too.
+            unlike = trusted.unlike(path, digests)
+            if unlike is not None:
+                raise SourceError(unlike, path=path)
         # Only now, once it passed every check: a destination waiting for it (an S3 PutObject)
         # sends the file then, and never for a file that failed here (``publish`` resolves
         # it with None).

@@ -1,0 +1,131 @@
+"""What a card file written to a destination must read as while another destination holds
+a copy of it trusted from that one's ledger (verified earlier, not read back in this run).
+
+A re-run writes a card file wherever its copy is missing (deleted, never written, in the
+way and replaced) and trusts, on the other destinations, the copies their ledgers vouch for
+(same name, size, date and fingerprint). No check reads the card file against those
+entries, and its fingerprint reads 128 KiB at most: a card file changed in place since it
+was copied (an edit with its date put back, bit rot, a bad reader) would be written to the
+new destination and called verified beside a trusted copy of other bytes. So the plan
+(``card._plan``) gives such a file's task the trusted copies' entries
+(``FileTask.trusted``); the engine's read of the card file, the one that writes it, is
+compared with them in a format the run computes (a trusted entry records each of the run's
+formats: ``ledger.recorded_file``) before its copies are committed
+(``engine.reader``), so no read and no bytes more. Unlike: the file fails on every
+destination the job writes, nothing committed under a final name, the trusted copies kept
+as they are (verified earlier). Trusted entries that disagree with each other fail the file
+whatever it reads as.
+
+Never handed to a destination: a trusted entry is not the file's ``reference_digests``,
+which a destination keeps with a partial copy (an S3 multipart upload's metadata) for a
+later run to resume it by; what a run trusts is no part of what it resumes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from offload.hashing.registry import comparable_digest
+
+if TYPE_CHECKING:
+    from offload.ledger import LedgerEntry
+
+
+class TrustedCopy:
+    """One destination's copy of a card file trusted from its ledger: the entry that
+    vouches for it and where it is (text). A plain class with slots, not a dataclass (one
+    made at start-up costs ~0.5 ms: docs/performance.md, "Fixed cost: fourth pass")."""
+
+    __slots__ = ("entry", "final_path")
+
+    def __init__(self, entry: LedgerEntry, final_path: str) -> None:
+        self.entry = entry
+        self.final_path = final_path
+
+    @property
+    def digests(self) -> Mapping[str, str]:
+        return self.entry.digests
+
+    @property
+    def when(self) -> str:
+        """How and when its entry proved it ("verified on <date>": ``ledger.proven_when``)."""
+        from offload.ledger import proven_when  # words made only for a file that failed
+
+        return "".join(proven_when(self.entry))
+
+
+class TrustedCopies:
+    """The copies of one card file trusted on other destinations than those its task
+    writes (one at least), in the destinations' order (a plain class: ``TrustedCopy``)."""
+
+    __slots__ = ("copies",)
+
+    def __init__(self, copies: tuple[TrustedCopy, ...]) -> None:
+        self.copies = copies
+
+    def unlike(self, path: str, digests: Mapping[str, str]) -> str | None:
+        """Why the card file *path*, read now as *digests* (the run's formats), may not be
+        written beside these copies, in one line; None when it reads as each of them."""
+        disagree = _disagreement(self.copies)
+        if disagree:
+            return (
+                f"{path}: the destinations' records of it disagree ({disagree}): the card "
+                f"changed between those offloads, or one read of it was wrong; nothing was "
+                f"written from it: {_remedy()}"
+            )
+        for copy in self.copies:
+            shared = False
+            for name, then in copy.digests.items():
+                now = digests.get(name)
+                if now is None:
+                    continue
+                shared = True
+                if now != comparable_digest(name, then):
+                    return _unlike_words(path, copy, name, now, then)
+            if not shared:  # never a pass by default (none of its formats computed)
+                return (
+                    f"{path} cannot be checked against the copy {copy.when} at "
+                    f"{copy.final_path}: its ledger records {', '.join(copy.digests)} only, "
+                    "none of which this run computed; nothing was written from it"
+                )
+        return None
+
+
+def _unlike_words(path: str, copy: TrustedCopy, name: str, now: str, then: str) -> str:
+    """``existing.card_unlike_words``'s line for a card file unlike a trusted copy's entry
+    (the card changed since, or, for an entry made from one read of the card, either read
+    may have been wrong), the copy named and kept, and what to do."""
+    kept = f"the copy {copy.when} at {copy.final_path} is kept"
+    if copy.entry.verify == "full":
+        what = f"{path} differs from what was {copy.when} ({name} {now} now, {then} then)"
+    else:
+        what = (
+            f"{path} and the record of it disagree ({name} {now} read now, {then} recorded "
+            f"when it was {copy.when} from one read of the card): one read of either may "
+            "have been wrong"
+        )
+    return f"{what}; {kept}; nothing was written from it: {_remedy()}"
+
+
+def _disagreement(copies: tuple[TrustedCopy, ...]) -> str:
+    """How two of *copies*' entries disagree on a digest both record, in words; ""."""
+    for i, one in enumerate(copies):
+        for two in copies[i + 1 :]:
+            for name, then in one.digests.items():
+                other = two.digests.get(name)
+                if other is not None and comparable_digest(name, other) != comparable_digest(
+                    name, then
+                ):
+                    return (
+                        f"{name} {then} recorded with {one.final_path}, {other} with "
+                        f"{two.final_path}"
+                    )
+    return ""
+
+
+def _remedy() -> str:
+    # Only for a file that failed: the plan's module, not loaded by the engine before.
+    from offload.existing import CARD_UNLIKE_REMEDY
+
+    return CARD_UNLIKE_REMEDY
