@@ -255,8 +255,9 @@ def _unread_words(
     run reads the copy back against the card, adopting it if equal; one still unreadable,
     an archived object, fails each run until it can be read), or still standing where the
     revocation failed (the next plain run then trusts it, said). *beside*: the copy's read
-    failed beside a fast copy standing for the card found unlike it (*error* the source's
-    line and the read's): said so, in a disk's words as a bucket's. *unlike*: the copy was
+    failed (or compared nothing) beside a source that failed too (a card file that could not
+    be read, a fast copy standing for the card found unlike it: *error* the source's line
+    and the read's): said so, in a disk's words as a bucket's. *unlike*: the copy was
     read, unlike its entry (*error* says how), its source not: kept, nothing written."""
     if revoke_failure is not None:
         return (
@@ -1577,24 +1578,21 @@ def settle(
                 # Read back, equal to its record (``_against_record``): the copy is kept and
                 # its entry stands; only the source is unproven.
                 result.error += f"; {record_matched_words(check, outcome.record_matched)}"
-            elif (
-                ((outcome.card_absent and outcome.error) or outcome.uncompared)
-                or outcome.record_unlike
-            ) and (
+            elif (outcome.error or outcome.uncompared or outcome.record_unlike) and (
                 not outcome.cancelled
-                and (
-                    check.kind is not CheckKind.ADOPT
-                    or outcome.uncompared
-                    or bool(outcome.record_unlike)
-                )
+                # (An ADOPT's only where an entry of this card file at its name has it:
+                # ``card_entry``, the entry then revoked.)
+                and (check.kind is not CheckKind.ADOPT or check.card_entry is not None)
                 and not check.changed
                 and ledgers[check.destination_index] is not None
             ):
-                # A fast copy standing for the card unlike its digests, and this copy of
-                # ours unreadable (or read, its source not, and nothing compared it with its
-                # record): its entry no longer vouches for it (the next run reads it back);
-                # its error says so. So too an ADOPT's unlike the entry of the card file at
-                # its name (``record_unlike``): said, the copy kept.
+                # The source unreadable or unlike its digests (a fast copy standing for the
+                # card), and this copy of ours unreadable too (an EIO, a refused GET: as a
+                # run whose source reads revokes a copy it cannot read), or read and compared
+                # with nothing: its entry no longer vouches for it (the next run reads it
+                # back; the revocation line keeps the entry it ended); its error says so. So
+                # too an ADOPT's unlike the entry of the card file at its name
+                # (``record_unlike``): said, the copy kept.
                 if outcome.error:
                     result.error += f"; {outcome.read_failed or outcome.error}"
                 if outcome.record_unlike:

@@ -231,3 +231,38 @@ def test_an_intact_copy_keeps_its_entry_in_other_formats_when_the_card_file_fail
     after = Ledger(copy.parents[1]).load()["CLIPS/C000.mov"]
     assert after.state == "verified", said
     assert after.digests == before.digests, (before, after)
+
+
+@pytest.mark.parametrize(
+    "options", [["--reverify"], ["--reverify", "-t", "md5"]], ids=["same", "md5"]
+)
+def test_reverify_with_card_and_copy_both_unreadable_leaves_the_copy_untrusted(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS], options: list[str]
+) -> None:
+    """``--reverify``, the card's clip and its copy both failing their every read (EIO, each
+    through its own FaultyFS mount): nothing proves the copy, so this run says the copy's
+    read error beside the card's (exit 2), keeps the copy as it is, and revokes its ledger
+    entry (the revocation line keeps the entry it ended: its history), so the next run reads
+    it back instead of trusting it; once both read again, that run adopts it, verified now.
+    Failed before: the card's error alone, the copy's EIO unsaid and its entry left
+    verified, the next plain run trusting a copy whose last read failed."""
+    drive = faulty_fs(backing=clips_card(cards, 1, 1_000_000).parent)
+    disk = faulty_fs()
+    card, dest = drive.mountpoint / "A001", disk.mountpoint
+    code, said = copy_with_reports_in(tmp_path, str(card), str(dest))
+    assert code == 0, said
+    copy = dest / "A001" / "CLIPS" / "C000.mov"
+    drive.fail("read", path="*C000.mov")
+    disk.fail("read", path="*C000.mov")
+    code, said = copy_with_reports_in(tmp_path, *options, str(card), str(dest))
+    flat = " ".join(said.split())
+    assert code == 2, said
+    assert f"cannot read source {card / 'CLIPS' / 'C000.mov'}" in flat, flat
+    assert f"cannot read {copy}" in flat, flat
+    assert "copying it again" not in flat, flat
+    assert Ledger(copy.parents[1]).load()["CLIPS/C000.mov"].state == "revoked", said
+    drive.clear()
+    disk.clear()
+    code, said = copy_with_reports_in(tmp_path, str(card), str(dest))
+    assert code == 0, said
+    assert Ledger(copy.parents[1]).load()["CLIPS/C000.mov"].state == "verified", said
