@@ -998,24 +998,23 @@ def _read_again(
     """The card file *source* read again for an entry of it (``check_existing``'s
     ``as_its_entry``) whose formats the run's read shares none of: its digests in *names*,
     from the media, or the error of why not (its read or stat failed, or it changed since
-    the scan). *on_read* gets each read's bytes; *cancel* is asked between reads (a whole
-    clip read again): stopped, its error is ``CHECK_CANCELLED`` itself."""
+    the scan). *on_read* gets each read's bytes. A cancel (*cancel*, the job's token, which
+    *media* is given too) is seen one way, ``CancelledError``: raised by *media* before a
+    read, or here after one (the last read too: a clip read whole in one chunk, or a Ctrl-C
+    during its last, is never compared after the run was stopped); its error then is
+    ``CHECK_CANCELLED`` itself."""
 
     def read(nbytes: int) -> None:
         on_read(nbytes)
         if cancel.cancelled:
-            raise OSError(errno.ECANCELED, os.strerror(errno.ECANCELED))
+            raise CancelledError("cancelled")
 
     try:
         digests = media(source.path, names, read)
         st = os.stat(source.path)
     except CancelledError:
-        # The media hasher's own check of the job's token, before any of its reads (a
-        # cancel that lands before the first chunk, or between a read and the next).
         return SourceRead({}, CHECK_CANCELLED)
     except OSError as exc:
-        if exc.errno == errno.ECANCELED and cancel.cancelled:
-            return SourceRead({}, CHECK_CANCELLED)
         return SourceRead({}, str(source_io_error(exc, "read", source.path)))
     if st.st_size != source.size_bytes or st.st_mtime_ns != source.seen_mtime_ns:
         return SourceRead({}, f"source {source.path} changed since the scan")
