@@ -268,8 +268,8 @@ def _unread_words(
     if unlike:
         return (
             f"{error}; its ledger entry is revoked and the copy kept as it is (nothing was "
-            "written from a card file that could not be read): the next offload of this "
-            "card reads it back against the card instead of trusting it"
+            "written from the card's file): the next offload of this card reads it back "
+            "against the card instead of trusting it"
         )
     if beside:
         return (
@@ -565,9 +565,10 @@ class CheckOutcome:
         # ``card_unlike`` is a fast copy's standing in for its absent card (the source),
         # unlike the card's digests: the source's whole line, what to do included.
         self.card_absent = False
-        # The source could not be read, and no format of the run's is one the copy's record
-        # holds (a ``-t`` change since): nothing compared the copy with anything, so a copy
-        # of ours is revoked as unread (``settle``), never left vouched for.
+        # The source could not be read, and the copy's record could not be compared with
+        # (``_against_record``: none of its formats computable, or the copy's read again in
+        # its record's format failed): a copy of ours is revoked as unread (``settle``),
+        # never left vouched for.
         self.uncompared = False
         # ... compared (``_against_record``) and equal: the format compared; "" not.
         self.record_matched = ""
