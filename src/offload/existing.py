@@ -247,19 +247,29 @@ def _unreadable_words(check: ExistingCopy, why: str) -> str:
 UNREAD_KEPT = "it is kept as it is (nothing was written over it)"
 
 
-def _unread_words(error: str, revoke_failure: OSError | None, *, beside: bool = False) -> str:
+def _unread_words(
+    error: str, revoke_failure: OSError | None, *, beside: bool = False, unlike: bool = False
+) -> str:
     """*error* (``_unreadable_words``'s, of a copy of ours as recorded that could not be
     read) saying what became of its ledger entry: revoked (*revoke_failure* None: the next
     run reads the copy back against the card, adopting it if equal; one still unreadable,
     an archived object, fails each run until it can be read), or still standing where the
     revocation failed (the next plain run then trusts it, said). *beside*: the copy's read
-    failed beside a fast copy standing for the card found unlike it (*error* the source's
-    line and the read's): said so, in a disk's words as a bucket's."""
+    failed (or compared nothing) beside a source that failed too (a card file that could not
+    be read, a fast copy standing for the card found unlike it: *error* the source's line
+    and the read's): said so, in a disk's words as a bucket's. *unlike*: the copy was
+    read, unlike its entry (*error* says how), its source not: kept, nothing written."""
     if revoke_failure is not None:
         return (
             f"{error}; its ledger entry could not be revoked "
             f"({describe_os_error(revoke_failure)}), so a plain re-run still trusts it: run "
             "offload verify of the copy, or --reverify again"
+        )
+    if unlike:
+        return (
+            f"{error}; its ledger entry is revoked and the copy kept as it is (nothing was "
+            "written from the card's file): the next offload of this card reads it back "
+            "against the card instead of trusting it"
         )
     if beside:
         return (
@@ -302,6 +312,8 @@ class _Revoking(NamedTuple):
     stays: bool = False
     # ``unread`` beside a fast copy standing for the card read unlike it (``_unread_words``).
     beside: bool = False
+    # ``unread`` (its source) and the copy read unlike its entry (``record_unlike``).
+    unlike: bool = False
 
 
 def _whose(check: ExistingCopy) -> str:
@@ -508,6 +520,8 @@ class CheckOutcome:
         "other_content",
         "read_damaged",
         "read_failed",
+        "record_matched",
+        "record_unlike",
         "source_cache_bypass",
         "source_digests",
         "source_error",
@@ -551,10 +565,16 @@ class CheckOutcome:
         # ``card_unlike`` is a fast copy's standing in for its absent card (the source),
         # unlike the card's digests: the source's whole line, what to do included.
         self.card_absent = False
-        # The source could not be read, and no format of the run's is one the copy's record
-        # holds (a ``-t`` change since): nothing compared the copy with anything, so a copy
-        # of ours is revoked as unread (``settle``), never left vouched for.
+        # The source could not be read, and the copy's record could not be compared with
+        # (``_against_record``: none of its formats computable, or the copy's read again in
+        # its record's format failed): a copy of ours is revoked as unread (``settle``),
+        # never left vouched for.
         self.uncompared = False
+        # ... compared (``_against_record``) and equal: the format compared; "" not.
+        self.record_matched = ""
+        # ... an ADOPT's, unlike the entry of this card file at its name (``card_entry``):
+        # what differed (its entry revoked, the copy kept); "" not.
+        self.record_unlike = ""
         # The card file's digests in the run's formats from a read that found it as the
         # ledger's record of it in that record's own formats, none of them the run's
         # (``record_formats``): what a rewrite's read of it must match (``settle``).
@@ -979,24 +999,23 @@ def _read_again(
     """The card file *source* read again for an entry of it (``check_existing``'s
     ``as_its_entry``) whose formats the run's read shares none of: its digests in *names*,
     from the media, or the error of why not (its read or stat failed, or it changed since
-    the scan). *on_read* gets each read's bytes; *cancel* is asked between reads (a whole
-    clip read again): stopped, its error is ``CHECK_CANCELLED`` itself."""
+    the scan). *on_read* gets each read's bytes. A cancel (*cancel*, the job's token, which
+    *media* is given too) is seen one way, ``CancelledError``: raised by *media* before a
+    read, or here after one (the last read too: a clip read whole in one chunk, or a Ctrl-C
+    during its last, is never compared after the run was stopped); its error then is
+    ``CHECK_CANCELLED`` itself."""
 
     def read(nbytes: int) -> None:
         on_read(nbytes)
         if cancel.cancelled:
-            raise OSError(errno.ECANCELED, os.strerror(errno.ECANCELED))
+            raise CancelledError("cancelled")
 
     try:
         digests = media(source.path, names, read)
         st = os.stat(source.path)
     except CancelledError:
-        # The media hasher's own check of the job's token, before any of its reads (a
-        # cancel that lands before the first chunk, or between a read and the next).
         return SourceRead({}, CHECK_CANCELLED)
     except OSError as exc:
-        if exc.errno == errno.ECANCELED and cancel.cancelled:
-            return SourceRead({}, CHECK_CANCELLED)
         return SourceRead({}, str(source_io_error(exc, "read", source.path)))
     if st.st_size != source.size_bytes or st.st_mtime_ns != source.seen_mtime_ns:
         return SourceRead({}, f"source {source.path} changed since the scan")
@@ -1135,27 +1154,21 @@ def _check_one(
         judged = _as_its_record(check, outcome, read, formats, source_path)
         if judged.source_error is not None:
             return judged
-    if outcome.source_error and not outcome.error and check.kind is not CheckKind.ADOPT:
+    if outcome.source_error and not outcome.error and not outcome.cancelled:
         # The source could not be read (an I/O error: the card's file, or a fast copy
         # standing for it), this copy of ours could: compared with its own record all the
-        # same, so a copy unlike it is found wrong (its entry revoked) and never left
-        # vouched for unread; one as recorded is kept as it is, the failure the source's.
-        # None of the run's formats recorded (``uncompared``): revoked as unread.
-        outcome.uncompared = True
-        for name in formats:
-            want = check.recorded.get(name)
-            if want is not None:
-                outcome.uncompared = False
-                if outcome.digests.get(name) != want:
-                    outcome.mismatch = (
-                        f"{check.final_path} differs from the digests recorded when it was "
-                        f"written ({name} {outcome.digests.get(name)}, expected {want})"
-                    )
-                    break
-    elif outcome.source_error and not outcome.error and check.card_entry is not None:
-        # ADOPT of a copy an entry of this card file makes ours in other formats only (a
-        # ``-t`` change since): none of them read now, nothing compared the copy with it.
-        outcome.uncompared = not any(name in check.card_entry.digests for name in formats)
+        # same (``_against_record``), so a copy unlike it is found wrong (its entry revoked)
+        # and never left vouched for unread; one as recorded is kept as it is, the failure
+        # the source's.
+        its_record = (
+            check.recorded
+            if check.kind is not CheckKind.ADOPT
+            else check.card_entry.digests
+            if check.card_entry is not None
+            else None
+        )
+        if its_record is not None:
+            _against_record(check, outcome, its_record, formats, hasher, reader)
     if outcome.error or outcome.source_error:
         return outcome
     if outcome.source_digests:
@@ -1192,6 +1205,69 @@ def _check_one(
             return outcome
     outcome.matched = True
     return outcome
+
+
+def _against_record(
+    check: ExistingCopy,
+    outcome: CheckOutcome,
+    record: Mapping[str, str],
+    formats: Sequence[str],
+    hasher: Callable[[], MediaHasher],
+    reader: CopyReader | None,
+) -> None:
+    """*outcome* of a copy read whole, its source not (``source_error``), once compared with
+    the digests its ledger entry *record* holds (``recorded``; an ADOPT's ``card_entry``'s):
+    in a format of the run's it holds, from the read made; else (a ``-t`` change since)
+    in the record's fastest this version computes, the copy read again in it (only now: a
+    card file that fails its read is rare, and every other check would pay for that format
+    in its read). Equal: ``record_matched`` names the format, the copy kept as it is, its
+    entry standing. Unlike: a copy of ours (UPGRADE, REVERIFY) is found wrong
+    (``mismatch``); an ADOPT's entry no longer vouches for it (``record_unlike``, its
+    entry revoked by ``settle``, the copy kept: nothing is written from a card file that
+    cannot be read). Nothing compared (no format computable, or the second read failed):
+    ``uncompared`` (revoked as unread). A cancel during the second read: ``cancelled``."""
+    shared = [name for name in formats if name in record]
+    digests: Mapping[str, str] = outcome.digests
+    if not shared:
+        computable = computable_formats(record)
+        if not computable:
+            outcome.uncompared = True
+            return
+        shared = [fastest(computable)]
+        try:
+            if reader is not None:
+                digests = reader.hash_copy(check.final_path, shared)
+            else:
+                digests = hasher()(check.final_path, shared)
+        except CancelledError:
+            outcome.cancelled = True
+            return
+        except OSError as exc:
+            outcome.cancelled = exc.errno == errno.ECANCELED
+            outcome.uncompared = True
+            return
+    for name in shared:
+        want = comparable_digest(name, record[name])
+        if digests.get(name) != want:
+            unlike = (
+                f"{check.final_path} differs from the digests recorded when it was "
+                f"written ({name} {digests.get(name)}, expected {want})"
+            )
+            if check.kind is CheckKind.ADOPT:
+                outcome.record_unlike = unlike
+            else:
+                outcome.mismatch = unlike
+            return
+    outcome.record_matched = shared[0]
+
+
+def record_matched_words(check: ExistingCopy, name: str) -> str:
+    """What a copy read back while its source could not be read proved (``CheckOutcome.
+    record_matched``, the format *name* compared): its record, not the card."""
+    return (
+        f"{check.final_path} was read back and matches the digests recorded when it was "
+        f"written ({name}): kept as it is, its ledger entry standing"
+    )
 
 
 def _as_recorded(check: ExistingCopy, outcome: CheckOutcome) -> bool:
@@ -1498,21 +1574,38 @@ def settle(
                 if check.kind is CheckKind.ADOPT and not check.changed
                 else CopyAction.RECHECKED
             )
-            if (
-                ((outcome.card_absent and outcome.error) or outcome.uncompared)
-                and not outcome.cancelled
-                and (check.kind is not CheckKind.ADOPT or outcome.uncompared)
+            if outcome.record_matched:
+                # Read back, equal to its record (``_against_record``): the copy is kept and
+                # its entry stands; only the source is unproven.
+                result.error += f"; {record_matched_words(check, outcome.record_matched)}"
+            elif (outcome.error or outcome.uncompared or outcome.record_unlike) and (
+                not outcome.cancelled
+                # (An ADOPT's only where an entry of this card file at its name has it:
+                # ``card_entry``, the entry then revoked.)
+                and (check.kind is not CheckKind.ADOPT or check.card_entry is not None)
                 and not check.changed
                 and ledgers[check.destination_index] is not None
             ):
-                # A fast copy standing for the card unlike its digests, and this copy of
-                # ours unreadable (or read, its source not, in no format its record holds):
-                # nothing compared it with its record, so its entry no longer vouches for
-                # it (the next run reads it back); its error says so.
+                # The source unreadable or unlike its digests (a fast copy standing for the
+                # card), and this copy of ours unreadable too (an EIO, a refused GET: as a
+                # run whose source reads revokes a copy it cannot read), or read and compared
+                # with nothing: its entry no longer vouches for it (the next run reads it
+                # back; the revocation line keeps the entry it ended); its error says so. So
+                # too an ADOPT's unlike the entry of the card file at its name
+                # (``record_unlike``): said, the copy kept.
                 if outcome.error:
                     result.error += f"; {outcome.read_failed or outcome.error}"
+                if outcome.record_unlike:
+                    result.error += f"; {outcome.record_unlike}"
                 revoking.setdefault(check.destination_index, []).append(
-                    _Revoking(check, relative, result, unread=True, beside=True)
+                    _Revoking(
+                        check,
+                        relative,
+                        result,
+                        unread=True,
+                        beside=not outcome.record_unlike,
+                        unlike=bool(outcome.record_unlike),
+                    )
                 )
         elif (
             outcome.matched
@@ -1690,7 +1783,9 @@ def settle(
         for item in revoked:
             if item.unread:
                 assert item.result.error is not None  # _unreadable_words'
-                item.result.error = _unread_words(item.result.error, failure, beside=item.beside)
+                item.result.error = _unread_words(
+                    item.result.error, failure, beside=item.beside, unlike=item.unlike
+                )
             elif failure is not None:
                 item.result.error = (
                     f"cannot revoke {item.relative} in its ledger: {describe_os_error(failure)}"

@@ -147,8 +147,9 @@ def test_a_damaged_copy_is_found_wrong_though_the_card_file_fails_its_read(
     flat = " ".join(said.split())
     assert "cannot read" in flat, flat
     assert "copying it again" not in flat, flat  # its source unreadable: never copied
-    if "-t" not in options:
-        assert f"{copy} differs from the digests recorded" in flat, flat
+    # (With ``-t md5``, compared in its record's own format: read again in it.)
+    assert f"{copy} differs from the digests recorded" in flat, flat
+    assert "nothing compared" not in flat, flat
     assert Ledger(copy.parents[1]).load()["CLIPS/C000.mov"].state == "revoked", said
 
 
@@ -187,3 +188,81 @@ def test_a_plain_run_keeps_an_edited_copy_whose_card_file_fingerprint_read_faile
     assert code == 2, said
     assert "not overwritten" in said, said
     assert edited.read_bytes() == mine, said
+
+
+@pytest.mark.parametrize(
+    ("entries", "run"),
+    [
+        ([], ["--reverify", "-t", "md5"]),
+        ([], ["--reverify"]),
+        ([], ["-t", "md5"]),
+        (["-t", "md5"], ["--reverify"]),
+    ],
+    ids=["reverify-md5", "same", "plain-md5", "md5-entry-reverify-default"],
+)
+def test_an_intact_copy_keeps_its_entry_in_other_formats_when_the_card_file_fails(
+    tmp_path: Path,
+    cards: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    entries: list[str],
+    run: list[str],
+) -> None:
+    """The card's clip failing its every read (EIO), its copy intact, its ledger entry in
+    formats none of the run's (offloaded in the default format, re-run with ``-t md5``, or
+    the reverse): the copy is read in its record's own format and compared with it, equal,
+    so its entry is kept, and the line says what was proved (the card could not be read,
+    the copy matches its record); the card's read error fails the run (exit 2). Failed
+    before: the entry revoked ("nothing compared the copy with its record"), the next run
+    reading back a copy this one had every means to prove."""
+    drive = faulty_fs(backing=clips_card(cards, 1, 1_000_000).parent)
+    card, dest = drive.mountpoint / "A001", tmp_path / "dest"
+    dest.mkdir()
+    code, said = copy_with_reports_in(tmp_path, *entries, str(card), str(dest))
+    assert code == 0, said
+    copy = dest / "A001" / "CLIPS" / "C000.mov"
+    before = Ledger(copy.parents[1]).load()["CLIPS/C000.mov"]
+    drive.fail("read", path="*C000.mov")
+    code, said = copy_with_reports_in(tmp_path, *run, str(card), str(dest))
+    flat = " ".join(said.split())
+    assert code == 2, said
+    assert f"cannot read source {card / 'CLIPS' / 'C000.mov'}" in flat, flat
+    assert "revoked" not in flat and "nothing compared" not in flat, flat
+    assert "matches the digests recorded when it was written" in flat, flat
+    after = Ledger(copy.parents[1]).load()["CLIPS/C000.mov"]
+    assert after.state == "verified", said
+    assert after.digests == before.digests, (before, after)
+
+
+@pytest.mark.parametrize(
+    "options", [["--reverify"], ["--reverify", "-t", "md5"]], ids=["same", "md5"]
+)
+def test_reverify_with_card_and_copy_both_unreadable_leaves_the_copy_untrusted(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS], options: list[str]
+) -> None:
+    """``--reverify``, the card's clip and its copy both failing their every read (EIO, each
+    through its own FaultyFS mount): nothing proves the copy, so this run says the copy's
+    read error beside the card's (exit 2), keeps the copy as it is, and revokes its ledger
+    entry (the revocation line keeps the entry it ended: its history), so the next run reads
+    it back instead of trusting it; once both read again, that run adopts it, verified now.
+    Failed before: the card's error alone, the copy's EIO unsaid and its entry left
+    verified, the next plain run trusting a copy whose last read failed."""
+    drive = faulty_fs(backing=clips_card(cards, 1, 1_000_000).parent)
+    disk = faulty_fs()
+    card, dest = drive.mountpoint / "A001", disk.mountpoint
+    code, said = copy_with_reports_in(tmp_path, str(card), str(dest))
+    assert code == 0, said
+    copy = dest / "A001" / "CLIPS" / "C000.mov"
+    drive.fail("read", path="*C000.mov")
+    disk.fail("read", path="*C000.mov")
+    code, said = copy_with_reports_in(tmp_path, *options, str(card), str(dest))
+    flat = " ".join(said.split())
+    assert code == 2, said
+    assert f"cannot read source {card / 'CLIPS' / 'C000.mov'}" in flat, flat
+    assert f"cannot read {copy}" in flat, flat
+    assert "copying it again" not in flat, flat
+    assert Ledger(copy.parents[1]).load()["CLIPS/C000.mov"].state == "revoked", said
+    drive.clear()
+    disk.clear()
+    code, said = copy_with_reports_in(tmp_path, str(card), str(dest))
+    assert code == 0, said
+    assert Ledger(copy.parents[1]).load()["CLIPS/C000.mov"].state == "verified", said
