@@ -64,6 +64,7 @@ import dataclasses
 import errno
 import functools
 import os
+import shlex
 import tempfile
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath
@@ -168,6 +169,13 @@ def verify_s3(
             root = Path(staging) / name
             root.mkdir()
             keys, odd, history, pending = _mirror(backend, root)
+            # (--append's refusal, exit 64, says there is no history to append to.)
+            if (
+                legacy_mhl is None
+                and not append_generation
+                and not (keys or odd or history or pending)
+            ):
+                _refuse_empty(store, root)
             # A generation a dead --append (or copy) stored and never chained: removed
             # before the history is read (s3unchained), the line a note of the report.
             settled = (
@@ -444,6 +452,30 @@ def _refuse_append_dropping(
         f"recorded, but its object cannot be read as a file ({words}{more}), and a "
         "generation without it would drop a recorded file without saying so: verify without "
         "--append; nothing was verified or appended"
+    )
+
+
+def _refuse_empty(store: S3Destination, root: Path) -> None:
+    """Raise NoReferenceError (exit 30, as any copy with nothing to verify it against)
+    where the prefix checked holds no object at all (the mirror *root* empty: no content
+    object, no history, none of our ``.offload/`` objects): a prefix or an endpoint other
+    than meant is likelier than a copy without records, so the line says to check those,
+    with the command that lists what is there (the run's endpoint and profile), not how to
+    find a copy's records. Returns where the mirror holds anything."""
+    from offload.verification import NoReferenceError
+
+    if any(root.iterdir()):
+        return
+    url = store.url
+    folder = f"s3://{url.bucket}/{url.key('') + '/' if url.prefix else ''}"
+    listing = f"aws s3 ls {s3commands.aws_reach(store)}{shlex.quote(folder)}"
+    raise NoReferenceError(
+        f"nothing to verify at {url} ({store.endpoint}): no object under it: check the "
+        "prefix in the URL (a copy root is the card's folder below the prefix offload copy "
+        "was given, s3://bucket/prefix/CARD; list what is there: "
+        f"{listing}) and the endpoint (--s3-endpoint, AWS_ENDPOINT_URL, or the profile's "
+        "endpoint_url); nothing was verified",
+        path=S3ShownPath(s3_root(url)),
     )
 
 
