@@ -372,7 +372,9 @@ def copy_with_multiple_destinations(
     free space, free inodes: failed there with the
     preflight's line, nothing written there, the others written), or whose drive went away.
     Blocks until done. *sink*'s exceptions never reach the engine (``events.isolated``): a
-    subscriber that raises is named in a WarningIssued and in ``report.warnings``.
+    subscriber that raises is named in a WarningIssued and in ``report.warnings``; so is,
+    after the job, what an S3 destination may have left in the bucket (an object whose
+    delete, an upload whose abort, failed: ``s3file.left_behind_notes``).
     """
     options = options or CopyOptions()
     source_path = Path(os.path.abspath(source))
@@ -402,7 +404,7 @@ def copy_with_multiple_destinations(
     cancel = cancel or CancelToken()
     s3file.stop_on(remote, cancel)
     try:
-        return _copy_planned(
+        report = _copy_planned(
             source_path,
             st,
             destinations,
@@ -416,6 +418,11 @@ def copy_with_multiple_destinations(
         )
     finally:
         s3file.close_targets(remote)
+    # What an S3 destination may have left in the bucket (an unfinished upload whose abort
+    # failed, an object whose delete did): named with the command that removes each, as
+    # a card's report names it (``s3card.left_behind_notes``).
+    report.warnings.extend(s3file.left_behind_notes(remote))
+    return report
 
 
 def _copy_planned(

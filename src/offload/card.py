@@ -1308,6 +1308,9 @@ def _plan(
                 )
                 for source_file in tree.files
             ]
+    # An S3 destination lost at its plan (its ledger's read refused): every file copied
+    # there, as on a first run, which its loss fails without a request.
+    lost_at_plan = {index for index, backend in backends.items() if backend.lost is not None}
     # The card files' fingerprints the loop checks, read ahead of it, several at once.
     wanted = _fingerprints_wanted(tree.files, entries, algorithms)
     with fingerprint.ReadAhead(wanted) as samples:
@@ -1325,6 +1328,11 @@ def _plan(
                 plans, ledgers, entries, others, absent, listings, unsettled_spans, strict=True
             ):
                 final = plan.target_text(source_file.relative_path)
+                if plan.index in lost_at_plan:
+                    # Its ledger's read refused (``s3card.lose_unreadable_ledger``): nothing
+                    # there is read back; its first file loses it (``check_present``).
+                    targets.append(final)
+                    continue
                 if not known and plan.index not in backends and not_there.holds_nothing_at(final):
                     # No ledger entry, its folder absent: copy it (what _existing_copy_kind says
                     # then), without its call (a card's first offload: every file)
@@ -2431,8 +2439,10 @@ def _other_card_words(
 
 
 def _load_ledger(ledger: Ledger) -> LedgerEntries:
-    """The ledger's entries (``Ledger.load_entries``); UsageError (exit 64, nothing
-    written) when it cannot be read: for a drive that went away (ENOTCONN, EIO, ENODEV),
+    """The ledger's entries (``Ledger.load_entries``); none for a bucket's ledger its
+    credentials may not read (s3:GetObject refused: ``s3card.lose_unreadable_ledger`` loses
+    that destination alone, before its first file); UsageError (exit 64, nothing
+    written) when it cannot be read otherwise: for a drive that went away (ENOTCONN, EIO, ENODEV),
     naming the drive to reconnect (the ledger is not at fault: moving it away would lose
     what it vouches for); for a copy root below a folder this user may not enter, naming
     that folder (``closed_folder``); for a ledger seen there and gone at its open (ENOENT,
@@ -2462,6 +2472,11 @@ def _load_ledger(ledger: Ledger) -> LedgerEntries:
                 path=ledger.path,
             ) from None
         if not local:
+            if _s3().lose_unreadable_ledger(ledger, exc):
+                # Refused to these credentials: that destination alone is lost, before
+                # anything is stored there, as a first run's read of its lock loses it
+                # (``s3card.lock_copy_roots``); the others are copied.
+                return LedgerEntries({}, {})
             raise UsageError(_s3_ledger_unreadable(ledger, exc), path=ledger.path) from None
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):
             # Seen a moment ago (its ``exists`` passed), gone at its open: its folder

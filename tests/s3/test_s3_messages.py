@@ -239,14 +239,8 @@ def test_missing_chain_file_named_under_the_card_folder(s3_server, bucket, tmp_p
 @pytest.mark.parametrize(
     ("status", "code", "advice"),
     [
-        (
-            403,
-            "AccessDenied",
-            ": the credentials (they came from the environment (AWS_ACCESS_KEY_ID, "
-            "AWS_SECRET_ACCESS_KEY)) may list it but not read it (s3:GetObject, or the KMS key "
-            "it is encrypted with); run the same command again with credentials that may "
-            "(docs/s3.md, Permissions); nothing was copied",
-        ),
+        # A refusal of these credentials (403 AccessDenied) loses that destination alone, the
+        # others copied: ``test_s3_rerun_unreadable``.
         (
             500,
             "InternalError",
@@ -266,8 +260,8 @@ def test_missing_chain_file_named_under_the_card_folder(s3_server, bucket, tmp_p
 def test_a_bucket_ledger_that_cannot_be_read_is_named_by_its_url(  # type: ignore[no-untyped-def]
     s3_server, proxy, bucket, tmp_path, monkeypatch, status: int, code: str, advice: str
 ) -> None:
-    """A re-run into a copy root whose ledger objects' GET is refused (a credential without
-    s3:GetObject) or keeps failing: one line naming the ledger by its s3:// URL, with advice
+    """A re-run into a copy root whose ledger objects' GET keeps failing or is refused for
+    another reason than these credentials: one line naming the ledger by its s3:// URL, with advice
     fitting the answer, exit 64. Failed before: "cannot read /s3:/bucket/.../.offload/ledger:
     ...; fix or move it away" (the engine's stand-in path, and advice for a local file that
     would lose what the ledger vouches for)."""

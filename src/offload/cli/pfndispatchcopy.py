@@ -445,7 +445,9 @@ def _say_outcome(
 ) -> int:
     """The warnings, errors and the hash line of the copy's *report*, but those *said*
     already; its exit code."""
-    for message in report.warnings:  # a subscriber that failed (the rest said at once)
+    # A subscriber that failed, what an S3 destination may have left in the bucket (the
+    # rest said at once).
+    for message in report.warnings:
         if message not in said.warned:
             env.warning(message)
     file = report.files[0]

@@ -58,6 +58,7 @@ from offload.cli.common import (
 from offload.copy_legacy_mhl import MISMATCH as LEGACY_MISMATCH
 from offload.copy_legacy_mhl import LegacyMhlCheck
 from offload.destinations.s3config import settings_from_env
+from offload.destinations.s3credentials import TOKEN_REFUSED_BEFORE
 from offload.destinations.s3url import is_s3_url
 from offload.errors import (
     OffloadError,
@@ -1555,11 +1556,21 @@ def _print_human(
         if differs is not None and differs.code in (LEGACY_MISMATCH, REPLACED_SINCE_RECORDED):
             detail += f" ({differs.text})"  # the record it is unlike; a newer one it matches
         env.error(f"CHANGED {_named(where, changed.path)}: {detail}")
+    token_refused: list[str] = []
     for path in report.unreadable:
         # A read-through link's words are said once for all, in the warning below.
         reason = report.reasons.get(path)
+        if reason is not None and reason.text.startswith(TOKEN_REFUSED_BEFORE):
+            token_refused.append(path)  # one cause, said on the line of its first object
+            continue
         said = f"({reason.text}) " if reason and reason.code != "symlink-read-through" else ""
         env.error(f"UNREADABLE {said}{_named(where, path)}")
+    if token_refused:
+        count = len(token_refused)
+        env.error(
+            f"... and {plural(count, 'more object')} UNREADABLE under {where}: not read, the "
+            "session token refused as above (the reports list each)"
+        )
     # A symlink at a recorded name, read through against a manifest (a card's link, made as
     # a link, or one put in a copy's place): no copy, and none of the copies the ledger's
     # words below speak of; a re-run leaves it as it is.

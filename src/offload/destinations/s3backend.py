@@ -291,6 +291,9 @@ class S3Backend(Closing):
         self.history_read: dict[str, tuple[str, bytes]] = {}
         # Why this destination is lost before its first file (``lose``), None: it is not.
         self.lost: DestinationError | None = None
+        # The dry run's words for ``lost`` where the plan lost it (its ledger's read refused,
+        # ``s3card.lose_unreadable_ledger``): "the run would lose ...".
+        self.lost_foreseen: str | None = None
 
     @property
     def root(self) -> Path:

@@ -206,6 +206,8 @@ def lock_copy_roots(
     warnings: list[str] = []
     try:
         for _dest_plan, backend, root_key in _s3_copy_roots(plan.plans, plan.backends):
+            if backend.lost is not None:
+                continue  # lost at its plan (``ledger_unreadable``): nothing stored there
             lock = S3CopyRootLock(backend.store, root_key, source=source)
             try:
                 lock.acquire()
@@ -260,7 +262,34 @@ def unreadable_words(lock: S3CopyRootLock, exc: OSError, *, dry_run: bool) -> st
     "refused"): the run's loss of that destination (``_unreadable``: the lock it had just
     stored), or, *dry_run*, the dry run's finding that the run would lose it (its read of
     the lock there, found or not: an explicit deny answers 403 for a missing key too)."""
-    source = credential_source(lock.store.client)
+    read = "" if dry_run else ", the lock this run had just stored there"
+    return _unreadable_root_words(lock.store, lock.root, exc, read, dry_run=dry_run)
+
+
+def lose_unreadable_ledger(ledger: S3Ledger, exc: OSError) -> bool:
+    """Lose *ledger*'s destination (``S3Backend.lose``), before anything is stored there,
+    where its read *exc* (``Ledger.load_entries``, a re-run's plan) was refused to these
+    credentials (``get_failure`` "refused": a policy denying s3:GetObject on the copy root,
+    a KMS key they may not use): every read-back there would be, as ``_unreadable`` finds
+    of the lock a first run has just stored; in the same words, the object refused named
+    (one of the ledger's), and the dry run's (``busy_copy_root``) kept in
+    ``S3Backend.lost_foreseen``. True when lost; False for any other failure (the service
+    failing, the bucket gone: the caller refuses the whole run, ``card._load_ledger``)."""
+    if get_failure(exc) != "refused":
+        return False
+    backend = ledger.backend
+    root = ledger.store.display(backend.key(ledger.path.parent.parent))
+    read = ", the ledger an earlier offload stored there"
+    words = _unreadable_root_words(ledger.store, root, exc, read, dry_run=False)
+    backend.lose(DestinationError(words, errno_=exc.errno))
+    backend.lost_foreseen = _unreadable_root_words(ledger.store, root, exc, read, dry_run=True)
+    return True
+
+
+def _unreadable_root_words(store: Any, root: str, exc: OSError, read: str, *, dry_run: bool) -> str:
+    """``unreadable_words``' line for copy root *root* (its ``s3://`` URL) of *store*, its
+    read *exc* refused; *read*: what the object refused is (", the lock ...")."""
+    source = credential_source(store.client)
     came = f" (from {source})" if source else ""
     if dry_run:
         stored, may = "would store", "may not read objects there"
@@ -268,14 +297,13 @@ def unreadable_words(lock: S3CopyRootLock, exc: OSError, *, dry_run: bool) -> st
     else:
         stored, may = "stores", "may store objects there but not read them"
         outcome = "nothing was copied there"
-    read = "" if dry_run else ", the lock this run had just stored there"
     return (
-        f"cannot read what it {stored} under copy root {lock.root}: "
+        f"cannot read what it {stored} under copy root {root}: "
         f"{describe_os_error(exc)}{read}: the credentials{came} {may} (s3:GetObject, or "
         "the KMS key they are encrypted with), which every copy there needs, in every "
         "verification mode (the read-back of each copy, the lock's read before the "
         f"manifest, the ledger a later run reads); {outcome}: allow s3:GetObject on "
-        f"{lock.root}/ (docs/s3.md, Permissions) or use credentials that may, then run the "
+        f"{root}/ (docs/s3.md, Permissions) or use credentials that may, then run the "
         "same command again"
     )
 
@@ -293,9 +321,16 @@ def busy_copy_root(
     Never raises. *unreadable*, when given (``--dry-run``), receives an
     ``s3-copy-root-unreadable`` warning for each copy root whose lock's read was refused
     (``get_failure`` "refused": the run, which reads back the lock it stores, would lose
-    that destination, ``_unreadable``)."""
+    that destination, ``_unreadable``), or whose ledger's read was, at the plan
+    (``lose_unreadable_ledger``: no lock is read there)."""
     found: list[PreflightItem] = []
     for dest_plan, backend, root_key in _s3_copy_roots(plans, backends):
+        if backend.lost is not None:
+            # Lost at its plan (``lose_unreadable_ledger``): the run stores no lock there.
+            if unreadable is not None and backend.lost_foreseen is not None:
+                code = PreflightCode.S3_COPY_ROOT_UNREADABLE
+                unreadable.append(PreflightItem(code, None, backend.lost_foreseen, dest_plan.index))
+            continue
         lock = S3CopyRootLock(backend.store, root_key)
         try:
             busy = lock.live_refusal()

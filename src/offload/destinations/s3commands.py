@@ -29,13 +29,20 @@ def where(store: S3Destination, key: str) -> str:
     ``--s3-endpoint``, the environment or the profile; without its user:password part, which
     the AWS CLI takes from nowhere but the URL: the credentials come from its chain) and
     ``--profile`` where the run had them, then ``--bucket`` and ``--key``."""
+    return f"{aws_reach(store)}--bucket {shlex.quote(store.url.bucket)} --key {shlex.quote(key)}"
+
+
+def aws_reach(store: S3Destination) -> str:
+    """The options of an ``aws`` command that reaches the service and credentials *store*
+    reached (``where``'s), shell-quoted, each followed by a space; "" for AWS itself with
+    the chain's own credentials."""
     settings = store.settings
     reach = ""
     if settings.endpoint_url:
         reach += f"--endpoint-url {shlex.quote(redact_endpoint(settings.endpoint_url))} "
     if settings.profile:
         reach += f"--profile {shlex.quote(settings.profile)} "
-    return f"{reach}--bucket {shlex.quote(store.url.bucket)} --key {shlex.quote(key)}"
+    return reach
 
 
 def offload_reach(store: S3Destination) -> str:

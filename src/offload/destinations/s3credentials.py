@@ -36,6 +36,10 @@ TOKEN_EXPIRED = (
     "the session token (AWS_SESSION_TOKEN, or the profile's) has expired or is not valid"
 )
 TOKEN_ADVICE = "get new temporary credentials (aws sso login, a new assumed role or session token)"
+#: How ``offload verify``'s reason of an object not read after the session token was refused
+#: to another begins (``s3verify._get_failed_reasons``): the terminal says them all in one
+#: line (``cli.verify_cmd``). Here: the command reads it without loading the S3 modules.
+TOKEN_REFUSED_BEFORE = "not read: the session token was refused to the GET of "
 
 
 def refused_credentials(code: str, status: int) -> Literal["token", "denied"] | None:

@@ -210,4 +210,16 @@ def close_targets(targets: Mapping[int, S3FileTarget]) -> None:
         item.backend.close()
 
 
-__all__ = ["S3FileTarget", "close_targets", "open_s3_file_targets", "stop_on"]
+def left_behind_notes(targets: Mapping[int, S3FileTarget]) -> list[str]:
+    """One warning for each target's store that may have left objects, versions or
+    unfinished multipart uploads in the bucket (``S3Destination.left_behind``: an abort or a
+    delete that failed), naming each with why and the command that removes it
+    (``s3card.left_behind_notes``, as a card's report words it; no JSON report lists them
+    here); none otherwise. Asked once the job is over and the targets closed."""
+    from offload.destinations.s3card import left_behind_notes as notes_of
+
+    stores = list(dict.fromkeys(item.backend.store for item in targets.values()))
+    return [note for store in stores for note in notes_of(store, in_report=False)]
+
+
+__all__ = ["S3FileTarget", "close_targets", "left_behind_notes", "open_s3_file_targets", "stop_on"]

@@ -64,6 +64,7 @@ import dataclasses
 import errno
 import functools
 import os
+import shlex
 import tempfile
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath
@@ -75,6 +76,7 @@ from offload.destinations import s3commands, s3unchained
 from offload.destinations.s3 import (
     UNREADABLE_ERRNOS,
     S3Destination,
+    get_failure,
     get_refused,
     mtime_from_metadata,
 )
@@ -85,6 +87,7 @@ from offload.destinations.s3card import (
     upload_history_changes,
 )
 from offload.destinations.s3config import S3Settings
+from offload.destinations.s3credentials import TOKEN_ADVICE, TOKEN_REFUSED_BEFORE
 from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3unread import records_unread
 from offload.destinations.s3url import S3Url, is_s3_url, parse_s3_url, s3_root
@@ -155,6 +158,9 @@ def verify_s3(
         # or aborted, so a service without ListMultipartUploads (s3rver) can be checked.
         if not checked:
             store.check(writes=False)
+        # Once its session token is refused, no request more (``s3token_latch``): every
+        # object after it would be refused the same, each for nothing.
+        store.stop_after_token_refusal()
         backend = S3Backend(store)
         shown_root = S3ShownPath(s3_root(url))
         # (a check killed here leaves it: the next one sweeps it, run_scratch)
@@ -163,6 +169,13 @@ def verify_s3(
             root = Path(staging) / name
             root.mkdir()
             keys, odd, history, pending = _mirror(backend, root)
+            # (--append's refusal, exit 64, says there is no history to append to.)
+            if (
+                legacy_mhl is None
+                and not append_generation
+                and not (keys or odd or history or pending)
+            ):
+                _refuse_empty(store, root)
             # A generation a dead --append (or copy) stored and never chained: removed
             # before the history is read (s3unchained), the line a note of the report.
             settled = (
@@ -366,15 +379,12 @@ def verify_s3(
                         {p: why for p, why in report.reasons.items() if p not in compared}, odd
                     ),
                     # A listed object whose GET failed: why, and what reads it.
-                    **{
-                        path: Reason(
-                            "get-failed",
-                            f"{_get_failed(failed[path], store, url.key(path))}; it is not "
-                            "verified",
-                        )
-                        for path in report.unreadable
-                        if path in failed and path not in report.reasons
-                    },
+                    **_get_failed_reasons(
+                        [p for p in report.unreadable if p in failed and p not in report.reasons],
+                        failed,
+                        store,
+                        url,
+                    ),
                 },
             )
             if unwritten is not None:
@@ -442,6 +452,30 @@ def _refuse_append_dropping(
         f"recorded, but its object cannot be read as a file ({words}{more}), and a "
         "generation without it would drop a recorded file without saying so: verify without "
         "--append; nothing was verified or appended"
+    )
+
+
+def _refuse_empty(store: S3Destination, root: Path) -> None:
+    """Raise NoReferenceError (exit 30, as any copy with nothing to verify it against)
+    where the prefix checked holds no object at all (the mirror *root* empty: no content
+    object, no history, none of our ``.offload/`` objects): a prefix or an endpoint other
+    than meant is likelier than a copy without records, so the line says to check those,
+    with the command that lists what is there (the run's endpoint and profile), not how to
+    find a copy's records. Returns where the mirror holds anything."""
+    from offload.verification import NoReferenceError
+
+    if any(root.iterdir()):
+        return
+    url = store.url
+    folder = f"s3://{url.bucket}/{url.key('') + '/' if url.prefix else ''}"
+    listing = f"aws s3 ls {s3commands.aws_reach(store)}{shlex.quote(folder)}"
+    raise NoReferenceError(
+        f"nothing to verify at {url} ({store.endpoint}): no object under it: check the "
+        "prefix in the URL (a copy root is the card's folder below the prefix offload copy "
+        "was given, s3://bucket/prefix/CARD; list what is there: "
+        f"{listing}) and the endpoint (--s3-endpoint, AWS_ENDPOINT_URL, or the profile's "
+        "endpoint_url); nothing was verified",
+        path=S3ShownPath(s3_root(url)),
     )
 
 
@@ -941,6 +975,34 @@ def _recorded_unread(path: str, why: Reason, failure: str) -> Reason:
         )
 
     return naming_reason(why.code, words)
+
+
+def _get_failed_reasons(
+    paths: Sequence[str], failed: Mapping[str, OSError], store: S3Destination, url: S3Url
+) -> dict[str, Reason]:
+    """The ``get-failed`` reason of each of *paths* (objects listed whose GET failed with
+    ``failed[path]``): why and what reads it (``_get_failed``). Once a session token was
+    refused (``get_failure`` "token"; after that first refusal the store sends nothing more,
+    ``s3token_latch``), the first of those refused in key order says so in full, and each
+    other one that it was not read for the same refusal, naming that first object
+    (``TOKEN_REFUSED_BEFORE``): one cause, said once on the terminal."""
+    reasons: dict[str, Reason] = {}
+    first: str | None = None
+    for path in sorted(paths):
+        exc = failed[path]
+        if first is not None and get_failure(exc) == "token":
+            reasons[path] = Reason(
+                "get-failed",
+                f"{TOKEN_REFUSED_BEFORE}{printable_name(first)} (its reason says why): "
+                f"{TOKEN_ADVICE}, then check it again; it is not verified",
+            )
+            continue
+        if get_failure(exc) == "token":
+            first = path
+        reasons[path] = Reason(
+            "get-failed", f"{_get_failed(exc, store, url.key(path))}; it is not verified"
+        )
+    return reasons
 
 
 def _get_failed(exc: OSError, store: S3Destination, key: str) -> str:
