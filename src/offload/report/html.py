@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 from html import escape as _escape
 
-from offload.errors import printable_line
+from offload.errors import printable_line, spelled_apart
 from offload.report.content import ClipRow, ReportView, State
 from offload.report.words import free_text_lines, plural
 
@@ -81,8 +81,10 @@ def escape(text: str) -> str:
     break, a tab, BEL) spelled as the terminal spells it, ``\\x0a`` (``printable_line``). Put
     raw, a line break read as a space in a list item and BEL as nothing: ``new\\nline.mov``
     read as another name, ``new line.mov``. So are a format character and a line or
-    paragraph separator (``\\u202e``: ``bidi<U+202E>vom.exe`` read as ``bidiexe.mov``)."""
-    return _escape(text if text.isprintable() else printable_line(text))
+    paragraph separator (``\\u202e``: ``bidi<U+202E>vom.exe`` read as ``bidiexe.mov``), and
+    the marks of a name that is not NFC (``Cafe\\u0301.mov``, ``spelled_apart``): a browser
+    draws it as its twin ``Caf\u00e9.mov``, another file of the same card."""
+    return _escape(spelled_apart(text) if text.isprintable() else printable_line(text))
 
 
 def _kv(
