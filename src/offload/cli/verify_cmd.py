@@ -92,6 +92,7 @@ from offload.report.csv_cells import cell
 from offload.report.left_behind import left_behind_json
 from offload.report.words import PAGE_CACHE_CAUSES, plural
 from offload.verification import (
+    LEDGER_CHECKED,
     GenerationUnwrittenError,
     VerifyExit,
     exit_code_of,
@@ -223,6 +224,7 @@ def report_dict(
             "dangling",
             "outside",
             "nested",
+            "ledger_checked",
             "leftovers",
             "cancelled",
             "from_a_root",
@@ -278,6 +280,9 @@ def report_dict(
         "dangling": lists["dangling"],
         "outside": lists["outside"],
         "nested": lists["nested"],
+        # Names no XML manifest can hold, checked against the copy root's ledger instead
+        # (each also in verified, changed, missing or unreadable): verification.unheld_by_ledger.
+        "ledger_checked": lists["ledger_checked"],
         # offload-ai's own debris (a partial, or what fusefat leaves of one): no card file.
         "leftovers": lists["leftovers"],
         # A check a cancel stopped: the recorded files it had not finished reading.
@@ -355,8 +360,19 @@ def csv_text(data: dict[str, Any], exact: Mapping[str, str] | None = None) -> st
 
     # A file read through a cache that could not be dropped: its OK is the cache's.
     cached = set(data.get("read_through_cache") or ())
+    # A name no manifest can hold, verified against the ledger: its reason says so.
+    by_ledger = set(data.get("ledger_checked") or ())
     rows: list[tuple[str, str, str]] = [
-        (p, "verified", THROUGH_A_CACHE if p in cached else "") for p in data["verified"]
+        (
+            p,
+            "verified",
+            "; ".join(
+                filter(
+                    None, (THROUGH_A_CACHE if p in cached else "", why(p) if p in by_ledger else "")
+                )
+            ),
+        )
+        for p in data["verified"]
     ]
     for change in data["changed"]:
         detail = (
@@ -1552,7 +1568,11 @@ def _print_human(
             )
         )
         differs = report.reasons.get(changed.path)
-        if differs is not None and differs.code in (LEGACY_MISMATCH, REPLACED_SINCE_RECORDED):
+        if differs is not None and differs.code in (
+            LEGACY_MISMATCH,
+            REPLACED_SINCE_RECORDED,
+            LEDGER_CHECKED,
+        ):
             detail += f" ({differs.text})"  # the record it is unlike; a newer one it matches
         env.error(f"CHANGED {_named(where, changed.path)}: {detail}")
     for path in report.unreadable:
@@ -1832,7 +1852,7 @@ def _print_human(
             else ""
         )
         + (f", {len(report.leftovers)} leftover" if report.leftovers else "")
-        + f" (against {report.reference}{nested}; "
+        + f" (against {report.reference}{nested}{_ledger_checked_words(report)}; "
         + (
             f"{plural(reads, 'object')} read back by a GET)"
             if remote
@@ -1853,6 +1873,18 @@ def _print_human(
             if report.generation is not None
             else ""
         ),
+    )
+
+
+def _ledger_checked_words(report: VerifyReport) -> str:
+    """The summary's words for the files checked against the ledger, not the manifests
+    (``verification.unheld_by_ledger``: names no XML manifest can hold), or nothing."""
+    count = len(report.ledger_checked)
+    if not count:
+        return ""
+    return (
+        f"; {plural(count, 'file')} whose name no XML manifest can hold against this copy "
+        "root's ledger"
     )
 
 
