@@ -50,7 +50,12 @@ td.thumb { width: 172px; text-align: center; }
 td.thumb img { width: 160px; height: auto; display: block; border: 1px solid #999; }
 .nothumb { width: 160px; height: 90px; border: 1px dashed #999; color: #666; font-size: 11px;
   display: flex; align-items: center; justify-content: center; text-align: center; padding: 4px; }
-.name b { font-size: 14px; word-break: break-all; }
+/* The clip column keeps room for a name: with no width of its own it was squeezed to a
+   letter or three by the destinations' columns (a cell's narrowest width is one letter where
+   a name may break anywhere): at 900 px a 60-character clip name stood 13 lines of 4
+   letters. Broken at a space first, then anywhere; the table scrolls in its box instead. */
+td.name { min-width: 16em; }
+.name b { font-size: 14px; overflow-wrap: anywhere; }
 /* A name as it is: two spaces stay two (white-space: normal shows one, and a name copied
    from the page, or read from its text, would not be the file's). */
 .name b, .folder, .side li { white-space: pre-wrap; }
