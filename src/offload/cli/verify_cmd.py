@@ -33,11 +33,13 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    ProgressColumn,
     TaskProgressColumn,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.table import Column
 
 from offload import json_text
 from offload._version import __version__
@@ -796,6 +798,43 @@ OnFile = Callable[[Path, int], None]
 Verifier = Callable[[OnFile, OnPlan | None], tuple[VerifyReport, int, int]]
 
 
+#: The verify bar's columns beside the bar, most needed first, each with the cells it may
+#: take ("50000/50000 files", "110.3/110.3 GB"): those that fit the terminal are shown.
+_VERIFY_EXTRAS = (("files", 17), ("bytes", 15), ("speed", 11))
+#: "verify", the percentage ("100%") and the time left ("0:00:42"), a space after each.
+_VERIFY_FIXED = 7 + 5 + 8
+
+
+def verify_columns(width: int) -> tuple[ProgressColumn, ...]:
+    """The verify bar's columns for a terminal *width* cells wide, laid on one line: the
+    word, the bar, the percentage and the time left always; the files, the bytes and the
+    speed while they fit beside a bar of at least 10 cells (the bar up to 40). Before, all
+    seven at any width: at 60 columns rich wrapped the row, its time left on a line of its
+    own. Text columns never wrap (``no_wrap``)."""
+    room = width - _VERIFY_FIXED - 10
+    shown = set()
+    for name, cells in _VERIFY_EXTRAS:
+        if cells + 1 > room:
+            break
+        shown.add(name)
+        room -= cells + 1
+    bar = max(10, min(40, room + 10))
+    one_line = Column(no_wrap=True)
+    columns: list[ProgressColumn] = [
+        TextColumn("[bold]verify", table_column=one_line),
+        BarColumn(bar_width=bar),
+        TaskProgressColumn(),
+    ]
+    if "files" in shown:
+        columns.append(TextColumn("{task.fields[files]}", table_column=Column(no_wrap=True)))
+    if "bytes" in shown:
+        columns.append(DownloadColumn())
+    if "speed" in shown:
+        columns.append(TransferSpeedColumn())
+    columns.append(TimeRemainingColumn())
+    return tuple(columns)
+
+
 def _verifier(args: argparse.Namespace, creator: CreatorInfo | None) -> Verifier:
     """What checks PATH: a local folder, or an S3 copy root (``destinations.s3verify``,
     imported only then). It is called with *on_file(path, size)*, told after each file is
@@ -913,15 +952,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
                 if held is not None:
                     holding.enter_context(held)
             if live:
-                columns = (
-                    TextColumn("[bold]verify"),
-                    BarColumn(),
-                    TaskProgressColumn(),
-                    TextColumn("{task.fields[files]}"),
-                    DownloadColumn(),
-                    TransferSpeedColumn(),
-                    TimeRemainingColumn(),
-                )
+                columns = verify_columns(console.width)
                 with Progress(*columns, console=console, transient=True) as progress:
                     # The total is what the check will read, as it says before reading
                     # (each nested history adds its own): the bar ends at 100 % exactly.
