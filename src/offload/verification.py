@@ -641,19 +641,31 @@ def unheld_by_ledger(
         reads.append((path, actual_size))
     if on_plan is not None and reads:
         on_plan(len(reads), sum(size for _, size in reads))
-    for path, actual_size in reads:
-        digests = recorded[path][1]
-        try:
-            actual = hash_file(root / path, list(digests))
-        except OSError as exc:
-            (missing if isinstance(exc, FileNotFoundError) else unreadable).append(path)
-            continue
-        if any(actual.get(name) != value for name, value in digests.items()):
-            changed.append(
-                ChangedFile(path, ChangeReason.HASH, actual_size, actual_size, digests, actual)
-            )
-        else:
-            verified.append(path)
+    done = 0
+    try:
+        for done, (path, actual_size) in enumerate(reads):  # noqa: B007 (read after)
+            digests = recorded[path][1]
+            try:
+                actual = hash_file(root / path, list(digests))
+            except OSError as exc:
+                (missing if isinstance(exc, FileNotFoundError) else unreadable).append(path)
+                continue
+            if any(actual.get(name) != value for name, value in digests.items()):
+                changed.append(
+                    ChangedFile(path, ChangeReason.HASH, actual_size, actual_size, digests, actual)
+                )
+            else:
+                verified.append(path)
+    except KeyboardInterrupt as exc:  # what was read before the cancel stands, as a check's
+        raise cancelled_check(
+            root,
+            report.reference,
+            verified=verified,
+            changed=changed,
+            unreadable=unreadable,
+            unfinished=[p for p, _ in reads[done:]],
+            unverifiable=report.unverifiable,
+        ) from exc
     from offload.manifest.xmlchars import unlisted_name_reason
 
     reasons = dict(report.reasons)

@@ -236,3 +236,28 @@ def test_a_finder_file_is_named_once_whatever_its_folders_are_named(tmp_path: Pa
     assert warned[CODE]["relatives"] == [relative], warned
     assert warned[CODE]["path"] == str(dest / "A001"), warned
     assert warned["name-not-in-manifest"]["path"] == str(dest / "A001" / relative), warned
+
+
+def test_a_name_no_manifest_holds_that_the_ledger_never_recorded_stays_new(
+    tmp_path: Path,
+) -> None:
+    """A file no XML manifest can hold that no offload wrote (put there by hand after it):
+    nothing records it, so ``offload verify`` calls it NEW (exit 21), its content not
+    checked, and never counts it as verified; the copy the ledger records beside it is
+    checked against the ledger and counted OK. The words say which is which."""
+    _, copy_root, reports, _ = _offload(tmp_path)
+    stranger = "CLIPS/by\x02hand.mov"
+    (copy_root / stranger).write_bytes(b"not from the card")
+    argv = ["verify", "--json", str(copy_root), "--report-dir", str(reports)]
+    code, out, _ = offload_cli(argv)
+    assert code == 21, out
+    checked = json.loads(out)
+    assert checked["extra"] == [stranger] and stranger not in checked["verified"], checked
+    assert checked["ledger_checked"] == [ODD] and ODD in checked["verified"], checked
+    assert checked["reasons"][stranger]["code"] == "name-not-in-manifest", checked["reasons"]
+    assert "its content is not checked here" in checked["reasons"][stranger]["text"]
+    code, out, err = offload_cli(["verify", str(copy_root), "--report-dir", str(reports)])
+    assert code == 21, out + err
+    (new,) = [line for line in err.splitlines() if "NEW" in line]
+    assert "by\\x02hand.mov" in new and "its content is not checked here" in new, new
+    assert "2 OK, 0 changed, 0 missing, 1 new" in out, out
