@@ -3652,7 +3652,10 @@ def _fail_found_wrong(
 # The words of a file of the card left out of the manifests, before the copy
 # (``_unlisted_name_warnings``) and after it (``_not_in_manifest``).
 _IN_NO_MANIFEST = "in no manifest there, ASC MHL or legacy"
-_CALLED_NEW = "ascmhl-debug verify and offload verify of the copy call it a new file (exit 21)"
+_CALLED_NEW = (
+    "ascmhl-debug verify of the copy calls it a new file (exit 21), as offload verify of an "
+    "s3:// copy does; offload verify of a local copy checks it against the copy root's ledger"
+)
 _PASSED_OVER = (
     "ascmhl-debug verify and offload verify of the copy pass over it: the manifests' ignore "
     "list hides it"

@@ -243,6 +243,44 @@ _CONTROLS_BUT_NEWLINE = _Escapes(
 )
 
 
+def _is_mark(char: str) -> bool:
+    """Whether *char* is shown as its code in a name that is not NFC: a combining mark
+    (``U+0301``), a character NFC replaces (the singletons: the Angstrom sign U+212B is
+    U+00C5 composed) or a Hangul vowel or final consonant jamo (class 0, yet composed with
+    the syllable before it)."""
+    import unicodedata
+
+    return bool(
+        unicodedata.combining(char)
+        or 0x1160 <= ord(char) <= 0x11FF
+        or unicodedata.normalize("NFC", char) != char
+    )
+
+
+def _code_of(char: str) -> str:
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def spelled_apart(text: str) -> str:
+    """*text* with the characters that make it look like another name spelled as codes
+    where it is not NFC: a name and its NFC/NFD twin (``Cafe`` U+0301 ``.mov`` and ``Caf``
+    U+00E9 ``.mov``, two files on one ext4 card) show alike once drawn, so a line naming one
+    could not be told from a line naming the other. The NFC name (what nearly every camera
+    and OS writes) is shown as it is; in any other, each combining mark, singleton or
+    trailing jamo is written ``\\u0301`` as :data:`CONTROL_ESCAPES` spells a format
+    character: ``Cafe\\u0301.mov``. ASCII returns at once; the rest costs one C check
+    (``unicodedata.is_normalized``). The one rule of the terminal's lines, the HTML and the
+    PDF (saved JSON and CSV keep the exact name)."""
+    if text.isascii():
+        return text
+    import unicodedata
+
+    if unicodedata.is_normalized("NFC", text):
+        return text
+    return "".join(_code_of(char) if _is_mark(char) else char for char in text)
+
+
 def escaped_invisible(text: str) -> str:
     """*text* with every character :data:`CONTROL_ESCAPES` lists escaped as it spells them:
     C0, DEL and C1 controls (``\\x0a``, ``\\u0085``), format characters and line/paragraph
@@ -263,8 +301,10 @@ def printable_name(path: str) -> str:
     show as another (``bidi<U+202E>vom.exe`` as ``bidiexe.mov``). Saved JSON keeps the exact
     name (``json_text``); the HTML, the PDF and the CSV spell these the same way."""
     if path.isprintable():  # no control, format or separator character, valid UTF-8
-        return path
-    return os.fsencode(path).decode("utf-8", "backslashreplace").translate(CONTROL_ESCAPES)
+        return path if path.isascii() else spelled_apart(path)
+    return spelled_apart(
+        os.fsencode(path).decode("utf-8", "backslashreplace").translate(CONTROL_ESCAPES)
+    )
 
 
 def shell_word(path: str | os.PathLike[str]) -> str:
@@ -281,16 +321,24 @@ def shell_word(path: str | os.PathLike[str]) -> str:
 def pasteable_word(path: str | os.PathLike[str]) -> str:
     """*path* as one word of a command a message suggests, which pasted into bash names that
     very path: :func:`shell_word` where the name prints as it is; else bash's ``$'...'``
-    quoting, each control character or byte that is not UTF-8 written ``\\xNN``, which bash
+    quoting, each control character, byte that is not UTF-8 or mark of a name that is not NFC
+    written ``\\xNN``, which bash
     turns back into that byte (``shell_word``'s printed escape would be four characters)."""
     text = os.fspath(path)
     if printable_name(text) == text:
         return shell_word(text)
     out = []
+    # A name that is not NFC: its marks written as their bytes too, so the pasted word shows
+    # which twin it names (:func:`spelled_apart`).
+    twin = spelled_apart(text) != text
     for char in text:
         if char in "\\'":
             out.append("\\" + char)
-        elif char.isprintable() and not 0xDC80 <= ord(char) <= 0xDCFF:
+        elif (
+            char.isprintable()
+            and not 0xDC80 <= ord(char) <= 0xDCFF
+            and not (twin and _is_mark(char))
+        ):
             out.append(char)
         else:
             out.extend(f"\\x{byte:02x}" for byte in os.fsencode(char))
@@ -305,7 +353,9 @@ def printable_text(text: str) -> str:
         encoded = text.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:  # a surrogate no name decodes to: shown as its escape
         encoded = text.encode("utf-8", "backslashreplace")
-    return encoded.decode("utf-8", "backslashreplace").translate(_CONTROLS_BUT_NEWLINE)
+    return spelled_apart(
+        encoded.decode("utf-8", "backslashreplace").translate(_CONTROLS_BUT_NEWLINE)
+    )
 
 
 def printable_line(text: str) -> str:

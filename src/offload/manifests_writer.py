@@ -759,8 +759,9 @@ def _leave_name_out(
         outcome,
         relative,
         f"{printable_name(relative)} on {root} is not in the ASC MHL manifest{when}: {why}; "
-        "its copy is in the job report with its state (ascmhl-debug verify and offload verify of "
-        "the copy call it a new file, exit 21; ascmhl diff lists it as new)",
+        "its copy is in the job report with its state (ascmhl-debug verify of the copy calls it "
+        "a new file, exit 21, as offload verify of an s3:// copy does; offload verify of a local "
+        "copy checks it against the copy root's ledger; ascmhl diff lists it as new)",
         content=why,
     )
 

@@ -582,6 +582,112 @@ def _against_ledger(
     return with_reasons(report)
 
 
+#: The reason of a file no manifest can hold, checked against the ledger instead.
+LEDGER_CHECKED = "ledger-checked"
+
+
+def unheld_by_ledger(
+    report: VerifyReport,
+    hash_file: HashFile,
+    on_plan: OnPlan | None = None,
+    on_error: Callable[[Path, OSError], None] | None = None,
+) -> VerifyReport:
+    """*report* (a check against an ASC MHL history or a legacy MHL) with each file new to
+    it because no XML manifest can hold its name (reason ``name-not-in-manifest``: ``offload
+    copy`` copied it, left it out of every manifest and recorded its digests in the copy
+    root's ledger) checked against that ledger's record of it, read as the others were
+    (*hash_file*; *on_plan* told what more will be read): verified, changed or unreadable
+    by that record, named in ``ledger_checked``, its reason saying which record it was
+    checked against (``LEDGER_CHECKED``). Without a ledger, or a record of it there, it
+    stays new, its reason saying it was not checked. Before: such a copy was never read,
+    a damaged one as "new" as an intact one."""
+    unheld = [
+        p
+        for p in report.extra
+        if (why := report.reasons.get(p)) is not None and why.code == "name-not-in-manifest"
+    ]
+    if not unheld:
+        return report
+    root = report.root
+    ledger = Ledger(root)
+    try:
+        recorded: dict[str, tuple[int, dict[str, str]]] = {}
+        if ledger.path.exists():
+            for entry in checked_wrong(ledger.load_entries().standing()):
+                final = entry.relative_path.rsplit("/", 1)
+                name = entry.final_name or final[-1]
+                relative = f"{final[0]}/{name}" if len(final) == 2 else name
+                recorded[relative] = (entry.size_bytes, entry.digests)
+    except OSError:
+        recorded = {}
+    wanted = [p for p in unheld if p in recorded and recorded[p][1]]
+    if not wanted:
+        return report
+    verified, changed = list(report.verified), list(report.changed)
+    unreadable, missing = list(report.unreadable), list(report.missing)
+    reads: list[tuple[str, int]] = []
+    for path in wanted:
+        size = recorded[path][0]
+        try:
+            actual_size = os.stat(root / path).st_size
+        except OSError as exc:
+            (missing if isinstance(exc, FileNotFoundError) else unreadable).append(path)
+            if on_error is not None and not isinstance(exc, FileNotFoundError):
+                on_error(root / path, exc)
+            continue
+        if actual_size != size:
+            changed.append(ChangedFile(path, ChangeReason.SIZE, size, actual_size))
+            continue
+        reads.append((path, actual_size))
+    if on_plan is not None and reads:
+        on_plan(len(reads), sum(size for _, size in reads))
+    done = 0
+    try:
+        for done, (path, actual_size) in enumerate(reads):  # noqa: B007 (read after)
+            digests = recorded[path][1]
+            try:
+                actual = hash_file(root / path, list(digests))
+            except OSError as exc:
+                (missing if isinstance(exc, FileNotFoundError) else unreadable).append(path)
+                continue
+            if any(actual.get(name) != value for name, value in digests.items()):
+                changed.append(
+                    ChangedFile(path, ChangeReason.HASH, actual_size, actual_size, digests, actual)
+                )
+            else:
+                verified.append(path)
+    except KeyboardInterrupt as exc:  # what was read before the cancel stands, as a check's
+        raise cancelled_check(
+            root,
+            report.reference,
+            verified=verified,
+            changed=changed,
+            unreadable=unreadable,
+            unfinished=[p for p, _ in reads[done:]],
+            unverifiable=report.unverifiable,
+        ) from exc
+    from offload.manifest.xmlchars import unlisted_name_reason
+
+    reasons = dict(report.reasons)
+    for path in wanted:
+        text, exact = (
+            f"in no manifest ({unlisted_name_reason(path, exact=spelled_as_is)}): checked "
+            "against this copy root's ledger, offload-ai's own record of the copy, instead"
+            for spelled_as_is in (False, True)
+        )
+        reasons[path] = Reason(LEDGER_CHECKED, text, None if exact == text else exact)
+    return dataclasses.replace(
+        report,
+        verified=tuple(sorted(verified)),
+        changed=tuple(sorted(changed, key=lambda c: c.path)),
+        unreadable=tuple(sorted(unreadable)),
+        missing=tuple(sorted(missing)),
+        extra=tuple(p for p in report.extra if p not in set(wanted)),
+        reasons=reasons,
+        ledger_checked=tuple(wanted),
+    )
+
+
 def checked_wrong(standing: Iterable[LedgerEntry]) -> list[LedgerEntry]:
     """The references of a check against the ledger among its *standing* entries: each
     entry that vouches for a copy, and the entry of each copy that an earlier
@@ -967,6 +1073,8 @@ def _verify_with(
             ) from None
         except OSError as exc:  # the legacy MHL itself cannot be read
             raise UsageError(f"cannot verify {root}: {describe_os_error(exc)}", path=root) from None
+    if report is not None and local:
+        report = unheld_by_ledger(report, hasher, on_plan, on_error)
     if report is None:
         if append_generation:
             # The ledger or a legacy MHL can be checked, but a generation needs a

@@ -235,3 +235,68 @@ def test_a_folder_error_on_a_drive_whose_name_holds_a_newline_is_one_line(tmp_pa
     assert not [line for line in lines if line.startswith("ERROR: forged")], result.stderr
     shown = printable_name(str(dest / "card" / ".offload" / "reports"))
     assert any(line.startswith("ERROR: ") and shown in line for line in lines), result.stderr
+
+
+# A name and its NFC/NFD twin: two files ext4 holds side by side, drawn alike.
+NFC_TWIN = "Caf\u00e9.mov"
+NFD_TWIN = "Cafe\u0301.mov"
+
+
+def test_a_name_and_its_nfd_twin_are_spelled_apart_on_every_printed_page() -> None:
+    """The NFC name prints as it is; a name that is not NFC has its marks spelled as codes
+    (``Cafe\\u0301.mov``) on the terminal, in the HTML and in the PDF, and a command to paste
+    names it by its bytes. Failed before: both printed ``Café.mov`` (the PDF composed the NFD
+    one on purpose), so a line could not say which of the two files it meant."""
+    from offload.errors import pasteable_word, printable_line, spelled_apart
+    from offload.report.html import escape
+    from offload.report.pdf import latin1
+
+    for spell in (printable_name, printable_text, printable_line, escape, latin1):
+        assert spell(NFC_TWIN) == NFC_TWIN
+        assert spell(NFD_TWIN) == "Cafe\\u0301.mov", spell
+    # A singleton NFC replaces (the Angstrom sign), Hangul jamo, a mark beyond U+FFFF, and a
+    # name with a control character too: each stays one line and shows its codes.
+    assert printable_name("\u212b.mov") == "\\u212b.mov"
+    assert printable_name("\u1100\u1161.mov") == "\u1100\\u1161.mov"
+    assert printable_name("\U0001d15e.mov") == "\\U0001d15e.mov"
+    assert (
+        spelled_apart("Caf\u00e9 \u30af\u30ea\u30c3\u30d7.mov")
+        == "Caf\u00e9 \u30af\u30ea\u30c3\u30d7.mov"
+    )
+    assert printable_line("new\nCafe\u0301.mov") == "new\\x0aCafe\\u0301.mov"
+    # An NFC name with a mark no letter composes with is its own only spelling: as it is.
+    assert printable_name("q\u0301.mov") == "q\u0301.mov"
+    assert pasteable_word(NFD_TWIN) == "$'Cafe\\xcc\\x81.mov'"
+    assert pasteable_word(NFC_TWIN) == f"'{NFC_TWIN}'"
+
+
+def test_twins_on_one_card_are_told_apart_by_the_dry_run_verify_and_html(tmp_path: Path) -> None:
+    """A card holding ``Caf\\u00e9.mov`` and ``Cafe\\u0301.mov`` (ext4 keeps both): the dry run's
+    list, ``offload verify``'s line naming the copy found changed and the HTML report spell
+    the NFD one ``Cafe\\u0301.mov``; the saved JSON keeps both names exact. Failed before:
+    the dry run listed ``Café.mov`` twice and verify's CHANGED line could be either file."""
+    card = tmp_path / "card"
+    (card / "C").mkdir(parents=True)
+    (card / "C" / NFC_TWIN).write_bytes(b"composed")
+    (card / "C" / NFD_TWIN).write_bytes(b"decomposed")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    dry = run("copy", "--dry-run", card, dest, reports=reports)
+    assert "    C/Cafe\\u0301.mov\n" in dry.stderr and "    C/Caf\u00e9.mov\n" in dry.stderr
+    assert NFD_TWIN not in dry.stderr + dry.stdout
+    copied = run("copy", card, dest, reports=reports)
+    assert copied.returncode == 0, copied.stderr
+    (report,) = reports.glob("card_*.json")
+    names = {f["path"] for f in json.loads(report.read_bytes())["files"]}
+    assert {f"C/{NFC_TWIN}", f"C/{NFD_TWIN}"} == names
+    (html,) = reports.glob("card_*.html")
+    page = html.read_text(encoding="utf-8")
+    assert "Cafe\\u0301.mov" in page and NFC_TWIN in page and NFD_TWIN not in page
+    # The NFD file's copy changed (same size): verify's line says which of the two it is.
+    (dest / "card" / "C" / NFD_TWIN).write_bytes(b"DECOMPOSED")
+    checked = run("verify", dest / "card", reports=reports)
+    assert checked.returncode != 0
+    (line,) = [x for x in checked.stderr.splitlines() if x.startswith("ERROR: CHANGED")]
+    assert "/C/Cafe\\u0301.mov:" in line, checked.stderr
+    assert NFD_TWIN not in checked.stderr + checked.stdout

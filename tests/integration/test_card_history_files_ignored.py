@@ -209,8 +209,9 @@ def test_the_summary_names_only_the_kinds_of_files_left_out_that_are_there(
     line = flat.split("NOT IN THE MANIFEST on")[1]
     assert "passes over those its ignore list hides" not in line, output
     assert (
-        "A check of the copy against its manifest (ascmhl-debug verify, offload verify) calls it "
-        "new (exit 21). The file in a folder only an anchored pattern hides: ascmhl-debug verify, "
+        "ascmhl-debug verify of the copy calls it new (exit 21), as offload verify of an s3:// "
+        "copy does; offload verify of a local copy checks it against its ledger. The file in a "
+        "folder only an anchored pattern hides: ascmhl-debug verify, "
         "which never applies an anchored pattern, calls it new (exit 21); offload verify "
         "passes over it, naming it in a note."
     ) in line, output

@@ -91,14 +91,15 @@ def test_a_file_left_out_of_the_manifest_is_named_in_every_saved_report(
     listed = offload_cli(["history", "--json", "--report-dir", str(reports)])
     assert ", 1 copy not in the manifest" in json.loads(listed[1])[0]["result"]
 
-    # The manifest does not cover it: a check against it calls it new (exit 21), and now
-    # says why.
+    # The manifest does not cover it: the check reads it against the copy root's ledger
+    # instead, and says so (failed before: called new, exit 21, its content never read).
     code, out, err = offload_cli(["verify", str(copy_root), "--report-dir", str(reports)])
-    assert code == 21, out + err
-    (new,) = [line for line in err.splitlines() if "NEW" in line]
+    assert code == 0, out + err
+    assert "NEW" not in err, err
+    assert "2 OK, 0 changed, 0 missing, 0 new" in out, out
+    assert "1 file whose name no XML manifest can hold against this copy root's ledger" in out
     # Which reason (failed before: "a control character, or bytes that are not UTF-8").
     why = "its name holds the control character \\x01, which an XML manifest cannot hold"
-    assert f"{why}: offload copy leaves such a file out" in new and SHOWN in new, new
     (verify_csv,) = reports.glob("verify_*.csv")
     # The cell spells the character once (report.csv_cells: \x01), as the copy's CSV
     # does; failed before: the reason's terminal spelling was escaped again, \\x01.
@@ -110,9 +111,25 @@ def test_a_file_left_out_of_the_manifest_is_named_in_every_saved_report(
     # The JSON says it too, the same words under the exact name (failed before: no reason).
     argv = ["verify", "--json", str(copy_root), "--report-dir", str(reports)]
     code, out, _ = offload_cli(argv)
-    assert code == 21
-    reason = json.loads(out)["reasons"][ODD]
-    assert reason["code"] == "name-not-in-manifest" and reason["text"] in new, reason
+    assert code == 0
+    checked = json.loads(out)
+    assert checked["ledger_checked"] == [ODD] and ODD in checked["verified"], checked
+    reason = checked["reasons"][ODD]
+    assert reason["code"] == "ledger-checked" and why in reason["text"], reason
+    assert "checked against this copy root's ledger" in reason["text"], reason
+
+    # Damaged in place (its size and date kept): found CHANGED against the ledger, exit 11,
+    # its ledger entry revoked. Failed before: "NEW", exit 21, the damage never seen.
+    copy = copy_root / ODD
+    stat = copy.stat()
+    copy.write_bytes(bytes(b ^ 0xFF for b in copy.read_bytes()))
+    os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    code, out, err = offload_cli(["verify", str(copy_root), "--report-dir", str(reports)])
+    assert code == 11, out + err
+    (line,) = [x for x in err.splitlines() if x.startswith("ERROR: CHANGED")]
+    assert SHOWN in line and "checked against this copy root's ledger" in line, line
+    assert "1 OK, 1 changed, 0 missing, 0 new" in out, out
+    assert "this check revoked this copy root's ledger record" in err, err
 
 
 PREFLIGHT_CODE = "name-not-in-manifest"
@@ -133,8 +150,9 @@ def test_the_dry_run_and_the_preflight_name_a_file_the_manifest_will_leave_out(
         f"WARNING: {printed} will be copied like the card's other files, but it will be in no "
         "manifest there, ASC MHL or legacy (its name holds the control character \\x01, which "
         "an XML manifest cannot hold): the job report alone gives its state, and ascmhl-debug "
-        "verify and offload verify of the copy call it a new file (exit 21); rename it on the "
-        "source if the manifest must list it"
+        "verify of the copy calls it a new file (exit 21), as offload verify of an s3:// copy "
+        "does; offload verify of a local copy checks it against the copy root's ledger; rename "
+        "it on the source if the manifest must list it"
     )
 
     code, _, err = offload_cli(["copy", "--dry-run", str(card), str(dest)])
@@ -218,3 +236,28 @@ def test_a_finder_file_is_named_once_whatever_its_folders_are_named(tmp_path: Pa
     assert warned[CODE]["relatives"] == [relative], warned
     assert warned[CODE]["path"] == str(dest / "A001"), warned
     assert warned["name-not-in-manifest"]["path"] == str(dest / "A001" / relative), warned
+
+
+def test_a_name_no_manifest_holds_that_the_ledger_never_recorded_stays_new(
+    tmp_path: Path,
+) -> None:
+    """A file no XML manifest can hold that no offload wrote (put there by hand after it):
+    nothing records it, so ``offload verify`` calls it NEW (exit 21), its content not
+    checked, and never counts it as verified; the copy the ledger records beside it is
+    checked against the ledger and counted OK. The words say which is which."""
+    _, copy_root, reports, _ = _offload(tmp_path)
+    stranger = "CLIPS/by\x02hand.mov"
+    (copy_root / stranger).write_bytes(b"not from the card")
+    argv = ["verify", "--json", str(copy_root), "--report-dir", str(reports)]
+    code, out, _ = offload_cli(argv)
+    assert code == 21, out
+    checked = json.loads(out)
+    assert checked["extra"] == [stranger] and stranger not in checked["verified"], checked
+    assert checked["ledger_checked"] == [ODD] and ODD in checked["verified"], checked
+    assert checked["reasons"][stranger]["code"] == "name-not-in-manifest", checked["reasons"]
+    assert "its content is not checked here" in checked["reasons"][stranger]["text"]
+    code, out, err = offload_cli(["verify", str(copy_root), "--report-dir", str(reports)])
+    assert code == 21, out + err
+    (new,) = [line for line in err.splitlines() if "NEW" in line]
+    assert "by\\x02hand.mov" in new and "its content is not checked here" in new, new
+    assert "2 OK, 0 changed, 0 missing, 1 new" in out, out

@@ -236,6 +236,45 @@ def test_a_narrow_window_shows_the_page_at_its_width_the_wide_tables_scrolling(
         assert column in page.text
 
 
+# Each clip name's rendered lines and width, the clip table's width and the window's.
+_CLIP_NAMES = (
+    "JSON.stringify([Array.from(document.querySelectorAll('table.clips td.name b')).map("
+    "e => [e.textContent, e.getClientRects().length, Math.round(e.getBoundingClientRect().width)]),"
+    " document.documentElement.clientWidth, document.documentElement.scrollWidth])"
+)
+
+
+@pytest.mark.parametrize("width", [1280, 900])
+def test_a_long_clip_name_keeps_a_readable_column_beside_four_destinations(
+    tmp_path: Path, browser: Browser, width: int
+) -> None:
+    """Four destinations' columns beside the clip column: a 60-character clip name wraps on
+    at most 3 lines in a column at least 180 px wide, a short one on 1; the page stays the
+    window's width (the clip table scrolls in its own box where it needs more). Failed
+    before: no width of its own, the column was squeezed: at 900 px the long name stood 13
+    lines of ~4 letters (47 px), ``B002C003.MXF`` 3 lines."""
+    card = tmp_path / "card"
+    long_name = "A001C001_230615_R1AB_LONG_DESCRIPTIVE_NAME_SCENE12_TAKE3.MXF"
+    spaced = "Interview with the director, second camera angle.mov"
+    for name in (long_name, spaced, "B002C003.MXF"):
+        _write(card / "CLIPS" / name, os.urandom(2000))
+    dests = [tmp_path / f"SHUTTLE_DRIVE_{n}" for n in range(1, 5)]
+    for dest in dests:
+        dest.mkdir()
+    code, err, _, job_path = offload([str(card), *map(str, dests)], tmp_path / "r")
+    assert code == 0, err
+    page = browser.open(job_path.with_suffix(".html"), width=width, measure=_CLIP_NAMES)
+    names, window, document = json.loads(page.measured)
+    shown = {name: (lines, px) for name, lines, px in names}
+    assert set(shown) == {long_name, spaced, "B002C003.MXF"}, shown
+    assert shown["B002C003.MXF"][0] == 1, shown
+    for name in (long_name, spaced):
+        lines, px = shown[name]
+        assert lines <= 3 and px >= 180, (name, lines, px, width)
+    assert document <= window <= width, (document, window)
+    assert not page.errors, page.errors
+
+
 def test_the_pdf_keeps_the_extension_of_a_long_name_without_a_separator_whole(
     tmp_path: Path, poppler: dict[str, str]
 ) -> None:

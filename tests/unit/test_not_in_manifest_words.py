@@ -21,5 +21,6 @@ def test_a_hidden_file_is_passed_over_and_an_unholdable_name_called_new() -> Non
     ), hidden.message
     odd = _not_in_manifest(Path("/d/A001/a\x01b.mov"), "why", 0, hidden=False, anchored_only=False)
     assert odd.message.endswith(
-        "ascmhl-debug verify and offload verify of the copy call it a new file (exit 21)"
+        "ascmhl-debug verify of the copy calls it a new file (exit 21), as offload verify of an "
+        "s3:// copy does; offload verify of a local copy checks it against the copy root's ledger"
     ), odd.message

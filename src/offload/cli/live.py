@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -117,6 +117,17 @@ class _Frame:
             # The card's bytes it copies; none: no byte words until the plan is known (it may
             # read copies back, or nothing at all: "0 bytes of N read" promised bytes never read).
             byte_words = bool(total_bytes)
+        rate = (
+            ""
+            if self.quiet_s >= QUIET_SAID_S and not self.cancelled
+            else _rate_words(snap, source_rate, cancelled=self.cancelled)
+        )
+        byte_text = _bytes_words(snap, total_bytes) if byte_words else ""
+        # Spared where the line would wrap (a 60-column terminal put the ETA on a line of its
+        # own), in turn: the rate, what was read back (the rows say it a destination), then
+        # the card's bytes read (the bar's percentage says how far); the files and the ETA
+        # stay.
+        spare = [rate, *byte_text.split(" · ")]
         yield Text(
             _fitted(
                 [
@@ -130,13 +141,13 @@ class _Frame:
                             stopping=self.stopping,
                         ),
                         f"{snap.files_finished}/{files} files",
-                        _bytes_words(snap, total_bytes) if byte_words else "",
+                        *byte_text.split(" · "),
                         _verified_earlier_words(snap),
                         *(
                             (_quiet_words(self.quiet_s, self.waiting, snap),)
                             if self.quiet_s >= QUIET_SAID_S and not self.cancelled
                             else (
-                                _rate_words(snap, source_rate, cancelled=self.cancelled),
+                                rate,
                                 # While the manifests and reports are written the ETA (00:00:
                                 # every lane is done) says nothing; the words before say what
                                 # is going on. Nor while a cancel is carried out, or once it
@@ -149,6 +160,7 @@ class _Frame:
                     if part
                 ],
                 width,
+                spare=[part for part in spare if part],
             ),
             overflow="fold",
         )
@@ -159,11 +171,18 @@ class _Frame:
                 overflow="fold",
             )
         wide = width >= 120
+        # Below 60 columns the bytes written and read back are left out (the status line
+        # above counts the card's bytes): seven columns in 40 were each cut to two or three
+        # letters, "destinati…  st…  writ…  read …  d…  fa…".
+        narrow = width < NARROW_COLUMNS
         table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
         columns = ["#", "destination", "state", "written", "read back", "done", "failed"]
+        if narrow:
+            columns = ["#", "destination", "state", "done", "failed"]
         if wide:
             columns.append("current file")
-        fixed = 2 + 16 + 10 + 10 + 6 + 6 + 2 * len(columns)  # state: "transfer-checked"
+        # state: "transfer-checked"; the bytes columns' 10 each where they are shown.
+        fixed = 2 + 16 + (0 if narrow else 20) + 6 + 6 + 2 * len(columns)
         room = max(12, (width - fixed) // (2 if wide else 1))
         for column in columns:
             table.add_column(column, no_wrap=True, overflow="ellipsis")
@@ -187,6 +206,8 @@ class _Frame:
                 str(dest.files_done),
                 str(dest.files_failed),
             ]
+            if narrow:
+                del row[3:5]
             if wide:
                 # A name or a reason in one cell: every control character escaped.
                 why = dest.lost or (dest.full if full else None) or _unfinished_words(dest)
@@ -305,18 +326,33 @@ def _eta_words(snap: ProgressSnapshot) -> str:
     return f"ETA {human_eta(snap.eta_s)}"
 
 
+#: The terminal width below which the destinations' rows leave out their bytes columns.
+NARROW_COLUMNS = 60
+
+
 #: The ETA of a status line that has none to give: its words say why (a quiet card...).
 _NO_ETA = " · ETA --:--"
 
 
-def _fitted(parts: list[str], width: int) -> str:
+def _fitted(parts: list[str], width: int, spare: Sequence[str] = ()) -> str:
     """The status line of *parts* (joined by " · "), fitted to *width* where it can be
     without losing a fact: an ETA not known (``--:--``) says nothing the words before it do
     not, so it is left out of a line it would wrap (at 80 columns, "... · no data from the
-    card for 25 s · ETA --:--" wrapped by two characters)."""
+    card for 25 s · ETA --:--" wrapped by two characters); then the parts of *spare*, in
+    turn, each left out while the line would still wrap (the rate, the bytes read back:
+    at 60 columns "... · 85.3 MB/s · ETA 00:42" put the ETA on a line of its own). A line
+    that still does not fit wraps whole (nothing of the status is cut)."""
     line = " · ".join(parts)
     if cell_len(line) > width and line.endswith(_NO_ETA):
-        return line[: -len(_NO_ETA)]
+        line = line[: -len(_NO_ETA)]
+        parts = line.split(" · ")
+    kept = list(parts)
+    for part in spare:
+        if cell_len(line) <= width:
+            break
+        if part in kept:
+            kept.remove(part)
+            line = " · ".join(kept)
     return line
 
 

@@ -33,11 +33,13 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    ProgressColumn,
     TaskProgressColumn,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.table import Column
 
 from offload import json_text
 from offload._version import __version__
@@ -93,6 +95,7 @@ from offload.report.csv_cells import cell
 from offload.report.left_behind import left_behind_json
 from offload.report.words import PAGE_CACHE_CAUSES, plural
 from offload.verification import (
+    LEDGER_CHECKED,
     GenerationUnwrittenError,
     VerifyExit,
     exit_code_of,
@@ -224,6 +227,7 @@ def report_dict(
             "dangling",
             "outside",
             "nested",
+            "ledger_checked",
             "leftovers",
             "cancelled",
             "from_a_root",
@@ -279,6 +283,9 @@ def report_dict(
         "dangling": lists["dangling"],
         "outside": lists["outside"],
         "nested": lists["nested"],
+        # Names no XML manifest can hold, checked against the copy root's ledger instead
+        # (each also in verified, changed, missing or unreadable): verification.unheld_by_ledger.
+        "ledger_checked": lists["ledger_checked"],
         # offload-ai's own debris (a partial, or what fusefat leaves of one): no card file.
         "leftovers": lists["leftovers"],
         # A check a cancel stopped: the recorded files it had not finished reading.
@@ -356,8 +363,19 @@ def csv_text(data: dict[str, Any], exact: Mapping[str, str] | None = None) -> st
 
     # A file read through a cache that could not be dropped: its OK is the cache's.
     cached = set(data.get("read_through_cache") or ())
+    # A name no manifest can hold, verified against the ledger: its reason says so.
+    by_ledger = set(data.get("ledger_checked") or ())
     rows: list[tuple[str, str, str]] = [
-        (p, "verified", THROUGH_A_CACHE if p in cached else "") for p in data["verified"]
+        (
+            p,
+            "verified",
+            "; ".join(
+                filter(
+                    None, (THROUGH_A_CACHE if p in cached else "", why(p) if p in by_ledger else "")
+                )
+            ),
+        )
+        for p in data["verified"]
     ]
     for change in data["changed"]:
         detail = (
@@ -781,6 +799,43 @@ OnFile = Callable[[Path, int], None]
 Verifier = Callable[[OnFile, OnPlan | None], tuple[VerifyReport, int, int]]
 
 
+#: The verify bar's columns beside the bar, most needed first, each with the cells it may
+#: take ("50000/50000 files", "110.3/110.3 GB"): those that fit the terminal are shown.
+_VERIFY_EXTRAS = (("files", 17), ("bytes", 15), ("speed", 11))
+#: "verify", the percentage ("100%") and the time left ("0:00:42"), a space after each.
+_VERIFY_FIXED = 7 + 5 + 8
+
+
+def verify_columns(width: int) -> tuple[ProgressColumn, ...]:
+    """The verify bar's columns for a terminal *width* cells wide, laid on one line: the
+    word, the bar, the percentage and the time left always; the files, the bytes and the
+    speed while they fit beside a bar of at least 10 cells (the bar up to 40). Before, all
+    seven at any width: at 60 columns rich wrapped the row, its time left on a line of its
+    own. Text columns never wrap (``no_wrap``)."""
+    room = width - _VERIFY_FIXED - 10
+    shown = set()
+    for name, cells in _VERIFY_EXTRAS:
+        if cells + 1 > room:
+            break
+        shown.add(name)
+        room -= cells + 1
+    bar = max(10, min(40, room + 10))
+    one_line = Column(no_wrap=True)
+    columns: list[ProgressColumn] = [
+        TextColumn("[bold]verify", table_column=one_line),
+        BarColumn(bar_width=bar),
+        TaskProgressColumn(),
+    ]
+    if "files" in shown:
+        columns.append(TextColumn("{task.fields[files]}", table_column=Column(no_wrap=True)))
+    if "bytes" in shown:
+        columns.append(DownloadColumn())
+    if "speed" in shown:
+        columns.append(TransferSpeedColumn())
+    columns.append(TimeRemainingColumn())
+    return tuple(columns)
+
+
 def _verifier(args: argparse.Namespace, creator: CreatorInfo | None) -> Verifier:
     """What checks PATH: a local folder, or an S3 copy root (``destinations.s3verify``,
     imported only then). It is called with *on_file(path, size)*, told after each file is
@@ -898,15 +953,7 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
                 if held is not None:
                     holding.enter_context(held)
             if live:
-                columns = (
-                    TextColumn("[bold]verify"),
-                    BarColumn(),
-                    TaskProgressColumn(),
-                    TextColumn("{task.fields[files]}"),
-                    DownloadColumn(),
-                    TransferSpeedColumn(),
-                    TimeRemainingColumn(),
-                )
+                columns = verify_columns(console.width)
                 with Progress(*columns, console=console, transient=True) as progress:
                     # The total is what the check will read, as it says before reading
                     # (each nested history adds its own): the bar ends at 100 % exactly.
@@ -1553,7 +1600,11 @@ def _print_human(
             )
         )
         differs = report.reasons.get(changed.path)
-        if differs is not None and differs.code in (LEGACY_MISMATCH, REPLACED_SINCE_RECORDED):
+        if differs is not None and differs.code in (
+            LEGACY_MISMATCH,
+            REPLACED_SINCE_RECORDED,
+            LEDGER_CHECKED,
+        ):
             detail += f" ({differs.text})"  # the record it is unlike; a newer one it matches
         env.error(f"CHANGED {_named(where, changed.path)}: {detail}")
     token_refused: list[str] = []
@@ -1843,7 +1894,7 @@ def _print_human(
             else ""
         )
         + (f", {len(report.leftovers)} leftover" if report.leftovers else "")
-        + f" (against {report.reference}{nested}; "
+        + f" (against {report.reference}{nested}{_ledger_checked_words(report)}; "
         + (
             f"{plural(reads, 'object')} read back by a GET)"
             if remote
@@ -1864,6 +1915,18 @@ def _print_human(
             if report.generation is not None
             else ""
         ),
+    )
+
+
+def _ledger_checked_words(report: VerifyReport) -> str:
+    """The summary's words for the files checked against the ledger, not the manifests
+    (``verification.unheld_by_ledger``: names no XML manifest can hold), or nothing."""
+    count = len(report.ledger_checked)
+    if not count:
+        return ""
+    return (
+        f"; {plural(count, 'file')} whose name no XML manifest can hold against this copy "
+        "root's ledger"
     )
 
 

@@ -282,6 +282,11 @@ class VerifyReport:
     # writer's meanwhile, a write that failed: ``verification.GenerationUnwrittenError``
     # sets it); None when it was, or none was asked. The request not met: no pass (exit 11).
     generation_unwritten: str | None = None
+    # The files whose name no XML manifest can hold (a control character, bytes that are
+    # not UTF-8: ``offload copy`` leaves them out, ``not-in-manifest``), new to the history,
+    # checked against the copy root's ledger instead (``verification.unheld_by_ledger``):
+    # each in ``verified``, ``changed`` or ``unreadable`` by that record, not ``extra``.
+    ledger_checked: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> VerifyExit:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 from html import escape as _escape
 
-from offload.errors import printable_line
+from offload.errors import printable_line, spelled_apart
 from offload.report.content import ClipRow, ReportView, State
 from offload.report.words import free_text_lines, plural
 
@@ -50,7 +50,12 @@ td.thumb { width: 172px; text-align: center; }
 td.thumb img { width: 160px; height: auto; display: block; border: 1px solid #999; }
 .nothumb { width: 160px; height: 90px; border: 1px dashed #999; color: #666; font-size: 11px;
   display: flex; align-items: center; justify-content: center; text-align: center; padding: 4px; }
-.name b { font-size: 14px; word-break: break-all; }
+/* The clip column keeps room for a name: with no width of its own it was squeezed to a
+   letter or three by the destinations' columns (a cell's narrowest width is one letter where
+   a name may break anywhere): at 900 px a 60-character clip name stood 13 lines of 4
+   letters. Broken at a space first, then anywhere; the table scrolls in its box instead. */
+td.name { min-width: 16em; }
+.name b { font-size: 14px; overflow-wrap: anywhere; }
 /* A name as it is: two spaces stay two (white-space: normal shows one, and a name copied
    from the page, or read from its text, would not be the file's). */
 .name b, .folder, .side li { white-space: pre-wrap; }
@@ -81,8 +86,10 @@ def escape(text: str) -> str:
     break, a tab, BEL) spelled as the terminal spells it, ``\\x0a`` (``printable_line``). Put
     raw, a line break read as a space in a list item and BEL as nothing: ``new\\nline.mov``
     read as another name, ``new line.mov``. So are a format character and a line or
-    paragraph separator (``\\u202e``: ``bidi<U+202E>vom.exe`` read as ``bidiexe.mov``)."""
-    return _escape(text if text.isprintable() else printable_line(text))
+    paragraph separator (``\\u202e``: ``bidi<U+202E>vom.exe`` read as ``bidiexe.mov``), and
+    the marks of a name that is not NFC (``Cafe\\u0301.mov``, ``spelled_apart``): a browser
+    draws it as its twin ``Caf\u00e9.mov``, another file of the same card."""
+    return _escape(spelled_apart(text) if text.isprintable() else printable_line(text))
 
 
 def _kv(

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,7 +27,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from offload.errors import escaped_invisible
+from offload.errors import escaped_invisible, spelled_apart
 from offload.report.content import ClipRow, ReportView, State
 from offload.report.words import free_text_lines, plural
 
@@ -95,13 +94,13 @@ def latin1(text: str) -> str:
     Latin-1 and WinAnsi (``_WINANSI``) as its code, ``<U+65E5>``
     (a byte of a name that is not UTF-8 as ``<xFF>``). Codes, not ``?``: two clips named
     in Japanese became ``???_?????.MOV`` alike, and a row must say which clip it is.
-    Composed first (NFC): a name macOS wrote decomposed (``e`` and a combining accent)
-    prints as the letter the HTML shows, ``é``, not ``e<U+0301>``; a mark no Latin-1
-    letter composes with keeps its code."""
+    A name that is not NFC (``e`` and a combining accent, as macOS once wrote names) has
+    its marks spelled as the terminal and the HTML spell them, ``Cafe\\u0301.mov``
+    (``errors.spelled_apart``): composed, it printed as its NFC twin ``Caf\u00e9.mov``, another
+    file a card may hold beside it."""
     if text.isascii() and text.isprintable():  # most names: nothing to replace
         return text
-    if not unicodedata.is_normalized("NFC", text):
-        text = unicodedata.normalize("NFC", text)
+    text = spelled_apart(text)
     for symbol, plain in _REPLACEMENTS.items():
         text = text.replace(symbol, plain)
     # Control characters, the line break too: Latin-1, but no glyph in the standard fonts, and a

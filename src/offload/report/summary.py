@@ -939,14 +939,20 @@ def _others_words(paths: Sequence[str]) -> str:
     hides."""
     new = sum(1 for path in paths if not xml_can_hold(path))
     tools = "A check of the copy against its manifest (ascmhl-debug verify, offload verify)"
+    # offload verify of a local copy checks a name XML cannot hold against the copy root's
+    # ledger instead (``verification.unheld_by_ledger``); of an s3:// copy it calls it new.
+    ledger = (
+        "ascmhl-debug verify of the copy calls {it} new (exit 21), as offload verify of an "
+        "s3:// copy does; offload verify of a local copy checks {it} against its ledger"
+    )
     if new == len(paths):
-        return f"{tools} calls {'it' if new == 1 else 'them'} new (exit 21)."
+        return ledger.format(it="it" if new == 1 else "them") + "."
     if not new:
         them = "it" if len(paths) == 1 else "them"
         return f"{tools} passes over {them}: its ignore list hides {them}."
     return (
-        f"{tools} calls those whose names XML cannot hold new (exit 21) and passes over the "
-        "others: its ignore list hides them."
+        ledger.format(it="those whose names XML cannot hold")
+        + f"; {tools} passes over the others: its ignore list hides them."
     )
 
 
