@@ -745,11 +745,33 @@ def run_cascade(
         # Cancelled too: what the cascade read whole before the cancel was read.
         _release_after_reread(plan, report, fast, withheld, matched, sink)
         _mark_read(report, matched)
-        if report.job.cancelled or cancel.cancelled:
+        # A stop once the cascade's copy jobs ended uncancelled, every slow copy with its
+        # outcome (while the fast copies were checked, say): nothing was cancelled, so the
+        # run goes on to its end, as a plain run stopped after its copy job does (the CLI
+        # notes the signal: ``signal_after_copy``), never "0 copies were cancelled". A copy
+        # job that read the token at its end is cancelled, as the card's pass's is.
+        if report.job.cancelled or (
+            cancel.cancelled and _unfinished(report, [*tasks, *replace_tasks], slow)
+        ):
             report.job.cancelled = True
             not_cascaded(report, [*tasks, *replace_tasks], slow, cancelled=True)
             return
         finish(history, folder_times)
+
+
+def _unfinished(report: OffloadReport, tasks: Sequence[FileTask], slow: Sequence[int]) -> bool:
+    """Whether a slow target of *tasks* has no outcome yet, or a cancelled one: what a stop
+    of the cascade left undone (``not_cascaded`` gives those theirs)."""
+    by_path = {f.relative_path: f for f in report.job.files}
+    for task in tasks:
+        file = by_path.get(task.source.relative_path)
+        for index in slow:
+            if task.targets[index] is None:
+                continue
+            result = file.destination(index) if file is not None else None
+            if result is None or result.status is DestinationStatus.CANCELLED:
+                return True
+    return False
 
 
 def card_disk_unknown(plan: OffloadPlan) -> bool:

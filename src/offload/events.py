@@ -138,10 +138,15 @@ class SourceWaiting(Event):
 
 @dataclass(frozen=True)
 class DestinationBytesWritten(Event):
-    """Bytes of the current file written on one destination."""
+    """Bytes of the current file written on one destination. On one that says its bytes
+    once its service holds them (S3: ``S3Partial.on_sent``), the event that ends a large
+    chunk's write (``DestinationWriting``) has *nbytes* 0 and *taken* the chunk's bytes its
+    upload took (buffered, sent or being sent, not yet held): what ``pfndispatchcopy -v``
+    says is uploading beyond what the service holds."""
 
     destination_index: int
     nbytes: int
+    taken: int = 0
 
 
 @dataclass(frozen=True)

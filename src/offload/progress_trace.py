@@ -142,6 +142,8 @@ def _event_classes() -> dict[str, type[Event]]:
 def _event(cls: type[Event], payload: dict[str, Any]) -> Event:
     values = {}
     for spec in dataclasses.fields(cls):
+        if spec.name not in payload and spec.default is not dataclasses.MISSING:
+            continue  # a field added since the trace was written (its default then)
         value = payload[spec.name]
         if isinstance(value, list) and "tuple" in str(spec.type):
             value = tuple(value)

@@ -19,7 +19,9 @@ host's alone, holds live runs of other machines. A lock file that names no one (
 version that took the ``flock`` only) is judged by its ``flock``. One without ``.lock`` (an
 older version's, or a run between making its folder and locking it) is removed only once
 older than ``_UNLOCKED_AGE_S`` (a week: an S3 cascade runs for hours); nor is any folder
-changed within ``_FRESH_S`` (a run between creating its lock file and taking the lock). A run
+changed within ``_FRESH_S`` (a run between creating its lock file and taking the lock), unless
+its lock file names a holder provably over (``lock.body_gone``: a run killed seconds before the
+next one sweeps; a live run names itself before it takes the lock, never proven over). A run
 whose ``flock`` cannot be taken (ENOLCK, EOPNOTSUPP) runs without it, its lock file still
 naming it. Only the folders of the prefix being made are swept (one kind a run). Never
 raises for the sweep: a folder that cannot be looked at or removed is left as it is; nor
@@ -99,8 +101,10 @@ def dead(folder: str) -> bool:
     if not os.path.isdir(folder) or os.path.islink(folder) or st.st_uid != os.getuid():
         return False
     age = time.time() - st.st_mtime
-    if age < _FRESH_S:
-        return False
+    # Changed within the minute: a live run's between making its lock file and taking the
+    # lock, unless its lock file names a holder proven gone (a run killed seconds ago, its
+    # re-run sweeping now: a live run writes its name before it takes the lock).
+    fresh = age < _FRESH_S
     try:
         fd = os.open(os.path.join(folder, LOCK), os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
     except FileNotFoundError:
@@ -109,6 +113,8 @@ def dead(folder: str) -> bool:
         holder = _holder(fd)
         if holder is not None and holder.get("host") != os.uname().nodename:
             return False  # another machine's, through a shared $TMPDIR: never ours to judge
+        if fresh and (holder is None or not _gone(holder)):
+            return False
         # The lock first, always: a held one is a live run's whatever its body says (two
         # carts of one default host name share an NFS $TMPDIR: the other's boot is not
         # ours, its run alive).

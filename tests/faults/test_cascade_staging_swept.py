@@ -65,6 +65,66 @@ def test_a_killed_cascades_scratch_folder_is_removed_by_the_next_run(
     assert list(scratch.glob(f"{cascade_staging.PREFIX}*")) == [], again.stderr
 
 
+def test_a_killed_cascades_scratch_folder_is_removed_by_a_rerun_at_once(
+    tmp_path: Path,
+    cards: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A re-run started right after the kill, the killed run's folder changed seconds ago:
+    its lock file names a process proven gone (``lock.body_gone``), so it is removed at
+    once, whatever its age. Failed before: kept by the one-minute rule for a folder just
+    made (``run_scratch._FRESH_S``), until a run a minute later."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    card = three_clip_card(cards)
+    fast = tmp_path / "RAID"
+    fast.mkdir()
+    slow = faulty_fs()
+    stalled = slow.stall("write", path="A001/CLIPS/*")
+    args = ("--report-dir", str(tmp_path / "reports"), "--cascade-to", str(slow.mountpoint))
+
+    def kill_once_the_cascade_writes(process: subprocess.Popen[str]) -> None:
+        slow.wait_stalled(stalled, timeout_s=60)
+        process.kill()
+        slow.release()
+
+    _, rest, code = copy_acting_at_release(
+        *args, str(card), str(fast), at_release=kill_once_the_cascade_writes
+    )
+    assert code == -signal.SIGKILL, rest
+    (left,) = scratch.glob(f"{cascade_staging.PREFIX}*")
+    holder = json.loads((left / cascade_staging.LOCK).read_text())
+    assert lock.body_gone(holder), holder  # the killed run, reaped
+    os.utime(left)  # as a re-run a few seconds after the kill finds it, however slow this one
+    again = run_offload("copy", *args, card, fast, env={"TMPDIR": str(scratch)})
+    assert again.returncode == 0, again.stderr
+    assert list(scratch.glob(f"{cascade_staging.PREFIX}*")) == [], again.stderr
+
+
+def test_a_fresh_scratch_folder_is_removed_only_when_its_holder_is_proven_gone(
+    tmp_path: Path,
+) -> None:
+    """A folder changed less than a minute ago, its ``flock`` free: one whose lock file names
+    a process that ended is a dead run's, removed; one naming a live process (a run between
+    writing its lock file and taking the lock) or no one yet (an empty lock file) is kept."""
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    gone, alive, empty = (
+        tmp_path / f"{cascade_staging.PREFIX}{n}" for n in ("gone", "alive", "empty")
+    )
+    # A pid reaped: no process of it started when the body says (any "pid_start" now).
+    _locked_by(gone, pid=int(ended.stdout), pid_start=lock.process_start(os.getpid()))
+    _locked_by(alive)  # this process, alive
+    empty.mkdir()
+    (empty / cascade_staging.LOCK).write_bytes(b"")
+    for folder in (gone, alive, empty):
+        os.utime(folder)  # changed just now
+    cascade_staging.sweep(str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, empty.name])
+
+
 def test_a_live_runs_scratch_folder_is_kept_and_an_old_unlocked_one_removed(
     tmp_path: Path,
 ) -> None:

@@ -1347,6 +1347,17 @@ def test_a_destination_the_cancel_left_unfinished_is_not_called_ok(tmp_path: Pat
     assert " ok " not in out.getvalue() and "cancelled" in out.getvalue()
     html = " ".join(Path(written.paths[0]).with_suffix(".html").read_text().split())
     assert "✔ 3 verified now" not in html and "not finished" in html
+    # No copy was cancelled: the line says what the stop did, never "0 copies were
+    # cancelled (partial files removed ...)" (failed before).
+    from offload.report.summary import verdict_lines
+
+    (line,) = [line for line in verdict_lines(report) if line.startswith("CANCELLED")]
+    assert "0 copies were cancelled" not in line and "partial files removed" not in line, line
+    assert line.endswith(
+        "; no copy was cancelled: the stop came once every copy had its outcome, before the "
+        "steps that finish each destination (its empty folders, links, folder times and "
+        "manifests); run the same command again to finish them"
+    ), line
 
 
 @pytest.mark.parametrize("verify", [VerifyMode.FULL, VerifyMode.TRANSFER])

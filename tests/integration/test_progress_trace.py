@@ -102,6 +102,22 @@ def test_a_file_that_is_not_a_trace_is_named(tmp_path: Path) -> None:
         read_trace(path)
 
 
+def test_a_trace_written_before_a_field_was_added_is_read_with_its_default(
+    tmp_path: Path,
+) -> None:
+    """``DestinationBytesWritten.taken`` (thirty-ninth pass) is not in a trace written before
+    it: read as its default, never "not a progress trace line ('taken')" (failed before)."""
+    from offload.events import DestinationBytesWritten
+    from offload.progress_trace import TRACE_FORMAT, TRACE_VERSION
+
+    path = tmp_path / "old.jsonl"
+    header = {"trace": TRACE_FORMAT, "version": TRACE_VERSION, "started": 1.0}
+    old = {"event": "destination_bytes_written", "t": 0.5, "destination_index": 0, "nbytes": 7}
+    path.write_text(f"{json.dumps(header)}\n{json.dumps(old)}\n")
+    (event,) = [e for _, e in read_trace(path).events]
+    assert event == DestinationBytesWritten(0, 7, 0)
+
+
 def test_a_trace_that_cannot_be_written_never_stops_the_events(tmp_path: Path) -> None:
     """A full disk (/dev/full answers every write with ENOSPC): the trace is abandoned, the
     subscriber never raises into the engine's threads."""

@@ -222,3 +222,40 @@ def test_the_release_after_the_cascade_says_the_copy_beside_the_card_is_no_backu
     assert (
         "; the copy on /mnt/beside is on the card's own filesystem or disk, no backup of it."
     ) in line, line
+
+
+def test_the_warning_of_a_fast_copy_beside_the_card_never_says_verified(
+    tmp_path: Path, memory_card: Path, disk_folder: Path, poppler: dict[str, str]
+) -> None:
+    """The preflight's warning of a cascade's fast destination on the card's filesystem says
+    what to do as the plain warning does: keep the card "until a copy on another disk is
+    read back". Before, its cascade variant said "is verified", in a ``--verify transfer``
+    run, whose copies are transfer-checked only, too. The one message on the terminal, in the
+    ``--json`` events, the job report's ``warnings`` and the HTML and PDF."""
+    card, beside, slow_beside = (memory_card / name for name in ("C9", "beside", "sbeside"))
+    _clips(card)
+    fast, slow = disk_folder / "fast", disk_folder / "slow"
+    for folder in (beside, slow_beside, fast, slow):
+        folder.mkdir()
+    wanted = (
+        f"destinations {beside} and {slow_beside} are on the same filesystem as the source: "
+        "they are not backups of the card (this cascade will not release the card on the copy "
+        f"on {beside}: keep the card until a copy on another disk is read back)"
+    )
+    args = ("--verify", "transfer", "--cascade-to", str(slow_beside), "--cascade-to", str(slow))
+    dests = (card, beside, fast, slow_beside, slow)
+    done = run_offload("copy", "--report-dir", tmp_path / "reports", *args, *dests)
+    said = " ".join((done.stderr + done.stdout).split())
+    assert f"WARNING: {wanted}" in said, said
+    _, events, data, documents = _copy(tmp_path / "reports2", poppler, *args, *dests)
+    messages = [
+        e["message"]
+        for e in events
+        if e["event"] == "warning_issued" and e["code"] == "dest-on-source-device"
+    ]
+    assert messages == [wanted], events
+    (reported,) = [w for w in data["warnings"] if w["code"] == "dest-on-source-device"]
+    assert reported["message"] == wanted, reported
+    assert wanted in documents, documents
+    for where in (said, json.dumps(events), json.dumps(data), documents):
+        assert "on another disk is verified" not in where, where

@@ -36,20 +36,22 @@ def test_a_killed_runs_history_staging_is_swept_by_the_next_run_a_live_ones_kept
     url = f"s3://{bucket}/day1"
     code, _, err = offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
     assert code == 0, err  # a history to read in: the re-run killed reading it
-    proxy.hold("GET", "/ascmhl/ascmhl_chain.xml HTTP")  # staged, reading the history in
-    process = _offload_process(tmp_path / "killed", proxy.url, str(card), url)
-    try:
-        assert proxy.held.wait(60), "the re-run never reached its manifest step"
-        process.send_signal(signal.SIGKILL)
-        process.communicate(timeout=60)
-    finally:
-        proxy.release()
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    (killed,) = _staged(tmp)
-    with scratch(MHL_PREFIX) as work:  # a live run's, held meanwhile
+    # A live run's folder, held meanwhile: made first, so that its own sweep (which removes
+    # a folder whose holder is proven gone at once) leaves the killed run's to the next run.
+    with scratch(MHL_PREFIX) as work:
         live = work.parent
+        proxy.hold("GET", "/ascmhl/ascmhl_chain.xml HTTP")  # staged, reading the history in
+        process = _offload_process(tmp_path / "killed", proxy.url, str(card), url)
+        try:
+            assert proxy.held.wait(60), "the re-run never reached its manifest step"
+            process.send_signal(signal.SIGKILL)
+            process.communicate(timeout=60)
+        finally:
+            proxy.release()
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+        (killed,) = [folder for folder in _staged(tmp) if folder != live]
         hour_ago = time.time() - 3600  # neither changed within the last minute
         for folder in (killed, live):
             os.utime(folder, (hour_ago, hour_ago))

@@ -9,7 +9,10 @@ With ``-v`` it prints Pomfort's lines::
 
     INFO: copying SRC...
     INFO: copied N of M bytes          (about once a second while a destination is
-                                       written: N the bytes written on the slowest one)
+                                       written: N the bytes written on the slowest one;
+                                       a bucket's, those its service holds, followed by
+                                       "(uploading: K more bytes taken by the upload, not
+                                       yet stored)" while its upload has taken more)
     hash XXH64BE:<hex>                 (one line per algorithm; always printed)
     INFO: copy speed B bytes in S.SSSSS sec (X.X MB/sec)
                                        (B 0, X 0.0 when no byte was copied: every copy was
@@ -232,7 +235,9 @@ class _VerboseProgress:
     """Prints ``INFO: copying SRC...`` when the copy starts (after the input was checked: bad
     input gets only its ERROR line) and ``INFO: copied N of M bytes`` about once a second
     while a destination is still being written: N the bytes written on the slowest
-    destination still copying (one that failed, or has the file already, no longer counts),
+    destination still copying (a bucket's: what its service holds, a part at a time, and
+    after it "(uploading: K more bytes taken by the upload, not yet stored)", what its upload
+    took beyond that; one that failed, or has the file already, no longer counts),
     from its own clock, so that a destination that stalls (no event comes) still gets its
     line each second. The read-back that follows the writes prints none. ``close`` stops
     the clock."""
@@ -246,6 +251,10 @@ class _VerboseProgress:
         self._source = source
         self._lock = threading.Lock()
         self._written: dict[int, int] = {}  # by destination still copying
+        # By bucket: what its upload took (``DestinationBytesWritten.taken``), ahead of what
+        # its service answered for (``nbytes``, a part at a time): a slow link's first
+        # seconds are not "copied 0".
+        self._taken: dict[int, int] = {}
         self._stop = threading.Event()
         self._clock: threading.Thread | None = None
 
@@ -263,25 +272,45 @@ class _VerboseProgress:
             return
         with self._lock:
             if isinstance(event, DestinationBytesWritten):
-                if event.destination_index in self._written:
-                    self._written[event.destination_index] += event.nbytes
+                index = event.destination_index
+                if index in self._written:
+                    self._written[index] += event.nbytes
+                    if event.taken:
+                        self._taken[index] = self._taken.get(index, 0) + event.taken
             elif isinstance(event, _NO_LONGER_COPYING):
                 self._written.pop(event.destination_index, None)
 
-    def _copied(self) -> int | None:
-        """The bytes written on the slowest destination still writing; None when none is
-        (every one written whole, or done)."""
+    def _copied(self) -> tuple[int, int] | None:
+        """The bytes written on the slowest destination still writing (a bucket's: those its
+        service holds) and, for a bucket, those its upload took beyond them (sent, being sent
+        or queued); None when none is writing (every one written whole, or done)."""
         with self._lock:
-            copied = min(self._written.values(), default=None)
-        return None if copied is None or copied >= self._total else copied
+            slowest = min(
+                ((n, self._taken.get(i, 0)) for i, n in self._written.items()), default=None
+            )
+        if slowest is None or slowest[0] >= self._total:
+            return None
+        copied, taken = slowest
+        return copied, max(0, min(taken, self._total) - copied)
 
     def _tick(self) -> None:
         while not self._stop.wait(PROGRESS_INTERVAL_S):
-            copied = self._copied()
-            if copied is None:
+            progress = self._copied()
+            if progress is None:
                 return
+            copied, in_flight = progress
+            # Pomfort's line; a bucket's (no destination of Pomfort's) says what is under
+            # way beyond what its service holds: a slow link is uploading, never "copied 0"
+            # alone.
+            uploading = (
+                f" (uploading: {in_flight} more bytes taken by the upload, not yet stored)"
+                if in_flight
+                else ""
+            )
             print(
-                f"INFO: copied {copied} of {self._total} bytes", file=self._env.stdout, flush=True
+                f"INFO: copied {copied} of {self._total} bytes{uploading}",
+                file=self._env.stdout,
+                flush=True,
             )
 
     def close(self) -> None:

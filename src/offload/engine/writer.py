@@ -395,9 +395,10 @@ class DestinationWriter:
             self.state.sink.emit(DestinationBytesWritten(self.state.index, len(data)))
         elif writing:
             # Its bytes said as sent (``on_sent``): a 0 only to end the DestinationWriting
-            # said for it; a small file's write, said none, says nothing (one event less a
-            # file through the fan-out and the progress lock).
-            self.state.sink.emit(DestinationBytesWritten(self.state.index, 0))
+            # said for it, with what the upload took (``taken``: pfndispatchcopy -v's count);
+            # a small file's write, said none, says nothing (one event less a file through
+            # the fan-out and the progress lock).
+            self.state.sink.emit(DestinationBytesWritten(self.state.index, 0, len(data)))
 
     def _on_end(self, ticket: FileTicket) -> None:
         current = self._current

@@ -446,12 +446,28 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             else f"{removed}{kept}; {untouched} of them already there and kept "
             f"as {'it was' if untouched == 1 else 'they were'}, not checked"
         )
+        stop = (
+            f"{plural(cancelled, 'copy', 'copies')} {'was' if cancelled == 1 else 'were'} "
+            f"cancelled ({what}; run the same command again to resume)"
+            if cancelled
+            # The stop read by a copy job at its end, after its last outcome: no copy was
+            # cancelled (never "0 copies were cancelled (partial files removed ...)"), only
+            # the destinations' finish skipped (``note_unfinished`` names each).
+            else "no copy was cancelled: the stop came once every copy had its outcome, "
+            "before the steps that finish each destination (its empty folders, links, folder "
+            "times and manifests); run the same command again to finish them"
+            + (
+                f" ({plural(left, 'object or upload', 'objects or uploads')} may be left in "
+                "the bucket: each named, with the command that removes it, in the report's "
+                "notes and left_behind)"
+                if left
+                else ""
+            )
+        )
         lines.append(
             f"CANCELLED: {verified_everywhere} of {plural(total, 'file')} "
             f"({filesize.decimal(verified_bytes)}) {are(verified_everywhere)} verified on every "
-            f"destination{proof}{checked}; "
-            f"{plural(cancelled, 'copy', 'copies')} {'was' if cancelled == 1 else 'were'} "
-            f"cancelled ({what}; run the same command again to resume)"
+            f"destination{proof}{checked}; {stop}"
         )
     # Transfer-checked by an earlier run, trusted from the ledger: never read back by any run.
     transfer_earlier = [

@@ -543,9 +543,11 @@ def _on_the_source(
         else:
             copies = "the copy on" if len(on_fast) == 1 else "the copies on"
             release = f" on {copies} {join_paths(on_fast)}"
+        # "Read back", never "verified": with --verify transfer no copy is read back, and
+        # a copy is a backup once read back from its own media, whatever the run's mode.
         release = (
             f" (this cascade will not release the card{release}: keep the card until a copy "
-            "on another disk is verified)"
+            "on another disk is read back)"
             if release
             else ""
         )
