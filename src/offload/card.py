@@ -168,6 +168,7 @@ from offload.results import (
     DestinationSummary,
     FileResult,
     JobReport,
+    kept_damaged,
     merge_job_reports,
 )
 from offload.state_names import FOREIGN_STATE_REASON, GENERATION_RECORD_NAME
@@ -698,6 +699,9 @@ class OffloadReport:
             # A destination lost with no copy of its failed (its lock refused on a re-run
             # with nothing to copy there: ``_lose_lost_backends``): its manifests unwritten.
             or any(d.lost for d in self.job.destinations)
+            # A damaged copy of ours kept at the card file's name (--keep-both): its copy
+            # root's history now fails a check for it (``results.kept_damaged``).
+            or any(kept_damaged(w.code, w.message) for w in self.warnings)
         )
         if code == 0 and problems:
             return 1

@@ -86,6 +86,7 @@ from offload.report.words import (
     run_check,
     what_was_read,
 )
+from offload.results import kept_damaged
 from offload.state_names import THROUGH_A_CACHE
 
 # Worst first: a clip's state on a destination is its worst file's.
@@ -2060,6 +2061,27 @@ def build_view(
             f"≈{verdict[1:]}; BUT {outside_manifest} OF THEM {'IS' if one else 'ARE'} NOT "
             "IN THE MANIFEST (named below: a check against the manifest does not check "
             f"{'it' if one else 'them'})"
+        )
+    kept_wrong = sum(
+        1
+        for warning in data.get("warnings") or []
+        if isinstance(warning, dict)
+        and kept_damaged(warning.get("code"), str(warning.get("message") or ""))
+    )
+    if kept_wrong and ok and proved:
+        # The good copies are verified under other names; the file at each card file's name
+        # is our own damaged copy, which the copy root's history records as the card's: a
+        # check of that copy root fails for it (exit 1), never "ALL COPIES VERIFIED".
+        one = kept_wrong == 1
+        verdict, ok = (
+            f"✖ {plural(kept_wrong, 'DAMAGED COPY', 'DAMAGED COPIES')} OF OURS "
+            f"{'IS' if one else 'ARE'} KEPT AT THE CARD'S NAME (--keep-both; named below: "
+            "copy found damaged): the good "
+            f"{'copy is' if one else 'copies are'} verified beside {'it' if one else 'them'} "
+            "under another name, but ascmhl-debug verify and offload verify of that copy root "
+            f"fail for {'it' if one else 'them'} (editing software relinks by that name); "
+            f"the copies: {proved[1]}",
+            False,
         )
     totals_data = data.get("totals") or {}
     n_clips = kinds["clip"] - n_sound_named - n_not_video
