@@ -168,6 +168,7 @@ from offload.results import (
     DestinationSummary,
     FileResult,
     JobReport,
+    kept_damaged,
     merge_job_reports,
 )
 from offload.state_names import FOREIGN_STATE_REASON, GENERATION_RECORD_NAME
@@ -699,6 +700,9 @@ class OffloadReport:
             # A destination lost with no copy of its failed (its lock refused on a re-run
             # with nothing to copy there: ``_lose_lost_backends``): its manifests unwritten.
             or any(d.lost for d in self.job.destinations)
+            # A damaged copy of ours kept at the card file's name (--keep-both): its copy
+            # root's history now fails a check for it (``results.kept_damaged``).
+            or any(kept_damaged(w.code, w.message) for w in self.warnings)
         )
         if code == 0 and problems:
             return 1
@@ -3498,6 +3502,9 @@ def _finish_destinations(
     # in the main thread were one: the kernel dropped the second, signals do not queue).
     from offload import interruptible
 
+    # The folders each destination could not create (by index): no time is asked of them.
+    not_made: dict[int, set[Path]] = {}
+
     def links_and_folders() -> None:
         for dest_plan in plan.plans:
             if dest_plan.index in lost or dest_plan.index not in indexes:
@@ -3509,7 +3516,9 @@ def _finish_destinations(
                 plan.tree.symlinks, targets, results, dest_plan
             )
             report.symlinks.extend(_make_symlinks(plan.tree, dest_plan, unproven))
-            for error in _make_folders(plan.tree, dest_plan):
+            for error in _make_folders(
+                plan.tree, dest_plan, not_made.setdefault(dest_plan.index, set())
+            ):
                 report.destination_error(dest_plan.index, error, "folders")
 
     def local_roots(chosen: Iterable[int]) -> tuple[str, ...]:
@@ -3589,7 +3598,9 @@ def _finish_destinations(
                 or dest_plan.index not in indexes
             ):
                 continue
-            for error, refused in _set_folder_times(plan.tree, dest_plan, folder_times):
+            for error, refused in _set_folder_times(
+                plan.tree, dest_plan, folder_times, not_made.get(dest_plan.index, ())
+            ):
                 if refused is None:  # the card's folder unread: was the card pulled since?
                     _check_card_present(plan, report)
                 report.destination_error(dest_plan.index, error, "folder-times")
@@ -4467,8 +4478,12 @@ def _link_error(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _make_folders(tree: SourceTree, plan: DestinationPlan) -> list[str]:
-    """Create every folder (empty ones too) and make the new names durable."""
+def _make_folders(
+    tree: SourceTree, plan: DestinationPlan, not_made: set[Path] | None = None
+) -> list[str]:
+    """Create every folder (empty ones too) and make the new names durable. Each folder
+    that could not be created is added to *not_made* where given (``_set_folder_times``
+    asks no time of it: its error is this one, never a follow-on ENOENT)."""
     errors = []
     created: set[Path] = set()
     for on_card in tree.directories:
@@ -4482,6 +4497,8 @@ def _make_folders(tree: SourceTree, plan: DestinationPlan) -> list[str]:
             created.add(folder.parent)
         except OSError as exc:
             line = f"cannot create folder {folder}: {exc.strerror or exc}"
+            if not_made is not None:
+                not_made.add(folder)
             if exc.errno == errno.EILSEQ:
                 line = f"{line}; {name_refused_advice(str(on_card), folder=True)}"
             errors.append(line)
@@ -4519,7 +4536,10 @@ WHOLE_FILESYSTEM_ERRNOS = frozenset({errno.EROFS, errno.ENOSPC, errno.EDQUOT}) |
 
 
 def _set_folder_times(
-    tree: SourceTree, plan: DestinationPlan, times: Mapping[Path, int] | None = None
+    tree: SourceTree,
+    plan: DestinationPlan,
+    times: Mapping[Path, int] | None = None,
+    not_made: Collection[Path] = (),
 ) -> list[tuple[str, OSError | None]]:
     """Give every folder its source mtime, deepest first (a child's entries change the
     parent's time); from *times* (source path → mtime) where given, else from the card.
@@ -4533,7 +4553,12 @@ def _set_folder_times(
     (``WHOLE_FILESYSTEM_ERRNOS``: read-only, full, gone), no other folder's is asked: each
     is returned as not attempted, with that refusal's OSError (its errno, its doubt). A
     card of 300 clip folders on a drive remounted read-only asked 300 times before, each
-    refused."""
+    refused.
+
+    A folder in *not_made* (``_make_folders`` could not create it, its error reported
+    then), or below one, is not asked: its time's ENOENT would be a follow-on of that
+    error, reported again (a folder refused EPERM by an immutable parent: one line per
+    clip folder below it said "No such file or directory" as well)."""
     errors: list[tuple[str, OSError | None]] = []
     whole: tuple[Path, OSError] | None = None  # the folder whose refusal stands for all
     folders = [plan.target_for(d) for d in tree.directories]
@@ -4546,6 +4571,8 @@ def _set_folder_times(
         zip(folders, sources, strict=True), key=lambda pair: len(pair[0].parts), reverse=True
     ):
         if folder in untimed:
+            continue
+        if not_made and (folder in not_made or any(p in not_made for p in folder.parents)):
             continue
         if whole is not None:
             first, refusal = whole

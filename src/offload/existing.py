@@ -1646,7 +1646,11 @@ def settle(
                     revoking.setdefault(check.destination_index, []).append(
                         _Revoking(check, relative, result, unread=True)
                     )
-        elif check.kind is CheckKind.ADOPT and not check.changed:
+        elif (
+            check.kind is CheckKind.ADOPT
+            and not check.changed
+            and not _kept_ours(check, outcome, policy, ledgers)
+        ):
             # Refused or unreadable, nothing written: what the run set out to do there was
             # to adopt it (never ``copied``; docs/json.md). Kept beside: the main job's.
             result.action = CopyAction.ADOPTED
@@ -1714,6 +1718,13 @@ def settle(
             reason = outcome.mismatch or failed or "differs"
             if check.changed and not found_wrong_unread(check):
                 reason = f"{check.changed}; {reason}"
+            elif check.ours and not check.changed:
+                # A plain --keep-both run (``_kept_ours``): how it changed, as --reverify's.
+                when = check.recorded_when or "verified"
+                reason = (
+                    f"{check.final_path} has another date than its ledger's record ({when}); "
+                    f"{reason}"
+                )
             if stays:
                 # Its source found unlike its record: the card's own file (then the card's
                 # remedy, ``CARD_UNLIKE_REMEDY``, is appended) or, without the card
@@ -1850,6 +1861,28 @@ def settle(
                 )
             )
     return settled
+
+
+def _kept_ours(
+    check: ExistingCopy,
+    outcome: CheckOutcome,
+    policy: ExistingFilePolicy,
+    ledgers: Sequence[Ledger | None],
+) -> bool:
+    """Whether *check*'s copy, read back under ``--keep-both`` without ``--reverify`` and
+    found different from the card, is a copy of ours: one whose ledger entry makes it ours
+    (its date changed since, ``ExistingCopy.ours``; or found wrong before and revoked with
+    its record kept, ``revoked_word``). Such a copy is found wrong (``copy-no-longer-matches``,
+    its entry revoked) and kept beside the new copy, as ``--reverify --keep-both`` keeps it:
+    never a plain "kept both" that hides that the file at the card's name is our own damaged
+    copy, which the copy root's ASC MHL history records as the card's (its check fails)."""
+    return (
+        policy is ExistingFilePolicy.KEEP_BOTH
+        and bool(check.ours or check.revoked_word)
+        and not (outcome.error or outcome.unreadable or outcome.matched)
+        and not (check.other_card or check.beside)
+        and ledgers[check.destination_index] is not None
+    )
 
 
 def _found_wrong(check: ExistingCopy, outcome: CheckOutcome) -> bool:

@@ -50,6 +50,17 @@ class DestinationStatus(StrEnum):
 # finds these words in a saved report to say "kept", not "replaced".
 KEPT_BESIDE = "kept as it is (--keep-both)"
 
+
+def kept_damaged(code: object, message: str) -> bool:
+    """Whether a job report's warning (its *code*, a ``PreflightCode`` or its value, and
+    *message*) names a copy of ours found wrong and kept at the card file's name
+    (``--keep-both``), the new copy beside it: the file at that name is damaged and the copy
+    root's ASC MHL history records it as the card's, so ``ascmhl-debug verify`` and
+    ``offload verify`` of that copy root fail for it. Such a run is never "all verified":
+    exit 1 (``card.OffloadReport.exit_code_with``), and the verdict lines say why."""
+    return str(code) == "copy-no-longer-matches" and KEPT_BESIDE in message
+
+
 GOOD_STATUSES = frozenset(
     {
         DestinationStatus.VERIFIED,

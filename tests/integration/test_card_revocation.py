@@ -23,7 +23,8 @@ def test_one_cards_reverify_leaves_the_other_cards_copies_vouched_for(
     folder = dest / "A001"
     corrupt_keeping_size_and_mtime(folder / NAMES[0])
     again = run("copy", first, dest, "--reverify", "--keep-both", "--report-dir", reports)
-    assert again.returncode == 0, again.stdout + again.stderr
+    # Exit 1: the damaged copy is kept at the card file's name (README, exit codes).
+    assert again.returncode == 1, again.stdout + again.stderr
     assert "copy no longer matches" in again.stderr, again.stderr
     before = sorted(p.name for p in (folder / "CLIPS").iterdir())
     b_again = run("copy", second, dest, "--keep-both", "--report-dir", reports)

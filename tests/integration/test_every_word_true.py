@@ -1727,7 +1727,8 @@ def test_reverify_with_keep_both_keeps_a_changed_copy_of_ours_and_writes_beside_
     assert grown.read_bytes() == edited and not beside_path.exists()  # a dry run
 
     done = run("copy", "--reverify", "--keep-both", card, dest, "--report-dir", reports)
-    assert done.returncode == 0, done.stderr
+    # Exit 1: a damaged copy of ours is kept at the card file's name (README, exit codes).
+    assert done.returncode == 1, done.stderr
     assert grown.read_bytes() == edited  # kept as it was
     beside = sorted(p.name for p in grown.parent.iterdir() if p.name.startswith("C001"))
     assert beside == ["C001 (1).mov", "C001.mov"], beside
@@ -1757,7 +1758,7 @@ def test_reverify_with_keep_both_keeps_a_changed_copy_of_ours_and_writes_beside_
     streamed = run(
         "copy", "--json", "--reverify", "--keep-both", card, dest, "--report-dir", reports
     )
-    assert streamed.returncode == 0, streamed.stderr
+    assert streamed.returncode == 1, streamed.stderr
     events = [json.loads(line) for line in streamed.stdout.splitlines()]
     issued = [
         e
@@ -1791,7 +1792,8 @@ def test_reverify_with_keep_both_keeps_a_same_size_copy_of_ours_found_wrong(
     kept = {path: path.read_bytes() for path in (rotten, rewritten)}
 
     done = run("copy", "--reverify", "--keep-both", card, dest, "--report-dir", reports)
-    assert done.returncode == 0, done.stderr
+    # Exit 1: a damaged copy of ours is kept at the card file's name (README, exit codes).
+    assert done.returncode == 1, done.stderr
     flat = " ".join(done.stderr.split())
     report = newest_report(reports)
     states = {f["path"]: f["destinations"][0] for f in report["files"]}

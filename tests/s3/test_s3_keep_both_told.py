@@ -1,7 +1,9 @@
 """``--keep-both`` tells where each new copy went, on a disk and in a bucket alike: a copy
 of ours replaced since by another file of the same size is kept, and the card's file is
-copied beside it as ``name (1).ext``; the terminal says so (``KEPT BOTH: ...``) and the
-JSON report's warnings (``existing-kept-beside``) name the new copy on each destination.
+copied beside it as ``name (1).ext``; the terminal says so and the JSON report's warnings
+name the new copy on each destination: ``KEPT BOTH`` (``existing-kept-beside``) for the
+bucket's other object, ``COPY FOUND DAMAGED`` (``copy-no-longer-matches``) for the disk's
+copy of ours whose date changed, found different (nothing tells it from damage).
 Before, the run ended "verified" and nothing named ``A001C002 (1).mov``. A real ``offload
 copy`` (in process), a local folder and the real test server."""
 
@@ -35,7 +37,11 @@ def test_keep_both_names_the_new_copy_on_each_destination(  # type: ignore[no-un
     code, _out, err = offload(
         tmp_path, "--s3-endpoint", s3_server.url, "--keep-both", str(card), str(local), url
     )
-    assert code == 0, err
+    # On the disk the file in the way is a copy of ours whose date changed, read back and
+    # found different: COPY FOUND DAMAGED, kept at the card's name, exit 1 (README, exit
+    # codes; tests/report/test_keep_both_own_damaged_copy.py). The bucket's object cannot
+    # change in place: another object, KEPT BOTH.
+    assert code == 1, err
     assert on_disk.read_bytes() == other  # kept as it is
     assert (local / "A001" / "CLIPS" / "A001C002 (1).mov").read_bytes() == (
         card / CLIP
@@ -44,13 +50,16 @@ def test_keep_both_names_the_new_copy_on_each_destination(  # type: ignore[no-un
     assert beside["Body"].read() == (card / CLIP).read_bytes()
     said = " ".join(err.split())
     report = max((local / "A001" / ".offload" / "reports").glob("*.json"))  # the re-run's
-    warnings = [
-        w for w in json.loads(report.read_text())["warnings"] if w["code"] == "existing-kept-beside"
-    ]
-    new_paths = [
-        str(local / "A001" / "CLIPS" / "A001C002 (1).mov"),
-        f"{url}/A001/CLIPS/A001C002 (1).mov",
-    ]
+    found = json.loads(report.read_text())["warnings"]
+    warnings = [w for w in found if w["code"] == "existing-kept-beside"]
+    (damaged,) = [w for w in found if w["code"] == "copy-no-longer-matches"]
+    assert damaged["path"] == str(on_disk), damaged
+    assert damaged["message"].endswith(
+        f"the new copy from the card was written beside it as "
+        f"{local / 'A001' / 'CLIPS' / 'A001C002 (1).mov'}, verified now (read back)"
+    ), damaged
+    assert f"COPY FOUND DAMAGED: {on_disk} has another date than" in " ".join(err.split())
+    new_paths = [f"{url}/A001/CLIPS/A001C002 (1).mov"]
     # One warning a destination, its path the new copy, its message naming where it went.
     assert [w["path"] for w in warnings] == new_paths, warnings
     for warning, path in zip(warnings, new_paths, strict=True):
@@ -59,4 +68,4 @@ def test_keep_both_names_the_new_copy_on_each_destination(  # type: ignore[no-un
             f"{CLIP} as {path}"
         ), warning
         assert f"{CLIP} as {path}" in said, said
-    assert said.count("KEPT BOTH: 1 card file copied to") == 2, said
+    assert said.count("KEPT BOTH: 1 card file copied to") == 1, said

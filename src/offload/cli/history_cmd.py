@@ -54,7 +54,7 @@ from offload.report.validate import (
     verify_report_problem,
 )
 from offload.report.words import fast_copies_failed, fast_copies_unreadable
-from offload.results import KEPT_BESIDE
+from offload.results import KEPT_BESIDE, kept_damaged
 
 #: How the note of a check stopped once it was over begins in the reports of versions
 #: before their ``stopped_after_check`` key: read only where that key is missing.
@@ -404,6 +404,16 @@ def _found_words(data: dict[str, Any], code: str, kind: str) -> str:
     return words
 
 
+def _kept_damaged(data: dict[str, Any]) -> bool:
+    """Whether the run kept a damaged copy of ours at a card file's name (``--keep-both``:
+    ``results.kept_damaged``), which alone makes its exit 1."""
+    return any(
+        kept_damaged(warning.get("code"), str(warning.get("message") or ""))
+        for warning in data.get("warnings") or []
+        if isinstance(warning, dict)
+    )
+
+
 def _result(data: dict[str, Any]) -> str:
     """What the run proved, from its exit code and the states of its copies (never from
     the ``--verify`` asked alone: a re-run may read nothing back, trusting every copy);
@@ -413,9 +423,15 @@ def _result(data: dict[str, Any]) -> str:
     # of the copies.
     then = next((end for end in (_THEN_FAILED, _THEN_STOPPED) if result.endswith(end)), "")
     result = result.removesuffix(then) if then else result
-    if data.get("exit_code") == 0:  # exit 0: each one replaced, or each new copy beside
-        # it, proven. A copy whose read-back failed (``copy-unreadable``: EACCES, an intact
-        # copy) is told apart by its code, never counted as damaged.
+    if data.get("exit_code") == 0 or (
+        # Exit 1 with every copy good and a damaged copy of ours kept at its name.
+        data.get("exit_code") == 1
+        and result.startswith(("verified", "transfer-checked"))
+        and _kept_damaged(data)
+    ):
+        # Each one replaced, or each new copy beside it, proven. A copy whose read-back
+        # failed (``copy-unreadable``: EACCES, an intact copy) is told apart by its code,
+        # never counted as damaged.
         for code, kind in (
             ("copy-no-longer-matches", "damaged"),
             ("copy-unreadable", "unreadable"),
@@ -518,7 +534,9 @@ def _proved(data: dict[str, Any]) -> str:
                 return f"{_states(data, counts)}{lost}{fast}"
             if after:
                 return f"{_states(data, counts)}{lost}{_THEN_FAILED}"
-            if lost:
+            if lost or _kept_damaged(data):
+                # A damaged copy of ours kept at the card's name (--keep-both): the copies'
+                # words, and that (``_found_words``: "kept beside new ones").
                 return f"{_states(data, counts)}{lost}"
         return "partly failed"
     if code != 0:

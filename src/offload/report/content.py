@@ -86,6 +86,7 @@ from offload.report.words import (
     run_check,
     what_was_read,
 )
+from offload.results import kept_damaged
 from offload.state_names import THROUGH_A_CACHE
 
 # Worst first: a clip's state on a destination is its worst file's.
@@ -938,6 +939,29 @@ class Flag(NamedTuple):
     row: str
     page: str
     kind: str
+
+
+#: How many empty files page 1 names one by one; past it, one line counts them and names
+#: this many (as the terminal's ``CARD CONTENT:`` line does): each row still says its own.
+EMPTY_NAMED = 3
+
+
+def _empty_files_said(found: Sequence[tuple[str, tuple[str, str]]]) -> list[str]:
+    """Page 1's lines of the card's empty files (*found*: each one's own line, with its
+    (path, noun): ``clips.empty_files_of``): each line as it is up to ``EMPTY_NAMED``, else
+    one line, their count and the first named. A card of 498 empty files listed 498 lines
+    on page 1 of the HTML/PDF, where the terminal folds them into one; every row of the
+    clip list keeps its own mark, and the CSV and JSON list every file with its size."""
+    if len(found) <= EMPTY_NAMED:
+        return [page for page, _ in found]
+    nouns = sorted({noun for _, (_, noun) in found})
+    looks = " or ".join(f"{noun}s" for noun in nouns)
+    shown = ", ".join(path for _, (path, _) in found[:EMPTY_NAMED])
+    return [
+        f"{len(found):,} files named as {looks} on the card are empty (0 bytes: nothing was "
+        f"recorded in them): {shown} and {len(found) - EMPTY_NAMED:,} more (each marked on "
+        "its row of the clip list; the CSV and JSON reports list every file with its size)"
+    ]
 
 
 def own_flags(
@@ -1949,6 +1973,10 @@ def build_view(
     # "empty" rows' and the sound files a clip claims (``empty_of``), as ``CARD CONTENT:``
     # counts them.
     empty_nouns: Counter[str] = Counter()
+    # Each empty file's page-1 line with its (path, noun), folded past EMPTY_NAMED into one
+    # line at the place of the first (``_empty_files_said``).
+    empty_pages: list[tuple[str, tuple[str, str]]] = []
+    empty_at: int | None = None
     for index, clip in enumerate(clips):
         damaged = media.get(index)
         kinds[clip.kind] += 1
@@ -1965,7 +1993,16 @@ def build_view(
         for _, noun in empty:
             empty_nouns[noun] += 1
         if flags := own_flags(clip, damaged, empty):  # most clips have none
-            warnings.extend(flag.page for flag in flags)
+            paths = iter(empty)  # one EMPTY_FILES flag a file of *empty*, in its order
+            for flag in flags:
+                if flag.kind != EMPTY_FILES:
+                    warnings.append(flag.page)
+                    continue
+                if empty_at is None:
+                    empty_at = len(warnings)
+                empty_pages.append((flag.page, next(paths)))
+    if empty_at is not None:
+        warnings[empty_at:empty_at] = _empty_files_said(empty_pages)
 
     copies = sum(statuses.values())
     if cached:
@@ -2060,6 +2097,27 @@ def build_view(
             f"≈{verdict[1:]}; BUT {outside_manifest} OF THEM {'IS' if one else 'ARE'} NOT "
             "IN THE MANIFEST (named below: a check against the manifest does not check "
             f"{'it' if one else 'them'})"
+        )
+    kept_wrong = sum(
+        1
+        for warning in data.get("warnings") or []
+        if isinstance(warning, dict)
+        and kept_damaged(warning.get("code"), str(warning.get("message") or ""))
+    )
+    if kept_wrong and ok and proved:
+        # The good copies are verified under other names; the file at each card file's name
+        # is our own damaged copy, which the copy root's history records as the card's: a
+        # check of that copy root fails for it (exit 1), never "ALL COPIES VERIFIED".
+        one = kept_wrong == 1
+        verdict, ok = (
+            f"✖ {plural(kept_wrong, 'DAMAGED COPY', 'DAMAGED COPIES')} OF OURS "
+            f"{'IS' if one else 'ARE'} KEPT AT THE CARD'S NAME (--keep-both; named below: "
+            "copy found damaged): the good "
+            f"{'copy is' if one else 'copies are'} verified beside {'it' if one else 'them'} "
+            "under another name, but ascmhl-debug verify and offload verify of that copy root "
+            f"fail for {'it' if one else 'them'} (editing software relinks by that name); "
+            f"the copies: {proved[1]}",
+            False,
         )
     totals_data = data.get("totals") or {}
     n_clips = kinds["clip"] - n_sound_named - n_not_video

@@ -56,6 +56,7 @@ from offload.results import (
     DestinationStatus,
     DestinationSummary,
     JobReport,
+    kept_damaged,
 )
 
 # A fast copy's files verified earlier that a cascade read this run, every one matched to
@@ -581,8 +582,39 @@ def _finished_head(
             f"destination{speed}."
         )
     if head_at >= 0 and total:
-        lines[head_at] = _without_manifest(report, lines[head_at])
+        lines[head_at] = _with_damaged_kept(report, _without_manifest(report, lines[head_at]))
     return lines
+
+
+def _with_damaged_kept(report: OffloadReport, head: str) -> str:
+    """*head* (every file verified, or transfer-checked, on every destination), qualified by
+    the copies of ours found damaged and kept at the card files' names (``--keep-both``:
+    ``results.kept_damaged``): the good copies are what *head* says, under other names; the
+    file at each card file's name is damaged, and its copy root's history (which records it
+    as the card's) fails ``ascmhl-debug verify`` and ``offload verify`` for it (exit 1)."""
+    roots = {
+        str(w.path): w.destination_index for w in report.warnings if kept_damaged(w.code, w.message)
+    }
+    if not roots:
+        return head
+    destinations = report.job.destinations
+    where = sorted(
+        {
+            str(destinations[i].root)
+            for i in roots.values()
+            if i is not None and 0 <= i < len(destinations)
+        }
+    )
+    one = len(roots) == 1
+    return (
+        f"{head.removesuffix('.')}; BUT {plural(len(roots), 'DAMAGED COPY', 'DAMAGED COPIES')} "
+        f"OF OURS {'IS' if one else 'ARE'} KEPT AT THE CARD'S NAME"
+        f"{' on ' + ', '.join(where) if where else ''} (--keep-both; COPY FOUND DAMAGED "
+        f"below): the good {'copy is' if one else 'copies are'} verified beside "
+        f"{'it' if one else 'them'} under another name, but the file at the card's name is "
+        "damaged, and `ascmhl-debug verify` and `offload verify` of that copy root fail for "
+        f"{'it' if one else 'them'} (editing software relinks by that name)."
+    )
 
 
 def _weakening_lines(

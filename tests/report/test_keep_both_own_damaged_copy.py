@@ -1,0 +1,108 @@
+"""``--keep-both`` over a copy of ours found damaged (QA, thirty-ninth pass): the file in
+the way is the copy an earlier offload made at the card file's name, whose ledger entry
+makes it ours, changed since (a byte flipped, its date changed). The refusal offers
+``--keep-both``; with it, the good copy goes beside the damaged one, and the damaged one
+stays at the card's name, which the copy root's ASC MHL history records as the card's file.
+
+Before: exit 0, "All ... verified" on the terminal, "ALL COPIES VERIFIED" on page 1 of the
+HTML/PDF, a plain ``KEPT BOTH`` line that never said the file kept is our own damaged copy;
+``offload verify`` of the copy root then found it CHANGED (exit 11). ``--reverify
+--keep-both`` said ``COPY FOUND DAMAGED`` but exited 0 and said "ALL COPIES VERIFIED" too.
+Now both say ``COPY FOUND DAMAGED`` (code ``copy-no-longer-matches``), qualify the verdict
+(the good copy verified under another name, the damaged one at the card's name, the copy
+root's check failing for it) and exit 1. Real files, the real CLI in-process, the PDF
+through pdftotext.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from report.helpers import offload_cli, pdf_words, two_clip_card
+
+VERDICT = "1 DAMAGED COPY OF OURS IS KEPT AT THE CARD'S NAME"
+
+
+def _html_words(path: Path) -> str:
+    """The text of an HTML report, its tags dropped and white space folded."""
+    text = re.sub(r"<style.*?</style>|<[^>]+>", " ", path.read_text(), flags=re.S)
+    return " ".join(html.unescape(text).split())
+
+
+@pytest.mark.parametrize("reverify", [False, True])
+def test_keep_both_over_a_damaged_copy_of_ours_says_so_and_exits_1(
+    tmp_path: Path, poppler: dict[str, str], reverify: bool
+) -> None:
+    card = two_clip_card(tmp_path, 50_000)
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
+    assert code == 0, out + err
+    damaged = dest / card.name / "CLIPS" / "C001.mov"
+    beside = damaged.with_name("C001 (1).mov")
+    data = bytearray(damaged.read_bytes())
+    data[1000] ^= 0xFF
+    recorded_ns = damaged.stat().st_mtime_ns
+    damaged.write_bytes(bytes(data))
+    # Its date changed beyond the ledger's tolerance, whatever the machine's load.
+    os.utime(damaged, ns=(recorded_ns + 10**10, recorded_ns + 10**10))
+
+    refused, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
+    assert refused == 1, out + err
+    assert "--keep-both keeps both; it is a copy of ours whose date changed" in " ".join(
+        err.split()
+    ), err
+
+    argv = ["copy", str(card), str(dest), "--keep-both", "--report-dir", str(reports)]
+    code, out, err = offload_cli([*argv, "--reverify"] if reverify else argv)
+    flat = " ".join((out + err).split())
+    assert code == 1, flat
+    assert damaged.read_bytes() == bytes(data)  # kept as it is
+    assert beside.read_bytes() == (card / "CLIPS" / "C001.mov").read_bytes()
+    # The terminal: the verdict says the good copy is verified beside it and the file at
+    # the card's name is damaged; the COPY FOUND DAMAGED line names both; no plain KEPT BOTH.
+    (verdict,) = [line for line in err.splitlines() if line.startswith("All 2 files")]
+    verdict = " ".join(verdict.split())
+    assert f"BUT {VERDICT} on {dest}" in verdict, verdict
+    assert "the good copy is verified beside it under another name" in verdict, verdict
+    assert "`ascmhl-debug verify` and `offload verify` of that copy root fail" in verdict
+    assert f"COPY FOUND DAMAGED: {damaged} has another date than " in flat, flat
+    assert (
+        f"kept as it is (--keep-both): {damaged} was read back and found different from the "
+        f"card; the new copy from the card was written beside it as {beside}, verified now "
+        "(read back)"
+    ) in flat, flat
+    assert "KEPT BOTH:" not in flat, flat
+
+    (local,) = sorted(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1:]
+    report: dict[str, Any] = json.loads(local.read_text())
+    assert report["exit_code"] == 1
+    (found,) = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
+    assert found["path"] == str(damaged), found
+    assert "kept as it is (--keep-both)" in found["message"], found
+    assert not [w for w in report["warnings"] if w["code"] == "existing-kept-beside"]
+    (state,) = [f["destinations"][0] for f in report["files"] if f["path"] == "CLIPS/C001.mov"]
+    assert state["status"] == "verified" and state["final_path"] == str(beside), state
+
+    page = _html_words(local.with_suffix(".html"))
+    for text in (page, pdf_words(poppler, local.with_suffix(".pdf"))):
+        assert VERDICT in text, text[:2000]
+        assert "ALL COPIES VERIFIED" not in text, text[:2000]
+        assert "the good copy is verified beside it under another name" in text, text[:2000]
+        assert "copy found damaged:" in text, text[:4000]
+
+    code, out, err = offload_cli(["history", "--json", "--report-dir", str(reports)])
+    assert code == 0, err
+    said = json.loads(out)[0]["result"]
+    assert said.startswith("verified") and said.endswith(", 1 damaged copy kept beside new ones")
+    # What the verdict says of the copy root is true: its check finds the kept file changed.
+    code, out, err = offload_cli(["verify", str(dest / card.name), "--report-dir", str(reports)])
+    assert code == 11, out + err
+    assert f"CHANGED {damaged}" in " ".join(err.split()), err
