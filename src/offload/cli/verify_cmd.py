@@ -21,7 +21,7 @@ import signal
 import socket
 import stat
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -1778,11 +1778,17 @@ def _print_human(
             "SIZE ONLY (the record holds no hash offload-ai can recompute; its content is "
             f"not verified) {_named(where, path)}"
         )
+    if report.from_a_root:
+        from offload.card_legacy_mhl import from_a_root
     for path in report.from_a_root:
+        how = (
+            "names this file from a root, a drive's or the system's, not from its own folder"
+            if from_a_root(path)
+            else f"lists this file outside {printable_name(str(where))}, above it by '..'"
+        )
         env.warning(
-            "NOT CHECKED (the legacy MHL names this file from a root, a drive's or the "
-            "system's, not from its own folder: no file of this copy is tied to it, none was "
-            f"read for it) {printable_name(path)}"
+            f"NOT CHECKED (the legacy MHL {how}: no file of this copy is tied to it, none "
+            f"was read for it) {printable_name(path)}"
         )
     # New to the reference this check used: another record (the ledger, where a cancelled
     # run wrote no manifest) may hold it.
@@ -1826,11 +1832,7 @@ def _print_human(
         env,
         f"{printable_name(str(where))}: {counts}"
         + (f", {len(report.unverifiable)} by size only" if report.unverifiable else "")
-        + (
-            f", {len(report.from_a_root)} named from a root, not checked"
-            if report.from_a_root
-            else ""
-        )
+        + _outside_count(report.from_a_root)
         + (f", {len(report.leftovers)} leftover" if report.leftovers else "")
         + f" (against {report.reference}{nested}; "
         + (
@@ -1854,6 +1856,18 @@ def _print_human(
             else ""
         ),
     )
+
+
+def _outside_count(outside: Sequence[str]) -> str:
+    """The summary's words for the ``--mhl-file`` entries outside the copy, not checked
+    (``VerifyReport.from_a_root``): named from a root, or listed above it by ``..``."""
+    if not outside:
+        return ""
+    from offload.card_legacy_mhl import from_a_root
+
+    if all(from_a_root(path) for path in outside):
+        return f", {len(outside)} named from a root, not checked"
+    return f", {len(outside)} outside it, not checked"
 
 
 def _ascmhl_path_note(where: Path, reference: str, remote: bool) -> str:
