@@ -191,3 +191,21 @@ def test_an_mhl_path_above_the_checked_folder_is_outside_it_not_forged(tmp_path:
     said = " ".join(err.split())
     assert f"NOT CHECKED (the legacy MHL lists this file outside {folder}, above it by '..'" in said
     assert "1 OK, 0 changed, 0 missing, 0 new, 0 unreadable, 1 outside it, not checked" in out
+
+
+def test_append_with_a_legacy_mhl_is_refused_in_the_users_words(tmp_path: Path) -> None:
+    """``--append`` writes an ASC MHL generation: with ``--mhl-file`` it is refused (64),
+    before anything is read, saying so and what to do, naming the MHL; no generation, no
+    ``ascmhl/`` made. Failed before: "append_generation needs an ASC MHL history, not a
+    legacy MHL" (the code's own parameter's name)."""
+    root, mhl = _copy(tmp_path, "notes.txt")
+    code, _, err = run(
+        "verify", "--append", "--mhl-file", mhl, "--report-dir", tmp_path / "r", root
+    )
+    assert code == 64, err
+    said = " ".join(err.split())
+    assert "append_generation" not in said, said
+    assert "--append writes a generation of the ASC MHL history in PATH's ascmhl/ folder" in said
+    assert f"it cannot append to a legacy MHL ({mhl})" in said, said
+    assert "offload verify --mhl-file FILE PATH" in said and "drop --mhl-file" in said, said
+    assert not (root / "ascmhl").exists()

@@ -168,7 +168,7 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help="append an in-place generation recording this check to the "
         "ASC MHL history (as ascmhl create does; ascmhl-debug verify writes none); on s3:// it "
-        "is stored under the prefix",
+        "is stored under the prefix; not with --mhl-file (a legacy MHL is never appended to)",
     )
     verify.add_argument(
         "--json", action="store_true", help="print the report as JSON on stdout (docs/json.md)"
@@ -841,6 +841,16 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
     refused: str | None = None
     creator: CreatorInfo | None = None
     try:
+        if args.append and args.mhl_file is not None:
+            raise UsageError(
+                f"--append writes a generation of the ASC MHL history in PATH's ascmhl/ "
+                f"folder: it cannot append to a legacy MHL "
+                f"({printable_name(str(args.mhl_file))}); nothing was verified: check the "
+                "copy against that MHL without --append (offload verify --mhl-file FILE "
+                "PATH), or drop --mhl-file to check it against its ASC MHL history and "
+                "append to it",
+                path=Path(args.mhl_file),
+            )
         # --append writes an ASC MHL generation: its creator fields are checked now.
         if args.append:
             creator = manifest_options(args, frozenset({MhlKind.ASCMHL})).creator()
