@@ -422,10 +422,12 @@ def trusted_copy_unlike(
         if held is not None and held != value:
             # The ledger's digest is the one the run that copied the file recorded: read
             # back and compared then, or only hashed in flight (transfer-checked).
+            from offload.manifest.as_written import as_recorded  # a legacy <xxhash64>'s
+
             return unlike_record(
                 source_path,
                 record,
-                f"{name} {held}, recorded {value}; {name} {held} is the ledger's, "
+                f"{name} {held}, recorded {as_recorded(value)}; {name} {held} is the ledger's, "
                 "recorded by the run that copied it",
             )
     return None

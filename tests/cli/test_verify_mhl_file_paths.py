@@ -152,6 +152,7 @@ def test_an_mhl_path_copy_reads_as_a_card_file_verify_reads_as_that_file(tmp_pat
     nested = _hand_mhl({"../B/b.mov": b})
     files = {"C/f1.mov": f1, "C/f2.mov": f2, "B/b.mov": b, "shotput.mhl": shotput}
     root = copied_card(tmp_path, {**files, "A/a.mhl": nested}, "--mhl", "none")
+    r = tmp_path / "r"
     for mhl in (root / "shotput.mhl", root / "A" / "a.mhl"):
         code, out, err = run(
             "verify", "--json", "--quiet", "--mhl-file", mhl, "--report-dir", tmp_path / "r", root
@@ -159,12 +160,20 @@ def test_an_mhl_path_copy_reads_as_a_card_file_verify_reads_as_that_file(tmp_pat
         data = json.loads(out)
         assert data["missing"] == [] and data["changed"] == [], (data, err)
         assert code == 21 and data["from_a_root"] == [], (code, err)  # the other files: new
-    data = json.loads(run("verify", "--json", "-q", "--mhl-file", root / "shotput.mhl", root)[1])
+    data = json.loads(
+        run("verify", "--json", "-q", "--mhl-file", root / "shotput.mhl", "--report-dir", r, root)[
+            1
+        ]
+    )
     assert data["verified"] == ["C/f1.mov", "C/f2.mov"], data
-    data = json.loads(run("verify", "--json", "-q", "--mhl-file", root / "A" / "a.mhl", root)[1])
+    data = json.loads(
+        run("verify", "--json", "-q", "--mhl-file", root / "A" / "a.mhl", "--report-dir", r, root)[
+            1
+        ]
+    )
     assert data["verified"] == ["B/b.mov"], data
     (root / "C" / "f2.mov").write_bytes(f2.upper())
-    code, _, err = run("verify", "-q", "--mhl-file", root / "shotput.mhl", root)
+    code, _, err = run("verify", "-q", "--mhl-file", root / "shotput.mhl", "--report-dir", r, root)
     assert code == 11 and f"CHANGED {root / 'C' / 'f2.mov'}" in err, err
 
 

@@ -922,7 +922,14 @@ def test_a_pretty_printed_file_element_names_the_cards_file_its_own_spaces_kept(
     assert code == 0 and "MISSING" not in err, err
     root = dest / "A001"
     code, out, err = offload_cli(
-        "verify", "--json", "-q", "--mhl-file", str(root / "A001.mhl"), str(root)
+        "verify",
+        "--json",
+        "-q",
+        "--mhl-file",
+        str(root / "A001.mhl"),
+        "--report-dir",
+        str(tmp_path / "r"),
+        str(root),
     )
     data = json.loads(out)
     assert data["verified"] == [" lead.mov", "CLIPS/A001C001.mov"], (data, err)
@@ -935,3 +942,49 @@ def test_a_pretty_printed_file_element_names_the_cards_file_its_own_spaces_kept(
         "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(again)
     )
     assert code != 0 and "does not match the legacy MHL 'A001.mhl' on the card" in err, err
+
+
+def test_a_little_endian_xxhash64_is_quoted_as_the_mhl_writes_it(tmp_path: Path) -> None:
+    """A clip recorded in ``<xxhash64>`` (its XXH64 little-endian, as Windows tools write
+    it) and found unlike it: ``offload copy``'s line and ``offload verify --mhl-file``'s
+    CHANGED line quote the element and its text as the MHL holds it, with the xxh64 it is
+    compared as, so a search of the MHL finds it. Failed before: "xxh64 ... read, X
+    recorded" with X the byte-swapped value, found nowhere in the MHL."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    clip = os.urandom(6_000)
+    (card / "clip.mov").write_bytes(clip)
+    canonical = xxhash.xxh64(clip).hexdigest()
+    written = xxhash.xxh64(clip).digest()[::-1].hex()
+    assert written != canonical
+    _mhl(card / "A001.mhl", _hash("clip.mov", len(clip), f"    <xxhash64>{written}</xxhash64>\n"))
+    quoted = f"<xxhash64> {written} (little-endian; as xxh64: {canonical})"
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, _, err = offload_cli(
+        "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
+    )
+    assert code == 0, err
+    root = dest / "A001"
+    (root / "clip.mov").write_bytes(clip[::-1])
+    code, _, err = offload_cli(
+        "verify",
+        "-q",
+        "--mhl-file",
+        str(root / "A001.mhl"),
+        "--report-dir",
+        str(tmp_path / "r"),
+        str(root),
+    )
+    assert code == 11, err
+    said = " ".join(err.split())
+    changed = xxhash.xxh64(clip[::-1]).hexdigest()
+    assert f"CHANGED {root / 'clip.mov'}: xxh64 {changed} (recorded {quoted})" in said, said
+    (card / "clip.mov").write_bytes(clip[::-1])
+    again = tmp_path / "again"
+    again.mkdir()
+    code, _, err = offload_cli(
+        "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(again)
+    )
+    said = " ".join(err.split())
+    assert code != 0 and f"xxh64 {changed} read, {quoted} recorded" in said, said

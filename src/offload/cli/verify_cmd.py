@@ -1186,9 +1186,14 @@ def _report_and_summary(
 
 def _shown(name: str, digest: str | None) -> str | None:
     """A digest as printed: an XXH32 in hex and in the decimal a legacy MHL's ``<xxhash>``
-    holds, so it can be found in the file."""
+    holds, an XXH64 a legacy MHL's ``<xxhash64>`` holds little-endian as that element and
+    its text (``as_written.as_recorded``), so it can be found in the file."""
     if name == "xxh32" and digest:
         return f"{digest} (decimal {int(digest, 16)})"
+    if name == "xxh64" and digest:
+        from offload.manifest.as_written import as_recorded  # a legacy MHL's <xxhash64>
+
+        return as_recorded(digest)
     return digest
 
 

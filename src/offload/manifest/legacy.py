@@ -36,6 +36,7 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from offload.errors import describe_os_error
+from offload.manifest.as_written import LittleEndianXxh64
 from offload.manifest.ascmhl import canonical_digests, check_relative_path, utc_now
 from offload.manifest.atomic import AtomicFile
 from offload.manifest.errors import LegacyMhlUnreadableError, ManifestError
@@ -508,7 +509,9 @@ def _legacy_entry(element: ET.Element, *, windows: bool) -> tuple[LegacyEntry, s
             elif tag == "xxhash64be":
                 digests["xxh64"] = _hex_digest(tag, text)
             elif tag == "xxhash64":
-                digests.setdefault("xxh64", _xxh64_from_little_endian(text))
+                # Compared as the canonical text, quoted as the MHL writes it (as_written).
+                canonical = _xxh64_from_little_endian(text)
+                digests.setdefault("xxh64", LittleEndianXxh64(canonical, text))
             elif tag == "xxhash":
                 digests["xxh32"] = _xxh32_from_decimal(text)
             elif tag == "null":
