@@ -200,6 +200,10 @@ def test_an_mhl_path_above_the_checked_folder_is_outside_it_not_forged(tmp_path:
     said = " ".join(err.split())
     assert f"NOT CHECKED (the legacy MHL lists this file outside {folder}, above it by '..'" in said
     assert "1 OK, 0 changed, 0 missing, 0 new, 0 unreadable, 1 outside it, not checked" in out
+    csv = sorted((tmp_path / "r").glob("verify_A_*.csv"))[-1]
+    assert "../B/b.mov,from-a-root,\"outside PATH, above it by '..'\"" in csv.read_text(), (
+        csv.read_text()
+    )
 
 
 def test_append_with_a_legacy_mhl_is_refused_in_the_users_words(tmp_path: Path) -> None:

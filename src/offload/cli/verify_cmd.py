@@ -386,6 +386,21 @@ def csv_text(data: dict[str, Any], exact: Mapping[str, str] | None = None) -> st
             (p, status, why(p) if key in ("missing", "extra", "unreadable", "leftovers") else "")
             for p in data.get(key, ())
         )
+    if data.get("from_a_root"):
+        from offload.card_legacy_mhl import from_a_root
+
+        # The key's name is from when only a path from a root was outside: one above PATH
+        # by ".." says so in its detail (docs/json.md).
+        rows = [
+            (
+                p,
+                s,
+                "outside PATH, above it by '..'"
+                if s == "from-a-root" and not from_a_root(p)
+                else d,
+            )
+            for p, s, d in rows
+        ]
     for path, status, detail in sorted(rows):
         writer.writerow([cell(path), status, cell(detail)])
     return out.getvalue()
