@@ -113,14 +113,16 @@ EXIT_CODES_HELP = (
     "generation once the check was over, its results reported); 21 only new files; 22 some "
     "recorded files checked for size only (a legacy MHL entry with no hash offload-ai can "
     "recompute), or not at all (an --mhl-file entry naming its file from a root: "
-    "/Volumes/..., D:\\...), none failed; 30 nothing to "
+    "/Volumes/..., D:\\..., or above PATH by '..'), none failed; 30 nothing to "
     "verify against; 31 the ASC MHL history is damaged or forged (a manifest modified, "
     "paths outside PATH, --append over a manifest the chain does "
     "not list; an --mhl-file naming every file from a "
-    "root): not trusted, nothing verified; 32 its manifests stand without their chain "
+    "root or above PATH): not trusted, nothing verified; 32 its manifests stand without "
+    "their chain "
     "file, 33 a manifest the chain file lists is gone (as ascmhl-debug verify): nothing "
     "verified; 64 usage "
-    "error or bad input (an --mhl-file that cannot be read or is not a legacy MHL), nothing "
+    "error or bad input (an --mhl-file that cannot be read or is not a legacy MHL, or given "
+    "with --append), nothing "
     "verified; 130 interrupted. A report (JSON and CSV) is written into the report folder "
     "with the same exit code."
 )
@@ -157,9 +159,11 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
         metavar="FILE",
         type=path_text,
         help="verify against this legacy MHL v1 file (for an s3:// PATH: an s3:// URL under "
-        "PATH, or a local file whose entries are relative to PATH); an entry naming its file "
-        "from a root (/Volumes/..., D:\\...) rather than from the MHL's folder is not "
-        "checked, each named NOT CHECKED, the others are (exit 22 at best, never 0), as "
+        "PATH, or a local file whose entries are relative to PATH; each path joined to the "
+        "MHL's folder and normalized, as offload copy reads it); an entry naming its file "
+        "from a root (/Volumes/..., D:\\...) rather than from the MHL's folder, or above "
+        "PATH by '..', is not checked, each named NOT CHECKED, the others are (exit 22 at "
+        "best, never 0), as "
         "offload copy checks the rest of such an MHL on a card; one naming every file so is "
         "refused (exit 31)",
     )
