@@ -1144,6 +1144,7 @@ def _plan(
                 entries=[*tree.directories, *(link.relative_path for link in tree.symlinks)],
                 fast_copy=stands_in_for is not None,
                 writes_ascmhl=options.manifests.writes_ascmhl,
+                writes_legacy=options.manifests.writes_legacy,
                 ignore=options.ignore,
             ),
         )

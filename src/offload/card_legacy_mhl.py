@@ -154,8 +154,8 @@ def read_legacy_mhls(
         for entry in listed.entries:
             if not entry.path:
                 continue
-            joined = posixpath.normpath(posixpath.join(folder, entry.path))
-            if from_a_root(entry.path) or joined == ".." or joined.startswith("../"):
+            joined = listed_path(folder, entry.path)
+            if joined is None:
                 outside.append(entry.path)
                 continue
             entries.append((joined, ListedFile(dict(entry.digests), entry.size_bytes, mhl)))
@@ -231,6 +231,24 @@ def from_a_root(path: str) -> bool:
     checked, the MHL's others are (a warning on the card; no pass, exit 22, in verify,
     where the MHL is the reference asked for)."""
     return path.startswith("/") or _DRIVE.match(path) is not None
+
+
+def listed_path(folder: str, written: str) -> str | None:
+    """The path, from the tree's root, of the file a legacy MHL in *folder* (its folder's
+    path from that root, ``""`` at the root) lists as *written* (``LegacyEntry.path``):
+    joined and normalized (``C//f1.mov``, ``C/./f2.mov``, ``A/../B/b.mov`` are
+    ``C/f1.mov``, ``C/f2.mov``, ``B/b.mov``, as the file system reads them); None when it
+    names a file outside the tree: from a root (:func:`from_a_root`) or, by ``..``, above
+    the tree's root (``../B/b.mov`` from an MHL at the root). The one reading of a listed
+    path: the card's legacy MHLs (:func:`read_legacy_mhls`, so ``offload copy`` and the
+    copy's legacy MHLs checked by ``offload verify``) and ``offload verify --mhl-file``'s
+    MHL (``manifest.verify``) alike."""
+    if from_a_root(written):
+        return None
+    joined = posixpath.normpath(posixpath.join(folder, written))
+    if joined == ".." or joined.startswith("../"):
+        return None
+    return joined
 
 
 def keep_listed(source: Path, relative_paths: Sequence[str], rules: IgnoreRules) -> IgnoreRules:
@@ -404,10 +422,12 @@ def trusted_copy_unlike(
         if held is not None and held != value:
             # The ledger's digest is the one the run that copied the file recorded: read
             # back and compared then, or only hashed in flight (transfer-checked).
+            from offload.manifest.as_written import as_recorded  # a legacy <xxhash64>'s
+
             return unlike_record(
                 source_path,
                 record,
-                f"{name} {held}, recorded {value}; {name} {held} is the ledger's, "
+                f"{name} {held}, recorded {as_recorded(value)}; {name} {held} is the ledger's, "
                 "recorded by the run that copied it",
             )
     return None

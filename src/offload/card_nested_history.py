@@ -106,6 +106,7 @@ def check_nested_histories(
     entries: Sequence[str] = (),
     fast_copy: bool = False,
     writes_ascmhl: bool = False,
+    writes_legacy: bool = False,
     ignore: IgnoreRules | None = None,
 ) -> CardLegacyMhls:
     """Read the nested histories among *relative_paths* of *source* (module doc):
@@ -113,7 +114,8 @@ def check_nested_histories(
     mismatch line) keyed by card path, a deeper history's record over a shallower one's;
     ``warnings`` for one that checks nothing, and, when the run *writes_ascmhl*, one
     ``card-nested-history`` saying before the copy what its manifest step will refuse
-    (no ASC MHL generation on any destination: the run's exit 1, ``--dry-run``'s too);
+    (no ASC MHL generation on any destination: the run's exit 1, ``--dry-run``'s too; the
+    legacy MHL a run that *writes_legacy*, ``--mhl both``, is written all the same);
     and the card's root history's warnings (``card_history.recorded_warnings``: upper-case
     hex, names respelled, OS files *ignore*, the run's rules, keeps). Never raises for a
     history that cannot be read."""
@@ -170,18 +172,22 @@ def check_nested_histories(
             for path in lost
         )
     if writes_ascmhl:
-        warnings.insert(0, _refused_warning(source, roots, holder, histories == len(roots)))
+        warnings.insert(
+            0, _refused_warning(source, roots, holder, histories == len(roots), writes_legacy)
+        )
     return CardLegacyMhls(
         references, records, warnings=tuple(warnings), history_missing=tuple(sorted(missing))
     )
 
 
 def _refused_warning(
-    source: Path, roots: Sequence[str], holder: str, histories: bool
+    source: Path, roots: Sequence[str], holder: str, histories: bool, legacy: bool
 ) -> PreflightItem:
     """The ``card-nested-history`` warning: the manifest step will refuse the card's
     nested *roots*; *histories*: each holds a history with a generation (else some folder
-    named ``ascmhl`` holds none, or could not be read: named as what ascmhl takes it for)."""
+    named ``ascmhl`` holds none, or could not be read: named as what ascmhl takes it for);
+    *legacy*: the run writes a legacy MHL too (``--mhl both``), which is written all the
+    same: only the ASC MHL manifest is missing then."""
     shown = listed([repr(printable_name(f"{r}/{ASCMHL_FOLDER}")) for r in roots], 3)
     one = len(roots) == 1
     if histories:
@@ -198,9 +204,10 @@ def _refused_warning(
         f"{holder} holds {what} ({shown}): the files "
         f"{'it records are' if one else 'they record are'} checked against "
         f"{'it' if one else 'them'} as they are read, but no ASC MHL manifest can "
-        "be written on any destination (nested histories are not supported), so the "
-        "offload will end with exit 1: offload each of those folders as a card of "
-        "its own (its history is then extended on the copy), or pass --mhl legacy "
+        "be written on any destination (nested histories are not supported"
+        + ("; the legacy MHL is written on each" if legacy else "")
+        + "), so the offload will end with exit 1: offload each of those folders as a "
+        "card of its own (its history is then extended on the copy), or pass --mhl legacy "
         "or --mhl none",
     )
 

@@ -744,8 +744,12 @@ def check_existing(
             for name, value in reference_digests(task_index).items():
                 if name in digests and digests[name] != value:
                     record = reference_records(task_index) if reference_records else ""
+                    from offload.manifest.as_written import as_recorded  # <xxhash64>'s words
+
                     said = unlike_record(
-                        read, record or HISTORY_WORDS, f"{name} {digests[name]}, recorded {value}"
+                        read,
+                        record or HISTORY_WORDS,
+                        f"{name} {digests[name]}, recorded {as_recorded(value)}",
                     )
                     if on_source_unlike is None:
                         return SourceRead({}, said)

@@ -170,7 +170,8 @@ class ManifestResult:
     are the card's files (or folders) this offload copied there, not links: path →
     :class:`Unlisted`, which every saved report names too (code ``not-in-manifest``).
     ``lasting``: *error* comes from the card's tree itself (nested histories), so the same
-    command run again writes no manifest either. ``carried``: the
+    command run again writes no manifest either. ``only_ascmhl``: *error* is the ASC MHL
+    generation's alone: the legacy MHL (``--mhl both``) is written. ``carried``: the
     card's own ASC MHL history stands whole in this destination's history once this run is
     done (carried by it, or there already and followed), not taken back: what the summary
     says of where the card's history went, never inferred from the copies' states.
@@ -184,6 +185,7 @@ class ManifestResult:
     written: list[str] = field(default_factory=list)
     error: str | None = None
     lasting: bool = False
+    only_ascmhl: bool = False
     left_out: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     links: dict[str, tuple[LinkState, str]] = field(default_factory=dict)
@@ -193,7 +195,9 @@ class ManifestResult:
     found_wrong: dict[str, str] = field(default_factory=dict)
 
 
-def not_written(where: object, why: str, *, lasting: bool = False) -> str:
+def not_written(
+    where: object, why: str, *, lasting: bool = False, legacy: str | None = None
+) -> str:
     """The error of a manifest step that failed on the destination *where* (its root or URL)
     for the reason *why*, with the remedy: the copies this run proved there (verified, or
     transfer-checked only) are in its ledger, so the same command run again finds nothing
@@ -204,16 +208,20 @@ def not_written(where: object, why: str, *, lasting: bool = False) -> str:
     no re-run is offered, as none would write it. One line names the destination once:
     where *why* names a path on it already (the manifest's, its ``ascmhl`` folder's), not
     *where* again before it; the remedy is the re-run once what *why* says is mended (a
-    file in the way of ``ascmhl``, a drive gone read-only refuse it again until then)."""
+    file in the way of ``ascmhl``, a drive gone read-only refuse it again until then).
+    *legacy*: words saying the legacy MHL stands there all the same (``--mhl both``): only
+    the ASC MHL manifest (the generation) is not written, and the line says so."""
     named = names_path(why, str(where).rstrip("/"), folder=True)
     place = "" if named else f" on {where}"
+    kind = "manifest" if legacy is None else "ASC MHL manifest"
+    written = "" if legacy is None else f"; {legacy}"
     kept = (
-        f"manifest not written{place}: {why}; the copies there keep the states this run "
-        "gave them (its ledger records each one it proved)"
+        f"{kind} not written{place}: {why}{written}; the copies there keep the states this "
+        "run gave them (its ledger records each one it proved)"
     )
     if lasting:
-        return f"{kept}; the same command again writes no manifest there either"
-    return f"{kept}: once that is mended, run the same command again to write the manifest"
+        return f"{kept}; the same command again writes no {kind} there either"
+    return f"{kept}: once that is mended, run the same command again to write the {kind}"
 
 
 class LinkToRecord(NamedTuple):
@@ -1331,39 +1339,49 @@ def _write_after_carrying(
     unlike: list[str] = []  # files this generation records as failed (replaced there)
     foreign: list[Foreign] = []  # what stands there that is not the card's, in no manifest
     unread: list[str] = []  # why that could not be looked for
+    # Why the ASC MHL generation was not written where the legacy MHL is written all the
+    # same (--mhl both): it depends on no generation (a card with a nested history, whose
+    # generation is refused, still gets the legacy MHL --mhl legacy writes).
+    ascmhl_error: OffloadError | ValueError | None = None
     try:
         if ascmhl:
-            outcome.written.append(
-                str(
-                    write_generation(
-                        root,
-                        generation_files,
-                        directories=directories,
-                        creator=creator,
-                        process="transfer",
-                        # the legacy MHLs' patterns before the state's: what they list
-                        # again would list a card's .offload in such a folder
-                        ignore_patterns=[*patterns, *legacy, *state, *links.patterns, *again],
-                        now=options.now,
-                        on_uncarried=functools.partial(_no_longer_ignored, root, outcome),
-                        lister=lister,
-                        tree=tree,
-                        history=history,
-                        shared=shared,
-                        # the card's folder times: the copy's once the manifests are written
-                        folder_dates=records.folder_dates,
-                        folder_dates_from=records.source,
-                        on_failed=unlike.append,
-                        # An old history's flaw the copy cannot mend: said, not refused
-                        # (docs/design.md, "a copy root whose chain does not vouch").
-                        on_unvouched=outcome.warnings.extend,
-                        intent=unchained_own.record_for(root),
-                        on_foreign=foreign.append,
-                        expected=destination.card_paths,
-                        on_foreign_unread=unread.append,
+            try:
+                outcome.written.append(
+                    str(
+                        write_generation(
+                            root,
+                            generation_files,
+                            directories=directories,
+                            creator=creator,
+                            process="transfer",
+                            # the legacy MHLs' patterns before the state's: what they list
+                            # again would list a card's .offload in such a folder
+                            ignore_patterns=[*patterns, *legacy, *state, *links.patterns, *again],
+                            now=options.now,
+                            on_uncarried=functools.partial(_no_longer_ignored, root, outcome),
+                            lister=lister,
+                            tree=tree,
+                            history=history,
+                            shared=shared,
+                            # the card's folder times: the copy's once the manifests are written
+                            folder_dates=records.folder_dates,
+                            folder_dates_from=records.source,
+                            on_failed=unlike.append,
+                            # An old history's flaw the copy cannot mend: said, not refused
+                            # (docs/design.md, "a copy root whose chain does not vouch").
+                            on_unvouched=outcome.warnings.extend,
+                            intent=unchained_own.record_for(root),
+                            on_foreign=foreign.append,
+                            expected=destination.card_paths,
+                            on_foreign_unread=unread.append,
+                        )
                     )
                 )
-            )
+            except (OffloadError, ValueError) as exc:
+                if MhlKind.LEGACY not in options.kinds:
+                    raise
+                ascmhl_error = exc
+        if ascmhl and ascmhl_error is None:
             if foreign:
                 outcome.coded[len(outcome.warnings)] = PreflightCode.FOREIGN_IN_COPY_ROOT
                 outcome.warnings.append(_foreign_warning(root, foreign[0]))
@@ -1409,18 +1427,38 @@ def _write_after_carrying(
                     "against the MHL v1.1 XSD (size: a positive integer) refuses such an entry"
                 )
     except (OffloadError, ValueError) as exc:
-        outcome.lasting = isinstance(exc, UnsupportedTreeError)
-        outcome.error = not_written(
-            destination.destination,
-            getattr(exc, "message", None) or str(exc),
-            lasting=outcome.lasting,
-        )
+        _record_not_written(outcome, destination.destination, exc)
+    else:
+        if ascmhl_error is not None:
+            _record_not_written(
+                outcome,
+                destination.destination,
+                ascmhl_error,
+                # written now (the last one written), or complete there already (a re-run)
+                legacy=f"the legacy MHL {printable_name(outcome.written[-1])} is written"
+                if MhlKind.LEGACY in kinds
+                else "the legacy MHL there lists every file already",
+            )
     if stamping and outcome.error is None and not outcome.left_out and not unvouched:
         # every file is now in the manifests just written (durable when they returned)
         written = _media_state(records, options, destination)
         if written is not None:
             _stamp(root, written)
     return outcome
+
+
+def _record_not_written(
+    outcome: ManifestResult, where: object, exc: Exception, *, legacy: str | None = None
+) -> None:
+    """*outcome*'s error for the manifest step that failed on *where* with *exc*
+    (:func:`not_written`); *legacy*: words saying the legacy MHL stands there all the same
+    (``--mhl both``: written now, or complete already), only the ASC MHL generation
+    missing."""
+    outcome.lasting = isinstance(exc, UnsupportedTreeError)
+    outcome.only_ascmhl = legacy is not None
+    outcome.error = not_written(
+        where, getattr(exc, "message", None) or str(exc), lasting=outcome.lasting, legacy=legacy
+    )
 
 
 def _hashed_now(

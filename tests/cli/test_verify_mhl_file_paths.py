@@ -129,3 +129,99 @@ def test_the_refusal_of_an_mhl_from_a_root_prints_its_name_safely_and_a_way_on(
     assert "verify the copy without --mhl-file" in " ".join(err.split()), err
     # Its own way on alone (``ManifestError.says_what_to_do``), not a second one after it.
     assert "name this copy's own legacy MHL" not in " ".join(err.split()), err
+
+
+def _hand_mhl(entries: dict[str, bytes]) -> bytes:
+    """A legacy MHL as another tool writes it: each path as given, its size and md5."""
+    import hashlib
+
+    rows = "".join(
+        f"<hash><file>{path}</file><size>{len(data)}</size>"
+        f"<md5>{hashlib.md5(data).hexdigest()}</md5></hash>\n"
+        for path, data in entries.items()
+    )
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1">\n'
+    return f"{head}{rows}</hashlist>\n".encode()
+
+
+def test_an_mhl_path_copy_reads_as_a_card_file_verify_reads_as_that_file(tmp_path: Path) -> None:
+    """``C//f1.mov``, ``C/./f2.mov`` and (from an MHL in ``A/``) ``../B/b.mov``: ``offload
+    copy`` checks each against the card's file it names (``card_legacy_mhl.listed_path``);
+    ``offload verify --mhl-file`` of the copy reads them alike: every file OK, exit 0.
+    Failed before: MISSING ``C/./f2.mov``, ``C//f1.mov``, NEW ``C/f1.mov``, ``C/f2.mov``,
+    exit 10 (and the ``../`` one, read from ``A``, refused as "broken or forged")."""
+    f1, f2, b = b"first clip\n" * 300, b"second clip\n" * 300, b"b clip\n"
+    shotput = _hand_mhl({"C//f1.mov": f1, "C/./f2.mov": f2})
+    nested = _hand_mhl({"../B/b.mov": b})
+    files = {"C/f1.mov": f1, "C/f2.mov": f2, "B/b.mov": b, "shotput.mhl": shotput}
+    root = copied_card(tmp_path, {**files, "A/a.mhl": nested}, "--mhl", "none")
+    r = tmp_path / "r"
+    for mhl in (root / "shotput.mhl", root / "A" / "a.mhl"):
+        code, out, err = run(
+            "verify", "--json", "--quiet", "--mhl-file", mhl, "--report-dir", tmp_path / "r", root
+        )
+        data = json.loads(out)
+        assert data["missing"] == [] and data["changed"] == [], (data, err)
+        assert code == 21 and data["from_a_root"] == [], (code, err)  # the other files: new
+    data = json.loads(
+        run("verify", "--json", "-q", "--mhl-file", root / "shotput.mhl", "--report-dir", r, root)[
+            1
+        ]
+    )
+    assert data["verified"] == ["C/f1.mov", "C/f2.mov"], data
+    data = json.loads(
+        run("verify", "--json", "-q", "--mhl-file", root / "A" / "a.mhl", "--report-dir", r, root)[
+            1
+        ]
+    )
+    assert data["verified"] == ["B/b.mov"], data
+    (root / "C" / "f2.mov").write_bytes(f2.upper())
+    code, _, err = run("verify", "-q", "--mhl-file", root / "shotput.mhl", "--report-dir", r, root)
+    assert code == 11 and f"CHANGED {root / 'C' / 'f2.mov'}" in err, err
+
+
+def test_an_mhl_path_above_the_checked_folder_is_outside_it_not_forged(tmp_path: Path) -> None:
+    """An MHL in ``A/`` listing ``../B/b.mov`` (``B/b.mov`` of the copy root) and its own
+    ``a.mov``, checked with PATH ``A``: the ``..`` entry is outside that folder, as
+    ``offload copy`` calls such an entry on a card (not checked, named), the other entry is
+    checked; no pass (exit 22). Failed before: the MHL refused as "broken or forged", exit
+    31, nothing read."""
+    a, b = b"a clip\n", b"b clip\n"
+    files = {"A/a.mov": a, "B/b.mov": b, "A/a.mhl": _hand_mhl({"../B/b.mov": b, "a.mov": a})}
+    root = copied_card(tmp_path, files, "--mhl", "none")
+    folder = root / "A"
+    code, out, err = run(
+        "verify", "--json", "--mhl-file", folder / "a.mhl", "--report-dir", tmp_path / "r", folder
+    )
+    assert code == 22, err
+    data = json.loads(out)
+    assert data["verified"] == ["a.mov"] and data["from_a_root"] == ["../B/b.mov"], data
+    code, out, err = run(
+        "verify", "--mhl-file", folder / "a.mhl", "--report-dir", tmp_path / "r", folder
+    )
+    assert code == 22 and "broken or forged" not in err, err
+    said = " ".join(err.split())
+    assert f"NOT CHECKED (the legacy MHL lists this file outside {folder}, above it by '..'" in said
+    assert "1 OK, 0 changed, 0 missing, 0 new, 0 unreadable, 1 outside it, not checked" in out
+    csv = sorted((tmp_path / "r").glob("verify_A_*.csv"))[-1]
+    assert "../B/b.mov,from-a-root,\"outside PATH, above it by '..'\"" in csv.read_text(), (
+        csv.read_text()
+    )
+
+
+def test_append_with_a_legacy_mhl_is_refused_in_the_users_words(tmp_path: Path) -> None:
+    """``--append`` writes an ASC MHL generation: with ``--mhl-file`` it is refused (64),
+    before anything is read, saying so and what to do, naming the MHL; no generation, no
+    ``ascmhl/`` made. Failed before: "append_generation needs an ASC MHL history, not a
+    legacy MHL" (the code's own parameter's name)."""
+    root, mhl = _copy(tmp_path, "notes.txt")
+    code, _, err = run(
+        "verify", "--append", "--mhl-file", mhl, "--report-dir", tmp_path / "r", root
+    )
+    assert code == 64, err
+    said = " ".join(err.split())
+    assert "append_generation" not in said, said
+    assert "--append writes a generation of the ASC MHL history in PATH's ascmhl/ folder" in said
+    assert f"it cannot append to a legacy MHL ({mhl})" in said, said
+    assert "offload verify --mhl-file FILE PATH" in said and "drop --mhl-file" in said, said
+    assert not (root / "ascmhl").exists()

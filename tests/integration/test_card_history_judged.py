@@ -568,6 +568,39 @@ def test_a_manifest_nested_histories_refuse_is_not_promised_to_a_re_run(
         assert not (raid / "DAY1" / "ascmhl").exists()
 
 
+def test_mhl_both_writes_the_legacy_mhl_where_nested_histories_refuse_the_generation(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """A day folder of cards, each with its own history, offloaded with ``--mhl both``: the
+    ASC MHL generation is refused (nested histories), the legacy MHL is written all the
+    same, as ``--mhl legacy`` writes it, and every line says only the ASC MHL manifest is
+    missing (exit 1); a re-run writes no second legacy MHL and says the one there lists
+    every file. Failed before: no legacy MHL either, "BUT NO MANIFEST"."""
+    day = tmp_path / "DAY1"
+    for reel in ("A001", "A002"):
+        (day / reel).mkdir(parents=True)
+        (day / reel / "clip.mov").write_bytes(f"{reel}\n".encode())
+        create(judge, day / reel)
+    raid = tmp_path / "RAID"
+    raid.mkdir()
+    code, out = offload("copy", "--quiet", "--mhl", "both", day, raid)
+    assert code == 1, out
+    said = " ".join(out.split())
+    assert "nested histories are not supported; the legacy MHL is written on each" in said
+    assert f"BUT NO ASC MHL MANIFEST on {raid}: its ASC MHL manifest could not be" in said
+    assert "BUT NO MANIFEST" not in said and "the legacy MHL is written;" in said, said
+    (legacy,) = (raid / "DAY1").glob("DAY1_*.mhl")
+    assert f"ERROR: ASC MHL manifest not written on {raid}: nested ASC MHL histories" in said
+    assert f"the legacy MHL {legacy} is written" in said, said
+    assert not (raid / "DAY1" / "ascmhl").exists()
+    code, out = offload("verify", "--quiet", "--mhl-file", legacy, raid / "DAY1")
+    assert code == 0, out
+    code, out = offload("copy", "--quiet", "--mhl", "both", day, raid)
+    assert code == 1, out
+    assert "the legacy MHL there lists every file already" in " ".join(out.split()), out
+    assert list((raid / "DAY1").glob("DAY1_*.mhl")) == [legacy]
+
+
 def test_a_first_run_without_manifests_then_one_with_lists_what_the_card_history_hides(
     judge: AscmhlJudge, tmp_path: Path
 ) -> None:

@@ -886,3 +886,105 @@ def test_a_legacy_mhl_in_a_folder_named_asc_mhl_is_still_called_an_mhl(tmp_path:
     (line,) = [x for x in err.splitlines() if "does not match the legacy MHL" in x]
     assert "its content changed since that MHL recorded it" in line, line
     assert "copy the version the MHL records" in line, line
+
+
+def test_a_pretty_printed_file_element_names_the_cards_file_its_own_spaces_kept(
+    tmp_path: Path,
+) -> None:
+    """``<file>\\n      CLIPS/A001C001.mov\\n    </file>`` (an MHL a pretty-printer wrote,
+    a line break each side) is the card's ``CLIPS/A001C001.mov``, checked against it, in
+    ``offload copy`` and ``offload verify --mhl-file`` of the copy alike; a name's own
+    leading space, with no line break beside it (``<file> lead.mov</file>``), is kept.
+    Failed before: "MISSING FROM THE CARD ... \\x0a      CLIPS/A001C001.mov\\x0a    ",
+    exit 1, the clip never checked against its record."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    one, lead = os.urandom(5_000), b"a name starting with a space"
+    (card / "CLIPS" / "A001C001.mov").write_bytes(one)
+    (card / " lead.mov").write_bytes(lead)
+    _mhl(
+        card / "A001.mhl",
+        _hash(
+            "\n      CLIPS/A001C001.mov\n    ",
+            len(one),
+            f"    <md5>{hashlib.md5(one).hexdigest()}</md5>\n",
+        )
+        + _hash(" lead.mov", len(lead), f"    <md5>{hashlib.md5(lead).hexdigest()}</md5>\n"),
+    )
+    found = check_legacy_mhls(card, ["A001.mhl", "CLIPS/A001C001.mov", " lead.mov"])
+    assert found.missing == () and found.warnings == (), found
+    assert sorted(found.references) == [" lead.mov", "CLIPS/A001C001.mov"]
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, _, err = offload_cli(
+        "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
+    )
+    assert code == 0 and "MISSING" not in err, err
+    root = dest / "A001"
+    code, out, err = offload_cli(
+        "verify",
+        "--json",
+        "-q",
+        "--mhl-file",
+        str(root / "A001.mhl"),
+        "--report-dir",
+        str(tmp_path / "r"),
+        str(root),
+    )
+    data = json.loads(out)
+    assert data["verified"] == [" lead.mov", "CLIPS/A001C001.mov"], (data, err)
+    assert data["missing"] == [] and data["extra"] == [], data
+    # The record is the clip's: a clip unlike it fails the offload.
+    (card / "CLIPS" / "A001C001.mov").write_bytes(one[::-1])
+    again = tmp_path / "again"
+    again.mkdir()
+    code, _, err = offload_cli(
+        "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(again)
+    )
+    assert code != 0 and "does not match the legacy MHL 'A001.mhl' on the card" in err, err
+
+
+def test_a_little_endian_xxhash64_is_quoted_as_the_mhl_writes_it(tmp_path: Path) -> None:
+    """A clip recorded in ``<xxhash64>`` (its XXH64 little-endian, as Windows tools write
+    it) and found unlike it: ``offload copy``'s line and ``offload verify --mhl-file``'s
+    CHANGED line quote the element and its text as the MHL holds it, with the xxh64 it is
+    compared as, so a search of the MHL finds it. Failed before: "xxh64 ... read, X
+    recorded" with X the byte-swapped value, found nowhere in the MHL."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    clip = os.urandom(6_000)
+    (card / "clip.mov").write_bytes(clip)
+    canonical = xxhash.xxh64(clip).hexdigest()
+    written = xxhash.xxh64(clip).digest()[::-1].hex()
+    assert written != canonical
+    _mhl(card / "A001.mhl", _hash("clip.mov", len(clip), f"    <xxhash64>{written}</xxhash64>\n"))
+    quoted = f"<xxhash64> {written} (little-endian; as xxh64: {canonical})"
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, _, err = offload_cli(
+        "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
+    )
+    assert code == 0, err
+    root = dest / "A001"
+    (root / "clip.mov").write_bytes(clip[::-1])
+    code, _, err = offload_cli(
+        "verify",
+        "-q",
+        "--mhl-file",
+        str(root / "A001.mhl"),
+        "--report-dir",
+        str(tmp_path / "r"),
+        str(root),
+    )
+    assert code == 11, err
+    said = " ".join(err.split())
+    changed = xxhash.xxh64(clip[::-1]).hexdigest()
+    assert f"CHANGED {root / 'clip.mov'}: xxh64 {changed} (recorded {quoted})" in said, said
+    (card / "clip.mov").write_bytes(clip[::-1])
+    again = tmp_path / "again"
+    again.mkdir()
+    code, _, err = offload_cli(
+        "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(again)
+    )
+    said = " ".join(err.split())
+    assert code != 0 and f"xxh64 {changed} read, {quoted} recorded" in said, said

@@ -1037,7 +1037,10 @@ def test_verify_append_with_a_name_that_is_not_utf8(judge: AscmhlJudge, tmp_path
     assert info.returncode == 0, info.describe()
 
 
-def test_a_forged_legacy_mhl_is_not_trusted(tmp_path: Path) -> None:
+def test_a_legacy_mhl_path_outside_the_copy_is_not_checked_and_no_pass(tmp_path: Path) -> None:
+    """An entry above the copy root (``../../sidecar.xml``) is outside it, as ``offload
+    copy`` calls such an entry on a card (``card_legacy_mhl.listed_path``): not checked,
+    named, no pass (exit 22), never a MISSING file; the MHL's other entries are checked."""
     card = small_card(tmp_path / "cards")
     dest = tmp_path / "RAID0"
     code, err = copy(tmp_path, card, dest, extra=("--mhl", "legacy"))
@@ -1046,5 +1049,6 @@ def test_a_forged_legacy_mhl_is_not_trusted(tmp_path: Path) -> None:
     legacy = next(root.glob("*.mhl"))
     legacy.write_text(legacy.read_text().replace(">META/sidecar.xml<", ">../../sidecar.xml<"))
     result = run_offload("verify", "--mhl-file", legacy, root)
-    assert result.returncode == 31, result.stdout + result.stderr
-    assert "broken or forged" in result.stderr and "MISSING" not in result.stderr
+    assert result.returncode == 22, result.stdout + result.stderr
+    assert "NOT CHECKED (the legacy MHL lists this file outside" in result.stderr
+    assert "../../sidecar.xml" in result.stderr and "MISSING" not in result.stderr

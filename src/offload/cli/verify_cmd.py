@@ -21,7 +21,7 @@ import signal
 import socket
 import stat
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -117,14 +117,16 @@ EXIT_CODES_HELP = (
     "generation once the check was over, its results reported); 21 only new files; 22 some "
     "recorded files checked for size only (a legacy MHL entry with no hash offload-ai can "
     "recompute), or not at all (an --mhl-file entry naming its file from a root: "
-    "/Volumes/..., D:\\...), none failed; 30 nothing to "
+    "/Volumes/..., D:\\..., or above PATH by '..'), none failed; 30 nothing to "
     "verify against; 31 the ASC MHL history is damaged or forged (a manifest modified, "
     "paths outside PATH, --append over a manifest the chain does "
     "not list; an --mhl-file naming every file from a "
-    "root): not trusted, nothing verified; 32 its manifests stand without their chain "
+    "root or above PATH): not trusted, nothing verified; 32 its manifests stand without "
+    "their chain "
     "file, 33 a manifest the chain file lists is gone (as ascmhl-debug verify): nothing "
     "verified; 64 usage "
-    "error or bad input (an --mhl-file that cannot be read or is not a legacy MHL), nothing "
+    "error or bad input (an --mhl-file that cannot be read or is not a legacy MHL, or given "
+    "with --append), nothing "
     "verified; 130 interrupted. A report (JSON and CSV) is written into the report folder "
     "with the same exit code."
 )
@@ -161,9 +163,11 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
         metavar="FILE",
         type=path_text,
         help="verify against this legacy MHL v1 file (for an s3:// PATH: an s3:// URL under "
-        "PATH, or a local file whose entries are relative to PATH); an entry naming its file "
-        "from a root (/Volumes/..., D:\\...) rather than from the MHL's folder is not "
-        "checked, each named NOT CHECKED, the others are (exit 22 at best, never 0), as "
+        "PATH, or a local file whose entries are relative to PATH; each path joined to the "
+        "MHL's folder and normalized, as offload copy reads it); an entry naming its file "
+        "from a root (/Volumes/..., D:\\...) rather than from the MHL's folder, or above "
+        "PATH by '..', is not checked, each named NOT CHECKED, the others are (exit 22 at "
+        "best, never 0), as "
         "offload copy checks the rest of such an MHL on a card; one naming every file so is "
         "refused (exit 31)",
     )
@@ -172,7 +176,7 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help="append an in-place generation recording this check to the "
         "ASC MHL history (as ascmhl create does; ascmhl-debug verify writes none); on s3:// it "
-        "is stored under the prefix",
+        "is stored under the prefix; not with --mhl-file (a legacy MHL is never appended to)",
     )
     verify.add_argument(
         "--json", action="store_true", help="print the report as JSON on stdout (docs/json.md)"
@@ -405,6 +409,21 @@ def csv_text(data: dict[str, Any], exact: Mapping[str, str] | None = None) -> st
             (p, status, why(p) if key in ("missing", "extra", "unreadable", "leftovers") else "")
             for p in data.get(key, ())
         )
+    if data.get("from_a_root"):
+        from offload.card_legacy_mhl import from_a_root
+
+        # The key's name is from when only a path from a root was outside: one above PATH
+        # by ".." says so in its detail (docs/json.md).
+        rows = [
+            (
+                p,
+                s,
+                "outside PATH, above it by '..'"
+                if s == "from-a-root" and not from_a_root(p)
+                else d,
+            )
+            for p, s, d in rows
+        ]
     for path, status, detail in sorted(rows):
         writer.writerow([cell(path), status, cell(detail)])
     return out.getvalue()
@@ -897,6 +916,16 @@ def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool 
     refused: str | None = None
     creator: CreatorInfo | None = None
     try:
+        if args.append and args.mhl_file is not None:
+            raise UsageError(
+                f"--append writes a generation of the ASC MHL history in PATH's ascmhl/ "
+                f"folder: it cannot append to a legacy MHL "
+                f"({printable_name(str(args.mhl_file))}); nothing was verified: check the "
+                "copy against that MHL without --append (offload verify --mhl-file FILE "
+                "PATH), or drop --mhl-file to check it against its ASC MHL history and "
+                "append to it",
+                path=Path(args.mhl_file),
+            )
         # --append writes an ASC MHL generation: its creator fields are checked now.
         if args.append:
             creator = manifest_options(args, frozenset({MhlKind.ASCMHL})).creator()
@@ -1224,9 +1253,14 @@ def _report_and_summary(
 
 def _shown(name: str, digest: str | None) -> str | None:
     """A digest as printed: an XXH32 in hex and in the decimal a legacy MHL's ``<xxhash>``
-    holds, so it can be found in the file."""
+    holds, an XXH64 a legacy MHL's ``<xxhash64>`` holds little-endian as that element and
+    its text (``as_written.as_recorded``), so it can be found in the file."""
     if name == "xxh32" and digest:
         return f"{digest} (decimal {int(digest, 16)})"
+    if name == "xxh64" and digest:
+        from offload.manifest.as_written import as_recorded  # a legacy MHL's <xxhash64>
+
+        return as_recorded(digest)
     return digest
 
 
@@ -1840,11 +1874,17 @@ def _print_human(
             "SIZE ONLY (the record holds no hash offload-ai can recompute; its content is "
             f"not verified) {_named(where, path)}"
         )
+    if report.from_a_root:
+        from offload.card_legacy_mhl import from_a_root
     for path in report.from_a_root:
+        how = (
+            "names this file from a root, a drive's or the system's, not from its own folder"
+            if from_a_root(path)
+            else f"lists this file outside {printable_name(str(where))}, above it by '..'"
+        )
         env.warning(
-            "NOT CHECKED (the legacy MHL names this file from a root, a drive's or the "
-            "system's, not from its own folder: no file of this copy is tied to it, none was "
-            f"read for it) {printable_name(path)}"
+            f"NOT CHECKED (the legacy MHL {how}: no file of this copy is tied to it, none "
+            f"was read for it) {printable_name(path)}"
         )
     # New to the reference this check used: another record (the ledger, where a cancelled
     # run wrote no manifest) may hold it.
@@ -1888,11 +1928,7 @@ def _print_human(
         env,
         f"{printable_name(str(where))}: {counts}"
         + (f", {len(report.unverifiable)} by size only" if report.unverifiable else "")
-        + (
-            f", {len(report.from_a_root)} named from a root, not checked"
-            if report.from_a_root
-            else ""
-        )
+        + _outside_count(report.from_a_root)
         + (f", {len(report.leftovers)} leftover" if report.leftovers else "")
         + f" (against {report.reference}{nested}{_ledger_checked_words(report)}; "
         + (
@@ -1928,6 +1964,18 @@ def _ledger_checked_words(report: VerifyReport) -> str:
         f"; {plural(count, 'file')} whose name no XML manifest can hold against this copy "
         "root's ledger"
     )
+
+
+def _outside_count(outside: Sequence[str]) -> str:
+    """The summary's words for the ``--mhl-file`` entries outside the copy, not checked
+    (``VerifyReport.from_a_root``): named from a root, or listed above it by ``..``."""
+    if not outside:
+        return ""
+    from offload.card_legacy_mhl import from_a_root
+
+    if all(from_a_root(path) for path in outside):
+        return f", {len(outside)} named from a root, not checked"
+    return f", {len(outside)} outside it, not checked"
 
 
 def _ascmhl_path_note(where: Path, reference: str, remote: bool) -> str:

@@ -990,6 +990,9 @@ def _history_mismatch(
     fails the file on every destination."""
     import shlex
 
+    from offload.manifest.as_written import as_recorded  # a legacy MHL's <xxhash64>
+
+    recorded = as_recorded(recorded)
     which = record or "the card's own ASC MHL history"
     # A legacy MHL is an "MHL" (its kind: MhlRecord); any other record is an ASC MHL
     # history (the card's root one, one nested in its folders, a fast copy's): a "history".

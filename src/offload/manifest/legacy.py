@@ -36,6 +36,7 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from offload.errors import describe_os_error
+from offload.manifest.as_written import LittleEndianXxh64
 from offload.manifest.ascmhl import canonical_digests, check_relative_path, utc_now
 from offload.manifest.atomic import AtomicFile
 from offload.manifest.errors import LegacyMhlUnreadableError, ManifestError
@@ -465,12 +466,24 @@ _OUR_TOOL = "offload-ai"  # CreatorInfo.tool_name's default, what the writer put
 _DRIVE_ROOT = re.compile(r"[A-Za-z]:\\")
 
 
+# The white space an XML pretty-printer puts around a ``<file>``'s text: a run of spaces,
+# tabs, CRs and LFs holding a line break, at the text's start or end.
+_PRETTY_START = re.compile(r"\A[ \t]*[\r\n][ \t\r\n]*")
+_PRETTY_END = re.compile(r"[ \t\r\n]*[\r\n][ \t]*\Z")
+
+
 def _entry_path(text: str, *, windows: bool) -> str:
-    """A ``<file>``'s path as the card's: with *windows* (``_spell_again``), or from a
-    drive's root (``D:\\A001\\...``: only Windows names a path so), ``\\`` (a Windows
-    tool's separator) as ``/``; a leading ``./`` (``.\\CLIPS\\A.MOV``) dropped; nothing
-    else changed (``..`` is judged by the callers, who refuse a path outside the MHL's
-    tree)."""
+    """A ``<file>``'s path as the card's: the white space a pretty-printer put around it
+    dropped (at either end, a run of spaces, tabs, CRs and LFs that holds a line break:
+    ``<file>\\n    C/f1.mov\\n  </file>`` is ``C/f1.mov``; a name's own leading or
+    trailing space, with no line break beside it, is kept: ``<file> C/f1.mov</file>`` is
+    `` C/f1.mov``); with *windows* (``_spell_again``), or from a drive's root
+    (``D:\\A001\\...``: only Windows names a path so), ``\\`` (a Windows tool's
+    separator) as ``/``; a leading ``./`` (``.\\CLIPS\\A.MOV``) dropped; nothing else
+    changed (``card_legacy_mhl.listed_path`` joins it to the MHL's folder, normalizes it
+    and judges ``..``)."""
+    if "\n" in text or "\r" in text:
+        text = _PRETTY_END.sub("", _PRETTY_START.sub("", text, count=1), count=1)
     drive = "\\" in text and _DRIVE_ROOT.match(text) is not None
     path = text.replace("\\", "/") if windows or drive else text
     while path.startswith("./"):
@@ -496,7 +509,9 @@ def _legacy_entry(element: ET.Element, *, windows: bool) -> tuple[LegacyEntry, s
             elif tag == "xxhash64be":
                 digests["xxh64"] = _hex_digest(tag, text)
             elif tag == "xxhash64":
-                digests.setdefault("xxh64", _xxh64_from_little_endian(text))
+                # Compared as the canonical text, quoted as the MHL writes it (as_written).
+                canonical = _xxh64_from_little_endian(text)
+                digests.setdefault("xxh64", LittleEndianXxh64(canonical, text))
             elif tag == "xxhash":
                 digests["xxh32"] = _xxh32_from_decimal(text)
             elif tag == "null":

@@ -80,7 +80,6 @@ from offload.manifest.errors import (
 from offload.manifest.history import (
     ASCMHL_FOLDER,
     History,
-    path_escapes,
     read_history,
 )
 from offload.manifest.ignore import (
@@ -89,7 +88,7 @@ from offload.manifest.ignore import (
     merge_patterns,
     verify_skips,
 )
-from offload.manifest.legacy import read_legacy_mhl
+from offload.manifest.legacy import LegacyEntry, read_legacy_mhl
 from offload.manifest.links import LinkKind, classify_link, exact_pattern, pattern_hides
 from offload.manifest.model import CreatorInfo, ManifestFile
 from offload.manifest.nested_links import TreeRead, link_pattern_problems
@@ -1444,40 +1443,44 @@ def _verify_legacy(
             "files; name this copy's own (--mhl-file PATH/.../NAME.mhl), or verify the copy "
             "against its ASC MHL history or ledger (without --mhl-file)"
         )
-    prefix = "" if base == "." else base.replace(os.sep, "/") + "/"
+    folder = "" if base == "." else base.replace(os.sep, "/")
     spec = IgnoreSpec(merge_patterns(DEFAULT_IGNORE_PATTERNS, ignore_patterns))
-    # What the card's reader of legacy MHLs calls outside is outside here too: a path from
-    # a root (``/Volumes/...``, a Windows drive's ``D:\...``), whatever folder the MHL is in.
-    from offload.card_legacy_mhl import from_a_root
+    # Each entry's path read as the card's reader of legacy MHLs reads it (``listed_path``,
+    # the one reading: joined to the MHL's folder and normalized, so ``C//f1.mov`` is the
+    # copy's ``C/f1.mov``, as ``offload copy`` checked it on the card). One outside PATH
+    # (from a root, ``/Volumes/...`` or a Windows drive's ``D:\...``; or above PATH by
+    # ``..``) is outside here as there: never read, named, the others checked (no pass:
+    # exit 22 where nothing failed). An MHL all of whose entries are outside describes no
+    # file of this copy: refused (31), nothing read.
+    from offload.card_legacy_mhl import from_a_root, listed_path
 
-    # An entry naming its file from a root is tied to no file of the copy: never read,
-    # named (``from_a_root``), the others checked, as the card's reader checks the rest of
-    # such an MHL (no pass: exit 22 where nothing failed). One all of whose entries do so
-    # describes no file of this copy: refused (31), nothing read.
-    rooted = sorted({e.path for e in hash_list.entries if from_a_root(e.path)})
-    if rooted and len(rooted) == len({e.path for e in hash_list.entries}):
+    entries: dict[str, LegacyEntry] = {}
+    outside: set[str] = set()
+    for entry in hash_list.entries:
+        joined = listed_path(folder, entry.path) if entry.path else None
+        if joined is None:
+            if entry.path:
+                outside.add(entry.path)
+        elif entry.digests or joined not in entries:  # a later <null> erases no digest
+            entries[joined] = entry
+    rooted = sorted(outside)
+    if rooted and not entries:
+        shown = ", ".join(repr(p) for p in rooted[:5])
+        how = (
+            f"names its files from a root, not from its own folder ({shown}: a drive's or "
+            f"the system's), so they are outside {printable_name(str(root))}"
+            if all(from_a_root(p) for p in rooted)
+            else f"lists its files outside {printable_name(str(root))} ({shown}: from a "
+            "root, a drive's or the system's, or above that folder by '..')"
+        )
         raise UntrustedHistoryError(
-            f"the legacy MHL {printable_name(str(legacy_mhl))} names its files from a root, "
-            f"not from its own folder ({', '.join(repr(p) for p in rooted[:5])}: a "
-            f"drive's or the system's), so they are outside {printable_name(str(root))}: it "
-            "cannot be checked against this copy; nothing was read: verify the copy without "
-            "--mhl-file (against its ASC MHL history or its ledger), or check that MHL where "
-            "the files it names are",
+            f"the legacy MHL {printable_name(str(legacy_mhl))} {how}: it cannot be checked "
+            "against this copy; nothing was read: verify the copy without --mhl-file "
+            "(against its ASC MHL history or its ledger), or check that MHL where the files "
+            "it names are",
             path=legacy_mhl,
             says_what_to_do=True,
         )
-    escaping = sorted(
-        e.path
-        for e in hash_list.entries
-        if not from_a_root(e.path) and path_escapes(posixpath.normpath(prefix + e.path))
-    )
-    if escaping:
-        raise UntrustedHistoryError(
-            f"the legacy MHL {legacy_mhl} is broken or forged: it records paths outside "
-            f"{root} ({', '.join(repr(p) for p in escaping[:5])}); it is not trusted",
-            path=legacy_mhl,
-        )
-    rooted_set = frozenset(rooted)
     verified, changed = proved.verified, proved.changed
     unverifiable, unreadable = proved.unverifiable, proved.unreadable
     try:
@@ -1486,19 +1489,15 @@ def _verify_legacy(
         # A name the MHL spells otherwise (NFC, NFD) than the copy is that file of the copy,
         # read against the MHL (the one rule, ``respelling``: where neither spelling has an
         # exact counterpart, so a twin the MHL lists beside it is not it).
-        spell = spelled_as_listed(
-            {prefix + e.path for e in hash_list.entries if e.path not in rooted_set}, disk
-        )
+        spell = spelled_as_listed(set(entries), disk)
         respelled: dict[str, str] = {}
         listed: set[str] = set()
         missing: list[str] = []
         reads: list[_Read] = []
-        for entry in hash_list.entries:
-            if entry.path in rooted_set:
-                continue
-            path = spell(prefix + entry.path)
-            if path != prefix + entry.path:
-                respelled[path] = prefix + entry.path
+        for recorded, entry in entries.items():
+            path = spell(recorded)
+            if path != recorded:
+                respelled[path] = recorded
             listed.add(path)
             item = disk.get(path)
             if item is None:
@@ -1559,7 +1558,7 @@ def _verify_legacy(
             path=root,
             errno_=exc.errno,
         ) from exc
-    own_folder = prefix.rstrip("/")
+    own_folder = folder
     extra, leftovers = split_leftovers(
         sorted(
             path

@@ -836,10 +836,14 @@ def _without_manifest(report: OffloadReport, head: str) -> str:
             else "the error below): once what it says is mended, run the same command again "
             "to write it (nothing is copied again"
         )
+        # --mhl both where only the generation failed: the legacy MHL stands there.
+        only = all(m.only_ascmhl for m in failed)
+        kind = "ASC MHL manifest" if only else "manifest"
         head = (
-            f"{head.removesuffix('.')}; BUT NO MANIFEST on {', '.join(roots)}: "
-            f"{'its' if len(roots) == 1 else 'their'} manifest could not be written "
-            f"({remedy})."
+            f"{head.removesuffix('.')}; BUT NO {kind.upper()} on {', '.join(roots)}: "
+            f"{'its' if len(roots) == 1 else 'their'} {kind} could not be written "
+            + ("(the legacy MHL is written; " if only else "(")
+            + f"{remedy})."
         )
     for index, steps in sorted(report.failed_steps.items()):
         # Where this run's report is kept instead: the first written, as "Report:" says.
