@@ -405,6 +405,15 @@ class DestinationCommitter:
     def _new_result(self, pending: Pending) -> DestinationFileResult:
         partial = pending.partial
         resumed = partial.bytes_resumed
+        # What this run sent: the parts of a resumed upload already there are not. Where that
+        # is the card file's size (a whole copy, the usual end), the file's own int object
+        # (``FileResult.size_bytes`` holds it too), not an equal one made for each copy: 32 B a
+        # copy held to the end (docs/performance.md, "The command's memory per file after the
+        # copy": thirty-ninth pass).
+        written = partial.bytes_written - resumed
+        size = pending.ticket.task.source.size_bytes
+        if written == size:
+            written = size
         # By position (index, final path, status, error, bytes written, bytes resumed, the
         # digests read back and recorded): the keywords' dict was a share of a small file's
         # cost here, and each digests field left to its ``default_factory`` a Python call.
@@ -413,8 +422,7 @@ class DestinationCommitter:
             pending.final,
             _FAILED,
             None,
-            # What this run sent: the parts of a resumed upload already there are not.
-            partial.bytes_written - resumed,
+            written,
             resumed,
             NO_DIGESTS,
             NO_DIGESTS,

@@ -311,6 +311,122 @@ def _result(dest: DestinationSummary, result: str, *, earlier: int = 0) -> Text:
 _PROVEN = frozenset({DestinationStatus.VERIFIED, DestinationStatus.VERIFIED_EARLIER})
 
 
+class _Counts:
+    """Every count the verdict's lines take from the copies, made in one pass over them
+    (``_count_copies``): each line walked every copy again before (eight passes, ~80 ms at
+    50,000 files; docs/performance.md, "The verdict's counts in one pass")."""
+
+    __slots__ = (
+        "actions",
+        "by_state",
+        "cached",
+        "card_cached",
+        "checked_made",
+        "earlier",
+        "earlier_cached",
+        "reread",
+        "total_bytes",
+        "transfer_earlier",
+        "unchecked",
+        "untouched",
+        "verified_bytes",
+        "verified_everywhere",
+    )
+
+    def __init__(self) -> None:
+        #: The copies by state.
+        self.by_state: Counter[DestinationStatus] = Counter()
+        #: The files verified (now or earlier) on every destination, none failed at the
+        #: card, and their bytes; the bytes of every file (``JobReport.total_bytes``).
+        self.verified_everywhere = 0
+        self.verified_bytes = 0
+        self.total_bytes = 0
+        #: The copies verified earlier; of them, those whose ledger entry says the read-back
+        #: went through a cache, and those a cascade read this run (on the fast copies of
+        #: ``fast_copies_reread``, every file of which its read matched to the card's
+        #: digests, and elsewhere each copy it read so: ``action`` rechecked,
+        #: ``cascade._mark_read``).
+        self.earlier: list[DestinationFileResult] = []
+        self.earlier_cached = 0
+        self.reread = 0
+        #: The copies transfer-checked by an earlier run, trusted from the ledger; those
+        #: transfer-checked by this run, by destination index (``_transfer_checks``).
+        self.transfer_earlier: list[DestinationFileResult] = []
+        self.checked_made: Counter[int] = Counter()
+        #: The copies verified now through a cache, by how; the card files read (again)
+        #: through one; the copies verified now, by action.
+        self.cached: Counter[CacheBypass] = Counter()
+        self.card_cached: Counter[CacheBypass] = Counter()
+        self.actions: Counter[CopyAction] = Counter()
+        #: Of the copies cancelled: the errors of those on fusefat whose re-read after the
+        #: renames the cancel stopped (``renamed_recheck.NOT_RECHECKED``), and how many were
+        #: copies already there whose check the cancel stopped (``existing.CHECK_CANCELLED``).
+        self.unchecked: list[str] = []
+        self.untouched = 0
+
+
+# The read-backs through a cache (``CacheBypass.through_cache``, the one rule): a set looked
+# up once a copy costs less than the property's call.
+_THROUGH_CACHE = frozenset(c for c in CacheBypass if c.through_cache)
+
+
+def _count_copies(report: OffloadReport) -> _Counts:
+    """The verdict's counts (``_Counts``) from one pass over every file and copy."""
+    counts = _Counts()
+    states: list[DestinationStatus] = []
+    append = states.append
+    cascade = bool(report.cascade)
+    reread_on = report.fast_copies_reread
+    verified = DestinationStatus.VERIFIED
+    earlier = DestinationStatus.VERIFIED_EARLIER
+    checked = DestinationStatus.TRANSFER_CHECKED
+    cancelled = DestinationStatus.CANCELLED
+    trusted = CopyAction.TRUSTED
+    rechecked = CopyAction.RECHECKED
+    through = _THROUGH_CACHE
+    everywhere = everywhere_bytes = total_bytes = 0
+    for file in report.job.files:
+        size = file.size_bytes
+        total_bytes += size
+        if file.source_cache_bypass in through:
+            counts.card_cached[file.source_cache_bypass] += 1
+        proven = file.source_error is None
+        for copy in file.destinations:
+            status = copy.status
+            append(status)
+            if status is checked:
+                proven = False
+                if copy.action is trusted:
+                    counts.transfer_earlier.append(copy)
+                else:
+                    counts.checked_made[copy.destination_index] += 1
+            elif status is verified:
+                counts.actions[copy.action] += 1
+                if copy.cache_bypass in through:
+                    counts.cached[copy.cache_bypass] += 1
+            elif status is earlier:
+                counts.earlier.append(copy)
+                if copy.cache_bypass in through:
+                    counts.earlier_cached += 1
+                if cascade and (copy.destination_index in reread_on or copy.action is rechecked):
+                    counts.reread += 1
+            else:
+                proven = False
+                if status is cancelled and copy.error:
+                    if NOT_RECHECKED in copy.error:
+                        counts.unchecked.append(copy.error)
+                    if copy.error == CHECK_CANCELLED:
+                        counts.untouched += 1
+        if proven:
+            everywhere += 1
+            everywhere_bytes += size
+    counts.by_state.update(states)
+    counts.verified_everywhere = everywhere
+    counts.verified_bytes = everywhere_bytes
+    counts.total_bytes = total_bytes
+    return counts
+
+
 def verdict_lines(report: OffloadReport) -> list[str]:
     """What the offload proved, in words that claim no more than that.
 
@@ -319,23 +435,10 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     """
     job = report.job
     total = len(job.files)
-    verified_everywhere = 0
-    verified_bytes = 0
-    # One loop, each copy's state collected and counted at once: a set and a Counter update
-    # a file were ~45 ms at 50,000 files, this ~5 ms.
-    statuses: list[DestinationStatus] = []
-    for file in job.files:
-        proven = file.source_error is None
-        for copy in file.destinations:
-            status = copy.status
-            statuses.append(status)
-            if status not in _PROVEN:
-                proven = False
-        if proven:
-            verified_everywhere += 1
-            verified_bytes += file.size_bytes
-    by_state: Counter[DestinationStatus] = Counter(statuses)
-    del statuses
+    counts = _count_copies(report)
+    by_state = counts.by_state
+    verified_everywhere = counts.verified_everywhere
+    verified_bytes = counts.verified_bytes
     # The bytes of the copies finished (verified or transfer-checked): a copy that failed or
     # was cancelled part-way may have written bytes that were then removed with its partial
     # (a disk that filled), so with one of them, never "nothing written", which would claim
@@ -346,7 +449,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         f"; {filesize.decimal(written)} written in {duration(job.elapsed_s)} "
         f"({filesize.decimal(round(written / job.elapsed_s))}/s)"
         if written and job.elapsed_s > 0
-        else f"; {_no_bytes_written(job, _reread_by_cascade(report))} ({duration(job.elapsed_s)})"
+        else f"; {_no_bytes_written(job, counts.reread)} ({duration(job.elapsed_s)})"
         if unfinished
         else f"; nothing written ({duration(job.elapsed_s)})"
     )
@@ -372,12 +475,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         cancelled = by_state[DestinationStatus.CANCELLED]
         # Copies on fusefat whose re-read after the renames the cancel stopped: at their
         # final names, no partial (``renamed_recheck``).
-        unchecked = [
-            d.error or ""
-            for f in job.files
-            for d in f.destinations
-            if d.status is DestinationStatus.CANCELLED and NOT_RECHECKED in (d.error or "")
-        ]
+        unchecked = counts.unchecked
         # What proved them before the renames, as each one's error says.
         checked = " or ".join(
             word
@@ -408,7 +506,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
                     joint=", ",
                     every=False,
                 ),
-                earlier_how(earlier_n, _reread_by_cascade(report)),
+                earlier_how(earlier_n, counts.reread),
             )
             if earlier_n
             else ""
@@ -420,12 +518,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         )
         # Copies already there whose check the cancel stopped, before, during or after
         # their read-back (``existing.CHECK_CANCELLED``): nothing of them written or removed.
-        untouched = sum(
-            1
-            for f in job.files
-            for d in f.destinations
-            if d.status is DestinationStatus.CANCELLED and d.error == CHECK_CANCELLED
-        )
+        untouched = counts.untouched
         # What the clean-up could not remove on S3 (``report.left_behind``: an object never
         # verified, an upload whose abort failed, a record, the lock), which its notes name:
         # "partial files removed" is then said only of what it did remove.
@@ -470,18 +563,9 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             f"({filesize.decimal(verified_bytes)}) {are(verified_everywhere)} verified on every "
             f"destination{proof}{checked}; {stop}"
         )
-    # Transfer-checked by an earlier run, trusted from the ledger: never read back by any run.
-    transfer_earlier = [
-        d
-        for f in job.files
-        for d in f.destinations
-        if d.status is DestinationStatus.TRANSFER_CHECKED and d.action is CopyAction.TRUSTED
-    ]
     if not job.cancelled:
-        lines.extend(
-            _finished_head(report, by_state, verified_everywhere, speed, len(transfer_earlier))
-        )
-    lines.extend(_weakening_lines(report, by_state, transfer_earlier))
+        lines.extend(_finished_head(report, counts, speed))
+    lines.extend(_weakening_lines(report, counts))
     removed = report.removed_unfinished.words()
     if removed:
         # What the run removed before its copies, each kind its own count, as the JSON's
@@ -493,18 +577,15 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     return lines
 
 
-def _finished_head(
-    report: OffloadReport,
-    by_state: Counter[DestinationStatus],
-    verified_everywhere: int,
-    speed: str,
-    transfer_earlier: int,
-) -> list[str]:
+def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[str]:
     """The verdict's first line for a run that was not cancelled (``verdict_lines``): all
     verified, transfer-checked only, or NOT ALL VERIFIED, qualified by what failed at a
     destination's end."""
     job = report.job
     total = len(job.files)
+    by_state = counts.by_state
+    verified_everywhere = counts.verified_everywhere
+    transfer_earlier = len(counts.transfer_earlier)
     lines: list[str] = []
     transfer_only = by_state[DestinationStatus.TRANSFER_CHECKED]
     head_at = len(lines)  # the line a destination without its manifest qualifies
@@ -512,21 +593,21 @@ def _finished_head(
         lines.append("No files to copy.")
     elif verified_everywhere == total and not by_state[DestinationStatus.VERIFIED_EARLIER]:
         lines.append(
-            f"{_all_files(total, job.total_bytes)} verified on every destination "
+            f"{_all_files(total, counts.total_bytes)} verified on every destination "
             f"({_verified_now(str(job.verify))}){speed}."
         )
     elif verified_everywhere == total:
         # Part (or all) of it was proved by an earlier run: never word it as this run's (nor
         # as read from the media when that run's ledger entry says it read through a cache).
-        cached_earlier = sum(1 for d in _earlier_through_a_cache(job))
+        cached_earlier = counts.earlier_cached
         through = f", {cached_earlier} of them through a cache" if cached_earlier else ""
         earlier_n = by_state[DestinationStatus.VERIFIED_EARLIER]
-        how = earlier_how(earlier_n, _reread_by_cascade(report))
+        how = earlier_how(earlier_n, counts.reread)
         counted = _now_and_earlier(
             by_state[DestinationStatus.VERIFIED], earlier_n, proved=_verified_now(str(job.verify))
         )
         lines.append(
-            f"{_all_files(total, job.total_bytes)} verified on every destination, "
+            f"{_all_files(total, counts.total_bytes)} verified on every destination, "
             f"{counted} ({how}{through}){speed}."
         )
     elif transfer_only and not by_state[DestinationStatus.FAILED]:
@@ -537,7 +618,7 @@ def _finished_head(
         # checks: each counted by how it was proven, never all called "transfer-checked".
         # Not "(transfer verification)": a copy read back under --verify transfer was one
         # already there, adopted; and an earlier read-back through a cache is said so.
-        cached_earlier = sum(1 for d in _earlier_through_a_cache(job))
+        cached_earlier = counts.earlier_cached
         through = f", {cached_earlier} of them through a cache" if cached_earlier else ""
         read_back = [
             f"{by_state[status]} {how}"
@@ -548,9 +629,9 @@ def _finished_head(
             if by_state[status]
         ]
         copies = transfer_only + sum(by_state[s] for s in _READ_BACK)
-        size = filesize.decimal(job.total_bytes)
+        size = filesize.decimal(counts.total_bytes)
         head = f"{plural(total, 'file')} ({size}) {are(total)} on every destination"
-        checks = f"{_transfer_checks(report)}, never read back from the destinations"
+        checks = f"{_transfer_checks(report, counts)}, never read back from the destinations"
         if read_back:
             lines.append(
                 f"{head}: {transfer_only} of {plural(copies, 'copy', 'copies')} TRANSFER-CHECKED "
@@ -617,38 +698,25 @@ def _with_damaged_kept(report: OffloadReport, head: str) -> str:
     )
 
 
-def _weakening_lines(
-    report: OffloadReport,
-    by_state: Counter[DestinationStatus],
-    transfer_earlier: list[DestinationFileResult],
-) -> list[str]:
+def _weakening_lines(report: OffloadReport, counts: _Counts) -> list[str]:
     """The verdict's lines after its first, each naming what weakens it (copies proved
     earlier, read through a cache, adopted, re-checked, resumed, linked, replaced, found
     damaged, history not carried): said of a cancelled run's copies as of a finished run's,
     as its reports say them (a cancelled run's once lost them: its line returned first)."""
     job = report.job
     lines: list[str] = []
-    now = by_state[DestinationStatus.VERIFIED]
-    earlier = [
-        d
-        for f in job.files
-        for d in f.destinations
-        if d.status is DestinationStatus.VERIFIED_EARLIER
-    ]
+    now = counts.by_state[DestinationStatus.VERIFIED]
+    earlier = counts.earlier
     # Verified now, but read through a cache that could not be dropped: what a copy rests on.
-    cached: Counter[CacheBypass] = Counter(
-        d.cache_bypass
-        for f in job.files
-        for d in f.destinations
-        if d.status is DestinationStatus.VERIFIED and d.cache_bypass.through_cache
-    )
+    cached = counts.cached
+    transfer_earlier = counts.transfer_earlier
     if earlier:
         how = (
             f"read back in this run, {sum(cached.values())} of them through a cache"
             if cached
             else "read back from the media in this run"
         )
-        reread_n = _reread_by_cascade(report)
+        reread_n = counts.reread
         if not reread_n:
             lines.append(
                 f"Copies verified now ({how}): {now}; verified "
@@ -664,7 +732,7 @@ def _weakening_lines(
                 + (f", {unread} not re-read now ({EARLIER_RESTS_ON})" if unread else "")
                 + "."
             )
-        cached_earlier = sum(1 for d in _earlier_through_a_cache(job))
+        cached_earlier = counts.earlier_cached
         if cached_earlier:
             lines.append(
                 f"READ THROUGH A CACHE EARLIER: {_copies_were(cached_earlier)} verified "
@@ -674,9 +742,7 @@ def _weakening_lines(
             )
     if cached:
         lines.append(_cached_line(cached))
-    card_cached = Counter(
-        f.source_cache_bypass for f in job.files if f.source_cache_bypass.through_cache
-    )
+    card_cached = counts.card_cached
     if card_cached:
         lines.append(
             card_reread_through_a_cache(card_cached.total(), server=card_cached[CacheBypass.SERVER])
@@ -688,12 +754,7 @@ def _weakening_lines(
             f"ledger, never read back: {len(transfer_earlier)} "
             f"({_earlier_detail(transfer_earlier)}; --verify destination reads them back)."
         )
-    actions = Counter(
-        d.action
-        for f in job.files
-        for d in f.destinations
-        if d.status is DestinationStatus.VERIFIED
-    )
+    actions = counts.actions
     if actions[CopyAction.ADOPTED]:
         lines.append(_adopted_line(report, actions[CopyAction.ADOPTED]))
     if actions[CopyAction.RECHECKED]:
@@ -886,7 +947,7 @@ _FINISH_WORDS = {
 }
 
 
-def _transfer_checks(report: OffloadReport) -> str:
+def _transfer_checks(report: OffloadReport, counts: _Counts) -> str:
     """What a transfer check proved of this run's copies: the sizes, and the in-flight hashes
     where something checked them (a disk's write, an S3 service that refuses a part whose
     checksum is wrong); an S3 destination whose service stored a probe with a wrong checksum
@@ -898,14 +959,7 @@ def _transfer_checks(report: OffloadReport) -> str:
         for w in report.warnings
         if w.code == PreflightCode.S3_CHECKSUMS_UNCHECKED and w.destination_index is not None
     }
-    only_sized = sum(
-        1
-        for f in report.job.files
-        for d in f.destinations
-        if d.status is DestinationStatus.TRANSFER_CHECKED
-        and d.action is not CopyAction.TRUSTED
-        and d.destination_index in unchecked
-    )
+    only_sized = sum(counts.checked_made[index] for index in unchecked)
     if not only_sized:
         return "sizes and in-flight hashes checked"
     where = ", ".join(
@@ -1099,15 +1153,6 @@ def _cached_line(cached: Counter[CacheBypass]) -> str:
     )
 
 
-def _earlier_through_a_cache(job: JobReport) -> Iterator[DestinationFileResult]:
-    """The copies verified earlier whose ledger entry says the read-back went through a
-    cache (``cache_bypass`` ``none`` or ``server`` carried from it)."""
-    for f in job.files:
-        for d in f.destinations:
-            if d.status is DestinationStatus.VERIFIED_EARLIER and d.cache_bypass.through_cache:
-                yield d
-
-
 # Why the destination's ledger did not vouch for an adopted copy (OffloadReport's
 # adopted_entries; "" : no entry for its path), in words.
 _UNVOUCHED = {
@@ -1158,21 +1203,6 @@ def _adopted_line(report: OffloadReport, adopted: int) -> str:
         for kind, count in sorted(kinds.items())
     )
     return f"{_copies_were(adopted)} already there ({parts}): {done}"
-
-
-def _reread_by_cascade(report: OffloadReport) -> int:
-    """How many copies verified earlier a cascade read this run (on the fast copies of
-    ``fast_copies_reread``, every file of which its read matched to the card's digests, and
-    elsewhere each copy it read so: ``action`` rechecked, ``cascade._mark_read``)."""
-    if not report.cascade:
-        return 0
-    return sum(
-        1
-        for f in report.job.files
-        for d in f.destinations
-        if d.status is DestinationStatus.VERIFIED_EARLIER
-        and (d.destination_index in report.fast_copies_reread or d.action is CopyAction.RECHECKED)
-    )
 
 
 def _no_bytes_written(job: JobReport, reread: int = 0) -> str:
