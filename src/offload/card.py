@@ -30,6 +30,7 @@ from offload import (
     fingerprint,
     link_targets,
     remedies,
+    run_record,
 )
 from offload.card_history import (
     CardHistory,
@@ -51,7 +52,7 @@ from offload.card_nested_history import (
     keep_nested_recorded,
     with_nested_histories,
 )
-from offload.destinations.naming import keep_both_text, under_another_name
+from offload.destinations.naming import keep_both_text, run_token, under_another_name
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.devices import DeviceGroup, group_destinations
@@ -2553,7 +2554,14 @@ def run_offload(
                 on_locked()
             for message in locks.warnings:
                 guarded.emit(WarningIssued(message))
+            # Each local copy root records this run as running before anything else of it
+            # is written there, and as settled once its copy is over (``run_record``): a
+            # run killed or cut off in between leaves it running, which ``offload verify``
+            # says instead of passing what the ledger names.
+            run, run_started = run_token(), time.time()
+            run_record.mark_started(roots, run, run_started)
             report = _run_locked(plan, sink=guarded, cancel=cancel, locked=locks.paths)
+            _settle_run_records(plan, report, roots, run, run_started)
             _say_card_put_back(plan, report)  # the card may be back since its line was made
             lost = _s3().lost_locks(s3_locks) if s3_locks else []
             for message in lost:
@@ -2591,6 +2599,21 @@ def run_offload(
             for entry in _s3().left_behind_entries(backend.store)
         )
     return report
+
+
+def _settle_run_records(
+    plan: OffloadPlan, report: OffloadReport, roots: Sequence[Path], run: str, started: float
+) -> None:
+    """Settle the record of the run *run* (``run_record``) in each local copy root of
+    *roots*: ``finished`` where this run wrote its links, folders and manifests
+    (``OffloadReport.finished``) and cancelled none of its files, ``cancelled`` elsewhere
+    (a cancel, a destination lost or never finished)."""
+    by_root = {p.root: p.index for p in plan.plans}
+    cancelled = {d.index for d in report.job.destinations if d.files_cancelled}
+    for root in roots:
+        index = by_root.get(root)
+        done = index in report.finished and index not in cancelled
+        run_record.settle(root, run, started, run_record.FINISHED if done else run_record.CANCELLED)
 
 
 def _run_locked(
@@ -4382,7 +4405,7 @@ def _remove_stale_temps(root: Path, said: list[str]) -> RemovedUnfinished:
     legacy MHL ``<root>_<date>_<time>.mhl``), in ``.offload/reports/`` and ``.offload/`` (the
     stamp of complete manifests, ``manifest_stamp``; the ledger written whole where appending
     is refused, ``Ledger._rewrite``; the record of a generation being committed,
-    ``manifest.unchained_own``), each only when its
+    ``manifest.unchained_own``; the record of the last run, ``run_record``), each only when its
     writer is not alive (this run holds the copy root's lock: no other offload writes its
     manifests there now). Returns how many were deleted, by kind (manifest, ledger or
     record, report files); one that cannot be is kept. A
@@ -4402,7 +4425,10 @@ def _remove_stale_temps(root: Path, said: list[str]) -> RemovedUnfinished:
         (root / STATE_FOLDER / "reports", lambda name: True, "report_files"),
         (
             root / STATE_FOLDER,
-            lambda name: name in (STAMP_NAME, LEDGER_NAME, GENERATION_RECORD_NAME),
+            lambda name: (
+                name
+                in (STAMP_NAME, LEDGER_NAME, GENERATION_RECORD_NAME, run_record.RUN_RECORD_NAME)
+            ),
             "ledger_files",
         ),
     ]

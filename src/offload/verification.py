@@ -81,6 +81,7 @@ from offload.manifest.verify import (
     VerifyExit as VerifyExit,  # the exit codes of offload verify, named here too
 )
 from offload.respelling import respelled_pairs
+from offload.run_record import unfinished
 from offload.verification_reason import with_reasons
 from offload.walk import OnError, WalkEntry, walk_tree
 
@@ -562,6 +563,10 @@ def _against_ledger(
             if "/" in path or not is_legacy_mhl_name(_root_name(root), path)
         )
     )
+    # What an offload's default ignore list leaves out (``.DS_Store``, AppleDouble ``._*``: a
+    # Mac that mounted the copy wrote them) is no new file, as a check against the history,
+    # whose ignore list carries that list, passes over it. A recorded one is still checked.
+    extra = _not_ignored_by_default(extra)
     # What stands at a missing path: looked at now, right after the check.
     report = VerifyReport(
         root=root,
@@ -686,6 +691,26 @@ def unheld_by_ledger(
         reasons=reasons,
         ledger_checked=tuple(wanted),
     )
+
+
+def _not_ignored_by_default(paths: list[str]) -> list[str]:
+    """Of *paths* (unrecorded files of a copy, relative), those that ``offload copy``'s default
+    ignore list (``plan.ignore.DEFAULT_IGNORE_PATTERNS``) leaves out of no scan: neither the
+    file's name nor one of its folders' is on it (``.DS_Store``, ``._*``, ``.Trashes/...``)."""
+    if not paths:
+        return paths
+    from offload.manifest.ignore import IgnoreSpec
+    from offload.plan.ignore import DEFAULT_IGNORE_PATTERNS
+
+    spec = IgnoreSpec(DEFAULT_IGNORE_PATTERNS)
+
+    def ignored(path: str) -> bool:
+        parts = path.split("/")
+        return spec.matches(path, is_dir=False) or any(
+            spec.matches("/".join(parts[:end]), is_dir=True) for end in range(1, len(parts))
+        )
+
+    return [path for path in paths if not ignored(path)]
 
 
 def checked_wrong(standing: Iterable[LedgerEntry]) -> list[LedgerEntry]:
@@ -1089,9 +1114,58 @@ def _verify_with(
                     f"cannot verify {root}: {describe_os_error_below(exc, root)}", path=root
                 )
             ) from None
+        if local and settled is None:
+            gone = _history_gone(root)
+            if gone is not None:
+                report = dataclasses.replace(report, notes=(*report.notes, gone))
+    if local:
+        # The copy root's last offload never finished (``run_record``): whatever its records
+        # vouch for, card files they do not name may be missing, and the check cannot know
+        # which: no pass.
+        words = unfinished(root)
+        if words is not None:
+            report = dataclasses.replace(report, unfinished_offload=words)
     # Its reasons (what stands at a missing path, why a new one is in no manifest)
     # were looked for by the check itself, so every output says the same.
     return report, media.bypassed, media.through_cache
+
+
+def _history_gone(root: Path) -> str | None:
+    """Where *root* holds no ``ascmhl/`` but its stamp of complete manifests
+    (``manifest_stamp``, ``.offload/manifests-complete.json``) lists the generations an
+    offload wrote there: the warning that the history is gone (the check is against the
+    ledger, which vouches for the files; the history, what other tools check, is not
+    there): restore it from another copy. None otherwise (no stamp, one that lists no
+    generation: a ``--mhl none`` copy, or one that cannot be read: no claim)."""
+    import json
+
+    from offload.manifest_stamp import stamp_path
+
+    if os.path.lexists(root / ASCMHL_FOLDER):
+        return None
+    try:
+        listed = json.loads(stamp_path(root).read_bytes()).get("ascmhl")
+        names = [entry[0] for entry in listed if isinstance(entry[0], str)]
+    except (OSError, ValueError, AttributeError, TypeError, IndexError, KeyError):
+        return None
+    numbers = [int(name[:4]) for name in names if name.endswith(".mhl") and name[:4].isdigit()]
+    if not numbers:
+        return None
+    which = (
+        f"generation {max(numbers)}"
+        if len(numbers) == 1
+        else (
+            f"generations 1 to {max(numbers)}"
+            if sorted(numbers) == list(range(1, max(numbers) + 1))
+            else f"{len(numbers)} generations, the last {max(numbers)}"
+        )
+    )
+    return (
+        f"the ASC MHL history this copy had ({which}, as {STATE_FOLDER}/manifests-complete.json "
+        f"records) is missing: {ASCMHL_FOLDER}/ is gone, so this check is against offload-ai's "
+        f"ledger and `ascmhl-debug verify` finds no history (its exit 30): restore "
+        f"{ASCMHL_FOLDER}/ from another copy of this card"
+    )
 
 
 def _history_remedy(

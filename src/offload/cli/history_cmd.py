@@ -288,6 +288,10 @@ def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Histo
         # it would have had them (the same steps), then what was not done; ``error`` says why.
         result = _files_result(_files_code(totals), data) + ", generation not written (--append)"
         reason = result
+    elif code == 10 and data.get("unfinished_offload") and not totals.get("missing"):
+        # Nothing recorded is gone, but the copy root's last offload did not finish: card
+        # files no record names may be missing (the report's INCOMPLETE line).
+        result = "incomplete copy (offload not finished)"
     checked = sum(totals.get(key) or 0 for key in ("verified", "changed", "unreadable"))
     return HistoryEntry(
         report=str(path),

@@ -112,7 +112,8 @@ NOT_LOOKED_FOR = ("missing", "extra", "dangling", "outside", "leftovers")
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 all OK; 10 files (or folders the history records) missing (a recorded "
-    "file whose name is a symlink leading nowhere or out of the copy too); 11 files "
+    "file whose name is a symlink leading nowhere or out of the copy too), or the copy "
+    "root's last offload did not finish (INCOMPLETE: files may be missing); 11 files "
     "changed or unreadable (or a folder cannot be read, or --append could not write its "
     "generation once the check was over, its results reported); 21 only new files; 22 some "
     "recorded files checked for size only (a legacy MHL entry with no hash offload-ai can "
@@ -317,6 +318,10 @@ def report_dict(
         # --append's generation not written once the check was over (``error`` says why):
         # the lists are the check's results all the same; what ``offload history`` reads.
         "generation_unwritten": report is not None and report.generation_unwritten is not None,
+        # The copy root's last offload did not finish (killed, a power cut, cancelled): the
+        # INCOMPLETE line, else null. No pass (exit 10): card files no record names may be
+        # missing, so ``totals.missing`` counts only the recorded ones gone.
+        "unfinished_offload": None if report is None else report.unfinished_offload,
         # Beyond the files' states: on S3, objects of this run's it may have left there; a
         # signal that came once the check was over (appended later; docs/json.md).
         "notes": (list(report.notes) if report is not None else [])
@@ -1921,9 +1926,13 @@ def _print_human(
         f"{len(report.cancelled)} not checked (cancelled)"
         if cancelled
         else f"{len(report.verified)} OK, {len(report.changed)} changed, "
-        f"{len(report.missing)} missing, {len(report.extra)} new, "
+        f"{_missing_count(report)}, {len(report.extra)} new, "
         f"{len(report.unreadable)} unreadable"
     )
+    if report.unfinished_offload is not None and not cancelled:
+        # Said once, above the summary: every file it read may be OK, but the copy root's
+        # last offload did not finish, so no count of missing files can be told.
+        env.error(report.unfinished_offload)
     _write_stdout(
         env,
         f"{printable_name(str(where))}: {counts}"
@@ -1976,6 +1985,18 @@ def _outside_count(outside: Sequence[str]) -> str:
     if all(from_a_root(path) for path in outside):
         return f", {len(outside)} named from a root, not checked"
     return f", {len(outside)} outside it, not checked"
+
+
+def _missing_count(report: VerifyReport) -> str:
+    """The summary's count of missing files: "N missing", or where the copy root's last
+    offload did not finish (``unfinished_offload``) "missing: unknown" (never "0 missing"
+    for card files no record names), "N missing (more: unknown)" where some recorded ones
+    are gone too."""
+    if report.unfinished_offload is None:
+        return f"{len(report.missing)} missing"
+    if not report.missing:
+        return "missing: unknown"
+    return f"{len(report.missing)} missing (more: unknown)"
 
 
 def _ascmhl_path_note(where: Path, reference: str, remote: bool) -> str:

@@ -185,7 +185,9 @@ class VerifyExit(IntEnum):
     """Exit codes of ``offload verify`` (those of ``ascmhl-debug verify`` where they overlap)."""
 
     OK = 0
-    MISSING = 10  # files recorded but gone
+    # Files recorded but gone, or the copy root's last offload did not finish (its record,
+    # ``run_record``): card files no record names may be missing.
+    MISSING = 10
     CHANGED = 11  # a size or hash differs, or a file could not be read
     EXTRA = 21  # only new files the records do not know
     # Some recorded files checked for presence and size only (a legacy MHL entry holding no
@@ -286,20 +288,26 @@ class VerifyReport:
     # checked against the copy root's ledger instead (``verification.unheld_by_ledger``):
     # each in ``verified``, ``changed`` or ``unreadable`` by that record, not ``extra``.
     ledger_checked: tuple[str, ...] = ()
+    # Why the copy may lack files no record names: the copy root's record of its last
+    # offload says it did not finish (killed, a power cut, cancelled: ``run_record.unfinished``,
+    # the ``INCOMPLETE`` line); None where it finished or nothing records it. No pass (exit
+    # 10, as for files missing): the check cannot know which card files never came.
+    unfinished_offload: str | None = None
 
     @property
     def exit_code(self) -> VerifyExit:
         """The exit code of a check that ended with this report, by what it holds: a check
         a cancel stopped (``stopped``, ``cancelled``: 130, whatever it found before, as
         ``offload verify`` exits); a file changed or unreadable, or ``--append``'s
-        generation not written (11); missing files (10); files checked by size only or not
-        at all (22); new files only (21); else 0. The one rule of the exit code and of
+        generation not written (11); missing files, or the copy root's last offload not
+        finished (``unfinished_offload``: files may be missing) (10); files checked by size
+        only or not at all (22); new files only (21); else 0. The one rule of the exit code and of
         ``passed``."""
         if self.stopped or self.cancelled:
             return VerifyExit.CANCELLED
         if self.changed or self.unreadable or self.generation_unwritten is not None:
             return VerifyExit.CHANGED
-        if self.missing:
+        if self.missing or self.unfinished_offload is not None:
             return VerifyExit.MISSING
         if self.unverifiable or self.from_a_root:
             return VerifyExit.SIZE_ONLY

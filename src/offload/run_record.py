@@ -1,0 +1,168 @@
+"""The copy root's record of the last offload that wrote to it: ``.offload/last-run.json``.
+
+Why: a copy root whose offload never finished (killed, a power cut, a Ctrl-C) holds a ledger
+of the files it verified before it stopped, and maybe no ASC MHL history; a check against
+those records alone (``offload verify``) read every file they name, found them all OK and
+passed, "0 missing", while card files no record names were never copied there. Nothing else
+in the copy root tells such a run from a finished one: the ledger vouches file by file, the
+stamp of complete manifests (``manifest_stamp``) is an optimisation that a ``--mhl none``
+run never writes, and leftover partials are removed by the next run, cancelled or not.
+
+Contract:
+
+* :func:`mark_started` is called by each ``offload copy`` once it holds a copy root's lock,
+  before it writes anything else there (``card.run_offload``): the record says ``running``,
+  with the run's token and start. It is written whole under a temporary name, fsynced,
+  renamed and its folder fsynced before the call returns, so that any later write of the
+  run that a power cut keeps (a ledger entry is fsynced) is preceded by a kept record.
+* :func:`settle` is called once the run's copy of that root is over, lock still held:
+  ``finished`` where the run wrote the root's links, folders and manifests and was not
+  cancelled there (``OffloadReport.finished``), ``cancelled`` otherwise. Written the same
+  way. A run killed or cut off before it settles leaves ``running``.
+* :func:`unfinished` is what ``offload verify`` asks: the words of its ``INCOMPLETE`` line
+  where the record says the last offload did not finish (``running``, ``cancelled``, or a
+  record that cannot be read as one: never a pass on a record it cannot read), None where
+  it finished or there is no record (a copy root an older version wrote, a copy made by
+  another tool: no claim either way, as before).
+* Best effort for the writer: a record that cannot be written (a drive that refuses writes
+  fails its copy anyway) is not a reason to stop the offload; without it, the check says
+  nothing of the run, as before.
+
+A later offload of the same root (the same command run again) replaces the record: it starts
+``running`` and settles ``finished`` once that run is done, which is when the copy root is
+complete again. Local copy roots only: an ``s3://`` copy root has no such record (its check
+says nothing of an unfinished run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import NamedTuple
+
+from offload.fs.ops import fsync_dir
+from offload.state_names import STATE_FOLDER
+
+RUN_RECORD_NAME = "last-run.json"
+RUNNING = "running"
+FINISHED = "finished"
+CANCELLED = "cancelled"
+
+#: The line ``offload verify`` prints (and its reports keep) for a copy root whose last
+#: offload did not finish, before its own words of how it ended.
+INCOMPLETE = "INCOMPLETE"
+
+
+class RunRecord(NamedTuple):
+    """The record as read: its state (``RUNNING``, ``FINISHED``, ``CANCELLED``, or ``""``
+    for a record that cannot be read as one) and when its run started (UTC, as written)."""
+
+    state: str
+    started: str = ""
+
+
+def record_path(root: Path) -> Path:
+    """Where the record of the copy root *root* is."""
+    return root / STATE_FOLDER / RUN_RECORD_NAME
+
+
+def _utc(when: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
+
+
+def _write(root: Path, body: Mapping[str, str]) -> None:
+    """*body* as the record of *root*, atomically and durably (module doc). Raises OSError."""
+    final = record_path(root)
+    # The temporary's name is ``manifest.atomic.temp_name``'s (a dot, the final name, the
+    # pid, a token, ``.partial``): a killed writer's is swept by the next run's
+    # ``card._remove_stale_temps`` as the stamp's is. Not imported: that module loads hashlib,
+    # which an offload does not need before its job.
+    temp = final.with_name(f".{RUN_RECORD_NAME}.{os.getpid()}.{os.urandom(4).hex()}.partial")
+    data = json.dumps(body, sort_keys=True).encode()
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, final)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+    fsync_dir(final.parent)
+
+
+def mark_started(roots: Iterable[Path], run: str, started: float) -> None:
+    """Record in each of *roots* that the offload *run* (its token) started at *started*
+    (``time.time()``) and writes there: ``running`` (module doc). A root whose record cannot
+    be written is left as it is."""
+    body = {"state": RUNNING, "run": run, "started": _utc(started)}
+    for root in roots:
+        try:
+            _write(root, body)
+        except OSError:
+            pass
+
+
+def settle(root: Path, run: str, started: float, state: str) -> None:
+    """Record that the offload *run* that started at *started* ended on *root* in *state*
+    (``FINISHED`` or ``CANCELLED``). Left as it is where it cannot be written."""
+    body = {"state": state, "run": run, "started": _utc(started), "settled": _utc(time.time())}
+    try:
+        _write(root, body)
+    except OSError:
+        pass
+
+
+def read(root: Path) -> RunRecord | None:
+    """The record of *root*; None where there is none (or its folder cannot be looked at:
+    no claim then). A record that cannot be read or parsed is ``RunRecord("")``."""
+    try:
+        data = record_path(root).read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError:
+        return RunRecord("")
+    try:
+        body = json.loads(data)
+    except ValueError:
+        return RunRecord("")
+    if not isinstance(body, dict):
+        return RunRecord("")
+    state, started = body.get("state"), body.get("started")
+    return RunRecord(
+        state if isinstance(state, str) else "", started if isinstance(started, str) else ""
+    )
+
+
+def unfinished(root: Path) -> str | None:
+    """The words of ``offload verify``'s ``INCOMPLETE`` line for the copy root *root* whose
+    last offload did not finish; None where it finished or nothing records it (module doc)."""
+    record = read(root)
+    if record is None or record.state == FINISHED:
+        return None
+    when = (
+        f" (started {record.started.replace('T', ' ').rstrip('Z')} UTC)" if record.started else ""
+    )
+    if record.state == CANCELLED:
+        how = f"the offload that wrote this copy{when} was cancelled before it finished"
+    elif record.state == RUNNING:
+        how = (
+            f"the offload that wrote this copy{when} did not finish (killed, a power cut, stopped)"
+        )
+    else:
+        how = (
+            f"the record of the offload that wrote this copy ({STATE_FOLDER}/"
+            f"{RUN_RECORD_NAME}) cannot be read: it may not have finished"
+        )
+    return (
+        f"{INCOMPLETE}: {how}: card files no record names may be missing here; run the "
+        "same `offload copy` again"
+    )

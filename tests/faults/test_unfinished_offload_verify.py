@@ -1,0 +1,220 @@
+"""``offload verify`` of a copy root whose last offload did not finish: never a pass.
+
+QA: an ``offload copy`` killed mid-card left a ledger of the files it verified and no ASC MHL
+history; ``offload verify`` read every file the ledger names and passed ("0 missing", exit 0,
+``passed: true``) while card files no record names had never been copied; the same after a
+power cut, after a kill at the manifest step, and after a Ctrl-C'd run. The copy root's
+record of its last run (``.offload/last-run.json``, ``offload.run_record``) now says so:
+``INCOMPLETE``, "missing: unknown", exit 10, until the same offload is run again to its end.
+Real faults: a real ``offload copy`` process, stopped (SIGKILL, SIGINT) while an operation on
+a FaultyFS destination is stalled; the power cut is FaultyFS's.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from support.faultyfs import FaultyFS
+
+pytestmark = pytest.mark.fault
+
+OFFLOAD = Path(sys.executable).with_name("offload")
+CARD = {
+    "CLIPS/C1.mov": 300_000,
+    "x.xml": 3000,
+    **{f"DCIM/IMG_{n:04}.JPG": 20_000 for n in range(20)},
+    "ZZ/last.mov": 400_000,  # copied last: the run is stopped while it writes it
+}
+#: The read of the card's last file (the card on a FaultyFS of its own), where a run is stopped
+#: mid-card: the files before it are verified and recorded meanwhile (their batch closes
+#: ``batch_seconds`` after its first file, the writer waiting on the reader no longer).
+LAST_READ = "A001/ZZ/last.mov"
+
+
+def make_card(root: Path) -> Path:
+    card = root / "A001"
+    for relative, size in CARD.items():
+        path = card / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(size))
+    return card
+
+
+def offload(*argv: str | Path) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    )
+    return code, out.getvalue() + err.getvalue()
+
+
+def stopped_when_stalled(
+    fs: FaultyFS,
+    op: str,
+    path: str,
+    args: list[Path | str],
+    reports: Path,
+    *,
+    nth: int | None = None,
+    sig: signal.Signals = signal.SIGKILL,
+    recorded: Callable[[], bool] | None = None,
+) -> int:
+    """Run ``offload copy --quiet *args*``, stall *fs*'s *op* on *path* (its *nth*
+    matching call), send the run *sig* once it is held there (and *recorded*
+    says the files before it are recorded), release it; the run's exit status (its
+    returncode)."""
+    rule = fs.stall(op, path=path, nth=nth)
+    process = subprocess.Popen(
+        [str(OFFLOAD), "copy", "--quiet", *map(str, args)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "OFFLOAD_REPORT_DIR": str(reports)},
+    )
+    try:
+        fs.wait_stalled_while_working(rule, process)
+        if recorded is not None:
+            deadline = time.monotonic() + 60
+            while not recorded() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert recorded(), "the files before the stall were never recorded"
+    finally:
+        process.send_signal(sig)
+        fs.release(rule)
+        fs.clear()
+        process.wait(timeout=60)
+    return process.returncode
+
+
+def ledger_synced(fs: FaultyFS) -> Callable[[], bool]:
+    """Whether the copy root ``A001`` on *fs* has its ledger fsynced (the files before the
+    stall recorded durably: a power cut keeps them)."""
+    ledger = "A001/.offload/ledger.jsonl"
+    return lambda: any(r.op == "fsync" and r.path == ledger for r in fs.oplog())
+
+
+def verified_json(root: Path, reports: Path) -> tuple[int, str, dict[str, object]]:
+    """``offload verify ROOT``'s exit code, its output and its saved JSON report."""
+    code, output = offload("verify", "--report-dir", reports, root)
+    (saved,) = sorted(reports.glob("verify_*.json"), key=os.path.getmtime)[-1:]
+    return code, output, json.loads(saved.read_text())
+
+
+def assert_incomplete(code: int, output: str, data: dict[str, object], how: str) -> None:
+    assert code == 10, output
+    (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
+    assert line.startswith("ERROR: INCOMPLETE: the offload that wrote this copy"), line
+    assert how in line and "run the same `offload copy` again" in line, line
+    assert "missing: unknown" in output and "0 missing" not in output, output
+    assert data["passed"] is False and data["exit_code"] == 10, data
+    assert str(data["unfinished_offload"]).startswith("INCOMPLETE: "), data
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("power_cut", [False, True])
+def test_a_copy_killed_mid_card_is_incomplete_until_the_rerun_finishes(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], power_cut: bool
+) -> None:
+    """Killed while it wrote the card's last file (the files before it verified and in the
+    ledger, that one never copied), then (*power_cut*) the power cut: the check read what
+    the ledger names and passed, exit 0. Failed before: exit 0, "0 missing"."""
+    card_fs = faulty_fs()
+    card = make_card(card_fs.mountpoint)
+    fs = faulty_fs()
+    reports = tmp_path / "reports"
+    root = fs.mountpoint / card.name
+    ledger = root / ".offload" / "ledger.jsonl"
+    status = stopped_when_stalled(
+        card_fs, "read", LAST_READ, [card, fs.mountpoint], reports, recorded=ledger_synced(fs)
+    )
+    assert status == -signal.SIGKILL
+    if power_cut:
+        fs.power_cut()
+    assert 1 <= len(ledger.read_text().splitlines()) < len(CARD)
+    assert not (root / "ZZ" / "last.mov").exists()
+    code, output, data = verified_json(root, tmp_path / "v1")
+    assert_incomplete(code, output, data, "did not finish (killed, a power cut, stopped)")
+
+    code, output = offload("copy", "--quiet", card, fs.mountpoint)
+    assert code == 0, output
+    code, output, data = verified_json(root, tmp_path / "v2")
+    assert code == 0 and data["passed"] is True, output
+    assert "INCOMPLETE" not in output and data["unfinished_offload"] is None
+
+
+@pytest.mark.timeout(180)
+def test_a_copy_killed_at_its_manifest_step_is_incomplete(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Every file verified (the ledger holds them), killed as its ASC MHL folder was made:
+    the check against the ledger passed, while ``ascmhl-debug verify`` finds no history.
+    Failed before: exit 0, "4 OK ... (against ledger)"."""
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    status = stopped_when_stalled(
+        fs, "mkdir", "A001/ascmhl", [card, fs.mountpoint], tmp_path / "reports"
+    )
+    assert status == -signal.SIGKILL
+    root = fs.mountpoint / card.name
+    assert len((root / ".offload" / "ledger.jsonl").read_text().splitlines()) >= len(CARD)
+    code, output, data = verified_json(root, tmp_path / "v1")
+    assert_incomplete(code, output, data, "did not finish")
+    assert f"{len(CARD)} OK" in output, output
+
+
+@pytest.mark.timeout(180)
+def test_a_cancelled_copy_is_incomplete_until_the_rerun_finishes(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A Ctrl-C (SIGINT) while the card's last file is written: the run says CANCELLED, exit
+    130, and removes its partials; the check then found nothing left over and passed. Failed
+    before: exit 0."""
+    card_fs = faulty_fs()
+    card = make_card(card_fs.mountpoint)
+    fs = faulty_fs()
+    root = fs.mountpoint / card.name
+    status = stopped_when_stalled(
+        card_fs,
+        "read",
+        LAST_READ,
+        [card, fs.mountpoint],
+        tmp_path / "reports",
+        sig=signal.SIGINT,
+        recorded=ledger_synced(fs),
+    )
+    assert status == 130
+    assert not (root / "ZZ" / "last.mov").exists()
+    code, output, data = verified_json(root, tmp_path / "v1")
+    assert_incomplete(code, output, data, "was cancelled before it finished")
+    assert "LEFTOVER" not in output, output  # the cancelled run removed its partials
+
+    code, output = offload("copy", "--quiet", card, fs.mountpoint)
+    assert code == 0, output
+    code, output, _data = verified_json(root, tmp_path / "v2")
+    assert code == 0, output
+
+
+def test_a_finished_copy_without_manifests_still_passes(tmp_path: Path) -> None:
+    """``--mhl none``: no ASC MHL history, the check is against the ledger; the run finished,
+    so its record says so and the check passes as before (and ``offload history`` too)."""
+    card = make_card(tmp_path / "card")
+    (tmp_path / "dest").mkdir()
+    code, output = offload("copy", "--quiet", "--mhl", "none", card, tmp_path / "dest")
+    assert code == 0, output
+    root = tmp_path / "dest" / card.name
+    record = json.loads((root / ".offload" / "last-run.json").read_text())
+    assert record["state"] == "finished", record
+    code, output, data = verified_json(root, tmp_path / "v1")
+    assert code == 0 and data["passed"] is True, output
+    assert f"{len(CARD)} OK, 0 changed, 0 missing" in output, output
