@@ -89,6 +89,7 @@ if TYPE_CHECKING:
 
     from offload.manifest.history import History
     from offload.plan import PreflightItem
+    from offload.trusted_copies import TrustedCopies
 
 
 class CopyReader(Protocol):
@@ -621,6 +622,7 @@ def check_existing(
     instead: dict[int, ExistingCopy] | None = None,
     on_source_unlike: Callable[[int, Mapping[str, str], str], SourceUnlike | None] | None = None,
     on_source_unreadable: Callable[[int, str, str], str | None] | None = None,
+    trusted: Callable[[int], TrustedCopies | None] | None = None,
 ) -> list[CheckOutcome]:
     """Read each copy (and, where needed, its source) and compare; blocks until done.
 
@@ -654,7 +656,10 @@ def check_existing(
     nothing written anywhere. *on_source_unreadable*: the same, for a source whose read
     failed (an I/O error: no digest), called with the task index, the path read and the
     read's error (``Revoker.unreadable_at_source``): another fast copy's path to read in its
-    place, or None: the read's error is the source's.
+    place, or None: the read's error is the source's. *trusted*: by task, the copies of
+    its card file trusted on other destinations (``FileTask.trusted``): a card file read
+    unlike one of their entries fails as one unlike its record, nothing adopted, verified
+    or written from it (``_check_one``).
     """
     sink = sink or NullSink()
     if not checks:
@@ -895,6 +900,7 @@ def check_existing(
                 card_records.get(check.task_index, ()),
                 stands_in=on_source_unlike is not None,
                 as_its_entry=as_its_entry,
+                trusted=None if trusted is None else trusted(check.task_index),
             )
         if outcome.cancelled:
             return False
@@ -914,6 +920,7 @@ def check_existing(
                 _ReadProgress(sink, check.destination_index, size),
                 sources[check.task_index].path,
                 card_records.get(check.task_index, ()),
+                trusted=None if trusted is None else trusted(check.task_index),
             )
             if second.cancelled:
                 return False
@@ -1078,13 +1085,17 @@ def _check_one(
     *,
     stands_in: bool = False,
     as_its_entry: Callable[[ExistingCopy, CheckOutcome], CheckOutcome] | None = None,
+    trusted: TrustedCopies | None = None,
 ) -> CheckOutcome:
     """*stands_in*: the source stands in for an absent card (``check_existing``'s
     *on_source_unlike*): read unlike its reference, a copy is settled as for a card file
     unlike its record (``_card_changed``), not failed with the source's error.
     *as_its_entry*: called with a copy found different from the card whose check carries
     the entry of this card file (``ExistingCopy.card_entry``): the outcome once the card
-    file is compared with that entry."""
+    file is compared with that entry. *trusted*: the copies of the card file trusted on
+    other destinations (``FileTask.trusted``): a card file read unlike one of their entries
+    is settled as for a card file unlike its record (``_card_changed``), the copy neither
+    adopted nor verified beside a trusted copy of other bytes."""
     started = time.monotonic()
     outcome = CheckOutcome(check, matched=False)
     if found_wrong_unread(check):
@@ -1172,10 +1183,16 @@ def _check_one(
     if outcome.error or outcome.source_error:
         return outcome
     if outcome.source_digests:
-        unlike = _card_unlike(outcome.source_digests, card_records, formats)
+        now_read = outcome.source_digests
+        unlike = _card_unlike(now_read, card_records, formats)
         if unlike is not None:
             record, name, now = unlike
             return _card_changed(check, outcome, card_unlike_words(record, source_path, name, now))
+        # A copy trusted elsewhere from its ledger (not read back in this run): the card file
+        # must read as its entry, as where the engine writes it (``engine.reader``).
+        beside = None if trusted is None else trusted.card_unlike(str(source_path), now_read)
+        if beside is not None:
+            return _card_changed(check, outcome, beside, beside_trusted=True)
     references: list[tuple[str, Mapping[str, str]]] = []
     if check.recorded:
         references.append(("the digests recorded when it was written", check.recorded))
@@ -1286,7 +1303,7 @@ def _card_unlike(
     for record in records:
         for name in formats:
             then = record.recorded.get(name)
-            if then is not None and now.get(name, then) != then:
+            if then is not None and name in now and now[name] != comparable_digest(name, then):
                 return record, name, now[name]
     return None
 
@@ -1298,12 +1315,33 @@ def card_unlike_words(record: ExistingCopy, source: Path | str, name: str, now: 
     from one read of the card (destination, transfer), a disagreement either read may be
     the cause of (a flaky reader)."""
     then = record.recorded.get(name) or record.card_recorded[name]
-    when = record.recorded_when or "verified"
-    if record.recorded_mode == "full":
+    return record_unlike_words(
+        source, name, now, then, record.recorded_when or "verified", record.recorded_mode
+    )
+
+
+def record_unlike_words(
+    source: Path | str, name: str, now: str, then: str, when: str, mode: str
+) -> str:
+    """How the card file *source* differs from a ledger entry of it (its *name* digest
+    *now*, *then* recorded; *when*: how and when the entry proved its copy, ``ledger.
+    proven_when``; *mode*: its verify mode): ``card_unlike_words``, and the same sentence for
+    an entry of a copy trusted elsewhere (``trusted_copies.TrustedCopies.card_unlike``)."""
+    if mode == "full":
         return f"{source} differs from what was {when} ({name} {now} now, {then} then)"
     return (
         f"{source} and the record of it disagree ({name} {now} read now, {then} recorded "
         f"when it was {when} from one read of the card): one read of either may have been wrong"
+    )
+
+
+def records_disagree_words(source: Path | str, how: str) -> str:
+    """A card file *source* whose destinations' records disagree (*how*: on which digest,
+    recorded with which copies), in ``card_unlike_words``' kind: its bytes cannot read as
+    both, so nothing is written from it."""
+    return (
+        f"{source}: the destinations' records of it disagree ({how}): the card changed "
+        "between those offloads, or one read of it was wrong"
     )
 
 
@@ -1389,7 +1427,9 @@ def _copy_kept_words(check: ExistingCopy, *, wrong: bool = False, absent: bool =
     return f"the copy {check.final_path} still matches that record and is kept, not written over"
 
 
-def _card_changed(check: ExistingCopy, outcome: CheckOutcome, card_unlike: str) -> CheckOutcome:
+def _card_changed(
+    check: ExistingCopy, outcome: CheckOutcome, card_unlike: str, *, beside_trusted: bool = False
+) -> CheckOutcome:
     """*outcome* for a card file whose digests read now differ from a record of it (how, in
     words: *card_unlike*, ``card_unlike_words``; or a fast copy standing in for its card
     unlike the card's digests, ``check_existing``'s *on_source_unlike*) (a SOURCE
@@ -1397,13 +1437,24 @@ def _card_changed(check: ExistingCopy, outcome: CheckOutcome, card_unlike: str) 
     its own record is ``matched`` (it holds what was offloaded: verified against its
     record, at destination level, the card not proven), one unlike it is found wrong
     (``mismatch``), any other (an adopted file, a copy whose date changed, compared with
-    the card alone) kept as it is, failed, and none is written with the card's bytes."""
+    the card alone) kept as it is, failed, and none is written with the card's bytes.
+    *beside_trusted*: the card file is unlike the entry of a copy trusted on another
+    destination (*card_unlike*: ``trusted_copies.TrustedCopies.card_unlike``): a copy of
+    ours as its own record is kept as it is, failed, neither verified nor upgraded (it and
+    the trusted copy cannot both be right), its entry as it was."""
     outcome.card_unlike = card_unlike
     outcome.source_digests = {}
     outcome.source_error = None
     ours = check.recorded and check.kind is not CheckKind.ADOPT
-    if ours and _as_recorded(check, outcome):
+    as_recorded = ours and _as_recorded(check, outcome)
+    if as_recorded and not beside_trusted:
         outcome.matched = True
+        return outcome
+    if as_recorded:
+        outcome.source_error = (
+            f"{card_unlike}; the copy {check.final_path} matches its own record and is kept "
+            f"as it is, neither verified nor written over: {CARD_UNLIKE_REMEDY}"
+        )
         return outcome
     if ours:
         unequal = (n for n, v in check.recorded.items() if outcome.digests.get(n, v) != v)
@@ -1889,11 +1940,7 @@ def _records_disagree(
             "",
         )
         if words:
-            card_unlike[index] = (
-                f"{tasks[index].source.path_text}: the destinations' records of it disagree "
-                f"({words}): the card changed between those offloads, or one read of it was "
-                "wrong"
-            )
+            card_unlike[index] = records_disagree_words(tasks[index].source.path_text, words)
 
 
 def _disagree(first: CheckOutcome, second: CheckOutcome) -> str:
