@@ -1127,20 +1127,7 @@ def _check_one(
     except CancelledError:  # a local copy's read stopped at the job's cancel, mid-file
         outcome.cancelled = True
     except OSError as exc:
-        why = None if reader is None else reader.unreadable(exc, check.final_path)
-        if why is not None:
-            outcome.unreadable = True
-            outcome.error = _unreadable_words(check, why)
-        else:
-            # What to do, in ``offload verify``'s words for the same read (the drive and
-            # its cable for an EIO, the share's server for one on a share, ...).
-            share = exc.errno == errno.EIO and on_network_share(check.final_path)
-            outcome.error = f"cannot read {check.final_path}: {read_error_words(exc, share=share)}"
-            outcome.read_failed = f"cannot read {check.final_path}: {describe_os_error(exc)}"
-            outcome.read_damaged = exc.errno in (errno.EIO, errno.EBADMSG) and not share
-        # A reader that watches the job's cancel (S3's streamed GET) stops mid-copy with
-        # ECANCELED, and only once the job is cancelled.
-        outcome.cancelled = exc.errno == errno.ECANCELED
+        _copy_unread(check, outcome, exc, reader)
     if outcome.cancelled:
         return outcome
     if needs_source(check, verify):
@@ -1179,7 +1166,7 @@ def _check_one(
             else None
         )
         if its_record is not None:
-            _against_record(check, outcome, its_record, formats, hasher, reader)
+            _against_record(check, outcome, its_record, formats, hasher, reader, on_read)
     if outcome.error or outcome.source_error:
         return outcome
     if outcome.source_digests:
@@ -1224,6 +1211,30 @@ def _check_one(
     return outcome
 
 
+def _copy_unread(
+    check: ExistingCopy, outcome: CheckOutcome, exc: OSError, reader: CopyReader | None
+) -> None:
+    """*outcome* of *check*'s copy whose read failed with *exc* (its first read, or its read
+    again in its record's format, ``_against_record``): ``error`` says why and what to do,
+    ``read_failed`` the same without a remedy, ``read_damaged`` for a local disk's I/O
+    error; ``unreadable`` where its *reader* says the failure tells nothing of the copy;
+    ``cancelled`` for a reader's read stopped at the job's cancel."""
+    why = None if reader is None else reader.unreadable(exc, check.final_path)
+    if why is not None:
+        outcome.unreadable = True
+        outcome.error = _unreadable_words(check, why)
+    else:
+        # What to do, in ``offload verify``'s words for the same read (the drive and
+        # its cable for an EIO, the share's server for one on a share, ...).
+        share = exc.errno == errno.EIO and on_network_share(check.final_path)
+        outcome.error = f"cannot read {check.final_path}: {read_error_words(exc, share=share)}"
+        outcome.read_failed = f"cannot read {check.final_path}: {describe_os_error(exc)}"
+        outcome.read_damaged = exc.errno in (errno.EIO, errno.EBADMSG) and not share
+    # A reader that watches the job's cancel (S3's streamed GET) stops mid-copy with
+    # ECANCELED, and only once the job is cancelled.
+    outcome.cancelled = exc.errno == errno.ECANCELED
+
+
 def _against_record(
     check: ExistingCopy,
     outcome: CheckOutcome,
@@ -1231,6 +1242,7 @@ def _against_record(
     formats: Sequence[str],
     hasher: Callable[[], MediaHasher],
     reader: CopyReader | None,
+    on_read: Callable[[int], None] | None = None,
 ) -> None:
     """*outcome* of a copy read whole, its source not (``source_error``), once compared with
     the digests its ledger entry *record* holds (``recorded``; an ADOPT's ``card_entry``'s):
@@ -1242,7 +1254,9 @@ def _against_record(
     (``mismatch``); an ADOPT's entry no longer vouches for it (``record_unlike``, its
     entry revoked by ``settle``, the copy kept: nothing is written from a card file that
     cannot be read). Nothing compared (no format computable, or the second read failed):
-    ``uncompared`` (revoked as unread). A cancel during the second read: ``cancelled``."""
+    ``uncompared`` (revoked as unread), a failed read's error set as a first read's is
+    (``_copy_unread``: the copy's own I/O error said). A cancel during the second read:
+    ``cancelled``. *on_read*: the copy's read progress, given the second read's bytes."""
     shared = [name for name in formats if name in record]
     digests: Mapping[str, str] = outcome.digests
     if not shared:
@@ -1255,12 +1269,12 @@ def _against_record(
             if reader is not None:
                 digests = reader.hash_copy(check.final_path, shared)
             else:
-                digests = hasher()(check.final_path, shared)
+                digests = hasher()(check.final_path, shared, on_read)
         except CancelledError:
             outcome.cancelled = True
             return
         except OSError as exc:
-            outcome.cancelled = exc.errno == errno.ECANCELED
+            _copy_unread(check, outcome, exc, reader)
             outcome.uncompared = True
             return
     for name in shared:
@@ -1645,7 +1659,9 @@ def settle(
                 # too an ADOPT's unlike the entry of the card file at its name
                 # (``record_unlike``): said, the copy kept.
                 if outcome.error:
-                    result.error += f"; {outcome.read_failed or outcome.error}"
+                    # The copy is kept, not replaced: its read error's remedy stands (a local
+                    # EIO is evidence of damage: the drive and its cable, ``read_error_words``).
+                    result.error += f"; {outcome.error}"
                 if outcome.record_unlike:
                     result.error += f"; {outcome.record_unlike}"
                 revoking.setdefault(check.destination_index, []).append(
