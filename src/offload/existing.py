@@ -1169,6 +1169,13 @@ def _check_one(
             _against_record(check, outcome, its_record, formats, hasher, reader, on_read)
     if outcome.error or outcome.source_error:
         return outcome
+    if trusted is not None and check.recorded and check.kind is not CheckKind.ADOPT:
+        # A copy of ours whose entry disagrees with a copy's trusted elsewhere: they cannot
+        # both be verified, whatever the card reads as now or whether it is read at all
+        # (``--verify destination``: only the copy is read).
+        disagree = trusted.record_unlike(str(source_path), check.recorded, str(check.final_path))
+        if disagree is not None:
+            return _card_changed(check, outcome, disagree, beside_trusted=True)
     if outcome.source_digests:
         now_read = outcome.source_digests
         unlike = _card_unlike(now_read, card_records, formats)

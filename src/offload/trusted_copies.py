@@ -17,7 +17,8 @@ as they are (verified earlier). Trusted entries that disagree with each other fa
 whatever it reads as. So too where an existing-copies check reads the card file instead (a
 copy no ledger vouches for, read to be adopted; one of ours read again to be verified in
 ``full`` mode): ``existing.check_existing`` compares that read with the same entries
-(``card_unlike``), and the copy it checks is neither adopted nor verified beside a trusted
+(``card_unlike``), and a copy of ours it reads back, its entry (``record_unlike``, no read
+of the card needed): the copy it checks is neither adopted nor verified beside a trusted
 copy of other bytes.
 
 Never handed to a destination: a trusted entry is not the file's ``reference_digests``,
@@ -27,7 +28,7 @@ later run to resume it by; what a run trusts is no part of what it resumes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from offload.hashing.registry import comparable_digest
@@ -84,7 +85,7 @@ class TrustedCopies:
         these copies, in words without what to do (``existing.card_unlike_words``' kind:
         what ``existing._card_changed`` takes, for a check of a copy on another destination
         that read the card file); None when it reads as each of them."""
-        disagree = _disagreement(self.copies)
+        disagree = _disagreement([(copy.digests, copy.final_path) for copy in self.copies])
         if disagree:
             from offload.existing import records_disagree_words
 
@@ -112,18 +113,32 @@ class TrustedCopies:
                 )
         return None
 
+    def record_unlike(self, path: str, record: Mapping[str, str], final_path: str) -> str | None:
+        """How the ledger entry *record* of the copy at *final_path* on another destination
+        (one of ours a check reads back, ``existing._check_one``) disagrees with these
+        copies' entries on a digest both record, in ``card_unlike``'s words; None where it
+        does not. No read: two entries of one card file that differ cannot both vouch for
+        it (the card changed between those offloads, or one read of it was wrong), whatever
+        the card reads as now, or whether this run reads it."""
+        disagree = _disagreement(
+            [(record, final_path), *((copy.digests, copy.final_path) for copy in self.copies)]
+        )
+        if not disagree:
+            return None
+        from offload.existing import records_disagree_words
 
-def _disagreement(copies: tuple[TrustedCopy, ...]) -> str:
-    """How two of *copies*' entries disagree on a digest both record, in words; ""."""
-    for i, one in enumerate(copies):
-        for two in copies[i + 1 :]:
-            for name, then in one.digests.items():
-                other = two.digests.get(name)
+        return records_disagree_words(path, disagree)
+
+
+def _disagreement(entries: Sequence[tuple[Mapping[str, str], str]]) -> str:
+    """How two of *entries* (each a ledger entry's digests and where its copy is) disagree on
+    a digest both record, in words; ""."""
+    for i, (one, one_path) in enumerate(entries):
+        for two, two_path in entries[i + 1 :]:
+            for name, then in one.items():
+                other = two.get(name)
                 if other is not None and comparable_digest(name, other) != comparable_digest(
                     name, then
                 ):
-                    return (
-                        f"{name} {then} recorded with {one.final_path}, {other} with "
-                        f"{two.final_path}"
-                    )
+                    return f"{name} {then} recorded with {one_path}, {other} with {two_path}"
     return ""

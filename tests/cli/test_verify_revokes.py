@@ -1299,7 +1299,14 @@ def test_a_copy_is_not_written_beside_trusted_copies_whose_entries_disagree(
     assert [outcomes["CLIPS/C001.MOV", i]["event"] for i in (1, 2)] == ["file_verified_earlier"] * 2
 
 
-CHECKED_BESIDE_TRUSTED = ("adopt", "adopt-transfer", "adopt-beside-a-write", "upgrade")
+CHECKED_BESIDE_TRUSTED = (
+    "adopt",
+    "adopt-transfer",
+    "adopt-beside-a-write",
+    "upgrade",
+    "upgrade-destination",
+    "upgrade-card-restored",
+)
 
 
 @pytest.mark.parametrize("how", CHECKED_BESIDE_TRUSTED)
@@ -1312,11 +1319,15 @@ def test_a_copy_checked_beside_a_copy_trusted_elsewhere_is_not_verified_from_a_c
     reads the card for, not the engine (``existing.check_existing``): one made with ``cp``
     of the changed card, no ledger (ADOPT; *how*: in ``--verify transfer``; beside d1's
     copy deleted, which the engine writes), or one an earlier run transfer-checked from the
-    changed card (UPGRADE, ``--verify full``). The card file read unlike d2's entry: the
-    card's failure, in the words of one written beside a trusted copy, d3's copy kept as it
-    is, neither adopted nor verified, d2's kept (exit 1; a second run says the same: nothing
-    recorded d3's copy as verified). Failed before: exit 0, d3 "verified" beside d2's copy
-    of other bytes. The control: the card as offloaded, d3 verified now, exit 0."""
+    changed card (UPGRADE, ``--verify full``; *how*: ``--verify destination``, which reads
+    the copy alone; the card's clip restored before, so it reads as d2's entry and unlike
+    d3's). The card file read unlike d2's entry (an ADOPT): the card's failure, in the words
+    of one written beside a trusted copy; d3's entry unlike d2's (an UPGRADE): "the
+    destinations' records of it disagree", whatever the card reads as, or if it is read;
+    d3's copy kept as it is, neither adopted nor verified, d2's kept (exit 1; a second run
+    says the same: nothing recorded d3's copy as verified). Failed before: exit 0 (1 for
+    the card restored), d3 "verified" beside d2's copy of other bytes. The control: the
+    card as offloaded, d3 verified now, exit 0."""
     card = tmp_path / "A001"
     (card / "CLIPS").mkdir(parents=True)
     (card / "CLIPS" / "C001.MOV").write_bytes(os.urandom(300_000))
@@ -1331,9 +1342,11 @@ def test_a_copy_checked_beside_a_copy_trusted_elsewhere_is_not_verified_from_a_c
     intact = trusted.read_bytes()
     if changed:
         corrupt_keeping_size_and_mtime(clip, at=150_000)
-    if how == "upgrade":
+    if how.startswith("upgrade"):
         code, _, err = run("copy", "--quiet", "--verify", "transfer", card, d3)
         assert code == 0, err
+        if how == "upgrade-card-restored" and changed:
+            corrupt_keeping_size_and_mtime(clip, at=150_000)  # (the byte flipped back)
     else:
         shutil.copytree(card, d3 / "A001")  # (copy2: dates kept, as cp -a)
     checked = d3 / "A001" / "CLIPS" / "C001.MOV"
@@ -1341,7 +1354,10 @@ def test_a_copy_checked_beside_a_copy_trusted_elsewhere_is_not_verified_from_a_c
     roots = [d1, d2, d3] if how == "adopt-beside-a-write" else [d2, d3]
     if how == "adopt-beside-a-write":
         (d1 / "A001" / "CLIPS" / "C001.MOV").unlink()
-    options = ["--verify", "transfer"] if how == "adopt-transfer" else []
+    options = {
+        "adopt-transfer": ["--verify", "transfer"],
+        "upgrade-destination": ["--verify", "destination"],
+    }.get(how, [])
     at_d2, at_d3 = roots.index(d2), roots.index(d3)
     for attempt in range(1 if not changed else 2):
         code, out, err = run(
@@ -1359,12 +1375,19 @@ def test_a_copy_checked_beside_a_copy_trusted_elsewhere_is_not_verified_from_a_c
         failed = outcomes["CLIPS/C001.MOV", at_d3]
         assert failed["event"] == "file_failed", (attempt, outcomes)
         message = failed["message"]
-        assert message.startswith(f"{clip} differs from what was verified on "), message
-        assert f" at {trusted} is kept; " in message, message
+        if how.startswith("upgrade"):
+            assert message.startswith(f"{clip}: the destinations' records of it disagree ("), (
+                message
+            )
+            assert f" recorded with {checked}, " in message, message
+            assert f" with {trusted}): the card changed between those offloads" in message
+        else:
+            assert message.startswith(f"{clip} differs from what was verified on "), message
+            assert f" at {trusted} is kept; " in message, message
         kept = (
             f"the copy {checked} matches its own record and is kept as it is, neither verified "
             "nor written over: check the card"
-            if how == "upgrade"
+            if how.startswith("upgrade")
             else f"{checked} is kept as it is, neither adopted nor written over: check the card"
         )
         assert kept in message, message
