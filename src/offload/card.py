@@ -2701,6 +2701,7 @@ def _run_locked(
         sink=sink,
         readers=plan.backends,
         instead=instead,
+        trusted=lambda index: plan.tasks[index].trusted,
         on_source_unlike=(
             None
             if revoker is None

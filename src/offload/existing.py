@@ -89,6 +89,7 @@ if TYPE_CHECKING:
 
     from offload.manifest.history import History
     from offload.plan import PreflightItem
+    from offload.trusted_copies import TrustedCopies
 
 
 class CopyReader(Protocol):
@@ -621,6 +622,7 @@ def check_existing(
     instead: dict[int, ExistingCopy] | None = None,
     on_source_unlike: Callable[[int, Mapping[str, str], str], SourceUnlike | None] | None = None,
     on_source_unreadable: Callable[[int, str, str], str | None] | None = None,
+    trusted: Callable[[int], TrustedCopies | None] | None = None,
 ) -> list[CheckOutcome]:
     """Read each copy (and, where needed, its source) and compare; blocks until done.
 
@@ -654,7 +656,10 @@ def check_existing(
     nothing written anywhere. *on_source_unreadable*: the same, for a source whose read
     failed (an I/O error: no digest), called with the task index, the path read and the
     read's error (``Revoker.unreadable_at_source``): another fast copy's path to read in its
-    place, or None: the read's error is the source's.
+    place, or None: the read's error is the source's. *trusted*: by task, the copies of
+    its card file trusted on other destinations (``FileTask.trusted``): a card file read
+    unlike one of their entries fails as one unlike its record, nothing adopted, verified
+    or written from it (``_check_one``).
     """
     sink = sink or NullSink()
     if not checks:
@@ -899,6 +904,7 @@ def check_existing(
                 card_records.get(check.task_index, ()),
                 stands_in=on_source_unlike is not None,
                 as_its_entry=as_its_entry,
+                trusted=None if trusted is None else trusted(check.task_index),
             )
         if outcome.cancelled:
             return False
@@ -918,6 +924,7 @@ def check_existing(
                 _ReadProgress(sink, check.destination_index, size),
                 sources[check.task_index].path,
                 card_records.get(check.task_index, ()),
+                trusted=None if trusted is None else trusted(check.task_index),
             )
             if second.cancelled:
                 return False
@@ -1082,13 +1089,17 @@ def _check_one(
     *,
     stands_in: bool = False,
     as_its_entry: Callable[[ExistingCopy, CheckOutcome], CheckOutcome] | None = None,
+    trusted: TrustedCopies | None = None,
 ) -> CheckOutcome:
     """*stands_in*: the source stands in for an absent card (``check_existing``'s
     *on_source_unlike*): read unlike its reference, a copy is settled as for a card file
     unlike its record (``_card_changed``), not failed with the source's error.
     *as_its_entry*: called with a copy found different from the card whose check carries
     the entry of this card file (``ExistingCopy.card_entry``): the outcome once the card
-    file is compared with that entry."""
+    file is compared with that entry. *trusted*: the copies of the card file trusted on
+    other destinations (``FileTask.trusted``): a card file read unlike one of their entries
+    is settled as for a card file unlike its record (``_card_changed``), the copy neither
+    adopted nor verified beside a trusted copy of other bytes."""
     started = time.monotonic()
     outcome = CheckOutcome(check, matched=False)
     if found_wrong_unread(check):
@@ -1120,20 +1131,7 @@ def _check_one(
     except CancelledError:  # a local copy's read stopped at the job's cancel, mid-file
         outcome.cancelled = True
     except OSError as exc:
-        why = None if reader is None else reader.unreadable(exc, check.final_path)
-        if why is not None:
-            outcome.unreadable = True
-            outcome.error = _unreadable_words(check, why)
-        else:
-            # What to do, in ``offload verify``'s words for the same read (the drive and
-            # its cable for an EIO, the share's server for one on a share, ...).
-            share = exc.errno == errno.EIO and on_network_share(check.final_path)
-            outcome.error = f"cannot read {check.final_path}: {read_error_words(exc, share=share)}"
-            outcome.read_failed = f"cannot read {check.final_path}: {describe_os_error(exc)}"
-            outcome.read_damaged = exc.errno in (errno.EIO, errno.EBADMSG) and not share
-        # A reader that watches the job's cancel (S3's streamed GET) stops mid-copy with
-        # ECANCELED, and only once the job is cancelled.
-        outcome.cancelled = exc.errno == errno.ECANCELED
+        _copy_unread(check, outcome, exc, reader)
     if outcome.cancelled:
         return outcome
     if needs_source(check, verify):
@@ -1172,14 +1170,27 @@ def _check_one(
             else None
         )
         if its_record is not None:
-            _against_record(check, outcome, its_record, formats, hasher, reader)
+            _against_record(check, outcome, its_record, formats, hasher, reader, on_read)
     if outcome.error or outcome.source_error:
         return outcome
+    if trusted is not None and check.recorded and check.kind is not CheckKind.ADOPT:
+        # A copy of ours whose entry disagrees with a copy's trusted elsewhere: they cannot
+        # both be verified, whatever the card reads as now or whether it is read at all
+        # (``--verify destination``: only the copy is read).
+        disagree = trusted.record_unlike(str(source_path), check.recorded, str(check.final_path))
+        if disagree is not None:
+            return _card_changed(check, outcome, disagree, beside_trusted=True)
     if outcome.source_digests:
-        unlike = _card_unlike(outcome.source_digests, card_records, formats)
+        now_read = outcome.source_digests
+        unlike = _card_unlike(now_read, card_records, formats)
         if unlike is not None:
             record, name, now = unlike
             return _card_changed(check, outcome, card_unlike_words(record, source_path, name, now))
+        # A copy trusted elsewhere from its ledger (not read back in this run): the card file
+        # must read as its entry, as where the engine writes it (``engine.reader``).
+        beside = None if trusted is None else trusted.card_unlike(str(source_path), now_read)
+        if beside is not None:
+            return _card_changed(check, outcome, beside, beside_trusted=True)
     references: list[tuple[str, Mapping[str, str]]] = []
     if check.recorded:
         references.append(("the digests recorded when it was written", check.recorded))
@@ -1211,6 +1222,30 @@ def _check_one(
     return outcome
 
 
+def _copy_unread(
+    check: ExistingCopy, outcome: CheckOutcome, exc: OSError, reader: CopyReader | None
+) -> None:
+    """*outcome* of *check*'s copy whose read failed with *exc* (its first read, or its read
+    again in its record's format, ``_against_record``): ``error`` says why and what to do,
+    ``read_failed`` the same without a remedy, ``read_damaged`` for a local disk's I/O
+    error; ``unreadable`` where its *reader* says the failure tells nothing of the copy;
+    ``cancelled`` for a reader's read stopped at the job's cancel."""
+    why = None if reader is None else reader.unreadable(exc, check.final_path)
+    if why is not None:
+        outcome.unreadable = True
+        outcome.error = _unreadable_words(check, why)
+    else:
+        # What to do, in ``offload verify``'s words for the same read (the drive and
+        # its cable for an EIO, the share's server for one on a share, ...).
+        share = exc.errno == errno.EIO and on_network_share(check.final_path)
+        outcome.error = f"cannot read {check.final_path}: {read_error_words(exc, share=share)}"
+        outcome.read_failed = f"cannot read {check.final_path}: {describe_os_error(exc)}"
+        outcome.read_damaged = exc.errno in (errno.EIO, errno.EBADMSG) and not share
+    # A reader that watches the job's cancel (S3's streamed GET) stops mid-copy with
+    # ECANCELED, and only once the job is cancelled.
+    outcome.cancelled = exc.errno == errno.ECANCELED
+
+
 def _against_record(
     check: ExistingCopy,
     outcome: CheckOutcome,
@@ -1218,6 +1253,7 @@ def _against_record(
     formats: Sequence[str],
     hasher: Callable[[], MediaHasher],
     reader: CopyReader | None,
+    on_read: Callable[[int], None] | None = None,
 ) -> None:
     """*outcome* of a copy read whole, its source not (``source_error``), once compared with
     the digests its ledger entry *record* holds (``recorded``; an ADOPT's ``card_entry``'s):
@@ -1229,7 +1265,9 @@ def _against_record(
     (``mismatch``); an ADOPT's entry no longer vouches for it (``record_unlike``, its
     entry revoked by ``settle``, the copy kept: nothing is written from a card file that
     cannot be read). Nothing compared (no format computable, or the second read failed):
-    ``uncompared`` (revoked as unread). A cancel during the second read: ``cancelled``."""
+    ``uncompared`` (revoked as unread), a failed read's error set as a first read's is
+    (``_copy_unread``: the copy's own I/O error said). A cancel during the second read:
+    ``cancelled``. *on_read*: the copy's read progress, given the second read's bytes."""
     shared = [name for name in formats if name in record]
     digests: Mapping[str, str] = outcome.digests
     if not shared:
@@ -1242,12 +1280,12 @@ def _against_record(
             if reader is not None:
                 digests = reader.hash_copy(check.final_path, shared)
             else:
-                digests = hasher()(check.final_path, shared)
+                digests = hasher()(check.final_path, shared, on_read)
         except CancelledError:
             outcome.cancelled = True
             return
         except OSError as exc:
-            outcome.cancelled = exc.errno == errno.ECANCELED
+            _copy_unread(check, outcome, exc, reader)
             outcome.uncompared = True
             return
     for name in shared:
@@ -1290,7 +1328,7 @@ def _card_unlike(
     for record in records:
         for name in formats:
             then = record.recorded.get(name)
-            if then is not None and now.get(name, then) != then:
+            if then is not None and name in now and now[name] != comparable_digest(name, then):
                 return record, name, now[name]
     return None
 
@@ -1302,12 +1340,33 @@ def card_unlike_words(record: ExistingCopy, source: Path | str, name: str, now: 
     from one read of the card (destination, transfer), a disagreement either read may be
     the cause of (a flaky reader)."""
     then = record.recorded.get(name) or record.card_recorded[name]
-    when = record.recorded_when or "verified"
-    if record.recorded_mode == "full":
+    return record_unlike_words(
+        source, name, now, then, record.recorded_when or "verified", record.recorded_mode
+    )
+
+
+def record_unlike_words(
+    source: Path | str, name: str, now: str, then: str, when: str, mode: str
+) -> str:
+    """How the card file *source* differs from a ledger entry of it (its *name* digest
+    *now*, *then* recorded; *when*: how and when the entry proved its copy, ``ledger.
+    proven_when``; *mode*: its verify mode): ``card_unlike_words``, and the same sentence for
+    an entry of a copy trusted elsewhere (``trusted_copies.TrustedCopies.card_unlike``)."""
+    if mode == "full":
         return f"{source} differs from what was {when} ({name} {now} now, {then} then)"
     return (
         f"{source} and the record of it disagree ({name} {now} read now, {then} recorded "
         f"when it was {when} from one read of the card): one read of either may have been wrong"
+    )
+
+
+def records_disagree_words(source: Path | str, how: str) -> str:
+    """A card file *source* whose destinations' records disagree (*how*: on which digest,
+    recorded with which copies), in ``card_unlike_words``' kind: its bytes cannot read as
+    both, so nothing is written from it."""
+    return (
+        f"{source}: the destinations' records of it disagree ({how}): the card changed "
+        "between those offloads, or one read of it was wrong"
     )
 
 
@@ -1393,7 +1452,9 @@ def _copy_kept_words(check: ExistingCopy, *, wrong: bool = False, absent: bool =
     return f"the copy {check.final_path} still matches that record and is kept, not written over"
 
 
-def _card_changed(check: ExistingCopy, outcome: CheckOutcome, card_unlike: str) -> CheckOutcome:
+def _card_changed(
+    check: ExistingCopy, outcome: CheckOutcome, card_unlike: str, *, beside_trusted: bool = False
+) -> CheckOutcome:
     """*outcome* for a card file whose digests read now differ from a record of it (how, in
     words: *card_unlike*, ``card_unlike_words``; or a fast copy standing in for its card
     unlike the card's digests, ``check_existing``'s *on_source_unlike*) (a SOURCE
@@ -1401,13 +1462,24 @@ def _card_changed(check: ExistingCopy, outcome: CheckOutcome, card_unlike: str) 
     its own record is ``matched`` (it holds what was offloaded: verified against its
     record, at destination level, the card not proven), one unlike it is found wrong
     (``mismatch``), any other (an adopted file, a copy whose date changed, compared with
-    the card alone) kept as it is, failed, and none is written with the card's bytes."""
+    the card alone) kept as it is, failed, and none is written with the card's bytes.
+    *beside_trusted*: the card file is unlike the entry of a copy trusted on another
+    destination (*card_unlike*: ``trusted_copies.TrustedCopies.card_unlike``): a copy of
+    ours as its own record is kept as it is, failed, neither verified nor upgraded (it and
+    the trusted copy cannot both be right), its entry as it was."""
     outcome.card_unlike = card_unlike
     outcome.source_digests = {}
     outcome.source_error = None
     ours = check.recorded and check.kind is not CheckKind.ADOPT
-    if ours and _as_recorded(check, outcome):
+    as_recorded = ours and _as_recorded(check, outcome)
+    if as_recorded and not beside_trusted:
         outcome.matched = True
+        return outcome
+    if as_recorded:
+        outcome.source_error = (
+            f"{card_unlike}; the copy {check.final_path} matches its own record and is kept "
+            f"as it is, neither verified nor written over: {CARD_UNLIKE_REMEDY}"
+        )
         return outcome
     if ours:
         unequal = (n for n, v in check.recorded.items() if outcome.digests.get(n, v) != v)
@@ -1598,7 +1670,9 @@ def settle(
                 # too an ADOPT's unlike the entry of the card file at its name
                 # (``record_unlike``): said, the copy kept.
                 if outcome.error:
-                    result.error += f"; {outcome.read_failed or outcome.error}"
+                    # The copy is kept, not replaced: its read error's remedy stands (a local
+                    # EIO is evidence of damage: the drive and its cable, ``read_error_words``).
+                    result.error += f"; {outcome.error}"
                 if outcome.record_unlike:
                     result.error += f"; {outcome.record_unlike}"
                 revoking.setdefault(check.destination_index, []).append(
@@ -1926,11 +2000,7 @@ def _records_disagree(
             "",
         )
         if words:
-            card_unlike[index] = (
-                f"{tasks[index].source.path_text}: the destinations' records of it disagree "
-                f"({words}): the card changed between those offloads, or one read of it was "
-                "wrong"
-            )
+            card_unlike[index] = records_disagree_words(tasks[index].source.path_text, words)
 
 
 def _disagree(first: CheckOutcome, second: CheckOutcome) -> str:

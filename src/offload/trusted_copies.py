@@ -14,7 +14,12 @@ formats: ``ledger.recorded_file``) before its copies are committed
 (``engine.reader``), so no read and no bytes more. Unlike: the file fails on every
 destination the job writes, nothing committed under a final name, the trusted copies kept
 as they are (verified earlier). Trusted entries that disagree with each other fail the file
-whatever it reads as.
+whatever it reads as. So too where an existing-copies check reads the card file instead (a
+copy no ledger vouches for, read to be adopted; one of ours read again to be verified in
+``full`` mode): ``existing.check_existing`` compares that read with the same entries
+(``card_unlike``), and a copy of ours it reads back, its entry (``record_unlike``, no read
+of the card needed): the copy it checks is neither adopted nor verified beside a trusted
+copy of other bytes.
 
 Never handed to a destination: a trusted entry is not the file's ``reference_digests``,
 which a destination keeps with a partial copy (an S3 multipart upload's metadata) for a
@@ -23,7 +28,7 @@ later run to resume it by; what a run trusts is no part of what it resumes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from offload.hashing.registry import comparable_digest
@@ -66,14 +71,25 @@ class TrustedCopies:
 
     def unlike(self, path: str, digests: Mapping[str, str]) -> str | None:
         """Why the card file *path*, read now as *digests* (the run's formats), may not be
-        written beside these copies, in one line; None when it reads as each of them."""
-        disagree = _disagreement(self.copies)
+        written beside these copies, in one line, what to do included (the engine's read
+        that writes it: ``engine.reader``); None when it reads as each of them."""
+        why = self.card_unlike(path, digests)
+        if why is None:
+            return None
+        from offload.existing import card_file_words  # only for a file that failed
+
+        return card_file_words(why)
+
+    def card_unlike(self, path: str, digests: Mapping[str, str]) -> str | None:
+        """How the card file *path*, read now as *digests* (the run's formats), is unlike
+        these copies, in words without what to do (``existing.card_unlike_words``' kind:
+        what ``existing._card_changed`` takes, for a check of a copy on another destination
+        that read the card file); None when it reads as each of them."""
+        disagree = _disagreement([(copy.digests, copy.final_path) for copy in self.copies])
         if disagree:
-            return (
-                f"{path}: the destinations' records of it disagree ({disagree}): the card "
-                f"changed between those offloads, or one read of it was wrong; nothing was "
-                f"written from it: {_remedy()}"
-            )
+            from offload.existing import records_disagree_words
+
+            return records_disagree_words(path, disagree)
         for copy in self.copies:
             shared = False
             for name, then in copy.digests.items():
@@ -82,50 +98,47 @@ class TrustedCopies:
                     continue
                 shared = True
                 if now != comparable_digest(name, then):
-                    return _unlike_words(path, copy, name, now, then)
-            if not shared:  # never a pass by default (none of its formats computed)
+                    from offload.existing import record_unlike_words
+
+                    what = record_unlike_words(path, name, now, then, copy.when, copy.entry.verify)
+                    return f"{what}; the copy {copy.when} at {copy.final_path} is kept"
+            if not shared:
+                # Never reached: a trusted entry records each of the run's formats
+                # (``ledger.recorded_file``), and every read of the card file computes them.
+                # Kept as a failure, never a pass by default, should that ever change.
                 return (
                     f"{path} cannot be checked against the copy {copy.when} at "
                     f"{copy.final_path}: its ledger records {', '.join(copy.digests)} only, "
-                    "none of which this run computed; nothing was written from it"
+                    "none of which this run computed"
                 )
         return None
 
-
-def _unlike_words(path: str, copy: TrustedCopy, name: str, now: str, then: str) -> str:
-    """``existing.card_unlike_words``'s line for a card file unlike a trusted copy's entry
-    (the card changed since, or, for an entry made from one read of the card, either read
-    may have been wrong), the copy named and kept, and what to do."""
-    kept = f"the copy {copy.when} at {copy.final_path} is kept"
-    if copy.entry.verify == "full":
-        what = f"{path} differs from what was {copy.when} ({name} {now} now, {then} then)"
-    else:
-        what = (
-            f"{path} and the record of it disagree ({name} {now} read now, {then} recorded "
-            f"when it was {copy.when} from one read of the card): one read of either may "
-            "have been wrong"
+    def record_unlike(self, path: str, record: Mapping[str, str], final_path: str) -> str | None:
+        """How the ledger entry *record* of the copy at *final_path* on another destination
+        (one of ours a check reads back, ``existing._check_one``) disagrees with these
+        copies' entries on a digest both record, in ``card_unlike``'s words; None where it
+        does not. No read: two entries of one card file that differ cannot both vouch for
+        it (the card changed between those offloads, or one read of it was wrong), whatever
+        the card reads as now, or whether this run reads it."""
+        disagree = _disagreement(
+            [(record, final_path), *((copy.digests, copy.final_path) for copy in self.copies)]
         )
-    return f"{what}; {kept}; nothing was written from it: {_remedy()}"
+        if not disagree:
+            return None
+        from offload.existing import records_disagree_words
+
+        return records_disagree_words(path, disagree)
 
 
-def _disagreement(copies: tuple[TrustedCopy, ...]) -> str:
-    """How two of *copies*' entries disagree on a digest both record, in words; ""."""
-    for i, one in enumerate(copies):
-        for two in copies[i + 1 :]:
-            for name, then in one.digests.items():
-                other = two.digests.get(name)
+def _disagreement(entries: Sequence[tuple[Mapping[str, str], str]]) -> str:
+    """How two of *entries* (each a ledger entry's digests and where its copy is) disagree on
+    a digest both record, in words; ""."""
+    for i, (one, one_path) in enumerate(entries):
+        for two, two_path in entries[i + 1 :]:
+            for name, then in one.items():
+                other = two.get(name)
                 if other is not None and comparable_digest(name, other) != comparable_digest(
                     name, then
                 ):
-                    return (
-                        f"{name} {then} recorded with {one.final_path}, {other} with "
-                        f"{two.final_path}"
-                    )
+                    return f"{name} {then} recorded with {one_path}, {other} with {two_path}"
     return ""
-
-
-def _remedy() -> str:
-    # Only for a file that failed: the plan's module, not loaded by the engine before.
-    from offload.existing import CARD_UNLIKE_REMEDY
-
-    return CARD_UNLIKE_REMEDY

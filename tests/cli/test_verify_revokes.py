@@ -1200,9 +1200,18 @@ def test_a_copy_is_not_written_from_a_card_file_unlike_the_copy_trusted_elsewher
         f"; the copy {'transfer-checked' if how == 'transfer' else 'verified'} on "
         in (failed["message"])
     )
-    assert (
-        f" at {copy} is kept; nothing was written from it: check the card" in (failed["message"])
-    ), failed
+    # A third destination's check read the card file first (``existing.check_existing``):
+    # its target taken before the engine runs, in that check's words.
+    then = (
+        f"not copied to {copies[0]} (the card's bytes now are bytes nothing verified)"
+        if how == "third-checked"
+        else "nothing was written from it"
+    )
+    assert f" at {copy} is kept; {then}: check the card" in (failed["message"]), failed
+    if how == "third-checked":
+        third = outcomes["CLIPS/C001.MOV", 2]
+        assert third["event"] == "file_failed", outcomes
+        assert third["message"].startswith(f"{clip} differs from what was verified on "), third
     assert outcomes["CLIPS/C002.MOV", 0]["event"] == "file_verified_earlier", outcomes
 
 
@@ -1289,3 +1298,104 @@ def test_a_copy_is_not_written_beside_trusted_copies_whose_entries_disagree(
     assert f" recorded with {copies[1]}, " in failed["message"], failed
     assert f" with {copies[2]}): the card changed between those offloads" in failed["message"]
     assert [outcomes["CLIPS/C001.MOV", i]["event"] for i in (1, 2)] == ["file_verified_earlier"] * 2
+
+
+CHECKED_BESIDE_TRUSTED = (
+    "adopt",
+    "adopt-transfer",
+    "adopt-beside-a-write",
+    "upgrade",
+    "upgrade-destination",
+    "upgrade-card-restored",
+)
+
+
+@pytest.mark.parametrize("how", CHECKED_BESIDE_TRUSTED)
+@pytest.mark.parametrize("changed", [True, False], ids=["card-file-changed", "card-as-offloaded"])
+def test_a_copy_checked_beside_a_copy_trusted_elsewhere_is_not_verified_from_a_changed_card(
+    tmp_path: Path, changed: bool, how: str
+) -> None:
+    """The card offloaded to d2 (and d1), its copy there trusted from d2's ledger; the card's
+    clip changed in place since (size, date and fingerprint kept). A copy on d3 that a check
+    reads the card for, not the engine (``existing.check_existing``): one made with ``cp``
+    of the changed card, no ledger (ADOPT; *how*: in ``--verify transfer``; beside d1's
+    copy deleted, which the engine writes), or one an earlier run transfer-checked from the
+    changed card (UPGRADE, ``--verify full``; *how*: ``--verify destination``, which reads
+    the copy alone; the card's clip restored before, so it reads as d2's entry and unlike
+    d3's). The card file read unlike d2's entry (an ADOPT): the card's failure, in the words
+    of one written beside a trusted copy; d3's entry unlike d2's (an UPGRADE): "the
+    destinations' records of it disagree", whatever the card reads as, or if it is read;
+    d3's copy kept as it is, neither adopted nor verified, d2's kept (exit 1; a second run
+    says the same: nothing recorded d3's copy as verified). Failed before: exit 0 (1 for
+    the card restored), d3 "verified" beside d2's copy of other bytes. The control: the
+    card as offloaded, d3 verified now, exit 0."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.MOV").write_bytes(os.urandom(300_000))
+    (card / "CLIPS" / "C002.MOV").write_bytes(os.urandom(30_000))
+    d1, d2, d3 = (tmp_path / name for name in ("d1", "d2", "d3"))
+    for root in (d1, d2, d3):
+        root.mkdir()
+    code, _, err = run("copy", "--quiet", card, d1, d2)
+    assert code == 0, err
+    clip = card / "CLIPS" / "C001.MOV"
+    trusted = d2 / "A001" / "CLIPS" / "C001.MOV"
+    intact = trusted.read_bytes()
+    if changed:
+        corrupt_keeping_size_and_mtime(clip, at=150_000)
+    if how.startswith("upgrade"):
+        code, _, err = run("copy", "--quiet", "--verify", "transfer", card, d3)
+        assert code == 0, err
+        if how == "upgrade-card-restored" and changed:
+            corrupt_keeping_size_and_mtime(clip, at=150_000)  # (the byte flipped back)
+    else:
+        shutil.copytree(card, d3 / "A001")  # (copy2: dates kept, as cp -a)
+    checked = d3 / "A001" / "CLIPS" / "C001.MOV"
+    before = checked.read_bytes()
+    roots = [d1, d2, d3] if how == "adopt-beside-a-write" else [d2, d3]
+    if how == "adopt-beside-a-write":
+        (d1 / "A001" / "CLIPS" / "C001.MOV").unlink()
+    options = {
+        "adopt-transfer": ["--verify", "transfer"],
+        "upgrade-destination": ["--verify", "destination"],
+    }.get(how, [])
+    at_d2, at_d3 = roots.index(d2), roots.index(d3)
+    for attempt in range(1 if not changed else 2):
+        code, out, err = run(
+            "copy", "--json", *options, "--report-dir", tmp_path / "jobs", card, *roots
+        )  # fmt: skip
+        outcomes, _ = events_of(out)
+        assert trusted.read_bytes() == intact
+        assert checked.read_bytes() == before
+        assert outcomes["CLIPS/C001.MOV", at_d2]["event"] == "file_verified_earlier", outcomes
+        if not changed:
+            assert code == 0, out + err
+            assert outcomes["CLIPS/C001.MOV", at_d3]["event"] == "file_verified", outcomes
+            return
+        assert code == 1, (attempt, out + err)
+        failed = outcomes["CLIPS/C001.MOV", at_d3]
+        assert failed["event"] == "file_failed", (attempt, outcomes)
+        message = failed["message"]
+        if how.startswith("upgrade"):
+            assert message.startswith(f"{clip}: the destinations' records of it disagree ("), (
+                message
+            )
+            assert f" recorded with {checked}, " in message, message
+            assert f" with {trusted}): the card changed between those offloads" in message
+        else:
+            assert message.startswith(f"{clip} differs from what was verified on "), message
+            assert f" at {trusted} is kept; " in message, message
+        kept = (
+            f"the copy {checked} matches its own record and is kept as it is, neither verified "
+            "nor written over: check the card"
+            if how.startswith("upgrade")
+            else f"{checked} is kept as it is, neither adopted nor written over: check the card"
+        )
+        assert kept in message, message
+        if how == "adopt-beside-a-write":
+            assert outcomes["CLIPS/C001.MOV", 0]["event"] == "file_failed", outcomes
+            assert not (d1 / "A001" / "CLIPS" / "C001.MOV").exists()
+            assert not partials_under(d1)
+        assert outcomes["CLIPS/C002.MOV", at_d3]["event"] in (
+            ("file_verified", "file_verified_earlier")
+        ), outcomes

@@ -244,7 +244,9 @@ def test_reverify_with_card_and_copy_both_unreadable_leaves_the_copy_untrusted(
     read error beside the card's (exit 2), keeps the copy as it is, and revokes its ledger
     entry (the revocation line keeps the entry it ended: its history), so the next run reads
     it back instead of trusting it; once both read again, that run adopts it, verified now.
-    Failed before: the card's error alone, the copy's EIO unsaid and its entry left
+    The copy's error in ``offload verify``'s words for a local EIO (evidence of damage: the
+    drive and its cable), not the bare "Input/output error (EIO)" it said before (review of
+    uncomp63). Failed before: the card's error alone, the copy's EIO unsaid and its entry left
     verified, the next plain run trusting a copy whose last read failed."""
     drive = faulty_fs(backing=clips_card(cards, 1, 1_000_000).parent)
     disk = faulty_fs()
@@ -258,7 +260,12 @@ def test_reverify_with_card_and_copy_both_unreadable_leaves_the_copy_untrusted(
     flat = " ".join(said.split())
     assert code == 2, said
     assert f"cannot read source {card / 'CLIPS' / 'C000.mov'}" in flat, flat
-    assert f"cannot read {copy}" in flat, flat
+    # In ``offload verify``'s words for a local EIO (the copy is kept: that is what to do).
+    assert (
+        f"cannot read {copy}: Input/output error (EIO): the drive could not read it: check "
+        "the drive and its cable, then run the same command again (a file that stays "
+        "unreadable is damaged there)"
+    ) in flat, flat
     assert "copying it again" not in flat, flat
     assert Ledger(copy.parents[1]).load()["CLIPS/C000.mov"].state == "revoked", said
     drive.clear()
@@ -266,3 +273,37 @@ def test_reverify_with_card_and_copy_both_unreadable_leaves_the_copy_untrusted(
     code, said = copy_with_reports_in(tmp_path, str(card), str(dest))
     assert code == 0, said
     assert Ledger(copy.parents[1]).load()["CLIPS/C000.mov"].state == "verified", said
+
+
+def test_a_copy_whose_read_again_in_its_records_format_fails_says_its_own_read_error(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The card offloaded with ``-t md5`` (its entry records md5 only), re-run in the
+    default format; the card's clip failing its every read (EIO) and its copy's second
+    open failing too (EIO, on its own FaultyFS mount): the copy is read whole in the run's
+    format, then again in its record's (md5), which fails. The line says the copy's I/O
+    error in ``offload verify``'s words (a local EIO: the drive and its cable, damage),
+    beside the card's, the copy kept as it is, its entry revoked (exit 2). Failed before
+    (review of uncomp63): that read's error was never said, only "nothing compared the
+    copy with its record"."""
+    drive = faulty_fs(backing=clips_card(cards, 1, 1_000_000).parent)
+    disk = faulty_fs()
+    card, dest = drive.mountpoint / "A001", disk.mountpoint
+    code, said = copy_with_reports_in(tmp_path, "-t", "md5", str(card), str(dest))
+    assert code == 0, said
+    copy = dest / "A001" / "CLIPS" / "C000.mov"
+    kept = copy.read_bytes()
+    drive.fail("read", path="*C000.mov")
+    disk.fail("read", path="*C000.mov", nth=2)  # (one read a pass of a 1 MB clip)
+    code, said = copy_with_reports_in(tmp_path, str(card), str(dest))
+    flat = " ".join(said.split())
+    assert code == 2, said
+    assert f"cannot read source {card / 'CLIPS' / 'C000.mov'}" in flat, flat
+    assert (
+        f"; cannot read {copy}: Input/output error (EIO): the drive could not read it: check "
+        "the drive and its cable"
+    ) in flat, flat
+    assert "its ledger entry is revoked, as nothing compared the copy with its record" in flat
+    assert Ledger(copy.parents[1]).load()["CLIPS/C000.mov"].state == "revoked", said
+    disk.clear()
+    assert copy.read_bytes() == kept

@@ -73,3 +73,57 @@ def test_a_copy_is_not_written_beside_a_trusted_copy_from_a_changed_card_file(  
     else:
         assert key not in keys(s3_server.url, bucket)
         assert not admin(s3_server.url).list_multipart_uploads(Bucket=bucket).get("Uploads")
+
+
+@pytest.mark.parametrize("changed", [True, False], ids=["card-file-changed", "card-as-offloaded"])
+def test_an_object_adopted_beside_a_trusted_copy_is_not_verified_from_a_changed_card_file(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, changed: bool
+) -> None:
+    """The card offloaded to a local destination, its copy there trusted from its ledger;
+    the card's clip changed in place since (size, date and fingerprint kept) and uploaded
+    with another tool to the bucket, where no ledger of ours is (an ADOPT: the object and
+    the card file read by the existing-copies check, not by the engine). The card file read
+    unlike the local copy's entry: the card's failure, the object kept as it is (not
+    adopted: its metadata not completed), the local copy kept, exit 1. Failed before: exit
+    0, the object "verified" beside the trusted copy of other bytes. The control: the card
+    as offloaded, the object adopted (verified now), exit 0."""
+    card = make_card(tmp_path)
+    local = tmp_path / "local"
+    local.mkdir()
+    url = f"s3://{bucket}/day1"
+    code, _, err = cli_offload(tmp_path, "--quiet", str(card), str(local))
+    assert code == 0, err
+    copy = local / "A001" / CLIP
+    kept = copy.read_bytes()
+    if changed:
+        corrupt_keeping_size_and_mtime(card / CLIP, at=100_000)
+    key = f"day1/A001/{CLIP}"
+    s3 = admin(s3_server.url)
+    s3.put_object(Bucket=bucket, Key=key, Body=(card / CLIP).read_bytes())
+    uploaded = s3.head_object(Bucket=bucket, Key=key)
+
+    code, out, err = cli_offload(
+        tmp_path, "--json", "--s3-endpoint", s3_server.url, str(card), str(local), url
+    )
+    events = [json.loads(line) for line in out.splitlines()]
+    outcomes = {
+        (e["relative_path"], e["destination_index"]): e
+        for e in events
+        if e["event"] in ("file_verified", "file_verified_earlier", "file_failed")
+    }
+    assert outcomes[CLIP, 0]["event"] == "file_verified_earlier", outcomes
+    assert copy.read_bytes() == kept
+    if not changed:
+        assert code == 0, out + err
+        assert outcomes[CLIP, 1]["event"] == "file_verified", outcomes
+        return
+    assert code == 1, out + err
+    failed = outcomes[CLIP, 1]
+    assert failed["event"] == "file_failed", outcomes
+    assert failed["message"].startswith(f"{card / CLIP} differs from what was verified on "), failed
+    assert f" at {copy} is kept; " in failed["message"], failed
+    assert (
+        "is kept as it is, neither adopted nor written over: check the card" in (failed["message"])
+    ), failed
+    now = s3.head_object(Bucket=bucket, Key=key)
+    assert (now["ETag"], now["Metadata"]) == (uploaded["ETag"], uploaded["Metadata"])
