@@ -1,0 +1,69 @@
+"""A Ctrl-C while ``offload verify`` of a local copy checks the files no XML manifest can hold
+against the copy root's ledger (``verification.unheld_by_ledger``, after the ASC MHL check):
+a real ``offload`` process on a real FUSE mount (FaultyFS holding the ledger's open), a real
+SIGINT. What the history check proved stands, and so does the ``--append`` generation it
+wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support.faultyfs import FaultyFS, signal_at_stalls
+
+OFFLOAD = str(Path(sys.executable).with_name("offload"))
+ODD = "CLIPS/C002\x01take.mov"  # no XML manifest can hold it: checked against the ledger
+
+
+@pytest.mark.fault
+def test_a_cancel_in_the_ledger_phase_keeps_what_the_history_check_proved(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """SIGINT while the ledger is opened for the unheld files, the history check over (its
+    file read and matched, ``--append``'s generation written): exit 130, ``C001.mov`` still
+    verified, the generation named, the unheld file not claimed verified. Failed before:
+    ``verified: []`` and ``generation: null`` though the generation was on the media."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(40_000))
+    (card / ODD).write_bytes(os.urandom(30_000))
+    fs = faulty_fs()
+    reports = tmp_path / "reports"
+    copied = subprocess.run(
+        [OFFLOAD, "copy", "-q", "--report-dir", str(reports), str(card), str(fs.mountpoint)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert copied.returncode == 0, copied.stderr
+    root = fs.mountpoint / "A001"
+    generations = len(list((root / "ascmhl").glob("*.mhl")))
+    held = fs.stall("open", path="A001/.offload/ledger.jsonl", nth=1)
+    process = subprocess.Popen(
+        [OFFLOAD, "verify", "--json", "--append", "--report-dir", str(reports), str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        signal_at_stalls(fs, process, (held, [signal.SIGINT]))
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert fs.fired(held) == 1
+    assert process.returncode == 130, err
+    document = json.loads(out)
+    assert document["exit_code"] == 130 and not document["passed"], document
+    assert document["verified"] == ["CLIPS/C001.mov"], document
+    assert ODD not in document["verified"] and ODD not in document["ledger_checked"], document
+    written = sorted((root / "ascmhl").glob("*.mhl"))
+    assert len(written) == generations + 1, written
+    assert document["generation"] == str(written[-1]), document
