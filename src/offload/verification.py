@@ -991,20 +991,32 @@ def _read_errors_named(
     """*report* with a reason (``READ_ERROR``: ``errors.read_error_words``, the errno and
     what to do: a share's server, a drive's cable, read access) for each unreadable file
     whose read from the media met an OSError (*read_errors*, as asked, under *root*) and
-    that has no reason already (a symlink read through keeps its own). Whether *root* is
-    on a network share is looked up once, where there is such a file."""
+    that has no reason already (a symlink read through keeps its own); one checked against
+    the ledger (``LEDGER_CHECKED``: its name in no manifest) gets both, the error's words
+    first. Whether *root* is on a network share is looked up once, where there is such a
+    file."""
     if not read_errors or not report.unreadable:
         return report
     by_path = {
         Path(os.path.relpath(path, root)).as_posix(): exc for path, exc in read_errors.items()
     }
-    wanted = [p for p in report.unreadable if p in by_path and p not in report.reasons]
+    wanted = [
+        p
+        for p in report.unreadable
+        if p in by_path and ((was := report.reasons.get(p)) is None or was.code == LEDGER_CHECKED)
+    ]
     if not wanted:
         return report
     share = on_network_share(root)
     reasons = dict(report.reasons)
     for path in wanted:
-        reasons[path] = Reason(READ_ERROR, read_error_words(by_path[path], share=share))
+        words = read_error_words(by_path[path], share=share)
+        was = report.reasons.get(path)
+        if was is None:
+            reasons[path] = Reason(READ_ERROR, words)
+        else:
+            exact = None if was.exact is None else f"{words}; {was.exact}"
+            reasons[path] = Reason(READ_ERROR, f"{words}; {was.text}", exact)
     return dataclasses.replace(report, reasons=reasons)
 
 

@@ -6,6 +6,7 @@ wrote."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -67,3 +68,50 @@ def test_a_cancel_in_the_ledger_phase_keeps_what_the_history_check_proved(
     written = sorted((root / "ascmhl").glob("*.mhl"))
     assert len(written) == generations + 1, written
     assert document["generation"] == str(written[-1]), document
+
+
+@pytest.mark.fault
+def test_an_unheld_copy_the_disk_fails_to_read_is_named_with_its_error(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """EIO on every read of the copy whose name no manifest can hold: UNREADABLE (exit 11),
+    its reason saying both the error (what to do) and that it was checked against the
+    ledger. Failed before: the ledger's reason took the slot and the errno words were
+    dropped (``_read_errors_named`` skipped a path with a reason)."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(40_000))
+    (card / ODD).write_bytes(os.urandom(30_000))
+    fs = faulty_fs(direct_io=True)
+    reports = tmp_path / "reports"
+    copied = subprocess.run(
+        [OFFLOAD, "copy", "-q", "--report-dir", str(reports), str(card), str(fs.mountpoint)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert copied.returncode == 0, copied.stderr
+    rule = fs.fail("read", errno.EIO, path="A001/CLIPS/C002*")
+    root = fs.mountpoint / "A001"
+    checked = subprocess.run(
+        [OFFLOAD, "verify", "--json", "--report-dir", str(reports), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert fs.fired(rule) >= 1
+    assert checked.returncode == 11, checked.stderr
+    document = json.loads(checked.stdout)
+    assert document["unreadable"] == [ODD] and document["ledger_checked"] == [ODD], document
+    reason = document["reasons"][ODD]
+    assert "EIO" in reason["text"] or "Input/output error" in reason["text"], reason
+    assert "checked against this copy root's ledger" in reason["text"], reason
+    said = subprocess.run(
+        [OFFLOAD, "verify", "--report-dir", str(reports), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    (line,) = [x for x in said.stderr.splitlines() if x.startswith("ERROR: UNREADABLE")]
+    assert "checked against this copy root's ledger" in line and "C002\\x01take.mov" in line
+    assert reason["text"] in line, line
