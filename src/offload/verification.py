@@ -619,14 +619,17 @@ def unheld_by_ledger(
         recorded = _ledger_references(ledger.load_entries())
     except FileNotFoundError:
         return report
-    except OSError as exc:
-        if not unheld:  # whether it records any is not known: the walk's own look says
-            return report
-        note = (
-            f"{ledger.path} could not be read ({describe_os_error(exc)}): "
+    except OSError as exc:  # never silently no record: what was not checked is said
+        what = (
             f"{plural(len(unheld), 'file')} whose name no XML manifest can hold "
-            f"{'stays' if len(unheld) == 1 else 'stay'} new, not checked against it; make "
-            "it readable and run this again"
+            f"{'stays' if len(unheld) == 1 else 'stay'} new, not checked against it"
+            if unheld
+            else "whether a copy whose name no XML manifest can hold (which only it records) "
+            "is missing was not checked"
+        )
+        note = (
+            f"{ledger.path} could not be read ({describe_os_error(exc)}): {what}; make it "
+            "readable and run this again"
         )
         return dataclasses.replace(report, notes=(*report.notes, note))
     wanted = [p for p in unheld if p in recorded and recorded[p][1]]

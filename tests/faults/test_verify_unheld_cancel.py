@@ -115,3 +115,40 @@ def test_an_unheld_copy_the_disk_fails_to_read_is_named_with_its_error(
     (line,) = [x for x in said.stderr.splitlines() if x.startswith("ERROR: UNREADABLE")]
     assert "checked against this copy root's ledger" in line and "C002\\x01take.mov" in line
     assert reason["text"] in line, line
+
+
+@pytest.mark.fault
+def test_a_ledger_that_cannot_be_read_is_said_not_taken_for_no_record(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """EIO on every open of the copy root's ledger: the unheld file stays new (exit 21, not
+    read) and a note names the ledger and its error. Failed before: nothing said why it was
+    not checked, as if the ledger recorded nothing."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(40_000))
+    (card / ODD).write_bytes(os.urandom(30_000))
+    fs = faulty_fs()
+    reports = tmp_path / "reports"
+    copied = subprocess.run(
+        [OFFLOAD, "copy", "-q", "--report-dir", str(reports), str(card), str(fs.mountpoint)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert copied.returncode == 0, copied.stderr
+    rule = fs.fail("open", errno.EIO, path="A001/.offload/ledger.jsonl")
+    root = fs.mountpoint / "A001"
+    checked = subprocess.run(
+        [OFFLOAD, "verify", "--json", "--report-dir", str(reports), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert fs.fired(rule) >= 1
+    assert checked.returncode == 21, checked.stderr
+    document = json.loads(checked.stdout)
+    assert document["extra"] == [ODD] and document["ledger_checked"] == [], document
+    (note,) = [n for n in document["notes"] if "ledger.jsonl could not be read" in n]
+    assert str(root / ".offload" / "ledger.jsonl") in note and "EIO" in note, note
+    assert "1 file whose name no XML manifest can hold stays new" in note, note
