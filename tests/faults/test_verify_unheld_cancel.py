@@ -152,3 +152,38 @@ def test_a_ledger_that_cannot_be_read_is_said_not_taken_for_no_record(
     (note,) = [n for n in document["notes"] if "ledger.jsonl could not be read" in n]
     assert str(root / ".offload" / "ledger.jsonl") in note and "EIO" in note, note
     assert "1 file whose name no XML manifest can hold stays new" in note, note
+
+
+@pytest.mark.fault
+def test_append_reads_an_unheld_copy_once(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``offload verify --append``: the copy whose name no manifest can hold is opened for
+    reading once (against the ledger), not also for a generation that never lists it; the
+    generation is written and the copy verified. Failed before: opened twice."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(40_000))
+    (card / ODD).write_bytes(os.urandom(30_000))
+    fs = faulty_fs(direct_io=True)
+    reports = tmp_path / "reports"
+    copied = subprocess.run(
+        [OFFLOAD, "copy", "-q", "--report-dir", str(reports), str(card), str(fs.mountpoint)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert copied.returncode == 0, copied.stderr
+    root = fs.mountpoint / "A001"
+    fs.oplog(clear=True)
+    checked = subprocess.run(
+        [OFFLOAD, "verify", "--json", "--append", "--report-dir", str(reports), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert checked.returncode == 0, checked.stderr
+    document = json.loads(checked.stdout)
+    assert ODD in document["verified"] and document["generation"], document
+    opened = [r for r in fs.oplog() if r.op == "open" and r.path.endswith("take.mov")]
+    assert len(opened) == 1, opened
