@@ -187,3 +187,47 @@ def test_append_reads_an_unheld_copy_once(
     assert ODD in document["verified"] and document["generation"], document
     opened = [r for r in fs.oplog() if r.op == "open" and r.path.endswith("take.mov")]
     assert len(opened) == 1, opened
+
+
+@pytest.mark.fault
+def test_a_cancel_while_an_unheld_copy_is_read_keeps_the_generation(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """SIGINT while the copy whose name no manifest can hold is read against the ledger,
+    after ``--append`` wrote its generation: exit 130, that copy ``cancelled``, C001.mov
+    verified, the generation named. Failed before: the read loop's cancel was built anew
+    (``cancelled_check``), ``generation: null`` though it was on the media."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(40_000))
+    (card / ODD).write_bytes(os.urandom(30_000))
+    fs = faulty_fs(direct_io=True)
+    reports = tmp_path / "reports"
+    copied = subprocess.run(
+        [OFFLOAD, "copy", "-q", "--report-dir", str(reports), str(card), str(fs.mountpoint)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert copied.returncode == 0, copied.stderr
+    root = fs.mountpoint / "A001"
+    held = fs.stall("read", path="A001/CLIPS/C002*", nth=1)
+    process = subprocess.Popen(
+        [OFFLOAD, "verify", "--json", "--append", "--report-dir", str(reports), str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        signal_at_stalls(fs, process, (held, [signal.SIGINT]))
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert fs.fired(held) == 1
+    assert process.returncode == 130, err
+    document = json.loads(out)
+    assert document["verified"] == ["CLIPS/C001.mov"], document
+    assert document["cancelled"] == [ODD], document
+    written = sorted((root / "ascmhl").glob("*.mhl"))
+    assert document["generation"] == str(written[-1]), document
