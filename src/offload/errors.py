@@ -312,10 +312,16 @@ def shell_word(path: str | os.PathLike[str]) -> str:
     :func:`printable_name`'s spelling, quoted for a POSIX shell (``shlex.quote``), so that a
     name with a space or a quote is one argument when the line is pasted. A name holding a
     control character or a byte that is not UTF-8 keeps its ``\\xNN`` escape (the line
-    stays one line), which a paste then does not undo."""
+    stays one line), which a paste then does not undo. A name that is not NFC
+    (:func:`spelled_apart`: ``Cafe\\u0301``, text a paste would not undo either, naming no
+    file) is :func:`pasteable_word`'s ``$'Cafe\\xcc\\x81'``: its own bytes again once
+    pasted, never its NFC twin's."""
     import shlex  # only where a message suggests a command
 
-    return shlex.quote(printable_name(os.fspath(path)))
+    text = os.fspath(path)
+    if spelled_apart(text) != text:
+        return pasteable_word(text)
+    return shlex.quote(printable_name(text))
 
 
 def pasteable_word(path: str | os.PathLike[str]) -> str:

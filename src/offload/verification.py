@@ -37,9 +37,11 @@ from offload.errors import (
 from offload.ledger import (
     STATE_FOLDER,
     Ledger,
+    LedgerEntries,
     LedgerEntry,
     kept_by_check,
     ledger_path,
+    may_record_unheld_names,
 )
 from offload.manifest import (
     ASCMHL_FOLDER,
@@ -479,15 +481,9 @@ def _against_ledger(
     # under a name of its own, --keep-both): every copy the ledger vouches for, and each
     # copy an earlier check found wrong (``checked_wrong``).
     read = ledger.load_entries()
-    entries = checked_wrong(read.standing())
     # Its last line torn (a run stopped while writing it): said once, in the report's notes.
     torn = (ledger.torn_words(read.latest),) if ledger.torn_line else ()
-    recorded: dict[str, tuple[int, dict[str, str]]] = {}
-    for entry in entries:
-        final = entry.relative_path.rsplit("/", 1)
-        name = entry.final_name or final[-1]
-        relative = f"{final[0]}/{name}" if len(final) == 2 else name
-        recorded[relative] = (entry.size_bytes, entry.digests)
+    recorded = _ledger_references(read)
     verified, changed, unreadable = proved.verified, proved.changed, proved.unreadable
     missing: list[str] = []
     links: dict[str, list[str]] = {"dangling": [], "outside": []}
@@ -602,34 +598,57 @@ def unheld_by_ledger(
     copy`` copied it, left it out of every manifest and recorded its digests in the copy
     root's ledger) checked against that ledger's record of it, read as the others were
     (*hash_file*; *on_plan* told what more will be read): verified, changed or unreadable
-    by that record, named in ``ledger_checked``, its reason saying which record it was
-    checked against (``LEDGER_CHECKED``). Without a ledger, or a record of it there, it
-    stays new, its reason saying it was not checked. Before: such a copy was never read,
-    a damaged one as "new" as an intact one."""
+    by that record; and each such file the ledger records that is not there at all (no
+    manifest lists it, so the check did not look for it) missing. Each named in
+    ``ledger_checked``, its reason saying which record it was checked against
+    (``LEDGER_CHECKED``). Without a ledger, or a record of it there, a file stays new, its
+    reason saying it was not checked; a ledger that cannot be read is said in a note.
+    Before: such a copy was never read, a damaged one as "new" as an intact one, a
+    deleted one never missed. The ledger is parsed only where a file is new so, or its
+    bytes may record such a name (``ledger.may_record_unheld_names``): nearly every copy
+    root holds none. A cancel raises ``CheckCancelled`` with what *report* proved and what
+    was read here (``cancelled_after_reads``)."""
     unheld = [
         p
         for p in report.extra
         if (why := report.reasons.get(p)) is not None and why.code == "name-not-in-manifest"
     ]
-    if not unheld:
-        return report
+    from offload.manifest.xmlchars import paths_xml_cannot_hold
+    from offload.report.words import plural
+
     root = report.root
     ledger = Ledger(root)
     try:
-        recorded: dict[str, tuple[int, dict[str, str]]] = {}
-        if ledger.path.exists():
-            for entry in checked_wrong(ledger.load_entries().standing()):
-                final = entry.relative_path.rsplit("/", 1)
-                name = entry.final_name or final[-1]
-                relative = f"{final[0]}/{name}" if len(final) == 2 else name
-                recorded[relative] = (entry.size_bytes, entry.digests)
-    except OSError:
-        recorded = {}
+        if not unheld and not may_record_unheld_names(ledger.path):
+            return report
+        recorded = _ledger_references(ledger.load_entries())
+    except FileNotFoundError:
+        return report
+    except OSError as exc:  # never silently no record: what was not checked is said
+        what = (
+            f"{plural(len(unheld), 'file')} whose name no XML manifest can hold "
+            f"{'stays' if len(unheld) == 1 else 'stay'} new, not checked against it"
+            if unheld
+            else "whether a copy whose name no XML manifest can hold (which only it records) "
+            "is missing was not checked"
+        )
+        note = (
+            f"{ledger.path} could not be read ({describe_os_error(exc)}): {what}; make it "
+            "readable and run this again"
+        )
+        return dataclasses.replace(report, notes=(*report.notes, note))
     wanted = [p for p in unheld if p in recorded and recorded[p][1]]
-    if not wanted:
+    # Recorded, in no manifest and not there: missing. One standing under another spelling
+    # of its name (NFC, NFD) is not (it stays new, as without the ledger).
+    on_disk = set(report.extra)
+    gone_records = [p for p in paths_xml_cannot_hold(list(recorded)) if p not in on_disk]
+    respelled = respelled_pairs(gone_records, on_disk)
+    elsewhere = set(respelled.values())
+    gone = sorted(p for p in gone_records if p not in elsewhere and not os.path.lexists(root / p))
+    if not wanted and not gone:
         return report
     verified, changed = list(report.verified), list(report.changed)
-    unreadable, missing = list(report.unreadable), list(report.missing)
+    unreadable, missing = list(report.unreadable), [*report.missing, *gone]
     reads: list[tuple[str, int]] = []
     for path in wanted:
         size = recorded[path][0]
@@ -646,6 +665,7 @@ def unheld_by_ledger(
         reads.append((path, actual_size))
     if on_plan is not None and reads:
         on_plan(len(reads), sum(size for _, size in reads))
+    checked = [*wanted, *gone]
     done = 0
     try:
         for done, (path, actual_size) in enumerate(reads):  # noqa: B007 (read after)
@@ -661,20 +681,24 @@ def unheld_by_ledger(
                 )
             else:
                 verified.append(path)
-    except KeyboardInterrupt as exc:  # what was read before the cancel stands, as a check's
-        raise cancelled_check(
-            root,
-            report.reference,
-            verified=verified,
-            changed=changed,
-            unreadable=unreadable,
-            unfinished=[p for p, _ in reads[done:]],
-            unverifiable=report.unverifiable,
+    except KeyboardInterrupt as exc:
+        # What the check read before and here stands, its generation and nested histories
+        # too; what was still to be read here is cancelled.
+        judged = {*verified, *unreadable, *(c.path for c in changed)}
+        raise cancelled_after_reads(
+            dataclasses.replace(
+                report,
+                verified=tuple(sorted(verified)),
+                changed=tuple(sorted(changed, key=lambda c: c.path)),
+                unreadable=tuple(sorted(unreadable)),
+                cancelled=tuple(sorted(p for p, _ in reads[done:] if p not in judged)),
+                ledger_checked=tuple(p for p in wanted if p in judged),
+            )
         ) from exc
     from offload.manifest.xmlchars import unlisted_name_reason
 
     reasons = dict(report.reasons)
-    for path in wanted:
+    for path in checked:
         text, exact = (
             f"in no manifest ({unlisted_name_reason(path, exact=spelled_as_is)}): checked "
             "against this copy root's ledger, offload-ai's own record of the copy, instead"
@@ -689,7 +713,7 @@ def unheld_by_ledger(
         missing=tuple(sorted(missing)),
         extra=tuple(p for p in report.extra if p not in set(wanted)),
         reasons=reasons,
-        ledger_checked=tuple(wanted),
+        ledger_checked=tuple(sorted(checked)),
     )
 
 
@@ -711,6 +735,19 @@ def _not_ignored_by_default(paths: list[str]) -> list[str]:
         )
 
     return [path for path in paths if not ignored(path)]
+
+
+def _ledger_references(read: LedgerEntries) -> dict[str, tuple[int, dict[str, str]]]:
+    """The references of a check against the ledger *read* (``checked_wrong`` of its standing
+    entries), by the path of each copy as it stands (its final name: a copy kept beside
+    another card's, ``--keep-both``, under a name of its own): its size and digests."""
+    recorded: dict[str, tuple[int, dict[str, str]]] = {}
+    for entry in checked_wrong(read.standing()):
+        final = entry.relative_path.rsplit("/", 1)
+        name = entry.final_name or final[-1]
+        relative = f"{final[0]}/{name}" if len(final) == 2 else name
+        recorded[relative] = (entry.size_bytes, entry.digests)
+    return recorded
 
 
 def checked_wrong(standing: Iterable[LedgerEntry]) -> list[LedgerEntry]:
@@ -982,20 +1019,32 @@ def _read_errors_named(
     """*report* with a reason (``READ_ERROR``: ``errors.read_error_words``, the errno and
     what to do: a share's server, a drive's cable, read access) for each unreadable file
     whose read from the media met an OSError (*read_errors*, as asked, under *root*) and
-    that has no reason already (a symlink read through keeps its own). Whether *root* is
-    on a network share is looked up once, where there is such a file."""
+    that has no reason already (a symlink read through keeps its own); one checked against
+    the ledger (``LEDGER_CHECKED``: its name in no manifest) gets both, the error's words
+    first. Whether *root* is on a network share is looked up once, where there is such a
+    file."""
     if not read_errors or not report.unreadable:
         return report
     by_path = {
         Path(os.path.relpath(path, root)).as_posix(): exc for path, exc in read_errors.items()
     }
-    wanted = [p for p in report.unreadable if p in by_path and p not in report.reasons]
+    wanted = [
+        p
+        for p in report.unreadable
+        if p in by_path and ((was := report.reasons.get(p)) is None or was.code == LEDGER_CHECKED)
+    ]
     if not wanted:
         return report
     share = on_network_share(root)
     reasons = dict(report.reasons)
     for path in wanted:
-        reasons[path] = Reason(READ_ERROR, read_error_words(by_path[path], share=share))
+        words = read_error_words(by_path[path], share=share)
+        was = report.reasons.get(path)
+        if was is None:
+            reasons[path] = Reason(READ_ERROR, words)
+        else:
+            exact = None if was.exact is None else f"{words}; {was.exact}"
+            reasons[path] = Reason(READ_ERROR, f"{words}; {was.text}", exact)
     return dataclasses.replace(report, reasons=reasons)
 
 
@@ -1099,7 +1148,12 @@ def _verify_with(
         except OSError as exc:  # the legacy MHL itself cannot be read
             raise UsageError(f"cannot verify {root}: {describe_os_error(exc)}", path=root) from None
     if report is not None and local:
-        report = unheld_by_ledger(report, hasher, on_plan, on_error)
+        try:
+            report = unheld_by_ledger(report, hasher, on_plan, on_error)
+        except CheckCancelled:
+            raise
+        except KeyboardInterrupt as exc:  # before or after its reads: the check's stand
+            raise cancelled_after_reads(report) from exc
     if report is None:
         if append_generation:
             # The ledger or a legacy MHL can be checked, but a generation needs a

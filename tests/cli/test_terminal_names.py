@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -300,3 +301,41 @@ def test_twins_on_one_card_are_told_apart_by_the_dry_run_verify_and_html(tmp_pat
     (line,) = [x for x in checked.stderr.splitlines() if x.startswith("ERROR: CHANGED")]
     assert "/C/Cafe\\u0301.mov:" in line, checked.stderr
     assert NFD_TWIN not in checked.stderr + checked.stdout
+
+
+def test_a_suggested_command_naming_an_nfd_folder_reaches_it_when_pasted(tmp_path: Path) -> None:
+    """A folder named ``Cafe\\u0301`` (NFD) beside its NFC twin: each command a message
+    suggests for it (the ``--`` and ``./`` forms of a path read as an option:
+    ``cli.common._command``; ``offload verify --mhl-file FILE.mhl FOLDER``:
+    ``errors.shell_word``), run by bash as pasted, names that folder's bytes, not the
+    twin's. Failed before: the word was the printed ``'Cafe\\u0301'``, text naming no file
+    ("does not exist")."""
+    nfd, nfc = "-Cafe\u0301", "-Caf\u00e9"
+    for name in (nfd, nfc):
+        (tmp_path / name).mkdir()
+    reports = tmp_path / "reports"
+    env = {**os.environ, "OFFLOAD_REPORT_DIR": str(reports)}
+    refused = subprocess.run(
+        [*CLI, "verify", nfd], capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path
+    )
+    assert refused.returncode == 64, refused.stderr
+    suggested = [
+        part.split(")")[0] for part in refused.stderr.split("(offload verify ")[1:]
+    ]  # "./" first, then "--"
+    assert len(suggested) == 2 and "\\u0301" not in "".join(suggested), refused.stderr
+    define = f'offload() {{ {shlex.join(CLI)} "$@"; }}; '
+    for words in suggested:
+        pasted = subprocess.run(
+            ["bash", "-c", define + "offload verify " + words],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            cwd=tmp_path,
+        )
+        said = pasted.stdout + pasted.stderr
+        assert f"nothing to verify {tmp_path}/" in said and "Cafe\\u0301 against" in said, said
+    hinted = run("verify", tmp_path / nfd, reports=reports)
+    word = hinted.stderr.split("offload verify --mhl-file FILE.mhl ")[1].split()[0]
+    named = subprocess.run(["bash", "-c", f"printf %s {word}"], capture_output=True, check=True)
+    assert named.stdout == os.fsencode(tmp_path / nfd), (word, named.stdout)

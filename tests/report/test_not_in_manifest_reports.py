@@ -261,3 +261,29 @@ def test_a_name_no_manifest_holds_that_the_ledger_never_recorded_stays_new(
     (new,) = [line for line in err.splitlines() if "NEW" in line]
     assert "by\\x02hand.mov" in new and "its content is not checked here" in new, new
     assert "2 OK, 0 changed, 0 missing, 1 new" in out, out
+
+
+def test_a_deleted_copy_no_manifest_can_hold_is_missing_by_the_ledger(tmp_path: Path) -> None:
+    """A copy whose name no XML manifest can hold, recorded in the copy root's ledger, then
+    deleted: no manifest lists it, so only the ledger says it should be there; ``offload
+    verify`` names it MISSING (exit 10), its reason saying it was checked against the
+    ledger. Failed before: "2 OK, 0 changed, 0 missing", exit 0, while the summary said such
+    files were checked against the ledger. Put back, the check passes again."""
+    _, copy_root, reports, _ = _offload(tmp_path)
+    kept = tmp_path / "kept.mov"
+    (copy_root / ODD).rename(kept)
+    code, out, err = offload_cli(["verify", str(copy_root), "--report-dir", str(reports)])
+    assert code == 10, out + err
+    assert "1 OK, 0 changed, 1 missing, 0 new" in out, out
+    (line,) = [x for x in err.splitlines() if x.startswith("ERROR: MISSING")]
+    assert SHOWN in line and "checked against this copy root's ledger" in line, line
+    argv = ["verify", "--json", str(copy_root), "--report-dir", str(reports)]
+    code, out, _ = offload_cli(argv)
+    assert code == 10, out
+    checked = json.loads(out)
+    assert checked["missing"] == [ODD] and checked["ledger_checked"] == [ODD], checked
+    assert checked["reasons"][ODD]["code"] == "ledger-checked", checked["reasons"]
+    kept.rename(copy_root / ODD)
+    code, out, err = offload_cli(["verify", str(copy_root), "--report-dir", str(reports)])
+    assert code == 0, out + err
+    assert "2 OK, 0 changed, 0 missing, 0 new" in out, out

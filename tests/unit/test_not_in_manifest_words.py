@@ -24,3 +24,14 @@ def test_a_hidden_file_is_passed_over_and_an_unholdable_name_called_new() -> Non
         "ascmhl-debug verify of the copy calls it a new file (exit 21), as offload verify of an "
         "s3:// copy does; offload verify of a local copy checks it against the copy root's ledger"
     ), odd.message
+
+
+def test_the_summary_line_of_both_kinds_is_one_sentence() -> None:
+    """A name XML cannot hold and a file the ignore list hides, on one destination: the
+    summary's words (``summary._check_words``) for the second go on the first's sentence in
+    lower case. Failed before: "...against its ledger; A check of the copy ..."."""
+    from offload.report.summary import _check_words
+
+    said = _check_words({"a\x01b.mov": "why", ".DS_Store": "why"}, set())
+    assert "its ledger; a check of the copy against its manifest (ascmhl-debug" in said, said
+    assert "; A " not in said, said

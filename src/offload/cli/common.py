@@ -17,7 +17,14 @@ from typing import Any, Protocol, TextIO
 
 from offload.cli.final_signals import HANDLED_SIGNALS, SIGNAL_WORDS, register
 from offload.engine.cancel import CancelToken
-from offload.errors import OffloadError, UsageError, printable_line, printable_name, printable_text
+from offload.errors import (
+    OffloadError,
+    UsageError,
+    printable_line,
+    printable_name,
+    printable_text,
+    shell_word,
+)
 from offload.hashing.registry import UnknownHashError, hash_option_help, parse_algorithms
 from offload.manifest_options import ManifestOptions, MhlKind
 from offload.options import VerifyMode
@@ -144,10 +151,8 @@ def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
 
 
 def _command(words: Sequence[str]) -> str:
-    """*words* as a shell command line."""
-    import shlex
-
-    return " ".join(shlex.quote(printable_name(word)) for word in words)
+    """*words* as a shell command line, each word as ``errors.shell_word`` writes it."""
+    return " ".join(shell_word(word) for word in words)
 
 
 # An empty path argument ('': a script's unset variable): the operating system would take it

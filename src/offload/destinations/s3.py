@@ -583,7 +583,7 @@ class S3Destination:
         self._client_given = client is not None
         watch_answers(self.client)  # ``answer_lost`` after a PutObject or a completion
         # After its session token is refused once, no request more (``s3token_latch``):
-        # for a copy only (``stop_after_token_refusal``).
+        # for a copy and ``offload verify`` (``stop_after_token_refusal``).
         self.token_latch: TokenLatch | None = None
         self.device = str(url)
         # The endpoint botocore really talks to: the flag's or the environment's, else the
@@ -692,8 +692,9 @@ class S3Destination:
         """From now on, once the service refuses this destination's session token, send it
         no request more (``s3token_latch``): the files queued behind the refusal fail in its
         words without one. For a copy, whose engine loses the destination on that first
-        refusal (EKEYEXPIRED); not for ``offload verify``, whose every object is asked
-        about and said as its GET answered. Call before the copy's first request."""
+        refusal (EKEYEXPIRED); and for ``offload verify`` of an ``s3://`` copy
+        (``s3verify.verify_s3``), every object after the refusal being refused the same,
+        each GET for nothing. Call before the first request."""
         if self.token_latch is None:
             self.token_latch = TokenLatch()
             self.token_latch.watch(self.client)

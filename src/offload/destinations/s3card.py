@@ -280,25 +280,33 @@ def lose_unreadable_ledger(ledger: S3Ledger, exc: OSError) -> bool:
     backend = ledger.backend
     root = ledger.store.display(backend.key(ledger.path.parent.parent))
     read = ", the ledger an earlier offload stored there"
-    words = _unreadable_root_words(ledger.store, root, exc, read, dry_run=False)
+    words = _unreadable_root_words(ledger.store, root, exc, read, dry_run=False, earlier=True)
     backend.lose(DestinationError(words, errno_=exc.errno))
     backend.lost_foreseen = _unreadable_root_words(ledger.store, root, exc, read, dry_run=True)
     return True
 
 
-def _unreadable_root_words(store: Any, root: str, exc: OSError, read: str, *, dry_run: bool) -> str:
+def _unreadable_root_words(
+    store: Any, root: str, exc: OSError, read: str, *, dry_run: bool, earlier: bool = False
+) -> str:
     """``unreadable_words``' line for copy root *root* (its ``s3://`` URL) of *store*, its
-    read *exc* refused; *read*: what the object refused is (", the lock ...")."""
+    read *exc* refused; *read*: what the object refused is (", the lock ..."); *earlier*:
+    an object an earlier offload stored (the ledger), this run having stored nothing there,
+    so the line never says these credentials may store there (unproven)."""
     source = credential_source(store.client)
     came = f" (from {source})" if source else ""
     if dry_run:
-        stored, may = "would store", "may not read objects there"
+        stored, may = "it would store", "may not read objects there"
         outcome = "the run would lose this destination, nothing copied there"
+    elif earlier:
+        stored = "an earlier offload stored"
+        may = "may not read what an earlier offload stored there"
+        outcome = "nothing was copied there"
     else:
-        stored, may = "stores", "may store objects there but not read them"
+        stored, may = "it stores", "may store objects there but not read them"
         outcome = "nothing was copied there"
     return (
-        f"cannot read what it {stored} under copy root {root}: "
+        f"cannot read what {stored} under copy root {root}: "
         f"{describe_os_error(exc)}{read}: the credentials{came} {may} (s3:GetObject, or "
         "the KMS key they are encrypted with), which every copy there needs, in every "
         "verification mode (the read-back of each copy, the lock's read before the "

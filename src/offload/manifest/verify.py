@@ -871,7 +871,9 @@ def _verify_tree(
                 continue
             if recorded is None:
                 extra.append(item.path)
-                if append_generation:
+                # A name XML cannot hold stays out of the generation: never read for it (a
+                # local copy's is read against the ledger, ``unheld_by_ledger``: once).
+                if append_generation and xml_can_hold(item.path):
                     reads.append(_Read(item, generation_formats))
                 continue
             compare = [f for f in sorted_formats(recorded) if wanted is None or f in wanted]

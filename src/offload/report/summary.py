@@ -1058,7 +1058,7 @@ def _others_words(paths: Sequence[str]) -> str:
         return f"{tools} passes over {them}: its ignore list hides {them}."
     return (
         ledger.format(it="those whose names XML cannot hold")
-        + f"; {tools} passes over the others: its ignore list hides them."
+        + f"; {tools[0].lower()}{tools[1:]} passes over the others: its ignore list hides them."
     )
 
 
