@@ -1489,3 +1489,40 @@ def test_a_slow_copy_replaced_by_overwrite_names_the_fast_copy_that_fed_it(
     said = " ".join(err[err.index(line) :].split())
     assert f"replaced by copies from the card's fast copy {fast / card.name} (each" in said, err
     assert "replaced by the card's" not in said, err
+
+
+def test_a_ctrl_c_once_the_cascade_copied_everything_is_shown_as_no_cancel(
+    tmp_path: Path, cards: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C once the cascade's copy jobs ended uncancelled, while it checks the fast
+    copies (``cascade._changed_since_verified``): the run cancels nothing and goes on to its
+    end, so the live view must not say CANCELLING (before: ``copies_over`` was never set in a
+    cascade, and the frame said CANCELLING for a run that then ended exit 0)."""
+    from rich.console import Console
+
+    from offload.cli.live import render
+    from offload.progress import ProgressModel
+
+    card = make_card(cards, files=4, size=100_000)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    model = ProgressModel()
+    cancel = CancelToken()
+    frames: list[str] = []
+    checked = cascade._changed_since_verified
+
+    def ctrl_c_while_checked(*args: Any, **kwargs: Any) -> Any:
+        cancel.cancel()  # what the signal handler does on a Ctrl-C
+        console = Console(width=160, record=True, color_system=None, force_terminal=False)
+        console.print(render(model.snapshot(), cancelled=True))
+        frames.append(console.export_text())
+        return checked(*args, **kwargs)
+
+    monkeypatch.setattr(cascade, "_changed_since_verified", ctrl_c_while_checked)
+    options = OffloadOptions(cascade=frozenset({1}))
+    report = offload(card, [fast, slow], options=options, sink=model, cancel=cancel)
+    assert not report.job.cancelled and report.exit_code == 0  # nothing was cancelled
+    (frame,) = frames
+    assert "CANCELLING" not in frame, frame
+    assert "Ctrl-C after every copy finished: nothing cancelled" in frame, frame
