@@ -3251,25 +3251,33 @@ def _earlier_proof(total: int, transfer_only: int) -> str:
     )
 
 
+def unfinished_destinations(report: OffloadReport) -> list[DestinationSummary]:
+    """The destinations of a cancelled run where every file had its outcome but the run
+    stopped before its links, folders, manifests and folder times (its ``result`` is
+    ``cancelled`` with no file cancelled), in order: a cascade's slow ones, its fast ones
+    finished at the card's release."""
+    return [
+        summary
+        for summary in report.job.destinations
+        if summary.index not in report.finished
+        and not summary.lost
+        and not summary.files_cancelled
+        and report.destination_result(summary) == "cancelled"
+    ]
+
+
 def note_unfinished(report: OffloadReport) -> None:
-    """A note for each destination of a cancelled run where every file had its outcome but
-    the run stopped before its links, folders, manifests and folder times (its ``result``
-    is ``cancelled`` with no file cancelled: this says why)."""
-    for summary in report.job.destinations:
-        if (
-            summary.index not in report.finished
-            and not summary.lost
-            and not summary.files_cancelled
-            and report.destination_result(summary) == "cancelled"
-        ):
-            root = display_path(report.plans[summary.index].root)
-            report.notes.append(
-                f"{printable_name(root)}: not finished: the run was cancelled after every file had "
-                "its outcome there, before the steps that finish a destination (the empty "
-                "folders, symlinks, folder times and manifests, ASC MHL or legacy MHL, the run "
-                "was to write there); "
-                "run the same command again to finish it"
-            )
+    """A note for each destination of :func:`unfinished_destinations`: why its ``result``
+    is ``cancelled``."""
+    for summary in unfinished_destinations(report):
+        root = display_path(report.plans[summary.index].root)
+        report.notes.append(
+            f"{printable_name(root)}: not finished: the run was cancelled after every file had "
+            "its outcome there, before the steps that finish a destination (the empty "
+            "folders, symlinks, folder times and manifests, ASC MHL or legacy MHL, the run "
+            "was to write there); "
+            "run the same command again to finish it"
+        )
 
 
 _Named = TypeVar("_Named")

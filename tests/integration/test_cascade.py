@@ -1526,3 +1526,43 @@ def test_a_ctrl_c_once_the_cascade_copied_everything_is_shown_as_no_cancel(
     (frame,) = frames
     assert "CANCELLING" not in frame, frame
     assert "Ctrl-C after every copy finished: nothing cancelled" in frame, frame
+
+
+def test_a_stop_read_at_the_cascades_end_names_the_destinations_not_finished(
+    tmp_path: Path, cards: Path
+) -> None:
+    """A stop the cascade's copy job reads at its end, after its last outcome: no copy was
+    cancelled, and only the slow destination is left unfinished (the fast one was finished
+    at the card's release). The CANCELLED line names it. Before: "before the steps that
+    finish each destination", the fast one included."""
+    from offload.report.summary import verdict_lines
+
+    card = make_card(cards, files=4, size=100_000)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    cancel = CancelToken()
+
+    class StopAtTheLastSlowCopy:  # as a Ctrl-C just after the cascade's last read-back
+        verified = 0
+
+        def emit(self, event: Event) -> None:
+            if isinstance(event, FileVerified) and event.destination_index == 1:
+                self.verified += 1
+                if self.verified == 4:
+                    cancel.cancel()
+
+    options = OffloadOptions(cascade=frozenset({1}))
+    report = offload(
+        card, [fast, slow], options=options, sink=StopAtTheLastSlowCopy(), cancel=cancel
+    )
+    assert report.job.cancelled and report.exit_code == 130
+    assert [d.files_cancelled for d in report.job.destinations] == [0, 0]
+    assert list((fast / card.name / "ascmhl").glob("*.mhl"))  # finished at the release
+    assert not (slow / card.name / "ascmhl").exists()  # not finished
+    (line,) = [line for line in verdict_lines(report) if line.startswith("CANCELLED")]
+    assert line.endswith(
+        f"; no copy was cancelled: the stop came once every copy had its outcome, before the "
+        f"steps that finish {slow} (its empty folders, links, folder times and manifests); "
+        "run the same command again to finish it"
+    ), line
