@@ -2913,6 +2913,11 @@ def _run_locked(
     fast = {p.index for p in plan.plans if p.index not in slow}
     _finish_destinations(plan, report, fast, sink)
     if slow:
+        said_over = False  # _copies_complete said (``copies_over``)
+
+        def copies_over() -> None:
+            nonlocal said_over
+            said_over = _cascade_copies_over(plan, report.job, slow, sink)
 
         def finish_slow(history: Path | None, times: Mapping[Path, int]) -> None:
             # The slow destinations' copies were written by the cascade, after the re-read
@@ -2925,7 +2930,8 @@ def _run_locked(
                 report.job.cancelled = True  # the slow destinations are left unfinished
                 return
             _lose_lost_backends(plan, report.job, [i for i in plan.backends if i in slow], sink)
-            _copies_complete(plan, sink)  # the cascade's copy is over: only its finish is left
+            if not said_over:  # the cascade's copy is over: only its finish is left
+                _copies_complete(plan, sink)
             _finish_destinations(
                 plan, report, set(slow), sink, history_source=history, folder_times=times
             )
@@ -2938,6 +2944,7 @@ def _run_locked(
             sink=sink,
             cancel=cancel,
             finish=finish_slow,
+            copies_over=copies_over,
         )
         _recount_trusted(plan, report)  # a trusted copy the cascade failed is not counted
         report.job.elapsed_s = time.monotonic() - started
@@ -3052,22 +3059,34 @@ def _say_rechecked(outcome: RecheckOutcome, sink: EventSink, notes: list[str]) -
     return outcome.cancelled
 
 
-def _recheck_after_renames(
-    plan: OffloadPlan,
-    job: JobReport,
-    cancel: CancelToken,
-    sink: EventSink,
-    among: Collection[int] | None = None,
-) -> RecheckOutcome:
-    """:func:`offload.renamed_recheck.recheck_after_renames` on the local destinations not
-    lost (of *among* alone, where given: the slow ones, once the cascade has written
-    them), by the filesystem each copy is on: its copy root's (a drive mounted there, at
-    ``DEST/A006``, is that root's), or a drive's mounted below it (``DEST/A006/CLIPS``,
-    ``plan.preflight.drives.mounted_below``); one read of the mount table each; stopped by
-    *cancel*, each copy's read shown in the views (``PhaseChanged`` ``verify``)."""
+def _cascade_copies_over(
+    plan: OffloadPlan, job: JobReport, slow: Collection[int], sink: EventSink
+) -> bool:
+    """The cascade's copy jobs ended uncancelled, every slow copy with its outcome
+    (``cascade.run_cascade``'s *copies_over*): said at once (:func:`_copies_complete`), so
+    the views stop calling a Ctrl-C a cancel and the signal handler takes a second one for
+    one after the copy, while the cascade checks the fast copies, then finishes the slow
+    destinations. Not where a slow copy is read again after the renames (fusefat,
+    ``finish_slow``): a cancel stops that re-read, and cancels the run; said after it then.
+    Whether it was said."""
+    from offload.renamed_recheck import RENAMES_DAMAGE
+
+    rechecked = _rename_filesystems(plan, job, slow)
+    if any(t in RENAMES_DAMAGE for found in rechecked.values() for _, t in found):
+        return False
+    _copies_complete(plan, sink)
+    return True
+
+
+def _rename_filesystems(
+    plan: OffloadPlan, job: JobReport, among: Collection[int] | None = None
+) -> dict[int, list[tuple[str, str]]]:
+    """By local destination not lost (of *among* alone, where given): the filesystem each
+    copy may be on, (folder, fstype) deepest first: a drive's mounted below the copy root
+    (``DEST/A006/CLIPS``, ``plan.preflight.drives.mounted_below``), then the root's own (a
+    drive mounted there, at ``DEST/A006``, is that root's); one read of the mount table each."""
     from offload.plan.filesystem import detect_filesystem
     from offload.plan.preflight.drives import mounted_below
-    from offload.renamed_recheck import recheck_after_renames
 
     lost = {d.index for d in job.destinations if d.lost}
     fstypes: dict[int, list[tuple[str, str]]] = {}
@@ -3083,6 +3102,23 @@ def _recheck_after_renames(
         below = [(str(path), detect_filesystem(path).fstype) for _, path in mounted_below(p.root)]
         # Deepest first: a copy is on the filesystem of the deepest folder above it.
         fstypes[p.index] = [*reversed(below), (str(p.root), detect_filesystem(p.root).fstype)]
+    return fstypes
+
+
+def _recheck_after_renames(
+    plan: OffloadPlan,
+    job: JobReport,
+    cancel: CancelToken,
+    sink: EventSink,
+    among: Collection[int] | None = None,
+) -> RecheckOutcome:
+    """:func:`offload.renamed_recheck.recheck_after_renames` on the local destinations not
+    lost (of *among* alone, where given: the slow ones, once the cascade has written
+    them), by the filesystem each copy is on (:func:`_rename_filesystems`); stopped by
+    *cancel*, each copy's read shown in the views (``PhaseChanged`` ``verify``)."""
+    from offload.renamed_recheck import recheck_after_renames
+
+    fstypes = _rename_filesystems(plan, job, among)
     return recheck_after_renames(
         job,
         plan.plans,
@@ -3240,25 +3276,33 @@ def _earlier_proof(total: int, transfer_only: int) -> str:
     )
 
 
+def unfinished_destinations(report: OffloadReport) -> list[DestinationSummary]:
+    """The destinations of a cancelled run where every file had its outcome but the run
+    stopped before its links, folders, manifests and folder times (its ``result`` is
+    ``cancelled`` with no file cancelled), in order: a cascade's slow ones, its fast ones
+    finished at the card's release."""
+    return [
+        summary
+        for summary in report.job.destinations
+        if summary.index not in report.finished
+        and not summary.lost
+        and not summary.files_cancelled
+        and report.destination_result(summary) == "cancelled"
+    ]
+
+
 def note_unfinished(report: OffloadReport) -> None:
-    """A note for each destination of a cancelled run where every file had its outcome but
-    the run stopped before its links, folders, manifests and folder times (its ``result``
-    is ``cancelled`` with no file cancelled: this says why)."""
-    for summary in report.job.destinations:
-        if (
-            summary.index not in report.finished
-            and not summary.lost
-            and not summary.files_cancelled
-            and report.destination_result(summary) == "cancelled"
-        ):
-            root = display_path(report.plans[summary.index].root)
-            report.notes.append(
-                f"{printable_name(root)}: not finished: the run was cancelled after every file had "
-                "its outcome there, before the steps that finish a destination (the empty "
-                "folders, symlinks, folder times and manifests, ASC MHL or legacy MHL, the run "
-                "was to write there); "
-                "run the same command again to finish it"
-            )
+    """A note for each destination of :func:`unfinished_destinations`: why its ``result``
+    is ``cancelled``."""
+    for summary in unfinished_destinations(report):
+        root = display_path(report.plans[summary.index].root)
+        report.notes.append(
+            f"{printable_name(root)}: not finished: the run was cancelled after every file had "
+            "its outcome there, before the steps that finish a destination (the empty "
+            "folders, symlinks, folder times and manifests, ASC MHL or legacy MHL, the run "
+            "was to write there); "
+            "run the same command again to finish it"
+        )
 
 
 _Named = TypeVar("_Named")

@@ -629,10 +629,15 @@ def run_cascade(
     sink: EventSink,
     cancel: CancelToken,
     finish: Callable[[Path | None, Mapping[Path, int]], None],
+    copies_over: Callable[[], None] = lambda: None,
 ) -> None:
     """Release the card, then feed the slow destinations from the fast copies and merge the
     results into *report*; *finish(history_source, folder_times)* then writes the slow
-    destinations' links, folders, manifests and folder times without the card."""
+    destinations' links, folders, manifests and folder times without the card.
+    *copies_over()* is called once the cascade's copy jobs ended uncancelled, every slow copy
+    with its outcome: from there a cancel cancels nothing (the end below goes on to
+    *finish*), which the caller tells the views and the signal handler
+    (``OffloadFinishing``)."""
     from offload.card import _PlannedWorkAnnouncer
 
     slow = sorted(plan.options.cascade)
@@ -733,6 +738,8 @@ def run_cascade(
             # After the retries: they choose among the copies.
             unrevoked |= _fail_damaged(plan, report, damaged, sink, marked, gone_at)
         report.cascade_feeder = feeder
+        if not report.job.cancelled and not _unfinished(report, [*tasks, *replace_tasks], slow):
+            copies_over()  # the stop below no longer cancels: said before the checks that follow
         # The fast copies the reports still call good, as they are now: one cut short or
         # written over since it was verified (after the cascade read it, or never read by
         # it) is no longer reported so, nor counted by the release (cancelled too: the

@@ -85,7 +85,10 @@ class OffloadFinishing(Event):
     ``step``: ``manifests`` (the links, folders, manifests and folder times the destinations
     are finished with) or ``reports`` (the command's reports, after ``OffloadFinished``).
     From here on a cancel changes nothing of the outcome: nothing of the copy is left to
-    cancel, and the manifests and reports are written in full."""
+    cancel, and the manifests and reports are written in full. A cascade's comes once its
+    copy jobs ended uncancelled, before it checks the fast copies against what it read of
+    them (``cascade.run_cascade``'s *copies_over*), or, where a cascaded copy is read again
+    after the renames (fusefat), once that re-read is over."""
 
     step: str
 
@@ -139,10 +142,10 @@ class SourceWaiting(Event):
 @dataclass(frozen=True)
 class DestinationBytesWritten(Event):
     """Bytes of the current file written on one destination. On one that says its bytes
-    once its service holds them (S3: ``S3Partial.on_sent``), the event that ends a large
-    chunk's write (``DestinationWriting``) has *nbytes* 0 and *taken* the chunk's bytes its
-    upload took (buffered, sent or being sent, not yet held): what ``pfndispatchcopy -v``
-    says is uploading beyond what the service holds."""
+    once its service holds them (S3: ``S3Partial.on_sent``), each write of a file's bytes
+    (a large file's chunk, ending its ``DestinationWriting``, or a small file whole) has
+    *nbytes* 0 and *taken* the bytes its upload took (buffered, sent or being sent, not yet
+    held): what ``pfndispatchcopy -v`` says is uploading beyond what the service holds."""
 
     destination_index: int
     nbytes: int

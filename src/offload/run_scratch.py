@@ -21,7 +21,10 @@ older version's, or a run between making its folder and locking it) is removed o
 older than ``_UNLOCKED_AGE_S`` (a week: an S3 cascade runs for hours); nor is any folder
 changed within ``_FRESH_S`` (a run between creating its lock file and taking the lock), unless
 its lock file names a holder provably over (``lock.body_gone``: a run killed seconds before the
-next one sweeps; a live run names itself before it takes the lock, never proven over). A run
+next one sweeps; a live run names itself before it takes the lock, never proven over); nor,
+however old it looks, is one whose ``flock`` is free but whose lock file names a process proven
+running (``lock.body_alive``: a live run between the two steps, its folder dated by a file
+server whose clock is behind). A run
 whose ``flock`` cannot be taken (ENOLCK, EOPNOTSUPP) runs without it, its lock file still
 naming it. Only the folders of the prefix being made are swept (one kind a run). Never
 raises for the sweep: a folder that cannot be looked at or removed is left as it is; nor
@@ -129,7 +132,10 @@ def dead(folder: str) -> bool:
                 return False
             boot, own = _boot(holder), _boot(None)
             return _gone(holder) or (bool(boot) and bool(own) and boot != own)
-        return True
+        # The lock free, yet the holder named proven running: a live run between writing
+        # its lock file and taking the lock, in a folder that only looks old (an NFS
+        # server's clock a minute behind dates it so).
+        return holder is None or not _alive(holder)
     finally:
         os.close(fd)
 
@@ -149,6 +155,14 @@ def _boot(holder: dict[str, object] | None) -> str:
 
     space = process_space() if holder is None else holder.get("pid_space")
     return space.split("/")[0] if isinstance(space, str) else ""
+
+
+def _alive(holder: dict[str, object]) -> bool:
+    """Whether a holder is proven running now (``lock.body_alive``: its pid counted in this
+    pid space, the process with it now started when it did)."""
+    from offload.lock import body_alive
+
+    return body_alive(holder)
 
 
 def _gone(holder: dict[str, object]) -> bool:

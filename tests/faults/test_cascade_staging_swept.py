@@ -223,3 +223,14 @@ def test_a_scratch_folder_of_an_earlier_boot_whose_lock_is_held_is_kept(tmp_path
         holder.communicate(timeout=10)  # reaped, its pipe closed
     cascade_staging.sweep(str(tmp_path))
     assert not folder.exists()  # its holder gone, the flock free: a dead run's
+
+
+def test_an_old_looking_scratch_folder_whose_holder_is_alive_is_kept(tmp_path: Path) -> None:
+    """A folder dated two hours back, its ``flock`` free, its lock file naming a process
+    proven running (this one): a live run between writing its lock file and taking the
+    lock, its folder dated by an NFS server whose clock is behind; kept. Failed before: the
+    free ``flock`` alone judged it, and the live run's folder was removed."""
+    folder = tmp_path / f"{cascade_staging.PREFIX}behind"
+    _locked_by(folder)  # this process, alive; aged two hours
+    cascade_staging.sweep(str(tmp_path))
+    assert folder.is_dir()

@@ -1489,3 +1489,80 @@ def test_a_slow_copy_replaced_by_overwrite_names_the_fast_copy_that_fed_it(
     said = " ".join(err[err.index(line) :].split())
     assert f"replaced by copies from the card's fast copy {fast / card.name} (each" in said, err
     assert "replaced by the card's" not in said, err
+
+
+def test_a_ctrl_c_once_the_cascade_copied_everything_is_shown_as_no_cancel(
+    tmp_path: Path, cards: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C once the cascade's copy jobs ended uncancelled, while it checks the fast
+    copies (``cascade._changed_since_verified``): the run cancels nothing and goes on to its
+    end, so the live view must not say CANCELLING (before: ``copies_over`` was never set in a
+    cascade, and the frame said CANCELLING for a run that then ended exit 0)."""
+    from rich.console import Console
+
+    from offload.cli.live import render
+    from offload.progress import ProgressModel
+
+    card = make_card(cards, files=4, size=100_000)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    model = ProgressModel()
+    cancel = CancelToken()
+    frames: list[str] = []
+    checked = cascade._changed_since_verified
+
+    def ctrl_c_while_checked(*args: Any, **kwargs: Any) -> Any:
+        cancel.cancel()  # what the signal handler does on a Ctrl-C
+        console = Console(width=160, record=True, color_system=None, force_terminal=False)
+        console.print(render(model.snapshot(), cancelled=True))
+        frames.append(console.export_text())
+        return checked(*args, **kwargs)
+
+    monkeypatch.setattr(cascade, "_changed_since_verified", ctrl_c_while_checked)
+    options = OffloadOptions(cascade=frozenset({1}))
+    report = offload(card, [fast, slow], options=options, sink=model, cancel=cancel)
+    assert not report.job.cancelled and report.exit_code == 0  # nothing was cancelled
+    (frame,) = frames
+    assert "CANCELLING" not in frame, frame
+    assert "Ctrl-C after every copy finished: nothing cancelled" in frame, frame
+
+
+def test_a_stop_read_at_the_cascades_end_names_the_destinations_not_finished(
+    tmp_path: Path, cards: Path
+) -> None:
+    """A stop the cascade's copy job reads at its end, after its last outcome: no copy was
+    cancelled, and only the slow destination is left unfinished (the fast one was finished
+    at the card's release). The CANCELLED line names it. Before: "before the steps that
+    finish each destination", the fast one included."""
+    from offload.report.summary import verdict_lines
+
+    card = make_card(cards, files=4, size=100_000)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    cancel = CancelToken()
+
+    class StopAtTheLastSlowCopy:  # as a Ctrl-C just after the cascade's last read-back
+        verified = 0
+
+        def emit(self, event: Event) -> None:
+            if isinstance(event, FileVerified) and event.destination_index == 1:
+                self.verified += 1
+                if self.verified == 4:
+                    cancel.cancel()
+
+    options = OffloadOptions(cascade=frozenset({1}))
+    report = offload(
+        card, [fast, slow], options=options, sink=StopAtTheLastSlowCopy(), cancel=cancel
+    )
+    assert report.job.cancelled and report.exit_code == 130
+    assert [d.files_cancelled for d in report.job.destinations] == [0, 0]
+    assert list((fast / card.name / "ascmhl").glob("*.mhl"))  # finished at the release
+    assert not (slow / card.name / "ascmhl").exists()  # not finished
+    (line,) = [line for line in verdict_lines(report) if line.startswith("CANCELLED")]
+    assert line.endswith(
+        f"; no copy was cancelled: the stop came once every copy had its outcome, before the "
+        f"steps that finish {slow} (its empty folders, links, folder times and manifests); "
+        "run the same command again to finish it"
+    ), line

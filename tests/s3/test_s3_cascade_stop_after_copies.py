@@ -17,6 +17,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -84,3 +85,57 @@ def test_a_stop_once_every_copy_had_its_outcome_cancels_nothing(  # type: ignore
     assert data["totals"]["results"]["verified"] == 9, data["totals"]
     # The slow destination finished as a run without the stop finishes it: its manifest.
     assert list((slow.mountpoint / "A001" / "ascmhl").glob("*.mhl")), said
+
+
+def test_a_second_ctrl_c_once_every_copy_had_its_outcome_stops_the_run(  # type: ignore[no-untyped-def]
+    s3_server,
+    bucket,
+    proxy: FaultProxy,
+    tmp_path: Path,
+    cards: Path,
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    """Two Ctrl-Cs there: the first cancels nothing, so the second is one after the copy,
+    which stops the run (exit 130, what is missing said), as after a plain run's copy job.
+    Before, the signal handler still took the copy for under way: the second was told "a
+    further Ctrl-C changes nothing: the copy is being cancelled (its partial files are
+    removed ...)", false, and the run then ended exit 0."""
+    card = make_card(cards)
+    fast = tmp_path / "fast"
+    fast.mkdir()
+    slow = faulty_fs()
+    stalled = slow.stall("write", path="A001/CLIPS/*")
+    reports = tmp_path / "reports"
+    url = f"s3://{bucket}/day1"
+    command = [
+        sys.executable, "-m", "offload.cli.offload", "copy", "--report-dir", str(reports),
+        "--s3-endpoint", proxy.url, "--cascade-to", str(slow.mountpoint),
+        str(card), str(fast), url, str(slow.mountpoint),
+    ]  # fmt: skip
+    env = {**os.environ, "COLUMNS": "200"}
+    with subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+    ) as process:
+        assert process.stderr is not None
+        seen = []
+        try:
+            for line in process.stderr:
+                seen.append(line)
+                if line.startswith("CARD "):
+                    break
+            slow.wait_stalled(stalled, timeout_s=60)
+            proxy.hold("GET", "list-type=2")  # the fast bucket's listing at the cascade's end
+            slow.release()
+            assert proxy.held.wait(60), "".join(seen)
+            process.send_signal(signal.SIGINT)
+            time.sleep(1)  # two signals sent at once may be handled as one
+            process.send_signal(signal.SIGINT)
+            time.sleep(1)
+        finally:
+            proxy.release()
+            slow.release()
+        said = " ".join(("".join(seen) + process.stderr.read()).split())
+        code = process.wait(timeout=120)
+    assert "the copy is being cancelled" not in said, said
+    assert "stopped by a further Ctrl-C" in said, said
+    assert code == 130, said

@@ -5,7 +5,9 @@ it: "(uploading: K more bytes taken by the upload, not yet stored)". Before, sec
 
 Real parts: a real S3 server process behind the fault proxy, which holds the first part's
 upload (a link that has not carried a part yet), the real ``pfndispatchcopy`` console script
-as a child process."""
+as a child process. A small file (one PutObject, its bytes written as one piece of a pack)
+too: before, its held upload printed a bare "copied 0 of 200000 bytes" (``taken`` was sent
+only on a large file's chunk path)."""
 
 from __future__ import annotations
 
@@ -15,18 +17,25 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from support.tcpproxy import FaultProxy
 
-SIZE = 24 << 20
 
-
+@pytest.mark.parametrize(
+    ("size", "held"),
+    [
+        (24 << 20, "partNumber="),  # a multipart upload: no part answered, none carried yet
+        (200_000, "clip.mov"),  # a small file's one PutObject, not answered
+    ],
+)
 def test_verbose_progress_counts_what_a_slow_upload_took(  # type: ignore[no-untyped-def]
-    s3_server, bucket, proxy: FaultProxy, tmp_path: Path
+    s3_server, bucket, proxy: FaultProxy, tmp_path: Path, size: int, held: str
 ) -> None:
     source = tmp_path / "clip.mov"
-    source.write_bytes(os.urandom(SIZE))
+    source.write_bytes(os.urandom(size))
     exe = Path(sys.executable).with_name("pfndispatchcopy")
-    proxy.hold("PUT", "partNumber=")  # no part answered: the link carries none yet
+    proxy.hold("PUT", held)
     with subprocess.Popen(
         [exe, "-v", "--s3-endpoint", proxy.url, str(source), f"s3://{bucket}/day1/clip.mov"],
         stdout=subprocess.PIPE,
@@ -36,10 +45,10 @@ def test_verbose_progress_counts_what_a_slow_upload_took(  # type: ignore[no-unt
         assert process.stdout is not None
         lines: list[tuple[int, int]] = []
         try:
-            assert proxy.held.wait(60), "no part was sent"
+            assert proxy.held.wait(60), "nothing was sent"
             for line in process.stdout:
                 m = re.fullmatch(
-                    rf"INFO: copied (\d+) of {SIZE} bytes(?: \(uploading: (\d+) more bytes "
+                    rf"INFO: copied (\d+) of {size} bytes(?: \(uploading: (\d+) more bytes "
                     r"taken by the upload, not yet stored\))?",
                     line.strip(),
                 )
@@ -53,4 +62,4 @@ def test_verbose_progress_counts_what_a_slow_upload_took(  # type: ignore[no-unt
     assert process.returncode == 0, err
     # Nothing held by the service yet, and never a bare 0: the first part and those taken
     # behind it are uploading.
-    assert len(lines) == 3 and all(n == 0 and 0 < k <= SIZE for n, k in lines), (lines, out)
+    assert len(lines) == 3 and all(n == 0 and 0 < k <= size for n, k in lines), (lines, out)

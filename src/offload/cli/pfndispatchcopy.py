@@ -242,7 +242,9 @@ class _VerboseProgress:
     line each second. The read-back that follows the writes prints none. ``close`` stops
     the clock."""
 
-    # What it is told: the written bytes, and when a destination is no longer copying.
+    # What it is told: the written bytes, and when a destination is no longer copying. Not
+    # ``DestinationWriting``: a bucket's *taken* comes with every write's byte event
+    # (``engine.writer``), whether or not a chunk's start is said to anyone.
     accepts = frozenset({JobStarted, DestinationBytesWritten, *_NO_LONGER_COPYING})
 
     def __init__(self, env: Environment, total: int, source: str) -> None:

@@ -362,14 +362,13 @@ class DestinationWriter:
         # Said before a large file's chunk (one event a chunk, ~8 MiB): a write on a slow
         # destination takes seconds, and the live view names what the copy waits on.
         current = self._current
-        writing = self._writing_events and current is not None
-        if writing and current is not None:  # (narrowed for the type checker)
+        if self._writing_events and current is not None:
             self.state.sink.emit(DestinationWriting(self.state.index, current.ticket.relative_path))
-        self._write(chunk.data, writing=writing)
+        self._write(chunk.data)
 
-    def _write(self, data: memoryview, *, writing: bool = False) -> None:
-        """Write *data* to the file being written (nothing if it failed here already);
-        *writing*: a ``DestinationWriting`` was said for it, which its byte event ends."""
+    def _write(self, data: memoryview) -> None:
+        """Write *data* to the file being written (nothing if it failed here already); its
+        byte event ends the ``DestinationWriting`` said for a large file's chunk."""
         current = self._current
         if current is None:
             return  # the file already failed here, or the destination is lost
@@ -393,11 +392,12 @@ class DestinationWriter:
             return
         if not self._sent_said:
             self.state.sink.emit(DestinationBytesWritten(self.state.index, len(data)))
-        elif writing:
-            # Its bytes said as sent (``on_sent``): a 0 only to end the DestinationWriting
-            # said for it, with what the upload took (``taken``: pfndispatchcopy -v's count);
-            # a small file's write, said none, says nothing (one event less a file through
-            # the fan-out and the progress lock).
+        else:
+            # Its bytes said as sent (``on_sent``): a 0, with what the upload took (``taken``:
+            # pfndispatchcopy -v's count, "uploading: K more bytes"), that also ends the
+            # DestinationWriting said for a large file's chunk. A small file's too: its one
+            # PutObject held, -v said a bare "copied 0 of N bytes" as if nothing moved (an
+            # event a file and bucket, beside a request a file).
             self.state.sink.emit(DestinationBytesWritten(self.state.index, 0, len(data)))
 
     def _on_end(self, ticket: FileTicket) -> None:

@@ -13,7 +13,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from offload.card import OffloadReport
+from offload.card import OffloadReport, unfinished_destinations
 from offload.destinations.s3url import is_s3_destination
 from offload.errors import printable_line, printable_name
 from offload.existing import CHECK_CANCELLED, UNREAD_FOUND
@@ -546,10 +546,10 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             if cancelled
             # The stop read by a copy job at its end, after its last outcome: no copy was
             # cancelled (never "0 copies were cancelled (partial files removed ...)"), only
-            # the destinations' finish skipped (``note_unfinished`` names each).
+            # the finish of the destinations named skipped (``note_unfinished`` notes each):
+            # a cascade's fast ones were finished at the card's release.
             else "no copy was cancelled: the stop came once every copy had its outcome, "
-            "before the steps that finish each destination (its empty folders, links, folder "
-            "times and manifests); run the same command again to finish them"
+            f"before the steps that finish {_unfinished_words(report)}"
             + (
                 f" ({plural(left, 'object or upload', 'objects or uploads')} may be left in "
                 "the bucket: each named, with the command that removes it, in the report's "
@@ -1395,3 +1395,21 @@ def _earlier_detail(results: list[DestinationFileResult]) -> str:
         when = f"{verb} {first}" if first == last else f"{verb} {first} to {last}"
     how = ", ".join(f"{m} verification" if m != "transfer" else "transfer check" for m in modes)
     return f"{when} by {how}" if when else f"by {how}"
+
+
+def _unfinished_words(report: OffloadReport) -> str:
+    """The destinations a stop after every copy's outcome left unfinished
+    (``card.unfinished_destinations``), as the CANCELLED line names them, with their steps
+    and what to do: "each destination" where that is all of them, else each by name (the
+    others were finished: a cascade's fast ones at the card's release)."""
+    unfinished = unfinished_destinations(report)
+    steps = "empty folders, links, folder times and manifests"
+    if not unfinished or len(unfinished) == len(report.job.destinations):
+        return f"each destination (its {steps}); run the same command again to finish them"
+    names = [printable_name(d.root) for d in unfinished]
+    if len(names) == 1:
+        return f"{names[0]} (its {steps}); run the same command again to finish it"
+    return (
+        f"{', '.join(names[:-1])} and {names[-1]} (their {steps}); run the same command again "
+        "to finish them"
+    )
