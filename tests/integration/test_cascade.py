@@ -1566,3 +1566,46 @@ def test_a_stop_read_at_the_cascades_end_names_the_destinations_not_finished(
         f"steps that finish {slow} (its empty folders, links, folder times and manifests); "
         "run the same command again to finish it"
     ), line
+
+
+def test_a_stop_after_every_outcome_never_words_a_destination_with_a_failed_copy_finished(
+    tmp_path: Path, cards: Path
+) -> None:
+    """A plain run (no cascade) to D1 and D2, one copy failing on D2 (a folder made at its
+    name once the job started), the stop read after every outcome: neither destination was
+    finished (the stop returns before each one's links, folders and manifests), D2's result
+    ``failed``, not ``cancelled``. The CANCELLED line says "each destination". Before (review
+    of revfix3_63): it named D1 alone, as if D2, the one with the failure, were finished."""
+    from offload.events import FileFailed, JobStarted
+    from offload.report.summary import verdict_lines
+
+    card = make_card(cards, files=4, size=100_000)
+    d1, d2 = tmp_path / "D1", tmp_path / "D2"
+    d1.mkdir()
+    d2.mkdir()
+    cancel = CancelToken()
+    in_the_way = d2 / card.name / "CLIPS" / "C00" / "A003C003.mov"
+
+    class FailOneOnD2ThenStopAtTheEnd:
+        outcomes = 0
+
+        def emit(self, event: Event) -> None:
+            if isinstance(event, JobStarted):
+                in_the_way.mkdir(parents=True)  # after the preflight: that copy fails on D2
+            if isinstance(event, (FileVerified, FileFailed)):
+                self.outcomes += 1
+                if self.outcomes == 8:  # every file on both destinations has its outcome
+                    cancel.cancel()
+
+    report = offload(card, [d1, d2], sink=FailOneOnD2ThenStopAtTheEnd(), cancel=cancel)
+    assert report.job.cancelled and report.exit_code == 130
+    assert [report.destination_result(d) for d in report.job.destinations] == [
+        "cancelled",
+        "failed",
+    ]
+    assert not report.finished
+    (line,) = [line for line in verdict_lines(report) if line.startswith("CANCELLED")]
+    assert line.endswith(
+        "before the steps that finish each destination (its empty folders, links, folder "
+        "times and manifests); run the same command again to finish them"
+    ), line

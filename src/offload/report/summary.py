@@ -13,7 +13,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from offload.card import OffloadReport, unfinished_destinations
+from offload.card import OffloadReport
 from offload.destinations.s3url import is_s3_destination
 from offload.errors import printable_line, printable_name
 from offload.existing import CHECK_CANCELLED, UNREAD_FOUND
@@ -1398,11 +1398,18 @@ def _earlier_detail(results: list[DestinationFileResult]) -> str:
 
 
 def _unfinished_words(report: OffloadReport) -> str:
-    """The destinations a stop after every copy's outcome left unfinished
-    (``card.unfinished_destinations``), as the CANCELLED line names them, with their steps
-    and what to do: "each destination" where that is all of them, else each by name (the
-    others were finished: a cascade's fast ones at the card's release)."""
-    unfinished = unfinished_destinations(report)
+    """The destinations a stop after every copy's outcome left unfinished, as the CANCELLED
+    line names them, with their steps and what to do: "each destination" where that is all
+    of them, else each by name (the others were finished: a cascade's fast ones at the
+    card's release). Every destination not lost and not in ``report.finished``, whatever its
+    result: one with a failed copy (``failed``) was not finished either, the stop returning
+    before every destination's steps; ``card.unfinished_destinations`` (those whose result
+    the stop made ``cancelled``, for their notes) would leave it out and word it finished."""
+    unfinished = [
+        summary
+        for summary in report.job.destinations
+        if summary.index not in report.finished and not summary.lost
+    ]
     steps = "empty folders, links, folder times and manifests"
     if not unfinished or len(unfinished) == len(report.job.destinations):
         return f"each destination (its {steps}); run the same command again to finish them"
