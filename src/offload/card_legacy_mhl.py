@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from offload.card_history import history_words
 from offload.engine.messages import MhlRecord
@@ -25,6 +25,9 @@ from offload.errors import describe_os_error, printable_name
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreRules
 from offload.respelling import respelled_pairs
+
+if TYPE_CHECKING:  # read only where a card holds a .mhl (module doc)
+    from offload.manifest.legacy import LegacyEntry
 
 # A folder of this name holds an ASC MHL history: its ``*.mhl`` files are generations (v2),
 # read by ``card_history``, never as legacy MHLs.
@@ -126,14 +129,19 @@ def read_legacy_mhls(
     digest of a format both hold, else the one no file has is missing: :class:`_TwoFiles`);
     a file two MHLs list takes the record
     of the one finished last (its ``<finishdate>``, then its path), but a newer one that
-    records no digest (``<null>``) erases none. *problems*: an MHL that cannot be read, or
-    is an ASC MHL manifest, or lists paths outside *tree* (those entries left out), one
-    warning each, worded as on *holder* ("the card", "this copy"), *unreadable_tail* ending
-    the unreadable one's words. Never raises for an MHL that cannot be read."""
+    records no digest (``<null>``) erases none. One MHL's entries naming one file are
+    merged first (:func:`merge_entries`); two that disagree leave that file out of
+    *listed* (not checked against that MHL: no read could match both), one
+    ``legacy-mhl-contradicts`` warning each, both records quoted. *problems*: an MHL that
+    cannot be read, or is an ASC MHL manifest, or lists paths outside *tree* (those entries
+    left out), one warning each, worded as on *holder* ("the card", "this copy"),
+    *unreadable_tail* ending the unreadable one's words. Never raises for an MHL that
+    cannot be read."""
     from offload.manifest.errors import ManifestError
     from offload.manifest.legacy import read_legacy_mhl
 
     problems: list[PreflightItem] = []
+    contradicted: list[PreflightItem] = []
     read: list[tuple[str, str, list[tuple[str, ListedFile]]]] = []
     for mhl in mhls:
         path = tree / mhl
@@ -148,17 +156,18 @@ def read_legacy_mhls(
             why = "an ASC MHL manifest (version 2) outside an ascmhl/ history folder"
             problems.append(_unreadable(path, shown, holder, why, unreadable_tail))
             continue
-        folder = posixpath.dirname(mhl)
-        entries: list[tuple[str, ListedFile]] = []
-        outside: list[str] = []
-        for entry in listed.entries:
-            if not entry.path:
-                continue
-            joined = listed_path(folder, entry.path)
-            if joined is None:
-                outside.append(entry.path)
-                continue
-            entries.append((joined, ListedFile(dict(entry.digests), entry.size_bytes, mhl)))
+        merged = merge_entries(posixpath.dirname(mhl), listed.entries)
+        outside = merged.outside
+        entries = [
+            (joined, ListedFile(dict(entry.digests), entry.size_bytes, mhl))
+            for joined, entry in merged.entries.items()
+            if joined not in merged.unlike
+        ]
+        if merged.unlike:
+            contradicted.extend(
+                _contradiction(tree / mhl, shown, holder, joined, pair)
+                for joined, pair in merged.unlike.items()
+            )
         if outside:
             more = f" and {len(outside) - 3} more" if len(outside) > 3 else ""
             names_shown = ", ".join(repr(printable_name(p)) for p in outside[:3])
@@ -187,7 +196,7 @@ def read_legacy_mhls(
         own = newest.get(name)
         if own is None or order[record.mhl] > order[own.mhl]:
             newest[name] = record  # the record of the one finished last (they agree)
-    return newest, problems
+    return newest, problems + contradicted
 
 
 class _TwoFiles:
@@ -231,6 +240,56 @@ def from_a_root(path: str) -> bool:
     checked, the MHL's others are (a warning on the card; no pass, exit 22, in verify,
     where the MHL is the reference asked for)."""
     return path.startswith("/") or _DRIVE.match(path) is not None
+
+
+class Merged(NamedTuple):
+    """One legacy MHL's entries by the file each names (:func:`merge_entries`).
+
+    ``entries``: ``path from the tree's root → entry``, the last entry naming it that
+    records a digest (a later ``<null>`` erases no digest), else its first. ``unlike``:
+    ``path → (earlier, later)``, two entries naming one file that disagree (their sizes,
+    or a digest in a format both hold): the MHL contradicts itself, so no read of the file
+    can match it (no pass). ``outside``: the written paths naming files outside the tree
+    (:func:`listed_path`), in the MHL's order."""
+
+    entries: dict[str, LegacyEntry]
+    unlike: dict[str, tuple[LegacyEntry, LegacyEntry]]
+    outside: list[str]
+
+
+def merge_entries(folder: str, listed: Iterable[LegacyEntry]) -> Merged:
+    """The entries *listed* of one legacy MHL in *folder* (its folder's path from the
+    tree's root) by the file each names (:func:`listed_path`: ``C/f1.mov`` and
+    ``C//f1.mov`` are one file): :class:`Merged`. The one merge of a legacy MHL's
+    entries, for ``offload copy`` (the card's legacy MHLs, :func:`read_legacy_mhls`) and
+    ``offload verify --mhl-file`` alike: an MHL listing one file twice with two different
+    md5 is a contradiction said, never its last entry silently taken."""
+    from offload.hashing.registry import comparable_digest
+
+    entries: dict[str, LegacyEntry] = {}
+    unlike: dict[str, tuple[LegacyEntry, LegacyEntry]] = {}
+    outside: list[str] = []
+    for entry in listed:
+        if not entry.path:
+            continue
+        joined = listed_path(folder, entry.path)
+        if joined is None:
+            outside.append(entry.path)
+            continue
+        before = entries.get(joined)
+        if before is None:
+            entries[joined] = entry
+            continue
+        sized = before.size_bytes is not None and entry.size_bytes is not None
+        if (sized and before.size_bytes != entry.size_bytes) or any(
+            comparable_digest(name, value) != comparable_digest(name, entry.digests[name])
+            for name, value in before.digests.items()
+            if name in entry.digests
+        ):
+            unlike.setdefault(joined, (before, entry))
+        if entry.digests:  # a later <null> erases no digest
+            entries[joined] = entry
+    return Merged(entries, unlike, outside)
 
 
 def listed_path(folder: str, written: str) -> str | None:
@@ -372,6 +431,31 @@ def _why_unreadable(exc: Exception, path: Path) -> str:
         if reason.startswith(prefix):
             return reason[len(prefix) :]
     return reason
+
+
+def _contradiction(
+    path: Path, shown: str, holder: str, joined: str, pair: tuple[LegacyEntry, LegacyEntry]
+) -> PreflightItem:
+    """The warning for a file one legacy MHL lists twice, unlike (:func:`merge_entries`):
+    both records quoted; the file is not checked against that MHL (no read can match
+    both), its copy is verified as any other file's."""
+    return PreflightItem(
+        PreflightCode.LEGACY_MHL_CONTRADICTS,
+        path,
+        f"legacy MHL '{shown}' on {holder} lists '{printable_name(joined)}' twice, unlike "
+        f"({recorded_words(pair[0])}; then {recorded_words(pair[1])}): that MHL contradicts "
+        "itself, so the file is not checked against it; check which record is right",
+    )
+
+
+def recorded_words(entry: LegacyEntry) -> str:
+    """What one legacy MHL entry records of its file, in words: ``size 4000 bytes, md5
+    0123...`` (a ``<xxhash64>`` as written, ``as_written.as_recorded``)."""
+    from offload.manifest.as_written import as_recorded
+
+    parts = [] if entry.size_bytes is None else [f"size {entry.size_bytes} bytes"]
+    parts += [f"{name} {as_recorded(value)}" for name, value in sorted(entry.digests.items())]
+    return ", ".join(parts) or "no size or digest"
 
 
 def _unreadable(path: Path, shown: str, holder: str, reason: str, tail: str) -> PreflightItem:

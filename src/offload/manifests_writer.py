@@ -55,7 +55,7 @@ import functools
 import itertools
 import os
 from collections.abc import Collection, Container, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -1000,12 +1000,20 @@ def _write_on_destination(
         return outcome
     # The card's history first: whatever is decided below reads the history as it then is.
     carried = CarriedHistory()
+    carry_error: OffloadError | None = None
     if ascmhl and records.card_has_history:
         try:
             carried = copy_history(records.source, root, pending=record)
         except OffloadError as exc:
-            outcome.error = not_written(destination.destination, exc.message)
-            return outcome
+            if MhlKind.LEGACY not in options.kinds:
+                outcome.error = not_written(destination.destination, exc.message)
+                return outcome
+            # --mhl both: no generation can follow a history not carried, but the legacy
+            # MHL depends on none: written all the same, the ASC MHL's error said as the
+            # generation's would be (_record_not_written, legacy=...).
+            carry_error = exc
+            ascmhl = False
+            options = replace(options, kinds=frozenset({MhlKind.LEGACY}))
         outcome.written.extend(str(p) for p in carried.written)
         # Whole in this destination's history (until taken back below, _take_back).
         outcome.carried = not carried.not_carried
@@ -1028,6 +1036,7 @@ def _write_on_destination(
         carried,
         ascmhl=ascmhl,
         shared=shared,
+        carry_error=carry_error,
     )
     if carried.written:
         _settle(root, records, carried, outcome, record, pending=pending is not None)
@@ -1167,9 +1176,12 @@ def _write_after_carrying(
     *,
     ascmhl: bool,
     shared: SharedWork | None = None,
+    carry_error: OffloadError | None = None,
 ) -> ManifestResult:
     """The manifests of one destination once the card's history is carried there
-    (*carried*: what this run, or a dead one it finishes, carried of it)."""
+    (*carried*: what this run, or a dead one it finishes, carried of it). *carry_error*:
+    why the card's history could not be carried (``--mhl both``, *options* then asking the
+    legacy MHL alone): the ASC MHL's error, recorded once the legacy MHL is written."""
     root = destination.root
     # The stamp stands for the check below only where no link or folder named like our
     # state asks more of the history than its files (each link's state is the history's).
@@ -1342,7 +1354,7 @@ def _write_after_carrying(
     # Why the ASC MHL generation was not written where the legacy MHL is written all the
     # same (--mhl both): it depends on no generation (a card with a nested history, whose
     # generation is refused, still gets the legacy MHL --mhl legacy writes).
-    ascmhl_error: OffloadError | ValueError | None = None
+    ascmhl_error: OffloadError | ValueError | None = carry_error
     try:
         if ascmhl:
             try:

@@ -225,3 +225,76 @@ def test_append_with_a_legacy_mhl_is_refused_in_the_users_words(tmp_path: Path) 
     assert f"it cannot append to a legacy MHL ({mhl})" in said, said
     assert "offload verify --mhl-file FILE PATH" in said and "drop --mhl-file" in said, said
     assert not (root / "ascmhl").exists()
+
+
+@pytest.mark.parametrize("wrong_first", [True, False])
+def test_an_mhl_listing_one_file_twice_unlike_says_changed(
+    tmp_path: Path, wrong_first: bool
+) -> None:
+    """An MHL listing ``C/f1.mov`` twice (as ``C/f1.mov`` and ``C//f1.mov``), once with a
+    wrong md5, once with the right one: the MHL contradicts itself, so the file is CHANGED
+    (exit 11) whichever order, both records quoted in a note. Failed before: only the last
+    entry was checked, "1 OK", exit 0 where the right one came last."""
+    import hashlib
+
+    data = os.urandom(4000)
+    wrong = "0123456789abcdef0123456789abcdef"
+    rows = [
+        f"<hash><file>C/f1.mov</file><size>4000</size><md5>{wrong}</md5></hash>",
+        f"<hash><file>C//f1.mov</file><size>4000</size>"
+        f"<md5>{hashlib.md5(data).hexdigest()}</md5></hash>",
+    ]
+    if not wrong_first:
+        rows.reverse()
+    text = '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1">\n'
+    text += "\n".join(rows) + "\n</hashlist>\n"
+    root = copied_card(tmp_path, {"C/f1.mov": data}, "--mhl", "none")
+    mhl = root / "check.mhl"
+    mhl.write_text(text, encoding="utf-8")
+    code, out, err = run(
+        "verify", "--json", "--quiet", "--mhl-file", mhl, "--report-dir", tmp_path / "r", root
+    )
+    assert code == 11, err
+    data_ = json.loads(out)
+    assert data_["verified"] == [] and [c["path"] for c in data_["changed"]] == ["C/f1.mov"]
+    (note,) = [n for n in data_["notes"] if "twice" in n]
+    assert wrong in note and hashlib.md5(data).hexdigest() in note, note
+    code, _, err = run("verify", "--mhl-file", mhl, "--report-dir", tmp_path / "r", root)
+    assert code == 11 and f"CHANGED {root / 'C' / 'f1.mov'}" in err, err
+    assert f"recorded {wrong}" in err, err  # the record it reads unlike, quoted
+
+
+def test_a_changed_files_xxhash64_record_is_quoted_as_written_in_json_and_csv(
+    tmp_path: Path,
+) -> None:
+    """An MHL recording a file in ``<xxhash64>`` (XXH64 little-endian, as Windows tools
+    write it), the copy's file changed since: the JSON changed entry carries the record as
+    written (``expected_as_written``) beside its canonical xxh64, and the CSV quotes it so,
+    as the terminal's line does. Failed before: the CSV gave only the canonical hex, a
+    value the MHL does not hold."""
+    import xxhash
+
+    data = os.urandom(3000)
+    little = xxhash.xxh64(data).digest()[::-1].hex()
+    root = copied_card(tmp_path, {"C/f1.mov": data}, "--mhl", "none")
+    mhl = root / "check.mhl"
+    mhl.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1">\n'
+        f"<hash><file>C/f1.mov</file><size>3000</size><xxhash64>{little}</xxhash64></hash>\n"
+        "</hashlist>\n",
+        encoding="utf-8",
+    )
+    (root / "C" / "f1.mov").write_bytes(data[::-1])
+    reports = tmp_path / "r"
+    code, out, err = run(
+        "verify", "--json", "--quiet", "--mhl-file", mhl, "--report-dir", reports, root
+    )
+    assert code == 11, err
+    (change,) = json.loads(out)["changed"]
+    canonical = xxhash.xxh64(data).hexdigest()
+    assert change["expected"] == {"xxh64": canonical}, change
+    written = f"<xxhash64> {little} (little-endian; as xxh64: {canonical})"
+    assert change["expected_as_written"] == {"xxh64": written}, change
+    (csv,) = reports.glob("verify_*.csv")
+    (row,) = [r for r in csv.read_text(encoding="utf-8").splitlines() if r.startswith("C/f1.mov")]
+    assert f"(recorded {written})" in row, row

@@ -625,3 +625,31 @@ def test_a_first_run_without_manifests_then_one_with_lists_what_the_card_history
     assert judge.verify(copy).clean, judge.verify(copy).describe()
     code, out = offload("verify", copy)
     assert code == 0 and "2 OK" in out, out
+
+
+def test_mhl_both_writes_the_legacy_mhl_where_the_cards_history_cannot_be_carried(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """A card with its own ASC MHL history, offloaded with ``--mhl both`` to a destination
+    where a file stands at its history folder's name (``A001/ascmhl``): the history cannot
+    be carried, so no generation; the legacy MHL is written all the same, listing the
+    card's file, and the lines say only the ASC MHL manifest is missing (exit 1). Failed
+    before: no legacy MHL either, "BUT NO MANIFEST"."""
+    card = tmp_path / "DAY1" / "A001"
+    card.mkdir(parents=True)
+    (card / "clip.mov").write_bytes(b"A001 clip\n" * 100)
+    create(judge, card)
+    raid = tmp_path / "R2"
+    (raid / "A001").mkdir(parents=True)
+    (raid / "A001" / "ascmhl").write_bytes(b"x\n")  # a file, not a history folder
+    code, out = offload("copy", "--quiet", "--mhl", "both", card, raid)
+    assert code == 1, out
+    said = " ".join(out.split())
+    (legacy,) = (raid / "A001").glob("A001_*.mhl")
+    assert "<file>clip.mov</file>" in legacy.read_text(encoding="utf-8")
+    assert f"BUT NO ASC MHL MANIFEST on {raid}" in said and "BUT NO MANIFEST" not in said, said
+    assert "cannot copy the ASC MHL history" in said, said
+    assert f"the legacy MHL {legacy} is written" in said, said
+    assert (raid / "A001" / "ascmhl").read_bytes() == b"x\n"  # left as it stood
+    code, out = offload("verify", "--quiet", "--mhl-file", legacy, raid / "A001")
+    assert code == 0, out

@@ -988,3 +988,39 @@ def test_a_little_endian_xxhash64_is_quoted_as_the_mhl_writes_it(tmp_path: Path)
     )
     said = " ".join(err.split())
     assert code != 0 and f"xxh64 {changed} read, {quoted} recorded" in said, said
+
+
+def test_a_legacy_mhl_listing_one_file_twice_unlike_is_said_not_taken_by_its_last_entry(
+    tmp_path: Path,
+) -> None:
+    """A card's legacy MHL listing ``C/f1.mov`` twice (``C/f1.mov``, then ``C//f1.mov``),
+    a wrong md5 then the right one: the MHL contradicts itself; one warning
+    (``legacy-mhl-contradicts``) quotes both records and says the file is not checked
+    against that MHL (``card_legacy_mhl.merge_entries``, the merge ``offload verify
+    --mhl-file`` shares). Failed before: the last entry was silently taken, the file said
+    checked against the MHL, no word of the contradiction."""
+    card = tmp_path / "CARD"
+    (card / "C").mkdir(parents=True)
+    data = os.urandom(4000)
+    (card / "C" / "f1.mov").write_bytes(data)
+    right, wrong = hashlib.md5(data).hexdigest(), "0123456789abcdef0123456789abcdef"
+    _mhl(
+        card / "check.mhl",
+        _hash("C/f1.mov", 4000, f"    <md5>{wrong}</md5>\n")
+        + _hash("C//f1.mov", 4000, f"    <md5>{right}</md5>\n"),
+    )
+    found = check_legacy_mhls(card, ["C/f1.mov", "check.mhl"])
+    (warning,) = found.warnings
+    assert warning.code is PreflightCode.LEGACY_MHL_CONTRADICTS, warning
+    assert wrong in warning.message and right in warning.message, warning.message
+    assert "C/f1.mov" not in found.references and not found.missing, found
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, _, err = offload_cli(
+        "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
+    )
+    assert code == 0, err  # its copy read back as the card's file; only the MHL unchecked
+    said = " ".join(err.split())
+    assert "legacy MHL 'check.mhl' on the card lists 'C/f1.mov' twice, unlike" in said, said
+    assert f"md5 {wrong}; then size 4000 bytes, md5 {right}" in said, said
+    assert "the file is not checked against it" in said, said

@@ -201,6 +201,21 @@ def _iso(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).isoformat()
 
 
+def _as_written(expected: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """``{"expected_as_written": ...}`` for a changed file whose record holds a legacy
+    MHL's ``<xxhash64>`` (little-endian, compared as its canonical xxh64): each such
+    digest in the words of a line quoting it (``as_written.as_recorded``), so the report
+    and the CSV quote what the MHL holds; ``{}`` (no key) for any other record."""
+    from offload.manifest.as_written import LittleEndianXxh64, as_recorded
+
+    written = {
+        name: as_recorded(value)
+        for name, value in expected.items()
+        if isinstance(value, LittleEndianXxh64)
+    }
+    return {"expected_as_written": written} if written else {}
+
+
 def report_dict(
     root: Path | str,
     report: VerifyReport | None,
@@ -246,6 +261,7 @@ def report_dict(
             "actual_size": c.actual_size,
             "expected": dict(c.expected),
             "actual": dict(c.actual),
+            **_as_written(c.expected),
         }
         for c in (report.changed if report is not None else ())
     ]
@@ -387,11 +403,13 @@ def csv_text(data: dict[str, Any], exact: Mapping[str, str] | None = None) -> st
         for p in data["verified"]
     ]
     for change in data["changed"]:
+        # A legacy MHL's <xxhash64> quoted as written there, beside its canonical xxh64.
+        written = change.get("expected_as_written") or {}
         detail = (
             f"size {change['actual_size']}, recorded {change['expected_size']}"
             if change["reason"] == "size"
             else "; ".join(
-                f"{k} {change['actual'].get(k)} (recorded {v})"
+                f"{k} {change['actual'].get(k)} (recorded {written.get(k, v)})"
                 for k, v in change["expected"].items()
             )
         )

@@ -843,11 +843,17 @@ def _recorded(root: Path, legacy: Path | None) -> dict[str, _Record]:
     found: dict[str, _Record] = {}
     try:
         if legacy is not None:
+            from offload.card_legacy_mhl import merge_entries
+
             folder = os.path.relpath(os.path.dirname(legacy), root)
-            above = "" if folder == os.curdir or folder.startswith(os.pardir) else folder + "/"
+            folder = "" if folder == os.curdir or folder.startswith(os.pardir) else folder
+            # Each entry read as ``verify_path`` reads it (``merge_entries``: joined to the
+            # MHL's folder and normalized, ``C//f1.mov`` the file ``C/f1.mov``; one outside
+            # the copy, from a root or above it by ``..``, names no object of it).
+            merged = merge_entries(folder.replace(os.sep, "/"), read_legacy_mhl(legacy).entries)
             return {
-                above + entry.path: _Record(entry.size_bytes, dict(entry.digests))
-                for entry in read_legacy_mhl(legacy).entries
+                path: _Record(entry.size_bytes, dict(entry.digests))
+                for path, entry in merged.entries.items()
             }
         if (root / ASCMHL_FOLDER).is_dir():
             for folder, names, _ in os.walk(root):

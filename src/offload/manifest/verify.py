@@ -484,6 +484,9 @@ class _Read:
     # spelling (``_respelled_records``), its digests compared and size, in the same read
     # (*formats* holds theirs too): one verdict against both records.
     also: tuple[Mapping[str, str], int | None] | None = None
+    # A file a legacy MHL lists twice, unlike (``card_legacy_mhl.merge_entries``): both
+    # entries, *formats* holding the formats of each; CHANGED against the first unlike.
+    unlike: tuple[LegacyEntry, LegacyEntry] | None = None
 
 
 def _announce(on_plan: OnPlan | None, items: Sequence[_DiskFile]) -> None:
@@ -1462,18 +1465,14 @@ def _verify_legacy(
     # ``..``) is outside here as there: never read, named, the others checked (no pass:
     # exit 22 where nothing failed). An MHL all of whose entries are outside describes no
     # file of this copy: refused (31), nothing read.
-    from offload.card_legacy_mhl import from_a_root, listed_path
+    # Entries naming one file merged as ``offload copy`` merges them (``merge_entries``, the
+    # one merge): two that disagree (size, or a digest of one format) are a contradiction,
+    # so that file is CHANGED, both records quoted in a note; never its last entry taken.
+    from offload.card_legacy_mhl import from_a_root, merge_entries, recorded_words
 
-    entries: dict[str, LegacyEntry] = {}
-    outside: set[str] = set()
-    for entry in hash_list.entries:
-        joined = listed_path(folder, entry.path) if entry.path else None
-        if joined is None:
-            if entry.path:
-                outside.add(entry.path)
-        elif entry.digests or joined not in entries:  # a later <null> erases no digest
-            entries[joined] = entry
-    rooted = sorted(outside)
+    merged = merge_entries(folder, hash_list.entries)
+    entries: dict[str, LegacyEntry] = merged.entries
+    rooted = sorted(set(merged.outside))
     if rooted and not entries:
         shown = ", ".join(repr(p) for p in rooted[:5])
         how = (
@@ -1504,6 +1503,7 @@ def _verify_legacy(
         listed: set[str] = set()
         missing: list[str] = []
         reads: list[_Read] = []
+        contradictions: list[str] = []
         for recorded, entry in entries.items():
             path = spell(recorded)
             if path != recorded:
@@ -1512,6 +1512,38 @@ def _verify_legacy(
             item = disk.get(path)
             if item is None:
                 missing.append(path)
+                continue
+            if recorded in merged.unlike:
+                # The MHL records it twice, unlike: checked against each; no read can match
+                # both, so CHANGED against the first it is unlike (a size before a digest).
+                first, second = merged.unlike[recorded]
+                contradictions.append(
+                    f"the legacy MHL {printable_name(str(legacy_mhl))} lists "
+                    f"'{printable_name(path)}' twice, unlike ({recorded_words(first)}; then "
+                    f"{recorded_words(second)}): it contradicts itself, so the file is CHANGED "
+                    "whichever it reads as"
+                )
+                sized = next(
+                    (
+                        e
+                        for e in (first, second)
+                        if e.size_bytes is not None and e.size_bytes != item.size_bytes
+                    ),
+                    None,
+                )
+                if sized is not None:
+                    changed.append(
+                        ChangedFile(
+                            path,
+                            ChangeReason.SIZE,
+                            sized.size_bytes,
+                            item.size_bytes,
+                            dict(sized.digests),
+                        )
+                    )
+                    continue
+                formats = sorted({*first.digests, *second.digests})
+                reads.append(_Read(item, formats, None, first.size_bytes, unlike=(first, second)))
                 continue
             if entry.size_bytes is not None and entry.size_bytes != item.size_bytes:
                 changed.append(
@@ -1537,6 +1569,13 @@ def _verify_legacy(
                 hashed = _hash_or_note(hash_file, item, read.formats, unreadable)
                 if hashed is None:
                     continue
+                if read.unlike:
+                    # Compared with the first record it reads unlike: one always is.
+                    expected = next(
+                        dict(e.digests)
+                        for e in read.unlike
+                        if any(hashed[f] != v.lower() for f, v in e.digests.items())
+                    )
                 actual = {f: hashed[f] for f in expected}
                 if actual != expected:
                     changed.append(
@@ -1593,4 +1632,5 @@ def _verify_legacy(
         leftovers=tuple(leftovers),
         respelled=respelled,
         from_a_root=tuple(rooted),
+        notes=tuple(contradictions),
     )

@@ -108,6 +108,8 @@ class PreflightCode(StrEnum):
     LEGACY_MHL_FILE_MISSING = "legacy-mhl-file-missing"  # listed, not on the card
     LEGACY_MHL_UNREADABLE = "legacy-mhl-unreadable"  # not checked against, not a failure
     LEGACY_MHL_OUTSIDE = "legacy-mhl-outside"  # lists paths outside the card: not checked
+    # Lists one file twice, unlike (size, or a digest of one format): not checked against it.
+    LEGACY_MHL_CONTRADICTS = "legacy-mhl-contradicts"
     # Files a default ignore pattern names (OS files) that a legacy MHL on the card lists.
     LEGACY_MHL_OS_FILES_KEPT = "legacy-mhl-os-files-kept"  # copied, as the card held them
     # An empty folder of the card on an S3 destination, which holds objects, not folders.

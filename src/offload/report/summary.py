@@ -897,15 +897,22 @@ def _without_manifest(report: OffloadReport, head: str) -> str:
             else "the error below): once what it says is mended, run the same command again "
             "to write it (nothing is copied again"
         )
-        # --mhl both where only the generation failed: the legacy MHL stands there.
-        only = all(m.only_ascmhl for m in failed)
-        kind = "ASC MHL manifest" if only else "manifest"
-        head = (
-            f"{head.removesuffix('.')}; BUT NO {kind.upper()} on {', '.join(roots)}: "
-            f"{'its' if len(roots) == 1 else 'their'} {kind} could not be written "
-            + ("(the legacy MHL is written; " if only else "(")
-            + f"{remedy})."
-        )
+        # --mhl both where only the generation failed: the legacy MHL stands there. Each
+        # destination worded as it is: one with no manifest at all first, then those with
+        # their legacy MHL (never "NO MANIFEST" on one that has it).
+        head = head.removesuffix(".")
+        for only in (False, True):
+            these = [r for r, m in zip(roots, failed, strict=True) if m.only_ascmhl is only]
+            if not these:
+                continue
+            kind = "ASC MHL manifest" if only else "manifest"
+            head += (
+                f"; BUT NO {kind.upper()} on {', '.join(these)}: "
+                f"{'its' if len(these) == 1 else 'their'} {kind} could not be written "
+                + ("(the legacy MHL is written; " if only else "(")
+                + f"{remedy})"
+            )
+        head += "."
     for index, steps in sorted(report.failed_steps.items()):
         # Where this run's report is kept instead: the first written, as "Report:" says.
         kept = f" (one is {report.report_paths[0]})" if report.report_paths else ""
