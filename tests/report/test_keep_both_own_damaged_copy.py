@@ -73,7 +73,9 @@ def test_keep_both_over_a_damaged_copy_of_ours_says_so_and_exits_1(
     assert f"BUT {VERDICT} on {dest}" in verdict, verdict
     assert "the good copy is verified beside it under another name" in verdict, verdict
     assert "`ascmhl-debug verify` and `offload verify` of that copy root fail" in verdict
-    assert f"COPY FOUND DAMAGED: {damaged} has another date than " in flat, flat
+    said = f"COPY FOUND DAMAGED: {damaged} has another date than the copy verified there on "
+    assert said in flat, flat
+    assert "(verified)" not in flat and "its ledger's record" not in flat, flat
     assert (
         f"kept as it is (--keep-both): {damaged} was read back and found different from the "
         f"card; the new copy from the card was written beside it as {beside}, verified now "
@@ -106,3 +108,73 @@ def test_keep_both_over_a_damaged_copy_of_ours_says_so_and_exits_1(
     code, out, err = offload_cli(["verify", str(dest / card.name), "--report-dir", str(reports)])
     assert code == 11, out + err
     assert f"CHANGED {damaged}" in " ".join(err.split()), err
+
+
+@pytest.mark.parametrize("verify", ["destination", "transfer"])
+def test_keep_both_over_a_copy_of_ours_whose_size_changed_says_so_and_exits_1(
+    tmp_path: Path, verify: str
+) -> None:
+    """Review, thirty-ninth pass: a copy of ours whose SIZE changed (bytes appended) went
+    straight to keep-beside under plain ``--keep-both``: exit 0, "all verified", a plain
+    KEPT BOTH. Now it is taken up as ``--reverify`` takes it up (found wrong by its size
+    alone), kept at the card's name and named COPY FOUND DAMAGED, exit 1. With ``--verify
+    transfer`` the verdict never calls the good copy "verified" (it is transfer-checked)."""
+    card = two_clip_card(tmp_path, 50_000)
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
+    assert code == 0, out + err
+    damaged = dest / card.name / "CLIPS" / "C001.mov"
+    beside = damaged.with_name("C001 (1).mov")
+    with damaged.open("ab") as grown:
+        grown.write(os.urandom(1000))
+    data = damaged.read_bytes()
+
+    argv = ["copy", str(card), str(dest), "--keep-both", "--verify", verify]
+    code, out, err = offload_cli([*argv, "--report-dir", str(reports)])
+    flat = " ".join((out + err).split())
+    assert code == 1, flat
+    assert damaged.read_bytes() == data  # kept as it is
+    assert beside.read_bytes() == (card / "CLIPS" / "C001.mov").read_bytes()
+    assert f"BUT {VERDICT} on {dest}" in flat, flat
+    assert f"COPY FOUND DAMAGED: {damaged}" in flat, flat
+    assert "KEPT BOTH:" not in flat, flat
+    good = "the good copy is verified beside it" if verify == "destination" else "beside it"
+    assert good in flat, flat
+    if verify == "transfer":
+        assert "the good copy is verified beside it" not in flat, flat
+
+    (local,) = sorted(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1:]
+    report: dict[str, Any] = json.loads(local.read_text())
+    assert report["exit_code"] == 1
+    (found,) = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
+    assert found["path"] == str(damaged), found
+    page = _html_words(local.with_suffix(".html"))
+    assert VERDICT in page and "ALL COPIES VERIFIED" not in page, page[:2000]
+    if verify == "transfer":
+        assert "the good copy is verified beside it" not in page, page[:3000]
+
+
+def test_the_kept_damaged_verdict_keeps_the_not_in_the_manifest_one(tmp_path: Path) -> None:
+    """Review, thirty-ninth pass: the HTML/PDF verdict of a kept damaged copy replaced the
+    ``≈ … NOT IN THE MANIFEST`` one (a card file whose name no XML manifest can hold),
+    which the terminal keeps beside it: now the page says both."""
+    card = two_clip_card(tmp_path, 50_000)
+    (card / "CLIPS" / "C003\x01take.mov").write_bytes(os.urandom(30_000))
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
+    assert code == 0, out + err
+    damaged = dest / card.name / "CLIPS" / "C001.mov"
+    with damaged.open("ab") as grown:
+        grown.write(os.urandom(1000))
+
+    argv = ["copy", str(card), str(dest), "--keep-both", "--report-dir", str(reports)]
+    code, out, err = offload_cli(argv)
+    flat = " ".join((out + err).split())
+    assert code == 1, flat
+    assert f"NOT IN THE MANIFEST on {dest}" in flat, flat
+    (local,) = sorted(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1:]
+    page = _html_words(local.with_suffix(".html"))
+    assert VERDICT in page, page[:3000]
+    assert "1 OF THEM IS NOT IN THE MANIFEST" in page, page[:3000]
