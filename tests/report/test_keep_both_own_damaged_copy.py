@@ -61,7 +61,14 @@ def test_keep_both_over_a_damaged_copy_of_ours_says_so_and_exits_1(
     ), err
 
     argv = ["copy", str(card), str(dest), "--keep-both", "--report-dir", str(reports)]
-    code, out, err = offload_cli([*argv, "--reverify"] if reverify else argv)
+    argv = [*argv, "--reverify"] if reverify else argv
+    # Its dry run cannot tell (only the read-back finds it different): it says so.
+    code, out, err = offload_cli([*argv, "--dry-run", "--json"])
+    assert code == 0, out + err
+    (planned,) = json.loads(out)["destinations"]
+    (why,) = [r["why"] for r in planned["read_back"] if r["path"] == "CLIPS/C001.mov"]
+    assert "kept at the card's name as our damaged copy" in why and "exits 1" in why, why
+    code, out, err = offload_cli(argv)
     flat = " ".join((out + err).split())
     assert code == 1, flat
     assert damaged.read_bytes() == bytes(data)  # kept as it is
@@ -131,6 +138,11 @@ def test_keep_both_over_a_copy_of_ours_whose_size_changed_says_so_and_exits_1(
     data = damaged.read_bytes()
 
     argv = ["copy", str(card), str(dest), "--keep-both", "--verify", verify]
+    # Its dry run predicts the run's exit 1 (review M5: it said 0).
+    code, out, err = offload_cli([*argv, "--dry-run", "--json"])
+    planned = json.loads(out)
+    assert (code, planned["exit_code"]) == (1, 1), out + err
+    assert "1 damaged copy of ours would be kept at the card's name" in planned["exit_reason"]
     code, out, err = offload_cli([*argv, "--report-dir", str(reports)])
     flat = " ".join((out + err).split())
     assert code == 1, flat
