@@ -703,7 +703,7 @@ class OffloadReport:
             or any(d.lost for d in self.job.destinations)
             # A damaged copy of ours kept at the card file's name (--keep-both): its copy
             # root's history now fails a check for it (``results.kept_damaged``).
-            or any(kept_damaged(w.code, w.message) for w in self.warnings)
+            or any(kept_damaged(w.code, w.kept) for w in self.warnings)
         )
         if code == 0 and problems:
             return 1

@@ -2155,6 +2155,7 @@ def found_wrong_warnings(
                     f"{UNREAD_FOUND if unread else 'copy found damaged: '}{wrong.reason}; {became}"
                 ),
                 wrong.destination_index,
+                kept=bool(wrong.kept) and not unread,
             )
         )
     return items

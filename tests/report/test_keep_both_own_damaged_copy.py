@@ -190,3 +190,35 @@ def test_the_kept_damaged_verdict_keeps_the_not_in_the_manifest_one(tmp_path: Pa
     page = _html_words(local.with_suffix(".html"))
     assert VERDICT in page, page[:3000]
     assert "1 OF THEM IS NOT IN THE MANIFEST" in page, page[:3000]
+
+
+def test_kept_is_a_field_of_the_warning_not_its_words(tmp_path: Path) -> None:
+    """Review, thirty-ninth pass (L1): the kept damaged copy was told by the warning's
+    TEXT, so an older report (exit_code 0, its words already "kept as it is (--keep-both)")
+    re-rendered by ``offload report`` read "✖ … DAMAGED COPY … KEPT" while its JSON said 0.
+    Now the warning carries ``kept: true``, and only that counts."""
+    card = two_clip_card(tmp_path, 50_000)
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
+    assert code == 0, out + err
+    with (dest / card.name / "CLIPS" / "C001.mov").open("ab") as grown:
+        grown.write(os.urandom(1000))
+    argv = ["copy", str(card), str(dest), "--keep-both", "--report-dir", str(reports)]
+    code, out, err = offload_cli(argv)
+    assert code == 1, out + err
+    (local,) = sorted(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1:]
+    report: dict[str, Any] = json.loads(local.read_text())
+    (found,) = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
+    assert found["kept"] is True, found
+
+    # As an older offload-ai wrote it: the same words, no field, exit 0.
+    del found["kept"]
+    report["exit_code"] = 0
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps(report))
+    code, out, err = offload_cli(["report", str(older), "--html", str(tmp_path / "o.html")])
+    assert code == 0, out + err
+    page = _html_words(tmp_path / "o.html")
+    assert "kept as it is (--keep-both)" in page, page[:3000]  # its words, as written
+    assert VERDICT not in page, page[:3000]

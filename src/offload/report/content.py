@@ -2103,8 +2103,7 @@ def build_view(
     kept_paths = [
         str(warning.get("path") or "")
         for warning in data.get("warnings") or []
-        if isinstance(warning, dict)
-        and kept_damaged(warning.get("code"), str(warning.get("message") or ""))
+        if isinstance(warning, dict) and kept_damaged(warning.get("code"), warning.get("kept"))
     ]
     kept_wrong = len(kept_paths)
     # The good copies' own states (--verify transfer: transfer-checked, never "verified").

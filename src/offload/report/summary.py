@@ -675,7 +675,7 @@ def _with_damaged_kept(report: OffloadReport, head: str) -> str:
     file at each card file's name is damaged, and its copy root's history (which records it
     as the card's) fails ``ascmhl-debug verify`` and ``offload verify`` for it (exit 1)."""
     roots = {
-        str(w.path): w.destination_index for w in report.warnings if kept_damaged(w.code, w.message)
+        str(w.path): w.destination_index for w in report.warnings if kept_damaged(w.code, w.kept)
     }
     if not roots:
         return head
