@@ -3363,6 +3363,10 @@ def _replaced(plan: OffloadPlan, report: OffloadReport) -> list[PreflightItem]:
 # A copy in the KEPT BOTH line kept by an earlier run (its ledger line unwritten), found
 # and adopted by this one.
 EARLIER_KEPT = " (kept so by an earlier run, read back and adopted now)"
+# A copy an earlier run kept so and recorded, re-read now (--reverify): nothing written.
+EARLIER_RECHECKED = " (kept so by an earlier run, read back now)"
+# What a KEPT BOTH line calls "copied": a copy this run wrote.
+_WRITTEN = frozenset({CopyAction.COPIED, CopyAction.REPLACED})
 
 
 def _kept_beside(
@@ -3397,12 +3401,19 @@ def _kept_beside(
             copies,
             lambda kept: (
                 f"{printable_name(kept[0])} as {printable_name(display_path(kept[1].final_path))}"
-                + (EARLIER_KEPT if kept[1].action is CopyAction.ADOPTED else "")
+                + (
+                    EARLIER_KEPT
+                    if kept[1].action is CopyAction.ADOPTED
+                    else EARLIER_RECHECKED
+                    if kept[1].action is CopyAction.RECHECKED
+                    else ""
+                )
             ),
         )
         count = len(copies)
-        # (Adopted: an earlier run's kept copy its ledger line missed, ``_kept_copy``.)
-        now = any(kept.action is not CopyAction.ADOPTED for _, kept in copies)
+        # (Adopted: an earlier run's kept copy its ledger line missed, ``_kept_copy``;
+        # rechecked: one its ledger records, re-read by --reverify. Neither written now.)
+        now = any(kept.action in _WRITTEN for _, kept in copies)
         items.append(
             PreflightItem(
                 PreflightCode.EXISTING_KEPT_BESIDE,

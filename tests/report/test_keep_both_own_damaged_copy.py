@@ -222,3 +222,31 @@ def test_kept_is_a_field_of_the_warning_not_its_words(tmp_path: Path) -> None:
     page = _html_words(tmp_path / "o.html")
     assert "kept as it is (--keep-both)" in page, page[:3000]  # its words, as written
     assert VERDICT not in page, page[:3000]
+
+
+def test_a_kept_copy_read_again_by_reverify_is_not_called_copied(tmp_path: Path) -> None:
+    """Review, thirty-ninth pass (M4): after the run that kept our damaged copy, a
+    ``--keep-both --reverify`` run re-reads the good copy at its keep-both name (its ledger
+    records it there) and writes nothing, yet its KEPT BOTH line said "1 card file copied
+    to"; now "found on", the copy named as read back now."""
+    card = two_clip_card(tmp_path, 50_000)
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
+    assert code == 0, out + err
+    with (dest / card.name / "CLIPS" / "C001.mov").open("ab") as grown:
+        grown.write(os.urandom(1000))
+    argv = ["copy", str(card), str(dest), "--keep-both", "--report-dir", str(reports)]
+    code, out, err = offload_cli(argv)
+    assert code == 1, out + err
+    beside = dest / card.name / "CLIPS" / "C001 (1).mov"
+    written_ns = beside.stat().st_mtime_ns, beside.stat().st_ino
+
+    code, out, err = offload_cli([*argv, "--reverify"])
+    flat = " ".join((out + err).split())
+    assert (beside.stat().st_mtime_ns, beside.stat().st_ino) == written_ns  # not written
+    assert "card file copied to" not in flat, flat
+    assert (
+        f"KEPT BOTH: 1 card file found on {dest / card.name} beside a file already at its name"
+    ) in flat, flat
+    assert f"as {beside} (kept so by an earlier run, read back now)" in flat, flat
