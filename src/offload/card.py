@@ -703,7 +703,7 @@ class OffloadReport:
             or any(d.lost for d in self.job.destinations)
             # A damaged copy of ours kept at the card file's name (--keep-both): its copy
             # root's history now fails a check for it (``results.kept_damaged``).
-            or any(kept_damaged(w.code, w.message) for w in self.warnings)
+            or any(kept_damaged(w.code, w.kept) for w in self.warnings)
         )
         if code == 0 and problems:
             return 1
@@ -1396,6 +1396,16 @@ def _plan(
                 if found_wrong is not None and options.reverify:
                     changed = found_wrong
                 named = recorded or (changed[0] if changed is not None else None)
+                # --keep-both over a copy of ours whose size changed: taken up as --reverify
+                # takes it up (found wrong by its size alone, ``found_wrong_unread``), so it
+                # is kept as it is and named as our damaged copy (exit 1), never kept beside
+                # as any file in the way would be (a plain KEPT BOTH, exit 0).
+                size_changed = (
+                    keep_both
+                    and changed is not None
+                    and changed[1] != source_file.size_bytes
+                    and plan.index not in backends
+                )
                 # Before an entry vouches for this card file (or takes its copy up as ours): the
                 # file it records must be this one, by its fingerprint read now (whatever the
                 # card's identity: a card restored from an image keeps its serial). Another
@@ -1466,6 +1476,7 @@ def _plan(
                     source_file.size_bytes,
                     verify=verify,
                     reverify=options.reverify
+                    or size_changed
                     or read_against_record
                     or other_file == "touched"
                     or cascade_unsettled.unsettled(recorded, marked),
@@ -1635,7 +1646,7 @@ def _plan(
                         recorded={} if recorded is None else dict(recorded.digests),
                         recorded_mode="" if named is None else named.verify,
                         changed=""
-                        if changed is None or not options.reverify
+                        if changed is None or not (options.reverify or size_changed)
                         else _found_wrong_words(
                             changed[0], final, changed[1], known[source_file.relative_path]
                         )
@@ -3396,6 +3407,10 @@ def _replaced(plan: OffloadPlan, report: OffloadReport) -> list[PreflightItem]:
 # A copy in the KEPT BOTH line kept by an earlier run (its ledger line unwritten), found
 # and adopted by this one.
 EARLIER_KEPT = " (kept so by an earlier run, read back and adopted now)"
+# A copy an earlier run kept so and recorded, re-read now (--reverify): nothing written.
+EARLIER_RECHECKED = " (kept so by an earlier run, read back now)"
+# What a KEPT BOTH line calls "copied": a copy this run wrote.
+_WRITTEN = frozenset({CopyAction.COPIED, CopyAction.REPLACED})
 
 
 def _kept_beside(
@@ -3430,12 +3445,19 @@ def _kept_beside(
             copies,
             lambda kept: (
                 f"{printable_name(kept[0])} as {printable_name(display_path(kept[1].final_path))}"
-                + (EARLIER_KEPT if kept[1].action is CopyAction.ADOPTED else "")
+                + (
+                    EARLIER_KEPT
+                    if kept[1].action is CopyAction.ADOPTED
+                    else EARLIER_RECHECKED
+                    if kept[1].action is CopyAction.RECHECKED
+                    else ""
+                )
             ),
         )
         count = len(copies)
-        # (Adopted: an earlier run's kept copy its ledger line missed, ``_kept_copy``.)
-        now = any(kept.action is not CopyAction.ADOPTED for _, kept in copies)
+        # (Adopted: an earlier run's kept copy its ledger line missed, ``_kept_copy``;
+        # rechecked: one its ledger records, re-read by --reverify. Neither written now.)
+        now = any(kept.action in _WRITTEN for _, kept in copies)
         items.append(
             PreflightItem(
                 PreflightCode.EXISTING_KEPT_BESIDE,
@@ -3980,7 +4002,9 @@ def _card_reads_only(plan: OffloadPlan) -> dict[int, int]:
     the card file shares no format with the run's (``existing.record_formats``: a -t
     change since): the card file is read in the record's formats, planned work of the
     check (its progress event is sent for that read alone too: a one-file card)."""
-    if not plan.options.reverify:  # (a copy is found wrong by its size only there)
+    if (
+        not plan.options.reverify and plan.options.copy.existing is not ExistingFilePolicy.KEEP_BOTH
+    ):  # (a copy is found wrong by its size only there)
         return {}
     algorithms = plan.options.copy.algorithms
     return {

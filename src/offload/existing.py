@@ -1798,11 +1798,14 @@ def settle(
                 reason = f"{check.changed}; {reason}"
             elif check.ours and not check.changed:
                 # A plain --keep-both run (``_kept_ours``): how it changed, as --reverify's.
-                when = check.recorded_when or "verified"
-                reason = (
-                    f"{check.final_path} has another date than its ledger's record ({when}); "
-                    f"{reason}"
+                # (``recorded_when``: "verified on <date>", ``ledger.proven_when`` joined.)
+                verb, _, when = check.recorded_when.partition(" on ")
+                copy = (
+                    f"the copy {verb} there{' on ' + when if when else ''}"
+                    if verb
+                    else "the copy its ledger recorded there"
                 )
+                reason = f"{check.final_path} has another date than {copy}; {reason}"
             if stays:
                 # Its source found unlike its record: the card's own file (then the card's
                 # remedy, ``CARD_UNLIKE_REMEDY``, is appended) or, without the card
@@ -2152,6 +2155,7 @@ def found_wrong_warnings(
                     f"{UNREAD_FOUND if unread else 'copy found damaged: '}{wrong.reason}; {became}"
                 ),
                 wrong.destination_index,
+                kept=bool(wrong.kept) and not unread,
             )
         )
     return items

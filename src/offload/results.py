@@ -7,7 +7,7 @@ them over through the job's lock).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from operator import attrgetter
@@ -51,14 +51,31 @@ class DestinationStatus(StrEnum):
 KEPT_BESIDE = "kept as it is (--keep-both)"
 
 
-def kept_damaged(code: object, message: str) -> bool:
+def kept_damaged(code: object, kept: object) -> bool:
     """Whether a job report's warning (its *code*, a ``PreflightCode`` or its value, and
-    *message*) names a copy of ours found wrong and kept at the card file's name
-    (``--keep-both``), the new copy beside it: the file at that name is damaged and the copy
-    root's ASC MHL history records it as the card's, so ``ascmhl-debug verify`` and
+    *kept*, its ``kept`` field: ``PreflightItem.kept``, true only, absent from a report an
+    older offload-ai wrote, whose exit code did not count it) names a copy of ours found
+    wrong and kept at the card file's name (``--keep-both``), the new copy beside it: the
+    file at that name is damaged and the copy root's ASC MHL history records it as the
+    card's, so ``ascmhl-debug verify`` and
     ``offload verify`` of that copy root fail for it. Such a run is never "all verified":
     exit 1 (``card.OffloadReport.exit_code_with``), and the verdict lines say why."""
-    return str(code) == "copy-no-longer-matches" and KEPT_BESIDE in message
+    return str(code) == "copy-no-longer-matches" and kept is True
+
+
+def beside_proof(statuses: Iterable[str]) -> str:
+    """How the verdict words the good copies written beside copies of ours kept damaged
+    (``kept_damaged``), from those copies' *statuses* (``DestinationStatus`` values):
+    "verified " when each was read back (now or earlier), "transfer-checked " when one is
+    that only, "" when none is known (never more than the copies proved)."""
+    said = set(statuses)
+    if not said:
+        return ""
+    if said <= {DestinationStatus.VERIFIED, DestinationStatus.VERIFIED_EARLIER}:
+        return "verified "
+    if said <= GOOD_STATUSES:
+        return "transfer-checked "
+    return ""
 
 
 GOOD_STATUSES = frozenset(

@@ -1178,9 +1178,17 @@ def test_a_copy_is_not_written_from_a_card_file_unlike_the_copy_trusted_elsewher
     assert copies[1].read_bytes() == intact
     assert outcomes["CLIPS/C001.MOV", 1]["event"] == "file_verified_earlier", outcomes
     written = sorted(p.name for p in copies[0].parent.iterdir() if p.name.startswith("C001"))
+    if not changed and how == "keep-both":
+        # The file at d1's name replaced our copy (its size changed since its ledger
+        # recorded it): --keep-both takes it up as --reverify does, our damaged copy kept
+        # at the card's name, the new copy beside it, exit 1 (COPY FOUND DAMAGED).
+        assert code == 1, out + err
+        assert copies[0].read_bytes() == b"in the way"
+        assert copies[0].with_name("C001 (1).MOV").read_bytes() == intact
+        return
     if not changed:
         assert code == 0, out + err
-        assert copies[0].read_bytes() == intact or how == "keep-both"
+        assert copies[0].read_bytes() == intact
         return
     assert code == 1, out + err
     assert written == ([] if how not in ("overwrite", "keep-both") else ["C001.MOV"]), written
@@ -1190,6 +1198,17 @@ def test_a_copy_is_not_written_from_a_card_file_unlike_the_copy_trusted_elsewher
     failed = outcomes["CLIPS/C001.MOV", 0]
     assert failed["event"] == "file_failed", outcomes
     copy = roots[1] / "A001" / "CLIPS" / "C001.MOV"
+    if how == "keep-both":
+        # Taken up as ours (its size changed): the card's file is read against d1's own
+        # record first, unlike it, nothing written from it (``existing``'s words).
+        assert failed["message"].startswith(
+            f"{clip} does not match the ledger's record of it (its copy verified on "
+        ), failed
+        assert (
+            "the card's file changed since; nothing was written from it" in (failed["message"])
+        ), failed
+        assert outcomes["CLIPS/C002.MOV", 0]["event"] == "file_verified_earlier", outcomes
+        return
     if how == "transfer":
         assert failed["message"].startswith(f"{clip} and the record of it disagree ("), failed
         assert "when it was transfer-checked on " in failed["message"], failed

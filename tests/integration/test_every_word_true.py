@@ -1710,15 +1710,17 @@ def test_reverify_with_keep_both_keeps_a_changed_copy_of_ours_and_writes_beside_
     beside_path = grown.with_name("C001 (1).mov")
     changed = f"{grown} is 200,004 bytes; the copy verified there on "
 
+    # The dry run predicts the run's exit 1 (it said 0: review, thirty-ninth pass).
     dry = run("copy", "--reverify", "--keep-both", "--dry-run", card, dest)
-    assert dry.returncode == 0, dry.stderr
+    assert dry.returncode == 1, dry.stderr
     flat = " ".join(dry.stderr.split())
     assert (
         "1 would copy beside a copy of ours whose size changed, kept as it is "
-        f"(--reverify --keep-both) CLIPS/C001.mov: {changed}"
+        f"(--keep-both; the run exits 1) CLIPS/C001.mov: {changed}"
     ) in flat, flat
+    assert "would exit 1: 1 damaged copy of ours would be kept at the card's name" in flat
     dry_json = run("copy", "--reverify", "--keep-both", "--dry-run", "--json", card, dest)
-    assert dry_json.returncode == 0, dry_json.stderr
+    assert dry_json.returncode == 1, dry_json.stderr
     (planned,) = json.loads(dry_json.stdout)["destinations"]
     assert [r["path"] for r in planned["keep_beside"]] == ["CLIPS/C001.mov"], planned
     assert planned["keep_beside"][0]["why"].startswith(changed), planned

@@ -61,7 +61,14 @@ def test_keep_both_over_a_damaged_copy_of_ours_says_so_and_exits_1(
     ), err
 
     argv = ["copy", str(card), str(dest), "--keep-both", "--report-dir", str(reports)]
-    code, out, err = offload_cli([*argv, "--reverify"] if reverify else argv)
+    argv = [*argv, "--reverify"] if reverify else argv
+    # Its dry run cannot tell (only the read-back finds it different): it says so.
+    code, out, err = offload_cli([*argv, "--dry-run", "--json"])
+    assert code == 0, out + err
+    (planned,) = json.loads(out)["destinations"]
+    (why,) = [r["why"] for r in planned["read_back"] if r["path"] == "CLIPS/C001.mov"]
+    assert "kept at the card's name as our damaged copy" in why and "exits 1" in why, why
+    code, out, err = offload_cli(argv)
     flat = " ".join((out + err).split())
     assert code == 1, flat
     assert damaged.read_bytes() == bytes(data)  # kept as it is
@@ -73,7 +80,9 @@ def test_keep_both_over_a_damaged_copy_of_ours_says_so_and_exits_1(
     assert f"BUT {VERDICT} on {dest}" in verdict, verdict
     assert "the good copy is verified beside it under another name" in verdict, verdict
     assert "`ascmhl-debug verify` and `offload verify` of that copy root fail" in verdict
-    assert f"COPY FOUND DAMAGED: {damaged} has another date than " in flat, flat
+    said = f"COPY FOUND DAMAGED: {damaged} has another date than the copy verified there on "
+    assert said in flat, flat
+    assert "(verified)" not in flat and "its ledger's record" not in flat, flat
     assert (
         f"kept as it is (--keep-both): {damaged} was read back and found different from the "
         f"card; the new copy from the card was written beside it as {beside}, verified now "
@@ -106,3 +115,138 @@ def test_keep_both_over_a_damaged_copy_of_ours_says_so_and_exits_1(
     code, out, err = offload_cli(["verify", str(dest / card.name), "--report-dir", str(reports)])
     assert code == 11, out + err
     assert f"CHANGED {damaged}" in " ".join(err.split()), err
+
+
+@pytest.mark.parametrize("verify", ["destination", "transfer"])
+def test_keep_both_over_a_copy_of_ours_whose_size_changed_says_so_and_exits_1(
+    tmp_path: Path, verify: str
+) -> None:
+    """Review, thirty-ninth pass: a copy of ours whose SIZE changed (bytes appended) went
+    straight to keep-beside under plain ``--keep-both``: exit 0, "all verified", a plain
+    KEPT BOTH. Now it is taken up as ``--reverify`` takes it up (found wrong by its size
+    alone), kept at the card's name and named COPY FOUND DAMAGED, exit 1. With ``--verify
+    transfer`` the verdict never calls the good copy "verified" (it is transfer-checked)."""
+    card = two_clip_card(tmp_path, 50_000)
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
+    assert code == 0, out + err
+    damaged = dest / card.name / "CLIPS" / "C001.mov"
+    beside = damaged.with_name("C001 (1).mov")
+    with damaged.open("ab") as grown:
+        grown.write(os.urandom(1000))
+    data = damaged.read_bytes()
+
+    argv = ["copy", str(card), str(dest), "--keep-both", "--verify", verify]
+    # Its dry run predicts the run's exit 1 (review M5: it said 0).
+    code, out, err = offload_cli([*argv, "--dry-run", "--json"])
+    planned = json.loads(out)
+    assert (code, planned["exit_code"]) == (1, 1), out + err
+    assert "1 damaged copy of ours would be kept at the card's name" in planned["exit_reason"]
+    code, out, err = offload_cli([*argv, "--report-dir", str(reports)])
+    flat = " ".join((out + err).split())
+    assert code == 1, flat
+    assert damaged.read_bytes() == data  # kept as it is
+    assert beside.read_bytes() == (card / "CLIPS" / "C001.mov").read_bytes()
+    assert f"BUT {VERDICT} on {dest}" in flat, flat
+    assert f"COPY FOUND DAMAGED: {damaged}" in flat, flat
+    assert "KEPT BOTH:" not in flat, flat
+    good = "the good copy is verified beside it" if verify == "destination" else "beside it"
+    assert good in flat, flat
+    if verify == "transfer":
+        assert "the good copy is verified beside it" not in flat, flat
+
+    (local,) = sorted(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1:]
+    report: dict[str, Any] = json.loads(local.read_text())
+    assert report["exit_code"] == 1
+    (found,) = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
+    assert found["path"] == str(damaged), found
+    page = _html_words(local.with_suffix(".html"))
+    assert VERDICT in page and "ALL COPIES VERIFIED" not in page, page[:2000]
+    if verify == "transfer":
+        assert "the good copy is verified beside it" not in page, page[:3000]
+
+
+def test_the_kept_damaged_verdict_keeps_the_not_in_the_manifest_one(tmp_path: Path) -> None:
+    """Review, thirty-ninth pass: the HTML/PDF verdict of a kept damaged copy replaced the
+    ``≈ … NOT IN THE MANIFEST`` one (a card file whose name no XML manifest can hold),
+    which the terminal keeps beside it: now the page says both."""
+    card = two_clip_card(tmp_path, 50_000)
+    (card / "CLIPS" / "C003\x01take.mov").write_bytes(os.urandom(30_000))
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
+    assert code == 0, out + err
+    damaged = dest / card.name / "CLIPS" / "C001.mov"
+    with damaged.open("ab") as grown:
+        grown.write(os.urandom(1000))
+
+    argv = ["copy", str(card), str(dest), "--keep-both", "--report-dir", str(reports)]
+    code, out, err = offload_cli(argv)
+    flat = " ".join((out + err).split())
+    assert code == 1, flat
+    assert f"NOT IN THE MANIFEST on {dest}" in flat, flat
+    (local,) = sorted(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1:]
+    page = _html_words(local.with_suffix(".html"))
+    assert VERDICT in page, page[:3000]
+    assert "1 OF THEM IS NOT IN THE MANIFEST" in page, page[:3000]
+
+
+def test_kept_is_a_field_of_the_warning_not_its_words(tmp_path: Path) -> None:
+    """Review, thirty-ninth pass (L1): the kept damaged copy was told by the warning's
+    TEXT, so an older report (exit_code 0, its words already "kept as it is (--keep-both)")
+    re-rendered by ``offload report`` read "✖ … DAMAGED COPY … KEPT" while its JSON said 0.
+    Now the warning carries ``kept: true``, and only that counts."""
+    card = two_clip_card(tmp_path, 50_000)
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
+    assert code == 0, out + err
+    with (dest / card.name / "CLIPS" / "C001.mov").open("ab") as grown:
+        grown.write(os.urandom(1000))
+    argv = ["copy", str(card), str(dest), "--keep-both", "--report-dir", str(reports)]
+    code, out, err = offload_cli(argv)
+    assert code == 1, out + err
+    (local,) = sorted(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1:]
+    report: dict[str, Any] = json.loads(local.read_text())
+    (found,) = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
+    assert found["kept"] is True, found
+
+    # As an older offload-ai wrote it: the same words, no field, exit 0.
+    del found["kept"]
+    report["exit_code"] = 0
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps(report))
+    code, out, err = offload_cli(["report", str(older), "--html", str(tmp_path / "o.html")])
+    assert code == 0, out + err
+    page = _html_words(tmp_path / "o.html")
+    assert "kept as it is (--keep-both)" in page, page[:3000]  # its words, as written
+    assert VERDICT not in page, page[:3000]
+
+
+def test_a_kept_copy_read_again_by_reverify_is_not_called_copied(tmp_path: Path) -> None:
+    """Review, thirty-ninth pass (M4): after the run that kept our damaged copy, a
+    ``--keep-both --reverify`` run re-reads the good copy at its keep-both name (its ledger
+    records it there) and writes nothing, yet its KEPT BOTH line said "1 card file copied
+    to"; now "found on", the copy named as read back now."""
+    card = two_clip_card(tmp_path, 50_000)
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
+    assert code == 0, out + err
+    with (dest / card.name / "CLIPS" / "C001.mov").open("ab") as grown:
+        grown.write(os.urandom(1000))
+    argv = ["copy", str(card), str(dest), "--keep-both", "--report-dir", str(reports)]
+    code, out, err = offload_cli(argv)
+    assert code == 1, out + err
+    beside = dest / card.name / "CLIPS" / "C001 (1).mov"
+    written_ns = beside.stat().st_mtime_ns, beside.stat().st_ino
+
+    code, out, err = offload_cli([*argv, "--reverify"])
+    flat = " ".join((out + err).split())
+    assert (beside.stat().st_mtime_ns, beside.stat().st_ino) == written_ns  # not written
+    assert "card file copied to" not in flat, flat
+    assert (
+        f"KEPT BOTH: 1 card file found on {dest / card.name} beside a file already at its name"
+    ) in flat, flat
+    assert f"as {beside} (kept so by an earlier run, read back now)" in flat, flat

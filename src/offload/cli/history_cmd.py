@@ -412,7 +412,7 @@ def _kept_damaged(data: dict[str, Any]) -> bool:
     """Whether the run kept a damaged copy of ours at a card file's name (``--keep-both``:
     ``results.kept_damaged``), which alone makes its exit 1."""
     return any(
-        kept_damaged(warning.get("code"), str(warning.get("message") or ""))
+        kept_damaged(warning.get("code"), warning.get("kept"))
         for warning in data.get("warnings") or []
         if isinstance(warning, dict)
     )

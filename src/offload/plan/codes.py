@@ -248,6 +248,9 @@ class PreflightItem(NamedTuple):
     counted: int | None = None
     errno: int | None = None
     card_left_out: LeftOut | None = None
+    # ``copy-no-longer-matches`` only: the copy of ours found wrong was kept at the card
+    # file's name (--keep-both), the new copy beside it (``results.kept_damaged``).
+    kept: bool = False
 
     def as_report_dict(self) -> dict[str, object]:
         """The finding as a job report's (and a dry run's) ``warnings`` give it: ``code``,
@@ -271,6 +274,8 @@ class PreflightItem(NamedTuple):
             )
         if self.counted is not None:
             found["count"] = self.counted
+        if self.kept:
+            found["kept"] = True
         return found
 
     def as_dict(self) -> dict[str, object]:

@@ -86,7 +86,7 @@ from offload.report.words import (
     run_check,
     what_was_read,
 )
-from offload.results import kept_damaged
+from offload.results import beside_proof, kept_damaged
 from offload.state_names import THROUGH_A_CACHE
 
 # Worst first: a clip's state on a destination is its worst file's.
@@ -2090,19 +2090,33 @@ def build_view(
         for warning in data.get("warnings") or []
         if isinstance(warning, dict) and warning.get("code") == "not-in-manifest"
     )
+    not_in_manifest = ""
     if outside_manifest and ok and copies:
         # The copies are what their states say; the manifests do not vouch for all of them.
         one = outside_manifest == 1
-        verdict = (
-            f"≈{verdict[1:]}; BUT {outside_manifest} OF THEM {'IS' if one else 'ARE'} NOT "
+        not_in_manifest = (
+            f"{outside_manifest} OF THEM {'IS' if one else 'ARE'} NOT "
             "IN THE MANIFEST (named below: a check against the manifest does not check "
             f"{'it' if one else 'them'})"
         )
-    kept_wrong = sum(
-        1
+        verdict = f"≈{verdict[1:]}; BUT {not_in_manifest}"
+    kept_paths = [
+        str(warning.get("path") or "")
         for warning in data.get("warnings") or []
-        if isinstance(warning, dict)
-        and kept_damaged(warning.get("code"), str(warning.get("message") or ""))
+        if isinstance(warning, dict) and kept_damaged(warning.get("code"), warning.get("kept"))
+    ]
+    kept_wrong = len(kept_paths)
+    # The good copies' own states (--verify transfer: transfer-checked, never "verified").
+    kept_proof = beside_proof(
+        str(copy.get("status"))
+        for entry in data.get("files") or []
+        if isinstance(entry, dict)
+        for path in kept_paths
+        if path.endswith(f"/{entry.get('path')}")
+        for copy in entry.get("destinations") or []
+        if isinstance(copy, dict)
+        and copy.get("final_path") != path
+        and str(copy.get("final_path") or "").startswith(path.rpartition("/")[0] + "/")
     )
     if kept_wrong and ok and proved:
         # The good copies are verified under other names; the file at each card file's name
@@ -2113,10 +2127,11 @@ def build_view(
             f"✖ {plural(kept_wrong, 'DAMAGED COPY', 'DAMAGED COPIES')} OF OURS "
             f"{'IS' if one else 'ARE'} KEPT AT THE CARD'S NAME (--keep-both; named below: "
             "copy found damaged): the good "
-            f"{'copy is' if one else 'copies are'} verified beside {'it' if one else 'them'} "
+            f"{'copy is' if one else 'copies are'} {kept_proof}beside {'it' if one else 'them'} "
             "under another name, but ascmhl-debug verify and offload verify of that copy root "
             f"fail for {'it' if one else 'them'} (editing software relinks by that name); "
-            f"the copies: {proved[1]}",
+            f"the copies: {proved[1]}" + (f"; AND {not_in_manifest}" if not_in_manifest else ""),
+            # Both, as the terminal says both (its NOT IN THE MANIFEST line stays).
             False,
         )
     totals_data = data.get("totals") or {}

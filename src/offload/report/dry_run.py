@@ -191,6 +191,17 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
                 f"a copy of ours whose date changed ({display_path(check.changed)}): read back "
                 "and compared with the source; copied again if it differs"
             )
+        if policy is ExistingFilePolicy.KEEP_BOTH and (
+            check.kind is not CheckKind.ADOPT  # (re-read as ours: --reverify, --verify)
+            or check.ours
+            or check.revoked_word
+            or check.found_wrong_before
+        ):
+            # Decided only by its read-back, so never in ``would_exit``'s code: said here.
+            why = (
+                f"{why}; if it differs from the card it is kept at the card's name as our "
+                "damaged copy, the new copy beside it (--keep-both), and the run exits 1"
+            )
         out[check.destination_index].read_back.append((relative, why))
     if plan.options.cascade:
         _cascade_passes(plan, out)
@@ -300,6 +311,10 @@ def would_exit(plan: OffloadPlan, results: list[DestinationDryRun]) -> tuple[Exi
     # (Its refused and unlike copies are counted already.)
     on_lost = sum(_outcomes(item) - len(item.refused) - len(item.unlike_record) for item in gone)
     failed = refused + unlike + on_lost
+    # Copies of ours whose size changed, kept at the card's name by --keep-both (the new
+    # copy beside them): damaged copies the copy root's history records as the card's,
+    # which make the run exit 1 (``results.kept_damaged``) whatever the new copies prove.
+    kept = sum(len(item.keep_beside) for item in results if item.index not in lost)
     outcomes = sum(_outcomes(item) for item in results)
     refusals = "; ".join(
         words
@@ -307,17 +322,24 @@ def would_exit(plan: OffloadPlan, results: list[DestinationDryRun]) -> tuple[Exi
             (refused, plural(refused, "copy", "copies") + " would be refused or not cascaded"),
             (unlike, plural(unlike, "copy", "copies") + f" would fail: {_UNLIKE_WHY}"),
             (len(gone), plural(len(gone), "destination") + f" would be lost: {_LOST_WHY}"),
+            (
+                kept,
+                f"{plural(kept, 'damaged copy', 'damaged copies')} of ours would be kept at "
+                "the card's name (--keep-both: its size changed; the new copy beside it)",
+            ),
         )
         if count
     )
     if (outcomes and failed == outcomes) or (gone and len(gone) == len(results)):
         return ExitCode.FAILED, f"{refusals}, none copied or verified"
     steps = sum(w.code in _FAILS_THE_RUN for w in plan.preflight.warnings)
-    if failed or gone or steps:
+    if failed or gone or steps or kept:
         verb = "names" if steps == 1 else "name"
         failing = f"{plural(steps, 'warning')} {verb} a step that would fail"
         return ExitCode.PARTIAL, "; ".join(
-            words for count, words in ((failed or gone, refusals), (steps, failing)) if count
+            words
+            for count, words in ((failed or gone or kept, refusals), (steps, failing))
+            if count
         )
     return ExitCode.OK, ""
 
@@ -405,11 +427,11 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
             "would copy again, over a copy of ours whose size changed (--reverify)",
             (f"{printable_name(p)}: {why}" for p, why in item.replace),
         )
-        if item.keep_beside:  # --reverify --keep-both only: no line of 0 on every dry run
+        if item.keep_beside:  # --keep-both only: no line of 0 on every dry run
             _group(
                 err,
                 "would copy beside a copy of ours whose size changed, kept as it is "
-                "(--reverify --keep-both)",
+                "(--keep-both; the run exits 1)",
                 (f"{printable_name(p)}: {why}" for p, why in item.keep_beside),
             )
         _group(err, "would be REFUSED", (f"{printable_name(p)}: {why}" for p, why in item.refused))

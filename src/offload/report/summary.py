@@ -56,6 +56,7 @@ from offload.results import (
     DestinationStatus,
     DestinationSummary,
     JobReport,
+    beside_proof,
     kept_damaged,
 )
 
@@ -674,7 +675,7 @@ def _with_damaged_kept(report: OffloadReport, head: str) -> str:
     file at each card file's name is damaged, and its copy root's history (which records it
     as the card's) fails ``ascmhl-debug verify`` and ``offload verify`` for it (exit 1)."""
     roots = {
-        str(w.path): w.destination_index for w in report.warnings if kept_damaged(w.code, w.message)
+        str(w.path): w.destination_index for w in report.warnings if kept_damaged(w.code, w.kept)
     }
     if not roots:
         return head
@@ -687,11 +688,20 @@ def _with_damaged_kept(report: OffloadReport, head: str) -> str:
         }
     )
     one = len(roots) == 1
+    # The good copies' own states (--verify transfer: transfer-checked, never "verified").
+    proof = beside_proof(
+        d.status
+        for f in report.job.files
+        for path, index in roots.items()
+        if path.endswith(f"/{f.relative_path}")
+        for d in f.destinations
+        if d.destination_index == index and d.final_path != path
+    )
     return (
         f"{head.removesuffix('.')}; BUT {plural(len(roots), 'DAMAGED COPY', 'DAMAGED COPIES')} "
         f"OF OURS {'IS' if one else 'ARE'} KEPT AT THE CARD'S NAME"
         f"{' on ' + ', '.join(where) if where else ''} (--keep-both; COPY FOUND DAMAGED "
-        f"below): the good {'copy is' if one else 'copies are'} verified beside "
+        f"below): the good {'copy is' if one else 'copies are'} {proof}beside "
         f"{'it' if one else 'them'} under another name, but the file at the card's name is "
         "damaged, and `ascmhl-debug verify` and `offload verify` of that copy root fail for "
         f"{'it' if one else 'them'} (editing software relinks by that name)."
