@@ -67,13 +67,15 @@ OWN_FILE_BASE = 8 * 1024
 #: record, .offload/ascmhl-generation.json: the stamp is removed before a generation is
 #: written and written again after it, the record gone by then), the chain file, the record
 #: of a carried card history (.offload/ascmhl-carried.json, which the stamp is written
-#: beside) and, while one is replaced, its temporary copy (one at a time) (5); ledger,
-#: generation, JSON, CSV, HTML, PDF (6); a legacy MHL and a report's temporary copy (2).
-OWN_ENTRIES = 17
+#: beside) and, while one is replaced, its temporary copy (one at a time) (5); the record
+#: of the last run, .offload/last-run.json (``run_record``: written as the run starts,
+#: replaced through a temporary copy, the one above, as it ends) (1); ledger, generation,
+#: JSON, CSV, HTML, PDF (6); a legacy MHL and a report's temporary copy (2).
+OWN_ENTRIES = 18
 OWN_FOLDERS = 3
-#: stamp (or a generation's record), chain file, carried-history record and one temporary
-#: copy: a block each
-OWN_SMALL_FILES = 5
+#: lock, stamp (or a generation's record), chain file, carried-history record, the last run's
+#: record and one temporary copy: a block each
+OWN_SMALL_FILES = 6
 
 #: Hex digits of each algorithm's digest (unknown: 64).
 DIGEST_HEX = {"xxh64": 16, "xxh3": 16, "xxh128": 32, "md5": 32, "sha1": 40, "sha256": 64, "c4": 90}
@@ -88,12 +90,14 @@ class OwnPresent(NamedTuple):
     re-run makes none of these again. *folders*: how many of ``.offload/``,
     ``.offload/reports/`` and ``ascmhl/`` are there; *lock*: whether the lock file is;
     *stamp_chain*: how many of the manifests' stamp and the chain file are; *ledger_bytes*:
-    the ledger's size, None where there is none."""
+    the ledger's size, None where there is none; *run_record*: whether the record of the last
+    run (``run_record``, rewritten by every run, never made again) is."""
 
     folders: int
     lock: bool
     stamp_chain: int
     ledger_bytes: int | None
+    run_record: bool = False
 
 
 def present_own(root: Path) -> OwnPresent | None:
@@ -105,6 +109,7 @@ def present_own(root: Path) -> OwnPresent | None:
     from offload.lock import LOCK_NAME
     from offload.manifest.layout import ASCMHL_FOLDER, CHAIN_FILE_NAME
     from offload.manifest_stamp import STAMP_NAME
+    from offload.run_record import RUN_RECORD_NAME
 
     state = root / STATE_FOLDER
     if not os.path.isdir(state):
@@ -125,6 +130,7 @@ def present_own(root: Path) -> OwnPresent | None:
             for path in (state / STAMP_NAME, root / ASCMHL_FOLDER / CHAIN_FILE_NAME)
         ),
         size(state / LEDGER_NAME),
+        size(state / RUN_RECORD_NAME) is not None,
     )
 
 
@@ -217,7 +223,7 @@ def own_files(
     # The small files (OWN_SMALL_FILES): the lock, if gone; with a generation also the
     # stamp (or its record) and the chain if gone, the carried history's record, and the
     # temporary copy of the one replaced.
-    small = 0 if present.lock else 1
+    small = (0 if present.lock else 1) + (0 if present.run_record else 1)
     if generation:
         small += (2 - present.stamp_chain) + 2
     new_folders = OWN_FOLDERS - present.folders
