@@ -2606,14 +2606,39 @@ def _settle_run_records(
 ) -> None:
     """Settle the record of the run *run* (``run_record``) in each local copy root of
     *roots*: ``finished`` where this run wrote its links, folders and manifests
-    (``OffloadReport.finished``) and cancelled none of its files, ``cancelled`` elsewhere
-    (a cancel, a destination lost or never finished)."""
+    (``OffloadReport.finished``) with no step of them failed (``failed_steps``), and every
+    card file of the job is there (none failed or cancelled there); ``failed`` with the
+    card files that failed there (a card read error, a write or read-back that failed) or
+    where an end step failed; ``cancelled`` elsewhere (a cancel, a destination lost or never
+    finished)."""
     by_root = {p.root: p.index for p in plan.plans}
-    cancelled = {d.index for d in report.job.destinations if d.files_cancelled}
+    summaries = {d.index: d for d in report.job.destinations}
     for root in roots:
         index = by_root.get(root)
-        done = index in report.finished and index not in cancelled
-        run_record.settle(root, run, started, run_record.FINISHED if done else run_record.CANCELLED)
+        summary = summaries.get(index) if index is not None else None
+        if index not in report.finished or summary is None or summary.files_cancelled:
+            run_record.settle(root, run, started, run_record.CANCELLED)
+            continue
+        failed = _failed_on(report, index) if summary.files_failed else []
+        # Folder times and the report are no part of the copy (nothing of the card is
+        # missing without them); the folders and the manifests are.
+        steps = [s for s in report.failed_steps.get(index, ()) if s in ("folders", "manifest")]
+        if failed or steps:
+            run_record.settle(root, run, started, run_record.FAILED, failed=failed, steps=steps)
+        else:
+            run_record.settle(root, run, started, run_record.FINISHED)
+
+
+def _failed_on(report: OffloadReport, index: int) -> list[str]:
+    """The card files (paths relative to the card) that failed on destination *index*."""
+    failed = []
+    for file in report.job.files:
+        for result in file.destinations:
+            if result.destination_index == index:
+                if result.status is DestinationStatus.FAILED:
+                    failed.append(file.relative_path)
+                break
+    return failed
 
 
 def _run_locked(

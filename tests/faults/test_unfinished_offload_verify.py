@@ -218,3 +218,35 @@ def test_a_finished_copy_without_manifests_still_passes(tmp_path: Path) -> None:
     code, output, data = verified_json(root, tmp_path / "v1")
     assert code == 0 and data["passed"] is True, output
     assert f"{len(CARD)} OK, 0 changed, 0 missing" in output, output
+
+
+@pytest.mark.timeout(180)
+def test_a_copy_whose_card_file_failed_is_incomplete(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A card file that could not be read (EIO) was never copied: the run ended, settled
+    ``finished``, and the check passed, "0 missing", exit 0. Now the root's record is not
+    ``finished`` and the check says INCOMPLETE, exit 10, until a run copies it. Failed
+    before: exit 0."""
+    card_fs = faulty_fs()
+    card = make_card(card_fs.mountpoint)
+    (tmp_path / "dest").mkdir()
+    root = tmp_path / "dest" / card.name
+    card_fs.fail("read", path=LAST_READ)
+    code, output = offload("copy", "--quiet", card, tmp_path / "dest")
+    assert code != 0, output
+    card_fs.clear()
+    assert not (root / "ZZ" / "last.mov").exists()
+    record = json.loads((root / ".offload" / "last-run.json").read_text())
+    assert record["state"] != "finished", record
+    code, output, data = verified_json(root, tmp_path / "v1")
+    assert code == 10, output
+    (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
+    assert "1 card file not copied here (ZZ/last.mov)" in line, line
+    assert "0 missing" not in output, output
+    assert data["passed"] is False, data
+
+    code, output = offload("copy", "--quiet", card, tmp_path / "dest")
+    assert code == 0, output
+    code, output, _data = verified_json(root, tmp_path / "v2")
+    assert code == 0, output
