@@ -16,7 +16,16 @@ import os
 import stat
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Container,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -2560,7 +2569,16 @@ def run_offload(
             # says instead of passing what the ledger names.
             run, run_started = run_token(), time.time()
             run_record.mark_started(roots, run, run_started)
-            report = _run_locked(plan, sink=guarded, cancel=cancel, locked=locks.paths)
+
+            def settle_early(report: OffloadReport, indexes: AbstractSet[int]) -> None:
+                # A cascade's fast copies, once finished in the card's pass: the re-run
+                # without the card reads one as its source and never settles it.
+                early = [p.root for p in plan.plans if p.index in indexes and p.root in roots]
+                _settle_run_records(plan, report, early, run, run_started)
+
+            report = _run_locked(
+                plan, sink=guarded, cancel=cancel, locked=locks.paths, settle_fast=settle_early
+            )
             _settle_run_records(plan, report, roots, run, run_started)
             _say_card_put_back(plan, report)  # the card may be back since its line was made
             lost = _s3().lost_locks(s3_locks) if s3_locks else []
@@ -2647,8 +2665,11 @@ def _run_locked(
     sink: EventSink | None = None,
     cancel: CancelToken | None = None,
     locked: Sequence[Path] = (),
+    settle_fast: Callable[[OffloadReport, AbstractSet[int]], None] | None = None,
 ) -> OffloadReport:
     """Copy what the plan says, then links, folders and folder times. Blocks until done.
+    *settle_fast* is called with the fast destinations of a cascade once they are finished, before
+    the cascade (``run_record``: their records are settled then).
 
     Everything that goes wrong during the copy is in the report (``exit_code``); raises only
     for bugs. *sink*'s exceptions never reach the engine (``events.isolated``): a subscriber
@@ -2937,6 +2958,8 @@ def _run_locked(
         return report
     fast = {p.index for p in plan.plans if p.index not in slow}
     _finish_destinations(plan, report, fast, sink)
+    if slow and settle_fast is not None:
+        settle_fast(report, fast)
     if slow:
         said_over = False  # _copies_complete said (``copies_over``)
 

@@ -250,3 +250,32 @@ def test_a_copy_whose_card_file_failed_is_incomplete(
     assert code == 0, output
     code, output, _data = verified_json(root, tmp_path / "v2")
     assert code == 0, output
+
+
+@pytest.mark.timeout(240)
+def test_fast_copies_of_a_cascade_killed_after_the_card_pass_are_complete(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A cascade killed on its slow drive once the card's pass was recorded (the card
+    released): the fast copies hold the whole card, yet were settled only at the run's end,
+    and the re-run without the card reads one as its source and never settles it: ``offload
+    verify`` of a fast copy said INCOMPLETE, exit 10, for good. Now each fast root is settled
+    as its copy is finished in the card's pass. Failed before: exit 10."""
+    card = make_card(cards)  # a drive of its own: a fast copy beside it stands for nothing
+    fast = [tmp_path / "fast1", tmp_path / "fast2"]
+    for folder in fast:
+        folder.mkdir()
+    slow = faulty_fs()
+    record = fast[0] / card.name / ".offload" / "cascade-card.json"
+    args: list[Path | str] = ["--cascade-to", slow.mountpoint, card, *fast]
+    status = stopped_when_stalled(
+        slow, "write", "A001/CLIPS/*", args, tmp_path / "reports", recorded=record.exists
+    )
+    assert status == -signal.SIGKILL
+    card.rename(card.with_name("A001-away"))  # the card is put away
+    code, output = offload("copy", "--quiet", *args)
+    assert code == 0, output
+    for folder in fast:
+        code, output, data = verified_json(folder / card.name, tmp_path / f"v-{folder.name}")
+        assert code == 0 and data["passed"] is True, output
+        assert "INCOMPLETE" not in output, output
