@@ -2568,18 +2568,18 @@ def run_offload(
             # run killed or cut off in between leaves it running, which ``offload verify``
             # says instead of passing what the ledger names.
             run, run_started = run_token(), time.time()
-            run_record.mark_started(roots, run, run_started)
+            kept = run_record.mark_started(roots, run, run_started, str(plan.source))
 
             def settle_early(report: OffloadReport, indexes: AbstractSet[int]) -> None:
                 # A cascade's fast copies, once finished in the card's pass: the re-run
                 # without the card reads one as its source and never settles it.
                 early = [p.root for p in plan.plans if p.index in indexes and p.root in roots]
-                _settle_run_records(plan, report, early, run, run_started)
+                _settle_run_records(plan, report, early, run, run_started, kept)
 
             report = _run_locked(
                 plan, sink=guarded, cancel=cancel, locked=locks.paths, settle_fast=settle_early
             )
-            _settle_run_records(plan, report, roots, run, run_started)
+            _settle_run_records(plan, report, roots, run, run_started, kept)
             _say_card_put_back(plan, report)  # the card may be back since its line was made
             lost = _s3().lost_locks(s3_locks) if s3_locks else []
             for message in lost:
@@ -2620,7 +2620,12 @@ def run_offload(
 
 
 def _settle_run_records(
-    plan: OffloadPlan, report: OffloadReport, roots: Sequence[Path], run: str, started: float
+    plan: OffloadPlan,
+    report: OffloadReport,
+    roots: Sequence[Path],
+    run: str,
+    started: float,
+    kept: AbstractSet[Path] = frozenset(),
 ) -> None:
     """Settle the record of the run *run* (``run_record``) in each local copy root of
     *roots*: ``finished`` where this run wrote its links, folders and manifests
@@ -2628,23 +2633,55 @@ def _settle_run_records(
     card file of the job is there (none failed or cancelled there); ``failed`` with the
     card files that failed there (a card read error, a write or read-back that failed) or
     where an end step failed; ``cancelled`` elsewhere (a cancel, a destination lost or never
-    finished)."""
+    finished), but for a root of *kept* (an offload of this card finished there before this
+    run) where this run changed nothing (``_changed_nothing``): ``finished`` still."""
     by_root = {p.root: p.index for p in plan.plans}
     summaries = {d.index: d for d in report.job.destinations}
+    source = str(plan.source)
     for root in roots:
         index = by_root.get(root)
         summary = summaries.get(index) if index is not None else None
         if index not in report.finished or summary is None or summary.files_cancelled:
-            run_record.settle(root, run, started, run_record.CANCELLED)
+            state = run_record.CANCELLED
+            if root in kept and summary is not None and _changed_nothing(plan, report, summary):
+                state = run_record.FINISHED
+            run_record.settle(root, run, started, state, source=source)
             continue
         failed = _failed_on(report, index) if summary.files_failed else []
         # Folder times and the report are no part of the copy (nothing of the card is
         # missing without them); the folders and the manifests are.
         steps = [s for s in report.failed_steps.get(index, ()) if s in ("folders", "manifest")]
         if failed or steps:
-            run_record.settle(root, run, started, run_record.FAILED, failed=failed, steps=steps)
+            run_record.settle(
+                root, run, started, run_record.FAILED, source=source, failed=failed, steps=steps
+            )
         else:
-            run_record.settle(root, run, started, run_record.FINISHED)
+            run_record.settle(root, run, started, run_record.FINISHED, source=source)
+
+
+def _changed_nothing(plan: OffloadPlan, report: OffloadReport, summary: DestinationSummary) -> bool:
+    """Whether this run, stopped short on the destination of *summary*, left its copy root
+    as an earlier finished offload of the card left it: nothing written there, no copy
+    failed (a copy found wrong is revoked, a failure), not lost, and each card file it did
+    not get to is one the earlier offload recorded there unchanged since (a ``--reverify``
+    check of it, ``ExistingCopy.changed`` empty): never a card file new since then."""
+    if summary.lost or summary.files_failed or summary.bytes_written:
+        return False
+    index = summary.index
+    rechecks = {
+        plan.tasks[c.task_index].source.relative_path
+        for c in plan.checks
+        if c.destination_index == index and c.kind is CheckKind.REVERIFY and not c.changed
+    }
+    for file in report.job.files:
+        result = file.destination(index)
+        if result is None:
+            continue
+        if result.status is DestinationStatus.CANCELLED and file.relative_path not in rechecks:
+            return False
+        if result.bytes_written:
+            return False
+    return True
 
 
 def _failed_on(report: OffloadReport, index: int) -> list[str]:

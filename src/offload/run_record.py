@@ -110,16 +110,32 @@ def _write(root: Path, body: Mapping[str, object]) -> None:
     fsync_dir(final.parent)
 
 
-def mark_started(roots: Iterable[Path], run: str, started: float) -> None:
-    """Record in each of *roots* that the offload *run* (its token) started at *started*
-    (``time.time()``) and writes there: ``running`` (module doc). A root whose record cannot
-    be written is left as it is."""
-    body = {"state": RUNNING, "run": run, "started": _utc(started)}
+def mark_started(roots: Iterable[Path], run: str, started: float, source: str) -> set[Path]:
+    """Record in each of *roots* that the offload *run* (its token) of *source* (the card's
+    path as given) started at *started* (``time.time()``) and writes there: ``running``
+    (module doc). A root whose record cannot be written is left as it is. Returns the roots
+    whose record said, before, that an offload of the same *source* finished there
+    (``previous``: see :func:`settle`'s *kept*)."""
+    kept = set()
     for root in roots:
+        body = {"state": RUNNING, "run": run, "started": _utc(started), "source": source}
+        if _finished_from(root, source):
+            body["previous"] = FINISHED
+            kept.add(root)
         try:
             _write(root, body)
         except OSError:
-            pass
+            kept.discard(root)
+    return kept
+
+
+def _finished_from(root: Path, source: str) -> bool:
+    """Whether the record of *root* says an offload of *source* finished there."""
+    try:
+        body = json.loads(record_path(root).read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(body, dict) and body.get("state") == FINISHED and body.get("source") == source
 
 
 def settle(
@@ -128,6 +144,7 @@ def settle(
     started: float,
     state: str,
     *,
+    source: str = "",
     failed: Iterable[str] = (),
     steps: Iterable[str] = (),
 ) -> None:
@@ -140,6 +157,7 @@ def settle(
         "run": run,
         "started": _utc(started),
         "settled": _utc(time.time()),
+        "source": source,
     }
     if state == FAILED:
         body["failed"] = list(failed)

@@ -279,3 +279,49 @@ def test_fast_copies_of_a_cascade_killed_after_the_card_pass_are_complete(
         code, output, data = verified_json(folder / card.name, tmp_path / f"v-{folder.name}")
         assert code == 0 and data["passed"] is True, output
         assert "INCOMPLETE" not in output, output
+
+
+@pytest.mark.timeout(180)
+def test_a_cancelled_reverify_of_a_complete_copy_keeps_it_complete(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A finished copy, then ``offload copy --reverify`` of it Ctrl-C'd while it read a copy
+    back: that run wrote and removed nothing there, yet its record said ``cancelled`` and
+    ``offload verify`` INCOMPLETE, exit 10 ("the offload that wrote this copy ... was
+    cancelled"). Now a cancelled run that changed nothing there keeps the earlier
+    ``finished``. Failed before: exit 10."""
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    code, output = offload("copy", "--quiet", card, fs.mountpoint)
+    assert code == 0, output
+    root = fs.mountpoint / card.name
+    status = stopped_when_stalled(
+        fs, "read", "A001/ZZ/last.mov", ["--reverify", card, fs.mountpoint],
+        tmp_path / "reports", sig=signal.SIGINT,
+    )  # fmt: skip
+    assert status == 130
+    code, output, data = verified_json(root, tmp_path / "v1")
+    assert code == 0 and data["passed"] is True, output
+    assert "INCOMPLETE" not in output, output
+
+
+@pytest.mark.timeout(180)
+def test_a_cancelled_run_that_left_card_files_uncopied_is_still_incomplete(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The other side of keeping ``finished``: a finished copy, then the card gains a file
+    and a run that would copy it is Ctrl-C'd while it does: the root no longer holds the
+    card, so the check says INCOMPLETE (the earlier ``finished`` is not kept)."""
+    card_fs = faulty_fs()
+    card = make_card(card_fs.mountpoint)
+    (tmp_path / "dest").mkdir()
+    code, output = offload("copy", "--quiet", card, tmp_path / "dest")
+    assert code == 0, output
+    (card / "ZZ" / "later.mov").write_bytes(os.urandom(300_000))
+    status = stopped_when_stalled(
+        card_fs, "read", "A001/ZZ/later.mov", [card, tmp_path / "dest"], tmp_path / "reports",
+        sig=signal.SIGINT,
+    )  # fmt: skip
+    assert status == 130
+    code, output, data = verified_json(tmp_path / "dest" / card.name, tmp_path / "v1")
+    assert_incomplete(code, output, data, "was cancelled before it finished")
