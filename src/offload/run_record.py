@@ -34,8 +34,13 @@ Contract:
 
 A later offload of the same root (the same command run again) replaces the record: it starts
 ``running`` and settles ``finished`` once that run is done, which is when the copy root is
-complete again. Local copy roots only: an ``s3://`` copy root has no such record (its check
-says nothing of an unfinished run).
+complete again. Each record names its ``source`` (the card's path as given); where the record
+replaced said an offload of the same source finished, ``mark_started`` notes ``previous:
+finished`` and a *cancelled* run that changed nothing there (``card._changed_nothing``) settles
+``finished`` again; a *killed* one leaves ``running``, the conservative answer. A cascade's fast
+copy roots are settled once their copy is finished in the card's pass, before the cascade.
+Local copy roots only: an ``s3://`` copy root has no such record (its check says nothing of
+an unfinished run).
 """
 
 from __future__ import annotations
