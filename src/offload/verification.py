@@ -1085,6 +1085,16 @@ def _verify_with(
     remedy names its folder then; the mirror's caller words its own)."""
     report: VerifyReport | None = None
     settled: str | None = None
+    if local and append_generation:
+        # A generation of a copy whose last offload did not finish would record it as
+        # whole: ``ascmhl-debug verify`` would then pass it with card files missing.
+        words = unfinished(root)
+        if words is not None:
+            raise UsageError(
+                f"cannot append a generation to {root}: {words} (then verify it with "
+                "--append); nothing was verified or written",
+                path=root,
+            )
     if legacy_mhl is not None or is_folder_at(root, root / ASCMHL_FOLDER):
         try:
             report = verify_tree(

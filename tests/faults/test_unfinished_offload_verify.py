@@ -325,3 +325,29 @@ def test_a_cancelled_run_that_left_card_files_uncopied_is_still_incomplete(
     assert status == 130
     code, output, data = verified_json(tmp_path / "dest" / card.name, tmp_path / "v1")
     assert_incomplete(code, output, data, "was cancelled before it finished")
+
+
+@pytest.mark.timeout(180)
+def test_verify_append_refuses_an_incomplete_copy(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``offload verify --append`` of a copy whose offload did not copy every card file
+    there (a card read error: its manifests written without that file) appended a generation
+    of the files there, so ``ascmhl-debug verify`` then passed a copy missing a card file.
+    Now refused, exit 64, with the INCOMPLETE words, no generation written. Failed before: a
+    generation appended."""
+    card_fs = faulty_fs()
+    card = make_card(card_fs.mountpoint)
+    (tmp_path / "dest").mkdir()
+    root = tmp_path / "dest" / card.name
+    card_fs.fail("read", path=LAST_READ)
+    code, output = offload("copy", "--quiet", card, tmp_path / "dest")
+    assert code != 0, output
+    card_fs.clear()
+    manifests = sorted((root / "ascmhl").glob("*.mhl"))
+    assert manifests, output
+    code, output = offload("verify", "--append", "--report-dir", tmp_path / "v1", root)
+    assert code == 64, output
+    assert "INCOMPLETE: the offload that wrote this copy" in output, output
+    assert "--append" in output, output
+    assert sorted((root / "ascmhl").glob("*.mhl")) == manifests
