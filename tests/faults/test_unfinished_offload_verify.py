@@ -245,6 +245,11 @@ def test_a_copy_whose_card_file_failed_is_incomplete(
     assert "1 card file not copied here (ZZ/last.mov)" in line, line
     assert "0 missing" not in output, output
     assert data["passed"] is False, data
+    # The CSV says it too, in a row of its own (it had no word of it).
+    (csv_file,) = (tmp_path / "v1").glob("verify_*.csv")
+    rows = csv_file.read_text().splitlines()
+    assert rows[1].startswith(".,incomplete,INCOMPLETE: "), rows[:3]
+    assert "ZZ/last.mov" in rows[1], rows[1]
 
     code, output = offload("copy", "--quiet", card, tmp_path / "dest")
     assert code == 0, output
