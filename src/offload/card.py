@@ -2628,11 +2628,11 @@ def _settle_run_records(
     kept: AbstractSet[Path] = frozenset(),
 ) -> None:
     """Settle the record of the run *run* (``run_record``) in each local copy root of
-    *roots*: ``finished`` where this run wrote its links, folders and manifests
-    (``OffloadReport.finished``) with no step of them failed (``failed_steps``), and every
-    card file of the job is there (none failed or cancelled there); ``failed`` with the
-    card files that failed there (a card read error, a write or read-back that failed) or
-    where an end step failed; ``cancelled`` elsewhere (a cancel, a destination lost or never
+    *roots*: ``finished`` where this run reached the end of that destination
+    (``OffloadReport.finished``: its end steps run, whether each succeeded or not, which the
+    run reports) and every card file of the job is there (none failed or cancelled there);
+    ``failed`` with the card files that failed there (a card read error, a write or
+    read-back that failed); ``cancelled`` elsewhere (a cancel, a destination lost or never
     finished), but for a root of *kept* (an offload of this card finished there before this
     run) where this run changed nothing (``_changed_nothing``): ``finished`` still."""
     by_root = {p.root: p.index for p in plan.plans}
@@ -2648,13 +2648,11 @@ def _settle_run_records(
             run_record.settle(root, run, started, state, source=source)
             continue
         failed = _failed_on(report, index) if summary.files_failed else []
-        # Folder times and the report are no part of the copy (nothing of the card is
-        # missing without them); the folders and the manifests are.
-        steps = [s for s in report.failed_steps.get(index, ()) if s in ("folders", "manifest")]
-        if failed or steps:
-            run_record.settle(
-                root, run, started, run_record.FAILED, source=source, failed=failed, steps=steps
-            )
+        # A failed end step (folders, manifests, folder times, report) leaves no card file
+        # missing: the run says it (``failed_steps``), and the check of the copy falls back
+        # on the ledger; ``INCOMPLETE`` is for card files that may be missing.
+        if failed:
+            run_record.settle(root, run, started, run_record.FAILED, source=source, failed=failed)
         else:
             run_record.settle(root, run, started, run_record.FINISHED, source=source)
 

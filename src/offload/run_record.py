@@ -16,10 +16,11 @@ Contract:
   renamed and its folder fsynced before the call returns, so that any later write of the
   run that a power cut keeps (a ledger entry is fsynced) is preceded by a kept record.
 * :func:`settle` is called once the run's copy of that root is over, lock still held:
-  ``finished`` where the run wrote the root's links, folders and manifests and was not
-  cancelled there (``OffloadReport.finished``), and every card file of the job is there;
-  ``failed`` where it ended there but card files failed there (a card read error, a write
-  or read-back that failed: the record names them) or its folders or manifests step failed;
+  ``finished`` where the run reached the end of that root's copy uncancelled
+  (``OffloadReport.finished``: its links, folders, manifests and folder times attempted; a
+  step of them that failed the run itself reports, and leaves no card file missing), and
+  every card file of the job is there; ``failed`` where it ended there but card files
+  failed there (a card read error, a write or read-back that failed: the record names them);
   ``cancelled`` otherwise. Written the same way. A run killed or cut off before it settles
   leaves ``running``.
 * :func:`unfinished` is what ``offload verify`` asks: the words of its ``INCOMPLETE`` line
@@ -60,7 +61,7 @@ RUNNING = "running"
 FINISHED = "finished"
 CANCELLED = "cancelled"
 #: The run ended there, but card files failed there (a card read error, a write or read-back
-#: that failed: ``failed`` names them) or a step of its end did (``steps``).
+#: that failed: ``failed`` names them; ``steps``, end steps that failed, is read but not written).
 FAILED = "failed"
 #: How many of the failed files the ``INCOMPLETE`` line names (the record keeps them all).
 NAMED_FILES = 5

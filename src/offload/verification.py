@@ -1085,9 +1085,11 @@ def _verify_with(
     remedy names its folder then; the mirror's caller words its own)."""
     report: VerifyReport | None = None
     settled: str | None = None
-    if local and append_generation:
+    if local and append_generation and not _unchained_recorded(root):
         # A generation of a copy whose last offload did not finish would record it as
-        # whole: ``ascmhl-debug verify`` would then pass it with card files missing.
+        # whole: ``ascmhl-debug verify`` would then pass it with card files missing. Not
+        # where a dead writer recorded a generation it never chained: ``verify_tree``
+        # settles that first and refuses on its own words (not this rule's, yet).
         words = unfinished(root)
         if words is not None:
             raise UsageError(
@@ -1192,6 +1194,13 @@ def _verify_with(
     # Its reasons (what stands at a missing path, why a new one is in no manifest)
     # were looked for by the check itself, so every output says the same.
     return report, media.bypassed, media.through_cache
+
+
+def _unchained_recorded(root: Path) -> bool:
+    """Whether *root* holds a writer's record of a generation it may not have chained
+    (``manifest.unchained_own``), which ``--append`` settles before anything else."""
+    record = unchained_own.record_for(root)
+    return record is not None and os.path.lexists(record)
 
 
 def _history_gone(root: Path) -> str | None:
