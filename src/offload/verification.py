@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from datetime import datetime
 from pathlib import Path
 
+from offload import run_record
 from offload.copy_legacy_mhl import CopyLegacyMhls
 from offload.engine.verifier import MediaHasher
 from offload.errors import (
@@ -1089,8 +1090,11 @@ def _verify_with(
         # A generation of a copy whose last offload did not finish would record it as
         # whole: ``ascmhl-debug verify`` would then pass it with card files missing. Not
         # where a dead writer recorded a generation it never chained: ``verify_tree``
-        # settles that first and refuses on its own words (not this rule's, yet).
-        words = unfinished(root)
+        # settles that first and refuses on its own words (not this rule's, yet). Nor a
+        # record that cannot be read: a folder this user may not read is the check's own
+        # refusal (exit 11), and the check's report still says INCOMPLETE.
+        record = run_record.read(root)
+        words = unfinished(root) if record is not None and record.state else None
         if words is not None:
             raise UsageError(
                 f"cannot append a generation to {root}: {words} (then verify it with "
