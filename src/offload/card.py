@@ -16,7 +16,16 @@ import os
 import stat
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Container,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -2570,9 +2579,18 @@ def run_offload(
             # run killed or cut off in between leaves it running, which ``offload verify``
             # says instead of passing what the ledger names.
             run, run_started = run_token(), time.time()
-            run_record.mark_started(roots, run, run_started)
-            report = _run_locked(plan, sink=guarded, cancel=cancel, locked=locks.paths)
-            _settle_run_records(plan, report, roots, run, run_started)
+            kept = run_record.mark_started(roots, run, run_started, str(plan.source))
+
+            def settle_early(report: OffloadReport, indexes: AbstractSet[int]) -> None:
+                # A cascade's fast copies, once finished in the card's pass: the re-run
+                # without the card reads one as its source and never settles it.
+                early = [p.root for p in plan.plans if p.index in indexes and p.root in roots]
+                _settle_run_records(plan, report, early, run, run_started, kept)
+
+            report = _run_locked(
+                plan, sink=guarded, cancel=cancel, locked=locks.paths, settle_fast=settle_early
+            )
+            _settle_run_records(plan, report, roots, run, run_started, kept)
             _say_card_put_back(plan, report)  # the card may be back since its line was made
             lost = _s3().lost_locks(s3_locks) if s3_locks else []
             for message in lost:
@@ -2613,18 +2631,78 @@ def run_offload(
 
 
 def _settle_run_records(
-    plan: OffloadPlan, report: OffloadReport, roots: Sequence[Path], run: str, started: float
+    plan: OffloadPlan,
+    report: OffloadReport,
+    roots: Sequence[Path],
+    run: str,
+    started: float,
+    kept: AbstractSet[Path] = frozenset(),
 ) -> None:
     """Settle the record of the run *run* (``run_record``) in each local copy root of
-    *roots*: ``finished`` where this run wrote its links, folders and manifests
-    (``OffloadReport.finished``) and cancelled none of its files, ``cancelled`` elsewhere
-    (a cancel, a destination lost or never finished)."""
+    *roots*: ``finished`` where this run reached the end of that destination
+    (``OffloadReport.finished``: its end steps run, whether each succeeded or not, which the
+    run reports) and every card file of the job is there (none failed or cancelled there);
+    ``failed`` with the card files that failed there (a card read error, a write or
+    read-back that failed); ``cancelled`` elsewhere (a cancel, a destination lost or never
+    finished), but for a root of *kept* (an offload of this card finished there before this
+    run) where this run changed nothing (``_changed_nothing``): ``finished`` still."""
     by_root = {p.root: p.index for p in plan.plans}
-    cancelled = {d.index for d in report.job.destinations if d.files_cancelled}
+    summaries = {d.index: d for d in report.job.destinations}
+    source = str(plan.source)
     for root in roots:
         index = by_root.get(root)
-        done = index in report.finished and index not in cancelled
-        run_record.settle(root, run, started, run_record.FINISHED if done else run_record.CANCELLED)
+        summary = summaries.get(index) if index is not None else None
+        if index not in report.finished or summary is None or summary.files_cancelled:
+            state = run_record.CANCELLED
+            if root in kept and summary is not None and _changed_nothing(plan, report, summary):
+                state = run_record.FINISHED
+            run_record.settle(root, run, started, state, source=source)
+            continue
+        failed = _failed_on(report, index) if summary.files_failed else []
+        # A failed end step (folders, manifests, folder times, report) leaves no card file
+        # missing: the run says it (``failed_steps``), and the check of the copy falls back
+        # on the ledger; ``INCOMPLETE`` is for card files that may be missing.
+        if failed:
+            run_record.settle(root, run, started, run_record.FAILED, source=source, failed=failed)
+        else:
+            run_record.settle(root, run, started, run_record.FINISHED, source=source)
+
+
+def _changed_nothing(plan: OffloadPlan, report: OffloadReport, summary: DestinationSummary) -> bool:
+    """Whether this run, stopped short on the destination of *summary*, left its copy root
+    as an earlier finished offload of the card left it: nothing written there, no copy
+    failed (a copy found wrong is revoked, a failure), not lost, and each card file it did
+    not get to is one the earlier offload recorded there unchanged since (a ``--reverify``
+    check of it, ``ExistingCopy.changed`` empty): never a card file new since then."""
+    if summary.lost or summary.files_failed or summary.bytes_written:
+        return False
+    index = summary.index
+    rechecks = {
+        plan.tasks[c.task_index].source.relative_path
+        for c in plan.checks
+        if c.destination_index == index and c.kind is CheckKind.REVERIFY and not c.changed
+    }
+    for file in report.job.files:
+        result = file.destination(index)
+        if result is None:
+            continue
+        if result.status is DestinationStatus.CANCELLED and file.relative_path not in rechecks:
+            return False
+        if result.bytes_written:
+            return False
+    return True
+
+
+def _failed_on(report: OffloadReport, index: int) -> list[str]:
+    """The card files (paths relative to the card) that failed on destination *index*."""
+    failed = []
+    for file in report.job.files:
+        for result in file.destinations:
+            if result.destination_index == index:
+                if result.status is DestinationStatus.FAILED:
+                    failed.append(file.relative_path)
+                break
+    return failed
 
 
 def _run_locked(
@@ -2633,8 +2711,11 @@ def _run_locked(
     sink: EventSink | None = None,
     cancel: CancelToken | None = None,
     locked: Sequence[Path] = (),
+    settle_fast: Callable[[OffloadReport, AbstractSet[int]], None] | None = None,
 ) -> OffloadReport:
     """Copy what the plan says, then links, folders and folder times. Blocks until done.
+    *settle_fast* is called with the fast destinations of a cascade once they are finished, before
+    the cascade (``run_record``: their records are settled then).
 
     Everything that goes wrong during the copy is in the report (``exit_code``); raises only
     for bugs. *sink*'s exceptions never reach the engine (``events.isolated``): a subscriber
@@ -2923,6 +3004,8 @@ def _run_locked(
         return report
     fast = {p.index for p in plan.plans if p.index not in slow}
     _finish_destinations(plan, report, fast, sink)
+    if slow and settle_fast is not None:
+        settle_fast(report, fast)
     if slow:
         said_over = False  # _copies_complete said (``copies_over``)
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from datetime import datetime
 from pathlib import Path
 
+from offload import run_record
 from offload.copy_legacy_mhl import CopyLegacyMhls
 from offload.engine.verifier import MediaHasher
 from offload.errors import (
@@ -1085,6 +1086,21 @@ def _verify_with(
     remedy names its folder then; the mirror's caller words its own)."""
     report: VerifyReport | None = None
     settled: str | None = None
+    if local and append_generation and not _unchained_recorded(root):
+        # A generation of a copy whose last offload did not finish would record it as
+        # whole: ``ascmhl-debug verify`` would then pass it with card files missing. Not
+        # where a dead writer recorded a generation it never chained: ``verify_tree``
+        # settles that first and refuses on its own words (not this rule's, yet). Nor a
+        # record that cannot be read: a folder this user may not read is the check's own
+        # refusal (exit 11), and the check's report still says INCOMPLETE.
+        record = run_record.read(root)
+        words = unfinished(root) if record is not None and record.state else None
+        if words is not None:
+            raise UsageError(
+                f"cannot append a generation to {root}: {words} (then verify it with "
+                "--append); nothing was verified or written",
+                path=root,
+            )
     if legacy_mhl is not None or is_folder_at(root, root / ASCMHL_FOLDER):
         try:
             report = verify_tree(
@@ -1182,6 +1198,13 @@ def _verify_with(
     # Its reasons (what stands at a missing path, why a new one is in no manifest)
     # were looked for by the check itself, so every output says the same.
     return report, media.bypassed, media.through_cache
+
+
+def _unchained_recorded(root: Path) -> bool:
+    """Whether *root* holds a writer's record of a generation it may not have chained
+    (``manifest.unchained_own``), which ``--append`` settles before anything else."""
+    record = unchained_own.record_for(root)
+    return record is not None and os.path.lexists(record)
 
 
 def _history_gone(root: Path) -> str | None:

@@ -218,3 +218,141 @@ def test_a_finished_copy_without_manifests_still_passes(tmp_path: Path) -> None:
     code, output, data = verified_json(root, tmp_path / "v1")
     assert code == 0 and data["passed"] is True, output
     assert f"{len(CARD)} OK, 0 changed, 0 missing" in output, output
+
+
+@pytest.mark.timeout(180)
+def test_a_copy_whose_card_file_failed_is_incomplete(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A card file that could not be read (EIO) was never copied: the run ended, settled
+    ``finished``, and the check passed, "0 missing", exit 0. Now the root's record is not
+    ``finished`` and the check says INCOMPLETE, exit 10, until a run copies it. Failed
+    before: exit 0."""
+    card_fs = faulty_fs()
+    card = make_card(card_fs.mountpoint)
+    (tmp_path / "dest").mkdir()
+    root = tmp_path / "dest" / card.name
+    card_fs.fail("read", path=LAST_READ)
+    code, output = offload("copy", "--quiet", card, tmp_path / "dest")
+    assert code != 0, output
+    card_fs.clear()
+    assert not (root / "ZZ" / "last.mov").exists()
+    record = json.loads((root / ".offload" / "last-run.json").read_text())
+    assert record["state"] != "finished", record
+    code, output, data = verified_json(root, tmp_path / "v1")
+    assert code == 10, output
+    (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
+    assert "1 card file not copied here (ZZ/last.mov)" in line, line
+    assert "0 missing" not in output, output
+    assert data["passed"] is False, data
+    # The CSV says it too, in a row of its own (it had no word of it).
+    (csv_file,) = (tmp_path / "v1").glob("verify_*.csv")
+    rows = csv_file.read_text().splitlines()
+    assert rows[1].startswith(".,incomplete,INCOMPLETE: "), rows[:3]
+    assert "ZZ/last.mov" in rows[1], rows[1]
+
+    code, output = offload("copy", "--quiet", card, tmp_path / "dest")
+    assert code == 0, output
+    code, output, _data = verified_json(root, tmp_path / "v2")
+    assert code == 0, output
+
+
+@pytest.mark.timeout(240)
+def test_fast_copies_of_a_cascade_killed_after_the_card_pass_are_complete(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A cascade killed on its slow drive once the card's pass was recorded (the card
+    released): the fast copies hold the whole card, yet were settled only at the run's end,
+    and the re-run without the card reads one as its source and never settles it: ``offload
+    verify`` of a fast copy said INCOMPLETE, exit 10, for good. Now each fast root is settled
+    as its copy is finished in the card's pass. Failed before: exit 10."""
+    card = make_card(cards)  # a drive of its own: a fast copy beside it stands for nothing
+    fast = [tmp_path / "fast1", tmp_path / "fast2"]
+    for folder in fast:
+        folder.mkdir()
+    slow = faulty_fs()
+    record = fast[0] / card.name / ".offload" / "cascade-card.json"
+    args: list[Path | str] = ["--cascade-to", slow.mountpoint, card, *fast]
+    status = stopped_when_stalled(
+        slow, "write", "A001/CLIPS/*", args, tmp_path / "reports", recorded=record.exists
+    )
+    assert status == -signal.SIGKILL
+    card.rename(card.with_name("A001-away"))  # the card is put away
+    code, output = offload("copy", "--quiet", *args)
+    assert code == 0, output
+    for folder in fast:
+        code, output, data = verified_json(folder / card.name, tmp_path / f"v-{folder.name}")
+        assert code == 0 and data["passed"] is True, output
+        assert "INCOMPLETE" not in output, output
+
+
+@pytest.mark.timeout(180)
+def test_a_cancelled_reverify_of_a_complete_copy_keeps_it_complete(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A finished copy, then ``offload copy --reverify`` of it Ctrl-C'd while it read a copy
+    back: that run wrote and removed nothing there, yet its record said ``cancelled`` and
+    ``offload verify`` INCOMPLETE, exit 10 ("the offload that wrote this copy ... was
+    cancelled"). Now a cancelled run that changed nothing there keeps the earlier
+    ``finished``. Failed before: exit 10."""
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    code, output = offload("copy", "--quiet", card, fs.mountpoint)
+    assert code == 0, output
+    root = fs.mountpoint / card.name
+    status = stopped_when_stalled(
+        fs, "read", "A001/ZZ/last.mov", ["--reverify", card, fs.mountpoint],
+        tmp_path / "reports", sig=signal.SIGINT,
+    )  # fmt: skip
+    assert status == 130
+    code, output, data = verified_json(root, tmp_path / "v1")
+    assert code == 0 and data["passed"] is True, output
+    assert "INCOMPLETE" not in output, output
+
+
+@pytest.mark.timeout(180)
+def test_a_cancelled_run_that_left_card_files_uncopied_is_still_incomplete(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The other side of keeping ``finished``: a finished copy, then the card gains a file
+    and a run that would copy it is Ctrl-C'd while it does: the root no longer holds the
+    card, so the check says INCOMPLETE (the earlier ``finished`` is not kept)."""
+    card_fs = faulty_fs()
+    card = make_card(card_fs.mountpoint)
+    (tmp_path / "dest").mkdir()
+    code, output = offload("copy", "--quiet", card, tmp_path / "dest")
+    assert code == 0, output
+    (card / "ZZ" / "later.mov").write_bytes(os.urandom(300_000))
+    status = stopped_when_stalled(
+        card_fs, "read", "A001/ZZ/later.mov", [card, tmp_path / "dest"], tmp_path / "reports",
+        sig=signal.SIGINT,
+    )  # fmt: skip
+    assert status == 130
+    code, output, data = verified_json(tmp_path / "dest" / card.name, tmp_path / "v1")
+    assert_incomplete(code, output, data, "was cancelled before it finished")
+
+
+@pytest.mark.timeout(180)
+def test_verify_append_refuses_an_incomplete_copy(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``offload verify --append`` of a copy whose offload did not copy every card file
+    there (a card read error: its manifests written without that file) appended a generation
+    of the files there, so ``ascmhl-debug verify`` then passed a copy missing a card file.
+    Now refused, exit 64, with the INCOMPLETE words, no generation written. Failed before: a
+    generation appended."""
+    card_fs = faulty_fs()
+    card = make_card(card_fs.mountpoint)
+    (tmp_path / "dest").mkdir()
+    root = tmp_path / "dest" / card.name
+    card_fs.fail("read", path=LAST_READ)
+    code, output = offload("copy", "--quiet", card, tmp_path / "dest")
+    assert code != 0, output
+    card_fs.clear()
+    manifests = sorted((root / "ascmhl").glob("*.mhl"))
+    assert manifests, output
+    code, output = offload("verify", "--append", "--report-dir", tmp_path / "v1", root)
+    assert code == 64, output
+    assert "INCOMPLETE: the offload that wrote this copy" in output, output
+    assert "--append" in output, output
+    assert sorted((root / "ascmhl").glob("*.mhl")) == manifests

@@ -367,7 +367,9 @@ THROUGH_A_CACHE = (
 
 def csv_text(data: dict[str, Any], exact: Mapping[str, str] | None = None) -> str:
     """One row per path: ``path,status,detail`` (status: verified, changed, missing, new,
-    unreadable, unverifiable, dangling, outside, leftover, cancelled; detail: for a verified
+    unreadable, unverifiable, dangling, outside, leftover, cancelled; first, where the copy
+    root's last offload did not finish, a row ``.,incomplete,<the INCOMPLETE line>``; detail:
+    for a verified
     file read through a cache (*data*'s ``read_through_cache``), ``THROUGH_A_CACHE``; what
     changed, then the path's reason, the ``text`` of its ``reasons`` entry in *data*, or, where
     *exact* has the path, that text with the names it holds as they are, ``Reason.exact``).
@@ -447,6 +449,10 @@ def csv_text(data: dict[str, Any], exact: Mapping[str, str] | None = None) -> st
             )
             for p, s, d in rows
         ]
+    # The copy root's last offload did not finish (``unfinished_offload``): a row of its own,
+    # first, for the copy root (``.``), as no file's row can say it.
+    if data.get("unfinished_offload"):
+        writer.writerow([".", "incomplete", cell(str(data["unfinished_offload"]))])
     for path, status, detail in sorted(rows):
         writer.writerow([cell(path), status, cell(detail)])
     return out.getvalue()
