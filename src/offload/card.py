@@ -2658,7 +2658,7 @@ def _settle_run_records(
                 state = run_record.FINISHED
             run_record.settle(root, run, started, state, source=source)
             continue
-        failed = _failed_on(report, index) if summary.files_failed else []
+        failed = _failed_on(report, index, root) if summary.files_failed else []
         # A failed end step (folders, manifests, folder times, report) leaves no card file
         # missing: the run says it (``failed_steps``), and the check of the copy falls back
         # on the ledger; ``INCOMPLETE`` is for card files that may be missing.
@@ -2693,8 +2693,13 @@ def _changed_nothing(plan: OffloadPlan, report: OffloadReport, summary: Destinat
     return True
 
 
-def _failed_on(report: OffloadReport, index: int) -> list[str]:
-    """The card files (paths relative to the card) that failed on destination *index*."""
+def _failed_on(report: OffloadReport, index: int, root: Path) -> list[str]:
+    """The card files (paths relative to the card) that failed on destination *index* and
+    have no copy there: a failed result whose copy stands in the copy root *root* as an entry
+    of its ledger vouches for it (the card's read failed, and the copy, read back against its
+    record, was kept, its entry standing) is no card file missing there, and saying so would
+    make ``offload verify`` call a copy it has just verified "not copied here" for as long as
+    the card stays unreadable (``_standing_copies``)."""
     failed = []
     for file in report.job.files:
         for result in file.destinations:
@@ -2702,7 +2707,36 @@ def _failed_on(report: OffloadReport, index: int) -> list[str]:
                 if result.status is DestinationStatus.FAILED:
                     failed.append(file.relative_path)
                 break
-    return failed
+    if not failed:
+        return failed
+    standing = _standing_copies(root, failed)
+    return [path for path in failed if path not in standing]
+
+
+def _standing_copies(root: Path, paths: Sequence[str]) -> set[str]:
+    """Of *paths* (card-relative), those whose copy in *root* the ledger vouches for (an entry
+    standing, not revoked) and that stands at its recorded size. Read only when some file
+    failed (a ledger read is ~1 s at 50,000 files); one that cannot be read vouches for none
+    (the record then errs on the side of "not copied")."""
+    from offload.ledger import Ledger
+
+    try:
+        entries = Ledger(root).load_entries().standing()
+    except (OSError, ValueError):
+        return set()
+    wanted = set(paths)
+    vouched = {e.relative_path: e for e in entries if e.vouches and e.relative_path in wanted}
+    standing = set()
+    for path, entry in vouched.items():
+        folder, _, name = path.rpartition("/")
+        final = entry.final_name or name
+        try:
+            size = os.stat(root / folder / final if folder else root / final).st_size
+        except OSError:
+            continue
+        if size == entry.size_bytes:
+            standing.add(path)
+    return standing
 
 
 def _run_locked(

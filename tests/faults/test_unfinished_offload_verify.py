@@ -257,6 +257,32 @@ def test_a_copy_whose_card_file_failed_is_incomplete(
     assert code == 0, output
 
 
+@pytest.mark.timeout(180)
+def test_a_card_read_error_beside_a_complete_copy_leaves_it_complete(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A finished copy; a re-run whose card file cannot be read (EIO) reads the copy back,
+    finds it as its ledger records it and keeps it, exit 1 for the card's error. The copy
+    is complete: its record stays ``finished``, its check exit 0, ``--append`` allowed.
+    Failed before (final review of revfix6_63, HIGH): the record said ``failed`` naming the
+    file, and the check said "INCOMPLETE: … 1 card file not copied here (ZZ/last.mov)", exit
+    10, of a file it had just verified, for as long as the card stayed unreadable."""
+    card_fs = faulty_fs()
+    card = make_card(card_fs.mountpoint)
+    (tmp_path / "dest").mkdir()
+    root = tmp_path / "dest" / card.name
+    code, output = offload("copy", "--quiet", card, tmp_path / "dest")
+    assert code == 0, output
+    card_fs.fail("read", path=LAST_READ)
+    code, output = offload("copy", "--quiet", "--reverify", card, tmp_path / "dest")
+    assert code == 1 and "its ledger entry standing" in output, output
+    record = json.loads((root / ".offload" / "last-run.json").read_text())
+    assert record["state"] == "finished", record
+    code, output, data = verified_json(root, tmp_path / "v1")
+    assert code == 0 and "INCOMPLETE" not in output, output
+    assert data["passed"] is True, data
+
+
 @pytest.mark.timeout(240)
 def test_fast_copies_of_a_cascade_killed_after_the_card_pass_are_complete(
     tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
