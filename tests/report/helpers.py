@@ -67,6 +67,10 @@ class Browser:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # Its crash reporter's database ("Crash Reports/settings.dat", written at each
+            # start) goes under $XDG_CONFIG_HOME/chromium, else the user's ~/.config: here,
+            # in the profile, removed with it.
+            env={**os.environ, "XDG_CONFIG_HOME": str(profile / "config")},
         )
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + 30
