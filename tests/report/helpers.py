@@ -260,6 +260,16 @@ def two_clip_card(tmp_path: Path, size: int) -> Path:
     return card
 
 
+def copied_once(card: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """*card* copied by ``offload copy`` (in-process) into ``tmp_path/dest``, its reports in
+    ``tmp_path/reports``: those two folders. A copy that fails fails the test."""
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
+    assert code == 0, out + err
+    return dest, reports
+
+
 def other_tools_file(dest: Path) -> Path:
     """``dest/A001/CLIPS/C001.mov`` (its folders made) holding ``OTHER_TOOLS_BYTES``: a
     file at the name of ``two_clip_card``'s first clip's copy that is not that copy."""
