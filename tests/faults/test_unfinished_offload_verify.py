@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from support.cards import sized_card
 from support.faultyfs import FaultyFS
 from support.offload_cli import offload
 
@@ -42,12 +43,8 @@ LAST_READ = "A001/ZZ/last.mov"
 
 
 def make_card(root: Path) -> Path:
-    card = root / "A001"
-    for relative, size in CARD.items():
-        path = card / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(os.urandom(size))
-    return card
+    """The card ``A001`` of :data:`CARD` in *root*."""
+    return sized_card(root, CARD)
 
 
 def stopped_when_stalled(

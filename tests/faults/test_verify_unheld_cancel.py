@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from support.faultyfs import FaultyFS, signal_at_stalls
+from support.offload_cli import copy_quietly
 
 OFFLOAD = str(Path(sys.executable).with_name("offload"))
 ODD = "CLIPS/C002\x01take.mov"  # no XML manifest can hold it: checked against the ledger
@@ -25,19 +26,15 @@ ODD = "CLIPS/C002\x01take.mov"  # no XML manifest can hold it: checked against t
 
 def copied_onto(fs: FaultyFS, tmp_path: Path) -> tuple[Path, Path]:
     """A card ``A001`` (``CLIPS/C001.mov`` and :data:`ODD`) in *tmp_path*, copied by a real
-    ``offload copy -q`` onto *fs*'s mount: the copy root it made there and the report
-    folder it used (*tmp_path*/reports). A copy that fails fails the test."""
+    ``offload copy --quiet`` (a child process, ``copy_quietly``) onto *fs*'s mount: the copy
+    root it made there and the report folder it used (*tmp_path*/reports). A copy that
+    fails fails the test."""
     card = tmp_path / "A001"
     (card / "CLIPS").mkdir(parents=True)
     (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(40_000))
     (card / ODD).write_bytes(os.urandom(30_000))
     reports = tmp_path / "reports"
-    copied = subprocess.run(
-        [OFFLOAD, "copy", "-q", "--report-dir", str(reports), str(card), str(fs.mountpoint)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    copied = copy_quietly(card, fs.mountpoint, reports)
     assert copied.returncode == 0, copied.stderr
     return fs.mountpoint / "A001", reports
 
