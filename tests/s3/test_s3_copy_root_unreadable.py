@@ -90,12 +90,15 @@ def _destinations(tmp_path: Path, bucket: str, only: bool) -> tuple[Path, str, l
 
 
 def _dry_run_losing_the_bucket(
-    tmp_path: Path, args: list[str], only: bool
-) -> tuple[str, dict[str, Any]]:
-    """``offload copy *args*`` (a ``--dry-run``), then the same with ``--json``: each must
-    say the run would lose one destination its credentials may not read, exit 1 (2 where
-    the bucket is the *only* destination). Its one stderr line naming s3:GetObject and its
-    ``s3-copy-root-unreadable`` JSON warning, for the test to check what they name."""
+    tmp_path: Path, proxy: FaultProxy, card: Path, bucket: str, only: bool
+) -> tuple[Path, str, dict[str, Any]]:
+    """``offload copy --dry-run`` of *card* through *proxy* to ``_destinations``, then the
+    same with ``--json``: each must say the run would lose one destination its credentials
+    may not read, exit 1 (2 where the bucket is the *only* destination). The local folder,
+    the run's one stderr line naming s3:GetObject and its ``s3-copy-root-unreadable`` JSON
+    warning, for the test to check what they name."""
+    local, _url, dests = _destinations(tmp_path, bucket, only)
+    args = ["--s3-endpoint", proxy.url, "--dry-run", str(card), *dests]
     code, _out, err = offload(tmp_path, *args)
     assert code == (2 if only else 1), err
     (line,) = [e for e in err.splitlines() if "s3:GetObject" in e]
@@ -106,7 +109,7 @@ def _dry_run_losing_the_bucket(
     shown = json.loads(out)
     assert shown["exit_code"] == code == (2 if only else 1), shown
     (warning,) = [w for w in shown["warnings"] if w["code"] == "s3-copy-root-unreadable"]
-    return line, warning
+    return local, line, warning
 
 
 @pytest.mark.parametrize("mode", ["full", "destination", "transfer"])
@@ -174,9 +177,7 @@ def test_the_dry_run_says_the_run_would_lose_a_copy_root_it_may_not_read(  # typ
     server, bucket, _dit = as_dit
     _deny_get(server.url, bucket, "day1/A001/*")
     card = make_card(tmp_path, CLIPS)
-    _local, _url, dests = _destinations(tmp_path, bucket, only)
-    args = ["--s3-endpoint", iam_proxy.url, "--dry-run", str(card), *dests]
-    line, warning = _dry_run_losing_the_bucket(tmp_path, args, only)
+    _local, line, warning = _dry_run_losing_the_bucket(tmp_path, iam_proxy, card, bucket, only)
     assert line.startswith(
         f"WARNING: cannot read what it would store under copy root s3://{bucket}/day1/A001: "
         f"cannot read the lock s3://{bucket}/day1/A001/.offload/lock ("

@@ -101,9 +101,8 @@ def test_the_dry_run_of_that_rerun_says_the_bucket_would_be_lost(  # type: ignor
 ) -> None:
     server, bucket, _dit = as_dit
     card = _first_then_denied(tmp_path, iam_proxy.url, server.url, bucket)
-    local, url, dests = _destinations(tmp_path, bucket, only)
-    args = ["--s3-endpoint", iam_proxy.url, "--dry-run", str(card), *dests]
-    line, warning = _dry_run_losing_the_bucket(tmp_path, args, only)
+    local, line, warning = _dry_run_losing_the_bucket(tmp_path, iam_proxy, card, bucket, only)
+    url = f"s3://{bucket}/day1"
     assert line.startswith(
         f"WARNING: cannot read what it would store under copy root {url}/A001: cannot read "
         f"{url}/A001/.offload/ledger/"
