@@ -51,6 +51,17 @@ def newest_json(reports: Path) -> Path:
     return local
 
 
+def kept_damaged_report(reports: Path, damaged: Path) -> tuple[Path, dict[str, Any], Any]:
+    """The JSON report written last in *reports*, checked to exit 1 with its one
+    ``copy-no-longer-matches`` warning naming *damaged*: its path, its data, that warning."""
+    local = newest_json(reports)
+    report: dict[str, Any] = json.loads(local.read_text())
+    assert report["exit_code"] == 1
+    (found,) = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
+    assert found["path"] == str(damaged), found
+    return local, report, found
+
+
 @pytest.mark.parametrize("reverify", [False, True])
 def test_keep_both_over_a_damaged_copy_of_ours_says_so_and_exits_1(
     tmp_path: Path, poppler: dict[str, str], reverify: bool
@@ -102,11 +113,7 @@ def test_keep_both_over_a_damaged_copy_of_ours_says_so_and_exits_1(
     ) in flat, flat
     assert "KEPT BOTH:" not in flat, flat
 
-    local = newest_json(reports)
-    report: dict[str, Any] = json.loads(local.read_text())
-    assert report["exit_code"] == 1
-    (found,) = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
-    assert found["path"] == str(damaged), found
+    local, report, found = kept_damaged_report(reports, damaged)
     assert "kept as it is (--keep-both)" in found["message"], found
     assert not [w for w in report["warnings"] if w["code"] == "existing-kept-beside"]
     (state,) = [f["destinations"][0] for f in report["files"] if f["path"] == "CLIPS/C001.mov"]
@@ -163,11 +170,7 @@ def test_keep_both_over_a_copy_of_ours_whose_size_changed_says_so_and_exits_1(
     if verify == "transfer":
         assert "the good copy is verified beside it" not in flat, flat
 
-    local = newest_json(reports)
-    report: dict[str, Any] = json.loads(local.read_text())
-    assert report["exit_code"] == 1
-    (found,) = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
-    assert found["path"] == str(damaged), found
+    local, _report, _found = kept_damaged_report(reports, damaged)
     page = _html_words(local.with_suffix(".html"))
     assert VERDICT in page and "ALL COPIES VERIFIED" not in page, page[:2000]
     if verify == "transfer":
