@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,6 +45,15 @@ def verify(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [OFFLOAD, "verify", *map(str, args)], capture_output=True, text=True, timeout=120
     )
+
+
+def checked_under(fs: FaultyFS, rule: str, reports: Path, root: Path, exit_code: int) -> Any:
+    """``offload verify --json`` of *root* while *fs*'s fault *rule* is armed: its JSON
+    document, the fault checked to have fired and the run to have exited *exit_code*."""
+    checked = verify("--json", "--report-dir", reports, root)
+    assert fs.fired(rule) >= 1
+    assert checked.returncode == exit_code, checked.stderr
+    return json.loads(checked.stdout)
 
 
 def appending_verify_stopped_at(fs: FaultyFS, held: str, reports: Path, root: Path) -> str:
@@ -99,10 +109,7 @@ def test_an_unheld_copy_the_disk_fails_to_read_is_named_with_its_error(
     fs = faulty_fs(direct_io=True)
     root, reports = copied_onto(fs, tmp_path)
     rule = fs.fail("read", errno.EIO, path="A001/CLIPS/C002*")
-    checked = verify("--json", "--report-dir", reports, root)
-    assert fs.fired(rule) >= 1
-    assert checked.returncode == 11, checked.stderr
-    document = json.loads(checked.stdout)
+    document = checked_under(fs, rule, reports, root, 11)
     assert document["unreadable"] == [ODD] and document["ledger_checked"] == [ODD], document
     reason = document["reasons"][ODD]
     assert "EIO" in reason["text"] or "Input/output error" in reason["text"], reason
@@ -123,10 +130,7 @@ def test_a_ledger_that_cannot_be_read_is_said_not_taken_for_no_record(
     fs = faulty_fs()
     root, reports = copied_onto(fs, tmp_path)
     rule = fs.fail("open", errno.EIO, path="A001/.offload/ledger.jsonl")
-    checked = verify("--json", "--report-dir", reports, root)
-    assert fs.fired(rule) >= 1
-    assert checked.returncode == 21, checked.stderr
-    document = json.loads(checked.stdout)
+    document = checked_under(fs, rule, reports, root, 21)
     assert document["extra"] == [ODD] and document["ledger_checked"] == [], document
     (note,) = [n for n in document["notes"] if "ledger.jsonl could not be read" in n]
     assert str(root / ".offload" / "ledger.jsonl") in note and "EIO" in note, note

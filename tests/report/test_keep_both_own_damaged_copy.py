@@ -62,6 +62,19 @@ def kept_damaged_report(reports: Path, damaged: Path) -> tuple[Path, dict[str, A
     return local, report, found
 
 
+def kept_both_over_a_grown_copy(tmp_path: Path) -> tuple[Path, Path, Path, list[str]]:
+    """A two-clip card offloaded into *tmp_path*/dest, the copy of its ``C001.mov`` grown
+    (``grown_copy``), then copied again with ``--keep-both`` (checked to exit 1): the card,
+    the destination, the report folder and that run's arguments."""
+    card = two_clip_card(tmp_path, 50_000)
+    dest, reports = copied_once(card, tmp_path)
+    grown_copy(dest, card)
+    argv = ["copy", str(card), str(dest), "--keep-both", "--report-dir", str(reports)]
+    code, out, err = offload_cli(argv)
+    assert code == 1, out + err
+    return card, dest, reports, argv
+
+
 @pytest.mark.parametrize("reverify", [False, True])
 def test_keep_both_over_a_damaged_copy_of_ours_says_so_and_exits_1(
     tmp_path: Path, poppler: dict[str, str], reverify: bool
@@ -202,12 +215,7 @@ def test_kept_is_a_field_of_the_warning_not_its_words(tmp_path: Path) -> None:
     TEXT, so an older report (exit_code 0, its words already "kept as it is (--keep-both)")
     re-rendered by ``offload report`` read "✖ … DAMAGED COPY … KEPT" while its JSON said 0.
     Now the warning carries ``kept: true``, and only that counts."""
-    card = two_clip_card(tmp_path, 50_000)
-    dest, reports = copied_once(card, tmp_path)
-    grown_copy(dest, card)
-    argv = ["copy", str(card), str(dest), "--keep-both", "--report-dir", str(reports)]
-    code, out, err = offload_cli(argv)
-    assert code == 1, out + err
+    _card, _dest, reports, _argv = kept_both_over_a_grown_copy(tmp_path)
     local = newest_json(reports)
     report: dict[str, Any] = json.loads(local.read_text())
     (found,) = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
@@ -230,16 +238,11 @@ def test_a_kept_copy_read_again_by_reverify_is_not_called_copied(tmp_path: Path)
     ``--keep-both --reverify`` run re-reads the good copy at its keep-both name (its ledger
     records it there) and writes nothing, yet its KEPT BOTH line said "1 card file copied
     to"; now "found on", the copy named as read back now."""
-    card = two_clip_card(tmp_path, 50_000)
-    dest, reports = copied_once(card, tmp_path)
-    grown_copy(dest, card)
-    argv = ["copy", str(card), str(dest), "--keep-both", "--report-dir", str(reports)]
-    code, out, err = offload_cli(argv)
-    assert code == 1, out + err
+    card, dest, _reports, argv = kept_both_over_a_grown_copy(tmp_path)
     beside = dest / card.name / "CLIPS" / "C001 (1).mov"
     written_ns = beside.stat().st_mtime_ns, beside.stat().st_ino
 
-    code, out, err = offload_cli([*argv, "--reverify"])
+    _code, out, err = offload_cli([*argv, "--reverify"])
     flat = " ".join((out + err).split())
     assert (beside.stat().st_mtime_ns, beside.stat().st_ino) == written_ns  # not written
     assert "card file copied to" not in flat, flat
