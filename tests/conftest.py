@@ -10,6 +10,10 @@
   beside the checkout where /tmp is a tmpfs).
 * ``judge``: the reference tool ``ascmhl`` 1.2 in its own venv (integration and S3 tests),
   installed when the tests are collected, so its install counts in no test's timeout.
+* ``XDG_CACHE_HOME`` and ``XDG_STATE_HOME`` name folders of the session's, and
+  ``OFFLOAD_REPORT_DIR`` is unset, for the whole run (the ``offload`` processes the tests
+  start inherit them): a run's cache of generated code and its local reports (the default
+  report folder) go there, never into the user's ``~/.cache`` or ``~/.local/state``.
 * A SIGINT inherited as ignored is Python's default again in the test process, so the
   processes the tests start take a Ctrl-C as from a terminal, however pytest was started.
 * A test marked ``@pytest.mark.fault`` gets a FAULT_TIMEOUT_S timeout unless it sets its own.
@@ -173,6 +177,23 @@ def _own_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("xdg-cache-home")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CACHE_HOME", str(folder))
+        yield folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """``XDG_STATE_HOME`` a folder of this session's, and no ``OFFLOAD_REPORT_DIR``, for the
+    whole run, set in ``os.environ`` so the ``offload`` processes the tests start inherit
+    them: a run not given ``--report-dir`` writes its local reports into this folder's
+    ``offload-ai/reports``, never into the user's ``~/.local/state/offload-ai/reports``
+    (11,000 files there after a day of helpers' runs), and still by the default's own logic
+    (``cli/common.py``'s ``default_report_dir``; a folder the user named is refused where
+    the default is made with its parents). A test of the default itself gives its runs a
+    ``HOME`` or ``XDG_STATE_HOME`` of its own (tests/cli/test_default_report_dir.py)."""
+    folder = tmp_path_factory.mktemp("xdg-state-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_STATE_HOME", str(folder))
+        patch.delenv("OFFLOAD_REPORT_DIR", raising=False)
         yield folder
 
 

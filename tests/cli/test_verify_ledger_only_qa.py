@@ -10,36 +10,34 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
 from pathlib import Path
 
-from offload.cli.common import Environment
-from offload.cli.offload import main
+from support.offload_cli import offload
 
 
-def offload(*argv: str | Path) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(
-        [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
-    )
-    return code, out.getvalue() + err.getvalue()
-
-
-def test_a_ledger_check_passes_over_what_the_default_ignore_list_leaves_out(
-    tmp_path: Path,
-) -> None:
+def copied(tmp_path: Path, *options: str) -> tuple[Path, Path]:
+    """A card ``A001`` (``DCIM/IMG_0001.JPG``) copied by ``offload copy --quiet *options*``
+    (in-process) into *tmp_path*/dest: the copy root it made and the report folder it used
+    (*tmp_path*/reports). A copy that fails fails the test."""
     card = tmp_path / "card" / "A001"
     (card / "DCIM").mkdir(parents=True)
     (card / "DCIM" / "IMG_0001.JPG").write_bytes(os.urandom(5000))
     (tmp_path / "dest").mkdir()
     reports = tmp_path / "reports"
-    code, output = offload("copy", "--quiet", "--mhl", "none", "--report-dir", reports, card,
-                           tmp_path / "dest")  # fmt: skip
+    code, output = offload(
+        "copy", "--quiet", *options, "--report-dir", reports, card, tmp_path / "dest"
+    )
     assert code == 0, output
-    root = tmp_path / "dest" / "A001"
+    return tmp_path / "dest" / "A001", reports
+
+
+def test_a_ledger_check_passes_over_what_the_default_ignore_list_leaves_out(
+    tmp_path: Path,
+) -> None:
+    root, reports = copied(tmp_path, "--mhl", "none")
     assert not (root / "ascmhl").exists()
     (root / ".DS_Store").write_bytes(b"finder")
     (root / "DCIM" / "._IMG_0001.JPG").write_bytes(b"appledouble")
@@ -60,14 +58,7 @@ def test_a_ledger_check_passes_over_what_the_default_ignore_list_leaves_out(
 def test_a_copy_whose_history_was_deleted_is_checked_against_the_ledger_with_a_warning(
     tmp_path: Path,
 ) -> None:
-    card = tmp_path / "card" / "A001"
-    (card / "DCIM").mkdir(parents=True)
-    (card / "DCIM" / "IMG_0001.JPG").write_bytes(os.urandom(5000))
-    (tmp_path / "dest").mkdir()
-    reports = tmp_path / "reports"
-    code, output = offload("copy", "--quiet", "--report-dir", reports, card, tmp_path / "dest")
-    assert code == 0, output
-    root = tmp_path / "dest" / "A001"
+    root, reports = copied(tmp_path)
     shutil.rmtree(root / "ascmhl")
 
     code, output = offload("verify", "--report-dir", reports, root)
@@ -84,13 +75,6 @@ def test_a_copy_whose_history_was_deleted_is_checked_against_the_ledger_with_a_w
 
 
 def test_a_copy_made_without_manifests_has_no_history_to_miss(tmp_path: Path) -> None:
-    card = tmp_path / "card" / "A001"
-    (card / "DCIM").mkdir(parents=True)
-    (card / "DCIM" / "IMG_0001.JPG").write_bytes(os.urandom(5000))
-    (tmp_path / "dest").mkdir()
-    reports = tmp_path / "reports"
-    code, output = offload("copy", "--quiet", "--mhl", "none", "--report-dir", reports, card,
-                           tmp_path / "dest")  # fmt: skip
-    assert code == 0, output
-    code, output = offload("verify", "--report-dir", reports, tmp_path / "dest" / "A001")
+    root, reports = copied(tmp_path, "--mhl", "none")
+    code, output = offload("verify", "--report-dir", reports, root)
     assert code == 0 and "WARNING" not in output, output

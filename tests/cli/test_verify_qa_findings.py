@@ -9,9 +9,7 @@ import errno
 import json
 import os
 import shutil
-import subprocess
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,22 +17,9 @@ import pytest
 
 from offload.verification import unreadable_folder
 from support.deep_folders import folders_deep
+from support.immutable import immutable
 from support.mounts import Mount
 from support.offload_cli import newest_report, offloaded_card, run_offload
-
-
-@contextmanager
-def _immutable(folder: Path) -> Iterator[None]:
-    """*folder* made immutable (``chattr +i``: nothing in it can be made, root's writes
-    too) while the block runs; skips where the flag cannot be set (not root, a filesystem
-    without it)."""
-    made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, text=True)
-    if made.returncode != 0:
-        pytest.skip(f"cannot make {folder} immutable: {made.stderr.strip()}")
-    try:
-        yield
-    finally:
-        subprocess.run(["chattr", "-i", str(folder)], check=True)
 
 
 def test_an_append_that_cannot_write_its_generation_is_no_pass(tmp_path: Path) -> None:
@@ -45,7 +30,7 @@ def test_an_append_that_cannot_write_its_generation_is_no_pass(tmp_path: Path) -
     11, and history's "changed or unreadable" for a check that found every file OK."""
     root = offloaded_card(tmp_path, clip="C{:03d}.mov") / "A001"
     reports = tmp_path / "reports"
-    with _immutable(root / "ascmhl"):
+    with immutable(root / "ascmhl"):
         shown = run_offload("verify", "--append", "--json", "--report-dir", reports, root)
     assert shown.returncode == 11, shown.stderr
     printed = json.loads(shown.stdout)
@@ -80,7 +65,7 @@ def test_an_unwritten_generation_words_the_files_as_a_check_without_it(
     copy = tmpfs_mount(16 << 20).path / "A001"
     shutil.copytree(offloaded_card(tmp_path, clip="C{:03d}.mov") / "A001", copy, symlinks=True)
     reports = tmp_path / "reports"
-    with _immutable(copy / "ascmhl"):
+    with immutable(copy / "ascmhl"):
         shown = run_offload("verify", "--append", "--report-dir", reports, copy)
     assert shown.returncode == 11, shown.stderr
     saved = newest_report(reports)

@@ -32,6 +32,46 @@ def _aged(folder: Path, seconds: float = 7200) -> None:
     os.utime(folder, (past, past))
 
 
+class KilledCascade:
+    """A cascade SIGKILLed mid-run: a card (in *cards*) copied to a fast folder, then to the
+    FaultyFS *slow*, whose first clip write is held until the run is killed, with
+    ``$TMPDIR`` a folder of the test's (*tmp_path*/tmp, set in this process too). ``left``:
+    the scratch folder the killed run left there (asserted: exactly one)."""
+
+    def __init__(
+        self, tmp_path: Path, cards: Path, slow: FaultyFS, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        self.scratch = tmp_path / "tmp"
+        self.scratch.mkdir()
+        monkeypatch.setenv("TMPDIR", str(self.scratch))
+        self.card = three_clip_card(cards)
+        self.fast = tmp_path / "RAID"
+        self.fast.mkdir()
+        stalled = slow.stall("write", path="A001/CLIPS/*")
+        reports = tmp_path / "reports"
+        self.args = ("--report-dir", str(reports), "--cascade-to", str(slow.mountpoint))
+
+        def kill_once_the_cascade_writes(process: subprocess.Popen[str]) -> None:
+            slow.wait_stalled(stalled, timeout_s=60)
+            process.kill()
+            slow.release()
+
+        _, rest, code = copy_acting_at_release(
+            *self.args, str(self.card), str(self.fast), at_release=kill_once_the_cascade_writes
+        )
+        assert code == -signal.SIGKILL, rest
+        (self.left,) = self.scratch.glob(f"{cascade_staging.PREFIX}*")
+
+    def rerun_sweeps_it(self) -> None:
+        """The same cascade run again (the FaultyFS holding nothing now): it succeeds and
+        no scratch folder is left in ``$TMPDIR``."""
+        again = run_offload(
+            "copy", *self.args, self.card, self.fast, env={"TMPDIR": str(self.scratch)}
+        )
+        assert again.returncode == 0, again.stderr
+        assert list(self.scratch.glob(f"{cascade_staging.PREFIX}*")) == [], again.stderr
+
+
 def test_a_killed_cascades_scratch_folder_is_removed_by_the_next_run(
     tmp_path: Path,
     cards: Path,
@@ -39,30 +79,9 @@ def test_a_killed_cascades_scratch_folder_is_removed_by_the_next_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Failed before: the killed run's empty ``offload-cascade-XXXXXXXX`` stayed for good."""
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    monkeypatch.setenv("TMPDIR", str(scratch))
-    card = three_clip_card(cards)
-    fast = tmp_path / "RAID"
-    fast.mkdir()
-    slow = faulty_fs()
-    stalled = slow.stall("write", path="A001/CLIPS/*")
-    args = ("--report-dir", str(tmp_path / "reports"), "--cascade-to", str(slow.mountpoint))
-
-    def kill_once_the_cascade_writes(process: subprocess.Popen[str]) -> None:
-        slow.wait_stalled(stalled, timeout_s=60)
-        process.kill()
-        slow.release()
-
-    _, rest, code = copy_acting_at_release(
-        *args, str(card), str(fast), at_release=kill_once_the_cascade_writes
-    )
-    assert code == -signal.SIGKILL, rest
-    (left,) = scratch.glob(f"{cascade_staging.PREFIX}*")
-    _aged(left)
-    again = run_offload("copy", *args, card, fast, env={"TMPDIR": str(scratch)})
-    assert again.returncode == 0, again.stderr
-    assert list(scratch.glob(f"{cascade_staging.PREFIX}*")) == [], again.stderr
+    killed = KilledCascade(tmp_path, cards, faulty_fs(), monkeypatch)
+    _aged(killed.left)
+    killed.rerun_sweeps_it()
 
 
 def test_a_killed_cascades_scratch_folder_is_removed_by_a_rerun_at_once(
@@ -75,32 +94,12 @@ def test_a_killed_cascades_scratch_folder_is_removed_by_a_rerun_at_once(
     its lock file names a process proven gone (``lock.body_gone``), so it is removed at
     once, whatever its age. Failed before: kept by the one-minute rule for a folder just
     made (``run_scratch._FRESH_S``), until a run a minute later."""
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    monkeypatch.setenv("TMPDIR", str(scratch))
-    card = three_clip_card(cards)
-    fast = tmp_path / "RAID"
-    fast.mkdir()
-    slow = faulty_fs()
-    stalled = slow.stall("write", path="A001/CLIPS/*")
-    args = ("--report-dir", str(tmp_path / "reports"), "--cascade-to", str(slow.mountpoint))
-
-    def kill_once_the_cascade_writes(process: subprocess.Popen[str]) -> None:
-        slow.wait_stalled(stalled, timeout_s=60)
-        process.kill()
-        slow.release()
-
-    _, rest, code = copy_acting_at_release(
-        *args, str(card), str(fast), at_release=kill_once_the_cascade_writes
-    )
-    assert code == -signal.SIGKILL, rest
-    (left,) = scratch.glob(f"{cascade_staging.PREFIX}*")
-    holder = json.loads((left / cascade_staging.LOCK).read_text())
+    killed = KilledCascade(tmp_path, cards, faulty_fs(), monkeypatch)
+    holder = json.loads((killed.left / cascade_staging.LOCK).read_text())
     assert lock.body_gone(holder), holder  # the killed run, reaped
-    os.utime(left)  # as a re-run a few seconds after the kill finds it, however slow this one
-    again = run_offload("copy", *args, card, fast, env={"TMPDIR": str(scratch)})
-    assert again.returncode == 0, again.stderr
-    assert list(scratch.glob(f"{cascade_staging.PREFIX}*")) == [], again.stderr
+    # As a re-run a few seconds after the kill finds it, however slow this one.
+    os.utime(killed.left)
+    killed.rerun_sweeps_it()
 
 
 def test_a_fresh_scratch_folder_is_removed_only_when_its_holder_is_proven_gone(

@@ -12,7 +12,6 @@ a FaultyFS destination is stalled; the power cut is FaultyFS's.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import signal
@@ -24,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from offload.cli.common import Environment
-from offload.cli.offload import main
+from support.cards import sized_card
 from support.faultyfs import FaultyFS
+from support.offload_cli import offload
 
 pytestmark = pytest.mark.fault
 
@@ -44,20 +43,8 @@ LAST_READ = "A001/ZZ/last.mov"
 
 
 def make_card(root: Path) -> Path:
-    card = root / "A001"
-    for relative, size in CARD.items():
-        path = card / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(os.urandom(size))
-    return card
-
-
-def offload(*argv: str | Path) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(
-        [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
-    )
-    return code, out.getvalue() + err.getvalue()
+    """The card ``A001`` of :data:`CARD` in *root*."""
+    return sized_card(root, CARD)
 
 
 def stopped_when_stalled(
@@ -109,6 +96,20 @@ def verified_json(root: Path, reports: Path) -> tuple[int, str, dict[str, object
     code, output = offload("verify", "--report-dir", reports, root)
     (saved,) = sorted(reports.glob("verify_*.json"), key=os.path.getmtime)[-1:]
     return code, output, json.loads(saved.read_text())
+
+
+def copied_but_the_last_card_file(tmp_path: Path, card_fs: FaultyFS) -> tuple[Path, Path, str]:
+    """The card (:func:`make_card`, on *card_fs*) copied by ``offload copy --quiet``
+    (in-process, its reports in the default folder) into *tmp_path*/dest while every read of
+    its last file (:data:`LAST_READ`) fails (EIO), the fault cleared after: the card, the
+    copy root and what the run said. The run's exit is checked (not 0)."""
+    card = make_card(card_fs.mountpoint)
+    (tmp_path / "dest").mkdir()
+    card_fs.fail("read", path=LAST_READ)
+    code, output = offload("copy", "--quiet", card, tmp_path / "dest")
+    assert code != 0, output
+    card_fs.clear()
+    return card, tmp_path / "dest" / card.name, output
 
 
 def assert_incomplete(code: int, output: str, data: dict[str, object], how: str) -> None:
@@ -228,14 +229,7 @@ def test_a_copy_whose_card_file_failed_is_incomplete(
     ``finished``, and the check passed, "0 missing", exit 0. Now the root's record is not
     ``finished`` and the check says INCOMPLETE, exit 10, until a run copies it. Failed
     before: exit 0."""
-    card_fs = faulty_fs()
-    card = make_card(card_fs.mountpoint)
-    (tmp_path / "dest").mkdir()
-    root = tmp_path / "dest" / card.name
-    card_fs.fail("read", path=LAST_READ)
-    code, output = offload("copy", "--quiet", card, tmp_path / "dest")
-    assert code != 0, output
-    card_fs.clear()
+    card, root, _output = copied_but_the_last_card_file(tmp_path, faulty_fs())
     assert not (root / "ZZ" / "last.mov").exists()
     record = json.loads((root / ".offload" / "last-run.json").read_text())
     assert record["state"] != "finished", record
@@ -367,14 +361,7 @@ def test_verify_append_refuses_an_incomplete_copy(
     of the files there, so ``ascmhl-debug verify`` then passed a copy missing a card file.
     Now refused, exit 64, with the INCOMPLETE words, no generation written. Failed before: a
     generation appended."""
-    card_fs = faulty_fs()
-    card = make_card(card_fs.mountpoint)
-    (tmp_path / "dest").mkdir()
-    root = tmp_path / "dest" / card.name
-    card_fs.fail("read", path=LAST_READ)
-    code, output = offload("copy", "--quiet", card, tmp_path / "dest")
-    assert code != 0, output
-    card_fs.clear()
+    _card, root, output = copied_but_the_last_card_file(tmp_path, faulty_fs())
     manifests = sorted((root / "ascmhl").glob("*.mhl"))
     assert manifests, output
     code, output = offload("verify", "--append", "--report-dir", tmp_path / "v1", root)

@@ -544,13 +544,10 @@ def test_card_files_in_a_folder_the_card_historys_ignore_list_hides_are_named(
     assert judge.verify(copy).clean
 
 
-def test_a_manifest_nested_histories_refuse_is_not_promised_to_a_re_run(
-    judge: AscmhlJudge, tmp_path: Path
-) -> None:
-    """A shuttle drive's day folder of cards, each with its own history, offloaded as one
-    source: no manifest can be written (nested histories), and no run of the same command
-    will write one. Before, the summary and the error both said "run the same command again
-    to write it": the re-run said the same, forever."""
+def day_of_cards_with_histories(judge: AscmhlJudge, tmp_path: Path) -> tuple[Path, Path]:
+    """A shuttle drive's day folder *tmp_path*/DAY1 of two cards, A001 and A002, each with a
+    clip and an ASC MHL history of its own (made by the judge's ``ascmhl create``), and an
+    empty destination *tmp_path*/RAID: those two folders."""
     day = tmp_path / "DAY1"
     for reel in ("A001", "A002"):
         (day / reel).mkdir(parents=True)
@@ -558,6 +555,17 @@ def test_a_manifest_nested_histories_refuse_is_not_promised_to_a_re_run(
         create(judge, day / reel)
     raid = tmp_path / "RAID"
     raid.mkdir()
+    return day, raid
+
+
+def test_a_manifest_nested_histories_refuse_is_not_promised_to_a_re_run(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """A shuttle drive's day folder of cards, each with its own history, offloaded as one
+    source: no manifest can be written (nested histories), and no run of the same command
+    will write one. Before, the summary and the error both said "run the same command again
+    to write it": the re-run said the same, forever."""
+    day, raid = day_of_cards_with_histories(judge, tmp_path)
     for _ in range(2):
         code, out = offload("copy", "--quiet", day, raid)
         assert code == 1, out
@@ -576,13 +584,7 @@ def test_mhl_both_writes_the_legacy_mhl_where_nested_histories_refuse_the_genera
     same, as ``--mhl legacy`` writes it, and every line says only the ASC MHL manifest is
     missing (exit 1); a re-run writes no second legacy MHL and says the one there lists
     every file. Failed before: no legacy MHL either, "BUT NO MANIFEST"."""
-    day = tmp_path / "DAY1"
-    for reel in ("A001", "A002"):
-        (day / reel).mkdir(parents=True)
-        (day / reel / "clip.mov").write_bytes(f"{reel}\n".encode())
-        create(judge, day / reel)
-    raid = tmp_path / "RAID"
-    raid.mkdir()
+    day, raid = day_of_cards_with_histories(judge, tmp_path)
     code, out = offload("copy", "--quiet", "--mhl", "both", day, raid)
     assert code == 1, out
     said = " ".join(out.split())

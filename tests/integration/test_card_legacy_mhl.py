@@ -80,6 +80,33 @@ def _card(tmp_path: Path) -> Path:
     return card
 
 
+def _copied_to_dest(tmp_path: Path, card: Path) -> tuple[Path, str]:
+    """``offload copy -q`` of *card* into *tmp_path*/dest (made), its reports in
+    *tmp_path*/r: the copy root and what the run said on stderr. Its exit is checked (0)."""
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, _, err = offload_cli(
+        "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
+    )
+    assert code == 0, err
+    return dest / card.name, err
+
+
+def _verified_by_its_mhl(tmp_path: Path, root: Path, *options: str) -> tuple[int, str, str]:
+    """``offload verify -q *options* --mhl-file ROOT/A001.mhl ROOT`` (the card's legacy MHL,
+    copied with it), its reports in *tmp_path*/r: exit code, stdout, stderr."""
+    return offload_cli(
+        "verify",
+        *options,
+        "-q",
+        "--mhl-file",
+        str(root / "A001.mhl"),
+        "--report-dir",
+        str(tmp_path / "r"),
+        str(root),
+    )
+
+
 def test_a_file_unlike_its_legacy_mhl_fails_and_a_listed_file_gone_is_named(
     tmp_path: Path,
 ) -> None:
@@ -914,23 +941,9 @@ def test_a_pretty_printed_file_element_names_the_cards_file_its_own_spaces_kept(
     found = check_legacy_mhls(card, ["A001.mhl", "CLIPS/A001C001.mov", " lead.mov"])
     assert found.missing == () and found.warnings == (), found
     assert sorted(found.references) == [" lead.mov", "CLIPS/A001C001.mov"]
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    code, _, err = offload_cli(
-        "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
-    )
-    assert code == 0 and "MISSING" not in err, err
-    root = dest / "A001"
-    code, out, err = offload_cli(
-        "verify",
-        "--json",
-        "-q",
-        "--mhl-file",
-        str(root / "A001.mhl"),
-        "--report-dir",
-        str(tmp_path / "r"),
-        str(root),
-    )
+    root, err = _copied_to_dest(tmp_path, card)
+    assert "MISSING" not in err, err
+    code, out, err = _verified_by_its_mhl(tmp_path, root, "--json")
     data = json.loads(out)
     assert data["verified"] == [" lead.mov", "CLIPS/A001C001.mov"], (data, err)
     assert data["missing"] == [] and data["extra"] == [], data
@@ -959,23 +972,9 @@ def test_a_little_endian_xxhash64_is_quoted_as_the_mhl_writes_it(tmp_path: Path)
     assert written != canonical
     _mhl(card / "A001.mhl", _hash("clip.mov", len(clip), f"    <xxhash64>{written}</xxhash64>\n"))
     quoted = f"<xxhash64> {written} (little-endian; as xxh64: {canonical})"
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    code, _, err = offload_cli(
-        "copy", "-q", "--report-dir", str(tmp_path / "r"), str(card), str(dest)
-    )
-    assert code == 0, err
-    root = dest / "A001"
+    root, _err = _copied_to_dest(tmp_path, card)
     (root / "clip.mov").write_bytes(clip[::-1])
-    code, _, err = offload_cli(
-        "verify",
-        "-q",
-        "--mhl-file",
-        str(root / "A001.mhl"),
-        "--report-dir",
-        str(tmp_path / "r"),
-        str(root),
-    )
+    code, _, err = _verified_by_its_mhl(tmp_path, root)
     assert code == 11, err
     said = " ".join(err.split())
     changed = xxhash.xxh64(clip[::-1]).hexdigest()

@@ -29,6 +29,7 @@ from offload.report.job_report import write_reports
 from offload.results import CopyAction, DestinationStatus
 from support import offload_cli
 from support.cards import clips_card, corrupt_keeping_size_and_mtime
+from support.immutable import immutable
 from support.mounts import without_device
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
@@ -984,13 +985,8 @@ def test_a_copy_found_equal_whose_proof_cannot_be_recorded_is_failed(tmp_path: P
     subprocess.run(["cp", "-r", "--preserve=timestamps", str(card), str(dest)], check=True)
     state = dest / "A001" / ".offload"
     state.mkdir()
-    made = subprocess.run(["chattr", "+i", str(state)], capture_output=True, text=True)
-    if made.returncode != 0:  # not root, or a filesystem without the flag
-        pytest.skip(f"cannot make {state} immutable: {made.stderr.strip()}")
-    try:
+    with immutable(state):  # skips where it cannot be made so
         report = offload(card, [dest])
-    finally:
-        subprocess.run(["chattr", "-i", str(state)], check=True)
     assert report.exit_code != 0
     for file in report.job.files:
         (result,) = file.destinations

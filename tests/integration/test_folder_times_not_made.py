@@ -9,12 +9,10 @@ otherwise), the real offload in-process."""
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
-import pytest
-
 from offload.card import offload
+from support.immutable import immutable
 
 
 def test_no_folder_time_is_asked_of_a_folder_that_could_not_be_created(tmp_path: Path) -> None:
@@ -28,13 +26,8 @@ def test_no_folder_time_is_asked_of_a_folder_that_could_not_be_created(tmp_path:
     dest = tmp_path / "dest"
     held = dest / "A001" / "CLIPS"
     held.mkdir(parents=True)
-    made = subprocess.run(["chattr", "+i", str(held)], capture_output=True, text=True)
-    if made.returncode != 0:  # not root, or a filesystem without the flag
-        pytest.skip(f"cannot make {held} immutable: {made.stderr.strip()}")
-    try:
+    with immutable(held):  # skips where it cannot be made so
         report = offload(card, [dest])
-    finally:
-        subprocess.run(["chattr", "-i", str(held)], check=True)
     assert report.exit_code == 1
     not_made = [held / f"sub_{n}" for n in range(4)]
     errors = report.folder_errors

@@ -90,14 +90,21 @@ def test_a_transfer_checked_copy_a_full_run_cannot_read_is_replaced_in_its_words
 
 
 def _offloaded_through(
-    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+    tmp_path: Path,
+    cards: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    *options: str,
+    dest: Path | None = None,
 ) -> tuple[FaultyFS, Path, Path]:
-    """A one-clip card seen through a FaultyFS mount, offloaded to ``dest``: the mount, the
-    card, and the clip's copy (``CLIPS/C000.mov``)."""
+    """A one-clip card seen through a FaultyFS mount, offloaded (``offload copy *options*``)
+    to *dest* (None: ``tmp_path/dest``, made): the mount, the card, and the clip's copy
+    (``CLIPS/C000.mov``)."""
     drive = faulty_fs(backing=clips_card(cards, 1, 1_000_000).parent)
-    card, dest = drive.mountpoint / "A001", tmp_path / "dest"
-    dest.mkdir()
-    code, said = copy_with_reports_in(tmp_path, str(card), str(dest))
+    card = drive.mountpoint / "A001"
+    if dest is None:
+        dest = tmp_path / "dest"
+        dest.mkdir()
+    code, said = copy_with_reports_in(tmp_path, *options, str(card), str(dest))
     assert code == 0, said
     return drive, card, dest / "A001" / "CLIPS" / "C000.mov"
 
@@ -214,12 +221,8 @@ def test_an_intact_copy_keeps_its_entry_in_other_formats_when_the_card_file_fail
     the copy matches its record); the card's read error fails the run (exit 2). Failed
     before: the entry revoked ("nothing compared the copy with its record"), the next run
     reading back a copy this one had every means to prove."""
-    drive = faulty_fs(backing=clips_card(cards, 1, 1_000_000).parent)
-    card, dest = drive.mountpoint / "A001", tmp_path / "dest"
-    dest.mkdir()
-    code, said = copy_with_reports_in(tmp_path, *entries, str(card), str(dest))
-    assert code == 0, said
-    copy = dest / "A001" / "CLIPS" / "C000.mov"
+    drive, card, copy = _offloaded_through(tmp_path, cards, faulty_fs, *entries)
+    dest = tmp_path / "dest"
     before = Ledger(copy.parents[1]).load()["CLIPS/C000.mov"]
     drive.fail("read", path="*C000.mov")
     code, said = copy_with_reports_in(tmp_path, *run, str(card), str(dest))
@@ -248,12 +251,9 @@ def test_reverify_with_card_and_copy_both_unreadable_leaves_the_copy_untrusted(
     drive and its cable), not the bare "Input/output error (EIO)" it said before (review of
     uncomp63). Failed before: the card's error alone, the copy's EIO unsaid and its entry left
     verified, the next plain run trusting a copy whose last read failed."""
-    drive = faulty_fs(backing=clips_card(cards, 1, 1_000_000).parent)
     disk = faulty_fs()
-    card, dest = drive.mountpoint / "A001", disk.mountpoint
-    code, said = copy_with_reports_in(tmp_path, str(card), str(dest))
-    assert code == 0, said
-    copy = dest / "A001" / "CLIPS" / "C000.mov"
+    dest = disk.mountpoint
+    drive, card, copy = _offloaded_through(tmp_path, cards, faulty_fs, dest=dest)
     drive.fail("read", path="*C000.mov")
     disk.fail("read", path="*C000.mov")
     code, said = copy_with_reports_in(tmp_path, *options, str(card), str(dest))
@@ -286,12 +286,9 @@ def test_a_copy_whose_read_again_in_its_records_format_fails_says_its_own_read_e
     beside the card's, the copy kept as it is, its entry revoked (exit 2). Failed before
     (review of uncomp63): that read's error was never said, only "nothing compared the
     copy with its record"."""
-    drive = faulty_fs(backing=clips_card(cards, 1, 1_000_000).parent)
     disk = faulty_fs()
-    card, dest = drive.mountpoint / "A001", disk.mountpoint
-    code, said = copy_with_reports_in(tmp_path, "-t", "md5", str(card), str(dest))
-    assert code == 0, said
-    copy = dest / "A001" / "CLIPS" / "C000.mov"
+    dest = disk.mountpoint
+    drive, card, copy = _offloaded_through(tmp_path, cards, faulty_fs, "-t", "md5", dest=dest)
     kept = copy.read_bytes()
     drive.fail("read", path="*C000.mov")
     disk.fail("read", path="*C000.mov", nth=2)  # (one read a pass of a 1 MB clip)

@@ -67,6 +67,10 @@ class Browser:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # Its crash reporter's database ("Crash Reports/settings.dat", written at each
+            # start) goes under $XDG_CONFIG_HOME/chromium, else the user's ~/.config: here,
+            # in the profile, removed with it.
+            env={**os.environ, "XDG_CONFIG_HOME": str(profile / "config")},
         )
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + 30
@@ -254,6 +258,16 @@ def two_clip_card(tmp_path: Path, size: int) -> Path:
     for name in ("C001.mov", "C002.mov"):
         (card / "CLIPS" / name).write_bytes(os.urandom(size))
     return card
+
+
+def copied_once(card: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """*card* copied by ``offload copy`` (in-process) into ``tmp_path/dest``, its reports in
+    ``tmp_path/reports``: those two folders. A copy that fails fails the test."""
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
+    assert code == 0, out + err
+    return dest, reports
 
 
 def other_tools_file(dest: Path) -> Path:

@@ -18,7 +18,7 @@ from typing import Any
 
 from offload.existing import FoundWrong, found_wrong_warnings
 from offload.results import DestinationFileResult, DestinationStatus, FileResult
-from report.helpers import offload_cli, two_clip_card
+from report.helpers import copied_once, offload_cli, two_clip_card
 from support.cards import corrupt_keeping_size_and_mtime
 
 CODE = "copy-no-longer-matches"
@@ -42,10 +42,7 @@ def test_a_copy_found_damaged_and_replaced_is_in_every_saved_report(
     tmp_path: Path, poppler: dict[str, str]
 ) -> None:
     card = two_clip_card(tmp_path, 150_000)
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
-    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
-    assert code == 0, out + err
+    dest, reports = copied_once(card, tmp_path)
     bad = dest / card.name / "CLIPS" / "C001.mov"
     corrupt_keeping_size_and_mtime(bad)
 
@@ -128,10 +125,7 @@ def test_page_one_counts_the_damaged_copies_past_its_cap(
     (card / "CLIPS").mkdir(parents=True)
     for n in range(count):
         (card / "CLIPS" / f"C{n:03}.xml").write_bytes(os.urandom(3_000))
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
-    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
-    assert code == 0, out + err
+    dest, reports = copied_once(card, tmp_path)
     for copy in (dest / card.name / "CLIPS").iterdir():
         corrupt_keeping_size_and_mtime(copy)
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from report.helpers import offload_cli, pdf_words, two_clip_card
+from report.helpers import copied_once, offload_cli, pdf_words, two_clip_card
 
 VERDICT = "1 DAMAGED COPY OF OURS IS KEPT AT THE CARD'S NAME"
 
@@ -36,15 +36,51 @@ def _html_words(path: Path) -> str:
     return " ".join(html.unescape(text).split())
 
 
+def grown_copy(dest: Path, card: Path) -> Path:
+    """The copy of ``CLIPS/C001.mov`` in *dest*'s copy root of *card*, 1000 random bytes
+    appended to it (a copy of ours whose size changed): its path."""
+    damaged = dest / card.name / "CLIPS" / "C001.mov"
+    with damaged.open("ab") as grown:
+        grown.write(os.urandom(1000))
+    return damaged
+
+
+def newest_json(reports: Path) -> Path:
+    """The JSON report written last in *reports*."""
+    (local,) = sorted(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1:]
+    return local
+
+
+def kept_damaged_report(reports: Path, damaged: Path) -> tuple[Path, dict[str, Any], Any]:
+    """The JSON report written last in *reports*, checked to exit 1 with its one
+    ``copy-no-longer-matches`` warning naming *damaged*: its path, its data, that warning."""
+    local = newest_json(reports)
+    report: dict[str, Any] = json.loads(local.read_text())
+    assert report["exit_code"] == 1
+    (found,) = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
+    assert found["path"] == str(damaged), found
+    return local, report, found
+
+
+def kept_both_over_a_grown_copy(tmp_path: Path) -> tuple[Path, Path, Path, list[str]]:
+    """A two-clip card offloaded into *tmp_path*/dest, the copy of its ``C001.mov`` grown
+    (``grown_copy``), then copied again with ``--keep-both`` (checked to exit 1): the card,
+    the destination, the report folder and that run's arguments."""
+    card = two_clip_card(tmp_path, 50_000)
+    dest, reports = copied_once(card, tmp_path)
+    grown_copy(dest, card)
+    argv = ["copy", str(card), str(dest), "--keep-both", "--report-dir", str(reports)]
+    code, out, err = offload_cli(argv)
+    assert code == 1, out + err
+    return card, dest, reports, argv
+
+
 @pytest.mark.parametrize("reverify", [False, True])
 def test_keep_both_over_a_damaged_copy_of_ours_says_so_and_exits_1(
     tmp_path: Path, poppler: dict[str, str], reverify: bool
 ) -> None:
     card = two_clip_card(tmp_path, 50_000)
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
-    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
-    assert code == 0, out + err
+    dest, reports = copied_once(card, tmp_path)
     damaged = dest / card.name / "CLIPS" / "C001.mov"
     beside = damaged.with_name("C001 (1).mov")
     data = bytearray(damaged.read_bytes())
@@ -90,11 +126,7 @@ def test_keep_both_over_a_damaged_copy_of_ours_says_so_and_exits_1(
     ) in flat, flat
     assert "KEPT BOTH:" not in flat, flat
 
-    (local,) = sorted(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1:]
-    report: dict[str, Any] = json.loads(local.read_text())
-    assert report["exit_code"] == 1
-    (found,) = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
-    assert found["path"] == str(damaged), found
+    local, report, found = kept_damaged_report(reports, damaged)
     assert "kept as it is (--keep-both)" in found["message"], found
     assert not [w for w in report["warnings"] if w["code"] == "existing-kept-beside"]
     (state,) = [f["destinations"][0] for f in report["files"] if f["path"] == "CLIPS/C001.mov"]
@@ -127,14 +159,9 @@ def test_keep_both_over_a_copy_of_ours_whose_size_changed_says_so_and_exits_1(
     alone), kept at the card's name and named COPY FOUND DAMAGED, exit 1. With ``--verify
     transfer`` the verdict never calls the good copy "verified" (it is transfer-checked)."""
     card = two_clip_card(tmp_path, 50_000)
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
-    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
-    assert code == 0, out + err
-    damaged = dest / card.name / "CLIPS" / "C001.mov"
+    dest, reports = copied_once(card, tmp_path)
+    damaged = grown_copy(dest, card)
     beside = damaged.with_name("C001 (1).mov")
-    with damaged.open("ab") as grown:
-        grown.write(os.urandom(1000))
     data = damaged.read_bytes()
 
     argv = ["copy", str(card), str(dest), "--keep-both", "--verify", verify]
@@ -156,11 +183,7 @@ def test_keep_both_over_a_copy_of_ours_whose_size_changed_says_so_and_exits_1(
     if verify == "transfer":
         assert "the good copy is verified beside it" not in flat, flat
 
-    (local,) = sorted(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1:]
-    report: dict[str, Any] = json.loads(local.read_text())
-    assert report["exit_code"] == 1
-    (found,) = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
-    assert found["path"] == str(damaged), found
+    local, _report, _found = kept_damaged_report(reports, damaged)
     page = _html_words(local.with_suffix(".html"))
     assert VERDICT in page and "ALL COPIES VERIFIED" not in page, page[:2000]
     if verify == "transfer":
@@ -173,20 +196,15 @@ def test_the_kept_damaged_verdict_keeps_the_not_in_the_manifest_one(tmp_path: Pa
     which the terminal keeps beside it: now the page says both."""
     card = two_clip_card(tmp_path, 50_000)
     (card / "CLIPS" / "C003\x01take.mov").write_bytes(os.urandom(30_000))
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
-    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
-    assert code == 0, out + err
-    damaged = dest / card.name / "CLIPS" / "C001.mov"
-    with damaged.open("ab") as grown:
-        grown.write(os.urandom(1000))
+    dest, reports = copied_once(card, tmp_path)
+    grown_copy(dest, card)
 
     argv = ["copy", str(card), str(dest), "--keep-both", "--report-dir", str(reports)]
     code, out, err = offload_cli(argv)
     flat = " ".join((out + err).split())
     assert code == 1, flat
     assert f"NOT IN THE MANIFEST on {dest}" in flat, flat
-    (local,) = sorted(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1:]
+    local = newest_json(reports)
     page = _html_words(local.with_suffix(".html"))
     assert VERDICT in page, page[:3000]
     assert "1 OF THEM IS NOT IN THE MANIFEST" in page, page[:3000]
@@ -197,17 +215,8 @@ def test_kept_is_a_field_of_the_warning_not_its_words(tmp_path: Path) -> None:
     TEXT, so an older report (exit_code 0, its words already "kept as it is (--keep-both)")
     re-rendered by ``offload report`` read "✖ … DAMAGED COPY … KEPT" while its JSON said 0.
     Now the warning carries ``kept: true``, and only that counts."""
-    card = two_clip_card(tmp_path, 50_000)
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
-    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
-    assert code == 0, out + err
-    with (dest / card.name / "CLIPS" / "C001.mov").open("ab") as grown:
-        grown.write(os.urandom(1000))
-    argv = ["copy", str(card), str(dest), "--keep-both", "--report-dir", str(reports)]
-    code, out, err = offload_cli(argv)
-    assert code == 1, out + err
-    (local,) = sorted(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1:]
+    _card, _dest, reports, _argv = kept_both_over_a_grown_copy(tmp_path)
+    local = newest_json(reports)
     report: dict[str, Any] = json.loads(local.read_text())
     (found,) = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
     assert found["kept"] is True, found
@@ -229,20 +238,11 @@ def test_a_kept_copy_read_again_by_reverify_is_not_called_copied(tmp_path: Path)
     ``--keep-both --reverify`` run re-reads the good copy at its keep-both name (its ledger
     records it there) and writes nothing, yet its KEPT BOTH line said "1 card file copied
     to"; now "found on", the copy named as read back now."""
-    card = two_clip_card(tmp_path, 50_000)
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
-    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
-    assert code == 0, out + err
-    with (dest / card.name / "CLIPS" / "C001.mov").open("ab") as grown:
-        grown.write(os.urandom(1000))
-    argv = ["copy", str(card), str(dest), "--keep-both", "--report-dir", str(reports)]
-    code, out, err = offload_cli(argv)
-    assert code == 1, out + err
+    card, dest, _reports, argv = kept_both_over_a_grown_copy(tmp_path)
     beside = dest / card.name / "CLIPS" / "C001 (1).mov"
     written_ns = beside.stat().st_mtime_ns, beside.stat().st_ino
 
-    code, out, err = offload_cli([*argv, "--reverify"])
+    _code, out, err = offload_cli([*argv, "--reverify"])
     flat = " ".join((out + err).split())
     assert (beside.stat().st_mtime_ns, beside.stat().st_ino) == written_ns  # not written
     assert "card file copied to" not in flat, flat

@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from offload.card import OffloadReport, offload
 from offload.engine.cancel import CancelToken
@@ -38,6 +39,7 @@ from support.cards import mtime_metadata
 from support.tcpproxy import FaultProxy
 
 MiB = 1024 * 1024
+Report = TypeVar("Report")  # what *run* returns: a card's OffloadReport, a file's report
 
 
 def inside(function: str, module: str) -> bool:
@@ -57,11 +59,11 @@ def _stack(frame):  # type: ignore[no-untyped-def]
 
 def run_cancelled_while_held(
     proxy: FaultProxy,
-    run: Callable[[CancelToken], OffloadReport],
+    run: Callable[[CancelToken], Report],
     *,
     waiting: Callable[[], bool] | None = None,
     polls: bool = False,
-) -> OffloadReport:
+) -> Report:
     """Run *run* with a cancel token; once the proxy holds the request it was told to hold
     (the client is inside that step), cancel, then let the request go on. *waiting*: whether
     the step waits for the held request elsewhere (on another thread): the cancel comes once

@@ -30,47 +30,65 @@ from support.tcpproxy import FaultProxy
 pytestmark = pytest.mark.fault
 
 
-def test_a_stop_once_every_copy_had_its_outcome_cancels_nothing(  # type: ignore[no-untyped-def]
-    s3_server,
-    bucket,
-    proxy: FaultProxy,
-    tmp_path: Path,
-    cards: Path,
-    faulty_fs: Callable[..., FaultyFS],
+Stopped = Callable[[FaultyFS, int], tuple[str, int, Path]]
+
+
+@pytest.fixture
+def stopped_at_the_fast_check(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy: FaultProxy, tmp_path: Path, cards: Path
+) -> Stopped:
+    """``stop(slow, ctrl_cs)``: a cascade of a card (in *cards*) to a fast folder and
+    ``s3://bucket/day1`` (the real server behind *proxy*), then to the FaultyFS *slow* (its
+    first clip write held until the fast bucket's listing at the cascade's end is held by
+    the proxy), sent *ctrl_cs* SIGINTs (a second apart) while that listing is held: what it
+    printed on stderr (white space folded), its exit code and its report folder."""
+
+    def stop(slow: FaultyFS, ctrl_cs: int) -> tuple[str, int, Path]:
+        card = make_card(cards)
+        fast = tmp_path / "fast"
+        fast.mkdir()
+        stalled = slow.stall("write", path="A001/CLIPS/*")
+        reports = tmp_path / "reports"
+        url = f"s3://{bucket}/day1"
+        command = [
+            sys.executable, "-m", "offload.cli.offload", "copy", "--report-dir", str(reports),
+            "--s3-endpoint", proxy.url, "--cascade-to", str(slow.mountpoint),
+            str(card), str(fast), url, str(slow.mountpoint),
+        ]  # fmt: skip
+        env = {**os.environ, "COLUMNS": "200"}
+        with subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+        ) as process:
+            assert process.stderr is not None
+            seen = []
+            try:
+                for line in process.stderr:
+                    seen.append(line)
+                    if line.startswith("CARD "):
+                        break
+                slow.wait_stalled(stalled, timeout_s=60)  # the cascade's copy under way
+                proxy.hold("GET", "list-type=2")  # the fast bucket's listing at the cascade's end
+                slow.release()
+                assert proxy.held.wait(60), "".join(seen)
+                for _ in range(ctrl_cs):
+                    process.send_signal(signal.SIGINT)
+                    if ctrl_cs > 1:
+                        time.sleep(1)  # two signals sent at once may be handled as one
+            finally:
+                proxy.release()
+                slow.release()
+            said = " ".join(("".join(seen) + process.stderr.read()).split())
+            code = process.wait(timeout=120)
+        return said, code, reports
+
+    return stop
+
+
+def test_a_stop_once_every_copy_had_its_outcome_cancels_nothing(
+    stopped_at_the_fast_check: Stopped, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
-    card = make_card(cards)
-    fast = tmp_path / "fast"
-    fast.mkdir()
     slow = faulty_fs()
-    stalled = slow.stall("write", path="A001/CLIPS/*")
-    reports = tmp_path / "reports"
-    url = f"s3://{bucket}/day1"
-    command = [
-        sys.executable, "-m", "offload.cli.offload", "copy", "--report-dir", str(reports),
-        "--s3-endpoint", proxy.url, "--cascade-to", str(slow.mountpoint),
-        str(card), str(fast), url, str(slow.mountpoint),
-    ]  # fmt: skip
-    env = {**os.environ, "COLUMNS": "200"}
-    with subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
-    ) as process:
-        assert process.stderr is not None
-        seen = []
-        try:
-            for line in process.stderr:
-                seen.append(line)
-                if line.startswith("CARD "):
-                    break
-            slow.wait_stalled(stalled, timeout_s=60)  # the cascade's copy under way
-            proxy.hold("GET", "list-type=2")  # the fast bucket's listing at the cascade's end
-            slow.release()
-            assert proxy.held.wait(60), "".join(seen)
-            process.send_signal(signal.SIGINT)
-        finally:
-            proxy.release()
-            slow.release()
-        said = " ".join(("".join(seen) + process.stderr.read()).split())
-        code = process.wait(timeout=120)
+    said, code, reports = stopped_at_the_fast_check(slow, 1)
     assert "0 copies were cancelled" not in said, said
     assert "CANCELLED" not in said, said
     assert (
@@ -87,55 +105,15 @@ def test_a_stop_once_every_copy_had_its_outcome_cancels_nothing(  # type: ignore
     assert list((slow.mountpoint / "A001" / "ascmhl").glob("*.mhl")), said
 
 
-def test_a_second_ctrl_c_once_every_copy_had_its_outcome_stops_the_run(  # type: ignore[no-untyped-def]
-    s3_server,
-    bucket,
-    proxy: FaultProxy,
-    tmp_path: Path,
-    cards: Path,
-    faulty_fs: Callable[..., FaultyFS],
+def test_a_second_ctrl_c_once_every_copy_had_its_outcome_stops_the_run(
+    stopped_at_the_fast_check: Stopped, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
     """Two Ctrl-Cs there: the first cancels nothing, so the second is one after the copy,
     which stops the run (exit 130, what is missing said), as after a plain run's copy job.
     Before, the signal handler still took the copy for under way: the second was told "a
     further Ctrl-C changes nothing: the copy is being cancelled (its partial files are
     removed ...)", false, and the run then ended exit 0."""
-    card = make_card(cards)
-    fast = tmp_path / "fast"
-    fast.mkdir()
-    slow = faulty_fs()
-    stalled = slow.stall("write", path="A001/CLIPS/*")
-    reports = tmp_path / "reports"
-    url = f"s3://{bucket}/day1"
-    command = [
-        sys.executable, "-m", "offload.cli.offload", "copy", "--report-dir", str(reports),
-        "--s3-endpoint", proxy.url, "--cascade-to", str(slow.mountpoint),
-        str(card), str(fast), url, str(slow.mountpoint),
-    ]  # fmt: skip
-    env = {**os.environ, "COLUMNS": "200"}
-    with subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
-    ) as process:
-        assert process.stderr is not None
-        seen = []
-        try:
-            for line in process.stderr:
-                seen.append(line)
-                if line.startswith("CARD "):
-                    break
-            slow.wait_stalled(stalled, timeout_s=60)
-            proxy.hold("GET", "list-type=2")  # the fast bucket's listing at the cascade's end
-            slow.release()
-            assert proxy.held.wait(60), "".join(seen)
-            process.send_signal(signal.SIGINT)
-            time.sleep(1)  # two signals sent at once may be handled as one
-            process.send_signal(signal.SIGINT)
-            time.sleep(1)
-        finally:
-            proxy.release()
-            slow.release()
-        said = " ".join(("".join(seen) + process.stderr.read()).split())
-        code = process.wait(timeout=120)
+    said, code, _ = stopped_at_the_fast_check(faulty_fs(), 2)
     assert "the copy is being cancelled" not in said, said
     assert "stopped by a further Ctrl-C" in said, said
     assert code == 130, said

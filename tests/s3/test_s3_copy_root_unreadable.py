@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,6 +78,38 @@ def _status(report: dict, index: int) -> dict[str, str]:  # type: ignore[type-ar
         for d in f["destinations"]
         if d["index"] == index
     }
+
+
+def _destinations(tmp_path: Path, bucket: str, only: bool) -> tuple[Path, str, list[str]]:
+    """A local folder (*tmp_path*/local, made) and ``s3://bucket/day1``: the folder, that
+    URL and a run's destinations (the URL alone when *only*, else the folder first)."""
+    local = tmp_path / "local"
+    local.mkdir()
+    url = f"s3://{bucket}/day1"
+    return local, url, [url] if only else [str(local), url]
+
+
+def _dry_run_losing_the_bucket(
+    tmp_path: Path, proxy: FaultProxy, card: Path, bucket: str, only: bool
+) -> tuple[Path, str, dict[str, Any]]:
+    """``offload copy --dry-run`` of *card* through *proxy* to ``_destinations``, then the
+    same with ``--json``: each must say the run would lose one destination its credentials
+    may not read, exit 1 (2 where the bucket is the *only* destination). The local folder,
+    the run's one stderr line naming s3:GetObject and its ``s3-copy-root-unreadable`` JSON
+    warning, for the test to check what they name."""
+    local, _url, dests = _destinations(tmp_path, bucket, only)
+    args = ["--s3-endpoint", proxy.url, "--dry-run", str(card), *dests]
+    code, _out, err = offload(tmp_path, *args)
+    assert code == (2 if only else 1), err
+    (line,) = [e for e in err.splitlines() if "s3:GetObject" in e]
+    assert "the run would lose this destination, nothing copied there: allow s3:GetObject" in line
+    why = "1 destination would be lost: its credentials may not read what they would store there"
+    assert err.rstrip().endswith(why + (", none copied or verified" if only else "")), err
+    code, out, _err = offload(tmp_path, *args, "--json")
+    shown = json.loads(out)
+    assert shown["exit_code"] == code == (2 if only else 1), shown
+    (warning,) = [w for w in shown["warnings"] if w["code"] == "s3-copy-root-unreadable"]
+    return local, line, warning
 
 
 @pytest.mark.parametrize("mode", ["full", "destination", "transfer"])
@@ -144,25 +177,11 @@ def test_the_dry_run_says_the_run_would_lose_a_copy_root_it_may_not_read(  # typ
     server, bucket, _dit = as_dit
     _deny_get(server.url, bucket, "day1/A001/*")
     card = make_card(tmp_path, CLIPS)
-    local = tmp_path / "local"
-    local.mkdir()
-    url = f"s3://{bucket}/day1"
-    dests = [url] if only else [str(local), url]
-    args = ["--s3-endpoint", iam_proxy.url, "--dry-run", str(card), *dests]
-    code, _out, err = offload(tmp_path, *args)
-    assert code == (2 if only else 1), err
-    (line,) = [e for e in err.splitlines() if "s3:GetObject" in e]
+    _local, line, warning = _dry_run_losing_the_bucket(tmp_path, iam_proxy, card, bucket, only)
     assert line.startswith(
         f"WARNING: cannot read what it would store under copy root s3://{bucket}/day1/A001: "
         f"cannot read the lock s3://{bucket}/day1/A001/.offload/lock ("
     ), line
     assert "(s3:GetObject, or the KMS key they are encrypted with)" in line, line
-    assert "the run would lose this destination, nothing copied there: allow s3:GetObject" in line
-    why = "1 destination would be lost: its credentials may not read what they would store there"
-    assert err.rstrip().endswith(why + (", none copied or verified" if only else "")), err
-    code, out, _err = offload(tmp_path, *args, "--json")
-    shown = json.loads(out)
-    assert shown["exit_code"] == code == (2 if only else 1), shown
-    (warning,) = [w for w in shown["warnings"] if w["code"] == "s3-copy-root-unreadable"]
     assert warning["path"] is None and f"s3://{bucket}/day1/A001:" in warning["message"]
     assert "Contents" not in admin(server.url).list_objects_v2(Bucket=bucket, Prefix="day1/")

@@ -9,15 +9,14 @@ copy run to its end and replace the object; then the file was reported failed ("
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 from offload.api import copy_with_multiple_destinations
 from offload.destinations.s3config import S3Settings
-from offload.engine.cancel import CancelToken
 from offload.options import CopyOptions, ExistingFilePolicy
 from offload.results import DestinationStatus
 from s3.conftest import FAST, admin
+from s3.test_s3_cancel_windows import run_cancelled_while_held
 
 MiB = 1024 * 1024
 
@@ -32,17 +31,9 @@ def test_a_cancel_stops_the_replacements_multipart_copy(  # type: ignore[no-unty
     before = client.head_object(Bucket=bucket, Key="day1/clip.mov")["ETag"]
     # The first UploadPartCopy onto the final key is held; the cancel comes meanwhile.
     proxy.hold("PUT", f"/{bucket}/day1/clip.mov?", header="x-amz-copy-source")
-    cancel = CancelToken()
-
-    def cancel_when_held() -> None:
-        if proxy.held.wait(120):
-            cancel.cancel()
-        proxy.release()
-
-    helper = threading.Thread(target=cancel_when_held)
-    helper.start()
-    try:
-        report = copy_with_multiple_destinations(
+    report = run_cancelled_while_held(
+        proxy,
+        lambda cancel: copy_with_multiple_destinations(
             clip,
             [f"s3://{bucket}/day1/clip.mov"],
             options=CopyOptions(existing=ExistingFilePolicy.OVERWRITE),
@@ -52,10 +43,8 @@ def test_a_cancel_stops_the_replacements_multipart_copy(  # type: ignore[no-unty
                 **{**FAST, "copy_max": 5 * MiB},  # type: ignore[arg-type]
             ),
             cancel=cancel,
-        )
-    finally:
-        proxy.release()
-        helper.join()
+        ),
+    )
     assert proxy.held.is_set(), "the multipart copy never started"
     assert report.cancelled
     (result,) = report.files[0].destinations

@@ -12,13 +12,12 @@ bucket unnamed."""
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 from offload.api import copy_with_multiple_destinations
 from offload.destinations.s3config import S3Settings
-from offload.engine.cancel import CancelToken
 from s3.conftest import FAST, admin
+from s3.test_s3_cancel_windows import run_cancelled_while_held
 from s3.test_s3_file import pfn
 
 MiB = 1024 * 1024
@@ -55,25 +54,15 @@ def test_an_upload_a_cancel_could_not_abort_is_named_with_its_command(  # type: 
     clip.write_bytes(os.urandom(12 * MiB + 5))  # three parts of 5 MiB
     proxy.hold("PUT", "partNumber=2")  # the cancel comes while part 2 is on its way
     proxy.intercept("DELETE", "uploadId=", status=403, code="AccessDenied", count=100)
-    cancel = CancelToken()
-
-    def cancel_when_held() -> None:
-        if proxy.held.wait(120):
-            cancel.cancel()
-        proxy.release()
-
-    helper = threading.Thread(target=cancel_when_held)
-    helper.start()
-    try:
-        report = copy_with_multiple_destinations(
+    report = run_cancelled_while_held(
+        proxy,
+        lambda cancel: copy_with_multiple_destinations(
             clip,
             [f"s3://{bucket}/day1/clip.mov"],
             s3=S3Settings(endpoint_url=proxy.url, region="us-east-1", **FAST),  # type: ignore[arg-type]
             cancel=cancel,
-        )
-    finally:
-        proxy.release()
-        helper.join()
+        ),
+    )
     assert report.cancelled and report.exit_code == 130
     (upload,) = admin(s3_server.url).list_multipart_uploads(Bucket=bucket)["Uploads"]
     upload_id = upload["UploadId"]

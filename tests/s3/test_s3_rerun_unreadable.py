@@ -20,7 +20,13 @@ import pytest
 from s3 import test_s3_copy_root_unreadable
 from s3.conftest import admin
 from s3.test_s3_cli import make_card, offload
-from s3.test_s3_copy_root_unreadable import CLIPS, _deny_get, _status
+from s3.test_s3_copy_root_unreadable import (
+    CLIPS,
+    _deny_get,
+    _destinations,
+    _dry_run_losing_the_bucket,
+    _status,
+)
 
 iam_server = test_s3_copy_root_unreadable.iam_server
 as_dit = test_s3_copy_root_unreadable.as_dit
@@ -49,10 +55,7 @@ def test_a_rerun_whose_ledger_may_not_be_read_loses_that_bucket_alone(  # type: 
     stored = {
         o["Key"]: o["ETag"] for o in admin(server.url).list_objects_v2(Bucket=bucket)["Contents"]
     }
-    local = tmp_path / "local"
-    local.mkdir()
-    url = f"s3://{bucket}/day1"
-    dests = [url] if only else [str(local), url]
+    local, url, dests = _destinations(tmp_path, bucket, only)
     iam_proxy.stats.methods.clear()
     iam_proxy.targets.clear()
     code, out, err = offload(tmp_path, "--s3-endpoint", iam_proxy.url, str(card), *dests)
@@ -98,24 +101,11 @@ def test_the_dry_run_of_that_rerun_says_the_bucket_would_be_lost(  # type: ignor
 ) -> None:
     server, bucket, _dit = as_dit
     card = _first_then_denied(tmp_path, iam_proxy.url, server.url, bucket)
-    local = tmp_path / "local"
-    local.mkdir()
+    local, line, warning = _dry_run_losing_the_bucket(tmp_path, iam_proxy, card, bucket, only)
     url = f"s3://{bucket}/day1"
-    dests = [url] if only else [str(local), url]
-    args = ["--s3-endpoint", iam_proxy.url, "--dry-run", str(card), *dests]
-    code, _out, err = offload(tmp_path, *args)
-    assert code == (2 if only else 1), err
-    (line,) = [e for e in err.splitlines() if "s3:GetObject" in e]
     assert line.startswith(
         f"WARNING: cannot read what it would store under copy root {url}/A001: cannot read "
         f"{url}/A001/.offload/ledger/"
     ), line
-    assert "the run would lose this destination, nothing copied there: allow s3:GetObject" in line
-    why = "1 destination would be lost: its credentials may not read what they would store there"
-    assert err.rstrip().endswith(why + (", none copied or verified" if only else "")), err
-    code, out, _err = offload(tmp_path, *args, "--json")
-    shown = json.loads(out)
-    assert shown["exit_code"] == code == (2 if only else 1), shown
-    (warning,) = [w for w in shown["warnings"] if w["code"] == "s3-copy-root-unreadable"]
     assert f"{url}/A001:" in warning["message"], warning
     assert not list(local.iterdir())

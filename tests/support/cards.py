@@ -37,6 +37,18 @@ def clips_card(
     return folder
 
 
+def sized_card(root: Path, sizes: Mapping[str, int], *, card: str = "A001") -> Path:
+    """The card *card* in *root*: each path of *sizes* (relative to it, its folders made)
+    holding that many random bytes, written in the order given. Returns the card's
+    folder."""
+    folder = root / card
+    for relative, size in sizes.items():
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(size))
+    return folder
+
+
 LEGACY_MHL = "CLIPS/CLIPS_2024-05-01_100200.mhl"
 
 

@@ -21,10 +21,12 @@ from support.cards import clips_card
 CLI = [sys.executable, "-m", "offload.cli.offload"]
 
 
-def offload(*argv: str) -> tuple[int, str]:
+def offload(*argv: str | Path) -> tuple[int, str]:
     """Run ``offload *argv`` in this process: its exit code and its stdout then stderr."""
     out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), Environment(stdout=out, stderr=err, install_signal_handlers=False))
+    code = main(
+        [str(a) for a in argv], Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    )
     return code, out.getvalue() + err.getvalue()
 
 
