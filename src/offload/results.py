@@ -45,9 +45,10 @@ class DestinationStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-# How a copy-no-longer-matches warning names a copy of ours found wrong and kept, the new
-# copy written beside it (--keep-both: existing.found_wrong_warnings); ``offload history``
-# finds these words in a saved report to say "kept", not "replaced".
+# How a copy-no-longer-matches (or copy-unreadable) warning names a copy of ours found wrong
+# (or unreadable) and kept, the new copy written beside it (--keep-both:
+# existing.found_wrong_warnings). Words for people only: readers tell such a copy by the
+# warning's ``kept`` field (``PreflightItem.kept``).
 KEPT_BESIDE = "kept as it is (--keep-both)"
 
 
