@@ -2717,12 +2717,13 @@ def _standing_copies(root: Path, paths: Sequence[str]) -> set[str]:
     """Of *paths* (card-relative), those whose copy in *root* the ledger vouches for (an entry
     standing, not revoked) and that stands at its recorded size. Read only when some file
     failed (a ledger read is ~1 s at 50,000 files); one that cannot be read vouches for none
-    (the record then errs on the side of "not copied")."""
+    (the record then errs on the side of "not copied"). A line that is no entry is skipped by
+    the read itself (``ledger.fold_lines``), so only an OSError is left to take."""
     from offload.ledger import Ledger
 
     try:
         entries = Ledger(root).load_entries().standing()
-    except (OSError, ValueError):
+    except OSError:
         return set()
     wanted = set(paths)
     vouched = {e.relative_path: e for e in entries if e.vouches and e.relative_path in wanted}

@@ -2155,7 +2155,7 @@ def found_wrong_warnings(
                     f"{UNREAD_FOUND if unread else 'copy found damaged: '}{wrong.reason}; {became}"
                 ),
                 wrong.destination_index,
-                kept=bool(wrong.kept) and not unread,
+                kept=bool(wrong.kept),
             )
         )
     return items

@@ -110,6 +110,7 @@ from the media' rests on").
 
 from __future__ import annotations
 
+import codecs
 import errno
 import json
 import math
@@ -483,27 +484,48 @@ def _identity_of(path: str) -> tuple[int, int] | None:
     return st.st_ino, st.st_ctime_ns
 
 
-def may_record_unheld_names(path: Path) -> bool:
+#: How much of a ledger ``may_record_unheld_names`` reads at a time: one buffer, filled again
+#: and again, never the whole file (20 MB at 50,000 entries) nor its whole text decoded.
+_SCAN_CHUNK = 1 << 20
+
+
+def may_record_unheld_names(path: Path, *, chunk: int = _SCAN_CHUNK) -> bool:
     """Whether the ledger at *path* may record a path no XML manifest can hold
     (``manifest.xmlchars.xml_can_hold``): False only where none of its bytes could spell one.
     Such a path holds a control character, which ``json`` writes escaped (``\\u0001``,
     ``\\b``: a backslash), U+FFFE or U+FFFF, or bytes that are not UTF-8 (a name's, as they
     are: ``surrogateescape``); a ledger all ASCII and without a backslash (nearly every
-    one) holds none. Its lines are never parsed: a read and a search or two of the bytes
-    (12 ms for a ledger of 50,000 entries, 20 MB, where ``Ledger.load_entries`` took 1.1 s,
-    on a busy machine). A True may be wrong (a path holding a
-    backslash), a False never is. Raises OSError (FileNotFoundError: no ledger)."""
-    with open(path, "rb") as handle:
-        data = handle.read()
-    if b"\\" in data:
-        return True
-    if data.isascii():
-        return False
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return True
-    return "\ufffe" in text or "\uffff" in text
+    one) holds none. Its lines are never parsed: read *chunk* bytes at a time into one
+    buffer, each searched for a backslash, and decoded (one incremental decoder, so a
+    character split between two reads is whole) only from the first that is not ASCII on:
+    ~2 ms of CPU for a ledger of 50,000 entries, 20 MB, where ``Ledger.load_entries`` took
+    1.1 s (docs/performance.md, "The ledger's byte scan"). A True may be wrong (a path
+    holding a backslash), a False never is. Raises OSError (FileNotFoundError: no ledger)."""
+    buffer = bytearray(chunk)
+    view = memoryview(buffer)
+    decoder = None
+    with open(path, "rb", buffering=0) as handle:
+        while read := handle.readinto(buffer):
+            if buffer.find(b"\\", 0, read) >= 0:
+                return True
+            # Until a read that is not ASCII, none is decoded: no character spans two reads
+            # then (an ASCII read ends on a whole character).
+            if decoder is None:
+                if (buffer if read == chunk else buffer[:read]).isascii():
+                    continue
+                decoder = codecs.getincrementaldecoder("utf-8")()
+            try:
+                text = decoder.decode(view[:read])
+            except UnicodeDecodeError:
+                return True
+            if "\ufffe" in text or "\uffff" in text:
+                return True
+    if decoder is not None:
+        try:
+            decoder.decode(b"", final=True)  # a character cut short at the end
+        except UnicodeDecodeError:
+            return True
+    return False
 
 
 def ledger_path(copy_root: Path) -> Path:

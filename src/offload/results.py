@@ -45,9 +45,10 @@ class DestinationStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-# How a copy-no-longer-matches warning names a copy of ours found wrong and kept, the new
-# copy written beside it (--keep-both: existing.found_wrong_warnings); ``offload history``
-# finds these words in a saved report to say "kept", not "replaced".
+# How a copy-no-longer-matches (or copy-unreadable) warning names a copy of ours found wrong
+# (or unreadable) and kept, the new copy written beside it (--keep-both:
+# existing.found_wrong_warnings). Words for people only: readers tell such a copy by the
+# warning's ``kept`` field (``PreflightItem.kept``).
 KEPT_BESIDE = "kept as it is (--keep-both)"
 
 
@@ -357,49 +358,15 @@ class JobReport:
 
     @property
     def exit_code(self) -> ExitCode:
-        """The job's exit code from its files' outcomes: cancelled (130); not one good copy
-        (a file with no outcome counts as none) failed (2); a copy not good, or a source
-        that could not be read, partial (1); else OK. Derived at each call, never stored:
-        the card layer changes outcomes after the job (a copy found wrong, a re-read after
-        renames, a cascade's second job), so a kept value could go stale. A pass over every
-        outcome (~8.5 ms at 50,000 files on two destinations): where the destinations'
-        counts were just made from these files, :meth:`exit_code_counted` gives the same
-        from them."""
-        if self.cancelled:
-            return ExitCode.CANCELLED
+        """The job's exit code from its files' outcomes (``job_exit_code``'s rule), counted
+        by a pass over every outcome (~8.5 ms at 50,000 files on two destinations). Derived
+        at each call, never stored: the card layer changes outcomes after the job (a copy
+        found wrong, a re-read after renames, a cascade's second job), so a kept value could
+        go stale. Where the destinations' counts were just made from these files (the engine
+        at the job's end), ``job_exit_code`` takes them instead (``counted_outcomes``)."""
         outcomes = [d.status for f in self.files for d in f.destinations]
-        sources_failed = any(f.source_error for f in self.files)
-        if not self.files:
-            return ExitCode.OK
-        good = [s for s in outcomes if s in GOOD_STATUSES]
-        if not good:
-            return ExitCode.FAILED
-        if sources_failed or len(good) != len(outcomes):
-            return ExitCode.PARTIAL
-        return ExitCode.OK
-
-    def exit_code_counted(self) -> ExitCode:
-        """:attr:`exit_code`, from the destinations' per-state counts
-        (``DestinationSummary.count``, which the caller has just made from ``files``: the
-        engine at the job's end) instead of a pass over every outcome: the outcomes are
-        those counts' sum, the good ones the verified, transfer-checked and verified-earlier
-        counts'. Only the source errors are looked up a file (one attribute each, in C).
-        With counts older than the files' outcomes it may differ: the reports' code is
-        :attr:`exit_code`'s, worked out once (``job_report.write_reports``)."""
-        if self.cancelled:
-            return ExitCode.CANCELLED
-        if not self.files:
-            return ExitCode.OK
-        good = outcomes = 0
-        for d in self.destinations:
-            fine = d.files_verified + d.files_transfer_checked + d.files_verified_earlier
-            good += fine
-            outcomes += fine + d.files_failed + d.files_cancelled
-        if not good:
-            return ExitCode.FAILED
-        if good != outcomes or any(map(_SOURCE_ERROR, self.files)):
-            return ExitCode.PARTIAL
-        return ExitCode.OK
+        good = sum(1 for status in outcomes if status in GOOD_STATUSES)
+        return job_exit_code(self, good, len(outcomes))
 
     # Read-only mapping access (``report["speed_mb_sec"]``) for code written against a dict
     # result; the typed attributes above stay the API. Keys: public fields and properties.
@@ -422,6 +389,40 @@ class JobReport:
 
     def get(self, key: str, default: Any = None) -> Any:
         return getattr(self, key) if key in self.keys() else default
+
+
+def job_exit_code(report: JobReport, good: int, outcomes: int) -> ExitCode:
+    """The one rule of a job's exit code, over the counts of its files' outcomes: *outcomes*
+    results on every destination (a file with none on a destination counts none there),
+    *good* of them verified, transfer-checked or verified earlier (``GOOD_STATUSES``).
+    Cancelled (130); no file, OK; not one good copy, failed (2); a copy not good, or a source
+    that could not be read, partial (1); else OK. Only the source errors are looked up a file
+    of *report* (one attribute each, in C), and only when every outcome is good. The counts
+    come from a pass over the outcomes (``JobReport.exit_code``) or from the destinations'
+    per-state counts (``counted_outcomes``, which the engine has just made from the files:
+    with counts older than the files' outcomes it may differ, so the reports' code is
+    ``JobReport.exit_code``'s, worked out once, ``job_report.write_reports``)."""
+    if report.cancelled:
+        return ExitCode.CANCELLED
+    if not report.files:
+        return ExitCode.OK
+    if not good:
+        return ExitCode.FAILED
+    if good != outcomes or any(map(_SOURCE_ERROR, report.files)):
+        return ExitCode.PARTIAL
+    return ExitCode.OK
+
+
+def counted_outcomes(destinations: Iterable[DestinationSummary]) -> tuple[int, int]:
+    """``job_exit_code``'s counts (good, outcomes) from the *destinations*' per-state counts
+    (``DestinationSummary.count``): the outcomes are those counts' sum, the good ones the
+    verified, transfer-checked and verified-earlier counts'."""
+    good = outcomes = 0
+    for d in destinations:
+        fine = d.files_verified + d.files_transfer_checked + d.files_verified_earlier
+        good += fine
+        outcomes += fine + d.files_failed + d.files_cancelled
+    return good, outcomes
 
 
 def merge_job_reports(into: JobReport, other: JobReport) -> None:

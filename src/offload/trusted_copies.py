@@ -84,33 +84,23 @@ class TrustedCopies:
         """How the card file *path*, read now as *digests* (the run's formats), is unlike
         these copies, in words without what to do (``existing.card_unlike_words``' kind:
         what ``existing._card_changed`` takes, for a check of a copy on another destination
-        that read the card file); None when it reads as each of them."""
+        that read the card file); None when it reads as each of them. Every entry shares a
+        format with *digests*: a trusted entry records each of the run's formats
+        (``ledger.recorded_entry``, which ``card._plan`` trusts by) and every read of the
+        card file computes them all."""
         disagree = _disagreement([(copy.digests, copy.final_path) for copy in self.copies])
         if disagree:
             from offload.existing import records_disagree_words
 
             return records_disagree_words(path, disagree)
         for copy in self.copies:
-            shared = False
             for name, then in copy.digests.items():
                 now = digests.get(name)
-                if now is None:
-                    continue
-                shared = True
-                if now != comparable_digest(name, then):
+                if now is not None and now != comparable_digest(name, then):
                     from offload.existing import record_unlike_words
 
                     what = record_unlike_words(path, name, now, then, copy.when, copy.entry.verify)
                     return f"{what}; the copy {copy.when} at {copy.final_path} is kept"
-            if not shared:
-                # Never reached: a trusted entry records each of the run's formats
-                # (``ledger.recorded_file``), and every read of the card file computes them.
-                # Kept as a failure, never a pass by default, should that ever change.
-                return (
-                    f"{path} cannot be checked against the copy {copy.when} at "
-                    f"{copy.final_path}: its ledger records {', '.join(copy.digests)} only, "
-                    "none of which this run computed"
-                )
         return None
 
     def record_unlike(self, path: str, record: Mapping[str, str], final_path: str) -> str | None:

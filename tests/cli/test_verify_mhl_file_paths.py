@@ -264,6 +264,42 @@ def test_an_mhl_listing_one_file_twice_unlike_says_changed(
     assert f"recorded {wrong}" in err, err  # the record it reads unlike, quoted
 
 
+@pytest.mark.parametrize("damaged", [False, True])
+def test_a_self_contradicting_mhl_puts_no_doubt_on_the_ledger_of_a_copy_read_as_one_record(
+    tmp_path: Path, damaged: bool
+) -> None:
+    """An MHL listing ``C/f1.mov`` twice, once with a wrong md5, once with the copy's: the
+    file is CHANGED (the MHL contradicts itself), but the copy reads as one of its records,
+    so it was not found wrong, and the ledger's record of it (which the copy matches) is
+    not in doubt: no "ledger still records 1 copy found wrong" line. Failed before: that
+    line was said. A copy damaged since (its bytes unlike both records, its size and date
+    kept) is found wrong, and the line stays."""
+    import hashlib
+
+    data = os.urandom(4000)
+    wrong = "0123456789abcdef0123456789abcdef"
+    text = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1">\n'
+        f"<hash><file>C/f1.mov</file><size>4000</size><md5>{wrong}</md5></hash>\n"
+        f"<hash><file>C//f1.mov</file><size>4000</size>"
+        f"<md5>{hashlib.md5(data).hexdigest()}</md5></hash>\n</hashlist>\n"
+    )
+    root = copied_card(tmp_path, {"C/f1.mov": data}, "--mhl", "none")
+    copy = root / "C" / "f1.mov"
+    if damaged:
+        was = copy.stat()
+        copy.write_bytes(bytes([data[0] ^ 0xFF]) + data[1:])
+        os.utime(copy, ns=(was.st_atime_ns, was.st_mtime_ns))
+    mhl = root / "check.mhl"
+    mhl.write_text(text, encoding="utf-8")
+    code, _, err = run("verify", "--mhl-file", mhl, "--report-dir", tmp_path / "r", root)
+    flat = " ".join(err.split())
+    assert code == 11 and f"CHANGED {copy}" in flat, flat
+    assert "it contradicts itself, so the file is CHANGED whichever it reads as" in flat, flat
+    said = "this copy root's ledger still records 1 copy found wrong above"
+    assert (said in flat) is damaged, flat
+
+
 def test_a_changed_files_xxhash64_record_is_quoted_as_written_in_json_and_csv(
     tmp_path: Path,
 ) -> None:

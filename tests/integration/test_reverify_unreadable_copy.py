@@ -58,6 +58,37 @@ def test_a_copy_reverify_cannot_read_is_unreadable_not_damaged(tmp_path: Path) -
     assert not any("damaged" in result for result in results), results
 
 
+def test_an_unreadable_copy_kept_by_keep_both_is_told_by_its_field(tmp_path: Path) -> None:
+    """Tidy-up, fortieth pass: ``--reverify --keep-both`` keeps a copy of ours it cannot
+    read and writes the new copy beside it; its ``copy-unreadable`` warning now carries
+    ``kept``: true (before: no field, ``offload history`` told it kept by the warning's
+    TEXT, and a report whose words are spelled otherwise read "1 unreadable copy
+    replaced"). Failed before: no ``kept`` field."""
+    require_root("a mode that stops root once its capabilities are dropped")
+    require_tool("setpriv")
+    disk = offloaded_card(tmp_path, clip="A001C{:03d}.mov")
+    copy = disk / "A001" / "CLIPS" / "A001C001.mov"
+    copy.chmod(0)
+    jobs = tmp_path / "jobs"
+    argv = ["copy", "--reverify", "--keep-both", "--report-dir", jobs, tmp_path / "A001", disk]
+    done = run_offload(*argv, prefix=WITHOUT_DAC, timeout_s=60)
+    assert done.returncode == 0, done.stderr
+    assert (copy.parent / "A001C001 (1).mov").read_bytes() == (
+        tmp_path / "A001" / "CLIPS" / "A001C001.mov"
+    ).read_bytes()
+    (local,) = sorted(jobs.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1:]
+    report = json.loads(local.read_text())
+    (found,) = [w for w in report["warnings"] if w["code"] == "copy-unreadable"]
+    assert found.get("kept") is True and "kept as it is (--keep-both)" in found["message"], found
+    # Its words spelled otherwise: the history line stays.
+    found["message"] = found["message"].replace("kept as it is (--keep-both)", "left in place")
+    local.write_text(json.dumps(report))
+    listed = run_offload("history", "--json", "--report-dir", jobs)
+    assert listed.returncode == 0, listed.stderr
+    said = json.loads(listed.stdout)[0]["result"]
+    assert said == "verified, 1 unreadable copy kept beside new ones", said
+
+
 def test_a_transfer_checked_copy_a_full_run_cannot_read_is_replaced_in_its_words(
     tmp_path: Path,
 ) -> None:

@@ -233,6 +233,36 @@ def test_kept_is_a_field_of_the_warning_not_its_words(tmp_path: Path) -> None:
     assert VERDICT not in page, page[:3000]
 
 
+def test_history_tells_a_kept_copy_by_its_field_whatever_its_words(tmp_path: Path) -> None:
+    """Tidy-up, fortieth pass: ``offload history`` told a damaged copy kept beside the new
+    one (``--keep-both``) from one replaced by the warning's TEXT ("kept as it is
+    (--keep-both)"): a report whose words are spelled otherwise read "1 damaged copy
+    replaced" of a copy kept at the card's name. Now by the warning's ``kept`` field, as
+    every other reader (failed before: "replaced")."""
+    card = two_clip_card(tmp_path, 50_000)
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
+    assert code == 0, out + err
+    with (dest / card.name / "CLIPS" / "C001.mov").open("ab") as grown:
+        grown.write(os.urandom(1000))
+    argv = ["copy", str(card), str(dest), "--keep-both", "--report-dir", str(reports)]
+    code, out, err = offload_cli(argv)
+    assert code == 1, out + err
+    (local,) = sorted(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1:]
+    report: dict[str, Any] = json.loads(local.read_text())
+    (found,) = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
+    assert found["kept"] is True and "kept as it is (--keep-both)" in found["message"], found
+    # The same report, its words spelled otherwise (as a later version may word them).
+    found["message"] = found["message"].replace("kept as it is (--keep-both)", "left in place")
+    local.write_text(json.dumps(report))
+    code, out, err = offload_cli(["history", "--json", "--report-dir", str(reports)])
+    assert code == 0, err
+    said = json.loads(out)[0]["result"]
+    assert said.endswith(", 1 damaged copy kept beside new ones"), said
+    assert "replaced" not in said, said
+
+
 def test_a_kept_copy_read_again_by_reverify_is_not_called_copied(tmp_path: Path) -> None:
     """Review, thirty-ninth pass (M4): after the run that kept our damaged copy, a
     ``--keep-both --reverify`` run re-reads the good copy at its keep-both name (its ledger

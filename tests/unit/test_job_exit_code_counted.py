@@ -1,6 +1,7 @@
-"""``JobReport.exit_code_counted`` (the engine's ``JobFinished`` code, from the destinations'
-counts just made) is ``JobReport.exit_code`` (a pass over every outcome) for every mix of
-outcomes: real result objects, counted by the engine's own ``DestinationSummary.count``."""
+"""The engine's ``JobFinished`` code (``job_exit_code`` over ``counted_outcomes``, the
+destinations' counts just made) is ``JobReport.exit_code`` (the same rule over a pass over
+every outcome) for every mix of outcomes: real result objects, counted by the engine's own
+``DestinationSummary.count``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from offload.results import (
     DestinationSummary,
     FileResult,
     JobReport,
+    counted_outcomes,
+    job_exit_code,
 )
 
 
@@ -42,6 +45,11 @@ def _report(
     return JobReport("full", ("xxh64",), files=files, destinations=summaries, cancelled=cancelled)
 
 
+def _counted(report: JobReport) -> ExitCode:
+    """The code the engine emits at the job's end (``engine.job``)."""
+    return job_exit_code(report, *counted_outcomes(report.destinations))
+
+
 def test_the_counted_code_is_the_derived_one_for_every_mix_of_outcomes() -> None:
     states: list[DestinationStatus | None] = [*DestinationStatus, None]
     seen = set()
@@ -50,7 +58,7 @@ def test_the_counted_code_is_the_derived_one_for_every_mix_of_outcomes() -> None
         for rows in ([[a, b]], [[a, b], [DestinationStatus.VERIFIED] * 2]):
             for errors in (set(), {0}):
                 report = _report(rows, errors)
-                assert report.exit_code_counted() == report.exit_code, (rows, errors)
+                assert _counted(report) == report.exit_code, (rows, errors)
                 seen.add(report.exit_code)
     # Random jobs of up to 40 files on up to 3 destinations.
     rng = random.Random(63)
@@ -59,10 +67,10 @@ def test_the_counted_code_is_the_derived_one_for_every_mix_of_outcomes() -> None
         rows = [[rng.choice(states) for _ in range(width)] for _ in range(rng.randint(1, 40))]
         errors = {n for n in range(len(rows)) if rng.random() < 0.05}
         report = _report(rows, errors)
-        assert report.exit_code_counted() == report.exit_code, (rows, errors)
+        assert _counted(report) == report.exit_code, (rows, errors)
         seen.add(report.exit_code)
     assert seen == {ExitCode.OK, ExitCode.PARTIAL, ExitCode.FAILED}
     # An empty job, a cancelled one.
-    assert _report([], set()).exit_code_counted() == ExitCode.OK == _report([], set()).exit_code
+    assert _counted(_report([], set())) == ExitCode.OK == _report([], set()).exit_code
     cancelled = _report([[DestinationStatus.VERIFIED]], set(), cancelled=True)
-    assert cancelled.exit_code_counted() == ExitCode.CANCELLED == cancelled.exit_code
+    assert _counted(cancelled) == ExitCode.CANCELLED == cancelled.exit_code

@@ -57,3 +57,48 @@ def test_the_common_ledgers_are_passed_unparsed(tmp_path: Path) -> None:
     assert not may_record_unheld_names(plain)
     for odd in ("CLIPS/C002\x01take.mov", "CLIPS/C003\udcffbad.mov", "a\x08b", "a\ufffe"):
         assert may_record_unheld_names(_ledger(tmp_path, "CLIPS/C001.mov", odd)), odd
+
+
+def _whole_file_rule(data: bytes) -> bool:
+    """The scan's rule over the whole file's bytes at once (as it was read before the
+    fortieth pass): what a read in pieces must answer, wherever the pieces are cut."""
+    if b"\\" in data:
+        return True
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return "\ufffe" in text or "\uffff" in text
+
+
+@given(
+    name=st.text(alphabet=st.characters(blacklist_categories=()), max_size=12),
+    chunk=st.integers(min_value=1, max_value=9),
+)
+def test_a_ledger_read_in_pieces_is_judged_as_whole_wherever_a_piece_ends(
+    tmp_path_factory: pytest.TempPathFactory, name: str, chunk: int
+) -> None:
+    """Read a few bytes at a time (so every multi-byte character, U+FFFE's three bytes, a
+    stray byte and the last character cut short fall across a read's end somewhere), the
+    answer is the whole file's."""
+    try:
+        encoded = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        assume(False)
+    folder = tmp_path_factory.mktemp("ledger")
+    path = _ledger(folder, "CLIPS/Café.mov", f"CLIPS/{name}.mov")
+    assert may_record_unheld_names(path, chunk=chunk) == _whole_file_rule(path.read_bytes())
+    # The name's bytes alone at the file's end (no newline after it): a character cut short
+    # by the end of the file is no UTF-8.
+    bare = folder / "bare"
+    bare.write_bytes(b"CLIPS/C001.mov " + encoded)
+    assert may_record_unheld_names(bare, chunk=chunk) == _whole_file_rule(encoded)
+    cut = folder / "cut"
+    cut.write_bytes(b"A" * chunk + "\ufffe".encode()[:2])
+    assert may_record_unheld_names(cut, chunk=chunk)
+
+
+def test_an_empty_ledger_records_no_name(tmp_path: Path) -> None:
+    empty = tmp_path / "ledger.jsonl"
+    empty.write_bytes(b"")
+    assert not may_record_unheld_names(empty)

@@ -54,7 +54,7 @@ from offload.report.validate import (
     verify_report_problem,
 )
 from offload.report.words import fast_copies_failed, fast_copies_unreadable
-from offload.results import KEPT_BESIDE, kept_damaged
+from offload.results import kept_damaged
 
 #: How the note of a check stopped once it was over begins in the reports of versions
 #: before their ``stopped_after_check`` key: read only where that key is missing.
@@ -394,13 +394,15 @@ def _found_words(data: dict[str, Any], code: str, kind: str) -> str:
     """ ", N <kind> copies replaced" (and ", N <kind> copies kept beside new ones") for the
     copies of ours a run found wrong, its warnings of *code*, or "" when there are none."""
     found = [
-        str(warning.get("message") or "")
+        warning
         for warning in data.get("warnings") or []
         if isinstance(warning, dict) and warning.get("code") == code
     ]
-    # With --keep-both such a copy is kept and the new one written beside it: its warning
-    # says so (existing.found_wrong_warnings), and it was not replaced.
-    kept = sum(1 for message in found if KEPT_BESIDE in message)
+    # With --keep-both such a copy is kept and the new one written beside it: not replaced.
+    # Told by the warning's ``kept`` field (``PreflightItem.kept``), never its words; a
+    # report written before that field was (2026-12-06) has none, its kept copies counted
+    # as replaced.
+    kept = sum(1 for warning in found if warning.get("kept") is True)
     replaced = len(found) - kept
     words = f", {replaced} {kind} cop{'y' if replaced == 1 else 'ies'} replaced" if replaced else ""
     if kept:

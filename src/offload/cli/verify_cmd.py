@@ -1734,9 +1734,13 @@ def _print_human(
         for c in report.changed
         if not c.actual and _reason_code(report, c.path) == REPLACED_SINCE_RECORDED
     }
-    said_why = links | replaced
-    # Said otherwise than as a copy found wrong: above (a link, a version proved since), by
-    # the revocation's line, or as a copy whose size alone was compared (below, by_size).
+    # A copy CHANGED only because the legacy MHL lists it twice, unlike, read as one of
+    # those records: the MHL's note said why; not found wrong, its ledger record not in
+    # doubt.
+    said_why = links | replaced | report.read_as_one_record
+    # Said otherwise than as a copy found wrong: above (a link, a version proved since, a
+    # legacy MHL contradicting itself), by the revocation's line, or as a copy whose size
+    # alone was compared (below, by_size).
     skip = said_why | unread_replaced | revoked
     if (set(c.path for c in report.changed) | set(report.unreadable)) - said_why - revoked and (
         not remote and _maybe_ledger(where)

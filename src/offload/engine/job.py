@@ -65,6 +65,8 @@ from offload.results import (
     DestinationSummary,
     FileResult,
     JobReport,
+    counted_outcomes,
+    job_exit_code,
 )
 
 # Read-backs hash with one algorithm; a fast one, added to the in-flight hashes if the user
@@ -625,7 +627,8 @@ class CopyJob:
         # From the counts just made (not a second pass over every outcome, ~8.5 ms at
         # 50,000 files): the card layer may change outcomes after this, so the reports'
         # code is worked out again, once, when they are written.
-        self.sink.emit(JobFinished(int(report.exit_code_counted()), report.cancelled))
+        code = job_exit_code(report, *counted_outcomes(report.destinations))
+        self.sink.emit(JobFinished(int(code), report.cancelled))
         if reader.error is not None:
             raise reader.error
         return report

@@ -288,6 +288,12 @@ class VerifyReport:
     # checked against the copy root's ledger instead (``verification.unheld_by_ledger``):
     # each in ``verified``, ``changed`` or ``unreadable`` by that record, not ``extra``.
     ledger_checked: tuple[str, ...] = ()
+    # Files of ``changed`` only because the legacy MHL checked against (``--mhl-file``) lists
+    # each twice, unlike, whose read equals one of those two records (``_verify_legacy``):
+    # no read can match both, and this one was not found wrong against that MHL, so nothing
+    # said of a copy found wrong is said of it (``verify_cmd``: the ledger's record of it
+    # is not put in doubt). Not in the JSON: its note says it.
+    read_as_one_record: frozenset[str] = frozenset()
     # Why the copy may lack files no record names: the copy root's record of its last
     # offload says it did not finish (killed, a power cut, cancelled: ``run_record.unfinished``,
     # the ``INCOMPLETE`` line); None where it finished or nothing records it. No pass (exit
@@ -1504,6 +1510,7 @@ def _verify_legacy(
         missing: list[str] = []
         reads: list[_Read] = []
         contradictions: list[str] = []
+        as_one_record: set[str] = set()
         for recorded, entry in entries.items():
             path = spell(recorded)
             if path != recorded:
@@ -1576,6 +1583,11 @@ def _verify_legacy(
                         for e in read.unlike
                         if any(hashed[f] != v.lower() for f, v in e.digests.items())
                     )
+                    if any(
+                        e.digests and all(hashed[f] == v.lower() for f, v in e.digests.items())
+                        for e in read.unlike
+                    ):
+                        as_one_record.add(item.path)
                 actual = {f: hashed[f] for f in expected}
                 if actual != expected:
                     changed.append(
@@ -1633,4 +1645,5 @@ def _verify_legacy(
         respelled=respelled,
         from_a_root=tuple(rooted),
         notes=tuple(contradictions),
+        read_as_one_record=frozenset(as_one_record),
     )

@@ -248,8 +248,10 @@ class PreflightItem(NamedTuple):
     counted: int | None = None
     errno: int | None = None
     card_left_out: LeftOut | None = None
-    # ``copy-no-longer-matches`` only: the copy of ours found wrong was kept at the card
-    # file's name (--keep-both), the new copy beside it (``results.kept_damaged``).
+    # ``copy-no-longer-matches`` and ``copy-unreadable`` only: the copy of ours found wrong,
+    # or whose read-back failed, was kept at the card file's name (--keep-both), the new copy
+    # beside it: what readers tell it by, never the words (``offload history``); only a
+    # ``copy-no-longer-matches`` one is damaged (``results.kept_damaged``).
     kept: bool = False
 
     def as_report_dict(self) -> dict[str, object]:
