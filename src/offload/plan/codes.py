@@ -66,6 +66,9 @@ class PreflightCode(StrEnum):
     DEST_MAYBE_DUPLICATE = "dest-maybe-duplicate"
     DEST_SAME_DISK = "dest-same-disk"
     DEST_ON_SOURCE_DEVICE = "dest-on-source-device"
+    # A destination on the filesystem of ``/`` where drives are mounted (``/mnt/RAID2``, a
+    # drive's empty mount folder): the copy is on the system disk (preflight.system_disk).
+    DEST_ON_SYSTEM_DISK = "dest-on-system-disk"
     DEST_CONTAINS_SOURCE = "dest-contains-source"
     SYMLINK_OUTSIDE_SOURCE = "symlink-outside-source"
     SPECIAL_FILE_SKIPPED = "special-file-skipped"

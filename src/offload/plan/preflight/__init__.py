@@ -83,6 +83,7 @@ from offload.plan.preflight.space import (
     present_own,
 )
 from offload.plan.preflight.spelling import Speller
+from offload.plan.preflight.system_disk import check_system_disk
 from offload.plan.scan import SourceTree
 from offload.plan.strays import stray_partials
 
@@ -521,6 +522,7 @@ def preflight(
     if not probe_write:  # what only the probes tell, said as not checked
         may_be_one_share(usable, duplicate, out)
     check_devices(tree, usable, duplicate, checks, out, absent_card=absent_card, fast=cascade_fast)
+    check_system_disk([plan for plan, _ in usable if plan.index not in duplicate], out)
     check_remote_overlaps(remote, out)
     for plan in remote:
         check_keys(
