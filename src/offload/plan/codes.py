@@ -71,6 +71,9 @@ class PreflightCode(StrEnum):
     DEST_ON_SYSTEM_DISK = "dest-on-system-disk"
     DEST_CONTAINS_SOURCE = "dest-contains-source"
     SYMLINK_OUTSIDE_SOURCE = "symlink-outside-source"
+    # Volumes mounted inside the source's folder (two cards in one folder given as one card:
+    # preflight.volumes): named, so each card is offloaded on its own.
+    SOURCE_HOLDS_VOLUMES = "source-holds-volumes"
     SPECIAL_FILE_SKIPPED = "special-file-skipped"
     NAME_RESERVED_WINDOWS = "name-reserved-windows"
     FILESYSTEM_UNKNOWN = "filesystem-unknown"

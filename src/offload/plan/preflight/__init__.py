@@ -84,6 +84,7 @@ from offload.plan.preflight.space import (
 )
 from offload.plan.preflight.spelling import Speller
 from offload.plan.preflight.system_disk import check_system_disk
+from offload.plan.preflight.volumes import check_source_volumes
 from offload.plan.scan import SourceTree
 from offload.plan.strays import stray_partials
 
@@ -216,6 +217,7 @@ def preflight(
         raise ValueError("no destination planned")
     out = Findings()
     unreadable_findings(tree, out)  # whatever the destinations: the card is read for each
+    check_source_volumes(tree, out)  # two cards in one folder, whatever the destinations
     if plans:
         source_findings(tree, out)
     skipped_findings(tree, out)  # the card's too: no destination copies a fifo
