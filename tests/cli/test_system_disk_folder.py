@@ -7,6 +7,7 @@ counts is the system disk. The folder drives are mounted in is a folder of this 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Callable
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from offload.cli.common import Environment
+from offload.cli.pfndispatchcopy import main as pfn_main
 from offload.plan.preflight.system_disk import drive_folder, fstab_mount_points
 from support import mounts
 from support.cards import clips_card
@@ -128,3 +131,22 @@ def test_an_fstab_mount_point_counts_as_a_drive_folder(tmp_path: Path) -> None:
     assert drive_folder("/mnt", ("/mnt",), ()) is None
     assert drive_folder("/mnt/RAID2", ("/mnt",), ()) == "/mnt"
     assert fstab_mount_points(tmp_path / "none") == ()
+
+
+def test_pfndispatchcopy_says_it_too(
+    drives_folder: Path, tmpfs_mount: Callable[..., mounts.Mount]
+) -> None:
+    """One file copied into a drive's folder on the system disk: the same WARNING line on
+    stderr (``api._SAID_WARNINGS``), the copy made (exit 0)."""
+    source = Path(tmpfs_mount(1 << 20).path) / "clip.mov"
+    source.write_bytes(os.urandom(10_000))
+    raid = drives_folder / "RAID2"
+    raid.mkdir()
+    out, err = io.StringIO(), io.StringIO()
+    code = pfn_main(
+        [str(source), str(raid / "clip.mov")],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )
+    assert code == 0, err.getvalue()
+    assert f"WARNING: destination {raid} {WORDS} (" in err.getvalue()
+    assert (raid / "clip.mov").read_bytes() == source.read_bytes()
