@@ -12,6 +12,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -115,7 +116,8 @@ def test_a_drive_mounted_at_the_folder_is_not_warned_of(
 
 def test_an_fstab_mount_point_counts_as_a_drive_folder(tmp_path: Path) -> None:
     """A mount point ``/etc/fstab`` lists (not ``/``, not swap) is a drive's folder, itself
-    and below; a mount parent only strictly below it."""
+    and below, compared with the filesystem of the folder above it; a mount parent only
+    strictly below it, compared with the parent's own."""
     fstab = tmp_path / "fstab"
     fstab.write_text(
         "# comment\n"
@@ -125,8 +127,8 @@ def test_an_fstab_mount_point_counts_as_a_drive_folder(tmp_path: Path) -> None:
     )
     points = fstab_mount_points(fstab)
     assert points == ("/srv/RAID 2",)
-    assert drive_folder("/srv/RAID 2", (), points) == "/srv/RAID 2"
-    assert drive_folder("/srv/RAID 2/day1", (), points) == "/srv/RAID 2"
+    assert drive_folder("/srv/RAID 2", (), points) == "/srv"
+    assert drive_folder("/srv/RAID 2/day1", (), points) == "/srv"
     assert drive_folder("/srv", (), points) is None
     assert drive_folder("/mnt", ("/mnt",), ()) is None
     assert drive_folder("/mnt/RAID2", ("/mnt",), ()) == "/mnt"
@@ -150,3 +152,45 @@ def test_pfndispatchcopy_says_it_too(
     assert code == 0, err.getvalue()
     assert f"WARNING: destination {raid} {WORDS} (" in err.getvalue()
     assert (raid / "clip.mov").read_bytes() == source.read_bytes()
+
+
+def test_a_drive_folder_on_another_filesystem_than_roots_is_named_as_that(
+    monkeypatch: pytest.MonkeyPatch,
+    tmpfs_mount: Callable[..., mounts.Mount],
+    card_in_memory: Path,
+) -> None:
+    """``/run/media/USER`` is on a tmpfs (``/run``): a drive's folder left there, its drive
+    not mounted, is on that tmpfs, not on ``/``'s filesystem: warned of, named so."""
+    run = Path(tmpfs_mount(1 << 20).path)
+    shuttle = run / "media" / "dit" / "SHUTTLE"
+    shuttle.mkdir(parents=True)
+    monkeypatch.setenv("OFFLOAD_MOUNT_PARENTS", str(run / "media"))
+    code, out, err = offload_streams("copy", "--dry-run", card_in_memory, shuttle)
+    assert code == 0, out + err
+    assert (
+        f"WARNING: destination {shuttle} is on the filesystem of {run / 'media'} (tmpfs, "
+        f"mounted at {run}), not on a drive of its own: is its drive mounted?"
+    ) in out + err
+
+
+def test_the_release_names_the_disk_of_a_drives_folder_off_root(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    exfat_loop: Any,
+    card_in_memory: Path,
+) -> None:
+    """The folder drives are mounted in on a filesystem of its own (an exFAT image, on the
+    disk of the test's folder): the release names that filesystem's disk, not "the system
+    disk"."""
+    holder = Path(exfat_loop(path=tmp_path / "drives").path)
+    raid = holder / "RAID2"
+    raid.mkdir()
+    monkeypatch.setenv("OFFLOAD_MOUNT_PARENTS", str(holder))
+    reports = tmp_path / "reports"
+    code, out, err = offload_streams("copy", "--report-dir", reports, card_in_memory, raid)
+    assert code == 0, out + err
+    assert f"WARNING: destination {raid} is on the filesystem of {holder} (" in err
+    release = newest_report(reports)["card_release"]
+    assert release["may_format"] is True, release
+    assert f"{raid} is a folder on the disk of {holder} (" in release["text"]
+    assert "system disk" not in release["text"]

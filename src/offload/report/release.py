@@ -1326,11 +1326,16 @@ def _system_disk_words(data: Mapping[str, Any], counted: Mapping[int, str]) -> s
     one = len(named) == 1
     paths = ", ".join(printable_name(str(d.get("path"))) for d in named)
     disk = str(named[0].get("disk") or named[0].get("device") or "")
+    mount = str(named[0].get("mount_point") or "")
+    where = (
+        f"the system disk{f' ({disk})' if disk else ''}"
+        if mount in ("", "/")
+        else f"the disk of {printable_name(mount)}{f' ({disk})' if disk else ''}"
+    )
     its = "its" if one else "their"
     return (
-        f" {paths} {'is a folder' if one else 'are folders'} on the system disk"
-        f"{f' ({disk})' if disk else ''}, not on a drive of {its} own (is {its} drive "
-        "mounted?): that disk is counted, not the drive."
+        f" {paths} {'is a folder' if one else 'are folders'} on {where}, not on a drive of "
+        f"{its} own (is {its} drive mounted?): that disk is counted, not the drive."
     )
 
 

@@ -23,9 +23,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from offload.errors import printable_name
-from offload.fs.devices import nearest_folder_device, unescape_escapes
+from offload.fs.devices import folder_device, nearest_folder_device, unescape_escapes
 from offload.plan.destination import DestinationPlan
-from offload.plan.filesystem import disk_of, within
+from offload.plan.filesystem import detect_filesystem, disk_of, within
 from offload.plan.preflight.findings import C, Findings
 
 MOUNT_PARENTS_ENV = "OFFLOAD_MOUNT_PARENTS"
@@ -69,17 +69,18 @@ def _real(path: str) -> str:
 
 
 def drive_folder(folder: str, parents: Iterable[str], fstab_points: Iterable[str]) -> str | None:
-    """The folder drives are mounted in (or the fstab mount point) that *folder* (a real
-    path) lies in as a drive's folder would: strictly below a mount parent, at or below an
-    fstab mount point; None when it lies in neither."""
+    """Where *folder* (a real path) lies as a drive's folder would, strictly below a mount
+    parent or at or below an fstab mount point: the folder (a real path) whose filesystem
+    it is on when its drive is not mounted (the mount parent; the fstab mount point's
+    parent); None when it lies in neither."""
     for parent in parents:
         real = _real(parent)
         if real != "/" and folder != real and within(folder, real):
-            return parent
+            return real
     for point in fstab_points:
         real = _real(point)
         if real != "/" and within(folder, real):
-            return point
+            return os.path.dirname(real)
     return None
 
 
@@ -90,32 +91,46 @@ def check_system_disk(
     parents: Sequence[str] | None = None,
     fstab_points: Sequence[str] | None = None,
 ) -> None:
-    """A ``dest-on-system-disk`` warning for each local destination (*plans*) on the
-    filesystem of ``/`` that lies where drives are mounted (the module's rule): its words
-    name the system disk and ask whether its drive is mounted. A stat of ``/`` and of each
-    destination's nearest existing folder; ``/etc/fstab`` read once."""
-    try:
-        root_dev = os.stat("/").st_dev
-    except OSError:
-        return
+    """A ``dest-on-system-disk`` warning for each local destination (*plans*) that lies
+    where drives are mounted on the filesystem of the folder holding them (the module's
+    rule): its words name that disk (the system disk, ``/``'s, as a rule) and ask whether
+    its drive is mounted. A stat of each destination's nearest existing folder and of the
+    folder above it where a drive is mounted; ``/etc/fstab`` read once."""
     parents = mount_parents() if parents is None else parents
     points = fstab_mount_points() if fstab_points is None else fstab_points
-    disk: str | None = None
     for plan in plans:
         found = nearest_folder_device(plan.destination)
-        if found is None or found[1] != root_dev:
+        if found is None:
             continue
-        folder, _ = found
-        if drive_folder(_real(str(folder)), parents, points) is None:
-            continue
-        if disk is None:
-            disk = disk_of(root_dev, "/") or ""
-        where = f"/dev/{disk}, mounted at /" if disk else "mounted at /"
+        folder, dev = found
+        holder = drive_folder(_real(str(folder)), parents, points)
+        if holder is None or folder_device(holder) != dev:
+            continue  # a drive mounted there: a filesystem of its own
         out.warning(
             C.DEST_ON_SYSTEM_DISK,
             plan.destination,
-            f"destination {printable_name(str(plan.destination))} is on the system disk "
-            f"({where}), not on a drive of its own: is its drive mounted? (a copy there is "
-            "on this machine's own disk: mount the drive, or give the folder it is mounted at)",
+            f"destination {printable_name(str(plan.destination))} is on "
+            f"{_disk_words(dev, holder)}, not on a drive of its own: is its drive mounted? (a "
+            "copy there is on this machine's own disk: mount the drive, or give the folder "
+            "it is mounted at)",
             plan.index,
         )
+
+
+def _disk_words(dev: int, holder: str) -> str:
+    """Where the copy would be: ``the system disk (/dev/vda, mounted at /)`` for ``/``'s
+    filesystem; else the filesystem of *holder* (``/run/media``: tmpfs, mounted at /run),
+    its disk if any."""
+    fs = detect_filesystem(Path(holder))
+    mount = str(fs.mount_point) if fs.mount_point is not None else ""
+    disk = disk_of(dev, holder)
+    at = ", ".join(
+        part
+        for part in (f"/dev/{disk}" if disk else "", f"mounted at {mount}" if mount else "")
+        if part
+    )
+    if mount == "/":
+        return f"the system disk ({at})"
+    kind = fs.fstype if fs.fstype != "unknown" else ""
+    inner = ", ".join(part for part in (kind, at) if part)
+    return f"the filesystem of {printable_name(holder)}" + (f" ({inner})" if inner else "")
