@@ -79,8 +79,9 @@ _FAILS_ALONE = (  # in the order a destination's line says them: what cannot be 
 # The preflight's warnings the single-file copy says on its destinations (``pfndispatchcopy``:
 # on stderr, ``WARNING: ...``, which Pomfort's stdout lines leave alone), as ``offload copy``
 # says them: its date not kept there; a destination on the source's filesystem or disk (no
-# backup of it); a name Windows will not open; a filesystem or free space that cannot be
-# read (what was not checked); free inodes short on a FUSE filesystem (its numbers made up).
+# backup of it), or on the system disk where a drive is mounted (its drive not mounted?);
+# a name Windows will not open; a filesystem or free space that cannot be read (what was
+# not checked); free inodes short on a FUSE filesystem (its numbers made up).
 # Not said: those of a card's own files, folders, history or legacy MHLs, of a ledger or of
 # manifests, which a single file's copy has none of (a name not UTF-8 warns only of a
 # manifest that cannot hold it); a destination folder holding the source (the warning of
@@ -90,6 +91,7 @@ _SAID_WARNINGS = frozenset(
     {
         PreflightCode.MTIME_NOT_KEPT,
         PreflightCode.DEST_ON_SOURCE_DEVICE,
+        PreflightCode.DEST_ON_SYSTEM_DISK,
         PreflightCode.NAME_RESERVED_WINDOWS,
         PreflightCode.FILESYSTEM_UNKNOWN,
         PreflightCode.FREE_SPACE_UNKNOWN,

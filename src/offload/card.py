@@ -33,6 +33,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from offload import (
+    card_beside,
     card_folder,
     card_presence,
     cascade_unsettled,
@@ -1255,6 +1256,9 @@ def _plan(
         ),
         options.cascade,
     )
+    # The card mounted under another name (``RED_A001 1``): its offload in a folder beside
+    # the copy root named, which this run would not resume (``card_beside``).
+    elsewhere = card_beside.beside_warnings(plans, card, str(source_path), options.cascade)
     # By destination: the entries that may vouch for this card's copies, and those recorded
     # from another card (their copies are read back: ``ledger.same_card``).
     entries, others = _by_card(loaded, card_key)
@@ -1858,6 +1862,8 @@ def _plan(
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *gone))
     if zone_warnings:
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *zone_warnings))
+    if elsewhere:
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *elsewhere))
     if unlisted := _unlisted_name_warnings(tree, plans, options):
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *unlisted))
     if backends:  # the card's empty folders, which a bucket cannot hold: named before the copy

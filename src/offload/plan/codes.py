@@ -66,8 +66,14 @@ class PreflightCode(StrEnum):
     DEST_MAYBE_DUPLICATE = "dest-maybe-duplicate"
     DEST_SAME_DISK = "dest-same-disk"
     DEST_ON_SOURCE_DEVICE = "dest-on-source-device"
+    # A destination on the filesystem of ``/`` where drives are mounted (``/mnt/RAID2``, a
+    # drive's empty mount folder): the copy is on the system disk (preflight.system_disk).
+    DEST_ON_SYSTEM_DISK = "dest-on-system-disk"
     DEST_CONTAINS_SOURCE = "dest-contains-source"
     SYMLINK_OUTSIDE_SOURCE = "symlink-outside-source"
+    # Volumes mounted inside the source's folder (two cards in one folder given as one card:
+    # preflight.volumes): named, so each card is offloaded on its own.
+    SOURCE_HOLDS_VOLUMES = "source-holds-volumes"
     SPECIAL_FILE_SKIPPED = "special-file-skipped"
     NAME_RESERVED_WINDOWS = "name-reserved-windows"
     FILESYSTEM_UNKNOWN = "filesystem-unknown"
@@ -121,6 +127,9 @@ class PreflightCode(StrEnum):
     # local time): every date off by one zone offset, names, sizes and fingerprints equal;
     # its copies are read back, not trusted by date nor refused as another card's.
     CARD_ZONE_SHIFTED = "card-zone-shifted"
+    # This card's offload in another folder of the destination (the card mounted under
+    # another name, ``RED_A001 1``): the run copies it again in full (offload.card_beside).
+    CARD_OFFLOADED_BESIDE = "card-offloaded-beside"
     # What the preflight's probe found an S3 service to do (destinations.s3preflight): it
     # does not honour If-None-Match and --s3-head-check was given (a HEAD before each write,
     # racy); it stores data whose checksum is wrong (transfer mode: size-checked only).

@@ -67,6 +67,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from offload.destinations.s3url import display_path
+from offload.errors import printable_name
 from offload.fs.below import (
     MEMORY_FILESYSTEMS,
     NETWORK_FILESYSTEMS,
@@ -1166,6 +1167,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         )
     if fewest_disks == 1:
         text += " That is one backup: keep the card if your production wants two."
+    text += _system_disk_words(data, independent)
     if unread_on:
         text += " " + _unread_words(data, unread_on)
     if unset:
@@ -1299,6 +1301,41 @@ def _read_source(data: Mapping[str, Any]) -> bool:
         (d.get("bytes_written") or 0) > 0 or (d.get("files_resumed") or 0) > 0
         for d in data.get("destinations") or ()
         if isinstance(d, Mapping)
+    )
+
+
+def _system_disk_words(data: Mapping[str, Any], counted: Mapping[int, str]) -> str:
+    """The destinations counted above (*counted*: index -> storage) that the preflight's
+    ``dest-on-system-disk`` warning names (a drive's mount folder on ``/``'s filesystem, its
+    drive not mounted): " /mnt/RAID2 is a folder on the system disk (/dev/vda), ...", so
+    the disk counted is never taken for that drive's; "" when there is none."""
+    warned = {
+        str(w.get("path"))
+        for w in data.get("warnings") or ()
+        if isinstance(w, Mapping) and w.get("code") == "dest-on-system-disk"
+    }
+    if not warned:
+        return ""
+    named = [
+        d
+        for i, d in enumerate(data.get("destinations") or ())
+        if int(d.get("index", i)) in counted and str(d.get("path")) in warned
+    ]
+    if not named:
+        return ""
+    one = len(named) == 1
+    paths = ", ".join(printable_name(str(d.get("path"))) for d in named)
+    disk = str(named[0].get("disk") or named[0].get("device") or "")
+    mount = str(named[0].get("mount_point") or "")
+    where = (
+        f"the system disk{f' ({disk})' if disk else ''}"
+        if mount in ("", "/")
+        else f"the disk of {printable_name(mount)}{f' ({disk})' if disk else ''}"
+    )
+    its = "its" if one else "their"
+    return (
+        f" {paths} {'is a folder' if one else 'are folders'} on {where}, not on a drive of "
+        f"{its} own (is {its} drive mounted?): that disk is counted, not the drive."
     )
 
 

@@ -83,6 +83,8 @@ from offload.plan.preflight.space import (
     present_own,
 )
 from offload.plan.preflight.spelling import Speller
+from offload.plan.preflight.system_disk import check_system_disk
+from offload.plan.preflight.volumes import check_source_volumes
 from offload.plan.scan import SourceTree
 from offload.plan.strays import stray_partials
 
@@ -215,6 +217,7 @@ def preflight(
         raise ValueError("no destination planned")
     out = Findings()
     unreadable_findings(tree, out)  # whatever the destinations: the card is read for each
+    check_source_volumes(tree, out)  # two cards in one folder, whatever the destinations
     if plans:
         source_findings(tree, out)
     skipped_findings(tree, out)  # the card's too: no destination copies a fifo
@@ -521,6 +524,7 @@ def preflight(
     if not probe_write:  # what only the probes tell, said as not checked
         may_be_one_share(usable, duplicate, out)
     check_devices(tree, usable, duplicate, checks, out, absent_card=absent_card, fast=cascade_fast)
+    check_system_disk([plan for plan, _ in usable if plan.index not in duplicate], out)
     check_remote_overlaps(remote, out)
     for plan in remote:
         check_keys(

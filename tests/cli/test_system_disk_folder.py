@@ -1,0 +1,196 @@
+"""A destination that is a drive's empty mount folder on the system disk (``/mnt/RAID2``, its
+drive not mounted): the preflight warns (``dest-on-system-disk``), in ``--dry-run`` and the
+offload, terminal, JSON and the job report's warnings, and the card release says the disk it
+counts is the system disk. The folder drives are mounted in is a folder of this test's
+(``$OFFLOAD_MOUNT_PARENTS``, the documented setting), on the filesystem of ``/`` as
+``/mnt`` is; a real tmpfs mounted at the folder is the drive mounted there (no warning)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offload.cli.common import Environment
+from offload.cli.pfndispatchcopy import main as pfn_main
+from offload.plan.preflight.system_disk import drive_folder, fstab_mount_points
+from support import mounts
+from support.cards import clips_card
+from support.offload_cli import newest_report, offload_streams
+
+WORDS = "is on the system disk"
+
+
+@pytest.fixture
+def drives_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``TMP/mnt``, the folder drives are mounted in for this test, on ``/``'s filesystem."""
+    if os.stat(tmp_path).st_dev != os.stat("/").st_dev:
+        pytest.skip("the test's folder is not on the filesystem of / (the system disk)")
+    folder = tmp_path / "mnt"
+    folder.mkdir()
+    monkeypatch.setenv("OFFLOAD_MOUNT_PARENTS", f"/nowhere-{os.getpid()}:{folder}")
+    return folder
+
+
+@pytest.fixture
+def card_in_memory(tmpfs_mount: Callable[..., mounts.Mount]) -> Path:
+    """A card on a tmpfs of its own (on no disk: the copy on the system disk counts)."""
+    return clips_card(Path(tmpfs_mount(4 << 20).path), 2, 30_000)
+
+
+def test_dry_run_warns_of_a_drive_folder_on_the_system_disk(
+    tmp_path: Path, drives_folder: Path, card_in_memory: Path
+) -> None:
+    """Failed before: no WARNING line at all (QA: ``/mnt/RAID2`` left from a drive not
+    mounted took the copy without a word)."""
+    raid = drives_folder / "RAID2"
+    raid.mkdir()
+    code, out, err = offload_streams("copy", "--dry-run", card_in_memory, raid)
+    assert code == 0, out + err
+    warned = [line for line in (out + err).splitlines() if WORDS in line]
+    assert len(warned) == 1, out + err
+    assert warned[0].startswith(f"WARNING: destination {raid} {WORDS} (")
+    assert "mounted at /), not on a drive of its own: is its drive mounted?" in warned[0]
+    # The dry run's JSON carries it with its code.
+    code, out, _ = offload_streams("copy", "--dry-run", "--json", card_in_memory, raid)
+    assert code == 0
+    codes = [w["code"] for w in json.loads(out.splitlines()[-1])["warnings"]]
+    assert codes == ["dest-on-system-disk"]
+
+
+def test_a_folder_deeper_below_it_is_warned_of_too(
+    drives_folder: Path, card_in_memory: Path
+) -> None:
+    """``/mnt/RAID2/shoot``, made on the system disk (a script's ``mkdir -p``): warned of;
+    the drives' folder itself (``/mnt``) names no drive: not warned of."""
+    shoot = drives_folder / "RAID2" / "shoot"
+    shoot.mkdir(parents=True)
+    code, out, err = offload_streams("copy", "--dry-run", card_in_memory, shoot)
+    assert code == 0, out + err
+    assert f"destination {shoot} {WORDS}" in out + err
+    code, out, err = offload_streams("copy", "--dry-run", card_in_memory, drives_folder)
+    assert code == 0, out + err
+    assert WORDS not in out + err
+
+
+def test_the_offload_warns_and_the_release_names_the_system_disk(
+    tmp_path: Path, drives_folder: Path, card_in_memory: Path
+) -> None:
+    """Failed before: "The card may be formatted: every file is verified (read back) on 1
+    disk other than the card's. That is one backup" and nothing else."""
+    raid = drives_folder / "RAID2"
+    raid.mkdir()
+    reports = tmp_path / "reports"
+    code, out, err = offload_streams("copy", "--report-dir", reports, card_in_memory, raid)
+    assert code == 0, out + err
+    assert f"WARNING: destination {raid} {WORDS}" in err
+    report = newest_report(reports)
+    assert [w["code"] for w in report["warnings"]] == ["dest-on-system-disk"]
+    release = report["card_release"]
+    assert release["may_format"] is True
+    assert f"{raid} is a folder on the system disk (" in release["text"]
+    assert "not on a drive of its own (is its drive mounted?)" in release["text"]
+    assert release["text"] in " ".join(err.split())
+
+
+def test_a_drive_mounted_at_the_folder_is_not_warned_of(
+    drives_folder: Path, card_in_memory: Path, tmpfs_mount: Callable[..., mounts.Mount]
+) -> None:
+    """The drive mounted (a tmpfs at ``TMP/mnt/RAID2``): another filesystem, no warning;
+    and a folder on the system disk outside the drives' folders neither."""
+    raid = Path(tmpfs_mount(4 << 20, path=drives_folder / "RAID2").path)
+    code, out, err = offload_streams("copy", "--dry-run", card_in_memory, raid)
+    assert code == 0, out + err
+    assert WORDS not in out + err
+    elsewhere = drives_folder.parent / "offloads"
+    elsewhere.mkdir()
+    code, out, err = offload_streams("copy", "--dry-run", card_in_memory, elsewhere)
+    assert code == 0, out + err
+    assert WORDS not in out + err
+
+
+def test_an_fstab_mount_point_counts_as_a_drive_folder(tmp_path: Path) -> None:
+    """A mount point ``/etc/fstab`` lists (not ``/``, not swap) is a drive's folder, itself
+    and below, compared with the filesystem of the folder above it; a mount parent only
+    strictly below it, compared with the parent's own."""
+    fstab = tmp_path / "fstab"
+    fstab.write_text(
+        "# comment\n"
+        "UUID=1 / ext4 defaults 0 1\n"
+        "UUID=2 none swap sw 0 0\n"
+        "LABEL=RAID /srv/RAID\\0402 exfat nofail 0 0  # the drive\n"
+    )
+    points = fstab_mount_points(fstab)
+    assert points == ("/srv/RAID 2",)
+    assert drive_folder("/srv/RAID 2", (), points) == "/srv"
+    assert drive_folder("/srv/RAID 2/day1", (), points) == "/srv"
+    assert drive_folder("/srv", (), points) is None
+    assert drive_folder("/mnt", ("/mnt",), ()) is None
+    assert drive_folder("/mnt/RAID2", ("/mnt",), ()) == "/mnt"
+    assert fstab_mount_points(tmp_path / "none") == ()
+
+
+def test_pfndispatchcopy_says_it_too(
+    drives_folder: Path, tmpfs_mount: Callable[..., mounts.Mount]
+) -> None:
+    """One file copied into a drive's folder on the system disk: the same WARNING line on
+    stderr (``api._SAID_WARNINGS``), the copy made (exit 0)."""
+    source = Path(tmpfs_mount(1 << 20).path) / "clip.mov"
+    source.write_bytes(os.urandom(10_000))
+    raid = drives_folder / "RAID2"
+    raid.mkdir()
+    out, err = io.StringIO(), io.StringIO()
+    code = pfn_main(
+        [str(source), str(raid / "clip.mov")],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )
+    assert code == 0, err.getvalue()
+    assert f"WARNING: destination {raid} {WORDS} (" in err.getvalue()
+    assert (raid / "clip.mov").read_bytes() == source.read_bytes()
+
+
+def test_a_drive_folder_on_another_filesystem_than_roots_is_named_as_that(
+    monkeypatch: pytest.MonkeyPatch,
+    tmpfs_mount: Callable[..., mounts.Mount],
+    card_in_memory: Path,
+) -> None:
+    """``/run/media/USER`` is on a tmpfs (``/run``): a drive's folder left there, its drive
+    not mounted, is on that tmpfs, not on ``/``'s filesystem: warned of, named so."""
+    run = Path(tmpfs_mount(1 << 20).path)
+    shuttle = run / "media" / "dit" / "SHUTTLE"
+    shuttle.mkdir(parents=True)
+    monkeypatch.setenv("OFFLOAD_MOUNT_PARENTS", str(run / "media"))
+    code, out, err = offload_streams("copy", "--dry-run", card_in_memory, shuttle)
+    assert code == 0, out + err
+    assert (
+        f"WARNING: destination {shuttle} is on the filesystem of {run / 'media'} (tmpfs, "
+        f"mounted at {run}), not on a drive of its own: is its drive mounted?"
+    ) in out + err
+
+
+def test_the_release_names_the_disk_of_a_drives_folder_off_root(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    exfat_loop: Any,
+    card_in_memory: Path,
+) -> None:
+    """The folder drives are mounted in on a filesystem of its own (an exFAT image, on the
+    disk of the test's folder): the release names that filesystem's disk, not "the system
+    disk"."""
+    holder = Path(exfat_loop(path=tmp_path / "drives").path)
+    raid = holder / "RAID2"
+    raid.mkdir()
+    monkeypatch.setenv("OFFLOAD_MOUNT_PARENTS", str(holder))
+    reports = tmp_path / "reports"
+    code, out, err = offload_streams("copy", "--report-dir", reports, card_in_memory, raid)
+    assert code == 0, out + err
+    assert f"WARNING: destination {raid} is on the filesystem of {holder} (" in err
+    release = newest_report(reports)["card_release"]
+    assert release["may_format"] is True, release
+    assert f"{raid} is a folder on the disk of {holder} (" in release["text"]
+    assert "system disk" not in release["text"]
