@@ -1,6 +1,7 @@
 """Where a run not given ``--report-dir`` nor ``$OFFLOAD_REPORT_DIR`` writes its local reports:
-``$XDG_STATE_HOME/offload-ai/reports``, else ``~/.local/state/offload-ai/reports``, made with
-its parents (``cli/common.py``'s ``default_report_dir``). The real CLI in child processes,
+``$XDG_STATE_HOME/offload-ai/reports``, else ``~/.local/state/offload-ai/reports``
+(``cli/common.py``'s ``default_report_dir`` names it), made with its parents when the run's
+reports are written. The real CLI in child processes,
 each given a home or state folder of the test's own: the suite writes nothing into the
 user's real one (tests/conftest.py points ``XDG_STATE_HOME`` at a folder of the session's).
 """
