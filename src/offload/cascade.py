@@ -74,7 +74,7 @@ from offload.model import SourceFile, dated_as_card
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
 from offload.plan.codes import LeftOut, LeftOutEntry, PreflightCode
-from offload.report.cascade_words import NOT_FOUND_BAD
+from offload.report.cascade_words import NOT_FOUND_BAD, in_the_way
 from offload.results import (
     GOOD_STATUSES,
     DestinationFileResult,
@@ -1654,9 +1654,10 @@ def _removed_what(relative: str, copy_path: Path | None, proved: str, ledger: Le
 
 def _in_the_way(error: str | None) -> bool:
     """A copy refused because a different file already holds its name there (the engine's
-    and the existing-copies check's words: "... already exists ..."), which only
-    ``--overwrite`` or ``--keep-both`` get past: a re-run alone refuses it again."""
-    return "already exists" in (error or "")
+    and the existing-copies check's words: "... already exists ...",
+    ``cascade_words.in_the_way``), which only ``--overwrite`` or ``--keep-both`` get past:
+    a re-run alone refuses it again."""
+    return in_the_way(error)
 
 
 def _drop_cache(path: Path) -> None:
