@@ -74,7 +74,7 @@ from offload.model import SourceFile, dated_as_card
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
 from offload.plan.codes import LeftOut, LeftOutEntry, PreflightCode
-from offload.report.cascade_words import NOT_FOUND_BAD
+from offload.report.cascade_words import NOT_FOUND_BAD, in_the_way
 from offload.results import (
     GOOD_STATUSES,
     DestinationFileResult,
@@ -320,8 +320,17 @@ def _why_no_record(root: Path, ignore: IgnoreRules, algorithms: Sequence[str]) -
     none unless every file was read back from the media): its ledger records every file
     verified, some through a cache (``THROUGH_A_CACHE``: a tmpfs, a FUSE filesystem without
     a block device): said as such; else (a file failed, transfer-checked only, not copied,
-    or nothing readable) no record at all."""
+    or nothing readable) no record at all. Where the copy root or its state folder is not
+    there at all (no copy of ours was ever verified there), the likely cause is named: its
+    drive not mounted, its mount point the bare folder on the disk below."""
     unrecorded = "no record that the card's pass verified every file there"
+    if not root.is_dir():
+        return f"{unrecorded}: the folder does not exist (is its drive mounted?)"
+    if not (root / STATE_FOLDER).is_dir():
+        return (
+            f"{unrecorded}: it holds no {STATE_FOLDER} folder, so no offload verified a copy "
+            "there (is its drive mounted?)"
+        )
     ledger = Ledger(root)
     try:
         tree = scan_source(root, ignore=ignore)
@@ -1398,16 +1407,34 @@ def _changed_since_verified(
     that no longer answers (``DRIVE_GONE_ERRNOS``), or whose copy root is gone or on another
     filesystem (``Ledger.root_unchanged``: unmounted lazily), is not looked at further: its
     copies were verified before it went, nothing found says otherwise (the destination's own
-    failure, its report not written there, names it)."""
+    failure, its report not written there, names it); but one whose copy root is on another
+    filesystem now (``_unmounted``: unmounted lazily, its mount point the bare folder below,
+    after the cascade read its copies through descriptors still open) fails each of them as
+    not found bad (``_RECONNECT``), so ``_fail_damaged`` declares the drive lost: its copies
+    are on no drive this machine has mounted, and a re-run with it still out would copy the
+    card into that bare folder."""
     changed: list[tuple[str, int, str]] = []
     dates = plan.options.copy.preserve_mtime
     for index in feeders:
         ledger = plan.ledgers[index]
+        gone = _unmounted(ledger, index)
         for file in report.job.files:
             result = file.destination(index)
             if result is None or result.status not in GOOD_STATUSES:
                 continue
             copy_path = result.final_path
+            if gone is not None:
+                changed.append(
+                    (
+                        file.relative_path,
+                        index,
+                        f"{file.relative_path}: the copy {copy_path} "
+                        f"{_was_proved(result.status)}, then its drive was gone when the "
+                        f"cascade checked the fast copies at its end: {gone.strerror}; "
+                        f"{_RECONNECT}",
+                    )
+                )
+                continue
             try:
                 st = os.lstat(copy_path)
             except OSError as exc:
@@ -1443,6 +1470,24 @@ def _changed_since_verified(
                 )
             )
     return changed
+
+
+def _unmounted(ledger: Ledger, index: int) -> OSError | None:
+    """Why fast destination *index*'s copy root (its *ledger*'s) is on another filesystem
+    than its ledger saw, its drive unmounted (``umount -l``: its mount point the bare folder
+    below, the copy root missing there or that folder itself): ``_lost_root``'s error; None
+    when it is where it was, was removed with its drive there (ENOENT), or no longer answers
+    (``DRIVE_GONE_ERRNOS``: a killed FUSE program, ENOTCONN; its copies keep what they were
+    verified as, its report refused says it). One or two ``stat`` calls; never raises."""
+    root = _lost_root({}, ledger, index)
+    if root is None or root.errno == errno.ENOENT:
+        return None
+    try:
+        os.stat(ledger.copy_root)
+    except OSError as exc:
+        if exc.errno in DRIVE_GONE_ERRNOS:
+            return None
+    return root
 
 
 def _s3_changed_since_verified(
@@ -1609,9 +1654,10 @@ def _removed_what(relative: str, copy_path: Path | None, proved: str, ledger: Le
 
 def _in_the_way(error: str | None) -> bool:
     """A copy refused because a different file already holds its name there (the engine's
-    and the existing-copies check's words: "... already exists ..."), which only
-    ``--overwrite`` or ``--keep-both`` get past: a re-run alone refuses it again."""
-    return "already exists" in (error or "")
+    and the existing-copies check's words: "... already exists ...",
+    ``cascade_words.in_the_way``), which only ``--overwrite`` or ``--keep-both`` get past:
+    a re-run alone refuses it again."""
+    return in_the_way(error)
 
 
 def _drop_cache(path: Path) -> None:
@@ -2095,9 +2141,11 @@ def _declare_gone(
     view's row says LOST). Its row said FAILED or PARTLY FAILED where a run without a cascade
     says LOST for the same fact, and page 1 and the ``ERROR`` lines named each copy apart.
     The reason is the words its copies' failures give (``_drive_gone``), so that the
-    reports count them as of the loss (``report.loss.of_the_loss``). A drive gone whose
-    copies the cascade did not read keeps them verified and is not made lost here (its
-    report refused says it): the card's release stands on them. Its ``lost_at`` is when the
+    reports count them as of the loss (``report.loss.of_the_loss``). A drive that stopped
+    answering (ENOTCONN) whose copies the cascade did not read keeps them verified and is not
+    made lost here (its report refused says it): the card's release stands on them; one
+    unmounted (its copy root on another filesystem at the cascade's end, ``_unmounted``) is
+    lost. Its ``lost_at`` is when the
     cascade first found it gone (*gone_at*, by index; now if not known), its errno that of
     the error its words are (``_drive_gone``). Never raises."""
     summaries = {d.index: d for d in report.job.destinations}

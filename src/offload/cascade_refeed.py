@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from offload.engine.messages import FileTask
+from offload.errors import REREAD_ALIKE
 from offload.events import EventSink, NullSink, WarningIssued
 from offload.hashing.registry import comparable_digest
 from offload.ledger import STATE_FOLDER, Ledger, LedgerEntry
@@ -455,6 +456,8 @@ def refeed(
                 fed_line, tried = fed_said.pop(relative, (None, ""))
                 if fed_line is not None:
                     job.warnings[job.warnings.index(fed_line)] = tried
+                if REREAD_ALIKE in file.source_error:
+                    _say_changed_since_read(file, copy)
                 if current.cancelled or not revoker.failed_read(root, relative):
                     continue  # (a file the existing copies' check failed: not read here)
                 found = _next_copy(plan, task, after, revoker)
@@ -555,6 +558,28 @@ def read_in_place(
         except OSError:
             out.append(task)  # gone since: read where it was, and failed there as it is read
     return out
+
+
+def _say_changed_since_read(file: FileResult, copy: Path) -> None:
+    """*file*'s read of the fast copy *copy* found it read alike twice since, other than
+    while copying (``errors.REREAD_ALIKE``): the engine's words blame "card, reader or
+    cable" (its source is the card to it); said instead of the fast copy, in its error and
+    each failed copy's: it changed on its drive since it was read, or that drive returns
+    other bytes than it stored; what mends it (--overwrite, the card back). Nothing is
+    revoked here (no digest of the copy says it differs from the card's)."""
+    old = file.source_error or ""
+    start, end = old.find(" ("), old.find(")")
+    digests = f" ({old[start + 2 : end]})" if 0 <= start < end else ""
+    why = (
+        f"the fast copy {copy} reads differently than while copying{digests}: it changed on "
+        "its drive since it was read, or that drive returns other bytes than it stored; "
+        "check it with offload verify, and re-run with the card and --overwrite, which "
+        "replaces that copy"
+    )
+    file.source_error = why
+    for result in file.destinations:
+        if result.status is DestinationStatus.FAILED and result.error == old:
+            result.error = why
 
 
 def _fail_unfed(file: FileResult, task: FileTask, copy: Path, *, cancelled: bool) -> None:

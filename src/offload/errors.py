@@ -128,6 +128,13 @@ class SourceChangedError(SourceError):
     """The source changed while it was read (size, mtime or content differ)."""
 
 
+#: In a source's error when both re-reads of a full verification gave the same digest, other
+#: than the copy's read: a stable change (the file changed since it was read, or that first
+#: read was wrong), not a source that reads differently each time. The cascade words it for
+#: its source, a fast copy (``cascade._unread_copy``).
+REREAD_ALIKE = "the same on both re-reads"
+
+
 def what_changed(size: int, mtime_ns: int, now_size: int, now_mtime_ns: int) -> str:
     """What of a file changed, in words: ``size 100 → 120 bytes``, ``modification time
     2026-12-03T06:20:01.000000000Z → 2026-12-03T06:20:05.500000000Z`` (a file rewritten at

@@ -379,20 +379,22 @@ def _legacy_mhls_at(root: Path) -> list[str]:
 
 def _stopped_offload_hint(root: Path) -> str:
     """What ``nothing to verify ROOT against`` adds where *root* holds offload-ai's own
-    folder (``.offload/``: its lock, upload records) but no ledger: an offload of it was
-    stopped (killed, a power cut) before it recorded a single copy, or its ledger was
-    deleted; the same offload run again finishes it (it reads back what it finds). "" where
-    there is no such folder (or it cannot be looked at: no claim then)."""
+    folder (``.offload/``: its lock, upload records) but no ledger: an offload of it ended
+    before it recorded a single copy (stopped, or failed there: a slow drive filled by a
+    cascade, ENOSPC, leaves just that), or its ledger was deleted; the same offload run
+    again finishes it (it reads back what it finds). "" where there is no such folder (or
+    it cannot be looked at: no claim then)."""
     try:
         if not (root / STATE_FOLDER).is_dir():
             return ""
     except OSError:
         return ""
     return (
-        f"; its {STATE_FOLDER}/ folder is there, holding no ledger: an offload of it was "
-        "stopped (killed, a power cut) before it recorded a copy, or its ledger was "
-        "deleted: run that offload again, the same command: it finishes the copy and reads "
-        "back what it finds"
+        f"; its {STATE_FOLDER}/ folder is there, holding no ledger: an offload of it ended "
+        "before it recorded a copy (stopped: killed, a power cut; or failed there: its drive "
+        "full or gone), or its ledger was deleted: run that offload again, the same command "
+        "(with room on the drive, where it filled): it finishes the copy and reads back what "
+        "it finds"
     )
 
 

@@ -324,3 +324,23 @@ def test_an_unknown_option_points_at_the_command_help(command: str, operands: li
     assert err.getvalue() == (
         f"ERROR: unrecognized arguments: --bogus (see offload {command} --help)\n"
     )
+
+
+@pytest.mark.parametrize("cascade_to", [["--cascade-to", "S 1"], ["--cascade-to=S 1"]])
+def test_two_slow_drives_after_one_cascade_to_are_told_to_repeat_it(
+    tmp_path: Path, cascade_to: list[str]
+) -> None:
+    """``--cascade-to S1 S2``: argparse takes one value, S2 is left over. Failed before:
+    "unrecognized arguments: S2" alone; an argument left over elsewhere gets no hint."""
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdout=out, stderr=err, install_signal_handlers=False)
+    assert main(["copy", "C", "F", *cascade_to, "S2"], env) == 64
+    assert err.getvalue() == (
+        "ERROR: unrecognized arguments: S2; to cascade to more than one slow drive, repeat "
+        "--cascade-to for each: --cascade-to 'S 1' --cascade-to S2 (see offload copy --help)\n"
+    )
+    err.truncate(0)
+    err.seek(0)
+    assert main(["copy", "C", "F", "--cascade-to", "S1", "--bogus"], env) == 64
+    assert "repeat --cascade-to" not in err.getvalue(), err.getvalue()
+    assert not list(tmp_path.iterdir())

@@ -466,7 +466,8 @@ def test_a_copy_root_whose_offload_stopped_before_its_ledger_says_run_it_again(
     assert lines == [
         f"ERROR: nothing to verify {root} against: no ASC MHL history (ascmhl/), no legacy MHL "
         "given and no offload-ai ledger; its .offload/ folder is there, holding no ledger: an "
-        "offload of it was stopped (killed, a power cut) before it recorded a copy, or its "
-        "ledger was deleted: run that offload again, the same command: it finishes the copy "
-        "and reads back what it finds"
+        "offload of it ended before it recorded a copy (stopped: killed, a power cut; or "
+        "failed there: its drive full or gone), or its ledger was deleted: run that offload "
+        "again, the same command (with room on the drive, where it filled): it finishes the "
+        "copy and reads back what it finds"
     ], err

@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 
 from report.helpers import pdf_words
-from support.cards import three_clip_card
+from support.cards import flip_bytes, three_clip_card
 from support.faultyfs import FaultyFS, signalled_at_stall
 from support.offload_cli import copy_acting_at_release, run_offload
 
@@ -207,3 +207,53 @@ def test_a_fast_copy_removed_or_unreadable_after_the_release_is_mended_by_a_plai
     again = run_offload("copy", "--report-dir", reports, card, *fast, "--cascade-to", slow)
     assert again.returncode == 0, again.stderr
     assert (ext4 / clip).read_bytes() == (card / "CLIPS" / "A001C002.mov").read_bytes()
+
+
+def test_a_fast_copy_found_changed_after_the_release_is_mended_as_the_words_say(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A fast copy changed after the card's release (a byte flipped while the slow drive's
+    writes wait): the cascade finds it and revokes its ledger entry. The plain re-run with
+    the card reads that copy back, finds it other, refuses it (its ERROR line names
+    --overwrite). Failed before: that re-run's summary said "keep the card and re-run with it
+    to copy it", which refuses it again (exit 1, PARTLY FAILED); and --overwrite mends it."""
+    card = three_clip_card(cards)
+    fast, reports = tmp_path / "FAST", tmp_path / "reports"
+    fast.mkdir()
+    slow = faulty_fs()
+    stalled = slow.stall("write", path=f"{card.name}/CLIPS/*.mov")
+
+    def flip_a_fast_copy(_process: object) -> None:
+        copies = sorted(
+            p for p in (fast / card.name).rglob("*") if p.is_file() and ".offload" not in p.parts
+        )
+        flip_bytes(copies[0], 100)
+        slow.release(stalled)
+
+    argv = [
+        "--report-dir",
+        str(reports),
+        str(card),
+        str(fast),
+        "--cascade-to",
+        str(slow.mountpoint),
+    ]
+    released, rest, code = copy_acting_at_release(*argv, at_release=flip_a_fast_copy)
+    assert "can be ejected" in released, f"{code}: {rest}"
+    assert code == 1 and "--overwrite" in rest, rest
+    again = run_offload("copy", *argv)
+    said = " ".join(again.stderr.split())
+    assert again.returncode == 1, said
+    errors = [line for line in again.stderr.splitlines() if line.startswith("ERROR: ")]
+    assert errors and all("--overwrite" in line for line in errors), errors
+    assert "re-run with it to copy it;" not in said, said
+    assert (
+        "keep the card and re-run with it and --overwrite (it replaces the copy there once the "
+        "new one is verified) or --keep-both (the new copy is kept beside it): a different file "
+        "holds its name there, so a plain re-run refuses it again" in said
+    ), said
+    _data, html, pdf = _documents(reports)
+    assert "re-run with it and --overwrite" in html and "re-run with it and --overwrite" in pdf
+    # What the words say mends it.
+    mended = run_offload("copy", "--overwrite", *argv)
+    assert mended.returncode == 0, mended.stderr

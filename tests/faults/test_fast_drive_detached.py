@@ -268,3 +268,68 @@ def test_more_than_twenty_files_not_cascaded_from_a_drive_gone_are_counted_in_on
     ], rest
     more = f"ERROR: ... and {files - 1} more files on {drives.slow.mountpoint} failed: same error"
     assert any(line.startswith(more) for line in slow), rest
+
+
+def test_a_fast_drive_detached_after_the_cascade_read_it_is_lost_not_verified_everywhere(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    """The fast drive unmounted lazily once the cascade has read its copy (its descriptor
+    open, the slow drive's write of it held): the slow copy is fed right, and the check of
+    the fast copies at the cascade's end finds the copy root on another filesystem. Failed
+    before: that check looked no further at such a drive, so the run said "All 1 file ...
+    verified on every destination", "run the same command again to write one there
+    (nothing is copied again)" (a re-run with the drive still out copies the card into the
+    bare mount point), the JSON's ``lost`` false and the PDF's copy "Verified now"."""
+    drives = cascade_drives(tmp_path, tmpfs_mount, ext4_loop, faulty_fs, files=1)
+    fast, slow = drives.fast, drives.slow
+
+    def pull_the_fast_drive_once_read(_process: object) -> None:
+        slow.wait_stalled(drives.stalled, timeout_s=60)  # its copy read, the write held
+        detach(fast.path)
+        slow.release(drives.stalled)
+
+    released, rest, code = copy_acting_at_release(
+        "--report-dir", str(drives.reports), "--cascade-to", str(slow.mountpoint),
+        str(drives.card), str(fast.path), at_release=pull_the_fast_drive_once_read,
+    )  # fmt: skip
+    assert "can be ejected" in released, f"{code}: {rest}"
+    assert "Traceback" not in rest, rest
+    assert sorted(os.listdir(fast.path)) == [], rest
+    said = " ".join(rest.split())
+    assert "is verified on every destination" not in said, rest
+    assert "0 are verified on every destination" in said, rest
+    assert "nothing is copied again" not in said, rest
+    assert "--overwrite" not in said, rest
+    assert "LOST: the drive holding" in said, rest
+    assert "reconnect that drive" in said, rest
+    (local,) = sorted(drives.reports.glob("C9_*.json"))
+    data = json.loads(local.read_text())
+    assert code == data["exit_code"] == 1, rest  # the slow copy is verified
+    lost, fed = data["destinations"]
+    assert (lost["lost"], lost["result"], lost["files_verified"]) == (True, "failed", 0), lost
+    assert (fed["result"], fed["files_verified"]) == ("ok", 1), fed
+    assert data["reports_refused"] == [], data["reports_refused"]
+    assert data["files"][0]["destinations"][1]["status"] == "verified", data["files"][0]
+    pdf = " ".join(pdf_words({"pdftotext": "pdftotext"}, local.with_suffix(".pdf")).split())
+    assert "Destination 1: ext4-0 LOST at " in pdf, pdf
+    assert "[1: ext4-0] × FAILED: the destination was lost (the cause is under" in pdf, pdf
+    assert "Copies: Verified now 1" in pdf, pdf  # the slow copy's alone
+
+    # Run again without the card, the drive still out: refused, nothing written, and the
+    # refusal names the likely cause (failed before: "no record that the card's pass
+    # verified every file there" alone, as of a drive that holds an unfinished pass).
+    drives.card.rename(drives.card.with_name("away"))
+    again = run_offload(
+        "copy", "--report-dir", drives.reports, "--cascade-to", slow.mountpoint, drives.card,
+        fast.path,
+    )  # fmt: skip
+    assert again.returncode == 64, again.stderr
+    refusal = " ".join(again.stderr.split())
+    assert (
+        f"{fast.path / 'C9'}: no record that the card's pass verified every file there: the "
+        "folder does not exist (is its drive mounted?)" in refusal
+    ), again.stderr
+    assert sorted(os.listdir(fast.path)) == [], again.stderr

@@ -996,3 +996,34 @@ def test_verify_names_the_rerun_only_for_a_manifest_the_rerun_removes(
     assert "no C4 ID vouches for it" in said and "offload copy again" not in said, said
     code, output = offload("copy", card, root.parent)
     assert code == 0 and (root / "ascmhl" / second).exists(), output
+
+
+def test_sigterm_before_the_first_manifest_leaves_no_empty_history_folder(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], judge: AscmhlJudge
+) -> None:
+    """SIGTERM while the first manifest's file is created in the ``ascmhl/`` folder the run
+    just made: the run stops (exit 130) having committed no generation. Failed before: the
+    empty ``ascmhl/`` stayed, which ascmhl-debug reads as a broken history ("Missing ASC MHL
+    chain file") rather than none. The next run writes the history."""
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    rule = fs.stall("create", path=f"{card.name}/ascmhl/*")
+    process = subprocess.Popen(
+        [str(OFFLOAD), "copy", "--quiet", str(card), str(fs.mountpoint)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "OFFLOAD_REPORT_DIR": str(tmp_path / "reports")},
+    )
+    try:
+        fs.wait_stalled(rule, timeout_s=30)
+        process.send_signal(signal.SIGTERM)
+    finally:
+        fs.release(rule)
+        fs.clear()
+        process.wait(timeout=60)
+    assert process.returncode == 130
+    root = fs.mountpoint / card.name
+    assert not (root / "ascmhl").exists(), os.listdir(root / "ascmhl")
+    code, output = offload("copy", card, fs.mountpoint)
+    assert code == 0, output
+    assert judge.verify(root).clean

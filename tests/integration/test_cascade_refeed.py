@@ -716,7 +716,10 @@ def test_a_fast_copy_that_reads_differently_is_not_called_unreadable(
     )
     assert code == 1, said
     words = " ".join(said.split())
-    assert "reads differently each time" in words, said
+    assert "reads differently than while copying" in words, said
+    assert "card, reader or cable" not in words, said
+    assert "it changed on its drive since it was read" in words, said
+    assert "re-run with the card and --overwrite, which replaces that copy" in words, said
     assert "could not be read" not in words, said
     data = newest_report(tmp_path / "reports")
     assert data["folder_errors"] == [], data["folder_errors"]

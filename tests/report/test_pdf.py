@@ -346,3 +346,47 @@ def test_a_name_in_nfd_prints_apart_from_its_nfc_twin(
     assert texts[0] != texts[1], texts
     assert "Café_Señor_Ærø.mov" in texts[0] and "\\u0301" not in texts[0], texts[0]
     assert spelled in texts[1] and "Café" not in texts[1], texts[1]
+
+
+def _our_strings() -> list[str]:
+    """Every string constant of src/offload (f-strings' literal parts too), docstrings left
+    out: the words our reports may print."""
+    import ast
+
+    found = []
+    for path in sorted((Path(pdf_module.__file__).parents[1]).rglob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        found.extend(
+            node.value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+        )
+    return found
+
+
+def test_every_symbol_of_our_own_words_prints_readably_in_the_pdf(
+    poppler: dict[str, str], tmp_path: Path
+) -> None:
+    """Each character outside what the PDF's fonts draw (Latin-1 and WinAnsi) that a string
+    of ours holds has a readable ASCII form there (``pdf._REPLACEMENTS``), not a code.
+    Failed before: "re-read for the cascade, xxh64 A <U+2260> B read from the card"."""
+    drawn = set(map(chr, range(0x100))) | set(bytes(range(0x80, 0xA0)).decode("cp1252", "ignore"))
+    # Printable ones: the code's own constants of surrogates and noncharacters are no words.
+    ours = {ch for text in _our_strings() for ch in text if ch not in drawn and ch.isprintable()}
+    missing = sorted(ch for ch in ours if ch not in pdf_module._REPLACEMENTS)
+    assert missing == [], [f"{ch} U+{ord(ch):04X}" for ch in missing]
+    words = "xxh64 a1 ≠ b2; x → y; ≤ 2 s; Linux ≥ 5.8; −3"
+    view = _view([_clip("A001.mov")], verdict_detail=words)
+    text = " ".join(" ".join(_pages(poppler, render_pdf(view), tmp_path)).split())
+    assert "xxh64 a1 != b2; x -> y; <= 2 s; Linux >= 5.8; -3" in text, text
+    assert "<U+" not in text, text

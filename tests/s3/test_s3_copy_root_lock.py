@@ -705,6 +705,6 @@ def test_a_copy_root_whose_killed_run_left_no_ledger_is_told_to_run_it_again(  #
     assert code == 30, err
     (line,) = [x for x in err.splitlines() if x.startswith("ERROR:")]
     assert f"nothing to verify {url}/A001 against" in line, line
-    assert "an offload of it was stopped (killed, a power cut) before it recorded a copy" in line
+    assert "an offload of it ended before it recorded a copy (stopped: killed," in line
     assert "run that offload again, the same command" in line, line
     assert "offload-s3-verify" not in line, line  # the URL, never the mirror

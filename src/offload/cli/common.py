@@ -8,6 +8,7 @@ import contextlib
 import errno
 import importlib
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -63,7 +64,10 @@ class UsageParser(argparse.ArgumentParser):
             prog = f"{self.prog} {command}" if isinstance(command, str) else self.prog
             if "" in extras:  # shown as nothing at all by argparse's words
                 raise UsageError(f"an argument {_EMPTY_PATH} (see {prog} --help)")
-            raise UsageError(f"unrecognized arguments: {' '.join(extras)} (see {prog} --help)")
+            hint = _repeat_cascade_to(words, extras)
+            raise UsageError(
+                f"unrecognized arguments: {' '.join(extras)}{hint} (see {prog} --help)"
+            )
         return parsed
 
     def _dash_path(self, words: Sequence[str]) -> str | None:
@@ -730,3 +734,22 @@ class BackgroundImports:
                 importlib.import_module(name)
             except Exception:
                 return
+
+
+def _repeat_cascade_to(words: Sequence[str], extras: Sequence[str]) -> str:
+    """The hint for arguments left over right after a ``--cascade-to`` value (``--cascade-to
+    S1 S2``: argparse takes one value an option, S2 is left over): repeat the option for
+    each slow drive, spelled with the command's own values; "" when none is."""
+    for at, word in enumerate(words):
+        if word == "--cascade-to" and at + 2 < len(words):
+            value, after = words[at + 1], words[at + 2]
+        elif word.startswith("--cascade-to=") and at + 1 < len(words):
+            value, after = word.partition("=")[2], words[at + 1]
+        else:
+            continue
+        if after in extras and not after.startswith("-"):  # an option: not a drive
+            return (
+                f"; to cascade to more than one slow drive, repeat --cascade-to for each: "
+                f"--cascade-to {shlex.quote(value)} --cascade-to {shlex.quote(after)}"
+            )
+    return ""

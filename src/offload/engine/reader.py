@@ -35,6 +35,7 @@ from offload.engine.pack import Pack
 from offload.engine.verifier import hash_read_back
 from offload.engine.writer import DestinationWriter
 from offload.errors import (
+    REREAD_ALIKE,
     CancelledError,
     SourceChangedError,
     SourceError,
@@ -589,6 +590,7 @@ class SourceReader:
             self._sink.emit(BytesVerified(SOURCE_INDEX, n))
 
         digest = ""
+        digests: list[str] = []  # each attempt's: alike, a stable change
         # The path as text: a Path made of it (three a file here) was a measurable share of
         # a small file's re-read.
         path = source.path_text
@@ -629,9 +631,18 @@ class SourceReader:
                 )
             if digest == expected:
                 return
+            digests.append(digest)
+        name = self._verify_algorithm
+        if digests[0] == digests[-1]:  # a stable change: read alike twice since
+            raise SourceChangedError(
+                f"source {source.path} reads differently than while copying ({name} "
+                f"{expected} while copying, {digest} {REREAD_ALIKE}): it changed since it was "
+                "read, or the read while copying was wrong (card, reader or cable unreliable)",
+                path=source.path,
+            )
         raise SourceChangedError(
-            f"source {source.path} reads differently each time ({self._verify_algorithm} "
-            f"{expected} while copying, {digest} re-read twice): card, reader or cable is "
+            f"source {source.path} reads differently each time ({name} {expected} while "
+            f"copying, then {digests[0]} and {digest} re-read): card, reader or cable is "
             "unreliable, or the file is being modified",
             path=source.path,
         )

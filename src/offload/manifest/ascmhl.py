@@ -679,6 +679,19 @@ def _chain_text(entries: Sequence[ChainEntry]) -> str:
     return "".join(lines)
 
 
+def _remove_if_empty(folder: Path, root: Path) -> None:
+    """Remove the history folder *folder* this writer made in *root* and left holding
+    nothing (a stop, SIGTERM, or an error before its first manifest was committed): an
+    empty ``ascmhl/`` reads to ascmhl-debug as a broken history ("Missing ASC MHL chain
+    file", exit 32) where there is none. ``rmdir`` only: a folder that holds anything (a
+    temporary left, another writer's manifest) stays. Never raises."""
+    try:
+        folder.rmdir()
+        fsync_dir(root)
+    except OSError:
+        pass
+
+
 def write_generation(
     root: Path,
     files: Iterable[ManifestFile],
@@ -930,7 +943,7 @@ def write_generation(
     folder_path = root / ASCMHL_FOLDER
     manifest_path = folder_path / file_name
     pending = unchained_own.Pending(intent)
-    committed = chained = False
+    committed = chained = made = False
     try:
         try:
             try:
@@ -938,6 +951,7 @@ def write_generation(
             except FileExistsError:
                 pass
             else:
+                made = True
                 fsync_dir(root)
             with AtomicFile(manifest_path) as out:
                 _write_manifest(out, plan, shared)
@@ -985,6 +999,8 @@ def write_generation(
         # The record stays only for a manifest of ours left there unlisted (its take-back
         # failed): the next writer's to remove.
         pending.close(keep=committed and not chained and os.path.lexists(manifest_path))
+        if made and not committed:
+            _remove_if_empty(folder_path, root)
     if raced is not None:
         raise ManifestError(
             f"cannot write ASC MHL manifest {manifest_path}: {raced} after this run read the "

@@ -129,6 +129,24 @@ def fast_rerun(errors: Iterable[str | None]) -> str:
     return ""
 
 
+#: In the reason a copy is refused with because a different file already holds its name
+#: there (the engine's and the existing-copies check's words), which only --overwrite or
+#: --keep-both get past: a plain re-run refuses it again.
+IN_THE_WAY = "already exists"
+
+
+def in_the_way(error: str | None) -> bool:
+    """Whether *error* refuses a copy because a different file holds its name there."""
+    return IN_THE_WAY in (error or "")
+
+
+def fast_refused(errors: Iterable[str | None]) -> int:
+    """How many of the failed fast copies' reasons (*errors*) refuse a copy because a
+    different file holds its name there (``in_the_way``): a plain re-run refuses those
+    again, only --overwrite (or --keep-both) copies them (``cascade_sentence``)."""
+    return sum(in_the_way(error) for error in errors)
+
+
 def fast_unreachable(errors: Iterable[str | None]) -> bool:
     """The failed fast copies' reasons (*errors*, at least one) all say their drive went away,
     none that a copy was found bad (``fast_failed_words``)."""
@@ -186,6 +204,9 @@ class CascadeFacts(NamedTuple):
     fast_unreachable: bool = False
     # What mends the failed fast copies (``fast_rerun``): "anew", "read", or "" (--overwrite).
     fast_rerun: str = ""
+    # Of the copies failed on a fast destination, how many were refused because a different
+    # file holds the name there (``fast_refused``): a plain re-run refuses them again.
+    fast_refused: int = 0
     # Not released: files of the fast copy an earlier run verified (trusted from its ledger)
     # that this run did not prove: never read, or found changed (or unreadable) by the
     # cascade's read of them (``cascade._release_after_reread``).
@@ -227,6 +248,32 @@ class CascadeFacts(NamedTuple):
     slow_refused_only: bool = False
 
 
+def _rerun_to_copy(facts: CascadeFacts, them: str) -> str:
+    """What copies the files the card's pass failed on the fast destinations (*them*: "it"
+    or "them"): a re-run with the card, and --overwrite where a different file holds a
+    name there (``CascadeFacts.fast_refused``): a plain re-run refuses that copy again."""
+    if not facts.fast_refused:
+        return f"re-run with it to copy {them}"
+    fixes = (
+        "--overwrite (it replaces the copy there once the new one is verified) or --keep-both "
+        "(the new copy is kept beside it)"
+    )
+    if facts.fast_refused >= facts.card_pass_failed:
+        held = (
+            "a different file holds its name"
+            if them == "it"
+            else "different files hold their names"
+        )
+        return (
+            f"re-run with it and {fixes}: {held} there, so a plain re-run refuses "
+            f"{them} again (the ERROR lines say why)"
+        )
+    return (
+        f"re-run with it to copy {them}, with {fixes} where a different file holds the name "
+        "there (a plain re-run refuses that copy again; the ERROR lines name each)"
+    )
+
+
 def cascade_sentence(facts: CascadeFacts) -> str:
     """The sentence: when the card's pass ended, whether the card was released or is still
     needed (and why), and what became of the slow destinations. "Fed" only when the
@@ -261,14 +308,18 @@ def cascade_sentence(facts: CascadeFacts) -> str:
                 if held == failed
                 else f"not verified on the fast destinations, {held} of them held on another"
             )
+            remedy = (
+                _rerun_to_copy(facts, them)
+                if facts.fast_refused
+                else f"re-run with it to copy {them} where {'it' if failed == 1 else 'they'} failed"
+            )
             return (
                 f"The card's pass ended at {when} with {plural(failed, 'file')} {on}: keep the "
-                f"card and re-run with it to copy {them} where {'it' if failed == 1 else 'they'} "
-                f"failed; {then}."
+                f"card and {remedy}; {then}."
             )
         return (
             f"The card's pass ended at {when} with {plural(failed, 'file')} not verified on "
-            f"the fast destinations: keep the card and re-run with it to copy {them}; {then}."
+            f"the fast destinations: keep the card and {_rerun_to_copy(facts, them)}; {then}."
         )
     if not facts.released and facts.unproven:
         # The release waited for this run's read of copies an earlier run verified.

@@ -46,6 +46,7 @@ from offload.report.cascade_words import (
     CascadeFacts,
     cascade_sentence,
     earlier_how,
+    fast_refused,
     fast_rerun,
     fast_unreachable,
     held_elsewhere,
@@ -1480,6 +1481,7 @@ def _cascade_text(
             fast_failed=bool(fast_errors),
             fast_unreachable=fast_unreachable(fast_errors),
             fast_rerun=fast_rerun(fast_errors),
+            fast_refused=fast_refused(fast_errors),
             unproven=int(cascaded.get("files_verified_earlier_unproven") or 0),
             card_pass_held=held_elsewhere(
                 (

@@ -58,6 +58,13 @@ _REPLACEMENTS = {
     "≈": "~",
     "⚠": "!!",
     "→": "->",
+    # Our own words' other symbols outside WinAnsi (a digest read "≠" the card's, a Linux
+    # version "≥ 5.8"): as their ASCII forms, never a code ("<U+2260>") the reader must look
+    # up. tests/report/test_pdf.py checks every string of src/offload has each of its.
+    "≠": "!=",
+    "≤": "<=",
+    "≥": ">=",
+    "−": "-",
 }
 # The standard fonts' encoding (WinAnsi, Windows-1252) beyond Latin-1: – — … ’ “ ” € ™ and
 # the rest are drawn as they are. They were written as their plain twins ("-", "...", "'"),

@@ -26,6 +26,7 @@ from offload.report.cascade_words import (
     CascadeFacts,
     cascade_sentence,
     earlier_how,
+    fast_refused,
     fast_rerun,
     fast_unreachable,
     held_elsewhere,
@@ -1368,6 +1369,7 @@ def _cascade_line(report: OffloadReport) -> str:
             fast_failed=fast_failed,
             fast_unreachable=fast_unreachable(fast_errors),
             fast_rerun=fast_rerun(fast_errors),
+            fast_refused=fast_refused(fast_errors),
             unproven=report.cascade_unproven,
             card_pass_held=held_elsewhere(
                 (
