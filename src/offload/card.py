@@ -2579,7 +2579,9 @@ def run_offload(
             # run killed or cut off in between leaves it running, which ``offload verify``
             # says instead of passing what the ledger names.
             run, run_started = run_token(), time.time()
-            kept = run_record.mark_started(roots, run, run_started, str(plan.source))
+            card = _record_card(plan)
+            marked = run_record.mark_started(roots, run, run_started, *card)
+            kept = marked.kept
 
             def settle_early(report: OffloadReport, indexes: AbstractSet[int]) -> None:
                 # A cascade's fast copies, once finished in the card's pass: the re-run
@@ -2648,7 +2650,7 @@ def _settle_run_records(
     run) where this run changed nothing (``_changed_nothing``): ``finished`` still."""
     by_root = {p.root: p.index for p in plan.plans}
     summaries = {d.index: d for d in report.job.destinations}
-    source = str(plan.source)
+    source, card = _record_card(plan)
     for root in roots:
         index = by_root.get(root)
         summary = summaries.get(index) if index is not None else None
@@ -2656,16 +2658,26 @@ def _settle_run_records(
             state = run_record.CANCELLED
             if root in kept and summary is not None and _changed_nothing(plan, report, summary):
                 state = run_record.FINISHED
-            run_record.settle(root, run, started, state, source=source)
+            run_record.settle(root, run, started, state, source=source, card=card)
             continue
         failed = _failed_on(report, index, root) if summary.files_failed else []
         # A failed end step (folders, manifests, folder times, report) leaves no card file
         # missing: the run says it (``failed_steps``), and the check of the copy falls back
         # on the ledger; ``INCOMPLETE`` is for card files that may be missing.
         if failed:
-            run_record.settle(root, run, started, run_record.FAILED, source=source, failed=failed)
+            run_record.settle(
+                root, run, started, run_record.FAILED, source=source, card=card, failed=failed
+            )
         else:
-            run_record.settle(root, run, started, run_record.FINISHED, source=source)
+            run_record.settle(root, run, started, run_record.FINISHED, source=source, card=card)
+
+
+def _record_card(plan: OffloadPlan) -> tuple[str, str]:
+    """The card this run's entry in each copy root's record is of (``run_record``): its path
+    as given (the absent card's, where a fast copy stands in for it) and its identity
+    (``CardIdentity.key``; "" unknown)."""
+    source = plan.stands_in_for if plan.stands_in_for is not None else plan.source
+    return str(source), plan.card.key if plan.card is not None else ""
 
 
 def _changed_nothing(plan: OffloadPlan, report: OffloadReport, summary: DestinationSummary) -> bool:

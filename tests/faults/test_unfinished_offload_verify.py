@@ -382,3 +382,71 @@ def test_verify_append_refuses_an_incomplete_copy(
     assert "INCOMPLETE: the offload that wrote this copy" in output, output
     assert "--append" in output, output
     assert sorted((root / "ascmhl").glob("*.mhl")) == manifests
+
+
+@pytest.mark.timeout(240)
+def test_a_second_card_into_the_folder_of_a_killed_one_leaves_it_incomplete(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Card A killed mid-card into its copy root; card B then offloaded ``--into`` that
+    same folder (README, "Cards with the same name") and finishing there: the root's one
+    record was B's ``finished``, and ``offload verify`` said no INCOMPLETE: A's files "new",
+    exit 21, its last file, never copied, named nowhere. Now the record holds an entry per
+    card: INCOMPLETE, exit 10, naming card A, until A's own offload is run again to its end.
+    Failed before: exit 21, no INCOMPLETE line."""
+    card_fs = faulty_fs()
+    card = make_card(card_fs.mountpoint)
+    fs = faulty_fs()
+    root = fs.mountpoint / card.name
+    status = stopped_when_stalled(
+        card_fs, "read", LAST_READ, [card, fs.mountpoint], tmp_path / "reports",
+        recorded=ledger_synced(fs),
+    )  # fmt: skip
+    assert status == -signal.SIGKILL
+    assert not (root / "ZZ" / "last.mov").exists()
+    other = tmp_path / "cardB" / "B001"
+    (other / "BCLIPS").mkdir(parents=True)
+    (other / "BCLIPS" / "B1.mov").write_bytes(os.urandom(200_000))
+    code, output = offload("copy", "--quiet", "--into", other, root)
+    assert code == 0, output
+    code, output, data = verified_json(root, tmp_path / "v1")
+    assert code == 10, output
+    (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
+    assert f"the offload of card {card} that wrote to this copy" in line, line
+    assert "did not finish (killed, a power cut, stopped)" in line, line
+    assert str(other) not in line, line
+    assert data["passed"] is False, data
+
+    code, output = offload("copy", "--quiet", card, fs.mountpoint)
+    assert code == 0, output
+    code, output, data = verified_json(root, tmp_path / "v2")
+    assert code == 0 and data["passed"] is True, output
+    assert "INCOMPLETE" not in output, output
+
+
+@pytest.mark.parametrize("state", ["running", "finished"])
+def test_a_record_of_one_entry_an_earlier_version_wrote_is_read_as_before(
+    tmp_path: Path, state: str
+) -> None:
+    """The record as the version before the card entries wrote it (one entry, no
+    ``cards``): ``running`` is INCOMPLETE, ``finished`` passes, as then; a re-run of its card
+    (the same path) replaces that entry rather than adding one beside it."""
+    card = make_card(tmp_path / "card")
+    (tmp_path / "dest").mkdir()
+    code, output = offload("copy", "--quiet", "--mhl", "none", card, tmp_path / "dest")
+    assert code == 0, output
+    root = tmp_path / "dest" / card.name
+    record = root / ".offload" / "last-run.json"
+    old = {"state": state, "run": "r1", "started": "2026-01-02T03:04:05Z", "source": str(card)}
+    record.write_text(json.dumps(old))
+    code, output, data = verified_json(root, tmp_path / "v1")
+    if state == "running":
+        assert_incomplete(code, output, data, "(started 2026-01-02 03:04:05 UTC) did not finish")
+    else:
+        assert code == 0 and "INCOMPLETE" not in output, output
+    code, output = offload("copy", "--quiet", "--mhl", "none", card, tmp_path / "dest")
+    assert code == 0, output
+    body = json.loads(record.read_text())
+    assert body["state"] == "finished" and len(body["cards"]) == 1, body
+    code, output, data = verified_json(root, tmp_path / "v2")
+    assert code == 0 and data["passed"] is True, output
