@@ -69,6 +69,7 @@ from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.errors import (
     DRIVE_GONE_ERRNOS,
+    DestinationError,
     PreflightRefused,
     UsageError,
     closed_folder,
@@ -195,6 +196,7 @@ if TYPE_CHECKING:
     from offload.destinations.s3backend import S3Backend
     from offload.destinations.s3config import S3Settings
     from offload.destinations.s3ledger import S3Ledger
+    from offload.destinations.unreachable import RefusedDestination
     from offload.manifest.history import History
     from offload.manifest.model import ManifestFile
     from offload.manifests_writer import ManifestResult, OffloadRecords
@@ -297,6 +299,11 @@ class OffloadPlan:
     # The card read (``card_identity``, looked up once a plan): recorded in every ledger
     # entry the run writes, and in the reports; None when unknown.
     card: CardIdentity | None = None
+    # By destination index, why this run must not write to that local copy root: its record
+    # of this run could not be written as the run started (``run_record.Started.refused``,
+    # set by ``run_offload``). Each job gets a ``RefusedDestination`` for it
+    # (``job_destinations``): lost at its first file, the others written.
+    refused: dict[int, DestinationError] = field(default_factory=dict)
     # The absent card the source, a fast copy of it, stands in for (a cascade re-run without
     # its card): the source's ASC MHL history is that copy's, and is named so.
     stands_in_for: Path | None = None
@@ -368,6 +375,19 @@ class OffloadPlan:
             if folder_device(dest_plan.destination) != seen or self.ledgers[i].root_lost():
                 moved.add(i)
         return frozenset(moved)
+
+    def job_destinations(self) -> list[S3Backend | RefusedDestination | None]:
+        """The destinations a ``CopyJob`` of this plan writes through, one per destination:
+        each S3 destination's backend, a ``RefusedDestination`` for each local one this run
+        must not write to (``refused``), None for the others (the job makes them)."""
+        from offload.destinations.unreachable import RefusedDestination
+
+        return [
+            RefusedDestination(p.destination, self.refused[p.index])
+            if p.index in self.refused
+            else self.backends.get(p.index)
+            for p in self.plans
+        ]
 
     def in_the_way_remedies(self) -> dict[str, str]:
         """By target, what the engine's refusal of a copy of ours in the way there says to
@@ -2582,6 +2602,12 @@ def run_offload(
             card = _record_card(plan)
             marked = run_record.mark_started(roots, run, run_started, *card)
             kept = marked.kept
+            # A copy root whose record of this run could not be written is not written to:
+            # killed later, its earlier ``finished`` would vouch for a copy this run changed.
+            by_root = {p.root: p.index for p in plan.plans}
+            for root, exc in marked.refused.items():
+                plan.refused[by_root[root]] = _unrecorded(root, exc)
+            roots = [root for root in roots if root not in marked.refused]
 
             def settle_early(report: OffloadReport, indexes: AbstractSet[int]) -> None:
                 # A cascade's fast copies, once finished in the card's pass: the re-run
@@ -2670,6 +2696,27 @@ def _settle_run_records(
             )
         else:
             run_record.settle(root, run, started, run_record.FINISHED, source=source, card=card)
+
+
+def _unrecorded(root: Path, exc: OSError) -> DestinationError:
+    """Why the copy root *root* is lost before its first file: its record of this run
+    (``run_record``) could not be written (*exc*), with what to do for that error."""
+    where = display_path(run_record.record_path(root))
+    if exc.errno in FULL_ERRNOS:
+        todo = "free space on that drive"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        todo = f"let this user write to {display_path(root / STATE_FOLDER)}"
+    elif exc.errno == errno.EROFS:
+        todo = "mount that drive writable"
+    else:
+        todo = "check that drive"
+    return DestinationError(
+        f"cannot record this offload in {where}: {describe_os_error(exc)}; nothing was "
+        f"copied to {display_path(root)}, so its record of an earlier offload stays true "
+        f"({todo}, then run the same `offload copy` again, or choose another destination)",
+        path=root,
+        errno_=exc.errno,
+    )
 
 
 def _record_card(plan: OffloadPlan) -> tuple[str, str]:
@@ -2879,7 +2926,7 @@ def _run_locked(
     for message, path, code in settled.warnings:  # each a copy of ours found wrong or unread
         sink.emit(WarningIssued(message, path, code))
     roots = [p.destination for p in plan.plans]
-    backends = [plan.backends.get(p.index) for p in plan.plans]
+    backends = plan.job_destinations()
     first_tasks, first_replace = settled.tasks, settled.replace_tasks
     if slow:  # the card feeds the fast destinations only (offload.cascade)
         first_tasks = _cascade().without_slow(first_tasks, slow)
@@ -2968,6 +3015,7 @@ def _run_locked(
     # A bucket its copy root's lock lost (``S3Backend.lose``) is lost where no file of its
     # made the engine ask (nothing to copy there: a re-run all trusted from its ledger).
     _lose_lost_backends(plan, job_report, [i for i in plan.backends if i not in slow], sink)
+    _lose_refused(plan, job_report, [i for i in plan.refused if i not in slow], sink)
     if not slow and not job_report.cancelled:
         # The last copy job ended uncancelled (it read the token at its end): said at once,
         # so the views stop calling a Ctrl-C from now on a cancel.
@@ -3121,6 +3169,23 @@ def _lose_lost_backends(
             continue
         summary.mark_lost(lost.message, lost.errno, time.time())
         sink.emit(DestinationLost(index, lost.message, lost.errno))
+
+
+def _lose_refused(
+    plan: OffloadPlan, job: JobReport, indexes: Sequence[int], sink: EventSink
+) -> None:
+    """Each local destination of *indexes* this run must not write to (``plan.refused``)
+    that no job lost: lost in *job* with its ``DestinationLost``, as
+    ``_lose_lost_backends`` loses an S3 one (no file to copy there, every copy trusted
+    from the ledger: nothing asked the ``RefusedDestination``), so that its links, folders,
+    manifests and reports are skipped too. Never raises."""
+    summaries = {d.index: d for d in job.destinations}
+    for index in indexes:
+        error, summary = plan.refused[index], summaries.get(index)
+        if summary is None or summary.lost:
+            continue
+        summary.mark_lost(error.message, error.errno, time.time(), full=error.full)
+        sink.emit(DestinationLost(index, error.message, error.errno))
 
 
 def _say_dates_not_kept(plan: OffloadPlan, report: OffloadReport, sink: EventSink) -> None:

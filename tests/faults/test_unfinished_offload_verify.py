@@ -12,6 +12,7 @@ a FaultyFS destination is stalled; the power cut is FaultyFS's.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -449,4 +450,40 @@ def test_a_record_of_one_entry_an_earlier_version_wrote_is_read_as_before(
     body = json.loads(record.read_text())
     assert body["state"] == "finished" and len(body["cards"]) == 1, body
     code, output, data = verified_json(root, tmp_path / "v2")
+    assert code == 0 and data["passed"] is True, output
+
+
+@pytest.mark.timeout(180)
+def test_a_copy_root_whose_record_cannot_be_written_is_not_written_to(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A finished copy on a drive; the card gains a file; the next run cannot write its
+    record there (ENOSPC on creating it, a real FUSE fault): the earlier ``finished`` record
+    stayed, the run wrote the new file there all the same, and killed afterwards its check
+    would have trusted that stale ``finished``. Now that copy root is lost before its first
+    file, one line naming the record's path and what to do; the other destination is
+    copied; the root stays as the finished offload left it. Failed before: the new file was
+    written there, nothing said."""
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    (tmp_path / "other").mkdir()
+    code, output = offload("copy", "--quiet", card, fs.mountpoint)
+    assert code == 0, output
+    root = fs.mountpoint / card.name
+    record = root / ".offload" / "last-run.json"
+    before, ledger = record.read_bytes(), (root / ".offload" / "ledger.jsonl").read_bytes()
+    (card / "ZZ" / "later.mov").write_bytes(os.urandom(300_000))
+    rule = fs.fail("create", errno.ENOSPC, path="A001/.offload/.last-run.json.*")
+    code, output = offload("copy", card, fs.mountpoint, tmp_path / "other")
+    assert fs.fired(rule) >= 1
+    fs.clear()
+    assert code == 1, output
+    lines = [line for line in output.splitlines() if "cannot record this offload" in line]
+    assert lines, output
+    assert f"{record}: " in lines[0] and "free space on that drive" in lines[0], lines
+    assert not (root / "ZZ" / "later.mov").exists()
+    assert record.read_bytes() == before
+    assert (root / ".offload" / "ledger.jsonl").read_bytes() == ledger
+    assert (tmp_path / "other" / card.name / "ZZ" / "later.mov").exists()
+    code, output, data = verified_json(tmp_path / "other" / card.name, tmp_path / "v1")
     assert code == 0 and data["passed"] is True, output
