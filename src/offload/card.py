@@ -2600,25 +2600,39 @@ def run_offload(
             # says instead of passing what the ledger names.
             run, run_started = run_token(), time.time()
             card = _record_card(plan)
-            marked = run_record.mark_started(roots, run, run_started, *card)
+            # By destination index, where its record is: a local copy root's file, an S3
+            # copy root's object (``s3run_record``; not where its lock lost it already).
+            places: dict[int, Path | run_record.RecordPlace] = {
+                p.index: p.root for p in plan.plans if p.root in roots
+            }
+            if plan.backends:
+                places.update(_s3().run_record_places(plan))
+            marked = run_record.mark_started(
+                list(dict.fromkeys(places.values())), run, run_started, *card
+            )
             kept = marked.kept
             # A copy root whose record of this run could not be written is not written to:
             # killed later, its earlier ``finished`` would vouch for a copy this run changed.
-            by_root = {p.root: p.index for p in plan.plans}
-            for root, exc in marked.refused.items():
-                plan.refused[by_root[root]] = _unrecorded(root, exc)
-            roots = [root for root in roots if root not in marked.refused]
+            for index, place in list(places.items()):
+                exc = marked.refused.get(place)
+                if exc is None:
+                    continue
+                del places[index]
+                if isinstance(place, Path):
+                    plan.refused[index] = _unrecorded(place, exc)
+                else:
+                    _s3().lose_unrecorded(plan.backends[index], place, exc)
 
             def settle_early(report: OffloadReport, indexes: AbstractSet[int]) -> None:
                 # A cascade's fast copies, once finished in the card's pass: the re-run
                 # without the card reads one as its source and never settles it.
-                early = [p.root for p in plan.plans if p.index in indexes and p.root in roots]
+                early = {i: places[i] for i in indexes if i in places}
                 _settle_run_records(plan, report, early, run, run_started, kept)
 
             report = _run_locked(
                 plan, sink=guarded, cancel=cancel, locked=locks.paths, settle_fast=settle_early
             )
-            _settle_run_records(plan, report, roots, run, run_started, kept)
+            _settle_run_records(plan, report, places, run, run_started, kept)
             _say_card_put_back(plan, report)  # the card may be back since its line was made
             lost = _s3().lost_locks(s3_locks) if s3_locks else []
             for message in lost:
@@ -2661,38 +2675,50 @@ def run_offload(
 def _settle_run_records(
     plan: OffloadPlan,
     report: OffloadReport,
-    roots: Sequence[Path],
+    places: Mapping[int, Path | run_record.RecordPlace],
     run: str,
     started: float,
-    kept: AbstractSet[Path] = frozenset(),
+    kept: AbstractSet[Path | run_record.RecordPlace] = frozenset(),
 ) -> None:
-    """Settle the record of the run *run* (``run_record``) in each local copy root of
-    *roots*: ``finished`` where this run reached the end of that destination
+    """Settle the record of the run *run* (``run_record``) in each copy root of *places*
+    (by destination index: a local copy root, an S3 copy root's record object):
+    ``finished`` where this run reached the end of that destination
     (``OffloadReport.finished``: its end steps run, whether each succeeded or not, which the
     run reports) and every card file of the job is there (none failed or cancelled there);
     ``failed`` with the card files that failed there (a card read error, a write or
     read-back that failed); ``cancelled`` elsewhere (a cancel, a destination lost or never
     finished), but for a root of *kept* (an offload of this card finished there before this
     run) where this run changed nothing (``_changed_nothing``): ``finished`` still."""
-    by_root = {p.root: p.index for p in plan.plans}
     summaries = {d.index: d for d in report.job.destinations}
     source, card = _record_card(plan)
-    for root in roots:
-        index = by_root.get(root)
-        summary = summaries.get(index) if index is not None else None
+    for index, root in places.items():
+        summary = summaries.get(index)
         if index not in report.finished or summary is None or summary.files_cancelled:
             state = run_record.CANCELLED
             if root in kept and summary is not None and _changed_nothing(plan, report, summary):
                 state = run_record.FINISHED
             run_record.settle(root, run, started, state, source=source, card=card)
             continue
-        failed = _failed_on(report, index, root) if summary.files_failed else []
+        failed = (
+            _failed_on(report, index, root if isinstance(root, Path) else None, card)
+            if summary.files_failed
+            else []
+        )
+        # Those a file in the way refused: the same command again refuses them again.
+        refused = _refused_again(report, index, failed)
         # A failed end step (folders, manifests, folder times, report) leaves no card file
         # missing: the run says it (``failed_steps``), and the check of the copy falls back
         # on the ledger; ``INCOMPLETE`` is for card files that may be missing.
         if failed:
             run_record.settle(
-                root, run, started, run_record.FAILED, source=source, card=card, failed=failed
+                root,
+                run,
+                started,
+                run_record.FAILED,
+                source=source,
+                card=card,
+                failed=failed,
+                in_the_way=refused,
             )
         else:
             run_record.settle(root, run, started, run_record.FINISHED, source=source, card=card)
@@ -2752,7 +2778,7 @@ def _changed_nothing(plan: OffloadPlan, report: OffloadReport, summary: Destinat
     return True
 
 
-def _failed_on(report: OffloadReport, index: int, root: Path) -> list[str]:
+def _failed_on(report: OffloadReport, index: int, root: Path | None, card: str = "") -> list[str]:
     """The card files (paths relative to the card) that failed on destination *index* and
     have no copy there: a failed result whose copy stands in the copy root *root* as an entry
     of its ledger vouches for it (the card's read failed, and the copy, read back against its
@@ -2766,25 +2792,47 @@ def _failed_on(report: OffloadReport, index: int, root: Path) -> list[str]:
                 if result.status is DestinationStatus.FAILED:
                     failed.append(file.relative_path)
                 break
-    if not failed:
+    if not failed or root is None:  # an S3 copy root: each failed one named (conservative)
         return failed
-    standing = _standing_copies(root, failed)
+    standing = _standing_copies(root, failed, card)
     return [path for path in failed if path not in standing]
 
 
-def _standing_copies(root: Path, paths: Sequence[str]) -> set[str]:
+def _refused_again(report: OffloadReport, index: int, failed: Sequence[str]) -> list[str]:
+    """Of *failed* (``_failed_on``'s), the card files destination *index* refused for a file
+    in the way (``remedies.refused_again``), which the run record names apart with the
+    remedy that clears them: the same command alone would refuse them again."""
+    if not failed:
+        return []
+    wanted = set(failed)
+    refused = []
+    for file in report.job.files:
+        if file.relative_path in wanted:
+            result = file.destination(index)
+            if result is not None and remedies.refused_again(result.error):
+                refused.append(file.relative_path)
+    return refused
+
+
+def _standing_copies(root: Path, paths: Sequence[str], card: str = "") -> set[str]:
     """Of *paths* (card-relative), those whose copy in *root* the ledger vouches for (an entry
-    standing, not revoked) and that stands at its recorded size. Read only when some file
-    failed (a ledger read is ~1 s at 50,000 files); one that cannot be read vouches for none
-    (the record then errs on the side of "not copied")."""
-    from offload.ledger import Ledger
+    standing, not revoked) as a copy of this run's card (*card*, ``CardIdentity.key``:
+    ``ledger.same_card``; an entry of another card at that path, a second card ``--into``
+    the first's folder, is no copy of this one) and that stands at its recorded size. Read
+    only when some file failed (a ledger read is ~1 s at 50,000 files); one that cannot be
+    read vouches for none (the record then errs on the side of "not copied")."""
+    from offload.ledger import Ledger, same_card
 
     try:
         entries = Ledger(root).load_entries().standing()
     except (OSError, ValueError):
         return set()
     wanted = set(paths)
-    vouched = {e.relative_path: e for e in entries if e.vouches and e.relative_path in wanted}
+    vouched = {
+        e.relative_path: e
+        for e in entries
+        if e.vouches and e.relative_path in wanted and same_card(e, card)
+    }
     standing = set()
     for path, entry in vouched.items():
         folder, _, name = path.rpartition("/")

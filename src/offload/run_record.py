@@ -60,8 +60,9 @@ settles ``finished`` again; a *killed* one leaves ``running``, the conservative 
 cascade's fast copy roots are settled once their copy is finished in the card's pass,
 before the cascade. ``unfinished`` says ``INCOMPLETE`` where ANY card's entry did not
 finish, naming each such card where the record holds more than one.
-Local copy roots only: an ``s3://`` copy root has no such record (its check says nothing of
-an unfinished run).
+An ``s3://`` copy root keeps the same record as an object of that name under its prefix
+(``destinations.s3run_record``: a ``RecordPlace``, stored conditionally), read by
+``s3verify`` (``unfinished_in``).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ import os
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from offload.fs.ops import fsync_dir
 from offload.state_names import STATE_FOLDER
@@ -102,6 +103,9 @@ class RunRecord(NamedTuple):
     # The card of the entry (``CardIdentity.key``; "" unknown) and its path as given.
     card: str = ""
     source: str = ""
+    # Of ``failed``, those a file in the way refused (``remedies.refused_again``): the same
+    # command alone refuses them again, so the words name ``--keep-both``.
+    in_the_way: tuple[str, ...] = ()
 
 
 def record_path(root: Path) -> Path:
@@ -113,15 +117,14 @@ def _utc(when: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
 
 
-def _write(root: Path, body: Mapping[str, object]) -> None:
-    """*body* as the record of *root*, atomically and durably (module doc). Raises OSError."""
+def _write(root: Path, data: bytes) -> None:
+    """*data* as the record of *root*, atomically and durably (module doc). Raises OSError."""
     final = record_path(root)
     # The temporary's name is ``manifest.atomic.temp_name``'s (a dot, the final name, the
     # pid, a token, ``.partial``): a killed writer's is swept by the next run's
     # ``card._remove_stale_temps`` as the stamp's is. Not imported: that module loads hashlib,
     # which an offload does not need before its job.
     temp = final.with_name(f".{RUN_RECORD_NAME}.{os.getpid()}.{os.urandom(4).hex()}.partial")
-    data = json.dumps(body, sort_keys=True).encode()
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
     try:
         try:
@@ -145,8 +148,8 @@ class Started(NamedTuple):
     root, the error of a record that could not be written (that copy root must not be
     written to: ``card.run_offload`` loses it before its first file)."""
 
-    kept: set[Path]
-    refused: dict[Path, OSError]
+    kept: set[Path | RecordPlace]
+    refused: dict[Path | RecordPlace, OSError]
 
 
 def _entries(body: object) -> list[dict[str, object]]:
@@ -178,29 +181,62 @@ def _same_card(entry: Mapping[str, object], card: str, source: str) -> bool:
     return entry.get("source") == source
 
 
-def _load(root: Path) -> list[dict[str, object]]:
-    """The entries of *root*'s record; none where there is none or it cannot be read (the
-    run's own record replaces it then)."""
+class RecordPlace(Protocol):
+    """Where a copy root's record is kept other than a local file (an ``s3://`` copy root's
+    object: ``destinations.s3run_record``): *load* its bytes (None: none there; raises
+    OSError), *save* the whole record (raises OSError; never over a record stored since
+    this place's *load*)."""
+
+    def load(self) -> bytes | None: ...
+
+    def save(self, data: bytes) -> None: ...
+
+
+class _LocalPlace:
+    """The record of a local copy root: its file, written by ``_write``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def load(self) -> bytes | None:
+        try:
+            return record_path(self.root).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def save(self, data: bytes) -> None:
+        _write(self.root, data)
+
+
+def _place(root: Path | RecordPlace) -> RecordPlace:
+    return _LocalPlace(root) if isinstance(root, Path) else root
+
+
+def _load(place: RecordPlace) -> list[dict[str, object]]:
+    """The entries of the record at *place*; none where there is none or it cannot be read
+    (the run's own record replaces it then)."""
     try:
-        return _entries(json.loads(record_path(root).read_bytes()))
+        data = place.load()
+        return [] if data is None else _entries(json.loads(data))
     except (OSError, ValueError):
         return []
 
 
-def _put(root: Path, entry: dict[str, object], card: str, source: str) -> None:
+def _put(root: Path | RecordPlace, entry: dict[str, object], card: str, source: str) -> None:
     """*entry*, this run's card's, in place of that card's earlier entry in *root*'s record
     (the other cards' kept as they are), written whole (``_write``). Its top-level fields
     are the first unfinished entry's (else this one's): a version before the entries reads
     the record as one entry, and so says "did not finish" where any card's did not.
     Raises OSError."""
-    entries = [e for e in _load(root) if not _same_card(e, card, source)]
+    place = _place(root)
+    entries = [e for e in _load(place) if not _same_card(e, card, source)]
     entries.append(entry)
     first = next((e for e in entries if e.get("state") != FINISHED), entry)
-    _write(root, {**first, "cards": entries})
+    place.save(json.dumps({**first, "cards": entries}, sort_keys=True).encode())
 
 
 def mark_started(
-    roots: Iterable[Path], run: str, started: float, source: str, card: str = ""
+    roots: Iterable[Path | RecordPlace], run: str, started: float, source: str, card: str = ""
 ) -> Started:
     """Record in each of *roots* that the offload *run* (its token) of the card *card*
     (``CardIdentity.key``, "" unknown) at *source* (its path as given) started at *started*
@@ -208,8 +244,8 @@ def mark_started(
     the other cards' entries kept. Returns the roots whose entry of this card said an
     offload of it finished there (``Started.kept``), and those whose record could not be
     written, with why (``Started.refused``)."""
-    kept: set[Path] = set()
-    refused: dict[Path, OSError] = {}
+    kept: set[Path | RecordPlace] = set()
+    refused: dict[Path | RecordPlace, OSError] = {}
     for root in roots:
         body: dict[str, object] = {
             "state": RUNNING,
@@ -230,13 +266,14 @@ def mark_started(
     return Started(kept, refused)
 
 
-def _finished_from(root: Path, card: str, source: str) -> bool:
+def _finished_from(root: Path | RecordPlace, card: str, source: str) -> bool:
     """Whether the record of *root* says an offload of this card finished there."""
-    return any(e.get("state") == FINISHED for e in _load(root) if _same_card(e, card, source))
+    entries = _load(_place(root))
+    return any(e.get("state") == FINISHED for e in entries if _same_card(e, card, source))
 
 
 def settle(
-    root: Path,
+    root: Path | RecordPlace,
     run: str,
     started: float,
     state: str,
@@ -245,6 +282,7 @@ def settle(
     card: str = "",
     failed: Iterable[str] = (),
     steps: Iterable[str] = (),
+    in_the_way: Iterable[str] = (),
 ) -> None:
     """Record that the offload *run* of the card *card* at *source* (as
     :func:`mark_started`) that started at *started* ended on *root* in *state*
@@ -262,6 +300,7 @@ def settle(
     if state == FAILED:
         body["failed"] = list(failed)
         body["steps"] = list(steps)
+        body["in_the_way"] = list(in_the_way)
     try:
         _put(root, body, card, source)
     except OSError:
@@ -278,6 +317,7 @@ def _as_record(entry: Mapping[str, object]) -> RunRecord:
         _strings(entry.get("steps")),
         card if isinstance(card, str) else "",
         source if isinstance(source, str) else "",
+        _strings(entry.get("in_the_way")),
     )
 
 
@@ -291,6 +331,10 @@ def read_all(root: Path) -> list[RunRecord] | None:
         return None
     except OSError:
         return [RunRecord("")]
+    return _parsed(data)
+
+
+def _parsed(data: bytes) -> list[RunRecord]:
     try:
         entries = _entries(json.loads(data))
     except ValueError:
@@ -318,7 +362,16 @@ def unfinished(root: Path) -> str | None:
     """The words of ``offload verify``'s ``INCOMPLETE`` line for the copy root *root* where
     the last offload of any card there did not finish (each such card named where the record
     holds more than one); None where each finished or nothing records it (module doc)."""
-    records = read_all(root)
+    return _unfinished_of(read_all(root))
+
+
+def unfinished_in(data: bytes | None) -> str | None:
+    """``unfinished`` of a record read elsewhere (an ``s3://`` copy root's object: *data*,
+    None where there is none)."""
+    return _unfinished_of(None if data is None else _parsed(data))
+
+
+def _unfinished_of(records: list[RunRecord] | None) -> str | None:
     if records is None:
         return None
     open_ = [r for r in records if r.state != FINISHED]
@@ -354,22 +407,40 @@ def _unfinished_words(record: RunRecord, named: bool) -> str:
             f"{RUN_RECORD_NAME}) cannot be read: it may not have finished"
         )
     if record.state == FAILED and record.failed and not record.steps:
+        if record.in_the_way:
+            # The same command alone refuses them again (the file in the way stays).
+            again = again.replace("again", "again with --keep-both", 1) + (
+                ", which keeps the file in the way beside the card's (--into another folder "
+                "keeps them apart)"
+            )
         return f"{how}: {again}"
     return f"{how}: card files no record names may be missing here; {again}"
 
 
+def _files(paths: list[str], what: str) -> str:
+    """``N card files <what> (the first NAMED_FILES and M more)``."""
+    named = ", ".join(paths[:NAMED_FILES])
+    more = len(paths) - NAMED_FILES
+    count = len(paths)
+    return (
+        f"{count} card file{'' if count == 1 else 's'} {what} ({named}"
+        + (f" and {more} more" if more > 0 else "")
+        + ")"
+    )
+
+
 def _failures(record: RunRecord) -> str:
-    """What failed, in words: the card files not copied here (the first ``NAMED_FILES``)
-    and the end steps that failed."""
+    """What failed, in words: the card files with no verified copy here (a card read error,
+    a write or a read-back that failed: the first ``NAMED_FILES``), those refused for a file
+    in the way, and the end steps that failed."""
     parts = []
-    if record.failed:
-        named = ", ".join(record.failed[:NAMED_FILES])
-        more = len(record.failed) - NAMED_FILES
-        count = len(record.failed)
+    refused = set(record.in_the_way)
+    others = [path for path in record.failed if path not in refused]
+    if others:
+        parts.append(_files(others, "with no verified copy here"))
+    if refused:
         parts.append(
-            f"{count} card file{'' if count == 1 else 's'} not copied here ({named}"
-            + (f" and {more} more" if more > 0 else "")
-            + ")"
+            _files([p for p in record.failed if p in refused], "refused here for a file in the way")
         )
     if record.steps:
         parts.append(f"its {', '.join(record.steps)} step failed")

@@ -243,7 +243,7 @@ def test_a_copy_whose_card_file_failed_is_incomplete(
     code, output, data = verified_json(root, tmp_path / "v1")
     assert code == 10, output
     (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
-    assert "1 card file not copied here (ZZ/last.mov)" in line, line
+    assert "1 card file with no verified copy here (ZZ/last.mov)" in line, line
     assert "0 missing" not in output, output
     assert data["passed"] is False, data
     # The CSV says it too, in a row of its own (it had no word of it).
