@@ -11,8 +11,8 @@ run never writes, and leftover partials are removed by the next run, cancelled o
 Contract:
 
 * :func:`mark_started` is called by each ``offload copy`` once it holds a copy root's lock,
-  before it writes anything else there (``card.run_offload``): the record says ``running``,
-  with the run's token and start. It is written whole under a temporary name, fsynced,
+  before it writes anything else there (``card.run_offload``): its card's entry says
+  ``running``, with the run's token and start. It is written whole under a temporary name, fsynced,
   renamed and its folder fsynced before the call returns, so that any later write of the
   run that a power cut keeps (a ledger entry is fsynced) is preceded by a kept record.
 * :func:`settle` is called once the run's copy of that root is over, lock still held:
@@ -20,12 +20,13 @@ Contract:
   (``OffloadReport.finished``: its links, folders, manifests and folder times attempted; a
   step of them that failed the run itself reports, and leaves no card file missing), and
   every card file of the job is there; ``failed`` where it ended there but card files
-  failed there (a card read error, a write or read-back that failed: the record names them);
+  failed there (a card read error, a write or read-back that failed: the entry names them,
+  and apart those a file in the way refused, ``in_the_way``, whose remedy is ``--keep-both``);
   ``cancelled`` otherwise. Written the same way. A run killed or cut off before it settles
   leaves ``running``.
 * :func:`unfinished` is what ``offload verify`` asks: the words of its ``INCOMPLETE`` line
-  where the record says the last offload did not finish (``running``, ``cancelled``,
-  ``failed``: the line names the files not copied, or a
+  where any card's entry says its last offload did not finish (``running``, ``cancelled``,
+  ``failed``: the line names the files with no verified copy there, or a
   record that cannot be read as one: never a pass on a record it cannot read), None where
   it finished or there is no record (a copy root an older version wrote, a copy made by
   another tool: no claim either way, as before).
