@@ -92,3 +92,22 @@ def test_a_copy_killed_mid_card_on_s3_is_incomplete_until_the_rerun_finishes(  #
     code, output, data = _verify(s3_server.url, url, tmp_path / "v3")
     assert code == 0 and data["passed"] is True, output
     assert "INCOMPLETE" not in output and data["unfinished_offload"] is None, output
+
+
+@pytest.mark.timeout(300)
+def test_a_bucket_that_refuses_the_record_is_not_written_to(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """The record's PUT refused (403, the fault proxy; the lock object stored): that copy
+    root is lost before its first upload, one line naming the record's URL, and nothing of
+    the card is stored there (an earlier record there would stay true)."""
+    card = make_card(tmp_path / "a", CARD).rename(tmp_path / "a" / "day2")
+    proxy.intercept("PUT", "/.offload/last-run.json", status=403, count=1000)
+    process = _offload_process(tmp_path / "r0", proxy.url, str(card), f"s3://{bucket}/shoot")
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 2, out + err  # its one destination lost
+    record = f"s3://{bucket}/shoot/day2/.offload/last-run.json"
+    said = f"cannot record this offload: cannot store {record} "
+    assert said in out + err and "nothing was copied to s3://" in out + err, out + err
+    listed = admin(s3_server.url).list_objects_v2(Bucket=bucket, Prefix="shoot/day2/A/")
+    assert not listed.get("Contents")

@@ -1533,10 +1533,10 @@ def lose_unrecorded(backend: S3Backend, place: Any, exc: OSError) -> None:
     root = place.shown().rsplit(f"/{STATE_FOLDER}/", 1)[0]
     backend.lose(
         DestinationError(
-            f"cannot record this offload in {place.shown()}: {exc.strerror or exc}; nothing "
-            f"was copied to {root}, so its record of an earlier offload stays true (run the "
-            "same `offload copy` again once the bucket takes it, or choose another "
-            "destination)",
+            # The service's words name the record's key and what to do for the refusal.
+            f"cannot record this offload: {exc.strerror or exc}; nothing was copied to "
+            f"{root}, so its record of an earlier offload stays true; run the same `offload "
+            "copy` again once the bucket takes it, or choose another destination",
             path=root,
             errno_=exc.errno,
         )
