@@ -70,6 +70,7 @@ from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
 from offload.errors import (
     DRIVE_GONE_ERRNOS,
+    DestinationError,
     PreflightRefused,
     UsageError,
     closed_folder,
@@ -196,6 +197,7 @@ if TYPE_CHECKING:
     from offload.destinations.s3backend import S3Backend
     from offload.destinations.s3config import S3Settings
     from offload.destinations.s3ledger import S3Ledger
+    from offload.destinations.unreachable import RefusedDestination
     from offload.manifest.history import History
     from offload.manifest.model import ManifestFile
     from offload.manifests_writer import ManifestResult, OffloadRecords
@@ -298,6 +300,11 @@ class OffloadPlan:
     # The card read (``card_identity``, looked up once a plan): recorded in every ledger
     # entry the run writes, and in the reports; None when unknown.
     card: CardIdentity | None = None
+    # By destination index, why this run must not write to that local copy root: its record
+    # of this run could not be written as the run started (``run_record.Started.refused``,
+    # set by ``run_offload``). Each job gets a ``RefusedDestination`` for it
+    # (``job_destinations``): lost at its first file, the others written.
+    refused: dict[int, DestinationError] = field(default_factory=dict)
     # The absent card the source, a fast copy of it, stands in for (a cascade re-run without
     # its card): the source's ASC MHL history is that copy's, and is named so.
     stands_in_for: Path | None = None
@@ -369,6 +376,19 @@ class OffloadPlan:
             if folder_device(dest_plan.destination) != seen or self.ledgers[i].root_lost():
                 moved.add(i)
         return frozenset(moved)
+
+    def job_destinations(self) -> list[S3Backend | RefusedDestination | None]:
+        """The destinations a ``CopyJob`` of this plan writes through, one per destination:
+        each S3 destination's backend, a ``RefusedDestination`` for each local one this run
+        must not write to (``refused``), None for the others (the job makes them)."""
+        from offload.destinations.unreachable import RefusedDestination
+
+        return [
+            RefusedDestination(p.destination, self.refused[p.index])
+            if p.index in self.refused
+            else self.backends.get(p.index)
+            for p in self.plans
+        ]
 
     def in_the_way_remedies(self) -> dict[str, str]:
         """By target, what the engine's refusal of a copy of ours in the way there says to
@@ -2585,18 +2605,40 @@ def run_offload(
             # run killed or cut off in between leaves it running, which ``offload verify``
             # says instead of passing what the ledger names.
             run, run_started = run_token(), time.time()
-            kept = run_record.mark_started(roots, run, run_started, str(plan.source))
+            card = _record_card(plan)
+            # By destination index, where its record is: a local copy root's file, an S3
+            # copy root's object (``s3run_record``; not where its lock lost it already).
+            places: dict[int, Path | run_record.RecordPlace] = {
+                p.index: p.root for p in plan.plans if p.root in roots
+            }
+            if plan.backends:
+                places.update(_s3().run_record_places(plan))
+            marked = run_record.mark_started(
+                list(dict.fromkeys(places.values())), run, run_started, *card
+            )
+            kept = marked.kept
+            # A copy root whose record of this run could not be written is not written to:
+            # killed later, its earlier ``finished`` would vouch for a copy this run changed.
+            for index, place in list(places.items()):
+                exc = marked.refused.get(place)
+                if exc is None:
+                    continue
+                del places[index]
+                if isinstance(place, Path):
+                    plan.refused[index] = _unrecorded(place, exc)
+                else:
+                    _s3().lose_unrecorded(plan.backends[index], place, exc)
 
             def settle_early(report: OffloadReport, indexes: AbstractSet[int]) -> None:
                 # A cascade's fast copies, once finished in the card's pass: the re-run
                 # without the card reads one as its source and never settles it.
-                early = [p.root for p in plan.plans if p.index in indexes and p.root in roots]
+                early = {i: places[i] for i in indexes if i in places}
                 _settle_run_records(plan, report, early, run, run_started, kept)
 
             report = _run_locked(
                 plan, sink=guarded, cancel=cancel, locked=locks.paths, settle_fast=settle_early
             )
-            _settle_run_records(plan, report, roots, run, run_started, kept)
+            _settle_run_records(plan, report, places, run, run_started, kept)
             _say_card_put_back(plan, report)  # the card may be back since its line was made
             lost = _s3().lost_locks(s3_locks) if s3_locks else []
             for message in lost:
@@ -2639,39 +2681,82 @@ def run_offload(
 def _settle_run_records(
     plan: OffloadPlan,
     report: OffloadReport,
-    roots: Sequence[Path],
+    places: Mapping[int, Path | run_record.RecordPlace],
     run: str,
     started: float,
-    kept: AbstractSet[Path] = frozenset(),
+    kept: AbstractSet[Path | run_record.RecordPlace] = frozenset(),
 ) -> None:
-    """Settle the record of the run *run* (``run_record``) in each local copy root of
-    *roots*: ``finished`` where this run reached the end of that destination
+    """Settle the record of the run *run* (``run_record``) in each copy root of *places*
+    (by destination index: a local copy root, an S3 copy root's record object):
+    ``finished`` where this run reached the end of that destination
     (``OffloadReport.finished``: its end steps run, whether each succeeded or not, which the
     run reports) and every card file of the job is there (none failed or cancelled there);
     ``failed`` with the card files that failed there (a card read error, a write or
     read-back that failed); ``cancelled`` elsewhere (a cancel, a destination lost or never
     finished), but for a root of *kept* (an offload of this card finished there before this
     run) where this run changed nothing (``_changed_nothing``): ``finished`` still."""
-    by_root = {p.root: p.index for p in plan.plans}
     summaries = {d.index: d for d in report.job.destinations}
-    source = str(plan.source)
-    for root in roots:
-        index = by_root.get(root)
-        summary = summaries.get(index) if index is not None else None
+    source, card = _record_card(plan)
+    for index, root in places.items():
+        summary = summaries.get(index)
         if index not in report.finished or summary is None or summary.files_cancelled:
             state = run_record.CANCELLED
             if root in kept and summary is not None and _changed_nothing(plan, report, summary):
                 state = run_record.FINISHED
-            run_record.settle(root, run, started, state, source=source)
+            run_record.settle(root, run, started, state, source=source, card=card)
             continue
-        failed = _failed_on(report, index, root) if summary.files_failed else []
+        failed = (
+            _failed_on(report, index, root if isinstance(root, Path) else None, card)
+            if summary.files_failed
+            else []
+        )
+        # Those a file in the way refused: the same command again refuses them again.
+        refused = _refused_again(report, index, failed)
         # A failed end step (folders, manifests, folder times, report) leaves no card file
         # missing: the run says it (``failed_steps``), and the check of the copy falls back
         # on the ledger; ``INCOMPLETE`` is for card files that may be missing.
         if failed:
-            run_record.settle(root, run, started, run_record.FAILED, source=source, failed=failed)
+            run_record.settle(
+                root,
+                run,
+                started,
+                run_record.FAILED,
+                source=source,
+                card=card,
+                failed=failed,
+                in_the_way=refused,
+            )
         else:
-            run_record.settle(root, run, started, run_record.FINISHED, source=source)
+            run_record.settle(root, run, started, run_record.FINISHED, source=source, card=card)
+
+
+def _unrecorded(root: Path, exc: OSError) -> DestinationError:
+    """Why the copy root *root* is lost before its first file: its record of this run
+    (``run_record``) could not be written (*exc*), with what to do for that error."""
+    where = display_path(run_record.record_path(root))
+    if exc.errno in FULL_ERRNOS:
+        todo = "free space on that drive"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        todo = f"let this user write to {display_path(root / STATE_FOLDER)}"
+    elif exc.errno == errno.EROFS:
+        todo = "mount that drive writable"
+    else:
+        todo = "check that drive"
+    return DestinationError(
+        f"cannot record this offload in {where}: {describe_os_error(exc)}; nothing was "
+        f"copied to {display_path(root)}, so its record of an earlier offload stays true "
+        f"({todo}, then run the same `offload copy` again, or choose another destination)",
+        path=root,
+        errno_=exc.errno,
+    )
+
+
+def _record_card(plan: OffloadPlan) -> tuple[str, str]:
+    """The card this run's entry in each copy root's record is of (``run_record``): its path
+    as given (the absent card's, where a fast copy stands in for it) and its identity
+    (``CardIdentity.key``; "" unknown)."""
+    source = plan.stands_in_for if plan.stands_in_for is not None else plan.source
+    return str(source), plan.card.key if plan.card is not None else ""
 
 
 def _changed_nothing(plan: OffloadPlan, report: OffloadReport, summary: DestinationSummary) -> bool:
@@ -2699,7 +2784,7 @@ def _changed_nothing(plan: OffloadPlan, report: OffloadReport, summary: Destinat
     return True
 
 
-def _failed_on(report: OffloadReport, index: int, root: Path) -> list[str]:
+def _failed_on(report: OffloadReport, index: int, root: Path | None, card: str = "") -> list[str]:
     """The card files (paths relative to the card) that failed on destination *index* and
     have no copy there: a failed result whose copy stands in the copy root *root* as an entry
     of its ledger vouches for it (the card's read failed, and the copy, read back against its
@@ -2713,26 +2798,49 @@ def _failed_on(report: OffloadReport, index: int, root: Path) -> list[str]:
                 if result.status is DestinationStatus.FAILED:
                     failed.append(file.relative_path)
                 break
-    if not failed:
+    if not failed or root is None:  # an S3 copy root: each failed one named (conservative)
         return failed
-    standing = _standing_copies(root, failed)
+    standing = _standing_copies(root, failed, card)
     return [path for path in failed if path not in standing]
 
 
-def _standing_copies(root: Path, paths: Sequence[str]) -> set[str]:
+def _refused_again(report: OffloadReport, index: int, failed: Sequence[str]) -> list[str]:
+    """Of *failed* (``_failed_on``'s), the card files destination *index* refused for a file
+    in the way (``remedies.refused_again``), which the run record names apart with the
+    remedy that clears them: the same command alone would refuse them again."""
+    if not failed:
+        return []
+    wanted = set(failed)
+    refused = []
+    for file in report.job.files:
+        if file.relative_path in wanted:
+            result = file.destination(index)
+            if result is not None and remedies.refused_again(result.error):
+                refused.append(file.relative_path)
+    return refused
+
+
+def _standing_copies(root: Path, paths: Sequence[str], card: str = "") -> set[str]:
     """Of *paths* (card-relative), those whose copy in *root* the ledger vouches for (an entry
-    standing, not revoked) and that stands at its recorded size. Read only when some file
-    failed (a ledger read is ~1 s at 50,000 files); one that cannot be read vouches for none
-    (the record then errs on the side of "not copied"). A line that is no entry is skipped by
-    the read itself (``ledger.fold_lines``), so only an OSError is left to take."""
-    from offload.ledger import Ledger
+    standing, not revoked) as a copy of this run's card (*card*, ``CardIdentity.key``:
+    ``ledger.same_card``; an entry of another card at that path, a second card ``--into``
+    the first's folder, is no copy of this one) and that stands at its recorded size. Read
+    only when some file failed (a ledger read is ~1 s at 50,000 files); one that cannot be
+    read vouches for none (the record then errs on the side of "not copied"). A line that is
+    no entry is skipped by the read itself (``ledger.fold_lines``), so only an OSError is
+    left to take."""
+    from offload.ledger import Ledger, same_card
 
     try:
         entries = Ledger(root).load_entries().standing()
     except OSError:
         return set()
     wanted = set(paths)
-    vouched = {e.relative_path: e for e in entries if e.vouches and e.relative_path in wanted}
+    vouched = {
+        e.relative_path: e
+        for e in entries
+        if e.vouches and e.relative_path in wanted and same_card(e, card)
+    }
     standing = set()
     for path, entry in vouched.items():
         folder, _, name = path.rpartition("/")
@@ -2874,7 +2982,7 @@ def _run_locked(
     for message, path, code in settled.warnings:  # each a copy of ours found wrong or unread
         sink.emit(WarningIssued(message, path, code))
     roots = [p.destination for p in plan.plans]
-    backends = [plan.backends.get(p.index) for p in plan.plans]
+    backends = plan.job_destinations()
     first_tasks, first_replace = settled.tasks, settled.replace_tasks
     if slow:  # the card feeds the fast destinations only (offload.cascade)
         first_tasks = _cascade().without_slow(first_tasks, slow)
@@ -2963,6 +3071,7 @@ def _run_locked(
     # A bucket its copy root's lock lost (``S3Backend.lose``) is lost where no file of its
     # made the engine ask (nothing to copy there: a re-run all trusted from its ledger).
     _lose_lost_backends(plan, job_report, [i for i in plan.backends if i not in slow], sink)
+    _lose_refused(plan, job_report, [i for i in plan.refused if i not in slow], sink)
     if not slow and not job_report.cancelled:
         # The last copy job ended uncancelled (it read the token at its end): said at once,
         # so the views stop calling a Ctrl-C from now on a cancel.
@@ -3116,6 +3225,23 @@ def _lose_lost_backends(
             continue
         summary.mark_lost(lost.message, lost.errno, time.time())
         sink.emit(DestinationLost(index, lost.message, lost.errno))
+
+
+def _lose_refused(
+    plan: OffloadPlan, job: JobReport, indexes: Sequence[int], sink: EventSink
+) -> None:
+    """Each local destination of *indexes* this run must not write to (``plan.refused``)
+    that no job lost: lost in *job* with its ``DestinationLost``, as
+    ``_lose_lost_backends`` loses an S3 one (no file to copy there, every copy trusted
+    from the ledger: nothing asked the ``RefusedDestination``), so that its links, folders,
+    manifests and reports are skipped too. Never raises."""
+    summaries = {d.index: d for d in job.destinations}
+    for index in indexes:
+        error, summary = plan.refused[index], summaries.get(index)
+        if summary is None or summary.lost:
+            continue
+        summary.mark_lost(error.message, error.errno, time.time(), full=error.full)
+        sink.emit(DestinationLost(index, error.message, error.errno))
 
 
 def _say_dates_not_kept(plan: OffloadPlan, report: OffloadReport, sink: EventSink) -> None:

@@ -684,7 +684,7 @@ def run_cascade(
         # when ``_declare_gone`` runs, after the batch and its retries.
         gone_at: dict[int, float] = {}
         roots = [p.destination for p in plan.plans]
-        backends = [plan.backends.get(p.index) for p in plan.plans]
+        backends = plan.job_destinations()
         copy = plan.options.copy
         for batch, policy, rewrites in (
             (tasks, copy.existing, False),

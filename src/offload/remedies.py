@@ -60,6 +60,15 @@ def in_the_way(ours: str = "") -> str:
     return f"{_ANY}; it is a copy of ours whose {ours} changed {_SINCE}"
 
 
+def refused_again(error: str | None) -> bool:
+    """Whether *error* (a failed copy's) is a refusal the same command repeats: a file in the
+    way of the copy (every remedy of ``in_the_way`` and ``another_card`` names
+    ``--keep-both``), or a copy of ours found wrong whose rewrite failed
+    (``rewrite_failed``: the next run refuses it as a file in the way). The run record names
+    such files apart, with the remedy that clears them (``run_record``)."""
+    return error is not None and ("--keep-both keeps both" in error or _REWRITE in error)
+
+
 def found_wrong_by_check() -> str:
     """What to do about a file in the way that ``offload verify`` found wrong and whose
     ledger record it revoked, keeping the entry it ended (``Ledger.found_wrong_copy``): a

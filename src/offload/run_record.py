@@ -11,8 +11,8 @@ run never writes, and leftover partials are removed by the next run, cancelled o
 Contract:
 
 * :func:`mark_started` is called by each ``offload copy`` once it holds a copy root's lock,
-  before it writes anything else there (``card.run_offload``): the record says ``running``,
-  with the run's token and start. It is written whole under a temporary name, fsynced,
+  before it writes anything else there (``card.run_offload``): its card's entry says
+  ``running``, with the run's token and start. It is written whole under a temporary name, fsynced,
   renamed and its folder fsynced before the call returns, so that any later write of the
   run that a power cut keeps (a ledger entry is fsynced) is preceded by a kept record.
 * :func:`settle` is called once the run's copy of that root is over, lock still held:
@@ -20,28 +20,50 @@ Contract:
   (``OffloadReport.finished``: its links, folders, manifests and folder times attempted; a
   step of them that failed the run itself reports, and leaves no card file missing), and
   every card file of the job is there; ``failed`` where it ended there but card files
-  failed there (a card read error, a write or read-back that failed: the record names them);
+  failed there (a card read error, a write or read-back that failed: the entry names them,
+  and apart those a file in the way refused, ``in_the_way``, whose remedy is ``--keep-both``);
   ``cancelled`` otherwise. Written the same way. A run killed or cut off before it settles
   leaves ``running``.
 * :func:`unfinished` is what ``offload verify`` asks: the words of its ``INCOMPLETE`` line
-  where the record says the last offload did not finish (``running``, ``cancelled``,
-  ``failed``: the line names the files not copied, or a
+  where any card's entry says its last offload did not finish (``running``, ``cancelled``,
+  ``failed``: the line names the files with no verified copy there, or a
   record that cannot be read as one: never a pass on a record it cannot read), None where
   it finished or there is no record (a copy root an older version wrote, a copy made by
   another tool: no claim either way, as before).
-* Best effort for the writer: a record that cannot be written (a drive that refuses writes
-  fails its copy anyway) is not a reason to stop the offload; without it, the check says
-  nothing of the run, as before.
+* A record that cannot be written as the run starts (ENOSPC, EACCES, EROFS) leaves the
+  earlier one in place, which may say ``finished``: that copy root is lost before anything
+  is written there (``Started.refused``, ``card.run_offload``), its line naming the path
+  and what to do, the other destinations copied; so the earlier record stays true. One
+  that cannot be settled at the end is left ``running`` (the conservative answer).
 
-A later offload of the same root (the same command run again) replaces the record: it starts
-``running`` and settles ``finished`` once that run is done, which is when the copy root is
-complete again. Each record names its ``source`` (the card's path as given); where the record
-replaced said an offload of the same source finished, ``mark_started`` notes ``previous:
-finished`` and a *cancelled* run that changed nothing there (``card._changed_nothing``) settles
-``finished`` again; a *killed* one leaves ``running``, the conservative answer. A cascade's fast
-copy roots are settled once their copy is finished in the card's pass, before the cascade.
-Local copy roots only: an ``s3://`` copy root has no such record (its check says nothing of
-an unfinished run).
+One entry per card: ``offload copy --into`` may put several cards into one copy root on
+purpose (README, "Cards with the same name"), and a card killed there is not made whole by
+another card's finishing. Each entry names its card: ``card``, its ``CardIdentity.key``
+(the identity its ledger entries record; "" unknown), and ``source``, its path as given (the
+absent card's path in a cascade re-run fed from a fast copy). An entry is this run's card's
+where both know the card and name the same volume and folder (``same_volume_and_folder``),
+or where the entry knows no card and names the same path (a run that could not tell its
+card, a record written by the version before the entries: its one entry). A run that
+cannot tell its card never takes over the entry of a card known (two cards may mount at
+one path); a card whose identity is unknown and that mounts at another path has an entry
+of its own, and a killed run's entry of it is cleared only by a run from its first path
+(the ``INCOMPLETE`` line names that path). ``mark_started`` and ``settle`` replace this
+run's card's entry alone and write the whole record again (the lock held, nothing else
+writes it). The record's top-level fields are those of its first entry that did not
+finish (else of the entry just written), beside ``cards``: a version before the entries
+reads one entry, and so says "did not finish" where any card's did not.
+
+A later offload of the same card replaces its entry: it starts ``running`` and settles
+``finished`` once that run is done, which is when that card's copy is complete again.
+Where that card's entry said an offload of it finished, ``mark_started`` notes ``previous:
+finished`` and a *cancelled* run that changed nothing there (``card._changed_nothing``)
+settles ``finished`` again; a *killed* one leaves ``running``, the conservative answer. A
+cascade's fast copy roots are settled once their copy is finished in the card's pass,
+before the cascade. ``unfinished`` says ``INCOMPLETE`` where ANY card's entry did not
+finish, naming each such card where the record holds more than one.
+An ``s3://`` copy root keeps the same record as an object of that name under its prefix
+(``destinations.s3run_record``: a ``RecordPlace``, stored conditionally), read by
+``s3verify`` (``unfinished_in``).
 """
 
 from __future__ import annotations
@@ -51,7 +73,7 @@ import os
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from offload.fs.ops import fsync_dir
 from offload.state_names import STATE_FOLDER
@@ -79,6 +101,12 @@ class RunRecord(NamedTuple):
     started: str = ""
     failed: tuple[str, ...] = ()
     steps: tuple[str, ...] = ()
+    # The card of the entry (``CardIdentity.key``; "" unknown) and its path as given.
+    card: str = ""
+    source: str = ""
+    # Of ``failed``, those a file in the way refused (``remedies.refused_again``): the same
+    # command alone refuses them again, so the words name ``--keep-both``.
+    in_the_way: tuple[str, ...] = ()
 
 
 def record_path(root: Path) -> Path:
@@ -90,15 +118,14 @@ def _utc(when: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
 
 
-def _write(root: Path, body: Mapping[str, object]) -> None:
-    """*body* as the record of *root*, atomically and durably (module doc). Raises OSError."""
+def _write(root: Path, data: bytes) -> None:
+    """*data* as the record of *root*, atomically and durably (module doc). Raises OSError."""
     final = record_path(root)
     # The temporary's name is ``manifest.atomic.temp_name``'s (a dot, the final name, the
     # pid, a token, ``.partial``): a killed writer's is swept by the next run's
     # ``card._remove_stale_temps`` as the stamp's is. Not imported: that module loads hashlib,
     # which an offload does not need before its job.
     temp = final.with_name(f".{RUN_RECORD_NAME}.{os.getpid()}.{os.urandom(4).hex()}.partial")
-    data = json.dumps(body, sort_keys=True).encode()
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
     try:
         try:
@@ -116,86 +143,214 @@ def _write(root: Path, body: Mapping[str, object]) -> None:
     fsync_dir(final.parent)
 
 
-def mark_started(roots: Iterable[Path], run: str, started: float, source: str) -> set[Path]:
-    """Record in each of *roots* that the offload *run* (its token) of *source* (the card's
-    path as given) started at *started* (``time.time()``) and writes there: ``running``
-    (module doc). A root whose record cannot be written is left as it is. Returns the roots
-    whose record said, before, that an offload of the same *source* finished there
-    (``previous``: see :func:`settle`'s *kept*)."""
-    kept = set()
-    for root in roots:
-        body = {"state": RUNNING, "run": run, "started": _utc(started), "source": source}
-        if _finished_from(root, source):
-            body["previous"] = FINISHED
-            kept.add(root)
+class Started(NamedTuple):
+    """What :func:`mark_started` did: *kept*, the roots whose record said, before, that an
+    offload of the same card finished there (``previous``: see :func:`settle`); *refused*, by
+    root, the error of a record that could not be written (that copy root must not be
+    written to: ``card.run_offload`` loses it before its first file)."""
+
+    kept: set[Path | RecordPlace]
+    refused: dict[Path | RecordPlace, OSError]
+
+
+def _entries(body: object) -> list[dict[str, object]]:
+    """The card entries of a record's *body*: its ``cards``, or the body itself where it is
+    a record of one entry (written by a version before the entries: the last offload of the
+    copy root, of the card its ``source`` names)."""
+    if not isinstance(body, dict):
+        return []
+    cards = body.get("cards")
+    if isinstance(cards, list):
+        return [e for e in cards if isinstance(e, dict)]
+    return [body] if "state" in body else []
+
+
+def _same_card(entry: Mapping[str, object], card: str, source: str) -> bool:
+    """Whether *entry* is the record of the card this run reads (*card*: its
+    ``CardIdentity.key``, "" unknown; *source*: its path as given): the same volume and
+    folder where the entry and the run both know the card; the same path where the entry
+    does not (written by a run that could not tell its card, or by a version before the
+    entries). An entry that knows its card is never this run's where this run cannot tell
+    its own: two cards may mount at one path."""
+    recorded = entry.get("card")
+    if isinstance(recorded, str) and recorded:
+        if not card:
+            return False
+        from offload.card_identity import same_volume_and_folder
+
+        return same_volume_and_folder(recorded, card)
+    return entry.get("source") == source
+
+
+class RecordPlace(Protocol):
+    """Where a copy root's record is kept other than a local file (an ``s3://`` copy root's
+    object: ``destinations.s3run_record``): *load* its bytes (None: none there; raises
+    OSError), *save* the whole record (raises OSError; never over a record stored since
+    this place's *load*)."""
+
+    def load(self) -> bytes | None: ...
+
+    def save(self, data: bytes) -> None: ...
+
+
+class _LocalPlace:
+    """The record of a local copy root: its file, written by ``_write``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def load(self) -> bytes | None:
         try:
-            _write(root, body)
-        except OSError:
-            kept.discard(root)
-    return kept
+            return record_path(self.root).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def save(self, data: bytes) -> None:
+        _write(self.root, data)
 
 
-def _finished_from(root: Path, source: str) -> bool:
-    """Whether the record of *root* says an offload of *source* finished there."""
+def _place(root: Path | RecordPlace) -> RecordPlace:
+    return _LocalPlace(root) if isinstance(root, Path) else root
+
+
+def _load(place: RecordPlace) -> list[dict[str, object]]:
+    """The entries of the record at *place*; none where there is none or it cannot be read
+    (the run's own record replaces it then)."""
     try:
-        body = json.loads(record_path(root).read_bytes())
+        data = place.load()
+        return [] if data is None else _entries(json.loads(data))
     except (OSError, ValueError):
-        return False
-    return isinstance(body, dict) and body.get("state") == FINISHED and body.get("source") == source
+        return []
+
+
+def _put(root: Path | RecordPlace, entry: dict[str, object], card: str, source: str) -> None:
+    """*entry*, this run's card's, in place of that card's earlier entry in *root*'s record
+    (the other cards' kept as they are), written whole (``_write``). Its top-level fields
+    are the first unfinished entry's (else this one's): a version before the entries reads
+    the record as one entry, and so says "did not finish" where any card's did not.
+    Raises OSError."""
+    place = _place(root)
+    entries = [e for e in _load(place) if not _same_card(e, card, source)]
+    entries.append(entry)
+    first = next((e for e in entries if e.get("state") != FINISHED), entry)
+    place.save(json.dumps({**first, "cards": entries}, sort_keys=True).encode())
+
+
+def mark_started(
+    roots: Iterable[Path | RecordPlace], run: str, started: float, source: str, card: str = ""
+) -> Started:
+    """Record in each of *roots* that the offload *run* (its token) of the card *card*
+    (``CardIdentity.key``, "" unknown) at *source* (its path as given) started at *started*
+    (``time.time()``) and writes there: that card's entry says ``running`` (module doc),
+    the other cards' entries kept. Returns the roots whose entry of this card said an
+    offload of it finished there (``Started.kept``), and those whose record could not be
+    written, with why (``Started.refused``)."""
+    kept: set[Path | RecordPlace] = set()
+    refused: dict[Path | RecordPlace, OSError] = {}
+    for root in roots:
+        body: dict[str, object] = {
+            "state": RUNNING,
+            "run": run,
+            "started": _utc(started),
+            "source": source,
+            "card": card,
+        }
+        if _finished_from(root, card, source):
+            body["previous"] = FINISHED
+        try:
+            _put(root, body, card, source)
+        except OSError as exc:
+            refused[root] = exc
+            continue
+        if "previous" in body:
+            kept.add(root)
+    return Started(kept, refused)
+
+
+def _finished_from(root: Path | RecordPlace, card: str, source: str) -> bool:
+    """Whether the record of *root* says an offload of this card finished there."""
+    entries = _load(_place(root))
+    return any(e.get("state") == FINISHED for e in entries if _same_card(e, card, source))
 
 
 def settle(
-    root: Path,
+    root: Path | RecordPlace,
     run: str,
     started: float,
     state: str,
     *,
     source: str = "",
+    card: str = "",
     failed: Iterable[str] = (),
     steps: Iterable[str] = (),
+    in_the_way: Iterable[str] = (),
 ) -> None:
-    """Record that the offload *run* that started at *started* ended on *root* in *state*
+    """Record that the offload *run* of the card *card* at *source* (as
+    :func:`mark_started`) that started at *started* ended on *root* in *state*
     (``FINISHED``, ``FAILED`` with the card files that *failed* there, card-relative, and
-    the end *steps* that failed, or ``CANCELLED``). Left as it is where it cannot be
-    written."""
+    the end *steps* that failed, or ``CANCELLED``): that card's entry, the others kept.
+    Left as it is where it cannot be written."""
     body: dict[str, object] = {
         "state": state,
         "run": run,
         "started": _utc(started),
         "settled": _utc(time.time()),
         "source": source,
+        "card": card,
     }
     if state == FAILED:
         body["failed"] = list(failed)
         body["steps"] = list(steps)
+        body["in_the_way"] = list(in_the_way)
     try:
-        _write(root, body)
+        _put(root, body, card, source)
     except OSError:
         pass
 
 
-def read(root: Path) -> RunRecord | None:
-    """The record of *root*; None where there is none (or its folder cannot be looked at:
-    no claim then). A record that cannot be read or parsed is ``RunRecord("")``."""
+def _as_record(entry: Mapping[str, object]) -> RunRecord:
+    state, started = entry.get("state"), entry.get("started")
+    card, source = entry.get("card"), entry.get("source")
+    return RunRecord(
+        state if isinstance(state, str) else "",
+        started if isinstance(started, str) else "",
+        _strings(entry.get("failed")),
+        _strings(entry.get("steps")),
+        card if isinstance(card, str) else "",
+        source if isinstance(source, str) else "",
+        _strings(entry.get("in_the_way")),
+    )
+
+
+def read_all(root: Path) -> list[RunRecord] | None:
+    """The entries of *root*'s record, one a card; None where there is none (or its folder
+    cannot be looked at: no claim then). A record that cannot be read or parsed, or holds
+    no entry, is ``[RunRecord("")]``."""
     try:
         data = record_path(root).read_bytes()
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError:
-        return RunRecord("")
+        return [RunRecord("")]
+    return _parsed(data)
+
+
+def _parsed(data: bytes) -> list[RunRecord]:
     try:
-        body = json.loads(data)
+        entries = _entries(json.loads(data))
     except ValueError:
-        return RunRecord("")
-    if not isinstance(body, dict):
-        return RunRecord("")
-    state, started = body.get("state"), body.get("started")
-    return RunRecord(
-        state if isinstance(state, str) else "",
-        started if isinstance(started, str) else "",
-        _strings(body.get("failed")),
-        _strings(body.get("steps")),
-    )
+        return [RunRecord("")]
+    return [_as_record(e) for e in entries] or [RunRecord("")]
+
+
+def read(root: Path) -> RunRecord | None:
+    """The record of *root* as one: its first card entry that did not finish, else its
+    first; None where there is none (``read_all``). A record that cannot be read or parsed
+    is ``RunRecord("")``."""
+    records = read_all(root)
+    if records is None:
+        return None
+    return next((r for r in records if r.state != FINISHED), records[0])
 
 
 def _strings(value: object) -> tuple[str, ...]:
@@ -205,47 +360,88 @@ def _strings(value: object) -> tuple[str, ...]:
 
 
 def unfinished(root: Path) -> str | None:
-    """The words of ``offload verify``'s ``INCOMPLETE`` line for the copy root *root* whose
-    last offload did not finish; None where it finished or nothing records it (module doc)."""
-    record = read(root)
-    if record is None or record.state == FINISHED:
+    """The words of ``offload verify``'s ``INCOMPLETE`` line for the copy root *root* where
+    the last offload of any card there did not finish (each such card named where the record
+    holds more than one); None where each finished or nothing records it (module doc)."""
+    return _unfinished_of(read_all(root))
+
+
+def unfinished_in(data: bytes | None) -> str | None:
+    """``unfinished`` of a record read elsewhere (an ``s3://`` copy root's object: *data*,
+    None where there is none)."""
+    return _unfinished_of(None if data is None else _parsed(data))
+
+
+def _unfinished_of(records: list[RunRecord] | None) -> str | None:
+    if records is None:
         return None
+    open_ = [r for r in records if r.state != FINISHED]
+    if not open_:
+        return None
+    named = len(records) > 1
+    return f"{INCOMPLETE}: " + "; ".join(_unfinished_words(r, named) for r in open_)
+
+
+def _unfinished_words(record: RunRecord, named: bool) -> str:
+    """One card entry's words (``unfinished``); *named*: the card named (a copy root that
+    holds more than one card's)."""
     when = (
         f" (started {record.started.replace('T', ' ').rstrip('Z')} UTC)" if record.started else ""
     )
+    who = "the offload that wrote this copy"
+    again = "run the same `offload copy` again"
+    if named and (record.card or record.source):
+        from offload.card_identity import describe_key
+
+        card = describe_key(record.card) if record.card else record.source
+        who = f"the offload of card {card} that wrote to this copy"
+        again = "run the same `offload copy` of that card again"
     if record.state == CANCELLED:
-        how = f"the offload that wrote this copy{when} was cancelled before it finished"
+        how = f"{who}{when} was cancelled before it finished"
     elif record.state == FAILED:
-        how = f"the offload that wrote this copy{when} ended with " + _failures(record)
+        how = f"{who}{when} ended with " + _failures(record)
     elif record.state == RUNNING:
-        how = (
-            f"the offload that wrote this copy{when} did not finish (killed, a power cut, stopped)"
-        )
+        how = f"{who}{when} did not finish (killed, a power cut, stopped)"
     else:
         how = (
             f"the record of the offload that wrote this copy ({STATE_FOLDER}/"
             f"{RUN_RECORD_NAME}) cannot be read: it may not have finished"
         )
     if record.state == FAILED and record.failed and not record.steps:
-        return f"{INCOMPLETE}: {how}: run the same `offload copy` again"
+        if record.in_the_way:
+            # The same command alone refuses them again (the file in the way stays).
+            again = again.replace("again", "again with --keep-both", 1) + (
+                ", which keeps the file in the way beside the card's (--into another folder "
+                "keeps them apart)"
+            )
+        return f"{how}: {again}"
+    return f"{how}: card files no record names may be missing here; {again}"
+
+
+def _files(paths: list[str], what: str) -> str:
+    """``N card files <what> (the first NAMED_FILES and M more)``."""
+    named = ", ".join(paths[:NAMED_FILES])
+    more = len(paths) - NAMED_FILES
+    count = len(paths)
     return (
-        f"{INCOMPLETE}: {how}: card files no record names may be missing here; run the "
-        "same `offload copy` again"
+        f"{count} card file{'' if count == 1 else 's'} {what} ({named}"
+        + (f" and {more} more" if more > 0 else "")
+        + ")"
     )
 
 
 def _failures(record: RunRecord) -> str:
-    """What failed, in words: the card files not copied here (the first ``NAMED_FILES``)
-    and the end steps that failed."""
+    """What failed, in words: the card files with no verified copy here (a card read error,
+    a write or a read-back that failed: the first ``NAMED_FILES``), those refused for a file
+    in the way, and the end steps that failed."""
     parts = []
-    if record.failed:
-        named = ", ".join(record.failed[:NAMED_FILES])
-        more = len(record.failed) - NAMED_FILES
-        count = len(record.failed)
+    refused = set(record.in_the_way)
+    others = [path for path in record.failed if path not in refused]
+    if others:
+        parts.append(_files(others, "with no verified copy here"))
+    if refused:
         parts.append(
-            f"{count} card file{'' if count == 1 else 's'} not copied here ({named}"
-            + (f" and {more} more" if more > 0 else "")
-            + ")"
+            _files([p for p in record.failed if p in refused], "refused here for a file in the way")
         )
     if record.steps:
         parts.append(f"its {', '.join(record.steps)} step failed")

@@ -12,6 +12,7 @@ a FaultyFS destination is stalled; the power cut is FaultyFS's.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -236,7 +237,7 @@ def test_a_copy_whose_card_file_failed_is_incomplete(
     code, output, data = verified_json(root, tmp_path / "v1")
     assert code == 10, output
     (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
-    assert "1 card file not copied here (ZZ/last.mov)" in line, line
+    assert "1 card file with no verified copy here (ZZ/last.mov)" in line, line
     assert "0 missing" not in output, output
     assert data["passed"] is False, data
     # The CSV says it too, in a row of its own (it had no word of it).
@@ -369,3 +370,107 @@ def test_verify_append_refuses_an_incomplete_copy(
     assert "INCOMPLETE: the offload that wrote this copy" in output, output
     assert "--append" in output, output
     assert sorted((root / "ascmhl").glob("*.mhl")) == manifests
+
+
+@pytest.mark.timeout(240)
+def test_a_second_card_into_the_folder_of_a_killed_one_leaves_it_incomplete(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Card A killed mid-card into its copy root; card B then offloaded ``--into`` that
+    same folder (README, "Cards with the same name") and finishing there: the root's one
+    record was B's ``finished``, and ``offload verify`` said no INCOMPLETE: A's files "new",
+    exit 21, its last file, never copied, named nowhere. Now the record holds an entry per
+    card: INCOMPLETE, exit 10, naming card A, until A's own offload is run again to its end.
+    Failed before: exit 21, no INCOMPLETE line."""
+    card_fs = faulty_fs()
+    card = make_card(card_fs.mountpoint)
+    fs = faulty_fs()
+    root = fs.mountpoint / card.name
+    status = stopped_when_stalled(
+        card_fs, "read", LAST_READ, [card, fs.mountpoint], tmp_path / "reports",
+        recorded=ledger_synced(fs),
+    )  # fmt: skip
+    assert status == -signal.SIGKILL
+    assert not (root / "ZZ" / "last.mov").exists()
+    other = tmp_path / "cardB" / "B001"
+    (other / "BCLIPS").mkdir(parents=True)
+    (other / "BCLIPS" / "B1.mov").write_bytes(os.urandom(200_000))
+    code, output = offload("copy", "--quiet", "--into", other, root)
+    assert code == 0, output
+    code, output, data = verified_json(root, tmp_path / "v1")
+    assert code == 10, output
+    (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
+    assert f"the offload of card {card} that wrote to this copy" in line, line
+    assert "did not finish (killed, a power cut, stopped)" in line, line
+    assert str(other) not in line, line
+    assert data["passed"] is False, data
+
+    code, output = offload("copy", "--quiet", card, fs.mountpoint)
+    assert code == 0, output
+    code, output, data = verified_json(root, tmp_path / "v2")
+    assert code == 0 and data["passed"] is True, output
+    assert "INCOMPLETE" not in output, output
+
+
+@pytest.mark.parametrize("state", ["running", "finished"])
+def test_a_record_of_one_entry_an_earlier_version_wrote_is_read_as_before(
+    tmp_path: Path, state: str
+) -> None:
+    """The record as the version before the card entries wrote it (one entry, no
+    ``cards``): ``running`` is INCOMPLETE, ``finished`` passes, as then; a re-run of its card
+    (the same path) replaces that entry rather than adding one beside it."""
+    card = make_card(tmp_path / "card")
+    (tmp_path / "dest").mkdir()
+    code, output = offload("copy", "--quiet", "--mhl", "none", card, tmp_path / "dest")
+    assert code == 0, output
+    root = tmp_path / "dest" / card.name
+    record = root / ".offload" / "last-run.json"
+    old = {"state": state, "run": "r1", "started": "2026-01-02T03:04:05Z", "source": str(card)}
+    record.write_text(json.dumps(old))
+    code, output, data = verified_json(root, tmp_path / "v1")
+    if state == "running":
+        assert_incomplete(code, output, data, "(started 2026-01-02 03:04:05 UTC) did not finish")
+    else:
+        assert code == 0 and "INCOMPLETE" not in output, output
+    code, output = offload("copy", "--quiet", "--mhl", "none", card, tmp_path / "dest")
+    assert code == 0, output
+    body = json.loads(record.read_text())
+    assert body["state"] == "finished" and len(body["cards"]) == 1, body
+    code, output, data = verified_json(root, tmp_path / "v2")
+    assert code == 0 and data["passed"] is True, output
+
+
+@pytest.mark.timeout(180)
+def test_a_copy_root_whose_record_cannot_be_written_is_not_written_to(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A finished copy on a drive; the card gains a file; the next run cannot write its
+    record there (ENOSPC on creating it, a real FUSE fault): the earlier ``finished`` record
+    stayed, the run wrote the new file there all the same, and killed afterwards its check
+    would have trusted that stale ``finished``. Now that copy root is lost before its first
+    file, one line naming the record's path and what to do; the other destination is
+    copied; the root stays as the finished offload left it. Failed before: the new file was
+    written there, nothing said."""
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    (tmp_path / "other").mkdir()
+    code, output = offload("copy", "--quiet", card, fs.mountpoint)
+    assert code == 0, output
+    root = fs.mountpoint / card.name
+    record = root / ".offload" / "last-run.json"
+    before, ledger = record.read_bytes(), (root / ".offload" / "ledger.jsonl").read_bytes()
+    (card / "ZZ" / "later.mov").write_bytes(os.urandom(300_000))
+    rule = fs.fail("create", errno.ENOSPC, path="A001/.offload/.last-run.json.*")
+    code, output = offload("copy", card, fs.mountpoint, tmp_path / "other")
+    assert fs.fired(rule) >= 1
+    fs.clear()
+    assert code == 1, output
+    lines = [line for line in output.splitlines() if "cannot record this offload" in line]
+    assert lines, output
+    assert f"{record}: " in lines[0] and "free space on that drive" in lines[0], lines
+    assert not (root / "ZZ" / "later.mov").exists()
+    assert record.read_bytes() == before
+    assert (root / ".offload" / "ledger.jsonl").read_bytes() == ledger
+    assert (tmp_path / "other" / card.name / "ZZ" / "later.mov").exists()
+    code, output, data = verified_json(tmp_path / "other" / card.name, tmp_path / "v1")
+    assert code == 0 and data["passed"] is True, output

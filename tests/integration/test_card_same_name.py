@@ -455,3 +455,46 @@ def test_a_copy_of_the_card_offloaded_into_its_own_parent_is_refused_as_over_the
         assert f"the copy to {copy} would write over the source {copy}: choose another" in line
         assert "another card" not in line and "--into" not in line, line
         assert tree(raid) == before
+
+
+def test_another_cards_copy_at_a_refused_clips_path_is_no_copy_of_this_card(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """A second card ``--into`` the first card's folder, its clip MVI_0001 of the same size
+    as the first card's there (another clip: a file in the way, refused without
+    ``--overwrite``): the copy root's record counted the first card's ledger entry at that
+    path and size as this card's copy standing there (``card._standing_copies``), settled
+    ``finished``, and ``offload verify`` passed with the second card's clip never copied.
+    Now only an entry of this card counts: INCOMPLETE, naming the clip refused for a file
+    in the way and the remedy that clears it, ``--keep-both``, which then does. Failed
+    before: exit 0."""
+    first = exfat_loop(
+        16 << 20, path=tmp_path / "reader1" / "EOS_DIGITAL", label="EOS_DIGITAL", serial=0x1A2B3C4D
+    )
+    second = exfat_loop(
+        16 << 20, path=tmp_path / "reader2" / "EOS_DIGITAL", label="EOS_DIGITAL", serial=0x5E6F7081
+    )
+    shoot(first.path, FIRST, b"card one ")
+    shoot(second.path, {FIRST_CLIP: FIRST[FIRST_CLIP], **{OTHER_CLIP: 90_000}}, b"card two ")
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    assert run("copy", "--report-dir", reports, first.path, dest).returncode == 0
+    root = dest / "EOS_DIGITAL"
+    added = run("copy", "--report-dir", reports, "--into", second.path, root)
+    assert added.returncode != 0, added.stdout + added.stderr
+    assert (root / FIRST_CLIP).read_bytes() == (first.path / FIRST_CLIP).read_bytes()
+    checked = run("verify", "--report-dir", tmp_path / "v1", root)
+    output = checked.stdout + checked.stderr
+    assert checked.returncode == 10, output
+    (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
+    assert "volume 5E6F-7081" in line, line
+    # The words give the remedy that clears it (brief, final review LOW): the same command
+    # alone refuses the file in the way again. Failed before: "not copied here (...): run
+    # the same `offload copy` of that card again".
+    assert f"1 card file refused here for a file in the way ({FIRST_CLIP})" in line, line
+    assert "run the same `offload copy` of that card again with --keep-both" in line, line
+    kept = run("copy", "--report-dir", reports, "--keep-both", "--into", second.path, root)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    checked = run("verify", "--report-dir", tmp_path / "v2", root)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert (root / FIRST_CLIP).read_bytes() == (first.path / FIRST_CLIP).read_bytes()

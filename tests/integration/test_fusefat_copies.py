@@ -281,7 +281,7 @@ def test_a_copy_fusefat_damages_after_its_read_back_is_failed_not_called_verifie
     # check says INCOMPLETE, exit 10, naming them, before their being new (21).
     assert checked.returncode == (10 if failed else 0), checked.stderr
     if failed:
-        assert "not copied here (" in said["unfinished_offload"], said
+        assert "with no verified copy here (" in said["unfinished_offload"], said
         assert all(path in said["unfinished_offload"] for path in failed[:5]), said
     # Each says why it is new: its copy was revoked, and what to do. Failed before: a bare
     # "NEW (not in the ASC MHL history)", as if another tool had put it there.

@@ -1503,3 +1503,41 @@ def _keys_of(backend: S3Backend, plan: DestinationPlan, paths: Iterable[str]) ->
             yield backend.key(plan.target_text(path))
         except OSError:
             continue
+
+
+def run_record_places(plan: OffloadPlan) -> dict[int, Any]:
+    """By destination index, the record object (``s3run_record.S3RunRecord``) of each S3
+    copy root of *plan* not lost already (its lock refused, its ledger unreadable: nothing
+    is stored there), one object a copy root named twice."""
+    from offload.destinations.s3run_record import S3RunRecord
+
+    places: dict[int, Any] = {}
+    made: dict[tuple[str, str], S3RunRecord] = {}
+    for dest_plan in plan.plans:
+        backend = plan.backends.get(dest_plan.index)
+        if backend is None or backend.lost is not None:
+            continue
+        try:
+            place = S3RunRecord(backend, dest_plan.root)
+        except OSError:
+            continue  # a key S3 cannot hold: its lock's could not be either
+        place = made.setdefault((backend.store.url.bucket, place.key), place)
+        places[dest_plan.index] = place
+    return places
+
+
+def lose_unrecorded(backend: S3Backend, place: Any, exc: OSError) -> None:
+    """Lose *backend* before its first file (``S3Backend.lose``): its copy root's record of
+    this run (*place*) could not be stored (*exc*), so that nothing is stored there and its
+    record of an earlier offload stays true (``run_record``)."""
+    root = place.shown().rsplit(f"/{STATE_FOLDER}/", 1)[0]
+    backend.lose(
+        DestinationError(
+            # The service's words name the record's key and what to do for the refusal.
+            f"cannot record this offload: {exc.strerror or exc}; nothing was copied to "
+            f"{root}, so its record of an earlier offload stays true; run the same `offload "
+            "copy` again once the bucket takes it, or choose another destination",
+            path=root,
+            errno_=exc.errno,
+        )
+    )

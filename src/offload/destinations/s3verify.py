@@ -169,6 +169,9 @@ def verify_s3(
             root = Path(staging) / name
             root.mkdir()
             keys, odd, history, pending = _mirror(backend, root)
+            # The copy root's record of the offloads that wrote there (``s3run_record``):
+            # one that did not finish is no pass, and no generation may record it whole.
+            unfinished = _unfinished_offload(backend)
             # (--append's refusal, exit 64, says there is no history to append to.)
             if (
                 legacy_mhl is None
@@ -183,6 +186,16 @@ def verify_s3(
                 if append_generation and legacy_mhl is None
                 else None
             )
+            if append_generation and unfinished is not None:
+                # Refused before anything is read, after the settle (whose words come first,
+                # as where the check refuses on its own: ``_settled_first``).
+                raise UsageError(
+                    _settled_first(
+                        settled,
+                        f"cannot append a generation to {url}: {unfinished} (then verify it "
+                        "with --append); nothing was verified or written",
+                    )
+                )
             if not append_generation and legacy_mhl is None:
                 _stage_stopped_runs_record(backend, root, history)
             legacy = None if legacy_mhl is None else _stage_legacy(store, root, keys, legacy_mhl)
@@ -387,6 +400,8 @@ def verify_s3(
                     ),
                 },
             )
+            if unfinished is not None:
+                report = dataclasses.replace(report, unfinished_offload=unfinished)
             if unwritten is not None:
                 beaten = GenerationUnwrittenError(unwritten, report, path=shown_root)
                 beaten.files_read_from_media = read_back
@@ -394,6 +409,21 @@ def verify_s3(
             return report, read_back
     finally:
         store.close()
+
+
+def _unfinished_offload(backend: S3Backend) -> str | None:
+    """The ``INCOMPLETE`` words of the copy root's record (``run_record.unfinished_in``)
+    where an offload that wrote there did not finish; None where each finished or there is
+    no record (a copy root an earlier version or another tool wrote). One GET. A record
+    that cannot be read is no pass, as a local one's (``run_record.read_all``)."""
+    from offload import run_record
+    from offload.destinations import s3run_record
+
+    try:
+        data = s3run_record.read(backend, backend.root)
+    except OSError:
+        data = b""
+    return run_record.unfinished_in(data)
 
 
 def _at_url(text: str, root: Path, url: S3Url, reach: str = "") -> str:

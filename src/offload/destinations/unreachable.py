@@ -12,12 +12,14 @@ raise from the job: one dead drive among three must not stop the two that answer
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from offload.destinations.base import Closing, EntryInfo, Features, Partial, ReadBack
+from offload.errors import DestinationError
 from offload.results import CacheBypass
 
 if TYPE_CHECKING:
@@ -103,3 +105,25 @@ class UnreachableDestination(Closing):
 
     def reserve_names(self, paths: Iterable[str]) -> None:
         return None  # never raises: its first file loses it anyway
+
+
+class RefusedDestination(UnreachableDestination):
+    """A local destination this run must not write to, lost before its first file for
+    *error* (its words say why and what to do): the copy root whose record of this run
+    could not be written as it started (``run_record.Started.refused``; ``card.run_offload``),
+    so that the record an earlier offload left there stays true. Every call raises *error*
+    (a new one each time: two threads may raise it), as ``UnreachableDestination`` raises
+    its OSError: the engine loses the destination once, its files fail, the others go on."""
+
+    def __init__(self, root: Path, error: DestinationError) -> None:
+        super().__init__(root, error.errno or errno.EIO)
+        self._error = error
+
+    def _raise(self) -> NoReturn:
+        error = self._error
+        raise DestinationError(error.message, path=error.path, errno_=error.errno)
+
+    def with_policy(self, existing: object) -> RefusedDestination:
+        """The same destination (``S3Backend.with_policy``'s counterpart for a job that
+        rewrites): no policy changes a destination that refuses every call."""
+        return self

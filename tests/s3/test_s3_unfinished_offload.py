@@ -1,0 +1,113 @@
+"""``offload verify s3://...`` of a copy root whose last offload did not finish: never a pass.
+
+A card offloaded to ``s3://bucket/shoot`` to its end; the card then gains a 40 MiB clip, and
+the next ``offload copy`` (a real process) is SIGKILLed while the fault proxy holds that
+clip's part 2. The bucket holds the finished run's records (its ASC MHL history, its ledger),
+which name only the first files: ``offload verify`` read every object they name and passed,
+"0 missing", exit 0, with the card's new clip never stored. An ``s3://`` copy root now keeps
+the record a local one does (``.offload/last-run.json``, ``destinations/s3run_record``):
+INCOMPLETE, exit 10, ``--append`` refused, until the same offload is run to its end.
+Real server (the suite's S3 server process on 127.0.0.1), real kill."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from s3.conftest import admin
+from s3.test_s3_cli import make_card
+from s3.test_s3_faults import _offload_process
+
+MiB = 1024 * 1024
+BIG = 40 * MiB + 3  # 6 parts: the proxy holds part 2
+CARD = {f"A/a{n}.mov": 50_000 for n in range(5)}
+
+
+def _verify(endpoint: str, url: str, reports: Path, *args: str) -> tuple[int, str, Any]:
+    """``offload verify URL``'s exit code, its output and its saved JSON report (None when
+    it wrote none)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "offload.cli.offload", "verify", "--report-dir", str(reports),
+         "--s3-endpoint", endpoint, *args, url],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    saved = sorted(reports.glob("verify_*.json"))
+    data = json.loads(saved[-1].read_text()) if saved else None
+    return done.returncode, done.stdout + done.stderr, data
+
+
+def _copy(endpoint: str, card: Path, bucket: str, tmp: Path) -> tuple[int, str]:
+    process = _offload_process(tmp, endpoint, str(card), f"s3://{bucket}/shoot")
+    out, err = process.communicate(timeout=300)
+    return process.returncode, out + err
+
+
+@pytest.mark.timeout(300)
+def test_a_copy_killed_mid_card_on_s3_is_incomplete_until_the_rerun_finishes(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """Failed before: exit 0, "5 OK, 0 changed, 0 missing"."""
+    card = make_card(tmp_path / "a", CARD).rename(tmp_path / "a" / "day2")
+    code, output = _copy(s3_server.url, card, bucket, tmp_path / "r0")
+    assert code == 0, output
+    (card / "ZZ").mkdir()
+    (card / "ZZ" / "big.mov").write_bytes(b"\x01" * BIG)
+    proxy.hold("PUT", "partNumber=2")
+    process = _offload_process(tmp_path / "r1", proxy.url, str(card), f"s3://{bucket}/shoot")
+    try:
+        assert proxy.held.wait(120), "the run never uploaded the new clip"
+        process.send_signal(signal.SIGKILL)
+    finally:
+        proxy.release()
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    listed = admin(s3_server.url).list_objects_v2(Bucket=bucket, Prefix="shoot/day2/ZZ/")
+    assert not listed.get("Contents")  # the new clip never stored
+    url = f"s3://{bucket}/shoot/day2"
+    code, output, data = _verify(s3_server.url, url, tmp_path / "v1")
+    assert code == 10, output
+    (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
+    assert "the offload that wrote this copy" in line, line
+    assert "did not finish (killed, a power cut, stopped)" in line, line
+    assert "0 missing" not in output and "missing: unknown" in output, output
+    assert data["passed"] is False and str(data["unfinished_offload"]).startswith("INCOMPLETE")
+    # --append: refused first for the killed run's lock; deleted (as that line says to,
+    # once the offload is known to be over), then for the record.
+    code, output, _ = _verify(s3_server.url, url, tmp_path / "v2", "--append")
+    assert code == 64 and "left by an offload stopped" in output, output
+    admin(s3_server.url).delete_object(Bucket=bucket, Key="shoot/day2/.offload/lock")
+    code, output, _ = _verify(s3_server.url, url, tmp_path / "v2", "--append")
+    assert code == 64 and f"cannot append a generation to {url}: INCOMPLETE" in output, output
+
+    code, output = _copy(s3_server.url, card, bucket, tmp_path / "r2")
+    assert code == 0, output
+    code, output, data = _verify(s3_server.url, url, tmp_path / "v3")
+    assert code == 0 and data["passed"] is True, output
+    assert "INCOMPLETE" not in output and data["unfinished_offload"] is None, output
+
+
+@pytest.mark.timeout(300)
+def test_a_bucket_that_refuses_the_record_is_not_written_to(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """The record's PUT refused (403, the fault proxy; the lock object stored): that copy
+    root is lost before its first upload, one line naming the record's URL, and nothing of
+    the card is stored there (an earlier record there would stay true)."""
+    card = make_card(tmp_path / "a", CARD).rename(tmp_path / "a" / "day2")
+    proxy.intercept("PUT", "/.offload/last-run.json", status=403, count=1000)
+    process = _offload_process(tmp_path / "r0", proxy.url, str(card), f"s3://{bucket}/shoot")
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 2, out + err  # its one destination lost
+    record = f"s3://{bucket}/shoot/day2/.offload/last-run.json"
+    said = f"cannot record this offload: cannot store {record} "
+    assert said in out + err and "nothing was copied to s3://" in out + err, out + err
+    listed = admin(s3_server.url).list_objects_v2(Bucket=bucket, Prefix="shoot/day2/A/")
+    assert not listed.get("Contents")
