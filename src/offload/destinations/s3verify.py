@@ -64,7 +64,6 @@ import dataclasses
 import errno
 import functools
 import os
-import shlex
 import tempfile
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath
@@ -91,7 +90,13 @@ from offload.destinations.s3credentials import TOKEN_ADVICE, TOKEN_REFUSED_BEFOR
 from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3unread import records_unread
 from offload.destinations.s3url import S3Url, is_s3_url, parse_s3_url, s3_root
-from offload.errors import OffloadError, UsageError, describe_os_error, printable_name
+from offload.errors import (
+    OffloadError,
+    UsageError,
+    describe_os_error,
+    printable_name,
+    shell_word,
+)
 from offload.ledger import STATE_FOLDER, Ledger, entry_line, final_path_of
 from offload.manifest import (
     ASCMHL_FOLDER,
@@ -468,7 +473,7 @@ def _refuse_empty(store: S3Destination, root: Path) -> None:
         return
     url = store.url
     folder = f"s3://{url.bucket}/{url.key('') + '/' if url.prefix else ''}"
-    listing = f"aws s3 ls {s3commands.aws_reach(store)}{shlex.quote(folder)}"
+    listing = f"aws s3 ls {s3commands.aws_reach(store)}{shell_word(folder)}"
     raise NoReferenceError(
         f"nothing to verify at {url} ({store.endpoint}): no object under it: check the "
         "prefix in the URL (a copy root is the card's folder below the prefix offload copy "
