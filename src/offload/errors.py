@@ -315,34 +315,26 @@ def printable_name(path: str) -> str:
 
 
 def shell_word(path: str | os.PathLike[str]) -> str:
-    """*path* as one word of a command a message suggests (``offload verify '/media/DAY 2'``):
-    :func:`printable_name`'s spelling, quoted for a POSIX shell (``shlex.quote``), so that a
-    name with a space or a quote is one argument when the line is pasted. A name holding a
-    control character or a byte that is not UTF-8 keeps its ``\\xNN`` escape (the line
-    stays one line), which a paste then does not undo. A name that is not NFC
-    (:func:`spelled_apart`: ``Cafe\\u0301``, text a paste would not undo either, naming no
-    file) is :func:`pasteable_word`'s ``$'Cafe\\xcc\\x81'``: its own bytes again once
-    pasted, never its NFC twin's."""
+    """*path* as one word of a command a message suggests (``offload verify '/media/DAY 2'``,
+    ``aws s3api delete-object ... --key K``), which pasted into bash is that very path (key,
+    pattern...), byte for byte: the one rule of every command offload-ai suggests, on the
+    terminal, in the HTML, the PDF and the JSON alike. A name that prints as it is
+    (:func:`printable_name`) is quoted for a POSIX shell (``shlex.quote``), so that a name
+    with a space or a quote is one argument. Any other is bash's ``$'...'`` quoting, each
+    control character, byte that is not UTF-8, format character or mark of a name that is
+    not NFC written ``\\xNN``, which bash turns back into that byte: the line stays one
+    line, shows nothing a terminal acts on, and ASCII as it is, no later display escape
+    changes it. (A name first escaped for display and then quoted, ``'Cafe\\u0301'``,
+    would paste as those six characters, naming no file: a delete of a key that does not
+    exist succeeds, and the object stays.) A name that is not NFC (:func:`spelled_apart`)
+    shows its marks as bytes too, so the word shows which twin it names, never its NFC
+    twin's."""
     import shlex  # only where a message suggests a command
 
     text = os.fspath(path)
-    if spelled_apart(text) != text:
-        return pasteable_word(text)
-    return shlex.quote(printable_name(text))
-
-
-def pasteable_word(path: str | os.PathLike[str]) -> str:
-    """*path* as one word of a command a message suggests, which pasted into bash names that
-    very path: :func:`shell_word` where the name prints as it is; else bash's ``$'...'``
-    quoting, each control character, byte that is not UTF-8 or mark of a name that is not NFC
-    written ``\\xNN``, which bash
-    turns back into that byte (``shell_word``'s printed escape would be four characters)."""
-    text = os.fspath(path)
     if printable_name(text) == text:
-        return shell_word(text)
+        return shlex.quote(text)
     out = []
-    # A name that is not NFC: its marks written as their bytes too, so the pasted word shows
-    # which twin it names (:func:`spelled_apart`).
     twin = spelled_apart(text) != text
     for char in text:
         if char in "\\'":
@@ -356,6 +348,10 @@ def pasteable_word(path: str | os.PathLike[str]) -> str:
         else:
             out.extend(f"\\x{byte:02x}" for byte in os.fsencode(char))
     return "$'" + "".join(out) + "'"
+
+
+#: The same rule under the name some callers know it by.
+pasteable_word = shell_word
 
 
 def printable_text(text: str) -> str:

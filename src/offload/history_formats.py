@@ -48,7 +48,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from offload.errors import OffloadError, describe_os_error
+from offload.errors import OffloadError, describe_os_error, shell_word
 from offload.hashing.registry import comparable_digest, resolve_algorithm
 from offload.manifest.ascmhl import canonical_digests
 from offload.manifest.history import History, read_history
@@ -292,6 +292,7 @@ class InKnownFormats(Iterable[ManifestFile]):
         return (
             f"copy FAILED: {self._root / relative} is not in the new {self._manifests}: "
             f"{why}; its ledger entry is revoked (unless a warning below says it could not "
-            f"be), so the next offload copy does not trust it; offload verify {self._root} "
+            "be), so the next offload copy does not trust it; offload verify "
+            f"{shell_word(self._root)} "
             "says what it holds now"
         )

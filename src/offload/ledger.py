@@ -623,14 +623,17 @@ class Ledger:
         stands = f"{path}'s earlier entry ({verb}{when}) still stands"
         if state == "revoked":
             # Its revocation lost: the copy a check found wrong (or could not read) is
-            # trusted again by the entry it meant to end. Said, with what finds it again.
+            # trusted again by the entry it meant to end. Said, with what finds it again
+            # (the copy root a word bash turns back into that path: ``errors.shell_word``).
+            from offload.errors import shell_word
+
             return (
                 f"{self.path} ends in an incomplete line (it was revoking {path}): a run "
                 f"stopped while writing it, so that copy is not revoked and {stands}: "
                 "`offload copy` trusts it as that entry records it (read back only where it "
                 "shows a change since), although the run revoking it found it wrong or "
-                f"unreadable; `offload verify {self.copy_root}` checks it again, `offload "
-                "copy --reverify` reads it back"
+                f"unreadable; `offload verify {shell_word(self.copy_root)}` checks it again, "
+                "`offload copy --reverify` reads it back"
             )
         return (
             f"{self.path} ends in an incomplete line (it was recording {path}): a run "

@@ -62,7 +62,13 @@ from pathlib import Path
 from typing import NamedTuple, Protocol, runtime_checkable
 
 from offload.engine.verifier import MediaHasher
-from offload.errors import OffloadError, describe_os_error, names_path, printable_name
+from offload.errors import (
+    OffloadError,
+    describe_os_error,
+    names_path,
+    printable_name,
+    shell_word,
+)
 from offload.events import EventSink, NullSink, WarningIssued
 from offload.fs.ops import fsync_dir
 from offload.hashing.registry import comparable_digest
@@ -886,7 +892,7 @@ def _foreign_warning(root: Path, foreign: Foreign) -> str:
                 "finds new, refuses a copy root holding nested histories)"
                 if foreign.nested
                 else f" until {'it is' if one else 'they are'} moved out of it or recorded "
-                f"there (offload verify --append {where}, which reads "
+                f"there (offload verify --append {shell_word(str(root))}, which reads "
                 f"{'it' if one else 'them'} and records {'it' if one else 'them'} as found now)"
             )
         )

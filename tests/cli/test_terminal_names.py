@@ -339,3 +339,43 @@ def test_a_suggested_command_naming_an_nfd_folder_reaches_it_when_pasted(tmp_pat
     word = hinted.stderr.split("offload verify --mhl-file FILE.mhl ")[1].split()[0]
     named = subprocess.run(["bash", "-c", f"printf %s {word}"], capture_output=True, check=True)
     assert named.stdout == os.fsencode(tmp_path / nfd), (word, named.stdout)
+
+
+def test_a_suggested_word_pastes_back_to_its_name_through_every_display() -> None:
+    """``errors.shell_word`` (every suggested command's word) and ``plan.ignore
+    .ignore_argument`` (its ``--ignore`` pattern), once through the terminal's, the HTML's and
+    the PDF's spelling of a line, give back, pasted into bash, the very name: one not NFC, with
+    a control character, a format character, a quote, a byte not UTF-8. Failed before: a
+    control character's word was the display's ``'new\\x0aline'`` (four characters pasted),
+    and ``--ignore`` of a name not NFC ``'/Cafe\\u0301.mov'`` once displayed."""
+    import html as html_module
+    import subprocess
+
+    from offload.errors import printable_line, shell_word
+    from offload.plan.ignore import IgnoreRules, ignore_argument
+    from offload.report.html import escape
+    from offload.report.pdf import latin1
+
+    def bash(word: str) -> bytes:
+        done = subprocess.run(["bash", "-c", f"printf %s {word}"], capture_output=True, check=True)
+        return done.stdout
+
+    names = [
+        "CLIPS/Cafe\u0301.mov",
+        "CLIPS/new\nline.mov",
+        "CLIPS/bidi\u202evom.exe",
+        "CLIPS/it's \x07 here.mov",
+        os.fsdecode(b"CLIPS/caf\xe9.mov"),
+        "CLIPS/Caf\u00e9 D\u00e9j\u00e0.mov",
+    ]
+    displays = (printable_line, lambda t: html_module.unescape(escape(t)), latin1)
+    for name in names:
+        for display in displays:
+            shown = display(f"offload verify {shell_word(name)}").removeprefix("offload verify ")
+            assert bash(shown) == os.fsencode(name), (name, shown)
+            # The --ignore pattern (a '?' for a character not printable, which matches it):
+            # pasted, it leaves out that name, by the scan's own rules.
+            shown = display(f"--ignore {ignore_argument(name)}").removeprefix("--ignore ")
+            pattern = os.fsdecode(bash(shown))
+            rules = IgnoreRules.none().adding([pattern])
+            assert rules.matches(name, is_dir=False), (name, shown, pattern)

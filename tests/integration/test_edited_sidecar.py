@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from offload.cli.common import Environment
 from offload.cli.offload import main
+from offload.errors import printable_name
 
 
 def offload_cli(*argv: str) -> tuple[int, str, str]:
@@ -17,18 +22,23 @@ def offload_cli(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def test_an_edited_sidecar_is_named_with_what_changed_and_the_ways_on(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["[take 1].xml", "[take 1] Cafe\u0301.xml"], ids=["nfc", "nfd"])
+def test_an_edited_sidecar_is_named_with_what_changed_and_the_ways_on(
+    tmp_path: Path, name: str
+) -> None:
     """A card offloaded once carries its history (its copy root, offloaded again, is the
     card here: ``ascmhl/`` records each file). Its ``[take 1].xml`` rewritten by an app
     (one byte longer, dated later) is refused, not copied (exit 1), in one line naming the
     file, its digests read and recorded, its size and date now, both causes (edited or
     damaged) and both ways on: before, "the card file may be damaged" alone. Left out with
-    the ``--ignore`` pattern the line gives (its glob characters escaped), the rest is
-    copied and the run is clean (exit 0)."""
+    the ``--ignore`` pattern the line gives (its glob characters escaped), as bash takes it
+    back pasted, the rest is copied and the run is clean (exit 0). A name that is not NFC
+    (as macOS writes names): failed before, its pattern pasted as ``...Cafe\\u0301.xml``
+    (the display's spelling), which leaves nothing out."""
     card = tmp_path / "cards" / "A001"
     (card / "CLIPS").mkdir(parents=True)
     (card / "CLIPS" / "A001C001.mov").write_bytes(os.urandom(40_000))
-    sidecar = card / "CLIPS" / "[take 1].xml"
+    sidecar = card / "CLIPS" / name
     sidecar.write_bytes(b"<take>1</take>")
     first = tmp_path / "first"
     first.mkdir()
@@ -37,7 +47,7 @@ def test_an_edited_sidecar_is_named_with_what_changed_and_the_ways_on(tmp_path: 
     )
     assert code == 0, err
     carried = first / "A001"  # the card with its own history now
-    edited = carried / "CLIPS" / "[take 1].xml"
+    edited = carried / "CLIPS" / name
     edited.write_bytes(b"<take>12</take>")
     os.utime(edited, ns=(0, 1_800_000_000 * 10**9))
     again = tmp_path / "again"
@@ -47,12 +57,16 @@ def test_an_edited_sidecar_is_named_with_what_changed_and_the_ways_on(tmp_path: 
     )
     assert code == 1, err
     (line,) = [x for x in err.splitlines() if "does not match the card's own ASC MHL" in x]
-    assert f"source {edited} does not match" in line, line
+    assert f"source {printable_name(str(edited))} does not match" in line, line
     assert "its content changed since that history recorded it (now 15 bytes, modified " in line
     assert "edited since (a sidecar an app rewrote) or damaged; it was not copied" in line
-    pattern = "/CLIPS/\\[take 1].xml"
-    assert f"or leave this file out with --ignore '{pattern}'" in line, line
-    assert not (again / "A001" / "CLIPS" / "[take 1].xml").exists()
+    (word,) = re.findall(
+        r"or leave this file out with --ignore (\$'(?:[^'\\]|\\.)*'|'[^']*')$", line
+    )
+    pasted = subprocess.run(["bash", "-c", f"printf %s {word}"], capture_output=True, check=True)
+    pattern = os.fsdecode(pasted.stdout)
+    assert pattern == "/CLIPS/\\" + name, line
+    assert not (again / "A001" / "CLIPS" / name).exists()
 
     later = tmp_path / "later"
     later.mkdir()

@@ -549,3 +549,26 @@ def test_a_long_non_ascii_name_the_card_holds_is_copied_to_exfat_and_ntfs(
     refused = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert refused.returncode == 64, refused.stderr
     assert "is 304 bytes long (limit 255)" in refused.stderr
+
+
+def test_the_ignore_offered_for_a_link_not_nfc_pastes_back_and_leaves_it_out(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """A link named not NFC (``e`` and U+0301, as macOS writes names) that exFAT cannot
+    hold: the ``--ignore`` the refusal offers, pasted into bash (``printf %s``) and given to
+    the same command, leaves it out. Failed before: the pattern was the display's
+    (``'/Cafe\\u0301.mov'``), which leaves nothing out (exit 64 again)."""
+    import re
+
+    disk = exfat_loop(32 << 20)
+    card = tmp_path / "card"
+    write(card / "clip.mov", b"x" * 100)
+    (card / "Cafe\u0301.mov").symlink_to("clip.mov")
+    result = run("copy", card, disk.path, "--report-dir", tmp_path / "r")
+    assert result.returncode == 64, result.stderr
+    said = " ".join(result.stderr.split())
+    (word,) = re.findall(r"--ignore (\$'(?:[^'\\]|\\.)*'|'[^']*'|\S+), or choose another", said)
+    pasted = subprocess.run(["bash", "-c", f"printf %s {word}"], capture_output=True, check=True)
+    pattern = os.fsdecode(pasted.stdout)
+    again = run("copy", card, disk.path, "--ignore", pattern, "--report-dir", tmp_path / "r")
+    assert again.returncode == 0, again.stderr

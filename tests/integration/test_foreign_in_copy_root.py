@@ -307,3 +307,24 @@ def test_the_probe_sweep_leaves_another_hosts_live_probe(tmp_path: Path) -> None
     os.utime(ancient, (time.time() - 8 * 86400,) * 2)
     assert remove_stale_probes(tmp_path) == 2
     assert [p.exists() for p in (own, foreign, older, ancient)] == [False, True, True, False]
+
+
+def test_the_append_command_pastes_back_to_the_copy_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A destination whose name has a space and is not NFC (``e`` and U+0301, as macOS writes
+    names): the warning's ``offload verify --append`` names the copy root as bash takes it
+    back (``bash -c 'printf %s WORD'`` gives its bytes). Failed before: the path was the
+    display's, unquoted (``.../Cafe\\u0301 DAY/A001``: two words, neither a folder)."""
+    import subprocess
+
+    monkeypatch.setenv("OFFLOAD_REPORT_DIR", str(tmp_path / "reports"))
+    card, _ = card_and_copy_root(tmp_path)
+    dest = tmp_path / "Cafe\u0301 DAY"
+    (tmp_path / "DEST").rename(dest)
+    code, out, err = offload_streams("copy", "--json", card, dest)
+    assert code == 0, err
+    message = foreign_warning(out)["message"]
+    (word,) = re.findall(r"offload verify --append (\$'(?:[^'\\]|\\.)*'|'[^']*'), which", message)
+    pasted = subprocess.run(["bash", "-c", f"printf %s {word}"], capture_output=True, check=True)
+    assert pasted.stdout == os.fsencode(dest / "A001"), message

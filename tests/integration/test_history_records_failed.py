@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,18 +36,18 @@ def copy(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 def venice_card(
-    tmp_path: Path, mediapro: bytes, cueup: bytes | None = None
+    tmp_path: Path, mediapro: bytes, cueup: bytes | None = None, into: str = "dest"
 ) -> tuple[Path, Path, Path]:
     """A Sony Venice card folder (*tmp_path*/cards/SONY_VENICE: one clip of random bytes,
     ``XDROOT/MEDIAPRO.XML`` holding *mediapro*, ``XDROOT/CUEUP.XML`` holding *cueup* unless
-    None), and an empty destination and reports folder: (card, dest, reports)."""
+    None), and an empty destination (named *into*) and reports folder: (card, dest, reports)."""
     card = tmp_path / "cards" / "SONY_VENICE"
     (card / "XDROOT" / "Clip").mkdir(parents=True)
     (card / "XDROOT" / "Clip" / "A001C001_2612041W.MXF").write_bytes(os.urandom(50_000))
     (card / "XDROOT" / "MEDIAPRO.XML").write_bytes(mediapro)
     if cueup is not None:
         (card / "XDROOT" / "CUEUP.XML").write_bytes(cueup)
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest, reports = tmp_path / into, tmp_path / "reports"
     dest.mkdir()
     reports.mkdir()
     return card, dest, reports
@@ -367,7 +368,10 @@ def test_a_copy_read_again_in_the_historys_format_that_changed_is_failed_and_rev
     before: exit 0, "All 2 files ... verified", and every re-run warned again and wrote
     another identical generation. With ``--mhl both`` the legacy MHL leaves it out too, and
     the warning names both (failed before: it named the generation alone)."""
-    card, dest, reports = venice_card(tmp_path, b"<MediaProfile>1 clip</MediaProfile>\n")
+    # A destination with a space: the warning's `offload verify` quotes it (failed before).
+    card, dest, reports = venice_card(
+        tmp_path, b"<MediaProfile>1 clip</MediaProfile>\n", into="de st"
+    )
     assert copy("-t", "md5", "--report-dir", reports / "1", card, dest).returncode == 0
     root = dest / "SONY_VENICE"
     shutil.copytree(root / "ascmhl", tmp_path / "history-1")
@@ -388,6 +392,9 @@ def test_a_copy_read_again_in_the_historys_format_that_changed_is_failed_and_rev
         assert "MEDIAPRO.XML" in legacy.read_text()
     assert "it no longer holds what was verified (xxh64 differs)" in line, line
     assert "its ledger entry is revoked" in line, line
+    (word,) = re.findall(r"; offload verify ('[^']*') says what it holds now", line)
+    pasted = subprocess.run(["bash", "-c", f"printf %s {word}"], capture_output=True, check=True)
+    assert pasted.stdout == os.fsencode(root), line
     # The note counts the copies the manifest step read (both files), as they were read.
     flat = " ".join(again.stderr.split())
     assert f"2 copies on {root} that its ASC MHL history knows only" in flat, flat

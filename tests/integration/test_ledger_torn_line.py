@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
 from pathlib import Path
 
 from integration.test_field_filesystems import run
@@ -16,14 +18,14 @@ from support.offload_cli import newest_report
 TORN = "ends in an incomplete line (it was recording DCIM/C0003T01.JPG): a run stopped"
 
 
-def offloaded(tmp_path: Path, *more: str) -> tuple[tuple[object, ...], Path]:
-    """A card of three files offloaded once (``--mhl none`` and *more*): the copy command
-    (run it again for a re-run) and the copy root's ledger."""
+def offloaded(tmp_path: Path, *more: str, into: str = "nm") -> tuple[tuple[object, ...], Path]:
+    """A card of three files offloaded once (``--mhl none`` and *more*) into the folder
+    *into*: the copy command (run it again for a re-run) and the copy root's ledger."""
     card = tmp_path / "B002"
     (card / "DCIM").mkdir(parents=True)
     for index in (1, 2, 3):
         (card / "DCIM" / f"C000{index}T01.JPG").write_bytes(os.urandom(5000))
-    dest, reports = tmp_path / "nm", tmp_path / "reports"
+    dest, reports = tmp_path / into, tmp_path / "reports"
     dest.mkdir()
     copy = ("copy", "--mhl", "none", *more, "--report-dir", reports, card, dest)
     assert run(*copy).returncode == 0
@@ -76,7 +78,9 @@ def test_a_torn_line_of_a_path_with_an_earlier_entry_says_that_entry_stands(
 
 
 def test_a_torn_revocation_says_the_copy_is_not_revoked(tmp_path: Path) -> None:
-    copy, ledger = offloaded(tmp_path)
+    # A destination with a space in its name: the `offload verify` the words give is one word
+    # that bash, pasted, turns back into the copy root (before: unquoted, two words).
+    copy, ledger = offloaded(tmp_path, into="n m")
     bad = ledger.parents[1] / "DCIM" / "C0002T01.JPG"
     dated = bad.stat()
     flip_bytes(bad, 100)
@@ -97,6 +101,9 @@ def test_a_torn_revocation_says_the_copy_is_not_revoked(tmp_path: Path) -> None:
     assert revoking in words and "is not revoked" in words
     assert "trusts it as that entry records it (read back only where it shows a change" in words
     assert "found it wrong or unreadable; `offload verify " in words
+    (word,) = re.findall(r"`offload verify ('[^']*'|\$'(?:[^'\\]|\\.)*')` checks it again", words)
+    pasted = subprocess.run(["bash", "-c", f"printf %s {word}"], capture_output=True, check=True)
+    assert pasted.stdout == os.fsencode(ledger.parents[1]), words
     # Its damage changed its change time (ledger ``inode``/``ctime_ns``): read back, replaced.
     assert again.returncode == 0, again.stderr
     assert statuses(tmp_path / "reports")["DCIM/C0002T01.JPG"] == "verified"

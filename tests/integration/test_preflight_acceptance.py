@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -154,7 +155,7 @@ def test_our_copy_of_a_card_given_as_a_destination_to_copy_inside_is_refused(
     write(fx6 / "PRIVATE" / "M4ROOT" / "CLIP" / "C0001.MP4", os.urandom(2000))
     canon = tmp_path / "cards" / "CANON"
     write(canon / "CONTENTS" / "CLIPS001" / "A001C001.CRM", os.urandom(1000))
-    d1, reports = tmp_path / "D1", tmp_path / "r"
+    d1, reports = tmp_path / "D 1", tmp_path / "r"  # a space: the --into word quotes it
     d1.mkdir()
     assert run("copy", fx6, d1, "--report-dir", reports).returncode == 0
     refused = run("copy", canon, d1 / "FX6", "--report-dir", reports)
@@ -165,6 +166,10 @@ def test_our_copy_of_a_card_given_as_a_destination_to_copy_inside_is_refused(
         f"folder that holds it ({d1}) as the destination"
     ) in " ".join(refused.stderr.split()), refused.stderr
     assert not (d1 / "FX6" / "CANON").exists()
+    # The --into it names, pasted into bash, is the copy root (failed before: unquoted).
+    (word,) = re.findall(r"--into ('[^']*'); ", " ".join(refused.stderr.split()))
+    pasted = subprocess.run(["bash", "-c", f"printf %s {word}"], capture_output=True, check=True)
+    assert pasted.stdout == os.fsencode(d1 / "FX6"), refused.stderr
     again = run("copy", "--into", fx6, d1 / "FX6", "--report-dir", reports)
     assert again.returncode == 0, again.stderr
     beside = run("copy", canon, d1, "--report-dir", reports)

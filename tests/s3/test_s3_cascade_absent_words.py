@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -25,7 +27,7 @@ def test_a_resumed_cascade_without_its_card_says_how_the_fast_copy_was_read(  # 
     (card / "X").mkdir(parents=True)
     for index in range(6):
         (card / "X" / f"a{index}.mov").write_bytes(os.urandom(3_000_000 + index))
-    local = tmp_path / "L1"
+    local = tmp_path / "L 1"  # a space: the suggested command quotes it
     local.mkdir()
     reports = tmp_path / "reports"
     proxy.throttle(2_000_000)  # an uplink: the upload outlasts the signal
@@ -53,7 +55,11 @@ def test_a_resumed_cascade_without_its_card_says_how_the_fast_copy_was_read(  # 
     assert "not read back now" not in said and "--reverify" not in said, said
     assert "6 of 6 files verified only by an earlier run" in said, said
     assert "this run read it again only as its source" in said, said
-    assert f"`offload verify {source}` reads it back" in said, said
+    assert f"`offload verify {shlex.quote(str(source))}` reads it back" in said, said
+    # Pasted into bash, that word is the fast copy (before: unquoted, two words).
+    (word,) = re.findall(r"`offload verify ('[^']*')` reads it back", said)
+    pasted = subprocess.run(["bash", "-c", f"printf %s {word}"], capture_output=True, check=True)
+    assert pasted.stdout == os.fsencode(source), said
     # The job report says the same.
     (report,) = set(reports.glob("*.json")) - before
     release = json.loads(report.read_text())["card_release"]

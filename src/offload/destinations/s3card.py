@@ -29,7 +29,6 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
-import shlex
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -74,6 +73,7 @@ from offload.errors import (
     PreflightRefused,
     describe_os_error,
     refusal_lines,
+    shell_word,
 )
 from offload.events import (
     Event,
@@ -1272,7 +1272,8 @@ LEFT_NAMED = 10
 def _check(store: S3Destination, item: LeftBehind) -> str | None:
     """For an object that may or may not be in the bucket (``LeftBehind.may_be_stored``),
     the command that shows whether it is, and whether it is this run's (its
-    ``offload-upload`` metadata), shell-quoted; None for any other."""
+    ``offload-upload`` metadata), each word as ``errors.shell_word`` writes it (pasted into
+    bash: the exact key); None for any other."""
     if not item.may_be_stored:
         return None
     return f"aws s3api head-object {_where(store, item)}"
@@ -1295,13 +1296,17 @@ def _removal(store: S3Destination, item: LeftBehind) -> str:
     where *item* has an ETag and no version id: then it deletes no other object put there
     since; for an unfinished upload, ``aws s3api abort-multipart-upload``), shell-quoted.
     ``--if-match`` on delete-object: AWS CLI 1.46 (botocore 1.43) has it. The service and
-    profile of the run are named (``_where``)."""
+    profile of the run are named (``_where``). Each word as ``errors.shell_word`` writes it:
+    built once, the terminal's note, the HTML, the PDF and the JSON's ``remove`` show the
+    same word, which pasted into bash is the exact key (a name that is not NFC, a control
+    character: ``$'...'``; before, a display escape of the quoted key, ``'Cafe\\u0301'``,
+    named a key that does not exist, and its delete succeeded, deleting nothing)."""
     where = _where(store, item)
     if item.upload_id:
-        return f"aws s3api abort-multipart-upload {where} --upload-id {shlex.quote(item.upload_id)}"
+        return f"aws s3api abort-multipart-upload {where} --upload-id {shell_word(item.upload_id)}"
     if item.version_id:
-        return f"aws s3api delete-object {where} --version-id {shlex.quote(item.version_id)}"
-    pinned = f" --if-match {shlex.quote(item.etag)}" if item.etag else ""
+        return f"aws s3api delete-object {where} --version-id {shell_word(item.version_id)}"
+    pinned = f" --if-match {shell_word(item.etag)}" if item.etag else ""
     return f"aws s3api delete-object {where}{pinned}"
 
 

@@ -4,16 +4,19 @@ shell reaches the service and credentials the run used (its ``--endpoint-url`` a
 ``--profile``) whatever the shell's environment; and the same for the ``offload verify``
 commands it suggests (``offload_reach``: ``--s3-endpoint``, ``--s3-profile``).
 
-Contract: pure functions of an ``S3Destination``'s settings and URL and a key; the
-arguments shell-quoted; never a secret (an endpoint's user:password part is left out).
+Contract: pure functions of an ``S3Destination``'s settings and URL and a key; each
+argument one word as ``errors.shell_word`` writes it (pasted into bash, the exact key,
+whatever it holds: a mark of a name that is not NFC, a control character, a quote), and
+built once: the terminal, the HTML, the PDF and the JSON show that same word, which no
+display escape changes; never a secret (an endpoint's user:password part is left out).
 """
 
 from __future__ import annotations
 
-import shlex
 from typing import TYPE_CHECKING
 
 from offload.destinations.s3config import redact_endpoint
+from offload.errors import shell_word
 
 if TYPE_CHECKING:
     from offload.destinations.s3 import S3Destination
@@ -29,7 +32,7 @@ def where(store: S3Destination, key: str) -> str:
     ``--s3-endpoint``, the environment or the profile; without its user:password part, which
     the AWS CLI takes from nowhere but the URL: the credentials come from its chain) and
     ``--profile`` where the run had them, then ``--bucket`` and ``--key``."""
-    return f"{aws_reach(store)}--bucket {shlex.quote(store.url.bucket)} --key {shlex.quote(key)}"
+    return f"{aws_reach(store)}--bucket {shell_word(store.url.bucket)} --key {shell_word(key)}"
 
 
 def aws_reach(store: S3Destination) -> str:
@@ -39,9 +42,9 @@ def aws_reach(store: S3Destination) -> str:
     settings = store.settings
     reach = ""
     if settings.endpoint_url:
-        reach += f"--endpoint-url {shlex.quote(redact_endpoint(settings.endpoint_url))} "
+        reach += f"--endpoint-url {shell_word(redact_endpoint(settings.endpoint_url))} "
     if settings.profile:
-        reach += f"--profile {shlex.quote(settings.profile)} "
+        reach += f"--profile {shell_word(settings.profile)} "
     return reach
 
 
@@ -53,9 +56,9 @@ def offload_reach(store: S3Destination) -> str:
     settings = store.settings
     reach = ""
     if settings.endpoint_url:
-        reach += f"--s3-endpoint {shlex.quote(redact_endpoint(settings.endpoint_url))} "
+        reach += f"--s3-endpoint {shell_word(redact_endpoint(settings.endpoint_url))} "
     if settings.profile:
-        reach += f"--s3-profile {shlex.quote(settings.profile)} "
+        reach += f"--s3-profile {shell_word(settings.profile)} "
     return reach
 
 

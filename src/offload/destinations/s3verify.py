@@ -64,7 +64,7 @@ import dataclasses
 import errno
 import functools
 import os
-import shlex
+import re
 import tempfile
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath
@@ -91,7 +91,13 @@ from offload.destinations.s3credentials import TOKEN_ADVICE, TOKEN_REFUSED_BEFOR
 from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3unread import records_unread
 from offload.destinations.s3url import S3Url, is_s3_url, parse_s3_url, s3_root
-from offload.errors import OffloadError, UsageError, describe_os_error, printable_name
+from offload.errors import (
+    OffloadError,
+    UsageError,
+    describe_os_error,
+    printable_name,
+    shell_word,
+)
 from offload.ledger import STATE_FOLDER, Ledger, entry_line, final_path_of
 from offload.manifest import (
     ASCMHL_FOLDER,
@@ -426,13 +432,57 @@ def _unfinished_offload(backend: S3Backend) -> str | None:
     return run_record.unfinished_in(data)
 
 
+#: A word of a command as ``errors.shell_word`` writes it: bash's ``$'...'``, a quoted
+#: ``'...'`` (a quote within as ``'"'"'``) or a word shlex leaves bare (ASCII).
+_QUOTED = r"\$'(?:[^'\\]|\\.)*'|'[^']*'(?:\"'\"'[^']*')*"
+_WORD = rf"(?:{_QUOTED}|[\w@%+=:,./-]+)"
+_VERIFY_COMMAND = re.compile(rf"offload verify ((?:{_WORD} )*{_WORD})", re.ASCII)
+_COMMAND_WORD = re.compile(_WORD, re.ASCII)
+
+
+def _unquoted(word: str) -> str:
+    """The text bash makes of *word*, one word as ``errors.shell_word`` writes it."""
+    if word.startswith("$'"):
+        body, out, at = word[2:-1], bytearray(), 0
+        while at < len(body):
+            if body[at] == "\\" and body[at + 1] == "x":
+                out.append(int(body[at + 2 : at + 4], 16))
+                at += 4
+            elif body[at] == "\\":
+                out += body[at + 1].encode()
+                at += 2
+            else:
+                out += os.fsencode(body[at])
+                at += 1
+        return os.fsdecode(bytes(out))
+    if word.startswith("'"):
+        return word[1:-1].replace("'\"'\"'", "'")
+    return word
+
+
 def _at_url(text: str, root: Path, url: S3Url, reach: str = "") -> str:
     """*text* (an error, a note) with each path of the mirror (*root*) named by *url*; the
     ``offload verify`` commands it suggests given *reach* (``s3commands.offload_reach``):
-    pasted, they check the same service, not AWS's or the shell's."""
-    if reach:
-        text = text.replace(f"offload verify {root}", f"offload verify {reach}{root}")
-    return text.replace(str(root), str(url))
+    pasted, they check the same service, not AWS's or the shell's. Each word of such a
+    command that names a path of the mirror is written again for the URL
+    (``errors.shell_word``): the mirror's path, not NFC or holding a quote, is a ``$'...'``
+    or quoted word the plain replace below would not find (before: the check's temporary
+    folder was suggested), and a URL put in the place of a bare path as it is would paste
+    as other words."""
+    mirror = str(root)
+
+    def rewritten(command: re.Match[str]) -> str:
+        words, named = [], False
+        for word in _COMMAND_WORD.findall(command.group(1)):
+            path = _unquoted(word)
+            if path == mirror or path.startswith(mirror + "/"):
+                word, named = shell_word(str(url) + path[len(mirror) :]), True
+            words.append(word)
+        return "offload verify " + (reach if named else "") + " ".join(words)
+
+    if mirror in text or "offload verify $'" in text or "offload verify '" in text:
+        text = _VERIFY_COMMAND.sub(rewritten, text)
+    return text.replace(mirror, str(url))
 
 
 def _left(
@@ -498,7 +548,7 @@ def _refuse_empty(store: S3Destination, root: Path) -> None:
         return
     url = store.url
     folder = f"s3://{url.bucket}/{url.key('') + '/' if url.prefix else ''}"
-    listing = f"aws s3 ls {s3commands.aws_reach(store)}{shlex.quote(folder)}"
+    listing = f"aws s3 ls {s3commands.aws_reach(store)}{shell_word(folder)}"
     raise NoReferenceError(
         f"nothing to verify at {url} ({store.endpoint}): no object under it: check the "
         "prefix in the URL (a copy root is the card's folder below the prefix offload copy "

@@ -39,6 +39,7 @@ from offload.errors import (
     CancelledError,
     SourceChangedError,
     SourceError,
+    shell_word,
     source_io_error,
     what_changed,
 )
@@ -999,8 +1000,6 @@ def _history_mismatch(
     neither proved) and the ways on (its recorded version from a copy the record verified,
     or the file left out with ``--ignore``, its exact pattern). Not copied: a mismatch
     fails the file on every destination."""
-    import shlex
-
     from offload.manifest.as_written import as_recorded  # a legacy MHL's <xxhash64>
 
     recorded = as_recorded(recorded)
@@ -1020,7 +1019,7 @@ def _history_mismatch(
         f"it (now {source.size_bytes} bytes, modified {moment}), edited since (a sidecar an "
         f"app rewrote) or damaged; it was not copied: copy the version the {short} records "
         "from a copy it verified, or leave this file out with --ignore "
-        f"{shlex.quote('/' + exact)}"
+        f"{shell_word('/' + exact)}"
     )
 
 

@@ -111,15 +111,16 @@ def ignore_argument(relative_path: str) -> str:
     out, anchored at the card's root and shell-quoted. A character no one can type as
     printed (a byte that is not UTF-8, printed ``\\xff``; a control character, printed
     ``\\x07``) is a ``?`` there, which matches it: the escape as printed would be taken as
-    those four characters, and match nothing."""
-    import shlex
-
+    those four characters, and match nothing. The word as ``errors.shell_word`` writes it:
+    a name that is not NFC pastes as its own bytes (``$'Cafe\\xcc\\x81.mov'``), never as
+    the display's ``Cafe\\u0301.mov``, a pattern that matches nothing."""
+    from offload.errors import shell_word
     from offload.manifest.links import exact_pattern  # its escaping of glob characters
 
     pattern = "/" + exact_pattern(relative_path).removeprefix("**/")
     if not pattern.isprintable():
         pattern = "".join(c if c.isprintable() else "?" for c in pattern)
-    return shlex.quote(pattern)
+    return shell_word(pattern)
 
 
 def _check(pattern: str) -> None:

@@ -67,7 +67,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from offload.destinations.s3url import display_path
-from offload.errors import printable_name
+from offload.errors import printable_name, shell_word
 from offload.fs.below import (
     MEMORY_FILESYSTEMS,
     NETWORK_FILESYSTEMS,
@@ -1157,7 +1157,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
                 " on the ledger's word (",
                 tail=": the fast copy was read back from its media when the card was "
                 "offloaded; this run read it again only as its source, not a read-back "
-                f"counted here: `offload verify {data.get('source')}` reads it back",
+                f"counted here: `offload verify {shell_word(str(data.get('source')))}` reads it "
+                "back",
             )
             resting += ")" if resting else ""
         text = (

@@ -20,6 +20,7 @@ from functools import cache, partial
 from itertools import chain
 from pathlib import Path
 
+from offload.errors import shell_word
 from offload.fs.devices import folder_device
 from offload.fs.listing import FolderListings
 from offload.options import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_FILES
@@ -555,7 +556,8 @@ def _card_refusal(plan: DestinationPlan) -> str | None:
         return f"destination {destination} looks like a camera card ({sign}): {advice}"
     ours = copy_root_card_sign(destination) if plan.creates_root else None
     if ours is not None:
-        # A copy root of ours is a destination for its own card, --into it (a re-run);
+        # A copy root of ours is a destination for its own card, --into it (a re-run: the
+        # path a word bash takes back, ``errors.shell_word``);
         # a copy made inside it mixes another card into that card's copy and history. The
         # folder that holds a volume's root is another filesystem (/media/user, /Volumes):
         # never named as the way through.
@@ -567,7 +569,7 @@ def _card_refusal(plan: DestinationPlan) -> str | None:
         return (
             f"destination {destination} is offload-ai's copy of a camera card ({ours}): "
             f"the copy would go inside it, at {plan.root}; {holder}to re-run that card's "
-            f"offload, --into {destination}; if it really is a destination, add "
+            f"offload, --into {shell_word(destination)}; if it really is a destination, add "
             "--allow-card-destination"
         )
     enclosing = enclosing_copy_root_card(destination)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import shlex
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -271,7 +270,7 @@ def check_names(
                 path=Path(entry.source_path),
                 message=f"{where} {'cannot' if rules.symlinks is False else 'may not'} hold "
                 f"the symlink {entry.relative_path!r}: leave it out with --ignore "
-                f"{shlex.quote(anchored)}, or choose another destination",
+                f"{pasteable_word(anchored)}, or choose another destination",
                 index=plan.index,
             )
 
@@ -363,7 +362,7 @@ def _single_out_pattern(below: str, name: str, listing: Iterable[str]) -> str:
     pattern = folder + "".join(c if c.isascii() and c.isprintable() else "?" for c in escaped)
     rules = IgnoreRules.none().adding([pattern])
     matched = [n for n in listing if rules.matches(below + n, is_dir=False)]
-    return shlex.quote(pattern) if matched == [name] else ""
+    return pasteable_word(pattern) if matched == [name] else ""
 
 
 def _one_spelling(names: tuple[str, ...]) -> bool:
