@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 
+from offload.card_folder import add_to, command_words
 from offload.card_identity import CardIdentity, same_volume_and_folder
 from offload.destinations.s3url import is_s3_root
 from offload.errors import printable_name
@@ -93,17 +94,15 @@ def beside_warnings(
     }
     if not found:
         return []
-    # The refusal's --into words (card_folder), one way for both.
-    from offload.card_folder import _add_to, _words
-
     if len(plans) == 1:  # found on it
         holder = str(found[plans[0].index])
+        # The refusal's --into words (card_folder), one way for both.
         way = (
-            f"to resume it instead: offload copy --into {_words([source, holder])} (with the "
-            "command's other options)"
+            "to resume it instead: offload copy --into "
+            f"{command_words([source, holder])} (with the command's other options)"
         )
     elif len(found) == len(plans):
-        into, _ = _add_to(
+        into, _ = add_to(
             source,
             [dataclasses.replace(p, root=found[p.index], creates_root=False) for p in plans],
             cascade,

@@ -351,3 +351,31 @@ def test_a_drive_mounted_at_the_mount_parent_itself_is_not_warned_of(
     code, out, err = offload_streams("copy", "--dry-run", card_in_memory, shuttle)
     assert code == 0, out + err
     assert f"WARNING: destination {shuttle} is on the filesystem of {run / 'media'}" in out + err
+
+
+def test_the_release_names_the_disk_of_each_warned_folder(
+    tmp_path: Path,
+    drives_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    exfat_loop: Any,
+    card_in_memory: Path,
+) -> None:
+    """Two drives' folders, on two filesystems: the release names each one's disk. Failed
+    before: both said to be on the first one's ("RAID2, RAID3 are folders on the system
+    disk")."""
+    raid2 = drives_folder / "RAID2"
+    raid2.mkdir()
+    holder = Path(exfat_loop(path=tmp_path / "drives").path)
+    raid3 = holder / "media" / "RAID3"
+    raid3.mkdir(parents=True)
+    monkeypatch.setenv("OFFLOAD_MOUNT_PARENTS", f"{drives_folder}:{holder / 'media'}")
+    reports = tmp_path / "reports"
+    code, out, err = offload_streams("copy", "--report-dir", reports, card_in_memory, raid2, raid3)
+    assert code == 0, out + err
+    report = newest_report(reports)
+    codes = [w["code"] for w in report["warnings"]]
+    assert codes.count("dest-on-system-disk") == 2, codes  # and dest-same-disk: one disk
+    text = report["card_release"]["text"]
+    assert f"{raid2} is a folder on the system disk (" in text
+    assert f"{raid3} is a folder on the disk of {holder} (" in text
+    assert "those disks are counted, not the drive." in text
