@@ -1,12 +1,13 @@
 """This card's offload in another folder of the destination: the card mounted under another name.
 
-A card re-plugged is mounted again under another folder name (macOS: ``RED_A001 1``), so
-``offload copy "/Volumes/RED_A001 1" D`` names a new copy root, ``D/RED_A001 1``, and would
-copy the card again, in full, beside ``D/RED_A001``, which already holds its offload. Where
-the card's identity is known (its volume serial or UUID and folder, ``card_identity``) and
-the copy root the run names holds no offload of it yet, the folders beside it are asked
-whose offload they hold: the first line of each one's ledger records the card it was made
-from (``LedgerEntry.card``). One of this card (``same_volume_and_folder``) gives a
+A card re-plugged is mounted again under another folder name (udisks, its first mount folder
+still there: ``/media/USER/RED_A0011``), so ``offload copy /media/USER/RED_A0011 D`` names a
+new copy root, ``D/RED_A0011``, and would copy the card again, in full, beside
+``D/RED_A001``, which already holds its offload. Where the card's identity is known (its
+volume serial or UUID and folder, ``card_identity``: Linux only) and the copy root the run
+names holds no offload of it yet, the folders beside it are asked whose offload they hold:
+the first line of each one's ledger records the card it was made from
+(``LedgerEntry.card``). One of this card (``same_volume_and_folder``) gives a
 ``card-offloaded-beside`` warning naming that folder and the ``--into`` way to resume it;
 the copy still runs as asked (a second copy may be meant).
 
