@@ -10,7 +10,9 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +30,28 @@ WORDS = "is on the system disk"
 
 
 @pytest.fixture
-def drives_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """``TMP/mnt``, the folder drives are mounted in for this test, on ``/``'s filesystem."""
-    if os.stat(tmp_path).st_dev != os.stat("/").st_dev:
-        pytest.skip("the test's folder is not on the filesystem of / (the system disk)")
-    folder = tmp_path / "mnt"
+def drives_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """``FOLDER/mnt``, the folder drives are mounted in for this test, on ``/``'s filesystem
+    (the system disk, whose words the tests check): in pytest's tmp_path when that is on
+    it, else in a folder made beside the checkout (where /tmp is a tmpfs of its own); a
+    skip only when neither is."""
+    root = os.stat("/").st_dev
+    checkout = Path(__file__).resolve().parents[2]
+    made = None
+    if os.stat(tmp_path).st_dev == root:
+        base = tmp_path
+    elif os.stat(checkout).st_dev == root:
+        base = made = Path(tempfile.mkdtemp(prefix=".drives-folder-", dir=checkout))
+    else:
+        pytest.skip(f"neither {tmp_path} nor {checkout} is on the filesystem of /")
+    folder = base / "mnt"
     folder.mkdir()
     monkeypatch.setenv("OFFLOAD_MOUNT_PARENTS", f"/nowhere-{os.getpid()}:{folder}")
-    return folder
+    try:
+        yield folder
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
 
 
 @pytest.fixture
@@ -199,6 +215,7 @@ def test_a_drive_folder_on_another_filesystem_than_roots_is_named_as_that(
 def test_the_release_names_the_disk_of_a_drives_folder_off_root(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    disk_folder: Path,  # before exfat_loop: torn down after the image is unmounted
     exfat_loop: Any,
     card_in_memory: Path,
 ) -> None:
@@ -207,7 +224,7 @@ def test_the_release_names_the_disk_of_a_drives_folder_off_root(
     a folder of ``/run``): the release names that filesystem's disk, not "the system disk".
     (Pinned before: the exFAT's mount point itself as the mount parent, warned of; a drive
     mounted at the mount parent is one of its own, never warned of.)"""
-    holder = Path(exfat_loop(path=tmp_path / "drives").path)
+    holder = Path(exfat_loop(path=disk_folder / "drives").path)  # its image on a disk
     parent = holder / "media"
     raid = parent / "RAID2"
     raid.mkdir(parents=True)
@@ -357,6 +374,7 @@ def test_the_release_names_the_disk_of_each_warned_folder(
     tmp_path: Path,
     drives_folder: Path,
     monkeypatch: pytest.MonkeyPatch,
+    disk_folder: Path,  # before exfat_loop: torn down after the image is unmounted
     exfat_loop: Any,
     card_in_memory: Path,
 ) -> None:
@@ -365,7 +383,7 @@ def test_the_release_names_the_disk_of_each_warned_folder(
     disk")."""
     raid2 = drives_folder / "RAID2"
     raid2.mkdir()
-    holder = Path(exfat_loop(path=tmp_path / "drives").path)
+    holder = Path(exfat_loop(path=disk_folder / "drives").path)  # its image on a disk
     raid3 = holder / "media" / "RAID3"
     raid3.mkdir(parents=True)
     monkeypatch.setenv("OFFLOAD_MOUNT_PARENTS", f"{drives_folder}:{holder / 'media'}")
