@@ -336,6 +336,13 @@ def test_a_drive_mounted_at_the_copy_root_is_not_warned_of(
     drive."""
     shuttles = drives_folder / "shuttles"
     ext4_loop(path=shuttles / card_in_memory.name)
+    # A drive mounted inside the copy root (``DEST/A001/CLIPS``): the card's clips land on
+    # it: not warned of either.
+    inside = drives_folder / "inside"
+    ext4_loop(path=inside / card_in_memory.name / "CLIPS")
+    code, out, err = offload_streams("copy", "--dry-run", card_in_memory, inside)
+    assert code == 0, out + err
+    assert "not on a drive of its own" not in out + err
     reports = tmp_path / "reports"
     code, out, err = offload_streams("copy", "--report-dir", reports, card_in_memory, shuttles)
     assert code == 0, out + err
