@@ -1276,7 +1276,7 @@ def _plan(
         ),
         options.cascade,
     )
-    # The card mounted under another name (``RED_A001 1``): its offload in a folder beside
+    # The card mounted under another name (``RED_A0011``): its offload in a folder beside
     # the copy root named, which this run would not resume (``card_beside``).
     elsewhere = card_beside.beside_warnings(plans, card, str(source_path), options.cascade)
     # By destination: the entries that may vouch for this card's copies, and those recorded

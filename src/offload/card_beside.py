@@ -1,12 +1,13 @@
 """This card's offload in another folder of the destination: the card mounted under another name.
 
-A card re-plugged is mounted again under another folder name (macOS: ``RED_A001 1``), so
-``offload copy "/Volumes/RED_A001 1" D`` names a new copy root, ``D/RED_A001 1``, and would
-copy the card again, in full, beside ``D/RED_A001``, which already holds its offload. Where
-the card's identity is known (its volume serial or UUID and folder, ``card_identity``) and
-the copy root the run names holds no offload of it yet, the folders beside it are asked
-whose offload they hold: the first line of each one's ledger records the card it was made
-from (``LedgerEntry.card``). One of this card (``same_volume_and_folder``) gives a
+A card re-plugged is mounted again under another folder name (udisks, its first mount folder
+still there: ``/media/USER/RED_A0011``), so ``offload copy /media/USER/RED_A0011 D`` names a
+new copy root, ``D/RED_A0011``, and would copy the card again, in full, beside
+``D/RED_A001``, which already holds its offload. Where the card's identity is known (its
+volume serial or UUID and folder, ``card_identity``: Linux only) and the copy root the run
+names holds no offload of it yet, the folders beside it are asked whose offload they hold:
+the first line of each one's ledger records the card it was made from
+(``LedgerEntry.card``). One of this card (``same_volume_and_folder``) gives a
 ``card-offloaded-beside`` warning naming that folder and the ``--into`` way to resume it;
 the copy still runs as asked (a second copy may be meant).
 
@@ -26,6 +27,7 @@ from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 
+from offload.card_folder import add_to, command_words
 from offload.card_identity import CardIdentity, same_volume_and_folder
 from offload.destinations.s3url import is_s3_root
 from offload.errors import printable_name
@@ -93,17 +95,15 @@ def beside_warnings(
     }
     if not found:
         return []
-    # The refusal's --into words (card_folder), one way for both.
-    from offload.card_folder import _add_to, _words
-
     if len(plans) == 1:  # found on it
         holder = str(found[plans[0].index])
+        # The refusal's --into words (card_folder), one way for both.
         way = (
-            f"to resume it instead: offload copy --into {_words([source, holder])} (with the "
-            "command's other options)"
+            "to resume it instead: offload copy --into "
+            f"{command_words([source, holder])} (with the command's other options)"
         )
     elif len(found) == len(plans):
-        into, _ = _add_to(
+        into, _ = add_to(
             source,
             [dataclasses.replace(p, root=found[p.index], creates_root=False) for p in plans],
             cascade,

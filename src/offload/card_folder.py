@@ -249,7 +249,7 @@ def _refuse_other_files(
     folder = printable_name(as_on_the_drive(plan.root))
     first, how = others[0]
     more = f" and {plural(len(others) - 1, 'other')}" if len(others) > 1 else ""
-    into, those = _add_to(source, plans, cascade)
+    into, those = add_to(source, plans, cascade)
     message = (
         f"{folder} holds files at this card's names that are not this card's "
         f"('{printable_name(first)}': {how}{more}) and no ledger says whose they are "
@@ -391,7 +391,7 @@ def _refusal(
     """The refusal's line; *rounded*: the ledger's entries are the card files' as a coarser
     filesystem dates them (``_dated_by_a_cascade``), whose --into re-run is named first."""
     folder = printable_name(as_on_the_drive(plan.root))
-    into, those = _add_to(source, plans, cascade)
+    into, those = add_to(source, plans, cascade)
     if rounded:
         return (
             f"{folder} holds another card's offload ({_whose(standing, card, rounded=True)}), "
@@ -407,7 +407,7 @@ def _refusal(
     )
 
 
-def _add_to(
+def add_to(
     source: str, plans: Sequence[DestinationPlan], cascade: AbstractSet[int] = frozenset()
 ) -> tuple[str, str]:
     """The refusal's other way on, adding the card to the copy root it names on purpose, and
@@ -421,12 +421,12 @@ def _add_to(
         return f"--into {pasteable_word(named[0])}", "that folder"
     pairs = list(zip(named, plans, strict=True))
     absent = [n for n, p in pairs if not is_s3_root(str(p.root)) and not os.path.isdir(p.root)]
-    make = f"mkdir {_words(absent)} && " if absent else ""
+    make = f"mkdir {command_words(absent)} && " if absent else ""
     fed = [n for n, p in pairs if p.index not in cascade]
-    slow = "".join(f" --cascade-to {_words([n])}" for n, p in pairs if p.index in cascade)
+    slow = "".join(f" --cascade-to {command_words([n])}" for n, p in pairs if p.index in cascade)
     command = (
-        f"{make}offload copy --into {_words([source, *fed])}{slow} (with the command's other "
-        "options)"
+        f"{make}offload copy --into {command_words([source, *fed])}{slow} (with the command's "
+        "other options)"
     )
     return command, "those folders"
 
@@ -491,18 +491,18 @@ def _way(
         # local ones are made first.
         named = [display_path(p.destination / free if p.creates_root else p.root) for p in plans]
         local = [n for n, p in zip(named, plans, strict=True) if not is_s3_root(str(p.root))]
-        make = f"mkdir {_words(local)} && " if local else ""
+        make = f"mkdir {command_words(local)} && " if local else ""
         fed = [n for n, p in zip(named, plans, strict=True) if p.index not in cascade]
-        slow = [f" --cascade-to {_words([n])}" for n, p in zip(named, plans, strict=True)
+        slow = [f" --cascade-to {command_words([n])}" for n, p in zip(named, plans, strict=True)
                 if p.index in cascade]  # fmt: skip
         way = (
             f"copy this card into a folder of its own: {make}offload copy --into "
-            f"{_words([source, *fed])}{''.join(slow)} (with the command's other options)"
+            f"{command_words([source, *fed])}{''.join(slow)} (with the command's other options)"
         )
     return way
 
 
-def _words(paths: Sequence[str]) -> str:
+def command_words(paths: Sequence[str]) -> str:
     """*paths* as a shell command's arguments, each one that names that very path pasted
     into bash (``pasteable_word``: a control character as ``$'\\x01'``, never the
     printed escape, which ``mkdir`` would take as four characters of a name)."""

@@ -75,3 +75,19 @@ def test_a_bind_mount_is_named_and_plain_folders_are_not(
     code, out, err = offload_streams("copy", "--dry-run", media, dest)
     assert code == 0, out + err
     assert f"the source {media} holds a mounted volume: A001 (" in out + err
+
+
+def test_the_suggested_command_is_pasteable_for_a_card_named_with_a_space(
+    tmp_path: Path, tmpfs_mount: Callable[..., mounts.Mount]
+) -> None:
+    """A card whose volume is ``NO NAME`` (FAT's default label): the command the warning
+    suggests names it as one shell word. Failed before: ``offload copy .../media/NO NAME
+    DEST``, two arguments when pasted."""
+    media, dest = tmp_path / "media", tmp_path / "D"
+    media.mkdir()
+    dest.mkdir()
+    card = Path(tmpfs_mount(2 << 20, path=media / "NO NAME").path)
+    _card(card, "DCIM", "MVI_0001.MP4")
+    code, out, err = offload_streams("copy", "--dry-run", media, dest)
+    assert code == 0, out + err
+    assert f"(offload copy '{card}' DEST)" in out + err

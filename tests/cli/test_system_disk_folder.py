@@ -10,7 +10,9 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,8 @@ import pytest
 
 from offload.cli.common import Environment
 from offload.cli.pfndispatchcopy import main as pfn_main
-from offload.plan.preflight.system_disk import drive_folder, fstab_mount_points
+from offload.fs.devices import unescape_escapes
+from offload.plan.preflight.system_disk import FSTAB, drive_folder, fstab_mount_points
 from support import mounts
 from support.cards import clips_card
 from support.offload_cli import newest_report, offload_streams
@@ -27,14 +30,50 @@ WORDS = "is on the system disk"
 
 
 @pytest.fixture
-def drives_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """``TMP/mnt``, the folder drives are mounted in for this test, on ``/``'s filesystem."""
-    if os.stat(tmp_path).st_dev != os.stat("/").st_dev:
-        pytest.skip("the test's folder is not on the filesystem of / (the system disk)")
-    folder = tmp_path / "mnt"
+def drives_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """``FOLDER/mnt``, the folder drives are mounted in for this test, on ``/``'s filesystem
+    (the system disk, whose words the tests check): in pytest's tmp_path when that is on
+    it, else in a folder made beside the checkout (where /tmp is a tmpfs of its own); a
+    skip only when neither is."""
+    root = os.stat("/").st_dev
+    checkout = Path(__file__).resolve().parents[2]
+    made = None
+    if os.stat(tmp_path).st_dev == root:
+        base = tmp_path
+    elif os.stat(checkout).st_dev == root:
+        base = made = Path(tempfile.mkdtemp(prefix=".drives-folder-", dir=checkout))
+    else:
+        pytest.skip(f"neither {tmp_path} nor {checkout} is on the filesystem of /")
+    folder = base / "mnt"
     folder.mkdir()
     monkeypatch.setenv("OFFLOAD_MOUNT_PARENTS", f"/nowhere-{os.getpid()}:{folder}")
-    return folder
+    try:
+        yield folder
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+
+
+@pytest.fixture
+def fake_fstab(
+    tmp_path: Path, bind_mount: Callable[[Path, Path], mounts.Mount]
+) -> Callable[[str], Path]:
+    """Factory: ``fake_fstab(text)``, a file of *text* bound over ``/etc/fstab`` inside the
+    session's private mount namespace (a skip where the session shares its parent's: the
+    host's ``/etc/fstab`` is never touched); undone at the end of the test."""
+    if os.readlink("/proc/self/ns/mnt") == os.readlink(f"/proc/{os.getppid()}/ns/mnt"):
+        pytest.skip("the session shares its parent's mount namespace (see conftest.NAMESPACE)")
+    if not FSTAB.is_file():
+        pytest.skip(f"{FSTAB} is not a file here: nothing to bind a fake one over")
+
+    def make(text: str) -> Path:
+        fake = tmp_path / "fstab"
+        fake.write_text(text)
+        bind_mount(fake, FSTAB)
+        assert FSTAB.read_text() == text
+        return fake
+
+    return make
 
 
 @pytest.fixture
@@ -176,21 +215,192 @@ def test_a_drive_folder_on_another_filesystem_than_roots_is_named_as_that(
 def test_the_release_names_the_disk_of_a_drives_folder_off_root(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    disk_folder: Path,  # before exfat_loop: torn down after the image is unmounted
     exfat_loop: Any,
     card_in_memory: Path,
 ) -> None:
-    """The folder drives are mounted in on a filesystem of its own (an exFAT image, on the
-    disk of the test's folder): the release names that filesystem's disk, not "the system
-    disk"."""
-    holder = Path(exfat_loop(path=tmp_path / "drives").path)
-    raid = holder / "RAID2"
-    raid.mkdir()
-    monkeypatch.setenv("OFFLOAD_MOUNT_PARENTS", str(holder))
+    """The folder drives are mounted in, a folder of a filesystem of its own (an exFAT
+    image mounted at ``TMP/drives``, on the disk of the test's folder, as ``/run/media`` is
+    a folder of ``/run``): the release names that filesystem's disk, not "the system disk".
+    (Pinned before: the exFAT's mount point itself as the mount parent, warned of; a drive
+    mounted at the mount parent is one of its own, never warned of.)"""
+    holder = Path(exfat_loop(path=disk_folder / "drives").path)  # its image on a disk
+    parent = holder / "media"
+    raid = parent / "RAID2"
+    raid.mkdir(parents=True)
+    monkeypatch.setenv("OFFLOAD_MOUNT_PARENTS", str(parent))
     reports = tmp_path / "reports"
     code, out, err = offload_streams("copy", "--report-dir", reports, card_in_memory, raid)
     assert code == 0, out + err
-    assert f"WARNING: destination {raid} is on the filesystem of {holder} (" in err
+    assert f"WARNING: destination {raid} is on the filesystem of {parent} (" in err
     release = newest_report(reports)["card_release"]
     assert release["may_format"] is True, release
     assert f"{raid} is a folder on the disk of {holder} (" in release["text"]
     assert "system disk" not in release["text"]
+
+
+def test_an_odd_fstab_line_stops_no_run(
+    tmp_path: Path,
+    fake_fstab: Callable[[str], Path],
+    card_in_memory: Path,
+    tmpfs_mount: Callable[..., mounts.Mount],
+) -> None:
+    """Failed before: ``\\089`` (8 and 9 are no octal digits) in a hand-written
+    ``/etc/fstab`` line raised ValueError from the warning's check: a traceback and exit 1
+    for every ``offload copy`` and ``pfndispatchcopy``. Now the line is taken as written."""
+    fake_fstab("/dev/sdb1 /srv/take\\0891 ext4 nofail 0 0\n")
+    assert fstab_mount_points() == ("/srv/take\\0891",)
+    assert unescape_escapes("/srv/take\\0891 \\040 \\x+1 \\x41") == "/srv/take\\0891   \\x+1 A"
+    dest = tmp_path / "offloads"
+    dest.mkdir()
+    code, out, err = offload_streams("copy", card_in_memory, dest)
+    assert code == 0, out + err
+    assert (dest / card_in_memory.name / "CLIPS" / "C000.mov").is_file()
+    source = Path(tmpfs_mount(1 << 20).path) / "clip.mov"
+    source.write_bytes(os.urandom(10_000))
+    out_, err_ = io.StringIO(), io.StringIO()
+    code = pfn_main(
+        [str(source), str(dest / "clip.mov")],
+        Environment(stdout=out_, stderr=err_, install_signal_handlers=False),
+    )
+    assert code == 0, err_.getvalue()
+
+
+def test_an_unmounted_fstab_drive_is_warned_of_but_not_a_bind_entry(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_fstab: Callable[[str], Path],
+    card_in_memory: Path,
+) -> None:
+    """A real ``/etc/fstab`` (bound over it): its drive's mount point, not mounted, warned
+    of; a bind entry (``none``, option ``bind``: a folder seen at another path) is no drive
+    (failed before: warned of as one)."""
+    drive = tmp_path / "srv" / "RAID 2"
+    bound = tmp_path / "srv" / "exports"
+    drive.mkdir(parents=True)
+    bound.mkdir()
+    spelled = str(drive).replace(" ", "\\040")
+    fake_fstab(
+        "UUID=1 / ext4 defaults 0 1\n"
+        f"LABEL=RAID {spelled} ext4 nofail 0 0\n"
+        f"{tmp_path}/data {bound} none bind 0 0\n"
+    )
+    monkeypatch.setenv("OFFLOAD_MOUNT_PARENTS", f"/nowhere-{os.getpid()}")
+    code, out, err = offload_streams("copy", "--dry-run", card_in_memory, drive)
+    assert code == 0, out + err
+    assert f"WARNING: destination {drive} is on " in out + err
+    code, out, err = offload_streams("copy", "--dry-run", card_in_memory, bound)
+    assert code == 0, out + err
+    assert "not on a drive of its own" not in out + err
+
+
+def test_nested_fstab_points_count_the_deepest(tmp_path: Path) -> None:
+    """``/srv/RAID/proxies`` listed below ``/srv/RAID``: a folder of the proxies' drive is
+    compared with ``/srv/RAID``'s filesystem, the folder holding its mount point (failed
+    before: with ``/srv``'s, so the proxies' drive unmounted on a mounted RAID was missed)."""
+    points = ("/srv/RAID", "/srv/RAID/proxies")
+    assert drive_folder("/srv/RAID/proxies/day1", (), points) == "/srv/RAID"
+    assert drive_folder("/srv/RAID/day1", (), points) == "/srv"
+    assert drive_folder("/media/dit/X/y", ("/media", "/media/dit"), ()) == "/media/dit"
+
+
+def test_pfndispatchcopy_warns_of_a_drive_folder_it_creates(
+    drives_folder: Path, tmpfs_mount: Callable[..., mounts.Mount]
+) -> None:
+    """``--create-folders`` into ``/mnt/RAID2/day1``, ``RAID2`` not there (its drive not
+    mounted): the folders are made on the system disk. Failed before: no warning (the rule
+    was asked of ``/mnt``, the nearest existing folder, which names no drive)."""
+    source = Path(tmpfs_mount(1 << 20).path) / "clip.mov"
+    source.write_bytes(os.urandom(10_000))
+    raid = drives_folder / "RAID2"
+    target = raid / "day1" / "clip.mov"
+    out, err = io.StringIO(), io.StringIO()
+    code = pfn_main(
+        ["--create-folders", str(source), str(target)],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )
+    assert code == 0, err.getvalue()
+    assert f"WARNING: destination {raid / 'day1'} {WORDS} (" in err.getvalue()
+    assert target.read_bytes() == source.read_bytes()
+
+
+def test_a_drive_mounted_at_the_copy_root_is_not_warned_of(
+    tmp_path: Path,
+    drives_folder: Path,
+    card_in_memory: Path,
+    ext4_loop: Callable[..., mounts.Ext4Loop],
+) -> None:
+    """``offload copy CARD /mnt/shuttles`` where ``/mnt/shuttles/<card>`` is a drive's mount
+    point: the files land on that drive. Failed before: warned "on the system disk" (the
+    rule looked at the destination, not where the files land) while the release counted the
+    drive."""
+    shuttles = drives_folder / "shuttles"
+    ext4_loop(path=shuttles / card_in_memory.name)
+    # A drive mounted inside the copy root (``DEST/A001/CLIPS``): the card's clips land on
+    # it: not warned of either.
+    inside = drives_folder / "inside"
+    ext4_loop(path=inside / card_in_memory.name / "CLIPS")
+    code, out, err = offload_streams("copy", "--dry-run", card_in_memory, inside)
+    assert code == 0, out + err
+    assert "not on a drive of its own" not in out + err
+    reports = tmp_path / "reports"
+    code, out, err = offload_streams("copy", "--report-dir", reports, card_in_memory, shuttles)
+    assert code == 0, out + err
+    assert "not on a drive of its own" not in out + err
+    report = newest_report(reports)
+    assert report["warnings"] == [], report["warnings"]
+    assert "system disk" not in report["card_release"]["text"]
+
+
+def test_a_drive_mounted_at_the_mount_parent_itself_is_not_warned_of(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    card_in_memory: Path,
+    ext4_loop: Callable[..., mounts.Ext4Loop],
+    tmpfs_mount: Callable[..., mounts.Mount],
+) -> None:
+    """Azure's ``/mnt`` resource disk, a RAID mounted at ``/media``: every folder of it is
+    that drive's. Failed before: each was warned of as a drive's folder not mounted. A
+    mount parent that is a folder of a mount (``/run/media`` on ``/run``'s tmpfs) is still
+    the rule's."""
+    mnt = Path(ext4_loop(path=tmp_path / "mnt").path)
+    (mnt / "offloads").mkdir()
+    run = Path(tmpfs_mount(1 << 20).path)
+    shuttle = run / "media" / "dit" / "SHUTTLE"
+    shuttle.mkdir(parents=True)
+    monkeypatch.setenv("OFFLOAD_MOUNT_PARENTS", f"{mnt}:{run / 'media'}")
+    code, out, err = offload_streams("copy", "--dry-run", card_in_memory, mnt / "offloads")
+    assert code == 0, out + err
+    assert "not on a drive of its own" not in out + err
+    code, out, err = offload_streams("copy", "--dry-run", card_in_memory, shuttle)
+    assert code == 0, out + err
+    assert f"WARNING: destination {shuttle} is on the filesystem of {run / 'media'}" in out + err
+
+
+def test_the_release_names_the_disk_of_each_warned_folder(
+    tmp_path: Path,
+    drives_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    disk_folder: Path,  # before exfat_loop: torn down after the image is unmounted
+    exfat_loop: Any,
+    card_in_memory: Path,
+) -> None:
+    """Two drives' folders, on two filesystems: the release names each one's disk. Failed
+    before: both said to be on the first one's ("RAID2, RAID3 are folders on the system
+    disk")."""
+    raid2 = drives_folder / "RAID2"
+    raid2.mkdir()
+    holder = Path(exfat_loop(path=disk_folder / "drives").path)  # its image on a disk
+    raid3 = holder / "media" / "RAID3"
+    raid3.mkdir(parents=True)
+    monkeypatch.setenv("OFFLOAD_MOUNT_PARENTS", f"{drives_folder}:{holder / 'media'}")
+    reports = tmp_path / "reports"
+    code, out, err = offload_streams("copy", "--report-dir", reports, card_in_memory, raid2, raid3)
+    assert code == 0, out + err
+    report = newest_report(reports)
+    codes = [w["code"] for w in report["warnings"]]
+    assert codes.count("dest-on-system-disk") == 2, codes  # and dest-same-disk: one disk
+    text = report["card_release"]["text"]
+    assert f"{raid2} is a folder on the system disk (" in text
+    assert f"{raid3} is a folder on the disk of {holder} (" in text
+    assert "those disks are counted, not the drive." in text

@@ -327,12 +327,15 @@ def tmpfs(path: Path, size_bytes: int, nr_inodes: int | None = None) -> Iterator
 @contextlib.contextmanager
 def bind_mount(source: Path, path: Path) -> Iterator[Mount]:
     """Bind-mount the folder ``source`` at ``path``: the same folder reached by a second
-    path, which no ``..`` from ``path`` leads back from."""
+    path, which no ``..`` from ``path`` leads back from. A file ``source`` is bound over the
+    file ``path``, which must be there (a fake ``/etc/fstab`` inside the session's private
+    mount namespace)."""
     reason = unavailable_reason("bind")
     if reason:
         raise MountError(reason)
     path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
+    if not Path(source).is_file():
+        path.mkdir(parents=True, exist_ok=True)
     if _libc.mount(os.fsencode(source), os.fsencode(path), None, MS_BIND, None) != 0:
         code = ctypes.get_errno()
         raise MountError(f"mount --bind {source} {path}: {os.strerror(code)}")

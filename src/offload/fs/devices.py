@@ -27,6 +27,10 @@ SYS = Path("/sys")
 MOUNTINFO = Path("/proc/self/mountinfo")
 # A loop over a file on a loop over a file...: deeper than this is treated as unknown.
 _MAX_LAYERS = 8
+# The three digits of an octal escape (``\\040``): only these, never ``isdigit``'s 8 and 9.
+_OCTAL = re.compile(rb"[0-7]{3}")
+# The two digits of a hex escape (``\\x20``): never ``int``'s sign, blank or underscore.
+_HEX = re.compile(rb"[0-9A-Fa-f]{2}")
 
 
 def folder_device(path: Path | str) -> int | None:
@@ -79,23 +83,21 @@ def nearest_folder_device(path: Path) -> tuple[Path, int] | None:
 
 
 def unescape_escapes(text: str) -> str:
-    """*text* with the escapes of mountinfo (octal: ``\\040``) and udev (hex: ``\\x20``, in
-    ``/dev/disk/by-label`` names and blkid's ``ID_FS_LABEL_ENC``) turned back into their
-    bytes, decoded as UTF-8 (a byte that is not: ``surrogateescape``)."""
+    """*text* with the escapes of mountinfo and fstab (octal: ``\\040``) and udev (hex:
+    ``\\x20``, in ``/dev/disk/by-label`` names and blkid's ``ID_FS_LABEL_ENC``) turned back
+    into their bytes, decoded as UTF-8 (a byte that is not: ``surrogateescape``). A
+    backslash that starts no valid escape (``\\089``: 8 and 9 are no octal digits, as a
+    hand-written ``/etc/fstab`` line may hold) is kept as it is. Raises nothing."""
     out = bytearray()
     i = 0
     raw = text.encode("utf-8", "surrogateescape")
     while i < len(raw):
-        if raw[i : i + 1] == b"\\" and raw[i + 1 : i + 4].isdigit() and len(raw) >= i + 4:
+        if raw[i : i + 1] == b"\\" and _OCTAL.fullmatch(raw[i + 1 : i + 4]):
             out.append(int(raw[i + 1 : i + 4], 8) & 0xFF)
             i += 4
-        elif raw[i : i + 2] == b"\\x" and len(raw) >= i + 4:
-            try:
-                out.append(int(raw[i + 2 : i + 4], 16))
-                i += 4
-            except ValueError:
-                out.append(raw[i])
-                i += 1
+        elif raw[i : i + 2] == b"\\x" and _HEX.fullmatch(raw[i + 2 : i + 4]):
+            out.append(int(raw[i + 2 : i + 4], 16))
+            i += 4
         else:
             out.append(raw[i])
             i += 1

@@ -128,7 +128,7 @@ class PreflightCode(StrEnum):
     # its copies are read back, not trusted by date nor refused as another card's.
     CARD_ZONE_SHIFTED = "card-zone-shifted"
     # This card's offload in another folder of the destination (the card mounted under
-    # another name, ``RED_A001 1``): the run copies it again in full (offload.card_beside).
+    # another name, ``RED_A0011``): the run copies it again in full (offload.card_beside).
     CARD_OFFLOADED_BESIDE = "card-offloaded-beside"
     # What the preflight's probe found an S3 service to do (destinations.s3preflight): it
     # does not honour If-None-Match and --s3-head-check was given (a HEAD before each write,

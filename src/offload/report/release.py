@@ -1324,20 +1324,34 @@ def _system_disk_words(data: Mapping[str, Any], counted: Mapping[int, str]) -> s
     ]
     if not named:
         return ""
-    one = len(named) == 1
-    paths = ", ".join(printable_name(str(d.get("path"))) for d in named)
-    disk = str(named[0].get("disk") or named[0].get("device") or "")
-    mount = str(named[0].get("mount_point") or "")
-    where = (
-        f"the system disk{f' ({disk})' if disk else ''}"
-        if mount in ("", "/")
-        else f"the disk of {printable_name(mount)}{f' ({disk})' if disk else ''}"
-    )
-    its = "its" if one else "their"
-    return (
-        f" {paths} {'is a folder' if one else 'are folders'} on {where}, not on a drive of "
-        f"{its} own (is {its} drive mounted?): that disk is counted, not the drive."
-    )
+    # Each destination's own disk, named for it; destinations on one disk said together.
+    by_disk: dict[str, list[str]] = {}
+    for d in named:
+        by_disk.setdefault(_disk_of_folder(d), []).append(printable_name(str(d.get("path"))))
+    clauses = []
+    for where, paths in by_disk.items():
+        one = len(paths) == 1
+        its = "its" if one else "their"
+        clauses.append(
+            f"{', '.join(paths)} {'is a folder' if one else 'are folders'} on {where}, not on "
+            f"a drive of {its} own (is {its} drive mounted?)"
+        )
+    that = "that disk is" if len(by_disk) == 1 else "those disks are"
+    return f" {'; '.join(clauses)}: {that} counted, not the drive."
+
+
+def _disk_of_folder(d: Mapping[str, Any]) -> str:
+    """The disk a destination's folder is on, as its report entry says: ``the system disk
+    (DISK)`` when mounted at ``/``, ``the disk of MOUNT (DISK)`` when mounted elsewhere, ``the
+    disk DISK`` (else ``a disk of this machine (not named)``) when its mount point is not
+    known: never "the system disk" unless it is ``/``'s."""
+    disk = str(d.get("disk") or d.get("device") or "")
+    mount = str(d.get("mount_point") or "")
+    if mount == "/":
+        return f"the system disk{f' ({disk})' if disk else ''}"
+    if mount:
+        return f"the disk of {printable_name(mount)}{f' ({disk})' if disk else ''}"
+    return f"the disk {disk}" if disk else "a disk of this machine (not named)"
 
 
 def _count(number: int, noun: str) -> str:

@@ -4,16 +4,21 @@
 a copy written there is on the machine's own disk, not on the drive the user named, and
 nothing else would say so (the copy is verified, on "a disk other than the card's"). The
 rule catches that failure without crying wolf at a folder meant to be on the system disk:
-the destination (or its nearest existing folder, where the copy root is to be made) is on
-the filesystem of ``/`` **and** lies where drives are mounted:
+the destination (a folder still to be made counted as the path it will have) lies where
+drives are mounted, **and** the copy root (``DEST/<card>``, where the files land) or its
+nearest existing folder is on the filesystem of the folder holding that drive's folder:
 
 - strictly below a folder drives are mounted in (``/mnt``, ``/media``, ``/run/media``,
-  ``/Volumes``; ``$OFFLOAD_MOUNT_PARENTS``, ``:``-separated, replaces that list), or
-- at or below a mount point ``/etc/fstab`` lists (other than ``/``), which is then not
-  mounted.
+  ``/Volumes``; ``$OFFLOAD_MOUNT_PARENTS``, ``:``-separated, replaces that list), unless
+  that folder is itself the mount point of a drive (Azure's ``/mnt`` resource disk, a RAID
+  mounted at ``/media``: its folders are that drive's), compared with that folder's
+  filesystem, or
+- at or below a mount point ``/etc/fstab`` lists (other than ``/``, swap and bind mounts),
+  which is then not mounted, compared with the filesystem of the folder holding it.
 
-A drive mounted there is another filesystem (another ``st_dev``), so a mounted drive is
-never warned of. Raises nothing: what cannot be looked at is not warned of.
+A drive mounted there (at the destination, at the copy root or below it) is another
+filesystem (another ``st_dev``), so a mounted drive is never warned of. Raises nothing:
+what cannot be looked at is not warned of.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from offload.errors import printable_name
 from offload.fs.devices import folder_device, nearest_folder_device, unescape_escapes
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import detect_filesystem, disk_of, within
+from offload.plan.preflight.drives import mounted_below
 from offload.plan.preflight.findings import C, Findings
 
 MOUNT_PARENTS_ENV = "OFFLOAD_MOUNT_PARENTS"
@@ -44,11 +50,13 @@ def mount_parents(env: dict[str, str] | None = None) -> tuple[str, ...]:
 
 
 def fstab_mount_points(fstab: Path = FSTAB) -> tuple[str, ...]:
-    """The mount points ``/etc/fstab`` lists (its second field, unescaped), but ``/``,
-    swap and ``none``; () when it cannot be read."""
+    """The mount points ``/etc/fstab`` lists (its second field, unescaped), but ``/``, swap,
+    ``none`` and bind mounts (option ``bind``/``rbind``: a folder seen at another path, no
+    drive of its own); () when it cannot be read. Raises nothing: an odd line (``\\089``,
+    no octal escape) is taken as written."""
     try:
         lines = fstab.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
-    except OSError:
+    except (OSError, ValueError):
         return ()
     found = []
     for line in lines:
@@ -56,7 +64,11 @@ def fstab_mount_points(fstab: Path = FSTAB) -> tuple[str, ...]:
         if len(fields) < 2:
             continue
         point = unescape_escapes(fields[1])
-        if point.startswith("/") and point != "/" and (len(fields) < 3 or fields[2] != "swap"):
+        kind = fields[2] if len(fields) > 2 else ""
+        options = fields[3].split(",") if len(fields) > 3 else []
+        if "bind" in options or "rbind" in options or kind == "swap":
+            continue
+        if point.startswith("/") and point != "/":
             found.append(point)
     return tuple(found)
 
@@ -68,20 +80,75 @@ def _real(path: str) -> str:
         return path
 
 
+def _depth(path: str) -> int:
+    return path.rstrip("/").count("/")
+
+
 def drive_folder(folder: str, parents: Iterable[str], fstab_points: Iterable[str]) -> str | None:
     """Where *folder* (a real path) lies as a drive's folder would, strictly below a mount
     parent or at or below an fstab mount point: the folder (a real path) whose filesystem
     it is on when its drive is not mounted (the mount parent; the fstab mount point's
-    parent); None when it lies in neither."""
-    for parent in parents:
-        real = _real(parent)
-        if real != "/" and folder != real and within(folder, real):
-            return real
-    for point in fstab_points:
-        real = _real(point)
-        if real != "/" and within(folder, real):
-            return os.path.dirname(real)
-    return None
+    parent), the deepest of them when several hold it (``/srv/RAID/proxies`` listed below
+    ``/srv/RAID``: the proxies' drive not mounted puts the folder on ``/srv/RAID``'s); None
+    when it lies in neither."""
+    holders = [
+        real
+        for real in map(_real, parents)
+        if real != "/" and folder != real and within(folder, real)
+    ] + [
+        os.path.dirname(real)
+        for real in map(_real, fstab_points)
+        if real != "/" and within(folder, real)
+    ]
+    return max(holders, key=_depth, default=None)
+
+
+def _is_mount_point(folder: str) -> bool:
+    """*folder* (not ``/``) is the mount point of a filesystem other than its parent's: a
+    drive mounted at the mount parent itself (Azure's ``/mnt`` resource disk, a RAID at
+    ``/media``), whose folders are that drive's, never an unmounted drive's."""
+    real = _real(folder)
+    if real == "/":
+        return False
+    here = folder_device(real)
+    return here is not None and here != folder_device(os.path.dirname(real))
+
+
+def _named_path(path: Path) -> str | None:
+    """*path* as a real path: its nearest existing folder's real path, joined with the
+    folders still to be made (``/mnt/RAID2/day1`` for a missing ``RAID2`` below ``/mnt``);
+    None when no folder of it can be looked at."""
+    found = nearest_folder_device(path)
+    if found is None:
+        return None
+    folder = found[0]
+    rest = os.path.relpath(path, folder)
+    return os.path.normpath(os.path.join(_real(str(folder)), rest))
+
+
+def system_disk_holder(
+    plan: DestinationPlan, parents: Sequence[str], fstab_points: Sequence[str]
+) -> tuple[str, int] | None:
+    """The folder whose filesystem *plan*'s copy would land on in place of a drive's (the
+    module's rule), and that filesystem's device; None when the copy lands on a drive (or
+    nothing can be told). Whether the destination is a drive's folder is told from the path
+    the user named (a folder still to be made too: ``--create-folders``, the copy root);
+    where the files land, from the copy root (``plan.root``: a drive mounted at
+    ``DEST/<card>`` takes them) or its nearest existing folder; a drive mounted below the
+    copy root takes some of them: not warned of."""
+    named = _named_path(plan.destination)
+    if named is None:
+        return None
+    holder = drive_folder(named, parents, fstab_points)
+    if holder is None:
+        return None
+    landed = nearest_folder_device(plan.root)
+    held = nearest_folder_device(Path(holder))
+    if landed is None or held is None or landed[1] != held[1]:
+        return None  # a drive mounted there: a filesystem of its own
+    if mounted_below(plan.root):
+        return None  # a drive mounted inside the copy root
+    return holder, landed[1]
 
 
 def check_system_disk(
@@ -93,26 +160,31 @@ def check_system_disk(
 ) -> None:
     """A ``dest-on-system-disk`` warning for each local destination (*plans*) that lies
     where drives are mounted on the filesystem of the folder holding them (the module's
-    rule): its words name that disk (the system disk, ``/``'s, as a rule) and ask whether
-    its drive is mounted. A stat of each destination's nearest existing folder and of the
-    folder above it where a drive is mounted; ``/etc/fstab`` read once."""
-    parents = mount_parents() if parents is None else parents
-    points = fstab_mount_points() if fstab_points is None else fstab_points
+    rule, :func:`system_disk_holder`): its words name that disk (the system disk, ``/``'s,
+    as a rule) and ask whether its drive is mounted. A mount parent that is itself a mount
+    point (other than ``/``) is a drive's: its folders are not warned of. A few stats of
+    each destination's folders; ``/etc/fstab`` and the mount table read once a
+    destination at most. Raises nothing: a warning's check never stops a run."""
+    try:
+        parents = mount_parents() if parents is None else parents
+        points = fstab_mount_points() if fstab_points is None else fstab_points
+        parents = [parent for parent in parents if not _is_mount_point(parent)]
+    except (OSError, ValueError):
+        return
     for plan in plans:
-        found = nearest_folder_device(plan.destination)
-        if found is None:
+        try:
+            found = system_disk_holder(plan, parents, points)
+            if found is None:
+                continue
+            words = _disk_words(found[1], found[0])
+        except (OSError, ValueError):
             continue
-        folder, dev = found
-        holder = drive_folder(_real(str(folder)), parents, points)
-        if holder is None or folder_device(holder) != dev:
-            continue  # a drive mounted there: a filesystem of its own
         out.warning(
             C.DEST_ON_SYSTEM_DISK,
             plan.destination,
-            f"destination {printable_name(str(plan.destination))} is on "
-            f"{_disk_words(dev, holder)}, not on a drive of its own: is its drive mounted? (a "
-            "copy there is on this machine's own disk: mount the drive, or give the folder "
-            "it is mounted at)",
+            f"destination {printable_name(str(plan.destination))} is on {words}, not on a "
+            "drive of its own: is its drive mounted? (a copy there is not on that drive: "
+            "mount the drive, or give the folder it is mounted at)",
             plan.index,
         )
 

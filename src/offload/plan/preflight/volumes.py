@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from offload.errors import printable_name
+from offload.errors import pasteable_word, printable_name
 from offload.plan.filesystem import MOUNTINFO, parse_mountinfo, within
 from offload.plan.preflight.findings import C, Findings
 from offload.plan.scan import SourceTree
@@ -56,7 +56,7 @@ def check_source_volumes(tree: SourceTree, out: Findings) -> None:
         return
     one = len(volumes) == 1
     named = ", ".join(f"{printable_name(relative)} ({fstype})" for relative, fstype in volumes)
-    first = printable_name(str(tree.root / volumes[0][0]))
+    first = pasteable_word(str(tree.root / volumes[0][0]))  # one word when pasted (NO NAME)
     out.warning(
         C.SOURCE_HOLDS_VOLUMES,
         tree.root,
