@@ -251,7 +251,8 @@ def revoked_record(entry: LedgerEntry | None) -> LedgerEntry | None:
     except (TypeError, ValueError):
         return None
     if (
-        not ended.vouches
+        not names_files(ended)
+        or not ended.vouches
         or ended.revoked_copy
         or ended.revoked_by
         or type(entry.revoked_by) is not str
@@ -1177,8 +1178,9 @@ class LedgerEntries(NamedTuple):
 def fold_lines(lines: Iterable[str]) -> LedgerEntries:
     """The entries of a ledger's *lines* (oldest first): the last one of each path, and
     the earlier ones of other cards that stand beside it (``still_standing``). A line that
-    is no entry this version knows (torn, a newer version's key) is skipped, and the
-    path's previous entries stand (the module's compatibility rule)."""
+    is no entry this version knows (torn, a newer version's key, names that are no file's
+    under the copy root: ``names_files``) is skipped, and the path's previous entries stand
+    (the module's compatibility rule)."""
     latest: dict[str, LedgerEntry] = {}
     beside: dict[str, tuple[LedgerEntry, ...]] = {}
     for line in lines:
@@ -1187,6 +1189,8 @@ def fold_lines(lines: Iterable[str]) -> LedgerEntries:
             entry = LedgerEntry(**raw)
         except (ValueError, TypeError):
             continue
+        if not names_files(entry):
+            continue  # a damaged or hand-edited line: no file's entry (``names_files``)
         path = entry.relative_path
         before = latest.get(path)
         latest[path] = entry
@@ -1196,6 +1200,36 @@ def fold_lines(lines: Iterable[str]) -> LedgerEntries:
             if standing:
                 beside[path] = standing
     return LedgerEntries(latest, beside)
+
+
+def names_files(entry: LedgerEntry) -> bool:
+    """Whether the names *entry* records can be a file's under its copy root: its
+    ``relative_path`` text, relative (not absolute), of names separated by one ``/`` none of
+    which is empty, ``.`` or ``..``; its ``final_name`` and ``partial_name`` text, each ""
+    (none) or one such name; none holding a NUL (no file's name can). A line that records
+    others (a ledger damaged or edited by hand: ``\\u0000``, ``../``, ``/etc/...``) is no
+    entry (``fold_lines``, ``revoked_record``): a run never ``lstat``s, opens, trusts or
+    reports a path it makes (a NUL raised ValueError from every ``os`` call; ``..`` or a
+    root reached outside the copy root). Every line this version writes passes: its names
+    are a card's relative paths and the names the planner gave its copies."""
+    path = entry.relative_path
+    final = entry.final_name
+    partial = entry.partial_name
+    if type(path) is not str or type(final) is not str or type(partial) is not str:
+        return False
+    if not path or path[0] == "/" or path[-1] == "/" or "//" in path or "\0" in path:
+        return False
+    # A component "." or "..": only where a name starts with a dot (rare: a hidden file).
+    if (path[0] == "." or "/." in path) and not all(
+        part not in (".", "..") for part in path.split("/")
+    ):
+        return False
+    return _one_name(final) and _one_name(partial)
+
+
+def _one_name(name: str) -> bool:
+    """Whether *name* is "" (none) or one file name in a folder (``names_files``)."""
+    return not name or ("/" not in name and "\0" not in name and name not in (".", ".."))
 
 
 def still_standing(earlier: Iterable[LedgerEntry], entry: LedgerEntry) -> tuple[LedgerEntry, ...]:
