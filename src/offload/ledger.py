@@ -94,18 +94,20 @@ not the copy it records), and, the card unknown, of a path whose copies of two c
 cards' copies were written again after it (``revoke``) keeps no record a run reads.
 
 Compatibility: a line with a key this version does not know is skipped (``LedgerEntry(**raw)``
-raises), and the path's previous line stands. So a newer version marks an entry that must be
-trusted *less* with a key of its own, written only then: an older version skips it and reads
-the copy back (or copies it) instead of trusting more than was proven; an entry that needs no
-new key stays readable by every version. ``cache_bypass`` is such a key, and so are ``card``
-and ``fingerprint``: an older version skips every line that records one and reads those
-copies back (or the path's previous line stands, as for any key it does not know): after a
-downgrade a re-run reads back what it would have trusted, it never trusts more. A
-``revoked`` line records neither (it vouches for nothing), so every version reads it. An
-entry without ``cache_bypass`` written by a version before it says nothing about the
-cache: it is taken as read from the media, although such a version may have read a copy on
-a FUSE drive (exfat-fuse, ntfs-3g) through the device's cache (README, "What 'read back
-from the media' rests on").
+raises), and the path's previous line stands (and so is a line whose names are no file's under
+the copy root, ``names_files``: a NUL, an absolute path, a ``..``; only a damaged or
+hand-edited ledger holds one, and no run looks at a path it makes). So a newer version marks an
+entry that must be trusted *less* with a key of its own, written only then: an older version
+skips it and reads the copy back (or copies it) instead of trusting more than was proven; an
+entry that needs no new key stays readable by every version. ``cache_bypass`` is such a key,
+and so are ``card`` and ``fingerprint``: an older version skips every line that records one and
+reads those copies back (or the path's previous line stands, as for any key it does not know):
+after a downgrade a re-run reads back what it would have trusted, it never trusts more. A
+``revoked`` line records neither (it vouches for nothing), so every version reads it. An entry
+without ``cache_bypass`` written by a version before it says nothing about the cache: it is
+taken as read from the media, although such a version may have read a copy on a FUSE drive
+(exfat-fuse, ntfs-3g) through the device's cache (README, "What 'read back from the media'
+rests on").
 """
 
 from __future__ import annotations
