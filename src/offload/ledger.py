@@ -1191,7 +1191,7 @@ def fold_lines(lines: Iterable[str]) -> LedgerEntries:
             entry = LedgerEntry(**raw)
         except (ValueError, TypeError):
             continue
-        if not names_files(entry):
+        if not names_files(entry) or not _typed(entry):
             continue  # a damaged or hand-edited line: no file's entry (``names_files``)
         path = entry.relative_path
         before = latest.get(path)
@@ -1227,6 +1227,34 @@ def names_files(entry: LedgerEntry) -> bool:
     ):
         return False
     return _one_name(final) and _one_name(partial)
+
+
+# The fields of an entry that are text, and those that are integers (``_typed``).
+_TEXT_FIELDS = ("state", "verify", "etag", "cache_bypass", "card", "fingerprint", "revoked_by")
+_INT_FIELDS = ("size_bytes", "mtime_ns", "inode", "ctime_ns")
+# Where ``recorded_at`` (Unix seconds; 0: none) ends: a time a report can say.
+_YEAR_10000 = 253_402_300_800
+
+
+def _typed(entry: LedgerEntry) -> bool:
+    """Whether each field of *entry* (its names aside: ``names_files``) holds what an
+    entry's does: text, integers (never a bool), digests text by text, ``revoked_copy`` none
+    or an object (``revoked_record`` judges its own), ``recorded_at`` a number of seconds
+    before the year 10000 (0: none). A line holding others (a damaged or hand-edited
+    ledger: ``"digests": {"xxh64": 5}``, ``"recorded_at": 1e300``) is no entry
+    (``fold_lines``): each made ``offload copy`` crash with a traceback before."""
+    fields = vars(entry)
+    digests = entry.digests
+    recorded_at = entry.recorded_at
+    return (
+        all(type(fields[k]) is str for k in _TEXT_FIELDS)
+        and all(type(fields[k]) is int for k in _INT_FIELDS)
+        and type(recorded_at) in (float, int)
+        and 0 <= recorded_at < _YEAR_10000  # (NaN and Infinity read as numbers too)
+        and type(digests) is dict
+        and all(type(v) is str for v in digests.values())
+        and (entry.revoked_copy is None or type(entry.revoked_copy) is dict)
+    )
 
 
 def _one_name(name: str) -> bool:

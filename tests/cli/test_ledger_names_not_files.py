@@ -152,3 +152,30 @@ def test_verify_against_the_ledger_skips_a_path_naming_no_file(
     code, said = offload("verify", "--report-dir", tmp_path / "reports", root)
     assert "MISSING" not in said
     assert code == 0, said
+
+
+# Each way a line's fields are not what an entry's are (``ledger._typed``).
+_MISTYPED = {
+    "digest-not-text": {"digests": {"xxh64": 5}},
+    "digests-not-an-object": {"digests": "x"},
+    "recorded-at-text": {"recorded_at": "x"},
+    "recorded-at-past-year-9999": {"recorded_at": 1e300},
+    "recorded-at-negative": {"recorded_at": -1e18},
+    "recorded-at-nan": {"recorded_at": float("nan")},
+    "card-a-number": {"card": 5},
+    "size-a-bool": {"size_bytes": True},
+}
+
+
+@pytest.mark.parametrize("damage", list(_MISTYPED), ids=list(_MISTYPED))
+@pytest.mark.parametrize("reverify", [False, True], ids=["plain", "reverify"])
+def test_a_copy_skips_a_line_of_other_types(tmp_path: Path, damage: str, reverify: bool) -> None:
+    # Failed before for the digest and the times: TypeError, OverflowError or OSError
+    # (EOVERFLOW) from the check or the summary's words, a traceback, exit 1.
+    card, root = _copied(tmp_path)
+    _append(root, _clip_entry(root) | _MISTYPED[damage])
+    options = ("--reverify",) if reverify else ()
+    code, said = _copy(tmp_path, card, root.parent, *options)
+    assert code == 0, said
+    assert "Traceback" not in said
+    assert (root / CLIP).read_bytes() == (card / CLIP).read_bytes()
