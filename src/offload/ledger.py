@@ -1193,7 +1193,12 @@ def fold_lines(lines: Iterable[str]) -> LedgerEntries:
         except (ValueError, TypeError):
             continue
         if not names_files(entry) or not _typed(entry):
-            continue  # a damaged or hand-edited line: no file's entry (``names_files``)
+            # A damaged or hand-edited line: no file's entry (``names_files``, ``_typed``),
+            # but a revocation of a path still ends its entries (trusting less, never more).
+            revocation = _revocation_of(entry)
+            if revocation is None:
+                continue
+            entry = revocation
         path = entry.relative_path
         before = latest.get(path)
         latest[path] = entry
@@ -1264,6 +1269,17 @@ def _typed(entry: LedgerEntry) -> bool:
     ):
         return False
     return all(type(value) is str for value in digests.values())
+
+
+def _revocation_of(entry: LedgerEntry) -> LedgerEntry | None:
+    """The plain ``revoked`` line of *entry*'s path where *entry*, a line ``fold_lines``
+    reads as no entry (``names_files``, ``_typed``), is a revocation of a path that can be
+    a file's: its copy's entries end there as any revocation ends them, its record and
+    other fields dropped. None for any other line (skipped)."""
+    if entry.state != "revoked":
+        return None
+    plain = LedgerEntry(entry.relative_path, "revoked")
+    return plain if names_files(plain) else None
 
 
 def _one_name(name: str) -> bool:

@@ -350,3 +350,28 @@ def test_a_line_whose_names_are_not_text_is_skipped(tmp_path: Path) -> None:
         for bad in ({"relative_path": 5}, {"final_name": ["x"]}, {"partial_name": {"a": 1}}):
             handle.write(json.dumps(entry_fields(good) | {"size_bytes": 2} | bad) + "\n")
     assert ledger.load() == {"a/b": good}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [{"etag": 5}, {"recorded_at": 1e300}, {"final_name": "a/b"}, {"digests": {"xxh64": 5}}],
+    ids=["etag", "recorded-at", "final-name", "digest"],
+)
+def test_a_damaged_revocation_still_ends_the_paths_entries(
+    tmp_path: Path, damage: dict[str, object]
+) -> None:
+    # Skipped whole, the revocation would let the verified entry before it vouch again.
+    ledger = Ledger(tmp_path)
+    good = LedgerEntry("a/b", "verified", size_bytes=1, digests={"xxh64": "00"}, verify="full")
+    ledger.append([good])
+    revoked = entry_fields(LedgerEntry("a/b", "revoked", recorded_at=1.0)) | damage
+    with ledger.path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(revoked) + "\n")
+    assert ledger.load() == {"a/b": LedgerEntry("a/b", "revoked")}
+
+
+def test_a_damaged_revocation_of_no_files_path_is_skipped(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    good = LedgerEntry("a/b", "verified", size_bytes=1, digests={"xxh64": "00"}, verify="full")
+    ledger.append([good, LedgerEntry("a/../b", "revoked"), LedgerEntry("a/b\x00", "revoked")])
+    assert ledger.load() == {"a/b": good}
