@@ -284,3 +284,94 @@ def test_a_fingerprint_is_written_only_when_recorded_and_an_older_line_still_loa
         '"recorded_at": 1.5, "etag": ""}\n'
     )
     assert Ledger(old).load() == {"C001.MOV": replace(copy, recorded_at=1.5, fingerprint="")}
+
+
+@pytest.mark.parametrize(
+    "name", [".DS_Store", "CLIPS/.hidden", "..x/...", "A/.b./c..", "DCIM/\\..\\x", " . "]
+)
+def test_a_name_of_dots_that_is_a_files_reads_back(tmp_path: Path, name: str) -> None:
+    # A ledger skips a line whose names are no file's under the copy root (a component
+    # "." or "..": ``names_files``); a name that only starts or ends with dots is one.
+    ledger = Ledger(tmp_path)
+    entry = verified_entry(
+        name,
+        size_bytes=5,
+        mtime_ns=7,
+        digests={"xxh64": "00ff"},
+        partial_name=".offload-partial.x." + name.rpartition("/")[2],
+        final_name=name.rpartition("/")[2],
+        verify="full",
+    )
+    ledger.append([entry])
+    assert ledger.load() == {name: entry}
+
+
+@pytest.mark.parametrize(
+    ("relative_path", "final_name", "partial_name"),
+    [
+        ("", "", ""),
+        ("a\x00", "", ""),
+        ("/abs", "", ""),
+        ("a//b", "", ""),
+        ("a/", "", ""),
+        ("..", "", ""),
+        ("a/../b", "", ""),
+        ("./a", "", ""),
+        ("a/b", "c\x00", ""),
+        ("a/b", "../c", ""),
+        ("a/b", "..", ""),
+        ("a/b", ".", ""),
+        ("a/b", "", "x/y"),
+        ("a/b", "", "\x00"),
+    ],
+)
+def test_a_line_naming_no_file_is_skipped(
+    tmp_path: Path, relative_path: str, final_name: str, partial_name: str
+) -> None:
+    # The path's earlier entry stands (read as a line that is no entry: ``fold_lines``).
+    ledger = Ledger(tmp_path)
+    good = LedgerEntry("a/b", "verified", size_bytes=1, digests={"xxh64": "00"}, verify="full")
+    bad = replace(
+        good,
+        relative_path=relative_path,
+        final_name=final_name,
+        partial_name=partial_name,
+        size_bytes=2,
+    )
+    ledger.append([good, bad])
+    assert ledger.load() == {"a/b": good}
+
+
+def test_a_line_whose_names_are_not_text_is_skipped(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    good = LedgerEntry("a/b", "verified", size_bytes=1, digests={"xxh64": "00"}, verify="full")
+    ledger.append([good])
+    with ledger.path.open("a", encoding="utf-8") as handle:
+        for bad in ({"relative_path": 5}, {"final_name": ["x"]}, {"partial_name": {"a": 1}}):
+            handle.write(json.dumps(entry_fields(good) | {"size_bytes": 2} | bad) + "\n")
+    assert ledger.load() == {"a/b": good}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [{"etag": 5}, {"recorded_at": 1e300}, {"final_name": "a/b"}, {"digests": {"xxh64": 5}}],
+    ids=["etag", "recorded-at", "final-name", "digest"],
+)
+def test_a_damaged_revocation_still_ends_the_paths_entries(
+    tmp_path: Path, damage: dict[str, object]
+) -> None:
+    # Skipped whole, the revocation would let the verified entry before it vouch again.
+    ledger = Ledger(tmp_path)
+    good = LedgerEntry("a/b", "verified", size_bytes=1, digests={"xxh64": "00"}, verify="full")
+    ledger.append([good])
+    revoked = entry_fields(LedgerEntry("a/b", "revoked", recorded_at=1.0)) | damage
+    with ledger.path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(revoked) + "\n")
+    assert ledger.load() == {"a/b": LedgerEntry("a/b", "revoked")}
+
+
+def test_a_damaged_revocation_of_no_files_path_is_skipped(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    good = LedgerEntry("a/b", "verified", size_bytes=1, digests={"xxh64": "00"}, verify="full")
+    ledger.append([good, LedgerEntry("a/../b", "revoked"), LedgerEntry("a/b\x00", "revoked")])
+    assert ledger.load() == {"a/b": good}
