@@ -443,11 +443,7 @@ def _torn(last: str) -> str:
     end and no entry this version reads (a complete line always ends in one); else ""."""
     if not last or last.endswith("\n"):
         return ""
-    try:
-        LedgerEntry(**json.loads(last))
-    except (ValueError, TypeError):
-        return last
-    return ""
+    return last if entry_of(last) is None else ""
 
 
 def _fragment_path(fragment: str) -> tuple[str, str]:
@@ -460,7 +456,7 @@ def _fragment_path(fragment: str) -> tuple[str, str]:
     decoder = json.JSONDecoder()
     try:
         value, end = decoder.raw_decode(fragment, len(head))
-    except ValueError:
+    except (ValueError, RecursionError):  # nested too deep: no path
         return "", ""
     if not isinstance(value, str):
         return "", ""
@@ -469,7 +465,7 @@ def _fragment_path(fragment: str) -> tuple[str, str]:
         return value, ""
     try:
         state, _ = decoder.raw_decode(fragment, end + len(after))
-    except ValueError:
+    except (ValueError, RecursionError):
         return value, ""
     return value, state if isinstance(state, str) else ""
 
@@ -1177,15 +1173,13 @@ class LedgerEntries(NamedTuple):
 def fold_lines(lines: Iterable[str]) -> LedgerEntries:
     """The entries of a ledger's *lines* (oldest first): the last one of each path, and
     the earlier ones of other cards that stand beside it (``still_standing``). A line that
-    is no entry this version knows (torn, a newer version's key) is skipped, and the
-    path's previous entries stand (the module's compatibility rule)."""
+    is no entry this version reads (``entry_of``: torn, a newer version's key, damaged) is
+    skipped, and the path's previous entries stand (the module's compatibility rule)."""
     latest: dict[str, LedgerEntry] = {}
     beside: dict[str, tuple[LedgerEntry, ...]] = {}
     for line in lines:
-        try:
-            raw = json.loads(line)
-            entry = LedgerEntry(**raw)
-        except (ValueError, TypeError):
+        entry = entry_of(line)
+        if entry is None:
             continue
         path = entry.relative_path
         before = latest.get(path)
@@ -1196,6 +1190,58 @@ def fold_lines(lines: Iterable[str]) -> LedgerEntries:
             if standing:
                 beside[path] = standing
     return LedgerEntries(latest, beside)
+
+
+# The types each key of a line may hold, as ``LedgerEntry`` declares them (an int for a
+# float: JSON writes ``0`` for ``0.0`` where another writer wrote it; never a bool).
+_SHAPE: dict[str, tuple[type, ...]] = {
+    **dict.fromkeys(("size_bytes", "mtime_ns", "inode", "ctime_ns"), (int,)),
+    "recorded_at": (float, int),
+    "digests": (dict,),
+    "revoked_copy": (dict, type(None)),
+    **dict.fromkeys(
+        (
+            "relative_path",
+            "state",
+            "partial_name",
+            "final_name",
+            "verify",
+            "etag",
+            "cache_bypass",
+            "card",
+            "fingerprint",
+            "revoked_by",
+        ),
+        (str,),
+    ),
+}
+
+
+def entry_of(line: str) -> LedgerEntry | None:
+    """The entry a ledger *line* records, or None where it is no entry this version reads:
+    not JSON (torn; or nested too deep to parse, ``RecursionError``), not an object, a key
+    this version does not know or a required one missing (the module's compatibility
+    rule), or a key holding another type than an entry's (a damaged or hand-edited ledger:
+    a list for a name, a number for a card, a digest that is no text), which no code
+    reading an entry could take. Never raises: a damaged state file is read around, never
+    a crash. A ``revoked_copy``'s own keys are judged where it is read (``revoked_record``)."""
+    try:
+        raw = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    if type(raw) is not dict:
+        return None
+    for key, value in raw.items():
+        kinds = _SHAPE.get(key)
+        if kinds is not None and type(value) not in kinds:
+            return None
+    digests = raw.get("digests")
+    if digests and not all(type(value) is str for value in digests.values()):
+        return None
+    try:
+        return LedgerEntry(**raw)
+    except TypeError:
+        return None
 
 
 def still_standing(earlier: Iterable[LedgerEntry], entry: LedgerEntry) -> tuple[LedgerEntry, ...]:
