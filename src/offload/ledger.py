@@ -246,22 +246,13 @@ def revoked_record(entry: LedgerEntry | None) -> LedgerEntry | None:
     types an entry has: a damaged line is none); else None."""
     if entry is None or entry.state != "revoked" or not entry.revoked_copy:
         return None
-    try:
-        ended = LedgerEntry(**entry.revoked_copy)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
+    ended = _entry_from(entry.revoked_copy)  # its keys of an entry's types, as a line's
     if (
-        not ended.vouches
+        ended is None
+        or not ended.vouches
         or ended.revoked_copy
         or ended.revoked_by
-        or type(entry.revoked_by) is not str
         or ended.relative_path != entry.relative_path
-        or type(ended.size_bytes) is not int
-        or type(ended.mtime_ns) is not int
-        or type(ended.inode) is not int
-        or type(ended.ctime_ns) is not int
-        or not isinstance(ended.digests, dict)
-        or not all(type(v) is str for v in (ended.card, ended.final_name, ended.fingerprint))
     ):
         return None
     return ended
@@ -1229,6 +1220,11 @@ def entry_of(line: str) -> LedgerEntry | None:
         raw = json.loads(line)
     except (ValueError, RecursionError):
         return None
+    return _entry_from(raw)
+
+
+def _entry_from(raw: object) -> LedgerEntry | None:
+    """``entry_of`` of a line's JSON value *raw* (a ``revoked_copy``'s too)."""
     if type(raw) is not dict:
         return None
     for key, value in raw.items():
