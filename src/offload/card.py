@@ -2827,8 +2827,9 @@ def _standing_copies(root: Path, paths: Sequence[str], card: str = "") -> set[st
     the first's folder, is no copy of this one) and that stands at its recorded size. Read
     only when some file failed (a ledger read is ~1 s at 50,000 files); one that cannot be
     read vouches for none (the record then errs on the side of "not copied"). A line that is
-    no entry is skipped by the read itself (``ledger.fold_lines``), so only an OSError is
-    left to take."""
+    no entry (torn, not JSON or nested too deep to parse, another shape, a key of another
+    type than an entry's, names no file's) is skipped by the read itself
+    (``ledger.fold_lines``), so only an OSError is left to take."""
     from offload.ledger import Ledger, same_card
 
     try:

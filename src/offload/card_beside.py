@@ -46,7 +46,7 @@ def first_card(copy_root: Path) -> str:
         with open(ledger_path(copy_root), "rb") as ledger:
             line = ledger.readline(_FIRST_LINE_BYTES)
         card = json.loads(line).get("card")
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):  # nested too deep: none
         return ""
     return card if isinstance(card, str) else ""
 

@@ -248,24 +248,15 @@ def revoked_record(entry: LedgerEntry | None) -> LedgerEntry | None:
     types an entry has: a damaged line is none); else None."""
     if entry is None or entry.state != "revoked" or not entry.revoked_copy:
         return None
-    try:
-        ended = LedgerEntry(**entry.revoked_copy)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
+    ended = _entry_from(entry.revoked_copy)  # its keys of an entry's types, as a line's
     if (
-        not names_files(ended)
-        or not _typed(ended)
+        ended is None
+        or not names_files(ended)
+        or not _in_range(ended)
         or not ended.vouches
         or ended.revoked_copy
         or ended.revoked_by
-        or type(entry.revoked_by) is not str
         or ended.relative_path != entry.relative_path
-        or type(ended.size_bytes) is not int
-        or type(ended.mtime_ns) is not int
-        or type(ended.inode) is not int
-        or type(ended.ctime_ns) is not int
-        or not isinstance(ended.digests, dict)
-        or not all(type(v) is str for v in (ended.card, ended.final_name, ended.fingerprint))
     ):
         return None
     return ended
@@ -447,11 +438,7 @@ def _torn(last: str) -> str:
     end and no entry this version reads (a complete line always ends in one); else ""."""
     if not last or last.endswith("\n"):
         return ""
-    try:
-        LedgerEntry(**json.loads(last))
-    except (ValueError, TypeError):
-        return last
-    return ""
+    return last if entry_of(last) is None else ""
 
 
 def _fragment_path(fragment: str) -> tuple[str, str]:
@@ -464,7 +451,7 @@ def _fragment_path(fragment: str) -> tuple[str, str]:
     decoder = json.JSONDecoder()
     try:
         value, end = decoder.raw_decode(fragment, len(head))
-    except ValueError:
+    except (ValueError, RecursionError):  # nested too deep: no path
         return "", ""
     if not isinstance(value, str):
         return "", ""
@@ -473,7 +460,7 @@ def _fragment_path(fragment: str) -> tuple[str, str]:
         return value, ""
     try:
         state, _ = decoder.raw_decode(fragment, end + len(after))
-    except ValueError:
+    except (ValueError, RecursionError):
         return value, ""
     return value, state if isinstance(state, str) else ""
 
@@ -1184,24 +1171,21 @@ class LedgerEntries(NamedTuple):
 def fold_lines(lines: Iterable[str]) -> LedgerEntries:
     """The entries of a ledger's *lines* (oldest first): the last one of each path, and
     the earlier ones of other cards that stand beside it (``still_standing``). A line that
-    is no entry this version knows (torn, a newer version's key, names that are no file's
-    under the copy root: ``names_files``) is skipped, and the path's previous entries stand
-    (the module's compatibility rule)."""
+    is no entry this version reads (``entry_of``: torn, a newer version's key, a key of another
+    type than an entry's; names that are no file's under the copy root: ``names_files``) is
+    skipped, and the path's previous entries stand (the module's compatibility rule), but
+    for a damaged revocation of a path that can be a file's (``_revocation_of``): its
+    copy's entries end there, as any revocation ends them (trusting less, never more)."""
     latest: dict[str, LedgerEntry] = {}
     beside: dict[str, tuple[LedgerEntry, ...]] = {}
     for line in lines:
-        try:
-            raw = json.loads(line)
-            entry = LedgerEntry(**raw)
-        except (ValueError, TypeError):
-            continue
-        if not names_files(entry) or not _typed(entry):
-            # A damaged or hand-edited line: no file's entry (``names_files``, ``_typed``),
-            # but a revocation of a path still ends its entries (trusting less, never more).
-            revocation = _revocation_of(entry)
-            if revocation is None:
+        entry = entry_of(line)
+        if entry is None or not names_files(entry) or not _in_range(entry):
+            # A damaged or hand-edited line: no file's entry, but a revocation of a path
+            # still ends its entries (trusting less, never more). Rare: parsed again here.
+            entry = _revocation_of(line)
+            if entry is None:
                 continue
-            entry = revocation
         path = entry.relative_path
         before = latest.get(path)
         latest[path] = entry
@@ -1242,52 +1226,94 @@ def names_files(entry: LedgerEntry) -> bool:
 _YEAR_10000 = 253_402_300_800
 
 
-def _typed(entry: LedgerEntry) -> bool:
-    """Whether each field of *entry* (its names aside: ``names_files``) holds what an
-    entry's does: text, integers (never a bool), digests text by text, ``revoked_copy`` none
-    or an object (``revoked_record`` judges its own), ``recorded_at`` a number of seconds
-    before the year 10000 (0: none). A line holding others (a damaged or hand-edited
-    ledger: ``"digests": {"xxh64": 5}``, ``"recorded_at": 1e300``) is no entry
-    (``fold_lines``): each made ``offload copy`` crash with a traceback before."""
-    # Plain comparisons, no generator: ~3 times faster, once a line of a 50,000-line ledger.
-    e = entry
-    recorded_at = e.recorded_at
-    digests = e.digests
-    if not (
-        type(e.state) is str
-        and type(e.verify) is str
-        and type(e.etag) is str
-        and type(e.cache_bypass) is str
-        and type(e.card) is str
-        and type(e.fingerprint) is str
-        and type(e.revoked_by) is str
-        and type(e.size_bytes) is int
-        and type(e.mtime_ns) is int
-        and type(e.inode) is int
-        and type(e.ctime_ns) is int
-        and (type(recorded_at) is float or type(recorded_at) is int)
-        and 0 <= recorded_at < _YEAR_10000  # (NaN and Infinity read as numbers too)
-        and type(digests) is dict
-        and (e.revoked_copy is None or type(e.revoked_copy) is dict)
-    ):
-        return False
-    return all(type(value) is str for value in digests.values())
+def _in_range(entry: LedgerEntry) -> bool:
+    """Whether *entry*'s ``recorded_at`` (Unix seconds; 0: none) is a time a report can
+    say: a number (``entry_of`` judged its type) from 0 to before the year 10000. A line
+    holding another (a damaged or hand-edited ledger: ``1e300``, ``-1e18``, NaN) is no
+    entry (``fold_lines``): each made ``offload copy`` crash with a traceback before."""
+    # (NaN fails both comparisons: no time.)
+    return 0 <= entry.recorded_at < _YEAR_10000
 
 
-def _revocation_of(entry: LedgerEntry) -> LedgerEntry | None:
-    """The plain ``revoked`` line of *entry*'s path where *entry*, a line ``fold_lines``
-    reads as no entry (``names_files``, ``_typed``), is a revocation of a path that can be
-    a file's: its copy's entries end there as any revocation ends them, its record and
-    other fields dropped. None for any other line (skipped)."""
-    if entry.state != "revoked":
+def _revocation_of(line: str) -> LedgerEntry | None:
+    """The plain ``revoked`` line of a path where *line*, a line ``fold_lines`` reads as no
+    entry (``entry_of``, ``names_files``, ``_in_range``), is a revocation (``"state":
+    "revoked"``) of a path that can be a file's: its copy's entries end there as any
+    revocation ends them, its record and other fields dropped. None for any other line
+    (skipped). Never raises."""
+    try:
+        raw = json.loads(line)
+    except (ValueError, RecursionError):
         return None
-    plain = LedgerEntry(entry.relative_path, "revoked")
+    if type(raw) is not dict or raw.get("state") != "revoked":
+        return None
+    path = raw.get("relative_path")
+    if type(path) is not str:
+        return None
+    plain = LedgerEntry(path, "revoked")
     return plain if names_files(plain) else None
 
 
 def _one_name(name: str) -> bool:
     """Whether *name* is "" (none) or one file name in a folder (``names_files``)."""
     return not name or ("/" not in name and "\0" not in name and name not in (".", ".."))
+
+
+# The types each key of a line may hold, as ``LedgerEntry`` declares them (an int for a
+# float: JSON writes ``0`` for ``0.0`` where another writer wrote it; never a bool).
+_SHAPE: dict[str, tuple[type, ...]] = {
+    **dict.fromkeys(("size_bytes", "mtime_ns", "inode", "ctime_ns"), (int,)),
+    "recorded_at": (float, int),
+    "digests": (dict,),
+    "revoked_copy": (dict, type(None)),
+    **dict.fromkeys(
+        (
+            "relative_path",
+            "state",
+            "partial_name",
+            "final_name",
+            "verify",
+            "etag",
+            "cache_bypass",
+            "card",
+            "fingerprint",
+            "revoked_by",
+        ),
+        (str,),
+    ),
+}
+
+
+def entry_of(line: str) -> LedgerEntry | None:
+    """The entry a ledger *line* records, or None where it is no entry this version reads:
+    not JSON (torn; or nested too deep to parse, ``RecursionError``), not an object, a key
+    this version does not know or a required one missing (the module's compatibility
+    rule), or a key holding another type than an entry's (a damaged or hand-edited ledger:
+    a list for a name, a number for a card, a digest that is no text), which no code
+    reading an entry could take. Never raises: a damaged state file is read around, never
+    a crash. A ``revoked_copy``'s own keys are judged where it is read (``revoked_record``)."""
+    try:
+        raw = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return _entry_from(raw)
+
+
+def _entry_from(raw: object) -> LedgerEntry | None:
+    """``entry_of`` of a line's JSON value *raw* (a ``revoked_copy``'s too)."""
+    if type(raw) is not dict:
+        return None
+    for key, value in raw.items():
+        kinds = _SHAPE.get(key)
+        if kinds is not None and type(value) not in kinds:
+            return None
+    digests = raw.get("digests")
+    if digests and not all(type(value) is str for value in digests.values()):
+        return None
+    try:
+        return LedgerEntry(**raw)
+    except TypeError:
+        return None
 
 
 def still_standing(earlier: Iterable[LedgerEntry], entry: LedgerEntry) -> tuple[LedgerEntry, ...]:

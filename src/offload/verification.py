@@ -40,6 +40,7 @@ from offload.ledger import (
     Ledger,
     LedgerEntries,
     LedgerEntry,
+    final_path_of,
     kept_by_check,
     ledger_path,
     may_record_unheld_names,
@@ -72,6 +73,7 @@ from offload.manifest.verify import (
     CheckCancelled,
     FileDate,
     GenerationNotWritten,
+    LedgerRecords,
     OnPlan,
     Proved,
     Reason,
@@ -753,6 +755,31 @@ def _ledger_references(read: LedgerEntries) -> dict[str, tuple[int, dict[str, st
     return recorded
 
 
+def _ledger_records(root: Path) -> LedgerRecords:
+    """``verify_tree``'s *ledger_records* of the local copy root *root*: the size and digests
+    of each entry of its ledger vouching for the copy at a path (by its final name), read
+    once, at the first question (a file a legacy MHL lists twice, unlike: rare, so most
+    checks never read the ledger for it). No ledger, or one that cannot be read: no record
+    (the copy then stays one found wrong, as nothing proves it the one recorded)."""
+    held: dict[str, list[tuple[int, Mapping[str, str]]]] | None = None
+
+    def records(path: str) -> Sequence[tuple[int, Mapping[str, str]]]:
+        nonlocal held
+        if held is None:
+            held = {}
+            try:
+                entries = Ledger(root).load_entries()
+            except OSError:
+                return ()
+            for entry in entries.standing():
+                if entry.vouches:
+                    copy = final_path_of(Path(), entry).as_posix()
+                    held.setdefault(copy, []).append((entry.size_bytes, entry.digests))
+        return tuple(held.get(path, ()))
+
+    return records
+
+
 def checked_wrong(standing: Iterable[LedgerEntry]) -> list[LedgerEntry]:
     """The references of a check against the ledger among its *standing* entries: each
     entry that vouches for a copy, and the entry of each copy that an earlier
@@ -1117,6 +1144,7 @@ def _verify_with(
                 lister=lister,
                 file_date=file_date,
                 recorded_folder_dates=recorded_folder_dates,
+                ledger_records=_ledger_records(root) if local else None,
                 # The root's own state only (anchored: this walk is relative to the
                 # root); a card's own .offload entries are checked. An appended
                 # generation's list needs the unanchored name (ascmhl matches patterns

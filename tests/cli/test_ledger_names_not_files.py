@@ -154,7 +154,7 @@ def test_verify_against_the_ledger_skips_a_path_naming_no_file(
     assert code == 0, said
 
 
-# Each way a line's fields are not what an entry's are (``ledger._typed``).
+# Each way a line's fields are not what an entry's are (``ledger.entry_of``, ``_in_range``).
 _MISTYPED = {
     "digest-not-text": {"digests": {"xxh64": 5}},
     "digests-not-an-object": {"digests": "x"},

@@ -264,40 +264,132 @@ def test_an_mhl_listing_one_file_twice_unlike_says_changed(
     assert f"recorded {wrong}" in err, err  # the record it reads unlike, quoted
 
 
-@pytest.mark.parametrize("damaged", [False, True])
-def test_a_self_contradicting_mhl_puts_no_doubt_on_the_ledger_of_a_copy_read_as_one_record(
-    tmp_path: Path, damaged: bool
-) -> None:
-    """An MHL listing ``C/f1.mov`` twice, once with a wrong md5, once with the copy's: the
-    file is CHANGED (the MHL contradicts itself), but the copy reads as one of its records,
-    so it was not found wrong, and the ledger's record of it (which the copy matches) is
-    not in doubt: no "ledger still records 1 copy found wrong" line. Failed before: that
-    line was said. A copy damaged since (its bytes unlike both records, its size and date
-    kept) is found wrong, and the line stays."""
+def _contradicting_mhl(root: Path, rows: list[tuple[int, bytes]]) -> Path:
+    """A legacy MHL in the copy root *root* listing ``C/f1.mov`` once a row, each row its
+    size and the md5 of the bytes given (as ``C/f1.mov``, then ``C//f1.mov``, ...: one
+    file, as the card's reader reads them)."""
     import hashlib
 
-    data = os.urandom(4000)
-    wrong = "0123456789abcdef0123456789abcdef"
-    text = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1">\n'
-        f"<hash><file>C/f1.mov</file><size>4000</size><md5>{wrong}</md5></hash>\n"
-        f"<hash><file>C//f1.mov</file><size>4000</size>"
-        f"<md5>{hashlib.md5(data).hexdigest()}</md5></hash>\n</hashlist>\n"
-    )
-    root = copied_card(tmp_path, {"C/f1.mov": data}, "--mhl", "none")
-    copy = root / "C" / "f1.mov"
-    if damaged:
-        was = copy.stat()
-        copy.write_bytes(bytes([data[0] ^ 0xFF]) + data[1:])
-        os.utime(copy, ns=(was.st_atime_ns, was.st_mtime_ns))
+    text = '<?xml version="1.0" encoding="UTF-8"?>\n<hashlist version="1.1">\n'
+    for slashes, (size, data) in enumerate(rows, start=1):
+        text += (
+            f"<hash><file>C{'/' * slashes}f1.mov</file><size>{size}</size>"
+            f"<md5>{hashlib.md5(data).hexdigest()}</md5></hash>\n"
+        )
     mhl = root / "check.mhl"
-    mhl.write_text(text, encoding="utf-8")
+    mhl.write_text(text + "</hashlist>\n", encoding="utf-8")
+    return mhl
+
+
+def _changed_keeping_size_and_date(copy: Path, data: bytes) -> None:
+    """*copy* made to hold *data* (of its size), its date as it was: what a run's quick
+    check trusts still (``Ledger.as_recorded``)."""
+    was = copy.stat()
+    copy.write_bytes(data)
+    os.utime(copy, ns=(was.st_atime_ns, was.st_mtime_ns))
+
+
+def _ledger_vouches(root: Path) -> bool:
+    """Whether the copy root's ledger still vouches for its copy of ``C/f1.mov``."""
+    from offload.ledger import Ledger
+
+    return Ledger(root).load_entries().latest["C/f1.mov"].vouches
+
+
+_STILL_RECORDS = "this copy root's ledger still records 1 copy found wrong above"
+_REVOKED = "this check revoked this copy root's ledger record of the 1 copy it found changed"
+
+
+@pytest.mark.parametrize("copy_is", ["as recorded", "the other record", "unlike both"])
+def test_a_self_contradicting_mhl_is_judged_against_the_ledger_too(
+    tmp_path: Path, copy_is: str
+) -> None:
+    """An MHL listing ``C/f1.mov`` twice, with the md5 of another version of it (*v2*, its
+    first byte flipped) then with the copy's as copied (*v1*): the file is CHANGED whatever
+    it reads as (the MHL contradicts itself). The copy is judged against the ledger's record
+    too (its xxh64, in the same read):
+
+    * as copied (reads as the second record and as the ledger records it): not found
+      wrong, no line puts the ledger's record in doubt, nothing revoked;
+    * made v2 since, size and date kept (it reads as the MHL's OTHER record, unlike the
+      ledger's): a copy found wrong, its record revoked as any other's, so no plain
+      ``offload copy`` trusts it as verified earlier. Failed before: nothing said of the
+      ledger at all, nothing revoked (the copy read as one of the two records);
+    * unlike both records (another byte changed): found wrong, revoked. Failed before: not
+      revoked (md5, the MHL's format, is none of the ledger's), the line said it still
+      records a copy found wrong."""
+    v1 = os.urandom(1 << 20)
+    v2 = bytes([v1[0] ^ 0xFF]) + v1[1:]
+    root = copied_card(tmp_path, {"C/f1.mov": v1}, "--mhl", "none")
+    copy = root / "C" / "f1.mov"
+    if copy_is == "the other record":
+        _changed_keeping_size_and_date(copy, v2)
+    elif copy_is == "unlike both":
+        _changed_keeping_size_and_date(copy, v1[:-1] + bytes([v1[-1] ^ 0xFF]))
+    mhl = _contradicting_mhl(root, [(len(v1), v2), (len(v1), v1)])
+    code, out, err = run(
+        "verify", "--json", "--quiet", "--mhl-file", mhl, "--report-dir", tmp_path / "r", root
+    )
+    assert code == 11, err
+    data = json.loads(out)
+    assert [c["path"] for c in data["changed"]] == ["C/f1.mov"], data
+    found_wrong = copy_is != "as recorded"
+    assert data["revoked"] == (["C/f1.mov"] if found_wrong else []), data
+    assert _ledger_vouches(root) is not found_wrong
+    if found_wrong:
+        return
+    # The terminal's words of the copy as recorded (a revoked copy's are the revocation's).
     code, _, err = run("verify", "--mhl-file", mhl, "--report-dir", tmp_path / "r", root)
     flat = " ".join(err.split())
     assert code == 11 and f"CHANGED {copy}" in flat, flat
     assert "it contradicts itself, so the file is CHANGED whichever it reads as" in flat, flat
-    said = "this copy root's ledger still records 1 copy found wrong above"
-    assert (said in flat) is damaged, flat
+    assert _STILL_RECORDS not in flat and _REVOKED not in flat, flat
+    assert "not vouched for" not in flat, flat
+
+
+def test_a_copy_read_as_the_other_record_is_said_revoked(tmp_path: Path) -> None:
+    """The terminal's words of a copy that reads as the MHL's other record, unlike the
+    ledger's (a v2 in place of the v1 copied, its size and date kept): CHANGED, the MHL's
+    note, and the revocation's line. Failed before: the note alone (the line that the
+    ledger still records a copy found wrong was dropped, the copy read as one record)."""
+    v1 = os.urandom(1 << 20)
+    v2 = bytes([v1[0] ^ 0xFF]) + v1[1:]
+    root = copied_card(tmp_path, {"C/f1.mov": v1}, "--mhl", "none")
+    copy = root / "C" / "f1.mov"
+    _changed_keeping_size_and_date(copy, v2)
+    mhl = _contradicting_mhl(root, [(len(v1), v1), (len(v1), v2)])
+    code, _, err = run("verify", "--mhl-file", mhl, "--report-dir", tmp_path / "r", root)
+    flat = " ".join(err.split())
+    assert code == 11 and f"CHANGED {copy}" in flat, flat
+    assert "it contradicts itself, so the file is CHANGED whichever it reads as" in flat, flat
+    assert _REVOKED in flat, flat
+
+
+@pytest.mark.parametrize("damaged", [False, True])
+def test_a_self_contradicting_mhl_by_size_is_judged_against_the_ledger_too(
+    tmp_path: Path, damaged: bool
+) -> None:
+    """An MHL listing ``C/f1.mov`` twice, first as copied (4000 bytes, its md5), then at
+    5000 bytes: CHANGED by its size against the second (the MHL contradicts itself). The
+    copy as the ledger records it (read now: as the first record and the ledger's xxh64)
+    is not said to be a copy whose size changed that ``--reverify`` replaces. Failed
+    before: "1 copy whose size changed is one this copy root's ledger recorded" (never
+    read). Damaged since (a byte changed, its size and date kept): found wrong against the
+    ledger's record, which is revoked. Failed before: the same false line, not revoked."""
+    data = os.urandom(4000)
+    root = copied_card(tmp_path, {"C/f1.mov": data}, "--mhl", "none")
+    copy = root / "C" / "f1.mov"
+    if damaged:
+        _changed_keeping_size_and_date(copy, bytes([data[0] ^ 0xFF]) + data[1:])
+    mhl = _contradicting_mhl(root, [(4000, data), (5000, data + bytes(1000))])
+    code, _, err = run("verify", "--mhl-file", mhl, "--report-dir", tmp_path / "r", root)
+    flat = " ".join(err.split())
+    assert code == 11 and f"CHANGED {copy}: size 4000, recorded 5000" in flat, flat
+    assert "it contradicts itself, so the file is CHANGED whichever it reads as" in flat, flat
+    assert "whose size changed" not in flat, flat
+    assert (_REVOKED in flat) is damaged, flat
+    assert _STILL_RECORDS not in flat, flat
+    assert _ledger_vouches(root) is not damaged
 
 
 def test_a_changed_files_xxhash64_record_is_quoted_as_written_in_json_and_csv(

@@ -89,6 +89,34 @@ def test_an_unreadable_copy_kept_by_keep_both_is_told_by_its_field(tmp_path: Pat
     assert said == "verified, 1 unreadable copy kept beside new ones", said
 
 
+def test_an_unreadable_copy_kept_in_a_report_before_the_kept_field_is_told_kept(
+    tmp_path: Path,
+) -> None:
+    """Review of the fortieth pass (M2): a report written before a ``copy-unreadable``
+    warning carried ``kept`` (every version before it) says a copy kept by
+    ``--reverify --keep-both`` in its words alone (``KEPT_BESIDE``). The real run's report
+    with that field dropped, as such a version wrote it: ``offload history`` says "kept
+    beside new ones". Failed before: "1 unreadable copy replaced" (told by the field
+    alone)."""
+    require_root("a mode that stops root once its capabilities are dropped")
+    require_tool("setpriv")
+    disk = offloaded_card(tmp_path, clip="A001C{:03d}.mov")
+    (disk / "A001" / "CLIPS" / "A001C001.mov").chmod(0)
+    jobs = tmp_path / "jobs"
+    argv = ["copy", "--reverify", "--keep-both", "--report-dir", jobs, tmp_path / "A001", disk]
+    done = run_offload(*argv, prefix=WITHOUT_DAC, timeout_s=60)
+    assert done.returncode == 0, done.stderr
+    (local,) = sorted(jobs.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1:]
+    report = json.loads(local.read_text())
+    (found,) = [w for w in report["warnings"] if w["code"] == "copy-unreadable"]
+    assert found.pop("kept") is True, found
+    local.write_text(json.dumps(report))
+    listed = run_offload("history", "--json", "--report-dir", jobs)
+    assert listed.returncode == 0, listed.stderr
+    said = json.loads(listed.stdout)[0]["result"]
+    assert said == "verified, 1 unreadable copy kept beside new ones", said
+
+
 def test_a_transfer_checked_copy_a_full_run_cannot_read_is_replaced_in_its_words(
     tmp_path: Path,
 ) -> None:

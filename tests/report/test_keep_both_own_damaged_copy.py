@@ -263,6 +263,37 @@ def test_history_tells_a_kept_copy_by_its_field_whatever_its_words(tmp_path: Pat
     assert "replaced" not in said, said
 
 
+def test_history_tells_a_kept_copy_of_a_report_before_the_kept_field_by_its_words(
+    tmp_path: Path,
+) -> None:
+    """Review of the fortieth pass (M2): a report written before ``copy-no-longer-matches``
+    carried ``kept`` (2026-12-06 12:32) names a damaged copy kept by ``--keep-both`` in its
+    words alone (``KEPT_BESIDE``), and its exit code did not count it (0). The real run's
+    report as such a version wrote it (``kept`` dropped, exit 0): ``offload history`` says
+    "kept beside new ones", never "replaced". Failed before: "1 damaged copy replaced"."""
+    card = two_clip_card(tmp_path, 50_000)
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
+    assert code == 0, out + err
+    with (dest / card.name / "CLIPS" / "C001.mov").open("ab") as grown:
+        grown.write(os.urandom(1000))
+    argv = ["copy", str(card), str(dest), "--keep-both", "--report-dir", str(reports)]
+    code, out, err = offload_cli(argv)
+    assert code == 1, out + err
+    (local,) = sorted(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1:]
+    report: dict[str, Any] = json.loads(local.read_text())
+    (found,) = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
+    assert found.pop("kept") is True and "kept as it is (--keep-both)" in found["message"]
+    report["exit_code"] = 0
+    local.write_text(json.dumps(report))
+    code, out, err = offload_cli(["history", "--json", "--report-dir", str(reports)])
+    assert code == 0, err
+    said = json.loads(out)[0]["result"]
+    assert said.endswith(", 1 damaged copy kept beside new ones"), said
+    assert "replaced" not in said, said
+
+
 def test_a_kept_copy_read_again_by_reverify_is_not_called_copied(tmp_path: Path) -> None:
     """Review, thirty-ninth pass (M4): after the run that kept our damaged copy, a
     ``--keep-both --reverify`` run re-reads the good copy at its keep-both name (its ledger

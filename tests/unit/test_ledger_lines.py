@@ -19,6 +19,7 @@ from offload.ledger import (
     VerifiedCopy,
     entry_fields,
     entry_line,
+    entry_of,
     same_card,
     verified_entry,
     verified_line,
@@ -375,3 +376,55 @@ def test_a_damaged_revocation_of_no_files_path_is_skipped(tmp_path: Path) -> Non
     good = LedgerEntry("a/b", "verified", size_bytes=1, digests={"xxh64": "00"}, verify="full")
     ledger.append([good, LedgerEntry("a/../b", "revoked"), LedgerEntry("a/b\x00", "revoked")])
     assert ledger.load() == {"a/b": good}
+
+
+@given(_NAMES, st.integers(min_value=0, max_value=2**63), st.sampled_from(["", "k"]))
+def test_every_line_a_ledger_writes_is_an_entry_of_its_shape(
+    name: str, size: int, card: str
+) -> None:
+    """``entry_of``'s check of each key's type passes every line ``entry_line`` writes
+    (a field added to ``LedgerEntry`` without its type in ``_SHAPE`` is no failure here,
+    but one of another type would make every line no entry)."""
+    entry = replace(
+        verified_entry(
+            name,
+            size_bytes=size,
+            mtime_ns=size,
+            digests={"xxh64": "ab"},
+            partial_name=".p",
+            final_name=name,
+            verify="full",
+        ),
+        card=card,
+        inode=size,
+        ctime_ns=size,
+    )
+    assert entry_of(entry_line(entry)) == entry
+    assert entry_of(json.dumps({**entry_fields(entry), "recorded_at": 1})) is not None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"relative_path": ["x"], "state": "verified"}',
+        '{"relative_path": "x", "state": 1}',
+        '{"relative_path": "x", "state": "verified", "size_bytes": true}',
+        '{"relative_path": "x", "state": "verified", "size_bytes": 1.5}',
+        '{"relative_path": "x", "state": "verified", "card": 5}',
+        '{"relative_path": "x", "state": "verified", "digests": ["ab"]}',
+        '{"relative_path": "x", "state": "verified", "digests": {"xxh64": 1}}',
+        '{"relative_path": "x", "state": "verified", "recorded_at": "now"}',
+        '{"relative_path": "x", "state": "revoked", "revoked_copy": "x"}',
+        "[" * 100_000,
+        '{"relative_path": ' + "[" * 100_000,
+        "[1, 2]",
+        '{"relative_path": "x"}',
+    ],
+)
+def test_a_line_of_another_shape_is_no_entry(line: str) -> None:
+    """Review of the fortieth pass (L2): JSON that is no entry's shape (a list for a name, a
+    number for a card, a bool for a size, a digest that is no text), or nested too deep to
+    parse, is no entry: ``entry_of`` says None, never raises (before: the read made an
+    entry of each, or raised, and every reader of it crashed: TypeError, AttributeError,
+    RecursionError)."""
+    assert entry_of(line) is None

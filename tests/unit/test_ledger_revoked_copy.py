@@ -129,7 +129,16 @@ def test_a_record_whose_card_name_or_fingerprint_is_no_string_is_none(tmp_path: 
     whole = json.loads(json.dumps({**dataclasses.asdict(entry)}))
     good = json.dumps({"relative_path": CLIP, "state": "revoked", "revoked_copy": whole})
     assert revoked_record(fold_lines([good]).latest[CLIP]) == entry
-    for key, value in (("card", 5), ("final_name", None), ("fingerprint", ["f1"])):
+    # A digest that is no text, a float date: the line's own shape check (``entry_of``),
+    # review of the fortieth pass (before: read as the copy revoked).
+    for key, value in (
+        ("card", 5),
+        ("final_name", None),
+        ("fingerprint", ["f1"]),
+        ("digests", {"xxh64": 1}),
+        ("mtime_ns", 1.5),
+        ("verify", 3),
+    ):
         damaged = {**whole, key: value}
         line = json.dumps({"relative_path": CLIP, "state": "revoked", "revoked_copy": damaged})
         assert revoked_record(fold_lines([line]).latest[CLIP]) is None, key

@@ -1,8 +1,11 @@
 """``card._standing_copies`` (which failed card files still have a copy standing in the copy
 root, by its ledger) takes only an OSError from the ledger's read: a line that is no entry
-(torn, not JSON, JSON of another shape, a newer version's key, bytes that are not UTF-8) is
-skipped by the read itself, never raised (the ``except ValueError`` beside it, which nothing
-could raise, was removed: fortieth pass). Real files, a ledger as ``Ledger`` writes lines."""
+(torn, not JSON, JSON of another shape, a newer version's key, bytes that are not UTF-8, a
+key of another type than an entry's, brackets nested too deep to parse) is skipped by the
+read itself (``ledger.entry_of``), never raised (the ``except ValueError`` beside it, which
+nothing could raise, was removed: fortieth pass). Real files, a ledger as ``Ledger`` writes
+lines. The lines of another type and nested too deep raised before the review of that pass
+(TypeError, RecursionError)."""
 
 from __future__ import annotations
 
@@ -38,6 +41,11 @@ def test_lines_that_are_no_entry_are_skipped_never_raised(tmp_path: Path) -> Non
         + b"[1, 2]\n"
         + b'"text"\n'
         + b'{"relative_path": "CLIPS/A.mov", "a_newer_key": 1}\n'
+        + b'{"relative_path": ["CLIPS/A.mov"], "state": "verified"}\n'
+        + b'{"relative_path": "CLIPS/A.mov", "state": "verified", "size_bytes": "10"}\n'
+        + b'{"relative_path": "CLIPS/A.mov", "state": "verified", "digests": {"xxh64": 1}}\n'
+        + b"[" * 100_000
+        + b"\n"
         + b'{"relative_path": "CLIPS/\xff\xfe.mov", "state": \n'
         + _line("CLIPS/B.mov", 10)
         + b'{"relative_path": "CLIPS/C.mov", "sta'  # torn: a run stopped writing it

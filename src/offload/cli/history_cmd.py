@@ -54,7 +54,7 @@ from offload.report.validate import (
     verify_report_problem,
 )
 from offload.report.words import fast_copies_failed, fast_copies_unreadable
-from offload.results import kept_damaged
+from offload.results import KEPT_BESIDE, kept_damaged
 
 #: How the note of a check stopped once it was over begins in the reports of versions
 #: before their ``stopped_after_check`` key: read only where that key is missing.
@@ -399,10 +399,16 @@ def _found_words(data: dict[str, Any], code: str, kind: str) -> str:
         if isinstance(warning, dict) and warning.get("code") == code
     ]
     # With --keep-both such a copy is kept and the new one written beside it: not replaced.
-    # Told by the warning's ``kept`` field (``PreflightItem.kept``), never its words; a
-    # report written before that field was (2026-12-06) has none, its kept copies counted
-    # as replaced.
-    kept = sum(1 for warning in found if warning.get("kept") is True)
+    # Told by the warning's ``kept`` field (``PreflightItem.kept``), written only when true;
+    # a report written before that field (copy-no-longer-matches before 2026-12-06 12:32,
+    # copy-unreadable before the fortieth pass) has none, and its words then tell it (the
+    # ``KEPT_BESIDE`` those versions wrote of a kept copy alone), so an old report's kept
+    # copy is never counted replaced.
+    kept = sum(
+        1
+        for warning in found
+        if warning.get("kept") is True or KEPT_BESIDE in str(warning.get("message") or "")
+    )
     replaced = len(found) - kept
     words = f", {replaced} {kind} cop{'y' if replaced == 1 else 'ies'} replaced" if replaced else ""
     if kept:

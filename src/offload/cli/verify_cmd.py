@@ -1735,8 +1735,8 @@ def _print_human(
         if not c.actual and _reason_code(report, c.path) == REPLACED_SINCE_RECORDED
     }
     # A copy CHANGED only because the legacy MHL lists it twice, unlike, read as one of
-    # those records: the MHL's note said why; not found wrong, its ledger record not in
-    # doubt.
+    # those records and as the ledger records it: the MHL's note said why; not found wrong,
+    # its ledger record not in doubt.
     said_why = links | replaced | report.read_as_one_record
     # Said otherwise than as a copy found wrong: above (a link, a version proved since, a
     # legacy MHL contradicting itself), by the revocation's line, or as a copy whose size

@@ -66,6 +66,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from offload.destinations.naming import is_partial_leftover, is_partial_name
 from offload.errors import describe_os_error_below, printable_name
 from offload.hashing import DEFAULT_ALGORITHM, new_hasher, resolve_algorithm
+from offload.hashing.registry import fastest
 from offload.manifest import unchained_own
 from offload.manifest.ascmhl import generation_tree, utc_now, write_generation
 from offload.manifest.coverage import Lister, is_local, local_lister, memoized
@@ -105,6 +106,11 @@ HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
 FileDate = Callable[[Path], int | None]
 #: Told, before a tree's files are read, how many files and bytes will be read (progress).
 OnPlan = Callable[[int, int], None]
+#: The copy root's ledger's record of the copy at a path (relative to the copy root): the
+#: size and digests of each entry vouching for it (none: it records no copy there), asked
+#: by a check against a legacy MHL of a file that MHL lists twice, unlike (``verify_tree``'s
+#: *ledger_records*).
+LedgerRecords = Callable[[str], Sequence[tuple[int, Mapping[str, str]]]]
 
 _CHUNK_BYTES = 4 << 20  # large reads amortise the per-call cost; the hashers release the GIL
 
@@ -289,10 +295,12 @@ class VerifyReport:
     # each in ``verified``, ``changed`` or ``unreadable`` by that record, not ``extra``.
     ledger_checked: tuple[str, ...] = ()
     # Files of ``changed`` only because the legacy MHL checked against (``--mhl-file``) lists
-    # each twice, unlike, whose read equals one of those two records (``_verify_legacy``):
-    # no read can match both, and this one was not found wrong against that MHL, so nothing
-    # said of a copy found wrong is said of it (``verify_cmd``: the ledger's record of it
-    # is not put in doubt). Not in the JSON: its note says it.
+    # each twice, unlike, whose read equals one of those two records and the copy root's
+    # ledger's record of it (``_verify_legacy``, ``_as_one_record``): no read can match
+    # both records, and this one was not found wrong, so nothing said of a copy found wrong
+    # is said of it (``verify_cmd``: the ledger's record of it is not put in doubt). One
+    # unlike the ledger's record is not here: a copy found wrong. Not in the JSON: its note
+    # says it.
     read_as_one_record: frozenset[str] = frozenset()
     # Why the copy may lack files no record names: the copy root's record of its last
     # offload says it did not finish (killed, a power cut, cancelled: ``run_record.unfinished``,
@@ -493,6 +501,12 @@ class _Read:
     # A file a legacy MHL lists twice, unlike (``card_legacy_mhl.merge_entries``): both
     # entries, *formats* holding the formats of each; CHANGED against the first unlike.
     unlike: tuple[LegacyEntry, LegacyEntry] | None = None
+    # Of such a file, the entry whose size it has not (CHANGED against it by size, read
+    # only to judge it against the other and the ledger), if one.
+    sized: LegacyEntry | None = None
+    # Of such a file, the ledger's records of its copy (``LedgerRecords``), each judged in
+    # the same read by its fastest format (*formats* holds it).
+    ledger: Sequence[tuple[int, Mapping[str, str]]] = ()
 
 
 def _announce(on_plan: OnPlan | None, items: Sequence[_DiskFile]) -> None:
@@ -684,6 +698,7 @@ def verify_tree(
     lister: Lister | None = None,
     file_date: FileDate | None = None,
     recorded_folder_dates: bool = False,
+    ledger_records: LedgerRecords | None = None,
 ) -> VerifyReport:
     """Compare the files under *root* with their recorded hashes; see the module doc.
 
@@ -728,6 +743,13 @@ def verify_tree(
     (``History.folder_dates``), one no record dates undated, where *root*'s folders do not
     hold the copy's times (``offload verify s3://``'s local view, made now); False: the
     date the walk sees.
+
+    *ledger_records(path)*: with *legacy_mhl*, the copy root's ledger's record of the copy
+    at *path* (``LedgerRecords``), asked only of a file the MHL lists twice, unlike: read in
+    its fastest format too, in the same read, so the report says whether that copy, CHANGED
+    whichever record it reads as, is as the ledger records it (``read_as_one_record``) and
+    its ``actual`` digests let a revocation judge it against the ledger's (``verify_revoke``).
+    None: no ledger to judge by (each such copy then stays one found wrong).
 
     The report's ``reasons`` say what stands at (or above) a missing file's name, why a
     new name is in no manifest, that a changed file is a link read through
@@ -774,6 +796,7 @@ def verify_tree(
                 file_date=file_date,
                 recorded_folder_dates=recorded_folder_dates,
                 settled=settled,
+                ledger_records=ledger_records,
             )
         except GenerationNotWritten as exc:  # the check's report, as any check's: reasons
             exc.report = with_reasons(exc.report)
@@ -802,6 +825,7 @@ def _verify_tree(
     file_date: FileDate | None = None,
     recorded_folder_dates: bool = False,
     settled: str | None = None,
+    ledger_records: LedgerRecords | None = None,
 ) -> VerifyReport:
     """:func:`verify_tree` without the reasons (a nested history's check: they are looked
     for once, on the merged report), keeping what it proves in *proved* as it goes;
@@ -810,7 +834,9 @@ def _verify_tree(
     if legacy_mhl is not None:
         if append_generation:
             raise ValueError("append_generation needs an ASC MHL history, not a legacy MHL")
-        return _verify_legacy(root, legacy_mhl, hash_file, ignore_patterns, within, on_plan, proved)
+        return _verify_legacy(
+            root, legacy_mhl, hash_file, ignore_patterns, within, on_plan, proved, ledger_records
+        )
     if append_generation and creator is None:
         raise ValueError("append_generation needs a creator")
     history = read_history(root)
@@ -1443,6 +1469,29 @@ def _manifest_file(
     return ManifestFile(item.path, item.size_bytes, mtime_ns, dict(digests), now())
 
 
+def _as_one_record(read: _Read, hashed: Mapping[str, str]) -> bool:
+    """Whether a copy a legacy MHL lists twice, unlike (*read*, hashed as *hashed*), reads
+    as one of the two records and as the ledger's record of it (each of *read*'s ``ledger``
+    entries: its size and its fastest format's digest): then, CHANGED only because the MHL
+    contradicts itself, it was not found wrong. A record its size is not (*read*'s
+    ``sized``) is not one it reads as; one holding no digest is read as by its size. No
+    ledger's record: False (nothing says the copy is the one recorded)."""
+    if not read.ledger or read.unlike is None:
+        return False
+    for size, digests in read.ledger:
+        if not digests or size != read.item.size_bytes:
+            return False
+        name = fastest(digests)
+        if hashed[name] != digests[name]:
+            return False
+    return any(
+        e is not read.sized
+        and (e.digests or read.sized is not None)
+        and all(hashed[f] == v.lower() for f, v in e.digests.items())
+        for e in read.unlike
+    )
+
+
 def _verify_legacy(
     root: Path,
     legacy_mhl: Path,
@@ -1451,6 +1500,7 @@ def _verify_legacy(
     within: _Within,
     on_plan: OnPlan | None,
     proved: Proved,
+    ledger_records: LedgerRecords | None,
 ) -> VerifyReport:
     proved.reference = ReferenceKind.LEGACY
     hash_list = read_legacy_mhl(legacy_mhl)
@@ -1530,6 +1580,12 @@ def _verify_legacy(
                     f"{recorded_words(second)}): it contradicts itself, so the file is CHANGED "
                     "whichever it reads as"
                 )
+                # The copy is judged against the ledger's record of it too, in the same read
+                # (its fastest format): only a copy as the ledger records it that reads as
+                # one of the two records is not found wrong (``read_as_one_record``), and
+                # one unlike the ledger is a copy found wrong, its digests the revocation's.
+                held = ledger_records(path) if ledger_records is not None else ()
+                ledger_formats = {fastest(digests) for _, digests in held if digests}
                 sized = next(
                     (
                         e
@@ -1539,18 +1595,41 @@ def _verify_legacy(
                     None,
                 )
                 if sized is not None:
-                    changed.append(
-                        ChangedFile(
-                            path,
-                            ChangeReason.SIZE,
+                    other = second if sized is first else first
+                    if other.size_bytes not in (None, item.size_bytes) or not any(
+                        size == item.size_bytes for size, _ in held
+                    ):
+                        # Unlike both records' sizes, or no ledger's record of its size to
+                        # judge it by: CHANGED by its size, not read.
+                        changed.append(
+                            ChangedFile(
+                                path,
+                                ChangeReason.SIZE,
+                                sized.size_bytes,
+                                item.size_bytes,
+                                dict(sized.digests),
+                            )
+                        )
+                        continue
+                    formats = sorted({*other.digests, *ledger_formats})
+                    reads.append(
+                        _Read(
+                            item,
+                            formats,
+                            None,
                             sized.size_bytes,
-                            item.size_bytes,
-                            dict(sized.digests),
+                            unlike=(first, second),
+                            sized=sized,
+                            ledger=held,
                         )
                     )
                     continue
-                formats = sorted({*first.digests, *second.digests})
-                reads.append(_Read(item, formats, None, first.size_bytes, unlike=(first, second)))
+                formats = sorted({*first.digests, *second.digests, *ledger_formats})
+                reads.append(
+                    _Read(
+                        item, formats, None, first.size_bytes, unlike=(first, second), ledger=held
+                    )
+                )
                 continue
             if entry.size_bytes is not None and entry.size_bytes != item.size_bytes:
                 changed.append(
@@ -1576,6 +1655,26 @@ def _verify_legacy(
                 hashed = _hash_or_note(hash_file, item, read.formats, unreadable)
                 if hashed is None:
                     continue
+                # Of a file the MHL lists twice, unlike: the ledger's digests read too, which
+                # the revocation judges the copy by (``verify_revoke``: a digest shared
+                # with the ledger's entry), beside those compared.
+                judged: dict[str, str] = {}
+                if read.unlike:
+                    judged = {f: hashed[f] for f in read.formats}
+                    if _as_one_record(read, hashed):
+                        as_one_record.add(item.path)
+                if read.sized is not None:
+                    changed.append(
+                        ChangedFile(
+                            item.path,
+                            ChangeReason.SIZE,
+                            read.sized.size_bytes,
+                            item.size_bytes,
+                            dict(read.sized.digests),
+                            judged,
+                        )
+                    )
+                    continue
                 if read.unlike:
                     # Compared with the first record it reads unlike: one always is.
                     expected = next(
@@ -1583,11 +1682,6 @@ def _verify_legacy(
                         for e in read.unlike
                         if any(hashed[f] != v.lower() for f, v in e.digests.items())
                     )
-                    if any(
-                        e.digests and all(hashed[f] == v.lower() for f, v in e.digests.items())
-                        for e in read.unlike
-                    ):
-                        as_one_record.add(item.path)
                 actual = {f: hashed[f] for f in expected}
                 if actual != expected:
                     changed.append(
@@ -1597,7 +1691,7 @@ def _verify_legacy(
                             read.expected_size,
                             item.size_bytes,
                             expected,
-                            actual,
+                            {**judged, **actual},
                         )
                     )
                 else:
