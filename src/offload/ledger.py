@@ -149,6 +149,10 @@ _EXTEND_REFUSED = frozenset({errno.EPERM, errno.EOPNOTSUPP})
 DATE_SLACK_NS = 2_000_000_000
 
 
+#: The states of a line that vouches for a copy (``LedgerEntry.vouches``).
+VOUCHING_STATES = ("verified", "transfer_checked")
+
+
 @dataclass(frozen=True)
 class LedgerEntry:
     """One line of the ledger: what a run verified (or revoked) for one path."""
@@ -201,7 +205,7 @@ class LedgerEntry:
         ``transfer_checked``): a ``revoked`` line names a path alone, and a line whose state
         this version cannot read vouches for nothing. The one place that says which states
         vouch."""
-        return self.state in ("verified", "transfer_checked")
+        return self.state in VOUCHING_STATES
 
 
 # The keys a line holds only when set (an older version skips a line with one: see the
@@ -1202,7 +1206,8 @@ def names_files(entry: LedgerEntry) -> bool:
     ``relative_path`` text, relative (not absolute), of names separated by one ``/`` none of
     which is empty, ``.`` or ``..``; its ``final_name`` and ``partial_name`` text, each ""
     (none) or one such name; none holding a NUL (no file's name can). A line that records
-    others (a ledger damaged or edited by hand: ``\\u0000``, ``../``, ``/etc/...``) is no
+    others (a ledger damaged or edited by hand: ``\\u0000``, ``../``, ``/etc/...``, a lone
+    surrogate no ``os`` call encodes: ``_encodable``) is no
     entry (``fold_lines``, ``revoked_record``): a run never ``lstat``s, opens, trusts or
     reports a path it makes (a NUL raised ValueError from every ``os`` call; ``..`` or a
     root reached outside the copy root). Every line this version writes passes: its names
@@ -1219,7 +1224,21 @@ def names_files(entry: LedgerEntry) -> bool:
         part not in (".", "..") for part in path.split("/")
     ):
         return False
-    return _one_name(final) and _one_name(partial)
+    return _one_name(final) and _one_name(partial) and _encodable(path + final + partial)
+
+
+def _encodable(text: str) -> bool:
+    """Whether *text* is names an ``os`` call takes: ASCII, or text that encodes as the
+    file system's names do (UTF-8, a name's undecodable bytes as U+DC80–U+DCFF). A lone
+    surrogate other than those (JSON's ``\\ud800``) raised UnicodeEncodeError from every
+    ``os`` call, a traceback of ``offload copy`` and ``offload verify``."""
+    if text.isascii():
+        return True
+    try:
+        os.fsencode(text)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # Where ``recorded_at`` (Unix seconds; 0: none) ends: a time a report can say.
@@ -1245,7 +1264,10 @@ def _revocation_of(line: str) -> LedgerEntry | None:
         raw = json.loads(line)
     except (ValueError, RecursionError):
         return None
-    if type(raw) is not dict or raw.get("state") != "revoked":
+    # Any state but one that vouches (a "revoked" line, or one no entry holds: a list, a
+    # number, an unknown word): the path's earlier entries end there, as before this
+    # line was judged whole; never a line that would vouch itself.
+    if type(raw) is not dict or raw.get("state") in VOUCHING_STATES:
         return None
     path = raw.get("relative_path")
     if type(path) is not str:

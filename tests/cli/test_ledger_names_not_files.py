@@ -54,7 +54,7 @@ def _clip_entry(root: Path) -> dict[str, object]:
 def _append(root: Path, *objects: dict[str, object]) -> None:
     with _ledger(root).open("a", encoding="utf-8") as handle:
         for obj in objects:
-            handle.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            handle.write(json.dumps(obj) + "\n")
 
 
 def _unidentified(entry: dict[str, object], **changed: object) -> dict[str, object]:
@@ -74,6 +74,8 @@ _DAMAGED = {
     "final-name-climbs-out": {"final_name": "../../../A001/CLIPS/C002.mov"},
     "final-name-a-path": {"final_name": "CLIPS/C002.mov"},
     "final-name-dot-dot": {"final_name": ".."},
+    # A lone surrogate (JSON's \ud800) no ``os`` call encodes: UnicodeEncodeError before.
+    "surrogate-in-final-name": {"final_name": "C002\ud800.mov"},
 }
 
 

@@ -371,6 +371,29 @@ def test_a_damaged_revocation_still_ends_the_paths_entries(
     assert ledger.load() == {"a/b": LedgerEntry("a/b", "revoked")}
 
 
+def test_a_name_no_os_call_encodes_is_no_files(tmp_path: Path) -> None:
+    # JSON's lone surrogate \ud800 loads as text that every ``os`` call refused with a
+    # UnicodeEncodeError; a name's undecodable byte (U+DC80-U+DCFF) is a file's.
+    ledger = Ledger(tmp_path)
+    good = LedgerEntry("a/b", "verified", size_bytes=1, digests={"xxh64": "00"}, verify="full")
+    undecodable = replace(good, relative_path="a/\udcff", final_name="\udcff")
+    ledger.append([good, undecodable])
+    with ledger.path.open("a", encoding="utf-8") as handle:  # JSON's escape, as on disk
+        handle.write(json.dumps(entry_fields(good) | {"final_name": "b\ud800"}) + "\n")
+    assert ledger.load() == {"a/b": good, "a/\udcff": undecodable}
+
+
+def test_a_damaged_line_that_cannot_vouch_ends_its_paths_entries(tmp_path: Path) -> None:
+    # A state no entry holds (a list): the line vouches for nothing, as it did when it was
+    # read whole; the path's earlier verified entry must not stand again.
+    ledger = Ledger(tmp_path)
+    good = LedgerEntry("a/b", "verified", size_bytes=1, digests={"xxh64": "00"}, verify="full")
+    ledger.append([good])
+    with ledger.path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"relative_path": "a/b", "state": ["revoked"]}) + "\n")
+    assert not ledger.load()["a/b"].vouches
+
+
 def test_a_damaged_revocation_of_no_files_path_is_skipped(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path)
     good = LedgerEntry("a/b", "verified", size_bytes=1, digests={"xxh64": "00"}, verify="full")
