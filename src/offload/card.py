@@ -2732,9 +2732,15 @@ def _settle_run_records(
 
 def _unrecorded(root: Path, exc: OSError) -> DestinationError:
     """Why the copy root *root* is lost before its first file: its record of this run
-    (``run_record``) could not be written (*exc*), with what to do for that error."""
+    (``run_record``) could not be written, or the record there could not be read (*exc*),
+    with what to do for that error."""
     where = display_path(run_record.record_path(root))
-    if exc.errno in FULL_ERRNOS:
+    if isinstance(exc, run_record.UnreadableRecord):
+        todo = (
+            "move that record aside: what it recorded of earlier offloads is then unknown, "
+            "so run the `offload copy` of each card offloaded there again"
+        )
+    elif exc.errno in FULL_ERRNOS:
         todo = "free space on that drive"
     elif exc.errno in (errno.EACCES, errno.EPERM):
         todo = f"let this user write to {display_path(root / STATE_FOLDER)}"
@@ -2744,7 +2750,7 @@ def _unrecorded(root: Path, exc: OSError) -> DestinationError:
         todo = "check that drive"
     return DestinationError(
         f"cannot record this offload in {where}: {describe_os_error(exc)}; nothing was "
-        f"copied to {display_path(root)}, so its record of an earlier offload stays true "
+        f"copied to {display_path(root)}, so any record there of earlier offloads stays true "
         f"({todo}, then run the same `offload copy` again, or choose another destination)",
         path=root,
         errno_=exc.errno,
