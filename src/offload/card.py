@@ -2918,7 +2918,8 @@ def _run_locked(
     held = {os.path.realpath(root) for root in locked}
     removed = RemovedUnfinished()
     for dest_plan, ledger in zip(plan.plans, plan.ledgers, strict=True):
-        if dest_plan.index in plan.backends:
+        # (Nothing swept where this run must not write: ``plan.refused``.)
+        if dest_plan.index in plan.backends or dest_plan.index in plan.refused:
             continue
         kept: list[tuple[str, int]] = []
         failed: list[tuple[str, OSError]] = []
@@ -2967,7 +2968,10 @@ def _run_locked(
     # revoked as it is found, as in the copy job (``cascade_refeed``).
     revoker = _revoker(plan, sink)
     outcomes = check_existing(
-        checks,
+        # A copy root this run must not write to (``plan.refused``: its record of this run
+        # could not be written) is not read back either: its checks never reached, its
+        # copies kept as they were and its ledger untouched (``existing.settle``).
+        [c for c in checks if c.destination_index not in plan.refused] if plan.refused else checks,
         [task.source for task in plan.tasks],
         algorithms=copy.algorithms,
         verify=copy.verify.value,

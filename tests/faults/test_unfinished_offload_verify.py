@@ -477,8 +477,9 @@ def test_a_copy_root_whose_record_cannot_be_written_is_not_written_to(
 
 
 @pytest.mark.timeout(180)
+@pytest.mark.parametrize("more", [[], ["--reverify"]])
 def test_a_copy_root_whose_record_cannot_be_read_is_not_written_to(
-    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], more: list[str]
 ) -> None:
     """Review of the runrec64 merge (MEDIUM): a record whose bytes are no record (here a
     killed run's, cut short) was taken for none, and the run's own entry written alone in
@@ -487,7 +488,10 @@ def test_a_copy_root_whose_record_cannot_be_read_is_not_written_to(
     copy root is lost before its first file, as for a record that cannot be written, one
     line naming the record and what to do; the record is left as it is (the check still
     INCOMPLETE); the other destination is copied. Failed before: exit 0, the record
-    replaced by this run's ``finished`` entry alone, the check passing."""
+    replaced by this run's ``finished`` entry alone, the check passing. With
+    ``--reverify`` (review LOW 1): the copies there were read back all the same and each
+    recorded again in its ledger; now none is read there, its ledger as it was (failed
+    before: 23 ledger entries appended to the refused root)."""
     card = make_card(tmp_path / "card")
     fs = faulty_fs()
     (tmp_path / "other").mkdir()
@@ -498,7 +502,7 @@ def test_a_copy_root_whose_record_cannot_be_read_is_not_written_to(
     record.write_bytes(record.read_bytes().replace(b'"finished"', b'"running"')[:40])
     before, ledger = record.read_bytes(), (root / ".offload" / "ledger.jsonl").read_bytes()
     (card / "ZZ" / "later.mov").write_bytes(os.urandom(300_000))
-    code, output = offload("copy", card, fs.mountpoint, tmp_path / "other")
+    code, output = offload("copy", *more, card, fs.mountpoint, tmp_path / "other")
     assert code == 1, output
     lines = [line for line in output.splitlines() if "cannot record this offload" in line]
     assert lines, output
