@@ -123,7 +123,7 @@ from offload.existing import (
 from offload.fs.devices import folder_device
 from offload.fs.listing import FolderListings
 from offload.fs.ops import fsync_dir
-from offload.hashing.registry import VERIFY_ONLY
+from offload.hashing.registry import VERIFY_ONLY, comparable_digest
 from offload.ledger import (
     DATE_SLACK_NS,
     LEDGER_NAME,
@@ -2732,9 +2732,15 @@ def _settle_run_records(
 
 def _unrecorded(root: Path, exc: OSError) -> DestinationError:
     """Why the copy root *root* is lost before its first file: its record of this run
-    (``run_record``) could not be written (*exc*), with what to do for that error."""
+    (``run_record``) could not be written, or the record there could not be read (*exc*),
+    with what to do for that error."""
     where = display_path(run_record.record_path(root))
-    if exc.errno in FULL_ERRNOS:
+    if isinstance(exc, run_record.UnreadableRecord):
+        todo = (
+            "move that record aside: what it recorded of earlier offloads is then unknown, "
+            "so run the `offload copy` of each card offloaded there again"
+        )
+    elif exc.errno in FULL_ERRNOS:
         todo = "free space on that drive"
     elif exc.errno in (errno.EACCES, errno.EPERM):
         todo = f"let this user write to {display_path(root / STATE_FOLDER)}"
@@ -2744,7 +2750,7 @@ def _unrecorded(root: Path, exc: OSError) -> DestinationError:
         todo = "check that drive"
     return DestinationError(
         f"cannot record this offload in {where}: {describe_os_error(exc)}; nothing was "
-        f"copied to {display_path(root)}, so its record of an earlier offload stays true "
+        f"copied to {display_path(root)}, so any record there of earlier offloads stays true "
         f"({todo}, then run the same `offload copy` again, or choose another destination)",
         path=root,
         errno_=exc.errno,
@@ -2790,17 +2796,28 @@ def _failed_on(report: OffloadReport, index: int, root: Path | None, card: str =
     of its ledger vouches for it (the card's read failed, and the copy, read back against its
     record, was kept, its entry standing) is no card file missing there, and saying so would
     make ``offload verify`` call a copy it has just verified "not copied here" for as long as
-    the card stays unreadable (``_standing_copies``)."""
+    the card stays unreadable (``_standing_copies``).
+
+    Never such a copy: a file refused for a file in the way (``remedies.refused_again``: the
+    file at its name was read unlike the card's, or is another card's, so whatever entry
+    stands there is no copy of this card's file, whether or not the two cards' identities
+    are known), nor an entry whose digests differ from the card file's as this run read it
+    (``FileResult.inflight_digests``: an earlier copy of a card file changed since)."""
     failed = []
+    # Of *failed*, those an entry may vouch for: by path, the card file's digests as this
+    # run read them ({} where it could not read it: the entry's size alone then).
+    vouchable: dict[str, Mapping[str, str]] = {}
     for file in report.job.files:
         for result in file.destinations:
             if result.destination_index == index:
                 if result.status is DestinationStatus.FAILED:
                     failed.append(file.relative_path)
+                    if not remedies.refused_again(result.error):
+                        vouchable[file.relative_path] = file.inflight_digests
                 break
-    if not failed or root is None:  # an S3 copy root: each failed one named (conservative)
+    if not vouchable or root is None:  # an S3 copy root: each failed one named (conservative)
         return failed
-    standing = _standing_copies(root, failed, card)
+    standing = _standing_copies(root, vouchable, card)
     return [path for path in failed if path not in standing]
 
 
@@ -2820,27 +2837,34 @@ def _refused_again(report: OffloadReport, index: int, failed: Sequence[str]) -> 
     return refused
 
 
-def _standing_copies(root: Path, paths: Sequence[str], card: str = "") -> set[str]:
-    """Of *paths* (card-relative), those whose copy in *root* the ledger vouches for (an entry
+def _standing_copies(
+    root: Path, paths: Mapping[str, Mapping[str, str]], card: str = ""
+) -> set[str]:
+    """Of *paths* (card-relative, each with the card file's digests as this run read it, {}
+    where it could not), those whose copy in *root* the ledger vouches for (an entry
     standing, not revoked) as a copy of this run's card (*card*, ``CardIdentity.key``:
     ``ledger.same_card``; an entry of another card at that path, a second card ``--into``
-    the first's folder, is no copy of this one) and that stands at its recorded size. Read
-    only when some file failed (a ledger read is ~1 s at 50,000 files); one that cannot be
-    read vouches for none (the record then errs on the side of "not copied"). A line that is
-    no entry (torn, not JSON or nested too deep to parse, another shape, a key of another
-    type than an entry's, names no file's) is skipped by the read itself
-    (``ledger.fold_lines``), so only an OSError is left to take."""
+    the first's folder, is no copy of this one), of the card file's content (its digests
+    equal to the entry's on an algorithm both hold, where the card file was read: none
+    shared, no vouching) and that stands at its recorded size. Read only when some file
+    failed (a ledger read is ~1 s at 50,000 files); one that cannot be read vouches for none
+    (the record then errs on the side of "not copied"). A line that is no entry (torn, not
+    JSON or nested too deep to parse, another shape, a key of another type than an entry's,
+    names no file's) is skipped by the read itself (``ledger.fold_lines``), so only an
+    OSError is left to take."""
     from offload.ledger import Ledger, same_card
 
     try:
         entries = Ledger(root).load_entries().standing()
     except OSError:
         return set()
-    wanted = set(paths)
     vouched = {
         e.relative_path: e
         for e in entries
-        if e.vouches and e.relative_path in wanted and same_card(e, card)
+        if e.vouches
+        and e.relative_path in paths
+        and same_card(e, card)
+        and _same_content(paths[e.relative_path], e.digests)
     }
     standing = set()
     for path, entry in vouched.items():
@@ -2853,6 +2877,19 @@ def _standing_copies(root: Path, paths: Sequence[str], card: str = "") -> set[st
         if size == entry.size_bytes:
             standing.add(path)
     return standing
+
+
+def _same_content(read: Mapping[str, str], recorded: Mapping[str, str]) -> bool:
+    """Whether a ledger entry's *recorded* digests are of the card file this run *read*
+    (its digests; {} where it could not read it: True, the entry's size decides): equal on
+    each algorithm both hold, and one at least."""
+    if not read:
+        return True
+    shared = [name for name in read if name in recorded]
+    return bool(shared) and all(
+        comparable_digest(name, read[name]) == comparable_digest(name, recorded[name])
+        for name in shared
+    )
 
 
 def _run_locked(
@@ -2883,7 +2920,8 @@ def _run_locked(
     held = {os.path.realpath(root) for root in locked}
     removed = RemovedUnfinished()
     for dest_plan, ledger in zip(plan.plans, plan.ledgers, strict=True):
-        if dest_plan.index in plan.backends:
+        # (Nothing swept where this run must not write: ``plan.refused``.)
+        if dest_plan.index in plan.backends or dest_plan.index in plan.refused:
             continue
         kept: list[tuple[str, int]] = []
         failed: list[tuple[str, OSError]] = []
@@ -2932,7 +2970,10 @@ def _run_locked(
     # revoked as it is found, as in the copy job (``cascade_refeed``).
     revoker = _revoker(plan, sink)
     outcomes = check_existing(
-        checks,
+        # A copy root this run must not write to (``plan.refused``: its record of this run
+        # could not be written) is not read back either: its checks never reached, its
+        # copies kept as they were and its ledger untouched (``existing.settle``).
+        [c for c in checks if c.destination_index not in plan.refused] if plan.refused else checks,
         [task.source for task in plan.tasks],
         algorithms=copy.algorithms,
         verify=copy.verify.value,

@@ -30,11 +30,14 @@ Contract:
   record that cannot be read as one: never a pass on a record it cannot read), None where
   it finished or there is no record (a copy root an older version wrote, a copy made by
   another tool: no claim either way, as before).
-* A record that cannot be written as the run starts (ENOSPC, EACCES, EROFS) leaves the
-  earlier one in place, which may say ``finished``: that copy root is lost before anything
-  is written there (``Started.refused``, ``card.run_offload``), its line naming the path
-  and what to do, the other destinations copied; so the earlier record stays true. One
-  that cannot be settled at the end is left ``running`` (the conservative answer).
+* A record that cannot be written as the run starts (ENOSPC, EACCES, EROFS), or whose
+  earlier record cannot be read then (a read error, a failed GET; bytes that are no
+  record, ``UnreadableRecord``: never read as none, which would drop the other cards'
+  entries), is left in place, and may say ``finished``: that copy root is lost before
+  anything is written there (``Started.refused``, ``card.run_offload``), its line naming
+  the path and what to do, the other destinations copied; so any earlier record stays
+  true. One that cannot be settled at the end (its write, or its read again, failed) is
+  left as it is, this run's entry ``running`` (the conservative answer).
 
 One entry per card: ``offload copy --into`` may put several cards into one copy root on
 purpose (README, "Cards with the same name"), and a card killed there is not made whole by
@@ -68,6 +71,7 @@ An ``s3://`` copy root keeps the same record as an object of that name under its
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import time
@@ -171,7 +175,9 @@ def _same_card(entry: Mapping[str, object], card: str, source: str) -> bool:
     folder where the entry and the run both know the card; the same path where the entry
     does not (written by a run that could not tell its card, or by a version before the
     entries). An entry that knows its card is never this run's where this run cannot tell
-    its own: two cards may mount at one path."""
+    its own: two cards may mount at one path. An entry that names neither (written by a
+    development version before ``source``) is every card's: else no run could ever clear
+    it, and the copy root would stay INCOMPLETE for good."""
     recorded = entry.get("card")
     if isinstance(recorded, str) and recorded:
         if not card:
@@ -179,7 +185,8 @@ def _same_card(entry: Mapping[str, object], card: str, source: str) -> bool:
         from offload.card_identity import same_volume_and_folder
 
         return same_volume_and_folder(recorded, card)
-    return entry.get("source") == source
+    at = entry.get("source")
+    return not at or at == source
 
 
 class RecordPlace(Protocol):
@@ -213,24 +220,49 @@ def _place(root: Path | RecordPlace) -> RecordPlace:
     return _LocalPlace(root) if isinstance(root, Path) else root
 
 
+class UnreadableRecord(OSError):
+    """A record there whose bytes are no record this version can read (not JSON, no card
+    entry): never taken for none, which would drop the entries of the cards it may hold
+    (a killed card's ``running``), as ``offload verify`` never passes it (``unfinished``).
+    Its ``errno`` is ``EBADMSG``; ``card._unrecorded`` words what to do."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(errno.EBADMSG, "it holds no record this version can read", where)
+
+
 def _load(place: RecordPlace) -> list[dict[str, object]]:
-    """The entries of the record at *place*; none where there is none or it cannot be read
-    (the run's own record replaces it then)."""
-    try:
-        data = place.load()
-        return [] if data is None else _entries(json.loads(data))
-    except (OSError, ValueError):
+    """The entries of the record at *place*; none where there is none. Raises OSError where
+    it cannot be read (*place*'s error), ``UnreadableRecord`` where its bytes are no record:
+    never read as none, which the run's own entry would then replace alone."""
+    data = place.load()
+    if data is None:
         return []
+    try:
+        entries = _entries(json.loads(data))
+    except ValueError:
+        entries = []
+    if not entries:
+        raise UnreadableRecord(RUN_RECORD_NAME)
+    return entries
 
 
-def _put(root: Path | RecordPlace, entry: dict[str, object], card: str, source: str) -> None:
+def _put(
+    root: Path | RecordPlace,
+    entry: dict[str, object],
+    card: str,
+    source: str,
+    loaded: list[dict[str, object]] | None = None,
+) -> None:
     """*entry*, this run's card's, in place of that card's earlier entry in *root*'s record
-    (the other cards' kept as they are), written whole (``_write``). Its top-level fields
-    are the first unfinished entry's (else this one's): a version before the entries reads
-    the record as one entry, and so says "did not finish" where any card's did not.
-    Raises OSError."""
+    (the other cards' kept as they are: *loaded*, the record's entries where the caller has
+    just read them, else read here), written whole (``_write``). Its top-level fields are
+    the first unfinished entry's (else this one's): a version before the entries reads the
+    record as one entry, and so says "did not finish" where any card's did not. Raises
+    OSError, also where the record there cannot be read (``_load``): nothing written then."""
     place = _place(root)
-    entries = [e for e in _load(place) if not _same_card(e, card, source)]
+    if loaded is None:
+        loaded = _load(place)
+    entries = [e for e in loaded if not _same_card(e, card, source)]
     entries.append(entry)
     first = next((e for e in entries if e.get("state") != FINISHED), entry)
     place.save(json.dumps({**first, "cards": entries}, sort_keys=True).encode())
@@ -255,22 +287,20 @@ def mark_started(
             "source": source,
             "card": card,
         }
-        if _finished_from(root, card, source):
-            body["previous"] = FINISHED
+        # Read once: its entries decide ``previous`` and are written back beside this
+        # card's (an S3 place's conditional store is over the object this read saw).
         try:
-            _put(root, body, card, source)
+            place = _place(root)
+            entries = _load(place)
+            if any(e.get("state") == FINISHED for e in entries if _same_card(e, card, source)):
+                body["previous"] = FINISHED
+            _put(place, body, card, source, entries)
         except OSError as exc:
             refused[root] = exc
             continue
         if "previous" in body:
             kept.add(root)
     return Started(kept, refused)
-
-
-def _finished_from(root: Path | RecordPlace, card: str, source: str) -> bool:
-    """Whether the record of *root* says an offload of this card finished there."""
-    entries = _load(_place(root))
-    return any(e.get("state") == FINISHED for e in entries if _same_card(e, card, source))
 
 
 def settle(
@@ -289,7 +319,8 @@ def settle(
     :func:`mark_started`) that started at *started* ended on *root* in *state*
     (``FINISHED``, ``FAILED`` with the card files that *failed* there, card-relative, and
     the end *steps* that failed, or ``CANCELLED``): that card's entry, the others kept.
-    Left as it is where it cannot be written."""
+    Left as it is where it cannot be written, or read again (``_load``: this run's entry
+    then says ``running``, the conservative answer)."""
     body: dict[str, object] = {
         "state": state,
         "run": run,

@@ -474,3 +474,69 @@ def test_a_copy_root_whose_record_cannot_be_written_is_not_written_to(
     assert (tmp_path / "other" / card.name / "ZZ" / "later.mov").exists()
     code, output, data = verified_json(tmp_path / "other" / card.name, tmp_path / "v1")
     assert code == 0 and data["passed"] is True, output
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("more", [[], ["--reverify"]])
+def test_a_copy_root_whose_record_cannot_be_read_is_not_written_to(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], more: list[str]
+) -> None:
+    """Review of the runrec64 merge (MEDIUM): a record whose bytes are no record (here a
+    killed run's, cut short) was taken for none, and the run's own entry written alone in
+    its place: the entries of the cards it held (a killed card's ``running``) were dropped
+    and ``offload verify`` passed, where it calls that very record INCOMPLETE. Now that
+    copy root is lost before its first file, as for a record that cannot be written, one
+    line naming the record and what to do; the record is left as it is (the check still
+    INCOMPLETE); the other destination is copied. Failed before: exit 0, the record
+    replaced by this run's ``finished`` entry alone, the check passing. With
+    ``--reverify`` (review LOW 1): the copies there were read back all the same and each
+    recorded again in its ledger; now none is read there, its ledger as it was (failed
+    before: 23 ledger entries appended to the refused root)."""
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    (tmp_path / "other").mkdir()
+    code, output = offload("copy", "--quiet", card, fs.mountpoint)
+    assert code == 0, output
+    root = fs.mountpoint / card.name
+    record = root / ".offload" / "last-run.json"
+    record.write_bytes(record.read_bytes().replace(b'"finished"', b'"running"')[:40])
+    before, ledger = record.read_bytes(), (root / ".offload" / "ledger.jsonl").read_bytes()
+    (card / "ZZ" / "later.mov").write_bytes(os.urandom(300_000))
+    code, output = offload("copy", *more, card, fs.mountpoint, tmp_path / "other")
+    assert code == 1, output
+    lines = [line for line in output.splitlines() if "cannot record this offload" in line]
+    assert lines, output
+    assert f"{record}: it holds no record this version can read" in lines[0], lines
+    assert "nothing was copied to" in lines[0] and "move that record aside" in lines[0], lines
+    assert not (root / "ZZ" / "later.mov").exists()
+    assert record.read_bytes() == before
+    assert (root / ".offload" / "ledger.jsonl").read_bytes() == ledger
+    assert (tmp_path / "other" / card.name / "ZZ" / "later.mov").exists()
+    code, output, data = verified_json(root, tmp_path / "v1")
+    assert code == 10 and "INCOMPLETE" in output and data["passed"] is False, output
+
+
+def test_a_record_entry_that_names_no_card_is_cleared_by_the_next_finished_run(
+    tmp_path: Path,
+) -> None:
+    """Review of the runrec64 merge (LOW 3): a record entry naming neither its card nor its
+    source (as development versions of that day wrote it) matched no run's card, so none
+    ever replaced it: the copy root INCOMPLETE for good. Now it is every card's: the next
+    offload that finishes there replaces it. Failed before: exit 10 after that offload."""
+    card = make_card(tmp_path / "card")
+    (tmp_path / "dest").mkdir()
+    code, output = offload("copy", "--quiet", "--mhl", "none", card, tmp_path / "dest")
+    assert code == 0, output
+    root = tmp_path / "dest" / card.name
+    record = root / ".offload" / "last-run.json"
+    record.write_text(
+        json.dumps({"state": "running", "run": "r1", "started": "2026-12-06T09:00:00Z"})
+    )
+    code, output, data = verified_json(root, tmp_path / "v1")
+    assert code == 10 and "INCOMPLETE" in output, output
+    code, output = offload("copy", "--quiet", "--mhl", "none", card, tmp_path / "dest")
+    assert code == 0, output
+    body = json.loads(record.read_text())
+    assert [entry["state"] for entry in body["cards"]] == ["finished"], body
+    code, output, data = verified_json(root, tmp_path / "v2")
+    assert code == 0 and data["passed"] is True, output

@@ -18,6 +18,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from offload.card_identity import card_identity
 from support.cards import corrupt_keeping_size_and_mtime
 from support.offload_cli import run_offload
@@ -457,8 +459,9 @@ def test_a_copy_of_the_card_offloaded_into_its_own_parent_is_refused_as_over_the
         assert tree(raid) == before
 
 
+@pytest.mark.parametrize("first_known", [True, False])
 def test_another_cards_copy_at_a_refused_clips_path_is_no_copy_of_this_card(
-    tmp_path: Path, exfat_loop: Any
+    tmp_path: Path, exfat_loop: Any, first_known: bool
 ) -> None:
     """A second card ``--into`` the first card's folder, its clip MVI_0001 of the same size
     as the first card's there (another clip: a file in the way, refused without
@@ -467,7 +470,10 @@ def test_another_cards_copy_at_a_refused_clips_path_is_no_copy_of_this_card(
     ``finished``, and ``offload verify`` passed with the second card's clip never copied.
     Now only an entry of this card counts: INCOMPLETE, naming the clip refused for a file
     in the way and the remedy that clears it, ``--keep-both``, which then does. Failed
-    before: exit 0."""
+    before: exit 0. *first_known* False: the first card's ledger lines name no card (an
+    older version's, a run that could not tell it), which ``ledger.same_card`` lets vouch
+    for any card; a file refused for a file in the way is still no copy of this card's
+    (review of the runrec64 merge, HIGH). Failed before: exit 0."""
     first = exfat_loop(
         16 << 20, path=tmp_path / "reader1" / "EOS_DIGITAL", label="EOS_DIGITAL", serial=0x1A2B3C4D
     )
@@ -480,6 +486,11 @@ def test_another_cards_copy_at_a_refused_clips_path_is_no_copy_of_this_card(
     dest.mkdir()
     assert run("copy", "--report-dir", reports, first.path, dest).returncode == 0
     root = dest / "EOS_DIGITAL"
+    if not first_known:
+        ledger = root / ".offload" / "ledger.jsonl"
+        lines = [json.loads(line) for line in ledger.read_text().splitlines()]
+        assert all(line.pop("card") for line in lines), lines
+        ledger.write_text("".join(json.dumps(line) + "\n" for line in lines))
     added = run("copy", "--report-dir", reports, "--into", second.path, root)
     assert added.returncode != 0, added.stdout + added.stderr
     assert (root / FIRST_CLIP).read_bytes() == (first.path / FIRST_CLIP).read_bytes()
@@ -498,3 +509,41 @@ def test_another_cards_copy_at_a_refused_clips_path_is_no_copy_of_this_card(
     checked = run("verify", "--report-dir", tmp_path / "v2", root)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert (root / FIRST_CLIP).read_bytes() == (first.path / FIRST_CLIP).read_bytes()
+
+
+def test_a_clip_refused_for_another_unknown_cards_file_leaves_the_copy_incomplete(
+    tmp_path: Path,
+) -> None:
+    """Review of the runrec64 merge (HIGH): folders no run can identify, the second card's
+    MVI_0001 of the first card's size and other content: ``--into`` the first card's folder
+    refuses it (a file in the way). The first card's ledger entry at that path, of no known
+    card, was counted as this card's copy standing there (``ledger.same_card`` says yes
+    where either card is unknown): the record settled ``finished`` and ``offload verify``
+    passed, "2 OK", the second card's clip never copied. A file refused for a file in the
+    way was read unlike the card's file: never a copy of it. Failed before: exit 0."""
+    first, second = tmp_path / "r1" / "EOS_DIGITAL", tmp_path / "r2" / "EOS_DIGITAL"
+    clip, more = "DCIM/MVI_0001.MOV", "DCIM/MVI_0002.MOV"
+    shoot(first, {clip: 200_000}, b"card one ")
+    shoot(second, {clip: 200_000, more: 50_000}, b"card two ")
+    assert card_identity(first) is None and card_identity(second) is None
+    dest, reports = tmp_path / "dest", tmp_path / "reports"
+    dest.mkdir()
+    assert run("copy", "--report-dir", reports, first, dest).returncode == 0
+    root = dest / "EOS_DIGITAL"
+    added = run("copy", "--report-dir", reports, "--into", second, root)
+    assert added.returncode == 1, added.stdout + added.stderr
+    assert (root / clip).read_bytes() == (first / clip).read_bytes()
+    record = json.loads((root / ".offload" / "last-run.json").read_text())
+    states = {entry["source"]: entry["state"] for entry in record["cards"]}
+    assert states == {str(first): "finished", str(second): "failed"}, record
+    checked = run("verify", "--report-dir", tmp_path / "v1", root)
+    output = checked.stdout + checked.stderr
+    assert checked.returncode == 10, output
+    (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
+    assert f"1 card file refused here for a file in the way ({clip})" in line, line
+    assert "with --keep-both" in line, line
+    kept = run("copy", "--report-dir", reports, "--keep-both", "--into", second, root)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    checked = run("verify", "--report-dir", tmp_path / "v2", root)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert (root / clip).read_bytes() == (first / clip).read_bytes()

@@ -111,3 +111,76 @@ def test_a_bucket_that_refuses_the_record_is_not_written_to(  # type: ignore[no-
     assert said in out + err and "nothing was copied to s3://" in out + err, out + err
     listed = admin(s3_server.url).list_objects_v2(Bucket=bucket, Prefix="shoot/day2/A/")
     assert not listed.get("Contents")
+
+
+@pytest.mark.timeout(300)
+def test_a_record_unreadable_at_the_settle_is_left_not_replaced(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """Review of the runrec64 merge (MEDIUM): the record's GET failing as the run settled
+    (503, the fault proxy, every retry) was taken for no record, and the store's If-Match
+    was the ETag of this run's own store at its start: the record was replaced by this
+    card's ``finished`` entry alone, another card's ``running`` entry dropped, and
+    ``offload verify`` passed. Now a record that cannot be read is left as it is: this
+    card's entry ``running`` (the conservative answer), the other card's kept, the check
+    INCOMPLETE naming both. Failed before: exit 0."""
+    card = make_card(tmp_path / "a", CARD).rename(tmp_path / "a" / "day2")
+    code, output = _copy(s3_server.url, card, bucket, tmp_path / "r0")
+    assert code == 0, output
+    key = "shoot/day2/.offload/last-run.json"
+    client = admin(s3_server.url)
+    record = json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+    other = {"state": "running", "run": "b1", "started": "2026-12-01T10:00:00Z"}
+    other |= {"card": "", "source": str(tmp_path / "b" / "day2")}
+    record["cards"].append(other)
+    client.put_object(Bucket=bucket, Key=key, Body=json.dumps(record).encode())
+    (card / "ZZ").mkdir()
+    (card / "ZZ" / "big.mov").write_bytes(b"\x01" * BIG)
+    proxy.hold("PUT", "partNumber=2")
+    process = _offload_process(tmp_path / "r1", proxy.url, str(card), f"s3://{bucket}/shoot")
+    try:
+        assert proxy.held.wait(120), "the run never uploaded the new clip"
+        # Past its start (the record stored running): every read of it from now fails.
+        proxy.intercept("GET", "/.offload/last-run.json", status=503, code="SlowDown", count=1000)
+    finally:
+        proxy.release()
+    out, err = process.communicate(timeout=240)
+    assert process.returncode is not None, out + err
+    stored = json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+    states = {entry["source"]: entry["state"] for entry in stored["cards"]}
+    assert states == {str(card): "running", other["source"]: "running"}, stored
+    code, output, data = _verify(s3_server.url, f"s3://{bucket}/shoot/day2", tmp_path / "v1")
+    assert code == 10 and data["passed"] is False, output
+    (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
+    assert str(card) in line and other["source"] in line, line
+
+
+@pytest.mark.timeout(300)
+def test_a_record_unreadable_at_the_start_loses_the_bucket_in_the_reads_words(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> None:
+    """Review of the runrec64 merge (LOW 4): the record's GET failing as the run started
+    (503 to every try, the fault proxy) was taken for no record, its store then made only
+    where there is none, refused 412 over the finished run's: the destination lost in the
+    words of a precondition, not of the read that failed. Now lost in the read's words,
+    nothing stored, the record as it was."""
+    card = make_card(tmp_path / "a", CARD).rename(tmp_path / "a" / "day2")
+    code, output = _copy(s3_server.url, card, bucket, tmp_path / "r0")
+    assert code == 0, output
+    key = "shoot/day2/.offload/last-run.json"
+    before = admin(s3_server.url).get_object(Bucket=bucket, Key=key)["Body"].read()
+    (card / "ZZ").mkdir()
+    (card / "ZZ" / "new.mov").write_bytes(b"\x02" * 70_000)
+    proxy.intercept("GET", "/.offload/last-run.json", status=503, code="SlowDown", count=1000)
+    process = _offload_process(tmp_path / "r1", proxy.url, str(card), f"s3://{bucket}/shoot")
+    out, err = process.communicate(timeout=240)
+    assert process.returncode == 1, out + err  # its copies of the first files trusted
+    record = f"s3://{bucket}/{key}"
+    lines = [line for line in (out + err).splitlines() if "cannot record this offload" in line]
+    assert lines, out + err
+    for line in lines:
+        assert f"cannot record this offload: cannot read {record}" in line, line
+        assert "412" not in line and "Precondition" not in line, line
+    listed = admin(s3_server.url).list_objects_v2(Bucket=bucket, Prefix="shoot/day2/ZZ/")
+    assert not listed.get("Contents")
+    assert admin(s3_server.url).get_object(Bucket=bucket, Key=key)["Body"].read() == before

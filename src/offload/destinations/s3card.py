@@ -1533,15 +1533,28 @@ def run_record_places(plan: OffloadPlan) -> dict[int, Any]:
 
 def lose_unrecorded(backend: S3Backend, place: Any, exc: OSError) -> None:
     """Lose *backend* before its first file (``S3Backend.lose``): its copy root's record of
-    this run (*place*) could not be stored (*exc*), so that nothing is stored there and its
-    record of an earlier offload stays true (``run_record``)."""
+    this run (*place*) could not be stored, or the record there could not be read (*exc*),
+    so that nothing is stored there and any record there of earlier offloads stays true
+    (``run_record``)."""
+    from offload.run_record import UnreadableRecord
+
     root = place.shown().rsplit(f"/{STATE_FOLDER}/", 1)[0]
+    if isinstance(exc, UnreadableRecord):
+        words = f"{place.shown()}: {exc.strerror}"
+        todo = (
+            "move that record aside (what it recorded of earlier offloads is then unknown: "
+            "run the `offload copy` of each card offloaded there again), then run the same "
+            "`offload copy` again"
+        )
+    else:
+        # The service's words name the record's key and what to do for the refusal.
+        words = str(exc.strerror or exc)
+        todo = "run the same `offload copy` again once the bucket takes it"
     backend.lose(
         DestinationError(
-            # The service's words name the record's key and what to do for the refusal.
-            f"cannot record this offload: {exc.strerror or exc}; nothing was copied to "
-            f"{root}, so its record of an earlier offload stays true; run the same `offload "
-            "copy` again once the bucket takes it, or choose another destination",
+            f"cannot record this offload: {words}; nothing was copied to {root}, so any "
+            f"record there of earlier offloads stays true; {todo}, or choose another "
+            "destination",
             path=root,
             errno_=exc.errno,
         )

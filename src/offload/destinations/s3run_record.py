@@ -6,12 +6,16 @@ since grown) left the records of what it got to, and ``offload verify s3://...``
 object they name and passed, "0 missing", while card files no record names were never
 stored. The record is stored once the copy root's lock object is held, before the first
 upload, and settled at the end, lock still held (``card.run_offload``); ``s3verify`` reads
-it after its check (``run_record.unfinished_in``).
+it once its local view of the copy root is made, before the check reads any object
+(``s3verify._unfinished_offload``, ``run_record.unfinished_in``).
 
 Each store is conditional, as the chain's is (``s3card._put_chain``): over the object of
 the ETag this place's last read or store gave (If-Match), or where none was read, only
 where there is none (If-None-Match): a record stored by another writer since is never
 overwritten (the store fails, which ``run_record`` says as any record it cannot write).
+A read that fails forgets the ETag of the one before, so the store that follows is made
+only where there is none: never over a record this run did not read (``run_record``
+stores nothing after a read that failed anyway: the record is left as it is).
 """
 
 from __future__ import annotations
@@ -37,7 +41,10 @@ class S3RunRecord:
         return self.store.display(self.key)
 
     def load(self) -> bytes | None:
-        """The record's bytes, None where there is none. Raises OSError."""
+        """The record's bytes, None where there is none. Raises OSError, the ETag of an
+        earlier read forgotten first: a store after a read that failed is made only where
+        there is no record (If-None-Match), never over one this place did not read."""
+        self._etag = None
         found = self.store.get_small_tagged(self.key)
         if found is None:
             self._etag = None
