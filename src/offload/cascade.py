@@ -47,7 +47,12 @@ from offload.destinations.s3url import display_path, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
-from offload.errors import DRIVE_GONE_ERRNOS, UsageError, printable_name
+from offload.errors import (
+    DRIVE_GONE_ERRNOS,
+    REREAD_ALIKE_CAUSE,
+    UsageError,
+    printable_name,
+)
 from offload.events import (
     CardReleased,
     DestinationLost,
@@ -1900,6 +1905,15 @@ def _file_removed(copy_path: Path) -> bool:
     return False
 
 
+# The cause of a fast copy read alike twice since, other than while the cascade copied it
+# (``errors.REREAD_ALIKE``), in the engine's words' place: the source is that copy, not the
+# card.
+_FAST_REREAD_ALIKE = (
+    "the fast copy changed on its drive since it was read, or that drive returned other bytes "
+    "while the cascade copied it (drive, reader or cable unreliable)"
+)
+
+
 def _unread_copy(
     relative: str,
     copy_path: Path | None,
@@ -1939,6 +1953,8 @@ def _unread_copy(
             f"read it (its folder and drive are there); {_AGAIN}",
             False,
         )
+    if error.endswith(REREAD_ALIKE_CAUSE):  # the engine's cause names the card: its source
+        error = error.removesuffix(REREAD_ALIKE_CAUSE) + _FAST_REREAD_ALIKE
     return _Unread(
         f"{relative}: not cascaded from {copy_path}: {error}",
         f"{relative}: the copy {copy_path} {proved}, then failed its read for the cascade "

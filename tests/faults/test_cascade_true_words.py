@@ -307,3 +307,29 @@ def test_another_cards_copy_in_the_way_of_a_fast_copy_is_never_said_to_be_overwr
         assert "--overwrite" not in document.replace("never --overwrite", ""), document
         assert "re-run with it and --into another folder" in document, document
     assert (fast / "C9" / "a0.mov").read_bytes() == card_a_copy
+
+
+def test_a_fast_copy_read_alike_twice_since_is_not_blamed_on_the_card(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``--verify full`` with the card, the fast drive a FaultyFS whose reads of one clip
+    from the third on return a byte flipped (the card's pass reads it back, the cascade's
+    copy reads it: both good; the cascade's two re-reads of its source, that fast copy: alike,
+    other). The slow copy fails in words for the fast copy (changed on its drive since it
+    was read, or that drive returned other bytes), never the engine's "card, reader or
+    cable". Failed before: "(card, reader or cable unreliable)" for a fast drive."""
+    card = three_clip_card(cards)
+    fuse = faulty_fs()
+    slow, reports = tmp_path / "SLOW", tmp_path / "reports"
+    slow.mkdir()
+    clip = "A001C002.mov"
+    fuse.flip(100, path=f"*{clip}", op="read", nth=3, times=100)
+    done = run_offload(
+        "copy", "--verify", "full", "--report-dir", reports, card, fuse.mountpoint,
+        "--cascade-to", slow,
+    )  # fmt: skip
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 1, said
+    assert "the same on both re-reads" in said, said
+    assert "the fast copy changed on its drive since it was read" in said, said
+    assert "card, reader or cable" not in said, said
