@@ -259,21 +259,28 @@ def test_a_fast_copy_found_changed_after_the_release_is_mended_as_the_words_say(
     assert mended.returncode == 0, mended.stderr
 
 
+@pytest.mark.parametrize("size", ["same", "other"])
 def test_another_cards_copy_in_the_way_of_a_fast_copy_is_never_said_to_be_overwritten(
-    tmp_path: Path, exfat_loop: Any
+    tmp_path: Path, exfat_loop: Any, size: str
 ) -> None:
     """Two cards (exFAT images, each its own volume serial), both with a folder C9 holding
     a different a0.mov. Card A cascades FAST → SLOW; card B's own command is refused (FAST/C9
     holds card A's offload) naming --into; that command then fails a0.mov on FAST (card A's
     verified copy there). Its ERROR line, the cascade's sentence on the terminal, in the HTML
     and the PDF, and the slow drive's line give --into another folder or --keep-both, never
-    --overwrite. Failed before: the sentence and the slow drive's line said "re-run with it
-    and --overwrite", which replaces card A's verified fast copy with card B's."""
+    --overwrite. Card B's clip of the same size is read back and refused; of another size,
+    refused unread by the planner (and by --dry-run, whose cascade line said "--overwrite or
+    --keep-both copies it there" before). Failed before: the sentence and the slow drive's
+    line said "re-run with it and --overwrite", which replaces card A's verified fast copy
+    with card B's."""
     first = exfat_loop(16 << 20, path=tmp_path / "r1" / "A", label="A", serial=0x1A2B3C4D)
     second = exfat_loop(16 << 20, path=tmp_path / "r2" / "B", label="B", serial=0x5E6F7081)
-    for card, seed in ((first.path, b"card one "), (second.path, b"card two ")):
+    for card, seed, count in (
+        (first.path, b"card one ", 20_000),
+        (second.path, b"card two ", 20_000 if size == "same" else 21_000),
+    ):
         (card / "C9").mkdir()
-        (card / "C9" / "a0.mov").write_bytes(seed * 20_000)
+        (card / "C9" / "a0.mov").write_bytes(seed * count)
     fast, slow, slow2, reports = (tmp_path / n for n in ("FAST", "SLOW", "SLOW2", "reports"))
     for folder in (fast, slow, slow2):
         folder.mkdir()
@@ -285,6 +292,12 @@ def test_another_cards_copy_in_the_way_of_a_fast_copy_is_never_said_to_be_overwr
     )
     assert refused.returncode == 64 and "--into" in refused.stderr, refused.stderr
     (slow2 / "C9").mkdir()
+    dry = run_offload(
+        "copy", "--dry-run", "--into", second.path / "C9", fast / "C9", "--cascade-to",
+        slow2 / "C9",
+    )  # fmt: skip
+    dry_said = " ".join((dry.stdout + dry.stderr).split())
+    assert "--overwrite" not in dry_said.replace("never --overwrite", ""), dry_said
     into = run_offload(
         "copy",
         "--report-dir",
