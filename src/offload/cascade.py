@@ -42,11 +42,17 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from offload import remedies
 from offload.destinations.s3url import display_path, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
 from offload.engine.messages import FileTask
-from offload.errors import DRIVE_GONE_ERRNOS, UsageError, printable_name
+from offload.errors import (
+    DRIVE_GONE_ERRNOS,
+    REREAD_ALIKE_CAUSE,
+    UsageError,
+    printable_name,
+)
 from offload.events import (
     CardReleased,
     DestinationLost,
@@ -74,7 +80,7 @@ from offload.model import SourceFile, dated_as_card
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
 from offload.plan.codes import LeftOut, LeftOutEntry, PreflightCode
-from offload.report.cascade_words import NOT_FOUND_BAD, in_the_way
+from offload.report.cascade_words import NOT_FOUND_BAD, in_the_way, refused_fixes
 from offload.results import (
     GOOD_STATUSES,
     DestinationFileResult,
@@ -1404,10 +1410,12 @@ def _changed_since_verified(
     file read whole ahead of them), so a copy cut short after that read, or on a drive the
     cascade never read, was reported verified; one ``lstat`` a copy finds it. Not a
     read-back: a copy changed in place, its size and date kept, is not found here. A drive
-    that no longer answers (``DRIVE_GONE_ERRNOS``), or whose copy root is gone or on another
-    filesystem (``Ledger.root_unchanged``: unmounted lazily), is not looked at further: its
-    copies were verified before it went, nothing found says otherwise (the destination's own
-    failure, its report not written there, names it); but one whose copy root is on another
+    that no longer answers (``DRIVE_GONE_ERRNOS``) is not looked at further: its copies
+    were verified before it went, nothing found says otherwise (the destination's own
+    failure, its report not written there, names it). One whose copy root was removed or
+    renamed, its drive still there (``_lost_root``'s ENOENT), fails each of its copies as
+    removed (``_removed_what``: a re-run with the card copies them anew); one whose copy
+    root is on another
     filesystem now (``_unmounted``: unmounted lazily, its mount point the bare folder below,
     after the cascade read its copies through descriptors still open) fails each of them as
     not found bad (``_RECONNECT``), so ``_fail_damaged`` declares the drive lost: its copies
@@ -1417,12 +1425,32 @@ def _changed_since_verified(
     dates = plan.options.copy.preserve_mtime
     for index in feeders:
         ledger = plan.ledgers[index]
-        gone = _unmounted(ledger, index)
+        lost: dict[int, OSError | None] = {}
+        gone = _unmounted(ledger, index, lost)
+        # Its copy root removed or renamed, its drive still there (``_lost_root``'s ENOENT):
+        # none of its copies stands any more, each failed as removed (``_removed_what``).
+        root = lost.get(index)
+        removed = gone is None and root is not None and root.errno == errno.ENOENT
         for file in report.job.files:
             result = file.destination(index)
             if result is None or result.status not in GOOD_STATUSES:
                 continue
             copy_path = result.final_path
+            if removed:
+                changed.append(
+                    (
+                        file.relative_path,
+                        index,
+                        _removed_what(
+                            file.relative_path,
+                            None if copy_path is None else Path(copy_path),
+                            _was_proved(result.status),
+                            ledger,
+                            "(found so when the cascade checked the fast copies at its end)",
+                        ),
+                    )
+                )
+                continue
             if gone is not None:
                 changed.append(
                     (
@@ -1472,14 +1500,18 @@ def _changed_since_verified(
     return changed
 
 
-def _unmounted(ledger: Ledger, index: int) -> OSError | None:
+def _unmounted(
+    ledger: Ledger, index: int, lost: dict[int, OSError | None] | None = None
+) -> OSError | None:
     """Why fast destination *index*'s copy root (its *ledger*'s) is on another filesystem
     than its ledger saw, its drive unmounted (``umount -l``: its mount point the bare folder
     below, the copy root missing there or that folder itself): ``_lost_root``'s error; None
     when it is where it was, was removed with its drive there (ENOENT), or no longer answers
     (``DRIVE_GONE_ERRNOS``: a killed FUSE program, ENOTCONN; its copies keep what they were
-    verified as, its report refused says it). One or two ``stat`` calls; never raises."""
-    root = _lost_root({}, ledger, index)
+    verified as, its report refused says it). *lost*: ``_lost_root``'s cache, which keeps
+    the copy root's classification for the caller. One or two ``stat`` calls; never
+    raises."""
+    root = _lost_root({} if lost is None else lost, ledger, index)
     if root is None or root.errno == errno.ENOENT:
         return None
     try:
@@ -1557,13 +1589,17 @@ def _no_copy_reason(
     else:
         where = ", ".join(display_path(plan.plans[i].destination) for i in refused)
         targets = ", ".join(display_path(plan.plans[i].destination) for i in slow)
-        fixes = (
-            "--overwrite (it is replaced there once the new copy is verified) or --keep-both "
-            "(the new copy is kept beside it)"
-        )
+        # Another card's copy in the way is never to be overwritten (``remedies.another_card``).
+        other_card = sum(remedies.from_another_card(r.error) for i, r in results if i in refused)
+        fixes = refused_fixes(len(refused), other_card)
         if len(refused) == len(results):
+            held = (
+                "another card's copy holds its name"
+                if other_card == len(refused)
+                else "a different file holds its name"
+            )
             remedy = (
-                f"a different file holds its name on {where}, so a re-run refuses it again: "
+                f"{held} on {where}, so a re-run refuses it again: "
                 f"re-run with the card and {fixes}, or without cascading to {targets} (the "
                 "card then feeds it directly)"
             )
@@ -1641,22 +1677,28 @@ def _drive_gone(
     return None
 
 
-def _removed_what(relative: str, copy_path: Path | None, proved: str, ledger: Ledger) -> str:
+def _removed_what(
+    relative: str,
+    copy_path: Path | None,
+    proved: str,
+    ledger: Ledger,
+    when: str = "before the cascade read it",
+) -> str:
     """Why a fast copy whose copy root was removed during the run (its drive there) no
     longer stands (``_fail_damaged``'s line): what it proved (*proved*, ``_was_proved``),
-    then the folder removed; re-run with the card, never --overwrite (nothing is there)."""
+    then the folder removed (*when*: found so); re-run with the card, never --overwrite
+    (nothing is there)."""
     return (
         f"{relative}: the copy {copy_path} {proved}, then {removed_words(ledger.copy_root)} "
-        "before the cascade read it; re-run with the card to copy it anew (its ledger no "
-        "longer vouches for it)"
+        f"{when}; re-run with the card to copy it anew (its ledger no longer vouches for it)"
     )
 
 
 def _in_the_way(error: str | None) -> bool:
-    """A copy refused because a different file already holds its name there (the engine's
-    and the existing-copies check's words: "... already exists ...",
-    ``cascade_words.in_the_way``), which only ``--overwrite`` or ``--keep-both`` get past:
-    a re-run alone refuses it again."""
+    """A copy refused because a different file already holds its name there (told by the
+    remedy the refusal carries: ``cascade_words.in_the_way``), which only ``--overwrite``
+    or ``--keep-both`` (another card's copy: ``--into`` another folder or ``--keep-both``)
+    get past: a re-run alone refuses it again."""
     return in_the_way(error)
 
 
@@ -1863,6 +1905,15 @@ def _file_removed(copy_path: Path) -> bool:
     return False
 
 
+# The cause of a fast copy read alike twice since, other than while the cascade copied it
+# (``errors.REREAD_ALIKE``), in the engine's words' place: the source is that copy, not the
+# card.
+_FAST_REREAD_ALIKE = (
+    "the fast copy changed on its drive since it was read, or that drive returned other bytes "
+    "while the cascade copied it (drive, reader or cable unreliable)"
+)
+
+
 def _unread_copy(
     relative: str,
     copy_path: Path | None,
@@ -1902,6 +1953,8 @@ def _unread_copy(
             f"read it (its folder and drive are there); {_AGAIN}",
             False,
         )
+    if error.endswith(REREAD_ALIKE_CAUSE):  # the engine's cause names the card: its source
+        error = error.removesuffix(REREAD_ALIKE_CAUSE) + _FAST_REREAD_ALIKE
     return _Unread(
         f"{relative}: not cascaded from {copy_path}: {error}",
         f"{relative}: the copy {copy_path} {proved}, then failed its read for the cascade "

@@ -566,10 +566,16 @@ def _say_changed_since_read(file: FileResult, copy: Path) -> None:
     cable" (its source is the card to it); said instead of the fast copy, in its error and
     each failed copy's: it changed on its drive since it was read, or that drive returns
     other bytes than it stored; what mends it (--overwrite, the card back). Nothing is
-    revoked here (no digest of the copy says it differs from the card's)."""
+    revoked here (no digest of the copy says it differs from the card's). Its digests are
+    the file's own (``inflight_digests``, ``source_reread_digests``), never parsed out of
+    the engine's words, which hold the path (a path may hold brackets)."""
     old = file.source_error or ""
-    start, end = old.find(" ("), old.find(")")
-    digests = f" ({old[start + 2 : end]})" if 0 <= start < end else ""
+    said = [
+        f"{name} {file.inflight_digests[name]} while copying, {reread} {REREAD_ALIKE}"
+        for name, reread in file.source_reread_digests.items()
+        if name in file.inflight_digests
+    ]
+    digests = f" ({'; '.join(said)})" if said else ""
     why = (
         f"the fast copy {copy} reads differently than while copying{digests}: it changed on "
         "its drive since it was read, or that drive returns other bytes than it stored; "

@@ -130,9 +130,15 @@ class SourceChangedError(SourceError):
 
 #: In a source's error when both re-reads of a full verification gave the same digest, other
 #: than the copy's read: a stable change (the file changed since it was read, or that first
-#: read was wrong), not a source that reads differently each time. The cascade words it for
-#: its source, a fast copy (``cascade._unread_copy``).
+#: read was wrong), not a source that reads differently each time. Its cause, the error's
+#: end (``REREAD_ALIKE_CAUSE``), names the card: a cascade whose source is a fast copy words
+#: it for that copy (with the card, ``cascade._unread_copy``; without it,
+#: ``cascade_refeed._say_changed_since_read``).
 REREAD_ALIKE = "the same on both re-reads"
+REREAD_ALIKE_CAUSE = (
+    "it changed since it was read, or the read while copying was wrong (card, reader or "
+    "cable unreliable)"
+)
 
 
 def what_changed(size: int, mtime_ns: int, now_size: int, now_mtime_ns: int) -> str:

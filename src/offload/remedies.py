@@ -125,6 +125,13 @@ def another_card_many() -> str:
     return _APART
 
 
+def from_another_card(error: str | None) -> bool:
+    """Whether *error* (a failed copy's) refuses it because the file in the way is another
+    card's copy (or another take of its name, size and date): its remedy is
+    ``another_card``'s, which every such refusal carries, and never ``--overwrite``."""
+    return error is not None and _APART in error
+
+
 def one_file(targets: Iterable[str | None]) -> dict[str, str]:
     """The refusal's remedy for each of *targets* of the one-file copy
     (``api.copy_with_multiple_destinations``, ``pfndispatchcopy``), which has ``--overwrite``

@@ -393,10 +393,27 @@ def _stopped_offload_hint(root: Path) -> str:
         return ""
     return (
         f"; its {STATE_FOLDER}/ folder is there, holding no ledger: an offload of it ended "
-        "before it recorded a copy (stopped: killed, a power cut; or failed there: its drive "
-        "full or gone), or its ledger was deleted: run that offload again, the same command "
-        "(with room on the drive, where it filled): it finishes the copy and reads back what "
-        "it finds"
+        f"before it recorded a copy (stopped: killed, a power cut; or failed there: "
+        f"{_FAILED_ON_DRIVE}), or its ledger was deleted: run that offload again, the same "
+        f"command {_ONCE_THE_DRIVE}: it finishes the copy and reads back what it finds"
+    )
+
+
+# Why an offload may have failed before its first record, and when to run it again: a
+# drive's words, and an ``s3://`` copy root's (``bucket_words``: its check is made on a
+# local mirror of it, ``destinations/s3verify``, which rewords it so).
+_FAILED_ON_DRIVE = "its drive full or gone"
+_ONCE_THE_DRIVE = "(with room on the drive, where it filled)"
+_FAILED_ON_BUCKET = "the service refused its uploads (a quota, its credentials) or went away"
+_ONCE_THE_BUCKET = "(once the service takes its uploads, where it refused them)"
+
+
+def bucket_words(message: str) -> str:
+    """*message* (``_stopped_offload_hint``'s, made on an ``s3://`` copy root's mirror) with
+    a bucket's words for why the offload failed and when to run it again, never a drive's
+    (no drive fills or goes away under an object store)."""
+    return message.replace(_FAILED_ON_DRIVE, _FAILED_ON_BUCKET).replace(
+        _ONCE_THE_DRIVE, _ONCE_THE_BUCKET
     )
 
 

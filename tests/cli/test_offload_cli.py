@@ -15,7 +15,7 @@ import pytest
 from offload.cli import common
 from offload.cli.common import Environment
 from offload.cli.offload import build_parser, main
-from support.offload_cli import one_file_card, run_script
+from support.offload_cli import one_file_card, run_offload, run_script
 
 
 @pytest.mark.parametrize(
@@ -328,10 +328,13 @@ def test_an_unknown_option_points_at_the_command_help(command: str, operands: li
 
 @pytest.mark.parametrize("cascade_to", [["--cascade-to", "S 1"], ["--cascade-to=S 1"]])
 def test_two_slow_drives_after_one_cascade_to_are_told_to_repeat_it(
-    tmp_path: Path, cascade_to: list[str]
+    tmp_path: Path, cascade_to: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``--cascade-to S1 S2``: argparse takes one value, S2 is left over. Failed before:
-    "unrecognized arguments: S2" alone; an argument left over elsewhere gets no hint."""
+    """``--cascade-to S1 S2 S3``: argparse takes one value, S2 and S3 are left over, each
+    named in the hint. Failed before: "unrecognized arguments: S2" alone; then the hint
+    named S2 but not S3. An argument left over elsewhere gets no hint. Nothing is made (C,
+    F and the S's are relative to the current folder, tmp_path here)."""
+    monkeypatch.chdir(tmp_path)
     out, err = io.StringIO(), io.StringIO()
     env = Environment(stdout=out, stderr=err, install_signal_handlers=False)
     assert main(["copy", "C", "F", *cascade_to, "S2"], env) == 64
@@ -341,6 +344,45 @@ def test_two_slow_drives_after_one_cascade_to_are_told_to_repeat_it(
     )
     err.truncate(0)
     err.seek(0)
+    assert main(["copy", "C", "F", *cascade_to, "S2", "S3"], env) == 64
+    assert err.getvalue() == (
+        "ERROR: unrecognized arguments: S2 S3; to cascade to more than one slow drive, repeat "
+        "--cascade-to for each: --cascade-to 'S 1' --cascade-to S2 --cascade-to S3 (see "
+        "offload copy --help)\n"
+    )
+    err.truncate(0)
+    err.seek(0)
     assert main(["copy", "C", "F", "--cascade-to", "S1", "--bogus"], env) == 64
     assert "repeat --cascade-to" not in err.getvalue(), err.getvalue()
     assert not list(tmp_path.iterdir())
+
+
+def test_a_second_slow_drive_read_as_the_card_is_refused_before_the_card_is_written_to(
+    tmp_path: Path,
+) -> None:
+    """``offload copy --cascade-to S1 S2 C F`` (options first): argparse reads S2 as the card
+    and the card C as a destination. Refused (exit 64, one line naming both readings), C
+    untouched. Failed before: exit 0, C/S2 written onto the card. The common form with a
+    card and two fresh drives (``--cascade-to S1 CARD D1 D2``) still runs."""
+    card, s1, s2, fast = (tmp_path / n for n in ("C", "S1", "S2", "F"))
+    for folder in (card, s1, s2, fast):
+        folder.mkdir()
+    (card / "A001.mov").write_bytes(b"clip" * 1000)
+    (s2 / "notes.txt").write_bytes(b"an earlier shoot's notes")
+    before = sorted(p.name for p in card.iterdir())
+    reports = tmp_path / "reports"
+    refused = run_offload("copy", "--report-dir", reports, "--cascade-to", s1, s2, card, fast)
+    lines = refused.stderr.splitlines()
+    assert refused.returncode == 64, refused.stderr
+    assert len(lines) == 1 and lines[0].startswith("ERROR: --cascade-to "), lines
+    assert f"repeat --cascade-to (--cascade-to {s1} --cascade-to {s2} {card} {fast})" in lines[0]
+    assert f"write it first (offload copy {s2} {card} {fast} --cascade-to {s1})" in lines[0]
+    assert sorted(p.name for p in card.iterdir()) == before
+    assert not list(fast.iterdir()) and not list(s1.iterdir())
+    # The card first in the same place, the DESTs fresh drives: no other reading.
+    d1, d2 = tmp_path / "D1", tmp_path / "D2"
+    d1.mkdir()
+    d2.mkdir()
+    done = run_offload("copy", "--report-dir", reports, "--cascade-to", s1, card, d1, d2)
+    assert done.returncode == 0, done.stderr
+    assert (s1 / "C" / "A001.mov").read_bytes() == (card / "A001.mov").read_bytes()

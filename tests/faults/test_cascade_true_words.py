@@ -257,3 +257,92 @@ def test_a_fast_copy_found_changed_after_the_release_is_mended_as_the_words_say(
     # What the words say mends it.
     mended = run_offload("copy", "--overwrite", *argv)
     assert mended.returncode == 0, mended.stderr
+
+
+@pytest.mark.parametrize("size", ["same", "other"])
+def test_another_cards_copy_in_the_way_of_a_fast_copy_is_never_said_to_be_overwritten(
+    tmp_path: Path, exfat_loop: Any, size: str
+) -> None:
+    """Two cards (exFAT images, each its own volume serial), both with a folder C9 holding
+    a different a0.mov. Card A cascades FAST → SLOW; card B's own command is refused (FAST/C9
+    holds card A's offload) naming --into; that command then fails a0.mov on FAST (card A's
+    verified copy there). Its ERROR line, the cascade's sentence on the terminal, in the HTML
+    and the PDF, and the slow drive's line give --into another folder or --keep-both, never
+    --overwrite. Card B's clip of the same size is read back and refused; of another size,
+    refused unread by the planner (and by --dry-run, whose cascade line said "--overwrite or
+    --keep-both copies it there" before). Failed before: the sentence and the slow drive's
+    line said "re-run with it and --overwrite", which replaces card A's verified fast copy
+    with card B's."""
+    first = exfat_loop(16 << 20, path=tmp_path / "r1" / "A", label="A", serial=0x1A2B3C4D)
+    second = exfat_loop(16 << 20, path=tmp_path / "r2" / "B", label="B", serial=0x5E6F7081)
+    for card, seed, count in (
+        (first.path, b"card one ", 20_000),
+        (second.path, b"card two ", 20_000 if size == "same" else 21_000),
+    ):
+        (card / "C9").mkdir()
+        (card / "C9" / "a0.mov").write_bytes(seed * count)
+    fast, slow, slow2, reports = (tmp_path / n for n in ("FAST", "SLOW", "SLOW2", "reports"))
+    for folder in (fast, slow, slow2):
+        folder.mkdir()
+    a = run_offload("copy", "--report-dir", reports, first.path / "C9", fast, "--cascade-to", slow)
+    assert a.returncode == 0, a.stderr
+    card_a_copy = (fast / "C9" / "a0.mov").read_bytes()
+    refused = run_offload(
+        "copy", "--report-dir", reports, second.path / "C9", fast, "--cascade-to", slow2
+    )
+    assert refused.returncode == 64 and "--into" in refused.stderr, refused.stderr
+    (slow2 / "C9").mkdir()
+    dry = run_offload(
+        "copy", "--dry-run", "--into", second.path / "C9", fast / "C9", "--cascade-to",
+        slow2 / "C9",
+    )  # fmt: skip
+    dry_said = " ".join((dry.stdout + dry.stderr).split())
+    assert "--overwrite" not in dry_said.replace("never --overwrite", ""), dry_said
+    into = run_offload(
+        "copy",
+        "--report-dir",
+        reports,
+        "--into",
+        second.path / "C9",
+        fast / "C9",
+        "--cascade-to",
+        slow2 / "C9",
+    )
+    said = " ".join(into.stderr.split())
+    assert into.returncode == 2, said  # its one file failed everywhere
+    errors = [line for line in into.stderr.splitlines() if line.startswith("ERROR")]
+    assert errors and any("another card" in line for line in errors), errors
+    assert "--overwrite" not in said.replace("never --overwrite", ""), said
+    assert "--into another folder (it keeps the two cards apart) or --keep-both" in said, said
+    assert "another card's copy holds its name" in said, said
+    _data, html, pdf = _documents(reports)
+    for document in (html, pdf):
+        assert "--overwrite" not in document.replace("never --overwrite", ""), document
+        assert "re-run with it and --into another folder" in document, document
+    assert (fast / "C9" / "a0.mov").read_bytes() == card_a_copy
+
+
+def test_a_fast_copy_read_alike_twice_since_is_not_blamed_on_the_card(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``--verify full`` with the card, the fast drive a FaultyFS whose reads of one clip
+    from the third on return a byte flipped (the card's pass reads it back, the cascade's
+    copy reads it: both good; the cascade's two re-reads of its source, that fast copy: alike,
+    other). The slow copy fails in words for the fast copy (changed on its drive since it
+    was read, or that drive returned other bytes), never the engine's "card, reader or
+    cable". Failed before: "(card, reader or cable unreliable)" for a fast drive."""
+    card = three_clip_card(cards)
+    fuse = faulty_fs()
+    slow, reports = tmp_path / "SLOW", tmp_path / "reports"
+    slow.mkdir()
+    clip = "A001C002.mov"
+    fuse.flip(100, path=f"*{clip}", op="read", nth=3, times=100)
+    done = run_offload(
+        "copy", "--verify", "full", "--report-dir", reports, card, fuse.mountpoint,
+        "--cascade-to", slow,
+    )  # fmt: skip
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 1, said
+    assert "the same on both re-reads" in said, said
+    assert "the fast copy changed on its drive since it was read" in said, said
+    assert "card, reader or cable" not in said, said

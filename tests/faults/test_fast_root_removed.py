@@ -234,3 +234,54 @@ def test_a_single_fast_copy_removed_mid_cascade_is_said_gone_never_in_the_cards_
     assert again.returncode == 0, again.stderr
     assert copy.read_bytes() == (card / "a5.mov").read_bytes()
     assert (slow.mountpoint / "C9" / "a5.mov").read_bytes() == copy.read_bytes()
+
+
+@pytest.mark.parametrize("how", ["removed", "renamed"])
+def test_a_fast_copy_root_the_cascade_does_not_read_removed_after_the_release_is_failed(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+    faulty_fs: Callable[..., FaultyFS],
+    how: str,
+) -> None:
+    """Two fast drives (F1 an ext4 loop, F2 a plain folder), the cascade fed from F1; at
+    CARD RELEASED ``rm -rf F2/C9`` or ``mv F2/C9 F2/C9.old`` (F2's drive still there), then
+    the slow drive's writes go on. F2's copies are gone: the cascade's end fails each as
+    removed (the folder removed during the run, a re-run with the card copies it anew), the
+    JSON counts none verified there, and no line says every file verified on every
+    destination. Failed before: the end-of-cascade check stopped at F2's first missing copy
+    ("not looked at"): "All 2 files ... verified on every destination", F2 files_verified
+    2, the PDF "Verified now"."""
+    card = tmpfs_card(tmpfs_mount, 2, 100_000)
+    f1 = ext4_loop(32 << 20).path
+    f2 = tmp_path / "F2"
+    f2.mkdir()
+    slow = faulty_fs()
+    stalled = slow.stall("write", path="C9/*.mov")
+    reports = tmp_path / "reports"
+    root = f2 / "C9"
+
+    def remove_f2s_copy_root(_process: object) -> None:
+        if how == "removed":
+            shutil.rmtree(root)  # rm -rf: the drive stays
+        else:
+            root.rename(f2 / "C9.old")  # mv: its copies are no longer where verified
+        slow.release(stalled)
+
+    released, rest, code = copy_acting_at_release(
+        "--report-dir", str(reports), str(card), str(f1), str(f2),
+        "--cascade-to", str(slow.mountpoint), at_release=remove_f2s_copy_root,
+    )  # fmt: skip
+    assert "can be ejected" in released, f"{code}: {rest}"
+    assert "Traceback" not in rest, rest
+    said = " ".join(rest.split())
+    assert code != 0, rest
+    assert "verified on every destination" not in said.replace("0 are verified on every", ""), rest
+    assert f"the folder {root} was removed during the run" in said, rest
+    assert "when the cascade checked the fast copies at its end" in said, rest
+    report = newest_report(reports)
+    f2_row = next(d for d in report["destinations"] if d["copy_root"] == str(root))
+    assert f2_row["files_verified"] == 0, f2_row
+    for file in report["files"]:
+        status = {d["index"]: d["status"] for d in file["destinations"]}
+        assert status[f2_row["index"]] == "failed", file

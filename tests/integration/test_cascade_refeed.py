@@ -696,13 +696,16 @@ def test_a_fast_copy_that_reads_differently_is_not_called_unreadable(
 ) -> None:
     """``--verify full``, slow's victim gone, fast1 through a FaultyFS mount whose reads of
     the victim after the first return a byte flipped: the copy's read matched the card,
-    the source re-read did not ("reads differently each time"), no I/O error. The file
-    fails in those words, as before the cardless cascade fed on read errors; fast1 is never
-    said "could not be read ... check that drive". Failed before (review of fixcasc61):
-    every failure without a digest was taken for an unreadable copy."""
+    both source re-reads did not, alike (``errors.REREAD_ALIKE``), no I/O error. The file
+    fails as a fast copy that reads differently than while copying (changed on its drive
+    since), never in the card's words ("card, reader or cable"), and fast1 is never said
+    "could not be read ... check that drive" (failed before, review of fixcasc61: every
+    failure without a digest was taken for an unreadable copy). The mount point's name holds
+    " (1)": the digests said are the file's own (failed before, review of casc64: they were
+    parsed from the first " (" of the engine's words, the path's)."""
     run = cascaded_then_card_away(tmp_path, cards, damage=False)
     fast1, fast2, slow = run.folders
-    drive = faulty_fs(backing=fast1)
+    drive = faulty_fs(backing=fast1, mountpoint=tmp_path / "FAST (1)")
     drive.flip(150_000, path=f"*{Path(VICTIM).name}", op="read", nth=2, times=100)
     code, said = copy_with_reports_in(
         tmp_path,
@@ -724,6 +727,10 @@ def test_a_fast_copy_that_reads_differently_is_not_called_unreadable(
     data = newest_report(tmp_path / "reports")
     assert data["folder_errors"] == [], data["folder_errors"]
     assert Ledger(fast1 / "C003").load()[VICTIM].state == "verified"
+    victim = next(f for f in data["files"] if f["path"] == VICTIM)
+    (name, reread), *_ = victim["source_reread_digests"].items()
+    digests = f"({name} {victim['digests'][name]} while copying, {reread} the same"
+    assert f"reads differently than while copying {digests} on both re-reads)" in words, said
 
 
 @pytest.mark.timeout(120)

@@ -107,18 +107,19 @@ def test_every_page_says_its_number_and_the_count(poppler: dict[str, str], tmp_p
 
 
 def test_characters_the_fonts_lack_are_replaced(poppler: dict[str, str], tmp_path: Path) -> None:
-    """Latin-1 letters and the rest of WinAnsi (— … ’) stay; symbols become words; control
+    """Latin-1 letters and the rest of WinAnsi (— … ’) stay; our words' symbols become ASCII
+    (a symbol inside a name keeps its code: ``x_OK`` may be another name); control
     characters as the terminal spells them (``\\x09``); anything else
     (CJK, emoji, a byte of a name that is not UTF-8) its code, so that two names never
     read alike (``日本語_クリップ.MOV`` and ``中文_クリップ.MOV`` were both ``???_????.MOV``-ish):
     the PDF is still written."""
     name = "Señor_日本_✔—…\udcff\t\x85.mov"
-    assert latin1(name) == "Señor_<U+65E5><U+672C>_OK—…<xFF>\\x09\\u0085.mov"
+    assert latin1(name) == "Señor_<U+65E5><U+672C>_<U+2714>—…<xFF>\\x09\\u0085.mov"
     assert latin1("日本_1.MOV") != latin1("中文_1.MOV")
     view = _view([_clip(name)], title="Offload report: Ünïcødé 📷", verdict_detail="a → b")
     pages = _pages(poppler, render_pdf(view), tmp_path)
     text = "".join(" ".join(pages).split())  # a long name may wrap
-    assert "Señor_<U+65E5><U+672C>_OK—…<xFF>\\x09\\u0085.mov" in text
+    assert "Señor_<U+65E5><U+672C>_<U+2714>—…<xFF>\\x09\\u0085.mov" in text
     assert "Offloadreport:Ünïcødé<U+1F4F7>" in text and "a->b" in text
     title = pdf_info(poppler, tmp_path / "report.pdf")["Title"]
     assert title == "Offload report: Ünïcødé <U+1F4F7>"
@@ -390,3 +391,26 @@ def test_every_symbol_of_our_own_words_prints_readably_in_the_pdf(
     text = " ".join(" ".join(_pages(poppler, render_pdf(view), tmp_path)).split())
     assert "xxh64 a1 != b2; x -> y; <= 2 s; Linux >= 5.8; -3" in text, text
     assert "<U+" not in text, text
+
+
+def test_a_names_symbol_keeps_its_code_so_two_names_stay_apart(
+    poppler: dict[str, str], tmp_path: Path
+) -> None:
+    """A card holding ``x−1.mov`` (U+2212) and ``x-1.mov`` (ASCII), and ``a→b.mov`` beside
+    ``a->b.mov``, offloaded by the real CLI: the PDF names each apart (the symbol inside a
+    name keeps its code, ``<U+2212>``), while our own words' symbols still print as ASCII.
+    Failed before: both printed ``x-1.mov`` (and ``a->b.mov``), two rows of one name."""
+    from support.offload_cli import run_offload
+
+    card, dest, reports = tmp_path / "C9", tmp_path / "DEST", tmp_path / "reports"
+    card.mkdir()
+    dest.mkdir()
+    for index, name in enumerate(("x\u22121.mov", "x-1.mov", "a\u2192b.mov", "a->b.mov")):
+        (card / name).write_bytes(bytes([index]) * (1000 + index))
+    done = run_offload("copy", "--report-dir", reports, card, dest)
+    assert done.returncode == 0, done.stderr
+    pdf = next(reports.glob("*.pdf"))
+    text = " ".join(pdf_text(poppler, pdf).split())
+    for name in ("x<U+2212>1.mov", "x-1.mov", "a<U+2192>b.mov", "a->b.mov"):
+        assert name in text, (name, text)
+    assert text.count("x-1.mov") == text.count("x<U+2212>1.mov"), text

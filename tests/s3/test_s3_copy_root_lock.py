@@ -708,3 +708,6 @@ def test_a_copy_root_whose_killed_run_left_no_ledger_is_told_to_run_it_again(  #
     assert "an offload of it ended before it recorded a copy (stopped: killed," in line
     assert "run that offload again, the same command" in line, line
     assert "offload-s3-verify" not in line, line  # the URL, never the mirror
+    # A bucket's words (failed before: "its drive full or gone ... with room on the drive").
+    assert "the service refused its uploads" in line, line
+    assert "drive" not in line, line

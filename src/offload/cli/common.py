@@ -29,6 +29,7 @@ from offload.errors import (
 from offload.hashing.registry import UnknownHashError, hash_option_help, parse_algorithms
 from offload.manifest_options import ManifestOptions, MhlKind
 from offload.options import VerifyMode
+from offload.state_names import STATE_FOLDER
 
 
 class UsageParser(argparse.ArgumentParser):
@@ -59,15 +60,19 @@ class UsageParser(argparse.ArgumentParser):
         dashed = self._dash_path(words) if extras else None
         if dashed:
             raise UsageError(dashed)
+        command = getattr(parsed, "command", None)
+        prog = f"{self.prog} {command}" if isinstance(command, str) else self.prog
         if extras:
-            command = getattr(parsed, "command", None)
-            prog = f"{self.prog} {command}" if isinstance(command, str) else self.prog
             if "" in extras:  # shown as nothing at all by argparse's words
                 raise UsageError(f"an argument {_EMPTY_PATH} (see {prog} --help)")
             hint = _repeat_cascade_to(words, extras)
             raise UsageError(
                 f"unrecognized arguments: {' '.join(extras)}{hint} (see {prog} --help)"
             )
+        if getattr(parsed, "cascade_to", None) and isinstance(getattr(parsed, "source", None), str):
+            swallowed = swallowed_slow_drive(words, parsed.source, parsed.destinations)
+            if swallowed:
+                raise UsageError(f"{swallowed} (see {prog} --help)")
         return parsed
 
     def _dash_path(self, words: Sequence[str]) -> str | None:
@@ -736,20 +741,102 @@ class BackgroundImports:
                 return
 
 
+def _cascade_to_values(words: Sequence[str]) -> list[tuple[int, str]]:
+    """Each ``--cascade-to`` value among *words* (before ``--``), with the index of the word
+    that follows it: ``--cascade-to S1`` and ``--cascade-to=S1`` alike."""
+    end = words.index("--") if "--" in words else len(words)
+    found = []
+    for at, word in enumerate(words[:end]):
+        if word == "--cascade-to" and at + 1 < end:
+            found.append((at + 2, words[at + 1]))
+        elif word.startswith("--cascade-to="):
+            found.append((at + 1, word.partition("=")[2]))
+    return found
+
+
 def _repeat_cascade_to(words: Sequence[str], extras: Sequence[str]) -> str:
     """The hint for arguments left over right after a ``--cascade-to`` value (``--cascade-to
-    S1 S2``: argparse takes one value an option, S2 is left over): repeat the option for
-    each slow drive, spelled with the command's own values; "" when none is."""
-    for at, word in enumerate(words):
-        if word == "--cascade-to" and at + 2 < len(words):
-            value, after = words[at + 1], words[at + 2]
-        elif word.startswith("--cascade-to=") and at + 1 < len(words):
-            value, after = word.partition("=")[2], words[at + 1]
-        else:
-            continue
-        if after in extras and not after.startswith("-"):  # an option: not a drive
+    S1 S2 S3``: argparse takes one value an option, S2 and S3 are left over): repeat the
+    option for each slow drive, every one named, spelled with the command's own values; ""
+    when none is."""
+    left = set(extras)
+    for after, value in _cascade_to_values(words):
+        drives = []
+        for word in words[after:]:
+            if word not in left or word.startswith("-"):  # an option: not a drive
+                break
+            drives.append(word)
+        if drives:
+            repeated = " ".join(f"--cascade-to {shlex.quote(d)}" for d in (value, *drives))
             return (
-                f"; to cascade to more than one slow drive, repeat --cascade-to for each: "
-                f"--cascade-to {shlex.quote(value)} --cascade-to {shlex.quote(after)}"
+                "; to cascade to more than one slow drive, repeat --cascade-to for each: "
+                f"{repeated}"
             )
     return ""
+
+
+def swallowed_slow_drive(words: Sequence[str], source: str, destinations: Sequence[str]) -> str:
+    """The one line refusing ``offload copy --cascade-to S1 S2 C F`` (options first), or "":
+    argparse gives ``--cascade-to`` one value, so S2, meant as a second slow drive, is read
+    as the card and the card C as the first destination, which the run would write into.
+
+    Its words alone cannot tell it from ``--cascade-to S1 CARD D1 D2`` (a common way to
+    write a cascade), so that form is looked at only where both readings make a command:
+    the word read as SOURCE follows a ``--cascade-to`` value (before any ``--``) and two
+    DESTs or more follow it. Then the first DEST decides (``_may_be_a_card``): one that is
+    not there yet, an ``s3://`` URL, an empty folder, or one holding an offload's own state
+    (``.offload``, in it or in a folder in it: a drive this tool wrote to) is no card, and the
+    command goes on; any other folder may be the card, and the command is refused naming
+    both readings' unambiguous forms. ``--cascade-to S1 CARD DEST`` (one DEST: no other
+    reading) and ``--cascade-to S1 -- CARD ...`` are never refused. A camera card's own
+    layout is refused as a destination anyway (``plan/cardlike.py``)."""
+    if len(destinations) < 2:
+        return ""
+    for after, value in _cascade_to_values(words):
+        if after < len(words) and words[after] == source and not source.startswith("-"):
+            if not _may_be_a_card(destinations[0]):
+                return ""
+            rest = " ".join(shlex.quote(d) for d in destinations)
+            card, slow = shlex.quote(source), shlex.quote(value)
+            return (
+                f"--cascade-to {slow} {card} {rest}: {card} is read as the card and "
+                f"{shlex.quote(destinations[0])} (a folder of files, not a drive offload-ai "
+                f"wrote to) as a destination, which would be written into; if {card} is a "
+                f"second slow drive, repeat --cascade-to (--cascade-to {slow} --cascade-to "
+                f"{card} {rest}); if {card} is the card, write it first (offload copy {card} "
+                f"{rest} --cascade-to {slow})"
+            )
+    return ""
+
+
+def _may_be_a_card(destination: str) -> bool:
+    """Whether the folder *destination* names may be a card given by mistake as a DEST
+    (``swallowed_slow_drive``): it is a folder holding something, none of it an offload's
+    own state (``.offload`` in it, or in a folder in it). What an operating system or a
+    filesystem check puts on any volume (``lost+found``, ``.Spotlight-V100``: the scan's
+    default ignore patterns) is no file here: a drive just formatted holds them. A path not
+    there, not a folder, or unreadable is left to the preflight; an ``s3://`` URL is no
+    card."""
+    if destination.startswith("s3://"):
+        return False
+    import fnmatch
+
+    from offload.plan.ignore import DEFAULT_IGNORE_PATTERNS
+
+    housekeeping = [pattern.strip("/") for pattern in DEFAULT_IGNORE_PATTERNS]
+    try:
+        with os.scandir(destination) as entries:
+            found = False
+            for entry in entries:
+                if any(fnmatch.fnmatchcase(entry.name, p) for p in housekeeping):
+                    continue
+                found = True
+                if entry.name == STATE_FOLDER:
+                    return False
+                if entry.is_dir(follow_symlinks=False) and os.path.isdir(
+                    os.path.join(entry.path, STATE_FOLDER)
+                ):
+                    return False
+            return found
+    except OSError:
+        return False

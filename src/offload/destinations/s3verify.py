@@ -155,7 +155,7 @@ def verify_s3(
     None) and the objects read back by a GET; CheckCancelled for a
     cancel in the check or after it (the generation's upload, the reads by key: those not
     yet read ``cancelled``, the generation only once stored)."""
-    from offload.verification import GenerationUnwrittenError, verify_path
+    from offload.verification import GenerationUnwrittenError, bucket_words, verify_path
 
     url = parse_s3_url(url_text)
     store = S3Destination(url, settings)
@@ -269,6 +269,7 @@ def verify_s3(
             def shown(message: str) -> str:
                 if legacy is not None and legacy_mhl is not None and not is_s3_url(legacy_mhl):
                     message = message.replace(str(legacy), legacy_mhl)  # named as given
+                message = bucket_words(message)  # a bucket's words, never a drive's
                 return _at_url(message, root, url, s3commands.offload_reach(store))
 
             try:

@@ -36,6 +36,7 @@ from offload.engine.verifier import hash_read_back
 from offload.engine.writer import DestinationWriter
 from offload.errors import (
     REREAD_ALIKE,
+    REREAD_ALIKE_CAUSE,
     CancelledError,
     SourceChangedError,
     SourceError,
@@ -637,8 +638,7 @@ class SourceReader:
         if digests[0] == digests[-1]:  # a stable change: read alike twice since
             raise SourceChangedError(
                 f"source {source.path} reads differently than while copying ({name} "
-                f"{expected} while copying, {digest} {REREAD_ALIKE}): it changed since it was "
-                "read, or the read while copying was wrong (card, reader or cable unreliable)",
+                f"{expected} while copying, {digest} {REREAD_ALIKE}): {REREAD_ALIKE_CAUSE}",
                 path=source.path,
             )
         raise SourceChangedError(

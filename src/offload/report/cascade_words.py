@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from offload import remedies
 from offload.report.words import plural
 
 # A copy's states that hold the file (``results.GOOD_STATUSES``, as the JSON spells them).
@@ -129,22 +130,48 @@ def fast_rerun(errors: Iterable[str | None]) -> str:
     return ""
 
 
-#: In the reason a copy is refused with because a different file already holds its name
-#: there (the engine's and the existing-copies check's words), which only --overwrite or
-#: --keep-both get past: a plain re-run refuses it again.
-IN_THE_WAY = "already exists"
-
-
 def in_the_way(error: str | None) -> bool:
-    """Whether *error* refuses a copy because a different file holds its name there."""
-    return IN_THE_WAY in (error or "")
+    """Whether *error* refuses a copy because a different file holds its name there, which
+    a plain re-run refuses again: told by the remedy every such refusal carries
+    (``remedies.refused_again``), never by the words before it."""
+    return remedies.refused_again(error)
 
 
-def fast_refused(errors: Iterable[str | None]) -> int:
-    """How many of the failed fast copies' reasons (*errors*) refuse a copy because a
-    different file holds its name there (``in_the_way``): a plain re-run refuses those
-    again, only --overwrite (or --keep-both) copies them (``cascade_sentence``)."""
-    return sum(in_the_way(error) for error in errors)
+def fast_refused(copies: Iterable[tuple[str, str | None]]) -> tuple[int, int]:
+    """Of the failed fast copies (*copies*: each its file's relative path and its reason),
+    how many files were refused because a different file holds the name there
+    (``in_the_way``: a plain re-run refuses them again), and how many of those because it
+    is another card's copy (``remedies.from_another_card``: --into another folder or
+    --keep-both, never --overwrite); files, not copies (``cascade_sentence``)."""
+    refused = {relative for relative, error in copies if in_the_way(error)}
+    other = {relative for relative, error in copies if remedies.from_another_card(error)}
+    return len(refused), len(other & refused)
+
+
+#: What gets a copy past a file in the way of it: for any file but another card's copy, and
+#: for another card's copy, whose remedy never names --overwrite (``remedies.another_card``):
+#: it may be that take's only copy left.
+OVERWRITE_FIXES = (
+    "--overwrite (it replaces the copy there once the new one is verified) or --keep-both "
+    "(the new copy is kept beside it)"
+)
+APART_FIXES = (
+    "--into another folder (it keeps the two cards apart) or --keep-both (the new copy is "
+    "kept beside the other card's), never --overwrite"
+)
+
+
+def refused_fixes(refused: int, other_card: int) -> str:
+    """What gets the *refused* copies past the files in their way, *other_card* of them
+    another card's copy (``fast_refused``)."""
+    if not other_card:
+        return OVERWRITE_FIXES
+    if other_card >= refused:
+        return APART_FIXES
+    return (
+        f"{OVERWRITE_FIXES} where a file of no other card holds the name, {APART_FIXES} "
+        "where another card's copy does (the ERROR lines say which)"
+    )
 
 
 def fast_unreachable(errors: Iterable[str | None]) -> bool:
@@ -207,6 +234,10 @@ class CascadeFacts(NamedTuple):
     # Of the copies failed on a fast destination, how many were refused because a different
     # file holds the name there (``fast_refused``): a plain re-run refuses them again.
     fast_refused: int = 0
+    # Of *fast_refused*, the files refused because another card's copy holds the name
+    # (``remedies.from_another_card``): --into another folder or --keep-both, never
+    # --overwrite (``refused_fixes``).
+    fast_other_card: int = 0
     # Not released: files of the fast copy an earlier run verified (trusted from its ledger)
     # that this run did not prove: never read, or found changed (or unreadable) by the
     # cascade's read of them (``cascade._release_after_reread``).
@@ -250,20 +281,25 @@ class CascadeFacts(NamedTuple):
 
 def _rerun_to_copy(facts: CascadeFacts, them: str) -> str:
     """What copies the files the card's pass failed on the fast destinations (*them*: "it"
-    or "them"): a re-run with the card, and --overwrite where a different file holds a
-    name there (``CascadeFacts.fast_refused``): a plain re-run refuses that copy again."""
+    or "them"): a re-run with the card, with what gets past a different file holding a name
+    there (``CascadeFacts.fast_refused``, ``refused_fixes``): a plain re-run refuses that
+    copy again; another card's copy (``fast_other_card``) is never to be overwritten."""
     if not facts.fast_refused:
         return f"re-run with it to copy {them}"
-    fixes = (
-        "--overwrite (it replaces the copy there once the new one is verified) or --keep-both "
-        "(the new copy is kept beside it)"
-    )
+    fixes = refused_fixes(facts.fast_refused, facts.fast_other_card)
     if facts.fast_refused >= facts.card_pass_failed:
-        held = (
-            "a different file holds its name"
-            if them == "it"
-            else "different files hold their names"
-        )
+        if facts.fast_other_card >= facts.fast_refused:
+            held = (
+                "another card's copy holds its name"
+                if them == "it"
+                else "other cards' copies hold their names"
+            )
+        else:
+            held = (
+                "a different file holds its name"
+                if them == "it"
+                else "different files hold their names"
+            )
         return (
             f"re-run with it and {fixes}: {held} there, so a plain re-run refuses "
             f"{them} again (the ERROR lines say why)"

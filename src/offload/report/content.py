@@ -1442,18 +1442,20 @@ def _cascade_text(
     data: dict[str, Any],
     fed: bool,
     slow_failed: int,
-    fast_errors: Sequence[str | None],
+    fast_copies: Sequence[tuple[str, str | None]],
     slow_refused: int = 0,
 ) -> str:
     """The cascade's sentence (``cascade_words``, the terminal summary's), from the job
     report: *fed*, a copy the cascade wrote on a slow destination; *slow_failed*, how many
     failed there (true: some), *slow_refused* of them already there and refused (not written
-    now); *fast_errors*, the reasons of those failed on a fast destination. A report written before
-    ``card_pass_ended_at`` existed set ``card_released_at`` whenever the pass ended: read so
-    (it cannot tell a card kept after a transfer check)."""
+    now); *fast_copies*, those failed on a fast destination (each its file and its reason).
+    A report written before ``card_pass_ended_at`` existed set ``card_released_at`` whenever
+    the pass ended: read so (it cannot tell a card kept after a transfer check)."""
     cascaded: dict[str, Any] = data["cascade"]
     cascaded_to = [int(i) for i in cascaded.get("destinations") or []]
     ended = cascaded.get("card_pass_ended_at", cascaded.get("card_released_at"))
+    fast_errors = [error for _, error in fast_copies]
+    refused, other_card = fast_refused(fast_copies)
     reread = [int(i) for i in cascaded.get("fast_copies_reread") or []]
     on_card = [int(i) for i in cascaded.get("fast_copies_on_card_disk") or []]
     # The other fast copies holding files an earlier run verified (``cascade_words``).
@@ -1481,7 +1483,8 @@ def _cascade_text(
             fast_failed=bool(fast_errors),
             fast_unreachable=fast_unreachable(fast_errors),
             fast_rerun=fast_rerun(fast_errors),
-            fast_refused=fast_refused(fast_errors),
+            fast_refused=refused,
+            fast_other_card=other_card,
             unproven=int(cascaded.get("files_verified_earlier_unproven") or 0),
             card_pass_held=held_elsewhere(
                 (
@@ -1790,7 +1793,8 @@ def build_view(
     slow = set(cascaded.get("destinations") or [])
     slow_fed = False
     slow_failed = slow_refused = 0  # copies failed on a slow destination; of them refused
-    fast_errors: list[str | None] = []  # the failed fast copies' reasons (``cascade_words``)
+    # The failed fast copies: each its file and its reason (``cascade_words``).
+    fast_errors: list[tuple[str, str | None]] = []
     failed_lines: list[str] = []
     statuses: Counter[str] = Counter()
     # Copies verified earlier a cascade read now (``REREAD_BY_CASCADE``), by destination.
@@ -1866,7 +1870,7 @@ def build_view(
                         gone_at.append(len(failed_lines))
                     failed_lines.append(line)
             if slow and dest.get("index") not in slow and status == "failed":
-                fast_errors.append(dest.get("error"))
+                fast_errors.append((str(entry.get("path")), dest.get("error")))
             if slow and dest.get("index") in slow:
                 if status == "failed":
                     slow_failed += 1

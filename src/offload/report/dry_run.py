@@ -239,9 +239,20 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
                 if feeders and all(path in refusing[f] for f in feeders):
                     # A re-run refuses it there again: say what copies it.
                     where = ", ".join(printable_name(out[f].destination) for f in feeders)
+                    # Another card's copy is never to be overwritten (``remedies.another_card``).
+                    fixes = (
+                        "--into another folder or --keep-both"
+                        if all(
+                            remedies.from_another_card(w)
+                            for f in feeders
+                            for p, w in out[f].refused
+                            if p == path
+                        )
+                        else "--overwrite or --keep-both"
+                    )
                     why += (
-                        f" (a different file holds its name on {where}: --overwrite or "
-                        "--keep-both copies it there, or copy it here without cascading)"
+                        f" (a different file holds its name on {where}: {fixes} copies it "
+                        "there, or copy it here without cascading)"
                     )
                 elif feeders and all(path in unlike[f] for f in feeders):
                     # Failed there for its source's record: a re-run fails it again.

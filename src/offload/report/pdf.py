@@ -94,8 +94,23 @@ def _char_widths(font: str) -> dict[str, float]:
 _CHAR_WIDTHS = {font: _char_widths(font) for font in FONTS.values()}
 
 
-def latin1(text: str) -> str:
-    """*text* as the standard fonts can show it: the symbols above in words, a control,
+# One of the symbols above as our own words write it: a word of its own ("a ≠ b", "✔ ALL",
+# "size 1 → 2", "≥ 5.8"), or a minus before a number ("−3"). The same character inside a
+# word (a name such as "x−1.mov") keeps its code: "x-1.mov" may be another file of the card.
+# A name holding one as a word of its own, within a sentence, still reads as the ASCII form
+# there; its own row (``Segment.name``) keeps the code.
+_OUR_SYMBOL = re.compile(
+    f"(?<!\\S)(?:[{re.escape(''.join(_REPLACEMENTS))}](?!\\S)|\u2212(?=[0-9]))"
+)
+
+
+def _plain(found: re.Match[str]) -> str:
+    return _REPLACEMENTS[found.group()]
+
+
+def latin1(text: str, words: bool = True) -> str:
+    """*text* as the standard fonts can show it: the symbols above in words (*words*: where
+    one stands as a word of its own, ``_OUR_SYMBOL``; none in a name shown alone), a control,
     format or separator character as the terminal spells it (``\\x0a``, ``\\u202e``:
     ``errors.CONTROL_ESCAPES``), and any other character outside
     Latin-1 and WinAnsi (``_WINANSI``) as its code, ``<U+65E5>``
@@ -108,8 +123,8 @@ def latin1(text: str) -> str:
     if text.isascii() and text.isprintable():  # most names: nothing to replace
         return text
     text = spelled_apart(text)
-    for symbol, plain in _REPLACEMENTS.items():
-        text = text.replace(symbol, plain)
+    if words:
+        text = _OUR_SYMBOL.sub(_plain, text)
     # Control characters, the line break too: Latin-1, but no glyph in the standard fonts, and a
     # line break in a file name (a name may hold one) must not start a new line of the row.
     # Spelled as the terminal and the HTML spell them (``errors.printable_name``: ``\x0a``, C1 as
@@ -156,6 +171,9 @@ class Segment:
     style: str = ""
     size: float = 7.5
     color: Color = BLACK
+    # A file or folder name shown alone (a row's name, its folder, a sidecar, a path): no
+    # symbol of it is written as our words' ASCII form (``latin1``), only as its code.
+    name: bool = False
 
 
 def _state_segment(label: str, state: State) -> Segment:
@@ -322,7 +340,7 @@ class PdfWriter:
         self.width = self.page_w - 2 * MARGIN
         self.bottom = self.page_h - BOTTOM
         self.page.line_width(0.2)
-        self._wrapped: dict[tuple[str, str, float, float], list[str]] = {}
+        self._wrapped: dict[tuple[str, str, float, float, bool], list[str]] = {}
         self._measures: dict[tuple[str, float], Callable[[str], float]] = {}
         self.ops = _RowOps(self.canvas)
 
@@ -382,7 +400,7 @@ class PdfWriter:
         """*seg* wrapped to *width* mm: words first, characters for a word longer than a
         line (paths, digests). Own wrapping with the standard font's metrics (a paragraph
         flowable per cell would cost far more for a card of thousands of rows)."""
-        key = (seg.text, seg.style, seg.size, round(width, 3))
+        key = (seg.text, seg.style, seg.size, round(width, 3), seg.name)
         cached = self._wrapped.get(key)
         if cached is not None:
             return cached
@@ -391,7 +409,7 @@ class PdfWriter:
         lines: list[str] = []
         line, used = "", 0.0
         # latin1() leaves no line break (a name may hold one): a segment is one paragraph.
-        for word in latin1(seg.text).split(" "):
+        for word in latin1(seg.text, words=not seg.name).split(" "):
             size = measure(word)
             if line and used + space + size <= width:
                 line, used = f"{line} {word}", used + space + size
@@ -599,7 +617,7 @@ class PdfWriter:
             bad = values.get("Result", "").startswith("✖")
             left = [
                 Segment(f"Destination {values.get('Destination', '')}", "B", 8.5),
-                Segment(values.get("Path", "")),
+                Segment(values.get("Path", ""), name=True),
                 Segment(f"Volume: {values.get('Volume', '') or 'unknown'}"),
                 Segment(f"Free after: {values.get('Free after', '') or 'unknown'}"),
             ]
@@ -666,9 +684,9 @@ class PdfWriter:
         if not row.thumbnail:
             reason = row.media_note or ("-" if row.kind in ("file", "folder") else "no thumbnail")
             picture = [Segment(reason, "I", 6.5)]
-        name = [Segment(kind, "", 6), Segment(row.name, "B", 8)]
+        name = [Segment(kind, "", 6), Segment(row.name, "B", 8, name=True)]
         if row.folder:
-            name.append(Segment(f"{row.folder}/", "", 6.5))
+            name.append(Segment(f"{row.folder}/", "", 6.5, name=True))
         for detail in row.details:
             alarm = detail.startswith(("⚠", "✖"))
             name.append(Segment(detail, "B" if alarm else "", 7, RED if alarm else BLACK))
@@ -678,7 +696,7 @@ class PdfWriter:
         if len(sidecars) > MAX_SIDECAR_LINES:
             more = len(sidecars) - MAX_SIDECAR_LINES + 1
             sidecars = [*sidecars[: MAX_SIDECAR_LINES - 1], f"... and {more} more files"]
-        name.extend(Segment(f"+ {s}", "", 6.5) for s in sidecars)
+        name.extend(Segment(f"+ {s}", "", 6.5, name=True) for s in sidecars)
         size = [Segment(row.size, "B"), *(self._digest(d, widths[2] - 2.0) for d in row.digests)]
         states = [_state_segment(label, state) for label, state in row.states]
         cells = list(zip(widths, [picture, name, size, states], strict=True))

@@ -1336,12 +1336,14 @@ def _cascade_line(report: OffloadReport) -> str:
         for d in f.destinations
     )
     # The reasons of the copies failed on a fast destination (``cascade_words``).
-    fast_errors = [
-        d.error
+    fast_copies = [
+        (f.relative_path, d.error)
         for f in report.job.files
         for d in f.destinations
         if d.destination_index not in cascaded and d.status is DestinationStatus.FAILED
     ]
+    fast_errors = [error for _, error in fast_copies]
+    fast_refused_files, fast_other_card = fast_refused(fast_copies)
     ended = report.card_pass_ended_at
     names = [d.root for d in report.job.destinations]
     # The other fast copies holding files an earlier run verified, after a release on the
@@ -1369,7 +1371,8 @@ def _cascade_line(report: OffloadReport) -> str:
             fast_failed=fast_failed,
             fast_unreachable=fast_unreachable(fast_errors),
             fast_rerun=fast_rerun(fast_errors),
-            fast_refused=fast_refused(fast_errors),
+            fast_refused=fast_refused_files,
+            fast_other_card=fast_other_card,
             unproven=report.cascade_unproven,
             card_pass_held=held_elsewhere(
                 (
