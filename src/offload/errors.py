@@ -324,7 +324,9 @@ def shell_word(path: str | os.PathLike[str]) -> str:
     control character, byte that is not UTF-8, format character or mark of a name that is
     not NFC written ``\\xNN``, which bash turns back into that byte: the line stays one
     line, shows nothing a terminal acts on, and ASCII as it is, no later display escape
-    changes it. (A name first escaped for display and then quoted, ``'Cafe\\u0301'``,
+    changes it (the PDF, whose fonts lack the characters outside Latin-1, re-spells a word
+    holding one as ``$'...'`` with its bytes: ``report.pdf.pasteable_words``). (A name
+    first escaped for display and then quoted, ``'Cafe\\u0301'``,
     would paste as those six characters, naming no file: a delete of a key that does not
     exist succeeds, and the object stays.) A name that is not NFC (:func:`spelled_apart`)
     shows its marks as bytes too, so the word shows which twin it names, never its NFC
