@@ -336,8 +336,15 @@ def shell_word(path: str | os.PathLike[str]) -> str:
     text = os.fspath(path)
     if printable_name(text) == text:
         return shlex.quote(text)
+    return "$'" + dollar_body(text, twin=spelled_apart(text) != text) + "'"
+
+
+def dollar_body(text: str, *, twin: bool) -> str:
+    """*text* within bash's ``$'...'`` as :func:`shell_word` writes it: ``\\`` and ``'``
+    escaped, each control character, byte that is not UTF-8, format character, and (*twin*:
+    a name that is not NFC) mark as its bytes ``\\xNN``; the rest as it is. Exposed for a
+    caller that finds a known path's word by its exact start (``s3mirror_words``)."""
     out = []
-    twin = spelled_apart(text) != text
     for char in text:
         if char in "\\'":
             out.append("\\" + char)
@@ -349,7 +356,7 @@ def shell_word(path: str | os.PathLike[str]) -> str:
             out.append(char)
         else:
             out.extend(f"\\x{byte:02x}" for byte in os.fsencode(char))
-    return "$'" + "".join(out) + "'"
+    return "".join(out)
 
 
 #: The same rule under the name some callers know it by.
