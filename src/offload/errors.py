@@ -330,7 +330,9 @@ def shell_word(path: str | os.PathLike[str]) -> str:
     control character, byte that is not UTF-8, format character or mark of a name that is
     not NFC written ``\\xNN``, which bash turns back into that byte: the line stays one
     line, shows nothing a terminal acts on, and ASCII as it is, no later display escape
-    changes it. (A name first escaped for display and then quoted, ``'Cafe\\u0301'``,
+    changes it (the PDF, whose fonts lack the characters outside Latin-1, re-spells a word
+    holding one as ``$'...'`` with its bytes: ``report.pdf.pasteable_words``). (A name
+    first escaped for display and then quoted, ``'Cafe\\u0301'``,
     would paste as those six characters, naming no file: a delete of a key that does not
     exist succeeds, and the object stays.) A name that is not NFC (:func:`spelled_apart`)
     shows its marks as bytes too, so the word shows which twin it names, never its NFC
@@ -340,8 +342,15 @@ def shell_word(path: str | os.PathLike[str]) -> str:
     text = os.fspath(path)
     if printable_name(text) == text:
         return shlex.quote(text)
+    return "$'" + dollar_body(text, twin=spelled_apart(text) != text) + "'"
+
+
+def dollar_body(text: str, *, twin: bool) -> str:
+    """*text* within bash's ``$'...'`` as :func:`shell_word` writes it: ``\\`` and ``'``
+    escaped, each control character, byte that is not UTF-8, format character, and (*twin*:
+    a name that is not NFC) mark as its bytes ``\\xNN``; the rest as it is. Exposed for a
+    caller that finds a known path's word by its exact start (``s3mirror_words``)."""
     out = []
-    twin = spelled_apart(text) != text
     for char in text:
         if char in "\\'":
             out.append("\\" + char)
@@ -353,7 +362,7 @@ def shell_word(path: str | os.PathLike[str]) -> str:
             out.append(char)
         else:
             out.extend(f"\\x{byte:02x}" for byte in os.fsencode(char))
-    return "$'" + "".join(out) + "'"
+    return "".join(out)
 
 
 #: The same rule under the name some callers know it by.

@@ -358,13 +358,15 @@ def test_a_drive_mounted_at_the_mount_parent_itself_is_not_warned_of(
     card_in_memory: Path,
     ext4_loop: Callable[..., mounts.Ext4Loop],
     tmpfs_mount: Callable[..., mounts.Mount],
+    fake_fstab: Callable[[str], Path],
 ) -> None:
-    """Azure's ``/mnt`` resource disk, a RAID mounted at ``/media``: every folder of it is
-    that drive's. Failed before: each was warned of as a drive's folder not mounted. A
-    mount parent that is a folder of a mount (``/run/media`` on ``/run``'s tmpfs) is still
-    the rule's."""
+    """Azure's ``/mnt`` resource disk (listed in ``/etc/fstab``), a RAID mounted at
+    ``/media``: every folder of it is that drive's. Failed before: each was warned of as a
+    drive's folder not mounted. A mount parent that is a folder of a mount (``/run/media``
+    on ``/run``'s tmpfs) is still the rule's."""
     mnt = Path(ext4_loop(path=tmp_path / "mnt").path)
     (mnt / "offloads").mkdir()
+    fake_fstab(f"/dev/sdb1 {mnt} ext4 defaults,nofail 0 2\n")
     run = Path(tmpfs_mount(1 << 20).path)
     shuttle = run / "media" / "dit" / "SHUTTLE"
     shuttle.mkdir(parents=True)
@@ -375,6 +377,30 @@ def test_a_drive_mounted_at_the_mount_parent_itself_is_not_warned_of(
     code, out, err = offload_streams("copy", "--dry-run", card_in_memory, shuttle)
     assert code == 0, out + err
     assert f"WARNING: destination {shuttle} is on the filesystem of {run / 'media'}" in out + err
+
+
+def test_a_mount_parent_on_a_filesystem_of_its_own_but_no_drive_is_still_the_rules(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    card_in_memory: Path,
+    tmpfs_mount: Callable[..., mounts.Mount],
+) -> None:
+    """The mount parent itself a mount point, but of no drive of its own: macOS's
+    ``/Volumes`` (a firmlink into the Data volume, another ``st_dev`` than ``/``'s, one
+    disk), ``/mnt`` bind-mounted into a container; here a tmpfs mounted at ``TMP/mnt`` (on
+    no disk, as the folder above it is on no other), not in ``/etc/fstab``: a drive's folder
+    left in it, its drive not mounted, is warned of. Failed before: any mount parent that
+    was a mount point was dropped, and the check with it (no warning at all)."""
+    mnt = Path(tmpfs_mount(1 << 20, path=tmp_path / "mnt").path)
+    raid = mnt / "RAID2"
+    raid.mkdir()
+    monkeypatch.setenv("OFFLOAD_MOUNT_PARENTS", str(mnt))
+    code, out, err = offload_streams("copy", "--dry-run", card_in_memory, raid)
+    assert code == 0, out + err
+    assert (
+        f"WARNING: destination {raid} is on the filesystem of {mnt} (tmpfs, mounted at {mnt}), "
+        "not on a drive of its own: is its drive mounted?"
+    ) in out + err
 
 
 def test_the_release_names_the_disk_of_each_warned_folder(

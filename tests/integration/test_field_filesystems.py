@@ -17,6 +17,7 @@ import pytest
 from offload.fs.devices import block_device_of
 from support.mounts import without_device
 from support.pfn import other_lines
+from support.shell_words import WORD, bash_word
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
 
@@ -567,8 +568,7 @@ def test_the_ignore_offered_for_a_link_not_nfc_pastes_back_and_leaves_it_out(
     result = run("copy", card, disk.path, "--report-dir", tmp_path / "r")
     assert result.returncode == 64, result.stderr
     said = " ".join(result.stderr.split())
-    (word,) = re.findall(r"--ignore (\$'(?:[^'\\]|\\.)*'|'[^']*'|\S+), or choose another", said)
-    pasted = subprocess.run(["bash", "-c", f"printf %s {word}"], capture_output=True, check=True)
-    pattern = os.fsdecode(pasted.stdout)
+    (word,) = re.findall(rf"--ignore ({WORD}), or choose another", said)
+    pattern = os.fsdecode(bash_word(word))
     again = run("copy", card, disk.path, "--ignore", pattern, "--report-dir", tmp_path / "r")
     assert again.returncode == 0, again.stderr

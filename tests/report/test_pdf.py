@@ -414,3 +414,28 @@ def test_a_names_symbol_keeps_its_code_so_two_names_stay_apart(
     for name in ("x<U+2212>1.mov", "x-1.mov", "a<U+2192>b.mov", "a->b.mov"):
         assert name in text, (name, text)
     assert text.count("x-1.mov") == text.count("x<U+2212>1.mov"), text
+
+
+def test_a_command_word_the_fonts_lack_is_spelled_as_bytes_that_paste_back() -> None:
+    """The PDF's spelling of a command's word holding a character outside Latin-1
+    (``errors.shell_word``'s, as the terminal prints it): bash's ``$'...'`` with that
+    character's UTF-8 bytes, which bash (the judge) gives back as the exact name; the
+    words the fonts show, and the prose around them, as they are. Failed before (no such
+    spelling): ``latin1`` made ``<U+65E5>`` of it, which pasted names no file."""
+    from offload.errors import shell_word
+    from offload.report.pdf import pasteable_words
+    from support.shell_words import bash_word
+
+    names = ("日本_clip.txt", "it's 日本.mov", "-day1/Ω\x07.mov", "Caf\u00e9.mov", "a\\b 日")
+    for name in names:
+        said = (
+            f"the card's copy is left (remove it: aws s3api delete-object --key {shell_word(name)})"
+        )
+        shown = latin1(pasteable_words(said))
+        assert shown.startswith("the card's copy is left (remove it: "), shown
+        (word,) = re.findall(r"--key (.+)\)$", shown)
+        assert bash_word(word) == name.encode(), (name, word)
+    # The fonts show it: left as the terminal has it; prose quotes are no command's word.
+    assert pasteable_words("--key 'Café it'\"'\"'s.mov'") == "--key 'Café it'\"'\"'s.mov'"
+    prose = "the card's 日本 clip's copy"
+    assert pasteable_words(prose) == prose

@@ -3,7 +3,11 @@ there:", "remove it:") name the object's exact key once pasted into bash, on eve
 the terminal's warning, the HTML report's text, the PDF's (pdftotext) and the JSON's
 ``left_behind`` (``check``, ``remove``); and ``offload verify``'s "nothing to verify" line
 its exact prefix. Keys of a name that is not NFC (as macOS writes names: ``e`` and U+0301),
-with a control character, and with a single quote.
+with a control character, with a single quote and in Japanese (outside Latin-1: the PDF's
+fonts lack it, and its ``latin1`` wrote ``<U+65E5>``, which pasted named no key: failed
+before ``pdf.pasteable_words``), below a prefix that starts with ``-`` (the AWS CLI's parser
+took ``--key -day1/...`` for an option, "expected one argument": failed before
+``s3commands.option``'s ``--key=WORD``).
 
 Failed before: the commands were shell-quoted (``shlex.quote``) and then escaped for display,
 so the terminal, the HTML and the PDF gave ``--key 'LEFT/Cafe\\u0301...'``: pasted, bash
@@ -18,36 +22,25 @@ from __future__ import annotations
 import html
 import json
 import re
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 from report.helpers import pdf_text
 from s3.test_s3_cli import keys, make_card, offload
 from s3.test_s3_verify import verify
+from support.shell_words import WORD, aws_s3api_options, bash_word
 
 NFD = "Cafe\u0301_A\u0308rger.txt"
 CONTROL = "bell\x07tab\tname.txt"
 QUOTE = "it's here.txt"
-NAMES = (NFD, CONTROL, QUOTE)
-
-
-def bash_word(word: str) -> bytes:
-    """The bytes bash makes of *word* (one word of a command, as pasted): ``printf %s``."""
-    done = subprocess.run(
-        ["bash", "-c", f"printf %s {word}"], capture_output=True, timeout=30, check=True
-    )
-    return done.stdout
-
-
-#: A ``--key`` argument as a command spells it: a ``$'...'`` word, a ``'...'`` one (with
-#: ``'"'"'`` for a quote) or a bare word.
-_KEY = re.compile(r"--key ((?:\$'(?:[^'\\]|\\.)*'|'[^']*'(?:\"'\"'[^']*')*|[^\s'\"$)]+)+)")
+#: Outside Latin-1, which the PDF's fonts lack: there a word of its own spelling.
+JAPANESE = "日本_clip.txt"
+NAMES = (NFD, CONTROL, QUOTE, JAPANESE)
 
 
 def key_words(text: str, command: str) -> list[str]:
     """The ``--key`` words of every *command* (``delete-object``) in *text*."""
-    return [m.group(1) for m in re.finditer(rf"{command} [^\n]*?" + _KEY.pattern, text)]
+    return re.findall(rf"{command} [^\n]*?--key[ =]({WORD})", text)
 
 
 class _Text(HTMLParser):
@@ -80,10 +73,10 @@ def test_the_commands_for_what_was_left_paste_back_to_the_exact_keys(  # type: i
     # objects stay in the bucket, named as left behind.
     proxy.intercept("GET", "/LEFT/", flip=True, count=1000)
     proxy.intercept("DELETE", "/LEFT/", status=403, code="AccessDenied", count=1000)
-    url = f"s3://{bucket}/day1"
+    url = f"s3://{bucket}/-day1"
     code, _out, err = offload(tmp_path, "--s3-endpoint", proxy.url, str(card), str(local), url)
     assert code != 0, err
-    left = {f"day1/A001/LEFT/{name}".encode() for name in NAMES}
+    left = {f"-day1/A001/LEFT/{name}".encode() for name in NAMES}
     assert left <= {key.encode() for key in keys(s3_server.url, bucket)}
     (json_report,) = (tmp_path / "reports").glob("A001_*.json")
     report = json.loads(json_report.read_text())
@@ -94,6 +87,10 @@ def test_the_commands_for_what_was_left_paste_back_to_the_exact_keys(  # type: i
     for entry in entries:
         (word,) = key_words(entry["remove"], "delete-object")
         assert bash_word(word) == entry["key"].encode(), entry["remove"]
+        # The AWS CLI's parser takes each command's --key as that key: a key that starts
+        # with "-" given as --key=WORD (as a word of its own, "expected one argument").
+        for command in filter(None, (entry.get("check"), entry["remove"])):
+            assert aws_s3api_options(command)["key"] == entry["key"], command
     warnings = "\n".join(line for line in err.splitlines() if line.startswith("WARNING: "))
     assert pasted_keys(warnings, "delete-object") == left, warnings
     shown = html_text(json_report.with_suffix(".html"))

@@ -73,7 +73,6 @@ from offload.errors import (
     PreflightRefused,
     describe_os_error,
     refusal_lines,
-    shell_word,
 )
 from offload.events import (
     Event,
@@ -1301,12 +1300,12 @@ def _removal(store: S3Destination, item: LeftBehind) -> str:
     same word, which pasted into bash is the exact key (a name that is not NFC, a control
     character: ``$'...'``; before, a display escape of the quoted key, ``'Cafe\\u0301'``,
     named a key that does not exist, and its delete succeeded, deleting nothing)."""
-    where = _where(store, item)
+    where, option = _where(store, item), s3commands.option
     if item.upload_id:
-        return f"aws s3api abort-multipart-upload {where} --upload-id {shell_word(item.upload_id)}"
+        return f"aws s3api abort-multipart-upload {where} {option('--upload-id', item.upload_id)}"
     if item.version_id:
-        return f"aws s3api delete-object {where} --version-id {shell_word(item.version_id)}"
-    pinned = f" --if-match {shell_word(item.etag)}" if item.etag else ""
+        return f"aws s3api delete-object {where} {option('--version-id', item.version_id)}"
+    pinned = f" {option('--if-match', item.etag)}" if item.etag else ""
     return f"aws s3api delete-object {where}{pinned}"
 
 

@@ -6,9 +6,12 @@ commands it suggests (``offload_reach``: ``--s3-endpoint``, ``--s3-profile``).
 
 Contract: pure functions of an ``S3Destination``'s settings and URL and a key; each
 argument one word as ``errors.shell_word`` writes it (pasted into bash, the exact key,
-whatever it holds: a mark of a name that is not NFC, a control character, a quote), and
-built once: the terminal, the HTML, the PDF and the JSON show that same word, which no
-display escape changes; never a secret (an endpoint's user:password part is left out).
+whatever it holds: a mark of a name that is not NFC, a control character, a quote; a
+value that starts with ``-`` as ``--key=WORD``, ``option``), and built once: the
+terminal, the HTML, the PDF and the JSON show that same word, which no display escape
+changes (but the PDF's, whose fonts lack the characters outside Latin-1: a word holding
+one is written there with its bytes, ``report.pdf.pasteable_words``); never a secret (an
+endpoint's user:password part is left out).
 """
 
 from __future__ import annotations
@@ -32,7 +35,17 @@ def where(store: S3Destination, key: str) -> str:
     ``--s3-endpoint``, the environment or the profile; without its user:password part, which
     the AWS CLI takes from nowhere but the URL: the credentials come from its chain) and
     ``--profile`` where the run had them, then ``--bucket`` and ``--key``."""
-    return f"{aws_reach(store)}--bucket {shell_word(store.url.bucket)} --key {shell_word(key)}"
+    return f"{aws_reach(store)}{option('--bucket', store.url.bucket)} {option('--key', key)}"
+
+
+def option(name: str, value: str) -> str:
+    """The option *name* of an ``aws`` (or ``offload``) command with its *value* as one
+    word (``errors.shell_word``): ``--key WORD``, but ``--key=WORD`` where the value starts
+    with ``-`` (a key ``-day1/clip.mov``, quoted or not: bash takes the quotes off), which
+    the AWS CLI (argparse) would otherwise take for an option of its own and refuse the
+    command ("expected one argument")."""
+    word = shell_word(value)
+    return f"{name}={word}" if value.startswith("-") else f"{name} {word}"
 
 
 def aws_reach(store: S3Destination) -> str:
@@ -42,9 +55,9 @@ def aws_reach(store: S3Destination) -> str:
     settings = store.settings
     reach = ""
     if settings.endpoint_url:
-        reach += f"--endpoint-url {shell_word(redact_endpoint(settings.endpoint_url))} "
+        reach += option("--endpoint-url", redact_endpoint(settings.endpoint_url)) + " "
     if settings.profile:
-        reach += f"--profile {shell_word(settings.profile)} "
+        reach += option("--profile", settings.profile) + " "
     return reach
 
 
@@ -56,9 +69,9 @@ def offload_reach(store: S3Destination) -> str:
     settings = store.settings
     reach = ""
     if settings.endpoint_url:
-        reach += f"--s3-endpoint {shell_word(redact_endpoint(settings.endpoint_url))} "
+        reach += option("--s3-endpoint", redact_endpoint(settings.endpoint_url)) + " "
     if settings.profile:
-        reach += f"--s3-profile {shell_word(settings.profile)} "
+        reach += option("--s3-profile", settings.profile) + " "
     return reach
 
 

@@ -64,7 +64,6 @@ import dataclasses
 import errno
 import functools
 import os
-import re
 import tempfile
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath
@@ -72,7 +71,7 @@ from typing import Any, NamedTuple
 
 from offload import copy_legacy_mhl
 from offload.card_legacy_mhl import legacy_mhl_paths
-from offload.destinations import s3commands, s3unchained
+from offload.destinations import s3commands, s3mirror_words, s3unchained
 from offload.destinations.s3 import (
     UNREADABLE_ERRNOS,
     S3Destination,
@@ -433,57 +432,11 @@ def _unfinished_offload(backend: S3Backend) -> str | None:
     return run_record.unfinished_in(data)
 
 
-#: A word of a command as ``errors.shell_word`` writes it: bash's ``$'...'``, a quoted
-#: ``'...'`` (a quote within as ``'"'"'``) or a word shlex leaves bare (ASCII).
-_QUOTED = r"\$'(?:[^'\\]|\\.)*'|'[^']*'(?:\"'\"'[^']*')*"
-_WORD = rf"(?:{_QUOTED}|[\w@%+=:,./-]+)"
-_VERIFY_COMMAND = re.compile(rf"offload verify ((?:{_WORD} )*{_WORD})", re.ASCII)
-_COMMAND_WORD = re.compile(_WORD, re.ASCII)
-
-
-def _unquoted(word: str) -> str:
-    """The text bash makes of *word*, one word as ``errors.shell_word`` writes it."""
-    if word.startswith("$'"):
-        body, out, at = word[2:-1], bytearray(), 0
-        while at < len(body):
-            if body[at] == "\\" and body[at + 1] == "x":
-                out.append(int(body[at + 2 : at + 4], 16))
-                at += 4
-            elif body[at] == "\\":
-                out += body[at + 1].encode()
-                at += 2
-            else:
-                out += os.fsencode(body[at])
-                at += 1
-        return os.fsdecode(bytes(out))
-    if word.startswith("'"):
-        return word[1:-1].replace("'\"'\"'", "'")
-    return word
-
-
 def _at_url(text: str, root: Path, url: S3Url, reach: str = "") -> str:
-    """*text* (an error, a note) with each path of the mirror (*root*) named by *url*; the
-    ``offload verify`` commands it suggests given *reach* (``s3commands.offload_reach``):
-    pasted, they check the same service, not AWS's or the shell's. Each word of such a
-    command that names a path of the mirror is written again for the URL
-    (``errors.shell_word``): the mirror's path, not NFC or holding a quote, is a ``$'...'``
-    or quoted word the plain replace below would not find (before: the check's temporary
-    folder was suggested), and a URL put in the place of a bare path as it is would paste
-    as other words."""
-    mirror = str(root)
-
-    def rewritten(command: re.Match[str]) -> str:
-        words, named = [], False
-        for word in _COMMAND_WORD.findall(command.group(1)):
-            path = _unquoted(word)
-            if path == mirror or path.startswith(mirror + "/"):
-                word, named = shell_word(str(url) + path[len(mirror) :]), True
-            words.append(word)
-        return "offload verify " + (reach if named else "") + " ".join(words)
-
-    if mirror in text or "offload verify $'" in text or "offload verify '" in text:
-        text = _VERIFY_COMMAND.sub(rewritten, text)
-    return text.replace(mirror, str(url))
+    """*text* (an error, a note) with each path and command word of the mirror (*root*)
+    named by *url*, an ``offload verify`` it suggests given *reach*
+    (``s3mirror_words.at_url``: each such word found by its exact spelling)."""
+    return s3mirror_words.at_url(text, str(root), url, reach)
 
 
 def _left(

@@ -146,6 +146,49 @@ def _code(found: re.Match[str]) -> str:
     return f"<U+{point:04X}>"
 
 
+#: A word of a command as ``errors.shell_word`` writes it: bash's ``$'...'`` (group 1: its
+#: body, ``\\xNN``, ``\\'`` and ``\\\\`` within) or a quoted ``'...'`` (group 2, a quote within
+#: as ``'"'"'``), standing as a word of its own: after a space, ``(`` or ``=``
+#: (``--key=WORD``) and before a space, ``)``, ``,``, ``;`` or the end. An apostrophe of
+#: prose (``the card's``) starts no such word.
+_SHELL_WORD = re.compile(
+    r"(?<![^\s(=])(?:\$'((?:[^'\\]|\\.)*)'|('[^']*'(?:\"'\"'[^']*')*))(?=[\s),;]|$)"
+)
+
+
+def pasteable_words(text: str) -> str:
+    """*text* (a problem, a warning, a note) with each word of a command it suggests
+    (``errors.shell_word``'s: ``--key '日本_clip.txt'``) that holds a character the
+    standard fonts lack re-spelled as bash's ``$'...'``, each such character its UTF-8
+    bytes ``\\xNN`` (``--key $'\\xe6\\x97\\xa5\\xe6\\x9c\\xac_clip.txt'``): copied from the PDF and
+    pasted, the exact name, where ``latin1``'s ``<U+65E5>`` named no file (a delete of a key
+    that does not exist succeeds, and the object stays). The PDF's own spelling: the
+    terminal, the HTML and the JSON keep the readable word. A word the fonts show as it is,
+    and any other text, is left as it is (``latin1`` then spells the rest)."""
+    if text.isascii():
+        return text
+    return _SHELL_WORD.sub(_bytes_spelled, text)
+
+
+def _bytes_spelled(found: re.Match[str]) -> str:
+    word = found.group()
+    if latin1(word) == word:
+        return word
+    if found.group(1) is not None:  # bash's $'...': its escapes kept as they are
+        chars, quoted = found.group(1), False
+    else:
+        chars, quoted = found.group(2)[1:-1].replace("'\"'\"'", "'"), True
+    out = []
+    for char in chars:
+        if quoted and char in "\\'":
+            out.append("\\" + char)
+        elif char.isascii() or latin1(char) == char:
+            out.append(char)
+        else:
+            out.extend(f"\\x{byte:02x}" for byte in char.encode("utf-8", "surrogateescape"))
+    return "$'" + "".join(out) + "'"
+
+
 def _break_at(word: str, cut: int) -> int:
     """Where to cut *word*, which fits up to *cut* characters: after the last of ``_/-``
     or before the last of ``.[<`` (``<``: a character's code, ``<U+65E5>``, stays whole)
@@ -577,12 +620,17 @@ class PdfWriter:
         self._draw([Segment(view.verdict_detail, "", 8)], MARGIN, self.y, self.width)
         self.y += 1
 
-    def bullet_list(self, title: str, items: list[str], color: Color) -> None:
+    def bullet_list(
+        self, title: str, items: list[str], color: Color, *, commands: bool = True
+    ) -> None:
+        """*items* under *title*; the commands they suggest pasteable (``pasteable_words``)
+        unless *commands* is False (a list of names, whose quotes are the names')."""
         if not items:
             return
         self.heading(title)
         for item in items:
-            segs = [Segment(f"- {item}", "B" if color == RED else "", 8, color)]
+            text = pasteable_words(item) if commands else item
+            segs = [Segment(f"- {text}", "B" if color == RED else "", 8, color)]
             height = self._height(segs, self.width)
             self._ensure(height)
             self._draw(segs, MARGIN, self.y, self.width)
@@ -646,7 +694,7 @@ class PdfWriter:
         widths = (30.0, 64.0, 40.0, self.width - 134.0)
         titles = ("Picture", "Clip", "Size and digests", "State on each destination")
         header_cells = [(w, [Segment(t, "B")]) for w, t in zip(widths, titles, strict=True)]
-        notes = [[Segment(note, "I", 7.5)] for note in self.view.notes]
+        notes = [[Segment(pasteable_words(note), "I", 7.5)] for note in self.view.notes]
         # The heading, its notes and the table's header start a page of their own unless the
         # first row fits under them: a page ended on a heading and an empty table.
         first = self.view.clips[0] if self.view.clips else None
@@ -732,6 +780,7 @@ class PdfWriter:
             f"Ignored (not copied): {self.view.ignored_said}",
             self.view.ignored,
             BLACK,
+            commands=False,
         )
         self.totals()
         return self._finish()

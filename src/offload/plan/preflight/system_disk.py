@@ -10,9 +10,10 @@ nearest existing folder is on the filesystem of the folder holding that drive's 
 
 - strictly below a folder drives are mounted in (``/mnt``, ``/media``, ``/run/media``,
   ``/Volumes``; ``$OFFLOAD_MOUNT_PARENTS``, ``:``-separated, replaces that list), unless
-  that folder is itself the mount point of a drive (Azure's ``/mnt`` resource disk, a RAID
-  mounted at ``/media``: its folders are that drive's), compared with that folder's
-  filesystem, or
+  that folder is itself the mount point of a drive (listed in ``/etc/fstab``, as Azure's
+  ``/mnt`` resource disk, or on another disk than the folder above it, a RAID mounted at
+  ``/media``: its folders are that drive's; never ``/Volumes``, a firmlink into the Data
+  volume, nor a bind mount or a tmpfs), compared with that folder's filesystem, or
 - at or below a mount point ``/etc/fstab`` lists (other than ``/``, swap and bind mounts),
   which is then not mounted, compared with the filesystem of the folder holding it.
 
@@ -103,15 +104,28 @@ def drive_folder(folder: str, parents: Iterable[str], fstab_points: Iterable[str
     return max(holders, key=_depth, default=None)
 
 
-def _is_mount_point(folder: str) -> bool:
-    """*folder* (not ``/``) is the mount point of a filesystem other than its parent's: a
-    drive mounted at the mount parent itself (Azure's ``/mnt`` resource disk, a RAID at
-    ``/media``), whose folders are that drive's, never an unmounted drive's."""
+def _drive_of_its_own(folder: str, fstab_points: Iterable[str]) -> bool:
+    """*folder* (a mount parent, not ``/``) is a drive's own mount point, whose folders are
+    that drive's, never an unmounted drive's: a mount point ``/etc/fstab`` lists (Azure's
+    ``/mnt`` resource disk; *fstab_points*, bind mounts left out), or a filesystem other
+    than its parent's on another physical disk than the folder above it (a RAID mounted at
+    ``/media``: ``filesystem.disk_of``). Not merely another filesystem: macOS's
+    ``/Volumes`` (a firmlink into the Data volume, another ``st_dev`` than ``/``'s, one
+    disk), a ``/mnt`` or ``/media`` bind-mounted into a container, a tmpfs (on no disk):
+    their folders are still where drives are mounted, each one checked. ``/Volumes`` never
+    is one."""
     real = _real(folder)
-    if real == "/":
+    if real in ("/", "/Volumes"):
         return False
+    if real in {_real(point) for point in fstab_points}:
+        return True
     here = folder_device(real)
-    return here is not None and here != folder_device(os.path.dirname(real))
+    above = os.path.dirname(real)
+    there = folder_device(above)
+    if here is None or there is None or here == there:
+        return False
+    disk = disk_of(here, real)
+    return disk is not None and disk != disk_of(there, above)
 
 
 def _named_path(path: Path) -> str | None:
@@ -161,14 +175,15 @@ def check_system_disk(
     """A ``dest-on-system-disk`` warning for each local destination (*plans*) that lies
     where drives are mounted on the filesystem of the folder holding them (the module's
     rule, :func:`system_disk_holder`): its words name that disk (the system disk, ``/``'s,
-    as a rule) and ask whether its drive is mounted. A mount parent that is itself a mount
-    point (other than ``/``) is a drive's: its folders are not warned of. A few stats of
+    as a rule) and ask whether its drive is mounted. A mount parent that is itself a
+    drive's mount point (:func:`_drive_of_its_own`: listed in ``/etc/fstab``, or on another
+    disk than the folder above it) is a drive's: its folders are not warned of. A few stats of
     each destination's folders; ``/etc/fstab`` and the mount table read once a
     destination at most. Raises nothing: a warning's check never stops a run."""
     try:
         parents = mount_parents() if parents is None else parents
         points = fstab_mount_points() if fstab_points is None else fstab_points
-        parents = [parent for parent in parents if not _is_mount_point(parent)]
+        parents = [parent for parent in parents if not _drive_of_its_own(parent, points)]
     except (OSError, ValueError):
         return
     for plan in plans:
