@@ -34,6 +34,8 @@ BOOKKEEPING = (
     # The record of a generation being stored, before its manifest (deleted once its chain
     # is): part of the manifests' writing, as ``ascmhl/`` is.
     "/.offload/ascmhl-generation.json",
+    # The record of the offloads that wrote there (``run_record``): started, then settled.
+    "/.offload/last-run.json",
     "/ascmhl/",
 )
 
