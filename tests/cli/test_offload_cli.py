@@ -375,8 +375,22 @@ def test_a_second_slow_drive_read_as_the_card_is_refused_before_the_card_is_writ
     lines = refused.stderr.splitlines()
     assert refused.returncode == 64, refused.stderr
     assert len(lines) == 1 and lines[0].startswith("ERROR: --cascade-to "), lines
-    assert f"repeat --cascade-to (--cascade-to {s1} --cascade-to {s2} {card} {fast})" in lines[0]
-    assert f"write it first (offload copy {s2} {card} {fast} --cascade-to {s1})" in lines[0]
+    opts = f"copy --report-dir {reports}"
+    assert (
+        f"repeat --cascade-to (offload {opts} --cascade-to {s1} --cascade-to {s2} {card} {fast})"
+        in lines[0]
+    )
+    assert f"write it first (offload {opts} {s2} {card} {fast} --cascade-to {s1})" in lines[0]
+    # The user's other options are kept in both ways on (a hash, an earlier slow drive):
+    # before, each was rebuilt from the paths alone, one slow drive and the hash lost.
+    s0 = tmp_path / "S0"
+    argv = ["copy", "-t", "md5", "--report-dir", str(reports), "--cascade-to", str(s0)]
+    argv += ["--cascade-to", str(s1), str(s2), str(card), str(fast)]
+    refused = run_offload(*argv)
+    assert refused.returncode == 64, refused.stderr
+    both = f"offload copy -t md5 --report-dir {reports} --cascade-to {s0}"
+    assert f"({both} --cascade-to {s1} --cascade-to {s2} {card} {fast})" in refused.stderr
+    assert f"({both} {s2} {card} {fast} --cascade-to {s1})" in refused.stderr
     assert sorted(p.name for p in card.iterdir()) == before
     assert not list(fast.iterdir()) and not list(s1.iterdir())
     # The card first in the same place, the DESTs fresh drives: no other reading.

@@ -798,13 +798,20 @@ def swallowed_slow_drive(words: Sequence[str], source: str, destinations: Sequen
                 return ""
             rest = " ".join(shlex.quote(d) for d in destinations)
             card, slow = shlex.quote(source), shlex.quote(value)
+            # Both ways on, spelled from the user's own words (every other option kept: a
+            # hash, --verify, --into, another --cascade-to): a second slow drive gets its
+            # own --cascade-to; the card read as the card moves the one --cascade-to VALUE
+            # after the paths (before any ``--``).
+            start = after - 1 if words[after - 1].startswith("--cascade-to=") else after - 2
+            end = words.index("--") if "--" in words else len(words)
+            as_slow = [*words[:after], "--cascade-to", *words[after:]]
+            card_first = [*words[:start], *words[after:end], *words[start:after], *words[end:]]
             return (
                 f"--cascade-to {slow} {card} {rest}: {card} is read as the card and "
                 f"{shlex.quote(destinations[0])} (a folder of files, not a drive offload-ai "
                 f"wrote to) as a destination, which would be written into; if {card} is a "
-                f"second slow drive, repeat --cascade-to (--cascade-to {slow} --cascade-to "
-                f"{card} {rest}); if {card} is the card, write it first (offload copy {card} "
-                f"{rest} --cascade-to {slow})"
+                f"second slow drive, repeat --cascade-to (offload {_command(as_slow)}); if "
+                f"{card} is the card, write it first (offload {_command(card_first)})"
             )
     return ""
 
