@@ -76,6 +76,7 @@ from offload.errors import (
     closed_folder,
     describe_os_error,
     name_refused_advice,
+    out_of_inodes,
     printable_name,
     refusal_lines,
     unexpanded_tilde,
@@ -2739,6 +2740,12 @@ def _unrecorded(root: Path, exc: OSError) -> DestinationError:
         todo = (
             "move that record aside: what it recorded of earlier offloads is then unknown, "
             "so run the `offload copy` of each card offloaded there again"
+        )
+    elif exc.errno == errno.ENOSPC and out_of_inodes(root):
+        # ENOSPC of a filesystem with free space and no inode left: free space is no cure.
+        todo = (
+            "the drive is out of inodes (it has free space, but no room for another file): "
+            "delete files there"
         )
     elif exc.errno in FULL_ERRNOS:
         todo = "free space on that drive"

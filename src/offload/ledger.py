@@ -1267,7 +1267,7 @@ def _revocation_of(line: str) -> LedgerEntry | None:
     # Any state but one that vouches (a "revoked" line, or one no entry holds: a list, a
     # number, an unknown word): the path's earlier entries end there, as before this
     # line was judged whole; never a line that would vouch itself.
-    if type(raw) is not dict or raw.get("state") in VOUCHING_STATES:
+    if type(raw) is not dict or "state" not in raw or raw["state"] in VOUCHING_STATES:
         return None
     path = raw.get("relative_path")
     if type(path) is not str:

@@ -1012,7 +1012,7 @@ def test_the_cascade_sentence_names_two_destinations_as_the_release_rule_does() 
         "card_released_at": None,
         "fast_copies_on_card_disk": [0, 1],
     }
-    text = _cascade_text(data, fed=True, slow_failed=False, fast_errors=())
+    text = _cascade_text(data, fed=True, slow_failed=0, fast_copies=())
     assert "destinations 1 and 2 are on the card's own filesystem or disk" in text, text
 
 

@@ -50,7 +50,11 @@ def test_lines_that_are_no_entry_are_skipped_never_raised(tmp_path: Path) -> Non
         + _line("CLIPS/B.mov", 10)
         + b'{"relative_path": "CLIPS/C.mov", "sta'  # torn: a run stopped writing it
     )
-    paths = ["CLIPS/A.mov", "CLIPS/B.mov", "CLIPS/C.mov"]
+    # Each card file with its digests as this run read it: none here (not read), so the
+    # entries are judged by their own record alone.
+    paths: dict[str, dict[str, str]] = {
+        p: {} for p in ("CLIPS/A.mov", "CLIPS/B.mov", "CLIPS/C.mov")
+    }
     assert _standing_copies(root, paths) == {"CLIPS/A.mov"}
     # A ledger that cannot be read vouches for none.
     ledger.unlink()
