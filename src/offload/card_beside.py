@@ -12,13 +12,13 @@ One whose ledger records this card (``same_volume_and_folder``, :func:`records_c
 the copy still runs as asked (a second copy may be meant).
 
 Cheap and sound: one listing of each destination folder and, of each ledger found there,
-its first and last 256 KiB (a whole ledger only when no longer than that: a 200 MB one is
-never read whole at the start of a run); it says only what a ledger records. A line
-another card's, damaged, a revocation or an older version's (no card) is passed over, the
-look going on past it. A ledger longer than 512 KiB whose lines of this card are all in its
-middle (a copy root shared by many cards with ``--into``) is not named: a miss, never a
-false claim. Local copy roots named after the card only (``creates_root``);
-an unknown card, ``--into``, a single file, an ``s3://`` destination: nothing looked at.
+its first and last 256 KiB (a whole ledger only when no longer than 512 KiB: a 200 MB one
+is never read whole at the start of a run); it says only what a ledger records. A line of
+another card, a damaged line, a revocation or an older version's line (no card) is passed
+over, the look going on past it. A ledger longer than 512 KiB whose lines of this card are
+all in its middle (a copy root shared by many cards with ``--into``) is not named: a miss,
+never a false claim. Local copy roots named after the card only (``creates_root``); an
+unknown card, ``--into``, a single file, an ``s3://`` destination: nothing looked at.
 """
 
 from __future__ import annotations
