@@ -6,56 +6,99 @@ new copy root, ``D/RED_A0011``, and would copy the card again, in full, beside
 ``D/RED_A001``, which already holds its offload. Where the card's identity is known (its
 volume serial or UUID and folder, ``card_identity``: Linux only) and the copy root the run
 names holds no offload of it yet, the folders beside it are asked whose offload they hold:
-the first line of each one's ledger records the card it was made from
-(``LedgerEntry.card``). One of this card (``same_volume_and_folder``) gives a
+each entry of a copy in a ledger records the card it was made from (``LedgerEntry.card``).
+One whose ledger records this card (``same_volume_and_folder``, :func:`records_card`) gives a
 ``card-offloaded-beside`` warning naming that folder and the ``--into`` way to resume it;
 the copy still runs as asked (a second copy may be meant).
 
-Cheap and sound: one listing of each destination folder and the first line of each ledger
-found there (never a whole ledger); it says only what a ledger records. A folder whose
-ledger begins with another card's line (a copy root shared with ``--into``) is not named:
-a miss, never a false claim. Local copy roots named after the card only (``creates_root``);
-an unknown card, ``--into``, a single file, an ``s3://`` destination: nothing looked at.
+Cheap and sound: one listing of each destination folder and, of each ledger found there,
+its first and last 256 KiB (a whole ledger only when no longer than 512 KiB: a 200 MB one
+is never read whole at the start of a run); it says only what a ledger records. A line of
+another card, a damaged line, a revocation or an older version's line (no card) is passed
+over, the look going on past it. A ledger longer than 512 KiB whose lines of this card are
+all in its middle (a copy root shared by many cards with ``--into``) is not named: a miss,
+never a false claim. Local copy roots named after the card only (``creates_root``); an
+unknown card, ``--into``, a single file, an ``s3://`` destination: nothing looked at.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
+import stat
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
+from json.encoder import encode_basestring
 from pathlib import Path
 
 from offload.card_folder import add_to, command_words
 from offload.card_identity import CardIdentity, same_volume_and_folder
 from offload.destinations.s3url import is_s3_root
 from offload.errors import printable_name
-from offload.ledger import ledger_path
+from offload.ledger import fold_lines, ledger_path
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.destination import DestinationPlan
 
-# The longest first line read of a ledger (an entry is a few hundred bytes).
-_FIRST_LINE_BYTES = 64 * 1024
+# How much of a ledger is read to tell whether it records a card, from its start and from
+# its end (the whole of one no longer than both): a card's offload writes its entries
+# together, at the start of the ledger of a copy root named after it, at the end of one a
+# later run added it to (``--into``). A line is a few hundred bytes: some 500 lines each.
+_HEAD_BYTES = 256 * 1024
+_TAIL_BYTES = 256 * 1024
 
 
-def first_card(copy_root: Path) -> str:
-    """The card (``CardIdentity.key``) the first line of *copy_root*'s ledger records; ""
-    when there is no ledger, it cannot be read, or its first line names no card."""
+def _read_lines(path: Path) -> list[bytes]:
+    """The whole lines of the ledger at *path* found in its first :data:`_HEAD_BYTES` and
+    its last :data:`_TAIL_BYTES` (all of them for a ledger no longer than both): a line
+    cut by either bound is left out (the last line too if a run stopped while writing it:
+    the ledger's reader reads no entry in it). Raises OSError."""
+    # Never blocking on a FIFO put at its name: a regular file only.
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as ledger:
+        st = os.fstat(ledger.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            return []
+        size = st.st_size
+        if size <= _HEAD_BYTES + _TAIL_BYTES:
+            return ledger.read().split(b"\n")
+        head = ledger.read(_HEAD_BYTES)
+        ledger.seek(size - _TAIL_BYTES - 1)  # the byte before: a line starting at the bound
+        tail = ledger.read(_TAIL_BYTES + 1)
+    return head[: head.rfind(b"\n") + 1].split(b"\n") + tail[tail.find(b"\n") + 1 :].split(b"\n")
+
+
+def records_card(copy_root: Path, card: CardIdentity) -> bool:
+    """Whether *copy_root*'s ledger records a copy of *card* (a line the ledger's reader,
+    ``ledger.fold_lines``, reads as an entry that vouches, ``LedgerEntry.vouches``, whose
+    ``card`` is of the same volume and folder, ``same_volume_and_folder``) in what
+    :func:`_read_lines` reads of it: its first and last 256 KiB. Any line may be another
+    card's, damaged, a revocation or an older version's (no ``card``): each is passed over,
+    never the end of the look. False when there is no ledger, it is no regular file or it
+    cannot be read; a ledger of more than 512 KiB whose entries of the card are all in its
+    middle is a miss, never a false claim. Only lines holding
+    the card's volume id as written are parsed (where a ``json`` writer writes it as it is)."""
+    needle = encode_basestring(card.volume_id)[1:-1]
+    quick = needle == card.volume_id and needle.isascii() and needle.isprintable()
+    wanted = needle.encode("ascii") if quick else b""
     try:
-        with open(ledger_path(copy_root), "rb") as ledger:
-            line = ledger.readline(_FIRST_LINE_BYTES)
-        card = json.loads(line).get("card")
-    except (OSError, ValueError, AttributeError, RecursionError):  # nested too deep: none
-        return ""
-    return card if isinstance(card, str) else ""
+        lines = _read_lines(ledger_path(copy_root))
+    except (OSError, ValueError):
+        return False
+    for line in lines:
+        if quick and wanted not in line:
+            continue
+        # Each line on its own through the ledger's reader: every check it makes of a
+        # line, and no later line of the path (another card's) hides this one.
+        for entry in fold_lines((line.decode("utf-8", "surrogateescape"),)).latest.values():
+            if entry.vouches and entry.card and same_volume_and_folder(entry.card, card.key):
+                return True
+    return False
 
 
 def offloaded_beside(plan: DestinationPlan, card: CardIdentity) -> Path | None:
-    """The folder beside *plan*'s copy root, in its destination, whose ledger's first line
-    is of *card*, the first by name; None when there is none, or *plan*'s own copy root
+    """The folder beside *plan*'s copy root, in its destination, whose ledger records *card*
+    (:func:`records_card`), the first by name; None when there is none, or *plan*'s own copy root
     holds an offload of it (its re-run)."""
-    if same_volume_and_folder(first_card(plan.root), card.key):
+    if records_card(plan.root, card):
         return None
     try:
         with os.scandir(plan.destination) as listing:
@@ -68,8 +111,7 @@ def offloaded_beside(plan: DestinationPlan, card: CardIdentity) -> Path | None:
         return None
     for name in folders:
         folder = plan.destination / name
-        recorded = first_card(folder)
-        if recorded and same_volume_and_folder(recorded, card.key):
+        if records_card(folder, card):
             return folder
     return None
 

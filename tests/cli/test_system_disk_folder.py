@@ -430,3 +430,101 @@ def test_the_release_names_the_disk_of_each_warned_folder(
     assert f"{raid2} is a folder on the system disk (" in text
     assert f"{raid3} is a folder on the disk of {holder} (" in text
     assert "those disks are counted, not the drive." in text
+
+
+def test_only_fstab_entries_of_a_drive_or_a_share_name_a_drives_folder(tmp_path: Path) -> None:
+    """An fstab entry says a drive (or a share) belongs at its mount point when its source
+    names a device, a tag, an image file, a dataset or a share, ``noauto`` or not; a
+    ``tmpfs``, a kernel filesystem (``proc``, ``sysfs``, ``devpts``...) or a ``none`` source
+    does not. Failed before: every entry but ``/``, swap and bind mounts counted."""
+    drives = {
+        "UUID=0a1b-2c3d": ("exfat", "noauto,nofail,user"),
+        "LABEL=RAID": ("ext4", "nofail"),
+        "PARTUUID=5e6f-01": ("xfs", "defaults"),
+        "PARTLABEL=shuttle": ("btrfs", "noauto"),
+        "/dev/sdz1": ("auto", "noauto,user"),
+        "/dev/mapper/vg-footage": ("ext4", "defaults"),
+        "/srv/images/disk.img": ("ext4", "loop"),
+        "tank/footage": ("zfs", "defaults"),
+        "tank": ("zfs", "defaults"),
+        "nas:/export/footage": ("nfs4", "noauto,_netdev"),
+        "//nas/footage": ("cifs", "credentials=/etc/nas"),
+        "hostshare": ("virtiofs", "defaults"),
+        "dit@nas:/footage": ("fuse.sshfs", "noauto,_netdev"),
+    }
+    others = {
+        "tmpfs": ("tmpfs", "size=4g"),
+        "none": ("tmpfs", "defaults"),
+        "ramfs": ("ramfs", "defaults"),
+        "proc": ("proc", "defaults"),
+        "sysfs": ("sysfs", "defaults"),
+        "devpts": ("devpts", "gid=5,mode=620"),
+        "cgroup2": ("cgroup2", "defaults"),
+        "hugetlbfs": ("hugetlbfs", "defaults"),
+        "overlay": ("overlay", "lowerdir=/a,upperdir=/b,workdir=/c"),
+        "/dev/shm-like": ("tmpfs", "defaults"),  # a path as source: still a tmpfs
+    }
+    lines, wanted = [], []
+    for n, (source, (kind, options)) in enumerate({**drives, **others}.items()):
+        point = f"/srv/m{n:02d}"
+        lines.append(f"{source} {point} {kind} {options} 0 0\n")
+        if source in drives:
+            wanted.append(point)
+    fstab = tmp_path / "fstab"
+    fstab.write_text("UUID=1 / ext4 defaults 0 1\n" + "".join(lines))
+    assert fstab_mount_points(fstab) == tuple(wanted)
+
+
+def test_an_unmounted_fstab_tmpfs_is_no_drives_folder(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_fstab: Callable[[str], Path],
+    card_in_memory: Path,
+) -> None:
+    """A real ``/etc/fstab`` (bound over it) listing a ``tmpfs`` and a ``proc`` whose mount
+    points are not mounted, and a ``noauto`` drive not mounted: a folder below the tmpfs's
+    or proc's mount point is not warned of as a drive's ("is its drive mounted?": no drive
+    belongs there; failed before: warned of); the drive's, plugged in by hand, still is."""
+    scratch = tmp_path / "srv" / "scratch"
+    proc = tmp_path / "srv" / "proc"
+    drive = tmp_path / "srv" / "shuttle"
+    for folder in (scratch / "day1", proc, drive):
+        folder.mkdir(parents=True)
+    fake_fstab(
+        "UUID=1 / ext4 defaults 0 1\n"
+        f"tmpfs {scratch} tmpfs size=4g 0 0\n"
+        f"proc {proc} proc defaults 0 0\n"
+        f"UUID=0a1b-2c3d {drive} exfat noauto,nofail,user 0 0\n"
+    )
+    monkeypatch.setenv("OFFLOAD_MOUNT_PARENTS", f"/nowhere-{os.getpid()}")
+    for folder in (scratch / "day1", proc):
+        code, out, err = offload_streams("copy", "--dry-run", card_in_memory, folder)
+        assert code == 0, out + err
+        assert "not on a drive of its own" not in out + err, folder
+    code, out, err = offload_streams("copy", "--dry-run", card_in_memory, drive)
+    assert code == 0, out + err
+    assert f"WARNING: destination {drive} is on " in out + err
+
+
+def test_a_mount_parent_fstab_lists_as_a_tmpfs_is_still_the_rules(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    card_in_memory: Path,
+    tmpfs_mount: Callable[..., mounts.Mount],
+    fake_fstab: Callable[[str], Path],
+) -> None:
+    """``/mnt`` a tmpfs ``/etc/fstab`` lists (mounted): no drive of its own, its folders
+    where drives are mounted, a drive's folder left in it warned of (the copy would land in
+    memory). Failed before: an fstab entry made the mount parent a drive's own mount point,
+    and nothing below it was looked at."""
+    mnt = Path(tmpfs_mount(1 << 20, path=tmp_path / "mnt").path)
+    raid = mnt / "RAID2"
+    raid.mkdir()
+    fake_fstab(f"tmpfs {mnt} tmpfs defaults 0 0\n")
+    monkeypatch.setenv("OFFLOAD_MOUNT_PARENTS", str(mnt))
+    code, out, err = offload_streams("copy", "--dry-run", card_in_memory, raid)
+    assert code == 0, out + err
+    assert (
+        f"WARNING: destination {raid} is on the filesystem of {mnt} (tmpfs, mounted at {mnt}), "
+        "not on a drive of its own: is its drive mounted?"
+    ) in out + err

@@ -6,13 +6,16 @@ naming the folder and the ``--into`` way to resume it."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from support import mounts
-from support.offload_cli import newest_report, offload_streams
+from support.offload_cli import newest_report, offload_streams, run_offload
 
 WORDS = "already holds this card's offload"
 
@@ -71,3 +74,104 @@ def test_another_card_beside_is_not_named(tmp_path: Path, exfat_loop: Any) -> No
     code, out, err = offload_streams("copy", "--dry-run", second, dest)
     assert code == 0, out + err
     assert WORDS not in out + err
+
+
+def _offloaded_and_mounted_again(
+    tmp_path: Path, exfat_loop: Any, bind_mount: Callable[[Path, Path], mounts.Mount]
+) -> tuple[Path, Path, Path]:
+    """A card offloaded once into ``D/red``, then seen at ``red 1``: (the card at its second
+    name, the destination, ``D/red``'s ledger)."""
+    card = Path(exfat_loop(label="RED_A001", serial=0x7B55FACB, path=tmp_path / "red").path)
+    (card / "A001C001.R3D").write_bytes(os.urandom(20_000))
+    dest = tmp_path / "D"
+    dest.mkdir()
+    code, out, err = offload_streams("copy", "-q", "--report-dir", tmp_path / "r", card, dest)
+    assert code == 0, out + err
+    again = tmp_path / "red 1"
+    again.mkdir()
+    bind_mount(card, again)
+    return again, dest, dest / "red" / ".offload" / "ledger.jsonl"
+
+
+def _warned(again: Path, dest: Path) -> list[str]:
+    code, out, err = offload_streams("copy", "--dry-run", again, dest)
+    assert code == 0, out + err
+    return [line for line in (out + err).splitlines() if WORDS in line]
+
+
+# The first line of a ledger that is not this card's entry: each passed over.
+_ANOTHER_CARD = "another card's"
+_DAMAGED = "damaged"
+_REVOCATION = "revocation"
+_OLDER = "older version's"
+
+
+@pytest.mark.parametrize("first", [_ANOTHER_CARD, _DAMAGED, _REVOCATION, _OLDER])
+def test_its_offload_is_found_past_a_first_line_of_another_kind(
+    tmp_path: Path,
+    exfat_loop: Any,
+    bind_mount: Callable[[Path, Path], mounts.Mount],
+    first: str,
+) -> None:
+    """Failed before for each: only the ledger's first line was read, and it names no card
+    or another one (a copy root another card was offloaded into first, ``--into``; a line
+    damaged; a revocation; a version's before the ``card`` key): no warning, a second full
+    copy."""
+    again, dest, ledger = _offloaded_and_mounted_again(tmp_path, exfat_loop, bind_mount)
+    text = ledger.read_text()
+    entry = json.loads(text.splitlines()[0])
+    line = {
+        _ANOTHER_CARD: json.dumps({**entry, "relative_path": "B.mov", "card": '1111-2222 "B"'}),
+        _DAMAGED: '{"relative_path": "B.mov", "state": "verif',
+        _REVOCATION: json.dumps({"relative_path": "B.mov", "state": "revoked"}),
+        _OLDER: json.dumps({k: v for k, v in entry.items() if k not in ("card", "fingerprint")}),
+    }[first]
+    ledger.write_text(line + "\n" + text)
+    assert _warned(again, dest) == [
+        f'WARNING: {dest / "red"} {WORDS} ("RED_A001", volume 7B55-FACB): this run copies '
+        f"the card again, in full, into {dest / 'red 1'}; to resume it instead: offload copy "
+        f"--into '{again}' {dest / 'red'} (with the command's other options)"
+    ]
+
+
+def _other_card_lines(entry: dict[str, Any], size: int) -> str:
+    """Lines of another card's copies (another volume), *size* bytes at least."""
+    lines, total, n = [], 0, 0
+    while total < size:
+        line = json.dumps({**entry, "relative_path": f"B/{n:06d}.mov", "card": '1111-2222 "B"'})
+        lines.append(line + "\n")
+        total += len(line) + 1
+        n += 1
+    return "".join(lines)
+
+
+def test_a_long_ledger_is_read_at_its_start_and_end_only(
+    tmp_path: Path, exfat_loop: Any, bind_mount: Callable[[Path, Path], mounts.Mount]
+) -> None:
+    """A ledger of 1.5 MB: the card's lines after another card's (the card added ``--into``
+    a folder another card filled first, its lines the last) are found in its last 256 KiB
+    (failed before: its first line is the other card's); before them, in its first 256 KiB;
+    in its middle alone, the ledger is not read whole: not named (a miss, never a claim)."""
+    again, dest, ledger = _offloaded_and_mounted_again(tmp_path, exfat_loop, bind_mount)
+    ours = ledger.read_text()
+    others = _other_card_lines(json.loads(ours.splitlines()[0]), 750_000)
+    for text, named in (
+        (others + ours, True),
+        (ours + others, True),
+        (others + ours + others, False),
+    ):
+        ledger.write_text(text)
+        assert bool(_warned(again, dest)) is named, len(text)
+
+
+def test_a_fifo_at_a_ledger_beside_is_passed_over(tmp_path: Path, exfat_loop: Any) -> None:
+    """A FIFO at the name of a ledger beside the copy root (nothing writes to it) names no
+    card. Failed before: the run waited on its open for ever (here: killed at 60 s)."""
+    card = Path(exfat_loop(label="A001", serial=0x5A5A1357, path=tmp_path / "A001").path)
+    (card / "C001.mov").write_bytes(os.urandom(20_000))
+    state = tmp_path / "dest" / "B002" / ".offload"
+    state.mkdir(parents=True)
+    os.mkfifo(state / "ledger.jsonl")
+    done = run_offload("copy", "--dry-run", card, tmp_path / "dest", timeout_s=60)
+    assert done.returncode == 0, done.stderr
+    assert WORDS not in done.stdout + done.stderr

@@ -89,8 +89,8 @@ def test_a_card_key_that_is_a_number_is_no_entry(tmp_path: Path, exfat_loop: Any
 def test_a_folder_beside_whose_ledger_opens_nested_too_deep_is_passed_over(
     tmp_path: Path, exfat_loop: Any
 ) -> None:
-    """A known card's run looks at the first line of each ledger beside its copy root, for
-    its own offload under another name (``card_beside.first_card``): one nested too deep to
+    """A known card's run looks at the lines of each ledger beside its copy root, for
+    its own offload under another name (``card_beside.records_card``): one nested too deep to
     parse names no card. Failed before: RecursionError, exit 1."""
     card = Path(exfat_loop(label="A001", serial=0x5A5A4321, path=tmp_path / "A001").path)
     (card / "C001.mov").write_bytes(os.urandom(20_000))

@@ -435,6 +435,10 @@ def test_a_command_word_the_fonts_lack_is_spelled_as_bytes_that_paste_back() -> 
         assert shown.startswith("the card's copy is left (remove it: "), shown
         (word,) = re.findall(r"--key (.+)\)$", shown)
         assert bash_word(word) == name.encode(), (name, word)
+        # A command quoted in prose, between backticks (the card release's): the same.
+        shown = latin1(pasteable_words(f"`offload verify {shell_word(name)}` reads it back"))
+        (word,) = re.findall(r"^`offload verify (.+)` reads it back$", shown)
+        assert bash_word(word) == name.encode(), (name, word)
     # The fonts show it: left as the terminal has it; prose quotes are no command's word.
     assert pasteable_words("--key 'Café it'\"'\"'s.mov'") == "--key 'Café it'\"'\"'s.mov'"
     prose = "the card's 日本 clip's copy"

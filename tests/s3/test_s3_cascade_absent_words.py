@@ -18,18 +18,23 @@ import shlex
 import signal
 import subprocess
 import sys
+from pathlib import Path
+
+from report.helpers import pdf_text
+from support.shell_words import bash_word
 
 
-def test_a_resumed_cascade_without_its_card_says_how_the_fast_copy_was_read(  # type: ignore[no-untyped-def]
-    s3_server, bucket, proxy, tmp_path, cards
-) -> None:
+def _resumed_without_its_card(  # type: ignore[no-untyped-def]
+    proxy, bucket, cards, local: Path
+) -> tuple[str, Path]:
+    """The cascade to the bucket stopped at CARD RELEASED, the card then ejected, the same
+    command run again (exit 0): (its ``The card (`` line, its job report)."""
     card = cards / "C1"  # apart from the fast copy: one beside it releases nothing
     (card / "X").mkdir(parents=True)
     for index in range(6):
         (card / "X" / f"a{index}.mov").write_bytes(os.urandom(3_000_000 + index))
-    local = tmp_path / "L 1"  # a space: the suggested command quotes it
     local.mkdir()
-    reports = tmp_path / "reports"
+    reports = local.parent / "reports"
     proxy.throttle(2_000_000)  # an uplink: the upload outlasts the signal
     command = [sys.executable, "-m", "offload.cli.offload", "copy", "--report-dir",
                str(reports), "--s3-endpoint", proxy.url,
@@ -50,6 +55,15 @@ def test_a_resumed_cascade_without_its_card_says_how_the_fast_copy_was_read(  # 
     again = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     (said,) = [line for line in again.stderr.splitlines() if line.startswith("The card (")]
+    (report,) = set(reports.glob("*.json")) - before
+    return said, report
+
+
+def test_a_resumed_cascade_without_its_card_says_how_the_fast_copy_was_read(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, cards
+) -> None:
+    local = tmp_path / "L 1"  # a space: the suggested command quotes it
+    said, report = _resumed_without_its_card(proxy, bucket, cards, local)
     source = local / "C1"
     assert f"this run read its fast copy {source} again now" in said, said
     assert "not read back now" not in said and "--reverify" not in said, said
@@ -61,7 +75,29 @@ def test_a_resumed_cascade_without_its_card_says_how_the_fast_copy_was_read(  # 
     pasted = subprocess.run(["bash", "-c", f"printf %s {word}"], capture_output=True, check=True)
     assert pasted.stdout == os.fsencode(source), said
     # The job report says the same.
-    (report,) = set(reports.glob("*.json")) - before
     release = json.loads(report.read_text())["card_release"]
     assert "this run read it again only as its source" in json.dumps(release), release
     assert "not read back now" not in json.dumps(release), release
+
+
+def test_the_pdfs_release_command_pastes_back_to_a_fast_copy_named_outside_latin1(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, cards
+) -> None:
+    """The fast copy's folder named in Japanese, with an emoji and a name not NFC (``e`` and
+    U+0301, as macOS writes names), none of which the PDF's fonts draw: the release's
+    ``offload verify WORD``, pasted into bash from the terminal, the JSON and the PDF
+    (pdftotext of the real PDF), is the fast copy, byte for byte. Failed before: the PDF
+    wrote ``'.../<U+65E5><U+672C>...'`` (its ``latin1`` codes), which pasted names no
+    folder: the word quoted in backticks was not found as a command's word, and the release
+    line was never re-spelled (``pdf.pasteable_words``)."""
+    local = tmp_path / "日本🎬Café"  # no space: whole once rejoined
+    said, report = _resumed_without_its_card(proxy, bucket, cards, local)
+    source = os.fsencode(local / "C1")
+    release = json.loads(report.read_text())["card_release"]["text"]
+    pdf = pdf_text({"pdftotext": "pdftotext"}, report.with_suffix(".pdf"))
+    # pdftotext breaks a long line where the layout did: the word (no space in it) rejoined.
+    shown = "".join(pdf.split())
+    for text in (said, release, shown):
+        (word,) = re.findall(r"`offload\s?verify\s?(\$'(?:[^'\\]|\\.)*'|'[^']*')`", text)
+        assert bash_word(word) == source, (word, text)
+    assert "<U+" not in shown.split("offloadverify", 1)[1].split("`", 1)[0], shown

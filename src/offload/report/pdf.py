@@ -148,11 +148,12 @@ def _code(found: re.Match[str]) -> str:
 
 #: A word of a command as ``errors.shell_word`` writes it: bash's ``$'...'`` (group 1: its
 #: body, ``\\xNN``, ``\\'`` and ``\\\\`` within) or a quoted ``'...'`` (group 2, a quote within
-#: as ``'"'"'``), standing as a word of its own: after a space, ``(`` or ``=``
-#: (``--key=WORD``) and before a space, ``)``, ``,``, ``;`` or the end. An apostrophe of
-#: prose (``the card's``) starts no such word.
+#: as ``'"'"'``), standing as a word of its own: after a space, ``(``, ``=``
+#: (``--key=WORD``) or a backtick (a command quoted in prose, the card release's
+#: ``offload verify '...'``) and before a space, ``)``, ``,``, ``;``, a backtick or the end.
+#: An apostrophe of prose (``the card's``) starts no such word.
 _SHELL_WORD = re.compile(
-    r"(?<![^\s(=])(?:\$'((?:[^'\\]|\\.)*)'|('[^']*'(?:\"'\"'[^']*')*))(?=[\s),;]|$)"
+    r"(?<![^\s(=`])(?:\$'((?:[^'\\]|\\.)*)'|('[^']*'(?:\"'\"'[^']*')*))(?=[\s),;`]|$)"
 )
 
 
@@ -614,7 +615,10 @@ class PdfWriter:
         self._draw(verdict, MARGIN + 3, y + 2.5, self.width - 6)
         self.y = y + height + 1
         if view.release:  # may the card be formatted: right under the verdict, in its colour
-            release = [Segment(view.release, "B", 9.5, GREEN if view.release_ok else RED)]
+            # Its command (``offload verify '...'``) pasteable as the terminal's is.
+            release = [
+                Segment(pasteable_words(view.release), "B", 9.5, GREEN if view.release_ok else RED)
+            ]
             self._draw(release, MARGIN + 1, self.y + 0.5, self.width - 2)
             self.y += 1.5
         self._draw([Segment(view.verdict_detail, "", 8)], MARGIN, self.y, self.width)

@@ -10,12 +10,15 @@ nearest existing folder is on the filesystem of the folder holding that drive's 
 
 - strictly below a folder drives are mounted in (``/mnt``, ``/media``, ``/run/media``,
   ``/Volumes``; ``$OFFLOAD_MOUNT_PARENTS``, ``:``-separated, replaces that list), unless
-  that folder is itself the mount point of a drive (listed in ``/etc/fstab``, as Azure's
-  ``/mnt`` resource disk, or on another disk than the folder above it, a RAID mounted at
-  ``/media``: its folders are that drive's; never ``/Volumes``, a firmlink into the Data
+  that folder is itself the mount point of a drive (listed in ``/etc/fstab`` as a drive's,
+  as Azure's ``/mnt`` resource disk, or on another disk than the folder above it, a RAID
+  mounted at ``/media``: its folders are that drive's; never ``/Volumes``, a firmlink into the Data
   volume, nor a bind mount or a tmpfs), compared with that folder's filesystem, or
-- at or below a mount point ``/etc/fstab`` lists (other than ``/``, swap and bind mounts),
-  which is then not mounted, compared with the filesystem of the folder holding it.
+- at or below a mount point ``/etc/fstab`` lists for a drive or a share (``names_storage``:
+  a device, a tag such as ``UUID=``, an image file, a dataset, a share; ``noauto`` or not;
+  other than ``/``, swap and bind mounts; never a ``tmpfs`` or a kernel filesystem such as
+  ``proc``, where no drive belongs), which is then not mounted, compared with the filesystem
+  of the folder holding it.
 
 A drive mounted there (at the destination, at the copy root or below it) is another
 filesystem (another ``st_dev``), so a mounted drive is never warned of. Raises nothing:
@@ -29,6 +32,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from offload.errors import printable_name
+from offload.fs.below import MEMORY_FILESYSTEMS, NETWORK_FILESYSTEMS
 from offload.fs.devices import folder_device, nearest_folder_device, unescape_escapes
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import detect_filesystem, disk_of, within
@@ -50,11 +54,63 @@ def mount_parents(env: dict[str, str] | None = None) -> tuple[str, ...]:
     return tuple(part for part in value.split(":") if part)
 
 
+# The kernel's own filesystems, made of nothing stored (fstab lists ``/proc``, ``/sys``,
+# ``/dev/pts`` on some systems): no drive belongs at their mount points. Types as
+# /proc/self/mountinfo and fstab spell them.
+_KERNEL_FILESYSTEMS = frozenset(
+    {
+        "proc",
+        "sysfs",
+        "devpts",
+        "devtmpfs",
+        "mqueue",
+        "cgroup",
+        "cgroup2",
+        "securityfs",
+        "debugfs",
+        "tracefs",
+        "pstore",
+        "efivarfs",
+        "bpf",
+        "hugetlbfs",
+        "configfs",
+        "fusectl",
+        "binfmt_misc",
+        "rpc_pipefs",
+        "nfsd",
+        "selinuxfs",
+        "overlay",
+    }
+)
+# The tags fstab(5) takes for a device (util-linux): ``UUID=...``, ``LABEL=...``.
+_DEVICE_TAGS = ("UUID=", "LABEL=", "PARTUUID=", "PARTLABEL=", "ID=")
+
+
+def names_storage(source: str, kind: str) -> bool:
+    """Whether an fstab entry (its first field *source*, its type *kind*) puts storage of
+    its own at its mount point, a drive or a share, whose folder on the disk below is where
+    a copy lands when it is not mounted: a device (``/dev/sdb1``), a device's tag
+    (``UUID=``, ``LABEL=``, ``PARTUUID=``, ``PARTLABEL=``, ``ID=``), an image file (an
+    absolute path, a loop mount), a dataset (``tank/media``; a type ``zfs``), a share
+    (``host:/export``, ``//host/share``, a network type: ``nfs``, ``cifs``, ``virtiofs``...;
+    a FUSE type: ``fuse.sshfs``). Never one held in memory (``tmpfs``, ``ramfs``) or a
+    kernel filesystem (``proc``, ``sysfs``, ``devpts``...: :data:`_KERNEL_FILESYSTEMS`),
+    whatever its source, nor a source that names none of these (``none``, ``tmpfs``): a
+    folder below such a mount point, not mounted, is not a drive's. ``noauto`` changes
+    nothing: a drive mounted by hand still belongs there."""
+    if kind in MEMORY_FILESYSTEMS or kind in _KERNEL_FILESYSTEMS:
+        return False
+    if kind in NETWORK_FILESYSTEMS or kind in ("zfs", "fuse") or kind.startswith("fuse."):
+        return True
+    return source.startswith(_DEVICE_TAGS) or "/" in source or ":" in source
+
+
 def fstab_mount_points(fstab: Path = FSTAB) -> tuple[str, ...]:
-    """The mount points ``/etc/fstab`` lists (its second field, unescaped), but ``/``, swap,
-    ``none`` and bind mounts (option ``bind``/``rbind``: a folder seen at another path, no
-    drive of its own); () when it cannot be read. Raises nothing: an odd line (``\\089``,
-    no octal escape) is taken as written."""
+    """The mount points ``/etc/fstab`` lists (its second field, unescaped) of entries that
+    put a drive or a share there (:func:`names_storage`: not a ``tmpfs``, ``proc``,
+    ``sysfs``, ``none``...), but ``/``, swap and bind mounts (option ``bind``/``rbind``: a
+    folder seen at another path, no drive of its own); () when it cannot be read. Raises
+    nothing: an odd line (``\\089``, no octal escape) is taken as written."""
     try:
         lines = fstab.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
     except (OSError, ValueError):
@@ -68,6 +124,8 @@ def fstab_mount_points(fstab: Path = FSTAB) -> tuple[str, ...]:
         kind = fields[2] if len(fields) > 2 else ""
         options = fields[3].split(",") if len(fields) > 3 else []
         if "bind" in options or "rbind" in options or kind == "swap":
+            continue
+        if kind and not names_storage(unescape_escapes(fields[0]), kind):
             continue
         if point.startswith("/") and point != "/":
             found.append(point)
