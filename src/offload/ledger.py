@@ -1222,7 +1222,8 @@ def fold_lines(lines: Iterable[str]) -> LedgerEntries:
                 and (copy is None or type(copy) is dict)
             ):
                 # Every text of the line: a value that is not (None: a required key
-                # missing) raises TypeError. ASCII without a NUL: names ``os`` takes.
+                # missing) raises TypeError. No NUL, and ASCII (nearly every line) or names
+                # that encode: names ``os`` takes.
                 text = join(
                     (
                         path,
@@ -1239,8 +1240,8 @@ def fold_lines(lines: Iterable[str]) -> LedgerEntries:
                     )
                 )
                 if (
-                    text.isascii()
-                    and "\0" not in text
+                    "\0" not in text
+                    and (text.isascii() or _encodable(path + final + partial))
                     # A relative path of non-empty names, none starting with a dot (no "."
                     # nor ".."); final and partial names each "" or one name.
                     and path
