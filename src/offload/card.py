@@ -391,12 +391,12 @@ class OffloadPlan:
             for p in self.plans
         ]
 
-    def in_the_way_remedies(self) -> dict[str, str]:
+    def in_the_way_remedies(self) -> dict[str, remedies.Remedy]:
         """By target, what the engine's refusal of a copy of ours in the way there says to
-        do (``--reverify`` replaces it), as the planner's warning says (``CopyJob``'s
-        ``remedies``); the other refusals say the default."""
+        do (``--reverify`` replaces it), as the planner's warning says, with the refusal's
+        kind (``CopyJob``'s ``remedies``); the other refusals say the default."""
         return {
-            target: remedies.in_the_way(ours)
+            target: remedies.in_the_way_remedy(ours)
             for (task, index), ours in self.in_the_way.items()
             if ours and (target := self.tasks[task].targets[index]) is not None
         }
@@ -2805,7 +2805,7 @@ def _failed_on(report: OffloadReport, index: int, root: Path | None, card: str =
     make ``offload verify`` call a copy it has just verified "not copied here" for as long as
     the card stays unreadable (``_standing_copies``).
 
-    Never such a copy: a file refused for a file in the way (``remedies.refused_again``: the
+    Never such a copy: a file refused for a file in the way (its ``refusal``: the
     file at its name was read unlike the card's, or is another card's, so whatever entry
     stands there is no copy of this card's file, whether or not the two cards' identities
     are known), nor an entry whose digests differ from the card file's as this run read it
@@ -2819,7 +2819,7 @@ def _failed_on(report: OffloadReport, index: int, root: Path | None, card: str =
             if result.destination_index == index:
                 if result.status is DestinationStatus.FAILED:
                     failed.append(file.relative_path)
-                    if not remedies.refused_again(result.error):
+                    if result.refusal is None:
                         vouchable[file.relative_path] = file.inflight_digests
                 break
     if not vouchable or root is None:  # an S3 copy root: each failed one named (conservative)
@@ -2830,7 +2830,7 @@ def _failed_on(report: OffloadReport, index: int, root: Path | None, card: str =
 
 def _refused_again(report: OffloadReport, index: int, failed: Sequence[str]) -> list[str]:
     """Of *failed* (``_failed_on``'s), the card files destination *index* refused for a file
-    in the way (``remedies.refused_again``), which the run record names apart with the
+    in the way (its result's ``refusal``), which the run record names apart with the
     remedy that clears them: the same command alone would refuse them again."""
     if not failed:
         return []
@@ -2839,7 +2839,7 @@ def _refused_again(report: OffloadReport, index: int, failed: Sequence[str]) -> 
     for file in report.job.files:
         if file.relative_path in wanted:
             result = file.destination(index)
-            if result is not None and remedies.refused_again(result.error):
+            if result is not None and result.refusal is not None:
                 refused.append(file.relative_path)
     return refused
 

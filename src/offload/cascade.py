@@ -42,7 +42,6 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from offload import remedies
 from offload.destinations.s3url import display_path, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
@@ -80,7 +79,8 @@ from offload.model import SourceFile, dated_as_card
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
 from offload.plan.codes import LeftOut, LeftOutEntry, PreflightCode
-from offload.report.cascade_words import NOT_FOUND_BAD, in_the_way, refused_fixes
+from offload.remedies import Refusal
+from offload.report.cascade_words import NOT_FOUND_BAD, refused_fixes
 from offload.results import (
     GOOD_STATUSES,
     DestinationFileResult,
@@ -1583,14 +1583,16 @@ def _no_copy_reason(
         f"{display_path(plan.plans[i].destination)}: {r.error or r.status}" for i, r in results
     ]
     detail = "; ".join(errors) if errors else "no fast destination was given it"
-    refused = [i for i, r in results if _in_the_way(r.error)]
+    # Refused because a different file holds its name there (its kind: a re-run alone
+    # refuses it again; only --overwrite or --keep-both, or --into for another card's copy).
+    refused = [i for i, r in results if r.refusal is not None]
     if not refused:
         remedy = "re-run with the card to copy it"
     else:
         where = ", ".join(display_path(plan.plans[i].destination) for i in refused)
         targets = ", ".join(display_path(plan.plans[i].destination) for i in slow)
         # Another card's copy in the way is never to be overwritten (``remedies.another_card``).
-        other_card = sum(remedies.from_another_card(r.error) for i, r in results if i in refused)
+        other_card = sum(r.refusal is Refusal.ANOTHER_CARD for i, r in results if i in refused)
         fixes = refused_fixes(len(refused), other_card)
         if len(refused) == len(results):
             held = (
@@ -1692,14 +1694,6 @@ def _removed_what(
         f"{relative}: the copy {copy_path} {proved}, then {removed_words(ledger.copy_root)} "
         f"{when}; re-run with the card to copy it anew (its ledger no longer vouches for it)"
     )
-
-
-def _in_the_way(error: str | None) -> bool:
-    """A copy refused because a different file already holds its name there (told by the
-    remedy the refusal carries: ``cascade_words.in_the_way``), which only ``--overwrite``
-    or ``--keep-both`` (another card's copy: ``--into`` another folder or ``--keep-both``)
-    get past: a re-run alone refuses it again."""
-    return in_the_way(error)
 
 
 def _drop_cache(path: Path) -> None:

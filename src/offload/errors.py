@@ -181,9 +181,23 @@ class DestinationError(OffloadError):
 
 
 class DestinationFileError(OffloadError):
-    """This file failed on this destination only (exists already, too large, bad name...)."""
+    """This file failed on this destination only (exists already, too large, bad name...).
+    *refusal*: the kind of a refusal the same command would repeat (a file in the way:
+    ``remedies.Refusal``), carried to the copy's result (``DestinationFileResult.refusal``);
+    None for any other failure."""
 
     scope = ErrorScope.FILE
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | str | None = None,
+        errno_: int | None = None,
+        refusal: remedies.Refusal | None = None,
+    ) -> None:
+        super().__init__(message, path=path, errno_=errno_)
+        self.refusal = refusal
 
 
 class VerificationError(DestinationFileError):

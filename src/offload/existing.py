@@ -74,6 +74,7 @@ from offload.ledger import (
 )
 from offload.model import SourceFile
 from offload.options import ExistingFilePolicy
+from offload.remedies import Refusal
 from offload.results import (
     KEPT_BESIDE,
     CacheBypass,
@@ -1740,12 +1741,14 @@ def settle(
                     f"{check.other_card or outcome.other_content}; not overwritten "
                     f"({remedies.another_card()})"
                 )
+                result.refusal = Refusal.ANOTHER_CARD
             elif (
                 policy is ExistingFilePolicy.FAIL
                 and outcome.as_its_entry
                 and check.ledger_entry not in _NOT_THE_FILE_VERIFIED
             ):
                 result.error = _changed_since_entry_words(check, outcome)
+                result.refusal = Refusal.IN_THE_WAY
             elif (
                 policy is ExistingFilePolicy.FAIL
                 # A clone's ledger entry (``ledger.same_file``) vouches for another file:
@@ -1761,6 +1764,7 @@ def settle(
                     "there is damaged; not overwritten, as no ledger entry there records it "
                     f"as ours ({remedies.in_the_way()})"
                 )
+                result.refusal = Refusal.IN_THE_WAY
             elif policy is ExistingFilePolicy.FAIL:
                 # A clone of a copy of ours (``ledger.same_file``): its entry's words.
                 clone = _NOT_THE_FILE_VERIFIED.get(check.ledger_entry, "")
@@ -1768,6 +1772,7 @@ def settle(
                     f"{check.final_path} already exists with other content{clone}; not "
                     f"overwritten ({remedies.in_the_way(_whose(check))})"
                 )
+                result.refusal = remedies.in_the_way_refusal(_whose(check))
             else:
                 # (Beside the file at the planned name, never beside a kept copy found
                 # different: the committer takes the first free name from there.)
@@ -2099,6 +2104,8 @@ def settle_rewrites(report: JobReport) -> None:
                 result.action = CopyAction.COPIED
             if result.status is DestinationStatus.FAILED and result.error:
                 result.error = remedies.rewrite_failed(result.error)
+                # The next run refuses the copy left there (its kind kept if one was).
+                result.refusal = result.refusal or Refusal.REWRITE_FAILED
 
 
 def found_wrong_warnings(

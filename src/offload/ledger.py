@@ -122,6 +122,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import NamedTuple
@@ -1179,15 +1180,87 @@ def fold_lines(lines: Iterable[str]) -> LedgerEntries:
     type than an entry's; names that are no file's under the copy root: ``names_files``) is
     skipped, and the path's previous entries stand (the module's compatibility rule), but
     for a damaged revocation of a path that can be a file's (``_revocation_of``): its
-    copy's entries end there, as any revocation ends them (trusting less, never more)."""
+    copy's entries end there, as any revocation ends them (trusting less, never more).
+
+    A line of the shape every version writes is read in one pass of plain checks
+    (``_FAST``, below); any other goes through the rule above function by function
+    (``_checked_entry``), so the fast pass decides no line differently: it takes only
+    lines that rule takes, as the entry it makes (docs/performance.md, "The ledger's line
+    check at full speed")."""
     latest: dict[str, LedgerEntry] = {}
     beside: dict[str, tuple[LedgerEntry, ...]] = {}
+    scan = _SCAN
+    blank = _BLANK_ENTRY
+    new = object.__new__
+    set_fields = object.__setattr__
+    join = "".join
+    dots = _DOTS
     for line in lines:
-        entry = entry_of(line)
-        if entry is None or not names_files(entry) or not _in_range(entry):
-            # A damaged or hand-edited line: no file's entry, but a revocation of a path
-            # still ends its entries (trusting less, never more). Rare: parsed again here.
-            entry = _revocation_of(line)
+        # The fast pass: each test a plain comparison, no call a key; any doubt (a value
+        # of another type raises TypeError in the join or fails its ``is``) falls to
+        # ``_checked_entry``, which decides exactly as before.
+        entry = None
+        try:
+            raw, end = scan(line, 0)  # json.loads without its layers (no leading blank)
+            values = {**blank, **raw}  # the entry's fields in order; raw a dict or TypeError
+            path = values["relative_path"]
+            final = values["final_name"]
+            partial = values["partial_name"]
+            digests = values["digests"]
+            at = values["recorded_at"]
+            copy = values["revoked_copy"]
+            if (
+                (end == len(line) or (line[end] == "\n" and end == len(line) - 1))
+                and len(values) == _FIELD_COUNT  # no key this version does not know
+                and type(digests) is dict
+                and type(values["size_bytes"]) is int
+                and type(values["mtime_ns"]) is int
+                and type(values["inode"]) is int
+                and type(values["ctime_ns"]) is int
+                and (type(at) is float or type(at) is int)
+                and 0 <= at < _YEAR_10000  # (NaN fails both: no time)
+                and (copy is None or type(copy) is dict)
+            ):
+                # Every text of the line: a value that is not (None: a required key
+                # missing) raises TypeError. No NUL, and ASCII (nearly every line) or names
+                # that encode: names ``os`` takes.
+                text = join(
+                    (
+                        path,
+                        final,
+                        partial,
+                        values["state"],
+                        values["verify"],
+                        values["etag"],
+                        values["cache_bypass"],
+                        values["card"],
+                        values["fingerprint"],
+                        values["revoked_by"],
+                        *digests.values(),
+                    )
+                )
+                if (
+                    "\0" not in text
+                    and (text.isascii() or _encodable(path + final + partial))
+                    # A relative path of non-empty names, none starting with a dot (no "."
+                    # nor ".."); final and partial names each "" or one name.
+                    and path
+                    and path[0] != "/"
+                    and path[-1] != "/"
+                    and path[0] != "."
+                    and "//" not in path
+                    and "/." not in path
+                    and "/" not in final
+                    and "/" not in partial
+                    and final not in dots
+                    and partial not in dots
+                ):
+                    entry = new(LedgerEntry)
+                    set_fields(entry, "__dict__", values)
+        except (StopIteration, TypeError, IndexError, ValueError, RecursionError):
+            entry = None
+        if entry is None:
+            entry = _checked_entry(line)
             if entry is None:
                 continue
         path = entry.relative_path
@@ -1199,6 +1272,18 @@ def fold_lines(lines: Iterable[str]) -> LedgerEntries:
             if standing:
                 beside[path] = standing
     return LedgerEntries(latest, beside)
+
+
+def _checked_entry(line: str) -> LedgerEntry | None:
+    """The entry ``fold_lines`` reads from *line* by its rule, check by check: ``entry_of``,
+    ``names_files`` and ``_in_range``, else a damaged revocation's plain line
+    (``_revocation_of``), else None (skipped). Never raises."""
+    entry = entry_of(line)
+    if entry is None or not names_files(entry) or not _in_range(entry):
+        # A damaged or hand-edited line: no file's entry, but a revocation of a path
+        # still ends its entries (trusting less, never more). Rare: parsed again here.
+        return _revocation_of(line)
+    return entry
 
 
 def names_files(entry: LedgerEntry) -> bool:
@@ -1256,10 +1341,12 @@ def _in_range(entry: LedgerEntry) -> bool:
 
 def _revocation_of(line: str) -> LedgerEntry | None:
     """The plain ``revoked`` line of a path where *line*, a line ``fold_lines`` reads as no
-    entry (``entry_of``, ``names_files``, ``_in_range``), is a revocation (``"state":
-    "revoked"``) of a path that can be a file's: its copy's entries end there as any
-    revocation ends them, its record and other fields dropped. None for any other line
-    (skipped). Never raises."""
+    entry (``entry_of``, ``names_files``, ``_in_range``), is a JSON object with a ``state``
+    key whose value does not vouch (any but ``VOUCHING_STATES``: ``"revoked"``, an unknown
+    word, a number, a list, null) and a ``relative_path`` text that can be a file's: its
+    copy's entries end there as any revocation ends them, its record and other fields
+    dropped. None for any other line (no ``state`` key: a newer version's line, skipped by
+    the compatibility rule; a vouching state; no such path). Never raises."""
     try:
         raw = json.loads(line)
     except (ValueError, RecursionError):
@@ -1304,6 +1391,23 @@ _SHAPE: dict[str, tuple[type, ...]] = {
         (str,),
     ),
 }
+
+
+# ``fold_lines``' fast pass. ``_SCAN``: ``json``'s scanner (C), which ``json.loads`` calls
+# after two layers of Python and a search for leading blanks; it parses one value at the
+# index given (StopIteration: none there) and leaves what follows to its caller.
+# (Set by the decoder's __init__; typeshed declares none.)
+_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+# An entry's fields in their order, each at its default, but the two a line must hold and
+# ``digests`` (a dict of its own an entry) at None: a line without one is not taken there.
+_BLANK_ENTRY: dict[str, object] = {
+    **{f.name: f.default for f in dataclass_fields(LedgerEntry)},
+    "relative_path": None,
+    "state": None,
+    "digests": None,
+}
+_FIELD_COUNT = len(_BLANK_ENTRY)
+_DOTS = frozenset((".", ".."))
 
 
 def entry_of(line: str) -> LedgerEntry | None:

@@ -12,6 +12,37 @@ replaced by ``--reverify``, and its refusal says so wherever it is made. The one
 from __future__ import annotations
 
 from collections.abc import Iterable
+from enum import StrEnum
+from typing import NamedTuple
+
+
+class Refusal(StrEnum):
+    """Why a copy was refused where the same command would refuse it again: the kind the
+    refusal is made with (``DestinationFileResult.refusal``, the JSON's copy ``refusal``),
+    read by whatever advises on it (the run record, the cascade's words), never told from
+    the words of its error. None (no kind) for any other failure."""
+
+    # A different file holds the copy's name there: --overwrite replaces it, --keep-both
+    # keeps both (a copy of ours found changed or revoked: --reverify replaces it too).
+    IN_THE_WAY = "in_the_way"
+    # The file there is another card's copy (the copy root's ledger says so), or another
+    # take of the name, size and date: --into another folder or --keep-both, never
+    # --overwrite (``another_card``).
+    ANOTHER_CARD = "another_card"
+    # A copy of ours found wrong, whose rewrite failed: it is left there, its ledger entry
+    # revoked, so the next run refuses it as a file in the way; --overwrite replaces it
+    # (``rewrite_failed``).
+    REWRITE_FAILED = "rewrite_failed"
+
+
+class Remedy(NamedTuple):
+    """What the engine's refusal of a file in the way of one target says to do (*words*)
+    and the kind of refusal it is (*refusal*: None where the same command would not refuse
+    it again)."""
+
+    words: str
+    refusal: Refusal | None
+
 
 _OVERWRITE = "--overwrite replaces it once the new copy is verified"
 _ANY = f"{_OVERWRITE}, --keep-both keeps both"
@@ -60,13 +91,15 @@ def in_the_way(ours: str = "") -> str:
     return f"{_ANY}; it is a copy of ours whose {ours} changed {_SINCE}"
 
 
-def refused_again(error: str | None) -> bool:
-    """Whether *error* (a failed copy's) is a refusal the same command repeats: a file in the
-    way of the copy (every remedy of ``in_the_way`` and ``another_card`` names
-    ``--keep-both``), or a copy of ours found wrong whose rewrite failed
-    (``rewrite_failed``: the next run refuses it as a file in the way). The run record names
-    such files apart, with the remedy that clears them (``run_record``)."""
-    return error is not None and ("--keep-both keeps both" in error or _REWRITE in error)
+def in_the_way_refusal(ours: str = "") -> Refusal:
+    """The kind of the refusal ``in_the_way(ours)`` words: another card's copy for
+    ``"card"``, a file in the way for any other."""
+    return Refusal.ANOTHER_CARD if ours == "card" else Refusal.IN_THE_WAY
+
+
+def in_the_way_remedy(ours: str = "") -> Remedy:
+    """``in_the_way(ours)``'s words with their kind (``in_the_way_refusal``)."""
+    return Remedy(in_the_way(ours), in_the_way_refusal(ours))
 
 
 def found_wrong_by_check() -> str:
@@ -125,18 +158,13 @@ def another_card_many() -> str:
     return _APART
 
 
-def from_another_card(error: str | None) -> bool:
-    """Whether *error* (a failed copy's) refuses it because the file in the way is another
-    card's copy (or another take of its name, size and date): its remedy is
-    ``another_card``'s, which every such refusal carries, and never ``--overwrite``."""
-    return error is not None and _APART in error
-
-
-def one_file(targets: Iterable[str | None]) -> dict[str, str]:
+def one_file(targets: Iterable[str | None]) -> dict[str, Remedy]:
     """The refusal's remedy for each of *targets* of the one-file copy
     (``api.copy_with_multiple_destinations``, ``pfndispatchcopy``), which has ``--overwrite``
     and no ``--keep-both``: a ``CopyJob``'s ``remedies``."""
-    return {target: _OVERWRITE for target in targets if target is not None}
+    return {
+        target: Remedy(_OVERWRITE, Refusal.IN_THE_WAY) for target in targets if target is not None
+    }
 
 
 def many_in_the_way(

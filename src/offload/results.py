@@ -14,6 +14,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from offload.errors import ExitCode
+from offload.remedies import Refusal
 
 if TYPE_CHECKING:
     from offload.engine.devices import DeviceGroup
@@ -192,6 +193,10 @@ class DestinationFileResult:
     # transfer check); for VERIFIED_EARLIER, the earlier run's mode.
     verified_mode: str | None = None
     action: CopyAction = CopyAction.COPIED
+    # Of a FAILED copy refused where the same command would refuse it again (a file in the
+    # way, another card's copy, a copy of ours found wrong whose rewrite failed): which
+    # (``remedies.Refusal``), what every advice on it reads, never ``error``'s words.
+    refusal: Refusal | None = None
 
 
 @dataclass(slots=True)

@@ -108,7 +108,7 @@ class RunRecord(NamedTuple):
     # The card of the entry (``CardIdentity.key``; "" unknown) and its path as given.
     card: str = ""
     source: str = ""
-    # Of ``failed``, those a file in the way refused (``remedies.refused_again``): the same
+    # Of ``failed``, those a file in the way refused (their results' ``refusal``): the same
     # command alone refuses them again, so the words name ``--keep-both``.
     in_the_way: tuple[str, ...] = ()
 

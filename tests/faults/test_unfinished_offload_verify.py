@@ -92,6 +92,13 @@ def ledger_synced(fs: FaultyFS) -> Callable[[], bool]:
     return lambda: any(r.op == "fsync" and r.path == ledger for r in fs.oplog())
 
 
+def copied(*args: Path | str) -> None:
+    """``offload copy --quiet`` of *args* (a card and its destinations, options first),
+    checked to exit 0: the finished copy each test starts from."""
+    code, output = offload("copy", "--quiet", *args)
+    assert code == 0, output
+
+
 def verified_json(root: Path, reports: Path) -> tuple[int, str, dict[str, object]]:
     """``offload verify ROOT``'s exit code, its output and its saved JSON report."""
     code, output = offload("verify", "--report-dir", reports, root)
@@ -148,8 +155,7 @@ def test_a_copy_killed_mid_card_is_incomplete_until_the_rerun_finishes(
     code, output, data = verified_json(root, tmp_path / "v1")
     assert_incomplete(code, output, data, "did not finish (killed, a power cut, stopped)")
 
-    code, output = offload("copy", "--quiet", card, fs.mountpoint)
-    assert code == 0, output
+    copied(card, fs.mountpoint)
     code, output, data = verified_json(root, tmp_path / "v2")
     assert code == 0 and data["passed"] is True, output
     assert "INCOMPLETE" not in output and data["unfinished_offload"] is None
@@ -201,8 +207,7 @@ def test_a_cancelled_copy_is_incomplete_until_the_rerun_finishes(
     assert_incomplete(code, output, data, "was cancelled before it finished")
     assert "LEFTOVER" not in output, output  # the cancelled run removed its partials
 
-    code, output = offload("copy", "--quiet", card, fs.mountpoint)
-    assert code == 0, output
+    copied(card, fs.mountpoint)
     code, output, _data = verified_json(root, tmp_path / "v2")
     assert code == 0, output
 
@@ -212,8 +217,7 @@ def test_a_finished_copy_without_manifests_still_passes(tmp_path: Path) -> None:
     so its record says so and the check passes as before (and ``offload history`` too)."""
     card = make_card(tmp_path / "card")
     (tmp_path / "dest").mkdir()
-    code, output = offload("copy", "--quiet", "--mhl", "none", card, tmp_path / "dest")
-    assert code == 0, output
+    copied("--mhl", "none", card, tmp_path / "dest")
     root = tmp_path / "dest" / card.name
     record = json.loads((root / ".offload" / "last-run.json").read_text())
     assert record["state"] == "finished", record
@@ -246,8 +250,7 @@ def test_a_copy_whose_card_file_failed_is_incomplete(
     assert rows[1].startswith(".,incomplete,INCOMPLETE: "), rows[:3]
     assert "ZZ/last.mov" in rows[1], rows[1]
 
-    code, output = offload("copy", "--quiet", card, tmp_path / "dest")
-    assert code == 0, output
+    copied(card, tmp_path / "dest")
     code, output, _data = verified_json(root, tmp_path / "v2")
     assert code == 0, output
 
@@ -266,8 +269,7 @@ def test_a_card_read_error_beside_a_complete_copy_leaves_it_complete(
     card = make_card(card_fs.mountpoint)
     (tmp_path / "dest").mkdir()
     root = tmp_path / "dest" / card.name
-    code, output = offload("copy", "--quiet", card, tmp_path / "dest")
-    assert code == 0, output
+    copied(card, tmp_path / "dest")
     card_fs.fail("read", path=LAST_READ)
     code, output = offload("copy", "--quiet", "--reverify", card, tmp_path / "dest")
     assert code == 1 and "its ledger entry standing" in output, output
@@ -299,8 +301,7 @@ def test_fast_copies_of_a_cascade_killed_after_the_card_pass_are_complete(
     )
     assert status == -signal.SIGKILL
     card.rename(card.with_name("A001-away"))  # the card is put away
-    code, output = offload("copy", "--quiet", *args)
-    assert code == 0, output
+    copied(*args)
     for folder in fast:
         code, output, data = verified_json(folder / card.name, tmp_path / f"v-{folder.name}")
         assert code == 0 and data["passed"] is True, output
@@ -318,8 +319,7 @@ def test_a_cancelled_reverify_of_a_complete_copy_keeps_it_complete(
     ``finished``. Failed before: exit 10."""
     card = make_card(tmp_path / "card")
     fs = faulty_fs()
-    code, output = offload("copy", "--quiet", card, fs.mountpoint)
-    assert code == 0, output
+    copied(card, fs.mountpoint)
     root = fs.mountpoint / card.name
     status = stopped_when_stalled(
         fs, "read", "A001/ZZ/last.mov", ["--reverify", card, fs.mountpoint],
@@ -341,8 +341,7 @@ def test_a_cancelled_run_that_left_card_files_uncopied_is_still_incomplete(
     card_fs = faulty_fs()
     card = make_card(card_fs.mountpoint)
     (tmp_path / "dest").mkdir()
-    code, output = offload("copy", "--quiet", card, tmp_path / "dest")
-    assert code == 0, output
+    copied(card, tmp_path / "dest")
     (card / "ZZ" / "later.mov").write_bytes(os.urandom(300_000))
     status = stopped_when_stalled(
         card_fs, "read", "A001/ZZ/later.mov", [card, tmp_path / "dest"], tmp_path / "reports",
@@ -395,8 +394,7 @@ def test_a_second_card_into_the_folder_of_a_killed_one_leaves_it_incomplete(
     other = tmp_path / "cardB" / "B001"
     (other / "BCLIPS").mkdir(parents=True)
     (other / "BCLIPS" / "B1.mov").write_bytes(os.urandom(200_000))
-    code, output = offload("copy", "--quiet", "--into", other, root)
-    assert code == 0, output
+    copied("--into", other, root)
     code, output, data = verified_json(root, tmp_path / "v1")
     assert code == 10, output
     (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
@@ -405,8 +403,7 @@ def test_a_second_card_into_the_folder_of_a_killed_one_leaves_it_incomplete(
     assert str(other) not in line, line
     assert data["passed"] is False, data
 
-    code, output = offload("copy", "--quiet", card, fs.mountpoint)
-    assert code == 0, output
+    copied(card, fs.mountpoint)
     code, output, data = verified_json(root, tmp_path / "v2")
     assert code == 0 and data["passed"] is True, output
     assert "INCOMPLETE" not in output, output
@@ -421,8 +418,7 @@ def test_a_record_of_one_entry_an_earlier_version_wrote_is_read_as_before(
     (the same path) replaces that entry rather than adding one beside it."""
     card = make_card(tmp_path / "card")
     (tmp_path / "dest").mkdir()
-    code, output = offload("copy", "--quiet", "--mhl", "none", card, tmp_path / "dest")
-    assert code == 0, output
+    copied("--mhl", "none", card, tmp_path / "dest")
     root = tmp_path / "dest" / card.name
     record = root / ".offload" / "last-run.json"
     old = {"state": state, "run": "r1", "started": "2026-01-02T03:04:05Z", "source": str(card)}
@@ -432,8 +428,7 @@ def test_a_record_of_one_entry_an_earlier_version_wrote_is_read_as_before(
         assert_incomplete(code, output, data, "(started 2026-01-02 03:04:05 UTC) did not finish")
     else:
         assert code == 0 and "INCOMPLETE" not in output, output
-    code, output = offload("copy", "--quiet", "--mhl", "none", card, tmp_path / "dest")
-    assert code == 0, output
+    copied("--mhl", "none", card, tmp_path / "dest")
     body = json.loads(record.read_text())
     assert body["state"] == "finished" and len(body["cards"]) == 1, body
     code, output, data = verified_json(root, tmp_path / "v2")
@@ -454,8 +449,7 @@ def test_a_copy_root_whose_record_cannot_be_written_is_not_written_to(
     card = make_card(tmp_path / "card")
     fs = faulty_fs()
     (tmp_path / "other").mkdir()
-    code, output = offload("copy", "--quiet", card, fs.mountpoint)
-    assert code == 0, output
+    copied(card, fs.mountpoint)
     root = fs.mountpoint / card.name
     record = root / ".offload" / "last-run.json"
     before, ledger = record.read_bytes(), (root / ".offload" / "ledger.jsonl").read_bytes()
@@ -495,8 +489,7 @@ def test_a_copy_root_whose_record_cannot_be_read_is_not_written_to(
     card = make_card(tmp_path / "card")
     fs = faulty_fs()
     (tmp_path / "other").mkdir()
-    code, output = offload("copy", "--quiet", card, fs.mountpoint)
-    assert code == 0, output
+    copied(card, fs.mountpoint)
     root = fs.mountpoint / card.name
     record = root / ".offload" / "last-run.json"
     record.write_bytes(record.read_bytes().replace(b'"finished"', b'"running"')[:40])
@@ -525,8 +518,7 @@ def test_a_record_entry_that_names_no_card_is_cleared_by_the_next_finished_run(
     offload that finishes there replaces it. Failed before: exit 10 after that offload."""
     card = make_card(tmp_path / "card")
     (tmp_path / "dest").mkdir()
-    code, output = offload("copy", "--quiet", "--mhl", "none", card, tmp_path / "dest")
-    assert code == 0, output
+    copied("--mhl", "none", card, tmp_path / "dest")
     root = tmp_path / "dest" / card.name
     record = root / ".offload" / "last-run.json"
     record.write_text(
@@ -534,8 +526,7 @@ def test_a_record_entry_that_names_no_card_is_cleared_by_the_next_finished_run(
     )
     code, output, data = verified_json(root, tmp_path / "v1")
     assert code == 10 and "INCOMPLETE" in output, output
-    code, output = offload("copy", "--quiet", "--mhl", "none", card, tmp_path / "dest")
-    assert code == 0, output
+    copied("--mhl", "none", card, tmp_path / "dest")
     body = json.loads(record.read_text())
     assert [entry["state"] for entry in body["cards"]] == ["finished"], body
     code, output, data = verified_json(root, tmp_path / "v2")

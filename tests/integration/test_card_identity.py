@@ -255,6 +255,7 @@ def test_a_file_of_another_size_recorded_from_another_card_is_refused_naming_it(
     (clip,) = [f for f in report["files"] if f["path"] == NAMES[0]]
     error = clip["destinations"][0]["error"]
     assert "from another card" in error and "--into another folder" in error, error
+    assert clip["destinations"][0]["refusal"] == "another_card"
     assert (dest / "A001" / NAMES[0]).read_bytes() == (first / NAMES[0]).read_bytes()
 
 

@@ -1,22 +1,16 @@
 """What the cascade's sentence counts of the fast copies refused because a file is in the
-way (``cascade_words.fast_refused``), from the refusals' own words (``remedies``)."""
+way (``cascade_words.fast_refused``), from the refusals' kinds (``remedies.Refusal``)."""
 
 from __future__ import annotations
 
-from offload import remedies
+from offload.remedies import Refusal
 from offload.report.cascade_words import CascadeFacts, cascade_sentence, fast_refused
 
-IN_THE_WAY = (
-    f"F1/C9/a0.mov already exists on destination F1; not overwritten: {remedies.in_the_way()}"
-)
-OTHER_CARD = (
-    "F2/C9/a1.mov already exists with other content; this copy root's ledger records it from "
-    f"another card; not overwritten ({remedies.another_card()})"
-)
-UNREAD = (
-    "F1/C9/a2.mov already exists on destination F1 and cannot be read back (EIO); not "
-    "overwritten: check that drive; the same command run again reads the file there back"
-)
+# Each failed copy's refusal kind (``DestinationFileResult.refusal``): a file in the way,
+# another card's copy, and a file there that cannot be read (no refusal: a re-run reads it).
+IN_THE_WAY = Refusal.IN_THE_WAY
+OTHER_CARD = Refusal.ANOTHER_CARD
+UNREAD = None
 
 
 def test_refused_copies_are_counted_as_files_and_told_apart_by_their_remedy() -> None:
@@ -28,6 +22,8 @@ def test_refused_copies_are_counted_as_files_and_told_apart_by_their_remedy() ->
     copies = [("a0.mov", IN_THE_WAY), ("a0.mov", IN_THE_WAY), ("a2.mov", UNREAD)]
     assert fast_refused(copies) == (1, 0)
     assert fast_refused([*copies, ("a1.mov", OTHER_CARD)]) == (2, 1)
+    # Read once: a generator of them counts the same (the terminal's summary passes one).
+    assert fast_refused(iter([*copies, ("a1.mov", OTHER_CARD)])) == (2, 1)
     facts = CascadeFacts(
         slow="SLOW",
         slow_count=1,

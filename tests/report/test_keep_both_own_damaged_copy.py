@@ -20,6 +20,7 @@ import html
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -233,32 +234,39 @@ def test_kept_is_a_field_of_the_warning_not_its_words(tmp_path: Path) -> None:
     assert VERDICT not in page, page[:3000]
 
 
+def _history_of_the_kept_run(tmp_path: Path, written: Callable[[dict[str, Any]], None]) -> str:
+    """``offload history``'s result of the ``--keep-both`` run that kept a grown copy of ours
+    (``kept_both_over_a_grown_copy``), its JSON report as *written* rewrites it (given the
+    report's data, its one ``copy-no-longer-matches`` warning checked ``kept`` and worded
+    "kept as it is (--keep-both)")."""
+    _card, _dest, reports, _argv = kept_both_over_a_grown_copy(tmp_path)
+    local = newest_json(reports)
+    report: dict[str, Any] = json.loads(local.read_text())
+    (found,) = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
+    assert found["kept"] is True and "kept as it is (--keep-both)" in found["message"], found
+    written(report)
+    local.write_text(json.dumps(report))
+    code, out, err = offload_cli(["history", "--json", "--report-dir", str(reports)])
+    assert code == 0, err
+    said: str = json.loads(out)[0]["result"]
+    return said
+
+
 def test_history_tells_a_kept_copy_by_its_field_whatever_its_words(tmp_path: Path) -> None:
     """Tidy-up, fortieth pass: ``offload history`` told a damaged copy kept beside the new
     one (``--keep-both``) from one replaced by the warning's TEXT ("kept as it is
     (--keep-both)"): a report whose words are spelled otherwise read "1 damaged copy
     replaced" of a copy kept at the card's name. Now by the warning's ``kept`` field, as
     every other reader (failed before: "replaced")."""
-    card = two_clip_card(tmp_path, 50_000)
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
-    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
-    assert code == 0, out + err
-    with (dest / card.name / "CLIPS" / "C001.mov").open("ab") as grown:
-        grown.write(os.urandom(1000))
-    argv = ["copy", str(card), str(dest), "--keep-both", "--report-dir", str(reports)]
-    code, out, err = offload_cli(argv)
-    assert code == 1, out + err
-    (local,) = sorted(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1:]
-    report: dict[str, Any] = json.loads(local.read_text())
-    (found,) = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
-    assert found["kept"] is True and "kept as it is (--keep-both)" in found["message"], found
-    # The same report, its words spelled otherwise (as a later version may word them).
-    found["message"] = found["message"].replace("kept as it is (--keep-both)", "left in place")
-    local.write_text(json.dumps(report))
-    code, out, err = offload_cli(["history", "--json", "--report-dir", str(reports)])
-    assert code == 0, err
-    said = json.loads(out)[0]["result"]
+
+    def reworded(report: dict[str, Any]) -> None:
+        # The same report, its words spelled otherwise (as a later version may word them).
+        for warning in report["warnings"]:
+            warning["message"] = warning["message"].replace(
+                "kept as it is (--keep-both)", "left in place"
+            )
+
+    said = _history_of_the_kept_run(tmp_path, reworded)
     assert said.endswith(", 1 damaged copy kept beside new ones"), said
     assert "replaced" not in said, said
 
@@ -271,25 +279,13 @@ def test_history_tells_a_kept_copy_of_a_report_before_the_kept_field_by_its_word
     words alone (``KEPT_BESIDE``), and its exit code did not count it (0). The real run's
     report as such a version wrote it (``kept`` dropped, exit 0): ``offload history`` says
     "kept beside new ones", never "replaced". Failed before: "1 damaged copy replaced"."""
-    card = two_clip_card(tmp_path, 50_000)
-    dest, reports = tmp_path / "dest", tmp_path / "reports"
-    dest.mkdir()
-    code, out, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(reports)])
-    assert code == 0, out + err
-    with (dest / card.name / "CLIPS" / "C001.mov").open("ab") as grown:
-        grown.write(os.urandom(1000))
-    argv = ["copy", str(card), str(dest), "--keep-both", "--report-dir", str(reports)]
-    code, out, err = offload_cli(argv)
-    assert code == 1, out + err
-    (local,) = sorted(reports.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)[-1:]
-    report: dict[str, Any] = json.loads(local.read_text())
-    (found,) = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
-    assert found.pop("kept") is True and "kept as it is (--keep-both)" in found["message"]
-    report["exit_code"] = 0
-    local.write_text(json.dumps(report))
-    code, out, err = offload_cli(["history", "--json", "--report-dir", str(reports)])
-    assert code == 0, err
-    said = json.loads(out)[0]["result"]
+
+    def before_the_field(report: dict[str, Any]) -> None:
+        for warning in report["warnings"]:
+            warning.pop("kept", None)
+        report["exit_code"] = 0
+
+    said = _history_of_the_kept_run(tmp_path, before_the_field)
     assert said.endswith(", 1 damaged copy kept beside new ones"), said
     assert "replaced" not in said, said
 

@@ -539,16 +539,19 @@ class DestinationCommitter:
                 spelled = f" as {printable_name(other)}" if other is not None else ""
                 # A file there that cannot be read back: its error said, and no advice to
                 # overwrite a file on a drive that fails to read it.
+                # (Unreadable: no refusal kind, the same command reads it back again.)
+                way = None if unread else state.in_the_way(str(partial.final_path))
                 remedy = (
                     f"{unread}; not overwritten: check that drive; the same command run again "
                     "reads the file there back and keeps it when it is this file"
-                    if unread
-                    else f"; not overwritten: {state.in_the_way(str(partial.final_path))}"
+                    if way is None
+                    else f"; not overwritten: {way.words}"
                 )
                 raise DestinationFileError(
                     f"{partial.final_path} already exists on destination {state.device}"
                     f"{spelled}{remedy}",
                     path=partial.final_path,
+                    refusal=None if way is None else way.refusal,
                 ) from exc
             except OSError as exc:
                 raise self._io_error(
@@ -562,6 +565,8 @@ class DestinationCommitter:
                 state.declare_lost(error)
             result.status = DestinationStatus.FAILED
             result.error = error.message
+            if isinstance(error, DestinationFileError):
+                result.refusal = error.refusal
             state.record(pending.ticket, result)
             return False
         if replaced:

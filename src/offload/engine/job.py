@@ -56,6 +56,7 @@ from offload.events import (
 from offload.hashing.registry import ALGORITHMS, fastest
 from offload.ledger import Ledger
 from offload.options import CopyOptions, ExistingFilePolicy
+from offload.remedies import Remedy
 from offload.results import (
     NO_DIGESTS,
     CacheBypass,
@@ -402,7 +403,8 @@ class CopyJob:
     read-back decision (``engine.devices.group_destinations``; default: grouped when the job
     runs, by ``options.device_concurrency``); recorded in the report.
     ``remedies``: by target, what the refusal of a file in the way there says to do where
-    it is not ``remedies.in_the_way()``'s (a copy of ours: ``--reverify`` replaces it).
+    it is not ``remedies.in_the_way()``'s (a copy of ours: ``--reverify`` replaces it), with
+    the refusal's kind (``remedies.Remedy``: another card's copy, ``Refusal.ANOTHER_CARD``).
     ``root_devices``: by destination index, the device (``st_dev``) the plan saw at that
     root (``OffloadPlan.destination_devices``), which the ``LocalDestination`` made for it
     compares every later look with (a root on another device when the job starts: a drive
@@ -433,7 +435,7 @@ class CopyJob:
         ledgers: Sequence[Ledger | None] | None = None,
         destinations: Sequence[Destination | None] | None = None,
         devices: Sequence[DeviceGroup] | None = None,
-        remedies: Mapping[str, str] | None = None,
+        remedies: Mapping[str, Remedy] | None = None,
         root_devices: Mapping[int, int] | None = None,
         on_source_failed: Callable[[FileTask, Mapping[str, str], int | None], None] | None = None,
         keep_taken: frozenset[int] = frozenset(),

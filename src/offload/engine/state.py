@@ -32,11 +32,11 @@ from offload.destinations.base import Destination, Partial
 from offload.engine.cancel import CancelToken
 from offload.engine.devices import ReadBackGate
 from offload.engine.messages import FileTicket
-from offload.errors import DestinationError, OffloadError, printable_name
+from offload.errors import DestinationError, DestinationFileError, OffloadError, printable_name
 from offload.events import DestinationLost, Event, EventSink
 from offload.ledger import Ledger
 from offload.options import CopyOptions, ExistingFilePolicy
-from offload.remedies import in_the_way
+from offload.remedies import Remedy, in_the_way_remedy
 from offload.results import CacheBypass, DestinationFileResult, DestinationStatus
 
 RecordResult = Callable[[FileTicket, DestinationFileResult], None]
@@ -94,7 +94,7 @@ class DestinationState:
         announce: Announce | None = None,
         ledger: Ledger | None = None,
         read_back_gate: ReadBackGate | None = None,
-        remedies: Mapping[str, str] | None = None,
+        remedies: Mapping[str, Remedy] | None = None,
         card_names: frozenset[str] = frozenset(),
         keep_taken: bool = False,
     ) -> None:
@@ -150,15 +150,17 @@ class DestinationState:
         else:
             self._announce(self.index, ticket, event)
 
-    def in_the_way(self, target: str) -> str:
-        """What to do about a file in the way of the copy to *target* (``remedies``). With
-        --keep-both given, only another writer can have taken the name it chose."""
+    def in_the_way(self, target: str) -> Remedy:
+        """What to do about a file in the way of the copy to *target* (``remedies``), with
+        the refusal's kind. With --keep-both given, only another writer can have taken the
+        name it chose: the same command keeps the copy beside (no refusal kind)."""
         if self.options.existing is ExistingFilePolicy.KEEP_BOTH:
-            return (
+            return Remedy(
                 "another writer took the name --keep-both chose for the new copy while it was "
-                "written; run the offload again to keep it beside under the next free name"
+                "written; run the offload again to keep it beside under the next free name",
+                None,
             )
-        return self._remedies.get(target) or in_the_way()
+        return self._remedies.get(target) or in_the_way_remedy()
 
     def declare_lost(self, error: OffloadError) -> None:
         """Detach this destination (once; either thread): nothing more is written here."""
@@ -190,6 +192,7 @@ class DestinationState:
                 final_path=str(target),
                 status=DestinationStatus.FAILED,
                 error=message,
+                refusal=error.refusal if isinstance(error, DestinationFileError) else None,
             ),
         )
 

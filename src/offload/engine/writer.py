@@ -292,10 +292,12 @@ class DestinationWriter:
                     and folder not in self._created_folders
                     and destination.exists(text)
                 ):
+                    remedy = state.in_the_way(text)
                     raise DestinationFileError(
                         f"{text} already exists on destination {state.device}; not "
-                        f"overwritten: {state.in_the_way(text)}",
+                        f"overwritten: {remedy.words}",
                         path=text,
+                        refusal=remedy.refusal,
                     )
             except OSError as exc:
                 raise destination_io_error(exc, "reach", state.root, state.device) from exc

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from offload import remedies
+from offload.remedies import Refusal
 from offload.report.words import plural
 
 # A copy's states that hold the file (``results.GOOD_STATUSES``, as the JSON spells them).
@@ -130,22 +130,21 @@ def fast_rerun(errors: Iterable[str | None]) -> str:
     return ""
 
 
-def in_the_way(error: str | None) -> bool:
-    """Whether *error* refuses a copy because a different file holds its name there, which
-    a plain re-run refuses again: told by the remedy every such refusal carries
-    (``remedies.refused_again``), never by the words before it."""
-    return remedies.refused_again(error)
-
-
 def fast_refused(copies: Iterable[tuple[str, str | None]]) -> tuple[int, int]:
-    """Of the failed fast copies (*copies*: each its file's relative path and its reason),
-    how many files were refused because a different file holds the name there
-    (``in_the_way``: a plain re-run refuses them again), and how many of those because it
-    is another card's copy (``remedies.from_another_card``: --into another folder or
-    --keep-both, never --overwrite); files, not copies (``cascade_sentence``)."""
-    refused = {relative for relative, error in copies if in_the_way(error)}
-    other = {relative for relative, error in copies if remedies.from_another_card(error)}
-    return len(refused), len(other & refused)
+    """Of the failed fast copies (*copies*: each its file's relative path and its refusal's
+    kind, ``DestinationFileResult.refusal`` or the JSON's copy ``refusal``: None for a copy
+    not refused), how many files were refused because a different file holds the name there
+    (a plain re-run refuses them again), and how many of those because it is another card's
+    copy (``Refusal.ANOTHER_CARD``: --into another folder or --keep-both, never
+    --overwrite); files, not copies (``cascade_sentence``)."""
+    refused: set[str] = set()
+    other: set[str] = set()
+    for relative, kind in copies:
+        if kind:
+            refused.add(relative)
+            if kind == Refusal.ANOTHER_CARD:
+                other.add(relative)
+    return len(refused), len(other)
 
 
 #: What gets a copy past a file in the way of it: for any file but another card's copy, and
@@ -235,7 +234,7 @@ class CascadeFacts(NamedTuple):
     # file holds the name there (``fast_refused``): a plain re-run refuses them again.
     fast_refused: int = 0
     # Of *fast_refused*, the files refused because another card's copy holds the name
-    # (``remedies.from_another_card``): --into another folder or --keep-both, never
+    # (``Refusal.ANOTHER_CARD``): --into another folder or --keep-both, never
     # --overwrite (``refused_fixes``).
     fast_other_card: int = 0
     # Not released: files of the fast copy an earlier run verified (trusted from its ledger)

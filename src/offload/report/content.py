@@ -1438,24 +1438,55 @@ def _link_notes(symlinks: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _refusal(dest: Mapping[str, Any]) -> str | None:
+    """The kind of the refusal of a failed copy (*dest*, a copy's entry of the job report:
+    its ``refusal``, ``remedies.Refusal``'s value; None: not refused). A report written
+    before the key said it by the remedy its error carried, in the words every version
+    before it wrote (``_LEGACY_REFUSALS``), read so: those words are fixed, as written."""
+    if "refusal" in dest:
+        kind = dest["refusal"]
+        return kind if isinstance(kind, str) else None
+    error = dest.get("error")
+    if not isinstance(error, str):
+        return None
+    for words, kind in _LEGACY_REFUSALS:
+        if words in error:
+            return kind
+    return None
+
+
+# The remedies a refusal's error carried in reports written before a copy's ``refusal``
+# (``_refusal``), most particular first: another card's copy; any file in the way; a copy
+# of ours found wrong whose rewrite failed.
+_LEGACY_REFUSALS = (
+    (
+        "--into another folder keeps the two cards apart, --keep-both keeps both here",
+        "another_card",
+    ),
+    ("--keep-both keeps both", "in_the_way"),
+    ("the copy found wrong is left as it is (recorded as wrong in the ledger)", "rewrite_failed"),
+)
+
+
 def _cascade_text(
     data: dict[str, Any],
     fed: bool,
     slow_failed: int,
-    fast_copies: Sequence[tuple[str, str | None]],
+    fast_copies: Sequence[tuple[str, str | None, str | None]],
     slow_refused: int = 0,
 ) -> str:
     """The cascade's sentence (``cascade_words``, the terminal summary's), from the job
     report: *fed*, a copy the cascade wrote on a slow destination; *slow_failed*, how many
     failed there (true: some), *slow_refused* of them already there and refused (not written
-    now); *fast_copies*, those failed on a fast destination (each its file and its reason).
+    now); *fast_copies*, those failed on a fast destination (each its file, its reason and
+    its refusal's kind: ``_refusal``).
     A report written before ``card_pass_ended_at`` existed set ``card_released_at`` whenever
     the pass ended: read so (it cannot tell a card kept after a transfer check)."""
     cascaded: dict[str, Any] = data["cascade"]
     cascaded_to = [int(i) for i in cascaded.get("destinations") or []]
     ended = cascaded.get("card_pass_ended_at", cascaded.get("card_released_at"))
-    fast_errors = [error for _, error in fast_copies]
-    refused, other_card = fast_refused(fast_copies)
+    fast_errors = [error for _, error, _ in fast_copies]
+    refused, other_card = fast_refused((path, kind) for path, _, kind in fast_copies)
     reread = [int(i) for i in cascaded.get("fast_copies_reread") or []]
     on_card = [int(i) for i in cascaded.get("fast_copies_on_card_disk") or []]
     # The other fast copies holding files an earlier run verified (``cascade_words``).
@@ -1794,7 +1825,7 @@ def build_view(
     slow_fed = False
     slow_failed = slow_refused = 0  # copies failed on a slow destination; of them refused
     # The failed fast copies: each its file and its reason (``cascade_words``).
-    fast_errors: list[tuple[str, str | None]] = []
+    fast_errors: list[tuple[str, str | None, str | None]] = []
     failed_lines: list[str] = []
     statuses: Counter[str] = Counter()
     # Copies verified earlier a cascade read now (``REREAD_BY_CASCADE``), by destination.
@@ -1870,7 +1901,7 @@ def build_view(
                         gone_at.append(len(failed_lines))
                     failed_lines.append(line)
             if slow and dest.get("index") not in slow and status == "failed":
-                fast_errors.append((str(entry.get("path")), dest.get("error")))
+                fast_errors.append((str(entry.get("path")), dest.get("error"), _refusal(dest)))
             if slow and dest.get("index") in slow:
                 if status == "failed":
                     slow_failed += 1

@@ -33,6 +33,7 @@ from offload.existing import HISTORY_WORDS, CheckKind, found_wrong_unread
 from offload.json_text import stream_dumps
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan.codes import PreflightCode
+from offload.remedies import Refusal
 from offload.report.cascade_words import BUCKET_NEVER_STANDS, on_card_disk_words
 from offload.report.words import plural
 from offload.results import DestinationStatus
@@ -61,6 +62,9 @@ class DestinationDryRun:
     transfer_checked_earlier: list[str] = field(default_factory=list)
     read_back: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    # Of *refused*, the paths another card's copy holds (the copy root's ledger says so):
+    # --into another folder or --keep-both gets past it, never --overwrite.
+    refused_other_card: set[str] = field(default_factory=set)
     # Copies that fail unread because their card file is unlike a record of it: a legacy
     # MHL on the card (by size or digest), the card's own ASC MHL history (by digest), a
     # copy the ledger trusts or one already there alike. (path, the run's line) Not a file
@@ -132,13 +136,16 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
                 and os.path.lexists(target)
                 and policy is ExistingFilePolicy.FAIL
             ):
+                ours = plan.in_the_way.get((task_index, index), "")
                 item.refused.append(
                     (
                         relative,
                         f"{display_path(target)} already exists with other content "
-                        f"({remedies.in_the_way(plan.in_the_way.get((task_index, index), ''))})",
+                        f"({remedies.in_the_way(ours)})",
                     )
                 )
+                if remedies.in_the_way_refusal(ours) is Refusal.ANOTHER_CARD:
+                    item.refused_other_card.add(relative)
                 continue
             item.copy.append(relative)
             item.copy_bytes += task.source.size_bytes
@@ -242,12 +249,7 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
                     # Another card's copy is never to be overwritten (``remedies.another_card``).
                     fixes = (
                         "--into another folder or --keep-both"
-                        if all(
-                            remedies.from_another_card(w)
-                            for f in feeders
-                            for p, w in out[f].refused
-                            if p == path
-                        )
+                        if all(path in out[f].refused_other_card for f in feeders)
                         else "--overwrite or --keep-both"
                     )
                     why += (

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from json.encoder import encode_basestring as _string
 
 from offload.json_text import STRICT
+from offload.remedies import Refusal
 from offload.report.job_report import file_entry, iso_date
 from offload.results import (
     NO_DIGESTS,
@@ -41,9 +42,10 @@ _VERIFIED = DestinationStatus.VERIFIED
 # equal to one is found too: the module doc's one difference).
 _ENUMS: dict[object, str] = {
     member: _string(member._value_)
-    for kind in (DestinationStatus, CopyAction, CacheBypass)
+    for kind in (DestinationStatus, CopyAction, CacheBypass, Refusal)
     for member in kind
 }
+_ENUMS[None] = "null"  # (a copy not refused: its ``refusal``)
 
 
 def entries_text(files: Iterable[FileResult]) -> str:
@@ -90,7 +92,7 @@ def _copy(d: DestinationFileResult) -> str:
         f'"recorded_digests": {"{}" if recorded is NO_DIGESTS else _digests(recorded)}, '
         f'"cache_bypass": {_ENUMS[d.cache_bypass]}, '
         f'"copy_s": {_seconds(d.copy_s)}, "verify_s": {_seconds(d.verify_s)}, '
-        f'"reread": {"true" if reread else "false"}}}'
+        f'"reread": {"true" if reread else "false"}, "refusal": {_ENUMS[d.refusal]}}}'
     )
 
 

@@ -140,6 +140,8 @@ def _destination_entry(d: DestinationFileResult) -> dict[str, Any]:
         "copy_s": round(d.copy_s, 6),
         "verify_s": round(d.verify_s, 6),
         "reread": d.reread,
+        # The kind of a refusal the same command repeats (``remedies.Refusal``), or None.
+        "refusal": None if d.refusal is None else d.refusal._value_,
     }
 
 
@@ -160,6 +162,7 @@ _COPY_FIELDS: dict[str, Callable[[DestinationFileResult], Any]] = {
     "copy_s": lambda d: round(d.copy_s, 6),
     "verify_s": lambda d: round(d.verify_s, 6),
     "reread": operator.attrgetter("reread"),
+    "refusal": lambda d: None if d.refusal is None else d.refusal._value_,
 }
 
 

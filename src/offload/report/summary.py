@@ -1335,15 +1335,18 @@ def _cascade_line(report: OffloadReport) -> str:
         for f in report.job.files
         for d in f.destinations
     )
-    # The reasons of the copies failed on a fast destination (``cascade_words``).
-    fast_copies = [
-        (f.relative_path, d.error)
+    # The copies failed on a fast destination (``cascade_words``): their reasons, and
+    # their refusals' kinds.
+    fast_failed_copies = [
+        (f.relative_path, d)
         for f in report.job.files
         for d in f.destinations
         if d.destination_index not in cascaded and d.status is DestinationStatus.FAILED
     ]
-    fast_errors = [error for _, error in fast_copies]
-    fast_refused_files, fast_other_card = fast_refused(fast_copies)
+    fast_errors = [d.error for _, d in fast_failed_copies]
+    fast_refused_files, fast_other_card = fast_refused(
+        (relative, d.refusal) for relative, d in fast_failed_copies
+    )
     ended = report.card_pass_ended_at
     names = [d.root for d in report.job.destinations]
     # The other fast copies holding files an earlier run verified, after a release on the

@@ -220,6 +220,7 @@ _COPY = obj(
         "copy_s": _o(nullable(NUM)),
         "verify_s": _o(nullable(NUM)),
         "reread": _o(nullable(BOOL)),
+        "refusal": _o(nullable(STR)),
     }
 )
 

@@ -1,0 +1,84 @@
+"""A refusal of a copy for a file in the way is told by its kind (``remedies.Refusal``: the
+result's ``refusal``, the JSON's copy ``refusal``), never by its words: the run record's
+``in_the_way`` list, the cascade's words and the reports read the kind. Before, each matched
+the remedy's text ("--keep-both keeps both"), so a change of those words (three passes
+changed them) silently stopped the run record naming the refused files apart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from offload import remedies, run_record
+from offload.card import OffloadOptions, offload
+from offload.remedies import Refusal
+from offload.report.job_report import write_reports
+from offload.results import DestinationStatus
+from support.cards import clips_card
+
+
+def _card_and_dest(tmp_path: Path, foreign: bytes) -> tuple[Path, Path]:
+    """A card of three clips, and a copy root where a foreign file holds the first's name."""
+    card = clips_card(tmp_path, 3, 200_000)
+    dest = tmp_path / "dest"
+    (dest / "CLIPS").mkdir(parents=True)
+    (dest / "CLIPS" / "C001.mov").write_bytes(foreign)
+    return card, dest
+
+
+@pytest.mark.parametrize(
+    "foreign",
+    [
+        pytest.param(b"not the card's", id="other-size: the engine's refusal"),
+        pytest.param(b"x" * 200_000, id="same-size: the read-back's refusal"),
+    ],
+)
+def test_a_file_in_the_way_is_refused_by_kind_whatever_the_remedy_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, foreign: bytes
+) -> None:
+    """The remedy worded otherwise (as a later pass may): the copy is still refused as a
+    file in the way, and the run record names it apart (``in_the_way``), the JSON says
+    ``"refusal": "in_the_way"``. Failed before (the same-size file: the run record's
+    ``in_the_way`` empty, the file named as having "no verified copy here"; the other-size
+    file likewise): ``remedies.refused_again`` looked for the words "--keep-both keeps
+    both"."""
+    monkeypatch.setattr(
+        remedies,
+        "_ANY",
+        "--overwrite puts the new copy in its place once verified, --keep-both keeps the two",
+    )
+    card, dest = _card_and_dest(tmp_path, foreign)
+    report = offload(card, [dest], options=OffloadOptions(into=True))
+    (clip,) = [f for f in report.job.files if f.relative_path == "CLIPS/C001.mov"]
+    (result,) = clip.destinations
+    assert result.status is DestinationStatus.FAILED
+    assert result.refusal is Refusal.IN_THE_WAY, result.error
+    assert "--keep-both keeps the two" in (result.error or "")
+    (record,) = run_record.read_all(dest) or ()
+    assert record.in_the_way == ("CLIPS/C001.mov",), record
+    assert (dest / "CLIPS" / "C001.mov").read_bytes() == foreign
+    written = write_reports(report, tmp_path / "reports")
+    data = json.loads(Path(next(p for p in written.paths if p.endswith(".json"))).read_text())
+    copies = {f["path"]: f["destinations"][0] for f in data["files"]}
+    assert copies["CLIPS/C001.mov"]["refusal"] == "in_the_way"
+    assert {copies[p]["refusal"] for p in copies if p != "CLIPS/C001.mov"} == {None}
+
+
+def test_a_report_written_before_the_kind_is_read_by_the_words_it_carried() -> None:
+    """A job report of a version before ``refusal`` (no key): its copies' refusals read from
+    the remedies those versions wrote (``content._refusal``), fixed words."""
+    from offload.report.content import _refusal
+
+    old = "--overwrite replaces it once the new copy is verified, --keep-both keeps both"
+    apart = "--into another folder keeps the two cards apart, --keep-both keeps both here"
+    assert _refusal({"error": f"a already exists; not overwritten: {old}"}) == "in_the_way"
+    assert _refusal({"error": f"a already exists ...; not overwritten ({apart})"}) == (
+        "another_card"
+    )
+    assert _refusal({"error": "cannot read a: EIO"}) is None
+    assert _refusal({"error": None}) is None
+    # A report with the key: the key alone, whatever the words.
+    assert _refusal({"error": f"x: {old}", "refusal": None}) is None
+    assert _refusal({"error": "x", "refusal": "another_card"}) == "another_card"
