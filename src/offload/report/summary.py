@@ -56,6 +56,7 @@ from offload.results import (
     DestinationFileResult,
     DestinationStatus,
     DestinationSummary,
+    FileResult,
     JobReport,
     beside_proof,
     kept_damaged,
@@ -646,7 +647,12 @@ def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[s
             )
     else:
         head_at = -1  # "NOT ALL VERIFIED" claims nothing a missing manifest would contradict
-        failed_files = sum(1 for f in job.files if not f.ok)
+        not_ok = [f for f in job.files if not f.ok]
+        # A file none of whose copies failed but one was cancelled (a stop; a destination
+        # lost, or refused at the start, before it got to it) is counted apart, as the
+        # destinations' counts and the JSON's totals count it: never "failed".
+        halted = [f for f in not_ok if _cancelled_only(f)]
+        failed_files = len(not_ok) - len(halted)
         # On how many destinations, as the HTML/PDF verdict says it (``failed_words``).
         failed_on = {
             d.destination_index
@@ -654,10 +660,24 @@ def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[s
             for d in f.destinations
             if d.status is DestinationStatus.FAILED
         }
+        halted_on = {
+            d.destination_index
+            for f in halted
+            for d in f.destinations
+            if d.status is DestinationStatus.CANCELLED
+        }
         # No copy failed where every failed file failed at the card (``failed_words``).
-        card_only = all(f.source_error for f in job.files if not f.ok)
+        card_only = all(f.source_error for f in not_ok if not _cancelled_only(f))
         stand_in = any(w.code == PreflightCode.CARD_ABSENT for w in report.warnings)
-        said = failed_words(failed_files, total, len(failed_on), card_only, stand_in)
+        said = failed_words(
+            failed_files,
+            total,
+            len(failed_on),
+            card_only,
+            stand_in,
+            cancelled=len(halted),
+            cancelled_on=len(halted_on),
+        )
         lines.append(
             "NOT ALL VERIFIED: "
             f"{said or '0 files failed'} (listed "
@@ -667,6 +687,16 @@ def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[s
     if head_at >= 0 and total:
         lines[head_at] = _with_damaged_kept(report, _without_manifest(report, lines[head_at]))
     return lines
+
+
+def _cancelled_only(file: FileResult) -> bool:
+    """Whether the file *file*, not good, is so for a copy cancelled alone: its card read
+    fine, none of its copies failed, one was cancelled (``failed_words``' *cancelled*)."""
+    return (
+        file.source_error is None
+        and not any(d.status is DestinationStatus.FAILED for d in file.destinations)
+        and any(d.status is DestinationStatus.CANCELLED for d in file.destinations)
+    )
 
 
 def _with_damaged_kept(report: OffloadReport, head: str) -> str:
