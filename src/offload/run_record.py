@@ -37,7 +37,10 @@ Contract:
   anything is written there (``Started.refused``, ``card.run_offload``), its line naming
   the path and what to do, the other destinations copied; so any earlier record stays
   true. One that cannot be settled at the end (its write, or its read again, failed) is
-  left as it is, this run's entry ``running`` (the conservative answer).
+  left as it is, this run's entry ``running`` (the conservative answer): :func:`settle`
+  returns the error, and the run says it (``card._unsettled``: that destination's
+  ``run-record`` step failed, exit 1, the card kept until the same offload, run again,
+  settles it: with the card at hand, nothing is copied again).
 
 One entry per card: ``offload copy --into`` may put several cards into one copy root on
 purpose (README, "Cards with the same name"), and a card killed there is not made whole by
@@ -314,13 +317,15 @@ def settle(
     failed: Iterable[str] = (),
     steps: Iterable[str] = (),
     in_the_way: Iterable[str] = (),
-) -> None:
+) -> OSError | None:
     """Record that the offload *run* of the card *card* at *source* (as
     :func:`mark_started`) that started at *started* ended on *root* in *state*
     (``FINISHED``, ``FAILED`` with the card files that *failed* there, card-relative, and
     the end *steps* that failed, or ``CANCELLED``): that card's entry, the others kept.
     Left as it is where it cannot be written, or read again (``_load``: this run's entry
-    then says ``running``, the conservative answer)."""
+    then says ``running``, the conservative answer): that error is returned (None where
+    it was written), for the run to say (``card._unsettled``): ``offload verify`` of that
+    copy root says ``INCOMPLETE`` until a run of that card settles its entry."""
     body: dict[str, object] = {
         "state": state,
         "run": run,
@@ -335,8 +340,9 @@ def settle(
         body["in_the_way"] = list(in_the_way)
     try:
         _put(root, body, card, source)
-    except OSError:
-        pass
+    except OSError as exc:
+        return exc
+    return None
 
 
 def _as_record(entry: Mapping[str, object]) -> RunRecord:

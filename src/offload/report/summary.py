@@ -992,6 +992,12 @@ _FINISH_WORDS = {
         "said, but {there} holds no report of this run{kept}; run the same command again to "
         "write one there (nothing is copied again)"
     ),
+    "run-record": (
+        "the record that this offload finished (.offload/last-run.json) could not be written "
+        "there (the error below): the copies are as said, but `offload verify` of that copy "
+        "says INCOMPLETE until it is; keep the card and, once what the error says is mended, "
+        "run the same command again to write it (nothing is copied again)"
+    ),
 }
 
 
