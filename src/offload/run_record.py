@@ -25,6 +25,9 @@ Contract:
   ``cancelled`` otherwise. Written the same way. A run killed or cut off before it settles
   leaves ``running``.
 * :func:`unfinished` is what ``offload verify`` asks: the words of its ``INCOMPLETE`` line
+  (of a ``running`` entry in a record of one card, with the one way on without the card,
+  which claims nothing: where that run's own report says it could not settle its record,
+  the record moved aside, the check then vouching for what the ledger and history name)
   where any card's entry says its last offload did not finish (``running``, ``cancelled``,
   ``failed``: the line names the files with no verified copy there, or a
   record that cannot be read as one: never a pass on a record it cannot read), None where
@@ -452,6 +455,18 @@ def _unfinished_words(record: RunRecord, named: bool) -> str:
                 "keeps them apart)"
             )
         return f"{how}: {again}"
+    if record.state == RUNNING and not named:
+        # A run whose settle failed (``card._unsettled``) leaves the same ``running`` as one
+        # killed: nothing here tells them apart, so the user is told where the answer is
+        # (that run's own report) and the one way on without the card that claims nothing:
+        # the record moved aside, the check vouches for what the records name, no more.
+        again += (
+            "; without the card, only where that offload's own report says it could not "
+            f"record in {STATE_FOLDER}/{RUN_RECORD_NAME} that it finished (`cannot record in "
+            "... that this offload finished`), every copy here verified: move that record "
+            "aside, and the check vouches for what the ledger and the ASC MHL history name, "
+            "as for a copy without that record"
+        )
     return f"{how}: card files no record names may be missing here; {again}"
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -581,6 +582,16 @@ def test_a_record_that_cannot_be_settled_finished_is_said_and_keeps_the_card(
     assert json.loads(record.read_text())["state"] == "running"
     code, output, verified = verified_json(root, tmp_path / "v1")
     assert code == 10 and "INCOMPLETE" in output, output
+    # Its line names the way on without the card: this run's line, then the record aside.
+    flat = " ".join(output.split())
+    assert "without the card, only where that offload's own report says it could not" in flat
+    assert "(`cannot record in ... that this offload finished`)" in flat, output
+    aside = tmp_path / "aside.json"
+    shutil.copy2(record, aside)
+    record.unlink()
+    code, output, verified = verified_json(root, tmp_path / "v-aside")
+    assert code == 0 and verified["passed"] is True, output
+    shutil.copy2(aside, record)  # back: the run below settles it
     # The fault gone: the same command copies nothing and settles the record.
     code, output = offload("copy", "--report-dir", tmp_path / "again", card, fs.mountpoint)
     assert code == 0, output
