@@ -88,3 +88,27 @@ def test_a_refused_roots_headline_says_failed_and_cancelled_as_the_counts_do(
         assert "cancelled on" not in head, head
     files = len(CARD) + grown
     assert f"{files} of {files} files failed" not in output + html
+
+
+def test_a_refused_root_whose_copies_are_all_trusted_is_named_in_the_headline(
+    tmp_path: Path,
+) -> None:
+    """No --reverify, two destinations, nothing new on the card: every copy on the refused
+    root is trusted from its ledger (verified earlier), so the headline said "All 3 files
+    ... are verified on every destination" and no more, while that destination was LOST,
+    the run exited 1 and the HTML said "FAILED". Now the headline names it lost: its copies
+    as counted, but this run did not finish it. Failed before: no "BUT ... WAS LOST"."""
+    card = sized_card(tmp_path / "card", CARD)
+    (tmp_path / "d1").mkdir()
+    (tmp_path / "d2").mkdir()
+    code, output = offload("copy", "--quiet", card, tmp_path / "d1", tmp_path / "d2")
+    assert code == 0, output
+    _spoil_record(tmp_path / "d1" / card.name)
+    code, output, data, html = _run(tmp_path, card, tmp_path / "d1", tmp_path / "d2")
+    assert code == 1, output
+    assert data["totals"]["results"]["verified_earlier"] == 2 * len(CARD), data["totals"]
+    assert "All 3 files" in output, output
+    assert f"BUT {tmp_path / 'd1'} WAS LOST (the table says why): its copies are as counted" in (
+        output
+    ), output
+    assert "✖ FAILED" in html

@@ -685,8 +685,28 @@ def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[s
             f"destination{speed}."
         )
     if head_at >= 0 and total:
-        lines[head_at] = _with_damaged_kept(report, _without_manifest(report, lines[head_at]))
+        head = _with_damaged_kept(report, _without_manifest(report, lines[head_at]))
+        lines[head_at] = _with_lost(report, head)
     return lines
+
+
+def _with_lost(report: OffloadReport, head: str) -> str:
+    """*head* (every file verified, or transfer-checked, on every destination), qualified by
+    each destination lost with none of its copies failed (a copy root refused at the start,
+    its record of the run unreadable or unwritable, whose copies an earlier run verified;
+    an S3 lock refused on a re-run with nothing to copy): its copies are what *head* counts,
+    trusted from its records, but this run did not finish that destination, as its
+    ``LOST`` line says (exit 1, the card kept)."""
+    lost = [str(d.root) for d in report.job.destinations if d.lost]
+    if not lost:
+        return head
+    one = len(lost) == 1
+    return (
+        f"{head.removesuffix('.')}; BUT {', '.join(lost)} {'WAS' if one else 'WERE'} LOST "
+        f"(the table says why): {'its' if one else 'their'} copies are as counted, trusted "
+        f"from {'its' if one else 'their'} records, but this run did not finish "
+        f"{'that destination' if one else 'those destinations'}."
+    )
 
 
 def _cancelled_only(file: FileResult) -> bool:
