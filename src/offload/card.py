@@ -494,7 +494,7 @@ class OffloadPlan:
 
 #: The steps of a destination's end, after its copies (``_finish_destinations``, then the
 #: reports): a failure of one is recorded with it (``OffloadReport.destination_error``).
-FINISH_STEPS = ("folders", "manifest", "folder-times", "report")
+FINISH_STEPS = ("folders", "manifest", "folder-times", "report", "run-record")
 
 
 @dataclass
@@ -2634,12 +2634,12 @@ def run_offload(
                 # A cascade's fast copies, once finished in the card's pass: the re-run
                 # without the card reads one as its source and never settles it.
                 early = {i: places[i] for i in indexes if i in places}
-                _settle_run_records(plan, report, early, run, run_started, kept)
+                _settle_run_records(plan, report, early, run, run_started, kept, guarded)
 
             report = _run_locked(
                 plan, sink=guarded, cancel=cancel, locked=locks.paths, settle_fast=settle_early
             )
-            _settle_run_records(plan, report, places, run, run_started, kept)
+            _settle_run_records(plan, report, places, run, run_started, kept, guarded)
             _say_card_put_back(plan, report)  # the card may be back since its line was made
             lost = _s3().lost_locks(s3_locks) if s3_locks else []
             for message in lost:
@@ -2686,6 +2686,7 @@ def _settle_run_records(
     run: str,
     started: float,
     kept: AbstractSet[Path | run_record.RecordPlace] = frozenset(),
+    sink: EventSink | None = None,
 ) -> None:
     """Settle the record of the run *run* (``run_record``) in each copy root of *places*
     (by destination index: a local copy root, an S3 copy root's record object):
@@ -2704,7 +2705,9 @@ def _settle_run_records(
             state = run_record.CANCELLED
             if root in kept and summary is not None and _changed_nothing(plan, report, summary):
                 state = run_record.FINISHED
-            run_record.settle(root, run, started, state, source=source, card=card)
+            unsettled = run_record.settle(root, run, started, state, source=source, card=card)
+            if state == run_record.FINISHED:
+                _say_unsettled(report, index, root, unsettled, sink)
             continue
         failed = (
             _failed_on(report, index, root if isinstance(root, Path) else None, card)
@@ -2717,6 +2720,8 @@ def _settle_run_records(
         # missing: the run says it (``failed_steps``), and the check of the copy falls back
         # on the ledger; ``INCOMPLETE`` is for card files that may be missing.
         if failed:
+            # Unsettled, it says ``running``: as INCOMPLETE as ``failed``, and the run
+            # already says why (its failed files), with the same remedy (the same command).
             run_record.settle(
                 root,
                 run,
@@ -2728,7 +2733,60 @@ def _settle_run_records(
                 in_the_way=refused,
             )
         else:
-            run_record.settle(root, run, started, run_record.FINISHED, source=source, card=card)
+            unsettled = run_record.settle(
+                root, run, started, run_record.FINISHED, source=source, card=card
+            )
+            _say_unsettled(report, index, root, unsettled, sink)
+
+
+def _say_unsettled(
+    report: OffloadReport,
+    index: int,
+    root: Path | run_record.RecordPlace,
+    exc: OSError | None,
+    sink: EventSink | None,
+) -> None:
+    """Where the record of the copy root *root* (destination *index*) could not be settled
+    ``finished`` (*exc*; None: it was), that destination's ``run-record`` step failed
+    (``OffloadReport.destination_error``): one line naming the record, why and what to do
+    (``_unsettled``), exit 1 and the card kept, since ``offload verify`` of that copy root
+    says ``INCOMPLETE`` until a run of the card settles it; the copies keep their states."""
+    if exc is None:
+        return
+    report.destination_error(index, _unsettled(root, exc), step="run-record")
+    if sink is not None:  # the views' row of it says it failed, as the summary will
+        links = ("links",) if report.failed_links(index) else ()
+        sink.emit(DestinationUnfinished(index, (*links, *report.failed_steps.get(index, ()))))
+
+
+def _unsettled(root: Path | run_record.RecordPlace, exc: OSError) -> str:
+    """The line of a copy root whose record could not be settled at the end (``run_record``:
+    it still says this run is ``running``): the record, why, what ``offload verify`` then
+    says, and the way on: the same offload again once the error is mended, which copies
+    nothing again (its copies are in the ledger) and settles the record; the card kept until
+    then, as ``offload verify`` of the copy says INCOMPLETE without it."""
+    if isinstance(root, Path):
+        where = display_path(run_record.record_path(root))
+        if exc.errno == errno.ENOSPC and out_of_inodes(root):
+            todo = "delete files on that drive (it is out of inodes)"
+        elif exc.errno in FULL_ERRNOS:
+            todo = "free space on that drive"
+        elif exc.errno in (errno.EACCES, errno.EPERM):
+            todo = f"let this user write to {display_path(root / STATE_FOLDER)}"
+        elif exc.errno == errno.EROFS:
+            todo = "mount that drive writable"
+        else:
+            todo = "check that drive"
+    else:
+        shown = getattr(root, "shown", None)
+        where = shown() if callable(shown) else str(root)
+        todo = "see that the bucket takes that write"
+    return (
+        f"cannot record in {where} that this offload finished: {describe_os_error(exc)}; "
+        "its copies there are as this report says, but `offload verify` of that copy says "
+        f"INCOMPLETE until the record does: keep the card; {todo}, then run the same "
+        "`offload copy` again, which copies nothing again and records the finish"
+    )
 
 
 def _unrecorded(root: Path, exc: OSError) -> DestinationError:

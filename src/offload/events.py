@@ -260,9 +260,11 @@ class DestinationFull(Event):
 class DestinationUnfinished(Event):
     """A step that finishes a destination once its copies have their outcomes failed there
     (``steps``: ``links``, a symlink of the card not made; or ``card.FINISH_STEPS``'
-    ``folders``, ``manifest``, ``folder-times``): its ``result`` is ``failed`` and the run
-    exits 1, its copies' own states standing. Sent once per such destination at the end of
-    its finish (``card._finish_destinations``); the errors themselves are the report's
+    ``folders``, ``manifest``, ``folder-times``, ``run-record``): its ``result`` is
+    ``failed`` and the run exits 1, its copies' own states standing. Sent once per such
+    destination at the end of its finish (``card._finish_destinations``), and again, with
+    ``run-record`` among its steps, where its record could not be settled ``finished``
+    after it (``card._say_unsettled``); the errors themselves are the report's
     ``folder_errors``. The live view also feeds its progress model (never ``--json``) one
     with a ``report`` step for a destination that refused its report
     (``LiveView.reports_written``)."""

@@ -25,6 +25,9 @@ Contract:
   ``cancelled`` otherwise. Written the same way. A run killed or cut off before it settles
   leaves ``running``.
 * :func:`unfinished` is what ``offload verify`` asks: the words of its ``INCOMPLETE`` line
+  (of a ``running`` entry in a record of one card, with the one way on without the card,
+  which claims nothing: where that run's own report says it could not settle its record,
+  the record moved aside, the check then vouching for what the ledger and history name)
   where any card's entry says its last offload did not finish (``running``, ``cancelled``,
   ``failed``: the line names the files with no verified copy there, or a
   record that cannot be read as one: never a pass on a record it cannot read), None where
@@ -37,7 +40,10 @@ Contract:
   anything is written there (``Started.refused``, ``card.run_offload``), its line naming
   the path and what to do, the other destinations copied; so any earlier record stays
   true. One that cannot be settled at the end (its write, or its read again, failed) is
-  left as it is, this run's entry ``running`` (the conservative answer).
+  left as it is, this run's entry ``running`` (the conservative answer): :func:`settle`
+  returns the error, and the run says it (``card._unsettled``: that destination's
+  ``run-record`` step failed, exit 1, the card kept until the same offload, run again,
+  settles it: with the card at hand, nothing is copied again).
 
 One entry per card: ``offload copy --into`` may put several cards into one copy root on
 purpose (README, "Cards with the same name"), and a card killed there is not made whole by
@@ -314,13 +320,15 @@ def settle(
     failed: Iterable[str] = (),
     steps: Iterable[str] = (),
     in_the_way: Iterable[str] = (),
-) -> None:
+) -> OSError | None:
     """Record that the offload *run* of the card *card* at *source* (as
     :func:`mark_started`) that started at *started* ended on *root* in *state*
     (``FINISHED``, ``FAILED`` with the card files that *failed* there, card-relative, and
     the end *steps* that failed, or ``CANCELLED``): that card's entry, the others kept.
     Left as it is where it cannot be written, or read again (``_load``: this run's entry
-    then says ``running``, the conservative answer)."""
+    then says ``running``, the conservative answer): that error is returned (None where
+    it was written), for the run to say (``card._unsettled``): ``offload verify`` of that
+    copy root says ``INCOMPLETE`` until a run of that card settles its entry."""
     body: dict[str, object] = {
         "state": state,
         "run": run,
@@ -335,8 +343,9 @@ def settle(
         body["in_the_way"] = list(in_the_way)
     try:
         _put(root, body, card, source)
-    except OSError:
-        pass
+    except OSError as exc:
+        return exc
+    return None
 
 
 def _as_record(entry: Mapping[str, object]) -> RunRecord:
@@ -446,6 +455,18 @@ def _unfinished_words(record: RunRecord, named: bool) -> str:
                 "keeps them apart)"
             )
         return f"{how}: {again}"
+    if record.state == RUNNING and not named:
+        # A run whose settle failed (``card._unsettled``) leaves the same ``running`` as one
+        # killed: nothing here tells them apart, so the user is told where the answer is
+        # (that run's own report) and the one way on without the card that claims nothing:
+        # the record moved aside, the check vouches for what the records name, no more.
+        again += (
+            "; without the card, only where that offload's own report says it could not "
+            f"record in {STATE_FOLDER}/{RUN_RECORD_NAME} that it finished (`cannot record in "
+            "... that this offload finished`), every copy here verified: move that record "
+            "aside, and the check vouches for what the ledger and the ASC MHL history name, "
+            "as for a copy without that record"
+        )
     return f"{how}: card files no record names may be missing here; {again}"
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -531,3 +532,61 @@ def test_a_record_entry_that_names_no_card_is_cleared_by_the_next_finished_run(
     assert [entry["state"] for entry in body["cards"]] == ["finished"], body
     code, output, data = verified_json(root, tmp_path / "v2")
     assert code == 0 and data["passed"] is True, output
+
+
+@pytest.mark.timeout(180)
+def test_a_record_that_cannot_be_settled_finished_is_said_and_keeps_the_card(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Final review L2: the record written as the run started, then its write at the end
+    refused (ENOSPC on its second create, a real FUSE fault: the drive filled meanwhile):
+    the copy said nothing and exited 0, its record still ``running``, and the next
+    ``offload verify`` said INCOMPLETE and asked for the card, which a DIT told nothing may
+    have formatted. Now the run says it in one line naming the record and what to do (that
+    destination's ``run-record`` step failed: exit 1, in the JSON's ``folder_errors``, the
+    card kept with that line); the copies keep their states (verified now); the same
+    command again, the fault gone, copies nothing and settles it: the check passes. Failed
+    before: exit 0, nothing said."""
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    reports = tmp_path / "reports"
+    root = fs.mountpoint / card.name
+    record = root / ".offload" / "last-run.json"
+    rule = fs.fail("create", errno.ENOSPC, path="A001/.offload/.last-run.json.*", nth=2)
+    code, output = offload("copy", "--report-dir", reports, card, fs.mountpoint)
+    assert fs.fired(rule) == 1, output
+    fs.clear()
+    assert code == 1, output
+    lines = [line for line in output.splitlines() if "that this offload finished" in line]
+    assert lines, output
+    flat = " ".join(output.split())
+    assert f"cannot record in {record} that this offload finished: " in flat, output
+    assert "free space on that drive" in flat and "keep the card" in flat, output
+    assert "copies nothing again and records the finish" in flat, output
+    assert f"BUT ON {fs.mountpoint}: the record that this offload finished" in flat, output
+    assert "Do not format the card: cannot record in" in flat, output
+    (saved,) = sorted(reports.glob("*.json"))
+    data = json.loads(saved.read_text())
+    assert data["exit_code"] == 1, data
+    assert any("that this offload finished" in e for e in data["folder_errors"]), data
+    assert data["totals"]["results"]["verified"] == len(CARD), data["totals"]
+    assert json.loads(record.read_text())["state"] == "running"
+    code, output, verified = verified_json(root, tmp_path / "v1")
+    assert code == 10 and "INCOMPLETE" in output, output
+    # Its line names the way on without the card: this run's line, then the record aside.
+    flat = " ".join(output.split())
+    assert "without the card, only where that offload's own report says it could not" in flat
+    assert "(`cannot record in ... that this offload finished`)" in flat, output
+    aside = tmp_path / "aside.json"
+    shutil.copy2(record, aside)
+    record.unlink()
+    code, output, verified = verified_json(root, tmp_path / "v-aside")
+    assert code == 0 and verified["passed"] is True, output
+    shutil.copy2(aside, record)  # back: the run below settles it
+    # The fault gone: the same command copies nothing and settles the record.
+    code, output = offload("copy", "--report-dir", tmp_path / "again", card, fs.mountpoint)
+    assert code == 0, output
+    assert "nothing written" in " ".join(output.split()), output
+    assert json.loads(record.read_text())["state"] == "finished"
+    code, output, verified = verified_json(root, tmp_path / "v2")
+    assert code == 0 and verified["passed"] is True, output

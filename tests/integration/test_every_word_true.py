@@ -29,6 +29,7 @@ from offload.report.job_report import write_reports
 from offload.results import CopyAction, DestinationStatus
 from support import offload_cli
 from support.cards import clips_card, corrupt_keeping_size_and_mtime
+from support.faultyfs import FaultyFS
 from support.immutable import immutable
 from support.mounts import without_device
 
@@ -998,6 +999,41 @@ def test_a_copy_found_equal_whose_proof_cannot_be_recorded_is_failed(tmp_path: P
         assert result.status is DestinationStatus.CANCELLED, result
         assert not result.digests and result.verified_at is None
     assert not (state / "ledger.jsonl").exists()
+
+
+@pytest.mark.timeout(120)
+def test_a_copy_found_equal_whose_ledger_alone_refuses_its_proof_is_failed(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The case the test above made before the run record (its ``.offload`` immutable now
+    refuses the record first, losing the copy root before any check): copies already there,
+    read back and found equal, whose ledger alone cannot be written (EACCES on creating
+    ``ledger.jsonl``, a real FUSE fault; the record beside it written, settled): each copy
+    failed, named "cannot record ... as verified", never "verified" without a proof the
+    next run sees; the record says ``failed`` with those files."""
+    card = make_card(tmp_path)
+    fs = faulty_fs()
+    # Dated as the card's (else refused under load as another card's folder, as above).
+    subprocess.run(["cp", "-r", "--preserve=timestamps", str(card), str(fs.mountpoint)], check=True)
+    state = fs.mountpoint / card.name / ".offload"
+    rule = fs.fail("create", errno.EACCES, path="A001/.offload/ledger.jsonl")
+    report = offload(card, [fs.mountpoint])
+    assert fs.fired(rule) >= 1
+    fs.clear()
+    assert report.exit_code != 0
+    (summary,) = report.job.destinations
+    assert not summary.lost, summary.lost_reason
+    for file in report.job.files:
+        (result,) = file.destinations
+        assert result.status is DestinationStatus.FAILED, result
+        assert result.error is not None and result.error.startswith(
+            f"cannot record {result.final_path} as verified:"
+        ), result.error
+        assert not result.digests and result.verified_at is None
+    assert not (state / "ledger.jsonl").exists()
+    record = json.loads((state / "last-run.json").read_text())
+    assert record["state"] == "failed", record
+    assert sorted(record["failed"]) == sorted(f.relative_path for f in report.job.files), record
 
 
 def _csv_rows(folder: Path) -> list[dict[str, str]]:

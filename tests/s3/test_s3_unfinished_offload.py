@@ -184,3 +184,50 @@ def test_a_record_unreadable_at_the_start_loses_the_bucket_in_the_reads_words(  
     listed = admin(s3_server.url).list_objects_v2(Bucket=bucket, Prefix="shoot/day2/ZZ/")
     assert not listed.get("Contents")
     assert admin(s3_server.url).get_object(Bucket=bucket, Key=key)["Body"].read() == before
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("refusals", [1, 1000])
+def test_a_record_the_bucket_will_not_settle_is_said_and_keeps_the_card(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path, monkeypatch, refusals
+) -> None:
+    """Final review L2 on S3: the record stored as the run started, then its store at the
+    end (the PUT over it, If-Match) answered 503 SlowDown by the fault proxy. Once
+    (*refusals* 1): botocore's standard retries ride it out, the record settles
+    ``finished``, exit 0. Every time: the run said nothing and exited 0, the record
+    ``running``, ``offload verify`` INCOMPLETE. Now one line names the record's URL and what
+    to do (exit 1, in the JSON's ``folder_errors``, the card kept); the same command again,
+    the bucket answering, copies nothing and settles it. Failed before: exit 0."""
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")  # the retries of a 503, kept short
+    card = make_card(tmp_path / "a", CARD).rename(tmp_path / "a" / "day2")
+    proxy.intercept(
+        "PUT", "/.offload/last-run.json", header="if-match:", status=503, code="SlowDown",
+        count=refusals,
+    )  # fmt: skip
+    code, output = _copy(proxy.url, card, bucket, tmp_path / "r0")
+    key = "shoot/day2/.offload/last-run.json"
+    client = admin(s3_server.url)
+    stored = json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+    url = f"s3://{bucket}/shoot/day2"
+    if refusals == 1:
+        assert code == 0, output
+        assert stored["state"] == "finished", stored
+        return
+    assert code == 1, output
+    assert stored["state"] == "running", stored
+    flat = " ".join(output.split())
+    said = f"cannot record in {url}/.offload/last-run.json that this offload finished: "
+    assert said in flat and "keep the card" in flat, output
+    (saved,) = sorted((tmp_path / "r0" / "reports").glob("*.json"))
+    data = json.loads(saved.read_text())
+    assert data["exit_code"] == 1, data
+    assert any(said in " ".join(e.split()) for e in data["folder_errors"]), data
+    assert data["totals"]["results"]["verified"] == len(CARD), data["totals"]
+    code, output, verified = _verify(s3_server.url, url, tmp_path / "v1")
+    assert code == 10 and "INCOMPLETE" in output, output
+    code, output = _copy(s3_server.url, card, bucket, tmp_path / "r1")
+    assert code == 0, output
+    stored = json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert stored["state"] == "finished", stored
+    code, output, verified = _verify(s3_server.url, url, tmp_path / "v2")
+    assert code == 0 and verified["passed"] is True, output

@@ -1838,6 +1838,9 @@ def build_view(
     card_cached = card_server = 0  # card files the full mode re-read through a cache
     failed_files = 0  # files the card failed to read or some copy of which failed
     failed_on: set[int] = set()  # the destinations where some copy failed (``failed_words``)
+    # Files none of whose copies failed with one cancelled, and where (``failed_words``).
+    cancelled_files = 0
+    cancelled_on: set[int] = set()
     # Without its card, a cascade re-run read a fast copy of it: that read failed, not the
     # card's (``what_was_read``).
     stand_in = absent_card(data) is not None
@@ -1932,6 +1935,14 @@ def build_view(
             ):
                 cached += 1
         failed_files += file_failed
+        if not file_failed:
+            halted = {
+                int(d.get("index", 0))
+                for d in entry.get("destinations", [])
+                if d.get("status") == "cancelled"
+            }
+            cancelled_files += bool(halted)
+            cancelled_on |= halted
     read_again = sum(read_again_on.values())
 
     def counting_line(index: int) -> str:
@@ -2113,11 +2124,17 @@ def build_view(
         files = data.get("files") or ()
         card_only = bool(failed_files) and not failed_on and not any(_not_good(f) for f in files)
         said = failed_words(
-            failed_files, len(files), len(failed_on), card_only, absent_card(data) is not None
+            failed_files,
+            len(files),
+            len(failed_on),
+            card_only,
+            absent_card(data) is not None,
+            cancelled=cancelled_files,
+            cancelled_on=len(cancelled_on),
         )
         verdict, ok = (
             f"✖ FAILED: {said}"
-            f"{'; ' if failed_files else ''}{plural(len(problems), 'problem')}, listed first below",
+            f"{'; ' if said else ''}{plural(len(problems), 'problem')}, listed first below",
             False,
         )
     else:

@@ -56,6 +56,7 @@ from offload.results import (
     DestinationFileResult,
     DestinationStatus,
     DestinationSummary,
+    FileResult,
     JobReport,
     beside_proof,
     kept_damaged,
@@ -646,7 +647,12 @@ def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[s
             )
     else:
         head_at = -1  # "NOT ALL VERIFIED" claims nothing a missing manifest would contradict
-        failed_files = sum(1 for f in job.files if not f.ok)
+        not_ok = [f for f in job.files if not f.ok]
+        # A file none of whose copies failed but one was cancelled (a stop; a destination
+        # lost, or refused at the start, before it got to it) is counted apart, as the
+        # destinations' counts and the JSON's totals count it: never "failed".
+        halted = [f for f in not_ok if _cancelled_only(f)]
+        failed_files = len(not_ok) - len(halted)
         # On how many destinations, as the HTML/PDF verdict says it (``failed_words``).
         failed_on = {
             d.destination_index
@@ -654,10 +660,24 @@ def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[s
             for d in f.destinations
             if d.status is DestinationStatus.FAILED
         }
+        halted_on = {
+            d.destination_index
+            for f in halted
+            for d in f.destinations
+            if d.status is DestinationStatus.CANCELLED
+        }
         # No copy failed where every failed file failed at the card (``failed_words``).
-        card_only = all(f.source_error for f in job.files if not f.ok)
+        card_only = all(f.source_error for f in not_ok if not _cancelled_only(f))
         stand_in = any(w.code == PreflightCode.CARD_ABSENT for w in report.warnings)
-        said = failed_words(failed_files, total, len(failed_on), card_only, stand_in)
+        said = failed_words(
+            failed_files,
+            total,
+            len(failed_on),
+            card_only,
+            stand_in,
+            cancelled=len(halted),
+            cancelled_on=len(halted_on),
+        )
         lines.append(
             "NOT ALL VERIFIED: "
             f"{said or '0 files failed'} (listed "
@@ -665,8 +685,38 @@ def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[s
             f"destination{speed}."
         )
     if head_at >= 0 and total:
-        lines[head_at] = _with_damaged_kept(report, _without_manifest(report, lines[head_at]))
+        head = _with_damaged_kept(report, _without_manifest(report, lines[head_at]))
+        lines[head_at] = _with_lost(report, head)
     return lines
+
+
+def _with_lost(report: OffloadReport, head: str) -> str:
+    """*head* (every file verified, or transfer-checked, on every destination), qualified by
+    each destination lost with none of its copies failed (a copy root refused at the start,
+    its record of the run unreadable or unwritable, whose copies an earlier run verified;
+    an S3 lock refused on a re-run with nothing to copy): its copies are what *head* counts,
+    trusted from its records, but this run did not finish that destination, as its
+    ``LOST`` line says (exit 1, the card kept)."""
+    lost = [str(d.root) for d in report.job.destinations if d.lost]
+    if not lost:
+        return head
+    one = len(lost) == 1
+    return (
+        f"{head.removesuffix('.')}; BUT {', '.join(lost)} {'WAS' if one else 'WERE'} LOST "
+        f"(the table says why): {'its' if one else 'their'} copies are as counted, trusted "
+        f"from {'its' if one else 'their'} records, but this run did not finish "
+        f"{'that destination' if one else 'those destinations'}."
+    )
+
+
+def _cancelled_only(file: FileResult) -> bool:
+    """Whether the file *file*, not good, is so for a copy cancelled alone: its card read
+    fine, none of its copies failed, one was cancelled (``failed_words``' *cancelled*)."""
+    return (
+        file.source_error is None
+        and not any(d.status is DestinationStatus.FAILED for d in file.destinations)
+        and any(d.status is DestinationStatus.CANCELLED for d in file.destinations)
+    )
 
 
 def _with_damaged_kept(report: OffloadReport, head: str) -> str:
@@ -961,6 +1011,12 @@ _FINISH_WORDS = {
         "this run's report could not be written there (the error below): the copies are as "
         "said, but {there} holds no report of this run{kept}; run the same command again to "
         "write one there (nothing is copied again)"
+    ),
+    "run-record": (
+        "the record that this offload finished (.offload/last-run.json) could not be written "
+        "there (the error below): the copies are as said, but `offload verify` of that copy "
+        "says INCOMPLETE until it is; keep the card and, once what the error says is mended, "
+        "run the same command again to write it (nothing is copied again)"
     ),
 }
 

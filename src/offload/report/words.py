@@ -67,7 +67,14 @@ def what_was_read(stand_in: bool) -> str:
 
 
 def failed_words(
-    files: int, total: int, destinations: int, card_only: bool = False, stand_in: bool = False
+    files: int,
+    total: int,
+    destinations: int,
+    card_only: bool = False,
+    stand_in: bool = False,
+    *,
+    cancelled: int = 0,
+    cancelled_on: int = 0,
 ) -> str:
     """What failed, as the terminal's ``NOT ALL VERIFIED`` line and the HTML/PDF verdict
     count it: "2,690 of 3,000 files failed on 1 destination" (*files* of *total*, on the
@@ -76,21 +83,36 @@ def failed_words(
     at the card (its file unreadable, or unlike what was offloaded before): "1 of 1 file
     failed as the card was read (no copy failed)" — no destination is said to have failed;
     *stand_in*: the run's source was a fast copy standing in for the absent card (a cascade
-    re-run without it), which is what was read, not the card."""
+    re-run without it), which is what was read, not the card. *cancelled*: the files, none
+    of whose copies failed, with a copy cancelled (never reached: a stop, a destination lost
+    or refused before it got to them), on *cancelled_on* destinations: said apart, "and 2
+    were cancelled on 1 destination" (or "3 of 3 files were cancelled on 1 destination"
+    where none failed), never counted as failed, as each destination's counts and the
+    JSON's ``totals`` count them."""
+    of = f"of {total:,} {'file' if total == 1 else 'files'}"
+    halted = ""
+    if cancelled:
+        where = (
+            f"on {cancelled_on:,} destination{'' if cancelled_on == 1 else 's'}"
+            if cancelled_on
+            else "on at least one destination"
+        )
+        were = "was" if cancelled == 1 else "were"
+        if not files:
+            return f"{cancelled:,} {of} {were} cancelled {where}"
+        halted = f" and {cancelled:,} {were} cancelled {where}"
     if not files:
         return ""
     if card_only and not destinations:
         return (
-            f"{files:,} of {total:,} {'file' if total == 1 else 'files'} failed as "
-            f"{what_was_read(stand_in)} "
-            "was read (no copy failed)"
+            f"{files:,} {of} failed as {what_was_read(stand_in)} was read (no copy failed)" + halted
         )
     on = (
         f"on {destinations:,} destination{'' if destinations == 1 else 's'}"
         if destinations
         else "on at least one destination"
     )
-    return f"{files:,} of {total:,} {'file' if total == 1 else 'files'} failed {on}"
+    return f"{files:,} {of} failed {on}{halted}"
 
 
 def nothing_copied_again(totals: object) -> str:
