@@ -532,8 +532,34 @@ def parse_manifest(path: Path, sequence_number: int) -> Generation:
     )
 
 
+def chain_name_is_a_file_name(name: str) -> bool:
+    """Whether a chain file's ``<path>`` names a file in the history's own folder, as every
+    ASC MHL writer writes it (ascmhl writes the manifest's base name): one name, no folder
+    in it, neither ``.`` nor ``..``, not empty. ascmhl (1.2) joins any ``<path>`` to
+    ``ascmhl/`` and hashes what it finds there, ``../CLIP/a.mov`` a file outside the
+    history; here such an entry is a damaged chain, never opened."""
+    return name not in ("", ".", "..") and "/" not in name and "\0" not in name
+
+
+def _unnamed_in_chain(path: Path, entry: ChainEntry) -> str:
+    """Why the chain file *path* is damaged: its *entry* names no file of its folder."""
+    from offload.errors import printable_name
+
+    shown = f"'{printable_name(entry.path)}'" if entry.path else "nothing (an empty <path>)"
+    return (
+        f"the ASC MHL chain file {printable_name(str(path))} is damaged or forged: its "
+        f"generation {entry.sequence_number} names {shown}, not a manifest in "
+        f"{printable_name(str(path.parent))} (a chain's <path> is a manifest's file name "
+        "alone, without '/' or '..'); restore "
+        f"{printable_name(str(path.parent))} from a backup or another copy of this card"
+    )
+
+
 def parse_chain(path: Path) -> tuple[ChainEntry, ...]:
-    """Parse ``ascmhl_chain.xml``. Raises HistoryError if malformed, OSError if unreadable."""
+    """Parse ``ascmhl_chain.xml``. Raises HistoryError if malformed, UntrustedHistoryError
+    where an entry names no file of the chain's own folder
+    (:func:`chain_name_is_a_file_name`: nothing outside ``ascmhl/`` is ever opened for a
+    chain), OSError if unreadable."""
     entries: list[ChainEntry] = []
     try:
         tree = ET.parse(path)
@@ -556,7 +582,12 @@ def parse_chain(path: Path) -> tuple[ChainEntry, ...]:
             number = int(element.get("sequencenr", ""))
         except ValueError:
             raise HistoryError(f"{path}: a hashlist without a sequence number", path=path) from None
-        entries.append(ChainEntry(number, name, c4))
+        entry = ChainEntry(number, name, c4)
+        if not chain_name_is_a_file_name(name):
+            raise UntrustedHistoryError(
+                _unnamed_in_chain(path, entry), path=path, says_what_to_do=True
+            )
+        entries.append(entry)
     return tuple(entries)
 
 
@@ -655,6 +686,7 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
                 raise MissingChainError(f"missing ASC MHL chain file {chain_path}", path=chain_path)
             return History(root, (), ())
         chain = parse_chain(chain_path)
+        _refuse_linked_manifests(folder, chain, names)
         if check_chain:
             for entry in chain:
                 manifest = folder / entry.path
@@ -695,6 +727,31 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
     listed = {entry.path for entry in chain}
     unchained = tuple(name for _, name in names if name not in listed)
     return History(root, chain, tuple(generations), unchained)
+
+
+def _refuse_linked_manifests(
+    folder: Path, chain: tuple[ChainEntry, ...], names: list[tuple[int, str]]
+) -> None:
+    """Raise UntrustedHistoryError where a manifest of the history in *folder* (one the
+    *chain* lists, or one of the generation *names*) is a symlink: ASC MHL writers write
+    regular files, and a link may lead out of ``ascmhl/`` (off the copy, which is then
+    checked against records it does not hold). Never followed, as ascmhl would follow it."""
+    from offload.errors import printable_name
+
+    for name in dict.fromkeys([*(entry.path for entry in chain), *(n for _, n in names)]):
+        if os.path.islink(folder / name):
+            try:
+                target = f" (to {printable_name(os.readlink(folder / name))})"
+            except OSError:
+                target = ""
+            raise UntrustedHistoryError(
+                f"the ASC MHL manifest {printable_name(str(folder / name))} is a symlink"
+                f"{target}, not a manifest file: the history is damaged or forged and is not "
+                f"read; restore {printable_name(str(folder))} from a backup or another copy "
+                "of this card",
+                path=folder / name,
+                says_what_to_do=True,
+            )
 
 
 def _misnamed(folder: Path, name: str) -> str:
