@@ -376,6 +376,25 @@ class History:
         (``ascmhl`` would join it to the root and check a file outside it). Sorted."""
         return sorted(p for p in self.recorded_paths() if path_escapes(p))
 
+    def contradicting_paths(self) -> list[tuple[int, str]]:
+        """(sequence number, path) of each file one generation records with two different
+        hashes in one format (two ``<hash>`` elements of one path, or two hashes in one;
+        a ``failed`` hash aside, which records a mismatch). Which is the path's record
+        cannot be told: ascmhl (1.2) takes the last element of a path, this reader the
+        first, so each would pass a file the other fails. A history holding one is broken
+        or forged. Sorted."""
+        found: set[tuple[int, str]] = set()
+        for generation in self.generations:
+            seen: dict[tuple[str, str], str] = {}
+            for record in generation.files:
+                for entry in record.hashes:
+                    if entry.action == "failed" or not is_ascmhl_format(entry.format):
+                        continue
+                    value = _reference_text(entry.format, entry.value)
+                    if seen.setdefault((record.path, entry.format), value) != value:
+                        found.add((generation.sequence_number, record.path))
+        return sorted(found)
+
     def recorded_paths(self) -> set[str]:
         """Every path recorded in any generation, as written (from the history's root):
         files, folders (the root's own ``.`` or ``""`` too) and their previous paths."""
