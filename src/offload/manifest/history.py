@@ -636,7 +636,7 @@ def latest_ignore_patterns_of(root: Path) -> tuple[str, ...]:
     ``<processinfo>`` only: the patterns come before the file records, so a card's history
     of 50,000 files is not parsed for them. Its chain is not checked. Empty where there is
     no history or no pattern. Raises OSError if it cannot be read, HistoryError for
-    malformed XML."""
+    malformed XML, UntrustedHistoryError where that manifest is a symlink."""
     folder = root / ASCMHL_FOLDER
     try:
         names = sorted(manifest_names(folder))
@@ -645,6 +645,7 @@ def latest_ignore_patterns_of(root: Path) -> tuple[str, ...]:
     if not names:
         return ()
     path = folder / names[-1][1]
+    _refuse_a_link(path)  # never read through, as read_history never reads it
     patterns: list[str] = []
     stack: list[str] = []
     try:
@@ -755,22 +756,27 @@ def _refuse_linked_manifests(
     *chain* lists, or one of the generation *names*) is a symlink: ASC MHL writers write
     regular files, and a link may lead out of ``ascmhl/`` (off the copy, which is then
     checked against records it does not hold). Never followed, as ascmhl would follow it."""
+    for name in dict.fromkeys([*(entry.path for entry in chain), *(n for _, n in names)]):
+        _refuse_a_link(folder / name)
+
+
+def _refuse_a_link(manifest: Path) -> None:
+    """Raise UntrustedHistoryError where *manifest* (in a history's folder) is a symlink."""
     from offload.errors import printable_name
 
-    for name in dict.fromkeys([*(entry.path for entry in chain), *(n for _, n in names)]):
-        if os.path.islink(folder / name):
-            try:
-                target = f" (to {printable_name(os.readlink(folder / name))})"
-            except OSError:
-                target = ""
-            raise UntrustedHistoryError(
-                f"the ASC MHL manifest {printable_name(str(folder / name))} is a symlink"
-                f"{target}, not a manifest file: the history is damaged or forged and is not "
-                f"read; restore {printable_name(str(folder))} from a backup or another copy "
-                "of this card",
-                path=folder / name,
-                says_what_to_do=True,
-            )
+    if not os.path.islink(manifest):
+        return
+    try:
+        target = f" (to {printable_name(os.readlink(manifest))})"
+    except OSError:
+        target = ""
+    raise UntrustedHistoryError(
+        f"the ASC MHL manifest {printable_name(str(manifest))} is a symlink{target}, not a "
+        "manifest file: the history is damaged or forged and is not read; restore "
+        f"{printable_name(str(manifest.parent))} from a backup or another copy of this card",
+        path=manifest,
+        says_what_to_do=True,
+    )
 
 
 def _misnamed(folder: Path, name: str) -> str:
