@@ -177,3 +177,15 @@ def test_a_nested_history_recording_a_path_out_of_its_folder_is_named_to_restore
     assert f"the ASC MHL history in {nested} is broken or forged" in line, line
     assert f"restore {nested} from another copy" in line, line
     assert appended == 64 and "holds nested ASC MHL histories" in refusal  # as documented
+
+
+def test_a_size_that_is_no_number_is_a_damaged_manifest(copy: Path, tmp_path: Path) -> None:
+    """Failed before: exit 64 (bad input) and Python's own words, "invalid literal for int()
+    with base 10: 'abc'", naming neither the manifest nor the record (ascmhl 1.2 ends in a
+    traceback). Now 31, the line naming both and the folder to restore."""
+    root = tmp_path / "root"
+    manifest = _edited(copy, root, {'size="2000"': 'size="abc"'})
+    for code, line in _verdicts(root, tmp_path / "reports"):
+        assert code == 31, line
+        assert f"{manifest} is not a valid ASC MHL manifest: the size of 'CLIPS/C000.mov'" in line
+        assert "'abc', not a number of bytes" in line and f"restore {root / 'ascmhl'}" in line

@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
-from offload.errors import describe_os_error
+from offload.errors import describe_os_error, printable_name
 from offload.fs.ops import fsync_dir
 from offload.hashing.c4 import C4Hasher
 from offload.hashing.registry import comparable_digest
@@ -449,6 +449,10 @@ def _date_ns(text: str | None) -> int | None:
     return (moment - _EPOCH) // timedelta(microseconds=1) * 1_000
 
 
+class _BadRecord(ValueError):
+    """A record of a manifest that cannot be read as ASC MHL records it (its words)."""
+
+
 def _parse_hash_children(element: ET.Element) -> FileRecord:
     path = ""
     size: int | None = None
@@ -460,7 +464,13 @@ def _parse_hash_children(element: ET.Element) -> FileRecord:
         if tag == "path":
             path = _text(child)
             size_text = child.get("size")
-            size = int(size_text) if size_text not in (None, "") else None
+            try:
+                size = int(size_text) if size_text not in (None, "") else None
+            except ValueError:
+                raise _BadRecord(
+                    f"the size of '{printable_name(path)}' is {printable_name(repr(size_text))}, "
+                    "not a number of bytes"
+                ) from None
             modified = child.get("lastmodificationdate")
         elif tag == "previousPath":
             previous = _text(child)
@@ -491,8 +501,8 @@ def _parse_directory_children(element: ET.Element, path: str | None = None) -> D
 def parse_manifest(path: Path, sequence_number: int) -> Generation:
     """Parse one ASC MHL manifest. Streams (memory stays small for big manifests).
 
-    Raises HistoryError for malformed XML or a document that is not an ASC MHL hashlist,
-    OSError if it cannot be read.
+    Raises HistoryError for malformed XML, a document that is not an ASC MHL hashlist or
+    a record it cannot read (a ``size`` that is no number), OSError if it cannot be read.
     """
     fields: dict[str, str | None] = {}
     ignore: list[str] = []
@@ -535,6 +545,8 @@ def parse_manifest(path: Path, sequence_number: int) -> Generation:
                 stack[-1].remove(element)
     except ET.ParseError as exc:
         raise HistoryError(f"{path} is not well-formed XML: {exc}", path=path) from exc
+    except _BadRecord as exc:
+        raise HistoryError(f"{path} is not a valid ASC MHL manifest: {exc}", path=path) from exc
     return Generation(
         sequence_number=sequence_number,
         file_name=path.name,
@@ -562,8 +574,6 @@ def chain_name_is_a_file_name(name: str) -> bool:
 
 def _unnamed_in_chain(path: Path, entry: ChainEntry) -> str:
     """Why the chain file *path* is damaged: its *entry* names no file of its folder."""
-    from offload.errors import printable_name
-
     shown = f"'{printable_name(entry.path)}'" if entry.path else "nothing (an empty <path>)"
     return (
         f"the ASC MHL chain file {printable_name(str(path))} is damaged or forged: its "
@@ -762,8 +772,6 @@ def _refuse_linked_manifests(
 
 def _refuse_a_link(manifest: Path) -> None:
     """Raise UntrustedHistoryError where *manifest* (in a history's folder) is a symlink."""
-    from offload.errors import printable_name
-
     if not os.path.islink(manifest):
         return
     try:
@@ -784,8 +792,6 @@ def _misnamed(folder: Path, name: str) -> str:
     ascmhl (:func:`generation_number_of`: a line break in it), cannot be read as ascmhl
     reads it, and what makes it readable (the manifest's C4 ID is of its bytes: the name
     can change, the chain's ``<path>`` with it)."""
-    from offload.errors import printable_name
-
     shown = printable_name(name)
     fixed = printable_name(name.replace("\n", "_"))
     return (
