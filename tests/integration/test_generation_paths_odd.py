@@ -189,3 +189,17 @@ def test_a_size_that_is_no_number_is_a_damaged_manifest(copy: Path, tmp_path: Pa
         assert code == 31, line
         assert f"{manifest} is not a valid ASC MHL manifest: the size of 'CLIPS/C000.mov'" in line
         assert "'abc', not a number of bytes" in line and f"restore {root / 'ascmhl'}" in line
+
+
+def test_a_file_record_without_a_path_is_a_damaged_manifest(
+    judge: AscmhlJudge, copy: Path, tmp_path: Path
+) -> None:
+    """Failed before: exit 10, "MISSING (a folder stands at its name: ...; ascmhl-debug
+    verify counts the name as found and reads nothing there) ROOT/", where ascmhl 1.2 ends
+    in a traceback (TypeError). Now 31, the line naming the manifest."""
+    root = tmp_path / "root"
+    manifest = _edited(copy, root, {">CLIPS/C001.mov<": "><"})
+    assert judge.verify(root).returncode == 1  # its traceback
+    for code, line in _verdicts(root, tmp_path / "reports"):
+        assert code == 31, line
+        assert f"{manifest} is not a valid ASC MHL manifest: a file's record" in line, line

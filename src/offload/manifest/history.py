@@ -476,6 +476,8 @@ def _parse_hash_children(element: ET.Element) -> FileRecord:
             previous = _text(child)
         elif tag != "metadata":
             hashes.append(HashRecord(tag, _text(child), child.get("action"), child.get("hashdate")))
+    if not path:  # ascmhl (1.2) ends in a traceback on one; no file can be checked by it
+        raise _BadRecord("a file's record (<hash>) has no path")
     return FileRecord(path, size, modified, tuple(hashes), previous)
 
 
@@ -502,7 +504,8 @@ def parse_manifest(path: Path, sequence_number: int) -> Generation:
     """Parse one ASC MHL manifest. Streams (memory stays small for big manifests).
 
     Raises HistoryError for malformed XML, a document that is not an ASC MHL hashlist or
-    a record it cannot read (a ``size`` that is no number), OSError if it cannot be read.
+    a record it cannot read (a ``size`` that is no number, a file's without a path),
+    OSError if it cannot be read.
     """
     fields: dict[str, str | None] = {}
     ignore: list[str] = []
