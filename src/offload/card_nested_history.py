@@ -31,7 +31,12 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from offload.card_history import history_words, recorded_on_card, recorded_warnings
+from offload.card_history import (
+    history_words,
+    recorded_on_card,
+    recorded_warnings,
+    untrusted_reason,
+)
 from offload.card_legacy_mhl import CardLegacyMhls
 from offload.errors import OffloadError, printable_name
 from offload.manifest.layout import ASCMHL_FOLDER, holds_history_folder
@@ -88,7 +93,7 @@ def keep_nested_recorded(
             history = read_history(source / root)
         except (OffloadError, OSError):
             continue  # check_nested_histories names it
-        if history.escaping_paths():
+        if untrusted_reason(history, root) is not None:
             continue
         inside = root + "/"
         hidden.extend(
@@ -139,12 +144,9 @@ def check_nested_histories(
             warnings.append(_unchecked(folder, named, f"it cannot be read ({exc.message})"))
             continue
         histories += history.exists
-        escaping = history.escaping_paths()
-        if escaping:
-            shown = listed([repr(printable_name(p)) for p in escaping], 5)
-            warnings.append(
-                _unchecked(folder, named, f"it records paths outside {root}/ ({shown})")
-            )
+        reason = untrusted_reason(history, f"{root}/")
+        if reason is not None:
+            warnings.append(_unchecked(folder, named, reason))
             continue
         # The checks of the card's own history (card_history.recorded_on_card): each
         # recorded file under the card's spelling of its name (NFC/NFD), one it lost named.

@@ -1348,9 +1348,20 @@ def _history_remedy(
     )
     return (
         f": the files were not read, neither proven nor found wrong; restore "
-        f"{root / ASCMHL_FOLDER} from another copy of this card (or a backup) that "
+        f"{_damaged_folder(root, exc)} from another copy of this card (or a backup) that "
         f"ascmhl-debug verify accepts, and run this again{ledger}"
     )
+
+
+def _damaged_folder(root: Path, exc: HistoryError) -> Path:
+    """The ``ascmhl`` folder *exc* refused: the one holding its path (a nested history's,
+    ``sub/ascmhl``, where that one is damaged), else *root*'s own."""
+    if exc.path is not None:
+        found = Path(exc.path)
+        for folder in (found, *found.parents):
+            if folder.name == ASCMHL_FOLDER and folder.is_relative_to(root):
+                return folder
+    return root / ASCMHL_FOLDER
 
 
 def _unwritten_remedy(root: Path, exc: GenerationNotWritten) -> str:

@@ -228,3 +228,40 @@ def test_copy_history_brings_an_older_carried_state_up_to_date(tmp_path: Path) -
     later = record(source, {"a": b"a"}, datetime(2024, 5, 1, 13, 0, 0, tzinfo=UTC))
     carried = copy_history(source, destination)
     assert carried.written == () and carried.not_carried == (later.name,)
+
+
+def test_a_symlinked_newest_manifest_is_never_read_for_its_ignore_list(tmp_path: Path) -> None:
+    """Failed before: ``latest_ignore_patterns_of`` (the ignore list of an enclosing or
+    nested history) read the newest manifest through a symlink leading out of ``ascmhl/``;
+    now it refuses it as ``read_history`` does."""
+    from offload.manifest import UntrustedHistoryError
+    from offload.manifest.history import latest_ignore_patterns_of
+
+    root = tmp_path / "card"
+    manifest = record(root, {"a": b"a"}, T1)
+    assert latest_ignore_patterns_of(root)  # a regular file: read
+    outside = tmp_path / "outside.mhl"
+    shutil.copyfile(manifest, outside)
+    manifest.unlink()
+    manifest.symlink_to(outside)
+    for read in (latest_ignore_patterns_of, read_history):
+        with pytest.raises(UntrustedHistoryError, match=r"is a symlink \(to .*outside\.mhl\)"):
+            read(root)
+
+
+@pytest.mark.parametrize(
+    "name", ["../x.mhl", "/abs/0002_x.mhl", "sub/../0002.mhl", "a/b", "", ".."]
+)
+def test_a_chain_path_naming_no_file_of_its_folder_is_refused(tmp_path: Path, name: str) -> None:
+    from offload.manifest import UntrustedHistoryError
+    from offload.manifest.history import parse_chain
+
+    chain = tmp_path / "ascmhl_chain.xml"
+    chain.write_text(
+        '<ascmhldirectory xmlns="urn:ASC:MHL:DIRECTORY:v2.0"><hashlist sequencenr="1">'
+        f"<path>{name}</path><c4>c4x</c4></hashlist></ascmhldirectory>"
+    )
+    with pytest.raises(UntrustedHistoryError, match="its generation 1 names"):
+        parse_chain(chain)
+    chain.write_text(chain.read_text().replace(f"<path>{name}</path>", "<path>0001_x.mhl</path>"))
+    assert [e.path for e in parse_chain(chain)] == ["0001_x.mhl"]

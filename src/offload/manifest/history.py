@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
-from offload.errors import describe_os_error
+from offload.errors import describe_os_error, printable_name
 from offload.fs.ops import fsync_dir
 from offload.hashing.c4 import C4Hasher
 from offload.hashing.registry import comparable_digest
@@ -376,6 +376,25 @@ class History:
         (``ascmhl`` would join it to the root and check a file outside it). Sorted."""
         return sorted(p for p in self.recorded_paths() if path_escapes(p))
 
+    def contradicting_paths(self) -> list[tuple[int, str]]:
+        """(sequence number, path) of each file one generation records with two different
+        hashes in one format (two ``<hash>`` elements of one path, or two hashes in one;
+        a ``failed`` hash aside, which records a mismatch). Which is the path's record
+        cannot be told: ascmhl (1.2) takes the last element of a path, this reader the
+        first, so each would pass a file the other fails. A history holding one is broken
+        or forged. Sorted."""
+        found: set[tuple[int, str]] = set()
+        for generation in self.generations:
+            seen: dict[tuple[str, str], str] = {}
+            for record in generation.files:
+                for entry in record.hashes:
+                    if entry.action == "failed" or not is_ascmhl_format(entry.format):
+                        continue
+                    value = _reference_text(entry.format, entry.value)
+                    if seen.setdefault((record.path, entry.format), value) != value:
+                        found.add((generation.sequence_number, record.path))
+        return sorted(found)
+
     def recorded_paths(self) -> set[str]:
         """Every path recorded in any generation, as written (from the history's root):
         files, folders (the root's own ``.`` or ``""`` too) and their previous paths."""
@@ -430,6 +449,10 @@ def _date_ns(text: str | None) -> int | None:
     return (moment - _EPOCH) // timedelta(microseconds=1) * 1_000
 
 
+class _BadRecord(ValueError):
+    """A record of a manifest that cannot be read as ASC MHL records it (its words)."""
+
+
 def _parse_hash_children(element: ET.Element) -> FileRecord:
     path = ""
     size: int | None = None
@@ -441,12 +464,20 @@ def _parse_hash_children(element: ET.Element) -> FileRecord:
         if tag == "path":
             path = _text(child)
             size_text = child.get("size")
-            size = int(size_text) if size_text not in (None, "") else None
+            try:
+                size = int(size_text) if size_text not in (None, "") else None
+            except ValueError:
+                raise _BadRecord(
+                    f"the size of '{printable_name(path)}' is {printable_name(repr(size_text))}, "
+                    "not a number of bytes"
+                ) from None
             modified = child.get("lastmodificationdate")
         elif tag == "previousPath":
             previous = _text(child)
         elif tag != "metadata":
             hashes.append(HashRecord(tag, _text(child), child.get("action"), child.get("hashdate")))
+    if not path:  # ascmhl (1.2) ends in a traceback on one; no file can be checked by it
+        raise _BadRecord("a file's record (<hash>) has no path")
     return FileRecord(path, size, modified, tuple(hashes), previous)
 
 
@@ -472,7 +503,8 @@ def _parse_directory_children(element: ET.Element, path: str | None = None) -> D
 def parse_manifest(path: Path, sequence_number: int) -> Generation:
     """Parse one ASC MHL manifest. Streams (memory stays small for big manifests).
 
-    Raises HistoryError for malformed XML or a document that is not an ASC MHL hashlist,
+    Raises HistoryError for malformed XML, a document that is not an ASC MHL hashlist or
+    a record it cannot read (a ``size`` that is no number, a file's without a path),
     OSError if it cannot be read.
     """
     fields: dict[str, str | None] = {}
@@ -516,6 +548,8 @@ def parse_manifest(path: Path, sequence_number: int) -> Generation:
                 stack[-1].remove(element)
     except ET.ParseError as exc:
         raise HistoryError(f"{path} is not well-formed XML: {exc}", path=path) from exc
+    except _BadRecord as exc:
+        raise HistoryError(f"{path} is not a valid ASC MHL manifest: {exc}", path=path) from exc
     return Generation(
         sequence_number=sequence_number,
         file_name=path.name,
@@ -532,8 +566,32 @@ def parse_manifest(path: Path, sequence_number: int) -> Generation:
     )
 
 
+def chain_name_is_a_file_name(name: str) -> bool:
+    """Whether a chain file's ``<path>`` names a file in the history's own folder, as every
+    ASC MHL writer writes it (ascmhl writes the manifest's base name): one name, no folder
+    in it, neither ``.`` nor ``..``, not empty. ascmhl (1.2) joins any ``<path>`` to
+    ``ascmhl/`` and hashes what it finds there, ``../CLIP/a.mov`` a file outside the
+    history; here such an entry is a damaged chain, never opened."""
+    return name not in ("", ".", "..") and "/" not in name and "\0" not in name
+
+
+def _unnamed_in_chain(path: Path, entry: ChainEntry) -> str:
+    """Why the chain file *path* is damaged: its *entry* names no file of its folder."""
+    shown = f"'{printable_name(entry.path)}'" if entry.path else "nothing (an empty <path>)"
+    return (
+        f"the ASC MHL chain file {printable_name(str(path))} is damaged or forged: its "
+        f"generation {entry.sequence_number} names {shown}, not a manifest in "
+        f"{printable_name(str(path.parent))} (a chain's <path> is a manifest's file name "
+        "alone, without '/' or '..'); restore "
+        f"{printable_name(str(path.parent))} from a backup or another copy of this card"
+    )
+
+
 def parse_chain(path: Path) -> tuple[ChainEntry, ...]:
-    """Parse ``ascmhl_chain.xml``. Raises HistoryError if malformed, OSError if unreadable."""
+    """Parse ``ascmhl_chain.xml``. Raises HistoryError if malformed, UntrustedHistoryError
+    where an entry names no file of the chain's own folder
+    (:func:`chain_name_is_a_file_name`: nothing outside ``ascmhl/`` is ever opened for a
+    chain), OSError if unreadable."""
     entries: list[ChainEntry] = []
     try:
         tree = ET.parse(path)
@@ -556,7 +614,12 @@ def parse_chain(path: Path) -> tuple[ChainEntry, ...]:
             number = int(element.get("sequencenr", ""))
         except ValueError:
             raise HistoryError(f"{path}: a hashlist without a sequence number", path=path) from None
-        entries.append(ChainEntry(number, name, c4))
+        entry = ChainEntry(number, name, c4)
+        if not chain_name_is_a_file_name(name):
+            raise UntrustedHistoryError(
+                _unnamed_in_chain(path, entry), path=path, says_what_to_do=True
+            )
+        entries.append(entry)
     return tuple(entries)
 
 
@@ -586,7 +649,7 @@ def latest_ignore_patterns_of(root: Path) -> tuple[str, ...]:
     ``<processinfo>`` only: the patterns come before the file records, so a card's history
     of 50,000 files is not parsed for them. Its chain is not checked. Empty where there is
     no history or no pattern. Raises OSError if it cannot be read, HistoryError for
-    malformed XML."""
+    malformed XML, UntrustedHistoryError where that manifest is a symlink."""
     folder = root / ASCMHL_FOLDER
     try:
         names = sorted(manifest_names(folder))
@@ -595,6 +658,7 @@ def latest_ignore_patterns_of(root: Path) -> tuple[str, ...]:
     if not names:
         return ()
     path = folder / names[-1][1]
+    _refuse_a_link(path)  # never read through, as read_history never reads it
     patterns: list[str] = []
     stack: list[str] = []
     try:
@@ -655,6 +719,7 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
                 raise MissingChainError(f"missing ASC MHL chain file {chain_path}", path=chain_path)
             return History(root, (), ())
         chain = parse_chain(chain_path)
+        _refuse_linked_manifests(folder, chain, names)
         if check_chain:
             for entry in chain:
                 manifest = folder / entry.path
@@ -697,13 +762,39 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
     return History(root, chain, tuple(generations), unchained)
 
 
+def _refuse_linked_manifests(
+    folder: Path, chain: tuple[ChainEntry, ...], names: list[tuple[int, str]]
+) -> None:
+    """Raise UntrustedHistoryError where a manifest of the history in *folder* (one the
+    *chain* lists, or one of the generation *names*) is a symlink: ASC MHL writers write
+    regular files, and a link may lead out of ``ascmhl/`` (off the copy, which is then
+    checked against records it does not hold). Never followed, as ascmhl would follow it."""
+    for name in dict.fromkeys([*(entry.path for entry in chain), *(n for _, n in names)]):
+        _refuse_a_link(folder / name)
+
+
+def _refuse_a_link(manifest: Path) -> None:
+    """Raise UntrustedHistoryError where *manifest* (in a history's folder) is a symlink."""
+    if not os.path.islink(manifest):
+        return
+    try:
+        target = f" (to {printable_name(os.readlink(manifest))})"
+    except OSError:
+        target = ""
+    raise UntrustedHistoryError(
+        f"the ASC MHL manifest {printable_name(str(manifest))} is a symlink{target}, not a "
+        "manifest file: the history is damaged or forged and is not read; restore "
+        f"{printable_name(str(manifest.parent))} from a backup or another copy of this card",
+        path=manifest,
+        says_what_to_do=True,
+    )
+
+
 def _misnamed(folder: Path, name: str) -> str:
     """Why a history whose chain lists the manifest *name*, which is no generation's name to
     ascmhl (:func:`generation_number_of`: a line break in it), cannot be read as ascmhl
     reads it, and what makes it readable (the manifest's C4 ID is of its bytes: the name
     can change, the chain's ``<path>`` with it)."""
-    from offload.errors import printable_name
-
     shown = printable_name(name)
     fixed = printable_name(name.replace("\n", "_"))
     return (

@@ -854,6 +854,18 @@ def _verify_tree(
             f"paths outside {root} ({shown}{more}); it is not trusted",
             path=root / ASCMHL_FOLDER,
         )
+    contradicting = history.contradicting_paths()
+    if contradicting:
+        shown = ", ".join(
+            f"{printable_name(path)!r} in generation {number}" for number, path in contradicting[:5]
+        )
+        more = f" and {len(contradicting) - 5} more" if len(contradicting) > 5 else ""
+        raise UntrustedHistoryError(
+            f"the ASC MHL history in {root / ASCMHL_FOLDER} is broken or forged: one "
+            f"generation records a file with two different hashes ({shown}{more}), and "
+            "which is its record cannot be told; it is not trusted",
+            path=root / ASCMHL_FOLDER,
+        )
     patterns = merge_patterns(
         DEFAULT_IGNORE_PATTERNS, history.latest_ignore_patterns() or (), ignore_patterns
     )
