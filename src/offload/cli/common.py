@@ -590,9 +590,11 @@ class SignalsAfterCopy:
         self.further: int | None = None
         self.kept = False
         self.on_again: Callable[[], None] | None = None
+        self.step = ""  # what the run was finishing (``OffloadFinishing.step``), for its stop
 
-    def after_copy(self) -> None:
+    def after_copy(self, step: str = "") -> None:
         self.finishing = True
+        self.step = step or self.step
 
     def handler(self, signum: int, frame: object) -> None:
         if not self.finishing:
