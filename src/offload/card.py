@@ -3378,13 +3378,15 @@ def _cascade_copies_over(
     (``cascade.run_cascade``'s *copies_over*): said at once (:func:`_copies_complete`), so
     the views stop calling a Ctrl-C a cancel and the signal handler takes a second one for
     one after the copy, while the cascade checks the fast copies, then finishes the slow
-    destinations. Not where a slow copy is read again after the renames (fusefat,
+    destinations. Not where a slow copy is to be read again after the renames (fusefat,
     ``finish_slow``): a cancel stops that re-read, and cancels the run; said after it then.
+    Where fusefat holds no copy to read again (every one there verified earlier, none
+    renamed into its folder), that re-read cancels nothing: said now, or a Ctrl-C while the
+    fast copies are checked was shown as CANCELLING for a run that cancelled nothing.
     Whether it was said."""
-    from offload.renamed_recheck import RENAMES_DAMAGE
+    from offload.renamed_recheck import rechecks_any
 
-    rechecked = _rename_filesystems(plan, job, slow)
-    if any(t in RENAMES_DAMAGE for found in rechecked.values() for _, t in found):
+    if rechecks_any(job, plan.plans, _rename_filesystems(plan, job, slow)):
         return False
     _copies_complete(plan, sink, "checks")  # the check of the fast copies comes next
     return True
