@@ -3283,6 +3283,8 @@ def _run_locked(
             _lose_lost_backends(plan, report.job, [i for i in plan.backends if i in slow], sink)
             if not said_over:  # the cascade's copy is over: only its finish is left
                 _copies_complete(plan, sink)
+            else:  # the check of the fast copies over: the slow ones' manifests are next
+                sink.emit(OffloadFinishing("manifests"))
             _finish_destinations(
                 plan, report, set(slow), sink, history_source=history, folder_times=times
             )
@@ -3434,15 +3436,17 @@ def _cascade_copies_over(
     (``cascade.run_cascade``'s *copies_over*): said at once (:func:`_copies_complete`), so
     the views stop calling a Ctrl-C a cancel and the signal handler takes a second one for
     one after the copy, while the cascade checks the fast copies, then finishes the slow
-    destinations. Not where a slow copy is read again after the renames (fusefat,
+    destinations. Not where a slow copy is to be read again after the renames (fusefat,
     ``finish_slow``): a cancel stops that re-read, and cancels the run; said after it then.
+    Where fusefat holds no copy to read again (every one there verified earlier, none
+    renamed into its folder), that re-read cancels nothing: said now, or a Ctrl-C while the
+    fast copies are checked was shown as CANCELLING for a run that cancelled nothing.
     Whether it was said."""
-    from offload.renamed_recheck import RENAMES_DAMAGE
+    from offload.renamed_recheck import rechecks_any
 
-    rechecked = _rename_filesystems(plan, job, slow)
-    if any(t in RENAMES_DAMAGE for found in rechecked.values() for _, t in found):
+    if rechecks_any(job, plan.plans, _rename_filesystems(plan, job, slow)):
         return False
-    _copies_complete(plan, sink)
+    _copies_complete(plan, sink, "checks")  # the check of the fast copies comes next
     return True
 
 
@@ -3497,15 +3501,16 @@ def _recheck_after_renames(
     )
 
 
-def _copies_complete(plan: OffloadPlan, sink: EventSink) -> None:
+def _copies_complete(plan: OffloadPlan, sink: EventSink, step: str = "manifests") -> None:
     """Every copy of the offload has its outcome and none was cancelled: a cancel from here
     on has nothing of the copy to cancel, so it must not stop what finishes the destinations
     either: an S3 destination's store stops watching the token (its long steps watch it; a
     precaution, no step of the finish was seen to stop on it). ``OffloadFinishing`` tells
-    the views, which then say a Ctrl-C came after the copy instead of "cancelled"."""
+    the views, which then say a Ctrl-C came after the copy instead of "cancelled"; its
+    *step* is what comes next (``checks``: a cascade's check of its fast copies)."""
     for backend in plan.backends.values():
         backend.store.cancelled = lambda: False
-    sink.emit(OffloadFinishing("manifests"))
+    sink.emit(OffloadFinishing(step))
 
 
 def unidentified_trust_notes(

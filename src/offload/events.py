@@ -82,8 +82,10 @@ class OffloadFinished(Event):
 @dataclass(frozen=True)
 class OffloadFinishing(Event):
     """Every copy of the offload has its outcome and none was cancelled; what is left is
-    ``step``: ``manifests`` (the links, folders, manifests and folder times the destinations
-    are finished with) or ``reports`` (the command's reports, after ``OffloadFinished``).
+    ``step``: ``checks`` (a cascade's check of its fast copies, then its manifests: another
+    ``OffloadFinishing``, ``manifests``, comes once the check is over), ``manifests`` (the
+    links, folders, manifests and folder times the destinations are finished with) or
+    ``reports`` (the command's reports, after ``OffloadFinished``).
     From here on a cancel changes nothing of the outcome: nothing of the copy is left to
     cancel, and the manifests and reports are written in full. A cascade's comes once its
     copy jobs ended uncancelled, before it checks the fast copies against what it read of

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -59,6 +59,7 @@ from offload.results import (
     CopyAction,
     DestinationFileResult,
     DestinationStatus,
+    FileResult,
     JobReport,
 )
 
@@ -121,6 +122,74 @@ _WRITTEN = frozenset(
 )
 
 
+def _to_read(
+    job: JobReport,
+    plans: Sequence[DestinationPlan],
+    fstypes: Mapping[int, Sequence[tuple[str, str]]],
+) -> Iterator[tuple[FileResult, DestinationFileResult, dict[str, str], str]]:
+    """Each copy ``recheck_after_renames`` reads again, in its order: (the file, the copy's
+    result, the digests it must still have, when it could have been damaged, in words)."""
+    damaged = {
+        p.index
+        for p in plans
+        if any(fstype in RENAMES_DAMAGE for _, fstype in fstypes.get(p.index, ()))
+    }
+    if not damaged:
+        return
+
+    def on_damaging(result: DestinationFileResult) -> bool:
+        folders = fstypes[result.destination_index]
+        return filesystem_of(result.final_path, folders) in RENAMES_DAMAGE
+
+    # The folders this run renamed copies into there: an earlier run's copy in one of them
+    # (trusted from the ledger, not read back now) may have been damaged by those renames.
+    renamed_into = {
+        (result.destination_index, os.path.dirname(result.final_path))
+        for file in job.files
+        for result in file.destinations
+        if result.destination_index in damaged
+        and on_damaging(result)
+        and result.action is not CopyAction.TRUSTED
+        and result.status in _WRITTEN
+    }
+    for file in job.files:
+        for result in file.destinations:
+            if result.destination_index not in damaged or not on_damaging(result):
+                continue
+            transfer = result.status is DestinationStatus.TRANSFER_CHECKED
+            checked = "transfer-checked" if transfer else "verified"
+            if result.action is CopyAction.TRUSTED:
+                if (result.destination_index, os.path.dirname(result.final_path)) not in (
+                    renamed_into
+                ) or result.status not in _WRITTEN:
+                    continue
+                digests = result.recorded_digests
+                when = (
+                    f"since an earlier run {checked} it, this run renaming copies into its folder"
+                )
+            elif result.status is DestinationStatus.VERIFIED:
+                digests, when = file.inflight_digests, "after it was read back and verified"
+            elif transfer:
+                # Written and transfer-checked by this run, then renamed into a folder that
+                # fusefat's later renames may overwrite: what the transfer check saw of it is
+                # no longer what the drive holds.
+                digests, when = file.inflight_digests, "after it was written and transfer-checked"
+            else:
+                continue
+            if digests:
+                yield file, result, digests, when
+
+
+def rechecks_any(
+    job: JobReport,
+    plans: Sequence[DestinationPlan],
+    fstypes: Mapping[int, Sequence[tuple[str, str]]],
+) -> bool:
+    """Whether ``recheck_after_renames`` of these would read any copy again: a cancel then
+    stops that read, and cancels the run; with none to read, it cancels nothing."""
+    return next(_to_read(job, plans, fstypes), None) is not None
+
+
 def recheck_after_renames(
     job: JobReport,
     plans: Sequence[DestinationPlan],
@@ -159,22 +228,6 @@ def recheck_after_renames(
     }
     if not damaged:
         return RecheckOutcome([], [], False)
-
-    def on_damaging(result: DestinationFileResult) -> bool:
-        folders = fstypes[result.destination_index]
-        return filesystem_of(result.final_path, folders) in RENAMES_DAMAGE
-
-    # The folders this run renamed copies into there: an earlier run's copy in one of them
-    # (trusted from the ledger, not read back now) may have been damaged by those renames.
-    renamed_into = {
-        (result.destination_index, os.path.dirname(result.final_path))
-        for file in job.files
-        for result in file.destinations
-        if result.destination_index in damaged
-        and on_damaging(result)
-        and result.action is not CopyAction.TRUSTED
-        and result.status in _WRITTEN
-    }
     failed: list[Rechecked] = []
     not_rechecked: list[tuple[str, int, str, str]] = []
     # Transfer-checked copies read whole, by (trusted from the ledger, changed).
@@ -184,82 +237,57 @@ def recheck_after_renames(
     # whole (it refuses appends), and a cancel may leave thousands not re-checked.
     unchecked: dict[int, list[tuple[DestinationFileResult, str]]] = {}
     stopped = False
-    for file in job.files:
-        for result in file.destinations:
-            plan = damaged.get(result.destination_index)
-            if plan is None or not on_damaging(result):
-                continue
-            transfer = result.status is DestinationStatus.TRANSFER_CHECKED
-            checked = "transfer-checked" if transfer else "verified"
-            if result.action is CopyAction.TRUSTED:
-                if (result.destination_index, os.path.dirname(result.final_path)) not in (
-                    renamed_into
-                ) or result.status not in _WRITTEN:
-                    continue
-                digests = result.recorded_digests
-                when = (
-                    f"since an earlier run {checked} it, this run renaming copies into its folder"
-                )
-            elif result.status is DestinationStatus.VERIFIED:
-                digests, when = file.inflight_digests, "after it was read back and verified"
-            elif transfer:
-                # Written and transfer-checked by this run, then renamed into a folder that
-                # fusefat's later renames may overwrite: what the transfer check saw of it is
-                # no longer what the drive holds.
-                digests, when = file.inflight_digests, "after it was written and transfer-checked"
-            else:
-                continue
-            if not digests:
-                continue
-            stopped = stopped or cancelled()
-            why = found = None
-            if not stopped:
-                reading(result.destination_index, file.relative_path)
-                name = fastest(digests)
-                why, found = _changed(result.final_path, name, digests[name], cancelled, checked)
-                stopped = why is _CANCELLED
-            if stopped:
-                result.status = DestinationStatus.CANCELLED
-                result.verified_at = result.verified_mode = None  # not proved as left
-                result.error = f"{result.final_path}: {checked} before the renames; {NOT_RECHECKED}"
-                unchecked.setdefault(result.destination_index, []).append(
-                    (result, file.relative_path)
-                )
-                not_rechecked.append(
-                    (result.final_path, result.destination_index, file.relative_path, checked)
-                )
-                continue
-            if transfer:
-                earlier = result.action is CopyAction.TRUSTED
-                counts[earlier, why is not None] += 1
-                if why is None and not earlier and found is not None:
-                    # Read back now and equal to this run's in-flight digest: what the
-                    # destination mode proves, read through fusefat and the caches below it.
-                    result.status = DestinationStatus.VERIFIED
-                    result.verified_mode = "destination"
-                    result.verified_at = time.time()
-                    result.cache_bypass = CacheBypass.NONE
-                    result.digests = {name: found}
-                    promoted.append((result, file.relative_path))
-            if why is None:
-                continue
-            result.status = DestinationStatus.FAILED
-            result.verified_at = result.verified_mode = None  # nothing stands proved
-            result.error = (
-                f"{result.final_path} {why} {when}: fusefat damages files of a folder while "
-                "renaming others into it; copy the card to a drive the kernel's vfat or "
-                "exfat driver mounts"
+    for file, result, digests, when in _to_read(job, plans, fstypes):
+        plan = damaged[result.destination_index]
+        transfer = result.status is DestinationStatus.TRANSFER_CHECKED
+        checked = "transfer-checked" if transfer else "verified"
+        stopped = stopped or cancelled()
+        why = found = None
+        if not stopped:
+            reading(result.destination_index, file.relative_path)
+            name = fastest(digests)
+            why, found = _changed(result.final_path, name, digests[name], cancelled, checked)
+            stopped = why is _CANCELLED
+        if stopped:
+            result.status = DestinationStatus.CANCELLED
+            result.verified_at = result.verified_mode = None  # not proved as left
+            result.error = f"{result.final_path}: {checked} before the renames; {NOT_RECHECKED}"
+            unchecked.setdefault(result.destination_index, []).append((result, file.relative_path))
+            not_rechecked.append(
+                (result.final_path, result.destination_index, file.relative_path, checked)
             )
-            _revoke([(result, file.relative_path)], plan, ledgers)
-            failed.append(
-                Rechecked(
-                    f"copy FAILED: {result.error}",
-                    result.final_path,
-                    result.destination_index,
-                    file.relative_path,
-                    result.error,
-                )
+            continue
+        if transfer:
+            earlier = result.action is CopyAction.TRUSTED
+            counts[earlier, why is not None] += 1
+            if why is None and not earlier and found is not None:
+                # Read back now and equal to this run's in-flight digest: what the
+                # destination mode proves, read through fusefat and the caches below it.
+                result.status = DestinationStatus.VERIFIED
+                result.verified_mode = "destination"
+                result.verified_at = time.time()
+                result.cache_bypass = CacheBypass.NONE
+                result.digests = {name: found}
+                promoted.append((result, file.relative_path))
+        if why is None:
+            continue
+        result.status = DestinationStatus.FAILED
+        result.verified_at = result.verified_mode = None  # nothing stands proved
+        result.error = (
+            f"{result.final_path} {why} {when}: fusefat damages files of a folder while "
+            "renaming others into it; copy the card to a drive the kernel's vfat or "
+            "exfat driver mounts"
+        )
+        _revoke([(result, file.relative_path)], plan, ledgers)
+        failed.append(
+            Rechecked(
+                f"copy FAILED: {result.error}",
+                result.final_path,
+                result.destination_index,
+                file.relative_path,
+                result.error,
             )
+        )
     for index, results in unchecked.items():
         _revoke(results, damaged[index], ledgers)
     _record_verified(promoted, damaged, ledgers)

@@ -400,3 +400,97 @@ def test_a_second_slow_drive_read_as_the_card_is_refused_before_the_card_is_writ
     done = run_offload("copy", "--report-dir", reports, "--cascade-to", s1, card, d1, d2)
     assert done.returncode == 0, done.stderr
     assert (s1 / "C" / "A001.mov").read_bytes() == (card / "A001.mov").read_bytes()
+
+
+def _tree(root: Path) -> list[tuple[str, bytes]]:
+    """Every file under *root* with its bytes, and every folder (b"" for none)."""
+    return sorted(
+        (str(p.relative_to(root)), p.read_bytes() if p.is_file() else b"") for p in root.rglob("*")
+    )
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "one-dest",  # --cascade-to S1 S2 CARD: the fast DEST forgotten, S2 a drive we wrote to
+        "not-there",  # --cascade-to S1 S2 CARD, S2 a slow drive not made yet
+        "three-slow",  # --cascade-to S1 S2 S3 CARD FAST: S3 read as the first DEST
+        "copy-root",  # --cascade-to S1 S2 COPY FAST: a card's copy given as the card
+    ],
+)
+def test_every_form_reading_the_card_as_a_destination_is_refused_before_a_write(
+    tmp_path: Path, form: str
+) -> None:
+    """Options first, a slow drive after the one value of ``--cascade-to`` is read as the
+    card, and the card, given after it, as a destination. Failed before (each exit 0 or 1,
+    something written onto the card and the other drives): with one DEST (no check was made
+    for fewer than two), with a third slow drive (only the first DEST was looked at, S3, a
+    drive offload-ai wrote to), and with a copy root given as the card (``.offload`` in it
+    was taken for a drive offload-ai wrote to). Now refused, exit 64, one line naming the
+    card's reading and both ways on, the user's own words kept (``-t md5``); no file or
+    folder made or changed anywhere, the report folder included. The same commands with the
+    card written first, or with ``--cascade-to`` repeated, are not refused by this line."""
+    card, s1, s2, s3, fast = (tmp_path / n for n in ("C", "S1", "S2", "S3", "F"))
+    for folder in (card, s1, s2, s3, fast):
+        folder.mkdir()
+    (card / "A001.mov").write_bytes(b"clip" * 1000)
+    (s2 / "OLD" / ".offload").mkdir(parents=True)  # a shuttle drive an earlier run wrote to
+    (s2 / "OLD" / "A000.mov").write_bytes(b"an earlier card's clip")
+    (s3 / "OLD" / ".offload").mkdir(parents=True)
+    if form == "copy-root":  # the card is an earlier offload's copy root, .offload in it
+        (card / ".offload").mkdir()
+        (card / ".offload" / "ledger.jsonl").write_text("{}\n")
+    if form == "not-there":
+        shutil.rmtree(s2)
+    reports = tmp_path / "reports"
+    paths = {
+        "one-dest": [s2, card],
+        "not-there": [s2, card],
+        "three-slow": [s2, s3, card, fast],
+        "copy-root": [s2, card, fast],
+    }[form]
+    before = _tree(tmp_path)
+    argv = ["copy", "-t", "md5", "--report-dir", str(reports), "--cascade-to", str(s1)]
+    refused = run_offload(*argv, *paths)
+    lines = refused.stderr.splitlines()
+    assert refused.returncode == 64, refused.stderr
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"ERROR: --cascade-to {s1} {s2} "), lines
+    assert f"{s2} is read as the card and {card} (" in lines[0], lines
+    slow = [w for p in paths[: paths.index(card)] for w in ("--cascade-to", str(p))]
+    repeated = " ".join([*argv, *slow, *map(str, paths[paths.index(card) :])])
+    assert f"repeat --cascade-to (offload {repeated})" in lines[0], lines
+    first = " ".join([*argv[:-2], *map(str, paths), "--cascade-to", str(s1)])
+    assert f"write it first (offload {first})" in lines[0], lines
+    assert _tree(tmp_path) == before
+    assert not reports.exists()
+    # Written the way the refusal says (the slow drives repeated), nothing is misread: any
+    # refusal left is another one (a cascade with no fast DEST).
+    if form in ("three-slow", "copy-root"):
+        done = run_offload(*repeated.split())
+        assert "is read as the card" not in done.stderr, done.stderr
+        assert done.returncode == 0, done.stderr
+        assert (fast / "C" / "A001.mov").read_bytes() == (card / "A001.mov").read_bytes()
+
+
+def test_a_card_after_one_cascade_to_with_one_dest_goes_on(tmp_path: Path) -> None:
+    """``--cascade-to S1 CARD RAID`` (the common form, one DEST), RAID a drive holding other
+    files no offload wrote: no other reading (CARD holds files, no slow drive's look), the
+    offload runs. So does ``--into`` with two DESTs, the first a copy root a run wrote
+    (``.offload`` in it: the copy root of that command, not a card given as a DEST)."""
+    card, s1, raid = (tmp_path / n for n in ("C", "S1", "RAID"))
+    for folder in (card, s1, raid):
+        folder.mkdir()
+    (card / "A001.mov").write_bytes(b"clip" * 1000)
+    (raid / "notes.txt").write_bytes(b"the production's notes")
+    reports = tmp_path / "reports"
+    done = run_offload("copy", "--report-dir", reports, "--cascade-to", s1, card, raid)
+    assert done.returncode == 0, done.stderr
+    assert (s1 / "C" / "A001.mov").read_bytes() == (card / "A001.mov").read_bytes()
+    # --into, the first of two DESTs the copy root an earlier run wrote (.offload in it).
+    raid2 = tmp_path / "RAID2"
+    raid2.mkdir()
+    argv = ["copy", "--report-dir", reports, "--into", "--cascade-to", s1 / "C", card]
+    again = run_offload(*argv, raid / "C", raid2)
+    assert again.returncode == 0, again.stderr
+    assert (raid2 / "A001.mov").read_bytes() == (card / "A001.mov").read_bytes()

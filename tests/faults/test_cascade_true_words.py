@@ -181,10 +181,17 @@ def test_a_fast_copy_removed_or_unreadable_after_the_release_is_mended_by_a_plai
     slow.mkdir()
     clip = f"{card.name}/CLIPS/A001C002.mov"
     fast = [str(fuse.mountpoint), str(ext4)] if fault == "read-eio" else [str(ext4)]
+    # The cascade goes on at once after it prints CARD RELEASED, while this process may not
+    # have read that line yet (a loaded machine): FUSE's copy, the first the cascade reads,
+    # could be read whole before its reads fail. So the cascade's opening of it (the card's
+    # pass reads its copy back under the partial name, never this one) is held until the
+    # fault is made: the fault comes before that read, however late this process is.
+    held = fuse.stall("open", path=clip) if fault == "read-eio" else None
 
     def at_release(_process: object) -> None:
-        if fault == "read-eio":
+        if held is not None:
             fuse.fail("read", errno.EIO, path=clip)
+            fuse.release(held)
         else:
             os.unlink(ext4 / clip)
 
@@ -203,6 +210,8 @@ def test_a_fast_copy_removed_or_unreadable_after_the_release_is_mended_by_a_plai
         else "keep the card, and run the same command again with it to copy that copy anew"
     )
     assert remedy in said, said
+    if held is not None:  # the cascade's read waited for the fault
+        assert fuse.fired(held) >= 1
     fuse.clear()
     again = run_offload("copy", "--report-dir", reports, card, *fast, "--cascade-to", slow)
     assert again.returncode == 0, again.stderr

@@ -116,4 +116,7 @@ def test_a_second_ctrl_c_once_every_copy_had_its_outcome_stops_the_run(
     said, code, _ = stopped_at_the_fast_check(faulty_fs(), 2)
     assert "the copy is being cancelled" not in said, said
     assert "stopped by a further Ctrl-C" in said, said
+    # The stage it came in: the fast bucket's listing is the cascade's check of its fast
+    # copies (before: "while the manifests were written", no manifest step begun).
+    assert "while the cascade checked the fast copies" in said, said
     assert code == 130, said

@@ -70,7 +70,9 @@ class UsageParser(argparse.ArgumentParser):
                 f"unrecognized arguments: {' '.join(extras)}{hint} (see {prog} --help)"
             )
         if getattr(parsed, "cascade_to", None) and isinstance(getattr(parsed, "source", None), str):
-            swallowed = swallowed_slow_drive(words, parsed.source, parsed.destinations)
+            swallowed = swallowed_slow_drive(
+                words, parsed.source, parsed.destinations, into=bool(getattr(parsed, "into", False))
+            )
             if swallowed:
                 raise UsageError(f"{swallowed} (see {prog} --help)")
         return parsed
@@ -588,9 +590,11 @@ class SignalsAfterCopy:
         self.further: int | None = None
         self.kept = False
         self.on_again: Callable[[], None] | None = None
+        self.step = ""  # what the run was finishing (``OffloadFinishing.step``), for its stop
 
-    def after_copy(self) -> None:
+    def after_copy(self, step: str = "") -> None:
         self.finishing = True
+        self.step = step or self.step
 
     def handler(self, signum: int, frame: object) -> None:
         if not self.finishing:
@@ -775,75 +779,149 @@ def _repeat_cascade_to(words: Sequence[str], extras: Sequence[str]) -> str:
     return ""
 
 
-def swallowed_slow_drive(words: Sequence[str], source: str, destinations: Sequence[str]) -> str:
+def swallowed_slow_drive(
+    words: Sequence[str], source: str, destinations: Sequence[str], *, into: bool = False
+) -> str:
     """The one line refusing ``offload copy --cascade-to S1 S2 C F`` (options first), or "":
     argparse gives ``--cascade-to`` one value, so S2, meant as a second slow drive, is read
-    as the card and the card C as the first destination, which the run would write into.
+    as the card and the card C as a destination, which the run would write into.
 
-    Its words alone cannot tell it from ``--cascade-to S1 CARD D1 D2`` (a common way to
-    write a cascade), so that form is looked at only where both readings make a command:
-    the word read as SOURCE follows a ``--cascade-to`` value (before any ``--``) and two
-    DESTs or more follow it. Then the first DEST decides (``_may_be_a_card``): one that is
-    not there yet, an ``s3://`` URL, an empty folder, or one holding an offload's own state
-    (``.offload``, in it or in a folder in it: a drive this tool wrote to) is no card, and the
-    command goes on; any other folder may be the card, and the command is refused naming
-    both readings' unambiguous forms. ``--cascade-to S1 CARD DEST`` (one DEST: no other
-    reading) and ``--cascade-to S1 -- CARD ...`` are never refused. A camera card's own
-    layout is refused as a destination anyway (``plan/cardlike.py``)."""
-    if len(destinations) < 2:
-        return ""
+    Built on what was parsed: SOURCE and the DESTs, whichever count of slow drives was meant
+    (``--cascade-to S1 S2 S3 C F`` reads S2 as the card, S3 and C as DESTs). Looked at only
+    where the word read as SOURCE follows a ``--cascade-to`` value (before any ``--``): then
+    the words from SOURCE on may be slow drives up to the card. A DEST may be that card
+    (``_may_be_a_card``: a folder of files no offload wrote to, or a copy root, ``.offload``
+    in it, given as the card without ``--into``) where the words before it may all be slow
+    drives (``_may_be_a_slow_drive``: not there, an ``s3://`` URL, empty, or a drive
+    offload-ai wrote to); the first DEST of two or more may be the card whatever SOURCE is
+    (``--cascade-to S1 S2 C F``: S2 a slow drive holding other files). Such a command is
+    refused naming both readings' unambiguous forms, each the user's own words with every
+    other option kept. ``--cascade-to S1 CARD D1 D2`` (a common way to write a cascade)
+    goes on where D1 is not there, empty or a drive offload-ai wrote to, and ``--cascade-to
+    S1 CARD D`` where CARD holds files; ``--cascade-to S1 -- CARD ...`` and the card
+    written first are never refused. A camera card's own layout is refused as a destination
+    anyway (``plan/cardlike.py``)."""
     for after, value in _cascade_to_values(words):
-        if after < len(words) and words[after] == source and not source.startswith("-"):
-            if not _may_be_a_card(destinations[0]):
-                return ""
-            rest = " ".join(shlex.quote(d) for d in destinations)
-            card, slow = shlex.quote(source), shlex.quote(value)
-            # Both ways on, spelled from the user's own words (every other option kept: a
-            # hash, --verify, --into, another --cascade-to): a second slow drive gets its
-            # own --cascade-to; the card read as the card moves the one --cascade-to VALUE
-            # after the paths (before any ``--``).
-            start = after - 1 if words[after - 1].startswith("--cascade-to=") else after - 2
-            end = words.index("--") if "--" in words else len(words)
-            as_slow = [*words[:after], "--cascade-to", *words[after:]]
-            card_first = [*words[:start], *words[after:end], *words[start:after], *words[end:]]
-            return (
-                f"--cascade-to {slow} {card} {rest}: {card} is read as the card and "
-                f"{shlex.quote(destinations[0])} (a folder of files, not a drive offload-ai "
-                f"wrote to) as a destination, which would be written into; if {card} is a "
-                f"second slow drive, repeat --cascade-to (offload {_command(as_slow)}); if "
-                f"{card} is the card, write it first (offload {_command(card_first)})"
-            )
+        if after >= len(words) or words[after] != source or source.startswith("-"):
+            continue
+        card = _card_among(source, destinations, into=into)
+        if card is None:
+            return ""
+        slow_words = [source, *destinations[:card]]
+        end = words.index("--") if "--" in words else len(words)
+        # Both ways on, spelled from the user's own words (every other option kept: a
+        # hash, --verify, --into, another --cascade-to): each word read before the card
+        # gets its own --cascade-to, where the first was (so before any ``--``); the card
+        # read as SOURCE moves the one --cascade-to VALUE after the paths (before ``--``).
+        rest, at = list(words[after:]), 0
+        for word in slow_words:
+            at = rest.index(word, at)
+            del rest[at]
+        repeated = [w for word in slow_words for w in ("--cascade-to", word)]
+        as_slow = [*words[:after], *repeated, *rest]
+        start = after - 1 if words[after - 1].startswith("--cascade-to=") else after - 2
+        card_first = [*words[:start], *words[after:end], *words[start:after], *words[end:]]
+        typed = " ".join(shlex.quote(w) for w in (source, *destinations))
+        named = shlex.quote(destinations[card])
+        what = (
+            "a copy an offload wrote (.offload in it), which may be given as the card"
+            if _holds_state(destinations[card])
+            else "a folder of files, not a drive offload-ai wrote to"
+        )
+        more = " ".join(shlex.quote(w) for w in slow_words)
+        more = (
+            f"{more} is a second slow drive"
+            if len(slow_words) == 1
+            else f"{more} are further slow drives"
+        )
+        fast = "" if card + 1 < len(destinations) else " with a DEST that is not cascaded"
+        return (
+            f"--cascade-to {shlex.quote(value)} {typed}: {shlex.quote(source)} is read as the "
+            f"card and {named} ({what}) as a destination, which would be written into; if "
+            f"{more}, repeat --cascade-to (offload {_command(as_slow)}){fast}; if "
+            f"{shlex.quote(source)} is the card, write it first (offload {_command(card_first)})"
+        )
     return ""
 
 
-def _may_be_a_card(destination: str) -> bool:
-    """Whether the folder *destination* names may be a card given by mistake as a DEST
-    (``swallowed_slow_drive``): it is a folder holding something, none of it an offload's
-    own state (``.offload`` in it, or in a folder in it). What an operating system or a
-    filesystem check puts on any volume (``lost+found``, ``.Spotlight-V100``: the scan's
-    default ignore patterns) is no file here: a drive just formatted holds them. A path not
-    there, not a folder, or unreadable is left to the preflight; an ``s3://`` URL is no
-    card."""
-    if destination.startswith("s3://"):
-        return False
+def _card_among(source: str, destinations: Sequence[str], *, into: bool) -> int | None:
+    """The index of the DEST that may be the card read as a destination
+    (``swallowed_slow_drive``), or None: the first of two or more DESTs where it may be a
+    card, or a later one (the only one too) where it may be and every word read before it,
+    SOURCE included, may be a slow drive."""
+    slow_so_far = _may_be_a_slow_drive(source)
+    for at, destination in enumerate(destinations):
+        if _may_be_a_card(destination, into=into) and (
+            slow_so_far or (at == 0 and len(destinations) > 1)
+        ):
+            return at
+        slow_so_far = slow_so_far and _may_be_a_slow_drive(destination)
+    return None
+
+
+def _holds_state(folder: str) -> bool:
+    """Whether *folder* holds an offload's own state itself (a copy root)."""
+    return not folder.startswith("s3://") and os.path.isdir(os.path.join(folder, STATE_FOLDER))
+
+
+def _entries(folder: str) -> list[os.DirEntry[str]] | None:
+    """The entries of *folder* other than what an operating system or a filesystem check
+    puts on any volume (``lost+found``, ``.Spotlight-V100``: the scan's default ignore
+    patterns; a drive just formatted holds them), or None: not there, not a folder,
+    unreadable, or an ``s3://`` URL."""
+    if folder.startswith("s3://"):
+        return None
     import fnmatch
 
     from offload.plan.ignore import DEFAULT_IGNORE_PATTERNS
 
     housekeeping = [pattern.strip("/") for pattern in DEFAULT_IGNORE_PATTERNS]
     try:
-        with os.scandir(destination) as entries:
-            found = False
-            for entry in entries:
-                if any(fnmatch.fnmatchcase(entry.name, p) for p in housekeeping):
-                    continue
-                found = True
-                if entry.name == STATE_FOLDER:
-                    return False
-                if entry.is_dir(follow_symlinks=False) and os.path.isdir(
-                    os.path.join(entry.path, STATE_FOLDER)
-                ):
-                    return False
-            return found
+        with os.scandir(folder) as entries:
+            return [
+                entry
+                for entry in entries
+                if not any(fnmatch.fnmatchcase(entry.name, p) for p in housekeeping)
+            ]
     except OSError:
+        return None
+
+
+def _offload_wrote_to(entries: Sequence[os.DirEntry[str]]) -> bool:
+    """Whether a folder of *entries* holds an offload's own state in a folder in it: a
+    drive offload-ai wrote to."""
+    return any(
+        entry.is_dir(follow_symlinks=False)
+        and os.path.isdir(os.path.join(entry.path, STATE_FOLDER))
+        for entry in entries
+    )
+
+
+def _may_be_a_card(destination: str, *, into: bool) -> bool:
+    """Whether the folder *destination* names may be a card given by mistake as a DEST
+    (``swallowed_slow_drive``): a folder holding something, none of it an offload's own
+    state in a folder in it (a drive offload-ai wrote to), and without ``--into`` none in
+    itself either; with it, a folder holding ``.offload`` is the copy root a run of that
+    command wrote to. Without ``--into`` such a copy root is no destination a run writes
+    into (its copy would go in a folder of the copy), but a card's copy given as the card.
+    A path not there, not a folder, or unreadable is left to the preflight; an ``s3://``
+    URL is no card."""
+    entries = _entries(destination)
+    if not entries or _offload_wrote_to(entries):
         return False
+    return not (into and any(entry.name == STATE_FOLDER for entry in entries))
+
+
+def _may_be_a_slow_drive(word: str) -> bool:
+    """Whether *word*, read as SOURCE or a DEST, may be a slow drive meant for
+    ``--cascade-to`` (``swallowed_slow_drive``): an ``s3://`` URL, a path not there yet, a
+    folder holding nothing (but what a volume holds anyway, ``_entries``), or one holding an
+    offload's own state (in it, or in a folder in it)."""
+    if word.startswith("s3://") or not os.path.lexists(word):
+        return True
+    if not os.path.isdir(word):
+        return False
+    entries = _entries(word)
+    if entries is None:
+        return False
+    return not entries or _holds_state(word) or _offload_wrote_to(entries)

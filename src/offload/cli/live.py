@@ -373,8 +373,12 @@ def _finishing_words(
     if written:
         return after
     doing = "writing the reports" if step == "reports" else "writing the manifests and reports"
+    if step == "checks":  # a cascade's check of its fast copies, then its manifests
+        doing = f"checking the fast copies, then {doing}"
     if interrupted:
         return f"{after}; {doing}"
+    if step == "checks":
+        return "checking the fast copies…"
     return "writing the reports…" if step == "reports" else "writing the manifests…"
 
 

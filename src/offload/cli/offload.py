@@ -1168,7 +1168,7 @@ class _AfterCopySignals:
 
     def emit(self, event: Event) -> None:
         if isinstance(event, OffloadFinishing):
-            self._signals.after_copy()
+            self._signals.after_copy(event.step)
 
 
 #: The line of a run stopped by a Ctrl-C once its copy was over (every copy had its outcome,
@@ -1199,7 +1199,11 @@ def stopping_words(where: tuple[str, ...]) -> str:
 
 
 def stopped_after_copy(
-    signum: int | None, manifests: str | None = None, *, manifests_asked: bool = True
+    signum: int | None,
+    manifests: str | None = None,
+    *,
+    manifests_asked: bool = True,
+    step: str = "",
 ) -> str:
     """The line of a run stopped once its copy was over, naming what was being written
     when the stop came (*signum*: a SIGTERM's own words; a SIGINT, or not known, a further
@@ -1207,8 +1211,17 @@ def stopped_after_copy(
     left on each destination: the stop came while the reports were written, and only those
     not yet written are missing. Before that (None), the manifests were being written
     (``STOPPED_AFTER_COPY``), or, none asked for (*manifests_asked* false), the run was
-    finishing the destinations before its reports: the reports are missing."""
-    if manifests is not None:
+    finishing the destinations before its reports: the reports are missing; or, *step*
+    ``checks`` (``OffloadFinishing``), a cascade was checking its fast copies, before the
+    slow destinations' manifests: those and the reports are missing (a fast copy whose
+    check was not over is read back by the next run: its drive's mark stands)."""
+    if step == "checks" and manifests is None:
+        slow = "the slow destinations' manifests and " if manifests_asked else ""
+        line = (
+            "stopped by a further Ctrl-C while the cascade checked the fast copies, the copy "
+            f"over: {slow}the reports are missing; run the same command again to write them"
+        )
+    elif manifests is not None:
         said = f"{manifests}; " if manifests else ""
         line = (
             "stopped by a further Ctrl-C while the reports were written, the copy over: "
@@ -1748,6 +1761,7 @@ def main(
                     signals.stopped_by,
                     getattr(args, "manifests_words", None),
                     manifests_asked=getattr(args, "manifests_asked", True),
+                    step=signals.step,
                 )
             )
             for line in documents_not_written(getattr(args, "reports_written", None)):
