@@ -10,10 +10,11 @@ nearest existing folder is on the filesystem of the folder holding that drive's 
 
 - strictly below a folder drives are mounted in (``/mnt``, ``/media``, ``/run/media``,
   ``/Volumes``; ``$OFFLOAD_MOUNT_PARENTS``, ``:``-separated, replaces that list), unless
-  that folder is itself the mount point of a drive (listed in ``/etc/fstab`` as a drive's,
-  as Azure's ``/mnt`` resource disk, or on another disk than the folder above it, a RAID
-  mounted at ``/media``: its folders are that drive's; never ``/Volumes``, a firmlink into the Data
-  volume, nor a bind mount or a tmpfs), compared with that folder's filesystem, or
+  that folder is itself the mount point of a drive (listed in ``/etc/fstab`` as a drive's
+  or a share's, as Azure's ``/mnt`` resource disk, or on another disk than the folder
+  above it, a RAID mounted at ``/media``: its folders are that drive's; never
+  ``/Volumes``, a firmlink into the Data volume, nor a bind mount or a tmpfs), compared
+  with that folder's filesystem, or
 - at or below a mount point ``/etc/fstab`` lists for a drive or a share (``names_storage``:
   every entry but what holds no storage, a ``tmpfs``, a kernel filesystem such as ``proc``
   or a ``none`` source of a type no share has, where no drive belongs; a device, a tag
