@@ -433,42 +433,49 @@ def test_the_release_names_the_disk_of_each_warned_folder(
 
 
 def test_only_fstab_entries_of_a_drive_or_a_share_name_a_drives_folder(tmp_path: Path) -> None:
-    """An fstab entry says a drive (or a share) belongs at its mount point when its source
-    names a device, a tag, an image file, a dataset or a share, ``noauto`` or not; a
-    ``tmpfs``, a kernel filesystem (``proc``, ``sysfs``, ``devpts``...) or a ``none`` source
-    does not. Failed before: every entry but ``/``, swap and bind mounts counted."""
-    drives = {
-        "UUID=0a1b-2c3d": ("exfat", "noauto,nofail,user"),
-        "LABEL=RAID": ("ext4", "nofail"),
-        "PARTUUID=5e6f-01": ("xfs", "defaults"),
-        "PARTLABEL=shuttle": ("btrfs", "noauto"),
-        "/dev/sdz1": ("auto", "noauto,user"),
-        "/dev/mapper/vg-footage": ("ext4", "defaults"),
-        "/srv/images/disk.img": ("ext4", "loop"),
-        "tank/footage": ("zfs", "defaults"),
-        "tank": ("zfs", "defaults"),
-        "nas:/export/footage": ("nfs4", "noauto,_netdev"),
-        "//nas/footage": ("cifs", "credentials=/etc/nas"),
-        "hostshare": ("virtiofs", "defaults"),
-        "dit@nas:/footage": ("fuse.sshfs", "noauto,_netdev"),
-    }
-    others = {
-        "tmpfs": ("tmpfs", "size=4g"),
-        "none": ("tmpfs", "defaults"),
-        "ramfs": ("ramfs", "defaults"),
-        "proc": ("proc", "defaults"),
-        "sysfs": ("sysfs", "defaults"),
-        "devpts": ("devpts", "gid=5,mode=620"),
-        "cgroup2": ("cgroup2", "defaults"),
-        "hugetlbfs": ("hugetlbfs", "defaults"),
-        "overlay": ("overlay", "lowerdir=/a,upperdir=/b,workdir=/c"),
-        "/dev/shm-like": ("tmpfs", "defaults"),  # a path as source: still a tmpfs
-    }
+    """An fstab entry says a drive (or a share) belongs at its mount point unless it is
+    known to hold no storage: a ``tmpfs``, a kernel filesystem (``proc``, ``sysfs``,
+    ``devpts``...) or a ``none`` source of a type no share has. A device, a tag, an image
+    file, a dataset, a share, ``noauto`` or not, and a share named by a bare word of a type
+    unknown here (VirtualBox's ``vboxsf``, Parallels' ``prl_fs``) count. Failed before: every
+    entry but ``/``, swap and bind mounts counted (first65); then the bare-word shares were
+    left out (its review)."""
+    drives = [
+        ("UUID=0a1b-2c3d", "exfat", "noauto,nofail,user"),
+        ("LABEL=RAID", "ext4", "nofail"),
+        ("PARTUUID=5e6f-01", "xfs", "defaults"),
+        ("PARTLABEL=shuttle", "btrfs", "noauto"),
+        ("/dev/sdz1", "auto", "noauto,user"),
+        ("/dev/mapper/vg-footage", "ext4", "defaults"),
+        ("/srv/images/disk.img", "ext4", "loop"),
+        ("tank/footage", "zfs", "defaults"),
+        ("tank", "zfs", "defaults"),
+        ("nas:/export/footage", "nfs4", "noauto,_netdev"),
+        ("//nas/footage", "cifs", "credentials=/etc/nas"),
+        ("hostshare", "virtiofs", "defaults"),
+        ("dit@nas:/footage", "fuse.sshfs", "noauto,_netdev"),
+        ("footage", "vboxsf", "uid=1000,gid=1000"),
+        ("Footage", "prl_fs", "noauto"),
+        ("none", "fuse.sshfs", "noauto"),  # none with a FUSE type: the type tells
+    ]
+    others = [
+        ("tmpfs", "tmpfs", "size=4g"),
+        ("none", "tmpfs", "defaults"),
+        ("ramfs", "ramfs", "defaults"),
+        ("proc", "proc", "defaults"),
+        ("sysfs", "sysfs", "defaults"),
+        ("devpts", "devpts", "gid=5,mode=620"),
+        ("cgroup2", "cgroup2", "defaults"),
+        ("hugetlbfs", "hugetlbfs", "defaults"),
+        ("overlay", "overlay", "lowerdir=/a,upperdir=/b,workdir=/c"),
+        ("/dev/shm-like", "tmpfs", "defaults"),  # a path as source: still a tmpfs
+        ("none", "aufs", "br=/a:/b"),  # a none source of another type
+    ]
     lines, wanted = [], []
-    for n, (source, (kind, options)) in enumerate({**drives, **others}.items()):
+    for n, (source, kind, options) in enumerate(drives + others):
         point = f"/srv/m{n:02d}"
         lines.append(f"{source} {point} {kind} {options} 0 0\n")
-        if source in drives:
+        if n < len(drives):
             wanted.append(point)
     fstab = tmp_path / "fstab"
     fstab.write_text("UUID=1 / ext4 defaults 0 1\n" + "".join(lines))
@@ -528,3 +535,34 @@ def test_a_mount_parent_fstab_lists_as_a_tmpfs_is_still_the_rules(
         f"WARNING: destination {raid} is on the filesystem of {mnt} (tmpfs, mounted at {mnt}), "
         "not on a drive of its own: is its drive mounted?"
     ) in out + err
+
+
+def test_a_share_fstab_names_by_a_bare_word_is_a_drives_folder(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    card_in_memory: Path,
+    tmpfs_mount: Callable[..., mounts.Mount],
+    fake_fstab: Callable[[str], Path],
+) -> None:
+    """A real ``/etc/fstab`` (bound over it) listing VirtualBox shares (``footage ... vboxsf``:
+    a bare word, a type unknown here). Not mounted: a copy to its folder lands on the disk
+    below, warned of. Mounted at a mount parent (a tmpfs stands in for the share: on no
+    disk either): that parent is the share's own mount point, its folders not warned of.
+    Failed before (the entry did not count): no warning for the first, "not on a drive of
+    its own" for the second."""
+    share = tmp_path / "srv" / "footage"
+    share.mkdir(parents=True)
+    mnt = Path(tmpfs_mount(1 << 20, path=tmp_path / "mnt").path)
+    (mnt / "day1").mkdir()
+    fake_fstab(
+        "UUID=1 / ext4 defaults 0 1\n"
+        f"footage {share} vboxsf uid=1000,gid=1000 0 0\n"
+        f"Footage {mnt} prl_fs defaults 0 0\n"
+    )
+    monkeypatch.setenv("OFFLOAD_MOUNT_PARENTS", str(mnt))
+    code, out, err = offload_streams("copy", "--dry-run", card_in_memory, share)
+    assert code == 0, out + err
+    assert f"WARNING: destination {share} is on " in out + err
+    code, out, err = offload_streams("copy", "--dry-run", card_in_memory, mnt / "day1")
+    assert code == 0, out + err
+    assert "not on a drive of its own" not in out + err

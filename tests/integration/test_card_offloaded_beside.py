@@ -6,6 +6,7 @@ naming the folder and the ``--into`` way to resume it."""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 from collections.abc import Callable
@@ -14,6 +15,9 @@ from typing import Any
 
 import pytest
 
+from offload.card_beside import records_card
+from offload.card_identity import CardIdentity
+from offload.ledger import LedgerEntry, entry_line
 from support import mounts
 from support.offload_cli import newest_report, offload_streams, run_offload
 
@@ -175,3 +179,137 @@ def test_a_fifo_at_a_ledger_beside_is_passed_over(tmp_path: Path, exfat_loop: An
     done = run_offload("copy", "--dry-run", card, tmp_path / "dest", timeout_s=60)
     assert done.returncode == 0, done.stderr
     assert WORDS not in done.stdout + done.stderr
+
+
+def test_an_offload_beside_whose_copy_was_found_changed_is_not_named(
+    tmp_path: Path, exfat_loop: Any, bind_mount: Callable[[Path, Path], mounts.Mount]
+) -> None:
+    """``D/red``'s copy flipped by a byte, ``offload verify D/red`` (exit 11) revokes it:
+    its ledger no longer vouches for the card's offload, so ``D/red`` is no longer named
+    (its ``--into`` run would copy the card again anyway). Failed before: each line was
+    read on its own, the revocation could not end the entry before it, and the warning
+    still said ``D/red`` held this card's offload."""
+    again, dest, ledger = _offloaded_and_mounted_again(tmp_path, exfat_loop, bind_mount)
+    assert _warned(again, dest)  # before the check: named
+    copy = dest / "red" / "A001C001.R3D"
+    data = bytearray(copy.read_bytes())
+    data[100] ^= 0x01
+    copy.write_bytes(bytes(data))
+    code, out, err = offload_streams("verify", dest / "red")
+    assert code == 11, out + err
+    assert '"revoked"' in ledger.read_text()
+    assert _warned(again, dest) == []
+
+
+def test_a_later_line_of_another_folder_of_the_volume_at_the_path_leaves_it_named(
+    tmp_path: Path, exfat_loop: Any, bind_mount: Callable[[Path, Path], mounts.Mount]
+) -> None:
+    """``D/red``'s ledger read as a whole (its lines folded together): another card's copy
+    of the same path kept beside this card's (``--keep-both``: another name), its line
+    after this card's and holding the same volume id (a folder of that volume), leaves
+    this card's entry standing: still named."""
+    again, dest, ledger = _offloaded_and_mounted_again(tmp_path, exfat_loop, bind_mount)
+    text = ledger.read_text()
+    entry = json.loads(text.splitlines()[0])
+    other = {**entry, "card": '7B55-FACB "RED_A001"/OTHER', "final_name": "A001C001 (1).R3D"}
+    ledger.write_text(text + json.dumps(other, ensure_ascii=False) + "\n")
+    assert len(_warned(again, dest)) == 1
+    # That line of the same name as this card's copy (that file written since by the
+    # other card's run): this card's entry of it is ended, as the ledger's reader ends it.
+    ledger.write_text(text + json.dumps({**other, "final_name": ""}, ensure_ascii=False) + "\n")
+    assert _warned(again, dest) == []
+
+
+def test_a_folder_of_a_shuttle_drive_is_found_among_its_other_folders_lines(
+    tmp_path: Path, exfat_loop: Any, bind_mount: Callable[[Path, Path], mounts.Mount]
+) -> None:
+    """A card that is a folder of a volume (``CARDS/A001`` of a shuttle drive) offloaded
+    into ``D/A001``, whose ledger also holds the lines of the volume's other folders (each
+    line holding the volume id; only those ending the key as this folder's are parsed),
+    before and after its own: found, and named when the folder is seen at another name."""
+    drive = Path(exfat_loop(label="SHUTTLE", serial=0x5A5A2468, path=tmp_path / "drive").path)
+    card = drive / "CARDS" / "A001"
+    card.mkdir(parents=True)
+    (card / "C001.mov").write_bytes(os.urandom(20_000))
+    dest = tmp_path / "D"
+    dest.mkdir()
+    code, out, err = offload_streams("copy", "-q", "--report-dir", tmp_path / "r", card, dest)
+    assert code == 0, out + err
+    ledger = dest / "A001" / ".offload" / "ledger.jsonl"
+    ours = ledger.read_text()
+    entry = json.loads(ours.splitlines()[0])
+    volume = '5A5A-2468 "SHUTTLE"'
+    assert entry["card"] == f"{volume}/CARDS/A001", entry["card"]
+    others = "".join(
+        json.dumps({**entry, "relative_path": f"B{n}.mov", "card": f"{volume}/CARDS/A{n:03d}"})
+        + "\n"
+        for n in range(2000)
+        if n != 1
+    )
+    again = tmp_path / "A001 1"
+    again.mkdir()
+    bind_mount(card, again)
+    for text in (others + ours, ours + others):
+        ledger.write_text(text)
+        assert len(_warned(again, dest)) == 1, len(text)
+
+
+def _opened(path: Path, look: Callable[[], object]) -> bool:
+    """Whether *look* opened the file at *path* (inotify's ``IN_OPEN`` on it, read when
+    *look* returned: the kernel queues it in the open call)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+    assert fd >= 0, os.strerror(ctypes.get_errno())
+    try:
+        in_open = 0x20
+        assert libc.inotify_add_watch(fd, os.fsencode(path), in_open) >= 0
+        look()
+        try:
+            return bool(os.read(fd, 4096))
+        except BlockingIOError:
+            return False
+    finally:
+        os.close(fd)
+
+
+def test_a_fifo_or_a_link_to_one_at_a_ledger_beside_is_never_opened(tmp_path: Path) -> None:
+    """A FIFO at a ledger's name, or a symlink there to one, is not opened (an open wakes a
+    writer waiting on it; a device node's open may act): a stat first. A regular file is
+    (the check sees it opened). Failed before: opened, then found no regular file."""
+    card = CardIdentity("5A5A-1357", "A001", "exfat", "")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    linked = tmp_path / "linked" / ".offload" / "ledger.jsonl"
+    linked.parent.mkdir(parents=True)
+    linked.symlink_to(fifo)
+    at_name = tmp_path / "named" / ".offload" / "ledger.jsonl"
+    at_name.parent.mkdir(parents=True)
+    os.mkfifo(at_name)
+    assert not _opened(fifo, lambda: records_card(tmp_path / "linked", card))
+    assert not _opened(at_name, lambda: records_card(tmp_path / "named", card))
+    plain = tmp_path / "plain" / ".offload" / "ledger.jsonl"
+    plain.parent.mkdir(parents=True)
+    plain.write_text("{}\n")
+    assert _opened(plain, lambda: records_card(tmp_path / "plain", card))
+
+
+def test_a_card_whose_copies_were_revoked_but_one_is_named_for_that_one(tmp_path: Path) -> None:
+    """A ledger of ten copies of the card (its lines as the ledger writes them), each but
+    the last revoked after it: the card's offload still stands there by that last copy
+    (past the paths asked one by one, all the lines are read together); each revoked: none."""
+    card = CardIdentity("5A5A-9753", "A001", "exfat", "")
+    ledger = tmp_path / "B002" / ".offload" / "ledger.jsonl"
+    ledger.parent.mkdir(parents=True)
+
+    def copy(n: int) -> str:
+        entry = LedgerEntry(f"C{n:03d}.mov", "verified", 10, 1, {"xxh64": "0" * 16}, card=card.key)
+        return entry_line(entry) + "\n"
+
+    def revoked(n: int) -> str:
+        return entry_line(LedgerEntry(f"C{n:03d}.mov", "revoked")) + "\n"
+
+    copies = "".join(copy(n) for n in range(10))
+    ledger.write_text(copies + "".join(revoked(n) for n in range(9)))
+    assert records_card(tmp_path / "B002", card)
+    ledger.write_text(copies + "".join(revoked(n) for n in range(10)))
+    assert not records_card(tmp_path / "B002", card)

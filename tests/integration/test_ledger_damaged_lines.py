@@ -96,7 +96,8 @@ def test_a_folder_beside_whose_ledger_opens_nested_too_deep_is_passed_over(
     (card / "C001.mov").write_bytes(os.urandom(20_000))
     beside = tmp_path / "dest" / "B002" / ".offload" / "ledger.jsonl"
     beside.parent.mkdir(parents=True)
-    beside.write_text("[" * 100_000 + "\n")
+    # The card's volume id in it: a line the look parses (it skips the lines without).
+    beside.write_text("[" * 100_000 + '"5A5A-4321"' + "\n")
     for more in (("--dry-run",), ("--report-dir", tmp_path / "r")):
         done = run_offload("copy", *more, card, tmp_path / "dest", timeout_s=120)
         assert "Traceback" not in done.stderr, done.stderr

@@ -416,6 +416,31 @@ def test_a_names_symbol_keeps_its_code_so_two_names_stay_apart(
     assert text.count("x-1.mov") == text.count("x<U+2212>1.mov"), text
 
 
+def test_the_release_line_respells_its_quoted_command_alone(
+    poppler: dict[str, str], tmp_path: Path
+) -> None:
+    """The PDF's card release names the absent card's path in prose and quotes a command
+    between backticks: only the command's word is re-spelled as bash's ``$'...'`` (it pastes
+    back to the name); the path in prose, a folder's name quoted in it (``Card '日本'``), keeps
+    the spelling the fonts give it (``<U+65E5>``), as the terminal and HTML keep theirs.
+    Failed before: the whole line went through ``pasteable_words``, the prose's path too."""
+    from offload.errors import shell_word
+    from support.shell_words import bash_word
+
+    fast = "/mnt/FAST/日本"
+    release = (
+        f"The card (/media/dit/Card '日本') was absent: this run read its fast copy {fast} again "
+        "now, verified there when the card was offloaded. It may be formatted: the fast copy "
+        "read again only as its source, not a read-back counted here: "
+        f"`offload verify {shell_word(fast)}` reads it back."
+    )
+    pdf = render_pdf(_view([_clip("A001.mov")], release=release, release_ok=True))
+    text = " ".join(_pages(poppler, pdf, tmp_path))
+    assert "The card (/media/dit/Card '<U+65E5><U+672C>') was absent" in text, text
+    (word,) = re.findall(r"`offload verify (\S+)` reads it back", text)
+    assert bash_word(word) == fast.encode(), word
+
+
 def test_a_command_word_the_fonts_lack_is_spelled_as_bytes_that_paste_back() -> None:
     """The PDF's spelling of a command's word holding a character outside Latin-1
     (``errors.shell_word``'s, as the terminal prints it): bash's ``$'...'`` with that

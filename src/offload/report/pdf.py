@@ -171,6 +171,22 @@ def pasteable_words(text: str) -> str:
     return _SHELL_WORD.sub(_bytes_spelled, text)
 
 
+#: A command quoted in prose between backticks (the card release's ``offload verify
+#: '...'``): its words as ``errors.shell_word`` writes them, each whole (a backtick inside
+#: a quoted word is the word's: ``'a`b'``), no other backtick in it.
+_QUOTED_COMMAND = re.compile(r"`(?:\$'(?:[^'\\]|\\.)*'|'[^']*'|\"[^\"]*\"|[^`'\"$]|\$(?!'))*`")
+
+
+def quoted_commands_pasteable(text: str) -> str:
+    """*text*, prose quoting commands between backticks (the card release), with each such
+    command's words re-spelled by :func:`pasteable_words` and nothing else: a path or a
+    label the prose names in quotes (``('日本')``) is no command's word and keeps the
+    spelling ``latin1`` gives it, as the terminal and the HTML keep theirs."""
+    if text.isascii():
+        return text
+    return _QUOTED_COMMAND.sub(lambda found: pasteable_words(found.group()), text)
+
+
 def _bytes_spelled(found: re.Match[str]) -> str:
     word = found.group()
     if latin1(word) == word:
@@ -617,7 +633,12 @@ class PdfWriter:
         if view.release:  # may the card be formatted: right under the verdict, in its colour
             # Its command (``offload verify '...'``) pasteable as the terminal's is.
             release = [
-                Segment(pasteable_words(view.release), "B", 9.5, GREEN if view.release_ok else RED)
+                Segment(
+                    quoted_commands_pasteable(view.release),
+                    "B",
+                    9.5,
+                    GREEN if view.release_ok else RED,
+                )
             ]
             self._draw(release, MARGIN + 1, self.y + 0.5, self.width - 2)
             self.y += 1.5

@@ -10,15 +10,17 @@ nearest existing folder is on the filesystem of the folder holding that drive's 
 
 - strictly below a folder drives are mounted in (``/mnt``, ``/media``, ``/run/media``,
   ``/Volumes``; ``$OFFLOAD_MOUNT_PARENTS``, ``:``-separated, replaces that list), unless
-  that folder is itself the mount point of a drive (listed in ``/etc/fstab`` as a drive's,
-  as Azure's ``/mnt`` resource disk, or on another disk than the folder above it, a RAID
-  mounted at ``/media``: its folders are that drive's; never ``/Volumes``, a firmlink into the Data
-  volume, nor a bind mount or a tmpfs), compared with that folder's filesystem, or
+  that folder is itself the mount point of a drive (listed in ``/etc/fstab`` as a drive's
+  or a share's, as Azure's ``/mnt`` resource disk, or on another disk than the folder
+  above it, a RAID mounted at ``/media``: its folders are that drive's; never
+  ``/Volumes``, a firmlink into the Data volume, nor a bind mount or a tmpfs), compared
+  with that folder's filesystem, or
 - at or below a mount point ``/etc/fstab`` lists for a drive or a share (``names_storage``:
-  a device, a tag such as ``UUID=``, an image file, a dataset, a share; ``noauto`` or not;
-  other than ``/``, swap and bind mounts; never a ``tmpfs`` or a kernel filesystem such as
-  ``proc``, where no drive belongs), which is then not mounted, compared with the filesystem
-  of the folder holding it.
+  every entry but what holds no storage, a ``tmpfs``, a kernel filesystem such as ``proc``
+  or a ``none`` source of a type no share has, where no drive belongs; a device, a tag
+  such as ``UUID=``, an image file, a dataset, a share, one of a type unknown here such as
+  VirtualBox's ``vboxsf``; ``noauto`` or not; other than ``/``, swap and bind mounts),
+  which is then not mounted, compared with the filesystem of the folder holding it.
 
 A drive mounted there (at the destination, at the copy root or below it) is another
 filesystem (another ``st_dev``), so a mounted drive is never warned of. Raises nothing:
@@ -87,30 +89,34 @@ _DEVICE_TAGS = ("UUID=", "LABEL=", "PARTUUID=", "PARTLABEL=", "ID=")
 
 
 def names_storage(source: str, kind: str) -> bool:
-    """Whether an fstab entry (its first field *source*, its type *kind*) puts storage of
-    its own at its mount point, a drive or a share, whose folder on the disk below is where
-    a copy lands when it is not mounted: a device (``/dev/sdb1``), a device's tag
-    (``UUID=``, ``LABEL=``, ``PARTUUID=``, ``PARTLABEL=``, ``ID=``), an image file (an
-    absolute path, a loop mount), a dataset (``tank/media``; a type ``zfs``), a share
-    (``host:/export``, ``//host/share``, a network type: ``nfs``, ``cifs``, ``virtiofs``...;
-    a FUSE type: ``fuse.sshfs``). Never one held in memory (``tmpfs``, ``ramfs``) or a
-    kernel filesystem (``proc``, ``sysfs``, ``devpts``...: :data:`_KERNEL_FILESYSTEMS`),
-    whatever its source, nor a source that names none of these (``none``, ``tmpfs``): a
-    folder below such a mount point, not mounted, is not a drive's. ``noauto`` changes
-    nothing: a drive mounted by hand still belongs there."""
+    """Whether an fstab entry (its first field *source*, its type *kind*) may put storage
+    of its own at its mount point, a drive or a share, whose folder on the disk below is
+    where a copy lands when it is not mounted. Only what is known to hold no storage is
+    left out: a filesystem held in memory (``tmpfs``, ``ramfs``) or a kernel filesystem
+    (``proc``, ``sysfs``, ``devpts``, ``overlay``...: :data:`_KERNEL_FILESYSTEMS`), whatever
+    its source, and a ``none`` source of a type that is no share's (a network type:
+    ``nfs``, ``cifs``, ``virtiofs``...; a FUSE type: ``fuse.sshfs``; ``zfs``). Every other
+    entry counts: a device (``/dev/sdb1``), a tag (``UUID=``, ``LABEL=``, ``PARTUUID=``,
+    ``PARTLABEL=``, ``ID=``), an image file, a dataset, a share (``host:/export``,
+    ``//host/share``), and a share named by a bare word of a type not listed here
+    (VirtualBox's ``footage /srv/footage vboxsf``, Parallels' ``Footage /media/psf
+    prl_fs``): a type unknown here is taken as storage, a share unmounted being a folder of
+    the disk below. ``noauto`` changes nothing: a drive mounted by hand still belongs
+    there."""
     if kind in MEMORY_FILESYSTEMS or kind in _KERNEL_FILESYSTEMS:
         return False
     if kind in NETWORK_FILESYSTEMS or kind in ("zfs", "fuse") or kind.startswith("fuse."):
         return True
-    return source.startswith(_DEVICE_TAGS) or "/" in source or ":" in source
+    return source != "none"
 
 
 def fstab_mount_points(fstab: Path = FSTAB) -> tuple[str, ...]:
     """The mount points ``/etc/fstab`` lists (its second field, unescaped) of entries that
-    put a drive or a share there (:func:`names_storage`: not a ``tmpfs``, ``proc``,
-    ``sysfs``, ``none``...), but ``/``, swap and bind mounts (option ``bind``/``rbind``: a
-    folder seen at another path, no drive of its own); () when it cannot be read. Raises
-    nothing: an odd line (``\\089``, no octal escape) is taken as written."""
+    may put a drive or a share there (:func:`names_storage`: not a ``tmpfs``, ``proc``,
+    ``sysfs``, a ``none`` source of a type no share has...), but ``/``, swap and bind
+    mounts (option ``bind``/``rbind``: a folder seen at another path, no drive of its own);
+    () when it cannot be read. Raises nothing: an odd line (``\\089``, no octal escape) is
+    taken as written."""
     try:
         lines = fstab.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
     except (OSError, ValueError):
