@@ -70,6 +70,36 @@ def test_a_card_file_beside_an_existing_name_of_other_case_is_refused_up_front(
     assert (disk.path / "R2" / "CLIP.MOV").read_bytes() == b"other\n"
 
 
+@pytest.mark.parametrize(
+    ("kind", "outcome"),
+    [
+        ("ntfs", "Windows and macOS will see them as one name"),
+        ("exfat", "they will become one entry"),
+    ],
+)
+def test_a_case_pair_of_the_card_is_refused_in_the_words_true_of_its_filesystem(
+    tmp_path: Path, request: pytest.FixtureRequest, kind: str, outcome: str
+) -> None:
+    """Failed before on NTFS: "they will become one entry", which ntfs-3g does not do (it
+    keeps both names apart, as the copy written there with --ignore left out shows); the
+    drive's readers on Windows and macOS see one name. exFAT does take them for one."""
+    disk = request.getfixturevalue(f"{kind}_loop")(32 << 20)
+    card = tmp_path / "card"
+    write(card / "DCIM" / "CLIP.MOV", b"one\n")
+    write(card / "DCIM" / "clip.mov", b"two\n")
+    result = run("copy", card, disk.path, "--report-dir", tmp_path / "reports")
+    assert result.returncode == 64, result.stdout + result.stderr
+    said = " ".join(result.stderr.split())
+    assert f"'CLIP.MOV', 'clip.mov' differ only by case: in {disk.path / 'card' / 'DCIM'}" in said
+    assert f"{outcome};" in said, said
+    assert ("become one entry" in said) is (kind == "exfat"), said
+    if kind == "ntfs":  # what ntfs-3g does with the two names: keeps both
+        (disk.path / "x").mkdir()
+        (disk.path / "x" / "CLIP.MOV").write_bytes(b"one\n")
+        (disk.path / "x" / "clip.mov").write_bytes(b"two\n")
+        assert sorted(os.listdir(disk.path / "x")) == ["CLIP.MOV", "clip.mov"]
+
+
 def test_a_copy_root_folder_of_other_case_is_refused_too(tmp_path: Path, ntfs_loop: Any) -> None:
     """Failed before: the card's folder A001 was made beside an existing a001 on NTFS."""
     disk = ntfs_loop(32 << 20)

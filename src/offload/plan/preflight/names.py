@@ -335,12 +335,18 @@ def check_names(
                 leave = f"leave one out with --ignore {pattern}, choose another destination, or "
             else:
                 leave = ""
+            # NTFS's Linux drivers (ntfs-3g, ntfs3) keep both names apart: the drive's
+            # other readers do not. exFAT, FAT, HFS+ and APFS take the second for the first.
+            if "ntfs" in (fs.on_device or fs.fstype).lower():
+                outcome = f"Windows and macOS {verdict} see them as one name"
+            else:
+                outcome = f"they {verdict} become one entry"
             out.add(
                 is_error=collision.is_error,
                 code=collision.code,
                 path=folder,
-                message=f"{shown} differ only by {how}: in {folder} on {fs.name} they "
-                f"{verdict} become one entry; {leave}rename one of them on the source"
+                message=f"{shown} differ only by {how}: in {folder} on {fs.name} "
+                f"{outcome}; {leave}rename one of them on the source"
                 + (" (a write to the card)" if leave else ""),
                 index=plan.index,
             )
