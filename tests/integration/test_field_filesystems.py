@@ -243,6 +243,27 @@ def test_one_file_to_one_exfat_target_typed_in_two_cases_is_refused(
         assert os.listdir(disk.path / "Dest") == []
 
 
+@pytest.mark.parametrize("typed", [True, False], ids=["name-typed", "into-folder"])
+def test_pfndispatchcopy_beside_a_twin_names_no_card_file(
+    tmp_path: Path, exfat_loop: Any, typed: bool
+) -> None:
+    """Failed before: "rename or move .../CLIP.MOV (or the card's file)": there is no card,
+    the way out is the name typed for the copy, or the source file's name."""
+    disk = exfat_loop(32 << 20)
+    write(disk.path / "D" / "CLIP.MOV", b"other\n")
+    source = write(tmp_path / "clip.mov", b"a clip\n")
+    exe = Path(sys.executable).with_name("pfndispatchcopy")
+    target = disk.path / "D" / "clip.mov" if typed else disk.path / "D"
+    one = subprocess.run([exe, source, target], capture_output=True, text=True, timeout=300)
+    said = " ".join(one.stderr.split())
+    assert one.returncode != 0, one.stdout + said
+    assert f"rename or move {disk.path / 'D' / 'CLIP.MOV'} (or " in said, said
+    assert "card" not in said, said
+    otherwise = "or name the copy otherwise" if typed else "or rename the source file"
+    assert f"({otherwise}), or choose another destination" in said, said
+    assert (disk.path / "D" / "CLIP.MOV").read_bytes() == b"other\n"
+
+
 def test_a_target_name_exfat_refuses_names_the_typed_name_as_the_one_to_change(
     tmp_path: Path, exfat_loop: Any
 ) -> None:

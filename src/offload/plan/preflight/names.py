@@ -291,7 +291,7 @@ def check_names(
             if len(there) == len(collision.names):
                 continue  # twins already there, none of the card's (a folder ntfs-3g wrote)
             if there:
-                _existing_twin(collision, there, folder, plan, fs, out, keep_both)
+                _existing_twin(collision, there, folder, plan, fs, out, keep_both, tree.root_is_file)
                 continue
             case = collision.code is C.NAME_CASE_COLLISION
             how = "case" if case else "Unicode normalisation"
@@ -612,6 +612,17 @@ def _present_names(folder: Path) -> set[str]:
         return set()
 
 
+def _ours_otherwise(plan: DestinationPlan, single_file: bool) -> str:
+    """The other way out of a twin already there: the copy's name changed where it comes
+    from, a card's file (a card), the name typed for the copy, or the source file's name
+    (a single file: ``pfndispatchcopy``, no card there)."""
+    if not single_file:
+        return "or the card's file"
+    if plan.file_name is not None:
+        return "or name the copy otherwise"
+    return "or rename the source file"
+
+
 def _existing_twin(
     collision: Collision,
     there: list[str],
@@ -620,6 +631,7 @@ def _existing_twin(
     fs: FilesystemInfo,
     out: Findings,
     keep_both: bool = False,
+    single_file: bool = False,
 ) -> None:
     """A name of the card and an entry already on the destination that its filesystem takes
     for one name: refused up front (or a warning, for normalisation a Windows filesystem
@@ -649,7 +661,8 @@ def _existing_twin(
             if keep_both
             else ""
         )
-        + f"rename or move {old} (or the card's file), or choose another destination",
+        + f"rename or move {old} ({_ours_otherwise(plan, single_file)}), or choose another "
+        "destination",
         index=plan.index,
     )
 
