@@ -291,7 +291,9 @@ def check_names(
             if len(there) == len(collision.names):
                 continue  # twins already there, none of the card's (a folder ntfs-3g wrote)
             if there:
-                _existing_twin(collision, there, folder, plan, fs, out, keep_both, tree.root_is_file)
+                _existing_twin(
+                    collision, there, folder, plan, fs, out, keep_both, tree.root_is_file
+                )
                 continue
             case = collision.code is C.NAME_CASE_COLLISION
             how = "case" if case else "Unicode normalisation"
