@@ -107,6 +107,7 @@ from offload.events import (
     Event,
     FileCancelled,
     FileFailed,
+    FileStarted,
     FileVerified,
     FileVerifiedEarlier,
     JobStarted,
@@ -237,9 +238,19 @@ _NO_LONGER_COPYING = (
 )
 
 
+_COPY_BEGAN = (
+    FileStarted,
+    DestinationBytesWritten,
+    FileVerified,
+    FileVerifiedEarlier,
+    FileCancelled,
+)
+
+
 class _VerboseProgress:
     """Prints ``INFO: copying SRC...`` when the copy starts (after the input was checked: bad
-    input gets only its ERROR line) and ``INFO: copied N of M bytes`` about once a second
+    input gets only its ERROR line, and a copy whose every destination was refused up front
+    none: it copies nothing) and ``INFO: copied N of M bytes`` about once a second
     while a destination is still being written: N the bytes written on the slowest
     destination still copying (a bucket's: what its service holds, a part at a time, and
     after it "(uploading: K more bytes taken by the upload, not yet stored)", what its upload
@@ -251,7 +262,12 @@ class _VerboseProgress:
     # What it is told: the written bytes, and when a destination is no longer copying. Not
     # ``DestinationWriting``: a bucket's *taken* comes with every write's byte event
     # (``engine.writer``), whether or not a chunk's start is said to anyone.
-    accepts = frozenset({JobStarted, DestinationBytesWritten, *_NO_LONGER_COPYING})
+    # "copying SRC..." is said at the first sign of a copy (``_COPY_BEGAN``: the source's
+    # read begins, a byte written, a copy's outcome other than a failure, a copy already
+    # there kept), which no job whose every destination was refused up front gives
+    # (before, it was said at ``JobStarted`` all the same, above the refusals' ERROR
+    # lines, and nothing was copied).
+    accepts = frozenset({JobStarted, FileStarted, DestinationBytesWritten, *_NO_LONGER_COPYING})
 
     def __init__(self, env: Environment, total: int, source: str) -> None:
         self._env = env
@@ -266,6 +282,7 @@ class _VerboseProgress:
         self._stop = threading.Event()
         self._clock: threading.Thread | None = None
         self._said = threading.Lock()  # a progress line and the cancel's, never interleaved
+        self._copying = False  # "copying SRC..." said: progress lines may follow
         self._cancelling = False
 
     def cancelling(self, signal_said: str) -> None:
@@ -286,12 +303,18 @@ class _VerboseProgress:
             )
 
     def emit(self, event: Event) -> None:
+        if not self._copying and isinstance(event, _COPY_BEGAN):
+            with self._said:
+                if not self._copying:
+                    self._copying = True
+                    print(
+                        f"INFO: copying {printable_name(str(self._source))}...",
+                        file=self._env.stdout,
+                        flush=True,
+                    )
+        if isinstance(event, FileStarted):
+            return
         if isinstance(event, JobStarted):
-            print(
-                f"INFO: copying {printable_name(str(self._source))}...",
-                file=self._env.stdout,
-                flush=True,
-            )
             with self._lock:
                 self._written = dict.fromkeys(range(len(event.destinations)), 0)
             self._clock = threading.Thread(target=self._tick, name="pfn-progress", daemon=True)
@@ -337,6 +360,8 @@ class _VerboseProgress:
             with self._said:
                 if self._cancelling:
                     return
+                if not self._copying:  # the source's read has not begun (its open hangs)
+                    continue
                 print(
                     f"INFO: copied {copied} of {self._total} bytes{uploading}",
                     file=self._env.stdout,
