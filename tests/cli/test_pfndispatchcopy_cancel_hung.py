@@ -11,6 +11,7 @@ waited 5 s, the line saying which call it waits for and what ends it, on stderr 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -99,3 +100,50 @@ def test_a_cancel_waiting_on_a_hung_destination_is_said_and_ends_the_progress(
     ), stderr
     assert "kill -9 ends the run only once that call returns" in stderr, stderr
     assert "Traceback" not in stderr, stderr
+
+
+@pytest.mark.fault
+def test_a_partial_a_lost_drive_left_is_removed_by_the_re_run(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """QA stop65: the FaultyFS drive's write held, its daemon SIGKILLed (the drive gone
+    mid-copy: exit 1, ECONNABORTED), then mounted again: it holds the hidden
+    ``.offload-partial.<id>.clip.mov``, and the re-run (exit 0) left it without a word.
+    Now the re-run removes it and says so; another file's partial there (a stray too, but
+    not this copy's to judge) and a live writer's (claimed) are kept. Failed before."""
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    drive, disk = faulty_fs(), tmp_path / "disk"
+    disk.mkdir()
+    held = drive.stall("write", path="*clip.mov")
+    targets = [str(disk / "clip.mov"), str(drive.mountpoint / "clip.mov")]
+    process = subprocess.Popen([PFN, "-v", str(source), *targets], stdout=PIPE, stderr=PIPE)
+    try:
+        drive.wait_stalled(held, timeout_s=60)
+    except BaseException:
+        drive.release()
+        raise
+    drive.kill()  # the drive gone while its write is held
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 1, err
+    drive.remount()
+    [left] = [p for p in drive.mountpoint.iterdir() if p.name.startswith(".offload-partial.")]
+    other = drive.mountpoint / ".offload-partial.abcdef1.other.mov"
+    other.write_bytes(b"another file's")
+    live = drive.mountpoint / ".offload-partial.abcdef2.clip.mov"
+    live.write_bytes(b"a live writer's")
+    with live.open("rb") as claim:
+        fcntl.flock(claim.fileno(), fcntl.LOCK_SH)  # as a live writer claims its partial
+        again = subprocess.run(
+            [PFN, str(source), *targets], capture_output=True, text=True, timeout=120
+        )
+        assert live.exists()  # claimed: a live writer's, never removed
+    said = " ".join(again.stderr.split())
+    assert again.returncode == 0, said
+    assert not left.exists(), sorted(p.name for p in drive.mountpoint.iterdir())
+    assert other.exists()  # another file's partial: not this copy's
+    assert (
+        f"WARNING: removed 1 partial file of {drive.mountpoint / 'clip.mov'} an interrupted "
+        "copy left beside it" in said
+    ), said
+    assert (drive.mountpoint / "clip.mov").read_bytes() == source.read_bytes()
