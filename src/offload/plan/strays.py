@@ -119,10 +119,19 @@ def strays_of(
     ``copy_with_multiple_destinations``), which holds no copy root's lock: the abandoned
     partials of *target*'s own name in its folder (``naming.is_partial_of``), by the same
     rules (no live writer's: none claimed, none whose run's lock above names its token), with
-    the bytes each holds. Another file's partials there are not this copy's to judge."""
+    the bytes each holds. Another file's partials there are not this copy's to judge.
+    With no copy root's lock of its own to tell whether locks work there, a partial whose
+    claim cannot be asked (``claimed`` None) is judged as where no lock can be asked: a
+    stray once not modified for ``UNASKABLE_STALE_S``, else kept (in *kept*)."""
     name = target.name
     return _strays_in(
-        str(target.parent), lambda entry: is_partial_of(entry, name), (), {}, kept, failed
+        str(target.parent),
+        lambda entry: is_partial_of(entry, name),
+        (),
+        {},
+        kept,
+        failed,
+        unsure_kept=True,
     )
 
 
@@ -133,8 +142,12 @@ def _strays_in(
     holders: dict[str, dict[str, object]],
     kept: list[tuple[str, int]] | None,
     failed: list[tuple[str, OSError]] | None,
+    *,
+    unsure_kept: bool = False,
 ) -> list[tuple[str, int]]:
-    """The strays among *folder*'s partials whose name is *wanted* (``stray_partials``)."""
+    """The strays among *folder*'s partials whose name is *wanted* (``stray_partials``);
+    *unsure_kept*: a partial whose claim cannot be asked is aged as an unaskable one
+    (``strays_of``)."""
     found: list[tuple[str, int]] = []
     try:
         entries = [entry for entry in os.scandir(folder) if wanted(entry.name)]
@@ -158,9 +171,10 @@ def _strays_in(
             continue
         if not entry.is_file(follow_symlinks=False):
             continue
-        if claimed(entry.path):
+        claim = claimed(entry.path)
+        if claim:
             continue  # a live writer's, whichever path it writes it by
-        if unaskable and now - st.st_mtime < UNASKABLE_STALE_S:
+        if (unaskable or (unsure_kept and claim is None)) and now - st.st_mtime < UNASKABLE_STALE_S:
             if kept is not None:
                 kept.append((entry.path, st.st_blocks * 512))
             continue  # maybe a live run's: no lock says
