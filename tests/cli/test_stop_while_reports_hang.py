@@ -25,6 +25,7 @@ from subprocess import PIPE
 import pytest
 
 from tests.support.faultyfs import FaultyFS
+from tests.support.terminal import run_on_terminal
 
 OFFLOAD = str(Path(sys.executable).with_name("offload"))
 STOPPING = "stopping: waiting for a call on"
@@ -115,3 +116,44 @@ def test_a_stop_while_a_report_call_hangs_is_heard_at_once(
     for folder in (drive.mountpoint / "card" / ".offload" / "reports", local):
         for path in folder.glob("*.json") if folder.is_dir() else ():
             assert json.loads(path.read_text())["exit_code"] == 130, path
+
+
+@pytest.mark.fault
+def test_a_stop_while_a_report_call_hangs_says_so_on_its_view(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """On a terminal: while the report's create hangs, the first Ctrl-C is shown as
+    nothing cancelled, the second stops the run, the view says STOPPING and the line what
+    it waits for (before: "writing the reports…" until the call returned, then exit 0).
+    The stall is let go only once the line is shown."""
+    card = _card(tmp_path)
+    drive, other = faulty_fs(), tmp_path / "disk"
+    other.mkdir()
+    held = drive.stall("create", path="*reports/*", nth=1, times=1)
+
+    def released(index: int) -> None:
+        if index == 0:
+            drive.wait_stalled(held, timeout_s=60)  # the second Ctrl-C lands in the held call
+        if index == 2:
+            drive.release()
+
+    try:
+        run = run_on_terminal(
+            "copy",
+            "--report-dir",
+            tmp_path / "r",
+            card,
+            drive.mountpoint,
+            other,
+            interrupt_after=["writing the reports", "Ctrl-C after every copy finished", STOPPING],
+            after_interrupt=released,
+            timeout_s=120,
+        )
+    finally:
+        drive.release()
+    raw = " ".join(run.raw.decode(errors="replace").split())
+    assert run.returncode == 130, run.text
+    assert "STOPPING" in raw, run.text
+    assert f"{STOPPING} {drive.mountpoint / 'card' / '.offload' / 'reports'} to return" in raw
+    assert run.shows(f"stopped by a further Ctrl-C {STOPPED}"), run.text
+    assert "Traceback" not in raw, run.text
