@@ -30,6 +30,7 @@ from offload.errors import (
     describe_os_error,
     printable_name,
     reach,
+    shell_word,
     unexpanded_tilde,
     unreachable_ancestor,
 )
@@ -427,6 +428,43 @@ def copy_with_multiple_destinations(
     return report
 
 
+def _own_strays_removed(target: Path) -> list[str]:
+    """Remove the partial files of *target* an interrupted copy left beside it (a drive
+    that went away mid-write, a process killed), as ``offload copy`` removes its own at its
+    start: only partials of this file's name (``plan.strays.strays_of``), only those no live
+    writer claims or a live run's lock names. Before, a re-run left them, hidden, without a
+    word. The lines to say: what was removed, and each one kept, with how to remove it."""
+    from offload.plan.preflight.findings import human_bytes
+    from offload.plan.strays import UNASKABLE_STALE_S, remove_strays, strays_of
+
+    kept: list[tuple[str, int]] = []
+    failed: list[tuple[str, OSError]] = []
+    strays = strays_of(target, kept=kept, failed=failed)
+    lines: list[str] = []
+    removed = remove_strays((path for path, _ in strays), failed) if strays else 0
+    if removed:
+        size = sum(n for _, n in strays)
+        lines.append(
+            f"removed {removed} partial file{'s' if removed > 1 else ''} of "
+            f"{printable_name(str(target))} an interrupted copy left beside it "
+            f"({human_bytes(size)})"
+        )
+    for path, exc in failed:
+        lines.append(
+            f"cannot remove {printable_name(path)}, a partial file of "
+            f"{printable_name(str(target))} an interrupted copy left: "
+            f"{describe_os_error(exc)}; once the drive works, remove it: rm -- {shell_word(path)}"
+        )
+    for path, _ in kept:
+        lines.append(
+            f"kept {printable_name(path)}, a partial file of {printable_name(str(target))}: no "
+            f"lock can be asked on its drive, and it changed less than "
+            f"{UNASKABLE_STALE_S // 3600} hours ago (a copy may still write it); if none does, "
+            f"remove it: rm -- {shell_word(path)}"
+        )
+    return lines
+
+
 def _copy_planned(
     source_path: Path,
     st: os.stat_result,
@@ -530,6 +568,10 @@ def _copy_planned(
     probed += preflight_warnings  # the local destinations' (a date not kept)
     for message in probed:
         shown.emit(WarningIssued(message))
+    for index, target in enumerate(targets):
+        if index not in remote and index not in gone and index not in failing:
+            for line in _own_strays_removed(target):
+                shown.emit(WarningIssued(line))
     task = FileTask(source_file, tuple(map(str, targets)))
     source_digests: dict[str, str] = {}
     if existing:

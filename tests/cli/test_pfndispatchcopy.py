@@ -701,3 +701,25 @@ def test_a_source_whose_drive_goes_away_mid_copy_says_reconnect_it(
     assert code == 2 and out == "", err
     errors = [line for line in other_lines(err) if line.startswith("ERROR: ")]
     assert len(errors) == 1 and "reconnect it" in errors[0], err
+
+
+def test_every_destination_refused_up_front_says_no_copying(
+    card: Path, tmpfs_mount: Callable[..., Any]
+) -> None:
+    """QA stop65: every destination refused at the preflight (a read-only drive) still got
+    ``INFO: copying SRC...`` on stdout, above the ERROR line: nothing is copied, so nothing
+    is said to be. Failed before. With one good destination beside it, the line stays."""
+    read_only = Path(tmpfs_mount(8 * 1024 * 1024).path)
+    subprocess.run(["mount", "-o", "remount,ro", str(read_only)], check=True)
+    env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), install_signal_handlers=False)
+    assert isinstance(env.stdout, io.StringIO) and isinstance(env.stderr, io.StringIO)
+    code = main(["-v", str(card), str(read_only / card.name)], env)
+    assert code == 2, env.stderr.getvalue()
+    assert env.stdout.getvalue() == "", env.stdout.getvalue()
+    assert f"ERROR: destination {read_only} is not writable" in env.stderr.getvalue()
+    env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), install_signal_handlers=False)
+    assert isinstance(env.stdout, io.StringIO)
+    good = card.parent / "d1" / card.name
+    code = main(["-v", str(card), str(good), str(read_only / card.name)], env)
+    assert code == 1
+    assert env.stdout.getvalue().startswith(f"INFO: copying {card}...\n"), env.stdout.getvalue()

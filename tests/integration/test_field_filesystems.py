@@ -70,6 +70,36 @@ def test_a_card_file_beside_an_existing_name_of_other_case_is_refused_up_front(
     assert (disk.path / "R2" / "CLIP.MOV").read_bytes() == b"other\n"
 
 
+@pytest.mark.parametrize(
+    ("kind", "outcome"),
+    [
+        ("ntfs", "Windows and macOS will see them as one name"),
+        ("exfat", "they will become one entry"),
+    ],
+)
+def test_a_case_pair_of_the_card_is_refused_in_the_words_true_of_its_filesystem(
+    tmp_path: Path, request: pytest.FixtureRequest, kind: str, outcome: str
+) -> None:
+    """Failed before on NTFS: "they will become one entry", which ntfs-3g does not do (it
+    keeps both names apart, as the copy written there with --ignore left out shows); the
+    drive's readers on Windows and macOS see one name. exFAT does take them for one."""
+    disk = request.getfixturevalue(f"{kind}_loop")(32 << 20)
+    card = tmp_path / "card"
+    write(card / "DCIM" / "CLIP.MOV", b"one\n")
+    write(card / "DCIM" / "clip.mov", b"two\n")
+    result = run("copy", card, disk.path, "--report-dir", tmp_path / "reports")
+    assert result.returncode == 64, result.stdout + result.stderr
+    said = " ".join(result.stderr.split())
+    assert f"'CLIP.MOV', 'clip.mov' differ only by case: in {disk.path / 'card' / 'DCIM'}" in said
+    assert f"{outcome};" in said, said
+    assert ("become one entry" in said) is (kind == "exfat"), said
+    if kind == "ntfs":  # what ntfs-3g does with the two names: keeps both
+        (disk.path / "x").mkdir()
+        (disk.path / "x" / "CLIP.MOV").write_bytes(b"one\n")
+        (disk.path / "x" / "clip.mov").write_bytes(b"two\n")
+        assert sorted(os.listdir(disk.path / "x")) == ["CLIP.MOV", "clip.mov"]
+
+
 def test_a_copy_root_folder_of_other_case_is_refused_too(tmp_path: Path, ntfs_loop: Any) -> None:
     """Failed before: the card's folder A001 was made beside an existing a001 on NTFS."""
     disk = ntfs_loop(32 << 20)
@@ -211,6 +241,27 @@ def test_one_file_to_one_exfat_target_typed_in_two_cases_is_refused(
         assert one.returncode == 64, one.stdout + one.stderr
         assert f"destination {b} is the same file as {a}" in one.stderr, one.stderr
         assert os.listdir(disk.path / "Dest") == []
+
+
+@pytest.mark.parametrize("typed", [True, False], ids=["name-typed", "into-folder"])
+def test_pfndispatchcopy_beside_a_twin_names_no_card_file(
+    tmp_path: Path, exfat_loop: Any, typed: bool
+) -> None:
+    """Failed before: "rename or move .../CLIP.MOV (or the card's file)": there is no card,
+    the way out is the name typed for the copy, or the source file's name."""
+    disk = exfat_loop(32 << 20)
+    write(disk.path / "D" / "CLIP.MOV", b"other\n")
+    source = write(tmp_path / "clip.mov", b"a clip\n")
+    exe = Path(sys.executable).with_name("pfndispatchcopy")
+    target = disk.path / "D" / "clip.mov" if typed else disk.path / "D"
+    one = subprocess.run([exe, source, target], capture_output=True, text=True, timeout=300)
+    said = " ".join(one.stderr.split())
+    assert one.returncode != 0, one.stdout + said
+    assert f"rename or move {disk.path / 'D' / 'CLIP.MOV'} (or " in said, said
+    assert "card" not in said, said
+    otherwise = "or name the copy otherwise" if typed else "or rename the source file"
+    assert f"({otherwise}), or choose another destination" in said, said
+    assert (disk.path / "D" / "CLIP.MOV").read_bytes() == b"other\n"
 
 
 def test_a_target_name_exfat_refuses_names_the_typed_name_as_the_one_to_change(
@@ -418,8 +469,8 @@ def test_a_file_over_4_gib_fails_its_fat_destination_alone_in_pfndispatchcopy(
     )
     assert no_room.startswith(f"ERROR: not enough free space: {small} has 2.1 MB free"), no_room
     assert no_room.endswith(f"; {small / big.name} was not copied"), no_room
-    # No copy made: no hash, no speed.
-    assert result.stdout == f"INFO: copying {big}...\n", result.stdout
+    # No copy made: no hash, no speed, no word of copying (both refused up front).
+    assert result.stdout == "", result.stdout
     alone = run(big, fat.path, prefix=pfn, cli=False)
     assert alone.returncode == 2 and other_lines(alone.stderr) == [too_large], alone.stderr
     assert os.listdir(fat.path) == [] and os.listdir(small) == []

@@ -121,6 +121,14 @@ def test_a_forbidden_character_anywhere_is_reported_on_exfat_only(
     assert C.NAME_INVALID_CHARS not in codes(named, EXT4, name_max_bytes=10_000)
 
 
+def test_a_backslash_is_shown_as_the_name_holds_it() -> None:
+    """Failed before: ``contains '\\\\'`` (Python's repr, the backslash doubled)."""
+    [problem] = [p for p in name_problems("a\\b.mov", EXFAT) if p.code is C.NAME_INVALID_CHARS]
+    assert problem.detail == "contains '\\' (a backslash)"
+    [problem] = [p for p in name_problems("a\x01b.mov", EXFAT) if p.code is C.NAME_INVALID_CHARS]
+    assert problem.detail == "contains '\\x01'"  # a control character stays escaped
+
+
 @pytest.mark.parametrize("name", ["clip.", "clip ", "clip. ", "..."])
 def test_trailing_dot_or_space(name: str) -> None:
     assert C.NAME_TRAILING_DOT_OR_SPACE in codes(name, EXFAT)

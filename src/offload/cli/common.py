@@ -565,6 +565,8 @@ class SignalsAfterCopy:
     says it came (``offload._further_while_cancelling``; before, it was never mentioned),
     and ``on_again`` (set by the command) is called then, on a thread of its own (never in
     the handler: a print there could land in one under way), to say at once what it does.
+    ``on_cancel`` (set by the command, None: nothing) is called so, once, when the first
+    signal during the copy cancels it: the command says at once that it is cancelling.
 
     From ``holding`` on, the run's outcome is stated (``--json``'s ``job_report`` line
     being written: its exit code the command's from then on; without ``--json``, every
@@ -591,6 +593,7 @@ class SignalsAfterCopy:
         self.kept = False
         self.on_again: Callable[[], None] | None = None
         self.step = ""  # what the run was finishing (``OffloadFinishing.step``), for its stop
+        self.on_cancel: Callable[[], None] | None = None
 
     def after_copy(self, step: str = "") -> None:
         self.finishing = True
@@ -607,8 +610,10 @@ class SignalsAfterCopy:
                     threading.Thread(
                         target=self.on_again, name="offload-again", daemon=True
                     ).start()
-            self._signalled = True
+            first, self._signalled = not self._signalled, True
             self._set(signum)
+            if first and self.on_cancel is not None:
+                threading.Thread(target=self.on_cancel, name="offload-cancel", daemon=True).start()
         elif signum == signal.SIGHUP:
             return
         elif self.holding:

@@ -829,7 +829,11 @@ def _offload(
     # was copied.
     # The live view stays up while the JSON and CSV reports are written, so its last frame
     # says which of them could not be (``_reports_and_summary`` closes it before the summary).
-    with cancel_on_signals(env, cancel) as signals, contextlib.ExitStack() as view:
+    with (
+        cancel_on_signals(env, cancel) as signals,
+        contextlib.ExitStack() as told,
+        contextlib.ExitStack() as view,
+    ):
 
         def tell(line: str) -> None:
             """A line said at once, above the view, or on stderr (``-q``, ``--json``)."""
@@ -852,7 +856,8 @@ def _offload(
 
         from offload import interruptible
 
-        view.enter_context(interruptible.telling(tell_stopping))
+        # To the reports' end (their HTML and PDF are written once the view is closed).
+        told.enter_context(interruptible.telling(tell_stopping))
         # Whether a stop before the manifest step is over came while manifests were written.
         args.manifests_asked = bool(plan.options.manifests.kinds)
         # Not with a bucket: its parts are buffers of their own, which a cycle (a failed

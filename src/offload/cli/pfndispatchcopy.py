@@ -13,6 +13,8 @@ With ``-v`` it prints Pomfort's lines::
                                        a bucket's, those its service holds, followed by
                                        "(uploading: K more bytes taken by the upload, not
                                        yet stored)" while its upload has taken more)
+    INFO: cancelling (Ctrl-C): ...     (at once on a signal during the copy; no progress
+                                       line after it)
     hash XXH64BE:<hex>                 (one line per algorithm; always printed)
     INFO: copy speed B bytes in S.SSSSS sec (X.X MB/sec)
                                        (B 0, X 0.0 when no byte was copied: every copy was
@@ -41,7 +43,10 @@ on the source's filesystem or disk, a name Windows will not open...: ``api._SAID
 With ``-v`` a copy
 that is not written and read back now gets an ``INFO: DST ...`` line: one already at the
 destination (read back, equal to the source, kept) or one only transfer-checked
-(``--verify transfer``). Exit codes: 0 verified everywhere (transfer-checked only with
+(``--verify transfer``). A cancel still waiting ``CANCEL_WAITING_S`` (5 s) after the signal
+for a call that has not returned (a hung drive) says so on stderr, ``WARNING: cancelling:
+waiting for a call on DST to return ...``, with what ends it. Exit codes: 0 verified
+everywhere (transfer-checked only with
 ``--verify transfer``; a ``-noflush_dest`` destination, or one read back through a cache, as
 its WARNING line says), 1 some destination failed (one that cannot be written, has no
 room, cannot hold a file that large or refuses the name or path, an ``s3://`` key too long,
@@ -84,7 +89,7 @@ from offload.cli.common import (
 )
 from offload.destinations.s3config import settings_from_env
 from offload.destinations.s3url import is_s3_url
-from offload.engine.cancel import CancelToken
+from offload.engine.cancel import CANCEL_WAITING_S, CancelToken
 from offload.errors import (
     DriveUnreachable,
     ExitCode,
@@ -95,12 +100,14 @@ from offload.errors import (
     reach,
 )
 from offload.events import (
+    CancelWaiting,
     DestinationBytesWritten,
     DestinationFull,
     DestinationLost,
     Event,
     FileCancelled,
     FileFailed,
+    FileStarted,
     FileVerified,
     FileVerifiedEarlier,
     JobStarted,
@@ -231,9 +238,19 @@ _NO_LONGER_COPYING = (
 )
 
 
+_COPY_BEGAN = (
+    FileStarted,
+    DestinationBytesWritten,
+    FileVerified,
+    FileVerifiedEarlier,
+    FileCancelled,
+)
+
+
 class _VerboseProgress:
     """Prints ``INFO: copying SRC...`` when the copy starts (after the input was checked: bad
-    input gets only its ERROR line) and ``INFO: copied N of M bytes`` about once a second
+    input gets only its ERROR line, and a copy whose every destination was refused up front
+    none: it copies nothing) and ``INFO: copied N of M bytes`` about once a second
     while a destination is still being written: N the bytes written on the slowest
     destination still copying (a bucket's: what its service holds, a part at a time, and
     after it "(uploading: K more bytes taken by the upload, not yet stored)", what its upload
@@ -245,7 +262,12 @@ class _VerboseProgress:
     # What it is told: the written bytes, and when a destination is no longer copying. Not
     # ``DestinationWriting``: a bucket's *taken* comes with every write's byte event
     # (``engine.writer``), whether or not a chunk's start is said to anyone.
-    accepts = frozenset({JobStarted, DestinationBytesWritten, *_NO_LONGER_COPYING})
+    # "copying SRC..." is said at the first sign of a copy (``_COPY_BEGAN``: the source's
+    # read begins, a byte written, a copy's outcome other than a failure, a copy already
+    # there kept), which no job whose every destination was refused up front gives
+    # (before, it was said at ``JobStarted`` all the same, above the refusals' ERROR
+    # lines, and nothing was copied).
+    accepts = frozenset({JobStarted, FileStarted, DestinationBytesWritten, *_NO_LONGER_COPYING})
 
     def __init__(self, env: Environment, total: int, source: str) -> None:
         self._env = env
@@ -259,14 +281,40 @@ class _VerboseProgress:
         self._taken: dict[int, int] = {}
         self._stop = threading.Event()
         self._clock: threading.Thread | None = None
+        self._said = threading.Lock()  # a progress line and the cancel's, never interleaved
+        self._copying = False  # "copying SRC..." said: progress lines may follow
+        self._cancelling = False
 
-    def emit(self, event: Event) -> None:
-        if isinstance(event, JobStarted):
+    def cancelling(self, signal_said: str) -> None:
+        """The copy is being cancelled (*signal_said*: the signal, in words): said at once,
+        on stdout with the other ``INFO:`` lines (those a host reads), and no progress line
+        from now on (before: "copied 0 of N bytes" each second while a hung destination
+        kept the cancel waiting, nothing acknowledging it)."""
+        with self._said:
+            if self._cancelling:
+                return
+            self._cancelling = True
+            self._stop.set()
             print(
-                f"INFO: copying {printable_name(str(self._source))}...",
+                f"INFO: cancelling ({signal_said}): the partial files are removed before the "
+                "run ends",
                 file=self._env.stdout,
                 flush=True,
             )
+
+    def emit(self, event: Event) -> None:
+        if not self._copying and isinstance(event, _COPY_BEGAN):
+            with self._said:
+                if not self._copying:
+                    self._copying = True
+                    print(
+                        f"INFO: copying {printable_name(str(self._source))}...",
+                        file=self._env.stdout,
+                        flush=True,
+                    )
+        if isinstance(event, FileStarted):
+            return
+        if isinstance(event, JobStarted):
             with self._lock:
                 self._written = dict.fromkeys(range(len(event.destinations)), 0)
             self._clock = threading.Thread(target=self._tick, name="pfn-progress", daemon=True)
@@ -309,11 +357,16 @@ class _VerboseProgress:
                 if in_flight
                 else ""
             )
-            print(
-                f"INFO: copied {copied} of {self._total} bytes{uploading}",
-                file=self._env.stdout,
-                flush=True,
-            )
+            with self._said:
+                if self._cancelling:
+                    return
+                if not self._copying:  # the source's read has not begun (its open hangs)
+                    continue
+                print(
+                    f"INFO: copied {copied} of {self._total} bytes{uploading}",
+                    file=self._env.stdout,
+                    flush=True,
+                )
 
     def close(self) -> None:
         """Stop the clock (the copy ended): no progress line after the outcome's."""
@@ -331,17 +384,28 @@ class _SaidAtOnce:
     ``failed``). A failure in the same words on several (the source's: it changed, its
     drive went away) is said once."""
 
-    def __init__(self, env: Environment, then: _VerboseProgress | None) -> None:
+    def __init__(
+        self,
+        env: Environment,
+        then: _VerboseProgress | None,
+        source: str = "",
+        destinations: Sequence[str] = (),
+    ) -> None:
         self._env = env
         self._then = then
+        self._source = source
+        self._destinations = destinations
         self._lock = threading.Lock()
         self.warned: set[str] = set()
         self.failed: dict[int, str] = {}  # destination index -> the line said
-        self.accepts = frozenset({WarningIssued, FileFailed}) | (
+        self.accepts = frozenset({WarningIssued, FileFailed, CancelWaiting}) | (
             then.accepts if then is not None else frozenset()
         )
 
     def emit(self, event: Event) -> None:
+        if isinstance(event, CancelWaiting):
+            self._env.warning(cancel_waiting_line(event, self._source, self._destinations))
+            return
         if isinstance(event, WarningIssued):
             with self._lock:
                 if event.message in self.warned:
@@ -358,6 +422,45 @@ class _SaidAtOnce:
                 self.failed[event.destination_index] = event.message
         if self._then is not None and type(event) in self._then.accepts:
             self._then.emit(event)
+
+
+def cancel_waiting_line(event: CancelWaiting, source: str, destinations: Sequence[str]) -> str:
+    """What a cancel still waits for ``CANCEL_WAITING_S`` after the signal (the engine's
+    ``CancelWaiting``), and what ends it, as ``offload copy`` says it: a call blocked in the
+    kernel (a hung drive, a FUSE filesystem) outlives kill -9 too."""
+    on = [f"the source {printable_name(source)}"] if event.card else []
+    on += [printable_name(destinations[i]) for i in event.destinations if i < len(destinations)]
+    many = len(on) > 1
+    calls, them = ("calls", "those calls return") if many else ("a call", "that call returns")
+    waited = (
+        f"cancelling: waiting for {calls} on {' and '.join(on) or 'a destination'} to return "
+        f"(none for {int(CANCEL_WAITING_S)} s: "
+    )
+    drives = [destinations[i] for i in event.destinations if i < len(destinations)]
+    if drives and not event.card and not any(map(is_s3_url, drives)):
+        writing = (
+            "those drives may still be writing or flushing their caches"
+            if many
+            else "that drive may still be writing or flushing its cache"
+        )
+        return (
+            f"{waited}{writing}, which a slow drive takes long to do, or may hang); the partial "
+            f"files are removed once {'they do' if many else 'it does'}; kill -9 ends the run "
+            f"only once {them}; do not disconnect a drive that may be writing (it can damage "
+            "its filesystem and the copies on it): only one that no longer works, or stop its "
+            "driver"
+        )
+    if event.card and not drives:
+        return (
+            f"{waited}its drive may hang); the partial files are removed once it returns; "
+            f"kill -9 ends the run only once {them}: to end it sooner, disconnect the "
+            "source's drive or stop its driver"
+        )
+    # A bucket among them: its request ends at its timeout.
+    return (
+        f"{waited}a drive may hang, a service may not have answered); the partial files are "
+        f"removed once {them}; kill -9 ends the run only once {them}"
+    )
 
 
 def main(
@@ -412,9 +515,12 @@ def _run(args: argparse.Namespace, env: Environment, *, own_process: bool = Fals
     size = found.st_size if found is not None and stat.S_ISREG(found.st_mode) else 0
     cancel = CancelToken()
     sink = _VerboseProgress(env, size, args.source) if args.verbose else None
-    said = _SaidAtOnce(env, sink)
+    said = _SaidAtOnce(env, sink, args.source, args.destinations)
     started = time.monotonic()
     with cancel_on_signals(env, cancel) as signals:
+        if sink is not None:
+            progress = sink
+            signals.on_cancel = lambda: progress.cancelling(signals.words())
         try:
             report = copy_with_multiple_destinations(
                 source,

@@ -67,6 +67,22 @@ def is_partial_leftover(name: str) -> bool:
     return name.startswith(PARTIAL_PREFIX) or name == _FAT_NAME_PIECE
 
 
+def is_partial_of(name: str, final_name: str) -> bool:
+    """Whether *name* is a partial of a file named *final_name* (``partial_name``'s form:
+    the prefix, a token, a serial, a dot, then the final name, or as much of it as fits)."""
+    if partial_token(name) is None:
+        return False
+    serial, dot, tail = name[len(PARTIAL_PREFIX) + len(_RUN_TOKEN) :].partition(".")
+    if not dot or not serial or any(c not in "0123456789abcdef" for c in serial):
+        return False
+    if tail == final_name:
+        return True
+    # Cut to NAME_MAX bytes: what is left of the final name begins it.
+    cut = len(name.encode("utf-8", "surrogateescape")) >= _NAME_MAX - 3
+    encoded = final_name.encode("utf-8", "surrogateescape")
+    return cut and bool(tail) and encoded.startswith(tail.encode("utf-8", "surrogateescape"))
+
+
 def run_token() -> str:
     """This process's token, the one its partials' names carry (``partial_token``)."""
     return _RUN_TOKEN

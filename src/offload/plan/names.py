@@ -54,9 +54,12 @@ def is_utf8(name: str) -> bool:
 def _shown_char(char: str) -> str:
     """One character a name may not hold, as a line can show it: quoted (``repr``: a
     control character escaped), but a combining mark by its code point and name, which
-    printed alone would sit on the quote before it (a decomposed name's accents)."""
+    printed alone would sit on the quote before it (a decomposed name's accents), and a
+    backslash as itself, named (``repr`` doubles it: ``'\\\\'``, not what the name holds)."""
     if unicodedata.category(char).startswith("M"):
         return f"U+{ord(char):04X} ({unicodedata.name(char, 'a combining mark')})"
+    if char == "\\":
+        return "'\\' (a backslash)"
     return repr(char)
 
 

@@ -53,10 +53,11 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
+from pathlib import Path
 
 from offload.destinations.claim import claimed, remove_unclaimed
-from offload.destinations.naming import is_partial_name, partial_token
+from offload.destinations.naming import is_partial_name, is_partial_of, partial_token
 from offload.lock import CANNOT_ASK, other_holder
 from offload.plan.destination import DestinationPlan
 from offload.plan.scan import SourceTree
@@ -104,35 +105,80 @@ def stray_partials(
     holders: dict[str, dict[str, object]] = {}
     found: list[tuple[str, int]] = []
     for folder in sorted(folders):
+        found += _strays_in(str(folder), is_partial_name, held, holders, kept, failed)
+    return found
+
+
+def strays_of(
+    target: Path,
+    *,
+    kept: list[tuple[str, int]] | None = None,
+    failed: list[tuple[str, OSError]] | None = None,
+) -> list[tuple[str, int]]:
+    """``stray_partials`` for a one-file copy (``pfndispatchcopy``, the API's
+    ``copy_with_multiple_destinations``), which holds no copy root's lock: the abandoned
+    partials of *target*'s own name in its folder (``naming.is_partial_of``), by the same
+    rules (no live writer's: none claimed, none whose run's lock above names its token), with
+    the bytes each holds. Another file's partials there are not this copy's to judge.
+    With no copy root's lock of its own to tell whether locks work there, a partial whose
+    claim cannot be asked (``claimed`` None) is judged as where no lock can be asked: a
+    stray once not modified for ``UNASKABLE_STALE_S``, else kept (in *kept*)."""
+    name = target.name
+    return _strays_in(
+        str(target.parent),
+        lambda entry: is_partial_of(entry, name),
+        (),
+        {},
+        kept,
+        failed,
+        unsure_kept=True,
+    )
+
+
+def _strays_in(
+    folder: str,
+    wanted: Callable[[str], bool],
+    held: Collection[str],
+    holders: dict[str, dict[str, object]],
+    kept: list[tuple[str, int]] | None,
+    failed: list[tuple[str, OSError]] | None,
+    *,
+    unsure_kept: bool = False,
+) -> list[tuple[str, int]]:
+    """The strays among *folder*'s partials whose name is *wanted* (``stray_partials``);
+    *unsure_kept*: a partial whose claim cannot be asked is aged as an unaskable one
+    (``strays_of``)."""
+    found: list[tuple[str, int]] = []
+    try:
+        entries = [entry for entry in os.scandir(folder) if wanted(entry.name)]
+    except OSError:
+        return found
+    if not entries:
+        return found
+    live, unaskable = _live_tokens(folder, held, holders)
+    now = time.time()
+    for entry in entries:
+        token = partial_token(entry.name)
+        if live is None or token in live or (token is None and live):
+            continue  # maybe a live run's: never removed, never counted as room
         try:
-            entries = [entry for entry in os.scandir(folder) if is_partial_name(entry.name)]
-        except OSError:
+            st = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            continue  # gone since it was listed
+        except OSError as exc:
+            if failed is not None:
+                failed.append((entry.path, exc))
             continue
-        if not entries:
+        if not entry.is_file(follow_symlinks=False):
             continue
-        live, unaskable = _live_tokens(str(folder), held, holders)
-        now = time.time()
-        for entry in entries:
-            token = partial_token(entry.name)
-            if live is None or token in live or (token is None and live):
-                continue  # maybe a live run's: never removed, never counted as room
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except FileNotFoundError:
-                continue  # gone since it was listed
-            except OSError as exc:
-                if failed is not None:
-                    failed.append((entry.path, exc))
-                continue
-            if not entry.is_file(follow_symlinks=False):
-                continue
-            if claimed(entry.path):
-                continue  # a live writer's, whichever path it writes it by
-            if unaskable and now - st.st_mtime < UNASKABLE_STALE_S:
-                if kept is not None:
-                    kept.append((entry.path, st.st_blocks * 512))
-                continue  # maybe a live run's: no lock says
-            found.append((entry.path, st.st_blocks * 512))
+        claim = claimed(entry.path)
+        if claim:
+            continue  # a live writer's, whichever path it writes it by
+        if (unaskable or (unsure_kept and claim is None)) and now - st.st_mtime < UNASKABLE_STALE_S:
+            if kept is not None:
+                kept.append((entry.path, st.st_blocks * 512))
+            continue  # maybe a live run's: no lock says
+        found.append((entry.path, st.st_blocks * 512))
     return found
 
 

@@ -394,7 +394,18 @@ class PendingDocuments:
                 f"cannot build the PDF report: {type(exc).__name__}: {exc} "
                 f"(offload report {shell_word(shown[0])} tries again)"
             )
-        notes.extend(write_beside_json(documents, list(map(Path, json_paths)), self.published))
+        # On a worker (``interruptible.call``), as the JSON and CSV reports' calls: a drive
+        # that hangs holds it, never the main thread, so a second Ctrl-C still stops the run.
+        from offload.interruptible import call
+
+        paths = list(map(Path, json_paths))
+        notes.extend(
+            call(
+                "offload-reports",
+                lambda: write_beside_json(documents, paths, self.published),
+                tuple(str(path.parent) for path in paths),
+            )
+        )
         for suffix, content in documents:
             for name, put in remote:
                 target_name = name.removesuffix(".json") + suffix

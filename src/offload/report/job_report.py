@@ -30,6 +30,7 @@ from offload.engine.device_words import describe as describe_devices
 from offload.errors import describe_os_error, printable_name
 from offload.fs.devices import still_on
 from offload.fs.ops import fsync_dir, make_folder_durable, make_folders_durable
+from offload.interruptible import call as _on_drive
 from offload.json_text import STRICT as _STRICT
 from offload.json_text import encoded as _json_encoded
 from offload.ledger import STATE_FOLDER, lost_error_of
@@ -878,22 +879,14 @@ class ReportsWritten:
         self.unrestated = [str(path) for path in self.json_written]
         self.unrestated += [f"{folder.name}/{name}" for folder, name in self.json_stored]
         for path in self.json_written:
-            try:
-                restated.write(path, exit_code, replace=True)
-            except OSError as exc:
-                problems.append(f"cannot restate the report {path}: {describe_os_error(exc)}")
+            # On a worker, as ``write_reports``' calls: a hung drive holds it, not the
+            # signals (a stop meanwhile leaves the rest as they were: ``unrestated``).
+            _on_drive(
+                "offload-reports",
+                functools.partial(_restated_at, restated, path, exit_code, stopped, problems),
+                (str(path.parent),),
+            )
             self.unrestated.remove(str(path))
-            if stopped:
-                for document in (path.with_suffix(".html"), path.with_suffix(".pdf")):
-                    try:
-                        document.unlink()
-                    except FileNotFoundError:
-                        pass
-                    except OSError as exc:
-                        problems.append(
-                            f"cannot remove {document}, which states the run before it was "
-                            f"stopped: {describe_os_error(exc)}"
-                        )
         for folder, name in self.json_stored:
             try:
                 folder.put(name, restated.content(exit_code), replace=True)
@@ -975,8 +968,16 @@ def write_reports(
     ``ReportsWritten``, filled as each JSON report is written (a run stopped meanwhile
     restates those: ``ReportsWritten.restate``); returned.
     """
+    # Every call on a local folder (a destination's, the local one) is made on a worker
+    # (``interruptible.call``): one that hangs (a stalled drive) holds the worker, never the
+    # main thread, so each Ctrl-C reaches the handler at once and a second one, or a SIGTERM,
+    # stops the run as it does in the manifest step (with the main thread held in that call,
+    # the kernel merged the Ctrl-Cs into one: only recorded, the run went on to exit 0). A
+    # bucket's requests stay on the main thread, where a signal interrupts their wait.
     if local_dir is not None:
-        swept = remove_dead_temporaries(local_dir)
+        swept = _on_drive(
+            "offload-reports", lambda: remove_dead_temporaries(local_dir), (str(local_dir),)
+        )
         if swept is not None:
             report.notes.append(swept)
     lost = {d.index for d in report.job.destinations if d.lost}
@@ -984,24 +985,29 @@ def write_reports(
     # Copy roots that held this run's copies and are gone now (a drive unmounted lazily:
     # its mount point the folder on the disk below): refused, never made again there.
     vanished: list[tuple[int | None, str, OSError, str]] = []
-    for plan in report.plans:
-        if plan.index in lost or plan.index in report.report_folders:
-            continue
-        folder = plan.root / STATE_FOLDER / "reports"
-        # One found gone or on another filesystem (``OffloadReport.unreachable``): a copy
-        # root that is the mount point itself is still a folder then, the bare one below.
-        if plan.index not in report.unreachable and _may_hold_reports(plan.root):
-            folders.append(folder)
-        elif plan.index in report.unreachable or _held_copies(report, plan.index):
-            gone = report.unreachable.get(plan.index) or lost_error_of(plan.root, None)
-            vanished.append(
-                (
-                    plan.index,
-                    f"cannot write the report into {folder}: {gone.strerror}",
-                    gone,
-                    str(folder),
+    local_plans = [
+        p for p in report.plans if p.index not in lost and p.index not in report.report_folders
+    ]
+
+    def looked_at() -> None:
+        for plan in local_plans:
+            folder = plan.root / STATE_FOLDER / "reports"
+            # One found gone or on another filesystem (``OffloadReport.unreachable``): a copy
+            # root that is the mount point itself is still a folder then, the bare one below.
+            if plan.index not in report.unreachable and _may_hold_reports(plan.root):
+                folders.append(folder)
+            elif plan.index in report.unreachable or _held_copies(report, plan.index):
+                gone = report.unreachable.get(plan.index) or lost_error_of(plan.root, None)
+                vanished.append(
+                    (
+                        plan.index,
+                        f"cannot write the report into {folder}: {gone.strerror}",
+                        gone,
+                        str(folder),
+                    )
                 )
-            )
+
+    _on_drive("offload-reports", looked_at, tuple(str(p.root) for p in local_plans))
     remote = [f for i, f in sorted(report.report_folders.items()) if i not in lost]
     everywhere = [*folders, *([local_dir] if local_dir is not None else [])]
     # One name in every folder, the local one included: ASCII if any takes no other.
@@ -1044,14 +1050,19 @@ def write_reports(
     for folder in folders:
         try:
             written.append(
-                _write_pair(
-                    folder,
-                    base,
-                    json_file,
-                    table,
-                    result.exit_code,
-                    in_copy_root=True,
-                    published=result.json_written.append,
+                _on_drive(
+                    "offload-reports",
+                    functools.partial(
+                        _write_pair,
+                        folder,
+                        base,
+                        json_file,
+                        table,
+                        result.exit_code,
+                        in_copy_root=True,
+                        published=result.json_written.append,
+                    ),
+                    (str(folder),),
                 )
             )
         except OSError as exc:
@@ -1099,7 +1110,11 @@ def write_reports(
         json_file = _json_file(data)
         for path in list(rewrite):
             try:
-                json_file.write(path, result.exit_code, replace=True)
+                _on_drive(
+                    "offload-reports",
+                    functools.partial(json_file.write, path, result.exit_code, replace=True),
+                    (str(path.parent),),
+                )
             except OSError as exc:
                 rewrite.remove(path)
                 refused.append(
@@ -1126,17 +1141,21 @@ def write_reports(
     result.paths = [str(p) for p in written]
     if local_dir is not None:
         try:
-            if local_device is not None:
-                still_on(*local_device)
-            local = _write_pair(
-                local_dir,
-                base,
-                json_file,
-                table,
-                result.exit_code,
-                parents=local_parents,
-                published=lambda path: result.json_written.insert(0, path),
-            )
+
+            def local_pair() -> Path:
+                if local_device is not None:
+                    still_on(*local_device)
+                return _write_pair(
+                    local_dir,
+                    base,
+                    json_file,
+                    table,
+                    result.exit_code,
+                    parents=local_parents,
+                    published=lambda path: result.json_written.insert(0, path),
+                )
+
+            local = _on_drive("offload-reports", local_pair, (str(local_dir),))
             result.paths.insert(0, str(local))
         except OSError as exc:
             _unpublished(result, local_dir)
@@ -1334,14 +1353,46 @@ def _taken(path: Path) -> bool:
         return False
 
 
+def _taken_in(folders: list[Path], candidate: str) -> bool:
+    """A report named *candidate* (its JSON or CSV) is in one of *folders*."""
+    return any(
+        _taken(folder / f"{candidate}.json") or _taken(folder / f"{candidate}.csv")
+        for folder in folders
+    )
+
+
+def _restated_at(
+    restated: StreamedFile, path: Path, exit_code: int, stopped: bool, problems: list[str]
+) -> None:
+    """``ReportsWritten.restate`` of the JSON report *path*: written again with *exit_code*
+    (a run *stopped*: its HTML and PDF removed), what could not be done added to
+    *problems*."""
+    try:
+        restated.write(path, exit_code, replace=True)
+    except OSError as exc:
+        problems.append(f"cannot restate the report {path}: {describe_os_error(exc)}")
+    if stopped:
+        for document in (path.with_suffix(".html"), path.with_suffix(".pdf")):
+            try:
+                document.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                problems.append(
+                    f"cannot remove {document}, which states the run before it was "
+                    f"stopped: {describe_os_error(exc)}"
+                )
+
+
 def _free_basename(
     base: str, folders: list[Path], remote: list[RemoteReportFolder] | None = None
 ) -> str:
     for number in range(1, MAX_REPORT_NUMBER + 1):
         candidate = numbered_name(base, number)
-        if not any(
-            _taken(folder / f"{candidate}.json") or _taken(folder / f"{candidate}.csv")
-            for folder in folders
+        if not _on_drive(
+            "offload-reports",
+            functools.partial(_taken_in, folders, candidate),
+            tuple(map(str, folders)),
         ) and not any(_remote_has(folder, candidate) for folder in remote or ()):
             return candidate
     raise OSError(f"too many reports named {base}")

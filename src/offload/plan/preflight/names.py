@@ -291,7 +291,9 @@ def check_names(
             if len(there) == len(collision.names):
                 continue  # twins already there, none of the card's (a folder ntfs-3g wrote)
             if there:
-                _existing_twin(collision, there, folder, plan, fs, out, keep_both)
+                _existing_twin(
+                    collision, there, folder, plan, fs, out, keep_both, tree.root_is_file
+                )
                 continue
             case = collision.code is C.NAME_CASE_COLLISION
             how = "case" if case else "Unicode normalisation"
@@ -335,12 +337,18 @@ def check_names(
                 leave = f"leave one out with --ignore {pattern}, choose another destination, or "
             else:
                 leave = ""
+            # NTFS's Linux drivers (ntfs-3g, ntfs3) keep both names apart: the drive's
+            # other readers do not. exFAT, FAT, HFS+ and APFS take the second for the first.
+            if "ntfs" in (fs.on_device or fs.fstype).lower():
+                outcome = f"Windows and macOS {verdict} see them as one name"
+            else:
+                outcome = f"they {verdict} become one entry"
             out.add(
                 is_error=collision.is_error,
                 code=collision.code,
                 path=folder,
-                message=f"{shown} differ only by {how}: in {folder} on {fs.name} they "
-                f"{verdict} become one entry; {leave}rename one of them on the source"
+                message=f"{shown} differ only by {how}: in {folder} on {fs.name} "
+                f"{outcome}; {leave}rename one of them on the source"
                 + (" (a write to the card)" if leave else ""),
                 index=plan.index,
             )
@@ -606,6 +614,17 @@ def _present_names(folder: Path) -> set[str]:
         return set()
 
 
+def _ours_otherwise(plan: DestinationPlan, single_file: bool) -> str:
+    """The other way out of a twin already there: the copy's name changed where it comes
+    from, a card's file (a card), the name typed for the copy, or the source file's name
+    (a single file: ``pfndispatchcopy``, no card there)."""
+    if not single_file:
+        return "or the card's file"
+    if plan.file_name is not None:
+        return "or name the copy otherwise"
+    return "or rename the source file"
+
+
 def _existing_twin(
     collision: Collision,
     there: list[str],
@@ -614,6 +633,7 @@ def _existing_twin(
     fs: FilesystemInfo,
     out: Findings,
     keep_both: bool = False,
+    single_file: bool = False,
 ) -> None:
     """A name of the card and an entry already on the destination that its filesystem takes
     for one name: refused up front (or a warning, for normalisation a Windows filesystem
@@ -643,7 +663,8 @@ def _existing_twin(
             if keep_both
             else ""
         )
-        + f"rename or move {old} (or the card's file), or choose another destination",
+        + f"rename or move {old} ({_ours_otherwise(plan, single_file)}), or choose another "
+        "destination",
         index=plan.index,
     )
 
