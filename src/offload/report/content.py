@@ -237,6 +237,10 @@ class ReportView:
     # May the card be formatted: one sentence on page 1, under the verdict (release.py).
     release: str = ""
     release_ok: bool = False
+    # A verdict with no problem that claims less than every copy verified ("≈ COPIED,
+    # TRANSFER-CHECKED ONLY", "≈ ...; BUT ... NOT IN THE MANIFEST"): the HTML and PDF draw
+    # it amber, as its rows are, never the green a producer reads as safe.
+    verdict_warn: bool = False
     # What the scan left out (not copied): "path — reason" lines, the user's --ignore patterns'
     # first, capped (MAX_IGNORED_LINES) with the rest counted; ignored_count: every entry;
     # ignored_said: them in words ("1 folder (PROXY/)", "3 entries": ignored_count_words).
@@ -2283,6 +2287,7 @@ def build_view(
         destination_labels=list(labels.values()),
         release=str(release.get("text") or ""),
         release_ok=bool(release.get("may_format")),
+        verdict_warn=ok and verdict.startswith("≈"),
         ignored=_ignored_lines(list(data.get("ignored") or [])),
         ignored_count=len(data.get("ignored") or []),
         ignored_said=ignored_said(data),
