@@ -378,7 +378,7 @@ def _not_safe_words(
     )
     why = f"; {reasons[0]}" if reasons else ""
     return (
-        f"{unsafe} of {count} files ({first} first) "
+        f"{unsafe:,} of {count:,} files ({first} first) "
         f"{'is' if unsafe == 1 else 'are'} {what} on a disk other than the card's{why}"
     )
 
@@ -764,7 +764,7 @@ def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
         # "folders" when each is one; else "entries", the folders among them named "X/".
         noun = "folders" if all(path.endswith("/") for path in left_out) else "entries"
         kept.append(
-            f"{len(left_out)} of the card's {noun} {'was' if one else 'were'} left out by an "
+            f"{len(left_out):,} of the card's {noun} {'was' if one else 'were'} left out by an "
             f"ignore pattern ({left_out[0]} first) and {'was' if one else 'were'} not copied from "
             f"the card by {by_whom}"
         )
@@ -774,7 +774,7 @@ def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
     if partials and not absent and _our_copy(own):
         one = len(partials) == 1
         kept.append(
-            f"{len(partials)} of the source's entries {'is' if one else 'are'} named like "
+            f"{len(partials):,} of the source's entries {'is' if one else 'are'} named like "
             f"{like} ({partials[0]} first): the source is a copy of ours "
             f"(it holds offload-ai's state and ledger, {STATE_FOLDER}/), so "
             f"{'it is a leftover' if one else 'they are leftovers'} of an interrupted run of "
@@ -785,7 +785,7 @@ def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
     elif partials:
         one = len(partials) == 1
         kept.append(
-            f"{len(partials)} of the card's entries {'is' if one else 'are'} named like "
+            f"{len(partials):,} of the card's entries {'is' if one else 'are'} named like "
             f"{like} ({partials[0]} first), left out by default and not "
             f"copied from the card by {by_whom}"
         )
@@ -1025,18 +1025,18 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         other_files = len(failed_files)
         first = f"{failed_other}{' first' if other_files > 1 else ''}"
         kept.append(
-            f"{failed_others + index_refused} copies failed: {failed_others} of "
+            f"{failed_others + index_refused:,} copies failed: {failed_others:,} of "
             f"{_count(other_files, 'other file')} ({first}) "
-            f"and {index_refused} of {_index_words(index_files, conflict)}"
+            f"and {index_refused:,} of {_index_words(index_files, conflict)}"
         )
     elif failed_other is not None:
         if failed_others == 1:
             kept.append(f"a copy failed: {failed_other}")
         else:
-            kept.append(f"{failed_others} copies failed ({failed_other} first)")
+            kept.append(f"{failed_others:,} copies failed ({failed_other} first)")
     elif index_files and kept:
         # Another reason keeps the card: the index files are said beside it, never unsaid.
-        some = "a copy" if index_refused == 1 else f"{index_refused} copies"
+        some = "a copy" if index_refused == 1 else f"{index_refused:,} copies"
         kept.append(f"{some} failed, of {_index_words(index_files)}")
     if any(s.get("status") == "failed" for s in data.get("symlinks") or []):
         kept.append("a symlink of the card could not be made on a destination")
@@ -1079,7 +1079,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     if unproven:
         one = unproven == 1
         kept.append(
-            f"the cascade did not release it: {unproven} {'file' if one else 'files'} on the "
+            f"the cascade did not release it: {unproven:,} {'file' if one else 'files'} on the "
             f"fast destinations {'was' if one else 'were'} verified by an earlier run (trusted "
             "from the ledger) and not read again by this run, so nothing it did proves "
             f"{'it' if one else 'them'} (--reverify reads them back)"
@@ -1235,7 +1235,7 @@ def _unread_words(data: Mapping[str, Any], unread_on: Mapping[int, int]) -> str:
         root = str(destinations.get(index, {}).get("copy_root") or "")
         where = f"destination {index + 1}" + (f" ({display_path(root)})" if root else "")
         count = unread_on[index]
-        copies = f"{count} cop{'y' if count == 1 else 'ies'}"
+        copies = f"{count:,} cop{'y' if count == 1 else 'ies'}"
         parts.append(f"{where} holds {copies} transfer-checked only (never read back)")
     them = "it" if len(unread_on) == 1 and sum(unread_on.values()) == 1 else "them"
     return f"Not counted: {'; '.join(parts)}; --verify destination reads {them} back."
@@ -1254,7 +1254,7 @@ def _earlier_words(
     if not files:
         return ""
     return (
-        f"{before}{files} of {_count(count, 'file')} verified only by an earlier run, trusted "
+        f"{before}{files:,} of {_count(count, 'file')} verified only by an earlier run, trusted "
         f"from the ledger{tail}"
     )
 
@@ -1394,7 +1394,7 @@ def _disk_of_folder(d: Mapping[str, Any]) -> str:
 
 
 def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def _where(
@@ -1421,14 +1421,14 @@ def _where(
         place = f"in {_count(buckets, 'bucket')}"
     else:  # some files on disks alone, others in buckets alone
         place = (
-            f"on {storages} {'disk or bucket' if storages == 1 else 'disks or buckets'} "
+            f"on {storages:,} {'disk or bucket' if storages == 1 else 'disks or buckets'} "
             "apart from the card's disk"
         )
     if copies > storages:
         nouns = (
             _count(copies, noun)
             if noun != "copy"
-            else f"{copies} cop{'y' if copies == 1 else 'ies'}"
+            else f"{copies:,} cop{'y' if copies == 1 else 'ies'}"
         )
         place += f" ({'' if every_destination else 'at least '}{nouns})"
     return place
