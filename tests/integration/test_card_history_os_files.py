@@ -83,4 +83,4 @@ def test_the_kind_the_history_records_is_copied_whole_and_fast(
     copied = {p.name for p in (destination / "A002" / "CLIPS").iterdir()}
     assert {f"._C{i:04d}.mov" for i in range(1500)} <= copied
     assert "._LATE.mov" in copied
-    assert "and 1495 more: operating-system files" in err, err
+    assert "and 1,495 more: operating-system files" in err, err

@@ -464,7 +464,7 @@ def test_a_clip_with_a_flag_keeps_its_row_past_a_thousand_clips() -> None:
     view = build_view(job(files=files), clips, media, [])
     rows = {row.name: row for row in view.clips}
     assert sorted(rows) == [
-        "DCIM/100GOPRO/ (1000 clips)",
+        "DCIM/100GOPRO/ (1,000 clips)",
         "GH010005.MP4",
         "GH012000.MP4 (+1 span)",
     ], sorted(rows)
@@ -512,7 +512,7 @@ def test_a_folded_rows_states_count_every_file_of_its_clips_as_its_list_would() 
     assert len(clips) == MAX_CLIP_ROWS + 1
     view = build_view(job(files=files), clips, {}, [])
     names = [row.name for row in view.clips]
-    assert names == ["GX010005.MP4 (+1 span)", f"DCIM/100GOPRO/ ({MAX_CLIP_ROWS} clips)"]
+    assert names == ["GX010005.MP4 (+1 span)", f"DCIM/100GOPRO/ ({MAX_CLIP_ROWS:,} clips)"]
     failed, folded = view.clips
     assert failed.states[0][1].text == (
         "FAILED: 1 of 2 files (GX020005.MP4): disk full; "
@@ -527,16 +527,16 @@ def test_a_folded_rows_states_count_every_file_of_its_clips_as_its_list_would() 
     total = 2 * MAX_CLIP_ROWS
     assert folded.states[0][1] == (
         "transfer_checked",
-        f"Transfer-checked only (not read back): {thirds[2]} of {total} files; "
+        f"Transfer-checked only (not read back): {thirds[2]} of {total:,} files; "
         f"Verified earlier (2026-11-27 14:02 UTC, full verification, not re-read): "
-        f"{thirds[1]} of {total} files; "
+        f"{thirds[1]} of {total:,} files; "
         f"Verified now (read through the page cache, not from the disk): {thirds[0]} of "
-        f"{total} files",
+        f"{total:,} files",
     )
     assert folded.states[1][1] == (
         "transfer_checked",
-        f"Transfer-checked only (not read back): {total - 2} of {total} files; "
-        f"Verified now: 2 of {total} files",
+        f"Transfer-checked only (not read back): {total - 2:,} of {total:,} files; "
+        f"Verified now: 2 of {total:,} files",
     )
 
 

@@ -134,6 +134,18 @@ def test_a_lost_destination_or_a_cancel_keeps_the_card() -> None:
     assert not card_release(report(VERIFIED, VERIFIED, cancelled=True)).may_format
 
 
+def test_a_lost_destination_names_the_other_destinations_copies_that_do_not_count() -> None:
+    """Destination 2 lost, destination 1's copy never read back: both said, and the lost
+    destination's copy, verified before the loss, counts for nothing. Failed before:
+    "destination 2 was lost." alone, read as "destination 1 is complete"."""
+    data = report(TRUSTED_TRANSFER, VERIFIED)
+    data["destinations"][1]["lost"] = True
+    assert card_release(data).text == (
+        "Do not format the card: destination 2 was lost; 1 of 1 files (A001C001.MXF first) "
+        "is only transfer-checked (never read back) on a disk other than the card's."
+    )
+
+
 def test_a_lost_destination_still_names_the_entries_left_out() -> None:
     """Failed before: "destination 2 was lost." alone, the clip --ignore left out unsaid
     (a fast drive pulled mid-cascade, lost since this pass, said no more of a card that

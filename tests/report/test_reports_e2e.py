@@ -328,11 +328,11 @@ def test_a_folded_folder_of_audio_takes_is_labelled_audio_takes(
     )
     page_text, html = _copy_and_open(card, tmp_path, browser)
     text = page_text
-    assert f"SOUND/DAY1/ ({takes} audio takes)" in text
+    assert f"SOUND/DAY1/ ({takes:,} audio takes)" in text
     assert "AUDIO TAKES IN A FOLDER" in text
     assert "CLIPS IN A FOLDER" not in text
     flat = pdf_words(poppler, html.with_suffix(".pdf"))
-    assert "AUDIO TAKES IN A FOLDER" in flat and f"SOUND/DAY1/ ({takes} audio takes)" in flat
+    assert "AUDIO TAKES IN A FOLDER" in flat and f"SOUND/DAY1/ ({takes:,} audio takes)" in flat
     assert "CLIPS IN A FOLDER" not in flat
 
 
@@ -357,7 +357,7 @@ def test_a_clip_missing_a_span_keeps_its_row_and_its_warning_past_a_thousand_cli
     flat_pdf = pdf_words(poppler, html.with_suffix(".pdf"))
     for text in (flat_html, flat_pdf):
         # Tiny files, no video format: counted as the totals count them (was "clips").
-        assert f"DCIM/100GOPRO/ ({count} files named as clips, not video)" in text, text[-3000:]
+        assert f"DCIM/100GOPRO/ ({count:,} files named as clips, not video)" in text, text[-3000:]
         assert "GH015000.MP4 (+1 span)" in text
         # On page 1's problems and on the clip's own row.
         assert text.count(warning) == 2, text.count(warning)
@@ -397,7 +397,7 @@ def test_files_named_as_clips_that_are_none_are_counted_apart_past_a_thousand_cl
     [html] = (tmp_path / "r").glob("*.html")
     title = (
         "DCIM/100MEDIA/ (1 clip, 1 audio-only file named as a clip, "
-        f"{MAX_CLIP_ROWS + 1} files named as clips, not video)"
+        f"{MAX_CLIP_ROWS + 1:,} files named as clips, not video)"
     )
     page = " ".join(html.read_text(encoding="utf-8").split())
     flat = pdf_words(poppler, html.with_suffix(".pdf"))
@@ -407,10 +407,10 @@ def test_files_named_as_clips_that_are_none_are_counted_apart_past_a_thousand_cl
     words = iter(flat.split())
     assert all(word in words for word in title.split()), flat[-3000:]
     for text in (page, flat):
-        assert "1003 clips" not in text
+        assert "1,003 clips" not in text
     assert (
         f"1 clip, 0 image sequences, 1 audio-only file named as a clip, "
-        f"{MAX_CLIP_ROWS + 1} files named as clips, not video"
+        f"{MAX_CLIP_ROWS + 1:,} files named as clips, not video"
     ) in flat, flat[:3000]
 
 
@@ -518,3 +518,26 @@ def test_an_ignored_folder_is_said_a_folder_not_an_entry(
         assert "PROXY/ — matches ignore pattern /PROXY/" in text, text
         assert left_out in text, text
         assert "1 entry" not in text, text
+
+
+def test_a_flagged_row_comes_before_the_clean_rows(tmp_path: Path, media: Any) -> None:
+    """ "Problems first" puts the rows flagged ⚠ of their own after the failures and before
+    the clean rows: a sequence with a frame missing, named after a clean one, heads the
+    clip list of the HTML (and the PDF: the same view). Failed before: it stayed in name
+    order, after the clean sequence (QA: a gap on page 77 of 92)."""
+    from offload.demo import write_sequence
+
+    card = tmp_path / "A001"
+    write_sequence(card / "A_CLEAN", "A_CLEAN", range(1, 6))
+    write_sequence(card / "Z_GAPS", "Z_GAPS", range(1, 7), skip=frozenset({3}))
+    dest = tmp_path / "D1"
+    dest.mkdir()
+    code, _, err = offload_cli(["copy", str(card), str(dest), "--report-dir", str(tmp_path / "r")])
+    assert code == 0, err
+    [page] = (tmp_path / "r").glob("*.html")
+    names = re.findall(
+        r'<td class="name"><div class="kind">[^<]*</div><b>([^<]*)</b>',
+        page.read_text(encoding="utf-8"),
+    )
+    assert len(names) == 2, names
+    assert names[0].startswith("Z_GAPS") and names[1].startswith("A_CLEAN"), names

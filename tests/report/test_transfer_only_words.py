@@ -44,3 +44,47 @@ def test_a_sequence_frame_that_does_not_decode_is_not_said_to_have_an_index(
     assert info.damage.startswith(
         "no picture decodes: the frame file read opens, but FFmpeg cannot decode its picture"
     )
+
+
+def test_a_transfer_only_verdict_is_amber_never_green(
+    tmp_path: Path, browser: Any, poppler: dict[str, str]
+) -> None:
+    """ "≈ COPIED, TRANSFER-CHECKED ONLY" proves no copy on its media: its box is drawn in
+    the warning's amber, as its rows are, in the HTML (Chromium's computed style) and on the
+    PDF's page 1 (its pixels). Failed before: green, the colour a producer reads as safe."""
+    from PIL import Image
+
+    from offload.report.pdf import AMBER, GREEN
+    from report.helpers import pdf_page_png
+
+    card = two_clip_card(tmp_path, 20_000)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    code, out, err = offload_cli(
+        ["copy", "--verify", "transfer", "--report-dir", str(reports), str(card), str(dest)]
+    )
+    assert code == 0, out + err
+    [saved] = reports.glob("*.json")
+    page = browser.open(
+        saved.with_suffix(".html"),
+        measure="[document.querySelector('.verdict').innerText,"
+        " getComputedStyle(document.querySelector('.verdict')).color,"
+        " getComputedStyle(document.querySelector('.verdict')).borderTopColor]",
+    )
+    text, color, border = page.measured
+    assert text.startswith("≈ COPIED, TRANSFER-CHECKED ONLY"), text
+    assert color == border == "rgb(138, 90, 0)", page.measured  # --warn, not --ok's green
+    png = pdf_page_png(poppler, saved.with_suffix(".pdf"), 1, tmp_path, dpi=100)
+    with Image.open(png) as image:
+        rgb = image.convert("RGB")
+        top = rgb.crop((0, 0, rgb.width, rgb.height // 5))  # the title, verdict and release
+        raw = top.tobytes()
+        pixels = [tuple(raw[i : i + 3]) for i in range(0, len(raw), 3)]
+
+    def near(colour: tuple[int, int, int]) -> int:
+        return sum(
+            1 for p in pixels if all(abs(a - b) <= 12 for a, b in zip(p, colour, strict=True))
+        )
+
+    assert near(AMBER) > 50 and near(GREEN) == 0, (near(AMBER), near(GREEN))

@@ -300,7 +300,7 @@ def _earlier_words(snap: ProgressSnapshot) -> str:
     if not earlier:
         return ": every copy transfer-checked earlier (never read back)"
     return (
-        f": every copy proven earlier ({earlier} verified, {transfer} transfer-checked only, "
+        f": every copy proven earlier ({earlier:,} verified, {transfer:,} transfer-checked only, "
         "never read back)"
     )
 
@@ -565,7 +565,7 @@ def _failures(snap: ProgressSnapshot) -> str:
     unfinished = sum(1 for dest in snap.destinations if dest.unfinished and not dest.lost)
     parts = []
     if copies:
-        parts.append(f"{copies} {'copy' if copies == 1 else 'copies'} failed")
+        parts.append(f"{copies:,} {'copy' if copies == 1 else 'copies'} failed")
     if lost:
         parts.append(f"{lost} destination{'' if lost == 1 else 's'} lost")
     if unfinished:

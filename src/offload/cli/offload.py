@@ -695,7 +695,7 @@ def _some_checks(plan: OffloadPlan, some: Sequence[ExistingCopy]) -> tuple[int, 
     which = (
         ("" if one else " each")
         if len(some) == len(plan.checks_to_read)
-        else f" {len(some)} of them"
+        else f" {len(some):,} of them"
     )
     return size, one, which
 
@@ -789,7 +789,7 @@ def _offload(
     announced = (
         f"Offloading {plural(plan.tree.file_count, 'file')} "
         f"({human_bytes(plan.tree.total_bytes)}) "
-        f"from {printable_name(str(plan.source))}: {files_to_copy} to copy "
+        f"from {printable_name(str(plan.source))}: {files_to_copy:,} to copy "
         f"({human_bytes(bytes_to_copy)}), "
         f"{plural(len(plan.checks_to_read), 'copy', 'copies')} already there to read back"
         + _found_wrong_before(plan)

@@ -181,7 +181,7 @@ def _lacks(clip: Clip) -> str:
 
 def _bad_frames(clip: Clip) -> str:
     bad = listed([f"{number} {why}" for number, why in clip.bad_frames], 3)
-    return f"{_where(clip)}: {len(clip.bad_frames)} of {clip.frames} frames ({bad})"
+    return f"{_where(clip)}: {len(clip.bad_frames):,} of {clip.frames:,} frames ({bad})"
 
 
 def _line(kind: str, count: int, what: str, rows: str) -> dict[str, Any]:

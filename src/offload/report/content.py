@@ -83,6 +83,7 @@ from offload.report.words import (
     fast_copies_failed,
     ignored_count_words,
     nothing_copied_again,
+    number,
     plural,
     run_check,
     what_was_read,
@@ -197,6 +198,12 @@ class ClipRow:
         return any(state.bad for _, state in self.states)
 
     @property
+    def flagged(self) -> bool:
+        """A ⚠ of its own on its row (``own_flags``: gaps, bad frames, damage, spans missing,
+        empty files, a GoPro video absent): what the card holds, not how its copies went."""
+        return any(detail.startswith("⚠ ") for detail in self.details)
+
+    @property
     def kind_label(self) -> str:
         """What the row is, in words (the HTML and PDF reports print the same label)."""
         return _KIND_LABELS.get(self.kind, self.kind)
@@ -237,6 +244,10 @@ class ReportView:
     # May the card be formatted: one sentence on page 1, under the verdict (release.py).
     release: str = ""
     release_ok: bool = False
+    # A verdict with no problem that claims less than every copy verified ("≈ COPIED,
+    # TRANSFER-CHECKED ONLY", "≈ ...; BUT ... NOT IN THE MANIFEST"): the HTML and PDF draw
+    # it amber, as its rows are, never the green a producer reads as safe.
+    verdict_warn: bool = False
     # What the scan left out (not copied): "path — reason" lines, the user's --ignore patterns'
     # first, capped (MAX_IGNORED_LINES) with the rest counted; ignored_count: every entry;
     # ignored_said: them in words ("1 folder (PROXY/)", "3 entries": ignored_count_words).
@@ -524,7 +535,9 @@ class _Tally:
             return whole
         total = sum(self.states.values())
         note = (
-            KEPT_BESIDE_ROW if total == 1 else f"{self.beside} of {total} files {KEPT_BESIDE_ROW}"
+            KEPT_BESIDE_ROW
+            if total == 1
+            else f"{self.beside:,} of {total:,} files {KEPT_BESIDE_ROW}"
         )
         return State(whole.level, f"{whole.text}; {note}")
 
@@ -546,16 +559,16 @@ class _Tally:
             worded = [(state, count) for state, count in states.items() if state.level == level]
             for state, count in worded[:_WORDINGS]:
                 if level == "failed":
-                    more = f" and {count - 1} more" if count > 1 else ""
+                    more = f" and {count - 1:,} more" if count > 1 else ""
                     reason = state.text.removeprefix("FAILED: ")
                     name = str(self.failed.get(state, {}).get("path", "")).rsplit("/", 1)[-1]
-                    parts.append(f"FAILED: {count} of {total} files ({name}{more}): {reason}")
+                    parts.append(f"FAILED: {count:,} of {total:,} files ({name}{more}): {reason}")
                 else:
-                    parts.append(f"{state.text}: {count} of {total} files")
+                    parts.append(f"{state.text}: {count:,} of {total:,} files")
             rest = sum(count for _state, count in worded[_WORDINGS:])
             if rest:
                 parts.append(
-                    f"{_LEVEL_WORDS.get(level, level)} otherwise: {rest} of {total} files (the "
+                    f"{_LEVEL_WORDS.get(level, level)} otherwise: {rest:,} of {total:,} files (the "
                     "JSON and CSV reports give each)"
                 )
         return State(worst, "; ".join(parts))
@@ -667,7 +680,7 @@ def _destination_rows(
                 f"symlink{'' if d.get('symlinks_failed') == 1 else 's'} NOT MADE",
             ),
         ]
-        result = ", ".join(f"{n} {label}" for n, label in counts if n)
+        result = ", ".join(f"{n:,} {label}" for n, label in counts if n)
         if d.get("result") == "cancelled" and not d.get("files_cancelled"):
             # Every file had its outcome there, but the cancel came before its links,
             # folders and manifests (OffloadReport.destination_result): not finished.
@@ -858,7 +871,7 @@ def _clip_row(
         # The clip's size counts every file of it (spans, sidecars), the digest beside it is
         # the row's own file's: the count says the size is not that file's alone.
         size=human_bytes(clip.size_bytes)
-        + (f" in {len(clip.files)} files" if len(clip.files) > 1 else ""),
+        + (f" in {len(clip.files):,} files" if len(clip.files) > 1 else ""),
         digests=digests,
         sidecars=sidecars,
         states=list(
@@ -1000,8 +1013,8 @@ def own_flags(
         more = " …" if len(clip.gaps) > 10 else ""
         flags.append(
             Flag(
-                f"GAPS: {clip.missing_frames} frame(s) missing: {ranges}{more}",
-                f"Sequence {clip.name}: {clip.missing_frames} frame(s) missing "
+                f"GAPS: {clip.missing_frames:,} frame(s) missing: {ranges}{more}",
+                f"Sequence {clip.name}: {clip.missing_frames:,} frame(s) missing "
                 "(not on the card: check with the camera department)",
                 FRAMES_MISSING,
             )
@@ -1017,9 +1030,9 @@ def _bad_frames_text(clip: Clip) -> str:
     bytes), 1010 (truncated: ...)"); the row and the page-1 warning say the same."""
     bad = clip.bad_frames
     listed = ", ".join(f"{number} ({why})" for number, why in bad[:10])
-    more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+    more = f" and {len(bad) - 10:,} more" if len(bad) > 10 else ""
     return (
-        f"DAMAGED FRAMES: {len(bad)} of {clip.frames}: {listed}{more} (so on the card: check "
+        f"DAMAGED FRAMES: {len(bad):,} of {clip.frames:,}: {listed}{more} (so on the card: check "
         "with the camera department)"
     )
 
@@ -1294,7 +1307,7 @@ def _gone_details(entries: list[FileEntry], losses: Losses | None) -> list[str]:
         return []
     went = what_was_read(losses is not None and losses.stand_in)
     return [
-        f"{_read_failed(losses)}: {gone} of {plural(len(entries), 'file')}: {went} went away "
+        f"{_read_failed(losses)}: {gone:,} of {plural(len(entries), 'file')}: {went} went away "
         "(the cause is under Problems)"
     ]
 
@@ -1672,54 +1685,61 @@ def _proved(
         clause_notes: list[str] = []
         if checked_earlier:
             head_notes.append(
-                f"{checked_earlier} of them transfer-checked by an earlier run, not re-checked now"
+                f"{checked_earlier:,} of them transfer-checked by an earlier run, "
+                "not re-checked now"
             )
-            clause_notes.append(f"{checked_earlier} of them by an earlier run, not re-checked now")
+            clause_notes.append(
+                f"{checked_earlier:,} of them by an earlier run, not re-checked now"
+            )
         if verified_earlier:
             by_now = (
-                f"{verified_earlier} of {copies} verified earlier, "
+                f"{verified_earlier:,} of {copies:,} verified earlier, "
                 f"{earlier_how(verified_earlier, read_again)}"
             )
             head_notes.append(by_now)
             clause_notes.append(by_now)
         if read_now:
             there = "already there, " if transfer_run else ""
-            now = f"{read_now} of {copies} {there}read back now"
+            now = f"{read_now:,} of {copies:,} {there}read back now"
             head_notes.append(now)
             clause_notes.append(now)
         head = (
-            f"≈ COPIED, TRANSFER-CHECKED ONLY: {never} of {copies} "
+            f"≈ COPIED, TRANSFER-CHECKED ONLY: {never:,} of {copies:,} "
             f"{'copy was' if copies == 1 else 'copies were'} never read back"
         )
         if head_notes:
             head += f" ({'; '.join(head_notes)})"
         if not clause_notes:
-            clause = f"all {copies} copied, {never} of them transfer-checked only (never read back)"
+            clause = (
+                f"all {copies:,} copied, {never:,} of them transfer-checked only (never read back)"
+            )
         elif never == copies:
-            clause = f"all {copies} transfer-checked only, never read back"
+            clause = f"all {copies:,} transfer-checked only, never read back"
         else:
-            clause = f"all {copies} there, {never} of them transfer-checked only, never read back"
+            clause = (
+                f"all {copies:,} there, {never:,} of them transfer-checked only, never read back"
+            )
         if clause_notes:
             clause += f" ({'; '.join(clause_notes)})"
         return head, clause
     if statuses["verified_earlier"]:
-        through = f"; {cached} of {copies} read back through a cache" if cached else ""
+        through = f"; {cached:,} of {copies:,} read back through a cache" if cached else ""
         earlier = statuses["verified_earlier"]
         how = earlier_how(earlier, read_again)
         return (
-            f"✔ ALL COPIES VERIFIED ({earlier} of {copies} verified earlier, {how}{through})",
-            f"all {copies} verified ({earlier} of them earlier, {how}{through})",
+            f"✔ ALL COPIES VERIFIED ({earlier:,} of {copies:,} verified earlier, {how}{through})",
+            f"all {copies:,} verified ({earlier:,} of them earlier, {how}{through})",
         )
     if cached:
         return (
-            f"✔ ALL COPIES VERIFIED: every copy read back and matched, {cached} of {copies} "
+            f"✔ ALL COPIES VERIFIED: every copy read back and matched, {cached:,} of {copies:,} "
             "through a cache, not from the media",
-            f"all {copies} verified now (read back and matched, {cached} of them through a "
+            f"all {copies:,} verified now (read back and matched, {cached:,} of them through a "
             "cache, not from the media)",
         )
     return (
         f"✔ ALL COPIES VERIFIED: every copy read back from {read_from[0]} and matched",
-        f"all {copies} verified now (read back from {read_from[1]} and matched)",
+        f"all {copies:,} verified now (read back from {read_from[1]} and matched)",
     )
 
 
@@ -1766,7 +1786,10 @@ def build_view(
         empty_of,
     )
     rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels, reread, losses))
-    # Failures first; then clips and sequences, then other files (each in path order).
+    # Problems first, as the heading says: the failures, then the rows flagged ⚠ of their
+    # own (a sequence's gaps, a clip cut off: QA found one on page 77 of 92, in name
+    # order), then the rest; within each, clips and sequences, then other files (each in
+    # path order: the sort is stable).
     order = {
         **dict.fromkeys(
             (
@@ -1786,7 +1809,7 @@ def build_view(
         ),
         **dict.fromkeys(("file", "folder"), 1),
     }
-    rows.sort(key=lambda r: (not r.bad, order.get(r.kind, 2)))
+    rows.sort(key=lambda r: (not r.bad, not r.flagged, order.get(r.kind, 2)))
 
     problems: list[str] = []
     if data.get("card_gone"):  # first: the files that failed for it are listed below
@@ -2055,7 +2078,7 @@ def build_view(
     copies = sum(statuses.values())
     if cached:
         warnings.append(
-            f"{cached} of {copies} {'copy was' if copies == 1 else 'copies were'} read back "
+            f"{cached:,} of {copies:,} {'copy was' if copies == 1 else 'copies were'} read back "
             "through a cache, not from the media (a network share's server, or a page cache "
             "that could not be dropped; now, or by the earlier run the ledger records): they "
             "matched what the cache returned, and the card release does not count them"
@@ -2065,7 +2088,7 @@ def build_view(
     unfinished = sum(n for status, n in statuses.items() if status not in GOOD | {"failed"})
     if unfinished and not data.get("cancelled"):
         problems.append(
-            f"{unfinished} of {copies} {'copy was' if copies == 1 else 'copies were'} not "
+            f"{unfinished:,} of {copies:,} {'copy was' if copies == 1 else 'copies were'} not "
             "finished (cancelled or missing)"
         )
     proved = _proved(
@@ -2149,7 +2172,7 @@ def build_view(
         # The copies are what their states say; the manifests do not vouch for all of them.
         one = outside_manifest == 1
         not_in_manifest = (
-            f"{outside_manifest} OF THEM {'IS' if one else 'ARE'} NOT "
+            f"{outside_manifest:,} OF THEM {'IS' if one else 'ARE'} NOT "
             "IN THE MANIFEST (named below: a check against the manifest does not check "
             f"{'it' if one else 'them'})"
         )
@@ -2245,7 +2268,7 @@ def build_view(
             _volume_text(volume),
         ),
         ("Size", human_bytes(totals_data.get("bytes"))),
-        ("Files", str(totals_data.get("files", ""))),
+        ("Files", number(totals_data.get("files", ""))),
         (
             "Clips",
             f"{plural(n_clips, 'clip')}, {plural(n_sequences, 'image sequence')}{audio}, "
@@ -2266,23 +2289,26 @@ def build_view(
         "cancelled": "Cancelled",
     }
     totals = [
-        ("Files", f"{totals_data.get('files', 0)} ({human_bytes(totals_data.get('bytes'))})"),
-        ("Clips", str(n_clips)),
+        (
+            "Files",
+            f"{number(totals_data.get('files', 0))} ({human_bytes(totals_data.get('bytes'))})",
+        ),
+        ("Clips", number(n_clips)),
         (
             "Image sequences",
-            f"{n_sequences} ({frames} frames)",
+            f"{n_sequences:,} ({number(frames)} frames)",
         ),
-        *([("Audio takes", str(n_audio))] if n_audio else []),
-        *([("Audio-only files named as clips", str(n_sound_named))] if n_sound_named else []),
-        *([("Empty files named as clips", str(n_empty))] if n_empty else []),
-        *([("Files named as clips, not video", str(n_not_video))] if n_not_video else []),
-        *([("Empty files named as sound files", str(n_empty_sound))] if n_empty_sound else []),
-        *([("Files named as audio takes, not sound", str(n_not_sound))] if n_not_sound else []),
-        *([("GoPro recordings without their video", str(n_no_video))] if n_no_video else []),
-        ("Other files", str(kinds["file"])),
+        *([("Audio takes", number(n_audio))] if n_audio else []),
+        *([("Audio-only files named as clips", number(n_sound_named))] if n_sound_named else []),
+        *([("Empty files named as clips", number(n_empty))] if n_empty else []),
+        *([("Files named as clips, not video", number(n_not_video))] if n_not_video else []),
+        *([("Empty files named as sound files", number(n_empty_sound))] if n_empty_sound else []),
+        *([("Files named as audio takes, not sound", number(n_not_sound))] if n_not_sound else []),
+        *([("GoPro recordings without their video", number(n_no_video))] if n_no_video else []),
+        ("Other files", number(kinds["file"])),
         # A count, or the words when a folder was left out ("1 folder (PROXY/)").
         ("Ignored (not copied)", ignored_said(data, count_alone=True)),
-        ("Destinations", str(len(destinations))),
+        ("Destinations", number(len(destinations))),
     ]
     trusted = sum(transfer_earlier.values())
     counted = {
@@ -2292,11 +2318,11 @@ def build_view(
     }
     for status in SEVERITY:
         if status == "verified_earlier" and read_again:
-            totals.append((f"Copies: Verified earlier ({REREAD_BY_CASCADE})", str(read_again)))
+            totals.append((f"Copies: Verified earlier ({REREAD_BY_CASCADE})", number(read_again)))
         if counted.get(status):
-            totals.append((f"Copies: {names.get(status, status)}", str(counted[status])))
+            totals.append((f"Copies: {names.get(status, status)}", number(counted[status])))
         if status == "transfer_checked" and trusted:
-            totals.append((f"Copies: {TRANSFER_EARLIER_COUNT.capitalize()}", str(trusted)))
+            totals.append((f"Copies: {TRANSFER_EARLIER_COUNT.capitalize()}", number(trusted)))
     # One line per disk (a bucket's says "Bucket": no disk of this machine's): what was
     # detected and how its destinations read back.
     totals.extend(
@@ -2331,6 +2357,7 @@ def build_view(
         destination_labels=list(labels.values()),
         release=str(release.get("text") or ""),
         release_ok=bool(release.get("may_format")),
+        verdict_warn=ok and verdict.startswith("≈"),
         ignored=_ignored_lines(list(data.get("ignored") or [])),
         ignored_count=len(data.get("ignored") or []),
         ignored_said=ignored_said(data),

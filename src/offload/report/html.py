@@ -25,6 +25,7 @@ h2 { font-size: 16px; margin: 24px 0 8px; border-bottom: 2px solid #111; padding
 .verdict { font-size: 18px; font-weight: 700; padding: 10px 14px; border: 3px solid var(--ok);
   color: var(--ok); margin: 12px 0 4px; }
 .verdict.bad { border: 6px double var(--bad); color: var(--bad); background: #fff0f0; }
+.verdict.warn { border-color: var(--warn); color: var(--warn); background: #fff8e6; }
 .problems { border: 3px solid var(--bad); padding: 8px 14px; background: #fff6f6; }
 .problems li { color: var(--bad); font-weight: 600; margin: 2px 0; word-break: break-word; }
 .warnings li { color: var(--warn); }
@@ -178,7 +179,9 @@ def render_html(view: ReportView) -> str:
         f"<th>Destination {escape(label)}</th>" for label in view.destination_labels
     )
     clips = "".join(_clip(row) for row in view.clips)
-    verdict_css = "verdict" if view.verdict_ok else "verdict bad"
+    verdict_css = (
+        "verdict bad" if not view.verdict_ok else "verdict warn" if view.verdict_warn else "verdict"
+    )
     problems = _list(view.problems, "problems", f"Problems ({len(view.problems)})")
     release = ""
     if view.release:

@@ -1206,7 +1206,7 @@ def dead_reports_removed(folder: Path | str, names: list[str]) -> str:
     (``remove_dead_temporaries``) and a copy root's ``.offload/reports/``
     (``card._remove_stale_temps``) say it in the same words."""
     shown = ", ".join(names[:3])
-    shown += f" and {len(names) - 3} more" if len(names) > 3 else ""
+    shown += f" and {len(names) - 3:,} more" if len(names) > 3 else ""
     return (
         f"removed {len(names)} unfinished report file(s) that an offload killed while "
         f"writing its reports left in {printable_name(str(folder))}: {shown} (its "

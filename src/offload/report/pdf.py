@@ -616,7 +616,8 @@ class PdfWriter:
             self.page.text(MARGIN + 1, self.y + 3.5 + 0.3 * 15 * PT, line, "B", 15)
             self.y += 7
         self.y += 1
-        color = GREEN if view.verdict_ok else RED
+        # Amber for a verdict that proves less than every copy verified (``verdict_warn``).
+        color = RED if not view.verdict_ok else AMBER if view.verdict_warn else GREEN
         y = self.y
         verdict = [Segment(view.verdict, "B", 11, color)]
         height = self._height(verdict, self.width - 6) + 5

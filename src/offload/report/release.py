@@ -63,7 +63,7 @@ that updates them (``--overwrite``).
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from offload.destinations.s3url import display_path
@@ -75,6 +75,7 @@ from offload.fs.below import (
     share_host,
     this_host,
 )
+from offload.report.loss import Losses
 from offload.report.words import (
     fast_copies_failed,
     fast_copies_unreadable,
@@ -377,7 +378,7 @@ def _not_safe_words(
     )
     why = f"; {reasons[0]}" if reasons else ""
     return (
-        f"{unsafe} of {count} files ({first} first) "
+        f"{unsafe:,} of {count:,} files ({first} first) "
         f"{'is' if unsafe == 1 else 'are'} {what} on a disk other than the card's{why}"
     )
 
@@ -473,13 +474,16 @@ class _Uncounted(list[str]):
         self.append(reason)
 
 
-def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], _Uncounted]:
+def _independent(
+    data: Mapping[str, Any], leave_out: Container[int] = frozenset()
+) -> tuple[dict[int, str], _Uncounted]:
     """Destination index -> its storage (a disk ``/dev/sdb``, ``bucket s3://name`` or
     ``network storage``), for the destinations on another disk than the card's and not in
     memory (nor possibly on the card's disk); and why each other destination does not count,
     in order (a destination that *might* be on the card's disk does not count: the one rule
     for what cannot be told; one that does not count for a reason of its own, in memory, a
-    network share, the card's own mount, says that reason, on a card on no known disk too)."""
+    network share, the card's own mount, says that reason, on a card on no known disk too).
+    The destinations of *leave_out* (the lost ones) are neither counted nor given a reason."""
     devices = data.get("devices")
     if not devices:
         reasons = _Uncounted()
@@ -518,7 +522,7 @@ def _independent(data: Mapping[str, Any]) -> tuple[dict[int, str], _Uncounted]:
             "say): it does not count as a backup"
         )
     for group in devices:
-        members = [int(i) for i in group.get("destinations") or []]
+        members = [int(i) for i in group.get("destinations") or [] if int(i) not in leave_out]
         for index in members:
             gone = (destinations.get(index) or {}).get("unreachable")
             if gone:
@@ -760,7 +764,7 @@ def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
         # "folders" when each is one; else "entries", the folders among them named "X/".
         noun = "folders" if all(path.endswith("/") for path in left_out) else "entries"
         kept.append(
-            f"{len(left_out)} of the card's {noun} {'was' if one else 'were'} left out by an "
+            f"{len(left_out):,} of the card's {noun} {'was' if one else 'were'} left out by an "
             f"ignore pattern ({left_out[0]} first) and {'was' if one else 'were'} not copied from "
             f"the card by {by_whom}"
         )
@@ -770,7 +774,7 @@ def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
     if partials and not absent and _our_copy(own):
         one = len(partials) == 1
         kept.append(
-            f"{len(partials)} of the source's entries {'is' if one else 'are'} named like "
+            f"{len(partials):,} of the source's entries {'is' if one else 'are'} named like "
             f"{like} ({partials[0]} first): the source is a copy of ours "
             f"(it holds offload-ai's state and ledger, {STATE_FOLDER}/), so "
             f"{'it is a leftover' if one else 'they are leftovers'} of an interrupted run of "
@@ -781,7 +785,7 @@ def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
     elif partials:
         one = len(partials) == 1
         kept.append(
-            f"{len(partials)} of the card's entries {'is' if one else 'are'} named like "
+            f"{len(partials):,} of the card's entries {'is' if one else 'are'} named like "
             f"{like} ({partials[0]} first), left out by default and not "
             f"copied from the card by {by_whom}"
         )
@@ -799,8 +803,10 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     """The answer for the job report *data*, its files read once, in order: *files*, else
     ``facts_of(data["files"])`` (``report_data`` makes them from the results). Never raises
     on a report missing keys: a missing fact keeps the card. The card kept, the sentence
-    gives every reason that holds (a lost destination, or a cancel, with the entries left
-    out alone, ``_left_out_reasons``), the destinations' disks after the files' reasons."""
+    gives every reason that holds (a cancel with the entries left out alone,
+    ``_left_out_reasons``; the lost destinations first, every one, their copies counting for
+    nothing and their failures of the loss said by it alone, ``Losses``), the destinations'
+    disks after the files' reasons."""
 
     def keep(reason: str, index_files: tuple[str, ...] = ()) -> CardRelease:
         return CardRelease(False, f"Do not format the card: {reason}.", index_files)
@@ -825,13 +831,13 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             "; ".join(["the offload was cancelled before it finished", *_left_out_reasons(data)])
         )
     lost = [d for d in data.get("destinations") or [] if d.get("lost")]
-    if lost:
-        # The entries left out keep the card too, whatever else does (a drive pulled
-        # mid-cascade said only this, the card's entries left out by --ignore unsaid).
-        was_lost = f"destination {int(lost[0].get('index', 0)) + 1} was lost"
-        finish = _held_without_card(data, lost, files)
-        return keep("; ".join([was_lost, *finish, *_left_out_reasons(data)]))
-    independent, reasons = _independent(data)
+    lost_indexes = sorted({int(d.get("index", 0)) for d in lost})
+    losses = Losses.of_report(data) if lost else None
+    if lost and files is not None:
+        files = list(files)  # read twice: the cascade's finish below, then the rule
+    # A lost destination's copies count for nothing (its drive is gone or failing): its loss
+    # is the reason said, first, not where its disk is.
+    independent, reasons = _independent(data, leave_out=frozenset(lost_indexes))
     # A destination whose report was refused for a reason that may mean its disk failed since
     # its copies were read back (report/refusal.py: EROFS, EIO, a drive gone) does not count.
     refusals = [r for r in data.get("reports_refused") or () if isinstance(r, Mapping)]
@@ -917,7 +923,18 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
                     disks.append(disk)
                     now = now or status == "verified" or index in reread
             elif status == "failed":
-                if _index_refusal(path, message, is_index):
+                if (
+                    losses is not None
+                    and index in lost_indexes
+                    and (
+                        index not in losses.destinations
+                        or losses.of_destination(index, message or "", path)
+                    )
+                ):
+                    # Of its destination's loss, said once above (one lost with no reason
+                    # recorded: every failure there; the documents name each).
+                    pass
+                elif _index_refusal(path, message, is_index):
                     refused += 1
                 else:
                     failed += 1
@@ -959,8 +976,16 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         transfer_only = transfer_only or unread
         cached_only = cached_only or (cached and not unread)
     # Every reason the card is kept, in order (the answer lists them all, never the first
-    # alone: an ignore pattern's beside the destinations' disks, say).
+    # alone: an ignore pattern's beside the destinations' disks, say). The destinations
+    # lost first, every one of them (QA: "destination 2 was lost." alone hid a third lost
+    # and a copy failed on the first, which a producer read as complete).
     kept: list[str] = []
+    if lost_indexes:
+        named, verb = destinations_named(lost_indexes)
+        kept.append(f"{named} {'was' if verb == 'is' else 'were'} lost")
+        # A cascade whose cascaded destinations alone were lost, the card released: the
+        # same command finishes them without the card (the terminal's CARD RELEASED line).
+        kept.extend(_held_without_card(data, lost, files))
     if source_error is not None:
         # A source error is any failure the card's file met as it was read: unreadable,
         # changed while read, a second read that differs, or refuted by the card's own
@@ -1000,18 +1025,18 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         other_files = len(failed_files)
         first = f"{failed_other}{' first' if other_files > 1 else ''}"
         kept.append(
-            f"{failed_others + index_refused} copies failed: {failed_others} of "
+            f"{failed_others + index_refused:,} copies failed: {failed_others:,} of "
             f"{_count(other_files, 'other file')} ({first}) "
-            f"and {index_refused} of {_index_words(index_files, conflict)}"
+            f"and {index_refused:,} of {_index_words(index_files, conflict)}"
         )
     elif failed_other is not None:
         if failed_others == 1:
             kept.append(f"a copy failed: {failed_other}")
         else:
-            kept.append(f"{failed_others} copies failed ({failed_other} first)")
+            kept.append(f"{failed_others:,} copies failed ({failed_other} first)")
     elif index_files and kept:
         # Another reason keeps the card: the index files are said beside it, never unsaid.
-        some = "a copy" if index_refused == 1 else f"{index_refused} copies"
+        some = "a copy" if index_refused == 1 else f"{index_refused:,} copies"
         kept.append(f"{some} failed, of {_index_words(index_files)}")
     if any(s.get("status") == "failed" for s in data.get("symlinks") or []):
         kept.append("a symlink of the card could not be made on a destination")
@@ -1054,7 +1079,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     if unproven:
         one = unproven == 1
         kept.append(
-            f"the cascade did not release it: {unproven} {'file' if one else 'files'} on the "
+            f"the cascade did not release it: {unproven:,} {'file' if one else 'files'} on the "
             f"fast destinations {'was' if one else 'were'} verified by an earlier run (trusted "
             "from the ledger) and not read again by this run, so nothing it did proves "
             f"{'it' if one else 'them'} (--reverify reads them back)"
@@ -1064,7 +1089,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     # card's" only where each is known not to be: one that may be on the card's disk makes
     # it "cannot tell".
     disks_reason = None
-    if none_counts and count:
+    # Every destination lost: their loss is the reason, no other destination to speak of.
+    if none_counts and count and (reasons or not lost_indexes):
         if uncounted:
             said_none = "no destination holds a copy that counts"
         elif reasons.unknown:
@@ -1074,6 +1100,19 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         else:
             said_none = "no destination is on a disk other than the card's"
         disks_reason = f"{said_none} ({'; '.join(reasons)})"
+    if (
+        lost_indexes
+        and disks_reason is None
+        and not_safe is not None
+        and failed_other is None
+        and source_error is None
+    ):
+        # The destinations left may hold copies that do not count (never read back, say):
+        # said after the loss, never "destination 2 was lost" alone over a first
+        # destination whose copies were never read back.
+        disks_reason = _not_safe_words(
+            not_safe_count, count, not_safe, transfer_only, cached_only, reasons
+        )
     if kept:
         # Each reason of its own; the destinations' disks after them (a file failed, or the
         # card's files left out, says nothing of where the other copies are).
@@ -1196,7 +1235,7 @@ def _unread_words(data: Mapping[str, Any], unread_on: Mapping[int, int]) -> str:
         root = str(destinations.get(index, {}).get("copy_root") or "")
         where = f"destination {index + 1}" + (f" ({display_path(root)})" if root else "")
         count = unread_on[index]
-        copies = f"{count} cop{'y' if count == 1 else 'ies'}"
+        copies = f"{count:,} cop{'y' if count == 1 else 'ies'}"
         parts.append(f"{where} holds {copies} transfer-checked only (never read back)")
     them = "it" if len(unread_on) == 1 and sum(unread_on.values()) == 1 else "them"
     return f"Not counted: {'; '.join(parts)}; --verify destination reads {them} back."
@@ -1215,7 +1254,7 @@ def _earlier_words(
     if not files:
         return ""
     return (
-        f"{before}{files} of {_count(count, 'file')} verified only by an earlier run, trusted "
+        f"{before}{files:,} of {_count(count, 'file')} verified only by an earlier run, trusted "
         f"from the ledger{tail}"
     )
 
@@ -1355,7 +1394,7 @@ def _disk_of_folder(d: Mapping[str, Any]) -> str:
 
 
 def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def _where(
@@ -1382,14 +1421,14 @@ def _where(
         place = f"in {_count(buckets, 'bucket')}"
     else:  # some files on disks alone, others in buckets alone
         place = (
-            f"on {storages} {'disk or bucket' if storages == 1 else 'disks or buckets'} "
+            f"on {storages:,} {'disk or bucket' if storages == 1 else 'disks or buckets'} "
             "apart from the card's disk"
         )
     if copies > storages:
         nouns = (
             _count(copies, noun)
             if noun != "copy"
-            else f"{copies} cop{'y' if copies == 1 else 'ies'}"
+            else f"{copies:,} cop{'y' if copies == 1 else 'ies'}"
         )
         place += f" ({'' if every_destination else 'at least '}{nouns})"
     return place

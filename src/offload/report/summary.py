@@ -204,8 +204,8 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
         failed_links = len(report.failed_links(dest.index))
         table.add_row(
             Text(shown_path(printable_name(dest.root))),
-            *[str(_count(report, dest, attribute)) for _header, attribute in shown],
-            *([str(failed_links)] if links else []),
+            *[f"{_count(report, dest, attribute):,}" for _header, attribute in shown],
+            *([f"{failed_links:,}"] if links else []),
             filesize.decimal(dest.bytes_written),
             _speed(dest),
             _result(
@@ -250,7 +250,7 @@ def _missing_line(lists: str, paths: Sequence[str]) -> str:
     more = len(paths) - 20
     return (
         f"MISSING FROM THE CARD: {lists} {plural(len(paths), 'file')} the card no longer has: "
-        f"{names}" + (f" and {more} more" if more > 0 else "")
+        f"{names}" + (f" and {more:,} more" if more > 0 else "")
     )
 
 
@@ -486,7 +486,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             if any(f": {word} before the renames" in error for error in unchecked)
         )
         kept = (
-            f"; {len(unchecked)} of them at "
+            f"; {len(unchecked):,} of them at "
             f"{'its name' if len(unchecked) == 1 else 'their names'}, "
             f"{checked} before the renames, not re-checked"
             if unchecked
@@ -537,10 +537,10 @@ def verdict_lines(report: OffloadReport) -> list[str]:
         what = (
             f"{removed}{kept}"
             if not untouched
-            else f"{untouched} of them already there and kept as "
+            else f"{untouched:,} of them already there and kept as "
             f"{'it was' if untouched == 1 else 'they were'}, not checked"
             if untouched == cancelled
-            else f"{removed}{kept}; {untouched} of them already there and kept "
+            else f"{removed}{kept}; {untouched:,} of them already there and kept "
             f"as {'it was' if untouched == 1 else 'they were'}, not checked"
         )
         stop = (
@@ -562,7 +562,7 @@ def verdict_lines(report: OffloadReport) -> list[str]:
             )
         )
         lines.append(
-            f"CANCELLED: {verified_everywhere} of {plural(total, 'file')} "
+            f"CANCELLED: {verified_everywhere:,} of {plural(total, 'file')} "
             f"({filesize.decimal(verified_bytes)}) {are(verified_everywhere)} verified on every "
             f"destination{proof}{checked}; {stop}"
         )
@@ -603,7 +603,7 @@ def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[s
         # Part (or all) of it was proved by an earlier run: never word it as this run's (nor
         # as read from the media when that run's ledger entry says it read through a cache).
         cached_earlier = counts.earlier_cached
-        through = f", {cached_earlier} of them through a cache" if cached_earlier else ""
+        through = f", {cached_earlier:,} of them through a cache" if cached_earlier else ""
         earlier_n = by_state[DestinationStatus.VERIFIED_EARLIER]
         how = earlier_how(earlier_n, counts.reread)
         counted = _now_and_earlier(
@@ -615,14 +615,14 @@ def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[s
         )
     elif transfer_only and not by_state[DestinationStatus.FAILED]:
         by_earlier_run = (
-            f"; {transfer_earlier} checked by an earlier run" if transfer_earlier else ""
+            f"; {transfer_earlier:,} checked by an earlier run" if transfer_earlier else ""
         )
         # Copies read back (now, or earlier by a run that read them) beside the transfer
         # checks: each counted by how it was proven, never all called "transfer-checked".
         # Not "(transfer verification)": a copy read back under --verify transfer was one
         # already there, adopted; and an earlier read-back through a cache is said so.
         cached_earlier = counts.earlier_cached
-        through = f", {cached_earlier} of them through a cache" if cached_earlier else ""
+        through = f", {cached_earlier:,} of them through a cache" if cached_earlier else ""
         read_back = [
             f"{by_state[status]} {how}"
             for status, how in (
@@ -637,7 +637,7 @@ def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[s
         checks = f"{_transfer_checks(report, counts)}, never read back from the destinations"
         if read_back:
             lines.append(
-                f"{head}: {transfer_only} of {plural(copies, 'copy', 'copies')} TRANSFER-CHECKED "
+                f"{head}: {transfer_only:,} of {plural(copies, 'copy', 'copies')} TRANSFER-CHECKED "
                 f"ONLY ({checks}{by_earlier_run}), {' and '.join(read_back)}{speed}."
             )
         else:
@@ -681,7 +681,7 @@ def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[s
         lines.append(
             "NOT ALL VERIFIED: "
             f"{said or '0 files failed'} (listed "
-            f"below); {verified_everywhere} {are(verified_everywhere)} verified on every "
+            f"below); {verified_everywhere:,} {are(verified_everywhere)} verified on every "
             f"destination{speed}."
         )
     if head_at >= 0 and total:
@@ -773,24 +773,24 @@ def _weakening_lines(report: OffloadReport, counts: _Counts) -> list[str]:
     transfer_earlier = counts.transfer_earlier
     if earlier:
         how = (
-            f"read back in this run, {sum(cached.values())} of them through a cache"
+            f"read back in this run, {sum(cached.values()):,} of them through a cache"
             if cached
             else "read back from the media in this run"
         )
         reread_n = counts.reread
         if not reread_n:
             lines.append(
-                f"Copies verified now ({how}): {now}; verified "
+                f"Copies verified now ({how}): {now:,}; verified "
                 f"earlier and trusted from the destination's ledger, not re-read now: "
-                f"{len(earlier)} ({_earlier_detail(earlier)}; {EARLIER_RESTS_ON})."
+                f"{len(earlier):,} ({_earlier_detail(earlier)}; {EARLIER_RESTS_ON})."
             )
         else:
             unread = len(earlier) - reread_n
             lines.append(
-                f"Copies verified now ({how}): {now}; verified earlier and trusted from the "
-                f"destination's ledger: {len(earlier)} ({_earlier_detail(earlier)}), "
-                f"{reread_n} of them {READ_AGAIN} and equal to the card's digests"
-                + (f", {unread} not re-read now ({EARLIER_RESTS_ON})" if unread else "")
+                f"Copies verified now ({how}): {now:,}; verified earlier and trusted from the "
+                f"destination's ledger: {len(earlier):,} ({_earlier_detail(earlier)}), "
+                f"{reread_n:,} of them {READ_AGAIN} and equal to the card's digests"
+                + (f", {unread:,} not re-read now ({EARLIER_RESTS_ON})" if unread else "")
                 + "."
             )
         cached_earlier = counts.earlier_cached
@@ -812,7 +812,7 @@ def _weakening_lines(report: OffloadReport, counts: _Counts) -> list[str]:
     if transfer_earlier:
         lines.append(
             "Copies transfer-checked by an earlier run and trusted from the destination's "
-            f"ledger, never read back: {len(transfer_earlier)} "
+            f"ledger, never read back: {len(transfer_earlier):,} "
             f"({_earlier_detail(transfer_earlier)}; --verify destination reads them back)."
         )
     actions = counts.actions
@@ -916,7 +916,7 @@ def _now_and_earlier(
         counted = plural(earlier_n, "copy", "copies")
         return f"{'all ' if every and earlier_n > 1 else ''}{counted} {earlier}"
     said = f" ({proved})" if proved else ""
-    return f"{plural(now_n, 'copy', 'copies')} now{said}{joint}{earlier_n} {earlier}"
+    return f"{plural(now_n, 'copy', 'copies')} now{said}{joint}{earlier_n:,} {earlier}"
 
 
 def _verified_now(verify: str) -> str:
@@ -1081,9 +1081,9 @@ def _not_in_manifest_lines(report: OffloadReport) -> list[str]:
         if not paths:
             continue
         names = ", ".join(printable_name(path) for path in list(paths)[:10])
-        more = f" and {len(paths) - 10} more" if len(paths) > 10 else ""
+        more = f" and {len(paths) - 10:,} more" if len(paths) > 10 else ""
         reasons = "; ".join(sorted(set(paths.values())))
-        counted = ", ".join(f"{n} {word}" for word, n in sorted(states[dest.index].items()))
+        counted = ", ".join(f"{n:,} {word}" for word, n in sorted(states[dest.index].items()))
         lines.append(
             f"NOT IN THE MANIFEST on {dest.root}: {plural(len(paths), 'file')} of the card "
             f"copied there ({counted or 'see the report'}) "
@@ -1110,7 +1110,7 @@ def _check_words(paths: dict[str, str], anchored: set[str]) -> str:
     them = ANCHORED_ONLY_CHECKS.format(it="it" if count == 1 else "them")
     if not others:
         return f"Of the checks of the copy against its manifest, {them}."
-    which = "The file" if count == 1 else f"The {count} files"
+    which = "The file" if count == 1 else f"The {count:,} files"
     return f"{said} {which} in a folder only an anchored pattern hides: {them}."
 
 
@@ -1193,7 +1193,7 @@ def _link_lines(report: OffloadReport) -> list[str]:
         if not failed:
             continue
         names = ", ".join(printable_name(link.relative_path) for link in failed[:10])
-        more = f" and {len(failed) - 10} more" if len(failed) > 10 else ""
+        more = f" and {len(failed) - 10:,} more" if len(failed) > 10 else ""
         # An error reads "cannot create symlink <target>: <why>"; the target ends with the
         # link's own path.
         reasons = sorted(
@@ -1273,7 +1273,7 @@ def _adopted_line(report: OffloadReport, adopted: int) -> str:
         them = "it" if adopted == 1 else "them"
         return f"{_copies_were(adopted)} already there {_UNVOUCHED[kind].format(them=them)}: {done}"
     parts = "; ".join(
-        f"{count} {_UNVOUCHED[kind].format(them='it' if count == 1 else 'them')}"
+        f"{count:,} {_UNVOUCHED[kind].format(them='it' if count == 1 else 'them')}"
         for kind, count in sorted(kinds.items())
     )
     return f"{_copies_were(adopted)} already there ({parts}): {done}"
@@ -1309,8 +1309,8 @@ def _no_bytes_written(job: JobReport, reread: int = 0) -> str:
         f"{plural(read_back, 'copy', 'copies')} already there verified now (read back)"
         if read_back
         else "",
-        f"{earlier} verified earlier ({earlier_how(earlier, reread)})" if earlier else "",
-        f"{transfer_earlier} transfer-checked earlier (never read back)"
+        f"{earlier:,} verified earlier ({earlier_how(earlier, reread)})" if earlier else "",
+        f"{transfer_earlier:,} transfer-checked earlier (never read back)"
         if transfer_earlier
         else "",
     ]
@@ -1362,7 +1362,7 @@ def _copies_were(count: int) -> str:
 def _all_files(total: int, size_bytes: int) -> str:
     """The subject of a verdict about every file: "All 3 files (…) are", "The 1 file (…) is"."""
     size = filesize.decimal(size_bytes)
-    return f"The 1 file ({size}) is" if total == 1 else f"All {total} files ({size}) are"
+    return f"The 1 file ({size}) is" if total == 1 else f"All {total:,} files ({size}) are"
 
 
 def _cascade_line(report: OffloadReport) -> str:

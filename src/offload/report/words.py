@@ -130,10 +130,19 @@ def are(count: int) -> str:
     return "is" if count == 1 else "are"
 
 
+def number(count: object) -> str:
+    """A count as every count of our words is written, with the thousands separator
+    ("1,024"; ``f"{n:,}"`` in a sentence); anything not a whole number (an older report's
+    missing count: "") as it is."""
+    if isinstance(count, int) and not isinstance(count, bool):
+        return f"{count:,}"
+    return str(count)
+
+
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     """``count`` and ``noun``, in the plural (*nouns*, by default ``noun`` and an ``s``)
-    unless ``count`` is 1: ``1 file``, ``0 files``, ``2 copies``."""
-    return f"{count} {noun}" if count == 1 else f"{count} {nouns or noun + 's'}"
+    unless ``count`` is 1: ``1 file``, ``0 files``, ``2 copies``, ``1,024 files``."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {nouns or noun + 's'}"
 
 
 def ignored_count_words(count: int, folders: tuple[str, ...] = ()) -> str:
@@ -170,7 +179,7 @@ def listed(items: list[str], limit: int) -> str:
     ``a, b, c and 4 more`` (the one spelling of a shortened list: the documents' clip
     notes, the card history's warnings)."""
     shown = ", ".join(items[:limit])
-    return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
+    return f"{shown} and {len(items) - limit:,} more" if len(items) > limit else shown
 
 
 #: The warnings the terminal's summary (``summary``) and the documents' page 1 (``content``)
