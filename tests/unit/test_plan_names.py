@@ -284,7 +284,8 @@ def _problems_as_before(name: str, rules: NameRules, name_max_bytes: int) -> lis
     if rules.forbid_control_chars:
         bad += sorted({c for c in name if ord(c) < 0x20})
     if bad:
-        shown = " ".join(repr(c) for c in bad)
+        # a backslash is shown as itself, named (since 2026-12-06), not as repr doubles it
+        shown = " ".join("'\\' (a backslash)" if c == "\\" else repr(c) for c in bad)
         problems.append(NameProblem(PreflightCode.NAME_INVALID_CHARS, f"contains {shown}"))
     if rules.forbid_trailing_dot_or_space and name[-1:] in (".", " "):
         which = "a dot" if name.endswith(".") else "a space"
