@@ -167,6 +167,7 @@ from offload.plan.names import report_name
 from offload.plan.preflight.findings import join_paths
 from offload.plan.preflight.paths import remove_stale_probes
 from offload.plan.strays import UNASKABLE_STALE_S, remove_strays, stray_partials
+from offload.remedies import FAST_REFUSALS, Refusal
 from offload.removed_unfinished import RemovedUnfinished
 from offload.report import loss
 from offload.report.refusal import refusal_entry
@@ -2714,8 +2715,10 @@ def _settle_run_records(
             if summary.files_failed
             else []
         )
-        # Those a file in the way refused: the same command again refuses them again.
+        # Those a file in the way refused: the same command again refuses them again; on
+        # a cascade's slow destination, those a file in the way refused on every fast one.
         refused = _refused_again(report, index, failed)
+        fast = _refused_on_fast(plan, report, index, failed)
         # A failed end step (folders, manifests, folder times, report) leaves no card file
         # missing: the run says it (``failed_steps``), and the check of the copy falls back
         # on the ledger; ``INCOMPLETE`` is for card files that may be missing.
@@ -2731,6 +2734,7 @@ def _settle_run_records(
                 card=card,
                 failed=failed,
                 in_the_way=refused,
+                fast_refused=fast,
             )
         else:
             unsettled = run_record.settle(
@@ -2888,8 +2892,9 @@ def _failed_on(report: OffloadReport, index: int, root: Path | None, card: str =
 
 def _refused_again(report: OffloadReport, index: int, failed: Sequence[str]) -> list[str]:
     """Of *failed* (``_failed_on``'s), the card files destination *index* refused for a file
-    in the way (its result's ``refusal``), which the run record names apart with the
-    remedy that clears them: the same command alone would refuse them again."""
+    in the way there (its result's ``refusal``), which the run record names apart with the
+    remedy that clears them: the same command alone would refuse them again. Not those a
+    cascade's fast destinations refused (``_refused_on_fast``): nothing is in the way here."""
     if not failed:
         return []
     wanted = set(failed)
@@ -2897,9 +2902,40 @@ def _refused_again(report: OffloadReport, index: int, failed: Sequence[str]) -> 
     for file in report.job.files:
         if file.relative_path in wanted:
             result = file.destination(index)
-            if result is not None and result.refusal is not None:
+            if (
+                result is not None
+                and result.refusal is not None
+                and result.refusal not in FAST_REFUSALS
+            ):
                 refused.append(file.relative_path)
     return refused
+
+
+def _refused_on_fast(
+    plan: OffloadPlan, report: OffloadReport, index: int, failed: Sequence[str]
+) -> run_record.FastRefused:
+    """Of *failed* (``_failed_on``'s), the card files the cascade's slow destination *index*
+    never got because every fast destination refused them for a file in the way there (its
+    result's ``refusal``, ``Refusal.FAST_REFUSED``): the same command refuses them there
+    again, so the run record names them apart, with those fast destinations (each refusing
+    one of them, as the user gave it) and whether each file in the way is another card's
+    copy (--into another folder or --keep-both, never --overwrite)."""
+    paths: list[str] = []
+    where: list[str] = []
+    other_card = True
+    wanted = set(failed)
+    for file in report.job.files:
+        result = file.destination(index) if file.relative_path in wanted else None
+        if result is None or result.refusal not in FAST_REFUSALS:
+            continue
+        paths.append(file.relative_path)
+        other_card = other_card and result.refusal is Refusal.FAST_REFUSED_ANOTHER_CARD
+        for copy in file.destinations:
+            if copy.refusal is not None and copy.refusal not in FAST_REFUSALS:
+                root = display_path(plan.plans[copy.destination_index].destination)
+                if root not in where:
+                    where.append(root)
+    return run_record.FastRefused(tuple(paths), tuple(where), other_card and bool(paths))
 
 
 def _standing_copies(

@@ -79,7 +79,7 @@ from offload.model import SourceFile, dated_as_card
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
 from offload.plan.codes import LeftOut, LeftOutEntry, PreflightCode
-from offload.remedies import Refusal
+from offload.remedies import FAST_REFUSALS, Refusal
 from offload.report.cascade_words import NOT_FOUND_BAD, refused_fixes
 from offload.results import (
     GOOD_STATUSES,
@@ -1260,7 +1260,7 @@ def _cascade_tasks(
 ) -> tuple[
     list[FileTask],
     dict[str, dict[str, str]],
-    list[tuple[str, int, str, str]],
+    list[_Unfed],
     dict[str, _Fed],
 ]:
     """The cascade's tasks (source: a fast copy; reference: the card's digests), the card's
@@ -1272,7 +1272,7 @@ def _cascade_tasks(
     root is classified once (``_lost_root``), when a copy of it is first found missing."""
     fed: list[FileTask] = []
     references: dict[str, dict[str, str]] = {}
-    failures: list[tuple[str, int, str, str]] = []
+    failures: list[_Unfed] = []
     used: dict[str, _Fed] = {}
     lost: dict[int, OSError | None] = {}
     algorithms = plan.options.copy.algorithms
@@ -1292,9 +1292,10 @@ def _cascade_tasks(
             ),
             key=lambda pair: (pair[0], pair[1].destination_index),
         )
-        why = ""
+        why, kind = "", None
         if file is None or not candidates:
             why = _no_copy_reason(plan, file, feeders, wanted)
+            kind = _fast_refusal(file, feeders)
         for position in range(tried.get(relative, 0), len(candidates)):
             why = ""
             chosen = candidates[position][1]
@@ -1390,7 +1391,7 @@ def _cascade_tasks(
                 )
                 break
         if relative not in used:
-            failures.extend((relative, i, str(task.targets[i]), why) for i in wanted)
+            failures.extend(_Unfed(relative, i, str(task.targets[i]), why, kind) for i in wanted)
     return fed, references, failures, used
 
 
@@ -1567,6 +1568,34 @@ def _s3_changed_since_verified(
     return changed
 
 
+class _Unfed(NamedTuple):
+    """A slow target that cannot be fed (``_record_failures``): the card file, the slow
+    destination's index, its target, why (``_no_copy_reason``) and its refusal's kind
+    (``_fast_refusal``; None where a re-run with the card may feed it)."""
+
+    relative: str
+    destination: int
+    target: str
+    why: str
+    kind: Refusal | None
+
+
+def _fast_refusal(file: FileResult | None, feeders: list[int]) -> Refusal | None:
+    """The kind of the failure of a file's slow copies that no fast copy feeds: where every
+    fast destination of *feeders* that was given it refused it for a file in the way there
+    (their results' ``refusal``), ``Refusal.FAST_REFUSED`` (``FAST_REFUSED_ANOTHER_CARD``
+    where each of those files is another card's copy), since the same command refuses it
+    there again; else None (a re-run with the card may copy it)."""
+    if file is None or file.source_error:
+        return None
+    results = [r for i in feeders if (r := file.destination(i)) is not None]
+    if not results or any(r.refusal is None or r.refusal in FAST_REFUSALS for r in results):
+        return None
+    if all(r.refusal is Refusal.ANOTHER_CARD for r in results):
+        return Refusal.FAST_REFUSED_ANOTHER_CARD
+    return Refusal.FAST_REFUSED
+
+
 def _no_copy_reason(
     plan: OffloadPlan, file: FileResult | None, feeders: list[int], slow: list[int]
 ) -> str:
@@ -1719,13 +1748,13 @@ def _drop_cache(path: Path) -> None:
             pass
 
 
-def _record_failures(
-    report: OffloadReport, failures: list[tuple[str, int, str, str]], sink: EventSink
-) -> None:
+def _record_failures(report: OffloadReport, failures: list[_Unfed], sink: EventSink) -> None:
     """Fail the slow targets that cannot be fed (no fast copy to read), in the report and
-    on *sink* (FileFailed: no job runs for them, so the progress hears it from here)."""
+    on *sink* (FileFailed: no job runs for them, so the progress hears it from here), each
+    with its refusal's kind (``_fast_refusal``: the run record and ``offload verify`` name
+    the fast destinations' remedy for it, never a plain re-run, which fails it again)."""
     by_path = {f.relative_path: f for f in report.job.files}
-    for relative, index, target, why in failures:
+    for relative, index, target, why, kind in failures:
         file = by_path[relative]
         if file.destination(index) is None:
             file.destinations.append(
@@ -1734,6 +1763,7 @@ def _record_failures(
                     final_path=target,
                     status=DestinationStatus.FAILED,
                     error=f"{relative}: {why}",
+                    refusal=kind,
                 )
             )
             file.destinations.sort(key=lambda d: d.destination_index)

@@ -1183,10 +1183,10 @@ def fold_lines(lines: Iterable[str]) -> LedgerEntries:
     copy's entries end there, as any revocation ends them (trusting less, never more).
 
     A line of the shape every version writes is read in one pass of plain checks
-    (``_FAST``, below); any other goes through the rule above function by function
-    (``_checked_entry``), so the fast pass decides no line differently: it takes only
-    lines that rule takes, as the entry it makes (docs/performance.md, "The ledger's line
-    check at full speed")."""
+    (inline below, from ``_SCAN`` and ``_BLANK_ENTRY``); any other goes through the rule
+    above function by function (``_checked_entry``), so the fast pass decides no line
+    differently: it takes only lines that rule takes, as the entry it makes
+    (docs/performance.md, "The ledger's line check at full speed")."""
     latest: dict[str, LedgerEntry] = {}
     beside: dict[str, tuple[LedgerEntry, ...]] = {}
     scan = _SCAN

@@ -23,7 +23,8 @@ class Refusal(StrEnum):
     the words of its error. None (no kind) for any other failure."""
 
     # A different file holds the copy's name there: --overwrite replaces it, --keep-both
-    # keeps both (a copy of ours found changed or revoked: --reverify replaces it too).
+    # keeps both (a copy of ours found changed or revoked: --reverify replaces it too); the
+    # one-file copy (``one_file``) has no --keep-both: --overwrite alone there.
     IN_THE_WAY = "in_the_way"
     # The file there is another card's copy (the copy root's ledger says so), or another
     # take of the name, size and date: --into another folder or --keep-both, never
@@ -33,6 +34,19 @@ class Refusal(StrEnum):
     # revoked, so the next run refuses it as a file in the way; --overwrite replaces it
     # (``rewrite_failed``).
     REWRITE_FAILED = "rewrite_failed"
+    # A cascade's slow copy never fed because every fast destination refused the file for
+    # a file in the way there (``cascade._no_copy_reason``): the same command refuses it
+    # there again, so the slow copy fails again; --overwrite/--keep-both on those fast
+    # destinations, or no cascading, copies it (``fast_refused``).
+    FAST_REFUSED = "fast_refused"
+    # The same, each file in the way there another card's copy (``ANOTHER_CARD``): --into
+    # another folder or --keep-both, never --overwrite (``fast_refused_another_card``).
+    FAST_REFUSED_ANOTHER_CARD = "fast_refused_another_card"
+
+
+#: The kinds of a slow copy refused because its fast destinations refused the file
+#: (``Refusal.FAST_REFUSED``): nothing is in the way on the slow destination itself.
+FAST_REFUSALS = frozenset({Refusal.FAST_REFUSED, Refusal.FAST_REFUSED_ANOTHER_CARD})
 
 
 class Remedy(NamedTuple):

@@ -117,6 +117,27 @@ class RunRecord(NamedTuple):
     # Of ``failed``, those a file in the way refused (their results' ``refusal``): the same
     # command alone refuses them again, so the words name ``--keep-both``.
     in_the_way: tuple[str, ...] = ()
+    # Of ``failed``, those a cascade's slow copy root never got because every fast
+    # destination refused them for a file in the way there (``FastRefused``): the same
+    # command refuses them there again, so the words name the fast destinations' remedy.
+    fast_refused: tuple[str, ...] = ()
+    refused_on: tuple[str, ...] = ()
+    another_card: bool = False
+
+
+class FastRefused(NamedTuple):
+    """The card files a cascade's slow copy root failed because every fast destination
+    refused them for a file in the way there (``card._refused_on_fast``): their *paths*,
+    the fast copy roots that refused them (*on*, as the user gave them) and whether each
+    file in the way is another card's copy (*another_card*: --into another folder or
+    --keep-both, never --overwrite)."""
+
+    paths: tuple[str, ...] = ()
+    on: tuple[str, ...] = ()
+    another_card: bool = False
+
+
+_NONE_REFUSED = FastRefused()
 
 
 def record_path(root: Path) -> Path:
@@ -320,11 +341,14 @@ def settle(
     failed: Iterable[str] = (),
     steps: Iterable[str] = (),
     in_the_way: Iterable[str] = (),
+    fast_refused: FastRefused = _NONE_REFUSED,
 ) -> OSError | None:
     """Record that the offload *run* of the card *card* at *source* (as
     :func:`mark_started`) that started at *started* ended on *root* in *state*
     (``FINISHED``, ``FAILED`` with the card files that *failed* there, card-relative, and
-    the end *steps* that failed, or ``CANCELLED``): that card's entry, the others kept.
+    the end *steps* that failed, or ``CANCELLED``): that card's entry, the others kept;
+    of *failed*, those a file in the way refused (*in_the_way*) and those a cascade's fast
+    destinations refused so (*fast_refused*).
     Left as it is where it cannot be written, or read again (``_load``: this run's entry
     then says ``running``, the conservative answer): that error is returned (None where
     it was written), for the run to say (``card._unsettled``): ``offload verify`` of that
@@ -341,6 +365,10 @@ def settle(
         body["failed"] = list(failed)
         body["steps"] = list(steps)
         body["in_the_way"] = list(in_the_way)
+        if fast_refused.paths:
+            body["fast_refused"] = list(fast_refused.paths)
+            body["refused_on"] = list(fast_refused.on)
+            body["another_card"] = fast_refused.another_card
     try:
         _put(root, body, card, source)
     except OSError as exc:
@@ -359,6 +387,9 @@ def _as_record(entry: Mapping[str, object]) -> RunRecord:
         card if isinstance(card, str) else "",
         source if isinstance(source, str) else "",
         _strings(entry.get("in_the_way")),
+        _strings(entry.get("fast_refused")),
+        _strings(entry.get("refused_on")),
+        entry.get("another_card") is True,
     )
 
 
@@ -454,6 +485,8 @@ def _unfinished_words(record: RunRecord, named: bool) -> str:
                 ", which keeps the file in the way beside the card's (--into another folder "
                 "keeps them apart)"
             )
+        if record.fast_refused:
+            again = _fast_again(record, again)
         return f"{how}: {again}"
     if record.state == RUNNING and not named:
         # A run whose settle failed (``card._unsettled``) leaves the same ``running`` as one
@@ -468,6 +501,22 @@ def _unfinished_words(record: RunRecord, named: bool) -> str:
             "as for a copy without that record"
         )
     return f"{how}: card files no record names may be missing here; {again}"
+
+
+def _fast_again(record: RunRecord, again: str) -> str:
+    """*again* (what to do about the failed files) with what gets past the files in the way
+    on the fast destinations that refused ``record.fast_refused``: the same command alone
+    refuses them there again, and this slow copy root again gets nothing to copy."""
+    fix = (
+        "--into another folder or --keep-both (another card's copy holds its name there)"
+        if record.another_card
+        else "--overwrite or --keep-both"
+    )
+    words = f"with {fix}, or without cascading to this copy root (the card then feeds it)"
+    if set(record.failed) <= set(record.fast_refused):
+        return f"{again} {words}"
+    where = ", ".join(record.refused_on) or "the fast destinations"
+    return f"{again} (for those refused on {where}: {words})"
 
 
 def _files(paths: list[str], what: str) -> str:
@@ -487,13 +536,21 @@ def _failures(record: RunRecord) -> str:
     a write or a read-back that failed: the first ``NAMED_FILES``), those refused for a file
     in the way, and the end steps that failed."""
     parts = []
-    refused = set(record.in_the_way)
-    others = [path for path in record.failed if path not in refused]
+    refused, fast = set(record.in_the_way), set(record.fast_refused)
+    others = [path for path in record.failed if path not in refused and path not in fast]
     if others:
         parts.append(_files(others, "with no verified copy here"))
     if refused:
         parts.append(
             _files([p for p in record.failed if p in refused], "refused here for a file in the way")
+        )
+    if fast:
+        where = ", ".join(record.refused_on) or "the fast destinations"
+        parts.append(
+            _files(
+                [p for p in record.failed if p in fast],
+                f"refused on {where} for a file in the way there",
+            )
         )
     if record.steps:
         parts.append(f"its {', '.join(record.steps)} step failed")

@@ -717,6 +717,30 @@ def test_a_copy_whose_rewrite_failed_is_refused_not_the_run_on_the_still_full_dr
     assert copy.read_bytes() == (card / "C0001.bin").read_bytes()
 
 
+def test_a_rewrite_that_failed_for_want_of_room_is_a_refusal_of_its_own_kind(
+    tmp_path: Path, ext4_loop: Callable[..., Ext4Loop]
+) -> None:
+    """Review of the ledger65 merge (no test covered ``Refusal.REWRITE_FAILED``): a copy of
+    ours found wrong by ``--reverify`` whose rewrite fails for real (ENOSPC, the drive
+    filled) is refused as the same command would refuse it again: its result's kind is
+    ``rewrite_failed`` (the JSON's copy ``refusal``), and the copy root's run record names
+    it apart (``in_the_way``), never as a copy simply not made."""
+    from offload import run_record
+
+    drive, card, reports, _filler = offloaded_then_filled(tmp_path, ext4_loop)
+    _rot(drive / card.name / "C0001.bin")
+    code, output = offload("copy", "--reverify", card, drive, "--report-dir", reports)
+    assert code == 1 and "No space left on device" in output, output
+    report = json.loads(max(reports.glob("*.json"), key=os.path.getmtime).read_text())
+    kinds = {f["path"]: [d["refusal"] for d in f["destinations"]] for f in report["files"]}
+    assert kinds == {"C0000.bin": [None], "C0001.bin": ["rewrite_failed"], "C0002.bin": [None]}
+    (record,) = run_record.read_all(drive / card.name) or ()
+    assert record.state == run_record.FAILED, record
+    assert record.failed == ("C0001.bin",) and record.in_the_way == ("C0001.bin",), record
+    words = run_record.unfinished(drive / card.name) or ""
+    assert "1 card file refused here for a file in the way (C0001.bin)" in words, words
+
+
 def test_overwrite_in_transfer_mode_keeps_room_for_the_larger_transfer_batches(
     tmp_path: Path, tmpfs_mount: Callable[..., Mount]
 ) -> None:

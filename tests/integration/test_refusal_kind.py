@@ -82,3 +82,73 @@ def test_a_report_written_before_the_kind_is_read_by_the_words_it_carried() -> N
     # A report with the key: the key alone, whatever the words.
     assert _refusal({"error": f"x: {old}", "refusal": None}) is None
     assert _refusal({"error": "x", "refusal": "another_card"}) == "another_card"
+
+
+def test_a_slow_copy_the_fast_drive_refused_is_recorded_with_the_fast_drives_remedy(
+    tmp_path: Path,
+) -> None:
+    """A file every fast destination refused for a file in the way there is no plain
+    failure on the slow one: the same command refuses it on RAID again, so SHUTTLE would
+    fail it again. Its result's kind is ``fast_refused``, its record names it refused on
+    RAID (``fast_refused``, never ``in_the_way``: nothing is in the way on SHUTTLE), and
+    ``offload verify``'s INCOMPLETE line names what gets past RAID's file. Failed before:
+    the slow result had no kind, so the record named it "with no verified copy here" and
+    said "run the same `offload copy` again", which failed it the same way every time."""
+    card = clips_card(tmp_path / "a", 3, 200_000)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    slow.mkdir()
+    (fast / "CLIPS").mkdir(parents=True)
+    (fast / "CLIPS" / "C001.mov").write_bytes(b"another file")
+    report = offload(card, [fast, slow], options=OffloadOptions(into=True, cascade=frozenset({1})))
+    (clip,) = [f for f in report.job.files if f.relative_path == "CLIPS/C001.mov"]
+    fast_copy, slow_copy = clip.destinations
+    assert fast_copy.refusal is Refusal.IN_THE_WAY
+    assert slow_copy.status is DestinationStatus.FAILED
+    assert slow_copy.refusal is Refusal.FAST_REFUSED, slow_copy.error
+    (record,) = run_record.read_all(slow) or ()
+    assert record.state == run_record.FAILED
+    assert record.failed == ("CLIPS/C001.mov",)
+    assert record.fast_refused == ("CLIPS/C001.mov",) and record.in_the_way == ()
+    assert record.refused_on == (str(fast),) and record.another_card is False
+    words = run_record.unfinished(slow) or ""
+    assert f"1 card file refused on {fast} for a file in the way there (CLIPS/C001.mov)" in words
+    assert "no verified copy here" not in words
+    assert "run the same `offload copy` again with --overwrite or --keep-both" in words, words
+    assert "or without cascading to this copy root" in words
+    # RAID's own record names the file in the way there.
+    fast_records = [r for r in run_record.read_all(fast) or () if r.state != run_record.FINISHED]
+    assert [r.in_the_way for r in fast_records] == [("CLIPS/C001.mov",)]
+    # The JSON says the kind.
+    written = write_reports(report, tmp_path / "reports")
+    data = json.loads(Path(next(p for p in written.paths if p.endswith(".json"))).read_text())
+    (entry,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
+    assert [d["refusal"] for d in entry["destinations"]] == ["in_the_way", "fast_refused"]
+
+
+def test_a_slow_copy_refused_for_another_cards_copy_on_the_fast_drive_is_never_told_overwrite(
+    tmp_path: Path,
+) -> None:
+    """The record of a slow copy root whose files the fast drive refused as another card's
+    copies (``FAST_REFUSED_ANOTHER_CARD``) names --into another folder or --keep-both,
+    never --overwrite (it would replace what may be that card's only copy); and files
+    failed otherwise beside them keep the plain re-run, the fast drive's remedy said apart."""
+    root = tmp_path / "SHUTTLE"
+    (root / ".offload").mkdir(parents=True)
+    run_record.mark_started([root], "run", 1.0, source="/cards/A001")
+    run_record.settle(
+        root,
+        "run",
+        1.0,
+        run_record.FAILED,
+        source="/cards/A001",
+        failed=["CLIPS/C000.mov", "CLIPS/C001.mov"],
+        fast_refused=run_record.FastRefused(("CLIPS/C001.mov",), ("/mnt/RAID",), True),
+    )
+    words = run_record.unfinished(root) or ""
+    assert "1 card file with no verified copy here (CLIPS/C000.mov)" in words, words
+    assert "1 card file refused on /mnt/RAID for a file in the way there (CLIPS/C001.mov)" in words
+    assert "--overwrite" not in words
+    assert (
+        "run the same `offload copy` again (for those refused on /mnt/RAID: with --into "
+        "another folder or --keep-both"
+    ) in words, words

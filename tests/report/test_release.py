@@ -1032,3 +1032,28 @@ def test_index_files_refused_on_the_cards_disk_say_why_the_clips_are_not_safe() 
         "(never read back) on a disk other than the card's; the other files are listed below "
         "with their state; the card's index file CONTENTS/CLIPS001/INDEX.MIF differs"
     ), release.text
+
+
+def test_an_index_file_refused_is_told_by_its_refusal_kind_not_its_words() -> None:
+    """Review of the ledger65 merge: the card release told an index file refused for the
+    one already there by the words "already exists" in its error, which a failure of
+    another kind may carry (a cascade's slow copy quotes its fast copies' errors). A report
+    with the copy's ``refusal`` is read by the kind: a failure whose words say "already
+    exists" but that was refused by nothing is a failed file; a refusal worded otherwise
+    (a later pass's words) is the index file's refusal. Failed before (both ways)."""
+    data = report(VERIFIED, VERIFIED)
+    data["files"].append(_index_file("INDEX.MIF: could not read it (already exists?)", None))
+    data["files"][-1]["destinations"][0]["refusal"] = None
+    release = card_release(data)
+    assert not release.may_format and not release.index_files, release
+    assert "other file" in release.text or "failed" in release.text, release.text
+    reworded = "INDEX.MIF is held by another file there; not replaced"
+    for kind in ("in_the_way", "fast_refused"):
+        data["files"][-1] = _index_file(reworded, reworded)
+        for copy in data["files"][-1]["destinations"]:
+            copy["refusal"] = kind
+        release = card_release(data)
+        assert release.index_files == ("CONTENTS/CLIPS001/INDEX.MIF",), (kind, release)
+    # A report written before the key: its words, as before.
+    data["files"][-1] = _index_file(REFUSED_INDEX, REFUSED_INDEX)
+    assert card_release(data).index_files == ("CONTENTS/CLIPS001/INDEX.MIF",)

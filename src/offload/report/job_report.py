@@ -432,7 +432,14 @@ def report_data(
             # The members themselves: a StrEnum compares and hashes as its value, so the
             # rule's string tests hold without reading `.value` 300,000 times.
             [
-                (d.destination_index, d.status, d.verified_mode, d.error, d.cache_bypass)
+                (
+                    d.destination_index,
+                    d.status,
+                    d.verified_mode,
+                    d.error,
+                    d.cache_bypass,
+                    d.refusal,
+                )
                 for d in f.destinations
             ],
         )

@@ -314,12 +314,30 @@ class CardRelease(NamedTuple):
         }
 
 
+# The kinds of a refusal (``remedies.Refusal``, the JSON's copy ``refusal``) of an index file
+# because a destination holds another one: there, or, on a cascade's slow destination, on
+# every fast one (the slow copy is then fed once --overwrite replaces the fast one).
+_INDEX_REFUSALS = frozenset(
+    {"in_the_way", "another_card", "fast_refused", "fast_refused_another_card"}
+)
+#: A copy's refusal in a report written before the copy's ``refusal`` key (``facts_of``).
+UNSAID = "unsaid"
+
+
 def _index_refusal(
-    path: str, error: str | None, is_index: Callable[[str], bool] = index_file
+    path: str,
+    error: str | None,
+    refusal: str | None = UNSAID,
+    is_index: Callable[[str], bool] = index_file,
 ) -> bool:
     """A failed copy of a camera's index file (*is_index*) refused because the destination
-    holds another one (the writer's and the committer's words: "... already exists ...")."""
-    return "already exists" in (error or "") and is_index(path)
+    holds another one: by its refusal's kind (*refusal*, never the words of its error, which
+    a slow copy's "cannot be cascaded" reason carries too); in a report written before the
+    kind (``UNSAID``), by the words every version before it wrote ("... already exists
+    ...")."""
+    if refusal == UNSAID:
+        return "already exists" in (error or "") and is_index(path)
+    return refusal in _INDEX_REFUSALS and is_index(path)
 
 
 def _index_words(index_files: Sequence[str], conflict: str | None = None) -> str:
@@ -637,9 +655,10 @@ def _independent(
 
 
 # What the rule reads of a file: its path, the card's read error, and each copy's
-# (destination index, status, verified_mode, error, cache_bypass). Tuples, not the report's
-# entries: the whole entries of 50,000 files on three destinations cost ~0.5 s, on every offload.
-Copy = tuple[int, str, str | None, str | None, str | None]
+# (destination index, status, verified_mode, error, cache_bypass, refusal: ``UNSAID`` in a
+# report written before it). Tuples, not the report's entries: the whole entries of 50,000
+# files on three destinations cost ~0.5 s, on every offload.
+Copy = tuple[int, str, str | None, str | None, str | None, str | None]
 FileFacts = tuple[str, str | None, Sequence[Copy]]
 
 
@@ -714,7 +733,7 @@ def facts_of(entries: Iterable[Mapping[str, Any]]) -> Iterator[FileFacts]:
             entry.get("source_error"),
             [
                 (int(c.get("index", -1)), str(c.get("status")), c.get("verified_mode"),
-                 c.get("error"), c.get("cache_bypass"))
+                 c.get("error"), c.get("cache_bypass"), c.get("refusal", UNSAID))
                 for c in entry.get("destinations") or ()
             ],
         )  # fmt: skip
@@ -907,7 +926,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         # make it count: on a destination that counts ("on a disk other than the card's").
         unread = False
         refused = failed = 0  # this file's copies refused as an index file, failed otherwise
-        for index, status, mode, message, bypass in copies:
+        for index, status, mode, message, bypass, kind in copies:
             # Verified now, reading the media (not the page cache), or earlier by a run that
             # read it back (not a transfer check), not through a cache (its ledger entry says
             # so, carried into the result's cache_bypass; an entry older than that record
@@ -934,7 +953,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
                     # Of its destination's loss, said once above (one lost with no reason
                     # recorded: every failure there; the documents name each).
                     pass
-                elif _index_refusal(path, message, is_index):
+                elif _index_refusal(path, message, kind, is_index):
                     refused += 1
                 else:
                     failed += 1
