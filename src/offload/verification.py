@@ -85,6 +85,7 @@ from offload.manifest.verify import (
 from offload.manifest.verify import (
     VerifyExit as VerifyExit,  # the exit codes of offload verify, named here too
 )
+from offload.own_record import OwnRecords, contradicted, history_replaced
 from offload.respelling import respelled_pairs
 from offload.run_record import unfinished
 from offload.verification_reason import with_reasons
@@ -1148,12 +1149,21 @@ def _verify_with(
                 path=root,
             )
     if legacy_mhl is not None or is_folder_at(root, root / ASCMHL_FOLDER):
+        # Against the history, each copy the root's own ledger vouches for is held to it too
+        # (``own_record``): a history rebuilt over a changed file never out-votes it. Not
+        # against --mhl-file (the reference asked for). A bucket's mirror holds its ledger.
+        own = OwnRecords(root) if legacy_mhl is None else None
+        refused_append: list[str] = []
+        if own is not None and append_generation:
+            # A generation would record as verified a file the history wrongly agrees with:
+            # checked without one, and said why (``GenerationUnwrittenError``, exit 11).
+            refused_append = contradicted(root, own.records)
         try:
             report = verify_tree(
                 root,
-                hash_file=hasher,
+                hash_file=hasher if own is None else own.hasher(hasher),
                 legacy_mhl=legacy_mhl,
-                append_generation=append_generation,
+                append_generation=append_generation and not refused_append,
                 creator=creator,
                 now=now,
                 own_links=own_links,
@@ -1210,6 +1220,15 @@ def _verify_with(
             ) from None
         except OSError as exc:  # the legacy MHL itself cannot be read
             raise UsageError(f"cannot verify {root}: {describe_os_error(exc)}", path=root) from None
+        if own is not None and report is not None:
+            report = own.judge(report)
+            replaced = history_replaced(root)
+            if replaced is not None:
+                report = dataclasses.replace(report, notes=(*report.notes, replaced))
+            if refused_append:
+                raise GenerationUnwrittenError(
+                    _own_record_unwritten(root, refused_append), report, path=root
+                )
     if report is not None and local:
         try:
             report = unheld_by_ledger(report, hasher, on_plan, on_error)
@@ -1245,6 +1264,20 @@ def _verify_with(
     # Its reasons (what stands at a missing path, why a new one is in no manifest)
     # were looked for by the check itself, so every output says the same.
     return report, media.bypassed, media.through_cache
+
+
+def _own_record_unwritten(root: Path, contradicted: Sequence[str]) -> str:
+    """Why ``--append`` wrote no generation where the history records files unlike the copy
+    root's own ledger (*contradicted*): what it is, what to do."""
+    first = printable_name(contradicted[0])
+    more = f" and {len(contradicted) - 1} more" if len(contradicted) > 1 else ""
+    return (
+        f"no generation was appended to {root / ASCMHL_FOLDER}: its history records "
+        f"'{first}'{more} unlike this copy root's own ledger ({STATE_FOLDER}/ledger.jsonl): "
+        "the history was rebuilt or edited since by another tool, and a generation would "
+        "carry its records forward; the files were checked without one (see CHANGED); "
+        "restore the files and ascmhl/ from another copy of this card"
+    )
 
 
 def _unchained_recorded(root: Path) -> bool:

@@ -91,6 +91,7 @@ from offload.manifest.verify import (
 )
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import MhlKind
+from offload.own_record import MISMATCH as OWN_RECORD_MISMATCH
 from offload.report.csv_cells import cell
 from offload.report.left_behind import left_behind_json
 from offload.report.words import PAGE_CACHE_CAUSES, plural
@@ -1665,6 +1666,7 @@ def _print_human(
         differs = report.reasons.get(changed.path)
         if differs is not None and differs.code in (
             LEGACY_MISMATCH,
+            OWN_RECORD_MISMATCH,
             REPLACED_SINCE_RECORDED,
             LEDGER_CHECKED,
         ):
