@@ -1250,7 +1250,8 @@ def _verify_with(
                     f"cannot verify {root}: {describe_os_error_below(exc, root)}", path=root
                 )
             ) from None
-        if local and settled is None:
+        # (A bucket's mirror holds its stamp where the bucket stored one: s3verify.)
+        if settled is None:
             gone = _history_gone(root)
             if gone is not None:
                 report = dataclasses.replace(report, notes=(*report.notes, gone))

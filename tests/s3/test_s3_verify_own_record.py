@@ -63,3 +63,39 @@ def test_a_history_rebuilt_over_a_damaged_object_does_not_outvote_the_ledger(  #
     assert data["reasons"][CLIP]["code"] == "own-record-mismatch", data["reasons"]
     # Changed on the bucket, the object's ETag is new: no run trusts it, nothing to revoke.
     assert data["revoked"] == [], data
+    assert any("is not the one offload-ai wrote" in n for n in data["notes"]), data["notes"]
+
+
+def test_a_deleted_history_on_a_bucket_is_warned_of(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path: Path
+) -> None:
+    """QA: ``aws s3 rm --recursive .../ascmhl`` then ``offload verify s3://...`` said
+    "against ledger", exit 0, no note; a drive's copy warns the history is missing from
+    its stamp of complete manifests, which the bucket lacked: it is stored there now."""
+    url = _copy(s3_server.url, bucket, tmp_path)
+    client = admin(s3_server.url)
+    assert "day1/A001/.offload/manifests-complete.json" in _objects(
+        s3_server.url, bucket, "day1/A001/.offload/"
+    )
+    for key in _objects(s3_server.url, bucket, "day1/A001/ascmhl/"):
+        client.delete_object(Bucket=bucket, Key=key)
+    code, out, err = verify(tmp_path, s3_server.url, "--json", url)
+    assert code == 0, out + err  # the files pass against the ledger
+    data = json.loads(out)
+    assert data["reference"] == "ledger", data
+    (note,) = [n for n in data["notes"] if "is missing" in n]
+    assert note.startswith("the ASC MHL history this copy had (generation 1, as "), note
+    assert "restore ascmhl/ from another copy of this card" in note, note
+
+
+def test_a_bucket_copied_without_manifests_has_no_history_to_miss(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path: Path
+) -> None:
+    card = make_card(tmp_path, SIZES)
+    code, _, err = offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--mhl", "none", str(card), f"s3://{bucket}/d"
+    )
+    assert code == 0, err
+    code, out, err = verify(tmp_path, s3_server.url, "--json", f"s3://{bucket}/d/A001")
+    assert code == 0, out + err
+    assert json.loads(out)["notes"] == [], out
