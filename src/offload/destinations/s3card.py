@@ -695,7 +695,7 @@ def write_s3_manifests(
                         outcome.warnings.append(settled)
                     uploaded = upload_history_changes(backend, destination.root, root, before)
                     outcome.written = [display_path(p) for p in uploaded]
-                    if not outcome.error:
+                    if uploaded and not outcome.error:  # a re-run storing nothing: none
                         _store_stamp(backend, destination.root, root)
                     if outcome.error:  # the staging folder stands for the copy root
                         outcome.error = outcome.error.replace(
@@ -741,8 +741,9 @@ def _store_stamp(backend: S3Backend, copy_root: Path, staged: Path) -> None:
     ``<copy root>/.offload/manifests-complete.json``: ``offload verify s3://`` warns from it,
     as on a drive, of a history deleted since (``verification._history_gone``) or replaced
     (``own_record.history_replaced``: the generations' names and sizes, which the objects
-    share with the staged files). A bucket written before holds none: no warning, no claim.
-    Never raises: a failure only leaves those warnings unsaid."""
+    share with the staged files). Stored where this run stored a generation or chain only (a
+    re-run that stores nothing writes nothing). A bucket written before holds none until
+    then: no warning, no claim. Never raises: a failure only leaves those warnings unsaid."""
     from offload.manifest_stamp import media_state, stamp_path, write_stamp
 
     try:
