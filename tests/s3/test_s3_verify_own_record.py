@@ -99,3 +99,41 @@ def test_a_bucket_copied_without_manifests_has_no_history_to_miss(  # type: igno
     code, out, err = verify(tmp_path, s3_server.url, "--json", f"s3://{bucket}/d/A001")
     assert code == 0, out + err
     assert json.loads(out)["notes"] == [], out
+
+
+def test_the_printed_restore_command_restores_an_archived_object(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path: Path
+) -> None:
+    """An object moved to GLACIER (moto refuses its GET: InvalidObjectState): verify's
+    UNREADABLE reason prints the restore command; run by bash with the real AWS CLI, it is
+    accepted. Failed before: it lacked ``--restore-request``, which RestoreObject needs for
+    an archived object (the AWS CLI sends none; the service refused the command)."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    url = _copy(s3_server.url, bucket, tmp_path)
+    client = admin(s3_server.url)
+    key = f"day1/A001/{CLIP}"
+    client.copy_object(
+        Bucket=bucket,
+        Key=key,
+        CopySource={"Bucket": bucket, "Key": key},
+        StorageClass="GLACIER",
+        MetadataDirective="COPY",
+    )
+    code, out, err = verify(tmp_path, s3_server.url, "--json", url)
+    assert code == 11, out + err
+    data = json.loads(out)
+    assert data["unreadable"] == [CLIP], data
+    words = data["reasons"][CLIP]["text"]
+    (command,) = re.findall(r"\((aws s3api restore-object [^()]*)\)", words)
+    assert command.endswith("--restore-request Days=7"), command
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    done = subprocess.run(
+        ["bash", "-c", command], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    head = client.head_object(Bucket=bucket, Key=key)
+    assert "Restore" in head, head
