@@ -154,6 +154,42 @@ class GenerationUnwrittenError(UnreadableTreeError):
         self.files_read_through_cache = 0
 
 
+class AppendRefusedError(UsageError):
+    """``--append``'s generation cannot be written where the history is (a read-only
+    mount, a folder this user may not write): refused before any read, nothing verified or
+    written (exit 11, as for a generation found unwritable once the check was over)."""
+
+    exit_code = VerifyExit.CHANGED  # type: ignore[assignment]
+
+
+def _append_refusal(root: Path) -> AppendRefusedError | None:
+    """The refusal of ``--append`` on *root* whose ``ascmhl/`` cannot be written: on a
+    read-only mount (``statvfs``'s ST_RDONLY: EROFS) or not writable by this user
+    (``access``); None otherwise (no such folder, or one that cannot be looked at: the
+    check itself says why)."""
+    folder = root / ASCMHL_FOLDER
+    try:
+        if not os.path.isdir(folder):
+            return None
+        read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return None
+    if read_only:
+        why = "its drive is mounted read-only (EROFS)"
+        fix = "mount the drive read-write"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        why = "this user may not write it (EACCES)"
+        fix = "make it writable (its permissions, an immutable flag: lsattr)"
+    else:
+        return None
+    return AppendRefusedError(
+        f"cannot append a generation to {folder}: {why}; nothing was verified or written: "
+        f"{fix}, then run offload verify --append again, or verify without --append to "
+        "check the copy as it is",
+        path=root,
+    )
+
+
 def unreadable_folder(root: Path, folder: Path, exc: OSError) -> UnreadableTreeError:
     """The refusal of a check of *root* that cannot look into *folder* (*root* itself, or
     a folder of its records) for *exc* (EACCES, EIO...): exit 11, nothing verified, and
@@ -1148,6 +1184,12 @@ def _verify_with(
                 "--append); nothing was verified or written",
                 path=root,
             )
+    if local and append_generation:
+        # Said before the reads, not after an hour of them (QA: EROFS once the check of a
+        # whole drive was over).
+        refusal = _append_refusal(root)
+        if refusal is not None:
+            raise refusal
     if legacy_mhl is not None or is_folder_at(root, root / ASCMHL_FOLDER):
         # Against the history, each copy the root's own ledger vouches for is held to it too
         # (``own_record``): a history rebuilt over a changed file never out-votes it. Not
