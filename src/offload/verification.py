@@ -85,6 +85,7 @@ from offload.manifest.verify import (
 from offload.manifest.verify import (
     VerifyExit as VerifyExit,  # the exit codes of offload verify, named here too
 )
+from offload.own_record import OwnRecords, contradicted, history_replaced
 from offload.respelling import respelled_pairs
 from offload.run_record import unfinished
 from offload.verification_reason import with_reasons
@@ -151,6 +152,42 @@ class GenerationUnwrittenError(UnreadableTreeError):
         self.report = dataclasses.replace(report, generation_unwritten=message)
         self.files_read_from_media = 0
         self.files_read_through_cache = 0
+
+
+class AppendRefusedError(UsageError):
+    """``--append``'s generation cannot be written where the history is (a read-only
+    mount, a folder this user may not write): refused before any read, nothing verified or
+    written (exit 11, as for a generation found unwritable once the check was over)."""
+
+    exit_code = VerifyExit.CHANGED  # type: ignore[assignment]
+
+
+def _append_refusal(root: Path) -> AppendRefusedError | None:
+    """The refusal of ``--append`` on *root* whose ``ascmhl/`` cannot be written: on a
+    read-only mount (``statvfs``'s ST_RDONLY: EROFS) or not writable by this user
+    (``access``); None otherwise (no such folder, or one that cannot be looked at: the
+    check itself says why)."""
+    folder = root / ASCMHL_FOLDER
+    try:
+        if not os.path.isdir(folder):
+            return None
+        read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return None
+    if read_only:
+        why = "its drive is mounted read-only (EROFS)"
+        fix = "mount the drive read-write"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        why = "this user may not write it (EACCES)"
+        fix = "make it writable (its permissions, an immutable flag: lsattr)"
+    else:
+        return None
+    return AppendRefusedError(
+        f"cannot append a generation to {folder}: {why}; nothing was verified or written: "
+        f"{fix}, then run offload verify --append again, or verify without --append to "
+        "check the copy as it is",
+        path=root,
+    )
 
 
 def unreadable_folder(root: Path, folder: Path, exc: OSError) -> UnreadableTreeError:
@@ -1147,13 +1184,28 @@ def _verify_with(
                 "--append); nothing was verified or written",
                 path=root,
             )
+    if local and append_generation:
+        # Said before the reads, not after an hour of them (QA: EROFS once the check of a
+        # whole drive was over).
+        refusal = _append_refusal(root)
+        if refusal is not None:
+            raise refusal
     if legacy_mhl is not None or is_folder_at(root, root / ASCMHL_FOLDER):
+        # Against the history, each copy the root's own ledger vouches for is held to it too
+        # (``own_record``): a history rebuilt over a changed file never out-votes it. Not
+        # against --mhl-file (the reference asked for). A bucket's mirror holds its ledger.
+        own = OwnRecords(root) if legacy_mhl is None else None
+        refused_append: list[str] = []
+        if own is not None and append_generation:
+            # A generation would record as verified a file the history wrongly agrees with:
+            # checked without one, and said why (``GenerationUnwrittenError``, exit 11).
+            refused_append = contradicted(root, own.records)
         try:
             report = verify_tree(
                 root,
-                hash_file=hasher,
+                hash_file=hasher if own is None else own.hasher(hasher),
                 legacy_mhl=legacy_mhl,
-                append_generation=append_generation,
+                append_generation=append_generation and not refused_append,
                 creator=creator,
                 now=now,
                 own_links=own_links,
@@ -1210,6 +1262,15 @@ def _verify_with(
             ) from None
         except OSError as exc:  # the legacy MHL itself cannot be read
             raise UsageError(f"cannot verify {root}: {describe_os_error(exc)}", path=root) from None
+        if own is not None and report is not None:
+            report = own.judge(report)
+            replaced = history_replaced(root)
+            if replaced is not None:
+                report = dataclasses.replace(report, notes=(*report.notes, replaced))
+            if refused_append:
+                raise GenerationUnwrittenError(
+                    _own_record_unwritten(root, refused_append), report, path=root
+                )
     if report is not None and local:
         try:
             report = unheld_by_ledger(report, hasher, on_plan, on_error)
@@ -1231,7 +1292,8 @@ def _verify_with(
                     f"cannot verify {root}: {describe_os_error_below(exc, root)}", path=root
                 )
             ) from None
-        if local and settled is None:
+        # (A bucket's mirror holds its stamp where the bucket stored one: s3verify.)
+        if settled is None:
             gone = _history_gone(root)
             if gone is not None:
                 report = dataclasses.replace(report, notes=(*report.notes, gone))
@@ -1245,6 +1307,20 @@ def _verify_with(
     # Its reasons (what stands at a missing path, why a new one is in no manifest)
     # were looked for by the check itself, so every output says the same.
     return report, media.bypassed, media.through_cache
+
+
+def _own_record_unwritten(root: Path, contradicted: Sequence[str]) -> str:
+    """Why ``--append`` wrote no generation where the history records files unlike the copy
+    root's own ledger (*contradicted*): what it is, what to do."""
+    first = printable_name(contradicted[0])
+    more = f" and {len(contradicted) - 1} more" if len(contradicted) > 1 else ""
+    return (
+        f"no generation was appended to {root / ASCMHL_FOLDER}: its history records "
+        f"'{first}'{more} unlike this copy root's own ledger ({STATE_FOLDER}/ledger.jsonl): "
+        "the history was rebuilt or edited since by another tool, and a generation would "
+        "carry its records forward; the files were checked without one (see CHANGED); "
+        "restore the files and ascmhl/ from another copy of this card"
+    )
 
 
 def _unchained_recorded(root: Path) -> bool:

@@ -260,13 +260,26 @@ def _spelling(path: str) -> str:
     return "partly composed"
 
 
+def _respelled_by(now: str | None) -> str:
+    """Who respells a name so that it stands spelled *now* (``_spelling``'s words; None:
+    not known), in words naming the direction that happened: to decomposed (NFD) by macOS,
+    to composed (NFC) by the systems and tools that write names so."""
+    if now == "decomposed (NFD)":
+        return "macOS decomposes them, NFD; a copy moved or restored through a Mac"
+    if now == "composed (NFC)":
+        return (
+            "Linux and Windows tools write names composed, NFC; a copy moved or restored "
+            "through one, or rsync --iconv"
+        )
+    return "macOS decomposes them, NFD; Linux and Windows tools compose them, NFC"
+
+
 def _other_spelling(path: str, other: str, new: bool, records: str) -> Reason:
     """Why *path* is missing, or new (*new*), where *other* is the same name spelled
     otherwise."""
-    respelled = (
-        "renamed since by a system that respells names (macOS decomposes them, NFD; "
-        "a copy moved or restored through a Mac)"
-    )
+    # The name as it stands now: *path* where it is new, else the other spelling.
+    now = _spelling(path if new else other)
+    respelled = f"renamed since by a system that respells names ({_respelled_by(now)})"
     if new:
         text = (
             f"its name is recorded spelled {_spelling(other)}, missing: {respelled}; not "
@@ -293,13 +306,18 @@ def _read_as_respelled(
         if reference is ReferenceKind.ASCMHL
         else "A tool that compares names byte for byte"
     )
+    # The file's name stands spelled the other way than its record (composed or not).
+    was = _spelling(recorded)
+    by = _respelled_by(
+        {"composed (NFC)": "decomposed (NFD)", "decomposed (NFD)": "composed (NFC)"}.get(was)
+    )
     if both:
         return naming_reason(
             "other-spelling",
             lambda spell: (
                 f"{records} records its name as it stands and spelled {_spelling(recorded)} "
                 f"('{spell(recorded)}') too: the same name, respelled since by a system "
-                "that respells names (macOS decomposes them, NFD); read once, against both "
+                f"that respells names ({by}); read once, against both "
                 f"records. {tool} reports the other spelling's record missing (this file is "
                 "not new to it) on a filesystem that keeps both spellings apart (Linux, exFAT)"
             ),
@@ -309,7 +327,7 @@ def _read_as_respelled(
         lambda spell: (
             f"{records} records its name spelled {_spelling(recorded)} "
             f"('{spell(recorded)}'): the same name, respelled since by a system that "
-            f"respells names (macOS decomposes them, NFD); read against that record. {tool} "
+            f"respells names ({by}); read against that record. {tool} "
             "reports that record missing and this file new on a filesystem that keeps both "
             "spellings apart (Linux, exFAT)"
         ),

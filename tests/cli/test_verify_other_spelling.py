@@ -50,6 +50,13 @@ def test_a_name_respelled_since_it_was_recorded_is_read_against_its_record(
     line = next(line for line in err.splitlines() if "RESPELLED" in line)
     assert "ascmhl-debug verify" in line and "read against that record" in line, line
     assert "MISSING" not in err and "NEW" not in err, err
+    # The direction that happened is named (QA, forty-first pass: a name recorded NFD and
+    # composed since was said respelled "by macOS, NFD").
+    if now == COMPOSED:
+        assert "Linux and Windows tools write names composed, NFC" in line, line
+        assert "macOS decomposes" not in line, line
+    else:
+        assert "macOS decomposes them, NFD" in line and "composed, NFC" not in line, line
 
     # Its bytes are what is judged: unlike the record, it is changed (never missing + new).
     (notes / now).write_bytes(b"the Plan\n")

@@ -36,6 +36,8 @@ BOOKKEEPING = (
     "/.offload/ascmhl-generation.json",
     # The record of the offloads that wrote there (``run_record``): started, then settled.
     "/.offload/last-run.json",
+    # The stamp of the history stored (``s3card._store_stamp``), with its generation.
+    "/.offload/manifests-complete.json",
     "/ascmhl/",
 )
 
@@ -52,7 +54,9 @@ REFUSALS = {
         403,
         "InvalidObjectState",
         "its GET was refused (InvalidObjectState): the object is in an archive storage class "
-        "(Glacier, Deep Archive); restore it (aws s3api restore-object {where}), then run the "
+        "(Glacier, Deep Archive); restore it (aws s3api restore-object {where} "
+        "--restore-request Days=7), "
+        "then run the "
         "same command again",
     ),
     "failing": (500, "InternalError", "run the same command again once the service answers"),

@@ -236,8 +236,8 @@ def test_verify_on_a_service_without_list_multipart_uploads(  # type: ignore[no-
         (
             "InvalidObjectState",
             "its GET was refused (InvalidObjectState): the object is in an archive storage "
-            "class (Glacier, Deep Archive); restore it (aws s3api restore-object {where}), "
-            "then check again; it is not verified",
+            "class (Glacier, Deep Archive); restore it (aws s3api restore-object {where} "
+            "--restore-request Days=7), then check again; it is not verified",
         ),
         (
             "AccessDenied",

@@ -91,6 +91,7 @@ from offload.manifest.verify import (
 )
 from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import MhlKind
+from offload.own_record import MISMATCH as OWN_RECORD_MISMATCH
 from offload.report.csv_cells import cell
 from offload.report.left_behind import left_behind_json
 from offload.report.words import PAGE_CACHE_CAUSES, plural
@@ -115,7 +116,8 @@ EXIT_CODES_HELP = (
     "file whose name is a symlink leading nowhere or out of the copy too), or the copy "
     "root's last offload did not finish (INCOMPLETE: files may be missing); 11 files "
     "changed or unreadable (or a folder cannot be read, or --append could not write its "
-    "generation once the check was over, its results reported); 21 only new files; 22 some "
+    "generation once the check was over, its results reported, or cannot write it at all: "
+    "its history on a read-only mount, refused before any read); 21 only new files; 22 some "
     "recorded files checked for size only (a legacy MHL entry with no hash offload-ai can "
     "recompute), or not at all (an --mhl-file entry naming its file from a root: "
     "/Volumes/..., D:\\..., or above PATH by '..'), none failed; 30 nothing to "
@@ -1665,6 +1667,7 @@ def _print_human(
         differs = report.reasons.get(changed.path)
         if differs is not None and differs.code in (
             LEGACY_MISMATCH,
+            OWN_RECORD_MISMATCH,
             REPLACED_SINCE_RECORDED,
             LEDGER_CHECKED,
         ):

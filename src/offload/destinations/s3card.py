@@ -695,6 +695,8 @@ def write_s3_manifests(
                         outcome.warnings.append(settled)
                     uploaded = upload_history_changes(backend, destination.root, root, before)
                     outcome.written = [display_path(p) for p in uploaded]
+                    if uploaded and not outcome.error:  # a re-run storing nothing: none
+                        _store_stamp(backend, destination.root, root)
                     if outcome.error:  # the staging folder stands for the copy root
                         outcome.error = outcome.error.replace(
                             str(root), display_path(destination.root)
@@ -731,6 +733,25 @@ def write_s3_manifests(
                     )
                 )
     return results
+
+
+def _store_stamp(backend: S3Backend, copy_root: Path, staged: Path) -> None:
+    """Store a stamp of the history just stored (``manifest_stamp.media_state`` of the
+    staging folder *staged*, no files: never one a run trusts to skip a check) as
+    ``<copy root>/.offload/manifests-complete.json``: ``offload verify s3://`` warns from it,
+    as on a drive, of a history deleted since (``verification._history_gone``) or replaced
+    (``own_record.history_replaced``: the generations' names and sizes, which the objects
+    share with the staged files). Stored where this run stored a generation or chain only (a
+    re-run that stores nothing writes nothing). A bucket written before holds none until
+    then: no warning, no claim. Never raises: a failure only leaves those warnings unsaid."""
+    from offload.manifest_stamp import media_state, stamp_path, write_stamp
+
+    try:
+        write_stamp(staged, media_state(staged, files=None, options={}, legacy=False))
+        data = stamp_path(staged).read_bytes()
+        backend.store.put_small(backend.key(stamp_path(copy_root)), data, replace=True)
+    except (OSError, OffloadError):
+        pass
 
 
 def _object_hasher(

@@ -75,8 +75,17 @@ def offload_reach(store: S3Destination) -> str:
     return reach
 
 
+#: How long a restored copy of an archived object stays readable, in the restore command
+#: printed: RestoreObject requires it of an object in an archive storage class (the AWS CLI
+#: sends no default; a command without it is refused), and a week covers a verify or an
+#: offload run again in the days after the restore completes (Standard tier: hours).
+RESTORE_DAYS = 7
+
+
 def restore_named(words: str, store: S3Destination, key: str) -> str:
     """*words* (``s3.get_refused``'s) with its restore hint naming the object *key* and the
-    run's service as the other commands do: ``(aws s3api restore-object --endpoint-url ...
-    --bucket B --key K)``. *words* without the hint are returned as they are."""
-    return words.replace(RESTORE_HINT, f"(aws s3api restore-object {where(store, key)})")
+    run's service as the other commands do, and the restore request RestoreObject needs:
+    ``(aws s3api restore-object --endpoint-url ... --bucket B --key K --restore-request
+    Days=7)`` (:data:`RESTORE_DAYS`). *words* without the hint are returned as they are."""
+    command = f"aws s3api restore-object {where(store, key)} --restore-request Days={RESTORE_DAYS}"
+    return words.replace(RESTORE_HINT, f"({command})")

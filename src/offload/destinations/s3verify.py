@@ -60,6 +60,7 @@ entry for a file that is there unread, so a generation would drop it without say
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import functools
@@ -118,6 +119,7 @@ from offload.manifest.verify import (
     hash_file_plain,
     naming_reason,
 )
+from offload.manifest_stamp import STAMP_NAME
 from offload.run_scratch import VERIFY_PREFIX, scratch
 from offload.state_names import GENERATION_RECORD_NAME
 
@@ -644,6 +646,14 @@ def _mirror(
         relative = info.key[len(prefix) :]
         if relative.startswith(state):
             state_seen = True
+            if relative == f"{state}{STAMP_NAME}":
+                # The stamp of complete manifests (``s3card._store_stamp``): a history
+                # deleted since is warned of from it (``verification._history_gone``).
+                with contextlib.suppress(OSError):
+                    stamp = store.get_small(info.key)
+                    if stamp is not None:
+                        (root / STATE_FOLDER).mkdir(exist_ok=True)
+                        (root / STATE_FOLDER / STAMP_NAME).write_bytes(stamp)
             continue  # our own state: the ledger is staged below from S3Ledger
         if relative.endswith("/") and info.size_bytes == 0:
             continue  # a "folder" marker some tools write

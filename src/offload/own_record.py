@@ -1,0 +1,238 @@
+"""``offload verify`` against an ASC MHL history holds each copy to the copy root's own ledger too.
+
+Why: the history is a file any tool can rewrite. ``ascmhl create`` run over a damaged clip
+(after ``rm -rf ascmhl``), or a manifest's hash edited and the chain's C4 updated, makes a
+history that records the damage as the file: the check against it passes. The copy root's
+ledger (``.offload/ledger.jsonl``) records what offload-ai read back when it verified the
+copy, from the card's digests: our own record is never out-voted by a rebuilt history.
+
+Contract:
+
+* Which record: for each copy (its final name, ``ledger.final_path_of``) the newest standing
+  entry of the ledger that vouches for it (``LedgerEntry.vouches``: a copy re-copied with
+  ``--overwrite`` is judged by its newest entry), or the entry an earlier ``offload verify``
+  revoked keeping it (``ledger.kept_by_check``: the copy it found wrong stays changed on
+  every later check). A file no entry vouches for (foreign, revoked by offload itself, a
+  ledger that cannot be read) is judged by the history alone.
+* No second read: :meth:`OwnRecords.hasher` wraps the check's hasher; for a file the ledger
+  vouches for it adds the ledger's fastest format where the check computes none of the
+  ledger's, keeps what it computed, and answers the check the formats it asked alone (an
+  ``--append`` generation records nothing more).
+* :meth:`OwnRecords.judge`, once the check is over: a file the history verified whose size
+  or a digest shared with its entry differs is moved to ``changed`` (reason
+  :data:`MISMATCH`: both digests named, exit 11), so ``verify_revoke`` revokes the entry as
+  for any change found against our own records. Files the check found changed, unreadable,
+  missing or new keep that state.
+* :func:`contradicted` answers, before any read, whether the history's records contradict
+  the ledger's (``--append``: a generation recording such a file as verified would carry the
+  damage forward; ``verification`` then checks without appending).
+* :func:`history_replaced`: the one-line warning where ``ascmhl/`` lacks a generation the
+  copy root's stamp of complete manifests (``manifest_stamp``) records, or holds it at
+  another size: the history was replaced or rebuilt since offload-ai wrote it. A history
+  extended by another tool (a generation added) keeps every stamped generation: no warning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from offload.ledger import STATE_FOLDER, Ledger, final_path_of, kept_by_check
+from offload.manifest.layout import ASCMHL_FOLDER
+
+if TYPE_CHECKING:
+    from offload.manifest.verify import VerifyReport
+
+HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
+
+#: The reason of a file the history verified that the copy root's own ledger contradicts.
+MISMATCH = "own-record-mismatch"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Record:
+    size: int
+    digests: Mapping[str, str]
+
+
+def _vouched(root: Path) -> dict[str, _Record]:
+    """The newest vouching entry of each copy in *root*'s ledger, by its final path; empty
+    when there is no ledger or it cannot be read."""
+    ledger = Ledger(root)
+    try:
+        if not ledger.path.is_file():
+            return {}
+        entries = ledger.load_entries()
+    except OSError:
+        return {}
+    held: dict[str, _Record] = {}
+    for entry in entries.standing():  # oldest first: the last one of a copy wins
+        # A copy an earlier check found wrong keeps the entry it revoked as its reference
+        # (``ledger.kept_by_check``, as ``verification.checked_wrong``): changed on every
+        # later check, never passed by the history that out-voted it once.
+        ended = entry if entry.vouches else kept_by_check(entry)
+        copy = final_path_of(Path(), ended or entry).as_posix()
+        if ended is not None and ended.digests:
+            held[copy] = _Record(ended.size_bytes, dict(ended.digests))
+        else:
+            held.pop(copy, None)
+    return held
+
+
+def _fastest(digests: Mapping[str, str]) -> str:
+    from offload.hashing.registry import resolve_algorithm
+
+    return max(digests, key=lambda name: resolve_algorithm(name).gb_per_s)
+
+
+class OwnRecords:
+    """The copy root *root*'s ledger records, held to the files a check of its history reads
+    (module contract)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.records = _vouched(root)
+        self.computed: dict[str, dict[str, str]] = {}
+
+    def hasher(self, inner: HashFile) -> HashFile:
+        """*inner*, computing for each file the ledger vouches for one of its formats as well
+        when the check asks none of them, and keeping what it computed."""
+        if not self.records:
+            return inner
+
+        def hash_file(path: Path, formats: Sequence[str]) -> dict[str, str]:
+            try:
+                relative = path.relative_to(self.root).as_posix()
+            except ValueError:
+                return inner(path, formats)
+            record = self.records.get(relative)
+            if record is None:
+                return inner(path, formats)
+            wanted = list(formats)
+            if not set(record.digests).intersection(wanted):
+                wanted.append(_fastest(record.digests))
+            digests = inner(path, wanted)
+            self.computed[relative] = digests
+            return {name: digests[name] for name in formats if name in digests}
+
+        return hash_file
+
+    def judge(self, report: VerifyReport) -> VerifyReport:
+        """*report* with each file it verified that contradicts its ledger entry moved to
+        ``changed`` (reason :data:`MISMATCH`)."""
+        from offload.manifest.verify import ChangedFile, ChangeReason, naming_reason
+
+        if not self.records or not report.verified:
+            return report
+        changed = {c.path: c for c in report.changed}
+        reasons = dict(report.reasons)
+        wrong: set[str] = set()
+        for path in report.verified:
+            record = self.records.get(path)
+            computed = self.computed.get(path)
+            if record is None or computed is None:
+                continue
+            shared = [name for name in record.digests if name in computed]
+            try:
+                size = os.stat(self.root / path).st_size
+            except OSError:
+                size = record.size
+            if size != record.size:
+                reason = ChangeReason.SIZE
+            elif shared and any(computed[n] != record.digests[n] for n in shared):
+                reason = ChangeReason.HASH
+            else:
+                continue
+            changed[path] = ChangedFile(
+                path,
+                reason,
+                record.size,
+                size,
+                {n: record.digests[n] for n in shared},
+                dict(computed),
+            )
+            reasons[path] = naming_reason(MISMATCH, partial(_mismatch_words))
+            wrong.add(path)
+        if not wrong:
+            return report
+        return dataclasses.replace(
+            report,
+            verified=tuple(p for p in report.verified if p not in wrong),
+            changed=tuple(sorted(changed.values(), key=lambda c: c.path)),
+            reasons=reasons,
+        )
+
+
+def _mismatch_words(spell: Callable[[str], str]) -> str:
+    return (
+        "unlike this copy root's own ledger (what offload-ai read back when it verified the "
+        "copy), though its ASC MHL history agrees: the history was rebuilt or edited since, "
+        "over a changed file; restore the file from another copy of this card"
+    )
+
+
+def contradicted(root: Path, records: Mapping[str, _Record]) -> list[str]:
+    """The paths whose digest the history of *root* records unlike the ledger's *records*
+    (``OwnRecords.records``) in a shared format, sorted; nothing read but the records (an
+    unreadable history: none, the check itself says why)."""
+    from offload.manifest import ManifestError
+    from offload.manifest.history import read_history
+
+    if not records:
+        return []
+    try:
+        history = read_history(root)
+    except (ManifestError, OSError):
+        return []
+    found: list[str] = []
+    for path, record in records.items():
+        recorded = history.reference_hash_formats(path)
+        if not recorded:
+            continue
+        shared = [n for n in record.digests if n in recorded]
+        if any(recorded[n].lower() != record.digests[n].lower() for n in shared):
+            found.append(path)
+    return sorted(found)
+
+
+def history_replaced(root: Path) -> str | None:
+    """The warning where ``ascmhl/`` of *root* lacks a generation the stamp of complete
+    manifests (``.offload/manifests-complete.json``) records, or holds it at another size;
+    None otherwise (no stamp, one that cannot be read or lists no generation, no
+    ``ascmhl/``: ``verification._history_gone`` says that)."""
+    from offload.manifest_stamp import stamp_path
+
+    folder = root / ASCMHL_FOLDER
+    try:
+        listed = json.loads(stamp_path(root).read_bytes()).get("ascmhl")
+        stamped = {
+            entry[0]: entry[-2]
+            for entry in listed
+            if isinstance(entry[0], str) and entry[0].endswith(".mhl")
+        }
+    except (OSError, ValueError, AttributeError, TypeError, IndexError, KeyError):
+        return None
+    if not stamped:
+        return None
+    try:
+        held = {
+            entry.name: entry.stat(follow_symlinks=False).st_size for entry in os.scandir(folder)
+        }
+    except OSError:
+        return None
+    differ = sorted(name for name, size in stamped.items() if held.get(name) != size)
+    if not differ:
+        return None
+    more = f" and {len(differ) - 1} more" if len(differ) > 1 else ""
+    return (
+        f"the ASC MHL history in {ASCMHL_FOLDER}/ is not the one offload-ai wrote: generation "
+        f"'{differ[0]}'{more}, as {STATE_FOLDER}/manifests-complete.json records it, is gone or "
+        f"rewritten: the history was replaced or rebuilt since by another tool (ascmhl create "
+        f"after {ASCMHL_FOLDER}/ was removed?); files the ledger vouches for were held to it "
+        f"too; restore {ASCMHL_FOLDER}/ from another copy of this card"
+    )

@@ -1,0 +1,144 @@
+"""``offload verify`` a week later: a copy root's own ledger is never out-voted by a history
+rebuilt over a damaged clip. QA (forty-first pass): ``rm -rf ascmhl; ascmhl create`` over a
+clip changed behind our back passed (``59 OK ... against ascmhl``, exit 0), though the
+ledger in the same root recorded the card's digest."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from support.ascmhl_judge import AscmhlJudge
+from support.offload_cli import offload
+
+
+def copied(tmp_path: Path, *options: str) -> tuple[Path, Path, Path]:
+    """A card ``A001`` (two clips) copied by ``offload copy --quiet`` into *tmp_path*/dest:
+    the card, the copy root and the report folder."""
+    card = tmp_path / "card" / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.mov").write_bytes(os.urandom(20_000))
+    (card / "CLIPS" / "C002.mov").write_bytes(os.urandom(9_000))
+    (tmp_path / "dest").mkdir()
+    reports = tmp_path / "reports"
+    code, output = offload(
+        "copy", "--quiet", *options, "--report-dir", reports, card, tmp_path / "dest"
+    )
+    assert code == 0, output
+    return card, tmp_path / "dest" / "A001", reports
+
+
+def damage(path: Path) -> None:
+    """Two bytes changed in place at offset 100, the file's date kept (as ``dd conv=notrunc``
+    then ``touch -r``)."""
+    st = path.stat()
+    with open(path, "r+b") as handle:
+        handle.seek(100)
+        was = handle.read(2)
+        handle.seek(100)
+        handle.write(bytes(b ^ 0xFF for b in was))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def ledger_revoked(root: Path, relative: str) -> bool:
+    lines = (root / ".offload" / "ledger.jsonl").read_text().splitlines()
+    return any(json.loads(line).get("state") == "revoked" and relative in line for line in lines)
+
+
+def test_a_history_rebuilt_over_a_damaged_clip_does_not_outvote_the_ledger(
+    tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    _, root, reports = copied(tmp_path)
+    damage(root / "CLIPS" / "C001.mov")
+    shutil.rmtree(root / "ascmhl")
+    assert judge.create(root, "xxh64").returncode == 0
+    assert judge.verify(root).returncode == 0  # the rebuilt history agrees with the damage
+
+    code, output = offload("verify", "--report-dir", reports, root)
+    assert code == 11, output
+    assert "1 OK, 1 changed" in output, output
+    line = next(x for x in output.splitlines() if "CHANGED" in x)
+    assert "C001.mov" in line and "unlike this copy root's own ledger" in line, line
+    recorded = next(
+        json.loads(x)["digests"]["xxh64"]
+        for x in (root / ".offload" / "ledger.jsonl").read_text().splitlines()
+        if "C001.mov" in x and "digests" in json.loads(x)
+    )
+    assert f"(recorded {recorded}" in line, line
+    assert "is not the one offload-ai wrote" in output, output
+    assert "replaced or rebuilt" in output, output
+    assert ledger_revoked(root, "CLIPS/C001.mov"), "the ledger's entry was not revoked"
+    # Revoked, the copy stays judged by the entry the check ended: changed again.
+    code, output = offload("verify", "--report-dir", reports, root)
+    assert code == 11 and "unlike this copy root's own ledger" in output, output
+
+    code, out = offload("verify", "--json", "--report-dir", reports, root)
+    assert code == 11, out
+    document = json.loads(out)
+    (changed,) = document["changed"]
+    assert changed["path"] == "CLIPS/C001.mov", changed
+    assert "own-record-mismatch" in json.dumps(document), document
+    assert any("is not the one offload-ai wrote" in n for n in document["notes"]), document
+
+
+def test_append_over_a_rebuilt_history_writes_no_generation(
+    tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    _, root, reports = copied(tmp_path)
+    damage(root / "CLIPS" / "C001.mov")
+    shutil.rmtree(root / "ascmhl")
+    assert judge.create(root, "xxh64").returncode == 0
+    before = sorted(p.name for p in (root / "ascmhl").iterdir())
+
+    code, output = offload("verify", "--append", "--report-dir", reports, root)
+    assert code == 11, output
+    assert "no generation was appended" in output, output
+    assert "CHANGED" in output and "C001.mov" in output, output
+    assert sorted(p.name for p in (root / "ascmhl").iterdir()) == before
+
+
+def test_a_history_extended_by_another_tool_still_passes(
+    tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    _, root, reports = copied(tmp_path)
+    (root / "notes.txt").write_bytes(b"a foreign file")
+    assert judge.create(root, "xxh64").returncode == 0
+
+    code, output = offload("verify", "--report-dir", reports, root)
+    assert code == 0, output
+    assert "WARNING" not in output, output
+    code, output = offload("verify", "--append", "--report-dir", reports, root)
+    assert code == 0, output
+
+
+def test_a_file_the_ledger_does_not_vouch_for_is_judged_by_the_history_alone(
+    tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    _, root, reports = copied(tmp_path)
+    (root / "notes.txt").write_bytes(b"a foreign file")
+    assert judge.create(root, "xxh64").returncode == 0
+    (root / "notes.txt").write_bytes(b"a foreign fill")  # same size, changed
+    code, output = offload("verify", "--report-dir", reports, root)
+    assert code == 11, output
+    line = next(x for x in output.splitlines() if "CHANGED" in x)
+    assert "notes.txt" in line and "own record" not in line, line
+
+
+def test_a_clip_recopied_with_overwrite_is_held_to_its_newest_entry(
+    tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    card, root, reports = copied(tmp_path)
+    (card / "CLIPS" / "C002.mov").write_bytes(os.urandom(9_000))  # replaced, same size
+    code, output = offload(
+        "copy", "--quiet", "--overwrite", "--report-dir", reports, card, tmp_path / "dest"
+    )
+    assert code == 0, output
+    # A history made anew records the clip as it is now: the newest entry agrees with it
+    # (the first one, of the clip it replaced, does not).
+    shutil.rmtree(root / "ascmhl")
+    assert judge.create(root, "xxh64").returncode == 0
+    code, output = offload("verify", "--report-dir", reports, root)
+    assert code == 0 and "CHANGED" not in output, output
+    assert "2 OK, 0 changed" in output, output
