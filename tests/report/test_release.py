@@ -134,6 +134,16 @@ def test_a_lost_destination_or_a_cancel_keeps_the_card() -> None:
     assert not card_release(report(VERIFIED, VERIFIED, cancelled=True)).may_format
 
 
+def test_a_lost_destination_without_its_index_is_named_by_its_place() -> None:
+    """A hand-made report whose lost destination has no "index" names it by its place in the
+    list, as the rest of the rule reads it. Failed before: "destination 1 was lost."."""
+    data = report(VERIFIED, VERIFIED)
+    data["destinations"][1]["lost"] = True
+    for destination in data["destinations"]:
+        destination.pop("index", None)
+    assert card_release(data).text == "Do not format the card: destination 2 was lost."
+
+
 def test_a_lost_destination_names_the_other_destinations_copies_that_do_not_count() -> None:
     """Destination 2 lost, destination 1's copy never read back: both said, and the lost
     destination's copy, verified before the loss, counts for nothing. Failed before:

@@ -849,7 +849,11 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         return keep(
             "; ".join(["the offload was cancelled before it finished", *_left_out_reasons(data)])
         )
-    lost = [d for d in data.get("destinations") or [] if d.get("lost")]
+    # A destination without its "index" (a hand-made report) is its place in the list, as
+    # ``_independent`` and ``Losses.of_report`` read it.
+    lost = [
+        {"index": i, **d} for i, d in enumerate(data.get("destinations") or []) if d.get("lost")
+    ]
     lost_indexes = sorted({int(d.get("index", 0)) for d in lost})
     losses = Losses.of_report(data) if lost else None
     if lost and files is not None:

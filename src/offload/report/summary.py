@@ -624,7 +624,7 @@ def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[s
         cached_earlier = counts.earlier_cached
         through = f", {cached_earlier:,} of them through a cache" if cached_earlier else ""
         read_back = [
-            f"{by_state[status]} {how}"
+            f"{by_state[status]:,} {how}"
             for status, how in (
                 (DestinationStatus.VERIFIED, "read back now"),
                 (DestinationStatus.VERIFIED_EARLIER, f"verified earlier (not re-read{through})"),
