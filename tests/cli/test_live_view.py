@@ -98,6 +98,23 @@ def test_the_finishing_steps_are_named_instead_of_an_eta() -> None:
     model.emit(OffloadFinished(False))
     model.emit(OffloadFinishing("reports"))
     assert "writing the reports…" in _print(render(model.snapshot())), text
+
+
+def test_a_cascades_check_of_its_fast_copies_is_named() -> None:
+    """A cascade's first ``offload_finishing`` (``checks``): the view says the fast copies
+    are being checked, then, at the second (``manifests``), that the manifests are written;
+    a Ctrl-C during the check names both steps still to come."""
+    model = ProgressModel()
+    model.emit(OffloadPlanned(2, ("/mnt/A",), 1_000, (1_000,), (2,)))
+    model.emit(JobStarted(2, 1_000, ("/mnt/A",), "full", ("xxh64",)))
+    model.emit(OffloadFinishing("checks"))
+    text = _print(render(model.snapshot()))
+    assert "checking the fast copies…" in text and "manifests" not in text, text
+    after = _print(render(model.snapshot(), cancelled=True))
+    assert "nothing cancelled; checking the fast copies, then writing the manifests" in after
+    model.emit(OffloadFinishing("manifests"))
+    text = _print(render(model.snapshot()))
+    assert "writing the manifests…" in text and "checking" not in text, text
     # Once the JSON and CSV are written (the view's last frame), nothing is said to go on;
     # a signal that came is still named.
     assert "writing" not in _print(render(model.snapshot(), written=True))

@@ -390,7 +390,11 @@ def test_a_second_slow_drive_read_as_the_card_is_refused_before_the_card_is_writ
     assert refused.returncode == 64, refused.stderr
     both = f"offload copy -t md5 --report-dir {reports} --cascade-to {s0}"
     assert f"({both} --cascade-to {s1} --cascade-to {s2} {card} {fast})" in refused.stderr
-    assert f"({both} {s2} {card} {fast} --cascade-to {s1})" in refused.stderr
+    # The card first: every --cascade-to before it moves after the paths (one left before
+    # it read it as a slow drive again), and S2 would be a third slow drive.
+    first = f"offload copy -t md5 --report-dir {reports} {s2} {card} {fast}"
+    assert f"({first} --cascade-to {s0} --cascade-to {s1})" in refused.stderr
+    assert f"if {s2} is a third slow drive" in refused.stderr
     assert sorted(p.name for p in card.iterdir()) == before
     assert not list(fast.iterdir()) and not list(s1.iterdir())
     # The card first in the same place, the DESTs fresh drives: no other reading.
@@ -413,8 +417,10 @@ def _tree(root: Path) -> list[tuple[str, bytes]]:
     "form",
     [
         "one-dest",  # --cascade-to S1 S2 CARD: the fast DEST forgotten, S2 a drive we wrote to
-        "not-there",  # --cascade-to S1 S2 CARD, S2 a slow drive not made yet
+        "not-there",  # --cascade-to S1 S2 CARD FAST, S2 a slow drive not made yet
         "three-slow",  # --cascade-to S1 S2 S3 CARD FAST: S3 read as the first DEST
+        "three-slow-new",  # the same, S2 a new drive (a vendor's files), S3 empty
+        "three-slow-new-used",  # S2 a new drive, S3 a drive offload-ai wrote to
         "copy-root",  # --cascade-to S1 S2 COPY FAST: a card's copy given as the card
     ],
 )
@@ -426,7 +432,10 @@ def test_every_form_reading_the_card_as_a_destination_is_refused_before_a_write(
     something written onto the card and the other drives): with one DEST (no check was made
     for fewer than two), with a third slow drive (only the first DEST was looked at, S3, a
     drive offload-ai wrote to), and with a copy root given as the card (``.offload`` in it
-    was taken for a drive offload-ai wrote to). Now refused, exit 64, one line naming the
+    was taken for a drive offload-ai wrote to). Then (review of casc65, M2) with three slow
+    drives, S2 a new drive holding a vendor's files: CARD, the second DEST, was only looked
+    at where SOURCE may be a slow drive (exit 0, CARD/S2 written, the card never read). Now
+    refused, exit 64, one line naming the
     card's reading and both ways on, the user's own words kept (``-t md5``); no file or
     folder made or changed anywhere, the report folder included. The same commands with the
     card written first, or with ``--cascade-to`` repeated, are not refused by this line."""
@@ -442,11 +451,18 @@ def test_every_form_reading_the_card_as_a_destination_is_refused_before_a_write(
         (card / ".offload" / "ledger.jsonl").write_text("{}\n")
     if form == "not-there":
         shutil.rmtree(s2)
+    if form.startswith("three-slow-new"):  # a new drive: its vendor's files, no offload's
+        shutil.rmtree(s2 / "OLD")
+        (s2 / "Start_Here_Mac.txt").write_text("register your drive")
+    if form == "three-slow-new":
+        shutil.rmtree(s3 / "OLD")
     reports = tmp_path / "reports"
     paths = {
         "one-dest": [s2, card],
-        "not-there": [s2, card],
+        "not-there": [s2, card, fast],
         "three-slow": [s2, s3, card, fast],
+        "three-slow-new": [s2, s3, card, fast],
+        "three-slow-new-used": [s2, s3, card, fast],
         "copy-root": [s2, card, fast],
     }[form]
     before = _tree(tmp_path)
@@ -466,7 +482,7 @@ def test_every_form_reading_the_card_as_a_destination_is_refused_before_a_write(
     assert not reports.exists()
     # Written the way the refusal says (the slow drives repeated), nothing is misread: any
     # refusal left is another one (a cascade with no fast DEST).
-    if form in ("three-slow", "copy-root"):
+    if form.startswith("three-slow") or form == "copy-root":
         done = run_offload(*repeated.split())
         assert "is read as the card" not in done.stderr, done.stderr
         assert done.returncode == 0, done.stderr
@@ -494,3 +510,89 @@ def test_a_card_after_one_cascade_to_with_one_dest_goes_on(tmp_path: Path) -> No
     again = run_offload(*argv, raid / "C", raid2)
     assert again.returncode == 0, again.stderr
     assert (raid2 / "A001.mov").read_bytes() == (card / "A001.mov").read_bytes()
+
+
+def test_a_cards_copy_root_as_source_after_one_cascade_to_goes_on(tmp_path: Path) -> None:
+    """Re-offloading from a shuttle drive's copy of a card (a copy root, ``.offload`` in
+    it) given as SOURCE, without ``--into``: it is the card (as ``_may_be_a_card`` reads
+    the same folder), not a slow drive. Failed before (review of casc65, M1: exit 64, the
+    copy root taken for a slow drive and the lab's RAID, holding other files, for the
+    card): with one DEST holding files, with --cascade-to repeated, and with an empty DEST
+    before it. Each runs now and copies the card's files to every destination."""
+    card, shuttle, lab, lto, lto2, new = (
+        tmp_path / n for n in ("C", "SHUTTLE", "LAB_RAID", "LTO", "LTO2", "NEWRAID")
+    )
+    for folder in (card, shuttle, lab, lto, lto2, new):
+        folder.mkdir()
+    (card / "A001.mov").write_bytes(b"clip" * 1000)
+    (lab / "Projects").mkdir()
+    (lab / "Projects" / "readme.txt").write_text("the lab's projects")
+    reports = tmp_path / "reports"
+    first = run_offload("copy", "--report-dir", reports, card, shuttle)
+    assert first.returncode == 0, first.stderr
+    copy = shuttle / "C"
+    assert (copy / ".offload").is_dir()
+    clip = (card / "A001.mov").read_bytes()
+    for cascade, dests, slow in (
+        (["--cascade-to", lto], [lab], [lto]),
+        (["--cascade-to", lto2, "--cascade-to", lto], [lab], [lto2, lto]),
+        (["--cascade-to", lto], [new, lab], [lto]),
+    ):
+        done = run_offload("copy", "--report-dir", reports, *cascade, copy, *dests)
+        assert done.returncode == 0, done.stderr
+        for drive in (*dests, *slow):
+            assert (drive / "C" / "A001.mov").read_bytes() == clip, drive
+
+
+def test_a_source_not_there_gets_the_absent_card_line(tmp_path: Path) -> None:
+    """``--cascade-to S1 NOCARD RAID``, NOCARD not there (the card not inserted), RAID a
+    drive holding other files: the absent card's line, not the misread-drive refusal.
+    Failed before (review of casc65, LOW 3): a SOURCE not there counted as a slow drive,
+    so RAID was taken for the card. Nothing is written on RAID or S1."""
+    s1, raid = tmp_path / "S1", tmp_path / "RAID"
+    for folder in (s1, raid):
+        folder.mkdir()
+    (raid / "notes.txt").write_text("the production's notes")
+    before = _tree(tmp_path)
+    refused = run_offload("copy", "--cascade-to", s1, tmp_path / "NOCARD", raid)
+    assert refused.returncode == 64, refused.stderr
+    assert "is read as the card" not in refused.stderr, refused.stderr
+    assert f"the card {tmp_path / 'NOCARD'} is absent" in refused.stderr, refused.stderr
+    assert "insert the card" in refused.stderr
+    assert _tree(tmp_path) == before
+
+
+def test_a_card_after_repeated_cascade_to_written_first_pastes_back(tmp_path: Path) -> None:
+    """``--cascade-to S1 --cascade-to S2 CARD RAID RAID2``, RAID a drive holding other
+    files, CARD a folder of clips: RAID may be the card (CARD a third slow drive), so it
+    is refused; the "write it first" way moves both --cascade-to after the paths, and
+    pasted back it runs. Failed before (review of casc65, LOW 1): it moved only the last
+    one, so the pasted command was refused again, and it said "a second slow drive". With
+    CARD laid out as a camera card (DCIM/), the repeated --cascade-to says the user knows
+    each takes one value and CARD is the card: not refused (LOW 2; before, exit 64)."""
+    card, s1, s2, raid, raid2 = (tmp_path / n for n in ("C", "S1", "S2", "RAID", "RAID2"))
+    for folder in (card, s1, s2, raid, raid2):
+        folder.mkdir()
+    (card / "A001.mov").write_bytes(b"clip" * 1000)
+    (raid / "notes.txt").write_text("the production's notes")
+    reports = tmp_path / "reports"
+    argv = ["copy", "--report-dir", str(reports), "--cascade-to", str(s1)]
+    argv += ["--cascade-to", str(s2), str(card), str(raid), str(raid2)]
+    refused = run_offload(*argv)
+    assert refused.returncode == 64, refused.stderr
+    assert f"if {card} is a third slow drive" in refused.stderr, refused.stderr
+    first = f"offload copy --report-dir {reports} {card} {raid} {raid2} "
+    first += f"--cascade-to {s1} --cascade-to {s2}"
+    assert f"write it first ({first})" in refused.stderr, refused.stderr
+    done = run_offload(*first.split()[1:])
+    assert done.returncode == 0, done.stderr
+    for drive in (raid, raid2, s1, s2):
+        assert (drive / "C" / "A001.mov").read_bytes() == (card / "A001.mov").read_bytes()
+    # A camera card's layout, --cascade-to repeated before it: nothing was swallowed.
+    gopro = tmp_path / "GOPRO"
+    (gopro / "DCIM" / "100GOPRO").mkdir(parents=True)
+    (gopro / "DCIM" / "100GOPRO" / "GX010001.MP4").write_bytes(b"mp4" * 1000)
+    argv = ["copy", "--report-dir", str(reports), "--cascade-to", str(s1)]
+    done = run_offload(*argv, "--cascade-to", s2, gopro, raid, raid2)
+    assert done.returncode == 0, done.stderr
+    assert (raid / "GOPRO" / "DCIM" / "100GOPRO" / "GX010001.MP4").is_file()

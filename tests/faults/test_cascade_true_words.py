@@ -17,15 +17,20 @@ removed, or failing its read (EIO), once the card was released: the cascade's se
 gives the remedy a plain re-run with the card is, never "--overwrite" (nothing there to
 replace, or a copy the re-run reads back and keeps).
 
-Real parts: the real CLI as a child process, a FaultyFS drive failing its writes (EIO) or
-holding its renames until the signal is sent."""
+Real parts: the real CLI as a child process, a FaultyFS drive failing its writes (EIO),
+holding its renames until the signal is sent, or holding its first clip's create (then
+EIO) until inotify has seen the cascade read each fast copy to its close."""
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import json
 import os
+import select
 import signal
+import struct
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +46,7 @@ from support.offload_cli import copy_acting_at_release, run_offload
 pytestmark = pytest.mark.fault
 
 READ_AGAIN = "read again now by the cascade"
+_IN_ACCESS, _IN_CLOSE_NOWRITE = 0x00000001, 0x00000010  # inotify(7)
 
 
 def _verified_by_an_earlier_run(tmp_path: Path, cards: Path) -> tuple[Path, Path, Path]:
@@ -62,6 +68,44 @@ def _documents(reports: Path) -> tuple[dict[str, Any], str, str]:
     return json.loads(newest.read_text()), html, pdf
 
 
+class _Reads:
+    """The files of one folder read to their close since this was made (Linux inotify:
+    an ``IN_CLOSE_NOWRITE`` after an ``IN_ACCESS``, by any process: here the one offload
+    that reads them), counted by name."""
+
+    def __init__(self, folder: Path) -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        self._fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        assert self._fd >= 0, os.strerror(ctypes.get_errno())
+        self.folder = folder
+        self.read: dict[str, int] = {}
+        self._accessed: set[str] = set()
+        mask = _IN_ACCESS | _IN_CLOSE_NOWRITE
+        assert libc.inotify_add_watch(self._fd, os.fsencode(folder), mask) >= 0
+
+    def wait(self, names: list[str], process: subprocess.Popen[str]) -> None:
+        """Block until each of *names* was read to its close once; fail once *process* has
+        exited first, or nothing was read there for 30 s (a way missed, never waited out)."""
+        while any(not self.read.get(name) for name in names):
+            assert process.poll() is None, f"the run ended first: {self.read}"
+            ready, _, _ = select.select([self._fd], [], [], 30.0)
+            assert ready, f"no file of {self.folder} read for 30 s: {self.read}"
+            data = os.read(self._fd, 1 << 16)
+            at = 0
+            while at < len(data):
+                _wd, mask, _cookie, size = struct.unpack_from("iIII", data, at)
+                name = data[at + 16 : at + 16 + size].rstrip(b"\0").decode()
+                at += 16 + size
+                if mask & _IN_ACCESS:
+                    self._accessed.add(name)
+                elif mask & _IN_CLOSE_NOWRITE and name in self._accessed:
+                    self._accessed.discard(name)
+                    self.read[name] = self.read.get(name, 0) + 1
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
 def test_the_slow_drive_lost_the_copies_read_by_the_cascade_are_said_read_again(
     tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
@@ -70,8 +114,34 @@ def test_the_slow_drive_lost_the_copies_read_by_the_cascade_are_said_read_again(
     the CARD RELEASED line that said the card was released once the cascade had read them."""
     card, fast, reports = _verified_by_an_earlier_run(tmp_path, cards)
     slow = faulty_fs()
-    slow.fail("write", errno.EIO, path=f"{card.name}/*")
-    done = run_offload("copy", "--report-dir", reports, card, fast, "--cascade-to", slow.mountpoint)
+    # The slow drive fails the create of its first clip (EIO: lost), held until the cascade
+    # has read every fast copy whole. Before, every write failed: the record of the run,
+    # written as it starts, failed, and the cascade's writer said the drive lost as it took
+    # its first file, while the cascade's reader was reading the fast copies: on a loaded
+    # machine before it had read them, so none was proved (no release after the cascade,
+    # fast_copies_reread [], the test failing). Held, the loss comes once they are read.
+    held = slow.stall("create", path=f"{card.name}/CLIPS/*", then_errno=errno.EIO)
+    clips = sorted(p.name for p in (fast / card.name / "CLIPS").iterdir())
+    reads = _Reads(fast / card.name / "CLIPS")
+    command = [sys.executable, "-m", "offload.cli.offload", "copy", "--report-dir", str(reports)]
+    argv = [*command, str(card), str(fast), "--cascade-to", str(slow.mountpoint)]
+    env = {**os.environ, "COLUMNS": "200"}
+    try:
+        with subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        ) as process:
+            try:
+                slow.wait_stalled_while_working(held, process)
+                # Each fast copy read to its close by the cascade: the reader then gives the
+                # file's digests (what proves it), straight after, without a look at the
+                # destinations.
+                reads.wait(clips, process)
+            finally:
+                slow.release(held)
+            out, err = process.communicate(timeout=120)
+    finally:
+        reads.close()
+    done = subprocess.CompletedProcess(argv, process.returncode, out, err)
     said = " ".join(done.stderr.split())
     assert done.returncode == 1, said
     data, html, pdf = _documents(reports)

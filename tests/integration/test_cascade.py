@@ -104,6 +104,12 @@ def test_card_released_before_the_slow_destination_gets_a_byte(tmp_path: Path, c
     assert event["files_verified"] == 12 and event["files_failed"] == 0
     # The fast destination's manifest was written before the release.
     assert (fast / card.name / "ascmhl").is_dir()
+    # Two offload_finishing lines once the jobs are over: the cascade checks its fast copies
+    # (``checks``), then the slow destination's manifests are written (``manifests``).
+    finishing = [i for i, name in enumerate(names) if name == "offload_finishing"]
+    assert [events[i]["step"] for i in finishing] == ["checks", "manifests"], finishing
+    last_job = max(i for i, name in enumerate(names) if name == "job_finished")
+    assert last_job < finishing[0] < finishing[1] < names.index("offload_finished"), names
 
     for source in (card / "CLIPS").rglob("*.mov"):
         relative = source.relative_to(card)

@@ -796,19 +796,26 @@ def swallowed_slow_drive(
     where the word read as SOURCE follows a ``--cascade-to`` value (before any ``--``): then
     the words from SOURCE on may be slow drives up to the card. A DEST may be that card
     (``_may_be_a_card``: a folder of files no offload wrote to, or a copy root, ``.offload``
-    in it, given as the card without ``--into``) where the words before it may all be slow
-    drives (``_may_be_a_slow_drive``: not there, an ``s3://`` URL, empty, or a drive
-    offload-ai wrote to); the first DEST of two or more may be the card whatever SOURCE is
-    (``--cascade-to S1 S2 C F``: S2 a slow drive holding other files). Such a command is
-    refused naming both readings' unambiguous forms, each the user's own words with every
-    other option kept. ``--cascade-to S1 CARD D1 D2`` (a common way to write a cascade)
-    goes on where D1 is not there, empty or a drive offload-ai wrote to, and ``--cascade-to
-    S1 CARD D`` where CARD holds files; ``--cascade-to S1 -- CARD ...`` and the card
-    written first are never refused. A camera card's own layout is refused as a destination
-    anyway (``plan/cardlike.py``)."""
-    for after, value in _cascade_to_values(words):
+    in it, given as the card without ``--into``) where every DEST before it may be a slow
+    drive (``_may_be_a_slow_drive``: not there, an ``s3://`` URL, empty, a drive offload-ai
+    wrote to, with ``--into`` a copy root) and either another DEST follows it (SOURCE a slow
+    drive holding other files: ``--cascade-to S1 S2 C F``, ``--cascade-to S1 S2 S3 C F``)
+    or SOURCE may be a slow drive too (there: a SOURCE not there gets the preflight's
+    absent-card line). Such a command is refused naming both readings' unambiguous forms,
+    each the user's own words with every other option kept. ``--cascade-to S1 CARD D1 D2``
+    (a common way to write a cascade) goes on where D1 is not there, empty or a drive
+    offload-ai wrote to, and ``--cascade-to S1 CARD D`` where CARD holds files (a card's
+    copy root too, re-offloaded from a shuttle drive); ``--cascade-to S1 -- CARD ...``, the
+    card written first, and ``--cascade-to`` repeated before a SOURCE laid out as a camera
+    card are never refused. A camera card's own layout is refused as a destination anyway
+    (``plan/cardlike.py``)."""
+    values = _cascade_to_values(words)
+    for after, value in values:
         if after >= len(words) or words[after] != source or source.startswith("-"):
             continue
+        given = [v for a, v in values if a <= after]  # each --cascade-to before SOURCE
+        if len(given) > 1 and _looks_like_a_card(source):
+            return ""  # --cascade-to repeated, then a camera card: nothing was swallowed
         card = _card_among(source, destinations, into=into)
         if card is None:
             return ""
@@ -817,15 +824,22 @@ def swallowed_slow_drive(
         # Both ways on, spelled from the user's own words (every other option kept: a
         # hash, --verify, --into, another --cascade-to): each word read before the card
         # gets its own --cascade-to, where the first was (so before any ``--``); the card
-        # read as SOURCE moves the one --cascade-to VALUE after the paths (before ``--``).
+        # read as SOURCE moves every --cascade-to before it after the paths (before
+        # ``--``): one left before SOURCE would read SOURCE as a slow drive again.
         rest, at = list(words[after:]), 0
         for word in slow_words:
             at = rest.index(word, at)
             del rest[at]
         repeated = [w for word in slow_words for w in ("--cascade-to", word)]
         as_slow = [*words[:after], *repeated, *rest]
-        start = after - 1 if words[after - 1].startswith("--cascade-to=") else after - 2
-        card_first = [*words[:start], *words[after:end], *words[start:after], *words[end:]]
+        moved: set[int] = set()
+        for option_end, _ in values:
+            if option_end <= after:
+                start = option_end - (1 if words[option_end - 1].startswith("--cascade-to=") else 2)
+                moved.update(range(start, option_end))
+        kept = [w for i, w in enumerate(words[:after]) if i not in moved]
+        options = [w for i, w in enumerate(words[:after]) if i in moved]
+        card_first = [*kept, *words[after:end], *options, *words[end:]]
         typed = " ".join(shlex.quote(w) for w in (source, *destinations))
         named = shlex.quote(destinations[card])
         what = (
@@ -834,8 +848,9 @@ def swallowed_slow_drive(
             else "a folder of files, not a drive offload-ai wrote to"
         )
         more = " ".join(shlex.quote(w) for w in slow_words)
+        nth = _ORDINALS.get(len(given) + 1, "further")
         more = (
-            f"{more} is a second slow drive"
+            f"{more} is a {nth} slow drive"
             if len(slow_words) == 1
             else f"{more} are further slow drives"
         )
@@ -849,18 +864,41 @@ def swallowed_slow_drive(
     return ""
 
 
+_ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth"}
+
+
+def _looks_like_a_card(source: str) -> bool:
+    """Whether *source* shows a camera card's own layout (``plan/cardlike.py``, as a
+    destination is judged: not a drive's root holding a Finder copy of a card)."""
+    if source.startswith("s3://") or not os.path.isdir(source):
+        return False
+    from offload.plan.cardlike import destination_card_sign
+
+    return destination_card_sign(Path(source)) is not None
+
+
 def _card_among(source: str, destinations: Sequence[str], *, into: bool) -> int | None:
     """The index of the DEST that may be the card read as a destination
-    (``swallowed_slow_drive``), or None: the first of two or more DESTs where it may be a
-    card, or a later one (the only one too) where it may be and every word read before it,
-    SOURCE included, may be a slow drive."""
-    slow_so_far = _may_be_a_slow_drive(source)
+    (``swallowed_slow_drive``), or None: the first DEST where it may be a card, every DEST
+    before it may be a slow drive, and either a DEST follows it (``--cascade-to S1 S2 S3
+    CARD FAST``: S2 may be a slow drive holding other files, whatever it holds) or SOURCE
+    may be a slow drive too. A SOURCE not there is left to the preflight's absent-card
+    line: it never counts as a slow drive here (a DEST not there does, a drive not made
+    yet)."""
+    source_slow = (source.startswith("s3://") or os.path.lexists(source)) and (
+        _may_be_a_slow_drive(source, into=into)
+    )
+    before_slow = True  # every DEST before this one may be a slow drive
     for at, destination in enumerate(destinations):
-        if _may_be_a_card(destination, into=into) and (
-            slow_so_far or (at == 0 and len(destinations) > 1)
+        if (
+            before_slow
+            and (source_slow or at + 1 < len(destinations))
+            and _may_be_a_card(destination, into=into)
         ):
             return at
-        slow_so_far = slow_so_far and _may_be_a_slow_drive(destination)
+        before_slow = before_slow and _may_be_a_slow_drive(destination, into=into)
+        if not before_slow:
+            return None
     return None
 
 
@@ -917,11 +955,14 @@ def _may_be_a_card(destination: str, *, into: bool) -> bool:
     return not (into and any(entry.name == STATE_FOLDER for entry in entries))
 
 
-def _may_be_a_slow_drive(word: str) -> bool:
+def _may_be_a_slow_drive(word: str, *, into: bool) -> bool:
     """Whether *word*, read as SOURCE or a DEST, may be a slow drive meant for
     ``--cascade-to`` (``swallowed_slow_drive``): an ``s3://`` URL, a path not there yet, a
-    folder holding nothing (but what a volume holds anyway, ``_entries``), or one holding an
-    offload's own state (in it, or in a folder in it)."""
+    folder holding nothing (but what a volume holds anyway, ``_entries``), or a drive
+    offload-ai wrote to (an offload's own state in a folder in it); with ``--into``, also a
+    copy root (``.offload`` in it), the slow copy of that command. Without ``--into`` a copy
+    root is a card's copy given as the card (``_may_be_a_card``), not a slow drive: the
+    cascade would write its copy in a folder of that copy."""
     if word.startswith("s3://") or not os.path.lexists(word):
         return True
     if not os.path.isdir(word):
@@ -929,4 +970,4 @@ def _may_be_a_slow_drive(word: str) -> bool:
     entries = _entries(word)
     if entries is None:
         return False
-    return not entries or _holds_state(word) or _offload_wrote_to(entries)
+    return not entries or (into and _holds_state(word)) or _offload_wrote_to(entries)
