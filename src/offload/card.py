@@ -295,8 +295,9 @@ class OffloadPlan:
     # size that this run may not replace: their targets stay in ``tasks`` (the engine refuses
     # them, as it would one that appeared after the plan), but they are not "to copy". Each
     # to what changed of a copy of ours that --reverify replaces ("size"), "card" for a
-    # file the ledger records from another card, else "" (the words of its refusal:
-    # ``remedies.in_the_way``).
+    # file the ledger records from another card, ``remedies.earlier_word`` for the copy an
+    # earlier offload made of a card file of this name, now of another size or date
+    # (``_earlier_copy``), else "" (the words of its refusal: ``remedies.in_the_way``).
     in_the_way: Mapping[tuple[int, int], str] = field(default_factory=dict)
     # The card read (``card_identity``, looked up once a plan): recorded in every ledger
     # entry the run writes, and in the reports; None when unknown.

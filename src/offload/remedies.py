@@ -4,7 +4,9 @@ of that copy (``engine/writer.py``, ``engine/committer.py``), the read-back's re
 file of other content (``existing.settle``) and ``--dry-run``'s ``refused`` list.
 
 A file in the way is replaced by ``--overwrite`` or kept beside by ``--keep-both`` (for
-another card's copy, ``--into`` another folder or ``--keep-both``: ``another_card``); a copy
+another card's copy, or the copy an earlier offload made of a card file of its name now of
+another size or date, ``--into`` another folder or ``--keep-both``: ``another_card``,
+``earlier_copy``); a copy
 of ours that changed since its ledger recorded it (``Ledger.changed_copy``) is also
 replaced by ``--reverify``, and its refusal says so wherever it is made. The one-file copy
 (``pfndispatchcopy``) has ``--overwrite`` alone (``one_file``)."""
