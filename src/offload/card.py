@@ -2273,11 +2273,16 @@ def _earlier_copy(
     its own) is a standing one, of another size or date than *source* now (the card's file
     changed since it was copied, or another take of the name), recording a copy at that
     name that is still as it recorded (its size and date; an object: its size, from the
-    listing of its folder). "" otherwise: any file in the way. Asked only of a file in the
-    way (one ``lstat``, or the listing's answer)."""
+    listing of its folder). "" otherwise: any file in the way; and a camera's or a sound
+    recorder's index file (``report.release.index_file``), which it rewrites whenever it
+    records more: the card release advises --overwrite for it, the new index a superset of
+    the old. Asked only of a file in the way (one ``lstat``, or the listing's answer)."""
+    from offload.report.release import index_file  # asked only of a file in the way
+
     entry = known.get(source.relative_path) if known else None
     if (
         entry is None
+        or index_file(source.relative_path)
         or not entry.vouches
         or (other and source.relative_path in other)
         or (entry.size_bytes == source.size_bytes and entry.mtime_ns == source.mtime_ns)

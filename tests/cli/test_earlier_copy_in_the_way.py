@@ -134,3 +134,29 @@ def test_two_copies_verified_earlier_in_the_way_are_named_so_in_one_warning(
     assert "all are recorded in this copy root's ledger as copies an earlier offload" in warning
     assert "--overwrite" not in warning, warning
     assert len(_error_lines(out, "already exists")) == 2, out
+
+
+def test_a_cameras_index_file_rewritten_keeps_the_overwrite_its_release_line_advises(
+    tmp_path: Path,
+) -> None:
+    """A camera's index file (``MEDIAPRO.XML``), rewritten by the camera as it records more,
+    is not another take: its refusal keeps --overwrite, as the card release line advises
+    ("run the same offload again with --overwrite"), never two contradicting remedies.
+    Failed before this exemption (with the fix above): the ERROR line said --keep-both,
+    never --overwrite, while the release line said --overwrite."""
+    card = tmp_path / "cards" / "A001"
+    root = card / "PRIVATE" / "M4ROOT"
+    (root / "CLIP").mkdir(parents=True)
+    (root / "CLIP" / "C0001.MP4").write_bytes(os.urandom(50_000))
+    (root / "MEDIAPRO.XML").write_text("<MediaProfile>C0001</MediaProfile>")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
+    assert code == 0, out
+    (root / "CLIP" / "C0002.MP4").write_bytes(os.urandom(50_000))
+    _new_take(root / "MEDIAPRO.XML", 200)
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
+    assert code == 1, out
+    (error,) = _error_lines(out, "MEDIAPRO.XML")
+    assert LEDGER not in error and "--overwrite replaces it" in error, error
+    assert "run the same offload again with --overwrite" in " ".join(out.split()), out
