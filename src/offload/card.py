@@ -296,8 +296,9 @@ class OffloadPlan:
     # size that this run may not replace: their targets stay in ``tasks`` (the engine refuses
     # them, as it would one that appeared after the plan), but they are not "to copy". Each
     # to what changed of a copy of ours that --reverify replaces ("size"), "card" for a
-    # file the ledger records from another card, else "" (the words of its refusal:
-    # ``remedies.in_the_way``).
+    # file the ledger records from another card, ``remedies.earlier_word`` for the copy an
+    # earlier offload made of a card file of this name, now of another size or date
+    # (``_earlier_copy``), else "" (the words of its refusal: ``remedies.in_the_way``).
     in_the_way: Mapping[tuple[int, int], str] = field(default_factory=dict)
     # The card read (``card_identity``, looked up once a plan): recorded in every ledger
     # entry the run writes, and in the reports; None when unknown.
@@ -1573,7 +1574,16 @@ def _plan(
                                 if other and source_file.relative_path in other
                                 else kept_word
                                 if found_wrong is not None
-                                else _revoked(known, source_file.relative_path),
+                                else _earlier_copy(
+                                    known,
+                                    other,
+                                    source_file,
+                                    final,
+                                    ledger,
+                                    listing,
+                                    backends.get(plan.index),
+                                )
+                                or _revoked(known, source_file.relative_path),
                             )
                         )
                     targets.append(final)
@@ -1693,6 +1703,17 @@ def _plan(
                         found_wrong_before=found_wrong is not None,
                         ledger_entry=unvouched,
                         other_card="" if beside else other_card,
+                        earlier=_earlier_copy(
+                            known,
+                            other,
+                            source_file,
+                            final,
+                            ledger,
+                            listing,
+                            backends.get(plan.index),
+                        )
+                        if unvouched == "other" and not beside and changed is None
+                        else "",
                         beside=beside,
                         beside_at_name=bool(beside) and at_name,
                         # Matched above: a read-back that proves the copy again keeps it.
@@ -2018,6 +2039,7 @@ def _in_the_way_warnings(
                         sum(1 for _, _, ours in found if ours == "card"),
                         sum(1 for _, _, ours in found if ours in _REVOKED_WORDS),
                         sum(1 for _, _, ours in found if ours in _KEPT_WORDS),
+                        sum(1 for _, _, ours in found if remedies.is_earlier(ours)),
                     )
                 ),
                 plan.index,
@@ -2235,6 +2257,46 @@ def _kept_copy(
         ):
             return candidate
     return None
+
+
+def _earlier_copy(
+    known: Mapping[str, LedgerEntry] | None,
+    other: Mapping[str, LedgerEntry] | None,
+    source: SourceFile,
+    final: str,
+    ledger: Ledger,
+    listing: FolderListings | None,
+    backend: S3Backend | None,
+) -> str:
+    """The ``remedies.earlier_word`` of the file at *final* when the copy root's ledger
+    vouches for it as a copy an earlier offload made of a card file of this name: the last
+    entry of the path (this card's, *known*; not another card's, *other*, whose words are
+    its own) is a standing one, of another size or date than *source* now (the card's file
+    changed since it was copied, or another take of the name), recording a copy at that
+    name that is still as it recorded (its size and date; an object: its size, from the
+    listing of its folder). "" otherwise: any file in the way; and a camera's or a sound
+    recorder's index file (``report.release.index_file``), which it rewrites whenever it
+    records more: the card release advises --overwrite for it, the new index a superset of
+    the old. Asked only of a file in the way (one ``lstat``, or the listing's answer)."""
+    from offload.report.release import index_file  # asked only of a file in the way
+
+    entry = known.get(source.relative_path) if known else None
+    if (
+        entry is None
+        or index_file(source.relative_path)
+        or not entry.vouches
+        or (other and source.relative_path in other)
+        or (entry.size_bytes == source.size_bytes and entry.mtime_ns == source.mtime_ns)
+        or entry.final_name not in ("", final.rpartition("/")[2])
+    ):
+        return ""
+    if backend is not None:
+        found = _s3().existing_object(backend, Path(final))
+        if found is None or found.size_bytes != entry.size_bytes:
+            return ""
+    elif not ledger.holds_as_recorded(entry, listing):
+        return ""
+    return remedies.earlier_word("".join(proven_when(entry)))
 
 
 def _revoked_kept(known: Mapping[str, LedgerEntry], relative_path: str) -> str:

@@ -180,6 +180,12 @@ class ExistingCopy(NamedTuple):
     revoked_word: str = ""
     ledger_entry: str = ""
     other_card: str = ""
+    # ADOPT, ``ledger_entry`` "other": the ``remedies.earlier_word`` of the copy the
+    # ledger's last entry of the path vouches for, still as recorded there, of a card file
+    # of this name of another date than the card's file now (``card._earlier_copy``); its
+    # refusal, if the read-back finds it different, says so and never names --overwrite
+    # (``remedies.earlier_copy``). "" otherwise.
+    earlier: str = ""
     # Found wrong before (``offload verify``, or an earlier offload, revoked its record and
     # kept which copy it was: ``Ledger.found_wrong_copy``): the plan's line counts those a
     # run may write again (``OffloadPlan.found_wrong_before``).
@@ -342,7 +348,13 @@ def _recorded_as_card(
     copy is damaged, not another file); else "" (nothing says so: any file in the way). The
     history is read once a destination (*histories*), only here; one that cannot be read
     says nothing."""
-    if check.other_card or _whose(check) or not outcome.source_digests or not outcome.digests:
+    if (
+        check.other_card
+        or check.earlier
+        or _whose(check)
+        or not outcome.source_digests
+        or not outcome.digests
+    ):
         return ""
     ledger = ledgers[check.destination_index]
     root = getattr(ledger, "copy_root", None)
@@ -1735,6 +1747,12 @@ def settle(
             result.action = CopyAction.ADOPTED
             if outcome.error:
                 result.error = outcome.error
+            elif policy is ExistingFilePolicy.FAIL and check.earlier:
+                result.error = (
+                    f"{check.final_path} already exists with other content; not overwritten "
+                    f"({remedies.in_the_way(check.earlier)})"
+                )
+                result.refusal = remedies.in_the_way_refusal(check.earlier)
             elif policy is ExistingFilePolicy.FAIL and (check.other_card or outcome.other_content):
                 result.error = (
                     f"{check.final_path} already exists with other content; "

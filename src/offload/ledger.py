@@ -1105,6 +1105,13 @@ class Ledger:
             return ""
         return "touched" if st.st_ino == entry.inode else "clone"
 
+    def holds_as_recorded(self, entry: LedgerEntry, listing: FolderListings | None = None) -> bool:
+        """Whether a regular file is at the name *entry* records, its rename done, with the
+        size and date it records (``as_recorded``): the copy that entry vouches for, still as
+        it was proved (``card._earlier_copy``). One ``lstat`` (or *listing*'s answer)."""
+        st = self._at_its_name(entry, listing)
+        return st is not None and self.as_recorded(st, entry.size_bytes, entry.mtime_ns)
+
     def _at_its_name(
         self, entry: LedgerEntry, listing: FolderListings | None = None
     ) -> os.stat_result | None:

@@ -4,7 +4,9 @@ of that copy (``engine/writer.py``, ``engine/committer.py``), the read-back's re
 file of other content (``existing.settle``) and ``--dry-run``'s ``refused`` list.
 
 A file in the way is replaced by ``--overwrite`` or kept beside by ``--keep-both`` (for
-another card's copy, ``--into`` another folder or ``--keep-both``: ``another_card``); a copy
+another card's copy, or the copy an earlier offload made of a card file of its name now of
+another size or date, ``--into`` another folder or ``--keep-both``: ``another_card``,
+``earlier_copy``); a copy
 of ours that changed since its ledger recorded it (``Ledger.changed_copy``) is also
 replaced by ``--reverify``, and its refusal says so wherever it is made. The one-file copy
 (``pfndispatchcopy``) has ``--overwrite`` alone (``one_file``)."""
@@ -30,6 +32,10 @@ class Refusal(StrEnum):
     # take of the name, size and date: --into another folder or --keep-both, never
     # --overwrite (``another_card``).
     ANOTHER_CARD = "another_card"
+    # (A copy an earlier offload of this card file's name recorded there, still as recorded,
+    # the card's file at that name of another size or date now: changed since, or another
+    # take. It may be that take's only copy left, its card formatted since: this kind too,
+    # never --overwrite first: ``remedies.earlier_copy``.)
     # A copy of ours found wrong, whose rewrite failed: it is left there, its ledger entry
     # revoked, so the next run refuses it as a file in the way; --overwrite replaces it
     # (``rewrite_failed``).
@@ -84,6 +90,40 @@ def rewrite_failed(error: str) -> str:
     return error.removesuffix(RESUME) + _REWRITE
 
 
+# The ``in_the_way`` word of a file in the way that the copy root's ledger vouches for as a
+# copy of an earlier version or take of the card file's name (``earlier_word``).
+_EARLIER = "earlier:"
+
+
+def earlier_word(proven: str) -> str:
+    """The ``in_the_way`` word of a file in the way that the copy root's ledger's last entry
+    of its path vouches for, the file there still as recorded, of a card file of this name
+    whose size or date is not the card file's now; *proven*: how and when that entry proved
+    it (``ledger.proven_when`` joined: "verified on <date>")."""
+    return f"{_EARLIER}{proven}"
+
+
+def is_earlier(ours: str) -> bool:
+    """Whether *ours* is ``earlier_word``'s."""
+    return ours.startswith(_EARLIER)
+
+
+def earlier_copy(proven: str = "") -> str:
+    """What to do about a file in the way that the copy root's ledger vouches for as the
+    copy an earlier offload made of a card file of this name, *proven* (its entry's
+    ``proven_when``: "verified on <date>"), whose size or date is not the card file's now
+    (the card's file changed since it was copied, or it is another take of the name): that
+    copy may be the only one left of what it holds, so never ``--overwrite``: keep both, or
+    the two apart."""
+    when = f" {proven}" if proven else ""
+    return (
+        "this copy root's ledger records the file there as a copy an earlier offload made of "
+        f"a card file of this name{when}, of another size or date than this card's file now "
+        "(this card's file changed since it was copied, or it is another take of the name): "
+        f"{_EARLIER_APART}"
+    )
+
+
 def in_the_way(ours: str = "") -> str:
     """What to do about one file in the way. *ours*: what changed (``"size"``,
     ``"date"``) of a copy of ours that ``--reverify`` replaces; ``"card"`` for a file the
@@ -96,6 +136,8 @@ def in_the_way(ours: str = "") -> str:
         return _ANY
     if ours == "card":
         return f"{_FROM_ANOTHER_CARD}: {another_card()}"
+    if is_earlier(ours):
+        return earlier_copy(ours.removeprefix(_EARLIER))
     if ours == "revoked":
         return revoked()
     if ours == "checked":
@@ -107,8 +149,9 @@ def in_the_way(ours: str = "") -> str:
 
 def in_the_way_refusal(ours: str = "") -> Refusal:
     """The kind of the refusal ``in_the_way(ours)`` words: another card's copy for
-    ``"card"``, a file in the way for any other."""
-    return Refusal.ANOTHER_CARD if ours == "card" else Refusal.IN_THE_WAY
+    ``"card"`` and for a copy an earlier offload made of this name (``earlier_word``: never
+    --overwrite either), a file in the way for any other."""
+    return Refusal.ANOTHER_CARD if ours == "card" or is_earlier(ours) else Refusal.IN_THE_WAY
 
 
 def in_the_way_remedy(ours: str = "") -> Remedy:
@@ -160,6 +203,10 @@ def revoked() -> str:
 _APART = "--into another folder keeps the two cards apart, --keep-both keeps both here"
 
 
+# (--keep-both first: the usual wish is to keep the new take beside the old one.)
+_EARLIER_APART = "--keep-both keeps both here, --into another folder keeps them apart"
+
+
 def another_card() -> str:
     """What to do about a file in the way that the copy root's ledger records from another
     card (``ledger.same_card``), or of another file of its name, size and date: keep the
@@ -182,6 +229,30 @@ def one_file(targets: Iterable[str | None]) -> dict[str, Remedy]:
 
 
 def many_in_the_way(
+    ours: int, found: int, other_card: int = 0, revoked: int = 0, kept: int = 0, earlier: int = 0
+) -> str:
+    """``_many_in_the_way_but_earlier``, *earlier* of the *found* files copies an earlier
+    offload made of card files of these names that the copy root's ledger vouches for
+    (``earlier_copy``): said first, and where they are all of them, with no --overwrite."""
+    if not earlier:
+        return _many_in_the_way_but_earlier(ours, found, other_card, revoked, kept)
+    some = "all are" if earlier == found else f"{earlier} of them {'is' if earlier == 1 else 'are'}"
+    words = (
+        f"{some} recorded in this copy root's ledger as copies an earlier offload made of card "
+        "files of these names, of another size or date than this card's files now (changed "
+        f"since they were copied, or other takes of the names): {_EARLIER_APART}"
+    )
+    if earlier >= found:
+        return words
+    rest = (
+        _ANY
+        if found - earlier == 1 and not (ours or other_card or revoked)
+        else _many_in_the_way_but_earlier(ours, found - earlier, other_card, revoked, kept)
+    )
+    return f"{words}; for the other{'s' if found - earlier > 1 else ''}: {rest}"
+
+
+def _many_in_the_way_but_earlier(
     ours: int, found: int, other_card: int = 0, revoked: int = 0, kept: int = 0
 ) -> str:
     """What to do about *found* files in the way of one destination's copies, *ours* of

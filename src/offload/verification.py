@@ -429,10 +429,39 @@ def _stopped_offload_hint(root: Path) -> str:
     except OSError:
         return ""
     return (
-        f"; its {STATE_FOLDER}/ folder is there, holding no ledger: an offload of it ended "
-        f"before it recorded a copy (stopped: killed, a power cut; or failed there: "
-        f"{_FAILED_ON_DRIVE}), or its ledger was deleted: run that offload again, the same "
-        f"command {_ONCE_THE_DRIVE}: it finishes the copy and reads back what it finds"
+        f"; its {STATE_FOLDER}/ folder is there, holding no ledger: {_how_it_ended(root)}, or "
+        f"its ledger was deleted: run that offload again, the same command {_ONCE_THE_DRIVE}: "
+        "it finishes the copy and reads back what it finds"
+    )
+
+
+def _how_it_ended(root: Path) -> str:
+    """How the offload of *root* ended before its first ledger line, in words: as its run
+    record says it settled (``run_record.read``: cancelled, failed there), else (a run
+    killed or cut off before it settled leaves ``running``; no record, or none readable)
+    every way it may have."""
+    record = run_record.read(root)
+    state = "" if record is None else record.state
+    if state not in (run_record.CANCELLED, run_record.FAILED):
+        return (
+            "an offload of it ended before it recorded a copy (stopped: killed, a power cut; "
+            f"or failed there: {_FAILED_ON_DRIVE})"
+        )
+    assert record is not None
+    started = (
+        f" started {record.started.replace('T', ' ').rstrip('Z')} UTC" if record.started else ""
+    )
+    if state == run_record.CANCELLED:
+        # The record says no more than that the run stopped before the end of this copy
+        # root's copy: a Ctrl-C, SIGTERM or a closed terminal, or this drive lost mid-run
+        # (a destination lost ends its copy there unfinished).
+        return (
+            f"the offload{started} was cancelled before it recorded a copy (Ctrl-C or a stop "
+            "signal, or this drive lost during the run)"
+        )
+    return (
+        f"the offload{started} failed before it recorded a copy (each card file failed "
+        f"there: a card read error, or {_FAILED_ON_DRIVE})"
     )
 
 

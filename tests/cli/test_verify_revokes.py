@@ -856,18 +856,25 @@ def test_a_copy_that_is_not_this_card_file_is_refused_or_overwritten_as_before(
     date: no entry is of it), refused as other content; or the card's file as its record
     and d1's copy damaged in place (the card read again in md5, as recorded: the copy is
     what differs), refused in those words, with and without --reverify, naming a run in md5
-    with --reverify, which repairs it. --overwrite advised, and replacing the file shot
-    again's copy with the card's file, exit 0. The damaged copy failed before (the related
-    untrue word): "differs from what this copy root's ASC MHL history records ...; not
-    overwritten, as no ledger entry there records it as ours", an entry there recording it
-    in md5."""
+    with --reverify, which repairs it. --overwrite, asked for, replaces the file shot
+    again's copy with the card's file, exit 0; it is never advised for it (the copy there is
+    the one the ledger vouches for, an earlier take: ``remedies.earlier_copy``). The damaged
+    copy failed before (the related untrue word): "differs from what this copy root's ASC
+    MHL history records ...; not overwritten, as no ledger entry there records it as ours",
+    an entry there recording it in md5."""
     card, roots = offloaded_then_reread_in_md5(tmp_path, 300_000)
     clip = card / "CLIPS" / "C001.MOV"
     copy = roots[0] / "CLIPS" / "C001.MOV"
     if changed == "card file shot again":
         clip.write_bytes(os.urandom(300_000))
         os.utime(clip, ns=(clip.stat().st_atime_ns, clip.stat().st_mtime_ns + 3_600 * 10**9))
-        words = f"{copy} already exists with other content; not overwritten (--overwrite "
+        # The copy there is the one its entry vouches for, still as recorded: named so,
+        # --overwrite never offered (it would replace the old take's copy), still obeyed.
+        words = (
+            f"{copy} already exists with other content; not overwritten (this copy root's "
+            "ledger records the file there as a copy an earlier offload made of a card file "
+            "of this name verified on "
+        )
     else:
         corrupt_keeping_size_and_mtime(copy, at=200_000)
         words = (
@@ -890,7 +897,7 @@ def test_a_copy_that_is_not_this_card_file_is_refused_or_overwritten_as_before(
             message = refused["message"]
             assert refused["event"] == "file_failed", outcomes
             assert message.startswith(words), message
-            assert "--overwrite replaces it" in message, message
+            assert ("--overwrite replaces it" in message) is (changed == "copy damaged"), message
             assert "no ledger entry there records it" not in message, message
             if repair != ("--overwrite",):
                 assert "; -t md5 with --reverify replaces it as a copy of ours)" in message

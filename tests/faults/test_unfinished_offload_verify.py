@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from offload import run_record
 from support.cards import sized_card
 from support.faultyfs import FaultyFS
 from support.offload_cli import offload
@@ -590,3 +591,58 @@ def test_a_record_that_cannot_be_settled_finished_is_said_and_keeps_the_card(
     assert json.loads(record.read_text())["state"] == "finished"
     code, output, verified = verified_json(root, tmp_path / "v2")
     assert code == 0 and verified["passed"] is True, output
+
+
+@pytest.mark.parametrize("how", ["cancelled", "failed"])
+def test_a_copy_that_ended_before_its_first_ledger_line_is_said_as_its_record_says(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], how: str
+) -> None:
+    """An offload that ended before it recorded a copy (no ledger): ``offload verify``'s
+    exit-30 line says how, from the run record it settled: cancelled (a real SIGINT, the
+    first partial's create held on a FaultyFS destination), or failed there (every card
+    file's read refused, EIO, the card on a FaultyFS); the remedy kept. Failed before (QA):
+    "an offload of it ended before it recorded a copy (stopped: killed, a power cut; or
+    failed there: its drive full or gone)", whatever the record said."""
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    root = fs.mountpoint / card.name
+    if how == "cancelled":
+        status = stopped_when_stalled(
+            fs,
+            "create",
+            "*.offload-partial*",
+            [card, fs.mountpoint],
+            tmp_path / "reports",
+            nth=1,
+            sig=signal.SIGINT,
+        )
+        assert status == 130
+    else:
+        card_fs = faulty_fs()
+        card = make_card(card_fs.mountpoint)
+        root = fs.mountpoint / card.name
+        card_fs.fail("read", errno.EIO)
+        reports = tmp_path / "reports"
+        code, output = offload("copy", "--quiet", "--report-dir", reports, card, fs.mountpoint)
+        card_fs.clear()
+        assert code != 0, output
+    assert not (root / ".offload" / "ledger.jsonl").exists()
+    record = json.loads((root / ".offload" / "last-run.json").read_text())
+    assert how in json.dumps(record), record
+    started = run_record.read(root)
+    assert started is not None and started.state == how and started.started
+
+    code, output = offload("verify", "--report-dir", tmp_path / "v1", root)
+    assert code == 30, output
+    (line,) = [x for x in output.splitlines() if x.startswith("ERROR: nothing to verify")]
+    when = started.started.replace("T", " ").rstrip("Z")
+    said = (
+        f"the offload started {when} UTC was cancelled before it recorded a copy (Ctrl-C or a "
+        "stop signal, or this drive lost during the run)"
+        if how == "cancelled"
+        else f"the offload started {when} UTC failed before it recorded a copy (each card file "
+        "failed there: a card read error"
+    )
+    assert said in line, line
+    assert "killed, a power cut" not in line, line
+    assert "run that offload again, the same command" in line, line

@@ -188,6 +188,11 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
                 f"{check.other_card}: read back and compared with this card's file, adopted "
                 f"if equal, else refused ({remedies.another_card()})"
             )
+        if check.earlier:  # a copy an earlier offload made of this name, still as recorded
+            why = (
+                "read back and compared with this card's file, adopted if equal, else "
+                f"refused ({remedies.in_the_way(check.earlier)})"
+            )
         if check.found_wrong_before and check.changed:  # its revoked record kept (--reverify)
             why = (
                 f"found wrong before ({display_path(check.changed)}): read back and compared "

@@ -1,0 +1,162 @@
+"""A card file whose copy an earlier offload verified, now of another size or date on the
+card (the clip changed since it was copied, or a new take of the same name): the file in
+the way is that earlier copy, still as the copy root's ledger recorded it. Its refusal names
+that record and when it was verified, and leads with --keep-both / --into, never
+--overwrite (which would replace what may be the old take's only copy left), as the
+refusal of another card's copy does (``Refusal.ANOTHER_CARD``). Real files, the real CLI.
+
+Failed before: the same-size file (another date) was refused "already exists with other
+content; not overwritten (--overwrite replaces it once the new copy is verified, --keep-both
+keeps both)", the other-size one "...; not overwritten: --overwrite replaces it ..." with a
+preflight warning and a ``--dry-run`` line leading with --overwrite, none naming the
+ledger's record, the refusal's kind ``in_the_way``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from offload import run_record
+from support.cards import clips_card
+from support.offload_cli import newest_report, offload
+
+LEDGER = "this copy root's ledger records the file there as a copy an earlier offload made"
+
+
+def _offloaded(tmp_path: Path, clips: int = 2) -> tuple[Path, Path]:
+    """A card of *clips* clips offloaded once into ``dest/A001`` (exit 0)."""
+    card = clips_card(tmp_path / "cards", clips, 200_000)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
+    assert code == 0, out
+    return card, dest
+
+
+def _new_take(clip: Path, size: int) -> None:
+    """*clip* written again with *size* other bytes, dated a minute later than it was."""
+    before = clip.stat().st_mtime_ns
+    clip.write_bytes(os.urandom(size))
+    os.utime(clip, ns=(before + 60 * 10**9, before + 60 * 10**9))
+
+
+def _error_lines(out: str, name: str) -> list[str]:
+    return [line for line in out.splitlines() if line.startswith("ERROR:") and name in line]
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        pytest.param(200_000, id="same-size: the read-back's refusal"),
+        pytest.param(300_000, id="other-size: the engine's refusal"),
+    ],
+)
+def test_a_copy_verified_earlier_in_the_way_is_never_offered_overwrite_first(
+    tmp_path: Path, size: int
+) -> None:
+    card, dest = _offloaded(tmp_path)
+    root = dest / "A001"
+    copy = root / "CLIPS" / "C001.mov"
+    kept = copy.read_bytes()
+    _new_take(card / "CLIPS" / "C001.mov", size)
+
+    # --dry-run: the line of that copy says whose file is there and what to do.
+    code, out = offload("copy", "--dry-run", card, dest)
+    lines = [line for line in out.splitlines() if "C001.mov" in line and LEDGER in line]
+    assert lines, out
+    assert all("--overwrite" not in line for line in lines), lines
+    assert all("--keep-both keeps both here" in line for line in lines), lines
+
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
+    assert code == 1, out
+    (error,) = _error_lines(out, "C001.mov")
+    assert LEDGER in error and " verified on " in error, error
+    assert "this card's file changed since it was copied, or it is another take" in error
+    assert "--overwrite" not in error, error
+    assert "--keep-both keeps both here, --into another folder keeps them apart" in error
+    # The preflight warning (a file of another size only) says the same.
+    for line in out.splitlines():
+        if "of another size already at the name of a copy" in line:
+            assert LEDGER in line and "--overwrite" not in line, line
+    if size != 200_000:
+        assert any("of another size already at the name" in line for line in out.splitlines())
+    # Nothing in the way replaced; the refusal's kind is another card's (never --overwrite):
+    # the run record names it apart (its remedy --keep-both), the JSON says so.
+    assert copy.read_bytes() == kept
+    (record,) = run_record.read_all(root) or ()
+    assert record.in_the_way == ("CLIPS/C001.mov",), record
+    data = newest_report(tmp_path / "reports")
+    (copied,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
+    assert copied["destinations"][0]["refusal"] == "another_card", copied
+    assert LEDGER in copied["destinations"][0]["error"]
+
+    # --keep-both, the remedy named first: the new take beside the old one, both verified.
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", "--keep-both", card, dest)
+    assert code == 0, out
+    assert copy.read_bytes() == kept
+    assert (root / "CLIPS" / "C001 (1).mov").read_bytes() == (
+        card / "CLIPS" / "C001.mov"
+    ).read_bytes()
+
+
+def test_a_file_in_the_way_the_ledger_no_longer_vouches_for_keeps_its_remedy(
+    tmp_path: Path,
+) -> None:
+    """The copy there changed since its ledger recorded it (another file written over it):
+    the ledger vouches for nothing there, and the refusal says what it says of any file in
+    the way (--overwrite, --keep-both); so for a card file of another size whose entry
+    records it, the file there no longer as recorded."""
+    card, dest = _offloaded(tmp_path)
+    copy = dest / "A001" / "CLIPS" / "C001.mov"
+    copy.write_bytes(os.urandom(150_000))
+    _new_take(card / "CLIPS" / "C001.mov", 300_000)
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
+    assert code == 1, out
+    (error,) = _error_lines(out, "C001.mov")
+    assert LEDGER not in error and "--overwrite replaces it" in error, error
+
+
+def test_two_copies_verified_earlier_in_the_way_are_named_so_in_one_warning(
+    tmp_path: Path,
+) -> None:
+    """Two card files of another size now, each whose earlier copy is in the way: the
+    destination's one warning counts them as such, with no --overwrite."""
+    card, dest = _offloaded(tmp_path, clips=3)
+    for name in ("C000.mov", "C002.mov"):
+        _new_take(card / "CLIPS" / name, 250_000)
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
+    assert code == 1, out
+    (warning,) = [
+        line for line in out.splitlines() if "files of another size already at the name" in line
+    ]
+    assert "all are recorded in this copy root's ledger as copies an earlier offload" in warning
+    assert "--overwrite" not in warning, warning
+    assert len(_error_lines(out, "already exists")) == 2, out
+
+
+def test_a_cameras_index_file_rewritten_keeps_the_overwrite_its_release_line_advises(
+    tmp_path: Path,
+) -> None:
+    """A camera's index file (``MEDIAPRO.XML``), rewritten by the camera as it records more,
+    is not another take: its refusal keeps --overwrite, as the card release line advises
+    ("run the same offload again with --overwrite"), never two contradicting remedies.
+    Failed before this exemption (with the fix above): the ERROR line said --keep-both,
+    never --overwrite, while the release line said --overwrite."""
+    card = tmp_path / "cards" / "A001"
+    root = card / "PRIVATE" / "M4ROOT"
+    (root / "CLIP").mkdir(parents=True)
+    (root / "CLIP" / "C0001.MP4").write_bytes(os.urandom(50_000))
+    (root / "MEDIAPRO.XML").write_text("<MediaProfile>C0001</MediaProfile>")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
+    assert code == 0, out
+    (root / "CLIP" / "C0002.MP4").write_bytes(os.urandom(50_000))
+    _new_take(root / "MEDIAPRO.XML", 200)
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
+    assert code == 1, out
+    (error,) = _error_lines(out, "MEDIAPRO.XML")
+    assert LEDGER not in error and "--overwrite replaces it" in error, error
+    assert "run the same offload again with --overwrite" in " ".join(out.split()), out

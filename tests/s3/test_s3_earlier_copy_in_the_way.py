@@ -1,0 +1,52 @@
+"""An S3 copy root: a card file whose object an earlier offload verified, now of another
+size or date on the card (changed since, or a new take of its name), the object still as
+the ledger recorded it (its listed size). Its refusal names that record and leads with
+--keep-both / --into, never --overwrite, as on a drive (tests/cli/
+test_earlier_copy_in_the_way.py). A real S3 server on 127.0.0.1. Failed before: the refusal
+and the preflight warning led with --overwrite, the kind ``in_the_way``."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from s3.conftest import admin
+from s3.test_s3_cli import make_card
+from s3.test_s3_cli import offload as cli_offload
+
+LEDGER = "this copy root's ledger records the file there as a copy an earlier offload made"
+
+
+@pytest.mark.parametrize("size", [200_000, 250_000], ids=["same-size", "other-size"])
+def test_an_object_verified_earlier_in_the_way_is_never_offered_overwrite_first(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, size
+) -> None:
+    card = make_card(tmp_path)
+    url = f"s3://{bucket}/day1"
+    code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 0, err
+    key = "day1/A001/CLIPS/A001C002.mov"
+    client = admin(s3_server.url)
+    kept = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    clip = card / "CLIPS" / "A001C002.mov"
+    before = clip.stat().st_mtime_ns
+    clip.write_bytes(os.urandom(size))
+    os.utime(clip, ns=(before + 60 * 10**9, before + 60 * 10**9))
+
+    code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 1, err
+    (error,) = [x for x in err.splitlines() if x.startswith("ERROR:") and "A001C002" in x]
+    assert LEDGER in error and " verified on " in error, error
+    assert "--overwrite" not in error, error
+    assert "--keep-both keeps both here, --into another folder keeps them apart" in error
+    for line in err.splitlines():
+        if "of another size already at the name of a copy" in line:
+            assert LEDGER in line and "--overwrite" not in line, line
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == kept
+    report = json.loads(
+        sorted((tmp_path / "reports").glob("*.json"), key=os.path.getmtime)[-1].read_text()
+    )
+    (copied,) = [f for f in report["files"] if f["path"] == "CLIPS/A001C002.mov"]
+    assert copied["destinations"][0]["refusal"] == "another_card", copied
