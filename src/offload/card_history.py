@@ -84,25 +84,9 @@ def keep_recorded(source: Path, rules: IgnoreRules) -> IgnoreRules:
         history = read_history(source)
     except (OffloadError, OSError):
         return rules
-    if not history.exists or untrusted_reason(history, "") is not None:
+    if not history.exists or history.untrusted_reason("") is not None:
         return rules
     return rules.keeping(sorted(history.expected_file_paths()))
-
-
-def untrusted_reason(history: History, holder: str) -> str | None:
-    """Why *history* (of *holder*, as named in the words) is broken or forged, so trusted
-    for nothing: it records paths outside its root, or one generation records a file with
-    two different hashes (``History.contradicting_paths``: ascmhl and offload would each
-    take another as its record). None: neither."""
-    escaping = history.escaping_paths()
-    if escaping:
-        shown = listed([repr(printable_name(p)) for p in escaping], 5)
-        return f"it records paths outside {holder} ({shown})"
-    contradicting = history.contradicting_paths()
-    if contradicting:
-        shown = listed([f"{printable_name(p)!r} in generation {n}" for n, p in contradicting], 5)
-        return f"one generation records a file with two different hashes ({shown})"
-    return None
 
 
 def not_carried_warning(
@@ -278,7 +262,7 @@ def check_card_history(
         )
     if not history.exists:
         return CardHistory({}, trusted=False)
-    reason = untrusted_reason(history, holder)
+    reason = history.untrusted_reason(holder)
     if reason is not None:
         instead = _instead(_fresh_or_continued(roots, remote), without_ascmhl)
         message = (

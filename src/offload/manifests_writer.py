@@ -1215,6 +1215,10 @@ def _write_after_carrying(
             history = read_history(root)
         except OffloadError:
             history = None  # write_generation reads it again and names the problem
+        if history is not None and history.untrusted_reason(str(root)) is not None:
+            # Broken or forged: nothing is decided or read against it (the nothing-new
+            # check, history_formats); write_generation refuses it, naming what to restore.
+            history = None
     # What the chain does not vouch for (a manifest it does not list, a gap): said by every
     # run writing ASC MHL (the history is read for it alone), once, whether or not it writes
     # a generation (write_generation says it when one is written, on_unvouched: the same

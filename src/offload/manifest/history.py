@@ -58,6 +58,7 @@ from offload.manifest.model import (
     Generation,
     HashRecord,
 )
+from offload.report.words import listed
 
 ASCMHL_NAMESPACE = "urn:ASC:MHL:v2.0"
 DIRECTORY_NAMESPACE = "urn:ASC:MHL:DIRECTORY:v2.0"
@@ -126,6 +127,8 @@ class History:
         self._recorded: dict[str, dict[str, set[str]]] | None = None
         self._moved: dict[str, str] | None = None
         self._together: dict[str, int] | None = None
+        # untrusted_reason's findings, made once (a copy's manifest step asks it twice)
+        self._flaws: tuple[list[str], list[tuple[int, str]]] | None = None
 
     @property
     def exists(self) -> bool:
@@ -378,11 +381,12 @@ class History:
 
     def contradicting_paths(self) -> list[tuple[int, str]]:
         """(sequence number, path) of each file one generation records with two different
-        hashes in one format (two ``<hash>`` elements of one path, or two hashes in one;
-        a ``failed`` hash aside, which records a mismatch). Which is the path's record
-        cannot be told: ascmhl (1.2) takes the last element of a path, this reader the
-        first, so each would pass a file the other fails. A history holding one is broken
-        or forged. Sorted."""
+        hashes in one format (a ``failed`` hash aside, which records a mismatch): two
+        ``<hash>`` elements of one path, of which ascmhl (1.2) takes the last as the path's
+        record and this reader the first, so each would pass a file the other fails; or two
+        hashes in one element, of which both take the first, yet which no ASC MHL writer
+        makes (a generation hashes a file once). A history holding either is damaged or
+        forged, its records not trusted. Sorted."""
         found: set[tuple[int, str]] = set()
         for generation in self.generations:
             seen: dict[tuple[str, str], str] = {}
@@ -394,6 +398,56 @@ class History:
                     if seen.setdefault((record.path, entry.format), value) != value:
                         found.add((generation.sequence_number, record.path))
         return sorted(found)
+
+    def untrusted_reason(self, holder: str) -> str | None:
+        """Why this history is broken or forged, so trusted for nothing, in words ending
+        no sentence (``it records paths outside HOLDER (...)``); None: it is not. It
+        records paths outside its root (:meth:`escaping_paths`: ascmhl would check a file
+        outside it), or one generation records a file with two different hashes
+        (:meth:`contradicting_paths`). *holder*: what holds the history, as the words name
+        it (``the card``, a copy root's path). The one rule of every reader that trusts a
+        history: ``offload verify``, the card's own and nested histories, and every
+        writer of a generation (``write_generation``), which never decides a file
+        ``verified`` or ``failed`` against such a record."""
+        if self._flaws is None:
+            self._flaws = (self.escaping_paths(), self.contradicting_paths())
+        escaping, contradicting = self._flaws
+        if escaping:
+            shown = listed([repr(printable_name(p)) for p in escaping], 5)
+            return f"it records paths outside {holder} ({shown})"
+        if contradicting:
+            shown = listed(
+                [f"{printable_name(p)!r} in generation {n}" for n, p in contradicting], 5
+            )
+            return (
+                f"one generation records a file with two different hashes ({shown}), a "
+                "record no ASC MHL writer makes"
+            )
+        return None
+
+    def refuse_untrusted(self, *, says_what_to_do: bool = True) -> None:
+        """Raise UntrustedHistoryError where the history is broken or forged
+        (:meth:`untrusted_reason`, its root named as the holder): nothing may be checked
+        against it or written on top of it. *says_what_to_do*: the line ends naming the
+        folder to restore (a writer's refusal, ``offload copy``'s line); False: the caller
+        adds what to do (``offload verify``'s remedy, which names the ledger's check too)."""
+        root = printable_name(str(self.root))
+        reason = self.untrusted_reason(root)
+        if reason is None:
+            return
+        folder = printable_name(str(self.root / ASCMHL_FOLDER))
+        restore = (
+            f"; restore {folder} from a backup or another copy of this card (that "
+            "ascmhl-debug verify accepts)"
+            if says_what_to_do
+            else ""
+        )
+        raise UntrustedHistoryError(
+            f"the ASC MHL history in {folder} is broken or forged: {reason}; it is not "
+            f"trusted{restore}",
+            path=self.root / ASCMHL_FOLDER,
+            says_what_to_do=says_what_to_do,
+        )
 
     def recorded_paths(self) -> set[str]:
         """Every path recorded in any generation, as written (from the history's root):
