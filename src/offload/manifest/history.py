@@ -703,8 +703,10 @@ def latest_ignore_patterns_of(root: Path) -> tuple[str, ...]:
     ``<processinfo>`` only: the patterns come before the file records, so a card's history
     of 50,000 files is not parsed for them. Its chain is not checked. Empty where there is
     no history or no pattern. Raises OSError if it cannot be read, HistoryError for
-    malformed XML, UntrustedHistoryError where that manifest is a symlink."""
+    malformed XML, UntrustedHistoryError where that manifest, or the ``ascmhl`` folder, is a
+    symlink."""
     folder = root / ASCMHL_FOLDER
+    _refuse_a_linked_folder(folder)  # never read through, as read_history never reads it
     try:
         names = sorted(manifest_names(folder))
     except (FileNotFoundError, NotADirectoryError):
@@ -749,7 +751,9 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
 
     With *check_chain* (the default, as the reference tool does on every load) each manifest
     listed in the chain must exist and have the listed C4 ID.
-    Raises HistoryError for a manifest folder without a chain file (when it holds manifests),
+    Raises UntrustedHistoryError where ``root/ascmhl`` is a symlink (never followed: a
+    history's folder is a folder), a chain naming no file of it, a manifest that is a link;
+    HistoryError for a manifest folder without a chain file (when it holds manifests),
     a modified or missing manifest, a manifest the chain lists whose name holds a line break
     where ascmhl reads no generation's name (:func:`generation_number_of`), malformed XML or
     two manifests with one sequence number; ManifestError-wrapped OSError details are kept
@@ -757,6 +761,7 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
     """
     folder = root / ASCMHL_FOLDER
     try:
+        _refuse_a_linked_folder(folder)
         if not folder.is_dir():
             return History(root, (), ())
         names = sorted(manifest_names(folder))
@@ -825,6 +830,27 @@ def _refuse_linked_manifests(
     checked against records it does not hold). Never followed, as ascmhl would follow it."""
     for name in dict.fromkeys([*(entry.path for entry in chain), *(n for _, n in names)]):
         _refuse_a_link(folder / name)
+
+
+def _refuse_a_linked_folder(folder: Path) -> None:
+    """Raise UntrustedHistoryError where *folder* (a root's ``ascmhl``) is a symlink: ASC
+    MHL writers make a folder there, and a link leads out of the root (off the copy, which
+    would be checked against records it does not hold, and a generation written through
+    it would land outside the copy). Never followed, as ascmhl would follow it. A link to
+    nothing too: something stands at the history's name that no writer made."""
+    if not os.path.islink(folder):
+        return
+    try:
+        target = f" (to {printable_name(os.readlink(folder))})"
+    except OSError:
+        target = ""
+    raise UntrustedHistoryError(
+        f"the ASC MHL folder {printable_name(str(folder))} is a symlink{target}, not a "
+        "folder: the history is damaged or forged and is not read, nor written through; "
+        f"restore {printable_name(str(folder))} from a backup or another copy of this card",
+        path=folder,
+        says_what_to_do=True,
+    )
 
 
 def _refuse_a_link(manifest: Path) -> None:
