@@ -167,6 +167,31 @@ def _unreadable(
     return CardHistory({}, trusted=False, untrusted_reason=reason, warnings=(item,))
 
 
+def _not_trusted(
+    folder: Path,
+    said: str,
+    reason: str,
+    whose: str,
+    holder: str,
+    roots: Sequence[Path],
+    remote: int,
+    without_ascmhl: str | None,
+) -> CardHistory:
+    """A card history that is broken or forged (*said*: its words, ending "It is not
+    trusted" and what to restore; *reason*: ``CardHistory.untrusted_reason``): one rule for
+    every kind, as a warning, the copy going on: the card's files are not checked against
+    it, it is not carried, each destination's ASC MHL as ``_instead`` says. Never a
+    refusal that sends the user to write on the card: its history is a record someone
+    restores, the card's files are copied whole meanwhile."""
+    instead = _instead(_fresh_or_continued(roots, remote), without_ascmhl)
+    message = (
+        f"{said}: {holder}'s files are not checked against it, it is not carried to the "
+        f"destinations, and {instead}"
+    )
+    item = PreflightItem(PreflightCode.CARD_HISTORY_UNTRUSTED, folder, message)
+    return CardHistory({}, trusted=False, untrusted_reason=reason, warnings=(item,))
+
+
 def _instead(fresh: tuple[str, str], without_ascmhl: str | None) -> str:
     """What a warning says the destinations' ASC MHL does in place of a card history not
     trusted: *fresh*'s (``_fresh_or_continued``) where one is written, none under
@@ -227,11 +252,15 @@ def check_card_history(
     words of a history not trusted (``_fresh_or_continued``: fresh there, or the one
     already there continued).
 
-    A history that records paths outside the card is not trusted: a warning says so, the
-    offload goes on without it and each destination starts a fresh history (the warning
+    A history that is broken or forged is not trusted, whatever the kind (paths outside
+    the card, a file recorded twice with different hashes: ``History.untrusted_reason``;
+    a chain naming no manifest of its folder, a manifest or the folder a symlink, a record
+    no writer makes: ``UntrustedHistoryError`` as read): a warning says so and what to
+    restore, the offload goes on without it and each destination starts a fresh history (the warning
     says none is started under *without_ascmhl*: the ``--mhl`` word of a run that writes
     no ASC MHL, ``legacy`` or ``none``; None: the run writes one). Raises
-    UsageError (nothing copied) when the card carries a history that cannot be read,
+    UsageError (nothing copied) when the card carries a history that cannot be read
+    (malformed XML, a manifest unlike its chain entry, no chain file),
     unless *ignore*'s own patterns leave it out (``--ignore /ascmhl``: ``_unreadable``).
     *fast_copy*: *source* is a fast copy standing in for an absent card (a cascade re-run
     without it): the messages name the history read, that copy's, never the card's.
@@ -252,10 +281,23 @@ def check_card_history(
     folder = source / ASCMHL_FOLDER
     if not folder.is_dir():
         return CardHistory({}, trusted=False)
+    from offload.manifest.errors import UntrustedHistoryError
     from offload.manifest.history import read_history
 
     try:
         history = read_history(source)
+    except UntrustedHistoryError as exc:
+        # Broken or forged as read (a chain naming no manifest of its folder, a linked
+        # manifest or folder, a record no writer makes): the rule of one whose records
+        # contradict, below, its own words naming what to restore.
+        why = exc.message.rstrip(".")
+        restore = (
+            ""
+            if exc.says_what_to_do
+            else f"; restore {folder} from a backup or another copy of this card"
+        )
+        said = f"{why}{restore}. It is not trusted"
+        return _not_trusted(folder, said, why, whose, holder, roots, remote, without_ascmhl)
     except OffloadError as exc:
         return _unreadable(
             source, folder, exc.message, ignore, whose, holder, without_ascmhl, roots, remote
@@ -264,14 +306,12 @@ def check_card_history(
         return CardHistory({}, trusted=False)
     reason = history.untrusted_reason(holder)
     if reason is not None:
-        instead = _instead(_fresh_or_continued(roots, remote), without_ascmhl)
-        message = (
-            f"{whose} ASC MHL history in {folder} is broken or forged: {reason}. It is "
-            f"not trusted: {holder}'s files are not checked against it, it is not carried to "
-            f"the destinations, and {instead}"
+        said = (
+            f"{whose} ASC MHL history in {folder} is broken or forged: {reason}. It is not "
+            f"trusted (restore {folder} from a backup or another copy of this card to check "
+            f"{holder} against it)"
         )
-        item = PreflightItem(PreflightCode.CARD_HISTORY_UNTRUSTED, folder, message)
-        return CardHistory({}, trusted=False, untrusted_reason=reason, warnings=(item,))
+        return _not_trusted(folder, said, reason, whose, holder, roots, remote, without_ascmhl)
     # The recorded paths and their spellings on the card, made once for the checks below
     # (missing, respelled, OS files kept): each call of expected_file_paths builds the set.
     spelled, missing, references = recorded_on_card(history, source, names)

@@ -603,7 +603,10 @@ def parse_manifest(path: Path, sequence_number: int) -> Generation:
     except ET.ParseError as exc:
         raise HistoryError(f"{path} is not well-formed XML: {exc}", path=path) from exc
     except _BadRecord as exc:
-        raise HistoryError(f"{path} is not a valid ASC MHL manifest: {exc}", path=path) from exc
+        # A record no ASC MHL writer makes: damaged or forged, as a path outside the root.
+        raise UntrustedHistoryError(
+            f"{path} is not a valid ASC MHL manifest: {exc}", path=path
+        ) from exc
     return Generation(
         sequence_number=sequence_number,
         file_name=path.name,
