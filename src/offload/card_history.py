@@ -282,7 +282,7 @@ def check_card_history(
     if not folder.is_dir():
         return CardHistory({}, trusted=False)
     from offload.manifest.errors import UntrustedHistoryError
-    from offload.manifest.history import read_history
+    from offload.manifest.history import read_history, what_to_restore
 
     try:
         history = read_history(source)
@@ -290,13 +290,8 @@ def check_card_history(
         # Broken or forged as read (a chain naming no manifest of its folder, a linked
         # manifest or folder, a record no writer makes): the rule of one whose records
         # contradict, below, its own words naming what to restore.
-        why = exc.message.rstrip(".")
-        restore = (
-            ""
-            if exc.says_what_to_do
-            else f"; restore {folder} from a backup or another copy of this card"
-        )
-        said = f"{why}{restore}. It is not trusted"
+        said = f"{exc.message.rstrip('.')}{what_to_restore(exc)}. It is not trusted"
+        why = exc.message
         return _not_trusted(folder, said, why, whose, holder, roots, remote, without_ascmhl)
     except OffloadError as exc:
         return _unreadable(
@@ -307,9 +302,9 @@ def check_card_history(
     reason = history.untrusted_reason(holder)
     if reason is not None:
         said = (
-            f"{whose} ASC MHL history in {folder} is broken or forged: {reason}. It is not "
-            f"trusted (restore {folder} from a backup or another copy of this card to check "
-            f"{holder} against it)"
+            f"{whose} ASC MHL history in {folder} is broken or forged: {reason}; restore "
+            f"{folder} from a backup or another copy of this card (that ascmhl-debug verify "
+            "accepts). It is not trusted"
         )
         return _not_trusted(folder, said, reason, whose, holder, roots, remote, without_ascmhl)
     # The recorded paths and their spellings on the card, made once for the checks below

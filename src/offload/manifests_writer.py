@@ -107,6 +107,7 @@ from offload.manifest.history import (
     parse_chain,
     pending_history,
     take_back_history,
+    what_to_restore,
 )
 from offload.manifest.ignore import (
     ANCHORED_ONLY_CHECKS,
@@ -1478,9 +1479,11 @@ def _record_not_written(
     missing."""
     outcome.lasting = isinstance(exc, UnsupportedTreeError)
     outcome.only_ascmhl = legacy is not None
-    outcome.error = not_written(
-        where, getattr(exc, "message", None) or str(exc), lasting=outcome.lasting, legacy=legacy
+    # A damaged-or-forged history's words say what is wrong; what to restore is said here
+    said = (getattr(exc, "message", None) or str(exc)) + (
+        what_to_restore(exc) if isinstance(exc, OffloadError) else ""
     )
+    outcome.error = not_written(where, said, lasting=outcome.lasting, legacy=legacy)
 
 
 def _hashed_now(

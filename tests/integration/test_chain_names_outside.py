@@ -42,6 +42,8 @@ def _both_refuse(root: Path, reports: Path, *named: str) -> None:
         assert "Traceback" not in run.stderr, run.stderr
         (line,) = [x for x in run.stderr.splitlines() if x.startswith("ERROR:")]
         assert "restore" in line and "nothing was verified against it" in line, line
+        # the one remedy of every damaged-or-forged history: the ledger's check meanwhile
+        assert "ledger once ascmhl/ is moved out" in line, line
         for word in named:
             assert word in line, (word, line)
         lines.append(line)

@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
-from offload.errors import describe_os_error, printable_name
+from offload.errors import OffloadError, describe_os_error, printable_name
 from offload.fs.ops import fsync_dir
 from offload.hashing.c4 import C4Hasher
 from offload.hashing.registry import comparable_digest
@@ -425,28 +425,20 @@ class History:
             )
         return None
 
-    def refuse_untrusted(self, *, says_what_to_do: bool = True) -> None:
+    def refuse_untrusted(self) -> None:
         """Raise UntrustedHistoryError where the history is broken or forged
         (:meth:`untrusted_reason`, its root named as the holder): nothing may be checked
-        against it or written on top of it. *says_what_to_do*: the line ends naming the
-        folder to restore (a writer's refusal, ``offload copy``'s line); False: the caller
-        adds what to do (``offload verify``'s remedy, which names the ledger's check too)."""
-        root = printable_name(str(self.root))
-        reason = self.untrusted_reason(root)
+        against it or written on top of it. The line says what is wrong; what to do is the
+        caller's, as for every damaged-or-forged history (:func:`what_to_restore`):
+        ``offload verify``'s remedy names the ledger's check meanwhile, ``offload copy``'s
+        line the folder to restore."""
+        reason = self.untrusted_reason(printable_name(str(self.root)))
         if reason is None:
             return
         folder = printable_name(str(self.root / ASCMHL_FOLDER))
-        restore = (
-            f"; restore {folder} from a backup or another copy of this card (that "
-            "ascmhl-debug verify accepts)"
-            if says_what_to_do
-            else ""
-        )
         raise UntrustedHistoryError(
-            f"the ASC MHL history in {folder} is broken or forged: {reason}; it is not "
-            f"trusted{restore}",
+            f"the ASC MHL history in {folder} is broken or forged: {reason}; it is not trusted",
             path=self.root / ASCMHL_FOLDER,
-            says_what_to_do=says_what_to_do,
         )
 
     def recorded_paths(self) -> set[str]:
@@ -639,8 +631,7 @@ def _unnamed_in_chain(path: Path, entry: ChainEntry) -> str:
         f"the ASC MHL chain file {printable_name(str(path))} is damaged or forged: its "
         f"generation {entry.sequence_number} names {shown}, not a manifest in "
         f"{printable_name(str(path.parent))} (a chain's <path> is a manifest's file name "
-        "alone, without '/' or '..'); restore "
-        f"{printable_name(str(path.parent))} from a backup or another copy of this card"
+        "alone, without '/' or '..')"
     )
 
 
@@ -673,9 +664,7 @@ def parse_chain(path: Path) -> tuple[ChainEntry, ...]:
             raise HistoryError(f"{path}: a hashlist without a sequence number", path=path) from None
         entry = ChainEntry(number, name, c4)
         if not chain_name_is_a_file_name(name):
-            raise UntrustedHistoryError(
-                _unnamed_in_chain(path, entry), path=path, says_what_to_do=True
-            )
+            raise UntrustedHistoryError(_unnamed_in_chain(path, entry), path=path)
         entries.append(entry)
     return tuple(entries)
 
@@ -849,10 +838,8 @@ def _refuse_a_linked_folder(folder: Path) -> None:
         target = ""
     raise UntrustedHistoryError(
         f"the ASC MHL folder {printable_name(str(folder))} is a symlink{target}, not a "
-        "folder: the history is damaged or forged and is not read, nor written through; "
-        f"restore {printable_name(str(folder))} from a backup or another copy of this card",
+        "folder: the history is damaged or forged and is not read, nor written through",
         path=folder,
-        says_what_to_do=True,
     )
 
 
@@ -866,11 +853,29 @@ def _refuse_a_link(manifest: Path) -> None:
         target = ""
     raise UntrustedHistoryError(
         f"the ASC MHL manifest {printable_name(str(manifest))} is a symlink{target}, not a "
-        "manifest file: the history is damaged or forged and is not read; restore "
-        f"{printable_name(str(manifest.parent))} from a backup or another copy of this card",
+        "manifest file: the history is damaged or forged and is not read",
         path=manifest,
-        says_what_to_do=True,
     )
+
+
+def what_to_restore(error: OffloadError) -> str:
+    """What to do (``; restore ...``) about a damaged-or-forged history *error* refused
+    (an UntrustedHistoryError whose words name none: a chain naming no manifest of its
+    folder, a manifest or the folder a symlink, a record no writer makes,
+    ``History.refuse_untrusted``): restore the ``ascmhl`` folder holding its path from a
+    backup or another copy of the card. "" for any other error, or one that says what to
+    do itself. The words of ``offload copy``'s line and the card's warning; ``offload
+    verify`` says its own remedy (``verification``), naming the ledger's check too."""
+    if not isinstance(error, UntrustedHistoryError) or error.says_what_to_do or not error.path:
+        return ""
+    found = Path(error.path)
+    for folder in (found, *found.parents):
+        if folder.name == ASCMHL_FOLDER:
+            return (
+                f"; restore {printable_name(str(folder))} from a backup or another copy of "
+                "this card (that ascmhl-debug verify accepts)"
+            )
+    return ""
 
 
 def _misnamed(folder: Path, name: str) -> str:
@@ -1131,4 +1136,5 @@ __all__ = [
     "read_history",
     "read_reference_hashes",
     "take_back_history",
+    "what_to_restore",
 ]

@@ -848,7 +848,7 @@ def _verify_tree(
     # Broken or forged (paths outside the root, a file recorded with two hashes): the one
     # rule of every reader and writer (History.untrusted_reason); what to do is the
     # caller's remedy, which names the ledger's check meanwhile.
-    history.refuse_untrusted(says_what_to_do=False)
+    history.refuse_untrusted()
     patterns = merge_patterns(
         DEFAULT_IGNORE_PATTERNS, history.latest_ignore_patterns() or (), ignore_patterns
     )
