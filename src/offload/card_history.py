@@ -208,11 +208,23 @@ def _fresh_or_continued(roots: Sequence[Path], remote: int = 0) -> tuple[str, st
     an earlier offload of this card carried there (``continues the history already
     there``), each such destination named; *remote*: how many destinations are buckets
     (not in *roots*), each of which starts its own."""
-    held = [root for root in roots if (root / ASCMHL_FOLDER).is_dir()]
+    present = [root for root in roots if (root / ASCMHL_FOLDER).is_dir()]
+    # One that cannot be continued (damaged or forged too, an earlier offload having
+    # carried such a card history there): its manifest step writes no generation.
+    broken = [root for root in present if not _continuable(root)]
+    held = [root for root in present if root not in broken]
+    shown = ", ".join(printable_name(str(root)) for root in broken)
+    why = "the history there cannot be continued: its line names what to restore"
+    none = f"; none on {shown} ({why})" if broken else ""
     if not held:
+        if broken and len(broken) == len(roots) and not remote:
+            return (
+                f"writes no ASC MHL generation on {shown} ({why})",
+                f"is refused on {shown} ({why})",
+            )
         return (
-            "starts a fresh history on each destination (where an ASC MHL is written)",
-            "starts a fresh history there",
+            f"starts a fresh history on each destination (where an ASC MHL is written){none}",
+            f"starts a fresh history there{none}",
         )
     names = ", ".join(printable_name(str(root)) for root in held)
     earlier = "an earlier offload of this card carried it there"
@@ -223,10 +235,22 @@ def _fresh_or_continued(roots: Sequence[Path], remote: int = 0) -> tuple[str, st
         )
     return (
         f"continues the history already on {names} ({earlier}) and starts a fresh history "
-        "on each other destination (where an ASC MHL is written)",
+        f"on each other destination (where an ASC MHL is written){none}",
         f"continues the history already on {names} ({earlier}) and starts a fresh history "
-        "on each other one",
+        f"on each other one{none}",
     )
+
+
+def _continuable(root: Path) -> bool:
+    """Whether the ASC MHL history in copy root *root* can take a generation: it reads,
+    and is not broken or forged (``History.untrusted_reason``), as ``write_generation``
+    judges it."""
+    from offload.manifest.history import read_history
+
+    try:
+        return read_history(root).untrusted_reason("") is None
+    except (OffloadError, OSError):
+        return False
 
 
 def _left_out_by_the_user(ignore: IgnoreRules) -> bool:

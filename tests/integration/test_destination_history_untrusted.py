@@ -98,3 +98,26 @@ def test_a_history_recording_a_path_outside_the_copy_root_is_not_built_on(
     _refused(done, root, f"it records paths outside {root} ('../x.mov')")
     assert len(list((root / "ascmhl").glob("*.mhl"))) == 1
     shutil.rmtree(tmp_path / "r")
+
+
+def test_a_card_and_its_copy_sharing_a_contradicting_history_get_no_generation(
+    judge: AscmhlJudge, tmp_path: Path
+) -> None:
+    """The card's own history records a clip twice (wrong record second), and an earlier
+    offload carried that history to the copy root. Failed before: the card's warning said
+    the copy "continues the history already there", generation 2 was chained on the same
+    broken history (exit 0); then ascmhl-debug verify 11, offload verify 31."""
+    card, disk = _copy_root(tmp_path)
+    broken = tmp_path / "broken"
+    _doubled(disk / "A001", broken, first_wrong=False)
+    shutil.rmtree(card / "ascmhl", ignore_errors=True)
+    shutil.copytree(broken / "ascmhl", card / "ascmhl")  # the card holds it too
+    root = tmp_path / "dest" / "A001"
+    shutil.copytree(broken, root, symlinks=True)
+    done = run_offload("copy", "--report-dir", tmp_path / "r", card, root.parent)
+    said = " ".join(done.stderr.split())
+    assert "It is not trusted" in said, said  # the card's warning
+    _refused(done, root, "two different hashes ('CLIPS/C001.mov' in generation 1)")
+    assert len(list((root / "ascmhl").glob("*.mhl"))) == 1
+    assert "continues the history already there" not in said, said
+    assert f"is refused on {root} (the history there cannot be continued" in said, said
