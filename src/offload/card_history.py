@@ -40,8 +40,9 @@ class CardHistory(NamedTuple):
     ``missing_from_card``: paths the history expects that the card no longer has (a clip
     deleted in camera, or lost), sorted; each is also a warning. A file the history records
     as renamed (``<previousPath>``) is expected at its new name only. ``untrusted_reason``:
-    why a history that is there is not trusted (it records paths outside the card: broken or
-    forged). ``warnings``: the findings, in the preflight's form (emitted with the preflight
+    why a history that is there is not trusted (broken or forged: paths outside the card,
+    a file recorded twice with different hashes, a damaged chain, a linked manifest...).
+    ``warnings``: the findings, in the preflight's form (emitted with the preflight
     warnings and kept in the report).
     """
 
