@@ -40,8 +40,9 @@ class CardHistory(NamedTuple):
     ``missing_from_card``: paths the history expects that the card no longer has (a clip
     deleted in camera, or lost), sorted; each is also a warning. A file the history records
     as renamed (``<previousPath>``) is expected at its new name only. ``untrusted_reason``:
-    why a history that is there is not trusted (it records paths outside the card: broken or
-    forged). ``warnings``: the findings, in the preflight's form (emitted with the preflight
+    why a history that is there is not trusted (broken or forged: paths outside the card,
+    a file recorded twice with different hashes, a damaged chain, a linked manifest...).
+    ``warnings``: the findings, in the preflight's form (emitted with the preflight
     warnings and kept in the report).
     """
 
@@ -84,25 +85,9 @@ def keep_recorded(source: Path, rules: IgnoreRules) -> IgnoreRules:
         history = read_history(source)
     except (OffloadError, OSError):
         return rules
-    if not history.exists or untrusted_reason(history, "") is not None:
+    if not history.exists or history.untrusted_reason("") is not None:
         return rules
     return rules.keeping(sorted(history.expected_file_paths()))
-
-
-def untrusted_reason(history: History, holder: str) -> str | None:
-    """Why *history* (of *holder*, as named in the words) is broken or forged, so trusted
-    for nothing: it records paths outside its root, or one generation records a file with
-    two different hashes (``History.contradicting_paths``: ascmhl and offload would each
-    take another as its record). None: neither."""
-    escaping = history.escaping_paths()
-    if escaping:
-        shown = listed([repr(printable_name(p)) for p in escaping], 5)
-        return f"it records paths outside {holder} ({shown})"
-    contradicting = history.contradicting_paths()
-    if contradicting:
-        shown = listed([f"{printable_name(p)!r} in generation {n}" for n, p in contradicting], 5)
-        return f"one generation records a file with two different hashes ({shown})"
-    return None
 
 
 def not_carried_warning(
@@ -183,6 +168,31 @@ def _unreadable(
     return CardHistory({}, trusted=False, untrusted_reason=reason, warnings=(item,))
 
 
+def _not_trusted(
+    folder: Path,
+    said: str,
+    reason: str,
+    whose: str,
+    holder: str,
+    roots: Sequence[Path],
+    remote: int,
+    without_ascmhl: str | None,
+) -> CardHistory:
+    """A card history that is broken or forged (*said*: its words, ending "It is not
+    trusted" and what to restore; *reason*: ``CardHistory.untrusted_reason``): one rule for
+    every kind, as a warning, the copy going on: the card's files are not checked against
+    it, it is not carried, each destination's ASC MHL as ``_instead`` says. Never a
+    refusal that sends the user to write on the card: its history is a record someone
+    restores, the card's files are copied whole meanwhile."""
+    instead = _instead(_fresh_or_continued(roots, remote), without_ascmhl)
+    message = (
+        f"{said}: {holder}'s files are not checked against it, it is not carried to the "
+        f"destinations, and {instead}"
+    )
+    item = PreflightItem(PreflightCode.CARD_HISTORY_UNTRUSTED, folder, message)
+    return CardHistory({}, trusted=False, untrusted_reason=reason, warnings=(item,))
+
+
 def _instead(fresh: tuple[str, str], without_ascmhl: str | None) -> str:
     """What a warning says the destinations' ASC MHL does in place of a card history not
     trusted: *fresh*'s (``_fresh_or_continued``) where one is written, none under
@@ -199,11 +209,23 @@ def _fresh_or_continued(roots: Sequence[Path], remote: int = 0) -> tuple[str, st
     an earlier offload of this card carried there (``continues the history already
     there``), each such destination named; *remote*: how many destinations are buckets
     (not in *roots*), each of which starts its own."""
-    held = [root for root in roots if (root / ASCMHL_FOLDER).is_dir()]
+    present = [root for root in roots if (root / ASCMHL_FOLDER).is_dir()]
+    # One that cannot be continued (damaged or forged too, an earlier offload having
+    # carried such a card history there): its manifest step writes no generation.
+    broken = [root for root in present if not _continuable(root)]
+    held = [root for root in present if root not in broken]
+    shown = ", ".join(printable_name(str(root)) for root in broken)
+    why = "the history there cannot be continued: its line names what to restore"
+    none = f"; none on {shown} ({why})" if broken else ""
     if not held:
+        if broken and len(broken) == len(roots) and not remote:
+            return (
+                f"writes no ASC MHL generation on {shown} ({why})",
+                f"is refused on {shown} ({why})",
+            )
         return (
-            "starts a fresh history on each destination (where an ASC MHL is written)",
-            "starts a fresh history there",
+            f"starts a fresh history on each destination (where an ASC MHL is written){none}",
+            f"starts a fresh history there{none}",
         )
     names = ", ".join(printable_name(str(root)) for root in held)
     earlier = "an earlier offload of this card carried it there"
@@ -214,10 +236,22 @@ def _fresh_or_continued(roots: Sequence[Path], remote: int = 0) -> tuple[str, st
         )
     return (
         f"continues the history already on {names} ({earlier}) and starts a fresh history "
-        "on each other destination (where an ASC MHL is written)",
+        f"on each other destination (where an ASC MHL is written){none}",
         f"continues the history already on {names} ({earlier}) and starts a fresh history "
-        "on each other one",
+        f"on each other one{none}",
     )
+
+
+def _continuable(root: Path) -> bool:
+    """Whether the ASC MHL history in copy root *root* can take a generation: it reads,
+    and is not broken or forged (``History.untrusted_reason``), as ``write_generation``
+    judges it."""
+    from offload.manifest.history import read_history
+
+    try:
+        return read_history(root).untrusted_reason("") is None
+    except (OffloadError, OSError):
+        return False
 
 
 def _left_out_by_the_user(ignore: IgnoreRules) -> bool:
@@ -243,11 +277,15 @@ def check_card_history(
     words of a history not trusted (``_fresh_or_continued``: fresh there, or the one
     already there continued).
 
-    A history that records paths outside the card is not trusted: a warning says so, the
-    offload goes on without it and each destination starts a fresh history (the warning
+    A history that is broken or forged is not trusted, whatever the kind (paths outside
+    the card, a file recorded twice with different hashes: ``History.untrusted_reason``;
+    a chain naming no manifest of its folder, a manifest or the folder a symlink, a record
+    no writer makes: ``UntrustedHistoryError`` as read): a warning says so and what to
+    restore, the offload goes on without it and each destination starts a fresh history (the warning
     says none is started under *without_ascmhl*: the ``--mhl`` word of a run that writes
     no ASC MHL, ``legacy`` or ``none``; None: the run writes one). Raises
-    UsageError (nothing copied) when the card carries a history that cannot be read,
+    UsageError (nothing copied) when the card carries a history that cannot be read
+    (malformed XML, a manifest unlike its chain entry, no chain file),
     unless *ignore*'s own patterns leave it out (``--ignore /ascmhl``: ``_unreadable``).
     *fast_copy*: *source* is a fast copy standing in for an absent card (a cascade re-run
     without it): the messages name the history read, that copy's, never the card's.
@@ -268,26 +306,32 @@ def check_card_history(
     folder = source / ASCMHL_FOLDER
     if not folder.is_dir():
         return CardHistory({}, trusted=False)
-    from offload.manifest.history import read_history
+    from offload.manifest.errors import UntrustedHistoryError
+    from offload.manifest.history import read_history, what_to_restore
 
     try:
         history = read_history(source)
+    except UntrustedHistoryError as exc:
+        # Broken or forged as read (a chain naming no manifest of its folder, a linked
+        # manifest or folder, a record no writer makes): the rule of one whose records
+        # contradict, below, its own words naming what to restore.
+        said = f"{exc.message.rstrip('.')}{what_to_restore(exc)}. It is not trusted"
+        why = exc.message
+        return _not_trusted(folder, said, why, whose, holder, roots, remote, without_ascmhl)
     except OffloadError as exc:
         return _unreadable(
             source, folder, exc.message, ignore, whose, holder, without_ascmhl, roots, remote
         )
     if not history.exists:
         return CardHistory({}, trusted=False)
-    reason = untrusted_reason(history, holder)
+    reason = history.untrusted_reason(holder)
     if reason is not None:
-        instead = _instead(_fresh_or_continued(roots, remote), without_ascmhl)
-        message = (
-            f"{whose} ASC MHL history in {folder} is broken or forged: {reason}. It is "
-            f"not trusted: {holder}'s files are not checked against it, it is not carried to "
-            f"the destinations, and {instead}"
+        said = (
+            f"{whose} ASC MHL history in {folder} is broken or forged: {reason}; restore "
+            f"{folder} from a backup or another copy of this card (that ascmhl-debug verify "
+            "accepts). It is not trusted"
         )
-        item = PreflightItem(PreflightCode.CARD_HISTORY_UNTRUSTED, folder, message)
-        return CardHistory({}, trusted=False, untrusted_reason=reason, warnings=(item,))
+        return _not_trusted(folder, said, reason, whose, holder, roots, remote, without_ascmhl)
     # The recorded paths and their spellings on the card, made once for the checks below
     # (missing, respelled, OS files kept): each call of expected_file_paths builds the set.
     spelled, missing, references = recorded_on_card(history, source, names)

@@ -35,7 +35,6 @@ from offload.card_history import (
     history_words,
     recorded_on_card,
     recorded_warnings,
-    untrusted_reason,
 )
 from offload.card_legacy_mhl import CardLegacyMhls
 from offload.errors import OffloadError, printable_name
@@ -93,7 +92,7 @@ def keep_nested_recorded(
             history = read_history(source / root)
         except (OffloadError, OSError):
             continue  # check_nested_histories names it
-        if untrusted_reason(history, root) is not None:
+        if history.untrusted_reason(root) is not None:
             continue
         inside = root + "/"
         hidden.extend(
@@ -144,7 +143,7 @@ def check_nested_histories(
             warnings.append(_unchecked(folder, named, f"it cannot be read ({exc.message})"))
             continue
         histories += history.exists
-        reason = untrusted_reason(history, f"{root}/")
+        reason = history.untrusted_reason(f"{root}/")
         if reason is not None:
             warnings.append(_unchecked(folder, named, reason))
             continue

@@ -107,6 +107,7 @@ from offload.manifest.history import (
     parse_chain,
     pending_history,
     take_back_history,
+    what_to_restore,
 )
 from offload.manifest.ignore import (
     ANCHORED_ONLY_CHECKS,
@@ -1215,6 +1216,10 @@ def _write_after_carrying(
             history = read_history(root)
         except OffloadError:
             history = None  # write_generation reads it again and names the problem
+        if history is not None and history.untrusted_reason(str(root)) is not None:
+            # Broken or forged: nothing is decided or read against it (the nothing-new
+            # check, history_formats); write_generation refuses it, naming what to restore.
+            history = None
     # What the chain does not vouch for (a manifest it does not list, a gap): said by every
     # run writing ASC MHL (the history is read for it alone), once, whether or not it writes
     # a generation (write_generation says it when one is written, on_unvouched: the same
@@ -1474,9 +1479,11 @@ def _record_not_written(
     missing."""
     outcome.lasting = isinstance(exc, UnsupportedTreeError)
     outcome.only_ascmhl = legacy is not None
-    outcome.error = not_written(
-        where, getattr(exc, "message", None) or str(exc), lasting=outcome.lasting, legacy=legacy
+    # A damaged-or-forged history's words say what is wrong; what to restore is said here
+    said = (getattr(exc, "message", None) or str(exc)) + (
+        what_to_restore(exc) if isinstance(exc, OffloadError) else ""
     )
+    outcome.error = not_written(where, said, lasting=outcome.lasting, legacy=legacy)
 
 
 def _hashed_now(

@@ -42,6 +42,8 @@ def _both_refuse(root: Path, reports: Path, *named: str) -> None:
         assert "Traceback" not in run.stderr, run.stderr
         (line,) = [x for x in run.stderr.splitlines() if x.startswith("ERROR:")]
         assert "restore" in line and "nothing was verified against it" in line, line
+        # the one remedy of every damaged-or-forged history: the ledger's check meanwhile
+        assert "ledger once ascmhl/ is moved out" in line, line
         for word in named:
             assert word in line, (word, line)
         lines.append(line)
@@ -129,3 +131,26 @@ def test_a_nul_in_a_chain_entry_is_one_line_not_a_traceback(copy: Path, tmp_path
         assert "Traceback" not in run.stderr
         (line,) = [x for x in run.stderr.splitlines() if x.startswith("ERROR:")]
         assert "ascmhl_chain.xml" in line and "well-formed" in line, line
+
+
+def test_a_symlinked_ascmhl_folder_is_never_followed_nor_written_through(
+    copy: Path, tmp_path: Path
+) -> None:
+    """A copy root whose ``ascmhl`` is a symlink to ``../elsewhere_ascmhl`` (the history's
+    own bytes, outside the copy). Failed before: ``verify`` passed (exit 0) and ``verify
+    --append`` wrote ``0002_...mhl`` and a new chain into the linked folder, outside the
+    copy root; ``offload copy --reverify`` onto it chained a generation there too (exit 0)."""
+    root = tmp_path / "dest" / "A001"
+    shutil.copytree(copy / "A001", root, symlinks=True)
+    elsewhere = tmp_path / "dest" / "elsewhere_ascmhl"
+    (root / "ascmhl").rename(elsewhere)
+    (root / "ascmhl").symlink_to("../elsewhere_ascmhl")
+    before = {p.name: p.read_bytes() for p in elsewhere.iterdir()}
+    _both_refuse(root, tmp_path / "reports", "symlink", "../elsewhere_ascmhl")
+    card = copy.parent / "A001"
+    done = run_offload("copy", "--reverify", "--report-dir", tmp_path / "r", card, root.parent)
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 1, said
+    assert f"the ASC MHL folder {root / 'ascmhl'} is a symlink (to ../elsewhere_ascmhl)" in said
+    assert f"restore {root / 'ascmhl'} from a backup" in said, said
+    assert {p.name: p.read_bytes() for p in elsewhere.iterdir()} == before

@@ -203,3 +203,48 @@ def test_a_file_record_without_a_path_is_a_damaged_manifest(
     for code, line in _verdicts(root, tmp_path / "reports"):
         assert code == 31, line
         assert f"{manifest} is not a valid ASC MHL manifest: a file's record" in line, line
+
+
+@pytest.mark.parametrize("kind", ["chain_through_parent", "size_no_number", "linked_manifest"])
+def test_a_card_whose_history_is_damaged_or_forged_is_not_trusted_and_copied(
+    judge: AscmhlJudge, tmp_path: Path, kind: str
+) -> None:
+    """The card side's one rule for every broken-or-forged kind, as for a clip recorded
+    twice: a warning (not trusted, not carried, what to restore), the copy going on (exit
+    0), each destination a fresh history ascmhl accepts; the line never names
+    ``--ignore /ascmhl``. Failed before: exit 64, "nothing was copied", the line telling
+    the user to pass --ignore /ascmhl (a chain listing ``../ascmhl/0001_...``, which
+    ascmhl-debug verify accepts; a size that is no number; a manifest that is a link)."""
+    made = card_with_history(tmp_path / "made", {"C001.mov": 3_000})
+    card = tmp_path / "A001"
+    [manifest] = sorted((made / "ascmhl").glob("0001_*.mhl"))
+    if kind == "size_no_number":
+        _edited(made, card, {'size="3000"': 'size="abc"'})
+        named = "'abc', not a number of bytes"
+    else:
+        shutil.copytree(made, card, symlinks=True)
+        if kind == "chain_through_parent":
+            chain = card / "ascmhl" / "ascmhl_chain.xml"
+            text = chain.read_text(encoding="utf-8")
+            chain.write_text(text.replace("<path>0001_", "<path>../ascmhl/0001_"))
+            assert judge.verify(card).returncode == 0  # ascmhl follows the '..'
+            named = f"names '../ascmhl/{manifest.name}'"
+        else:
+            outside = tmp_path / "elsewhere.mhl"
+            shutil.copyfile(manifest, outside)
+            (card / "ascmhl" / manifest.name).unlink()
+            (card / "ascmhl" / manifest.name).symlink_to(outside)
+            named = "is a symlink"
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    done = run_offload("copy", "--report-dir", tmp_path / "reports", card, dest, columns=250)
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 0, said
+    assert named in said and "It is not trusted" in said, said
+    assert f"restore {card / 'ascmhl'} from a backup" in said, said
+    assert "--ignore" not in said and "nothing was copied" not in said, said
+    assert (dest / "A001" / "CLIPS" / "C001.mov").read_bytes() == (
+        card / "CLIPS" / "C001.mov"
+    ).read_bytes()
+    assert len(list((dest / "A001" / "ascmhl").glob("*.mhl"))) == 1  # a fresh history
+    assert judge.verify(dest / "A001").clean, judge.verify(dest / "A001").describe()

@@ -784,7 +784,8 @@ def write_generation(
     Raises ValueError for bad input (unclean or duplicate paths, malformed digests, naive
     datetimes, unknown process, no common format), UnsupportedTreeError for nested
     histories or names XML cannot hold, HistoryError for an unusable existing history
-    (UntrustedHistoryError for one on top of a manifest its chain does not list, above), and
+    (UntrustedHistoryError for one on top of a manifest its chain does not list, above, and
+    for a broken or forged one: ``History.refuse_untrusted``, whatever *on_unvouched*), and
     ManifestError (wrapping the OSError) when writing fails. Nothing is written when an
     input error is raised.
     """
@@ -793,6 +794,9 @@ def write_generation(
     check_creator(creator)
     if history is None:
         history = read_history(root)
+    # Broken or forged (paths outside the root, a file recorded with two hashes): no file
+    # is decided verified or failed against it, nor a generation chained on top of it.
+    history.refuse_untrusted()
     if on_unvouched is None:
         history.refuse_unchained()
     elif notes := history.chain_notes():

@@ -62,8 +62,12 @@ class NoHistoryError(HistoryError):
 
 
 class UntrustedHistoryError(HistoryError):
-    """A history that records paths outside its own root (absolute, or leading up through
-    ``..``): broken or forged. Nothing it says is trusted."""
+    """A history that is broken or forged, nothing it says trusted: it records paths
+    outside its own root (absolute, or leading up through ``..``) or one file twice in a
+    generation with different hashes (``History.untrusted_reason``), its chain names no
+    manifest of its folder, a manifest or its folder is a symlink, a record is one no
+    writer makes; or a writer would chain a generation on top of a manifest the chain does
+    not list (``History.refuse_unchained``)."""
 
 
 class MissingChainError(HistoryError):

@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
-from offload.errors import describe_os_error, printable_name
+from offload.errors import OffloadError, describe_os_error, printable_name
 from offload.fs.ops import fsync_dir
 from offload.hashing.c4 import C4Hasher
 from offload.hashing.registry import comparable_digest
@@ -58,6 +58,7 @@ from offload.manifest.model import (
     Generation,
     HashRecord,
 )
+from offload.report.words import listed
 
 ASCMHL_NAMESPACE = "urn:ASC:MHL:v2.0"
 DIRECTORY_NAMESPACE = "urn:ASC:MHL:DIRECTORY:v2.0"
@@ -126,6 +127,8 @@ class History:
         self._recorded: dict[str, dict[str, set[str]]] | None = None
         self._moved: dict[str, str] | None = None
         self._together: dict[str, int] | None = None
+        # untrusted_reason's findings, made once (a copy's manifest step asks it twice)
+        self._flaws: tuple[list[str], list[tuple[int, str]]] | None = None
 
     @property
     def exists(self) -> bool:
@@ -374,26 +377,80 @@ class History:
         """Recorded paths (files, previous paths, folders) that leave the history's root:
         absolute, or with a ``..`` component. A history holding one is broken or forged
         (``ascmhl`` would join it to the root and check a file outside it). Sorted."""
-        return sorted(p for p in self.recorded_paths() if path_escapes(p))
+        # ".." in the text first: the split only of a path that may hold the component
+        return sorted(
+            p for p in self.recorded_paths() if p.startswith("/") or (".." in p and path_escapes(p))
+        )
 
     def contradicting_paths(self) -> list[tuple[int, str]]:
         """(sequence number, path) of each file one generation records with two different
-        hashes in one format (two ``<hash>`` elements of one path, or two hashes in one;
-        a ``failed`` hash aside, which records a mismatch). Which is the path's record
-        cannot be told: ascmhl (1.2) takes the last element of a path, this reader the
-        first, so each would pass a file the other fails. A history holding one is broken
-        or forged. Sorted."""
+        hashes in one format (a ``failed`` hash aside, which records a mismatch): two
+        ``<hash>`` elements of one path, of which ascmhl (1.2) takes the last as the path's
+        record and this reader the first, so each would pass a file the other fails; or two
+        hashes in one element, of which both take the first, yet which no ASC MHL writer
+        makes (a generation hashes a file once). A history holding either is damaged or
+        forged, its records not trusted. Sorted."""
         found: set[tuple[int, str]] = set()
         for generation in self.generations:
+            # The text as written first: a digest is made comparable (comparable_digest)
+            # only where its path holds a second one in that format (~0.4 s a generation
+            # of 50,000 files otherwise, asked by every reader and writer).
             seen: dict[tuple[str, str], str] = {}
             for record in generation.files:
                 for entry in record.hashes:
-                    if entry.action == "failed" or not is_ascmhl_format(entry.format):
+                    if entry.action == "failed":
                         continue
-                    value = _reference_text(entry.format, entry.value)
-                    if seen.setdefault((record.path, entry.format), value) != value:
+                    key = (record.path, entry.format)
+                    first = seen.setdefault(key, entry.value)
+                    if first is entry.value or not is_ascmhl_format(entry.format):
+                        continue
+                    if _reference_text(entry.format, first) != _reference_text(
+                        entry.format, entry.value
+                    ):
                         found.add((generation.sequence_number, record.path))
         return sorted(found)
+
+    def untrusted_reason(self, holder: str) -> str | None:
+        """Why this history is broken or forged, so trusted for nothing, in words ending
+        no sentence (``it records paths outside HOLDER (...)``); None: it is not. It
+        records paths outside its root (:meth:`escaping_paths`: ascmhl would check a file
+        outside it), or one generation records a file with two different hashes
+        (:meth:`contradicting_paths`). *holder*: what holds the history, as the words name
+        it (``the card``, a copy root's path). The one rule of every reader that trusts a
+        history: ``offload verify``, the card's own and nested histories, and every
+        writer of a generation (``write_generation``), which never decides a file
+        ``verified`` or ``failed`` against such a record."""
+        if self._flaws is None:
+            self._flaws = (self.escaping_paths(), self.contradicting_paths())
+        escaping, contradicting = self._flaws
+        if escaping:
+            shown = listed([repr(printable_name(p)) for p in escaping], 5)
+            return f"it records paths outside {holder} ({shown})"
+        if contradicting:
+            shown = listed(
+                [f"{printable_name(p)!r} in generation {n}" for n, p in contradicting], 5
+            )
+            return (
+                f"one generation records a file with two different hashes ({shown}), a "
+                "record no ASC MHL writer makes"
+            )
+        return None
+
+    def refuse_untrusted(self) -> None:
+        """Raise UntrustedHistoryError where the history is broken or forged
+        (:meth:`untrusted_reason`, its root named as the holder): nothing may be checked
+        against it or written on top of it. The line says what is wrong; what to do is the
+        caller's, as for every damaged-or-forged history (:func:`what_to_restore`):
+        ``offload verify``'s remedy names the ledger's check meanwhile, ``offload copy``'s
+        line the folder to restore."""
+        reason = self.untrusted_reason(printable_name(str(self.root)))
+        if reason is None:
+            return
+        folder = printable_name(str(self.root / ASCMHL_FOLDER))
+        raise UntrustedHistoryError(
+            f"the ASC MHL history in {folder} is broken or forged: {reason}; it is not trusted",
+            path=self.root / ASCMHL_FOLDER,
+        )
 
     def recorded_paths(self) -> set[str]:
         """Every path recorded in any generation, as written (from the history's root):
@@ -549,7 +606,10 @@ def parse_manifest(path: Path, sequence_number: int) -> Generation:
     except ET.ParseError as exc:
         raise HistoryError(f"{path} is not well-formed XML: {exc}", path=path) from exc
     except _BadRecord as exc:
-        raise HistoryError(f"{path} is not a valid ASC MHL manifest: {exc}", path=path) from exc
+        # A record no ASC MHL writer makes: damaged or forged, as a path outside the root.
+        raise UntrustedHistoryError(
+            f"{path} is not a valid ASC MHL manifest: {exc}", path=path
+        ) from exc
     return Generation(
         sequence_number=sequence_number,
         file_name=path.name,
@@ -582,8 +642,7 @@ def _unnamed_in_chain(path: Path, entry: ChainEntry) -> str:
         f"the ASC MHL chain file {printable_name(str(path))} is damaged or forged: its "
         f"generation {entry.sequence_number} names {shown}, not a manifest in "
         f"{printable_name(str(path.parent))} (a chain's <path> is a manifest's file name "
-        "alone, without '/' or '..'); restore "
-        f"{printable_name(str(path.parent))} from a backup or another copy of this card"
+        "alone, without '/' or '..')"
     )
 
 
@@ -616,9 +675,7 @@ def parse_chain(path: Path) -> tuple[ChainEntry, ...]:
             raise HistoryError(f"{path}: a hashlist without a sequence number", path=path) from None
         entry = ChainEntry(number, name, c4)
         if not chain_name_is_a_file_name(name):
-            raise UntrustedHistoryError(
-                _unnamed_in_chain(path, entry), path=path, says_what_to_do=True
-            )
+            raise UntrustedHistoryError(_unnamed_in_chain(path, entry), path=path)
         entries.append(entry)
     return tuple(entries)
 
@@ -649,8 +706,10 @@ def latest_ignore_patterns_of(root: Path) -> tuple[str, ...]:
     ``<processinfo>`` only: the patterns come before the file records, so a card's history
     of 50,000 files is not parsed for them. Its chain is not checked. Empty where there is
     no history or no pattern. Raises OSError if it cannot be read, HistoryError for
-    malformed XML, UntrustedHistoryError where that manifest is a symlink."""
+    malformed XML, UntrustedHistoryError where that manifest, or the ``ascmhl`` folder, is a
+    symlink."""
     folder = root / ASCMHL_FOLDER
+    _refuse_a_linked_folder(folder)  # never read through, as read_history never reads it
     try:
         names = sorted(manifest_names(folder))
     except (FileNotFoundError, NotADirectoryError):
@@ -695,7 +754,9 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
 
     With *check_chain* (the default, as the reference tool does on every load) each manifest
     listed in the chain must exist and have the listed C4 ID.
-    Raises HistoryError for a manifest folder without a chain file (when it holds manifests),
+    Raises UntrustedHistoryError where ``root/ascmhl`` is a symlink (never followed: a
+    history's folder is a folder), a chain naming no file of it, a manifest that is a link;
+    HistoryError for a manifest folder without a chain file (when it holds manifests),
     a modified or missing manifest, a manifest the chain lists whose name holds a line break
     where ascmhl reads no generation's name (:func:`generation_number_of`), malformed XML or
     two manifests with one sequence number; ManifestError-wrapped OSError details are kept
@@ -703,6 +764,7 @@ def read_history(root: Path, *, check_chain: bool = True) -> History:
     """
     folder = root / ASCMHL_FOLDER
     try:
+        _refuse_a_linked_folder(folder)
         if not folder.is_dir():
             return History(root, (), ())
         names = sorted(manifest_names(folder))
@@ -773,6 +835,25 @@ def _refuse_linked_manifests(
         _refuse_a_link(folder / name)
 
 
+def _refuse_a_linked_folder(folder: Path) -> None:
+    """Raise UntrustedHistoryError where *folder* (a root's ``ascmhl``) is a symlink: ASC
+    MHL writers make a folder there, and a link leads out of the root (off the copy, which
+    would be checked against records it does not hold, and a generation written through
+    it would land outside the copy). Never followed, as ascmhl would follow it. A link to
+    nothing too: something stands at the history's name that no writer made."""
+    if not os.path.islink(folder):
+        return
+    try:
+        target = f" (to {printable_name(os.readlink(folder))})"
+    except OSError:
+        target = ""
+    raise UntrustedHistoryError(
+        f"the ASC MHL folder {printable_name(str(folder))} is a symlink{target}, not a "
+        "folder: the history is damaged or forged and is not read, nor written through",
+        path=folder,
+    )
+
+
 def _refuse_a_link(manifest: Path) -> None:
     """Raise UntrustedHistoryError where *manifest* (in a history's folder) is a symlink."""
     if not os.path.islink(manifest):
@@ -783,11 +864,29 @@ def _refuse_a_link(manifest: Path) -> None:
         target = ""
     raise UntrustedHistoryError(
         f"the ASC MHL manifest {printable_name(str(manifest))} is a symlink{target}, not a "
-        "manifest file: the history is damaged or forged and is not read; restore "
-        f"{printable_name(str(manifest.parent))} from a backup or another copy of this card",
+        "manifest file: the history is damaged or forged and is not read",
         path=manifest,
-        says_what_to_do=True,
     )
+
+
+def what_to_restore(error: OffloadError) -> str:
+    """What to do (``; restore ...``) about a damaged-or-forged history *error* refused
+    (an UntrustedHistoryError whose words name none: a chain naming no manifest of its
+    folder, a manifest or the folder a symlink, a record no writer makes,
+    ``History.refuse_untrusted``): restore the ``ascmhl`` folder holding its path from a
+    backup or another copy of the card. "" for any other error, or one that says what to
+    do itself. The words of ``offload copy``'s line and the card's warning; ``offload
+    verify`` says its own remedy (``verification``), naming the ledger's check too."""
+    if not isinstance(error, UntrustedHistoryError) or error.says_what_to_do or not error.path:
+        return ""
+    found = Path(error.path)
+    for folder in (found, *found.parents):
+        if folder.name == ASCMHL_FOLDER:
+            return (
+                f"; restore {printable_name(str(folder))} from a backup or another copy of "
+                "this card (that ascmhl-debug verify accepts)"
+            )
+    return ""
 
 
 def _misnamed(folder: Path, name: str) -> str:
@@ -1048,4 +1147,5 @@ __all__ = [
     "read_history",
     "read_reference_hashes",
     "take_back_history",
+    "what_to_restore",
 ]

@@ -758,7 +758,7 @@ def verify_tree(
 
     Blocks while hashing. An OSError from *hash_file* is reported per file (``unreadable``).
     Raises NoHistoryError for an absent history (there is nothing to verify against),
-    UntrustedHistoryError for one recording paths outside *root* (broken or forged),
+    UntrustedHistoryError for a broken or forged one (``History.untrusted_reason``),
     HistoryError for an otherwise unusable one, UnsupportedTreeError for nested histories
     with *append_generation*, ValueError for bad arguments,
     ManifestError wrapping an OSError from the walk (an unreadable folder must not look
@@ -845,27 +845,10 @@ def _verify_tree(
     if append_generation:
         # Refused before any read, as write_generation would refuse it after them.
         history.refuse_unchained("--append", "verify without --append (which uses it and says so)")
-    escaping = history.escaping_paths()
-    if escaping:
-        shown = ", ".join(repr(p) for p in escaping[:5])
-        more = f" and {len(escaping) - 5} more" if len(escaping) > 5 else ""
-        raise UntrustedHistoryError(
-            f"the ASC MHL history in {root / ASCMHL_FOLDER} is broken or forged: it records "
-            f"paths outside {root} ({shown}{more}); it is not trusted",
-            path=root / ASCMHL_FOLDER,
-        )
-    contradicting = history.contradicting_paths()
-    if contradicting:
-        shown = ", ".join(
-            f"{printable_name(path)!r} in generation {number}" for number, path in contradicting[:5]
-        )
-        more = f" and {len(contradicting) - 5} more" if len(contradicting) > 5 else ""
-        raise UntrustedHistoryError(
-            f"the ASC MHL history in {root / ASCMHL_FOLDER} is broken or forged: one "
-            f"generation records a file with two different hashes ({shown}{more}), and "
-            "which is its record cannot be told; it is not trusted",
-            path=root / ASCMHL_FOLDER,
-        )
+    # Broken or forged (paths outside the root, a file recorded with two hashes): the one
+    # rule of every reader and writer (History.untrusted_reason); what to do is the
+    # caller's remedy, which names the ledger's check meanwhile.
+    history.refuse_untrusted()
     patterns = merge_patterns(
         DEFAULT_IGNORE_PATTERNS, history.latest_ignore_patterns() or (), ignore_patterns
     )
