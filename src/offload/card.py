@@ -582,6 +582,10 @@ class OffloadReport:
     # Every local fast destination is among them (``cascade._release``; a bucket never stands
     # for the card, so it does not count): the card was kept for their disk alone.
     card_kept_by_its_disk: bool = False
+    # The fast destinations (indexes) whose record that this offload finished could not be
+    # written in the card's pass (their ``run-record`` step failed): the card was kept for
+    # them (``cascade._release``), whatever the copies hold.
+    fast_unrecorded: tuple[int, ...] = ()
     # The card is on no disk this machine names: ``fast_on_card_disk`` holds every local
     # fast destination, each maybe on its disk (``cascade.card_disk_unknown``).
     card_disk_unknown: bool = False
@@ -2630,16 +2634,22 @@ def run_offload(
                 else:
                     _s3().lose_unrecorded(plan.backends[index], place, exc)
 
+            settled_early: set[int] = set()
+
             def settle_early(report: OffloadReport, indexes: AbstractSet[int]) -> None:
                 # A cascade's fast copies, once finished in the card's pass: the re-run
                 # without the card reads one as its source and never settles it.
                 early = {i: places[i] for i in indexes if i in places}
                 _settle_run_records(plan, report, early, run, run_started, kept, guarded)
+                settled_early.update(early)
 
             report = _run_locked(
                 plan, sink=guarded, cancel=cancel, locked=locks.paths, settle_fast=settle_early
             )
-            _settle_run_records(plan, report, places, run, run_started, kept, guarded)
+            # Each record settled once: settled again, a fast root's second outcome said
+            # "cannot record" over a record the first had settled ``finished``, or twice.
+            late = {i: p for i, p in places.items() if i not in settled_early}
+            _settle_run_records(plan, report, late, run, run_started, kept, guarded)
             _say_card_put_back(plan, report)  # the card may be back since its line was made
             lost = _s3().lost_locks(s3_locks) if s3_locks else []
             for message in lost:

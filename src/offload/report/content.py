@@ -1543,6 +1543,7 @@ def _cascade_text(
             # Decided once by the run; a report of an older version: by the run's rule.
             only_on_card_disk=bool(on_card) and _kept_by_its_disk(data, cascaded_to, on_card),
             card_disk_unknown=bool(cascaded.get("card_disk_unknown")),
+            unrecorded=_numbered([int(i) for i in cascaded.get("fast_copies_unrecorded") or []]),
             bucket=any(
                 is_s3_destination(str(d.get("path") or ""))
                 for i, d in enumerate(data.get("destinations") or [])

@@ -1458,6 +1458,7 @@ def _cascade_line(report: OffloadReport) -> str:
             on_card_disk=", ".join(names[i] for i in report.fast_on_card_disk),
             on_card_count=len(report.fast_on_card_disk),
             only_on_card_disk=bool(report.fast_on_card_disk) and report.card_kept_by_its_disk,
+            unrecorded=", ".join(names[i] for i in report.fast_unrecorded),
             card_disk_unknown=report.card_disk_unknown,
             bucket=any(
                 is_s3_destination(p.destination) for p in report.plans if p.index not in cascaded
