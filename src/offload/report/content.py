@@ -79,6 +79,7 @@ from offload.report.words import (
     algorithms_words,
     card_reread_through_a_cache,
     duration,
+    failed_at_the_card_only,
     failed_words,
     fast_copies_failed,
     ignored_count_words,
@@ -1724,15 +1725,6 @@ def _proved(
     )
 
 
-def _not_good(entry: Mapping[str, Any]) -> bool:
-    """Whether the job report's file *entry* is not good for a reason other than its card
-    read (``source_error``): a copy in a state not ``GOOD``, or no copy at all."""
-    if entry.get("source_error"):
-        return False
-    destinations = entry.get("destinations") or ()
-    return not destinations or any(d.get("status") not in GOOD for d in destinations)
-
-
 def build_view(
     data: dict[str, Any],
     clips: list[Clip],
@@ -2123,7 +2115,17 @@ def build_view(
         # good failed at the card (``failed_words``' *card_only*); read from a fast copy in a
         # cascade re-run without its card (*stand_in*).
         files = data.get("files") or ()
-        card_only = bool(failed_files) and not failed_on and not any(_not_good(f) for f in files)
+        card_only = (
+            bool(failed_files)
+            and not failed_on
+            and failed_at_the_card_only(
+                (
+                    bool(f.get("source_error")),
+                    [str(d.get("status")) for d in f.get("destinations") or ()],
+                )
+                for f in files
+            )
+        )
         said = failed_words(
             failed_files,
             len(files),

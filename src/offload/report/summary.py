@@ -42,6 +42,7 @@ from offload.report.words import (
     are,
     card_reread_through_a_cache,
     duration,
+    failed_at_the_card_only,
     failed_words,
     ignored_words,
     local_time,
@@ -667,7 +668,9 @@ def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[s
             if d.status is DestinationStatus.CANCELLED
         }
         # No copy failed where every failed file failed at the card (``failed_words``).
-        card_only = all(f.source_error for f in not_ok if not _cancelled_only(f))
+        card_only = failed_at_the_card_only(
+            (f.source_error is not None, [str(d.status) for d in f.destinations]) for f in not_ok
+        )
         stand_in = any(w.code == PreflightCode.CARD_ABSENT for w in report.warnings)
         said = failed_words(
             failed_files,
