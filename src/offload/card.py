@@ -2717,7 +2717,7 @@ def _settle_run_records(
                 state = run_record.FINISHED
             unsettled = run_record.settle(root, run, started, state, source=source, card=card)
             if state == run_record.FINISHED:
-                _say_unsettled(report, index, root, unsettled, sink)
+                _say_unsettled(report, index, root, unsettled, sink, (run, started))
             continue
         failed = (
             _failed_on(report, index, root if isinstance(root, Path) else None, card)
@@ -2746,7 +2746,7 @@ def _settle_run_records(
             unsettled = run_record.settle(
                 root, run, started, run_record.FINISHED, source=source, card=card
             )
-            _say_unsettled(report, index, root, unsettled, sink)
+            _say_unsettled(report, index, root, unsettled, sink, (run, started))
 
 
 def _say_unsettled(
@@ -2755,6 +2755,7 @@ def _say_unsettled(
     root: Path | run_record.RecordPlace,
     exc: OSError | None,
     sink: EventSink | None,
+    run: tuple[str, float] = ("", 0.0),
 ) -> None:
     """Where the record of the copy root *root* (destination *index*) could not be settled
     ``finished`` (*exc*; None: it was), that destination's ``run-record`` step failed
@@ -2763,18 +2764,22 @@ def _say_unsettled(
     says ``INCOMPLETE`` until a run of the card settles it; the copies keep their states."""
     if exc is None:
         return
-    report.destination_error(index, _unsettled(root, exc), step="run-record")
+    report.destination_error(index, _unsettled(root, exc, *run), step="run-record")
     if sink is not None:  # the views' row of it says it failed, as the summary will
         links = ("links",) if report.failed_links(index) else ()
         sink.emit(DestinationUnfinished(index, (*links, *report.failed_steps.get(index, ()))))
 
 
-def _unsettled(root: Path | run_record.RecordPlace, exc: OSError) -> str:
+def _unsettled(
+    root: Path | run_record.RecordPlace, exc: OSError, run: str = "", started: float = 0.0
+) -> str:
     """The line of a copy root whose record could not be settled at the end (``run_record``:
     it still says this run is ``running``): the record, why, what ``offload verify`` then
     says, and the way on: the same offload again once the error is mended, which copies
     nothing again (its copies are in the ledger) and settles the record; the card kept until
-    then, as ``offload verify`` of the copy says INCOMPLETE without it."""
+    then, as ``offload verify`` of the copy says INCOMPLETE without it. The run named (*run*,
+    its token, and *started*: ``run_record.run_words``) as the record names it: that line in
+    this run's report is what ``offload verify``'s INCOMPLETE advice looks for."""
     if isinstance(root, Path):
         where = display_path(run_record.record_path(root))
         if exc.errno == errno.ENOSPC and out_of_inodes(root):
@@ -2791,8 +2796,9 @@ def _unsettled(root: Path | run_record.RecordPlace, exc: OSError) -> str:
         shown = getattr(root, "shown", None)
         where = shown() if callable(shown) else str(root)
         todo = "see that the bucket takes that write"
+    this = f" ({run_record.run_words(run, run_record.started_words(started))})" if run else ""
     return (
-        f"cannot record in {where} that this offload finished: {describe_os_error(exc)}; "
+        f"cannot record in {where} that this offload finished{this}: {describe_os_error(exc)}; "
         "its copies there are as this report says, but `offload verify` of that copy says "
         f"INCOMPLETE until the record does: keep the card; {todo}, then run the same "
         "`offload copy` again, which copies nothing again and records the finish"
