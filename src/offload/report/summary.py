@@ -681,11 +681,13 @@ def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[s
             cancelled=len(halted),
             cancelled_on=len(halted_on),
         )
+        # Only cancelled, nothing failed: no ERROR line lists them below; the table's rows
+        # say which destination stopped and why (review of runrec65, L1).
+        where = "the table says where" if halted and not failed_files else "listed below"
         lines.append(
             "NOT ALL VERIFIED: "
-            f"{said or '0 files failed'} (listed "
-            f"below); {verified_everywhere} {are(verified_everywhere)} verified on every "
-            f"destination{speed}."
+            f"{said or '0 files failed'} ({where}); {verified_everywhere} "
+            f"{are(verified_everywhere)} verified on every destination{speed}."
         )
     if head_at >= 0 and total:
         head = _with_damaged_kept(report, _without_manifest(report, lines[head_at]))
