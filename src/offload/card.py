@@ -2717,7 +2717,7 @@ def _settle_run_records(
                 state = run_record.FINISHED
             unsettled = run_record.settle(root, run, started, state, source=source, card=card)
             if state == run_record.FINISHED:
-                _say_unsettled(report, index, root, unsettled, sink, (run, started))
+                _say_unsettled(report, index, root, unsettled, sink, (run, started), kept=True)
             continue
         failed = (
             _failed_on(report, index, root if isinstance(root, Path) else None, card)
@@ -2756,6 +2756,8 @@ def _say_unsettled(
     exc: OSError | None,
     sink: EventSink | None,
     run: tuple[str, float] = ("", 0.0),
+    *,
+    kept: bool = False,
 ) -> None:
     """Where the record of the copy root *root* (destination *index*) could not be settled
     ``finished`` (*exc*; None: it was), that destination's ``run-record`` step failed
@@ -2764,14 +2766,19 @@ def _say_unsettled(
     says ``INCOMPLETE`` until a run of the card settles it; the copies keep their states."""
     if exc is None:
         return
-    report.destination_error(index, _unsettled(root, exc, *run), step="run-record")
+    report.destination_error(index, _unsettled(root, exc, *run, kept=kept), step="run-record")
     if sink is not None:  # the views' row of it says it failed, as the summary will
         links = ("links",) if report.failed_links(index) else ()
         sink.emit(DestinationUnfinished(index, (*links, *report.failed_steps.get(index, ()))))
 
 
 def _unsettled(
-    root: Path | run_record.RecordPlace, exc: OSError, run: str = "", started: float = 0.0
+    root: Path | run_record.RecordPlace,
+    exc: OSError,
+    run: str = "",
+    started: float = 0.0,
+    *,
+    kept: bool = False,
 ) -> str:
     """The line of a copy root whose record could not be settled at the end (``run_record``:
     it still says this run is ``running``): the record, why, what ``offload verify`` then
@@ -2779,7 +2786,10 @@ def _unsettled(
     nothing again (its copies are in the ledger) and settles the record; the card kept until
     then, as ``offload verify`` of the copy says INCOMPLETE without it. The run named (*run*,
     its token, and *started*: ``run_record.run_words``) as the record names it: that line in
-    this run's report is what ``offload verify``'s INCOMPLETE advice looks for."""
+    this run's report is what ``offload verify``'s INCOMPLETE advice looks for. *kept*: a
+    run that did not finish (cancelled) but changed nothing on a root an earlier offload of
+    the card finished, whose ``finished`` it was to write back: worded so, never "that this
+    offload finished" of a cancelled run (review of runrec65, L2)."""
     if isinstance(root, Path):
         where = display_path(run_record.record_path(root))
         if exc.errno == errno.ENOSPC and out_of_inodes(root):
@@ -2797,8 +2807,13 @@ def _unsettled(
         where = shown() if callable(shown) else str(root)
         todo = "see that the bucket takes that write"
     this = f" ({run_record.run_words(run, run_record.started_words(started))})" if run else ""
+    what = (
+        "that the earlier offload of this card there still stands (this run changed nothing there)"
+        if kept
+        else "that this offload finished"
+    )
     return (
-        f"cannot record in {where} that this offload finished{this}: {describe_os_error(exc)}; "
+        f"cannot record in {where} {what}{this}: {describe_os_error(exc)}; "
         "its copies there are as this report says, but `offload verify` of that copy says "
         f"INCOMPLETE until the record does: keep the card; {todo}, then run the same "
         "`offload copy` again, which copies nothing again and records the finish"

@@ -444,7 +444,9 @@ def _report_of_unsettled(root: Path, record: RunRecord) -> Path | None:
     (its token and start) whose ``cannot record`` line says it could not settle it
     (``card._unsettled``, ``run_words``); None where none does (a run killed wrote no
     report; a report of another run names another token)."""
-    mark = f"that this offload finished ({run_words(record.run, record.started)})".encode()
+    # Its line either way (``card._unsettled``: this offload finished, or an earlier one
+    # still stands), the run's words just before the error.
+    mark = f"({run_words(record.run, record.started)}): ".encode()
     try:
         reports = sorted((root / STATE_FOLDER / "reports").glob("*.json"), reverse=True)
     except OSError:

@@ -632,3 +632,50 @@ def test_the_move_aside_advice_names_the_run_whose_settle_failed_never_another(
     # R1's own report, saved in the copy root, names R1's run: never R2's.
     saved = " ".join(p.read_text() for p in (root / ".offload" / "reports").glob("*.json"))
     assert f"run {first['run']}, started" in saved and r2 not in saved
+
+
+@pytest.mark.timeout(180)
+def test_a_cancelled_run_that_changed_nothing_says_what_it_could_not_record(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Review of the runrec65 merge (L2): a finished copy, then ``--reverify`` of it Ctrl-C'd
+    while it read a copy back (it changed nothing there, so it writes the earlier
+    ``finished`` back), that write refused (ENOSPC on the record's 2nd create): its report
+    said "cannot record ... that this offload finished" of a cancelled run. Now it says what
+    it could not record: that the earlier offload there still stands, this run's token and
+    start named as the record names them. Failed before: "that this offload finished"."""
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    copied(card, fs.mountpoint)
+    root = fs.mountpoint / card.name
+    record = root / ".offload" / "last-run.json"
+    reports = tmp_path / "reports"
+    refused = fs.fail("create", errno.ENOSPC, path="A001/.offload/.last-run.json.*", nth=2)
+    stall = fs.stall("read", path="A001/ZZ/last.mov")
+    process = subprocess.Popen(
+        [str(OFFLOAD), "copy", "--quiet", "--reverify", str(card), str(fs.mountpoint)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "OFFLOAD_REPORT_DIR": str(reports)},
+    )
+    try:
+        fs.wait_stalled_while_working(stall, process)
+        process.send_signal(signal.SIGINT)
+        fs.release(stall)
+        assert process.wait(timeout=60) == 130
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert fs.fired(refused) == 1
+    fs.clear()
+    entry = json.loads(record.read_text())["cards"][0]
+    assert entry["state"] == "running", entry
+    (saved,) = sorted(reports.glob("*.json"))
+    errors = " ".join(" ".join(json.loads(saved.read_text())["folder_errors"]).split())
+    this = f"(run {entry['run']}, started {entry['started'].replace('T', ' ').rstrip('Z')} UTC)"
+    assert (
+        f"cannot record in {record} that the earlier offload of this card there still stands "
+        f"(this run changed nothing there) {this}: " in errors
+    ), errors
+    assert "that this offload finished" not in errors, errors
