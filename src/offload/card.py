@@ -2635,6 +2635,7 @@ def run_offload(
                     _s3().lose_unrecorded(plan.backends[index], place, exc)
 
             settled_early: set[int] = set()
+            unsettled_early: set[int] = set()
 
             def settle_early(report: OffloadReport, indexes: AbstractSet[int]) -> None:
                 # A cascade's fast copies, once finished in the card's pass: the re-run
@@ -2642,14 +2643,22 @@ def run_offload(
                 early = {i: places[i] for i in indexes if i in places}
                 _settle_run_records(plan, report, early, run, run_started, kept, guarded)
                 settled_early.update(early)
+                unsettled_early.update(
+                    i for i in early if "run-record" in report.failed_steps.get(i, ())
+                )
 
             report = _run_locked(
                 plan, sink=guarded, cancel=cancel, locked=locks.paths, settle_fast=settle_early
             )
-            # Each record settled once: settled again, a fast root's second outcome said
-            # "cannot record" over a record the first had settled ``finished``, or twice.
-            late = {i: p for i, p in places.items() if i not in settled_early}
-            _settle_run_records(plan, report, late, run, run_started, kept, guarded)
+            # Each fast root's record settled once (review of runrec65, M2: settled again,
+            # its second outcome said "cannot record" over a ``finished`` the first wrote,
+            # or the same ERROR twice): one whose early settle failed keeps that error (its
+            # record ``running``, as it says); one settled ``finished`` is settled again only
+            # where its state changed since (a fast copy the cascade found damaged).
+            late = {i: p for i, p in places.items() if i not in unsettled_early}
+            _settle_run_records(
+                plan, report, late, run, run_started, kept, guarded, settled=settled_early
+            )
             _say_card_put_back(plan, report)  # the card may be back since its line was made
             lost = _s3().lost_locks(s3_locks) if s3_locks else []
             for message in lost:
@@ -2697,6 +2706,7 @@ def _settle_run_records(
     started: float,
     kept: AbstractSet[Path | run_record.RecordPlace] = frozenset(),
     sink: EventSink | None = None,
+    settled: AbstractSet[int] = frozenset(),
 ) -> None:
     """Settle the record of the run *run* (``run_record``) in each copy root of *places*
     (by destination index: a local copy root, an S3 copy root's record object):
@@ -2706,7 +2716,9 @@ def _settle_run_records(
     ``failed`` with the card files that failed there (a card read error, a write or
     read-back that failed); ``cancelled`` elsewhere (a cancel, a destination lost or never
     finished), but for a root of *kept* (an offload of this card finished there before this
-    run) where this run changed nothing (``_changed_nothing``): ``finished`` still."""
+    run) where this run changed nothing (``_changed_nothing``): ``finished`` still. Of
+    *settled* (settled already, a cascade's fast roots in the card's pass: a ``finished``),
+    only those whose state is no longer ``finished`` are written again."""
     summaries = {d.index: d for d in report.job.destinations}
     source, card = _record_card(plan)
     for index, root in places.items():
@@ -2715,6 +2727,8 @@ def _settle_run_records(
             state = run_record.CANCELLED
             if root in kept and summary is not None and _changed_nothing(plan, report, summary):
                 state = run_record.FINISHED
+            if state == run_record.FINISHED and index in settled:
+                continue
             unsettled = run_record.settle(root, run, started, state, source=source, card=card)
             if state == run_record.FINISHED:
                 _say_unsettled(report, index, root, unsettled, sink, (run, started), kept=True)
@@ -2742,7 +2756,7 @@ def _settle_run_records(
                 failed=failed,
                 in_the_way=refused,
             )
-        else:
+        elif index not in settled:
             unsettled = run_record.settle(
                 root, run, started, run_record.FINISHED, source=source, card=card
             )
