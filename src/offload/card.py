@@ -584,6 +584,10 @@ class OffloadReport:
     # Every local fast destination is among them (``cascade._release``; a bucket never stands
     # for the card, so it does not count): the card was kept for their disk alone.
     card_kept_by_its_disk: bool = False
+    # The fast destinations (indexes) whose record that this offload finished could not be
+    # written in the card's pass (their ``run-record`` step failed): the card was kept for
+    # them (``cascade._release``), whatever the copies hold.
+    fast_unrecorded: tuple[int, ...] = ()
     # The card is on no disk this machine names: ``fast_on_card_disk`` holds every local
     # fast destination, each maybe on its disk (``cascade.card_disk_unknown``).
     card_disk_unknown: bool = False
@@ -2693,16 +2697,31 @@ def run_offload(
                 else:
                     _s3().lose_unrecorded(plan.backends[index], place, exc)
 
+            settled_early: set[int] = set()
+            unsettled_early: set[int] = set()
+
             def settle_early(report: OffloadReport, indexes: AbstractSet[int]) -> None:
                 # A cascade's fast copies, once finished in the card's pass: the re-run
                 # without the card reads one as its source and never settles it.
                 early = {i: places[i] for i in indexes if i in places}
                 _settle_run_records(plan, report, early, run, run_started, kept, guarded)
+                settled_early.update(early)
+                unsettled_early.update(
+                    i for i in early if "run-record" in report.failed_steps.get(i, ())
+                )
 
             report = _run_locked(
                 plan, sink=guarded, cancel=cancel, locked=locks.paths, settle_fast=settle_early
             )
-            _settle_run_records(plan, report, places, run, run_started, kept, guarded)
+            # Each fast root's record settled once (review of runrec65, M2: settled again,
+            # its second outcome said "cannot record" over a ``finished`` the first wrote,
+            # or the same ERROR twice): one whose early settle failed keeps that error (its
+            # record ``running``, as it says); one settled ``finished`` is settled again only
+            # where its state changed since (a fast copy the cascade found damaged).
+            late = {i: p for i, p in places.items() if i not in unsettled_early}
+            _settle_run_records(
+                plan, report, late, run, run_started, kept, guarded, settled=settled_early
+            )
             _say_card_put_back(plan, report)  # the card may be back since its line was made
             lost = _s3().lost_locks(s3_locks) if s3_locks else []
             for message in lost:
@@ -2750,6 +2769,7 @@ def _settle_run_records(
     started: float,
     kept: AbstractSet[Path | run_record.RecordPlace] = frozenset(),
     sink: EventSink | None = None,
+    settled: AbstractSet[int] = frozenset(),
 ) -> None:
     """Settle the record of the run *run* (``run_record``) in each copy root of *places*
     (by destination index: a local copy root, an S3 copy root's record object):
@@ -2759,7 +2779,9 @@ def _settle_run_records(
     ``failed`` with the card files that failed there (a card read error, a write or
     read-back that failed); ``cancelled`` elsewhere (a cancel, a destination lost or never
     finished), but for a root of *kept* (an offload of this card finished there before this
-    run) where this run changed nothing (``_changed_nothing``): ``finished`` still."""
+    run) where this run changed nothing (``_changed_nothing``): ``finished`` still. Of
+    *settled* (settled already, a cascade's fast roots in the card's pass: a ``finished``),
+    only those whose state is no longer ``finished`` are written again."""
     summaries = {d.index: d for d in report.job.destinations}
     source, card = _record_card(plan)
     for index, root in places.items():
@@ -2768,9 +2790,11 @@ def _settle_run_records(
             state = run_record.CANCELLED
             if root in kept and summary is not None and _changed_nothing(plan, report, summary):
                 state = run_record.FINISHED
+            if state == run_record.FINISHED and index in settled:
+                continue
             unsettled = run_record.settle(root, run, started, state, source=source, card=card)
             if state == run_record.FINISHED:
-                _say_unsettled(report, index, root, unsettled, sink)
+                _say_unsettled(report, index, root, unsettled, sink, (run, started), kept=True)
             continue
         failed = (
             _failed_on(report, index, root if isinstance(root, Path) else None, card)
@@ -2798,11 +2822,11 @@ def _settle_run_records(
                 in_the_way=refused,
                 fast_refused=fast,
             )
-        else:
+        elif index not in settled:
             unsettled = run_record.settle(
                 root, run, started, run_record.FINISHED, source=source, card=card
             )
-            _say_unsettled(report, index, root, unsettled, sink)
+            _say_unsettled(report, index, root, unsettled, sink, (run, started))
 
 
 def _say_unsettled(
@@ -2811,6 +2835,9 @@ def _say_unsettled(
     root: Path | run_record.RecordPlace,
     exc: OSError | None,
     sink: EventSink | None,
+    run: tuple[str, float] = ("", 0.0),
+    *,
+    kept: bool = False,
 ) -> None:
     """Where the record of the copy root *root* (destination *index*) could not be settled
     ``finished`` (*exc*; None: it was), that destination's ``run-record`` step failed
@@ -2819,18 +2846,30 @@ def _say_unsettled(
     says ``INCOMPLETE`` until a run of the card settles it; the copies keep their states."""
     if exc is None:
         return
-    report.destination_error(index, _unsettled(root, exc), step="run-record")
+    report.destination_error(index, _unsettled(root, exc, *run, kept=kept), step="run-record")
     if sink is not None:  # the views' row of it says it failed, as the summary will
         links = ("links",) if report.failed_links(index) else ()
         sink.emit(DestinationUnfinished(index, (*links, *report.failed_steps.get(index, ()))))
 
 
-def _unsettled(root: Path | run_record.RecordPlace, exc: OSError) -> str:
+def _unsettled(
+    root: Path | run_record.RecordPlace,
+    exc: OSError,
+    run: str = "",
+    started: float = 0.0,
+    *,
+    kept: bool = False,
+) -> str:
     """The line of a copy root whose record could not be settled at the end (``run_record``:
     it still says this run is ``running``): the record, why, what ``offload verify`` then
     says, and the way on: the same offload again once the error is mended, which copies
     nothing again (its copies are in the ledger) and settles the record; the card kept until
-    then, as ``offload verify`` of the copy says INCOMPLETE without it."""
+    then, as ``offload verify`` of the copy says INCOMPLETE without it. The run named (*run*,
+    its token, and *started*: ``run_record.run_words``) as the record names it: that line in
+    this run's report is what ``offload verify``'s INCOMPLETE advice looks for. *kept*: a
+    run that did not finish (cancelled) but changed nothing on a root an earlier offload of
+    the card finished, whose ``finished`` it was to write back: worded so, never "that this
+    offload finished" of a cancelled run (review of runrec65, L2)."""
     if isinstance(root, Path):
         where = display_path(run_record.record_path(root))
         if exc.errno == errno.ENOSPC and out_of_inodes(root):
@@ -2847,8 +2886,14 @@ def _unsettled(root: Path | run_record.RecordPlace, exc: OSError) -> str:
         shown = getattr(root, "shown", None)
         where = shown() if callable(shown) else str(root)
         todo = "see that the bucket takes that write"
+    this = f" ({run_record.run_words(run, run_record.started_words(started))})" if run else ""
+    what = (
+        "that the earlier offload of this card there still stands (this run changed nothing there)"
+        if kept
+        else "that this offload finished"
+    )
     return (
-        f"cannot record in {where} that this offload finished: {describe_os_error(exc)}; "
+        f"cannot record in {where} {what}{this}: {describe_os_error(exc)}; "
         "its copies there are as this report says, but `offload verify` of that copy says "
         f"INCOMPLETE until the record does: keep the card; {todo}, then run the same "
         "`offload copy` again, which copies nothing again and records the finish"

@@ -891,6 +891,14 @@ def _release(
     complete = {i for i in fast if i not in plan.backends and i not in on_card}
     if len(report.job.files) != plan.tree.file_count:
         complete = set()
+    # A fast copy root whose record could not be settled ``finished`` (its ``run-record``
+    # step failed, said as it failed): ``offload verify`` there says INCOMPLETE until a run
+    # with the card settles it, and a re-run without the card, fed from a fast copy, settles
+    # none. The card is kept: no release, live or at the end (review of runrec65, M1).
+    unrecorded = tuple(i for i in fast if "run-record" in report.failed_steps.get(i, ()))
+    report.fast_unrecorded = unrecorded
+    if unrecorded:
+        complete = set()
     # Of them, how many files each holds only verified earlier: trusted from its ledger, not
     # read back by this run. Only a copy this run read back whole releases the card (QA: one
     # changed since, its date given back, was released on, then found changed by the cascade).
@@ -961,6 +969,7 @@ def _release(
         left_out=_release_left_out(report),
         ignored_history=history_meant(report.ignored),
         ignored_folders=report.ignored_folder_paths(),
+        unrecorded=tuple(display_path(plan.plans[i].destination) for i in unrecorded),
     )
     sink.emit(event)
     report.cascade_unproven = event.files_verified_earlier

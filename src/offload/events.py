@@ -367,6 +367,10 @@ class CardReleased(Event):
     # Of the ``ignored`` entries, the folders' paths (their content not looked at): the line
     # counts them as the summary does, "1 folder (PROXY/)", not "1 entry".
     ignored_folders: tuple[str, ...] = ()
+    # The fast destinations whose record that this offload finished could not be written
+    # (their ``run-record`` step failed, said as it failed): the card is not released,
+    # ``without_card`` false, whatever the copies hold (``cascade._release``).
+    unrecorded: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

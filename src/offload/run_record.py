@@ -123,6 +123,22 @@ class RunRecord(NamedTuple):
     fast_refused: tuple[str, ...] = ()
     refused_on: tuple[str, ...] = ()
     another_card: bool = False
+    # The token of the run that wrote the entry (``naming.run_token``; "" in a record of an
+    # older version): ``run_words`` names it with its start.
+    run: str = ""
+
+
+def run_words(run: str, started: str) -> str:
+    """The words that tie a line to one run: "run <token>, started <date> UTC" (*started*
+    as the record writes it, ``_utc``): the ``cannot record`` line of a run whose settle
+    failed (``card._unsettled``) and the ``INCOMPLETE`` advice that names that run's report
+    carry the same, so a report of another run is never taken for it."""
+    return f"run {run}, started {started.replace('T', ' ').rstrip('Z')} UTC"
+
+
+def started_words(started: float) -> str:
+    """``_utc`` of *started* (a run's ``time.time()``), as the record writes it."""
+    return _utc(started)
 
 
 class FastRefused(NamedTuple):
@@ -390,6 +406,7 @@ def _as_record(entry: Mapping[str, object]) -> RunRecord:
         _strings(entry.get("fast_refused")),
         _strings(entry.get("refused_on")),
         entry.get("another_card") is True,
+        run if isinstance(run := entry.get("run"), str) else "",
     )
 
 
@@ -434,7 +451,7 @@ def unfinished(root: Path) -> str | None:
     """The words of ``offload verify``'s ``INCOMPLETE`` line for the copy root *root* where
     the last offload of any card there did not finish (each such card named where the record
     holds more than one); None where each finished or nothing records it (module doc)."""
-    return _unfinished_of(read_all(root))
+    return _unfinished_of(read_all(root), root)
 
 
 def unfinished_in(data: bytes | None) -> str | None:
@@ -443,19 +460,41 @@ def unfinished_in(data: bytes | None) -> str | None:
     return _unfinished_of(None if data is None else _parsed(data))
 
 
-def _unfinished_of(records: list[RunRecord] | None) -> str | None:
+def _unfinished_of(records: list[RunRecord] | None, root: Path | None = None) -> str | None:
     if records is None:
         return None
     open_ = [r for r in records if r.state != FINISHED]
     if not open_:
         return None
     named = len(records) > 1
-    return f"{INCOMPLETE}: " + "; ".join(_unfinished_words(r, named) for r in open_)
+    return f"{INCOMPLETE}: " + "; ".join(_unfinished_words(r, named, root) for r in open_)
 
 
-def _unfinished_words(record: RunRecord, named: bool) -> str:
+def _report_of_unsettled(root: Path, record: RunRecord) -> Path | None:
+    """The job report in *root*'s ``.offload/reports/`` of the run that wrote *record*
+    (its token and start) whose ``cannot record`` line says it could not settle it
+    (``card._unsettled``, ``run_words``); None where none does (a run killed wrote no
+    report; a report of another run names another token)."""
+    # Its line either way (``card._unsettled``: this offload finished, or an earlier one
+    # still stands), the run's words just before the error.
+    mark = f"({run_words(record.run, record.started)}): ".encode()
+    try:
+        reports = sorted((root / STATE_FOLDER / "reports").glob("*.json"), reverse=True)
+    except OSError:
+        return None
+    for report in reports:
+        try:
+            if mark in report.read_bytes():
+                return report
+        except OSError:
+            continue
+    return None
+
+
+def _unfinished_words(record: RunRecord, named: bool, root: Path | None = None) -> str:
     """One card entry's words (``unfinished``); *named*: the card named (a copy root that
-    holds more than one card's)."""
+    holds more than one card's); *root*: the local copy root, whose saved reports are
+    looked in for the run's own (``_report_of_unsettled``)."""
     when = (
         f" (started {record.started.replace('T', ' ').rstrip('Z')} UTC)" if record.started else ""
     )
@@ -490,16 +529,37 @@ def _unfinished_words(record: RunRecord, named: bool) -> str:
         return f"{how}: {again}"
     if record.state == RUNNING and not named:
         # A run whose settle failed (``card._unsettled``) leaves the same ``running`` as one
-        # killed: nothing here tells them apart, so the user is told where the answer is
-        # (that run's own report) and the one way on without the card that claims nothing:
-        # the record moved aside, the check vouches for what the records name, no more.
-        again += (
-            "; without the card, only where that offload's own report says it could not "
-            f"record in {STATE_FOLDER}/{RUN_RECORD_NAME} that it finished (`cannot record in "
-            "... that this offload finished`), every copy here verified: move that record "
-            "aside, and the check vouches for what the ledger and the ASC MHL history name, "
-            "as for a copy without that record"
+        # killed: only that run's own report tells them apart, its ``cannot record`` line
+        # naming the run (token and start) the record names, so the user is told which
+        # report (found among the copy root's saved ones where it is there) and the one way
+        # on without the card that claims nothing: the record moved aside, the check
+        # vouching for what the records name, no more. A killed run wrote no such line.
+        aside = (
+            "every copy here verified: move that record aside, and the check vouches for what "
+            "the ledger and the ASC MHL history name, as for a copy without that record"
         )
+        if record.run:
+            this = run_words(record.run, record.started)
+            found = None if root is None else _report_of_unsettled(root, record)
+            if found is not None:
+                again += (
+                    f"; without the card: that offload's own report, {found}, says it could "
+                    f"not record in {STATE_FOLDER}/{RUN_RECORD_NAME} that it finished ({this}): "
+                    f"only where it says {aside}"
+                )
+            else:
+                again += (
+                    f"; without the card, only where the report of that offload ({this}) says "
+                    f"it could not record in {STATE_FOLDER}/{RUN_RECORD_NAME} that it "
+                    f"finished (`cannot record in ... that this offload finished ({this})`), "
+                    f"{aside}"
+                )
+        else:
+            again += (
+                "; without the card, only where that offload's own report says it could not "
+                f"record in {STATE_FOLDER}/{RUN_RECORD_NAME} that it finished (`cannot record "
+                f"in ... that this offload finished`), {aside}"
+            )
     return f"{how}: card files no record names may be missing here; {again}"
 
 

@@ -561,7 +561,9 @@ def test_a_record_that_cannot_be_settled_finished_is_said_and_keeps_the_card(
     lines = [line for line in output.splitlines() if "that this offload finished" in line]
     assert lines, output
     flat = " ".join(output.split())
-    assert f"cannot record in {record} that this offload finished: " in flat, output
+    entry = json.loads(record.read_text())["cards"][0]
+    this = f"(run {entry['run']}, started {entry['started'].replace('T', ' ').rstrip('Z')} UTC)"
+    assert f"cannot record in {record} that this offload finished {this}: " in flat, output
     assert "free space on that drive" in flat and "keep the card" in flat, output
     assert "copies nothing again and records the finish" in flat, output
     assert f"BUT ON {fs.mountpoint}: the record that this offload finished" in flat, output
@@ -576,8 +578,13 @@ def test_a_record_that_cannot_be_settled_finished_is_said_and_keeps_the_card(
     assert code == 10 and "INCOMPLETE" in output, output
     # Its line names the way on without the card: this run's line, then the record aside.
     flat = " ".join(output.split())
-    assert "without the card, only where that offload's own report says it could not" in flat
-    assert "(`cannot record in ... that this offload finished`)" in flat, output
+    # Its own report, found among those saved in the copy root by its run's token and start.
+    (own,) = (root / ".offload" / "reports").glob("*.json")
+    assert (
+        f"without the card: that offload's own report, {own}, says it could not record in "
+        f".offload/last-run.json that it finished {this}: only where it says every copy here "
+        "verified: move that record aside"
+    ) in flat, output
     aside = tmp_path / "aside.json"
     shutil.copy2(record, aside)
     record.unlink()
@@ -646,3 +653,85 @@ def test_a_copy_that_ended_before_its_first_ledger_line_is_said_as_its_record_sa
     assert said in line, line
     assert "killed, a power cut" not in line, line
     assert "run that offload again, the same command" in line, line
+
+
+@pytest.mark.timeout(240)
+def test_the_move_aside_advice_names_the_run_whose_settle_failed_never_another(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Review of the runrec65 merge (M4): R1's settle refused (ENOSPC), its report says
+    "cannot record ... finished"; the card gains a file; R2 is killed (SIGKILL) while it
+    writes it, no report. ``offload verify`` said "without the card, only where that
+    offload's own report says it could not record ...": R1's report read as that one, the
+    record moved aside, the check passed with ``ZZ/new.mov`` on the card alone. Now R1's
+    line names its run (token, start), and the advice names R2's, whose report no saved one
+    is: the advice never points at R1's report. Failed before: R2's run named nowhere."""
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    root = fs.mountpoint / card.name
+    record = root / ".offload" / "last-run.json"
+    rule = fs.fail("create", errno.ENOSPC, path="A001/.offload/.last-run.json.*", nth=2)
+    code, output = offload("copy", "--report-dir", tmp_path / "r1", card, fs.mountpoint)
+    assert fs.fired(rule) == 1 and code == 1, output
+    fs.clear()
+    first = json.loads(record.read_text())["cards"][0]
+    (card / "ZZ" / "new.mov").write_bytes(os.urandom(300_000))
+    stopped_when_stalled(fs, "write", "A001/ZZ/*", [card, fs.mountpoint], tmp_path / "r2")
+    second = json.loads(record.read_text())["cards"][0]
+    assert second["state"] == "running" and second["run"] != first["run"], second
+    code, output, _data = verified_json(root, tmp_path / "v")
+    flat = " ".join(output.split())
+    assert code == 10 and "INCOMPLETE" in flat, output
+    r2 = f"run {second['run']}, started {second['started'].replace('T', ' ').rstrip('Z')} UTC"
+    assert f"only where the report of that offload ({r2}) says it could not record" in flat, flat
+    assert first["run"] not in flat and "that offload's own report, " not in flat, flat
+    # R1's own report, saved in the copy root, names R1's run: never R2's.
+    saved = " ".join(p.read_text() for p in (root / ".offload" / "reports").glob("*.json"))
+    assert f"run {first['run']}, started" in saved and r2 not in saved
+
+
+@pytest.mark.timeout(180)
+def test_a_cancelled_run_that_changed_nothing_says_what_it_could_not_record(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Review of the runrec65 merge (L2): a finished copy, then ``--reverify`` of it Ctrl-C'd
+    while it read a copy back (it changed nothing there, so it writes the earlier
+    ``finished`` back), that write refused (ENOSPC on the record's 2nd create): its report
+    said "cannot record ... that this offload finished" of a cancelled run. Now it says what
+    it could not record: that the earlier offload there still stands, this run's token and
+    start named as the record names them. Failed before: "that this offload finished"."""
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    copied(card, fs.mountpoint)
+    root = fs.mountpoint / card.name
+    record = root / ".offload" / "last-run.json"
+    reports = tmp_path / "reports"
+    refused = fs.fail("create", errno.ENOSPC, path="A001/.offload/.last-run.json.*", nth=2)
+    stall = fs.stall("read", path="A001/ZZ/last.mov")
+    process = subprocess.Popen(
+        [str(OFFLOAD), "copy", "--quiet", "--reverify", str(card), str(fs.mountpoint)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "OFFLOAD_REPORT_DIR": str(reports)},
+    )
+    try:
+        fs.wait_stalled_while_working(stall, process)
+        process.send_signal(signal.SIGINT)
+        fs.release(stall)
+        assert process.wait(timeout=60) == 130
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert fs.fired(refused) == 1
+    fs.clear()
+    entry = json.loads(record.read_text())["cards"][0]
+    assert entry["state"] == "running", entry
+    (saved,) = sorted(reports.glob("*.json"))
+    errors = " ".join(" ".join(json.loads(saved.read_text())["folder_errors"]).split())
+    this = f"(run {entry['run']}, started {entry['started'].replace('T', ' ').rstrip('Z')} UTC)"
+    assert (
+        f"cannot record in {record} that the earlier offload of this card there still stands "
+        f"(this run changed nothing there) {this}: " in errors
+    ), errors
+    assert "that this offload finished" not in errors, errors

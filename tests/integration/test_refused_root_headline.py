@@ -82,7 +82,10 @@ def test_a_refused_roots_headline_says_failed_and_cancelled_as_the_counts_do(
     assert cancelled == (3 if more else 0) and failed == (1 if grown else 0), results
     # The headline, and what follows it.
     head = output.split("NOT ALL VERIFIED: ", 1)[1]
-    assert head.startswith(f"{said} (listed below)"), output
+    # Only cancelled (review of runrec65, L1): no ERROR line lists them below, the table's
+    # LOST row says where. Failed before: "(listed below)" of nothing listed there.
+    where = "listed below" if failed else "the table says where"
+    assert head.startswith(f"{said} ({where})"), output
     assert f"✖ FAILED: {said}; " in html, html[:2000]
     if not cancelled:
         assert "cancelled on" not in head, head
@@ -112,3 +115,39 @@ def test_a_refused_root_whose_copies_are_all_trusted_is_named_in_the_headline(
         output
     ), output
     assert "✖ FAILED" in html
+
+
+def test_a_card_read_failure_beside_cancelled_copies_is_said_alike_everywhere(
+    tmp_path: Path,
+) -> None:
+    """Review of the runrec65 merge (M3): a card file changed since (same size and date),
+    the other destination's root refused (its record cut short), ``--reverify``: the
+    copies there cancelled, none failed. The terminal said "1 of 2 files failed as the card
+    was read (no copy failed) and 1 was cancelled on 1 destination", the HTML "1 of 2 files
+    failed on at least one destination and 1 was cancelled …": the documents counted a
+    cancelled copy as one failed. Now both say the terminal's words (one rule,
+    ``words.failed_at_the_card_only``). Failed before: the HTML's words."""
+    card = sized_card(tmp_path / "card", {"C/x.mov": 400_000, "C/y.mov": 50_000})
+    (tmp_path / "d1").mkdir()
+    (tmp_path / "d2").mkdir()
+    code, output = offload("copy", "--quiet", card, tmp_path / "d1", tmp_path / "d2")
+    assert code == 0, output
+    _spoil_record(tmp_path / "d1" / card.name)
+    clip = card / "C" / "x.mov"
+    stat = clip.stat()
+    data = bytearray(clip.read_bytes())
+    data[200_000] ^= 0xFF  # past the first and last 64 KiB, which are compared first
+    clip.write_bytes(bytes(data))
+    os.utime(clip, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    code, output, report, html = _run(
+        tmp_path, "--reverify", card, tmp_path / "d1", tmp_path / "d2"
+    )
+    assert code != 0, output
+    results = report["totals"]["results"]  # type: ignore[index]
+    assert (results["failed"], results["cancelled"]) == (0, 2), results
+    said = (
+        "1 of 2 files failed as the card was read (no copy failed) and 1 was cancelled on 1 "
+        "destination"
+    )
+    assert f"NOT ALL VERIFIED: {said} (listed below)" in output, output
+    assert f"✖ FAILED: {said}; " in html, html[:3000]

@@ -216,7 +216,9 @@ def test_a_record_the_bucket_will_not_settle_is_said_and_keeps_the_card(  # type
     assert code == 1, output
     assert stored["state"] == "running", stored
     flat = " ".join(output.split())
-    said = f"cannot record in {url}/.offload/last-run.json that this offload finished: "
+    # The run named as the record names it (token, start): the verify's advice names it.
+    this = f"(run {stored['run']}, started {stored['started'].replace('T', ' ').rstrip('Z')} UTC)"
+    said = f"cannot record in {url}/.offload/last-run.json that this offload finished {this}: "
     assert said in flat and "keep the card" in flat, output
     (saved,) = sorted((tmp_path / "r0" / "reports").glob("*.json"))
     data = json.loads(saved.read_text())
@@ -225,6 +227,7 @@ def test_a_record_the_bucket_will_not_settle_is_said_and_keeps_the_card(  # type
     assert data["totals"]["results"]["verified"] == len(CARD), data["totals"]
     code, output, verified = _verify(s3_server.url, url, tmp_path / "v1")
     assert code == 10 and "INCOMPLETE" in output, output
+    assert f"only where the report of that offload {this[:-1]}) says" in " ".join(output.split())
     code, output = _copy(s3_server.url, card, bucket, tmp_path / "r1")
     assert code == 0, output
     stored = json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())

@@ -477,6 +477,14 @@ def _card_pass_words(event: CardReleased) -> str:
         if beside
         else ""
     )
+    if event.unrecorded:  # kept: a re-run without the card would settle no such record
+        where = ", ".join(event.unrecorded)
+        return (
+            f"CARD PASS DONE: {event.source} is no longer read; {every} {state} on {fast}, but "
+            f"the record that this offload finished could not be written on {where} (the "
+            "ERROR line says why): keep the card; once that is mended, the same `offload "
+            f"copy` again with the card records the finish. {feeding}."
+        )
     if event.after_cascade:  # the release the card's pass withheld, once the cascade read it
         earlier = event.files_verified_earlier
         # Which fast copy the cascade read, when there are others: theirs were not read.

@@ -276,6 +276,10 @@ class CascadeFacts(NamedTuple):
     # (``refused_words``), never "no copy reached" as if feeding them had failed.
     slow_refused: int = 0
     slow_refused_only: bool = False
+    # The fast destinations, named, whose record that this offload finished could not be
+    # written in the card's pass (JSON ``fast_copies_unrecorded``): the card was kept for
+    # them, whatever the copies hold (``cascade._release``).
+    unrecorded: str = ""
 
 
 def _rerun_to_copy(facts: CascadeFacts, them: str) -> str:
@@ -372,6 +376,15 @@ def cascade_sentence(facts: CascadeFacts) -> str:
                 "(trusted from the ledger) and not read again by this run, so nothing it did "
                 "proves them: keep the card (--reverify reads them back)"
             )
+        if facts.cancelled:
+            return f"{kept}; the cascade to {slow} was cancelled."
+        return f"{kept}; {then}."
+    if not facts.released and facts.unrecorded:
+        kept = (
+            f"The card's pass ended at {when}, the card NOT released: every file is on the "
+            f"fast destinations, but the record that this offload finished could not be "
+            f"written on {facts.unrecorded}, so the card is still needed to record it"
+        )
         if facts.cancelled:
             return f"{kept}; the cascade to {slow} was cancelled."
         return f"{kept}; {then}."

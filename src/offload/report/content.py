@@ -79,6 +79,7 @@ from offload.report.words import (
     algorithms_words,
     card_reread_through_a_cache,
     duration,
+    failed_at_the_card_only,
     failed_words,
     fast_copies_failed,
     ignored_count_words,
@@ -1556,6 +1557,7 @@ def _cascade_text(
             # Decided once by the run; a report of an older version: by the run's rule.
             only_on_card_disk=bool(on_card) and _kept_by_its_disk(data, cascaded_to, on_card),
             card_disk_unknown=bool(cascaded.get("card_disk_unknown")),
+            unrecorded=_numbered([int(i) for i in cascaded.get("fast_copies_unrecorded") or []]),
             bucket=any(
                 is_s3_destination(str(d.get("path") or ""))
                 for i, d in enumerate(data.get("destinations") or [])
@@ -1741,15 +1743,6 @@ def _proved(
         f"✔ ALL COPIES VERIFIED: every copy read back from {read_from[0]} and matched",
         f"all {copies:,} verified now (read back from {read_from[1]} and matched)",
     )
-
-
-def _not_good(entry: Mapping[str, Any]) -> bool:
-    """Whether the job report's file *entry* is not good for a reason other than its card
-    read (``source_error``): a copy in a state not ``GOOD``, or no copy at all."""
-    if entry.get("source_error"):
-        return False
-    destinations = entry.get("destinations") or ()
-    return not destinations or any(d.get("status") not in GOOD for d in destinations)
 
 
 def build_view(
@@ -2145,7 +2138,17 @@ def build_view(
         # good failed at the card (``failed_words``' *card_only*); read from a fast copy in a
         # cascade re-run without its card (*stand_in*).
         files = data.get("files") or ()
-        card_only = bool(failed_files) and not failed_on and not any(_not_good(f) for f in files)
+        card_only = (
+            bool(failed_files)
+            and not failed_on
+            and failed_at_the_card_only(
+                (
+                    bool(f.get("source_error")),
+                    [str(d.get("status")) for d in f.get("destinations") or ()],
+                )
+                for f in files
+            )
+        )
         said = failed_words(
             failed_files,
             len(files),

@@ -420,6 +420,7 @@ def report_data(
             "fast_copies_on_card_disk": list(report.fast_on_card_disk),
             "card_kept_by_its_disk": report.card_kept_by_its_disk,
             "card_disk_unknown": report.card_disk_unknown,
+            "fast_copies_unrecorded": list(report.fast_unrecorded),
         }
     # Volume label, device, filesystem and free space of the card and of each destination.
     add_volume_info(data, devices=report.destination_devices, source_volume=report.source_volume)

@@ -42,6 +42,7 @@ from offload.report.words import (
     are,
     card_reread_through_a_cache,
     duration,
+    failed_at_the_card_only,
     failed_words,
     ignored_words,
     local_time,
@@ -667,7 +668,9 @@ def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[s
             if d.status is DestinationStatus.CANCELLED
         }
         # No copy failed where every failed file failed at the card (``failed_words``).
-        card_only = all(f.source_error for f in not_ok if not _cancelled_only(f))
+        card_only = failed_at_the_card_only(
+            (f.source_error is not None, [str(d.status) for d in f.destinations]) for f in not_ok
+        )
         stand_in = any(w.code == PreflightCode.CARD_ABSENT for w in report.warnings)
         said = failed_words(
             failed_files,
@@ -678,11 +681,13 @@ def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[s
             cancelled=len(halted),
             cancelled_on=len(halted_on),
         )
+        # Only cancelled, nothing failed: no ERROR line lists them below; the table's rows
+        # say which destination stopped and why (review of runrec65, L1).
+        where = "the table says where" if halted and not failed_files else "listed below"
         lines.append(
             "NOT ALL VERIFIED: "
-            f"{said or '0 files failed'} (listed "
-            f"below); {verified_everywhere:,} {are(verified_everywhere)} verified on every "
-            f"destination{speed}."
+            f"{said or '0 files failed'} ({where}); {verified_everywhere:,} "
+            f"{are(verified_everywhere)} verified on every destination{speed}."
         )
     if head_at >= 0 and total:
         head = _with_damaged_kept(report, _without_manifest(report, lines[head_at]))
@@ -1458,6 +1463,7 @@ def _cascade_line(report: OffloadReport) -> str:
             on_card_disk=", ".join(names[i] for i in report.fast_on_card_disk),
             on_card_count=len(report.fast_on_card_disk),
             only_on_card_disk=bool(report.fast_on_card_disk) and report.card_kept_by_its_disk,
+            unrecorded=", ".join(names[i] for i in report.fast_unrecorded),
             card_disk_unknown=report.card_disk_unknown,
             bucket=any(
                 is_s3_destination(p.destination) for p in report.plans if p.index not in cascaded

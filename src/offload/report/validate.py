@@ -407,6 +407,7 @@ _JOB_REPORT = obj(
                         "fast_copies_on_card_disk": _o(list_of(INT)),
                         "card_kept_by_its_disk": _o(BOOL),
                         "card_disk_unknown": _o(BOOL),
+                        "fast_copies_unrecorded": _o(list_of(INT)),
                     }
                 )
             )
