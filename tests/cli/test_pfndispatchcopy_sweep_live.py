@@ -1,0 +1,62 @@
+"""The partial sweep of ``pfndispatchcopy`` (and ``offload copy``) where no claim can be
+asked (a FaultyFS mount whose ``flock`` fails ENOLCK, as NFSv3 without lockd): a live
+copy's partial is not removed by a second run, however old the date it carries.
+
+Review of stop65 (M1): the age rule read ``st_mtime``, and ``preserve_mtime`` stamps the
+source's date (2 days old here) on the partial before its read-back, so a second run took
+the live partial for one an interrupted copy left 2 days ago and removed it; the first run
+then failed its rename (ENOENT, exit 2). Now a partial is aged by the later of its mtime
+and ctime (the stamp itself sets ctime to now)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from subprocess import PIPE
+
+import pytest
+
+from tests.support.faultyfs import FaultyFS
+
+PFN = str(Path(sys.executable).with_name("pfndispatchcopy"))
+SIZE = 2_000_000
+TWO_DAYS = 2 * 24 * 3600
+
+
+@pytest.mark.fault
+def test_a_live_partial_with_the_sources_old_date_is_kept(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(SIZE))
+    old = time.time() - TWO_DAYS
+    os.utime(source, (old, old))
+    drive = faulty_fs(no_flock=True)
+    target = drive.mountpoint / "clip.mov"
+    # Run A's first read on the mount: the read-back of its partial, its date stamped.
+    held = drive.stall("read", path="*clip.mov", times=1)
+    first = subprocess.Popen(
+        [PFN, "-v", str(source), str(target)], stdout=PIPE, stderr=PIPE, text=True
+    )
+    try:
+        drive.wait_stalled_while_working(held, first, quiet_s=30.0)  # type: ignore[arg-type]
+        [partial] = [p for p in drive.mountpoint.iterdir() if p.name.startswith(".offload-")]
+        assert partial.stat().st_mtime < time.time() - TWO_DAYS + 60  # the source's date
+        second = subprocess.run(
+            [PFN, "-v", str(source), str(target)], capture_output=True, text=True, timeout=120
+        )
+        assert partial.exists(), second.stderr  # the live copy's: kept
+    finally:
+        drive.release(held)
+    _, err = first.communicate(timeout=120)
+    said = " ".join(second.stderr.split())
+    assert "removed 1 partial file" not in said, said
+    assert f"WARNING: kept {partial}, a partial file of {target}: no lock can be asked" in said
+    assert f"rm -- {partial}" in said, said
+    assert first.returncode == 0 or "already exists" in err, err
+    assert "cannot rename" not in err, err
+    assert target.read_bytes() == source.read_bytes()
