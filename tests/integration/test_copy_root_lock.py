@@ -381,7 +381,9 @@ def test_partials_of_a_killed_run_on_a_filesystem_without_locks_are_not_kept_sil
     forever, silently)."""
     from offload.plan.strays import UNASKABLE_STALE_S
 
-    drive = faulty_fs(no_flock=True)
+    # Its ctime answered as its mtime, so that ``utime`` can date the partial's last change
+    # (a partial is aged by the later of the two: ``strays.touched``).
+    drive = faulty_fs(no_flock=True, ctime_is_mtime=True)
     card = make_card(tmp_path / "card2", {"CLIPS/A.MOV": 16 * MIB})
     stall = drive.stall("write", path="card2/CLIPS/.offload-partial.*", offset=4 * MIB)
     killed = start(
