@@ -378,6 +378,13 @@ def copy_with_multiple_destinations(
     subscriber that raises is named in a WarningIssued and in ``report.warnings``; so is,
     after the job, what an S3 destination may have left in the bucket (an object whose
     delete, an upload whose abort, failed: ``s3file.left_behind_notes``).
+    Before the copy, on each local destination it writes, the hidden partial files of the
+    target's own name that an interrupted copy left beside it are removed (``plan.strays.
+    strays_of``: none a live writer claims; where no claim can be asked, none written or
+    stamped in the last 12 hours), and the room they held counts as free in the space
+    check; each removal, each partial kept (with the ``rm`` command that removes it) and
+    each one the drive refused to remove is a WarningIssued and a line in
+    ``report.warnings``.
     """
     options = options or CopyOptions()
     source_path = Path(os.path.abspath(source))
@@ -568,9 +575,11 @@ def _copy_planned(
     probed += preflight_warnings  # the local destinations' (a date not kept)
     for message in probed:
         shown.emit(WarningIssued(message))
+    swept: list[str] = []  # the sweep's lines: said now, and in the report's warnings
     for index, target in enumerate(targets):
         if index not in remote and index not in gone and index not in failing:
             for line in _own_strays_removed(target):
+                swept.append(line)
                 shown.emit(WarningIssued(line))
     task = FileTask(source_file, tuple(map(str, targets)))
     source_digests: dict[str, str] = {}
@@ -620,7 +629,7 @@ def _copy_planned(
         from offload.destinations.s3card import show_job_paths
 
         show_job_paths(report)
-    report.warnings.extend([*probed, *guarded.warnings])
+    report.warnings.extend([*probed, *swept, *guarded.warnings])
     return report
 
 

@@ -86,3 +86,29 @@ def test_a_drive_a_killed_copy_filled_is_swept_not_refused(
     assert not left.exists()
     assert f"WARNING: removed 1 partial file of {target} an interrupted copy left" in said
     assert target.read_bytes() == source.read_bytes()
+
+
+def test_the_sweep_is_in_the_reports_warnings_and_said_once(tmp_path: Path) -> None:
+    """Review of stop65 (L2): a library caller was told of the partials the sweep removed
+    only by a WarningIssued event, never in ``report.warnings``. Now in both, and
+    ``pfndispatchcopy`` says it once."""
+    from offload.api import copy_with_multiple_destinations
+
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(100_000))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    left = dest / ".offload-partial.abcdef1.clip.mov"
+    left.write_bytes(b"left by a killed copy")
+    report = copy_with_multiple_destinations(source, [dest / "clip.mov"])
+    assert report.exit_code == 0
+    assert not left.exists()
+    [line] = [w for w in report.warnings if "partial file" in w]
+    assert line.startswith(f"removed 1 partial file of {dest / 'clip.mov'} an interrupted"), line
+    left.write_bytes(b"left by a killed copy")
+    (dest / "clip.mov").unlink()
+    done = subprocess.run(
+        [PFN, str(source), str(dest / "clip.mov")], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("removed 1 partial file") == 1, done.stderr
