@@ -463,13 +463,35 @@ def _own_strays_removed(target: Path) -> list[str]:
             f"{describe_os_error(exc)}; once the drive works, remove it: rm -- {shell_word(path)}"
         )
     for path, _ in kept:
+        unopened = _unopenable(path)
+        why = (
+            "no lock can be asked on its drive"
+            if unopened is None
+            else f"it cannot be opened to ask its lock ({describe_os_error(unopened)})"
+        )
         lines.append(
-            f"kept {printable_name(path)}, a partial file of {printable_name(str(target))}: no "
-            f"lock can be asked on its drive, and it changed less than "
-            f"{UNASKABLE_STALE_S // 3600} hours ago (a copy may still write it); if none does, "
-            f"remove it: rm -- {shell_word(path)}"
+            f"kept {printable_name(path)}, a partial file of {printable_name(str(target))}: "
+            f"{why}, and it changed less than {UNASKABLE_STALE_S // 3600} hours ago (a copy "
+            f"may still write it); if none does, remove it: rm -- {shell_word(path)}"
         )
     return lines
+
+
+def _unopenable(path: str) -> OSError | None:
+    """Why the partial at *path* cannot be opened (EACCES: another user's), as ``claim.
+    claimed`` opens it to ask its lock; None when it can (its drive keeps no locks), or is
+    gone since. For the kept line's words only: each cause named as it is."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return exc
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+    return None
 
 
 def _copy_planned(

@@ -10,6 +10,7 @@ and ctime (the stamp itself sets ctime to now)."""
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import sys
@@ -112,3 +113,31 @@ def test_the_sweep_is_in_the_reports_warnings_and_said_once(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("removed 1 partial file") == 1, done.stderr
+
+
+@pytest.mark.fault
+def test_a_partial_that_cannot_be_opened_is_kept_with_its_cause(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Review of stop65 (L3): a partial whose open is refused (EACCES) was kept with the
+    words "no lock can be asked on its drive", on a drive that keeps locks. Now its line
+    names the cause, and still the ``rm`` command."""
+    drive = faulty_fs()
+    source = tmp_path / "clip.mov"
+    source.write_bytes(os.urandom(100_000))
+    left = drive.mountpoint / ".offload-partial.abcdef1.clip.mov"
+    left.write_bytes(b"another user's")
+    drive.fail("open", errno.EACCES, path=left.name)
+    target = drive.mountpoint / "clip.mov"
+    done = subprocess.run(
+        [PFN, str(source), str(target)], capture_output=True, text=True, timeout=120
+    )
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 0, said
+    assert left.exists()
+    assert (
+        f"WARNING: kept {left}, a partial file of {target}: it cannot be opened to ask its "
+        "lock (Permission denied (EACCES))" in said
+    ), said
+    assert "no lock can be asked" not in said, said
+    assert f"rm -- {left}" in said, said
