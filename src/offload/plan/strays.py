@@ -8,9 +8,10 @@ nearly full drive is not refused for the space its own clean-up gives back. Only
 folders this offload writes to are looked at: with ``--into`` a destination may hold much
 else, and another card's partials are not ours to remove.
 
-Only a partial whose writer is provably gone is a stray. Copy roots may nest (one run into
-``/mnt/d1/shoot``, whose card has ``day2/``, another into ``/mnt/d1/shoot/day2``): two live
-runs then write into one folder, and a partial there may be the other's, being written now.
+Only a partial no live writer holds is a stray (where no lock can be asked, one old enough:
+below). Copy roots may nest (one run into ``/mnt/d1/shoot``, whose card has ``day2/``,
+another into ``/mnt/d1/shoot/day2``): two live runs then write into one folder, and a
+partial there may be the other's, being written now.
 A partial's name carries its writer's process token (``naming.partial_token``) and a
 holder's lock body names the token of its process (``lock.holder_body``), so a partial is a
 stray unless a copy root at or above its folder (its real path, up to ``/``) is locked by
