@@ -224,10 +224,11 @@ def touched(st: os.stat_result) -> float:
     Not the mtime alone: a live copy stamps the source's date on its partial
     (``preserve_mtime``) before its flush and read-back, so the mtime of a partial being
     read back now may be years old; the stamp (``utime``), like every write, sets the ctime
-    to now (NFS: the server's ctime; FUSE: the filesystem's). Never older than the mtime, so
-    it keeps every partial the mtime alone kept; a filesystem whose ctime is not kept on
-    disk (exFAT, FAT: the mtime or the creation time once the inode is read anew) keeps the
-    live writer's inode in memory, with the ctime the stamp set."""
+    to now (NFS: the server's ctime; FUSE: what the filesystem answers). Never older than
+    the mtime, so it keeps every partial the mtime alone kept. A filesystem that answers
+    the mtime as the ctime (exfat-fuse does, even while the file is open: measured) gains
+    nothing from it; there the claim decides (a FUSE filesystem without a ``flock`` of its
+    own has the kernel's local one, so ``claimed`` answers for this host's writers)."""
     return max(st.st_mtime, st.st_ctime)
 
 
