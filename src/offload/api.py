@@ -378,6 +378,13 @@ def copy_with_multiple_destinations(
     subscriber that raises is named in a WarningIssued and in ``report.warnings``; so is,
     after the job, what an S3 destination may have left in the bucket (an object whose
     delete, an upload whose abort, failed: ``s3file.left_behind_notes``).
+    Before the copy, on each local destination it writes, the hidden partial files of the
+    target's own name that an interrupted copy left beside it are removed (``plan.strays.
+    strays_of``: none a live writer claims; where no claim can be asked, none written or
+    stamped in the last 12 hours), and the room they held counts as free in the space
+    check; each removal, each partial kept (with the ``rm`` command that removes it) and
+    each one the drive refused to remove is a WarningIssued and a line in
+    ``report.warnings``.
     """
     options = options or CopyOptions()
     source_path = Path(os.path.abspath(source))
@@ -456,13 +463,35 @@ def _own_strays_removed(target: Path) -> list[str]:
             f"{describe_os_error(exc)}; once the drive works, remove it: rm -- {shell_word(path)}"
         )
     for path, _ in kept:
+        unopened = _unopenable(path)
+        why = (
+            "no lock can be asked on its drive"
+            if unopened is None
+            else f"it cannot be opened to ask its lock ({describe_os_error(unopened)})"
+        )
         lines.append(
-            f"kept {printable_name(path)}, a partial file of {printable_name(str(target))}: no "
-            f"lock can be asked on its drive, and it changed less than "
-            f"{UNASKABLE_STALE_S // 3600} hours ago (a copy may still write it); if none does, "
-            f"remove it: rm -- {shell_word(path)}"
+            f"kept {printable_name(path)}, a partial file of {printable_name(str(target))}: "
+            f"{why}, and it changed less than {UNASKABLE_STALE_S // 3600} hours ago (a copy "
+            f"may still write it); if none does, remove it: rm -- {shell_word(path)}"
         )
     return lines
+
+
+def _unopenable(path: str) -> OSError | None:
+    """Why the partial at *path* cannot be opened (EACCES: another user's), as ``claim.
+    claimed`` opens it to ask its lock; None when it can (its drive keeps no locks), or is
+    gone since. For the kept line's words only: each cause named as it is."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return exc
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+    return None
 
 
 def _copy_planned(
@@ -568,9 +597,11 @@ def _copy_planned(
     probed += preflight_warnings  # the local destinations' (a date not kept)
     for message in probed:
         shown.emit(WarningIssued(message))
+    swept: list[str] = []  # the sweep's lines: said now, and in the report's warnings
     for index, target in enumerate(targets):
         if index not in remote and index not in gone and index not in failing:
             for line in _own_strays_removed(target):
+                swept.append(line)
                 shown.emit(WarningIssued(line))
     task = FileTask(source_file, tuple(map(str, targets)))
     source_digests: dict[str, str] = {}
@@ -620,7 +651,7 @@ def _copy_planned(
         from offload.destinations.s3card import show_job_paths
 
         show_job_paths(report)
-    report.warnings.extend([*probed, *guarded.warnings])
+    report.warnings.extend([*probed, *swept, *guarded.warnings])
     return report
 
 

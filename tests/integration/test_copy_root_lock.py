@@ -381,7 +381,9 @@ def test_partials_of_a_killed_run_on_a_filesystem_without_locks_are_not_kept_sil
     forever, silently)."""
     from offload.plan.strays import UNASKABLE_STALE_S
 
-    drive = faulty_fs(no_flock=True)
+    # Its ctime answered as its mtime, so that ``utime`` can date the partial's last change
+    # (a partial is aged by the later of the two: ``strays.touched``).
+    drive = faulty_fs(no_flock=True, ctime_is_mtime=True)
     card = make_card(tmp_path / "card2", {"CLIPS/A.MOV": 16 * MIB})
     stall = drive.stall("write", path="card2/CLIPS/.offload-partial.*", offset=4 * MIB)
     killed = start(
@@ -624,3 +626,40 @@ def test_a_killed_holder_stuck_in_a_hung_card_read_is_said_with_what_ends_it(
         "driver (a FUSE filesystem's daemon), then run this again"
     ) in message, message
     assert "wait for it to finish" not in message, message
+
+
+def test_a_live_partial_with_the_clips_old_date_is_kept_where_no_lock_can_be_asked(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Review of stop65 (M1), ``offload copy``'s age rule: a live run's partial, its clip's
+    date (2 days old) stamped on it before its read-back, was aged by its mtime alone, so a
+    second run onto the same lockless drive (NFS; FaultyFS ``no_flock``) took it for one a
+    killed run left and removed it under the live run. Now aged by the later of its mtime
+    and ctime (the stamp sets the ctime): kept, the first run ends whole."""
+    drive = faulty_fs(no_flock=True)
+    card = make_card(tmp_path / "card3", {"CLIPS/A.MOV": 2 * MIB})
+    old = time.time() - 2 * 24 * 3600
+    os.utime(card / "CLIPS" / "A.MOV", (old, old))
+    held = drive.stall("read", path="card3/CLIPS/.offload-partial.*", times=1)
+    argv = offload_cli("--mhl", "none", "--report-dir", tmp_path / "r", card, drive.mountpoint)
+    first = start(argv, stdout=subprocess.DEVNULL)
+    try:
+        drive.wait_stalled_while_working(held, first, quiet_s=30.0)
+        [partial] = _partials(drive.mountpoint / "card3" / "CLIPS")
+        assert partial.stat().st_mtime < old + 60  # the clip's date, stamped
+        second = run(
+            offload_cli("--mhl", "none", "--report-dir", tmp_path / "r2", card, drive.mountpoint)
+        )
+        assert partial.exists(), second.stderr  # the live run's: kept
+    finally:
+        drive.release(held)
+    _, err = first.communicate(timeout=120)
+    # The second run, unstopped by a lock, may publish A.MOV first: the first then refuses
+    # the file at the name (exit 2, "already exists"), as two runs race on such a drive,
+    # never a rename of a partial removed under it (before: ENOENT).
+    assert first.returncode == 0 or "already exists" in err, err
+    assert "cannot rename" not in err and "ENOENT" not in err, err
+    assert "1 partial file(s)" in second.stderr and "this filesystem has no locks" in second.stderr
+    assert (drive.mountpoint / "card3" / "CLIPS" / "A.MOV").read_bytes() == (
+        card / "CLIPS" / "A.MOV"
+    ).read_bytes()

@@ -99,7 +99,9 @@ class FaultyFS:
     long after the first start, so a test blocked on a stalled call gets ECONNABORTED (and every
     later call ENOTCONN) instead of hanging: pytest-timeout cannot interrupt a FUSE call. The
     watchdog runs in the daemon, so the test process gets no extra thread. ``no_flock``:
-    ``flock`` on the mount fails ENOLCK (NFSv3 without lockd). ``subtype``: the mount's
+    ``flock`` on the mount fails ENOLCK (NFSv3 without lockd). ``ctime_is_mtime``: every
+    file's ctime is answered as its mtime (as from a filesystem keeping no ctime of its own),
+    so a test can date a file's last change with ``utime`` alone. ``subtype``: the mount's
     type is ``fuse.<subtype>``; ``"sshfs"`` makes it one the product takes for a network
     share (``fs.below.NETWORK_FILESYSTEMS``), with this mount's faults.
     """
@@ -113,6 +115,7 @@ class FaultyFS:
         rename_flags: str = "noreplace",
         watchdog_s: float | None = None,
         no_flock: bool = False,
+        ctime_is_mtime: bool = False,
         subtype: str = "faultyfs",
     ) -> None:
         if rename_flags not in ("noreplace", "none"):
@@ -123,6 +126,7 @@ class FaultyFS:
         self.rename_flags = rename_flags
         self.watchdog_s = watchdog_s
         self.no_flock = no_flock
+        self.ctime_is_mtime = ctime_is_mtime
         self.subtype = subtype
         self._proc: subprocess.Popen[bytes] | None = None
         self._control = ""
@@ -190,6 +194,8 @@ class FaultyFS:
             cmd.append("--direct-io")
         if self.no_flock:
             cmd.append("--no-flock")
+        if self.ctime_is_mtime:
+            cmd.append("--ctime-is-mtime")
         cmd += ["--subtype", self.subtype]
         started = time.monotonic()
         if self.watchdog_s is not None:

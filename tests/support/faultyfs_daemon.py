@@ -365,6 +365,8 @@ class FaultyOps(mfusepy.Operations):
     """The filesystem operations: pass-through to the backing directory, plus faults."""
 
     use_ns = True
+    #: answer each file's ctime as its mtime (``--ctime-is-mtime``)
+    ctime_is_mtime = False
 
     def __init__(self, backing: str, *, direct_io: bool, rename_flags: str) -> None:
         self.root = os.path.realpath(backing)
@@ -688,7 +690,7 @@ class FaultyOps(mfusepy.Operations):
             "st_blksize": st.st_blksize,
             "st_atime": st.st_atime_ns,
             "st_mtime": st.st_mtime_ns,
-            "st_ctime": st.st_ctime_ns,
+            "st_ctime": st.st_mtime_ns if self.ctime_is_mtime else st.st_ctime_ns,
         }
 
     def readlink(self, path: str) -> str:
@@ -1115,6 +1117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rename-flags", choices=("noreplace", "none"), default="noreplace")
     parser.add_argument("--watchdog-s", type=float, default=None)
     parser.add_argument("--no-flock", action="store_true")
+    parser.add_argument("--ctime-is-mtime", action="store_true")
     parser.add_argument("--subtype", default="faultyfs")
     args = parser.parse_args(argv)
     if mfusepy.fuse_version_major != 3:
@@ -1123,6 +1126,7 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(0)  # the kernel already applied the caller's umask to the modes it sends
     kind = NoFlockOps if args.no_flock else FaultyOps
     ops = kind(args.backing, direct_io=args.direct_io, rename_flags=args.rename_flags)
+    ops.ctime_is_mtime = args.ctime_is_mtime
     server = ControlServer(args.control, ops)
     ops.on_init.append(server.start)  # answering pings means the mount is live
     if args.watchdog_s is not None:

@@ -284,22 +284,30 @@ class _VerboseProgress:
         self._said = threading.Lock()  # a progress line and the cancel's, never interleaved
         self._copying = False  # "copying SRC..." said: progress lines may follow
         self._cancelling = False
+        self._closed = False  # the copy ended: nothing more said (the hash lines follow)
+
+    def _say(self, line: str) -> None:
+        """*line* on stdout in one write (text and newline together: ``print`` writes them
+        apart, and a line of another thread's may land between them). Under ``_said``."""
+        self._env.stdout.write(line + "\n")
+        self._env.stdout.flush()
 
     def cancelling(self, signal_said: str) -> None:
         """The copy is being cancelled (*signal_said*: the signal, in words): said at once,
         on stdout with the other ``INFO:`` lines (those a host reads), and no progress line
         from now on (before: "copied 0 of N bytes" each second while a hung destination
-        kept the cancel waiting, nothing acknowledging it)."""
+        kept the cancel waiting, nothing acknowledging it). Not what it cancels: a signal
+        while the copy is published may come too late to cancel anything (the outcome's
+        lines say what was), so it says only what a cancel does. Nothing once ``close``d: a
+        late signal's line never lands among the outcome's (the hash line a host parses)."""
         with self._said:
-            if self._cancelling:
+            if self._cancelling or self._closed:
                 return
             self._cancelling = True
             self._stop.set()
-            print(
-                f"INFO: cancelling ({signal_said}): the partial files are removed before the "
-                "run ends",
-                file=self._env.stdout,
-                flush=True,
+            self._say(
+                f"INFO: cancelling ({signal_said}): a copy not yet verified is cancelled and "
+                "its partial file removed before the run ends"
             )
 
     def emit(self, event: Event) -> None:
@@ -307,11 +315,7 @@ class _VerboseProgress:
             with self._said:
                 if not self._copying:
                     self._copying = True
-                    print(
-                        f"INFO: copying {printable_name(str(self._source))}...",
-                        file=self._env.stdout,
-                        flush=True,
-                    )
+                    self._say(f"INFO: copying {printable_name(str(self._source))}...")
         if isinstance(event, FileStarted):
             return
         if isinstance(event, JobStarted):
@@ -362,14 +366,13 @@ class _VerboseProgress:
                     return
                 if not self._copying:  # the source's read has not begun (its open hangs)
                     continue
-                print(
-                    f"INFO: copied {copied} of {self._total} bytes{uploading}",
-                    file=self._env.stdout,
-                    flush=True,
-                )
+                self._say(f"INFO: copied {copied} of {self._total} bytes{uploading}")
 
     def close(self) -> None:
-        """Stop the clock (the copy ended): no progress line after the outcome's."""
+        """Stop the clock (the copy ended): no progress line, and no cancel's, after the
+        outcome's."""
+        with self._said:
+            self._closed = True
         self._stop.set()
         if self._clock is not None:
             self._clock.join()

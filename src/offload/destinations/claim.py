@@ -114,7 +114,7 @@ def claimed(path: str) -> bool | None:
     except OSError:
         return None
     finally:
-        os.close(fd)  # and with it the probe's lock
+        _close(fd)  # and with it the probe's lock
     return False
 
 
@@ -148,7 +148,17 @@ def remove_unclaimed(path: str, failed: list[tuple[str, OSError]] | None = None)
             return False
         return same and _unlink(path, failed)
     finally:
+        _close(fd)
+
+
+def _close(fd: int) -> None:
+    """Close the probe's descriptor (and with it its lock). Its close reports nothing the
+    caller must know (nothing was written through it), and a dying FUSE mount answers it
+    ENOTCONN: not raised (a traceback from a clean-up that had nothing left to do)."""
+    try:
         os.close(fd)
+    except OSError:
+        pass
 
 
 def _unlink(path: str, failed: list[tuple[str, OSError]] | None = None) -> bool:

@@ -8,9 +8,10 @@ nearly full drive is not refused for the space its own clean-up gives back. Only
 folders this offload writes to are looked at: with ``--into`` a destination may hold much
 else, and another card's partials are not ours to remove.
 
-Only a partial whose writer is provably gone is a stray. Copy roots may nest (one run into
-``/mnt/d1/shoot``, whose card has ``day2/``, another into ``/mnt/d1/shoot/day2``): two live
-runs then write into one folder, and a partial there may be the other's, being written now.
+Only a partial no live writer holds is a stray (where no lock can be asked, one old enough:
+below). Copy roots may nest (one run into ``/mnt/d1/shoot``, whose card has ``day2/``,
+another into ``/mnt/d1/shoot/day2``): two live runs then write into one folder, and a
+partial there may be the other's, being written now.
 A partial's name carries its writer's process token (``naming.partial_token``) and a
 holder's lock body names the token of its process (``lock.holder_body``), so a partial is a
 stray unless a copy root at or above its folder (its real path, up to ``/``) is locked by
@@ -24,11 +25,14 @@ asked like any other).
 Where a lock cannot be asked at all (a filesystem without ``flock``, e.g. NFSv3 without
 lockd: ``ENOLCK``; this run's own copy root is then unlocked too) no answer ever comes, and
 keeping every partial there would keep each killed run's space forever, unsaid. There a
-partial not modified for ``UNASKABLE_STALE_S`` (12 hours) is a stray, and a younger one is
-kept and handed back (*kept*: the caller warns, naming the folder). A live writer touches
-its partial's mtime with every write; its one pause without writes is the read-back of that
-file (minutes; an hour for hundreds of GB on a slow drive), far below 12 hours, while a
-re-run on the next shooting day gets the room back.
+partial neither written nor stamped for ``UNASKABLE_STALE_S`` (12 hours) is a stray, and a
+younger one is kept and handed back (*kept*: the caller warns, naming the folder). Its age
+is the later of its mtime and ctime (``touched``), never the mtime alone: a live writer
+stamps the source's date on its partial (``preserve_mtime``) before the read-back, so the
+mtime of a live partial may be the clip's, years old, while the stamp and every write set
+the ctime to now. A live writer's one pause without writes is the read-back of that file
+after the stamp (minutes; an hour for hundreds of GB on a slow drive), far below 12 hours,
+while a re-run on the next shooting day gets the room back.
 
 A live writer also claims each partial it writes (``destinations.claim``: a shared
 ``flock`` on the file itself, from its creation until it is renamed or removed), so a
@@ -62,8 +66,8 @@ from offload.lock import CANNOT_ASK, other_holder
 from offload.plan.destination import DestinationPlan
 from offload.plan.scan import SourceTree
 
-# Where no lock can be asked: a partial not modified for this long has no live writer
-# (see the module's docstring).
+# Where no lock can be asked: a partial neither written nor stamped for this long
+# (``touched``) has no live writer (see the module's docstring).
 UNASKABLE_STALE_S = 12 * 3600
 
 
@@ -122,7 +126,8 @@ def strays_of(
     the bytes each holds. Another file's partials there are not this copy's to judge.
     With no copy root's lock of its own to tell whether locks work there, a partial whose
     claim cannot be asked (``claimed`` None) is judged as where no lock can be asked: a
-    stray once not modified for ``UNASKABLE_STALE_S``, else kept (in *kept*)."""
+    stray once neither written nor stamped (``touched``) for ``UNASKABLE_STALE_S``, else
+    kept (in *kept*)."""
     name = target.name
     return _strays_in(
         str(target.parent),
@@ -174,7 +179,7 @@ def _strays_in(
         claim = claimed(entry.path)
         if claim:
             continue  # a live writer's, whichever path it writes it by
-        if (unaskable or (unsure_kept and claim is None)) and now - st.st_mtime < UNASKABLE_STALE_S:
+        if (unaskable or (unsure_kept and claim is None)) and now - touched(st) < UNASKABLE_STALE_S:
             if kept is not None:
                 kept.append((entry.path, st.st_blocks * 512))
             continue  # maybe a live run's: no lock says
@@ -212,6 +217,19 @@ def _live_tokens(
         if parent == current:
             return tokens, unaskable
         current = parent
+
+
+def touched(st: os.stat_result) -> float:
+    """When the file of *st* was last written or stamped: the later of its mtime and ctime.
+    Not the mtime alone: a live copy stamps the source's date on its partial
+    (``preserve_mtime``) before its flush and read-back, so the mtime of a partial being
+    read back now may be years old; the stamp (``utime``), like every write, sets the ctime
+    to now (NFS: the server's ctime; FUSE: what the filesystem answers). Never older than
+    the mtime, so it keeps every partial the mtime alone kept. A filesystem that answers
+    the mtime as the ctime (exfat-fuse does, even while the file is open: measured) gains
+    nothing from it; there the claim decides (a FUSE filesystem without a ``flock`` of its
+    own has the kernel's local one, so ``claimed`` answers for this host's writers)."""
+    return max(st.st_mtime, st.st_ctime)
 
 
 def remove_strays(paths: Iterable[str], failed: list[tuple[str, OSError]] | None = None) -> int:

@@ -897,7 +897,7 @@ class ReportsWritten:
             self.unrestated.remove(str(path))
         for folder, name in self.json_stored:
             try:
-                folder.put(name, restated.content(exit_code), replace=True)
+                folder.put(name, _content(restated, exit_code), replace=True)
             except OSError as exc:
                 problems.append(
                     f"cannot restate the report {name} in {folder.name}: {describe_os_error(exc)}"
@@ -1084,8 +1084,8 @@ def write_reports(
             name, shown = _put_pair(
                 remote_folder,
                 base,
-                json_file.content(result.exit_code),
-                table.content(0),
+                _content(json_file, result.exit_code),
+                _content(table, 0),
                 result.json_stored,
             )
             stored.append((remote_folder, name, shown))
@@ -1135,7 +1135,9 @@ def write_reports(
                 )
         for remote_folder, name, shown in list(remote_rewrite):
             try:
-                remote_folder.put(f"{name}.json", json_file.content(result.exit_code), replace=True)
+                remote_folder.put(
+                    f"{name}.json", _content(json_file, result.exit_code), replace=True
+                )
             except OSError as exc:
                 remote_rewrite.remove((remote_folder, name, shown))
                 refused.append(
@@ -1622,9 +1624,33 @@ class StreamedFile:
         data = self._held[exit_code] = b"".join(self._chunks(exit_code))
         return data
 
+    def read_from(self, exit_code: int) -> Path | None:
+        """The file of ours ``content`` reads the bytes for *exit_code* back from (None: it
+        reads no file: they are held, or made anew)."""
+        if exit_code in self._held:
+            return None
+        known = self._written.get(exit_code)
+        return None if known is None else known[0]
+
     def release(self) -> None:
         """Forget the bytes held whole (once every folder has them)."""
         self._held.clear()
+
+
+def _content(streamed: StreamedFile, exit_code: int) -> bytes:
+    """``streamed.content(exit_code)`` (the bytes a bucket is sent), read back on a worker
+    (``_on_drive``) when it reads them from a local report folder: a hung drive holds the
+    worker, not the signals, so a stop while that read hangs is heard at once (on the main
+    thread, the kernel merged a second Ctrl-C into the pending first one). The put itself
+    is the caller's, on the main thread."""
+    source = streamed.read_from(exit_code)
+    if source is None:
+        return streamed.content(exit_code)
+    return _on_drive(
+        "offload-reports",
+        functools.partial(streamed.content, exit_code),
+        (str(source.parent),),
+    )
 
 
 def _copy_file(known: tuple[Path, str], handle: AtomicFile) -> bool:

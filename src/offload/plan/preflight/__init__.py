@@ -87,7 +87,7 @@ from offload.plan.preflight.spelling import Speller
 from offload.plan.preflight.system_disk import check_system_disk
 from offload.plan.preflight.volumes import check_source_volumes
 from offload.plan.scan import SourceTree
-from offload.plan.strays import stray_partials
+from offload.plan.strays import stray_partials, strays_of
 
 
 def preflight(
@@ -485,10 +485,18 @@ def preflight(
                 rewrite_if_wrong_bytes=check.rewrite_if_wrong_bytes,
                 # A drive mounted at the copy root (DEST/A006): its room was counted.
                 space_at=folder if plan.creates_root and folder == plan.root else None,
-                # A card's re-run removes them (one file: pfndispatchcopy removes none).
-                reclaimable_bytes=0
-                if tree.root_is_file
-                else sum(size for _, size in stray_partials(own, plan)),
+                # A card's re-run removes them; a one-file copy (pfndispatchcopy, the API's
+                # copy_with_multiple_destinations) removes those of its file's name before
+                # its first byte (``api._own_strays_removed``), so a copy that a killed one
+                # left its drive too full for is not refused for the room it gives back.
+                reclaimable_bytes=sum(
+                    size
+                    for _, size in (
+                        strays_of(plan.target_for(tree.files[0].relative_path))
+                        if tree.root_is_file
+                        else stray_partials(own, plan)
+                    )
+                ),
                 below=tuple(
                     drive
                     for relative, mount in drives
