@@ -46,7 +46,7 @@ from offload.ledger import STATE_FOLDER, Ledger, final_path_of, kept_by_check
 from offload.manifest.layout import ASCMHL_FOLDER
 
 if TYPE_CHECKING:
-    from offload.manifest.verify import VerifyReport
+    from offload.manifest.verify import ChangedFile, VerifyReport
 
 HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
 
@@ -98,6 +98,30 @@ class OwnRecords:
         self.root = root
         self.records = _vouched(root)
         self.computed: dict[str, dict[str, str]] = {}
+        self._composed: dict[str, str | None] | None = None  # NFC form → its one record
+        self._held_wrong: set[str] = set()  # moved to changed by :meth:`held` as read
+
+    def record_of(self, path: str) -> _Record | None:
+        """The ledger's record of the file at *path* (as the disk spells it, relative to the
+        root): its own spelling's, else the one record of its other spelling (NFC, NFD: the
+        ledger records the name as copied, a Mac hands it back decomposed) whose own
+        spelling names no file there (``respelling``'s rule: a twin of another spelling on
+        disk is its own file, never held to the other's entry); None otherwise."""
+        record = self.records.get(path)
+        if record is not None or path.isascii():
+            return record
+        from unicodedata import normalize
+
+        if self._composed is None:
+            self._composed = {}
+            for name in self.records:
+                if not name.isascii():
+                    form = normalize("NFC", name)
+                    self._composed[form] = None if form in self._composed else name
+        other = self._composed.get(normalize("NFC", path))
+        if other is None or os.path.lexists(self.root / other):
+            return None
+        return self.records[other]
 
     def hasher(self, inner: HashFile) -> HashFile:
         """*inner*, computing for each file the ledger vouches for one of its formats as well
@@ -110,7 +134,7 @@ class OwnRecords:
                 relative = path.relative_to(self.root).as_posix()
             except ValueError:
                 return inner(path, formats)
-            record = self.records.get(relative)
+            record = self.record_of(relative)
             if record is None:
                 return inner(path, formats)
             wanted = list(formats)
@@ -122,44 +146,83 @@ class OwnRecords:
 
         return hash_file
 
+    def held(self, path: str) -> ChangedFile | None:
+        """For ``verify_tree``'s *held_to*, right after it read *path* and found it as the
+        history records it: the change against the ledger's entry where they differ (the
+        file then goes to ``changed``, and an appended generation records it ``failed``,
+        never ``verified``), else None."""
+        wrong = self._contradiction(path)
+        if wrong is not None:
+            self._held_wrong.add(path)
+        return wrong
+
+    def left_out_note(self, generation: Path) -> str | None:
+        """The note of an appended *generation* where :meth:`held` found files the history
+        wrongly agrees with: a generation records such a file ``failed`` only against a
+        recorded hash it differs from, so it is left out (never ``verified``), and the
+        reference tool still passes it against the history alone; None where there is none."""
+        if not self._held_wrong:
+            return None
+        from offload.errors import printable_name
+
+        first = printable_name(sorted(self._held_wrong)[0])
+        more = f" and {len(self._held_wrong) - 1} more" if len(self._held_wrong) > 1 else ""
+        return (
+            f"'{first}'{more}, unlike this copy root's own ledger (see CHANGED), is not "
+            f"recorded verified in {generation.name}: left out of it; its ASC MHL history "
+            "still records the changed bytes, so ascmhl-debug verify passes it; restore the "
+            f"file and {ASCMHL_FOLDER}/ from another copy of this card"
+        )
+
+    def _contradiction(self, path: str) -> ChangedFile | None:
+        from offload.manifest.verify import ChangedFile, ChangeReason
+
+        record = self.record_of(path)
+        computed = self.computed.get(path)
+        if record is None or computed is None:
+            return None
+        shared = [name for name in record.digests if name in computed]
+        try:
+            size = os.stat(self.root / path).st_size
+        except OSError:
+            size = record.size
+        if size != record.size:
+            reason = ChangeReason.SIZE
+        elif shared and any(computed[n] != record.digests[n] for n in shared):
+            reason = ChangeReason.HASH
+        else:
+            return None
+        return ChangedFile(
+            path,
+            reason,
+            record.size,
+            size,
+            {n: record.digests[n] for n in shared},
+            dict(computed),
+        )
+
     def judge(self, report: VerifyReport) -> VerifyReport:
         """*report* with each file it verified that contradicts its ledger entry moved to
-        ``changed`` (reason :data:`MISMATCH`)."""
-        from offload.manifest.verify import ChangedFile, ChangeReason, naming_reason
+        ``changed``, and those :meth:`held` moved there as they were read named so (reason
+        :data:`MISMATCH`). Any report of the check: a cancelled one's, an unwritten
+        generation's too."""
+        from offload.manifest.verify import naming_reason
 
-        if not self.records or not report.verified:
+        if not self.records or not (report.verified or self._held_wrong):
             return report
         changed = {c.path: c for c in report.changed}
         reasons = dict(report.reasons)
         wrong: set[str] = set()
         for path in report.verified:
-            record = self.records.get(path)
-            computed = self.computed.get(path)
-            if record is None or computed is None:
-                continue
-            shared = [name for name in record.digests if name in computed]
-            try:
-                size = os.stat(self.root / path).st_size
-            except OSError:
-                size = record.size
-            if size != record.size:
-                reason = ChangeReason.SIZE
-            elif shared and any(computed[n] != record.digests[n] for n in shared):
-                reason = ChangeReason.HASH
-            else:
-                continue
-            changed[path] = ChangedFile(
-                path,
-                reason,
-                record.size,
-                size,
-                {n: record.digests[n] for n in shared},
-                dict(computed),
-            )
-            reasons[path] = naming_reason(MISMATCH, partial(_mismatch_words))
-            wrong.add(path)
-        if not wrong:
+            found = self._contradiction(path)
+            if found is not None:
+                changed[path] = found
+                wrong.add(path)
+        named = wrong | (self._held_wrong & set(changed))
+        if not named:
             return report
+        for path in named:
+            reasons[path] = naming_reason(MISMATCH, partial(_mismatch_words))
         return dataclasses.replace(
             report,
             verified=tuple(p for p in report.verified if p not in wrong),
@@ -177,11 +240,15 @@ def _mismatch_words(spell: Callable[[str], str]) -> str:
 
 
 def contradicted(root: Path, records: Mapping[str, _Record]) -> list[str]:
-    """The paths whose digest the history of *root* records unlike the ledger's *records*
-    (``OwnRecords.records``) in a shared format, sorted; nothing read but the records (an
-    unreadable history: none, the check itself says why)."""
+    """The paths (as the ledger spells them) that the history of *root* records unlike the
+    ledger's *records* (``OwnRecords.records``): in a format both hold, no generation
+    records the digest of the ledger's newest entry (a clip re-copied with ``--overwrite``
+    has its new version recorded beside its first: not contradicted). A path the history
+    spells otherwise (NFC, NFD: ``respelling``) is looked up by that spelling. Sorted;
+    nothing read but the records (an unreadable history: none, the check itself says why)."""
     from offload.manifest import ManifestError
     from offload.manifest.history import read_history
+    from offload.respelling import respelled_pairs
 
     if not records:
         return []
@@ -189,13 +256,16 @@ def contradicted(root: Path, records: Mapping[str, _Record]) -> list[str]:
         history = read_history(root)
     except (ManifestError, OSError):
         return []
+    spelled = respelled_pairs(history.recorded_file_paths(), records)
     found: list[str] = []
     for path, record in records.items():
-        recorded = history.reference_hash_formats(path)
-        if not recorded:
-            continue
-        shared = [n for n in record.digests if n in recorded]
-        if any(recorded[n].lower() != record.digests[n].lower() for n in shared):
+        values = history.recorded_hash_values(path) or history.recorded_hash_values(
+            spelled.get(path, path)
+        )
+        shared = [n for n in record.digests if n in values]
+        if shared and not any(
+            record.digests[n] in values[n] or record.digests[n].lower() in values[n] for n in shared
+        ):
             found.append(path)
     return sorted(found)
 

@@ -1243,6 +1243,9 @@ def _verify_with(
                 file_date=file_date,
                 recorded_folder_dates=recorded_folder_dates,
                 ledger_records=_ledger_records(root) if local else None,
+                # Held to the ledger as each file is read, before a generation is built
+                # on it: one the history wrongly agrees with is recorded failed.
+                held_to=None if own is None or not own.records else own.held,
                 # The root's own state only (anchored: this walk is relative to the
                 # root); a card's own .offload entries are checked. An appended
                 # generation's list needs the unanchored name (ascmhl matches patterns
@@ -1283,7 +1286,12 @@ def _verify_with(
             ) from None
         except GenerationNotWritten as exc:  # the check's results stand
             said = exc.message + (_unwritten_remedy(root, exc) if local else "")
-            raise GenerationUnwrittenError(said, exc.report, path=root) from None
+            held = exc.report if own is None else own.judge(exc.report)
+            raise GenerationUnwrittenError(said, held, path=root) from None
+        except CheckCancelled as exc:  # what it proved, held to the ledger too
+            if own is not None:
+                exc.report = own.judge(exc.report)
+            raise
         except ManifestError as exc:
             raise (
                 _refused_read(root, exc)
@@ -1293,6 +1301,9 @@ def _verify_with(
             raise UsageError(f"cannot verify {root}: {describe_os_error(exc)}", path=root) from None
         if own is not None and report is not None:
             report = own.judge(report)
+            left_out = None if report.generation is None else own.left_out_note(report.generation)
+            if left_out is not None:
+                report = dataclasses.replace(report, notes=(*report.notes, left_out))
             replaced = history_replaced(root)
             if replaced is not None:
                 report = dataclasses.replace(report, notes=(*report.notes, replaced))
