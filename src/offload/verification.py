@@ -85,7 +85,7 @@ from offload.manifest.verify import (
 from offload.manifest.verify import (
     VerifyExit as VerifyExit,  # the exit codes of offload verify, named here too
 )
-from offload.own_record import OwnRecords, contradicted, history_replaced
+from offload.own_record import OwnRecords, contradicted, history_replaced, ledger_unread_note
 from offload.respelling import respelled_pairs
 from offload.run_record import unfinished
 from offload.verification_reason import with_reasons
@@ -1304,7 +1304,10 @@ def _verify_with(
             left_out = None if report.generation is None else own.left_out_note(report.generation)
             if left_out is not None:
                 report = dataclasses.replace(report, notes=(*report.notes, left_out))
-            replaced = history_replaced(root)
+            if own.unread is not None:
+                note = ledger_unread_note(root, own.unread)
+                report = dataclasses.replace(report, notes=(*report.notes, note))
+            replaced = history_replaced(root, ledger_held=own.unread is None)
             if replaced is not None:
                 report = dataclasses.replace(report, notes=(*report.notes, replaced))
             if refused_append:

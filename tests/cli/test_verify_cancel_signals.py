@@ -343,3 +343,27 @@ def test_a_cancel_after_a_damaged_clip_was_read_holds_it_to_the_ledger(
     assert "CLIPS/C00000.MOV" not in json.dumps(data["verified"]), data
     assert "CLIPS/C00000.MOV" in json.dumps(data["changed"]), data
     assert "own-record-mismatch" in json.dumps(data), data
+
+
+@pytest.mark.fault
+@pytest.mark.timeout(90)
+def test_a_ledger_that_cannot_be_read_is_said_never_claimed_held(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], judge: AscmhlJudge
+) -> None:
+    """The copy root's ledger unreadable (EIO) under a history rebuilt by ``ascmhl create``:
+    the check says the files were checked against the history alone, and the replaced-history
+    warning never claims they were held to the ledger. Review of later65, L3: before, the
+    check was silently off and the warning said "files the ledger vouches for were held to
+    it too"."""
+    backing = _copied(tmp_path)
+    shutil.rmtree(backing / "A001" / "ascmhl")
+    assert judge.create(backing / "A001", "xxh64").returncode == 0
+    fs = faulty_fs(backing=backing)
+    fs.fail("open", errno.EIO, path="A001/.offload/ledger.jsonl")
+    reports = tmp_path / "reports"
+    process = start([OFFLOAD, "verify", "--report-dir", str(reports), str(fs.mountpoint / "A001")])
+    out, err = process.communicate(timeout=60)
+    said = out + err
+    assert "Traceback" not in err, err
+    assert "were held to it too" not in said, said
+    assert "could not be read" in said and "ASC MHL history alone" in said, said

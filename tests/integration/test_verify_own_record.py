@@ -237,3 +237,26 @@ def test_append_after_a_clip_recopied_with_overwrite_is_no_rebuilt_history(
     assert "no generation was appended" not in output, output
     assert "rebuilt or edited since by another tool" not in output, output
     assert len(set((root / "ascmhl").iterdir()) - before) >= 1, output
+
+
+def test_a_ledger_digest_of_a_format_this_version_does_not_know_is_passed_over(
+    tmp_path: Path, judge: AscmhlJudge
+) -> None:
+    # Review of later65, L2: a later version's format in the ledger made the check refuse
+    # (exit 64) where it added the ledger's fastest format to a history in another one.
+    _, root, reports = copied(tmp_path)
+    ledger = root / ".offload" / "ledger.jsonl"
+    lines = []
+    for line in ledger.read_text().splitlines():
+        entry = json.loads(line)
+        if "digests" in entry:
+            entry["digests"] = {"zz999": "00ff", **entry["digests"]}
+        lines.append(json.dumps(entry))
+    ledger.write_text("\n".join(lines) + "\n")
+    damage(root / "CLIPS" / "C002.mov")
+    shutil.rmtree(root / "ascmhl")
+    assert judge.create(root, "md5").returncode == 0
+    code, output = offload("verify", "--report-dir", reports, root)
+    assert code == 11, output
+    line = next(x for x in output.splitlines() if "CHANGED" in x)
+    assert "C002.mov" in line and "unlike this copy root's own ledger" in line, line
