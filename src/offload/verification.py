@@ -692,9 +692,10 @@ def unheld_by_ledger(
     (``LEDGER_CHECKED``). Without a ledger, or a record of it there, a file stays new, its
     reason saying it was not checked; a ledger that cannot be read is said in a note.
     Before: such a copy was never read, a damaged one as "new" as an intact one, a
-    deleted one never missed. The ledger is parsed only where a file is new so, or its
+    deleted one never missed. Here the ledger is parsed only where a file is new so, or its
     bytes may record such a name (``ledger.may_record_unheld_names``): nearly every copy
-    root holds none. A cancel raises ``CheckCancelled`` with what *report* proved and what
+    root holds none (a check against a history has parsed it once already, before its
+    reads: ``own_record``). A cancel raises ``CheckCancelled`` with what *report* proved and what
     was read here (``cancelled_after_reads``)."""
     unheld = [
         p
