@@ -756,7 +756,8 @@ def verify_tree(
     read and found as the history records it, before it is counted verified or an appended
     generation is built: a ChangedFile where the caller's own record contradicts it (the
     copy root's ledger, ``own_record``), which the report then lists changed and the
-    generation records ``failed``; None: verified.
+    generation takes as failed (``write_generation``'s *failed*: found as the history
+    records it, it is left out, never ``verified``); None: verified.
 
     The report's ``reasons`` say what stands at (or above) a missing file's name, why a
     new name is in no manifest, that a changed file is a link read through
