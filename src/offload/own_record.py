@@ -12,20 +12,32 @@ Contract:
   entry of the ledger that vouches for it (``LedgerEntry.vouches``: a copy re-copied with
   ``--overwrite`` is judged by its newest entry), or the entry an earlier ``offload verify``
   revoked keeping it (``ledger.kept_by_check``: the copy it found wrong stays changed on
-  every later check). A file no entry vouches for (foreign, revoked by offload itself, a
-  ledger that cannot be read) is judged by the history alone.
+  every later check), in the formats this version computes (``ledger.computable_formats``).
+  A file on disk is its copy under its own spelling, or under its other one (NFC, NFD: the
+  ledger records the name as copied, a Mac hands it back decomposed) where that spelling
+  names no file there (:meth:`OwnRecords.record_of`, ``respelling``'s rule: a twin is its
+  own file). A file no entry vouches for (foreign, revoked by offload itself) is judged by
+  the history alone; a ledger that cannot be read too, and the check says so
+  (:func:`ledger_unread_note`).
 * No second read: :meth:`OwnRecords.hasher` wraps the check's hasher; for a file the ledger
   vouches for it adds the ledger's fastest format where the check computes none of the
   ledger's, keeps what it computed, and answers the check the formats it asked alone (an
   ``--append`` generation records nothing more).
-* :meth:`OwnRecords.judge`, once the check is over: a file the history verified whose size
-  or a digest shared with its entry differs is moved to ``changed`` (reason
-  :data:`MISMATCH`: both digests named, exit 11), so ``verify_revoke`` revokes the entry as
-  for any change found against our own records. Files the check found changed, unreadable,
-  missing or new keep that state.
+* :meth:`OwnRecords.held`, ``verify_tree``'s *held_to*: right after a file is read and found
+  as its history records it, before it is counted verified or a generation is built, a file
+  whose size or a digest shared with its entry differs is ``changed`` (reason
+  :data:`MISMATCH`: both digests named, exit 11), and an ``--append`` generation leaves it
+  out (never ``verified``; :meth:`OwnRecords.left_out_note` says so).
+  :meth:`OwnRecords.judge`, on the check's report (a cancelled one's and an unwritten
+  generation's too): names those so and moves any other verified file that contradicts its
+  entry (a nested history's), so ``verify_revoke`` revokes the entry as for any change found
+  against our own records. Files the check found changed, unreadable, missing or new keep
+  that state.
 * :func:`contradicted` answers, before any read, whether the history's records contradict
   the ledger's (``--append``: a generation recording such a file as verified would carry the
-  damage forward; ``verification`` then checks without appending).
+  damage forward; ``verification`` then checks without appending): in a format both hold,
+  no generation records the digest of the ledger's newest entry (a clip re-copied with
+  ``--overwrite``, its new version recorded beside its first, is not).
 * :func:`history_replaced`: the one-line warning where ``ascmhl/`` lacks a generation the
   copy root's stamp of complete manifests (``manifest_stamp``) records, or holds it at
   another size: the history was replaced or rebuilt since offload-ai wrote it. A history
@@ -42,11 +54,17 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from offload.ledger import STATE_FOLDER, Ledger, final_path_of, kept_by_check
+from offload.ledger import (
+    STATE_FOLDER,
+    Ledger,
+    computable_formats,
+    final_path_of,
+    kept_by_check,
+)
 from offload.manifest.layout import ASCMHL_FOLDER
 
 if TYPE_CHECKING:
-    from offload.manifest.verify import VerifyReport
+    from offload.manifest.verify import ChangedFile, VerifyReport
 
 HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
 
@@ -60,16 +78,20 @@ class _Record:
     digests: Mapping[str, str]
 
 
-def _vouched(root: Path) -> dict[str, _Record]:
-    """The newest vouching entry of each copy in *root*'s ledger, by its final path; empty
-    when there is no ledger or it cannot be read."""
+def _vouched(root: Path) -> tuple[dict[str, _Record], str | None]:
+    """The newest vouching entry of each copy in *root*'s ledger, by its final path, with
+    the digests this version computes alone (``ledger.computable_formats``: a later
+    version's format is not compared); empty when there is no ledger. With it, why the
+    ledger could not be read (then nothing is held to it: said, never assumed), else None."""
+    from offload.errors import describe_os_error
+
     ledger = Ledger(root)
     try:
         if not ledger.path.is_file():
-            return {}
+            return {}, None
         entries = ledger.load_entries()
-    except OSError:
-        return {}
+    except OSError as exc:
+        return {}, describe_os_error(exc)
     held: dict[str, _Record] = {}
     for entry in entries.standing():  # oldest first: the last one of a copy wins
         # A copy an earlier check found wrong keeps the entry it revoked as its reference
@@ -78,10 +100,11 @@ def _vouched(root: Path) -> dict[str, _Record]:
         ended = entry if entry.vouches else kept_by_check(entry)
         copy = final_path_of(Path(), ended or entry).as_posix()
         if ended is not None and ended.digests:
-            held[copy] = _Record(ended.size_bytes, dict(ended.digests))
+            known = computable_formats(ended.digests)
+            held[copy] = _Record(ended.size_bytes, {n: ended.digests[n] for n in known})
         else:
             held.pop(copy, None)
-    return held
+    return held, None
 
 
 def _fastest(digests: Mapping[str, str]) -> str:
@@ -96,8 +119,32 @@ class OwnRecords:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.records = _vouched(root)
+        self.records, self.unread = _vouched(root)
         self.computed: dict[str, dict[str, str]] = {}
+        self._composed: dict[str, str | None] | None = None  # NFC form → its one record
+        self._held_wrong: set[str] = set()  # moved to changed by :meth:`held` as read
+
+    def record_of(self, path: str) -> _Record | None:
+        """The ledger's record of the file at *path* (as the disk spells it, relative to the
+        root): its own spelling's, else the one record of its other spelling (NFC, NFD: the
+        ledger records the name as copied, a Mac hands it back decomposed) whose own
+        spelling names no file there (``respelling``'s rule: a twin of another spelling on
+        disk is its own file, never held to the other's entry); None otherwise."""
+        record = self.records.get(path)
+        if record is not None or path.isascii():
+            return record
+        from unicodedata import normalize
+
+        if self._composed is None:
+            self._composed = {}
+            for name in self.records:
+                if not name.isascii():
+                    form = normalize("NFC", name)
+                    self._composed[form] = None if form in self._composed else name
+        other = self._composed.get(normalize("NFC", path))
+        if other is None or os.path.lexists(self.root / other):
+            return None
+        return self.records[other]
 
     def hasher(self, inner: HashFile) -> HashFile:
         """*inner*, computing for each file the ledger vouches for one of its formats as well
@@ -110,11 +157,11 @@ class OwnRecords:
                 relative = path.relative_to(self.root).as_posix()
             except ValueError:
                 return inner(path, formats)
-            record = self.records.get(relative)
+            record = self.record_of(relative)
             if record is None:
                 return inner(path, formats)
             wanted = list(formats)
-            if not set(record.digests).intersection(wanted):
+            if record.digests and not set(record.digests).intersection(wanted):
                 wanted.append(_fastest(record.digests))
             digests = inner(path, wanted)
             self.computed[relative] = digests
@@ -122,44 +169,83 @@ class OwnRecords:
 
         return hash_file
 
+    def held(self, path: str) -> ChangedFile | None:
+        """For ``verify_tree``'s *held_to*, right after it read *path* and found it as the
+        history records it: the change against the ledger's entry where they differ (the
+        file then goes to ``changed``, and an appended generation records it ``failed``,
+        never ``verified``), else None."""
+        wrong = self._contradiction(path)
+        if wrong is not None:
+            self._held_wrong.add(path)
+        return wrong
+
+    def left_out_note(self, generation: Path) -> str | None:
+        """The note of an appended *generation* where :meth:`held` found files the history
+        wrongly agrees with: a generation records such a file ``failed`` only against a
+        recorded hash it differs from, so it is left out (never ``verified``), and the
+        reference tool still passes it against the history alone; None where there is none."""
+        if not self._held_wrong:
+            return None
+        from offload.errors import printable_name
+
+        first = printable_name(sorted(self._held_wrong)[0])
+        more = f" and {len(self._held_wrong) - 1} more" if len(self._held_wrong) > 1 else ""
+        return (
+            f"'{first}'{more}, unlike this copy root's own ledger (see CHANGED), is not "
+            f"recorded verified in {generation.name}: left out of it; its ASC MHL history "
+            "still records the changed bytes, so ascmhl-debug verify passes it; restore the "
+            f"file and {ASCMHL_FOLDER}/ from another copy of this card"
+        )
+
+    def _contradiction(self, path: str) -> ChangedFile | None:
+        from offload.manifest.verify import ChangedFile, ChangeReason
+
+        record = self.record_of(path)
+        computed = self.computed.get(path)
+        if record is None or computed is None:
+            return None
+        shared = [name for name in record.digests if name in computed]
+        try:
+            size = os.stat(self.root / path).st_size
+        except OSError:
+            size = record.size
+        if size != record.size:
+            reason = ChangeReason.SIZE
+        elif shared and any(computed[n] != record.digests[n] for n in shared):
+            reason = ChangeReason.HASH
+        else:
+            return None
+        return ChangedFile(
+            path,
+            reason,
+            record.size,
+            size,
+            {n: record.digests[n] for n in shared},
+            dict(computed),
+        )
+
     def judge(self, report: VerifyReport) -> VerifyReport:
         """*report* with each file it verified that contradicts its ledger entry moved to
-        ``changed`` (reason :data:`MISMATCH`)."""
-        from offload.manifest.verify import ChangedFile, ChangeReason, naming_reason
+        ``changed``, and those :meth:`held` moved there as they were read named so (reason
+        :data:`MISMATCH`). Any report of the check: a cancelled one's, an unwritten
+        generation's too."""
+        from offload.manifest.verify import naming_reason
 
-        if not self.records or not report.verified:
+        if not self.records or not (report.verified or self._held_wrong):
             return report
         changed = {c.path: c for c in report.changed}
         reasons = dict(report.reasons)
         wrong: set[str] = set()
         for path in report.verified:
-            record = self.records.get(path)
-            computed = self.computed.get(path)
-            if record is None or computed is None:
-                continue
-            shared = [name for name in record.digests if name in computed]
-            try:
-                size = os.stat(self.root / path).st_size
-            except OSError:
-                size = record.size
-            if size != record.size:
-                reason = ChangeReason.SIZE
-            elif shared and any(computed[n] != record.digests[n] for n in shared):
-                reason = ChangeReason.HASH
-            else:
-                continue
-            changed[path] = ChangedFile(
-                path,
-                reason,
-                record.size,
-                size,
-                {n: record.digests[n] for n in shared},
-                dict(computed),
-            )
-            reasons[path] = naming_reason(MISMATCH, partial(_mismatch_words))
-            wrong.add(path)
-        if not wrong:
+            found = self._contradiction(path)
+            if found is not None:
+                changed[path] = found
+                wrong.add(path)
+        named = wrong | (self._held_wrong & set(changed))
+        if not named:
             return report
+        for path in named:
+            reasons[path] = naming_reason(MISMATCH, partial(_mismatch_words))
         return dataclasses.replace(
             report,
             verified=tuple(p for p in report.verified if p not in wrong),
@@ -177,11 +263,15 @@ def _mismatch_words(spell: Callable[[str], str]) -> str:
 
 
 def contradicted(root: Path, records: Mapping[str, _Record]) -> list[str]:
-    """The paths whose digest the history of *root* records unlike the ledger's *records*
-    (``OwnRecords.records``) in a shared format, sorted; nothing read but the records (an
-    unreadable history: none, the check itself says why)."""
+    """The paths (as the ledger spells them) that the history of *root* records unlike the
+    ledger's *records* (``OwnRecords.records``): in a format both hold, no generation
+    records the digest of the ledger's newest entry (a clip re-copied with ``--overwrite``
+    has its new version recorded beside its first: not contradicted). A path the history
+    spells otherwise (NFC, NFD: ``respelling``) is looked up by that spelling. Sorted;
+    nothing read but the records (an unreadable history: none, the check itself says why)."""
     from offload.manifest import ManifestError
     from offload.manifest.history import read_history
+    from offload.respelling import respelled_pairs
 
     if not records:
         return []
@@ -189,22 +279,36 @@ def contradicted(root: Path, records: Mapping[str, _Record]) -> list[str]:
         history = read_history(root)
     except (ManifestError, OSError):
         return []
+    spelled = respelled_pairs(history.recorded_file_paths(), records)
     found: list[str] = []
     for path, record in records.items():
-        recorded = history.reference_hash_formats(path)
-        if not recorded:
-            continue
-        shared = [n for n in record.digests if n in recorded]
-        if any(recorded[n].lower() != record.digests[n].lower() for n in shared):
+        values = history.recorded_hash_values(path) or history.recorded_hash_values(
+            spelled.get(path, path)
+        )
+        shared = [n for n in record.digests if n in values]
+        if shared and not any(
+            record.digests[n] in values[n] or record.digests[n].lower() in values[n] for n in shared
+        ):
             found.append(path)
     return sorted(found)
 
 
-def history_replaced(root: Path) -> str | None:
+def ledger_unread_note(root: Path, why: str) -> str:
+    """The note of a check against the history of *root* whose ledger could not be read
+    (*why*): no file was held to offload-ai's own records."""
+    return (
+        f"this copy root's own ledger ({STATE_FOLDER}/ledger.jsonl) could not be read ({why}): "
+        "each file was checked against its ASC MHL history alone, which any tool can rewrite; "
+        "make the ledger readable and verify again"
+    )
+
+
+def history_replaced(root: Path, ledger_held: bool = True) -> str | None:
     """The warning where ``ascmhl/`` of *root* lacks a generation the stamp of complete
     manifests (``.offload/manifests-complete.json``) records, or holds it at another size;
     None otherwise (no stamp, one that cannot be read or lists no generation, no
-    ``ascmhl/``: ``verification._history_gone`` says that)."""
+    ``ascmhl/``: ``verification._history_gone`` says that). *ledger_held*: the files the ledger
+    vouches for were held to it (False: its ledger could not be read, which it says)."""
     from offload.manifest_stamp import stamp_path
 
     folder = root / ASCMHL_FOLDER
@@ -233,6 +337,11 @@ def history_replaced(root: Path) -> str | None:
         f"the ASC MHL history in {ASCMHL_FOLDER}/ is not the one offload-ai wrote: generation "
         f"'{differ[0]}'{more}, as {STATE_FOLDER}/manifests-complete.json records it, is gone or "
         f"rewritten: the history was replaced or rebuilt since by another tool (ascmhl create "
-        f"after {ASCMHL_FOLDER}/ was removed?); files the ledger vouches for were held to it "
-        f"too; restore {ASCMHL_FOLDER}/ from another copy of this card"
+        f"after {ASCMHL_FOLDER}/ was removed?); "
+        + (
+            "files the ledger vouches for were held to it too"
+            if ledger_held
+            else "the ledger could not be read, so no file was held to it"
+        )
+        + f"; restore {ASCMHL_FOLDER}/ from another copy of this card"
     )

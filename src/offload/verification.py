@@ -85,7 +85,7 @@ from offload.manifest.verify import (
 from offload.manifest.verify import (
     VerifyExit as VerifyExit,  # the exit codes of offload verify, named here too
 )
-from offload.own_record import OwnRecords, contradicted, history_replaced
+from offload.own_record import OwnRecords, contradicted, history_replaced, ledger_unread_note
 from offload.respelling import respelled_pairs
 from offload.run_record import unfinished
 from offload.verification_reason import with_reasons
@@ -692,9 +692,10 @@ def unheld_by_ledger(
     (``LEDGER_CHECKED``). Without a ledger, or a record of it there, a file stays new, its
     reason saying it was not checked; a ledger that cannot be read is said in a note.
     Before: such a copy was never read, a damaged one as "new" as an intact one, a
-    deleted one never missed. The ledger is parsed only where a file is new so, or its
+    deleted one never missed. Here the ledger is parsed only where a file is new so, or its
     bytes may record such a name (``ledger.may_record_unheld_names``): nearly every copy
-    root holds none. A cancel raises ``CheckCancelled`` with what *report* proved and what
+    root holds none (a check against a history has parsed it once already, before its
+    reads: ``own_record``). A cancel raises ``CheckCancelled`` with what *report* proved and what
     was read here (``cancelled_after_reads``)."""
     unheld = [
         p
@@ -1243,6 +1244,9 @@ def _verify_with(
                 file_date=file_date,
                 recorded_folder_dates=recorded_folder_dates,
                 ledger_records=_ledger_records(root) if local else None,
+                # Held to the ledger as each file is read, before a generation is built
+                # on it: one the history wrongly agrees with is recorded failed.
+                held_to=None if own is None or not own.records else own.held,
                 # The root's own state only (anchored: this walk is relative to the
                 # root); a card's own .offload entries are checked. An appended
                 # generation's list needs the unanchored name (ascmhl matches patterns
@@ -1283,7 +1287,12 @@ def _verify_with(
             ) from None
         except GenerationNotWritten as exc:  # the check's results stand
             said = exc.message + (_unwritten_remedy(root, exc) if local else "")
-            raise GenerationUnwrittenError(said, exc.report, path=root) from None
+            held = exc.report if own is None else own.judge(exc.report)
+            raise GenerationUnwrittenError(said, held, path=root) from None
+        except CheckCancelled as exc:  # what it proved, held to the ledger too
+            if own is not None:
+                exc.report = own.judge(exc.report)
+            raise
         except ManifestError as exc:
             raise (
                 _refused_read(root, exc)
@@ -1293,7 +1302,13 @@ def _verify_with(
             raise UsageError(f"cannot verify {root}: {describe_os_error(exc)}", path=root) from None
         if own is not None and report is not None:
             report = own.judge(report)
-            replaced = history_replaced(root)
+            left_out = None if report.generation is None else own.left_out_note(report.generation)
+            if left_out is not None:
+                report = dataclasses.replace(report, notes=(*report.notes, left_out))
+            if own.unread is not None:
+                note = ledger_unread_note(root, own.unread)
+                report = dataclasses.replace(report, notes=(*report.notes, note))
+            replaced = history_replaced(root, ledger_held=own.unread is None)
             if replaced is not None:
                 report = dataclasses.replace(report, notes=(*report.notes, replaced))
             if refused_append:

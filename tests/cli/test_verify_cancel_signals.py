@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from support.ascmhl_judge import AscmhlJudge
 from support.faultyfs import FaultyFS, signal_at_stalls
 from support.held_process import signal_while_held, start
 from support.offload_cli import offloaded_card
@@ -310,3 +312,58 @@ def test_a_cancel_while_append_writes_whose_folder_cannot_be_listed_says_so(
         "partial of it: " in line
     ), line
     assert line.endswith("; run offload verify --append again to append it"), line
+
+
+@pytest.mark.fault
+@pytest.mark.timeout(90)
+def test_a_cancel_after_a_damaged_clip_was_read_holds_it_to_the_ledger(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], judge: AscmhlJudge
+) -> None:
+    """A history rebuilt (``ascmhl create``) over a damaged first clip, Ctrl-C while the
+    last clip is read: what the check proved before holds the damaged clip to the copy
+    root's own ledger, changed (``own-record-mismatch``), never verified. Review of later65,
+    M2: failed before (exit 130, ``"verified": ["CLIPS/C00000.MOV"]``, "1 OK, 0 changed")."""
+    backing = _copied(tmp_path)
+    clip = backing / "A001" / "CLIPS" / "C00000.MOV"
+    st = clip.stat()
+    with open(clip, "r+b") as handle:
+        handle.seek(100)
+        handle.write(b"\x00\xff")
+    os.utime(clip, ns=(st.st_atime_ns, st.st_mtime_ns))
+    shutil.rmtree(backing / "A001" / "ascmhl")
+    assert judge.create(backing / "A001", "xxh64").returncode == 0
+    fs = faulty_fs(backing=backing)
+    held = fs.stall("read", path="A001/CLIPS/C00002.MOV")
+    reports = tmp_path / "reports"
+    process, out, err = _verify_signalled(fs, held, reports, signal.SIGINT)
+
+    assert "Traceback" not in err, err
+    assert process.returncode == 130, out + err
+    data = _one_report(reports)
+    assert "CLIPS/C00000.MOV" not in json.dumps(data["verified"]), data
+    assert "CLIPS/C00000.MOV" in json.dumps(data["changed"]), data
+    assert "own-record-mismatch" in json.dumps(data), data
+
+
+@pytest.mark.fault
+@pytest.mark.timeout(90)
+def test_a_ledger_that_cannot_be_read_is_said_never_claimed_held(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], judge: AscmhlJudge
+) -> None:
+    """The copy root's ledger unreadable (EIO) under a history rebuilt by ``ascmhl create``:
+    the check says the files were checked against the history alone, and the replaced-history
+    warning never claims they were held to the ledger. Review of later65, L3: before, the
+    check was silently off and the warning said "files the ledger vouches for were held to
+    it too"."""
+    backing = _copied(tmp_path)
+    shutil.rmtree(backing / "A001" / "ascmhl")
+    assert judge.create(backing / "A001", "xxh64").returncode == 0
+    fs = faulty_fs(backing=backing)
+    fs.fail("open", errno.EIO, path="A001/.offload/ledger.jsonl")
+    reports = tmp_path / "reports"
+    process = start([OFFLOAD, "verify", "--report-dir", str(reports), str(fs.mountpoint / "A001")])
+    out, err = process.communicate(timeout=60)
+    said = out + err
+    assert "Traceback" not in err, err
+    assert "were held to it too" not in said, said
+    assert "could not be read" in said and "ASC MHL history alone" in said, said

@@ -699,6 +699,7 @@ def verify_tree(
     file_date: FileDate | None = None,
     recorded_folder_dates: bool = False,
     ledger_records: LedgerRecords | None = None,
+    held_to: Callable[[str], ChangedFile | None] | None = None,
 ) -> VerifyReport:
     """Compare the files under *root* with their recorded hashes; see the module doc.
 
@@ -751,6 +752,13 @@ def verify_tree(
     its ``actual`` digests let a revocation judge it against the ledger's (``verify_revoke``).
     None: no ledger to judge by (each such copy then stays one found wrong).
 
+    *held_to(path)*: called right after a file of *root*'s history (not a nested one's) was
+    read and found as the history records it, before it is counted verified or an appended
+    generation is built: a ChangedFile where the caller's own record contradicts it (the
+    copy root's ledger, ``own_record``), which the report then lists changed and the
+    generation takes as failed (``write_generation``'s *failed*: found as the history
+    records it, it is left out, never ``verified``); None: verified.
+
     The report's ``reasons`` say what stands at (or above) a missing file's name, why a
     new name is in no manifest, that a changed file is a link read through
     (``offload.verification_reason``), looked for right after the check, nested histories'
@@ -797,6 +805,7 @@ def verify_tree(
                 recorded_folder_dates=recorded_folder_dates,
                 settled=settled,
                 ledger_records=ledger_records,
+                held_to=held_to,
             )
         except GenerationNotWritten as exc:  # the check's report, as any check's: reasons
             exc.report = with_reasons(exc.report)
@@ -826,6 +835,7 @@ def _verify_tree(
     recorded_folder_dates: bool = False,
     settled: str | None = None,
     ledger_records: LedgerRecords | None = None,
+    held_to: Callable[[str], ChangedFile | None] | None = None,
 ) -> VerifyReport:
     """:func:`verify_tree` without the reasons (a nested history's check: they are looked
     for once, on the merged report), keeping what it proves in *proved* as it goes;
@@ -967,6 +977,9 @@ def _verify_tree(
                             item.path, reason, expected_size, item.size_bytes, expected, actual
                         )
                     )
+                    bad.append(_manifest_file(item, digests, now, file_date))
+                elif held_to is not None and (wrong := held_to(item.path)) is not None:
+                    changed.append(wrong)  # as the history records it, unlike our own
                     bad.append(_manifest_file(item, digests, now, file_date))
                 else:
                     verified.append(item.path)
