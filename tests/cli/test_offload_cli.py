@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -544,6 +545,31 @@ def test_a_cards_copy_root_as_source_after_one_cascade_to_goes_on(tmp_path: Path
         assert done.returncode == 0, done.stderr
         for drive in (*dests, *slow):
             assert (drive / "C" / "A001.mov").read_bytes() == clip, drive
+
+
+def test_a_card_at_an_exfat_volumes_root_after_one_cascade_to_goes_on(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """``--cascade-to LTO EXCARD NEW LOOSE RAID2``: EXCARD the root of an exFAT volume (what
+    a camera formats its card with) holding ``C9/a0.mov`` (no camera layout, no clip at its
+    top), LOOSE a RAID holding loose clips at its top. SOURCE at an exFAT root shows a
+    card's signs, so LOOSE is not read as the card. Failed before (review of revfix4_65,
+    M-A: exit 64, LOOSE taken for the card). The clip is on every DEST and LTO."""
+    card = exfat_loop(16 << 20, path=tmp_path / "EXCARD", label="EXCARD").path
+    (card / "C9").mkdir()
+    (card / "C9" / "a0.mov").write_bytes(b"card clip " * 2000)
+    lto, new, loose, raid2 = (tmp_path / n for n in ("LTO", "NEW", "LOOSE", "RAID2"))
+    for folder in (lto, new, loose, raid2):
+        folder.mkdir()
+    (loose / "B001C001.mov").write_bytes(b"another show's clip")
+    reports = tmp_path / "reports"
+    argv = ["copy", "-q", "--report-dir", reports, "--cascade-to", lto, card]
+    done = run_offload(*argv, new, loose, raid2)
+    assert "is read as the card" not in done.stderr, done.stderr
+    assert done.returncode == 0, done.stderr
+    for drive in (new, loose, raid2, lto):
+        assert (drive / card.name / "C9" / "a0.mov").read_bytes() == b"card clip " * 2000
+    assert (loose / "B001C001.mov").read_bytes() == b"another show's clip"
 
 
 def test_the_misread_drive_line_counts_every_cascade_to_and_repeats_none(tmp_path: Path) -> None:
