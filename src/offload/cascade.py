@@ -1497,14 +1497,21 @@ def _changed_since_verified(
                 else:
                     continue
             proved = _was_proved(result.status)
+            # A copy gone leaves nothing to replace: a plain re-run with the card copies it
+            # anew (_AGAIN: the words report.cascade_words.fast_rerun tells that remedy by,
+            # so the headline says it too, never --overwrite).
+            remedy = (
+                f"{_AGAIN} ({_NO_LONGER_VOUCHES})"
+                if found == "gone"
+                else "re-run with the card to copy it again (with --overwrite where it is "
+                f"still there: {_NO_LONGER_VOUCHES})"
+            )
             changed.append(
                 (
                     file.relative_path,
                     index,
                     f"{file.relative_path}: the copy {copy_path} {proved}, then found "
-                    f"{found} when the cascade checked the fast copies at its end; re-run "
-                    "with the card to copy it again (with --overwrite where it is still "
-                    f"there: {_NO_LONGER_VOUCHES})",
+                    f"{found} when the cascade checked the fast copies at its end; {remedy}",
                 )
             )
     return changed

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -421,6 +422,7 @@ def _tree(root: Path) -> list[tuple[str, bytes]]:
         "three-slow",  # --cascade-to S1 S2 S3 CARD FAST: S3 read as the first DEST
         "three-slow-new",  # the same, S2 a new drive (a vendor's files), S3 empty
         "three-slow-new-used",  # S2 a new drive, S3 a drive offload-ai wrote to
+        "three-slow-new-one-dest",  # --cascade-to S1 S2 S3 CARD: the fast DEST forgotten
         "copy-root",  # --cascade-to S1 S2 COPY FAST: a card's copy given as the card
     ],
 )
@@ -454,7 +456,7 @@ def test_every_form_reading_the_card_as_a_destination_is_refused_before_a_write(
     if form.startswith("three-slow-new"):  # a new drive: its vendor's files, no offload's
         shutil.rmtree(s2 / "OLD")
         (s2 / "Start_Here_Mac.txt").write_text("register your drive")
-    if form == "three-slow-new":
+    if form in ("three-slow-new", "three-slow-new-one-dest"):
         shutil.rmtree(s3 / "OLD")
     reports = tmp_path / "reports"
     paths = {
@@ -463,6 +465,7 @@ def test_every_form_reading_the_card_as_a_destination_is_refused_before_a_write(
         "three-slow": [s2, s3, card, fast],
         "three-slow-new": [s2, s3, card, fast],
         "three-slow-new-used": [s2, s3, card, fast],
+        "three-slow-new-one-dest": [s2, s3, card],
         "copy-root": [s2, card, fast],
     }[form]
     before = _tree(tmp_path)
@@ -482,7 +485,7 @@ def test_every_form_reading_the_card_as_a_destination_is_refused_before_a_write(
     assert not reports.exists()
     # Written the way the refusal says (the slow drives repeated), nothing is misread: any
     # refusal left is another one (a cascade with no fast DEST).
-    if form.startswith("three-slow") or form == "copy-root":
+    if (form.startswith("three-slow") and not form.endswith("one-dest")) or form == "copy-root":
         done = run_offload(*repeated.split())
         assert "is read as the card" not in done.stderr, done.stderr
         assert done.returncode == 0, done.stderr
@@ -544,6 +547,73 @@ def test_a_cards_copy_root_as_source_after_one_cascade_to_goes_on(tmp_path: Path
             assert (drive / "C" / "A001.mov").read_bytes() == clip, drive
 
 
+def test_a_card_at_an_exfat_volumes_root_after_one_cascade_to_goes_on(
+    tmp_path: Path, exfat_loop: Any
+) -> None:
+    """``--cascade-to LTO EXCARD NEW LOOSE RAID2``: EXCARD the root of an exFAT volume (what
+    a camera formats its card with) holding ``C9/a0.mov`` (no camera layout, no clip at its
+    top), LOOSE a RAID holding loose clips at its top. SOURCE at an exFAT root shows a
+    card's signs, so LOOSE is not read as the card. Failed before (review of revfix4_65,
+    M-A: exit 64, LOOSE taken for the card). The clip is on every DEST and LTO."""
+    card = exfat_loop(16 << 20, path=tmp_path / "EXCARD", label="EXCARD").path
+    (card / "C9").mkdir()
+    (card / "C9" / "a0.mov").write_bytes(b"card clip " * 2000)
+    lto, new, loose, raid2 = (tmp_path / n for n in ("LTO", "NEW", "LOOSE", "RAID2"))
+    for folder in (lto, new, loose, raid2):
+        folder.mkdir()
+    (loose / "B001C001.mov").write_bytes(b"another show's clip")
+    reports = tmp_path / "reports"
+    argv = ["copy", "-q", "--report-dir", reports, "--cascade-to", lto, card]
+    done = run_offload(*argv, new, loose, raid2)
+    assert "is read as the card" not in done.stderr, done.stderr
+    assert done.returncode == 0, done.stderr
+    for drive in (new, loose, raid2, lto):
+        assert (drive / card.name / "C9" / "a0.mov").read_bytes() == b"card clip " * 2000
+    assert (loose / "B001C001.mov").read_bytes() == b"another show's clip"
+
+
+def test_the_misread_drive_line_counts_every_cascade_to_and_repeats_none(tmp_path: Path) -> None:
+    """Review of revfix4_65, LOW 1 and 2. ``--cascade-to S1 S2 CARD F --cascade-to S0``:
+    S2 would be a third slow drive (before: "a second", the --cascade-to after the paths not
+    counted). ``--cascade-to S1 S2 S1 CARD F``: the slow drive also given as a DEST is not
+    taken for the card, and the repeat way names it once (before: ``--cascade-to S1
+    --cascade-to S2 --cascade-to S1 CARD F``). Nothing written."""
+    card, s0, s1, s2, fast = (tmp_path / n for n in ("C", "S0", "S1", "S2", "F"))
+    for folder in (card, s0, s1, s2, fast):
+        folder.mkdir()
+    (card / "A001C001.mov").write_bytes(b"clip" * 1000)
+    (s2 / "Start_Here_Mac.txt").write_text("register your drive")
+    before = _tree(tmp_path)
+    refused = run_offload("copy", "--cascade-to", s1, s2, card, fast, "--cascade-to", s0)
+    assert refused.returncode == 64, refused.stderr
+    assert f"if {s2} is a third slow drive" in refused.stderr, refused.stderr
+    refused = run_offload("copy", "--cascade-to", s1, s2, s1, card, fast)
+    assert refused.returncode == 64, refused.stderr
+    assert f"{s2} is read as the card and {card} (" in refused.stderr, refused.stderr
+    repeated = f"(offload copy --cascade-to {s1} --cascade-to {s2} {card} {fast})"
+    assert f"repeat --cascade-to {repeated}" in refused.stderr, refused.stderr
+    assert _tree(tmp_path) == before
+
+
+def test_a_source_not_there_before_other_shows_raids_gets_the_absent_card_line(
+    tmp_path: Path,
+) -> None:
+    """``--cascade-to LTO GONE RAIDO RAIDO2``, GONE not there (the card not inserted), the
+    RAIDs holding other shows: the absent card's line. Failed before (review of revfix4_65,
+    LOW 3): the misread-drive line, RAIDO taken for the card. Nothing written."""
+    lto, raido, raido2 = (tmp_path / n for n in ("LTO", "RAIDO", "RAIDO2"))
+    lto.mkdir()
+    for raid in (raido, raido2):
+        (raid / "OtherShow" / "Day1").mkdir(parents=True)
+        (raid / "OtherShow" / "Day1" / "x.mov").write_bytes(b"another show")
+    before = _tree(tmp_path)
+    refused = run_offload("copy", "--cascade-to", lto, tmp_path / "GONE", raido, raido2)
+    assert refused.returncode == 64, refused.stderr
+    assert "is read as the card" not in refused.stderr, refused.stderr
+    assert f"the card {tmp_path / 'GONE'} is absent" in refused.stderr, refused.stderr
+    assert _tree(tmp_path) == before
+
+
 def test_a_source_not_there_gets_the_absent_card_line(tmp_path: Path) -> None:
     """``--cascade-to S1 NOCARD RAID``, NOCARD not there (the card not inserted), RAID a
     drive holding other files: the absent card's line, not the misread-drive refusal.
@@ -563,28 +633,32 @@ def test_a_source_not_there_gets_the_absent_card_line(tmp_path: Path) -> None:
 
 
 def test_a_card_after_repeated_cascade_to_written_first_pastes_back(tmp_path: Path) -> None:
-    """``--cascade-to S1 --cascade-to S2 CARD RAID RAID2``, RAID a drive holding other
-    files, CARD a folder of clips: RAID may be the card (CARD a third slow drive), so it
-    is refused; the "write it first" way moves both --cascade-to after the paths, and
-    pasted back it runs. Failed before (review of casc65, LOW 1): it moved only the last
-    one, so the pasted command was refused again, and it said "a second slow drive". With
-    CARD laid out as a camera card (DCIM/), the repeated --cascade-to says the user knows
-    each takes one value and CARD is the card: not refused (LOW 2; before, exit 64)."""
-    card, s1, s2, raid, raid2 = (tmp_path / n for n in ("C", "S1", "S2", "RAID", "RAID2"))
-    for folder in (card, s1, s2, raid, raid2):
+    """``--cascade-to S1 --cascade-to S2 S3 CARD RAID``, S3 a new drive holding its vendor's
+    files (no card's signs), CARD clips at its top: CARD may be the card (S3 a third slow
+    drive), so it is refused; the "write it first" way moves both --cascade-to after the
+    paths, and pasted back it runs (review of casc65, LOW 1: it moved only the last one).
+    ``--cascade-to S1 --cascade-to S2 CARD RAID RAID2``, CARD clips at its top, RAID a drive
+    holding other files, and a GoPro card (DCIM/) the same way, run: SOURCE shows a card's
+    signs (failed before, review of revfix4_65 M-A: the first refused, exit 64)."""
+    card, s1, s2, s3 = (tmp_path / n for n in ("C", "S1", "S2", "S3"))
+    raid, raid2 = tmp_path / "RAID", tmp_path / "RAID2"
+    for folder in (card, s1, s2, s3, raid, raid2):
         folder.mkdir()
     (card / "A001.mov").write_bytes(b"clip" * 1000)
+    (s3 / "Start_Here_Mac.txt").write_text("register your drive")
     (raid / "notes.txt").write_text("the production's notes")
     reports = tmp_path / "reports"
     argv = ["copy", "--report-dir", str(reports), "--cascade-to", str(s1)]
-    argv += ["--cascade-to", str(s2), str(card), str(raid), str(raid2)]
+    argv += ["--cascade-to", str(s2), str(s3), str(card), str(raid)]
     refused = run_offload(*argv)
     assert refused.returncode == 64, refused.stderr
-    assert f"if {card} is a third slow drive" in refused.stderr, refused.stderr
-    first = f"offload copy --report-dir {reports} {card} {raid} {raid2} "
+    assert f"if {s3} is a third slow drive" in refused.stderr, refused.stderr
+    first = f"offload copy --report-dir {reports} {s3} {card} {raid} "
     first += f"--cascade-to {s1} --cascade-to {s2}"
     assert f"write it first ({first})" in refused.stderr, refused.stderr
-    done = run_offload(*first.split()[1:])
+    assert not list(raid.glob("S3")) and not list(card.glob("S3"))
+    argv = ["copy", "--report-dir", str(reports), "--cascade-to", str(s1)]
+    done = run_offload(*argv, "--cascade-to", s2, card, raid, raid2)
     assert done.returncode == 0, done.stderr
     for drive in (raid, raid2, s1, s2):
         assert (drive / "C" / "A001.mov").read_bytes() == (card / "A001.mov").read_bytes()
@@ -592,7 +666,79 @@ def test_a_card_after_repeated_cascade_to_written_first_pastes_back(tmp_path: Pa
     gopro = tmp_path / "GOPRO"
     (gopro / "DCIM" / "100GOPRO").mkdir(parents=True)
     (gopro / "DCIM" / "100GOPRO" / "GX010001.MP4").write_bytes(b"mp4" * 1000)
-    argv = ["copy", "--report-dir", str(reports), "--cascade-to", str(s1)]
     done = run_offload(*argv, "--cascade-to", s2, gopro, raid, raid2)
     assert done.returncode == 0, done.stderr
     assert (raid / "GOPRO" / "DCIM" / "100GOPRO" / "GX010001.MP4").is_file()
+
+
+def _ordinary_drives(tmp_path: Path) -> dict[str, Path]:
+    """A DIT's drives (review of revfix4_65, M-A): RAIDW a RAID an earlier offload wrote to
+    (OLDCARD's copy, its .offload), RAIDO and RAIDO2 RAIDs holding other shows, NEW and LTO
+    empty, and three cards: CARD clips at its top, DCARD a Canon stills card (DCIM/),
+    SCARD a Sony card (PRIVATE/M4ROOT/)."""
+    names = ("OLDCARD", "RAIDW", "RAIDO", "RAIDO2", "RAID2", "NEW", "LTO", "LTO2", "CARD")
+    drives = {n: tmp_path / n for n in (*names, "DCARD", "SCARD")}
+    for name in names:
+        drives[name].mkdir()
+    (drives["OLDCARD"] / "B001C001.mov").write_bytes(b"old" * 1000)
+    for raid in ("RAIDO", "RAIDO2"):
+        (drives[raid] / "OtherShow" / "Day1").mkdir(parents=True)
+        (drives[raid] / "OtherShow" / "Day1" / "x.mov").write_bytes(b"another show")
+    (drives["CARD"] / "A001C001.mov").write_bytes(b"clip" * 1000)
+    (drives["DCARD"] / "DCIM" / "100CANON").mkdir(parents=True)
+    (drives["DCARD"] / "DCIM" / "100CANON" / "IMG_0001.JPG").write_bytes(b"jpg" * 1000)
+    (drives["SCARD"] / "PRIVATE" / "M4ROOT" / "CLIP").mkdir(parents=True)
+    (drives["SCARD"] / "PRIVATE" / "M4ROOT" / "CLIP" / "C0001.MP4").write_bytes(b"mp4" * 999)
+    first = run_offload("copy", "-q", drives["OLDCARD"], drives["RAIDW"])
+    assert first.returncode == 0, first.stderr
+    return drives
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "DCARD RAIDW RAIDO RAID2",  # the reviewer's repro: a RAID we wrote to first
+        "CARD RAIDW RAIDO RAID2",
+        "CARD LTO RAIDO RAIDO2",  # the slow drive listed as a DEST too
+        "CARD NEW RAIDO RAIDO2",
+        "DCARD NEW RAIDO RAIDO2",
+        "SCARD NEW RAIDO RAIDO2",
+        "--cascade-to LTO2 CARD NEW RAIDO RAIDO2",
+    ],
+)
+def test_a_card_after_one_cascade_to_before_other_shows_raids_goes_on(
+    tmp_path: Path, command: str
+) -> None:
+    """``offload copy --cascade-to LTO CARD D1 RAIDO RAIDO2``, SOURCE showing a card's signs
+    (clips at its top, DCIM/, PRIVATE/M4ROOT/), RAIDO a RAID holding other shows: the card
+    is SOURCE, nothing else is read. Failed before (review of revfix4_65, M-A): exit 64,
+    "CARD is read as the card and RAIDO ... as a destination". Now each runs, exit 0, and
+    the card's files are on every DEST and the slow drive, RAIDO's own files untouched."""
+    drives = _ordinary_drives(tmp_path)
+    words = [str(drives.get(w, w)) for w in command.split()]
+    reports = tmp_path / "reports"
+    done = run_offload("copy", "-q", "--report-dir", reports, "--cascade-to", drives["LTO"], *words)
+    assert "is read as the card" not in done.stderr, done.stderr
+    source = next(Path(w) for w in words if Path(w).name in ("CARD", "DCARD", "SCARD"))
+    assert done.returncode == 0, done.stderr
+    files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
+    dests = [Path(w) for w in words[words.index(str(source)) + 1 :]]
+    for drive in (*dests, drives["LTO"]):
+        for relative in files:
+            copy = drive / source.name / relative
+            assert copy.read_bytes() == (source / relative).read_bytes(), copy
+    assert (drives["RAIDO"] / "OtherShow" / "Day1" / "x.mov").read_bytes() == b"another show"
+
+
+@pytest.mark.parametrize("card", ["CARD", "SCARD"])
+def test_a_card_after_one_cascade_to_before_a_bucket_is_not_read_as_a_drive(
+    tmp_path: Path, card: str
+) -> None:
+    """``--cascade-to LTO CARD s3://b/p RAIDO RAIDO2`` (an ``s3://`` URL may be a slow
+    drive): SOURCE shows a card's signs, so no DEST is read as the card. Failed before
+    (review of revfix4_65, M-A): the misread-drive line. Judged by the check itself on the
+    real folders (the run would need a bucket)."""
+    drives = _ordinary_drives(tmp_path)
+    dests = ["s3://b/p", str(drives["RAIDO"]), str(drives["RAIDO2"])]
+    words = ["copy", "--cascade-to", str(drives["LTO"]), str(drives[card]), *dests]
+    assert common.swallowed_slow_drive(words, str(drives[card]), dests) == ""

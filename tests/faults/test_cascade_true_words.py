@@ -235,35 +235,53 @@ def test_a_fast_drive_failing_beside_one_holding_every_file_is_counted_apart(
         assert (slow / card.name / "CLIPS" / source.name).read_bytes() == source.read_bytes()
 
 
-@pytest.mark.parametrize("fault", ["removed", "read-eio"])
+@pytest.mark.parametrize("fault", ["removed", "removed-after-read", "read-eio"])
 def test_a_fast_copy_removed_or_unreadable_after_the_release_is_mended_by_a_plain_rerun(
     tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS], fault: str
 ) -> None:
-    """At CARD RELEASED, EXT4's copy of a clip is removed, or FUSE's (the fast copy the
-    cascade reads first) fails its reads (EIO): the cascade feeds SLOW from what it can and
-    fails that copy. Failed before: the sentence said "re-run with it and --overwrite to
-    replace that copy" (and the read's own ERROR line "--overwrite to replace it"), where
-    the same command with the card mends it, as it does here (exit 0)."""
+    """After CARD RELEASED a fast copy of a clip is removed before the cascade reads it
+    (FUSE's, the copy the cascade reads first), or after (EXT4's, once the slow drive's
+    rename of the last clip is held: the cascade read that copy, its end-of-cascade check
+    finds it gone), or FUSE's fails its reads (EIO): the cascade feeds SLOW from what it
+    can and fails that copy. Failed before: the sentence said "re-run with it and
+    --overwrite to replace that copy" (and the read's own ERROR line "--overwrite to
+    replace it"), where the same command with the card mends it, as it does here (exit
+    0); and, removed after the read (review of revfix4_65, M-C: the flaky half of the
+    removed case before, now held), the end check's line said "re-run with the card to
+    copy it again", which the headline did not take for the plain re-run's remedy."""
     card = three_clip_card(cards)
     fuse = faulty_fs()
     ext4, slow, reports = tmp_path / "EXT4", tmp_path / "SLOW", tmp_path / "reports"
     ext4.mkdir()
-    slow.mkdir()
     clip = f"{card.name}/CLIPS/A001C002.mov"
-    fast = [str(fuse.mountpoint), str(ext4)] if fault == "read-eio" else [str(ext4)]
+    after_read = fault == "removed-after-read"
+    fast = [str(ext4)] if after_read else [str(fuse.mountpoint), str(ext4)]
+    if after_read:
+        slow = fuse.mountpoint
+    else:
+        slow.mkdir()
     # The cascade goes on at once after it prints CARD RELEASED, while this process may not
     # have read that line yet (a loaded machine): FUSE's copy, the first the cascade reads,
-    # could be read whole before its reads fail. So the cascade's opening of it (the card's
-    # pass reads its copy back under the partial name, never this one) is held until the
-    # fault is made: the fault comes before that read, however late this process is.
-    held = fuse.stall("open", path=clip) if fault == "read-eio" else None
+    # could be read whole before the fault. So the cascade's opening of it (the card's pass
+    # reads its copy back under the partial name, never this one) is held until the fault
+    # is made: the fault comes before that read, however late this process is. Removed
+    # after the read: the slow drive's rename of the last clip is held, the cascade having
+    # read every fast copy before it (in the card's order), and the copy removed then.
+    held = (
+        fuse.stall("rename", path=f"{card.name}/CLIPS/*A001C003*")
+        if after_read
+        else fuse.stall("open", path=clip)
+    )
 
-    def at_release(_process: object) -> None:
-        if held is not None:
+    def at_release(process: subprocess.Popen[str]) -> None:
+        if fault == "read-eio":
             fuse.fail("read", errno.EIO, path=clip)
-            fuse.release(held)
-        else:
+        elif after_read:
+            fuse.wait_stalled_while_working(held, process)
             os.unlink(ext4 / clip)
+        else:
+            os.unlink(fuse.mountpoint / clip)
+        fuse.release(held)
 
     line, rest, code = copy_acting_at_release(
         "--report-dir", str(reports), "--cascade-to", str(slow), str(card), *fast,
@@ -280,12 +298,19 @@ def test_a_fast_copy_removed_or_unreadable_after_the_release_is_mended_by_a_plai
         else "keep the card, and run the same command again with it to copy that copy anew"
     )
     assert remedy in said, said
-    if held is not None:  # the cascade's read waited for the fault
-        assert fuse.fired(held) >= 1
+    if after_read:
+        gone = "then found gone when the cascade checked the fast copies at its end; run again"
+        assert f"{gone} with the card to copy it anew" in said, said
+        assert "--overwrite" not in said, said
+    if fault == "removed":  # found so by the cascade's read, not by its end check
+        assert "when the cascade came to read it; run again with the card" in said, said
+    if fault != "removed":  # removed: the cascade's open held, or its lookup after the unlink
+        assert fuse.fired(held) >= 1  # the cascade's read or the slow rename waited for it
     fuse.clear()
     again = run_offload("copy", "--report-dir", reports, card, *fast, "--cascade-to", slow)
     assert again.returncode == 0, again.stderr
-    assert (ext4 / clip).read_bytes() == (card / "CLIPS" / "A001C002.mov").read_bytes()
+    mended = ext4 / clip if after_read else fuse.mountpoint / clip
+    assert mended.read_bytes() == (card / "CLIPS" / "A001C002.mov").read_bytes()
 
 
 def test_a_fast_copy_found_changed_after_the_release_is_mended_as_the_words_say(

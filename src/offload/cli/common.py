@@ -794,29 +794,19 @@ def swallowed_slow_drive(
     Built on what was parsed: SOURCE and the DESTs, whichever count of slow drives was meant
     (``--cascade-to S1 S2 S3 C F`` reads S2 as the card, S3 and C as DESTs). Looked at only
     where the word read as SOURCE follows a ``--cascade-to`` value (before any ``--``): then
-    the words from SOURCE on may be slow drives up to the card. A DEST may be that card
-    (``_may_be_a_card``: a folder of files no offload wrote to, or a copy root, ``.offload``
-    in it, given as the card without ``--into``) where every DEST before it may be a slow
-    drive (``_may_be_a_slow_drive``: not there, an ``s3://`` URL, empty, a drive offload-ai
-    wrote to, with ``--into`` a copy root) and either another DEST follows it (SOURCE a slow
-    drive holding other files: ``--cascade-to S1 S2 C F``, ``--cascade-to S1 S2 S3 C F``)
-    or SOURCE may be a slow drive too (there: a SOURCE not there gets the preflight's
-    absent-card line). Such a command is refused naming both readings' unambiguous forms,
-    each the user's own words with every other option kept. ``--cascade-to S1 CARD D1 D2``
-    (a common way to write a cascade) goes on where D1 is not there, empty or a drive
-    offload-ai wrote to, and ``--cascade-to S1 CARD D`` where CARD holds files (a card's
-    copy root too, re-offloaded from a shuttle drive); ``--cascade-to S1 -- CARD ...``, the
-    card written first, and ``--cascade-to`` repeated before a SOURCE laid out as a camera
-    card are never refused. A camera card's own layout is refused as a destination anyway
-    (``plan/cardlike.py``)."""
+    the words from SOURCE on may be slow drives up to the card. Which DEST may be that card
+    is ``_card_among``'s: never where SOURCE shows a card's signs (a camera's layout, a FAT
+    or exFAT volume's root, clips at its top), nor a DEST given to ``--cascade-to`` too;
+    else the first that may be a card after DESTs that may each be a slow drive, where it
+    shows a card's signs or SOURCE may be a slow drive too. Such a command is refused naming
+    both readings' unambiguous forms, each the user's own words with every other option
+    kept. ``--cascade-to S1 -- CARD ...`` and the card written first are never refused. A
+    camera card's own layout is refused as a destination anyway (``plan/cardlike.py``)."""
     values = _cascade_to_values(words)
     for after, value in values:
         if after >= len(words) or words[after] != source or source.startswith("-"):
             continue
-        given = [v for a, v in values if a <= after]  # each --cascade-to before SOURCE
-        if len(given) > 1 and _looks_like_a_card(source):
-            return ""  # --cascade-to repeated, then a camera card: nothing was swallowed
-        card = _card_among(source, destinations, into=into)
+        card = _card_among(source, destinations, [v for _, v in values], into=into)
         if card is None:
             return ""
         slow_words = [source, *destinations[:card]]
@@ -830,7 +820,15 @@ def swallowed_slow_drive(
         for word in slow_words:
             at = rest.index(word, at)
             del rest[at]
-        repeated = [w for word in slow_words for w in ("--cascade-to", word)]
+        # A word already given to --cascade-to (``--cascade-to S1 S2 S1 CARD``) is not
+        # repeated: it is a slow drive there already.
+        cascaded = {_drive_key(v) for _, v in values}
+        repeated = [
+            w
+            for word in dict.fromkeys(slow_words)
+            if _drive_key(word) not in cascaded
+            for w in ("--cascade-to", word)
+        ]
         as_slow = [*words[:after], *repeated, *rest]
         moved: set[int] = set()
         for option_end, _ in values:
@@ -848,7 +846,8 @@ def swallowed_slow_drive(
             else "a folder of files, not a drive offload-ai wrote to"
         )
         more = " ".join(shlex.quote(w) for w in slow_words)
-        nth = _ORDINALS.get(len(given) + 1, "further")
+        # Every --cascade-to of the command counts, after the paths too.
+        nth = _ORDINALS.get(len({_drive_key(v) for _, v in values}) + 1, "further")
         more = (
             f"{more} is a {nth} slow drive"
             if len(slow_words) == 1
@@ -867,37 +866,76 @@ def swallowed_slow_drive(
 _ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth"}
 
 
-def _looks_like_a_card(source: str) -> bool:
-    """Whether *source* shows a camera card's own layout (``plan/cardlike.py``, as a
-    destination is judged: not a drive's root holding a Finder copy of a card)."""
-    if source.startswith("s3://") or not os.path.isdir(source):
+def _drive_key(word: str) -> str:
+    """*word* as a path or URL compared with another (``LTO`` and ``./LTO/`` alike)."""
+    if word.startswith("s3://"):
+        return word.rstrip("/")
+    return os.path.normpath(os.path.abspath(word))
+
+
+def _shows_card_signs(word: str, *, history: bool) -> bool:
+    """Whether the folder *word* shows a camera card's signs: a camera's layout
+    (``plan/cardlike.py``: ``DCIM/``, ``PRIVATE/M4ROOT/``, a RED magazine, ...; with
+    *history*, a card's own ASC MHL history at its root too), the root of a FAT or exFAT
+    volume (what cameras format their media with), or clips at its top (a file whose
+    extension is a video, raw or audio recording's: ``A001C001.mov``, ``.braw``, ``.wav``).
+    An ``s3://`` URL, a path not there, or not a folder shows none."""
+    if word.startswith("s3://") or not os.path.isdir(word):
         return False
-    from offload.plan.cardlike import destination_card_sign
+    from offload.plan.cardlike import camera_card_sign, card_filesystem, copy_root_card_sign
+    from offload.report.clips import AUDIO_EXTENSIONS, RAW_EXTENSIONS, VIDEO_EXTENSIONS
 
-    return destination_card_sign(Path(source)) is not None
+    folder = Path(word)
+    if camera_card_sign(folder, history=history) or copy_root_card_sign(folder):
+        return True
+    try:
+        real = os.path.realpath(word)
+        if os.path.ismount(real) and card_filesystem(Path(real)):
+            return True
+    except (OSError, ValueError):
+        pass
+    clips = VIDEO_EXTENSIONS | RAW_EXTENSIONS | AUDIO_EXTENSIONS
+    for entry in _entries(word) or ():
+        extension = entry.name.rpartition(".")[2].lower() if "." in entry.name else ""
+        try:
+            if extension in clips and entry.is_file(follow_symlinks=False):
+                return True
+        except OSError:
+            continue
+    return False
 
 
-def _card_among(source: str, destinations: Sequence[str], *, into: bool) -> int | None:
+def _card_among(
+    source: str, destinations: Sequence[str], cascaded: Sequence[str], *, into: bool
+) -> int | None:
     """The index of the DEST that may be the card read as a destination
-    (``swallowed_slow_drive``), or None: the first DEST where it may be a card, every DEST
-    before it may be a slow drive, and either a DEST follows it (``--cascade-to S1 S2 S3
-    CARD FAST``: S2 may be a slow drive holding other files, whatever it holds) or SOURCE
-    may be a slow drive too. A SOURCE not there is left to the preflight's absent-card
-    line: it never counts as a slow drive here (a DEST not there does, a drive not made
-    yet)."""
+    (``swallowed_slow_drive``), or None. A false refusal of an ordinary command is worse
+    than a contrived misordering let through, so only strong evidence counts, the card's
+    signs (``_shows_card_signs``) first:
+
+    * SOURCE shows a card's signs: it is the card, None whatever follows (``--cascade-to
+      LTO CARD RAIDW RAIDO RAID2``, RAIDO a RAID holding other shows).
+    * A DEST given to ``--cascade-to`` too (*cascaded*) is a slow drive, never the card.
+    * Otherwise the first DEST that may be a card (``_may_be_a_card``) where every DEST
+      before it may be a slow drive (``_may_be_a_slow_drive``), if it shows a card's signs
+      (``--cascade-to S1 S2 S3 CARD``, S2 a new drive holding its vendor's files, CARD
+      clips at its top), or if SOURCE may be a slow drive too (there: a SOURCE not there is
+      left to the preflight's absent-card line, never counted a slow drive; a DEST not
+      there is, a drive not made yet)."""
+    if _shows_card_signs(source, history=True):
+        return None
+    slow = {_drive_key(value) for value in cascaded}
     source_slow = (source.startswith("s3://") or os.path.lexists(source)) and (
         _may_be_a_slow_drive(source, into=into)
     )
-    before_slow = True  # every DEST before this one may be a slow drive
     for at, destination in enumerate(destinations):
-        if (
-            before_slow
-            and (source_slow or at + 1 < len(destinations))
-            and _may_be_a_card(destination, into=into)
+        if _drive_key(destination) in slow:
+            continue  # a slow drive by the command's own words
+        if _may_be_a_card(destination, into=into) and (
+            source_slow or _shows_card_signs(destination, history=False)
         ):
             return at
-        before_slow = before_slow and _may_be_a_slow_drive(destination, into=into)
-        if not before_slow:
+        if not _may_be_a_slow_drive(destination, into=into):
             return None
     return None
 
