@@ -1714,6 +1714,12 @@ def _plan(
                         )
                         if unvouched == "other" and not beside and changed is None
                         else "",
+                        earlier_digests=dict(known[source_file.relative_path].digests)
+                        if unvouched == "other"
+                        and not beside
+                        and changed is None
+                        and source_file.relative_path in known
+                        else {},
                         beside=beside,
                         beside_at_name=bool(beside) and at_name,
                         # Matched above: a read-back that proves the copy again keeps it.

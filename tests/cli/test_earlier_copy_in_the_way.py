@@ -160,3 +160,36 @@ def test_a_cameras_index_file_rewritten_keeps_the_overwrite_its_release_line_adv
     (error,) = _error_lines(out, "MEDIAPRO.XML")
     assert LEDGER not in error and "--overwrite replaces it" in error, error
     assert "run the same offload again with --overwrite" in " ".join(out.split()), out
+
+
+def test_a_copy_damaged_in_place_of_a_card_file_only_redated_is_called_damaged(
+    tmp_path: Path,
+) -> None:
+    """The card's file only re-dated (same content), the copy damaged in place, its size
+    and date kept: the ledger's entry records the card's content, the copy reads back
+    unlike it. Damage, never "an earlier take" (which the entry's size and date alone
+    suggested); --keep-both never ends the run calling it KEPT BOTH in silence.
+
+    Failed before: "...already exists with other content; not overwritten (this copy root's
+    ledger records the file there as a copy an earlier offload made ... (this card's file
+    changed since it was copied, or it is another take of the name) ...", damage unsaid."""
+    card, dest = _offloaded(tmp_path, clips=3)
+    clip = card / "CLIPS" / "C001.mov"
+    later = clip.stat().st_mtime_ns + 3600 * 10**9
+    os.utime(clip, ns=(later, later))
+    copy = dest / "A001" / "CLIPS" / "C001.mov"
+    st = copy.stat()
+    damaged = bytearray(copy.read_bytes())
+    damaged[100_000] ^= 0xFF
+    copy.write_bytes(bytes(damaged))
+    os.utime(copy, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
+    assert code == 1, out
+    (error,) = _error_lines(out, "C001.mov")
+    assert "the copy there is damaged" in error, error
+    assert "another take" not in error and LEDGER not in error, error
+    assert copy.read_bytes() == bytes(damaged)  # never replaced unasked
+    data = newest_report(tmp_path / "reports")
+    (copied,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
+    assert copied["destinations"][0]["refusal"] == "in_the_way", copied
