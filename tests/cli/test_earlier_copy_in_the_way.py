@@ -193,3 +193,31 @@ def test_a_copy_damaged_in_place_of_a_card_file_only_redated_is_called_damaged(
     data = newest_report(tmp_path / "reports")
     (copied,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
     assert copied["destinations"][0]["refusal"] == "in_the_way", copied
+
+
+def test_the_first_take_in_the_way_of_a_third_is_named_though_a_second_was_kept_beside(
+    tmp_path: Path,
+) -> None:
+    """Take 1 offloaded, take 2 kept beside it (``C001 (1).mov``, the path's last ledger
+    entry naming that copy), take 3 run plainly: the file in the way, ``C001.mov``, is
+    take 1, still as its entry (the path's first line) recorded: named so, --overwrite
+    never offered.
+
+    Failed before: only the path's last entry was read, its name not the file in the way's:
+    "--overwrite replaces it once the new copy is verified, --keep-both keeps both"."""
+    card, dest = _offloaded(tmp_path, clips=3)
+    clip = card / "CLIPS" / "C001.mov"
+    copy = dest / "A001" / "CLIPS" / "C001.mov"
+    take_1 = copy.read_bytes()
+    _new_take(clip, 300_000)
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", "--keep-both", card, dest)
+    assert code == 0, out
+    assert (dest / "A001" / "CLIPS" / "C001 (1).mov").read_bytes() == clip.read_bytes()
+    _new_take(clip, 250_000)
+
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
+    assert code == 1, out
+    (error,) = _error_lines(out, "C001.mov")
+    assert LEDGER in error and " verified on " in error, error
+    assert "--overwrite" not in error, error
+    assert copy.read_bytes() == take_1
