@@ -221,3 +221,35 @@ def test_the_first_take_in_the_way_of_a_third_is_named_though_a_second_was_kept_
     assert LEDGER in error and " verified on " in error, error
     assert "--overwrite" not in error, error
     assert copy.read_bytes() == take_1
+
+
+def test_a_cascade_refused_for_an_earlier_take_never_calls_it_another_cards_copy(
+    tmp_path: Path,
+) -> None:
+    """The refusal of an earlier take's copy shares its kind with another card's
+    (``Refusal.ANOTHER_CARD``: never --overwrite): the cascade's words, the slow copy
+    root's record and ``offload verify`` of it name both, never "another card's" alone.
+
+    Failed before: "another card's copy holds its name on .../F ... (it keeps the two cards
+    apart) ...", and verify's "INCOMPLETE: ... (another card's copy holds its name there)"."""
+    card = clips_card(tmp_path / "cards", 2, 200_000)
+    fast, slow, slow2 = (tmp_path / name for name in ("F", "S", "S2"))
+    for folder in (fast, slow, slow2):
+        folder.mkdir()
+    reports = tmp_path / "reports"
+    code, out = offload("copy", "--report-dir", reports, card, fast, "--cascade-to", slow)
+    assert code == 0, out
+    _new_take(card / "CLIPS" / "C001.mov", 300_000)
+
+    code, out = offload("copy", "--report-dir", reports, card, fast, "--cascade-to", slow2)
+    assert code == 1, out
+    said = " ".join(out.split())
+    assert "another card's copy" not in said, said
+    assert "a copy never to be overwritten (another card's, or an earlier take's)" in said
+    assert "--overwrite" not in said.replace("never --overwrite", ""), said
+
+    code, out = offload("verify", slow2 / "A001")
+    said = " ".join(out.split())
+    assert "INCOMPLETE" in said, said
+    assert "another card's copy holds its name" not in said, said
+    assert "another card's, or an earlier take's" in said, said
