@@ -646,3 +646,28 @@ def test_a_copy_that_ended_before_its_first_ledger_line_is_said_as_its_record_sa
     assert said in line, line
     assert "killed, a power cut" not in line, line
     assert "run that offload again, the same command" in line, line
+
+
+def test_an_offload_whose_every_copy_read_back_different_is_said_so_by_verify(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Every copy read back different (a byte flipped on its way to the FaultyFS drive,
+    each partial's write): the run settles ``failed`` with no ledger line, and ``offload
+    verify``'s exit-30 line names that cause among the others. Failed before: "(each card
+    file failed there: a card read error, or its drive full or gone)", the read-back's
+    finding left out."""
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    root = fs.mountpoint / card.name
+    fs.flip(10, path="*.offload-partial*")
+    code, output = offload("copy", "--report-dir", tmp_path / "reports", card, fs.mountpoint)
+    fs.clear()
+    assert code != 0, output
+    assert not (root / ".offload" / "ledger.jsonl").exists(), output
+    started = run_record.read(root)
+    assert started is not None and started.state == "failed", started
+
+    code, output = offload("verify", "--report-dir", tmp_path / "v1", root)
+    assert code == 30, output
+    (line,) = [x for x in output.splitlines() if x.startswith("ERROR: nothing to verify")]
+    assert "its copy read back different from the card" in line, line
