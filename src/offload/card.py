@@ -2320,7 +2320,12 @@ def _earlier_entry(
         return None
     if backend is not None:
         found = _s3().existing_object(backend, Path(final))
-        if found is None or found.size_bytes != entry.size_bytes:
+        if (
+            found is None
+            or found.size_bytes != entry.size_bytes
+            # (The listing's ETag, where both have one: another object of the same size.)
+            or (entry.etag and found.etag and found.etag != entry.etag)
+        ):
             return None
     elif not ledger.holds_as_recorded(entry, listing):
         return None
