@@ -78,3 +78,31 @@ def test_another_object_of_the_recorded_size_is_not_called_the_earlier_copy(  # 
     (error,) = [x for x in err.splitlines() if x.startswith("ERROR:") and "A001C002" in x]
     assert LEDGER not in error and "--overwrite replaces it" in error, error
     assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == other
+
+
+@pytest.mark.fault
+def test_verify_of_a_bucket_whose_offload_failed_before_its_first_record_says_so(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, faulty_fs
+) -> None:
+    """Every card file's read refused (EIO, the card on a real FUSE filesystem): the
+    offload settles its record ``failed`` in the bucket, no ledger. ``offload verify`` of
+    it says how that run ended, as of a local copy root (the record staged in its mirror),
+    in a bucket's words. Failed before: "an offload of it ended before it recorded a copy
+    (stopped: killed, a power cut; or failed there: ...)", the record never read."""
+    import errno
+
+    from s3.test_s3_verify import verify
+
+    card_fs = faulty_fs()
+    card = make_card(card_fs.mountpoint)
+    card_fs.fail("read", errno.EIO)
+    url = f"s3://{bucket}/day1"
+    code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    card_fs.clear()
+    assert code != 0, err
+    code, _, err = verify(tmp_path, s3_server.url, f"{url}/A001")
+    assert code == 30, err
+    (line,) = [x for x in err.splitlines() if x.startswith("ERROR:")]
+    assert "failed before it recorded a copy (each card file failed there" in line, line
+    assert "killed, a power cut" not in line, line
+    assert "the service refused its uploads" in line and "drive" not in line, line
