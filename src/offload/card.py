@@ -1686,6 +1686,19 @@ def _plan(
                     if kind is CheckKind.ADOPT and known
                     else ""
                 )
+                earlier_entry = (
+                    _earlier_entry(
+                        known,
+                        other,
+                        source_file,
+                        final,
+                        ledger,
+                        listing,
+                        backends.get(plan.index),
+                    )
+                    if unvouched == "other" and not beside and changed is None
+                    else None
+                )
                 checks.append(
                     ExistingCopy(
                         task_index=len(tasks),
@@ -1707,17 +1720,10 @@ def _plan(
                         found_wrong_before=found_wrong is not None,
                         ledger_entry=unvouched,
                         other_card="" if beside else other_card,
-                        earlier=_earlier_copy(
-                            known,
-                            other,
-                            source_file,
-                            final,
-                            ledger,
-                            listing,
-                            backends.get(plan.index),
-                        )
-                        if unvouched == "other" and not beside and changed is None
-                        else "",
+                        earlier=""
+                        if earlier_entry is None
+                        else remedies.earlier_word("".join(proven_when(earlier_entry))),
+                        earlier_digests={} if earlier_entry is None else earlier_entry.digests,
                         beside=beside,
                         beside_at_name=bool(beside) and at_name,
                         # Matched above: a read-back that proves the copy again keeps it.
@@ -2282,25 +2288,52 @@ def _earlier_copy(
     recorder's index file (``report.release.index_file``), which it rewrites whenever it
     records more: the card release advises --overwrite for it, the new index a superset of
     the old. Asked only of a file in the way (one ``lstat``, or the listing's answer)."""
+    entry = _earlier_entry(known, other, source, final, ledger, listing, backend)
+    return "" if entry is None else remedies.earlier_word("".join(proven_when(entry)))
+
+
+def _earlier_entry(
+    known: Mapping[str, LedgerEntry] | None,
+    other: Mapping[str, LedgerEntry] | None,
+    source: SourceFile,
+    final: str,
+    ledger: Ledger,
+    listing: FolderListings | None,
+    backend: S3Backend | None,
+) -> LedgerEntry | None:
+    """The entry ``_earlier_copy`` finds vouching for the file at *final*, or None. Where
+    the path's last entry records a copy at another name (``--keep-both`` kept a newer
+    take beside it: "clip (1).mov"), the last standing entry recording one at *final*'s
+    name (``Ledger.recorded_at_name``: the ledger read once, only then)."""
     from offload.report.release import index_file  # asked only of a file in the way
 
     entry = known.get(source.relative_path) if known else None
+    name = final.rpartition("/")[2]
     if (
         entry is None
         or index_file(source.relative_path)
         or not entry.vouches
         or (other and source.relative_path in other)
-        or (entry.size_bytes == source.size_bytes and entry.mtime_ns == source.mtime_ns)
-        or entry.final_name not in ("", final.rpartition("/")[2])
     ):
-        return ""
+        return None
+    if entry.final_name not in ("", name):
+        entry = ledger.recorded_at_name(source.relative_path, name)
+        if entry is None or (entry.card and ledger.card and entry.card != ledger.card):
+            return None  # (another card's copy kept at that name: its own words)
+    if entry.size_bytes == source.size_bytes and entry.mtime_ns == source.mtime_ns:
+        return None
     if backend is not None:
         found = _s3().existing_object(backend, Path(final))
-        if found is None or found.size_bytes != entry.size_bytes:
-            return ""
+        if (
+            found is None
+            or found.size_bytes != entry.size_bytes
+            # (The listing's ETag, where both have one: another object of the same size.)
+            or (entry.etag and found.etag and found.etag != entry.etag)
+        ):
+            return None
     elif not ledger.holds_as_recorded(entry, listing):
-        return ""
-    return remedies.earlier_word("".join(proven_when(entry)))
+        return None
+    return entry
 
 
 def _revoked_kept(known: Mapping[str, LedgerEntry], relative_path: str) -> str:

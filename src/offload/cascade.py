@@ -80,7 +80,7 @@ from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
 from offload.plan.codes import LeftOut, LeftOutEntry, PreflightCode
 from offload.remedies import FAST_REFUSALS, Refusal
-from offload.report.cascade_words import NOT_FOUND_BAD, refused_fixes
+from offload.report.cascade_words import NEVER_OVERWRITTEN_ONE, NOT_FOUND_BAD, refused_fixes
 from offload.results import (
     GOOD_STATUSES,
     DestinationFileResult,
@@ -1641,7 +1641,7 @@ def _no_copy_reason(
         fixes = refused_fixes(len(refused), other_card)
         if len(refused) == len(results):
             held = (
-                "another card's copy holds its name"
+                f"{NEVER_OVERWRITTEN_ONE} holds its name"
                 if other_card == len(refused)
                 else "a different file holds its name"
             )

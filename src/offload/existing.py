@@ -186,6 +186,11 @@ class ExistingCopy(NamedTuple):
     # refusal, if the read-back finds it different, says so and never names --overwrite
     # (``remedies.earlier_copy``). "" otherwise.
     earlier: str = ""
+    # With ``earlier``: the digests that entry recorded of the copy (format: value). Its
+    # words are said only of a copy read back equal to them in the formats both share
+    # (``_equal_in_shared``; none shared: its size and date, as recorded, all there is): a
+    # copy unlike them is damaged in place or another file, whatever its size and date.
+    earlier_digests: Mapping[str, str] = MappingProxyType({})
     # Found wrong before (``offload verify``, or an earlier offload, revoked its record and
     # kept which copy it was: ``Ledger.found_wrong_copy``): the plan's line counts those a
     # run may write again (``OffloadPlan.found_wrong_before``).
@@ -348,13 +353,7 @@ def _recorded_as_card(
     copy is damaged, not another file); else "" (nothing says so: any file in the way). The
     history is read once a destination (*histories*), only here; one that cannot be read
     says nothing."""
-    if (
-        check.other_card
-        or check.earlier
-        or _whose(check)
-        or not outcome.source_digests
-        or not outcome.digests
-    ):
+    if check.other_card or _whose(check) or not outcome.source_digests or not outcome.digests:
         return ""
     ledger = ledgers[check.destination_index]
     root = getattr(ledger, "copy_root", None)
@@ -386,6 +385,18 @@ def _recorded_as_card(
     ):
         return ""
     return f"{shared[0]} {known[shared[0]]}"
+
+
+def _equal_in_shared(recorded: Mapping[str, str], digests: Mapping[str, str]) -> str:
+    """``format value`` of *digests* where every format they share with *recorded* is
+    equal (at least one); "" otherwise (no format shared: nothing proved either way)."""
+    shared = [name for name in digests if name in recorded]
+    if not shared or any(
+        comparable_digest(name, recorded[name]) != comparable_digest(name, digests[name])
+        for name in shared
+    ):
+        return ""
+    return f"{shared[0]} {digests[shared[0]]}"
 
 
 def other_content_words(entry: LedgerEntry, read: bool, *, fast_copy: bool = False) -> str:
@@ -1747,7 +1758,30 @@ def settle(
             result.action = CopyAction.ADOPTED
             if outcome.error:
                 result.error = outcome.error
-            elif policy is ExistingFilePolicy.FAIL and check.earlier:
+            elif (
+                policy is ExistingFilePolicy.FAIL
+                and check.earlier
+                and not _equal_in_shared(check.earlier_digests, outcome.digests)
+                and (recorded := _equal_in_shared(check.earlier_digests, outcome.source_digests))
+            ):
+                # The ledger's entry records the card's content as read now (only its date
+                # changed), the copy read back unlike it: damaged in place, not another take.
+                result.error = (
+                    f"{check.final_path} differs from what this copy root's ledger records "
+                    f"for it ({recorded}, the card's file as read now): the copy there is "
+                    f"damaged; not overwritten ({remedies.in_the_way()})"
+                )
+                result.refusal = Refusal.IN_THE_WAY
+            elif (
+                policy is ExistingFilePolicy.FAIL
+                and check.earlier
+                # (No format shared, a run in other formats than the entry's: its size and
+                # date as recorded are all that is known of it, as before the read-back.)
+                and (
+                    _equal_in_shared(check.earlier_digests, outcome.digests)
+                    or not any(name in check.earlier_digests for name in outcome.digests)
+                )
+            ):
                 result.error = (
                     f"{check.final_path} already exists with other content; not overwritten "
                     f"({remedies.in_the_way(check.earlier)})"

@@ -552,6 +552,9 @@ class Ledger:
         # The copy root's filesystem (``st_dev``) when first seen (``_check_root``): a root
         # found on another one later is a drive unmounted since, never written below.
         self._root_device = _device_of(copy_root)
+        # By (relative path, name of its copy): the last entry recording a copy at that
+        # name (``recorded_at_name``), read once when first asked; None not read yet.
+        self._at_names: dict[str, dict[str, LedgerEntry]] | None = None
 
     def _mtime_not_held(self, mtime_ns: int, copy_mtime_ns: int) -> bool:
         """Whether a copy whose mtime differs from its source's is still the copy its entry
@@ -777,6 +780,7 @@ class Ledger:
         text = "".join([line + "\n" for line in lines])
         if not text:
             return
+        self._at_names = None  # (read again if asked: these lines are in it)
         data = text.encode("utf-8", "surrogateescape")
         with self._lock:
             seen = self._check_root()
@@ -1104,6 +1108,32 @@ class Ledger:
         ):
             return ""
         return "touched" if st.st_ino == entry.inode else "clone"
+
+    def recorded_at_name(self, relative_path: str, name: str) -> LedgerEntry | None:
+        """The last entry of *relative_path* that records a copy named *name* and vouches
+        for it, not ended since by a revocation of the path: the record of the copy an
+        earlier offload left at that name, though later entries of the path record other
+        names (``--keep-both`` took "clip (1).mov" for a newer take: the first take's copy,
+        "clip.mov", is still the one its first entry proved; ``card._earlier_copy``). None
+        otherwise. Reads the whole ledger once (asked only of a file in the way that the
+        path's last entry does not name); an OSError is None (nothing vouched)."""
+        if self._at_names is None:
+            at_names: dict[str, dict[str, LedgerEntry]] = {}
+            try:
+                for line in self._lines():
+                    entry = _checked_entry(line)
+                    if entry is None:
+                        continue
+                    path = entry.relative_path
+                    if not entry.vouches:  # a revocation ends every copy of the path
+                        at_names.pop(path, None)
+                        continue
+                    named = entry.final_name or path.rpartition("/")[2]
+                    at_names.setdefault(path, {})[named] = entry
+            except OSError:
+                return None
+            self._at_names = at_names
+        return self._at_names.get(relative_path, {}).get(name)
 
     def holds_as_recorded(self, entry: LedgerEntry, listing: FolderListings | None = None) -> bool:
         """Whether a regular file is at the name *entry* records, its rename done, with the

@@ -236,20 +236,35 @@ def many_in_the_way(
     (``earlier_copy``): said first, and where they are all of them, with no --overwrite."""
     if not earlier:
         return _many_in_the_way_but_earlier(ours, found, other_card, revoked, kept)
-    some = "all are" if earlier == found else f"{earlier} of them {'is' if earlier == 1 else 'are'}"
-    words = (
-        f"{some} recorded in this copy root's ledger as copies an earlier offload made of card "
-        "files of these names, of another size or date than this card's files now (changed "
-        f"since they were copied, or other takes of the names): {_EARLIER_APART}"
-    )
+    if earlier == 1 and found > 1:
+        words = (
+            "1 of them is recorded in this copy root's ledger as a copy an earlier offload made "
+            "of a card file of its name, of another size or date than this card's file now "
+            f"(changed since it was copied, or another take of the name): {_EARLIER_APART}"
+        )
+    else:
+        some = "all are" if earlier == found else f"{earlier} of them are"
+        words = (
+            f"{some} recorded in this copy root's ledger as copies an earlier offload made of "
+            "card files of these names, of another size or date than this card's files now "
+            f"(changed since they were copied, or other takes of the names): {_EARLIER_APART}"
+        )
     if earlier >= found:
         return words
-    rest = (
-        _ANY
-        if found - earlier == 1 and not (ours or other_card or revoked)
-        else _many_in_the_way_but_earlier(ours, found - earlier, other_card, revoked, kept)
-    )
-    return f"{words}; for the other{'s' if found - earlier > 1 else ''}: {rest}"
+    if found - earlier == 1:
+        # The one other file: one file's words (``in_the_way``), of its kind.
+        ours_word = (
+            "card"
+            if other_card
+            else ("revoked_kept" if kept else "revoked")
+            if revoked
+            else "size"
+            if ours
+            else ""
+        )
+        return f"{words}; for the other: {in_the_way(ours_word)}"
+    rest = _many_in_the_way_but_earlier(ours, found - earlier, other_card, revoked, kept)
+    return f"{words}; for the others: {rest}"
 
 
 def _many_in_the_way_but_earlier(

@@ -145,8 +145,9 @@ class FastRefused(NamedTuple):
     """The card files a cascade's slow copy root failed because every fast destination
     refused them for a file in the way there (``card._refused_on_fast``): their *paths*,
     the fast copy roots that refused them (*on*, as the user gave them) and whether each
-    file in the way is another card's copy (*another_card*: --into another folder or
-    --keep-both, never --overwrite)."""
+    file in the way is a copy never to be overwritten (*another_card*, the key older records
+    read: another card's copy, or an earlier take's, ``Refusal.ANOTHER_CARD``; --into
+    another folder or --keep-both, never --overwrite)."""
 
     paths: tuple[str, ...] = ()
     on: tuple[str, ...] = ()
@@ -568,7 +569,8 @@ def _fast_again(record: RunRecord, again: str) -> str:
     on the fast destinations that refused ``record.fast_refused``: the same command alone
     refuses them there again, and this slow copy root again gets nothing to copy."""
     fix = (
-        "--into another folder or --keep-both (another card's copy holds its name there)"
+        "--into another folder or --keep-both (a copy never to be overwritten holds its name "
+        "there: another card's, or an earlier take's)"
         if record.another_card
         else "--overwrite or --keep-both"
     )

@@ -461,7 +461,8 @@ def _how_it_ended(root: Path) -> str:
         )
     return (
         f"the offload{started} failed before it recorded a copy (each card file failed "
-        f"there: a card read error, or {_FAILED_ON_DRIVE})"
+        f"there: a card read error, its copy read back different from the card, or "
+        f"{_FAILED_ON_DRIVE})"
     )
 
 

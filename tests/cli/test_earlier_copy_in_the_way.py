@@ -160,3 +160,96 @@ def test_a_cameras_index_file_rewritten_keeps_the_overwrite_its_release_line_adv
     (error,) = _error_lines(out, "MEDIAPRO.XML")
     assert LEDGER not in error and "--overwrite replaces it" in error, error
     assert "run the same offload again with --overwrite" in " ".join(out.split()), out
+
+
+def test_a_copy_damaged_in_place_of_a_card_file_only_redated_is_called_damaged(
+    tmp_path: Path,
+) -> None:
+    """The card's file only re-dated (same content), the copy damaged in place, its size
+    and date kept: the ledger's entry records the card's content, the copy reads back
+    unlike it. Damage, never "an earlier take" (which the entry's size and date alone
+    suggested); --keep-both never ends the run calling it KEPT BOTH in silence.
+
+    Failed before: "...already exists with other content; not overwritten (this copy root's
+    ledger records the file there as a copy an earlier offload made ... (this card's file
+    changed since it was copied, or it is another take of the name) ...", damage unsaid."""
+    card, dest = _offloaded(tmp_path, clips=3)
+    clip = card / "CLIPS" / "C001.mov"
+    later = clip.stat().st_mtime_ns + 3600 * 10**9
+    os.utime(clip, ns=(later, later))
+    copy = dest / "A001" / "CLIPS" / "C001.mov"
+    st = copy.stat()
+    damaged = bytearray(copy.read_bytes())
+    damaged[100_000] ^= 0xFF
+    copy.write_bytes(bytes(damaged))
+    os.utime(copy, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
+    assert code == 1, out
+    (error,) = _error_lines(out, "C001.mov")
+    assert "the copy there is damaged" in error, error
+    assert "another take" not in error and LEDGER not in error, error
+    assert copy.read_bytes() == bytes(damaged)  # never replaced unasked
+    data = newest_report(tmp_path / "reports")
+    (copied,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
+    assert copied["destinations"][0]["refusal"] == "in_the_way", copied
+
+
+def test_the_first_take_in_the_way_of_a_third_is_named_though_a_second_was_kept_beside(
+    tmp_path: Path,
+) -> None:
+    """Take 1 offloaded, take 2 kept beside it (``C001 (1).mov``, the path's last ledger
+    entry naming that copy), take 3 run plainly: the file in the way, ``C001.mov``, is
+    take 1, still as its entry (the path's first line) recorded: named so, --overwrite
+    never offered.
+
+    Failed before: only the path's last entry was read, its name not the file in the way's:
+    "--overwrite replaces it once the new copy is verified, --keep-both keeps both"."""
+    card, dest = _offloaded(tmp_path, clips=3)
+    clip = card / "CLIPS" / "C001.mov"
+    copy = dest / "A001" / "CLIPS" / "C001.mov"
+    take_1 = copy.read_bytes()
+    _new_take(clip, 300_000)
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", "--keep-both", card, dest)
+    assert code == 0, out
+    assert (dest / "A001" / "CLIPS" / "C001 (1).mov").read_bytes() == clip.read_bytes()
+    _new_take(clip, 250_000)
+
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
+    assert code == 1, out
+    (error,) = _error_lines(out, "C001.mov")
+    assert LEDGER in error and " verified on " in error, error
+    assert "--overwrite" not in error, error
+    assert copy.read_bytes() == take_1
+
+
+def test_a_cascade_refused_for_an_earlier_take_never_calls_it_another_cards_copy(
+    tmp_path: Path,
+) -> None:
+    """The refusal of an earlier take's copy shares its kind with another card's
+    (``Refusal.ANOTHER_CARD``: never --overwrite): the cascade's words, the slow copy
+    root's record and ``offload verify`` of it name both, never "another card's" alone.
+
+    Failed before: "another card's copy holds its name on .../F ... (it keeps the two cards
+    apart) ...", and verify's "INCOMPLETE: ... (another card's copy holds its name there)"."""
+    card = clips_card(tmp_path / "cards", 2, 200_000)
+    fast, slow, slow2 = (tmp_path / name for name in ("F", "S", "S2"))
+    for folder in (fast, slow, slow2):
+        folder.mkdir()
+    reports = tmp_path / "reports"
+    code, out = offload("copy", "--report-dir", reports, card, fast, "--cascade-to", slow)
+    assert code == 0, out
+    _new_take(card / "CLIPS" / "C001.mov", 300_000)
+
+    code, out = offload("copy", "--report-dir", reports, card, fast, "--cascade-to", slow2)
+    assert code == 1, out
+    said = " ".join(out.split())
+    assert "another card's copy" not in said, said
+    assert "a copy never to be overwritten (another card's, or an earlier take's)" in said
+    assert "--overwrite" not in said.replace("never --overwrite", ""), said
+
+    code, out = offload("verify", slow2 / "A001")
+    said = " ".join(out.split())
+    assert "INCOMPLETE" in said, said
+    assert "another card's copy holds its name" not in said, said
+    assert "another card's, or an earlier take's" in said, said

@@ -417,8 +417,11 @@ def test_another_cards_copy_in_the_way_of_a_fast_copy_is_never_said_to_be_overwr
     errors = [line for line in into.stderr.splitlines() if line.startswith("ERROR")]
     assert errors and any("another card" in line for line in errors), errors
     assert "--overwrite" not in said.replace("never --overwrite", ""), said
-    assert "--into another folder (it keeps the two cards apart) or --keep-both" in said, said
-    assert "another card's copy holds its name" in said, said
+    assert "--into another folder (it keeps the two apart) or --keep-both" in said, said
+    assert (
+        "a copy never to be overwritten (another card's, or an earlier take's) holds its name"
+        in said
+    ), said
     _data, html, pdf = _documents(reports)
     for document in (html, pdf):
         assert "--overwrite" not in document.replace("never --overwrite", ""), document

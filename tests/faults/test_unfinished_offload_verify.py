@@ -735,3 +735,28 @@ def test_a_cancelled_run_that_changed_nothing_says_what_it_could_not_record(
         f"(this run changed nothing there) {this}: " in errors
     ), errors
     assert "that this offload finished" not in errors, errors
+
+
+def test_an_offload_whose_every_copy_read_back_different_is_said_so_by_verify(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Every copy read back different (a byte flipped on its way to the FaultyFS drive,
+    each partial's write): the run settles ``failed`` with no ledger line, and ``offload
+    verify``'s exit-30 line names that cause among the others. Failed before: "(each card
+    file failed there: a card read error, or its drive full or gone)", the read-back's
+    finding left out."""
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    root = fs.mountpoint / card.name
+    fs.flip(10, path="*.offload-partial*")
+    code, output = offload("copy", "--report-dir", tmp_path / "reports", card, fs.mountpoint)
+    fs.clear()
+    assert code != 0, output
+    assert not (root / ".offload" / "ledger.jsonl").exists(), output
+    started = run_record.read(root)
+    assert started is not None and started.state == "failed", started
+
+    code, output = offload("verify", "--report-dir", tmp_path / "v1", root)
+    assert code == 30, output
+    (line,) = [x for x in output.splitlines() if x.startswith("ERROR: nothing to verify")]
+    assert "its copy read back different from the card" in line, line

@@ -41,4 +41,7 @@ def test_refused_copies_are_counted_as_files_and_told_apart_by_their_remedy() ->
     assert "where a different file holds the name there" in said, said
     other = cascade_sentence(facts._replace(fast_refused=2, fast_other_card=2))
     assert "--overwrite (" not in other and "never --overwrite" in other, other
-    assert "other cards' copies hold their names there" in other, other
+    assert (
+        "copies never to be overwritten (other cards', or earlier takes') hold their names there"
+        in other
+    ), other

@@ -50,3 +50,59 @@ def test_an_object_verified_earlier_in_the_way_is_never_offered_overwrite_first(
     )
     (copied,) = [f for f in report["files"] if f["path"] == "CLIPS/A001C002.mov"]
     assert copied["destinations"][0]["refusal"] == "another_card", copied
+
+
+def test_another_object_of_the_recorded_size_is_not_called_the_earlier_copy(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """The object at the key replaced by another of the same size (another ETag than the
+    ledger's), the card file a new take of another size: the listing's ETag tells it is not
+    the object the ledger vouches for, so it is refused as any object in the way. Failed
+    before: its size alone was compared, and the refusal named the ledger's record."""
+    card = make_card(tmp_path)
+    url = f"s3://{bucket}/day1"
+    code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 0, err
+    key = "day1/A001/CLIPS/A001C002.mov"
+    client = admin(s3_server.url)
+    size = len(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+    other = os.urandom(size)
+    client.put_object(Bucket=bucket, Key=key, Body=other)
+    clip = card / "CLIPS" / "A001C002.mov"
+    before = clip.stat().st_mtime_ns
+    clip.write_bytes(os.urandom(size + 50_000))
+    os.utime(clip, ns=(before + 60 * 10**9, before + 60 * 10**9))
+
+    code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 1, err
+    (error,) = [x for x in err.splitlines() if x.startswith("ERROR:") and "A001C002" in x]
+    assert LEDGER not in error and "--overwrite replaces it" in error, error
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == other
+
+
+@pytest.mark.fault
+def test_verify_of_a_bucket_whose_offload_failed_before_its_first_record_says_so(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, faulty_fs
+) -> None:
+    """Every card file's read refused (EIO, the card on a real FUSE filesystem): the
+    offload settles its record ``failed`` in the bucket, no ledger. ``offload verify`` of
+    it says how that run ended, as of a local copy root (the record staged in its mirror),
+    in a bucket's words. Failed before: "an offload of it ended before it recorded a copy
+    (stopped: killed, a power cut; or failed there: ...)", the record never read."""
+    import errno
+
+    from s3.test_s3_verify import verify
+
+    card_fs = faulty_fs()
+    card = make_card(card_fs.mountpoint)
+    card_fs.fail("read", errno.EIO)
+    url = f"s3://{bucket}/day1"
+    code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    card_fs.clear()
+    assert code != 0, err
+    code, _, err = verify(tmp_path, s3_server.url, f"{url}/A001")
+    assert code == 30, err
+    (line,) = [x for x in err.splitlines() if x.startswith("ERROR:")]
+    assert "failed before it recorded a copy (each card file failed there" in line, line
+    assert "killed, a power cut" not in line, line
+    assert "the service refused its uploads" in line and "drive" not in line, line

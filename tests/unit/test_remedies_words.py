@@ -15,3 +15,24 @@ def test_one_copy_of_ours_among_files_in_the_way_is_an_it() -> None:
     assert "2 of them are copies of ours whose size changed since they were recorded" in words
     assert "--reverify replaces those" in words
     assert "since they were recorded" in many_in_the_way(2, 2)
+
+
+def test_earlier_copies_among_files_in_the_way_are_counted_in_the_right_number() -> None:
+    """Files in the way of which some are copies an earlier offload made of earlier takes
+    (``earlier``), the rest of other kinds: each part in its own number. Failed before:
+    "1 of them is recorded ... as copies ... of card files of these names", "for the
+    other: --overwrite replaces them ...; all 1 are copies of ours", "for the other: all are
+    recorded ... from another card"."""
+    words = many_in_the_way(0, 3, earlier=1)
+    assert "1 of them is recorded in this copy root's ledger as a copy an earlier" in words
+    assert "of a card file of its name" in words and "as copies" not in words, words
+    assert "for the others: --overwrite replaces them" in words, words
+    words = many_in_the_way(1, 2, earlier=1)
+    assert "all 1" not in words and "replaces them" not in words, words
+    assert "for the other: --overwrite replaces it once" in words, words
+    assert "it is a copy of ours whose size changed" in words, words
+    words = many_in_the_way(0, 2, other_card=1, earlier=1)
+    assert "all are recorded in this copy root's ledger from another card" not in words, words
+    assert "for the other: it is recorded in this copy root's ledger from another card" in words
+    assert "2 of them are recorded" in many_in_the_way(0, 3, earlier=2)
+    assert "all are recorded" in many_in_the_way(0, 2, earlier=2)

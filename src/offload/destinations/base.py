@@ -127,6 +127,8 @@ class EntryInfo(NamedTuple):
     kind: str  # "file", "folder", "symlink" or "other"
     size_bytes: int
     mtime_ns: int
+    # An object's ETag as its folder's listing gave it (``S3Backend.list``); "" elsewhere.
+    etag: str = ""
 
 
 class ReadBack(Protocol):

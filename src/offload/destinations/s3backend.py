@@ -656,7 +656,8 @@ class S3Backend(Closing):
                     name = item["Key"][len(prefix) :]
                     modified = item.get("LastModified")
                     mtime = int(modified.timestamp() * 1e9) if modified else 0
-                    found.append(EntryInfo(name, "file", int(item.get("Size", 0)), mtime))
+                    etag = str(item.get("ETag", ""))
+                    found.append(EntryInfo(name, "file", int(item.get("Size", 0)), mtime, etag))
                 for common in page.get("CommonPrefixes", []):
                     below = common.get("Prefix", "")
                     if not below.startswith(prefix):

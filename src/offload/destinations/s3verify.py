@@ -178,7 +178,7 @@ def verify_s3(
             keys, odd, history, pending = _mirror(backend, root)
             # The copy root's record of the offloads that wrote there (``s3run_record``):
             # one that did not finish is no pass, and no generation may record it whole.
-            unfinished = _unfinished_offload(backend)
+            unfinished = _unfinished_offload(backend, root)
             # (--append's refusal, exit 64, says there is no history to append to.)
             if (
                 legacy_mhl is None
@@ -419,11 +419,14 @@ def verify_s3(
         store.close()
 
 
-def _unfinished_offload(backend: S3Backend) -> str | None:
+def _unfinished_offload(backend: S3Backend, root: Path) -> str | None:
     """The ``INCOMPLETE`` words of the copy root's record (``run_record.unfinished_in``)
     where an offload that wrote there did not finish; None where each finished or there is
     no record (a copy root an earlier version or another tool wrote). One GET. A record
-    that cannot be read is no pass, as a local one's (``run_record.read_all``)."""
+    that cannot be read is no pass, as a local one's (``run_record.read_all``). Where the
+    mirror (*root*) holds our ``.offload/`` and no ledger (an offload that ended before its
+    first record), the record is staged there too, so that the check's exit-30 line says
+    how that run ended, as a local copy root's does (``verification._how_it_ended``)."""
     from offload import run_record
     from offload.destinations import s3run_record
 
@@ -431,6 +434,9 @@ def _unfinished_offload(backend: S3Backend) -> str | None:
         data = s3run_record.read(backend, backend.root)
     except OSError:
         data = b""
+    state = root / STATE_FOLDER
+    if data and state.is_dir() and not (state / "ledger.jsonl").exists():
+        (state / run_record.RUN_RECORD_NAME).write_bytes(data)
     return run_record.unfinished_in(data)
 
 

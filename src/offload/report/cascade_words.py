@@ -147,17 +147,26 @@ def fast_refused(copies: Iterable[tuple[str, str | None]]) -> tuple[int, int]:
     return len(refused), len(other)
 
 
-#: What gets a copy past a file in the way of it: for any file but another card's copy, and
-#: for another card's copy, whose remedy never names --overwrite (``remedies.another_card``):
-#: it may be that take's only copy left.
+#: What gets a copy past a file in the way of it: for any file but a copy never to be
+#: overwritten, and for one (another card's, or the copy an earlier offload made of an
+#: earlier take of the name: ``Refusal.ANOTHER_CARD``), whose remedy never names
+#: --overwrite (``remedies.another_card``, ``remedies.earlier_copy``): it may be that take's
+#: only copy left.
 OVERWRITE_FIXES = (
     "--overwrite (it replaces the copy there once the new one is verified) or --keep-both "
     "(the new copy is kept beside it)"
 )
 APART_FIXES = (
-    "--into another folder (it keeps the two cards apart) or --keep-both (the new copy is "
-    "kept beside the other card's), never --overwrite"
+    "--into another folder (it keeps the two apart) or --keep-both (the new copy is kept "
+    "beside the other), never --overwrite"
 )
+
+
+#: What holds the name of a copy refused so (``Refusal.ANOTHER_CARD``): the kind is shared by
+#: another card's copy and an earlier take's (``remedies.in_the_way_refusal``), so the words
+#: name both, never one the kind does not tell.
+NEVER_OVERWRITTEN_ONE = "a copy never to be overwritten (another card's, or an earlier take's)"
+NEVER_OVERWRITTEN_MANY = "copies never to be overwritten (other cards', or earlier takes')"
 
 
 def refused_fixes(refused: int, other_card: int) -> str:
@@ -169,7 +178,8 @@ def refused_fixes(refused: int, other_card: int) -> str:
         return APART_FIXES
     return (
         f"{OVERWRITE_FIXES} where a file of no other card holds the name, {APART_FIXES} "
-        "where another card's copy does (the ERROR lines say which)"
+        "where a copy never to be overwritten does, another card's or an earlier take's (the "
+        "ERROR lines say which)"
     )
 
 
@@ -293,9 +303,9 @@ def _rerun_to_copy(facts: CascadeFacts, them: str) -> str:
     if facts.fast_refused >= facts.card_pass_failed:
         if facts.fast_other_card >= facts.fast_refused:
             held = (
-                "another card's copy holds its name"
+                f"{NEVER_OVERWRITTEN_ONE} holds its name"
                 if them == "it"
-                else "other cards' copies hold their names"
+                else f"{NEVER_OVERWRITTEN_MANY} hold their names"
             )
         else:
             held = (
