@@ -163,10 +163,12 @@ class AppendRefusedError(UsageError):
 
 
 def _append_refusal(root: Path) -> AppendRefusedError | None:
-    """The refusal of ``--append`` on *root* whose ``ascmhl/`` cannot be written: on a
-    read-only mount (``statvfs``'s ST_RDONLY: EROFS) or not writable by this user
-    (``access``); None otherwise (no such folder, or one that cannot be looked at: the
-    check itself says why)."""
+    """The refusal of ``--append`` on *root* whose ``ascmhl/`` is on a read-only mount
+    (``statvfs``'s ST_RDONLY: EROFS), which no write can change; None otherwise (no such
+    folder, or one that cannot be looked at: the check itself says why). A folder this
+    user may not write (permissions, an immutable flag) is found by the generation's write
+    after the check, its results reported (exit 11): ``access`` cannot tell it for sure
+    (ACLs, root squashing on a share), and a refusal it got wrong would check nothing."""
     folder = root / ASCMHL_FOLDER
     try:
         if not os.path.isdir(folder):
@@ -174,14 +176,10 @@ def _append_refusal(root: Path) -> AppendRefusedError | None:
         read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
     except OSError:
         return None
-    if read_only:
-        why = "its drive is mounted read-only (EROFS)"
-        fix = "mount the drive read-write"
-    elif not os.access(folder, os.W_OK | os.X_OK):
-        why = "this user may not write it (EACCES)"
-        fix = "make it writable (its permissions, an immutable flag: lsattr)"
-    else:
+    if not read_only:
         return None
+    why = "its drive is mounted read-only (EROFS)"
+    fix = "mount the drive read-write"
     return AppendRefusedError(
         f"cannot append a generation to {folder}: {why}; nothing was verified or written: "
         f"{fix}, then run offload verify --append again, or verify without --append to "

@@ -55,7 +55,7 @@ def _assert_finished_whole(run: TerminalRun, dest: Path, reports: Path, files: i
     """Exit 0, never a word of cancelling, every manifest whole under its final name."""
     assert run.returncode == 0, run.text
     assert b"CANCEL" not in run.raw, run.text  # not in any frame, not only the last
-    assert run.shows(f"All {files} files"), run.text
+    assert run.shows(f"All {files:,} files"), run.text
     manifests = list((dest / "card" / "ascmhl").iterdir())
     assert any(p.name.endswith(".mhl") for p in manifests), manifests
     for path in manifests:
@@ -147,7 +147,7 @@ def test_a_second_ctrl_c_while_finishing_stops_leaving_nothing_half_written(
         json.loads(path.read_text())
     again = run_on_terminal("copy", "--report-dir", reports, card, dest, timeout_s=240)
     assert again.returncode == 0, again.text
-    assert again.shows(f"All {HELD_FILES} files"), again.text
+    assert again.shows(f"All {HELD_FILES:,} files"), again.text
     assert again.shows(f"not re-read now: {HELD_FILES}"), again.text  # the ledger's, kept
     assert any(p.name.endswith(".mhl") for p in history.iterdir())
 

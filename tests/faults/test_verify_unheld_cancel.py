@@ -86,7 +86,9 @@ def test_a_cancel_in_the_ledger_phase_keeps_what_the_history_check_proved(
     fs = faulty_fs()
     root, reports = copied_onto(fs, tmp_path)
     generations = len(list((root / "ascmhl").glob("*.mhl")))
-    held = fs.stall("open", path="A001/.offload/ledger.jsonl", nth=1)
+    held = fs.stall(
+        "open", path="A001/.offload/ledger.jsonl", nth=2
+    )  # the first open is own_record.OwnRecords, before the reads
     out = appending_verify_stopped_at(fs, held, reports, root)
     assert fs.fired(held) == 1
     document = json.loads(out)
