@@ -76,6 +76,9 @@ def test_a_bucket_copy_deleted_before_the_cascades_end_is_copied_anew_never_over
         if copy["index"] == 1 and copy["status"] == "failed"
     ] == ["removed"]
     slim = dict(data, files=worker._kept(json.loads(json.dumps(data["files"])), {}))
+    # The worker keeps the kinds (without them the documents fell back to the words).
+    kept = [copy for entry in slim["files"] for copy in entry["destinations"]]
+    assert all("fast_failure" in copy and "refusal" in copy for copy in kept), kept
     for read in (data, slim):
         view = build_view(read, group_clips(read["files"]), {}, [])
         cascading = [w for w in view.warnings if w.startswith("Cascading copy: ")]
