@@ -212,10 +212,13 @@ def fast_unreachable(kinds: Iterable[FastCopyFailure | str | None]) -> bool:
 
 
 def fast_failed_words(facts: CascadeFacts, *, since: bool = False) -> str:
-    """What became of the fast copy that failed, and what to do: a copy found changed or
-    unreadable is replaced by a re-run with the card and --overwrite; one whose drive went
-    away (``fast_unreachable``) was not found bad: that drive is reconnected and the same
-    command run again, no --overwrite. *since*: said after the release, "again"."""
+    """What became of the fast copy that failed, and what to do, by the kinds of the
+    failures (``fast_rerun``, ``fast_unreachable``, from each copy's ``fast_failure``): a
+    copy removed is copied anew by the same command run again with the card; one unreadable
+    (and removed) is read back by it; one whose drive went away was not found bad: that
+    drive is reconnected and the same command run again; any other (found changed) is
+    replaced by a re-run with the card and --overwrite. *since*: said after the release,
+    "again"."""
     read = "read it again" if since else "read it"
     if facts.fast_unreachable:
         return (
