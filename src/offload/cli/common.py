@@ -880,14 +880,14 @@ def _shows_card_signs(word: str, *, history: bool) -> bool:
     """Whether the folder *word* shows a camera card's signs, weighed against a
     destination's. Strong, whatever else it holds: a camera's layout (``plan/cardlike.py``:
     ``DCIM/``, ``PRIVATE/M4ROOT/``, a RED magazine, ...; with *history*, a card's own ASC
-    MHL history at its root too), a camera's own names (an ARRI reel folder holding a clip
-    of that reel, ``A001R2AB/A001C001_...``; a Blackmagic clip: ``volume_root_sign``), or
-    the root of a FAT or exFAT volume (what cameras format their media with). Weak: clips at
-    its top or in a folder at its top (a file whose extension is a video, raw or audio
-    recording's: ``A001C001.mov``, ``Clip/C0001.MXF``, a card's folders copied loose), which
-    a destination's own signs outweigh (``_shows_destination_signs``: a RAID holding our
-    copy roots, our state or an ASC MHL history beside loose clips is a drive written to).
-    An ``s3://`` URL, a path not there, or not a folder shows none."""
+    MHL history at its root too), or the root of a FAT or exFAT volume (what cameras format
+    their media with). Weaker, which a destination's own signs outweigh
+    (``_shows_destination_signs``: a RAID holding our state, or copy roots of other cards,
+    beside them is a drive written to): a camera's own names (an ARRI reel folder holding a
+    clip of that reel, ``A001R2AB/A001C001_...``; a Blackmagic clip: ``volume_root_sign``),
+    or clips at its top or in a folder at its top (a file whose extension is a video, raw or
+    audio recording's: ``A001C001.mov``, ``Clip/C0001.MXF``: a card's folders copied
+    loose). An ``s3://`` URL, a path not there, or not a folder shows none."""
     if word.startswith("s3://") or not os.path.isdir(word):
         return False
     from offload.plan.cardlike import (
@@ -906,14 +906,17 @@ def _shows_card_signs(word: str, *, history: bool) -> bool:
             return True
     except (OSError, ValueError):
         pass
-    if not _holds_state(word) and volume_root_sign(folder):
-        return True
     entries = _entries(word) or []
-    if not any(_is_clip(entry) for entry in entries) and not any(
-        _holds_clips(entry) for entry in entries
-    ):
+    named = not _holds_state(word) and volume_root_sign(folder) is not None
+    # A card's top holds a few folders: past _FOLDERS_LOOKED_INTO, a drive's many are not
+    # each listed (a look at the command line, not a scan of a RAID).
+    folders = entries[:_FOLDERS_LOOKED_INTO]
+    if not named and not any(_is_clip(e) for e in entries) and not any(map(_holds_clips, folders)):
         return False
     return not _shows_destination_signs(entries)
+
+
+_FOLDERS_LOOKED_INTO = 32
 
 
 def _is_clip(entry: os.DirEntry[str]) -> bool:
