@@ -85,6 +85,7 @@ from offload.results import (
     GOOD_STATUSES,
     DestinationFileResult,
     DestinationStatus,
+    FastCopyFailure,
     FileResult,
     JobReport,
     merge_job_reports,
@@ -101,6 +102,17 @@ _PREFERENCE = {
     DestinationStatus.VERIFIED_EARLIER: 1,
     DestinationStatus.TRANSFER_CHECKED: 2,
 }
+
+
+class _Damaged(NamedTuple):
+    """A fast copy the report called good that the cascade found no longer so
+    (``_fail_damaged``): its file's path, its destination's index, why (its error's words)
+    and the kind of that failure (``FastCopyFailure``: what the cascade's words read)."""
+
+    relative: str
+    destination: int
+    why: str
+    kind: FastCopyFailure
 
 
 class _Fed(NamedTuple):
@@ -699,7 +711,7 @@ def run_cascade(
             # A fast copy that cannot be read or no longer matches the card: the file is fed
             # again from the next fast destination that holds it, if any.
             pending, tried = list(batch), dict[str, int]()
-            damaged: list[tuple[str, int, str]] = []
+            damaged: list[_Damaged] = []
             again: dict[str, str] = {}  # the files to feed again, why the first copy failed
             while pending and not cancel.cancelled:
                 fed, references, failures, used = _cascade_tasks(
@@ -762,7 +774,7 @@ def run_cascade(
         changed = _changed_since_verified(plan, report, feeders)
         changed += _s3_changed_since_verified(plan, report, [i for i in fast if i not in feeders])
         unrevoked |= _fail_damaged(plan, report, changed, sink, marked, gone_at)
-        matched.difference_update((relative, index) for relative, index, _why in changed)
+        matched.difference_update((d.relative, d.destination) for d in changed)
         _settle(plan, marked - unrevoked, span)
         # Cancelled too: what the cascade read whole before the cancel was read.
         _release_after_reread(plan, report, fast, withheld, matched, sink)
@@ -1264,7 +1276,7 @@ def _cascade_tasks(
     slow: list[int],
     feeders: list[int],
     tried: Mapping[str, int],
-    damaged: list[tuple[str, int, str]],
+    damaged: list[_Damaged],
     gone_at: dict[int, float],
 ) -> tuple[
     list[FileTask],
@@ -1341,37 +1353,50 @@ def _cascade_tasks(
                 why = _not_fed_from_gone(ledger.copy_root, gone)
                 gone_at.setdefault(index, time.time())
                 damaged.append(
-                    (
+                    _Damaged(
                         relative,
                         chosen.destination_index,
                         f"{relative}: the copy {copy_path} {proved}, then could not be read "
                         f"when the cascade came to it: {gone}; {_RECONNECT}",
+                        FastCopyFailure.DRIVE_GONE,
                     )
                 )
             elif removed:  # its folder removed, its drive there: nothing to --overwrite
                 what = _removed_what(relative, copy_path, proved, ledger)
-                damaged.append((relative, index, what))
+                damaged.append(_Damaged(relative, index, what, FastCopyFailure.REMOVED))
             elif error is not None and error.errno in (errno.ENOENT, errno.ENOTDIR):
                 # Its file removed, its folder and drive there (the read's own path says
                 # the same, ``_FILE_REMOVED``): nothing there to --overwrite.
                 damaged.append(
-                    (
+                    _Damaged(
                         relative,
                         chosen.destination_index,
                         f"{relative}: the copy {copy_path} {proved}, then found {found} "
                         f"when the cascade came to read it; {_AGAIN} (its ledger no longer "
                         "vouches for it)",
+                        FastCopyFailure.REMOVED,
                     )
                 )
-            elif found:  # the verified copy is gone or changed: it no longer stands
+            elif found and st is None:  # its stat failed otherwise (EIO): nothing found bad
                 damaged.append(
-                    (
+                    _Damaged(
+                        relative,
+                        chosen.destination_index,
+                        f"{relative}: the copy {copy_path} {proved}, then found {found} "
+                        f"when the cascade came to read it; {_READ_BACK_AGAIN}",
+                        FastCopyFailure.UNREADABLE,
+                    )
+                )
+            elif found:  # the verified copy changed: it no longer stands
+                damaged.append(
+                    _Damaged(
                         relative,
                         chosen.destination_index,
                         f"{relative}: the copy {copy_path} {proved}, then found {found} "
                         "when the cascade came to read it; re-run with the card to copy it "
                         "again (with --overwrite where it is still there: its ledger no "
                         "longer vouches for it)",
+                        FastCopyFailure.CHANGED,
                     )
                 )
             elif st is not None and not reference:
@@ -1406,7 +1431,7 @@ def _cascade_tasks(
 
 def _changed_since_verified(
     plan: OffloadPlan, report: OffloadReport, feeders: Sequence[int]
-) -> list[tuple[str, int, str]]:
+) -> list[_Damaged]:
     """Each copy on a local fast destination (*feeders*) that the report still calls good
     (verified now or earlier, transfer-checked) but that is no longer as it was verified:
     gone, no longer a regular file, of another size than the card's file, or (the card's
@@ -1431,7 +1456,7 @@ def _changed_since_verified(
     not found bad (``_RECONNECT``), so ``_fail_damaged`` declares the drive lost: its copies
     are on no drive this machine has mounted, and a re-run with it still out would copy the
     card into that bare folder."""
-    changed: list[tuple[str, int, str]] = []
+    changed: list[_Damaged] = []
     dates = plan.options.copy.preserve_mtime
     for index in feeders:
         ledger = plan.ledgers[index]
@@ -1448,7 +1473,7 @@ def _changed_since_verified(
             copy_path = result.final_path
             if removed:
                 changed.append(
-                    (
+                    _Damaged(
                         file.relative_path,
                         index,
                         _removed_what(
@@ -1458,18 +1483,20 @@ def _changed_since_verified(
                             ledger,
                             "(found so when the cascade checked the fast copies at its end)",
                         ),
+                        FastCopyFailure.REMOVED,
                     )
                 )
                 continue
             if gone is not None:
                 changed.append(
-                    (
+                    _Damaged(
                         file.relative_path,
                         index,
                         f"{file.relative_path}: the copy {copy_path} "
                         f"{_was_proved(result.status)}, then its drive was gone when the "
                         f"cascade checked the fast copies at its end: {gone.strerror}; "
                         f"{_RECONNECT}",
+                        FastCopyFailure.DRIVE_GONE,
                     )
                 )
                 continue
@@ -1482,12 +1509,11 @@ def _changed_since_verified(
                     exc.errno in (errno.ENOENT, errno.ENOTDIR) and not ledger.root_unchanged()
                 ):
                     break
-                found = (
-                    "gone"
-                    if exc.errno in (errno.ENOENT, errno.ENOTDIR)
-                    else f"unreadable ({exc.strerror or exc})"
-                )
+                missing = exc.errno in (errno.ENOENT, errno.ENOTDIR)
+                found = "gone" if missing else f"unreadable ({exc.strerror or exc})"
+                kind = FastCopyFailure.REMOVED if missing else FastCopyFailure.UNREADABLE
             else:
+                kind = FastCopyFailure.CHANGED
                 if not stat.S_ISREG(st.st_mode):
                     found = "no longer a regular file"
                 elif st.st_size != file.size_bytes:
@@ -1498,20 +1524,16 @@ def _changed_since_verified(
                     continue
             proved = _was_proved(result.status)
             # A copy gone leaves nothing to replace: a plain re-run with the card copies it
-            # anew (_AGAIN: the words report.cascade_words.fast_rerun tells that remedy by,
-            # so the headline says it too, never --overwrite).
-            remedy = (
-                f"{_AGAIN} ({_NO_LONGER_VOUCHES})"
-                if found == "gone"
-                else "re-run with the card to copy it again (with --overwrite where it is "
-                f"still there: {_NO_LONGER_VOUCHES})"
-            )
+            # anew, never --overwrite; one unreadable is read back by it (its kind, which
+            # report.cascade_words.fast_rerun gives the headline's remedy by, says the same).
+            remedy = _REMEDIES[kind]
             changed.append(
-                (
+                _Damaged(
                     file.relative_path,
                     index,
                     f"{file.relative_path}: the copy {copy_path} {proved}, then found "
                     f"{found} when the cascade checked the fast copies at its end; {remedy}",
+                    kind,
                 )
             )
     return changed
@@ -1541,7 +1563,7 @@ def _unmounted(
 
 def _s3_changed_since_verified(
     plan: OffloadPlan, report: OffloadReport, indexes: Sequence[int]
-) -> list[tuple[str, int, str]]:
+) -> list[_Damaged]:
     """:func:`_changed_since_verified` for the fast S3 destinations (*indexes*): each copy
     the report still calls good whose object is gone, of another size or another object
     than the one verified (``s3card.changed_since_verified``: one listing of the copy root,
@@ -1553,7 +1575,7 @@ def _s3_changed_since_verified(
         return []
     from offload.destinations import s3card  # loaded by then: an s3:// destination
 
-    changed: list[tuple[str, int, str]] = []
+    changed: list[_Damaged] = []
     for index in indexes:
         backend, ledger = plan.backends.get(index), plan.ledgers[index]
         if backend is None or not isinstance(ledger, s3card.S3Ledger):
@@ -1568,17 +1590,18 @@ def _s3_changed_since_verified(
             statuses[file.relative_path] = result.status
         found = s3card.changed_since_verified(backend, ledger, copies)
         paths = {relative: path for relative, path, _ in copies}
-        for relative, what in (found or {}).items():
+        for relative, (what, gone) in (found or {}).items():
             copy_path = paths[relative]
             proved = _was_proved(statuses[relative])
+            # An object gone leaves nothing to replace: copied anew, never --overwrite.
+            kind = FastCopyFailure.REMOVED if gone else FastCopyFailure.CHANGED
             changed.append(
-                (
+                _Damaged(
                     relative,
                     index,
                     f"{relative}: the copy {copy_path} {proved}, then found {what} when "
-                    "the cascade checked the fast copies at its end; re-run with the card to "
-                    f"copy it again (with --overwrite where it is still there: "
-                    f"{_NO_LONGER_VOUCHES})",
+                    f"the cascade checked the fast copies at its end; {_REMEDIES[kind]}",
+                    kind,
                 )
             )
     return changed
@@ -1836,7 +1859,7 @@ def _explain(
     *,
     feed_again: bool = True,
     gone_at: dict[int, float] | None = None,
-) -> tuple[dict[str, str], list[tuple[str, int, str]]]:
+) -> tuple[dict[str, str], list[_Damaged]]:
     """Make the cascade job's results about the card: its in-flight digests are the card's,
     not the fast copy's; a fast copy that could not be read or no longer matches the card is
     a failure of that file on the slow destinations (named), never a card error. Returns
@@ -1849,7 +1872,7 @@ def _explain(
     A fast destination whose drive is first found gone here is added to *gone_at*, dated now.
     Each fast copy root is classified once (``_lost_root``)."""
     retry: dict[str, str] = {}
-    damaged: list[tuple[str, int, str]] = []
+    damaged: list[_Damaged] = []
     lost: dict[int, OSError | None] = {}
     gone_at = {} if gone_at is None else gone_at
     sources = {t.source.relative_path: t.source.path for t in tasks}
@@ -1882,7 +1905,7 @@ def _explain(
             job.warnings.append(f"the copy {copy_path} differs from the card's digests ({name})")
             fed_by = used.get(file.relative_path, _NOT_FED)
             damaged.append(
-                (
+                _Damaged(
                     file.relative_path,
                     fed_by.destination,
                     f"{file.relative_path}: the copy {copy_path} {_was_proved(fed_by.status)}, "
@@ -1890,6 +1913,7 @@ def _explain(
                     f"re-read for the cascade, {name} {read[name]} ≠ {reference[name]} read "
                     "from the card; re-run with the card and --overwrite to replace it (its "
                     "ledger no longer vouches for it)",
+                    FastCopyFailure.CHANGED,
                 )
             )
         else:
@@ -1899,10 +1923,12 @@ def _explain(
             unread = _unread_copy(
                 file.relative_path, copy_path, file.source_error, fed_by, ledgers, lost
             )
-            if unread.gone:
+            if unread.kind is FastCopyFailure.DRIVE_GONE:
                 gone_at.setdefault(fed_by.destination, time.time())  # the first time known
             why = unread.why
-            damaged.append((file.relative_path, fed_by.destination, unread.what))
+            damaged.append(
+                _Damaged(file.relative_path, fed_by.destination, unread.what, unread.kind)
+            )
         fed_by = used.get(file.relative_path, _NOT_FED)
         if feed_again and fed_by.position + 1 < fed_by.candidates:
             retry[file.relative_path] = why  # said once the next copy is chosen
@@ -1917,12 +1943,12 @@ def _explain(
 
 class _Unread(NamedTuple):
     """Why a fast copy the cascade could not read was not fed (``_unread_copy``): the slow
-    destinations' reason (*why*), the fast copy's own (*what*), and whether its drive is
-    gone (*gone*)."""
+    destinations' reason (*why*), the fast copy's own (*what*), and the kind of its failure
+    (*kind*: its drive gone, it removed, or its read failed)."""
 
     why: str
     what: str
-    gone: bool
+    kind: FastCopyFailure
 
 
 #: A fast copy's file removed after the card's pass, its folder and drive still there.
@@ -1977,31 +2003,29 @@ def _unread_copy(
         return _Unread(
             f"{relative}: not cascaded from {copy_path}: {removed}",
             _removed_what(relative, copy_path, proved, ledger),
-            False,
+            FastCopyFailure.REMOVED,
         )
     if gone:  # one reason, the drive's: never the card's words (its source error)
         return _Unread(
             f"{relative}: {_not_fed_from_gone(ledger.copy_root if ledger else copy_path, gone)}",
             f"{relative}: the copy {copy_path} {proved}, then could not be read when the "
             f"cascade came to it: {gone}; {_RECONNECT}",
-            True,
+            FastCopyFailure.DRIVE_GONE,
         )
     if copy_path is not None and _file_removed(copy_path):  # never the card's words
         return _Unread(
             f"{relative}: not cascaded from {copy_path}: {_FILE_REMOVED}",
             f"{relative}: the copy {copy_path} {proved}, then was removed before the cascade "
             f"read it (its folder and drive are there); {_AGAIN}",
-            False,
+            FastCopyFailure.REMOVED,
         )
     if error.endswith(REREAD_ALIKE_CAUSE):  # the engine's cause names the card: its source
         error = error.removesuffix(REREAD_ALIKE_CAUSE) + _FAST_REREAD_ALIKE
     return _Unread(
         f"{relative}: not cascaded from {copy_path}: {error}",
         f"{relative}: the copy {copy_path} {proved}, then failed its read for the cascade "
-        f"({error}); check that drive (offload verify) and run the same command again with "
-        "the card, which reads this copy back: kept if equal to the card, refused (naming "
-        "--overwrite) if other (its ledger no longer vouches for it)",
-        False,
+        f"({error}); {_READ_BACK_AGAIN}",
+        FastCopyFailure.UNREADABLE,
     )
 
 
@@ -2042,7 +2066,7 @@ class _FastCopyFailures:
                     self._ledgers,
                     self._lost,
                 )
-                if unread.gone:
+                if unread.kind is FastCopyFailure.DRIVE_GONE:
                     self._gone_at.setdefault(fed_by.destination, time.time())
                 self._said[relative] = unread.why
             said = self._said.get(relative)
@@ -2054,6 +2078,23 @@ class _FastCopyFailures:
 # How a fast copy's failure in the cascade ends when its ledger entry was revoked, and what it
 # says instead when the ledger could not be written (``_fail_damaged``).
 _NO_LONGER_VOUCHES = "its ledger no longer vouches for it"
+
+# What a fast copy whose read (or stat) failed is told: nothing found bad, the same command
+# with the card reads it back (never --overwrite first: it may be equal to the card).
+_READ_BACK_AGAIN = (
+    "check that drive (offload verify) and run the same command again with the card, which "
+    "reads this copy back: kept if equal to the card, refused (naming --overwrite) if other "
+    f"({_NO_LONGER_VOUCHES})"
+)
+
+# The remedy the cascade's end check gives a fast copy it found no longer as verified, by
+# the kind of what it found (``_changed_since_verified``, ``_s3_changed_since_verified``).
+_REMEDIES = {
+    FastCopyFailure.REMOVED: f"{_AGAIN} ({_NO_LONGER_VOUCHES})",
+    FastCopyFailure.UNREADABLE: _READ_BACK_AGAIN,
+    FastCopyFailure.CHANGED: "re-run with the card to copy it again (with --overwrite where it "
+    f"is still there: {_NO_LONGER_VOUCHES})",
+}
 
 
 def _say_fed_again(
@@ -2157,7 +2198,7 @@ _MARKED_UNSETTLED = (
 def _fail_damaged(
     plan: OffloadPlan,
     report: OffloadReport,
-    damaged: list[tuple[str, int, str]],
+    damaged: list[_Damaged],
     sink: EventSink,
     marked: AbstractSet[int] = frozenset(),
     gone_at: Mapping[int, float] | None = None,
@@ -2173,7 +2214,7 @@ def _fail_damaged(
     ``cascade_unsettled``: in *marked*, a re-run reads their copies back, and says so)."""
     by_path = {f.relative_path: f for f in report.job.files}
     revoke: dict[int, dict[str, str]] = {}
-    for relative, index, _why in damaged:
+    for relative, index, _why, _kind in damaged:
         if 0 <= index < len(plan.ledgers):
             revoke.setdefault(index, {})[relative] = plan.ledgers[index].card
     # The ledgers that could not be told (their drive pulled, say): their copies' words must
@@ -2200,7 +2241,7 @@ def _fail_damaged(
                     str(ledger.path),
                 )
             )
-    for relative, index, why in damaged:
+    for relative, index, why, kind in damaged:
         if index in unrevoked:
             still = _MARKED_UNSETTLED if index in marked else _STILL_VOUCHES
             why = why.replace(_NO_LONGER_VOUCHES, still)
@@ -2208,11 +2249,12 @@ def _fail_damaged(
         if result is not None:
             result.status = DestinationStatus.FAILED
             result.error = why
+            result.fast_failure = kind  # what the cascade's words read, never *why*
             # Its commit dated it verified; a failed copy has no verification time or mode.
             result.verified_at = None
             result.verified_mode = None
             sink.emit(FileFailed(index, relative, why))
-    gone = {i for _r, i, why in damaged if NOT_FOUND_BAD in why}
+    gone = {d.destination for d in damaged if d.kind is FastCopyFailure.DRIVE_GONE}
     _declare_gone(plan, report, gone, sink, gone_at or {})
     if damaged:
         for summary in report.job.destinations:
@@ -2227,19 +2269,18 @@ def _declare_gone(
     sink: EventSink,
     gone_at: Mapping[int, float],
 ) -> None:
-    """Each fast destination of *indexes* (copies the cascade failed because their drive
-    went away: ``NOT_FOUND_BAD``) whose drive is still gone is lost, as the engine declares
-    a destination whose drive goes mid-job (``engine.state.DestinationWriter.declare_lost``):
+    """Each fast destination of *indexes* (copies the cascade failed because their drive went away:
+    ``FastCopyFailure.DRIVE_GONE``) whose drive is still gone is lost, as the engine declares a
+    destination whose drive goes mid-job (``engine.state.DestinationWriter.declare_lost``):
     ``lost``, its reason and time in the reports, a ``DestinationLost`` on *sink* (the live
     view's row says LOST). Its row said FAILED or PARTLY FAILED where a run without a cascade
-    says LOST for the same fact, and page 1 and the ``ERROR`` lines named each copy apart.
-    The reason is the words its copies' failures give (``_drive_gone``), so that the
-    reports count them as of the loss (``report.loss.of_the_loss``). A drive that stopped
-    answering (ENOTCONN) whose copies the cascade did not read keeps them verified and is not
-    made lost here (its report refused says it): the card's release stands on them; one
-    unmounted (its copy root on another filesystem at the cascade's end, ``_unmounted``) is
-    lost. Its ``lost_at`` is when the
-    cascade first found it gone (*gone_at*, by index; now if not known), its errno that of
+    says LOST for the same fact, and page 1 and the ``ERROR`` lines named each copy apart. The
+    reason is the words its copies' failures give (``_drive_gone``), so that the reports count
+    them as of the loss (``report.loss.of_the_loss``). A drive that stopped answering (ENOTCONN)
+    whose copies the cascade did not read keeps them verified and is not made lost here (its
+    report refused says it): the card's release stands on them; one unmounted (its copy root on
+    another filesystem at the cascade's end, ``_unmounted``) is lost. Its ``lost_at`` is when
+    the cascade first found it gone (*gone_at*, by index; now if not known), its errno that of
     the error its words are (``_drive_gone``). Never raises."""
     summaries = {d.index: d for d in report.job.destinations}
     for index in sorted(indexes):

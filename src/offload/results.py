@@ -89,6 +89,29 @@ GOOD_STATUSES = frozenset(
 )
 
 
+class FastCopyFailure(StrEnum):
+    """Why a cascade failed a copy on a fast destination that the report had called good
+    (``cascade._fail_damaged``): the kind the failure is made with where it is found
+    (``DestinationFileResult.fast_failure``, the JSON's copy ``fast_failure``), from which
+    the cascade's words take what mends it (``report/cascade_words.fast_rerun``,
+    ``fast_unreachable``), never from the words of its error, which change. None for any
+    other copy."""
+
+    # Its file, or its copy root, removed, its drive still there: nothing is there to
+    # replace, a plain re-run with the card copies it anew (never --overwrite).
+    REMOVED = "removed"
+    # Its read for the cascade failed (EIO; its stat at the cascade's end too): nothing
+    # found bad; a plain re-run with the card reads it back, keeps it if equal to the card.
+    UNREADABLE = "unreadable"
+    # Found other than it was verified: other digests when read, another size, date or
+    # object, no longer a regular file. --overwrite replaces it.
+    CHANGED = "changed"
+    # Its drive gone (pulled, unmounted, no longer answering) when the cascade came to it or
+    # checked it at its end: not found bad; that drive is reconnected and the same command
+    # run again.
+    DRIVE_GONE = "drive_gone"
+
+
 class CacheBypass(StrEnum):
     """How a read-back avoided the page cache (so that it read the media)."""
 
@@ -197,6 +220,9 @@ class DestinationFileResult:
     # way, another card's copy, a copy of ours found wrong whose rewrite failed): which
     # (``remedies.Refusal``), what every advice on it reads, never ``error``'s words.
     refusal: Refusal | None = None
+    # Of a fast copy a cascade failed after the report called it good: why
+    # (``FastCopyFailure``), what the cascade's words read, never ``error``'s words.
+    fast_failure: FastCopyFailure | None = None
 
 
 @dataclass(slots=True)

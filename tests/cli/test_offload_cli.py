@@ -742,3 +742,69 @@ def test_a_card_after_one_cascade_to_before_a_bucket_is_not_read_as_a_drive(
     dests = ["s3://b/p", str(drives["RAIDO"]), str(drives["RAIDO2"])]
     words = ["copy", "--cascade-to", str(drives["LTO"]), str(drives[card]), *dests]
     assert common.swallowed_slow_drive(words, str(drives[card]), dests) == ""
+
+
+@pytest.mark.parametrize(
+    "layout", ["A001R2AB/A001C001_230101_R2AB.mxf", "Clip/C0001.MXF", "A001R2AB/C001.mov"]
+)
+def test_a_card_of_plain_folders_read_as_a_destination_is_refused(
+    tmp_path: Path, layout: str
+) -> None:
+    """``--cascade-to S1 S2 CARD FAST``, S2 a new drive holding its vendor's files, CARD a
+    card whose only layout is plain folders: an ARRI reel copied into a folder (its clip in
+    the reel folder), a clip folder copied loose (``Clip/*.MXF``), a folder of clips.
+    Refused, exit 64, nothing written anywhere. Failed before (casc66, 3a): exit 0, CARD/S2
+    written into the card (a clip counted only at the card's top)."""
+    card, s1, s2, fast = (tmp_path / n for n in ("CARD", "S1", "S2", "FAST"))
+    for folder in (s1, s2, fast):
+        folder.mkdir()
+    (card / layout).parent.mkdir(parents=True)
+    (card / layout).write_bytes(b"clip" * 1000)
+    (s2 / "Start_Here_Mac.txt").write_text("register your drive")
+    before = _tree(tmp_path)
+    refused = run_offload("copy", "--cascade-to", s1, s2, card, fast)
+    assert refused.returncode == 64, refused.stderr
+    assert f"{s2} is read as the card and {card} (" in refused.stderr, refused.stderr
+    assert _tree(tmp_path) == before
+    # The card first: it shows a card's signs as SOURCE, so nothing after it is the card.
+    done = run_offload("copy", "--cascade-to", s1, card, fast, s2)
+    assert "is read as the card" not in done.stderr, done.stderr
+    assert done.returncode == 0, done.stderr
+    assert (s1 / "CARD" / layout).read_bytes() == (card / layout).read_bytes()
+
+
+@pytest.mark.parametrize("signs", ["state", "ascmhl", "copy-roots"])
+def test_a_raid_with_loose_clips_and_a_destinations_signs_is_no_card(
+    tmp_path: Path, signs: str
+) -> None:
+    """``--cascade-to LTO PROJ RAID``: PROJ a project's folder (a document, no clip), RAID clips
+    loose at its top beside a destination's signs: our state (an ``--into`` copy root), another
+    tool's copy of a card (its ASC MHL history in it), or our copy roots. RAID is plainly a
+    destination: the offload runs, PROJ's files on RAID and LTO, RAID's own untouched. Failed
+    before (casc66, 3b): exit 64, "PROJ is read as the card and RAID ... as a destination" (its
+    clips alone counted). Without those signs, RAID is still refused, as a card may be."""
+    lto, proj, raid = (tmp_path / n for n in ("LTO", "PROJ", "RAID"))
+    for folder in (lto, proj, raid):
+        folder.mkdir()
+    (proj / "budget.txt").write_text("the project's budget")
+    (raid / "B001C001.mov").write_bytes(b"a clip kept loose")
+    reports = tmp_path / "reports"
+    refused = run_offload("copy", "--report-dir", reports, "--cascade-to", lto, proj, raid)
+    assert refused.returncode == 64, refused.stderr
+    assert f"{proj} is read as the card and {raid} (" in refused.stderr, refused.stderr
+    if signs == "state":
+        first = run_offload("copy", "--into", "--report-dir", reports, proj, raid)
+        assert first.returncode == 0, first.stderr
+        assert (raid / ".offload").is_dir()
+    elif signs == "ascmhl":  # another tool's copy of a card, its ASC MHL history in it
+        (raid / "OLDCARD" / "ascmhl").mkdir(parents=True)
+        (raid / "OLDCARD" / "A000C001.mov").write_bytes(b"an earlier card's clip")
+    else:
+        (raid / "OLDCARD" / ".offload").mkdir(parents=True)
+        (raid / "OLDCARD" / "A000C001.mov").write_bytes(b"an earlier card's clip")
+    done = run_offload("copy", "--report-dir", reports, "--cascade-to", lto, proj, raid)
+    assert "is read as the card" not in done.stderr, done.stderr
+    assert done.returncode == 0, done.stderr
+    for drive in (raid, lto):
+        assert (drive / "PROJ" / "budget.txt").read_text() == "the project's budget"
+    assert (raid / "B001C001.mov").read_bytes() == b"a clip kept loose"

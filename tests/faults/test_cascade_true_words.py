@@ -235,7 +235,7 @@ def test_a_fast_drive_failing_beside_one_holding_every_file_is_counted_apart(
         assert (slow / card.name / "CLIPS" / source.name).read_bytes() == source.read_bytes()
 
 
-@pytest.mark.parametrize("fault", ["removed", "removed-after-read", "read-eio"])
+@pytest.mark.parametrize("fault", ["removed", "removed-after-read", "read-eio", "stat-eio"])
 def test_a_fast_copy_removed_or_unreadable_after_the_release_is_mended_by_a_plain_rerun(
     tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS], fault: str
 ) -> None:
@@ -248,7 +248,12 @@ def test_a_fast_copy_removed_or_unreadable_after_the_release_is_mended_by_a_plai
     replace it"), where the same command with the card mends it, as it does here (exit
     0); and, removed after the read (review of revfix4_65, M-C: the flaky half of the
     removed case before, now held), the end check's line said "re-run with the card to
-    copy it again", which the headline did not take for the plain re-run's remedy."""
+    copy it again", which the headline did not take for the plain re-run's remedy. Its
+    ``stat`` failing (EIO) when the cascade comes to it (casc66): said "--overwrite" in its
+    line and the sentence, a copy nothing found bad (seen failing before, the cascade's
+    stat coming after the fault: see the case's comment). Each copy's JSON
+    ``fast_failure`` says which (``results.FastCopyFailure``), what the sentence is decided
+    by."""
     card = three_clip_card(cards)
     fuse = faulty_fs()
     ext4, slow, reports = tmp_path / "EXT4", tmp_path / "SLOW", tmp_path / "reports"
@@ -276,6 +281,8 @@ def test_a_fast_copy_removed_or_unreadable_after_the_release_is_mended_by_a_plai
     def at_release(process: subprocess.Popen[str]) -> None:
         if fault == "read-eio":
             fuse.fail("read", errno.EIO, path=clip)
+        elif fault == "stat-eio":
+            fuse.fail("getattr", errno.EIO, path=clip)
         elif after_read:
             fuse.wait_stalled_while_working(held, process)
             os.unlink(ext4 / clip)
@@ -294,7 +301,7 @@ def test_a_fast_copy_removed_or_unreadable_after_the_release_is_mended_by_a_plai
         "check that drive (offload verify), and run the same command again with it, which "
         "reads that copy back: kept if equal to the card, copied anew if gone, refused "
         "(naming --overwrite) if other"
-        if fault == "read-eio"
+        if fault in ("read-eio", "stat-eio")
         else "keep the card, and run the same command again with it to copy that copy anew"
     )
     assert remedy in said, said
@@ -304,8 +311,20 @@ def test_a_fast_copy_removed_or_unreadable_after_the_release_is_mended_by_a_plai
         assert "--overwrite" not in said, said
     if fault == "removed":  # found so by the cascade's read, not by its end check
         assert "when the cascade came to read it; run again with the card" in said, said
-    if fault != "removed":  # removed: the cascade's open held, or its lookup after the unlink
+    if fault == "stat-eio":  # its stat failed: nothing found bad
+        # The cascade's stat of the copy, before its open (held), may come before the fault
+        # is made (this process reads CARD RELEASED late): then the read's own stat fails.
+        # Either way the copy is unreadable, its remedy the same.
+        assert (
+            "then found unreadable (Input/output error) when the cascade came" in said
+            or "then failed its read for the cascade" in said
+        ), said
+    elif fault != "removed":  # removed: the cascade's open held, or its lookup after unlink
         assert fuse.fired(held) >= 1  # the cascade's read or the slow rename waited for it
+    data, _html, _pdf = _documents(reports)
+    (entry,) = [e for e in data["files"] if e["path"] == "CLIPS/A001C002.mov"]
+    failed = [copy["fast_failure"] for copy in entry["destinations"] if copy["status"] == "failed"]
+    assert failed == ["unreadable" if "eio" in fault else "removed"], entry
     fuse.clear()
     again = run_offload("copy", "--report-dir", reports, card, *fast, "--cascade-to", slow)
     assert again.returncode == 0, again.stderr
@@ -345,6 +364,12 @@ def test_a_fast_copy_found_changed_after_the_release_is_mended_as_the_words_say(
     released, rest, code = copy_acting_at_release(*argv, at_release=flip_a_fast_copy)
     assert "can be ejected" in released, f"{code}: {rest}"
     assert code == 1 and "--overwrite" in rest, rest
+    # Its date changed as the cascade read it (the engine's "changed since it was scanned"),
+    # its bytes not compared: a failed read, which the same command reads back (kept if
+    # equal, refused naming --overwrite if other), its kind says so; the slow copy's none.
+    data, _html, _pdf = _documents(reports)
+    failed = [c for e in data["files"] for c in e["destinations"] if c["status"] == "failed"]
+    assert [c["fast_failure"] for c in failed] == ["unreadable", None], failed
     again = run_offload("copy", *argv)
     said = " ".join(again.stderr.split())
     assert again.returncode == 1, said

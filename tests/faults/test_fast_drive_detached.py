@@ -313,6 +313,8 @@ def test_a_fast_drive_detached_after_the_cascade_read_it_is_lost_not_verified_ev
     assert (fed["result"], fed["files_verified"]) == ("ok", 1), fed
     assert data["reports_refused"] == [], data["reports_refused"]
     assert data["files"][0]["destinations"][1]["status"] == "verified", data["files"][0]
+    # Not found bad: its drive gone (what the sentence's "reconnect that drive" is told by).
+    assert data["files"][0]["destinations"][0]["fast_failure"] == "drive_gone", data["files"][0]
     pdf = " ".join(pdf_words({"pdftotext": "pdftotext"}, local.with_suffix(".pdf")).split())
     assert "Destination 1: ext4-0 LOST at " in pdf, pdf
     assert "[1: ext4-0] × FAILED: the destination was lost (the cause is under" in pdf, pdf

@@ -32,7 +32,7 @@ from offload.options import CopyOptions
 from offload.plan import IgnoreRules
 from offload.report.job_report import json_chunks, report_data
 from offload.report.validate import job_report_problem
-from offload.results import DestinationStatus
+from offload.results import DestinationStatus, FastCopyFailure
 from support.ascmhl_judge import AscmhlJudge
 from support.cards import corrupt_keeping_size_and_mtime, flip_bytes, three_clip_card
 from support.event_log import EventLog
@@ -442,6 +442,7 @@ def test_a_damaged_fast_copy_is_replaced_by_another_fast_one(tmp_path: Path, car
     bad = next(f for f in report.job.files if f.relative_path == victim)
     assert bad.destination(0).status is DestinationStatus.FAILED  # type: ignore[union-attr]
     assert "was verified, then changed: re-read for the cascade" in (bad.destination(0).error or "")  # type: ignore[union-attr]
+    assert bad.destination(0).fast_failure is FastCopyFailure.CHANGED  # type: ignore[union-attr]
     assert bad.destination(2).status is DestinationStatus.VERIFIED  # type: ignore[union-attr]
     assert (slow / card.name / victim).read_bytes() == (card / victim).read_bytes()
     # The warning names the copy that fed it again, and is in the job report's warnings;
@@ -687,10 +688,16 @@ def test_a_fast_copy_the_cascade_does_not_read_changed_after_the_release_is_fail
         "CLIPS/C00/A003C001.mov": "found with another modification time than the card's file",
         "CLIPS/C00/A003C002.mov": "found gone",
     }
+    kinds = {
+        "CLIPS/C00/A003C000.mov": FastCopyFailure.CHANGED,
+        "CLIPS/C00/A003C001.mov": FastCopyFailure.CHANGED,
+        "CLIPS/C00/A003C002.mov": FastCopyFailure.REMOVED,
+    }
     for path, words in found.items():
         result = results[path].destination(1)
         assert result is not None and result.status is DestinationStatus.FAILED, result
         assert f"was verified, then {words} {at_end}" in (result.error or ""), result.error
+        assert result.fast_failure is kinds[path], result
     for file in report.job.files:
         for index in (0, 2):
             result = file.destination(index)

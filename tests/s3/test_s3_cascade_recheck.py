@@ -11,7 +11,7 @@ from offload.card import OffloadOptions, plan_offload, run_offload
 from offload.destinations.s3config import S3Settings
 from offload.events import CardReleased, Event
 from offload.ledger import Ledger
-from offload.results import DestinationStatus
+from offload.results import DestinationStatus, FastCopyFailure
 from s3.conftest import admin
 from s3.test_s3_cli import make_card
 
@@ -60,6 +60,12 @@ def test_fast_s3_copies_changed_after_the_release_are_failed_at_the_cascades_end
         error = result.error or ""
         assert f"the copy s3://{bucket}/day1/A001/{path} was verified, then {words}" in error
         assert at_end in error, error
+        # Gone: nothing to replace, a plain re-run copies it anew; else found other.
+        gone = path == "CLIPS/A001C000.mov"
+        assert result.fast_failure is (
+            FastCopyFailure.REMOVED if gone else FastCopyFailure.CHANGED
+        ), result
+        assert ("--overwrite" in error) is not gone, error
     kept = results["CLIPS/A001C003.mov"].destination(1)
     assert kept is not None and kept.status is DestinationStatus.VERIFIED, kept
     for file in report.job.files:

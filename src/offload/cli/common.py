@@ -27,6 +27,7 @@ from offload.errors import (
     shell_word,
 )
 from offload.hashing.registry import UnknownHashError, hash_option_help, parse_algorithms
+from offload.manifest.layout import ASCMHL_FOLDER
 from offload.manifest_options import ManifestOptions, MhlKind
 from offload.options import VerifyMode
 from offload.state_names import STATE_FOLDER
@@ -795,8 +796,10 @@ def swallowed_slow_drive(
     (``--cascade-to S1 S2 S3 C F`` reads S2 as the card, S3 and C as DESTs). Looked at only
     where the word read as SOURCE follows a ``--cascade-to`` value (before any ``--``): then
     the words from SOURCE on may be slow drives up to the card. Which DEST may be that card
-    is ``_card_among``'s: never where SOURCE shows a card's signs (a camera's layout, a FAT
-    or exFAT volume's root, clips at its top), nor a DEST given to ``--cascade-to`` too;
+    is ``_card_among``'s: never where SOURCE shows a card's signs (a camera's layout or
+    names, a FAT or exFAT volume's root, clips at its top or in a folder there, unless a
+    destination's signs outweigh them: ``_shows_card_signs``), nor a DEST given to
+    ``--cascade-to`` too;
     else the first that may be a card after DESTs that may each be a slow drive, where it
     shows a card's signs or SOURCE may be a slow drive too. Such a command is refused naming
     both readings' unambiguous forms, each the user's own words with every other option
@@ -874,16 +877,25 @@ def _drive_key(word: str) -> str:
 
 
 def _shows_card_signs(word: str, *, history: bool) -> bool:
-    """Whether the folder *word* shows a camera card's signs: a camera's layout
-    (``plan/cardlike.py``: ``DCIM/``, ``PRIVATE/M4ROOT/``, a RED magazine, ...; with
-    *history*, a card's own ASC MHL history at its root too), the root of a FAT or exFAT
-    volume (what cameras format their media with), or clips at its top (a file whose
-    extension is a video, raw or audio recording's: ``A001C001.mov``, ``.braw``, ``.wav``).
-    An ``s3://`` URL, a path not there, or not a folder shows none."""
+    """Whether the folder *word* shows a camera card's signs, weighed against a
+    destination's. Strong, whatever else it holds: a camera's layout (``plan/cardlike.py``:
+    ``DCIM/``, ``PRIVATE/M4ROOT/``, a RED magazine, ...; with *history*, a card's own ASC
+    MHL history at its root too), or the root of a FAT or exFAT volume (what cameras format
+    their media with). Weaker, which a destination's own signs outweigh
+    (``_shows_destination_signs``: a RAID holding our state, or copy roots of other cards,
+    beside them is a drive written to): a camera's own names (an ARRI reel folder holding a
+    clip of that reel, ``A001R2AB/A001C001_...``; a Blackmagic clip: ``volume_root_sign``),
+    or clips at its top or in a folder at its top (a file whose extension is a video, raw or
+    audio recording's: ``A001C001.mov``, ``Clip/C0001.MXF``: a card's folders copied
+    loose). An ``s3://`` URL, a path not there, or not a folder shows none."""
     if word.startswith("s3://") or not os.path.isdir(word):
         return False
-    from offload.plan.cardlike import camera_card_sign, card_filesystem, copy_root_card_sign
-    from offload.report.clips import AUDIO_EXTENSIONS, RAW_EXTENSIONS, VIDEO_EXTENSIONS
+    from offload.plan.cardlike import (
+        camera_card_sign,
+        card_filesystem,
+        copy_root_card_sign,
+        volume_root_sign,
+    )
 
     folder = Path(word)
     if camera_card_sign(folder, history=history) or copy_root_card_sign(folder):
@@ -894,14 +906,63 @@ def _shows_card_signs(word: str, *, history: bool) -> bool:
             return True
     except (OSError, ValueError):
         pass
-    clips = VIDEO_EXTENSIONS | RAW_EXTENSIONS | AUDIO_EXTENSIONS
-    for entry in _entries(word) or ():
-        extension = entry.name.rpartition(".")[2].lower() if "." in entry.name else ""
+    entries = _entries(word) or []
+    named = not _holds_state(word) and volume_root_sign(folder) is not None
+    # A card's top holds a few folders: past _FOLDERS_LOOKED_INTO, a drive's many are not
+    # each listed (a look at the command line, not a scan of a RAID).
+    folders = entries[:_FOLDERS_LOOKED_INTO]
+    if not named and not any(_is_clip(e) for e in entries) and not any(map(_holds_clips, folders)):
+        return False
+    return not _shows_destination_signs(entries)
+
+
+_FOLDERS_LOOKED_INTO = 32
+
+
+def _is_clip(entry: os.DirEntry[str]) -> bool:
+    """Whether *entry* is a file whose extension is a video, raw or audio recording's."""
+    from offload.report.clips import AUDIO_EXTENSIONS, RAW_EXTENSIONS, VIDEO_EXTENSIONS
+
+    extension = entry.name.rpartition(".")[2].lower() if "." in entry.name else ""
+    if extension not in VIDEO_EXTENSIONS | RAW_EXTENSIONS | AUDIO_EXTENSIONS:
+        return False
+    try:
+        return entry.is_file(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _holds_clips(entry: os.DirEntry[str]) -> bool:
+    """Whether *entry* is a folder (not our state, not a copy root of ours) holding a clip
+    (``_is_clip``) at its top: a card's clip folder copied loose. One listing a folder."""
+    try:
+        if entry.name == STATE_FOLDER or not entry.is_dir(follow_symlinks=False):
+            return False
+    except OSError:
+        return False
+    inside = _entries(entry.path)
+    if not inside or any(e.name == STATE_FOLDER for e in inside):
+        return False
+    return any(_is_clip(e) for e in inside)
+
+
+def _shows_destination_signs(entries: Sequence[os.DirEntry[str]]) -> bool:
+    """Whether a folder of *entries* shows a destination's signs: our state in it (a copy
+    root, ``.offload``: an ``--into`` offload's, the card's files beside it), or a copy root
+    in a folder in it, ours (``.offload``) or another ASC MHL tool's (``ascmhl/``): a drive
+    other cards were offloaded to. An ASC MHL history at its own top is not one: a card may
+    hold its own, and the preflight takes one offload-ai did not write for a card's
+    (``plan/cardlike.py``)."""
+    for entry in entries:
         try:
-            if extension in clips and entry.is_file(follow_symlinks=False):
-                return True
+            if not entry.is_dir(follow_symlinks=False):
+                continue
         except OSError:
             continue
+        if entry.name == STATE_FOLDER:
+            return True
+        if any(os.path.isdir(os.path.join(entry.path, n)) for n in (STATE_FOLDER, ASCMHL_FOLDER)):
+            return True
     return False
 
 
@@ -919,7 +980,9 @@ def _card_among(
     * Otherwise the first DEST that may be a card (``_may_be_a_card``) where every DEST
       before it may be a slow drive (``_may_be_a_slow_drive``), if it shows a card's signs
       (``--cascade-to S1 S2 S3 CARD``, S2 a new drive holding its vendor's files, CARD
-      clips at its top), or if SOURCE may be a slow drive too (there: a SOURCE not there is
+      clips at its top; a card's folders copied loose, ``A001R2AB/A001C001_....mxf``; not
+      a RAID holding loose clips beside other cards' copy roots or our state), or if SOURCE
+      may be a slow drive too (there: a SOURCE not there is
       left to the preflight's absent-card line, never counted a slow drive; a DEST not
       there is, a drive not made yet)."""
     if _shows_card_signs(source, history=True):

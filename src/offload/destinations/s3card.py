@@ -1068,12 +1068,13 @@ class S3ReportFolder:
 
 def changed_since_verified(
     backend: S3Backend, ledger: S3Ledger, copies: Sequence[tuple[str, Path, int]]
-) -> dict[str, str] | None:
+) -> dict[str, tuple[str, bool]] | None:
     """Which of *copies* (relative path, the copy's stand-in path, the card file's size:
     each one the report calls good) is no longer the object it was verified as: gone, of
     another size, or another object (another ETag than this run proved, ``replacement_etag``
     or ``known_etag``, else than its ledger entry recorded); relative path -> what was
-    found, in words. The S3 side of the cascade's check of its fast copies at its end
+    found, in words, and whether the object is gone (nothing there to replace). The S3 side
+    of the cascade's check of its fast copies at its end
     (``cascade._changed_since_verified``).
 
     One listing of the copy root answers for every copy (a request a thousand keys); a key
@@ -1111,7 +1112,7 @@ def changed_since_verified(
                 listed[item.key] = item
     except OSError:
         listed = {}  # each key asked for by its own HEAD
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, bool]] = {}
     for key, (relative, size, etag) in expected.items():
         info: ObjectInfo | None = listed.get(key)
         if info is None or info.size_bytes != size or (etag and info.etag != etag):
@@ -1120,12 +1121,13 @@ def changed_since_verified(
             except OSError:
                 return None
         if info is None:
-            found[relative] = "gone"
+            found[relative] = ("gone", True)
         elif info.size_bytes != size:
-            found[relative] = f"{info.size_bytes} bytes long, the card's file {size}"
+            found[relative] = (f"{info.size_bytes} bytes long, the card's file {size}", False)
         elif etag and info.etag != etag:
             found[relative] = (
-                f"another object (ETag {info.etag}, recorded as {etag}: written over since)"
+                f"another object (ETag {info.etag}, recorded as {etag}: written over since)",
+                False,
             )
     return found
 

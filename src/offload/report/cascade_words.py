@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 from offload.remedies import Refusal
 from offload.report.words import plural
+from offload.results import FastCopyFailure
 
 # A copy's states that hold the file (``results.GOOD_STATUSES``, as the JSON spells them).
 _HOLDS = frozenset({"verified", "verified_earlier", "transfer_checked"})
@@ -106,26 +107,45 @@ def unread_words(*, other: bool, bucket: bool, how: str = "") -> str:
 
 
 #: The start of the reason a fast copy is failed with when its drive went away before the
-#: cascade read it (``cascade._RECONNECT``): how the reports tell it from a copy found bad.
+#: cascade read it (``cascade._RECONNECT``): words only; the reports tell such a copy by its
+#: ``fast_failure`` (``FastCopyFailure.DRIVE_GONE``).
 NOT_FOUND_BAD = "the copy was not found bad"
 
 
-#: In the reason a fast copy is failed with when a plain re-run with the card mends it,
-#: never --overwrite: its file or folder removed (copied anew, ``cascade._AGAIN``), or its
-#: read for the cascade failed (read back again: kept if equal, ``cascade._unread_copy``).
-COPY_ANEW = "to copy it anew"
-READ_FAILED = "failed its read for the cascade"
+# What the reasons of failed fast copies said in reports written before a copy's
+# ``fast_failure`` (``legacy_fast_failure``): the words every version before it wrote, fixed
+# as written (never the words written now, which may change), most particular first.
+_LEGACY_FAST_FAILURES = (
+    ("the copy was not found bad", FastCopyFailure.DRIVE_GONE),
+    ("to copy it anew", FastCopyFailure.REMOVED),
+    ("failed its read for the cascade", FastCopyFailure.UNREADABLE),
+)
 
 
-def fast_rerun(errors: Iterable[str | None]) -> str:
-    """What mends the failed fast copies (*errors*, their reasons, at least one), as
-    ``fast_failed_words`` says it: "anew" (each removed: a re-run with the card copies it
-    anew), "read" (each removed or unreadable: a re-run reads it back), else "" (one found
-    changed: --overwrite replaces it)."""
-    said = [error or "" for error in errors]
-    if said and all(COPY_ANEW in error for error in said):
+def legacy_fast_failure(error: object) -> FastCopyFailure | None:
+    """The kind of a failed fast copy's failure in a job report written before a copy's
+    ``fast_failure``, told (as those versions' own reports told it) by the words its
+    *error* carried: its drive gone, its copy removed, its read failed; else None (found
+    changed, or a failure of another kind). Only for such reports: a report that has the
+    key is read by it, whatever its words."""
+    if not isinstance(error, str):
+        return None
+    for words, kind in _LEGACY_FAST_FAILURES:
+        if words in error:
+            return kind
+    return None
+
+
+def fast_rerun(kinds: Iterable[FastCopyFailure | str | None]) -> str:
+    """What mends the failed fast copies (*kinds*, each one's ``fast_failure``: at least
+    one; None for a copy failed otherwise), as ``fast_failed_words`` says it: "anew" (each
+    removed: a re-run with the card copies it anew), "read" (each removed or unreadable: a
+    re-run reads it back), else "" (one found changed, or failed otherwise: --overwrite
+    replaces it)."""
+    said = set(kinds)
+    if said and said <= {FastCopyFailure.REMOVED}:
         return "anew"
-    if said and all(COPY_ANEW in error or READ_FAILED in error for error in said):
+    if said and said <= {FastCopyFailure.REMOVED, FastCopyFailure.UNREADABLE}:
         return "read"
     return ""
 
@@ -183,18 +203,22 @@ def refused_fixes(refused: int, other_card: int) -> str:
     )
 
 
-def fast_unreachable(errors: Iterable[str | None]) -> bool:
-    """The failed fast copies' reasons (*errors*, at least one) all say their drive went away,
-    none that a copy was found bad (``fast_failed_words``)."""
-    said = list(errors)
-    return bool(said) and all(NOT_FOUND_BAD in (error or "") for error in said)
+def fast_unreachable(kinds: Iterable[FastCopyFailure | str | None]) -> bool:
+    """The failed fast copies' kinds (*kinds*, each one's ``fast_failure``: at least one)
+    all say their drive went away, none that a copy was found bad
+    (``fast_failed_words``)."""
+    said = set(kinds)
+    return bool(said) and said <= {FastCopyFailure.DRIVE_GONE}
 
 
 def fast_failed_words(facts: CascadeFacts, *, since: bool = False) -> str:
-    """What became of the fast copy that failed, and what to do: a copy found changed or
-    unreadable is replaced by a re-run with the card and --overwrite; one whose drive went
-    away (``fast_unreachable``) was not found bad: that drive is reconnected and the same
-    command run again, no --overwrite. *since*: said after the release, "again"."""
+    """What became of the fast copy that failed, and what to do, by the kinds of the
+    failures (``fast_rerun``, ``fast_unreachable``, from each copy's ``fast_failure``): a
+    copy removed is copied anew by the same command run again with the card; one unreadable
+    (and removed) is read back by it; one whose drive went away was not found bad: that
+    drive is reconnected and the same command run again; any other (found changed) is
+    replaced by a re-run with the card and --overwrite. *since*: said after the release,
+    "again"."""
     read = "read it again" if since else "read it"
     if facts.fast_unreachable:
         return (

@@ -50,6 +50,7 @@ from offload.report.cascade_words import (
     fast_rerun,
     fast_unreachable,
     held_elsewhere,
+    legacy_fast_failure,
 )
 from offload.report.clips import (
     NO_VIDEO,
@@ -1469,6 +1470,17 @@ def _refusal(dest: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _fast_failure(dest: Mapping[str, Any]) -> str | None:
+    """Why a cascade failed a fast copy (*dest*, a copy's entry of the job report: its
+    ``fast_failure``, ``results.FastCopyFailure``'s value; None: failed otherwise). A report
+    written before the key said it only in its error's words, read so
+    (``cascade_words.legacy_fast_failure``: those versions' words, fixed as written)."""
+    if "fast_failure" in dest:
+        kind = dest["fast_failure"]
+        return kind if isinstance(kind, str) else None
+    return legacy_fast_failure(dest.get("error"))
+
+
 # The remedies a refusal's error carried in reports written before a copy's ``refusal``
 # (``_refusal``), most particular first: another card's copy; any file in the way; a copy
 # of ours found wrong whose rewrite failed.
@@ -1492,14 +1504,14 @@ def _cascade_text(
     """The cascade's sentence (``cascade_words``, the terminal summary's), from the job
     report: *fed*, a copy the cascade wrote on a slow destination; *slow_failed*, how many
     failed there (true: some), *slow_refused* of them already there and refused (not written
-    now); *fast_copies*, those failed on a fast destination (each its file, its reason and
-    its refusal's kind: ``_refusal``).
+    now); *fast_copies*, those failed on a fast destination (each its file, why the cascade
+    failed it: ``_fast_failure``, and its refusal's kind: ``_refusal``).
     A report written before ``card_pass_ended_at`` existed set ``card_released_at`` whenever
     the pass ended: read so (it cannot tell a card kept after a transfer check)."""
     cascaded: dict[str, Any] = data["cascade"]
     cascaded_to = [int(i) for i in cascaded.get("destinations") or []]
     ended = cascaded.get("card_pass_ended_at", cascaded.get("card_released_at"))
-    fast_errors = [error for _, error, _ in fast_copies]
+    fast_kinds = [kind for _, kind, _ in fast_copies]
     refused, other_card = fast_refused((path, kind) for path, _, kind in fast_copies)
     reread = [int(i) for i in cascaded.get("fast_copies_reread") or []]
     on_card = [int(i) for i in cascaded.get("fast_copies_on_card_disk") or []]
@@ -1525,9 +1537,9 @@ def _cascade_text(
             slow_failed=bool(slow_failed),
             slow_refused=slow_refused,
             slow_refused_only=slow_refused == slow_failed,
-            fast_failed=bool(fast_errors),
-            fast_unreachable=fast_unreachable(fast_errors),
-            fast_rerun=fast_rerun(fast_errors),
+            fast_failed=bool(fast_kinds),
+            fast_unreachable=fast_unreachable(fast_kinds),
+            fast_rerun=fast_rerun(fast_kinds),
             fast_refused=refused,
             fast_other_card=other_card,
             unproven=int(cascaded.get("files_verified_earlier_unproven") or 0),
@@ -1841,7 +1853,7 @@ def build_view(
     slow_fed = False
     slow_failed = slow_refused = 0  # copies failed on a slow destination; of them refused
     # The failed fast copies: each its file and its reason (``cascade_words``).
-    fast_errors: list[tuple[str, str | None, str | None]] = []
+    fast_copies: list[tuple[str, str | None, str | None]] = []
     failed_lines: list[str] = []
     statuses: Counter[str] = Counter()
     # Copies verified earlier a cascade read now (``REREAD_BY_CASCADE``), by destination.
@@ -1920,7 +1932,7 @@ def build_view(
                         gone_at.append(len(failed_lines))
                     failed_lines.append(line)
             if slow and dest.get("index") not in slow and status == "failed":
-                fast_errors.append((str(entry.get("path")), dest.get("error"), _refusal(dest)))
+                fast_copies.append((str(entry.get("path")), _fast_failure(dest), _refusal(dest)))
             if slow and dest.get("index") in slow:
                 if status == "failed":
                     slow_failed += 1
@@ -2027,7 +2039,7 @@ def build_view(
         warnings.append(f"The card's own ASC MHL history was not trusted: "
                         f"{data['card_history_untrusted']}")  # fmt: skip
     if cascaded:
-        cascade = _cascade_text(data, slow_fed, slow_failed, fast_errors, slow_refused)
+        cascade = _cascade_text(data, slow_fed, slow_failed, fast_copies, slow_refused)
         warnings.append(f"Cascading copy: {cascade}")
     warnings.extend(str(note) for note in data.get("notes") or [])
     # The rows counted by kind in the same pass (one pass, not eight, over 50,000 clips).

@@ -34,6 +34,7 @@ from offload.results import (
     CopyAction,
     DestinationFileResult,
     DestinationStatus,
+    FastCopyFailure,
     FileResult,
 )
 
@@ -42,10 +43,10 @@ _VERIFIED = DestinationStatus.VERIFIED
 # equal to one is found too: the module doc's one difference).
 _ENUMS: dict[object, str] = {
     member: _string(member._value_)
-    for kind in (DestinationStatus, CopyAction, CacheBypass, Refusal)
+    for kind in (DestinationStatus, CopyAction, CacheBypass, Refusal, FastCopyFailure)
     for member in kind
 }
-_ENUMS[None] = "null"  # (a copy not refused: its ``refusal``)
+_ENUMS[None] = "null"  # (a copy not refused: its ``refusal``; its ``fast_failure``)
 
 
 def entries_text(files: Iterable[FileResult]) -> str:
@@ -92,7 +93,8 @@ def _copy(d: DestinationFileResult) -> str:
         f'"recorded_digests": {"{}" if recorded is NO_DIGESTS else _digests(recorded)}, '
         f'"cache_bypass": {_ENUMS[d.cache_bypass]}, '
         f'"copy_s": {_seconds(d.copy_s)}, "verify_s": {_seconds(d.verify_s)}, '
-        f'"reread": {"true" if reread else "false"}, "refusal": {_ENUMS[d.refusal]}}}'
+        f'"reread": {"true" if reread else "false"}, "refusal": {_ENUMS[d.refusal]}, '
+        f'"fast_failure": {_ENUMS[d.fast_failure]}}}'
     )
 
 

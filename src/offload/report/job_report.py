@@ -143,6 +143,9 @@ def _destination_entry(d: DestinationFileResult) -> dict[str, Any]:
         "reread": d.reread,
         # The kind of a refusal the same command repeats (``remedies.Refusal``), or None.
         "refusal": None if d.refusal is None else d.refusal._value_,
+        # Why a cascade failed a fast copy it had called good (``results.FastCopyFailure``),
+        # or None.
+        "fast_failure": None if d.fast_failure is None else d.fast_failure._value_,
     }
 
 
@@ -164,6 +167,7 @@ _COPY_FIELDS: dict[str, Callable[[DestinationFileResult], Any]] = {
     "verify_s": lambda d: round(d.verify_s, 6),
     "reread": operator.attrgetter("reread"),
     "refusal": lambda d: None if d.refusal is None else d.refusal._value_,
+    "fast_failure": lambda d: None if d.fast_failure is None else d.fast_failure._value_,
 }
 
 

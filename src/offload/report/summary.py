@@ -1404,7 +1404,8 @@ def _cascade_line(report: OffloadReport) -> str:
         for d in f.destinations
         if d.destination_index not in cascaded and d.status is DestinationStatus.FAILED
     ]
-    fast_errors = [d.error for _, d in fast_failed_copies]
+    # Why the cascade failed each (``FastCopyFailure``), what its remedy is told by.
+    fast_kinds = [d.fast_failure for _, d in fast_failed_copies]
     fast_refused_files, fast_other_card = fast_refused(
         (relative, d.refusal) for relative, d in fast_failed_copies
     )
@@ -1433,8 +1434,8 @@ def _cascade_line(report: OffloadReport) -> str:
             slow_refused=refused,
             slow_refused_only=refused == slow_failed,
             fast_failed=fast_failed,
-            fast_unreachable=fast_unreachable(fast_errors),
-            fast_rerun=fast_rerun(fast_errors),
+            fast_unreachable=fast_unreachable(fast_kinds),
+            fast_rerun=fast_rerun(fast_kinds),
             fast_refused=fast_refused_files,
             fast_other_card=fast_other_card,
             unproven=report.cascade_unproven,

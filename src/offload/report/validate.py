@@ -221,6 +221,7 @@ _COPY = obj(
         "verify_s": _o(nullable(NUM)),
         "reread": _o(nullable(BOOL)),
         "refusal": _o(nullable(STR)),
+        "fast_failure": _o(nullable(STR)),
     }
 )
 

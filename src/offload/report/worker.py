@@ -342,10 +342,22 @@ _COPY_READ = (
     "error",
     "recorded_digests",
     "cache_bypass",
+    # What the cascade's sentence decides by (``content._refusal``, ``_fast_failure``): a
+    # copy without them is read as one a report written before them gives, by its words.
+    "refusal",
+    "fast_failure",
 )
 # Of those, the values that are few and repeated (states, modes, dates to the second): each
 # distinct value is kept once.
-_COPY_SHARED = ("status", "action", "verified_at", "verified_mode", "cache_bypass")
+_COPY_SHARED = (
+    "status",
+    "action",
+    "verified_at",
+    "verified_mode",
+    "cache_bypass",
+    "refusal",
+    "fast_failure",
+)
 
 
 def _kept(entries: list[Any], shared: dict[object, object]) -> list[Any]:
