@@ -1405,7 +1405,7 @@ def _cascade_line(report: OffloadReport) -> str:
         if d.destination_index not in cascaded and d.status is DestinationStatus.FAILED
     ]
     fast_errors = [d.error for _, d in fast_failed_copies]
-    fast_refused_files, fast_other_card = fast_refused(
+    fast_refused_files, fast_other_card, fast_earlier = fast_refused(
         (relative, d.refusal) for relative, d in fast_failed_copies
     )
     ended = report.card_pass_ended_at
@@ -1437,6 +1437,7 @@ def _cascade_line(report: OffloadReport) -> str:
             fast_rerun=fast_rerun(fast_errors),
             fast_refused=fast_refused_files,
             fast_other_card=fast_other_card,
+            fast_earlier=fast_earlier,
             unproven=report.cascade_unproven,
             card_pass_held=held_elsewhere(
                 (
