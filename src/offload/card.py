@@ -298,7 +298,8 @@ class OffloadPlan:
     # to what changed of a copy of ours that --reverify replaces ("size"), "card" for a
     # file the ledger records from another card, ``remedies.earlier_word`` for the copy an
     # earlier offload made of a card file of this name, now of another size or date
-    # (``_earlier_copy``), else "" (the words of its refusal: ``remedies.in_the_way``).
+    # (``_earlier_copy``, ``_earlier_word``), else "" (the words of its refusal:
+    # ``remedies.in_the_way``).
     in_the_way: Mapping[tuple[int, int], str] = field(default_factory=dict)
     # The card read (``card_identity``, looked up once a plan): recorded in every ledger
     # entry the run writes, and in the reports; None when unknown.
@@ -1578,14 +1579,16 @@ def _plan(
                                 if other and source_file.relative_path in other
                                 else kept_word
                                 if found_wrong is not None
-                                else _earlier_copy(
-                                    known,
-                                    other,
-                                    source_file,
-                                    final,
-                                    ledger,
-                                    listing,
-                                    backends.get(plan.index),
+                                else _earlier_word(
+                                    _earlier_copy(
+                                        known,
+                                        other,
+                                        source_file,
+                                        final,
+                                        ledger,
+                                        listing,
+                                        backends.get(plan.index),
+                                    )
                                 )
                                 or _revoked(known, source_file.relative_path),
                             )
@@ -1687,7 +1690,7 @@ def _plan(
                     else ""
                 )
                 earlier_entry = (
-                    _earlier_entry(
+                    _earlier_copy(
                         known,
                         other,
                         source_file,
@@ -1720,9 +1723,7 @@ def _plan(
                         found_wrong_before=found_wrong is not None,
                         ledger_entry=unvouched,
                         other_card="" if beside else other_card,
-                        earlier=""
-                        if earlier_entry is None
-                        else remedies.earlier_word("".join(proven_when(earlier_entry))),
+                        earlier=_earlier_word(earlier_entry),
                         earlier_digests={} if earlier_entry is None else earlier_entry.digests,
                         beside=beside,
                         beside_at_name=bool(beside) and at_name,
@@ -2277,34 +2278,21 @@ def _earlier_copy(
     ledger: Ledger,
     listing: FolderListings | None,
     backend: S3Backend | None,
-) -> str:
-    """The ``remedies.earlier_word`` of the file at *final* when the copy root's ledger
-    vouches for it as a copy an earlier offload made of a card file of this name: the last
-    entry of the path (this card's, *known*; not another card's, *other*, whose words are
-    its own) is a standing one, of another size or date than *source* now (the card's file
-    changed since it was copied, or another take of the name), recording a copy at that
-    name that is still as it recorded (its size and date; an object: its size, from the
-    listing of its folder). "" otherwise: any file in the way; and a camera's or a sound
-    recorder's index file (``report.release.index_file``), which it rewrites whenever it
-    records more: the card release advises --overwrite for it, the new index a superset of
-    the old. Asked only of a file in the way (one ``lstat``, or the listing's answer)."""
-    entry = _earlier_entry(known, other, source, final, ledger, listing, backend)
-    return "" if entry is None else remedies.earlier_word("".join(proven_when(entry)))
-
-
-def _earlier_entry(
-    known: Mapping[str, LedgerEntry] | None,
-    other: Mapping[str, LedgerEntry] | None,
-    source: SourceFile,
-    final: str,
-    ledger: Ledger,
-    listing: FolderListings | None,
-    backend: S3Backend | None,
 ) -> LedgerEntry | None:
-    """The entry ``_earlier_copy`` finds vouching for the file at *final*, or None. Where
-    the path's last entry records a copy at another name (``--keep-both`` kept a newer
-    take beside it: "clip (1).mov"), the last standing entry recording one at *final*'s
-    name (``Ledger.recorded_at_name``: the ledger read once, only then)."""
+    """The copy root's ledger entry vouching for the file at *final* as a copy an earlier
+    offload made of a card file of this name (its words: ``_earlier_word``), or None: the
+    last entry of the path (this card's, *known*; not another card's, *other*, whose words
+    are its own) is a standing one, of another size or date than *source* now (the card's
+    file changed since it was copied, or another take of the name), recording a copy at
+    that name that is still as it recorded (its size and date; an object: its size, and
+    its ETag where both have one, from the listing of its folder). Where that entry records
+    a copy at another name (``--keep-both`` kept a newer take beside it: "clip (1).mov"),
+    the last standing entry recording one at *final*'s name (``Ledger.recorded_at_name``:
+    the ledger read once, only then). None otherwise: any file in the way; and a camera's or
+    a sound recorder's index file (``report.release.index_file``), which it rewrites
+    whenever it records more: the card release advises --overwrite for it, the new index a
+    superset of the old. Asked only of a file in the way (one ``lstat``, or the listing's
+    answer)."""
     from offload.report.release import index_file  # asked only of a file in the way
 
     entry = known.get(source.relative_path) if known else None
@@ -2334,6 +2322,12 @@ def _earlier_entry(
     elif not ledger.holds_as_recorded(entry, listing):
         return None
     return entry
+
+
+def _earlier_word(entry: LedgerEntry | None) -> str:
+    """The ``remedies.earlier_word`` of the copy *entry* vouches for (``_earlier_copy``'s),
+    naming how and when it was proved; "" for None."""
+    return "" if entry is None else remedies.earlier_word("".join(proven_when(entry)))
 
 
 def _revoked_kept(known: Mapping[str, LedgerEntry], relative_path: str) -> str:
