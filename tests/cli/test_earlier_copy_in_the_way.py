@@ -267,6 +267,8 @@ def test_a_cascade_refused_for_an_earlier_take_never_calls_it_another_cards_copy
     said = " ".join(out.split())
     assert "another card's" not in said and "other cards'" not in said, said
     assert "an earlier take's copy holds its name" in said, said
+    # The cascade's sentence (the terminal's summary) too.
+    assert "an earlier take's copy holds its name there, so a plain re-run refuses" in said
     assert "--overwrite" not in said.replace("never --overwrite", ""), said
     data = newest_report(reports)
     (copied,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
@@ -274,6 +276,11 @@ def test_a_cascade_refused_for_an_earlier_take_never_calls_it_another_cards_copy
         "earlier_copy",
         "fast_refused_earlier_copy",
     ], copied
+    # The HTML report's cascade sentence, from the JSON's kinds (``content._cascade_text``).
+    html = " ".join(max(reports.glob("*.json")).with_suffix(".html").read_text().split())
+    html = html.replace("&#x27;", "'")
+    assert "an earlier take's copy holds its name there, so a plain re-run refuses" in html
+    assert "another card's" not in html, html
     (entry,) = json.loads((slow2 / "A001" / ".offload" / "last-run.json").read_text())["cards"]
     assert entry["fast_refused"] == ["CLIPS/C001.mov"], entry
     assert entry["another_card"] is False and entry["earlier_copy"] is True, entry

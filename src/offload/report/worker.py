@@ -342,10 +342,14 @@ _COPY_READ = (
     "error",
     "recorded_digests",
     "cache_bypass",
+    # The refusal's kind (``content._refusal``, ``release._index_refusal``): without it, the
+    # documents read a refusal from the words of its error, as for a report written before
+    # the key, and an earlier take's copy was told a file --overwrite replaces.
+    "refusal",
 )
-# Of those, the values that are few and repeated (states, modes, dates to the second): each
-# distinct value is kept once.
-_COPY_SHARED = ("status", "action", "verified_at", "verified_mode", "cache_bypass")
+# Of those, the values that are few and repeated (states, modes, dates to the second, kinds):
+# each distinct value is kept once.
+_COPY_SHARED = ("status", "action", "verified_at", "verified_mode", "cache_bypass", "refusal")
 
 
 def _kept(entries: list[Any], shared: dict[object, object]) -> list[Any]:
