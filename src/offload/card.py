@@ -167,7 +167,7 @@ from offload.plan.names import report_name
 from offload.plan.preflight.findings import join_paths
 from offload.plan.preflight.paths import remove_stale_probes
 from offload.plan.strays import UNASKABLE_STALE_S, remove_strays, stray_partials
-from offload.remedies import FAST_REFUSALS, Refusal
+from offload.remedies import FAST_NEVER, FAST_REFUSALS, Refusal
 from offload.removed_unfinished import RemovedUnfinished
 from offload.report import loss
 from offload.report.refusal import refusal_entry
@@ -298,7 +298,8 @@ class OffloadPlan:
     # to what changed of a copy of ours that --reverify replaces ("size"), "card" for a
     # file the ledger records from another card, ``remedies.earlier_word`` for the copy an
     # earlier offload made of a card file of this name, now of another size or date
-    # (``_earlier_copy``), else "" (the words of its refusal: ``remedies.in_the_way``).
+    # (``_earlier_copy``, ``_earlier_word``), else "" (the words of its refusal:
+    # ``remedies.in_the_way``).
     in_the_way: Mapping[tuple[int, int], str] = field(default_factory=dict)
     # The card read (``card_identity``, looked up once a plan): recorded in every ledger
     # entry the run writes, and in the reports; None when unknown.
@@ -1578,14 +1579,16 @@ def _plan(
                                 if other and source_file.relative_path in other
                                 else kept_word
                                 if found_wrong is not None
-                                else _earlier_copy(
-                                    known,
-                                    other,
-                                    source_file,
-                                    final,
-                                    ledger,
-                                    listing,
-                                    backends.get(plan.index),
+                                else _earlier_word(
+                                    _earlier_copy(
+                                        known,
+                                        other,
+                                        source_file,
+                                        final,
+                                        ledger,
+                                        listing,
+                                        backends.get(plan.index),
+                                    )
                                 )
                                 or _revoked(known, source_file.relative_path),
                             )
@@ -1687,7 +1690,7 @@ def _plan(
                     else ""
                 )
                 earlier_entry = (
-                    _earlier_entry(
+                    _earlier_copy(
                         known,
                         other,
                         source_file,
@@ -1720,9 +1723,7 @@ def _plan(
                         found_wrong_before=found_wrong is not None,
                         ledger_entry=unvouched,
                         other_card="" if beside else other_card,
-                        earlier=""
-                        if earlier_entry is None
-                        else remedies.earlier_word("".join(proven_when(earlier_entry))),
+                        earlier=_earlier_word(earlier_entry),
                         earlier_digests={} if earlier_entry is None else earlier_entry.digests,
                         beside=beside,
                         beside_at_name=bool(beside) and at_name,
@@ -2277,34 +2278,21 @@ def _earlier_copy(
     ledger: Ledger,
     listing: FolderListings | None,
     backend: S3Backend | None,
-) -> str:
-    """The ``remedies.earlier_word`` of the file at *final* when the copy root's ledger
-    vouches for it as a copy an earlier offload made of a card file of this name: the last
-    entry of the path (this card's, *known*; not another card's, *other*, whose words are
-    its own) is a standing one, of another size or date than *source* now (the card's file
-    changed since it was copied, or another take of the name), recording a copy at that
-    name that is still as it recorded (its size and date; an object: its size, from the
-    listing of its folder). "" otherwise: any file in the way; and a camera's or a sound
-    recorder's index file (``report.release.index_file``), which it rewrites whenever it
-    records more: the card release advises --overwrite for it, the new index a superset of
-    the old. Asked only of a file in the way (one ``lstat``, or the listing's answer)."""
-    entry = _earlier_entry(known, other, source, final, ledger, listing, backend)
-    return "" if entry is None else remedies.earlier_word("".join(proven_when(entry)))
-
-
-def _earlier_entry(
-    known: Mapping[str, LedgerEntry] | None,
-    other: Mapping[str, LedgerEntry] | None,
-    source: SourceFile,
-    final: str,
-    ledger: Ledger,
-    listing: FolderListings | None,
-    backend: S3Backend | None,
 ) -> LedgerEntry | None:
-    """The entry ``_earlier_copy`` finds vouching for the file at *final*, or None. Where
-    the path's last entry records a copy at another name (``--keep-both`` kept a newer
-    take beside it: "clip (1).mov"), the last standing entry recording one at *final*'s
-    name (``Ledger.recorded_at_name``: the ledger read once, only then)."""
+    """The copy root's ledger entry vouching for the file at *final* as a copy an earlier
+    offload made of a card file of this name (its words: ``_earlier_word``), or None: the
+    last entry of the path (this card's, *known*; not another card's, *other*, whose words
+    are its own) is a standing one, of another size or date than *source* now (the card's
+    file changed since it was copied, or another take of the name), recording a copy at
+    that name that is still as it recorded (its size and date; an object: its size, and
+    its ETag where both have one, from the listing of its folder). Where that entry records
+    a copy at another name (``--keep-both`` kept a newer take beside it: "clip (1).mov"),
+    the last standing entry recording one at *final*'s name (``Ledger.recorded_at_name``:
+    the ledger read once, only then). None otherwise: any file in the way; and a camera's or
+    a sound recorder's index file (``report.release.index_file``), which it rewrites
+    whenever it records more: the card release advises --overwrite for it, the new index a
+    superset of the old. Asked only of a file in the way (one ``lstat``, or the listing's
+    answer)."""
     from offload.report.release import index_file  # asked only of a file in the way
 
     entry = known.get(source.relative_path) if known else None
@@ -2334,6 +2322,12 @@ def _earlier_entry(
     elif not ledger.holds_as_recorded(entry, listing):
         return None
     return entry
+
+
+def _earlier_word(entry: LedgerEntry | None) -> str:
+    """The ``remedies.earlier_word`` of the copy *entry* vouches for (``_earlier_copy``'s),
+    naming how and when it was proved; "" for None."""
+    return "" if entry is None else remedies.earlier_word("".join(proven_when(entry)))
 
 
 def _revoked_kept(known: Mapping[str, LedgerEntry], relative_path: str) -> str:
@@ -3058,24 +3052,31 @@ def _refused_on_fast(
     never got because every fast destination refused them for a file in the way there (its
     result's ``refusal``, ``Refusal.FAST_REFUSED``): the same command refuses them there
     again, so the run record names them apart, with those fast destinations (each refusing
-    one of them, as the user gave it) and whether each file in the way is another card's
-    copy (--into another folder or --keep-both, never --overwrite)."""
+    one of them, as the user gave it) and whether each file in the way is a copy never to
+    be overwritten, another card's or an earlier take's (--into another folder or
+    --keep-both, never --overwrite: ``FastRefused``)."""
     paths: list[str] = []
     where: list[str] = []
-    other_card = True
+    kinds: set[Refusal] = set()
     wanted = set(failed)
     for file in report.job.files:
         result = file.destination(index) if file.relative_path in wanted else None
-        if result is None or result.refusal not in FAST_REFUSALS:
+        if result is None or result.refusal is None or result.refusal not in FAST_REFUSALS:
             continue
         paths.append(file.relative_path)
-        other_card = other_card and result.refusal is Refusal.FAST_REFUSED_ANOTHER_CARD
+        kinds.add(result.refusal)
         for copy in file.destinations:
             if copy.refusal is not None and copy.refusal not in FAST_REFUSALS:
                 root = display_path(plan.plans[copy.destination_index].destination)
                 if root not in where:
                     where.append(root)
-    return run_record.FastRefused(tuple(paths), tuple(where), other_card and bool(paths))
+    never = bool(kinds) and kinds <= FAST_NEVER
+    return run_record.FastRefused(
+        tuple(paths),
+        tuple(where),
+        never and Refusal.FAST_REFUSED_ANOTHER_CARD in kinds,
+        never and Refusal.FAST_REFUSED_EARLIER_COPY in kinds,
+    )
 
 
 def _standing_copies(

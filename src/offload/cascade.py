@@ -79,8 +79,8 @@ from offload.model import SourceFile, dated_as_card
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
 from offload.plan.codes import LeftOut, LeftOutEntry, PreflightCode
-from offload.remedies import FAST_REFUSALS, Refusal
-from offload.report.cascade_words import NEVER_OVERWRITTEN_ONE, NOT_FOUND_BAD, refused_fixes
+from offload.remedies import FAST_REFUSALS, NEVER, Refusal
+from offload.report.cascade_words import NOT_FOUND_BAD, never_overwritten, refused_fixes
 from offload.results import (
     GOOD_STATUSES,
     DestinationFileResult,
@@ -1622,15 +1622,19 @@ class _Unfed(NamedTuple):
 def _fast_refusal(file: FileResult | None, feeders: list[int]) -> Refusal | None:
     """The kind of the failure of a file's slow copies that no fast copy feeds: where every
     fast destination of *feeders* that was given it refused it for a file in the way there
-    (their results' ``refusal``), ``Refusal.FAST_REFUSED`` (``FAST_REFUSED_ANOTHER_CARD``
-    where each of those files is another card's copy), since the same command refuses it
-    there again; else None (a re-run with the card may copy it)."""
+    (their results' ``refusal``), ``Refusal.FAST_REFUSED`` (where each of those files is a
+    copy never to be overwritten, ``NEVER``: ``FAST_REFUSED_EARLIER_COPY`` where each is an
+    earlier take's, else ``FAST_REFUSED_ANOTHER_CARD``, another card's on one at least),
+    since the same command refuses it there again; else None (a re-run with the card may
+    copy it)."""
     if file is None or file.source_error:
         return None
     results = [r for i in feeders if (r := file.destination(i)) is not None]
     if not results or any(r.refusal is None or r.refusal in FAST_REFUSALS for r in results):
         return None
-    if all(r.refusal is Refusal.ANOTHER_CARD for r in results):
+    if all(r.refusal is Refusal.EARLIER_COPY for r in results):
+        return Refusal.FAST_REFUSED_EARLIER_COPY
+    if all(r.refusal in NEVER for r in results):
         return Refusal.FAST_REFUSED_ANOTHER_CARD
     return Refusal.FAST_REFUSED
 
@@ -1659,13 +1663,15 @@ def _no_copy_reason(
     else:
         where = ", ".join(display_path(plan.plans[i].destination) for i in refused)
         targets = ", ".join(display_path(plan.plans[i].destination) for i in slow)
-        # Another card's copy in the way is never to be overwritten (``remedies.another_card``).
+        # Another card's copy in the way, or an earlier take's, is never to be overwritten
+        # (``remedies.another_card``, ``remedies.earlier_copy``).
         other_card = sum(r.refusal is Refusal.ANOTHER_CARD for i, r in results if i in refused)
-        fixes = refused_fixes(len(refused), other_card)
+        earlier = sum(r.refusal is Refusal.EARLIER_COPY for i, r in results if i in refused)
+        fixes = refused_fixes(len(refused), other_card + earlier)
         if len(refused) == len(results):
             held = (
-                f"{NEVER_OVERWRITTEN_ONE} holds its name"
-                if other_card == len(refused)
+                f"{never_overwritten(other_card, earlier)} holds its name"
+                if other_card + earlier == len(refused)
                 else "a different file holds its name"
             )
             remedy = (

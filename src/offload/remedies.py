@@ -32,10 +32,12 @@ class Refusal(StrEnum):
     # take of the name, size and date: --into another folder or --keep-both, never
     # --overwrite (``another_card``).
     ANOTHER_CARD = "another_card"
-    # (A copy an earlier offload of this card file's name recorded there, still as recorded,
-    # the card's file at that name of another size or date now: changed since, or another
-    # take. It may be that take's only copy left, its card formatted since: this kind too,
-    # never --overwrite first: ``remedies.earlier_copy``.)
+    # The copy an earlier offload of this card file's name recorded there, still as
+    # recorded, the card's file at that name of another size or date now: changed since,
+    # or another take (``earlier_word``). This card's own earlier take, never another
+    # card's; it may be that take's only copy left, its card formatted since: --keep-both
+    # or --into another folder, never --overwrite (``earlier_copy``).
+    EARLIER_COPY = "earlier_copy"
     # A copy of ours found wrong, whose rewrite failed: it is left there, its ledger entry
     # revoked, so the next run refuses it as a file in the way; --overwrite replaces it
     # (``rewrite_failed``).
@@ -45,14 +47,29 @@ class Refusal(StrEnum):
     # there again, so the slow copy fails again; --overwrite/--keep-both on those fast
     # destinations, or no cascading, copies it (``fast_refused``).
     FAST_REFUSED = "fast_refused"
-    # The same, each file in the way there another card's copy (``ANOTHER_CARD``): --into
-    # another folder or --keep-both, never --overwrite (``fast_refused_another_card``).
+    # The same, each file in the way there a copy never to be overwritten (``NEVER``), on
+    # one fast destination at least another card's (``ANOTHER_CARD``): --into another
+    # folder or --keep-both, never --overwrite (``fast_refused_another_card``).
     FAST_REFUSED_ANOTHER_CARD = "fast_refused_another_card"
+    # The same, each file in the way there an earlier take's copy (``EARLIER_COPY``):
+    # --keep-both or --into another folder, never --overwrite.
+    FAST_REFUSED_EARLIER_COPY = "fast_refused_earlier_copy"
 
 
 #: The kinds of a slow copy refused because its fast destinations refused the file
 #: (``Refusal.FAST_REFUSED``): nothing is in the way on the slow destination itself.
-FAST_REFUSALS = frozenset({Refusal.FAST_REFUSED, Refusal.FAST_REFUSED_ANOTHER_CARD})
+FAST_REFUSALS = frozenset(
+    {Refusal.FAST_REFUSED, Refusal.FAST_REFUSED_ANOTHER_CARD, Refusal.FAST_REFUSED_EARLIER_COPY}
+)
+
+#: The kinds of a refusal of a copy never to be overwritten (another card's, an earlier
+#: take's): its remedy never names --overwrite, which would replace what may be the only
+#: copy left of what it holds.
+NEVER = frozenset({Refusal.ANOTHER_CARD, Refusal.EARLIER_COPY})
+
+#: The same for a cascade's slow copy (``FAST_REFUSALS``): every fast destination refused
+#: the file for such a copy.
+FAST_NEVER = frozenset({Refusal.FAST_REFUSED_ANOTHER_CARD, Refusal.FAST_REFUSED_EARLIER_COPY})
 
 
 class Remedy(NamedTuple):
@@ -149,9 +166,11 @@ def in_the_way(ours: str = "") -> str:
 
 def in_the_way_refusal(ours: str = "") -> Refusal:
     """The kind of the refusal ``in_the_way(ours)`` words: another card's copy for
-    ``"card"`` and for a copy an earlier offload made of this name (``earlier_word``: never
-    --overwrite either), a file in the way for any other."""
-    return Refusal.ANOTHER_CARD if ours == "card" or is_earlier(ours) else Refusal.IN_THE_WAY
+    ``"card"``, an earlier take's for a copy an earlier offload made of this name
+    (``earlier_word``: never --overwrite either), a file in the way for any other."""
+    if ours == "card":
+        return Refusal.ANOTHER_CARD
+    return Refusal.EARLIER_COPY if is_earlier(ours) else Refusal.IN_THE_WAY
 
 
 def in_the_way_remedy(ours: str = "") -> Remedy:

@@ -126,6 +126,9 @@ class RunRecord(NamedTuple):
     # The token of the run that wrote the entry (``naming.run_token``; "" in a record of an
     # older version): ``run_words`` names it with its start.
     run: str = ""
+    # As ``FastRefused.earlier_copy``; None in a record of an older version, whose
+    # ``another_card`` also held an earlier take's copy (one kind then).
+    earlier_copy: bool | None = None
 
 
 def run_words(run: str, started: str) -> str:
@@ -145,13 +148,16 @@ class FastRefused(NamedTuple):
     """The card files a cascade's slow copy root failed because every fast destination
     refused them for a file in the way there (``card._refused_on_fast``): their *paths*,
     the fast copy roots that refused them (*on*, as the user gave them) and whether each
-    file in the way is a copy never to be overwritten (*another_card*, the key older records
-    read: another card's copy, or an earlier take's, ``Refusal.ANOTHER_CARD``; --into
-    another folder or --keep-both, never --overwrite)."""
+    file in the way is a copy never to be overwritten (``remedies.FAST_NEVER``: --into
+    another folder or --keep-both, never --overwrite): *another_card*, so and some of them
+    another card's (``Refusal.FAST_REFUSED_ANOTHER_CARD``); *earlier_copy*, so and some of
+    them an earlier take's of this card (``Refusal.FAST_REFUSED_EARLIER_COPY``); both, some
+    of each; neither, a file that --overwrite may replace among them."""
 
     paths: tuple[str, ...] = ()
     on: tuple[str, ...] = ()
     another_card: bool = False
+    earlier_copy: bool = False
 
 
 _NONE_REFUSED = FastRefused()
@@ -386,6 +392,7 @@ def settle(
             body["fast_refused"] = list(fast_refused.paths)
             body["refused_on"] = list(fast_refused.on)
             body["another_card"] = fast_refused.another_card
+            body["earlier_copy"] = fast_refused.earlier_copy
     try:
         _put(root, body, card, source)
     except OSError as exc:
@@ -408,6 +415,7 @@ def _as_record(entry: Mapping[str, object]) -> RunRecord:
         _strings(entry.get("refused_on")),
         entry.get("another_card") is True,
         run if isinstance(run := entry.get("run"), str) else "",
+        earlier if isinstance(earlier := entry.get("earlier_copy"), bool) else None,
     )
 
 
@@ -569,9 +577,8 @@ def _fast_again(record: RunRecord, again: str) -> str:
     on the fast destinations that refused ``record.fast_refused``: the same command alone
     refuses them there again, and this slow copy root again gets nothing to copy."""
     fix = (
-        "--into another folder or --keep-both (a copy never to be overwritten holds its name "
-        "there: another card's, or an earlier take's)"
-        if record.another_card
+        "--into another folder or --keep-both (" + _never_overwritten(record) + " there)"
+        if record.another_card or record.earlier_copy
         else "--overwrite or --keep-both"
     )
     words = f"with {fix}, or without cascading to this copy root (the card then feeds it)"
@@ -579,6 +586,18 @@ def _fast_again(record: RunRecord, again: str) -> str:
         return f"{again} {words}"
     where = ", ".join(record.refused_on) or "the fast destinations"
     return f"{again} (for those refused on {where}: {words})"
+
+
+def _never_overwritten(record: RunRecord) -> str:
+    """What holds the names of ``record.fast_refused`` on the fast destinations, a copy
+    never to be overwritten (``FastRefused``): named as the record's kinds say, both where
+    it holds both (or, ``another_card`` alone, an older record's, which did not tell an
+    earlier take's copy apart: ``Refusal.ANOTHER_CARD`` was then its kind too)."""
+    if record.earlier_copy and not record.another_card:
+        return "an earlier take's copy holds its name"
+    if record.another_card and record.earlier_copy is False:
+        return "another card's copy holds its name"
+    return "a copy never to be overwritten holds its name: another card's, or an earlier take's"
 
 
 def _files(paths: list[str], what: str) -> str:

@@ -3,7 +3,8 @@ card (the clip changed since it was copied, or a new take of the same name): the
 the way is that earlier copy, still as the copy root's ledger recorded it. Its refusal names
 that record and when it was verified, and leads with --keep-both / --into, never
 --overwrite (which would replace what may be the old take's only copy left), as the
-refusal of another card's copy does (``Refusal.ANOTHER_CARD``). Real files, the real CLI.
+refusal of another card's copy does; its kind is its own (``Refusal.EARLIER_COPY``: this
+card's earlier take, never "another card's"). Real files, the real CLI.
 
 Failed before: the same-size file (another date) was refused "already exists with other
 content; not overwritten (--overwrite replaces it once the new copy is verified, --keep-both
@@ -13,6 +14,7 @@ ledger's record, the refusal's kind ``in_the_way``."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -20,7 +22,7 @@ import pytest
 
 from offload import run_record
 from support.cards import clips_card
-from support.offload_cli import newest_report, offload
+from support.offload_cli import newest_report, offload, offload_streams
 
 LEDGER = "this copy root's ledger records the file there as a copy an earlier offload made"
 
@@ -68,6 +70,12 @@ def test_a_copy_verified_earlier_in_the_way_is_never_offered_overwrite_first(
     assert lines, out
     assert all("--overwrite" not in line for line in lines), lines
     assert all("--keep-both keeps both here" in line for line in lines), lines
+    if size != 200_000:
+        # Refused unread by the plan: the dry run's JSON carries its kind, as the run's would.
+        code, json_out, _err = offload_streams("copy", "--dry-run", "--json", card, dest)
+        (plan,) = json.loads(json_out)["destinations"]
+        (refused,) = [r for r in plan["refused"] if r["path"] == "CLIPS/C001.mov"]
+        assert refused["refusal"] == "earlier_copy", refused
 
     code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
     assert code == 1, out
@@ -82,14 +90,15 @@ def test_a_copy_verified_earlier_in_the_way_is_never_offered_overwrite_first(
             assert LEDGER in line and "--overwrite" not in line, line
     if size != 200_000:
         assert any("of another size already at the name" in line for line in out.splitlines())
-    # Nothing in the way replaced; the refusal's kind is another card's (never --overwrite):
-    # the run record names it apart (its remedy --keep-both), the JSON says so.
+    # Nothing in the way replaced; the refusal's kind is an earlier take's (never
+    # --overwrite, never "another card's"): the run record names it apart (its remedy
+    # --keep-both), the JSON says so. Failed before: "another_card".
     assert copy.read_bytes() == kept
     (record,) = run_record.read_all(root) or ()
     assert record.in_the_way == ("CLIPS/C001.mov",), record
     data = newest_report(tmp_path / "reports")
     (copied,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
-    assert copied["destinations"][0]["refusal"] == "another_card", copied
+    assert copied["destinations"][0]["refusal"] == "earlier_copy", copied
     assert LEDGER in copied["destinations"][0]["error"]
 
     # --keep-both, the remedy named first: the new take beside the old one, both verified.
@@ -226,12 +235,16 @@ def test_the_first_take_in_the_way_of_a_third_is_named_though_a_second_was_kept_
 def test_a_cascade_refused_for_an_earlier_take_never_calls_it_another_cards_copy(
     tmp_path: Path,
 ) -> None:
-    """The refusal of an earlier take's copy shares its kind with another card's
-    (``Refusal.ANOTHER_CARD``: never --overwrite): the cascade's words, the slow copy
-    root's record and ``offload verify`` of it name both, never "another card's" alone.
+    """The refusal of an earlier take's copy on the fast drive has its own kind
+    (``Refusal.EARLIER_COPY``; the slow copy's ``FAST_REFUSED_EARLIER_COPY``: never
+    --overwrite): the JSON's copies, the cascade's words, the slow copy root's record
+    (``last-run.json``) and ``offload verify`` of it name an earlier take's copy, never
+    another card's; ``--dry-run`` says so of the slow copy it will not feed.
 
-    Failed before: "another card's copy holds its name on .../F ... (it keeps the two cards
-    apart) ...", and verify's "INCOMPLETE: ... (another card's copy holds its name there)"."""
+    Failed before: the fast copy's ``refusal`` "another_card", the slow one's
+    "fast_refused_another_card", the record ``"another_card": true`` (no ``earlier_copy``),
+    the words "a copy never to be overwritten (another card's, or an earlier take's)", the
+    dry run's "a different file holds its name on .../F"."""
     card = clips_card(tmp_path / "cards", 2, 200_000)
     fast, slow, slow2 = (tmp_path / name for name in ("F", "S", "S2"))
     for folder in (fast, slow, slow2):
@@ -241,15 +254,39 @@ def test_a_cascade_refused_for_an_earlier_take_never_calls_it_another_cards_copy
     assert code == 0, out
     _new_take(card / "CLIPS" / "C001.mov", 300_000)
 
+    code, out = offload("copy", "--dry-run", card, fast, "--cascade-to", slow2)
+    said = " ".join(out.split())
+    assert (
+        f"an earlier take's copy holds its name on {fast}: --into another folder or "
+        "--keep-both copies it there"
+    ) in said, said
+    assert "another card's copy" not in said, said
+
     code, out = offload("copy", "--report-dir", reports, card, fast, "--cascade-to", slow2)
     assert code == 1, out
     said = " ".join(out.split())
-    assert "another card's copy" not in said, said
-    assert "a copy never to be overwritten (another card's, or an earlier take's)" in said
+    assert "another card's" not in said and "other cards'" not in said, said
+    assert "an earlier take's copy holds its name" in said, said
+    # The cascade's sentence (the terminal's summary) too.
+    assert "an earlier take's copy holds its name there, so a plain re-run refuses" in said
     assert "--overwrite" not in said.replace("never --overwrite", ""), said
+    data = newest_report(reports)
+    (copied,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
+    assert [d["refusal"] for d in copied["destinations"]] == [
+        "earlier_copy",
+        "fast_refused_earlier_copy",
+    ], copied
+    # The HTML report's cascade sentence, from the JSON's kinds (``content._cascade_text``).
+    html = " ".join(max(reports.glob("*.json")).with_suffix(".html").read_text().split())
+    html = html.replace("&#x27;", "'")
+    assert "an earlier take's copy holds its name there, so a plain re-run refuses" in html
+    assert "another card's" not in html, html
+    (entry,) = json.loads((slow2 / "A001" / ".offload" / "last-run.json").read_text())["cards"]
+    assert entry["fast_refused"] == ["CLIPS/C001.mov"], entry
+    assert entry["another_card"] is False and entry["earlier_copy"] is True, entry
 
     code, out = offload("verify", slow2 / "A001")
     said = " ".join(out.split())
     assert "INCOMPLETE" in said, said
-    assert "another card's copy holds its name" not in said, said
-    assert "another card's, or an earlier take's" in said, said
+    assert "another card's" not in said, said
+    assert "(an earlier take's copy holds its name there)" in said, said

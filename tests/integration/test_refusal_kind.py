@@ -152,3 +152,45 @@ def test_a_slow_copy_refused_for_another_cards_copy_on_the_fast_drive_is_never_t
         "run the same `offload copy` again (for those refused on /mnt/RAID: with --into "
         "another folder or --keep-both"
     ) in words, words
+
+
+def test_the_record_names_whose_copy_never_to_be_overwritten_holds_the_name(
+    tmp_path: Path,
+) -> None:
+    """The slow copy root's record tells another card's copy from an earlier take's
+    (``FastRefused.another_card``, ``earlier_copy``: keys of ``last-run.json``) and its words
+    name only what it tells; a record written before ``earlier_copy``, whose
+    ``another_card`` held either, names both. Failed before: one key, the words always
+    naming both ("another card's, or an earlier take's")."""
+    root = tmp_path / "SHUTTLE"
+    (root / ".offload").mkdir(parents=True)
+
+    def words(another_card: bool, earlier_copy: bool, *, older: bool = False) -> str:
+        run_record.mark_started([root], "run", 1.0, source="/cards/A001")
+        run_record.settle(
+            root,
+            "run",
+            1.0,
+            run_record.FAILED,
+            source="/cards/A001",
+            failed=["CLIPS/C001.mov"],
+            fast_refused=run_record.FastRefused(
+                ("CLIPS/C001.mov",), ("/mnt/RAID",), another_card, earlier_copy
+            ),
+        )
+        path = run_record.record_path(root)
+        body = json.loads(path.read_text())
+        assert body["cards"][0]["earlier_copy"] is earlier_copy, body
+        if older:
+            for entry in (body, *body["cards"]):
+                entry.pop("earlier_copy", None)
+            path.write_text(json.dumps(body))
+        said = run_record.unfinished(root) or ""
+        assert "--overwrite" not in said and "--into another folder or --keep-both (" in said
+        return said
+
+    assert "(another card's copy holds its name there)" in words(True, False)
+    assert "(an earlier take's copy holds its name there)" in words(False, True)
+    both = "a copy never to be overwritten holds its name: another card's, or an earlier take's"
+    assert both in words(True, True)
+    assert both in words(True, False, older=True)

@@ -10,6 +10,7 @@ from offload.report.cascade_words import CascadeFacts, cascade_sentence, fast_re
 # another card's copy, and a file there that cannot be read (no refusal: a re-run reads it).
 IN_THE_WAY = Refusal.IN_THE_WAY
 OTHER_CARD = Refusal.ANOTHER_CARD
+EARLIER = Refusal.EARLIER_COPY
 UNREAD = None
 
 
@@ -20,10 +21,15 @@ def test_refused_copies_are_counted_as_files_and_told_apart_by_their_remedy() ->
     3 failed files), by the words "already exists" (the unreadable one counted, and another
     card's copy given --overwrite)."""
     copies = [("a0.mov", IN_THE_WAY), ("a0.mov", IN_THE_WAY), ("a2.mov", UNREAD)]
-    assert fast_refused(copies) == (1, 0)
-    assert fast_refused([*copies, ("a1.mov", OTHER_CARD)]) == (2, 1)
+    assert fast_refused(copies) == (1, 0, 0)
+    assert fast_refused([*copies, ("a1.mov", OTHER_CARD)]) == (2, 1, 0)
     # Read once: a generator of them counts the same (the terminal's summary passes one).
-    assert fast_refused(iter([*copies, ("a1.mov", OTHER_CARD)])) == (2, 1)
+    assert fast_refused(iter([*copies, ("a1.mov", OTHER_CARD)])) == (2, 1, 0)
+    # An earlier take's copy is counted apart (``Refusal.EARLIER_COPY``); a file refused for
+    # another card's copy on one fast destination, an earlier take's on another, once, as
+    # another card's.
+    both = [*copies, ("a1.mov", OTHER_CARD), ("a3.mov", EARLIER), ("a1.mov", EARLIER)]
+    assert fast_refused(both) == (3, 1, 1)
     facts = CascadeFacts(
         slow="SLOW",
         slow_count=1,
@@ -41,7 +47,20 @@ def test_refused_copies_are_counted_as_files_and_told_apart_by_their_remedy() ->
     assert "where a different file holds the name there" in said, said
     other = cascade_sentence(facts._replace(fast_refused=2, fast_other_card=2))
     assert "--overwrite (" not in other and "never --overwrite" in other, other
+    assert "other cards' copies hold their names there" in other, other
+    assert "earlier take" not in other, other
+    # Of an earlier take's copies, by their kind: never "other cards'" (failed before: the
+    # kind was another card's, the words naming both).
+    takes = cascade_sentence(facts._replace(fast_refused=2, fast_earlier=2))
+    assert "--overwrite (" not in takes and "never --overwrite" in takes, takes
+    assert "earlier takes' copies hold their names there" in takes, takes
+    assert "other card" not in takes, takes
+    mixed = cascade_sentence(facts._replace(fast_refused=2, fast_other_card=1, fast_earlier=1))
     assert (
         "copies never to be overwritten (other cards', or earlier takes') hold their names there"
-        in other
-    ), other
+        in mixed
+    ), mixed
+    # One of them a plain file in the way: --overwrite for it alone.
+    some = cascade_sentence(facts._replace(fast_refused=2, fast_earlier=1))
+    assert "--overwrite (it replaces the copy there" in some, some
+    assert "where a copy never to be overwritten does" in some, some

@@ -49,7 +49,8 @@ def test_an_object_verified_earlier_in_the_way_is_never_offered_overwrite_first(
         sorted((tmp_path / "reports").glob("*.json"), key=os.path.getmtime)[-1].read_text()
     )
     (copied,) = [f for f in report["files"] if f["path"] == "CLIPS/A001C002.mov"]
-    assert copied["destinations"][0]["refusal"] == "another_card", copied
+    # Its own kind: this card's earlier take, never another card's (before: "another_card").
+    assert copied["destinations"][0]["refusal"] == "earlier_copy", copied
 
 
 def test_another_object_of_the_recorded_size_is_not_called_the_earlier_copy(  # type: ignore[no-untyped-def]

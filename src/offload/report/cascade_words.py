@@ -150,28 +150,45 @@ def fast_rerun(kinds: Iterable[FastCopyFailure | str | None]) -> str:
     return ""
 
 
-def fast_refused(copies: Iterable[tuple[str, str | None]]) -> tuple[int, int]:
+class RefusedFiles(NamedTuple):
+    """What ``fast_refused`` counts: files, not copies (``cascade_sentence``)."""
+
+    # Files refused because a different file holds the name there (a plain re-run refuses
+    # them again).
+    refused: int
+    # Of them, those refused for another card's copy (``Refusal.ANOTHER_CARD``) on a fast
+    # destination at least: never --overwrite.
+    other_card: int
+    # Of them, those refused for an earlier take's copy (``Refusal.EARLIER_COPY``) and
+    # never for another card's: never --overwrite. *other_card* + *earlier*: the files a
+    # copy never to be overwritten holds (``refused_fixes``).
+    earlier: int = 0
+
+
+def fast_refused(copies: Iterable[tuple[str, str | None]]) -> RefusedFiles:
     """Of the failed fast copies (*copies*: each its file's relative path and its refusal's
     kind, ``DestinationFileResult.refusal`` or the JSON's copy ``refusal``: None for a copy
-    not refused), how many files were refused because a different file holds the name there
-    (a plain re-run refuses them again), and how many of those because it is another card's
-    copy (``Refusal.ANOTHER_CARD``: --into another folder or --keep-both, never
-    --overwrite); files, not copies (``cascade_sentence``)."""
+    not refused), how many files were refused because a different file holds the name there,
+    how many of those for another card's copy, how many for an earlier take's
+    (``RefusedFiles``)."""
     refused: set[str] = set()
     other: set[str] = set()
+    earlier: set[str] = set()
     for relative, kind in copies:
         if kind:
             refused.add(relative)
             if kind == Refusal.ANOTHER_CARD:
                 other.add(relative)
-    return len(refused), len(other)
+            elif kind == Refusal.EARLIER_COPY:
+                earlier.add(relative)
+    return RefusedFiles(len(refused), len(other), len(earlier - other))
 
 
 #: What gets a copy past a file in the way of it: for any file but a copy never to be
-#: overwritten, and for one (another card's, or the copy an earlier offload made of an
-#: earlier take of the name: ``Refusal.ANOTHER_CARD``), whose remedy never names
-#: --overwrite (``remedies.another_card``, ``remedies.earlier_copy``): it may be that take's
-#: only copy left.
+#: overwritten, and for one (another card's, ``Refusal.ANOTHER_CARD``, or the copy an
+#: earlier offload made of an earlier take of the name, ``Refusal.EARLIER_COPY``), whose
+#: remedy never names --overwrite (``remedies.another_card``, ``remedies.earlier_copy``):
+#: it may be that take's only copy left.
 OVERWRITE_FIXES = (
     "--overwrite (it replaces the copy there once the new one is verified) or --keep-both "
     "(the new copy is kept beside it)"
@@ -182,19 +199,29 @@ APART_FIXES = (
 )
 
 
-#: What holds the name of a copy refused so (``Refusal.ANOTHER_CARD``): the kind is shared by
-#: another card's copy and an earlier take's (``remedies.in_the_way_refusal``), so the words
-#: name both, never one the kind does not tell.
+#: What holds the name of copies refused so where some are another card's and some an
+#: earlier take's (``never_overwritten``).
 NEVER_OVERWRITTEN_ONE = "a copy never to be overwritten (another card's, or an earlier take's)"
 NEVER_OVERWRITTEN_MANY = "copies never to be overwritten (other cards', or earlier takes')"
 
 
-def refused_fixes(refused: int, other_card: int) -> str:
-    """What gets the *refused* copies past the files in their way, *other_card* of them
-    another card's copy (``fast_refused``)."""
+def never_overwritten(other_card: int, earlier: int, *, many: bool = False) -> str:
+    """What holds the name of copies refused for a copy never to be overwritten, by their
+    kinds (``Refusal``): *other_card* of them another card's, *earlier* an earlier take's;
+    each named only where the kinds say so. *many*: of several files."""
+    if not earlier:
+        return "other cards' copies" if many else "another card's copy"
     if not other_card:
+        return "earlier takes' copies" if many else "an earlier take's copy"
+    return NEVER_OVERWRITTEN_MANY if many else NEVER_OVERWRITTEN_ONE
+
+
+def refused_fixes(refused: int, never: int) -> str:
+    """What gets the *refused* copies past the files in their way, *never* of them a copy
+    never to be overwritten: another card's or an earlier take's (``fast_refused``)."""
+    if not never:
         return OVERWRITE_FIXES
-    if other_card >= refused:
+    if never >= refused:
         return APART_FIXES
     return (
         f"{OVERWRITE_FIXES} where a file of no other card holds the name, {APART_FIXES} "
@@ -271,6 +298,9 @@ class CascadeFacts(NamedTuple):
     # (``Refusal.ANOTHER_CARD``): --into another folder or --keep-both, never
     # --overwrite (``refused_fixes``).
     fast_other_card: int = 0
+    # Of *fast_refused*, the files refused because an earlier take's copy holds the name
+    # (``Refusal.EARLIER_COPY``), never another card's: never --overwrite either.
+    fast_earlier: int = 0
     # Not released: files of the fast copy an earlier run verified (trusted from its ledger)
     # that this run did not prove: never read, or found changed (or unreadable) by the
     # cascade's read of them (``cascade._release_after_reread``).
@@ -320,17 +350,16 @@ def _rerun_to_copy(facts: CascadeFacts, them: str) -> str:
     """What copies the files the card's pass failed on the fast destinations (*them*: "it"
     or "them"): a re-run with the card, with what gets past a different file holding a name
     there (``CascadeFacts.fast_refused``, ``refused_fixes``): a plain re-run refuses that
-    copy again; another card's copy (``fast_other_card``) is never to be overwritten."""
+    copy again; another card's copy (``fast_other_card``) or an earlier take's
+    (``fast_earlier``) is never to be overwritten."""
     if not facts.fast_refused:
         return f"re-run with it to copy {them}"
-    fixes = refused_fixes(facts.fast_refused, facts.fast_other_card)
+    never = facts.fast_other_card + facts.fast_earlier
+    fixes = refused_fixes(facts.fast_refused, never)
     if facts.fast_refused >= facts.card_pass_failed:
-        if facts.fast_other_card >= facts.fast_refused:
-            held = (
-                f"{NEVER_OVERWRITTEN_ONE} holds its name"
-                if them == "it"
-                else f"{NEVER_OVERWRITTEN_MANY} hold their names"
-            )
+        if never >= facts.fast_refused:
+            whose = never_overwritten(facts.fast_other_card, facts.fast_earlier, many=them != "it")
+            held = f"{whose} holds its name" if them == "it" else f"{whose} hold their names"
         else:
             held = (
                 "a different file holds its name"

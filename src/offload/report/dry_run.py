@@ -34,7 +34,11 @@ from offload.json_text import stream_dumps
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan.codes import PreflightCode
 from offload.remedies import Refusal
-from offload.report.cascade_words import BUCKET_NEVER_STANDS, on_card_disk_words
+from offload.report.cascade_words import (
+    BUCKET_NEVER_STANDS,
+    never_overwritten,
+    on_card_disk_words,
+)
 from offload.report.words import plural
 from offload.results import DestinationStatus
 
@@ -62,9 +66,11 @@ class DestinationDryRun:
     transfer_checked_earlier: list[str] = field(default_factory=list)
     read_back: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
-    # Of *refused*, the paths another card's copy holds (the copy root's ledger says so):
-    # --into another folder or --keep-both gets past it, never --overwrite.
-    refused_other_card: set[str] = field(default_factory=set)
+    # Of *refused*, the kind of each file in the way's refusal (``remedies.Refusal``, as the
+    # run's copy would carry it), by path: another card's copy or an earlier take's (the
+    # copy root's ledger says so): --into another folder or --keep-both gets past it,
+    # never --overwrite (``remedies.NEVER``).
+    refusals: dict[str, Refusal] = field(default_factory=dict)
     # Copies that fail unread because their card file is unlike a record of it: a legacy
     # MHL on the card (by size or digest), the card's own ASC MHL history (by digest), a
     # copy the ledger trusts or one already there alike. (path, the run's line) Not a file
@@ -144,8 +150,7 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
                         f"({remedies.in_the_way(ours)})",
                     )
                 )
-                if remedies.in_the_way_refusal(ours) is Refusal.ANOTHER_CARD:
-                    item.refused_other_card.add(relative)
+                item.refusals[relative] = remedies.in_the_way_refusal(ours)
                 continue
             item.copy.append(relative)
             item.copy_bytes += task.source.size_bytes
@@ -251,15 +256,19 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
                 if feeders and all(path in refusing[f] for f in feeders):
                     # A re-run refuses it there again: say what copies it.
                     where = ", ".join(printable_name(out[f].destination) for f in feeders)
-                    # Another card's copy is never to be overwritten (``remedies.another_card``).
-                    fixes = (
-                        "--into another folder or --keep-both"
-                        if all(path in out[f].refused_other_card for f in feeders)
-                        else "--overwrite or --keep-both"
-                    )
+                    # Another card's copy, or an earlier take's, is never to be overwritten
+                    # (``remedies.another_card``, ``remedies.earlier_copy``): named by kind.
+                    kinds = [out[f].refusals.get(path) for f in feeders]
+                    if all(kind in remedies.NEVER for kind in kinds):
+                        held = never_overwritten(
+                            kinds.count(Refusal.ANOTHER_CARD), kinds.count(Refusal.EARLIER_COPY)
+                        )
+                        fixes = "--into another folder or --keep-both"
+                    else:
+                        held, fixes = "a different file", "--overwrite or --keep-both"
                     why += (
-                        f" (a different file holds its name on {where}: {fixes} copies it "
-                        "there, or copy it here without cascading)"
+                        f" ({held} holds its name on {where}: {fixes} copies it there, or copy "
+                        "it here without cascading)"
                     )
                 elif feeders and all(path in unlike[f] for f in feeders):
                     # Failed there for its source's record: a re-run fails it again.
@@ -618,8 +627,11 @@ def _as_dict(plan: OffloadPlan, results: list[DestinationDryRun]) -> dict[str, A
                 "transfer_checked_earlier": item.transfer_checked_earlier,
                 "read_back": [{"path": p, "why": why} for p, why in item.read_back],
                 # A copy failing for its card file's record too (the run's line as ``why``).
+                # With its refusal's kind, as the run's copy would carry it (``refusal``:
+                # null for a copy failing for its card file's record, no file in the way).
                 "refused": [
-                    {"path": p, "why": why} for p, why in (*item.refused, *item.unlike_record)
+                    {"path": p, "why": why, "refusal": item.refusals.get(p)}
+                    for p, why in (*item.refused, *item.unlike_record)
                 ],
                 "replace": [{"path": p, "why": why} for p, why in item.replace],
                 "keep_beside": [{"path": p, "why": why} for p, why in item.keep_beside],

@@ -1406,7 +1406,7 @@ def _cascade_line(report: OffloadReport) -> str:
     ]
     # Why the cascade failed each (``FastCopyFailure``), what its remedy is told by.
     fast_kinds = [d.fast_failure for _, d in fast_failed_copies]
-    fast_refused_files, fast_other_card = fast_refused(
+    fast_refused_files, fast_other_card, fast_earlier = fast_refused(
         (relative, d.refusal) for relative, d in fast_failed_copies
     )
     ended = report.card_pass_ended_at
@@ -1438,6 +1438,7 @@ def _cascade_line(report: OffloadReport) -> str:
             fast_rerun=fast_rerun(fast_kinds),
             fast_refused=fast_refused_files,
             fast_other_card=fast_other_card,
+            fast_earlier=fast_earlier,
             unproven=report.cascade_unproven,
             card_pass_held=held_elsewhere(
                 (
