@@ -927,33 +927,6 @@ class Ledger:
             handle.write_bytes(old + data)
             handle.commit(replace=True)
 
-    def trusted(
-        self,
-        relative_path: str,
-        *,
-        size_bytes: int,
-        mtime_ns: int,
-        algorithms: Sequence[str],
-        verify: str,
-        entries: dict[str, LedgerEntry],
-        listing: FolderListings | None = None,
-    ) -> LedgerEntry | None:
-        """The entry proving *relative_path* is already verified here, at least as strictly
-        as *verify* asks ("transfer", "destination", "full"), or None."""
-        entry = self.recorded(
-            relative_path,
-            size_bytes=size_bytes,
-            mtime_ns=mtime_ns,
-            algorithms=algorithms,
-            entries=entries,
-            listing=listing,
-        )
-        # A copy proven only by a transfer check is not trusted by a run that asks for a
-        # read-back (and a destination-only check not by a full one).
-        if entry is None or not proof_satisfies(entry.verify, verify):
-            return None
-        return entry
-
     def recorded(
         self,
         relative_path: str,
@@ -1120,16 +1093,8 @@ class Ledger:
         ``"clone"`` (another inode: a clone of it, ``cp -a``, ``rsync -a``, or a file put in
         its place), ``"touched"`` (its inode, another change time: written or its metadata
         changed since); "" when it is that file, nothing is there or it cannot be looked at.
-        One ``lstat``."""
-        st = self._at_its_name(entry)
-        if (
-            st is None
-            or not self.as_recorded(st, entry.size_bytes, entry.mtime_ns)
-            or same_file(entry, st)
-            or not self.keeps_identity()
-        ):
-            return ""
-        return "touched" if st.st_ino == entry.inode else "clone"
+        One ``lstat`` (``_copy_there``)."""
+        return self._copy_there(entry, {}, None) or ""
 
     def recorded_at_name(self, relative_path: str, name: str) -> LedgerEntry | None:
         """The last entry of *relative_path* that records a copy named *name* and vouches
