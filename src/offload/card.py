@@ -4954,9 +4954,9 @@ def _remove_stray_partials(
 
     A partial that the ledger's last entry for its file names is the ledger's proof that the
     rename never happened (a run of a version that recorded a file before renaming it was
-    killed in between; ``Ledger.trusted`` refuses the entry while that partial exists). Deleting
-    it alone would turn the entry into a false proof (with --overwrite, an older file of the
-    same size and mtime under the final name would then be trusted). So such entries are
+    killed in between; ``Ledger.recorded_file`` refuses the entry while that partial exists).
+    Deleting it alone would turn the entry into a false proof (with --overwrite, an older file
+    of the same size and mtime under the final name would then be trusted). So such entries are
     revoked first, durably (one appended and fsynced ``revoked`` entry per file), and only
     then are their partials deleted. Crash-safe at every step: killed before the revocation
     is durable, the partial and the entry are both still there (the entry is still refused);

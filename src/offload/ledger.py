@@ -927,33 +927,6 @@ class Ledger:
             handle.write_bytes(old + data)
             handle.commit(replace=True)
 
-    def trusted(
-        self,
-        relative_path: str,
-        *,
-        size_bytes: int,
-        mtime_ns: int,
-        algorithms: Sequence[str],
-        verify: str,
-        entries: dict[str, LedgerEntry],
-        listing: FolderListings | None = None,
-    ) -> LedgerEntry | None:
-        """The entry proving *relative_path* is already verified here, at least as strictly
-        as *verify* asks ("transfer", "destination", "full"), or None."""
-        entry = self.recorded(
-            relative_path,
-            size_bytes=size_bytes,
-            mtime_ns=mtime_ns,
-            algorithms=algorithms,
-            entries=entries,
-            listing=listing,
-        )
-        # A copy proven only by a transfer check is not trusted by a run that asks for a
-        # read-back (and a destination-only check not by a full one).
-        if entry is None or not proof_satisfies(entry.verify, verify):
-            return None
-        return entry
-
     def recorded(
         self,
         relative_path: str,
@@ -998,18 +971,34 @@ class Ledger:
         "" it is (or the entry records none), ``"clone"`` another inode (a clone of it,
         ``cp -a``, ``rsync -a``, or a file put in its place: not ours), ``"touched"`` its
         inode, another change time (written or its metadata changed since: ours, changed).
-        None: no such entry, or the copy is not there as recorded."""
+        None: no such entry, or the copy is not there as recorded (``_copy_there``, the one
+        look at the copy root: a subclass's own, ``S3Ledger``)."""
         entry = recorded_entry(
             entries, relative_path, size_bytes=size_bytes, mtime_ns=mtime_ns, algorithms=algorithms
         )
         if entry is None:
             return None
+        other = self._copy_there(entry, entries, listing)
+        return None if other is None else (entry, other)
+
+    def _copy_there(
+        self,
+        entry: LedgerEntry,
+        entries: Mapping[str, LedgerEntry],
+        listing: FolderListings | None,
+    ) -> str | None:
+        """Whether the copy *entry* records (a copy's, as ``recorded_entry`` found it) is at
+        its name as recorded, and how that file is not the one it recorded: None not there
+        as recorded (nothing or no regular file at its name, its partial still there,
+        another size or date); else ``recorded_file``'s "", ``"clone"`` or ``"touched"``.
+        One ``lstat`` (or *listing*'s answer); *entries* (the ledger's, as loaded) is for a
+        subclass that looks at all of them at once (``S3Ledger``)."""
         st = self._at_its_name(entry, listing)
-        if st is None or not self.as_recorded(st, size_bytes, mtime_ns):
+        if st is None or not self.as_recorded(st, entry.size_bytes, entry.mtime_ns):
             return None
         if same_file(entry, st) or not self.keeps_identity():
-            return entry, ""
-        return entry, "touched" if st.st_ino == entry.inode else "clone"
+            return ""
+        return "touched" if st.st_ino == entry.inode else "clone"
 
     def changed_copy(
         self,
@@ -1040,12 +1029,18 @@ class Ledger:
         )
         if entry is None:
             return None
+        size = self._changed_size(entry, listing)
+        return None if size is None else (entry, size)
+
+    def _changed_size(self, entry: LedgerEntry, listing: FolderListings | None) -> int | None:
+        """``changed_copy``'s look at the copy root: the size now of the regular file at the
+        name *entry* records, its rename done, where it is not as recorded (another size or
+        date); None where nothing, no regular file or the copy as recorded is there. One
+        ``lstat`` (or *listing*'s answer)."""
         st = self._at_its_name(entry, listing)
-        if st is None:
+        if st is None or self.as_recorded(st, entry.size_bytes, entry.mtime_ns):
             return None
-        if self.as_recorded(st, size_bytes, mtime_ns):
-            return None
-        return entry, st.st_size
+        return st.st_size
 
     def found_wrong_copy(
         self,
@@ -1098,16 +1093,8 @@ class Ledger:
         ``"clone"`` (another inode: a clone of it, ``cp -a``, ``rsync -a``, or a file put in
         its place), ``"touched"`` (its inode, another change time: written or its metadata
         changed since); "" when it is that file, nothing is there or it cannot be looked at.
-        One ``lstat``."""
-        st = self._at_its_name(entry)
-        if (
-            st is None
-            or not self.as_recorded(st, entry.size_bytes, entry.mtime_ns)
-            or same_file(entry, st)
-            or not self.keeps_identity()
-        ):
-            return ""
-        return "touched" if st.st_ino == entry.inode else "clone"
+        One ``lstat`` (``_copy_there``)."""
+        return self._copy_there(entry, {}, None) or ""
 
     def recorded_at_name(self, relative_path: str, name: str) -> LedgerEntry | None:
         """The last entry of *relative_path* that records a copy named *name* and vouches

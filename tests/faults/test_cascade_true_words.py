@@ -39,7 +39,8 @@ from typing import Any
 import pytest
 
 from report.helpers import pdf_words
-from support.cards import flip_bytes, three_clip_card
+from support.cards import three_clip_card
+from support.cascade_drives import fast_copy_flipped_at_release
 from support.faultyfs import FaultyFS, signalled_at_stall
 from support.offload_cli import copy_acting_at_release, run_offload
 
@@ -340,37 +341,16 @@ def test_a_fast_copy_found_changed_after_the_release_is_mended_as_the_words_say(
     the card reads that copy back, finds it other, refuses it (its ERROR line names
     --overwrite). Failed before: that re-run's summary said "keep the card and re-run with it
     to copy it", which refuses it again (exit 1, PARTLY FAILED); and --overwrite mends it."""
-    card = three_clip_card(cards)
-    fast, reports = tmp_path / "FAST", tmp_path / "reports"
-    fast.mkdir()
-    slow = faulty_fs()
-    stalled = slow.stall("write", path=f"{card.name}/CLIPS/*.mov")
-
-    def flip_a_fast_copy(_process: object) -> None:
-        copies = sorted(
-            p for p in (fast / card.name).rglob("*") if p.is_file() and ".offload" not in p.parts
-        )
-        flip_bytes(copies[0], 100)
-        slow.release(stalled)
-
-    argv = [
-        "--report-dir",
-        str(reports),
-        str(card),
-        str(fast),
-        "--cascade-to",
-        str(slow.mountpoint),
-    ]
-    released, rest, code = copy_acting_at_release(*argv, at_release=flip_a_fast_copy)
-    assert "can be ejected" in released, f"{code}: {rest}"
-    assert code == 1 and "--overwrite" in rest, rest
+    run = fast_copy_flipped_at_release(tmp_path, cards, faulty_fs)
+    assert "can be ejected" in run.released, f"{run.code}: {run.rest}"
+    assert run.code == 1 and "--overwrite" in run.rest, run.rest
     # Its date changed as the cascade read it (the engine's "changed since it was scanned"),
     # its bytes not compared: a failed read, which the same command reads back (kept if
     # equal, refused naming --overwrite if other), its kind says so; the slow copy's none.
-    data, _html, _pdf = _documents(reports)
+    data, _html, _pdf = _documents(tmp_path / "reports")
     failed = [c for e in data["files"] for c in e["destinations"] if c["status"] == "failed"]
     assert [c["fast_failure"] for c in failed] == ["unreadable", None], failed
-    again = run_offload("copy", *argv)
+    again = run_offload("copy", *run.argv)
     said = " ".join(again.stderr.split())
     assert again.returncode == 1, said
     errors = [line for line in again.stderr.splitlines() if line.startswith("ERROR: ")]
@@ -381,10 +361,10 @@ def test_a_fast_copy_found_changed_after_the_release_is_mended_as_the_words_say(
         "new one is verified) or --keep-both (the new copy is kept beside it): a different file "
         "holds its name there, so a plain re-run refuses it again" in said
     ), said
-    _data, html, pdf = _documents(reports)
+    _data, html, pdf = _documents(tmp_path / "reports")
     assert "re-run with it and --overwrite" in html and "re-run with it and --overwrite" in pdf
     # What the words say mends it.
-    mended = run_offload("copy", "--overwrite", *argv)
+    mended = run_offload("copy", "--overwrite", *run.argv)
     assert mended.returncode == 0, mended.stderr
 
 

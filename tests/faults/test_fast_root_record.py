@@ -24,9 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from support.cards import flip_bytes, three_clip_card
+from support.cards import three_clip_card
+from support.cascade_drives import fast_copy_flipped_at_release
 from support.faultyfs import FaultyFS
-from support.offload_cli import copy_acting_at_release, run_offload
+from support.offload_cli import run_offload
 
 pytestmark = pytest.mark.fault
 
@@ -142,29 +143,8 @@ def test_a_fast_root_whose_copy_the_cascade_finds_changed_is_settled_again(
     ``finished`` would then vouch for a copy root missing a verified copy. It is settled
     again, ``failed``, naming the file. (Failed with
     the first form of the M2 fix, which skipped every fast root at the end: ``finished``.)"""
-    card = three_clip_card(cards)
-    fast, reports = tmp_path / "FAST", tmp_path / "reports"
-    fast.mkdir()
-    slow = faulty_fs()
-    stalled = slow.stall("write", path=f"{card.name}/CLIPS/*.mov")
-
-    def flip_a_fast_copy(_process: object) -> None:
-        copies = sorted(
-            p for p in (fast / card.name).rglob("*") if p.is_file() and ".offload" not in p.parts
-        )
-        flip_bytes(copies[0], 100)
-        slow.release(stalled)
-
-    argv = [
-        "--report-dir",
-        str(reports),
-        str(card),
-        str(fast),
-        "--cascade-to",
-        str(slow.mountpoint),
-    ]
-    released, rest, code = copy_acting_at_release(*argv, at_release=flip_a_fast_copy)
-    assert "can be ejected" in released and code == 1, f"{code}: {rest}"
-    entry = json.loads((fast / card.name / ".offload" / "last-run.json").read_text())
+    run = fast_copy_flipped_at_release(tmp_path, cards, faulty_fs)
+    assert "can be ejected" in run.released and run.code == 1, f"{run.code}: {run.rest}"
+    entry = json.loads((run.fast / run.card.name / ".offload" / "last-run.json").read_text())
     assert entry["cards"][0]["state"] == "failed", entry
     assert entry["cards"][0]["failed"] == ["CLIPS/A001C001.mov"], entry

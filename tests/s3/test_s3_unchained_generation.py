@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -53,6 +54,57 @@ def _killed_before_the_chain(  # type: ignore[no-untyped-def]
     return stored.pop()
 
 
+def _orphaned(  # type: ignore[no-untyped-def]
+    s3_server, bucket, proxy, tmp_path
+) -> tuple[Path, str, str]:
+    """The card ``make_card(CARD)``, its bucket's folder ``s3://bucket/day1`` and the
+    manifest its first ``offload copy`` there stored before it was SIGKILLed, its chain
+    never stored (``_killed_before_the_chain``)."""
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    return card, url, _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
+
+
+def _record_left_after_the_chain(  # type: ignore[no-untyped-def]
+    bucket, proxy, tmp_path
+) -> tuple[Path, str]:
+    """The card ``make_card(CARD)`` and its bucket's folder ``s3://bucket/day1``, where its
+    first ``offload copy`` (a process of its own, over by then) stored its generation and
+    chain but could not delete its generation record (the DELETE refused, 403: as a kill
+    at that moment leaves it): a record naming a manifest the chain lists."""
+    card = make_card(tmp_path, CARD)
+    url = f"s3://{bucket}/day1"
+    proxy.intercept("DELETE", f"/{bucket}/{RECORD}", status=403)
+    first = _offload_process(tmp_path / "first", proxy.url, str(card), url)
+    _, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    return card, url
+
+
+def _removed_words(bucket: str, orphan: str) -> str:
+    """The warning of a run that removed the manifest *orphan* no chain listed."""
+    return (
+        f"removed ASC MHL manifest s3://{bucket}/{orphan}: an earlier run wrote it and was "
+        "stopped before ascmhl_chain.xml listed it (no chain ever vouched for it)"
+    )
+
+
+def _said(out: str) -> list[str]:
+    """The warnings of a ``--json`` run's output."""
+    return [
+        e["message"] for e in map(json.loads, out.splitlines()) if e["event"] == "warning_issued"
+    ]
+
+
+def _history_verifies(  # type: ignore[no-untyped-def]
+    endpoint: str, bucket: str, tmp_path, judge
+) -> None:
+    """``day1/A001`` downloaded (its history with it) passes ``ascmhl-debug verify``."""
+    copy = download_prefix(endpoint, bucket, "day1/A001", tmp_path / "dl" / "A001")
+    result = judge.verify(copy)
+    assert result.clean, result.describe()
+
+
 @pytest.mark.parametrize("first", [True, False], ids=["first-generation", "second-generation"])
 def test_a_generation_stored_unchained_by_a_killed_run_is_removed_by_the_next(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy, tmp_path, judge, first
@@ -66,22 +118,15 @@ def test_a_generation_stored_unchained_by_a_killed_run_is_removed_by_the_next(  
     code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
     assert code == 0, out[-2000:]
     # Said as the manifests' warning, in the local record's words, naming the object.
-    said = [
-        e["message"] for e in map(json.loads, out.splitlines()) if e["event"] == "warning_issued"
-    ]
+    said = _said(out)
     removed = [m for m in said if m.startswith("removed ASC MHL manifest")]
-    assert removed == [
-        f"removed ASC MHL manifest s3://{bucket}/{orphan}: an earlier run wrote it and was "
-        "stopped before ascmhl_chain.xml listed it (no chain ever vouched for it)"
-    ], said
+    assert removed == [_removed_words(bucket, orphan)], said
     assert not [m for m in said if "does not list" in m], said  # nothing left to warn of
     # Every generation chained, the orphan gone; the intent record gone with this run's.
     stored = _only_chained(s3_server.url, bucket, orphan)
     assert len(stored) == (1 if first else 2)
     assert RECORD not in keys(s3_server.url, bucket)
-    copy = download_prefix(s3_server.url, bucket, "day1/A001", tmp_path / "dl" / "A001")
-    result = judge.verify(copy)
-    assert result.clean, result.describe()
+    _history_verifies(s3_server.url, bucket, tmp_path, judge)
 
 
 @pytest.mark.parametrize(
@@ -96,9 +141,7 @@ def test_verify_after_a_first_offload_stored_no_chain_names_the_rerun(  # type: 
     as said, the check passes. Failed before: "restore ascmhl/ from another copy of this
     card (or a backup)"; for another computer's run (which wrote under a lock: over for
     the next copy, the bucket's rule) again so after revfix7_61 (the review of it)."""
-    card = make_card(tmp_path, CARD)
-    url = f"s3://{bucket}/day1"
-    orphan = _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
+    card, url, orphan = _orphaned(s3_server, bucket, proxy, tmp_path)
     if writer:
         _rewrite_record(s3_server.url, bucket, **writer)
     code, _, err = verify(tmp_path, s3_server.url, f"{url}/A001")
@@ -130,46 +173,25 @@ def test_a_generation_an_append_stored_unchained_is_removed_by_the_next_append( 
     code, out, _ = verify(tmp_path, s3_server.url, "--append", "--json", root)
     assert code == 0, out[-3000:]
     notes = json.loads(out)["notes"]
-    assert notes[0] == (
-        f"removed ASC MHL manifest s3://{bucket}/{orphan}: an earlier run wrote it and was "
-        "stopped before ascmhl_chain.xml listed it (no chain ever vouched for it)"
-    ), notes
+    assert notes[0] == _removed_words(bucket, orphan), notes
     stored = _only_chained(s3_server.url, bucket, orphan)
     assert len(stored) == 2
     assert RECORD not in keys(s3_server.url, bucket)
-    copy = download_prefix(s3_server.url, bucket, "day1/A001", tmp_path / "dl" / "A001")
-    result = judge.verify(copy)
-    assert result.clean, result.describe()
+    _history_verifies(s3_server.url, bucket, tmp_path, judge)
 
 
 def test_a_record_left_after_the_chain_is_deleted_and_the_generation_kept(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy, tmp_path
 ) -> None:
-    card = make_card(tmp_path, CARD)
-    url = f"s3://{bucket}/day1"
-    # The record's delete refused once the chain is stored (as a kill at that moment
-    # leaves it): it names a manifest the chain lists. A process of its own, over by then.
-    proxy.intercept("DELETE", f"/{bucket}/{RECORD}", status=403)
-    first = _offload_process(tmp_path / "first", proxy.url, str(card), url)
-    _, err = first.communicate(timeout=120)
-    assert first.returncode == 0, err
+    card, url = _record_left_after_the_chain(bucket, proxy, tmp_path)
     (generation,) = _manifests(s3_server.url, bucket)
     assert RECORD in keys(s3_server.url, bucket)
     code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
     assert code == 0, out[-2000:]
-    said = [
-        e["message"] for e in map(json.loads, out.splitlines()) if e["event"] == "warning_issued"
-    ]
+    said = _said(out)
     assert not [m for m in said if "ASC MHL manifest" in m], said  # nothing of ours to undo
     assert generation in _manifests(s3_server.url, bucket)
     assert RECORD not in keys(s3_server.url, bucket)
-
-
-def _said(out: str) -> list[str]:
-    """The warnings of a ``--json`` run's output."""
-    return [
-        e["message"] for e in map(json.loads, out.splitlines()) if e["event"] == "warning_issued"
-    ]
 
 
 def _rewrite_record(endpoint: str, bucket: str, **fields: object) -> None:
@@ -193,30 +215,21 @@ def test_a_record_written_under_a_lock_since_taken_over_is_settled(  # type: ign
     # computer leaves it: its pid proves nothing, but the lock it names (its nonce) is not
     # the one this run took over, so that run is over. Before: left for good ("run ... again
     # on that run's computer", exit 1 for a first generation, every re-run).
-    card = make_card(tmp_path, CARD)
-    url = f"s3://{bucket}/day1"
-    orphan = _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
+    card, url, orphan = _orphaned(s3_server, bucket, proxy, tmp_path)
     _rewrite_record(s3_server.url, bucket, **writer)
     code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
     assert code == 0, out[-2000:]
     removed = [m for m in _said(out) if "ASC MHL manifest" in m]
-    assert removed == [
-        f"removed ASC MHL manifest s3://{bucket}/{orphan}: an earlier run wrote it and was "
-        "stopped before ascmhl_chain.xml listed it (no chain ever vouched for it)"
-    ]
+    assert removed == [_removed_words(bucket, orphan)]
     assert len(_only_chained(s3_server.url, bucket, orphan)) == 1
     assert RECORD not in keys(s3_server.url, bucket)
-    copy = download_prefix(s3_server.url, bucket, "day1/A001", tmp_path / "dl" / "A001")
-    result = judge.verify(copy)
-    assert result.clean, result.describe()
+    _history_verifies(s3_server.url, bucket, tmp_path, judge)
 
 
 def test_a_record_of_a_run_that_held_no_lock_is_left_and_its_manifest_named(  # type: ignore[no-untyped-def]
     s3_server, bucket, proxy, tmp_path
 ) -> None:
-    card = make_card(tmp_path, CARD)
-    url = f"s3://{bucket}/day1"
-    orphan = _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
+    card, url, orphan = _orphaned(s3_server, bucket, proxy, tmp_path)
     # Another computer's run that held no lock (its lock could not be taken): nothing
     # proves it over.
     _rewrite_record(s3_server.url, bucket, host="elsewhere", pid_space="another-boot/1", lock=None)
@@ -283,12 +296,7 @@ def test_a_record_naming_a_chained_manifest_is_removed_whoever_wrote_it(  # type
     # A record left after its chain (its delete refused), of a writer nothing proves over:
     # before, it stayed, and every later generation went without a record of its own (its
     # If-None-Match PUT refused, silently).
-    card = make_card(tmp_path, CARD)
-    url = f"s3://{bucket}/day1"
-    proxy.intercept("DELETE", f"/{bucket}/{RECORD}", status=403)
-    first = _offload_process(tmp_path / "first", proxy.url, str(card), url)
-    _, err = first.communicate(timeout=120)
-    assert first.returncode == 0, err
+    card, url = _record_left_after_the_chain(bucket, proxy, tmp_path)
     _rewrite_record(s3_server.url, bucket, host="elsewhere", pid_space="another-boot/1", lock=None)
     (card / "CLIPS" / "A001C002.mov").write_bytes(os.urandom(200_000))
     code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
@@ -348,10 +356,7 @@ def test_a_manifest_put_that_raised_after_the_service_stored_it_keeps_its_record
     monkeypatch.delenv("AWS_MAX_ATTEMPTS")
     code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
     assert code == 0, out[-2000:]
-    assert [m for m in _said(out) if "ASC MHL manifest" in m] == [
-        f"removed ASC MHL manifest s3://{bucket}/{orphan}: an earlier run wrote it and was "
-        "stopped before ascmhl_chain.xml listed it (no chain ever vouched for it)"
-    ]
+    assert [m for m in _said(out) if "ASC MHL manifest" in m] == [_removed_words(bucket, orphan)]
     assert len(_only_chained(s3_server.url, bucket, orphan)) == 1
     assert RECORD not in keys(s3_server.url, bucket)
 
@@ -361,9 +366,7 @@ def test_a_manifest_step_failing_after_its_settle_says_what_it_removed(  # type:
 ) -> None:
     # The orphan removed, then this run's own manifest refused (403): before, the step's
     # error replaced its outcome, and the removal went unsaid.
-    card = make_card(tmp_path, CARD)
-    url = f"s3://{bucket}/day1"
-    orphan = _killed_before_the_chain(s3_server, bucket, proxy, tmp_path, str(card), url)
+    card, url, orphan = _orphaned(s3_server, bucket, proxy, tmp_path)
     proxy.intercept("PUT", f"/{bucket}/{HISTORY}0001_", status=403)
     code, out, err = offload(tmp_path, "--s3-endpoint", proxy.url, "--json", str(card), url)
     assert code != 0
@@ -455,9 +458,7 @@ def test_a_chain_put_that_raised_after_the_service_stored_it_keeps_its_manifest(
     assert run.returncode == 0, err[-3000:]
     assert len(_manifests(s3_server.url, bucket)) == (1 if first else 2)
     assert RECORD not in keys(s3_server.url, bucket)
-    copy = download_prefix(s3_server.url, bucket, "day1/A001", tmp_path / "dl" / "A001")
-    result = judge.verify(copy)
-    assert result.clean, result.describe()
+    _history_verifies(s3_server.url, bucket, tmp_path, judge)
     monkeypatch.delenv("AWS_MAX_ATTEMPTS")
     code, out, _ = offload(tmp_path, "--s3-endpoint", s3_server.url, "--json", str(card), url)
     assert code == 0, out[-2000:]

@@ -16,8 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
+from support.cards import flip_bytes, three_clip_card
 from support.faultyfs import FaultyFS
 from support.mounts import Ext4Loop, Mount
+from support.offload_cli import copy_acting_at_release
 
 
 def tmpfs_card(tmpfs_mount: Callable[..., Mount], count: int, size: int) -> Path:
@@ -57,3 +59,48 @@ def cascade_drives(
     fast = ext4_loop(32 << 20)
     slow = faulty_fs()
     return CascadeDrives(card, fast, slow, slow.stall("write", path=stall), tmp_path / "reports")
+
+
+class FlippedAtRelease(NamedTuple):
+    """What ``fast_copy_flipped_at_release`` ran and what it printed."""
+
+    card: Path  # three_clip_card's, in the cards folder
+    fast: Path  # tmp_path/FAST
+    argv: list[str]  # the copy's arguments after ``copy``: run them again to re-run it
+    released: str  # its CARD RELEASED line ("" if none came)
+    rest: str  # what stderr printed before and after that line
+    code: int  # its exit code
+
+
+def fast_copy_flipped_at_release(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> FlippedAtRelease:
+    """``offload copy`` (a child process, ``copy_acting_at_release``) of a
+    ``three_clip_card`` in *cards* to the folder tmp_path/FAST, ``--cascade-to`` a slow
+    FaultyFS whose writes of the card's clips wait, its reports in tmp_path/reports; at the
+    card's release, 100 bytes of the first fast copy (by name) are flipped, then the slow
+    drive's writes go on: a fast copy changed after the card's release, which the
+    cascade's re-read finds."""
+    card = three_clip_card(cards)
+    fast, reports = tmp_path / "FAST", tmp_path / "reports"
+    fast.mkdir()
+    slow = faulty_fs()
+    stalled = slow.stall("write", path=f"{card.name}/CLIPS/*.mov")
+
+    def flip_a_fast_copy(_process: object) -> None:
+        copies = sorted(
+            p for p in (fast / card.name).rglob("*") if p.is_file() and ".offload" not in p.parts
+        )
+        flip_bytes(copies[0], 100)
+        slow.release(stalled)
+
+    argv = [
+        "--report-dir",
+        str(reports),
+        str(card),
+        str(fast),
+        "--cascade-to",
+        str(slow.mountpoint),
+    ]
+    released, rest, code = copy_acting_at_release(*argv, at_release=flip_a_fast_copy)
+    return FlippedAtRelease(card, fast, argv, released, rest, code)

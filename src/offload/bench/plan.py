@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from offload.bench.contenders import (
     COPY,
@@ -158,6 +159,37 @@ def build_cases(config: BenchConfig) -> list[Case]:
     return cases
 
 
+def _card(prefix: str, count: int, size: int, **layout: Any) -> DatasetSpec:
+    """A card of *count* files of *size* bytes (*layout*: ``DatasetSpec``'s other fields),
+    named ``<prefix>-<count>x<size>``: its folder in the data directory, made once and kept
+    for every case and run that names it."""
+    return DatasetSpec(f"{prefix}-{count}x{size}", "card", size, count=count, **layout)
+
+
+def _cold_case(
+    section: str,
+    title: str,
+    dataset: DatasetSpec,
+    destinations: int,
+    contenders: tuple[Contender, ...],
+    references: dict[str, str],
+    *,
+    case_id: str = "",
+) -> Case:
+    """A case of *section* (its id too, unless *case_id*) whose source is cold (dropped from
+    the page cache before each turn), ", cold source" at the end of its *title*."""
+    return Case(
+        id=case_id or section,
+        section=section,
+        title=f"{title}, cold source",
+        dataset=dataset,
+        destinations=destinations,
+        source_state="cold",
+        contenders=contenders,
+        references=references,
+    )
+
+
 def _sequential_cases(config: BenchConfig) -> list[Case]:
     cases = []
     sizes = [*config.sequential_sizes, (config.large_file_size, config.destinations)]
@@ -238,29 +270,18 @@ def peer_contenders(*, verification: bool = True) -> tuple[Contender, ...]:
 
 def _card_cases(config: BenchConfig) -> list[Case]:
     references = {COPY: "ours transfer", VERIFY: "ours full"}
-    large = DatasetSpec(
-        f"card-{config.large_card_files}x{config.large_file_size}",
-        "card",
-        config.large_file_size,
-        count=config.large_card_files,
-    )
-    small = DatasetSpec(
-        f"card-{config.small_card_files}x{config.small_file_size}",
-        "card",
-        config.small_file_size,
-        count=config.small_card_files,
-    )
+    large = _card("card", config.large_card_files, config.large_file_size)
+    small = _card("card", config.small_card_files, config.small_file_size)
     n = config.destinations
     cases = [
-        Case(
-            id="large-card-cold",
-            section="large-card",
-            title=f"Large-file card: {large.label()}, {n} destinations, cold source",
-            dataset=large,
-            destinations=n,
-            source_state="cold",
-            contenders=peer_contenders(),
-            references=references,
+        _cold_case(
+            "large-card",
+            f"Large-file card: {large.label()}, {n} destinations",
+            large,
+            n,
+            peer_contenders(),
+            references,
+            case_id="large-card-cold",
         )
     ]
     if config.warm:
@@ -281,15 +302,14 @@ def _card_cases(config: BenchConfig) -> list[Case]:
             )
         )
     cases.append(
-        Case(
-            id="small-card-cold",
-            section="small-card",
-            title=f"Small-file card: {small.label()}, {n} destinations, cold source",
-            dataset=small,
-            destinations=n,
-            source_state="cold",
-            contenders=peer_contenders(),
-            references=references,
+        _cold_case(
+            "small-card",
+            f"Small-file card: {small.label()}, {n} destinations",
+            small,
+            n,
+            peer_contenders(),
+            references,
+            case_id="small-card-cold",
         )
     )
     return cases
@@ -300,23 +320,16 @@ def _large_card_full_cases(config: BenchConfig) -> list[Case]:
     cases = []
     n = config.destinations
     for size in config.large_card_sizes:
-        spec = DatasetSpec(
-            f"card-{config.large_card_files}x{size}", "card", size, count=config.large_card_files
-        )
+        spec = _card("card", config.large_card_files, size)
         cases.append(
-            Case(
-                id=f"large-card-full-{human_size(size).replace(' ', '')}",
-                section="large-card",
-                title=f"Large-file card, full verification: {spec.label()}, {n} destinations, "
-                "cold source",
-                dataset=spec,
-                destinations=n,
-                source_state="cold",
-                contenders=(
-                    OursCard("ours full", verify="full", group=VERIFY),
-                    DitScript("DIT script"),
-                ),
-                references={VERIFY: "ours full"},
+            _cold_case(
+                "large-card",
+                f"Large-file card, full verification: {spec.label()}, {n} destinations",
+                spec,
+                n,
+                (OursCard("ours full", verify="full", group=VERIFY), DitScript("DIT script")),
+                {VERIFY: "ours full"},
+                case_id=f"large-card-full-{human_size(size).replace(' ', '')}",
             )
         )
     return cases
@@ -324,50 +337,42 @@ def _large_card_full_cases(config: BenchConfig) -> list[Case]:
 
 def _image_sequence_case(config: BenchConfig) -> Case:
     """An image-sequence card (DPX-like frames in clip folders) against cp and the script."""
-    spec = DatasetSpec(
-        f"seq-{config.image_frames}x{config.image_frame_size}",
-        "card",
+    spec = _card(
+        "seq",
+        config.image_frames,
         config.image_frame_size,
-        count=config.image_frames,
         files_per_folder=config.image_frames_per_clip,
         layout="sequence",
     )
     n = config.destinations
-    return Case(
-        id="image-sequence-cold",
-        section="image-sequence",
-        title=f"Image-sequence card: {spec.label()} frames, {n} destinations, cold source",
-        dataset=spec,
-        destinations=n,
-        source_state="cold",
-        contenders=(
-            OursCard("ours transfer", verify="transfer"),
-            Cp("cp"),
-            OursCard("ours full", verify="full", group=VERIFY),
-            DitScript("DIT script"),
-        ),
-        references={COPY: "ours transfer", VERIFY: "ours full"},
+    contenders = (
+        OursCard("ours transfer", verify="transfer"),
+        Cp("cp"),
+        OursCard("ours full", verify="full", group=VERIFY),
+        DitScript("DIT script"),
+    )
+    return _cold_case(
+        "image-sequence",
+        f"Image-sequence card: {spec.label()} frames, {n} destinations",
+        spec,
+        n,
+        contenders,
+        {COPY: "ours transfer", VERIFY: "ours full"},
+        case_id="image-sequence-cold",
     )
 
 
 def _fixed_cost_case(config: BenchConfig) -> Case:
     """A small card to one destination: what ours takes beyond ``cp -r`` + sync is its
     fixed cost (start-up, scan, reports, MHL)."""
-    spec = DatasetSpec(
-        f"card-{config.fixed_cost_files}x{config.small_file_size}",
-        "card",
-        config.small_file_size,
-        count=config.fixed_cost_files,
-    )
-    return Case(
-        id="fixed-cost",
-        section="fixed-cost",
-        title=f"Fixed cost: {spec.label()} card, 1 destination, transfer, cold source",
-        dataset=spec,
-        destinations=1,
-        source_state="cold",
-        contenders=(OursCard("ours transfer", verify="transfer"), Cp("cp")),
-        references={COPY: "ours transfer"},
+    spec = _card("card", config.fixed_cost_files, config.small_file_size)
+    return _cold_case(
+        "fixed-cost",
+        f"Fixed cost: {spec.label()} card, 1 destination, transfer",
+        spec,
+        1,
+        (OursCard("ours transfer", verify="transfer"), Cp("cp")),
+        {COPY: "ours transfer"},
     )
 
 
@@ -375,24 +380,21 @@ def _scale_cases(config: BenchConfig) -> list[Case]:
     """Many tiny files in ``scale_folders`` folders, one destination, transfer mode."""
     cases = []
     for count in config.scale_counts:
-        spec = DatasetSpec(
-            f"scale-{count}x{config.scale_file_size}",
-            "card",
+        spec = _card(
+            "scale",
+            count,
             config.scale_file_size,
-            count=count,
             files_per_folder=max(1, -(-count // config.scale_folders)),
         )
         cases.append(
-            Case(
-                id=f"scale-{count}",
-                section="scale",
-                title=f"Scale: {spec.label()} in {config.scale_folders} folders, "
-                "1 destination, transfer, cold source",
-                dataset=spec,
-                destinations=1,
-                source_state="cold",
-                contenders=(OursCard("ours transfer", verify="transfer"), Cp("cp")),
-                references={COPY: "ours transfer"},
+            _cold_case(
+                "scale",
+                f"Scale: {spec.label()} in {config.scale_folders} folders, 1 destination, transfer",
+                spec,
+                1,
+                (OursCard("ours transfer", verify="transfer"), Cp("cp")),
+                {COPY: "ours transfer"},
+                case_id=f"scale-{count}",
             )
         )
     return cases
@@ -420,13 +422,11 @@ def _s3_case(config: BenchConfig) -> Case:
         sidecars=config.s3_sidecars,
         sidecar_size=config.s3_sidecar_size,
     )
-    return Case(
-        id="s3",
-        section="s3",
-        title=f"S3: {spec.label()} card to 1 folder + a local S3 server (moto), cold source",
-        dataset=spec,
-        destinations=1,
-        source_state="cold",
-        contenders=s3_contenders(),
-        references={S3: "ours full"},
+    return _cold_case(
+        "s3",
+        f"S3: {spec.label()} card to 1 folder + a local S3 server (moto)",
+        spec,
+        1,
+        s3_contenders(),
+        {S3: "ours full"},
     )

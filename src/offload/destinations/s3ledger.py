@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,7 +41,6 @@ from offload.ledger import (
     VerifiedCopy,
     entry_line,
     final_path_of,
-    recorded_entry,
 )
 
 _RUN = secrets.token_hex(4)
@@ -105,26 +104,6 @@ class S3Ledger(Ledger):
         """*entry* itself: an object is told by its ETag (``_with_etag``), no inode."""
         return entry
 
-    def recorded_file(
-        self,
-        relative_path: str,
-        *,
-        size_bytes: int,
-        mtime_ns: int,
-        algorithms: Sequence[str],
-        entries: dict[str, LedgerEntry],
-        listing: FolderListings | None = None,
-    ) -> tuple[LedgerEntry, str] | None:
-        """``recorded``'s entry, the object told by its ETag alone: always "" (that one)."""
-        entry = self.recorded(
-            relative_path,
-            size_bytes=size_bytes,
-            mtime_ns=mtime_ns,
-            algorithms=algorithms,
-            entries=entries,
-        )
-        return None if entry is None else (entry, "")
-
     def _with_etag(self, entry: LedgerEntry) -> LedgerEntry:
         """*entry* with the ETag of the object it records, as this run proved it (uploaded
         directly, or read back whole: ``S3Backend.known_etag``)."""
@@ -144,25 +123,18 @@ class S3Ledger(Ledger):
             return entry
         return replace(entry, etag=etag) if etag else entry
 
-    def recorded(
+    def _copy_there(
         self,
-        relative_path: str,
-        *,
-        size_bytes: int,
-        mtime_ns: int,
-        algorithms: Sequence[str],
-        entries: dict[str, LedgerEntry],
-        listing: FolderListings | None = None,
-    ) -> LedgerEntry | None:
-        """As ``Ledger.recorded``, against the object at the key (its one listing of the
-        copy root, ``_listed``); *listing* is a local folder's: not used."""
-        entry = recorded_entry(
-            entries, relative_path, size_bytes=size_bytes, mtime_ns=mtime_ns, algorithms=algorithms
-        )
-        if entry is None:
-            return None
-        final = final_path_of(self.copy_root, entry)
-        key = self.backend.key(final)
+        entry: LedgerEntry,
+        entries: Mapping[str, LedgerEntry],
+        listing: FolderListings | None,
+    ) -> str | None:
+        """``Ledger._copy_there`` against the object at the key (its one listing of the copy
+        root, ``_listed``): "" where the object there has the recorded size and the ETag
+        the entry recorded (an object is told by its ETag alone), else None; *listing* is
+        a local folder's: not used."""
+        key = self.backend.key(final_path_of(self.copy_root, entry))
+        size_bytes = entry.size_bytes
         info = self._listed(key, entries)
         if info is None or info.etag != entry.etag or info.size_bytes != size_bytes:
             try:
@@ -175,30 +147,22 @@ class S3Ledger(Ledger):
             # Not the object we read back (another writer's, or a replacement's copy, or an
             # entry of a version that recorded no ETag): its content is unknown.
             return None
-        return entry
+        return ""
 
     def other_file(self, entry: LedgerEntry) -> str:
         """ "": an object has no inode nor change time (an entry records its ETag, which
         ``recorded`` compares), and its key is no local path to ``lstat``."""
         return ""
 
-    def changed_copy(
-        self,
-        relative_path: str,
-        *,
-        size_bytes: int,
-        mtime_ns: int,
-        algorithms: Sequence[str],
-        entries: dict[str, LedgerEntry],
-        listing: FolderListings | None = None,
-    ) -> tuple[LedgerEntry, int] | None:
-        """None, always: an object cannot change in place (no append, no truncate), so an
-        object of another size (or ETag) under a key the ledger records is another object,
-        stored there since by another writer, not ours: read back and adopted when equal,
-        else refused (or replaced by ``--overwrite``), as any object no ledger records."""
+    def _changed_size(self, entry: LedgerEntry, listing: FolderListings | None) -> int | None:
+        """None, always (``changed_copy`` is then None): an object cannot change in place (no
+        append, no truncate), so an object of another size (or ETag) under a key the ledger
+        records is another object, stored there since by another writer, not ours: read
+        back and adopted when equal, else refused (or replaced by ``--overwrite``), as any
+        object no ledger records."""
         return None
 
-    def _listed(self, key: str, entries: dict[str, LedgerEntry]) -> ObjectInfo | None:
+    def _listed(self, key: str, entries: Mapping[str, LedgerEntry]) -> ObjectInfo | None:
         """*key*'s object as one listing of the copy root showed it (made on the first call),
         or None if the listing did not show it (absent, not reached, or unlistable)."""
         if self._listing is None:

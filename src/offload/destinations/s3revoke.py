@@ -3,7 +3,7 @@ as ``verify_revoke`` ends a local copy root's record of each copy it found wrong
 
 Why: an S3 ledger entry records the ETag of the object read back, and a run trusts it
 ("verified earlier", not read again) while the object under its key still has that ETag and
-size (``S3Ledger.recorded``). An object changed there has another ETag and is never trusted,
+size (``S3Ledger._copy_there``). An object changed there has another ETag and is never trusted,
 so a changed object needs no revocation. An object whose GET the check saw fail still has
 its ETag: left standing, its entry would let the next plain ``offload copy`` call it verified
 although the last attempt to read it failed (a service that detects damage it cannot repair
