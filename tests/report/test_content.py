@@ -419,13 +419,16 @@ def test_many_clips_without_pictures_fold_per_folder_but_pictures_and_failures_s
     view = build_view(data, clips, media, [])
     # Files named as clips whose bytes are no video are counted as the totals count them
     # (they were "(500 clips)", beside totals of 1 clip).
+    # The folded rows carry a ⚠ (none of their files is readable as media): before the
+    # clip with a picture, "problems first".
     assert [r.name for r in view.clips] == [
         "C00007.MP4",
-        "C00003.MP4",
         f"DCIM/100/ ({count - 1} files named as clips, not video)",
         f"DCIM/101/ ({count - 1} files named as clips, not video)",
+        "C00003.MP4",
     ]
-    failed, pictured, folded = view.clips[0], view.clips[1], view.clips[2]
+    failed, folded, pictured = view.clips[0], view.clips[1], view.clips[3]
+    assert folded.flagged and f"NOT READABLE AS MEDIA: {count - 1:,} of them" in str(folded.details)
     assert failed.states[0][1].text == "FAILED: disk full" and failed.media_note == not_media
     assert pictured.thumbnail and pictured.details == ["H.264"]
     assert folded.kind == "media" and folded.media_note == not_media
