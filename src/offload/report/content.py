@@ -74,7 +74,6 @@ from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
 from offload.report.release import absent_card, card_release, destinations_named, user_ignored
 from offload.report.sniff import NOT_MEDIA
 from offload.report.words import (
-    VERIFIED_EARLIER,
     WARNING_LABELS,
     algorithms_words,
     card_reread_through_a_cache,
@@ -87,6 +86,7 @@ from offload.report.words import (
     nothing_copied_again,
     number,
     plural,
+    proven_words,
     run_check,
     what_was_read,
 )
@@ -702,8 +702,11 @@ def _destination_rows(
         elif result and earlier_count:
             # Some copies there only an earlier run read back, trusted from the ledger: the
             # summary's word for it (``summary._result``), never ✔ (the PDF's "OK"), which
-            # says every copy there was verified now.
-            result = f"{VERIFIED_EARLIER.capitalize()}: {result}"
+            # says every copy there was verified now; "Verified, partly earlier" where some
+            # were read back now (``proven_words``): "Verified earlier" stood before "7
+            # verified now, 2 verified earlier (not re-read)".
+            now = int(d.get("files_verified") or 0) + again
+            result = f"{proven_words(now).capitalize()}: {result}"
         elif result:
             result = f"✔ {result}"
         # copy_s and verify_s are each summed over the files (copy_s with each batch's sync,
