@@ -12,6 +12,7 @@ import io
 import json
 import os
 import shutil
+import struct
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +22,7 @@ import pytest
 from offload.cli import offload as offload_cli
 from offload.cli.common import Environment
 from offload.cli.offload import main
-from offload.demo import write_sequence
+from offload.demo import ClipSpec, encode_clip, write_sequence
 from support.mounts import Mount
 from support.offload_cli import run_offload
 
@@ -32,6 +33,13 @@ def run(*argv: str | Path) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+def red_span(size: int) -> bytes:
+    """An R3D span's first bytes as a RED camera writes them (a block's size, then
+    ``RED2``), then random bytes: a camera raw FFmpeg cannot read, a clip all the same
+    (``sniff.camera_raw``), never one "not readable as media" as random bytes are."""
+    return struct.pack(">I", 512) + b"RED2" + os.urandom(size - 8)
+
+
 def flawed_card(root: Path) -> Path:
     """A card whose own content is not whole: RED spans 001, 002, 004 (003 missing), a DPX
     sequence lacking frames 1005-1006 with frame 1010 empty, an empty MOV; and a whole
@@ -40,10 +48,10 @@ def flawed_card(root: Path) -> Path:
     red = card / "A001_C001_0101XX.RDC"
     red.mkdir(parents=True)
     for span in ("001", "002", "004"):
-        (red / f"A001_C001_0101XX_{span}.R3D").write_bytes(os.urandom(5_000))
+        (red / f"A001_C001_0101XX_{span}.R3D").write_bytes(red_span(5_000))
     whole = card / "A001_C002_0101XX.RDC"
     whole.mkdir()
-    (whole / "A001_C002_0101XX_001.R3D").write_bytes(os.urandom(5_000))
+    (whole / "A001_C002_0101XX_001.R3D").write_bytes(red_span(5_000))
     write_sequence(card / "DPX", "shot", range(1001, 1013), skip=frozenset({1005, 1006}))
     (card / "DPX" / "shot.0001010.dpx").write_bytes(b"")
     (card / "MOV").mkdir()
@@ -127,7 +135,7 @@ def test_a_whole_card_says_nothing_of_its_content(tmp_path: Path) -> None:
     card = tmp_path / "cards" / "A002"
     (card / "A002_C001_0101XX.RDC").mkdir(parents=True)
     for span in ("001", "002"):
-        (card / "A002_C001_0101XX.RDC" / f"A002_C001_0101XX_{span}.R3D").write_bytes(b"r" * 99)
+        (card / "A002_C001_0101XX.RDC" / f"A002_C001_0101XX_{span}.R3D").write_bytes(red_span(99))
     dest = tmp_path / "D1"
     dest.mkdir()
 
@@ -171,7 +179,7 @@ def test_clip_names_are_escaped_as_the_terminal_escapes_names(
         monkeypatch.setattr(offload_cli, "MAX_WORKER_FILES", 1)
     card = tmp_path / "cards" / "A001"
     (card / "MOV").mkdir(parents=True)
-    (card / "MOV" / "whole.MOV").write_bytes(os.urandom(5_000))
+    encode_clip(card, ClipSpec("MOV/whole.MOV", seconds=0.2, width=64, height=36))
     folder = os.fsencode(card / "MOV")
     for name in (b"esc\x1b[31mred.MOV", b"new\nline.MOV", b"c1\xc2\x85x.MOV", b"bad\xff.MOV"):
         with open(folder + b"/" + name, "wb"):

@@ -253,7 +253,13 @@ def test_a_sound_file_is_an_audio_take_only_where_it_holds_sound(
     assert totals["Audio takes"] == "4", totals
     assert totals["Files named as audio takes, not sound"] == "1", totals
     assert totals["Empty files named as sound files"] == "1", totals
-    [empty] = card_content(clips, probed)
+    # S05T01.WAV, no sound format, is flagged as its row is (not readable as media).
+    empty, unreadable = card_content(clips, probed)
+    assert unreadable["kind"] == "not-readable-as-media" and unreadable["message"].startswith(
+        "CARD CONTENT: 1 file named as an audio take on the card is not readable as media "
+        "(its first bytes are no format FFmpeg reads): SOUND/S05T01.WAV"
+    ), unreadable
+    assert any(d.startswith("⚠ NOT READABLE AS MEDIA") for d in rows["S05T01.WAV"].details)
     assert empty["kind"] == "empty-clip" and empty["message"].startswith(
         "CARD CONTENT: 1 file named as a sound file on the card is empty (0 bytes: nothing "
         "was recorded in it): SOUND/S06T01.WAV"
@@ -493,10 +499,15 @@ def test_an_empty_p2_audio_channel_is_an_empty_sound_file_on_a_real_copy(
     (contents / "AUDIO" / "0001AB01.MXF").write_bytes(b"\x06\x0e\x2b\x34" + b"\x00" * 96)
     (contents / "CLIP" / "0001AB.XML").write_bytes(b"<P2Main/>")
     err, reports, _ = _copy_card(card, tmp_path)
-    [said] = _card_content_lines(err)
+    # Its video, a partition key's first 4 bytes and zeros, is no MXF FFmpeg reads.
+    said, video = _card_content_lines(err)
     assert said.startswith(
         "CARD CONTENT: 1 file named as a sound file on the card is empty (0 bytes: nothing "
         "was recorded in it): CONTENTS/AUDIO/0001AB00.MXF"
+    ), err
+    assert video.startswith(
+        "CARD CONTENT: 1 file named as a clip on the card is not readable as media "
+        "(its first bytes are no format FFmpeg reads): CONTENTS/VIDEO/0001AB.MXF"
     ), err
     text = _pdf_words(poppler, reports)
     assert (

@@ -99,9 +99,10 @@ def test_copies_trusted_from_a_transfer_record_are_counted_as_their_rows_say(
 
 def test_a_destination_with_copies_verified_earlier_is_not_said_ok() -> None:
     """1 copy verified now, 2 verified earlier (not re-read): the Result says the summary's
-    word, "verified earlier", never ✔ (the PDF's "OK", which README keeps for a destination
-    whose every copy was verified now). Failed before: "✔ 1 verified now, 2 verified
-    earlier (not re-read)"."""
+    word, "verified, partly earlier", never ✔ (the PDF's "OK", which README keeps for a
+    destination whose every copy was verified now), nor "verified earlier" alone, which
+    says no copy there was read back now. Failed before: "✔ 1 verified now, 2 verified
+    earlier (not re-read)", then "Verified earlier: 1 verified now, ..."."""
     data = job()
     data["destinations"] = [
         {**data["destinations"][0], "files_verified": 1, "files_verified_earlier": 2},
@@ -109,7 +110,7 @@ def test_a_destination_with_copies_verified_earlier_is_not_said_ok() -> None:
     ]
     view = build_view(data, group_clips(data["files"]), {}, [])
     assert dict(view.destinations[0])["Result"] == (
-        "Verified earlier: 1 verified now, 2 verified earlier (not re-read)"
+        "Verified, partly earlier: 1 verified now, 2 verified earlier (not re-read)"
     )
     assert dict(view.destinations[1])["Result"] == "✔ 3 verified now"
 
@@ -120,7 +121,8 @@ def test_a_destination_with_copies_verified_earlier_is_not_said_ok() -> None:
         (3, f"✔ 3 verified earlier ({REREAD_BY_CASCADE})"),
         (
             1,
-            "Verified earlier: 2 verified earlier (not re-read), "
+            # The one the cascade read again was read back by this run.
+            "Verified, partly earlier: 2 verified earlier (not re-read), "
             f"1 verified earlier ({REREAD_BY_CASCADE})",
         ),
     ],
@@ -419,13 +421,16 @@ def test_many_clips_without_pictures_fold_per_folder_but_pictures_and_failures_s
     view = build_view(data, clips, media, [])
     # Files named as clips whose bytes are no video are counted as the totals count them
     # (they were "(500 clips)", beside totals of 1 clip).
+    # The folded rows carry a ⚠ (none of their files is readable as media): before the
+    # clip with a picture, "problems first".
     assert [r.name for r in view.clips] == [
         "C00007.MP4",
-        "C00003.MP4",
         f"DCIM/100/ ({count - 1} files named as clips, not video)",
         f"DCIM/101/ ({count - 1} files named as clips, not video)",
+        "C00003.MP4",
     ]
-    failed, pictured, folded = view.clips[0], view.clips[1], view.clips[2]
+    failed, folded, pictured = view.clips[0], view.clips[1], view.clips[3]
+    assert folded.flagged and f"NOT READABLE AS MEDIA: {count - 1:,} of them" in str(folded.details)
     assert failed.states[0][1].text == "FAILED: disk full" and failed.media_note == not_media
     assert pictured.thumbnail and pictured.details == ["H.264"]
     assert folded.kind == "media" and folded.media_note == not_media

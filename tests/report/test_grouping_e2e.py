@@ -54,9 +54,11 @@ def test_mirrored_proxies_and_a_raw_clips_video_are_listed_under_their_clips(
     encode_clip(card, ClipSpec("DCIM/100NCZ_9/DSC_0001.MP4", seconds=1.0))
     (card / "DCIM/100NCZ_9/DSC_0001.NEV").write_bytes(b"nraw\n")
     for text in _texts(tmp_path, card, browser, poppler):
+        # Page 1 names each clip too: a line of text named .mov is not readable as media.
+        rows = text[text.index("Clips and files") :]
         for clip in ("A001C001_250101_R1AB.mov", "A001C002_250101_R1AB.mov"):
             # the row, and its proxy under it; never a row in Proxies/ of its own
-            assert text.count(clip) == 2, text
+            assert rows.count(clip) == 2, rows
             assert f"Proxies/A001R1AB/{clip} (42 B)" in text, text
         assert "Proxies/A001R1AB/ " not in text
         assert "spans" not in text and "(span," not in text

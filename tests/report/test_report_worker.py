@@ -29,6 +29,7 @@ from offload.report import worker as worker_module
 from offload.report.card_content import card_content
 from offload.report.clips import group_clips
 from offload.report.documents import PendingDocuments, write_documents
+from offload.report.media import probe_clips
 from offload.report.worker import DocumentWorker
 from report.helpers import pdf_text
 
@@ -95,7 +96,12 @@ def test_the_worker_makes_the_documents_the_command_makes(
     here.parent.mkdir()
     assert write_documents(job_data, [here]) == []
     html, pdf, content = made
-    assert content == card_content(group_clips(list(job_data["files"])))
+    # Its clips probed as the documents probe them: random bytes named .MOV, no media.
+    clips = group_clips(list(job_data["files"]))
+    source = Path(job_data["source"])
+    probed, _ = probe_clips(clips, lambda clip: source / str(clip.primary["path"]))
+    assert content == card_content(clips, probed)
+    assert [line["kind"] for line in content] == ["not-readable-as-media"], content
     assert _normal(html.decode()) == _normal(here.with_suffix(".html").read_text())
     (tmp_path / "worker.pdf").write_bytes(pdf)
     assert pdf.startswith(b"%PDF-")

@@ -53,7 +53,7 @@ from offload.report.validate import (
     job_report_problem,
     verify_report_problem,
 )
-from offload.report.words import fast_copies_failed, fast_copies_unreadable
+from offload.report.words import fast_copies_failed, fast_copies_unreadable, proven_words
 from offload.results import KEPT_BESIDE, kept_damaged
 
 #: How the note of a check stopped once it was over begins in the reports of versions
@@ -607,10 +607,8 @@ def _states(data: dict[str, Any], counts: dict[str, Any]) -> str:
     now, earlier = counts.get("verified") or 0, counts.get("verified_earlier") or 0
     if counts.get("transfer_checked") or (earlier and _trusted_transfer_checks(data)):
         return "transfer-checked"  # the weakest proof of the run names it
-    if earlier and now:
-        return "verified, partly earlier"
     if earlier:
-        return "verified earlier"
+        return proven_words(now)  # "verified earlier", or "verified, partly earlier"
     return "verified" if now else "nothing copied"
 
 

@@ -26,6 +26,7 @@ from offload.report.words import (
     VERIFIED_EARLIER,
     VERIFIED_EARLIER_STYLE,
     plural,
+    proven_words,
 )
 
 
@@ -247,8 +248,10 @@ def _state(dest: DestinationProgress, *, full: bool) -> Text:
         # neither the green of a copy read back nor the colour of a problem.
         return Text(TRANSFER_CHECKED, style=TRANSFER_CHECKED_STYLE)
     if dest.phase == "done" and dest.files_verified_earlier:
-        # Read back, but by an earlier run: trusted from the ledger, not proven again now.
-        return Text(VERIFIED_EARLIER, style=VERIFIED_EARLIER_STYLE)
+        # Read back, but by an earlier run: trusted from the ledger, not proven again now;
+        # "verified, partly earlier" where this run read some back (``proven_words``).
+        now = dest.files_done - dest.files_failed - dest.files_verified_earlier
+        return Text(proven_words(now), style=VERIFIED_EARLIER_STYLE)
     style = "green" if dest.phase == "done" else "yellow" if ended else "cyan"
     return Text(dest.phase, style=style)
 

@@ -10,11 +10,13 @@ states), files named as clips and sound files (a clip's own too) that hold nothi
 bytes) and GoPro recordings whose proxy
 or thumbnail is on the card without their video; the clips' probing
 (``media.probe_clips``, when the documents probe them) finds clips cut off or otherwise
-not whole (``MediaInfo.damage``, each named with its words). The HTML and PDF reports name
-each on page 1 and on its row; a DIT reading only the terminal saw "All N files verified"
-and nothing of them. These lines are what the summary adds, one a kind: the count, the
-first few named (the documents name every one) and, in each, that it is the card's own
-content, copied as it is, not a copy that failed: a missing span is missing on the card too.
+not whole (``MediaInfo.damage``, each named with its words), and files named as clips or
+audio takes that are not readable as media at all (``content.unreadable_as_media``). The
+HTML and PDF reports name each on page 1 and on its row; a DIT reading only the terminal
+saw "All N files verified" and nothing of them. These lines are what the summary adds, one
+a kind: the count, the first few named (the documents name every one) and, in each, that
+it is the card's own content, copied as it is, not a copy that failed: a missing span is
+missing on the card too.
 They change no exit code: the copies are what the verdict says.
 
 Made where the grouping is made for the documents (``documents.render``: the report
@@ -36,6 +38,7 @@ from offload.report.content import (
     FLAG_KINDS,
     FRAMES_DAMAGED,
     FRAMES_MISSING,
+    NOT_READABLE,
     SPANS_MISSING,
     VIDEO_MISSING,
     own_flags,
@@ -90,6 +93,8 @@ def card_content(
                 if flag.kind == EMPTY_FILES
                 else (clip, flag.row)
                 if flag.kind == CLIP_DAMAGED
+                else (clip, probed[index].invalid_data)
+                if flag.kind == NOT_READABLE
                 else clip
             )
     lines = []
@@ -165,6 +170,31 @@ def _clips_damaged(cut: list[tuple[Clip, str]]) -> str:
     )
 
 
+def _not_readable(found: list[tuple[Clip, bool]]) -> str:
+    """*found*: each file not readable as media, and whether FFmpeg found invalid data in
+    it (else its first bytes are no format FFmpeg reads: ``content.not_readable_words``)."""
+    one = len(found) == 1
+    # Named as clips, as audio takes, or both: never called clips (none is one, as read).
+    nouns = sorted({"audio take" if c.kind == "audio" else "clip" for c, _ in found})
+    article = "an" if nouns[0].startswith("a") else "a"
+    looks = f"{article} {nouns[0]}" if one else " or ".join(f"{noun}s" for noun in nouns)
+    named = listed([_where(c) for c, _ in found], NAMED)
+    its, it = ("its", "it") if one else ("their", "them")
+    why = " or ".join(
+        words
+        for words, said in (
+            (f"{its} first bytes are no format FFmpeg reads", any(not i for _, i in found)),
+            (f"FFmpeg found invalid data in {it}", any(i for _, i in found)),
+        )
+        if said
+    )
+    return (
+        f"{plural(len(found), 'file')} named as {looks} on the card {'is' if one else 'are'} "
+        f"not readable as media ({why}): {named}; {its} contents were not looked at: a "
+        "checksum proves only that a copy equals the card, not that the file plays"
+    )
+
+
 def _each(rows: list[Clip], named: Callable[[Clip], str]) -> str:
     """The first NAMED of *rows*, each as *named* names it, joined."""
     return "; ".join(named(c) for c in rows[:NAMED])
@@ -187,7 +217,7 @@ def _bad_frames(clip: Clip) -> str:
 def _line(kind: str, count: int, what: str, rows: str) -> dict[str, Any]:
     more = (
         f"; and {count - NAMED} more {rows}, each named in the HTML/PDF report"
-        if count > NAMED and kind != EMPTY_FILES
+        if count > NAMED and kind not in (EMPTY_FILES, NOT_READABLE)
         else ""
     )
     return {
@@ -206,6 +236,7 @@ _LINES: dict[str, tuple[str, Callable[[Any], str]]] = {
     EMPTY_FILES: ("files", _empty_clips),
     VIDEO_MISSING: ("recordings", _videos_missing),
     CLIP_DAMAGED: ("clips", _clips_damaged),
+    NOT_READABLE: ("files", _not_readable),
 }
 
 

@@ -75,7 +75,6 @@ from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
 from offload.report.release import absent_card, card_release, destinations_named, user_ignored
 from offload.report.sniff import NOT_MEDIA
 from offload.report.words import (
-    VERIFIED_EARLIER,
     WARNING_LABELS,
     algorithms_words,
     card_reread_through_a_cache,
@@ -84,9 +83,11 @@ from offload.report.words import (
     failed_words,
     fast_copies_failed,
     ignored_count_words,
+    listed,
     nothing_copied_again,
     number,
     plural,
+    proven_words,
     run_check,
     what_was_read,
 )
@@ -702,8 +703,11 @@ def _destination_rows(
         elif result and earlier_count:
             # Some copies there only an earlier run read back, trusted from the ledger: the
             # summary's word for it (``summary._result``), never ✔ (the PDF's "OK"), which
-            # says every copy there was verified now.
-            result = f"{VERIFIED_EARLIER.capitalize()}: {result}"
+            # says every copy there was verified now; "Verified, partly earlier" where some
+            # were read back now (``proven_words``): "Verified earlier" stood before "7
+            # verified now, 2 verified earlier (not re-read)".
+            now = int(d.get("files_verified") or 0) + again
+            result = f"{proven_words(now).capitalize()}: {result}"
         elif result:
             result = f"✔ {result}"
         # copy_s and verify_s are each summed over the files (copy_s with each batch's sync,
@@ -934,6 +938,7 @@ FRAMES_DAMAGED = "frames-damaged"
 EMPTY_FILES = "empty-clip"
 VIDEO_MISSING = "video-missing"
 CLIP_DAMAGED = "clip-damaged"
+NOT_READABLE = "not-readable-as-media"
 
 #: Every kind of ``Flag``, in the order of their ``CARD CONTENT:`` lines
 #: (``card_content``, which has a line for each and for no other).
@@ -944,6 +949,7 @@ FLAG_KINDS = (
     EMPTY_FILES,
     VIDEO_MISSING,
     CLIP_DAMAGED,
+    NOT_READABLE,
 )
 
 
@@ -980,6 +986,23 @@ def _empty_files_said(found: Sequence[tuple[str, tuple[str, str]]]) -> list[str]
     ]
 
 
+def _unreadable_said(found: Sequence[tuple[str, tuple[str, str]]]) -> list[str]:
+    """Page 1's lines of the files not readable as media (*found*: each one's own line, with
+    its (path, noun): "clip" or "audio take"): each line as it is up to ``EMPTY_NAMED``,
+    else one line counting them, the first named (each row says its own, or its folder's
+    row counts it)."""
+    if len(found) <= EMPTY_NAMED:
+        return [page for page, _ in found]
+    shown = listed([path for _, (path, _) in found], EMPTY_NAMED)
+    looks = " or ".join(f"{noun}s" for noun in sorted({noun for _, (_, noun) in found}))
+    return [
+        f"{len(found):,} files named as {looks} are NOT READABLE AS MEDIA (their "
+        "first bytes are no format FFmpeg reads, or it found invalid data in them), so their "
+        f"contents were not looked at: {shown} (each marked on its row of the clip list); a "
+        "checksum proves only that a copy equals the card, not that the file plays"
+    ]
+
+
 def own_flags(
     clip: Clip, info: MediaInfo | None, empty: Sequence[tuple[str, str]] = ()
 ) -> list[Flag]:
@@ -993,6 +1016,9 @@ def own_flags(
     flags: list[Flag] = []
     if info is not None and info.damage:
         flags.append(Flag(info.damage, f"Clip {clip.name}: {info.damage}", CLIP_DAMAGED))
+    if unreadable_as_media(clip, info):
+        words = not_readable_words(clip, info)
+        flags.append(Flag(words, f"{clip.primary['path']}: {words}", NOT_READABLE))
     for path, _ in empty:
         if clip.kind == "empty":
             words = empty_words(clip)
@@ -1113,6 +1139,38 @@ def not_sound(clip: Clip, info: MediaInfo | None) -> bool:
     return clip.kind == "audio" and info is not None and info.error == NOT_MEDIA
 
 
+def unreadable_as_media(clip: Clip, info: MediaInfo | None) -> bool:
+    """A file named as a clip or an audio take that the probing could not read as media at
+    all: its first bytes are no format FFmpeg reads (``sniff.NOT_MEDIA``: random bytes,
+    another tool's file), or FFmpeg, opening it, found invalid data where no cut-off
+    recording explains it (``MediaInfo.invalid_data``; one cut off says its ``damage``).
+    Its copies may all be verified: a checksum proves a copy equals the card, never that
+    the file plays, and a green row read as "this clip is good". Never a file not looked at
+    (the probing's budgets spent, no media extra: nothing was found), a camera raw FFmpeg
+    cannot read (``sniff.camera_raw``), a codec it cannot decode (``media.NO_DECODER``),
+    a sidecar or an other file (never probed)."""
+    return (
+        clip.kind in ("clip", "audio")
+        and info is not None
+        and not info.damage
+        and (info.error == NOT_MEDIA or info.invalid_data)
+    )
+
+
+def not_readable_words(clip: Clip, info: MediaInfo | None) -> str:
+    """What a file ``unreadable_as_media`` says on its row and on page 1 (after its path):
+    that, why, and what its checksums prove: only that each verified copy equals the card."""
+    what = "sound" if clip.kind == "audio" else "picture or video"
+    if info is not None and info.invalid_data:
+        why = f"FFmpeg found no {what} it reads in it (invalid data)"
+    else:
+        why = f"its first bytes are no {what} format FFmpeg reads"
+    return (
+        f"NOT READABLE AS MEDIA: {why}; its contents were not looked at (a checksum proves "
+        "only that a copy equals the card, not that the file plays)"
+    )
+
+
 #: The media note of a file named as an audio take whose first bytes are no sound format.
 NOT_SOUND = "not probed: its first bytes are no sound format FFmpeg reads"
 
@@ -1167,8 +1225,10 @@ def _media_rows(
             clip.kind not in ("clip", "audio")
             or (info is not None and info.thumbnail)
             or not_sound(clip, info)  # a row of its own: never counted as an audio take
-            # A folded row says nothing of any one clip.
-            or own_flags(clip, info, empty)
+            # A folded row says nothing of any one clip; but one not readable as media is
+            # counted on its folder's row, which says so (a card of 50,000 files named .MP4
+            # that are no video would give the first 5,000 looked at a row each).
+            or any(flag.kind != NOT_READABLE for flag in own_flags(clip, info, empty))
         ):
             rows.append(_clip_row(clip, info, labels, reread, losses=losses, empty=empty))
             continue
@@ -1192,6 +1252,7 @@ def _media_rows(
         row.details = [
             f"{what} ({plural(len(entries), 'file')} with their sidecars), "
             "each listed in the JSON/CSV report",
+            *_unreadable_details(members),
             *_gone_details(entries, losses),
         ]
         rows.append(row)
@@ -1207,6 +1268,21 @@ _FOLDED_NOUNS = {
     "audio-only": ("audio-only file named as a clip", "audio-only files named as clips"),
     "not-video": ("file named as a clip, not video", "files named as clips, not video"),
 }
+
+
+def _unreadable_details(members: list[tuple[Clip, MediaInfo | None]]) -> list[str]:
+    """A folded row's ⚠ line for its *members* not readable as media
+    (``unreadable_as_media``), counted and the first named; none when all are readable."""
+    unreadable = [clip for clip, info in members if unreadable_as_media(clip, info)]
+    if not unreadable:
+        return []
+    named = listed([clip.name for clip in unreadable], EMPTY_NAMED)
+    return [
+        f"⚠ NOT READABLE AS MEDIA: {len(unreadable):,} of them ({named}): their first bytes "
+        "are no format FFmpeg reads, or it found invalid data in them, so their contents were "
+        "not looked at; a checksum proves only that a copy equals the card, not that the file "
+        "plays"
+    ]
 
 
 def _folded_count(members: list[tuple[Clip, MediaInfo | None]]) -> tuple[str, str, str]:
@@ -2017,11 +2093,11 @@ def build_view(
         for item in data.get("missing_from_legacy_mhl") or []
         if isinstance(item, dict)
     ]
-    for listed in (missing, lost_clips):
-        for path, why in listed[:MAX_PROBLEM_LINES]:
+    for gone_paths in (missing, lost_clips):
+        for path, why in gone_paths[:MAX_PROBLEM_LINES]:
             problems.append(f"{path}: MISSING FROM THE CARD ({why}): not copied")
-        if len(listed) > MAX_PROBLEM_LINES:
-            more = len(listed) - MAX_PROBLEM_LINES
+        if len(gone_paths) > MAX_PROBLEM_LINES:
+            more = len(gone_paths) - MAX_PROBLEM_LINES
             problems.append(f"… and {more:,} more missing from the card")
     problems.extend(_folder_error_lines(data, labels))
     for symlink in data.get("symlinks") or []:
@@ -2054,6 +2130,10 @@ def build_view(
     # line at the place of the first (``_empty_files_said``).
     empty_pages: list[tuple[str, tuple[str, str]]] = []
     empty_at: int | None = None
+    # Likewise the files not readable as media (up to the 5,000 the probing looks at):
+    # each line, with its path, folded past EMPTY_NAMED (``_unreadable_said``).
+    unreadable_pages: list[tuple[str, tuple[str, str]]] = []
+    unreadable_at: int | None = None
     for index, clip in enumerate(clips):
         damaged = media.get(index)
         kinds[clip.kind] += 1
@@ -2072,14 +2152,26 @@ def build_view(
         if flags := own_flags(clip, damaged, empty):  # most clips have none
             paths = iter(empty)  # one EMPTY_FILES flag a file of *empty*, in its order
             for flag in flags:
+                if flag.kind == NOT_READABLE:
+                    if unreadable_at is None:
+                        unreadable_at = len(warnings)
+                    noun = "audio take" if clip.kind == "audio" else "clip"
+                    unreadable_pages.append((flag.page, (str(clip.primary["path"]), noun)))
+                    continue
                 if flag.kind != EMPTY_FILES:
                     warnings.append(flag.page)
                     continue
                 if empty_at is None:
                     empty_at = len(warnings)
                 empty_pages.append((flag.page, next(paths)))
+    # The later place first: the earlier one's index stays true.
+    folds: list[tuple[int, list[str]]] = []
     if empty_at is not None:
-        warnings[empty_at:empty_at] = _empty_files_said(empty_pages)
+        folds.append((empty_at, _empty_files_said(empty_pages)))
+    if unreadable_at is not None:
+        folds.append((unreadable_at, _unreadable_said(unreadable_pages)))
+    for place, lines in sorted(folds, key=lambda fold: fold[0], reverse=True):
+        warnings[place:place] = lines
 
     copies = sum(statuses.values())
     if cached:

@@ -128,6 +128,11 @@ class MediaInfo:
     data_frames: int | None = None
     # A spanned clip: how many spans were summed into duration_s and frames.
     spans: int = 1
+    # FFmpeg opened the file and found no format it reads in it (``InvalidDataError``: its
+    # first bytes looked like one, the rest did not), and no cut-off recording explains it
+    # (``damage`` says those): nothing of it could be looked at as media, as a file the
+    # sniff refuses (``sniff.NOT_MEDIA``); ``content.unreadable_as_media`` flags both.
+    invalid_data: bool = False
     # A file with sound and no picture where a clip was expected: what it really is
     # ("WAV data in a .MOV file"), or "" when its container matches its name.
     audio_only: str | None = None
@@ -239,6 +244,8 @@ def _probe_media(path: Path, budget: ProbeBudget, *, picture: bool = True) -> Me
         cut = cut_off(path)
         if cut is None:
             info.error = _short_error(exc)
+            # Not a read that failed (an I/O error, a timeout): the bytes are no media.
+            info.invalid_data = isinstance(exc, av.error.InvalidDataError)
         elif cut.box is None:
             info.error = CUT_BEFORE_INDEX
             info.damage = (

@@ -35,7 +35,6 @@ from offload.report.words import (
     PAGE_CACHE,
     TRANSFER_CHECKED,
     TRANSFER_CHECKED_STYLE,
-    VERIFIED_EARLIER,
     VERIFIED_EARLIER_STYLE,
     WARNING_LABELS,
     algorithms_words,
@@ -47,6 +46,7 @@ from offload.report.words import (
     ignored_words,
     local_time,
     plural,
+    proven_words,
     run_check,
 )
 from offload.results import (
@@ -213,6 +213,7 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
                 dest,
                 report.destination_result(dest),
                 earlier=_count(report, dest, "files_verified_earlier"),
+                reread=_count(report, dest, _REREAD),
             ),
         )
     return table
@@ -286,14 +287,16 @@ def _speed(dest: DestinationSummary) -> str:
     return f"{rate:,.1f} MB/s" if rate < 9.95 else f"{rate:,.0f} MB/s"
 
 
-def _result(dest: DestinationSummary, result: str, *, earlier: int = 0) -> Text:
+def _result(dest: DestinationSummary, result: str, *, earlier: int = 0, reread: int = 0) -> Text:
     """*result*: the word the JSON reports state (``OffloadReport.destination_result``);
     its ``ok`` said ``transfer-checked`` where some good copy there was never read back
     (``--verify transfer``, now or trusted from an earlier such run): a green "ok" beside
     the "transfer-checked only" count read as verified; and ``verified earlier`` (as the
     live view's row) where every copy there was read back but *earlier* of them by an
     earlier run only, trusted from the ledger and not re-read now (those a cascade read
-    again this run are not counted in *earlier*)."""
+    again this run are not counted in *earlier*; *reread*: those, read back by this run);
+    ``verified, partly earlier`` where some copies there were read back now, by the copy or
+    a cascade (``proven_words``)."""
     if dest.lost:
         return Text(f"LOST: {printable_line(dest.lost_reason or '')}", style="bold red")
     if result == "failed":
@@ -306,8 +309,11 @@ def _result(dest: DestinationSummary, result: str, *, earlier: int = 0) -> Text:
         # Two lines, as the "transfer-checked only" header: 80 columns keep it whole.
         return Text(TRANSFER_CHECKED.replace("-", "-\n"), style=TRANSFER_CHECKED_STYLE)
     if result == "ok" and earlier:
-        # Two lines, as "transfer-checked": the column stays as narrow on 80 columns.
-        return Text(VERIFIED_EARLIER.replace(" ", "\n"), style=VERIFIED_EARLIER_STYLE)
+        # A line a word, as "transfer-checked": the column stays as narrow on 80 columns.
+        # Some read back now too: "verified, partly earlier", never "verified earlier" of a
+        # destination whose copies were mostly verified now (``proven_words``).
+        words = proven_words(dest.files_verified + reread)
+        return Text(words.replace(" ", "\n"), style=VERIFIED_EARLIER_STYLE)
     return Text(result, style="yellow" if result == "cancelled" else "green")
 
 

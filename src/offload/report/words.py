@@ -232,6 +232,19 @@ TRANSFER_CHECKED_STYLE = "bold blue"
 #: ("Verified earlier (not re-read)"); not the plain green of copies all verified now.
 VERIFIED_EARLIER = "verified earlier"
 VERIFIED_EARLIER_STYLE = "italic green"
+#: ... where some of them were read back by this run too: never "verified earlier" alone,
+#: which said of a destination of 7 copies verified now and 2 trusted from the ledger
+#: that its copies were an earlier run's proof (``proven_words``).
+VERIFIED_PARTLY_EARLIER = "verified, partly earlier"
+
+
+def proven_words(now: int) -> str:
+    """The word of a destination (or a run) whose good copies were all read back, some by an
+    earlier run only (trusted from the ledger, not re-read now): ``VERIFIED_EARLIER`` where
+    *now* (its copies read back by this run, a cascade's re-read included) is 0, else
+    ``VERIFIED_PARTLY_EARLIER``. The one rule of the summary's "result", the live view's
+    "state", the HTML/PDF destination's "Result" and ``offload history``'s result."""
+    return VERIFIED_PARTLY_EARLIER if now else VERIFIED_EARLIER
 
 
 #: Why a read went through this machine's page cache although the read asked to avoid it
