@@ -2828,6 +2828,8 @@ def _settle_run_records(
             unsettled = run_record.settle(root, run, started, state, source=source, card=card)
             if state == run_record.FINISHED:
                 _say_unsettled(report, index, root, unsettled, sink, (run, started), kept=True)
+            else:
+                _say_unrecorded_end(report, index, root, unsettled, sink, (run, started), settled)
             continue
         failed = (
             _failed_on(report, index, root if isinstance(root, Path) else None, card)
@@ -2843,8 +2845,9 @@ def _settle_run_records(
         # on the ledger; ``INCOMPLETE`` is for card files that may be missing.
         if failed:
             # Unsettled, it says ``running``: as INCOMPLETE as ``failed``, and the run
-            # already says why (its failed files), with the same remedy (the same command).
-            run_record.settle(
+            # already says why (its failed files), with the same remedy (the same command);
+            # said all the same, and where it said ``finished`` (settled early), an ERROR.
+            unsettled = run_record.settle(
                 root,
                 run,
                 started,
@@ -2855,6 +2858,7 @@ def _settle_run_records(
                 in_the_way=refused,
                 fast_refused=fast,
             )
+            _say_unrecorded_end(report, index, root, unsettled, sink, (run, started), settled)
         elif index not in settled:
             unsettled = run_record.settle(
                 root, run, started, run_record.FINISHED, source=source, card=card
@@ -2883,6 +2887,58 @@ def _say_unsettled(
     if sink is not None:  # the views' row of it says it failed, as the summary will
         links = ("links",) if report.failed_links(index) else ()
         sink.emit(DestinationUnfinished(index, (*links, *report.failed_steps.get(index, ()))))
+
+
+def _say_unrecorded_end(
+    report: OffloadReport,
+    index: int,
+    root: Path | run_record.RecordPlace,
+    exc: OSError | None,
+    sink: EventSink | None,
+    run: tuple[str, float],
+    settled: AbstractSet[int],
+) -> None:
+    """Where the record of the copy root *root* (destination *index*) could not be settled
+    ``failed`` or ``cancelled`` (*exc*; None: it was), never silently. Of a root *settled*
+    ``finished`` early (a cascade's fast root, in the card's pass) the record still says
+    that finished, more than happened: that destination's ``run-record`` step failed, an
+    ERROR (``_say_unsettled``'s way: exit 1, the card kept). Else it still says this run
+    is ``running``, which ``offload verify`` says INCOMPLETE as it would have: a warning
+    naming the record."""
+    if exc is None:
+        return
+    where = _record_shown(root)
+    this = f" ({run_record.run_words(run[0], run_record.started_words(run[1]))})"
+    why = describe_os_error(exc) if not isinstance(exc, run_record.SettleRefused) else str(exc)
+    if index in settled:
+        message = (
+            f"cannot record in {where} that this offload did not finish there{this}: {why}; "
+            "that record may still say it finished, written when its copies there were verified, "
+            "but a copy there failed since (the ERROR lines above name it): `offload verify` "
+            "of that copy will not say INCOMPLETE for it: keep the card; mend that, then run "
+            "the same `offload copy` again, which copies it anew and records the finish"
+        )
+        report.destination_error(index, message, step="run-record")
+        if sink is not None:
+            links = ("links",) if report.failed_links(index) else ()
+            sink.emit(DestinationUnfinished(index, (*links, *report.failed_steps.get(index, ()))))
+        return
+    message = (
+        f"cannot record in {where} how this offload ended there{this}: {why}; it still says "
+        "this offload is running, so `offload verify` of that copy says INCOMPLETE, as it "
+        "would have: run the same `offload copy` again once that is mended"
+    )
+    report.job.warnings.append(message)
+    if sink is not None:
+        sink.emit(WarningIssued(message))
+
+
+def _record_shown(root: Path | run_record.RecordPlace) -> str:
+    """The record of the copy root *root* as a message names it."""
+    if isinstance(root, Path):
+        return display_path(run_record.record_path(root))
+    shown = getattr(root, "shown", None)
+    return shown() if callable(shown) else str(root)
 
 
 def _unsettled(

@@ -68,8 +68,12 @@ Where that card's entry said an offload of it finished, ``mark_started`` notes `
 finished`` and a *cancelled* run that changed nothing there (``card._changed_nothing``)
 settles ``finished`` again; a *killed* one leaves ``running``, the conservative answer. A
 cascade's fast copy roots are settled once their copy is finished in the card's pass,
-before the cascade. ``unfinished`` says ``INCOMPLETE`` where ANY card's entry did not
-finish, naming each such card where the record holds more than one.
+before the cascade; settled again ``failed`` where the cascade found a copy there changed
+since. A settled entry moves only to say less (``finished`` to ``failed`` or ``cancelled``,
+by the run that wrote it: ``_may_settle``), and such a settle that cannot make its temporary
+writes the record over in place (``_save``): it never goes on saying ``finished``.
+``unfinished`` says ``INCOMPLETE`` where ANY card's entry did not finish, naming each such
+card where the record holds more than one.
 An ``s3://`` copy root keeps the same record as an object of that name under its prefix
 (``destinations.s3run_record``: a ``RecordPlace``, stored conditionally), read by
 ``s3verify`` (``unfinished_in``).
@@ -259,6 +263,20 @@ class _LocalPlace:
     def save(self, data: bytes) -> None:
         _write(self.root, data)
 
+    def save_over(self, data: bytes) -> None:
+        """*data* written over the record in place (truncated first), for a settle that says
+        less than the record does when ``save`` cannot make its temporary (a full drive):
+        torn by a power cut, the record is a prefix of JSON, never a record (unreadable:
+        ``INCOMPLETE``), so never more than either. Raises OSError."""
+        fd = os.open(record_path(self.root), os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
 
 def _place(root: Path | RecordPlace) -> RecordPlace:
     return _LocalPlace(root) if isinstance(root, Path) else root
@@ -306,10 +324,36 @@ def _put(
     place = _place(root)
     if loaded is None:
         loaded = _load(place)
+    _save(place, _body(loaded, entry, card, source))
+
+
+def _body(
+    loaded: list[dict[str, object]], entry: dict[str, object], card: str, source: str
+) -> bytes:
+    """The whole record: *loaded* with *entry* in place of this card's (``_put``)."""
     entries = [e for e in loaded if not _same_card(e, card, source)]
     entries.append(entry)
     first = next((e for e in entries if e.get("state") != FINISHED), entry)
-    place.save(json.dumps({**first, "cards": entries}, sort_keys=True).encode())
+    return json.dumps({**first, "cards": entries}, sort_keys=True).encode()
+
+
+def _save(place: RecordPlace, data: bytes, *, less: bool = False) -> None:
+    """*data* stored at *place*; where it says *less* than the record there (a settled
+    ``finished`` taken back) and the atomic write fails, written over it in place
+    (``_LocalPlace.save_over``): the record must not go on saying ``finished``. Raises the
+    atomic write's OSError where both fail."""
+    try:
+        place.save(data)
+    except OSError:
+        if not (less and isinstance(place, _LocalPlace)):
+            raise
+        try:
+            place.save_over(data)
+        except OSError:
+            pass
+        else:
+            return
+        raise
 
 
 def mark_started(
@@ -387,10 +431,48 @@ def settle(
             body["refused_on"] = list(fast_refused.on)
             body["another_card"] = fast_refused.another_card
     try:
-        _put(root, body, card, source)
+        place = _place(root)
+        entries = _load(place)
+        ours = [e for e in entries if _same_card(e, card, source)]
+        _may_settle(ours, run, state)
+        # This run's own ``finished`` taken back (a cascade's fast root settled in the
+        # card's pass, a copy there failed since): never left saying more (``_save``).
+        less = state != FINISHED and any(
+            e.get("run") == run and e.get("state") == FINISHED for e in ours
+        )
+        _save(place, _body(entries, body, card, source), less=less)
     except OSError as exc:
         return exc
     return None
+
+
+class SettleRefused(OSError):
+    """A settle :func:`settle` does not write (its rule, ``_may_settle``): the card's entry
+    there names another run (a record rewritten since this run marked it: its lock lost,
+    say), or this run settled it already as not finished, which a later ``finished`` of the
+    same run never takes back. Its ``errno`` is ``EALREADY``; the words say which."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(errno.EALREADY, why)
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def _may_settle(ours: list[dict[str, object]], run: str, state: str) -> None:
+    """Raise ``SettleRefused`` where this run (token *run*) may not settle its card's
+    entries *ours* as *state*: one written by another run (a token, not *run*) is that
+    run's to settle, never rewritten by this one; one this run settled ``failed`` or
+    ``cancelled`` is never made ``finished`` by it (a settled entry moves only to say less:
+    ``finished`` to ``failed`` or ``cancelled``, as a cascade's fast root settled in the
+    card's pass whose copy the cascade found changed). None there (an entry gone since
+    ``mark_started``: a record moved aside) or one without a token is written."""
+    for entry in ours:
+        token, was = entry.get("run"), entry.get("state")
+        if isinstance(token, str) and token and run and token != run:
+            raise SettleRefused(f"the record there names another run ({token}) for this card")
+        if token == run and state == FINISHED and was in (FAILED, CANCELLED):
+            raise SettleRefused(f"this run recorded there already that it {was}")
 
 
 def _as_record(entry: Mapping[str, object]) -> RunRecord:
