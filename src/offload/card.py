@@ -2715,7 +2715,11 @@ def run_offload(
             if plan.backends:
                 places.update(_s3().run_record_places(plan))
             marked = run_record.mark_started(
-                list(dict.fromkeys(places.values())), run, run_started, *card
+                list(dict.fromkeys(places.values())),
+                run,
+                run_started,
+                *card,
+                first=_record_first(plan),
             )
             kept = marked.kept
             # A copy root whose record of this run could not be written is not written to:
@@ -2817,6 +2821,7 @@ def _settle_run_records(
     only those whose state is no longer ``finished`` are written again."""
     summaries = {d.index: d for d in report.job.destinations}
     source, card = _record_card(plan)
+    first = _record_first(plan)
     for index, root in places.items():
         summary = summaries.get(index)
         if index not in report.finished or summary is None or summary.files_cancelled:
@@ -2825,7 +2830,9 @@ def _settle_run_records(
                 state = run_record.FINISHED
             if state == run_record.FINISHED and index in settled:
                 continue
-            unsettled = run_record.settle(root, run, started, state, source=source, card=card)
+            unsettled = run_record.settle(
+                root, run, started, state, source=source, card=card, first=first
+            )
             if state == run_record.FINISHED:
                 _say_unsettled(report, index, root, unsettled, sink, (run, started), kept=True)
             else:
@@ -2854,6 +2861,7 @@ def _settle_run_records(
                 run_record.FAILED,
                 source=source,
                 card=card,
+                first=first,
                 failed=failed,
                 in_the_way=refused,
                 fast_refused=fast,
@@ -2861,7 +2869,7 @@ def _settle_run_records(
             _say_unrecorded_end(report, index, root, unsettled, sink, (run, started), settled)
         elif index not in settled:
             unsettled = run_record.settle(
-                root, run, started, run_record.FINISHED, source=source, card=card
+                root, run, started, run_record.FINISHED, source=source, card=card, first=first
             )
             _say_unsettled(report, index, root, unsettled, sink, (run, started))
 
@@ -3028,6 +3036,18 @@ def _record_card(plan: OffloadPlan) -> tuple[str, str]:
     (``CardIdentity.key``; "" unknown)."""
     source = plan.stands_in_for if plan.stands_in_for is not None else plan.source
     return str(source), plan.card.key if plan.card is not None else ""
+
+
+def _record_first(plan: OffloadPlan) -> run_record.FirstFile | None:
+    """The sign of a card whose identity is unknown in its record entries
+    (``run_record.FirstFile``: its first file by path, and that file's size): None where
+    the card is known (its identity tells it), where a fast copy stands in for it (a cascade
+    re-run: that copy root may hold other files, and its entry is the absent card's by
+    path, as before), or where it has no file."""
+    if plan.card is not None or plan.stands_in_for is not None or not plan.tree.files:
+        return None
+    first = min(plan.tree.files, key=lambda f: f.relative_path)
+    return run_record.FirstFile(first.relative_path, first.size_bytes)
 
 
 def _changed_nothing(plan: OffloadPlan, report: OffloadReport, summary: DestinationSummary) -> bool:

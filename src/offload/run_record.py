@@ -52,7 +52,9 @@ another card's finishing. Each entry names its card: ``card``, its ``CardIdentit
 absent card's path in a cascade re-run fed from a fast copy). An entry is this run's card's
 where both know the card and name the same volume and folder (``same_volume_and_folder``),
 or where the entry knows no card and names the same path (a run that could not tell its
-card, a record written by the version before the entries: its one entry). A run that
+card, a record written by the version before the entries: its one entry) and, where both
+record one, the same first file (``FirstFile``: two unknown cards mounted at one path are
+two entries; a card whose first file was deleted since is taken for another). A run that
 cannot tell its card never takes over the entry of a card known (two cards may mount at
 one path); a card whose identity is unknown and that mounts at another path has an entry
 of its own, and a killed run's entry of it is cleared only by a run from its first path
@@ -130,6 +132,9 @@ class RunRecord(NamedTuple):
     # The token of the run that wrote the entry (``naming.run_token``; "" in a record of an
     # older version): ``run_words`` names it with its start.
     run: str = ""
+    # Of a card whose identity is unknown, its first file (by path) and that file's size as
+    # the run read them (``FirstFile``): two such cards from one path are two entries.
+    first: FirstFile | None = None
 
 
 def run_words(run: str, started: str) -> str:
@@ -143,6 +148,37 @@ def run_words(run: str, started: str) -> str:
 def started_words(started: float) -> str:
     """``_utc`` of *started* (a run's ``time.time()``), as the record writes it."""
     return _utc(started)
+
+
+class FirstFile(NamedTuple):
+    """A card's own sign where its identity is unknown (no volume serial or label: a plain
+    folder, a FUSE mount, a network share): its first file by card-relative path and that
+    file's size, as the scan read them (``card._record_card``). Two such cards offloaded
+    from one path ``--into`` one folder are told apart by it (their entries, ``_same_card``):
+    a camera's cards differ in their first clip's name or size; a card that grew since keeps
+    its first clip. Cheap: the scan's names, no read."""
+
+    path: str
+    size: int
+
+    def words(self) -> str:
+        """ "first file CLIPS/A001C001.mov, 200,000 bytes", for the INCOMPLETE line."""
+        return f"first file {self.path}, {self.size:,} bytes"
+
+
+def _first_of(entry: Mapping[str, object]) -> FirstFile | None:
+    """The ``first`` an entry records, None where it records none (a known card's, an older
+    version's, a run that could not tell it)."""
+    value = entry.get("first")
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and isinstance(value[0], str)
+        and isinstance(value[1], int)
+        and not isinstance(value[1], bool)
+    ):
+        return FirstFile(value[0], value[1])
+    return None
 
 
 class FastRefused(NamedTuple):
@@ -217,7 +253,9 @@ def _entries(body: object) -> list[dict[str, object]]:
     return [body] if "state" in body else []
 
 
-def _same_card(entry: Mapping[str, object], card: str, source: str) -> bool:
+def _same_card(
+    entry: Mapping[str, object], card: str, source: str, first: FirstFile | None = None
+) -> bool:
     """Whether *entry* is the record of the card this run reads (*card*: its
     ``CardIdentity.key``, "" unknown; *source*: its path as given): the same volume and
     folder where the entry and the run both know the card; the same path where the entry
@@ -225,7 +263,9 @@ def _same_card(entry: Mapping[str, object], card: str, source: str) -> bool:
     entries). An entry that knows its card is never this run's where this run cannot tell
     its own: two cards may mount at one path. An entry that names neither (written by a
     development version before ``source``) is every card's: else no run could ever clear
-    it, and the copy root would stay INCOMPLETE for good."""
+    it, and the copy root would stay INCOMPLETE for good. Of an entry that knows no card,
+    its first file (``FirstFile``) decides too where both it and this run (*first*) know
+    one: two cards whose identity is unknown mounted at one path are two entries."""
     recorded = entry.get("card")
     if isinstance(recorded, str) and recorded:
         if not card:
@@ -234,7 +274,10 @@ def _same_card(entry: Mapping[str, object], card: str, source: str) -> bool:
 
         return same_volume_and_folder(recorded, card)
     at = entry.get("source")
-    return not at or at == source
+    if at and at != source:
+        return False
+    recorded_first = _first_of(entry)
+    return first is None or recorded_first is None or recorded_first == first
 
 
 class RecordPlace(Protocol):
@@ -314,6 +357,7 @@ def _put(
     card: str,
     source: str,
     loaded: list[dict[str, object]] | None = None,
+    first: FirstFile | None = None,
 ) -> None:
     """*entry*, this run's card's, in place of that card's earlier entry in *root*'s record
     (the other cards' kept as they are: *loaded*, the record's entries where the caller has
@@ -324,17 +368,21 @@ def _put(
     place = _place(root)
     if loaded is None:
         loaded = _load(place)
-    _save(place, _body(loaded, entry, card, source))
+    _save(place, _body(loaded, entry, card, source, first))
 
 
 def _body(
-    loaded: list[dict[str, object]], entry: dict[str, object], card: str, source: str
+    loaded: list[dict[str, object]],
+    entry: dict[str, object],
+    card: str,
+    source: str,
+    first: FirstFile | None = None,
 ) -> bytes:
     """The whole record: *loaded* with *entry* in place of this card's (``_put``)."""
-    entries = [e for e in loaded if not _same_card(e, card, source)]
+    entries = [e for e in loaded if not _same_card(e, card, source, first)]
     entries.append(entry)
-    first = next((e for e in entries if e.get("state") != FINISHED), entry)
-    return json.dumps({**first, "cards": entries}, sort_keys=True).encode()
+    top = next((e for e in entries if e.get("state") != FINISHED), entry)
+    return json.dumps({**top, "cards": entries}, sort_keys=True).encode()
 
 
 def _save(place: RecordPlace, data: bytes, *, less: bool = False) -> None:
@@ -357,7 +405,12 @@ def _save(place: RecordPlace, data: bytes, *, less: bool = False) -> None:
 
 
 def mark_started(
-    roots: Iterable[Path | RecordPlace], run: str, started: float, source: str, card: str = ""
+    roots: Iterable[Path | RecordPlace],
+    run: str,
+    started: float,
+    source: str,
+    card: str = "",
+    first: FirstFile | None = None,
 ) -> Started:
     """Record in each of *roots* that the offload *run* (its token) of the card *card*
     (``CardIdentity.key``, "" unknown) at *source* (its path as given) started at *started*
@@ -375,14 +428,18 @@ def mark_started(
             "source": source,
             "card": card,
         }
+        if first is not None:
+            body["first"] = list(first)
         # Read once: its entries decide ``previous`` and are written back beside this
         # card's (an S3 place's conditional store is over the object this read saw).
         try:
             place = _place(root)
             entries = _load(place)
-            if any(e.get("state") == FINISHED for e in entries if _same_card(e, card, source)):
+            if any(
+                e.get("state") == FINISHED for e in entries if _same_card(e, card, source, first)
+            ):
                 body["previous"] = FINISHED
-            _put(place, body, card, source, entries)
+            _put(place, body, card, source, entries, first)
         except OSError as exc:
             refused[root] = exc
             continue
@@ -403,6 +460,7 @@ def settle(
     steps: Iterable[str] = (),
     in_the_way: Iterable[str] = (),
     fast_refused: FastRefused = _NONE_REFUSED,
+    first: FirstFile | None = None,
 ) -> OSError | None:
     """Record that the offload *run* of the card *card* at *source* (as
     :func:`mark_started`) that started at *started* ended on *root* in *state*
@@ -422,6 +480,8 @@ def settle(
         "source": source,
         "card": card,
     }
+    if first is not None:
+        body["first"] = list(first)
     if state == FAILED:
         body["failed"] = list(failed)
         body["steps"] = list(steps)
@@ -433,14 +493,14 @@ def settle(
     try:
         place = _place(root)
         entries = _load(place)
-        ours = [e for e in entries if _same_card(e, card, source)]
+        ours = [e for e in entries if _same_card(e, card, source, first)]
         _may_settle(ours, run, state)
         # This run's own ``finished`` taken back (a cascade's fast root settled in the
         # card's pass, a copy there failed since): never left saying more (``_save``).
         less = state != FINISHED and any(
             e.get("run") == run and e.get("state") == FINISHED for e in ours
         )
-        _save(place, _body(entries, body, card, source), less=less)
+        _save(place, _body(entries, body, card, source, first), less=less)
     except OSError as exc:
         return exc
     return None
@@ -490,6 +550,7 @@ def _as_record(entry: Mapping[str, object]) -> RunRecord:
         _strings(entry.get("refused_on")),
         entry.get("another_card") is True,
         run if isinstance(run := entry.get("run"), str) else "",
+        _first_of(entry),
     )
 
 
@@ -587,6 +648,8 @@ def _unfinished_words(record: RunRecord, named: bool, root: Path | None = None) 
         from offload.card_identity import describe_key
 
         card = describe_key(record.card) if record.card else record.source
+        if not record.card and record.first is not None:
+            card += f" ({record.first.words()})"
         who = f"the offload of card {card} that wrote to this copy"
         again = "run the same `offload copy` of that card again"
     if record.state == CANCELLED:
