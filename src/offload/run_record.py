@@ -280,6 +280,22 @@ def _same_card(
     return first is None or recorded_first is None or recorded_first == first
 
 
+def _ours(
+    entries: list[dict[str, object]], card: str, source: str, first: FirstFile | None
+) -> list[dict[str, object]]:
+    """The entries of *entries* that are this run's card's (``_same_card``). A run that
+    records no first file (a cascade re-run fed from a fast copy) whose path matches the
+    entries of several cards told apart by their first files cannot tell which is its
+    card's: none of those is (its entry goes beside them, as it replaces those that record
+    none: its own), so no other card's ``running`` is ever replaced by its run."""
+    mine = [e for e in entries if _same_card(e, card, source, first)]
+    if first is None and not card:
+        firsts = {f for e in mine if (f := _first_of(e)) is not None}
+        if len(firsts) > 1:
+            return [e for e in mine if _first_of(e) is None]
+    return mine
+
+
 class RecordPlace(Protocol):
     """Where a copy root's record is kept other than a local file (an ``s3://`` copy root's
     object: ``destinations.s3run_record``): *load* its bytes (None: none there; raises
@@ -379,7 +395,8 @@ def _body(
     first: FirstFile | None = None,
 ) -> bytes:
     """The whole record: *loaded* with *entry* in place of this card's (``_put``)."""
-    entries = [e for e in loaded if not _same_card(e, card, source, first)]
+    mine = _ours(loaded, card, source, first)
+    entries = [e for e in loaded if not any(e is m for m in mine)]
     entries.append(entry)
     top = next((e for e in entries if e.get("state") != FINISHED), entry)
     return json.dumps({**top, "cards": entries}, sort_keys=True).encode()
@@ -435,9 +452,7 @@ def mark_started(
         try:
             place = _place(root)
             entries = _load(place)
-            if any(
-                e.get("state") == FINISHED for e in entries if _same_card(e, card, source, first)
-            ):
+            if any(e.get("state") == FINISHED for e in _ours(entries, card, source, first)):
                 body["previous"] = FINISHED
             _put(place, body, card, source, entries, first)
         except OSError as exc:
@@ -493,7 +508,7 @@ def settle(
     try:
         place = _place(root)
         entries = _load(place)
-        ours = [e for e in entries if _same_card(e, card, source, first)]
+        ours = _ours(entries, card, source, first)
         _may_settle(ours, run, state)
         # This run's own ``finished`` taken back (a cascade's fast root settled in the
         # card's pass, a copy there failed since): never left saying more (``_save``).

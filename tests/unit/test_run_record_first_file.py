@@ -23,7 +23,7 @@ def _root(tmp_path: Path) -> Path:
 
 def _states(root: Path) -> list[tuple[str, object]]:
     cards = json.loads(run_record.record_path(root).read_text())["cards"]
-    return sorted((e["state"], e.get("first")) for e in cards)
+    return sorted((e["state"], e.get("first") or []) for e in cards)
 
 
 def test_two_unknown_cards_from_one_path_are_two_entries(tmp_path: Path) -> None:
@@ -48,3 +48,17 @@ def test_an_entry_without_a_first_file_is_the_cards_of_that_path(tmp_path: Path)
     run_record.mark_started([root], "new", 2.0, CARD, first=A)
     assert run_record.settle(root, "new", 2.0, run_record.FINISHED, source=CARD, first=A) is None
     assert _states(root) == [("finished", list(A))]
+
+
+def test_a_run_without_a_first_file_never_takes_one_of_two_cards_entries(tmp_path: Path) -> None:
+    """A cascade re-run fed from a fast copy records no first file: where two cards of its
+    path have entries, it cannot tell its own, so it replaces neither (A's ``running`` is
+    never settled by it)."""
+    root = _root(tmp_path)
+    run_record.mark_started([root], "runA", 1.0, CARD, first=A)  # killed
+    run_record.mark_started([root], "runB", 2.0, CARD, first=B)
+    run_record.settle(root, "runB", 2.0, run_record.FINISHED, source=CARD, first=B)
+    run_record.mark_started([root], "rerun", 3.0, CARD)
+    assert run_record.settle(root, "rerun", 3.0, run_record.FINISHED, source=CARD) is None
+    assert _states(root) == [("finished", []), ("finished", list(B)), ("running", list(A))]
+    assert "1,234,567 bytes" in (run_record.unfinished(root) or "")
