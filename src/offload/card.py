@@ -2911,8 +2911,9 @@ def _say_unrecorded_end(
     ``finished`` early (a cascade's fast root, in the card's pass) the record still says
     that finished, more than happened: that destination's ``run-record`` step failed, an
     ERROR (``_say_unsettled``'s way: exit 1, the card kept). Else it still says this run
-    is ``running``, which ``offload verify`` says INCOMPLETE as it would have: a warning
-    naming the record."""
+    is ``running``, which ``offload verify`` says INCOMPLETE as it would have (or, refused
+    by ``run_record``'s rule, ``SettleRefused``, another run's entry): a warning naming
+    the record."""
     if exc is None:
         return
     where = _record_shown(root)
@@ -2921,20 +2922,28 @@ def _say_unrecorded_end(
     if index in settled:
         message = (
             f"cannot record in {where} that this offload did not finish there{this}: {why}; "
-            "that record may still say it finished, written when its copies there were verified, "
-            "but a copy there failed since (the ERROR lines above name it): `offload verify` "
-            "of that copy will not say INCOMPLETE for it: keep the card; mend that, then run "
-            "the same `offload copy` again, which copies it anew and records the finish"
+            "that record may still say it finished, written when its copies there were "
+            "verified, but a copy there failed since (this report names it), and `offload "
+            "verify` of that copy may then not say INCOMPLETE: keep the card; once that drive "
+            "takes the write, run the same `offload copy` again, which copies it anew and "
+            "records the finish"
         )
         report.destination_error(index, message, step="run-record")
         if sink is not None:
             links = ("links",) if report.failed_links(index) else ()
             sink.emit(DestinationUnfinished(index, (*links, *report.failed_steps.get(index, ()))))
         return
+    if isinstance(exc, run_record.SettleRefused):
+        left = "that record is left as it is"
+    else:
+        # Unwritten, this run's entry says ``running``: as INCOMPLETE as the settle's state.
+        left = (
+            "it still says this offload is running, so `offload verify` of that copy says "
+            "INCOMPLETE, as it would have"
+        )
     message = (
-        f"cannot record in {where} how this offload ended there{this}: {why}; it still says "
-        "this offload is running, so `offload verify` of that copy says INCOMPLETE, as it "
-        "would have: run the same `offload copy` again once that is mended"
+        f"cannot record in {where} how this offload ended there{this}: {why}; {left}: run "
+        "the same `offload copy` again once that is mended"
     )
     report.job.warnings.append(message)
     if sink is not None:
