@@ -2709,7 +2709,11 @@ def run_offload(
             if plan.backends:
                 places.update(_s3().run_record_places(plan))
             marked = run_record.mark_started(
-                list(dict.fromkeys(places.values())), run, run_started, *card
+                list(dict.fromkeys(places.values())),
+                run,
+                run_started,
+                *card,
+                first=_record_first(plan),
             )
             kept = marked.kept
             # A copy root whose record of this run could not be written is not written to:
@@ -2811,6 +2815,7 @@ def _settle_run_records(
     only those whose state is no longer ``finished`` are written again."""
     summaries = {d.index: d for d in report.job.destinations}
     source, card = _record_card(plan)
+    first = _record_first(plan)
     for index, root in places.items():
         summary = summaries.get(index)
         if index not in report.finished or summary is None or summary.files_cancelled:
@@ -2819,9 +2824,13 @@ def _settle_run_records(
                 state = run_record.FINISHED
             if state == run_record.FINISHED and index in settled:
                 continue
-            unsettled = run_record.settle(root, run, started, state, source=source, card=card)
+            unsettled = run_record.settle(
+                root, run, started, state, source=source, card=card, first=first
+            )
             if state == run_record.FINISHED:
                 _say_unsettled(report, index, root, unsettled, sink, (run, started), kept=True)
+            else:
+                _say_unrecorded_end(report, index, root, unsettled, sink, (run, started), settled)
             continue
         failed = (
             _failed_on(report, index, root if isinstance(root, Path) else None, card)
@@ -2837,21 +2846,24 @@ def _settle_run_records(
         # on the ledger; ``INCOMPLETE`` is for card files that may be missing.
         if failed:
             # Unsettled, it says ``running``: as INCOMPLETE as ``failed``, and the run
-            # already says why (its failed files), with the same remedy (the same command).
-            run_record.settle(
+            # already says why (its failed files), with the same remedy (the same command);
+            # said all the same, and where it said ``finished`` (settled early), an ERROR.
+            unsettled = run_record.settle(
                 root,
                 run,
                 started,
                 run_record.FAILED,
                 source=source,
                 card=card,
+                first=first,
                 failed=failed,
                 in_the_way=refused,
                 fast_refused=fast,
             )
+            _say_unrecorded_end(report, index, root, unsettled, sink, (run, started), settled)
         elif index not in settled:
             unsettled = run_record.settle(
-                root, run, started, run_record.FINISHED, source=source, card=card
+                root, run, started, run_record.FINISHED, source=source, card=card, first=first
             )
             _say_unsettled(report, index, root, unsettled, sink, (run, started))
 
@@ -2877,6 +2889,67 @@ def _say_unsettled(
     if sink is not None:  # the views' row of it says it failed, as the summary will
         links = ("links",) if report.failed_links(index) else ()
         sink.emit(DestinationUnfinished(index, (*links, *report.failed_steps.get(index, ()))))
+
+
+def _say_unrecorded_end(
+    report: OffloadReport,
+    index: int,
+    root: Path | run_record.RecordPlace,
+    exc: OSError | None,
+    sink: EventSink | None,
+    run: tuple[str, float],
+    settled: AbstractSet[int],
+) -> None:
+    """Where the record of the copy root *root* (destination *index*) could not be settled
+    ``failed`` or ``cancelled`` (*exc*; None: it was), never silently. Of a root *settled*
+    ``finished`` early (a cascade's fast root, in the card's pass) the record still says
+    that finished, more than happened: that destination's ``run-record`` step failed, an
+    ERROR (``_say_unsettled``'s way: exit 1, the card kept). Else it still says this run
+    is ``running``, which ``offload verify`` says INCOMPLETE as it would have (or, refused
+    by ``run_record``'s rule, ``SettleRefused``, another run's entry): a warning naming
+    the record."""
+    if exc is None:
+        return
+    where = _record_shown(root)
+    this = f" ({run_record.run_words(run[0], run_record.started_words(run[1]))})"
+    why = describe_os_error(exc) if not isinstance(exc, run_record.SettleRefused) else str(exc)
+    if index in settled:
+        message = (
+            f"cannot record in {where} that this offload did not finish there{this}: {why}; "
+            "that record may still say it finished, written when its copies there were "
+            "verified, but a copy there failed since (this report names it), and `offload "
+            "verify` of that copy may then not say INCOMPLETE: keep the card; once that drive "
+            "takes the write, run the same `offload copy` again, which copies it anew and "
+            "records the finish"
+        )
+        report.destination_error(index, message, step="run-record")
+        if sink is not None:
+            links = ("links",) if report.failed_links(index) else ()
+            sink.emit(DestinationUnfinished(index, (*links, *report.failed_steps.get(index, ()))))
+        return
+    if isinstance(exc, run_record.SettleRefused):
+        left = "that record is left as it is"
+    else:
+        # Unwritten, this run's entry says ``running``: as INCOMPLETE as the settle's state.
+        left = (
+            "it still says this offload is running, so `offload verify` of that copy says "
+            "INCOMPLETE, as it would have"
+        )
+    message = (
+        f"cannot record in {where} how this offload ended there{this}: {why}; {left}: run "
+        "the same `offload copy` again once that is mended"
+    )
+    report.job.warnings.append(message)
+    if sink is not None:
+        sink.emit(WarningIssued(message))
+
+
+def _record_shown(root: Path | run_record.RecordPlace) -> str:
+    """The record of the copy root *root* as a message names it."""
+    if isinstance(root, Path):
+        return display_path(run_record.record_path(root))
+    shown = getattr(root, "shown", None)
+    return shown() if callable(shown) else str(root)
 
 
 def _unsettled(
@@ -2966,6 +3039,18 @@ def _record_card(plan: OffloadPlan) -> tuple[str, str]:
     (``CardIdentity.key``; "" unknown)."""
     source = plan.stands_in_for if plan.stands_in_for is not None else plan.source
     return str(source), plan.card.key if plan.card is not None else ""
+
+
+def _record_first(plan: OffloadPlan) -> run_record.FirstFile | None:
+    """The sign of a card whose identity is unknown in its record entries
+    (``run_record.FirstFile``: its first file by path, and that file's size): None where
+    the card is known (its identity tells it), where a fast copy stands in for it (a cascade
+    re-run: that copy root may hold other files, and its entry is the absent card's by
+    path, as before), or where it has no file."""
+    if plan.card is not None or plan.stands_in_for is not None or not plan.tree.files:
+        return None
+    first = min(plan.tree.files, key=lambda f: f.relative_path)
+    return run_record.FirstFile(first.relative_path, first.size_bytes)
 
 
 def _changed_nothing(plan: OffloadPlan, report: OffloadReport, summary: DestinationSummary) -> bool:

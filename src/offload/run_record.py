@@ -52,7 +52,9 @@ another card's finishing. Each entry names its card: ``card``, its ``CardIdentit
 absent card's path in a cascade re-run fed from a fast copy). An entry is this run's card's
 where both know the card and name the same volume and folder (``same_volume_and_folder``),
 or where the entry knows no card and names the same path (a run that could not tell its
-card, a record written by the version before the entries: its one entry). A run that
+card, a record written by the version before the entries: its one entry) and, where both
+record one, the same first file (``FirstFile``: two unknown cards mounted at one path are
+two entries; a card whose first file was deleted since is taken for another). A run that
 cannot tell its card never takes over the entry of a card known (two cards may mount at
 one path); a card whose identity is unknown and that mounts at another path has an entry
 of its own, and a killed run's entry of it is cleared only by a run from its first path
@@ -68,8 +70,12 @@ Where that card's entry said an offload of it finished, ``mark_started`` notes `
 finished`` and a *cancelled* run that changed nothing there (``card._changed_nothing``)
 settles ``finished`` again; a *killed* one leaves ``running``, the conservative answer. A
 cascade's fast copy roots are settled once their copy is finished in the card's pass,
-before the cascade. ``unfinished`` says ``INCOMPLETE`` where ANY card's entry did not
-finish, naming each such card where the record holds more than one.
+before the cascade; settled again ``failed`` where the cascade found a copy there changed
+since. A settled entry moves only to say less (``finished`` to ``failed`` or ``cancelled``,
+by the run that wrote it: ``_may_settle``), and such a settle that cannot make its temporary
+writes the record over in place (``_save``): it never goes on saying ``finished``.
+``unfinished`` says ``INCOMPLETE`` where ANY card's entry did not finish, naming each such
+card where the record holds more than one.
 An ``s3://`` copy root keeps the same record as an object of that name under its prefix
 (``destinations.s3run_record``: a ``RecordPlace``, stored conditionally), read by
 ``s3verify`` (``unfinished_in``).
@@ -129,6 +135,9 @@ class RunRecord(NamedTuple):
     # As ``FastRefused.earlier_copy``; None in a record of an older version, whose
     # ``another_card`` also held an earlier take's copy (one kind then).
     earlier_copy: bool | None = None
+    # Of a card whose identity is unknown, its first file (by path) and that file's size as
+    # the run read them (``FirstFile``): two such cards from one path are two entries.
+    first: FirstFile | None = None
 
 
 def run_words(run: str, started: str) -> str:
@@ -142,6 +151,37 @@ def run_words(run: str, started: str) -> str:
 def started_words(started: float) -> str:
     """``_utc`` of *started* (a run's ``time.time()``), as the record writes it."""
     return _utc(started)
+
+
+class FirstFile(NamedTuple):
+    """A card's own sign where its identity is unknown (no volume serial or label: a plain
+    folder, a FUSE mount, a network share): its first file by card-relative path and that
+    file's size, as the scan read them (``card._record_card``). Two such cards offloaded
+    from one path ``--into`` one folder are told apart by it (their entries, ``_same_card``):
+    a camera's cards differ in their first clip's name or size; a card that grew since keeps
+    its first clip. Cheap: the scan's names, no read."""
+
+    path: str
+    size: int
+
+    def words(self) -> str:
+        """ "first file CLIPS/A001C001.mov, 200,000 bytes", for the INCOMPLETE line."""
+        return f"first file {self.path}, {self.size:,} bytes"
+
+
+def _first_of(entry: Mapping[str, object]) -> FirstFile | None:
+    """The ``first`` an entry records, None where it records none (a known card's, an older
+    version's, a run that could not tell it)."""
+    value = entry.get("first")
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and isinstance(value[0], str)
+        and isinstance(value[1], int)
+        and not isinstance(value[1], bool)
+    ):
+        return FirstFile(value[0], value[1])
+    return None
 
 
 class FastRefused(NamedTuple):
@@ -219,7 +259,9 @@ def _entries(body: object) -> list[dict[str, object]]:
     return [body] if "state" in body else []
 
 
-def _same_card(entry: Mapping[str, object], card: str, source: str) -> bool:
+def _same_card(
+    entry: Mapping[str, object], card: str, source: str, first: FirstFile | None = None
+) -> bool:
     """Whether *entry* is the record of the card this run reads (*card*: its
     ``CardIdentity.key``, "" unknown; *source*: its path as given): the same volume and
     folder where the entry and the run both know the card; the same path where the entry
@@ -227,7 +269,9 @@ def _same_card(entry: Mapping[str, object], card: str, source: str) -> bool:
     entries). An entry that knows its card is never this run's where this run cannot tell
     its own: two cards may mount at one path. An entry that names neither (written by a
     development version before ``source``) is every card's: else no run could ever clear
-    it, and the copy root would stay INCOMPLETE for good."""
+    it, and the copy root would stay INCOMPLETE for good. Of an entry that knows no card,
+    its first file (``FirstFile``) decides too where both it and this run (*first*) know
+    one: two cards whose identity is unknown mounted at one path are two entries."""
     recorded = entry.get("card")
     if isinstance(recorded, str) and recorded:
         if not card:
@@ -236,7 +280,26 @@ def _same_card(entry: Mapping[str, object], card: str, source: str) -> bool:
 
         return same_volume_and_folder(recorded, card)
     at = entry.get("source")
-    return not at or at == source
+    if at and at != source:
+        return False
+    recorded_first = _first_of(entry)
+    return first is None or recorded_first is None or recorded_first == first
+
+
+def _ours(
+    entries: list[dict[str, object]], card: str, source: str, first: FirstFile | None
+) -> list[dict[str, object]]:
+    """The entries of *entries* that are this run's card's (``_same_card``). A run that
+    records no first file (a cascade re-run fed from a fast copy) whose path matches the
+    entries of several cards told apart by their first files cannot tell which is its
+    card's: none of those is (its entry goes beside them, as it replaces those that record
+    none: its own), so no other card's ``running`` is ever replaced by its run."""
+    mine = [e for e in entries if _same_card(e, card, source, first)]
+    if first is None and not card:
+        firsts = {f for e in mine if (f := _first_of(e)) is not None}
+        if len(firsts) > 1:
+            return [e for e in mine if _first_of(e) is None]
+    return mine
 
 
 class RecordPlace(Protocol):
@@ -264,6 +327,20 @@ class _LocalPlace:
 
     def save(self, data: bytes) -> None:
         _write(self.root, data)
+
+    def save_over(self, data: bytes) -> None:
+        """*data* written over the record in place (truncated first), for a settle that says
+        less than the record does when ``save`` cannot make its temporary (a full drive):
+        torn by a power cut, the record is a prefix of JSON, never a record (unreadable:
+        ``INCOMPLETE``), so never more than either. Raises OSError."""
+        fd = os.open(record_path(self.root), os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _place(root: Path | RecordPlace) -> RecordPlace:
@@ -302,6 +379,7 @@ def _put(
     card: str,
     source: str,
     loaded: list[dict[str, object]] | None = None,
+    first: FirstFile | None = None,
 ) -> None:
     """*entry*, this run's card's, in place of that card's earlier entry in *root*'s record
     (the other cards' kept as they are: *loaded*, the record's entries where the caller has
@@ -312,14 +390,50 @@ def _put(
     place = _place(root)
     if loaded is None:
         loaded = _load(place)
-    entries = [e for e in loaded if not _same_card(e, card, source)]
+    _save(place, _body(loaded, entry, card, source, first))
+
+
+def _body(
+    loaded: list[dict[str, object]],
+    entry: dict[str, object],
+    card: str,
+    source: str,
+    first: FirstFile | None = None,
+) -> bytes:
+    """The whole record: *loaded* with *entry* in place of this card's (``_put``)."""
+    mine = _ours(loaded, card, source, first)
+    entries = [e for e in loaded if not any(e is m for m in mine)]
     entries.append(entry)
-    first = next((e for e in entries if e.get("state") != FINISHED), entry)
-    place.save(json.dumps({**first, "cards": entries}, sort_keys=True).encode())
+    top = next((e for e in entries if e.get("state") != FINISHED), entry)
+    return json.dumps({**top, "cards": entries}, sort_keys=True).encode()
+
+
+def _save(place: RecordPlace, data: bytes, *, less: bool = False) -> None:
+    """*data* stored at *place*; where it says *less* than the record there (a settled
+    ``finished`` taken back) and the atomic write fails, written over it in place
+    (``_LocalPlace.save_over``): the record must not go on saying ``finished``. Raises the
+    atomic write's OSError where both fail."""
+    try:
+        place.save(data)
+    except OSError:
+        if not (less and isinstance(place, _LocalPlace)):
+            raise
+        try:
+            place.save_over(data)
+        except OSError:
+            pass
+        else:
+            return
+        raise
 
 
 def mark_started(
-    roots: Iterable[Path | RecordPlace], run: str, started: float, source: str, card: str = ""
+    roots: Iterable[Path | RecordPlace],
+    run: str,
+    started: float,
+    source: str,
+    card: str = "",
+    first: FirstFile | None = None,
 ) -> Started:
     """Record in each of *roots* that the offload *run* (its token) of the card *card*
     (``CardIdentity.key``, "" unknown) at *source* (its path as given) started at *started*
@@ -337,14 +451,16 @@ def mark_started(
             "source": source,
             "card": card,
         }
+        if first is not None:
+            body["first"] = list(first)
         # Read once: its entries decide ``previous`` and are written back beside this
         # card's (an S3 place's conditional store is over the object this read saw).
         try:
             place = _place(root)
             entries = _load(place)
-            if any(e.get("state") == FINISHED for e in entries if _same_card(e, card, source)):
+            if any(e.get("state") == FINISHED for e in _ours(entries, card, source, first)):
                 body["previous"] = FINISHED
-            _put(place, body, card, source, entries)
+            _put(place, body, card, source, entries, first)
         except OSError as exc:
             refused[root] = exc
             continue
@@ -365,6 +481,7 @@ def settle(
     steps: Iterable[str] = (),
     in_the_way: Iterable[str] = (),
     fast_refused: FastRefused = _NONE_REFUSED,
+    first: FirstFile | None = None,
 ) -> OSError | None:
     """Record that the offload *run* of the card *card* at *source* (as
     :func:`mark_started`) that started at *started* ended on *root* in *state*
@@ -384,6 +501,8 @@ def settle(
         "source": source,
         "card": card,
     }
+    if first is not None:
+        body["first"] = list(first)
     if state == FAILED:
         body["failed"] = list(failed)
         body["steps"] = list(steps)
@@ -394,10 +513,48 @@ def settle(
             body["another_card"] = fast_refused.another_card
             body["earlier_copy"] = fast_refused.earlier_copy
     try:
-        _put(root, body, card, source)
+        place = _place(root)
+        entries = _load(place)
+        ours = _ours(entries, card, source, first)
+        _may_settle(ours, run, state)
+        # This run's own ``finished`` taken back (a cascade's fast root settled in the
+        # card's pass, a copy there failed since): never left saying more (``_save``).
+        less = state != FINISHED and any(
+            e.get("run") == run and e.get("state") == FINISHED for e in ours
+        )
+        _save(place, _body(entries, body, card, source, first), less=less)
     except OSError as exc:
         return exc
     return None
+
+
+class SettleRefused(OSError):
+    """A settle :func:`settle` does not write (its rule, ``_may_settle``): the card's entry
+    there names another run (a record rewritten since this run marked it: its lock lost,
+    say), or this run settled it already as not finished, which a later ``finished`` of the
+    same run never takes back. Its ``errno`` is ``EALREADY``; the words say which."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(errno.EALREADY, why)
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def _may_settle(ours: list[dict[str, object]], run: str, state: str) -> None:
+    """Raise ``SettleRefused`` where this run (token *run*) may not settle its card's
+    entries *ours* as *state*: one written by another run (a token, not *run*) is that
+    run's to settle, never rewritten by this one; one this run settled ``failed`` or
+    ``cancelled`` is never made ``finished`` by it (a settled entry moves only to say less:
+    ``finished`` to ``failed`` or ``cancelled``, as a cascade's fast root settled in the
+    card's pass whose copy the cascade found changed). None there (an entry gone since
+    ``mark_started``: a record moved aside) or one without a token is written."""
+    for entry in ours:
+        token, was = entry.get("run"), entry.get("state")
+        if isinstance(token, str) and token and run and token != run:
+            raise SettleRefused(f"the record there names another run ({token}) for this card")
+        if token == run and state == FINISHED and was in (FAILED, CANCELLED):
+            raise SettleRefused(f"this run recorded there already that it {was}")
 
 
 def _as_record(entry: Mapping[str, object]) -> RunRecord:
@@ -416,6 +573,7 @@ def _as_record(entry: Mapping[str, object]) -> RunRecord:
         entry.get("another_card") is True,
         run if isinstance(run := entry.get("run"), str) else "",
         earlier if isinstance(earlier := entry.get("earlier_copy"), bool) else None,
+        _first_of(entry),
     )
 
 
@@ -513,6 +671,8 @@ def _unfinished_words(record: RunRecord, named: bool, root: Path | None = None) 
         from offload.card_identity import describe_key
 
         card = describe_key(record.card) if record.card else record.source
+        if not record.card and record.first is not None:
+            card += f" ({record.first.words()})"
         who = f"the offload of card {card} that wrote to this copy"
         again = "run the same `offload copy` of that card again"
     if record.state == CANCELLED:

@@ -27,7 +27,7 @@ import pytest
 from support.cards import three_clip_card
 from support.cascade_drives import fast_copy_flipped_at_release
 from support.faultyfs import FaultyFS
-from support.offload_cli import run_offload
+from support.offload_cli import copy_acting_at_release, run_offload
 
 pytestmark = pytest.mark.fault
 
@@ -148,3 +148,57 @@ def test_a_fast_root_whose_copy_the_cascade_finds_changed_is_settled_again(
     entry = json.loads((run.fast / run.card.name / ".offload" / "last-run.json").read_text())
     assert entry["cards"][0]["state"] == "failed", entry
     assert entry["cards"][0]["failed"] == ["CLIPS/A001C001.mov"], entry
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("refused", ["create", "create-and-write"])
+def test_a_fast_root_whose_failed_settle_is_refused_never_stays_finished(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS], refused: str
+) -> None:
+    """The fast root settled ``finished`` in the card's pass, a copy of it then removed
+    while the slow drive's first write waits, which the cascade finds and revokes; its
+    ``failed`` settle at the end cannot make its temporary (the record's 3rd create on,
+    ENOSPC). Failed before: the settle's error was dropped unsaid, and the record still
+    said ``finished`` of a copy root missing a verified copy. Now the record is written
+    over in place (it says less), ``failed`` naming the file; where that write is refused
+    too, the run says so, an ERROR naming the record, and the record, truncated, is no
+    ``finished`` either."""
+    card = three_clip_card(cards)
+    fast, slow = faulty_fs(), faulty_fs()
+    reports = tmp_path / "reports"
+    rules = [fast.fail("create", errno.ENOSPC, path=RECORD_TMP, nth=3, times=50)]
+    if refused == "create-and-write":
+        record_at = f"{card.name}/.offload/last-run.json"
+        rules.append(fast.fail("write", errno.ENOSPC, path=record_at, times=50))
+    stalled = slow.stall("write", path=f"{card.name}/CLIPS/*.mov")
+
+    def remove_a_fast_copy(_process: object) -> None:
+        slow.wait_stalled(stalled, timeout_s=60)
+        (fast.mountpoint / card.name / "CLIPS" / "A001C002.mov").unlink()
+        slow.release(stalled)
+
+    argv = ["--report-dir", str(reports), str(card), str(fast.mountpoint)]
+    argv += ["--cascade-to", str(slow.mountpoint)]
+    # (The FUSE drive's copies are read back through a cache: the card is kept, and its
+    # pass's end is the line awaited.)
+    passed, rest, code = copy_acting_at_release(
+        *argv, at_release=remove_a_fast_copy, line_starts="CARD PASS DONE"
+    )
+    said = " ".join(rest.split())
+    assert passed and code == 1, f"{code}: {said}"
+    assert all(fast.fired(rule) >= 1 for rule in rules), said
+    fast.clear()
+    record = fast.mountpoint / card.name / ".offload" / "last-run.json"
+    unrecorded = f"cannot record in {record} that this offload did not finish there"
+    if refused == "create":
+        entry = json.loads(record.read_text())["cards"][0]
+        assert entry["state"] == "failed", entry
+        assert entry["failed"] == ["CLIPS/A001C002.mov"], entry
+        assert unrecorded not in said, said
+    else:
+        assert b'"finished"' not in record.read_bytes(), record.read_bytes()
+        assert unrecorded in said, said
+        assert "keep the card" in said.split(unrecorded)[1], said
+    checked = run_offload("verify", fast.mountpoint / card.name)
+    words = " ".join(checked.stdout.split() + checked.stderr.split())
+    assert checked.returncode == 10 and "INCOMPLETE" in words, words

@@ -400,12 +400,68 @@ def test_a_second_card_into_the_folder_of_a_killed_one_leaves_it_incomplete(
     code, output, data = verified_json(root, tmp_path / "v1")
     assert code == 10, output
     (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
-    assert f"the offload of card {card} that wrote to this copy" in line, line
+    # (Its identity unknown, a FUSE mount: named by its path and first file.)
+    assert (
+        f"the offload of card {card} (first file CLIPS/C1.mov, 300,000 bytes) that wrote to "
+        "this copy"
+    ) in line, line
     assert "did not finish (killed, a power cut, stopped)" in line, line
     assert str(other) not in line, line
     assert data["passed"] is False, data
 
     copied(card, fs.mountpoint)
+    code, output, data = verified_json(root, tmp_path / "v2")
+    assert code == 0 and data["passed"] is True, output
+    assert "INCOMPLETE" not in output, output
+
+
+@pytest.mark.timeout(240)
+def test_two_unknown_cards_from_one_path_into_one_folder_keep_an_entry_each(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Two cards whose identity cannot be read (a FUSE mount: no volume serial or label)
+    offloaded from the same path ``--into`` one folder: card A killed mid-card, then card B
+    mounted at that same path and offloaded to its end. Their entries were one (the same
+    path, no identity): B's ``finished`` took A's ``running`` and ``offload verify`` said no
+    INCOMPLETE, A's uncopied file named nowhere. Now each is told by its first file and its
+    size (``run_record.FirstFile``): INCOMPLETE, exit 10, naming A by its first file, never
+    B's run for A's, until A is offloaded again to its end. Failed before: no INCOMPLETE."""
+    card_fs = faulty_fs()
+    card = make_card(card_fs.mountpoint)
+    fs = faulty_fs()
+    root = fs.mountpoint / card.name
+    status = stopped_when_stalled(
+        card_fs, "read", LAST_READ, [card, fs.mountpoint], tmp_path / "reports",
+        recorded=ledger_synced(fs),
+    )  # fmt: skip
+    assert status == -signal.SIGKILL
+    assert not (root / "ZZ" / "last.mov").exists()
+    # Card A out, card B in at the same mount path.
+    kept = tmp_path / "cardA"
+    shutil.copytree(card, kept)
+    shutil.rmtree(card)
+    (card / "BCLIPS").mkdir(parents=True)
+    (card / "BCLIPS" / "B1.mov").write_bytes(os.urandom(200_000))
+    copied("--into", card, root)
+    code, output, data = verified_json(root, tmp_path / "v1")
+    assert code == 10, output
+    (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
+    assert (
+        f"the offload of card {card} (first file CLIPS/C1.mov, 300,000 bytes) that wrote to "
+        "this copy"
+    ) in line, line
+    assert "did not finish (killed, a power cut, stopped)" in line, line
+    assert "BCLIPS" not in line, line
+    entries = json.loads((root / ".offload" / "last-run.json").read_text())["cards"]
+    assert sorted((e["state"], e["first"][0]) for e in entries) == [
+        ("finished", "BCLIPS/B1.mov"),
+        ("running", "CLIPS/C1.mov"),
+    ], entries
+
+    # Card A back at that path, offloaded again to its end: its own entry settled.
+    shutil.rmtree(card)
+    shutil.copytree(kept, card)
+    copied("--into", card, root)
     code, output, data = verified_json(root, tmp_path / "v2")
     assert code == 0 and data["passed"] is True, output
     assert "INCOMPLETE" not in output, output
@@ -760,3 +816,28 @@ def test_an_offload_whose_every_copy_read_back_different_is_said_so_by_verify(
     assert code == 30, output
     (line,) = [x for x in output.splitlines() if x.startswith("ERROR: nothing to verify")]
     assert "its copy read back different from the card" in line, line
+
+
+@pytest.mark.timeout(180)
+def test_a_failed_settle_that_cannot_be_written_is_said(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A card file whose read fails (EIO), and the record's settle ``failed`` at the end
+    refused (ENOSPC on its temporary, the record's 2nd create). Failed before: the error was
+    dropped unsaid. The record stays ``running`` (INCOMPLETE as ``failed`` would be), and
+    the run says it: a warning naming the record."""
+    card_fs, fs = faulty_fs(), faulty_fs()
+    card = make_card(card_fs.mountpoint)
+    card_fs.fail("read", path=LAST_READ)
+    rule = fs.fail("create", errno.ENOSPC, path="A001/.offload/.last-run.json.*", nth=2)
+    code, output = offload("copy", card, fs.mountpoint)
+    said = " ".join(output.split())
+    assert code == 1 and fs.fired(rule) == 1, said
+    fs.clear()
+    card_fs.clear()
+    record = fs.mountpoint / card.name / ".offload" / "last-run.json"
+    assert json.loads(record.read_text())["cards"][0]["state"] == "running"
+    assert f"cannot record in {record} how this offload ended there" in said, said
+    assert "it still says this offload is running" in said, said
+    code, output, data = verified_json(fs.mountpoint / card.name, tmp_path / "v")
+    assert_incomplete(code, output, data, "did not finish")
