@@ -421,8 +421,12 @@ def test_files_left_out_by_a_user_ignore_pattern_keep_the_card() -> None:
     junk = {"path": ".DS_Store", "reason": ".DS_Store: macOS Finder view settings"}
     state = {"path": ".offload", "reason": "matches ignore pattern /.offload/"}  # older words
     assert card_release(report(VERIFIED, VERIFIED, ignored=[junk, state])).may_format
+    # Our own state with its ledger: the source is a copy root of ours, no card to format
+    # (shuttle66: "The card may be formatted" of the DIT's drive), said so.
     state = {"path": ".offload", "reason": "/.offload/: offload-ai's own state (...)"}
-    assert card_release(report(VERIFIED, VERIFIED, ignored=[junk, state])).may_format
+    ours = card_release(report(VERIFIED, VERIFIED, ignored=[junk, state]))
+    assert not ours.may_format and ours.source_is_copy, ours
+    assert ours.text.startswith("The source is a copy (offload-ai's copy root"), ours.text
     clip = {"path": "A002C001.MXF", "reason": "matches ignore pattern *.MXF"}
     release = card_release(report(VERIFIED, VERIFIED, ignored=[junk, clip]))
     assert not release.may_format
