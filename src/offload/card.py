@@ -4077,13 +4077,21 @@ def _check_card_present(plan: OffloadPlan, report: OffloadReport) -> None:
         gone = card_presence.REMOUNTED  # back on its device number: its files tell
     if gone is None:
         return
+    # A share that dropped, or a copy of ours on a drive: no card to re-insert (shuttle66).
+    kind = card_presence.source_kind(
+        (plan.source_volume or {}).get("filesystem"), plan.source_copy_root.ours
+    )
     report.card_gone = card_presence.card_gone_line(
         str(plan.tree.root),
         gone,
         _failed_for_the_card(report),
         identity=plan.card,
-        # A cascade re-run reads a fast copy standing in for the card: no card to put back.
-        other=None if plan.stands_in_for else card_presence.card_now_at(plan.tree, plan.card),
+        # A cascade re-run reads a fast copy standing in for the card: no card to put back;
+        # nor a share, nor a copy of ours (a copy root's card is the original's, elsewhere).
+        other=None
+        if plan.stands_in_for or kind != "card"
+        else card_presence.card_now_at(plan.tree, plan.card),
+        kind=kind,
     )
 
 
