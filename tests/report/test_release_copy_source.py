@@ -67,3 +67,10 @@ def test_a_copy_root_of_ours_as_the_source_kept_is_no_card_kept(
     for said in (release["text"], run.err, run.documents):
         assert "format the card" not in said, said
         assert "the card's" not in release["text"], release
+    # The preflight's warning too: a drive's copy is no card to keep (failed before: "it is
+    # not a backup of the card: keep the card until a copy on another disk is read back").
+    assert (
+        "is on the same filesystem as the source (a copy of ours, not a card): it is not a "
+        "backup of the source: keep the source until a copy on another disk is read back"
+    ) in run.err, run.err
+    assert "backup of the card" not in run.err and "keep the card" not in run.err, run.err
