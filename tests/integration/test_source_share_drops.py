@@ -79,3 +79,27 @@ def test_a_source_ledger_that_cannot_be_looked_at_is_said_so_never_none(
         release.text
     ), release.text
     assert share.fired(unread) > 0  # the fault was met, not stepped around
+
+
+def test_a_copy_root_of_ours_on_a_drive_that_goes_is_no_card_to_reinsert(
+    tmp_path: Path, faulty_fs: Any, cards: Path
+) -> None:
+    """The DIT's drive (a FUSE drive, no share) pulled while its copy is offloaded again:
+    the line names the source, a copy of ours, and its drive to reconnect. Failed before:
+    "the card ... went away ...; re-insert it"."""
+    drive = faulty_fs()
+    card = three_clip_card(cards)
+    code, err = copy_with_reports_in(tmp_path, str(card), str(drive.mountpoint))
+    assert code == 0, err
+    source = drive.mountpoint / card.name
+    dest = tmp_path / "SHUTTLE"
+    dest.mkdir()
+    plan = plan_offload(source, [dest])
+    drive.unplug()  # every call EIO from now on: the drive pulled
+    report = run_offload(plan)
+    gone = report.card_gone or ""
+    assert f"the source {source} (a copy of ours, not a card) went away during the offload" in (
+        gone
+    ), gone
+    assert "reconnect its drive and run the same command again" in gone, gone
+    assert "re-insert" not in gone, gone
