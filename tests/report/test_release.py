@@ -1095,3 +1095,18 @@ def test_a_copy_root_of_ours_as_the_source_is_said_so_in_a_bucket_and_on_the_led
     # A report of a card (no state of ours at its root) is read as before; an older one
     # without the key reads it false.
     assert card_release(report(VERIFIED, VERIFIED)).as_json()["source_is_copy"] is False
+
+
+def test_a_copy_root_sources_reasons_name_the_source_not_the_card() -> None:
+    """Each reason worded for a card says "the source" of a copy root of ours: a file that
+    failed as read, a symlink not made, a destination on its disk."""
+    ours = [{"path": ".offload", "reason": "/.offload/: offload-ai's own state (...)"}]
+    data = report(VERIFIED, VERIFIED, ignored=ours)
+    data["files"][0]["source_error"] = "Input/output error"
+    data["symlinks"] = [{"path": "LINK", "status": "failed"}]
+    data["devices"][0]["source_on_device"] = True
+    release = card_release(data)
+    assert release.text.startswith("Keep the source (a copy of ours, not a card): "), release
+    assert "a file of the source failed as it was read: A001C001.MXF" in release.text
+    assert "a symlink of the source could not be made" in release.text
+    assert "card" not in release.text.replace("not a card", ""), release.text

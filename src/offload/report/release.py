@@ -333,8 +333,18 @@ def source_is_copy(data: Mapping[str, Any]) -> bool:
 
 def _of_the_source(text: str) -> str:
     """The release's reasons (worded for a card) said of a source that is a copy root of
-    ours: "the card's disk" is the source's."""
-    return text.replace("the card's", "the source's").replace("from the card", "from the source")
+    ours: "the card's disk" is the source's, "a file of the card" the source's file."""
+    for card, source in _CARD_WORDS:
+        text = text.replace(card, source)
+    return text
+
+
+# The card's words in the release's reasons and what they are of a copy root of ours.
+_CARD_WORDS = (
+    ("the card's", "the source's"),
+    ("from the card", "from the source"),
+    ("of the card", "of the source"),
+)
 
 
 # The kinds of a refusal (``remedies.Refusal``, the JSON's copy ``refusal``) of an index file
