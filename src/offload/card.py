@@ -185,7 +185,12 @@ from offload.results import (
     kept_damaged,
     merge_job_reports,
 )
-from offload.state_names import FOREIGN_STATE_REASON, GENERATION_RECORD_NAME
+from offload.source_copy_root import NOT_OURS, SourceCopyRoot, source_copy_root
+from offload.state_names import (
+    FOREIGN_STATE_REASON,
+    GENERATION_RECORD_NAME,
+    UNREAD_STATE_REASON,
+)
 from offload.trusted_copies import TrustedCopies, TrustedCopy
 from offload.zone_shift import SLACK_NS as ZONE_SLACK_NS
 from offload.zone_shift import warning_words as zone_shift_words
@@ -340,6 +345,9 @@ class OffloadPlan:
     # first saw it, else as the plan ends (``_destination_devices``): a drive pulled from
     # then on is lost, never written below.
     destination_devices: Mapping[int, int] = field(default_factory=dict)
+    # Whether the source is a copy root of ours and of which card, as its scan found it
+    # (``source_copy_root``): never asked again at the end, when the source may be gone.
+    source_copy_root: SourceCopyRoot = NOT_OURS
 
     def _copied(self) -> Iterator[FileTask]:
         """The tasks with at least one copy this run will write."""
@@ -912,8 +920,18 @@ def plan_offload(
             ),
         )
     try:
-        card = card_identity(source_path) if stands_for is None else parse_key(stands_for)
-        plan = _plan(source_path, tree, destinations, backends, options, card, stands_in_for)
+        # A copy root of ours as the source (the DIT's drive feeding a shuttle drive) is the
+        # card its ledger records, never the drive it is on (``source_copy_root``).
+        origin = source_copy_root(source_path) if STATE_FOLDER in tree.ignored else NOT_OURS
+        if stands_for is not None:
+            card = parse_key(stands_for)
+        elif origin.ours:
+            card = parse_key(origin.card) if origin.card else None
+        else:
+            card = card_identity(source_path)
+        plan = _plan(
+            source_path, tree, destinations, backends, options, card, stands_in_for, origin
+        )
         if options.cascade:
             _cascade().check_cascade(plan)
         return plan
@@ -1133,6 +1151,7 @@ def _plan(
     options: OffloadOptions,
     card: CardIdentity | None,
     stands_in_for: Path | None = None,
+    origin: SourceCopyRoot = NOT_OURS,
 ) -> OffloadPlan:
     try:
         plans = plan_destinations(
@@ -1956,7 +1975,8 @@ def _plan(
         stands_in_for=stands_in_for,
         card_disk_unknown=bool(options.cascade)
         and _cascade().card_on_no_known_disk(tree, devices, stands_in_for),
-        source_volume=_source_volume(source_path, card, stands_in_for),
+        source_volume=_source_volume(source_path, None if origin.ours else card, stands_in_for),
+        source_copy_root=origin,
         in_the_way={
             (task, index): ours for index, found in in_the_way.items() for task, _, ours in found
         },
@@ -4143,13 +4163,21 @@ def _check_card_present(plan: OffloadPlan, report: OffloadReport) -> None:
         gone = card_presence.REMOUNTED  # back on its device number: its files tell
     if gone is None:
         return
+    # A share that dropped, or a copy of ours on a drive: no card to re-insert (shuttle66).
+    kind = card_presence.source_kind(
+        (plan.source_volume or {}).get("filesystem"), plan.source_copy_root.ours
+    )
     report.card_gone = card_presence.card_gone_line(
         str(plan.tree.root),
         gone,
         _failed_for_the_card(report),
         identity=plan.card,
-        # A cascade re-run reads a fast copy standing in for the card: no card to put back.
-        other=None if plan.stands_in_for else card_presence.card_now_at(plan.tree, plan.card),
+        # A cascade re-run reads a fast copy standing in for the card: no card to put back;
+        # nor a share, nor a copy of ours (a copy root's card is the original's, elsewhere).
+        other=None
+        if plan.stands_in_for or kind != "card"
+        else card_presence.card_now_at(plan.tree, plan.card),
+        kind=kind,
     )
 
 
@@ -4677,15 +4705,14 @@ def ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:
     ]
     # The root's ``.offload/`` left out by the tool's rule is ours only with a ledger in it
     # (a copy root of ours offloaded again); one without is not known to be ours: said so,
-    # and it keeps the card (``report.release.foreign_state``). One ``lstat``.
+    # and it keeps the card (``report.release.foreign_state``). As the scan found it
+    # (``OffloadPlan.source_copy_root``), never looked at now: a source gone since (a share
+    # that dropped) cannot be asked, and "cannot read" is no "holds none".
     ours = f"/{STATE_FOLDER}/: "
+    origin = plan.source_copy_root.ours
     for at, (path, reason) in enumerate(found):
-        if (
-            path == STATE_FOLDER
-            and reason.startswith(ours)
-            and not os.path.lexists(plan.source / STATE_FOLDER / LEDGER_NAME)
-        ):
-            found[at] = (path, FOREIGN_STATE_REASON)
+        if path == STATE_FOLDER and reason.startswith(ours) and not origin:
+            found[at] = (path, FOREIGN_STATE_REASON if origin is False else UNREAD_STATE_REASON)
     return found
 
 

@@ -392,16 +392,21 @@ def _refusal(
     filesystem dates them (``_dated_by_a_cascade``), whose --into re-run is named first."""
     folder = printable_name(as_on_the_drive(plan.root))
     into, those = add_to(source, plans, cascade)
+    # "Another card's" only where both cards are known (and differ); either unknown, the
+    # ledger cannot say whose the copies are: maybe this card's, formatted and shot again,
+    # or copied without its dates (shuttle66: never claim more than the ledger says).
+    known = card is not None and all(e.card for e in standing)
+    whose = "another card's offload" if known else "another offload, of this card or another"
     if rounded:
         return (
-            f"{folder} holds another card's offload ({_whose(standing, card, rounded=True)}), "
+            f"{folder} holds {whose} ({_whose(standing, card, rounded=True)}), "
             "and cards that share a name must not share a folder: nothing was copied; if "
             f"those are this card's copies, {into} adds it to {those} (each copy there "
             "read back and adopted with the card's dates); else "
             f"{_way(source, plans, buckets, cascade)}"
         )
     return (
-        f"{folder} holds another card's offload ({_whose(standing, card)}), and cards that "
+        f"{folder} holds {whose} ({_whose(standing, card)}), and cards that "
         f"share a name must not share a folder: nothing was copied; "
         f"{_way(source, plans, buckets, cascade)}, or {into} to add it to {those}"
     )

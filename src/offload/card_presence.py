@@ -107,18 +107,23 @@ def card_gone_line(
     identity: CardIdentity | None = None,
     other: CardIdentity | None = None,
     back: bool = False,
+    kind: str = "card",
 ) -> str:
     """The one line that says the card *card* went away during the offload (*why*:
     ``card_gone``'s words), how many of its files failed for it (*failed*), and what to do:
     put it back, or, where *other* (``card_now_at``) is a different card at its path now,
     put the card (*identity*, the one the run read) back in that one's place, or, where
     *back* (``card_back``), that it was pulled and put back and is there again: run the same
-    command again to finish."""
+    command again to finish. *kind*: what the source is, ``source_kind``: ``"card"``;
+    ``"share"``, a network share, whose server or network dropped it ("reconnect the
+    share"), never a card to re-insert; ``"copy"``, a copy root of ours on a drive (the
+    DIT's drive given as the source), named the source, not the card."""
+    of = "of it" if kind == "card" else "of the source"
     files = (
-        f"{failed:,} {'file' if failed == 1 else 'files'} of it failed as read (not copied; "
+        f"{failed:,} {'file' if failed == 1 else 'files'} {of} failed as read (not copied; "
         "the reports list each)"
         if failed
-        else "every file of it had been read"
+        else f"every file {of} had been read"
     )
     name = printable_name(card)
     # "checked", not "verified": in transfer mode the copies kept were never read back.
@@ -137,6 +142,14 @@ def card_gone_line(
             "then mounted again at its path): "
             f"{read}; it is at {name} again: run the same command again to finish: {kept}"
         )
+    if kind != "card" and other is None and not back:
+        what = "a network share" if kind == "share" else "a copy of ours, not a card"
+        todo = "reconnect the share" if kind == "share" else "reconnect its drive"
+        return (
+            f"the source {name} ({what}) went away during the offload ({why}): "
+            f"{files}; {todo} and run the same command "
+            f"again: {kept}"
+        )
     todo = "re-insert it"
     if other is not None:
         which = f" ({identity.words()})" if identity is not None else ""
@@ -147,6 +160,19 @@ def card_gone_line(
     )
 
 
+def source_kind(filesystem: object, copy_root: bool | None) -> str:
+    """What the source is, for ``card_gone_line``'s *kind*: ``"share"`` where its
+    filesystem, as the scan found it (the reports' ``source_volume`` ``filesystem``), is a
+    network share's (``fs.below.NETWORK_FILESYSTEMS``: NFS, SMB, sshfs, ...); else
+    ``"copy"`` where it is a copy root of ours (*copy_root*, ``source_copy_root``); else
+    ``"card"``."""
+    from offload.fs.below import NETWORK_FILESYSTEMS
+
+    if isinstance(filesystem, str) and filesystem in NETWORK_FILESYSTEMS:
+        return "share"
+    return "copy" if copy_root else "card"
+
+
 __all__ = [
     "REMOUNTED",
     "came_back",
@@ -154,4 +180,5 @@ __all__ = [
     "card_gone",
     "card_gone_line",
     "card_now_at",
+    "source_kind",
 ]

@@ -34,6 +34,14 @@ FOREIGN_STATE_REASON = (
     "offload-ai ledger (ledger.jsonl): not known to be offload-ai's state, maybe the card's "
     "own content; left out, as every copy root needs that name for its own state"
 )
+# The reason of that folder when the scan could not tell whether it holds a ledger (its
+# ``lstat`` failed otherwise than "no such file": a share that dropped, EIO): never "holds
+# none" (``source_copy_root``); it keeps the card too (``report.release.foreign_state``).
+UNREAD_STATE_REASON = (
+    f"/{STATE_FOLDER}/: a folder named like offload-ai's state folder whose ledger "
+    "(ledger.jsonl) could not be looked at when the source was read: not known to be "
+    "offload-ai's state; left out, as every copy root needs that name for its own state"
+)
 # The read-backs that went through a cache (results.CacheBypass values): the only ones an
 # entry records, under its ``cache_bypass`` key.
 THROUGH_A_CACHE = frozenset({"none", "server"})

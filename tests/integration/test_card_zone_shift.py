@@ -45,7 +45,7 @@ def test_a_card_read_under_another_time_zone_is_the_same_card(
     again = run("copy", card, dest, "--report-dir", reports)
     out = again.stdout + again.stderr
     assert again.returncode == 0, out
-    assert "holds another card's offload" not in out
+    assert "holds another" not in out
     assert "another card offloaded into this copy root" not in out, out
     report = newest_report(reports)
     (warning,) = [w for w in report["warnings"] if w["code"] == "card-zone-shifted"]
@@ -79,7 +79,7 @@ def test_a_card_of_other_content_moved_by_hours_is_still_refused(tmp_path: Path)
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + SHIFT_NS))
     again = run("copy", card, dest, "--report-dir", reports)
     assert again.returncode == 64, again.stdout + again.stderr
-    assert "holds another card's offload" in again.stderr
+    assert "holds another offload, of this card or another" in again.stderr
 
 
 def test_another_card_sharing_one_file_an_hour_off_is_still_refused(tmp_path: Path) -> None:

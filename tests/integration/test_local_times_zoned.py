@@ -61,7 +61,7 @@ def test_each_local_time_of_a_line_names_its_zone(tmp_path: Path) -> None:
     (other / "b.mov").write_bytes(b"b")
     run = offload(tmp_path, "copy", other, first)
     assert run.returncode == 64, run.stderr
-    line = line_with(run.stderr, "holds another card's offload")
+    line = line_with(run.stderr, "holds another offload, of this card or another")
     assert ZONED.search(line) and not BARE.search(line), line
     # The copy offloaded as a card: its own ASC MHL history, a sidecar edited since.
     (root / "CLIP" / "a.xml").write_bytes(b"<y/>\n")

@@ -421,8 +421,12 @@ def test_files_left_out_by_a_user_ignore_pattern_keep_the_card() -> None:
     junk = {"path": ".DS_Store", "reason": ".DS_Store: macOS Finder view settings"}
     state = {"path": ".offload", "reason": "matches ignore pattern /.offload/"}  # older words
     assert card_release(report(VERIFIED, VERIFIED, ignored=[junk, state])).may_format
+    # Our own state with its ledger: the source is a copy root of ours, no card to format
+    # (shuttle66: "The card may be formatted" of the DIT's drive), said so.
     state = {"path": ".offload", "reason": "/.offload/: offload-ai's own state (...)"}
-    assert card_release(report(VERIFIED, VERIFIED, ignored=[junk, state])).may_format
+    ours = card_release(report(VERIFIED, VERIFIED, ignored=[junk, state]))
+    assert not ours.may_format and ours.source_is_copy, ours
+    assert ours.text.startswith("The source is a copy (offload-ai's copy root"), ours.text
     clip = {"path": "A002C001.MXF", "reason": "matches ignore pattern *.MXF"}
     release = card_release(report(VERIFIED, VERIFIED, ignored=[junk, clip]))
     assert not release.may_format
@@ -1067,3 +1071,42 @@ def test_an_index_file_refused_is_told_by_its_refusal_kind_not_its_words() -> No
     # A report written before the key: its words, as before.
     data["files"][-1] = _index_file(REFUSED_INDEX, REFUSED_INDEX)
     assert card_release(data).index_files == ("CONTENTS/CLIPS001/INDEX.MIF",)
+
+
+def test_a_copy_root_of_ours_as_the_source_is_said_so_in_a_bucket_and_on_the_ledgers_word() -> None:
+    """QA (shuttle66 #1): the DIT's copy offloaded to a bucket not on this host said "The card
+    may be formatted: every file is verified (read back) in 1 bucket. That is one backup:
+    keep the card ...", ``may_format`` true. Failed before. Now the source is said to be a
+    copy, never a card to format, where its files are and to keep it."""
+    ours = [{"path": ".offload", "reason": "/.offload/: offload-ai's own state (...)"}]
+    one = s3_groups(report(REMOTE, REMOTE, ignored=ours), "s3://shut66/a", "s3://shut66/b")
+    release = card_release(one)
+    assert not release.may_format and release.source_is_copy, release
+    assert release.as_json()["source_is_copy"] is True
+    assert release.text == (
+        "The source is a copy (offload-ai's copy root, it holds .offload/), not a card: every "
+        "file is verified (read back) in 1 bucket (2 destinations); keep the source until "
+        "your production's backups are made."
+    )
+    # Trusted from the ledgers alone: said so, "the source's", never the card's.
+    earlier = card_release(report(EARLIER, EARLIER, ignored=ours))
+    assert "on 2 disks other than the source's on the ledger's word (1 of 1 file" in earlier.text
+    assert "card's" not in earlier.text and not earlier.may_format, earlier
+    # A report of a card (no state of ours at its root) is read as before; an older one
+    # without the key reads it false.
+    assert card_release(report(VERIFIED, VERIFIED)).as_json()["source_is_copy"] is False
+
+
+def test_a_copy_root_sources_reasons_name_the_source_not_the_card() -> None:
+    """Each reason worded for a card says "the source" of a copy root of ours: a file that
+    failed as read, a symlink not made, a destination on its disk."""
+    ours = [{"path": ".offload", "reason": "/.offload/: offload-ai's own state (...)"}]
+    data = report(VERIFIED, VERIFIED, ignored=ours)
+    data["files"][0]["source_error"] = "Input/output error"
+    data["symlinks"] = [{"path": "LINK", "status": "failed"}]
+    data["devices"][0]["source_on_device"] = True
+    release = card_release(data)
+    assert release.text.startswith("Keep the source (a copy of ours, not a card): "), release
+    assert "a file of the source failed as it was read: A001C001.MXF" in release.text
+    assert "a symlink of the source could not be made" in release.text
+    assert "card" not in release.text.replace("not a card", ""), release.text

@@ -38,7 +38,7 @@ def test_the_free_name_is_one_the_bucket_does_not_hold(  # type: ignore[no-untyp
         tmp_path, "--s3-endpoint", s3_server.url, str(second), url, str(local)
     )
     assert code == 64, out + err
-    assert f"{url}/EOS_DIGITAL holds another card's offload" in err, err
+    assert f"{url}/EOS_DIGITAL holds another offload, of this card or another" in err, err
     free = f"{url}/EOS_DIGITAL_5 {local}/EOS_DIGITAL_5 ("
     assert f"mkdir {local}/EOS_DIGITAL_5 && offload copy --into {second} {free}" in err, err
     listing = client.list_objects_v2(Bucket=bucket, Prefix="day1/EOS_DIGITAL_5")

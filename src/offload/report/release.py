@@ -89,6 +89,7 @@ from offload.state_names import (
     STATE_FOLDER,
     THROUGH_A_CACHE,
     TOOL_IGNORE_PATTERNS,
+    UNREAD_STATE_REASON,
 )
 
 # Files a camera rewrites whenever it records: they list the card's clips, so a card that
@@ -250,8 +251,12 @@ def partial_ignored(entry: object) -> bool:
 def foreign_state(entry: object) -> bool:
     """Whether an entry of the job report's ``ignored`` list is the source's root folder
     named like offload-ai's state folder that holds no ledger (``FOREIGN_STATE_REASON``):
-    not known to be ours, left out all the same, so it keeps the card."""
-    return isinstance(entry, Mapping) and entry.get("reason") == FOREIGN_STATE_REASON
+    not known to be ours, left out all the same, so it keeps the card; or one whose ledger
+    could not be looked at when the source was read (``UNREAD_STATE_REASON``)."""
+    return isinstance(entry, Mapping) and entry.get("reason") in (
+        FOREIGN_STATE_REASON,
+        UNREAD_STATE_REASON,
+    )
 
 
 def keeps_card(entry: object) -> bool:
@@ -304,6 +309,9 @@ class CardRelease(NamedTuple):
     text: str
     index_files: tuple[str, ...] = ()
     earlier_only: int = 0
+    # The source is no card but a copy root of ours (``source_is_copy``): nothing to format
+    # or eject, ``may_format`` false; the sentence says where its files are verified.
+    source_is_copy: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -311,7 +319,32 @@ class CardRelease(NamedTuple):
             "text": self.text,
             "index_files_changed": list(self.index_files),
             "files_verified_earlier_only": self.earlier_only,
+            "source_is_copy": self.source_is_copy,
         }
+
+
+def source_is_copy(data: Mapping[str, Any]) -> bool:
+    """Whether the job report *data*'s source is a copy root of ours, not a card: its root
+    holds offload-ai's state with its ledger (``_our_copy``, as the scan found it), and it
+    stands in for no absent card (a cascade re-run's fast copy has words of its own,
+    ``absent_card``). The release then never tells anyone to format or eject it."""
+    return absent_card(data) is None and _our_copy(data.get("ignored") or ())
+
+
+def _of_the_source(text: str) -> str:
+    """The release's reasons (worded for a card) said of a source that is a copy root of
+    ours: "the card's disk" is the source's, "a file of the card" the source's file."""
+    for card, source in _CARD_WORDS:
+        text = text.replace(card, source)
+    return text
+
+
+# The card's words in the release's reasons and what they are of a copy root of ours.
+_CARD_WORDS = (
+    ("the card's", "the source's"),
+    ("from the card", "from the source"),
+    ("of the card", "of the source"),
+)
 
 
 # The kinds of a refusal (``remedies.Refusal``, the JSON's copy ``refusal``) of an index file
@@ -808,7 +841,13 @@ def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
             f"{like} ({partials[0]} first), left out by default and not "
             f"copied from the card by {by_whom}"
         )
-    if any(foreign_state(e) for e in card_entries):
+    if any(isinstance(e, Mapping) and e.get("reason") == UNREAD_STATE_REASON for e in own):
+        kept.append(
+            f"the source's folder {STATE_FOLDER}/ could not be looked at when it was read (is "
+            "it a copy of ours, with offload-ai's ledger?): it was left out and not copied by "
+            f"this run; once the source can be read again, look at what {STATE_FOLDER}/ holds"
+        )
+    if any(foreign_state(e) and e.get("reason") == FOREIGN_STATE_REASON for e in card_entries):
         kept.append(
             f"the card's folder {STATE_FOLDER}/ holds no offload-ai ledger: not known to be "
             "offload-ai's state, it was left out (every copy root needs that name for its own) "
@@ -827,7 +866,17 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     nothing and their failures of the loss said by it alone, ``Losses``), the destinations'
     disks after the files' reasons."""
 
+    copy_source = source_is_copy(data)
+
     def keep(reason: str, index_files: tuple[str, ...] = ()) -> CardRelease:
+        if copy_source:
+            # A copy of ours is no card: nothing to format, the source kept all the same.
+            return CardRelease(
+                False,
+                f"Keep the source (a copy of ours, not a card): {_of_the_source(reason)}.",
+                index_files,
+                source_is_copy=True,
+            )
         return CardRelease(False, f"Do not format the card: {reason}.", index_files)
 
     if data.get("cancelled"):
@@ -1228,7 +1277,24 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             f"card was offloaded. It may be formatted{resting}: every file is verified (read "
             f"back) {where}, that copy among them."
         )
-    if fewest_disks == 1:
+    if copy_source:
+        # The DIT's drive (or a shuttle) as the source: no card to format or eject (QA: "The
+        # card may be formatted" of the DIT's master copy). Where its files are verified,
+        # and that the source is kept until the production's backups are made.
+        where = _where(
+            copies=fewest_copies,
+            storages=fewest_disks,
+            disks=fewest_on_disks,
+            buckets=fewest_buckets,
+            every_destination=fewest_copies == len(independent),
+            other=" other than the source's",
+        )
+        text = (
+            f"The source is a copy (offload-ai's copy root, it holds {STATE_FOLDER}/), not a "
+            f"card: every file is verified (read back) {where}{_of_the_source(resting)}; keep "
+            "the source until your production's backups are made."
+        )
+    elif fewest_disks == 1:
         text += " That is one backup: keep the card if your production wants two."
     text += _system_disk_words(data, independent)
     if unread_on:
@@ -1240,6 +1306,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     if uncounted and (unwritten or unset):
         why = "; ".join(uncounted)
         text += f" {why[0].upper()}{why[1:]}."
+    if copy_source:
+        return CardRelease(False, text, earlier_only=earlier_only, source_is_copy=True)
     return CardRelease(True, text, earlier_only=earlier_only)
 
 

@@ -390,6 +390,7 @@ _JOB_REPORT = obj(
                         "text": _o(_TEXT),
                         "index_files_changed": _o(list_of(STR)),
                         "files_verified_earlier_only": _o(COUNT),
+                        "source_is_copy": _o(BOOL),
                     }
                 )
             )

@@ -525,6 +525,7 @@ def _on_the_source(
     fast: AbstractSet[int] = frozenset(),
     *,
     one_file: bool = False,
+    copy_root: bool = False,
 ) -> str:
     """The one warning of the *destinations* on the source's *shared* filesystem or disk,
     naming them all in one line. The source is the card, or, in a cascade re-run without its
@@ -532,7 +533,8 @@ def _on_the_source(
     that copy, and a drive failure loses both copies. *fast*: a cascade's fast (not
     cascaded) destinations (indices); with its card, the card's pass does not release the
     card on their copies (``cascade._release``), and the warning says so before the copy.
-    *one_file*: the source is one file (``pfndispatchcopy``), named as such, not a card."""
+    *one_file*: the source is one file (``pfndispatchcopy``), named as such, not a card.
+    *copy_root*: the source is a copy root of ours (``source_copy_root``), named as such."""
     paths = [printable_name(str(p.destination)) for p in destinations]
     if one_file:  # targets in one folder: that folder named once
         paths = list(dict.fromkeys(paths))
@@ -558,10 +560,11 @@ def _on_the_source(
             else ""
         )
         backup = "it is not a backup" if one else "they are not backups"
-        of = "the source file" if one_file else "the card"
+        of = "the source file" if one_file else "the source" if copy_root else "the card"
         # What to do (QA): the cascade's words say it already; else keep the source.
         release = release or f": keep {of} until a copy on another disk is read back"
-        return f"{subject} on the same {shared} as the source: {backup} of {of}{release}"
+        named = "the source (a copy of ours, not a card)" if copy_root else "the source"
+        return f"{subject} on the same {shared} as {named}: {backup} of {of}{release}"
     loses = (
         "one drive failure loses both copies, so it is not a backup of that copy"
         if one
@@ -646,6 +649,13 @@ def check_devices(
             )
 
 
+def _copy_root_of_ours(source: Path) -> bool | None:
+    """Whether *source* is a copy root of ours (``source_copy_root``: one ``lstat``)."""
+    from offload.source_copy_root import source_copy_root
+
+    return source_copy_root(source).ours
+
+
 def _warn_on_the_source(
     destinations: Sequence[DestinationPlan],
     shared: str,
@@ -661,7 +671,18 @@ def _warn_on_the_source(
         C.DEST_ON_SOURCE_DEVICE,
         destinations[-1].destination,
         _on_the_source(
-            destinations, shared, tree.root, absent_card, fast, one_file=tree.root_is_file
+            destinations,
+            shared,
+            tree.root,
+            absent_card,
+            fast,
+            one_file=tree.root_is_file,
+            # A copy root of ours as the source (the DIT's drive): no card to keep. One
+            # lstat, made only for this warning (the source's .offload/, left out).
+            copy_root=absent_card is None
+            and not tree.root_is_file
+            and ".offload" in tree.ignored
+            and bool(_copy_root_of_ours(tree.root)),
         ),
         destinations[-1].index,
         indices=tuple(p.index for p in destinations),
