@@ -62,6 +62,7 @@ from offload.ledger import (
     kept_by_check,
 )
 from offload.manifest.layout import ASCMHL_FOLDER
+from offload.verify_reads import load_entries
 
 if TYPE_CHECKING:
     from offload.manifest.verify import ChangedFile, VerifyReport
@@ -89,7 +90,7 @@ def _vouched(root: Path) -> tuple[dict[str, _Record], str | None]:
     try:
         if not ledger.path.is_file():
             return {}, None
-        entries = ledger.load_entries()
+        entries = load_entries(ledger)
     except OSError as exc:
         return {}, describe_os_error(exc)
     held: dict[str, _Record] = {}
@@ -270,8 +271,8 @@ def contradicted(root: Path, records: Mapping[str, _Record]) -> list[str]:
     spells otherwise (NFC, NFD: ``respelling``) is looked up by that spelling. Sorted;
     nothing read but the records (an unreadable history: none, the check itself says why)."""
     from offload.manifest import ManifestError
-    from offload.manifest.history import read_history
     from offload.respelling import respelled_pairs
+    from offload.verify_reads import read_history
 
     if not records:
         return []

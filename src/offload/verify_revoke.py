@@ -74,6 +74,7 @@ from offload.ledger import (
 )
 from offload.lock import CHECK_ROLE, CopyRootLocks, lock_copy_roots
 from offload.manifest import ChangedFile
+from offload.verify_reads import load_entries
 
 
 class Revocation(NamedTuple):
@@ -115,7 +116,7 @@ def revoke_found_wrong(
     ledger = Ledger(root)
     try:  # nothing to revoke: no lock taken, nothing written on the copy root
         cards, meant, records, unrecorded = _to_revoke(
-            ledger, ledger.load_entries(), wanted, checked_since, own
+            ledger, load_entries(ledger), wanted, checked_since, own
         )
         if not cards:
             return Revocation(())
@@ -133,7 +134,7 @@ def revoke_found_wrong(
         try:
             if not locked:  # read again under the lock just taken: a run may have appended
                 cards, meant, records, unrecorded = _to_revoke(
-                    ledger, ledger.load_entries(), wanted, checked_since, own
+                    ledger, load_entries(ledger), wanted, checked_since, own
                 )
             if cards:
                 ledger.revoke(cards, records, by=REVOKED_BY_CHECK)
