@@ -244,7 +244,7 @@ def report_dict(
         for name in (
             "verified",
             "missing_files",
-            "missing_folders",
+            "missing_folders_listed",
             "extra",
             "unreadable",
             "unverifiable",
@@ -286,7 +286,7 @@ def report_dict(
             "changed": len(changed),
             # Files alone; a recorded folder gone (its files counted) apart.
             "missing": len(lists["missing_files"]),
-            "missing_folders": len(lists["missing_folders"]),
+            "missing_folders": len(lists["missing_folders_listed"]),
             "extra": len(lists["extra"]),
             "unreadable": len(lists["unreadable"]),
             "unverifiable": len(lists["unverifiable"]),
@@ -303,7 +303,7 @@ def report_dict(
         "changed": changed,
         "missing": lists["missing_files"],
         # The recorded folders gone (a history records each folder too), not in "missing".
-        "missing_folders": lists["missing_folders"],
+        "missing_folders": lists["missing_folders_listed"],
         "extra": lists["extra"],
         "unreadable": lists["unreadable"],
         "unverifiable": lists["unverifiable"],
@@ -2045,11 +2045,8 @@ def _missing_count(report: VerifyReport) -> str:
     are gone too. Files alone (``missing_files``): the recorded folders gone are said apart
     (", N recorded folder(s) gone"), never counted among them."""
     files = len(report.missing_files)
-    folders = (
-        f", {plural(len(report.missing_folders), 'recorded folder')} gone"
-        if report.missing_folders
-        else ""
-    )
+    gone = report.missing_folders_listed
+    folders = f", {plural(len(gone), 'recorded folder')} gone" if gone else ""
     if report.unfinished_offload is None:
         return f"{files} missing{folders}"
     if not report.missing:

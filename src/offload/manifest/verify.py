@@ -312,6 +312,16 @@ class VerifyReport:
     missing_folders: tuple[str, ...] = ()
 
     @property
+    def missing_folders_listed(self) -> tuple[str, ...]:
+        """Those of ``missing_folders`` still in ``missing`` (a caller that takes a path out
+        of ``missing``, ``s3verify``'s objects read by their own keys, leaves this field as
+        it was): what the summary and the JSON say apart."""
+        if not self.missing_folders:
+            return ()
+        missing = set(self.missing)
+        return tuple(p for p in self.missing_folders if p in missing)
+
+    @property
     def missing_files(self) -> tuple[str, ...]:
         """The files of ``missing``: its paths but the recorded folders
         (``missing_folders``). What "N missing" counts."""
