@@ -132,7 +132,10 @@ def revoke_found_wrong(
         return Revocation((), describe_os_error(exc), meant=meant)
     with locks:
         try:
-            if not locked:  # read again under the lock just taken: a run may have appended
+            # Read again under the lock just taken: a run may have appended (the read
+            # before is reused only where the file is the same at the same size and date:
+            # ``verify_reads``, within offload verify).
+            if not locked:
                 cards, meant, records, unrecorded = _to_revoke(
                     ledger, load_entries(ledger), wanted, checked_since, own
                 )
