@@ -62,6 +62,8 @@ from offload.ledger import (
     kept_by_check,
 )
 from offload.manifest.layout import ASCMHL_FOLDER
+from offload.respelling import RecordOfSpelling
+from offload.verify_reads import load_entries
 
 if TYPE_CHECKING:
     from offload.manifest.verify import ChangedFile, VerifyReport
@@ -89,7 +91,7 @@ def _vouched(root: Path) -> tuple[dict[str, _Record], str | None]:
     try:
         if not ledger.path.is_file():
             return {}, None
-        entries = ledger.load_entries()
+        entries = load_entries(ledger)
     except OSError as exc:
         return {}, describe_os_error(exc)
     held: dict[str, _Record] = {}
@@ -121,7 +123,10 @@ class OwnRecords:
         self.root = root
         self.records, self.unread = _vouched(root)
         self.computed: dict[str, dict[str, str]] = {}
-        self._composed: dict[str, str | None] | None = None  # NFC form → its one record
+        # Which record a file on disk is read against (``respelling``'s rule, name by name).
+        self._spelling = RecordOfSpelling(
+            self.records, lambda name: not os.path.lexists(self.root / name)
+        )
         self._held_wrong: set[str] = set()  # moved to changed by :meth:`held` as read
 
     def record_of(self, path: str) -> _Record | None:
@@ -130,21 +135,8 @@ class OwnRecords:
         ledger records the name as copied, a Mac hands it back decomposed) whose own
         spelling names no file there (``respelling``'s rule: a twin of another spelling on
         disk is its own file, never held to the other's entry); None otherwise."""
-        record = self.records.get(path)
-        if record is not None or path.isascii():
-            return record
-        from unicodedata import normalize
-
-        if self._composed is None:
-            self._composed = {}
-            for name in self.records:
-                if not name.isascii():
-                    form = normalize("NFC", name)
-                    self._composed[form] = None if form in self._composed else name
-        other = self._composed.get(normalize("NFC", path))
-        if other is None or os.path.lexists(self.root / other):
-            return None
-        return self.records[other]
+        recorded = self._spelling.record_of(path)
+        return None if recorded is None else self.records[recorded]
 
     def hasher(self, inner: HashFile) -> HashFile:
         """*inner*, computing for each file the ledger vouches for one of its formats as well
@@ -270,8 +262,8 @@ def contradicted(root: Path, records: Mapping[str, _Record]) -> list[str]:
     spells otherwise (NFC, NFD: ``respelling``) is looked up by that spelling. Sorted;
     nothing read but the records (an unreadable history: none, the check itself says why)."""
     from offload.manifest import ManifestError
-    from offload.manifest.history import read_history
     from offload.respelling import respelled_pairs
+    from offload.verify_reads import read_history
 
     if not records:
         return []

@@ -39,7 +39,7 @@ where a non-ASCII record names no file, a composition of each such record, one
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 
 
 def respelled_pairs(
@@ -60,15 +60,8 @@ def respelled_pairs(
     no generation records both, their digests agree: the module's doc)."""
     from unicodedata import normalize  # here: a card of ASCII names never loads it
 
-    absent: dict[str, str] = {}  # composed form → the one record of it names no file
-    doubled: set[str] = set()  # composed forms of two such records: none tied
-    for record in recorded:
-        if not record.isascii() and record not in names:
-            composed = normalize("NFC", record)
-            if composed in absent:
-                doubled.add(composed)
-            else:
-                absent[composed] = record
+    # Composed form → the one record of it that names no file; doubled: two such, none tied.
+    absent, doubled = _by_composed_form(recorded, lambda record: record not in names)
     if not absent:
         return {}
     found: dict[str, str | None] = {}  # composed form → the one name of it; None: two
@@ -88,6 +81,60 @@ def respelled_pairs(
             continue  # a twin recorded beside it, or a record unlike its: two files
         found[composed] = name if composed not in found else None
     return {name: absent[composed] for composed, name in found.items() if name is not None}
+
+
+def _by_composed_form(
+    recorded: Iterable[str], kept: Callable[[str], bool]
+) -> tuple[dict[str, str], set[str]]:
+    """The non-ASCII records of *recorded* that *kept* keeps, by their composed form (NFC),
+    and the composed forms two of them share (neither is tied to another spelling: which
+    goes with which is not known). The one index of :func:`respelled_pairs` and
+    :class:`RecordOfSpelling`."""
+    from unicodedata import normalize
+
+    by_form: dict[str, str] = {}
+    doubled: set[str] = set()
+    for record in recorded:
+        if not record.isascii() and kept(record):
+            composed = normalize("NFC", record)
+            if composed in by_form:
+                doubled.add(composed)
+            else:
+                by_form[composed] = record
+    return by_form, doubled
+
+
+class RecordOfSpelling:
+    """The module's rule asked one name at a time, where the names there are not listed
+    ahead (``own_record``: the check's hasher meets each file as it reads it): the record of
+    a name is its own spelling's, else the one record of its other spelling (the same once
+    composed, NFC; none where two records share that form) whose own spelling names no file
+    (*names_no_file*, asked then: ``os.path.lexists`` on the copy), else none. ASCII names
+    are never respelled; the index is made at the first non-ASCII name not recorded as it
+    is."""
+
+    def __init__(self, recorded: Collection[str], names_no_file: Callable[[str], bool]) -> None:
+        self._recorded = recorded
+        self._names_no_file = names_no_file
+        self._by_form: dict[str, str] | None = None
+        self._doubled: set[str] = set()
+
+    def record_of(self, name: str) -> str | None:
+        """The record *name* (as it stands) is read against, by the rule above; None for
+        none."""
+        if name in self._recorded:
+            return name
+        if name.isascii():
+            return None
+        from unicodedata import normalize
+
+        if self._by_form is None:
+            self._by_form, self._doubled = _by_composed_form(self._recorded, lambda _: True)
+        composed = normalize("NFC", name)
+        other = self._by_form.get(composed)
+        if other is None or composed in self._doubled or not self._names_no_file(other):
+            return None
+        return other
 
 
 def spelled_as_listed(

@@ -89,6 +89,7 @@ from offload.own_record import OwnRecords, contradicted, history_replaced, ledge
 from offload.respelling import respelled_pairs
 from offload.run_record import unfinished
 from offload.verification_reason import with_reasons
+from offload.verify_reads import load_entries
 from offload.walk import OnError, WalkEntry, walk_tree
 
 HashFile = Callable[[Path, Sequence[str]], dict[str, str]]
@@ -567,7 +568,7 @@ def _against_ledger(
     # Each path's last entry and those of other cards standing beside it (each card's copy
     # under a name of its own, --keep-both): every copy the ledger vouches for, and each
     # copy an earlier check found wrong (``checked_wrong``).
-    read = ledger.load_entries()
+    read = load_entries(ledger)
     # Its last line torn (a run stopped while writing it): said once, in the report's notes.
     torn = (ledger.torn_words(read.latest),) if ledger.torn_line else ()
     recorded = _ledger_references(read)
@@ -709,7 +710,7 @@ def unheld_by_ledger(
     try:
         if not unheld and not may_record_unheld_names(ledger.path):
             return report
-        recorded = _ledger_references(ledger.load_entries())
+        recorded = _ledger_references(load_entries(ledger))
     except FileNotFoundError:
         return report
     except OSError as exc:  # never silently no record: what was not checked is said
@@ -851,7 +852,7 @@ def _ledger_records(root: Path) -> LedgerRecords:
         if held is None:
             held = {}
             try:
-                entries = Ledger(root).load_entries()
+                entries = load_entries(Ledger(root))
             except OSError:
                 return ()
             for entry in entries.standing():

@@ -341,9 +341,10 @@ def _replaced_since(root: Path, changed: Sequence[ChangedFile]) -> dict[str, Rea
     record: a copy of the entry's size, not the record's (size changes: not read), or whose
     digests read are the entry's (hash changes). None when the ledger cannot be read."""
     from offload.ledger import Ledger, final_path_of, proven_when
+    from offload.verify_reads import load_entries
 
     try:
-        latest = Ledger(root).load()
+        latest = load_entries(Ledger(root)).latest
     except OSError:
         return {}
     found: dict[str, Reason] = {}
@@ -396,9 +397,10 @@ def _revoked(root: Path, paths: list[str]) -> list[tuple[str, bool]]:
     if not paths:
         return []
     from offload.ledger import Ledger, revoked_record
+    from offload.verify_reads import load_entries
 
     try:
-        latest = Ledger(root).load()
+        latest = load_entries(Ledger(root)).latest
     except OSError:
         return []
     return [

@@ -74,6 +74,7 @@ from offload.ledger import (
 )
 from offload.lock import CHECK_ROLE, CopyRootLocks, lock_copy_roots
 from offload.manifest import ChangedFile
+from offload.verify_reads import load_entries
 
 
 class Revocation(NamedTuple):
@@ -115,7 +116,7 @@ def revoke_found_wrong(
     ledger = Ledger(root)
     try:  # nothing to revoke: no lock taken, nothing written on the copy root
         cards, meant, records, unrecorded = _to_revoke(
-            ledger, ledger.load_entries(), wanted, checked_since, own
+            ledger, load_entries(ledger), wanted, checked_since, own
         )
         if not cards:
             return Revocation(())
@@ -131,9 +132,12 @@ def revoke_found_wrong(
         return Revocation((), describe_os_error(exc), meant=meant)
     with locks:
         try:
-            if not locked:  # read again under the lock just taken: a run may have appended
+            # Read again under the lock just taken: a run may have appended (the read
+            # before is reused only where the file is the same at the same size and date:
+            # ``verify_reads``, within offload verify).
+            if not locked:
                 cards, meant, records, unrecorded = _to_revoke(
-                    ledger, ledger.load_entries(), wanted, checked_since, own
+                    ledger, load_entries(ledger), wanted, checked_since, own
                 )
             if cards:
                 ledger.revoke(cards, records, by=REVOKED_BY_CHECK)

@@ -81,7 +81,7 @@ def test_a_second_signal_while_verify_revokes_finishes_the_revoke_then_stops(
     assert data["exit_code"] == 130 and data["passed"] is False, data
     # The check had finished: it looked for every list, and was stopped after it (as a
     # report restated after a stop says); ``offload history`` reads it so. Failed before:
-    # not_looked_for named all five lists and stopped_after_check was false.
+    # not_looked_for named all those lists and stopped_after_check was false.
     assert (data["not_looked_for"], data["stopped_after_check"]) == ([], True), data
     assert [c["path"] for c in data["changed"]] == ["CLIPS/C001.MOV"], data
     (note,) = data["notes"]

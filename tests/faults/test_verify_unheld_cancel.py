@@ -79,16 +79,18 @@ def appending_verify_stopped_at(fs: FaultyFS, held: str, reports: Path, root: Pa
 def test_a_cancel_in_the_ledger_phase_keeps_what_the_history_check_proved(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
-    """SIGINT while the ledger is opened for the unheld files, the history check over (its
-    file read and matched, ``--append``'s generation written): exit 130, ``C001.mov`` still
-    verified, the generation named, the unheld file not claimed verified. Failed before:
-    ``verified: []`` and ``generation: null`` though the generation was on the media."""
+    """SIGINT while the unheld file is opened for its read against the ledger, the history
+    check over (its file read and matched, ``--append``'s generation written): exit 130,
+    ``C001.mov`` still verified, the generation named, the unheld file not claimed verified.
+    Failed before: ``verified: []`` and ``generation: null`` though the generation was on
+    the media."""
     fs = faulty_fs()
     root, reports = copied_onto(fs, tmp_path)
     generations = len(list((root / "ascmhl").glob("*.mhl")))
-    held = fs.stall(
-        "open", path="A001/.offload/ledger.jsonl", nth=2
-    )  # the first open is own_record.OwnRecords, before the reads
+    # Its first open: never read for the history's check or the generation (no XML
+    # manifest can hold it). The ledger is not opened again there: the check's own parse
+    # (own_record, before the reads) is reused while the file is unchanged (verify_reads).
+    held = fs.stall("open", path="A001/CLIPS/C002*", nth=1)
     out = appending_verify_stopped_at(fs, held, reports, root)
     assert fs.fired(held) == 1
     document = json.loads(out)

@@ -570,7 +570,7 @@ def test_verify_interrupted_exits_130_with_a_report(
     assert "2 recorded files not checked (cancelled)" in data["error"]
     # Never looked for: empty lists (what every reader of the schema takes), so named.
     assert data["missing"] == data["extra"] == [] and data["not_looked_for"] == [
-        "missing", "extra", "dangling", "outside", "leftovers",
+        "missing", "missing_folders", "extra", "dangling", "outside", "leftovers",
     ]  # fmt: skip
     # verified, its detail naming the FUSE server's cache it was read through (the CSV says so)
     assert any(row.startswith("CLIPS/A001C001.mov,verified,") for row in rows), rows

@@ -47,9 +47,12 @@ def test_a_recorded_folder_that_is_gone_is_missing_exit_10_as_ascmhl_says(
     code, out, err = offload("verify", root)
     assert code == 10, out + err
     assert f"MISSING {root}/empty" in err and f"MISSING {root}/CLIP/deep/er" in err
-    assert f"{root}: 2 OK, 0 changed, 2 missing, 0 new" in out
+    # Folders, not files: said apart, never counted among the files.
+    assert f"{root}: 2 OK, 0 changed, 0 missing, 2 recorded folders gone, 0 new" in out
     code, out, _ = offload("verify", "--json", root)
-    assert code == 10 and json.loads(out)["missing"] == ["CLIP/deep/er", "empty"]
+    data = json.loads(out)
+    assert code == 10 and data["missing"] == [] and data["totals"]["missing"] == 0
+    assert data["missing_folders"] == ["CLIP/deep/er", "empty"]
     judged = judge.verify(root)
     assert judged.returncode == 10, judged.describe()
     assert "  empty\n" in judged.stderr and "  CLIP/deep/er\n" in judged.stderr
@@ -60,13 +63,9 @@ def test_a_recorded_folder_that_is_gone_is_missing_exit_10_as_ascmhl_says(
     (root / "CLIP").rmdir()
     code, out, _ = offload("verify", "--json", root)
     assert code == 10
-    assert json.loads(out)["missing"] == [
-        "CLIP",
-        "CLIP/b.mov",
-        "CLIP/deep",
-        "CLIP/deep/er",
-        "empty",
-    ]
+    data = json.loads(out)
+    assert data["missing"] == ["CLIP/b.mov"]
+    assert data["missing_folders"] == ["CLIP", "CLIP/deep", "CLIP/deep/er", "empty"]
 
 
 def test_a_recorded_folder_replaced_by_a_link_to_a_folder_is_not_missing(

@@ -84,7 +84,9 @@ def test_a_history_recording_a_folder_the_bucket_lacks_fails_as_the_download_doe
     code, out, err = verify(tmp_path, s3_server.url, "--json", f"s3://{bucket}/up/C001")
     assert code == 10, err
     data = json.loads(out)
-    assert data["missing"] == ["CLIP/empty", "EMPTY", "EMPTY/nested"]
+    # Folders, not files: in missing_folders, never counted among the missing files.
+    assert data["missing"] == [] and data["totals"]["missing"] == 0
+    assert data["missing_folders"] == ["CLIP/empty", "EMPTY", "EMPTY/nested"]
     assert data["verified"] == ["CLIP/a.mov"]
     downloaded = download_prefix(s3_server.url, bucket, "up/C001", tmp_path / "dl" / "C001")
     judged = judge.verify(downloaded)

@@ -125,3 +125,23 @@ def test_a_history_says_two_records_of_a_name_s_spellings_are_two_files() -> Non
     assert respelled_pairs({NFC, NFD}, {NFD}, twins=lost.two_files) == {}
     renamed = history({"xxh64": a}, {"xxh64": a})
     assert respelled_pairs({NFC, NFD}, {NFD}, twins=renamed.two_files) == {NFD: NFC}
+
+
+def test_the_record_of_a_name_asked_one_at_a_time() -> None:
+    """``RecordOfSpelling``, the rule name by name (``own_record``'s lookup of the ledger's
+    record of a file the check reads): its own spelling's record, else the one record of
+    its other spelling where that spelling names no file, else none."""
+    from offload.respelling import RecordOfSpelling
+
+    def lookup(recorded: set[str], on_disk: set[str]) -> RecordOfSpelling:
+        return RecordOfSpelling(recorded, lambda name: name not in on_disk)
+
+    assert lookup({NFC}, {NFD}).record_of(NFD) == NFC
+    assert lookup({NFD}, {NFC}).record_of(NFC) == NFD
+    assert lookup({NFC, NFD}, {NFD}).record_of(NFD) == NFD  # its own spelling's wins
+    assert lookup({NFC}, {NFC, NFD}).record_of(NFD) is None  # a twin: never the other's
+    assert lookup({SCENE, MIXED}, {SCENE}).record_of(SCENE) == SCENE
+    # Two records of one composed form, the file a third spelling: which is not known.
+    third = unicodedata.normalize("NFD", SCENE)
+    assert lookup({SCENE, MIXED}, {third}).record_of(third) is None
+    assert lookup({"Clips/x.mov"}, {"clips/x.mov"}).record_of("clips/x.mov") is None

@@ -104,12 +104,13 @@ from offload.verification import (
 )
 from offload.verification_reason import RECORDED_IN_UPPER_CASE, REPLACED_SINCE_RECORDED
 from offload.verify_lock import guard_check, guard_s3_check
+from offload.verify_reads import load_entries, reads_once
 from offload.verify_revoke import Revocation, revoke_found_wrong
 
 REPORT_SCHEMA = "offload-ai/verify-report/1"
 #: The lists of the report a cancelled check leaves empty, not having looked for them: the
 #: report's ``not_looked_for`` then (docs/json.md).
-NOT_LOOKED_FOR = ("missing", "extra", "dangling", "outside", "leftovers")
+NOT_LOOKED_FOR = ("missing", "missing_folders", "extra", "dangling", "outside", "leftovers")
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 all OK; 10 files (or folders the history records) missing (a recorded "
@@ -242,7 +243,8 @@ def report_dict(
         name: list(getattr(report, name)) if report is not None else list(empty)
         for name in (
             "verified",
-            "missing",
+            "missing_files",
+            "missing_folders_listed",
             "extra",
             "unreadable",
             "unverifiable",
@@ -282,7 +284,9 @@ def report_dict(
         "totals": {
             "verified": len(lists["verified"]),
             "changed": len(changed),
-            "missing": len(lists["missing"]),
+            # Files alone; a recorded folder gone (its files counted) apart.
+            "missing": len(lists["missing_files"]),
+            "missing_folders": len(lists["missing_folders_listed"]),
             "extra": len(lists["extra"]),
             "unreadable": len(lists["unreadable"]),
             "unverifiable": len(lists["unverifiable"]),
@@ -297,7 +301,9 @@ def report_dict(
         },
         "verified": lists["verified"],
         "changed": changed,
-        "missing": lists["missing"],
+        "missing": lists["missing_files"],
+        # The recorded folders gone (a history records each folder too), not in "missing".
+        "missing_folders": lists["missing_folders_listed"],
         "extra": lists["extra"],
         "unreadable": lists["unreadable"],
         "unverifiable": lists["unverifiable"],
@@ -422,6 +428,7 @@ def csv_text(data: dict[str, Any], exact: Mapping[str, str] | None = None) -> st
         )
     for key, status in (
         ("missing", "missing"),
+        ("missing_folders", "missing-folder"),
         ("extra", "new"),
         ("unreadable", "unreadable"),
         ("unverifiable", "unverifiable"),
@@ -433,7 +440,13 @@ def csv_text(data: dict[str, Any], exact: Mapping[str, str] | None = None) -> st
     ):
         # A path in dangling or outside is missing too: its reason is that row's status.
         rows.extend(
-            (p, status, why(p) if key in ("missing", "extra", "unreadable", "leftovers") else "")
+            (
+                p,
+                status,
+                why(p)
+                if key in ("missing", "missing_folders", "extra", "unreadable", "leftovers")
+                else "",
+            )
             for p in data.get(key, ())
         )
     if data.get("from_a_root"):
@@ -936,7 +949,14 @@ def _local_root(path: str) -> Path:
 
 def cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool = False) -> int:
     """``offload verify``; *own_process*: the process is this command's alone and ends when
-    it returns (``offload.main``'s)."""
+    it returns (``offload.main``'s). The copy root's ledger and history are read once per
+    state of their files, from the check to the footer (``verify_reads``)."""
+    with reads_once():
+        return _cmd_verify(args, env, own_process=own_process)
+
+
+def _cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool = False) -> int:
+    """:func:`cmd_verify` within its reads' scope."""
     remote = is_s3_url(args.path)
     root = Path(args.path) if remote else _local_root(args.path)
     report_dir = args.report_dir or default_report_dir()
@@ -1498,7 +1518,7 @@ def _ledger_entries(root: Path) -> LedgerEntries | None:
     counters (``_recorded_in_ledger``, ``_revoked_by_a_check``, ``_redated_copies``); None
     when it cannot be read (each then counts none)."""
     try:
-        return Ledger(root).load_entries()
+        return load_entries(Ledger(root))
     except OSError:
         return None
 
@@ -2022,12 +2042,16 @@ def _missing_count(report: VerifyReport) -> str:
     """The summary's count of missing files: "N missing", or where the copy root's last
     offload did not finish (``unfinished_offload``) "missing: unknown" (never "0 missing"
     for card files no record names), "N missing (more: unknown)" where some recorded ones
-    are gone too."""
+    are gone too. Files alone (``missing_files``): the recorded folders gone are said apart
+    (", N recorded folder(s) gone"), never counted among them."""
+    files = len(report.missing_files)
+    gone = report.missing_folders_listed
+    folders = f", {plural(len(gone), 'recorded folder')} gone" if gone else ""
     if report.unfinished_offload is None:
-        return f"{len(report.missing)} missing"
+        return f"{files} missing{folders}"
     if not report.missing:
         return "missing: unknown"
-    return f"{len(report.missing)} missing (more: unknown)"
+    return f"{files} missing (more: unknown){folders}"
 
 
 def _ascmhl_path_note(where: Path, reference: str, remote: bool) -> str:

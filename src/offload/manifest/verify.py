@@ -81,7 +81,6 @@ from offload.manifest.errors import (
 from offload.manifest.history import (
     ASCMHL_FOLDER,
     History,
-    read_history,
 )
 from offload.manifest.ignore import (
     DEFAULT_IGNORE_PATTERNS,
@@ -307,6 +306,29 @@ class VerifyReport:
     # the ``INCOMPLETE`` line); None where it finished or nothing records it. No pass (exit
     # 10, as for files missing): the check cannot know which card files never came.
     unfinished_offload: str | None = None
+    # Those of ``missing`` that are recorded folders, not files (a history records each
+    # folder too: a clip folder deleted is its files and itself gone): every count of
+    # missing files leaves them out and says them apart (``missing_files``).
+    missing_folders: tuple[str, ...] = ()
+
+    @property
+    def missing_folders_listed(self) -> tuple[str, ...]:
+        """Those of ``missing_folders`` still in ``missing`` (a caller that takes a path out
+        of ``missing``, ``s3verify``'s objects read by their own keys, leaves this field as
+        it was): what the summary and the JSON say apart."""
+        if not self.missing_folders:
+            return ()
+        missing = set(self.missing)
+        return tuple(p for p in self.missing_folders if p in missing)
+
+    @property
+    def missing_files(self) -> tuple[str, ...]:
+        """The files of ``missing``: its paths but the recorded folders
+        (``missing_folders``). What "N missing" counts."""
+        if not self.missing_folders:
+            return self.missing
+        folders = set(self.missing_folders)
+        return tuple(p for p in self.missing if p not in folders)
 
     @property
     def exit_code(self) -> VerifyExit:
@@ -849,7 +871,11 @@ def _verify_tree(
         )
     if append_generation and creator is None:
         raise ValueError("append_generation needs a creator")
-    history = read_history(root)
+    # Within ``offload verify``, the read ``own_record.contradicted`` made where ascmhl/ is
+    # unchanged since (``verify_reads``); anywhere else, read now.
+    from offload.verify_reads import read_history as read_unless_held
+
+    history = read_unless_held(root)
     if not history.exists:
         raise NoHistoryError(f"no ASC MHL history in {root}", path=root / ASCMHL_FOLDER)
     if append_generation:
@@ -1014,7 +1040,8 @@ def _verify_tree(
         and not spec.excludes(path, is_dir=False)
         and not (_below_any(path, tree.nested) and os.path.lexists(root / path))
     )
-    missing = sorted({*missing, *_missing_folders(root, history, tree, on_disk, spec)})
+    folders_gone = _missing_folders(root, history, tree, on_disk, spec)
+    missing = sorted({*missing, *folders_gone})
     nested_reports = proved.nested
     for folder in tree.nested:
         try:
@@ -1093,6 +1120,7 @@ def _verify_tree(
         verified=tuple(verified),
         changed=tuple(sorted(changed, key=lambda c: c.path)),
         missing=tuple(missing),
+        missing_folders=tuple(sorted(set(folders_gone))),
         extra=tuple(extra),
         unreadable=tuple(unreadable),
         generation=generation,
@@ -1389,6 +1417,7 @@ def _prefixed(inner: VerifyReport, root: Path, folder: str) -> VerifyReport:
             for c in inner.changed
         ),
         missing=paths(inner.missing),
+        missing_folders=paths(inner.missing_folders),
         extra=paths(inner.extra),
         leftovers=paths(inner.leftovers),
         unverifiable=paths(inner.unverifiable),
@@ -1423,6 +1452,7 @@ def _merge(report: VerifyReport, others: Sequence[VerifyReport]) -> VerifyReport
         verified=joined("verified"),
         changed=tuple(sorted(changed, key=lambda c: c.path)),
         missing=joined("missing"),
+        missing_folders=joined("missing_folders"),
         extra=joined("extra"),
         leftovers=joined("leftovers"),
         unverifiable=joined("unverifiable"),
