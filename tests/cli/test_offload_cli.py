@@ -744,33 +744,130 @@ def test_a_card_after_one_cascade_to_before_a_bucket_is_not_read_as_a_drive(
     assert common.swallowed_slow_drive(words, str(drives[card]), dests) == ""
 
 
-@pytest.mark.parametrize(
-    "layout", ["A001R2AB/A001C001_230101_R2AB.mxf", "Clip/C0001.MXF", "A001R2AB/C001.mov"]
-)
-def test_a_card_of_plain_folders_read_as_a_destination_is_refused(
-    tmp_path: Path, layout: str
+_PLAIN_CARDS = [
+    "A001R2AB/A001C001_230101_R2AB.mxf",
+    "A001R2AB/A001C001_230101_R2AB/A001C001_230101_R2AB.mxf",
+    "Clip/C0001.MXF",
+    "A001R2AB/C001.mov",
+]
+
+
+@pytest.mark.parametrize("reused", ["OLD/B001C003.mov", "Music/track.mp3"])
+@pytest.mark.parametrize("layout", [*_PLAIN_CARDS, "A001C001.mov"])
+def test_a_card_read_as_a_destination_is_refused_whatever_folder_of_clips_s2_holds(
+    tmp_path: Path, layout: str, reused: str
 ) -> None:
-    """``--cascade-to S1 S2 CARD FAST``, S2 a new drive holding its vendor's files, CARD a
-    card whose only layout is plain folders: an ARRI reel copied into a folder (its clip in
-    the reel folder), a clip folder copied loose (``Clip/*.MXF``), a folder of clips.
-    Refused, exit 64, nothing written anywhere. Failed before (casc66, 3a): exit 0, CARD/S2
-    written into the card (a clip counted only at the card's top)."""
+    """``--cascade-to S1 S2 CARD FAST``, S2 a drive reused as a slow drive (a folder of clips
+    or music in it), CARD a card whose only layout is plain folders (an ARRI reel copied into
+    a folder, its clip in the reel folder or in a clip folder there; a clip folder copied
+    loose, ``Clip/*.MXF``; a folder of clips) or clips at its top. Refused, exit 64, nothing
+    written anywhere. Failed before (revfix1_66, H1): exit 0, CARD/S2 written into the card,
+    S2's folder of clips counted a card's sign that made S2 the card whatever followed."""
     card, s1, s2, fast = (tmp_path / n for n in ("CARD", "S1", "S2", "FAST"))
-    for folder in (s1, s2, fast):
+    for folder in (s1, fast):
         folder.mkdir()
     (card / layout).parent.mkdir(parents=True)
     (card / layout).write_bytes(b"clip" * 1000)
-    (s2 / "Start_Here_Mac.txt").write_text("register your drive")
+    (s2 / reused).parent.mkdir(parents=True)
+    (s2 / reused).write_bytes(b"an old take")
     before = _tree(tmp_path)
     refused = run_offload("copy", "--cascade-to", s1, s2, card, fast)
     assert refused.returncode == 64, refused.stderr
     assert f"{s2} is read as the card and {card} (" in refused.stderr, refused.stderr
     assert _tree(tmp_path) == before
-    # The card first: it shows a card's signs as SOURCE, so nothing after it is the card.
-    done = run_offload("copy", "--cascade-to", s1, card, fast, s2)
+
+
+def test_a_camera_card_read_as_a_destination_gets_the_misordering_line(tmp_path: Path) -> None:
+    """``--cascade-to S1 S2 CARD FAST``, S2 holding a folder of clips, CARD a camera's
+    layout (``DCIM/``): refused by the misordering line naming both forms, never the
+    preflight's "add --all" alone. Failed before (revfix1_66, H1): S2 taken for the card,
+    the only line the preflight's, which invites --all."""
+    card, s1, s2, fast = (tmp_path / n for n in ("CARD", "S1", "S2", "FAST"))
+    for folder in (s1, fast):
+        folder.mkdir()
+    (card / "DCIM" / "100GOPRO").mkdir(parents=True)
+    (card / "DCIM" / "100GOPRO" / "GX010001.MP4").write_bytes(b"clip" * 1000)
+    (s2 / "OLD").mkdir(parents=True)
+    (s2 / "OLD" / "B001C003.mov").write_bytes(b"an old take")
+    before = _tree(tmp_path)
+    refused = run_offload("copy", "--cascade-to", s1, s2, card, fast)
+    assert refused.returncode == 64, refused.stderr
+    assert f"{s2} is read as the card and {card} (" in refused.stderr, refused.stderr
+    assert _tree(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    "raid",
+    [
+        ["Exports/cut_v3.mp4"],
+        ["ShowA/Day1/A001/.offload/", "Sound/T001.wav"],
+        ["A001R2AB/A001C001_230101_R2AB/A001C001_230101_R2AB.mxf"],
+        ["B001C001.mov", "ShowA/Day1/A001/.offload/"],
+        ["B001C001.mov", "Other/ShowB/A002/ascmhl/"],
+    ],
+    ids=["exports", "deep-copy-roots-and-sound", "finder-copy", "loose-clip-deep", "ascmhl-deep"],
+)
+def test_cascade_to_lto_proj_raid_goes_on_whatever_media_raid_holds(
+    tmp_path: Path, raid: list[str]
+) -> None:
+    """``--cascade-to LTO PROJ RAID``, PROJ a project's folder (a document, no clip), RAID a
+    drive holding media in folders (exports, a sound folder, a Finder copy of a card), or
+    loose clips beside copy roots three folders down. The offload runs: PROJ's files on
+    RAID and LTO, RAID's own untouched. Failed before (revfix1_66, M1): exit 64, "PROJ is
+    read as the card and RAID ..." (a folder of clips, or a camera's names in a folder,
+    counted a card's sign; copy roots looked for one folder down only)."""
+    lto, proj, drive = (tmp_path / n for n in ("LTO", "PROJ", "RAID"))
+    for folder in (lto, proj):
+        folder.mkdir()
+    (proj / "budget.txt").write_text("the project's budget")
+    for name in raid:
+        (drive / name).parent.mkdir(parents=True, exist_ok=True)
+        if name.endswith("/"):
+            (drive / name).mkdir()
+        else:
+            (drive / name).write_bytes(b"media of the drive's own")
+    before = _tree(drive)
+    done = run_offload(
+        "copy", "--report-dir", tmp_path / "reports", "--cascade-to", lto, proj, drive
+    )
     assert "is read as the card" not in done.stderr, done.stderr
     assert done.returncode == 0, done.stderr
-    assert (s1 / "CARD" / layout).read_bytes() == (card / layout).read_bytes()
+    for copy in (drive, lto):
+        assert (copy / "PROJ" / "budget.txt").read_text() == "the project's budget"
+    assert [e for e in _tree(drive) if not e[0].startswith("PROJ")] == before
+
+
+@pytest.mark.parametrize("layout", _PLAIN_CARDS)
+def test_a_card_of_plain_folders_read_as_a_destination_is_refused(
+    tmp_path: Path, layout: str
+) -> None:
+    """``--cascade-to S1 S2 CARD FAST``, S2 a new drive holding a folder of clips, CARD a
+    card whose only layout is plain folders: an ARRI reel copied into a folder (its clip in
+    the reel folder), a clip folder copied loose (``Clip/*.MXF``), a folder of clips.
+    Refused, exit 64, nothing written anywhere. Failed before (casc66, 3a): exit 0, CARD/S2
+    written into the card (a clip counted only at the card's top). Where S2 shows no sign
+    of its own (only a document), a camera's names or clips in a folder of a DEST tell a
+    card from a drive holding a Finder copy of one no better (``--cascade-to LTO PROJ
+    RAID`` above goes on)."""
+    card, s1, s2, fast = (tmp_path / n for n in ("CARD", "S1", "S2", "FAST"))
+    for folder in (s1, fast):
+        folder.mkdir()
+    (card / layout).parent.mkdir(parents=True)
+    (card / layout).write_bytes(b"clip" * 1000)
+    (s2 / "OLD").mkdir(parents=True)
+    (s2 / "OLD" / "B001C003.mov").write_bytes(b"an old take")
+    before = _tree(tmp_path)
+    refused = run_offload("copy", "--cascade-to", s1, s2, card, fast)
+    assert refused.returncode == 64, refused.stderr
+    assert f"{s2} is read as the card and {card} (" in refused.stderr, refused.stderr
+    assert _tree(tmp_path) == before
+    # Each slow drive its own --cascade-to, as the line says it: it runs, the card on both.
+    assert f"offload copy --cascade-to {s1} --cascade-to {s2} {card} {fast})" in refused.stderr
+    done = run_offload("copy", "--cascade-to", s1, "--cascade-to", s2, card, fast)
+    assert "is read as the card" not in done.stderr, done.stderr
+    assert done.returncode == 0, done.stderr
+    for drive in (fast, s1, s2):
+        assert (drive / "CARD" / layout).read_bytes() == (card / layout).read_bytes()
 
 
 @pytest.mark.parametrize("signs", ["state", "ascmhl", "copy-roots"])

@@ -64,3 +64,36 @@ def test_the_key_decides_whatever_the_words() -> None:
     assert fast_rerun([FastCopyFailure.REMOVED, FastCopyFailure.CHANGED]) == ""
     assert fast_unreachable([FastCopyFailure.DRIVE_GONE, "drive_gone"])
     assert not fast_unreachable([FastCopyFailure.DRIVE_GONE, None])
+
+
+def test_a_drive_gone_mixed_with_copies_nothing_found_bad_never_gets_overwrite() -> None:
+    """A failing drive that gives EIO and then drops away (ENOTCONN): one copy unreadable,
+    the others' drive gone; or one removed beside them. None of them was found bad: the
+    drive is reconnected and the same command run again with the card, which reads them
+    back, never --overwrite. Failed before (revfix1_66, M2): "" (--overwrite), the headline
+    "re-run with it and --overwrite to replace that copy". A copy found changed among them
+    still gets --overwrite."""
+    from offload.report.cascade_words import CascadeFacts, cascade_sentence
+
+    gone, unreadable = FastCopyFailure.DRIVE_GONE, FastCopyFailure.UNREADABLE
+    removed, changed = FastCopyFailure.REMOVED, FastCopyFailure.CHANGED
+    facts = CascadeFacts(
+        slow="SLOW",
+        slow_count=1,
+        pass_ended_at="12:00",
+        released=True,
+        card_pass_failed=0,
+        cancelled=False,
+        fed=True,
+        slow_failed=False,
+        fast_failed=True,
+    )
+    for kinds in ([gone, unreadable], [gone, gone, gone, removed], ["drive_gone", "removed"]):
+        assert not fast_unreachable(kinds)
+        said = cascade_sentence(
+            facts._replace(fast_unreachable=False, fast_rerun=fast_rerun(kinds))
+        )
+        assert "--overwrite to replace" not in said, (kinds, said)
+        assert "reconnect that drive" in said and "reads those copies back" in said, said
+    assert fast_rerun([gone, changed]) == ""
+    assert fast_rerun([gone, None]) == ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import enum
 import errno
 import importlib
 import os
@@ -796,12 +797,12 @@ def swallowed_slow_drive(
     (``--cascade-to S1 S2 S3 C F`` reads S2 as the card, S3 and C as DESTs). Looked at only
     where the word read as SOURCE follows a ``--cascade-to`` value (before any ``--``): then
     the words from SOURCE on may be slow drives up to the card. Which DEST may be that card
-    is ``_card_among``'s: never where SOURCE shows a card's signs (a camera's layout or
-    names, a FAT or exFAT volume's root, clips at its top or in a folder there, unless a
-    destination's signs outweigh them: ``_shows_card_signs``), nor a DEST given to
-    ``--cascade-to`` too;
+    is ``_card_among``'s: never where SOURCE shows a card's signs (a camera's layout, a
+    card's volume, clips at its top unless a destination's signs outweigh them:
+    ``_card_signs``), nor a DEST given to ``--cascade-to`` too;
     else the first that may be a card after DESTs that may each be a slow drive, where it
-    shows a card's signs or SOURCE may be a slow drive too. Such a command is refused naming
+    shows a card's signs (weaker ones, where SOURCE shows weaker ones too) or SOURCE may be
+    a slow drive too. Such a command is refused naming
     both readings' unambiguous forms, each the user's own words with every other option
     kept. ``--cascade-to S1 -- CARD ...`` and the card written first are never refused. A
     camera card's own layout is refused as a destination anyway (``plan/cardlike.py``)."""
@@ -876,20 +877,36 @@ def _drive_key(word: str) -> str:
     return os.path.normpath(os.path.abspath(word))
 
 
-def _shows_card_signs(word: str, *, history: bool) -> bool:
-    """Whether the folder *word* shows a camera card's signs, weighed against a
-    destination's. Strong, whatever else it holds: a camera's layout (``plan/cardlike.py``:
-    ``DCIM/``, ``PRIVATE/M4ROOT/``, a RED magazine, ...; with *history*, a card's own ASC
-    MHL history at its root too), or the root of a FAT or exFAT volume (what cameras format
-    their media with). Weaker, which a destination's own signs outweigh
-    (``_shows_destination_signs``: a RAID holding our state, or copy roots of other cards,
-    beside them is a drive written to): a camera's own names (an ARRI reel folder holding a
-    clip of that reel, ``A001R2AB/A001C001_...``; a Blackmagic clip: ``volume_root_sign``),
-    or clips at its top or in a folder at its top (a file whose extension is a video, raw or
-    audio recording's: ``A001C001.mov``, ``Clip/C0001.MXF``: a card's folders copied
-    loose). An ``s3://`` URL, a path not there, or not a folder shows none."""
+class _Signs(enum.IntEnum):
+    """How strongly a folder shows a camera card's signs (``_card_signs``), weakest first."""
+
+    NONE = 0
+    # A camera's own names in a plain folder, or clips in a folder at its top: a card's
+    # folders copied loose, or a drive's media folders (``Exports/cut.mp4``): on their own
+    # they tell neither (``_card_among`` counts them only against SOURCE's own).
+    WEAK = 1
+    # A camera's layout, a card's volume (FAT or exFAT, a camera's names at a mounted
+    # volume's root), or clips at its top.
+    CARD = 2
+
+
+def _card_signs(word: str, *, history: bool) -> _Signs:
+    """How strongly the folder *word* shows a camera card's signs, weighed against a
+    destination's (``_Signs``). ``CARD``, whatever else it holds: a camera's layout
+    (``plan/cardlike.py``: ``DCIM/``, ``PRIVATE/M4ROOT/``, a RED magazine, ...; with
+    *history*, a card's own ASC MHL history at its root too), the root of a FAT or exFAT
+    volume (what cameras format their media with), or a camera's own names at the root of a
+    mounted volume (an ARRI reel folder holding a clip of that reel, ``A001R2AB/A001C001_...``;
+    a Blackmagic clip: ``volume_root_sign``). Unless a destination's own signs outweigh them
+    (``_shows_destination_signs``: a RAID holding our state, or copy roots of other cards
+    a few folders down, is a drive written to): ``CARD`` for clips at its top (a file whose
+    extension is a video, raw or audio recording's: ``A001C001.mov``, the base rule), else
+    ``WEAK`` for a camera's names in a plain folder (another tool's copy of a card on a
+    drive has them too: ``volume_root_sign`` judges no folder by them) or clips in a folder
+    at its top (``Clip/C0001.MXF``, ``Exports/cut.mp4``). An ``s3://`` URL, a path not
+    there, or not a folder shows none."""
     if word.startswith("s3://") or not os.path.isdir(word):
-        return False
+        return _Signs.NONE
     from offload.plan.cardlike import (
         camera_card_sign,
         card_filesystem,
@@ -899,23 +916,28 @@ def _shows_card_signs(word: str, *, history: bool) -> bool:
 
     folder = Path(word)
     if camera_card_sign(folder, history=history) or copy_root_card_sign(folder):
-        return True
+        return _Signs.CARD
+    named = not _holds_state(word) and volume_root_sign(folder) is not None
     try:
         real = os.path.realpath(word)
-        if os.path.ismount(real) and card_filesystem(Path(real)):
-            return True
+        if os.path.ismount(real) and (named or card_filesystem(Path(real))):
+            return _Signs.CARD
     except (OSError, ValueError):
         pass
     entries = _entries(word) or []
-    named = not _holds_state(word) and volume_root_sign(folder) is not None
-    # A card's top holds a few folders: past _FOLDERS_LOOKED_INTO, a drive's many are not
-    # each listed (a look at the command line, not a scan of a RAID).
-    folders = entries[:_FOLDERS_LOOKED_INTO]
-    if not named and not any(_is_clip(e) for e in entries) and not any(map(_holds_clips, folders)):
-        return False
-    return not _shows_destination_signs(entries)
+    clips = any(_is_clip(e) for e in entries)
+    # A card's top holds a few folders: past _FOLDERS_LOOKED_INTO (by name, the same on
+    # every filesystem), a drive's many are not each listed (a look at the command line,
+    # not a scan of a RAID).
+    folders = sorted(entries, key=lambda e: e.name)[:_FOLDERS_LOOKED_INTO]
+    weak = named or any(map(_holds_clips, folders))
+    if not (clips or weak) or _shows_destination_signs(entries):
+        return _Signs.NONE
+    return _Signs.CARD if clips else _Signs.WEAK
 
 
+#: How many folders the look at the command line lists in a folder it judges: for clips in
+#: the folders at its top, for copy roots below it (``_copy_root_below``).
 _FOLDERS_LOOKED_INTO = 32
 
 
@@ -935,10 +957,7 @@ def _is_clip(entry: os.DirEntry[str]) -> bool:
 def _holds_clips(entry: os.DirEntry[str]) -> bool:
     """Whether *entry* is a folder (not our state, not a copy root of ours) holding a clip
     (``_is_clip``) at its top: a card's clip folder copied loose. One listing a folder."""
-    try:
-        if entry.name == STATE_FOLDER or not entry.is_dir(follow_symlinks=False):
-            return False
-    except OSError:
+    if entry.name == STATE_FOLDER or not _is_folder(entry):
         return False
     inside = _entries(entry.path)
     if not inside or any(e.name == STATE_FOLDER for e in inside):
@@ -946,23 +965,51 @@ def _holds_clips(entry: os.DirEntry[str]) -> bool:
     return any(_is_clip(e) for e in inside)
 
 
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    """Whether *entry* is a folder, not a link to one."""
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
 def _shows_destination_signs(entries: Sequence[os.DirEntry[str]]) -> bool:
     """Whether a folder of *entries* shows a destination's signs: our state in it (a copy
     root, ``.offload``: an ``--into`` offload's, the card's files beside it), or a copy root
-    in a folder in it, ours (``.offload``) or another ASC MHL tool's (``ascmhl/``): a drive
-    other cards were offloaded to. An ASC MHL history at its own top is not one: a card may
-    hold its own, and the preflight takes one offload-ai did not write for a card's
-    (``plan/cardlike.py``)."""
-    for entry in entries:
-        try:
-            if not entry.is_dir(follow_symlinks=False):
-                continue
-        except OSError:
+    in a folder up to ``_DESTINATION_LEVELS`` down (``_copy_root_below``), ours
+    (``.offload``) or another ASC MHL tool's (``ascmhl/``): a drive other cards were
+    offloaded to (``RAID/ShowA/Day1/A001/.offload``). An ASC MHL history at its own top is
+    not one: a card may hold its own, and the preflight takes one offload-ai did not write
+    for a card's (``plan/cardlike.py``)."""
+    if any(e.name == STATE_FOLDER and _is_folder(e) for e in entries):
+        return True
+    return _copy_root_below(entries, (STATE_FOLDER, ASCMHL_FOLDER), levels=_DESTINATION_LEVELS)
+
+
+#: How deep a drive's copy roots are looked for: a show, a day, a card's roll
+#: (``RAID/ShowA/Day1/A001``).
+_DESTINATION_LEVELS = 3
+
+
+def _copy_root_below(
+    entries: Sequence[os.DirEntry[str]], names: Sequence[str], *, levels: int
+) -> bool:
+    """Whether a folder of *entries* holds, in a folder of it up to *levels* down, a folder
+    named one of *names* (a copy root's ``.offload`` or ``ascmhl/``). Depth first, by name
+    (the same answer on every filesystem), listing at most ``_FOLDERS_LOOKED_INTO`` folders:
+    a look at the command line, not a scan of a RAID; links are not followed."""
+    stack = [(e, 1) for e in sorted(entries, key=lambda e: e.name, reverse=True)]
+    listed = 0
+    while stack and listed < _FOLDERS_LOOKED_INTO:
+        entry, level = stack.pop()
+        if entry.name in names or not _is_folder(entry):
             continue
-        if entry.name == STATE_FOLDER:
+        listed += 1
+        inside = [e for e in _entries(entry.path) or () if _is_folder(e)]
+        if any(e.name in names for e in inside):
             return True
-        if any(os.path.isdir(os.path.join(entry.path, n)) for n in (STATE_FOLDER, ASCMHL_FOLDER)):
-            return True
+        if level < levels:
+            stack.extend((e, level + 1) for e in sorted(inside, key=lambda e: e.name, reverse=True))
     return False
 
 
@@ -972,21 +1019,28 @@ def _card_among(
     """The index of the DEST that may be the card read as a destination
     (``swallowed_slow_drive``), or None. A false refusal of an ordinary command is worse
     than a contrived misordering let through, so only strong evidence counts, the card's
-    signs (``_shows_card_signs``) first:
+    signs (``_card_signs``) first:
 
-    * SOURCE shows a card's signs: it is the card, None whatever follows (``--cascade-to
-      LTO CARD RAIDW RAIDO RAID2``, RAIDO a RAID holding other shows).
+    * SOURCE shows a card's signs (``_Signs.CARD``): it is the card, None whatever follows
+      (``--cascade-to LTO CARD RAIDW RAIDO RAID2``, RAIDO a RAID holding other shows).
+      Weaker signs (a folder of clips in it) do not make it the card: a drive reused as a
+      slow drive may hold one (``--cascade-to S1 S2 CARD FAST``, S2 holding ``OLD/x.mov``).
     * A DEST given to ``--cascade-to`` too (*cascaded*) is a slow drive, never the card.
     * Otherwise the first DEST that may be a card (``_may_be_a_card``) where every DEST
       before it may be a slow drive (``_may_be_a_slow_drive``), if it shows a card's signs
       (``--cascade-to S1 S2 S3 CARD``, S2 a new drive holding its vendor's files, CARD
-      clips at its top; a card's folders copied loose, ``A001R2AB/A001C001_....mxf``; not
-      a RAID holding loose clips beside other cards' copy roots or our state), or if SOURCE
-      may be a slow drive too (there: a SOURCE not there is
-      left to the preflight's absent-card line, never counted a slow drive; a DEST not
-      there is, a drive not made yet)."""
-    if _shows_card_signs(source, history=True):
+      clips at its top; not a RAID holding loose clips beside other cards' copy roots or
+      our state), or weaker ones where SOURCE shows weaker ones too (both hold clip folders
+      or a camera's names: which is the card is the user's to say; ``A001R2AB/A001C001_...``
+      on a DEST is no card's sign where SOURCE shows none, ``--cascade-to LTO PROJ RAID``,
+      RAID holding a Finder copy of a card), or if SOURCE may be a slow drive too (there: a
+      SOURCE not there is left to the preflight's absent-card line, never counted a slow
+      drive; a DEST not there is, a drive not made yet)."""
+    source_signs = _card_signs(source, history=True)
+    if source_signs is _Signs.CARD:
         return None
+    # A DEST's signs that make it the card: a card's, or weaker ones against SOURCE's own.
+    enough = _Signs.WEAK if source_signs is _Signs.WEAK else _Signs.CARD
     slow = {_drive_key(value) for value in cascaded}
     source_slow = (source.startswith("s3://") or os.path.lexists(source)) and (
         _may_be_a_slow_drive(source, into=into)
@@ -995,7 +1049,7 @@ def _card_among(
         if _drive_key(destination) in slow:
             continue  # a slow drive by the command's own words
         if _may_be_a_card(destination, into=into) and (
-            source_slow or _shows_card_signs(destination, history=False)
+            source_slow or _card_signs(destination, history=False) >= enough
         ):
             return at
         if not _may_be_a_slow_drive(destination, into=into):
@@ -1031,27 +1085,24 @@ def _entries(folder: str) -> list[os.DirEntry[str]] | None:
         return None
 
 
-def _offload_wrote_to(entries: Sequence[os.DirEntry[str]]) -> bool:
-    """Whether a folder of *entries* holds an offload's own state in a folder in it: a
-    drive offload-ai wrote to."""
-    return any(
-        entry.is_dir(follow_symlinks=False)
-        and os.path.isdir(os.path.join(entry.path, STATE_FOLDER))
-        for entry in entries
-    )
+def _offload_wrote_to(entries: Sequence[os.DirEntry[str]], *, levels: int = 1) -> bool:
+    """Whether a folder of *entries* holds an offload's own state in a folder in it, or
+    one up to *levels* down (``_copy_root_below``): a drive offload-ai wrote to."""
+    return _copy_root_below(entries, (STATE_FOLDER,), levels=levels)
 
 
 def _may_be_a_card(destination: str, *, into: bool) -> bool:
     """Whether the folder *destination* names may be a card given by mistake as a DEST
     (``swallowed_slow_drive``): a folder holding something, none of it an offload's own
-    state in a folder in it (a drive offload-ai wrote to), and without ``--into`` none in
+    state in a folder in it or up to ``_DESTINATION_LEVELS`` down (a drive offload-ai wrote
+    to, ``RAID/ShowA/Day1/A001/.offload``), and without ``--into`` none in
     itself either; with it, a folder holding ``.offload`` is the copy root a run of that
     command wrote to. Without ``--into`` such a copy root is no destination a run writes
     into (its copy would go in a folder of the copy), but a card's copy given as the card.
     A path not there, not a folder, or unreadable is left to the preflight; an ``s3://``
     URL is no card."""
     entries = _entries(destination)
-    if not entries or _offload_wrote_to(entries):
+    if not entries or _offload_wrote_to(entries, levels=_DESTINATION_LEVELS):
         return False
     return not (into and any(entry.name == STATE_FOLDER for entry in entries))
 

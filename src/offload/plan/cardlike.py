@@ -170,7 +170,9 @@ def volume_root_sign(root: Path) -> str | None:
     the earlier cameras' QuickTime, ProRes or DNxHD, or CinemaDNG clip folder).
     Another tool's copy of such a card on a drive has the same layout in a folder
     (``RAID/A001R1AB/A001C001_...``), which an offload of that card into the drive is meant
-    to find and adopt: a folder is not judged by them. Never raises."""
+    to find and adopt: a folder is not judged by them (the misordering check of
+    ``--cascade-to``, ``cli/common._card_signs``, counts them in a plain folder only as a
+    weaker sign, against the SOURCE's own). Never raises."""
     try:
         names = os.listdir(root)
     except OSError:

@@ -140,14 +140,26 @@ def fast_rerun(kinds: Iterable[FastCopyFailure | str | None]) -> str:
     """What mends the failed fast copies (*kinds*, each one's ``fast_failure``: at least
     one; None for a copy failed otherwise), as ``fast_failed_words`` says it: "anew" (each
     removed: a re-run with the card copies it anew), "read" (each removed or unreadable: a
-    re-run reads it back), else "" (one found changed, or failed otherwise: --overwrite
-    replaces it)."""
+    re-run reads it back), "reconnect" (each removed, unreadable or its drive gone, one at
+    least its drive gone: none found bad, the drive to reconnect before that re-run; all
+    gone is ``fast_unreachable``'s), else "" (one found changed, or failed otherwise:
+    --overwrite replaces it). Never "" for copies nothing found bad: --overwrite would
+    replace a copy no one saw differ."""
     said = set(kinds)
     if said and said <= {FastCopyFailure.REMOVED}:
         return "anew"
     if said and said <= {FastCopyFailure.REMOVED, FastCopyFailure.UNREADABLE}:
         return "read"
+    if said and said <= _NOT_FOUND_BAD:
+        return "reconnect"
     return ""
+
+
+#: The kinds of a fast copy's failure that say nothing of its bytes: a re-run with the card
+#: reads it back (or copies it anew), never --overwrite (``fast_rerun``).
+_NOT_FOUND_BAD = frozenset(
+    {FastCopyFailure.REMOVED, FastCopyFailure.UNREADABLE, FastCopyFailure.DRIVE_GONE}
+)
 
 
 class RefusedFiles(NamedTuple):
@@ -243,7 +255,8 @@ def fast_failed_words(facts: CascadeFacts, *, since: bool = False) -> str:
     failures (``fast_rerun``, ``fast_unreachable``, from each copy's ``fast_failure``): a
     copy removed is copied anew by the same command run again with the card; one unreadable
     (and removed) is read back by it; one whose drive went away was not found bad: that
-    drive is reconnected and the same command run again; any other (found changed) is
+    drive is reconnected and the same command run again (with the card, reading the others
+    back, where some were removed or unreadable); any other (found changed) is
     replaced by a re-run with the card and --overwrite. *since*: said after the release,
     "again"."""
     read = "read it again" if since else "read it"
@@ -264,6 +277,13 @@ def fast_failed_words(facts: CascadeFacts, *, since: bool = False) -> str:
             f"{failed} (listed below): keep the card, check that drive (offload verify), and "
             "run the same command again with it, which reads that copy back: kept if equal to "
             "the card, copied anew if gone, refused (naming --overwrite) if other"
+        )
+    if facts.fast_rerun == "reconnect":  # a drive gone too: none found bad
+        return (
+            f"{failed} (listed below; none found bad: gone, unreadable, or its drive gone): keep "
+            "the card, reconnect that drive, check it (offload verify), and run the same command "
+            "again with it, which reads those copies back: kept if equal to the card, copied "
+            "anew if gone, refused (naming --overwrite) if other"
         )
     return (
         f"{failed} (listed below): keep the card, and re-run with it and --overwrite to replace "
@@ -289,7 +309,8 @@ class CascadeFacts(NamedTuple):
     # Every copy failed on a fast destination failed because its drive went away (pulled,
     # unmounted): not found bad, the drive to reconnect (``fast_failed_words``).
     fast_unreachable: bool = False
-    # What mends the failed fast copies (``fast_rerun``): "anew", "read", or "" (--overwrite).
+    # What mends the failed fast copies (``fast_rerun``): "anew", "read", "reconnect", or ""
+    # (--overwrite).
     fast_rerun: str = ""
     # Of the copies failed on a fast destination, how many were refused because a different
     # file holds the name there (``fast_refused``): a plain re-run refuses them again.
