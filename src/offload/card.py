@@ -3059,30 +3059,32 @@ def _refused_on_fast(
     paths: list[str] = []
     where: list[str] = []
     kinds: set[Refusal] = set()
-    # The refusals of the run's other files: one of a copy never to be overwritten, and
-    # --overwrite (for the whole run) is offered for none (``FastRefused.elsewhere``).
-    others: set[Refusal] = set()
     wanted = set(failed)
     for file in report.job.files:
         result = file.destination(index) if file.relative_path in wanted else None
-        mine = result is not None and result.refusal in FAST_REFUSALS
-        if mine:
-            paths.append(file.relative_path)
+        if result is None or result.refusal is None or result.refusal not in FAST_REFUSALS:
+            continue
+        paths.append(file.relative_path)
         for copy in file.destinations:
             if copy.refusal is not None and copy.refusal not in FAST_REFUSALS:
-                if not mine:
-                    others.add(copy.refusal)
-                    continue
                 kinds.add(copy.refusal)
                 root = display_path(plan.plans[copy.destination_index].destination)
                 if root not in where:
                     where.append(root)
+    # Plain files alone in the way of these: one of a copy never to be overwritten in the
+    # way of another file of the run, and --overwrite (for the whole run) is offered for
+    # none of them either (``FastRefused.elsewhere``).
+    elsewhere = (
+        bool(paths)
+        and not kinds & NEVER
+        and any(copy.refusal in NEVER for file in report.job.files for copy in file.destinations)
+    )
     return run_record.FastRefused(
         tuple(paths),
         tuple(where),
         Refusal.ANOTHER_CARD in kinds,
         Refusal.EARLIER_COPY in kinds,
-        bool(others & NEVER),
+        elsewhere,
     )
 
 

@@ -175,3 +175,48 @@ def test_an_earlier_take_of_one_file_and_a_plain_file_in_the_way_of_another(
         C001: ["earlier_copy", "fast_refused_earlier_copy"],
     }, kinds
     _slow_says_never_overwrite(slow2 / "A001", "an earlier take's copy holds its name")
+
+
+def test_a_plain_file_refused_while_an_earlier_take_stands_in_the_way_of_another_file(
+    tmp_path: Path,
+) -> None:
+    """C001's earlier take stands on F (F2 copies the new take: S2 is fed from it); C000 is
+    refused on F and F2 for plain files in the way. Only C000 fails on S2, yet the slow
+    copy root's record offers no --overwrite: the flag is for the whole run and would
+    replace C001's earlier take on F (``FastRefused.elsewhere``)."""
+    card = clips_card(tmp_path / "cards", 3, 200_000)
+    fast, fast2, slow, slow2 = (tmp_path / name for name in ("F", "F2", "S", "S2"))
+    for folder in (fast, fast2, slow, slow2):
+        folder.mkdir()
+    reports = tmp_path / "reports"
+    code, out = offload("copy", "--report-dir", reports, card, fast, fast2, "--cascade-to", slow)
+    assert code == 0, out
+    _new_take(card / C001, 300_000)
+    (fast2 / "A001" / C001).unlink()  # F2 copies the new take
+    for root in (fast, fast2):
+        (root / "A001" / C000).write_bytes(os.urandom(123_456))
+
+    code, out = offload("copy", "--dry-run", card, fast, fast2, "--cascade-to", slow2)
+    said = _said(out)
+    assert f"a different file holds its name on {fast}, {fast2}: --into another folder" in said
+    assert "--overwrite or --keep-both copies it" not in said, said
+
+    code, out = offload("copy", "--report-dir", reports, card, fast, fast2, "--cascade-to", slow2)
+    assert code == 1, out
+    (slow_error,) = [
+        line
+        for line in out.splitlines()
+        if line.startswith("ERROR:") and "cannot be cascaded" in line
+    ]
+    assert C000 in slow_error and "--overwrite" not in _remedy(slow_error), slow_error
+    (entry,) = json.loads((slow2 / "A001" / ".offload" / "last-run.json").read_text())["cards"]
+    assert entry["fast_refused"] == [C000], entry
+    assert entry["another_card"] is True, entry
+    assert entry["earlier_copy"] is False and entry["other_card_copy"] is False, entry
+    _code, out = offload("verify", slow2 / "A001")
+    said = _said(out)
+    assert "INCOMPLETE" in said and "--overwrite or" not in said, said
+    assert (
+        "with --into another folder or --keep-both (--overwrite, for the whole run, would "
+        "replace a copy never to be overwritten that holds another file's name there)"
+    ) in said, said
