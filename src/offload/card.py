@@ -167,7 +167,7 @@ from offload.plan.names import report_name
 from offload.plan.preflight.findings import join_paths
 from offload.plan.preflight.paths import remove_stale_probes
 from offload.plan.strays import UNASKABLE_STALE_S, remove_strays, stray_partials
-from offload.remedies import FAST_NEVER, FAST_REFUSALS, Refusal
+from offload.remedies import FAST_REFUSALS, NEVER, Refusal
 from offload.removed_unfinished import RemovedUnfinished
 from offload.report import loss
 from offload.report.refusal import refusal_entry
@@ -3157,9 +3157,10 @@ def _refused_on_fast(
     never got because every fast destination refused them for a file in the way there (its
     result's ``refusal``, ``Refusal.FAST_REFUSED``): the same command refuses them there
     again, so the run record names them apart, with those fast destinations (each refusing
-    one of them, as the user gave it) and whether each file in the way is a copy never to
-    be overwritten, another card's or an earlier take's (--into another folder or
-    --keep-both, never --overwrite: ``FastRefused``)."""
+    one of them, as the user gave it) and whether a copy never to be overwritten holds the
+    name of one of them on one at least, another card's or an earlier take's (read from the
+    fast copies' own refusals: --into another folder or --keep-both, never --overwrite,
+    whatever else is in the way, ``FastRefused``)."""
     paths: list[str] = []
     where: list[str] = []
     kinds: set[Refusal] = set()
@@ -3169,18 +3170,26 @@ def _refused_on_fast(
         if result is None or result.refusal is None or result.refusal not in FAST_REFUSALS:
             continue
         paths.append(file.relative_path)
-        kinds.add(result.refusal)
         for copy in file.destinations:
             if copy.refusal is not None and copy.refusal not in FAST_REFUSALS:
+                kinds.add(copy.refusal)
                 root = display_path(plan.plans[copy.destination_index].destination)
                 if root not in where:
                     where.append(root)
-    never = bool(kinds) and kinds <= FAST_NEVER
+    # Plain files alone in the way of these: one of a copy never to be overwritten in the
+    # way of another file of the run, and --overwrite (for the whole run) is offered for
+    # none of them either (``FastRefused.elsewhere``).
+    elsewhere = (
+        bool(paths)
+        and not kinds & NEVER
+        and any(copy.refusal in NEVER for file in report.job.files for copy in file.destinations)
+    )
     return run_record.FastRefused(
         tuple(paths),
         tuple(where),
-        never and Refusal.FAST_REFUSED_ANOTHER_CARD in kinds,
-        never and Refusal.FAST_REFUSED_EARLIER_COPY in kinds,
+        Refusal.ANOTHER_CARD in kinds,
+        Refusal.EARLIER_COPY in kinds,
+        elsewhere,
     )
 
 

@@ -37,7 +37,7 @@ import os
 import shutil
 import stat
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -80,7 +80,7 @@ from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
 from offload.plan.codes import LeftOut, LeftOutEntry, PreflightCode
 from offload.remedies import FAST_REFUSALS, NEVER, Refusal
-from offload.report.cascade_words import NOT_FOUND_BAD, never_overwritten, refused_fixes
+from offload.report.cascade_words import NOT_FOUND_BAD, refused_fixes, refused_holder
 from offload.results import (
     GOOD_STATUSES,
     DestinationFileResult,
@@ -1296,6 +1296,7 @@ def _cascade_tasks(
     failures: list[_Unfed] = []
     used: dict[str, _Fed] = {}
     lost: dict[int, OSError | None] = {}
+    never_in_run: bool | None = None
     algorithms = plan.options.copy.algorithms
     for task in tasks:
         wanted = [i for i in slow if task.targets[i] is not None]
@@ -1315,7 +1316,9 @@ def _cascade_tasks(
         )
         why, kind = "", None
         if file is None or not candidates:
-            why = _no_copy_reason(plan, file, feeders, wanted)
+            if never_in_run is None:  # looked at once, for the first file not fed
+                never_in_run = _never_overwritten_in_run(by_path.values(), feeders)
+            why = _no_copy_reason(plan, file, feeders, wanted, never_in_run)
             kind = _fast_refusal(file, feeders)
         for position in range(tried.get(relative, 0), len(candidates)):
             why = ""
@@ -1622,30 +1625,47 @@ class _Unfed(NamedTuple):
 def _fast_refusal(file: FileResult | None, feeders: list[int]) -> Refusal | None:
     """The kind of the failure of a file's slow copies that no fast copy feeds: where every
     fast destination of *feeders* that was given it refused it for a file in the way there
-    (their results' ``refusal``), ``Refusal.FAST_REFUSED`` (where each of those files is a
-    copy never to be overwritten, ``NEVER``: ``FAST_REFUSED_EARLIER_COPY`` where each is an
-    earlier take's, else ``FAST_REFUSED_ANOTHER_CARD``, another card's on one at least),
-    since the same command refuses it there again; else None (a re-run with the card may
-    copy it)."""
+    (their results' ``refusal``), ``Refusal.FAST_REFUSED`` (where one of those files at
+    least is a copy never to be overwritten, ``NEVER``, whatever the others are:
+    ``FAST_REFUSED_ANOTHER_CARD`` where one is another card's, else
+    ``FAST_REFUSED_EARLIER_COPY``; ``--overwrite`` is for the whole run, so offered for a
+    plain file on one fast destination it would replace that copy on another), since the
+    same command refuses it there again; else None (a re-run with the card may copy it)."""
     if file is None or file.source_error:
         return None
     results = [r for i in feeders if (r := file.destination(i)) is not None]
     if not results or any(r.refusal is None or r.refusal in FAST_REFUSALS for r in results):
         return None
-    if all(r.refusal is Refusal.EARLIER_COPY for r in results):
-        return Refusal.FAST_REFUSED_EARLIER_COPY
-    if all(r.refusal in NEVER for r in results):
+    if any(r.refusal is Refusal.ANOTHER_CARD for r in results):
         return Refusal.FAST_REFUSED_ANOTHER_CARD
+    if any(r.refusal is Refusal.EARLIER_COPY for r in results):
+        return Refusal.FAST_REFUSED_EARLIER_COPY
     return Refusal.FAST_REFUSED
 
 
+def _never_overwritten_in_run(files: Iterable[FileResult], feeders: list[int]) -> bool:
+    """Whether a fast destination of *feeders* refused a file of the run for a copy never
+    to be overwritten (``remedies.NEVER``): --overwrite, for the whole run, would replace
+    it, so no refusal of the run offers it (``refused_fixes``)."""
+    return any(
+        (r := file.destination(i)) is not None and r.refusal in NEVER
+        for file in files
+        for i in feeders
+    )
+
+
 def _no_copy_reason(
-    plan: OffloadPlan, file: FileResult | None, feeders: list[int], slow: list[int]
+    plan: OffloadPlan,
+    file: FileResult | None,
+    feeders: list[int],
+    slow: list[int],
+    never_in_run: bool = True,
 ) -> str:
     """Why a file no fast copy holds cannot be cascaded to the *slow* destinations, and what
     would copy it there: a re-run with the card, unless every fast destination refused it
     because a different file holds its name there (a re-run refuses it again: only
-    ``--overwrite``/``--keep-both`` or not cascading copies it)."""
+    ``--overwrite``/``--keep-both`` or not cascading copies it; never --overwrite where a
+    copy never to be overwritten holds its name or, *never_in_run*, another file's)."""
     if file is not None and file.source_error:
         return f"cannot be cascaded: the card's file was not copied ({file.source_error})"
     results = [
@@ -1667,13 +1687,9 @@ def _no_copy_reason(
         # (``remedies.another_card``, ``remedies.earlier_copy``).
         other_card = sum(r.refusal is Refusal.ANOTHER_CARD for i, r in results if i in refused)
         earlier = sum(r.refusal is Refusal.EARLIER_COPY for i, r in results if i in refused)
-        fixes = refused_fixes(len(refused), other_card + earlier)
+        fixes = refused_fixes(other_card + earlier, elsewhere=never_in_run)
         if len(refused) == len(results):
-            held = (
-                f"{never_overwritten(other_card, earlier)} holds its name"
-                if other_card + earlier == len(refused)
-                else "a different file holds its name"
-            )
+            held = refused_holder(other_card, earlier, len(refused) - other_card - earlier)
             remedy = (
                 f"{held} on {where}, so a re-run refuses it again: "
                 f"re-run with the card and {fixes}, or without cascading to {targets} (the "

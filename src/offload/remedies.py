@@ -47,12 +47,14 @@ class Refusal(StrEnum):
     # there again, so the slow copy fails again; --overwrite/--keep-both on those fast
     # destinations, or no cascading, copies it (``fast_refused``).
     FAST_REFUSED = "fast_refused"
-    # The same, each file in the way there a copy never to be overwritten (``NEVER``), on
-    # one fast destination at least another card's (``ANOTHER_CARD``): --into another
-    # folder or --keep-both, never --overwrite (``fast_refused_another_card``).
+    # The same, the file in the way on one fast destination at least a copy never to be
+    # overwritten (``NEVER``), another card's (``ANOTHER_CARD``) on one at least, whatever
+    # is in the way on the others: --into another folder or --keep-both, never
+    # --overwrite, which is for the whole run and would replace that copy too
+    # (``fast_refused_another_card``).
     FAST_REFUSED_ANOTHER_CARD = "fast_refused_another_card"
-    # The same, each file in the way there an earlier take's copy (``EARLIER_COPY``):
-    # --keep-both or --into another folder, never --overwrite.
+    # The same, an earlier take's copy (``EARLIER_COPY``) on one fast destination at least,
+    # another card's on none: --keep-both or --into another folder, never --overwrite.
     FAST_REFUSED_EARLIER_COPY = "fast_refused_earlier_copy"
 
 
@@ -68,7 +70,8 @@ FAST_REFUSALS = frozenset(
 NEVER = frozenset({Refusal.ANOTHER_CARD, Refusal.EARLIER_COPY})
 
 #: The same for a cascade's slow copy (``FAST_REFUSALS``): every fast destination refused
-#: the file for such a copy.
+#: the file for a file in the way, one at least for such a copy (``--overwrite`` is for the
+#: whole run: offered for the plain files, it would replace that copy too).
 FAST_NEVER = frozenset({Refusal.FAST_REFUSED_ANOTHER_CARD, Refusal.FAST_REFUSED_EARLIER_COPY})
 
 

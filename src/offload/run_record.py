@@ -128,6 +128,10 @@ class RunRecord(NamedTuple):
     # command refuses them there again, so the words name the fast destinations' remedy.
     fast_refused: tuple[str, ...] = ()
     refused_on: tuple[str, ...] = ()
+    # A copy never to be overwritten holds the name of one of ``fast_refused`` on a fast
+    # destination at least: another card's, or an earlier take's (the key every version
+    # reads so, but the one that wrote ``earlier_copy`` without ``other_card_copy``, whose
+    # ``another_card`` held another card's alone: ``never_overwrite``).
     another_card: bool = False
     # The token of the run that wrote the entry (``naming.run_token``; "" in a record of an
     # older version): ``run_words`` names it with its start.
@@ -138,6 +142,15 @@ class RunRecord(NamedTuple):
     # Of a card whose identity is unknown, its first file (by path) and that file's size as
     # the run read them (``FirstFile``): two such cards from one path are two entries.
     first: FirstFile | None = None
+    # As ``FastRefused.another_card`` (the key ``other_card_copy``); None in a record of an
+    # older version, which did not write it.
+    other_card_copy: bool | None = None
+
+    @property
+    def never_overwrite(self) -> bool:
+        """A copy never to be overwritten holds the name of one of ``fast_refused`` on a fast
+        destination at least, as a record of any version says it."""
+        return self.another_card or bool(self.earlier_copy) or bool(self.other_card_copy)
 
 
 def run_words(run: str, started: str) -> str:
@@ -188,16 +201,22 @@ class FastRefused(NamedTuple):
     """The card files a cascade's slow copy root failed because every fast destination
     refused them for a file in the way there (``card._refused_on_fast``): their *paths*,
     the fast copy roots that refused them (*on*, as the user gave them) and whether each
-    file in the way is a copy never to be overwritten (``remedies.FAST_NEVER``: --into
-    another folder or --keep-both, never --overwrite): *another_card*, so and some of them
-    another card's (``Refusal.FAST_REFUSED_ANOTHER_CARD``); *earlier_copy*, so and some of
-    them an earlier take's of this card (``Refusal.FAST_REFUSED_EARLIER_COPY``); both, some
-    of each; neither, a file that --overwrite may replace among them."""
+    file in the way is a copy never to be overwritten (--into another folder or
+    --keep-both, never --overwrite, whatever else is in the way: the flag is for the whole
+    run): *another_card*, another card's copy holds the name of one of them on a fast
+    destination at least (``Refusal.ANOTHER_CARD``); *earlier_copy*, an earlier take's
+    copy of this card does (``Refusal.EARLIER_COPY``); both, each; neither, plain files
+    alone, which --overwrite may replace, unless *elsewhere*: such a copy holds the name of
+    another file of the run on a fast destination (the flag, for the whole run, would
+    replace it). Written as the keys ``another_card`` (any of the three: a copy never to be
+    overwritten, as every version before reads it), ``earlier_copy`` and
+    ``other_card_copy`` (this *another_card*)."""
 
     paths: tuple[str, ...] = ()
     on: tuple[str, ...] = ()
     another_card: bool = False
     earlier_copy: bool = False
+    elsewhere: bool = False
 
 
 _NONE_REFUSED = FastRefused()
@@ -510,8 +529,13 @@ def settle(
         if fast_refused.paths:
             body["fast_refused"] = list(fast_refused.paths)
             body["refused_on"] = list(fast_refused.on)
-            body["another_card"] = fast_refused.another_card
+            # ``another_card``: a copy never to be overwritten, as older versions read it
+            # (they advise --overwrite where it is false); the kinds told apart beside it.
+            body["another_card"] = (
+                fast_refused.another_card or fast_refused.earlier_copy or fast_refused.elsewhere
+            )
             body["earlier_copy"] = fast_refused.earlier_copy
+            body["other_card_copy"] = fast_refused.another_card
     try:
         place = _place(root)
         entries = _load(place)
@@ -574,6 +598,7 @@ def _as_record(entry: Mapping[str, object]) -> RunRecord:
         run if isinstance(run := entry.get("run"), str) else "",
         earlier if isinstance(earlier := entry.get("earlier_copy"), bool) else None,
         _first_of(entry),
+        other if isinstance(other := entry.get("other_card_copy"), bool) else None,
     )
 
 
@@ -738,7 +763,7 @@ def _fast_again(record: RunRecord, again: str) -> str:
     refuses them there again, and this slow copy root again gets nothing to copy."""
     fix = (
         "--into another folder or --keep-both (" + _never_overwritten(record) + " there)"
-        if record.another_card or record.earlier_copy
+        if record.never_overwrite
         else "--overwrite or --keep-both"
     )
     words = f"with {fix}, or without cascading to this copy root (the card then feeds it)"
@@ -750,12 +775,24 @@ def _fast_again(record: RunRecord, again: str) -> str:
 
 def _never_overwritten(record: RunRecord) -> str:
     """What holds the names of ``record.fast_refused`` on the fast destinations, a copy
-    never to be overwritten (``FastRefused``): named as the record's kinds say, both where
-    it holds both (or, ``another_card`` alone, an older record's, which did not tell an
-    earlier take's copy apart: ``Refusal.ANOTHER_CARD`` was then its kind too)."""
-    if record.earlier_copy and not record.another_card:
+    never to be overwritten on one at least (``FastRefused``): named as the record's kinds
+    say, both where it holds both or cannot tell (a record before ``earlier_copy``, whose
+    ``another_card`` held either; one with ``earlier_copy`` but no ``other_card_copy``
+    held another card's alone in ``another_card``)."""
+    if record.other_card_copy is not None:
+        other, earlier = record.other_card_copy, bool(record.earlier_copy)
+    elif record.earlier_copy is not None:
+        other, earlier = record.another_card, record.earlier_copy
+    else:
+        other = earlier = True
+    if not earlier and not other:  # of another file of the run (``FastRefused.elsewhere``)
+        return (
+            "--overwrite, for the whole run, would replace a copy never to be overwritten "
+            "that holds another file's name"
+        )
+    if earlier and not other:
         return "an earlier take's copy holds its name"
-    if record.another_card and record.earlier_copy is False:
+    if other and not earlier:
         return "another card's copy holds its name"
     return "a copy never to be overwritten holds its name: another card's, or an earlier take's"
 

@@ -283,7 +283,10 @@ def test_a_cascade_refused_for_an_earlier_take_never_calls_it_another_cards_copy
     assert "another card's" not in html, html
     (entry,) = json.loads((slow2 / "A001" / ".offload" / "last-run.json").read_text())["cards"]
     assert entry["fast_refused"] == ["CLIPS/C001.mov"], entry
-    assert entry["another_card"] is False and entry["earlier_copy"] is True, entry
+    # ``another_card``: a copy never to be overwritten (what older versions read); the kind
+    # told by ``earlier_copy`` and ``other_card_copy``.
+    assert entry["another_card"] is True and entry["earlier_copy"] is True, entry
+    assert entry["other_card_copy"] is False, entry
 
     code, out = offload("verify", slow2 / "A001")
     said = " ".join(out.split())

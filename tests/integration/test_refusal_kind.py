@@ -158,14 +158,24 @@ def test_the_record_names_whose_copy_never_to_be_overwritten_holds_the_name(
     tmp_path: Path,
 ) -> None:
     """The slow copy root's record tells another card's copy from an earlier take's
-    (``FastRefused.another_card``, ``earlier_copy``: keys of ``last-run.json``) and its words
-    name only what it tells; a record written before ``earlier_copy``, whose
-    ``another_card`` held either, names both. Failed before: one key, the words always
-    naming both ("another card's, or an earlier take's")."""
+    (``FastRefused.another_card``, ``earlier_copy``: the keys ``other_card_copy``,
+    ``earlier_copy`` of ``last-run.json``) and its words name only what it tells; its
+    ``another_card`` key says a copy never to be overwritten is there, either kind (what
+    older versions read: false, they advise --overwrite). A record written before
+    ``earlier_copy``, whose ``another_card`` held either, names both; one written with
+    ``earlier_copy`` but before ``other_card_copy`` (its ``another_card``: another card's
+    alone) names each as it says. Failed before: ``another_card`` false for an earlier
+    take's copy (review of kinds66, M2), no ``other_card_copy``."""
     root = tmp_path / "SHUTTLE"
     (root / ".offload").mkdir(parents=True)
 
-    def words(another_card: bool, earlier_copy: bool, *, older: bool = False) -> str:
+    def words(
+        another_card: bool,
+        earlier_copy: bool,
+        *,
+        elsewhere: bool = False,
+        drop: tuple[str, ...] = (),
+    ) -> str:
         run_record.mark_started([root], "run", 1.0, source="/cards/A001")
         run_record.settle(
             root,
@@ -175,22 +185,40 @@ def test_the_record_names_whose_copy_never_to_be_overwritten_holds_the_name(
             source="/cards/A001",
             failed=["CLIPS/C001.mov"],
             fast_refused=run_record.FastRefused(
-                ("CLIPS/C001.mov",), ("/mnt/RAID",), another_card, earlier_copy
+                ("CLIPS/C001.mov",), ("/mnt/RAID",), another_card, earlier_copy, elsewhere
             ),
         )
         path = run_record.record_path(root)
         body = json.loads(path.read_text())
-        assert body["cards"][0]["earlier_copy"] is earlier_copy, body
-        if older:
-            for entry in (body, *body["cards"]):
-                entry.pop("earlier_copy", None)
-            path.write_text(json.dumps(body))
+        (entry,) = body["cards"]
+        assert entry["earlier_copy"] is earlier_copy, body
+        assert entry["other_card_copy"] is another_card, body
+        assert entry["another_card"] is True, body
+        for entry in (body, *body["cards"]):
+            for key in drop:
+                entry.pop(key, None)
+            if drop == ("other_card_copy",):  # as the version before it wrote the key
+                entry["another_card"] = another_card
+        path.write_text(json.dumps(body))
         said = run_record.unfinished(root) or ""
-        assert "--overwrite" not in said and "--into another folder or --keep-both (" in said
+        assert "--overwrite or" not in said and "--into another folder or --keep-both (" in said
         return said
 
     assert "(another card's copy holds its name there)" in words(True, False)
     assert "(an earlier take's copy holds its name there)" in words(False, True)
     both = "a copy never to be overwritten holds its name: another card's, or an earlier take's"
     assert both in words(True, True)
-    assert both in words(True, False, older=True)
+    older = ("earlier_copy", "other_card_copy")
+    assert both in words(True, False, drop=older)
+    assert both in words(False, True, drop=older)
+    assert "(an earlier take's copy holds its name there)" in words(
+        False, True, drop=("other_card_copy",)
+    )
+    assert "(another card's copy holds its name there)" in words(
+        True, False, drop=("other_card_copy",)
+    )
+    # Another file's copy never to be overwritten, this one's a plain file: no --overwrite.
+    assert (
+        "(--overwrite, for the whole run, would replace a copy never to be overwritten that "
+        "holds another file's name there)"
+    ) in words(False, False, elsewhere=True)

@@ -21,15 +21,23 @@ def test_refused_copies_are_counted_as_files_and_told_apart_by_their_remedy() ->
     3 failed files), by the words "already exists" (the unreadable one counted, and another
     card's copy given --overwrite)."""
     copies = [("a0.mov", IN_THE_WAY), ("a0.mov", IN_THE_WAY), ("a2.mov", UNREAD)]
-    assert fast_refused(copies) == (1, 0, 0)
-    assert fast_refused([*copies, ("a1.mov", OTHER_CARD)]) == (2, 1, 0)
+    assert fast_refused(copies) == (1, 0, 0, 1)
+    assert fast_refused([*copies, ("a1.mov", OTHER_CARD)]) == (2, 1, 0, 1)
     # Read once: a generator of them counts the same (the terminal's summary passes one).
-    assert fast_refused(iter([*copies, ("a1.mov", OTHER_CARD)])) == (2, 1, 0)
+    assert fast_refused(iter([*copies, ("a1.mov", OTHER_CARD)])) == (2, 1, 0, 1)
     # An earlier take's copy is counted apart (``Refusal.EARLIER_COPY``); a file refused for
-    # another card's copy on one fast destination, an earlier take's on another, once, as
-    # another card's.
-    both = [*copies, ("a1.mov", OTHER_CARD), ("a3.mov", EARLIER), ("a1.mov", EARLIER)]
-    assert fast_refused(both) == (3, 1, 1)
+    # another card's copy on one fast destination, an earlier take's on another, in both
+    # (failed before: once, as another card's, its earlier take never named); a3.mov refused
+    # for an earlier take's copy on one and a plain file on another, in both too (failed
+    # before: as an earlier take's alone, the plain file said to be one).
+    both = [
+        *copies,
+        ("a1.mov", OTHER_CARD),
+        ("a3.mov", EARLIER),
+        ("a1.mov", EARLIER),
+        ("a3.mov", IN_THE_WAY),
+    ]
+    assert fast_refused(both) == (3, 1, 2, 2)
     facts = CascadeFacts(
         slow="SLOW",
         slow_count=1,
@@ -60,7 +68,13 @@ def test_refused_copies_are_counted_as_files_and_told_apart_by_their_remedy() ->
         "copies never to be overwritten (other cards', or earlier takes') hold their names there"
         in mixed
     ), mixed
-    # One of them a plain file in the way: --overwrite for it alone.
-    some = cascade_sentence(facts._replace(fast_refused=2, fast_earlier=1))
-    assert "--overwrite (it replaces the copy there" in some, some
-    assert "where a copy never to be overwritten does" in some, some
+    # One of them a plain file in the way: still never --overwrite, which is for the whole
+    # run and would replace the earlier take's copy too (failed before: "--overwrite ...
+    # where a file of no other card holds the name", which an earlier take's copy is).
+    some = cascade_sentence(facts._replace(fast_refused=2, fast_earlier=1, fast_plain=1))
+    assert "--overwrite (" not in some and "never --overwrite" in some, some
+    assert "earlier takes' copies or different files hold their names there" in some, some
+    assert "no other card" not in some, some
+    # Not counted (a caller that does not count plain files): the file no kind accounts for
+    # is a plain one all the same.
+    assert some == cascade_sentence(facts._replace(fast_refused=2, fast_earlier=1))

@@ -1,10 +1,12 @@
 """The kind of a cascade's slow copy that no fast copy feeds because every fast destination
-refused the file for a file in the way there (``cascade._fast_refusal``): an earlier take's
-copy on every one is its own kind (``FAST_REFUSED_EARLIER_COPY``), never another card's;
-another card's on one at least, every other one a copy never to be overwritten too,
-``FAST_REFUSED_ANOTHER_CARD``; any plain file in the way, ``FAST_REFUSED``. Failed before:
-an earlier take's refusal was ``ANOTHER_CARD`` itself, its slow copy's kind
-``FAST_REFUSED_ANOTHER_CARD``."""
+refused the file for a file in the way there (``cascade._fast_refusal``): another card's
+copy on one at least, whatever is in the way on the others, ``FAST_REFUSED_ANOTHER_CARD``;
+else an earlier take's on one at least, its own kind (``FAST_REFUSED_EARLIER_COPY``), never
+another card's; plain files alone, ``FAST_REFUSED``. Never ``FAST_REFUSED`` (--overwrite,
+for the whole run) while a copy never to be overwritten is in the way on one of them.
+Failed before: an earlier take's refusal was ``ANOTHER_CARD`` itself, its slow copy's kind
+``FAST_REFUSED_ANOTHER_CARD``; then (review of kinds66, M1) a plain file in the way on one
+fast destination made it ``FAST_REFUSED``, --overwrite offered for the earlier take's."""
 
 from __future__ import annotations
 
@@ -38,7 +40,11 @@ EARLIER, CARD, ANY = Refusal.EARLIER_COPY, Refusal.ANOTHER_CARD, Refusal.IN_THE_
         ((EARLIER, EARLIER), Refusal.FAST_REFUSED_EARLIER_COPY),
         ((CARD,), Refusal.FAST_REFUSED_ANOTHER_CARD),
         ((EARLIER, CARD), Refusal.FAST_REFUSED_ANOTHER_CARD),
-        ((EARLIER, ANY), Refusal.FAST_REFUSED),
+        ((EARLIER, ANY), Refusal.FAST_REFUSED_EARLIER_COPY),
+        ((ANY, EARLIER), Refusal.FAST_REFUSED_EARLIER_COPY),
+        ((CARD, ANY), Refusal.FAST_REFUSED_ANOTHER_CARD),
+        ((ANY, EARLIER, CARD), Refusal.FAST_REFUSED_ANOTHER_CARD),
+        ((ANY, ANY), Refusal.FAST_REFUSED),
         ((ANY,), Refusal.FAST_REFUSED),
         ((EARLIER, None), None),  # one fast copy failed otherwise: a re-run may feed it
     ],

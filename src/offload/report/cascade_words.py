@@ -163,7 +163,9 @@ _NOT_FOUND_BAD = frozenset(
 
 
 class RefusedFiles(NamedTuple):
-    """What ``fast_refused`` counts: files, not copies (``cascade_sentence``)."""
+    """What ``fast_refused`` counts: files, not copies (``cascade_sentence``). A file may be
+    counted in several of *other_card*, *earlier* and *plain*: each says what holds its
+    name on one fast destination at least."""
 
     # Files refused because a different file holds the name there (a plain re-run refuses
     # them again).
@@ -171,21 +173,27 @@ class RefusedFiles(NamedTuple):
     # Of them, those refused for another card's copy (``Refusal.ANOTHER_CARD``) on a fast
     # destination at least: never --overwrite.
     other_card: int
-    # Of them, those refused for an earlier take's copy (``Refusal.EARLIER_COPY``) and
-    # never for another card's: never --overwrite. *other_card* + *earlier*: the files a
-    # copy never to be overwritten holds (``refused_fixes``).
+    # Of them, those refused for an earlier take's copy (``Refusal.EARLIER_COPY``) on a fast
+    # destination at least: never --overwrite either.
     earlier: int = 0
+    # Of them, those refused for any other file (``Refusal.IN_THE_WAY``,
+    # ``REWRITE_FAILED``) on a fast destination at least: --overwrite would replace that one,
+    # but is for the whole run, so it is offered only where no file refused holds a copy
+    # never to be overwritten (``refused_fixes``).
+    plain: int = 0
 
 
 def fast_refused(copies: Iterable[tuple[str, str | None]]) -> RefusedFiles:
     """Of the failed fast copies (*copies*: each its file's relative path and its refusal's
     kind, ``DestinationFileResult.refusal`` or the JSON's copy ``refusal``: None for a copy
     not refused), how many files were refused because a different file holds the name there,
-    how many of those for another card's copy, how many for an earlier take's
-    (``RefusedFiles``)."""
+    and of those how many for another card's copy, an earlier take's, a plain file
+    (``RefusedFiles``: a file refused for several, on several fast destinations, counted in
+    each)."""
     refused: set[str] = set()
     other: set[str] = set()
     earlier: set[str] = set()
+    plain: set[str] = set()
     for relative, kind in copies:
         if kind:
             refused.add(relative)
@@ -193,7 +201,9 @@ def fast_refused(copies: Iterable[tuple[str, str | None]]) -> RefusedFiles:
                 other.add(relative)
             elif kind == Refusal.EARLIER_COPY:
                 earlier.add(relative)
-    return RefusedFiles(len(refused), len(other), len(earlier - other))
+            else:
+                plain.add(relative)
+    return RefusedFiles(len(refused), len(other), len(earlier), len(plain))
 
 
 #: What gets a copy past a file in the way of it: for any file but a copy never to be
@@ -228,18 +238,37 @@ def never_overwritten(other_card: int, earlier: int, *, many: bool = False) -> s
     return NEVER_OVERWRITTEN_MANY if many else NEVER_OVERWRITTEN_ONE
 
 
-def refused_fixes(refused: int, never: int) -> str:
-    """What gets the *refused* copies past the files in their way, *never* of them a copy
-    never to be overwritten: another card's or an earlier take's (``fast_refused``)."""
-    if not never:
-        return OVERWRITE_FIXES
-    if never >= refused:
+def refused_holder(other_card: int, earlier: int, plain: int, *, many: bool = False) -> str:
+    """What holds the name of the refused copies, with its verb ("... holds its name";
+    *many*: "... hold their names"), by how many of them are held by another card's copy
+    (*other_card*), an earlier take's (*earlier*), any other file (*plain*): each named only
+    where there is one, so a plain file refused beside an earlier take's copy is never said
+    to be one."""
+    verb = "hold their names" if many else "holds its name"
+    plain_word = "different files" if many else "a different file"
+    if not other_card and not earlier:
+        return f"{plain_word} {verb}"
+    whose = never_overwritten(other_card, earlier, many=many)
+    return f"{whose} or {plain_word} {verb}" if plain else f"{whose} {verb}"
+
+
+#: Why a copy refused for a plain file in the way is offered no --overwrite where a copy
+#: never to be overwritten holds another file's name in the same run (``refused_fixes``).
+OVERWRITE_ELSEWHERE = (
+    " (--overwrite is for the whole run: it would also replace the copy never to be "
+    "overwritten, another card's or an earlier take's, that holds another file's name)"
+)
+
+
+def refused_fixes(never: int, *, elsewhere: bool = False) -> str:
+    """What gets refused copies past the files in their way, *never* of them a copy never
+    to be overwritten: another card's or an earlier take's (``fast_refused``); *elsewhere*:
+    such a copy holds the name of another file of the run. One such copy in the run, and
+    the fixes are ``APART_FIXES`` for all (--keep-both clears every case): --overwrite is
+    for the whole run, so offered for the plain files it would replace that copy too."""
+    if never:
         return APART_FIXES
-    return (
-        f"{OVERWRITE_FIXES} where a file of no other card holds the name, {APART_FIXES} "
-        "where a copy never to be overwritten does, another card's or an earlier take's (the "
-        "ERROR lines say which)"
-    )
+    return APART_FIXES + OVERWRITE_ELSEWHERE if elsewhere else OVERWRITE_FIXES
 
 
 def fast_unreachable(kinds: Iterable[FastCopyFailure | str | None]) -> bool:
@@ -320,8 +349,12 @@ class CascadeFacts(NamedTuple):
     # --overwrite (``refused_fixes``).
     fast_other_card: int = 0
     # Of *fast_refused*, the files refused because an earlier take's copy holds the name
-    # (``Refusal.EARLIER_COPY``), never another card's: never --overwrite either.
+    # (``Refusal.EARLIER_COPY``) on a fast destination at least: never --overwrite either.
     fast_earlier: int = 0
+    # Of *fast_refused*, the files refused for any other file in the way on a fast
+    # destination at least (``RefusedFiles.plain``): named beside the copies never to be
+    # overwritten, never offered --overwrite while one of those is among them.
+    fast_plain: int = 0
     # Not released: files of the fast copy an earlier run verified (trusted from its ledger)
     # that this run did not prove: never read, or found changed (or unreadable) by the
     # cascade's read of them (``cascade._release_after_reread``).
@@ -376,17 +409,12 @@ def _rerun_to_copy(facts: CascadeFacts, them: str) -> str:
     if not facts.fast_refused:
         return f"re-run with it to copy {them}"
     never = facts.fast_other_card + facts.fast_earlier
-    fixes = refused_fixes(facts.fast_refused, never)
+    fixes = refused_fixes(never)
     if facts.fast_refused >= facts.card_pass_failed:
-        if never >= facts.fast_refused:
-            whose = never_overwritten(facts.fast_other_card, facts.fast_earlier, many=them != "it")
-            held = f"{whose} holds its name" if them == "it" else f"{whose} hold their names"
-        else:
-            held = (
-                "a different file holds its name"
-                if them == "it"
-                else "different files hold their names"
-            )
+        # A plain file among them: counted, or the files no kind of copy never to be
+        # overwritten accounts for.
+        plain = facts.fast_plain or max(0, facts.fast_refused - never)
+        held = refused_holder(facts.fast_other_card, facts.fast_earlier, plain, many=them != "it")
         return (
             f"re-run with it and {fixes}: {held} there, so a plain re-run refuses "
             f"{them} again (the ERROR lines say why)"

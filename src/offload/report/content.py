@@ -1588,7 +1588,9 @@ def _cascade_text(
     cascaded_to = [int(i) for i in cascaded.get("destinations") or []]
     ended = cascaded.get("card_pass_ended_at", cascaded.get("card_released_at"))
     fast_kinds = [kind for _, kind, _ in fast_copies]
-    refused, other_card, earlier = fast_refused((path, kind) for path, _, kind in fast_copies)
+    refused, other_card, earlier, plain = fast_refused(
+        (path, kind) for path, _, kind in fast_copies
+    )
     reread = [int(i) for i in cascaded.get("fast_copies_reread") or []]
     on_card = [int(i) for i in cascaded.get("fast_copies_on_card_disk") or []]
     # The other fast copies holding files an earlier run verified (``cascade_words``).
@@ -1619,6 +1621,7 @@ def _cascade_text(
             fast_refused=refused,
             fast_other_card=other_card,
             fast_earlier=earlier,
+            fast_plain=plain,
             unproven=int(cascaded.get("files_verified_earlier_unproven") or 0),
             card_pass_held=held_elsewhere(
                 (

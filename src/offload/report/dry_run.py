@@ -36,8 +36,8 @@ from offload.plan.codes import PreflightCode
 from offload.remedies import Refusal
 from offload.report.cascade_words import (
     BUCKET_NEVER_STANDS,
-    never_overwritten,
     on_card_disk_words,
+    refused_holder,
 )
 from offload.report.words import plural
 from offload.results import DestinationStatus
@@ -241,6 +241,9 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
         holds[index].update((path, 0) for path, _why in item.read_back)
         holds[index].update((path, copied) for path, _why in (*item.replace, *item.keep_beside))
     refusing = {index: {path for path, _why in out[index].refused} for index in feeders}
+    # A copy never to be overwritten in the way of any file on a fast destination: no line
+    # offers --overwrite, which is for the whole run and would replace it too.
+    never_in_run = any(kind in remedies.NEVER for f in feeders for kind in out[f].refusals.values())
     unlike = {index: {path for path, _why in out[index].unlike_record} for index in feeders}
     for item in out:
         item.cascade_pass = 2 if item.index in slow else 1
@@ -257,18 +260,28 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
                     # A re-run refuses it there again: say what copies it.
                     where = ", ".join(printable_name(out[f].destination) for f in feeders)
                     # Another card's copy, or an earlier take's, is never to be overwritten
-                    # (``remedies.another_card``, ``remedies.earlier_copy``): named by kind.
+                    # (``remedies.another_card``, ``remedies.earlier_copy``): named by kind;
+                    # one on any fast destination, and --overwrite is offered for none
+                    # (it is for the whole run: it would replace that copy too).
                     kinds = [out[f].refusals.get(path) for f in feeders]
-                    if all(kind in remedies.NEVER for kind in kinds):
-                        held = never_overwritten(
-                            kinds.count(Refusal.ANOTHER_CARD), kinds.count(Refusal.EARLIER_COPY)
-                        )
-                        fixes = "--into another folder or --keep-both"
-                    else:
-                        held, fixes = "a different file", "--overwrite or --keep-both"
+                    never = sum(kind in remedies.NEVER for kind in kinds)
+                    held = refused_holder(
+                        kinds.count(Refusal.ANOTHER_CARD),
+                        kinds.count(Refusal.EARLIER_COPY),
+                        len(kinds) - never,
+                    )
+                    fixes = (
+                        "--into another folder or --keep-both"
+                        if never
+                        else "--into another folder or --keep-both (--overwrite is for the "
+                        "whole run: it would also replace the copy never to be overwritten "
+                        "that holds another file's name)"
+                        if never_in_run
+                        else "--overwrite or --keep-both"
+                    )
                     why += (
-                        f" ({held} holds its name on {where}: {fixes} copies it there, or copy "
-                        "it here without cascading)"
+                        f" ({held} on {where}: {fixes} copies it there, or copy it here "
+                        "without cascading)"
                     )
                 elif feeders and all(path in unlike[f] for f in feeders):
                     # Failed there for its source's record: a re-run fails it again.

@@ -1412,7 +1412,7 @@ def _cascade_line(report: OffloadReport) -> str:
     ]
     # Why the cascade failed each (``FastCopyFailure``), what its remedy is told by.
     fast_kinds = [d.fast_failure for _, d in fast_failed_copies]
-    fast_refused_files, fast_other_card, fast_earlier = fast_refused(
+    fast_refused_files, fast_other_card, fast_earlier, fast_plain = fast_refused(
         (relative, d.refusal) for relative, d in fast_failed_copies
     )
     ended = report.card_pass_ended_at
@@ -1445,6 +1445,7 @@ def _cascade_line(report: OffloadReport) -> str:
             fast_refused=fast_refused_files,
             fast_other_card=fast_other_card,
             fast_earlier=fast_earlier,
+            fast_plain=fast_plain,
             unproven=report.cascade_unproven,
             card_pass_held=held_elsewhere(
                 (
