@@ -17,6 +17,12 @@ last top-level box runs past the end of the file (a ``moov`` at the end cut whil
 written): a camera writes the index last, so this is a recording cut off (a card pulled or
 the power lost while recording), not an unknown format.
 
+    index_broken(path) -> bool
+
+For a file FFmpeg found invalid data in: whether it is an ISO BMFF/QuickTime file whose
+top-level boxes cannot be walked or hold no index, so not media as it is; anything else
+(another format, an index there, a read that failed) may be a variant FFmpeg does not read.
+
 Why: FFmpeg, given a file it does not recognise, tries every demuxer it has and reads up
 to its probe size (5 MB) doing so; a card of small files named ``.MP4`` that are not clips
 (proxies of another tool, test data, a broken card) cost ~10 ms a file that way, and a
