@@ -81,3 +81,33 @@ def test_the_verify_bar_stays_on_one_line(tmp_path: Path, columns: int) -> None:
     for line in bars:
         assert cell_len(line) <= columns and TIME_LEFT.search(line), (line, bars)
         assert re.search(r"\d+%", line), line
+
+
+@pytest.mark.parametrize("columns", [60, 66])
+def test_a_long_state_is_whole_and_the_destination_cut_once(tmp_path: Path, columns: int) -> None:
+    """Failed before: a resume whose destination holds copies verified earlier and copies
+    verified now ended at 60 columns as "verified, partly earl…", its destination cut at
+    both ends ("…CT_X/DAY…"): the state column was sized for "transfer-checked". (Below
+    60 columns every column is cut as it must: not asked here.)"""
+    card = tmp_path / "card"
+    (card / "CLIPS").mkdir(parents=True)
+    for n in range(3):
+        (card / "CLIPS" / f"A001C{n:03}.MXF").write_bytes(os.urandom(100_000))
+    dest = tmp_path / "mnt" / "PROJECT_X" / "DAY_01"
+    dest.mkdir(parents=True)
+    first = run_offload("copy", "--report-dir", tmp_path / "r1", card, dest)
+    assert first.returncode == 0, first.stderr
+    for n in range(3, 5):
+        (card / "CLIPS" / f"A001C{n:03}.MXF").write_bytes(os.urandom(100_000))
+    run = run_on_terminal("copy", "--report-dir", tmp_path / "r2", card, dest, columns=columns)
+    assert run.returncode == 0, run.text
+    lines = _drawn_lines(run.raw)
+    # The live view's rows, the summary's "result:" line apart.
+    rows = [line for line in lines if "partly" in line and "result:" not in line]
+    assert rows, [line for line in lines if "partly" in line]
+    last = rows[-1]
+    assert re.match(r"\s*1\s", last), last  # the row's number, not squeezed out
+    assert "verified, partly earlier" in last, last
+    assert cell_len(last) <= columns, last
+    shown = last.split()[1]  # the destination, cut at its start only
+    assert shown.endswith("DAY_01") and shown.count("…") <= 1, last

@@ -33,10 +33,12 @@ def test_many_clips_missing_spans_name_three_and_count_the_rest() -> None:
     ), line
     assert line["message"].count(" has no ") == 3
     assert (
-        "; and 2 more clips, each named in the HTML/PDF report (so on the card itself: "
+        "; and 2 more clips, each named in the HTML/PDF report (so on the card itself"
         in (line["message"])
     )
     assert "not a copy problem" in line["message"]
+    # No copy of them is recorded here: none is said to hold what the card holds.
+    assert "the copies hold what the card holds" not in line["message"]
 
 
 def test_a_whole_card_and_a_one_file_clip_say_nothing() -> None:

@@ -172,29 +172,43 @@ class _Frame:
                 overflow="fold",
             )
         wide = width >= 120
+        table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+        # Each row's state first: its column is as wide as its longest word, never cut
+        # ("verified, partly earlier" was "verified, partly earl…" at 60 columns), and the
+        # destination's room is what the others leave.
+        states = []
+        for dest in snap.destinations:
+            # The model's phase ("done": its part ended; "cancelled"); the word says what
+            # became of its copies (``_state``). Done, but filled up by the rewrite of
+            # copies found wrong: "full", its failed count beside it (the copies verified
+            # there stand: not lost).
+            full = dest.full is not None and dest.phase == "done"
+            states.append((full, _state(dest, full=full)))
+        # state: "transfer-checked" at least; the bytes columns' 10 each where shown.
+        longest = max([0, *(cell_len(state.plain) for _, state in states)])
+        state_width = max(16, longest)
         # Below 60 columns the bytes written and read back are left out (the status line
         # above counts the card's bytes): seven columns in 40 were each cut to two or three
-        # letters, "destinati…  st…  writ…  read …  d…  fa…".
-        narrow = width < NARROW_COLUMNS
-        table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+        # letters, "destinati…  st…  writ…  read …  d…  fa…". A longer state leaves them
+        # out that much sooner (its copies are done by then).
+        narrow = width < NARROW_COLUMNS + state_width - 16
         columns = ["#", "destination", "state", "written", "read back", "done", "failed"]
         if narrow:
             columns = ["#", "destination", "state", "done", "failed"]
         if wide:
             columns.append("current file")
-        # state: "transfer-checked"; the bytes columns' 10 each where they are shown.
-        fixed = 2 + 16 + (0 if narrow else 20) + 6 + 6 + 2 * len(columns)
+        fixed = 2 + state_width + (0 if narrow else 20) + 6 + 6 + 2 * len(columns)
         room = max(12, (width - fixed) // (2 if wide else 1))
         for column in columns:
-            table.add_column(column, no_wrap=True, overflow="ellipsis")
-        for dest in snap.destinations:
-            # The model's phase ("done": its part ended; "cancelled"); the word says what
-            # became of its copies (``_state``).
+            table.add_column(
+                column,
+                no_wrap=True,
+                overflow="ellipsis",
+                # Whole from 60 columns on; below, every column is cut as it must.
+                min_width=longest if column == "state" and width >= NARROW_COLUMNS else None,
+            )
+        for dest, (full, state) in zip(snap.destinations, states, strict=True):
             phase = dest.phase
-            # Done, but filled up by the rewrite of copies found wrong: "full", its failed
-            # count beside it (the copies verified there stand: not lost).
-            full = dest.full is not None and phase == "done"
-            state = _state(dest, full=full)
             row: list[str | Text] = [
                 str(dest.index + 1),
                 # Text, not markup: a folder named "[day1]" or "RAID[/]" is a name, not a

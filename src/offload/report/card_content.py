@@ -42,6 +42,7 @@ from offload.report.content import (
     SPANS_MISSING,
     VIDEO_MISSING,
     own_flags,
+    read_back,
 )
 from offload.report.words import listed, plural
 
@@ -51,11 +52,31 @@ if TYPE_CHECKING:
 #: How many of a kind a line names one by one (the HTML/PDF name them all).
 NAMED = 3
 
-#: What every line says of the copies: the card's content as it is, not a copy problem.
+#: What every line says of the copies: the card's content as it is, not a copy problem;
+#: that the copies hold what the card holds only where each copy of its rows was read back
+#: (``content.read_back``), never of a copy transfer-checked only or failed, nor of a file
+#: the card did not read whole (``_as_on_the_card``).
 _AS_ON_THE_CARD = (
     "so on the card itself: the copies hold what the card holds, not a copy problem; check "
-    "with the camera department"
+    "with the {who}"
 )
+_ON_THE_CARD = "so on the card itself, not a copy problem; check with the {who}"
+
+
+def _as_on_the_card(clips: Sequence[Clip], sound: set[bool]) -> str:
+    """The tail of a line of *clips* (its rows' clips; *sound*: whether each row is named
+    as sound, True, or as a picture, False): whom to ask (the sound department of a sound
+    file, the camera department of a clip), and whether the copies are proven to hold what
+    the card holds (``content.read_back``)."""
+    who = (
+        "camera or sound department"
+        if len(sound) > 1
+        else "sound department"
+        if True in sound
+        else "camera department"
+    )
+    said = _AS_ON_THE_CARD if all(read_back(c) for c in clips) else _ON_THE_CARD
+    return said.format(who=who)
 
 
 def card_content(
@@ -79,6 +100,8 @@ def card_content(
     # A kind's rows: its clips; an empty file's (path, what its name made it look like);
     # a probed clip's (clip, its damage as the report's row says it).
     rows: dict[str, list[Any]] = {kind: [] for kind in FLAG_KINDS}
+    # Each kind's clips, for what its line may say of their copies (``_as_on_the_card``).
+    clips_of: dict[str, list[Clip]] = {kind: [] for kind in FLAG_KINDS}
     for index, clip in enumerate(clips):
         found = empty_of.get(id(clip), ())
         # The row's own ⚠ decide which lines count it, as they decide its row's and page
@@ -88,6 +111,7 @@ def card_content(
             continue
         empty = iter(found)  # one EMPTY_FILES flag a file of *found*, in its order
         for flag in flags:
+            clips_of[flag.kind].append(clip)
             rows[flag.kind].append(
                 next(empty)
                 if flag.kind == EMPTY_FILES
@@ -101,7 +125,19 @@ def card_content(
     for kind in FLAG_KINDS:
         noun, said = _LINES[kind]
         if found_rows := rows[kind]:
-            lines.append(_line(kind, len(found_rows), said(found_rows), noun))
+            # Named as sound: an audio take; an empty file by its noun (a clip's own WAV).
+            sound = (
+                {noun == "sound file" for _, noun in found_rows}
+                if kind == EMPTY_FILES
+                else {c.kind == "audio" for c in clips_of[kind]}
+            )
+            tail = _as_on_the_card(clips_of[kind], sound)
+            line = _line(kind, len(found_rows), said(found_rows), noun, tail)
+            if kind == NOT_READABLE:
+                # Every one by name: past MAX_CLIP_ROWS the clip list folds them into
+                # their folder's row, which names the first few (``content._media_rows``).
+                line["paths"] = [_where(c) for c, _ in found_rows]
+            lines.append(line)
     return lines
 
 
@@ -214,7 +250,7 @@ def _bad_frames(clip: Clip) -> str:
     return f"{_where(clip)}: {len(clip.bad_frames):,} of {clip.frames:,} frames ({bad})"
 
 
-def _line(kind: str, count: int, what: str, rows: str) -> dict[str, Any]:
+def _line(kind: str, count: int, what: str, rows: str, tail: str) -> dict[str, Any]:
     more = (
         f"; and {count - NAMED} more {rows}, each named in the HTML/PDF report"
         if count > NAMED and kind not in (EMPTY_FILES, NOT_READABLE)
@@ -223,7 +259,7 @@ def _line(kind: str, count: int, what: str, rows: str) -> dict[str, Any]:
     return {
         "kind": kind,
         "count": count,
-        "message": f"CARD CONTENT: {what}{more} ({_AS_ON_THE_CARD}).",
+        "message": f"CARD CONTENT: {what}{more} ({tail}).",
     }
 
 

@@ -507,6 +507,12 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
     clip's list of files is the one it was grouped in, and the sidecar index (``_Owners``)
     is made once, only when there are files to match against it."""
     folders: dict[str, str] = {}  # one string a folder, not one a file
+    # A Mac's AppleDouble files (``._A001C001.mov``: the resource fork and attributes of
+    # the file of that name, on a card a Mac wrote to) are other files whatever their
+    # extension: never a clip, a frame or an audio take (FFmpeg finds no media in them).
+    apple_double = [e for e in files if _apple_double(str(e["path"]))]
+    if apple_double:
+        files = [e for e in files if not _apple_double(str(e["path"]))]
     sequences, rest = _sequences(files)
     proxies: list[tuple[FileEntry, str]] = []  # with the path each mirrors (_proxy_tail)
     # A recording's files: the entry itself while it has one (most), a list once it has more;
@@ -645,9 +651,15 @@ def group_clips(files: list[FileEntry]) -> list[Clip]:
     for clip in rows:
         if isinstance(clip.sidecars, list):
             clip.sidecars.sort(key=lambda e: str(e["path"]))
+    singles += apple_double
     singles.sort(key=lambda e: str(e["path"]))
     rows.extend(_one_file_row(e, "file", folders) for e in singles)
     return rows
+
+
+def _apple_double(path: str) -> bool:
+    """Whether *path* is named as a Mac's AppleDouble file (its name begins ``._``)."""
+    return path.rpartition("/")[2].startswith("._")
 
 
 def p2_audio(clip: Clip) -> list[FileEntry]:

@@ -998,8 +998,10 @@ def _unreadable_said(found: Sequence[tuple[str, tuple[str, str]]]) -> list[str]:
     return [
         f"{len(found):,} files named as {looks} are NOT READABLE AS MEDIA (their "
         "first bytes are no format FFmpeg reads, or it found invalid data in them), so their "
-        f"contents were not looked at: {shown} (each marked on its row of the clip list); a "
-        "checksum proves only that a copy equals the card, not that the file plays"
+        f"contents were not looked at: {shown} (each marked on its row of the clip list, or "
+        "counted on its folder's row where the list folds them; --json's card_content names "
+        "every one); a checksum proves only that a copy equals the card, not that the file "
+        "plays"
     ]
 
 
@@ -1148,12 +1150,37 @@ def unreadable_as_media(clip: Clip, info: MediaInfo | None) -> bool:
     the file plays, and a green row read as "this clip is good". Never a file not looked at
     (the probing's budgets spent, no media extra: nothing was found), a camera raw FFmpeg
     cannot read (``sniff.camera_raw``), a codec it cannot decode (``media.NO_DECODER``),
-    a sidecar or an other file (never probed)."""
+    a sidecar or an other file (never probed), nor one FFmpeg found invalid data in whose
+    card read failed or a copy of which is not good (``read_whole``: a read that failed
+    makes FFmpeg say "invalid data" too; the row's state says what failed)."""
     return (
         clip.kind in ("clip", "audio")
         and info is not None
         and not info.damage
-        and (info.error == NOT_MEDIA or info.invalid_data)
+        and (info.error == NOT_MEDIA or (info.invalid_data and read_whole(clip)))
+    )
+
+
+def read_whole(clip: Clip) -> bool:
+    """Whether the card read every file of *clip* (no ``source_error``) and each of their
+    copies is in a good state (``GOOD``; a file with no copy is not)."""
+    for entry in clip.files:
+        if entry.get("source_error"):
+            return False
+        copies = entry.get("destinations") or ()
+        if not copies or any(str(d.get("status")) not in GOOD for d in copies):
+            return False
+    return True
+
+
+def read_back(clip: Clip) -> bool:
+    """Whether every copy of every file of *clip* was read back and found equal to the
+    card's (``describe``: verified now, or earlier), and the card read each whole: what
+    lets a line say the copies hold what the card holds."""
+    return read_whole(clip) and all(
+        describe(d).level in ("verified", "verified_earlier")
+        for entry in clip.files
+        for d in entry.get("destinations") or ()
     )
 
 

@@ -53,6 +53,7 @@ from typing import Any
 from offload.report.clips import Clip, FileEntry, p2_audio
 from offload.report.sniff import (
     cut_off,
+    index_broken,
     not_media,
     open_ahead,
     recorded_bytes,
@@ -128,10 +129,13 @@ class MediaInfo:
     data_frames: int | None = None
     # A spanned clip: how many spans were summed into duration_s and frames.
     spans: int = 1
-    # FFmpeg opened the file and found no format it reads in it (``InvalidDataError``: its
-    # first bytes looked like one, the rest did not), and no cut-off recording explains it
+    # FFmpeg opened the file and found invalid data in it (``InvalidDataError``), and its
+    # structure itself is broken (``sniff.index_broken``: an ISO BMFF/QuickTime file whose
+    # boxes cannot be walked or hold no index) where no cut-off recording explains it
     # (``damage`` says those): nothing of it could be looked at as media, as a file the
     # sniff refuses (``sniff.NOT_MEDIA``); ``content.unreadable_as_media`` flags both.
+    # Another "invalid data" (a variant FFmpeg does not read, a read that failed) is only
+    # ``error``'s note (``NOT_READ_BY_FFMPEG``).
     invalid_data: bool = False
     # A file with sound and no picture where a clip was expected: what it really is
     # ("WAV data in a .MOV file"), or "" when its container matches its name.
@@ -244,8 +248,14 @@ def _probe_media(path: Path, budget: ProbeBudget, *, picture: bool = True) -> Me
         cut = cut_off(path)
         if cut is None:
             info.error = _short_error(exc)
-            # Not a read that failed (an I/O error, a timeout): the bytes are no media.
-            info.invalid_data = isinstance(exc, av.error.InvalidDataError)
+            # FFmpeg says "invalid data" of a variant its demuxer does not read (a 12-bit
+            # packed Phantom Cine, a WAV chunk without its pad byte, a short 'loci' box)
+            # and after a read that failed (its MOV demuxer ends its walk silently on EIO):
+            # no media only where the structure itself is broken (``sniff.index_broken``).
+            if isinstance(exc, av.error.InvalidDataError):
+                info.invalid_data = index_broken(path)
+                if not info.invalid_data:
+                    info.error = _short_error(exc, NOT_READ_BY_FFMPEG)
         elif cut.box is None:
             info.error = CUT_BEFORE_INDEX
             info.damage = (
@@ -330,11 +340,17 @@ def _middle_of(lengths: Sequence[float]) -> tuple[int, float]:
 _FFMPEG = "not readable by FFmpeg: "
 
 
-def _short_error(exc: BaseException) -> str:
+#: How ``_short_error`` begins FFmpeg's "invalid data" of a file whose structure is not
+#: known to be broken (``sniff.index_broken``): a note, never a ⚠ (nothing proves the file
+#: is not media: its header is one FFmpeg's probe accepts).
+NOT_READ_BY_FFMPEG = "not readable by FFmpeg (a variant it does not read, or damaged): "
+
+
+def _short_error(exc: BaseException, prefix: str = _FFMPEG) -> str:
     text = str(exc).strip() or type(exc).__name__
     # FFmpeg errors carry the path and an errno; the report shows the clip already.
     text = re.sub(r"^\[Errno -?\d+\]\s*", "", text.split(": '")[0])
-    return f"{_FFMPEG}{text[:140]}"
+    return f"{prefix}{text[:140]}"
 
 
 def _misnamed(container: Any, path: Path) -> str:

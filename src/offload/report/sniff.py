@@ -17,6 +17,12 @@ last top-level box runs past the end of the file (a ``moov`` at the end cut whil
 written): a camera writes the index last, so this is a recording cut off (a card pulled or
 the power lost while recording), not an unknown format.
 
+    index_broken(path) -> bool
+
+For a file FFmpeg found invalid data in: whether it is an ISO BMFF/QuickTime file whose
+top-level boxes cannot be walked or hold no index, so not media as it is; anything else
+(another format, an index there, a read that failed) may be a variant FFmpeg does not read.
+
 Why: FFmpeg, given a file it does not recognise, tries every demuxer it has and reads up
 to its probe size (5 MB) doing so; a card of small files named ``.MP4`` that are not clips
 (proxies of another tool, test data, a broken card) cost ~10 ms a file that way, and a
@@ -274,42 +280,79 @@ def _top_boxes(path: str | Path) -> tuple[list[tuple[bytes, int]], int] | None:
     fields (``os.pread`` of each 16-byte header, nothing else read), and the file's size;
     None for a file that cannot be read, a type that is not ASCII, a box size that cannot
     be (smaller than its header) or more than ``_MAX_TOP_BOXES`` boxes. Never raises."""
+    boxes, size, ended = _walk_top(path)
+    return (boxes, size) if ended == _WHOLE else None
+
+
+def index_broken(path: str | Path) -> bool:
+    """Whether *path*, a file FFmpeg found invalid data in, is an ISO BMFF/QuickTime file
+    (its first box one of ``ISO_BOXES``) whose structure itself is broken: its top-level
+    boxes cannot be walked (a type not ASCII, a size that cannot be) or hold no index
+    (neither ``moov`` nor ``moof``). What lets the report say it is not readable as media
+    (``content.unreadable_as_media``).
+
+    False for anything else: a file of another format (a Phantom Cine, an MXF, a WAV: its
+    header is one FFmpeg's probe accepts, and "invalid data" may be a variant its demuxer
+    does not read, a 12-bit packed or compressed Cine, a WAV chunk without its pad byte);
+    one whose boxes hold an index (what FFmpeg refused is inside it: a ``loci`` box too
+    short for its demuxer, say); one walked past ``_MAX_TOP_BOXES``; and one a read of
+    which failed (an I/O error is no finding about its bytes: FFmpeg's MOV demuxer ends
+    its walk silently on one and then says "moov atom not found"). Never raises."""
+    boxes, _, ended = _walk_top(path)
+    if ended in (_UNREADABLE, _TOO_MANY) or not boxes or boxes[0][0] not in ISO_BOXES:
+        return False
+    if ended == _BROKEN:
+        return True
+    kinds = {kind for kind, _ in boxes}
+    return b"moov" not in kinds and b"moof" not in kinds
+
+
+# How a walk of the top-level boxes ended (``_walk_top``).
+_WHOLE, _UNREADABLE, _BROKEN, _TOO_MANY = "whole", "unreadable", "broken", "too many"
+
+
+def _walk_top(path: str | Path) -> tuple[list[tuple[bytes, int]], int, str]:
+    """The top-level boxes of *path* walked as ``_top_boxes`` walks them (those found
+    before the walk ended), the file's size (0 if it cannot be opened) and how the walk
+    ended: ``_WHOLE``, ``_UNREADABLE`` (a read failed), ``_BROKEN`` (a header cut short,
+    a type not ASCII, a size that cannot be) or ``_TOO_MANY`` boxes. Never raises."""
+    boxes: list[tuple[bytes, int]] = []
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except (OSError, ValueError):
-        return None
+        return boxes, 0, _UNREADABLE
+    size = 0
     try:
         size = os.fstat(descriptor).st_size
         offset = 0
-        boxes: list[tuple[bytes, int]] = []
         for _ in range(_MAX_TOP_BOXES):
             if offset >= size:
                 break
             header = os.pread(descriptor, 16, offset)
             if len(header) < 8:
-                return None
+                return boxes, size, _BROKEN
             length, kind = int.from_bytes(header[:4], "big"), header[4:8]
             if not kind.isascii():
-                return None
+                return boxes, size, _BROKEN
             if length == 1:  # a 64-bit size follows the type
                 if len(header) < 16:
-                    return None
+                    return boxes, size, _BROKEN
                 length = int.from_bytes(header[8:16], "big")
                 if length < 16:
-                    return None
+                    return boxes, size, _BROKEN
             elif length == 0:  # the box runs to the end of the file
                 length = size - offset
             elif length < 8:
-                return None
+                return boxes, size, _BROKEN
             boxes.append((kind, length))
             offset += length
         else:
-            return None
+            return boxes, size, _TOO_MANY
     except OSError:
-        return None
+        return boxes, size, _UNREADABLE
     finally:
         os.close(descriptor)
-    return boxes, size
+    return boxes, size, _WHOLE
 
 
 # The index (``moov``) of a clip of hours is a few MB; one larger is not read for a label.
