@@ -233,7 +233,9 @@ def test_the_card_pass_line_says_the_history_is_among_the_entries_left_out(tmp_p
     slow.mkdir()
     code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
     assert code == 0, err
-    (line,) = [line for line in err.splitlines() if line.startswith(("CARD RELEASED", "CARD PASS DONE"))]
+    (line,) = [
+        line for line in err.splitlines() if line.startswith(("CARD RELEASED", "CARD PASS DONE"))
+    ]
     words = (
         "Ignored (not copied): 2 folders (.offload/, ascmhl/) and 1 other entry (listed in the "
         "report), one of them the source's ASC MHL history, not copied as a folder of the card"
@@ -876,7 +878,9 @@ def test_a_transfer_checked_card_pass_is_never_called_verified(tmp_path: Path, c
     said "all 2 files are on FAST" (the failure branch: "2 files verified on FAST"), counting
     a transfer check as good without saying what it is."""
     _card, _fast, _slow, _args, err = _transfer_checked_cascade(tmp_path, cards, 2)
-    (line,) = [line for line in err.splitlines() if line.startswith(("CARD RELEASED", "CARD PASS DONE"))]
+    (line,) = [
+        line for line in err.splitlines() if line.startswith(("CARD RELEASED", "CARD PASS DONE"))
+    ]
     assert line.startswith("CARD PASS DONE")
     assert "all 2 files are transfer-checked (never read back) on" in line
     assert "verified" not in line and "format" not in line
@@ -912,7 +916,9 @@ def test_a_card_pass_no_file_survived_never_says_the_slow_destination_was_fed(
         shutil.copystat(card / "CLIPS" / name, fast / "CARD" / "CLIPS" / name)
     code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
     assert code == 2, err
-    (line,) = [line for line in err.splitlines() if line.startswith(("CARD RELEASED", "CARD PASS DONE"))]
+    (line,) = [
+        line for line in err.splitlines() if line.startswith(("CARD RELEASED", "CARD PASS DONE"))
+    ]
     assert "0 files verified on" in line and "2 FAILED there" in line
     assert "feeding" not in line and f"Nothing to feed {slow} with" in line
     assert "was then fed" not in err and f"no copy reached {slow} from the fast copies" in err
@@ -953,7 +959,9 @@ def test_a_file_one_fast_destination_holds_is_not_called_uncascadable(
     assert released["files_failed"] == 1 and released["files_not_cascaded"] == 0
     code, _out, err = cli(tmp_path, str(card), str(fast1), str(fast2), "--cascade-to", str(slow))
     assert code == 1, err
-    (line,) = [line for line in err.splitlines() if line.startswith(("CARD RELEASED", "CARD PASS DONE"))]
+    (line,) = [
+        line for line in err.splitlines() if line.startswith(("CARD RELEASED", "CARD PASS DONE"))
+    ]
     assert "1 FAILED there" in line and "cannot be cascaded" not in line
     assert "Now feeding" in line
     assert (slow / "CARD" / "CLIPS" / "C001.mov").read_bytes() == (
@@ -976,7 +984,9 @@ def test_a_rerun_whose_slow_destination_needs_nothing_never_says_feeding(
     assert cli(tmp_path, *args)[0] == 0
     code, _out, err = cli(tmp_path, *args)
     assert code == 0, err
-    (line,) = [line for line in err.splitlines() if line.startswith(("CARD RELEASED", "CARD PASS DONE"))]
+    (line,) = [
+        line for line in err.splitlines() if line.startswith(("CARD RELEASED", "CARD PASS DONE"))
+    ]
     assert "feeding" not in line and f"{slow} needs nothing from them" in line
     assert f"{slow} needed nothing from the fast copies" in err
     reports = sorted((tmp_path / "reports").glob("A003R1_*.json"))
@@ -1220,7 +1230,9 @@ def test_a_transfer_checked_cascade_never_says_the_card_was_released(
     released at …", the HTML and PDF "the card was released at …", and the JSON's
     ``cascade.card_released_at`` was set."""
     _card, _fast, slow, _args, err = _transfer_checked_cascade(tmp_path, cards, 3)
-    (line,) = [line for line in err.splitlines() if line.startswith(("CARD RELEASED", "CARD PASS DONE"))]
+    (line,) = [
+        line for line in err.splitlines() if line.startswith(("CARD RELEASED", "CARD PASS DONE"))
+    ]
     assert line.startswith("CARD PASS DONE") and "keep the card" in line
     assert "was released" not in err
     assert "the card NOT released" in err and f"{slow} was then fed from the fast copies" in err

@@ -101,7 +101,9 @@ def test_a_cascade_fed_from_copies_read_back_in_ram_says_so_at_the_release(
             str(tmp_path / "reports")]  # fmt: skip
     result = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
-    (line,) = [x for x in result.stderr.splitlines() if x.startswith(("CARD RELEASED", "CARD PASS DONE"))]
+    (line,) = [
+        x for x in result.stderr.splitlines() if x.startswith(("CARD RELEASED", "CARD PASS DONE"))
+    ]
     assert "all 2 files are verified on" in line
     assert "(2 of them read back through a cache, not from the media)" in line
     assert line.startswith("CARD PASS DONE: ") and "RELEASED" not in line, line

@@ -213,7 +213,9 @@ def test_a_bucket_verified_now_beside_a_fast_copy_read_in_ram_is_not_denied_a_re
     assert main(["copy", *args], env) == 0, err.getvalue()
     said = " ".join(err.getvalue().split())
     assert "no copy there is recorded read back whole" not in said, said
-    (live,) = [x for x in err.getvalue().splitlines() if x.startswith(("CARD RELEASED", "CARD PASS DONE"))]
+    (live,) = [
+        x for x in err.getvalue().splitlines() if x.startswith(("CARD RELEASED", "CARD PASS DONE"))
+    ]
     assert live.startswith("CARD PASS DONE: "), live
     outside = "no copy there outside a bucket is recorded read back whole from its media"
     assert f"but {outside}, and {BUCKET_NEVER_STANDS} (keep the card" in live, live
