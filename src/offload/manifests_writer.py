@@ -202,6 +202,29 @@ class ManifestResult:
     found_wrong: dict[str, str] = field(default_factory=dict)
 
 
+# What a manifest step's failure says of the ledger (``not_written``), true only while the
+# ledger holds the lines this run stored; ``ledger_lost`` words it where it does not.
+LEDGER_RECORDS = "(its ledger records each one it proved)"
+
+
+def ledger_lost(error: str, lost: int) -> str:
+    """*error* (``not_written``'s words) for a copy root whose ledger no longer holds *lost*
+    of the objects this run stored in it (an S3 copy root whose service lost them, or they
+    were deleted: ``S3Backend.ledger_lost``): never "its ledger records each one it
+    proved"."""
+    if not lost:
+        return error
+    one = lost == 1
+    objects = "a ledger object" if one else f"{lost} of the ledger objects"
+    return error.replace(
+        LEDGER_RECORDS,
+        f"(but {objects} this run stored there {'is' if one else 'are'} gone: the service "
+        f"lost {'it' if one else 'them'}, or {'it was' if one else 'they were'} deleted; its "
+        "ledger does not record the copies this run proved, so the same command reads back, "
+        "or copies anew, what it finds there)",
+    )
+
+
 def not_written(
     where: object, why: str, *, lasting: bool = False, legacy: str | None = None
 ) -> str:
@@ -224,7 +247,7 @@ def not_written(
     written = "" if legacy is None else f"; {legacy}"
     kept = (
         f"{kind} not written{place}: {why}{written}; the copies there keep the states this "
-        "run gave them (its ledger records each one it proved)"
+        f"run gave them {LEDGER_RECORDS}"
     )
     if lasting:
         return f"{kept}; the same command again writes no {kind} there either"
