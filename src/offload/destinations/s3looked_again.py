@@ -11,10 +11,11 @@ calls good that is gone or another object now: it is failed, its ledger entry re
 the manifest leaves it out. A service that does not answer claims nothing either way.
 
 The same listing tells whether the objects this run stored in the copy root's ledger are
-still there (``S3Backend.ledger_lost``: the manifest step's words then never say the
-ledger records what this run proved) and, where it does not show the lock this run holds,
-reads the lock back (``S3CopyRootLock.found_deleted``): a lock deleted (a service that
-lost its state) is ``lost`` at once, so the manifest is not stored in its name.
+still there (one it does not show asked for by its own HEAD; ``S3Backend.ledger_lost``:
+the manifest step's words then never say the ledger records what this run proved) and,
+where it does not show the lock this run holds, reads the lock back
+(``S3CopyRootLock.found_deleted``): a lock deleted (a service that lost its state) is
+``lost`` at once, so the manifest is not stored in its name.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from offload.results import GOOD_STATUSES, DestinationStatus
 
 if TYPE_CHECKING:
     from offload.card import OffloadPlan, OffloadReport
+    from offload.destinations.s3backend import S3Backend
 
 _NO_LONGER_VOUCHES = "its ledger no longer vouches for it"
 # What mends a copy found so: gone, nothing to replace (the same command copies it anew);
@@ -50,6 +52,16 @@ def _proved(status: DestinationStatus) -> str:
     if status is DestinationStatus.VERIFIED_EARLIER:
         return "was verified by an earlier run"
     return "was verified"
+
+
+def _gone(backend: S3Backend, key: str) -> bool:
+    """Whether the object at *key*, which a listing did not show, is gone: asked by its own
+    HEAD (a listing only spares requests, never claims more than a HEAD would); the
+    service failing claims nothing (False)."""
+    try:
+        return backend.store.stat_key(key) is None
+    except OSError:
+        return False
 
 
 def fail_changed(
@@ -88,7 +100,7 @@ def fail_changed(
         found = s3card.changed_since_verified(backend, ledger, copies, unlisted=unlisted)
         if lock is not None and lock.key in unlisted:
             lock.found_deleted()
-        backend.ledger_lost = sum(key in unlisted for key in recorded)
+        backend.ledger_lost = sum(key in unlisted and _gone(backend, key) for key in recorded)
         revoke: list[str] = []
         for relative, (what, gone) in (found or {}).items():
             result = results[relative]
