@@ -4282,6 +4282,12 @@ def _finish_destinations(
         )
 
     interruptible.call("offload-folders", links_and_folders, local_roots(indexes))
+    if plan.backends:
+        # Each bucket's copies looked at again (one listing) before its manifest lists them:
+        # one deleted or written over since its read-back is failed, never listed.
+        from offload.destinations import s3looked_again
+
+        s3looked_again.fail_changed(plan, report, indexes - lost, sink)
     records = _records(plan, report)
     records = dataclasses.replace(
         records,

@@ -54,6 +54,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
+import re
 from collections.abc import Collection, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -202,6 +203,29 @@ class ManifestResult:
     found_wrong: dict[str, str] = field(default_factory=dict)
 
 
+# What a manifest step's failure says of the ledger (``not_written``), true only while the
+# ledger holds the lines this run stored; ``ledger_lost`` words it where it does not.
+LEDGER_RECORDS = "(its ledger records each one it proved)"
+
+
+def ledger_lost(error: str, lost: int) -> str:
+    """*error* (``not_written``'s words) for a copy root whose ledger no longer holds *lost*
+    of the objects this run stored in it (an S3 copy root whose service lost them, or they
+    were deleted: ``S3Backend.ledger_lost``): never "its ledger records each one it
+    proved"."""
+    if not lost:
+        return error
+    one = lost == 1
+    objects = "a ledger object" if one else f"{lost} of the ledger objects"
+    return error.replace(
+        LEDGER_RECORDS,
+        f"(but {objects} this run stored there {'is' if one else 'are'} gone: the service "
+        f"lost {'it' if one else 'them'}, or {'it was' if one else 'they were'} deleted; its "
+        "ledger does not record the copies this run proved, so the same command reads back, "
+        "or copies anew, what it finds there)",
+    )
+
+
 def not_written(
     where: object, why: str, *, lasting: bool = False, legacy: str | None = None
 ) -> str:
@@ -224,7 +248,7 @@ def not_written(
     written = "" if legacy is None else f"; {legacy}"
     kept = (
         f"{kind} not written{place}: {why}{written}; the copies there keep the states this "
-        "run gave them (its ledger records each one it proved)"
+        f"run gave them {LEDGER_RECORDS}"
     )
     if lasting:
         return f"{kept}; the same command again writes no {kind} there either"
@@ -1022,6 +1046,13 @@ def _write_on_destination(
             ascmhl = False
             options = replace(options, kinds=frozenset({MhlKind.LEGACY}))
         outcome.written.extend(str(p) for p in carried.written)
+        if records.fast_copy and carried.not_carried:
+            # The fast copy's generations this destination holds its own record of, written
+            # by the same run (``_not_the_same_runs``): one run's record on each copy, not a history
+            # at odds with the fast copy's, and nothing a user could act on.
+            carried = carried._replace(
+                not_carried=_not_the_same_runs(records.source, root, carried.not_carried)
+            )
         # Whole in this destination's history (until taken back below, _take_back).
         outcome.carried = not carried.not_carried
         if carried.not_carried:
@@ -1092,6 +1123,42 @@ def _followed(root: Path, records: OffloadRecords, carried: CarriedHistory) -> b
         return any(p.name not in card for p in (root / ASCMHL_FOLDER).glob("*.mhl"))
     except OSError:
         return True  # unknown: nothing is taken back on a guess
+
+
+def _not_the_same_runs(source: Path, root: Path, names: Sequence[str]) -> tuple[str, ...]:
+    """Of *names* (generations of the fast copy at *source* that the history of *root*
+    lacks), those of which *root* holds no record of the same run: a generation of the same
+    sequence number there whose manifest is the fast copy's but for its dates (when it and
+    its hashes were made: ``_DATES``, and the time in its name): the same tool and host,
+    the same files, sizes, modification times, digests, actions and ignore list. A cascade
+    writes its generation on each copy it verified so, seconds apart: a re-run fed from the
+    fast copy found each slow copy's history "of its own, holding none of the fast copy's
+    generations". A manifest that cannot be read is kept among *names* (no claim)."""
+    kept: list[str] = []
+    mine = root / ASCMHL_FOLDER
+    for name in names:
+        sequence = name.partition("_")[0]
+        try:
+            theirs = _without_dates((source / ASCMHL_FOLDER / name).read_bytes())
+            same = any(
+                _without_dates(candidate.read_bytes()) == theirs
+                for candidate in mine.glob(f"{sequence}_*.mhl")
+            )
+        except OSError:
+            same = False
+        if not same:
+            kept.append(name)
+    return tuple(kept)
+
+
+# The dates of a generation: when it was written (``<creationdate>``) and when each hash in
+# it was made (``hashdate``), which differ between the copies one run verified.
+_DATES = re.compile(rb"<creationdate>[^<]*</creationdate>|\shashdate=\"[^\"]*\"")
+
+
+def _without_dates(manifest: bytes) -> bytes:
+    """*manifest*'s bytes without its dates (``_DATES``)."""
+    return _DATES.sub(b"", manifest)
 
 
 def _not_carried_warning(records: OffloadRecords, root: Path, carried: CarriedHistory) -> str:

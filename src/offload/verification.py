@@ -458,10 +458,23 @@ def _how_it_ended(root: Path) -> str:
             f"the offload{started} was cancelled before it recorded a copy (Ctrl-C or a stop "
             "signal, or this drive lost during the run)"
         )
+    why = f"a card read error, its copy read back different from the card, or {_FAILED_ON_DRIVE}"
+    if not record.failed:  # an older version's record names none: each one, as it said
+        return (
+            f"the offload{started} failed before it recorded a copy (each card file failed "
+            f"there: {why})"
+        )
+    # The files its record names, never "each card file": its record may name some only
+    # (the others verified, their ledger lines lost since: a bucket whose service
+    # restarted empty), and this copy root cannot tell the card's count.
+    from offload.report.words import listed
+
+    count = len(record.failed)
+    named = listed([printable_name(p) for p in record.failed], 3)
     return (
-        f"the offload{started} failed before it recorded a copy (each card file failed "
-        f"there: a card read error, its copy read back different from the card, or "
-        f"{_FAILED_ON_DRIVE})"
+        f"the offload{started} failed there, and no copy it recorded stands here (its record "
+        f"names {count} card file{'s' if count != 1 else ''} that failed there: {named}; "
+        f"{why})"
     )
 
 

@@ -703,8 +703,8 @@ def test_a_copy_that_ended_before_its_first_ledger_line_is_said_as_its_record_sa
         f"the offload started {when} UTC was cancelled before it recorded a copy (Ctrl-C or a "
         "stop signal, or this drive lost during the run)"
         if how == "cancelled"
-        else f"the offload started {when} UTC failed before it recorded a copy (each card file "
-        "failed there: a card read error"
+        else f"the offload started {when} UTC failed there, and no copy it recorded stands "
+        f"here (its record names {len(CARD)} card files that failed there: "
     )
     assert said in line, line
     assert "killed, a power cut" not in line, line
@@ -841,3 +841,33 @@ def test_a_failed_settle_that_cannot_be_written_is_said(
     assert "it still says this offload is running" in said, said
     code, output, data = verified_json(fs.mountpoint / card.name, tmp_path / "v")
     assert_incomplete(code, output, data, "did not finish")
+
+
+def test_a_failed_runs_exit_30_line_names_the_files_its_record_names(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """An offload whose read of one card file failed (EIO, the card on a FaultyFS), the
+    others verified and recorded, then its ledger and history deleted (as a bucket whose
+    service restarted empty loses them): ``offload verify`` (exit 30) names the one file the run
+    record says failed, never "each card file failed there", which last-run.json
+    contradicts. Failed before (QA: last-run.json ``"failed": [C004, C005]``, verify "failed
+    before it recorded a copy (each card file failed there ...)")."""
+    card_fs = faulty_fs()
+    card = make_card(card_fs.mountpoint)
+    dest = tmp_path / "RAID"
+    dest.mkdir()
+    card_fs.fail("read", errno.EIO, path="*last.mov")
+    code, output = offload("copy", "--quiet", "--report-dir", tmp_path / "r", card, dest)
+    card_fs.clear()
+    assert code != 0, output
+    root = dest / card.name
+    record = json.loads((root / ".offload" / "last-run.json").read_text())
+    assert record["failed"] == ["ZZ/last.mov"], record
+    (root / ".offload" / "ledger.jsonl").unlink()
+    shutil.rmtree(root / "ascmhl")  # lost too: nothing to verify against
+    code, output = offload("verify", "--report-dir", tmp_path / "v", root)
+    assert code == 30, output
+    (line,) = [x for x in output.splitlines() if x.startswith("ERROR: nothing to verify")]
+    assert "each card file failed there" not in line, line
+    assert "its record names 1 card file that failed there: ZZ/last.mov" in line, line
+    assert "run that offload again, the same command" in line, line

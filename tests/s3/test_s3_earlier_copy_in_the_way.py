@@ -104,6 +104,6 @@ def test_verify_of_a_bucket_whose_offload_failed_before_its_first_record_says_so
     code, _, err = verify(tmp_path, s3_server.url, f"{url}/A001")
     assert code == 30, err
     (line,) = [x for x in err.splitlines() if x.startswith("ERROR:")]
-    assert "failed before it recorded a copy (each card file failed there" in line, line
+    assert "failed there, and no copy it recorded stands here (its record names " in line, line
     assert "killed, a power cut" not in line, line
     assert "the service refused its uploads" in line and "drive" not in line, line

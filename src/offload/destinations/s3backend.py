@@ -294,6 +294,11 @@ class S3Backend(Closing):
         # The dry run's words for ``lost`` where the plan lost it (its ledger's read refused,
         # ``s3card.lose_unreadable_ledger``): "the run would lose ...".
         self.lost_foreseen: str | None = None
+        # How many of the ledger objects this run stored the copy root's listing before its
+        # manifest no longer showed (``s3looked_again``): the ledger lost what this run
+        # recorded (the service lost its state, or they were deleted), which the manifest
+        # step's words must not deny (``manifests_writer.not_written``).
+        self.ledger_lost = 0
 
     @property
     def root(self) -> Path:

@@ -651,6 +651,7 @@ def write_s3_manifests(
     from offload.manifest_warnings import left_out_by_warning, warning_events
     from offload.manifests_writer import (
         ManifestResult,
+        ledger_lost,
         not_written,
         warning_codes,
         write_manifests,
@@ -732,6 +733,10 @@ def write_s3_manifests(
                         error=not_written(backend.store.url, message),
                     )
                 )
+    for outcome in results:  # never "its ledger records" what the bucket lost since
+        backend = backends.get(outcome.destination_index)
+        if outcome.error and backend is not None:
+            outcome.error = ledger_lost(outcome.error, backend.ledger_lost)
     return results
 
 
@@ -1067,7 +1072,11 @@ class S3ReportFolder:
 
 
 def changed_since_verified(
-    backend: S3Backend, ledger: S3Ledger, copies: Sequence[tuple[str, Path, int]]
+    backend: S3Backend,
+    ledger: S3Ledger,
+    copies: Sequence[tuple[str, Path, int]],
+    *,
+    unlisted: set[str] | None = None,
 ) -> dict[str, tuple[str, bool]] | None:
     """Which of *copies* (relative path, the copy's stand-in path, the card file's size:
     each one the report calls good) is no longer the object it was verified as: gone, of
@@ -1084,7 +1093,11 @@ def changed_since_verified(
     re-run's ledger check trusts it) and the ``mtime`` metadata (not in a listing). A copy
     with no ETag known (neither this run's nor its entry's) is checked by its size only.
     None: the service did not answer a HEAD (its copies were verified before it stopped
-    answering, nothing found says otherwise): nothing is claimed either way."""
+    answering, nothing found says otherwise): nothing is claimed either way.
+
+    *unlisted*: keys of other objects under the copy root (this run's ledger objects, its
+    lock) whose presence the caller asks of the same listing: on return it holds those the
+    listing did not show, and is emptied where the listing failed (no claim then)."""
     expected: dict[str, tuple[str, int, str]] = {}  # key -> relative, size, ETag ("" unknown)
     entries: dict[str, Any] | None = None
     for relative, final, size in copies:
@@ -1102,7 +1115,7 @@ def changed_since_verified(
             entry = entries.get(relative)
             etag = getattr(entry, "etag", "") or ""
         expected[key] = (relative, size, etag)
-    if not expected:
+    if not expected and not unlisted:
         return {}
     listed: dict[str, ObjectInfo] = {}
     try:
@@ -1110,8 +1123,12 @@ def changed_since_verified(
         for item in backend.store.list_keys(f"{root}/" if root else ""):
             if item.key in expected:
                 listed[item.key] = item
+            elif unlisted:
+                unlisted.discard(item.key)
     except OSError:
         listed = {}  # each key asked for by its own HEAD
+        if unlisted is not None:
+            unlisted.clear()  # not known: nothing claimed of them
     found: dict[str, tuple[str, bool]] = {}
     for key, (relative, size, etag) in expected.items():
         info: ObjectInfo | None = listed.get(key)

@@ -78,6 +78,10 @@ class S3Ledger(Ledger):
         self._prefix = ledger_folder_key(backend.key(copy_root)) + "/"
         self._serial = itertools.count()
         self._listing: dict[str, ObjectInfo] | None = None
+        # The keys of the objects this run stored (``append``): the check of the copy root
+        # before its manifest (``s3looked_again``) tells by them whether the bucket still
+        # holds what this run recorded (a list: appending is atomic across committers).
+        self.stored: list[str] = []
 
     def _lines(self) -> Iterator[str]:
         """The lines of every object of the ledger, in key order (time first): folded as
@@ -95,6 +99,7 @@ class S3Ledger(Ledger):
             return
         name = ledger_object_name(time.time_ns(), next(self._serial))
         self.store.put_small(self._prefix + name, lines.encode("utf-8", "surrogateescape"))
+        self.stored.append(self._prefix + name)
 
     def append_verified(self, records: Iterable[VerifiedCopy], *, recorded_at: float) -> None:
         """Entries, each with its ETag, stored as one new object (``append``)."""

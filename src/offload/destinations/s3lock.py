@@ -357,12 +357,7 @@ class S3CopyRootLock:
             if exc.strerror == _DELETED:
                 # No object there: deleted (by hand, or by a run that took it over and
                 # ended since); no takeover is known, nor that this run missed its beats.
-                self.lost = (
-                    f"the lock of copy root {self.root} was deleted while this run held it "
-                    "(by hand, or by another offload that took it over and ended since): "
-                    "another offload may have written into it meanwhile; run `offload "
-                    "verify` on the copy root once no other offload runs there"
-                )
+                self.lost = self._deleted()
             else:
                 self.lost = (
                     f"the lock of copy root {self.root} was taken over by another offload "
@@ -374,6 +369,35 @@ class S3CopyRootLock:
             return False
         except Exception:
             pass
+        return True
+
+    def _deleted(self) -> str:
+        """``lost``'s words for a lock object found gone while this run held it."""
+        return (
+            f"the lock of copy root {self.root} was deleted while this run held it "
+            "(by hand, or by another offload that took it over and ended since): "
+            "another offload may have written into it meanwhile; run `offload "
+            "verify` on the copy root once no other offload runs there"
+        )
+
+    def found_deleted(self) -> bool:
+        """Read back (one GET) whether the lock object is gone while this run holds it,
+        asked where a listing of the copy root did not show it (``s3looked_again``): gone,
+        ``lost`` says so as a refresh finding it gone would, at once rather than at the
+        next beat, so that nothing more is stored in its name (the manifests,
+        ``upload_history_changes``). A lock there (ours or another's) is left to the
+        beat. Never raises: the service failing claims nothing (False)."""
+        if self.lost is not None:
+            return True
+        if self._etag is None:
+            return False
+        try:
+            found = self._read()
+        except OSError:
+            return False
+        if found is not None:
+            return False
+        self.lost = self._deleted()
         return True
 
     def _stop_beating(self) -> bool:
