@@ -8,6 +8,7 @@ symlinks, empty folders and folder mtimes, and returns an OffloadReport. Neither
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import functools
@@ -124,7 +125,7 @@ from offload.existing import (
 from offload.fs.devices import folder_device
 from offload.fs.listing import FolderListings
 from offload.fs.ops import fsync_dir
-from offload.hashing.registry import VERIFY_ONLY, comparable_digest
+from offload.hashing.registry import ALGORITHMS, VERIFY_ONLY, comparable_digest, fastest
 from offload.ledger import (
     DATE_SLACK_NS,
     LEDGER_NAME,
@@ -1598,7 +1599,7 @@ def _plan(
                                 if other and source_file.relative_path in other
                                 else kept_word
                                 if found_wrong is not None
-                                else _earlier_word(
+                                else _earlier_in_the_way(
                                     _earlier_copy(
                                         known,
                                         other,
@@ -1607,7 +1608,9 @@ def _plan(
                                         ledger,
                                         listing,
                                         backends.get(plan.index),
-                                    )
+                                    ),
+                                    final,
+                                    plan.index not in backends,
                                 )
                                 or _revoked(known, source_file.relative_path),
                             )
@@ -2344,10 +2347,52 @@ def _earlier_copy(
     return entry
 
 
-def _earlier_word(entry: LedgerEntry | None) -> str:
+def _earlier_intact(entry: LedgerEntry, final: str) -> bool:
+    """Whether the local copy at *final* that *entry* vouches for (``_earlier_copy``'s, a
+    file in the way of another size than the card's file) holds what *entry* recorded:
+    read once, hashed in a format the entry has. Its size and date as recorded prove
+    nothing of its bytes (bit rot, or a write in place with its date put back, keeps both,
+    and the change time too where the media rotted unmounted): calling a damaged copy the
+    earlier take's, never to be replaced, would hide the damage. One file, read only when a
+    card file changed at that name. An unreadable copy, or no format this run can hash, is
+    not intact (never vouched for without proof)."""
+    from offload.manifest.verify import hash_file_plain
+
+    formats = [name for name in entry.digests if name in ALGORITHMS]
+    if not formats:
+        return False
+    name = fastest(formats)
+    try:
+        with contextlib.suppress(OSError, AttributeError):
+            # Not what the page cache kept of it: the media's bytes (best effort).
+            fd = os.open(final, os.O_RDONLY)
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+        found = hash_file_plain(Path(final), [name])[name]
+    except OSError:
+        return False
+    return comparable_digest(name, found) == comparable_digest(name, entry.digests[name])
+
+
+def _earlier_word(entry: LedgerEntry | None, *, damaged: bool = False) -> str:
     """The ``remedies.earlier_word`` of the copy *entry* vouches for (``_earlier_copy``'s),
-    naming how and when it was proved; "" for None."""
-    return "" if entry is None else remedies.earlier_word("".join(proven_when(entry)))
+    naming how and when it was proved; ``remedies.damaged_earlier_word``'s where *damaged*
+    (read back unlike its entry: ``_earlier_intact``); "" for None."""
+    if entry is None:
+        return ""
+    proven = "".join(proven_when(entry))
+    return remedies.damaged_earlier_word(proven) if damaged else remedies.earlier_word(proven)
+
+
+def _earlier_in_the_way(entry: LedgerEntry | None, final: str, local: bool) -> str:
+    """``_earlier_word`` of a file in the way (refused unread: another size than the card's
+    file) that *entry* vouches for as an earlier offload's copy, a *local* one read first
+    (``_earlier_intact``); an object's ETag answered already (``_earlier_copy``)."""
+    if entry is None:
+        return ""
+    return _earlier_word(entry, damaged=local and not _earlier_intact(entry, final))
 
 
 def _revoked_kept(known: Mapping[str, LedgerEntry], relative_path: str) -> str:
