@@ -8,7 +8,6 @@ symlinks, empty folders and folder mtimes, and returns an OffloadReport. Neither
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import errno
 import functools
@@ -63,6 +62,7 @@ from offload.card_nested_history import (
     keep_nested_recorded,
     with_nested_histories,
 )
+from offload.copy_reread import reads_as_recorded
 from offload.destinations.naming import keep_both_text, run_token, under_another_name
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
 from offload.engine.cancel import CancelToken
@@ -125,7 +125,7 @@ from offload.existing import (
 from offload.fs.devices import folder_device
 from offload.fs.listing import FolderListings
 from offload.fs.ops import fsync_dir
-from offload.hashing.registry import ALGORITHMS, VERIFY_ONLY, comparable_digest, fastest
+from offload.hashing.registry import VERIFY_ONLY, comparable_digest
 from offload.ledger import (
     DATE_SLACK_NS,
     LEDGER_NAME,
@@ -2350,30 +2350,16 @@ def _earlier_copy(
 def _earlier_intact(entry: LedgerEntry, final: str) -> bool:
     """Whether the local copy at *final* that *entry* vouches for (``_earlier_copy``'s, a
     file in the way of another size than the card's file) holds what *entry* recorded:
-    read once, hashed in a format the entry has. Its size and date as recorded prove
+    read once (``copy_reread.reads_as_recorded``). Its size and date as recorded prove
     nothing of its bytes (bit rot, or a write in place with its date put back, keeps both,
     and the change time too where the media rotted unmounted): calling a damaged copy the
     earlier take's, never to be replaced, would hide the damage. One file, read only when a
-    card file changed at that name. An unreadable copy, or no format this run can hash, is
-    not intact (never vouched for without proof)."""
-    from offload.manifest.verify import hash_file_plain
-
-    formats = [name for name in entry.digests if name in ALGORITHMS]
-    if not formats:
-        return False
-    name = fastest(formats)
+    card file changed at that name. An unreadable copy is not intact (never vouched for
+    without proof)."""
     try:
-        with contextlib.suppress(OSError, AttributeError):
-            # Not what the page cache kept of it: the media's bytes (best effort).
-            fd = os.open(final, os.O_RDONLY)
-            try:
-                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-            finally:
-                os.close(fd)
-        found = hash_file_plain(Path(final), [name])[name]
+        return reads_as_recorded(final, entry.digests)
     except OSError:
         return False
-    return comparable_digest(name, found) == comparable_digest(name, entry.digests[name])
 
 
 def _earlier_word(entry: LedgerEntry | None, *, damaged: bool = False) -> str:
