@@ -153,6 +153,12 @@ def damaged_earlier_word(proven: str) -> str:
     return f"{_DAMAGED_EARLIER}{proven}"
 
 
+def as_damaged(ours: str) -> str:
+    """``earlier_word``'s *ours* as ``damaged_earlier_word``'s (the same proof named): the
+    copy it vouched for read back unlike its entry."""
+    return damaged_earlier_word(ours.removeprefix(_EARLIER))
+
+
 def is_damaged_earlier(ours: str) -> bool:
     """Whether *ours* is ``damaged_earlier_word``'s."""
     return ours.startswith(_DAMAGED_EARLIER)

@@ -341,3 +341,29 @@ def test_an_earlier_copy_damaged_in_place_is_read_and_never_called_the_earlier_t
         (copied,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
         assert copied["destinations"][0]["refusal"] == "in_the_way", copied
         assert copy.read_bytes() == damaged
+
+
+def test_an_earlier_copy_of_the_same_size_damaged_in_place_is_said_damaged_when_read_back(
+    tmp_path: Path,
+) -> None:
+    """The same with a new take of the same size (another date): the copy is read back,
+    unlike both its entry and the card's file now: its refusal calls it a damaged copy of
+    an earlier take, --keep-both first, never --overwrite first. Failed before: "already
+    exists with other content; not overwritten (--overwrite replaces it once the new copy
+    is verified, --keep-both keeps both)"."""
+    card, dest = _offloaded(tmp_path)
+    copy = dest / "A001" / "CLIPS" / "C001.mov"
+    _flip_in_place(copy)
+    damaged = copy.read_bytes()
+    _new_take(card / "CLIPS" / "C001.mov", 200_000)
+
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
+    assert code == 1, out
+    (error,) = _error_lines(out, "C001.mov")
+    assert DAMAGED in error, error
+    keep = error.index("--keep-both keeps both here, --into another folder keeps them apart")
+    assert keep < error.index("--overwrite would replace the damaged copy"), error
+    data = newest_report(tmp_path / "reports")
+    (copied,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
+    assert copied["destinations"][0]["refusal"] == "in_the_way", copied
+    assert copy.read_bytes() == damaged
