@@ -2075,6 +2075,9 @@ def _in_the_way_warnings(
                         sum(1 for _, _, ours in found if ours in _KEPT_WORDS),
                         sum(1 for _, _, ours in found if remedies.is_earlier(ours)),
                     )
+                    + remedies.damaged_earlier_many(
+                        sum(1 for _, _, ours in found if remedies.is_damaged_earlier(ours))
+                    )
                 ),
                 plan.index,
             )

@@ -181,6 +181,19 @@ def damaged_earlier(proven: str = "") -> str:
     )
 
 
+def damaged_earlier_many(damaged: int) -> str:
+    """What ``many_in_the_way`` adds where *damaged* of the files in the way are damaged
+    copies of earlier takes (``damaged_earlier``): said so, kept first; "" for none."""
+    if not damaged:
+        return ""
+    some = "1 of them is" if damaged == 1 else f"{damaged} of them are"
+    return (
+        f"; {some} recorded in this copy root's ledger as a copy an earlier offload made of a "
+        "card file of its name and read back now unlike that record: a damaged copy of an "
+        f"earlier take, maybe its only copy left: {_EARLIER_APART}; --overwrite would replace it"
+    )
+
+
 def in_the_way(ours: str = "") -> str:
     """What to do about one file in the way. *ours*: what changed (``"size"``,
     ``"date"``) of a copy of ours that ``--reverify`` replaces; ``"card"`` for a file the

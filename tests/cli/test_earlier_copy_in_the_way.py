@@ -367,3 +367,21 @@ def test_an_earlier_copy_of_the_same_size_damaged_in_place_is_said_damaged_when_
     (copied,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
     assert copied["destinations"][0]["refusal"] == "in_the_way", copied
     assert copy.read_bytes() == damaged
+
+
+def test_two_earlier_copies_damaged_in_place_are_said_damaged_in_the_warning(
+    tmp_path: Path,
+) -> None:
+    """Two such copies (each damaged in place, each card file another take of another
+    size): the one warning before the copy says they are damaged copies of earlier takes,
+    kept first. Failed before: "all are recorded ... as copies an earlier offload made"."""
+    card, dest = _offloaded(tmp_path, clips=3)  # C002 as it was: this card's folder
+    for name in ("C000.mov", "C001.mov"):
+        _flip_in_place(dest / "A001" / "CLIPS" / name)
+        _new_take(card / "CLIPS" / name, 240_000)
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
+    assert code == 1, out
+    said = " ".join(out.split())
+    assert "2 of them are recorded in this copy root's ledger as a copy an earlier" in said, out
+    assert "a damaged copy of an earlier take, maybe its only copy left" in said, out
+    assert "all are recorded in this copy root's ledger as copies an earlier" not in said
