@@ -62,6 +62,7 @@ from offload.card_nested_history import (
     keep_nested_recorded,
     with_nested_histories,
 )
+from offload.copy_reread import reads_as_recorded
 from offload.destinations.naming import keep_both_text, run_token, under_another_name
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
 from offload.engine.cancel import CancelToken
@@ -1598,7 +1599,7 @@ def _plan(
                                 if other and source_file.relative_path in other
                                 else kept_word
                                 if found_wrong is not None
-                                else _earlier_word(
+                                else _earlier_in_the_way(
                                     _earlier_copy(
                                         known,
                                         other,
@@ -1607,7 +1608,9 @@ def _plan(
                                         ledger,
                                         listing,
                                         backends.get(plan.index),
-                                    )
+                                    ),
+                                    final,
+                                    plan.index not in backends,
                                 )
                                 or _revoked(known, source_file.relative_path),
                             )
@@ -2072,6 +2075,9 @@ def _in_the_way_warnings(
                         sum(1 for _, _, ours in found if ours in _KEPT_WORDS),
                         sum(1 for _, _, ours in found if remedies.is_earlier(ours)),
                     )
+                    + remedies.damaged_earlier_many(
+                        sum(1 for _, _, ours in found if remedies.is_damaged_earlier(ours))
+                    )
                 ),
                 plan.index,
             )
@@ -2344,10 +2350,38 @@ def _earlier_copy(
     return entry
 
 
-def _earlier_word(entry: LedgerEntry | None) -> str:
+def _earlier_intact(entry: LedgerEntry, final: str) -> bool:
+    """Whether the local copy at *final* that *entry* vouches for (``_earlier_copy``'s, a
+    file in the way of another size than the card's file) holds what *entry* recorded:
+    read once (``copy_reread.reads_as_recorded``). Its size and date as recorded prove
+    nothing of its bytes (bit rot, or a write in place with its date put back, keeps both,
+    and the change time too where the media rotted unmounted): calling a damaged copy the
+    earlier take's, never to be replaced, would hide the damage. One file, read only when a
+    card file changed at that name. An unreadable copy is not intact (never vouched for
+    without proof)."""
+    try:
+        return reads_as_recorded(final, entry.digests)
+    except OSError:
+        return False
+
+
+def _earlier_word(entry: LedgerEntry | None, *, damaged: bool = False) -> str:
     """The ``remedies.earlier_word`` of the copy *entry* vouches for (``_earlier_copy``'s),
-    naming how and when it was proved; "" for None."""
-    return "" if entry is None else remedies.earlier_word("".join(proven_when(entry)))
+    naming how and when it was proved; ``remedies.damaged_earlier_word``'s where *damaged*
+    (read back unlike its entry: ``_earlier_intact``); "" for None."""
+    if entry is None:
+        return ""
+    proven = "".join(proven_when(entry))
+    return remedies.damaged_earlier_word(proven) if damaged else remedies.earlier_word(proven)
+
+
+def _earlier_in_the_way(entry: LedgerEntry | None, final: str, local: bool) -> str:
+    """``_earlier_word`` of a file in the way (refused unread: another size than the card's
+    file) that *entry* vouches for as an earlier offload's copy, a *local* one read first
+    (``_earlier_intact``); an object's ETag answered already (``_earlier_copy``)."""
+    if entry is None:
+        return ""
+    return _earlier_word(entry, damaged=local and not _earlier_intact(entry, final))
 
 
 def _revoked_kept(known: Mapping[str, LedgerEntry], relative_path: str) -> str:

@@ -42,6 +42,7 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from offload.copy_reread import reads_as_recorded
 from offload.destinations.s3url import display_path, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
@@ -73,6 +74,7 @@ from offload.ledger import (
     LedgerEntry,
     recorded_entry,
     removed_words,
+    same_file,
 )
 from offload.manifest.history import ASCMHL_FOLDER
 from offload.model import SourceFile, dated_as_card
@@ -1463,6 +1465,9 @@ def _changed_since_verified(
     dates = plan.options.copy.preserve_mtime
     for index in feeders:
         ledger = plan.ledgers[index]
+        # Its ledger's entries, loaded at the first copy whose size and date pass (one read
+        # of the ledger per destination); {} where its filesystem keeps no identity.
+        entries: Mapping[str, LedgerEntry] | None = None
         lost: dict[int, OSError | None] = {}
         gone = _unmounted(ledger, index, lost)
         # Its copy root removed or renamed, its drive still there (``_lost_root``'s ENOENT):
@@ -1523,8 +1528,27 @@ def _changed_since_verified(
                     found = f"{st.st_size} bytes long, the card's file {file.size_bytes}"
                 elif dates and not ledger.as_recorded(st, file.size_bytes, file.mtime_ns):
                     found = "with another modification time than the card's file"
-                else:
+                elif not (
+                    moved := _moved_since_verified(
+                        (entries := _fast_entries(ledger, entries)).get(file.relative_path),
+                        st,
+                        file,
+                    )
+                ):
                     continue
+                else:
+                    try:
+                        if reads_as_recorded(copy_path, moved.digests):
+                            continue  # its metadata alone changed (chmod, an xattr)
+                        found = (
+                            "with other content than was verified (its change time had moved "
+                            "since; read again whole)"
+                        )
+                    except OSError as exc:
+                        if exc.errno in DRIVE_GONE_ERRNOS:
+                            break
+                        found = f"unreadable ({exc.strerror or exc}) when read again"
+                        kind = FastCopyFailure.UNREADABLE
             proved = _was_proved(result.status)
             # A copy gone leaves nothing to replace: a plain re-run with the card copies it
             # anew, never --overwrite; one unreadable is read back by it (its kind, which
@@ -1540,6 +1564,42 @@ def _changed_since_verified(
                 )
             )
     return changed
+
+
+def _fast_entries(
+    ledger: Ledger, loaded: Mapping[str, LedgerEntry] | None
+) -> Mapping[str, LedgerEntry]:
+    """*loaded*, or the last entry of each path of *ledger* loaded now; {} where its
+    filesystem keeps no inode number and change time (``Ledger.keeps_identity``: exFAT,
+    fusefat, sshfs, a share; there the size and date are all the end check has) or its
+    ledger cannot be read (the copies keep what they were verified as)."""
+    if loaded is not None:
+        return loaded
+    if not ledger.keeps_identity():
+        return {}
+    try:
+        return ledger.load()
+    except OSError:
+        return {}
+
+
+def _moved_since_verified(
+    entry: LedgerEntry | None, st: os.stat_result, file: FileResult
+) -> LedgerEntry | None:
+    """*entry* (the ledger's last of a fast copy, ``Ledger.identified``) where the copy
+    *st* is no longer the very file it recorded (``same_file``: its inode or change time
+    moved since it was verified: written in place with its date put back, or only its
+    metadata changed, ``chmod``, an xattr, a backup tool); None where it is, or the entry
+    records no identity, vouches for nothing or records another size (not this copy's)."""
+    if (
+        entry is None
+        or not entry.vouches
+        or not entry.inode
+        or entry.size_bytes != file.size_bytes
+        or same_file(entry, st)
+    ):
+        return None
+    return entry
 
 
 def _unmounted(

@@ -1774,6 +1774,21 @@ def settle(
                 result.refusal = Refusal.IN_THE_WAY
             elif (
                 policy is ExistingFilePolicy.FAIL
+                and remedies.is_earlier(check.earlier)
+                and any(name in check.earlier_digests for name in outcome.digests)
+                and not _equal_in_shared(check.earlier_digests, outcome.digests)
+            ):
+                # Read back unlike what its entry recorded, the card's file unlike it too:
+                # a damaged copy of an earlier take (or of the card file before it changed),
+                # maybe that take's only copy: kept first, never --overwrite first.
+                damaged = remedies.as_damaged(check.earlier)
+                result.error = (
+                    f"{check.final_path} already exists with other content; not overwritten "
+                    f"({remedies.in_the_way(damaged)})"
+                )
+                result.refusal = remedies.in_the_way_refusal(damaged)
+            elif (
+                policy is ExistingFilePolicy.FAIL
                 and check.earlier
                 # (No format shared, a run in other formats than the entry's: its size and
                 # date as recorded are all that is known of it, as before the read-back.)

@@ -144,6 +144,59 @@ def earlier_copy(proven: str = "") -> str:
     )
 
 
+# The ``in_the_way`` word of a file in the way that the copy root's ledger vouches for as a
+# copy of an earlier take of the card file's name, read back unlike what it recorded
+# (``damaged_earlier_word``).
+_DAMAGED_EARLIER = "damaged_earlier:"
+
+
+def damaged_earlier_word(proven: str) -> str:
+    """``earlier_word`` of such a copy read back unlike what its entry recorded: damaged
+    (bit rot, or written in place) since it was *proven*."""
+    return f"{_DAMAGED_EARLIER}{proven}"
+
+
+def as_damaged(ours: str) -> str:
+    """``earlier_word``'s *ours* as ``damaged_earlier_word``'s (the same proof named): the
+    copy it vouched for read back unlike its entry."""
+    return damaged_earlier_word(ours.removeprefix(_EARLIER))
+
+
+def is_damaged_earlier(ours: str) -> bool:
+    """Whether *ours* is ``damaged_earlier_word``'s."""
+    return ours.startswith(_DAMAGED_EARLIER)
+
+
+def damaged_earlier(proven: str = "") -> str:
+    """What to do about a file in the way that the copy root's ledger records as the copy an
+    earlier offload made of a card file of this name, *proven* (``earlier_copy``), read
+    back now unlike what that entry recorded: a damaged copy of an earlier take (or of the
+    card file before it changed). Damaged, it may still be the only copy of that take, and
+    mostly usable: keep it (beside, or apart) and say it is damaged; ``--overwrite`` is
+    named last, as what would replace it."""
+    when = f" {proven}" if proven else ""
+    return (
+        "this copy root's ledger records the file there as a copy an earlier offload made of "
+        f"a card file of this name{when}, and read back now it differs from what the ledger "
+        "recorded of it: it is a damaged copy of an earlier take (or of this card's file "
+        "before it changed), and may be the only copy of that take left: "
+        f"{_EARLIER_APART}; --overwrite would replace the damaged copy"
+    )
+
+
+def damaged_earlier_many(damaged: int) -> str:
+    """What ``many_in_the_way`` adds where *damaged* of the files in the way are damaged
+    copies of earlier takes (``damaged_earlier``): said so, kept first; "" for none."""
+    if not damaged:
+        return ""
+    some = "1 of them is" if damaged == 1 else f"{damaged} of them are"
+    return (
+        f"; {some} recorded in this copy root's ledger as a copy an earlier offload made of a "
+        "card file of its name and read back now unlike that record: a damaged copy of an "
+        f"earlier take, maybe its only copy left: {_EARLIER_APART}; --overwrite would replace it"
+    )
+
+
 def in_the_way(ours: str = "") -> str:
     """What to do about one file in the way. *ours*: what changed (``"size"``,
     ``"date"``) of a copy of ours that ``--reverify`` replaces; ``"card"`` for a file the
@@ -158,6 +211,8 @@ def in_the_way(ours: str = "") -> str:
         return f"{_FROM_ANOTHER_CARD}: {another_card()}"
     if is_earlier(ours):
         return earlier_copy(ours.removeprefix(_EARLIER))
+    if is_damaged_earlier(ours):
+        return damaged_earlier(ours.removeprefix(_DAMAGED_EARLIER))
     if ours == "revoked":
         return revoked()
     if ours == "checked":
@@ -170,7 +225,8 @@ def in_the_way(ours: str = "") -> str:
 def in_the_way_refusal(ours: str = "") -> Refusal:
     """The kind of the refusal ``in_the_way(ours)`` words: another card's copy for
     ``"card"``, an earlier take's for a copy an earlier offload made of this name
-    (``earlier_word``: never --overwrite either), a file in the way for any other."""
+    (``earlier_word``: never --overwrite either), a file in the way for any other (a damaged
+    copy of an earlier take, ``damaged_earlier_word``, too: its words keep it first)."""
     if ours == "card":
         return Refusal.ANOTHER_CARD
     return Refusal.EARLIER_COPY if is_earlier(ours) else Refusal.IN_THE_WAY

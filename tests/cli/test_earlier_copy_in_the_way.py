@@ -293,3 +293,98 @@ def test_a_cascade_refused_for_an_earlier_take_never_calls_it_another_cards_copy
     assert "INCOMPLETE" in said, said
     assert "another card's" not in said, said
     assert "(an earlier take's copy holds its name there)" in said, said
+
+
+DAMAGED = "it is a damaged copy of an earlier take"
+
+
+def _flip_in_place(copy: Path) -> None:
+    """One byte of *copy* flipped in place, its size and date kept (bit rot, or a write in
+    place with its date put back): only a read tells it from the copy its ledger recorded."""
+    st = copy.stat()
+    with copy.open("r+b") as handle:
+        handle.seek(st.st_size // 2)
+        byte = handle.read(1)
+        handle.seek(st.st_size // 2)
+        handle.write(bytes([byte[0] ^ 0x01]))
+    os.utime(copy, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def test_an_earlier_copy_damaged_in_place_is_read_and_never_called_the_earlier_take(
+    tmp_path: Path,
+) -> None:
+    """The copy an earlier offload verified, damaged since (one byte, its size and date
+    kept), the card now holding another take of the name of another size: the plan reads
+    that one copy and, unlike its entry, refuses it as a damaged copy of an earlier take
+    (kind ``in_the_way``, never ``earlier_copy``), keeping it first (--keep-both, --into)
+    and --overwrite named last as what replaces the damaged copy; so for --reverify and
+    the dry run. Failed before: ``earlier_copy``, "a copy an earlier offload made ...
+    (... another take of the name)", its damage never said, the copy never read."""
+    card, dest = _offloaded(tmp_path)
+    root = dest / "A001"
+    copy = root / "CLIPS" / "C001.mov"
+    _flip_in_place(copy)
+    damaged = copy.read_bytes()
+    _new_take(card / "CLIPS" / "C001.mov", 240_000)
+
+    code, json_out, _err = offload_streams("copy", "--dry-run", "--json", card, dest)
+    (plan,) = json.loads(json_out)["destinations"]
+    (refused,) = [r for r in plan["refused"] if r["path"] == "CLIPS/C001.mov"]
+    assert refused["refusal"] == "in_the_way", refused
+
+    for extra in ((), ("--reverify",)):
+        code, out = offload("copy", "--report-dir", tmp_path / "reports", *extra, card, dest)
+        assert code == 1, out
+        (error,) = _error_lines(out, "C001.mov")
+        assert DAMAGED in error, error
+        assert "another take of the name)" not in error, error
+        keep = error.index("--keep-both keeps both here, --into another folder keeps them apart")
+        assert keep < error.index("--overwrite would replace the damaged copy"), error
+        data = newest_report(tmp_path / "reports")
+        (copied,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
+        assert copied["destinations"][0]["refusal"] == "in_the_way", copied
+        assert copy.read_bytes() == damaged
+
+
+def test_an_earlier_copy_of_the_same_size_damaged_in_place_is_said_damaged_when_read_back(
+    tmp_path: Path,
+) -> None:
+    """The same with a new take of the same size (another date): the copy is read back,
+    unlike both its entry and the card's file now: its refusal calls it a damaged copy of
+    an earlier take, --keep-both first, never --overwrite first. Failed before: "already
+    exists with other content; not overwritten (--overwrite replaces it once the new copy
+    is verified, --keep-both keeps both)"."""
+    card, dest = _offloaded(tmp_path)
+    copy = dest / "A001" / "CLIPS" / "C001.mov"
+    _flip_in_place(copy)
+    damaged = copy.read_bytes()
+    _new_take(card / "CLIPS" / "C001.mov", 200_000)
+
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
+    assert code == 1, out
+    (error,) = _error_lines(out, "C001.mov")
+    assert DAMAGED in error, error
+    keep = error.index("--keep-both keeps both here, --into another folder keeps them apart")
+    assert keep < error.index("--overwrite would replace the damaged copy"), error
+    data = newest_report(tmp_path / "reports")
+    (copied,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
+    assert copied["destinations"][0]["refusal"] == "in_the_way", copied
+    assert copy.read_bytes() == damaged
+
+
+def test_two_earlier_copies_damaged_in_place_are_said_damaged_in_the_warning(
+    tmp_path: Path,
+) -> None:
+    """Two such copies (each damaged in place, each card file another take of another
+    size): the one warning before the copy says they are damaged copies of earlier takes,
+    kept first. Failed before: "all are recorded ... as copies an earlier offload made"."""
+    card, dest = _offloaded(tmp_path, clips=3)  # C002 as it was: this card's folder
+    for name in ("C000.mov", "C001.mov"):
+        _flip_in_place(dest / "A001" / "CLIPS" / name)
+        _new_take(card / "CLIPS" / name, 240_000)
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
+    assert code == 1, out
+    said = " ".join(out.split())
+    assert "2 of them are recorded in this copy root's ledger as a copy an earlier" in said, out
+    assert "a damaged copy of an earlier take, maybe its only copy left" in said, out
+    assert "all are recorded in this copy root's ledger as copies an earlier" not in said
