@@ -11,15 +11,23 @@ Contract:
 
 * Inside :func:`reads_once` (``offload verify`` opens it around its check, revocation and
   footer), :func:`load_entries` answers a local ledger's entries from the read before when
-  the file is the same one at the same size and date (``st_dev``, ``st_ino``, ``st_size``,
-  ``st_mtime_ns``: looked at before and after that read, and now), else reads it again. Why
-  that is the file's content: a ledger changes only by appends, which grow it (a failed
-  append is cut back to the size it had, its bytes before that untouched:
-  ``ledger._take_back``), or by a rewrite into a new file renamed over it (another inode).
+  the file is the same one at the same size, date and change time (``st_dev``, ``st_ino``,
+  ``st_size``, ``st_mtime_ns``, ``st_ctime_ns``: looked at before and after that read, and
+  now), else reads it again. Why that is the file's content: a ledger changes only by
+  appends, which grow it (a failed append is cut back to the size it had, its bytes before
+  that untouched: ``ledger._take_back``; the cut and an append after it each set the change
+  time, so a same-length append within the date's resolution, 2 s on FAT, is not taken for
+  the file read before), or by a rewrite into a new file renamed over it (another inode).
   A read whose last line is torn (a run stopped mid-append) is never reused: the next read
-  sees the line as it stands then. So a re-read for correctness (``verify_revoke``'s under
-  the lock: another run may have appended) costs one ``stat`` when nothing was written,
-  and reads again when something was.
+  sees the line as it stands then.
+* It assumes a local filesystem, where ``stat`` is as fresh as ``open``. On NFS, ``stat``
+  may answer from the client's attribute cache (up to ``acregmax``, 60 s) where ``open``
+  asks the server, so an append made from another host can be unseen for that long. Hence
+  a read for correctness is never answered here: ``verify_revoke``'s read under the lock
+  (another run may have appended since the read before it) calls
+  ``Ledger.load_entries`` itself, and is made only when the read before found something
+  to revoke. What is reused elsewhere can only be short of entries recorded since the
+  check began (``checked_since``), which no check revokes.
 * :func:`read_history` answers ``manifest.history.read_history(root)`` (the chain checked)
   from the read before when ``ascmhl/`` lists the same entries, each the same file at the
   same size and date, and the folder itself is unchanged: a generation is written as a new
@@ -45,7 +53,7 @@ from offload.ledger import Ledger, LedgerEntries
 if TYPE_CHECKING:
     from offload.manifest.history import History
 
-_State = tuple[int, int, int, int]  # st_dev, st_ino, st_size, st_mtime_ns
+_State = tuple[int, int, int, int, int]  # st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns
 
 
 @dataclass
@@ -78,7 +86,7 @@ def _state(path: str) -> _State | None:
         st = os.stat(path)
     except OSError:
         return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def load_entries(ledger: Ledger) -> LedgerEntries:

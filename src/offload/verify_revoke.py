@@ -132,12 +132,13 @@ def revoke_found_wrong(
         return Revocation((), describe_os_error(exc), meant=meant)
     with locks:
         try:
-            # Read again under the lock just taken: a run may have appended (the read
-            # before is reused only where the file is the same at the same size and date:
-            # ``verify_reads``, within offload verify).
+            # Read again under the lock just taken: a run may have appended. Read from
+            # the file itself, never the read before (``verify_reads``): on a share whose
+            # ``stat`` answers from a cache (NFS) an append from another host would be
+            # unseen. One parse, made only where the read before found something to revoke.
             if not locked:
                 cards, meant, records, unrecorded = _to_revoke(
-                    ledger, load_entries(ledger), wanted, checked_since, own
+                    ledger, ledger.load_entries(), wanted, checked_since, own
                 )
             if cards:
                 ledger.revoke(cards, records, by=REVOKED_BY_CHECK)

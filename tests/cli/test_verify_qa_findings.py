@@ -235,3 +235,56 @@ def test_an_append_over_a_folder_1100_levels_deep_records_it(tmp_path: Path) -> 
         assert "Traceback" not in appended.stderr, appended.stderr[-3000:]
         checked = run_offload("verify", "--report-dir", reports, root)
         assert checked.returncode == 0, checked.stderr[-3000:]
+
+
+def test_a_recorded_folder_gone_is_never_worded_verified_nor_a_missing_file(
+    tmp_path: Path,
+) -> None:
+    """A copy whose only loss is a recorded empty folder (``rmdir``): ``missing`` counts
+    files alone (0), ``missing_folders`` names it. Each way it is said keeps it: the
+    terminal's line for it is a folder's (never ``MISSING`` beside "0 missing"); ``offload
+    history`` words a plain check "recorded folders gone", an ``--append`` whose
+    generation could not be written (``ascmhl/`` immutable) "recorded folders gone,
+    generation not written (--append)", and a check of a copy root whose last offload did
+    not finish never "incomplete copy" (nothing recorded gone) nor "0 missing". Failed
+    before: history said "verified, generation not written (--append)" and "incomplete
+    copy (offload not finished)", the terminal ``ERROR: MISSING .../empty`` and "0 missing
+    (more: unknown)"."""
+    card = tmp_path / "card" / "A001"
+    (card / "empty").mkdir(parents=True)
+    (card / "a.mov").write_bytes(os.urandom(30_000))
+    (tmp_path / "disk").mkdir()
+    copied = run_offload("copy", "-q", "--report-dir", tmp_path / "jobs", card, tmp_path / "disk")
+    assert copied.returncode == 0, copied.stderr
+    root = tmp_path / "disk" / "A001"
+    (root / "empty").rmdir()
+
+    def checked(reports: Path, *options: str) -> tuple[int, str, dict[str, Any], str]:
+        shown = run_offload("verify", *options, "--report-dir", reports, root)
+        listed = run_offload("history", "--json", "--report-dir", reports)
+        (entry,) = [e for e in json.loads(listed.stdout) if e["kind"] == "verify"]
+        output = shown.stdout + shown.stderr
+        return shown.returncode, output, newest_report(reports), entry["result"]
+
+    code, output, data, result = checked(tmp_path / "r1")
+    assert code == 10, output
+    assert (data["totals"]["missing"], data["missing_folders"]) == (0, ["empty"]), data
+    assert f"MISSING FOLDER (recorded) {root / 'empty'}" in output, output
+    assert "ERROR: MISSING /" not in output and "0 missing, 1 recorded folder gone" in output
+    assert result == "recorded folders gone"
+
+    with immutable(root / "ascmhl"):
+        code, output, data, result = checked(tmp_path / "r2", "--append")
+    assert code == 11 and data["generation_unwritten"] is True, output
+    assert result == "recorded folders gone, generation not written (--append)"
+
+    # The copy root's last offload not finished: its record as a run still going writes it.
+    record = root / ".offload" / "last-run.json"
+    record.write_text(
+        json.dumps({"state": "running", "run": "r1", "started": "2026-01-02T03:04:05Z"})
+    )
+    code, output, data, result = checked(tmp_path / "r3")
+    assert code == 10 and data["unfinished_offload"], output
+    assert "missing: unknown, 1 recorded folder gone" in output, output
+    assert "0 missing" not in output, output
+    assert result == "recorded folders gone"

@@ -1,8 +1,8 @@
 """A Ctrl-C while ``offload verify`` of a local copy checks the files no XML manifest can hold
 against the copy root's ledger (``verification.unheld_by_ledger``, after the ASC MHL check):
-a real ``offload`` process on a real FUSE mount (FaultyFS holding the ledger's open), a real
-SIGINT. What the history check proved stands, and so does the ``--append`` generation it
-wrote."""
+a real ``offload`` process on a real FUSE mount (FaultyFS holding the unheld file's open or
+read), a real SIGINT. What the history check proved stands, and so does the ``--append``
+generation it wrote."""
 
 from __future__ import annotations
 

@@ -46,7 +46,10 @@ def test_a_recorded_folder_that_is_gone_is_missing_exit_10_as_ascmhl_says(
     (root / "CLIP" / "deep" / "er").rmdir()
     code, out, err = offload("verify", root)
     assert code == 10, out + err
-    assert f"MISSING {root}/empty" in err and f"MISSING {root}/CLIP/deep/er" in err
+    # Each said as a folder: never a MISSING file's line beside "0 missing".
+    for gone in ("empty", "CLIP/deep/er"):
+        assert f"ERROR: MISSING FOLDER (recorded) {root}/{gone}\n" in err, err
+    assert "ERROR: MISSING /" not in err, err
     # Folders, not files: said apart, never counted among the files.
     assert f"{root}: 2 OK, 0 changed, 0 missing, 2 recorded folders gone, 0 new" in out
     code, out, _ = offload("verify", "--json", root)

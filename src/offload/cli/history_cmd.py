@@ -288,10 +288,19 @@ def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Histo
         # it would have had them (the same steps), then what was not done; ``error`` says why.
         result = _files_result(_files_code(totals), data) + ", generation not written (--append)"
         reason = result
-    elif code == 10 and data.get("unfinished_offload") and not totals.get("missing"):
-        # Nothing recorded is gone, but the copy root's last offload did not finish: card
-        # files no record names may be missing (the report's INCOMPLETE line).
+    elif (
+        code == 10
+        and data.get("unfinished_offload")
+        and not totals.get("missing")
+        and not totals.get("missing_folders")
+    ):
+        # Nothing recorded is gone (no file, no folder), but the copy root's last offload
+        # did not finish: card files no record names may be missing (the report's
+        # INCOMPLETE line).
         result = "incomplete copy (offload not finished)"
+    elif code == 10:
+        # Worded by what is gone: files, or only recorded folders.
+        result = _files_result(code, data)
     checked = sum(totals.get(key) or 0 for key in ("verified", "changed", "unreadable"))
     return HistoryEntry(
         report=str(path),
@@ -315,7 +324,8 @@ def _files_code(totals: dict[str, Any]) -> int:
     ``verification.exit_code_of``'s order (an unwritten generation set aside)."""
     for code, keys in (
         (11, ("changed", "unreadable")),
-        (10, ("missing",)),
+        # ``missing`` counts files alone; a recorded folder gone is ``missing_folders``.
+        (10, ("missing", "missing_folders")),
         (22, ("unverifiable", "from_a_root")),
         (21, ("extra",)),
     ):
@@ -337,6 +347,9 @@ def _files_result(code: int, data: dict[str, Any]) -> str:
             result = f"verified, {sized} by size only"
         else:
             result = f"{sized} checked by size only, none verified"
+    if code == 10 and not totals.get("missing") and totals.get("missing_folders"):
+        # Only recorded folders gone (``missing`` counts files alone, 0 here): no file is.
+        result = "recorded folders gone"
     # Read, but through a cache (tmpfs, a network share's server...): not from the media.
     cached = data.get("files_read_through_cache")
     if code in (0, 22) and isinstance(cached, int) and cached > 0:

@@ -1922,9 +1922,14 @@ def _print_human(
             )
         if parts:  # none where the revocation's line above said all there is
             env.warning("; ".join(parts))
-    for path in report.missing:
+    # Files and recorded folders apart, as the summary counts them ("N missing, N recorded
+    # folders gone") and the JSON and CSV list them (``missing``, ``missing_folders``).
+    for path in report.missing_files:
         why = report.reasons[path].text if path in report.reasons else ""
         env.error(f"MISSING {f'({why}) ' if why else ''}{_named(where, path)}")
+    for path in report.missing_folders_listed:
+        why = report.reasons[path].text if path in report.reasons else ""
+        env.error(f"MISSING FOLDER (recorded) {f'({why}) ' if why else ''}{_named(where, path)}")
     for path in report.unverifiable:
         env.warning(
             "SIZE ONLY (the record holds no hash offload-ai can recompute; its content is "
@@ -2049,8 +2054,8 @@ def _missing_count(report: VerifyReport) -> str:
     folders = f", {plural(len(gone), 'recorded folder')} gone" if gone else ""
     if report.unfinished_offload is None:
         return f"{files} missing{folders}"
-    if not report.missing:
-        return "missing: unknown"
+    if not report.missing_files:
+        return f"missing: unknown{folders}"
     return f"{files} missing (more: unknown){folders}"
 
 
