@@ -922,10 +922,15 @@ def plan_offload(
     try:
         # A copy root of ours as the source (the DIT's drive feeding a shuttle drive) is the
         # card its ledger records, never the drive it is on (``source_copy_root``).
-        origin = source_copy_root(source_path) if STATE_FOLDER in tree.ignored else NOT_OURS
+        # Only where its ledger vouches for every file of the source and no offload of the
+        # card is unfinished there: else a card holding a copy root's .offload/ is taken for
+        # another card, and a partial copy settles the card's entry "finished" (shuttle66).
+        origin = (
+            source_copy_root(source_path, tree.files) if STATE_FOLDER in tree.ignored else NOT_OURS
+        )
         if stands_for is not None:
             card = parse_key(stands_for)
-        elif origin.ours:
+        elif origin.taken:
             card = parse_key(origin.card) if origin.card else None
         else:
             card = card_identity(source_path)
@@ -1939,6 +1944,10 @@ def _plan(
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *elsewhere))
     if unlisted := _unlisted_name_warnings(tree, plans, options):
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *unlisted))
+    if origin.ours and origin.unfinished:
+        checked = dataclasses.replace(
+            checked, warnings=(*checked.warnings, _unfinished_copy_warning(source_path))
+        )
     if backends:  # the card's empty folders, which a bucket cannot hold: named before the copy
         not_kept = _s3().folders_not_kept(tree, plans, backends)
         probed = _s3().probe_warnings(plans, backends)
@@ -2032,6 +2041,19 @@ _NAMED_IN_THE_WAY = 3  # paths a warning names; the copies' own errors name ever
 # revoked copy (``_revoked_kept``, ``_revoked``).
 _KEPT_WORDS = frozenset({"revoked_kept", "checked"})
 _REVOKED_WORDS = _KEPT_WORDS | {"revoked"}
+
+
+def _unfinished_copy_warning(source: Path) -> PreflightItem:
+    """The ``source-unfinished-copy`` warning: the source, a copy root of ours, records an
+    offload of its card there that did not finish (``source_copy_root``: its run record),
+    so card files may be missing from it; the run takes the source for no card then."""
+    return PreflightItem(
+        PreflightCode.SOURCE_UNFINISHED_COPY,
+        source,
+        f"the source {printable_name(str(source))} is an unfinished copy: card files may be "
+        "missing from it (its last offload did not finish; run offload verify on it); copy "
+        "the card itself where you still have it",
+    )
 
 
 def _in_the_way_warnings(
