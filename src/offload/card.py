@@ -1854,6 +1854,7 @@ def _plan(
         ascmhl=options.manifests.writes_ascmhl,  # its generation's name checked
         legacy=options.manifests.writes_legacy,  # its legacy MHL's name checked
         absent_card=stands_in_for,
+        source_is_copy=bool(origin.ours),
         # A cascade's fast destinations: one on the card's disk releases nothing (said so).
         cascade_fast=frozenset(p.index for p in local if p.index not in options.cascade)
         if options.cascade
