@@ -118,3 +118,15 @@ def test_an_unfinished_offload_of_its_card_there_is_no_claim_taken(tmp_path: Pat
         assert found.unfinished is expected and found.taken is not expected, cards
     record.write_text("{torn")
     assert source_copy_root(root, files).unfinished
+
+
+def test_names_the_ledger_escapes_are_vouched_for_as_the_scan_names_them(tmp_path: Path) -> None:
+    """A name JSON writes escaped (non-ASCII, a quote) is read back as the scan's text."""
+    root = tmp_path / "A001"
+    root.mkdir()
+    names = ("CLIPS/Ünïcode.MOV", 'CLIPS/a "quoted" name.MOV')
+    Ledger(root).append(
+        [LedgerEntry(n, "verified", 10, MTIME, {"xxh64": "0" * 16}, card=A) for n in names]
+    )
+    found = source_copy_root(root, [_file(root, n) for n in names])
+    assert found.vouched is True and found.card == A, found
