@@ -185,7 +185,7 @@ from offload.results import (
     kept_damaged,
     merge_job_reports,
 )
-from offload.source_copy_root import NOT_OURS, SourceCopyRoot, source_copy_root
+from offload.source_copy_root import NOT_OURS, UNNAMED_CARD, SourceCopyRoot, source_copy_root
 from offload.state_names import (
     FOREIGN_STATE_REASON,
     GENERATION_RECORD_NAME,
@@ -3839,7 +3839,11 @@ def unidentified_trust_notes(
         kinds = [c for c in (alone_counts, fingerprinted_counts) if c.get(index)]
         if len(kinds) == 1:
             kinds[0][index] = max(0, kinds[0][index] - count)
-    if plan.card is None:
+    if plan.card is None and plan.source_copy_root.taken:
+        # A copy root of ours taken for its ledger's card, which names none: its drive's own
+        # serial is no reason (rev5_66: "no volume serial found" of an exFAT drive that has one).
+        why = f"this card's identity is unknown ({UNNAMED_CARD})"
+    elif plan.card is None:
         why = (
             "this card's identity is unknown (no volume UUID or serial could be read for it: "
             "no /dev/disk/by-uuid link, and blkid found none or may not read the device)"

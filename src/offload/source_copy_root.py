@@ -97,6 +97,11 @@ class SourceCopyRoot(NamedTuple):
 
 NOT_OURS = SourceCopyRoot(False)
 
+#: Why a copy root taken for its ledger's card has no identity: the ledger names no one card.
+UNNAMED_CARD = (
+    "the source is a copy of ours whose ledger names no one card: its entries name none, or several"
+)
+
 
 def source_copy_root(source: Path, files: Iterable[SourceFile] | None = None) -> SourceCopyRoot:
     """The source *source*'s answer (the module's docstring); *files*: the source's files as

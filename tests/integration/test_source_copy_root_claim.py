@@ -168,3 +168,25 @@ def test_a_card_holding_another_cards_ledger_never_replaces_its_copies(
     assert code == 64, out
     assert "holds another card's offload" in out
     assert {name: (shuttle / "A001" / name).read_bytes() for name in NAMES} == kept
+
+
+def test_a_copy_whose_ledger_names_no_card_says_why_its_identity_is_unknown(
+    tmp_path: Path, exfat_loop: Any, cards: Path
+) -> None:
+    """A card of unknown identity (a folder on tmpfs) copied to DRIVE_A (exFAT, a serial of
+    its own), DRIVE_A's copy then fed to SHUTTLE: the identity is unknown because the copy's
+    ledger names no card, never "no volume serial found" (DRIVE_A has one: rev5_66)."""
+    card = cards / "A001"
+    shoot(card, b"take 1 ")
+    drive_a = _volume(exfat_loop, tmp_path / "DRIVE_A", 0x0A0A0A0A)
+    shuttle = _volume(exfat_loop, tmp_path / "SHUTTLE", 0x0C0C0C0C)
+    reports = tmp_path / "reports"
+    assert _copy(reports, card, drive_a)[0] == 0
+    assert _copy(reports, drive_a / "A001", shuttle)[0] == 0
+
+    for extra in (["--dry-run"], []):  # the dry run's card line, the run's note
+        code, out = _copy(reports, drive_a / "A001", shuttle, *extra)
+        assert code == 0, out
+        said = " ".join(out.split())
+        assert "ledger names no one card" in said, said
+        assert "no volume serial found" not in said and "blkid found none" not in said, said
