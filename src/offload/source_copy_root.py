@@ -200,12 +200,22 @@ def _vouched(
 ) -> bool:
     """Whether every one of *files* has a standing vouching entry in *standing* of its
     size, and of its date as the source's filesystem stores it (``Ledger.holds_date``:
-    exFAT and FAT round the recorded card's date)."""
+    exFAT and FAT round the recorded card's date). A legacy MHL at the root named as
+    offload-ai names the copy root's own (``is_legacy_mhl_name``: ``--mhl legacy`` or
+    ``both`` writes it there, and no ledger entry records it) needs none: it is no card file."""
     if standing is None:
         return False
+    from offload.manifest.legacy import is_legacy_mhl_name
+
     ledger = Ledger(source)
     for file in files:
         recorded = standing.get(file.relative_path)
+        if (
+            recorded is None
+            and "/" not in file.relative_path
+            and is_legacy_mhl_name(source.name, file.relative_path)
+        ):
+            continue
         if recorded is None or recorded[0] != file.size_bytes:
             return False
         if recorded[1] != file.mtime_ns and not ledger.holds_date(recorded[1], file.mtime_ns):

@@ -130,3 +130,15 @@ def test_names_the_ledger_escapes_are_vouched_for_as_the_scan_names_them(tmp_pat
     )
     found = source_copy_root(root, [_file(root, n) for n in names])
     assert found.vouched is True and found.card == A, found
+
+
+def test_the_copy_roots_own_legacy_mhl_needs_no_entry(tmp_path: Path) -> None:
+    """``--mhl legacy``/``both`` writes ``<root>_<date>_<time>.mhl`` at the copy root, which
+    no ledger entry records: no card file, so not counted against the claim; another file
+    at the root, even named .mhl otherwise, is."""
+    root = _copy_root(tmp_path, A)
+    clip = _file(root, "CLIPS/C000.MOV")
+    ours = _file(root, "A001_2026-12-06_213101.mhl", size=900)
+    assert source_copy_root(root, [clip, ours]).vouched is True
+    other = _file(root, "NOTES.mhl", size=900)
+    assert source_copy_root(root, [clip, other]).vouched is False
