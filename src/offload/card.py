@@ -186,7 +186,7 @@ from offload.results import (
     kept_damaged,
     merge_job_reports,
 )
-from offload.source_copy_root import NOT_OURS, SourceCopyRoot, source_copy_root
+from offload.source_copy_root import NOT_OURS, UNNAMED_CARD, SourceCopyRoot, source_copy_root
 from offload.state_names import (
     FOREIGN_STATE_REASON,
     GENERATION_RECORD_NAME,
@@ -923,10 +923,15 @@ def plan_offload(
     try:
         # A copy root of ours as the source (the DIT's drive feeding a shuttle drive) is the
         # card its ledger records, never the drive it is on (``source_copy_root``).
-        origin = source_copy_root(source_path) if STATE_FOLDER in tree.ignored else NOT_OURS
+        # Only where its ledger vouches for every file of the source and no offload of the
+        # card is unfinished there: else a card holding a copy root's .offload/ is taken for
+        # another card, and a partial copy settles the card's entry "finished" (shuttle66).
+        origin = (
+            source_copy_root(source_path, tree.files) if STATE_FOLDER in tree.ignored else NOT_OURS
+        )
         if stands_for is not None:
             card = parse_key(stands_for)
-        elif origin.ours:
+        elif origin.taken:
             card = parse_key(origin.card) if origin.card else None
         else:
             card = card_identity(source_path)
@@ -1852,6 +1857,7 @@ def _plan(
         ascmhl=options.manifests.writes_ascmhl,  # its generation's name checked
         legacy=options.manifests.writes_legacy,  # its legacy MHL's name checked
         absent_card=stands_in_for,
+        source_is_copy=bool(origin.ours),
         # A cascade's fast destinations: one on the card's disk releases nothing (said so).
         cascade_fast=frozenset(p.index for p in local if p.index not in options.cascade)
         if options.cascade
@@ -1942,6 +1948,10 @@ def _plan(
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *elsewhere))
     if unlisted := _unlisted_name_warnings(tree, plans, options):
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *unlisted))
+    if origin.ours and origin.unfinished:
+        checked = dataclasses.replace(
+            checked, warnings=(*checked.warnings, _unfinished_copy_warning(source_path))
+        )
     if backends:  # the card's empty folders, which a bucket cannot hold: named before the copy
         not_kept = _s3().folders_not_kept(tree, plans, backends)
         probed = _s3().probe_warnings(plans, backends)
@@ -2035,6 +2045,19 @@ _NAMED_IN_THE_WAY = 3  # paths a warning names; the copies' own errors name ever
 # revoked copy (``_revoked_kept``, ``_revoked``).
 _KEPT_WORDS = frozenset({"revoked_kept", "checked"})
 _REVOKED_WORDS = _KEPT_WORDS | {"revoked"}
+
+
+def _unfinished_copy_warning(source: Path) -> PreflightItem:
+    """The ``source-unfinished-copy`` warning: the source, a copy root of ours, records an
+    offload of its card there that did not finish (``source_copy_root``: its run record),
+    so card files may be missing from it; the run takes the source for no card then."""
+    return PreflightItem(
+        PreflightCode.SOURCE_UNFINISHED_COPY,
+        source,
+        f"the source {printable_name(str(source))} is an unfinished copy: card files may be "
+        "missing from it (its last offload did not finish; run offload verify on it); copy "
+        "the card itself where you still have it",
+    )
 
 
 def _in_the_way_warnings(
@@ -3859,7 +3882,11 @@ def unidentified_trust_notes(
         kinds = [c for c in (alone_counts, fingerprinted_counts) if c.get(index)]
         if len(kinds) == 1:
             kinds[0][index] = max(0, kinds[0][index] - count)
-    if plan.card is None:
+    if plan.card is None and plan.source_copy_root.taken:
+        # A copy root of ours taken for its ledger's card, which names none: its drive's own
+        # serial is no reason (rev5_66: "no volume serial found" of an exFAT drive that has one).
+        why = f"this card's identity is unknown ({UNNAMED_CARD})"
+    elif plan.card is None:
         why = (
             "this card's identity is unknown (no volume UUID or serial could be read for it: "
             "no /dev/disk/by-uuid link, and blkid found none or may not read the device)"

@@ -46,6 +46,10 @@ def test_a_copy_root_of_ours_as_the_source_is_never_released_as_a_card(
         for said in (release["text"], run.err, run.documents):
             assert "may be formatted" not in said, said
             assert "keep the card" not in said, said
+        # A success shown as one (rev5_66: the HTML and PDF showed it in the "bad" red).
+        assert release["source_verified"] is True, release
+        page = max(reports.glob("*.html"), key=lambda p: p.stat().st_mtime_ns).read_text()
+        assert '<div class="release ok">' in page
 
 
 def test_a_copy_root_of_ours_as_the_source_kept_is_no_card_kept(
@@ -64,6 +68,7 @@ def test_a_copy_root_of_ours_as_the_source_kept_is_no_card_kept(
     release = run.report["card_release"]
     _said(run, "Keep the source (a copy of ours, not a card): ")
     assert release["may_format"] is False and release["source_is_copy"] is True, release
+    assert release["source_verified"] is False, release  # kept: shown as a warning
     for said in (release["text"], run.err, run.documents):
         assert "format the card" not in said, said
         assert "the card's" not in release["text"], release

@@ -74,6 +74,9 @@ class PreflightCode(StrEnum):
     # Volumes mounted inside the source's folder (two cards in one folder given as one card:
     # preflight.volumes): named, so each card is offloaded on its own.
     SOURCE_HOLDS_VOLUMES = "source-holds-volumes"
+    # The source, a copy root of ours, records an offload of its card that did not finish
+    # there (``source_copy_root``): card files may be missing from it.
+    SOURCE_UNFINISHED_COPY = "source-unfinished-copy"
     SPECIAL_FILE_SKIPPED = "special-file-skipped"
     NAME_RESERVED_WINDOWS = "name-reserved-windows"
     FILESYSTEM_UNKNOWN = "filesystem-unknown"

@@ -2494,7 +2494,8 @@ def build_view(
         generated=generated,
         destination_labels=list(labels.values()),
         release=str(release.get("text") or ""),
-        release_ok=bool(release.get("may_format")),
+        # A copy of ours as the source, verified as a card would be released: a success too.
+        release_ok=bool(release.get("may_format") or release.get("source_verified")),
         verdict_warn=ok and verdict.startswith("≈"),
         ignored=_ignored_lines(list(data.get("ignored") or [])),
         ignored_count=len(data.get("ignored") or []),

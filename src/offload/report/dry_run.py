@@ -41,6 +41,7 @@ from offload.report.cascade_words import (
 )
 from offload.report.words import plural
 from offload.results import DestinationStatus
+from offload.source_copy_root import UNNAMED_CARD
 
 _LISTED = 10  # names shown per group on a terminal; --json lists them all
 
@@ -692,8 +693,11 @@ def _card_words(plan: OffloadPlan) -> str:
             if alone
             else ""
         )
+        # A copy root of ours taken for its ledger's card, which names none: no serial is
+        # no reason there (its drive may have one).
+        reason = UNNAMED_CARD if plan.source_copy_root.taken else "no volume serial found"
         return (
-            "identity unknown (no volume serial found): the ledgers' copies are trusted by "
+            f"identity unknown ({reason}): the ledgers' copies are trusted by "
             "path, size, date and the card file's content fingerprint (its first and last "
             f"64 KiB, read now){older}"
         )

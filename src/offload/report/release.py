@@ -312,6 +312,9 @@ class CardRelease(NamedTuple):
     # The source is no card but a copy root of ours (``source_is_copy``): nothing to format
     # or eject, ``may_format`` false; the sentence says where its files are verified.
     source_is_copy: bool = False
+    # Of such a source: the rule that would release a card holds (every file verified on
+    # enough disks): a success, shown as one (the reports' colour), though nothing to format.
+    source_verified: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -320,6 +323,7 @@ class CardRelease(NamedTuple):
             "index_files_changed": list(self.index_files),
             "files_verified_earlier_only": self.earlier_only,
             "source_is_copy": self.source_is_copy,
+            "source_verified": self.source_verified,
         }
 
 
@@ -1307,7 +1311,9 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         why = "; ".join(uncounted)
         text += f" {why[0].upper()}{why[1:]}."
     if copy_source:
-        return CardRelease(False, text, earlier_only=earlier_only, source_is_copy=True)
+        return CardRelease(
+            False, text, earlier_only=earlier_only, source_is_copy=True, source_verified=True
+        )
     return CardRelease(True, text, earlier_only=earlier_only)
 
 

@@ -391,6 +391,7 @@ _JOB_REPORT = obj(
                         "index_files_changed": _o(list_of(STR)),
                         "files_verified_earlier_only": _o(COUNT),
                         "source_is_copy": _o(BOOL),
+                        "source_verified": _o(BOOL),
                     }
                 )
             )

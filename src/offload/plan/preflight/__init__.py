@@ -112,6 +112,7 @@ def preflight(
     writes_own_files: bool = True,
     absent_card: Path | None = None,
     cascade_fast: AbstractSet[int] = frozenset(),
+    source_is_copy: bool = False,
     listings: Mapping[int, FolderListings] | None = None,
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     batch_files: int = DEFAULT_BATCH_FILES,
@@ -202,6 +203,8 @@ def preflight(
     other ignore patterns, fewer kinds or algorithms, another order do not); None: a
     generation is counted there.
 
+    ``source_is_copy``: the source is a copy root of ours (``source_copy_root``, as its scan
+    found it): the warning of a destination on its disk names it so, not as a card.
     ``absent_card``: the card a cascade re-run's source (*tree*, a fast copy of it) stands in
     for: a destination sharing that source's filesystem or disk is said to share it with
     the fast copy, not with the card, which is not there. ``cascade_fast``: a cascade's fast
@@ -532,7 +535,16 @@ def preflight(
         remove_probes(probes)
     if not probe_write:  # what only the probes tell, said as not checked
         may_be_one_share(usable, duplicate, out)
-    check_devices(tree, usable, duplicate, checks, out, absent_card=absent_card, fast=cascade_fast)
+    check_devices(
+        tree,
+        usable,
+        duplicate,
+        checks,
+        out,
+        absent_card=absent_card,
+        fast=cascade_fast,
+        source_is_copy=source_is_copy,
+    )
     check_system_disk([plan for plan, _ in usable if plan.index not in duplicate], out)
     check_remote_overlaps(remote, out)
     for plan in remote:

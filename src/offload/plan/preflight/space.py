@@ -585,12 +585,14 @@ def check_devices(
     *,
     absent_card: Path | None = None,
     fast: AbstractSet[int] = frozenset(),
+    source_is_copy: bool = False,
 ) -> None:
     """Destinations sharing a filesystem, a disk or the source's device (warnings) and the
     free space each filesystem has for all the copies it takes (errors). *absent_card*: the
     card the source, a fast copy of it, stands in for (``_on_the_source``); *fast*: a
     cascade's fast destinations (indices), whose warning says the card is not released on
-    them."""
+    them; *source_is_copy*: the source is a copy root of ours, as its scan found it
+    (``OffloadPlan.source_copy_root``), named as such."""
     by_dev: dict[int, list[tuple[DestinationPlan, DestinationCheck]]] = defaultdict(list)
     for plan, check in usable:
         if plan.index not in duplicate and check.st_dev is not None:
@@ -610,7 +612,9 @@ def check_devices(
                 group[-1][0].index,
             )
         if dev == tree.root_dev:
-            _warn_on_the_source([p for p, _ in group], "filesystem", tree, absent_card, fast, out)
+            _warn_on_the_source(
+                [p for p, _ in group], "filesystem", tree, absent_card, fast, out, source_is_copy
+            )
     # Destinations on one filesystem draw on the same free space, and so do the drives
     # mounted inside their copy roots (``DestinationCheck.below``) on theirs.
     by_room: dict[int, list[tuple[DestinationPlan, DestinationCheck]]] = defaultdict(list)
@@ -634,7 +638,9 @@ def check_devices(
                 on_source_disk.extend(p for p, _ in group)
     if on_source_disk:
         on_source_disk.sort(key=lambda p: p.index)
-        _warn_on_the_source(on_source_disk, f"disk ({source_disk})", tree, absent_card, fast, out)
+        _warn_on_the_source(
+            on_source_disk, f"disk ({source_disk})", tree, absent_card, fast, out, source_is_copy
+        )
     for disk, group_plans in disks.items():
         devs = {c.st_dev for p in group_plans for c in checks if c.index == p.index}
         if len(devs) > 1:
@@ -649,13 +655,6 @@ def check_devices(
             )
 
 
-def _copy_root_of_ours(source: Path) -> bool | None:
-    """Whether *source* is a copy root of ours (``source_copy_root``: one ``lstat``)."""
-    from offload.source_copy_root import source_copy_root
-
-    return source_copy_root(source).ours
-
-
 def _warn_on_the_source(
     destinations: Sequence[DestinationPlan],
     shared: str,
@@ -663,6 +662,7 @@ def _warn_on_the_source(
     absent_card: Path | None,
     fast: AbstractSet[int],
     out: Findings,
+    source_is_copy: bool = False,
 ) -> None:
     """One ``dest-on-source-device`` warning for every destination on the source's *shared*
     filesystem or disk (``_on_the_source``): its ``indices`` name them all (the cascade's
@@ -677,12 +677,9 @@ def _warn_on_the_source(
             absent_card,
             fast,
             one_file=tree.root_is_file,
-            # A copy root of ours as the source (the DIT's drive): no card to keep. One
-            # lstat, made only for this warning (the source's .offload/, left out).
-            copy_root=absent_card is None
-            and not tree.root_is_file
-            and ".offload" in tree.ignored
-            and bool(_copy_root_of_ours(tree.root)),
+            # A copy root of ours as the source (the DIT's drive): no card to keep. As the
+            # scan found it (``source_copy_root``), never its ledger read again here.
+            copy_root=absent_card is None and not tree.root_is_file and source_is_copy,
         ),
         destinations[-1].index,
         indices=tuple(p.index for p in destinations),
