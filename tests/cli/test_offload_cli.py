@@ -905,3 +905,34 @@ def test_a_raid_with_loose_clips_and_a_destinations_signs_is_no_card(
     for drive in (raid, lto):
         assert (drive / "PROJ" / "budget.txt").read_text() == "the project's budget"
     assert (raid / "B001C001.mov").read_bytes() == b"a clip kept loose"
+
+
+def test_a_drive_with_deep_copy_roots_in_the_middle_never_lets_the_card_be_written_into(
+    tmp_path: Path,
+) -> None:
+    """``offload copy --cascade-to S1 S2 S3 CARD FAST`` where S3 holds copy roots three
+    folders down (``S3/ShowA/Day1/OTHER/.offload``): S3 is a slow drive like S2, so CARD,
+    read as a destination, is found and the command refused (exit 64), CARD untouched; the
+    same with S3 read as SOURCE (``--cascade-to S1 S3 CARD FAST``). Failed before (review):
+    exit 1, S2's tree copied into CARD/S2 — the slow-drive test looked one folder down while
+    the card test looked three, so S3 was neither and the walk stopped at it."""
+    other, card = tmp_path / "OTHER", tmp_path / "CARD"
+    (other / "CLIPS").mkdir(parents=True)
+    (other / "CLIPS" / "X.mov").write_bytes(os.urandom(50_000))
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C0001.mov").write_bytes(os.urandom(50_000))
+    s1, s2, s3, fast = (tmp_path / n for n in ("S1", "S2", "S3", "FAST"))
+    for folder in (s1, s2, s3 / "ShowA" / "Day1", fast):
+        folder.mkdir(parents=True)
+    reports = tmp_path / "reports"
+    for target in (s2, s3 / "ShowA" / "Day1"):
+        made = run_offload("copy", "--report-dir", reports, other, target)
+        assert made.returncode == 0, made.stderr
+    before = sorted(str(p.relative_to(card)) for p in card.rglob("*"))
+    for slow in ((s2, s3), (s3,)):
+        refused = run_offload(
+            "copy", "--report-dir", reports, "--cascade-to", s1, *slow, card, fast
+        )
+        assert refused.returncode == 64, refused.stderr
+        assert refused.stderr.startswith("ERROR: --cascade-to "), refused.stderr
+        assert sorted(str(p.relative_to(card)) for p in card.rglob("*")) == before

@@ -1122,4 +1122,11 @@ def _may_be_a_slow_drive(word: str, *, into: bool) -> bool:
     entries = _entries(word)
     if entries is None:
         return False
-    return not entries or (into and _holds_state(word)) or _offload_wrote_to(entries)
+    # As deep as ``_may_be_a_card`` looks for a destination's signs: a drive whose copy roots
+    # sit a few folders down (RAID/ShowA/Day1/A001/.offload) read as neither stopped the walk
+    # of ``_card_among`` short of the card after it, which was then written into.
+    return (
+        not entries
+        or (into and _holds_state(word))
+        or _offload_wrote_to(entries, levels=_DESTINATION_LEVELS)
+    )
