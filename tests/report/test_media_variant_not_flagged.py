@@ -88,8 +88,12 @@ def with_loci(path: Path) -> None:
 
 
 def broken_mov() -> bytes:
-    """A QuickTime ``ftyp`` over random bytes: no box after it can be walked."""
-    return struct.pack(">I", 20) + b"ftypqt  \0\0\0\0qt  " + os.urandom(60_000)
+    """A QuickTime ``ftyp`` over random bytes: no box after it can be walked. The box after
+    ``ftyp`` is given a size no box can have (3, under its own 8-byte header): random bytes
+    there read, now and then, as a box running past the file's end, which is the cut-off
+    recording's finding (``cut_off``), not this one."""
+    bad = struct.pack(">I", 3) + b"junk"
+    return struct.pack(">I", 20) + b"ftypqt  \0\0\0\0qt  " + bad + os.urandom(60_000)
 
 
 def _card(root: Path) -> Path:
