@@ -165,8 +165,12 @@ class FirstFile(NamedTuple):
     size: int
 
     def words(self) -> str:
-        """ "first file CLIPS/A001C001.mov, 200,000 bytes", for the INCOMPLETE line."""
-        return f"first file {self.path}, {self.size:,} bytes"
+        """ "first file CLIPS/A001C001.mov, 200,000 bytes", for the INCOMPLETE line: the name,
+        the card's, as the terminal shows it (``errors.printable_name``: it can neither forge
+        a line nor drive the terminal)."""
+        from offload.errors import printable_name
+
+        return f"first file {printable_name(self.path)}, {self.size:,} bytes"
 
 
 def _first_of(entry: Mapping[str, object]) -> FirstFile | None:
@@ -282,24 +286,22 @@ def _same_card(
     at = entry.get("source")
     if at and at != source:
         return False
-    recorded_first = _first_of(entry)
-    return first is None or recorded_first is None or recorded_first == first
+    # Written by this version, an entry records its card's first file, or ``null`` for a
+    # card that had none: then it is this card's only where that is this card's too (a
+    # re-run without the card knows it from the fast copy: ``card._record_first``). Only an
+    # entry of a version before ``first`` (no key) is every card's of that path.
+    if "first" in entry:
+        return _first_of(entry) == first
+    return True
 
 
 def _ours(
     entries: list[dict[str, object]], card: str, source: str, first: FirstFile | None
 ) -> list[dict[str, object]]:
-    """The entries of *entries* that are this run's card's (``_same_card``). A run that
-    records no first file (a cascade re-run fed from a fast copy) whose path matches the
-    entries of several cards told apart by their first files cannot tell which is its
-    card's: none of those is (its entry goes beside them, as it replaces those that record
-    none: its own), so no other card's ``running`` is ever replaced by its run."""
-    mine = [e for e in entries if _same_card(e, card, source, first)]
-    if first is None and not card:
-        firsts = {f for e in mine if (f := _first_of(e)) is not None}
-        if len(firsts) > 1:
-            return [e for e in mine if _first_of(e) is None]
-    return mine
+    """The entries of *entries* that are this run's card's (``_same_card``): every run knows
+    its card's first file (a cascade re-run too, from the fast copy standing in for it), so
+    no other card's entry is ever replaced by its run."""
+    return [e for e in entries if _same_card(e, card, source, first)]
 
 
 class RecordPlace(Protocol):
@@ -329,18 +331,53 @@ class _LocalPlace:
         _write(self.root, data)
 
     def save_over(self, data: bytes) -> None:
-        """*data* written over the record in place (truncated first), for a settle that says
-        less than the record does when ``save`` cannot make its temporary (a full drive):
-        torn by a power cut, the record is a prefix of JSON, never a record (unreadable:
-        ``INCOMPLETE``), so never more than either. Raises OSError."""
-        fd = os.open(record_path(self.root), os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)
+        """*data* written over the record in place, for a settle that says less than the
+        record does when ``save`` cannot make its temporary (a full drive). Never truncated
+        (review of runrec66, M2: a write that failed after the truncation left no record,
+        the other cards' entries lost with it): only where *data* fits in the record's own
+        bytes, padded to their length with spaces (JSON's whitespace), so no new block is
+        asked of a full drive. Not through a symlink, nor into a record with other hard
+        links (a snapshot made with ``cp -al`` or ``rsync --link-dest`` would change too:
+        review of runrec66, L3). Raises ``RecordTooLong`` where *data* does not fit, else
+        the OSError of the open (nothing written), ``TornRecord`` of a write or fsync that
+        failed (the record may then be torn: unreadable, never more than either)."""
+        fd = os.open(record_path(self.root), os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
+            held = os.fstat(fd)
+            if held.st_nlink != 1:
+                raise OSError(errno.EMLINK, "the record has other hard links (a snapshot?)")
+            if len(data) > held.st_size:
+                raise RecordTooLong()
+            view = memoryview(data + b" " * (held.st_size - len(data)))
+            offset = 0
+            try:
+                while offset < len(view):
+                    offset += os.pwrite(fd, view[offset:], offset)
+                os.fsync(fd)
+            except OSError as exc:
+                if offset == 0 and len(view):
+                    raise  # its first write refused: not a byte of the record changed
+                raise TornRecord(exc) from exc
         finally:
             os.close(fd)
+
+
+class RecordTooLong(OSError):
+    """Where ``_LocalPlace.save_over`` cannot write the record in place: it does not fit in
+    the record's own bytes (nothing written)."""
+
+    def __init__(self) -> None:
+        super().__init__(errno.ENOSPC, "it does not fit in the record's own bytes")
+
+
+class TornRecord(OSError):
+    """A write over the record in place (``_LocalPlace.save_over``) that failed part-way:
+    the record may be torn, so no record this version can read (``offload verify`` says
+    INCOMPLETE; the next run refuses it, ``UnreadableRecord``), never more than either.
+    Its ``errno`` is the write's; ``card._say_unrecorded_end`` says to move it aside."""
+
+    def __init__(self, exc: OSError) -> None:
+        super().__init__(exc.errno, exc.strerror)
 
 
 def _place(root: Path | RecordPlace) -> RecordPlace:
@@ -399,30 +436,74 @@ def _body(
     card: str,
     source: str,
     first: FirstFile | None = None,
+    *,
+    compact: bool = False,
+    top: dict[str, object] | None = None,
 ) -> bytes:
-    """The whole record: *loaded* with *entry* in place of this card's (``_put``)."""
+    """The whole record: *loaded* with *entry* in place of this card's (``_put``);
+    *compact*, without the separators' spaces, and its top-level fields *top* where they are
+    *entry*'s (``_shorter``)."""
     mine = _ours(loaded, card, source, first)
     entries = [e for e in loaded if not any(e is m for m in mine)]
     entries.append(entry)
-    top = next((e for e in entries if e.get("state") != FINISHED), entry)
-    return json.dumps({**top, "cards": entries}, sort_keys=True).encode()
+    head = next((e for e in entries if e.get("state") != FINISHED), entry)
+    if head is entry and top is not None:
+        head = top
+    fields = {**head, "cards": entries}
+    if compact:
+        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+    return json.dumps(fields, sort_keys=True).encode()
 
 
-def _save(place: RecordPlace, data: bytes, *, less: bool = False) -> None:
-    """*data* stored at *place*; where it says *less* than the record there (a settled
-    ``finished`` taken back) and the atomic write fails, written over it in place
-    (``_LocalPlace.save_over``): the record must not go on saying ``finished``. Raises the
-    atomic write's OSError where both fail."""
+#: The fields an entry keeps where the record must shrink to say less (``_shorter``).
+_BARE = ("state", "run", "started", "settled", "source", "card", "first")
+
+
+def _shorter(
+    loaded: list[dict[str, object]],
+    entry: dict[str, object],
+    card: str,
+    source: str,
+    first: FirstFile | None,
+) -> list[bytes]:
+    """The whole record, each shorter than the last, to be written in place of a record
+    that says more (``_save``): compact; its top-level fields only this entry's state, run
+    and start (what a version before the entries reads: "did not finish"; the card files it
+    names kept in its ``cards`` entry); this entry bare too (``_BARE``: its state alone,
+    "ended with a failure", never the files)."""
+    bare = {k: v for k, v in entry.items() if k in _BARE}
+    head = {k: v for k, v in entry.items() if k in ("state", "run", "started")}
+    return [
+        _body(loaded, entry, card, source, first, compact=True),
+        _body(loaded, entry, card, source, first, compact=True, top=head),
+        _body(loaded, bare, card, source, first, compact=True, top=head),
+    ]
+
+
+def _save(
+    place: RecordPlace, data: bytes, *, less: bool = False, smaller: Iterable[bytes] = ()
+) -> None:
+    """*data* stored at *place*. Where it says *less* than the record there (a settled
+    ``finished`` taken back: *smaller*, the same record in fewer bytes, ``_shorter``) and
+    the atomic write fails, written over it in place (``_LocalPlace.save_over``), the first
+    of *data* and *smaller* that fits in the record's own bytes: the record must not go on
+    saying ``finished``. Raises the atomic write's OSError where none fits or the record
+    cannot be opened so (the record as it was), ``TornRecord`` where the write in place
+    failed part-way."""
     try:
         place.save(data)
     except OSError:
         if not (less and isinstance(place, _LocalPlace)):
             raise
-        try:
-            place.save_over(data)
-        except OSError:
-            pass
-        else:
+        for candidate in (data, *smaller):
+            try:
+                place.save_over(candidate)
+            except RecordTooLong:
+                continue
+            except TornRecord:
+                raise
+            except OSError:
+                break
             return
         raise
 
@@ -451,8 +532,8 @@ def mark_started(
             "source": source,
             "card": card,
         }
-        if first is not None:
-            body["first"] = list(first)
+        # ``null`` where the card has no file: never an entry every card's (``_same_card``).
+        body["first"] = None if first is None else list(first)
         # Read once: its entries decide ``previous`` and are written back beside this
         # card's (an S3 place's conditional store is over the object this read saw).
         try:
@@ -501,8 +582,7 @@ def settle(
         "source": source,
         "card": card,
     }
-    if first is not None:
-        body["first"] = list(first)
+    body["first"] = None if first is None else list(first)
     if state == FAILED:
         body["failed"] = list(failed)
         body["steps"] = list(steps)
@@ -522,7 +602,8 @@ def settle(
         less = state != FINISHED and any(
             e.get("run") == run and e.get("state") == FINISHED for e in ours
         )
-        _save(place, _body(entries, body, card, source, first), less=less)
+        smaller = _shorter(entries, body, card, source, first) if less else ()
+        _save(place, _body(entries, body, card, source, first), less=less, smaller=smaller)
     except OSError as exc:
         return exc
     return None
