@@ -52,9 +52,11 @@ another card's finishing. Each entry names its card: ``card``, its ``CardIdentit
 absent card's path in a cascade re-run fed from a fast copy). An entry is this run's card's
 where both know the card and name the same volume and folder (``same_volume_and_folder``),
 or where the entry knows no card and names the same path (a run that could not tell its
-card, a record written by the version before the entries: its one entry) and, where both
-record one, the same first file (``FirstFile``: two unknown cards mounted at one path are
-two entries; a card whose first file was deleted since is taken for another). A run that
+card, a record written by the version before the entries: its one entry) and the same first
+file (``FirstFile``, which every run records, a cascade re-run's from its fast copy:
+two unknown cards mounted at one path are two entries; a card whose first file was deleted
+since is taken for another; an entry with no ``first`` key, an older version's, is every
+card's of its path). A run that
 cannot tell its card never takes over the entry of a card known (two cards may mount at
 one path); a card whose identity is unknown and that mounts at another path has an entry
 of its own, and a killed run's entry of it is cleared only by a run from its first path
@@ -157,9 +159,11 @@ class FirstFile(NamedTuple):
     """A card's own sign where its identity is unknown (no volume serial or label: a plain
     folder, a FUSE mount, a network share): its first file by card-relative path and that
     file's size, as the scan read them (``card._record_card``). Two such cards offloaded
-    from one path ``--into`` one folder are told apart by it (their entries, ``_same_card``):
-    a camera's cards differ in their first clip's name or size; a card that grew since keeps
-    its first clip. Cheap: the scan's names, no read."""
+    from one path ``--into`` one folder are told apart by it (their entries, ``_same_card``)
+    where their first files differ in name or size, as a camera's first clips mostly do; not
+    where that first file is an index or metadata file alike on every card (README: keep
+    such cards apart). A card that grew since keeps its first file. Cheap: the scan's
+    names, no read."""
 
     path: str
     size: int
@@ -274,8 +278,9 @@ def _same_card(
     its own: two cards may mount at one path. An entry that names neither (written by a
     development version before ``source``) is every card's: else no run could ever clear
     it, and the copy root would stay INCOMPLETE for good. Of an entry that knows no card,
-    its first file (``FirstFile``) decides too where both it and this run (*first*) know
-    one: two cards whose identity is unknown mounted at one path are two entries."""
+    its first file (``FirstFile``) decides too, equal to this run's (*first*; None on both
+    sides for a card with no file) wherever the entry records the key: two cards whose
+    identity is unknown mounted at one path are two entries."""
     recorded = entry.get("card")
     if isinstance(recorded, str) and recorded:
         if not card:

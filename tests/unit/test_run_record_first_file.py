@@ -86,3 +86,17 @@ def test_a_known_card_never_takes_an_unknown_cards_entry_of_another_first_file(
     assert settled is None
     assert _states(root) == [("finished", list(B)), ("running", list(A))]
     assert "1,234,567 bytes" in (run_record.unfinished(root) or "")
+
+
+def test_the_first_files_name_is_printed_as_the_terminal_shows_names(tmp_path: Path) -> None:
+    """Review of runrec66, L5: the card's first file, a name from the card, went into the
+    INCOMPLETE line as it is (a control character could forge a line or drive the
+    terminal). Now as ``errors.printable_name`` spells it. Failed before: a raw ESC."""
+    root = _root(tmp_path)
+    sly = run_record.FirstFile("CLIPS/\x1b[2JC1.mov", 10)
+    run_record.mark_started([root], "runA", 1.0, CARD, first=sly)  # killed
+    run_record.mark_started([root], "runB", 2.0, CARD, first=B)
+    run_record.settle(root, "runB", 2.0, run_record.FINISHED, source=CARD, first=B)
+    words = run_record.unfinished(root) or ""
+    assert "first file CLIPS/\\x1b[2JC1.mov, 10 bytes" in words, words
+    assert "\x1b" not in words, words
