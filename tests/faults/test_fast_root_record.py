@@ -215,3 +215,31 @@ def test_a_fast_root_whose_failed_settle_is_refused_never_stays_finished(
     checked = run_offload("verify", fast.mountpoint / card.name)
     words = " ".join(checked.stdout.split() + checked.stderr.split())
     assert checked.returncode == 10 and "INCOMPLETE" in words, words
+
+
+@pytest.mark.timeout(240)
+def test_a_fast_root_settled_failed_early_whose_end_settle_fails_is_worded_so(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Review of runrec66, L4: a fast root whose early settle (in the card's pass) wrote
+    ``failed`` (a card read error), then whose end settle could not be written (ENOSPC on
+    the record's 3rd create): the run said an ERROR, "that record may still say it
+    finished", though it says ``failed``. Now a warning that it still says this offload
+    did not finish there (INCOMPLETE, as it would have). Failed before: that ERROR."""
+    card_fs, fast = faulty_fs(), faulty_fs()
+    card = three_clip_card(card_fs.mountpoint)
+    card_fs.fail("read", path="A001/CLIPS/A001C002.mov", times=50)
+    rule = fast.fail("create", errno.ENOSPC, path=RECORD_TMP, nth=3, times=50)
+    slow, reports = tmp_path / "SLOW", tmp_path / "reports"
+    slow.mkdir()
+    done = run_offload("copy", "--report-dir", reports, card, fast.mountpoint, "--cascade-to", slow)
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 1 and fast.fired(rule) >= 1, said
+    fast.clear()
+    card_fs.clear()
+    record = fast.mountpoint / card.name / ".offload" / "last-run.json"
+    assert json.loads(record.read_text())["cards"][0]["state"] == "failed"
+    assert f"cannot record in {record} how this offload ended there" in said, said
+    assert "it still says this offload did not finish there" in said, said
+    assert "that this offload did not finish there" not in said, said
+    assert "still say it finished" not in said, said
