@@ -231,7 +231,11 @@ def _write(root: Path, data: bytes) -> None:
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
     try:
         try:
-            os.write(fd, data)
+            # Each byte written: a short write renamed over the record would cut it short
+            # (review of runrec66, L5).
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
             os.fsync(fd)
         finally:
             os.close(fd)
