@@ -75,7 +75,9 @@ cascade's fast copy roots are settled once their copy is finished in the card's 
 before the cascade; settled again ``failed`` where the cascade found a copy there changed
 since. A settled entry moves only to say less (``finished`` to ``failed`` or ``cancelled``,
 by the run that wrote it: ``_may_settle``), and such a settle that cannot make its temporary
-writes the record over in place (``_save``): it never goes on saying ``finished``.
+writes the record over in place, within its own bytes, never truncated (``_save``,
+``_LocalPlace.save_over``); where even that is refused, the record is left whole, still
+saying ``finished``, and the run says so (``card._say_unrecorded_end``: keep the card).
 ``unfinished`` says ``INCOMPLETE`` where ANY card's entry did not finish, naming each such
 card where the record holds more than one.
 An ``s3://`` copy root keeps the same record as an object of that name under its prefix
