@@ -2806,13 +2806,18 @@ def run_offload(
                     _s3().lose_unrecorded(plan.backends[index], place, exc)
 
             settled_early: set[int] = set()
+            # Of those, the roots whose early settle wrote ``finished`` (the others ``failed``
+            # or ``cancelled``): only their record can go on saying more than happened.
+            finished_early: set[int] = set()
             unsettled_early: set[int] = set()
 
             def settle_early(report: OffloadReport, indexes: AbstractSet[int]) -> None:
                 # A cascade's fast copies, once finished in the card's pass: the re-run
                 # without the card reads one as its source and never settles it.
                 early = {i: places[i] for i in indexes if i in places}
-                _settle_run_records(plan, report, early, run, run_started, kept, guarded)
+                finished_early.update(
+                    _settle_run_records(plan, report, early, run, run_started, kept, guarded)
+                )
                 settled_early.update(early)
                 unsettled_early.update(
                     i for i in early if "run-record" in report.failed_steps.get(i, ())
@@ -2828,7 +2833,15 @@ def run_offload(
             # where its state changed since (a fast copy the cascade found damaged).
             late = {i: p for i, p in places.items() if i not in unsettled_early}
             _settle_run_records(
-                plan, report, late, run, run_started, kept, guarded, settled=settled_early
+                plan,
+                report,
+                late,
+                run,
+                run_started,
+                kept,
+                guarded,
+                settled=settled_early,
+                finished_early=finished_early,
             )
             _say_card_put_back(plan, report)  # the card may be back since its line was made
             lost = _s3().lost_locks(s3_locks) if s3_locks else []
@@ -2878,7 +2891,8 @@ def _settle_run_records(
     kept: AbstractSet[Path | run_record.RecordPlace] = frozenset(),
     sink: EventSink | None = None,
     settled: AbstractSet[int] = frozenset(),
-) -> None:
+    finished_early: AbstractSet[int] = frozenset(),
+) -> set[int]:
     """Settle the record of the run *run* (``run_record``) in each copy root of *places*
     (by destination index: a local copy root, an S3 copy root's record object):
     ``finished`` where this run reached the end of that destination
@@ -2889,8 +2903,12 @@ def _settle_run_records(
     finished), but for a root of *kept* (an offload of this card finished there before this
     run) where this run changed nothing (``_changed_nothing``): ``finished`` still. Of
     *settled* (settled already, a cascade's fast roots in the card's pass: a ``finished``),
-    only those whose state is no longer ``finished`` are written again."""
+    only those whose state is no longer ``finished`` are written again; of those, the ones
+    whose early settle wrote ``finished`` are *finished_early* (``_say_unrecorded_end``).
+    Returns the indexes of *places* whose record it settled ``finished``."""
     summaries = {d.index: d for d in report.job.destinations}
+    finished: set[int] = set()
+    said = (finished_early, settled)
     source, card = _record_card(plan)
     first = _record_first(plan)
     for index, root in places.items():
@@ -2906,8 +2924,10 @@ def _settle_run_records(
             )
             if state == run_record.FINISHED:
                 _say_unsettled(report, index, root, unsettled, sink, (run, started), kept=True)
+                if unsettled is None:
+                    finished.add(index)
             else:
-                _say_unrecorded_end(report, index, root, unsettled, sink, (run, started), settled)
+                _say_unrecorded_end(report, index, root, unsettled, sink, (run, started), *said)
             continue
         failed = (
             _failed_on(report, index, root if isinstance(root, Path) else None, card)
@@ -2937,12 +2957,15 @@ def _settle_run_records(
                 in_the_way=refused,
                 fast_refused=fast,
             )
-            _say_unrecorded_end(report, index, root, unsettled, sink, (run, started), settled)
+            _say_unrecorded_end(report, index, root, unsettled, sink, (run, started), *said)
         elif index not in settled:
             unsettled = run_record.settle(
                 root, run, started, run_record.FINISHED, source=source, card=card, first=first
             )
             _say_unsettled(report, index, root, unsettled, sink, (run, started))
+            if unsettled is None:
+                finished.add(index)
+    return finished
 
 
 def _say_unsettled(
@@ -2975,37 +2998,57 @@ def _say_unrecorded_end(
     exc: OSError | None,
     sink: EventSink | None,
     run: tuple[str, float],
-    settled: AbstractSet[int],
+    finished_early: AbstractSet[int],
+    settled: AbstractSet[int] = frozenset(),
 ) -> None:
     """Where the record of the copy root *root* (destination *index*) could not be settled
-    ``failed`` or ``cancelled`` (*exc*; None: it was), never silently. Of a root *settled*
-    ``finished`` early (a cascade's fast root, in the card's pass) the record still says
-    that finished, more than happened: that destination's ``run-record`` step failed, an
-    ERROR (``_say_unsettled``'s way: exit 1, the card kept). Else it still says this run
-    is ``running``, which ``offload verify`` says INCOMPLETE as it would have (or, refused
-    by ``run_record``'s rule, ``SettleRefused``, another run's entry): a warning naming
-    the record."""
+    ``failed`` or ``cancelled`` (*exc*; None: it was), never silently. Of a root settled
+    ``finished`` early (*finished_early*: a cascade's fast root, in the card's pass) the
+    record still says that finished, more than happened, or, its write in place failed
+    part-way (``run_record.TornRecord``), may be no record at all: that destination's
+    ``run-record`` step failed, an ERROR (``_say_unsettled``'s way: exit 1, the card kept).
+    Else it still says this run is ``running``, or ``failed`` or ``cancelled`` where it was
+    *settled* so early (review of runrec66, L4), which ``offload verify`` says INCOMPLETE
+    as it would have (or, refused by ``run_record``'s rule, ``SettleRefused``, another
+    run's entry): a warning naming the record."""
     if exc is None:
         return
     where = _record_shown(root)
     this = f" ({run_record.run_words(run[0], run_record.started_words(run[1]))})"
     why = describe_os_error(exc) if not isinstance(exc, run_record.SettleRefused) else str(exc)
-    if index in settled:
-        message = (
-            f"cannot record in {where} that this offload did not finish there{this}: {why}; "
-            "that record may still say it finished, written when its copies there were "
-            "verified, but a copy there failed since (this report names it), and `offload "
-            "verify` of that copy may then not say INCOMPLETE: keep the card; once that drive "
-            "takes the write, run the same `offload copy` again, which copies it anew and "
-            "records the finish"
-        )
-        report.destination_error(index, message, step="run-record")
+    if index in finished_early:
+        if isinstance(exc, run_record.TornRecord):
+            # Its write in place failed part-way (review of runrec66, M2): the same command
+            # would be refused on it, as on any record it cannot read (``_unrecorded``).
+            state = (
+                "that record, written over in place, may now be torn: no record this version "
+                "can read, so `offload verify` of that copy says INCOMPLETE and the next "
+                "`offload copy` there refuses it: keep the card; move that record aside once "
+                "that drive takes the write, then run the `offload copy` of each card "
+                "offloaded there again"
+            )
+        else:
+            state = (
+                "that record still says it finished, written when its copies there were "
+                "verified, but a copy there failed since (this report names it), and "
+                "`offload verify` of that copy may then not say INCOMPLETE: keep the card; "
+                "once that drive takes the write, run the same `offload copy` again, which "
+                "copies it anew and records the finish"
+            )
+        message = f"cannot record in {where} that this offload did not finish there{this}: {why}; "
+        report.destination_error(index, message + state, step="run-record")
         if sink is not None:
             links = ("links",) if report.failed_links(index) else ()
             sink.emit(DestinationUnfinished(index, (*links, *report.failed_steps.get(index, ()))))
         return
     if isinstance(exc, run_record.SettleRefused):
         left = "that record is left as it is"
+    elif index in settled:
+        # Settled early ``failed`` or ``cancelled`` (a cascade's fast root): it says so still.
+        left = (
+            "it still says this offload did not finish there, so `offload verify` of that copy "
+            "says INCOMPLETE, as it would have"
+        )
     else:
         # Unwritten, this run's entry says ``running``: as INCOMPLETE as the settle's state.
         left = (
@@ -3119,12 +3162,15 @@ def _record_card(plan: OffloadPlan) -> tuple[str, str]:
 
 
 def _record_first(plan: OffloadPlan) -> run_record.FirstFile | None:
-    """The sign of a card whose identity is unknown in its record entries
-    (``run_record.FirstFile``: its first file by path, and that file's size): None where
-    the card is known (its identity tells it), where a fast copy stands in for it (a cascade
-    re-run: that copy root may hold other files, and its entry is the absent card's by
-    path, as before), or where it has no file."""
-    if plan.card is not None or plan.stands_in_for is not None or not plan.tree.files:
+    """The card's first file in its record entries (``run_record.FirstFile``: its first file
+    by path, and that file's size), None where it has no file. Of every card, known or not:
+    a known card never takes the entry of an unknown one with another first file from its
+    path (review of runrec66, L1). Of a cascade re-run, from the fast copy standing in for
+    the card: ``cascade._not_complete`` takes it only where its scan holds the card pass's
+    files and bytes, each verified by its ledger, so its first file is the card's (review of
+    runrec66, H1: without it, its entry was every card's of that path, and another card's
+    run from there replaced it)."""
+    if not plan.tree.files:
         return None
     first = min(plan.tree.files, key=lambda f: f.relative_path)
     return run_record.FirstFile(first.relative_path, first.size_bytes)

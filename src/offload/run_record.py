@@ -52,9 +52,11 @@ another card's finishing. Each entry names its card: ``card``, its ``CardIdentit
 absent card's path in a cascade re-run fed from a fast copy). An entry is this run's card's
 where both know the card and name the same volume and folder (``same_volume_and_folder``),
 or where the entry knows no card and names the same path (a run that could not tell its
-card, a record written by the version before the entries: its one entry) and, where both
-record one, the same first file (``FirstFile``: two unknown cards mounted at one path are
-two entries; a card whose first file was deleted since is taken for another). A run that
+card, a record written by the version before the entries: its one entry) and the same first
+file (``FirstFile``, which every run records, a cascade re-run's from its fast copy:
+two unknown cards mounted at one path are two entries; a card whose first file was deleted
+since is taken for another; an entry with no ``first`` key, an older version's, is every
+card's of its path). A run that
 cannot tell its card never takes over the entry of a card known (two cards may mount at
 one path); a card whose identity is unknown and that mounts at another path has an entry
 of its own, and a killed run's entry of it is cleared only by a run from its first path
@@ -73,7 +75,9 @@ cascade's fast copy roots are settled once their copy is finished in the card's 
 before the cascade; settled again ``failed`` where the cascade found a copy there changed
 since. A settled entry moves only to say less (``finished`` to ``failed`` or ``cancelled``,
 by the run that wrote it: ``_may_settle``), and such a settle that cannot make its temporary
-writes the record over in place (``_save``): it never goes on saying ``finished``.
+writes the record over in place, within its own bytes, never truncated (``_save``,
+``_LocalPlace.save_over``); where even that is refused, the record is left whole, still
+saying ``finished``, and the run says so (``card._say_unrecorded_end``: keep the card).
 ``unfinished`` says ``INCOMPLETE`` where ANY card's entry did not finish, naming each such
 card where the record holds more than one.
 An ``s3://`` copy root keeps the same record as an object of that name under its prefix
@@ -170,16 +174,22 @@ class FirstFile(NamedTuple):
     """A card's own sign where its identity is unknown (no volume serial or label: a plain
     folder, a FUSE mount, a network share): its first file by card-relative path and that
     file's size, as the scan read them (``card._record_card``). Two such cards offloaded
-    from one path ``--into`` one folder are told apart by it (their entries, ``_same_card``):
-    a camera's cards differ in their first clip's name or size; a card that grew since keeps
-    its first clip. Cheap: the scan's names, no read."""
+    from one path ``--into`` one folder are told apart by it (their entries, ``_same_card``)
+    where their first files differ in name or size, as a camera's first clips mostly do; not
+    where that first file is an index or metadata file alike on every card (README: keep
+    such cards apart). A card that grew since keeps its first file. Cheap: the scan's
+    names, no read."""
 
     path: str
     size: int
 
     def words(self) -> str:
-        """ "first file CLIPS/A001C001.mov, 200,000 bytes", for the INCOMPLETE line."""
-        return f"first file {self.path}, {self.size:,} bytes"
+        """ "first file CLIPS/A001C001.mov, 200,000 bytes", for the INCOMPLETE line: the name,
+        the card's, as the terminal shows it (``errors.printable_name``: it can neither forge
+        a line nor drive the terminal)."""
+        from offload.errors import printable_name
+
+        return f"first file {printable_name(self.path)}, {self.size:,} bytes"
 
 
 def _first_of(entry: Mapping[str, object]) -> FirstFile | None:
@@ -242,7 +252,11 @@ def _write(root: Path, data: bytes) -> None:
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
     try:
         try:
-            os.write(fd, data)
+            # Each byte written: a short write renamed over the record would cut it short
+            # (review of runrec66, L5).
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -289,8 +303,9 @@ def _same_card(
     its own: two cards may mount at one path. An entry that names neither (written by a
     development version before ``source``) is every card's: else no run could ever clear
     it, and the copy root would stay INCOMPLETE for good. Of an entry that knows no card,
-    its first file (``FirstFile``) decides too where both it and this run (*first*) know
-    one: two cards whose identity is unknown mounted at one path are two entries."""
+    its first file (``FirstFile``) decides too, equal to this run's (*first*; None on both
+    sides for a card with no file) wherever the entry records the key: two cards whose
+    identity is unknown mounted at one path are two entries."""
     recorded = entry.get("card")
     if isinstance(recorded, str) and recorded:
         if not card:
@@ -301,24 +316,22 @@ def _same_card(
     at = entry.get("source")
     if at and at != source:
         return False
-    recorded_first = _first_of(entry)
-    return first is None or recorded_first is None or recorded_first == first
+    # Written by this version, an entry records its card's first file, or ``null`` for a
+    # card that had none: then it is this card's only where that is this card's too (a
+    # re-run without the card knows it from the fast copy: ``card._record_first``). Only an
+    # entry of a version before ``first`` (no key) is every card's of that path.
+    if "first" in entry:
+        return _first_of(entry) == first
+    return True
 
 
 def _ours(
     entries: list[dict[str, object]], card: str, source: str, first: FirstFile | None
 ) -> list[dict[str, object]]:
-    """The entries of *entries* that are this run's card's (``_same_card``). A run that
-    records no first file (a cascade re-run fed from a fast copy) whose path matches the
-    entries of several cards told apart by their first files cannot tell which is its
-    card's: none of those is (its entry goes beside them, as it replaces those that record
-    none: its own), so no other card's ``running`` is ever replaced by its run."""
-    mine = [e for e in entries if _same_card(e, card, source, first)]
-    if first is None and not card:
-        firsts = {f for e in mine if (f := _first_of(e)) is not None}
-        if len(firsts) > 1:
-            return [e for e in mine if _first_of(e) is None]
-    return mine
+    """The entries of *entries* that are this run's card's (``_same_card``): every run knows
+    its card's first file (a cascade re-run too, from the fast copy standing in for it), so
+    no other card's entry is ever replaced by its run."""
+    return [e for e in entries if _same_card(e, card, source, first)]
 
 
 class RecordPlace(Protocol):
@@ -348,18 +361,53 @@ class _LocalPlace:
         _write(self.root, data)
 
     def save_over(self, data: bytes) -> None:
-        """*data* written over the record in place (truncated first), for a settle that says
-        less than the record does when ``save`` cannot make its temporary (a full drive):
-        torn by a power cut, the record is a prefix of JSON, never a record (unreadable:
-        ``INCOMPLETE``), so never more than either. Raises OSError."""
-        fd = os.open(record_path(self.root), os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)
+        """*data* written over the record in place, for a settle that says less than the
+        record does when ``save`` cannot make its temporary (a full drive). Never truncated
+        (review of runrec66, M2: a write that failed after the truncation left no record,
+        the other cards' entries lost with it): only where *data* fits in the record's own
+        bytes, padded to their length with spaces (JSON's whitespace), so no new block is
+        asked of a full drive. Not through a symlink, nor into a record with other hard
+        links (a snapshot made with ``cp -al`` or ``rsync --link-dest`` would change too:
+        review of runrec66, L3). Raises ``RecordTooLong`` where *data* does not fit, else
+        the OSError of the open (nothing written), ``TornRecord`` of a write or fsync that
+        failed (the record may then be torn: unreadable, never more than either)."""
+        fd = os.open(record_path(self.root), os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
+            held = os.fstat(fd)
+            if held.st_nlink != 1:
+                raise OSError(errno.EMLINK, "the record has other hard links (a snapshot?)")
+            if len(data) > held.st_size:
+                raise RecordTooLong()
+            view = memoryview(data + b" " * (held.st_size - len(data)))
+            offset = 0
+            try:
+                while offset < len(view):
+                    offset += os.pwrite(fd, view[offset:], offset)
+                os.fsync(fd)
+            except OSError as exc:
+                if offset == 0 and len(view):
+                    raise  # its first write refused: not a byte of the record changed
+                raise TornRecord(exc) from exc
         finally:
             os.close(fd)
+
+
+class RecordTooLong(OSError):
+    """Where ``_LocalPlace.save_over`` cannot write the record in place: it does not fit in
+    the record's own bytes (nothing written)."""
+
+    def __init__(self) -> None:
+        super().__init__(errno.ENOSPC, "it does not fit in the record's own bytes")
+
+
+class TornRecord(OSError):
+    """A write over the record in place (``_LocalPlace.save_over``) that failed part-way:
+    the record may be torn, so no record this version can read (``offload verify`` says
+    INCOMPLETE; the next run refuses it, ``UnreadableRecord``), never more than either.
+    Its ``errno`` is the write's; ``card._say_unrecorded_end`` says to move it aside."""
+
+    def __init__(self, exc: OSError) -> None:
+        super().__init__(exc.errno, exc.strerror)
 
 
 def _place(root: Path | RecordPlace) -> RecordPlace:
@@ -418,30 +466,74 @@ def _body(
     card: str,
     source: str,
     first: FirstFile | None = None,
+    *,
+    compact: bool = False,
+    top: dict[str, object] | None = None,
 ) -> bytes:
-    """The whole record: *loaded* with *entry* in place of this card's (``_put``)."""
+    """The whole record: *loaded* with *entry* in place of this card's (``_put``);
+    *compact*, without the separators' spaces, and its top-level fields *top* where they are
+    *entry*'s (``_shorter``)."""
     mine = _ours(loaded, card, source, first)
     entries = [e for e in loaded if not any(e is m for m in mine)]
     entries.append(entry)
-    top = next((e for e in entries if e.get("state") != FINISHED), entry)
-    return json.dumps({**top, "cards": entries}, sort_keys=True).encode()
+    head = next((e for e in entries if e.get("state") != FINISHED), entry)
+    if head is entry and top is not None:
+        head = top
+    fields = {**head, "cards": entries}
+    if compact:
+        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+    return json.dumps(fields, sort_keys=True).encode()
 
 
-def _save(place: RecordPlace, data: bytes, *, less: bool = False) -> None:
-    """*data* stored at *place*; where it says *less* than the record there (a settled
-    ``finished`` taken back) and the atomic write fails, written over it in place
-    (``_LocalPlace.save_over``): the record must not go on saying ``finished``. Raises the
-    atomic write's OSError where both fail."""
+#: The fields an entry keeps where the record must shrink to say less (``_shorter``).
+_BARE = ("state", "run", "started", "settled", "source", "card", "first")
+
+
+def _shorter(
+    loaded: list[dict[str, object]],
+    entry: dict[str, object],
+    card: str,
+    source: str,
+    first: FirstFile | None,
+) -> list[bytes]:
+    """The whole record, each shorter than the last, to be written in place of a record
+    that says more (``_save``): compact; its top-level fields only this entry's state, run
+    and start (what a version before the entries reads: "did not finish"; the card files it
+    names kept in its ``cards`` entry); this entry bare too (``_BARE``: its state alone,
+    "ended with a failure", never the files)."""
+    bare = {k: v for k, v in entry.items() if k in _BARE}
+    head = {k: v for k, v in entry.items() if k in ("state", "run", "started")}
+    return [
+        _body(loaded, entry, card, source, first, compact=True),
+        _body(loaded, entry, card, source, first, compact=True, top=head),
+        _body(loaded, bare, card, source, first, compact=True, top=head),
+    ]
+
+
+def _save(
+    place: RecordPlace, data: bytes, *, less: bool = False, smaller: Iterable[bytes] = ()
+) -> None:
+    """*data* stored at *place*. Where it says *less* than the record there (a settled
+    ``finished`` taken back: *smaller*, the same record in fewer bytes, ``_shorter``) and
+    the atomic write fails, written over it in place (``_LocalPlace.save_over``), the first
+    of *data* and *smaller* that fits in the record's own bytes: the record must not go on
+    saying ``finished``. Raises the atomic write's OSError where none fits or the record
+    cannot be opened so (the record as it was), ``TornRecord`` where the write in place
+    failed part-way."""
     try:
         place.save(data)
     except OSError:
         if not (less and isinstance(place, _LocalPlace)):
             raise
-        try:
-            place.save_over(data)
-        except OSError:
-            pass
-        else:
+        for candidate in (data, *smaller):
+            try:
+                place.save_over(candidate)
+            except RecordTooLong:
+                continue
+            except TornRecord:
+                raise
+            except OSError:
+                break
             return
         raise
 
@@ -470,8 +562,8 @@ def mark_started(
             "source": source,
             "card": card,
         }
-        if first is not None:
-            body["first"] = list(first)
+        # ``null`` where the card has no file: never an entry every card's (``_same_card``).
+        body["first"] = None if first is None else list(first)
         # Read once: its entries decide ``previous`` and are written back beside this
         # card's (an S3 place's conditional store is over the object this read saw).
         try:
@@ -520,8 +612,7 @@ def settle(
         "source": source,
         "card": card,
     }
-    if first is not None:
-        body["first"] = list(first)
+    body["first"] = None if first is None else list(first)
     if state == FAILED:
         body["failed"] = list(failed)
         body["steps"] = list(steps)
@@ -546,7 +637,8 @@ def settle(
         less = state != FINISHED and any(
             e.get("run") == run and e.get("state") == FINISHED for e in ours
         )
-        _save(place, _body(entries, body, card, source, first), less=less)
+        smaller = _shorter(entries, body, card, source, first) if less else ()
+        _save(place, _body(entries, body, card, source, first), less=less, smaller=smaller)
     except OSError as exc:
         return exc
     return None

@@ -161,8 +161,10 @@ def test_a_fast_root_whose_failed_settle_is_refused_never_stays_finished(
     ENOSPC). Failed before: the settle's error was dropped unsaid, and the record still
     said ``finished`` of a copy root missing a verified copy. Now the record is written
     over in place (it says less), ``failed`` naming the file; where that write is refused
-    too, the run says so, an ERROR naming the record, and the record, truncated, is no
-    ``finished`` either."""
+    too, the run says so, an ERROR naming the record, which is left whole (review of
+    runrec66, M2: it was truncated first, so the record was empty, the other cards' entries
+    lost, and the same command the ERROR advised was refused on it): that advice, followed,
+    copies the file anew and records the finish."""
     card = three_clip_card(cards)
     fast, slow = faulty_fs(), faulty_fs()
     reports = tmp_path / "reports"
@@ -196,9 +198,48 @@ def test_a_fast_root_whose_failed_settle_is_refused_never_stays_finished(
         assert entry["failed"] == ["CLIPS/A001C002.mov"], entry
         assert unrecorded not in said, said
     else:
-        assert b'"finished"' not in record.read_bytes(), record.read_bytes()
+        assert json.loads(record.read_text())["cards"][0]["state"] == "finished"
         assert unrecorded in said, said
+        assert "that record still says it finished" in said, said
         assert "keep the card" in said.split(unrecorded)[1], said
+        # The advice: once the drive takes the write, the same command again.
+        again = run_offload("copy", *argv)
+        words = " ".join(again.stderr.split())
+        assert again.returncode == 0, words
+        entry = json.loads(record.read_text())["cards"][0]
+        assert entry["state"] == "finished", entry
+        checked = run_offload("verify", fast.mountpoint / card.name)
+        words = " ".join(checked.stdout.split() + checked.stderr.split())
+        assert checked.returncode == 0 and "INCOMPLETE" not in words, words
+        return
     checked = run_offload("verify", fast.mountpoint / card.name)
     words = " ".join(checked.stdout.split() + checked.stderr.split())
     assert checked.returncode == 10 and "INCOMPLETE" in words, words
+
+
+@pytest.mark.timeout(240)
+def test_a_fast_root_settled_failed_early_whose_end_settle_fails_is_worded_so(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Review of runrec66, L4: a fast root whose early settle (in the card's pass) wrote
+    ``failed`` (a card read error), then whose end settle could not be written (ENOSPC on
+    the record's 3rd create): the run said an ERROR, "that record may still say it
+    finished", though it says ``failed``. Now a warning that it still says this offload
+    did not finish there (INCOMPLETE, as it would have). Failed before: that ERROR."""
+    card_fs, fast = faulty_fs(), faulty_fs()
+    card = three_clip_card(card_fs.mountpoint)
+    card_fs.fail("read", path="A001/CLIPS/A001C002.mov", times=50)
+    rule = fast.fail("create", errno.ENOSPC, path=RECORD_TMP, nth=3, times=50)
+    slow, reports = tmp_path / "SLOW", tmp_path / "reports"
+    slow.mkdir()
+    done = run_offload("copy", "--report-dir", reports, card, fast.mountpoint, "--cascade-to", slow)
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 1 and fast.fired(rule) >= 1, said
+    fast.clear()
+    card_fs.clear()
+    record = fast.mountpoint / card.name / ".offload" / "last-run.json"
+    assert json.loads(record.read_text())["cards"][0]["state"] == "failed"
+    assert f"cannot record in {record} how this offload ended there" in said, said
+    assert "it still says this offload did not finish there" in said, said
+    assert "that this offload did not finish there" not in said, said
+    assert "still say it finished" not in said, said
