@@ -369,8 +369,10 @@ class _LocalPlace:
         asked of a full drive. Not through a symlink, nor into a record with other hard
         links (a snapshot made with ``cp -al`` or ``rsync --link-dest`` would change too:
         review of runrec66, L3). Raises ``RecordTooLong`` where *data* does not fit, else
-        the OSError of the open (nothing written), ``TornRecord`` of a write or fsync that
-        failed (the record may then be torn: unreadable, never more than either)."""
+        the OSError of the open or of the first byte's write (nothing changed),
+        ``TornRecord`` of a later write or fsync that failed: the record then starts with a
+        byte no JSON starts with (written first, put back last), so it is unreadable, never
+        a mix of the old and the new that still parses."""
         fd = os.open(record_path(self.root), os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         try:
             held = os.fstat(fd)
@@ -379,14 +381,24 @@ class _LocalPlace:
             if len(data) > held.st_size:
                 raise RecordTooLong()
             view = memoryview(data + b" " * (held.st_size - len(data)))
-            offset = 0
+            if not view:
+                return
+            # The first byte made one no JSON starts with before any other is written, and
+            # put back last: a write cut part-way (a power cut, a failed write) leaves no
+            # record that parses, never the new record's start over the old one's tail, which
+            # can be valid JSON still saying ``finished`` (review of revfix4_66, M1).
+            if os.pwrite(fd, b"#", 0) != 1:  # refused: not a byte of the record changed
+                raise OSError(errno.EIO, "a short write of the record's first byte")
             try:
+                os.fsync(fd)
+                offset = 1
                 while offset < len(view):
                     offset += os.pwrite(fd, view[offset:], offset)
                 os.fsync(fd)
+                if os.pwrite(fd, view[:1], 0) != 1:
+                    raise OSError(errno.EIO, "a short write of the record's first byte")
+                os.fsync(fd)
             except OSError as exc:
-                if offset == 0 and len(view):
-                    raise  # its first write refused: not a byte of the record changed
                 raise TornRecord(exc) from exc
         finally:
             os.close(fd)

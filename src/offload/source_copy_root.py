@@ -200,15 +200,21 @@ def _vouched(
 ) -> bool:
     """Whether every one of *files* has a standing vouching entry in *standing* of its
     size, and of its date as the source's filesystem stores it (``Ledger.holds_date``:
-    exFAT and FAT round the recorded card's date). A legacy MHL at the root named as
-    offload-ai names the copy root's own (``is_legacy_mhl_name``: ``--mhl legacy`` or
-    ``both`` writes it there, and no ledger entry records it) needs none: it is no card file."""
+    exFAT and FAT round the recorded card's date), and every standing entry a file among
+    *files*: a copy root that lost a file its ledger vouches for (deleted since, a killed
+    offload of a version before run records, ``--ignore`` leaving it out) is no whole copy
+    of that card, and must not settle its entry ``finished`` elsewhere. A legacy MHL at the
+    root named as offload-ai names the copy root's own (``is_legacy_mhl_name``: ``--mhl
+    legacy`` or ``both`` writes it there, and no ledger entry records it) needs none: it is
+    no card file."""
     if standing is None:
         return False
     from offload.manifest.legacy import is_legacy_mhl_name
 
     ledger = Ledger(source)
+    seen: set[str] = set()
     for file in files:
+        seen.add(file.relative_path)
         recorded = standing.get(file.relative_path)
         if (
             recorded is None
@@ -220,7 +226,7 @@ def _vouched(
             return False
         if recorded[1] != file.mtime_ns and not ledger.holds_date(recorded[1], file.mtime_ns):
             return False
-    return True
+    return seen.issuperset(standing)
 
 
 def _unfinished(source: Path, card: str) -> bool:

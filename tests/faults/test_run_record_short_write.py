@@ -31,3 +31,33 @@ def test_a_short_write_of_the_records_temporary_is_written_whole(
     fs.clear()
     (entry,) = json.loads(run_record.record_path(root).read_text())["cards"]
     assert entry["state"] == "running" and entry["run"] == "run1", entry
+
+
+@pytest.mark.timeout(60)
+def test_a_write_in_place_cut_part_way_leaves_no_record_that_parses(
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    """``save_over`` (a settle saying less where no temporary can be made) whose write fails
+    after its first byte: the record starts with a byte no JSON starts with, written first
+    and put back last, so no reader takes a mix of the new record's start and the old one's
+    tail for a record (review of revfix4_66, M1: such a mix parsed, still ``finished``, in
+    447 of 3,043 cuts). Before, one ``pwrite`` from the first byte carried the new record
+    over the old, so a cut part-way (a power cut, not made here) left that mix; this test
+    failed there for want of the first byte's own write (DID NOT RAISE)."""
+    fs = faulty_fs()
+    root = fs.mountpoint / "RAID"
+    (root / ".offload").mkdir(parents=True)
+    path = run_record.record_path(root)
+    old = {"state": "finished", "cards": [{"state": "finished", "run": "run1", "x": "y" * 400}]}
+    path.write_text(json.dumps(old, indent=2))
+    new = json.dumps({"state": "failed", "cards": [{"state": "failed", "run": "run1"}]})
+    # The second write of the record fails: after the first byte (now) or after the new
+    # start (before), the old record's tail beyond it.
+    rule = fs.fail("write", path="RAID/.offload/last-run.json", nth=2)
+    place = run_record._place(root)
+    with pytest.raises(run_record.TornRecord):
+        place.save_over(new.encode())
+    assert fs.fired(rule) == 1
+    fs.clear()
+    with pytest.raises(ValueError):
+        json.loads(path.read_bytes())

@@ -95,6 +95,17 @@ def test_the_ledger_vouches_for_every_file_or_the_claim_is_not_taken(tmp_path: P
         assert found.vouched is False and not found.taken, other
 
 
+def test_a_copy_root_missing_a_file_its_ledger_vouches_for_is_no_claim(tmp_path: Path) -> None:
+    """Every standing entry must be among the source's files too: a copy root that lost a
+    clip its ledger vouches for (deleted since; a killed offload of a version before run
+    records) is no whole copy of its card, so it never settles that card's entry
+    ``finished`` on the next drive. Failed before (review): vouched, the claim taken, and
+    ``offload verify`` of the next drive passed without the lost clip (exit 0)."""
+    root = _copy_root(tmp_path, A, A)
+    found = source_copy_root(root, [_file(root, "CLIPS/C000.MOV")])
+    assert found.vouched is False and not found.taken
+
+
 def test_an_unfinished_offload_of_its_card_there_is_no_claim_taken(tmp_path: Path) -> None:
     """The source's own record holds an entry of its card (or of a card unknown) that did not
     finish, or cannot be read: ``unfinished``; finished, another card's, or none: not."""
