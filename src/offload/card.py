@@ -168,7 +168,7 @@ from offload.plan.names import report_name
 from offload.plan.preflight.findings import join_paths
 from offload.plan.preflight.paths import remove_stale_probes
 from offload.plan.strays import UNASKABLE_STALE_S, remove_strays, stray_partials
-from offload.remedies import FAST_REFUSALS, NEVER, Refusal
+from offload.remedies import EARLIER_KINDS, FAST_REFUSALS, NEVER, Refusal
 from offload.removed_unfinished import RemovedUnfinished
 from offload.report import loss
 from offload.report.refusal import refusal_entry
@@ -2097,9 +2097,7 @@ def _in_the_way_warnings(
                         sum(1 for _, _, ours in found if ours in _REVOKED_WORDS),
                         sum(1 for _, _, ours in found if ours in _KEPT_WORDS),
                         sum(1 for _, _, ours in found if remedies.is_earlier(ours)),
-                    )
-                    + remedies.damaged_earlier_many(
-                        sum(1 for _, _, ours in found if remedies.is_damaged_earlier(ours))
+                        sum(1 for _, _, ours in found if remedies.is_damaged_earlier(ours)),
                     )
                 ),
                 plan.index,
@@ -3291,7 +3289,7 @@ def _refused_on_fast(
         tuple(paths),
         tuple(where),
         Refusal.ANOTHER_CARD in kinds,
-        Refusal.EARLIER_COPY in kinds,
+        bool(kinds & EARLIER_KINDS),
         elsewhere,
     )
 

@@ -81,7 +81,7 @@ from offload.model import SourceFile, dated_as_card
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
 from offload.plan.codes import LeftOut, LeftOutEntry, PreflightCode
-from offload.remedies import FAST_REFUSALS, NEVER, Refusal
+from offload.remedies import EARLIER_KINDS, FAST_REFUSALS, NEVER, Refusal
 from offload.report.cascade_words import NOT_FOUND_BAD, refused_fixes, refused_holder
 from offload.results import (
     GOOD_STATUSES,
@@ -1700,6 +1700,8 @@ def _fast_refusal(file: FileResult | None, feeders: list[int]) -> Refusal | None
         return Refusal.FAST_REFUSED_ANOTHER_CARD
     if any(r.refusal is Refusal.EARLIER_COPY for r in results):
         return Refusal.FAST_REFUSED_EARLIER_COPY
+    if any(r.refusal is Refusal.DAMAGED_EARLIER_COPY for r in results):
+        return Refusal.FAST_REFUSED_DAMAGED_EARLIER_COPY
     return Refusal.FAST_REFUSED
 
 
@@ -1746,7 +1748,7 @@ def _no_copy_reason(
         # Another card's copy in the way, or an earlier take's, is never to be overwritten
         # (``remedies.another_card``, ``remedies.earlier_copy``).
         other_card = sum(r.refusal is Refusal.ANOTHER_CARD for i, r in results if i in refused)
-        earlier = sum(r.refusal is Refusal.EARLIER_COPY for i, r in results if i in refused)
+        earlier = sum(r.refusal in EARLIER_KINDS for i, r in results if i in refused)
         fixes = refused_fixes(other_card + earlier, elsewhere=never_in_run)
         if len(refused) == len(results):
             held = refused_holder(other_card, earlier, len(refused) - other_card - earlier)

@@ -38,6 +38,12 @@ class Refusal(StrEnum):
     # card's; it may be that take's only copy left, its card formatted since: --keep-both
     # or --into another folder, never --overwrite (``earlier_copy``).
     EARLIER_COPY = "earlier_copy"
+    # The same copy an earlier offload recorded, read back now unlike what its entry
+    # recorded: a damaged copy of an earlier take (or of the card file before it changed),
+    # maybe that take's only copy left: --keep-both or --into another folder, never
+    # --overwrite offered (``damaged_earlier``); an earlier take's copy to every reader
+    # that knows only ``EARLIER_COPY`` (``EARLIER_KINDS``).
+    DAMAGED_EARLIER_COPY = "damaged_earlier_copy"
     # A copy of ours found wrong, whose rewrite failed: it is left there, its ledger entry
     # revoked, so the next run refuses it as a file in the way; --overwrite replaces it
     # (``rewrite_failed``).
@@ -56,23 +62,41 @@ class Refusal(StrEnum):
     # The same, an earlier take's copy (``EARLIER_COPY``) on one fast destination at least,
     # another card's on none: --keep-both or --into another folder, never --overwrite.
     FAST_REFUSED_EARLIER_COPY = "fast_refused_earlier_copy"
+    # The same, a damaged earlier take's copy (``DAMAGED_EARLIER_COPY``) on one fast
+    # destination at least, another card's on none: advised as ``FAST_REFUSED_EARLIER_COPY``.
+    FAST_REFUSED_DAMAGED_EARLIER_COPY = "fast_refused_damaged_earlier_copy"
 
 
 #: The kinds of a slow copy refused because its fast destinations refused the file
 #: (``Refusal.FAST_REFUSED``): nothing is in the way on the slow destination itself.
 FAST_REFUSALS = frozenset(
-    {Refusal.FAST_REFUSED, Refusal.FAST_REFUSED_ANOTHER_CARD, Refusal.FAST_REFUSED_EARLIER_COPY}
+    {
+        Refusal.FAST_REFUSED,
+        Refusal.FAST_REFUSED_ANOTHER_CARD,
+        Refusal.FAST_REFUSED_EARLIER_COPY,
+        Refusal.FAST_REFUSED_DAMAGED_EARLIER_COPY,
+    }
 )
+
+#: The kinds of a refusal for an earlier take's copy, intact or damaged: advised alike
+#: (kept, never --overwrite offered).
+EARLIER_KINDS = frozenset({Refusal.EARLIER_COPY, Refusal.DAMAGED_EARLIER_COPY})
 
 #: The kinds of a refusal of a copy never to be overwritten (another card's, an earlier
 #: take's): its remedy never names --overwrite, which would replace what may be the only
 #: copy left of what it holds.
-NEVER = frozenset({Refusal.ANOTHER_CARD, Refusal.EARLIER_COPY})
+NEVER = frozenset({Refusal.ANOTHER_CARD, Refusal.EARLIER_COPY, Refusal.DAMAGED_EARLIER_COPY})
 
 #: The same for a cascade's slow copy (``FAST_REFUSALS``): every fast destination refused
 #: the file for a file in the way, one at least for such a copy (``--overwrite`` is for the
 #: whole run: offered for the plain files, it would replace that copy too).
-FAST_NEVER = frozenset({Refusal.FAST_REFUSED_ANOTHER_CARD, Refusal.FAST_REFUSED_EARLIER_COPY})
+FAST_NEVER = frozenset(
+    {
+        Refusal.FAST_REFUSED_ANOTHER_CARD,
+        Refusal.FAST_REFUSED_EARLIER_COPY,
+        Refusal.FAST_REFUSED_DAMAGED_EARLIER_COPY,
+    }
+)
 
 
 class Remedy(NamedTuple):
@@ -184,16 +208,23 @@ def damaged_earlier(proven: str = "") -> str:
     )
 
 
-def damaged_earlier_many(damaged: int) -> str:
-    """What ``many_in_the_way`` adds where *damaged* of the files in the way are damaged
-    copies of earlier takes (``damaged_earlier``): said so, kept first; "" for none."""
-    if not damaged:
-        return ""
-    some = "1 of them is" if damaged == 1 else f"{damaged} of them are"
+def _damaged_earlier_many(damaged: int, found: int) -> str:
+    """What ``many_in_the_way`` says of *damaged* of the *found* files in the way that are
+    damaged copies of earlier takes (``damaged_earlier``): said so, kept first, with no
+    --overwrite offered before it."""
+    if damaged == 1:
+        return (
+            "1 of them is recorded in this copy root's ledger as a copy an earlier offload "
+            "made of a card file of its name and read back now unlike that record: a damaged "
+            f"copy of an earlier take, maybe its only copy left: {_EARLIER_APART}; --overwrite "
+            "would replace it"
+        )
+    some = "all are" if damaged == found else f"{damaged} of them are"
     return (
-        f"; {some} recorded in this copy root's ledger as a copy an earlier offload made of a "
-        "card file of its name and read back now unlike that record: a damaged copy of an "
-        f"earlier take, maybe its only copy left: {_EARLIER_APART}; --overwrite would replace it"
+        f"{some} recorded in this copy root's ledger as copies an earlier offload made of "
+        "card files of their names and read back now unlike those records: damaged copies "
+        f"of earlier takes, maybe their only copies left: {_EARLIER_APART}; --overwrite "
+        "would replace them"
     )
 
 
@@ -225,10 +256,13 @@ def in_the_way(ours: str = "") -> str:
 def in_the_way_refusal(ours: str = "") -> Refusal:
     """The kind of the refusal ``in_the_way(ours)`` words: another card's copy for
     ``"card"``, an earlier take's for a copy an earlier offload made of this name
-    (``earlier_word``: never --overwrite either), a file in the way for any other (a damaged
-    copy of an earlier take, ``damaged_earlier_word``, too: its words keep it first)."""
+    (``earlier_word``: never --overwrite either), a damaged one's for such a copy read back
+    unlike its entry (``damaged_earlier_word``: kept too, never --overwrite offered), a
+    file in the way for any other."""
     if ours == "card":
         return Refusal.ANOTHER_CARD
+    if is_damaged_earlier(ours):
+        return Refusal.DAMAGED_EARLIER_COPY
     return Refusal.EARLIER_COPY if is_earlier(ours) else Refusal.IN_THE_WAY
 
 
@@ -307,26 +341,26 @@ def one_file(targets: Iterable[str | None]) -> dict[str, Remedy]:
 
 
 def many_in_the_way(
-    ours: int, found: int, other_card: int = 0, revoked: int = 0, kept: int = 0, earlier: int = 0
+    ours: int,
+    found: int,
+    other_card: int = 0,
+    revoked: int = 0,
+    kept: int = 0,
+    earlier: int = 0,
+    damaged: int = 0,
 ) -> str:
     """``_many_in_the_way_but_earlier``, *earlier* of the *found* files copies an earlier
     offload made of card files of these names that the copy root's ledger vouches for
-    (``earlier_copy``): said first, and where they are all of them, with no --overwrite."""
-    if not earlier:
+    (``earlier_copy``), *damaged* more such copies read back unlike their entries
+    (``damaged_earlier``): said first, and where they are all of them, with no --overwrite
+    offered; the generic words (--overwrite first) only for the others."""
+    if not earlier and not damaged:
         return _many_in_the_way_but_earlier(ours, found, other_card, revoked, kept)
-    if earlier == 1 and found > 1:
-        words = (
-            "1 of them is recorded in this copy root's ledger as a copy an earlier offload made "
-            "of a card file of its name, of another size or date than this card's file now "
-            f"(changed since it was copied, or another take of the name): {_EARLIER_APART}"
-        )
-    else:
-        some = "all are" if earlier == found else f"{earlier} of them are"
-        words = (
-            f"{some} recorded in this copy root's ledger as copies an earlier offload made of "
-            "card files of these names, of another size or date than this card's files now "
-            f"(changed since they were copied, or other takes of the names): {_EARLIER_APART}"
-        )
+    said = [_damaged_earlier_many(damaged, found)] if damaged else []
+    if earlier:
+        said.insert(0, _earlier_many(earlier, found))
+    words = "; ".join(said)
+    earlier += damaged
     if earlier >= found:
         return words
     if found - earlier == 1:
@@ -343,6 +377,25 @@ def many_in_the_way(
         return f"{words}; for the other: {in_the_way(ours_word)}"
     rest = _many_in_the_way_but_earlier(ours, found - earlier, other_card, revoked, kept)
     return f"{words}; for the others: {rest}"
+
+
+def _earlier_many(earlier: int, found: int) -> str:
+    """What ``many_in_the_way`` says of *earlier* of the *found* files in the way that are
+    intact copies of earlier takes (``earlier_copy``)."""
+    if earlier == 1 and found > 1:
+        words = (
+            "1 of them is recorded in this copy root's ledger as a copy an earlier offload made "
+            "of a card file of its name, of another size or date than this card's file now "
+            f"(changed since it was copied, or another take of the name): {_EARLIER_APART}"
+        )
+    else:
+        some = "all are" if earlier == found else f"{earlier} of them are"
+        words = (
+            f"{some} recorded in this copy root's ledger as copies an earlier offload made of "
+            "card files of these names, of another size or date than this card's files now "
+            f"(changed since they were copied, or other takes of the names): {_EARLIER_APART}"
+        )
+    return words
 
 
 def _many_in_the_way_but_earlier(

@@ -316,7 +316,7 @@ def test_an_earlier_copy_damaged_in_place_is_read_and_never_called_the_earlier_t
     """The copy an earlier offload verified, damaged since (one byte, its size and date
     kept), the card now holding another take of the name of another size: the plan reads
     that one copy and, unlike its entry, refuses it as a damaged copy of an earlier take
-    (kind ``in_the_way``, never ``earlier_copy``), keeping it first (--keep-both, --into)
+    (kind ``damaged_earlier_copy``, never ``earlier_copy``), keeping it first (--keep-both, --into)
     and --overwrite named last as what replaces the damaged copy; so for --reverify and
     the dry run. Failed before: ``earlier_copy``, "a copy an earlier offload made ...
     (... another take of the name)", its damage never said, the copy never read."""
@@ -330,7 +330,7 @@ def test_an_earlier_copy_damaged_in_place_is_read_and_never_called_the_earlier_t
     code, json_out, _err = offload_streams("copy", "--dry-run", "--json", card, dest)
     (plan,) = json.loads(json_out)["destinations"]
     (refused,) = [r for r in plan["refused"] if r["path"] == "CLIPS/C001.mov"]
-    assert refused["refusal"] == "in_the_way", refused
+    assert refused["refusal"] == "damaged_earlier_copy", refused
 
     for extra in ((), ("--reverify",)):
         code, out = offload("copy", "--report-dir", tmp_path / "reports", *extra, card, dest)
@@ -342,7 +342,7 @@ def test_an_earlier_copy_damaged_in_place_is_read_and_never_called_the_earlier_t
         assert keep < error.index("--overwrite would replace the damaged copy"), error
         data = newest_report(tmp_path / "reports")
         (copied,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
-        assert copied["destinations"][0]["refusal"] == "in_the_way", copied
+        assert copied["destinations"][0]["refusal"] == "damaged_earlier_copy", copied
         assert copy.read_bytes() == damaged
 
 
@@ -368,7 +368,7 @@ def test_an_earlier_copy_of_the_same_size_damaged_in_place_is_said_damaged_when_
     assert keep < error.index("--overwrite would replace the damaged copy"), error
     data = newest_report(tmp_path / "reports")
     (copied,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
-    assert copied["destinations"][0]["refusal"] == "in_the_way", copied
+    assert copied["destinations"][0]["refusal"] == "damaged_earlier_copy", copied
     assert copy.read_bytes() == damaged
 
 
@@ -385,6 +385,83 @@ def test_two_earlier_copies_damaged_in_place_are_said_damaged_in_the_warning(
     code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
     assert code == 1, out
     said = " ".join(out.split())
-    assert "2 of them are recorded in this copy root's ledger as a copy an earlier" in said, out
-    assert "a damaged copy of an earlier take, maybe its only copy left" in said, out
-    assert "all are recorded in this copy root's ledger as copies an earlier" not in said
+    assert "all are recorded in this copy root's ledger as copies an earlier" in said, out
+    assert "damaged copies of earlier takes, maybe their only copies left" in said, out
+    _keep_both_before_any_overwrite(said)
+    code, out = offload("copy", "--dry-run", card, dest)
+    _keep_both_before_any_overwrite(" ".join(out.split()))
+
+
+def _keep_both_before_any_overwrite(said: str) -> None:
+    """Nothing in *said* (a run's words, joined) offers --overwrite before --keep-both."""
+    assert "--keep-both" in said, said
+    assert "--overwrite" not in said[: said.index("--keep-both")], said
+
+
+def test_a_damaged_earlier_copy_beside_a_plain_file_is_kept_first_in_the_warning(
+    tmp_path: Path,
+) -> None:
+    """Two damaged earlier copies and one plain file of another size in the way: the one
+    warning says the damaged copies first, kept (--keep-both), the generic --overwrite
+    words only "for the other"; the run records the damaged copies' own kind
+    (``damaged_earlier_copy``), ``earlier_copy`` never said of them. Failed before: "...;
+    --overwrite replaces them once the new copies are verified, --keep-both keeps both; 2
+    of them are ... a damaged copy", --overwrite offered first, the kind ``in_the_way``."""
+    card, dest = _offloaded(tmp_path, clips=3)
+    for name in ("C000.mov", "C001.mov"):
+        _flip_in_place(dest / "A001" / "CLIPS" / name)
+        _new_take(card / "CLIPS" / name, 240_000)
+    (dest / "A001" / "CLIPS" / "C002.mov").unlink()
+    (dest / "A001" / "CLIPS" / "C002.mov").write_bytes(os.urandom(5))
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
+    assert code != 0, out  # every copy refused
+    said = " ".join(out.split())
+    assert "2 of them are recorded in this copy root's ledger as copies an earlier" in said, out
+    _keep_both_before_any_overwrite(said)
+    assert "for the other:" in said, out
+    data = newest_report(tmp_path / "reports")
+    kinds = {f["path"]: f["destinations"][0]["refusal"] for f in data["files"]}
+    assert kinds["CLIPS/C000.mov"] == kinds["CLIPS/C001.mov"] == "damaged_earlier_copy", kinds
+
+
+def test_a_damaged_earlier_copy_on_the_fast_drive_is_never_offered_overwrite_first(
+    tmp_path: Path,
+) -> None:
+    """A cascade whose fast drive holds a damaged copy of an earlier take (flipped in place,
+    the card's file another take of another size): the card pass's headline, the "cannot
+    be cascaded" line and the dry run offer --keep-both (or --into), never --overwrite
+    before it; the fast copy's kind is ``damaged_earlier_copy``, the slow one's
+    ``fast_refused_damaged_earlier_copy``, and the slow copy root's record says
+    ``earlier_copy`` (so older readers never advise --overwrite either). Failed before:
+    "re-run with it and --overwrite (it replaces the copy there once the new one is
+    verified) or --keep-both", the kinds ``in_the_way`` and ``fast_refused``."""
+    card = clips_card(tmp_path / "cards", 2, 200_000)
+    fast, slow, slow2 = (tmp_path / name for name in ("F", "S", "S2"))
+    for folder in (fast, slow, slow2):
+        folder.mkdir()
+    reports = tmp_path / "reports"
+    code, out = offload("copy", "--report-dir", reports, card, fast, "--cascade-to", slow)
+    assert code == 0, out
+    _flip_in_place(fast / "A001" / "CLIPS" / "C001.mov")
+    _new_take(card / "CLIPS" / "C001.mov", 300_000)
+
+    code, out = offload("copy", "--dry-run", card, fast, "--cascade-to", slow2)
+    _keep_both_before_any_overwrite(" ".join(out.split()))
+
+    code, out = offload("copy", "--report-dir", reports, card, fast, "--cascade-to", slow2)
+    assert code == 1, out
+    said = " ".join(out.split())
+    assert "cannot be cascaded" in said, said
+    _keep_both_before_any_overwrite(said)
+    for line in out.splitlines():
+        if "--overwrite" in line and "--overwrite would replace" not in line:
+            assert "never --overwrite" in line, line
+    data = newest_report(reports)
+    (copied,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
+    assert [d["refusal"] for d in copied["destinations"]] == [
+        "damaged_earlier_copy",
+        "fast_refused_damaged_earlier_copy",
+    ], copied
+    (entry,) = json.loads((slow2 / "A001" / ".offload" / "last-run.json").read_text())["cards"]
+    assert entry["fast_refused"] == ["CLIPS/C001.mov"], entry
+    assert entry["another_card"] is True and entry["earlier_copy"] is True, entry

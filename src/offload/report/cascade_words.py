@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from offload.remedies import Refusal
+from offload.remedies import EARLIER_KINDS, Refusal
 from offload.report.words import plural
 from offload.results import FastCopyFailure
 
@@ -199,7 +199,7 @@ def fast_refused(copies: Iterable[tuple[str, str | None]]) -> RefusedFiles:
             refused.add(relative)
             if kind == Refusal.ANOTHER_CARD:
                 other.add(relative)
-            elif kind == Refusal.EARLIER_COPY:
+            elif kind in EARLIER_KINDS:
                 earlier.add(relative)
             else:
                 plain.add(relative)

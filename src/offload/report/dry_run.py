@@ -268,7 +268,7 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
                     never = sum(kind in remedies.NEVER for kind in kinds)
                     held = refused_holder(
                         kinds.count(Refusal.ANOTHER_CARD),
-                        kinds.count(Refusal.EARLIER_COPY),
+                        sum(kind in remedies.EARLIER_KINDS for kind in kinds),
                         len(kinds) - never,
                     )
                     fixes = (
