@@ -2096,7 +2096,13 @@ def _in_the_way_warnings(
                         sum(1 for _, _, ours in found if ours == "card"),
                         sum(1 for _, _, ours in found if ours in _REVOKED_WORDS),
                         sum(1 for _, _, ours in found if ours in _KEPT_WORDS),
-                        sum(1 for _, _, ours in found if remedies.is_earlier(ours)),
+                        # (A copy that could not be read back: an earlier take's, as
+                        # recorded, not called damaged.)
+                        sum(
+                            1
+                            for _, _, ours in found
+                            if remedies.is_earlier(ours) or remedies.is_unread_earlier(ours)
+                        ),
                         sum(1 for _, _, ours in found if remedies.is_damaged_earlier(ours)),
                     )
                 ),
@@ -2371,19 +2377,19 @@ def _earlier_copy(
     return entry
 
 
-def _earlier_intact(entry: LedgerEntry, final: str) -> bool:
+def _earlier_intact(entry: LedgerEntry, final: str) -> bool | None:
     """Whether the local copy at *final* that *entry* vouches for (``_earlier_copy``'s, a
     file in the way of another size than the card's file) holds what *entry* recorded:
     read once (``copy_reread.reads_as_recorded``). Its size and date as recorded prove
     nothing of its bytes (bit rot, or a write in place with its date put back, keeps both,
     and the change time too where the media rotted unmounted): calling a damaged copy the
     earlier take's, never to be replaced, would hide the damage. One file, read only when a
-    card file changed at that name. An unreadable copy is not intact (never vouched for
-    without proof)."""
+    card file changed at that name. None for a copy that could not be read (never vouched
+    for without proof, nor called damaged: it was never compared)."""
     try:
         return reads_as_recorded(final, entry.digests)
     except OSError:
-        return False
+        return None
 
 
 def _earlier_word(entry: LedgerEntry | None, *, damaged: bool = False) -> str:
@@ -2402,7 +2408,10 @@ def _earlier_in_the_way(entry: LedgerEntry | None, final: str, local: bool) -> s
     (``_earlier_intact``); an object's ETag answered already (``_earlier_copy``)."""
     if entry is None:
         return ""
-    return _earlier_word(entry, damaged=local and not _earlier_intact(entry, final))
+    intact = _earlier_intact(entry, final) if local else True
+    if intact is None:
+        return remedies.unread_earlier_word("".join(proven_when(entry)))
+    return _earlier_word(entry, damaged=not intact)
 
 
 def _revoked_kept(known: Mapping[str, LedgerEntry], relative_path: str) -> str:

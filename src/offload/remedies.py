@@ -208,6 +208,36 @@ def damaged_earlier(proven: str = "") -> str:
     )
 
 
+# The ``in_the_way`` word of such a copy that could not be read back to check it against
+# its entry (``unread_earlier_word``): neither proved intact nor found damaged.
+_UNREAD_EARLIER = "unread_earlier:"
+
+
+def unread_earlier_word(proven: str) -> str:
+    """``earlier_word`` of such a copy whose read failed (permission, I/O error, its drive
+    gone): never compared with what its entry recorded."""
+    return f"{_UNREAD_EARLIER}{proven}"
+
+
+def is_unread_earlier(ours: str) -> bool:
+    """Whether *ours* is ``unread_earlier_word``'s."""
+    return ours.startswith(_UNREAD_EARLIER)
+
+
+def unread_earlier(proven: str = "") -> str:
+    """What to do about a file in the way that the copy root's ledger records as the copy an
+    earlier offload made of a card file of this name, *proven*, that could not be read now
+    to check it: not said damaged (never compared), kept first as an earlier take's copy,
+    ``--overwrite`` named last."""
+    when = f" {proven}" if proven else ""
+    return (
+        "this copy root's ledger records the file there as a copy an earlier offload made of "
+        f"a card file of this name{when}, and it could not be read now to check it against "
+        "that record (check that drive and its permissions): it may be the only copy of an "
+        f"earlier take left: {_EARLIER_APART}; --overwrite would replace it"
+    )
+
+
 def _damaged_earlier_many(damaged: int, found: int) -> str:
     """What ``many_in_the_way`` says of *damaged* of the *found* files in the way that are
     damaged copies of earlier takes (``damaged_earlier``): said so, kept first, with no
@@ -244,6 +274,8 @@ def in_the_way(ours: str = "") -> str:
         return earlier_copy(ours.removeprefix(_EARLIER))
     if is_damaged_earlier(ours):
         return damaged_earlier(ours.removeprefix(_DAMAGED_EARLIER))
+    if is_unread_earlier(ours):
+        return unread_earlier(ours.removeprefix(_UNREAD_EARLIER))
     if ours == "revoked":
         return revoked()
     if ours == "checked":
@@ -263,7 +295,11 @@ def in_the_way_refusal(ours: str = "") -> Refusal:
         return Refusal.ANOTHER_CARD
     if is_damaged_earlier(ours):
         return Refusal.DAMAGED_EARLIER_COPY
-    return Refusal.EARLIER_COPY if is_earlier(ours) else Refusal.IN_THE_WAY
+    # (One that could not be read back: an earlier take's copy as recorded, never proved
+    # damaged.)
+    return (
+        Refusal.EARLIER_COPY if is_earlier(ours) or is_unread_earlier(ours) else Refusal.IN_THE_WAY
+    )
 
 
 def in_the_way_remedy(ours: str = "") -> Remedy:

@@ -14,9 +14,11 @@ ledger's record, the refusal's kind ``in_the_way``."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -465,3 +467,32 @@ def test_a_damaged_earlier_copy_on_the_fast_drive_is_never_offered_overwrite_fir
     (entry,) = json.loads((slow2 / "A001" / ".offload" / "last-run.json").read_text())["cards"]
     assert entry["fast_refused"] == ["CLIPS/C001.mov"], entry
     assert entry["another_card"] is True and entry["earlier_copy"] is True, entry
+
+
+def test_an_earlier_copy_that_cannot_be_read_is_never_called_damaged(
+    tmp_path: Path, faulty_fs: Any
+) -> None:
+    """The copy an earlier offload verified, on a drive whose reads of it now fail (EIO,
+    real FUSE), the card holding another take of the name of another size: it was never
+    compared, so its refusal says it could not be read (check the drive), keeps it first
+    (--keep-both, --into) and never says it differs from the ledger's record. Failed
+    before: "read back now it differs from what the ledger recorded of it: it is a damaged
+    copy of an earlier take"."""
+    card = clips_card(tmp_path / "cards", 2, 200_000)
+    drive = faulty_fs(mountpoint=tmp_path / "d1", direct_io=True)
+    dest = drive.mountpoint
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
+    assert code == 0, out
+    _new_take(card / "CLIPS" / "C001.mov", 240_000)
+    drive.fail("read", errno.EIO, path="A001/CLIPS/C001.mov")
+
+    code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
+    assert code == 1, out
+    (error,) = _error_lines(out, "C001.mov")
+    assert "could not be read now to check it against that record" in error, error
+    assert "differs" not in error and "damaged" not in error, error
+    keep = error.index("--keep-both keeps both here, --into another folder keeps them apart")
+    assert keep < error.index("--overwrite would replace it"), error
+    data = newest_report(tmp_path / "reports")
+    (copied,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
+    assert copied["destinations"][0]["refusal"] == "earlier_copy", copied
