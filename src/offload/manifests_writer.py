@@ -100,7 +100,7 @@ from offload.manifest.copy_root import (
     unhide_nested_state,
 )
 from offload.manifest.coverage import Lister, local_lister, memoized
-from offload.manifest.errors import UnsupportedTreeError
+from offload.manifest.errors import HistoryError, UnsupportedTreeError
 from offload.manifest.foreign import Foreign
 from offload.manifest.history import (
     CHAIN_FILE_NAME,
@@ -1133,9 +1133,15 @@ def _not_the_same_runs(source: Path, root: Path, names: Sequence[str]) -> tuple[
     the same files, sizes, modification times, digests, actions and ignore list. A cascade
     writes its generation on each copy it verified so, seconds apart: a re-run fed from the
     fast copy found each slow copy's history "of its own, holding none of the fast copy's
-    generations". A manifest that cannot be read is kept among *names* (no claim)."""
+    generations". Only a manifest *root*'s chain (``ascmhl_chain.xml``) lists counts: one
+    written but never chained (a kill between the two) is no generation of its history. A
+    manifest or a chain that cannot be read is kept among *names* (no claim)."""
     kept: list[str] = []
     mine = root / ASCMHL_FOLDER
+    try:
+        chained = {entry.path for entry in parse_chain(mine / CHAIN_FILE_NAME)}
+    except (OSError, HistoryError):
+        return tuple(names)
     for name in names:
         sequence = name.partition("_")[0]
         try:
@@ -1143,6 +1149,7 @@ def _not_the_same_runs(source: Path, root: Path, names: Sequence[str]) -> tuple[
             same = any(
                 _without_dates(candidate.read_bytes()) == theirs
                 for candidate in mine.glob(f"{sequence}_*.mhl")
+                if candidate.name in chained
             )
         except OSError:
             same = False

@@ -67,3 +67,31 @@ def test_the_same_runs_generations_on_fast_and_slow_are_one_chain(
     assert names[0] == same.file_name, names
     result = judge.verify(slow / card.name)
     assert result.clean, result.describe()
+
+
+def test_the_same_runs_generation_never_chained_on_the_slow_copy_is_not_counted(
+    tmp_path: Path, cards: Path
+) -> None:
+    """The same first run, its generation on the slow copy then taken out of that copy's
+    chain (``ascmhl_chain.xml`` emptied of it: as a kill between the manifest's write and
+    its chaining leaves it): that manifest is no generation of the slow copy's history, so
+    the re-run never counts it as the same run's record there; the fast copy's generation
+    is not said carried. Failed before: the unchained file matched, the history called
+    whole (no "not carried on" warning)."""
+    card = three_clip_card(cards, size=150_000)
+    fast, slow = tmp_path / "F2", tmp_path / "R2"
+    fast.mkdir()
+    slow.mkdir()
+    argv = (str(card), str(fast), "--cascade-to", str(slow))
+    released, said, code = copy_acting_at_release(
+        *argv, "--report-dir", str(tmp_path / "first"), at_release=_held_past_the_second
+    )
+    assert released and code == 0, said
+    card.rename(away(card))
+    chain = slow / card.name / "ascmhl" / "ascmhl_chain.xml"
+    text = chain.read_text()
+    start, end = text.index("<hashlist"), text.index("</hashlist>") + len("</hashlist>")
+    chain.write_text(text[:start] + text[end:])
+    code, said = copy_with_reports_in(tmp_path, *argv)
+    words = " ".join(said.split())
+    assert "is not carried on to" in words, words
