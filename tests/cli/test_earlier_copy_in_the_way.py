@@ -467,6 +467,14 @@ def test_a_damaged_earlier_copy_on_the_fast_drive_is_never_offered_overwrite_fir
     (entry,) = json.loads((slow2 / "A001" / ".offload" / "last-run.json").read_text())["cards"]
     assert entry["fast_refused"] == ["CLIPS/C001.mov"], entry
     assert entry["another_card"] is True and entry["earlier_copy"] is True, entry
+    # The HTML report's cascade sentence, from the JSON's kinds (``content._cascade_text``).
+    html = " ".join(max(reports.glob("*.json")).with_suffix(".html").read_text().split())
+    html = html.replace("&#x27;", "'")
+    assert "an earlier take's copy holds its name there, so a plain re-run refuses" in html
+    code, out = offload("verify", slow2 / "A001")
+    said = " ".join(out.split())
+    assert "(an earlier take's copy holds its name there)" in said, said
+    _keep_both_before_any_overwrite(said)
 
 
 def test_an_earlier_copy_that_cannot_be_read_is_never_called_damaged(
