@@ -1113,7 +1113,14 @@ def changed_since_verified(
                 except OSError:
                     entries = {}
             entry = entries.get(relative)
-            etag = getattr(entry, "etag", "") or ""
+            # The entry of this path may be another copy's: with --keep-both two cards'
+            # copies of one name stand under one copy root, the path's last entry the other
+            # card's, its object at another key. Its ETag is this copy's only where it names
+            # this copy (its final name): else the size alone is checked, never a false
+            # "written over" (which failed and revoked a good copy).
+            named = getattr(entry, "final_name", "") or ""
+            mine = entry is not None and (not named or named == final.name)
+            etag = (getattr(entry, "etag", "") or "") if mine else ""
         expected[key] = (relative, size, etag)
     if not expected and not unlisted:
         return {}
