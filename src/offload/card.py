@@ -3048,6 +3048,10 @@ def _say_unrecorded_end(
             links = ("links",) if report.failed_links(index) else ()
             sink.emit(DestinationUnfinished(index, (*links, *report.failed_steps.get(index, ()))))
         return
+    if any(d.index == index and d.lost for d in report.job.destinations):
+        # Its drive went away (its own line says so and to reconnect it): its record could
+        # not be written either, and says ``running`` still, INCOMPLETE as it should.
+        return
     if isinstance(exc, run_record.SettleRefused):
         left = "that record is left as it is"
     elif index in settled:

@@ -316,9 +316,8 @@ def history_replaced(root: Path, ledger_held: bool = True) -> str | None:
     if not stamped:
         return None
     try:
-        held = {
-            entry.name: entry.stat(follow_symlinks=False).st_size for entry in os.scandir(folder)
-        }
+        with os.scandir(folder) as listed:  # closed when a stat fails part-way too
+            held = {entry.name: entry.stat(follow_symlinks=False).st_size for entry in listed}
     except OSError:
         return None
     differ = sorted(name for name, size in stamped.items() if held.get(name) != size)

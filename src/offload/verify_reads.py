@@ -121,11 +121,12 @@ def _listing(root: Path) -> object:
     folder = os.path.join(root, ASCMHL_FOLDER)
     try:
         own = os.lstat(folder)
-        entries = sorted(
-            (e.name, e.inode(), st.st_size, st.st_mtime_ns, st.st_mode)
-            for e in os.scandir(folder)
-            if (st := e.stat(follow_symlinks=False))
-        )
+        with os.scandir(folder) as listed:  # closed when a stat fails part-way too
+            entries = sorted(
+                (e.name, e.inode(), st.st_size, st.st_mtime_ns, st.st_mode)
+                for e in listed
+                if (st := e.stat(follow_symlinks=False))
+            )
     except OSError:
         return None
     return (own.st_dev, own.st_ino, own.st_mtime_ns, own.st_mode, tuple(entries))

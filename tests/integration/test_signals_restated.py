@@ -31,8 +31,10 @@ OFFLOAD = str(Path(sys.executable).with_name("offload"))
 def _card(root: Path) -> Path:
     card = root / "A001"
     (card / "CLIPS").mkdir(parents=True)
-    (card / "CLIPS" / "A001C001.mov").write_bytes(os.urandom(300_000))
-    (card / "CLIPS" / "A001C002.mov").write_bytes(b"second clip")
+    # Files named as no clip: random bytes named .mov are now NOT READABLE AS MEDIA, a
+    # CARD CONTENT line more in the summary, which moved where the full pipe holds the run.
+    (card / "CLIPS" / "A001C001.bin").write_bytes(os.urandom(300_000))
+    (card / "CLIPS" / "A001C002.bin").write_bytes(b"second clip")
     return card
 
 
