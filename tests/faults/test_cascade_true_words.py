@@ -358,7 +358,10 @@ def test_a_fast_copy_found_changed_after_the_release_is_mended_as_the_words_say(
     # equal, refused naming --overwrite if other), its kind says so; the slow copy's none.
     data, _html, _pdf = _documents(tmp_path / "reports")
     failed = [c for e in data["files"] for c in e["destinations"] if c["status"] == "failed"]
-    assert [c["fast_failure"] for c in failed] == ["unreadable", None], failed
+    # (Under load the cascade may read it after the flip's date is back, its bytes then
+    # compared: ``changed``; either kind's remedy is the one this test follows.)
+    kinds = [c["fast_failure"] for c in failed]
+    assert kinds in (["unreadable", None], ["changed", None]), failed
     again = run_offload("copy", *run.argv)
     said = " ".join(again.stderr.split())
     assert again.returncode == 1, said
