@@ -122,6 +122,26 @@ def copied_but_the_last_card_file(tmp_path: Path, card_fs: FaultyFS) -> tuple[Pa
     return card, tmp_path / "dest" / card.name, output
 
 
+def stopped_mid_card(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], sig: signal.Signals = signal.SIGKILL
+) -> tuple[Path, FaultyFS, Path, int]:
+    """The card (:func:`make_card`, on a FaultyFS of its own) offloaded into another
+    FaultyFS (its reports in *tmp_path*/reports), sent *sig* while the card's last file
+    (:data:`LAST_READ`) is read, once the files before it are recorded durably
+    (:func:`ledger_synced`): the card, the destination's FaultyFS, the copy root and the
+    run's exit status. That last file was never copied (checked)."""
+    card_fs = faulty_fs()
+    card = make_card(card_fs.mountpoint)
+    fs = faulty_fs()
+    root = fs.mountpoint / card.name
+    status = stopped_when_stalled(
+        card_fs, "read", LAST_READ, [card, fs.mountpoint], tmp_path / "reports",
+        sig=sig, recorded=ledger_synced(fs),
+    )  # fmt: skip
+    assert not (root / "ZZ" / "last.mov").exists()
+    return card, fs, root, status
+
+
 def assert_incomplete(code: int, output: str, data: dict[str, object], how: str) -> None:
     assert code == 10, output
     (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
@@ -140,15 +160,8 @@ def test_a_copy_killed_mid_card_is_incomplete_until_the_rerun_finishes(
     """Killed while it wrote the card's last file (the files before it verified and in the
     ledger, that one never copied), then (*power_cut*) the power cut: the check read what
     the ledger names and passed, exit 0. Failed before: exit 0, "0 missing"."""
-    card_fs = faulty_fs()
-    card = make_card(card_fs.mountpoint)
-    fs = faulty_fs()
-    reports = tmp_path / "reports"
-    root = fs.mountpoint / card.name
+    card, fs, root, status = stopped_mid_card(tmp_path, faulty_fs)
     ledger = root / ".offload" / "ledger.jsonl"
-    status = stopped_when_stalled(
-        card_fs, "read", LAST_READ, [card, fs.mountpoint], reports, recorded=ledger_synced(fs)
-    )
     assert status == -signal.SIGKILL
     if power_cut:
         fs.power_cut()
@@ -190,21 +203,8 @@ def test_a_cancelled_copy_is_incomplete_until_the_rerun_finishes(
     """A Ctrl-C (SIGINT) while the card's last file is written: the run says CANCELLED, exit
     130, and removes its partials; the check then found nothing left over and passed. Failed
     before: exit 0."""
-    card_fs = faulty_fs()
-    card = make_card(card_fs.mountpoint)
-    fs = faulty_fs()
-    root = fs.mountpoint / card.name
-    status = stopped_when_stalled(
-        card_fs,
-        "read",
-        LAST_READ,
-        [card, fs.mountpoint],
-        tmp_path / "reports",
-        sig=signal.SIGINT,
-        recorded=ledger_synced(fs),
-    )
+    card, fs, root, status = stopped_mid_card(tmp_path, faulty_fs, signal.SIGINT)
     assert status == 130
-    assert not (root / "ZZ" / "last.mov").exists()
     code, output, data = verified_json(root, tmp_path / "v1")
     assert_incomplete(code, output, data, "was cancelled before it finished")
     assert "LEFTOVER" not in output, output  # the cancelled run removed its partials
@@ -383,16 +383,8 @@ def test_a_second_card_into_the_folder_of_a_killed_one_leaves_it_incomplete(
     exit 21, its last file, never copied, named nowhere. Now the record holds an entry per
     card: INCOMPLETE, exit 10, naming card A, until A's own offload is run again to its end.
     Failed before: exit 21, no INCOMPLETE line."""
-    card_fs = faulty_fs()
-    card = make_card(card_fs.mountpoint)
-    fs = faulty_fs()
-    root = fs.mountpoint / card.name
-    status = stopped_when_stalled(
-        card_fs, "read", LAST_READ, [card, fs.mountpoint], tmp_path / "reports",
-        recorded=ledger_synced(fs),
-    )  # fmt: skip
+    card, fs, root, status = stopped_mid_card(tmp_path, faulty_fs)
     assert status == -signal.SIGKILL
-    assert not (root / "ZZ" / "last.mov").exists()
     other = tmp_path / "cardB" / "B001"
     (other / "BCLIPS").mkdir(parents=True)
     (other / "BCLIPS" / "B1.mov").write_bytes(os.urandom(200_000))
@@ -426,16 +418,8 @@ def test_two_unknown_cards_from_one_path_into_one_folder_keep_an_entry_each(
     INCOMPLETE, A's uncopied file named nowhere. Now each is told by its first file and its
     size (``run_record.FirstFile``): INCOMPLETE, exit 10, naming A by its first file, never
     B's run for A's, until A is offloaded again to its end. Failed before: no INCOMPLETE."""
-    card_fs = faulty_fs()
-    card = make_card(card_fs.mountpoint)
-    fs = faulty_fs()
-    root = fs.mountpoint / card.name
-    status = stopped_when_stalled(
-        card_fs, "read", LAST_READ, [card, fs.mountpoint], tmp_path / "reports",
-        recorded=ledger_synced(fs),
-    )  # fmt: skip
+    card, _fs, root, status = stopped_mid_card(tmp_path, faulty_fs)
     assert status == -signal.SIGKILL
-    assert not (root / "ZZ" / "last.mov").exists()
     # Card A out, card B in at the same mount path.
     kept = tmp_path / "cardA"
     shutil.copytree(card, kept)
