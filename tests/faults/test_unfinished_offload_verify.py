@@ -142,6 +142,28 @@ def stopped_mid_card(
     return card, fs, root, status
 
 
+def card_b_then_a_said_incomplete(
+    card_b: Path, card_a: Path, root: Path, reports: Path
+) -> tuple[str, dict[str, object]]:
+    """Card B (one clip, ``BCLIPS/B1.mov``) made at *card_b* and offloaded ``--into``
+    *root*, the copy root of card A at *card_a*, killed mid-card (:func:`stopped_mid_card`);
+    ``offload verify`` of *root* then checked to exit 10 with one INCOMPLETE line naming
+    card A's unfinished run (its identity unknown, a FUSE mount: by its path and first
+    file). That line and the saved JSON report (its reports in *reports*)."""
+    (card_b / "BCLIPS").mkdir(parents=True)
+    (card_b / "BCLIPS" / "B1.mov").write_bytes(os.urandom(200_000))
+    copied("--into", card_b, root)
+    code, output, data = verified_json(root, reports)
+    assert code == 10, output
+    (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
+    assert (
+        f"the offload of card {card_a} (first file CLIPS/C1.mov, 300,000 bytes) that wrote to "
+        "this copy"
+    ) in line, line
+    assert "did not finish (killed, a power cut, stopped)" in line, line
+    return line, data
+
+
 def assert_incomplete(code: int, output: str, data: dict[str, object], how: str) -> None:
     assert code == 10, output
     (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
@@ -386,18 +408,7 @@ def test_a_second_card_into_the_folder_of_a_killed_one_leaves_it_incomplete(
     card, fs, root, status = stopped_mid_card(tmp_path, faulty_fs)
     assert status == -signal.SIGKILL
     other = tmp_path / "cardB" / "B001"
-    (other / "BCLIPS").mkdir(parents=True)
-    (other / "BCLIPS" / "B1.mov").write_bytes(os.urandom(200_000))
-    copied("--into", other, root)
-    code, output, data = verified_json(root, tmp_path / "v1")
-    assert code == 10, output
-    (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
-    # (Its identity unknown, a FUSE mount: named by its path and first file.)
-    assert (
-        f"the offload of card {card} (first file CLIPS/C1.mov, 300,000 bytes) that wrote to "
-        "this copy"
-    ) in line, line
-    assert "did not finish (killed, a power cut, stopped)" in line, line
+    line, data = card_b_then_a_said_incomplete(other, card, root, tmp_path / "v1")
     assert str(other) not in line, line
     assert data["passed"] is False, data
 
@@ -424,17 +435,7 @@ def test_two_unknown_cards_from_one_path_into_one_folder_keep_an_entry_each(
     kept = tmp_path / "cardA"
     shutil.copytree(card, kept)
     shutil.rmtree(card)
-    (card / "BCLIPS").mkdir(parents=True)
-    (card / "BCLIPS" / "B1.mov").write_bytes(os.urandom(200_000))
-    copied("--into", card, root)
-    code, output, data = verified_json(root, tmp_path / "v1")
-    assert code == 10, output
-    (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
-    assert (
-        f"the offload of card {card} (first file CLIPS/C1.mov, 300,000 bytes) that wrote to "
-        "this copy"
-    ) in line, line
-    assert "did not finish (killed, a power cut, stopped)" in line, line
+    line, _data = card_b_then_a_said_incomplete(card, card, root, tmp_path / "v1")
     assert "BCLIPS" not in line, line
     entries = json.loads((root / ".offload" / "last-run.json").read_text())["cards"]
     assert sorted((e["state"], e["first"][0]) for e in entries) == [
