@@ -164,6 +164,14 @@ def card_b_then_a_said_incomplete(
     return line, data
 
 
+def assert_complete(root: Path, reports: Path) -> None:
+    """``offload verify`` of *root* (its reports in *reports*) passes, exit 0, and says no
+    INCOMPLETE."""
+    code, output, data = verified_json(root, reports)
+    assert code == 0 and data["passed"] is True, output
+    assert "INCOMPLETE" not in output, output
+
+
 def assert_incomplete(code: int, output: str, data: dict[str, object], how: str) -> None:
     assert code == 10, output
     (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
@@ -327,9 +335,7 @@ def test_fast_copies_of_a_cascade_killed_after_the_card_pass_are_complete(
     card.rename(card.with_name("A001-away"))  # the card is put away
     copied(*args)
     for folder in fast:
-        code, output, data = verified_json(folder / card.name, tmp_path / f"v-{folder.name}")
-        assert code == 0 and data["passed"] is True, output
-        assert "INCOMPLETE" not in output, output
+        assert_complete(folder / card.name, tmp_path / f"v-{folder.name}")
 
 
 @pytest.mark.timeout(180)
@@ -350,9 +356,7 @@ def test_a_cancelled_reverify_of_a_complete_copy_keeps_it_complete(
         tmp_path / "reports", sig=signal.SIGINT,
     )  # fmt: skip
     assert status == 130
-    code, output, data = verified_json(root, tmp_path / "v1")
-    assert code == 0 and data["passed"] is True, output
-    assert "INCOMPLETE" not in output, output
+    assert_complete(root, tmp_path / "v1")
 
 
 @pytest.mark.timeout(180)
@@ -413,9 +417,7 @@ def test_a_second_card_into_the_folder_of_a_killed_one_leaves_it_incomplete(
     assert data["passed"] is False, data
 
     copied(card, fs.mountpoint)
-    code, output, data = verified_json(root, tmp_path / "v2")
-    assert code == 0 and data["passed"] is True, output
-    assert "INCOMPLETE" not in output, output
+    assert_complete(root, tmp_path / "v2")
 
 
 @pytest.mark.timeout(240)
@@ -447,9 +449,7 @@ def test_two_unknown_cards_from_one_path_into_one_folder_keep_an_entry_each(
     shutil.rmtree(card)
     shutil.copytree(kept, card)
     copied("--into", card, root)
-    code, output, data = verified_json(root, tmp_path / "v2")
-    assert code == 0 and data["passed"] is True, output
-    assert "INCOMPLETE" not in output, output
+    assert_complete(root, tmp_path / "v2")
 
 
 @pytest.mark.parametrize("state", ["running", "finished"])
