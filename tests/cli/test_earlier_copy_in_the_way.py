@@ -24,7 +24,14 @@ import pytest
 
 from offload import run_record
 from support.cards import clips_card
-from support.offload_cli import newest_report, offload, offload_streams
+from support.cards import new_take as _new_take
+from support.offload_cli import (
+    cascaded_once,
+    newest_html_words,
+    newest_report,
+    offload,
+    offload_streams,
+)
 
 LEDGER = "this copy root's ledger records the file there as a copy an earlier offload made"
 
@@ -37,13 +44,6 @@ def _offloaded(tmp_path: Path, clips: int = 2) -> tuple[Path, Path]:
     code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
     assert code == 0, out
     return card, dest
-
-
-def _new_take(clip: Path, size: int) -> None:
-    """*clip* written again with *size* other bytes, dated a minute later than it was."""
-    before = clip.stat().st_mtime_ns
-    clip.write_bytes(os.urandom(size))
-    os.utime(clip, ns=(before + 60 * 10**9, before + 60 * 10**9))
 
 
 def _error_lines(out: str, name: str) -> list[str]:
@@ -247,13 +247,7 @@ def test_a_cascade_refused_for_an_earlier_take_never_calls_it_another_cards_copy
     "fast_refused_another_card", the record ``"another_card": true`` (no ``earlier_copy``),
     the words "a copy never to be overwritten (another card's, or an earlier take's)", the
     dry run's "a different file holds its name on .../F"."""
-    card = clips_card(tmp_path / "cards", 2, 200_000)
-    fast, slow, slow2 = (tmp_path / name for name in ("F", "S", "S2"))
-    for folder in (fast, slow, slow2):
-        folder.mkdir()
-    reports = tmp_path / "reports"
-    code, out = offload("copy", "--report-dir", reports, card, fast, "--cascade-to", slow)
-    assert code == 0, out
+    card, (fast,), slow2, reports = cascaded_once(tmp_path, 2, "F")
     _new_take(card / "CLIPS" / "C001.mov", 300_000)
 
     code, out = offload("copy", "--dry-run", card, fast, "--cascade-to", slow2)
@@ -279,8 +273,7 @@ def test_a_cascade_refused_for_an_earlier_take_never_calls_it_another_cards_copy
         "fast_refused_earlier_copy",
     ], copied
     # The HTML report's cascade sentence, from the JSON's kinds (``content._cascade_text``).
-    html = " ".join(max(reports.glob("*.json")).with_suffix(".html").read_text().split())
-    html = html.replace("&#x27;", "'")
+    html = newest_html_words(reports)
     assert "an earlier take's copy holds its name there, so a plain re-run refuses" in html
     assert "another card's" not in html, html
     (entry,) = json.loads((slow2 / "A001" / ".offload" / "last-run.json").read_text())["cards"]
@@ -312,6 +305,32 @@ def _flip_in_place(copy: Path) -> None:
     os.utime(copy, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
+def _damaged_then_new_take(tmp_path: Path, size: int) -> tuple[Path, Path, Path, bytes]:
+    """A card offloaded (:func:`_offloaded`), its copy of C001.mov then damaged in place
+    (:func:`_flip_in_place`) and the card's C001.mov another take of *size* bytes: the card,
+    the destination, that copy and its damaged bytes."""
+    card, dest = _offloaded(tmp_path)
+    copy = dest / "A001" / "CLIPS" / "C001.mov"
+    _flip_in_place(copy)
+    damaged = copy.read_bytes()
+    _new_take(card / "CLIPS" / "C001.mov", size)
+    return card, dest, copy, damaged
+
+
+def _refused_as_damaged(out: str, reports: Path) -> str:
+    """The one ERROR line of C001.mov in *out*, checked to call its copy a damaged copy of
+    an earlier take with --keep-both and --into before --overwrite, its kind in the newest
+    report in *reports* ``damaged_earlier_copy``: that line."""
+    (error,) = _error_lines(out, "C001.mov")
+    assert DAMAGED in error, error
+    keep = error.index("--keep-both keeps both here, --into another folder keeps them apart")
+    assert keep < error.index("--overwrite would replace the damaged copy"), error
+    data = newest_report(reports)
+    (copied,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
+    assert copied["destinations"][0]["refusal"] == "damaged_earlier_copy", copied
+    return error
+
+
 def test_an_earlier_copy_damaged_in_place_is_read_and_never_called_the_earlier_take(
     tmp_path: Path,
 ) -> None:
@@ -322,12 +341,7 @@ def test_an_earlier_copy_damaged_in_place_is_read_and_never_called_the_earlier_t
     and --overwrite named last as what replaces the damaged copy; so for --reverify and
     the dry run. Failed before: ``earlier_copy``, "a copy an earlier offload made ...
     (... another take of the name)", its damage never said, the copy never read."""
-    card, dest = _offloaded(tmp_path)
-    root = dest / "A001"
-    copy = root / "CLIPS" / "C001.mov"
-    _flip_in_place(copy)
-    damaged = copy.read_bytes()
-    _new_take(card / "CLIPS" / "C001.mov", 240_000)
+    card, dest, copy, damaged = _damaged_then_new_take(tmp_path, 240_000)
 
     code, json_out, _err = offload_streams("copy", "--dry-run", "--json", card, dest)
     (plan,) = json.loads(json_out)["destinations"]
@@ -337,14 +351,8 @@ def test_an_earlier_copy_damaged_in_place_is_read_and_never_called_the_earlier_t
     for extra in ((), ("--reverify",)):
         code, out = offload("copy", "--report-dir", tmp_path / "reports", *extra, card, dest)
         assert code == 1, out
-        (error,) = _error_lines(out, "C001.mov")
-        assert DAMAGED in error, error
+        error = _refused_as_damaged(out, tmp_path / "reports")
         assert "another take of the name)" not in error, error
-        keep = error.index("--keep-both keeps both here, --into another folder keeps them apart")
-        assert keep < error.index("--overwrite would replace the damaged copy"), error
-        data = newest_report(tmp_path / "reports")
-        (copied,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
-        assert copied["destinations"][0]["refusal"] == "damaged_earlier_copy", copied
         assert copy.read_bytes() == damaged
 
 
@@ -356,21 +364,11 @@ def test_an_earlier_copy_of_the_same_size_damaged_in_place_is_said_damaged_when_
     an earlier take, --keep-both first, never --overwrite first. Failed before: "already
     exists with other content; not overwritten (--overwrite replaces it once the new copy
     is verified, --keep-both keeps both)"."""
-    card, dest = _offloaded(tmp_path)
-    copy = dest / "A001" / "CLIPS" / "C001.mov"
-    _flip_in_place(copy)
-    damaged = copy.read_bytes()
-    _new_take(card / "CLIPS" / "C001.mov", 200_000)
+    card, dest, copy, damaged = _damaged_then_new_take(tmp_path, 200_000)
 
     code, out = offload("copy", "--report-dir", tmp_path / "reports", card, dest)
     assert code == 1, out
-    (error,) = _error_lines(out, "C001.mov")
-    assert DAMAGED in error, error
-    keep = error.index("--keep-both keeps both here, --into another folder keeps them apart")
-    assert keep < error.index("--overwrite would replace the damaged copy"), error
-    data = newest_report(tmp_path / "reports")
-    (copied,) = [f for f in data["files"] if f["path"] == "CLIPS/C001.mov"]
-    assert copied["destinations"][0]["refusal"] == "damaged_earlier_copy", copied
+    _refused_as_damaged(out, tmp_path / "reports")
     assert copy.read_bytes() == damaged
 
 
@@ -437,13 +435,7 @@ def test_a_damaged_earlier_copy_on_the_fast_drive_is_never_offered_overwrite_fir
     ``earlier_copy`` (so older readers never advise --overwrite either). Failed before:
     "re-run with it and --overwrite (it replaces the copy there once the new one is
     verified) or --keep-both", the kinds ``in_the_way`` and ``fast_refused``."""
-    card = clips_card(tmp_path / "cards", 2, 200_000)
-    fast, slow, slow2 = (tmp_path / name for name in ("F", "S", "S2"))
-    for folder in (fast, slow, slow2):
-        folder.mkdir()
-    reports = tmp_path / "reports"
-    code, out = offload("copy", "--report-dir", reports, card, fast, "--cascade-to", slow)
-    assert code == 0, out
+    card, (fast,), slow2, reports = cascaded_once(tmp_path, 2, "F")
     _flip_in_place(fast / "A001" / "CLIPS" / "C001.mov")
     _new_take(card / "CLIPS" / "C001.mov", 300_000)
 
@@ -468,8 +460,7 @@ def test_a_damaged_earlier_copy_on_the_fast_drive_is_never_offered_overwrite_fir
     assert entry["fast_refused"] == ["CLIPS/C001.mov"], entry
     assert entry["another_card"] is True and entry["earlier_copy"] is True, entry
     # The HTML report's cascade sentence, from the JSON's kinds (``content._cascade_text``).
-    html = " ".join(max(reports.glob("*.json")).with_suffix(".html").read_text().split())
-    html = html.replace("&#x27;", "'")
+    html = newest_html_words(reports)
     assert "an earlier take's copy holds its name there, so a plain re-run refuses" in html
     code, out = offload("verify", slow2 / "A001")
     said = " ".join(out.split())

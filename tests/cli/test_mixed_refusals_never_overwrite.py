@@ -19,17 +19,10 @@ import json
 import os
 from pathlib import Path
 
-from support.cards import clips_card
-from support.offload_cli import newest_report, offload
+from support.cards import new_take as _new_take
+from support.offload_cli import cascaded_once, newest_html_words, newest_report, offload
 
 C000, C001 = "CLIPS/C000.mov", "CLIPS/C001.mov"
-
-
-def _new_take(clip: Path, size: int) -> None:
-    """*clip* written again with *size* other bytes, dated a minute later than it was."""
-    before = clip.stat().st_mtime_ns
-    clip.write_bytes(os.urandom(size))
-    os.utime(clip, ns=(before + 60 * 10**9, before + 60 * 10**9))
 
 
 def _said(out: str) -> str:
@@ -71,13 +64,7 @@ def _slow_says_never_overwrite(slow_root: Path, holder: str) -> None:
 def test_an_earlier_take_on_one_fast_drive_and_a_plain_file_on_another(tmp_path: Path) -> None:
     """Reproduction 1: C001 refused on F for its earlier take's copy, on F2 for random
     bytes at its name."""
-    card = clips_card(tmp_path / "cards", 2, 200_000)
-    fast, fast2, slow, slow2 = (tmp_path / name for name in ("F", "F2", "S", "S2"))
-    for folder in (fast, fast2, slow, slow2):
-        folder.mkdir()
-    reports = tmp_path / "reports"
-    code, out = offload("copy", "--report-dir", reports, card, fast, fast2, "--cascade-to", slow)
-    assert code == 0, out
+    card, (fast, fast2), slow2, reports = cascaded_once(tmp_path, 2, "F", "F2")
     _new_take(card / C001, 300_000)
     earlier_take = (fast / "A001" / C001).read_bytes()
     (fast2 / "A001" / C001).write_bytes(os.urandom(123_456))
@@ -113,8 +100,7 @@ def test_an_earlier_take_on_one_fast_drive_and_a_plain_file_on_another(tmp_path:
         "in_the_way",
         "fast_refused_earlier_copy",
     ], clip
-    html = " ".join(max(reports.glob("*.json")).with_suffix(".html").read_text().split())
-    html = html.replace("&#x27;", "'")
+    html = newest_html_words(reports)
     assert "an earlier take's copy or a different file holds its name there" in html
     _slow_says_never_overwrite(slow2 / "A001", "an earlier take's copy holds its name")
 
@@ -132,13 +118,7 @@ def test_an_earlier_take_of_one_file_and_a_plain_file_in_the_way_of_another(
     """Reproduction 2: one fast drive; C001 refused for its earlier take's copy, C000 for a
     copy of ours whose size changed there (a plain file in the way: --overwrite would
     replace it, and C001's earlier take with it)."""
-    card = clips_card(tmp_path / "cards", 3, 200_000)  # C002 fed: S2 holds a ledger
-    fast, slow, slow2 = (tmp_path / name for name in ("F", "S", "S2"))
-    for folder in (fast, slow, slow2):
-        folder.mkdir()
-    reports = tmp_path / "reports"
-    code, out = offload("copy", "--report-dir", reports, card, fast, "--cascade-to", slow)
-    assert code == 0, out
+    card, (fast,), slow2, reports = cascaded_once(tmp_path, 3, "F")  # C002 fed: S2 holds a ledger
     _new_take(card / C001, 300_000)
     (fast / "A001" / C000).write_bytes(os.urandom(123_456))
 
@@ -184,13 +164,7 @@ def test_a_plain_file_refused_while_an_earlier_take_stands_in_the_way_of_another
     refused on F and F2 for plain files in the way. Only C000 fails on S2, yet the slow
     copy root's record offers no --overwrite: the flag is for the whole run and would
     replace C001's earlier take on F (``FastRefused.elsewhere``)."""
-    card = clips_card(tmp_path / "cards", 3, 200_000)
-    fast, fast2, slow, slow2 = (tmp_path / name for name in ("F", "F2", "S", "S2"))
-    for folder in (fast, fast2, slow, slow2):
-        folder.mkdir()
-    reports = tmp_path / "reports"
-    code, out = offload("copy", "--report-dir", reports, card, fast, fast2, "--cascade-to", slow)
-    assert code == 0, out
+    card, (fast, fast2), slow2, reports = cascaded_once(tmp_path, 3, "F", "F2")
     _new_take(card / C001, 300_000)
     (fast2 / "A001" / C001).unlink()  # F2 copies the new take
     for root in (fast, fast2):

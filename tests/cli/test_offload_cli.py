@@ -744,6 +744,36 @@ def test_a_card_after_one_cascade_to_before_a_bucket_is_not_read_as_a_drive(
     assert common.swallowed_slow_drive(words, str(drives[card]), dests) == ""
 
 
+def _misordered_drives(
+    tmp_path: Path, card_file: str, reused: str = "OLD/B001C003.mov"
+) -> tuple[Path, Path, Path, Path]:
+    """``CARD``, ``S1``, ``S2`` and ``FAST`` in *tmp_path* for ``--cascade-to S1 S2 CARD
+    FAST``: S1 and FAST empty, CARD holding *card_file* (a clip's bytes), S2 a drive reused
+    as a slow drive, holding *reused* (an old take)."""
+    card, s1, s2, fast = (tmp_path / n for n in ("CARD", "S1", "S2", "FAST"))
+    for folder in (s1, fast):
+        folder.mkdir()
+    (card / card_file).parent.mkdir(parents=True)
+    (card / card_file).write_bytes(b"clip" * 1000)
+    (s2 / reused).parent.mkdir(parents=True)
+    (s2 / reused).write_bytes(b"an old take")
+    return card, s1, s2, fast
+
+
+def _refused_misordered(
+    tmp_path: Path, card: Path, s1: Path, s2: Path, fast: Path
+) -> subprocess.CompletedProcess[str]:
+    """``offload copy --cascade-to S1 S2 CARD FAST`` checked refused: exit 64, the line
+    that S2 is read as the card and CARD as a destination, nothing under *tmp_path*
+    changed. The run."""
+    before = _tree(tmp_path)
+    refused = run_offload("copy", "--cascade-to", s1, s2, card, fast)
+    assert refused.returncode == 64, refused.stderr
+    assert f"{s2} is read as the card and {card} (" in refused.stderr, refused.stderr
+    assert _tree(tmp_path) == before
+    return refused
+
+
 _PLAIN_CARDS = [
     "A001R2AB/A001C001_230101_R2AB.mxf",
     "A001R2AB/A001C001_230101_R2AB/A001C001_230101_R2AB.mxf",
@@ -763,18 +793,8 @@ def test_a_card_read_as_a_destination_is_refused_whatever_folder_of_clips_s2_hol
     loose, ``Clip/*.MXF``; a folder of clips) or clips at its top. Refused, exit 64, nothing
     written anywhere. Failed before (revfix1_66, H1): exit 0, CARD/S2 written into the card,
     S2's folder of clips counted a card's sign that made S2 the card whatever followed."""
-    card, s1, s2, fast = (tmp_path / n for n in ("CARD", "S1", "S2", "FAST"))
-    for folder in (s1, fast):
-        folder.mkdir()
-    (card / layout).parent.mkdir(parents=True)
-    (card / layout).write_bytes(b"clip" * 1000)
-    (s2 / reused).parent.mkdir(parents=True)
-    (s2 / reused).write_bytes(b"an old take")
-    before = _tree(tmp_path)
-    refused = run_offload("copy", "--cascade-to", s1, s2, card, fast)
-    assert refused.returncode == 64, refused.stderr
-    assert f"{s2} is read as the card and {card} (" in refused.stderr, refused.stderr
-    assert _tree(tmp_path) == before
+    card, s1, s2, fast = _misordered_drives(tmp_path, layout, reused)
+    _refused_misordered(tmp_path, card, s1, s2, fast)
 
 
 def test_a_camera_card_read_as_a_destination_gets_the_misordering_line(tmp_path: Path) -> None:
@@ -782,18 +802,8 @@ def test_a_camera_card_read_as_a_destination_gets_the_misordering_line(tmp_path:
     layout (``DCIM/``): refused by the misordering line naming both forms, never the
     preflight's "add --all" alone. Failed before (revfix1_66, H1): S2 taken for the card,
     the only line the preflight's, which invites --all."""
-    card, s1, s2, fast = (tmp_path / n for n in ("CARD", "S1", "S2", "FAST"))
-    for folder in (s1, fast):
-        folder.mkdir()
-    (card / "DCIM" / "100GOPRO").mkdir(parents=True)
-    (card / "DCIM" / "100GOPRO" / "GX010001.MP4").write_bytes(b"clip" * 1000)
-    (s2 / "OLD").mkdir(parents=True)
-    (s2 / "OLD" / "B001C003.mov").write_bytes(b"an old take")
-    before = _tree(tmp_path)
-    refused = run_offload("copy", "--cascade-to", s1, s2, card, fast)
-    assert refused.returncode == 64, refused.stderr
-    assert f"{s2} is read as the card and {card} (" in refused.stderr, refused.stderr
-    assert _tree(tmp_path) == before
+    card, s1, s2, fast = _misordered_drives(tmp_path, "DCIM/100GOPRO/GX010001.MP4")
+    _refused_misordered(tmp_path, card, s1, s2, fast)
 
 
 @pytest.mark.parametrize(
@@ -849,18 +859,8 @@ def test_a_card_of_plain_folders_read_as_a_destination_is_refused(
     of its own (only a document), a camera's names or clips in a folder of a DEST tell a
     card from a drive holding a Finder copy of one no better (``--cascade-to LTO PROJ
     RAID`` above goes on)."""
-    card, s1, s2, fast = (tmp_path / n for n in ("CARD", "S1", "S2", "FAST"))
-    for folder in (s1, fast):
-        folder.mkdir()
-    (card / layout).parent.mkdir(parents=True)
-    (card / layout).write_bytes(b"clip" * 1000)
-    (s2 / "OLD").mkdir(parents=True)
-    (s2 / "OLD" / "B001C003.mov").write_bytes(b"an old take")
-    before = _tree(tmp_path)
-    refused = run_offload("copy", "--cascade-to", s1, s2, card, fast)
-    assert refused.returncode == 64, refused.stderr
-    assert f"{s2} is read as the card and {card} (" in refused.stderr, refused.stderr
-    assert _tree(tmp_path) == before
+    card, s1, s2, fast = _misordered_drives(tmp_path, layout)
+    refused = _refused_misordered(tmp_path, card, s1, s2, fast)
     # Each slow drive its own --cascade-to, as the line says it: it runs, the card on both.
     assert f"offload copy --cascade-to {s1} --cascade-to {s2} {card} {fast})" in refused.stderr
     done = run_offload("copy", "--cascade-to", s1, "--cascade-to", s2, card, fast)

@@ -122,6 +122,56 @@ def copied_but_the_last_card_file(tmp_path: Path, card_fs: FaultyFS) -> tuple[Pa
     return card, tmp_path / "dest" / card.name, output
 
 
+def stopped_mid_card(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], sig: signal.Signals = signal.SIGKILL
+) -> tuple[Path, FaultyFS, Path, int]:
+    """The card (:func:`make_card`, on a FaultyFS of its own) offloaded into another
+    FaultyFS (its reports in *tmp_path*/reports), sent *sig* while the card's last file
+    (:data:`LAST_READ`) is read, once the files before it are recorded durably
+    (:func:`ledger_synced`): the card, the destination's FaultyFS, the copy root and the
+    run's exit status. That last file was never copied (checked)."""
+    card_fs = faulty_fs()
+    card = make_card(card_fs.mountpoint)
+    fs = faulty_fs()
+    root = fs.mountpoint / card.name
+    status = stopped_when_stalled(
+        card_fs, "read", LAST_READ, [card, fs.mountpoint], tmp_path / "reports",
+        sig=sig, recorded=ledger_synced(fs),
+    )  # fmt: skip
+    assert not (root / "ZZ" / "last.mov").exists()
+    return card, fs, root, status
+
+
+def card_b_then_a_said_incomplete(
+    card_b: Path, card_a: Path, root: Path, reports: Path
+) -> tuple[str, dict[str, object]]:
+    """Card B (one clip, ``BCLIPS/B1.mov``) made at *card_b* and offloaded ``--into``
+    *root*, the copy root of card A at *card_a*, killed mid-card (:func:`stopped_mid_card`);
+    ``offload verify`` of *root* then checked to exit 10 with one INCOMPLETE line naming
+    card A's unfinished run (its identity unknown, a FUSE mount: by its path and first
+    file). That line and the saved JSON report (its reports in *reports*)."""
+    (card_b / "BCLIPS").mkdir(parents=True)
+    (card_b / "BCLIPS" / "B1.mov").write_bytes(os.urandom(200_000))
+    copied("--into", card_b, root)
+    code, output, data = verified_json(root, reports)
+    assert code == 10, output
+    (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
+    assert (
+        f"the offload of card {card_a} (first file CLIPS/C1.mov, 300,000 bytes) that wrote to "
+        "this copy"
+    ) in line, line
+    assert "did not finish (killed, a power cut, stopped)" in line, line
+    return line, data
+
+
+def assert_complete(root: Path, reports: Path) -> None:
+    """``offload verify`` of *root* (its reports in *reports*) passes, exit 0, and says no
+    INCOMPLETE."""
+    code, output, data = verified_json(root, reports)
+    assert code == 0 and data["passed"] is True, output
+    assert "INCOMPLETE" not in output, output
+
+
 def assert_incomplete(code: int, output: str, data: dict[str, object], how: str) -> None:
     assert code == 10, output
     (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
@@ -140,15 +190,8 @@ def test_a_copy_killed_mid_card_is_incomplete_until_the_rerun_finishes(
     """Killed while it wrote the card's last file (the files before it verified and in the
     ledger, that one never copied), then (*power_cut*) the power cut: the check read what
     the ledger names and passed, exit 0. Failed before: exit 0, "0 missing"."""
-    card_fs = faulty_fs()
-    card = make_card(card_fs.mountpoint)
-    fs = faulty_fs()
-    reports = tmp_path / "reports"
-    root = fs.mountpoint / card.name
+    card, fs, root, status = stopped_mid_card(tmp_path, faulty_fs)
     ledger = root / ".offload" / "ledger.jsonl"
-    status = stopped_when_stalled(
-        card_fs, "read", LAST_READ, [card, fs.mountpoint], reports, recorded=ledger_synced(fs)
-    )
     assert status == -signal.SIGKILL
     if power_cut:
         fs.power_cut()
@@ -190,21 +233,8 @@ def test_a_cancelled_copy_is_incomplete_until_the_rerun_finishes(
     """A Ctrl-C (SIGINT) while the card's last file is written: the run says CANCELLED, exit
     130, and removes its partials; the check then found nothing left over and passed. Failed
     before: exit 0."""
-    card_fs = faulty_fs()
-    card = make_card(card_fs.mountpoint)
-    fs = faulty_fs()
-    root = fs.mountpoint / card.name
-    status = stopped_when_stalled(
-        card_fs,
-        "read",
-        LAST_READ,
-        [card, fs.mountpoint],
-        tmp_path / "reports",
-        sig=signal.SIGINT,
-        recorded=ledger_synced(fs),
-    )
+    card, fs, root, status = stopped_mid_card(tmp_path, faulty_fs, signal.SIGINT)
     assert status == 130
-    assert not (root / "ZZ" / "last.mov").exists()
     code, output, data = verified_json(root, tmp_path / "v1")
     assert_incomplete(code, output, data, "was cancelled before it finished")
     assert "LEFTOVER" not in output, output  # the cancelled run removed its partials
@@ -305,9 +335,7 @@ def test_fast_copies_of_a_cascade_killed_after_the_card_pass_are_complete(
     card.rename(card.with_name("A001-away"))  # the card is put away
     copied(*args)
     for folder in fast:
-        code, output, data = verified_json(folder / card.name, tmp_path / f"v-{folder.name}")
-        assert code == 0 and data["passed"] is True, output
-        assert "INCOMPLETE" not in output, output
+        assert_complete(folder / card.name, tmp_path / f"v-{folder.name}")
 
 
 @pytest.mark.timeout(180)
@@ -328,9 +356,7 @@ def test_a_cancelled_reverify_of_a_complete_copy_keeps_it_complete(
         tmp_path / "reports", sig=signal.SIGINT,
     )  # fmt: skip
     assert status == 130
-    code, output, data = verified_json(root, tmp_path / "v1")
-    assert code == 0 and data["passed"] is True, output
-    assert "INCOMPLETE" not in output, output
+    assert_complete(root, tmp_path / "v1")
 
 
 @pytest.mark.timeout(180)
@@ -383,36 +409,15 @@ def test_a_second_card_into_the_folder_of_a_killed_one_leaves_it_incomplete(
     exit 21, its last file, never copied, named nowhere. Now the record holds an entry per
     card: INCOMPLETE, exit 10, naming card A, until A's own offload is run again to its end.
     Failed before: exit 21, no INCOMPLETE line."""
-    card_fs = faulty_fs()
-    card = make_card(card_fs.mountpoint)
-    fs = faulty_fs()
-    root = fs.mountpoint / card.name
-    status = stopped_when_stalled(
-        card_fs, "read", LAST_READ, [card, fs.mountpoint], tmp_path / "reports",
-        recorded=ledger_synced(fs),
-    )  # fmt: skip
+    card, fs, root, status = stopped_mid_card(tmp_path, faulty_fs)
     assert status == -signal.SIGKILL
-    assert not (root / "ZZ" / "last.mov").exists()
     other = tmp_path / "cardB" / "B001"
-    (other / "BCLIPS").mkdir(parents=True)
-    (other / "BCLIPS" / "B1.mov").write_bytes(os.urandom(200_000))
-    copied("--into", other, root)
-    code, output, data = verified_json(root, tmp_path / "v1")
-    assert code == 10, output
-    (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
-    # (Its identity unknown, a FUSE mount: named by its path and first file.)
-    assert (
-        f"the offload of card {card} (first file CLIPS/C1.mov, 300,000 bytes) that wrote to "
-        "this copy"
-    ) in line, line
-    assert "did not finish (killed, a power cut, stopped)" in line, line
+    line, data = card_b_then_a_said_incomplete(other, card, root, tmp_path / "v1")
     assert str(other) not in line, line
     assert data["passed"] is False, data
 
     copied(card, fs.mountpoint)
-    code, output, data = verified_json(root, tmp_path / "v2")
-    assert code == 0 and data["passed"] is True, output
-    assert "INCOMPLETE" not in output, output
+    assert_complete(root, tmp_path / "v2")
 
 
 @pytest.mark.timeout(240)
@@ -426,31 +431,13 @@ def test_two_unknown_cards_from_one_path_into_one_folder_keep_an_entry_each(
     INCOMPLETE, A's uncopied file named nowhere. Now each is told by its first file and its
     size (``run_record.FirstFile``): INCOMPLETE, exit 10, naming A by its first file, never
     B's run for A's, until A is offloaded again to its end. Failed before: no INCOMPLETE."""
-    card_fs = faulty_fs()
-    card = make_card(card_fs.mountpoint)
-    fs = faulty_fs()
-    root = fs.mountpoint / card.name
-    status = stopped_when_stalled(
-        card_fs, "read", LAST_READ, [card, fs.mountpoint], tmp_path / "reports",
-        recorded=ledger_synced(fs),
-    )  # fmt: skip
+    card, _fs, root, status = stopped_mid_card(tmp_path, faulty_fs)
     assert status == -signal.SIGKILL
-    assert not (root / "ZZ" / "last.mov").exists()
     # Card A out, card B in at the same mount path.
     kept = tmp_path / "cardA"
     shutil.copytree(card, kept)
     shutil.rmtree(card)
-    (card / "BCLIPS").mkdir(parents=True)
-    (card / "BCLIPS" / "B1.mov").write_bytes(os.urandom(200_000))
-    copied("--into", card, root)
-    code, output, data = verified_json(root, tmp_path / "v1")
-    assert code == 10, output
-    (line,) = [line for line in output.splitlines() if "INCOMPLETE:" in line]
-    assert (
-        f"the offload of card {card} (first file CLIPS/C1.mov, 300,000 bytes) that wrote to "
-        "this copy"
-    ) in line, line
-    assert "did not finish (killed, a power cut, stopped)" in line, line
+    line, _data = card_b_then_a_said_incomplete(card, card, root, tmp_path / "v1")
     assert "BCLIPS" not in line, line
     entries = json.loads((root / ".offload" / "last-run.json").read_text())["cards"]
     assert sorted((e["state"], e["first"][0]) for e in entries) == [
@@ -462,9 +449,7 @@ def test_two_unknown_cards_from_one_path_into_one_folder_keep_an_entry_each(
     shutil.rmtree(card)
     shutil.copytree(kept, card)
     copied("--into", card, root)
-    code, output, data = verified_json(root, tmp_path / "v2")
-    assert code == 0 and data["passed"] is True, output
-    assert "INCOMPLETE" not in output, output
+    assert_complete(root, tmp_path / "v2")
 
 
 @pytest.mark.parametrize("state", ["running", "finished"])

@@ -41,9 +41,12 @@ def _held_past_the_second(process: subprocess.Popen[str]) -> None:
         os.kill(process.pid, signal.SIGCONT)
 
 
-def test_the_same_runs_generations_on_fast_and_slow_are_one_chain(
-    tmp_path: Path, cards: Path, judge: AscmhlJudge
-) -> None:
+def _cascaded_then_card_away(
+    tmp_path: Path, cards: Path
+) -> tuple[Path, Path, Path, tuple[str, ...]]:
+    """The card (three clips, on *cards*) cascaded to F2 and R2 by a child process held at
+    the card's release past the second (:func:`_held_past_the_second`; exit 0 checked), then
+    put away: the card, F2, R2 and the run's arguments (the re-run's too)."""
     card = three_clip_card(cards, size=150_000)
     fast, slow = tmp_path / "F2", tmp_path / "R2"
     fast.mkdir()
@@ -54,6 +57,13 @@ def test_the_same_runs_generations_on_fast_and_slow_are_one_chain(
     )
     assert released and code == 0, said
     card.rename(away(card))
+    return card, fast, slow, argv
+
+
+def test_the_same_runs_generations_on_fast_and_slow_are_one_chain(
+    tmp_path: Path, cards: Path, judge: AscmhlJudge
+) -> None:
+    card, fast, slow, argv = _cascaded_then_card_away(tmp_path, cards)
     (first,) = read_history(fast / card.name).generations
     (same,) = read_history(slow / card.name).generations
     # The same run's, on each copy, seconds apart: not the same bytes (else one chain).
@@ -78,20 +88,11 @@ def test_the_same_runs_generation_never_chained_on_the_slow_copy_is_not_counted(
     the re-run never counts it as the same run's record there; the fast copy's generation
     is not said carried. Failed before: the unchained file matched, the history called
     whole (no "not carried on" warning)."""
-    card = three_clip_card(cards, size=150_000)
-    fast, slow = tmp_path / "F2", tmp_path / "R2"
-    fast.mkdir()
-    slow.mkdir()
-    argv = (str(card), str(fast), "--cascade-to", str(slow))
-    released, said, code = copy_acting_at_release(
-        *argv, "--report-dir", str(tmp_path / "first"), at_release=_held_past_the_second
-    )
-    assert released and code == 0, said
-    card.rename(away(card))
+    card, _fast, slow, argv = _cascaded_then_card_away(tmp_path, cards)
     chain = slow / card.name / "ascmhl" / "ascmhl_chain.xml"
     text = chain.read_text()
     start, end = text.index("<hashlist"), text.index("</hashlist>") + len("</hashlist>")
     chain.write_text(text[:start] + text[end:])
-    code, said = copy_with_reports_in(tmp_path, *argv)
+    _code, said = copy_with_reports_in(tmp_path, *argv)
     words = " ".join(said.split())
     assert "is not carried on to" in words, words

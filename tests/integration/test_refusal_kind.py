@@ -125,6 +125,21 @@ def test_a_slow_copy_the_fast_drive_refused_is_recorded_with_the_fast_drives_rem
     assert [d["refusal"] for d in entry["destinations"]] == ["in_the_way", "fast_refused"]
 
 
+def _failed_run(root: Path, failed: list[str], fast_refused: run_record.FastRefused) -> None:
+    """*root*'s record of a run of card ``/cards/A001`` started, then settled failed: the
+    card files *failed*, those the fast drive refused *fast_refused*."""
+    run_record.mark_started([root], "run", 1.0, source="/cards/A001")
+    run_record.settle(
+        root,
+        "run",
+        1.0,
+        run_record.FAILED,
+        source="/cards/A001",
+        failed=failed,
+        fast_refused=fast_refused,
+    )
+
+
 def test_a_slow_copy_refused_for_another_cards_copy_on_the_fast_drive_is_never_told_overwrite(
     tmp_path: Path,
 ) -> None:
@@ -134,15 +149,10 @@ def test_a_slow_copy_refused_for_another_cards_copy_on_the_fast_drive_is_never_t
     failed otherwise beside them keep the plain re-run, the fast drive's remedy said apart."""
     root = tmp_path / "SHUTTLE"
     (root / ".offload").mkdir(parents=True)
-    run_record.mark_started([root], "run", 1.0, source="/cards/A001")
-    run_record.settle(
+    _failed_run(
         root,
-        "run",
-        1.0,
-        run_record.FAILED,
-        source="/cards/A001",
-        failed=["CLIPS/C000.mov", "CLIPS/C001.mov"],
-        fast_refused=run_record.FastRefused(("CLIPS/C001.mov",), ("/mnt/RAID",), True),
+        ["CLIPS/C000.mov", "CLIPS/C001.mov"],
+        run_record.FastRefused(("CLIPS/C001.mov",), ("/mnt/RAID",), True),
     )
     words = run_record.unfinished(root) or ""
     assert "1 card file with no verified copy here (CLIPS/C000.mov)" in words, words
@@ -176,15 +186,10 @@ def test_the_record_names_whose_copy_never_to_be_overwritten_holds_the_name(
         elsewhere: bool = False,
         drop: tuple[str, ...] = (),
     ) -> str:
-        run_record.mark_started([root], "run", 1.0, source="/cards/A001")
-        run_record.settle(
+        _failed_run(
             root,
-            "run",
-            1.0,
-            run_record.FAILED,
-            source="/cards/A001",
-            failed=["CLIPS/C001.mov"],
-            fast_refused=run_record.FastRefused(
+            ["CLIPS/C001.mov"],
+            run_record.FastRefused(
                 ("CLIPS/C001.mov",), ("/mnt/RAID",), another_card, earlier_copy, elsewhere
             ),
         )

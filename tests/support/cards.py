@@ -1,6 +1,7 @@
 """Source files written for engine tests: random content, returned as the engine's tasks see
 them (``SourceFile``); a small card of three clips (``three_clip_card``) or of any number
-of clips of one size (``clips_card``); a card whose clips a legacy MHL (v1) records
+of clips of one size (``clips_card``), one of whose files is then another take
+(``new_take``); a card whose clips a legacy MHL (v1) records
 (``legacy_mhl_card``)."""
 
 from __future__ import annotations
@@ -35,6 +36,14 @@ def clips_card(
     for index in range(files):
         (folder / "CLIPS" / clip.format(index)).write_bytes(os.urandom(size))
     return folder
+
+
+def new_take(clip: Path, size: int) -> None:
+    """*clip* written again with *size* other bytes, dated a minute later than it was: a
+    card file changed since it was copied, or another take of its name."""
+    before = clip.stat().st_mtime_ns
+    clip.write_bytes(os.urandom(size))
+    os.utime(clip, ns=(before + 60 * 10**9, before + 60 * 10**9))
 
 
 def sized_card(root: Path, sizes: Mapping[str, int], *, card: str = "A001") -> Path:

@@ -1,7 +1,7 @@
 """The ``offload`` command as the CLI tests drive it: in-process (``offload``), or as a child
 process (``run_offload``: the real entry point, its own signal handlers and exit code), a
-card copied by it for a test to check or stop (``offloaded_card``), and the job report a run
-wrote (``newest_report``)."""
+card copied by it for a test to check or stop (``offloaded_card``) or cascaded once
+(``cascaded_once``), and the job report a run wrote (``newest_report``, ``newest_html_words``)."""
 
 from __future__ import annotations
 
@@ -170,3 +170,26 @@ def newest_report(folder: Path) -> dict[str, Any]:
     """The JSON job report written last in *folder*."""
     reports = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
     return dict(json.loads(reports[-1].read_text()))
+
+
+def newest_html_words(folder: Path) -> str:
+    """The HTML report beside the JSON report named last in *folder* (its name: its date),
+    its words joined by single spaces and ``&#x27;`` read as the apostrophe it stands for."""
+    html = max(folder.glob("*.json")).with_suffix(".html").read_text()
+    return " ".join(html.split()).replace("&#x27;", "'")
+
+
+def cascaded_once(tmp_path: Path, clips: int, *fast: str) -> tuple[Path, list[Path], Path, Path]:
+    """A card ``A001`` of *clips* clips of 200,000 bytes (in *tmp_path*/cards) offloaded once
+    to the fast folders named *fast* in *tmp_path* with ``--cascade-to`` *tmp_path*/S, its
+    reports in *tmp_path*/reports (exit 0 checked), and an empty slow folder S2 for the next
+    run: the card, the fast folders, S2 and the reports folder."""
+    card = clips_card(tmp_path / "cards", clips, 200_000)
+    fast_folders = [tmp_path / name for name in fast]
+    slow, slow2 = tmp_path / "S", tmp_path / "S2"
+    for folder in (*fast_folders, slow, slow2):
+        folder.mkdir()
+    reports = tmp_path / "reports"
+    code, out = offload("copy", "--report-dir", reports, card, *fast_folders, "--cascade-to", slow)
+    assert code == 0, out
+    return card, fast_folders, slow2, reports

@@ -52,13 +52,7 @@ def aws_reach(store: S3Destination) -> str:
     """The options of an ``aws`` command that reaches the service and credentials *store*
     reached (``where``'s), shell-quoted, each followed by a space; "" for AWS itself with
     the chain's own credentials."""
-    settings = store.settings
-    reach = ""
-    if settings.endpoint_url:
-        reach += option("--endpoint-url", redact_endpoint(settings.endpoint_url)) + " "
-    if settings.profile:
-        reach += option("--profile", settings.profile) + " "
-    return reach
+    return _reach(store, "--endpoint-url", "--profile")
 
 
 def offload_reach(store: S3Destination) -> str:
@@ -66,12 +60,19 @@ def offload_reach(store: S3Destination) -> str:
     *store* reached, shell-quoted, each followed by a space: ``--s3-endpoint`` (without its
     user:password part, never printed) and ``--s3-profile`` where the run had them; ""
     for AWS itself with the chain's own credentials."""
+    return _reach(store, "--s3-endpoint", "--s3-profile")
+
+
+def _reach(store: S3Destination, endpoint_flag: str, profile_flag: str) -> str:
+    """*store*'s endpoint (its user:password part left out: never printed) after
+    *endpoint_flag* and its profile after *profile_flag*, where the run had them,
+    shell-quoted, each followed by a space (``aws_reach``, ``offload_reach``)."""
     settings = store.settings
     reach = ""
     if settings.endpoint_url:
-        reach += option("--s3-endpoint", redact_endpoint(settings.endpoint_url)) + " "
+        reach += option(endpoint_flag, redact_endpoint(settings.endpoint_url)) + " "
     if settings.profile:
-        reach += option("--s3-profile", settings.profile) + " "
+        reach += option(profile_flag, settings.profile) + " "
     return reach
 
 

@@ -114,6 +114,16 @@ LedgerRecords = Callable[[str], Sequence[tuple[int, Mapping[str, str]]]]
 _CHUNK_BYTES = 4 << 20  # large reads amortise the per-call cost; the hashers release the GIL
 
 
+def _cannot_verify(root: Path, exc: OSError) -> ManifestError:
+    """The error of a check of *root* that an I/O error *exc* stopped: what failed, on
+    which path below *root* (``describe_os_error_below``), its errno kept."""
+    return ManifestError(
+        f"cannot verify {root}: {describe_os_error_below(exc, root)}",
+        path=root,
+        errno_=exc.errno,
+    )
+
+
 def hash_file_plain(path: Path, formats: Sequence[str]) -> dict[str, str]:
     """Hash a file with plain buffered reads (the page cache may answer: not a read-back).
 
@@ -1024,11 +1034,7 @@ def _verify_tree(
                 else [r.item.path for r in reads[done:] if r.expected is not None],
             ) from exc
     except OSError as exc:
-        raise ManifestError(
-            f"cannot verify {root}: {describe_os_error_below(exc, root)}",
-            path=root,
-            errno_=exc.errno,
-        ) from exc
+        raise _cannot_verify(root, exc) from exc
     extra = [path for path in extra if path not in gone]
     on_disk = {item.path for item in disk} - gone
     found_as = {recorded for listed, recorded in respelled.items() if listed in on_disk}
@@ -1746,11 +1752,7 @@ def _verify_legacy(
                 unfinished=() if proved.reads_over else [read.item.path for read in reads[done:]],
             ) from exc
     except OSError as exc:
-        raise ManifestError(
-            f"cannot verify {root}: {describe_os_error_below(exc, root)}",
-            path=root,
-            errno_=exc.errno,
-        ) from exc
+        raise _cannot_verify(root, exc) from exc
     own_folder = folder
     extra, leftovers = split_leftovers(
         sorted(
