@@ -31,11 +31,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from offload.errors import OffloadError, describe_os_error, printable_name
 from offload.fs.ops import fsync_dir
@@ -59,6 +58,9 @@ from offload.manifest.model import (
     HashRecord,
 )
 from offload.report.words import listed
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 ASCMHL_NAMESPACE = "urn:ASC:MHL:v2.0"
 DIRECTORY_NAMESPACE = "urn:ASC:MHL:DIRECTORY:v2.0"
@@ -571,6 +573,8 @@ def parse_manifest(path: Path, sequence_number: int) -> Generation:
     references: list[str] = []
     root_hash: DirectoryRecord | None = None
     stack: list[ET.Element] = []
+    import xml.etree.ElementTree as ET  # here: a run that reads no history never loads it
+
     try:
         for event, element in ET.iterparse(path, events=("start", "end")):
             if event == "start":
@@ -652,10 +656,15 @@ def parse_chain(path: Path) -> tuple[ChainEntry, ...]:
     (:func:`chain_name_is_a_file_name`: nothing outside ``ascmhl/`` is ever opened for a
     chain), OSError if unreadable."""
     entries: list[ChainEntry] = []
-    try:
-        tree = ET.parse(path)
-    except ET.ParseError as exc:
-        raise HistoryError(f"{path} is not well-formed XML: {exc}", path=path) from exc
+    with open(path, "rb") as handle:
+        # Opened first: a history with no chain yet (a new copy root's, which the writer's
+        # look for another writer reads) raises here without loading the XML parser.
+        import xml.etree.ElementTree as ET
+
+        try:
+            tree = ET.parse(handle)
+        except ET.ParseError as exc:
+            raise HistoryError(f"{path} is not well-formed XML: {exc}", path=path) from exc
     root = tree.getroot()
     if _local(root.tag) != "ascmhldirectory":
         raise HistoryError(f"{path} is not an ASC MHL chain file", path=path)
@@ -720,6 +729,8 @@ def latest_ignore_patterns_of(root: Path) -> tuple[str, ...]:
     _refuse_a_link(path)  # never read through, as read_history never reads it
     patterns: list[str] = []
     stack: list[str] = []
+    import xml.etree.ElementTree as ET  # here: a run that reads no history never loads it
+
     try:
         with open(path, "rb") as handle:  # closed though the parse stops early
             for event, element in ET.iterparse(handle, events=("start", "end")):

@@ -28,12 +28,11 @@ import functools
 import io
 import os
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from offload.errors import describe_os_error
 from offload.manifest.as_written import LittleEndianXxh64
@@ -44,6 +43,9 @@ from offload.manifest.ignore import DEFAULT_IGNORE_PATTERNS, IgnoreSpec, merge_p
 from offload.manifest.legacy_names import LEGACY_TIME_FORMAT, legacy_name_at, legacy_name_pattern
 from offload.manifest.model import CreatorInfo, ManifestFile
 from offload.manifest.xmltext import check_xml_string, escape_text, iso_utc_z, utc_from_ns
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 # ASC MHL name → legacy element, in the order they are written inside <hash>
 LEGACY_ELEMENTS: dict[str, str] = {"md5": "md5", "sha1": "sha1", "xxh64": "xxhash64be"}
@@ -354,6 +356,8 @@ def _encoding_expat_cannot_read(head: bytes) -> str | None:
 
 @functools.cache
 def _expat_reads(encoding: str) -> bool:
+    import xml.etree.ElementTree as ET  # here: a run that reads no legacy MHL never loads it
+
     try:
         ET.fromstring(f'<?xml version="1.0" encoding="{encoding}"?><a/>'.encode("ascii"))
     except (ET.ParseError, ValueError, LookupError):
@@ -384,6 +388,8 @@ def read_legacy_mhl(path: Path) -> LegacyHashList:
     # tool's none, so nothing is spelled twice but what precedes that first ``/``.
     windows = True
     written: list[str] = []
+    import xml.etree.ElementTree as ET  # here: writing a legacy MHL never loads it
+
     try:
         with open(path, "rb") as handle:
             head = handle.read(256)
