@@ -26,10 +26,12 @@ def test_earlier_copies_among_files_in_the_way_are_counted_in_the_right_number()
     words = many_in_the_way(0, 3, earlier=1)
     assert "1 of them is recorded in this copy root's ledger as a copy an earlier" in words
     assert "of a card file of its name" in words and "as copies" not in words, words
-    assert "for the others: --overwrite replaces them" in words, words
+    # (--overwrite is for the whole run: offered for the others, it would replace the
+    # earlier take's copy too.)
+    assert "for the others: --keep-both keeps both, --into another folder" in words, words
     words = many_in_the_way(1, 2, earlier=1)
     assert "all 1" not in words and "replaces them" not in words, words
-    assert "for the other: --overwrite replaces it once" in words, words
+    assert "for the other: --keep-both keeps both, --into another folder" in words, words
     assert "it is a copy of ours whose size changed" in words, words
     words = many_in_the_way(0, 2, other_card=1, earlier=1)
     assert "all are recorded in this copy root's ledger from another card" not in words, words
