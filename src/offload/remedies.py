@@ -9,7 +9,13 @@ another size or date, ``--into`` another folder or ``--keep-both``: ``another_ca
 ``earlier_copy``); a copy
 of ours that changed since its ledger recorded it (``Ledger.changed_copy``) is also
 replaced by ``--reverify``, and its refusal says so wherever it is made. The one-file copy
-(``pfndispatchcopy``) has ``--overwrite`` alone (``one_file``)."""
+(``pfndispatchcopy``) has ``--overwrite`` alone (``one_file``).
+
+``--overwrite`` is for the whole run: where a copy never to be overwritten (``NEVER``)
+holds the name of one file of the run on any destination, a cascade's slow ones included
+(``holds_protected``), every other file in the way is offered ``--keep-both`` or ``--into``
+too, ``--overwrite`` named only as what it would also replace (*protected*, decided once by
+the caller from the plan: ``OffloadPlan.protected_in_the_way``)."""
 
 from __future__ import annotations
 
@@ -26,7 +32,9 @@ class Refusal(StrEnum):
 
     # A different file holds the copy's name there: --overwrite replaces it, --keep-both
     # keeps both (a copy of ours found changed or revoked: --reverify replaces it too); the
-    # one-file copy (``one_file``) has no --keep-both: --overwrite alone there.
+    # one-file copy (``one_file``) has no --keep-both: --overwrite alone there. Where a copy
+    # never to be overwritten stands in the run's way too: --keep-both or --into first,
+    # never --overwrite offered (``_any``).
     IN_THE_WAY = "in_the_way"
     # The file there is another card's copy (the copy root's ledger says so), or another
     # take of the name, size and date: --into another folder or --keep-both, never
