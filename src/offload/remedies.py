@@ -563,7 +563,11 @@ def _many_in_the_way_but_earlier(
 def _many_in_the_way(ours: int, found: int, other_card: int, protected: bool = False) -> str:
     """``many_in_the_way`` but for the revoked copies among them."""
     if other_card:
-        some = "all are" if other_card == found else f"{other_card} of them are"
+        some = (
+            "all are"
+            if other_card == found
+            else f"{other_card} of them {'is' if other_card == 1 else 'are'}"
+        )
         return (
             f"{some} recorded in this copy root's ledger from another card: "
             f"{another_card_many()}"
