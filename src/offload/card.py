@@ -411,12 +411,14 @@ class OffloadPlan:
         so no remedy of the run offers it."""
         return remedies.holds_protected(self.in_the_way.values())
 
-    def in_the_way_remedies(self) -> remedies.Remedies:
+    def in_the_way_remedies(self, *, read_back_refused: bool = False) -> remedies.Remedies:
         """By target, what the engine's refusal of a copy of ours in the way there says to
         do (``--reverify`` replaces it), as the planner's warning says, with the refusal's
         kind (``CopyJob``'s ``remedies``); the other refusals say the default, never
-        --overwrite first where ``protected_in_the_way``."""
-        protected = self.protected_in_the_way
+        --overwrite first where ``protected_in_the_way`` or *read_back_refused* (the
+        read-back of the copies already there refused one never to be overwritten: an
+        earlier take's of the card file's size, found unlike it)."""
+        protected = read_back_refused or self.protected_in_the_way
         return remedies.Remedies(
             {
                 target: remedies.in_the_way_remedy(ours, protected=protected)
@@ -3523,6 +3525,11 @@ def _run_locked(
     everything = _offload_planned(plan, [*settled.tasks, *settled.replace_tasks], slow)
     sink.emit(everything)
     found_unlike = revoker.found_unlike if revoker is not None else None
+    # A copy never to be overwritten refused by the read-back just done (an earlier take's
+    # of the card file's size): no refusal of the copy offers --overwrite either.
+    job_remedies = plan.in_the_way_remedies(
+        read_back_refused=any(r.refusal in NEVER for t in settled.tasks for r in t.preset)
+    )
     job_report = CopyJob(
         first_tasks,
         roots,
@@ -3538,7 +3545,7 @@ def _run_locked(
         ledgers=plan.ledgers,
         destinations=backends,
         devices=plan.devices,
-        remedies=plan.in_the_way_remedies(),
+        remedies=job_remedies,
         root_devices=plan.root_devices(),
         on_source_failed=found_unlike,
     ).run()
@@ -3556,7 +3563,7 @@ def _run_locked(
             ledgers=plan.ledgers,
             destinations=[b.with_policy(policy) if b is not None else None for b in backends],
             devices=plan.devices,
-            remedies=plan.in_the_way_remedies(),
+            remedies=job_remedies,
             root_devices=plan.root_devices(),
             on_source_failed=found_unlike,
         ).run()

@@ -215,3 +215,40 @@ def test_an_earlier_take_on_the_slow_drive_keeps_overwrite_from_the_fast_drives_
     _code, out = offload("verify", slow / "A001")
     _never_offered(_incomplete(out))
     assert (slow / "A001" / C001).read_bytes() == earlier_take
+
+
+def test_an_earlier_take_found_by_the_read_back_keeps_overwrite_from_a_plain_file(
+    tmp_path: Path,
+) -> None:
+    """F holds C001's earlier take of the new take's size (read back before the copy and
+    found unlike the card: refused as an earlier take's copy, ``earlier_copy``); F2 holds a
+    file no ledger records at the name of a new card file, C003, refused by the engine. The
+    engine's refusal of C003 offers --keep-both first, never --overwrite (it would replace
+    C001's earlier take on F). Failed before: C003's ERROR "--overwrite replaces it once
+    the new copy is verified, --keep-both keeps both"."""
+    card = clips_card(tmp_path / "cards", 3, 200_000)
+    fast, fast2 = tmp_path / "F", tmp_path / "F2"
+    fast.mkdir()
+    fast2.mkdir()
+    reports = tmp_path / "reports"
+    code, out = offload("copy", "--report-dir", reports, card, fast, fast2)
+    assert code == 0, out
+    _new_take(card / C001, 200_000)  # the same size: the plan reads it back, not refuses it
+    (fast2 / "A001" / C001).unlink()
+    (card / C003).write_bytes(os.urandom(100_000))
+    (fast2 / "A001" / C003).write_bytes(os.urandom(7_777))
+    earlier_take = (fast / "A001" / C001).read_bytes()
+
+    code, out = offload("copy", "--report-dir", reports, card, fast, fast2)
+    assert code == 1, out
+    data = newest_report(reports)
+    kinds = {
+        f["path"]: [d["refusal"] for d in f["destinations"]]
+        for f in data["files"]
+        if f["path"] in (C001, C003)
+    }
+    assert kinds == {C001: ["earlier_copy", None], C003: [None, "in_the_way"]}, kinds
+    (error,) = [x for x in out.splitlines() if x.startswith("ERROR:") and C003 in x]
+    _never_offered(error)
+    assert "--keep-both" in error, error
+    assert (fast / "A001" / C001).read_bytes() == earlier_take
