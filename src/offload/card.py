@@ -403,15 +403,30 @@ class OffloadPlan:
             for p in self.plans
         ]
 
-    def in_the_way_remedies(self) -> dict[str, remedies.Remedy]:
+    @property
+    def protected_in_the_way(self) -> bool:
+        """Whether a copy never to be overwritten (another card's, an earlier take's) is in
+        the way of a file of this run on any destination, fast or slow
+        (``remedies.holds_protected``): --overwrite, for the whole run, would replace it,
+        so no remedy of the run offers it."""
+        return remedies.holds_protected(self.in_the_way.values())
+
+    def in_the_way_remedies(self, *, read_back_refused: bool = False) -> remedies.Remedies:
         """By target, what the engine's refusal of a copy of ours in the way there says to
         do (``--reverify`` replaces it), as the planner's warning says, with the refusal's
-        kind (``CopyJob``'s ``remedies``); the other refusals say the default."""
-        return {
-            target: remedies.in_the_way_remedy(ours)
-            for (task, index), ours in self.in_the_way.items()
-            if ours and (target := self.tasks[task].targets[index]) is not None
-        }
+        kind (``CopyJob``'s ``remedies``); the other refusals say the default, never
+        --overwrite first where ``protected_in_the_way`` or *read_back_refused* (the
+        read-back of the copies already there refused one never to be overwritten: an
+        earlier take's of the card file's size, found unlike it)."""
+        protected = read_back_refused or self.protected_in_the_way
+        return remedies.Remedies(
+            {
+                target: remedies.in_the_way_remedy(ours, protected=protected)
+                for (task, index), ours in self.in_the_way.items()
+                if ours and (target := self.tasks[task].targets[index]) is not None
+            },
+            protected=protected,
+        )
 
     @property
     def bytes_to_copy(self) -> int:
@@ -2066,8 +2081,14 @@ def _in_the_way_warnings(
     of another size holds their name (another tool's, or an older copy of ours: a camera's
     index file rewritten on the card; the engine refuses each, nothing there is replaced),
     and what to do about it: a copy of ours whose size changed since its ledger recorded it
-    (``Ledger.changed_copy``) is named as such, and ``--reverify`` replaces it."""
+    (``Ledger.changed_copy``) is named as such, and ``--reverify`` replaces it. A copy never
+    to be overwritten (another card's, an earlier take's) in the way on any destination,
+    and no warning offers --overwrite first (``remedies.holds_protected``): it is for the
+    whole run."""
     items = []
+    protected = remedies.holds_protected(
+        ours for found in in_the_way.values() for _, _, ours in found
+    )
     for plan in plans:
         found = in_the_way.get(plan.index)
         if not found:
@@ -2087,7 +2108,7 @@ def _in_the_way_warnings(
                     else f"they are not overwritten and those copies fail ({named}); "
                 )
                 + (
-                    remedies.in_the_way(found[0][2])
+                    remedies.in_the_way(found[0][2], protected=protected)
                     if len(found) == 1
                     else remedies.many_in_the_way(
                         sum(1 for _, _, ours in found if ours == "size"),
@@ -2103,6 +2124,7 @@ def _in_the_way_warnings(
                             if remedies.is_earlier(ours) or remedies.is_unread_earlier(ours)
                         ),
                         sum(1 for _, _, ours in found if remedies.is_damaged_earlier(ours)),
+                        protected=protected,
                     )
                 ),
                 plan.index,
@@ -3484,6 +3506,7 @@ def _run_locked(
         verify=copy.verify.value,
         policy=copy.existing,
         stand_in=plan.stands_in_for is not None,
+        protected=plan.protected_in_the_way,
     )
     read_back = (
         _read_back_in_history_formats(outcomes, {p.index: p.root for p in plan.plans})
@@ -3501,6 +3524,11 @@ def _run_locked(
     everything = _offload_planned(plan, [*settled.tasks, *settled.replace_tasks], slow)
     sink.emit(everything)
     found_unlike = revoker.found_unlike if revoker is not None else None
+    # A copy never to be overwritten refused by the read-back just done (an earlier take's
+    # of the card file's size): no refusal of the copy offers --overwrite either.
+    job_remedies = plan.in_the_way_remedies(
+        read_back_refused=any(r.refusal in NEVER for t in settled.tasks for r in t.preset)
+    )
     job_report = CopyJob(
         first_tasks,
         roots,
@@ -3516,7 +3544,7 @@ def _run_locked(
         ledgers=plan.ledgers,
         destinations=backends,
         devices=plan.devices,
-        remedies=plan.in_the_way_remedies(),
+        remedies=job_remedies,
         root_devices=plan.root_devices(),
         on_source_failed=found_unlike,
     ).run()
@@ -3534,7 +3562,7 @@ def _run_locked(
             ledgers=plan.ledgers,
             destinations=[b.with_policy(policy) if b is not None else None for b in backends],
             devices=plan.devices,
-            remedies=plan.in_the_way_remedies(),
+            remedies=job_remedies,
             root_devices=plan.root_devices(),
             on_source_failed=found_unlike,
         ).run()

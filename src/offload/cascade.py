@@ -1319,7 +1319,11 @@ def _cascade_tasks(
         why, kind = "", None
         if file is None or not candidates:
             if never_in_run is None:  # looked at once, for the first file not fed
-                never_in_run = _never_overwritten_in_run(by_path.values(), feeders)
+                # The plan's files in the way on every destination (the slow ones' too,
+                # which the card's pass never wrote), and the card pass's refusals.
+                never_in_run = plan.protected_in_the_way or _never_overwritten_in_run(
+                    by_path.values()
+                )
             why = _no_copy_reason(plan, file, feeders, wanted, never_in_run)
             kind = _fast_refusal(file, feeders)
         for position in range(tried.get(relative, 0), len(candidates)):
@@ -1705,15 +1709,11 @@ def _fast_refusal(file: FileResult | None, feeders: list[int]) -> Refusal | None
     return Refusal.FAST_REFUSED
 
 
-def _never_overwritten_in_run(files: Iterable[FileResult], feeders: list[int]) -> bool:
-    """Whether a fast destination of *feeders* refused a file of the run for a copy never
-    to be overwritten (``remedies.NEVER``): --overwrite, for the whole run, would replace
-    it, so no refusal of the run offers it (``refused_fixes``)."""
-    return any(
-        (r := file.destination(i)) is not None and r.refusal in NEVER
-        for file in files
-        for i in feeders
-    )
+def _never_overwritten_in_run(files: Iterable[FileResult]) -> bool:
+    """Whether any destination of the run, fast or slow, refused a file of the run for a
+    copy never to be overwritten (``remedies.NEVER``): --overwrite, for the whole run, would
+    replace it, so no refusal of the run offers it (``refused_fixes``)."""
+    return any(r.refusal in NEVER for file in files for r in file.destinations)
 
 
 def _no_copy_reason(

@@ -433,7 +433,9 @@ def other_content_words(entry: LedgerEntry, read: bool, *, fast_copy: bool = Fal
     )
 
 
-def _changed_since_entry_words(check: ExistingCopy, outcome: CheckOutcome) -> str:
+def _changed_since_entry_words(
+    check: ExistingCopy, outcome: CheckOutcome, protected: bool = False
+) -> str:
     """The refusal of a copy found different from the card file, which reads as the entry
     of it at the copy's name (``CheckOutcome.as_its_entry``, a format that entry records,
     none or not all of the run's): the copy is what changed (never "no ledger entry there
@@ -445,7 +447,7 @@ def _changed_since_entry_words(check: ExistingCopy, outcome: CheckOutcome) -> st
     assert entry is not None
     name = outcome.as_its_entry
     recorded = f"{name} {entry.digests[name]}, {''.join(proven_when(entry))}"
-    remedy = remedies.in_the_way()
+    remedy = remedies.in_the_way(protected=protected)
     if outcome.cache_bypass is CacheBypass.REMOTE:
         changed = "another object was stored at its key since"
     else:
@@ -1575,11 +1577,15 @@ def settle(
     verify: str,
     policy: ExistingFilePolicy,
     stand_in: bool = False,
+    protected: bool = False,
 ) -> SettledTasks:
     """Turn the outcomes into preset results, targets and re-copies; record proven copies in
     their destination's ledger (durably) and revoke the entries of copies proven wrong.
     *stand_in*: the tasks' source is a fast copy standing in for the absent card (a cascade
     re-run without it), which is what a copy found wrong is written again from.
+    *protected*: a copy never to be overwritten is in the run's way (``OffloadPlan.
+    protected_in_the_way``): a refusal here offers no --overwrite first either
+    (``remedies.in_the_way``).
 
     A check without an outcome (cancelled before it was reached) becomes a CANCELLED result.
     Raises nothing for I/O: a ledger that cannot be written makes that copy FAILED. A
@@ -1769,7 +1775,7 @@ def settle(
                 result.error = (
                     f"{check.final_path} differs from what this copy root's ledger records "
                     f"for it ({recorded}, the card's file as read now): the copy there is "
-                    f"damaged; not overwritten ({remedies.in_the_way()})"
+                    f"damaged; not overwritten ({remedies.in_the_way(protected=protected)})"
                 )
                 result.refusal = Refusal.IN_THE_WAY
             elif (
@@ -1814,7 +1820,7 @@ def settle(
                 and outcome.as_its_entry
                 and check.ledger_entry not in _NOT_THE_FILE_VERIFIED
             ):
-                result.error = _changed_since_entry_words(check, outcome)
+                result.error = _changed_since_entry_words(check, outcome, protected)
                 result.refusal = Refusal.IN_THE_WAY
             elif (
                 policy is ExistingFilePolicy.FAIL
@@ -1829,7 +1835,7 @@ def settle(
                     f"{check.final_path} differs from what this copy root's ASC MHL history "
                     f"records for it ({recorded}, the card's file as read now): the copy "
                     "there is damaged; not overwritten, as no ledger entry there records it "
-                    f"as ours ({remedies.in_the_way()})"
+                    f"as ours ({remedies.in_the_way(protected=protected)})"
                 )
                 result.refusal = Refusal.IN_THE_WAY
             elif policy is ExistingFilePolicy.FAIL:
@@ -1837,7 +1843,7 @@ def settle(
                 clone = _NOT_THE_FILE_VERIFIED.get(check.ledger_entry, "")
                 result.error = (
                     f"{check.final_path} already exists with other content{clone}; not "
-                    f"overwritten ({remedies.in_the_way(_whose(check))})"
+                    f"overwritten ({remedies.in_the_way(_whose(check), protected=protected)})"
                 )
                 result.refusal = remedies.in_the_way_refusal(_whose(check))
             else:

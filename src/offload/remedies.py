@@ -9,11 +9,17 @@ another size or date, ``--into`` another folder or ``--keep-both``: ``another_ca
 ``earlier_copy``); a copy
 of ours that changed since its ledger recorded it (``Ledger.changed_copy``) is also
 replaced by ``--reverify``, and its refusal says so wherever it is made. The one-file copy
-(``pfndispatchcopy``) has ``--overwrite`` alone (``one_file``)."""
+(``pfndispatchcopy``) has ``--overwrite`` alone (``one_file``).
+
+``--overwrite`` is for the whole run: where a copy never to be overwritten (``NEVER``)
+holds the name of one file of the run on any destination, a cascade's slow ones included
+(``holds_protected``), every other file in the way is offered ``--keep-both`` or ``--into``
+too, ``--overwrite`` named only as what it would also replace (*protected*, decided once by
+the caller from the plan: ``OffloadPlan.protected_in_the_way``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -26,7 +32,9 @@ class Refusal(StrEnum):
 
     # A different file holds the copy's name there: --overwrite replaces it, --keep-both
     # keeps both (a copy of ours found changed or revoked: --reverify replaces it too); the
-    # one-file copy (``one_file``) has no --keep-both: --overwrite alone there.
+    # one-file copy (``one_file``) has no --keep-both: --overwrite alone there. Where a copy
+    # never to be overwritten stands in the run's way too: --keep-both or --into first,
+    # never --overwrite offered (``_any``).
     IN_THE_WAY = "in_the_way"
     # The file there is another card's copy (the copy root's ledger says so), or another
     # take of the name, size and date: --into another folder or --keep-both, never
@@ -111,6 +119,42 @@ class Remedy(NamedTuple):
 _OVERWRITE = "--overwrite replaces it once the new copy is verified"
 _ANY = f"{_OVERWRITE}, --keep-both keeps both"
 _ANY_MANY = "--overwrite replaces them once the new copies are verified, --keep-both keeps both"
+# A run that a copy never to be overwritten (``NEVER``: another card's, an earlier take's)
+# stands in the way of: --overwrite is for the whole run, so offered for any other file in
+# the way it would replace that copy too. Every file in the way is offered --keep-both or
+# --into, and --overwrite is named last, as what it would also do (``protected``).
+_ALSO_REPLACES = (
+    "--overwrite is for the whole run: it would also replace the copy never to be "
+    "overwritten, another card's or an earlier take's, that holds another file's name"
+)
+_KEEP = "--keep-both keeps both, --into another folder keeps them apart"
+_ANY_PROTECTED = f"{_KEEP} ({_ALSO_REPLACES})"
+
+
+def _any(protected: bool, *, many: bool = False) -> str:
+    """What to do about any file in the way (*many*: several): ``--overwrite`` first, or,
+    *protected* (a copy never to be overwritten stands in the run's way), ``--keep-both`` or
+    ``--into`` and never ``--overwrite`` offered."""
+    if protected:
+        return _ANY_PROTECTED
+    return _ANY_MANY if many else _ANY
+
+
+def is_protected(ours: str) -> bool:
+    """Whether *ours* (an ``in_the_way`` word) is a copy never to be overwritten: another
+    card's, an earlier take's, intact, damaged or unread (``in_the_way_refusal`` in
+    ``NEVER``)."""
+    return in_the_way_refusal(ours) in NEVER
+
+
+def holds_protected(words: Iterable[str]) -> bool:
+    """Whether the ``in_the_way`` words of a run's files in the way (*words*, every
+    destination's, fast and slow) name a copy never to be overwritten: then every remedy
+    of the run offers ``--keep-both`` or ``--into``, never ``--overwrite`` (``protected``
+    of ``in_the_way``, ``many_in_the_way``, ``Remedies``)."""
+    return any(is_protected(ours) for ours in words)
+
+
 _SINCE = "since it was recorded in this copy root's ledger: --reverify replaces it"
 _FROM_ANOTHER_CARD = "it is recorded in this copy root's ledger from another card"
 
@@ -258,16 +302,18 @@ def _damaged_earlier_many(damaged: int, found: int) -> str:
     )
 
 
-def in_the_way(ours: str = "") -> str:
+def in_the_way(ours: str = "", *, protected: bool = False) -> str:
     """What to do about one file in the way. *ours*: what changed (``"size"``,
     ``"date"``) of a copy of ours that ``--reverify`` replaces; ``"card"`` for a file the
     copy root's ledger records from another card (``another_card``); ``"revoked"`` for one
     whose ledger entry an earlier run revoked (``revoked``); ``"checked"`` for one
     ``offload verify`` found wrong and revoked keeping its record (``found_wrong_by_check``),
     ``"revoked_kept"`` for one an offload revoked keeping it (``found_wrong_by_offload``);
-    empty for any other file."""
+    empty for any other file. *protected*: a copy never to be overwritten stands in the
+    way of another file of the run (``holds_protected``): no --overwrite offered for this
+    one either (``_any``)."""
     if not ours:
-        return _ANY
+        return _any(protected)
     if ours == "card":
         return f"{_FROM_ANOTHER_CARD}: {another_card()}"
     if is_earlier(ours):
@@ -277,12 +323,12 @@ def in_the_way(ours: str = "") -> str:
     if is_unread_earlier(ours):
         return unread_earlier(ours.removeprefix(_UNREAD_EARLIER))
     if ours == "revoked":
-        return revoked()
+        return revoked(protected=protected)
     if ours == "checked":
-        return found_wrong_by_check()
+        return found_wrong_by_check(protected=protected)
     if ours == "revoked_kept":
-        return found_wrong_by_offload()
-    return f"{_ANY}; it is a copy of ours whose {ours} changed {_SINCE}"
+        return found_wrong_by_offload(protected=protected)
+    return f"{_any(protected)}; it is a copy of ours whose {ours} changed {_SINCE}"
 
 
 def in_the_way_refusal(ours: str = "") -> Refusal:
@@ -302,37 +348,63 @@ def in_the_way_refusal(ours: str = "") -> Refusal:
     )
 
 
-def in_the_way_remedy(ours: str = "") -> Remedy:
-    """``in_the_way(ours)``'s words with their kind (``in_the_way_refusal``)."""
-    return Remedy(in_the_way(ours), in_the_way_refusal(ours))
+def in_the_way_remedy(ours: str = "", *, protected: bool = False) -> Remedy:
+    """``in_the_way(ours, protected=protected)``'s words with their kind
+    (``in_the_way_refusal``)."""
+    return Remedy(in_the_way(ours, protected=protected), in_the_way_refusal(ours))
 
 
-def found_wrong_by_check() -> str:
+class Remedies(dict[str, Remedy]):
+    """By target, what the engine's refusal of a file in the way there says to do, where
+    the planner found one it words apart (a copy of ours, another card's, an earlier
+    take's: ``CopyJob``'s ``remedies``); ``of`` any other target (a plain file, or one that
+    appeared after the plan): ``in_the_way()``'s, *protected* where a copy never to be
+    overwritten stands in the run's way (``holds_protected``): never --overwrite first."""
+
+    def __init__(self, by_target: Mapping[str, Remedy] | None = None, *, protected: bool = False):
+        super().__init__(by_target or {})
+        self.protected = protected
+
+    def of(self, target: str) -> Remedy:
+        """The remedy of a file in the way of the copy to *target*."""
+        return self.get(target) or in_the_way_remedy(protected=self.protected)
+
+
+def found_wrong_by_check(*, protected: bool = False) -> str:
     """What to do about a file in the way that ``offload verify`` found wrong and whose
     ledger record it revoked, keeping the entry it ended (``Ledger.found_wrong_copy``): a
-    copy of ours, which ``--reverify`` replaces."""
+    copy of ours, which ``--reverify`` replaces (*protected*: --overwrite never named,
+    ``_any``)."""
     return (
         "offload verify found the copy at this name wrong and revoked its record in this copy "
         "root's ledger: it is not the card's file; --reverify replaces it once the new copy "
-        "is verified (as --overwrite does), --keep-both keeps both"
+        f"is verified{_LIKE_OVERWRITE[protected]}"
     )
 
 
-def found_wrong_by_offload() -> str:
+def found_wrong_by_offload(*, protected: bool = False) -> str:
     """What to do about a file in the way, read back and found unlike the card's file now,
     whose ledger record an earlier offload revoked keeping the entry it ended
     (``Ledger.revoke``: its read-back found the copy wrong or could not read it, its
     cascade's re-read, its re-read after fusefat's renames or the cancel of that re-read):
-    a copy of ours, which ``--reverify`` replaces."""
+    a copy of ours, which ``--reverify`` replaces (*protected*: as ``found_wrong_by_check``)."""
     return (
         "an earlier offload revoked its record of the copy at this name in this copy root's "
         "ledger (found wrong, unreadable, or not read again after fusefat's renames) and "
         "kept which copy it was: it is not the card's file; --reverify replaces it once the "
-        "new copy is verified (as --overwrite does), --keep-both keeps both"
+        f"new copy is verified{_LIKE_OVERWRITE[protected]}"
     )
 
 
-def revoked() -> str:
+# What ``found_wrong_by_check`` and ``found_wrong_by_offload`` add after --reverify: likened
+# to --overwrite, or (a copy never to be overwritten in the run's way) that left unnamed.
+_LIKE_OVERWRITE = {
+    False: " (as --overwrite does), --keep-both keeps both",
+    True: f", --keep-both keeps both ({_ALSO_REPLACES})",
+}
+
+
+def revoked(*, protected: bool = False) -> str:
     """What to do about a file in the way whose entry in the copy root's ledger an earlier
     run revoked (it, or an ``offload verify``, found that copy wrong after its read-back,
     was cancelled before it read it again after fusefat's renames, or never finished it):
@@ -341,7 +413,7 @@ def revoked() -> str:
     return (
         "an earlier offload revoked the copy at this name (found wrong after it was verified "
         "or by offload verify, cancelled before its re-read after fusefat's renames, or never "
-        f"finished): it is not the card's file; {_ANY}"
+        f"finished): it is not the card's file; {_any(protected)}"
     )
 
 
@@ -384,14 +456,20 @@ def many_in_the_way(
     kept: int = 0,
     earlier: int = 0,
     damaged: int = 0,
+    *,
+    protected: bool = False,
 ) -> str:
     """``_many_in_the_way_but_earlier``, *earlier* of the *found* files copies an earlier
     offload made of card files of these names that the copy root's ledger vouches for
     (``earlier_copy``), *damaged* more such copies read back unlike their entries
     (``damaged_earlier``): said first, and where they are all of them, with no --overwrite
-    offered; the generic words (--overwrite first) only for the others."""
+    offered; the others' words after them, never --overwrite offered either (it is for the
+    whole run: it would replace those copies too). *protected*: a copy never to be
+    overwritten stands in the way of a file of the run elsewhere (``holds_protected``):
+    no --overwrite offered for any of these either."""
+    protected = protected or bool(earlier or damaged or other_card)
     if not earlier and not damaged:
-        return _many_in_the_way_but_earlier(ours, found, other_card, revoked, kept)
+        return _many_in_the_way_but_earlier(ours, found, other_card, revoked, kept, protected)
     said = [_damaged_earlier_many(damaged, found)] if damaged else []
     if earlier:
         said.insert(0, _earlier_many(earlier, found))
@@ -410,8 +488,8 @@ def many_in_the_way(
             if ours
             else ""
         )
-        return f"{words}; for the other: {in_the_way(ours_word)}"
-    rest = _many_in_the_way_but_earlier(ours, found - earlier, other_card, revoked, kept)
+        return f"{words}; for the other: {in_the_way(ours_word, protected=True)}"
+    rest = _many_in_the_way_but_earlier(ours, found - earlier, other_card, revoked, kept, True)
     return f"{words}; for the others: {rest}"
 
 
@@ -435,7 +513,12 @@ def _earlier_many(earlier: int, found: int) -> str:
 
 
 def _many_in_the_way_but_earlier(
-    ours: int, found: int, other_card: int = 0, revoked: int = 0, kept: int = 0
+    ours: int,
+    found: int,
+    other_card: int = 0,
+    revoked: int = 0,
+    kept: int = 0,
+    protected: bool = False,
 ) -> str:
     """What to do about *found* files in the way of one destination's copies, *ours* of
     them copies of ours whose size changed (``--reverify`` replaces those), *other_card*
@@ -443,8 +526,9 @@ def _many_in_the_way_but_earlier(
     *revoked* of them copies an earlier run revoked (``revoked``: named so, with how many
     they are, whether or not other files are in the way too), *kept* of those revoked
     keeping the entry they ended (``Ledger.found_wrong_copy``: ``--reverify`` replaces
-    them). *found* > 1: one file is ``in_the_way``'s."""
-    words = _many_in_the_way(ours, found, other_card)
+    them); *protected*: never --overwrite offered (``many_in_the_way``). *found* > 1: one
+    file is ``in_the_way``'s."""
+    words = _many_in_the_way(ours, found, other_card, protected)
     if not revoked:
         return words
     some = (
@@ -476,26 +560,32 @@ def _many_in_the_way_but_earlier(
     return f"{words}, {which[0]} once the new {which[1]} verified"
 
 
-def _many_in_the_way(ours: int, found: int, other_card: int) -> str:
+def _many_in_the_way(ours: int, found: int, other_card: int, protected: bool = False) -> str:
     """``many_in_the_way`` but for the revoked copies among them."""
     if other_card:
-        some = "all are" if other_card == found else f"{other_card} of them are"
+        some = (
+            "all are"
+            if other_card == found
+            else f"{other_card} of them {'is' if other_card == 1 else 'are'}"
+        )
         return (
             f"{some} recorded in this copy root's ledger from another card: "
-            f"{another_card_many()}" + (f"; {_many_in_the_way(ours, found, 0)}" if ours else "")
+            f"{another_card_many()}"
+            + (f"; {_many_in_the_way(ours, found, 0, True)}" if ours else "")
         )
+    any_many = _any(protected, many=True)
     if not ours:
-        return _ANY_MANY
+        return any_many
     if ours == found:
         subject = "both are" if found == 2 else f"all {found} are"
         return (
-            f"{_ANY_MANY}; {subject} copies of ours whose size changed since they were "
+            f"{any_many}; {subject} copies of ours whose size changed since they were "
             "recorded in this copy root's ledger: --reverify replaces them"
         )
     copies, was, them = (
         ("is a copy", "it was", "it") if ours == 1 else ("are copies", "they were", "those")
     )
     return (
-        f"{_ANY_MANY}; {ours} of them {copies} of ours whose size changed since {was} "
+        f"{any_many}; {ours} of them {copies} of ours whose size changed since {was} "
         f"recorded in this copy root's ledger: --reverify replaces {them}"
     )

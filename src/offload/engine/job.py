@@ -404,7 +404,9 @@ class CopyJob:
     runs, by ``options.device_concurrency``); recorded in the report.
     ``remedies``: by target, what the refusal of a file in the way there says to do where
     it is not ``remedies.in_the_way()``'s (a copy of ours: ``--reverify`` replaces it), with
-    the refusal's kind (``remedies.Remedy``: another card's copy, ``Refusal.ANOTHER_CARD``).
+    the refusal's kind (``remedies.Remedy``: another card's copy, ``Refusal.ANOTHER_CARD``);
+    a ``remedies.Remedies`` also words the others, never --overwrite first where a copy
+    never to be overwritten stands in the run's way (``Remedies.protected``).
     ``root_devices``: by destination index, the device (``st_dev``) the plan saw at that
     root (``OffloadPlan.destination_devices``), which the ``LocalDestination`` made for it
     compares every later look with (a root on another device when the job starts: a drive
@@ -443,7 +445,9 @@ class CopyJob:
         self.tasks = list(tasks)
         self.keep_taken = keep_taken
         self.on_source_failed = on_source_failed
-        self.remedies = remedies or {}
+        # (None alone: an empty ``remedies.Remedies`` still says whether --overwrite may be
+        # offered, ``Remedies.protected``.)
+        self.remedies = remedies if remedies is not None else {}
         self.root_devices = root_devices or {}
         self.ledgers = list(ledgers) if ledgers is not None else [None] * len(destination_roots)
         self.destination_roots = [Path(root) for root in destination_roots]

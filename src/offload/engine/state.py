@@ -36,7 +36,7 @@ from offload.errors import DestinationError, DestinationFileError, OffloadError,
 from offload.events import DestinationLost, Event, EventSink
 from offload.ledger import Ledger
 from offload.options import CopyOptions, ExistingFilePolicy
-from offload.remedies import Remedy, in_the_way_remedy
+from offload.remedies import Remedies, Remedy
 from offload.results import CacheBypass, DestinationFileResult, DestinationStatus
 
 RecordResult = Callable[[FileTicket, DestinationFileResult], None]
@@ -113,7 +113,8 @@ class DestinationState:
         # (engine.devices); None: this destination reads back freely.
         self.read_back_gate = read_back_gate
         # By target: what a refusal of a file in the way says to do, where not the default.
-        self._remedies = remedies or {}
+        # (A plain mapping: no copy never to be overwritten known in the run's way.)
+        self._remedies = remedies if isinstance(remedies, Remedies) else Remedies(remedies)
         # With --keep-both, every final name the card's files take here (str of each
         # target): a name keep-both chooses for a copy beside another is never one of them
         # (``clip (1).mov`` of the card would find it taken when its turn came). Empty under
@@ -160,7 +161,7 @@ class DestinationState:
                 "written; run the offload again to keep it beside under the next free name",
                 None,
             )
-        return self._remedies.get(target) or in_the_way_remedy()
+        return self._remedies.of(target)
 
     def declare_lost(self, error: OffloadError) -> None:
         """Detach this destination (once; either thread): nothing more is written here."""

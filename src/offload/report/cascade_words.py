@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from offload.remedies import EARLIER_KINDS, Refusal
+from offload.remedies import EARLIER_KINDS, NEVER, Refusal
 from offload.report.words import plural
 from offload.results import FastCopyFailure
 
@@ -181,6 +181,14 @@ class RefusedFiles(NamedTuple):
     # but is for the whole run, so it is offered only where no file refused holds a copy
     # never to be overwritten (``refused_fixes``).
     plain: int = 0
+
+
+def never_in_run(kinds: Iterable[str | None]) -> bool:
+    """Whether the refusal kinds of every copy of the run (*kinds*: each copy's
+    ``DestinationFileResult.refusal`` or the JSON's copy ``refusal``, on every destination,
+    fast and slow) name a copy never to be overwritten (``remedies.NEVER``):
+    ``CascadeFacts.never_in_run``."""
+    return any(kind in NEVER for kind in kinds)
 
 
 def fast_refused(copies: Iterable[tuple[str, str | None]]) -> RefusedFiles:
@@ -355,6 +363,10 @@ class CascadeFacts(NamedTuple):
     # destination at least (``RefusedFiles.plain``): named beside the copies never to be
     # overwritten, never offered --overwrite while one of those is among them.
     fast_plain: int = 0
+    # A copy never to be overwritten (``remedies.NEVER``) refused a file of the run on any
+    # destination, fast or slow (``never_in_run``): --overwrite, for the whole run, would
+    # replace it too, so it is offered for none (``refused_fixes``'s *elsewhere*).
+    never_in_run: bool = False
     # Not released: files of the fast copy an earlier run verified (trusted from its ledger)
     # that this run did not prove: never read, or found changed (or unreadable) by the
     # cascade's read of them (``cascade._release_after_reread``).
@@ -409,7 +421,7 @@ def _rerun_to_copy(facts: CascadeFacts, them: str) -> str:
     if not facts.fast_refused:
         return f"re-run with it to copy {them}"
     never = facts.fast_other_card + facts.fast_earlier
-    fixes = refused_fixes(never)
+    fixes = refused_fixes(never, elsewhere=facts.never_in_run)
     if facts.fast_refused >= facts.card_pass_failed:
         # A plain file among them: counted, or the files no kind of copy never to be
         # overwritten accounts for.

@@ -51,6 +51,7 @@ from offload.report.cascade_words import (
     fast_unreachable,
     held_elsewhere,
     legacy_fast_failure,
+    never_in_run,
 )
 from offload.report.clips import (
     NO_VIDEO,
@@ -1649,6 +1650,11 @@ def _cascade_text(
             fast_other_card=other_card,
             fast_earlier=earlier,
             fast_plain=plain,
+            never_in_run=never_in_run(
+                d.get("refusal")
+                for f in data.get("files") or ()
+                for d in f.get("destinations") or ()
+            ),
             unproven=int(cascaded.get("files_verified_earlier_unproven") or 0),
             card_pass_held=held_elsewhere(
                 (

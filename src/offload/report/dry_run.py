@@ -110,6 +110,8 @@ class DestinationDryRun:
 def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
     """Per destination: what would be copied, trusted, read back and refused."""
     policy = plan.options.copy.existing
+    # A copy never to be overwritten in the run's way: no refusal offers --overwrite first.
+    protected = plan.protected_in_the_way
     out = [
         DestinationDryRun(p.index, display_path(p.root), display_path(p.destination))
         for p in plan.plans
@@ -148,7 +150,7 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
                     (
                         relative,
                         f"{display_path(target)} already exists with other content "
-                        f"({remedies.in_the_way(ours)})",
+                        f"({remedies.in_the_way(ours, protected=protected)})",
                     )
                 )
                 item.refusals[relative] = remedies.in_the_way_refusal(ours)
@@ -242,9 +244,9 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
         holds[index].update((path, 0) for path, _why in item.read_back)
         holds[index].update((path, copied) for path, _why in (*item.replace, *item.keep_beside))
     refusing = {index: {path for path, _why in out[index].refused} for index in feeders}
-    # A copy never to be overwritten in the way of any file on a fast destination: no line
-    # offers --overwrite, which is for the whole run and would replace it too.
-    never_in_run = any(kind in remedies.NEVER for f in feeders for kind in out[f].refusals.values())
+    # A copy never to be overwritten in the way of any file on any destination, fast or
+    # slow: no line offers --overwrite, which is for the whole run and would replace it too.
+    never_in_run = any(kind in remedies.NEVER for item in out for kind in item.refusals.values())
     unlike = {index: {path for path, _why in out[index].unlike_record} for index in feeders}
     for item in out:
         item.cascade_pass = 2 if item.index in slow else 1

@@ -30,6 +30,7 @@ from offload.report.cascade_words import (
     fast_rerun,
     fast_unreachable,
     held_elsewhere,
+    never_in_run,
 )
 from offload.report.words import (
     PAGE_CACHE,
@@ -1446,6 +1447,7 @@ def _cascade_line(report: OffloadReport) -> str:
             fast_other_card=fast_other_card,
             fast_earlier=fast_earlier,
             fast_plain=fast_plain,
+            never_in_run=never_in_run(d.refusal for f in report.job.files for d in f.destinations),
             unproven=report.cascade_unproven,
             card_pass_held=held_elsewhere(
                 (
