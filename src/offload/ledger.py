@@ -665,6 +665,7 @@ class Ledger:
         *,
         by: str = REVOKED_BY_OFFLOAD,
         unproven: bool = False,
+        known: LedgerEntries | None = None,
     ) -> None:
         """Append, durably, a ``revoked`` line for each relative path of *cards*, each
         followed by a second one carrying the entry of the copy it ends (``revoked_copy``,
@@ -688,15 +689,20 @@ class Ledger:
         its next run would write one more copy). The entries written again fold back as they
         stood (``LedgerEntries.standing``'s order); an older version skips them (they record
         a card) and reads the revocation: it trusts less, never more. A ledger that cannot
-        be read is revoked alone, without records (trusting less). Raises OSError (not
-        written)."""
+        be read is revoked alone, without records (trusting less). *known*: the ledger's
+        entries as the caller read them while holding the lock this revocation is written
+        under, and which it saw unchanged since (``S3Ledger.unchanged``): not read again.
+        Raises OSError (not written)."""
         looks_up = records is None and not unproven
-        try:
-            known = (
-                self.load_entries() if looks_up or any(cards.values()) else LedgerEntries({}, {})
-            )
-        except OSError:
-            known = LedgerEntries({}, {})
+        if known is None:
+            try:
+                known = (
+                    self.load_entries()
+                    if looks_up or any(cards.values())
+                    else LedgerEntries({}, {})
+                )
+            except OSError:
+                known = LedgerEntries({}, {})
         entries: list[LedgerEntry] = []
         for path, card in cards.items():
             entries.append(LedgerEntry(relative_path=path, state="revoked"))
