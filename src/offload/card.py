@@ -2680,7 +2680,9 @@ def _load_ledger(ledger: Ledger) -> LedgerEntries:
     ENOTDIR: its folder removed meanwhile, on a share's server or behind its stale cache),
     that the folder vanished and to run again (``errors.vanished``), never "move it away"."""
     try:
-        return ledger.load_entries()
+        entries = ledger.load_entries()
+        ledger.read_by_plan = entries.latest  # what the run trusts (``Ledger.run_known``)
+        return entries
     except OSError as exc:
         # A drive's ledger (an S3Ledger's errors are its service's: docs/s3.md). The drive
         # went away only if its copy root cannot be looked at either: a ledger file that
