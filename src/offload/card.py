@@ -4402,6 +4402,18 @@ def _finish_destinations(
         )
 
     interruptible.call("offload-folders", links_and_folders, local_roots(indexes))
+    slow = (indexes - lost) & set(plan.options.cascade)
+    if slow - set(plan.backends):
+        # Each local slow drive's copies looked at again (one lstat a copy) before its
+        # manifest lists them: one removed or put in place of ours since its read-back,
+        # hours ago on a long cascade, is failed, never listed verified.
+        from offload import local_looked_again
+
+        interruptible.call(
+            "offload-looked-again",
+            lambda: local_looked_again.fail_changed(plan, report, slow, sink),
+            local_roots(slow),
+        )
     if plan.backends:
         # Each bucket's copies looked at again (one listing) before its manifest lists them:
         # one deleted or written over since its read-back is failed, never listed.

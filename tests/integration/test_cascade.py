@@ -776,6 +776,54 @@ def test_a_fast_copy_replaced_behind_the_run_with_its_ledger_line_is_still_faile
             assert file.destination(index).status is DestinationStatus.VERIFIED, path  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("how", ["removed", "replaced"])
+def test_a_slow_copy_removed_or_replaced_after_its_read_back_is_not_in_its_manifest(
+    tmp_path: Path, cards: Path, how: str
+) -> None:
+    """A slow drive's copy removed, or another file put at its name with its size and date
+    kept, once its read-back verified it (its ``FileVerified``) and before the drive's
+    manifest: the drive's copies are looked at again before its manifest
+    (``local_looked_again``), the copy is failed saying what was found, revoked from the
+    drive's ledger, and the drive's ASC MHL does not list it. Failed before: exit 0, the
+    copy "verified" in the report and in that drive's manifest."""
+    card = make_card(cards, files=4)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    victim = "CLIPS/C00/A003C001.mov"
+    copy = slow / card.name / victim
+
+    class ChangeTheSlowCopy:
+        def emit(self, event: Event) -> None:
+            if (
+                isinstance(event, FileVerified)
+                and event.destination_index == 1
+                and event.relative_path == victim
+            ):
+                before = copy.stat()
+                copy.unlink()
+                if how == "replaced":
+                    copy.write_bytes(os.urandom(before.st_size))
+                    os.utime(copy, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+    options = OffloadOptions(cascade=frozenset({1}))
+    report = offload(card, [fast, slow], options=options, sink=ChangeTheSlowCopy())
+    assert report.exit_code == 1
+    results = {f.relative_path: f for f in report.job.files}
+    result = results[victim].destination(1)
+    assert result is not None and result.status is DestinationStatus.FAILED, result
+    found = "gone" if how == "removed" else "with other content than was verified"
+    said = result.error or ""
+    assert f"then found {found}" in said and "copies were looked at again" in said, said
+    for path, file in results.items():
+        assert file.destination(0).status is DestinationStatus.VERIFIED, path  # type: ignore[union-attr]
+        if path != victim:
+            assert file.destination(1).status is DestinationStatus.VERIFIED, path  # type: ignore[union-attr]
+    assert Ledger(slow / card.name).load()[victim].state == "revoked"
+    mhl = "".join(p.read_text() for p in (slow / card.name / "ascmhl").glob("*.mhl"))
+    assert "A003C000.mov" in mhl and "A003C001.mov" not in mhl, mhl
+
+
 _LEDGER_OPENS = """
 import json, sys
 from pathlib import Path
