@@ -2701,7 +2701,9 @@ def _load_ledger(ledger: Ledger) -> LedgerEntries:
     ENOTDIR: its folder removed meanwhile, on a share's server or behind its stale cache),
     that the folder vanished and to run again (``errors.vanished``), never "move it away"."""
     try:
-        return ledger.load_entries()
+        entries = ledger.load_entries()
+        ledger.read_by_plan = entries.latest  # what the run trusts (``Ledger.run_known``)
+        return entries
     except OSError as exc:
         # A drive's ledger (an S3Ledger's errors are its service's: docs/s3.md). The drive
         # went away only if its copy root cannot be looked at either: a ledger file that
@@ -4427,6 +4429,18 @@ def _finish_destinations(
         )
 
     interruptible.call("offload-folders", links_and_folders, local_roots(indexes))
+    slow = (indexes - lost) & set(plan.options.cascade)
+    if slow - set(plan.backends):
+        # Each local slow drive's copies looked at again (one lstat a copy) before its
+        # manifest lists them: one removed or put in place of ours since its read-back,
+        # hours ago on a long cascade, is failed, never listed verified.
+        from offload import local_looked_again
+
+        interruptible.call(
+            "offload-looked-again",
+            lambda: local_looked_again.fail_changed(plan, report, slow, sink),
+            local_roots(slow),
+        )
     if plan.backends:
         # Each bucket's copies looked at again (one listing) before its manifest lists them:
         # one deleted or written over since its read-back is failed, never listed.

@@ -72,9 +72,9 @@ from offload.ledger import (
     TOOL_IGNORE_PATTERNS,
     Ledger,
     LedgerEntry,
+    RunKnown,
     recorded_entry,
     removed_words,
-    same_file,
 )
 from offload.manifest.history import ASCMHL_FOLDER
 from offload.model import SourceFile, dated_as_card
@@ -1469,9 +1469,9 @@ def _changed_since_verified(
     dates = plan.options.copy.preserve_mtime
     for index in feeders:
         ledger = plan.ledgers[index]
-        # Its ledger's entries, loaded at the first copy whose size and date pass (one read
-        # of the ledger per destination); {} where its filesystem keeps no identity.
-        entries: Mapping[str, LedgerEntry] | None = None
+        # Its entries as this run read and wrote them, at the first copy whose size and
+        # date pass (no read of its ledger); none where its filesystem keeps no identity.
+        entries: RunKnown | None = None
         lost: dict[int, OSError | None] = {}
         gone = _unmounted(ledger, index, lost)
         # Its copy root removed or renamed, its drive still there (``_lost_root``'s ENOENT):
@@ -1533,10 +1533,10 @@ def _changed_since_verified(
                 elif dates and not ledger.as_recorded(st, file.size_bytes, file.mtime_ns):
                     found = "with another modification time than the card's file"
                 elif not (
-                    moved := _moved_since_verified(
-                        (entries := _fast_entries(ledger, entries)).get(file.relative_path),
-                        st,
-                        file,
+                    # Written in place with its date put back, or only its metadata changed
+                    # (``chmod``, an xattr, a backup tool): its inode or change time moved.
+                    moved := (entries := _fast_entries(ledger, entries)).moved(
+                        file.relative_path, st, file.size_bytes
                     )
                 ):
                     continue
@@ -1570,40 +1570,18 @@ def _changed_since_verified(
     return changed
 
 
-def _fast_entries(
-    ledger: Ledger, loaded: Mapping[str, LedgerEntry] | None
-) -> Mapping[str, LedgerEntry]:
-    """*loaded*, or the last entry of each path of *ledger* loaded now; {} where its
-    filesystem keeps no inode number and change time (``Ledger.keeps_identity``: exFAT,
-    fusefat, sshfs, a share; there the size and date are all the end check has) or its
-    ledger cannot be read (the copies keep what they were verified as)."""
-    if loaded is not None:
-        return loaded
+def _fast_entries(ledger: Ledger, known: RunKnown | None) -> RunKnown:
+    """*known*, or the entries of *ledger* as this run read and wrote them
+    (``Ledger.run_known``: its ledger not read again, so that an entry another process
+    appended since, recording a file put in place of our copy, vouches for nothing here);
+    none where its filesystem keeps no inode number and change time
+    (``Ledger.keeps_identity``: exFAT, fusefat, sshfs, a share; there the size and date are
+    all the end check has)."""
+    if known is not None:
+        return known
     if not ledger.keeps_identity():
-        return {}
-    try:
-        return ledger.load()
-    except OSError:
-        return {}
-
-
-def _moved_since_verified(
-    entry: LedgerEntry | None, st: os.stat_result, file: FileResult
-) -> LedgerEntry | None:
-    """*entry* (the ledger's last of a fast copy, ``Ledger.identified``) where the copy
-    *st* is no longer the very file it recorded (``same_file``: its inode or change time
-    moved since it was verified: written in place with its date put back, or only its
-    metadata changed, ``chmod``, an xattr, a backup tool); None where it is, or the entry
-    records no identity, vouches for nothing or records another size (not this copy's)."""
-    if (
-        entry is None
-        or not entry.vouches
-        or not entry.inode
-        or entry.size_bytes != file.size_bytes
-        or same_file(entry, st)
-    ):
-        return None
-    return entry
+        return RunKnown({}, {}, "")
+    return ledger.run_known()
 
 
 def _unmounted(

@@ -555,6 +555,11 @@ class Ledger:
         # By (relative path, name of its copy): the last entry recording a copy at that
         # name (``recorded_at_name``), read once when first asked; None not read yet.
         self._at_names: dict[str, dict[str, LedgerEntry]] | None = None
+        # What this run knows of its copies here (``run_known``): the last entry of each
+        # path as the run's plan read it (``read_by_plan``), and each entry this object
+        # appended since (a verified copy's record and the identity its line recorded).
+        self.read_by_plan: Mapping[str, LedgerEntry] | None = None
+        self._written: dict[str, LedgerEntry | tuple[VerifiedCopy, tuple[int, int] | None]] = {}
 
     def _mtime_not_held(self, mtime_ns: int, copy_mtime_ns: int) -> bool:
         """Whether a copy whose mtime differs from its source's is still the copy its entry
@@ -656,7 +661,9 @@ class Ledger:
         new lines, in the same write and fsync: they are never glued onto it."""
         # Each line made directly (entry_line), not by the JSON encoder: a line for every
         # file verified was a hot spot on cards of small files.
-        self._append_lines(entry_line(self.stamped(entry)) for entry in entries)
+        stamped = [self.stamped(entry) for entry in entries]
+        self._append_lines(entry_line(entry) for entry in stamped)
+        self._written.update((entry.relative_path, entry) for entry in stamped)
 
     def revoke(
         self,
@@ -665,6 +672,7 @@ class Ledger:
         *,
         by: str = REVOKED_BY_OFFLOAD,
         unproven: bool = False,
+        known: LedgerEntries | None = None,
     ) -> None:
         """Append, durably, a ``revoked`` line for each relative path of *cards*, each
         followed by a second one carrying the entry of the copy it ends (``revoked_copy``,
@@ -688,15 +696,20 @@ class Ledger:
         its next run would write one more copy). The entries written again fold back as they
         stood (``LedgerEntries.standing``'s order); an older version skips them (they record
         a card) and reads the revocation: it trusts less, never more. A ledger that cannot
-        be read is revoked alone, without records (trusting less). Raises OSError (not
-        written)."""
+        be read is revoked alone, without records (trusting less). *known*: the ledger's
+        entries as the caller read them while holding the lock this revocation is written
+        under, and which it saw unchanged since (``S3Ledger.unchanged``): not read again.
+        Raises OSError (not written)."""
         looks_up = records is None and not unproven
-        try:
-            known = (
-                self.load_entries() if looks_up or any(cards.values()) else LedgerEntries({}, {})
-            )
-        except OSError:
-            known = LedgerEntries({}, {})
+        if known is None:
+            try:
+                known = (
+                    self.load_entries()
+                    if looks_up or any(cards.values())
+                    else LedgerEntries({}, {})
+                )
+            except OSError:
+                known = LedgerEntries({}, {})
         entries: list[LedgerEntry] = []
         for path, card in cards.items():
             entries.append(LedgerEntry(relative_path=path, state="revoked"))
@@ -744,6 +757,19 @@ class Ledger:
                 for record in records
             ]
         self._append_lines(verified_lines(records, recorded_at, self.card, identities))
+        if identities is not None:  # else no end check compares identities (``run_known``)
+            self._written.update(
+                (record.relative_path, (record, identity))
+                for record, identity in zip(records, identities, strict=True)
+            )
+
+    def run_known(self) -> RunKnown:
+        """The entry of each path of this copy root as this run knows it, no ledger read:
+        the last this object appended (its line's inode and change time), else the one the
+        run's plan read (``read_by_plan``). For the cascade's end check of the fast copies
+        (``cascade._changed_since_verified``): an entry another process appended behind the
+        run (recording a file put in place of our copy, say) is not taken for this run's."""
+        return RunKnown(self.read_by_plan or {}, self._written, self.card)
 
     def keeps_identity(self) -> bool:
         """Whether the copy root's filesystem keeps a file's inode number and change time
@@ -1172,6 +1198,54 @@ class Ledger:
         return abs(copy_mtime_ns - mtime_ns) < DATE_SLACK_NS or self._mtime_not_held(
             mtime_ns, copy_mtime_ns
         )
+
+
+class RunKnown:
+    """``Ledger.run_known``'s entries: ``get`` only, each entry of a verified copy made when
+    asked (none a file while the run appends)."""
+
+    def __init__(
+        self,
+        read: Mapping[str, LedgerEntry],
+        written: Mapping[str, LedgerEntry | tuple[VerifiedCopy, tuple[int, int] | None]],
+        card: str,
+    ) -> None:
+        self._read = read
+        self._written = written
+        self._card = card
+
+    def moved(self, relative_path: str, st: os.stat_result, size_bytes: int) -> LedgerEntry | None:
+        """The entry of *relative_path* where the file *st* is no longer the very one it
+        recorded (``same_file``: its inode or change time moved since); None where it is,
+        or the entry records no identity, vouches for nothing or records another size than
+        *size_bytes*. A copy this run verified is compared by the identity its line
+        recorded, its entry made only when it moved (none a file on the usual run)."""
+        written = self._written.get(relative_path)
+        if written is not None and not isinstance(written, LedgerEntry):
+            record, identity = written
+            if identity is None or record.size_bytes != size_bytes:
+                return None
+            if (st.st_ino, st.st_ctime_ns) == identity:
+                return None
+        entry = self.get(relative_path)
+        if (
+            entry is None
+            or not entry.vouches
+            or not entry.inode
+            or entry.size_bytes != size_bytes
+            or same_file(entry, st)
+        ):
+            return None
+        return entry
+
+    def get(self, relative_path: str) -> LedgerEntry | None:
+        written = self._written.get(relative_path)
+        if written is None:
+            return self._read.get(relative_path)
+        if isinstance(written, LedgerEntry):
+            return written
+        record, identity = written
+        return record.entry(0.0, self._card, identity)
 
 
 class LedgerEntries(NamedTuple):

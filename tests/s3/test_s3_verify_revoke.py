@@ -163,3 +163,75 @@ def test_a_further_signal_while_revoking_on_s3_leaves_the_checks_report(  # type
     assert data["revoked"] == [CLIP] and data["unreadable"] == [CLIP], data
     assert (data["exit_code"], data["passed"]) == (130, False), data
     assert (data["not_looked_for"], data["stopped_after_check"]) == ([], True), data
+
+
+def test_the_revocation_reads_each_ledger_object_once(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, proxy
+) -> None:
+    """The revocation reads the bucket's ledger once (the check itself read it before its
+    own reads): each of its objects one GET, the listing asked again under the lock to see
+    that no run appended since (the conflict check, ``S3Ledger.unchanged``). Failed before:
+    each ledger object was read three times by the revocation (before the lock, again under
+    it, and again by ``Ledger.revoke`` for the other cards' entries)."""
+    from s3.conftest import admin
+
+    _copy(s3_server.url, bucket, tmp_path)
+    listed = admin(s3_server.url).list_objects_v2(
+        Bucket=bucket, Prefix="day1/A001/.offload/ledger/"
+    )
+    objects = [item["Key"] for item in listed.get("Contents", [])]
+    assert objects
+    proxy.intercept("GET", f"/day1/A001/{CLIP} HTTP", status=403, count=100)
+    code, out, err = verify(tmp_path, proxy.url, "--json", f"s3://{bucket}/day1/A001")
+    assert code == 11, out + err
+    assert json.loads(out)["revoked"] == [CLIP]
+    sent = list(zip(proxy.stats.methods, proxy.targets, strict=True))
+    # The check's own reads end with the clip's GET (refused); what follows is the revocation.
+    last_read = max(i for i, (m, t) in enumerate(sent) if m == "GET" and t.endswith(CLIP))
+    for key in objects:
+        after = [i for i, (m, t) in enumerate(sent) if m == "GET" and t.endswith(key)]
+        assert len([i for i in after if i > last_read]) == 1, "\n".join(map(str, sent))
+
+
+def test_a_run_that_appended_before_the_lock_is_seen_by_the_revocation(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, proxy
+) -> None:
+    """The ledger read once is checked again under the lock: an entry appended after it was
+    read and before the lock was taken (a run that recorded the clip again, read back since
+    the check began) is seen, and that clip is not revoked: its new entry vouches for a
+    read-back this check did not see fail. The lock's PUT held by the proxy while a new
+    ledger object is stored with a plain client."""
+    import threading
+    import time
+
+    from s3.conftest import admin
+
+    _copy(s3_server.url, bucket, tmp_path)
+    client = admin(s3_server.url)
+    prefix = "day1/A001/.offload/ledger/"
+    (first,) = [i["Key"] for i in client.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]]
+    lines = client.get_object(Bucket=bucket, Key=first)["Body"].read().decode().splitlines()
+    (line,) = [text for text in lines if json.loads(text).get("relative_path") == CLIP]
+    proxy.intercept("GET", f"/day1/A001/{CLIP} HTTP", status=403, count=100)
+    proxy.hold("PUT", "/.offload/lock HTTP")
+    result: list[tuple[int, str, str]] = []
+    check = threading.Thread(
+        target=lambda: result.append(
+            verify(tmp_path, proxy.url, "--json", f"s3://{bucket}/day1/A001")
+        )
+    )
+    check.start()
+    try:
+        assert proxy.held.wait(120), "the lock's PUT was never held"
+        again = dict(json.loads(line), recorded_at=time.time())
+        later = first.replace("-000000.jsonl", "-000001.jsonl").replace(
+            first.rsplit("/", 1)[1][:20], str(time.time_ns()).zfill(20)
+        )
+        client.put_object(Bucket=bucket, Key=later, Body=(json.dumps(again) + "\n").encode())
+    finally:
+        proxy.release()
+        check.join(120)
+    ((code, out, err),) = result
+    assert code == 11, out + err
+    data = json.loads(out)
+    assert data["unreadable"] == [CLIP] and data["revoked"] == [], data

@@ -82,13 +82,32 @@ class S3Ledger(Ledger):
         # before its manifest (``s3looked_again``) tells by them whether the bucket still
         # holds what this run recorded (a list: appending is atomic across committers).
         self.stored: list[str] = []
+        # The ledger's objects (key, ETag) as the last ``load_entries`` listed them: whether
+        # it still holds what was read is told by listing them again (``unchanged``).
+        self.generation: tuple[tuple[str, str], ...] | None = None
 
     def _lines(self) -> Iterator[str]:
         """The lines of every object of the ledger, in key order (time first): folded as
         a disk's (``Ledger.load_entries``). Raises OSError."""
-        for info in sorted(self.store.list_keys(self._prefix), key=lambda i: i.key):
+        self.generation = None
+        listing = sorted(self.store.list_keys(self._prefix), key=lambda i: i.key)
+        for info in listing:
             raw = self.store.get_small(info.key) or b""
             yield from raw.decode("utf-8", "surrogateescape").splitlines()
+        self.generation = self._generation_of(listing)
+
+    def unchanged(self) -> bool:
+        """Whether the ledger's objects are still those the last ``load_entries`` read whole
+        (one listing, no object read): each entry is appended as a new object and none is
+        rewritten, so the same keys with the same ETags hold the same entries. False when
+        nothing was read whole yet. Raises OSError (the listing failed)."""
+        if self.generation is None:
+            return False
+        return self._generation_of(self.store.list_keys(self._prefix)) == self.generation
+
+    @staticmethod
+    def _generation_of(listing: Iterable[ObjectInfo]) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted((info.key, info.etag) for info in listing))
 
     def append(self, entries: Iterable[LedgerEntry]) -> None:
         """Store the entries as one new object. Raises OSError."""

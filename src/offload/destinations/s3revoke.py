@@ -24,10 +24,12 @@ Contract:
   trusts them; a check against the ledger still names them). It returns a
   ``verify_revoke.Revocation`` (the paths revoked, sorted; or why none were), None when
   there was nothing to look at.
-* It takes the copy root's lock (``s3lock``) while it reads the ledger again and appends,
-  only where no lock object is there (a live run's, or a stale one: a check takes none
-  over; where the service ignores If-None-Match, which no probe of a check learns, a run
-  locking between that look and our put is not seen: one request's race):
+* It reads the ledger once. It takes the copy root's lock (``s3lock``) while it makes sure
+  no run appended since (the ledger's objects listed again, ``S3Ledger.unchanged``; read
+  again where one did) and appends, only where no lock object is there (a live run's, or
+  a stale one: a check takes none over; where the service ignores If-None-Match, which no
+  probe of a check learns, a run locking between that look and our put is not seen: one
+  request's race):
   one ``revoked`` line a path, in one new ledger object (``Ledger.revoke``: the other cards'
   copies beside it written again as they stood). A lock held by a live run, a service or a
   credential that refuses the lock or the ledger's write: nothing revoked, the error says
@@ -92,7 +94,8 @@ def revoke_unread(
     backend = S3Backend(store)
     ledger = S3Ledger(backend, backend.root)
     try:  # nothing to revoke: no lock taken, nothing written
-        cards, meant = _to_revoke(backend, ledger.load_entries(), wanted, checked_since)
+        entries = ledger.load_entries()
+        cards, meant = _to_revoke(backend, entries, wanted, checked_since)
         if not cards:
             return Revocation(())
     except OSError as exc:
@@ -118,10 +121,13 @@ def revoke_unread(
         except OSError as exc:
             return Revocation((), describe_os_error(exc), meant=meant)
     try:
-        if lock is not None:  # read again under the lock just taken: a run may have appended
-            cards, meant = _to_revoke(backend, ledger.load_entries(), wanted, checked_since)
-        if cards:
-            ledger.revoke(cards, by=REVOKED_BY_CHECK)
+        # Under the lock just taken: a run may have appended since the ledger was read. Its
+        # objects listed again tell (``S3Ledger.unchanged``); only then is it read again.
+        if lock is not None and not ledger.unchanged():
+            entries = ledger.load_entries()
+            cards, meant = _to_revoke(backend, entries, wanted, checked_since)
+        if cards:  # the entries read are the revocation's: the ledger is read once
+            ledger.revoke(cards, by=REVOKED_BY_CHECK, known=entries)
     except OSError as exc:
         return Revocation((), describe_os_error(exc), meant=meant)
     finally:
