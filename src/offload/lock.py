@@ -42,6 +42,9 @@ Contract:
   replaced silently. So a dead run never leaves a copy root refused. Best effort: a run
   that takes its lock through the other mount between this run's ``flock`` and its
   body's write is not seen by either (each reads the body before the other wrote it).
+* A copy root whose ``.offload`` is a symlink is refused (``state_folder.StateFolderLinked``,
+  a UsageError: exit 64) before anything is made, and the lock file is opened in the folder
+  a descriptor opened without following a symlink holds (``state_folder``).
 * Not thread-safe (one object per run); ``release()`` is idempotent.
 * ``busy_copy_root(roots)``: the same refusal for a copy root another offload holds now
   (its ``flock``, or a live holder its body names through another mount: ``UNSEEN``),
@@ -74,6 +77,7 @@ from offload.errors import UsageError, describe_os_error
 from offload.fs.ops import make_folders_durable
 from offload.json_text import STRICT
 from offload.ledger import STATE_FOLDER
+from offload.state_folder import StateFolderLinked, linked_state_folder, open_state_folder
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -197,9 +201,22 @@ def lock_copy_roots(
 
 def _lock_one(root: Path, body: bytes, locks: CopyRootLocks, outcome: str) -> None:
     path = lock_path(root)
+    # A symlinked ``.offload`` is refused before anything is made (the copy root included):
+    # its lock, ledger and record would be another folder's (``state_folder``).
+    linked = linked_state_folder(root)
+    if linked is not None:
+        raise StateFolderLinked(linked, path=path.parent)
     try:
         make_folders_durable(path.parent)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        # Opened in the folder a descriptor holds, never through a symlink put there since.
+        folder = open_state_folder(root)
+        try:
+            fd = os.open(
+                LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
+                dir_fd=folder,
+            )  # fmt: skip
+        finally:
+            os.close(folder)
     except OSError as exc:
         locks.warnings.append(
             f"cannot lock copy root {root} ({describe_os_error(exc)}); "
