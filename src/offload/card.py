@@ -63,7 +63,7 @@ from offload.card_nested_history import (
     with_nested_histories,
 )
 from offload.copy_reread import reads_as_recorded
-from offload.destinations.naming import keep_both_text, run_token, under_another_name
+from offload.destinations.naming import keep_both_text, under_another_name
 from offload.destinations.s3url import display_path, is_s3_root, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.devices import DeviceGroup, group_destinations
@@ -2806,7 +2806,8 @@ def run_offload(
             # is written there, and as settled once its copy is over (``run_record``): a
             # run killed or cut off in between leaves it running, which ``offload verify``
             # says instead of passing what the ledger names.
-            run, run_started = run_token(), time.time()
+            # The run's own token, never another run's of this process (``lock.new_run``).
+            run, run_started = locks.run, time.time()
             card = _record_card(plan)
             # By destination index, where its record is: a local copy root's file, an S3
             # copy root's object (``s3run_record``; not where its lock lost it already).

@@ -42,11 +42,18 @@ Contract:
   replaced silently. So a dead run never leaves a copy root refused. Best effort: a run
   that takes its lock through the other mount between this run's ``flock`` and its
   body's write is not seen by either (each reads the body before the other wrote it).
+* A copy root whose ``.offload`` is a symlink is refused (``state_folder.StateFolderLinked``,
+  a UsageError: exit 64) before anything is made, and the lock file is opened in the folder
+  a descriptor opened without following a symlink holds (``state_folder``).
 * Not thread-safe (one object per run); ``release()`` is idempotent.
 * ``busy_copy_root(roots)``: the same refusal for a copy root another offload holds now
   (its ``flock``, or a live holder its body names through another mount: ``UNSEEN``),
   asked without taking a lock, for a run refused before its locks (the preflight: a near-full
   drive whose room the other run's partials take), so that it says the lock, not the room.
+* Each ``CopyRootLocks`` has a token of its own run (``run``, ``new_run``), which its bodies
+  name (``run``) and the run record writes (``run_record``): a body naming this very
+  process is an ended job's leftover, replaced in silence, only where no live job of this
+  process has that token (``_this_process``); a live one is refused as any live holder.
 * The body also names the token this process's partial files carry (``partials``,
   ``destinations.naming.run_token``): a run that finds partials in a folder it writes to
   asks ``other_holder`` of every copy root above them, and leaves those of a live holder
@@ -59,6 +66,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import itertools
 import json
 import os
 import shlex
@@ -74,6 +82,7 @@ from offload.errors import UsageError, describe_os_error
 from offload.fs.ops import make_folders_durable
 from offload.json_text import STRICT
 from offload.ledger import STATE_FOLDER
+from offload.state_folder import StateFolderLinked, linked_state_folder, open_state_folder
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -129,6 +138,9 @@ class CopyRootLocks:
     def __init__(self) -> None:
         self._held: list[tuple[Path, int]] = []
         self.warnings: list[str] = []
+        # This run's own token (``new_run``): its lock bodies' ``run`` and its run record's.
+        self.run = new_run()
+        _LIVE_RUNS.add(self.run)
 
     @property
     def paths(self) -> list[Path]:
@@ -137,6 +149,7 @@ class CopyRootLocks:
     def release(self) -> None:
         """Never raises: a destination lost during the run (unplugged, its FUSE daemon
         gone) fails these calls, and its lock goes with the descriptor anyway."""
+        _LIVE_RUNS.discard(self.run)
         while self._held:
             _path, fd = self._held.pop()
             try:
@@ -180,7 +193,7 @@ def lock_copy_roots(
     (``holder_body``). Raises CopyRootBusy, its line saying *outcome* (what the refused run
     did not do)."""
     locks = CopyRootLocks()
-    body = holder_body(command, source, role=role)
+    body = holder_body(command, source, role=role, run=locks.run)
     seen: set[str] = set()
     try:
         for root in roots:
@@ -197,9 +210,22 @@ def lock_copy_roots(
 
 def _lock_one(root: Path, body: bytes, locks: CopyRootLocks, outcome: str) -> None:
     path = lock_path(root)
+    # A symlinked ``.offload`` is refused before anything is made (the copy root included):
+    # its lock, ledger and record would be another folder's (``state_folder``).
+    linked = linked_state_folder(root)
+    if linked is not None:
+        raise StateFolderLinked(linked, path=path.parent)
     try:
         make_folders_durable(path.parent)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        # Opened in the folder a descriptor holds, never through a symlink put there since.
+        folder = open_state_folder(root)
+        try:
+            fd = os.open(
+                LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
+                dir_fd=folder,
+            )  # fmt: skip
+        finally:
+            os.close(folder)
     except OSError as exc:
         locks.warnings.append(
             f"cannot lock copy root {root} ({describe_os_error(exc)}); "
@@ -228,10 +254,10 @@ def _lock_one(root: Path, body: bytes, locks: CopyRootLocks, outcome: str) -> No
     # (no start recorded, or one not comparable here) is a warning, never a refusal that
     # would hold the copy root until an unrelated process exits.
     named = _read_body(fd)
-    if named is not None and _unseen_live_holder(named):
+    if named is not None and _unseen_live_holder(named, locks.run):
         os.close(fd)
         raise _busy(root, named, outcome, unseen=True)
-    if named is not None and not body_gone(named) and not _this_process(named):
+    if named is not None and not body_gone(named) and not _this_process(named, locks.run):
         locks.warnings.append(_unseen_holder(root, named))
     locks._held.append((root, fd))
     try:
@@ -241,13 +267,14 @@ def _lock_one(root: Path, body: bytes, locks: CopyRootLocks, outcome: str) -> No
         pass  # the body only describes the holder; the lock is held
 
 
-def _unseen_live_holder(named: Mapping[str, object]) -> bool:
+def _unseen_live_holder(named: Mapping[str, object], own: str | None = None) -> bool:
     """Whether a lock body *named* (``_read_body``), found under a free ``flock``, names a
     live holder of this machine that ``flock`` does not see (it locked the folder through
     another mount of it): the one condition ``_lock_one`` refuses by and ``other_holder``
     reports as ``UNSEEN``: proven to be the process that wrote it (``body_alive``), and not
-    this very process (``_this_process``: an earlier job of it that could not clear it)."""
-    return body_alive(named) and not _this_process(named)
+    this very process's (``_this_process``: an earlier job of it that could not clear it;
+    *own*, the asking run's token: its own body)."""
+    return body_alive(named) and not _this_process(named, own)
 
 
 def _busy(
@@ -361,7 +388,11 @@ def busy_copy_root(
 
 
 def holder_body(
-    command: Sequence[str] | None, source: str | None, *, role: str | None = None
+    command: Sequence[str] | None,
+    source: str | None,
+    *,
+    role: str | None = None,
+    run: str | None = None,
 ) -> bytes:
     """The JSON body describing this run as a lock's holder (also an S3 copy root's lock
     object, ``destinations/s3lock.py``); *role*, when given, is its ``role`` (``"check"``:
@@ -380,6 +411,10 @@ def holder_body(
         # writes to leaves them alone while this lock is held (``other_holder``).
         "partials": run_token(),
     }
+    if run is not None:
+        # The run's own token (``CopyRootLocks.run``): another job of this very process
+        # holding it is told from one that ended (``_this_process``).
+        holder["run"] = run
     if role is not None:
         holder["role"] = role
     return (STRICT.encode(holder) + "\n").encode("utf-8", "surrogateescape")
@@ -450,16 +485,21 @@ def body_alive(holder: Mapping[str, object]) -> bool:
     return bool(now) and now == start
 
 
-def _this_process(holder: Mapping[str, object]) -> bool:
-    """Whether the holder a lock body names is this very process: an earlier job of it
-    that could not clear the body (its drive pulled, then plugged in again), whose lock
-    went with its descriptor; replaced in silence. A job of this process holding the same
-    folder through another mount at the same time would be taken for one too (not told
-    apart: the preflight refuses one folder named twice, and bodies of one process and
-    second are alike)."""
-    return holder.get("pid") == os.getpid() and same_process_space(
+def _this_process(holder: Mapping[str, object], own: str | None = None) -> bool:
+    """Whether the holder a lock body names is this very process and no live job of it
+    (``CopyRootLocks``) but *own* (the asking run's token): an earlier job of it that could
+    not clear the body (its drive pulled, then plugged in again), whose lock went with its
+    descriptor; replaced in silence. A job of this process that holds its locks now (a
+    library caller's other offload, the same folder through another mount) is told by the
+    body's ``run`` (``_LIVE_RUNS``): a live holder, never taken for a leftover (review of
+    runrec67: before, two jobs of one process shared one token and one such body). A body
+    without ``run`` (an older version's) is a leftover, as before."""
+    if holder.get("pid") != os.getpid() or not same_process_space(
         holder.get("host"), holder.get("pid_space")
-    )
+    ):
+        return False
+    run = holder.get("run")
+    return run == own or run not in _LIVE_RUNS
 
 
 def _read_body(fd: int) -> dict[str, object] | None:
@@ -530,6 +570,19 @@ def describe_holder(holder: object) -> str:
 
 
 _PROCESS_SPACE: list[str] = []
+
+#: The tokens of this process's runs that hold their locks now (``CopyRootLocks``).
+_LIVE_RUNS: set[str] = set()
+_RUNS = itertools.count(1)
+
+
+def new_run() -> str:
+    """A token of its own for one run of this process: the process's token
+    (``naming.run_token``, its partials') and the run's number in the process
+    (``"a1b2c3-2"``). Two runs of one process (a library caller's, a script's, the tests')
+    never share it: the run record's "same run" checks (``run_record._may_settle``) and the
+    lock's "this process" (``_this_process``) tell them apart."""
+    return f"{run_token()}-{next(_RUNS)}"
 
 
 def process_space() -> str:

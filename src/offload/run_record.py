@@ -137,7 +137,7 @@ class RunRecord(NamedTuple):
     # reads so, but the one that wrote ``earlier_copy`` without ``other_card_copy``, whose
     # ``another_card`` held another card's alone: ``never_overwrite``).
     another_card: bool = False
-    # The token of the run that wrote the entry (``naming.run_token``; "" in a record of an
+    # The token of the run that wrote the entry (``lock.new_run``; "" in a record of an
     # older version): ``run_words`` names it with its start.
     run: str = ""
     # As ``FastRefused.earlier_copy``; None in a record of an older version, whose

@@ -88,6 +88,7 @@ from offload.manifest.verify import (
 from offload.own_record import OwnRecords, contradicted, history_replaced, ledger_unread_note
 from offload.respelling import respelled_pairs
 from offload.run_record import unfinished
+from offload.state_folder import StateFolderLinked, linked_state_folder
 from offload.verification_reason import with_reasons
 from offload.verify_reads import load_entries
 from offload.walk import OnError, WalkEntry, walk_tree
@@ -1008,7 +1009,8 @@ def verify_path(
     (that mirror: ``s3unchained.over_for_the_next_run``; ``_history_remedy``).
 
     Raises (each a UsageError carrying its exit code): UsageError (64) for a PATH that is
-    missing or not a folder (``DriveUnreachable``: on a drive that went away), or a request
+    missing or not a folder (``DriveUnreachable``: on a drive that went away), or whose
+    ``.offload`` is a symlink (``StateFolderLinked``), or a request
     that cannot be met (--append without a history or with nested histories, a legacy MHL
     outside PATH, one that cannot be read or is not a legacy MHL); NoReferenceError (30)
     when there is nothing to verify against; UntrustedReferenceError (31) for a damaged or
@@ -1043,6 +1045,11 @@ def verify_path(
         raise UsageError(
             f"{root} is not a folder; name the destination (or card) folder", path=root
         )
+    # Its records (ledger, run record) through a symlinked ``.offload`` are another folder's:
+    # never read as this copy's (``state_folder``), exit 64.
+    linked = linked_state_folder(root)
+    if linked is not None:
+        raise StateFolderLinked(linked, path=root / STATE_FOLDER)
     media = MediaHasher()
     # The files *media* read through a cache that could not be dropped, as asked: the CSV
     # marks each (``_cache_reads_named``). Collected here, for this check alone: the

@@ -856,3 +856,36 @@ def test_a_failed_runs_exit_30_line_names_the_files_its_record_names(
     assert "each card file failed there" not in line, line
     assert "its record names 1 card file that failed there: ZZ/last.mov" in line, line
     assert "run that offload again, the same command" in line, line
+
+
+def test_two_runs_of_one_process_are_two_runs_in_the_record(tmp_path: Path) -> None:
+    """Two offloads of one card into one copy root from one process (a library caller, a
+    script's two calls, these tests): the run token was the process's, so the record named
+    both runs alike, and its "same run" rule (``run_record._may_settle``: a run settles only
+    its own entry; a settled one moves only to say less) took the second run's entry for the
+    first's: a late settle by the first (its lock lost, a job of it still going) rewrote the
+    second's. Now each run has a token of its own (``lock.new_run``), and such a settle is
+    refused, the entry the second run's. Failed before: both entries named one run."""
+    card = make_card(tmp_path / "card")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    record = dest / card.name / ".offload" / "last-run.json"
+    copied(card, dest)
+    first = json.loads(record.read_text())["cards"][0]
+    copied(card, dest)
+    second = json.loads(record.read_text())["cards"][0]
+    assert first["state"] == second["state"] == "finished"
+    assert first["run"] != second["run"], (first, second)
+    before = record.read_bytes()
+    refused = run_record.settle(
+        dest / card.name,
+        first["run"],
+        time.time(),
+        run_record.CANCELLED,
+        source=second["source"],
+        card=second["card"],
+        first=None if second["first"] is None else run_record.FirstFile(*second["first"]),
+    )
+    assert isinstance(refused, run_record.SettleRefused), refused
+    assert f"another run ({second['run']})" in str(refused)
+    assert record.read_bytes() == before

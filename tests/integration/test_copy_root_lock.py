@@ -514,6 +514,36 @@ def test_a_root_locked_through_another_mount_of_its_folder_is_refused(
         assert locks.warnings == []
 
 
+def test_a_root_another_job_of_this_process_holds_through_another_mount_is_refused(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """Two jobs of one process (a library caller's two offloads, one on a thread) into one
+    folder through two FUSE mounts of it: each mount's flock is its own, and the body the
+    first job wrote names this very process, which was taken for an ended job's leftover
+    and replaced in silence (one token a process: review of runrec67). Now each run has a
+    token of its own (``CopyRootLocks.run``): the second job is refused while the first
+    holds the lock, and once it released it, the body it left is replaced in silence.
+    Failed before: the second lock was taken, no word."""
+    backing = tmp_path / "share"
+    backing.mkdir()
+    one = faulty_fs(backing=backing, mountpoint=tmp_path / "mnt-a").mountpoint
+    two = faulty_fs(backing=backing, mountpoint=tmp_path / "mnt-b").mountpoint
+    first = lock_copy_roots([one / "A001"])
+    try:
+        with pytest.raises(CopyRootBusy, match=f"pid {os.getpid()}") as refused:
+            lock_copy_roots([two / "A001"])
+        assert "still running and never cleared it" in str(refused.value)
+        assert json.loads(lock_path(backing / "A001").read_text())["run"] == first.run
+    finally:
+        first.release()
+    # Released: its body (emptied, or left by a job whose drive went away) is no live job's.
+    lock_path(backing / "A001").write_text(
+        json.dumps({**process_identity(), "started": "2026-12-06T00:00:00Z", "run": first.run})
+    )
+    with lock_copy_roots([two / "A001"]) as second:
+        assert second.warnings == [] and second.run != first.run
+
+
 def test_a_lock_body_of_another_computer_is_a_warning(tmp_path: Path) -> None:
     """A body naming a process of another host (a share's other client, whose lock this one
     cannot see, or a run killed there): whether it runs cannot be told, so the lock is taken

@@ -12,11 +12,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from integration.test_card_identity import MTIME_NS, NAMES, shoot
 from integration.test_field_filesystems import newest_report, run
+from support.faultyfs import FaultyFS
+from support.offload_cli import CLI
 
 
 def _volume(exfat_loop: Any, path: Path, serial: int, size: int = 16 << 20) -> Path:
@@ -34,14 +40,18 @@ def _verify(root: Path) -> tuple[int, str]:
 
 
 def test_a_killed_copy_given_as_the_source_never_settles_the_card_finished(
-    tmp_path: Path, exfat_loop: Any
+    tmp_path: Path, exfat_loop: Any, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
-    """Card X offloaded to DRIVE_A and SHUTTLE at once, left as a SIGKILL after its first
-    clip's ledger line leaves them (the second clip, its line, the record ``running``):
-    both copy roots say INCOMPLETE. DRIVE_A/A001 given as the source of
+    """Card X offloaded to DRIVE_A and SHUTTLE at once, killed (a real SIGKILL) once its
+    first clip's ledger line is durable on both while each drive holds the second clip's
+    first write (a FaultyFS over each drive stalls it): the second clip copied nowhere, the
+    record ``running``, both copy roots INCOMPLETE. DRIVE_A/A001 given as the source of
     SHUTTLE then is no copy of the card to be trusted (its record says the card's offload
     never finished there): it is not taken for card X, so SHUTTLE's INCOMPLETE stays
-    (shuttle66 had exit 0 and then ``offload verify`` passing, A001C002.MOV on no drive)."""
+    (shuttle66 had exit 0 and then ``offload verify`` passing, A001C002.MOV on no drive).
+    The kill is reached by the stall, never by timing: before, a kill timed after the first
+    line raced the committer's batches (both lines written at once on a fast machine, none
+    on a slow one), and the state was made by hand."""
     x = _volume(exfat_loop, tmp_path / "r1" / "A001", 0x11112222)
     drive_a = _volume(exfat_loop, tmp_path / "DRIVE_A", 0x0A0A0A0A)
     shuttle, reports = tmp_path / "SHUTTLE", tmp_path / "reports"
@@ -49,19 +59,12 @@ def test_a_killed_copy_given_as_the_source_never_settles_the_card_finished(
     (x / "CLIPS").mkdir()
     (x / "CLIPS/A001C001.MOV").write_bytes(b"a" * 100_000)
     (x / "CLIPS/A001C002.MOV").write_bytes(os.urandom(2 << 20))
-    # The state a SIGKILL after C001's ledger line leaves on both drives, made exactly: a
-    # real kill there raced the committer's batches (both clips' lines written at once on a
-    # fast machine, none on a slow one) and failed its set-up now and then.
-    code, out = _copy(reports, x, drive_a, shuttle)
-    assert code == 0, out
+    _killed_at_the_second_clip(x, [drive_a, shuttle], faulty_fs, tmp_path, reports)
     for root in (drive_a, shuttle):
-        (root / "A001/CLIPS/A001C002.MOV").unlink()
-        ledger = root / "A001/.offload/ledger.jsonl"
-        kept = [line for line in ledger.read_bytes().splitlines(True) if b"A001C002" not in line]
-        ledger.write_bytes(b"".join(kept))
-        shutil.rmtree(root / "A001/ascmhl")  # written at the end: none before the kill
-        _killed(root / "A001")
-    for root in (drive_a, shuttle):
+        assert not (root / "A001/CLIPS/A001C002.MOV").exists()
+        assert b"A001C002" not in (root / "A001/.offload/ledger.jsonl").read_bytes()
+        record = json.loads((root / "A001/.offload/last-run.json").read_text())
+        assert [e["state"] for e in record["cards"]] == ["running"], record
         code, out = _verify(root / "A001")
         assert code == 10 and "INCOMPLETE" in out, out
 
@@ -72,6 +75,52 @@ def test_a_killed_copy_given_as_the_source_never_settles_the_card_finished(
     code, out = _verify(shuttle / "A001")
     assert code == 10 and "INCOMPLETE" in out, out
     assert not (shuttle / "A001/CLIPS/A001C002.MOV").exists()
+
+
+def _killed_at_the_second_clip(
+    card: Path,
+    drives: list[Path],
+    faulty_fs: Callable[..., FaultyFS],
+    tmp_path: Path,
+    reports: Path,
+) -> None:
+    """``offload copy -b 64KiB CARD`` into *drives* and a third destination, a FaultyFS
+    that stalls the first write of ``A001C002.MOV``'s partial; SIGKILLed once every one of
+    *drives* has ``A001C001.MOV`` in its ledger: the state a kill between the two clips
+    leaves, reached by the stall alone, whatever the machine's load. The stalled writer
+    holds the read's chunks (six of 64 KiB, a third of that clip), so the reader waits and
+    the other drives' writers, waiting for it, close the first clip's batch on time
+    (``batch_seconds``) and record it, the second clip cut short there. (A stall on those
+    drives' own write would hold their writer, and the first clip's batch with it.)"""
+    stalled = faulty_fs(mountpoint=tmp_path / "STALLED")
+    rule = stalled.stall("write", path="A001/CLIPS/.offload-partial.*A001C002.MOV")
+    process = subprocess.Popen(
+        [*CLI, "copy", "--quiet", "-b", "65536", "--report-dir", str(reports), str(card)]
+        + [str(drive) for drive in drives]
+        + [str(stalled.mountpoint)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        stalled.wait_stalled_while_working(rule, process)
+        deadline = time.monotonic() + 120
+        while not all(_first_recorded(drive / "A001") for drive in drives):
+            assert process.poll() is None and time.monotonic() < deadline, "C001 never recorded"
+            time.sleep(0.05)
+    finally:
+        process.kill()
+        stalled.release()
+        stalled.clear()
+        process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+
+
+def _first_recorded(root: Path) -> bool:
+    """Whether the ledger of the copy root *root* names ``A001C001.MOV``."""
+    try:
+        return b"A001C001" in (root / ".offload" / "ledger.jsonl").read_bytes()
+    except FileNotFoundError:
+        return False
 
 
 def _killed(root: Path) -> None:

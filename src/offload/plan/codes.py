@@ -58,6 +58,9 @@ class PreflightCode(StrEnum):
     # A destination that looks like a camera card (a second card given by mistake), unless
     # the user says it is not one.
     DEST_LOOKS_LIKE_CARD = "dest-looks-like-card"
+    # The copy root's ``.offload`` is a symlink: its ledger, run record and lock would be
+    # another folder's (``state_folder``).
+    STATE_FOLDER_LINKED = "state-folder-linked"
 
     # Warnings: the copy may start, the user should know.
     DEST_SAME_DEVICE = "dest-same-device"

@@ -88,6 +88,8 @@ from offload.plan.preflight.system_disk import check_system_disk
 from offload.plan.preflight.volumes import check_source_volumes
 from offload.plan.scan import SourceTree
 from offload.plan.strays import stray_partials, strays_of
+from offload.state_folder import linked_state_folder
+from offload.state_names import STATE_FOLDER
 
 
 def preflight(
@@ -370,6 +372,9 @@ def preflight(
         if st is None:
             checks.append(DestinationCheck(plan.index, plan.destination))
             continue
+        linked = linked_state_folder(plan.root)
+        if linked is not None:
+            out.error(C.STATE_FOLDER_LINKED, plan.root / STATE_FOLDER, linked, plan.index)
         # The drive's device as first seen, of '<folder>/' (an automount point's own name
         # gives the automount's): a drive pulled before the plan ends is not taken for the
         # disk below its mount point (``DestinationCheck.folder_dev``).
