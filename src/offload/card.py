@@ -1286,6 +1286,8 @@ def _plan(
         else Ledger(plan.root, card=card_key)
         for plan in plans
     ]
+    for ledger in ledgers:  # a cascade's end checks ask what the run wrote (``run_known``)
+        ledger.remembers_written = bool(options.cascade)
     loaded = [
         _load_ledger(ledger) if options.incremental else LedgerEntries({}, {}) for ledger in ledgers
     ]

@@ -560,6 +560,10 @@ class Ledger:
         # appended since (a verified copy's record and the identity its line recorded).
         self.read_by_plan: Mapping[str, LedgerEntry] | None = None
         self._written: dict[str, LedgerEntry | tuple[VerifiedCopy, tuple[int, int] | None]] = {}
+        # Whether this object keeps what it appends for ``run_known`` (a cascade's: only its
+        # end checks ask; ~0.7 KB a copy kept until the end, which a plain run of 50,000
+        # files, issue 14's peak-RSS target, does not pay). Set before the first append.
+        self.remembers_written = False
 
     def _mtime_not_held(self, mtime_ns: int, copy_mtime_ns: int) -> bool:
         """Whether a copy whose mtime differs from its source's is still the copy its entry
@@ -663,7 +667,8 @@ class Ledger:
         # file verified was a hot spot on cards of small files.
         stamped = [self.stamped(entry) for entry in entries]
         self._append_lines(entry_line(entry) for entry in stamped)
-        self._written.update((entry.relative_path, entry) for entry in stamped)
+        if self.remembers_written:
+            self._written.update((entry.relative_path, entry) for entry in stamped)
 
     def revoke(
         self,
@@ -757,7 +762,7 @@ class Ledger:
                 for record in records
             ]
         self._append_lines(verified_lines(records, recorded_at, self.card, identities))
-        if identities is not None:  # else no end check compares identities (``run_known``)
+        if self.remembers_written and identities is not None:  # else none compares them
             self._written.update(
                 (record.relative_path, (record, identity))
                 for record, identity in zip(records, identities, strict=True)
@@ -768,7 +773,11 @@ class Ledger:
         the last this object appended (its line's inode and change time), else the one the
         run's plan read (``read_by_plan``). For the cascade's end check of the fast copies
         (``cascade._changed_since_verified``): an entry another process appended behind the
-        run (recording a file put in place of our copy, say) is not taken for this run's."""
+        run (recording a file put in place of our copy, say) is not taken for this run's.
+        Raises RuntimeError unless ``remembers_written`` was set before the run appended
+        (else what it wrote would be missing, and a copy of this run read as moved)."""
+        if not self.remembers_written:
+            raise RuntimeError(f"{self.path}: run_known asked of a ledger not remembering")
         return RunKnown(self.read_by_plan or {}, self._written, self.card)
 
     def keeps_identity(self) -> bool:
