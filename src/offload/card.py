@@ -350,6 +350,14 @@ class OffloadPlan:
     # (``source_copy_root``): never asked again at the end, when the source may be gone.
     source_copy_root: SourceCopyRoot = NOT_OURS
 
+    @property
+    def source_is_copy(self) -> bool:
+        """Whether the source is no card but a copy root of ours, as its scan found it (a
+        cascade re-run's fast copy stands for its absent card: not one), the rule of the
+        report's ``card_release.source_is_copy``: every line says the source, not the card
+        (``report.source_words``)."""
+        return bool(self.source_copy_root.ours) and self.stands_in_for is None
+
     def _copied(self) -> Iterator[FileTask]:
         """The tasks with at least one copy this run will write."""
         in_the_way = self.in_the_way
@@ -657,6 +665,9 @@ class OffloadReport:
     # do; None while the card was still there. The files that failed for it keep their own
     # errors (every report lists each); the terminal prints this line instead of them.
     card_gone: str | None = None
+    # The source is no card but a copy root of ours (``OffloadPlan.source_is_copy``): the
+    # summary's lines say the source (``report.source_words``).
+    source_is_copy: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -3621,6 +3632,7 @@ def _run_locked(
         production=_production_fields(plan),
         ignored=ignored_with_reasons(plan),
         ignored_folders=plan.tree.ignored_folders,
+        source_is_copy=plan.source_is_copy,
         card_symlinks=len(plan.tree.symlinks),
         read_back=read_back,
         missing_from_card=list(plan.card_history.missing_from_card if plan.card_history else ()),
@@ -4831,7 +4843,15 @@ def ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:
     the report's ``ignored``; the cascade's record of the card's pass keeps those that keep
     the card."""
     rules = plan.options.ignore.adding(TOOL_IGNORE_PATTERNS)
-    history = "the card's" if plan.stands_in_for is None else "the fast copy's (not the card's)"
+    # Whose the source's ``ascmhl/`` is: the card's, else that of the copy the source is (a
+    # fast copy standing for its absent card; a copy root of ours, no card).
+    history = (
+        "the fast copy's (not the card's)"
+        if plan.stands_in_for is not None
+        else "the source copy's (not the card's)"
+        if plan.source_is_copy
+        else "the card's"
+    )
     fate = _history_fate(plan)
     found = [
         (path, rules.why(path, history=history, history_fate=fate)) for path in plan.tree.ignored

@@ -371,6 +371,9 @@ class CardReleased(Event):
     # (their ``run-record`` step failed, said as it failed): the card is not released,
     # ``without_card`` false, whatever the copies hold (``cascade._release``).
     unrecorded: tuple[str, ...] = ()
+    # The source is no card but a copy root of ours (``OffloadPlan.source_is_copy``): the
+    # line is said of the source (``report.source_words``), nothing of a card to eject.
+    source_is_copy: bool = False
 
 
 @dataclass(frozen=True)
