@@ -171,3 +171,40 @@ def test_a_copy_root_of_ours_as_a_cascade_source_is_never_called_the_card(
                 assert card_words not in words, (card_words, words)
         for card_words in ("CARD RELEASED", "CARD RE-READ", "CARD CONTENT", "The card was"):
             assert card_words not in run.documents, (card_words, run.documents)
+
+
+def test_a_copy_root_of_ours_kept_by_a_cascade_is_no_card_kept(
+    tmp_path: Path, memory_card: Path, disk_folder: Path, poppler: dict[str, str]
+) -> None:
+    """The same source, its fast copy in memory beside it (the same filesystem, read back
+    through the page cache): the cascade keeps it. Failed before: the preflight's "this
+    cascade will not release the card on its copy: keep the card ...", "CARD PASS DONE: ...
+    keep the card until SLOW is done", "The card's pass ended at ..., the card NOT released
+    ... a re-run needs the card". Now each says the source, a copy of ours."""
+    card = three_clip_card(memory_card, 100_000)
+    drive_a, fast, reports = memory_card / "DRIVE_A", memory_card / "FAST", tmp_path / "r"
+    slow = disk_folder / "SLOW"
+    for folder in (drive_a, fast, slow, reports):
+        folder.mkdir()
+    assert _copy(reports, poppler, card, drive_a).code == 0
+    source = drive_a / card.name
+    run = _copy(reports, poppler, source, fast, "--cascade-to", slow)
+    assert run.code == 0, run.err
+    assert run.report["cascade"]["card_released_at"] is None, run.report["cascade"]
+    for said in (
+        f"destination {fast} is on the same filesystem as the source (a copy of ours, not a "
+        "card): it is not a backup of the source (this cascade will not release the source on "
+        "its copy: keep the source until a copy on another disk is read back)",
+        f"SOURCE PASS DONE: {source} (a copy of ours, not a card) is no longer read; all 3 "
+        f"files are verified on {fast} (3 of them read back through a cache, not from the "
+        "media), but the copy there is on the source's own filesystem or disk, no backup of it "
+        f"(keep the source until {slow} is done: a re-run needs it). Now feeding {slow} from "
+        "those copies.",
+        "the source NOT released: every file is on the fast destinations, but "
+        f"{fast} is on the source's own filesystem or disk, no backup of it, so a re-run needs "
+        "the source;",
+    ):
+        assert said in run.err, run.err
+    assert "the source NOT released: every file is on the fast destinations" in run.documents
+    for card_words in ("CARD ", "the card", "The card"):
+        assert card_words not in run.err.replace("the card release", ""), (card_words, run.err)
