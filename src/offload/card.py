@@ -4784,6 +4784,7 @@ def _offload_planned(
         destination_files=destination_files,
         cascaded=tuple(sorted(slow)),
         card_kept=_card_kept(plan, slow),
+        source_is_copy=plan.source_is_copy,
     )
 
 

@@ -6,8 +6,12 @@ the shuttle on a disk, so that every other condition of "may be formatted" holds
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+from offload.cli.live import _bytes_words, _eta_words, _quiet_words
+from offload.events import OffloadPlanned
+from offload.progress import ProgressModel
 from report.test_release_agrees import _copy, _said
 from support.cards import three_clip_card
 
@@ -208,3 +212,26 @@ def test_a_copy_root_of_ours_kept_by_a_cascade_is_no_card_kept(
     assert "the source NOT released: every file is on the fast destinations" in run.documents
     for card_words in ("CARD ", "the card", "The card"):
         assert card_words not in run.err.replace("the card release", ""), (card_words, run.err)
+
+
+def test_the_live_view_says_the_source_of_a_copy_root_of_ours() -> None:
+    """``offload_planned`` ``source_is_copy`` (as ``OffloadPlan.source_is_copy`` sets it:
+    the real run's event is checked by the tests above through ``card_released``): the
+    live view's cascade ETA, its re-read bytes and its stall say the source, never the card.
+    Failed before: "card released in 00:05", "of the card re-read", "no data from the
+    card"."""
+    for copy, source in ((False, "card"), (True, "source")):
+        model = ProgressModel()
+        planned = OffloadPlanned(1, ("fast", "slow"), 10, (10, 10), (1, 1), (1,))
+        model.emit(dataclasses.replace(planned, source_is_copy=copy))
+        snap = dataclasses.replace(
+            model.snapshot(),
+            card_eta_s=5.0,
+            source_bytes_read=10,
+            bytes_read_back=20,
+            card_bytes_checked=10,
+        )
+        assert snap.source_is_copy is copy
+        assert _eta_words(snap).startswith(f"{source} released in 00:05"), _eta_words(snap)
+        assert f"10 bytes of the {source} re-read" in _bytes_words(snap, 10), _bytes_words(snap, 10)
+        assert _quiet_words(12, None, snap).startswith(f"no data from the {source} for 12 s")
