@@ -4844,15 +4844,7 @@ def ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:
     the report's ``ignored``; the cascade's record of the card's pass keeps those that keep
     the card."""
     rules = plan.options.ignore.adding(TOOL_IGNORE_PATTERNS)
-    # Whose the source's ``ascmhl/`` is: the card's, else that of the copy the source is (a
-    # fast copy standing for its absent card; a copy root of ours, no card).
-    history = (
-        "the fast copy's (not the card's)"
-        if plan.stands_in_for is not None
-        else "the source copy's (not the card's)"
-        if plan.source_is_copy
-        else "the card's"
-    )
+    history = "the card's" if plan.stands_in_for is None else "the fast copy's (not the card's)"
     fate = _history_fate(plan)
     found = [
         (path, rules.why(path, history=history, history_fate=fate)) for path in plan.tree.ignored
