@@ -14,6 +14,7 @@ from offload.events import OffloadPlanned
 from offload.progress import ProgressModel
 from report.test_release_agrees import _copy, _said
 from support.cards import three_clip_card
+from support.offload_cli import run_offload
 
 
 def test_a_copy_root_of_ours_as_the_source_is_never_released_as_a_card(
@@ -235,3 +236,27 @@ def test_the_live_view_says_the_source_of_a_copy_root_of_ours() -> None:
         assert _eta_words(snap).startswith(f"{source} released in 00:05"), _eta_words(snap)
         assert f"10 bytes of the {source} re-read" in _bytes_words(snap, 10), _bytes_words(snap, 10)
         assert _quiet_words(12, None, snap).startswith(f"no data from the {source} for 12 s")
+
+
+def test_a_dry_run_of_a_cascade_from_a_copy_root_of_ours_names_the_source(
+    tmp_path: Path, memory_card: Path
+) -> None:
+    """``offload copy --dry-run DRIVE_A/A001 FAST --cascade-to SLOW``: the plan's cascade
+    line and each destination's pass say the source, as the run's lines will. Failed
+    before: "pass 1 reads the card to FAST; the card is released (CARD RELEASED, it can be
+    ejected) ...", "pass 1: from the card"."""
+    card = three_clip_card(memory_card, 10_000)
+    drive_a, fast, slow = memory_card / "DRIVE_A", tmp_path / "FAST", tmp_path / "SLOW"
+    for folder in (drive_a, fast, slow):
+        folder.mkdir()
+    assert run_offload("copy", "-q", "--report-dir", tmp_path / "r", card, drive_a).returncode == 0
+    done = run_offload("copy", "--dry-run", drive_a / card.name, fast, "--cascade-to", slow)
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stderr.split())
+    assert (
+        f"Cascading copy: pass 1 reads the source to {fast}; the source is released (SOURCE "
+        f"RELEASED, it can be ejected) once those are verified; pass 2 then feeds {slow} from "
+        "the verified copies, checked against the source's digests"
+    ) in said, said
+    assert "pass 1: from the source" in said and "pass 2: after the source is released" in said
+    assert "CARD RELEASED" not in said and "from the card" not in said, said

@@ -27,10 +27,10 @@ from typing import Any
 # words: each with what it is of a copy root of ours. In this order: a heading before the
 # words it holds, "the card's" before "the card".
 _HEADINGS = (
-    ("CARD RELEASED:", "SOURCE RELEASED:"),
-    ("CARD PASS DONE:", "SOURCE PASS DONE:"),
-    ("CARD CONTENT:", "SOURCE CONTENT:"),
-    ("CARD RE-READ THROUGH A CACHE:", "SOURCE RE-READ THROUGH A CACHE:"),
+    ("CARD RELEASED", "SOURCE RELEASED"),
+    ("CARD PASS DONE", "SOURCE PASS DONE"),
+    ("CARD CONTENT", "SOURCE CONTENT"),
+    ("CARD RE-READ THROUGH A CACHE", "SOURCE RE-READ THROUGH A CACHE"),
 )
 _WORDS = (
     (re.compile(r"\bthe card's\b"), "the source's"),
