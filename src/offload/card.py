@@ -350,6 +350,14 @@ class OffloadPlan:
     # (``source_copy_root``): never asked again at the end, when the source may be gone.
     source_copy_root: SourceCopyRoot = NOT_OURS
 
+    @property
+    def source_is_copy(self) -> bool:
+        """Whether the source is no card but a copy root of ours, as its scan found it (a
+        cascade re-run's fast copy stands for its absent card: not one), the rule of the
+        report's ``card_release.source_is_copy``: every line says the source, not the card
+        (``report.source_words``)."""
+        return bool(self.source_copy_root.ours) and self.stands_in_for is None
+
     def _copied(self) -> Iterator[FileTask]:
         """The tasks with at least one copy this run will write."""
         in_the_way = self.in_the_way
@@ -672,6 +680,9 @@ class OffloadReport:
     # do; None while the card was still there. The files that failed for it keep their own
     # errors (every report lists each); the terminal prints this line instead of them.
     card_gone: str | None = None
+    # The source is no card but a copy root of ours (``OffloadPlan.source_is_copy``): the
+    # summary's lines say the source (``report.source_words``).
+    source_is_copy: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -3653,6 +3664,7 @@ def _run_locked(
         production=_production_fields(plan),
         ignored=ignored_with_reasons(plan),
         ignored_folders=plan.tree.ignored_folders,
+        source_is_copy=plan.source_is_copy,
         card_symlinks=len(plan.tree.symlinks),
         read_back=read_back,
         missing_from_card=list(plan.card_history.missing_from_card if plan.card_history else ()),
@@ -4816,6 +4828,7 @@ def _offload_planned(
         destination_files=destination_files,
         cascaded=tuple(sorted(slow)),
         card_kept=_card_kept(plan, slow),
+        source_is_copy=plan.source_is_copy,
     )
 
 

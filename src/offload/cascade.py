@@ -984,6 +984,7 @@ def _release(
         ignored_history=history_meant(report.ignored),
         ignored_folders=report.ignored_folder_paths(),
         unrecorded=tuple(display_path(plan.plans[i].destination) for i in unrecorded),
+        source_is_copy=plan.source_is_copy,
     )
     sink.emit(event)
     report.cascade_unproven = event.files_verified_earlier

@@ -69,6 +69,9 @@ class OffloadPlanned(Event):
     # (``cascade.on_card_disk``): its card's pass releases nothing, and the view says the
     # pass's end, not a release.
     card_kept: bool = False
+    # The source is no card but a copy root of ours (``OffloadPlan.source_is_copy``): the
+    # view says the source where it would say the card.
+    source_is_copy: bool = False
 
 
 @dataclass(frozen=True)
@@ -371,6 +374,9 @@ class CardReleased(Event):
     # (their ``run-record`` step failed, said as it failed): the card is not released,
     # ``without_card`` false, whatever the copies hold (``cascade._release``).
     unrecorded: tuple[str, ...] = ()
+    # The source is no card but a copy root of ours (``OffloadPlan.source_is_copy``): the
+    # line is said of the source (``report.source_words``), nothing of a card to eject.
+    source_is_copy: bool = False
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,9 @@ class ProgressSnapshot:
     # ``card_eta_s`` is the end of a card's pass that releases nothing: every local fast
     # destination is on the card's own filesystem or disk (``OffloadPlanned.card_kept``).
     card_kept: bool = False
+    # The source is no card but a copy root of ours (``OffloadPlanned.source_is_copy``):
+    # the view says the source where it would say the card.
+    source_is_copy: bool = False
     # The offload's last copy job ended uncancelled, no job left to run: every copy has its
     # outcome, and a cancel from now on cancels nothing (set a moment before
     # ``OffloadFinishing``, which the command emits right after; never in a cascade, whose
@@ -289,6 +292,7 @@ class ProgressModel:
         # ... every local fast one on the card's own disk (OffloadPlanned.card_kept): the
         # card's pass releases nothing, and ``card_eta_s`` is its end's.
         self._card_kept = False
+        self._source_is_copy = False
         # The card was released (CardReleased): the other destinations were finished then
         # (links, folders, manifests), so a cancel of the cascade leaves them done.
         self._released = False
@@ -317,6 +321,7 @@ class ProgressModel:
             self._offload = True
             self._cascaded = frozenset(event.cascaded)
             self._card_kept = event.card_kept
+            self._source_is_copy = event.source_is_copy
             self._total_bytes = event.source_bytes
             self._total_files = event.files
             self._set_destinations(event.destinations)
@@ -836,6 +841,7 @@ class ProgressModel:
                 checking=self._checking,
                 card_eta_s=card_eta,
                 card_kept=self._card_kept,
+                source_is_copy=self._source_is_copy,
                 copies_over=self._copies_over,
                 copies_verified_earlier=self._earlier[0],
                 copies_transfer_checked_earlier=self._earlier[1],

@@ -111,7 +111,8 @@ def test_the_reports_reason_for_a_history_to_be_carried_says_so(tmp_path: Path) 
     assert line == (
         "Ignored (not copied): 2 folders (.offload/, ascmhl/) (listed in the report), one of "
         "them the source's ASC "
-        "MHL history, not copied as a folder of the card: its manifests are carried into the "
+        # The card with a history here is a copy root of ours (``card_with_history``): no card.
+        "MHL history, not copied as a folder of the source: its manifests are carried into the "
         "destinations' ASC MHL histories and continued there (a destination that does not take "
         "them is named in a warning)."
     ), line

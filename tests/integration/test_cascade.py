@@ -233,12 +233,15 @@ def test_the_card_pass_line_says_the_history_is_among_the_entries_left_out(tmp_p
     slow.mkdir()
     code, _out, err = cli(tmp_path, str(card), str(fast), "--cascade-to", str(slow))
     assert code == 0, err
+    # The card with a history is a copy root of ours (``card_with_history``): said so.
     (line,) = [
-        line for line in err.splitlines() if line.startswith(("CARD RELEASED", "CARD PASS DONE"))
+        line
+        for line in err.splitlines()
+        if line.startswith(("SOURCE RELEASED", "SOURCE PASS DONE"))
     ]
     words = (
         "Ignored (not copied): 2 folders (.offload/, ascmhl/) and 1 other entry (listed in the "
-        "report), one of them the source's ASC MHL history, not copied as a folder of the card"
+        "report), one of them the source's ASC MHL history, not copied as a folder of the source"
     )
     assert line.endswith(f" {words}."), line
     # The summary's: the same words, then where the history went.

@@ -279,7 +279,7 @@ def _bytes_words(snap: ProgressSnapshot, total_bytes: int) -> str:
     nothing is left to copy (never "0 bytes of 0 bytes"). Nothing to read at all (a resume
     whose every copy an earlier run proved): that, and why, as far as known."""
     if snap.checking:
-        card = " (the copies, and the card to compare)" if snap.card_bytes_checked else ""
+        card = f" (the copies, and {_source(snap)} to compare)" if snap.card_bytes_checked else ""
         done, total = filesize.decimal(snap.work_done), filesize.decimal(snap.work_total)
         return f"{done} of {total} read back{card}"
     if not total_bytes and not snap.bytes_read_back and not snap.source_bytes_read:
@@ -290,8 +290,14 @@ def _bytes_words(snap: ProgressSnapshot, total_bytes: int) -> str:
     copies = snap.bytes_read_back - snap.card_bytes_checked
     back = f"{filesize.decimal(copies)} read back"
     if snap.card_bytes_checked:
-        back += f" · {filesize.decimal(snap.card_bytes_checked)} of the card re-read"
+        back += f" · {filesize.decimal(snap.card_bytes_checked)} of {_source(snap)} re-read"
     return f"{back} · {read}" if total_bytes else back
+
+
+def _source(snap: ProgressSnapshot) -> str:
+    """The source as the view names it: "the card", or "the source" where it is a copy root
+    of ours, no card (``ProgressSnapshot.source_is_copy``)."""
+    return "the source" if snap.source_is_copy else "the card"
 
 
 def _verified_earlier_words(snap: ProgressSnapshot) -> str:
@@ -331,13 +337,14 @@ def _eta_words(snap: ProgressSnapshot) -> str:
     if snap.still_s:
         return f"ETA {human_eta(None)}"
     if snap.card_eta_s is not None:
+        card = "source" if snap.source_is_copy else "card"
         if snap.card_kept:  # its fast copies on its own disk: no release
             return (
-                f"card's pass done in {human_eta(snap.card_eta_s)} (not released: its fast "
+                f"{card}'s pass done in {human_eta(snap.card_eta_s)} (not released: its fast "
                 "copies are on its own disk), then the cascade (its ETA once it starts)"
             )
         return (
-            f"card released in {human_eta(snap.card_eta_s)}, then the cascade (its ETA once "
+            f"{card} released in {human_eta(snap.card_eta_s)}, then the cascade (its ETA once "
             "it starts)"
         )
     return f"ETA {human_eta(snap.eta_s)}"
@@ -456,7 +463,7 @@ def _quiet_words(quiet_s: float, waiting: Waiting | None, snap: ProgressSnapshot
     Else "no data from the card": true whether the card stopped answering or a
     destination's call hangs without a byte, so it claims neither, and no ETA."""
     if waiting is None:
-        return f"no data from the card for {int(quiet_s)} s · ETA --:--"
+        return f"no data from {_source(snap)} for {int(quiet_s)} s · ETA --:--"
     if waiting.flushing:
         who = printable_name(waiting.path) if waiting.path else "the destinations"
         return f"waiting on {who} (flushing or reading back) · ETA --:--"

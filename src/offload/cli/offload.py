@@ -81,6 +81,7 @@ from offload.report.cascade_words import (
     refused_words,
     unread_words,
 )
+from offload.report.source_words import A_COPY, of_the_source
 from offload.report.words import ignored_words, nothing_copied_again, plural
 from offload.sizes import parse_size
 
@@ -333,8 +334,15 @@ def card_released_line(event: CardReleased) -> str:
     *ejected* (the cascade no longer reads it), never whether it may be formatted (that is
     the report's rule, report/release.py), then what was not taken from the card
     (``_not_taken``). A copy only transfer-checked is never called verified; after the
-    cascade, only the fast copies it read are said read again."""
-    return _card_pass_words(event) + _not_taken(event)
+    cascade, only the fast copies it read are said read again. A source that is a copy root
+    of ours (``source_is_copy``) is said as such, never the card (``source_words``)."""
+    line = _card_pass_words(event) + _not_taken(event)
+    if not event.source_is_copy:
+        return line
+    names = (event.source, *event.destinations, *event.cascade, *event.ignored_folders)
+    line = of_the_source(line, keep=names)
+    # Named once what it is, where the line names it first.
+    return line.replace(f" {event.source} ", f" {event.source} ({A_COPY}) ", 1)
 
 
 def _not_taken(event: CardReleased) -> str:
@@ -346,9 +354,19 @@ def _not_taken(event: CardReleased) -> str:
     later. "" when nothing was left out."""
     said = []
     if event.ignored:
-        said.append(ignored_words(event.ignored, event.ignored_history, "", event.ignored_folders))
+        said.append(
+            ignored_words(
+                event.ignored,
+                event.ignored_history,
+                "",
+                event.ignored_folders,
+                source_is_copy=event.source_is_copy,
+            )
+        )
     if event.left_out:
-        said.append(f"do not format the card: {event.left_out}")
+        # A copy root of ours is nothing to format: kept all the same (``card_release``).
+        keep = "keep the source" if event.source_is_copy else "do not format the card"
+        said.append(f"{keep}: {event.left_out}")
     return f" {'; '.join(said)}." if said else ""
 
 

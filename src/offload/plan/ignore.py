@@ -74,16 +74,17 @@ DEFAULT_IGNORE_PATTERNS: tuple[str, ...] = tuple(DEFAULT_IGNORE_REASONS)
 
 #: Why offload-ai's own patterns (``ledger.TOOL_IGNORE_PATTERNS``, added to every scan) leave
 #: an entry out: a source that is itself a copy root (a drive's copy of a card offloaded
-#: again) holds them. Not imported from the ledger, which planning does not need.
+#: again) holds them, and they are no content of that source (never "the card's": it is
+#: none). Not imported from the ledger, which planning does not need.
 TOOL_IGNORE_REASONS: dict[str, str] = {
     "/.offload/": "offload-ai's own state (ledger, locks, reports) of an earlier offload into "
-    "this folder, not the card's content; each destination gets its own",
-    ".offload-partial.*": "a partial file an interrupted offload-ai copy left, not the card's "
+    "this folder, not the source's content; each destination gets its own",
+    ".offload-partial.*": "a partial file an interrupted offload-ai copy left, not the source's "
     "content",
     ".offload-part": "a piece of an offload-ai partial file's name that fusefat left as a "
-    "folder entry of its own, not the card's content",
+    "folder entry of its own, not the source's content",
     ".offload-probe-*": "a write probe an offload-ai run killed during its checks left, not "
-    "the card's content",
+    "the source's content",
 }
 
 #: The pattern that :attr:`IgnoreRules.exclude_root_ascmhl` adds: the ASC MHL history folder at

@@ -44,6 +44,7 @@ from offload.report.content import (
     own_flags,
     read_back,
 )
+from offload.report.source_words import of_the_source
 from offload.report.words import listed, plural
 
 if TYPE_CHECKING:
@@ -61,13 +62,26 @@ _AS_ON_THE_CARD = (
     "with the {who}"
 )
 _ON_THE_CARD = "so on the card itself, not a copy problem; check with the {who}"
+#: The same of a source that is a copy root of ours (``source_is_copy``): no card, so the
+#: offload that made that copy is the first to look at, then the card if it is kept, before
+#: the department that recorded it.
+_AS_IN_THE_COPY = (
+    "so in the source copy itself: the copies hold what the source copy holds, not a problem "
+    "of this run's copies; check the offload that made the source copy (its report, and the "
+    "camera card if it is still kept) before the {who}"
+)
+_IN_THE_COPY = (
+    "so in the source copy itself, not a problem of this run's copies; check the offload that "
+    "made the source copy (its report, and the camera card if it is still kept) before the {who}"
+)
 
 
-def _as_on_the_card(clips: Sequence[Clip], sound: set[bool]) -> str:
+def _as_on_the_card(clips: Sequence[Clip], sound: set[bool], *, copy: bool = False) -> str:
     """The tail of a line of *clips* (its rows' clips; *sound*: whether each row is named
     as sound, True, or as a picture, False): whom to ask (the sound department of a sound
     file, the camera department of a clip), and whether the copies are proven to hold what
-    the card holds (``content.read_back``)."""
+    the card holds (``content.read_back``); of a source that is a copy root of ours
+    (*copy*), the source copy's words."""
     who = (
         "camera or sound department"
         if len(sound) > 1
@@ -75,7 +89,10 @@ def _as_on_the_card(clips: Sequence[Clip], sound: set[bool]) -> str:
         if True in sound
         else "camera department"
     )
-    said = _AS_ON_THE_CARD if all(read_back(c) for c in clips) else _ON_THE_CARD
+    whole = all(read_back(c) for c in clips)
+    if copy:
+        return (_AS_IN_THE_COPY if whole else _IN_THE_COPY).format(who=who)
+    said = _AS_ON_THE_CARD if whole else _ON_THE_CARD
     return said.format(who=who)
 
 
@@ -83,6 +100,8 @@ def card_content(
     clips: Sequence[Clip],
     media: Mapping[int, MediaInfo] | None = None,
     empty_of: Mapping[int, Sequence[tuple[str, str]]] | None = None,
+    *,
+    source_is_copy: bool = False,
 ) -> list[dict[str, Any]]:
     """The lines of *clips* (``group_clips``' rows, frames checked) and of their probing
     (*media*: ``probe_clips``' facts by row index; None or {}: not probed): for each kind
@@ -93,7 +112,10 @@ def card_content(
     rows, each counted under the kinds of its own ⚠ (``content.own_flags``: the one
     judgement of what is not whole, its row's and page 1's too), then one line a kind
     found, in ``FLAG_KINDS``' order (``_LINES``: what its rows are called, its words). A
-    flag of a kind with no line raises KeyError: never a line silently left out."""
+    flag of a kind with no line raises KeyError: never a line silently left out.
+    *source_is_copy*: the source is no card but a copy root of ours (JSON
+    ``card_release.source_is_copy``): each line is said of the source copy, ``SOURCE
+    CONTENT``, its rows' names as they are (``source_words``)."""
     if empty_of is None:
         empty_of = empty_files_of(clips)
     probed = media or {}
@@ -131,8 +153,13 @@ def card_content(
                 if kind == EMPTY_FILES
                 else {c.kind == "audio" for c in clips_of[kind]}
             )
-            tail = _as_on_the_card(clips_of[kind], sound)
+            tail = _as_on_the_card(clips_of[kind], sound, copy=source_is_copy)
             line = _line(kind, len(found_rows), said(found_rows), noun, tail)
+            if source_is_copy:
+                names = [_where(c) for c in clips_of[kind]]
+                if kind == EMPTY_FILES:  # named by their paths, not their clips
+                    names += [printable_name(path) for path, _ in found_rows]
+                line["message"] = of_a_copy(line["message"], names)
             if kind == NOT_READABLE:
                 # Every one by name: past MAX_CLIP_ROWS the clip list folds them into
                 # their folder's row, which names the first few (``content._media_rows``).
@@ -274,6 +301,23 @@ _LINES: dict[str, tuple[str, Callable[[Any], str]]] = {
     CLIP_DAMAGED: ("clips", _clips_damaged),
     NOT_READABLE: ("files", _not_readable),
 }
+
+
+def of_a_copy(message: str, names: Sequence[str]) -> str:
+    """A line's *message*, worded for the card, said of a source that is a copy root of
+    ours: its clips "in the source copy", what a checksum proves of it, its heading
+    (``source_words``); *names* (its rows') as they are."""
+    for card, copy in _IN_THE_SOURCE_COPY:
+        message = message.replace(card, copy)
+    return of_the_source(message, keep=names)
+
+
+# What a line says of the card's clips, and of a copy root's (before ``of_the_source``).
+_IN_THE_SOURCE_COPY = (
+    (" on the card ", " in the source copy "),
+    (" on the card:", " in the source copy:"),
+    ("equals the card,", "equals the source copy,"),
+)
 
 
 def _where(clip: Clip) -> str:

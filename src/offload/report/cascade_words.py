@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from offload.remedies import EARLIER_KINDS, NEVER, Refusal
+from offload.report.source_words import of_the_source
 from offload.report.words import plural
 from offload.results import FastCopyFailure
 
@@ -410,6 +411,9 @@ class CascadeFacts(NamedTuple):
     # written in the card's pass (JSON ``fast_copies_unrecorded``): the card was kept for
     # them, whatever the copies hold (``cascade._release``).
     unrecorded: str = ""
+    # The source is no card but a copy root of ours (JSON ``card_release.source_is_copy``):
+    # the sentence is said of the source (``source_words``).
+    source_is_copy: bool = False
 
 
 def _rerun_to_copy(facts: CascadeFacts, them: str) -> str:
@@ -440,7 +444,18 @@ def _rerun_to_copy(facts: CascadeFacts, them: str) -> str:
 def cascade_sentence(facts: CascadeFacts) -> str:
     """The sentence: when the card's pass ended, whether the card was released or is still
     needed (and why), and what became of the slow destinations. "Fed" only when the
-    cascade wrote a copy there; "released" only when the card was."""
+    cascade wrote a copy there; "released" only when the card was. Of a source that is a
+    copy root of ours (``source_is_copy``), said of the source (``source_words``), the
+    destinations' names as they are."""
+    said = _card_sentence(facts)
+    if not facts.source_is_copy:
+        return said
+    names = (facts.slow, facts.reread, facts.not_reread, facts.on_card_disk, facts.unrecorded)
+    return of_the_source(said, keep=[n for name in names for n in name.split(", ")])
+
+
+def _card_sentence(facts: CascadeFacts) -> str:
+    """``cascade_sentence`` worded for a card."""
     slow, when = facts.slow, facts.pass_ended_at
     if when is None:
         return (

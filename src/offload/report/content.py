@@ -73,7 +73,13 @@ from offload.report.loss import (
     folder_error_causes,
 )
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
-from offload.report.release import absent_card, card_release, destinations_named, user_ignored
+from offload.report.release import (
+    absent_card,
+    card_release,
+    destinations_named,
+    source_is_copy,
+    user_ignored,
+)
 from offload.report.sniff import NOT_MEDIA
 from offload.report.words import (
     WARNING_LABELS,
@@ -758,8 +764,9 @@ def _destination_rows(
         )
     # Where each destination's copies were read from, once one was fed from fast copies
     # (a cascade): every row gets the column, the HTML's table one head for all.
-    fed = [_fed_from_words(d) for d in data.get("destinations", [])]
-    if any(words != CARD_FED for words in fed):
+    copy = source_is_copy(data)
+    fed = [_fed_from_words(d, copy=copy) for d in data.get("destinations", [])]
+    if any(isinstance(d.get("fed_from"), list) for d in data.get("destinations", [])):
         for row, words in zip(rows, fed, strict=False):
             row.append(("Fed from", words))
     return rows
@@ -767,23 +774,27 @@ def _destination_rows(
 
 #: The "Fed from" of a destination whose copies were read from the card.
 CARD_FED = "the card"
+#: ... from the source, where it is no card but a copy root of ours (``source_is_copy``).
+COPY_FED = "the source (a copy of ours, not a card)"
 
 
-def _fed_from_words(destination: Mapping[str, Any]) -> str:
+def _fed_from_words(destination: Mapping[str, Any], *, copy: bool = False) -> str:
     """Where a destination's copies were read from, from the JSON's ``fed_from``: the card
     (``"card"``, or a report older than the key), else each fast copy and how many files
     read whole from it fed this one (a cascaded destination, or any in a re-run without
-    the card), verified against the card's digests through it, not read from the card."""
+    the card), verified against the card's digests through it, not read from the card.
+    *copy*: the source is a copy root of ours, no card, and named so."""
     fed = destination.get("fed_from")
     if not isinstance(fed, list):
-        return CARD_FED
+        return COPY_FED if copy else CARD_FED
     said = "; ".join(
         f"{plural(int(feeder.get('files') or 0), 'file')} read from the fast copy "
         f"{display_path(str(feeder.get('copy_root') or ''))}"
         for feeder in fed
         if isinstance(feeder, Mapping)
     )
-    return f"{said} (not from the card)" if said else "no file read whole from a fast copy"
+    source = "the source" if copy else "the card"
+    return f"{said} (not from {source})" if said else "no file read whole from a fast copy"
 
 
 def _clip_row(
@@ -1688,6 +1699,7 @@ def _cascade_text(
                 for i, d in enumerate(data.get("destinations") or [])
                 if int(d.get("index", i)) not in cascaded_to
             ),
+            source_is_copy=source_is_copy(data),
         )
     )
 
@@ -2218,7 +2230,11 @@ def build_view(
             "matched what the cache returned, and the card release does not count them"
         )
     if card_cached:
-        warnings.append(card_reread_through_a_cache(card_cached, server=card_server))
+        warnings.append(
+            card_reread_through_a_cache(
+                card_cached, server=card_server, source_is_copy=source_is_copy(data)
+            )
+        )
     unfinished = sum(n for status, n in statuses.items() if status not in GOOD | {"failed"})
     if unfinished and not data.get("cancelled"):
         problems.append(
@@ -2399,6 +2415,9 @@ def build_view(
     # A cascade re-run whose card is gone reads a fast copy of it: the panel names the card
     # absent and the source as that copy, never the copy's path and volume as the card's.
     absent = absent_card(data)
+    # A source that is a copy root of ours is no card: named as the copy it is, the card
+    # being the one its ledger records (``source_copy_root``).
+    copy = source_is_copy(data)
     card = [
         *(
             [("Card", f"{os.path.basename(absent.rstrip('/')) or absent} (absent: not read)")]
@@ -2406,9 +2425,16 @@ def build_view(
             else [("Card", card_name)]
         ),
         *([("Card path", absent)] if absent else []),
-        ("Source: fast copy" if absent else "Path", source),
         (
-            "Volume of the fast copy" if absent else "Volume",
+            "Source: fast copy"
+            if absent
+            else "Source: a copy of ours, not a card"
+            if copy
+            else "Path",
+            source,
+        ),
+        (
+            "Volume of the fast copy" if absent else "Volume of the copy" if copy else "Volume",
             _volume_text(volume),
         ),
         ("Size", human_bytes(totals_data.get("bytes"))),

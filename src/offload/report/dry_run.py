@@ -39,6 +39,7 @@ from offload.report.cascade_words import (
     on_card_disk_words,
     refused_holder,
 )
+from offload.report.source_words import of_the_source
 from offload.report.words import plural
 from offload.results import DestinationStatus
 from offload.source_copy_root import UNNAMED_CARD
@@ -429,13 +430,15 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
             else "the card is released (CARD RELEASED, it can be ejected) once those are "
             f"verified{_EARLIER if _fast_earlier(results) else ''}; pass 2 then feeds"
         )
-        print(
-            f"\nCascading copy: pass 1 reads the card to {', '.join(fast)}; {released} "
+        said = (
+            f"Cascading copy: pass 1 reads the card to {', '.join(fast)}; {released} "
             f"{', '.join(slow)} from the "
             f"{'fast' if _transfer_only(plan) else 'verified'} copies, checked "
-            "against the card's digests",
-            file=err,
+            "against the card's digests"
         )
+        if plan.source_is_copy:  # no card: a copy root of ours, as the run's lines say it
+            said = of_the_source(said, keep=(*fast, *slow))
+        print(f"\n{said}", file=err)
     by_index = {item.index: item for item in results}  # a cascade's feeders (``fed_from``)
     for item in results:
         free = (
@@ -571,11 +574,12 @@ def _kept_by_its_disk(plan: OffloadPlan) -> bool:
 
 
 def _pass_note(item: DestinationDryRun, plan: OffloadPlan) -> str:
+    source = "the source" if plan.source_is_copy else "the card"  # a copy root of ours
     if item.cascade_pass == 1:
-        return ", pass 1: from the card"
+        return f", pass 1: from {source}"
     if item.cascade_pass == 2:
         kept = _transfer_only(plan) or _kept_by_its_disk(plan)
-        after = "the card's pass" if kept else "the card is released"
+        after = f"{source}'s pass" if kept else f"{source} is released"
         return f", pass 2: after {after}, from the fast copies"
     return ""
 

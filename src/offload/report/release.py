@@ -76,6 +76,7 @@ from offload.fs.below import (
     this_host,
 )
 from offload.report.loss import Losses
+from offload.report.source_words import names_of, of_the_source
 from offload.report.words import (
     fast_copies_failed,
     fast_copies_unreadable,
@@ -335,20 +336,11 @@ def source_is_copy(data: Mapping[str, Any]) -> bool:
     return absent_card(data) is None and _our_copy(data.get("ignored") or ())
 
 
-def _of_the_source(text: str) -> str:
+def _of_the_source(data: Mapping[str, Any], text: str) -> str:
     """The release's reasons (worded for a card) said of a source that is a copy root of
-    ours: "the card's disk" is the source's, "a file of the card" the source's file."""
-    for card, source in _CARD_WORDS:
-        text = text.replace(card, source)
-    return text
-
-
-# The card's words in the release's reasons and what they are of a copy root of ours.
-_CARD_WORDS = (
-    ("the card's", "the source's"),
-    ("from the card", "from the source"),
-    ("of the card", "of the source"),
-)
+    ours (``source_words``: "the card's disk" is the source's, "keep the card" keeps the
+    source), the source's and the destinations' names as they are."""
+    return of_the_source(text, keep=names_of(data))
 
 
 # The kinds of a refusal (``remedies.Refusal``, the JSON's copy ``refusal``) of an index file
@@ -877,7 +869,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             # A copy of ours is no card: nothing to format, the source kept all the same.
             return CardRelease(
                 False,
-                f"Keep the source (a copy of ours, not a card): {_of_the_source(reason)}.",
+                f"Keep the source (a copy of ours, not a card): {_of_the_source(data, reason)}.",
                 index_files,
                 source_is_copy=True,
             )
@@ -1295,8 +1287,9 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         )
         text = (
             f"The source is a copy (offload-ai's copy root, it holds {STATE_FOLDER}/), not a "
-            f"card: every file is verified (read back) {where}{_of_the_source(resting)}; keep "
-            "the source until your production's backups are made."
+            f"card: every file is verified (read back) {where}"
+            f"{_of_the_source(data, resting)}; keep the source until your production's "
+            "backups are made."
         )
     elif fewest_disks == 1:
         text += " That is one backup: keep the card if your production wants two."

@@ -818,7 +818,11 @@ def _weakening_lines(report: OffloadReport, counts: _Counts) -> list[str]:
     card_cached = counts.card_cached
     if card_cached:
         lines.append(
-            card_reread_through_a_cache(card_cached.total(), server=card_cached[CacheBypass.SERVER])
+            card_reread_through_a_cache(
+                card_cached.total(),
+                server=card_cached[CacheBypass.SERVER],
+                source_is_copy=report.source_is_copy,
+            )
             + "."
         )
     if transfer_earlier:
@@ -850,7 +854,10 @@ def _weakening_lines(report: OffloadReport, counts: _Counts) -> list[str]:
         meant = history_meant(report.ignored)
         fates = _history_fates(report) if meant else ""
         folders = report.ignored_folder_paths()
-        lines.append(ignored_words(len(report.ignored), meant, fates, folders) + ".")
+        said = ignored_words(
+            len(report.ignored), meant, fates, folders, source_is_copy=report.source_is_copy
+        )
+        lines.append(said + ".")
     return lines
 
 
@@ -1479,6 +1486,7 @@ def _cascade_line(report: OffloadReport) -> str:
             bucket=any(
                 is_s3_destination(p.destination) for p in report.plans if p.index not in cascaded
             ),
+            source_is_copy=report.source_is_copy,
         )
     )
 

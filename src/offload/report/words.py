@@ -189,19 +189,28 @@ def ignored_count_words(count: int, folders: tuple[str, ...] = ()) -> str:
     return f"{named} and {plural(others, 'other entry', 'other entries')}"
 
 
-def ignored_words(count: int, history: bool, fates: str = "", folders: tuple[str, ...] = ()) -> str:
+def ignored_words(
+    count: int,
+    history: bool,
+    fates: str = "",
+    folders: tuple[str, ...] = (),
+    *,
+    source_is_copy: bool = False,
+) -> str:
     """The words for the *count* entries the run left out (*folders*: those of them that
     are folders, ``ignored_count_words``), the summary's line and the ``CARD RELEASED``
     line's alike (``cli/offload._not_taken``), without the full stop: "Ignored (not
     copied): N entries (listed in the report)", then, when the source's ASC MHL history is
     one of them (*history*: ``plan.ignore.history_meant``), that it is and was not copied as
     a folder of the card, with where it was carried (*fates*, the summary's; "" at the
-    card's release, when the cascaded destinations have none yet)."""
+    card's release, when the cascaded destinations have none yet); of the source where it is
+    a copy root of ours (*source_is_copy*), no card."""
     said = f"Ignored (not copied): {ignored_count_words(count, folders)} (listed in the report)"
     if not history:
         return said
     said += f"{', one of them' if count > 1 else ': it is'} the source's ASC MHL history, "
-    return said + "not copied as a folder of the card" + (f": {fates}" if fates else "")
+    of = "the source" if source_is_copy else "the card"
+    return said + f"not copied as a folder of {of}" + (f": {fates}" if fates else "")
 
 
 def listed(items: list[str], limit: int) -> str:
@@ -265,23 +274,32 @@ PAGE_CACHE_CAUSES = (
 PAGE_CACHE = f"this machine's page cache, which could not be dropped ({PAGE_CACHE_CAUSES})"
 
 
-def card_reread_through_a_cache(count: int, *, server: int = 0) -> str:
+def card_reread_through_a_cache(
+    count: int, *, server: int = 0, source_is_copy: bool = False
+) -> str:
     """The full mode's second read of *count* card files (``source_cache_bypass`` ``none``
     or, *server* of them, ``server``) went through a cache, not to the card: the words the
     terminal's summary and the documents' warnings share. That re-read matched what the
     cache returned, so it does not prove what the full mode's re-read is for (the card
-    reads the same twice)."""
+    reads the same twice). Of a source that is a copy root of ours (*source_is_copy*), said
+    of the source (``source_words``)."""
     where = []
     if count - server:
         where.append(PAGE_CACHE)
     if server:
         where.append("a network share's server, which may answer from its cache")
-    return (
+    said = (
         f"CARD RE-READ THROUGH A CACHE: the full verification's second read of "
         f"{plural(count, 'card file')} went through {' and '.join(where)}, not to the card: "
         "it matched the first read as the cache returned it, which does not prove the card "
         f"reads the same twice (the copies' own read-backs are as stated)"
     )
+    if not source_is_copy:
+        return said
+    # Imported only then: this module imports nothing at run time (its docstring).
+    from offload.report.source_words import of_the_source
+
+    return of_the_source(said)
 
 
 def run_check(verify: str) -> str:

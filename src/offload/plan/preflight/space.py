@@ -553,14 +553,14 @@ def _on_the_source(
             release = f" on {copies} {join_paths(on_fast)}"
         # "Read back", never "verified": with --verify transfer no copy is read back, and
         # a copy is a backup once read back from its own media, whatever the run's mode.
+        backup = "it is not a backup" if one else "they are not backups"
+        of = "the source file" if one_file else "the source" if copy_root else "the card"
         release = (
-            f" (this cascade will not release the card{release}: keep the card until a copy "
-            "on another disk is read back)"
+            f" (this cascade will not release {of}{release}: keep {of} until a copy on "
+            "another disk is read back)"
             if release
             else ""
         )
-        backup = "it is not a backup" if one else "they are not backups"
-        of = "the source file" if one_file else "the source" if copy_root else "the card"
         # What to do (QA): the cascade's words say it already; else keep the source.
         release = release or f": keep {of} until a copy on another disk is read back"
         named = "the source (a copy of ours, not a card)" if copy_root else "the source"
