@@ -327,11 +327,26 @@ def printable_name(path: str) -> str:
     or a line/paragraph separator as ``\\u202e`` (:data:`CONTROL_ESCAPES`), so a name cannot
     show as another (``bidi<U+202E>vom.exe`` as ``bidiexe.mov``). Saved JSON keeps the exact
     name (``json_text``); the HTML, the PDF and the CSV spell these the same way."""
+    if "\\" in path:  # a literal backslash: doubled, so no name reads as another's escape
+        return "\\\\".join(printable_name(part) for part in path.split("\\"))
     if path.isprintable():  # no control, format or separator character, valid UTF-8
         return path if path.isascii() else spelled_apart(path)
     return spelled_apart(
         os.fsencode(path).decode("utf-8", "backslashreplace").translate(CONTROL_ESCAPES)
     )
+
+
+def coded_name(path: str) -> str:
+    """*path* in ASCII alone: :func:`printable_name`'s spelling with every other character
+    outside ASCII as its code too (``\\u00e9``, ``\\U0001f3ac``), the codes of the one rule
+    (a byte that is not UTF-8 stays ``\\xNN``, never a character's code). What a line shows
+    beside a name whose twin prints alike (``'é.mov' (\\u00e9.mov)`` against
+    ``'e\\u0301.mov'``): QA found ``'\\xe9.mov'`` (Python's ``ascii()``), the notation of a
+    byte that is not UTF-8, written for the character U+00E9."""
+    shown = printable_name(path)
+    if shown.isascii():
+        return shown
+    return "".join(char if char.isascii() else _code_of(char) for char in shown)
 
 
 def shell_word(path: str | os.PathLike[str]) -> str:

@@ -902,8 +902,11 @@ def _never_overwritten(record: RunRecord) -> str:
 
 
 def _files(paths: list[str], what: str) -> str:
-    """``N card files <what> (the first NAMED_FILES and M more)``."""
-    named = ", ".join(paths[:NAMED_FILES])
+    """``N card files <what> (the first NAMED_FILES and M more)``, each name as the terminal
+    shows it (``errors.printable_name``: a newline in one split the ``ERROR:`` line)."""
+    from offload.errors import printable_name
+
+    named = ", ".join(printable_name(path) for path in paths[:NAMED_FILES])
     more = len(paths) - NAMED_FILES
     count = len(paths)
     return (

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from offload.errors import printable_name
 from offload.manifest import read_history
 from support.ascmhl_judge import AscmhlJudge
 from support.offload_cli import offload
@@ -90,7 +91,8 @@ def test_every_kind_of_link_is_judged_clean_on_every_destination_and_elsewhere(
     for dest in dests:
         judge_clean(judge, dest / card.name)
     for relative in IGNORED:
-        assert relative in output  # each named in a warning
+        # each named in a warning, as the terminal shows it (a literal backslash doubled)
+        assert printable_name(relative) in output
 
     for dest in dests:
         root = dest / card.name

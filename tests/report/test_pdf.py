@@ -110,16 +110,17 @@ def test_characters_the_fonts_lack_are_replaced(poppler: dict[str, str], tmp_pat
     """Latin-1 letters and the rest of WinAnsi (— … ’) stay; our words' symbols become ASCII
     (a symbol inside a name keeps its code: ``x_OK`` may be another name); control
     characters as the terminal spells them (``\\x09``); anything else
-    (CJK, emoji, a byte of a name that is not UTF-8) its code, so that two names never
+    (CJK, emoji) its code, a byte of a name that is not UTF-8 ``\\xff`` as the terminal
+    spells it (QA qanames67: ``<xFF>`` beside ``\\xff``), so that two names never
     read alike (``日本語_クリップ.MOV`` and ``中文_クリップ.MOV`` were both ``???_????.MOV``-ish):
     the PDF is still written."""
     name = "Señor_日本_✔—…\udcff\t\x85.mov"
-    assert latin1(name) == "Señor_<U+65E5><U+672C>_<U+2714>—…<xFF>\\x09\\u0085.mov"
+    assert latin1(name) == "Señor_<U+65E5><U+672C>_<U+2714>—…\\xff\\x09\\u0085.mov"
     assert latin1("日本_1.MOV") != latin1("中文_1.MOV")
     view = _view([_clip(name)], title="Offload report: Ünïcødé 📷", verdict_detail="a → b")
     pages = _pages(poppler, render_pdf(view), tmp_path)
     text = "".join(" ".join(pages).split())  # a long name may wrap
-    assert "Señor_<U+65E5><U+672C>_<U+2714>—…<xFF>\\x09\\u0085.mov" in text
+    assert "Señor_<U+65E5><U+672C>_<U+2714>—…\\xff\\x09\\u0085.mov" in text
     assert "Offloadreport:Ünïcødé<U+1F4F7>" in text and "a->b" in text
     title = pdf_info(poppler, tmp_path / "report.pdf")["Title"]
     assert title == "Offload report: Ünïcødé <U+1F4F7>"

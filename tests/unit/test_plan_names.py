@@ -280,9 +280,14 @@ def _problems_as_before(name: str, rules: NameRules, name_max_bytes: int) -> lis
                 PreflightCode.NAME_TOO_LONG, f"is {size} bytes long (limit {name_max_bytes})"
             )
         )
-    bad = sorted({c for c in name if c in rules.forbidden_chars})
-    if rules.forbid_control_chars:
-        bad += sorted({c for c in name if ord(c) < 0x20})
+    # Each once, in the name's order (QA qanames67: sorted, "contains '影' '撮'").
+    bad = list(
+        dict.fromkeys(
+            c
+            for c in name
+            if c in rules.forbidden_chars or (rules.forbid_control_chars and ord(c) < 0x20)
+        )
+    )
     if bad:
         # a backslash is shown as itself, named (since 2026-12-06), not as repr doubles it
         shown = " ".join("'\\' (a backslash)" if c == "\\" else repr(c) for c in bad)
@@ -533,8 +538,21 @@ def test_a_combining_mark_a_drive_refuses_is_named_not_printed_bare() -> None:
     fusefat = rules_for_fstype("fuse.fusefat")
     decomposed = name_problems(unicodedata.normalize("NFD", "Señal_día.txt"), fusefat)
     assert [p.detail for p in decomposed] == [
-        "contains U+0301 (COMBINING ACUTE ACCENT) U+0303 (COMBINING TILDE) (not ASCII: "
+        "contains U+0303 (COMBINING TILDE) U+0301 (COMBINING ACUTE ACCENT) (not ASCII: "
         "accents written apart from their letters, as a Mac writes names)"
     ]
     composed = name_problems(unicodedata.normalize("NFC", "Señal_día.txt"), fusefat)
-    assert [p.detail for p in composed] == ["contains 'í' 'ñ' (not ASCII)"]
+    assert [p.detail for p in composed] == ["contains 'ñ' 'í' (not ASCII)"]
+
+
+def test_the_characters_a_drive_refuses_are_named_in_the_name_s_order() -> None:
+    """QA qanames67 (6): "'撮影.mov' contains '影' '撮'", the characters sorted by code point;
+    each is named once, where it first stands in the name. Failed before (sorted)."""
+    from offload.plan.names import name_problems
+
+    fusefat = rules_for_fstype("fuse.fusefat")
+    assert [p.detail for p in name_problems("撮影_撮.mov", fusefat)] == [
+        "contains '撮' '影' (not ASCII)"
+    ]
+    exfat = rules_for_fstype("exfat")
+    assert [p.detail for p in name_problems("b?a:c*?.mov", exfat)] == ["contains '?' ':' '*'"]

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from offload.engine.cancel import CancelToken
-from offload.errors import printable_name
+from offload.errors import printable_line, printable_name
 from offload.events import DestinationUnfinished
 from offload.progress import DestinationProgress, ProgressModel, ProgressSnapshot
 from offload.report.words import (
@@ -167,7 +167,7 @@ class _Frame:
         )
         for message, fails_run in self.refused:  # the reports not written, each whole
             yield Text(
-                f"REPORT NOT WRITTEN: {printable_name(message)}",
+                f"REPORT NOT WRITTEN: {printable_line(message)}",
                 style="bold red" if fails_run else "yellow",
                 overflow="fold",
             )
@@ -229,7 +229,9 @@ class _Frame:
                 # A destination done (or not started) has no current file: the model keeps
                 # the last one a phase was announced for.
                 current = "" if phase in ("done", "waiting") else dest.current_file
-                row.append(Text(_tail(printable_name(why or current), room)))
+                # A reason is words (its names shown already); a file is a name (``\\`` doubled).
+                shown = printable_line(why) if why else printable_name(current)
+                row.append(Text(_tail(shown, room)))
             table.add_row(*row)
         yield table
 

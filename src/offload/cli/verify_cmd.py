@@ -67,6 +67,7 @@ from offload.errors import (
     UsageError,
     describe_os_error,
     on_network_share,
+    printable_line,
     printable_name,
     read_error_words,
 )
@@ -1285,7 +1286,7 @@ def _report_and_summary(
             written.printed = code
         return code
     if error is not None:
-        for line in printable_name(error).splitlines():
+        for line in printable_line(error).splitlines():
             env.error(line)
     if report is not None:
         _print_human(

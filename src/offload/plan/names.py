@@ -102,12 +102,18 @@ def name_problems(
                 PreflightCode.NAME_TOO_LONG, f"is {size} bytes long (limit {name_max_bytes})"
             )
         )
-    bad = sorted({c for c in name if c in rules.forbidden_chars})
-    if rules.forbid_control_chars:
-        bad += sorted({c for c in name if ord(c) < 0x20})
-    if rules.ascii_only:
-        # (A byte that is not UTF-8, a surrogate escape here, is NAME_NOT_UTF8's alone.)
-        bad += sorted({c for c in name if not c.isascii() and not "\udc80" <= c <= "\udcff"})
+    # Each character the filesystem refuses once, in the name's order (QA: sorted, '撮影.mov'
+    # read "contains '影' '撮'").
+    bad = list(
+        dict.fromkeys(
+            c
+            for c in name
+            if c in rules.forbidden_chars
+            or (rules.forbid_control_chars and ord(c) < 0x20)
+            # (A byte that is not UTF-8, a surrogate escape here, is NAME_NOT_UTF8's alone.)
+            or (rules.ascii_only and not c.isascii() and not "\udc80" <= c <= "\udcff")
+        )
+    )
     if bad:
         shown = " ".join(map(_shown_char, bad))
         if rules.ascii_only and not name.isascii():

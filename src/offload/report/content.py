@@ -40,7 +40,7 @@ from rich import filesize
 from offload.destinations.naming import under_another_name
 from offload.destinations.s3url import display_path, is_s3_destination
 from offload.engine.device_words import describe as describe_devices
-from offload.errors import names_path
+from offload.errors import names_path, printable_name
 from offload.report.cascade_words import (
     READ_AGAIN,
     CascadeFacts,
@@ -862,14 +862,14 @@ def _clip_row(
     if clip.kind == "sequence":
         digests = [f"per frame in the JSON/CSV report ({clip.frames} frames)"]
     sidecars = [
-        f"{_member_name(clip, str(e['path']))} ({human_bytes(e.get('size_bytes'))})"
+        f"{printable_name(_member_name(clip, str(e['path'])))} ({human_bytes(e.get('size_bytes'))})"
         for e in clip.sidecars
     ]
     if clip.kind in ("clip", "audio") and len(clip.files) - len(clip.sidecars) > 1:
         spans = [e for e in clip.files if e not in clip.sidecars][1:]
         sidecars = [
             *(
-                f"{_member_name(clip, str(e['path']))} "
+                f"{printable_name(_member_name(clip, str(e['path'])))} "
                 f"({clip.part}, {human_bytes(e.get('size_bytes'))})"
                 for e in spans
             ),
@@ -880,10 +880,12 @@ def _clip_row(
     )
     for error in sorted(source_errors):
         details.append(f"{_read_failed(losses)}: {error}")
+    # The names as shown (``errors.printable_name``: a literal backslash doubled, so that
+    # ``a\\x0ab.mov`` never reads as the newline's ``a\x0ab.mov``), in the HTML and the PDF.
     return ClipRow(
-        name=clip.name,
+        name=printable_name(clip.name),
         kind=_row_kind(clip, info),
-        folder=clip.folder,
+        folder=printable_name(clip.folder),
         thumbnail=None if info is None else info.thumbnail,
         details=details,
         # The clip's size counts every file of it (spans, sidecars), the digest beside it is
@@ -1005,7 +1007,7 @@ def _unreadable_said(found: Sequence[tuple[str, tuple[str, str]]]) -> list[str]:
     row counts it)."""
     if len(found) <= EMPTY_NAMED:
         return [page for page, _ in found]
-    shown = listed([path for _, (path, _) in found], EMPTY_NAMED)
+    shown = listed([printable_name(path) for _, (path, _) in found], EMPTY_NAMED)
     looks = " or ".join(f"{noun}s" for noun in sorted({noun for _, (_, noun) in found}))
     return [
         f"{len(found):,} files named as {looks} are NOT READABLE AS MEDIA (their "
@@ -1029,41 +1031,45 @@ def own_flags(
     MAX_CLIP_ROWS, whether it keeps its row (a folded row says nothing of any one clip)."""
     flags: list[Flag] = []
     if info is not None and info.damage:
-        flags.append(Flag(info.damage, f"Clip {clip.name}: {info.damage}", CLIP_DAMAGED))
+        flags.append(
+            Flag(info.damage, f"Clip {printable_name(clip.name)}: {info.damage}", CLIP_DAMAGED)
+        )
     if unreadable_as_media(clip, info):
         words = not_readable_words(clip, info)
-        flags.append(Flag(words, f"{clip.primary['path']}: {words}", NOT_READABLE))
+        flags.append(Flag(words, f"{printable_name(clip.primary['path'])}: {words}", NOT_READABLE))
     for path, _ in empty:
         if clip.kind == "empty":
             words = empty_words(clip)
-            flags.append(Flag(words, f"{path}: {words}", EMPTY_FILES))
+            flags.append(Flag(words, f"{printable_name(path)}: {words}", EMPTY_FILES))
         else:
             flags.append(
                 Flag(
-                    f"{_member_name(clip, path)}: {EMPTY_SOUND_SIDECAR}",
-                    f"{path}: {EMPTY_SOUND_SIDECAR} of {clip.name}",
+                    f"{printable_name(_member_name(clip, path))}: {EMPTY_SOUND_SIDECAR}",
+                    f"{printable_name(path)}: {EMPTY_SOUND_SIDECAR} of {printable_name(clip.name)}",
                     EMPTY_FILES,
                 )
             )
     if clip.kind == "no-video":
-        flags.append(Flag(NO_VIDEO, f"{clip.primary['path']}: {NO_VIDEO}", VIDEO_MISSING))
+        flags.append(
+            Flag(NO_VIDEO, f"{printable_name(clip.primary['path'])}: {NO_VIDEO}", VIDEO_MISSING)
+        )
     if clip.missing_spans:
         spans = _missing_spans_text(clip)
-        flags.append(Flag(spans, f"Clip {clip.name}: {spans}", SPANS_MISSING))
+        flags.append(Flag(spans, f"Clip {printable_name(clip.name)}: {spans}", SPANS_MISSING))
     if clip.kind == "sequence" and clip.gaps:
         ranges = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in clip.gaps[:10])
         more = " …" if len(clip.gaps) > 10 else ""
         flags.append(
             Flag(
                 f"GAPS: {clip.missing_frames:,} frame(s) missing: {ranges}{more}",
-                f"Sequence {clip.name}: {clip.missing_frames:,} frame(s) missing "
+                f"Sequence {printable_name(clip.name)}: {clip.missing_frames:,} frame(s) missing "
                 "(not on the card: check with the camera department)",
                 FRAMES_MISSING,
             )
         )
     if clip.bad_frames:
         bad = _bad_frames_text(clip)
-        flags.append(Flag(bad, f"Sequence {clip.name}: {bad}", FRAMES_DAMAGED))
+        flags.append(Flag(bad, f"Sequence {printable_name(clip.name)}: {bad}", FRAMES_DAMAGED))
     return flags
 
 
@@ -1315,7 +1321,7 @@ def _unreadable_details(members: list[tuple[Clip, MediaInfo | None]]) -> list[st
     unreadable = [clip for clip, info in members if unreadable_as_media(clip, info)]
     if not unreadable:
         return []
-    named = listed([clip.name for clip in unreadable], EMPTY_NAMED)
+    named = listed([printable_name(clip.name) for clip in unreadable], EMPTY_NAMED)
     return [
         f"⚠ NOT READABLE AS MEDIA: {len(unreadable):,} of them ({named}): their first bytes "
         "are no format FFmpeg reads, or it found invalid data in them, so their contents were "
@@ -1539,7 +1545,7 @@ def _ignored_lines(entries: list[Any]) -> list[str]:
     ]
     pairs.sort(key=lambda pair: not pair[2])  # stable: the scan's order within each
     lines = [
-        f"{path} — {reason}{' (a pattern given for this offload)' if user else ''}"
+        f"{printable_name(path)} — {reason}{' (a pattern given for this offload)' if user else ''}"
         for path, reason, user in pairs[:MAX_IGNORED_LINES]
     ]
     rest = Counter(reason for _, reason, _ in pairs[MAX_IGNORED_LINES:])
@@ -2014,7 +2020,7 @@ def build_view(
             failed_lines.append(
                 f"{read_failed[0].upper()}{read_failed[1:]}: {error}"
                 if names_path(error, entry["path"])
-                else f"{entry['path']}: {read_failed}: {error}"
+                else f"{printable_name(entry['path'])}: {read_failed}: {error}"
             )
         for dest in entry.get("destinations", []):
             status = dest.get("status")
@@ -2028,7 +2034,7 @@ def build_view(
                 line = (
                     f"Destination {label}: FAILED: {error}"
                     if names_path(error, entry["path"])
-                    else f"{entry['path']} on destination {label}: FAILED: {error}"
+                    else f"{printable_name(entry['path'])} on destination {label}: FAILED: {error}"
                 )
                 rel = str(entry["path"])
                 kind = losses.cause(source_error, index, recorded, rel)
@@ -2143,7 +2149,8 @@ def build_view(
     ]
     for gone_paths in (missing, lost_clips):
         for path, why in gone_paths[:MAX_PROBLEM_LINES]:
-            problems.append(f"{path}: MISSING FROM THE CARD ({why}): not copied")
+            shown = printable_name(str(path))
+            problems.append(f"{shown}: MISSING FROM THE CARD ({why}): not copied")
         if len(gone_paths) > MAX_PROBLEM_LINES:
             more = len(gone_paths) - MAX_PROBLEM_LINES
             problems.append(f"… and {more:,} more missing from the card")

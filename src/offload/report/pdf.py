@@ -114,7 +114,8 @@ def latin1(text: str, words: bool = True) -> str:
     format or separator character as the terminal spells it (``\\x0a``, ``\\u202e``:
     ``errors.CONTROL_ESCAPES``), and any other character outside
     Latin-1 and WinAnsi (``_WINANSI``) as its code, ``<U+65E5>``
-    (a byte of a name that is not UTF-8 as ``<xFF>``). Codes, not ``?``: two clips named
+    (a byte of a name that is not UTF-8 as ``\\xff``, as the terminal spells it). Codes, not
+    ``?``: two clips named
     in Japanese became ``???_?????.MOV`` alike, and a row must say which clip it is.
     A name that is not NFC (``e`` and a combining accent, as macOS once wrote names) has
     its marks spelled as the terminal and the HTML spell them, ``Cafe\\u0301.mov``
@@ -142,7 +143,9 @@ _OUTSIDE = re.compile(f"[^\x00-\xff{re.escape(''.join(sorted(_WINANSI)))}]")
 def _code(found: re.Match[str]) -> str:
     point = ord(found.group())
     if 0xDC80 <= point <= 0xDCFF:  # a byte that is not UTF-8, kept by surrogateescape
-        return f"<x{point - 0xDC00:02X}>"
+        # As the terminal and the HTML spell it (``errors.printable_name``), never a
+        # second spelling of its own in one document (QA: ``<xE9>`` beside ``\xe9``).
+        return f"\\x{point - 0xDC00:02x}"
     return f"<U+{point:04X}>"
 
 

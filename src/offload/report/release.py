@@ -813,8 +813,8 @@ def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
         noun = "folders" if all(path.endswith("/") for path in left_out) else "entries"
         kept.append(
             f"{len(left_out):,} of the card's {noun} {'was' if one else 'were'} left out by an "
-            f"ignore pattern ({left_out[0]} first) and {'was' if one else 'were'} not copied from "
-            f"the card by {by_whom}"
+            f"ignore pattern ({printable_name(left_out[0])} first) and "
+            f"{'was' if one else 'were'} not copied from the card by {by_whom}"
         )
     ours = [e for e in card_entries if partial_ignored(e)]
     partials = [str(e.get("path")) for e in ours]
@@ -823,7 +823,7 @@ def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
         one = len(partials) == 1
         kept.append(
             f"{len(partials):,} of the source's entries {'is' if one else 'are'} named like "
-            f"{like} ({partials[0]} first): the source is a copy of ours "
+            f"{like} ({printable_name(partials[0])} first): the source is a copy of ours "
             f"(it holds offload-ai's state and ledger, {STATE_FOLDER}/), so "
             f"{'it is a leftover' if one else 'they are leftovers'} of an interrupted run of "
             f"offload-ai, left out by default and not copied by this run: delete "
@@ -834,7 +834,7 @@ def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
         one = len(partials) == 1
         kept.append(
             f"{len(partials):,} of the card's entries {'is' if one else 'are'} named like "
-            f"{like} ({partials[0]} first), left out by default and not "
+            f"{like} ({printable_name(partials[0])} first), left out by default and not "
             f"copied from the card by {by_whom}"
         )
     if any(isinstance(e, Mapping) and e.get("reason") == UNREAD_STATE_REASON for e in own):
@@ -966,7 +966,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     for path, error, copies in facts_of(data.get("files") or ()) if files is None else files:
         count += 1
         if error and source_error is None:
-            source_error = path
+            source_error = printable_name(path)  # shown: a literal \ as \\, README
         # The disks off the card holding a verified copy (the fast copy standing in for it).
         disks: list[str] = [stand_in] if stand_in else []
         now = False  # a copy that counts was read back by this run
@@ -1019,7 +1019,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             failed_others += failed + refused
             failed_files.add(path)
             if failed_other is None:
-                failed_other = path
+                failed_other = printable_name(path)
         elif refused:
             index_refused += refused
             if path not in index_files:
@@ -1038,9 +1038,9 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         if not (index_file(path) and is_index(path)):  # the closure only for the few
             others_unsafe += 1
             if other_not_safe is None:
-                other_not_safe = path
+                other_not_safe = printable_name(path)
         if not_safe is None:
-            not_safe = path
+            not_safe = printable_name(path)
         transfer_only = transfer_only or unread
         cached_only = cached_only or (cached and not unread)
     # Every reason the card is kept, in order (the answer lists them all, never the first
@@ -1064,7 +1064,7 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     if data.get("missing_from_card"):
         kept.append(
             "files its own ASC MHL history lists are missing from it: "
-            f"{data['missing_from_card'][0]}"
+            f"{printable_name(str(data['missing_from_card'][0]))}"
         )
     if data.get("missing_from_legacy_mhl"):
         first = data["missing_from_legacy_mhl"][0]

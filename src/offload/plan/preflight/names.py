@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from offload.destinations.naming import PARTIAL_NAME_OVERHEAD
-from offload.errors import pasteable_word, printable_name
+from offload.errors import coded_name, pasteable_word, printable_name
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import FilesystemInfo, NameFamily, NameRules
 from offload.plan.ignore import ignore_argument
@@ -297,9 +297,16 @@ def check_names(
                 continue
             case = collision.code is C.NAME_CASE_COLLISION
             how = "case" if case else "Unicode normalisation"
-            # Names that differ by normalisation alone print alike: their code points, escaped
-            # ('\xe9' against 'e\u0301'), tell the reader which is which.
-            shown = ", ".join(repr(n) if case else f"{n!r} ({n!a})" for n in collision.names)
+            # Names that differ by normalisation alone: the one not NFC prints its marks as
+            # codes ('e\u0301.mov'); the other is written all in codes beside it too
+            # ('\u00e9.mov': never '\xe9', a byte that is not UTF-8), unless that is how
+            # it prints already.
+            shown = ", ".join(
+                f"'{printable_name(n)}'"
+                if case or coded_name(n) == printable_name(n)
+                else f"'{printable_name(n)}' ('{coded_name(n)}')"
+                for n in collision.names
+            )
             verdict = "will" if collision.is_error else "may"
             # Leaving one out first, as for a name the filesystem refuses: a rename is a
             # write to the card, which the DIT may not be allowed to make.
@@ -321,7 +328,7 @@ def check_names(
                     leave = (
                         "leave one out with "
                         + " or ".join(
-                            f"--ignore {p} (only {n!a})"
+                            f"--ignore {p} (only '{coded_name(n)}')"
                             for p, n in zip(singles, collision.names, strict=True)
                         )
                         + ", choose a destination that keeps both (ext4, say), or "
@@ -645,8 +652,8 @@ def _existing_twin(
     ours = [n for n in collision.names if n not in there]
     case = collision.code is C.NAME_CASE_COLLISION
     how = "case" if case else "Unicode normalisation"
-    new = ", ".join(str(folder / n) + ("" if case else f" ({n!a})") for n in ours)
-    old = ", ".join(str(folder / n) + ("" if case else f" ({n!a})") for n in there)
+    new = ", ".join(str(folder / n) + ("" if case else f" ('{coded_name(n)}')") for n in ours)
+    old = ", ".join(str(folder / n) + ("" if case else f" ('{coded_name(n)}')") for n in there)
     # "as Windows or macOS reads it": ntfs-3g itself keeps the two apart, the drive's
     # other readers do not.
     verdict = "is" if collision.is_error else "may be"

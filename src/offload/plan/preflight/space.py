@@ -599,7 +599,7 @@ def check_devices(
             by_dev[check.st_dev].append((plan, check))
 
     for dev, group in by_dev.items():
-        names = join_paths([printable_name(str(p.destination)) for p, _ in group])
+        names = join_paths([str(p.destination) for p, _ in group])
         fs = group[0][1].filesystem
         fs_text = f" ({fs.fstype} at {fs.mount_point})" if fs and fs.mount_point else ""
         if len(group) > 1:
@@ -644,7 +644,7 @@ def check_devices(
     for disk, group_plans in disks.items():
         devs = {c.st_dev for p in group_plans for c in checks if c.index == p.index}
         if len(devs) > 1:
-            names = join_paths([printable_name(str(p.destination)) for p in group_plans])
+            names = join_paths([str(p.destination) for p in group_plans])
             out.warning(
                 C.DEST_SAME_DISK,
                 group_plans[-1].destination,
