@@ -140,3 +140,23 @@ def test_a_card_carrying_an_undecodable_legacy_mhl(tmp_path: Path, encoding: str
         outcomes.append((run.returncode, sorted(copied)))
     assert outcomes[0] == outcomes[1]
     assert outcomes[1][0] != 1
+
+
+@pytest.mark.parametrize("encoding", ("x-unknown", "undefined"))
+def test_verify_mhl_file_of_an_undecodable_legacy_mhl(tmp_path: Path, encoding: str) -> None:
+    """``offload verify --mhl-file`` of a legacy MHL declaring an encoding the parser cannot
+    decode by: a malformed one's line and exit code (64, nothing verified), no traceback."""
+    outcomes = []
+    for damage in ("malformed", encoding):
+        tmp = tmp_path / damage
+        card = legacy_mhl_card(tmp / "A001", {"C001.mov": b"a" * 3_000}, {"C001.mov": b"a" * 3_000})
+        mhl = card / LEGACY_MHL
+        if damage == "malformed":
+            _malformed(mhl)
+        else:
+            _undecodable(mhl, encoding)
+        args = ("verify", "--report-dir", tmp / "r", "--mhl-file", mhl, card)
+        code, line = _outcome(args, mhl)
+        outcomes.append((code, line.replace(str(tmp), "TMP")))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[1][0] == 64, outcomes
