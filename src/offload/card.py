@@ -1618,21 +1618,12 @@ def _plan(
                     if kept_there is not None:
                         at_name = kind is CheckKind.ADOPT  # read back in turn if need be
                         beside, final, kind = final, kept_there, CheckKind.ADOPT
-                # The entry vouching for the file at *final* as an earlier take's copy: asked
-                # (an lstat, or an object's listing) of a file refused unread here, else of
-                # one read back that no entry vouches for as this card file's; the two are
-                # exclusive, so once a file and destination at most, and the copy itself is
-                # read once either way (``_earlier_in_the_way``, else the read-back's).
-                earlier_copy = functools.partial(
-                    _earlier_copy,
-                    known,
-                    other,
-                    source_file,
-                    final,
-                    ledger,
-                    listing,
-                    backends.get(plan.index),
-                )
+                # The entry vouching for the file at *final* as an earlier take's copy
+                # (``_earlier_copy``) is asked (an lstat, or an object's listing) of a file
+                # refused unread here, else of one read back that no entry vouches for as
+                # this card file's; the two are exclusive, so once a file and destination at
+                # most, and the copy itself is read once either way (``_earlier_in_the_way``,
+                # else the read-back's). Called in each branch, nothing built for the others.
                 if kind is None or kind is _IN_THE_WAY:
                     if kind is _IN_THE_WAY and plan.index in backends:
                         occupied.setdefault(plan.index, set()).add(source_file.relative_path)
@@ -1648,7 +1639,15 @@ def _plan(
                                 else kept_word
                                 if found_wrong is not None
                                 else _earlier_in_the_way(
-                                    earlier_copy(),
+                                    _earlier_copy(
+                                        known,
+                                        other,
+                                        source_file,
+                                        final,
+                                        ledger,
+                                        listing,
+                                        backends.get(plan.index),
+                                    ),
                                     final,
                                     plan.index not in backends,
                                 )
@@ -1752,7 +1751,15 @@ def _plan(
                     else ""
                 )
                 earlier_entry = (
-                    earlier_copy()
+                    _earlier_copy(
+                        known,
+                        other,
+                        source_file,
+                        final,
+                        ledger,
+                        listing,
+                        backends.get(plan.index),
+                    )
                     if unvouched == "other" and not beside and changed is None
                     else None
                 )

@@ -19,7 +19,7 @@ import pytest
 
 from support.cards import three_clip_card
 from support.faultyfs import FaultyFS
-from support.offload_cli import copy_acting_at_release
+from support.offload_cli import copy_acting_at_release, newest_html_words
 
 pytestmark = pytest.mark.fault
 
@@ -63,7 +63,7 @@ def test_a_drive_gone_beside_a_copy_removed_never_gets_overwrite(
     )
     assert "drive_gone" in kinds and "removed" in kinds, kinds
     assert set(kinds) <= {"drive_gone", "removed", "unreadable"}, kinds
-    html = " ".join(newest.with_suffix(".html").read_text().split()).replace("&#x27;", "'")
+    html = newest_html_words(reports)
     remedy = (
         "keep the card, reconnect that drive, check it (offload verify), and run the same "
         "command again with it, which reads those copies back"

@@ -42,7 +42,7 @@ from report.helpers import pdf_words
 from support.cards import three_clip_card
 from support.cascade_drives import fast_copy_flipped_at_release
 from support.faultyfs import FaultyFS, signalled_at_stall
-from support.offload_cli import copy_acting_at_release, run_offload
+from support.offload_cli import copy_acting_at_release, newest_html_words, run_offload
 
 pytestmark = pytest.mark.fault
 
@@ -64,7 +64,7 @@ def _verified_by_an_earlier_run(tmp_path: Path, cards: Path) -> tuple[Path, Path
 def _documents(reports: Path) -> tuple[dict[str, Any], str, str]:
     """The newest run's JSON report, and its HTML's and PDF's words."""
     newest = max(reports.glob("*.json"))
-    html = " ".join(newest.with_suffix(".html").read_text().split()).replace("&#x27;", "'")
+    html = newest_html_words(reports)
     pdf = pdf_words({"pdftotext": "pdftotext"}, newest.with_suffix(".pdf"))
     return json.loads(newest.read_text()), html, pdf
 

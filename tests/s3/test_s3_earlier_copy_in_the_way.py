@@ -15,6 +15,7 @@ import pytest
 from s3.conftest import admin
 from s3.test_s3_cli import make_card
 from s3.test_s3_cli import offload as cli_offload
+from support.cards import new_take
 
 LEDGER = "this copy root's ledger records the file there as a copy an earlier offload made"
 
@@ -30,10 +31,7 @@ def test_an_object_verified_earlier_in_the_way_is_never_offered_overwrite_first(
     key = "day1/A001/CLIPS/A001C002.mov"
     client = admin(s3_server.url)
     kept = client.get_object(Bucket=bucket, Key=key)["Body"].read()
-    clip = card / "CLIPS" / "A001C002.mov"
-    before = clip.stat().st_mtime_ns
-    clip.write_bytes(os.urandom(size))
-    os.utime(clip, ns=(before + 60 * 10**9, before + 60 * 10**9))
+    new_take(card / "CLIPS" / "A001C002.mov", size)
 
     code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
     assert code == 1, err
@@ -69,10 +67,7 @@ def test_another_object_of_the_recorded_size_is_not_called_the_earlier_copy(  # 
     size = len(client.get_object(Bucket=bucket, Key=key)["Body"].read())
     other = os.urandom(size)
     client.put_object(Bucket=bucket, Key=key, Body=other)
-    clip = card / "CLIPS" / "A001C002.mov"
-    before = clip.stat().st_mtime_ns
-    clip.write_bytes(os.urandom(size + 50_000))
-    os.utime(clip, ns=(before + 60 * 10**9, before + 60 * 10**9))
+    new_take(card / "CLIPS" / "A001C002.mov", size + 50_000)
 
     code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
     assert code == 1, err

@@ -40,6 +40,7 @@ from offload.errors import OffloadError, describe_os_error, printable_name
 from offload.fs.ops import fsync_dir
 from offload.hashing.c4 import C4Hasher
 from offload.hashing.registry import comparable_digest
+from offload.manifest import xmlparse
 from offload.manifest.atomic import write_file_atomically
 from offload.manifest.digest import is_ascmhl_format
 from offload.manifest.errors import (
@@ -576,7 +577,7 @@ def parse_manifest(path: Path, sequence_number: int) -> Generation:
     import xml.etree.ElementTree as ET  # here: a run that reads no history never loads it
 
     try:
-        for event, element in ET.iterparse(path, events=("start", "end")):
+        for event, element in xmlparse.iterparse(path, ("start", "end")):
             if event == "start":
                 if not stack and _local(element.tag) != "hashlist":
                     raise HistoryError(f"{path} is not an ASC MHL manifest", path=path)
@@ -662,7 +663,7 @@ def parse_chain(path: Path) -> tuple[ChainEntry, ...]:
         import xml.etree.ElementTree as ET
 
         try:
-            tree = ET.parse(handle)
+            tree = xmlparse.parse(handle)
         except ET.ParseError as exc:
             raise HistoryError(f"{path} is not well-formed XML: {exc}", path=path) from exc
     root = tree.getroot()
@@ -733,7 +734,7 @@ def latest_ignore_patterns_of(root: Path) -> tuple[str, ...]:
 
     try:
         with open(path, "rb") as handle:  # closed though the parse stops early
-            for event, element in ET.iterparse(handle, events=("start", "end")):
+            for event, element in xmlparse.iterparse(handle, ("start", "end")):
                 tag = _local(element.tag)
                 if event == "start":
                     if tag == "hashes":  # past the <processinfo>, or a manifest without one

@@ -35,6 +35,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
 from offload.errors import describe_os_error
+from offload.manifest import xmlparse
 from offload.manifest.as_written import LittleEndianXxh64
 from offload.manifest.ascmhl import canonical_digests, check_relative_path, utc_now
 from offload.manifest.atomic import AtomicFile
@@ -350,7 +351,7 @@ def _encoding_expat_cannot_read(head: bytes) -> str | None:
     try:
         codecs.lookup(name)
     except LookupError:
-        return None  # the parser says why it cannot read it
+        return None  # the parser says why it cannot read it (xmlparse: as malformed XML)
     return None if _expat_reads(name) else name
 
 
@@ -367,8 +368,18 @@ def _expat_reads(encoding: str) -> bool:
 
 def _as_utf8(path: Path, encoding: str) -> io.BytesIO:
     """The file at *path*, in *encoding*, as UTF-8 bytes the parser reads (its declaration
-    saying so). Raises UnicodeDecodeError for bytes that are not in *encoding*."""
-    text = path.read_bytes().decode(encoding).removeprefix("\ufeff")
+    saying so). Raises UnicodeDecodeError for bytes that are not in *encoding*, ET.ParseError
+    for an *encoding* that decodes no text (``rot13``) or whose codec fails (``idna``), as
+    the parser does (xmlparse)."""
+    import xml.etree.ElementTree as ET
+
+    data = path.read_bytes()
+    try:
+        text = data.decode(encoding).removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        raise
+    except (LookupError, UnicodeError) as exc:
+        raise ET.ParseError(xmlparse.reason(exc)) from exc
     text = re.sub(r"^<\?xml[^>]*\?>", '<?xml version="1.0" encoding="UTF-8"?>', text, count=1)
     return io.BytesIO(text.encode("utf-8"))
 
@@ -395,7 +406,7 @@ def read_legacy_mhl(path: Path) -> LegacyHashList:
             head = handle.read(256)
         encoding = _encoding_expat_cannot_read(head)
         source: Path | io.BytesIO = path if encoding is None else _as_utf8(path, encoding)
-        for event, element in ET.iterparse(source, events=("start", "end")):
+        for event, element in xmlparse.iterparse(source, ("start", "end")):
             tag = _local(element.tag)
             if event == "start":
                 if version is None:
