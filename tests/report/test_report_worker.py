@@ -498,6 +498,35 @@ def test_the_worker_draws_without_loading_the_copy_s_file_writing(
     assert pdf.startswith(b"%PDF-")
 
 
+def test_the_worker_loads_nothing_once_its_request_comes(job_data: dict[str, Any]) -> None:
+    """Every module the worker draws with is loaded before its request is read (while the
+    command copies), none after it: what comes after the request is the command's wait at
+    the end of the run (docs/performance.md, "The end of the run"). It still answers both
+    documents. Failed before: the card content's lines, the frames' check and unicodedata
+    were loaded after the request."""
+    script = (
+        "import os, runpy, sys\n"
+        "read, end = os.read, os._exit\n"
+        "before = []\n"
+        "def reading(fd, size):\n"
+        "    if fd == 0 and not before:\n"
+        "        before.append(set(sys.modules))\n"
+        "    return read(fd, size)\n"
+        "def done(code):\n"
+        "    after = sorted(set(sys.modules) - before[0])\n"
+        "    os.write(2, repr(after).encode() + b'\\n')\n"
+        "    end(code)\n"
+        "os.read, os._exit = reading, done\n"
+        "runpy.run_module('offload.report.worker', run_name='__main__', alter_sys=True)\n"
+    )
+    done = _run_worker(script, job_data)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == b"[]"
+    html, pdf, _ = marshal.loads(done.stdout)
+    assert b"</html>" in html
+    assert pdf.startswith(b"%PDF-")
+
+
 def _run_worker(script: str, job_data: dict[str, Any]) -> subprocess.CompletedProcess[bytes]:
     """Run *script* (which runs the worker's module as ``__main__``) in a fresh interpreter,
     the worker's input, *job_data* on A4, on its stdin."""

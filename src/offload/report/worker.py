@@ -430,10 +430,15 @@ def _serve() -> int:
     makes them itself."""
     import json
     import pickle
+    import unicodedata  # noqa: F401 (non-ASCII text shown: ``render`` loads it, below)
 
     # Everything drawing needs, loaded before the request comes (while the command copies):
     # the HTML's module and the results' (the report's empty-digests mapping unpickles to
-    # one) are otherwise loaded on the way.
+    # one), and what ``render`` imports as it runs (the card's content, the frames' check,
+    # ``unicodedata`` for non-ASCII text), are otherwise loaded after the request, while
+    # the command waits for the answer (~0.7 ms; docs/performance.md, "The end of the run").
+    import offload.report.card_content
+    import offload.report.frames
     import offload.report.html
     import offload.results  # noqa: F401
     from offload.report.documents import DocumentOptions, render
