@@ -487,3 +487,41 @@ def test_another_cards_copy_found_by_the_card_pass_keeps_overwrite_from_the_slow
     _never_offered(error)
     assert "--keep-both" in error, error
     assert (fast / "A001" / C001).read_bytes() == other
+
+
+def test_a_same_size_earlier_take_to_read_back_keeps_overwrite_from_the_cascade_lines(
+    tmp_path: Path,
+) -> None:
+    """A cascade: F (fast) holds C001's earlier take of the new take's size (to be read
+    back: refused unless found equal) and random bytes of another size at C000's name,
+    which S (slow) lacks: C000 cannot be cascaded. ``--dry-run``'s line for it and the
+    real run's "cannot be cascaded" ERROR offer --keep-both, never --overwrite. Failed
+    before: "(a different file holds its name on F: --overwrite or --keep-both copies it
+    there, ...)" in the dry run, whose cascade lines counted the refusals alone, not the
+    copies to read back (the run's ERROR, said once the read-back refused the earlier
+    take's copy, was right)."""
+    card = clips_card(tmp_path / "cards", 3, 200_000)
+    fast, slow = tmp_path / "F", tmp_path / "S"
+    fast.mkdir()
+    slow.mkdir()
+    code, out = offload("copy", card, fast, "--cascade-to", slow)
+    assert code == 0, out
+    _new_take(card / C001, 200_000)
+    (fast / "A001" / C000).write_bytes(os.urandom(7_777))
+    (slow / "A001" / C000).unlink()
+
+    code, out = offload("copy", "--dry-run", card, fast, "--cascade-to", slow)
+    assert code == 1, out
+    said = " ".join(out.split())
+    assert "no fast destination will hold a verified copy of it (" in said, out
+    _never_offered(out)
+
+    code, out = offload("copy", card, fast, "--cascade-to", slow)
+    assert code == 1, out
+    (unfed,) = [
+        line
+        for line in out.splitlines()
+        if line.startswith("ERROR:") and "cannot be cascaded" in line
+    ]
+    assert C000 in unfed and "--keep-both" in unfed, unfed
+    _never_offered(out)
