@@ -415,9 +415,11 @@ class OffloadPlan:
     def protected_in_the_way(self) -> bool:
         """Whether a copy never to be overwritten (another card's, an earlier take's) is in
         the way of a file of this run on any destination, fast or slow
-        (``remedies.holds_protected``): --overwrite, for the whole run, would replace it,
-        so no remedy of the run offers it."""
-        return remedies.holds_protected(self.in_the_way.values())
+        (``remedies.holds_protected``), or will be if the read-back finds it different
+        (``ExistingCopy.may_be_protected``: an earlier take's copy or another card's of the
+        card file's size): --overwrite, for the whole run, would replace it, so no remedy of
+        the run offers it (``run_protected``)."""
+        return run_protected(self.in_the_way.values(), self.checks)
 
     def in_the_way_remedies(self, *, read_back_refused: bool = False) -> remedies.Remedies:
         """By target, what the engine's refusal of a copy of ours in the way there says to
@@ -1956,7 +1958,13 @@ def _plan(
         links = _s3_link_warnings(tree, [plan for plan in plans if plan.index in backends])
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *links))
     if in_the_way:
-        found = _in_the_way_warnings(plans, in_the_way)
+        found = _in_the_way_warnings(
+            plans,
+            in_the_way,
+            protected=run_protected(
+                (ours for found in in_the_way.values() for _, _, ours in found), checks
+            ),
+        )
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *found))
     if other_content:
         unlike = _other_content_warnings(
@@ -2094,8 +2102,22 @@ def _unfinished_copy_warning(source: Path) -> PreflightItem:
     )
 
 
+def run_protected(in_the_way: Iterable[str], checks: Iterable[ExistingCopy]) -> bool:
+    """Whether a copy never to be overwritten stands in the way of a file of the run, on any
+    destination, fast or slow: one of the files in the way is such a copy (*in_the_way*,
+    their ``remedies.in_the_way`` words: ``remedies.holds_protected``), or one of the copies
+    read back before the copy (*checks*) is refused as such unless found equal
+    (``ExistingCopy.may_be_protected``). The one decision of the run, before the read-back,
+    that every refusal's words follow (the planner's warnings, ``--dry-run``, the engine's
+    and the read-back's refusals): --overwrite offered first nowhere."""
+    return remedies.holds_protected(in_the_way) or any(c.may_be_protected for c in checks)
+
+
 def _in_the_way_warnings(
-    plans: Sequence[DestinationPlan], in_the_way: Mapping[int, Sequence[tuple[int, str, str]]]
+    plans: Sequence[DestinationPlan],
+    in_the_way: Mapping[int, Sequence[tuple[int, str, str]]],
+    *,
+    protected: bool,
 ) -> list[PreflightItem]:
     """Before the copy, one warning a destination: the copies that will fail because a file
     of another size holds their name (another tool's, or an older copy of ours: a camera's
@@ -2103,12 +2125,9 @@ def _in_the_way_warnings(
     and what to do about it: a copy of ours whose size changed since its ledger recorded it
     (``Ledger.changed_copy``) is named as such, and ``--reverify`` replaces it. A copy never
     to be overwritten (another card's, an earlier take's) in the way on any destination,
-    and no warning offers --overwrite first (``remedies.holds_protected``): it is for the
+    and no warning offers --overwrite first (*protected*: ``run_protected``): it is for the
     whole run."""
     items = []
-    protected = remedies.holds_protected(
-        ours for found in in_the_way.values() for _, _, ours in found
-    )
     for plan in plans:
         found = in_the_way.get(plan.index)
         if not found:

@@ -706,6 +706,14 @@ def run_cascade(
         roots = [p.destination for p in plan.plans]
         backends = plan.job_destinations()
         copy = plan.options.copy
+        # A copy never to be overwritten refused by the card's pass (its read-back or its
+        # engine, on any destination): no refusal of the slow copies offers --overwrite
+        # either, as none of the card pass's does (``card``'s ``job_remedies``).
+        job_remedies = plan.in_the_way_remedies(
+            read_back_refused=any(
+                d.refusal in NEVER for f in report.job.files for d in f.destinations
+            )
+        )
         for batch, policy, rewrites in (
             (tasks, copy.existing, False),
             (replace_tasks, ExistingFilePolicy.OVERWRITE, True),
@@ -736,7 +744,7 @@ def run_cascade(
                     ledgers=plan.ledgers,
                     destinations=backends,
                     devices=plan.devices,
-                    remedies=plan.in_the_way_remedies(),
+                    remedies=job_remedies,
                     root_devices=plan.root_devices(),  # a slow drive pulled since: lost
                 ).run()
                 _proven_copies(job, references, used, matched)  # before _explain's rewrite

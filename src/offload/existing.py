@@ -42,6 +42,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple, Protocol
@@ -241,6 +242,16 @@ class ExistingCopy(NamedTuple):
     # any verify mode (``needs_source``), so the source's damage or read error is said and
     # settled, never dropped by a --verify destination run that reads no source.
     against_record: bool = False
+
+    @property
+    def may_be_protected(self) -> bool:
+        """Whether the read-back of this copy may refuse it as a copy never to be
+        overwritten (``remedies.NEVER``): the copy an earlier offload recorded of an earlier
+        take of the name (``earlier``) or another card's (``other_card``), refused as such
+        unless found equal. The planner's words before that read-back count it as refused
+        (``OffloadPlan.protected_in_the_way``): found equal, --keep-both first was only
+        cautious; found different, --overwrite offered for another file would replace it."""
+        return bool(self.earlier or self.other_card)
 
 
 def _unreadable_words(check: ExistingCopy, why: str) -> str:
@@ -456,6 +467,37 @@ def _changed_since_entry_words(
     return (
         f"{check.final_path} differs from the card's file, which reads as this copy root's "
         f"ledger recorded it ({recorded}): {changed}; not overwritten ({remedy})"
+    )
+
+
+def _damaged_in_place_words(check: ExistingCopy, recorded: str, protected: bool) -> str:
+    """The refusal of a copy the ledger recorded as this card file's content as read now
+    (only its date changed), read back unlike it: damaged in place (*protected*: no
+    --overwrite offered first, ``remedies.in_the_way``)."""
+    return (
+        f"{check.final_path} differs from what this copy root's ledger records for it "
+        f"({recorded}, the card's file as read now): the copy there is damaged; not "
+        f"overwritten ({remedies.in_the_way(protected=protected)})"
+    )
+
+
+def _history_damaged_words(check: ExistingCopy, recorded: str, protected: bool) -> str:
+    """The refusal of a copy no ledger vouches for whose copy root's ASC MHL history records
+    the card's content at its path (*recorded*), read back unlike it: damaged."""
+    return (
+        f"{check.final_path} differs from what this copy root's ASC MHL history records for "
+        f"it ({recorded}, the card's file as read now): the copy there is damaged; not "
+        "overwritten, as no ledger entry there records it as ours "
+        f"({remedies.in_the_way(protected=protected)})"
+    )
+
+
+def _other_content_refused_words(check: ExistingCopy, clone: str, protected: bool) -> str:
+    """The refusal of any other file in the way read back unlike the card file (*clone*: a
+    clone's entry's words, ``_NOT_THE_FILE_VERIFIED``)."""
+    return (
+        f"{check.final_path} already exists with other content{clone}; not overwritten "
+        f"({remedies.in_the_way(_whose(check), protected=protected)})"
     )
 
 
@@ -1585,7 +1627,9 @@ def settle(
     re-run without it), which is what a copy found wrong is written again from.
     *protected*: a copy never to be overwritten is in the run's way (``OffloadPlan.
     protected_in_the_way``): a refusal here offers no --overwrite first either
-    (``remedies.in_the_way``).
+    (``remedies.in_the_way``); nor where this read-back refuses one itself (an earlier
+    take's copy or another card's found different, ``remedies.NEVER``): every refusal's
+    kind is decided first, its words after, alike for all.
 
     A check without an outcome (cancelled before it was reached) becomes a CANCELLED result.
     Raises nothing for I/O: a ledger that cannot be written makes that copy FAILED. A
@@ -1631,6 +1675,9 @@ def settle(
     # Each copy root's ASC MHL history, read only for a file in the way found different
     # (``_recorded_as_card``), once a destination.
     histories: dict[int, History | None] = {}
+    # The refusals worded by whether --overwrite may be offered: worded once every kind is
+    # decided (a copy never to be overwritten refused by this read-back: by none of them).
+    unworded: list[tuple[DestinationFileResult, Callable[[bool], str]]] = []
     for check in checks:
         task = tasks[check.task_index]
         relative = task.source.relative_path
@@ -1772,10 +1819,11 @@ def settle(
             ):
                 # The ledger's entry records the card's content as read now (only its date
                 # changed), the copy read back unlike it: damaged in place, not another take.
-                result.error = (
-                    f"{check.final_path} differs from what this copy root's ledger records "
-                    f"for it ({recorded}, the card's file as read now): the copy there is "
-                    f"damaged; not overwritten ({remedies.in_the_way(protected=protected)})"
+                unworded.append(
+                    (
+                        result,
+                        partial(_damaged_in_place_words, check, recorded),
+                    )
                 )
                 result.refusal = Refusal.IN_THE_WAY
             elif (
@@ -1820,7 +1868,12 @@ def settle(
                 and outcome.as_its_entry
                 and check.ledger_entry not in _NOT_THE_FILE_VERIFIED
             ):
-                result.error = _changed_since_entry_words(check, outcome, protected)
+                unworded.append(
+                    (
+                        result,
+                        partial(_changed_since_entry_words, check, outcome),
+                    )
+                )
                 result.refusal = Refusal.IN_THE_WAY
             elif (
                 policy is ExistingFilePolicy.FAIL
@@ -1831,19 +1884,21 @@ def settle(
             ):
                 # No ledger vouches for it (deleted, lost), but the copy root's own history
                 # records the card's content at its path: a damaged copy, not another file.
-                result.error = (
-                    f"{check.final_path} differs from what this copy root's ASC MHL history "
-                    f"records for it ({recorded}, the card's file as read now): the copy "
-                    "there is damaged; not overwritten, as no ledger entry there records it "
-                    f"as ours ({remedies.in_the_way(protected=protected)})"
+                unworded.append(
+                    (
+                        result,
+                        partial(_history_damaged_words, check, recorded),
+                    )
                 )
                 result.refusal = Refusal.IN_THE_WAY
             elif policy is ExistingFilePolicy.FAIL:
                 # A clone of a copy of ours (``ledger.same_file``): its entry's words.
                 clone = _NOT_THE_FILE_VERIFIED.get(check.ledger_entry, "")
-                result.error = (
-                    f"{check.final_path} already exists with other content{clone}; not "
-                    f"overwritten ({remedies.in_the_way(_whose(check), protected=protected)})"
+                unworded.append(
+                    (
+                        result,
+                        partial(_other_content_refused_words, check, clone),
+                    )
                 )
                 result.refusal = remedies.in_the_way_refusal(_whose(check))
             else:
@@ -1944,6 +1999,14 @@ def settle(
             )
             continue
         presets[check.task_index].append(result)
+    # Every kind decided: a copy never to be overwritten refused here (or by the plan, in a
+    # preset) and no refusal offers --overwrite first.
+    if unworded:
+        protected = protected or any(
+            r.refusal in remedies.NEVER for results in presets.values() for r in results
+        )
+        for result, words_of in unworded:
+            result.error = words_of(protected)
     # One revocation per ledger (not one per copy: on a bucket each reads the whole ledger
     # and stores one more ledger object, which every later run reads).
     for index, revoked in revoking.items():

@@ -568,10 +568,18 @@ def _many_in_the_way(ours: int, found: int, other_card: int, protected: bool = F
             if other_card == found
             else f"{other_card} of them {'is' if other_card == 1 else 'are'}"
         )
+        # The others' words after, never --overwrite offered (it would replace the other
+        # card's copy too), their count said where none is a copy of ours.
+        others = (
+            f"; {_many_in_the_way(ours, found, 0, True)}"
+            if ours
+            else f"; for the other {found - other_card}: {_any(True)}"
+            if other_card < found
+            else ""
+        )
         return (
             f"{some} recorded in this copy root's ledger from another card: "
-            f"{another_card_many()}"
-            + (f"; {_many_in_the_way(ours, found, 0, True)}" if ours else "")
+            f"{another_card_many()}{others}"
         )
     any_many = _any(protected, many=True)
     if not ours:

@@ -171,15 +171,15 @@ def test_an_earlier_take_on_the_slow_drive_keeps_overwrite_from_the_fast_drives_
     (slow / "A001" / C000).unlink()  # to be fed from F, which refuses it
     earlier_take = (slow / "A001" / C001).read_bytes()
 
-    code, out = offload("copy", "--dry-run", card, fast, "--cascade-to", slow)
-    assert code == 1, out
-    assert "no fast destination will hold a verified copy of it" in out, out
-    _never_offered(out)
-
     code, out = offload("copy", "--report-dir", reports, card, fast, "--cascade-to", slow)
     assert code == 1, out
     said = " ".join(out.split())
     assert "The card's pass ended at" in said and "a plain re-run refuses it again" in said
+    # The cascade's sentence first: what failed before in it fails here, not elsewhere.
+    sentence = said[said.index("The card's pass ended at") :]
+    sentence = sentence[: sentence.index("refuses it again")]
+    assert not _offers_overwrite(sentence), sentence
+    assert "--keep-both" in sentence, sentence
     (unfed,) = [
         line
         for line in out.splitlines()
@@ -201,6 +201,11 @@ def test_an_earlier_take_on_the_slow_drive_keeps_overwrite_from_the_fast_drives_
     sentence = sentence[: sentence.index("refuses it again")]
     assert not _offers_overwrite(sentence), sentence
     assert "--keep-both" in sentence, sentence
+
+    code, out = offload("copy", "--dry-run", card, fast, "--cascade-to", slow)
+    assert code == 1, out
+    assert "no fast destination will hold a verified copy of it" in out, out
+    _never_offered(out)
 
     code, out, _err = offload_streams(
         "copy", "--json", "--report-dir", reports, card, fast, "--cascade-to", slow
@@ -252,3 +257,271 @@ def test_an_earlier_take_found_by_the_read_back_keeps_overwrite_from_a_plain_fil
     _never_offered(error)
     assert "--keep-both" in error, error
     assert (fast / "A001" / C001).read_bytes() == earlier_take
+
+
+def _html_words(reports: Path) -> str:
+    """The newest HTML report's text, its quotes unescaped, its white space joined."""
+    html = max(reports.glob("*.json")).with_suffix(".html").read_text()
+    return " ".join(html.replace("&#x27;", "'").split())
+
+
+def test_a_same_size_earlier_take_keeps_overwrite_from_a_same_size_plain_file(
+    tmp_path: Path,
+) -> None:
+    """F holds C001's earlier take of the new take's size, F2 a file no ledger records, of
+    the card file's size, at the name of a new card file, C003: both are read back before
+    the copy, found unlike the card, and refused in the same read-back, C001 as an earlier
+    take's copy. C003's refusal offers --keep-both first, never --overwrite (a re-run with
+    it replaced C001's earlier take on F), in the terminal, ``--json``'s events and the HTML
+    report, as the run record does. Failed before: C003's ERROR "not overwritten
+    (--overwrite replaces it once the new copy is verified, --keep-both keeps both)"."""
+    card = clips_card(tmp_path / "cards", 3, 200_000)
+    fast, fast2 = tmp_path / "F", tmp_path / "F2"
+    fast.mkdir()
+    fast2.mkdir()
+    reports = tmp_path / "reports"
+    code, out = offload("copy", "--report-dir", reports, card, fast, fast2)
+    assert code == 0, out
+    _new_take(card / C001, 200_000)  # the same size: read back, then refused
+    (fast2 / "A001" / C001).unlink()
+    (card / C003).write_bytes(os.urandom(100_000))
+    (fast2 / "A001" / C003).write_bytes(os.urandom(100_000))  # the same size: read back
+    earlier_take = (fast / "A001" / C001).read_bytes()
+
+    code, out = offload("copy", "--report-dir", reports, card, fast, fast2)
+    assert code == 1, out
+    data = newest_report(reports)
+    kinds = {
+        f["path"]: [d["refusal"] for d in f["destinations"]]
+        for f in data["files"]
+        if f["path"] in (C001, C003)
+    }
+    assert kinds == {C001: ["earlier_copy", None], C003: [None, "in_the_way"]}, kinds
+    (error,) = [x for x in out.splitlines() if x.startswith("ERROR:") and C003 in x]
+    assert "--keep-both" in error, error
+    _never_offered(out)
+    (failed,) = [
+        d["error"]
+        for f in data["files"]
+        if f["path"] == C003
+        for d in f["destinations"]
+        if d["error"]
+    ]
+    _never_offered(failed)
+    html = _html_words(reports)
+    assert "C003.mov already exists with other content" in html, html
+    assert not _offers_overwrite(html), html
+
+    code, out, _err = offload_streams("copy", "--json", "--report-dir", reports, card, fast, fast2)
+    assert code == 1, out
+    words = _json_words(out)
+    assert C003 in words, words
+    _never_offered(words)
+    _code, out = offload("verify", fast2 / "A001")
+    _never_offered(_incomplete(out))
+    assert (fast / "A001" / C001).read_bytes() == earlier_take
+
+
+def test_a_same_size_earlier_take_on_the_fast_drive_keeps_overwrite_from_the_slow_copy(
+    tmp_path: Path,
+) -> None:
+    """A cascade: F (fast) holds C001's earlier take of the new take's size (read back and
+    refused as an earlier take's copy), S (slow) a file no ledger records, of another size,
+    at the name of a new card file, C003, which the cascade's slow copy refuses. Its ERROR
+    offers --keep-both first, never --overwrite, as the cascade's sentence does. Failed
+    before: the slow copy's ERROR "not overwritten (--overwrite replaces it once the new
+    copy is verified, --keep-both keeps both)"."""
+    card = clips_card(tmp_path / "cards", 3, 200_000)
+    fast, slow = tmp_path / "F", tmp_path / "S"
+    fast.mkdir()
+    slow.mkdir()
+    reports = tmp_path / "reports"
+    code, out = offload("copy", "--report-dir", reports, card, fast, "--cascade-to", slow)
+    assert code == 0, out
+    _new_take(card / C001, 200_000)
+    (slow / "A001" / C001).unlink()  # S copies the new take (fed from F? F refuses it)
+    (card / C003).write_bytes(os.urandom(100_000))
+    (slow / "A001" / C003).write_bytes(os.urandom(7_777))
+    earlier_take = (fast / "A001" / C001).read_bytes()
+
+    code, out = offload("copy", "--report-dir", reports, card, fast, "--cascade-to", slow)
+    assert code == 1, out
+    data = newest_report(reports)
+    kinds = {
+        f["path"]: [d["refusal"] for d in f["destinations"]]
+        for f in data["files"]
+        if f["path"] in (C001, C003)
+    }
+    assert kinds[C001][0] == "earlier_copy" and kinds[C003] == [None, "in_the_way"], kinds
+    (error,) = [x for x in out.splitlines() if x.startswith("ERROR:") and C003 in x]
+    assert str(slow) in error and "--keep-both" in error, error
+    _never_offered(out)
+    assert not _offers_overwrite(_html_words(reports))
+    assert (fast / "A001" / C001).read_bytes() == earlier_take
+
+
+def test_a_same_size_earlier_take_keeps_overwrite_from_the_warning_and_the_dry_run(
+    tmp_path: Path,
+) -> None:
+    """F holds C001's earlier take of the new take's size (to be read back: refused unless
+    found equal), F2 a file of another size, no ledger's, at the name of a new card file,
+    C003: the planner's WARNING, ``--json``'s ``warning_issued`` and ``--dry-run``'s line
+    for C003 offer --keep-both first, never --overwrite, as its ERROR does. Failed before:
+    "--overwrite replaces it once the new copy is verified, --keep-both keeps both" in the
+    WARNING and the dry run, next to C001's "else refused (--keep-both ...)"."""
+    card = clips_card(tmp_path / "cards", 3, 200_000)
+    fast, fast2 = tmp_path / "F", tmp_path / "F2"
+    fast.mkdir()
+    fast2.mkdir()
+    code, out = offload("copy", card, fast, fast2)
+    assert code == 0, out
+    _new_take(card / C001, 200_000)
+    (fast2 / "A001" / C001).unlink()
+    (card / C003).write_bytes(os.urandom(100_000))
+    (fast2 / "A001" / C003).write_bytes(os.urandom(7_777))
+
+    code, out = offload("copy", "--dry-run", card, fast, fast2)
+    assert code == 1, out
+    assert f"{C003}: " in out and "else refused (this copy root" in out, out
+    _never_offered(out)
+
+    code, out, _err = offload_streams("copy", "--json", card, fast, fast2)
+    assert code == 1, out
+    warnings = [
+        json.loads(line)["message"]
+        for line in out.splitlines()
+        if json.loads(line)["event"] == "warning_issued"
+    ]
+    (warning,) = [w for w in warnings if "C003.mov" in w]
+    assert "--keep-both" in warning, warning
+    _never_offered(_json_words(out))
+
+    code, out = offload("copy", card, fast, fast2)
+    assert code == 1, out
+    (warning,) = [x for x in out.splitlines() if x.startswith("WARNING:") and C003 in x]
+    assert "--keep-both" in warning, warning
+    _never_offered(out)
+
+
+def _same_size_and_date(clip: Path) -> None:
+    """*clip* written again with other bytes of its size, its date (to the nanosecond) as
+    it was: the same name, size and date, another file."""
+    before = clip.stat()
+    clip.write_bytes(os.urandom(before.st_size))
+    os.utime(clip, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_another_cards_copy_found_by_the_read_back_keeps_overwrite_from_a_plain_file(
+    tmp_path: Path,
+) -> None:
+    """F holds a copy its ledger records in md5 alone of C001, the card's C001 now another
+    file of that name, size and date: the plan cannot tell (the run's xxh64 is not
+    recorded: read back, adopted if equal), the read-back finds it unlike the card and its
+    entry's fingerprint unlike the card file's, and refuses it as another card's copy
+    (``another_card``). F2's plain file of the card file's size at C003's name is refused in
+    the same read-back: offered --keep-both first, never --overwrite (it would replace the
+    other card's copy on F). Failed before: C003's ERROR "not overwritten (--overwrite
+    replaces it once the new copy is verified, --keep-both keeps both)"."""
+    card = clips_card(tmp_path / "cards", 3, 200_000)
+    fast, fast2 = tmp_path / "F", tmp_path / "F2"
+    fast.mkdir()
+    fast2.mkdir()
+    reports = tmp_path / "reports"
+    code, out = offload("copy", "--report-dir", reports, "-t", "md5", card, fast, fast2)
+    assert code == 0, out
+    _same_size_and_date(card / C001)
+    (fast2 / "A001" / C001).unlink()
+    (card / C003).write_bytes(os.urandom(100_000))
+    (fast2 / "A001" / C003).write_bytes(os.urandom(100_000))
+    other = (fast / "A001" / C001).read_bytes()
+
+    code, out = offload("copy", "--report-dir", reports, card, fast, fast2)
+    assert code == 1, out
+    kinds = {
+        f["path"]: [d["refusal"] for d in f["destinations"]]
+        for f in newest_report(reports)["files"]
+        if f["path"] in (C001, C003)
+    }
+    assert kinds == {C001: ["another_card", None], C003: [None, "in_the_way"]}, kinds
+    (error,) = [x for x in out.splitlines() if x.startswith("ERROR:") and C003 in x]
+    assert "--keep-both" in error, error
+    _never_offered(out)
+    assert not _offers_overwrite(_html_words(reports))
+    assert (fast / "A001" / C001).read_bytes() == other
+
+
+def test_another_cards_copy_found_by_the_card_pass_keeps_overwrite_from_the_slow_copy(
+    tmp_path: Path,
+) -> None:
+    """A cascade: the card pass's read-back refuses F's copy of C001 as another card's (as
+    above: nothing in the plan said so), and S (slow) holds a file of another size, no
+    ledger's, at the name of a new card file, C003, which the cascade's slow copy refuses.
+    Its ERROR offers --keep-both first, never --overwrite. Failed before: "not overwritten
+    (--overwrite replaces it once the new copy is verified, --keep-both keeps both)" (the
+    slow copy's remedies knew nothing of the card pass's refusals). The planner's WARNING
+    for C003, said before any read-back, cannot know of it, and may offer --overwrite."""
+    card = clips_card(tmp_path / "cards", 3, 200_000)
+    fast, slow = tmp_path / "F", tmp_path / "S"
+    fast.mkdir()
+    slow.mkdir()
+    reports = tmp_path / "reports"
+    code, out = offload(
+        "copy", "--report-dir", reports, "-t", "md5", card, fast, "--cascade-to", slow
+    )
+    assert code == 0, out
+    _same_size_and_date(card / C001)
+    (card / C003).write_bytes(os.urandom(100_000))
+    (slow / "A001" / C003).write_bytes(os.urandom(7_777))
+    other = (fast / "A001" / C001).read_bytes()
+
+    code, out = offload("copy", "--report-dir", reports, card, fast, "--cascade-to", slow)
+    assert code == 1, out
+    kinds = {
+        f["path"]: [d["refusal"] for d in f["destinations"]]
+        for f in newest_report(reports)["files"]
+        if f["path"] in (C001, C003)
+    }
+    assert kinds[C001][0] == "another_card" and kinds[C003] == [None, "in_the_way"], kinds
+    (error,) = [x for x in out.splitlines() if x.startswith("ERROR:") and C003 in x]
+    assert str(slow) in error, error
+    _never_offered(error)
+    assert "--keep-both" in error, error
+    assert (fast / "A001" / C001).read_bytes() == other
+
+
+def test_a_same_size_earlier_take_to_read_back_keeps_overwrite_from_the_cascade_lines(
+    tmp_path: Path,
+) -> None:
+    """A cascade: F (fast) holds C001's earlier take of the new take's size (to be read
+    back: refused unless found equal) and random bytes of another size at C000's name,
+    which S (slow) lacks: C000 cannot be cascaded. ``--dry-run``'s line for it and the
+    real run's "cannot be cascaded" ERROR offer --keep-both, never --overwrite. Failed
+    before: "(a different file holds its name on F: --overwrite or --keep-both copies it
+    there, ...)" in the dry run, whose cascade lines counted the refusals alone, not the
+    copies to read back (the run's ERROR, said once the read-back refused the earlier
+    take's copy, was right)."""
+    card = clips_card(tmp_path / "cards", 3, 200_000)
+    fast, slow = tmp_path / "F", tmp_path / "S"
+    fast.mkdir()
+    slow.mkdir()
+    code, out = offload("copy", card, fast, "--cascade-to", slow)
+    assert code == 0, out
+    _new_take(card / C001, 200_000)
+    (fast / "A001" / C000).write_bytes(os.urandom(7_777))
+    (slow / "A001" / C000).unlink()
+
+    code, out = offload("copy", "--dry-run", card, fast, "--cascade-to", slow)
+    assert code == 1, out
+    said = " ".join(out.split())
+    assert "no fast destination will hold a verified copy of it (" in said, out
+    _never_offered(out)
+
+    code, out = offload("copy", card, fast, "--cascade-to", slow)
+    assert code == 1, out
+    (unfed,) = [
+        line
+        for line in out.splitlines()
+        if line.startswith("ERROR:") and "cannot be cascaded" in line
+    ]
+    assert C000 in unfed and "--keep-both" in unfed, unfed
+    _never_offered(out)

@@ -102,3 +102,39 @@ def test_verify_of_a_bucket_whose_offload_failed_before_its_first_record_says_so
     assert "failed there, and no copy it recorded stands here (its record names " in line, line
     assert "killed, a power cut" not in line, line
     assert "the service refused its uploads" in line and "drive" not in line, line
+
+
+@pytest.mark.parametrize("plain", [100_000, 7_777], ids=["read-back", "other-size"])
+def test_an_earlier_take_read_back_keeps_overwrite_from_an_object_in_the_way(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path, plain
+) -> None:
+    """The bucket holds an earlier take of A001C002 of the new take's size (read back before
+    the copy, refused as an earlier take's copy) and an object no ledger records at the key
+    of a new card file, A001C004: of the card file's size (read back in the same read-back)
+    or of another (the planner's warning, the engine's refusal). Its WARNING and ERROR offer
+    --keep-both first, never --overwrite (it would replace the earlier take's object too).
+    Failed before: "--overwrite replaces it once the new copy is verified, --keep-both keeps
+    both" (the ERROR of the one read back, the WARNING of the other)."""
+    card = make_card(tmp_path)
+    url = f"s3://{bucket}/day1"
+    code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 0, err
+    key = "day1/A001/CLIPS/A001C002.mov"
+    client = admin(s3_server.url)
+    kept = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    clip = card / "CLIPS" / "A001C002.mov"
+    before = clip.stat().st_mtime_ns
+    clip.write_bytes(os.urandom(len(kept)))  # the same size: read back, then refused
+    os.utime(clip, ns=(before + 60 * 10**9, before + 60 * 10**9))
+    (card / "CLIPS" / "A001C004.mov").write_bytes(os.urandom(100_000))
+    client.put_object(Bucket=bucket, Key="day1/A001/CLIPS/A001C004.mov", Body=os.urandom(plain))
+
+    code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 1, err
+    (error,) = [x for x in err.splitlines() if x.startswith("ERROR:") and "A001C004" in x]
+    assert "--keep-both keeps both" in error, error
+    for line in err.splitlines():
+        if "A001C004" in line and "--overwrite" in line:
+            assert line.index("--keep-both") < line.index("--overwrite"), line
+            assert "--overwrite replaces it" not in line, line
+    assert client.get_object(Bucket=bucket, Key=key)["Body"].read() == kept

@@ -15,7 +15,9 @@ def test_one_file_in_the_way_is_named_alone_and_five_as_three_and_2_more() -> No
         DestinationPlan(1, Path("/d1"), Path("/d1/A001"), True),
     ]
     five = [(i, f"/d1/A001/C{i}.mov", "") for i in range(5)]
-    one, many = _in_the_way_warnings(plans, {0: [(0, "/d0/A001/C0.mov", "size")], 1: five})
+    one, many = _in_the_way_warnings(
+        plans, {0: [(0, "/d0/A001/C0.mov", "size")], 1: five}, protected=False
+    )
     assert one.destination_index == 0 and many.destination_index == 1
     assert (
         "1 file of another size already at the name of a copy on /d0/A001: it is not "

@@ -84,3 +84,15 @@ def test_one_other_cards_copy_among_files_in_the_way_is_an_it() -> None:
     words = many_in_the_way(0, 3, other_card=1)
     assert "1 of them is recorded in this copy root's ledger from another card" in words
     assert "2 of them are recorded" in many_in_the_way(0, 3, other_card=2)
+
+
+def test_the_plain_files_beside_another_cards_copy_are_counted_and_offered_keep_both() -> None:
+    """Three files in the way of one destination, one another card's copy, two plain files:
+    the two get words of their own, their count said, --keep-both first. Failed before: the
+    other card's words alone ("1 of them is recorded ... from another card: --into ...,
+    --keep-both keeps both here"), nothing said of the other 2."""
+    words = many_in_the_way(0, 3, other_card=1)
+    _, _, rest = words.partition("--keep-both keeps both here")
+    assert rest.startswith("; for the other 2: --keep-both keeps both"), words
+    assert not _offers_overwrite_first(rest), words
+    assert "for the other" not in many_in_the_way(0, 2, other_card=2)

@@ -247,7 +247,11 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
     refusing = {index: {path for path, _why in out[index].refused} for index in feeders}
     # A copy never to be overwritten in the way of any file on any destination, fast or
     # slow: no line offers --overwrite, which is for the whole run and would replace it too.
-    never_in_run = any(kind in remedies.NEVER for item in out for kind in item.refusals.values())
+    # (So too one to read back that is refused as such unless found equal: the plan's one
+    # decision, ``OffloadPlan.protected_in_the_way``, as the refused lines'.)
+    never_in_run = plan.protected_in_the_way or any(
+        kind in remedies.NEVER for item in out for kind in item.refusals.values()
+    )
     unlike = {index: {path for path, _why in out[index].unlike_record} for index in feeders}
     for item in out:
         item.cascade_pass = 2 if item.index in slow else 1
