@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Collection, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from offload.errors import printable_name
 from offload.ledger import LedgerEntry
@@ -33,26 +34,42 @@ from offload.model import SourceSymlink
 from offload.plan import DestinationPlan, SourceTree
 from offload.results import GOOD_STATUSES, DestinationStatus, FileResult
 
+if TYPE_CHECKING:
+    from offload.manifest.links import LinkKind
+
 
 def card_targets(tree: SourceTree) -> dict[str, str]:
     """``{link: file}``: each symlink of the card that, followed inside the card one step at
     a time (never through an absolute target, never above the card's root), ends on a file
     the scan found (ignored entries are not the card's files), with that file's relative
     path. Links to anything else (a folder, nothing, out of the card) are not in it."""
+    from offload.manifest.links import LinkKind
+
+    return {
+        link: leads_to
+        for link, (kind, leads_to) in card_links(tree).items()
+        if kind is LinkKind.FILE and leads_to is not None
+    }
+
+
+def card_links(tree: SourceTree) -> dict[str, tuple[LinkKind, str | None]]:
+    """``{link: (kind, file)}``: each symlink of the card followed inside the card's scan as
+    a manifest follows it on a copy (:func:`offload.manifest.links.follow_link`), in the
+    scan's order; *file* the card's file it ends on for :attr:`LinkKind.FILE`, else None.
+    A copy reproduces the card's tree, so on a destination that held nothing in their way
+    the manifests judge each link so: the dry run names the links they will ignore."""
     if not tree.symlinks:
         return {}
-    from offload.manifest.links import LinkKind, follow_link
+    from offload.manifest.links import follow_link
 
     modes: dict[str, int] = {f.relative_path: stat.S_IFREG for f in tree.files}
     modes.update((d, stat.S_IFDIR) for d in tree.directories)
     links = {link.relative_path: link.target for link in tree.symlinks}
     modes.update((path, stat.S_IFLNK) for path in links)
-    found: dict[str, str] = {}
-    for link in tree.symlinks:
-        kind, leads_to = follow_link(link.relative_path, modes.get, links.__getitem__)
-        if kind is LinkKind.FILE and leads_to is not None:
-            found[link.relative_path] = leads_to
-    return found
+    return {
+        link.relative_path: follow_link(link.relative_path, modes.get, links.__getitem__)
+        for link in tree.symlinks
+    }
 
 
 def copy_home(

@@ -619,15 +619,18 @@ def _ignore_links(
             )
             continue
         patterns[relative] = exact_pattern(relative)
-        _leave_link_out(
-            outcome,
-            relative,
-            link_shown,
-            f"{why}; it is copied as a link, and the manifest there ignores it (no hash is "
-            "recorded for it, ascmhl-debug verify skips it)",
-            LinkState.IGNORED,
-        )
+        _leave_link_out(outcome, relative, link_shown, ignored_link_note(kind), LinkState.IGNORED)
     return patterns
+
+
+def ignored_link_note(kind: LinkKind) -> str:
+    """Why a link of *kind* (any but :attr:`LinkKind.FILE`) is not listed and what the
+    manifest does of it, as the run's warning says it after ``symlink X on ROOT: `` (the
+    dry run says it in advance with the same words: ``offload.report.dry_run``)."""
+    return (
+        f"{IGNORED_BECAUSE[kind]}; it is copied as a link, and the manifest there ignores it "
+        "(no hash is recorded for it, ascmhl-debug verify skips it)"
+    )
 
 
 def _no_longer_ignored(root: Path, outcome: ManifestResult, relative: str, hidden: str) -> None:

@@ -39,6 +39,7 @@ from offload.report.cascade_words import (
     on_card_disk_words,
     refused_holder,
 )
+from offload.report.dry_run_links import add_to_json, links_and_folders, print_made
 from offload.report.source_words import of_the_source
 from offload.report.words import plural
 from offload.results import DestinationStatus
@@ -398,8 +399,10 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
     the text's last line (JSON: ``exit_code`` and ``exit_reason``)."""
     results = dry_run(plan)
     code, why = would_exit(plan, results)
+    made = links_and_folders(plan)  # the card's links and empty folders (dry_run_links)
     if as_json:
-        shown = {**_as_dict(plan, results), "exit_code": int(code), "exit_reason": why}
+        shown = {**add_to_json(_as_dict(plan, results), made), "exit_code": int(code)}
+        shown["exit_reason"] = why
         print(stream_dumps(shown, env.stdout), file=env.stdout)
         return int(code)
     err = env.stderr
@@ -491,6 +494,7 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
                 f"would FAIL: {_UNLIKE_WHY} (not copied, not read back)",
                 (f"{printable_name(p)}: {why}" for p, why in item.unlike_record),
             )
+        print_made(err, made, item.index)
         if item.cascade_pass == 2:
             # --verify transfer: a copy this run writes is transfer-checked, one verified
             # earlier is still verified; the line names neither.
@@ -512,6 +516,8 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
         print(f"  {printable_text(line)}", file=err)
     for warning in plan.preflight.warnings:
         env.warning(warning.message)
+    for link in made.warnings:  # the run's manifests' own words, said in advance
+        env.warning(link.message)
     folders = plan.tree.ignored_folders  # named with a "/", as the reports name them
     for path in plan.tree.ignored[:_LISTED]:
         print(f"ignored: {printable_name(str(path))}{'/' if path in folders else ''}", file=err)
