@@ -1531,7 +1531,9 @@ def _changed_since_verified(
                     found = "no longer a regular file"
                 elif st.st_size != file.size_bytes:
                     found = f"{st.st_size} bytes long, the card's file {file.size_bytes}"
-                elif dates and not ledger.as_recorded(st, file.size_bytes, file.mtime_ns):
+                elif dates and not ledger.dated_as_verified(
+                    file.relative_path, st, file.size_bytes, file.mtime_ns
+                ):
                     found = "with another modification time than the card's file"
                 elif not (
                     # Written in place with its date put back, or only its metadata changed
