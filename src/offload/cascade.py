@@ -1548,8 +1548,8 @@ def _changed_since_verified(
                         if reads_as_recorded(copy_path, moved.digests):
                             continue  # its metadata alone changed (chmod, an xattr)
                         found = (
-                            "with other content than was verified (its change time had moved "
-                            "since; read again whole)"
+                            f"with other content than {_recorded(result.status)} (its change "
+                            "time had moved since; read again whole)"
                         )
                     except OSError as exc:
                         if exc.errno in DRIVE_GONE_ERRNOS:
@@ -2187,6 +2187,12 @@ def _was_proved(status: DestinationStatus) -> str:
     if status is DestinationStatus.VERIFIED_EARLIER:
         return "was verified by an earlier run"
     return "was verified"
+
+
+def _recorded(status: DestinationStatus) -> str:
+    """What a good copy's *status* recorded of its content: "was recorded" for a copy only
+    transfer-checked (its digests were never read back from the drive)."""
+    return "was recorded" if status is DestinationStatus.TRANSFER_CHECKED else "was verified"
 
 
 _STILL_VOUCHES = (

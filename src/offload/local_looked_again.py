@@ -52,6 +52,12 @@ def _proved(status: DestinationStatus) -> str:
     return "was verified"
 
 
+def _recorded(status: DestinationStatus) -> str:
+    """What a good copy's *status* recorded of its content: "was recorded" for a copy only
+    transfer-checked (its digests were never read back from the drive)."""
+    return "was recorded" if status is DestinationStatus.TRANSFER_CHECKED else "was verified"
+
+
 def fail_changed(
     plan: OffloadPlan, report: OffloadReport, indexes: AbstractSet[int], sink: EventSink
 ) -> None:
@@ -103,8 +109,8 @@ def fail_changed(
                         if reads_as_recorded(copy, moved.digests):
                             continue  # its metadata alone changed (chmod, an xattr)
                         found = (
-                            "with other content than was verified (its change time had moved "
-                            "since; read again whole)"
+                            f"with other content than {_recorded(result.status)} (its change "
+                            "time had moved since; read again whole)"
                         )
                     except OSError as exc:
                         if exc.errno in DRIVE_GONE_ERRNOS:
