@@ -908,7 +908,8 @@ def test_only_a_cascade_keeps_what_its_ledgers_appended(tmp_path: Path, cards: P
     assert run_plan(plan).exit_code == 0
     for ledger in plan.ledgers:
         assert ledger.remembers_written
-        assert len(ledger._dates_seen) == 3, ledger.path
+        # Dates kept only where a copy does not show its card file's (none on a tmp folder).
+        assert not ledger._dates_seen, ledger.path
         assert ledger.run_known().get("CLIPS/C00/A003C001.mov") is not None
 
 
