@@ -1445,9 +1445,11 @@ def _changed_since_verified(
     """Each copy on a local fast destination (*feeders*) that the report still calls good
     (verified now or earlier, transfer-checked) but that is no longer as it was verified:
     gone, no longer a regular file, of another size than the card's file, or (the card's
-    dates given to the copies) of another modification time than the filesystem's
-    tolerance allows (``Ledger.as_recorded``); or whose ``lstat`` fails otherwise (EIO: its
-    drive may be failing). Each as (path, destination index, why), for ``_fail_damaged``.
+    dates given to the copies) of another modification time than its card file's within
+    the filesystem's tolerance and than it showed when this run read it back
+    (``Ledger.dated_as_verified``: a drive that shifts every date fails nothing); or whose
+    ``lstat`` fails otherwise (EIO: its drive may be failing). Each as (path, destination
+    index, why), for ``_fail_damaged``.
 
     The cascade's end, after its copies and before the card's release is stated again: the
     card was released on what the fast copies were then, and the cascade reads only the one

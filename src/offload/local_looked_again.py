@@ -6,7 +6,9 @@ its read-back and that manifest would be listed there as verified, more than was
 So, as ``destinations/s3looked_again`` does for a bucket, before the manifests of each local
 slow drive one ``lstat`` a copy the report still calls good compares it with what its
 read-back saw: a regular file of the card file's size (and, the card's dates given to the
-copies, its date as the drive stores it: ``Ledger.as_recorded``), the very file this run
+copies, its card file's date as the drive stores it or the date it showed when this run
+read it back: ``Ledger.dated_as_verified``, a drive that shifts every date, fusefat under a
+time zone other than UTC, failing nothing for that), the very file this run
 recorded (``Ledger.run_known``: its inode and change time where the drive keeps them; one
 that moved, a metadata change only or a file written in place, is read again whole against
 its digests, ``copy_reread.reads_as_recorded``). A copy found otherwise is failed on its
