@@ -1453,9 +1453,11 @@ def _changed_since_verified(
     """Each copy on a local fast destination (*feeders*) that the report still calls good
     (verified now or earlier, transfer-checked) but that is no longer as it was verified:
     gone, no longer a regular file, of another size than the card's file, or (the card's
-    dates given to the copies) of another modification time than the filesystem's
-    tolerance allows (``Ledger.as_recorded``); or whose ``lstat`` fails otherwise (EIO: its
-    drive may be failing). Each as (path, destination index, why), for ``_fail_damaged``.
+    dates given to the copies) of another modification time than its card file's within
+    the filesystem's tolerance and than it showed when this run read it back
+    (``Ledger.dated_as_verified``: a drive that shifts every date fails nothing); or whose
+    ``lstat`` fails otherwise (EIO: its drive may be failing). Each as (path, destination
+    index, why), for ``_fail_damaged``.
 
     The cascade's end, after its copies and before the card's release is stated again: the
     card was released on what the fast copies were then, and the cascade reads only the one
@@ -1539,7 +1541,9 @@ def _changed_since_verified(
                     found = "no longer a regular file"
                 elif st.st_size != file.size_bytes:
                     found = f"{st.st_size} bytes long, the card's file {file.size_bytes}"
-                elif dates and not ledger.as_recorded(st, file.size_bytes, file.mtime_ns):
+                elif dates and not ledger.dated_as_verified(
+                    file.relative_path, st, file.size_bytes, file.mtime_ns
+                ):
                     found = "with another modification time than the card's file"
                 elif not (
                     # Written in place with its date put back, or only its metadata changed
@@ -1554,8 +1558,8 @@ def _changed_since_verified(
                         if reads_as_recorded(copy_path, moved.digests):
                             continue  # its metadata alone changed (chmod, an xattr)
                         found = (
-                            "with other content than was verified (its change time had moved "
-                            "since; read again whole)"
+                            f"with other content than {_recorded(result.status)} (its change "
+                            "time had moved since; read again whole)"
                         )
                     except OSError as exc:
                         if exc.errno in DRIVE_GONE_ERRNOS:
@@ -2193,6 +2197,12 @@ def _was_proved(status: DestinationStatus) -> str:
     if status is DestinationStatus.VERIFIED_EARLIER:
         return "was verified by an earlier run"
     return "was verified"
+
+
+def _recorded(status: DestinationStatus) -> str:
+    """What a good copy's *status* recorded of its content: "was recorded" for a copy only
+    transfer-checked (its digests were never read back from the drive)."""
+    return "was recorded" if status is DestinationStatus.TRANSFER_CHECKED else "was verified"
 
 
 _STILL_VOUCHES = (

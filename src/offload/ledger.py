@@ -470,6 +470,14 @@ def _fragment_path(fragment: str) -> tuple[str, str]:
     return value, state if isinstance(state, str) else ""
 
 
+def _stat_of(path: str) -> os.stat_result | None:
+    """The ``stat`` of the file at *path*, or None when it cannot be stat'ed."""
+    try:
+        return os.stat(path)
+    except (OSError, ValueError):
+        return None
+
+
 def _identity_of(path: str) -> tuple[int, int] | None:
     """The (inode, change time in ns) of the file at *path* (``stat``), or None when it
     cannot be stat'ed (the entry then records none: the quick check alone)."""
@@ -564,6 +572,9 @@ class Ledger:
         # end checks ask; ~0.7 KB a copy kept until the end, which a plain run of 50,000
         # files, issue 14's peak-RSS target, does not pay). Set before the first append.
         self.remembers_written = False
+        # By relative path, the date each copy this object recorded showed then, after its
+        # read-back (``dated_as_verified``): only while ``remembers_written``.
+        self._dates_seen: dict[str, int] = {}
 
     def _mtime_not_held(self, mtime_ns: int, copy_mtime_ns: int) -> bool:
         """Whether a copy whose mtime differs from its source's is still the copy its entry
@@ -669,6 +680,14 @@ class Ledger:
         self._append_lines(entry_line(entry) for entry in stamped)
         if self.remembers_written:
             self._written.update((entry.relative_path, entry) for entry in stamped)
+            root = self._root_text
+            for entry in stamped:
+                if entry.vouches:
+                    self._see_date(
+                        entry.relative_path,
+                        _stat_of(_final_text(root, entry.relative_path, entry.final_name)),
+                        entry.mtime_ns,
+                    )
 
     def revoke(
         self,
@@ -755,13 +774,19 @@ class Ledger:
         (``S3Ledger``) makes them entries and appends those."""
         records = list(records)
         identities = None
-        if self.keeps_identity():
+        stats = None
+        if self.keeps_identity() or self.remembers_written:
             root = self._root_text
-            identities = [
-                _identity_of(_final_text(root, record.relative_path, record.final_name))
+            stats = [
+                _stat_of(_final_text(root, record.relative_path, record.final_name))
                 for record in records
             ]
+        if stats is not None and self.keeps_identity():
+            identities = [None if st is None else (st.st_ino, st.st_ctime_ns) for st in stats]
         self._append_lines(verified_lines(records, recorded_at, self.card, identities))
+        if self.remembers_written and stats is not None:
+            for record, st in zip(records, stats, strict=True):
+                self._see_date(record.relative_path, st, record.mtime_ns)
         if self.remembers_written and identities is not None:  # else none compares them
             self._written.update(
                 (record.relative_path, (record, identity))
@@ -1198,6 +1223,33 @@ class Ledger:
         if st.st_size != size_bytes:
             return False
         return self.holds_date(mtime_ns, st.st_mtime_ns)
+
+    def _see_date(self, relative_path: str, st: os.stat_result | None, mtime_ns: int) -> None:
+        """Keep the date the copy of *relative_path* shows now (*st*, just recorded after
+        its read-back) for ``dated_as_verified``, where it is not the recorded *mtime_ns*
+        (the card file's) itself: nothing kept on a drive that shows the dates set (~4 MB
+        a ledger at 50,000 copies otherwise), none where the copy could not be stat'ed."""
+        if st is None or st.st_mtime_ns == mtime_ns:
+            self._dates_seen.pop(relative_path, None)
+        else:
+            self._dates_seen[relative_path] = st.st_mtime_ns
+
+    def dated_as_verified(
+        self, relative_path: str, st: os.stat_result, size_bytes: int, mtime_ns: int
+    ) -> bool:
+        """Whether the copy *st* of *relative_path* shows the date it should: its card
+        file's *mtime_ns* as this filesystem stores it (``as_recorded``), or the very date
+        it showed when this run recorded it, just after its read-back (kept only while
+        ``remembers_written``). The one date rule of a cascade's checks of its copies
+        before their manifests (``cascade._changed_since_verified``, the fast copies;
+        ``local_looked_again``, the slow drives'): a drive that shows every date shifted
+        from the one set (fusefat under a time zone other than UTC: ``dates_kept``) holds
+        intact copies whose dates are not their card files', never failed for that."""
+        if st.st_size != size_bytes:
+            return False
+        if self.holds_date(mtime_ns, st.st_mtime_ns):
+            return True
+        return self._dates_seen.get(relative_path) == st.st_mtime_ns
 
     def holds_date(self, mtime_ns: int, copy_mtime_ns: int) -> bool:
         """Whether a copy here dated *copy_mtime_ns* shows the recorded date *mtime_ns* (the

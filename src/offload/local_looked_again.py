@@ -6,7 +6,9 @@ its read-back and that manifest would be listed there as verified, more than was
 So, as ``destinations/s3looked_again`` does for a bucket, before the manifests of each local
 slow drive one ``lstat`` a copy the report still calls good compares it with what its
 read-back saw: a regular file of the card file's size (and, the card's dates given to the
-copies, its date as the drive stores it: ``Ledger.as_recorded``), the very file this run
+copies, its card file's date as the drive stores it or the date it showed when this run
+read it back: ``Ledger.dated_as_verified``, a drive that shifts every date, fusefat under a
+time zone other than UTC, failing nothing for that), the very file this run
 recorded (``Ledger.run_known``: its inode and change time where the drive keeps them; one
 that moved, a metadata change only or a file written in place, is read again whole against
 its digests, ``copy_reread.reads_as_recorded``). A copy found otherwise is failed on its
@@ -52,6 +54,12 @@ def _proved(status: DestinationStatus) -> str:
     return "was verified"
 
 
+def _recorded(status: DestinationStatus) -> str:
+    """What a good copy's *status* recorded of its content: "was recorded" for a copy only
+    transfer-checked (its digests were never read back from the drive)."""
+    return "was recorded" if status is DestinationStatus.TRANSFER_CHECKED else "was verified"
+
+
 def fail_changed(
     plan: OffloadPlan, report: OffloadReport, indexes: AbstractSet[int], sink: EventSink
 ) -> None:
@@ -85,7 +93,9 @@ def fail_changed(
                     found = "no longer a regular file"
                 elif st.st_size != file.size_bytes:
                     found = f"{st.st_size} bytes long, the card's file {file.size_bytes}"
-                elif dates and not ledger.as_recorded(st, file.size_bytes, file.mtime_ns):
+                elif dates and not ledger.dated_as_verified(
+                    file.relative_path, st, file.size_bytes, file.mtime_ns
+                ):
                     found = "with another modification time than the card's file"
                 else:
                     if known is None:
@@ -101,8 +111,8 @@ def fail_changed(
                         if reads_as_recorded(copy, moved.digests):
                             continue  # its metadata alone changed (chmod, an xattr)
                         found = (
-                            "with other content than was verified (its change time had moved "
-                            "since; read again whole)"
+                            f"with other content than {_recorded(result.status)} (its change "
+                            "time had moved since; read again whole)"
                         )
                     except OSError as exc:
                         if exc.errno in DRIVE_GONE_ERRNOS:

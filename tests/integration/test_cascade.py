@@ -28,7 +28,7 @@ from offload.events import CardReleased, Event, FileVerified, WarningIssued
 from offload.fingerprint import SAMPLE
 from offload.ledger import Ledger, revoked_record
 from offload.manifest.history import read_history
-from offload.options import CopyOptions
+from offload.options import CopyOptions, VerifyMode
 from offload.plan import IgnoreRules
 from offload.report.job_report import json_chunks, report_data
 from offload.report.validate import job_report_problem
@@ -825,6 +825,92 @@ def test_a_slow_copy_removed_or_replaced_after_its_read_back_is_not_in_its_manif
     assert Ledger(slow / card.name).load()[victim].state == "revoked"
     mhl = "".join(p.read_text() for p in (slow / card.name / "ascmhl").glob("*.mhl"))
     assert "A003C000.mov" in mhl and "A003C001.mov" not in mhl, mhl
+
+
+@pytest.mark.parametrize("how", ["chmod", "redated", "written_in_place"])
+def test_a_slow_copy_touched_after_its_read_back_is_judged_by_what_changed(
+    tmp_path: Path, cards: Path, how: str
+) -> None:
+    """A slow drive's copy touched once its read-back verified it (its ``FileVerified``),
+    before the drive's manifest. ``chmod 0444`` moves its change time only: read again whole
+    against its digests, it stays verified (exit 0, in the manifest). Given another date
+    than its card file's and than it showed when verified: failed ("another modification
+    time"). Written in place with its date put back under ``--verify transfer``: failed
+    "with other content than was recorded" (a transfer check never read it back, so never
+    "than was verified": review of reads67, LOW 1; failed before on those words)."""
+    card = make_card(cards, files=3)
+    fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
+    fast.mkdir()
+    slow.mkdir()
+    victim = "CLIPS/C00/A003C001.mov"
+    copy = slow / card.name / victim
+
+    class TouchTheSlowCopy:
+        def emit(self, event: Event) -> None:
+            if not (
+                isinstance(event, FileVerified)
+                and event.destination_index == 1
+                and event.relative_path == victim
+            ):
+                return
+            before = copy.stat()
+            if how == "chmod":
+                copy.chmod(0o444)
+            elif how == "redated":
+                os.utime(copy, ns=(before.st_atime_ns, before.st_mtime_ns + 3600 * 10**9))
+            else:
+                with open(copy, "r+b") as handle:
+                    handle.write(os.urandom(4096))
+                os.utime(copy, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+    verify = VerifyMode.TRANSFER if how == "written_in_place" else VerifyMode.FULL
+    options = OffloadOptions(cascade=frozenset({1}), copy=CopyOptions(verify=verify))
+    report = offload(card, [fast, slow], options=options, sink=TouchTheSlowCopy())
+    result = {f.relative_path: f for f in report.job.files}[victim].destination(1)
+    assert result is not None
+    mhl = "".join(p.read_text() for p in (slow / card.name / "ascmhl").glob("*.mhl"))
+    if how == "chmod":
+        assert report.exit_code == 0, result.error
+        assert result.status is DestinationStatus.VERIFIED, result
+        assert "A003C001.mov" in mhl, mhl
+        return
+    assert report.exit_code == 1
+    assert result.status is DestinationStatus.FAILED, result
+    said = result.error or ""
+    if how == "redated":
+        assert "was verified, then found with another modification time" in said, said
+    else:
+        assert "was transfer-checked, then found with other content than was recorded" in said
+        assert "than was verified" not in said, said
+    assert Ledger(slow / card.name).load()[victim].state == "revoked"
+    assert "A003C000.mov" in mhl and "A003C001.mov" not in mhl, mhl
+
+
+def test_only_a_cascade_keeps_what_its_ledgers_appended(tmp_path: Path, cards: Path) -> None:
+    """A ledger keeps what the run appended (``Ledger.remembers_written``: each copy's record,
+    identity and the date it showed when recorded) only in a cascade, whose end checks ask
+    (``run_known``, ``dated_as_verified``): a plain run of 50,000 files keeps none (issue 14's
+    peak RSS), and ``run_known`` asked of a ledger not remembering raises RuntimeError,
+    never answering as if the run wrote nothing. Real runs of each kind (c74fa428's claim,
+    untested before)."""
+    card = make_card(cards, files=3)
+    plain, fast, slow = tmp_path / "PLAIN", tmp_path / "RAID", tmp_path / "SHUTTLE"
+    for folder in (plain, fast, slow):
+        folder.mkdir()
+    plan = plan_offload(card, [plain], OffloadOptions())
+    assert run_plan(plan).exit_code == 0
+    (ledger,) = plan.ledgers
+    assert not ledger.remembers_written
+    assert not ledger._written and not ledger._dates_seen
+    with pytest.raises(RuntimeError, match="not remembering"):
+        ledger.run_known()
+    plan = plan_offload(card, [fast, slow], OffloadOptions(cascade=frozenset({1})))
+    assert run_plan(plan).exit_code == 0
+    for ledger in plan.ledgers:
+        assert ledger.remembers_written
+        # Dates kept only where a copy does not show its card file's (none on a tmp folder).
+        assert not ledger._dates_seen, ledger.path
+        assert ledger.run_known().get("CLIPS/C00/A003C001.mov") is not None
 
 
 _LEDGER_OPENS = """
