@@ -30,6 +30,7 @@ from offload.copy_reread import reads_as_recorded
 from offload.errors import DRIVE_GONE_ERRNOS, describe_os_error
 from offload.events import EventSink, FileFailed
 from offload.ledger import RunKnown
+from offload.remedies import LOOKED_AGAIN_OTHER
 from offload.results import GOOD_STATUSES, DestinationFileResult, DestinationStatus
 
 if TYPE_CHECKING:
@@ -37,10 +38,7 @@ if TYPE_CHECKING:
 
 _NO_LONGER_VOUCHES = "its ledger no longer vouches for it"
 _GONE = f"run the same command again to copy it anew ({_NO_LONGER_VOUCHES})"
-_OTHER = (
-    "run the same command again with --overwrite to copy it again, once you know what "
-    f"wrote there ({_NO_LONGER_VOUCHES})"
-)
+_OTHER = LOOKED_AGAIN_OTHER
 _UNREAD = f"run the same command again to read it back ({_NO_LONGER_VOUCHES})"
 _WHEN = "when the drive's copies were looked at again before its manifest was written"
 

@@ -370,6 +370,33 @@ class Remedies(dict[str, Remedy]):
         return self.get(target) or in_the_way_remedy(protected=self.protected)
 
 
+#: What to do about a copy of ours verified, then found another file (other content, size or
+#: date) when its drive's copies were looked at again before its manifest
+#: (``local_looked_again``, ``destinations/s3looked_again``): its record is revoked keeping
+#: the entry it ended, so the next run refuses it as ``found_wrong_by_offload`` does and
+#: ``--reverify`` replaces it; never --overwrite, which is for the whole run and would
+#: replace too an earlier take's or another card's copy standing in its way (QA qawords67:
+#: following --overwrite here replaced an earlier take's verified copy).
+LOOKED_AGAIN_OTHER = (
+    "run the same command again with --reverify to copy it again, once you know what wrote "
+    "there (--reverify replaces it once the new copy is verified, --keep-both keeps both; its "
+    "ledger no longer vouches for it)"
+)
+
+
+def object_found_other(*, protected: bool = False) -> str:
+    """What to do about a bucket's copy of ours verified, then found another object at its
+    key when the bucket was listed again before its manifest (``destinations/
+    s3looked_again``): the next run refuses it as a revoked copy (``revoked``: the object's
+    ETag is no longer the entry's), whose remedy is this one's: ``--overwrite`` first, or,
+    *protected* (a copy never to be overwritten stands in the run's way), never named first
+    (QA qawords67: --overwrite, followed, replaced an earlier take's copy)."""
+    return (
+        f"run the same command again once you know what wrote there: {_any(protected)} "
+        "(its ledger no longer vouches for it)"
+    )
+
+
 def found_wrong_by_check(*, protected: bool = False) -> str:
     """What to do about a file in the way that ``offload verify`` found wrong and whose
     ledger record it revoked, keeping the entry it ended (``Ledger.found_wrong_copy``): a

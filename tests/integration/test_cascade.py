@@ -825,6 +825,16 @@ def test_a_slow_copy_removed_or_replaced_after_its_read_back_is_not_in_its_manif
     assert Ledger(slow / card.name).load()[victim].state == "revoked"
     mhl = "".join(p.read_text() for p in (slow / card.name / "ascmhl").glob("*.mhl"))
     assert "A003C000.mov" in mhl and "A003C001.mov" not in mhl, mhl
+    if how == "replaced":
+        # Its remedy never names --overwrite, which is for the whole run and would replace
+        # an earlier take's copy standing in another file's way too (QA qawords67: it did);
+        # --reverify, as the next run's own refusal says, mends it.
+        assert "--overwrite" not in said and "with --reverify" in said, said
+        again = offload(card, [fast, slow], options=OffloadOptions(cascade=frozenset({1})))
+        assert again.exit_code == 1, "a plain re-run refuses the copy found other"
+        mended = OffloadOptions(cascade=frozenset({1}), reverify=True)
+        assert offload(card, [fast, slow], options=mended).exit_code == 0
+        assert copy.read_bytes() == (card / victim).read_bytes()
 
 
 @pytest.mark.parametrize("how", ["chmod", "redated", "written_in_place"])

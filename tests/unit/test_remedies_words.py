@@ -96,3 +96,18 @@ def test_the_plain_files_beside_another_cards_copy_are_counted_and_offered_keep_
     assert rest.startswith("; for the other 2: --keep-both keeps both"), words
     assert not _offers_overwrite_first(rest), words
     assert "for the other" not in many_in_the_way(0, 2, other_card=2)
+
+
+def test_a_copy_found_other_before_its_manifest_is_never_offered_overwrite_first() -> None:
+    """A copy found another file when its drive's copies are looked at again before the
+    manifest: on a disk, --reverify (its revocation keeps the entry it ended, the next run
+    names --reverify); on a bucket, --overwrite first only where no copy never to be
+    overwritten stands in the run's way (QA qawords67: followed, --overwrite replaced an
+    earlier take's copy)."""
+    from offload.remedies import LOOKED_AGAIN_OTHER, object_found_other
+
+    assert "--overwrite" not in LOOKED_AGAIN_OTHER and "--reverify" in LOOKED_AGAIN_OTHER
+    assert object_found_other().index("--overwrite") < object_found_other().index("--keep-both")
+    guarded = object_found_other(protected=True)
+    assert guarded.index("--keep-both") < guarded.index("--overwrite"), guarded
+    assert "would also replace" in guarded, guarded

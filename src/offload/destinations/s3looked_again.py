@@ -28,6 +28,7 @@ from offload.destinations.s3ledger import S3Ledger
 from offload.destinations.s3lock import held_lock
 from offload.destinations.s3url import display_path
 from offload.events import EventSink, FileFailed
+from offload.remedies import object_found_other
 from offload.results import GOOD_STATUSES, DestinationStatus
 
 if TYPE_CHECKING:
@@ -36,12 +37,9 @@ if TYPE_CHECKING:
 
 _NO_LONGER_VOUCHES = "its ledger no longer vouches for it"
 # What mends a copy found so: gone, nothing to replace (the same command copies it anew);
-# another object at its key, which the same command refuses as one in the way.
+# another object at its key, which the same command refuses as a revoked copy
+# (``remedies.object_found_other``).
 _GONE = f"run the same command again to copy it anew ({_NO_LONGER_VOUCHES})"
-_OTHER = (
-    "run the same command again with --overwrite to copy it again, once you know what "
-    f"wrote there ({_NO_LONGER_VOUCHES})"
-)
 _WHEN = "when the bucket's copies were looked at again before its manifest was stored"
 
 
@@ -107,7 +105,7 @@ def fail_changed(
             error = (
                 f"{relative}: the copy {display_path(Path(result.final_path or ''))} "
                 f"{_proved(result.status)}, then found {what} {_WHEN}; "
-                f"{_GONE if gone else _OTHER}"
+                f"{_GONE if gone else object_found_other(protected=plan.protected_in_the_way)}"
             )
             result.status = DestinationStatus.FAILED
             result.verified_at = result.verified_mode = None  # nothing stands proved
