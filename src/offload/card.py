@@ -433,7 +433,7 @@ class OffloadPlan:
         """By target, what the engine's refusal of a copy of ours in the way there says to
         do (``--reverify`` replaces it), as the planner's warning says, with the refusal's
         kind (``CopyJob``'s ``remedies``); the other refusals say the default, never
-        --overwrite first where ``protected_in_the_way`` or *read_back_refused* (the
+        --overwrite first where ``holds_protected`` or *read_back_refused* (the
         read-back of the copies already there refused one never to be overwritten: an
         earlier take's of the card file's size, found unlike it). Called after that
         read-back: what it found decides, not the plan's guess (``found_protected``)."""
@@ -2116,9 +2116,9 @@ def run_protected(in_the_way: Iterable[str], checks: Iterable[ExistingCopy]) -> 
     destination, fast or slow: one of the files in the way is such a copy (*in_the_way*,
     their ``remedies.in_the_way`` words: ``remedies.holds_protected``), or one of the copies
     read back before the copy (*checks*) is refused as such unless found equal
-    (``ExistingCopy.may_be_protected``). The one decision of the run, before the read-back,
-    that every refusal's words follow (the planner's warnings, ``--dry-run``, the engine's
-    and the read-back's refusals): --overwrite offered first nowhere."""
+    (``ExistingCopy.may_be_protected``). The cautious decision before the read-back (the
+    planner's warnings, ``--dry-run``): --overwrite offered first nowhere. After it, the
+    refusals follow what it found (``found_protected``)."""
     return remedies.holds_protected(in_the_way) or any(c.may_be_protected for c in checks)
 
 

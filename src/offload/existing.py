@@ -1629,8 +1629,9 @@ def settle(
     their destination's ledger (durably) and revoke the entries of copies proven wrong.
     *stand_in*: the tasks' source is a fast copy standing in for the absent card (a cascade
     re-run without it), which is what a copy found wrong is written again from.
-    *protected*: a copy never to be overwritten is in the run's way (``OffloadPlan.
-    protected_in_the_way``): a refusal here offers no --overwrite first either
+    *protected*: a copy never to be overwritten is in the run's way as the plan found it
+    (``OffloadPlan.holds_protected``, not its guess of what this read-back may refuse): a
+    refusal here offers no --overwrite first either
     (``remedies.in_the_way``); nor where this read-back refuses one itself (an earlier
     take's copy or another card's found different, ``remedies.NEVER``): every refusal's
     kind is decided first, its words after, alike for all.
