@@ -421,14 +421,23 @@ class OffloadPlan:
         the run offers it (``run_protected``)."""
         return run_protected(self.in_the_way.values(), self.checks)
 
+    @property
+    def holds_protected(self) -> bool:
+        """Whether a file in the way of a file of this run, on any destination, is a copy
+        never to be overwritten as the plan found it (``remedies.holds_protected``), without
+        the copies the read-back may refuse as such (``protected_in_the_way``'s guess): what
+        the words after that read-back start from (``found_protected``)."""
+        return remedies.holds_protected(self.in_the_way.values())
+
     def in_the_way_remedies(self, *, read_back_refused: bool = False) -> remedies.Remedies:
         """By target, what the engine's refusal of a copy of ours in the way there says to
         do (``--reverify`` replaces it), as the planner's warning says, with the refusal's
         kind (``CopyJob``'s ``remedies``); the other refusals say the default, never
-        --overwrite first where ``protected_in_the_way`` or *read_back_refused* (the
+        --overwrite first where ``holds_protected`` or *read_back_refused* (the
         read-back of the copies already there refused one never to be overwritten: an
-        earlier take's of the card file's size, found unlike it)."""
-        protected = read_back_refused or self.protected_in_the_way
+        earlier take's of the card file's size, found unlike it). Called after that
+        read-back: what it found decides, not the plan's guess (``found_protected``)."""
+        protected = read_back_refused or self.holds_protected
         return remedies.Remedies(
             {
                 target: remedies.in_the_way_remedy(ours, protected=protected)
@@ -2107,10 +2116,21 @@ def run_protected(in_the_way: Iterable[str], checks: Iterable[ExistingCopy]) -> 
     destination, fast or slow: one of the files in the way is such a copy (*in_the_way*,
     their ``remedies.in_the_way`` words: ``remedies.holds_protected``), or one of the copies
     read back before the copy (*checks*) is refused as such unless found equal
-    (``ExistingCopy.may_be_protected``). The one decision of the run, before the read-back,
-    that every refusal's words follow (the planner's warnings, ``--dry-run``, the engine's
-    and the read-back's refusals): --overwrite offered first nowhere."""
+    (``ExistingCopy.may_be_protected``). The cautious decision before the read-back (the
+    planner's warnings, ``--dry-run``): --overwrite offered first nowhere. After it, the
+    refusals follow what it found (``found_protected``)."""
     return remedies.holds_protected(in_the_way) or any(c.may_be_protected for c in checks)
+
+
+def found_protected(in_the_way: Iterable[str], refusals: Iterable[str | None]) -> bool:
+    """Whether a copy never to be overwritten stood in the way of a file of the run, as
+    found once the copies there were read back (and, in a cascade, once the card's pass
+    ran): a file in the way is such a copy (*in_the_way*, ``remedies.holds_protected``) or
+    a copy was refused as such (*refusals*: ``DestinationFileResult.refusal`` of the copies
+    settled or done, ``remedies.refuses_never``). Unlike ``run_protected``, a copy the plan
+    only guessed may be refused but the read-back found equal does not count: the ERROR,
+    JSON and reports of a run say what it found."""
+    return remedies.holds_protected(in_the_way) or remedies.refuses_never(refusals)
 
 
 def _in_the_way_warnings(
@@ -3548,7 +3568,9 @@ def _run_locked(
         verify=copy.verify.value,
         policy=copy.existing,
         stand_in=plan.stands_in_for is not None,
-        protected=plan.protected_in_the_way,
+        # After the read-back: settle's own scan adds the copies it refuses as never to be
+        # overwritten; one it found equal and adopted is not (``found_protected``).
+        protected=plan.holds_protected,
     )
     read_back = (
         _read_back_in_history_formats(outcomes, {p.index: p.root for p in plan.plans})
@@ -3569,7 +3591,7 @@ def _run_locked(
     # A copy never to be overwritten refused by the read-back just done (an earlier take's
     # of the card file's size): no refusal of the copy offers --overwrite either.
     job_remedies = plan.in_the_way_remedies(
-        read_back_refused=any(r.refusal in NEVER for t in settled.tasks for r in t.preset)
+        read_back_refused=remedies.refuses_never(r.refusal for t in settled.tasks for r in t.preset)
     )
     job_report = CopyJob(
         first_tasks,

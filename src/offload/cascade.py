@@ -37,7 +37,7 @@ import os
 import shutil
 import stat
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -81,7 +81,7 @@ from offload.model import SourceFile, dated_as_card
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
 from offload.plan.codes import LeftOut, LeftOutEntry, PreflightCode
-from offload.remedies import EARLIER_KINDS, FAST_REFUSALS, NEVER, Refusal
+from offload.remedies import EARLIER_KINDS, FAST_REFUSALS, Refusal, refuses_never
 from offload.report.cascade_words import NOT_FOUND_BAD, refused_fixes, refused_holder
 from offload.results import (
     GOOD_STATUSES,
@@ -710,8 +710,8 @@ def run_cascade(
         # engine, on any destination): no refusal of the slow copies offers --overwrite
         # either, as none of the card pass's does (``card``'s ``job_remedies``).
         job_remedies = plan.in_the_way_remedies(
-            read_back_refused=any(
-                d.refusal in NEVER for f in report.job.files for d in f.destinations
+            read_back_refused=refuses_never(
+                d.refusal for f in report.job.files for d in f.destinations
             )
         )
         for batch, policy, rewrites in (
@@ -1330,8 +1330,12 @@ def _cascade_tasks(
             if never_in_run is None:  # looked at once, for the first file not fed
                 # The plan's files in the way on every destination (the slow ones' too,
                 # which the card's pass never wrote), and the card pass's refusals.
-                never_in_run = plan.protected_in_the_way or _never_overwritten_in_run(
-                    by_path.values()
+                # (What was found, not the plan's guess: ``card.found_protected``.)
+                from offload.card import found_protected
+
+                never_in_run = found_protected(
+                    plan.in_the_way.values(),
+                    (r.refusal for f in by_path.values() for r in f.destinations),
                 )
             why = _no_copy_reason(plan, file, feeders, wanted, never_in_run)
             kind = _fast_refusal(file, feeders)
@@ -1698,13 +1702,6 @@ def _fast_refusal(file: FileResult | None, feeders: list[int]) -> Refusal | None
     if any(r.refusal is Refusal.DAMAGED_EARLIER_COPY for r in results):
         return Refusal.FAST_REFUSED_DAMAGED_EARLIER_COPY
     return Refusal.FAST_REFUSED
-
-
-def _never_overwritten_in_run(files: Iterable[FileResult]) -> bool:
-    """Whether any destination of the run, fast or slow, refused a file of the run for a
-    copy never to be overwritten (``remedies.NEVER``): --overwrite, for the whole run, would
-    replace it, so no refusal of the run offers it (``refused_fixes``)."""
-    return any(r.refusal in NEVER for file in files for r in file.destinations)
 
 
 def _no_copy_reason(

@@ -248,10 +248,14 @@ class ExistingCopy(NamedTuple):
         """Whether the read-back of this copy may refuse it as a copy never to be
         overwritten (``remedies.NEVER``): the copy an earlier offload recorded of an earlier
         take of the name (``earlier``) or another card's (``other_card``), refused as such
-        unless found equal. The planner's words before that read-back count it as refused
+        unless found equal; or one whose entry of this card file is consulted once found
+        different (``card_entry``: "digests", "clone", "zone"), refused as another card's
+        where the card file's fingerprint is not that entry's (``CheckOutcome.
+        other_content``). The planner's words before that read-back count it as refused
         (``OffloadPlan.protected_in_the_way``): found equal, --keep-both first was only
-        cautious; found different, --overwrite offered for another file would replace it."""
-        return bool(self.earlier or self.other_card)
+        cautious; found different, --overwrite offered for another file would replace it.
+        After the read-back, what it found decides (``card.found_protected``)."""
+        return bool(self.earlier or self.other_card or self.card_entry is not None)
 
 
 def _unreadable_words(check: ExistingCopy, why: str) -> str:
@@ -1625,8 +1629,9 @@ def settle(
     their destination's ledger (durably) and revoke the entries of copies proven wrong.
     *stand_in*: the tasks' source is a fast copy standing in for the absent card (a cascade
     re-run without it), which is what a copy found wrong is written again from.
-    *protected*: a copy never to be overwritten is in the run's way (``OffloadPlan.
-    protected_in_the_way``): a refusal here offers no --overwrite first either
+    *protected*: a copy never to be overwritten is in the run's way as the plan found it
+    (``OffloadPlan.holds_protected``, not its guess of what this read-back may refuse): a
+    refusal here offers no --overwrite first either
     (``remedies.in_the_way``); nor where this read-back refuses one itself (an earlier
     take's copy or another card's found different, ``remedies.NEVER``): every refusal's
     kind is decided first, its words after, alike for all.
@@ -2002,8 +2007,8 @@ def settle(
     # Every kind decided: a copy never to be overwritten refused here (or by the plan, in a
     # preset) and no refusal offers --overwrite first.
     if unworded:
-        protected = protected or any(
-            r.refusal in remedies.NEVER for results in presets.values() for r in results
+        protected = protected or remedies.refuses_never(
+            r.refusal for results in presets.values() for r in results
         )
         for result, words_of in unworded:
             result.error = words_of(protected)

@@ -155,6 +155,14 @@ def holds_protected(words: Iterable[str]) -> bool:
     return any(is_protected(ours) for ours in words)
 
 
+def refuses_never(kinds: Iterable[str | None]) -> bool:
+    """Whether refusal kinds (*kinds*: ``DestinationFileResult.refusal`` of copies settled or
+    done, on any destination) name a copy never to be overwritten (``NEVER``): what a
+    read-back or an engine found, where ``holds_protected`` is what the plan knew. The one
+    scan (``card.found_protected``, ``existing.settle``, ``--dry-run``'s cascade lines)."""
+    return any(kind in NEVER for kind in kinds)
+
+
 _SINCE = "since it was recorded in this copy root's ledger: --reverify replaces it"
 _FROM_ANOTHER_CARD = "it is recorded in this copy root's ledger from another card"
 

@@ -525,3 +525,79 @@ def test_a_same_size_earlier_take_to_read_back_keeps_overwrite_from_the_cascade_
     ]
     assert C000 in unfed and "--keep-both" in unfed, unfed
     _never_offered(out)
+
+
+def test_a_copy_the_read_back_may_find_another_cards_keeps_overwrite_from_the_plans_words(
+    tmp_path: Path,
+) -> None:
+    """F holds C001's copy recorded in md5 alone, the card's C001 now another file of that
+    name, size and date (the plan cannot tell: the read-back compares it, then the card
+    file's fingerprint with the entry's, and refuses it as another card's), and F2 a file
+    of another size, no ledger's, at the name of a new card file, C003. Before the
+    read-back, the planner's WARNING and ``--dry-run``'s line for C003 offer --keep-both
+    first, never --overwrite: a re-run with --overwrite would replace that other card's
+    copy, maybe its only one. Failed before (review M1): "--overwrite replaces it once the
+    new copy is verified, --keep-both keeps both" in both (``may_be_protected`` counted
+    neither this ADOPT check's entry nor its refusal as another card's)."""
+    card = clips_card(tmp_path / "cards", 3, 200_000)
+    fast, fast2 = tmp_path / "F", tmp_path / "F2"
+    fast.mkdir()
+    fast2.mkdir()
+    code, out = offload("copy", "-t", "md5", card, fast, fast2)
+    assert code == 0, out
+    _same_size_and_date(card / C001)
+    (fast2 / "A001" / C001).unlink()
+    (card / C003).write_bytes(os.urandom(100_000))
+    (fast2 / "A001" / C003).write_bytes(os.urandom(7_777))
+    other = (fast / "A001" / C001).read_bytes()
+
+    code, out = offload("copy", "--dry-run", card, fast, fast2)
+    assert code == 1, out
+    assert f"{C003}: " in out, out
+    _never_offered(out)
+
+    code, out = offload("copy", card, fast, fast2)
+    assert code == 1, out
+    (warning,) = [x for x in out.splitlines() if x.startswith("WARNING:") and C003 in x]
+    assert "--keep-both" in warning, warning
+    _never_offered(out)
+    assert "another card" in out, out
+    assert (fast / "A001" / C001).read_bytes() == other
+
+
+def test_a_copy_the_read_back_adopts_leaves_overwrite_offered_after_it(tmp_path: Path) -> None:
+    """F holds C001's copy of the card file, whose date alone changed since (touched: an
+    earlier take of the name to the plan, to be read back, refused unless found equal), and
+    random bytes of the card file's size at the name of a new card file, C003. The
+    read-back finds C001's copy equal and adopts it: nothing never to be overwritten is in
+    the run's way, so C003's ERROR and the report JSON's error say what a re-run of the
+    same state says, --overwrite first (it replaces only that file, once the new copy is
+    verified). Failed before (review M2): "--keep-both keeps both, --into ... (--overwrite
+    is for the whole run: it would also replace the copy never to be overwritten ...)",
+    from the plan's guess, while the re-run said "--overwrite replaces it"."""
+    card = clips_card(tmp_path / "cards", 3, 200_000)
+    fast = tmp_path / "F"
+    fast.mkdir()
+    reports = tmp_path / "reports"
+    code, out = offload("copy", "--report-dir", reports, card, fast)
+    assert code == 0, out
+    clip = card / C001
+    later = clip.stat().st_mtime_ns + 60 * 10**9
+    os.utime(clip, ns=(later, later))
+    (card / C003).write_bytes(os.urandom(100_000))
+    (fast / "A001" / C003).write_bytes(os.urandom(100_000))
+
+    errors, json_errors = [], []
+    for _run in range(2):
+        code, out = offload("copy", "--report-dir", reports, card, fast)
+        assert code == 1, out
+        (error,) = [x for x in out.splitlines() if x.startswith("ERROR:") and C003 in x]
+        errors.append(" ".join(error.split()))
+        (entry,) = [f for f in newest_report(reports)["files"] if f["path"] == C003]
+        json_errors.append(entry["destinations"][0]["error"])
+        (adopted,) = [f for f in newest_report(reports)["files"] if f["path"] == C001]
+        assert adopted["destinations"][0]["refusal"] is None, adopted
+    assert errors[0] == errors[1], errors
+    assert json_errors[0] == json_errors[1], json_errors
+    assert "--overwrite replaces it once the new copy is verified" in errors[0], errors
+    assert "never to be overwritten" not in json_errors[0], json_errors

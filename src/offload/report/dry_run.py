@@ -250,8 +250,8 @@ def _cascade_passes(plan: OffloadPlan, out: list[DestinationDryRun]) -> None:
     # slow: no line offers --overwrite, which is for the whole run and would replace it too.
     # (So too one to read back that is refused as such unless found equal: the plan's one
     # decision, ``OffloadPlan.protected_in_the_way``, as the refused lines'.)
-    never_in_run = plan.protected_in_the_way or any(
-        kind in remedies.NEVER for item in out for kind in item.refusals.values()
+    never_in_run = plan.protected_in_the_way or remedies.refuses_never(
+        kind for item in out for kind in item.refusals.values()
     )
     unlike = {index: {path for path, _why in out[index].unlike_record} for index in feeders}
     for item in out:
