@@ -300,7 +300,8 @@ def _os_error(exc: BaseException, operation: str, where: str, endpoint: str | No
         first = _os_error(exc.first, operation, where, endpoint)
         said = (first.strerror or "").removeprefix(f"{operation} {place}: ")
         return type(first)(
-            first.errno, f"{operation} {place}: not sent, as an earlier request found that {said}"
+            first.errno,
+            f"{operation} {place}: {said}; not sent: an earlier request of this run found so",
         )
     lapsed = unrenewed(exc)
     if lapsed is not None:

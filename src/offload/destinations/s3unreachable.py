@@ -1,8 +1,8 @@
 """Once an S3 destination's service cannot be reached, no further request is sent to it.
 
-A request that could not reach the service (botocore's ``after-call-error``, after all its
-retries: a connection refused, a connect or read timeout, a connection closed) loses the
-destination in the engine (ECONNREFUSED, ENOTCONN). Each request still queued then (the
+A request that could not connect to the service (botocore's ``after-call-error``, after all
+its retries: a connection refused, a connect timeout) loses the destination in the engine
+(ECONNREFUSED, ENOTCONN). Each request still queued then (the
 read-backs fetched ahead, the delete or abort of every object whose read-back had not
 happened, the lock's heartbeat and release) would have waited its own retries (12-24 s a
 request, ``s3retries``): a server killed mid-run held the run for minutes after its local
@@ -14,7 +14,7 @@ watched client that failed so (any operation), every later call of a watched cli
 ``NotSent`` for its own operation without sending anything: ``s3.os_error`` words it as not
 sent, with the errno and the words of that first failure, so what the run meant to delete
 is named as left in the bucket, never as deleted. ``since``: the monotonic time the latch
-was set, None while it is not. Not a TLS failure: the service answered (``s3.tls_words``).
+was set, None while it is not.
 Thread-safe (set once under a lock; read without one)."""
 
 from __future__ import annotations
@@ -34,18 +34,13 @@ class NotSent(Exception):
 
 
 def unreachable(exc: BaseException) -> bool:
-    """Whether *exc* (botocore's, after a request's retries) says the service could not be
-    reached: no answer came, and not for TLS (the service answered in it, or not)."""
-    from botocore.exceptions import (
-        ConnectionClosedError,
-        EndpointConnectionError,
-        ReadTimeoutError,
-        SSLError,
-    )
+    """Whether *exc* (botocore's, after a request's retries) says no connection to the
+    service could be made: refused, or its connect timed out (nothing sent). Not a connection
+    closed or a read timed out: one request's answer lost says nothing of the next one, which
+    must still be sent (``S3Destination.settle_unanswered`` looks for what it stored)."""
+    from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
 
-    if isinstance(exc, SSLError):
-        return False
-    return isinstance(exc, EndpointConnectionError | ReadTimeoutError | ConnectionClosedError)
+    return isinstance(exc, EndpointConnectionError | ConnectTimeoutError)
 
 
 class UnreachableLatch:
