@@ -535,7 +535,9 @@ def test_a_lock_deleted_meanwhile_is_said_deleted_not_taken_over(  # type: ignor
     """The lock object deleted by hand while its run holds it (what the busy message offers:
     deleting it frees the copy root at once): the next beat finds no object, and the run
     says so; it said "taken over by another offload ... did not refresh it for 180 s",
-    neither of which anything showed."""
+    neither of which anything showed. A service that lost its data (a server restarted
+    empty) shows the same, and the words allow for it (QA: they named a person or another
+    offload alone)."""
     store = destination(s3_server.url, bucket, prefix="day1")
     key = lock_key("day1/A001")
     try:
@@ -548,7 +550,8 @@ def test_a_lock_deleted_meanwhile_is_said_deleted_not_taken_over(  # type: ignor
         assert lock.lost is not None
         assert lock.lost.startswith(
             f"the lock of copy root s3://{bucket}/day1/A001 was deleted while this run held "
-            "it (by hand, or by another offload that took it over and ended since)"
+            "it (by hand, by another offload that took it over and ended since, or the "
+            "service lost it: restarted without its data, or the bucket recreated)"
         ), lock.lost
         assert "taken over by another offload while" not in lock.lost
         assert "did not refresh" not in lock.lost

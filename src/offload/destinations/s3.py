@@ -102,6 +102,7 @@ from offload.destinations.s3credentials import (
 from offload.destinations.s3records import LEFT_WITHOUT_CONDITIONAL_DELETE, record_names
 from offload.destinations.s3region import bucket_region, named_endpoint, wrong_region
 from offload.destinations.s3token_latch import TokenLatch
+from offload.destinations.s3unreachable import NotSent, UnreachableLatch
 from offload.destinations.s3url import MAX_KEY_BYTES, S3Url, keep_both_key, key_bytes
 from offload.engine.cancel import CANCEL_POLL_S
 from offload.hashing.multihasher import MultiHasher
@@ -293,6 +294,15 @@ def _os_error(exc: BaseException, operation: str, where: str, endpoint: str | No
     from botocore.exceptions import ClientError, NoCredentialsError, ParamValidationError
 
     place = f"{where} ({redact_endpoint(endpoint)})"
+    if isinstance(exc, NotSent):
+        # Kept back by the latch (``s3unreachable``): the first failure's errno and words,
+        # said as not sent (nothing was tried, so nothing is claimed done).
+        first = _os_error(exc.first, operation, where, endpoint)
+        said = (first.strerror or "").removeprefix(f"{operation} {place}: ")
+        return type(first)(
+            first.errno,
+            f"{operation} {place}: {said}; not sent: an earlier request of this run found so",
+        )
     lapsed = unrenewed(exc)
     if lapsed is not None:
         # An SSO session or a credential_process that expired mid-run: every later request
@@ -585,6 +595,9 @@ class S3Destination:
         # After its session token is refused once, no request more (``s3token_latch``):
         # for a copy and ``offload verify`` (``stop_after_token_refusal``).
         self.token_latch: TokenLatch | None = None
+        # After a request finds the service out of reach, no request more
+        # (``s3unreachable``): for a copy (``stop_once_unreachable``).
+        self.unreachable_latch: UnreachableLatch | None = None
         self.device = str(url)
         # The endpoint botocore really talks to: the flag's or the environment's, else the
         # profile's ``endpoint_url`` in ~/.aws/config, else AWS's own (redacted for messages).
@@ -698,6 +711,17 @@ class S3Destination:
         if self.token_latch is None:
             self.token_latch = TokenLatch()
             self.token_latch.watch(self.client)
+
+    def stop_once_unreachable(self) -> None:
+        """From now on, once a request could not reach the service after its retries (the
+        engine then loses the destination: ECONNREFUSED, ENOTCONN), send it no request more
+        (``s3unreachable``): each clean-up of a destination lost so (the delete or abort of
+        what it meant to remove, its lock's release) fails at once, named as left in the
+        bucket, instead of waiting 12-24 s of retries each. For a copy; call before the
+        first request."""
+        if self.unreachable_latch is None:
+            self.unreachable_latch = UnreachableLatch()
+            self.unreachable_latch.watch(self.client)
 
     # -- what it promises -------------------------------------------------------------
 
@@ -1427,6 +1451,8 @@ class S3Destination:
             client = make_client(replace(self.settings, **_TAKE_BACK_TIMEOUTS))  # type: ignore[arg-type]
             if self.token_latch is not None:
                 self.token_latch.watch(client)
+            if self.unreachable_latch is not None:
+                self.unreachable_latch.watch(client)
             with self._lock:
                 self._take_back_client = client
         return client
@@ -3721,11 +3747,15 @@ class S3ReadBack:
             self.destination._stop_if_cancelled(
                 f"while reading {self.destination.display(self.key)}"
             )
+            if self._body is None or self._position != offset + filled:
+                # Not in the ``try`` below: a GET that failed had botocore's retries already
+                # (``s3retries``), and its OSError (``os_error``: ECONNREFUSED's is a
+                # ConnectionError) is final. Retried here too, a server gone for good was
+                # waited for 9 x 12-24 s at each read-back before the destination was lost.
+                self._open(offset + filled)
+                if self._body is None:
+                    break  # past the end
             try:
-                if self._body is None or self._position != offset + filled:
-                    self._open(offset + filled)
-                    if self._body is None:
-                        break  # past the end
                 want = min(len(buffer) - filled, _GET_CHUNK)
                 data = self._body.read(want)
             except (BotoCoreError, Urllib3Error, ConnectionError, TimeoutError) as exc:

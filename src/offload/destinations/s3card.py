@@ -135,6 +135,7 @@ def open_s3_destinations(
             )
             backends[index] = S3Backend(store, existing=existing)
             store.stop_after_token_refusal()
+            store.stop_once_unreachable()  # a server gone holds no clean-up (s3unreachable)
             store.check()
             store.probe()  # its warnings: ``probe_warnings``
             paths.append(backends[index].root)

@@ -115,6 +115,7 @@ def open_s3_file_targets(
                 continue  # nothing stored there: no probe, no lookup
             # After its session token is refused once, no request more (a card's too).
             store.stop_after_token_refusal()
+            store.stop_once_unreachable()  # a server gone holds no clean-up (s3unreachable)
             store.check()
             store.probe()
             if name_refused(index, backend, target):  # before a lookup: no key, none

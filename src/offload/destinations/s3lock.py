@@ -375,7 +375,8 @@ class S3CopyRootLock:
         """``lost``'s words for a lock object found gone while this run held it."""
         return (
             f"the lock of copy root {self.root} was deleted while this run held it "
-            "(by hand, or by another offload that took it over and ended since): "
+            "(by hand, by another offload that took it over and ended since, or the "
+            "service lost it: restarted without its data, or the bucket recreated): "
             "another offload may have written into it meanwhile; run `offload "
             "verify` on the copy root once no other offload runs there"
         )
