@@ -378,8 +378,8 @@ def _index_words(index_files: Sequence[str], conflict: str | None = None) -> str
     run and would replace it too (maybe another card's clip), so it is not advised then."""
     one = len(index_files) == 1
     advice = (
-        f"--overwrite would replace {conflict} too, which is already there with other "
-        "content: check it first"
+        f"--overwrite would replace {printable_name(conflict)} too, which is already there "
+        "with other content: check it first"
         if conflict is not None
         else f"{_SOUND_REPORT_CHECK}; if it is, run the same offload again with --overwrite"
         if _rewriter(index_files) != "camera"
@@ -387,7 +387,8 @@ def _index_words(index_files: Sequence[str], conflict: str | None = None) -> str
         "differ from the card, once the new copy is verified"
     )
     return (
-        f"the card's index {'file' if one else 'files'} {', '.join(index_files)}, which "
+        f"the card's index {'file' if one else 'files'} "
+        f"{', '.join(printable_name(f) for f in index_files)}, which "
         f"{'differs' if one else 'differ'} from the {'one' if one else 'ones'} already on a "
         f"destination (a {_rewriter(index_files)} rewrites {'it' if one else 'them'} whenever "
         "it records more) "
@@ -1078,8 +1079,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         which = " ".join(
             words
             for words in (
-                str(first.get("path") or ""),
-                f"(in {first['mhl']})" if first.get("mhl") else "",
+                printable_name(str(first.get("path") or "")),
+                f"(in {printable_name(str(first['mhl']))})" if first.get("mhl") else "",
             )
             if words
         )
