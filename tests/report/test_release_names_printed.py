@@ -32,3 +32,15 @@ def test_a_failure_without_a_reason_prints_its_name() -> None:
     """Failed before: ``A\\B.mov on ...`` raw."""
     said = _unexplained({"path": "A\\B.mov", "kind": "file"}, "/dest\\1")
     assert said == "A\\\\B.mov on /dest\\\\1: FAILED: no reason recorded", said
+
+
+def test_a_message_naming_a_backslash_name_as_printed_names_it() -> None:
+    """Review LOW 2: the documents' problem lines prefix a name only where the error does
+    not name it (``names_path``), given the raw path while the error holds it printed
+    (``A\\\\B.mov``): the name was prefixed a second time. Failed before."""
+    from offload.errors import names_path, printable_name
+
+    raw = "CLIPS/A\\B.mov"
+    assert names_path(f"{printable_name(raw)}: read failed (EIO)", raw)
+    assert names_path(f"{raw}: read failed (EIO)", raw)
+    assert not names_path("CLIPS/A\\\\B.mov.bak: read failed", raw)
