@@ -44,3 +44,18 @@ def test_a_message_naming_a_backslash_name_as_printed_names_it() -> None:
     assert names_path(f"{printable_name(raw)}: read failed (EIO)", raw)
     assert names_path(f"{raw}: read failed (EIO)", raw)
     assert not names_path("CLIPS/A\\\\B.mov.bak: read failed", raw)
+
+
+def test_a_bad_size_in_a_history_manifest_is_printed_once() -> None:
+    """Review LOW 4: ``printable_name(repr(size))`` doubled repr's own escapes (a size
+    ``1\\2`` shown with four backslashes). Failed before."""
+    import xml.etree.ElementTree as ET
+
+    import pytest
+
+    from offload.manifest.history import _BadRecord, _parse_hash_children
+
+    element = ET.fromstring('<hash><path size="1\\2">A.mov</path></hash>')
+    with pytest.raises(_BadRecord) as raised:
+        _parse_hash_children(element)
+    assert "the size of 'A.mov' is '1\\\\2', not a number of bytes" in str(raised.value), raised
