@@ -4112,7 +4112,8 @@ def _trusted_where(plan: OffloadPlan, counts: Mapping[int, int], fingerprinted: 
     or both, counted (they said "proven" of copies no run read back). "" when there are
     none."""
     where = [
-        (printable_name(display_path(p.root)), counts[p.index])
+        # Raw: join_paths prints each name (printed twice, a backslash would show as four).
+        (display_path(p.root), counts[p.index])
         for p in plan.plans
         if counts.get(p.index, 0)
     ]
@@ -4124,7 +4125,8 @@ def _trusted_where(plan: OffloadPlan, counts: Mapping[int, int], fingerprinted: 
     if len(where) == 1:
         ((root, count),) = where
         return (
-            f"{root}: {plural(count, 'copy', 'copies')} trusted from its ledger as {proof} {verb}"
+            f"{printable_name(root)}: {plural(count, 'copy', 'copies')} trusted from its ledger "
+            f"as {proof} {verb}"
         )
     roots = join_paths([root for root, _ in where])
     if len({count for _, count in where}) == 1:

@@ -988,7 +988,7 @@ def _release(
         files_transfer_checked_on=unread_on,
         files_failed_on=failed_on,
         ignored=len(report.ignored),
-        left_out=_release_left_out(report),
+        left_out=_release_left_out(report, plan.source_is_copy),
         ignored_history=history_meant(report.ignored),
         ignored_folders=report.ignored_folder_paths(),
         unrecorded=tuple(display_path(plan.plans[i].destination) for i in unrecorded),
@@ -1208,21 +1208,24 @@ def _record_card_pass(
     return recorded
 
 
-def _release_left_out(report: OffloadReport) -> str:
+def _release_left_out(report: OffloadReport, source_is_copy: bool = False) -> str:
     """The card release's words for the card's entries this run (or, without the card, the
     card's run: the ``card-absent`` warning's record) left out that keep the card, as the
-    release at the run's end gives them (``report.release.left_out_words``); "" when none."""
+    release at the run's end gives them (``report.release.left_out_words``); "" when none.
+    Of a source that is a copy root of ours (*source_is_copy*), said of it here, where the
+    names left out are known (``source_words``: a clip ``The card.mov`` kept as it is)."""
     from offload.report.release import left_out_words
+    from offload.report.source_words import names_of, of_the_source
 
-    return left_out_words(
-        {
-            "ignored": [
-                {"path": path, "reason": reason, **_kind(path in report.ignored_folders)}
-                for path, reason in report.ignored
-            ],
-            "warnings": [w.as_report_dict() for w in report.warnings],
-        }
-    )
+    data = {
+        "ignored": [
+            {"path": path, "reason": reason, **_kind(path in report.ignored_folders)}
+            for path, reason in report.ignored
+        ],
+        "warnings": [w.as_report_dict() for w in report.warnings],
+    }
+    words = left_out_words(data)
+    return of_the_source(words, keep=names_of(data)) if source_is_copy else words
 
 
 def _card_left_out(plan: OffloadPlan) -> list[dict[str, object]]:

@@ -432,9 +432,17 @@ def names_path(message: str, path: str, *, folder: bool = False) -> bool:
     without a folder only after a slash or in quotes, not "a" by "on a drive"). A *folder*
     (a destination's root) is named by a path inside it too ("/mnt/d" by "/mnt/d/ascmhl").
     The one rule of every line that prefixes a path only where its message does not name it
-    (the documents' problem lines, a manifest's error), so no line names it twice."""
+    (the documents' problem lines, a manifest's error), so no line names it twice. *path*
+    raw: a message names it as printed (``printable_name``: a literal backslash doubled) or
+    as it is."""
     if not path:
         return False
+    printed = printable_name(path)  # not idempotent: never printed again
+    return _names(message, path, folder) or (printed != path and _names(message, printed, folder))
+
+
+def _names(message: str, path: str, folder: bool) -> bool:
+    """:func:`names_path`'s rule for *path* spelled one way."""
     ends = _AFTER_PATH | {"/"} if folder else _AFTER_PATH
     start = message.find(path)
     while start >= 0:

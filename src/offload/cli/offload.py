@@ -339,7 +339,15 @@ def card_released_line(event: CardReleased) -> str:
     line = _card_pass_words(event) + _not_taken(event)
     if not event.source_is_copy:
         return line
-    names = (event.source, *event.destinations, *event.cascade, *event.ignored_folders)
+    # Every name the line prints (``source_words``' contract); the entries left out are said
+    # of the source where their names are known (``cascade._release_left_out``): kept whole.
+    names = (
+        event.source,
+        *event.destinations,
+        *event.cascade,
+        *event.ignored_folders,
+        event.left_out,
+    )
     line = of_the_source(line, keep=names)
     # Named once what it is, where the line names it first.
     return line.replace(f" {event.source} ", f" {event.source} ({A_COPY}) ", 1)

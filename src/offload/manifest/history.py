@@ -528,7 +528,7 @@ def _parse_hash_children(element: ET.Element) -> FileRecord:
                 size = int(size_text) if size_text not in (None, "") else None
             except ValueError:
                 raise _BadRecord(
-                    f"the size of '{printable_name(path)}' is {printable_name(repr(size_text))}, "
+                    f"the size of '{printable_name(path)}' is '{printable_name(str(size_text))}', "
                     "not a number of bytes"
                 ) from None
             modified = child.get("lastmodificationdate")

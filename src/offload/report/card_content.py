@@ -307,9 +307,7 @@ def of_a_copy(message: str, names: Sequence[str]) -> str:
     """A line's *message*, worded for the card, said of a source that is a copy root of
     ours: its clips "in the source copy", what a checksum proves of it, its heading
     (``source_words``); *names* (its rows') as they are."""
-    for card, copy in _IN_THE_SOURCE_COPY:
-        message = message.replace(card, copy)
-    return of_the_source(message, keep=names)
+    return of_the_source(message, keep=names, also=_IN_THE_SOURCE_COPY)
 
 
 # What a line says of the card's clips, and of a copy root's (before ``of_the_source``).

@@ -142,7 +142,8 @@ def _unexplained(failure: Mapping[str, Any], root: str) -> str:
     failed and where, as page 1 words it ("PATH on DEST: FAILED: no reason recorded"), never
     a bare path."""
     what = "symlink not made" if failure["kind"] == "symlink" else "FAILED"
-    return f"{failure['path']} on {printable_name(root)}: {what}: no reason recorded"
+    name = printable_name(str(failure["path"]))
+    return f"{name} on {printable_name(root)}: {what}: no reason recorded"
 
 
 def _same(count: int, root: str, what: str) -> str:

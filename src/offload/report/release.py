@@ -76,7 +76,7 @@ from offload.fs.below import (
     this_host,
 )
 from offload.report.loss import Losses
-from offload.report.source_words import names_of, of_the_source
+from offload.report.source_words import names_of, of_the_source, rewords
 from offload.report.words import (
     fast_copies_failed,
     fast_copies_unreadable,
@@ -336,11 +336,13 @@ def source_is_copy(data: Mapping[str, Any]) -> bool:
     return absent_card(data) is None and _our_copy(data.get("ignored") or ())
 
 
-def _of_the_source(data: Mapping[str, Any], text: str) -> str:
+def _of_the_source(data: Mapping[str, Any], text: str, named: Iterable[str] = ()) -> str:
     """The release's reasons (worded for a card) said of a source that is a copy root of
     ours (``source_words``: "the card's disk" is the source's, "keep the card" keeps the
-    source), the source's and the destinations' names as they are."""
-    return of_the_source(text, keep=names_of(data))
+    source), every name they print as it is: the source's and the destinations', the card
+    files of *data* and *named* (those of the files read apart from it, ``card_release``'s
+    *files*) whose names hold a card word (``The card.mov``)."""
+    return of_the_source(text, keep=(*names_of(data), *named))
 
 
 # The kinds of a refusal (``remedies.Refusal``, the JSON's copy ``refusal``) of an index file
@@ -376,8 +378,8 @@ def _index_words(index_files: Sequence[str], conflict: str | None = None) -> str
     run and would replace it too (maybe another card's clip), so it is not advised then."""
     one = len(index_files) == 1
     advice = (
-        f"--overwrite would replace {conflict} too, which is already there with other "
-        "content: check it first"
+        f"--overwrite would replace {printable_name(conflict)} too, which is already there "
+        "with other content: check it first"
         if conflict is not None
         else f"{_SOUND_REPORT_CHECK}; if it is, run the same offload again with --overwrite"
         if _rewriter(index_files) != "camera"
@@ -385,7 +387,8 @@ def _index_words(index_files: Sequence[str], conflict: str | None = None) -> str
         "differ from the card, once the new copy is verified"
     )
     return (
-        f"the card's index {'file' if one else 'files'} {', '.join(index_files)}, which "
+        f"the card's index {'file' if one else 'files'} "
+        f"{', '.join(printable_name(f) for f in index_files)}, which "
         f"{'differs' if one else 'differ'} from the {'one' if one else 'ones'} already on a "
         f"destination (a {_rewriter(index_files)} rewrites {'it' if one else 'them'} whenever "
         "it records more) "
@@ -863,13 +866,15 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     disks after the files' reasons."""
 
     copy_source = source_is_copy(data)
+    card_words_named: list[str] = []  # of a copy source: its files a card word would reword
 
     def keep(reason: str, index_files: tuple[str, ...] = ()) -> CardRelease:
         if copy_source:
             # A copy of ours is no card: nothing to format, the source kept all the same.
+            said = _of_the_source(data, reason, card_words_named)
             return CardRelease(
                 False,
-                f"Keep the source (a copy of ours, not a card): {_of_the_source(data, reason)}.",
+                f"Keep the source (a copy of ours, not a card): {said}.",
                 index_files,
                 source_is_copy=True,
             )
@@ -965,6 +970,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
 
     for path, error, copies in facts_of(data.get("files") or ()) if files is None else files:
         count += 1
+        if copy_source and rewords(path):
+            card_words_named.append(path)
         if error and source_error is None:
             source_error = printable_name(path)  # shown: a literal \ as \\, README
         # The disks off the card holding a verified copy (the fast copy standing in for it).
@@ -1072,8 +1079,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         which = " ".join(
             words
             for words in (
-                str(first.get("path") or ""),
-                f"(in {first['mhl']})" if first.get("mhl") else "",
+                printable_name(str(first.get("path") or "")),
+                f"(in {printable_name(str(first['mhl']))})" if first.get("mhl") else "",
             )
             if words
         )
@@ -1288,8 +1295,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         text = (
             f"The source is a copy (offload-ai's copy root, it holds {STATE_FOLDER}/), not a "
             f"card: every file is verified (read back) {where}"
-            f"{_of_the_source(data, resting)}; keep the source until your production's "
-            "backups are made."
+            f"{_of_the_source(data, resting, card_words_named)}; keep the source until your "
+            "production's backups are made."
         )
     elif fewest_disks == 1:
         text += " That is one backup: keep the card if your production wants two."

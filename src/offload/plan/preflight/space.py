@@ -535,13 +535,14 @@ def _on_the_source(
     card on their copies (``cascade._release``), and the warning says so before the copy.
     *one_file*: the source is one file (``pfndispatchcopy``), named as such, not a card.
     *copy_root*: the source is a copy root of ours (``source_copy_root``), named as such."""
-    paths = [printable_name(str(p.destination)) for p in destinations]
+    # Raw names: join_paths prints each (printed twice, a backslash would show as four).
+    paths = [str(p.destination) for p in destinations]
     if one_file:  # targets in one folder: that folder named once
         paths = list(dict.fromkeys(paths))
     one = len(paths) == 1
-    subject = f"destination {paths[0]} is" if one else f"destinations {join_paths(paths)} are"
+    subject = f"destination{'' if one else 's'} {join_paths(paths)} {'is' if one else 'are'}"
     if absent_card is None:
-        on_fast = [printable_name(str(p.destination)) for p in destinations if p.index in fast]
+        on_fast = [str(p.destination) for p in destinations if p.index in fast]
         if not on_fast:
             release = ""
         elif one:
