@@ -91,6 +91,8 @@ from offload.results import (
     FileResult,
     JobReport,
     merge_job_reports,
+    was_proved,
+    was_recorded,
 )
 
 if TYPE_CHECKING:
@@ -120,7 +122,7 @@ class _Damaged(NamedTuple):
 class _Fed(NamedTuple):
     """Which fast copy fed a file to the cascade (``_cascade_tasks``): its position among
     the file's candidates, how many candidates there are, its destination index, and its
-    status (what it proved: ``_was_proved``)."""
+    status (what it proved: ``results.was_proved``)."""
 
     position: int
     candidates: int
@@ -1349,7 +1351,7 @@ def _cascade_tasks(
             digests = dict(file.inflight_digests) or dict(chosen.recorded_digests or chosen.digests)
             reference = {name: digests[name] for name in algorithms if name in digests}
             copy_path = Path(chosen.final_path)
-            proved = _was_proved(chosen.status)  # never "verified" for a copy that was not
+            proved = was_proved(chosen.status)  # never "verified" for a copy that was not
             found = ""  # what the copy was found to be, if no longer what it was proved
             error: OSError | None = None
             try:
@@ -1509,7 +1511,7 @@ def _changed_since_verified(
                         _removed_what(
                             file.relative_path,
                             None if copy_path is None else Path(copy_path),
-                            _was_proved(result.status),
+                            was_proved(result.status),
                             ledger,
                             "(found so when the cascade checked the fast copies at its end)",
                         ),
@@ -1523,7 +1525,7 @@ def _changed_since_verified(
                         file.relative_path,
                         index,
                         f"{file.relative_path}: the copy {copy_path} "
-                        f"{_was_proved(result.status)}, then its drive was gone when the "
+                        f"{was_proved(result.status)}, then its drive was gone when the "
                         f"cascade checked the fast copies at its end: {gone.strerror}; "
                         f"{_RECONNECT}",
                         FastCopyFailure.DRIVE_GONE,
@@ -1565,7 +1567,7 @@ def _changed_since_verified(
                         if reads_as_recorded(copy_path, moved.digests):
                             continue  # its metadata alone changed (chmod, an xattr)
                         found = (
-                            f"with other content than {_recorded(result.status)} (its change "
+                            f"with other content than {was_recorded(result.status)} (its change "
                             "time had moved since; read again whole)"
                         )
                     except OSError as exc:
@@ -1573,7 +1575,7 @@ def _changed_since_verified(
                             break
                         found = f"unreadable ({exc.strerror or exc}) when read again"
                         kind = FastCopyFailure.UNREADABLE
-            proved = _was_proved(result.status)
+            proved = was_proved(result.status)
             # A copy gone leaves nothing to replace: a plain re-run with the card copies it
             # anew, never --overwrite; one unreadable is read back by it (its kind, which
             # report.cascade_words.fast_rerun gives the headline's remedy by, says the same).
@@ -1657,7 +1659,7 @@ def _s3_changed_since_verified(
         paths = {relative: path for relative, path, _ in copies}
         for relative, (what, gone) in (found or {}).items():
             copy_path = paths[relative]
-            proved = _was_proved(statuses[relative])
+            proved = was_proved(statuses[relative])
             # An object gone leaves nothing to replace: copied anew, never --overwrite.
             kind = FastCopyFailure.REMOVED if gone else FastCopyFailure.CHANGED
             changed.append(
@@ -1830,7 +1832,7 @@ def _removed_what(
     when: str = "before the cascade read it",
 ) -> str:
     """Why a fast copy whose copy root was removed during the run (its drive there) no
-    longer stands (``_fail_damaged``'s line): what it proved (*proved*, ``_was_proved``),
+    longer stands (``_fail_damaged``'s line): what it proved (*proved*, ``results.was_proved``),
     then the folder removed (*when*: found so); re-run with the card, never --overwrite
     (nothing is there)."""
     return (
@@ -1983,7 +1985,7 @@ def _explain(
                 _Damaged(
                     file.relative_path,
                     fed_by.destination,
-                    f"{file.relative_path}: the copy {copy_path} {_was_proved(fed_by.status)}, "
+                    f"{file.relative_path}: the copy {copy_path} {was_proved(fed_by.status)}, "
                     "then changed: "
                     f"re-read for the cascade, {name} {read[name]} ≠ {reference[name]} read "
                     "from the card; re-run with the card and --overwrite to replace it (its "
@@ -2068,7 +2070,7 @@ def _unread_copy(
     *fed_by*: its copy root removed (the drive answers), its drive gone, its file removed,
     or the read's own error. *lost*: ``_lost_root``'s cache. Two stats at most (a failure
     path); never raises."""
-    index, proved = fed_by.destination, _was_proved(fed_by.status)
+    index, proved = fed_by.destination, was_proved(fed_by.status)
     ledger = ledgers[index] if 0 <= index < len(ledgers) else None
     root = _lost_root(lost, ledger, index)
     drive = _drive_gone(copy_path, root) if copy_path is not None else None
@@ -2187,22 +2189,6 @@ def _say_fed_again(
             said = f"{relative}: fed again from the fast copy {source} ({again[relative]})"
             sink.emit(WarningIssued(said, source))
             report.job.warnings.append(said)
-
-
-def _was_proved(status: DestinationStatus) -> str:
-    """What a good copy's *status* proved, for a line saying it was found changed since:
-    never "verified" for a copy only transfer-checked."""
-    if status is DestinationStatus.TRANSFER_CHECKED:
-        return "was transfer-checked"
-    if status is DestinationStatus.VERIFIED_EARLIER:
-        return "was verified by an earlier run"
-    return "was verified"
-
-
-def _recorded(status: DestinationStatus) -> str:
-    """What a good copy's *status* recorded of its content: "was recorded" for a copy only
-    transfer-checked (its digests were never read back from the drive)."""
-    return "was recorded" if status is DestinationStatus.TRANSFER_CHECKED else "was verified"
 
 
 _STILL_VOUCHES = (

@@ -31,7 +31,13 @@ from offload.errors import DRIVE_GONE_ERRNOS, describe_os_error
 from offload.events import EventSink, FileFailed
 from offload.ledger import RunKnown
 from offload.remedies import LOOKED_AGAIN_OTHER
-from offload.results import GOOD_STATUSES, DestinationFileResult, DestinationStatus
+from offload.results import (
+    GOOD_STATUSES,
+    DestinationFileResult,
+    DestinationStatus,
+    was_proved,
+    was_recorded,
+)
 
 if TYPE_CHECKING:
     from offload.card import OffloadPlan, OffloadReport
@@ -41,21 +47,6 @@ _GONE = f"run the same command again to copy it anew ({_NO_LONGER_VOUCHES})"
 _OTHER = LOOKED_AGAIN_OTHER
 _UNREAD = f"run the same command again to read it back ({_NO_LONGER_VOUCHES})"
 _WHEN = "when the drive's copies were looked at again before its manifest was written"
-
-
-def _proved(status: DestinationStatus) -> str:
-    """What a good copy's *status* proved (never "verified" for a transfer check)."""
-    if status is DestinationStatus.TRANSFER_CHECKED:
-        return "was transfer-checked"
-    if status is DestinationStatus.VERIFIED_EARLIER:
-        return "was verified by an earlier run"
-    return "was verified"
-
-
-def _recorded(status: DestinationStatus) -> str:
-    """What a good copy's *status* recorded of its content: "was recorded" for a copy only
-    transfer-checked (its digests were never read back from the drive)."""
-    return "was recorded" if status is DestinationStatus.TRANSFER_CHECKED else "was verified"
 
 
 def fail_changed(
@@ -109,7 +100,7 @@ def fail_changed(
                         if reads_as_recorded(copy, moved.digests):
                             continue  # its metadata alone changed (chmod, an xattr)
                         found = (
-                            f"with other content than {_recorded(result.status)} (its change "
+                            f"with other content than {was_recorded(result.status)} (its change "
                             "time had moved since; read again whole)"
                         )
                     except OSError as exc:
@@ -118,7 +109,7 @@ def fail_changed(
                         found = f"unreadable ({exc.strerror or exc}) when read again"
                         remedy = _UNREAD
             error = (
-                f"{file.relative_path}: the copy {copy} {_proved(result.status)}, then found "
+                f"{file.relative_path}: the copy {copy} {was_proved(result.status)}, then found "
                 f"{found} {_WHEN}; {remedy}"
             )
             result.status = DestinationStatus.FAILED

@@ -89,6 +89,23 @@ GOOD_STATUSES = frozenset(
 )
 
 
+def was_proved(status: DestinationStatus) -> str:
+    """What a good copy's *status* proved, for a line saying it was found changed or gone
+    since: never "verified" for a copy only transfer-checked, "by an earlier run" for one
+    trusted from the ledger."""
+    if status is DestinationStatus.TRANSFER_CHECKED:
+        return "was transfer-checked"
+    if status is DestinationStatus.VERIFIED_EARLIER:
+        return "was verified by an earlier run"
+    return "was verified"
+
+
+def was_recorded(status: DestinationStatus) -> str:
+    """What a good copy's *status* recorded of its content: "was recorded" for a copy only
+    transfer-checked (its digests were never read back from the drive)."""
+    return "was recorded" if status is DestinationStatus.TRANSFER_CHECKED else "was verified"
+
+
 class FastCopyFailure(StrEnum):
     """Why a cascade failed a copy on a fast destination that the report had called good
     (``cascade._fail_damaged``): the kind the failure is made with where it is found

@@ -29,7 +29,7 @@ from offload.destinations.s3lock import held_lock
 from offload.destinations.s3url import display_path
 from offload.events import EventSink, FileFailed
 from offload.remedies import object_found_other
-from offload.results import GOOD_STATUSES, DestinationStatus
+from offload.results import GOOD_STATUSES, DestinationStatus, was_proved
 
 if TYPE_CHECKING:
     from offload.card import OffloadPlan, OffloadReport
@@ -41,15 +41,6 @@ _NO_LONGER_VOUCHES = "its ledger no longer vouches for it"
 # (``remedies.object_found_other``).
 _GONE = f"run the same command again to copy it anew ({_NO_LONGER_VOUCHES})"
 _WHEN = "when the bucket's copies were looked at again before its manifest was stored"
-
-
-def _proved(status: DestinationStatus) -> str:
-    """What a good copy's *status* proved (never "verified" for a transfer check)."""
-    if status is DestinationStatus.TRANSFER_CHECKED:
-        return "was transfer-checked"
-    if status is DestinationStatus.VERIFIED_EARLIER:
-        return "was verified by an earlier run"
-    return "was verified"
 
 
 def _gone(backend: S3Backend, key: str) -> bool:
@@ -104,7 +95,7 @@ def fail_changed(
             result = results[relative]
             error = (
                 f"{relative}: the copy {display_path(Path(result.final_path or ''))} "
-                f"{_proved(result.status)}, then found {what} {_WHEN}; "
+                f"{was_proved(result.status)}, then found {what} {_WHEN}; "
                 f"{_GONE if gone else object_found_other(protected=plan.protected_in_the_way)}"
             )
             result.status = DestinationStatus.FAILED
