@@ -42,7 +42,6 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from offload.copy_reread import reads_as_recorded
 from offload.destinations.s3url import display_path, is_s3_url
 from offload.engine.cancel import CancelToken
 from offload.engine.job import CopyJob
@@ -72,10 +71,10 @@ from offload.ledger import (
     TOOL_IGNORE_PATTERNS,
     Ledger,
     LedgerEntry,
-    RunKnown,
     recorded_entry,
     removed_words,
 )
+from offload.local_looked_again import DriveGone, found_at, run_known_of
 from offload.manifest.history import ASCMHL_FOLDER
 from offload.model import SourceFile, dated_as_card
 from offload.options import ExistingFilePolicy, VerifyMode
@@ -92,7 +91,6 @@ from offload.results import (
     JobReport,
     merge_job_reports,
     was_proved,
-    was_recorded,
 )
 
 if TYPE_CHECKING:
@@ -1491,7 +1489,7 @@ def _changed_since_verified(
         ledger = plan.ledgers[index]
         # Its entries as this run read and wrote them, at the first copy whose size and
         # date pass (no read of its ledger); none where its filesystem keeps no identity.
-        entries: RunKnown | None = None
+        known = run_known_of(ledger)
         lost: dict[int, OSError | None] = {}
         gone = _unmounted(ledger, index, lost)
         # Its copy root removed or renamed, its drive still there (``_lost_root``'s ENOENT):
@@ -1545,36 +1543,14 @@ def _changed_since_verified(
                 found = "gone" if missing else f"unreadable ({exc.strerror or exc})"
                 kind = FastCopyFailure.REMOVED if missing else FastCopyFailure.UNREADABLE
             else:
-                kind = FastCopyFailure.CHANGED
-                if not stat.S_ISREG(st.st_mode):
-                    found = "no longer a regular file"
-                elif st.st_size != file.size_bytes:
-                    found = f"{st.st_size} bytes long, the card's file {file.size_bytes}"
-                elif dates and not ledger.dated_as_verified(
-                    file.relative_path, st, file.size_bytes, file.mtime_ns
-                ):
-                    found = "with another modification time than the card's file"
-                elif not (
-                    # Written in place with its date put back, or only its metadata changed
-                    # (``chmod``, an xattr, a backup tool): its inode or change time moved.
-                    moved := (entries := _fast_entries(ledger, entries)).moved(
-                        file.relative_path, st, file.size_bytes
-                    )
-                ):
+                try:
+                    seen = found_at(copy_path, st, file, result.status, ledger, known, dates=dates)
+                except DriveGone:
+                    break
+                if seen is None:
                     continue
-                else:
-                    try:
-                        if reads_as_recorded(copy_path, moved.digests):
-                            continue  # its metadata alone changed (chmod, an xattr)
-                        found = (
-                            f"with other content than {was_recorded(result.status)} (its change "
-                            "time had moved since; read again whole)"
-                        )
-                    except OSError as exc:
-                        if exc.errno in DRIVE_GONE_ERRNOS:
-                            break
-                        found = f"unreadable ({exc.strerror or exc}) when read again"
-                        kind = FastCopyFailure.UNREADABLE
+                found, unreadable = seen
+                kind = FastCopyFailure.UNREADABLE if unreadable else FastCopyFailure.CHANGED
             proved = was_proved(result.status)
             # A copy gone leaves nothing to replace: a plain re-run with the card copies it
             # anew, never --overwrite; one unreadable is read back by it (its kind, which
@@ -1590,20 +1566,6 @@ def _changed_since_verified(
                 )
             )
     return changed
-
-
-def _fast_entries(ledger: Ledger, known: RunKnown | None) -> RunKnown:
-    """*known*, or the entries of *ledger* as this run read and wrote them
-    (``Ledger.run_known``: its ledger not read again, so that an entry another process
-    appended since, recording a file put in place of our copy, vouches for nothing here);
-    none where its filesystem keeps no inode number and change time
-    (``Ledger.keeps_identity``: exFAT, fusefat, sshfs, a share; there the size and date are
-    all the end check has)."""
-    if known is not None:
-        return known
-    if not ledger.keeps_identity():
-        return RunKnown({}, {}, "")
-    return ledger.run_known()
 
 
 def _unmounted(

@@ -23,18 +23,21 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from offload.copy_reread import reads_as_recorded
 from offload.errors import DRIVE_GONE_ERRNOS, describe_os_error
 from offload.events import EventSink, FileFailed
-from offload.ledger import RunKnown
+from offload.ledger import Ledger, RunKnown
 from offload.remedies import LOOKED_AGAIN_OTHER
 from offload.results import (
     GOOD_STATUSES,
     DestinationFileResult,
     DestinationStatus,
+    FileResult,
     was_proved,
     was_recorded,
 )
@@ -49,6 +52,70 @@ _UNREAD = f"run the same command again to read it back ({_NO_LONGER_VOUCHES})"
 _WHEN = "when the drive's copies were looked at again before its manifest was written"
 
 
+class DriveGone(Exception):
+    """``found_at``: the copy's drive stopped answering as the copy was read again (claims
+    nothing either way: the drive's own failure says it)."""
+
+
+def found_at(
+    copy: Path | str,
+    st: os.stat_result,
+    file: FileResult,
+    status: DestinationStatus,
+    ledger: Ledger,
+    known: Callable[[], RunKnown],
+    *,
+    dates: bool,
+) -> tuple[str, bool] | None:
+    """What the copy of *file* at *copy* (its ``lstat`` *st*, a good copy's, *status*) was
+    found to be since this run's read-back saw it, as the cascade's end check of the fast
+    copies and this module's look at the slow drives both judge it: None where it is still
+    that copy, else (the words, whether it could not be read): no longer a regular file,
+    another size, another date than its card file's as the drive stores it or as it showed
+    when verified (*dates*: the card's dates given to the copies; ``Ledger.dated_as_verified``),
+    or, its inode or change time moved since this run recorded them (*known*, asked only
+    then: ``Ledger.run_known``; ``RunKnown({}, {}, "")`` where the filesystem keeps none),
+    read again whole (``copy_reread.reads_as_recorded``) and found other or unreadable; a
+    metadata change alone (``chmod``, an xattr) keeps it. Raises DriveGone."""
+    if not stat.S_ISREG(st.st_mode):
+        return "no longer a regular file", False
+    if st.st_size != file.size_bytes:
+        return f"{st.st_size} bytes long, the card's file {file.size_bytes}", False
+    if dates and not ledger.dated_as_verified(
+        file.relative_path, st, file.size_bytes, file.mtime_ns
+    ):
+        return "with another modification time than the card's file", False
+    moved = known().moved(file.relative_path, st, file.size_bytes)
+    if moved is None:
+        return None
+    try:
+        if reads_as_recorded(copy, moved.digests):
+            return None  # its metadata alone changed (chmod, an xattr)
+    except OSError as exc:
+        if exc.errno in DRIVE_GONE_ERRNOS:
+            raise DriveGone from exc
+        return f"unreadable ({exc.strerror or exc}) when read again", True
+    return (
+        f"with other content than {was_recorded(status)} (its change time had moved since; "
+        "read again whole)",
+        False,
+    )
+
+
+def run_known_of(ledger: Ledger) -> Callable[[], RunKnown]:
+    """*ledger*'s ``run_known``, made when first asked (``found_at``'s *known*); no entries
+    where its filesystem keeps no inode number and change time (``Ledger.keeps_identity``:
+    exFAT, fusefat, sshfs, a share: there the size and date are all a look has)."""
+    made: list[RunKnown] = []
+
+    def known() -> RunKnown:
+        if not made:
+            made.append(ledger.run_known() if ledger.keeps_identity() else RunKnown({}, {}, ""))
+        return made[0]
+
+    return known
+
+
 def fail_changed(
     plan: OffloadPlan, report: OffloadReport, indexes: AbstractSet[int], sink: EventSink
 ) -> None:
@@ -60,7 +127,7 @@ def fail_changed(
         if index in plan.backends or not 0 <= index < len(plan.ledgers):
             continue
         ledger = plan.ledgers[index]
-        known: RunKnown | None = None
+        known = run_known_of(ledger)
         revoke: dict[str, DestinationFileResult] = {}
         for file in report.job.files:
             result = file.destination(index)
@@ -78,36 +145,15 @@ def fail_changed(
                 else:
                     found, remedy = f"unreadable ({exc.strerror or exc})", _UNREAD
             else:
-                if not stat.S_ISREG(st.st_mode):
-                    found = "no longer a regular file"
-                elif st.st_size != file.size_bytes:
-                    found = f"{st.st_size} bytes long, the card's file {file.size_bytes}"
-                elif dates and not ledger.dated_as_verified(
-                    file.relative_path, st, file.size_bytes, file.mtime_ns
-                ):
-                    found = "with another modification time than the card's file"
-                else:
-                    if known is None:
-                        known = ledger.run_known() if ledger.keeps_identity() else None
-                    moved = (
-                        None
-                        if known is None
-                        else known.moved(file.relative_path, st, file.size_bytes)
-                    )
-                    if moved is None:
-                        continue
-                    try:
-                        if reads_as_recorded(copy, moved.digests):
-                            continue  # its metadata alone changed (chmod, an xattr)
-                        found = (
-                            f"with other content than {was_recorded(result.status)} (its change "
-                            "time had moved since; read again whole)"
-                        )
-                    except OSError as exc:
-                        if exc.errno in DRIVE_GONE_ERRNOS:
-                            break
-                        found = f"unreadable ({exc.strerror or exc}) when read again"
-                        remedy = _UNREAD
+                try:
+                    seen = found_at(copy, st, file, result.status, ledger, known, dates=dates)
+                except DriveGone:
+                    break
+                if seen is None:
+                    continue
+                found, unreadable = seen
+                if unreadable:
+                    remedy = _UNREAD
             error = (
                 f"{file.relative_path}: the copy {copy} {was_proved(result.status)}, then found "
                 f"{found} {_WHEN}; {remedy}"
