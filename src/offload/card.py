@@ -1997,6 +1997,10 @@ def _plan(
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *zone_warnings))
     if elsewhere:
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *elsewhere))
+    if options.manifests.writes_ascmhl and (
+        unreadable := _copy_root_history().unreadable_history_warnings(plans, backends)
+    ):
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *unreadable))
     if unlisted := _unlisted_name_warnings(tree, plans, options):
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *unlisted))
     if origin.ours and origin.unfinished:
@@ -5595,6 +5599,14 @@ def _set_folder_times(
             if exc.errno in WHOLE_FILESYSTEM_ERRNOS:
                 whole = (folder, exc)
     return errors
+
+
+def _copy_root_history() -> ModuleType:
+    """The destinations' ASC MHL histories read before the copy (``copy_root_history``),
+    imported only for a run that writes ASC MHL manifests."""
+    from offload import copy_root_history
+
+    return copy_root_history
 
 
 def _history_formats() -> ModuleType:

@@ -309,13 +309,14 @@ _UNLIKE_WHY = "its source differs from its record"
 
 # The preflight's warnings that say a step of the run will fail (README, exit code 1): a
 # symlink a destination cannot hold, a file the card's own history (or a legacy MHL on it)
-# records that the card no longer has.
+# records that the card no longer has, a history no ASC MHL manifest can extend.
 _FAILS_THE_RUN = frozenset(
     {
         PreflightCode.SYMLINK_UNSUPPORTED,
         PreflightCode.CARD_HISTORY_FILE_MISSING,
         PreflightCode.LEGACY_MHL_FILE_MISSING,
         PreflightCode.CARD_NESTED_HISTORY,  # no ASC MHL manifest: the manifest step fails
+        PreflightCode.DEST_HISTORY_UNREADABLE,  # a destination's history: its manifest fails
     }
 )
 
