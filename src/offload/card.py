@@ -1164,8 +1164,11 @@ def _refuse_root_entry_named_like_state(source_path: Path, options: OffloadOptio
     entry = _root_entry_not_a_folder(source_path, STATE_FOLDER, options)
     if entry is None:
         return
+    # A symlink so named is most likely a copy root of ours given as the source, its state
+    # folder linked elsewhere (whose records it cannot vouch for): not called a card.
+    holder = "the source" if entry.is_symlink() else "the card"
     raise UsageError(
-        f"{printable_name(str(entry))}: the card holds an entry named {STATE_FOLDER} at its "
+        f"{printable_name(str(entry))}: {holder} holds an entry named {STATE_FOLDER} at its "
         "root that is not a folder, and its copy would take the name of offload-ai's own "
         f"state folder ({STATE_FOLDER}/: the ledger and the locks) in every copy root; "
         f"nothing was copied (leave it out with --ignore /{STATE_FOLDER})"
