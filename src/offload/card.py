@@ -1164,8 +1164,11 @@ def _refuse_root_entry_named_like_state(source_path: Path, options: OffloadOptio
     entry = _root_entry_not_a_folder(source_path, STATE_FOLDER, options)
     if entry is None:
         return
+    # A symlink so named is most likely a copy root of ours given as the source, its state
+    # folder linked elsewhere (whose records it cannot vouch for): not called a card.
+    holder = "the source" if entry.is_symlink() else "the card"
     raise UsageError(
-        f"{printable_name(str(entry))}: the card holds an entry named {STATE_FOLDER} at its "
+        f"{printable_name(str(entry))}: {holder} holds an entry named {STATE_FOLDER} at its "
         "root that is not a folder, and its copy would take the name of offload-ai's own "
         f"state folder ({STATE_FOLDER}/: the ledger and the locks) in every copy root; "
         f"nothing was copied (leave it out with --ignore /{STATE_FOLDER})"
@@ -1997,6 +2000,10 @@ def _plan(
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *zone_warnings))
     if elsewhere:
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *elsewhere))
+    if options.manifests.writes_ascmhl and (
+        unreadable := _copy_root_history().unreadable_history_warnings(plans, backends)
+    ):
+        checked = dataclasses.replace(checked, warnings=(*checked.warnings, *unreadable))
     if unlisted := _unlisted_name_warnings(tree, plans, options):
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *unlisted))
     if origin.ours and origin.unfinished:
@@ -5597,6 +5604,14 @@ def _set_folder_times(
             if exc.errno in WHOLE_FILESYSTEM_ERRNOS:
                 whole = (folder, exc)
     return errors
+
+
+def _copy_root_history() -> ModuleType:
+    """The destinations' ASC MHL histories read before the copy (``copy_root_history``),
+    imported only for a run that writes ASC MHL manifests."""
+    from offload import copy_root_history
+
+    return copy_root_history
 
 
 def _history_formats() -> ModuleType:

@@ -344,10 +344,11 @@ class _Revoking(NamedTuple):
     unlike: bool = False
 
 
-def _whose(check: ExistingCopy) -> str:
+def in_the_way_word(check: ExistingCopy) -> str:
     """The ``remedies.in_the_way`` word for an ADOPT copy found different: a copy of ours
     whose date changed, one ``offload verify`` (or an offload) found wrong and revoked
-    keeping its record, one whose ledger entry an earlier run revoked, or any file."""
+    keeping its record, one whose ledger entry an earlier run revoked, or any file. The
+    run's refusal of it and ``--dry-run``'s line of it (``report.dry_run``) both ask this."""
     if check.ours:
         return "date"
     if check.revoked_word:
@@ -368,7 +369,12 @@ def _recorded_as_card(
     copy is damaged, not another file); else "" (nothing says so: any file in the way). The
     history is read once a destination (*histories*), only here; one that cannot be read
     says nothing."""
-    if check.other_card or _whose(check) or not outcome.source_digests or not outcome.digests:
+    if (
+        check.other_card
+        or in_the_way_word(check)
+        or not outcome.source_digests
+        or not outcome.digests
+    ):
         return ""
     ledger = ledgers[check.destination_index]
     root = getattr(ledger, "copy_root", None)
@@ -501,7 +507,7 @@ def _other_content_refused_words(check: ExistingCopy, clone: str, protected: boo
     clone's entry's words, ``_NOT_THE_FILE_VERIFIED``)."""
     return (
         f"{check.final_path} already exists with other content{clone}; not overwritten "
-        f"({remedies.in_the_way(_whose(check), protected=protected)})"
+        f"({remedies.in_the_way(in_the_way_word(check), protected=protected)})"
     )
 
 
@@ -1905,7 +1911,7 @@ def settle(
                         partial(_other_content_refused_words, check, clone),
                     )
                 )
-                result.refusal = remedies.in_the_way_refusal(_whose(check))
+                result.refusal = remedies.in_the_way_refusal(in_the_way_word(check))
             else:
                 # (Beside the file at the planned name, never beside a kept copy found
                 # different: the committer takes the first free name from there.)

@@ -59,12 +59,23 @@ def _words(root: Path, folder: Path) -> str:
         target = f"a symlink to {printable_name(os.readlink(folder))}"
     except OSError:
         target = "a symlink"
+    # A link leading nowhere has no folder to put in its place: removing it is all there is
+    # to do (the next offload there starts a new state folder).
+    if os.path.isdir(folder):
+        what = (
+            "put the folder it points to in its place (mv), or remove the symlink if that is "
+            "another copy root's"
+        )
+    else:
+        what = (
+            "it leads to no folder (dangling): remove the symlink (rm, not rm -r); the next "
+            "offload there starts its records anew"
+        )
     return (
         f"{printable_name(str(folder))} is {target}, not a folder: offload-ai keeps the "
         f"records of the copy root {printable_name(str(root))} there (its ledger, the record "
         "of its last offload, its lock and reports), and through a symlink they would be "
-        "another folder's; nothing was written there: put the folder it points to in its "
-        "place (mv), or remove the symlink if that is another copy root's, then run this again"
+        f"another folder's; nothing was written there: {what}, then run this again"
     )
 
 

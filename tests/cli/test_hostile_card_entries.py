@@ -39,6 +39,32 @@ def test_a_file_named_like_the_state_folder_at_the_card_root_is_refused_up_front
     assert "Do not format the card" in said and "(.offload first)" in said, said
 
 
+def test_a_copy_root_source_whose_state_folder_is_a_symlink_is_called_the_source(
+    tmp_path: Path,
+) -> None:
+    """A copy root of ours given as the source, its ``.offload`` replaced by a symlink to
+    that folder moved elsewhere: refused (64) as any entry so named that is not a folder,
+    in words of the source. Failed before: "the card holds an entry named .offload"."""
+    card = one_file_card(tmp_path)
+    drive = tmp_path / "drive"
+    drive.mkdir()
+    code, said = copy_with_reports_in(tmp_path, str(card), str(drive))
+    assert code == 0, said
+    root = drive / "CARD"
+    (root / ".offload").rename(tmp_path / "moved-state")
+    (root / ".offload").symlink_to(tmp_path / "moved-state")
+    raid = tmp_path / "raid"
+    raid.mkdir()
+    code, said = copy_with_reports_in(tmp_path, str(root), str(raid))
+    assert code == 64, said
+    assert said.startswith(
+        f"ERROR: {root / '.offload'}: the source holds an entry named .offload at its root "
+        "that is not a folder"
+    ), said
+    assert "the card" not in said, said
+    assert list(raid.iterdir()) == []
+
+
 def test_a_source_that_is_no_card_folder_says_what_it_is(tmp_path: Path) -> None:
     """Failed before: "cannot read the source completely: ... the source is a fifo ...
     (check the card and the reader)", a remedy for a dying card given for a mistyped path."""

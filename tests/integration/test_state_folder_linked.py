@@ -67,6 +67,12 @@ def test_a_copy_root_whose_state_folder_is_a_symlink_is_refused_before_any_write
     assert len(lines) == 1, said
     assert f"{link} is a symlink to {pointed}" in lines[0], lines[0]
     assert "remove the symlink" in lines[0] and "run this again" in lines[0], lines[0]
+    # A link leading nowhere has no folder to move in its place (QA qawords67: said so
+    # before, whatever the link led to).
+    moved = "put the folder it points to in its place (mv)" in lines[0]
+    assert moved == (target != "nowhere"), lines[0]
+    if target == "nowhere":
+        assert "it leads to no folder (dangling): remove the symlink" in lines[0], lines[0]
     refused = next(json.loads(line) for line in said.splitlines() if '"offload_refused"' in line)
     assert [e["code"] for e in refused["errors"]] == ["state-folder-linked"], refused
     after = _tree(tmp_path / "d1"), _tree(second), _tree(pointed) if pointed.exists() else None

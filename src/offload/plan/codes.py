@@ -90,6 +90,9 @@ class PreflightCode(StrEnum):
     # A folder of the card holds an ASC MHL history of its own: checked, but no ASC MHL
     # manifest can be written (exit 1, as the run's manifest step refuses it).
     CARD_NESTED_HISTORY = "card-nested-history"
+    # A destination copy root's ASC MHL chain file cannot be read or parsed: copied and
+    # verified there, but its manifest step fails (exit 1; offload.copy_root_history).
+    DEST_HISTORY_UNREADABLE = "dest-history-unreadable"
     # Hex in upper case: checked (the same bytes), but ascmhl-debug verify rejects the history.
     CARD_HISTORY_UPPER_CASE = "card-history-upper-case-hex"
     # Names recorded NFC, listed NFD (or the reverse): checked, but ascmhl-debug verify misses them.

@@ -81,6 +81,7 @@ from offload.report.release import (
     user_ignored,
 )
 from offload.report.sniff import NOT_MEDIA
+from offload.report.source_words import of_the_source
 from offload.report.words import (
     WARNING_LABELS,
     algorithms_words,
@@ -268,6 +269,9 @@ class ReportView:
     # that fell back to the card's folder name): its line breaks are spelled ``\x0a``, as
     # the Card block's, never made real (``free_text_lines`` is for the DIT's words only).
     production_names: frozenset[str] = frozenset()
+    # The source is no card but a copy root of ours (``release.source_is_copy``): the PDF's
+    # "Production and source" heading, its Card block naming the card the copy holds.
+    source_is_copy: bool = False
 
 
 _UNITS = ["B", "kB", "MB", "GB", "TB"]  # as the terminal writes them (rich: "kB")
@@ -2224,7 +2228,11 @@ def build_view(
     if empty_at is not None:
         folds.append((empty_at, _empty_files_said(empty_pages)))
     if unreadable_at is not None:
-        folds.append((unreadable_at, _unreadable_said(unreadable_pages)))
+        unreadable_said = _unreadable_said(unreadable_pages)
+        if source_is_copy(data):  # no card: "a copy equals the source" (source_words)
+            kept = [path for _, (path, _) in unreadable_pages]
+            unreadable_said = [of_the_source(line, keep=kept) for line in unreadable_said]
+        folds.append((unreadable_at, unreadable_said))
     for place, lines in sorted(folds, key=lambda fold: fold[0], reverse=True):
         warnings[place:place] = lines
 
@@ -2523,6 +2531,7 @@ def build_view(
         verdict_detail=detail,
         production=_production(data, card_name),
         production_names=_production_names(data, card_name),
+        source_is_copy=copy,
         card=card,
         destinations=_destination_rows(data, transfer_earlier, read_again_on),
         problems=problems,

@@ -29,7 +29,7 @@ from offload.cli.common import Environment
 from offload.destinations.s3url import display_path
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import ExitCode, printable_line, printable_name, printable_text
-from offload.existing import HISTORY_WORDS, CheckKind, found_wrong_unread
+from offload.existing import HISTORY_WORDS, CheckKind, found_wrong_unread, in_the_way_word
 from offload.json_text import stream_dumps
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan.codes import PreflightCode
@@ -52,6 +52,15 @@ _CHECK_WHY = {
     "source, adopted if equal",
     CheckKind.UPGRADE: "recorded by an earlier run with a weaker check: read back to verify",
     CheckKind.REVERIFY: "verified earlier: read back again (--reverify)",
+}
+
+
+# A copy whose ledger record was revoked (``existing.in_the_way_word``), before its line's
+# read-back words.
+_REVOKED_WHY = {
+    "checked": "already there, its record revoked by offload verify (found wrong)",
+    "revoked_kept": "already there, its record revoked by an earlier offload (found wrong)",
+    "revoked": "already there, its record revoked by an earlier offload",
 }
 
 
@@ -203,6 +212,21 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
                 "read back and compared with this card's file, adopted if equal, else "
                 f"refused ({remedies.in_the_way(check.earlier)})"
             )
+        # Its record revoked (found wrong by ``offload verify`` or an earlier offload): the
+        # run's refusal words of it should the read-back find it different (never a copy
+        # it trusts; one found equal is adopted).
+        # (Another card's copy, an earlier take's: their own words above.)
+        revoked = (
+            ""
+            if check.changed or check.ours or check.other_card or check.earlier
+            else in_the_way_word(check)
+        )
+        if revoked:
+            whose = _REVOKED_WHY.get(revoked, "already there, its record revoked")
+            why = (
+                f"{whose}: read back and compared with the source, adopted if "
+                f"equal, else refused ({remedies.in_the_way(revoked, protected=protected)})"
+            )
         if check.found_wrong_before and check.changed:  # its revoked record kept (--reverify)
             why = (
                 f"found wrong before ({display_path(check.changed)}): read back and compared "
@@ -309,13 +333,14 @@ _UNLIKE_WHY = "its source differs from its record"
 
 # The preflight's warnings that say a step of the run will fail (README, exit code 1): a
 # symlink a destination cannot hold, a file the card's own history (or a legacy MHL on it)
-# records that the card no longer has.
+# records that the card no longer has, a history no ASC MHL manifest can extend.
 _FAILS_THE_RUN = frozenset(
     {
         PreflightCode.SYMLINK_UNSUPPORTED,
         PreflightCode.CARD_HISTORY_FILE_MISSING,
         PreflightCode.LEGACY_MHL_FILE_MISSING,
         PreflightCode.CARD_NESTED_HISTORY,  # no ASC MHL manifest: the manifest step fails
+        PreflightCode.DEST_HISTORY_UNREADABLE,  # a destination's history: its manifest fails
     }
 )
 

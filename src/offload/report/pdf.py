@@ -668,7 +668,7 @@ class PdfWriter:
         half = (self.width - 4) / 2
         label_w = 24.0
         blocks = [("Production", self.view.production), ("Card", self.view.card)]
-        self.heading("Production and card")
+        self.heading("Production and source" if self.view.source_is_copy else "Production and card")
         pairs = max(len(b[1]) for b in blocks)
         for index in range(pairs):
             cells: list[tuple[float, list[Segment]]] = []

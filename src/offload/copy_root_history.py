@@ -1,0 +1,62 @@
+"""A destination copy root's ASC MHL history that the manifest step could not extend.
+
+The manifest step reads a copy root's history (``ROOT/ascmhl/ascmhl_chain.xml``) to add the
+run's generation to it; a chain that is not well-formed XML (an unknown encoding, plain
+garbage) or not an ASC MHL chain fails that step after every copy was made: no manifest on
+that destination, exit 1. The planner reads the chain file now, before the first byte is
+copied, so the preflight (and ``--dry-run``, whose exit forecast counts it) names it as a
+step that will fail: a warning, never a refusal (the copies are still wanted).
+
+Only the chain file is parsed (a line a generation: small on any re-run); the generations
+it lists are read by the manifest step as before. A copy root with no chain yet (a first
+offload there) costs one failed ``open``. An ``s3://`` copy root's history is its backend's
+to read (``s3card``), not looked at here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from pathlib import Path
+
+from offload.errors import describe_os_error, printable_name
+from offload.manifest.errors import HistoryError
+from offload.manifest.history import parse_chain
+from offload.manifest.layout import ASCMHL_FOLDER, CHAIN_FILE_NAME
+from offload.plan.codes import PreflightCode, PreflightItem
+from offload.plan.destination import DestinationPlan
+
+
+def unreadable_history_warnings(
+    plans: Sequence[DestinationPlan], backends: Collection[int]
+) -> list[PreflightItem]:
+    """``dest-history-unreadable`` for each disk destination of *plans* (not in *backends*)
+    whose copy root's ASC MHL chain file is there and cannot be read or parsed."""
+    found: list[PreflightItem] = []
+    for plan in plans:
+        if plan.index in backends:
+            continue
+        chain = Path(plan.root) / ASCMHL_FOLDER / CHAIN_FILE_NAME
+        try:
+            parse_chain(chain)
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # no history there yet: the manifest step starts one
+        except HistoryError as exc:
+            why = str(exc)
+        except OSError as exc:
+            why = f"{printable_name(str(chain))}: {describe_os_error(exc)}"
+        else:
+            continue
+        history = printable_name(str(Path(plan.root) / ASCMHL_FOLDER))
+        found.append(
+            PreflightItem(
+                PreflightCode.DEST_HISTORY_UNREADABLE,
+                chain,
+                f"the ASC MHL history on destination {printable_name(str(plan.root))} cannot "
+                f"be read ({why}): the files are copied and verified there, but no ASC MHL "
+                "manifest can be written on it, so the offload will end with exit 1: mend "
+                f"{history} (or move it aside to start a new history there), then run the "
+                "same command again to write the manifest",
+                plan.index,
+            )
+        )
+    return found
