@@ -382,13 +382,14 @@ class Remedies(dict[str, Remedy]):
 #: date) when its drive's copies were looked at again before its manifest
 #: (``local_looked_again``, ``destinations/s3looked_again``): its record is revoked keeping
 #: the entry it ended, so the next run refuses it as ``found_wrong_by_offload`` does and
-#: ``--reverify`` replaces it; never --overwrite, which is for the whole run and would
-#: replace too an earlier take's or another card's copy standing in its way (QA qawords67:
+#: ``--reverify`` reads it back and replaces it if it differs (a copy whose date alone
+#: changed is found equal then, and kept); never --overwrite, which is for the whole run
+#: and would replace too an earlier take's or another card's copy standing in its way (QA qawords67:
 #: following --overwrite here replaced an earlier take's verified copy).
 LOOKED_AGAIN_OTHER = (
-    "run the same command again with --reverify to copy it again, once you know what wrote "
-    "there (--reverify replaces it once the new copy is verified, --keep-both keeps both; its "
-    "ledger no longer vouches for it)"
+    "run the same command again with --reverify, once you know what wrote there (--reverify "
+    "reads it back and replaces it if it differs from the card's file, --keep-both keeps "
+    "both; its ledger no longer vouches for it)"
 )
 
 

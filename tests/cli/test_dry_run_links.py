@@ -109,3 +109,38 @@ def test_no_manifest_no_link_warnings(card: Path, tmp_path: Path) -> None:
     assert dry.returncode == 0, dry.stderr
     assert link_warnings(dry.stderr) == []
     assert "  6 symlinks would be made" in dry.stderr
+
+
+def test_a_re_runs_dry_run_says_no_link_made_or_warned_of_again(card: Path, tmp_path: Path) -> None:
+    """On a card already copied, the run makes no link and gives no link warning (the links
+    stand there, its history holds them): neither does its dry run. Failed before: 5 link
+    warnings and "6 symlinks would be made" (JSON ``symlinks_made``: 6)."""
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    assert run("copy", card, dest, reports=reports).returncode == 0
+    dry = run("copy", card, dest, "--dry-run", "--json", reports=reports)
+    assert dry.returncode == 0, dry.stderr
+    (entry,) = json.loads(dry.stdout)["destinations"]
+    assert entry["symlinks_made"] == 0 and entry["link_warnings"] == [], entry
+    text = run("copy", card, dest, "--dry-run", reports=reports)
+    assert link_warnings(text.stderr) == [] and "symlinks would be made" not in text.stderr
+    again = run("copy", card, dest, reports=reports)
+    assert again.returncode == 0, again.stderr
+    assert link_warnings(again.stderr) == []
+
+
+def test_a_dangling_links_target_standing_on_the_destination_is_not_foretold_as_dangling(
+    card: Path, tmp_path: Path
+) -> None:
+    """A stray file at a dangling link's target on the destination: the run judges what
+    stands there, not the card's "leads nowhere", so the dry run says its line is the card's
+    view. Failed before: it said "leads nowhere (dangling)" without a word of it."""
+    dest = tmp_path / "dest"
+    (dest / "D005").mkdir(parents=True)
+    (dest / "D005" / "nowhere.mov").write_bytes(b"stray")
+    dry = run("copy", card, dest, "--dry-run", reports=tmp_path / "reports")
+    (line,) = [w for w in link_warnings(dry.stderr) if "dangling.mov" in w]
+    assert "something already stands at its target on this destination" in line, line
+    others = [w for w in link_warnings(dry.stderr) if "dangling.mov" not in w]
+    assert len(others) == 4 and not any("already stands" in w for w in others), others

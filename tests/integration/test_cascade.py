@@ -889,11 +889,19 @@ def test_a_slow_copy_touched_after_its_read_back_is_judged_by_what_changed(
     said = result.error or ""
     if how == "redated":
         assert "was verified, then found with another modification time" in said, said
+        # Its bytes are the card file's: --reverify reads it back and finds it equal, so
+        # the words never say it copies it again (review of revfix6_67's base, LOW 5).
+        assert "--reverify reads it back and replaces it if it differs" in said, said
+        assert "to copy it again" not in said, said
     else:
         assert "was transfer-checked, then found with other content than was recorded" in said
         assert "than was verified" not in said, said
     assert Ledger(slow / card.name).load()[victim].state == "revoked"
     assert "A003C000.mov" in mhl and "A003C001.mov" not in mhl, mhl
+    if how == "redated":  # the words followed: read back, found equal
+        mended = OffloadOptions(cascade=frozenset({1}), reverify=True)
+        assert offload(card, [fast, slow], options=mended).exit_code == 0
+        assert copy.read_bytes() == (card / victim).read_bytes()
 
 
 def test_only_a_cascade_keeps_what_its_ledgers_appended(tmp_path: Path, cards: Path) -> None:

@@ -15,6 +15,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from offload.card import OffloadOptions, plan_offload, run_offload
 from offload.destinations.s3config import S3Settings
 from offload.events import Event, FileVerified
@@ -23,6 +25,7 @@ from offload.results import DestinationStatus
 from s3.conftest import admin
 from s3.test_s3_cli import make_card
 from s3.test_s3_verify import verify
+from support.cards import new_take
 
 CARD = {f"CLIPS/A001C00{n}.mov": 3_000 + n for n in range(4)}
 GONE = "CLIPS/A001C001.mov"
@@ -190,3 +193,46 @@ def test_a_bucket_that_lost_its_state_mid_cascade_says_so(  # type: ignore[no-un
     assert code == 10, (out, err)
     said = out + err
     assert f"ended with {len(CARD)} card files with no verified copy here" in said, said
+
+
+@pytest.mark.parametrize("earlier", ["date-only", "new-take"])
+def test_what_the_read_back_found_decides_the_words_of_an_object_found_other(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path: Path, earlier: str
+) -> None:
+    """An earlier copy of a card file in the way of the run: the plan guesses it may be a
+    copy never to be overwritten (an earlier take), and the read-back decides. Found equal
+    (the card file's date alone changed: adopted), nothing protected stands in the run's
+    way, and the words of an object found other when the bucket is looked at again lead
+    with --overwrite; refused as an earlier take (other bytes), they never offer it first.
+    Failed before for "date-only": the plan's guess (``protected_in_the_way``) decided."""
+    first = ("CLIPS/A001C000.mov", "CLIPS/A001C003.mov")  # the card as first copied
+    card = make_card(tmp_path, {relative: CARD[relative] for relative in first})
+    settings = S3Settings(endpoint_url=s3_server.url, region="us-east-1", max_attempts=3)
+    url = f"s3://{bucket}/day4"
+    assert run_offload(plan_offload(card, [url], OffloadOptions(s3=settings))).exit_code == 0
+    clip = card / "CLIPS" / "A001C003.mov"
+    if earlier == "date-only":
+        before = clip.stat().st_mtime_ns - 3600 * 10**9
+        os.utime(clip, ns=(before, before))
+    else:
+        new_take(clip, 3_003)
+    for relative, size in CARD.items():
+        if relative not in first:  # shot since: copied and read back in this run
+            (card / relative).write_bytes(os.urandom(size))
+    plan = plan_offload(card, [url], OffloadOptions(s3=settings))
+    assert plan.protected_in_the_way  # the plan's guess, before the read-back
+    report = run_offload(plan, sink=_ChangeOnceVerified(admin(s3_server.url), bucket, 0))
+    assert report.exit_code == 1
+    results = {f.relative_path: f.destination(0) for f in report.job.files}
+    taken = results["CLIPS/A001C003.mov"]
+    changed = results[CHANGED]
+    assert changed is not None and changed.status is DestinationStatus.FAILED, changed
+    error = changed.error or ""
+    assert "found another object (ETag " in error, error
+    if earlier == "date-only":
+        assert taken is not None and taken.status is not DestinationStatus.FAILED, taken
+        assert "--overwrite replaces it" in error, error
+    else:
+        assert taken is not None and taken.refusal == "earlier_copy", taken
+        assert "--keep-both keeps both, --into another folder" in error, error
+        assert "--overwrite replaces it" not in error, error

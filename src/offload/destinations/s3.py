@@ -1452,7 +1452,9 @@ class S3Destination:
             if self.token_latch is not None:
                 self.token_latch.watch(client)
             if self.unreachable_latch is not None:
-                self.unreachable_latch.watch(client)
+                # One attempt, 2 s to connect: one dropped connection of a take-back or a
+                # clean-up says nothing of the service; it is kept back once lost, no more.
+                self.unreachable_latch.watch(client, trips=False)
             with self._lock:
                 self._take_back_client = client
         return client

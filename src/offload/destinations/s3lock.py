@@ -26,7 +26,10 @@ Contract:
   so a run of hours is never judged stale. A refresh refused by the condition means another
   run judged us stale and took it (we were stopped longer than ``stale_after_s``): ``lost``
   is set, with a message the card layer reports as a warning. A refresh that fails for the
-  network is tried again at the next beat.
+  network is tried again at the next beat; it never loses the destination: a refresh's
+  requests (``confirm``'s last one too) and ``found_deleted``'s are best-effort for the
+  store's unreachable latch (``s3unreachable``): kept back once the run lost the bucket,
+  never the ones that lose it.
 * ``release()`` stops the thread and deletes the object only while it is still ours
   (``If-Match`` on our ETag); never raises; idempotent.
 * On a service that ignores conditional writes (``--s3-head-check``: the store's
@@ -67,6 +70,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -344,6 +348,13 @@ class S3CopyRootLock:
             if not self._refresh():
                 return
 
+    def _best_effort(self) -> AbstractContextManager[None]:
+        """Requests whose failure this lock swallows (a refresh, ``found_deleted``): they must
+        not set the store's unreachable latch, which loses the destination for the rest of
+        the run (``s3unreachable``): the engine never saw them fail."""
+        latch = getattr(self.store, "unreachable_latch", None)
+        return latch.best_effort() if latch is not None else nullcontext()
+
     def _refresh(self) -> bool:
         """Rewrite the lock over our last ETag; False when there is nothing more to refresh
         (released, or taken over by another run: ``lost`` says so). The network failing is
@@ -352,7 +363,8 @@ class S3CopyRootLock:
         if etag is None or self.lost is not None:
             return False
         try:
-            self._etag = self._put_over(etag)
+            with self._best_effort():
+                self._etag = self._put_over(etag)
         except FileExistsError as exc:
             if exc.strerror == _DELETED:
                 # No object there: deleted (by hand, or by a run that took it over and
@@ -393,7 +405,8 @@ class S3CopyRootLock:
         if self._etag is None:
             return False
         try:
-            found = self._read()
+            with self._best_effort():
+                found = self._read()
         except OSError:
             return False
         if found is not None:

@@ -62,9 +62,16 @@ def fail_changed(
     cannot be stored: the destination's ``manifest`` step error, as
     ``card._fail_found_wrong`` says it), and the destinations' counts made again. Never
     raises for the service."""
+    from offload.card import found_protected
     from offload.destinations import s3card
 
     changed = False
+    # A copy never to be overwritten in the run (``remedies.object_found_other``'s words):
+    # as the read-back found it, with the run's refusals, not the plan's guess.
+    protected = found_protected(
+        plan.in_the_way.values(),
+        (r.refusal for file in report.job.files for r in file.destinations),
+    )
     for index in sorted(indexes):
         backend = plan.backends.get(index)
         ledger = plan.ledgers[index] if 0 <= index < len(plan.ledgers) else None
@@ -96,7 +103,7 @@ def fail_changed(
             error = (
                 f"{relative}: the copy {display_path(Path(result.final_path or ''))} "
                 f"{was_proved(result.status)}, then found {what} {_WHEN}; "
-                f"{_GONE if gone else object_found_other(protected=plan.protected_in_the_way)}"
+                f"{_GONE if gone else object_found_other(protected=protected)}"
             )
             result.status = DestinationStatus.FAILED
             result.verified_at = result.verified_mode = None  # nothing stands proved

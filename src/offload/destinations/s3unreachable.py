@@ -15,12 +15,23 @@ watched client that failed so (any operation), every later call of a watched cli
 sent, with the errno and the words of that first failure, so what the run meant to delete
 is named as left in the bucket, never as deleted. ``since``: the monotonic time the latch
 was set, None while it is not.
+
+Only a request whose failure loses the destination sets it. A best-effort request, whose
+failure the caller swallows and the engine never sees, is still kept back once the latch is
+set but never sets it: a client watched with ``trips=False`` (the clean-up's one-attempt
+client, ``S3Destination._quick_client``: one dropped connection there says nothing of the
+service), and any request made inside ``best_effort()`` on that thread (the lock's
+heartbeat and its look for a lock deleted, ``s3lock``). Else a short outage that only the
+heartbeat saw (a cascade's slow bucket, idle through the card pass) would lose the
+destination for the rest of the run, though the service came back.
 Thread-safe (set once under a lock; read without one)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -50,27 +61,42 @@ class UnreachableLatch:
         self._lock = threading.Lock()
         self._first: BaseException | None = None
         self.since: float | None = None
+        self._local = threading.local()  # ``best_effort``: this thread's requests trip nothing
 
     @property
     def first(self) -> BaseException | None:
         """The failure that set the latch, None while it is not set."""
         return self._first
 
-    def watch(self, client: object) -> None:
-        """Hook *client*'s calls (module docstring); a client without botocore's events
-        (a test's stand-in) is left alone."""
+    def watch(self, client: object, *, trips: bool = True) -> None:
+        """Hook *client*'s calls (module docstring): kept back once the latch is set, and,
+        with *trips*, a call of it failing to connect sets it. A client without botocore's
+        events (a test's stand-in) is left alone."""
         events = getattr(getattr(client, "meta", None), "events", None)
         if events is None:
             return
-        for event, handler in (
-            ("after-call-error.s3", self._after_error),
-            ("before-call.s3", self._before),
-        ):
+        hooks: list[tuple[str, Any]] = [("before-call.s3", self._before)]
+        if trips:
+            hooks.append(("after-call-error.s3", self._after_error))
+        for event, handler in hooks:
             events.register(event, handler, unique_id=f"offload-gone-{event}-{id(self)}")
+
+    @contextmanager
+    def best_effort(self) -> Iterator[None]:
+        """Inside: this thread's requests of a watched client are kept back once the latch
+        is set, and never set it (module docstring)."""
+        before = getattr(self._local, "best_effort", False)
+        self._local.best_effort = True
+        try:
+            yield
+        finally:
+            self._local.best_effort = before
 
     def _after_error(self, exception: BaseException | None = None, **_: object) -> None:
         if exception is None or self._first is not None or not unreachable(exception):
             return
+        if getattr(self._local, "best_effort", False):
+            return  # its caller swallows it: the engine has not lost the destination
         with self._lock:
             if self._first is None:
                 self._first = exception

@@ -9,15 +9,20 @@ none`` and ``legacy`` list no links) follow each link there as
 :func:`offload.manifest.links.follow_link` does; the card's scan is followed the same way
 (:func:`offload.link_targets.card_links`), and each link that does not end on a file of the
 card is named with the run's own words (:func:`offload.manifests_writer.ignored_link_note`).
+A link already standing at its path on a destination (a re-run: an earlier run copied it,
+and that destination's history holds it) is neither made there nor warned of again, as the
+run does not. A link whose target, on the card a path the card lacks, already stands on a
+destination (a stray file there) is judged there by the run against what stands; its line
+says it is the card's view, not the run's words.
 What the dry run cannot tell in advance: a link whose ignore pattern would hide another
-path standing on that destination (the run then leaves it out of the manifest, and says so),
-or a destination whose earlier history already holds the link (no new generation, no
-warning).
+path standing on that destination (the run then leaves it out of the manifest, and says so).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from offload.card import OffloadPlan
@@ -42,12 +47,15 @@ class LinksAndFolders:
     empty_folders: list[str]
     local: frozenset[int]
     warnings: list[LinkWarning]
+    # By destination, the card's links already standing at their path there (not made).
+    standing: dict[int, frozenset[str]] = field(default_factory=dict)
 
     def made_on(self, index: int) -> tuple[int, int]:
-        """(links, empty folders) the run makes on destination *index* (0, 0 on S3)."""
+        """(links, empty folders) the run makes on destination *index* (0, 0 on S3): not
+        the links already standing there."""
         if index not in self.local:
             return 0, 0
-        return len(self.symlinks), len(self.empty_folders)
+        return len(self.symlinks) - len(self.standing.get(index, ())), len(self.empty_folders)
 
     def as_json(self) -> dict[str, Any]:
         return {"symlinks": self.symlinks, "empty_folders": self.empty_folders}
@@ -82,18 +90,37 @@ def links_and_folders(plan: OffloadPlan) -> LinksAndFolders:
     empty = [d for d in tree.directories if d not in holding]
     local = frozenset(p.index for p in plan.plans if p.index not in plan.backends)
     warnings = []
-    if plan.options.manifests.writes_ascmhl:
-        for destination in plan.plans:
-            if destination.index not in local:
-                continue
-            for path, (kind, _) in kinds.items():
-                if kind is LinkKind.FILE:
-                    continue
-                shown = f"symlink {printable_name(path)} on {destination.root}"
-                warnings.append(
-                    LinkWarning(destination.index, path, f"{shown}: {ignored_link_note(kind)}")
+    standing: dict[int, frozenset[str]] = {}
+    for destination in plan.plans:
+        if destination.index not in local:
+            continue
+        root = Path(destination.root)
+        there = frozenset(path for path in kinds if os.path.lexists(root / path))
+        standing[destination.index] = there
+        if not plan.options.manifests.writes_ascmhl:
+            continue
+        for path, (kind, _) in kinds.items():
+            if kind is LinkKind.FILE or path in there:
+                continue  # a link standing already: neither made nor warned of again
+            shown = f"symlink {printable_name(path)} on {destination.root}"
+            message = f"{shown}: {ignored_link_note(kind)}"
+            if _target_stands(root, path, targets[path]):
+                message += (
+                    " (as the card holds it: something already stands at its target on this "
+                    "destination, which the run judges then)"
                 )
-    return LinksAndFolders(symlinks, empty, local, warnings)
+            warnings.append(LinkWarning(destination.index, path, message))
+    return LinksAndFolders(symlinks, empty, local, warnings, standing)
+
+
+def _target_stands(root: Path, path: str, target: str) -> bool:
+    """Whether the relative *target* of the link at *path* already stands under *root*
+    (a destination's copy root), where the run then judges what stands, not the card."""
+    if os.path.isabs(target):
+        return False
+    resolved = os.path.normpath(os.path.join(root, os.path.dirname(path), target))
+    inside = os.path.commonpath([resolved, os.path.normpath(root)]) == os.path.normpath(root)
+    return inside and os.path.lexists(resolved)
 
 
 def add_to_json(shown: dict[str, Any], made: LinksAndFolders) -> dict[str, Any]:
