@@ -354,9 +354,9 @@ def shell_word(path: str | os.PathLike[str]) -> str:
     ``aws s3api delete-object ... --key K``), which pasted into bash is that very path (key,
     pattern...), byte for byte: the one rule of every command offload-ai suggests, on the
     terminal, in the HTML, the PDF and the JSON alike. A name that prints as it is
-    (:func:`printable_name`) is quoted for a POSIX shell (``shlex.quote``), so that a name
-    with a space or a quote is one argument. Any other is bash's ``$'...'`` quoting, each
-    control character, byte that is not UTF-8, format character or mark of a name that is
+    (:func:`printable_name`, its doubled backslashes aside) is quoted for a POSIX shell
+    (``shlex.quote``), so that a name with a space or a quote is one argument. Any other
+    is bash's ``$'...'`` quoting, each control character, byte that is not UTF-8, format character or mark of a name that is
     not NFC written ``\\xNN``, which bash turns back into that byte: the line stays one
     line, shows nothing a terminal acts on, and ASCII as it is, no later display escape
     changes it (the PDF, whose fonts lack the characters outside Latin-1, re-spells a word
@@ -369,7 +369,9 @@ def shell_word(path: str | os.PathLike[str]) -> str:
     import shlex  # only where a message suggests a command
 
     text = os.fspath(path)
-    if printable_name(text) == text:
+    # Printed as it is but for its backslashes, which the display doubles (reversible) and
+    # a single-quoted word keeps as they are.
+    if printable_name(text) == text.replace("\\", "\\\\"):
         return shlex.quote(text)
     return "$'" + dollar_body(text, twin=spelled_apart(text) != text) + "'"
 

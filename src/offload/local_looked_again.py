@@ -184,4 +184,4 @@ def fail_changed(
             summary.count(report.job.files)
 
 
-__all__ = ["fail_changed"]
+__all__ = ["DriveGone", "fail_changed", "found_at", "run_known_of"]

@@ -19,9 +19,10 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from support.cards import clips_card
-from support.offload_cli import newest_report, offload, offload_streams
+from support.offload_cli import newest_html_words, newest_report, offload, offload_streams
 
 C000, C001, C003 = "CLIPS/C000.mov", "CLIPS/C001.mov", "CLIPS/C003.mov"
 
@@ -222,15 +223,15 @@ def test_an_earlier_take_on_the_slow_drive_keeps_overwrite_from_the_fast_drives_
     assert (slow / "A001" / C001).read_bytes() == earlier_take
 
 
-def test_an_earlier_take_found_by_the_read_back_keeps_overwrite_from_a_plain_file(
-    tmp_path: Path,
-) -> None:
-    """F holds C001's earlier take of the new take's size (read back before the copy and
-    found unlike the card: refused as an earlier take's copy, ``earlier_copy``); F2 holds a
-    file no ledger records at the name of a new card file, C003, refused by the engine. The
-    engine's refusal of C003 offers --keep-both first, never --overwrite (it would replace
-    C001's earlier take on F). Failed before: C003's ERROR "--overwrite replaces it once
-    the new copy is verified, --keep-both keeps both"."""
+def _earlier_take_beside_a_plain_file(
+    tmp_path: Path, plain_size: int
+) -> tuple[Path, Path, Path, Path, bytes, str, dict[str, Any]]:
+    """A 3-clip card offloaded to F and F2; then C001 shot again at its own size (read back
+    before the copy, refused as F's earlier take), F2's C001 removed, a new card file C003
+    and, at its name on F2, a file no ledger records of *plain_size* bytes; the same offload
+    again (exit 1, C001 refused as ``earlier_copy`` on F, C003 as ``in_the_way`` on F2).
+    Returns the card, F, F2, the report folder, F's earlier take's bytes, the run's output
+    and its job report."""
     card = clips_card(tmp_path / "cards", 3, 200_000)
     fast, fast2 = tmp_path / "F", tmp_path / "F2"
     fast.mkdir()
@@ -241,9 +242,8 @@ def test_an_earlier_take_found_by_the_read_back_keeps_overwrite_from_a_plain_fil
     _new_take(card / C001, 200_000)  # the same size: the plan reads it back, not refuses it
     (fast2 / "A001" / C001).unlink()
     (card / C003).write_bytes(os.urandom(100_000))
-    (fast2 / "A001" / C003).write_bytes(os.urandom(7_777))
+    (fast2 / "A001" / C003).write_bytes(os.urandom(plain_size))
     earlier_take = (fast / "A001" / C001).read_bytes()
-
     code, out = offload("copy", "--report-dir", reports, card, fast, fast2)
     assert code == 1, out
     data = newest_report(reports)
@@ -253,16 +253,25 @@ def test_an_earlier_take_found_by_the_read_back_keeps_overwrite_from_a_plain_fil
         if f["path"] in (C001, C003)
     }
     assert kinds == {C001: ["earlier_copy", None], C003: [None, "in_the_way"]}, kinds
+    return card, fast, fast2, reports, earlier_take, out, data
+
+
+def test_an_earlier_take_found_by_the_read_back_keeps_overwrite_from_a_plain_file(
+    tmp_path: Path,
+) -> None:
+    """F holds C001's earlier take of the new take's size (read back before the copy and
+    found unlike the card: refused as an earlier take's copy, ``earlier_copy``); F2 holds a
+    file no ledger records at the name of a new card file, C003, refused by the engine. The
+    engine's refusal of C003 offers --keep-both first, never --overwrite (it would replace
+    C001's earlier take on F). Failed before: C003's ERROR "--overwrite replaces it once
+    the new copy is verified, --keep-both keeps both"."""
+    _card, fast, _fast2, _reports, earlier_take, out, _data = _earlier_take_beside_a_plain_file(
+        tmp_path, 7_777
+    )
     (error,) = [x for x in out.splitlines() if x.startswith("ERROR:") and C003 in x]
     _never_offered(error)
     assert "--keep-both" in error, error
     assert (fast / "A001" / C001).read_bytes() == earlier_take
-
-
-def _html_words(reports: Path) -> str:
-    """The newest HTML report's text, its quotes unescaped, its white space joined."""
-    html = max(reports.glob("*.json")).with_suffix(".html").read_text()
-    return " ".join(html.replace("&#x27;", "'").split())
 
 
 def test_a_same_size_earlier_take_keeps_overwrite_from_a_same_size_plain_file(
@@ -275,28 +284,10 @@ def test_a_same_size_earlier_take_keeps_overwrite_from_a_same_size_plain_file(
     it replaced C001's earlier take on F), in the terminal, ``--json``'s events and the HTML
     report, as the run record does. Failed before: C003's ERROR "not overwritten
     (--overwrite replaces it once the new copy is verified, --keep-both keeps both)"."""
-    card = clips_card(tmp_path / "cards", 3, 200_000)
-    fast, fast2 = tmp_path / "F", tmp_path / "F2"
-    fast.mkdir()
-    fast2.mkdir()
-    reports = tmp_path / "reports"
-    code, out = offload("copy", "--report-dir", reports, card, fast, fast2)
-    assert code == 0, out
-    _new_take(card / C001, 200_000)  # the same size: read back, then refused
-    (fast2 / "A001" / C001).unlink()
-    (card / C003).write_bytes(os.urandom(100_000))
-    (fast2 / "A001" / C003).write_bytes(os.urandom(100_000))  # the same size: read back
-    earlier_take = (fast / "A001" / C001).read_bytes()
-
-    code, out = offload("copy", "--report-dir", reports, card, fast, fast2)
-    assert code == 1, out
-    data = newest_report(reports)
-    kinds = {
-        f["path"]: [d["refusal"] for d in f["destinations"]]
-        for f in data["files"]
-        if f["path"] in (C001, C003)
-    }
-    assert kinds == {C001: ["earlier_copy", None], C003: [None, "in_the_way"]}, kinds
+    card, fast, fast2, reports, earlier_take, out, data = _earlier_take_beside_a_plain_file(
+        tmp_path,
+        100_000,  # the same size as C003: read back too
+    )
     (error,) = [x for x in out.splitlines() if x.startswith("ERROR:") and C003 in x]
     assert "--keep-both" in error, error
     _never_offered(out)
@@ -308,7 +299,7 @@ def test_a_same_size_earlier_take_keeps_overwrite_from_a_same_size_plain_file(
         if d["error"]
     ]
     _never_offered(failed)
-    html = _html_words(reports)
+    html = newest_html_words(reports)
     assert "C003.mov already exists with other content" in html, html
     assert not _offers_overwrite(html), html
 
@@ -356,7 +347,7 @@ def test_a_same_size_earlier_take_on_the_fast_drive_keeps_overwrite_from_the_slo
     (error,) = [x for x in out.splitlines() if x.startswith("ERROR:") and C003 in x]
     assert str(slow) in error and "--keep-both" in error, error
     _never_offered(out)
-    assert not _offers_overwrite(_html_words(reports))
+    assert not _offers_overwrite(newest_html_words(reports))
     assert (fast / "A001" / C001).read_bytes() == earlier_take
 
 
@@ -446,7 +437,7 @@ def test_another_cards_copy_found_by_the_read_back_keeps_overwrite_from_a_plain_
     (error,) = [x for x in out.splitlines() if x.startswith("ERROR:") and C003 in x]
     assert "--keep-both" in error, error
     _never_offered(out)
-    assert not _offers_overwrite(_html_words(reports))
+    assert not _offers_overwrite(newest_html_words(reports))
     assert (fast / "A001" / C001).read_bytes() == other
 
 

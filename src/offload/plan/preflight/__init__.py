@@ -372,7 +372,9 @@ def preflight(
         if st is None:
             checks.append(DestinationCheck(plan.index, plan.destination))
             continue
-        linked = linked_state_folder(plan.root)
+        # A copy root not made yet holds no state folder: no name looked up below it (a
+        # plan into an empty destination looks up none, ``tests/unit/test_absent_folders``).
+        linked = linked_state_folder(plan.root) if os.path.lexists(plan.root) else None
         if linked is not None:
             out.error(C.STATE_FOLDER_LINKED, plan.root / STATE_FOLDER, linked, plan.index)
         # The drive's device as first seen, of '<folder>/' (an automount point's own name
