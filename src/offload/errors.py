@@ -350,22 +350,22 @@ def coded_name(path: str) -> str:
 
 
 def shell_word(path: str | os.PathLike[str]) -> str:
-    """*path* as one word of a command a message suggests (``offload verify '/media/DAY 2'``,
-    ``aws s3api delete-object ... --key K``), which pasted into bash is that very path (key,
+    """*path* as one word of a command a message suggests (``offload verify '/media/DAY 2'``, ``aws
+    s3api delete-object ... --key K``), which pasted into bash is that very path (key,
     pattern...), byte for byte: the one rule of every command offload-ai suggests, on the
     terminal, in the HTML, the PDF and the JSON alike. A name that prints as it is
     (:func:`printable_name`, its doubled backslashes aside) is quoted for a POSIX shell
-    (``shlex.quote``), so that a name with a space or a quote is one argument. Any other
-    is bash's ``$'...'`` quoting, each control character, byte that is not UTF-8, format character or mark of a name that is
-    not NFC written ``\\xNN``, which bash turns back into that byte: the line stays one
-    line, shows nothing a terminal acts on, and ASCII as it is, no later display escape
-    changes it (the PDF, whose fonts lack the characters outside Latin-1, re-spells a word
-    holding one as ``$'...'`` with its bytes: ``report.pdf.pasteable_words``). (A name
-    first escaped for display and then quoted, ``'Cafe\\u0301'``,
-    would paste as those six characters, naming no file: a delete of a key that does not
-    exist succeeds, and the object stays.) A name that is not NFC (:func:`spelled_apart`)
-    shows its marks as bytes too, so the word shows which twin it names, never its NFC
-    twin's."""
+    (``shlex.quote``), so that a name with a space or a quote is one argument. Any other is
+    bash's ``$'...'`` quoting, each control character, byte that is not UTF-8, format
+    character or mark of a name that is not NFC written ``\\xNN``, which bash turns back
+    into that byte: the line stays one line, shows nothing a terminal acts on, and ASCII as
+    it is, no later display escape changes it (the PDF, whose fonts lack the characters
+    outside Latin-1, re-spells a word holding one as ``$'...'`` with its bytes:
+    ``report.pdf.pasteable_words``). (A name first escaped for display and then quoted,
+    ``'Cafe\\u0301'``, would paste as those six characters, naming no file: a delete of a
+    key that does not exist succeeds, and the object stays.) A name that is not NFC
+    (:func:`spelled_apart`) shows its marks as bytes too, so the word shows which twin it
+    names, never its NFC twin's."""
     import shlex  # only where a message suggests a command
 
     text = os.fspath(path)
