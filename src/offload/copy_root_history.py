@@ -9,18 +9,20 @@ step that will fail: a warning, never a refusal (the copies are still wanted).
 
 Only the chain file is parsed (a line a generation: small on any re-run); the generations
 it lists are read by the manifest step as before. A copy root with no chain yet (a first
-offload there) costs one failed ``open``. An ``s3://`` copy root's history is its backend's
-to read (``s3card``), not looked at here.
+offload there) costs one failed ``lstat`` and loads no history module; a chain the copy
+root's stamp of complete manifests records as it is now (``manifest_stamp``) is not parsed
+again, so a re-run that finds nothing new still reads no history. An ``s3://`` copy
+root's history is its backend's to read (``s3card``), not looked at here.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from offload.errors import describe_os_error, printable_name
 from offload.manifest.errors import HistoryError
-from offload.manifest.history import parse_chain
 from offload.manifest.layout import ASCMHL_FOLDER, CHAIN_FILE_NAME
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.destination import DestinationPlan
@@ -36,6 +38,14 @@ def unreadable_history_warnings(
         if plan.index in backends:
             continue
         chain = Path(plan.root) / ASCMHL_FOLDER / CHAIN_FILE_NAME
+        try:
+            st = os.lstat(chain)
+        except OSError:
+            continue  # none there yet (the manifest step starts one), or its step will say
+        if _stamped(Path(plan.root), st):
+            continue
+        from offload.manifest.history import parse_chain  # only for a chain there
+
         try:
             parse_chain(chain)
         except (FileNotFoundError, NotADirectoryError):
@@ -60,3 +70,13 @@ def unreadable_history_warnings(
             )
         )
     return found
+
+
+def _stamped(root: Path, st: os.stat_result) -> bool:
+    """Whether the chain (its ``lstat`` *st*) is the one the copy root's stamp of complete
+    manifests recorded (``manifest_stamp.chain_as_stamped``): parsed whole by the run that
+    stamped it and unchanged since, so a re-run that finds nothing new reads no history
+    (the stamp's promise, ``tests/faults/test_manifest_stamp``)."""
+    from offload.manifest_stamp import chain_as_stamped
+
+    return chain_as_stamped(root, st)

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 from offload._version import __version__
 from offload.json_text import STRICT
 from offload.ledger import STATE_FOLDER, ledger_path
-from offload.manifest.layout import ASCMHL_FOLDER
+from offload.manifest.layout import ASCMHL_FOLDER, CHAIN_FILE_NAME
 
 if TYPE_CHECKING:
     from offload.manifest.model import ManifestFile
@@ -242,6 +242,23 @@ def _recorded(root: Path) -> bytes | None:
             return handle.read(1 << 20)
     except OSError:
         return None
+
+
+def chain_as_stamped(root: Path, chain_st: os.stat_result) -> bool:
+    """Whether the chain file of *root*'s history (its ``lstat`` *chain_st*) is the very file
+    the copy root's stamp recorded (name, mode and identity among ``ascmhl/``'s entries): a
+    run parsed it whole and found the manifests complete, and nothing has changed it since,
+    so it needs no parse to be known readable (``copy_root_history``). False when there is
+    no stamp, it cannot be read or parsed, or records another file."""
+    recorded = _recorded(root)
+    if recorded is None:
+        return False
+    try:
+        listed = json.loads(recorded).get("ascmhl")
+    except (ValueError, AttributeError):
+        return False
+    now = [CHAIN_FILE_NAME, chain_st.st_mode, *_identity(chain_st)]
+    return isinstance(listed, list) and now in listed
 
 
 def stamp_matches(root: Path, state: Mapping[str, Any]) -> bool:
