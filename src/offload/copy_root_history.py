@@ -37,6 +37,8 @@ def unreadable_history_warnings(
     for plan in plans:
         if plan.index in backends:
             continue
+        if not os.path.lexists(plan.root):
+            continue  # a copy root not made yet: no history, and no name looked up below it
         chain = Path(plan.root) / ASCMHL_FOLDER / CHAIN_FILE_NAME
         try:
             st = os.lstat(chain)
