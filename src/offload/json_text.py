@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import codecs
 import json
-import os
 import re
 from typing import Any, TextIO
+
+from offload.fs.whole import write_all
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
 # Standard JSON only (RFC 8259): a float that is not finite raises ValueError, never written
@@ -101,5 +102,4 @@ def write_whole(stream: TextIO, text: str) -> None:
     stream.flush()  # what the stream holds goes first
     encoding = getattr(stream, "encoding", None) or "utf-8"
     view = memoryview(text.encode(encoding, getattr(stream, "errors", None) or "strict"))
-    while view:
-        view = view[os.write(fd, view) :]
+    write_all(fd, view)

@@ -131,6 +131,7 @@ from offload.fs.devices import nearest_folder_device
 from offload.fs.listing import FolderListings
 from offload.fs.mtimes import MtimeRange
 from offload.fs.ops import fsync_dir
+from offload.fs.whole import NothingWritten
 from offload.json_text import STRICT
 
 # The state's names and the cache words, in a module of their own for the reports (exported
@@ -879,6 +880,8 @@ class Ledger:
                                 raise
                             refused = True
                             break
+                        if written <= 0:  # never asked again for ever (``fs.whole``)
+                            raise NothingWritten(self.path)
                         view = view[written:]
                     if not refused:
                         os.fsync(fd)

@@ -96,6 +96,7 @@ from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from offload.fs.ops import fsync_dir
+from offload.fs.whole import pwrite_all, write_all
 from offload.state_names import STATE_FOLDER
 
 RUN_RECORD_NAME = "last-run.json"
@@ -254,9 +255,7 @@ def _write(root: Path, data: bytes) -> None:
         try:
             # Each byte written: a short write renamed over the record would cut it short
             # (review of runrec66, L5).
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, data, temp)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -391,9 +390,7 @@ class _LocalPlace:
                 raise OSError(errno.EIO, "a short write of the record's first byte")
             try:
                 os.fsync(fd)
-                offset = 1
-                while offset < len(view):
-                    offset += os.pwrite(fd, view[offset:], offset)
+                pwrite_all(fd, view[1:], 1, record_path(self.root))
                 os.fsync(fd)
                 if os.pwrite(fd, view[:1], 0) != 1:
                     raise OSError(errno.EIO, "a short write of the record's first byte")

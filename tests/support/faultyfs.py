@@ -417,6 +417,7 @@ class FaultyFS:
         """Make matching writes store and return only ``max_bytes`` (default: half) bytes.
 
         The kernel passes the short count on: write(2) returns it and the caller must loop.
+        ``max_bytes=0``: the write stores nothing and write(2) returns 0 with no error.
         """
         return self.add_rule(
             "write",

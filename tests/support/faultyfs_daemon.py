@@ -544,8 +544,11 @@ class FaultyOps(mfusepy.Operations):
                 elif rule.action == "error":
                     error = error or rule.errno
                 elif rule.action == "short":
-                    want = rule.short_bytes if rule.short_bytes else max(1, size // 2)
-                    want = max(1, min(want, size))
+                    # 0: the write stores nothing and answers 0, no error (a daemon that
+                    # lies about room); write(2) then returns 0, which a writer must not
+                    # ask again for ever (``offload.fs.whole``).
+                    want = size // 2 if rule.short_bytes is None else rule.short_bytes
+                    want = max(0 if rule.short_bytes == 0 else 1, min(want, size))
                     effects.limit = want if effects.limit is None else min(effects.limit, want)
                 elif rule.action == "flip":
                     assert rule.offset is not None

@@ -27,10 +27,11 @@ loaded (``entry.cancelled_at_start``)."""
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
+
+from offload.fs.whole import write_all
 
 #: The signals a command takes while it works: Ctrl-C (SIGINT), ``kill`` (SIGTERM), and the
 #: hang-up of its terminal (SIGHUP: the window closed, the ssh connection dropped).
@@ -90,8 +91,7 @@ def _warn(line: str) -> None:
     reader gone, drops it."""
     data = f"WARNING: {line}\n".encode("utf-8", "replace")
     with contextlib.suppress(OSError):
-        while data:
-            data = data[os.write(2, data) :]
+        write_all(2, data)
 
 
 @contextlib.contextmanager

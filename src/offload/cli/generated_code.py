@@ -68,6 +68,8 @@ from contextlib import contextmanager
 from types import CodeType
 from typing import Any
 
+from offload.fs.whole import write_all
+
 #: The environment variable that turns the cache off (any value but empty).
 DISABLE_VARIABLE = "OFFLOAD_NO_CODE_CACHE"
 
@@ -238,9 +240,7 @@ def store(
                 pass
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
-            view = memoryview(blob)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, blob, temporary)
         finally:
             os.close(fd)
         os.replace(temporary, path)

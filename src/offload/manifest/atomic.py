@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from offload.fs.ops import fsync_dir, rename_noreplace, start_writeback
+from offload.fs.whole import write_all
 from offload.hashing.c4 import C4Hasher
 
 if TYPE_CHECKING:
@@ -300,10 +301,7 @@ class AtomicFile:
     def _write_all(self, data: bytes) -> None:
         assert self._fd is not None, "AtomicFile used outside its with-block"
         self._hasher.update(data)
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
+        write_all(self._fd, data, self.temp_path)
 
     def written_digest(self) -> str:
         """The digest (by the file's hasher) of the bytes written so far (buffered text

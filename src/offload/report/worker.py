@@ -60,6 +60,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from offload.fs.whole import write_all
+
 _PIPE_SIZE = 1 << 20  # the command's request fits in the pipe, up to this, without waiting
 _READ = 1 << 16
 _LENGTH = 8  # bytes of a frame's length, before its payload (``DocumentWorker._send``)
@@ -474,9 +476,7 @@ def _serve() -> int:
         data["files"] = files
     html, pdf, content = render(data, DocumentOptions(paper=paper))
     answer = marshal.dumps((html, pdf(), content))
-    view = memoryview(answer)
-    while view:
-        view = view[os.write(1, view) :]
+    write_all(1, answer)
     # The end of the answer now: the command reads to the end of the pipe and need not wait
     # for what this process still does (the cache of generated code it writes on its way out).
     os.close(1)

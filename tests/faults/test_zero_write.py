@@ -1,0 +1,82 @@
+"""A write that stores nothing and says no error (write(2) returns 0) fails the write of
+offload-ai's own files on a copy root, never loops (review of statefold68, item 3).
+
+Before: the run record's, the ledger's and the atomic files' (manifests, the stamp, the
+reports) write loops asked again for ever on a 0, a run hung on a drive that answered so.
+
+Real fault: a FaultyFS mount with FUSE ``direct_io``, whose write answers 0 bytes taken and
+no error (``short_write(max_bytes=0)``): the kernel passes the 0 on as write(2)'s return
+(without ``direct_io`` it makes it EIO, which every loop raised already). The FaultyFS
+watchdog ends a loop that spins (every later call then fails ENOTCONN), so the unfixed code
+fails these tests on the error's words and the rule's count, never hangs the run."""
+
+from __future__ import annotations
+
+import errno
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from offload import run_record
+from offload.fs.whole import NOTHING_WRITTEN
+from offload.ledger import Ledger
+from offload.manifest.atomic import AtomicFile
+from support.faultyfs import FaultyFS
+
+pytestmark = pytest.mark.fault
+
+
+def _copy_root(faulty_fs: Callable[..., FaultyFS]) -> tuple[FaultyFS, Path]:
+    fs = faulty_fs(direct_io=True)
+    root = fs.mountpoint / "copy"
+    (root / ".offload").mkdir(parents=True)
+    return fs, root
+
+
+def _nothing_written(exc: BaseException | None) -> None:
+    assert isinstance(exc, OSError), exc
+    assert exc.errno == errno.ENOSPC, exc
+    assert NOTHING_WRITTEN in str(exc), exc
+
+
+def test_run_record_write_of_nothing_refuses_that_root(
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    fs, root = _copy_root(faulty_fs)
+    rule = fs.short_write(path="copy/.offload/.last-run.json.*", max_bytes=0)
+
+    started = run_record.mark_started([root], "tok-1", time.time(), "/cards/A001")
+
+    _nothing_written(started.refused.get(root))
+    assert fs.fired(rule) == 1  # asked once, never again
+    # Nothing left behind: no record, no temporary.
+    assert sorted(os.listdir(root / ".offload")) == []
+
+
+def test_ledger_append_of_nothing_raises(faulty_fs: Callable[..., FaultyFS]) -> None:
+    fs, root = _copy_root(faulty_fs)
+    rule = fs.short_write(path="copy/.offload/ledger.jsonl", max_bytes=0)
+    ledger = Ledger(root)
+
+    with pytest.raises(OSError) as caught:
+        ledger._append_lines(['{"path": "A.mov"}'])
+
+    _nothing_written(caught.value)
+    assert fs.fired(rule) == 1
+    assert (root / ".offload" / "ledger.jsonl").read_bytes() == b""
+
+
+def test_atomic_file_write_of_nothing_raises(faulty_fs: Callable[..., FaultyFS]) -> None:
+    fs, root = _copy_root(faulty_fs)
+    rule = fs.short_write(path="copy/.offload/.stamp.json.*", max_bytes=0)
+
+    with pytest.raises(OSError) as caught, AtomicFile(root / ".offload" / "stamp.json") as f:
+        f.write_bytes(b"{}\n" * 100)
+        f.commit(replace=True)
+
+    _nothing_written(caught.value)
+    assert fs.fired(rule) == 1
+    assert not (root / ".offload" / "stamp.json").exists()
