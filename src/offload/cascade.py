@@ -92,6 +92,7 @@ from offload.results import (
     merge_job_reports,
     was_proved,
 )
+from offload.state_folder import check_held
 
 if TYPE_CHECKING:
     from offload.card import OffloadOptions, OffloadPlan, OffloadReport
@@ -1180,6 +1181,8 @@ def _record_card_pass(
         folder = Path(plan.plans[index].root) / STATE_FOLDER
         path = folder / CARD_PASS_RECORD
         try:
+            # Never another copy root's state folder swapped in for this one's.
+            check_held(Path(plan.plans[index].root))
             if index not in complete:
                 path.unlink(missing_ok=True)
                 continue

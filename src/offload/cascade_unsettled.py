@@ -37,6 +37,7 @@ from pathlib import Path
 
 from offload.fs.ops import fsync_dir
 from offload.ledger import STATE_FOLDER, Ledger, LedgerEntry
+from offload.state_folder import check_held, check_under
 
 UNSETTLED = "cascade-unsettled.json"
 
@@ -95,6 +96,7 @@ def mark(copy_root: Path, span: Span) -> None:
     ``.offload`` above a vanished mount (the folder is made only where the root is).
     Raises OSError."""
     folder = copy_root / STATE_FOLDER
+    check_held(copy_root)  # never another copy root's (``state_folder``)
     folder.mkdir(exist_ok=True)
     _write(folder, [*_read(copy_root), span])
 
@@ -111,6 +113,7 @@ def settle(copy_root: Path, span: Span) -> None:
     if left:
         _write(folder, left)
         return
+    check_held(copy_root)
     try:
         (folder / UNSETTLED).unlink()
     except FileNotFoundError:
@@ -125,6 +128,7 @@ def _end(bound: float) -> float | None:
 
 def _write(folder: Path, marked: Sequence[Span]) -> None:
     """The mark written whole: a temporary fsynced, renamed over it, the folder fsynced."""
+    check_under(folder)  # never another copy root's (``state_folder``)
     staging = folder / f".{UNSETTLED}.{os.getpid()}"
     with open(staging, "w", encoding="utf-8") as handle:
         json.dump({"spans": [[_end(a), _end(b)] for a, b in marked]}, handle, allow_nan=False)

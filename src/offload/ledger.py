@@ -133,6 +133,7 @@ from offload.fs.mtimes import MtimeRange
 from offload.fs.ops import fsync_dir
 from offload.fs.whole import NothingWritten
 from offload.json_text import STRICT
+from offload.state_folder import check_held
 
 # The state's names and the cache words, in a module of their own for the reports (exported
 # here too: a copy root's state folder, what the manifests ignore, the read-backs recorded).
@@ -845,6 +846,9 @@ class Ledger:
         data = text.encode("utf-8", "surrogateescape")
         with self._lock:
             seen = self._check_root()
+            # Never into another copy root's state folder swapped in for this run's
+            # (``state_folder``): the ledger is opened in the folder the lock holds.
+            held = check_held(self.copy_root)
             if self._rewrites:
                 self._rewrite(data)
                 return
@@ -858,7 +862,11 @@ class Ledger:
                 os.mkdir(self.folder)
             elif created:
                 os.makedirs(self.folder, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+            if held is None:
+                fd = os.open(self.path, flags, 0o644)
+            else:
+                fd = os.open(LEDGER_NAME, flags | os.O_NOFOLLOW, 0o644, dir_fd=held)
             refused = False
             try:
                 before = os.fstat(fd).st_size
@@ -979,6 +987,7 @@ class Ledger:
         ended, so that it stays a line of its own that ``load`` skips."""
         from offload.manifest.atomic import AtomicFile
 
+        check_held(self.copy_root)  # never another copy root's (``state_folder``)
         try:
             with open(self.path, "rb") as handle:
                 old = handle.read()

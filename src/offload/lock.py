@@ -44,7 +44,10 @@ Contract:
   body's write is not seen by either (each reads the body before the other wrote it).
 * A copy root whose ``.offload`` is a symlink is refused (``state_folder.StateFolderLinked``,
   a UsageError: exit 64) before anything is made, and the lock file is opened in the folder
-  a descriptor opened without following a symlink holds (``state_folder``).
+  a descriptor opened without following a symlink holds (``state_folder``). That descriptor
+  is kept while the lock is held (``state_folder.hold``, ``let_go`` on ``release``): the
+  run's other writes into ``.offload`` check the name is still that folder
+  (``state_folder.check_held``), never writing into another one swapped in.
 * Not thread-safe (one object per run); ``release()`` is idempotent.
 * ``busy_copy_root(roots)``: the same refusal for a copy root another offload holds now
   (its ``flock``, or a live holder its body names through another mount: ``UNSEEN``),
@@ -82,7 +85,13 @@ from offload.errors import UsageError, describe_os_error
 from offload.fs.ops import make_folders_durable
 from offload.json_text import STRICT
 from offload.ledger import STATE_FOLDER
-from offload.state_folder import StateFolderLinked, linked_state_folder, open_state_folder
+from offload.state_folder import (
+    StateFolderLinked,
+    hold,
+    let_go,
+    linked_state_folder,
+    open_state_folder,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -151,7 +160,8 @@ class CopyRootLocks:
         gone) fails these calls, and its lock goes with the descriptor anyway."""
         _LIVE_RUNS.discard(self.run)
         while self._held:
-            _path, fd = self._held.pop()
+            path, fd = self._held.pop()
+            let_go(path)  # its writes are over: the state folder's descriptor closed
             try:
                 os.ftruncate(fd, 0)  # the body describes a holder: there is none now
             except OSError:
@@ -224,14 +234,34 @@ def _lock_one(root: Path, body: bytes, locks: CopyRootLocks, outcome: str) -> No
                 LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
                 dir_fd=folder,
             )  # fmt: skip
-        finally:
+        except BaseException:
             os.close(folder)
+            raise
     except OSError as exc:
         locks.warnings.append(
             f"cannot lock copy root {root} ({describe_os_error(exc)}); "
             "another offload into it would not be stopped"
         )
         return
+    # The folder's descriptor is kept while the lock is held: the run's other writes there
+    # are checked against it (``state_folder.check_held``), closed on any other way out.
+    try:
+        _take_held(root, body, locks, outcome, fd)
+    except BaseException:
+        os.close(folder)
+        raise
+    if locks._held and locks._held[-1] == (root, fd):
+        try:
+            hold(root, folder)
+        except OSError:
+            pass  # (closed there) a folder gone already: the writes fail on their own
+    else:
+        os.close(folder)
+
+
+def _take_held(root: Path, body: bytes, locks: CopyRootLocks, outcome: str, fd: int) -> None:
+    """The lock of *fd* (``root``'s lock file) taken for *locks*, its body written, or a
+    warning where the filesystem has no locks; raises CopyRootBusy (``_lock_one``)."""
     try:
         taken, holder = _take(fd)
     except OSError as exc:

@@ -97,6 +97,7 @@ from typing import NamedTuple, Protocol
 
 from offload.fs.ops import fsync_dir
 from offload.fs.whole import pwrite_all, write_all
+from offload.state_folder import check_held
 from offload.state_names import STATE_FOLDER
 
 RUN_RECORD_NAME = "last-run.json"
@@ -243,14 +244,21 @@ def _utc(when: float) -> str:
 
 
 def _write(root: Path, data: bytes) -> None:
-    """*data* as the record of *root*, atomically and durably (module doc). Raises OSError."""
+    """*data* as the record of *root*, atomically and durably (module doc). Raises OSError
+    (``StateFolderReplaced``: the folder is not the one this run's lock holds)."""
     final = record_path(root)
+    # Never into another copy root's state folder swapped in for this run's (``state_folder``):
+    # written in the folder the lock holds, where it holds one.
+    held = check_held(root)
     # The temporary's name is ``manifest.atomic.temp_name``'s (a dot, the final name, the
     # pid, a token, ``.partial``): a killed writer's is swept by the next run's
     # ``card._remove_stale_temps`` as the stamp's is. Not imported: that module loads hashlib,
     # which an offload does not need before its job.
     temp = final.with_name(f".{RUN_RECORD_NAME}.{os.getpid()}.{os.urandom(4).hex()}.partial")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    # Names in the held folder (``dir_fd``), else the paths (no lock of this process).
+    at: dict[str, int] = {} if held is None else {"dir_fd": held}
+    temp_at: Path | str = temp if held is None else temp.name
+    fd = os.open(temp_at, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, **at)
     try:
         try:
             # Each byte written: a short write renamed over the record would cut it short
@@ -259,14 +267,30 @@ def _write(root: Path, data: bytes) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(temp, final)
+        if held is None:
+            os.replace(temp, final)
+        else:
+            os.replace(temp.name, final.name, src_dir_fd=held, dst_dir_fd=held)
     except BaseException:
         try:
-            os.unlink(temp)
+            os.unlink(temp_at, **at)
         except OSError:
             pass
         raise
-    fsync_dir(final.parent)
+    if held is None:
+        fsync_dir(final.parent)
+    else:
+        _fsync_folder(held)
+
+
+def _fsync_folder(fd: int) -> None:
+    """``fsync_dir`` of a folder's descriptor: a filesystem that cannot fsync a folder
+    (EINVAL on some FUSE) has nothing to flush."""
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS):
+            raise
 
 
 class Started(NamedTuple):
@@ -372,7 +396,12 @@ class _LocalPlace:
         ``TornRecord`` of a later write or fsync that failed: the record then starts with a
         byte no JSON starts with (written first, put back last), so it is unreadable, never
         a mix of the old and the new that still parses."""
-        fd = os.open(record_path(self.root), os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        folder = check_held(self.root)  # never another copy root's (``state_folder``)
+        flags = os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+        if folder is None:
+            fd = os.open(record_path(self.root), flags)
+        else:
+            fd = os.open(RUN_RECORD_NAME, flags, dir_fd=folder)
         try:
             held = os.fstat(fd)
             if held.st_nlink != 1:

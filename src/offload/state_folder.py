@@ -19,8 +19,20 @@ Contract:
   ``O_DIRECTORY | O_NOFOLLOW``: a symlink put there after the preflight raises
   ``StateFolderLinked`` (a ``UsageError``, exit 64, the same line) before the lock file is
   made, and the lock file is opened in the folder that descriptor holds (``dir_fd``), never
-  through a name looked up again. The other files under ``.offload/`` are opened by path
-  while the lock is held: a symlink swapped in for a live run's folder is not caught there.
+  through a name looked up again.
+* The lock keeps that descriptor while it is held (:func:`hold`, :func:`let_go`): the
+  folder this run locked. Every other file this run writes under ``.offload/`` (the ledger,
+  the run record, the stamp of complete manifests, the reports, the ASC MHL generation's
+  record, a cascade's records) is written only after :func:`check_held` found the name
+  ``<copy root>/.offload`` still that very folder (same ``st_dev`` and ``st_ino``, not a
+  symlink): a folder swapped for another under a live run (the real one renamed away, a
+  symlink to another copy root's ``.offload`` put in its place) raises
+  ``StateFolderReplaced`` (an OSError, ``EXDEV``), whose one line names the folder and
+  what to do; the writer fails that destination with it, and nothing of this run is
+  written into the other folder. The ledger and the run record also open their files in
+  the held descriptor (``dir_fd``), so a swap between the check and the open still writes
+  into the folder this run locked, never the other one. A copy root this process holds no
+  lock of (a library caller's write without ``lock_copy_roots``) is not checked.
 """
 
 from __future__ import annotations
@@ -90,3 +102,103 @@ def open_state_folder(root: Path) -> int:
         if exc.errno in (errno.ELOOP, errno.ENOTDIR) and linked_state_folder(root):
             raise StateFolderLinked(_words(root, folder), path=folder) from exc
         raise
+
+
+class StateFolderReplaced(OSError):
+    """The copy root's ``.offload`` is no longer the folder this run's lock holds (module
+    doc): ``EXDEV``, its words one line naming the folder and what to do."""
+
+    def __init__(self, root: Path, now: str) -> None:
+        from offload.errors import printable_name
+
+        folder = root / STATE_FOLDER
+        super().__init__(
+            # Not ESTALE, which every caller takes for a drive gone (``DRIVE_GONE_ERRNOS``):
+            # the drive is there, another folder at the name.
+            errno.EXDEV,
+            f"{printable_name(str(folder))} was replaced while this offload ran ({now}): "
+            f"the records this run keeps of the copy root {printable_name(str(root))} (its "
+            "ledger, the record of this offload, its reports) are not written through that "
+            "name, lest they change another folder's; put back the folder that was there "
+            "(moved away, or renamed), then run the same offload again",
+            str(folder),
+        )
+
+
+#: The state folders this process's locks hold: by the copy root's absolute path, the
+#: descriptor the lock opened and its ``(st_dev, st_ino)``.
+_HELD: dict[str, tuple[int, tuple[int, int]]] = {}
+
+
+def _key(root: Path | str) -> str:
+    return os.path.abspath(os.fspath(root))
+
+
+def hold(root: Path, folder: int) -> None:
+    """Keep *folder* (a descriptor of *root*'s ``.offload``, ``open_state_folder``'s) as the
+    folder this process's lock of *root* holds, until :func:`let_go`; it owns the descriptor
+    from now on. Raises OSError (its ``fstat``: the descriptor closed)."""
+    try:
+        st = os.fstat(folder)
+    except OSError:
+        os.close(folder)
+        raise
+    old = _HELD.pop(_key(root), None)
+    if old is not None:
+        _close(old[0])
+    _HELD[_key(root)] = (folder, (st.st_dev, st.st_ino))
+
+
+def let_go(root: Path) -> None:
+    """The lock of *root* released: its folder no longer held (its descriptor closed)."""
+    held = _HELD.pop(_key(root), None)
+    if held is not None:
+        _close(held[0])
+
+
+def _close(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass  # a descriptor of a drive gone is closed all the same
+
+
+def check_held(root: Path | str) -> int | None:
+    """Before a write into *root*'s ``.offload``: raises ``StateFolderReplaced`` where this
+    process's lock holds that folder and the name is no longer it (module doc); else the
+    held folder's descriptor for the writer's ``dir_fd`` (None where no lock of this
+    process holds it: nothing checked). An ``lstat`` that fails otherwise than "not there"
+    (the drive gone: ENOTCONN, EIO) is raised as it is: the write would fail the same."""
+    held = _HELD.get(_key(root))
+    if held is None:
+        return None
+    fd, identity = held
+    folder = Path(root) / STATE_FOLDER
+    try:
+        st = os.lstat(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        raise StateFolderReplaced(Path(root), "it is gone") from None
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            from offload.errors import printable_name
+
+            now = f"now a symlink to {printable_name(os.readlink(folder))}"
+        except OSError:
+            now = "now a symlink"
+        raise StateFolderReplaced(Path(root), now)
+    if (st.st_dev, st.st_ino) != identity:
+        raise StateFolderReplaced(Path(root), "another folder is at that name now")
+    return fd
+
+
+def check_under(path: Path | str) -> None:
+    """``check_held`` of the copy root whose state folder holds *path* (a file to write in
+    ``<copy root>/.offload/``, or below it: its reports), nothing for a path outside any
+    (a manifest in ``ascmhl/``). A dict look-up where this process holds no lock."""
+    if not _HELD:
+        return
+    parts = Path(path).parts
+    for at in range(len(parts) - 1, -1, -1):
+        if parts[at] == STATE_FOLDER:
+            check_held(Path(*parts[:at]))
+            return

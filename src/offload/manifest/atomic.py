@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 from offload.fs.ops import fsync_dir, rename_noreplace, start_writeback
 from offload.fs.whole import write_all
 from offload.hashing.c4 import C4Hasher
+from offload.state_folder import check_under
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer as Buffer
@@ -224,6 +225,9 @@ class AtomicFile:
         """Make the temporary file and claim it. Raises OSError (its ``open`` or claim;
         nothing left then), or, after ``_CLAIM_TRIES`` temporaries each removed by another
         host's clean-up before its claim was granted, OSError EAGAIN."""
+        # Never into another copy root's state folder swapped in for this run's
+        # (``state_folder``: a report, the stamp, the ledger written whole).
+        check_under(self.final_path)
         for _ in range(_CLAIM_TRIES):
             if self._open_claimed():
                 return self
@@ -342,6 +346,7 @@ class AtomicFile:
         os.fsync(self._fd)
         os.close(self._fd)
         self._fd = None
+        check_under(self.final_path)  # swapped since the temporary was made: not renamed
         if replace:
             os.replace(self.temp_path, self.final_path)
         else:

@@ -1,0 +1,102 @@
+"""A copy root's ``.offload`` swapped for a symlink to another copy root's ``.offload`` under a
+live run (review of statefold68, item 1).
+
+Before: the preflight refused a symlinked ``.offload`` and the lock opened the folder with
+``O_NOFOLLOW``, but the ledger, the run record, the stamp and the reports were opened by
+name afterwards: a folder renamed away and replaced by a symlink mid-run had this run's
+ledger lines, its ``finished`` and its report written into the other copy root's state.
+Now each write checks the name is still the folder the lock holds (``state_folder``):
+that destination fails with one line naming the folder, nothing is written into the other
+one, the other destination is copied as usual, exit 1.
+
+Real parts: the card on a FaultyFS whose read of a clip waits while the test swaps the
+folder (``mv`` then ``ln -s``), the real CLI as a child process, the other copy root made
+by a real offload of another card."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support.cards import clips_card
+from support.faultyfs import FaultyFS
+from support.held_process import start
+from support.offload_cli import CLI, run_offload
+
+pytestmark = pytest.mark.fault
+
+
+def _tree(folder: Path) -> dict[str, bytes | str]:
+    """Every entry below *folder* (hidden ones too): a file's bytes, a folder's or a
+    link's kind."""
+    found: dict[str, bytes | str] = {}
+    for path in sorted(folder.rglob("*")):
+        name = str(path.relative_to(folder))
+        if path.is_symlink():
+            found[name] = f"link to {os.readlink(path)}"
+        elif path.is_dir():
+            found[name] = "folder"
+        else:
+            found[name] = path.read_bytes()
+    return found
+
+
+def test_a_state_folder_swapped_for_another_copy_roots_is_never_written_through(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    # Another copy root, with its own records (ledger, run record, report, stamp).
+    other_card = clips_card(tmp_path / "others", 2, 30_000, card="B002")
+    other_dest = tmp_path / "other"
+    other_dest.mkdir()
+    done = run_offload("copy", "--report-dir", tmp_path / "r0", other_card, other_dest)
+    assert done.returncode == 0, done.stderr
+    other_state = other_dest / "B002" / ".offload"
+    before = _tree(other_state)
+    assert "ledger.jsonl" in before and "last-run.json" in before, sorted(before)
+
+    fs = faulty_fs()
+    card = clips_card(fs.mountpoint, 3, 200_000)
+    swapped_dest, kept_dest = tmp_path / "a", tmp_path / "b"
+    swapped_dest.mkdir()
+    kept_dest.mkdir()
+    held = fs.stall("read", path="A001/CLIPS/C002.mov", nth=1)
+    process = start(
+        [*CLI, "copy", "--report-dir", tmp_path / "r1", card, swapped_dest, kept_dest],
+        env={**os.environ, "COLUMNS": "200"},
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        fs.wait_stalled_while_working(held, process)
+        state = swapped_dest / "A001" / ".offload"
+        os.rename(state, state.with_name(".offload-moved"))  # mv .offload .offload-moved
+        os.symlink(other_state, state)  # ln -s OTHER/.offload .offload
+    finally:
+        fs.release(held)
+    _out, err = process.communicate(timeout=240)
+    said = " ".join(err.split())
+
+    # Nothing of this run in the other copy root's state: its every byte as it was.
+    after = _tree(other_state)
+    assert sorted(after) == sorted(before), err
+    assert after == before, err
+    assert process.returncode == 1, err
+    assert "Traceback" not in err, err
+    # The destination fails, its line naming the swapped folder.
+    assert f"{state} was replaced while this offload ran (now a symlink to {other_state})" in said
+    # The other destination copied and verified whole.
+    for index in range(3):
+        name = f"C{index:03d}.mov"
+        assert (kept_dest / "A001" / "CLIPS" / name).read_bytes() == (
+            card / "CLIPS" / name
+        ).read_bytes()
+    again = run_offload("verify", kept_dest / "A001")
+    assert again.returncode == 0, again.stdout + again.stderr
+    (report,) = (tmp_path / "r1").glob("A001_*.json")
+    results = {d["copy_root"]: d["result"] for d in json.loads(report.read_text())["destinations"]}
+    assert results[str(kept_dest / "A001")] == "ok", results
+    assert results[str(swapped_dest / "A001")] != "ok", results
