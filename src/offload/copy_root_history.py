@@ -7,6 +7,9 @@ that destination, exit 1. The planner reads the chain file now, before the first
 copied, so the preflight (and ``--dry-run``, whose exit forecast counts it) names it as a
 step that will fail: a warning, never a refusal (the copies are still wanted).
 
+A copy root whose ``ascmhl`` is a symlink gets the same warning, in its own words: the
+manifest step neither reads nor writes a history through one (``manifest.history``).
+
 Only the chain file is parsed (a line a generation: small on any re-run); the generations
 it lists are read by the manifest step as before. A copy root with no chain yet (a first
 offload there) costs one failed ``lstat`` and loads no history module; a chain the copy
@@ -39,6 +42,17 @@ def unreadable_history_warnings(
             continue
         if not os.path.lexists(plan.root):
             continue  # a copy root not made yet: no history, and no name looked up below it
+        linked = _linked_history(Path(plan.root))
+        if linked is not None:
+            found.append(
+                PreflightItem(
+                    PreflightCode.DEST_HISTORY_UNREADABLE,
+                    Path(plan.root) / ASCMHL_FOLDER,
+                    linked,
+                    plan.index,
+                )
+            )
+            continue
         chain = Path(plan.root) / ASCMHL_FOLDER / CHAIN_FILE_NAME
         try:
             st = os.lstat(chain)
@@ -72,6 +86,41 @@ def unreadable_history_warnings(
             )
         )
     return found
+
+
+def _linked_history(root: Path) -> str | None:
+    """The warning's words where *root*'s ``ascmhl`` is a symlink, None where it is not
+    (or cannot be looked at: the manifest step says that). The manifest step never reads
+    nor writes a history through one (``manifest.history``: ASC MHL keeps a copy root's
+    history in a folder of that root; ascmhl would follow the link, its generation landing
+    in the folder the link leads to, another copy root's history if it leads there), so
+    the copies are made and that step fails: said here, before the first byte, as for a
+    chain that cannot be read. The chain below it is not read (through the link it would
+    be another folder's)."""
+    folder = root / ASCMHL_FOLDER
+    try:
+        if not os.path.islink(folder):
+            return None
+        target = f" (to {printable_name(os.readlink(folder))})"
+    except OSError:
+        target = ""
+    there = os.path.isdir(folder)
+    fix = (
+        "remove the symlink (rm, not rm -r: the manifest step then starts a new history "
+        "there), or put the folder it leads to in its place (mv) if that is this copy's own "
+        "history"
+        if there
+        else "remove the symlink, which leads to no folder (rm; the manifest step then "
+        "starts a new history there)"
+    )
+    return (
+        f"the ASC MHL history folder {printable_name(str(folder))} on destination "
+        f"{printable_name(str(root))} is a symlink{target}, not a folder: a history is "
+        "never read nor written through one (its generation would be another folder's "
+        "history), so the files are copied and verified there, but no ASC MHL manifest "
+        f"is written on it, and the offload will end with exit 1: {fix}, then run the "
+        "same command again to write the manifest"
+    )
 
 
 def _stamped(root: Path, st: os.stat_result) -> bool:

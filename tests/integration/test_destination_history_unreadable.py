@@ -88,3 +88,55 @@ def test_a_readable_destination_history_adds_no_warning(tmp_path: Path) -> None:
     code, _out, err = offload("copy", "--dry-run", card, drive)
     assert code == 0, err
     assert "cannot be read" not in err, err
+
+
+def test_a_destination_history_folder_that_is_a_symlink_is_named_before_the_copy(
+    tmp_path: Path,
+) -> None:
+    """A copy root whose ``ascmhl`` is a symlink to another copy root's history (review of
+    statefold68, item 2). ASC MHL keeps a copy root's history in a folder of it, and ascmhl
+    follows such a link (its generation would land in the other copy root's history); the
+    manifest step never reads nor writes through it. Failed before: nothing looked at it
+    before the copy (the chain read through the link parsed as the other root's), so the
+    dry run forecast exit 0 and the run named it only after copying ("BUT NO MANIFEST");
+    now ``dest-history-unreadable`` names the link and what to do, before the first byte.
+    The other copy root's history is never changed."""
+    other_card = tmp_path / "x2" / "B002"
+    (other_card / "CLIPS").mkdir(parents=True)
+    (other_card / "CLIPS" / "B.mov").write_bytes(b"b" * 3000)
+    other = tmp_path / "OTHER"
+    other.mkdir()
+    code, _out, err = offload("copy", other_card, other)
+    assert code == 0, err
+    history = other / "B002" / "ascmhl"
+    before = {p.name: p.read_bytes() for p in history.iterdir()}
+
+    card = tmp_path / "x1" / "A003"
+    (card / "CLIPS").mkdir(parents=True)
+    (card / "CLIPS" / "C001.mov").write_bytes(b"a" * 3000)
+    drive = tmp_path / "X1"
+    (drive / "A003").mkdir(parents=True)
+    link = drive / "A003" / "ascmhl"
+    link.symlink_to(history)
+    words = f"the ASC MHL history folder {link} on destination {drive / 'A003'} is a symlink"
+
+    code, _out, err = offload("copy", "--dry-run", card, drive)
+    assert code == 1, err
+    assert "The offload would exit 1: 1 warning names a step that would fail" in err, err
+    assert f"{words} (to {history}), not a folder" in err, err
+    assert "remove the symlink (rm, not rm -r" in err, err
+
+    # The run warns before it copies, copies all the same, exits 1, writes no manifest.
+    code, _out, err = offload("copy", card, drive)
+    assert code == 1, err
+    assert err.index(words) < err.index("BUT NO MANIFEST"), err
+    assert (drive / "A003" / "CLIPS" / "C001.mov").read_bytes() == b"a" * 3000
+    assert {p.name: p.read_bytes() for p in history.iterdir()} == before
+    assert link.is_symlink()
+
+    # The remedy said works: the link removed, the same command writes the manifest.
+    link.unlink()
+    code, _out, err = offload("copy", card, drive)
+    assert code == 0, err
+    assert (drive / "A003" / "ascmhl" / "ascmhl_chain.xml").is_file()
+    assert {p.name: p.read_bytes() for p in history.iterdir()} == before
