@@ -5410,7 +5410,12 @@ def _remove_stale_temps(root: Path, said: list[str]) -> RemovedUnfinished:
         except OSError:
             pass  # said below, by the listing that judges them
         from offload.manifest.atomic import could_not_look, stale_temp_files
+        from offload.state_folder import check_under
 
+        try:
+            check_under(folder)  # another folder at ``.offload``'s name: none of ours there
+        except OSError:
+            continue  # (this run's writes there fail, each saying it)
         found = stale_temp_files(folder, is_ours)
         gone = [path for path in found.paths if _unlink_each([path])]
         setattr(removed, kind, getattr(removed, kind) + len(gone))
