@@ -100,3 +100,6 @@ def test_a_state_folder_swapped_for_another_copy_roots_is_never_written_through(
     results = {d["copy_root"]: d["result"] for d in json.loads(report.read_text())["destinations"]}
     assert results[str(kept_dest / "A001")] == "ok", results
     assert results[str(swapped_dest / "A001")] != "ok", results
+    # The folder the lock held (moved away) never says this run finished there.
+    moved = json.loads((swapped_dest / "A001" / ".offload-moved" / "last-run.json").read_text())
+    assert moved["state"] != "finished", moved
