@@ -96,6 +96,7 @@ from offload.results import (
 if TYPE_CHECKING:
     from offload.card import OffloadOptions, OffloadPlan, OffloadReport
     from offload.engine.devices import DeviceGroup
+    from offload.plan_reads import PlanReads
 
 # Which fast copy feeds the cascade: one verified now, else one verified earlier, else one
 # transfer-checked only (it is hashed again on its way to the slow destinations anyway).
@@ -190,6 +191,7 @@ def fast_copy_source(
     *,
     dry_run: bool = False,
     say: Callable[[str], None] | None = None,
+    reads: PlanReads | None = None,
 ) -> OffloadPlan:
     """For a cascade re-run whose card *source* is gone: the plan (``from_fast_copy``) fed
     from the first fast local copy that holds the card complete and verified (``FastCopy``):
@@ -202,7 +204,8 @@ def fast_copy_source(
     fails any of this is passed over, the next one tried, and the plan's ``card-absent``
     warning names each copy passed over and why. *plan*: makes the plan of a candidate, its
     options those of ``fast_copy_options``. *dry_run*: nothing read back (the warning says
-    what would be); *say*: told a line before a read-back starts. The plan names the other
+    what would be); *say*: told a line before a read-back starts, and *reads* each read's
+    bytes as it goes (``plan_reads``; None: told nowhere). The plan names the other
     fast local copies (``OffloadPlan.other_fast_copies``, in the command line's order): a
     file this copy is read unlike the card's digests in is fed from the next of them that
     holds it (``cascade_refeed``). Raises ``card_absent``'s UsageError (nothing written) when
@@ -221,7 +224,7 @@ def fast_copy_source(
             continue
         planned = fast_copy_options(options, fast)
         candidate = plan(fast, planned)
-        read = _read_back_unfed(candidate, fast, dry_run=dry_run, say=say)
+        read = _read_back_unfed(candidate, fast, dry_run=dry_run, say=say, reads=reads)
         if read.why is not None:
             looked.append(f"{root}: {read.why}")
             continue
@@ -541,6 +544,7 @@ def _read_back_unfed(
     *,
     dry_run: bool = False,
     say: Callable[[str], None] | None = None,
+    reads: PlanReads | None = None,
 ) -> ReadBack:
     """Read back, against the card's digests its ledger recorded, each file of the fast copy
     *fast* that a cascade left unsettled there (``cascade_unsettled``: its drive gone, or the
@@ -550,7 +554,8 @@ def _read_back_unfed(
     read by this run, never on a marked entry's word. Read as ``offload verify`` and the
     checks of copies already there read (``MediaHasher``: O_DIRECT or its pages dropped,
     the cache below the filesystem too), one after another; a read that could not avoid a
-    cache is counted (``ReadBack.through_a_cache``). *say* is told a line before the first
+    cache is counted (``ReadBack.through_a_cache``); *reads* each read's bytes as it goes
+    (``plan_reads``). *say* is told a line before the first
     read (a large copy takes a while); *dry_run*: nothing read, the files counted. The
     first file that does not match or cannot be read ends it (``ReadBack.why``)."""
     from offload import cascade_unsettled
@@ -577,13 +582,18 @@ def _read_back_unfed(
             f"reading back {len(to_read)} files of the fast copy {printable_name(str(fast.root))}"
             " that a cascade left marked unsettled, before it stands for the card"
         )
+    if reads is None:
+        from offload.plan_reads import PlanReads
+
+        reads = PlanReads(None)
     hasher = MediaHasher(below=CachesBelow())
     try:
         for path, entry in to_read:
             names = [name for name in entry.digests if name in plan.options.copy.algorithms]
             names = names or list(entry.digests)
             try:
-                digests = hasher(path, names)
+                # (Its bytes told as they are read: *say*'s line above named the reads.)
+                digests = hasher(path, names, reads.reading(path, entry.size_bytes, said=False))
             except OSError as exc:
                 why = f"{printable_name(str(path))} cannot be read ({exc.strerror or exc})"
                 return ReadBack(why, hasher.bypassed + hasher.through_cache, hasher.through_cache)
