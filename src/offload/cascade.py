@@ -49,6 +49,7 @@ from offload.engine.messages import FileTask
 from offload.errors import (
     DRIVE_GONE_ERRNOS,
     REREAD_ALIKE_CAUSE,
+    CancelledError,
     UsageError,
     printable_name,
 )
@@ -57,6 +58,7 @@ from offload.events import (
     DestinationLost,
     Event,
     EventSink,
+    FileCancelled,
     FileFailed,
     WarningIssued,
     accepts_of,
@@ -791,9 +793,11 @@ def run_cascade(
         # written over since it was verified (after the cascade read it, or never read by
         # it) is no longer reported so, nor counted by the release (cancelled too: the
         # report says what each copy is).
-        changed = _changed_since_verified(plan, report, feeders)
+        cut: list[_Damaged] = []  # copies whose read again whole a cancel cut short
+        changed = _changed_since_verified(plan, report, feeders, cancel, cut)
         changed += _s3_changed_since_verified(plan, report, [i for i in fast if i not in feeders])
         unrevoked |= _fail_damaged(plan, report, changed, sink, marked, gone_at)
+        unrevoked |= _cancel_unread(plan, report, cut, sink, marked)
         matched.difference_update((d.relative, d.destination) for d in changed)
         _settle(plan, marked - unrevoked, span)
         # Cancelled too: what the cascade read whole before the cancel was read.
@@ -1465,7 +1469,11 @@ def _cascade_tasks(
 
 
 def _changed_since_verified(
-    plan: OffloadPlan, report: OffloadReport, feeders: Sequence[int]
+    plan: OffloadPlan,
+    report: OffloadReport,
+    feeders: Sequence[int],
+    cancel: CancelToken | None = None,
+    cut: list[_Damaged] | None = None,
 ) -> list[_Damaged]:
     """Each copy on a local fast destination (*feeders*) that the report still calls good
     (verified now or earlier, transfer-checked) but that is no longer as it was verified:
@@ -1492,7 +1500,13 @@ def _changed_since_verified(
     after the cascade read its copies through descriptors still open) fails each of them as
     not found bad (``_RECONNECT``), so ``_fail_damaged`` declares the drive lost: its copies
     are on no drive this machine has mounted, and a re-run with it still out would copy the
-    card into that bare folder."""
+    card into that bare folder.
+
+    A copy whose change time moved is read again whole (``local_looked_again.found_at``),
+    a read of minutes on a large clip, stopped by the job's *cancel*, asked before each of
+    its reads: set (a cascade cancelled before this check, or during it), that copy is
+    compared with nothing and goes to *cut* (``_cancel_unread``), the check going on with
+    the others' ``lstat`` alone until another needs a read."""
     changed: list[_Damaged] = []
     dates = plan.options.copy.preserve_mtime
     for index in feeders:
@@ -1554,9 +1568,31 @@ def _changed_since_verified(
                 kind = FastCopyFailure.REMOVED if missing else FastCopyFailure.UNREADABLE
             else:
                 try:
-                    seen = found_at(copy_path, st, file, result.status, ledger, known, dates=dates)
+                    seen = found_at(
+                        copy_path,
+                        st,
+                        file,
+                        result.status,
+                        ledger,
+                        known,
+                        dates=dates,
+                        cancel=cancel,
+                    )
                 except DriveGone:
                     break
+                except CancelledError:
+                    if cut is not None:
+                        cut.append(
+                            _Damaged(
+                                file.relative_path,
+                                index,
+                                f"{file.relative_path}: the copy {copy_path} "
+                                f"{was_proved(result.status)}, then its change time moved; "
+                                f"{NOT_READ_AGAIN}",
+                                FastCopyFailure.UNREADABLE,
+                            )
+                        )
+                    continue
                 if seen is None:
                     continue
                 found, unreadable = seen
@@ -1576,6 +1612,73 @@ def _changed_since_verified(
                 )
             )
     return changed
+
+
+#: The words of a fast copy whose read again whole a cancel cut short (``_cancel_unread``).
+NOT_READ_AGAIN = (
+    "not read again: the run was cancelled while the cascade read it again whole to check "
+    "it at its end, so it is not trusted by a later run, which reads it back"
+)
+
+
+def _cancel_unread(
+    plan: OffloadPlan,
+    report: OffloadReport,
+    cut: Sequence[_Damaged],
+    sink: EventSink,
+    marked: AbstractSet[int] = frozenset(),
+) -> set[int]:
+    """Each fast copy of *cut* (``_changed_since_verified``: its change time moved, and the
+    cancel stopped its read again whole) is ``cancelled``, as fusefat's copies a cancel
+    left not re-read after the renames are (``renamed_recheck``): at its final name, never
+    called verified nor failed (nothing found it bad), its ledger entry revoked and its
+    drive's record of the card's pass removed (a re-run reads it back, never trusts it, nor
+    is fed from it without the card), a ``FileCancelled`` after its ``FileVerified`` so that
+    a script reading the events never takes it for verified. Returns the destinations whose
+    ledger could not be told (``_fail_damaged``'s: their mark of the cascade stays, if
+    *marked*)."""
+    if not cut:
+        return set()
+    by_path = {f.relative_path: f for f in report.job.files}
+    revoke: dict[int, dict[str, str]] = {}
+    for damaged in cut:
+        revoke.setdefault(damaged.destination, {})[damaged.relative] = plan.ledgers[
+            damaged.destination
+        ].card
+    unrevoked: set[int] = set()
+    for index, paths in revoke.items():
+        ledger = plan.ledgers[index]
+        if ledger.root_removed():
+            continue  # removed with its folder, the ledger vouches for nothing: none to revoke
+        try:
+            ledger.revoke(paths)
+            (ledger.folder / CARD_PASS_RECORD).unlink(missing_ok=True)
+        except OSError as exc:
+            unrevoked.add(index)
+            sink.emit(
+                WarningIssued(
+                    f"cannot revoke the copies a cancel left not read again in {ledger.path} "
+                    f"({exc.strerror or exc}): "
+                    + (
+                        "the cascade's mark on that drive has a re-run read them back"
+                        if index in marked
+                        else "a re-run would trust them again; re-run with --reverify"
+                    ),
+                    str(ledger.path),
+                )
+            )
+    for relative, index, why, _kind in cut:
+        result = by_path[relative].destination(index) if relative in by_path else None
+        if result is None:
+            continue
+        result.status = DestinationStatus.CANCELLED
+        result.error = why
+        result.verified_at = None
+        result.verified_mode = None
+        sink.emit(FileCancelled(index, relative, result.final_path or "", why))
+    for summary in report.job.destinations:
+        summary.count(report.job.files)
+    return unrevoked
 
 
 def _unmounted(
