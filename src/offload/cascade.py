@@ -1676,6 +1676,31 @@ def _cancel_unread(
         result.verified_at = None
         result.verified_mode = None
         sink.emit(FileCancelled(index, relative, result.final_path or "", why))
+    # One warning counting them, as fusefat's copies not re-read: the summary's count of
+    # cancelled copies says "partial files removed", and these stay at their final names.
+    first = cut[0]
+    copy = (
+        by_path[first.relative].destination(first.destination)
+        if first.relative in by_path
+        else None
+    )
+    where = printable_name(
+        copy.final_path if copy is not None and copy.final_path else first.relative
+    )
+    if len(cut) == 1:
+        said = (
+            f"the fast copy {where} was cancelled and kept at its final name: its change time "
+            f"moved since it was verified; {NOT_READ_AGAIN}"
+        )
+    else:
+        said = (
+            f"{len(cut)} fast copies, the first {where}, were cancelled and kept at their "
+            "final names, each not read again after its change time moved since it was "
+            "verified: the run was cancelled while the cascade read them again whole to "
+            "check them at its end, so they are not trusted by a later run, which reads "
+            "them back"
+        )
+    sink.emit(WarningIssued(said, where))
     for summary in report.job.destinations:
         summary.count(report.job.files)
     return unrevoked

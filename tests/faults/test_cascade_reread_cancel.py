@@ -68,6 +68,10 @@ def test_a_cancelled_cascade_does_not_read_a_moved_fast_copy_again_whole(
     events = [json.loads(line) for line in out.splitlines()]
     (cut,) = [e for e in events if e["event"] == "file_cancelled" and e["destination_index"] == 0]
     assert cut["relative_path"] == "CLIPS/C001.mov" and NOT_READ_AGAIN in cut["message"], cut
+    (warned,) = [
+        e for e in events if e["event"] == "warning_issued" and NOT_READ_AGAIN in e["message"]
+    ]
+    assert warned["message"].startswith(f"the fast copy {copy} was cancelled and kept"), warned
     (job,) = [e for e in events if e["event"] == "job_report"]
     report = json.loads(Path(job["reports"][0]).read_text())
     (clip,) = [f for f in report["files"] if f["path"] == "CLIPS/C001.mov"]
