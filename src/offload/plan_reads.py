@@ -20,6 +20,10 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
+#: How many reads the terminal names as they begin (``text_teller``): a plan with many
+#: earlier takes in the way says the first ones, then only how far its reads are.
+NAMED_READS = 3
+
 #: How often a read under way is told again: often enough that a DIT watching sees it move,
 #: seldom enough that a read of an hour says ~120 lines, not thousands.
 SAID_EVERY_S = 30.0
@@ -84,6 +88,28 @@ class PlanReads:
                 tell(PlanRead(shown, size, self.bytes_done, self.bytes_total, False))
 
         return on_read
+
+
+def text_teller(say: Callable[[str], None]) -> Callable[[PlanRead], None]:
+    """The terminal's teller of planning's reads on *say*: each ``plan_read_words``, but of
+    the reads begun after the first ``NAMED_READS`` only one line saying more follow (the
+    bytes lines name the copy read then)."""
+    begun = [0]
+
+    def tell(read: PlanRead) -> None:
+        if read.started:
+            begun[0] += 1
+            if begun[0] > NAMED_READS + 1:
+                return
+            if begun[0] == NAMED_READS + 1:
+                say(
+                    "reading back more copies already there before the copy: how far the "
+                    f"plan's reads are is said every {SAID_EVERY_S:.0f} s"
+                )
+                return
+        say(plan_read_words(read))
+
+    return tell
 
 
 def plan_read_words(read: PlanRead) -> str:

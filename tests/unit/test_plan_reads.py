@@ -9,7 +9,7 @@ from pathlib import Path
 
 from offload.copy_reread import reads_as_recorded
 from offload.hashing import new_hasher
-from offload.plan_reads import PlanRead, PlanReads, plan_read_words
+from offload.plan_reads import PlanRead, PlanReads, plan_read_words, text_teller
 
 
 def _copy(tmp_path: Path, size: int) -> tuple[Path, dict[str, str]]:
@@ -68,3 +68,26 @@ def test_nothing_is_told_without_a_teller(tmp_path: Path) -> None:
 def test_a_copy_unlike_its_record_reads_unlike_it(tmp_path: Path) -> None:
     path, _ = _copy(tmp_path, 1 << 20)
     assert reads_as_recorded(path, {"xxh64": "0" * 16}) is False
+
+
+def test_the_terminal_names_the_first_reads_then_says_more_follow(tmp_path: Path) -> None:
+    said: list[str] = []
+    tell = text_teller(said.append)
+    for n in range(6):
+        tell(PlanRead(f"/d/C00{n}.mov", 10, 10 * n, 10 * (n + 1), True, "why"))
+    tell(PlanRead("/d/C005.mov", 10, 55, 60, False))
+
+    assert [line.split(" (")[0] for line in said[:3]] == [
+        "reading back /d/C000.mov",
+        "reading back /d/C001.mov",
+        "reading back /d/C002.mov",
+    ]
+    assert said[3] == (
+        "reading back more copies already there before the copy: how far the plan's reads are "
+        "is said every 30 s"
+    )
+    assert said[4] == (
+        "reading back copies already there before the copy: 55 bytes of 60 bytes read "
+        "(now /d/C005.mov)"
+    )
+    assert len(said) == 5

@@ -672,8 +672,8 @@ def _plan_reads(env: Environment, say: Callable[[str], None] | None, *, as_json:
     """Where planning's whole reads of copies already there are told (``plan_reads``): with
     ``--json`` a ``plan_reading`` line each on stdout, ``--quiet`` or not, as the stream's
     ``progress`` lines (docs/json.md); else (a ``--dry-run --json`` too, whose stdout is one
-    document) a line on stderr, none with ``--quiet``."""
-    from offload.plan_reads import PlanReads, plan_read_words
+    document) a line on stderr (``plan_reads.text_teller``), none with ``--quiet``."""
+    from offload.plan_reads import PlanReads, text_teller
 
     if as_json:
 
@@ -700,7 +700,7 @@ def _plan_reads(env: Environment, say: Callable[[str], None] | None, *, as_json:
         return PlanReads(tell)
     if say is None:
         return PlanReads(None)
-    return PlanReads(lambda read: say(plan_read_words(read)))
+    return PlanReads(text_teller(say))
 
 
 def _say(env: Environment) -> Callable[[str], None]:
