@@ -787,14 +787,17 @@ def run_cascade(
             # After the retries: they choose among the copies.
             unrevoked |= _fail_damaged(plan, report, damaged, sink, marked, gone_at)
         report.cascade_feeder = feeder
-        if not report.job.cancelled and not _unfinished(report, [*tasks, *replace_tasks], slow):
+        over = not report.job.cancelled and not _unfinished(report, [*tasks, *replace_tasks], slow)
+        if over:
             copies_over()  # the stop below no longer cancels: said before the checks that follow
         # The fast copies the reports still call good, as they are now: one cut short or
         # written over since it was verified (after the cascade read it, or never read by
         # it) is no longer reported so, nor counted by the release (cancelled too: the
-        # report says what each copy is).
+        # report says what each copy is). A cancelled cascade's reads again whole stop at
+        # its cancel; once its copies are over a Ctrl-C cancels nothing, these reads
+        # included (a second one, or a SIGTERM, stops the run between two of their reads).
         cut: list[_Damaged] = []  # copies whose read again whole a cancel cut short
-        changed = _changed_since_verified(plan, report, feeders, cancel, cut)
+        changed = _changed_since_verified(plan, report, feeders, None if over else cancel, cut)
         changed += _s3_changed_since_verified(plan, report, [i for i in fast if i not in feeders])
         unrevoked |= _fail_damaged(plan, report, changed, sink, marked, gone_at)
         unrevoked |= _cancel_unread(plan, report, cut, sink, marked)
@@ -1503,8 +1506,9 @@ def _changed_since_verified(
     card into that bare folder.
 
     A copy whose change time moved is read again whole (``local_looked_again.found_at``),
-    a read of minutes on a large clip, stopped by the job's *cancel*, asked before each of
-    its reads: set (a cascade cancelled before this check, or during it), that copy is
+    a read of minutes on a large clip, stopped by *cancel*, the job's token where the
+    cascade was cancelled (None once its copies are over: a Ctrl-C then cancels nothing,
+    and sets the token all the same), asked before each of its reads: set, that copy is
     compared with nothing and goes to *cut* (``_cancel_unread``), the check going on with
     the others' ``lstat`` alone until another needs a read."""
     changed: list[_Damaged] = []
