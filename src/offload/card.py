@@ -168,6 +168,7 @@ from offload.plan.names import report_name
 from offload.plan.preflight.findings import join_paths
 from offload.plan.preflight.paths import remove_stale_probes
 from offload.plan.strays import UNASKABLE_STALE_S, remove_strays, stray_partials
+from offload.plan_reads import PlanReads
 from offload.remedies import EARLIER_KINDS, FAST_REFUSALS, NEVER, Refusal
 from offload.removed_unfinished import RemovedUnfinished
 from offload.report import loss
@@ -842,6 +843,7 @@ def plan_offload(
     card_dates: Mapping[str, int] | None = None,
     dry_run: bool = False,
     say: Callable[[str], None] | None = None,
+    reads: PlanReads | None = None,
 ) -> OffloadPlan:
     """Scan, plan and preflight an offload; decide what each destination still needs.
 
@@ -856,7 +858,9 @@ def plan_offload(
     which its copies get and their ledgers record, and read against its own.
     *dry_run*, *say*: that re-run's read-back of a fast copy's marked files is skipped (a
     dry run: the plan says it would be made), or announced on *say* before it starts
-    (``cascade.fast_copy_source``).
+    (``cascade.fast_copy_source``). *reads*: told each whole read of a copy already there
+    the plan makes, before and as it goes (``plan_reads``: an earlier take's copy in the
+    way, those marked files; None: told nowhere).
 
     Raises UsageError (nothing written, exit 64) when the source cannot be read completely or
     the preflight finds an error; the message names every problem, one per line. A preflight
@@ -882,10 +886,11 @@ def plan_offload(
                 stands_for=fast.card,
                 stands_in_for=source_path,
                 card_dates=fast.dates,
+                reads=reads,
             )
 
         return _cascade().fast_copy_source(  # type: ignore[no-any-return]
-            source_path, destinations, options, plan_from, dry_run=dry_run, say=say
+            source_path, destinations, options, plan_from, dry_run=dry_run, say=say, reads=reads
         )
     # The card's own history vouches for the OS files it records: they are copied.
     options = dataclasses.replace(options, ignore=keep_recorded(source_path, options.ignore))
@@ -973,7 +978,15 @@ def plan_offload(
         else:
             card = card_identity(source_path)
         plan = _plan(
-            source_path, tree, destinations, backends, options, card, stands_in_for, origin
+            source_path,
+            tree,
+            destinations,
+            backends,
+            options,
+            card,
+            stands_in_for,
+            origin,
+            reads=reads,
         )
         if options.cascade:
             _cascade().check_cascade(plan)
@@ -1198,7 +1211,11 @@ def _plan(
     card: CardIdentity | None,
     stands_in_for: Path | None = None,
     origin: SourceCopyRoot = NOT_OURS,
+    reads: PlanReads | None = None,
 ) -> OffloadPlan:
+    """``plan_offload``'s plan of the scanned *tree*; *reads*: says the whole reads of copies
+    already there the plan makes (``plan_reads``; None: said nowhere)."""
+    reads = reads or PlanReads(None)
     try:
         plans = plan_destinations(
             tree, source_path, [Path(d) for d in destinations], into=options.into
@@ -1664,6 +1681,7 @@ def _plan(
                                     ),
                                     final,
                                     plan.index not in backends,
+                                    reads,
                                 )
                                 or _revoked(known, source_file.relative_path),
                             )
@@ -2464,7 +2482,7 @@ def _earlier_copy(
     return entry
 
 
-def _earlier_intact(entry: LedgerEntry, final: str) -> bool | None:
+def _earlier_intact(entry: LedgerEntry, final: str, reads: PlanReads) -> bool | None:
     """Whether the local copy at *final* that *entry* vouches for (``_earlier_copy``'s, a
     file in the way of another size than the card's file) holds what *entry* recorded:
     read once (``copy_reread.reads_as_recorded``). Its size and date as recorded prove
@@ -2472,9 +2490,13 @@ def _earlier_intact(entry: LedgerEntry, final: str) -> bool | None:
     and the change time too where the media rotted unmounted): calling a damaged copy the
     earlier take's, never to be replaced, would hide the damage. One file, read only when a
     card file changed at that name. None for a copy that could not be read (never vouched
-    for without proof, nor called damaged: it was never compared)."""
+    for without proof, nor called damaged: it was never compared). The read is said on
+    *reads* as it goes (a clip of an hour's reading, before anything is copied)."""
+    on_read = reads.reading(
+        final, entry.size_bytes, "to tell whether the earlier offload's copy in the way is intact"
+    )
     try:
-        return reads_as_recorded(final, entry.digests)
+        return reads_as_recorded(final, entry.digests, on_read)
     except OSError:
         return None
 
@@ -2489,13 +2511,15 @@ def _earlier_word(entry: LedgerEntry | None, *, damaged: bool = False) -> str:
     return remedies.damaged_earlier_word(proven) if damaged else remedies.earlier_word(proven)
 
 
-def _earlier_in_the_way(entry: LedgerEntry | None, final: str, local: bool) -> str:
+def _earlier_in_the_way(
+    entry: LedgerEntry | None, final: str, local: bool, reads: PlanReads
+) -> str:
     """``_earlier_word`` of a file in the way (refused unread: another size than the card's
     file) that *entry* vouches for as an earlier offload's copy, a *local* one read first
     (``_earlier_intact``); an object's ETag answered already (``_earlier_copy``)."""
     if entry is None:
         return ""
-    intact = _earlier_intact(entry, final) if local else True
+    intact = _earlier_intact(entry, final, reads) if local else True
     if intact is None:
         return remedies.unread_earlier_word("".join(proven_when(entry)))
     return _earlier_word(entry, damaged=not intact)

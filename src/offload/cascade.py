@@ -49,6 +49,7 @@ from offload.engine.messages import FileTask
 from offload.errors import (
     DRIVE_GONE_ERRNOS,
     REREAD_ALIKE_CAUSE,
+    CancelledError,
     UsageError,
     printable_name,
 )
@@ -57,6 +58,7 @@ from offload.events import (
     DestinationLost,
     Event,
     EventSink,
+    FileCancelled,
     FileFailed,
     WarningIssued,
     accepts_of,
@@ -97,6 +99,7 @@ from offload.state_folder import check_held
 if TYPE_CHECKING:
     from offload.card import OffloadOptions, OffloadPlan, OffloadReport
     from offload.engine.devices import DeviceGroup
+    from offload.plan_reads import PlanReads
 
 # Which fast copy feeds the cascade: one verified now, else one verified earlier, else one
 # transfer-checked only (it is hashed again on its way to the slow destinations anyway).
@@ -191,6 +194,7 @@ def fast_copy_source(
     *,
     dry_run: bool = False,
     say: Callable[[str], None] | None = None,
+    reads: PlanReads | None = None,
 ) -> OffloadPlan:
     """For a cascade re-run whose card *source* is gone: the plan (``from_fast_copy``) fed
     from the first fast local copy that holds the card complete and verified (``FastCopy``):
@@ -203,7 +207,8 @@ def fast_copy_source(
     fails any of this is passed over, the next one tried, and the plan's ``card-absent``
     warning names each copy passed over and why. *plan*: makes the plan of a candidate, its
     options those of ``fast_copy_options``. *dry_run*: nothing read back (the warning says
-    what would be); *say*: told a line before a read-back starts. The plan names the other
+    what would be); *say*: told a line before a read-back starts, and *reads* each read's
+    bytes as it goes (``plan_reads``; None: told nowhere). The plan names the other
     fast local copies (``OffloadPlan.other_fast_copies``, in the command line's order): a
     file this copy is read unlike the card's digests in is fed from the next of them that
     holds it (``cascade_refeed``). Raises ``card_absent``'s UsageError (nothing written) when
@@ -222,7 +227,7 @@ def fast_copy_source(
             continue
         planned = fast_copy_options(options, fast)
         candidate = plan(fast, planned)
-        read = _read_back_unfed(candidate, fast, dry_run=dry_run, say=say)
+        read = _read_back_unfed(candidate, fast, dry_run=dry_run, say=say, reads=reads)
         if read.why is not None:
             looked.append(f"{root}: {read.why}")
             continue
@@ -542,6 +547,7 @@ def _read_back_unfed(
     *,
     dry_run: bool = False,
     say: Callable[[str], None] | None = None,
+    reads: PlanReads | None = None,
 ) -> ReadBack:
     """Read back, against the card's digests its ledger recorded, each file of the fast copy
     *fast* that a cascade left unsettled there (``cascade_unsettled``: its drive gone, or the
@@ -551,7 +557,8 @@ def _read_back_unfed(
     read by this run, never on a marked entry's word. Read as ``offload verify`` and the
     checks of copies already there read (``MediaHasher``: O_DIRECT or its pages dropped,
     the cache below the filesystem too), one after another; a read that could not avoid a
-    cache is counted (``ReadBack.through_a_cache``). *say* is told a line before the first
+    cache is counted (``ReadBack.through_a_cache``); *reads* each read's bytes as it goes
+    (``plan_reads``). *say* is told a line before the first
     read (a large copy takes a while); *dry_run*: nothing read, the files counted. The
     first file that does not match or cannot be read ends it (``ReadBack.why``)."""
     from offload import cascade_unsettled
@@ -578,13 +585,18 @@ def _read_back_unfed(
             f"reading back {len(to_read)} files of the fast copy {printable_name(str(fast.root))}"
             " that a cascade left marked unsettled, before it stands for the card"
         )
+    if reads is None:
+        from offload.plan_reads import PlanReads
+
+        reads = PlanReads(None)
     hasher = MediaHasher(below=CachesBelow())
     try:
         for path, entry in to_read:
             names = [name for name in entry.digests if name in plan.options.copy.algorithms]
             names = names or list(entry.digests)
             try:
-                digests = hasher(path, names)
+                # (Its bytes told as they are read: *say*'s line above named the reads.)
+                digests = hasher(path, names, reads.reading(path, entry.size_bytes, said=False))
             except OSError as exc:
                 why = f"{printable_name(str(path))} cannot be read ({exc.strerror or exc})"
                 return ReadBack(why, hasher.bypassed + hasher.through_cache, hasher.through_cache)
@@ -776,15 +788,20 @@ def run_cascade(
             # After the retries: they choose among the copies.
             unrevoked |= _fail_damaged(plan, report, damaged, sink, marked, gone_at)
         report.cascade_feeder = feeder
-        if not report.job.cancelled and not _unfinished(report, [*tasks, *replace_tasks], slow):
+        over = not report.job.cancelled and not _unfinished(report, [*tasks, *replace_tasks], slow)
+        if over:
             copies_over()  # the stop below no longer cancels: said before the checks that follow
         # The fast copies the reports still call good, as they are now: one cut short or
         # written over since it was verified (after the cascade read it, or never read by
         # it) is no longer reported so, nor counted by the release (cancelled too: the
-        # report says what each copy is).
-        changed = _changed_since_verified(plan, report, feeders)
+        # report says what each copy is). A cancelled cascade's reads again whole stop at
+        # its cancel; once its copies are over a Ctrl-C cancels nothing, these reads
+        # included (a second one, or a SIGTERM, stops the run between two of their reads).
+        cut: list[_Damaged] = []  # copies whose read again whole a cancel cut short
+        changed = _changed_since_verified(plan, report, feeders, None if over else cancel, cut)
         changed += _s3_changed_since_verified(plan, report, [i for i in fast if i not in feeders])
         unrevoked |= _fail_damaged(plan, report, changed, sink, marked, gone_at)
+        unrevoked |= _cancel_unread(plan, report, cut, sink, marked)
         matched.difference_update((d.relative, d.destination) for d in changed)
         _settle(plan, marked - unrevoked, span)
         # Cancelled too: what the cascade read whole before the cancel was read.
@@ -1458,7 +1475,11 @@ def _cascade_tasks(
 
 
 def _changed_since_verified(
-    plan: OffloadPlan, report: OffloadReport, feeders: Sequence[int]
+    plan: OffloadPlan,
+    report: OffloadReport,
+    feeders: Sequence[int],
+    cancel: CancelToken | None = None,
+    cut: list[_Damaged] | None = None,
 ) -> list[_Damaged]:
     """Each copy on a local fast destination (*feeders*) that the report still calls good
     (verified now or earlier, transfer-checked) but that is no longer as it was verified:
@@ -1485,7 +1506,14 @@ def _changed_since_verified(
     after the cascade read its copies through descriptors still open) fails each of them as
     not found bad (``_RECONNECT``), so ``_fail_damaged`` declares the drive lost: its copies
     are on no drive this machine has mounted, and a re-run with it still out would copy the
-    card into that bare folder."""
+    card into that bare folder.
+
+    A copy whose change time moved is read again whole (``local_looked_again.found_at``),
+    a read of minutes on a large clip, stopped by *cancel*, the job's token where the
+    cascade was cancelled (None once its copies are over: a Ctrl-C then cancels nothing,
+    and sets the token all the same), asked before each of its reads: set, that copy is
+    compared with nothing and goes to *cut* (``_cancel_unread``), the check going on with
+    the others' ``lstat`` alone until another needs a read."""
     changed: list[_Damaged] = []
     dates = plan.options.copy.preserve_mtime
     for index in feeders:
@@ -1547,9 +1575,31 @@ def _changed_since_verified(
                 kind = FastCopyFailure.REMOVED if missing else FastCopyFailure.UNREADABLE
             else:
                 try:
-                    seen = found_at(copy_path, st, file, result.status, ledger, known, dates=dates)
+                    seen = found_at(
+                        copy_path,
+                        st,
+                        file,
+                        result.status,
+                        ledger,
+                        known,
+                        dates=dates,
+                        cancel=cancel,
+                    )
                 except DriveGone:
                     break
+                except CancelledError:
+                    if cut is not None:
+                        cut.append(
+                            _Damaged(
+                                file.relative_path,
+                                index,
+                                f"{file.relative_path}: the copy {copy_path} "
+                                f"{was_proved(result.status)}, then its change time moved; "
+                                f"{NOT_READ_AGAIN}",
+                                FastCopyFailure.UNREADABLE,
+                            )
+                        )
+                    continue
                 if seen is None:
                     continue
                 found, unreadable = seen
@@ -1569,6 +1619,98 @@ def _changed_since_verified(
                 )
             )
     return changed
+
+
+#: The words of a fast copy whose read again whole a cancel cut short (``_cancel_unread``).
+NOT_READ_AGAIN = (
+    "not read again: the run was cancelled while the cascade read it again whole to check "
+    "it at its end, so it is not trusted by a later run, which reads it back"
+)
+
+
+def _cancel_unread(
+    plan: OffloadPlan,
+    report: OffloadReport,
+    cut: Sequence[_Damaged],
+    sink: EventSink,
+    marked: AbstractSet[int] = frozenset(),
+) -> set[int]:
+    """Each fast copy of *cut* (``_changed_since_verified``: its change time moved, and the
+    cancel stopped its read again whole) is ``cancelled``, as fusefat's copies a cancel
+    left not re-read after the renames are (``renamed_recheck``): at its final name, never
+    called verified nor failed (nothing found it bad), its ledger entry revoked and its
+    drive's record of the card's pass removed (a re-run reads it back, never trusts it, nor
+    is fed from it without the card), a ``FileCancelled`` after its ``FileVerified`` so that
+    a script reading the events never takes it for verified. Returns the destinations whose
+    ledger could not be told (``_fail_damaged``'s: their mark of the cascade stays, if
+    *marked*)."""
+    if not cut:
+        return set()
+    by_path = {f.relative_path: f for f in report.job.files}
+    revoke: dict[int, dict[str, str]] = {}
+    for damaged in cut:
+        revoke.setdefault(damaged.destination, {})[damaged.relative] = plan.ledgers[
+            damaged.destination
+        ].card
+    unrevoked: set[int] = set()
+    for index, paths in revoke.items():
+        ledger = plan.ledgers[index]
+        if ledger.root_removed():
+            continue  # removed with its folder, the ledger vouches for nothing: none to revoke
+        try:
+            ledger.revoke(paths)
+            (ledger.folder / CARD_PASS_RECORD).unlink(missing_ok=True)
+        except OSError as exc:
+            unrevoked.add(index)
+            sink.emit(
+                WarningIssued(
+                    f"cannot revoke the copies a cancel left not read again in {ledger.path} "
+                    f"({exc.strerror or exc}): "
+                    + (
+                        "the cascade's mark on that drive has a re-run read them back"
+                        if index in marked
+                        else "a re-run would trust them again; re-run with --reverify"
+                    ),
+                    str(ledger.path),
+                )
+            )
+    for relative, index, why, _kind in cut:
+        result = by_path[relative].destination(index) if relative in by_path else None
+        if result is None:
+            continue
+        result.status = DestinationStatus.CANCELLED
+        result.error = why
+        result.verified_at = None
+        result.verified_mode = None
+        sink.emit(FileCancelled(index, relative, result.final_path or "", why))
+    # One warning counting them, as fusefat's copies not re-read: the summary's count of
+    # cancelled copies says "partial files removed", and these stay at their final names.
+    first = cut[0]
+    copy = (
+        by_path[first.relative].destination(first.destination)
+        if first.relative in by_path
+        else None
+    )
+    where = printable_name(
+        copy.final_path if copy is not None and copy.final_path else first.relative
+    )
+    if len(cut) == 1:
+        said = (
+            f"the fast copy {where} was cancelled and kept at its final name: its change time "
+            f"moved since it was verified; {NOT_READ_AGAIN}"
+        )
+    else:
+        said = (
+            f"{len(cut)} fast copies, the first {where}, were cancelled and kept at their "
+            "final names, each not read again after its change time moved since it was "
+            "verified: the run was cancelled while the cascade read them again whole to "
+            "check them at its end, so they are not trusted by a later run, which reads "
+            "them back"
+        )
+    sink.emit(WarningIssued(said, where))
+    for summary in report.job.destinations:
+        summary.count(report.job.files)
+    return unrevoked
 
 
 def _unmounted(

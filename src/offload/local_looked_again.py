@@ -44,6 +44,7 @@ from offload.results import (
 
 if TYPE_CHECKING:
     from offload.card import OffloadPlan, OffloadReport
+    from offload.engine.cancel import CancelToken
 
 _NO_LONGER_VOUCHES = "its ledger no longer vouches for it"
 _GONE = f"run the same command again to copy it anew ({_NO_LONGER_VOUCHES})"
@@ -66,6 +67,7 @@ def found_at(
     known: Callable[[], RunKnown],
     *,
     dates: bool,
+    cancel: CancelToken | None = None,
 ) -> tuple[str, bool] | None:
     """What the copy of *file* at *copy* (its ``lstat`` *st*, a good copy's, *status*) was
     found to be since this run's read-back saw it, as the cascade's end check of the fast
@@ -76,7 +78,9 @@ def found_at(
     or, its inode or change time moved since this run recorded them (*known*, asked only
     then: ``Ledger.run_known``; ``RunKnown({}, {}, "")`` where the filesystem keeps none),
     read again whole (``copy_reread.reads_as_recorded``) and found other or unreadable; a
-    metadata change alone (``chmod``, an xattr) keeps it. Raises DriveGone."""
+    metadata change alone (``chmod``, an xattr) keeps it. Raises DriveGone; CancelledError
+    where *cancel*, a job's token, is set before that read ended (asked before each of its
+    reads and after the last: the copy compared with nothing)."""
     if not stat.S_ISREG(st.st_mode):
         return "no longer a regular file", False
     if st.st_size != file.size_bytes:
@@ -89,7 +93,7 @@ def found_at(
     if moved is None:
         return None
     try:
-        if reads_as_recorded(copy, moved.digests):
+        if reads_as_recorded(copy, moved.digests, cancel=cancel):
             return None  # its metadata alone changed (chmod, an xattr)
     except OSError as exc:
         if exc.errno in DRIVE_GONE_ERRNOS:

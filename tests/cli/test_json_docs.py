@@ -31,8 +31,9 @@ from offload.report.events_json import event_class_name
 
 DOC = (Path(__file__).parents[2] / "docs" / "json.md").read_text(encoding="utf-8")
 
-# The lines the command writes itself, not from an engine event.
-COMMAND_LINES = {"progress", "job_report", "offload_refused", "report_refused"}
+# The lines the command writes itself, not from an engine event (``plan_reading``: the
+# plan's whole reads of copies already there, before any event, ``cli.offload._plan_reads``).
+COMMAND_LINES = {"progress", "job_report", "offload_refused", "report_refused", "plan_reading"}
 # The per-chunk byte counts: folded into ``progress`` lines, named in the trace's section.
 BYTE_EVENTS = {
     "source_bytes_read",

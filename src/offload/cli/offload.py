@@ -91,6 +91,7 @@ if TYPE_CHECKING:
     from offload.cli.live import LiveView
     from offload.destinations.s3config import S3Settings
     from offload.existing import ExistingCopy
+    from offload.plan_reads import PlanRead, PlanReads
     from offload.progress import ProgressModel
     from offload.progress_trace import ProgressTraceWriter
     from offload.report.events_json import JsonLinesSink
@@ -619,7 +620,15 @@ def cmd_copy(
             # (A cascade re-run without its card may read a fast copy's marked files back
             # first: said on stderr before it starts, unless -q, skipped by a dry run.)
             say = None if args.quiet else _say(env)
-            plan = plan_offload(args.source, destinations, options, dry_run=args.dry_run, say=say)
+            plan = plan_offload(
+                args.source,
+                destinations,
+                options,
+                dry_run=args.dry_run,
+                say=say,
+                # (A --dry-run --json's stdout is one document: its reads said on stderr.)
+                reads=_plan_reads(env, say, as_json=args.json and not args.dry_run),
+            )
         except UsageError as error:
             if not args.dry_run:
                 _record_refusal(args, env, reports_folder, destinations, started_at, error)
@@ -657,6 +666,41 @@ def cmd_copy(
             loader.close()
             if worker is not None:  # reaped, killed first if still running (an error, Ctrl-C)
                 worker.close()
+
+
+def _plan_reads(env: Environment, say: Callable[[str], None] | None, *, as_json: bool) -> PlanReads:
+    """Where planning's whole reads of copies already there are told (``plan_reads``): with
+    ``--json`` a ``plan_reading`` line each on stdout, ``--quiet`` or not, as the stream's
+    ``progress`` lines (docs/json.md); else (a ``--dry-run --json`` too, whose stdout is one
+    document) a line on stderr (``plan_reads.text_teller``), none with ``--quiet``."""
+    from offload.plan_reads import PlanReads, text_teller
+
+    if as_json:
+
+        def tell(read: PlanRead) -> None:
+            from offload.json_text import stream_dumps
+
+            payload = {
+                "event": "plan_reading",
+                "time": round(time.time(), 3),
+                "path": read.path,
+                "size_bytes": read.size_bytes,
+                "started": read.started,
+                "bytes_done": read.bytes_done,
+                "bytes_total": read.bytes_total,
+            }
+            try:
+                env.stdout.write(stream_dumps(payload, env.stdout) + "\n")
+                env.stdout.flush()
+            except UnicodeError:  # not a reader gone: a bug to be seen
+                raise
+            except (OSError, ValueError):  # a reader that went away: the run goes on
+                pass
+
+        return PlanReads(tell)
+    if say is None:
+        return PlanReads(None)
+    return PlanReads(text_teller(say))
 
 
 def _say(env: Environment) -> Callable[[str], None]:
