@@ -120,9 +120,7 @@ def test_quiet_service_said_then_answering(proxy, bucket) -> None:  # type: igno
     assert latch.first is None
 
 
-def _run(
-    tmp_path: Path, endpoint: str, url: str, monkeypatch, card: Path
-) -> tuple[int, list[dict], str]:  # type: ignore[no-untyped-def]
+def _run(tmp_path: Path, endpoint: str, url: str, card: Path) -> tuple[int, list[Any], str]:
     """``offload copy --json`` in this process, the card to a local folder and *url*."""
     out, err = io.StringIO(), io.StringIO()
     dest = tmp_path / "dest"
