@@ -235,3 +235,46 @@ def test_a_server_stopped_for_a_while_is_waited_for(  # type: ignore[no-untyped-
     for file in report["files"]:
         assert [d["status"] for d in file["destinations"]] == ["verified", "verified"]
     assert events[-1]["left_behind"]["count"] == 0, events[-1]["left_behind"]
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_the_words_without_a_live_view_and_with_quiet(  # type: ignore[no-untyped-def]
+    proxy, bucket, tmp_path, short_reads, quiet
+) -> None:
+    """stderr not a terminal: the waiting line printed, then that it was given up on;
+    ``--quiet``: neither (the summary's verdict alone)."""
+    card = _card(tmp_path, 12, 1024 * 1024)
+    upstream = f"http://127.0.0.1:{proxy.upstream[1]}"
+
+    def hang() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            listed = admin(upstream).list_objects_v2(Bucket=bucket, Prefix="day1/A001/CLIPS/")
+            if listed.get("KeyCount", 0) >= 1:
+                break
+            time.sleep(0.02)
+        _hold_all(proxy, "/")
+
+    thread = threading.Thread(target=hang, daemon=True)
+    thread.start()
+    out, err = io.StringIO(), io.StringIO()
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    argv = ["copy", *(["--quiet"] if quiet else []), "--report-dir", str(tmp_path / "r")]
+    argv += ["--s3-endpoint", proxy.url, str(card), str(dest), f"s3://{bucket}/day1"]
+    try:
+        code = main(argv, Environment(stdout=out, stderr=err, install_signal_handlers=False))
+    finally:
+        proxy.release()
+        thread.join(30)
+    assert code == 1, err.getvalue()
+    said = err.getvalue()
+    waiting = f"waiting for s3://{bucket}/day1: not answering since "
+    given_up = f"s3://{bucket}/day1: not answering since "
+    if quiet:
+        assert "not answering" not in said + out.getvalue(), said
+        return
+    assert said.count(waiting) == 1 and said.count("(retrying)") == 1, said
+    lines = [line for line in said.splitlines() if line.startswith(given_up)]
+    assert len(lines) == 1 and "given up on (lost), the other destinations go on" in lines[0]
+    assert said.index(waiting) < said.index(lines[0])
