@@ -85,8 +85,8 @@ class DestinationProgress:
     # waiting on this destination, not on the card (the live view's words).
     writing: bool = False
     # Its service (a bucket's) has answered none of its requests since then (Unix s) while
-    # they are retried (``DestinationNotAnswering`` "retrying"; None once it answers, or
-    # once it is lost: its row says LOST then).
+    # they are retried (``DestinationNotAnswering`` "retrying"; None once it answers, once
+    # it is lost, its row saying LOST then, or once the offload is over).
     not_answering_since: float | None = None
 
 
@@ -368,6 +368,8 @@ class ProgressModel:
         elif isinstance(event, OffloadFinished):
             self._finished = True
             self._cancelled = event.cancelled
+            for dest in self._destinations:  # nothing is retried for it any more
+                dest.not_answering_since = None
             if event.cancelled:  # the run was cancelled: not a cancel after the copy
                 self._copies_over = False
             for dest in self._destinations:

@@ -722,6 +722,10 @@ def test_a_bucket_answering_nothing_has_its_line_until_it_answers_or_is_lost() -
     assert "not answering" not in _print(render(model.snapshot()))
     model.emit(DestinationNotAnswering(1, since, "retrying"))
     assert line in _print(render(model.snapshot()))
+    model.emit(DestinationNotAnswering(1, since, "retrying"))
+    model.emit(OffloadFinished(cancelled=True))  # nothing is retried for it any more
+    assert "not answering" not in _print(render(model.snapshot()))
+    model.emit(DestinationNotAnswering(1, since, "retrying"))
     model.emit(DestinationNotAnswering(1, since, "lost"))
     model.emit(DestinationLost(1, f"cannot store {bucket}/x: the service cannot be reached"))
     text = _print(render(model.snapshot()))
