@@ -3,8 +3,8 @@ request, a server process stopped): each attempt waits its read timeout and is r
 ``s3unreachable`` sets the latch on a read timeout only on proof that the service answers
 nothing (no request of the destination answered since the one that gave up started), and
 says while it is quiet (``on_wait``: "retrying" after ``WAIT_SAID_S``, then "answering" or
-"lost"). Real parts: the suite's S3 server process (stopped for real with SIGSTOP in the
-last test), the fault proxy in front of it holding requests, real boto3 clients; read
+"lost"). Real parts: the suite's S3 server process (a server of its own stopped for real
+with SIGSTOP in one test), the fault proxy in front of it holding requests, real boto3 clients; read
 timeouts of a second or so (60 s in real life) so each request gives up in seconds."""
 
 from __future__ import annotations
