@@ -2877,6 +2877,8 @@ def run_offload(
     Everything else that goes wrong is in the report (see ``_run_locked``).
     """
     guarded = isolated(_s3().S3PathSink(sink) if plan.backends and sink else sink)
+    if plan.backends:  # a bucket answering nothing while retried (``s3unreachable``)
+        _s3().say_not_answering(plan.backends, guarded)
     # Local copy roots have a lock file (a flock), S3 copy roots a lock object (s3lock.py).
     # Not in a destination pulled since the plan: its lock would be made on the disk below.
     moved = plan.moved_since_plan()
@@ -2986,6 +2988,8 @@ def run_offload(
                 s3_locks, budget_s=_s3().TAKE_BACK_BUDGET_S if report is None else None
             )
         _close(plan.backends)
+        if plan.backends:
+            _s3().say_not_answering(plan.backends, None)
         if report is None:
             # The run stopped short (a second Ctrl-C while its manifests were stored): no
             # report will name what each S3 destination may have left, so a warning does.

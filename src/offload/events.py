@@ -249,6 +249,20 @@ class DestinationLost(Event):
 
 
 @dataclass(frozen=True)
+class DestinationNotAnswering(Event):
+    """A remote destination's service (an S3 bucket's) has answered none of its requests
+    since *since* (Unix s: when the first request it left unanswered was sent), for
+    ``s3unreachable.WAIT_SAID_S`` at least, while they are retried: *state* ``"retrying"``.
+    Then once: ``"answering"`` (it answered a request again), or ``"lost"`` (a request gave
+    up with nothing answered meanwhile: the destination is lost, its ``DestinationLost``
+    follows). Said by the card layer, not the engine (``s3unreachable``)."""
+
+    destination_index: int
+    since: float
+    state: str  # "retrying", "answering", "lost"
+
+
+@dataclass(frozen=True)
 class DestinationFull(Event):
     """A destination filled up (``errno``: ENOSPC, EDQUOT, or fusefat's EPERM with no free
     space left: ``DestinationSummary.lost_full``) while copies of ours found wrong

@@ -21,6 +21,7 @@ from offload.events import (
     DestinationBytesWritten,
     DestinationFull,
     DestinationLost,
+    DestinationNotAnswering,
     DestinationUnfinished,
     DestinationWriting,
     Event,
@@ -83,6 +84,10 @@ class DestinationProgress:
     # its ``DestinationBytesWritten``, its file's failure or the job's end): the copy may be
     # waiting on this destination, not on the card (the live view's words).
     writing: bool = False
+    # Its service (a bucket's) has answered none of its requests since then (Unix s) while
+    # they are retried (``DestinationNotAnswering`` "retrying"; None once it answers, once
+    # it is lost, its row saying LOST then, or once the offload is over).
+    not_answering_since: float | None = None
 
 
 @dataclass
@@ -363,6 +368,8 @@ class ProgressModel:
         elif isinstance(event, OffloadFinished):
             self._finished = True
             self._cancelled = event.cancelled
+            for dest in self._destinations:  # nothing is retried for it any more
+                dest.not_answering_since = None
             if event.cancelled:  # the run was cancelled: not a cancel after the copy
                 self._copies_over = False
             for dest in self._destinations:
@@ -470,8 +477,13 @@ class ProgressModel:
         elif isinstance(event, FileCancelled) and event.destination_index >= 0:
             self._uncount(event)
             self._copies_over = False  # the cancel left a copy unproved: it cancelled
+        elif isinstance(event, DestinationNotAnswering):
+            dest = self._destinations[event.destination_index]
+            retrying = event.state == "retrying" and dest.lost is None
+            dest.not_answering_since = event.since if retrying else None
         elif isinstance(event, DestinationLost):
             dest = self._destinations[event.destination_index]
+            dest.not_answering_since = None
             dest.lost = event.message
             dest.phase = "lost"
             dest.writing = False

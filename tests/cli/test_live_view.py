@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 
 import pytest
@@ -12,6 +13,8 @@ from offload.cli.live import QUIET_SAID_S, CardQuiet, render
 from offload.events import (
     BytesVerified,
     DestinationBytesWritten,
+    DestinationLost,
+    DestinationNotAnswering,
     DestinationWriting,
     ExistingCopiesChecking,
     FileCancelled,
@@ -700,3 +703,30 @@ def test_a_slow_upload_landing_a_part_then_the_cards_read_keeps_its_rate_and_eta
         words = frame()
         if poll > 240:  # once a few steps set the pace
             assert " · ETA " in words and "--:--" not in words, (now[0], words)
+
+
+def test_a_bucket_answering_nothing_has_its_line_until_it_answers_or_is_lost() -> None:
+    """``DestinationNotAnswering`` (``s3unreachable``): one line naming the bucket and since
+    when, while it is retried; gone once it answers again, or once it is lost (its row says
+    LOST then)."""
+    model = ProgressModel()
+    bucket = "s3://rushes/day1"
+    model.emit(JobStarted(2, 2_000_000, ("/mnt/RAID1", bucket), "full", ("xxh64",)))
+    model.emit(FileStarted("CLIPS/C001.mxf", 1_000_000))
+    since = time.mktime((2026, 12, 7, 14, 2, 11, 0, 0, -1))
+    line = f"waiting for {bucket}: not answering since 14:02:11 (retrying)"
+    assert "not answering" not in _print(render(model.snapshot()))
+    model.emit(DestinationNotAnswering(1, since, "retrying"))
+    assert line in _print(render(model.snapshot()))
+    model.emit(DestinationNotAnswering(1, since, "answering"))
+    assert "not answering" not in _print(render(model.snapshot()))
+    model.emit(DestinationNotAnswering(1, since, "retrying"))
+    assert line in _print(render(model.snapshot()))
+    model.emit(DestinationNotAnswering(1, since, "retrying"))
+    model.emit(OffloadFinished(cancelled=True))  # nothing is retried for it any more
+    assert "not answering" not in _print(render(model.snapshot()))
+    model.emit(DestinationNotAnswering(1, since, "retrying"))
+    model.emit(DestinationNotAnswering(1, since, "lost"))
+    model.emit(DestinationLost(1, f"cannot store {bucket}/x: the service cannot be reached"))
+    text = _print(render(model.snapshot()))
+    assert "not answering" not in text and "LOST" in text, text

@@ -16,6 +16,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from offload.destinations.s3unreachable import waiting_words
 from offload.engine.cancel import CancelToken
 from offload.errors import printable_line, printable_name
 from offload.events import DestinationUnfinished
@@ -165,6 +166,13 @@ class _Frame:
             ),
             overflow="fold",
         )
+        for dest in snap.destinations:  # a bucket answering nothing (``s3unreachable``)
+            if dest.not_answering_since is not None and dest.lost is None:
+                yield Text(
+                    waiting_words(printable_name(dest.path), dest.not_answering_since),
+                    style="yellow",
+                    overflow="fold",
+                )
         for message, fails_run in self.refused:  # the reports not written, each whole
             yield Text(
                 f"REPORT NOT WRITTEN: {printable_line(message)}",

@@ -58,6 +58,7 @@ from offload.errors import UsageError, printable_line, printable_name, shell_wor
 from offload.events import (
     CancelWaiting,
     CardReleased,
+    DestinationNotAnswering,
     Event,
     EventSink,
     FanoutSink,
@@ -278,6 +279,36 @@ class _WarningPrinter:
             print(line, file=self._env.stderr, flush=True)
         else:
             self._console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+class _NotAnsweringPrinter:
+    """Without a live view (stderr not a terminal; not ``-q``, not ``--json``): a line on
+    stderr when a bucket has answered none of its requests for a while, they being retried
+    (``DestinationNotAnswering``), and one when it answers again or is given up on (a line
+    printed cannot be taken back, as the live view's is)."""
+
+    accepts = frozenset({DestinationNotAnswering})
+
+    def __init__(self, env: Environment, plan: OffloadPlan) -> None:
+        self._env = env
+        self._plan = plan
+
+    def emit(self, event: Event) -> None:
+        if not isinstance(event, DestinationNotAnswering):
+            return
+        from offload.destinations import s3unreachable
+
+        backend = self._plan.backends.get(event.destination_index)
+        if backend is None:
+            return
+        where = printable_name(str(backend.store.device))
+        words = {
+            "retrying": s3unreachable.waiting_words,
+            "answering": s3unreachable.answering_words,
+            "lost": s3unreachable.lost_words,
+        }.get(event.state)
+        if words is not None:
+            print(words(where, event.since), file=self._env.stderr, flush=True)
 
 
 class _ReportModulesLoader:
@@ -854,8 +885,12 @@ def _offload(
     model = _progress_model() if live or args.json or args.progress_trace else None
     json_sink = _json_sink(env, model) if args.json else None
     printer = _WarningPrinter(env, console if live else None)
+    # A bucket answering nothing: the live view's line, else one printed (not ``-q``).
+    waits = None if live or args.quiet or not plan.backends else _NotAnsweringPrinter(env, plan)
     sink: EventSink = FanoutSink(
-        json_sink if json_sink is not None else FanoutSink(*filter(None, [model]), printer),
+        json_sink
+        if json_sink is not None
+        else FanoutSink(*filter(None, [model]), printer, *filter(None, [waits])),
         loader,
     )
     trace = _open_progress_trace(args.progress_trace, model)

@@ -75,6 +75,7 @@ from offload.errors import (
     refusal_lines,
 )
 from offload.events import (
+    DestinationNotAnswering,
     Event,
     EventSink,
     ExistingCopiesChecking,
@@ -143,6 +144,24 @@ def open_s3_destinations(
         close_all(backends)
         raise
     return paths, backends
+
+
+def say_not_answering(backends: Mapping[int, S3Backend], sink: EventSink | None) -> None:
+    """From now on, each S3 destination whose service answers none of its requests while
+    they are retried says so on *sink* (``events.DestinationNotAnswering``, from
+    ``s3unreachable``'s ``on_wait``); None: no more."""
+    for index, backend in backends.items():
+        latch = backend.store.unreachable_latch
+        if latch is None:
+            continue
+        if sink is None:
+            latch.on_wait = None
+            continue
+
+        def said(state: str, since: float, index: int = index, sink: EventSink = sink) -> None:
+            sink.emit(DestinationNotAnswering(index, since, state))
+
+        latch.on_wait = said
 
 
 def _refuse_long_own_keys(url: S3Url, text: str, index: int, own_keys: CopyRootOwn) -> None:
@@ -1509,6 +1528,7 @@ __all__ = [
     "open_s3_destinations",
     "probe_warnings",
     "replaced_words",
+    "say_not_answering",
     "show_job_paths",
     "show_s3_paths",
     "upload_history_changes",

@@ -24,13 +24,35 @@ service), and any request made inside ``best_effort()`` on that thread (the lock
 heartbeat and its look for a lock deleted, ``s3lock``). Else a short outage that only the
 heartbeat saw (a cascade's slow bucket, idle through the card pass) would lose the
 destination for the rest of the run, though the service came back.
+
+A service that accepts connections but never answers (a hung server, a server process
+stopped, a proxy holding every request) is not refused: each attempt waits its read
+timeout (60 s) and is retried. It sets the latch too, but only on proof that the service
+answers nothing: a request whose failure loses the destination gave up on a read timeout
+(its last attempt's), and no request of any watched client of the destination got an
+answer (any HTTP answer, an error's too) from the moment that request started. One slow
+answer on a loaded network, while the service answers the other requests, sets nothing:
+the engine loses the destination on that request's error as before, and the clean-ups are
+still sent. A request's budget is its attempts times the read timeout plus its back-offs
+(``s3retries``): 9 x 60 s + 12-24 s, ~9.5 min by default; ``AWS_MAX_ATTEMPTS`` shortens it.
+
+While the service answers nothing, the line (``on_wait``): an attempt of any watched client
+that ended with no answer (a read or connect timeout, a connection refused or closed: not
+an HTTP error answer), none answered since it was sent, makes the service quiet since that
+attempt was sent. Once it is quiet for ``WAIT_SAID_S`` (a timer of its own: a read timeout
+of 60 s is not waited out), ``on_wait("retrying", since)`` (*since*: Unix s); then, once,
+``on_wait("answering", since)`` when any request is answered, or ``on_wait("lost", since)``
+when the latch is set. Nothing is said of a quiet time shorter than ``WAIT_SAID_S`` (a
+dropped connection retried at once), nor after the latch is set. ``on_wait`` is called on
+a request's thread or the timer's; it must be fast and never raise (the card layer's
+emits an event, ``events.DestinationNotAnswering``).
 Thread-safe (set once under a lock; read without one)."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -54,6 +76,51 @@ def unreachable(exc: BaseException) -> bool:
     return isinstance(exc, EndpointConnectionError | ConnectTimeoutError)
 
 
+#: Seconds a service has answered nothing, its requests retried, before ``on_wait`` says so:
+#: longer than a dropped connection retried at once, short beside a read timeout (60 s).
+WAIT_SAID_S = 5.0
+
+
+def unanswered(exc: BaseException) -> bool:
+    """Whether *exc* (an attempt's, botocore's) ended it with no answer from the service:
+    a timeout, a connection refused, closed or reset. Not an HTTP answer (an error's is one)."""
+    from botocore.exceptions import ConnectionError, HTTPClientError
+
+    return isinstance(exc, ConnectionError | HTTPClientError)
+
+
+def read_timed_out(exc: BaseException) -> bool:
+    """Whether *exc* (a request's, after its retries) is a read that timed out: the request
+    was sent, and no answer came in the read timeout."""
+    from botocore.exceptions import ReadTimeoutError
+
+    return isinstance(exc, ReadTimeoutError)
+
+
+def waiting_words(where: str, since: float) -> str:
+    """The line said while the service of destination *where* (its shown ``s3://`` URL,
+    printable) answers nothing, its requests retried, since *since* (Unix s, local time)."""
+    return f"waiting for {where}: not answering since {_clock(since)} (retrying)"
+
+
+def answering_words(where: str, since: float) -> str:
+    """The line said once it answers again (``on_wait`` "answering"), where a line said
+    cannot be taken back (no live view)."""
+    return f"{where} answers again (it answered nothing from {_clock(since)})"
+
+
+def lost_words(where: str, since: float) -> str:
+    """The line said once it is given up on (``on_wait`` "lost")."""
+    return (
+        f"{where}: not answering since {_clock(since)}: given up on (lost), the other "
+        "destinations go on"
+    )
+
+
+def _clock(when: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(when))
+
+
 class UnreachableLatch:
     """See the module docstring."""
 
@@ -62,6 +129,14 @@ class UnreachableLatch:
         self._first: BaseException | None = None
         self.since: float | None = None
         self._local = threading.local()  # ``best_effort``: this thread's requests trip nothing
+        # When a watched client last got an answer (monotonic; none yet: -inf).
+        self._answered = float("-inf")
+        # Since when the service answered nothing, an attempt ended unanswered (monotonic,
+        # Unix s); None while it answers. ``_said``: ``on_wait`` was told "retrying" of it.
+        self._quiet: tuple[float, float] | None = None
+        self._said = False
+        # Told of the quiet service (module docstring); set by the card layer.
+        self.on_wait: Callable[[str, float], None] | None = None
 
     @property
     def first(self) -> BaseException | None:
@@ -75,7 +150,11 @@ class UnreachableLatch:
         events = getattr(getattr(client, "meta", None), "events", None)
         if events is None:
             return
-        hooks: list[tuple[str, Any]] = [("before-call.s3", self._before)]
+        hooks: list[tuple[str, Any]] = [
+            ("before-call.s3", self._before),
+            ("before-send.s3", self._sending),
+            ("response-received.s3", self._received),
+        ]
         if trips:
             hooks.append(("after-call-error.s3", self._after_error))
         for event, handler in hooks:
@@ -93,19 +172,89 @@ class UnreachableLatch:
             self._local.best_effort = before
 
     def _after_error(self, exception: BaseException | None = None, **_: object) -> None:
-        if exception is None or self._first is not None or not unreachable(exception):
+        if exception is None or self._first is not None:
             return
         if getattr(self._local, "best_effort", False):
             return  # its caller swallows it: the engine has not lost the destination
+        if not unreachable(exception):
+            started = getattr(self._local, "started", None)
+            # A read timeout loses the service only where nothing answered any request
+            # since this one started (module docstring): not one slow answer.
+            if not read_timed_out(exception) or started is None or self._answered >= started:
+                return
+        quiet = self._set(exception)
+        if quiet is not None:
+            self._tell("lost", quiet[1])
+
+    def _set(self, exception: BaseException) -> tuple[float, float] | None:
+        """Set the latch (once): the quiet time said "retrying" it ends, if any."""
         with self._lock:
-            if self._first is None:
-                self._first = exception
-                self.since = time.monotonic()
+            if self._first is not None:
+                return None
+            self._first = exception
+            self.since = time.monotonic()
+            return self._quiet if self._said else None
 
     def _before(self, model: Any = None, **_: object) -> None:
         first = self._first
         if first is not None:
             raise NotSent(str(getattr(model, "name", "") or "request"), first)
+        self._local.started = time.monotonic()
+
+    def _sending(self, **_: object) -> None:
+        """botocore's ``before-send``, once an attempt: when it is sent (returns None: the
+        attempt is sent as botocore would)."""
+        self._local.sent = (time.monotonic(), time.time())
+
+    def _received(self, exception: BaseException | None = None, **_: object) -> None:
+        """botocore's ``response-received``, once an attempt: answered (no exception: any
+        HTTP answer), or not (``unanswered``)."""
+        if exception is None:
+            self._answered = now = time.monotonic()
+            if self._quiet is None:
+                return
+            with self._lock:
+                quiet, said = self._quiet, self._said
+                if quiet is None or quiet[0] > now:
+                    return
+                self._quiet, self._said = None, False
+            if said and self._first is None:
+                self._tell("answering", quiet[1])
+            return
+        sent = getattr(self._local, "sent", None)
+        if sent is None or not unanswered(exception) or self._first is not None:
+            return
+        with self._lock:
+            if self._quiet is not None or self._answered >= sent[0]:
+                return  # quiet already, or answered since this attempt was sent
+            self._quiet = sent
+        timer = threading.Timer(
+            max(0.0, sent[0] + WAIT_SAID_S - time.monotonic()), self._say_waiting, (sent,)
+        )
+        timer.daemon = True
+        timer.start()
+
+    def _say_waiting(self, quiet: tuple[float, float]) -> None:
+        """The timer's: "retrying", if the service is still quiet since *quiet*."""
+        with self._lock:
+            if self._quiet is not quiet or self._said or self._first is not None:
+                return
+            self._said = True
+        self._tell("retrying", quiet[1])
+
+    def _tell(self, state: str, since: float) -> None:
+        on_wait = self.on_wait
+        if on_wait is not None:
+            on_wait(state, since)
 
 
-__all__ = ["NotSent", "UnreachableLatch", "unreachable"]
+__all__ = [
+    "WAIT_SAID_S",
+    "NotSent",
+    "UnreachableLatch",
+    "answering_words",
+    "lost_words",
+    "unanswered",
+    "unreachable",
+    "waiting_words",
+]
