@@ -47,6 +47,7 @@ from offload.errors import UsageError, describe_os_error, printable_line, printa
 from offload.json_text import stream_dumps
 from offload.ledger import THROUGH_A_CACHE
 from offload.report.refused import REFUSED_FOLDER, is_refused_record, refused_record_problem
+from offload.report.started import STARTED_FOLDER, is_start_record, start_record_problem
 from offload.report.validate import (
     is_job_report,
     is_verify_report,
@@ -100,6 +101,13 @@ class HistoryEntry:
     # A refused offload's reason: the refusal's own words, as its ERROR line gave them; a
     # check's whose result is worded from its report's ``error`` (``_not_the_files``).
     reason: str | None = None
+    # A start record's (``kind`` "started", ``report/started.py``): what became of its run,
+    # ``running``, ``unfinished`` or ``unknown`` (another host's, not known to have
+    # finished); its run's token, host and pid. None for a report.
+    state: str | None = None
+    run: str | None = None
+    host: str | None = None
+    pid: int | None = None
     # When the run started, in Unix seconds, as exactly as its report states it (``_moment``):
     # what orders the listing; not in ``--json``'s entries (their ``started`` says it).
     moment: float | None = field(default=None, repr=False)
@@ -150,6 +158,15 @@ def read_history(folder: Path) -> list[HistoryEntry]:
         with os.scandir(refused) as entries:
             names += sorted(
                 os.path.join(REFUSED_FOLDER, e.name) for e in entries if e.name.endswith(".json")
+            )
+    except OSError:
+        pass
+    # The start records of runs not ended (``report/started.py``): running, or killed
+    # before their reports; a started/ that cannot be listed lists nothing.
+    try:
+        with os.scandir(folder / STARTED_FOLDER) as entries:
+            names += sorted(
+                os.path.join(STARTED_FOLDER, e.name) for e in entries if e.name.endswith(".json")
             )
     except OSError:
         pass
@@ -207,6 +224,8 @@ def _entry(path: Path) -> HistoryEntry:
         return _verify_entry(path, data, base)
     if is_refused_record(data):
         return _refused_entry(path, data, base)
+    if is_start_record(data):
+        return _started_entry(path, data, base)
     if not is_job_report(data):
         base.error = f"{path} is not an offload-ai report"
         return base
@@ -260,6 +279,52 @@ def _refused_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Hist
         files=None,
         kind="refused",
         reason=data["message"],
+        moment=_moment(data),
+    )
+
+
+def _started_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> HistoryEntry:
+    """An offload's start record (``report/started.py``): a run still going (``running``),
+    one proved over that never wrote its reports (``unfinished``: killed, a power cut), or
+    another host's not known to have finished. Never a word of any copy's state: the
+    record was written before the first file."""
+    from offload.report.started import ADVICE, RUNNING, UNFINISHED, liveness
+
+    problem = start_record_problem(data)
+    if problem is not None:
+        base.error = f"not a valid start record: {problem}"
+        return base
+    state = liveness(data)
+    host = data["host"]
+    if state == RUNNING:
+        result, reason = "running", None
+    elif state == UNFINISHED:
+        result = "unfinished"
+        reason = (
+            f"started and never finished (pid {data['pid']} on {host} is over, no report): {ADVICE}"
+        )
+    else:
+        result = f"started on {printable_name(host)}, not known to have finished"
+        reason = (
+            f"pid {data['pid']} on {host} cannot be asked from here: if it is not running "
+            f"there, {ADVICE}"
+        )
+    return HistoryEntry(
+        report=str(path),
+        started=data["started"],
+        source=data["source"],
+        card=_card(data["source"], data.get("reel") if isinstance(data.get("reel"), str) else None),
+        destinations=list(data["destinations"]),
+        result=result,
+        exit_code=None,
+        verify=None,
+        files=None,
+        kind="started",
+        reason=reason,
+        state=state,
+        run=data["run"],
+        host=host,
+        pid=data["pid"],
         moment=_moment(data),
     )
 
