@@ -29,8 +29,9 @@ Contract:
   written costs the run nothing but this: a ``WARNING:`` line says the run is not in
   ``offload history`` until it ends.
 * The run removes it once its reports are written (``_reports_and_summary``), whatever its
-  outcome (verified, failed, cancelled): its job report then says what it did. A run
-  stopped before its reports (a crash, SIGKILL, a power cut) leaves it.
+  outcome (verified, failed, cancelled): its job report then says what it did; and
+  ``started/`` with it where no other record is left in it. A run stopped before its
+  reports (a crash, SIGKILL, a power cut) leaves it.
 * :func:`liveness` says what became of the run a record names, never more than is proved:
   ``RUNNING`` where its process is proved to run now (``lock.body_alive``: this machine's
   process space, the pid's start time the one recorded), or, its start not comparable, the
@@ -134,12 +135,21 @@ def write_start_record(
     data = (dumps(dict(record), indent=1) + "\n").encode("utf-8", "surrogateescape")
     temp = target / f".{final.name}.{os.getpid()}.{os.urandom(4).hex()}.partial"
     try:
-        if parents:
-            make_folders_durable(target)
-        else:
-            make_folder_durable(folder)
-            make_folder_durable(target)
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        for attempt in range(3):
+            if parents:
+                make_folders_durable(target)
+            else:
+                make_folder_durable(folder)
+                make_folder_durable(target)
+            try:
+                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+            except FileNotFoundError:
+                # Another run's ``remove_start_record`` took the empty folder away between
+                # its making and this open: made again.
+                if attempt == 2:
+                    raise
+                continue
+            break
         try:
             try:
                 view = memoryview(data)
@@ -182,6 +192,14 @@ def remove_start_record(path: Path) -> str:
         fsync_dir(path.parent)
     except OSError:
         pass  # gone from the folder's names; a power cut now may bring it back: still true
+    try:
+        # No empty started/ left in the report folder: a folder there is what no run of an
+        # earlier version left (a script reading every file of the folder meets none).
+        # Another run's record in it keeps it (ENOTEMPTY); one making it again meanwhile
+        # tries again (``write_start_record``).
+        os.rmdir(path.parent)
+    except OSError:
+        pass
     return ""
 
 
