@@ -2,10 +2,13 @@
 
 Reads the JSON reports in the local report folder (``--report-dir``, default as for
 ``offload copy``): the job reports of ``offload copy`` and the reports of ``offload verify``
-(which go to the same folder), and the records of the offloads refused before their copy in
-its ``refused/`` (``report/refused.py``), each listed as what it is. A file that is not one of our
-reports, cannot be read, or is not in the shape of one (``report.validate``) is listed with
-the reason instead of stopping the listing. Never writes. A folder named by ``--report-dir``
+(which go to the same folder), the records of the offloads refused before their copy in
+its ``refused/`` (``report/refused.py``), and the start records of the offloads not ended in
+its ``started/`` (``report/started.py``: ``running``, ``unfinished`` once its process is
+proved over, else another host's, not known to have finished), each listed as what it is.
+A file that is not one of our reports, cannot be read, or is not in the shape of one
+(``report.validate``) is listed with the reason instead of stopping the listing. Never
+writes. A folder named by ``--report-dir``
 or ``$OFFLOAD_REPORT_DIR`` that does not exist is refused (UsageError, exit 64: a mistyped
 path); the default folder, made by the first run, lists nothing until then.
 
@@ -119,8 +122,10 @@ def add_history_parser(commands: argparse._SubParsersAction[Any]) -> None:
         allow_abbrev=False,
         help="list past offloads and checks from the local report store, newest first",
         description="List past offloads and offload verify runs (date, card, destinations, "
-        "result, exit code, report path) from the local JSON reports, newest first, and the "
-        "offloads refused before their copy (exit 64), with the refusal's reason.",
+        "result, exit code, report path) from the local JSON reports, newest first, the "
+        "offloads refused before their copy (exit 64), with the refusal's reason, and the "
+        "offloads that never ended (killed, a power cut) as unfinished, from the start "
+        "record each run leaves until its reports are written (one still going: running).",
         epilog="Exit codes: 0 listed (also when there is none yet); 64 usage error (-n "
         "below 1, a report folder that is not a folder or cannot be read).",
     )
