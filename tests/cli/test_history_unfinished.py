@@ -148,3 +148,29 @@ def test_a_verified_and_a_failed_offload_leave_no_start_record(
     assert not (reports / STARTED_FOLDER).exists()
     codes = sorted(e["exit_code"] for e in _listed(reports))  # type: ignore[type-var]
     assert codes == [0, 2]
+
+
+def test_a_start_record_that_cannot_be_written_is_a_warning_and_the_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    """``started`` is a file in the report folder: the record cannot be written; one warning
+    (a ``warning_issued`` line with ``--json``) says the run is not in offload history until
+    it ends; the copy and its reports are as ever."""
+    card, dest, reports = tmp_path / "A001", tmp_path / "dest", tmp_path / "reports"
+    card.mkdir()
+    (card / CLIP).write_bytes(os.urandom(1 << 16))
+    dest.mkdir()
+    reports.mkdir()
+    (reports / STARTED_FOLDER).write_text("in the way")
+    argv = [OFFLOAD, "copy", "--report-dir", str(reports), str(card), str(dest)]
+    plain = subprocess.run([*argv, "-q"], capture_output=True, text=True, timeout=120)
+    assert plain.returncode == 0, plain.stderr
+    [line] = [x for x in plain.stderr.splitlines() if "not in offload history" in x]
+    assert line.startswith("WARNING: this offload is not in offload history until it ends: ")
+    assert str(reports / STARTED_FOLDER) in line, line
+    as_json = subprocess.run([*argv, "--json"], capture_output=True, text=True, timeout=120)
+    assert as_json.returncode == 0, as_json.stderr
+    events = [json.loads(x) for x in as_json.stdout.splitlines()]
+    [warned] = [e for e in events if "not in offload history" in e.get("message", "")]
+    assert warned["event"] == "warning_issued", warned
+    assert [e["kind"] for e in _listed(reports)] == ["offload", "offload"]

@@ -702,12 +702,13 @@ def _record_refusal(
         env.warning(f"this refusal is not in offload history: {problem}")
 
 
-def _record_start(args: argparse.Namespace, env: Environment, plan: OffloadPlan, run: str) -> None:
+def _record_start(args: argparse.Namespace, plan: OffloadPlan, run: str) -> str:
     """Write the run's start record into the local report folder's ``started/``
     (``report/started.py``), once its copy roots are locked and before its first file, so
     that ``offload history`` lists a run killed before its reports as unfinished; its path
     in ``args.start_record`` for ``_reports_and_summary`` to remove once the reports are
-    written. One that cannot be written is a warning, never another outcome."""
+    written. Returns "" once written, else the warning that says it is not (never another
+    outcome of the run)."""
     from offload.plan.names import report_name
     from offload.report.report_names import report_basename_for
     from offload.report.started import start_record, write_start_record
@@ -728,8 +729,7 @@ def _record_start(args: argparse.Namespace, env: Environment, plan: OffloadPlan,
     # The default report folder is made with its parents, a named one never (``local_report_dir``).
     default = args.report_dir is None and not os.environ.get("OFFLOAD_REPORT_DIR")
     args.start_record, problem = write_start_record(folder, record, parents=default)
-    if problem:
-        env.warning(f"this offload is not in offload history until it ends: {problem}")
+    return f"this offload is not in offload history until it ends: {problem}" if problem else ""
 
 
 def _kept_to_read(plan: OffloadPlan) -> str:
@@ -877,7 +877,9 @@ def _offload(
         """Once the copy roots are locked (*run*: the run's token): the run's start record
         (``_record_start``), then the announcement: a run another offload's lock refuses
         says only that (not first that it is offloading), and leaves no start record."""
-        _record_start(args, env, plan, run)
+        problem = _record_start(args, plan, run)
+        if problem:  # above the live view, or a ``warning_issued`` line: as the run's others
+            sink.emit(WarningIssued(problem))
         if args.json:
             return
         if printer.view is not None:  # above the live view, never beside a redraw
