@@ -174,3 +174,28 @@ def test_a_start_record_that_cannot_be_written_is_a_warning_and_the_run_goes_on(
     [warned] = [e for e in events if "not in offload history" in e.get("message", "")]
     assert warned["event"] == "warning_issued", warned
     assert [e["kind"] for e in _listed(reports)] == ["offload", "offload"]
+
+
+def test_an_unfinished_offload_names_the_later_one_that_ran_again(
+    tmp_path: Path, held_card: tuple[FaultyFS, str]
+) -> None:
+    """Killed, then the same offload again (the advice): the unfinished entry stays (that
+    run never ended) and names the later offload's report and result."""
+    card, rule = held_card
+    reports = tmp_path / "reports"
+    process = _start(card, tmp_path, reports)
+    try:
+        card.wait_stalled_while_working(rule, process)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        card.release()
+        process.communicate(timeout=30)
+    again = _start(card, tmp_path, reports)
+    _, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    newest, killed = _listed(reports)
+    assert newest["kind"] == "offload" and newest["result"] == "verified", newest
+    assert killed["kind"] == "started" and killed["state"] == "unfinished", killed
+    assert killed["followed_by"] == newest["report"], killed
+    assert f"{Path(str(newest['report'])).name} (verified)" in str(killed["reason"]), killed
+    assert newest["followed_by"] is None

@@ -111,6 +111,11 @@ class HistoryEntry:
     run: str | None = None
     host: str | None = None
     pid: int | None = None
+    # A start record's run not ended: the report of the newest offload of the same card to
+    # its copy roots that started after it and wrote its report (``_followed``); None else.
+    followed_by: str | None = None
+    # A start record's local copy roots (what ``_followed`` matches): not in ``--json``.
+    roots: list[str] = field(default_factory=list, repr=False)
     # When the run started, in Unix seconds, as exactly as its report states it (``_moment``):
     # what orders the listing; not in ``--json``'s entries (their ``started`` says it).
     moment: float | None = field(default=None, repr=False)
@@ -180,13 +185,39 @@ def read_history(folder: Path) -> list[HistoryEntry]:
     # of one second are listed in the order they started; a file that is no readable report
     # (no start) last; equal starts by name.
     listed.sort(key=lambda e: (e.moment is not None, e.moment or 0.0, e.report), reverse=True)
+    _followed(listed)
     return listed
+
+
+def _followed(listed: list[HistoryEntry]) -> None:
+    """Give each start record whose run did not end (or is not known to have) the newest
+    offload of its card (its source) to every one of its local copy roots that started
+    after it and wrote its report (``followed_by``), its ``reason`` naming it: the run the
+    advice asks for may have been made. Nothing of that later run is claimed here but that
+    its report is listed, with its own result."""
+    later: list[HistoryEntry] = []  # the offloads listed before the entry looked at
+    for entry in listed:  # newest first
+        if entry.kind == "offload":
+            later.append(entry)
+            continue
+        if entry.kind != "started" or entry.state == "running" or not entry.roots:
+            continue
+        for other in later:
+            if (other.moment or 0.0) <= (entry.moment or 0.0) or other.source != entry.source:
+                continue
+            if set(entry.roots) <= set(other.destinations):
+                entry.followed_by = other.report
+                entry.reason = (
+                    f"{entry.reason}; a later offload of this card to these copy roots is "
+                    f"listed: {os.path.basename(other.report)} ({other.result})"
+                )
+                break
 
 
 def _json_entry(entry: HistoryEntry) -> dict[str, Any]:
     """*entry* as ``--json`` lists it (docs/json.md): every field but its sort key."""
     shown = asdict(entry)
-    del shown["moment"]
+    del shown["moment"], shown["roots"]
     return shown
 
 
@@ -330,6 +361,7 @@ def _started_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Hist
         run=data["run"],
         host=host,
         pid=data["pid"],
+        roots=list(data["copy_roots"]),
         moment=_moment(data),
     )
 

@@ -718,7 +718,9 @@ def _record_start(args: argparse.Namespace, plan: OffloadPlan, run: str) -> str:
     folder = args.report_dir or default_report_dir()
     destinations = _cascade_destinations(args)[0]
     record = start_record(
-        source=os.path.abspath(os.fsdecode(args.source)),
+        # As the job report names it (``OffloadReport.source``): ``offload history`` finds
+        # a later offload of the same card by it.
+        source=str(plan.source),
         destinations=[d if is_s3_url(d) else os.path.abspath(os.fsdecode(d)) for d in destinations],
         copy_roots=[str(p.root) for p in plan.plans if p.index not in plan.backends],
         started=started,
