@@ -69,13 +69,14 @@ def test_this_machine_s_record_from_before_its_boot_is_unfinished(tmp_path: Path
 
 def test_a_live_pid_without_its_start_is_told_by_its_copy_root_s_lock(tmp_path: Path) -> None:
     """Its pid runs, its start not recorded (no comparing it): running while its copy root's
-    lock is held by a body naming its run; unfinished once that lock is free."""
+    lock is held by a body naming its run; once that lock is free, not known (never
+    unfinished: a run releases its locks before it writes its reports)."""
     root = tmp_path / "RAID" / "A001"
     with lock_copy_roots([root], source=str(tmp_path / "A001")) as locks:
         record = _record(tmp_path, run=locks.run, pid=os.getpid(), pid_start="")
         assert liveness(record) == RUNNING
-        assert liveness({**record, "run": "another-1"}) == UNFINISHED  # held by another run
-    assert liveness(record) == UNFINISHED
+        assert liveness({**record, "run": "another-1"}) == UNKNOWN  # held by another run
+    assert liveness(record) == UNKNOWN
 
 
 def test_a_dead_pid_is_unfinished_and_the_record_s_removal_takes_its_folder(

@@ -181,6 +181,14 @@ def read_history(folder: Path) -> list[HistoryEntry]:
     except OSError:
         pass
     listed = [_entry(folder / name) for name in names]
+    # A start record removed since the folder was listed: its run wrote its reports meanwhile
+    # (listed by the next look), never an unreadable file.
+    listed = [
+        e
+        for e in listed
+        if not (e.kind is None and e.report.startswith(str(folder / STARTED_FOLDER) + os.sep)
+                and not os.path.lexists(e.report))
+    ]  # fmt: skip
     # By the start each states to the microsecond (``_moment``), so a refusal and an offload
     # of one second are listed in the order they started; a file that is no readable report
     # (no start) last; equal starts by name.
@@ -342,8 +350,8 @@ def _started_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Hist
     else:
         result = f"started on {printable_name(host)}, not known to have finished"
         reason = (
-            f"pid {data['pid']} on {host} cannot be asked from here: if it is not running "
-            f"there, {ADVICE}"
+            f"whether pid {data['pid']} on {host} is still this run cannot be proved from "
+            f"here: if no offload copy of this card runs there, {ADVICE}"
         )
     return HistoryEntry(
         report=str(path),

@@ -37,10 +37,12 @@ Contract:
   process space, the pid's start time the one recorded), or, its start not comparable, the
   lock of one of its copy roots is held by a body naming its run; ``UNFINISHED`` where its
   process is proved over (``lock.body_gone``: the pid gone or given to another process, on
-  this machine, in this boot), where it ran on this machine (same host name and machine id)
-  in an earlier boot (a power cut, a reboot), or, on this machine and boot, where none of
-  its copy roots' locks is held by its run any more; ``UNKNOWN`` otherwise (another host's
-  record in a shared report folder: "started on HOST, not known to have finished").
+  this machine, in this boot), or where it ran on this machine (same host name and machine
+  id) in an earlier boot (a power cut, a reboot); ``UNKNOWN`` otherwise (another host's
+  record in a shared report folder: "started on HOST, not known to have finished"; a pid of
+  this machine that runs with no start to compare and whose run holds no lock). Its copy
+  roots' locks free never prove it over: a run releases them before it writes its reports,
+  and only then removes its record.
   Cheap: a ``kill(pid, 0)`` and a ``/proc`` read; a copy root's lock is asked only where
   those cannot tell.
 * Never a claim of any copy: the record is written before any file is copied, and says
@@ -239,7 +241,7 @@ def liveness(data: Mapping[str, Any]) -> str:
     if not same_process_space(host, space):
         return UNKNOWN
     # This machine and boot, its pid running with no start to compare (a record of a
-    # /proc that hid it, or none read): its locks tell.
+    # /proc that hid it, or none read): a lock its run holds proves it running.
     return _by_locks(data)
 
 
@@ -256,20 +258,13 @@ def _earlier_boot(host: object, space: object, machine: object, own_space: str) 
 
 
 def _by_locks(data: Mapping[str, Any]) -> str:
-    """``RUNNING`` where a copy root's lock is held by a body naming the record's run,
-    ``UNFINISHED`` where every copy root's lock is free or held by another run, else
-    ``UNKNOWN`` (a lock that cannot be asked, or no copy root to ask)."""
+    """``RUNNING`` where a copy root's lock is held by a body naming the record's run, else
+    ``UNKNOWN``: a lock free or another run's does not prove the run over (it releases its
+    locks before its reports, and removes its record after them)."""
     from offload.lock import CANNOT_ASK, other_holder
 
-    roots = data.get("copy_roots") or []
-    if not roots:
-        return UNKNOWN
-    for root in roots:
+    for root in data.get("copy_roots") or []:
         holder = other_holder(str(root))
-        if holder is None:
-            continue
-        if CANNOT_ASK in holder or not holder:
-            return UNKNOWN
-        if holder.get("run") == data.get("run"):
+        if holder and CANNOT_ASK not in holder and holder.get("run") == data.get("run"):
             return RUNNING
-    return UNFINISHED
+    return UNKNOWN
