@@ -163,9 +163,11 @@ def test_a_start_record_that_cannot_be_written_is_a_warning_and_the_run_goes_on(
     reports.mkdir()
     (reports / STARTED_FOLDER).write_text("in the way")
     argv = [OFFLOAD, "copy", "--report-dir", str(reports), str(card), str(dest)]
-    plain = subprocess.run([*argv, "-q"], capture_output=True, text=True, timeout=120)
+    plain = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert plain.returncode == 0, plain.stderr
-    [line] = [x for x in plain.stderr.splitlines() if "not in offload history" in x]
+    lines = plain.stderr.splitlines()
+    [line] = [x for x in lines if "not in offload history" in x]
+    assert lines[0].startswith("Offloading 1 file"), lines  # the run's first line, then it
     assert line.startswith("WARNING: this offload is not in offload history until it ends: ")
     assert str(reports / STARTED_FOLDER) in line, line
     as_json = subprocess.run([*argv, "--json"], capture_output=True, text=True, timeout=120)

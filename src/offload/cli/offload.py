@@ -880,8 +880,12 @@ def _offload(
         (``_record_start``), then the announcement: a run another offload's lock refuses
         says only that (not first that it is offloading), and leaves no start record."""
         problem = _record_start(args, plan, run)
+        say_offloading()
         if problem:  # above the live view, or a ``warning_issued`` line: as the run's others
             sink.emit(WarningIssued(problem))
+
+    def say_offloading() -> None:
+        """The "Offloading ..." line (not with ``--json``, whose events say it)."""
         if args.json:
             return
         if printer.view is not None:  # above the live view, never beside a redraw
