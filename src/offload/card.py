@@ -2863,7 +2863,7 @@ def run_offload(
     *,
     sink: EventSink | None = None,
     cancel: CancelToken | None = None,
-    on_locked: Callable[[], None] | None = None,
+    on_locked: Callable[[str], None] | None = None,
 ) -> OffloadReport:
     """Copy what the plan says, then links, folders and folder times. Blocks until done.
 
@@ -2872,8 +2872,10 @@ def run_offload(
     CopyRootBusy (a UsageError: exit 64, nothing copied; with an s3:// destination its
     line says the preflight's probe objects were written, ``s3card.nothing_copied_words``)
     when another offload holds one.
-    *on_locked* is called once every lock is held, before anything else (the command
-    announces the offload then: a run refused by another's lock announces nothing).
+    *on_locked* is called once every lock is held, before anything else, with the run's
+    token (``CopyRootLocks.run``): the command writes its start record then
+    (``report/started.py``) and announces the offload (a run refused by another's lock
+    announces nothing).
     Everything else that goes wrong is in the report (see ``_run_locked``).
     """
     guarded = isolated(_s3().S3PathSink(sink) if plan.backends and sink else sink)
@@ -2891,7 +2893,7 @@ def run_offload(
                 s3_locks, s3_warnings = _s3().lock_copy_roots(plan, source=str(plan.source))
                 locks.warnings.extend(s3_warnings)
             if on_locked is not None:
-                on_locked()
+                on_locked(locks.run)
             for message in locks.warnings:
                 guarded.emit(WarningIssued(message))
             # Each local copy root records this run as running before anything else of it

@@ -2,10 +2,13 @@
 
 Reads the JSON reports in the local report folder (``--report-dir``, default as for
 ``offload copy``): the job reports of ``offload copy`` and the reports of ``offload verify``
-(which go to the same folder), and the records of the offloads refused before their copy in
-its ``refused/`` (``report/refused.py``), each listed as what it is. A file that is not one of our
-reports, cannot be read, or is not in the shape of one (``report.validate``) is listed with
-the reason instead of stopping the listing. Never writes. A folder named by ``--report-dir``
+(which go to the same folder), the records of the offloads refused before their copy in
+its ``refused/`` (``report/refused.py``), and the start records of the offloads not ended in
+its ``started/`` (``report/started.py``: ``running``, ``unfinished`` once its process is
+proved over, else another host's, not known to have finished), each listed as what it is.
+A file that is not one of our reports, cannot be read, or is not in the shape of one
+(``report.validate``) is listed with the reason instead of stopping the listing. Never
+writes. A folder named by ``--report-dir``
 or ``$OFFLOAD_REPORT_DIR`` that does not exist is refused (UsageError, exit 64: a mistyped
 path); the default folder, made by the first run, lists nothing until then.
 
@@ -47,6 +50,7 @@ from offload.errors import UsageError, describe_os_error, printable_line, printa
 from offload.json_text import stream_dumps
 from offload.ledger import THROUGH_A_CACHE
 from offload.report.refused import REFUSED_FOLDER, is_refused_record, refused_record_problem
+from offload.report.started import STARTED_FOLDER, is_start_record, start_record_problem
 from offload.report.validate import (
     is_job_report,
     is_verify_report,
@@ -100,6 +104,18 @@ class HistoryEntry:
     # A refused offload's reason: the refusal's own words, as its ERROR line gave them; a
     # check's whose result is worded from its report's ``error`` (``_not_the_files``).
     reason: str | None = None
+    # A start record's (``kind`` "started", ``report/started.py``): what became of its run,
+    # ``running``, ``unfinished`` or ``unknown`` (another host's, not known to have
+    # finished); its run's token, host and pid. None for a report.
+    state: str | None = None
+    run: str | None = None
+    host: str | None = None
+    pid: int | None = None
+    # A start record's run not ended: the report of the newest offload of the same card to
+    # its copy roots that started after it and wrote its report (``_followed``); None else.
+    followed_by: str | None = None
+    # A start record's local copy roots (what ``_followed`` matches): not in ``--json``.
+    roots: list[str] = field(default_factory=list, repr=False)
     # When the run started, in Unix seconds, as exactly as its report states it (``_moment``):
     # what orders the listing; not in ``--json``'s entries (their ``started`` says it).
     moment: float | None = field(default=None, repr=False)
@@ -111,8 +127,10 @@ def add_history_parser(commands: argparse._SubParsersAction[Any]) -> None:
         allow_abbrev=False,
         help="list past offloads and checks from the local report store, newest first",
         description="List past offloads and offload verify runs (date, card, destinations, "
-        "result, exit code, report path) from the local JSON reports, newest first, and the "
-        "offloads refused before their copy (exit 64), with the refusal's reason.",
+        "result, exit code, report path) from the local JSON reports, newest first, the "
+        "offloads refused before their copy (exit 64), with the refusal's reason, and the "
+        "offloads that never ended (killed, a power cut) as unfinished, from the start "
+        "record each run leaves until its reports are written (one still going: running).",
         epilog="Exit codes: 0 listed (also when there is none yet); 64 usage error (-n "
         "below 1, a report folder that is not a folder or cannot be read).",
     )
@@ -153,18 +171,61 @@ def read_history(folder: Path) -> list[HistoryEntry]:
             )
     except OSError:
         pass
+    # The start records of runs not ended (``report/started.py``): running, or killed
+    # before their reports; a started/ that cannot be listed lists nothing.
+    try:
+        with os.scandir(folder / STARTED_FOLDER) as entries:
+            names += sorted(
+                os.path.join(STARTED_FOLDER, e.name) for e in entries if e.name.endswith(".json")
+            )
+    except OSError:
+        pass
     listed = [_entry(folder / name) for name in names]
+    # A start record removed since the folder was listed: its run wrote its reports meanwhile
+    # (listed by the next look), never an unreadable file.
+    listed = [
+        e
+        for e in listed
+        if not (e.kind is None and e.report.startswith(str(folder / STARTED_FOLDER) + os.sep)
+                and not os.path.lexists(e.report))
+    ]  # fmt: skip
     # By the start each states to the microsecond (``_moment``), so a refusal and an offload
     # of one second are listed in the order they started; a file that is no readable report
     # (no start) last; equal starts by name.
     listed.sort(key=lambda e: (e.moment is not None, e.moment or 0.0, e.report), reverse=True)
+    _followed(listed)
     return listed
+
+
+def _followed(listed: list[HistoryEntry]) -> None:
+    """Give each start record whose run did not end (or is not known to have) the newest
+    offload of its card (its source) to every one of its local copy roots that started
+    after it and wrote its report (``followed_by``), its ``reason`` naming it: the run the
+    advice asks for may have been made. Nothing of that later run is claimed here but that
+    its report is listed, with its own result."""
+    later: list[HistoryEntry] = []  # the offloads listed before the entry looked at
+    for entry in listed:  # newest first
+        if entry.kind == "offload":
+            later.append(entry)
+            continue
+        if entry.kind != "started" or entry.state == "running" or not entry.roots:
+            continue
+        for other in later:
+            if (other.moment or 0.0) <= (entry.moment or 0.0) or other.source != entry.source:
+                continue
+            if set(entry.roots) <= set(other.destinations):
+                entry.followed_by = other.report
+                entry.reason = (
+                    f"{entry.reason}; a later offload of this card to these copy roots is "
+                    f"listed: {os.path.basename(other.report)} ({other.result})"
+                )
+                break
 
 
 def _json_entry(entry: HistoryEntry) -> dict[str, Any]:
     """*entry* as ``--json`` lists it (docs/json.md): every field but its sort key."""
     shown = asdict(entry)
-    del shown["moment"]
+    del shown["moment"], shown["roots"]
     return shown
 
 
@@ -207,6 +268,8 @@ def _entry(path: Path) -> HistoryEntry:
         return _verify_entry(path, data, base)
     if is_refused_record(data):
         return _refused_entry(path, data, base)
+    if is_start_record(data):
+        return _started_entry(path, data, base)
     if not is_job_report(data):
         base.error = f"{path} is not an offload-ai report"
         return base
@@ -260,6 +323,53 @@ def _refused_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Hist
         files=None,
         kind="refused",
         reason=data["message"],
+        moment=_moment(data),
+    )
+
+
+def _started_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> HistoryEntry:
+    """An offload's start record (``report/started.py``): a run still going (``running``),
+    one proved over that never wrote its reports (``unfinished``: killed, a power cut), or
+    another host's not known to have finished. Never a word of any copy's state: the
+    record was written before the first file."""
+    from offload.report.started import ADVICE, RUNNING, UNFINISHED, liveness
+
+    problem = start_record_problem(data)
+    if problem is not None:
+        base.error = f"not a valid start record: {problem}"
+        return base
+    state = liveness(data)
+    host = data["host"]
+    if state == RUNNING:
+        result, reason = "running", None
+    elif state == UNFINISHED:
+        result = "unfinished"
+        reason = (
+            f"started and never finished (pid {data['pid']} on {host} is over, no report): {ADVICE}"
+        )
+    else:
+        result = f"started on {printable_name(host)}, not known to have finished"
+        reason = (
+            f"whether pid {data['pid']} on {host} is still this run cannot be proved from "
+            f"here: if no offload copy of this card runs there, {ADVICE}"
+        )
+    return HistoryEntry(
+        report=str(path),
+        started=data["started"],
+        source=data["source"],
+        card=_card(data["source"], data.get("reel") if isinstance(data.get("reel"), str) else None),
+        destinations=list(data["destinations"]),
+        result=result,
+        exit_code=None,
+        verify=None,
+        files=None,
+        kind="started",
+        reason=reason,
+        state=state,
+        run=data["run"],
+        host=host,
+        pid=data["pid"],
+        roots=list(data["copy_roots"]),
         moment=_moment(data),
     )
 

@@ -777,6 +777,38 @@ def _record_refusal(
         env.warning(f"this refusal is not in offload history: {problem}")
 
 
+def _record_start(args: argparse.Namespace, plan: OffloadPlan, run: str) -> str:
+    """Write the run's start record into the local report folder's ``started/``
+    (``report/started.py``), once its copy roots are locked and before its first file, so
+    that ``offload history`` lists a run killed before its reports as unfinished; its path
+    in ``args.start_record`` for ``_reports_and_summary`` to remove once the reports are
+    written. Returns "" once written, else the warning that says it is not (never another
+    outcome of the run)."""
+    from offload.plan.names import report_name
+    from offload.report.report_names import report_basename_for
+    from offload.report.started import start_record, write_start_record
+
+    args.start_record = None
+    started = time.time()
+    folder = args.report_dir or default_report_dir()
+    destinations = _cascade_destinations(args)[0]
+    record = start_record(
+        # As the job report names it (``OffloadReport.source``): ``offload history`` finds
+        # a later offload of the same card by it.
+        source=str(plan.source),
+        destinations=[d if is_s3_url(d) else os.path.abspath(os.fsdecode(d)) for d in destinations],
+        copy_roots=[str(p.root) for p in plan.plans if p.index not in plan.backends],
+        started=started,
+        run=run,
+        report=report_basename_for(report_name(str(plan.source), [folder]), started),
+        reel=args.reel,
+    )
+    # The default report folder is made with its parents, a named one never (``local_report_dir``).
+    default = args.report_dir is None and not os.environ.get("OFFLOAD_REPORT_DIR")
+    args.start_record, problem = write_start_record(folder, record, parents=default)
+    return f"this offload is not in offload history until it ends: {problem}" if problem else ""
+
+
 def _kept_to_read(plan: OffloadPlan) -> str:
     """The "Offloading" line's words for the copies to read back that an earlier
     ``--keep-both`` run may have kept beside a file in the way (``OffloadPlan.kept_to_read``):
@@ -922,9 +954,17 @@ def _offload(
         )
     )
 
-    def announce() -> None:
-        """Once the copy roots are locked: a run another offload's lock refuses says only
-        that (not first that it is offloading)."""
+    def announce(run: str) -> None:
+        """Once the copy roots are locked (*run*: the run's token): the run's start record
+        (``_record_start``), then the announcement: a run another offload's lock refuses
+        says only that (not first that it is offloading), and leaves no start record."""
+        problem = _record_start(args, plan, run)
+        say_offloading()
+        if problem:  # above the live view, or a ``warning_issued`` line: as the run's others
+            sink.emit(WarningIssued(problem))
+
+    def say_offloading() -> None:
+        """The "Offloading ..." line (not with ``--json``, whose events say it)."""
         if args.json:
             return
         if printer.view is not None:  # above the live view, never beside a redraw
@@ -1611,6 +1651,16 @@ def _reports_and_summary(
             )
     finally:
         view[1]()  # the summary is printed below the view's last frame
+    # The reports say what the run did from here on: its start record goes
+    # (``report/started.py``), whatever its outcome.
+    start = getattr(args, "start_record", None)
+    if start is not None:
+        from offload.report.started import remove_start_record
+
+        problem = remove_start_record(start)
+        if problem:
+            env.warning(f"offload history may list this run as not finished: {problem}")
+        args.start_record = None
     report.report_paths = written.paths
     # The code the reports state, worked out once by ``write_reports`` (nothing that changes
     # it happens since): at 50,000 files, asking the report again cost ~6 ms more.

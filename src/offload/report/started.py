@@ -1,0 +1,270 @@
+"""A running offload's start record: what ``offload history`` lists of an ``offload copy``
+that was killed (SIGKILL, a power cut, a crash) before its reports were written.
+
+    path, problem = write_start_record(folder, record, parents=...)   # as the copy begins
+    remove_start_record(path)                                        # once its reports are written
+    liveness(data) -> RUNNING | UNFINISHED | UNKNOWN                 # ``offload history``
+
+Why: a run that ends writes its job report (a failure, a cancel and Ctrl-C too); a run
+killed or cut off by a power cut writes none, and was absent from ``offload history``: a
+DIT finding a card whose offload was interrupted overnight could not tell it had been
+started at all.
+
+Contract:
+
+* ``offload copy`` writes the record into the local report folder's ``started/`` once every
+  copy root's lock is held and before the first file is copied (``cli.offload``'s
+  ``on_locked``): the card (its path as given, ``--reel``), the destinations as given, the
+  start (``started``, ``started_unix``), the run's token (``run``, ``lock.new_run``: the one
+  its lock bodies and copy roots' run records name), this process (``pid``, ``host``,
+  ``pid_space``, ``pid_start``: ``lock.process_identity``) and its machine
+  (``machine``: ``/etc/machine-id``, "" unknown), the local copy roots whose locks it holds
+  (``copy_roots``) and ``report``, the name its job report would have had (the card
+  folder's name and this record's start, to the second: the job report itself is named at
+  the end from the copy's own start, maybe a second later, maybe ``_2``). Written whole
+  under a temporary name (a dot, the name, the pid, ``.partial``: never listed), fsynced,
+  renamed and the folder fsynced, under the file name ``<run>.json`` (one a run, never over
+  another). The folder is made as ``refused/`` is (``report/refused.py``): a named report
+  folder only where it exists, the default one with its parents. A record that cannot be
+  written costs the run nothing but this: a ``WARNING:`` line says the run is not in
+  ``offload history`` until it ends.
+* The run removes it once its reports are written (``_reports_and_summary``), whatever its
+  outcome (verified, failed, cancelled): its job report then says what it did; and
+  ``started/`` with it where no other record is left in it. A run stopped before its
+  reports (a crash, SIGKILL, a power cut) leaves it.
+* :func:`liveness` says what became of the run a record names, never more than is proved:
+  ``RUNNING`` where its process is proved to run now (``lock.body_alive``: this machine's
+  process space, the pid's start time the one recorded), or, its start not comparable, the
+  lock of one of its copy roots is held by a body naming its run; ``UNFINISHED`` where its
+  process is proved over (``lock.body_gone``: the pid gone or given to another process, on
+  this machine, in this boot), or where it ran on this machine (same host name and machine
+  id) in an earlier boot (a power cut, a reboot); ``UNKNOWN`` otherwise (another host's
+  record in a shared report folder: "started on HOST, not known to have finished"; a pid of
+  this machine that runs with no start to compare and whose run holds no lock). Its copy
+  roots' locks free never prove it over: a run releases them before it writes its reports,
+  and only then removes its record.
+  Cheap: a ``kill(pid, 0)`` and a ``/proc`` read; a copy root's lock is asked only where
+  those cannot tell.
+* Never a claim of any copy: the record is written before any file is copied, and says
+  nothing of what was verified.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+#: The schema a start record states (``schema``).
+STARTED_SCHEMA = "offload-ai/started-offload/1"
+
+#: The folder of the local report folder the records go in.
+STARTED_FOLDER = "started"
+
+#: What :func:`liveness` says of a record's run.
+RUNNING = "running"
+UNFINISHED = "unfinished"
+UNKNOWN = "unknown"
+
+#: What to do about a run that did not finish: ``offload history``'s advice, text and JSON.
+ADVICE = (
+    "run the same offload copy again with the card (it copies only what is missing), then "
+    "offload verify each destination; nothing of this run is known verified"
+)
+
+_MACHINE: list[str] = []
+
+
+def machine_id() -> str:
+    """This machine's id (``/etc/machine-id``, else ``/var/lib/dbus/machine-id``), "" when
+    neither reads. Read once a process."""
+    if not _MACHINE:
+        found = ""
+        for where in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+            try:
+                with open(where, encoding="ascii") as f:
+                    found = f.read().strip()
+            except (OSError, ValueError):
+                continue
+            if found:
+                break
+        _MACHINE.append(found)
+    return _MACHINE[0]
+
+
+def start_record(
+    *,
+    source: str,
+    destinations: Sequence[str],
+    copy_roots: Sequence[str],
+    started: float,
+    run: str,
+    report: str,
+    reel: str | None = None,
+) -> dict[str, Any]:
+    """The record of the run *run* of *source* to *destinations* (as given), begun at
+    *started* (seconds since the epoch), holding the locks of *copy_roots* (local), whose
+    job report would be named *report* (its base name), for this process."""
+    from offload.lock import process_identity
+
+    return {
+        "schema": STARTED_SCHEMA,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "started_unix": round(started, 6),
+        "source": source,
+        "reel": reel,
+        "destinations": list(destinations),
+        "copy_roots": list(copy_roots),
+        "run": run,
+        **process_identity(),
+        "machine": machine_id(),
+        "report": report,
+    }
+
+
+def write_start_record(
+    folder: Path, record: Mapping[str, Any], *, parents: bool = False
+) -> tuple[Path | None, str]:
+    """Write *record* as ``<folder>/started/<run>.json`` (module doc): (its path, "") once
+    written, else (None, why not in words). Never raises for I/O."""
+    from offload.fs.ops import make_folder_durable, make_folders_durable
+    from offload.json_text import dumps
+
+    target = folder / STARTED_FOLDER
+    final = target / f"{record['run']}.json"
+    data = (dumps(dict(record), indent=1) + "\n").encode("utf-8", "surrogateescape")
+    temp = target / f".{final.name}.{os.getpid()}.{os.urandom(4).hex()}.partial"
+    try:
+        for attempt in range(3):
+            if parents:
+                make_folders_durable(target)
+            else:
+                make_folder_durable(folder)
+                make_folder_durable(target)
+            try:
+                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+            except FileNotFoundError:
+                # Another run's ``remove_start_record`` took the empty folder away between
+                # its making and this open: made again.
+                if attempt == 2:
+                    raise
+                continue
+            break
+        try:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temp, final)
+        except BaseException:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+            raise
+        from offload.fs.ops import fsync_dir
+
+        fsync_dir(target)
+    except OSError as exc:
+        from offload.errors import describe_os_error, printable_name
+
+        return None, f"cannot write into {printable_name(str(target))}: {describe_os_error(exc)}"
+    return final, ""
+
+
+def remove_start_record(path: Path) -> str:
+    """Remove the record at *path* once its run's reports are written: "" once gone (or
+    already gone), else why not in words. Never raises for I/O."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        from offload.errors import describe_os_error, printable_name
+
+        return f"cannot remove {printable_name(str(path))}: {describe_os_error(exc)}"
+    try:
+        from offload.fs.ops import fsync_dir
+
+        fsync_dir(path.parent)
+    except OSError:
+        pass  # gone from the folder's names; a power cut now may bring it back: still true
+    try:
+        # No empty started/ left in the report folder: a folder there is what no run of an
+        # earlier version left (a script reading every file of the folder meets none).
+        # Another run's record in it keeps it (ENOTEMPTY); one making it again meanwhile
+        # tries again (``write_start_record``).
+        os.rmdir(path.parent)
+    except OSError:
+        pass
+    return ""
+
+
+def is_start_record(data: object) -> bool:
+    """Whether *data* (parsed JSON) states the start record's schema."""
+    return isinstance(data, dict) and data.get("schema") == STARTED_SCHEMA
+
+
+def start_record_problem(data: Mapping[str, Any]) -> str | None:
+    """What makes *data* (a start record by its schema) not one of the shape written, in
+    words; None when it is."""
+    for key in ("started", "source", "run", "host"):
+        if not isinstance(data.get(key), str):
+            return f"its {key!r} is not a string"
+    for key in ("destinations", "copy_roots"):
+        value = data.get(key)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return f"its {key!r} is not a list of strings"
+    pid = data.get("pid")
+    if not isinstance(pid, int) or isinstance(pid, bool):
+        return "its 'pid' is not a number"
+    return None
+
+
+def liveness(data: Mapping[str, Any]) -> str:
+    """What became of the run the start record *data* names (module doc): ``RUNNING``,
+    ``UNFINISHED`` or ``UNKNOWN``."""
+    from offload.lock import body_alive, body_gone, process_space, same_process_space
+
+    if body_alive(data):
+        return RUNNING
+    if body_gone(data):
+        return UNFINISHED
+    host, space = data.get("host"), data.get("pid_space")
+    if _earlier_boot(host, space, data.get("machine"), process_space()):
+        return UNFINISHED
+    if not same_process_space(host, space):
+        return UNKNOWN
+    # This machine and boot, its pid running with no start to compare (a record of a
+    # /proc that hid it, or none read): a lock its run holds proves it running.
+    return _by_locks(data)
+
+
+def _earlier_boot(host: object, space: object, machine: object, own_space: str) -> bool:
+    """Whether a record's process ran on this very machine (its host name and machine id
+    both this one's, the id known) in a boot before this one (its ``pid_space``'s boot id
+    another): every process of that boot is over."""
+    own_machine = machine_id()
+    if not own_machine or machine != own_machine or host != os.uname().nodename:
+        return False
+    if not isinstance(space, str) or not space or not own_space:
+        return False
+    return space.partition("/")[0] != own_space.partition("/")[0]
+
+
+def _by_locks(data: Mapping[str, Any]) -> str:
+    """``RUNNING`` where a copy root's lock is held by a body naming the record's run, else
+    ``UNKNOWN``: a lock free or another run's does not prove the run over (it releases its
+    locks before its reports, and removes its record after them)."""
+    from offload.lock import CANNOT_ASK, other_holder
+
+    for root in data.get("copy_roots") or []:
+        holder = other_holder(str(root))
+        if holder and CANNOT_ASK not in holder and holder.get("run") == data.get("run"):
+            return RUNNING
+    return UNKNOWN

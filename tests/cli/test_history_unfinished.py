@@ -1,0 +1,203 @@
+"""``offload history`` lists an ``offload copy`` that never ended (SIGKILL, a power cut) as
+unfinished, from the start record the run writes into the report folder's ``started/``
+(``report/started.py``); a run still going as running; a run that ended (verified, failed,
+Ctrl-C'd) leaves no start record, its job report says what it did.
+
+Real processes: an ``offload copy`` of a card on a FaultyFS mount whose read of the clip is
+held mid-clip, then ``offload history`` asked while it runs, then SIGKILLed.
+Failed before: the killed run was absent from ``offload history`` (nothing listed at all).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from offload.report.started import STARTED_FOLDER
+from tests.support.faultyfs import FaultyFS
+
+OFFLOAD = str(Path(sys.executable).with_name("offload"))
+CLIP = "C1.mov"
+CLIP_BYTES = 16 << 20
+HELD_AT = 8 << 20  # the first read of the clip's second chunk (8 MiB chunks)
+
+pytestmark = pytest.mark.fault
+
+
+def _history(reports: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [OFFLOAD, "history", "--report-dir", str(reports), *extra],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "COLUMNS": "250"},
+    )
+
+
+def _listed(reports: Path) -> list[dict[str, object]]:
+    shown = _history(reports, "--json")
+    assert shown.returncode == 0, shown.stderr
+    return list(json.loads(shown.stdout))
+
+
+@pytest.fixture
+def held_card(faulty_fs: Callable[..., FaultyFS]) -> Iterator[tuple[FaultyFS, str]]:
+    """A card on FaultyFS (its clip written to the backing) whose read of the clip at
+    ``HELD_AT`` is held until released: the card and the rule's id."""
+    card = faulty_fs(direct_io=True)
+    (card.backing / CLIP).write_bytes(b"x" * CLIP_BYTES)
+    rule = card.add_rule("read", "stall", path=f"*{CLIP}", offset=HELD_AT, length=1 << 20, nth=1)
+    yield card, rule
+
+
+def _start(card: FaultyFS, tmp_path: Path, reports: Path) -> subprocess.Popen[str]:
+    dest = tmp_path / "dest"
+    dest.mkdir(exist_ok=True)
+    argv = [OFFLOAD, "copy", "-q", "--report-dir", str(reports), str(card.mountpoint), str(dest)]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_killed_offload_is_listed_unfinished_and_a_live_one_running(
+    tmp_path: Path, held_card: tuple[FaultyFS, str]
+) -> None:
+    card, rule = held_card
+    reports = tmp_path / "reports"
+    process = _start(card, tmp_path, reports)
+    try:
+        card.wait_stalled_while_working(rule, process)
+        # Running: its process is alive (never "unfinished").
+        [entry] = _listed(reports)
+        assert entry["kind"] == "started" and entry["state"] == "running", entry
+        assert entry["result"] == "running" and entry["pid"] == process.pid, entry
+        assert entry["card"] == card.mountpoint.name, entry
+        assert entry["destinations"] == [str(tmp_path / "dest")], entry
+        assert "verified" not in str(entry["result"]), entry
+        text = _history(reports)
+        assert text.returncode == 0 and "running" in text.stdout, text.stdout
+        assert "unfinished" not in text.stdout, text.stdout
+
+        # Killed while its read of the card is held (the FUSE call ends once let go).
+        process.send_signal(signal.SIGKILL)
+    finally:
+        card.release()
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+    [entry] = _listed(reports)
+    assert entry["kind"] == "started", entry
+    assert entry["state"] == "unfinished" and entry["result"] == "unfinished", entry
+    assert entry["exit_code"] is None and entry["files"] is None, entry
+    assert "run the same offload copy again with the card" in str(entry["reason"]), entry
+    assert "offload verify" in str(entry["reason"]), entry
+    assert isinstance(entry["run"], str) and entry["run"], entry
+    text = _history(reports)
+    assert text.returncode == 0, text.stderr
+    assert "unfinished" in text.stdout and card.mountpoint.name in text.stdout, text.stdout
+    assert "run the same offload copy again" in text.stdout, text.stdout
+    assert "Traceback" not in text.stderr
+    # No job report: the run never reached its end.
+    assert not list(reports.glob("*.json"))
+
+
+def test_a_ctrl_c_offload_leaves_no_start_record(
+    tmp_path: Path, held_card: tuple[FaultyFS, str]
+) -> None:
+    card, rule = held_card
+    reports = tmp_path / "reports"
+    process = _start(card, tmp_path, reports)
+    try:
+        card.wait_stalled_while_working(rule, process)
+        assert list((reports / STARTED_FOLDER).glob("*.json"))  # written as the copy began
+        process.send_signal(signal.SIGINT)
+    finally:
+        card.release()
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert not (reports / STARTED_FOLDER).exists(), err  # its record, and the folder
+    [entry] = _listed(reports)
+    assert entry["kind"] == "offload" and entry["exit_code"] == 130, entry
+
+
+def test_a_verified_and_a_failed_offload_leave_no_start_record(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    card = faulty_fs(direct_io=True)
+    (card.backing / CLIP).write_bytes(os.urandom(1 << 20))
+    reports, dest = tmp_path / "reports", tmp_path / "dest"
+    dest.mkdir()
+    argv = [OFFLOAD, "copy", "-q", "--report-dir", str(reports), str(card.mountpoint)]
+    good = subprocess.run([*argv, str(dest)], capture_output=True, text=True, timeout=120)
+    assert good.returncode == 0, good.stderr
+    assert not (reports / STARTED_FOLDER).exists()
+    # A card read error of the clip: the run fails (exit 2: no file copied), its report written.
+    card.add_rule("read", "error", path=f"*{CLIP}", errno=5)
+    other = tmp_path / "other"
+    other.mkdir()
+    bad = subprocess.run([*argv, str(other)], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2, bad.stderr
+    assert not (reports / STARTED_FOLDER).exists()
+    codes = sorted(e["exit_code"] for e in _listed(reports))  # type: ignore[type-var]
+    assert codes == [0, 2]
+
+
+def test_a_start_record_that_cannot_be_written_is_a_warning_and_the_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    """``started`` is a file in the report folder: the record cannot be written; one warning
+    (a ``warning_issued`` line with ``--json``) says the run is not in offload history until
+    it ends; the copy and its reports are as ever."""
+    card, dest, reports = tmp_path / "A001", tmp_path / "dest", tmp_path / "reports"
+    card.mkdir()
+    (card / CLIP).write_bytes(os.urandom(1 << 16))
+    dest.mkdir()
+    reports.mkdir()
+    (reports / STARTED_FOLDER).write_text("in the way")
+    argv = [OFFLOAD, "copy", "--report-dir", str(reports), str(card), str(dest)]
+    plain = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert plain.returncode == 0, plain.stderr
+    lines = plain.stderr.splitlines()
+    [line] = [x for x in lines if "not in offload history" in x]
+    assert lines[0].startswith("Offloading 1 file"), lines  # the run's first line, then it
+    assert line.startswith("WARNING: this offload is not in offload history until it ends: ")
+    assert str(reports / STARTED_FOLDER) in line, line
+    as_json = subprocess.run([*argv, "--json"], capture_output=True, text=True, timeout=120)
+    assert as_json.returncode == 0, as_json.stderr
+    events = [json.loads(x) for x in as_json.stdout.splitlines()]
+    [warned] = [e for e in events if "not in offload history" in e.get("message", "")]
+    assert warned["event"] == "warning_issued", warned
+    assert [e["kind"] for e in _listed(reports)] == ["offload", "offload"]
+
+
+def test_an_unfinished_offload_names_the_later_one_that_ran_again(
+    tmp_path: Path, held_card: tuple[FaultyFS, str]
+) -> None:
+    """Killed, then the same offload again (the advice): the unfinished entry stays (that
+    run never ended) and names the later offload's report and result."""
+    card, rule = held_card
+    reports = tmp_path / "reports"
+    process = _start(card, tmp_path, reports)
+    try:
+        card.wait_stalled_while_working(rule, process)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        card.release()
+        process.communicate(timeout=30)
+    again = _start(card, tmp_path, reports)
+    _, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    newest, killed = _listed(reports)
+    assert newest["kind"] == "offload" and newest["result"] == "verified", newest
+    assert killed["kind"] == "started" and killed["state"] == "unfinished", killed
+    assert killed["followed_by"] == newest["report"], killed
+    assert f"{Path(str(newest['report'])).name} (verified)" in str(killed["reason"]), killed
+    assert newest["followed_by"] is None
