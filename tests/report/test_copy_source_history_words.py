@@ -130,3 +130,65 @@ def test_a_copy_root_of_ours_as_the_source_says_the_source_in_its_history_and_ro
     for words in (err, json.dumps(lines)):
         for card_words in ("the card's own", "not on the card", "MISSING FROM THE CARD"):
             assert card_words not in words, (card_words, words)
+
+
+def test_a_copy_root_of_ours_refused_for_other_files_there_is_said_as_the_source(
+    tmp_path: Path,
+) -> None:
+    """``card_folder``'s refusal of a copy root named after the source that holds other files
+    at its names (no ledger there: code ``copy-root-of-other-files``). Failed before, of a
+    copy root of ours as the source: "holds files at this card's names that are not this
+    card's ('CLIPS/A001C001.mov': 7 bytes there, 50001 on the card) ... copy this card into
+    a folder of its own". The card itself keeps the card's words, exactly."""
+    card = _card(tmp_path / "shot")
+    drive_a = tmp_path / "DRIVE_A"
+    drive_a.mkdir()
+    assert run_offload("copy", "--quiet", card, drive_a).returncode == 0
+    source = drive_a / card.name
+    lines = {}
+    for name, given in (("card", card), ("copy", source)):
+        dest = tmp_path / f"DEST_{name}"
+        (dest / "A001" / "CLIPS").mkdir(parents=True)
+        (dest / "A001" / "CLIPS" / "A001C001.mov").write_bytes(b"another")
+        refused = run_offload("copy", given, dest)
+        assert refused.returncode == 64, refused.stderr
+        (line,) = [x for x in refused.stderr.splitlines() if x.startswith("ERROR: ")]
+        lines[name] = line
+    assert (
+        "holds files at this card's names that are not this card's ('CLIPS/A001C001.mov': 7 "
+        "bytes there, 50001 on the card) and no ledger says whose they are (another card of "
+        "the same name's, or this card's copied without its dates): nothing was copied; copy "
+        "this card into a folder of its own: "
+    ) in lines["card"], lines["card"]
+    assert (
+        "holds files at the source's names that are not the source's ('CLIPS/A001C001.mov': 7 "
+        "bytes there, 50001 in the source) and no ledger says whose they are (another card of "
+        "the same name's, or the source's files copied without their dates): nothing was "
+        "copied; copy the source into a folder of its own: "
+    ) in lines["copy"], lines["copy"]
+    assert "this card" not in lines["copy"] and "the card" not in lines["copy"], lines["copy"]
+
+
+def test_card_contents_paths_are_exact_where_its_message_prints_them(
+    tmp_path: Path, media: Any
+) -> None:
+    """``--json``'s ``card_content[].paths`` (``not-readable-as-media``) held the printed
+    names (``printable_name``: a literal backslash doubled, a control character as
+    ``\\x07``), where every other path field of the JSON is exact (docs/json.md). Failed
+    before: ``CLIPS/back\\\\slash.mov`` for the file ``CLIPS/back\\slash.mov``. The message
+    still prints the name as the terminal does."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    names = ["CLIPS/back\\slash.mov", "CLIPS/bell\x07.mov"]
+    for name in names:
+        (card / name).write_bytes(b"\x01" * 40_000)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    done = run_offload("copy", "--json", "--report-dir", tmp_path / "r", card, dest)
+    assert done.returncode == 0, done.stderr
+    (job,) = [e for e in map(json.loads, done.stdout.splitlines()) if e["event"] == "job_report"]
+    (line,) = job["card_content"]
+    assert line["kind"] == "not-readable-as-media", line
+    assert sorted(line["paths"]) == sorted(names), line
+    assert "CLIPS/back\\\\slash.mov" in line["message"], line  # printed: \ doubled
+    assert "CLIPS/bell\\x07.mov" in line["message"], line
