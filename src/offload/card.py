@@ -1291,7 +1291,8 @@ def _plan(
     fast_history = (
         history_record(fast_copy=True)
         if stands_in_for is not None
-        else history_record(fast_copy=False, source_copy=True)
+        # Worded as the card's own line is ("the card's own ASC MHL history": the reader's).
+        else f"{history_record(fast_copy=False, source_copy=True)} history"
         if copy_source
         else ""
     )

@@ -192,3 +192,36 @@ def test_card_contents_paths_are_exact_where_its_message_prints_them(
     assert sorted(line["paths"]) == sorted(names), line
     assert "CLIPS/back\\\\slash.mov" in line["message"], line  # printed: \ doubled
     assert "CLIPS/bell\\x07.mov" in line["message"], line
+
+
+def test_a_folded_rows_unreadable_line_says_the_source_of_a_copy_root() -> None:
+    """Past MAX_CLIP_ROWS the clip list folds a folder's clips into one row, whose ⚠ counts
+    those not readable as media: "a checksum proves only that a copy equals the card" of a
+    copy root of ours too (failed before). The job report as the documents read it, the
+    source's ``.offload/`` among its ignored entries (a copy root of ours); the same
+    without it (a card) keeps the card's words."""
+    from offload.report.clips import group_clips
+    from offload.report.content import MAX_CLIP_ROWS, build_view
+    from offload.report.media import MediaInfo
+    from offload.report.sniff import NOT_MEDIA
+    from tests.report.test_content import job
+
+    entries = [
+        {
+            "path": f"CLIPS/C{n:04d}.mov",
+            "size_bytes": 10,
+            "destinations": [{"index": i, "status": "verified"} for i in (0, 1)],
+        }
+        for n in range(MAX_CLIP_ROWS + 1)
+    ]
+    clips = group_clips(entries)
+    media = {i: MediaInfo(error=NOT_MEDIA) for i in range(len(clips))}
+    state = {"path": ".offload", "reason": "/.offload/: offload-ai's own state", "kind": "folder"}
+    said = {}
+    for name, ignored in (("card", []), ("copy", [state])):
+        data = job(files=entries, ignored=ignored, totals={"files": len(entries), "bytes": 1})
+        view = build_view(data, clips, media, [])
+        (row,) = view.clips  # the folder's one row
+        (said[name],) = [d for d in row.details if "NOT READABLE AS MEDIA" in d]
+    assert said["card"].endswith("a copy equals the card, not that the file plays"), said
+    assert said["copy"] == said["card"].replace("equals the card,", "equals the source,"), said

@@ -1090,6 +1090,7 @@ def own_flags(
 #: ``of_the_source``): where it is ("so on the card", "not on the card", "incomplete on the
 #: card"), and whom to ask first (the offload that made that copy, then the camera department).
 _OF_A_COPY = (
+    ("NO VIDEO ON THE CARD", "NO VIDEO IN THE SOURCE"),
     (" on the card", " in the source"),
     (
         "check with the camera department",
@@ -1334,10 +1335,14 @@ def _media_rows(
             f"{reason} ({count})" if len(reasons) > 1 else reason
             for reason, count in reasons.most_common(3)
         ) + ("; ..." if len(reasons) > 3 else "")
+        unreadable = _unreadable_details(members)
+        if unreadable and losses is not None and losses.source_copy:  # no card: the source
+            names = [printable_name(clip.name) for clip, _ in members]
+            unreadable = [said_of_the_source(line, names) for line in unreadable]
         row.details = [
             f"{what} ({plural(len(entries), 'file')} with their sidecars), "
             "each listed in the JSON/CSV report",
-            *_unreadable_details(members),
+            *unreadable,
             *_gone_details(entries, losses),
         ]
         rows.append(row)
