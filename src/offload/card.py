@@ -1123,15 +1123,23 @@ def _close(backends: dict[int, S3Backend]) -> None:
 
 
 def _history_not_carried(
-    source_path: Path, options: OffloadOptions, history: CardHistory, *, fast_copy: bool
+    source_path: Path,
+    options: OffloadOptions,
+    history: CardHistory,
+    *,
+    fast_copy: bool,
+    source_copy: bool = False,
 ) -> PreflightItem | None:
     """``card_history.not_carried_warning`` when the run writes no ASC MHL (``--mhl legacy``
     or ``none``): the card's own history (at *source_path*; *fast_copy*: a fast copy's,
-    standing in for the card) then reaches no destination; None otherwise."""
+    standing in for the card; *source_copy*: a copy root of ours as the source) then
+    reaches no destination; None otherwise."""
     mhl = _mhl_without_ascmhl(options)
     if mhl is None or not history.trusted:
         return None
-    return not_carried_warning(source_path, history, mhl, fast_copy=fast_copy)
+    return not_carried_warning(
+        source_path, history, mhl, fast_copy=fast_copy, source_copy=source_copy
+    )
 
 
 def _mhl_without_ascmhl(options: OffloadOptions) -> str | None:
@@ -1222,12 +1230,16 @@ def _plan(
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    # A copy root of ours as the source, no card (``OffloadPlan.source_is_copy``'s rule): its
+    # history's lines say the source's, never the card's (``card_history.history_words``).
+    copy_source = bool(origin.ours) and stands_in_for is None
     card_history = (
         None
         if tree.root_is_file
         else check_card_history(
             source_path,
             fast_copy=stands_in_for is not None,
+            source_copy=copy_source,
             ignore=options.ignore,
             without_ascmhl=_mhl_without_ascmhl(options),
             names=lambda: frozenset(
@@ -1293,7 +1305,14 @@ def _plan(
     # A fast copy standing in for the card: its own history is the record its files are
     # checked against, named so in a mismatch's line (``FileTask.reference_record``; "" is
     # the card's own history).
-    fast_history = history_record(fast_copy=True) if stands_in_for is not None else ""
+    fast_history = (
+        history_record(fast_copy=True)
+        if stands_in_for is not None
+        # Worded as the card's own line is ("the card's own ASC MHL history": the reader's).
+        else f"{history_record(fast_copy=False, source_copy=True)} history"
+        if copy_source
+        else ""
+    )
 
     def record_of(path: str) -> str:
         """The record the card file at *path* (relative) is checked against, by name for a
@@ -1367,6 +1386,7 @@ def _plan(
             item.destination_index for item in zone_warnings if item.destination_index is not None
         ),
         options.cascade,
+        source_is_copy=copy_source,
     )
     # The card mounted under another name (``RED_A0011``): its offload in a folder beside
     # the copy root named, which this run would not resume (``card_beside``).
@@ -2005,7 +2025,11 @@ def _plan(
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, *card_history.warnings))
     if card_history is not None and (
         dropped := _history_not_carried(
-            source_path, options, card_history, fast_copy=stands_in_for is not None
+            source_path,
+            options,
+            card_history,
+            fast_copy=stands_in_for is not None,
+            source_copy=copy_source,
         )
     ):
         checked = dataclasses.replace(checked, warnings=(*checked.warnings, dropped))
@@ -4975,7 +4999,13 @@ def ignored_with_reasons(plan: OffloadPlan) -> list[tuple[str, str]]:
     the report's ``ignored``; the cascade's record of the card's pass keeps those that keep
     the card."""
     rules = plan.options.ignore.adding(TOOL_IGNORE_PATTERNS)
-    history = "the card's" if plan.stands_in_for is None else "the fast copy's (not the card's)"
+    history = (
+        "the fast copy's (not the card's)"
+        if plan.stands_in_for is not None
+        else "the source's"
+        if plan.source_is_copy  # a copy root of ours: no card (card_history.history_words)
+        else "the card's"
+    )
     fate = _history_fate(plan)
     found = [
         (path, rules.why(path, history=history, history_fate=fate)) for path in plan.tree.ignored
@@ -5240,6 +5270,7 @@ def _records(plan: OffloadPlan, report: OffloadReport) -> OffloadRecords:
         started_at=report.job.started_at,
         destinations=tuple(destinations),
         fast_copy=plan.stands_in_for is not None,
+        source_copy=plan.source_is_copy,
     )
 
 

@@ -112,6 +112,7 @@ def refuse_another_cards_folder(
     ledgers: Sequence[Ledger] | None = None,
     zone_shifted: frozenset[int] = frozenset(),
     cascade: AbstractSet[int] = frozenset(),
+    source_is_copy: bool = False,
 ) -> None:
     """Raise PreflightRefused (a UsageError, exit 64) when a copy root the plan named after
     the card (``creates_root``: no ``--into``, a folder source) holds, by its ledger
@@ -123,7 +124,8 @@ def refuse_another_cards_folder(
     at, ``Ledger.as_recorded``, and a bucket's objects, ``s3other_objects``; *zone_shifted*:
     the plans' indices whose ledger records this card read under another time zone,
     ``zone_shift``: never refused; *cascade*: the plans fed in cascade, named with
-    ``--cascade-to`` in that command)."""
+    ``--cascade-to`` in that command; *source_is_copy*: the source is a copy root of ours,
+    no card, said as "the source" where the files are told, ``_refuse_other_files``)."""
     if not any(plan.creates_root for plan in plans):
         return  # --into, or a single file: the user named the place
     key = "" if card is None else card.key
@@ -149,7 +151,9 @@ def refuse_another_cards_folder(
             else:
                 continue
             if others and not _over_the_source(plan, source):
-                _refuse_other_files(plan, plans, others, source, buckets or {}, cascade)
+                _refuse_other_files(
+                    plan, plans, others, source, buckets or {}, cascade, copy=source_is_copy
+                )
             continue
         # A re-run: its first entry (known cards) or first card file (either unknown) is
         # this card's, so the usual re-run asks one entry; a refusal looks at them all.
@@ -242,20 +246,30 @@ def _refuse_other_files(
     source: str,
     buckets: Mapping[int, Listed],
     cascade: AbstractSet[int] = frozenset(),
+    *,
+    copy: bool = False,
 ) -> None:
     """Raise PreflightRefused (code ``copy-root-of-other-files``) for *plan*'s copy root,
     which no ledger line vouches for and where *others* (relative path, how it differs)
-    stand at the card's names, none of them this card's file (module docstring)."""
+    stand at the card's names, none of them this card's file (module docstring). *copy*:
+    the source is a copy root of ours, no card: "the source's names", "in the source"
+    (``report.source_words``' words, written here where every name is known)."""
     folder = printable_name(as_on_the_drive(plan.root))
     first, how = others[0]
     more = f" and {plural(len(others) - 1, 'other')}" if len(others) > 1 else ""
     into, those = add_to(source, plans, cascade)
+    this, whose = ("the source", "the source's") if copy else ("this card", "this card's")
+    unlike = (
+        f"{whose} files copied without their dates" if copy else f"{whose} copied without its dates"
+    )
+    if copy and how.endswith(_ON_THE_CARD):  # "N bytes there, M on the card" (_differs)
+        how = how.removesuffix(_ON_THE_CARD) + " in the source"
     message = (
-        f"{folder} holds files at this card's names that are not this card's "
+        f"{folder} holds files at {whose} names that are not {whose} "
         f"('{printable_name(first)}': {how}{more}) and no ledger says whose they are "
-        "(another card of the same name's, or this card's copied without its dates): nothing "
+        f"(another card of the same name's, or {unlike}): nothing "
         "was copied; "
-        f"{_way(source, plans, buckets, cascade)}, or {into} to add it to "
+        f"{_way(source, plans, buckets, cascade, this=this)}, or {into} to add it to "
         f"{those}{_card_like(plan)} (each file there read back, none overwritten unasked)"
     )
     finding = PreflightItem(
@@ -323,6 +337,10 @@ def _names_in(folder: str, absent: AbsentFolders) -> frozenset[str]:
         return frozenset()
 
 
+#: Where ``_differs`` says the card file's size is (said "in the source" of a copy root).
+_ON_THE_CARD = " on the card"
+
+
 def _differs(st: os.stat_result, file: SourceFile) -> str:
     """How the entry *st* at a card file's name differs from it, in words."""
     if stat.S_ISDIR(st.st_mode):
@@ -330,7 +348,7 @@ def _differs(st: os.stat_result, file: SourceFile) -> str:
     if not stat.S_ISREG(st.st_mode):
         return "not a regular file there"
     if st.st_size != file.size_bytes:
-        return f"{st.st_size} bytes there, {file.size_bytes} on the card"
+        return f"{st.st_size} bytes there, {file.size_bytes}{_ON_THE_CARD}"
     return "of its size, another modification time"
 
 
@@ -483,14 +501,17 @@ def _way(
     plans: Sequence[DestinationPlan],
     buckets: Mapping[int, Listed],
     cascade: AbstractSet[int] = frozenset(),
+    *,
+    this: str = "this card",
 ) -> str:
     """The way on of a refusal: the ``--into`` command with a free name (the local
     folders made first), or, none found, the words of it; the plans in *cascade* named
     with ``--cascade-to``, as the user's command fed them (dropped, a slow drive would be
-    read from the card like a fast one, the card kept for it)."""
+    read from the card like a fast one, the card kept for it). *this*: what is copied, in
+    words ("the source" of a copy root of ours)."""
     free = _free_name(plans, buckets)
     if free is None:
-        way = "copy this card into a folder of its own with --into (DEST naming that folder)"
+        way = f"copy {this} into a folder of its own with --into (DEST naming that folder)"
     else:
         # --into takes an existing folder (a drive not mounted is never written into): the
         # local ones are made first.
@@ -501,7 +522,7 @@ def _way(
         slow = [f" --cascade-to {command_words([n])}" for n, p in zip(named, plans, strict=True)
                 if p.index in cascade]  # fmt: skip
         way = (
-            f"copy this card into a folder of its own: {make}offload copy --into "
+            f"copy {this} into a folder of its own: {make}offload copy --into "
             f"{command_words([source, *fed])}{''.join(slow)} (with the command's other options)"
         )
     return way

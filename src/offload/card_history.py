@@ -53,19 +53,24 @@ class CardHistory(NamedTuple):
     warnings: tuple[PreflightItem, ...] = ()
 
 
-def history_words(*, fast_copy: bool) -> tuple[str, str]:
+def history_words(*, fast_copy: bool, source_copy: bool = False) -> tuple[str, str]:
     """Whose ASC MHL history an offload reads and carries, and what holds it, in words:
     ("the card's", "the card"), or for a fast copy standing in for an absent card (a
-    cascade re-run without it) ("the fast copy's", "the fast copy"): named as what was
+    cascade re-run without it) ("the fast copy's", "the fast copy"), or for a source that
+    is a copy root of ours (*source_copy*: the DIT's drive given as the source, as
+    ``report.source_words`` says it) ("the source's", "the source"): named as what was
     really read, never the card's when the card was not read."""
-    return ("the fast copy's", "the fast copy") if fast_copy else ("the card's", "the card")
+    if fast_copy:
+        return ("the fast copy's", "the fast copy")
+    return ("the source's", "the source") if source_copy else ("the card's", "the card")
 
 
-def history_record(*, fast_copy: bool) -> str:
+def history_record(*, fast_copy: bool, source_copy: bool = False) -> str:
     """The history as the record a file is found unlike, in a mismatch's line ("source X
-    differs from the card's own ASC MHL (...)"): the card's, or the fast copy's standing in
-    for an absent card (:func:`history_words`), never the card's when the card was not read."""
-    return f"{history_words(fast_copy=fast_copy)[0]} own ASC MHL"
+    differs from the card's own ASC MHL (...)"): the card's, the fast copy's standing in
+    for an absent card, or the source's, a copy root of ours (:func:`history_words`), never
+    the card's when the card was not read."""
+    return f"{history_words(fast_copy=fast_copy, source_copy=source_copy)[0]} own ASC MHL"
 
 
 def keep_recorded(source: Path, rules: IgnoreRules) -> IgnoreRules:
@@ -91,7 +96,12 @@ def keep_recorded(source: Path, rules: IgnoreRules) -> IgnoreRules:
 
 
 def not_carried_warning(
-    source: Path, history: CardHistory, mhl: str, *, fast_copy: bool = False
+    source: Path,
+    history: CardHistory,
+    mhl: str,
+    *,
+    fast_copy: bool = False,
+    source_copy: bool = False,
 ) -> PreflightItem | None:
     """The warning, before the copy, that the card's own ASC MHL history (trusted: one
     not trusted has its own warning, which says it is not carried) goes to no destination
@@ -99,10 +109,11 @@ def not_carried_warning(
     or ``none``; the history is carried only into an ASC MHL history of ours, which hides
     our own files from ``ascmhl-debug verify``, and its folder is no card content to copy): never
     dropped silently. None when there is no such history. Coded
-    ``card-history-not-carried``, as a destination's history that keeps its own is."""
+    ``card-history-not-carried``, as a destination's history that keeps its own is.
+    *fast_copy*, *source_copy*: whose history it is (:func:`history_words`)."""
     if not history.trusted:
         return None
-    whose, _holder = history_words(fast_copy=fast_copy)
+    whose, _holder = history_words(fast_copy=fast_copy, source_copy=source_copy)
     folder = source / ASCMHL_FOLDER
     writes = _writes(mhl)
     message = (
@@ -265,6 +276,7 @@ def check_card_history(
     source: Path,
     *,
     fast_copy: bool = False,
+    source_copy: bool = False,
     ignore: IgnoreRules | None = None,
     names: Callable[[], Collection[str]] | None = None,
     without_ascmhl: str | None = None,
@@ -288,7 +300,9 @@ def check_card_history(
     (malformed XML, a manifest unlike its chain entry, no chain file),
     unless *ignore*'s own patterns leave it out (``--ignore /ascmhl``: ``_unreadable``).
     *fast_copy*: *source* is a fast copy standing in for an absent card (a cascade re-run
-    without it): the messages name the history read, that copy's, never the card's.
+    without it): the messages name the history read, that copy's, never the card's;
+    *source_copy*: *source* is a copy root of ours, no card (:func:`history_words`: "the
+    source's", "deleted or lost since", never "deleted in camera").
     *ignore*: the scan's rules (from :func:`keep_recorded`): the recorded files a default
     pattern names that they keep are named in a warning. *names*: gives the scan's paths
     (files and links), called only for a card with a history: a recorded path spelled
@@ -302,7 +316,8 @@ def check_card_history(
     spelling too (renamed, then recorded again), the file is checked against both records;
     None: as recorded.
     """
-    whose, holder = history_words(fast_copy=fast_copy)
+    whose, holder = history_words(fast_copy=fast_copy, source_copy=source_copy)
+    copied = fast_copy or source_copy  # a copy: its files were not lost in camera
     folder = source / ASCMHL_FOLDER
     if not folder.is_dir():
         return CardHistory({}, trusted=False)
@@ -340,7 +355,7 @@ def check_card_history(
             PreflightCode.CARD_HISTORY_FILE_MISSING,
             source / path,
             f"'{printable_name(path)}' is in {whose} own ASC MHL history but not on "
-            f"{holder} ({'deleted or lost since' if fast_copy else 'deleted in camera, or lost'}"
+            f"{holder} ({'deleted or lost since' if copied else 'deleted in camera, or lost'}"
             "): it cannot be offloaded",
         )
         for path in missing

@@ -315,7 +315,9 @@ class OffloadRecords:
     ASC MHL ignore list can carry); ``directories``: every folder of the source, relative;
     ``card_has_history``: the card's own (trusted) ASC MHL history is carried from ``source``;
     ``fast_copy``: ``source`` is a fast copy standing in for an absent card (a cascade
-    re-run without it): the history carried is that copy's, and the warnings say so.
+    re-run without it): the history carried is that copy's, and the warnings say so;
+    ``source_copy``: ``source`` is a copy root of ours, no card: the history is the
+    source's in the warnings (``card_history.history_words``).
     """
 
     source: Path
@@ -326,6 +328,7 @@ class OffloadRecords:
     started_at: float
     destinations: tuple[DestinationRecords, ...]
     fast_copy: bool = False
+    source_copy: bool = False
     # Each folder's date (ns, by relative path) where the card may have changed since its
     # folders were timed (a cascade's slow destinations, written after the card's release,
     # take the times taken before it); None: each folder is dated as the card holds it now.
@@ -1201,10 +1204,11 @@ def _not_carried_warning(records: OffloadRecords, root: Path, carried: CarriedHi
 
 def _whose(records: OffloadRecords) -> tuple[str, str]:
     """Whose ASC MHL history this run carries, and what holds it, in words: the card's,
-    or the fast copy's when it stands in for an absent card (``history_words``)."""
+    the fast copy's when it stands in for an absent card, or the source's, a copy root of
+    ours (``history_words``)."""
     from offload.card_history import history_words
 
-    return history_words(fast_copy=records.fast_copy)
+    return history_words(fast_copy=records.fast_copy, source_copy=records.source_copy)
 
 
 def _generation_written(root: Path, outcome: ManifestResult, carried: CarriedHistory) -> bool:

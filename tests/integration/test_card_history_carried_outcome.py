@@ -53,7 +53,7 @@ def test_a_destination_that_took_no_history_is_not_said_to_carry_it(
     """Failed before, each case: "its manifests are carried into the destinations' ASC MHL
     histories and continued there" beside a destination with no ascmhl/; the report's
     ignored entry said "carried and continued" (now words of intent)."""
-    card = card_with_history(tmp_path, {"C001.mov": 30_000, "C002.mov": 20_000})
+    card = card_with_history(tmp_path, {"C001.mov": 30_000, "C002.mov": 20_000}, ours=False)
     good = tmp_path / "good"
     good.mkdir()
     fs = faulty_fs()

@@ -36,7 +36,7 @@ def test_a_damaged_card_history_is_refused_with_a_way_on_that_writes_nothing_to_
     """QA (27f73e8e): refused (exit 64) with no way on (chain removed) or "restore both from
     a backup" (manifest edited), which a DIT holding only the card cannot do; ``--ignore
     /ascmhl`` was refused the same. Failed before."""
-    card = card_with_history(tmp_path, {"C001.mov": 30_000})
+    card = card_with_history(tmp_path, {"C001.mov": 30_000}, ours=False)
     _damage(card, how)
     before = {p.name: p.read_bytes() for p in (card / "ascmhl").iterdir()}
     dest, reports = tmp_path / "dest", tmp_path / "reports"

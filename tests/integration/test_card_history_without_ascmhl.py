@@ -23,7 +23,7 @@ run = partial(run_offload, columns=250, timeout_s=120)
 def test_the_cards_history_not_carried_is_said(tmp_path: Path, mhl: str) -> None:
     """Failed before: no word of it; only "Ignored (not copied): 2 entries" in the summary,
     the card's history on no destination."""
-    card = card_with_history(tmp_path, {"C001.mov": 30_000})
+    card = card_with_history(tmp_path, {"C001.mov": 30_000}, ours=False)
     dest, reports = tmp_path / "dest", tmp_path / "reports"
     dest.mkdir()
     done = run("copy", "--mhl", mhl, "--report-dir", reports, card, dest, cwd=tmp_path)
@@ -61,7 +61,7 @@ def test_the_reports_reason_for_a_history_not_carried_says_so(tmp_path: Path, mh
     """Failed before: the report's ignored entry for the card's ascmhl/ said "the card's ASC
     MHL history, carried and continued" (JSON, HTML, PDF) while --mhl legacy/none carried it
     to no destination, as the run's own warning said."""
-    card = card_with_history(tmp_path, {"C001.mov": 30_000})
+    card = card_with_history(tmp_path, {"C001.mov": 30_000}, ours=False)
     dest, reports = tmp_path / "dest", tmp_path / "reports"
     dest.mkdir()
     done = run("copy", "--mhl", mhl, "--report-dir", reports, card, dest, cwd=tmp_path)
@@ -102,8 +102,10 @@ def test_the_reports_reason_for_a_history_to_be_carried_says_so(tmp_path: Path) 
     done = run("copy", "--report-dir", reports, card, dest, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (dest / "A001" / "ascmhl" / "ascmhl_chain.xml").is_file()
+    # The card with a history here is a copy root of ours (``card_with_history``): no card,
+    # its history the source's (the card's words before srcwords68).
     assert _ignored_reason(reports) == (
-        "/ascmhl/: the card's ASC MHL history, to be carried and continued"
+        "/ascmhl/: the source's ASC MHL history, to be carried and continued"
     )
     # Failed before: the summary said "Ignored (not copied): 2 entries (listed in the
     # report)." and no more, of a history whose manifests were just carried to the copy.

@@ -63,9 +63,10 @@ def test_each_local_time_of_a_line_names_its_zone(tmp_path: Path) -> None:
     assert run.returncode == 64, run.stderr
     line = line_with(run.stderr, "holds another offload, of this card or another")
     assert ZONED.search(line) and not BARE.search(line), line
-    # The copy offloaded as a card: its own ASC MHL history, a sidecar edited since.
+    # The copy offloaded again: its own ASC MHL history (the source's: a copy root of ours,
+    # no card), a sidecar edited since.
     (root / "CLIP" / "a.xml").write_bytes(b"<y/>\n")
     run = offload(tmp_path, "copy", root, second)
     assert run.returncode != 0, run.stderr
-    line = line_with(run.stderr, "does not match the card's own ASC MHL history")
+    line = line_with(run.stderr, "does not match the source's own ASC MHL history")
     assert ZONED.search(line) and not BARE.search(line), line

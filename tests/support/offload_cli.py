@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -124,10 +125,13 @@ def copy_quietly(card: Path, dest: Path, reports: Path) -> subprocess.CompletedP
     )
 
 
-def card_with_history(tmp_path: Path, clips: Mapping[str, int]) -> Path:
+def card_with_history(tmp_path: Path, clips: Mapping[str, int], *, ours: bool = True) -> Path:
     """A card folder ``A001`` whose ascmhl/ history an earlier ``offload copy`` wrote (its
     copy root, under *tmp_path*/first): *clips* (name under CLIPS/ to size) of random bytes,
-    copied from *tmp_path*/shot/A001, the copy's report in *tmp_path*/r0."""
+    copied from *tmp_path*/shot/A001, the copy's report in *tmp_path*/r0. *ours* True: that
+    copy root as it is, its ``.offload/`` ledger in it: a copy root of ours, said as "the
+    source", never "the card" (``report.source_words``); False: its ``.offload/`` removed, a
+    card a tool wrote an ASC MHL history on, said as the card."""
     shot = tmp_path / "shot" / "A001"
     (shot / "CLIPS").mkdir(parents=True)
     for name, size in clips.items():
@@ -140,6 +144,8 @@ def card_with_history(tmp_path: Path, clips: Mapping[str, int]) -> Path:
     assert done.returncode == 0, done.stderr
     card = first / "A001"
     assert (card / "ascmhl" / "ascmhl_chain.xml").is_file()
+    if not ours:
+        shutil.rmtree(card / ".offload")
     return card
 
 

@@ -163,7 +163,9 @@ def card_content(
             if kind == NOT_READABLE:
                 # Every one by name: past MAX_CLIP_ROWS the clip list folds them into
                 # their folder's row, which names the first few (``content._media_rows``).
-                line["paths"] = [_where(c) for c, _ in found_rows]
+                # Exact, as every path field of the JSON is (its file's path on the card,
+                # never the printed name the message shows: docs/json.md).
+                line["paths"] = [str(c.primary["path"]) for c, _ in found_rows]
             lines.append(line)
     return lines
 

@@ -855,7 +855,12 @@ def _clip_row(
         if not clip.gaps:  # else its ⚠ (below) counts the frames missing
             # With bad frames, every number is there, not every frame whole.
             details.append("No frame numbers missing" if clip.bad_frames else "No missing frames")
-    details.extend(f"⚠ {flag.row}" for flag in own_flags(clip, info, empty))
+    flags = own_flags(clip, info, empty)
+    if flags and losses is not None and losses.source_copy:  # no card: said of the source
+        names = clip_names(clip)
+        details.extend(f"⚠ {said_of_the_source(flag.row, names)}" for flag in flags)
+    else:
+        details.extend(f"⚠ {flag.row}" for flag in flags)
     primary = clip.primary
     digests = [f"{k} {v}" for k, v in (primary.get("digests") or {}).items()] or _recorded(primary)
     if len(clip.files) > 1:
@@ -907,7 +912,11 @@ def _clip_row(
                 strict=True,
             )
         ),
-        media_note=_media_note(clip, info),
+        media_note=(
+            said_of_the_source(note, clip_names(clip))
+            if (note := _media_note(clip, info)) and losses is not None and losses.source_copy
+            else note
+        ),
     )
 
 
@@ -1075,6 +1084,34 @@ def own_flags(
         bad = _bad_frames_text(clip)
         flags.append(Flag(bad, f"Sequence {printable_name(clip.name)}: {bad}", FRAMES_DAMAGED))
     return flags
+
+
+#: What a clip's own ⚠ says of the card, and of a source that is a copy root of ours (before
+#: ``of_the_source``): where it is ("so on the card", "not on the card", "incomplete on the
+#: card"), and whom to ask first (the offload that made that copy, then the camera department).
+_OF_A_COPY = (
+    ("NO VIDEO ON THE CARD", "NO VIDEO IN THE SOURCE"),
+    (" on the card", " in the source"),
+    (
+        "check with the camera department",
+        "check the offload that made the source before the camera department",
+    ),
+)
+
+
+def said_of_the_source(words: str, names: Iterable[str]) -> str:
+    """*words* (a clip's own ⚠ as its row or page 1 says it, ``own_flags``; or page 1's
+    line folding several) worded for the card, said of a source that is a copy root of ours
+    (``source_words``); *names*: every name the words may print, kept as it is."""
+    return of_the_source(words, keep=names, also=_OF_A_COPY)
+
+
+def clip_names(clip: Clip) -> list[str]:
+    """Every name a ⚠ of *clip*'s own may print (``said_of_the_source``'s *names*): its
+    name, its folder, its spans missing, each file's path and its name under the clip."""
+    paths = [str(entry["path"]) for entry in clip.files]
+    names = [clip.name, clip.folder, *clip.missing_spans, *paths]
+    return names + [_member_name(clip, path) for path in paths]
 
 
 def _bad_frames_text(clip: Clip) -> str:
@@ -1298,10 +1335,14 @@ def _media_rows(
             f"{reason} ({count})" if len(reasons) > 1 else reason
             for reason, count in reasons.most_common(3)
         ) + ("; ..." if len(reasons) > 3 else "")
+        unreadable = _unreadable_details(members)
+        if unreadable and losses is not None and losses.source_copy:  # no card: the source
+            names = [printable_name(clip.name) for clip, _ in members]
+            unreadable = [said_of_the_source(line, names) for line in unreadable]
         row.details = [
             f"{what} ({plural(len(entries), 'file')} with their sidecars), "
             "each listed in the JSON/CSV report",
-            *_unreadable_details(members),
+            *unreadable,
             *_gone_details(entries, losses),
         ]
         rows.append(row)
@@ -1912,7 +1953,9 @@ def build_view(
     labels = {int(d.get("index", i)): destination_label(d) for i, d in enumerate(destinations)}
     reread = reread_by_cascade(data)
     # Without its card, a cascade re-run read a fast copy: a read failed is that copy's.
-    losses = Losses.of_report(data)._replace(stand_in=absent_card(data) is not None)
+    losses = Losses.of_report(data)._replace(
+        stand_in=absent_card(data) is not None, source_copy=source_is_copy(data)
+    )
     # Each row's empty files (an "empty" row's own, the sound files of 0 bytes a clip
     # claims: ``clips.empty_files``, as ``CARD CONTENT:`` counts them), found once: the
     # rows and page 1 read them here. Most clips have none (no sidecar).
@@ -2151,13 +2194,17 @@ def build_view(
         for item in data.get("missing_from_legacy_mhl") or []
         if isinstance(item, dict)
     ]
+    copy = source_is_copy(data)  # a copy root of ours as the source: no card (source_words)
     for gone_paths in (missing, lost_clips):
         for path, why in gone_paths[:MAX_PROBLEM_LINES]:
             shown = printable_name(str(path))
-            problems.append(f"{shown}: MISSING FROM THE CARD ({why}): not copied")
+            line = f"{shown}: MISSING FROM THE CARD ({why}): not copied"
+            # No card: the source's words, its path and the MHL's name as they are.
+            problems.append(of_the_source(line, keep=[str(path), why]) if copy else line)
         if len(gone_paths) > MAX_PROBLEM_LINES:
             more = len(gone_paths) - MAX_PROBLEM_LINES
-            problems.append(f"… and {more:,} more missing from the card")
+            source = "the source" if copy else "the card"
+            problems.append(f"… and {more:,} more missing from {source}")
     problems.extend(_folder_error_lines(data, labels))
     for symlink in data.get("symlinks") or []:
         if symlink.get("status") == "failed":
@@ -2172,7 +2219,8 @@ def build_view(
     warnings = _capped_warnings(data.get("warnings") or [])
     warnings.extend(_link_notes(data.get("symlinks") or []))
     if data.get("card_history_untrusted"):
-        warnings.append(f"The card's own ASC MHL history was not trusted: "
+        whose = "The source's" if source_is_copy(data) else "The card's"
+        warnings.append(f"{whose} own ASC MHL history was not trusted: "
                         f"{data['card_history_untrusted']}")  # fmt: skip
     if cascaded:
         cascade = _cascade_text(data, slow_fed, slow_failed, fast_copies, slow_refused)
@@ -2218,7 +2266,9 @@ def build_view(
                     unreadable_pages.append((flag.page, (str(clip.primary["path"]), noun)))
                     continue
                 if flag.kind != EMPTY_FILES:
-                    warnings.append(flag.page)
+                    # No card: said of the source copy, as its row says it.
+                    page = flag.page
+                    warnings.append(said_of_the_source(page, clip_names(clip)) if copy else page)
                     continue
                 if empty_at is None:
                     empty_at = len(warnings)
@@ -2226,12 +2276,16 @@ def build_view(
     # The later place first: the earlier one's index stays true.
     folds: list[tuple[int, list[str]]] = []
     if empty_at is not None:
-        folds.append((empty_at, _empty_files_said(empty_pages)))
+        empty_said = _empty_files_said(empty_pages)
+        if copy:  # no card: "named as clips in the source copy" (source_words)
+            kept = [path for _, (path, _) in empty_pages]
+            empty_said = [said_of_the_source(line, kept) for line in empty_said]
+        folds.append((empty_at, empty_said))
     if unreadable_at is not None:
         unreadable_said = _unreadable_said(unreadable_pages)
-        if source_is_copy(data):  # no card: "a copy equals the source" (source_words)
+        if copy:  # no card: "a copy equals the source" (source_words)
             kept = [path for _, (path, _) in unreadable_pages]
-            unreadable_said = [of_the_source(line, keep=kept) for line in unreadable_said]
+            unreadable_said = [said_of_the_source(line, kept) for line in unreadable_said]
         folds.append((unreadable_at, unreadable_said))
     for place, lines in sorted(folds, key=lambda fold: fold[0], reverse=True):
         warnings[place:place] = lines

@@ -83,6 +83,9 @@ class Losses(NamedTuple):
     #: The source read was a fast copy standing in for the absent card (a cascade re-run
     #: without it): a read failed, or gone away, is that copy's (``words.what_was_read``).
     stand_in: bool = False
+    #: The source is no card but a copy root of ours (``release.source_is_copy``): each
+    #: clip row's own ⚠ is said of the source copy (``content._said_of_the_source``).
+    source_copy: bool = False
 
     @classmethod
     def of_report(cls, data: Mapping[str, Any]) -> Losses:

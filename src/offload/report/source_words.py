@@ -7,7 +7,8 @@ as the source of a shuttle drive's copy; ``release.source_is_copy`` in a job rep
 card: nothing tells anyone to format it, eject "the card", or ask the camera department
 first about a clip in it. The lines that speak of the source (the cascade's ``CARD
 RELEASED`` line and its sentence at the end, the CARD CONTENT and CARD RE-READ THROUGH A
-CACHE lines, the release's reasons) are worded once, for a card, and said of such a source
+CACHE lines, the release's reasons, the card history's MISSING FROM THE CARD lines, each
+clip row's own ⚠ in the HTML/PDF) are worded once, for a card, and said of such a source
 through :func:`of_the_source`: one table of what each card word is of a copy, so every
 line of every report says the same.
 
@@ -36,6 +37,7 @@ _HEADINGS = (
     ("CARD PASS DONE", "SOURCE PASS DONE"),
     ("CARD CONTENT", "SOURCE CONTENT"),
     ("CARD RE-READ THROUGH A CACHE", "SOURCE RE-READ THROUGH A CACHE"),
+    ("MISSING FROM THE CARD", "MISSING FROM THE SOURCE"),
 )
 _WORDS = (
     (re.compile(r"\bthe card's\b"), "the source's"),

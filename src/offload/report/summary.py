@@ -246,15 +246,25 @@ def _one_line(words: str) -> str:
     return words.replace("-\n", "-").replace("\n", " ")
 
 
-def _missing_line(lists: str, paths: Sequence[str]) -> str:
+def _missing_line(
+    lists: str, paths: Sequence[str], *, source_is_copy: bool = False, named: Sequence[str] = ()
+) -> str:
     """The ``MISSING FROM THE CARD`` line of the card files *lists* (what lists them, with
-    its verb) names and the card no longer has: the first 20 named, the rest counted."""
-    names = ", ".join(map(printable_name, paths[:20]))
+    its verb) names and the card no longer has: the first 20 named, the rest counted. Of a
+    source that is a copy root of ours (*source_is_copy*), ``MISSING FROM THE SOURCE``
+    (``source_words``), its names and those in *lists* (*named*) as they are."""
+    shown = paths[:20]
+    names = ", ".join(map(printable_name, shown))
     more = len(paths) - 20
-    return (
+    line = (
         f"MISSING FROM THE CARD: {lists} {plural(len(paths), 'file')} the card no longer has: "
         f"{names}" + (f" and {more:,} more" if more > 0 else "")
     )
+    if not source_is_copy:
+        return line
+    from offload.report.source_words import of_the_source
+
+    return of_the_source(line, keep=(*shown, *named))
 
 
 #: What the "written" column counts, below the table where a copy there did not finish: a
@@ -466,7 +476,13 @@ def verdict_lines(report: OffloadReport) -> list[str]:
     )
     lines = []
     if report.missing_from_card:
-        lines.append(_missing_line("its own ASC MHL history lists", report.missing_from_card))
+        lines.append(
+            _missing_line(
+                "its own ASC MHL history lists",
+                report.missing_from_card,
+                source_is_copy=report.source_is_copy,
+            )
+        )
     if report.missing_from_legacy_mhl:
         mhls = sorted(set(report.missing_from_legacy_mhl.values()))
         lines.append(
@@ -476,10 +492,13 @@ def verdict_lines(report: OffloadReport) -> list[str]:
                 f"{f' and {len(mhls) - 3} more' if len(mhls) > 3 else ''}) "
                 f"{'lists' if len(mhls) == 1 else 'list'}",
                 sorted(report.missing_from_legacy_mhl),
+                source_is_copy=report.source_is_copy,
+                named=mhls[:3],
             )
         )
     if report.card_history_untrusted:
-        lines.append(f"CARD HISTORY NOT TRUSTED: {report.card_history_untrusted}")
+        heading = "SOURCE HISTORY" if report.source_is_copy else "CARD HISTORY"
+        lines.append(f"{heading} NOT TRUSTED: {report.card_history_untrusted}")
     if report.cascade:
         lines.append(_cascade_line(report))
     if job.cancelled:
