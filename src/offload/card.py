@@ -122,6 +122,7 @@ from offload.existing import (
     settle,
     settle_rewrites,
 )
+from offload.fs import mount_table
 from offload.fs.devices import folder_device
 from offload.fs.listing import FolderListings
 from offload.fs.ops import fsync_dir
@@ -963,34 +964,39 @@ def plan_offload(
             ),
         )
     try:
-        # A copy root of ours as the source (the DIT's drive feeding a shuttle drive) is the
-        # card its ledger records, never the drive it is on (``source_copy_root``).
-        # Only where its ledger vouches for every file of the source and no offload of the
-        # card is unfinished there: else a card holding a copy root's .offload/ is taken for
-        # another card, and a partial copy settles the card's entry "finished" (shuttle66).
-        origin = (
-            source_copy_root(source_path, tree.files) if STATE_FOLDER in tree.ignored else NOT_OURS
-        )
-        if stands_for is not None:
-            card = parse_key(stands_for)
-        elif origin.taken:
-            card = parse_key(origin.card) if origin.card else None
-        else:
-            card = card_identity(source_path)
-        plan = _plan(
-            source_path,
-            tree,
-            destinations,
-            backends,
-            options,
-            card,
-            stands_in_for,
-            origin,
-            reads=reads,
-        )
-        if options.cascade:
-            _cascade().check_cascade(plan)
-        return plan
+        # The plan's dozen readings of the mount table are one (``fs/mount_table``: the
+        # drives as the run starts); every reading after the plan reads it anew.
+        with mount_table.held():
+            # A copy root of ours as the source (the DIT's drive feeding a shuttle drive) is the
+            # card its ledger records, never the drive it is on (``source_copy_root``).
+            # Only where its ledger vouches for every file of the source and no offload of the
+            # card is unfinished there: else a card holding a copy root's .offload/ is taken for
+            # another card, and a partial copy settles the card's entry "finished" (shuttle66).
+            origin = (
+                source_copy_root(source_path, tree.files)
+                if STATE_FOLDER in tree.ignored
+                else NOT_OURS
+            )
+            if stands_for is not None:
+                card = parse_key(stands_for)
+            elif origin.taken:
+                card = parse_key(origin.card) if origin.card else None
+            else:
+                card = card_identity(source_path)
+            plan = _plan(
+                source_path,
+                tree,
+                destinations,
+                backends,
+                options,
+                card,
+                stands_in_for,
+                origin,
+                reads=reads,
+            )
+            if options.cascade:
+                _cascade().check_cascade(plan)
+            return plan
     except BaseException:
         _close(backends)
         raise

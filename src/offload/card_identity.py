@@ -36,6 +36,7 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import NamedTuple
 
+from offload.fs import mount_table
 from offload.fs.devices import unescape_escapes
 from offload.plan.filesystem import MOUNTINFO, MountEntry, find_mount, parse_mountinfo
 
@@ -131,7 +132,7 @@ def card_identity(source: Path, *, timeout_s: float = BLKID_TIMEOUT_S) -> CardId
     try:
         real = os.path.realpath(source)
         st_dev = os.stat(real).st_dev
-        mounts = parse_mountinfo(MOUNTINFO.read_bytes())
+        mounts = mount_table.parsed(MOUNTINFO, parse_mountinfo)
     except OSError:
         return None
     # The mount holding the source whose filesystem is the source's (its device number: a

@@ -472,3 +472,28 @@ def test_a_command_word_the_fonts_lack_is_spelled_as_bytes_that_paste_back() -> 
     assert pasteable_words("--key 'Café it'\"'\"'s.mov'") == "--key 'Café it'\"'\"'s.mov'"
     prose = "the card's 日本 clip's copy"
     assert pasteable_words(prose) == prose
+
+
+def test_a_sentence_every_row_repeats_is_escaped_once_and_printed_on_every_row(
+    poppler: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bench's card: every clip row says the same ⚠ sentence. Its text operators are
+    made once for the document (``PdfWriter._shown``) and written on every row; each row
+    keeps its own name (nothing of one row's cached text lands on another)."""
+    sentence = "⚠ NOT READABLE AS MEDIA: its first bytes are no picture or video format"
+    clips = [dataclasses.replace(_clip(f"C{n:03d}.MP4"), details=[sentence]) for n in range(1, 61)]
+    made: list[str] = []
+    line = pdf_module._RowOps.line
+
+    def counted(self: object, style: str, size: float, text: str) -> str:
+        made.append(text)
+        return line(self, style, size, text)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pdf_module._RowOps, "line", counted)
+    pdf = render_pdf(_view(clips))
+    first_line = latin1(sentence).split(" its ")[0]
+    assert sum(first_line in text for text in made) == 1, made[:20]
+    printed = " ".join(_pages(poppler, pdf, tmp_path))
+    assert printed.count(first_line) == 60
+    for n in range(1, 61):
+        assert printed.count(f"C{n:03d}.MP4") == 1, n

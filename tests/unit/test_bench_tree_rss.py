@@ -54,3 +54,48 @@ def test_a_single_process_keeps_its_own_high_water_mark(tmp_path: Path) -> None:
     spawner = Spawner(tmp_path)
     spawner.run([sys.executable, "-c", f"held = b'x' * ({MIB} << 20); del held"])
     assert spawner.peak_rss_kib >= MIB * 1024
+
+
+# The command starts a child in a session of its own that outlives it (as offload copy's
+# report worker does once it has answered), then exits at once; the child burns CPU, writes
+# the CPU it used (its own clock, a lower bound of its rusage) to a file, and exits.
+_ORPHAN = textwrap.dedent(
+    """
+    import subprocess, sys
+    subprocess.Popen([sys.executable, "-c", '''
+    import os, sys, time
+    end = time.process_time() + 0.4
+    while time.process_time() < end:
+        pass
+    with open(sys.argv[1] + ".tmp", "w") as out:
+        out.write(repr(time.process_time()))
+    os.replace(sys.argv[1] + ".tmp", sys.argv[1])
+    ''', sys.argv[1]], start_new_session=True)
+    """
+)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="reads /proc (Linux)")
+@pytest.mark.parametrize(
+    "gnu_time",
+    [
+        False,
+        pytest.param(
+            True,
+            marks=pytest.mark.skipif(not os.access(GNU_TIME, os.X_OK), reason="no GNU time"),
+        ),
+    ],
+)
+def test_cpu_counts_a_descendant_that_outlives_its_command(tmp_path: Path, gnu_time: bool) -> None:
+    said = tmp_path / "child-cpu"
+    # The command must still be running when the tree is first read: it waits for the child
+    # to be listed, as offload copy lives on while its worker draws.
+    command = _ORPHAN + "import time; time.sleep(0.3)\n"
+    spawner = Spawner(tmp_path / "scratch", use_gnu_time=gnu_time)
+    spawner.run([sys.executable, "-c", command, str(said)])
+    spawner.reap_descendants()
+    assert said.exists(), "the child was waited for until it ended"
+    child_cpu = float(said.read_text())
+    assert spawner.descendants_reaped == 1
+    assert spawner.cpu_s >= child_cpu
+    assert spawner.descendants_cpu_s >= child_cpu

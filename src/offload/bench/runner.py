@@ -338,8 +338,13 @@ class Runner:
                 error = check_copies(ctx) or contender.check(ctx)
             except (CommandError, OSError, ValueError, RuntimeError) as exc:
                 error = str(exc)
+        # Processes the commands left running (offload copy's report worker that answered):
+        # waited for now, after the clock, their CPU counted in cpu_s (system.py).
+        spawner.reap_descendants()
         # CPU time is steadier than wall time on a shared machine: kept for every run.
         ctx.extra["cpu_s"] = round(spawner.cpu_s, 3)
+        if spawner.descendants_reaped:
+            ctx.extra["descendants_cpu_s"] = round(spawner.descendants_cpu_s, 3)
         record = RunRecord(
             case=case.id,
             contender=contender.name,

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from offload.errors import reach
+from offload.fs import mount_table
 
 SYS = Path("/sys")
 MOUNTINFO = Path("/proc/self/mountinfo")
@@ -243,7 +244,7 @@ def disk_of_mount(path: Path | str) -> BlockDevice | None:
         current = current.parent
     real = os.path.realpath(current)
     try:
-        lines = MOUNTINFO.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+        lines = mount_table.read_lines(MOUNTINFO)
     except OSError:
         return None
     best: tuple[str, str] | None = None

@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import NamedTuple
 
+from offload.fs import mount_table
 from offload.fs.fstype import NAMES, UNREADABLE, block_filesystem, image_filesystem
 
 MOUNTINFO = Path("/proc/self/mountinfo")
@@ -279,11 +280,11 @@ def detect_filesystem(path: Path) -> FilesystemInfo:
     Never raises: where mountinfo cannot be read (not Linux) the type is ``"unknown"``.
     """
     try:
-        data = MOUNTINFO.read_bytes()
+        mounts = mount_table.parsed(MOUNTINFO, parse_mountinfo)
     except OSError:
         return FilesystemInfo("unknown")
     real = Path(os.path.realpath(nearest_existing(path)))
-    mount = find_mount(real, parse_mountinfo(data))
+    mount = find_mount(real, mounts)
     if mount is None:
         return FilesystemInfo("unknown")
     on_device = ""

@@ -404,6 +404,12 @@ class PdfWriter:
         self.bottom = self.page_h - BOTTOM
         self.page.line_width(0.2)
         self._wrapped: dict[tuple[str, str, float, float, bool], list[str]] = {}
+        # The text operators of each wrapped segment (``_write``), by the identity of its
+        # lines' list: every such list is ``_wrapped``'s, kept for the writer's life, so an
+        # id is never reused for other lines and one list always holds the same text in the
+        # same font. A card's rows repeat most segments (each clip's ⚠ sentence, its kind,
+        # its state words): each is escaped once, not once a row.
+        self._shown: dict[int, str] = {}
         self._measures: dict[tuple[str, float], Callable[[str], float]] = {}
         self.ops = _RowOps(self.canvas)
 
@@ -532,7 +538,11 @@ class PdfWriter:
             # The baseline: a line's ascent is about 0.8 of the font size.
             baseline = y + line_h * 0.5 + size * PT * 0.36
             code.append(ops.origin(x * mm, (page_h - baseline) * mm))
-            code.extend([ops.line(seg.style, size, line) for line in lines])
+            shown = self._shown.get(id(lines))
+            if shown is None:
+                shown = " ".join([ops.line(seg.style, size, line) for line in lines])
+                self._shown[id(lines)] = shown
+            code.append(shown)
             y += line_h * len(lines)
         self.y = y
 

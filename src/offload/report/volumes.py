@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from offload.fs import mount_table
 from offload.fs.devices import block_device_of, disk_of_source, unescape_escapes
 from offload.fs.fstype import block_filesystem
 from offload.report.release import absent_card
@@ -29,7 +30,7 @@ BY_LABEL = Path("/dev/disk/by-label")
 def _mounts() -> list[tuple[str, str, str]]:
     """(mount point, filesystem type, source device) of every mount, or [] off Linux."""
     try:
-        lines = MOUNTINFO.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+        lines = mount_table.read_lines(MOUNTINFO)
     except OSError:
         return []
     mounts = []
@@ -193,7 +194,7 @@ def _card_label(real: str, card: Mapping[str, Any], filesystem: str | None) -> s
         return None
     try:
         st_dev = os.stat(real).st_dev
-        mounts = parse_mountinfo(MOUNTINFO.read_bytes())
+        mounts = mount_table.parsed(MOUNTINFO, parse_mountinfo)
     except OSError:
         return None
     mount = find_mount(Path(real), [m for m in mounts if m.device == st_dev])

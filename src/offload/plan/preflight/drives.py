@@ -17,6 +17,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
+from offload.fs import mount_table
 from offload.model import SourceFile, SourceSymlink
 from offload.plan.filesystem import MOUNTINFO, parse_mountinfo, within
 from offload.plan.scan import SourceTree
@@ -34,7 +35,7 @@ def mounted_below(root: Path) -> list[tuple[str, Path]]:
     mount table once and stats two folders for each mount point inside *root*."""
     try:
         real = os.path.realpath(root)
-        mounts = parse_mountinfo(MOUNTINFO.read_bytes())
+        mounts = mount_table.parsed(MOUNTINFO, parse_mountinfo)
     except (OSError, ValueError):
         return []
     found: dict[str, Path] = {}

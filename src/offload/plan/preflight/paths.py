@@ -21,6 +21,7 @@ from offload.errors import (
     unexpanded_tilde,
     vanished,
 )
+from offload.fs import mount_table
 from offload.plan.destination import DestinationPlan
 from offload.plan.filesystem import (
     MOUNTINFO,
@@ -74,7 +75,7 @@ def is_inside(inner: Path, outer: Path, spell: Speller | None = None) -> bool:
             break
         current = parent
     try:
-        mounts = parse_mountinfo(MOUNTINFO.read_bytes())
+        mounts = mount_table.parsed(MOUNTINFO, parse_mountinfo)
     except OSError:  # not Linux: the paths and identities above are all there is
         return False
     return _inside_in_filesystem(inner_real, outer_real, mounts)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from offload.fs import mount_table
 from offload.plan.filesystem import (
     MOUNTINFO,
     MountEntry,
@@ -39,7 +40,7 @@ from offload.plan.names import collision_key
 def read_mounts() -> list[MountEntry]:
     """The mount table (none where it cannot be read: then no folding is known)."""
     try:
-        return parse_mountinfo(MOUNTINFO.read_bytes())
+        return mount_table.parsed(MOUNTINFO, parse_mountinfo)
     except OSError:
         return []
 

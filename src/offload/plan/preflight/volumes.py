@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 from offload.errors import pasteable_word, printable_name
+from offload.fs import mount_table
 from offload.plan.filesystem import MOUNTINFO, parse_mountinfo, within
 from offload.plan.preflight.findings import C, Findings
 from offload.plan.scan import SourceTree
@@ -29,7 +30,7 @@ def volumes_inside(tree: SourceTree) -> list[tuple[str, str]]:
         return []
     try:
         real = os.path.realpath(tree.root)
-        mounts = parse_mountinfo(MOUNTINFO.read_bytes())
+        mounts = mount_table.parsed(MOUNTINFO, parse_mountinfo)
     except (OSError, ValueError):
         return []
     folders = frozenset(tree.directories)
