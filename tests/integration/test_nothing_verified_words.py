@@ -33,8 +33,15 @@ def test_a_destination_where_nothing_is_verified_is_said_to_have_no_manifest(
     good.mkdir()
     (refused / "A001" / "CLIPS").mkdir(parents=True)
     for name, size in (("C001.mov", 30_000), ("C002.mov", 20_000)):
-        # another file of its size at each name: read back, unlike the card's, refused
-        (refused / "A001" / "CLIPS" / name).write_bytes(os.urandom(size))
+        # another file of its size and date at each name: taken for a copy of the card's
+        # until read back, then refused, unlike the card's. Its date is the card file's own:
+        # written "now", it was the card's only while the card's copy above took less than
+        # the 2 s a date may differ by (``ledger.DATE_SLACK_NS``); slower (a loaded machine),
+        # the plan refused it as another card's file and nothing was copied anywhere.
+        other = refused / "A001" / "CLIPS" / name
+        other.write_bytes(os.urandom(size))
+        mtime_ns = (card / "CLIPS" / name).stat().st_mtime_ns
+        os.utime(other, ns=(mtime_ns, mtime_ns))
     reports = tmp_path / "reports"
 
     done = run("copy", "--report-dir", reports, card, good, refused, cwd=tmp_path)
