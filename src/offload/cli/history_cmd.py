@@ -5,7 +5,8 @@ Reads the JSON reports in the local report folder (``--report-dir``, default as 
 (which go to the same folder), the records of the offloads refused before their copy in
 its ``refused/`` (``report/refused.py``), and the start records of the offloads not ended in
 its ``started/`` (``report/started.py``: ``running``, ``unfinished`` once its process is
-proved over, else another host's, not known to have finished), each listed as what it is.
+proved over, else another host's, not known to have finished; never one whose run's job
+report, naming its run, is in the folder: that run ended), each listed as what it is.
 A file that is not one of our reports, cannot be read, or is not in the shape of one
 (``report.validate``) is listed with the reason instead of stopping the listing. Never
 writes. A folder named by ``--report-dir``
