@@ -555,6 +555,9 @@ class OffloadReport:
     symlinks: list[SymlinkResult] = field(default_factory=list)
     # The card read (``OffloadPlan.card``): the JSON report's ``card``; None unknown.
     card: CardIdentity | None = None
+    # The run's token (``lock.new_run``, ``run_offload``): the JSON report's ``run``, which
+    # its start record (``report/started.py``) names too; "" for a report of no locked run.
+    run: str = ""
     directories: int = 0
     # The card's symlinks (``symlinks`` holds one result per link and destination).
     card_symlinks: int = 0
@@ -2981,6 +2984,7 @@ def run_offload(
             report = _run_locked(
                 plan, sink=guarded, cancel=cancel, locked=locks.paths, settle_fast=settle_early
             )
+            report.run = run
             # Each fast root's record settled once (review of runrec65, M2: settled again,
             # its second outcome said "cannot record" over a ``finished`` the first wrote,
             # or the same ERROR twice): one whose early settle failed keeps that error (its

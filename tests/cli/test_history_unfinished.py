@@ -123,7 +123,8 @@ def test_a_ctrl_c_offload_leaves_no_start_record(
         card.release()
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
-    assert not (reports / STARTED_FOLDER).exists(), err  # its record, and the folder
+    # Its record gone; the folder stays, empty, for the next run (nothing to make, fsync).
+    assert not list((reports / STARTED_FOLDER).iterdir()), err
     [entry] = _listed(reports)
     assert entry["kind"] == "offload" and entry["exit_code"] == 130, entry
 
@@ -138,14 +139,14 @@ def test_a_verified_and_a_failed_offload_leave_no_start_record(
     argv = [OFFLOAD, "copy", "-q", "--report-dir", str(reports), str(card.mountpoint)]
     good = subprocess.run([*argv, str(dest)], capture_output=True, text=True, timeout=120)
     assert good.returncode == 0, good.stderr
-    assert not (reports / STARTED_FOLDER).exists()
+    assert not list((reports / STARTED_FOLDER).iterdir())
     # A card read error of the clip: the run fails (exit 2: no file copied), its report written.
     card.add_rule("read", "error", path=f"*{CLIP}", errno=5)
     other = tmp_path / "other"
     other.mkdir()
     bad = subprocess.run([*argv, str(other)], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2, bad.stderr
-    assert not (reports / STARTED_FOLDER).exists()
+    assert not list((reports / STARTED_FOLDER).iterdir())
     codes = sorted(e["exit_code"] for e in _listed(reports))  # type: ignore[type-var]
     assert codes == [0, 2]
 
@@ -201,3 +202,57 @@ def test_an_unfinished_offload_names_the_later_one_that_ran_again(
     assert killed["followed_by"] == newest["report"], killed
     assert f"{Path(str(newest['report'])).name} (verified)" in str(killed["reason"]), killed
     assert newest["followed_by"] is None
+
+
+def test_a_start_record_a_power_cut_left_beside_its_run_s_report_is_listed_once(
+    tmp_path: Path,
+) -> None:
+    """A run ends: its job report written (fsynced), its start record removed without an
+    fsync (``report/started.py``). A power cut before that removal reached the disk leaves
+    both: written here by hand as it would leave them, beside the real report of a real
+    run. The run is listed once, as its report says (never also "unfinished"); a record of
+    another run, the same card, stays unfinished.
+    Failed before: the job report named no run (``run``), and the run was listed twice."""
+    card, dest, reports = tmp_path / "A001", tmp_path / "dest", tmp_path / "reports"
+    card.mkdir()
+    (card / CLIP).write_bytes(os.urandom(1 << 16))
+    dest.mkdir()
+    argv = [OFFLOAD, "copy", "-q", "--report-dir", str(reports), str(card), str(dest)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    [written] = reports.glob("*.json")
+    report = json.loads(written.read_text(encoding="utf-8"))
+    assert isinstance(report["run"], str) and report["run"], report
+    assert not list((reports / STARTED_FOLDER).iterdir())  # removed as the run ended
+
+    from offload.report.started import start_record, write_start_record
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+
+    def left(run: str, started: float) -> None:
+        record = start_record(
+            source=report["source"],
+            destinations=[str(dest)],
+            copy_roots=[d["copy_root"] for d in report["destinations"]],
+            started=started,
+            run=run,
+            report=written.stem,
+        )
+        record.update(pid=int(gone.stdout), pid_start="")  # its process over
+        path, problem = write_start_record(reports, record)
+        assert path is not None, problem
+
+    left(report["run"], report["started_unix"])
+    [entry] = _listed(reports)
+    assert entry["kind"] == "offload" and entry["report"] == str(written), entry
+    assert entry["result"] == "verified" and entry["exit_code"] == 0, entry
+    text = _history(reports)
+    assert text.returncode == 0, text.stderr
+    assert "unfinished" not in text.stdout and "started/" not in text.stdout, text.stdout
+
+    left("another-1", report["started_unix"] - 60)  # a run of this card killed earlier
+    newest, killed = _listed(reports)
+    assert newest["kind"] == "offload" and newest["report"] == str(written), newest
+    assert killed["kind"] == "started" and killed["state"] == "unfinished", killed
+    assert killed["run"] == "another-1", killed

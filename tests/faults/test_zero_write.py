@@ -80,3 +80,33 @@ def test_atomic_file_write_of_nothing_raises(faulty_fs: Callable[..., FaultyFS])
     _nothing_written(caught.value)
     assert fs.fired(rule) == 1
     assert not (root / ".offload" / "stamp.json").exists()
+
+
+def test_start_record_write_of_nothing_is_its_warning_words(
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    """The start record (``report/started.py``) in a report folder on such a drive: not
+    written, why in words (the run's ``WARNING:`` line), nothing left in ``started/``.
+    Before: its loop asked again for ever."""
+    from offload.report.started import STARTED_FOLDER, start_record, write_start_record
+
+    fs = faulty_fs(direct_io=True)
+    reports = fs.mountpoint / "reports"
+    reports.mkdir()
+    rule = fs.short_write(path="reports/started/.*.partial", max_bytes=0)
+    record = start_record(
+        source="/cards/A001",
+        destinations=["/RAID"],
+        copy_roots=["/RAID/A001"],
+        started=time.time(),
+        run="tok-1",
+        report="A001_2026-12-07_010203Z",
+    )
+
+    path, problem = write_start_record(reports, record)
+
+    assert path is None
+    assert problem.startswith(f"cannot write into {reports / STARTED_FOLDER}: "), problem
+    assert NOTHING_WRITTEN in problem, problem
+    assert fs.fired(rule) == 1
+    assert os.listdir(reports / STARTED_FOLDER) == []

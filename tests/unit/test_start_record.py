@@ -79,7 +79,7 @@ def test_a_live_pid_without_its_start_is_told_by_its_copy_root_s_lock(tmp_path: 
     assert liveness(record) == UNKNOWN
 
 
-def test_a_dead_pid_is_unfinished_and_the_record_s_removal_takes_its_folder(
+def test_a_dead_pid_is_unfinished_and_the_record_s_removal_keeps_its_folder(
     tmp_path: Path,
 ) -> None:
     done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
@@ -92,7 +92,7 @@ def test_a_dead_pid_is_unfinished_and_the_record_s_removal_takes_its_folder(
     assert entry.state == UNFINISHED and entry.result == "unfinished", entry
     assert entry.reason is not None and "run the same offload copy again" in entry.reason
     assert remove_start_record(path) == ""
-    assert not (reports / STARTED_FOLDER).exists()
+    assert (reports / STARTED_FOLDER).is_dir() and not list((reports / STARTED_FOLDER).iterdir())
     assert read_history(reports) == []
 
 

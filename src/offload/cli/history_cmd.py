@@ -5,7 +5,8 @@ Reads the JSON reports in the local report folder (``--report-dir``, default as 
 (which go to the same folder), the records of the offloads refused before their copy in
 its ``refused/`` (``report/refused.py``), and the start records of the offloads not ended in
 its ``started/`` (``report/started.py``: ``running``, ``unfinished`` once its process is
-proved over, else another host's, not known to have finished), each listed as what it is.
+proved over, else another host's, not known to have finished; never one whose run's job
+report, naming its run, is in the folder: that run ended), each listed as what it is.
 A file that is not one of our reports, cannot be read, or is not in the shape of one
 (``report.validate``) is listed with the reason instead of stopping the listing. Never
 writes. A folder named by ``--report-dir``
@@ -119,6 +120,9 @@ class HistoryEntry:
     # When the run started, in Unix seconds, as exactly as its report states it (``_moment``):
     # what orders the listing; not in ``--json``'s entries (their ``started`` says it).
     moment: float | None = field(default=None, repr=False)
+    # A job report's run token (its ``run``; None in an earlier version's): a start record
+    # naming it is of a run that ended (``read_history``). Not in ``--json``.
+    token: str | None = field(default=None, repr=False)
 
 
 def add_history_parser(commands: argparse._SubParsersAction[Any]) -> None:
@@ -189,6 +193,11 @@ def read_history(folder: Path) -> list[HistoryEntry]:
         if not (e.kind is None and e.report.startswith(str(folder / STARTED_FOLDER) + os.sep)
                 and not os.path.lexists(e.report))
     ]  # fmt: skip
+    # A start record whose run wrote its job report here is of a run that ended: its removal
+    # is not fsynced (``report/started.py``), so a power cut after the report may bring it
+    # back. Listed once, as its report says.
+    ended = {e.token for e in listed if e.kind == "offload" and e.token}
+    listed = [e for e in listed if not (e.kind == "started" and e.run in ended)]
     # By the start each states to the microsecond (``_moment``), so a refusal and an offload
     # of one second are listed in the order they started; a file that is no readable report
     # (no start) last; equal starts by name.
@@ -225,7 +234,7 @@ def _followed(listed: list[HistoryEntry]) -> None:
 def _json_entry(entry: HistoryEntry) -> dict[str, Any]:
     """*entry* as ``--json`` lists it (docs/json.md): every field but its sort key."""
     shown = asdict(entry)
-    del shown["moment"], shown["roots"]
+    del shown["moment"], shown["roots"], shown["token"]
     return shown
 
 
@@ -293,6 +302,7 @@ def _entry(path: Path) -> HistoryEntry:
         pdf=str(pdf) if pdf.exists() else None,
         kind="offload",
         moment=_moment(data),
+        token=data["run"] if isinstance(data.get("run"), str) else None,
     )
 
 

@@ -1657,7 +1657,8 @@ def _reports_and_summary(
     if start is not None:
         from offload.report.started import remove_start_record
 
-        problem = remove_start_record(start)
+        # Not fsynced where the local job report, which names the run, was written.
+        problem = remove_start_record(start, durable=written.local_error is not None)
         if problem:
             env.warning(f"offload history may list this run as not finished: {problem}")
         args.start_record = None

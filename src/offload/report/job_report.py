@@ -324,6 +324,9 @@ def report_data(
         # The start to the microsecond (``started`` is to the second): what orders two runs
         # of one second in ``offload history`` (a refused one's record states it too).
         "started_unix": round(job.started_at, 6),
+        # The run's token, as its start record names it: ``offload history`` takes a start
+        # record whose run wrote this report as finished (its removal is not fsynced).
+        "run": report.run or None,
         "finished": iso_date(job.finished_at),
         "elapsed_s": round(job.elapsed_s, 6),
         "verify": job.verify,

@@ -2,7 +2,7 @@
 that was killed (SIGKILL, a power cut, a crash) before its reports were written.
 
     path, problem = write_start_record(folder, record, parents=...)   # as the copy begins
-    remove_start_record(path)                                        # once its reports are written
+    remove_start_record(path, durable=...)                           # once its reports are written
     liveness(data) -> RUNNING | UNFINISHED | UNKNOWN                 # ``offload history``
 
 Why: a run that ends writes its job report (a failure, a cancel and Ctrl-C too); a run
@@ -24,14 +24,19 @@ Contract:
   the end from the copy's own start, maybe a second later, maybe ``_2``). Written whole
   under a temporary name (a dot, the name, the pid, ``.partial``: never listed), fsynced,
   renamed and the folder fsynced, under the file name ``<run>.json`` (one a run, never over
-  another). The folder is made as ``refused/`` is (``report/refused.py``): a named report
-  folder only where it exists, the default one with its parents. A record that cannot be
-  written costs the run nothing but this: a ``WARNING:`` line says the run is not in
-  ``offload history`` until it ends.
+  another): two fsyncs a run. The folder is made as ``refused/`` is (``report/refused.py``):
+  a named report folder only where it exists, the default one with its parents; once made
+  it stays (empty between runs), so the next run makes and fsyncs no folder.
+  A record that cannot be written costs the run nothing but this: a ``WARNING:`` line says
+  the run is not in ``offload history`` until it ends.
 * The run removes it once its reports are written (``_reports_and_summary``), whatever its
-  outcome (verified, failed, cancelled): its job report then says what it did; and
-  ``started/`` with it where no other record is left in it. A run stopped before its
-  reports (a crash, SIGKILL, a power cut) leaves it.
+  outcome (verified, failed, cancelled): its job report then says what it did. The removal
+  is not fsynced where the local job report was written: that report names the run's token
+  (its ``run``), and ``offload history`` takes a record whose run has a job report in the
+  folder as finished, so a power cut that brings the record back shows nothing false. Where
+  the local job report was not written (``durable``) the removal is fsynced: nothing else
+  would say the run ended. A run stopped before its reports (a crash, SIGKILL, a power cut)
+  leaves it.
 * :func:`liveness` says what became of the run a record names, never more than is proved:
   ``RUNNING`` where its process is proved to run now (``lock.body_alive``: this machine's
   process space, the pid's start time the one recorded), or, its start not comparable, the
@@ -130,6 +135,7 @@ def write_start_record(
     """Write *record* as ``<folder>/started/<run>.json`` (module doc): (its path, "") once
     written, else (None, why not in words). Never raises for I/O."""
     from offload.fs.ops import make_folder_durable, make_folders_durable
+    from offload.fs.whole import write_all
     from offload.json_text import dumps
 
     target = folder / STARTED_FOLDER
@@ -146,17 +152,15 @@ def write_start_record(
             try:
                 fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
             except FileNotFoundError:
-                # Another run's ``remove_start_record`` took the empty folder away between
-                # its making and this open: made again.
+                # The folder taken away between its making and this open (an earlier
+                # version's run removed it once empty): made again.
                 if attempt == 2:
                     raise
                 continue
             break
         try:
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
+                write_all(fd, data, temp)  # a write of 0 bytes raises, never spins
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -177,9 +181,10 @@ def write_start_record(
     return final, ""
 
 
-def remove_start_record(path: Path) -> str:
+def remove_start_record(path: Path, *, durable: bool = True) -> str:
     """Remove the record at *path* once its run's reports are written: "" once gone (or
-    already gone), else why not in words. Never raises for I/O."""
+    already gone), else why not in words. The removal fsynced only where *durable* (the
+    local job report, which names the run, not written: module doc). Never raises for I/O."""
     try:
         os.unlink(path)
     except FileNotFoundError:
@@ -188,20 +193,17 @@ def remove_start_record(path: Path) -> str:
         from offload.errors import describe_os_error, printable_name
 
         return f"cannot remove {printable_name(str(path))}: {describe_os_error(exc)}"
+    if not durable:
+        # The run's job report names its token: a power cut that brings the record back
+        # shows it finished all the same (``offload history``). The empty started/ stays:
+        # the next run makes and fsyncs no folder.
+        return ""
     try:
         from offload.fs.ops import fsync_dir
 
         fsync_dir(path.parent)
     except OSError:
         pass  # gone from the folder's names; a power cut now may bring it back: still true
-    try:
-        # No empty started/ left in the report folder: a folder there is what no run of an
-        # earlier version left (a script reading every file of the folder meets none).
-        # Another run's record in it keeps it (ENOTEMPTY); one making it again meanwhile
-        # tries again (``write_start_record``).
-        os.rmdir(path.parent)
-    except OSError:
-        pass
     return ""
 
 

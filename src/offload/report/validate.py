@@ -302,6 +302,7 @@ _JOB_REPORT = obj(
         "production": _o(nullable(map_of(_TEXT))),
         "started": DATE,
         "started_unix": _o(NUM),
+        "run": _o(nullable(STR)),
         "finished": _o(nullable(DATE)),
         "elapsed_s": _o(nullable(NUM)),
         "verify": _o(_TEXT),
