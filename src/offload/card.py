@@ -758,6 +758,18 @@ class OffloadReport:
         alike (``report.words.ignored_count_words``)."""
         return tuple(path for path, _ in self.ignored if path in self.ignored_folders)
 
+    def size_checked_only(self) -> frozenset[int]:
+        """The destinations whose service stores a part whatever its checksum (the
+        preflight's ``s3-checksums-unchecked`` warning): a transfer check there proved the
+        sizes only, never the in-flight hashes. Its copies of this run ``transfer_checked``
+        are "size-checked only" in every document: the terminal's summary, the JSON's
+        ``size_checked_only``, the HTML/PDF and ``offload history``."""
+        return frozenset(
+            w.destination_index
+            for w in self.warnings
+            if w.code == PreflightCode.S3_CHECKSUMS_UNCHECKED and w.destination_index is not None
+        )
+
     def failed_links(self, index: int) -> list[SymlinkResult]:
         """The card's symlinks that could not be made on destination *index*."""
         return [

@@ -83,6 +83,10 @@ class Losses(NamedTuple):
     #: The source read was a fast copy standing in for the absent card (a cascade re-run
     #: without it): a read failed, or gone away, is that copy's (``words.what_was_read``).
     stand_in: bool = False
+    #: Not a loss, but a fact of the destination a row's words need likewise: those whose
+    #: service does not check the in-flight hashes (the JSON's ``size_checked_only``), where
+    #: a copy of this run ``transfer_checked`` had its size checked only (``content``).
+    size_checked_only: frozenset[int] = frozenset()
 
     @classmethod
     def of_report(cls, data: Mapping[str, Any]) -> Losses:
