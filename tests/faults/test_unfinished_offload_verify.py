@@ -918,3 +918,28 @@ def test_a_destination_lost_mid_run_is_recorded_failed_never_cancelled(
     said = " ".join(output.split())
     assert "was cancelled before it recorded a copy" not in said, said
     assert "failed there" in said, said
+
+
+def test_history_words_a_check_of_an_offload_that_ended_with_a_failed_file(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """An offload that ran to its end with one card file unread (EIO: exit 1, its record
+    ``failed``), then ``offload verify`` of its copy (INCOMPLETE, exit 10): ``offload
+    history`` words the check "offload ended with failures", never "offload not finished".
+    Failed before (QA pass 68, L3): "incomplete copy (offload not finished)"."""
+    card_fs = faulty_fs()
+    card = make_card(card_fs.mountpoint)
+    dest = tmp_path / "RAID"
+    dest.mkdir()
+    card_fs.fail("read", errno.EIO, path="*last.mov")
+    reports = tmp_path / "r"
+    code, output = offload("copy", "--quiet", "--report-dir", reports, card, dest)
+    card_fs.clear()
+    assert code == 1, output
+    code, output = offload("verify", "--report-dir", reports, dest / card.name)
+    assert code == 10, output
+    code, output = offload("history", "--report-dir", reports)
+    said = " ".join(output.split())
+    assert code == 0, output
+    assert "offload not finished" not in said, said
+    assert "incomplete copy (offload ended with failures)" in said, said

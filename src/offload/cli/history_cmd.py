@@ -296,8 +296,17 @@ def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Histo
     ):
         # Nothing recorded is gone (no file, no folder), but the copy root's last offload
         # did not finish: card files no record names may be missing (the report's
-        # INCOMPLETE line).
-        result = "incomplete copy (offload not finished)"
+        # INCOMPLETE line). Its record says how: one that ran to its end with card files
+        # failed (``run_record._unfinished_words``: "ended with ...") is no unfinished one.
+        words = str(data.get("unfinished_offload"))
+        ended = " ended with " in words and not any(
+            other in words for other in (" was cancelled ", " did not finish ", "cannot be read")
+        )
+        result = (
+            "incomplete copy (offload ended with failures)"
+            if ended
+            else "incomplete copy (offload not finished)"
+        )
     elif code == 10:
         # Worded by what is gone: files, or only recorded folders.
         result = _files_result(code, data)
