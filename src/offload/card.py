@@ -763,6 +763,18 @@ class OffloadReport:
         alike (``report.words.ignored_count_words``)."""
         return tuple(path for path, _ in self.ignored if path in self.ignored_folders)
 
+    def size_checked_only(self) -> frozenset[int]:
+        """The destinations whose service stores a part whatever its checksum (the
+        preflight's ``s3-checksums-unchecked`` warning): a transfer check there proved the
+        sizes only, never the in-flight hashes. Its copies of this run ``transfer_checked``
+        are "size-checked only" in every document: the terminal's summary, the JSON's
+        ``size_checked_only``, the HTML/PDF and ``offload history``."""
+        return frozenset(
+            w.destination_index
+            for w in self.warnings
+            if w.code == PreflightCode.S3_CHECKSUMS_UNCHECKED and w.destination_index is not None
+        )
+
     def failed_links(self, index: int) -> list[SymlinkResult]:
         """The card's symlinks that could not be made on destination *index*."""
         return [
@@ -3054,19 +3066,20 @@ def _settle_run_records(
     settled: AbstractSet[int] = frozenset(),
     finished_early: AbstractSet[int] = frozenset(),
 ) -> set[int]:
-    """Settle the record of the run *run* (``run_record``) in each copy root of *places*
-    (by destination index: a local copy root, an S3 copy root's record object):
-    ``finished`` where this run reached the end of that destination
-    (``OffloadReport.finished``: its end steps run, whether each succeeded or not, which the
-    run reports) and every card file of the job is there (none failed or cancelled there);
-    ``failed`` with the card files that failed there (a card read error, a write or
-    read-back that failed); ``cancelled`` elsewhere (a cancel, a destination lost or never
-    finished), but for a root of *kept* (an offload of this card finished there before this
-    run) where this run changed nothing (``_changed_nothing``): ``finished`` still. Of
-    *settled* (settled already, a cascade's fast roots in the card's pass: a ``finished``),
-    only those whose state is no longer ``finished`` are written again; of those, the ones
-    whose early settle wrote ``finished`` are *finished_early* (``_say_unrecorded_end``).
-    Returns the indexes of *places* whose record it settled ``finished``."""
+    """Settle the record of the run *run* (``run_record``) in each copy root of *places* (by
+    destination index: a local copy root, an S3 copy root's record object): ``finished``
+    where this run reached the end of that destination (``OffloadReport.finished``: its end
+    steps run, whether each succeeded or not, which the run reports) and every card file of
+    the job is there (none failed or cancelled there); ``failed`` with the card files that
+    failed there (a card read error, a write or read-back that failed; a destination lost in
+    a run no cancel stopped, its copies failed there); ``cancelled`` elsewhere (a cancel, a
+    destination never finished), but for a root of *kept* (an offload of this card finished
+    there before this run) where this run changed nothing (``_changed_nothing``):
+    ``finished`` still. Of *settled* (settled already, a cascade's fast roots in the card's
+    pass: a ``finished``), only those whose state is no longer ``finished`` are written
+    again; of those, the ones whose early settle wrote ``finished`` are *finished_early*
+    (``_say_unrecorded_end``). Returns the indexes of *places* whose record it settled
+    ``finished``."""
     summaries = {d.index: d for d in report.job.destinations}
     finished: set[int] = set()
     said = (finished_early, settled)
@@ -3074,7 +3087,22 @@ def _settle_run_records(
     first = _record_first(plan)
     for index, root in places.items():
         summary = summaries.get(index)
-        if index not in report.finished or summary is None or summary.files_cancelled:
+        # A destination lost in a run no cancel stopped failed there (its copies LOST, the
+        # run's exit 1): recorded ``failed`` with them below, never ``cancelled``, which
+        # ``offload verify`` words as a Ctrl-C or a stop signal (QA pass 68, L2).
+        # With no card file it names (each failed copy's earlier copy standing), as before.
+        lost_failed = (
+            _failed_on(report, index, root if isinstance(root, Path) else None, card)
+            if summary is not None
+            and summary.lost
+            and summary.files_failed
+            and not summary.files_cancelled
+            and not report.job.cancelled
+            else []
+        )
+        if not lost_failed and (
+            index not in report.finished or summary is None or summary.files_cancelled
+        ):
             state = run_record.CANCELLED
             if root in kept and summary is not None and _changed_nothing(plan, report, summary):
                 state = run_record.FINISHED
@@ -3090,9 +3118,9 @@ def _settle_run_records(
             else:
                 _say_unrecorded_end(report, index, root, unsettled, sink, (run, started), *said)
             continue
-        failed = (
+        failed = lost_failed or (
             _failed_on(report, index, root if isinstance(root, Path) else None, card)
-            if summary.files_failed
+            if summary is not None and summary.files_failed
             else []
         )
         # Those a file in the way refused: the same command again refuses them again; on

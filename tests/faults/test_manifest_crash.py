@@ -25,7 +25,7 @@ from offload.cli.offload import main
 from offload.manifest import unchained_own
 from offload.manifest.history import c4_of_file
 from support.ascmhl_judge import AscmhlJudge
-from support.faultyfs import FaultyFS
+from support.faultyfs import FaultyFS, signal_at_stalls
 
 pytestmark = pytest.mark.fault
 
@@ -1001,10 +1001,11 @@ def test_verify_names_the_rerun_only_for_a_manifest_the_rerun_removes(
 def test_sigterm_before_the_first_manifest_leaves_no_empty_history_folder(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS], judge: AscmhlJudge
 ) -> None:
-    """SIGTERM while the first manifest's file is created in the ``ascmhl/`` folder the run
-    just made: the run stops (exit 130) having committed no generation. Failed before: the
-    empty ``ascmhl/`` stayed, which ascmhl-debug reads as a broken history ("Missing ASC MHL
-    chain file") rather than none. The next run writes the history."""
+    """Two SIGTERMs while the first manifest's file is created in the ``ascmhl/`` folder the
+    run just made (the first is only recorded there, as a first Ctrl-C: qafix68): the run
+    stops (exit 130) having committed no generation. Failed before: the empty ``ascmhl/``
+    stayed, which ascmhl-debug reads as a broken history ("Missing ASC MHL chain file")
+    rather than none. The next run writes the history."""
     card = make_card(tmp_path / "card")
     fs = faulty_fs()
     rule = fs.stall("create", path=f"{card.name}/ascmhl/*")
@@ -1015,10 +1016,8 @@ def test_sigterm_before_the_first_manifest_leaves_no_empty_history_folder(
         env={**os.environ, "OFFLOAD_REPORT_DIR": str(tmp_path / "reports")},
     )
     try:
-        fs.wait_stalled(rule, timeout_s=30)
-        process.send_signal(signal.SIGTERM)
+        signal_at_stalls(fs, process, (rule, (signal.SIGTERM, signal.SIGTERM)), pause_s=0.3)
     finally:
-        fs.release(rule)
         fs.clear()
         process.wait(timeout=60)
     assert process.returncode == 130

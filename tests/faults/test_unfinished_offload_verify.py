@@ -889,3 +889,57 @@ def test_two_runs_of_one_process_are_two_runs_in_the_record(tmp_path: Path) -> N
     assert isinstance(refused, run_record.SettleRefused), refused
     assert f"another run ({second['run']})" in str(refused)
     assert record.read_bytes() == before
+
+
+def test_a_destination_lost_mid_run_is_recorded_failed_never_cancelled(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A destination lost to EIO mid-run (every write of a clip's partial refused on a
+    FaultyFS; its ``.offload/`` still written), in a run no cancel stopped (exit 1): its
+    record is settled ``failed``, naming the card files it holds no copy of, and ``offload
+    verify`` says the offload failed there, never that it "was cancelled before it recorded
+    a copy (Ctrl-C or a stop signal, ...)". Failed before (QA pass 68, L2): ``cancelled``."""
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    root = fs.mountpoint / card.name
+    fs.fail("write", errno.EIO, path=f"{card.name}/*.offload-partial*")
+    other = tmp_path / "other"
+    other.mkdir()
+    code, output = offload(
+        "copy", "--quiet", "--report-dir", tmp_path / "reports", card, fs.mountpoint, other
+    )
+    fs.clear()
+    assert code == 1, output
+    assert "LOST" in output, output
+    started = run_record.read(root)
+    assert started is not None and started.state == run_record.FAILED, started
+    assert started.failed, started
+    code, output = offload("verify", "--report-dir", tmp_path / "v1", root)
+    said = " ".join(output.split())
+    assert "was cancelled before it recorded a copy" not in said, said
+    assert "failed there" in said, said
+
+
+def test_history_words_a_check_of_an_offload_that_ended_with_a_failed_file(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """An offload that ran to its end with one card file unread (EIO: exit 1, its record
+    ``failed``), then ``offload verify`` of its copy (INCOMPLETE, exit 10): ``offload
+    history`` words the check "offload ended with failures", never "offload not finished".
+    Failed before (QA pass 68, L3): "incomplete copy (offload not finished)"."""
+    card_fs = faulty_fs()
+    card = make_card(card_fs.mountpoint)
+    dest = tmp_path / "RAID"
+    dest.mkdir()
+    card_fs.fail("read", errno.EIO, path="*last.mov")
+    reports = tmp_path / "r"
+    code, output = offload("copy", "--quiet", "--report-dir", reports, card, dest)
+    card_fs.clear()
+    assert code == 1, output
+    code, output = offload("verify", "--report-dir", reports, dest / card.name)
+    assert code == 10, output
+    code, output = offload("history", "--report-dir", reports)
+    said = " ".join(output.split())
+    assert code == 0, output
+    assert "offload not finished" not in said, said
+    assert "incomplete copy (offload ended with failures)" in said, said

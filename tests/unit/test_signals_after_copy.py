@@ -35,3 +35,24 @@ def test_the_first_signal_after_a_reader_s_cancel_is_no_further_one() -> None:
     assert signals.again is None
     signals.handler(signal.SIGINT, None)
     assert signals.again == signal.SIGINT
+
+
+@pytest.mark.parametrize("reporting", [False, True])
+def test_a_first_sigterm_stops_the_run_only_once_the_reports_are_written(reporting: bool) -> None:
+    """While the manifests are written (``reporting`` false) a first SIGTERM is recorded, as
+    a first SIGINT is, and a second stops the run; during the reports the first stops it.
+    Failed before (not reporting): the first SIGTERM raised, the run left without a report."""
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        signals = SignalsAfterCopy(CancelToken())
+        signals.after_copy("manifests")
+        signals.reporting = reporting
+        if not reporting:
+            signals.handler(signal.SIGTERM, None)  # recorded: the run goes on
+            assert signals.received == signal.SIGTERM and signals.stopped_by is None
+            assert signals.words() == "SIGTERM"
+        with pytest.raises(KeyboardInterrupt):
+            signals.handler(signal.SIGTERM, None)
+        assert signals.stopped_by == signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, before)

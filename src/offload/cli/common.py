@@ -545,20 +545,24 @@ def keep_signals_to_exit(
 
 
 class SignalsAfterCopy:
-    """What :func:`cancel_on_signals` does once the copy is over (``after_copy()``, called
-    when the job returned): nothing is left to cancel, so the first SIGINT is only recorded
-    (the token set: the manifests and reports go on), a SIGINT after that stops the process
-    as Python does (KeyboardInterrupt: the command's one line, exit 130), and so does a
-    SIGTERM, which also gives SIGTERM back what it had before our handler (the default: a
-    further SIGTERM ends the process, even one blocked in a call a signal does not
-    interrupt: a hung FUSE drive). ``stopped_by``: the signal that stopped it, so that the
-    command restates the reports already written (their exit code 130, a note) before it
-    returns; a further SIGINT then changes nothing (the stop is under way). So a run whose
-    reports hang (a stalled bucket, a share gone) can always be stopped, without a kill -9;
-    what is cut short is under a temporary name, never half-written under its final one. A
-    SIGHUP then (the terminal closed) changes nothing: the run writes its manifests and reports,
-    its output to a terminal that hung up dropped (``handling_signals``); nothing is recorded,
-    as nobody asked for anything. Main thread only, like the handler.
+    """What :func:`cancel_on_signals` does once the copy is over (``after_copy()``, called when
+    the job returned): nothing is left to cancel, so the first SIGINT is only recorded (the
+    token set: the manifests and reports go on), a SIGINT after that stops the process as
+    Python does (KeyboardInterrupt: the command's one line, exit 130), and so does a SIGTERM
+    (during the reports, or after a signal recorded), which also gives SIGTERM back what it
+    had before our handler (the default: a further SIGTERM ends the process, even one
+    blocked in a call a signal does not interrupt: a hung FUSE drive). ``stopped_by``: the
+    signal that stopped it, so that the command restates the reports already written (their
+    exit code 130, a note) before it returns; a further SIGINT then changes nothing (the
+    stop is under way). So a run whose reports hang (a stalled bucket, a share gone) can
+    always be stopped, without a kill -9; what is cut short is under a temporary name, never
+    half-written under its final one. Before the reports (``reporting`` false: the manifests
+    being written, or a cascade's checks of its fast copies) a first SIGTERM is only
+    recorded, as a first SIGINT: stopped there, the run would leave no report at all
+    (nothing to restate), its run records ``running``; a further SIGTERM or SIGINT stops it.
+    A SIGHUP then (the terminal closed) changes nothing: the run writes its manifests and
+    reports, its output to a terminal that hung up dropped (``handling_signals``); nothing
+    is recorded, as nobody asked for anything. Main thread only, like the handler.
 
     ``received``: the signal that set the token (None while none did), so that what the
     command says of it names the signal that came (``signal_words``). ``again``: a signal
@@ -595,6 +599,7 @@ class SignalsAfterCopy:
         self.kept = False
         self.on_again: Callable[[], None] | None = None
         self.step = ""  # what the run was finishing (``OffloadFinishing.step``), for its stop
+        self.reporting = False  # the manifest step is over: the reports are being written
         self.on_cancel: Callable[[], None] | None = None
 
     def after_copy(self, step: str = "") -> None:
@@ -626,8 +631,13 @@ class SignalsAfterCopy:
             # (``interruptible.call``). A SIGTERM after a stop by SIGTERM never comes here:
             # its default is back, and ends the process.
             return
-        elif signum == signal.SIGINT and not self._cancel.cancelled:
-            self._set(signum)  # recorded; the command says so at the end
+        elif not self._cancel.cancelled and (signum == signal.SIGINT or not self.reporting):
+            # Recorded; the command says so at the end. A first SIGTERM too while the
+            # manifests are written (or a cascade checks its fast copies), before any report:
+            # a stop there would leave no report of copies read back, the run records
+            # ``running`` and the run out of ``offload history`` (the re-run's report says
+            # "verified earlier"); the run goes on to its end, as after a first Ctrl-C.
+            self._set(signum)
         elif signum == signal.SIGINT:
             self.stopped_by = signum
             raise KeyboardInterrupt

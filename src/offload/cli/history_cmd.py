@@ -416,8 +416,17 @@ def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Histo
     ):
         # Nothing recorded is gone (no file, no folder), but the copy root's last offload
         # did not finish: card files no record names may be missing (the report's
-        # INCOMPLETE line).
-        result = "incomplete copy (offload not finished)"
+        # INCOMPLETE line). Its record says how: one that ran to its end with card files
+        # failed (``run_record._unfinished_words``: "ended with ...") is no unfinished one.
+        words = str(data.get("unfinished_offload"))
+        ended = " ended with " in words and not any(
+            other in words for other in (" was cancelled ", " did not finish ", "cannot be read")
+        )
+        result = (
+            "incomplete copy (offload ended with failures)"
+            if ended
+            else "incomplete copy (offload not finished)"
+        )
     elif code == 10:
         # Worded by what is gone: files, or only recorded folders.
         result = _files_result(code, data)
@@ -571,7 +580,7 @@ def _result(data: dict[str, Any]) -> str:
     if data.get("exit_code") == 0 or (
         # Exit 1 with every copy good and a damaged copy of ours kept at its name.
         data.get("exit_code") == 1
-        and result.startswith(("verified", "transfer-checked"))
+        and result.startswith(("verified", "transfer-checked", SIZE_CHECKED))
         and _kept_damaged(data)
     ):
         # Each one replaced, or each new copy beside it, proven. A copy whose read-back
@@ -595,7 +604,7 @@ def _result(data: dict[str, Any]) -> str:
     )
     if unlisted:
         result += f", {unlisted} cop{'y' if unlisted == 1 else 'ies'} not in the manifest"
-    if result.startswith(("verified", "transfer-checked")):
+    if result.startswith(("verified", "transfer-checked", SIZE_CHECKED)):
         # Every copy good (a check's rows say it of exit 0 likewise): those read back (now,
         # or by the run the ledger trusts) through a cache that could not be dropped rest
         # on what the cache returned, not the media (README, cache_bypass); said beside
@@ -738,11 +747,35 @@ def _lost_words(data: dict[str, Any]) -> str:
 def _states(data: dict[str, Any], counts: dict[str, Any]) -> str:
     """The words for the copies' states (``totals.results``), every one of them good."""
     now, earlier = counts.get("verified") or 0, counts.get("verified_earlier") or 0
+    if counts.get("transfer_checked") and _size_checked_only(data):
+        return SIZE_CHECKED  # the weakest proof of the run names it
     if counts.get("transfer_checked") or (earlier and _trusted_transfer_checks(data)):
         return "transfer-checked"  # the weakest proof of the run names it
     if earlier:
         return proven_words(now)  # "verified earlier", or "verified, partly earlier"
     return "verified" if now else "nothing copied"
+
+
+#: A run some of whose copies this run transfer-checked on a service that does not check the
+#: in-flight hashes (the JSON's ``size_checked_only``): their sizes alone were checked.
+SIZE_CHECKED = "size-checked only"
+
+
+def _size_checked_only(data: dict[str, Any]) -> bool:
+    """Whether a copy this run transfer-checked (not one trusted from the ledger) is on a
+    destination whose service does not check the in-flight hashes (``size_checked_only``)."""
+    sized = {
+        d.get("index")
+        for d in data.get("destinations") or []
+        if isinstance(d, dict) and d.get("size_checked_only")
+    }
+    return bool(sized) and any(
+        d.get("index") in sized
+        and d.get("status") == "transfer_checked"
+        and d.get("action") != "trusted"
+        for file in data.get("files") or []
+        for d in file.get("destinations") or []
+    )
 
 
 def _trusted_transfer_checks(data: dict[str, Any]) -> bool:

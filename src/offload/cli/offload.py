@@ -1048,6 +1048,9 @@ def _offload(
                     )
             finally:
                 signals.after_copy()  # a second Ctrl-C, or a SIGTERM, stops the rest
+                # The manifest step is over (or the run ended short): from here a first
+                # SIGTERM stops the reports (those written are restated with exit 130).
+                signals.reporting = True
                 if trace is not None:
                     trace.close()
                 if json_sink is not None:
@@ -1316,8 +1319,9 @@ def _further_said_at_once(signals: SignalsAfterCopy, waiting: _CancelWaitingSaid
 
 class _AfterCopySignals:
     """Tells the signal handler the copy is over at ``OffloadFinishing`` (the last copy job
-    ended uncancelled; the manifests come next): from there a second Ctrl-C or a SIGTERM
-    stops the process (``SignalsAfterCopy``), as they do after ``run_offload`` returns."""
+    ended uncancelled; the manifests come next): from there a second Ctrl-C, or a second
+    SIGTERM, stops the process (``SignalsAfterCopy``; a first SIGTERM only once
+    ``run_offload`` has returned: the reports are written then)."""
 
     accepts = frozenset({OffloadFinishing})
 

@@ -338,6 +338,10 @@ _VERIFIED_NOW = {
     for bypass, through in _THROUGH_A_CACHE.items()
 }
 _TRANSFER_CHECKED = State("transfer_checked", "Transfer-checked only (not read back)")
+#: Such a copy on a destination whose service does not check the in-flight hashes (the
+#: JSON's ``size_checked_only``): its size alone was checked, as the terminal says.
+_SIZE_CHECKED = State("transfer_checked", "Size-checked only (not read back)")
+SIZE_ONLY_COUNT = "size-checked only (not read back)"
 #: How a destination's result and the Totals count the copies of each kind of
 #: transfer-checked row: this run's, and those trusted from the ledger.
 TRANSFER_ONLY_COUNT = "transfer-checked only (not read back)"
@@ -469,6 +473,12 @@ def _file_states(
         for index in indexes:
             copy = copies.get(index, _MISSING)
             state = describe(copy, reread=reread)
+            if (
+                state is _TRANSFER_CHECKED
+                and losses is not None
+                and index in losses.size_checked_only
+            ):
+                state = _SIZE_CHECKED
             level = state.level
             if level not in FOLDABLE:
                 bad += 1
@@ -685,7 +695,10 @@ def _destination_rows(
             (d.get("files_verified"), "verified now"),
             (earlier_count, "verified earlier (not re-read)"),
             (again, f"verified earlier ({REREAD_BY_CASCADE})"),
-            (int(d.get("files_transfer_checked") or 0) - trusted, TRANSFER_ONLY_COUNT),
+            (
+                int(d.get("files_transfer_checked") or 0) - trusted,
+                SIZE_ONLY_COUNT if d.get("size_checked_only") else TRANSFER_ONLY_COUNT,
+            ),
             (trusted + trusted_old, TRANSFER_EARLIER_COUNT),
             (d.get("files_failed"), "FAILED"),
             (d.get("files_cancelled"), "cancelled"),
@@ -1850,6 +1863,7 @@ def _proved(
     read_from: tuple[str, str] = ("its drive", "their drives"),
     checked_earlier: int = 0,
     transfer_run: bool = False,
+    size_only: int = 0,
 ) -> tuple[str, str] | None:
     """What the copies' states prove, when every copy is good (verified now or earlier, or
     transfer-checked): the verdict of a run with no problem, and the same in a clause for a
@@ -1860,7 +1874,9 @@ def _proved(
     from the ledger (of those counted ``transfer_checked``): this run neither copied nor
     checked them, so never "all copied" of them, as the verified ones are "earlier";
     *transfer_run*: the run's ``--verify transfer``, which reads back no copy it makes: a
-    copy it verified now is one already there, read back now (never "copied" either)."""
+    copy it verified now is one already there, read back now (never "copied" either);
+    *size_only*: copies of this run on a service that does not check the in-flight hashes
+    (``SIZE_ONLY_COUNT``), of those counted ``transfer_checked``: said so."""
     if not copies or any(n for status, n in statuses.items() if status not in GOOD):
         return None
     if statuses["transfer_checked"]:
@@ -1881,6 +1897,12 @@ def _proved(
             clause_notes.append(
                 f"{checked_earlier:,} of them by an earlier run, not re-checked now"
             )
+        sized = (
+            f"{size_only:,} of them size-checked only (their service does not check the "
+            "in-flight hashes)"
+        )
+        if size_only:
+            head_notes.append(sized)
         if verified_earlier:
             by_now = (
                 f"{verified_earlier:,} of {copies:,} verified earlier, "
@@ -1911,6 +1933,8 @@ def _proved(
             )
         if clause_notes:
             clause += f" ({'; '.join(clause_notes)})"
+        if size_only:  # copies of this run: never a reason not to say "all N copied"
+            clause += f", {sized}"
         return head, clause
     if statuses["verified_earlier"]:
         through = f"; {cached:,} of {copies:,} read back through a cache" if cached else ""
@@ -1954,7 +1978,11 @@ def build_view(
     reread = reread_by_cascade(data)
     # Without its card, a cascade re-run read a fast copy: a read failed is that copy's.
     losses = Losses.of_report(data)._replace(
-        stand_in=absent_card(data) is not None, source_copy=source_is_copy(data)
+        stand_in=absent_card(data) is not None,
+        source_copy=source_is_copy(data),
+        size_checked_only=frozenset(
+            int(d.get("index", i)) for i, d in enumerate(destinations) if d.get("size_checked_only")
+        ),
     )
     # Each row's empty files (an "empty" row's own, the sound files of 0 bytes a clip
     # claims: ``clips.empty_files``, as ``CARD CONTENT:`` counts them), found once: the
@@ -2034,6 +2062,7 @@ def build_view(
     fast_copies: list[tuple[str, str | None, str | None]] = []
     failed_lines: list[str] = []
     statuses: Counter[str] = Counter()
+    size_only = 0  # of statuses' transfer_checked, those SIZE_ONLY_COUNT counts
     # Copies verified earlier a cascade read now (``REREAD_BY_CASCADE``), by destination.
     read_again_on: Counter[int] = Counter()
     # Copies trusted from a transfer-mode record, by (destination, the status they are
@@ -2133,6 +2162,10 @@ def build_view(
                     read_again_on[int(dest.get("index", 0))] += 1
                 elif status == "transfer_checked" and dest.get("action") == "trusted":
                     transfer_earlier[dest.get("index", 0), "transfer_checked"] += 1
+                elif status == "transfer_checked" and (
+                    dest.get("index", 0) in losses.size_checked_only
+                ):
+                    size_only += 1  # this run's, its size alone checked (``describe``)
             # Verified now, or earlier by a run whose ledger entry says it read through a
             # cache.
             if (
@@ -2317,6 +2350,7 @@ def build_view(
         read_again=read_again,
         read_from=_read_from(data.get("destinations") or []),
         checked_earlier=sum(transfer_earlier.values()),
+        size_only=size_only,
         transfer_run=data.get("verify") == "transfer",
     )
     if data.get("cancelled"):
@@ -2553,13 +2587,15 @@ def build_view(
     counted = {
         **statuses,
         "verified_earlier": statuses["verified_earlier"] - read_again,
-        "transfer_checked": statuses["transfer_checked"] - trusted,
+        "transfer_checked": statuses["transfer_checked"] - trusted - size_only,
     }
     for status in SEVERITY:
         if status == "verified_earlier" and read_again:
             totals.append((f"Copies: Verified earlier ({REREAD_BY_CASCADE})", number(read_again)))
         if counted.get(status):
             totals.append((f"Copies: {names.get(status, status)}", number(counted[status])))
+        if status == "transfer_checked" and size_only:
+            totals.append((f"Copies: {SIZE_ONLY_COUNT.capitalize()}", number(size_only)))
         if status == "transfer_checked" and trusted:
             totals.append((f"Copies: {TRANSFER_EARLIER_COUNT.capitalize()}", number(trusted)))
     # One line per disk (a bucket's says "Bucket": no disk of this machine's): what was

@@ -306,6 +306,7 @@ def report_data(
     ``write_reports`` streams into the JSON and builds the HTML/PDF reports from."""
     job = report.job
     fed_from = _fed_from(report)
+    sized_only = report.size_checked_only()
     states = {state.value: 0 for state in DestinationStatus}
     # Counted by member, each member's text read once (an enum's ``value`` is a property:
     # read a copy, ~21 ms at 50,000 files; this ~10 ms).
@@ -361,6 +362,9 @@ def report_data(
                 "files_verified": d.files_verified,
                 "files_verified_earlier": d.files_verified_earlier,
                 "files_transfer_checked": d.files_transfer_checked,
+                # Its service stores a part whatever its checksum: this run's transfer
+                # checks there proved the sizes only (the documents say "size-checked").
+                "size_checked_only": d.index in sized_only,
                 "files_failed": d.files_failed,
                 "files_cancelled": d.files_cancelled,
                 "symlinks_failed": len(report.failed_links(d.index)),

@@ -86,6 +86,10 @@ class Losses(NamedTuple):
     #: The source is no card but a copy root of ours (``release.source_is_copy``): each
     #: clip row's own ⚠ is said of the source copy (``content._said_of_the_source``).
     source_copy: bool = False
+    #: Not a loss, but a fact of the destination a row's words need likewise: those whose
+    #: service does not check the in-flight hashes (the JSON's ``size_checked_only``), where
+    #: a copy of this run ``transfer_checked`` had its size checked only (``content``).
+    size_checked_only: frozenset[int] = frozenset()
 
     @classmethod
     def of_report(cls, data: Mapping[str, Any]) -> Losses:

@@ -1064,13 +1064,7 @@ def _transfer_checks(report: OffloadReport, counts: _Counts) -> str:
     where something checked them (a disk's write, an S3 service that refuses a part whose
     checksum is wrong); an S3 destination whose service stored a probe with a wrong checksum
     (the preflight's ``s3-checksums-unchecked`` warning) has its copies size-checked only."""
-    from offload.plan.codes import PreflightCode
-
-    unchecked = {
-        w.destination_index
-        for w in report.warnings
-        if w.code == PreflightCode.S3_CHECKSUMS_UNCHECKED and w.destination_index is not None
-    }
+    unchecked = report.size_checked_only()
     only_sized = sum(counts.checked_made[index] for index in unchecked)
     if not only_sized:
         return "sizes and in-flight hashes checked"

@@ -257,6 +257,7 @@ _DESTINATION = obj(
         "copy_root": _o(_TEXT),
         "endpoint": _o(_TEXT),
         "lost": _o(nullable(BOOL)),
+        "size_checked_only": _o(BOOL),
         "lost_reason": _o(_TEXT),
         "lost_at": _o(nullable(DATE)),
         "unreachable": _o(_TEXT),
