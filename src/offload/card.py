@@ -764,16 +764,33 @@ class OffloadReport:
         return tuple(path for path, _ in self.ignored if path in self.ignored_folders)
 
     def size_checked_only(self) -> frozenset[int]:
-        """The destinations whose service stores a part whatever its checksum (the
-        preflight's ``s3-checksums-unchecked`` warning): a transfer check there proved the
-        sizes only, never the in-flight hashes. Its copies of this run ``transfer_checked``
-        are "size-checked only" in every document: the terminal's summary, the JSON's
-        ``size_checked_only``, the HTML/PDF and ``offload history``."""
-        return frozenset(
+        """The destinations where this run transfer-checked copies (``transfer_checked``,
+        not trusted from the ledger) and whose service stores a part whatever its checksum
+        (the preflight's ``s3-checksums-unchecked`` warning): those checks proved the sizes
+        only, never the in-flight hashes. The one rule of "size-checked only" for every
+        document: the terminal's summary, the JSON's ``size_checked_only``, from which the
+        HTML/PDF and ``offload history`` say it. Not every destination with the warning: the
+        preflight gives it in every ``--verify`` mode, and a bucket whose copies were all
+        read back (``destination``, ``full``) or trusted from the ledger had no size checked
+        alone."""
+        services = {
             w.destination_index
             for w in self.warnings
             if w.code == PreflightCode.S3_CHECKSUMS_UNCHECKED and w.destination_index is not None
-        )
+        }
+        found: set[int] = set()
+        if not services:
+            return frozenset()  # most runs: no pass over the copies
+        checked, trusted = DestinationStatus.TRANSFER_CHECKED, CopyAction.TRUSTED
+        for file in self.job.files:
+            for copy in file.destinations:
+                index = copy.destination_index
+                if index in services and copy.status is checked and copy.action is not trusted:
+                    found.add(index)
+                    services.discard(index)
+                    if not services:
+                        return frozenset(found)
+        return frozenset(found)
 
     def failed_links(self, index: int) -> list[SymlinkResult]:
         """The card's symlinks that could not be made on destination *index*."""

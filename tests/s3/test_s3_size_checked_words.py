@@ -77,3 +77,78 @@ def test_size_checked_only_in_the_json_html_and_history(
         == 0
     )
     assert "size-checked only" in " ".join(listed.getvalue().split()), listed.getvalue()
+
+
+def _history(reports: Path) -> str:
+    listed = io.StringIO()
+    assert (
+        main(
+            ["history", "--report-dir", str(reports)],
+            Environment(stdout=listed, stderr=io.StringIO(), install_signal_handlers=False),
+        )
+        == 0
+    )
+    return " ".join(listed.getvalue().split())
+
+
+def test_a_bucket_read_back_is_not_size_checked_only(unchecked: S3Server, tmp_path: Path) -> None:
+    """``--verify destination`` to the same service: the preflight still warns (it does in
+    every mode), but every copy in the bucket was read back now. Failed before: the JSON's
+    ``size_checked_only`` was true there beside ``files_verified`` 2, where the terminal,
+    the HTML and ``offload history`` said verified."""
+    bucket = f"t-{os.urandom(6).hex()}"
+    admin(unchecked.url).create_bucket(Bucket=bucket)
+    card = make_card(tmp_path, {"CLIPS/a.mov": 4000, "CLIPS/b.mov": 5000})
+    local = tmp_path / "d6"
+    local.mkdir()
+    code, out, err = offload(
+        tmp_path,
+        "--s3-endpoint",
+        unchecked.url,
+        "--verify",
+        "destination",
+        str(card),
+        str(local),
+        f"s3://{bucket}/tc",
+    )
+    assert code == 0, err
+    said = " ".join((out + err).split())
+    # The preflight's warning says it of --verify transfer only; the summary, of no copy.
+    assert "with --verify transfer its copies are size-checked only" in said, said
+    assert "copies on" not in said and "TRANSFER-CHECKED ONLY" not in said, said
+    document = json.loads(next((tmp_path / "reports").glob("*.json")).read_text())
+    assert [w["code"] for w in document["warnings"]].count("s3-checksums-unchecked") == 1
+    bucket_entry = document["destinations"][1]
+    assert bucket_entry["files_verified"] == 2 and bucket_entry["files_transfer_checked"] == 0
+    assert [d["size_checked_only"] for d in document["destinations"]] == [False, False]
+    assert "size-checked" not in _history(tmp_path / "reports").lower()
+
+
+def test_only_the_bucket_of_this_runs_transfer_checks_is_size_checked(
+    unchecked: S3Server, tmp_path: Path
+) -> None:
+    """A re-run in transfer mode that adds a second bucket of the same service: the first
+    bucket's copies are trusted from its ledger (transfer-checked earlier, no size checked
+    now), the second's are this run's. Failed before: the JSON flagged both buckets, and the
+    terminal said "2 copies on <both buckets> size-checked only"."""
+    first, second = (f"t-{os.urandom(6).hex()}" for _ in range(2))
+    for name in (first, second):
+        admin(unchecked.url).create_bucket(Bucket=name)
+    card = make_card(tmp_path, {"CLIPS/a.mov": 4000, "CLIPS/b.mov": 5000})
+    common = ("--s3-endpoint", unchecked.url, "--verify", "transfer", str(card))
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    code, _, err = offload(tmp_path / "one", *common, f"s3://{first}/tc")
+    assert code == 0, err
+    code, out, err = offload(tmp_path / "two", *common, f"s3://{first}/tc", f"s3://{second}/tc")
+    assert code == 0, err
+    said = " ".join((out + err).split())
+    assert f"2 copies on s3://{second}/tc size-checked only" in said, said
+    assert f"s3://{first}/tc size-checked" not in said and f"s3://{first}/tc, " not in said
+    document = json.loads(next((tmp_path / "two" / "reports").glob("*.json")).read_text())
+    entries = document["destinations"]
+    # Both transfer-checked: the first bucket's trusted from its ledger, the second's now.
+    assert [d["files_transfer_checked"] for d in entries] == [2, 2]
+    actions = {d["action"] for f in document["files"] for d in f["destinations"]}
+    assert "trusted" in actions, actions
+    assert [d["size_checked_only"] for d in entries] == [False, True]
