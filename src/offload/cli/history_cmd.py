@@ -6,7 +6,8 @@ Reads the JSON reports in the local report folder (``--report-dir``, default as 
 its ``refused/`` (``report/refused.py``), and the start records of the offloads not ended in
 its ``started/`` (``report/started.py``: ``running``, ``unfinished`` once its process is
 proved over, else another host's, not known to have finished; never one whose run's job
-report, naming its run, is in the folder: that run ended), each listed as what it is.
+report, naming its run and card, is in the folder: that run ended, ``_ended_by``), each
+listed as what it is.
 A file that is not one of our reports, cannot be read, or is not in the shape of one
 (``report.validate``) is listed with the reason instead of stopping the listing. Never
 writes. A folder named by ``--report-dir``
@@ -195,15 +196,45 @@ def read_history(folder: Path) -> list[HistoryEntry]:
     ]  # fmt: skip
     # A start record whose run wrote its job report here is of a run that ended: its removal
     # is not fsynced (``report/started.py``), so a power cut after the report may bring it
-    # back. Listed once, as its report says.
-    ended = {e.token for e in listed if e.kind == "offload" and e.token}
-    listed = [e for e in listed if not (e.kind == "started" and e.run in ended)]
+    # back. Listed once, as its report says (``_ended_by``: never on the token alone).
+    ended: dict[str, list[HistoryEntry]] = {}
+    for e in listed:
+        if e.kind == "offload" and e.token:
+            ended.setdefault(e.token, []).append(e)
+    listed = [
+        e
+        for e in listed
+        if not (e.kind == "started" and any(_ended_by(e, r) for r in ended.get(e.run or "", ())))
+    ]
     # By the start each states to the microsecond (``_moment``), so a refusal and an offload
     # of one second are listed in the order they started; a file that is no readable report
     # (no start) last; equal starts by name.
     listed.sort(key=lambda e: (e.moment is not None, e.moment or 0.0, e.report), reverse=True)
     _followed(listed)
     return listed
+
+
+#: How long before its start record's start a job report may state its run's start: none
+#: (the record is written once the locks are held, the copy's start taken after it), but
+#: an older report states it to the second and a clock may be set back a little.
+_REPORT_BEFORE_RECORD_S = 5.0
+#: How long after it: the run records, the stale partials' and an S3 bucket's abandoned
+#: uploads' clean-up come between, seconds as a rule, minutes against a bucket retried.
+_REPORT_AFTER_RECORD_S = 3600.0
+
+
+def _ended_by(record: HistoryEntry, report: HistoryEntry) -> bool:
+    """Whether the offload *report* is the job report of the run whose start record is
+    *record*: the same run token, the same card (source) and a start from just before
+    the record's to an hour after it. A token is three random bytes and the run's number in
+    its process (``lock.new_run``: ``-1`` for every CLI process), so a token alone may be
+    another run's by chance: a killed run is never hidden by a report of another card, or
+    of the same card another day."""
+    if report.token is None or report.token != record.run or report.source != record.source:
+        return False
+    if record.moment is None or report.moment is None:
+        return False
+    return -_REPORT_BEFORE_RECORD_S <= report.moment - record.moment <= _REPORT_AFTER_RECORD_S
 
 
 def _followed(listed: list[HistoryEntry]) -> None:

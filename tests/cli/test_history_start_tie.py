@@ -1,0 +1,126 @@
+"""``offload history`` takes a start record (``report/started.py``) as its run's, ended, only
+where a job report of the folder names its run token, its card (source) and a start from just
+before the record's to an hour after it. A token is three random bytes and ``-1`` for every
+CLI process (``lock.new_run``): matched on the token alone, a killed run whose token happens
+to be another report's was hidden from the listing.
+
+A real offload's job report; beside it, records as a killed run leaves them (its process
+over: a real process that ran and exited), written with the module's own writer."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offload.cli.common import Environment
+from offload.cli.offload import main
+from offload.report.started import start_record, write_start_record
+
+
+def _run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), Environment(stdout=out, stderr=err, install_signal_handlers=False))
+    return code, out.getvalue(), err.getvalue()
+
+
+def _listed(reports: Path) -> list[dict[str, Any]]:
+    code, out, err = _run("history", "--json", "--report-dir", str(reports))
+    assert code == 0, err
+    return list(json.loads(out))
+
+
+@pytest.fixture
+def offloaded(tmp_path: Path) -> tuple[Path, dict[str, Any], Path]:
+    """A real offload of card A001: the report folder, its job report's data and path."""
+    card, dest, reports = tmp_path / "A001", tmp_path / "dest", tmp_path / "reports"
+    card.mkdir()
+    (card / "C1.mov").write_bytes(os.urandom(1 << 14))
+    dest.mkdir()
+    code, _, err = _run("copy", "-q", "--report-dir", str(reports), str(card), str(dest))
+    assert code == 0, err
+    [written] = reports.glob("*.json")
+    data = json.loads(written.read_text(encoding="utf-8"))
+    assert isinstance(data["run"], str) and data["run"], data
+    return reports, data, written
+
+
+def _leave(reports: Path, *, source: str, run: str, started: float, roots: list[str]) -> None:
+    """A start record as a run killed before its reports leaves it: its process over."""
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    record = start_record(
+        source=source,
+        destinations=roots,
+        copy_roots=roots,
+        started=started,
+        run=run,
+        report=f"{Path(source).name}_killed",
+    )
+    record.update(pid=int(gone.stdout), pid_start="")
+    path, problem = write_start_record(reports, record)
+    assert path is not None, problem
+
+
+def test_a_killed_run_of_another_card_with_the_same_token_is_listed(
+    tmp_path: Path, offloaded: tuple[Path, dict[str, Any], Path]
+) -> None:
+    """The reviewer's case: card B002 killed, its token the A001 report's. Failed before:
+    B002 was not listed at all (only A001's report)."""
+    reports, data, written = offloaded
+    card = tmp_path / "B002"
+    card.mkdir()
+    _leave(
+        reports,
+        source=str(card),
+        run=data["run"],
+        started=data["started_unix"] + 30,
+        roots=[str(tmp_path / "dest" / "B002")],
+    )
+    newest, first = _listed(reports)
+    assert newest["kind"] == "started" and newest["state"] == "unfinished", newest
+    assert newest["card"] == "B002" and newest["run"] == data["run"], newest
+    assert first["kind"] == "offload" and first["report"] == str(written), first
+
+
+def test_a_killed_run_of_the_same_card_another_day_with_the_same_token_is_listed(
+    offloaded: tuple[Path, dict[str, Any], Path],
+) -> None:
+    """The same card, killed a day before the offload whose report has its token: another
+    run. Failed before: not listed."""
+    reports, data, written = offloaded
+    roots = [d["copy_root"] for d in data["destinations"]]
+    _leave(
+        reports, source=data["source"], run=data["run"], started=data["started_unix"] - 86400,
+        roots=roots,
+    )  # fmt: skip
+    newest, killed = _listed(reports)
+    assert newest["kind"] == "offload" and newest["report"] == str(written), newest
+    assert killed["kind"] == "started" and killed["state"] == "unfinished", killed
+    # Its advice names the later offload of the card to its copy roots.
+    assert killed["followed_by"] == str(written), killed
+
+
+def test_the_record_of_the_run_that_wrote_the_report_is_not_listed(
+    offloaded: tuple[Path, dict[str, Any], Path],
+) -> None:
+    """The record a power cut brought back beside its run's report (its start a moment
+    before the copy's): listed once, as the report says."""
+    reports, data, written = offloaded
+    roots = [d["copy_root"] for d in data["destinations"]]
+    _leave(
+        reports, source=data["source"], run=data["run"], started=data["started_unix"] - 0.5,
+        roots=roots,
+    )  # fmt: skip
+    [entry] = _listed(reports)
+    assert entry["kind"] == "offload" and entry["report"] == str(written), entry
