@@ -121,6 +121,9 @@ def test_a_bucket_read_back_is_not_size_checked_only(unchecked: S3Server, tmp_pa
     bucket_entry = document["destinations"][1]
     assert bucket_entry["files_verified"] == 2 and bucket_entry["files_transfer_checked"] == 0
     assert [d["size_checked_only"] for d in document["destinations"]] == [False, False]
+    html = next((tmp_path / "reports").glob("*.html")).read_text()
+    assert "Size-checked only (not read back)" not in html
+    assert "size-checked only (not read back)" not in html
     assert "size-checked" not in _history(tmp_path / "reports").lower()
 
 
