@@ -996,8 +996,9 @@ def plan_offload(
             ),
         )
     try:
-        # The plan's dozen readings of the mount table are one (``fs/mount_table``: the
-        # drives as the run starts); every reading after the plan reads it anew.
+        # The plan's dozen readings of the mount table are one, a table kept a second at most
+        # (``fs/mount_table``: a whole read of a copy takes longer); every reading after the
+        # plan reads it anew.
         with mount_table.held():
             # A copy root of ours as the source (the DIT's drive feeding a shuttle drive) is the
             # card its ledger records, never the drive it is on (``source_copy_root``).

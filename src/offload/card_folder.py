@@ -125,7 +125,7 @@ def refuse_another_cards_folder(
     the plans' indices whose ledger records this card read under another time zone,
     ``zone_shift``: never refused; *cascade*: the plans fed in cascade, named with
     ``--cascade-to`` in that command; *source_is_copy*: the source is a copy root of ours,
-    no card, said as "the source" where the files are told, ``_refuse_other_files``)."""
+    no card, said as "the source" in both refusals, ``_refusal``, ``_refuse_other_files``)."""
     if not any(plan.creates_root for plan in plans):
         return  # --into, or a single file: the user named the place
     key = "" if card is None else card.key
@@ -165,7 +165,10 @@ def refuse_another_cards_folder(
         if standing and plan.index not in zone_shifted and not _over_the_source(plan, source):
             ledger = ledgers[at] if ledgers is not None else Ledger(plan.root)
             rounded = _dated_by_a_cascade(standing, files, ledger, card)
-            message = _refusal(source, plan, plans, standing, card, buckets or {}, rounded, cascade)
+            message = _refusal(
+                source, plan, plans, standing, card, buckets or {}, rounded, cascade,
+                copy=source_is_copy,
+            )  # fmt: skip
             finding = PreflightItem(
                 PreflightCode.COPY_ROOT_OF_ANOTHER_CARD,
                 _shown(plan),
@@ -405,28 +408,34 @@ def _refusal(
     buckets: Mapping[int, Listed],
     rounded: bool = False,
     cascade: AbstractSet[int] = frozenset(),
+    *,
+    copy: bool = False,
 ) -> str:
     """The refusal's line; *rounded*: the ledger's entries are the card files' as a coarser
-    filesystem dates them (``_dated_by_a_cascade``), whose --into re-run is named first."""
+    filesystem dates them (``_dated_by_a_cascade``), whose --into re-run is named first;
+    *copy*: the source is a copy root of ours, no card, said as "the source" (a card's
+    words unchanged)."""
     folder = printable_name(as_on_the_drive(plan.root))
     into, those = add_to(source, plans, cascade)
     # "Another card's" only where both cards are known (and differ); either unknown, the
     # ledger cannot say whose the copies are: maybe this card's, formatted and shot again,
     # or copied without its dates (shuttle66: never claim more than the ledger says).
     known = card is not None and all(e.card for e in standing)
-    whose = "another card's offload" if known else "another offload, of this card or another"
+    this = "the source" if copy else "this card"
+    its_card = "the source's card" if copy else "this card"
+    whose = "another card's offload" if known else f"another offload, of {its_card} or another"
     if rounded:
         return (
-            f"{folder} holds {whose} ({_whose(standing, card, rounded=True)}), "
+            f"{folder} holds {whose} ({_whose(standing, card, rounded=True, copy=copy)}), "
             "and cards that share a name must not share a folder: nothing was copied; if "
-            f"those are this card's copies, {into} adds it to {those} (each copy there "
+            f"those are {its_card}'s copies, {into} adds it to {those} (each copy there "
             "read back and adopted with the card's dates); else "
-            f"{_way(source, plans, buckets, cascade)}"
+            f"{_way(source, plans, buckets, cascade, this=this)}"
         )
     return (
-        f"{folder} holds {whose} ({_whose(standing, card)}), and cards that "
+        f"{folder} holds {whose} ({_whose(standing, card, copy=copy)}), and cards that "
         f"share a name must not share a folder: nothing was copied; "
-        f"{_way(source, plans, buckets, cascade)}, or {into} to add it to {those}"
+        f"{_way(source, plans, buckets, cascade, this=this)}, or {into} to add it to {those}"
     )
 
 
@@ -536,12 +545,19 @@ def command_words(paths: Sequence[str]) -> str:
 
 
 def _whose(
-    standing: Sequence[LedgerEntry], card: CardIdentity | None, *, rounded: bool = False
+    standing: Sequence[LedgerEntry],
+    card: CardIdentity | None,
+    *,
+    rounded: bool = False,
+    copy: bool = False,
 ) -> str:
     """What the ledger says of the other offload: its card(s) and last date, or, its card
     unknown, that none of its files is on this card at its size and date (*rounded*: though
     each is a card file's size and date as a coarser filesystem rounds it, the cause an
-    older version's cascade leaves, named first)."""
+    older version's cascade leaves, named first; *copy*: the source a copy root of ours,
+    "in the source", "the source's card")."""
+    its_card = "the source's card" if copy else "this card"
+    on_it = "in the source" if copy else "on this card"
     count = plural(len(standing), "file")
     this = card.words() if card is not None else "unknown"
     last = max((e.recorded_at for e in standing), default=0.0)
@@ -550,16 +566,16 @@ def _whose(
     if card is not None and cards and all(e.card for e in standing):
         named = ", ".join(describe_key(key) for key in cards[:2])
         more = f" and {len(cards) - 2} more" if len(cards) > 2 else ""
-        return f"its ledger records {count} of {named}{more}{when}; this card: {this}"
+        return f"its ledger records {count} of {named}{more}{when}; {its_card}: {this}"
     if rounded:
         return (
             f"its ledger records {count}{when}, each of a card file's size and of its date as "
-            "exFAT, FAT, NTFS or a share rounds it: this card's copies cascaded by an older "
+            f"exFAT, FAT, NTFS or a share rounds it: {its_card}'s copies cascaded by an older "
             "version, dated as its fast copy; or another card of the same name"
         )
     return (
-        f"its ledger records {count}{when}, none on this card at its size and date: "
-        "another card of the same name, or this card formatted and shot again"
+        f"its ledger records {count}{when}, none {on_it} at its size and date: "
+        f"another card of the same name, or {its_card} formatted and shot again"
     )
 
 

@@ -169,6 +169,48 @@ def test_a_copy_root_of_ours_refused_for_other_files_there_is_said_as_the_source
     assert "this card" not in lines["copy"] and "the card" not in lines["copy"], lines["copy"]
 
 
+def test_a_copy_root_of_ours_refused_for_another_offload_there_is_said_as_the_source(
+    tmp_path: Path,
+) -> None:
+    """``card_folder``'s other refusal of a copy root named after the source: it holds
+    another offload by its ledger (another card of the same name offloaded there first,
+    code ``copy-root-of-another-card``; neither card's identity known, a plain folder).
+    Failed before, of a copy root of ours as the source: "holds another offload, of this
+    card or another (its ledger records 2 files, ..., none on this card at its size and
+    date: another card of the same name, or this card formatted and shot again) ...; copy
+    this card into a folder of its own". The card itself keeps the card's words, exactly."""
+    card = _card(tmp_path / "shot")
+    drive_a = tmp_path / "DRIVE_A"
+    drive_a.mkdir()
+    assert run_offload("copy", "--quiet", card, drive_a).returncode == 0
+    source = drive_a / card.name
+    other = tmp_path / "other" / "A001" / "CLIPS"  # another card of the same name
+    other.mkdir(parents=True)
+    for n in (1, 2):
+        (other / f"B00{n}.mov").write_bytes(bytes([n + 5]) * 3_000)
+    lines = {}
+    for name, given in (("card", card), ("copy", source)):
+        dest = tmp_path / f"DEST_{name}"
+        dest.mkdir()
+        assert run_offload("copy", "--quiet", other.parent, dest).returncode == 0
+        refused = run_offload("copy", given, dest)
+        assert refused.returncode == 64, refused.stderr
+        (line,) = [x for x in refused.stderr.splitlines() if x.startswith("ERROR: ")]
+        lines[name] = line
+    for name, this, its_card, on_it in (
+        ("card", "this card", "this card", "on this card"),
+        ("copy", "the source", "the source's card", "in the source"),
+    ):
+        line = lines[name]
+        assert f"holds another offload, of {its_card} or another (its ledger records 2 " in line
+        assert (
+            f", none {on_it} at its size and date: another card of the same name, or "
+            f"{its_card} formatted and shot again), and cards that share a name must not share "
+            f"a folder: nothing was copied; copy {this} into a folder of its own: "
+        ) in line, line
+    assert "this card" not in lines["copy"] and "the card" not in lines["copy"], lines["copy"]
+
+
 def test_card_contents_paths_are_exact_where_its_message_prints_them(
     tmp_path: Path, media: Any
 ) -> None:

@@ -99,3 +99,23 @@ def test_cpu_counts_a_descendant_that_outlives_its_command(tmp_path: Path, gnu_t
     assert spawner.descendants_reaped == 1
     assert spawner.cpu_s >= child_cpu
     assert spawner.descendants_cpu_s >= child_cpu
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="reads /proc (Linux)")
+def test_orphans_the_tree_never_saw_are_reaped_not_left_as_zombies(tmp_path: Path) -> None:
+    """A command whose subshell backgrounds a process and exits at once, the command right
+    after: the process is reparented to the runner before any reading of the tree could see
+    it below the command. Failed before: ``descendants_reaped`` 0 of 5, the five left as
+    zombie children of the runner, their CPU uncounted."""
+    from offload.bench.system import _children
+
+    had = set(_children(os.getpid()))
+    spawner = Spawner(tmp_path / "scratch", use_gnu_time=False)
+    loop = "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"
+    for _ in range(5):
+        spawner.run(["sh", "-c", f"(sh -c '{loop}' &); exit 0"])
+    spawner.reap_descendants()
+    assert spawner.descendants_reaped == 5, spawner.descendants_reaped
+    assert spawner.descendants_cpu_s > 0
+    assert spawner.unreaped == []
+    assert set(_children(os.getpid())) - had == set(), "no zombie left below the runner"

@@ -345,6 +345,8 @@ class Runner:
         ctx.extra["cpu_s"] = round(spawner.cpu_s, 3)
         if spawner.descendants_reaped:
             ctx.extra["descendants_cpu_s"] = round(spawner.descendants_cpu_s, 3)
+        if spawner.unreaped:  # killed and still not ended (a dead FUSE mount): left, named
+            ctx.extra["unreaped_pids"] = list(spawner.unreaped)
         record = RunRecord(
             case=case.id,
             contender=contender.name,

@@ -28,8 +28,16 @@ read (docs/performance.md, "Profile of the forty-fourth pass"). So while a comma
 runner is the **subreaper** of its descendants (``PR_SET_CHILD_SUBREAPER``): a process of
 the command's tree orphaned before the command ends becomes the runner's child instead of
 init's, and ``reap_descendants`` (called by the runner after the clock stops, so the wall
-time is the same) waits for each one the tree's readings saw and adds its CPU to ``cpu_s``.
-Off Linux, or where ``prctl`` fails, nothing changes: orphans go to init, uncounted.
+time is the same) waits for each one and adds its CPU to ``cpu_s``: each process the tree's
+readings saw, and each child the runner gained while the command ran (an orphan reparented
+between two readings, or before the first, is never seen below the command: left unwaited
+it stayed a zombie of the runner, its CPU uncounted). The runner starts nothing else while
+a command runs (``Spawner`` is not thread-safe): a child it had before the command is never
+taken for one. One still running after ``DESCENDANT_PATIENCE_S`` is killed and waited for
+``KILL_PATIENCE_S`` more; one that a kill does not end then (a process in uninterruptible
+sleep, on a dead FUSE mount) is left, its pid noted in ``Spawner.unreaped``: the bench
+never hangs on it. Off Linux, or where ``prctl`` fails, nothing changes: orphans go to
+init, uncounted.
 """
 
 from __future__ import annotations
@@ -51,6 +59,8 @@ TREE_INTERVAL_S = 0.02
 _READ_BLOCK = 4 * 1024 * 1024
 # How long ``reap_descendants`` waits for an orphaned descendant to end before killing it.
 DESCENDANT_PATIENCE_S = 30.0
+# How long it then waits for one it killed (SIGKILL) before leaving it, its pid noted.
+KILL_PATIENCE_S = 5.0
 _PR_SET_CHILD_SUBREAPER = 36  # prctl(2)
 
 
@@ -70,6 +80,8 @@ class Spawner:
         # Descendants of a command orphaned before it ended (now this process's children),
         # waited for by reap_descendants; how many were, and the CPU they added to cpu_s.
         self._orphans: list[int] = []
+        # Those a kill did not end within KILL_PATIENCE_S (left running, not counted).
+        self.unreaped: list[int] = []
         self.descendants_reaped = 0
         self.descendants_cpu_s = 0.0
         if use_gnu_time is None:
@@ -102,6 +114,7 @@ class Spawner:
                 command = [GNU_TIME, "-f", "%M", "-o", str(rss_file), *command]
             stdin_file = open(stdin, "rb") if stdin is not None else None  # noqa: SIM115
             subreaper = _set_subreaper(True)
+            before = set(_children(os.getpid())) if subreaper else set()
             try:
                 proc = subprocess.Popen(
                     command,
@@ -121,10 +134,12 @@ class Spawner:
                 tree_kib = tree.stop()
                 if subreaper:
                     _set_subreaper(False)
-                    # Only processes of this command's tree: any other orphan that came to
-                    # the runner meanwhile is not waited for (nor counted).
-                    mine = set(_children(os.getpid()))
-                    self._orphans.extend(sorted((tree.seen - {proc.pid}) & mine))
+                    # The command's orphans: those its tree's readings saw, and every child
+                    # the runner gained meanwhile (one orphaned between two readings was
+                    # never seen below the command); never a child it had before.
+                    now = set(_children(os.getpid()))
+                    gained = (tree.seen | (now - before)) - {proc.pid}
+                    self._orphans.extend(sorted(gained & now))
             proc.returncode = os.waitstatus_to_exitcode(status)
             self.commands += 1
             self.cpu_s += usage.ru_utime + usage.ru_stime
@@ -143,14 +158,19 @@ class Spawner:
             out.seek(0)
             return out.read().decode(errors="replace")
 
-    def reap_descendants(self, patience_s: float = DESCENDANT_PATIENCE_S) -> None:
+    def reap_descendants(
+        self, patience_s: float = DESCENDANT_PATIENCE_S, kill_patience_s: float = KILL_PATIENCE_S
+    ) -> None:
         """Wait for the commands' orphaned descendants (see the module's docstring) and add
         their CPU to ``cpu_s``. One still running after *patience_s* is killed, then counted
         all the same (a contender's process outliving its command by that much is a bug to
-        see in the numbers, not a reason to hang the bench). Idempotent."""
+        see in the numbers, not a reason to hang the bench); one the kill has not ended
+        *kill_patience_s* later is left running, its pid in ``unreaped``, uncounted.
+        Idempotent."""
         deadline = time.monotonic() + patience_s
         while self._orphans:
             pid = self._orphans.pop()
+            killed_at: float | None = None
             while True:
                 try:
                     done, _, usage = os.wait4(pid, os.WNOHANG)
@@ -163,11 +183,15 @@ class Spawner:
                     self.descendants_reaped += 1
                     break
                 if time.monotonic() >= deadline:
+                    if killed_at is not None:  # the kill did not end it: never hang on it
+                        self.unreaped.append(pid)
+                        break
                     try:
                         os.kill(pid, 9)
                     except ProcessLookupError:
                         pass
-                    deadline = float("inf")  # the kill is waited for
+                    killed_at = time.monotonic()
+                    deadline = killed_at + kill_patience_s
                 time.sleep(0.005)
 
 
