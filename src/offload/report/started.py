@@ -30,7 +30,9 @@ Contract:
   A record that cannot be written costs the run nothing but this: a ``WARNING:`` line says
   the run is not in ``offload history`` until it ends.
 * The run removes it once its reports are written (``_reports_and_summary``), whatever its
-  outcome (verified, failed, cancelled): its job report then says what it did. The removal
+  outcome (verified, failed, cancelled): its job report then says what it did. A run
+  stopped (a second Ctrl-C, SIGTERM) while it writes its reports removes it once its local
+  JSON report is written (``cli.offload``'s stop branch), and keeps it where none is. The removal
   is not fsynced where the local job report was written: that report names the run's token
   (its ``run``), and ``offload history`` takes a record whose run has a job report in the
   folder as finished, so a power cut that brings the record back shows nothing false. Where
