@@ -9,9 +9,10 @@ copied yet and no live view up (the plan comes before it): so each such read is 
 before it starts (the copy read, its size) and the plan's reads' bytes done of their total
 are told again every ``SAID_EVERY_S`` while one lasts (``PlanRead``), which the command
 says on stderr, or as ``plan_reading`` lines with ``--json`` (docs/json.md), nowhere with
-``--quiet``. A Ctrl-C meanwhile stops the planning after the read under way, as it stops
-the scan (``offload copy``: "cancelled before the copy started", exit 130): nothing was
-locked, written or recorded yet, and a copy whose read was cut short is called nothing.
+``--quiet``. A Ctrl-C meanwhile stops the planning within a moment, between two reads of
+the copy (``copy_reread``: a chunk at a time, never the whole copy first), as it stops the
+scan (``offload copy``: "cancelled before the copy started", exit 130): nothing was locked,
+written or recorded yet, and a copy whose read was cut short is called nothing.
 """
 
 from __future__ import annotations
@@ -121,7 +122,8 @@ def plan_read_words(read: PlanRead) -> str:
         why = f" {read.why}" if read.why else ""
         return (
             f"reading back {printable_name(read.path)} ({human_bytes(read.size_bytes)}){why}: "
-            "nothing is copied until the plan's reads end (Ctrl-C stops the run)"
+            "nothing is copied until the plan's reads end "
+            "(Ctrl-C stops the run within a moment, between two reads of the copy)"
         )
     return (
         f"reading back copies already there before the copy: {human_bytes(read.bytes_done)} "

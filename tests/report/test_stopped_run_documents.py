@@ -113,7 +113,7 @@ def test_a_ctrl_c_during_the_reports_is_in_the_html_and_pdf_too(
     stderr only, the documents a producer reads silent about it."""
     fs = faulty_fs()
     code, err, card, dest = _copy_signalled_while_held(
-        tmp_path, fs, fs.stall("create", path="*.json*", nth=1), signal.SIGINT
+        tmp_path, fs, fs.stall("create", path="[!s]*.json*", nth=1), signal.SIGINT
     )
     assert code == 0, err
     said = "Ctrl-C came while the reports were written, after every copy had finished"
@@ -217,7 +217,7 @@ def test_a_stopped_run_names_a_refused_report_folder_by_its_error_not_as_stopped
     shutil.rmtree(reports)
     reports.write_text("not a folder")
     argv = [OFFLOAD, "copy", "-q", "--report-dir", str(fs.mountpoint), str(card), str(dest)]
-    held = fs.stall("create", path="*.json*")
+    held = fs.stall("create", path="[!s]*.json*")
     done = signalled_at_stall(fs, held, argv, signal.SIGTERM, cwd=tmp_path)
     assert done.returncode == 130, done.stderr
     err = " ".join(done.stderr.split())

@@ -39,7 +39,7 @@ def test_a_read_is_told_as_it_begins_and_as_it_goes(tmp_path: Path) -> None:
     ]
     assert plan_read_words(first) == (
         f"reading back {path} (10.5 MB) to tell whether it is intact: nothing is copied until "
-        "the plan's reads end (Ctrl-C stops the run)"
+        "the plan's reads end (Ctrl-C stops the run within a moment, between two reads of the copy)"
     )
     assert plan_read_words(going[-1]) == (
         f"reading back copies already there before the copy: 10.5 MB of 10.5 MB read (now {path})"

@@ -21,6 +21,7 @@ from offload.report.started import (
     STARTED_FOLDER,
     UNFINISHED,
     UNKNOWN,
+    boot_time,
     liveness,
     machine_id,
     remove_start_record,
@@ -60,11 +61,29 @@ def test_this_machine_s_record_from_before_its_boot_is_unfinished(tmp_path: Path
     machine id is not this machine's (two carts of one default host name)."""
     if not machine_id() or not process_space():
         pytest.skip("no machine id or process space to tell a boot by here")
+    booted = boot_time()
+    if booted is None:
+        pytest.skip("no boot time to tell a boot by here")
     earlier = f"00000000-0000-0000-0000-000000000000/{process_space().partition('/')[2]}"
-    record = _record(tmp_path, pid=os.getpid(), pid_space=earlier, pid_start="")
+    record = _record(
+        tmp_path, pid=os.getpid(), pid_space=earlier, pid_start="", started_unix=booted - 60
+    )
     assert liveness(record) == UNFINISHED
     assert liveness({**record, "machine": "another-machine"}) == UNKNOWN
     assert liveness({**record, "host": "cart-2"}) == UNKNOWN
+
+
+def test_a_cloned_machine_s_run_since_this_boot_is_not_known_to_have_finished(
+    tmp_path: Path,
+) -> None:
+    """A cloned cart image: the same host name and machine id, another boot id, its run
+    started after this machine booted (a shared report folder): not proved over (before:
+    ``unfinished``, a live run on the other cart told to be run again)."""
+    if not machine_id() or not process_space() or boot_time() is None:
+        pytest.skip("no machine id, process space or boot time to tell a boot by here")
+    clone = f"11111111-1111-1111-1111-111111111111/{process_space().partition('/')[2]}"
+    record = _record(tmp_path, pid=os.getpid(), pid_space=clone, pid_start="")
+    assert liveness(record) == UNKNOWN
 
 
 def test_a_live_pid_without_its_start_is_told_by_its_copy_root_s_lock(tmp_path: Path) -> None:

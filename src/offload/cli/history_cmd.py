@@ -48,6 +48,7 @@ from offload.cli.common import (
     signal_words,
     write_stdout_whole,
 )
+from offload.destinations.s3url import is_s3_url
 from offload.errors import UsageError, describe_os_error, printable_line, printable_name
 from offload.json_text import stream_dumps
 from offload.ledger import THROUGH_A_CACHE
@@ -253,6 +254,8 @@ def _followed(listed: list[HistoryEntry]) -> None:
         for other in later:
             if (other.moment or 0.0) <= (entry.moment or 0.0) or other.source != entry.source:
                 continue
+            if other.token is not None and other.token == entry.run:
+                continue  # its own run's report: never "a later offload" of it
             if set(entry.roots) <= set(other.destinations):
                 entry.followed_by = other.report
                 entry.reason = (
@@ -399,7 +402,12 @@ def _started_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Hist
         started=data["started"],
         source=data["source"],
         card=_card(data["source"], data.get("reel") if isinstance(data.get("reel"), str) else None),
-        destinations=list(data["destinations"]),
+        # Its copy roots, as a job report's entry lists them (the destination's folder
+        # named for the card), then its buckets as given: the record names no bucket's.
+        destinations=[
+            *data["copy_roots"],
+            *(d for d in data["destinations"] if is_s3_url(d)),
+        ],
         result=result,
         exit_code=None,
         verify=None,

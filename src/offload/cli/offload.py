@@ -1476,6 +1476,29 @@ def _restate_stopped(args: argparse.Namespace | None, env: Environment, signum: 
         )
 
 
+def _remove_start_record_if_reported(args: argparse.Namespace | None, env: Environment) -> None:
+    """A run stopped once its local JSON report was written (it names the run's token, and
+    ``_restate_stopped`` has made it say the stop): its start record goes, as at the end of
+    ``_reports_and_summary`` (``report/started.py``: removed once its reports are written,
+    whatever its outcome). With no local JSON report the record stays: nothing else says
+    the run ended."""
+    if args is None:
+        return
+    start = getattr(args, "start_record", None)
+    written = getattr(args, "reports_written", None)
+    if start is None or written is None:
+        return
+    # The record is ``<local report folder>/started/<run>.json``.
+    if not any(Path(p).parent == start.parent.parent for p in written.json_written):
+        return
+    from offload.report.started import remove_start_record
+
+    problem = remove_start_record(start, durable=False)
+    if problem:
+        env.warning(f"offload history may list this run as not finished: {problem}")
+    args.start_record = None
+
+
 def documents_not_written(written: ReportsWritten | None) -> list[str]:
     """For a run stopped once JSON reports were written (*written*), a line for each of
     them whose HTML and PDF are not there (never made, or removed by the restatement: they
@@ -1929,6 +1952,7 @@ def main(
             # A second Ctrl-C, or a SIGTERM, once the copy is over (``SignalsAfterCopy``):
             # the reports already written say so before the command ends.
             _restate_stopped(args, env, signals.stopped_by)
+            _remove_start_record_if_reported(args, env)
             env.error(
                 stopped_after_copy(
                     signals.stopped_by,

@@ -30,7 +30,9 @@ Contract:
   A record that cannot be written costs the run nothing but this: a ``WARNING:`` line says
   the run is not in ``offload history`` until it ends.
 * The run removes it once its reports are written (``_reports_and_summary``), whatever its
-  outcome (verified, failed, cancelled): its job report then says what it did. The removal
+  outcome (verified, failed, cancelled): its job report then says what it did. A run
+  stopped (a second Ctrl-C, SIGTERM) while it writes its reports removes it once its local
+  JSON report is written (``cli.offload``'s stop branch), and keeps it where none is. The removal
   is not fsynced where the local job report was written: that report names the run's token
   (its ``run``), and ``offload history`` takes a record whose run has a job report in the
   folder as finished, so a power cut that brings the record back shows nothing false. Where
@@ -43,7 +45,9 @@ Contract:
   lock of one of its copy roots is held by a body naming its run; ``UNFINISHED`` where its
   process is proved over (``lock.body_gone``: the pid gone or given to another process, on
   this machine, in this boot), or where it ran on this machine (same host name and machine
-  id) in an earlier boot (a power cut, a reboot); ``UNKNOWN`` otherwise (another host's
+  id) in an earlier boot (a power cut, a reboot: another boot id, and a run started before
+  this machine booted; a cloned cart image's host name and machine id are the same, its
+  run since this boot is another machine's); ``UNKNOWN`` otherwise (another host's
   record in a shared report folder: "started on HOST, not known to have finished"; a pid of
   this machine that runs with no start to compare and whose run holds no lock). Its copy
   roots' locks free never prove it over: a run releases them before it writes its reports,
@@ -238,7 +242,7 @@ def liveness(data: Mapping[str, Any]) -> str:
     if body_gone(data):
         return UNFINISHED
     host, space = data.get("host"), data.get("pid_space")
-    if _earlier_boot(host, space, data.get("machine"), process_space()):
+    if _earlier_boot(host, space, data.get("machine"), process_space(), data.get("started_unix")):
         return UNFINISHED
     if not same_process_space(host, space):
         return UNKNOWN
@@ -247,16 +251,49 @@ def liveness(data: Mapping[str, Any]) -> str:
     return _by_locks(data)
 
 
-def _earlier_boot(host: object, space: object, machine: object, own_space: str) -> bool:
+def _earlier_boot(
+    host: object, space: object, machine: object, own_space: str, started: object
+) -> bool:
     """Whether a record's process ran on this very machine (its host name and machine id
-    both this one's, the id known) in a boot before this one (its ``pid_space``'s boot id
-    another): every process of that boot is over."""
+    both this one's, the id known) in a boot before this one: its ``pid_space``'s boot id
+    another, and the run started (*started*, Unix seconds) before this machine booted
+    (``/proc/stat``'s ``btime``): every process of that boot is over. Both are needed: a
+    cloned cart image keeps the host name and the machine id, and another boot id alone
+    would take a clone's live run in a shared report folder for over; one started since
+    this boot is another machine's (not known to have finished). A clone's run begun
+    before this machine booted still reads as over: a cloned image should be given its
+    own machine id (``systemd-machine-id-setup``)."""
     own_machine = machine_id()
     if not own_machine or machine != own_machine or host != os.uname().nodename:
         return False
     if not isinstance(space, str) or not space or not own_space:
         return False
-    return space.partition("/")[0] != own_space.partition("/")[0]
+    if space.partition("/")[0] == own_space.partition("/")[0]:
+        return False
+    booted = boot_time()
+    if booted is None or not isinstance(started, (int, float)) or isinstance(started, bool):
+        return False
+    return started < booted
+
+
+_BOOTED: list[float | None] = []
+
+
+def boot_time() -> float | None:
+    """When this machine booted, in Unix seconds (``/proc/stat``'s ``btime``), None when it
+    cannot be read. Read once a process."""
+    if not _BOOTED:
+        found: float | None = None
+        try:
+            with open("/proc/stat", "rb") as f:
+                for line in f:
+                    if line.startswith(b"btime "):
+                        found = float(line.split()[1])
+                        break
+        except (OSError, ValueError, IndexError):
+            found = None
+        _BOOTED.append(found)
+    return _BOOTED[0]
 
 
 def _by_locks(data: Mapping[str, Any]) -> str:
