@@ -167,8 +167,11 @@ def check_held(root: Path | str) -> int | None:
     """Before a write into *root*'s ``.offload``: raises ``StateFolderReplaced`` where this
     process's lock holds that folder and the name is no longer it (module doc); else the
     held folder's descriptor for the writer's ``dir_fd`` (None where no lock of this
-    process holds it: nothing checked). An ``lstat`` that fails otherwise than "not there"
-    (the drive gone: ENOTCONN, EIO) is raised as it is: the write would fail the same."""
+    process holds it: nothing checked). A ``.offload`` not there whose copy root is gone or
+    on another filesystem raises the drive-gone (ENODEV) or folder-removed (ENOENT) error of
+    ``ledger.lost_error_of``, never "replaced". An ``lstat`` that fails otherwise than "not
+    there" (the drive gone: ENOTCONN, EIO) is raised as it is: the write would fail the
+    same."""
     held = _HELD.get(_key(root))
     if held is None:
         return None
@@ -177,7 +180,7 @@ def check_held(root: Path | str) -> int | None:
     try:
         st = os.lstat(folder)
     except (FileNotFoundError, NotADirectoryError):
-        raise StateFolderReplaced(Path(root), "it is gone") from None
+        raise _gone(Path(root), identity[0]) from None
     if stat.S_ISLNK(st.st_mode):
         try:
             from offload.errors import printable_name
@@ -189,6 +192,45 @@ def check_held(root: Path | str) -> int | None:
     if (st.st_dev, st.st_ino) != identity:
         raise StateFolderReplaced(Path(root), "another folder is at that name now")
     return fd
+
+
+def _gone(root: Path, device: int) -> OSError:
+    """The error of a held ``.offload`` no longer at its name. Only where the copy root is
+    still there on the filesystem the held folder is on was the folder moved away
+    (``StateFolderReplaced``); a copy root gone or on another filesystem is a drive gone
+    (``umount -l``, udisks' way with a pulled drive, leaves the bare mount point, with no
+    ``.offload`` in it) or a folder removed, in the words every other write of that copy
+    root uses (``ledger.lost_error_of``: ENODEV "reconnect it", ENOENT "removed")."""
+    from offload.ledger import _device_of, lost_error_of
+
+    if _device_of(root) != device:
+        return lost_error_of(root, device)
+    return StateFolderReplaced(root, "it is gone")
+
+
+def unlink_in(path: Path | str) -> None:
+    """Remove *path*, a file in a copy root's ``.offload`` (its record, its stamp), not
+    there already being fine: after ``check_held`` of that copy root, and by name in the
+    held folder (``dir_fd``), so that a swap between the check and the unlink still removes
+    nothing of the other folder (module doc). A path in no folder this process holds is
+    removed by its path. Raises ``check_held``'s errors and the unlink's OSError."""
+    path = Path(path)
+    parts = path.parts
+    held = None
+    below = ""
+    if _HELD:
+        for at in range(len(parts) - 2, -1, -1):
+            if parts[at] == STATE_FOLDER:
+                held = check_held(Path(*parts[:at]))
+                below = os.path.join(*parts[at + 1 :])
+                break
+    try:
+        if held is None:
+            os.unlink(path)
+        else:
+            os.unlink(below, dir_fd=held)
+    except FileNotFoundError:
+        pass
 
 
 def check_under(path: Path | str) -> None:
