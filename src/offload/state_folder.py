@@ -128,6 +128,10 @@ class StateFolderReplaced(OSError):
 #: The state folders this process's locks hold: by the copy root's absolute path, the
 #: descriptor the lock opened and its ``(st_dev, st_ino)``.
 _HELD: dict[str, tuple[int, tuple[int, int]]] = {}
+#: The ``(st_dev, st_ino)`` of each state folder a lock of this process held and let go
+#: (``let_go``), by the copy root's absolute path, until a lock holds it again: the run's
+#: reports are written after its lock is released, and are checked against it.
+_LET_GO: dict[str, tuple[int, int]] = {}
 
 
 def _key(root: Path | str) -> str:
@@ -146,14 +150,18 @@ def hold(root: Path, folder: int) -> None:
     old = _HELD.pop(_key(root), None)
     if old is not None:
         _close(old[0])
+    _LET_GO.pop(_key(root), None)
     _HELD[_key(root)] = (folder, (st.st_dev, st.st_ino))
 
 
 def let_go(root: Path) -> None:
-    """The lock of *root* released: its folder no longer held (its descriptor closed)."""
+    """The lock of *root* released: its folder no longer held (its descriptor closed). Its
+    identity is kept: a later write of this process there (the run's reports, written after
+    the lock is released) is still checked (``check_held``), without a descriptor."""
     held = _HELD.pop(_key(root), None)
     if held is not None:
         _close(held[0])
+        _LET_GO[_key(root)] = held[1]
 
 
 def _close(fd: int) -> None:
@@ -167,14 +175,19 @@ def check_held(root: Path | str) -> int | None:
     """Before a write into *root*'s ``.offload``: raises ``StateFolderReplaced`` where this
     process's lock holds that folder and the name is no longer it (module doc); else the
     held folder's descriptor for the writer's ``dir_fd`` (None where no lock of this
-    process holds it: nothing checked). A ``.offload`` not there whose copy root is gone or
-    on another filesystem raises the drive-gone (ENODEV) or folder-removed (ENOENT) error of
-    ``ledger.lost_error_of``, never "replaced". An ``lstat`` that fails otherwise than "not
-    there" (the drive gone: ENOTCONN, EIO) is raised as it is: the write would fail the
-    same."""
-    held = _HELD.get(_key(root))
+    process holds it: nothing checked; or where one held it and let it go, ``let_go``:
+    checked all the same, the reports written after the run). A ``.offload`` not there
+    whose copy root is gone or on another filesystem raises the drive-gone (ENODEV) or
+    folder-removed (ENOENT) error of ``ledger.lost_error_of``, never "replaced". An
+    ``lstat`` that fails otherwise than "not there" (the drive gone: ENOTCONN, EIO) is
+    raised as it is: the write would fail the same."""
+    held: tuple[int | None, tuple[int, int]] | None = _HELD.get(_key(root))
     if held is None:
-        return None
+        let_go_identity = _LET_GO.get(_key(root))
+        if let_go_identity is None:
+            return None
+        # Let go (the reports after the run): checked all the same, no descriptor to give.
+        held = (None, let_go_identity)
     fd, identity = held
     folder = Path(root) / STATE_FOLDER
     try:
@@ -212,13 +225,14 @@ def unlink_in(path: Path | str) -> None:
     """Remove *path*, a file in a copy root's ``.offload`` (its record, its stamp), not
     there already being fine: after ``check_held`` of that copy root, and by name in the
     held folder (``dir_fd``), so that a swap between the check and the unlink still removes
-    nothing of the other folder (module doc). A path in no folder this process holds is
-    removed by its path. Raises ``check_held``'s errors and the unlink's OSError."""
+    nothing of the other folder (module doc). A path in no folder this process holds (or
+    one let go: checked, then) is removed by its path. Raises ``check_held``'s errors and
+    the unlink's OSError."""
     path = Path(path)
     parts = path.parts
     held = None
     below = ""
-    if _HELD:
+    if _HELD or _LET_GO:
         for at in range(len(parts) - 2, -1, -1):
             if parts[at] == STATE_FOLDER:
                 held = check_held(Path(*parts[:at]))
@@ -237,7 +251,7 @@ def check_under(path: Path | str) -> None:
     """``check_held`` of the copy root whose state folder holds *path* (a file to write in
     ``<copy root>/.offload/``, or below it: its reports), nothing for a path outside any
     (a manifest in ``ascmhl/``). A dict look-up where this process holds no lock."""
-    if not _HELD:
+    if not _HELD and not _LET_GO:
         return
     parts = Path(path).parts
     for at in range(len(parts) - 1, -1, -1):
