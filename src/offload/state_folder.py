@@ -31,8 +31,16 @@ Contract:
   what to do; the writer fails that destination with it, and nothing of this run is
   written into the other folder. The ledger and the run record also open their files in
   the held descriptor (``dir_fd``), so a swap between the check and the open still writes
-  into the folder this run locked, never the other one. A copy root this process holds no
-  lock of (a library caller's write without ``lock_copy_roots``) is not checked.
+  into the folder this run locked, never the other one. A removal there (the stamp, a
+  record) goes through :func:`unlink_in`: checked, then by name in the held folder. The
+  reports are written after the lock is released: :func:`let_go` keeps the folder's
+  ``(st_dev, st_ino)`` (until a lock holds that copy root again), so they are checked all
+  the same, by name (no descriptor is left: a swap between that check and the open is not
+  caught). A ``.offload`` not there whose copy root is gone or on another filesystem than
+  the held folder is a drive gone (``umount -l`` leaves the bare mount point) or a folder
+  removed: ``ledger.lost_error_of``'s error, never "replaced". A copy root this process
+  never held a lock of (a library caller's write without ``lock_copy_roots``) is not
+  checked.
 """
 
 from __future__ import annotations
