@@ -36,11 +36,12 @@ Contract:
   reports are written after the lock is released: :func:`let_go` keeps the folder's
   ``(st_dev, st_ino)`` (until a lock holds that copy root again), so they are checked all
   the same, by name (no descriptor is left: a swap between that check and the open is not
-  caught). A ``.offload`` not there whose copy root is gone or on another filesystem than
-  the held folder is a drive gone (``umount -l`` leaves the bare mount point) or a folder
-  removed: ``ledger.lost_error_of``'s error, never "replaced". A copy root this process
-  never held a lock of (a library caller's write without ``lock_copy_roots``) is not
-  checked.
+  caught); only by :func:`check_under` (``AtomicFile``'s check, the reports'), so a library
+  caller's own ledger or run record write there after the run stays unchecked. A
+  ``.offload`` not there whose copy root is gone or on another filesystem than the held
+  folder is a drive gone (``umount -l`` leaves the bare mount point) or a folder removed:
+  ``ledger.lost_error_of``'s error, never "replaced". A copy root this process never held
+  a lock of (a library caller's write without ``lock_copy_roots``) is not checked.
 """
 
 from __future__ import annotations
@@ -179,19 +180,20 @@ def _close(fd: int) -> None:
         pass  # a descriptor of a drive gone is closed all the same
 
 
-def check_held(root: Path | str) -> int | None:
+def check_held(root: Path | str, *, let_go_too: bool = False) -> int | None:
     """Before a write into *root*'s ``.offload``: raises ``StateFolderReplaced`` where this
     process's lock holds that folder and the name is no longer it (module doc); else the
     held folder's descriptor for the writer's ``dir_fd`` (None where no lock of this
-    process holds it: nothing checked; or where one held it and let it go, ``let_go``:
-    checked all the same, the reports written after the run). A ``.offload`` not there
+    process holds it: nothing checked; with *let_go_too* (``check_under``: the reports
+    written after the run), one a lock held and let go, ``let_go``, is checked all the
+    same, None returned). A ``.offload`` not there
     whose copy root is gone or on another filesystem raises the drive-gone (ENODEV) or
     folder-removed (ENOENT) error of ``ledger.lost_error_of``, never "replaced". An
     ``lstat`` that fails otherwise than "not there" (the drive gone: ENOTCONN, EIO) is
     raised as it is: the write would fail the same."""
     held: tuple[int | None, tuple[int, int]] | None = _HELD.get(_key(root))
     if held is None:
-        let_go_identity = _LET_GO.get(_key(root))
+        let_go_identity = _LET_GO.get(_key(root)) if let_go_too else None
         if let_go_identity is None:
             return None
         # Let go (the reports after the run): checked all the same, no descriptor to give.
@@ -233,14 +235,14 @@ def unlink_in(path: Path | str) -> None:
     """Remove *path*, a file in a copy root's ``.offload`` (its record, its stamp), not
     there already being fine: after ``check_held`` of that copy root, and by name in the
     held folder (``dir_fd``), so that a swap between the check and the unlink still removes
-    nothing of the other folder (module doc). A path in no folder this process holds (or
-    one let go: checked, then) is removed by its path. Raises ``check_held``'s errors and
+    nothing of the other folder (module doc). A path in no folder this process holds is
+    removed by its path. Raises ``check_held``'s errors and
     the unlink's OSError."""
     path = Path(path)
     parts = path.parts
     held = None
     below = ""
-    if _HELD or _LET_GO:
+    if _HELD:
         for at in range(len(parts) - 2, -1, -1):
             if parts[at] == STATE_FOLDER:
                 held = check_held(Path(*parts[:at]))
@@ -258,11 +260,12 @@ def unlink_in(path: Path | str) -> None:
 def check_under(path: Path | str) -> None:
     """``check_held`` of the copy root whose state folder holds *path* (a file to write in
     ``<copy root>/.offload/``, or below it: its reports), nothing for a path outside any
-    (a manifest in ``ascmhl/``). A dict look-up where this process holds no lock."""
+    (a manifest in ``ascmhl/``); one a lock of this process let go is checked too (module
+    doc). A dict look-up where this process holds no lock."""
     if not _HELD and not _LET_GO:
         return
     parts = Path(path).parts
     for at in range(len(parts) - 1, -1, -1):
         if parts[at] == STATE_FOLDER:
-            check_held(Path(*parts[:at]))
+            check_held(Path(*parts[:at]), let_go_too=True)
             return
