@@ -40,8 +40,13 @@ Contract:
   caller's own ledger or run record write there after the run stays unchecked. A
   ``.offload`` not there whose copy root is gone or on another filesystem than the held
   folder is a drive gone (``umount -l`` leaves the bare mount point) or a folder removed:
-  ``ledger.lost_error_of``'s error, never "replaced". A copy root this process never held
-  a lock of (a library caller's write without ``lock_copy_roots``) is not checked.
+  ``ledger.lost_error_of``'s error, never "replaced". The other writers
+  (``manifest.atomic.AtomicFile``'s temporaries and renames, ``cascade_unsettled``'s
+  records) open and rename by path after the check: a swap in the moment between the
+  check and that call is not caught. A copy root this process never held a lock of is not
+  checked: a library caller's write without ``lock_copy_roots``, and a copy root whose
+  lock could not be taken (a filesystem without ``flock``: the run's "cannot lock copy
+  root" warning).
 """
 
 from __future__ import annotations
