@@ -94,7 +94,7 @@ from offload.results import (
     merge_job_reports,
     was_proved,
 )
-from offload.state_folder import check_held
+from offload.state_folder import check_held, unlink_in
 
 if TYPE_CHECKING:
     from offload.card import OffloadOptions, OffloadPlan, OffloadReport
@@ -1198,16 +1198,17 @@ def _record_card_pass(
         folder = Path(plan.plans[index].root) / STATE_FOLDER
         path = folder / CARD_PASS_RECORD
         try:
-            # Never another copy root's state folder swapped in for this one's.
-            check_held(Path(plan.plans[index].root))
             if index not in complete:
-                path.unlink(missing_ok=True)
+                # Never in another copy root's state folder swapped in for this one's.
+                unlink_in(path)
                 continue
             # Never the copy root: one gone is a drive unmounted since (ENOENT here), and
             # its mount point the folder on the disk below; nor below a copy root that is
-            # the mount point itself (a folder still, on another filesystem now).
+            # the mount point itself (a folder still, on another filesystem now). Asked
+            # before the held folder's check, which would call a drive gone a folder moved.
             if not plan.ledgers[index].root_unchanged():
                 raise OSError(errno.ENODEV, "its drive is not reachable")
+            check_held(Path(plan.plans[index].root))
             folder.mkdir(exist_ok=True)
             staging = folder / f".{CARD_PASS_RECORD}.{os.getpid()}"
             with open(staging, "w", encoding="utf-8") as handle:

@@ -38,6 +38,7 @@ from offload.report.words import (
     UNREADABLE_IN_THE_CARDS_PLACE,
 )
 from offload.results import DestinationStatus, FileResult, JobReport, merge_job_reports
+from offload.state_folder import unlink_in
 
 if TYPE_CHECKING:
     from offload.card import OffloadPlan
@@ -394,7 +395,7 @@ def _revoke(plan: OffloadPlan, root: Path, relative: str) -> str:
     ledger = Ledger(root, card=plan.card.key if plan.card is not None else "")
     try:
         ledger.revoke({relative: ledger.card})
-        (root / STATE_FOLDER / CARD_PASS_RECORD).unlink(missing_ok=True)
+        unlink_in(root / STATE_FOLDER / CARD_PASS_RECORD)  # never another root's
     except OSError as exc:
         return (
             f"its ledger could not be told ({exc.strerror or exc}), so a re-run would trust "

@@ -161,7 +161,7 @@ class CopyRootLocks:
         _LIVE_RUNS.discard(self.run)
         while self._held:
             path, fd = self._held.pop()
-            let_go(path)  # its writes are over: the state folder's descriptor closed
+            let_go(path)  # descriptor closed; its identity kept to check the reports
             try:
                 os.ftruncate(fd, 0)  # the body describes a holder: there is none now
             except OSError:

@@ -44,6 +44,7 @@ from offload._version import __version__
 from offload.json_text import STRICT
 from offload.ledger import STATE_FOLDER, ledger_path
 from offload.manifest.layout import ASCMHL_FOLDER, CHAIN_FILE_NAME
+from offload.state_folder import unlink_in
 
 if TYPE_CHECKING:
     from offload.manifest.model import ManifestFile
@@ -328,6 +329,8 @@ def write_stamp(root: Path, state: Mapping[str, Any]) -> None:
 def remove_stamp(root: Path) -> None:
     """Remove the stamp of *root*, if any (never raises)."""
     try:
-        os.unlink(stamp_path(root))
+        # Checked and by name in the held folder: never another copy root's stamp
+        # (``state_folder``).
+        unlink_in(stamp_path(root))
     except OSError:
         pass

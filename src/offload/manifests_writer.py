@@ -143,6 +143,7 @@ from offload.manifest_stamp import (
 from offload.plan.codes import PreflightCode
 from offload.report.words import listed as shortened
 from offload.report.words import plural
+from offload.state_folder import unlink_in
 
 
 class LinkState(StrEnum):
@@ -1112,7 +1113,7 @@ def _settle(
     if not followed and not _take_back(root, carried, outcome, whose):
         return
     try:
-        record.unlink(missing_ok=True)
+        unlink_in(record)  # never another copy root's (``state_folder``)
         fsync_dir(record.parent)
     except OSError:
         pass  # left: the next run finds the history followed or taken back, and clears it

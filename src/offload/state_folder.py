@@ -31,8 +31,22 @@ Contract:
   what to do; the writer fails that destination with it, and nothing of this run is
   written into the other folder. The ledger and the run record also open their files in
   the held descriptor (``dir_fd``), so a swap between the check and the open still writes
-  into the folder this run locked, never the other one. A copy root this process holds no
-  lock of (a library caller's write without ``lock_copy_roots``) is not checked.
+  into the folder this run locked, never the other one. A removal there (the stamp, a
+  record) goes through :func:`unlink_in`: checked, then by name in the held folder. The
+  reports are written after the lock is released: :func:`let_go` keeps the folder's
+  ``(st_dev, st_ino)`` (until a lock holds that copy root again), so they are checked all
+  the same, by name (no descriptor is left: a swap between that check and the open is not
+  caught); only by :func:`check_under` (``AtomicFile``'s check, the reports'), so a library
+  caller's own ledger or run record write there after the run stays unchecked. A
+  ``.offload`` not there whose copy root is gone or on another filesystem than the held
+  folder is a drive gone (``umount -l`` leaves the bare mount point) or a folder removed:
+  ``ledger.lost_error_of``'s error, never "replaced". The other writers
+  (``manifest.atomic.AtomicFile``'s temporaries and renames, ``cascade_unsettled``'s
+  records) open and rename by path after the check: a swap in the moment between the
+  check and that call is not caught. A copy root this process never held a lock of is not
+  checked: a library caller's write without ``lock_copy_roots``, and a copy root whose
+  lock could not be taken (a filesystem without ``flock``: the run's "cannot lock copy
+  root" warning).
 """
 
 from __future__ import annotations
@@ -128,6 +142,10 @@ class StateFolderReplaced(OSError):
 #: The state folders this process's locks hold: by the copy root's absolute path, the
 #: descriptor the lock opened and its ``(st_dev, st_ino)``.
 _HELD: dict[str, tuple[int, tuple[int, int]]] = {}
+#: The ``(st_dev, st_ino)`` of each state folder a lock of this process held and let go
+#: (``let_go``), by the copy root's absolute path, until a lock holds it again: the run's
+#: reports are written after its lock is released, and are checked against it.
+_LET_GO: dict[str, tuple[int, int]] = {}
 
 
 def _key(root: Path | str) -> str:
@@ -146,14 +164,18 @@ def hold(root: Path, folder: int) -> None:
     old = _HELD.pop(_key(root), None)
     if old is not None:
         _close(old[0])
+    _LET_GO.pop(_key(root), None)
     _HELD[_key(root)] = (folder, (st.st_dev, st.st_ino))
 
 
 def let_go(root: Path) -> None:
-    """The lock of *root* released: its folder no longer held (its descriptor closed)."""
+    """The lock of *root* released: its folder no longer held (its descriptor closed). Its
+    identity is kept: a later write of this process there (the run's reports, written after
+    the lock is released) is still checked (``check_held``), without a descriptor."""
     held = _HELD.pop(_key(root), None)
     if held is not None:
         _close(held[0])
+        _LET_GO[_key(root)] = held[1]
 
 
 def _close(fd: int) -> None:
@@ -163,21 +185,30 @@ def _close(fd: int) -> None:
         pass  # a descriptor of a drive gone is closed all the same
 
 
-def check_held(root: Path | str) -> int | None:
+def check_held(root: Path | str, *, let_go_too: bool = False) -> int | None:
     """Before a write into *root*'s ``.offload``: raises ``StateFolderReplaced`` where this
     process's lock holds that folder and the name is no longer it (module doc); else the
     held folder's descriptor for the writer's ``dir_fd`` (None where no lock of this
-    process holds it: nothing checked). An ``lstat`` that fails otherwise than "not there"
-    (the drive gone: ENOTCONN, EIO) is raised as it is: the write would fail the same."""
-    held = _HELD.get(_key(root))
+    process holds it: nothing checked; with *let_go_too* (``check_under``: the reports
+    written after the run), one a lock held and let go, ``let_go``, is checked all the
+    same, None returned). A ``.offload`` not there
+    whose copy root is gone or on another filesystem raises the drive-gone (ENODEV) or
+    folder-removed (ENOENT) error of ``ledger.lost_error_of``, never "replaced". An
+    ``lstat`` that fails otherwise than "not there" (the drive gone: ENOTCONN, EIO) is
+    raised as it is: the write would fail the same."""
+    held: tuple[int | None, tuple[int, int]] | None = _HELD.get(_key(root))
     if held is None:
-        return None
+        let_go_identity = _LET_GO.get(_key(root)) if let_go_too else None
+        if let_go_identity is None:
+            return None
+        # Let go (the reports after the run): checked all the same, no descriptor to give.
+        held = (None, let_go_identity)
     fd, identity = held
     folder = Path(root) / STATE_FOLDER
     try:
         st = os.lstat(folder)
     except (FileNotFoundError, NotADirectoryError):
-        raise StateFolderReplaced(Path(root), "it is gone") from None
+        raise _gone(Path(root), identity[0]) from None
     if stat.S_ISLNK(st.st_mode):
         try:
             from offload.errors import printable_name
@@ -191,14 +222,55 @@ def check_held(root: Path | str) -> int | None:
     return fd
 
 
+def _gone(root: Path, device: int) -> OSError:
+    """The error of a held ``.offload`` no longer at its name. Only where the copy root is
+    still there on the filesystem the held folder is on was the folder moved away
+    (``StateFolderReplaced``); a copy root gone or on another filesystem is a drive gone
+    (``umount -l``, udisks' way with a pulled drive, leaves the bare mount point, with no
+    ``.offload`` in it) or a folder removed, in the words every other write of that copy
+    root uses (``ledger.lost_error_of``: ENODEV "reconnect it", ENOENT "removed")."""
+    from offload.ledger import _device_of, lost_error_of
+
+    if _device_of(root) != device:
+        return lost_error_of(root, device)
+    return StateFolderReplaced(root, "it is gone")
+
+
+def unlink_in(path: Path | str) -> None:
+    """Remove *path*, a file in a copy root's ``.offload`` (its record, its stamp), not
+    there already being fine: after ``check_held`` of that copy root, and by name in the
+    held folder (``dir_fd``), so that a swap between the check and the unlink still removes
+    nothing of the other folder (module doc). A path in no folder this process holds is
+    removed by its path. Raises ``check_held``'s errors and
+    the unlink's OSError."""
+    path = Path(path)
+    parts = path.parts
+    held = None
+    below = ""
+    if _HELD:
+        for at in range(len(parts) - 2, -1, -1):
+            if parts[at] == STATE_FOLDER:
+                held = check_held(Path(*parts[:at]))
+                below = os.path.join(*parts[at + 1 :])
+                break
+    try:
+        if held is None:
+            os.unlink(path)
+        else:
+            os.unlink(below, dir_fd=held)
+    except FileNotFoundError:
+        pass
+
+
 def check_under(path: Path | str) -> None:
     """``check_held`` of the copy root whose state folder holds *path* (a file to write in
     ``<copy root>/.offload/``, or below it: its reports), nothing for a path outside any
-    (a manifest in ``ascmhl/``). A dict look-up where this process holds no lock."""
-    if not _HELD:
+    (a manifest in ``ascmhl/``); one a lock of this process let go is checked too (module
+    doc). A dict look-up where this process holds no lock."""
+    if not _HELD and not _LET_GO:
         return
     parts = Path(path).parts
     for at in range(len(parts) - 1, -1, -1):
         if parts[at] == STATE_FOLDER:
-            check_held(Path(*parts[:at]))
+            check_held(Path(*parts[:at]), let_go_too=True)
             return

@@ -26,6 +26,7 @@ import pytest
 from support.cards import clips_card
 from support.faultyfs import FaultyFS
 from support.held_process import start
+from support.mounts import Mount, detach
 from support.offload_cli import CLI, run_offload
 
 pytestmark = pytest.mark.fault
@@ -103,3 +104,84 @@ def test_a_state_folder_swapped_for_another_copy_roots_is_never_written_through(
     # The folder the lock held (moved away) never says this run finished there.
     moved = json.loads((swapped_dest / "A001" / ".offload-moved" / "last-run.json").read_text())
     assert moved["state"] != "finished", moved
+
+
+def test_a_drive_pulled_under_a_held_state_folder_is_said_gone_never_replaced(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """A drive unmounted lazily (``umount -l``, udisks' way with a pulled drive) while the
+    other destination's manifests are written: its ``.offload`` is simply not there at the
+    bare mount point. Failed before (review of statefold68, M2): "…/.offload was replaced
+    while this offload ran (it is gone): … put back the folder that was there", next to
+    the reports' line saying the same drive is not reachable. Now the drive-gone words,
+    "reconnect it", and never "replaced"."""
+    card = clips_card(tmp_path / "cards", 3, 20_000)
+    drive = tmpfs_mount(64 << 20)
+    fs = faulty_fs()
+    held = fs.stall("create", path=f"{card.name}/ascmhl/*")
+    process = start(
+        [*CLI, "copy", "--report-dir", tmp_path / "r", card, drive.path, fs.mountpoint],
+        env={**os.environ, "COLUMNS": "200"},
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        fs.wait_stalled_while_working(held, process)
+        detach(drive.path)  # umount -l
+    finally:
+        fs.release(held)
+    _out, err = process.communicate(timeout=240)
+    said = " ".join(err.split())
+    assert process.returncode == 1, err
+    assert "Traceback" not in err, err
+    assert "was replaced while this offload ran" not in said, err
+    assert "put back the folder" not in said, err
+    assert f"the drive holding {drive.path / card.name} is not reachable" in said, err
+    assert os.listdir(drive.path) == []  # the bare mount point: nothing written below
+
+
+def test_a_state_folder_swapped_during_the_manifests_is_never_written_or_removed_through(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The swap made while the other destination's ASC MHL history is written (its create
+    held by FaultyFS), after every copy: the stamp of complete manifests is removed and the
+    reports are written then, the reports after the run's lock is let go. Failed before
+    (review of statefold68, M1): the other copy root's ``manifests-complete.json`` removed
+    (an unlink by name, unchecked) and this run's reports (JSON, CSV, HTML) written into
+    its ``.offload/reports`` (nothing checked once the lock was let go). Now nothing of the
+    other copy root's state changes; that destination's report is refused, one line."""
+    other_card = clips_card(tmp_path / "others", 2, 30_000, card="B002")
+    other_dest = tmp_path / "other"
+    other_dest.mkdir()
+    done = run_offload("copy", "--report-dir", tmp_path / "r0", other_card, other_dest)
+    assert done.returncode == 0, done.stderr
+    other_state = other_dest / "B002" / ".offload"
+    before = _tree(other_state)
+    assert "manifests-complete.json" in before, sorted(before)
+
+    card = clips_card(tmp_path / "cards", 3, 20_000)
+    fs = faulty_fs()
+    swapped_dest = tmp_path / "a"
+    swapped_dest.mkdir()
+    held = fs.stall("create", path=f"{card.name}/ascmhl/*")
+    process = start(
+        [*CLI, "copy", "--report-dir", tmp_path / "r1", card, fs.mountpoint, swapped_dest],
+        env={**os.environ, "COLUMNS": "200"},
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        fs.wait_stalled_while_working(held, process)
+        state = swapped_dest / card.name / ".offload"
+        os.rename(state, state.with_name(".offload-moved"))  # mv .offload .offload-moved
+        os.symlink(other_state, state)  # ln -s OTHER/.offload .offload
+    finally:
+        fs.release(held)
+    _out, err = process.communicate(timeout=240)
+    said = " ".join(err.split())
+
+    after = _tree(other_state)
+    assert sorted(after) == sorted(before), err
+    assert after == before, err
+    assert process.returncode == 1, err
+    assert "Traceback" not in err, err
+    assert f"cannot write the report into {state / 'reports'}" in said, err
+    assert f"{state} was replaced while this offload ran" in said, err

@@ -24,6 +24,7 @@ from offload import run_record
 from offload.fs.whole import NOTHING_WRITTEN
 from offload.ledger import Ledger
 from offload.manifest.atomic import AtomicFile
+from support.cards import clips_card
 from support.faultyfs import FaultyFS
 
 pytestmark = pytest.mark.fault
@@ -110,3 +111,27 @@ def test_start_record_write_of_nothing_is_its_warning_words(
     assert NOTHING_WRITTEN in problem, problem
     assert fs.fired(rule) == 1
     assert os.listdir(reports / STARTED_FOLDER) == []
+
+
+@pytest.mark.parametrize("size", [4_000, 3_000_000])  # one buffered call; the write loop
+def test_a_clip_write_of_nothing_is_said_in_the_same_words(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], size: int
+) -> None:
+    """A clip's copy whose write stores nothing fails with the words of offload-ai's own
+    files (ENOSPC, "the drive took none of the bytes written (it may be full)"). Failed
+    before (review of statefold68, L3): EIO "write() wrote nothing", another wording for
+    the same fault (``destinations/local.py``'s two write paths)."""
+    from offload.card import offload
+
+    card = clips_card(tmp_path / "cards", 1, size)
+    fs = faulty_fs(direct_io=True)
+    rule = fs.short_write(path="A001/CLIPS/*", max_bytes=0)
+
+    report = offload(card, [fs.mountpoint])
+
+    assert report.exit_code != 0
+    assert fs.fired(rule) >= 1
+    [file] = report.job.files
+    error = file.destinations[0].error or ""
+    assert NOTHING_WRITTEN in error, error
+    assert "write() wrote nothing" not in error, error

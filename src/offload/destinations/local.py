@@ -86,6 +86,7 @@ from offload.fs.ops import (
     mount_id,
     rename_noreplace,
 )
+from offload.fs.whole import NothingWritten
 from offload.remedies import RESUME
 from offload.results import CacheBypass
 
@@ -494,7 +495,7 @@ class LocalPartial:
             written = os.write(fd, data)
             if written != total:
                 if written <= 0:
-                    raise OSError(errno.EIO, "write() wrote nothing", self.partial_text)
+                    raise NothingWritten(self.partial_text)  # the words of our own files' writes
                 self._write_from(data, written)
             self.bytes_written += total
             if self.bytes_written == self._close_at:
@@ -601,7 +602,7 @@ class LocalPartial:
                     end = total
                 written = os.write(fd, data[position:end])
             if written <= 0:
-                raise OSError(errno.EIO, "write() wrote nothing", self.partial_text)
+                raise NothingWritten(self.partial_text)  # the words of our own files' writes
             position += written
 
     def _stop_direct(self) -> None:

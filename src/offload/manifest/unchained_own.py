@@ -73,6 +73,7 @@ from offload.manifest.history import (
     parse_chain,
 )
 from offload.manifest.layout import ASCMHL_FOLDER, CHAIN_FILE_NAME
+from offload.state_folder import unlink_in
 from offload.state_names import GENERATION_RECORD_NAME, STATE_FOLDER
 
 #: ``<copy root>/.offload/<this>``: the generation being committed, until the chain lists it.
@@ -284,7 +285,7 @@ def clear(record: Path, fd: int | None = None) -> None:
     the chain lists, or none, which :func:`settle` clears), then drop the claim *fd*.
     Never raises."""
     try:
-        record.unlink(missing_ok=True)
+        unlink_in(record)  # never another copy root's (``state_folder``)
     except OSError:
         pass
     if fd is not None:

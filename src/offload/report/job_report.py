@@ -1516,7 +1516,11 @@ def _write_pair(
     if in_copy_root:
         # A destination's ``.offload/reports``: never the copy root above it (there since
         # the run's lock; gone, a drive unmounted since, ENOENT here, never made anew on
-        # the disk below its mount point).
+        # the disk below its mount point). Nor into another copy root's ``.offload`` swapped
+        # in for the one this run held (``state_folder``; the lock is let go by now).
+        from offload.state_folder import check_under
+
+        check_under(folder)
         make_folder_durable(folder.parent)
         make_folder_durable(folder)
     elif parents:
