@@ -27,10 +27,12 @@ destination for the rest of the run, though the service came back.
 
 A service that accepts connections but never answers (a hung server, a server process
 stopped, a proxy holding every request) is not refused: each attempt waits its read
-timeout (60 s) and is retried. It sets the latch too, but only on proof that the service
-answers nothing: a request whose failure loses the destination gave up on a read timeout
-(its last attempt's), and no request of any watched client of the destination got an
-answer (any HTTP answer, an error's too) from the moment that request started. One slow
+timeout (60 s) and is retried; a part's body stalls (urllib3 sends a body under the
+connect timeout, 10 s) and its connection is closed. It sets the latch too, but only on
+proof that the service answers nothing: a request whose failure loses the destination gave
+up with no answer (``unanswered``: its last attempt timed out, or its connection was closed
+or reset), and no request of any watched client of the destination got an answer (any HTTP
+answer, an error's too) from the moment that request started. One slow
 answer on a loaded network, while the service answers the other requests, sets nothing:
 the engine loses the destination on that request's error as before, and the clean-ups are
 still sent. A request's budget is its attempts times the read timeout plus its back-offs
@@ -87,14 +89,6 @@ def unanswered(exc: BaseException) -> bool:
     from botocore.exceptions import ConnectionError, HTTPClientError
 
     return isinstance(exc, ConnectionError | HTTPClientError)
-
-
-def read_timed_out(exc: BaseException) -> bool:
-    """Whether *exc* (a request's, after its retries) is a read that timed out: the request
-    was sent, and no answer came in the read timeout."""
-    from botocore.exceptions import ReadTimeoutError
-
-    return isinstance(exc, ReadTimeoutError)
 
 
 def waiting_words(where: str, since: float) -> str:
@@ -178,10 +172,15 @@ class UnreachableLatch:
             return  # its caller swallows it: the engine has not lost the destination
         if not unreachable(exception):
             started = getattr(self._local, "started", None)
-            # A read timeout loses the service only where nothing answered any request
-            # since this one started (module docstring): not one slow answer.
-            if not read_timed_out(exception) or started is None or self._answered >= started:
+            # A request left unanswered (a read timeout, or a part's body stalled and its
+            # connection closed: urllib3 sends a body under the connect timeout) loses the
+            # service only where nothing answered any request since this one started
+            # (module docstring): not one slow answer, not one dropped connection.
+            if not unanswered(exception) or started is None:
                 return
+            with self._lock:
+                if self._answered >= started:
+                    return
         quiet = self._set(exception)
         if quiet is not None:
             self._tell("lost", quiet[1])
@@ -210,7 +209,9 @@ class UnreachableLatch:
         """botocore's ``response-received``, once an attempt: answered (no exception: any
         HTTP answer), or not (``unanswered``)."""
         if exception is None:
-            self._answered = now = time.monotonic()
+            now = time.monotonic()
+            with self._lock:  # never moved back by a thread that read the clock earlier
+                self._answered = max(self._answered, now)
             if self._quiet is None:
                 return
             with self._lock:
