@@ -41,8 +41,11 @@ still sent. A request's budget is its attempts times the read timeout plus its b
 While the service answers nothing, the line (``on_wait``): an attempt of any watched client
 that ended with no answer (a read or connect timeout, a connection refused or closed: not
 an HTTP error answer), none answered since it was sent, makes the service quiet since that
-attempt was sent. Once it is quiet for ``WAIT_SAID_S`` (a timer of its own: a read timeout
-of 60 s is not waited out), ``on_wait("retrying", since)`` (*since*: Unix s); then, once,
+attempt was sent. Nothing is known of an attempt still waiting: a service that accepts and
+never answers is quiet only once the first attempt's read timeout (60 s by default) ends
+it. Once it is quiet for ``WAIT_SAID_S`` since then (a timer of its own, started when the
+attempt ended: the line comes at once where the attempt took longer),
+``on_wait("retrying", since)`` (*since*: Unix s); then, once,
 ``on_wait("answering", since)`` when any request is answered, or ``on_wait("lost", since)``
 when the latch is set. Nothing is said of a quiet time shorter than ``WAIT_SAID_S`` (a
 dropped connection retried at once), nor after the latch is set. ``on_wait`` is called on
@@ -105,10 +108,8 @@ def answering_words(where: str, since: float) -> str:
 
 def lost_words(where: str, since: float) -> str:
     """The line said once it is given up on (``on_wait`` "lost")."""
-    return (
-        f"{where}: not answering since {_clock(since)}: given up on (lost), the other "
-        "destinations go on"
-    )
+    # Not "the other destinations go on": it may be the only one, or the last one left.
+    return f"{where}: not answering since {_clock(since)}: given up on (lost)"
 
 
 def _clock(when: float) -> str:
