@@ -30,8 +30,9 @@ stopped, a proxy holding every request) is not refused: each attempt waits its r
 timeout (60 s) and is retried; a part's body stalls (urllib3 sends a body under the
 connect timeout, 10 s) and its connection is closed. It sets the latch too, but only on
 proof that the service answers nothing: a request whose failure loses the destination gave
-up with no answer (``unanswered``: its last attempt timed out, or its connection was closed
-or reset), and no request of any watched client of the destination got an answer (any HTTP
+up with no answer (its last attempt's read timed out; or its connection was closed or
+reset, the service quiet, as below, for ``WAIT_SAID_S`` or more: not one answer lost at
+once), and no request of any watched client of the destination got an answer (any HTTP
 answer, an error's too) from the moment that request started. One slow
 answer on a loaded network, while the service answers the other requests, sets nothing:
 the engine loses the destination on that request's error as before, and the clean-ups are
@@ -92,6 +93,14 @@ def unanswered(exc: BaseException) -> bool:
     from botocore.exceptions import ConnectionError, HTTPClientError
 
     return isinstance(exc, ConnectionError | HTTPClientError)
+
+
+def read_timed_out(exc: BaseException) -> bool:
+    """Whether *exc* (a request's, after its retries) is a read that timed out: the request
+    was sent, and no answer came in the read timeout."""
+    from botocore.exceptions import ReadTimeoutError
+
+    return isinstance(exc, ReadTimeoutError)
 
 
 def waiting_words(where: str, since: float) -> str:
@@ -173,14 +182,21 @@ class UnreachableLatch:
             return  # its caller swallows it: the engine has not lost the destination
         if not unreachable(exception):
             started = getattr(self._local, "started", None)
-            # A request left unanswered (a read timeout, or a part's body stalled and its
-            # connection closed: urllib3 sends a body under the connect timeout) loses the
-            # service only where nothing answered any request since this one started
-            # (module docstring): not one slow answer, not one dropped connection.
+            # A request left unanswered loses the service only where nothing answered any
+            # request since this one started (module docstring): not one slow answer. A
+            # read timeout; or a connection closed (a part's body stalled: urllib3 sends a
+            # body under the connect timeout) once the service has been quiet for
+            # WAIT_SAID_S: one answer lost, the request failed at once, says nothing of
+            # the next request (``settle_unanswered`` must still look for what it stored).
             if not unanswered(exception) or started is None:
                 return
             with self._lock:
                 if self._answered >= started:
+                    return
+                quiet = self._quiet
+                if not read_timed_out(exception) and (
+                    quiet is None or time.monotonic() - quiet[0] < WAIT_SAID_S
+                ):
                     return
         quiet = self._set(exception)
         if quiet is not None:
