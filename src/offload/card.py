@@ -3036,6 +3036,10 @@ def run_offload(
             lost = _s3().lost_locks(s3_locks) if s3_locks else []
             for message in lost:
                 guarded.emit(WarningIssued(message))
+            if plan.backends:
+                # Nothing said of a bucket after ``offload_finished`` (the locks' release
+                # below may still wait on a silent service).
+                _s3().say_not_answering(plan.backends, None)
             guarded.emit(OffloadFinished(report.job.cancelled))
             report.job.warnings.extend([*locks.warnings, *lost])
     except CopyRootBusy as exc:

@@ -479,7 +479,9 @@ class ProgressModel:
             self._copies_over = False  # the cancel left a copy unproved: it cancelled
         elif isinstance(event, DestinationNotAnswering):
             dest = self._destinations[event.destination_index]
-            retrying = event.state == "retrying" and dest.lost is None
+            # Once the offload is over (a request of the lock's release still retried),
+            # nothing of it is retried for the offload any more.
+            retrying = event.state == "retrying" and dest.lost is None and not self._finished
             dest.not_answering_since = event.since if retrying else None
         elif isinstance(event, DestinationLost):
             dest = self._destinations[event.destination_index]

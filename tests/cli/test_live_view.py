@@ -725,7 +725,9 @@ def test_a_bucket_answering_nothing_has_its_line_until_it_answers_or_is_lost() -
     model.emit(DestinationNotAnswering(1, since, "retrying"))
     model.emit(OffloadFinished(cancelled=True))  # nothing is retried for it any more
     assert "not answering" not in _print(render(model.snapshot()))
+    # A request of the lock's release hanging once the offload is over: nothing shown.
     model.emit(DestinationNotAnswering(1, since, "retrying"))
+    assert "not answering" not in _print(render(model.snapshot()))
     model.emit(DestinationNotAnswering(1, since, "lost"))
     model.emit(DestinationLost(1, f"cannot store {bucket}/x: the service cannot be reached"))
     text = _print(render(model.snapshot()))

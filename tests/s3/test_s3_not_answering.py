@@ -276,5 +276,72 @@ def test_the_words_without_a_live_view_and_with_quiet(  # type: ignore[no-untype
         return
     assert said.count(waiting) == 1 and said.count("(retrying)") == 1, said
     lines = [line for line in said.splitlines() if line.startswith(given_up)]
-    assert len(lines) == 1 and "given up on (lost), the other destinations go on" in lines[0]
+    assert len(lines) == 1 and lines[0].endswith("given up on (lost)"), lines
     assert said.index(waiting) < said.index(lines[0])
+
+
+@pytest.fixture
+def short_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As ``short_reads``, and 1 s to connect (10 s by default): a part's body is sent under
+    the connect timeout (urllib3), so a part stuck on a stopped server gives up in seconds."""
+    real = s3_module.make_client
+
+    def made(settings: S3Settings) -> Any:
+        if settings.read_timeout_s == S3Settings.read_timeout_s:
+            # Parts of 24 MiB, more than the sockets' buffers take in: a part's body stalls.
+            settings = replace(
+                settings, read_timeout_s=1.0, connect_timeout_s=1.0, part_size=24 * 1024 * 1024
+            )
+        return real(settings)
+
+    monkeypatch.setattr(s3_module, "make_client", made)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "4")
+
+
+def test_a_server_stopped_mid_multipart_is_lost_by_its_parts(  # type: ignore[no-untyped-def]
+    tmp_path, short_waits
+) -> None:
+    """A clip above the part size (the common case: camera clips are large), the server
+    stopped for good once its upload is started: the parts' bodies stall and they fail with
+    a connection closed, not a read timeout. That sets the latch (nothing answered since
+    they started), so the upload's abort is not sent to wait out its own retries (9 read
+    timeouts of 60 s by default): "lost" is said before the destination is lost."""
+    card = _card(tmp_path, 1, 80 * 1024 * 1024)
+    server = start_server()  # its own: stopped for real, no other test's requests on it
+    stopped: list[float] = []
+    try:
+        bucket = new_bucket(server.url)
+
+        def stop_mid_upload() -> None:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                # The upload's record stored: its parts are being sent.
+                listed = admin(server.url).list_objects_v2(
+                    Bucket=bucket, Prefix="day1/.offload/uploads/"
+                )
+                if listed.get("KeyCount", 0) >= 1:
+                    break
+                time.sleep(0.01)
+            os.kill(server.process.pid, signal.SIGSTOP)
+            stopped.append(time.monotonic())
+
+        thread = threading.Thread(target=stop_mid_upload, daemon=True)
+        thread.start()
+        code, events, err = _run(tmp_path, server.url, f"s3://{bucket}/day1", card)
+        thread.join(30)
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)
+        stop_server(server)
+    assert stopped, "the server was never stopped"
+    assert code == 1, err
+    said = [e for e in events if e["event"] == "destination_not_answering"]
+    assert [e["state"] for e in said] == ["retrying", "lost"], said
+    (lost,) = [e for e in events if e["event"] == "destination_lost"]
+    assert lost["destination_index"] == 1
+    # Lost by the parts' own failure, not by the abort's retries waited out after it.
+    assert events.index(said[-1]) < events.index(lost), (said, lost)
+    left = json.dumps(events[-1]["left_behind"])
+    assert "not sent" in left, left  # the abort kept back, named as left
+    report = json.loads(Path(events[-1]["reports"][0]).read_text())
+    local = {d["status"] for f in report["files"] for d in f["destinations"] if d["index"] == 0}
+    assert local == {"verified"}, local

@@ -27,10 +27,13 @@ destination for the rest of the run, though the service came back.
 
 A service that accepts connections but never answers (a hung server, a server process
 stopped, a proxy holding every request) is not refused: each attempt waits its read
-timeout (60 s) and is retried. It sets the latch too, but only on proof that the service
-answers nothing: a request whose failure loses the destination gave up on a read timeout
-(its last attempt's), and no request of any watched client of the destination got an
-answer (any HTTP answer, an error's too) from the moment that request started. One slow
+timeout (60 s) and is retried; a part's body stalls (urllib3 sends a body under the
+connect timeout, 10 s) and its connection is closed. It sets the latch too, but only on
+proof that the service answers nothing: a request whose failure loses the destination gave
+up with no answer (its last attempt's read timed out; or its connection was closed or
+reset, the service quiet, as below, for ``WAIT_SAID_S`` or more: not one answer lost at
+once), and no request of any watched client of the destination got an answer (any HTTP
+answer, an error's too) from the moment that request started. One slow
 answer on a loaded network, while the service answers the other requests, sets nothing:
 the engine loses the destination on that request's error as before, and the clean-ups are
 still sent. A request's budget is its attempts times the read timeout plus its back-offs
@@ -39,8 +42,11 @@ still sent. A request's budget is its attempts times the read timeout plus its b
 While the service answers nothing, the line (``on_wait``): an attempt of any watched client
 that ended with no answer (a read or connect timeout, a connection refused or closed: not
 an HTTP error answer), none answered since it was sent, makes the service quiet since that
-attempt was sent. Once it is quiet for ``WAIT_SAID_S`` (a timer of its own: a read timeout
-of 60 s is not waited out), ``on_wait("retrying", since)`` (*since*: Unix s); then, once,
+attempt was sent. Nothing is known of an attempt still waiting: a service that accepts and
+never answers is quiet only once the first attempt's read timeout (60 s by default) ends
+it. Once it is quiet for ``WAIT_SAID_S`` since then (a timer of its own, started when the
+attempt ended: the line comes at once where the attempt took longer),
+``on_wait("retrying", since)`` (*since*: Unix s); then, once,
 ``on_wait("answering", since)`` when any request is answered, or ``on_wait("lost", since)``
 when the latch is set. Nothing is said of a quiet time shorter than ``WAIT_SAID_S`` (a
 dropped connection retried at once), nor after the latch is set. ``on_wait`` is called on
@@ -111,10 +117,8 @@ def answering_words(where: str, since: float) -> str:
 
 def lost_words(where: str, since: float) -> str:
     """The line said once it is given up on (``on_wait`` "lost")."""
-    return (
-        f"{where}: not answering since {_clock(since)}: given up on (lost), the other "
-        "destinations go on"
-    )
+    # Not "the other destinations go on": it may be the only one, or the last one left.
+    return f"{where}: not answering since {_clock(since)}: given up on (lost)"
 
 
 def _clock(when: float) -> str:
@@ -178,10 +182,22 @@ class UnreachableLatch:
             return  # its caller swallows it: the engine has not lost the destination
         if not unreachable(exception):
             started = getattr(self._local, "started", None)
-            # A read timeout loses the service only where nothing answered any request
-            # since this one started (module docstring): not one slow answer.
-            if not read_timed_out(exception) or started is None or self._answered >= started:
+            # A request left unanswered loses the service only where nothing answered any
+            # request since this one started (module docstring): not one slow answer. A
+            # read timeout; or a connection closed (a part's body stalled: urllib3 sends a
+            # body under the connect timeout) once the service has been quiet for
+            # WAIT_SAID_S: one answer lost, the request failed at once, says nothing of
+            # the next request (``settle_unanswered`` must still look for what it stored).
+            if not unanswered(exception) or started is None:
                 return
+            with self._lock:
+                if self._answered >= started:
+                    return
+                quiet = self._quiet
+                if not read_timed_out(exception) and (
+                    quiet is None or time.monotonic() - quiet[0] < WAIT_SAID_S
+                ):
+                    return
         quiet = self._set(exception)
         if quiet is not None:
             self._tell("lost", quiet[1])
@@ -210,7 +226,9 @@ class UnreachableLatch:
         """botocore's ``response-received``, once an attempt: answered (no exception: any
         HTTP answer), or not (``unanswered``)."""
         if exception is None:
-            self._answered = now = time.monotonic()
+            now = time.monotonic()
+            with self._lock:  # never moved back by a thread that read the clock earlier
+                self._answered = max(self._answered, now)
             if self._quiet is None:
                 return
             with self._lock:
