@@ -98,7 +98,7 @@ def test_a_live_pid_without_its_start_is_told_by_its_copy_root_s_lock(tmp_path: 
     assert liveness(record) == UNKNOWN
 
 
-def test_a_dead_pid_is_unfinished_and_the_record_s_removal_keeps_its_folder(
+def test_a_dead_pid_is_unfinished_and_the_record_s_removal_takes_its_empty_folder(
     tmp_path: Path,
 ) -> None:
     done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
@@ -110,8 +110,13 @@ def test_a_dead_pid_is_unfinished_and_the_record_s_removal_keeps_its_folder(
     [entry] = read_history(reports)
     assert entry.state == UNFINISHED and entry.result == "unfinished", entry
     assert entry.reason is not None and "run the same offload copy again" in entry.reason
+    other = write_start_record(reports, _record(tmp_path, run="x-2", pid=int(done.stdout)))
+    assert other[0] is not None
     assert remove_start_record(path) == ""
-    assert (reports / STARTED_FOLDER).is_dir() and not list((reports / STARTED_FOLDER).iterdir())
+    assert [p.name for p in (reports / STARTED_FOLDER).iterdir()] == ["x-2.json"]  # kept
+    assert remove_start_record(other[0]) == ""
+    # No empty folder left where tools read every entry of a report folder as a report.
+    assert not (reports / STARTED_FOLDER).exists()
     assert read_history(reports) == []
 
 

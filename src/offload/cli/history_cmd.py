@@ -254,7 +254,7 @@ def _followed(listed: list[HistoryEntry]) -> None:
         for other in later:
             if (other.moment or 0.0) <= (entry.moment or 0.0) or other.source != entry.source:
                 continue
-            if other.token is not None and other.token == entry.run:
+            if _ended_by(entry, other):
                 continue  # its own run's report: never "a later offload" of it
             if set(entry.roots) <= set(other.destinations):
                 entry.followed_by = other.report

@@ -197,17 +197,24 @@ def remove_start_record(path: Path, *, durable: bool = True) -> str:
         from offload.errors import describe_os_error, printable_name
 
         return f"cannot remove {printable_name(str(path))}: {describe_os_error(exc)}"
-    if not durable:
-        # The run's job report names its token: a power cut that brings the record back
-        # shows it finished all the same (``offload history``). The empty started/ stays:
-        # the next run makes and fsyncs no folder.
-        return ""
-    try:
-        from offload.fs.ops import fsync_dir
+    if durable:
+        # (Not durable: the run's job report names its token, so a power cut that brings the
+        # record back shows it finished all the same, ``offload history``.)
+        try:
+            from offload.fs.ops import fsync_dir
 
-        fsync_dir(path.parent)
+            fsync_dir(path.parent)
+        except OSError:
+            pass  # gone from the folder's names; a power cut now may bring it back: still true
+    try:
+        # No empty started/ left in the report folder: scripts and tools that read every
+        # entry of a report folder as a report meet none (a folder kept there broke them).
+        # Another run's record in it keeps it (ENOTEMPTY); one making it again meanwhile
+        # tries again (``write_start_record``). Not fsynced: an empty folder back after a
+        # power cut lists nothing.
+        os.rmdir(path.parent)
     except OSError:
-        pass  # gone from the folder's names; a power cut now may bring it back: still true
+        pass
     return ""
 
 
