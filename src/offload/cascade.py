@@ -37,7 +37,7 @@ import os
 import shutil
 import stat
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -1648,33 +1648,13 @@ def _cancel_unread(
     if not cut:
         return set()
     by_path = {f.relative_path: f for f in report.job.files}
-    revoke: dict[int, dict[str, str]] = {}
-    for damaged in cut:
-        revoke.setdefault(damaged.destination, {})[damaged.relative] = plan.ledgers[
-            damaged.destination
-        ].card
-    unrevoked: set[int] = set()
-    for index, paths in revoke.items():
-        ledger = plan.ledgers[index]
-        if ledger.root_removed():
-            continue  # removed with its folder, the ledger vouches for nothing: none to revoke
-        try:
-            ledger.revoke(paths)
-            (ledger.folder / CARD_PASS_RECORD).unlink(missing_ok=True)
-        except OSError as exc:
-            unrevoked.add(index)
-            sink.emit(
-                WarningIssued(
-                    f"cannot revoke the copies a cancel left not read again in {ledger.path} "
-                    f"({exc.strerror or exc}): "
-                    + (
-                        "the cascade's mark on that drive has a re-run read them back"
-                        if index in marked
-                        else "a re-run would trust them again; re-run with --reverify"
-                    ),
-                    str(ledger.path),
-                )
-            )
+    unrevoked = _revoke_fast_copies(
+        plan,
+        ((c.relative, c.destination) for c in cut),
+        sink,
+        marked,
+        "the copies a cancel left not read again",
+    )
     for relative, index, why, _kind in cut:
         result = by_path[relative].destination(index) if relative in by_path else None
         if result is None:
@@ -2370,6 +2350,48 @@ _MARKED_UNSETTLED = (
 )
 
 
+def _revoke_fast_copies(
+    plan: OffloadPlan,
+    copies: Iterable[tuple[str, int]],
+    sink: EventSink,
+    marked: AbstractSet[int],
+    what: str,
+) -> set[int]:
+    """Revoke each fast copy of *copies* (its card path, its destination's index) in its
+    drive's ledger (this card's entries, not another's kept beside them) and remove that
+    drive's record of the card's pass, so a re-run reads them back and is never fed from
+    them without the card. A drive whose copy root was removed is skipped (its ledger vouches
+    for nothing). A ledger that cannot be told is a ``WarningIssued`` naming *what* and, by
+    *marked* (the cascade's mark stays on that drive), what a re-run does. Returns the
+    destinations whose ledger could not be told. Never raises for I/O."""
+    revoke: dict[int, dict[str, str]] = {}
+    for relative, index in copies:
+        if 0 <= index < len(plan.ledgers):
+            revoke.setdefault(index, {})[relative] = plan.ledgers[index].card
+    unrevoked: set[int] = set()
+    for index, paths in revoke.items():
+        ledger = plan.ledgers[index]
+        if ledger.root_removed():
+            continue  # removed with its folder, the ledger vouches for nothing: none to revoke
+        try:
+            ledger.revoke(paths)  # this card's copies, not another's kept beside them
+            (ledger.folder / CARD_PASS_RECORD).unlink(missing_ok=True)
+        except OSError as exc:
+            unrevoked.add(index)
+            sink.emit(
+                WarningIssued(
+                    f"cannot revoke {what} in {ledger.path} ({exc.strerror or exc}): "
+                    + (
+                        "the cascade's mark on that drive has a re-run read them back"
+                        if index in marked
+                        else "a re-run would trust them again; re-run with --reverify"
+                    ),
+                    str(ledger.path),
+                )
+            )
+    return unrevoked
+
+
 def _fail_damaged(
     plan: OffloadPlan,
     report: OffloadReport,
@@ -2388,34 +2410,15 @@ def _fail_damaged(
     destinations whose ledger could not be told (their mark of the cascade stays,
     ``cascade_unsettled``: in *marked*, a re-run reads their copies back, and says so)."""
     by_path = {f.relative_path: f for f in report.job.files}
-    revoke: dict[int, dict[str, str]] = {}
-    for relative, index, _why, _kind in damaged:
-        if 0 <= index < len(plan.ledgers):
-            revoke.setdefault(index, {})[relative] = plan.ledgers[index].card
     # The ledgers that could not be told (their drive pulled, say): their copies' words must
     # not say the ledger no longer vouches for them.
-    unrevoked: set[int] = set()
-    for index, paths in revoke.items():
-        ledger = plan.ledgers[index]
-        if ledger.root_removed():
-            continue  # removed with its folder, the ledger vouches for nothing: none to revoke
-        try:
-            ledger.revoke(paths)  # this card's copies, not another's kept beside them
-            (ledger.folder / CARD_PASS_RECORD).unlink(missing_ok=True)
-        except OSError as exc:
-            unrevoked.add(index)
-            sink.emit(
-                WarningIssued(
-                    f"cannot revoke the copies the cascade found changed or could not read in "
-                    f"{ledger.path} ({exc.strerror or exc}): "
-                    + (
-                        "the cascade's mark on that drive has a re-run read them back"
-                        if index in marked
-                        else "a re-run would trust them again; re-run with --reverify"
-                    ),
-                    str(ledger.path),
-                )
-            )
+    unrevoked = _revoke_fast_copies(
+        plan,
+        ((relative, index) for relative, index, _why, _kind in damaged),
+        sink,
+        marked,
+        "the copies the cascade found changed or could not read",
+    )
     for relative, index, why, kind in damaged:
         if index in unrevoked:
             still = _MARKED_UNSETTLED if index in marked else _STILL_VOUCHES
