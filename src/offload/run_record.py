@@ -782,6 +782,39 @@ def unfinished_in(data: bytes | None) -> str | None:
     return _unfinished_of(None if data is None else _parsed(data))
 
 
+#: How a card's entry that did not finish ended, as ``offload verify``'s JSON states it
+#: beside its words (``unfinished_offload_states``): ``running`` (killed, a power cut, a
+#: settle that failed), ``cancelled``, ``failed`` (it ran to its end there, card files
+#: failed), ``unreadable`` (a record that cannot be read as one).
+UNREADABLE = "unreadable"
+
+
+def unfinished_with_states(root: Path) -> tuple[str | None, tuple[str, ...]]:
+    """:func:`unfinished`'s words for the copy root *root*, and how each card's last offload
+    that did not finish there ended (``RUNNING``, ``CANCELLED``, ``FAILED``, ``UNREADABLE``),
+    in the order of those words: ``(None, ())`` where each finished or nothing records it.
+    The states are what a reader of the check's report tells those words apart by, never
+    parsing them (``offload history``). One read of the record."""
+    records = read_all(root)
+    return _unfinished_of(records, root), _states_of(records)
+
+
+def unfinished_with_states_in(data: bytes | None) -> tuple[str | None, tuple[str, ...]]:
+    """``unfinished_with_states`` of a record read elsewhere (``unfinished_in``'s *data*)."""
+    records = None if data is None else _parsed(data)
+    return _unfinished_of(records), _states_of(records)
+
+
+def _states_of(records: list[RunRecord] | None) -> tuple[str, ...]:
+    if records is None:
+        return ()
+    return tuple(
+        r.state if r.state in (RUNNING, CANCELLED, FAILED) else UNREADABLE
+        for r in records
+        if r.state != FINISHED
+    )
+
+
 def _unfinished_of(records: list[RunRecord] | None, root: Path | None = None) -> str | None:
     if records is None:
         return None

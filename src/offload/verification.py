@@ -87,7 +87,7 @@ from offload.manifest.verify import (
 )
 from offload.own_record import OwnRecords, contradicted, history_replaced, ledger_unread_note
 from offload.respelling import respelled_pairs
-from offload.run_record import unfinished
+from offload.run_record import unfinished, unfinished_with_states
 from offload.state_folder import StateFolderLinked, linked_state_folder
 from offload.verification_reason import with_reasons
 from offload.verify_reads import load_entries
@@ -1365,9 +1365,9 @@ def _verify_with(
         # The copy root's last offload never finished (``run_record``): whatever its records
         # vouch for, card files they do not name may be missing, and the check cannot know
         # which: no pass.
-        words = unfinished(root)
+        words, states = unfinished_with_states(root)
         if words is not None:
-            report = dataclasses.replace(report, unfinished_offload=words)
+            report = dataclasses.replace(report, unfinished_offload=words, unfinished_states=states)
     # Its reasons (what stands at a missing path, why a new one is in no manifest)
     # were looked for by the check itself, so every output says the same.
     return report, media.bypassed, media.through_cache

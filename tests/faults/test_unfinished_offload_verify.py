@@ -943,3 +943,42 @@ def test_history_words_a_check_of_an_offload_that_ended_with_a_failed_file(
     assert code == 0, output
     assert "offload not finished" not in said, said
     assert "incomplete copy (offload ended with failures)" in said, said
+
+
+def test_history_reads_how_the_offload_ended_from_the_check_s_states_not_its_words(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """An offload that ran to its end with one card file unread (EIO: exit 1, its record
+    ``failed``), that file named ``... was cancelled ...``: ``offload verify`` states how it
+    ended (``unfinished_offload_states``: ``["failed"]``) and ``offload history`` reads
+    that, "offload ended with failures", whatever the INCOMPLETE line's words hold. Failed
+    before (its words parsed): "incomplete copy (offload not finished)". A report of a
+    version before the key is still read by its words."""
+    card_fs = faulty_fs()
+    name = "CLIPS/take 2 was cancelled by the director.mov"
+    card = sized_card(card_fs.mountpoint, {**CARD, name: 100_000})
+    dest = tmp_path / "RAID"
+    dest.mkdir()
+    card_fs.fail("read", errno.EIO, path=f"*{name}")
+    reports = tmp_path / "r"
+    code, output = offload("copy", "--quiet", "--report-dir", reports, card, dest)
+    card_fs.clear()
+    assert code == 1, output
+    code, output, saved = verified_json(dest / card.name, reports)
+    assert code == 10, output
+    assert " was cancelled " in str(saved["unfinished_offload"]), saved
+    assert saved["unfinished_offload_states"] == ["failed"], saved
+    code, output = offload("history", "--report-dir", reports)
+    said = " ".join(output.split())
+    assert code == 0, output
+    assert "incomplete copy (offload ended with failures)" in said, said
+    assert "offload not finished" not in said, said
+    # The same check as a version before the key wrote it: read by its words (which this
+    # file's name fools, as the fallback documents), never refused.
+    (report,) = reports.glob("verify_*.json")
+    older = {k: v for k, v in saved.items() if k != "unfinished_offload_states"}
+    report.write_text(json.dumps(older))
+    code, output = offload("history", "--report-dir", reports)
+    said = " ".join(output.split())
+    assert code == 0, output
+    assert "incomplete copy (offload not finished)" in said, said

@@ -455,15 +455,11 @@ def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Histo
     ):
         # Nothing recorded is gone (no file, no folder), but the copy root's last offload
         # did not finish: card files no record names may be missing (the report's
-        # INCOMPLETE line). Its record says how: one that ran to its end with card files
-        # failed (``run_record._unfinished_words``: "ended with ...") is no unfinished one.
-        words = str(data.get("unfinished_offload"))
-        ended = " ended with " in words and not any(
-            other in words for other in (" was cancelled ", " did not finish ", "cannot be read")
-        )
+        # INCOMPLETE line). Its record says how (``_ended_with_failures``): one that ran to
+        # its end with card files failed is no unfinished one.
         result = (
             "incomplete copy (offload ended with failures)"
-            if ended
+            if _ended_with_failures(data)
             else "incomplete copy (offload not finished)"
         )
     elif code == 10:
@@ -484,6 +480,26 @@ def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Histo
         reference=data.get("reference"),
         reason=data["error"] if reason is not None else None,
         moment=_moment(data),
+    )
+
+
+#: How an offload the ``INCOMPLETE`` line names ended, each of them, for "ended with
+#: failures" (``run_record.FAILED``): it ran to its end, card files failed there.
+_ENDED_FAILED = "failed"
+
+
+def _ended_with_failures(data: dict[str, Any]) -> bool:
+    """Whether every offload a verify report's ``INCOMPLETE`` line names ran to its end with
+    card files failed there (its record ``failed``), not killed, cancelled or unreadable:
+    from the report's ``unfinished_offload_states``. A report of a version before that key
+    is read by the line's own words (``run_record._unfinished_words``: "ended with ..." and
+    none of the other endings), which a card file's name holding those words may fool."""
+    states = data.get("unfinished_offload_states")
+    if isinstance(states, list) and states and all(isinstance(s, str) for s in states):
+        return all(state == _ENDED_FAILED for state in states)
+    words = str(data.get("unfinished_offload"))
+    return " ended with " in words and not any(
+        other in words for other in (" was cancelled ", " did not finish ", "cannot be read")
     )
 
 

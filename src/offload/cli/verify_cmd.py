@@ -347,6 +347,11 @@ def report_dict(
         # INCOMPLETE line, else null. No pass (exit 10): card files no record names may be
         # missing, so ``totals.missing`` counts only the recorded ones gone.
         "unfinished_offload": None if report is None else report.unfinished_offload,
+        # How each offload of that line ended (``running``, ``cancelled``, ``failed``,
+        # ``unreadable``), in its order; [] where it is null: ``offload history`` reads it.
+        "unfinished_offload_states": []
+        if report is None or report.unfinished_offload is None
+        else list(report.unfinished_states),
         # Beyond the files' states: on S3, objects of this run's it may have left there; a
         # signal that came once the check was over (appended later; docs/json.md).
         "notes": (list(report.notes) if report is not None else [])

@@ -178,7 +178,7 @@ def verify_s3(
             keys, odd, history, pending = _mirror(backend, root)
             # The copy root's record of the offloads that wrote there (``s3run_record``):
             # one that did not finish is no pass, and no generation may record it whole.
-            unfinished = _unfinished_offload(backend, root)
+            unfinished, unfinished_states = _unfinished_offload(backend, root)
             # (--append's refusal, exit 64, says there is no history to append to.)
             if (
                 legacy_mhl is None
@@ -409,7 +409,9 @@ def verify_s3(
                 },
             )
             if unfinished is not None:
-                report = dataclasses.replace(report, unfinished_offload=unfinished)
+                report = dataclasses.replace(
+                    report, unfinished_offload=unfinished, unfinished_states=unfinished_states
+                )
             if unwritten is not None:
                 beaten = GenerationUnwrittenError(unwritten, report, path=shown_root)
                 beaten.files_read_from_media = read_back
@@ -419,9 +421,10 @@ def verify_s3(
         store.close()
 
 
-def _unfinished_offload(backend: S3Backend, root: Path) -> str | None:
+def _unfinished_offload(backend: S3Backend, root: Path) -> tuple[str | None, tuple[str, ...]]:
     """The ``INCOMPLETE`` words of the copy root's record (``run_record.unfinished_in``)
-    where an offload that wrote there did not finish; None where each finished or there is
+    where an offload that wrote there did not finish, and how each such offload ended
+    (``run_record.unfinished_with_states_in``); (None, ()) where each finished or there is
     no record (a copy root an earlier version or another tool wrote). One GET. A record
     that cannot be read is no pass, as a local one's (``run_record.read_all``). Where the
     mirror (*root*) holds our ``.offload/`` and no ledger (an offload that ended before its
@@ -437,7 +440,7 @@ def _unfinished_offload(backend: S3Backend, root: Path) -> str | None:
     state = root / STATE_FOLDER
     if data and state.is_dir() and not (state / "ledger.jsonl").exists():
         (state / run_record.RUN_RECORD_NAME).write_bytes(data)
-    return run_record.unfinished_in(data)
+    return run_record.unfinished_with_states_in(data)
 
 
 def _at_url(text: str, root: Path, url: S3Url, reach: str = "") -> str:

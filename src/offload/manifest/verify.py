@@ -316,6 +316,10 @@ class VerifyReport:
     # the ``INCOMPLETE`` line); None where it finished or nothing records it. No pass (exit
     # 10, as for files missing): the check cannot know which card files never came.
     unfinished_offload: str | None = None
+    # How each card's offload of ``unfinished_offload`` ended, in its words' order
+    # (``run_record.unfinished_with_states``: ``running``, ``cancelled``, ``failed``,
+    # ``unreadable``): what a reader tells those words apart by, never parsing them.
+    unfinished_states: tuple[str, ...] = ()
     # Those of ``missing`` that are recorded folders, not files (a history records each
     # folder too: a clip folder deleted is its files and itself gone): every count of
     # missing files leaves them out and says them apart (``missing_files``).
