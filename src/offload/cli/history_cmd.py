@@ -673,7 +673,9 @@ def _result(data: dict[str, Any]) -> str:
         )
         if cached:
             result += f", {cached} through a cache"
-    return result + then
+    # A destination lost: said after everything said of the copies, before what failed or
+    # stopped the run after them.
+    return result + _gone_words(data, result) + then
 
 
 def _kept_beside(data: dict[str, Any]) -> int | None:
@@ -723,7 +725,7 @@ def _proved(data: dict[str, Any]) -> str:
         # gives them; the manifests and reports after it were not all written.
         if not isinstance(counts, dict):  # no copy's state given: none is claimed
             return _STOPPED_UNKNOWN
-        if _copies_all_good(data, counts, lost_ok=_lost_said(data)):
+        if _copies_all_good(data, counts, lost_ok=_lost_said(data), gone_ok=True):
             return f"{_states(data, counts)}{_lost_words(data)}{_THEN_STOPPED}"
         return f"partly failed{_THEN_STOPPED}"
     if code == 1:
@@ -731,7 +733,9 @@ def _proved(data: dict[str, Any]) -> str:
         # times, a report, a link): the copies' words, and that (as the reports' verdict);
         # or the card lost a file its records list (``missing_from_card``,
         # ``missing_from_legacy_mhl``): the copies' words, and that, as the HTML/PDF says.
-        if isinstance(counts, dict) and _copies_all_good(data, counts, lost_ok=_lost_said(data)):
+        if isinstance(counts, dict) and _copies_all_good(
+            data, counts, lost_ok=_lost_said(data), gone_ok=True
+        ):
             lost = _lost_words(data)
             after = data.get("folder_errors") or any(
                 link.get("status") == "failed" for link in data.get("symlinks") or []
@@ -743,7 +747,9 @@ def _proved(data: dict[str, Any]) -> str:
                 return f"{_states(data, counts)}{lost}{fast}"
             if after:
                 return f"{_states(data, counts)}{lost}{_THEN_FAILED}"
-            if lost or _kept_damaged(data):
+            if lost or _kept_damaged(data) or _gone(data):
+                # (A destination LOST with none of its copies failed: the copies' words, and
+                # that, said last by ``_result``, as the terminal's "BUT ... WAS LOST".)
                 # A damaged copy of ours kept at the card's name (--keep-both): the copies'
                 # words, and that (``_found_words``: "kept beside new ones").
                 return f"{_states(data, counts)}{lost}"
@@ -764,17 +770,36 @@ _STOPPED_UNKNOWN = "stopped, copies' states unknown (no totals.results)"
 
 
 def _copies_all_good(
-    data: dict[str, Any], counts: dict[str, Any], *, lost_ok: bool = False
+    data: dict[str, Any], counts: dict[str, Any], *, lost_ok: bool = False, gone_ok: bool = False
 ) -> bool:
     """Whether every copy of the run is good (none failed or cancelled, no destination
-    lost, no file of the card unreadable, and, unless *lost_ok*, no file its own ASC MHL
-    history or a legacy MHL on it lists missing from it: :func:`_lost_words` says those)."""
+    lost unless *gone_ok*: :func:`_gone_words` says those, no file of the card unreadable,
+    and, unless *lost_ok*, no file its own ASC MHL history or a legacy MHL on it lists
+    missing from it: :func:`_lost_words` says those)."""
     return (
         not (counts.get("failed") or counts.get("cancelled"))
         and (lost_ok or not (data.get("missing_from_card") or data.get("missing_from_legacy_mhl")))
-        and not any(d.get("lost") for d in data.get("destinations") or [])
+        and (gone_ok or not any(d.get("lost") for d in data.get("destinations") or []))
         and not any(f.get("source_error") for f in data.get("files") or [])
     )
+
+
+def _gone(data: dict[str, Any]) -> int:
+    """How many destinations the run lost (``lost`` true in its ``destinations``)."""
+    return sum(1 for d in data.get("destinations") or [] if isinstance(d, dict) and d.get("lost"))
+
+
+def _gone_words(data: dict[str, Any], result: str) -> str:
+    """``, but N destination(s) LOST`` after the words of good copies (*result*), else
+    ``, N destination(s) LOST``: the destinations the run lost, as the terminal's summary
+    (its ``LOST`` rows and "BUT ... WAS LOST") and the HTML/PDF (its ``LOST`` problems) say
+    them; "" for none, or where *result* says no copy's state (``cancelled``, ``failed``,
+    stopped with no states)."""
+    lost = _gone(data)
+    if not lost or result in ("cancelled", "failed", _STOPPED_UNKNOWN):
+        return ""
+    but = "" if result.startswith("partly failed") else " but"
+    return f",{but} {lost} destination{'' if lost == 1 else 's'} LOST"
 
 
 def _lost_said(data: dict[str, Any]) -> bool:
