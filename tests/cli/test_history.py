@@ -342,6 +342,40 @@ def test_a_run_whose_copies_all_verified_but_its_card_lost_a_recorded_clip_says_
     assert "partly failed" not in shown.stdout, shown.stdout
 
 
+def test_a_copy_root_offloaded_again_that_lost_a_recorded_clip_says_the_source(
+    tmp_path: Path,
+) -> None:
+    """A copy root of ours given as the source (``offload copy R1/card R2``) that lost a
+    file its own ASC MHL history lists: the reports say MISSING FROM THE SOURCE (it is no
+    card); ``offload history`` says "missing from the source". Failed before: "missing from
+    the card". A real card's words stay the card's (the test above)."""
+    card = tmp_path / "card"
+    (card / "CLIPS").mkdir(parents=True)
+    for name in ("A.mov", "B.mov", "C.mov"):
+        (card / "CLIPS" / name).write_bytes(os.urandom(2_000))
+    reports = tmp_path / "reports"
+    (tmp_path / "R1").mkdir()
+    (tmp_path / "R2").mkdir()
+    first = _run("copy", "-q", "--report-dir", reports, card, tmp_path / "R1")
+    assert first.returncode == 0, first.stderr
+    source = tmp_path / "R1" / "card"
+    (source / "CLIPS" / "B.mov").unlink()
+    done = _run("copy", "--report-dir", reports / "again", source, tmp_path / "R2")
+    assert done.returncode == 1, done.stderr
+    said = " ".join((done.stdout + done.stderr).split())
+    assert "MISSING FROM THE SOURCE" in said, said
+    (report,) = (reports / "again").glob("*.json")
+    data = json.loads(report.read_text())
+    assert data["missing_from_card"] == ["CLIPS/B.mov"], data["missing_from_card"]
+    assert data["card_release"]["source_is_copy"] is True, data["card_release"]
+    listed = _run("history", "--json", "--report-dir", reports / "again")
+    assert listed.returncode == 0, listed.stderr
+    (entry,) = json.loads(listed.stdout)
+    assert entry["result"] == "verified, 1 file missing from the source", entry
+    shown = _run("history", "--report-dir", reports / "again")
+    assert "missing from the card" not in shown.stdout, shown.stdout
+
+
 def test_a_run_whose_card_went_away_is_not_said_verified_for_its_lost_clip() -> None:
     """A run (exit 1) whose copies all verified, whose card lost a clip its history lists,
     and whose card was pulled after the copies (``card_gone``): said "verified, 1 file

@@ -810,7 +810,8 @@ def _lost_said(data: dict[str, Any]) -> bool:
 
 
 def _lost_words(data: dict[str, Any]) -> str:
-    """``, N files missing from the card``: the files the card's own ASC MHL history
+    """``, N files missing from the card`` (``the source`` where it is a copy root of ours,
+    ``release.source_is_copy``): the files the card's own ASC MHL history
     (``missing_from_card``) or a legacy MHL on it (``missing_from_legacy_mhl``) lists and
     the card no longer had (exit 1; no copy of them failed: there was none to make), each
     counted once, as the HTML/PDF's ``MISSING FROM THE CARD`` rows name them; "" for none."""
@@ -821,7 +822,12 @@ def _lost_words(data: dict[str, Any]) -> str:
             paths.add(path)
     if not paths:
         return ""
-    return f", {len(paths)} file{'' if len(paths) == 1 else 's'} missing from the card"
+    # A copy root of ours as the source (``offload copy DEST1/CARD DEST2``): no card, the
+    # files missing from the source, as the reports' MISSING FROM THE SOURCE says them.
+    from offload.report.release import source_is_copy
+
+    source = "the source" if source_is_copy(data) else "the card"
+    return f", {len(paths)} file{'' if len(paths) == 1 else 's'} missing from {source}"
 
 
 def _states(data: dict[str, Any], counts: dict[str, Any]) -> str:
