@@ -41,6 +41,7 @@ from offload.report.content import (
     NOT_READABLE,
     SPANS_MISSING,
     VIDEO_MISSING,
+    Flag,
     own_flags,
     read_back,
 )
@@ -102,6 +103,7 @@ def card_content(
     empty_of: Mapping[int, Sequence[tuple[str, str]]] | None = None,
     *,
     source_is_copy: bool = False,
+    flags_of: Mapping[int, Sequence[Flag]] | None = None,
 ) -> list[dict[str, Any]]:
     """The lines of *clips* (``group_clips``' rows, frames checked) and of their probing
     (*media*: ``probe_clips``' facts by row index; None or {}: not probed): for each kind
@@ -115,7 +117,9 @@ def card_content(
     flag of a kind with no line raises KeyError: never a line silently left out.
     *source_is_copy*: the source is no card but a copy root of ours (JSON
     ``card_release.source_is_copy``): each line is said of the source copy, ``SOURCE
-    CONTENT``, its rows' names as they are (``source_words``)."""
+    CONTENT``, its rows' names as they are (``source_words``). *flags_of*: each row's own ⚠
+    by the ``id`` of its clip (``content.own_flags_of`` of *media* and *empty_of*, made
+    once for the documents); None: made here."""
     if empty_of is None:
         empty_of = empty_files_of(clips)
     probed = media or {}
@@ -128,7 +132,10 @@ def card_content(
         found = empty_of.get(id(clip), ())
         # The row's own ⚠ decide which lines count it, as they decide its row's and page
         # 1's warnings (``own_flags``: the one judgement); most clips have none.
-        flags = own_flags(clip, probed.get(index), found)
+        if flags_of is None:
+            flags: Sequence[Flag] = own_flags(clip, probed.get(index), found)
+        else:
+            flags = flags_of.get(id(clip), ())
         if not flags:
             continue
         empty = iter(found)  # one EMPTY_FILES flag a file of *found*, in its order

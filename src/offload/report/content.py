@@ -824,13 +824,15 @@ def _clip_row(
     all_read: bool = False,
     losses: Losses | None = None,
     empty: Sequence[tuple[str, str]] = (),
+    flags: Sequence[Flag] | None = None,
 ) -> ClipRow:
     """The row of *clip*; *states*: its state on each destination of *labels* when known
     (``_row_states``), else worded here (*losses*: ``_file_states``); *all_read*: no file's
     ``source_error`` to give a line each (a folded row's files are fine, or failed as a card
     gone away fails: the row counts those); *empty*: its empty files (``clips.empty_files``,
     found once for the documents: ``clips.empty_files_of``). Its ⚠ of its own
-    (``own_flags``) come after what the probing and the names tell of it."""
+    (``own_flags``) come after what the probing and the names tell of it; *flags*: those of
+    *info* and *empty* where the caller made them (``own_flags_of``), else made here."""
     details: list[str] = []
     if info is not None:
         picture = " · ".join(
@@ -868,7 +870,8 @@ def _clip_row(
         if not clip.gaps:  # else its ⚠ (below) counts the frames missing
             # With bad frames, every number is there, not every frame whole.
             details.append("No frame numbers missing" if clip.bad_frames else "No missing frames")
-    flags = own_flags(clip, info, empty)
+    if flags is None:
+        flags = own_flags(clip, info, empty)
     if flags and losses is not None and losses.source_copy:  # no card: said of the source
         names = clip_names(clip)
         details.extend(f"⚠ {said_of_the_source(flag.row, names)}" for flag in flags)
@@ -1112,6 +1115,26 @@ _OF_A_COPY = (
 )
 
 
+def own_flags_of(
+    clips: Sequence[Clip],
+    media: Mapping[int, MediaInfo],
+    empty_of: Mapping[int, Sequence[tuple[str, str]]],
+) -> dict[int, list[Flag]]:
+    """Each row of *clips* that has ⚠ of its own (``own_flags`` of its probing, *media* by
+    row index, and its empty files, *empty_of*), by the ``id`` of its clip: the one making
+    of them for a report's documents (``documents.render``), whose rows and their folding
+    (``_media_rows``), page 1 (``build_view``) and ``CARD CONTENT:`` lines
+    (``card_content.card_content``) read it, where each made them anew (three times a
+    clip: ~10 % of the report worker's CPU on a card of 5,000 clips, docs/performance.md,
+    "Profile of the forty-fifth pass"). Most rows have none and are not in it. The lists
+    are shared: read them, never change them."""
+    found: dict[int, list[Flag]] = {}
+    for index, clip in enumerate(clips):
+        if flags := own_flags(clip, media.get(index), empty_of.get(id(clip), ())):
+            found[id(clip)] = flags
+    return found
+
+
 def said_of_the_source(words: str, names: Iterable[str]) -> str:
     """*words* (a clip's own ⚠ as its row or page 1 says it, ``own_flags``; or page 1's
     line folding several) worded for the card, said of a source that is a copy root of ours
@@ -1297,6 +1320,7 @@ def _media_rows(
     reread: frozenset[int] = frozenset(),
     losses: Losses | None = None,
     empty_of: Mapping[int, Sequence[tuple[str, str]]] | None = None,
+    flags_of: Mapping[int, Sequence[Flag]] | None = None,
 ) -> list[ClipRow]:
     """A row per clip, sequence and audio take; past MAX_CLIP_ROWS, one per folder for the
     clips and audio takes in a good state (or failed only by a lost destination's loss or
@@ -1305,13 +1329,24 @@ def _media_rows(
     is none (``not_video``, ``audio_only``) is counted as page 1's totals count it
     (``_folded_count``). *empty_of*: each clip's empty files by its ``id``
     (``clips.empty_files_of``, found once for the documents; a clip not in it has none).
+    *flags_of*: each clip's ``own_flags`` of its *info* and empty files by its ``id``
+    (``own_flags_of``, made once for the documents; a clip not in it has none); None: made
+    here.
 
     Folding, each file's states are worded once (``_file_states``): they tell whether its
     clip is fine, and are counted into its folder's row (``_Tally``) or its own."""
     empty_of = empty_of or {}
     if len(clips) <= MAX_CLIP_ROWS:
         return [
-            _clip_row(clip, info, labels, reread, losses=losses, empty=empty_of.get(id(clip), ()))
+            _clip_row(
+                clip,
+                info,
+                labels,
+                reread,
+                losses=losses,
+                empty=empty_of.get(id(clip), ()),
+                flags=None if flags_of is None else flags_of.get(id(clip), ()),
+            )
             for clip, info in clips
         ]
     indexes = list(labels)
@@ -1320,6 +1355,7 @@ def _media_rows(
     folded: dict[str, list[tuple[Clip, MediaInfo | None]]] = {}
     for clip, info in clips:
         empty = empty_of.get(id(clip), ())
+        flags = own_flags(clip, info, empty) if flags_of is None else flags_of.get(id(clip), ())
         if (
             clip.kind not in ("clip", "audio")
             or (info is not None and info.thumbnail)
@@ -1327,9 +1363,11 @@ def _media_rows(
             # A folded row says nothing of any one clip; but one not readable as media is
             # counted on its folder's row, which says so (a card of 50,000 files named .MP4
             # that are no video would give the first 5,000 looked at a row each).
-            or any(flag.kind != NOT_READABLE for flag in own_flags(clip, info, empty))
+            or any(flag.kind != NOT_READABLE for flag in flags)
         ):
-            rows.append(_clip_row(clip, info, labels, reread, losses=losses, empty=empty))
+            rows.append(
+                _clip_row(clip, info, labels, reread, losses=losses, empty=empty, flags=flags)
+            )
             continue
         own = _own_row_or_tallied(clip, info, labels, indexes, reread, losses, tallied)
         if own is not None:
@@ -1965,12 +2003,15 @@ def build_view(
     *,
     generated: str = "",
     empty_of: Mapping[int, Sequence[tuple[str, str]]] | None = None,
+    flags_of: Mapping[int, Sequence[Flag]] | None = None,
 ) -> ReportView:
     """The documents' view of the job report *data*, its *clips* (``group_clips``' rows,
     frames checked) and their probing (*media*, by row index; *notes*: what the probing
     said). *empty_of*: each row's empty files by the ``id`` of its clip
     (``clips.empty_files_of``, found once for the documents: ``CARD CONTENT:`` counts the
-    same); None: found here."""
+    same); None: found here. *flags_of*: each row's ``own_flags`` by the ``id`` of its
+    clip (``own_flags_of`` of *media* and *empty_of*, made once for the documents:
+    ``CARD CONTENT:`` reads the same); None: made here."""
     source = str(data.get("source") or "")
     card_name = os.path.basename(source.rstrip("/")) or source
     destinations = data.get("destinations", [])
@@ -1989,12 +2030,15 @@ def build_view(
     # rows and page 1 read them here. Most clips have none (no sidecar).
     if empty_of is None:
         empty_of = empty_files_of(clips)
+    if flags_of is None:
+        flags_of = own_flags_of(clips, media, empty_of)
     rows = _media_rows(
         [(clip, media.get(i)) for i, clip in enumerate(clips) if clip.kind != "file"],
         labels,
         reread,
         losses,
         empty_of,
+        flags_of,
     )
     rows.extend(_file_rows([c for c in clips if c.kind == "file"], labels, reread, losses))
     # Problems first, as the heading says: the failures, then the rows flagged ⚠ of their
@@ -2289,7 +2333,7 @@ def build_view(
         empty = empty_of.get(id(clip), ())
         for _, noun in empty:
             empty_nouns[noun] += 1
-        if flags := own_flags(clip, damaged, empty):  # most clips have none
+        if flags := flags_of.get(id(clip)):  # most clips have none
             paths = iter(empty)  # one EMPTY_FILES flag a file of *empty*, in its order
             for flag in flags:
                 if flag.kind == NOT_READABLE:
