@@ -37,6 +37,7 @@ import stat
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -1072,13 +1073,49 @@ class ControlServer:
             conn.sendall(json.dumps(reply).encode() + b"\n")
 
 
+PARENT_GONE_EXIT = 3
+"""Exit status when the process that started the daemon died (``_watch_parent``)."""
+
+SIGNALLED_PREFIX = "faultyfs: signalled: "
+"""Start of the line logged for a SIGINT, SIGTERM or SIGHUP, naming the process that sent it."""
+
+ENDING_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+"""The signals libfuse's own handlers end the FUSE loop on (``fuse_set_signal_handlers``)."""
+
+
 def _watch_parent(parent_pid: int, mountpoint: str) -> None:
     """Detach the mount and exit if the test process dies, so no mount outlives it."""
     while True:
         time.sleep(0.5)
         if os.getppid() != parent_pid:
+            print(f"faultyfs: the test process {parent_pid} is gone: exiting", file=sys.stderr)
+            sys.stderr.flush()
             _libc.umount2(os.fsencode(mountpoint), 2)  # MNT_DETACH
-            os._exit(3)
+            os._exit(PARENT_GONE_EXIT)
+
+
+def _sender(pid: int) -> str:
+    """*pid* and its command line, as far as /proc still tells them."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+    except OSError:
+        return f"pid {pid} (gone)"
+    return f"pid {pid} ({' '.join(a.decode(errors='replace') for a in argv if a)[:300]})"
+
+
+def _log_ending_signals(mountpoint: str) -> None:
+    """Take the ending signals (blocked in every thread, ``main``) and log each with its
+    sender before ending the FUSE loop as libfuse's handlers do (the mount detached, the
+    loop sees it gone and returns): a daemon that a stray signal ended says who sent it
+    (a test sending a signal to a pid since reused, say), where libfuse said nothing."""
+    info = signal.sigwaitinfo(ENDING_SIGNALS)
+    print(
+        f"{SIGNALLED_PREFIX}{signal.Signals(info.si_signo).name} from {_sender(info.si_pid)}",
+        file=sys.stderr,
+    )
+    sys.stderr.flush()
+    _libc.umount2(os.fsencode(mountpoint), 2)  # MNT_DETACH
 
 
 FINAL_STATS_PREFIX = "faultyfs-final-stats: "
@@ -1127,6 +1164,12 @@ def main(argv: list[str] | None = None) -> int:
         print("faultyfs: needs libfuse 3 (Debian package fuse3)", file=sys.stderr)
         return 2
     os.umask(0)  # the kernel already applied the caller's umask to the modes it sends
+    # Blocked before any thread starts, so every thread (libfuse's too) inherits the mask and
+    # only _log_ending_signals takes them, with their sender (a handler is not told it).
+    signal.pthread_sigmask(signal.SIG_BLOCK, ENDING_SIGNALS)
+    threading.Thread(
+        target=_log_ending_signals, args=(args.mountpoint,), name="faultyfs-signals", daemon=True
+    ).start()
     kind = NoFlockOps if args.no_flock else FaultyOps
     ops = kind(args.backing, direct_io=args.direct_io, rename_flags=args.rename_flags)
     ops.ctime_is_mtime = args.ctime_is_mtime
@@ -1138,13 +1181,21 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(
             target=_watch_parent, args=(args.parent_pid, args.mountpoint), daemon=True
         ).start()
-    FaultyFUSE(
-        ops,
-        args.mountpoint,
-        foreground=True,
-        fsname="faultyfs",
-        subtype=args.subtype,
-    )
+    try:
+        FaultyFUSE(
+            ops,
+            args.mountpoint,
+            foreground=True,
+            fsname="faultyfs",
+            subtype=args.subtype,
+        )
+    except BaseException:
+        # The test prints this log when the daemon is gone (faultyfs.FaultyFSGone).
+        print("faultyfs: the FUSE loop failed:", file=sys.stderr)
+        traceback.print_exc()
+        sys.stderr.flush()
+        raise
+    print("faultyfs: the FUSE loop ended (the mount is gone)", file=sys.stderr, flush=True)
     return 0
 
 
