@@ -695,8 +695,9 @@ class FaultyFS:
 
 def ended_how(code: int, log: str, *, killed_here: bool = False) -> str:
     """How a daemon that exited with *code* (a Popen return code) ended, read with what it
-    logged: its watchdog, a signal (and its sender, which the daemon logs), its parent's
-    death, its mount gone, a crash (its traceback is in the log)."""
+    logged: its watchdog, a signal (SIGKILL: SIGINT, SIGTERM and SIGHUP it logs with their
+    sender and ignores), its parent's death, its mount gone, a crash (its traceback is in
+    the log)."""
     if WATCHDOG_LINE in log:
         return (
             "its watchdog killed it (the test's timeout less the fixture's margin ran out: "
@@ -710,9 +711,6 @@ def ended_how(code: int, log: str, *, killed_here: bool = False) -> str:
     if code == PARENT_GONE_EXIT:
         return "it saw the process that started it die (--parent-pid) and exited"
     if code == 0:
-        signalled = [line for line in log.splitlines() if line.startswith(SIGNALLED_PREFIX)]
-        if signalled:
-            return f"its FUSE loop ended on a signal: {signalled[-1]}"
         return "its FUSE loop ended: its mount was unmounted (by whom: not logged)"
     return f"exited with status {code} (a crash: see the traceback in its log)"
 

@@ -1079,8 +1079,9 @@ PARENT_GONE_EXIT = 3
 SIGNALLED_PREFIX = "faultyfs: signalled: "
 """Start of the line logged for a SIGINT, SIGTERM or SIGHUP, naming the process that sent it."""
 
-ENDING_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
-"""The signals libfuse's own handlers end the FUSE loop on (``fuse_set_signal_handlers``)."""
+STRAY_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+"""The signals libfuse's own handlers ended the FUSE loop on (``fuse_set_signal_handlers``),
+which the daemon now logs and ignores (``_log_stray_signals``)."""
 
 
 def _watch_parent(parent_pid: int, mountpoint: str) -> None:
@@ -1104,18 +1105,23 @@ def _sender(pid: int) -> str:
     return f"pid {pid} ({' '.join(a.decode(errors='replace') for a in argv if a)[:300]})"
 
 
-def _log_ending_signals(mountpoint: str) -> None:
-    """Take the ending signals (blocked in every thread, ``main``) and log each with its
-    sender before ending the FUSE loop as libfuse's handlers do (the mount detached, the
-    loop sees it gone and returns): a daemon that a stray signal ended says who sent it
-    (a test sending a signal to a pid since reused, say), where libfuse said nothing."""
-    info = signal.sigwaitinfo(ENDING_SIGNALS)
-    print(
-        f"{SIGNALLED_PREFIX}{signal.Signals(info.si_signo).name} from {_sender(info.si_pid)}",
-        file=sys.stderr,
-    )
-    sys.stderr.flush()
-    _libc.umount2(os.fsencode(mountpoint), 2)  # MNT_DETACH
+def _log_stray_signals() -> None:
+    """Take SIGINT, SIGTERM and SIGHUP (blocked in every thread, ``main``) and log each with
+    its sender, the daemon going on. Nothing of the harness ends a daemon so: ``close``
+    unmounts it (its FUSE loop then returns), ``kill``, its watchdog and its last resort
+    SIGKILL it, ``_watch_parent`` exits. One of these signals is a stray: another test's
+    signal to a pid since reused by this daemon (pids wrap at 32,768 over a full suite's
+    thousands of processes), or a person's; libfuse's handlers ended the loop on it, and the
+    test then failed on "Connection refused" mid-test with nothing to say who."""
+    while True:
+        info = signal.sigwaitinfo(STRAY_SIGNALS)
+        name = signal.Signals(info.si_signo).name
+        print(
+            f"{SIGNALLED_PREFIX}{name} from {_sender(info.si_pid)}: ignored (the harness "
+            "unmounts or SIGKILLs its daemons)",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 FINAL_STATS_PREFIX = "faultyfs-final-stats: "
@@ -1165,11 +1171,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     os.umask(0)  # the kernel already applied the caller's umask to the modes it sends
     # Blocked before any thread starts, so every thread (libfuse's too) inherits the mask and
-    # only _log_ending_signals takes them, with their sender (a handler is not told it).
-    signal.pthread_sigmask(signal.SIG_BLOCK, ENDING_SIGNALS)
-    threading.Thread(
-        target=_log_ending_signals, args=(args.mountpoint,), name="faultyfs-signals", daemon=True
-    ).start()
+    # only _log_stray_signals takes them, with their sender (a handler is not told it).
+    signal.pthread_sigmask(signal.SIG_BLOCK, STRAY_SIGNALS)
+    threading.Thread(target=_log_stray_signals, name="faultyfs-signals", daemon=True).start()
     kind = NoFlockOps if args.no_flock else FaultyOps
     ops = kind(args.backing, direct_io=args.direct_io, rename_flags=args.rename_flags)
     ops.ctime_is_mtime = args.ctime_is_mtime
