@@ -145,9 +145,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.timeout(FAULT_TIMEOUT_S))
 
 
+_FAULTY_MOUNTS = pytest.StashKey[list[FaultyFS]]()
+"""The FaultyFS mounts a test's ``faulty_fs`` made (their daemons' logs shown if it fails)."""
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
     report = yield
+    if report.when == "call" and report.failed:
+        # Before teardown deletes them: what each daemon said (a traceback, a stray signal
+        # and its sender, its watchdog), under the failure.
+        for number, fs in enumerate(item.stash.get(_FAULTY_MOUNTS, [])):
+            log = fs.log_text().strip()
+            if log:
+                report.sections.append((f"faultyfs {number} daemon log ({fs.mountpoint})", log))
     if report.skipped and not hasattr(report, "wasxfail"):
         longrepr = report.longrepr
         reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
@@ -224,11 +235,13 @@ def faulty_fs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callab
     """Factory: ``faulty_fs(backing=None, mountpoint=None, **FaultyFS options) -> FaultyFS``.
 
     Mounts a started FaultyFS (default dirs under tmp_path); all are closed after the test.
+    A test that fails shows each daemon's log under its failure (``pytest_runtest_makereport``).
     """
     _skip_if(faultyfs.unavailable_reason())
     timeout = _timeout_s(request)
     watchdog = max(1.0, timeout - WATCHDOG_MARGIN_S) if timeout else None
     numbers = itertools.count()
+    made = request.node.stash.setdefault(_FAULTY_MOUNTS, [])
     with contextlib.ExitStack() as stack:
 
         def make(
@@ -241,6 +254,7 @@ def faulty_fs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callab
                 mountpoint or tmp_path / f"faultyfs{n}",
                 **options,
             )
+            made.append(fs)
             return stack.enter_context(fs)
 
         yield make

@@ -5,13 +5,17 @@ leaving out or shortening what does not fit rather than wrapping (``live._fitted
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
+from rich.console import Console
+from rich.progress import Progress
 
+from offload.cli.verify_cmd import verify_columns
 from tests.support.offload_cli import run_offload
 from tests.support.terminal import run_on_terminal
 
@@ -111,3 +115,25 @@ def test_a_long_state_is_whole_and_the_destination_cut_once(tmp_path: Path, colu
     assert cell_len(last) <= columns, last
     shown = last.split()[1]  # the destination, cut at its start only
     assert shown.endswith("DAY_01") and shown.count("…") <= 1, last
+
+
+def test_the_first_frame_that_knows_the_total_shows_the_time_left() -> None:
+    """The verify bar's columns on rich's own Progress, its clock a counter the test moves:
+    a frame drawn 0.1 s after the total came (the pulse's frame drawn just before) shows a
+    time left. Failed before (``test_the_verify_bar_stays_on_one_line`` in 3 runs of 6 on a
+    loaded machine): rich kept the pulse's blank time left for 0.5 s, the frame read "0%
+    0/100 files" and nothing after."""
+    now = [100.0]
+    console = Console(width=60, file=io.StringIO(), force_terminal=True, color_system=None)
+    progress = Progress(*verify_columns(60), console=console, get_time=lambda: now[0])
+    task = progress.add_task("verify", total=None, files="")
+
+    def frame() -> str:
+        with console.capture() as captured:
+            console.print(progress.make_tasks_table(progress.tasks))
+        return captured.get().rstrip()
+
+    assert not TIME_LEFT.search(frame())  # the pulse: no total, no time left yet
+    now[0] += 0.1
+    progress.update(task, total=110_000_000, files="0/100 files")
+    assert TIME_LEFT.search(frame()), frame()

@@ -10,6 +10,7 @@ import ctypes
 import errno
 import gc
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from support import faultyfs, mounts
-from support.faultyfs import STATE_NAME, FaultyFS, FaultyFSError
+from support.faultyfs import STATE_NAME, FaultyFS, FaultyFSError, FaultyFSGone
 from support.mounts import read_direct, read_uncached
 from support.requirements import skip_unavailable
 
@@ -477,6 +478,53 @@ def test_watchdog_kills_a_hung_daemon(tmp_path: Path) -> None:
         assert fs.fired(rule) == 1  # the watchdog printed the counts before the kill
     assert not mounts.is_mounted(tmp_path / "m")
     assert fs.watchdog_fired and fs.fired(rule) == 1
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_a_stray_signal_is_logged_with_its_sender_and_the_daemon_goes_on(
+    faulty_fs: FaultyFactory, signum: signal.Signals
+) -> None:
+    """A SIGTERM, SIGINT or SIGHUP from another process (a test's signal to a pid since
+    reused by a daemon: pids wrap at 32,768 over a full suite), while the test waits for a
+    stall: the daemon logs it with its sender and goes on; the stall is reached and held.
+    Failed before: libfuse's handler ended the FUSE loop, the daemon exited and
+    ``wait_stalled`` raised ``ConnectionRefusedError`` (or ``ConnectionResetError``), as
+    the full suite's test_fast_copy_changed_in_place[chmod] did, nothing said."""
+    fs = faulty_fs()
+    rule = fs.stall("write", path="a.mov")
+    os.kill(fs.pid, signum)  # this process: alive, so the daemon can name it
+    writer = threading.Thread(target=lambda: (fs.mountpoint / "a.mov").write_bytes(b"x"))
+    writer.start()
+    try:
+        fs.wait_stalled(rule, timeout_s=30)
+    finally:
+        fs.release(rule)
+        writer.join(timeout=30)
+    assert fs.alive and fs.fired(rule) == 1
+    said = fs.log_text()
+    assert f"signalled: {signum.name} from pid {os.getpid()} (" in said, said
+
+
+def test_a_daemon_killed_from_outside_is_named_gone_so(faulty_fs: FaultyFactory) -> None:
+    """SIGKILL (no handler can log it) from another process than the harness: the request
+    raises FaultyFSGone saying it was neither its watchdog nor ``FaultyFS.kill``."""
+    fs = faulty_fs()
+    subprocess.run(["kill", "-KILL", str(fs.pid)], check=True)
+    with pytest.raises(FaultyFSGone, match="killed by SIGKILL from outside this harness"):
+        fs.stats()
+
+
+def test_a_wait_the_watchdog_ends_says_the_watchdog(tmp_path: Path) -> None:
+    """A wait for a stall that never comes, outlasting the watchdog (the fixture's is the
+    test's timeout less 5 s; a ``wait_stalled`` asks up to 60 s): FaultyFSGone names the
+    watchdog, and the log it holds the rule's counts (no call held). Failed before:
+    ``ConnectionRefusedError`` (or ``ConnectionResetError``)."""
+    skip_unavailable(faultyfs.unavailable_reason())  # FaultyFS used directly, not the fixture
+    with FaultyFS(tmp_path / "b", tmp_path / "m", watchdog_s=1.0) as fs:
+        rule = fs.stall("write", path="never-written")
+        with pytest.raises(FaultyFSGone, match="its watchdog killed it") as gone:
+            fs.wait_stalled(rule, timeout_s=30)
+        assert f'"{rule}": {{"fired": 0, "calls": 0, "waiting": 0}}' in str(gone.value)
 
 
 # -- power cut ------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from offload.card_beside import records_card
 from offload.card_identity import CardIdentity
 from offload.ledger import LedgerEntry, entry_line
 from support import mounts
+from support.cards import corrupt_keeping_size_and_mtime
 from support.offload_cli import newest_report, offload_streams, run_offload
 
 WORDS = "already holds this card's offload"
@@ -184,17 +185,21 @@ def test_a_fifo_at_a_ledger_beside_is_passed_over(tmp_path: Path, exfat_loop: An
 def test_an_offload_beside_whose_copy_was_found_changed_is_not_named(
     tmp_path: Path, exfat_loop: Any, bind_mount: Callable[[Path, Path], mounts.Mount]
 ) -> None:
-    """``D/red``'s copy flipped by a byte, ``offload verify D/red`` (exit 11) revokes it:
-    its ledger no longer vouches for the card's offload, so ``D/red`` is no longer named
-    (its ``--into`` run would copy the card again anyway). Failed before: each line was
-    read on its own, the revocation could not end the entry before it, and the warning
-    still said ``D/red`` held this card's offload."""
+    """``D/red``'s copy flipped by a byte, its size and date kept (bit rot: what a run's
+    quick check still trusts), ``offload verify D/red`` (exit 11) revokes it: its ledger no
+    longer vouches for the card's offload, so ``D/red`` is no longer named (its ``--into``
+    run would copy the card again anyway). Failed before: each line was read on its own,
+    the revocation could not end the entry before it, and the warning still said ``D/red``
+    held this card's offload.
+
+    The flip keeps the copy's date: written with the date of its write, the copy was
+    revoked only while that date was within the ledger's 2 s of its card file's (a copy
+    whose date changed is trusted by no run, and not revoked: ``verify_revoke``), so the
+    test failed whenever the card's copy and the dry run took longer (5 runs of 5 under 4
+    busy CPUs)."""
     again, dest, ledger = _offloaded_and_mounted_again(tmp_path, exfat_loop, bind_mount)
     assert _warned(again, dest)  # before the check: named
-    copy = dest / "red" / "A001C001.R3D"
-    data = bytearray(copy.read_bytes())
-    data[100] ^= 0x01
-    copy.write_bytes(bytes(data))
+    corrupt_keeping_size_and_mtime(dest / "red" / "A001C001.R3D", at=100)
     code, out, err = offload_streams("verify", dest / "red")
     assert code == 11, out + err
     assert '"revoked"' in ledger.read_text()

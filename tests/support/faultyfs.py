@@ -49,6 +49,10 @@ from .mounts import mount_entry, unmount
 
 DAEMON = Path(__file__).with_name("faultyfs_daemon.py")
 FINAL_STATS_PREFIX = "faultyfs-final-stats: "
+WATCHDOG_LINE = "faultyfs: watchdog fired after"
+SIGNALLED_PREFIX = "faultyfs: signalled: "
+PARENT_GONE_EXIT = 3
+"""The daemon's exit status when the process that started it died (``_watch_parent``)."""
 STATE_NAME = ".faultyfs-state"
 """Hidden directory the daemon keeps inside the backing root (invisible through the mount)."""
 
@@ -59,6 +63,12 @@ EXIT_TIMEOUT_S = 5.0
 
 class FaultyFSError(RuntimeError):
     """The daemon could not be started, or refused or could not answer a request."""
+
+
+class FaultyFSGone(FaultyFSError):
+    """The daemon is gone (its control socket refused or closed): the message says how it
+    ended (its watchdog, a signal and who sent it, its parent's death, a crash) and holds
+    the end of its log, so that a test failing on it says why, not ``Connection refused``."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +148,7 @@ class FaultyFS:
         self._final_stats_taken = False
         self._watchdog_fired = False
         self._killed = False
+        self._answered = False  # the running daemon answered once: a refusal now means gone
         self.start_duration_s = 0.0
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -168,6 +179,7 @@ class FaultyFS:
         if self._proc is not None:
             raise FaultyFSError("already started")
         self._killed = False
+        self._answered = False
         reason = unavailable_reason()
         if reason:
             raise FaultyFSError(reason)
@@ -224,7 +236,7 @@ class FaultyFS:
                 self._request({"cmd": "ping"}, timeout_s=1.0)
                 break
             except (ConnectionRefusedError, FileNotFoundError, TimeoutError):
-                pass
+                pass  # not listening yet
             if time.monotonic() > deadline:
                 log = self.log_text()
                 self.close()
@@ -640,18 +652,67 @@ class FaultyFS:
             raise FaultyFSError("not started")
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(timeout_s)
-            sock.connect("\0" + self._control)
-            sock.sendall(json.dumps(request).encode() + b"\n")
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = sock.recv(1 << 20)
-                if not chunk:
-                    raise FaultyFSError(f"faultyfs daemon closed the connection on {request}")
-                data += chunk
+            try:
+                sock.connect("\0" + self._control)
+                sock.sendall(json.dumps(request).encode() + b"\n")
+                data = b""
+                while not data.endswith(b"\n"):
+                    chunk = sock.recv(1 << 20)
+                    if not chunk:
+                        raise ConnectionResetError(errno_module.ECONNRESET, "closed")
+                    data += chunk
+            except (ConnectionError, FileNotFoundError) as exc:  # refused, reset, closed
+                if not self._answered:
+                    raise  # starting: the daemon does not listen yet
+                raise self._gone(request) from exc
         reply: dict[str, Any] = json.loads(data)
         if not reply.get("ok"):
             raise FaultyFSError(f"faultyfs refused {request}: {reply.get('error')}")
+        self._answered = True
         return reply
+
+    def _gone(self, request: dict[str, Any]) -> FaultyFSError:
+        """The error for *request* refused or cut off by a daemon that is gone: how it ended
+        (waited for ``EXIT_TIMEOUT_S`` at most: a SIGKILLed daemon's socket closes just
+        before it exits) and the end of its log."""
+        proc = self._proc
+        if proc is None:
+            return FaultyFSError(f"faultyfs: no daemon to answer {request}")
+        try:
+            code = proc.wait(timeout=EXIT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            return FaultyFSError(
+                f"faultyfs daemon (pid {proc.pid}) closed its control socket on {request} "
+                f"and still runs {EXIT_TIMEOUT_S} s later; its log:\n{self.log_text()[-4000:]}"
+            )
+        log = self.log_text()
+        return FaultyFSGone(
+            f"faultyfs daemon (pid {proc.pid}, mount {self.mountpoint}) is gone, asked "
+            f"{request}: {ended_how(code, log, killed_here=self._killed)}; its log:\n"
+            f"{log[-4000:]}"
+        )
+
+
+def ended_how(code: int, log: str, *, killed_here: bool = False) -> str:
+    """How a daemon that exited with *code* (a Popen return code) ended, read with what it
+    logged: its watchdog, a signal (SIGKILL: SIGINT, SIGTERM and SIGHUP it logs with their
+    sender and ignores), its parent's death, its mount gone, a crash (its traceback is in
+    the log)."""
+    if WATCHDOG_LINE in log:
+        return (
+            "its watchdog killed it (the test's timeout less the fixture's margin ran out: "
+            "the test took that long, or waited for a fault that never came)"
+        )
+    if code < 0:
+        name = signal.Signals(-code).name
+        if killed_here:
+            return f"killed by this test ({name}: FaultyFS.kill, remount or power_cut)"
+        return f"killed by {name} from outside this harness (not its watchdog, not FaultyFS.kill)"
+    if code == PARENT_GONE_EXIT:
+        return "it saw the process that started it die (--parent-pid) and exited"
+    if code == 0:
+        return "its FUSE loop ended: its mount was unmounted (by whom: not logged)"
+    return f"exited with status {code} (a crash: see the traceback in its log)"
 
 
 def signalled_at_stall(

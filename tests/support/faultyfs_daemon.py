@@ -37,6 +37,7 @@ import stat
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -1072,13 +1073,55 @@ class ControlServer:
             conn.sendall(json.dumps(reply).encode() + b"\n")
 
 
+PARENT_GONE_EXIT = 3
+"""Exit status when the process that started the daemon died (``_watch_parent``)."""
+
+SIGNALLED_PREFIX = "faultyfs: signalled: "
+"""Start of the line logged for a SIGINT, SIGTERM or SIGHUP, naming the process that sent it."""
+
+STRAY_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+"""The signals libfuse's own handlers ended the FUSE loop on (``fuse_set_signal_handlers``),
+which the daemon now logs and ignores (``_log_stray_signals``)."""
+
+
 def _watch_parent(parent_pid: int, mountpoint: str) -> None:
     """Detach the mount and exit if the test process dies, so no mount outlives it."""
     while True:
         time.sleep(0.5)
         if os.getppid() != parent_pid:
+            print(f"faultyfs: the test process {parent_pid} is gone: exiting", file=sys.stderr)
+            sys.stderr.flush()
             _libc.umount2(os.fsencode(mountpoint), 2)  # MNT_DETACH
-            os._exit(3)
+            os._exit(PARENT_GONE_EXIT)
+
+
+def _sender(pid: int) -> str:
+    """*pid* and its command line, as far as /proc still tells them."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+    except OSError:
+        return f"pid {pid} (gone)"
+    return f"pid {pid} ({' '.join(a.decode(errors='replace') for a in argv if a)[:300]})"
+
+
+def _log_stray_signals() -> None:
+    """Take SIGINT, SIGTERM and SIGHUP (blocked in every thread, ``main``) and log each with
+    its sender, the daemon going on. Nothing of the harness ends a daemon so: ``close``
+    unmounts it (its FUSE loop then returns), ``kill``, its watchdog and its last resort
+    SIGKILL it, ``_watch_parent`` exits. One of these signals is a stray: another test's
+    signal to a pid since reused by this daemon (pids wrap at 32,768 over a full suite's
+    thousands of processes), or a person's; libfuse's handlers ended the loop on it, and the
+    test then failed on "Connection refused" mid-test with nothing to say who."""
+    while True:
+        info = signal.sigwaitinfo(STRAY_SIGNALS)
+        name = signal.Signals(info.si_signo).name
+        print(
+            f"{SIGNALLED_PREFIX}{name} from {_sender(info.si_pid)}: ignored (the harness "
+            "unmounts or SIGKILLs its daemons)",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 FINAL_STATS_PREFIX = "faultyfs-final-stats: "
@@ -1127,6 +1170,10 @@ def main(argv: list[str] | None = None) -> int:
         print("faultyfs: needs libfuse 3 (Debian package fuse3)", file=sys.stderr)
         return 2
     os.umask(0)  # the kernel already applied the caller's umask to the modes it sends
+    # Blocked before any thread starts, so every thread (libfuse's too) inherits the mask and
+    # only _log_stray_signals takes them, with their sender (a handler is not told it).
+    signal.pthread_sigmask(signal.SIG_BLOCK, STRAY_SIGNALS)
+    threading.Thread(target=_log_stray_signals, name="faultyfs-signals", daemon=True).start()
     kind = NoFlockOps if args.no_flock else FaultyOps
     ops = kind(args.backing, direct_io=args.direct_io, rename_flags=args.rename_flags)
     ops.ctime_is_mtime = args.ctime_is_mtime
@@ -1138,13 +1185,21 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(
             target=_watch_parent, args=(args.parent_pid, args.mountpoint), daemon=True
         ).start()
-    FaultyFUSE(
-        ops,
-        args.mountpoint,
-        foreground=True,
-        fsname="faultyfs",
-        subtype=args.subtype,
-    )
+    try:
+        FaultyFUSE(
+            ops,
+            args.mountpoint,
+            foreground=True,
+            fsname="faultyfs",
+            subtype=args.subtype,
+        )
+    except BaseException:
+        # The test prints this log when the daemon is gone (faultyfs.FaultyFSGone).
+        print("faultyfs: the FUSE loop failed:", file=sys.stderr)
+        traceback.print_exc()
+        sys.stderr.flush()
+        raise
+    print("faultyfs: the FUSE loop ended (the mount is gone)", file=sys.stderr, flush=True)
     return 0
 
 
