@@ -234,6 +234,10 @@ WARNING_LABELS = {"existing-replaced": "REPLACED", "existing-kept-beside": "KEPT
 #: cancel's yellow.
 TRANSFER_CHECKED = "transfer-checked"
 TRANSFER_CHECKED_STYLE = "bold blue"
+#: The same, of a destination whose transfer checks proved the sizes alone (a service that
+#: stores a part whatever its checksum): the JSON's ``size_checked_only``, in the words
+#: every document gives it.
+SIZE_CHECKED_ONLY = "size-checked only"
 
 #: A destination whose copies are all good and read back, some by an earlier run only
 #: (trusted from the ledger, not re-read now), in the live view's "state" and the summary's
