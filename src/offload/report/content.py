@@ -424,15 +424,25 @@ def _alike(words: str, count: int) -> State:
     )
 
 
-#: A file's copy on one destination as a row counts it (``_file_states``): its state, and
-#: whether it is under another name than its card file's (``--keep-both``), which the
-#: row's tally counts apart and says once (``_Tally``).
-_Copy = tuple[State, bool]
+#: A file's copy on one destination as a row counts it (``_file_states``): its state,
+#: whether it is under another name than its card file's (``--keep-both``), and whether it
+#: took the place of a copy of ours this run found damaged there, both of which the row's
+#: tally counts apart and says once (``_Tally``).
+_Copy = tuple[State, bool, bool]
 
 #: A copy under a name that is not its card file's: ``--keep-both`` wrote it beside a file
 #: that was at that name and is kept (``existing-kept-beside``, or a copy of ours found
 #: wrong: ``copy-no-longer-matches``); the page-1 line names where each went.
 KEPT_BESIDE_ROW = "under another name, beside the file kept at its name (--keep-both)"
+
+#: A good copy written this run in the place of a copy of ours found damaged there (its
+#: ``copy-no-longer-matches`` warning, not kept: ``Losses.found_damaged``): the row says
+#: what was found and what was done, where its state alone ("Verified now") said nothing
+#: of it; page 1's warning says how the damaged copy differed.
+REPLACED_DAMAGED_ROW = (
+    "replaced this run: the copy found there was damaged (not the card's content; the "
+    "warning on page 1 says how it differed) and a new copy was written in its place"
+)
 
 
 def _file_states(
@@ -503,11 +513,25 @@ def _file_states(
                 and state.level in GOOD
                 and under_another_name(str(final), str(entry.get("path") or ""))
             )
-            mine.append((state, beside))
+            # A new copy in the place of a damaged one of ours: the rule of its warning.
+            replaced = bool(
+                final
+                and losses is not None
+                and losses.found_damaged
+                and state.level in GOOD
+                and copy.get("action") in _WRITTEN
+                and str(final) in losses.found_damaged
+            )
+            mine.append((state, beside, replaced))
         if fine:
             fine = bad == explained
         states.append(mine)
     return states, fine
+
+
+#: The actions of a copy written by this run (``CopyAction``): only such a copy can have
+#: taken a damaged one's place.
+_WRITTEN = frozenset({"copied", "replaced"})
 
 
 def _row_states(files: Sequence[FileEntry], states: list[list[_Copy]], count: int) -> list[State]:
@@ -515,8 +539,8 @@ def _row_states(files: Sequence[FileEntry], states: list[list[_Copy]], count: in
     (``_file_states``)."""
     tallies = [_Tally() for _ in range(count)]
     for entry, mine in zip(files, states, strict=True):
-        for tally, (state, beside) in zip(tallies, mine, strict=True):
-            tally.add(state, entry, beside=beside)
+        for tally, (state, beside, replaced) in zip(tallies, mine, strict=True):
+            tally.add(state, entry, beside=beside, replaced=replaced)
     return [tally.state() for tally in tallies]
 
 
@@ -528,7 +552,7 @@ class _Tally:
     thread). The copies under another name (``_Copy``) are counted apart, their states
     with the others': the row says once how many of its files are."""
 
-    __slots__ = ("beside", "failed", "states")
+    __slots__ = ("beside", "failed", "replaced", "states")
 
     def __init__(self) -> None:
         # Files by state, in the order each state first came (a State is its level and text).
@@ -536,12 +560,18 @@ class _Tally:
         # Each failed state's first file here: the row names it with that state's words.
         self.failed: dict[State, FileEntry] = {}
         self.beside = 0  # files whose copy here is under another name (--keep-both)
+        self.replaced = 0  # files whose copy here took a damaged copy's place
 
-    def add(self, state: State, entry: FileEntry, *, beside: bool = False) -> None:
+    def add(
+        self, state: State, entry: FileEntry, *, beside: bool = False, replaced: bool = False
+    ) -> None:
         """Count *entry*'s *state* (the files in the row's order); *beside*: its copy is
-        under another name (``_Copy``)."""
+        under another name; *replaced*: it took the place of a copy found damaged
+        (``_Copy``)."""
         if beside:
             self.beside += 1
+        if replaced:
+            self.replaced += 1
         states = self.states
         states[state] = states.get(state, 0) + 1
         if state.level == "failed" and state not in self.failed:
@@ -555,15 +585,18 @@ class _Tally:
         if not self.states:
             return describe(_MISSING)
         whole = self._shares(self.states)
-        if not self.beside:
+        if not self.beside and not self.replaced:
             return whole
         total = sum(self.states.values())
-        note = (
-            KEPT_BESIDE_ROW
-            if total == 1
-            else f"{self.beside:,} of {total:,} files {KEPT_BESIDE_ROW}"
-        )
-        return State(whole.level, f"{whole.text}; {note}")
+        notes = [
+            note if total == 1 else f"{count:,} of {total:,} files {note}"
+            for count, note in (
+                (self.beside, KEPT_BESIDE_ROW),
+                (self.replaced, REPLACED_DAMAGED_ROW),
+            )
+            if count
+        ]
+        return State(whole.level, "; ".join([whole.text, *notes]))
 
     def _shares(self, states: dict[State, int]) -> State:
         """The row's state from its files' *states* (by state, in the order each came)."""
@@ -1436,8 +1469,8 @@ def _own_row_or_tallied(
     if tallies is None:
         tallies = tallied[clip.folder] = [_Tally() for _ in indexes]
     for entry, mine in zip(clip.files, states, strict=True):
-        for tally, (state, beside) in zip(tallies, mine, strict=True):
-            tally.add(state, entry, beside=beside)
+        for tally, (state, beside, replaced) in zip(tallies, mine, strict=True):
+            tally.add(state, entry, beside=beside, replaced=replaced)
     return None
 
 
