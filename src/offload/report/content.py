@@ -1280,10 +1280,17 @@ def read_whole(clip: Clip) -> bool:
 
 def read_back(clip: Clip) -> bool:
     """Whether every copy of every file of *clip* was read back and found equal to the
-    card's (``describe``: verified now, or earlier), and the card read each whole: what
-    lets a line say the copies hold what the card holds."""
+    card's (``describe``: verified now, or earlier), at its card file's name, and the card
+    read each whole: what lets a line say the copies hold what the card holds. A copy
+    under another name (``--keep-both``) does not: the file kept at the card file's name
+    there is not that copy (a damaged copy of ours, or another file), and a line saying
+    "the copies hold what the card holds" read as said of it too."""
     return read_whole(clip) and all(
         describe(d).level in ("verified", "verified_earlier")
+        and not (
+            d.get("final_path")
+            and under_another_name(str(d["final_path"]), str(entry.get("path") or ""))
+        )
         for entry in clip.files
         for d in entry.get("destinations") or ()
     )
