@@ -83,6 +83,7 @@ from offload.report.release import (
 from offload.report.sniff import NOT_MEDIA
 from offload.report.source_words import of_the_source
 from offload.report.words import (
+    CACHED_BY_THE_EARLIER_RUN,
     WARNING_LABELS,
     algorithms_words,
     card_reread_through_a_cache,
@@ -1900,6 +1901,7 @@ def _proved(
     copies: int,
     cached: int,
     read_again: int,
+    cached_earlier: int = 0,
     read_from: tuple[str, str] = ("its drive", "their drives"),
     checked_earlier: int = 0,
     transfer_run: bool = False,
@@ -1908,11 +1910,14 @@ def _proved(
     """What the copies' states prove, when every copy is good (verified now or earlier, or
     transfer-checked): the verdict of a run with no problem, and the same in a clause for a
     run whose problems came after its copies. None when a copy is not good, or there is
-    none. *cached*: copies read back through a cache; *read_again*: copies verified earlier
-    that a cascade read now; *read_from*: where a copy and all were read back from
-    (``_read_from``); *checked_earlier*: copies transfer-checked by an earlier run, trusted
-    from the ledger (of those counted ``transfer_checked``): this run neither copied nor
-    checked them, so never "all copied" of them, as the verified ones are "earlier";
+    none. *cached*: copies read back through a cache, *cached_earlier* of them by the
+    earlier run that verified them (its ledger entry says so), said apart from those read
+    so now ("2 of 3 read back through a cache" read as this run's reads); *read_again*:
+    copies verified earlier that a cascade read now; *read_from*: where a copy and all were
+    read back from (``_read_from``); *checked_earlier*: copies transfer-checked by an
+    earlier run, trusted from the ledger (of those counted ``transfer_checked``): this run
+    neither copied nor checked them, so never "all copied" of them, as the verified ones
+    are "earlier";
     *transfer_run*: the run's ``--verify transfer``, which reads back no copy it makes: a
     copy it verified now is one already there, read back now (never "copied" either);
     *size_only*: copies of this run on a service that does not check the in-flight hashes
@@ -1977,9 +1982,14 @@ def _proved(
             clause += f", {sized}"
         return head, clause
     if statuses["verified_earlier"]:
-        through = f"; {cached:,} of {copies:,} read back through a cache" if cached else ""
         earlier = statuses["verified_earlier"]
         how = earlier_how(earlier, read_again)
+        if cached_earlier:
+            how += f", {cached_earlier:,} of them {CACHED_BY_THE_EARLIER_RUN}"
+        now_cached = cached - cached_earlier
+        through = (
+            f"; {now_cached:,} of {copies:,} read back now through a cache" if now_cached else ""
+        )
         return (
             f"✔ ALL COPIES VERIFIED ({earlier:,} of {copies:,} verified earlier, {how}{through})",
             f"all {copies:,} verified ({earlier:,} of them earlier, {how}{through})",
@@ -2109,7 +2119,7 @@ def build_view(
     # counted under in its summary: ``transfer_checked``, or in a report before that status
     # said so, ``verified_earlier``): "transfer-checked earlier" in its result and Totals.
     transfer_earlier: Counter[tuple[int, str]] = Counter()
-    cached = 0
+    cached = cached_earlier = 0  # of the copies verified now or earlier; of the earlier ones
     card_cached = card_server = 0  # card files the full mode re-read through a cache
     failed_files = 0  # files the card failed to read or some copy of which failed
     failed_on: set[int] = set()  # the destinations where some copy failed (``failed_words``)
@@ -2213,6 +2223,8 @@ def build_view(
                 and dest.get("cache_bypass") in THROUGH_A_CACHE
             ):
                 cached += 1
+                if status == "verified_earlier":
+                    cached_earlier += 1
         failed_files += file_failed
         if not file_failed:
             halted = {
@@ -2387,6 +2399,7 @@ def build_view(
         statuses,
         copies=copies,
         cached=cached,
+        cached_earlier=cached_earlier,
         read_again=read_again,
         read_from=_read_from(data.get("destinations") or []),
         checked_earlier=sum(transfer_earlier.values()),

@@ -33,6 +33,7 @@ from offload.report.cascade_words import (
     never_in_run,
 )
 from offload.report.words import (
+    CACHED_BY_THE_EARLIER_RUN,
     PAGE_CACHE,
     SIZE_CHECKED_ONLY,
     TRANSFER_CHECKED,
@@ -645,7 +646,9 @@ def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[s
         # Part (or all) of it was proved by an earlier run: never word it as this run's (nor
         # as read from the media when that run's ledger entry says it read through a cache).
         cached_earlier = counts.earlier_cached
-        through = f", {cached_earlier:,} of them through a cache" if cached_earlier else ""
+        through = (
+            f", {cached_earlier:,} of them {CACHED_BY_THE_EARLIER_RUN}" if cached_earlier else ""
+        )
         earlier_n = by_state[DestinationStatus.VERIFIED_EARLIER]
         how = earlier_how(earlier_n, counts.reread)
         counted = _now_and_earlier(
@@ -664,7 +667,9 @@ def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[s
         # Not "(transfer verification)": a copy read back under --verify transfer was one
         # already there, adopted; and an earlier read-back through a cache is said so.
         cached_earlier = counts.earlier_cached
-        through = f", {cached_earlier:,} of them through a cache" if cached_earlier else ""
+        through = (
+            f", {cached_earlier:,} of them {CACHED_BY_THE_EARLIER_RUN}" if cached_earlier else ""
+        )
         read_back = [
             f"{by_state[status]:,} {how}"
             for status, how in (
