@@ -157,7 +157,10 @@ def test_a_mixed_transfer_run_words_read_backs_and_earlier_cached_ones_truly(
     assert result.returncode == 0, result.stderr
     words = " ".join(result.stderr.split())
     assert "1 read back now" in words and "(transfer verification)" not in words, words
-    assert "1 verified earlier (not re-read, 1 of them through a cache)" in words, words
+    assert (
+        "1 verified earlier (not re-read, 1 of them read back through a cache by the earlier "
+        "run, not from the media)" in words
+    ), words
 
 
 def test_a_cancelled_run_on_tmpfs_says_its_copies_were_read_through_a_cache(

@@ -768,8 +768,9 @@ def test_copies_verified_earlier_through_a_cache_are_said_so_on_page_1() -> None
     data = job(files=files, destinations=job()["destinations"][:1])
     view = build_view(data, group_clips(files), {}, [])
     assert view.verdict == (
-        "✔ ALL COPIES VERIFIED (2 of 3 verified earlier, not re-read; 2 of 3 read back "
-        "through a cache)"
+        "✔ ALL COPIES VERIFIED (2 of 3 verified earlier, not re-read, 1 of them read back "
+        "through a cache by the earlier run, not from the media; 1 of 3 read back now through "
+        "a cache)"
     )
     assert any(w.startswith("2 of 3 copies were read back through a cache") for w in view.warnings)
     assert describe(files[0]["destinations"][0]).text == (

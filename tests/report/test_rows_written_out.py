@@ -153,7 +153,8 @@ def _csv_rows_before(report: Any, fed: Any = None) -> str:
     import io
 
     from offload.report.csv_cells import cell
-    from offload.report.job_report import CSV_COLUMNS, PRODUCTION_FIELDS, iso_date
+    from offload.report.dates import iso_date
+    from offload.report.job_report import CSV_COLUMNS, PRODUCTION_FIELDS
 
     def digests_text(digests: dict[str, str]) -> str:
         return " ".join(f"{k}:{v}" for k, v in digests.items()) if digests else ""

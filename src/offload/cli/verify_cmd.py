@@ -95,6 +95,7 @@ from offload.manifest.xmltext import xml_safe
 from offload.manifest_options import MhlKind
 from offload.own_record import MISMATCH as OWN_RECORD_MISMATCH
 from offload.report.csv_cells import cell
+from offload.report.dates import iso_date
 from offload.report.left_behind import left_behind_json
 from offload.report.words import PAGE_CACHE_CAUSES, plural
 from offload.verification import (
@@ -202,10 +203,6 @@ def add_verify_parser(commands: argparse._SubParsersAction[Any]) -> None:
     add_creator_arguments(verify, "manifest creator info (with --append)")
 
 
-def _iso(moment: float) -> str:
-    return datetime.fromtimestamp(moment, UTC).isoformat()
-
-
 def _as_written(expected: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """``{"expected_as_written": ...}`` for a changed file whose record holds a legacy
     MHL's ``<xxhash64>`` (little-endian, compared as its canonical xxh64): each such
@@ -277,8 +274,11 @@ def report_dict(
         "hostname": socket.gethostname(),
         "path": str(root),
         "reference": None if report is None else report.reference,
-        "started": _iso(started),
-        "finished": _iso(finished),
+        # As the job report's: to the second in UTC (``iso_date``), the start to the
+        # microsecond beside it (what orders two checks of one second in ``offload history``).
+        "started": iso_date(started),
+        "started_unix": round(started, 6),
+        "finished": iso_date(finished),
         "elapsed_s": round(finished - started, 3),
         "exit_code": code,
         "passed": report is not None and report.passed,

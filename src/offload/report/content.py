@@ -83,6 +83,7 @@ from offload.report.release import (
 from offload.report.sniff import NOT_MEDIA
 from offload.report.source_words import of_the_source
 from offload.report.words import (
+    CACHED_BY_THE_EARLIER_RUN,
     WARNING_LABELS,
     algorithms_words,
     card_reread_through_a_cache,
@@ -424,15 +425,25 @@ def _alike(words: str, count: int) -> State:
     )
 
 
-#: A file's copy on one destination as a row counts it (``_file_states``): its state, and
-#: whether it is under another name than its card file's (``--keep-both``), which the
-#: row's tally counts apart and says once (``_Tally``).
-_Copy = tuple[State, bool]
+#: A file's copy on one destination as a row counts it (``_file_states``): its state,
+#: whether it is under another name than its card file's (``--keep-both``), and whether it
+#: took the place of a copy of ours this run found damaged there, both of which the row's
+#: tally counts apart and says once (``_Tally``).
+_Copy = tuple[State, bool, bool]
 
 #: A copy under a name that is not its card file's: ``--keep-both`` wrote it beside a file
 #: that was at that name and is kept (``existing-kept-beside``, or a copy of ours found
 #: wrong: ``copy-no-longer-matches``); the page-1 line names where each went.
 KEPT_BESIDE_ROW = "under another name, beside the file kept at its name (--keep-both)"
+
+#: A good copy written this run in the place of a copy of ours found damaged there (its
+#: ``copy-no-longer-matches`` warning, not kept: ``Losses.found_damaged``): the row says
+#: what was found and what was done, where its state alone ("Verified now") said nothing
+#: of it; page 1's warning says how the damaged copy differed.
+REPLACED_DAMAGED_ROW = (
+    "replaced this run: the copy found there was damaged (not the card's content; the "
+    "warning on page 1 says how it differed) and a new copy was written in its place"
+)
 
 
 def _file_states(
@@ -503,11 +514,25 @@ def _file_states(
                 and state.level in GOOD
                 and under_another_name(str(final), str(entry.get("path") or ""))
             )
-            mine.append((state, beside))
+            # A new copy in the place of a damaged one of ours: the rule of its warning.
+            replaced = bool(
+                final
+                and losses is not None
+                and losses.found_damaged
+                and state.level in GOOD
+                and copy.get("action") in _WRITTEN
+                and str(final) in losses.found_damaged
+            )
+            mine.append((state, beside, replaced))
         if fine:
             fine = bad == explained
         states.append(mine)
     return states, fine
+
+
+#: The actions of a copy written by this run (``CopyAction``): only such a copy can have
+#: taken a damaged one's place.
+_WRITTEN = frozenset({"copied", "replaced"})
 
 
 def _row_states(files: Sequence[FileEntry], states: list[list[_Copy]], count: int) -> list[State]:
@@ -515,8 +540,8 @@ def _row_states(files: Sequence[FileEntry], states: list[list[_Copy]], count: in
     (``_file_states``)."""
     tallies = [_Tally() for _ in range(count)]
     for entry, mine in zip(files, states, strict=True):
-        for tally, (state, beside) in zip(tallies, mine, strict=True):
-            tally.add(state, entry, beside=beside)
+        for tally, (state, beside, replaced) in zip(tallies, mine, strict=True):
+            tally.add(state, entry, beside=beside, replaced=replaced)
     return [tally.state() for tally in tallies]
 
 
@@ -528,7 +553,7 @@ class _Tally:
     thread). The copies under another name (``_Copy``) are counted apart, their states
     with the others': the row says once how many of its files are."""
 
-    __slots__ = ("beside", "failed", "states")
+    __slots__ = ("beside", "failed", "replaced", "states")
 
     def __init__(self) -> None:
         # Files by state, in the order each state first came (a State is its level and text).
@@ -536,12 +561,18 @@ class _Tally:
         # Each failed state's first file here: the row names it with that state's words.
         self.failed: dict[State, FileEntry] = {}
         self.beside = 0  # files whose copy here is under another name (--keep-both)
+        self.replaced = 0  # files whose copy here took a damaged copy's place
 
-    def add(self, state: State, entry: FileEntry, *, beside: bool = False) -> None:
+    def add(
+        self, state: State, entry: FileEntry, *, beside: bool = False, replaced: bool = False
+    ) -> None:
         """Count *entry*'s *state* (the files in the row's order); *beside*: its copy is
-        under another name (``_Copy``)."""
+        under another name; *replaced*: it took the place of a copy found damaged
+        (``_Copy``)."""
         if beside:
             self.beside += 1
+        if replaced:
+            self.replaced += 1
         states = self.states
         states[state] = states.get(state, 0) + 1
         if state.level == "failed" and state not in self.failed:
@@ -555,15 +586,18 @@ class _Tally:
         if not self.states:
             return describe(_MISSING)
         whole = self._shares(self.states)
-        if not self.beside:
+        if not self.beside and not self.replaced:
             return whole
         total = sum(self.states.values())
-        note = (
-            KEPT_BESIDE_ROW
-            if total == 1
-            else f"{self.beside:,} of {total:,} files {KEPT_BESIDE_ROW}"
-        )
-        return State(whole.level, f"{whole.text}; {note}")
+        notes = [
+            note if total == 1 else f"{count:,} of {total:,} files {note}"
+            for count, note in (
+                (self.beside, KEPT_BESIDE_ROW),
+                (self.replaced, REPLACED_DAMAGED_ROW),
+            )
+            if count
+        ]
+        return State(whole.level, "; ".join([whole.text, *notes]))
 
     def _shares(self, states: dict[State, int]) -> State:
         """The row's state from its files' *states* (by state, in the order each came)."""
@@ -1270,10 +1304,17 @@ def read_whole(clip: Clip) -> bool:
 
 def read_back(clip: Clip) -> bool:
     """Whether every copy of every file of *clip* was read back and found equal to the
-    card's (``describe``: verified now, or earlier), and the card read each whole: what
-    lets a line say the copies hold what the card holds."""
+    card's (``describe``: verified now, or earlier), at its card file's name, and the card
+    read each whole: what lets a line say the copies hold what the card holds. A copy
+    under another name (``--keep-both``) does not: the file kept at the card file's name
+    there is not that copy (a damaged copy of ours, or another file), and a line saying
+    "the copies hold what the card holds" read as said of it too."""
     return read_whole(clip) and all(
         describe(d).level in ("verified", "verified_earlier")
+        and not (
+            d.get("final_path")
+            and under_another_name(str(d["final_path"]), str(entry.get("path") or ""))
+        )
         for entry in clip.files
         for d in entry.get("destinations") or ()
     )
@@ -1474,8 +1515,8 @@ def _own_row_or_tallied(
     if tallies is None:
         tallies = tallied[clip.folder] = [_Tally() for _ in indexes]
     for entry, mine in zip(clip.files, states, strict=True):
-        for tally, (state, beside) in zip(tallies, mine, strict=True):
-            tally.add(state, entry, beside=beside)
+        for tally, (state, beside, replaced) in zip(tallies, mine, strict=True):
+            tally.add(state, entry, beside=beside, replaced=replaced)
     return None
 
 
@@ -1898,6 +1939,7 @@ def _proved(
     copies: int,
     cached: int,
     read_again: int,
+    cached_earlier: int = 0,
     read_from: tuple[str, str] = ("its drive", "their drives"),
     checked_earlier: int = 0,
     transfer_run: bool = False,
@@ -1906,11 +1948,14 @@ def _proved(
     """What the copies' states prove, when every copy is good (verified now or earlier, or
     transfer-checked): the verdict of a run with no problem, and the same in a clause for a
     run whose problems came after its copies. None when a copy is not good, or there is
-    none. *cached*: copies read back through a cache; *read_again*: copies verified earlier
-    that a cascade read now; *read_from*: where a copy and all were read back from
-    (``_read_from``); *checked_earlier*: copies transfer-checked by an earlier run, trusted
-    from the ledger (of those counted ``transfer_checked``): this run neither copied nor
-    checked them, so never "all copied" of them, as the verified ones are "earlier";
+    none. *cached*: copies read back through a cache, *cached_earlier* of them by the
+    earlier run that verified them (its ledger entry says so), said apart from those read
+    so now ("2 of 3 read back through a cache" read as this run's reads); *read_again*:
+    copies verified earlier that a cascade read now; *read_from*: where a copy and all were
+    read back from (``_read_from``); *checked_earlier*: copies transfer-checked by an
+    earlier run, trusted from the ledger (of those counted ``transfer_checked``): this run
+    neither copied nor checked them, so never "all copied" of them, as the verified ones
+    are "earlier";
     *transfer_run*: the run's ``--verify transfer``, which reads back no copy it makes: a
     copy it verified now is one already there, read back now (never "copied" either);
     *size_only*: copies of this run on a service that does not check the in-flight hashes
@@ -1975,9 +2020,14 @@ def _proved(
             clause += f", {sized}"
         return head, clause
     if statuses["verified_earlier"]:
-        through = f"; {cached:,} of {copies:,} read back through a cache" if cached else ""
         earlier = statuses["verified_earlier"]
         how = earlier_how(earlier, read_again)
+        if cached_earlier:
+            how += f", {cached_earlier:,} of them {CACHED_BY_THE_EARLIER_RUN}"
+        now_cached = cached - cached_earlier
+        through = (
+            f"; {now_cached:,} of {copies:,} read back now through a cache" if now_cached else ""
+        )
         return (
             f"✔ ALL COPIES VERIFIED ({earlier:,} of {copies:,} verified earlier, {how}{through})",
             f"all {copies:,} verified ({earlier:,} of them earlier, {how}{through})",
@@ -2113,7 +2163,7 @@ def build_view(
     # counted under in its summary: ``transfer_checked``, or in a report before that status
     # said so, ``verified_earlier``): "transfer-checked earlier" in its result and Totals.
     transfer_earlier: Counter[tuple[int, str]] = Counter()
-    cached = 0
+    cached = cached_earlier = 0  # of the copies verified now or earlier; of the earlier ones
     card_cached = card_server = 0  # card files the full mode re-read through a cache
     failed_files = 0  # files the card failed to read or some copy of which failed
     failed_on: set[int] = set()  # the destinations where some copy failed (``failed_words``)
@@ -2217,6 +2267,8 @@ def build_view(
                 and dest.get("cache_bypass") in THROUGH_A_CACHE
             ):
                 cached += 1
+                if status == "verified_earlier":
+                    cached_earlier += 1
         failed_files += file_failed
         if not file_failed:
             halted = {
@@ -2391,6 +2443,7 @@ def build_view(
         statuses,
         copies=copies,
         cached=cached,
+        cached_earlier=cached_earlier,
         read_again=read_again,
         read_from=_read_from(data.get("destinations") or []),
         checked_earlier=sum(transfer_earlier.values()),

@@ -27,7 +27,8 @@ from json.encoder import encode_basestring as _string
 
 from offload.json_text import STRICT
 from offload.remedies import Refusal
-from offload.report.job_report import file_entry, iso_date
+from offload.report.dates import iso_date
+from offload.report.job_report import file_entry
 from offload.results import (
     NO_DIGESTS,
     CacheBypass,

@@ -18,6 +18,10 @@ body { font: 13px/1.4 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial
   color: #111; background: #fff; margin: 24px; }
 h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 16px; margin: 24px 0 8px; border-bottom: 2px solid #111; padding-bottom: 2px; }
+/* A card's name is one word of up to 255 letters, in the title, the line under the verdict
+   and the footer: broken anywhere rather than widen the page (a 68-letter name made a 760 px
+   window's page 984 px wide, the clip table's box with it). */
+h1, h2, .sub, .verdict, footer { overflow-wrap: anywhere; }
 .sub { color: #444; margin-bottom: 12px; }
 .release { font-size: 15px; font-weight: 700; margin: 6px 0; padding: 6px 14px;
   border-left: 6px solid var(--bad); color: var(--bad); overflow-wrap: anywhere; }

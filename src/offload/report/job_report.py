@@ -11,11 +11,9 @@ import csv
 import errno
 import functools
 import io
-import math
 import operator
 import os
 import re
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -38,6 +36,7 @@ from offload.manifest.atomic import AtomicFile
 from offload.manifest.xmlchars import unlisted_name_reason, xml_can_hold
 from offload.plan.codes import PreflightCode
 from offload.report.csv_cells import cell
+from offload.report.dates import iso_date
 from offload.report.documents import PendingDocuments
 from offload.report.left_behind import left_behind_json
 from offload.report.refusal import refusal_entry
@@ -96,23 +95,6 @@ CSV_COLUMNS = (
 # written as \udcXX escapes (json_text: json.loads and os.fsencode give the original bytes
 # back), in the CSV as \xXX text, so that both files stay valid UTF-8.
 _SURROGATE = re.compile("[\udc80-\udcff]")
-
-
-def iso_date(timestamp: float | None) -> str | None:
-    """*timestamp* (seconds since the epoch) as the reports' UTC date, to the second (its
-    floor, as ``gmtime``); None for None."""
-    if timestamp is None:
-        return None
-    # gmtime takes a float's floor (its seconds); a run's dates share their seconds (the
-    # files verified in the same second, a card's clips recorded in it), so each second is
-    # formatted once: twice a file and report file (mtime, verified_at) was ~0.14 s of
-    # CPU at 50,000 files for the JSON and again for the CSV.
-    return _iso_second(math.floor(timestamp))
-
-
-@functools.lru_cache(maxsize=4096)
-def _iso_second(second: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
 
 
 _VERIFIED = DestinationStatus.VERIFIED

@@ -70,6 +70,22 @@ def of_the_gone_card(error: str | None) -> bool:
     return error is not None and error.endswith(_GONE_ENDINGS)
 
 
+def found_damaged(warnings: object) -> frozenset[str]:
+    """The paths of the copies of ours the job report's *warnings* say this run found damaged
+    (``copy-no-longer-matches``) and did not keep (no ``kept``: ``results.kept_damaged``),
+    each as its warning names it."""
+    if not isinstance(warnings, list | tuple):
+        return frozenset()
+    return frozenset(
+        str(w["path"])
+        for w in warnings
+        if isinstance(w, Mapping)
+        and w.get("code") == "copy-no-longer-matches"
+        and w.get("path")
+        and w.get("kept") is not True
+    )
+
+
 class Losses(NamedTuple):
     """What a run lost whole, as its JSON report says: each lost destination's
     ``lost_reason`` by index (those that recorded one), and whether the card went away
@@ -90,6 +106,11 @@ class Losses(NamedTuple):
     #: service does not check the in-flight hashes (the JSON's ``size_checked_only``), where
     #: a copy of this run ``transfer_checked`` had its size checked only (``content``).
     size_checked_only: frozenset[int] = frozenset()
+    #: Likewise: the copies of ours this run found damaged at their card file's name and not
+    #: kept (the ``copy-no-longer-matches`` warnings without ``kept``), by the path each
+    #: warning names: a good copy now at that path was written in its place this run,
+    #: which its row says (``content.REPLACED_DAMAGED_ROW``).
+    found_damaged: frozenset[str] = frozenset()
 
     @classmethod
     def of_report(cls, data: Mapping[str, Any]) -> Losses:
@@ -107,6 +128,7 @@ class Losses(NamedTuple):
                 if d.get("lost") and d.get("lost_reason")
             },
             bool(data.get("card_gone")),
+            found_damaged=found_damaged(data.get("warnings")),
         )
         # ``files_failed`` counts the files the card failed to read too (a card gone away:
         # each), which the count below skips: such a run's files are read once more.

@@ -33,7 +33,9 @@ from offload.report.cascade_words import (
     never_in_run,
 )
 from offload.report.words import (
+    CACHED_BY_THE_EARLIER_RUN,
     PAGE_CACHE,
+    SIZE_CHECKED_ONLY,
     TRANSFER_CHECKED,
     TRANSFER_CHECKED_STYLE,
     VERIFIED_EARLIER_STYLE,
@@ -195,6 +197,7 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
     for header, _attribute in shown:
         table.add_column(header, justify="right", no_wrap=True)
     links = any(report.failed_links(d.index) for d in job.destinations)
+    size_only = report.size_checked_only()
     if links:
         table.add_column("links\nnot made", justify="right", no_wrap=True)
     table.add_column("written", justify="right", no_wrap=True)
@@ -215,6 +218,7 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
                 report.destination_result(dest),
                 earlier=_count(report, dest, "files_verified_earlier"),
                 reread=_count(report, dest, _REREAD),
+                size_only=dest.index in size_only,
             ),
         )
     return table
@@ -298,7 +302,14 @@ def _speed(dest: DestinationSummary) -> str:
     return f"{rate:,.1f} MB/s" if rate < 9.95 else f"{rate:,.0f} MB/s"
 
 
-def _result(dest: DestinationSummary, result: str, *, earlier: int = 0, reread: int = 0) -> Text:
+def _result(
+    dest: DestinationSummary,
+    result: str,
+    *,
+    earlier: int = 0,
+    reread: int = 0,
+    size_only: bool = False,
+) -> Text:
     """*result*: the word the JSON reports state (``OffloadReport.destination_result``);
     its ``ok`` said ``transfer-checked`` where some good copy there was never read back
     (``--verify transfer``, now or trusted from an earlier such run): a green "ok" beside
@@ -307,7 +318,10 @@ def _result(dest: DestinationSummary, result: str, *, earlier: int = 0, reread: 
     earlier run only, trusted from the ledger and not re-read now (those a cascade read
     again this run are not counted in *earlier*; *reread*: those, read back by this run);
     ``verified, partly earlier`` where some copies there were read back now, by the copy or
-    a cascade (``proven_words``)."""
+    a cascade (``proven_words``); ``size-checked only`` instead of ``transfer-checked``
+    where *size_only*: this run's transfer checks there proved the sizes alone (a service
+    that stores a part whatever its checksum, ``OffloadReport.size_checked_only``), as the
+    line below the table and every document say of that destination."""
     if dest.lost:
         return Text(f"LOST: {printable_line(dest.lost_reason or '')}", style="bold red")
     if result == "failed":
@@ -318,7 +332,9 @@ def _result(dest: DestinationSummary, result: str, *, earlier: int = 0, reread: 
         return Text("PARTLY\nFAILED" if dest.files_failed and good else "FAILED", style="bold red")
     if result == "ok" and dest.files_transfer_checked:
         # Two lines, as the "transfer-checked only" header: 80 columns keep it whole.
-        return Text(TRANSFER_CHECKED.replace("-", "-\n"), style=TRANSFER_CHECKED_STYLE)
+        words = SIZE_CHECKED_ONLY if size_only else TRANSFER_CHECKED
+        # A line a word ("size-" over "checked" over "only"): as narrow as "transfer-checked".
+        return Text(words.replace("-", "-\n").replace(" ", "\n"), style=TRANSFER_CHECKED_STYLE)
     if result == "ok" and earlier:
         # A line a word, as "transfer-checked": the column stays as narrow on 80 columns.
         # Some read back now too: "verified, partly earlier", never "verified earlier" of a
@@ -630,7 +646,9 @@ def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[s
         # Part (or all) of it was proved by an earlier run: never word it as this run's (nor
         # as read from the media when that run's ledger entry says it read through a cache).
         cached_earlier = counts.earlier_cached
-        through = f", {cached_earlier:,} of them through a cache" if cached_earlier else ""
+        through = (
+            f", {cached_earlier:,} of them {CACHED_BY_THE_EARLIER_RUN}" if cached_earlier else ""
+        )
         earlier_n = by_state[DestinationStatus.VERIFIED_EARLIER]
         how = earlier_how(earlier_n, counts.reread)
         counted = _now_and_earlier(
@@ -649,7 +667,9 @@ def _finished_head(report: OffloadReport, counts: _Counts, speed: str) -> list[s
         # Not "(transfer verification)": a copy read back under --verify transfer was one
         # already there, adopted; and an earlier read-back through a cache is said so.
         cached_earlier = counts.earlier_cached
-        through = f", {cached_earlier:,} of them through a cache" if cached_earlier else ""
+        through = (
+            f", {cached_earlier:,} of them {CACHED_BY_THE_EARLIER_RUN}" if cached_earlier else ""
+        )
         read_back = [
             f"{by_state[status]:,} {how}"
             for status, how in (

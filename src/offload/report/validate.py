@@ -427,6 +427,7 @@ _VERIFY_REPORT = obj(
         "path": STR,
         "reference": _o(_TEXT),
         "started": DATE,
+        "started_unix": _o(NUM),
         "finished": _o(nullable(DATE)),
         "exit_code": INT,
         "passed": _o(BOOL),

@@ -234,6 +234,15 @@ WARNING_LABELS = {"existing-replaced": "REPLACED", "existing-kept-beside": "KEPT
 #: cancel's yellow.
 TRANSFER_CHECKED = "transfer-checked"
 TRANSFER_CHECKED_STYLE = "bold blue"
+#: What a headline (the terminal's summary, the HTML/PDF's verdict) says of the copies
+#: verified earlier whose earlier read-back went through a cache (their ledger entries say
+#: so): that run's read, never this one's ("not re-read, 2 of them through a cache" read
+#: two ways).
+CACHED_BY_THE_EARLIER_RUN = "read back through a cache by the earlier run, not from the media"
+#: The same, of a destination whose transfer checks proved the sizes alone (a service that
+#: stores a part whatever its checksum): the JSON's ``size_checked_only``, in the words
+#: every document gives it.
+SIZE_CHECKED_ONLY = "size-checked only"
 
 #: A destination whose copies are all good and read back, some by an earlier run only
 #: (trusted from the ledger, not re-read now), in the live view's "state" and the summary's
