@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from support.cards import clips_card
+from support.cards import clips_card, flip_bytes, three_clip_card
 from support.faultyfs import FaultyFS
 from support.held_process import start
 from support.mounts import Mount, detach
-from support.offload_cli import CLI, run_offload
+from support.offload_cli import CLI, copy_acting_at_release, run_offload
 
 pytestmark = pytest.mark.fault
 
@@ -185,3 +185,67 @@ def test_a_state_folder_swapped_during_the_manifests_is_never_written_or_removed
     assert "Traceback" not in err, err
     assert f"cannot write the report into {state / 'reports'}" in said, err
     assert f"{state} was replaced while this offload ran" in said, err
+
+
+@pytest.mark.timeout(180)  # two cascades, each of them held: beside busy CPUs, over 60 s
+def test_a_state_folder_swapped_while_a_damaged_fast_copy_is_revoked_removes_nothing_else(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """The swap made while a cascade's damaged fast copy is revoked in its ledger (that
+    append's write held by FaultyFS), before the record of the card's pass is removed.
+    Failed before (fold69, item 1): ``_revoke_fast_copies`` removed
+    ``.offload/cascade-card.json`` by name, unchecked, so the other copy root's record of its
+    own card's pass was removed through the symlink. Now nothing of the other copy root's
+    state changes, and the revocation's warning names the replaced folder."""
+    # Another copy root holding its record of a card's pass: its cascade killed once the
+    # card was released (the record stays until the slow copies are done).
+    fast, slow = faulty_fs(), faulty_fs()
+    # (the cards on a tmpfs of their own: a copy elsewhere releases them)
+    other_card = clips_card(tmpfs_mount(16 << 20).path, 2, 30_000, card="B002")
+    other_dest = tmp_path / "other"
+    other_dest.mkdir()
+    other_stalled = slow.stall("write", path="B002/CLIPS/*.mov")
+
+    def kill(process: subprocess.Popen[str]) -> None:
+        process.kill()
+        slow.release(other_stalled)
+
+    released, rest, _code = copy_acting_at_release(
+        "--report-dir", str(tmp_path / "r0"), str(other_card), str(other_dest),
+        "--cascade-to", str(slow.mountpoint), at_release=kill,
+    )  # fmt: skip
+    assert "CARD RELEASED" in released, rest
+    other_state = other_dest / "B002" / ".offload"
+    before = _tree(other_state)
+    assert "cascade-card.json" in before, sorted(before)
+
+    card = three_clip_card(tmpfs_mount(16 << 20).path)
+    stalled = slow.stall("write", path=f"{card.name}/CLIPS/*.mov")
+    state = fast.mountpoint / card.name / ".offload"
+
+    def damage_then_swap_at_the_revocation(_process: object) -> None:
+        flip_bytes(fast.mountpoint / card.name / "CLIPS" / "A001C001.mov", 100)
+        revoking = fast.stall("write", path=f"{card.name}/.offload/ledger.jsonl")
+        slow.release(stalled)
+        fast.wait_stalled(revoking, timeout_s=60)
+        # Swapped on the drive below the mount (the mount's own rename would wait behind
+        # the held write); FaultyFS caches no entry, so the run sees it at once.
+        below = fast.backing / card.name / ".offload"
+        os.rename(below, below.with_name(".offload-moved"))  # mv .offload .offload-moved
+        os.symlink(other_state, below)  # ln -s OTHER/.offload .offload
+        fast.release(revoking)
+
+    released, rest, code = copy_acting_at_release(
+        "--report-dir", str(tmp_path / "r1"), str(card), str(fast.mountpoint),
+        "--cascade-to", str(slow.mountpoint), at_release=damage_then_swap_at_the_revocation,
+        line_starts="CARD ",  # (read back through FUSE's cache: the card is kept, "CARD PASS")
+    )  # fmt: skip
+    said = " ".join(rest.split())
+
+    assert released, f"{code}: {rest}"
+    after = _tree(other_state)
+    assert sorted(after) == sorted(before), rest
+    assert after == before, rest
+    assert code != 0, rest
+    assert "Traceback" not in rest, rest
+    assert f"{state} was replaced while this offload ran" in said, rest
