@@ -47,17 +47,36 @@ def _tree(folder: Path) -> dict[str, bytes | str]:
     return found
 
 
-def test_a_state_folder_swapped_for_another_copy_roots_is_never_written_through(
-    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
-) -> None:
-    # Another copy root, with its own records (ledger, run record, report, stamp).
+def _other_copy_root(tmp_path: Path) -> tuple[Path, dict[str, bytes | str]]:
+    """Another copy root made by a real offload of another card (B002), with its own records
+    (ledger, run record, reports, stamp): its ``.offload`` and every entry below it."""
     other_card = clips_card(tmp_path / "others", 2, 30_000, card="B002")
     other_dest = tmp_path / "other"
     other_dest.mkdir()
     done = run_offload("copy", "--report-dir", tmp_path / "r0", other_card, other_dest)
     assert done.returncode == 0, done.stderr
     other_state = other_dest / "B002" / ".offload"
-    before = _tree(other_state)
+    return other_state, _tree(other_state)
+
+
+def _swap(state: Path, other_state: Path) -> None:
+    """*state* moved away beside (``mv .offload .offload-moved``) and a symlink to
+    *other_state* put at its name (``ln -s OTHER/.offload .offload``)."""
+    os.rename(state, state.with_name(".offload-moved"))
+    os.symlink(other_state, state)
+
+
+def _unchanged(other_state: Path, before: dict[str, bytes | str], said: str) -> None:
+    """Nothing of the run in the other copy root's state: its every byte as it was."""
+    after = _tree(other_state)
+    assert sorted(after) == sorted(before), said
+    assert after == before, said
+
+
+def test_a_state_folder_swapped_for_another_copy_roots_is_never_written_through(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    other_state, before = _other_copy_root(tmp_path)
     assert "ledger.jsonl" in before and "last-run.json" in before, sorted(before)
 
     fs = faulty_fs()
@@ -74,17 +93,13 @@ def test_a_state_folder_swapped_for_another_copy_roots_is_never_written_through(
     try:
         fs.wait_stalled_while_working(held, process)
         state = swapped_dest / "A001" / ".offload"
-        os.rename(state, state.with_name(".offload-moved"))  # mv .offload .offload-moved
-        os.symlink(other_state, state)  # ln -s OTHER/.offload .offload
+        _swap(state, other_state)
     finally:
         fs.release(held)
     _out, err = process.communicate(timeout=240)
     said = " ".join(err.split())
 
-    # Nothing of this run in the other copy root's state: its every byte as it was.
-    after = _tree(other_state)
-    assert sorted(after) == sorted(before), err
-    assert after == before, err
+    _unchanged(other_state, before, err)
     assert process.returncode == 1, err
     assert "Traceback" not in err, err
     # The destination fails, its line naming the swapped folder.
@@ -149,13 +164,7 @@ def test_a_state_folder_swapped_during_the_manifests_is_never_written_or_removed
     (an unlink by name, unchecked) and this run's reports (JSON, CSV, HTML) written into
     its ``.offload/reports`` (nothing checked once the lock was let go). Now nothing of the
     other copy root's state changes; that destination's report is refused, one line."""
-    other_card = clips_card(tmp_path / "others", 2, 30_000, card="B002")
-    other_dest = tmp_path / "other"
-    other_dest.mkdir()
-    done = run_offload("copy", "--report-dir", tmp_path / "r0", other_card, other_dest)
-    assert done.returncode == 0, done.stderr
-    other_state = other_dest / "B002" / ".offload"
-    before = _tree(other_state)
+    other_state, before = _other_copy_root(tmp_path)
     assert "manifests-complete.json" in before, sorted(before)
 
     card = clips_card(tmp_path / "cards", 3, 20_000)
@@ -171,16 +180,13 @@ def test_a_state_folder_swapped_during_the_manifests_is_never_written_or_removed
     try:
         fs.wait_stalled_while_working(held, process)
         state = swapped_dest / card.name / ".offload"
-        os.rename(state, state.with_name(".offload-moved"))  # mv .offload .offload-moved
-        os.symlink(other_state, state)  # ln -s OTHER/.offload .offload
+        _swap(state, other_state)
     finally:
         fs.release(held)
     _out, err = process.communicate(timeout=240)
     said = " ".join(err.split())
 
-    after = _tree(other_state)
-    assert sorted(after) == sorted(before), err
-    assert after == before, err
+    _unchanged(other_state, before, err)
     assert process.returncode == 1, err
     assert "Traceback" not in err, err
     assert f"cannot write the report into {state / 'reports'}" in said, err
@@ -230,9 +236,7 @@ def test_a_state_folder_swapped_while_a_damaged_fast_copy_is_revoked_removes_not
         fast.wait_stalled(revoking, timeout_s=60)
         # Swapped on the drive below the mount (the mount's own rename would wait behind
         # the held write); FaultyFS caches no entry, so the run sees it at once.
-        below = fast.backing / card.name / ".offload"
-        os.rename(below, below.with_name(".offload-moved"))  # mv .offload .offload-moved
-        os.symlink(other_state, below)  # ln -s OTHER/.offload .offload
+        _swap(fast.backing / card.name / ".offload", other_state)
         fast.release(revoking)
 
     released, rest, code = copy_acting_at_release(
@@ -243,9 +247,7 @@ def test_a_state_folder_swapped_while_a_damaged_fast_copy_is_revoked_removes_not
     said = " ".join(rest.split())
 
     assert released, f"{code}: {rest}"
-    after = _tree(other_state)
-    assert sorted(after) == sorted(before), rest
-    assert after == before, rest
+    _unchanged(other_state, before, rest)
     assert code != 0, rest
     assert "Traceback" not in rest, rest
     assert f"{state} was replaced while this offload ran" in said, rest

@@ -159,23 +159,35 @@ def _card(tmp_path: Path, files: int, size: int) -> Path:
     return card
 
 
-def test_a_service_that_never_answers_is_lost_and_the_run_ends(  # type: ignore[no-untyped-def]
-    proxy, bucket, tmp_path, short_reads
-) -> None:
-    card = _card(tmp_path, 12, 1024 * 1024)
-    upstream = f"http://127.0.0.1:{proxy.upstream[1]}"
+def _first_clip_stored(url: str, bucket: str) -> None:
+    """Wait (120 s at most) until the service at *url* holds a clip of the card in *bucket*
+    under ``day1/``: the copy is under way."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        listed = admin(url).list_objects_v2(Bucket=bucket, Prefix="day1/A001/CLIPS/")
+        if listed.get("KeyCount", 0) >= 1:
+            return
+        time.sleep(0.02)
 
-    def hang() -> None:  # once an object is stored, the service answers nothing more
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            listed = admin(upstream).list_objects_v2(Bucket=bucket, Prefix="day1/A001/CLIPS/")
-            if listed.get("KeyCount", 0) >= 1:
-                break
-            time.sleep(0.02)
+
+def _hang_once_stored(proxy: FaultProxy, bucket: str) -> threading.Thread:
+    """A thread, started, that has *proxy* answer nothing more (every request held) once a
+    clip is stored in *bucket* behind it (``_first_clip_stored``)."""
+
+    def hang() -> None:
+        _first_clip_stored(f"http://127.0.0.1:{proxy.upstream[1]}", bucket)
         _hold_all(proxy, "/")
 
     thread = threading.Thread(target=hang, daemon=True)
     thread.start()
+    return thread
+
+
+def test_a_service_that_never_answers_is_lost_and_the_run_ends(  # type: ignore[no-untyped-def]
+    proxy, bucket, tmp_path, short_reads
+) -> None:
+    card = _card(tmp_path, 12, 1024 * 1024)
+    thread = _hang_once_stored(proxy, bucket)
     try:
         code, events, err = _run(tmp_path, proxy.url, f"s3://{bucket}/day1", card)
     finally:
@@ -206,12 +218,7 @@ def test_a_server_stopped_for_a_while_is_waited_for(  # type: ignore[no-untyped-
         bucket = new_bucket(server.url)
 
         def stop_a_while() -> None:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                listed = admin(server.url).list_objects_v2(Bucket=bucket, Prefix="day1/A001/CLIPS/")
-                if listed.get("KeyCount", 0) >= 1:  # mid-copy: the other clips to come
-                    break
-                time.sleep(0.02)
+            _first_clip_stored(server.url, bucket)  # mid-copy: the other clips to come
             os.kill(server.process.pid, signal.SIGSTOP)
             try:
                 stopped.append(time.monotonic())
@@ -244,19 +251,7 @@ def test_the_words_without_a_live_view_and_with_quiet(  # type: ignore[no-untype
     """stderr not a terminal: the waiting line printed, then that it was given up on;
     ``--quiet``: neither (the summary's verdict alone)."""
     card = _card(tmp_path, 12, 1024 * 1024)
-    upstream = f"http://127.0.0.1:{proxy.upstream[1]}"
-
-    def hang() -> None:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            listed = admin(upstream).list_objects_v2(Bucket=bucket, Prefix="day1/A001/CLIPS/")
-            if listed.get("KeyCount", 0) >= 1:
-                break
-            time.sleep(0.02)
-        _hold_all(proxy, "/")
-
-    thread = threading.Thread(target=hang, daemon=True)
-    thread.start()
+    thread = _hang_once_stored(proxy, bucket)
     out, err = io.StringIO(), io.StringIO()
     dest = tmp_path / "dest"
     dest.mkdir()
