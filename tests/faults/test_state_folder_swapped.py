@@ -66,6 +66,24 @@ def _swap(state: Path, other_state: Path) -> None:
     os.symlink(other_state, state)
 
 
+def _swapped_while_held(
+    fs: FaultyFS, held: str, state: Path, other_state: Path, *argv: str | Path
+) -> tuple[int | None, str]:
+    """``offload copy *argv`` (the real CLI, a child process, 200 columns wide), *state*
+    swapped for a symlink to *other_state* (``_swap``) while *fs* holds its call *held*:
+    the exit code and stderr."""
+    process = start(
+        [*CLI, "copy", *argv], env={**os.environ, "COLUMNS": "200"}, stdout=subprocess.DEVNULL
+    )
+    try:
+        fs.wait_stalled_while_working(held, process)
+        _swap(state, other_state)
+    finally:
+        fs.release(held)
+    _out, err = process.communicate(timeout=240)
+    return process.returncode, err
+
+
 def _unchanged(other_state: Path, before: dict[str, bytes | str], said: str) -> None:
     """Nothing of the run in the other copy root's state: its every byte as it was."""
     after = _tree(other_state)
@@ -85,22 +103,14 @@ def test_a_state_folder_swapped_for_another_copy_roots_is_never_written_through(
     swapped_dest.mkdir()
     kept_dest.mkdir()
     held = fs.stall("read", path="A001/CLIPS/C002.mov", nth=1)
-    process = start(
-        [*CLI, "copy", "--report-dir", tmp_path / "r1", card, swapped_dest, kept_dest],
-        env={**os.environ, "COLUMNS": "200"},
-        stdout=subprocess.DEVNULL,
+    state = swapped_dest / "A001" / ".offload"
+    code, err = _swapped_while_held(
+        fs, held, state, other_state, "--report-dir", tmp_path / "r1", card, swapped_dest, kept_dest
     )
-    try:
-        fs.wait_stalled_while_working(held, process)
-        state = swapped_dest / "A001" / ".offload"
-        _swap(state, other_state)
-    finally:
-        fs.release(held)
-    _out, err = process.communicate(timeout=240)
     said = " ".join(err.split())
 
     _unchanged(other_state, before, err)
-    assert process.returncode == 1, err
+    assert code == 1, err
     assert "Traceback" not in err, err
     # The destination fails, its line naming the swapped folder.
     assert f"{state} was replaced while this offload ran (now a symlink to {other_state})" in said
@@ -172,22 +182,15 @@ def test_a_state_folder_swapped_during_the_manifests_is_never_written_or_removed
     swapped_dest = tmp_path / "a"
     swapped_dest.mkdir()
     held = fs.stall("create", path=f"{card.name}/ascmhl/*")
-    process = start(
-        [*CLI, "copy", "--report-dir", tmp_path / "r1", card, fs.mountpoint, swapped_dest],
-        env={**os.environ, "COLUMNS": "200"},
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        fs.wait_stalled_while_working(held, process)
-        state = swapped_dest / card.name / ".offload"
-        _swap(state, other_state)
-    finally:
-        fs.release(held)
-    _out, err = process.communicate(timeout=240)
+    state = swapped_dest / card.name / ".offload"
+    code, err = _swapped_while_held(
+        fs, held, state, other_state, "--report-dir", tmp_path / "r1", card, fs.mountpoint,
+        swapped_dest,
+    )  # fmt: skip
     said = " ".join(err.split())
 
     _unchanged(other_state, before, err)
-    assert process.returncode == 1, err
+    assert code == 1, err
     assert "Traceback" not in err, err
     assert f"cannot write the report into {state / 'reports'}" in said, err
     assert f"{state} was replaced while this offload ran" in said, err
