@@ -5482,6 +5482,8 @@ def _unlink_each(paths: Iterable[str | Path]) -> int:
     removed = 0
     for path in paths:
         try:
+            if not os.path.lexists(path):
+                continue  # gone already (``unlink_in`` takes that for done): not counted
             unlink_in(path)
             removed += 1
         except OSError:
