@@ -5475,11 +5475,16 @@ def _remove_stray_partials(
 
 def _unlink_each(paths: Iterable[str | Path]) -> int:
     """Delete each of *paths*; how many were. One that cannot be deleted is kept (never
-    raises): the next run tries again."""
+    raises): the next run tries again. One in a held ``.offload`` is removed in the folder
+    the lock holds (``state_folder.unlink_in``), never another one swapped in."""
+    from offload.state_folder import unlink_in
+
     removed = 0
     for path in paths:
         try:
-            os.unlink(path)
+            if not os.path.lexists(path):
+                continue  # gone already (``unlink_in`` takes that for done): not counted
+            unlink_in(path)
             removed += 1
         except OSError:
             pass

@@ -2375,7 +2375,10 @@ def _revoke_fast_copies(
             continue  # removed with its folder, the ledger vouches for nothing: none to revoke
         try:
             ledger.revoke(paths)  # this card's copies, not another's kept beside them
-            (ledger.folder / CARD_PASS_RECORD).unlink(missing_ok=True)
+            # Checked and removed in the folder the lock holds, never by name: a
+            # ``.offload`` swapped since the revocation's append would have another copy
+            # root's record removed (``state_folder``).
+            unlink_in(ledger.folder / CARD_PASS_RECORD)
         except OSError as exc:
             unrevoked.add(index)
             sink.emit(

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from offload.fs.ops import fsync_dir
 from offload.ledger import STATE_FOLDER, Ledger, LedgerEntry
-from offload.state_folder import check_held, check_under
+from offload.state_folder import check_held, check_under, unlink_in
 
 UNSETTLED = "cascade-unsettled.json"
 
@@ -113,12 +113,13 @@ def settle(copy_root: Path, span: Span) -> None:
     if left:
         _write(folder, left)
         return
-    check_held(copy_root)
+    # Checked, then removed in the folder the lock holds, never through a name looked up
+    # again (``state_folder``); not there is fine.
+    unlink_in(folder / UNSETTLED)
     try:
-        (folder / UNSETTLED).unlink()
+        fsync_dir(folder)
     except FileNotFoundError:
-        return
-    fsync_dir(folder)
+        pass  # no state folder: nothing was there to remove
 
 
 def _end(bound: float) -> float | None:

@@ -32,7 +32,8 @@ Contract:
   written into the other folder. The ledger and the run record also open their files in
   the held descriptor (``dir_fd``), so a swap between the check and the open still writes
   into the folder this run locked, never the other one. A removal there (the stamp, a
-  record) goes through :func:`unlink_in`: checked, then by name in the held folder. The
+  record, the cascade's mark, a dead run's temporary) goes through :func:`unlink_in`:
+  checked, then by name in the held folder. The
   reports are written after the lock is released: :func:`let_go` keeps the folder's
   ``(st_dev, st_ino)`` (until a lock holds that copy root again), so they are checked all
   the same, by name (no descriptor is left: a swap between that check and the open is not
@@ -42,11 +43,11 @@ Contract:
   folder is a drive gone (``umount -l`` leaves the bare mount point) or a folder removed:
   ``ledger.lost_error_of``'s error, never "replaced". The other writers
   (``manifest.atomic.AtomicFile``'s temporaries and renames, ``cascade_unsettled``'s
-  records) open and rename by path after the check: a swap in the moment between the
-  check and that call is not caught. A copy root this process never held a lock of is not
-  checked: a library caller's write without ``lock_copy_roots``, and a copy root whose
-  lock could not be taken (a filesystem without ``flock``: the run's "cannot lock copy
-  root" warning).
+  records, ``cascade``'s record of the card's pass) open and rename by path after the
+  check: a swap in the moment between the check and that call is not caught. A copy
+  root this process never held a lock of is not checked: a library caller's write
+  without ``lock_copy_roots``, and a copy root whose lock could not be taken (a
+  filesystem without ``flock``: the run's "cannot lock copy root" warning).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -65,14 +66,32 @@ def _start(card: FaultyFS, tmp_path: Path, reports: Path) -> subprocess.Popen[st
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_a_killed_offload_is_listed_unfinished_and_a_live_one_running(
-    tmp_path: Path, held_card: tuple[FaultyFS, str]
-) -> None:
+@contextmanager
+def _held_run(
+    held_card: tuple[FaultyFS, str], tmp_path: Path
+) -> Iterator[tuple[FaultyFS, Path, subprocess.Popen[str]]]:
+    """The offload of ``held_card``'s card (``_start``, its reports in tmp_path/reports)
+    while its read of the clip is held: the card, the report folder and the process. The
+    read is let go on leaving; on an error in the block the process is killed and reaped."""
     card, rule = held_card
     reports = tmp_path / "reports"
     process = _start(card, tmp_path, reports)
     try:
         card.wait_stalled_while_working(rule, process)
+        yield card, reports, process
+    except BaseException:
+        card.release()
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
+        raise
+    card.release()
+
+
+def test_a_killed_offload_is_listed_unfinished_and_a_live_one_running(
+    tmp_path: Path, held_card: tuple[FaultyFS, str]
+) -> None:
+    with _held_run(held_card, tmp_path) as (card, reports, process):
         # Running: its process is alive (never "unfinished").
         [entry] = _listed(reports)
         assert entry["kind"] == "started" and entry["state"] == "running", entry
@@ -87,11 +106,7 @@ def test_a_killed_offload_is_listed_unfinished_and_a_live_one_running(
 
         # Killed while its read of the card is held (the FUSE call ends once let go).
         process.send_signal(signal.SIGKILL)
-    finally:
-        card.release()
-        if process.poll() is None:
-            process.kill()
-        process.communicate(timeout=30)
+    process.communicate(timeout=30)
     assert process.returncode == -signal.SIGKILL
 
     [entry] = _listed(reports)
@@ -113,15 +128,9 @@ def test_a_killed_offload_is_listed_unfinished_and_a_live_one_running(
 def test_a_ctrl_c_offload_leaves_no_start_record(
     tmp_path: Path, held_card: tuple[FaultyFS, str]
 ) -> None:
-    card, rule = held_card
-    reports = tmp_path / "reports"
-    process = _start(card, tmp_path, reports)
-    try:
-        card.wait_stalled_while_working(rule, process)
+    with _held_run(held_card, tmp_path) as (_card, reports, process):
         assert list((reports / STARTED_FOLDER).glob("*.json"))  # written as the copy began
         process.send_signal(signal.SIGINT)
-    finally:
-        card.release()
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     # Its record gone; the folder stays, empty, for the next run (nothing to make, fsync).
@@ -185,15 +194,9 @@ def test_an_unfinished_offload_names_the_later_one_that_ran_again(
 ) -> None:
     """Killed, then the same offload again (the advice): the unfinished entry stays (that
     run never ended) and names the later offload's report and result."""
-    card, rule = held_card
-    reports = tmp_path / "reports"
-    process = _start(card, tmp_path, reports)
-    try:
-        card.wait_stalled_while_working(rule, process)
+    with _held_run(held_card, tmp_path) as (card, reports, process):
         process.send_signal(signal.SIGKILL)
-    finally:
-        card.release()
-        process.communicate(timeout=30)
+    process.communicate(timeout=30)
     again = _start(card, tmp_path, reports)
     _, err = again.communicate(timeout=120)
     assert again.returncode == 0, err

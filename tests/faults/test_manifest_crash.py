@@ -14,7 +14,7 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,9 +33,11 @@ MIB = 1 << 20
 CARD = {"CLIPS/C1.mov": 3 * MIB, "CLIPS/C2.mov": 200_000, "x.xml": 3000, "SUB/t.jpg": 40_000}
 
 
-def make_card(root: Path) -> Path:
+def make_card(root: Path, files: Mapping[str, int] = CARD) -> Path:
+    """The card A001 in *root*: each file of *files* (its path in the card, its size) of
+    random bytes. Returns its folder."""
     card = root / "A001"
-    for relative, size in CARD.items():
+    for relative, size in files.items():
         path = card / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(os.urandom(size))

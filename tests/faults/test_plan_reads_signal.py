@@ -50,13 +50,15 @@ def _earlier_take_in_the_way(
     return card, drive
 
 
-@pytest.mark.parametrize("quiet", [False, True], ids=["said", "quiet"])
-def test_a_ctrl_c_while_planning_reads_an_earlier_copy_stops_the_run(
-    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], quiet: bool
-) -> None:
+def _ctrl_c_at_the_read(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], *options: str
+) -> tuple[FaultyFS, int | None, str, str]:
+    """``offload copy *options`` of ``_earlier_take_in_the_way``'s card to its drive (a
+    child process, 300 columns wide, its reports in tmp_path/r2), a SIGINT sent while the
+    drive holds planning's read of the earlier copy of C001.mov mid-file: the drive, the
+    exit code, stdout and stderr."""
     card, drive = _earlier_take_in_the_way(tmp_path, faulty_fs)
     held = drive.stall("read", path="card/CLIPS/C001.mov", offset=8 << 20)
-    options = ["-q"] if quiet else []
     process = subprocess.Popen(
         [*CLI, *options, "--report-dir", str(tmp_path / "r2"), str(card), str(drive.mountpoint)],
         stdout=subprocess.PIPE,
@@ -71,7 +73,15 @@ def test_a_ctrl_c_while_planning_reads_an_earlier_copy_stops_the_run(
         if process.poll() is None:
             process.kill()
             process.communicate()
-    assert process.returncode == 130, err
+    return drive, process.returncode, out, err
+
+
+@pytest.mark.parametrize("quiet", [False, True], ids=["said", "quiet"])
+def test_a_ctrl_c_while_planning_reads_an_earlier_copy_stops_the_run(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], quiet: bool
+) -> None:
+    drive, code, out, err = _ctrl_c_at_the_read(tmp_path, faulty_fs, *(["-q"] if quiet else []))
+    assert code == 130, err
     said = [line for line in err.splitlines() if line.startswith("reading back ")]
     assert out == "", out
     if quiet:
@@ -92,22 +102,8 @@ def test_a_json_run_says_the_read_as_a_plan_reading_line_then_its_cancel(
     """``--json``: the read is a ``plan_reading`` line on stdout (before ``offload_planned``:
     the stream's progress lines come once the plan is made), the Ctrl-C's outcome the
     stream's ``offload_refused`` line, exit code 130; nothing on stderr but its ERROR."""
-    card, drive = _earlier_take_in_the_way(tmp_path, faulty_fs)
-    held = drive.stall("read", path="card/CLIPS/C001.mov", offset=8 << 20)
-    process = subprocess.Popen(
-        [*CLI, "--json", "--report-dir", str(tmp_path / "r2"), str(card), str(drive.mountpoint)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        signal_at_stalls(drive, process, (held, (signal.SIGINT,)), pause_s=0.3, timeout_s=60)
-        out, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 130, err
+    drive, code, out, err = _ctrl_c_at_the_read(tmp_path, faulty_fs, "--json")
+    assert code == 130, err
     reading, refused = [json.loads(line) for line in out.splitlines()]
     copy = drive.mountpoint / "card" / "CLIPS" / "C001.mov"
     assert reading["event"] == "plan_reading" and reading["path"] == str(copy), reading

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from faults.test_manifest_crash import make_card
 from offload import run_record
 from offload.cli.common import Environment
 from offload.cli.offload import main
@@ -25,15 +26,6 @@ from support.faultyfs import FaultyFS, signal_at_stalls, signalled_at_stall
 pytestmark = pytest.mark.fault
 
 CARD = {"CLIPS/C1.mov": 3 << 20, "CLIPS/C2.mov": 200_000, "x.xml": 3000}
-
-
-def _card(root: Path) -> Path:
-    card = root / "A001"
-    for relative, size in CARD.items():
-        path = card / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(os.urandom(size))
-    return card
 
 
 def _command(reports: Path, card: Path, dest: Path) -> list[str]:
@@ -57,7 +49,7 @@ def test_a_sigterm_while_the_manifests_are_written_lets_the_run_end(
     run in ``offload history`` as verified, the copy root's record ``finished``. Failed
     before: exit 130, "stopped by SIGTERM while the manifests were written", no report, no
     history, the record ``running`` (``offload verify``: INCOMPLETE, exit 10)."""
-    card = _card(tmp_path / "card")
+    card = make_card(tmp_path / "card", CARD)
     fs = faulty_fs()
     held = fs.stall("create", path=f"{card.name}/ascmhl/*")
     reports = tmp_path / "reports"
@@ -90,7 +82,7 @@ def test_a_second_sigterm_while_the_manifests_are_written_stops_the_run(
 ) -> None:
     """The first SIGTERM recorded, a second one stops the run: exit 130, its one line, no
     empty ``ascmhl/`` left (no generation committed); the same command again completes."""
-    card = _card(tmp_path / "card")
+    card = make_card(tmp_path / "card", CARD)
     fs = faulty_fs()
     held = fs.stall("create", path=f"{card.name}/ascmhl/*")
     reports = tmp_path / "reports"

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from support.cards import clips_card
+from support.cards import clips_card, flip_bytes, three_clip_card
 from support.faultyfs import FaultyFS
 from support.held_process import start
 from support.mounts import Mount, detach
-from support.offload_cli import CLI, run_offload
+from support.offload_cli import CLI, copy_acting_at_release, run_offload
 
 pytestmark = pytest.mark.fault
 
@@ -47,17 +47,54 @@ def _tree(folder: Path) -> dict[str, bytes | str]:
     return found
 
 
-def test_a_state_folder_swapped_for_another_copy_roots_is_never_written_through(
-    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
-) -> None:
-    # Another copy root, with its own records (ledger, run record, report, stamp).
+def _other_copy_root(tmp_path: Path) -> tuple[Path, dict[str, bytes | str]]:
+    """Another copy root made by a real offload of another card (B002), with its own records
+    (ledger, run record, reports, stamp): its ``.offload`` and every entry below it."""
     other_card = clips_card(tmp_path / "others", 2, 30_000, card="B002")
     other_dest = tmp_path / "other"
     other_dest.mkdir()
     done = run_offload("copy", "--report-dir", tmp_path / "r0", other_card, other_dest)
     assert done.returncode == 0, done.stderr
     other_state = other_dest / "B002" / ".offload"
-    before = _tree(other_state)
+    return other_state, _tree(other_state)
+
+
+def _swap(state: Path, other_state: Path) -> None:
+    """*state* moved away beside (``mv .offload .offload-moved``) and a symlink to
+    *other_state* put at its name (``ln -s OTHER/.offload .offload``)."""
+    os.rename(state, state.with_name(".offload-moved"))
+    os.symlink(other_state, state)
+
+
+def _swapped_while_held(
+    fs: FaultyFS, held: str, state: Path, other_state: Path, *argv: str | Path
+) -> tuple[int | None, str]:
+    """``offload copy *argv`` (the real CLI, a child process, 200 columns wide), *state*
+    swapped for a symlink to *other_state* (``_swap``) while *fs* holds its call *held*:
+    the exit code and stderr."""
+    process = start(
+        [*CLI, "copy", *argv], env={**os.environ, "COLUMNS": "200"}, stdout=subprocess.DEVNULL
+    )
+    try:
+        fs.wait_stalled_while_working(held, process)
+        _swap(state, other_state)
+    finally:
+        fs.release(held)
+    _out, err = process.communicate(timeout=240)
+    return process.returncode, err
+
+
+def _unchanged(other_state: Path, before: dict[str, bytes | str], said: str) -> None:
+    """Nothing of the run in the other copy root's state: its every byte as it was."""
+    after = _tree(other_state)
+    assert sorted(after) == sorted(before), said
+    assert after == before, said
+
+
+def test_a_state_folder_swapped_for_another_copy_roots_is_never_written_through(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    other_state, before = _other_copy_root(tmp_path)
     assert "ledger.jsonl" in before and "last-run.json" in before, sorted(before)
 
     fs = faulty_fs()
@@ -66,26 +103,14 @@ def test_a_state_folder_swapped_for_another_copy_roots_is_never_written_through(
     swapped_dest.mkdir()
     kept_dest.mkdir()
     held = fs.stall("read", path="A001/CLIPS/C002.mov", nth=1)
-    process = start(
-        [*CLI, "copy", "--report-dir", tmp_path / "r1", card, swapped_dest, kept_dest],
-        env={**os.environ, "COLUMNS": "200"},
-        stdout=subprocess.DEVNULL,
+    state = swapped_dest / "A001" / ".offload"
+    code, err = _swapped_while_held(
+        fs, held, state, other_state, "--report-dir", tmp_path / "r1", card, swapped_dest, kept_dest
     )
-    try:
-        fs.wait_stalled_while_working(held, process)
-        state = swapped_dest / "A001" / ".offload"
-        os.rename(state, state.with_name(".offload-moved"))  # mv .offload .offload-moved
-        os.symlink(other_state, state)  # ln -s OTHER/.offload .offload
-    finally:
-        fs.release(held)
-    _out, err = process.communicate(timeout=240)
     said = " ".join(err.split())
 
-    # Nothing of this run in the other copy root's state: its every byte as it was.
-    after = _tree(other_state)
-    assert sorted(after) == sorted(before), err
-    assert after == before, err
-    assert process.returncode == 1, err
+    _unchanged(other_state, before, err)
+    assert code == 1, err
     assert "Traceback" not in err, err
     # The destination fails, its line naming the swapped folder.
     assert f"{state} was replaced while this offload ran (now a symlink to {other_state})" in said
@@ -149,13 +174,7 @@ def test_a_state_folder_swapped_during_the_manifests_is_never_written_or_removed
     (an unlink by name, unchecked) and this run's reports (JSON, CSV, HTML) written into
     its ``.offload/reports`` (nothing checked once the lock was let go). Now nothing of the
     other copy root's state changes; that destination's report is refused, one line."""
-    other_card = clips_card(tmp_path / "others", 2, 30_000, card="B002")
-    other_dest = tmp_path / "other"
-    other_dest.mkdir()
-    done = run_offload("copy", "--report-dir", tmp_path / "r0", other_card, other_dest)
-    assert done.returncode == 0, done.stderr
-    other_state = other_dest / "B002" / ".offload"
-    before = _tree(other_state)
+    other_state, before = _other_copy_root(tmp_path)
     assert "manifests-complete.json" in before, sorted(before)
 
     card = clips_card(tmp_path / "cards", 3, 20_000)
@@ -163,25 +182,75 @@ def test_a_state_folder_swapped_during_the_manifests_is_never_written_or_removed
     swapped_dest = tmp_path / "a"
     swapped_dest.mkdir()
     held = fs.stall("create", path=f"{card.name}/ascmhl/*")
-    process = start(
-        [*CLI, "copy", "--report-dir", tmp_path / "r1", card, fs.mountpoint, swapped_dest],
-        env={**os.environ, "COLUMNS": "200"},
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        fs.wait_stalled_while_working(held, process)
-        state = swapped_dest / card.name / ".offload"
-        os.rename(state, state.with_name(".offload-moved"))  # mv .offload .offload-moved
-        os.symlink(other_state, state)  # ln -s OTHER/.offload .offload
-    finally:
-        fs.release(held)
-    _out, err = process.communicate(timeout=240)
+    state = swapped_dest / card.name / ".offload"
+    code, err = _swapped_while_held(
+        fs, held, state, other_state, "--report-dir", tmp_path / "r1", card, fs.mountpoint,
+        swapped_dest,
+    )  # fmt: skip
     said = " ".join(err.split())
 
-    after = _tree(other_state)
-    assert sorted(after) == sorted(before), err
-    assert after == before, err
-    assert process.returncode == 1, err
+    _unchanged(other_state, before, err)
+    assert code == 1, err
     assert "Traceback" not in err, err
     assert f"cannot write the report into {state / 'reports'}" in said, err
     assert f"{state} was replaced while this offload ran" in said, err
+
+
+@pytest.mark.timeout(180)  # two cascades, each of them held: beside busy CPUs, over 60 s
+def test_a_state_folder_swapped_while_a_damaged_fast_copy_is_revoked_removes_nothing_else(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], tmpfs_mount: Callable[..., Mount]
+) -> None:
+    """The swap made while a cascade's damaged fast copy is revoked in its ledger (that
+    append's write held by FaultyFS), before the record of the card's pass is removed.
+    Failed before (fold69, item 1): ``_revoke_fast_copies`` removed
+    ``.offload/cascade-card.json`` by name, unchecked, so the other copy root's record of its
+    own card's pass was removed through the symlink. Now nothing of the other copy root's
+    state changes, and the revocation's warning names the replaced folder."""
+    # Another copy root holding its record of a card's pass: its cascade killed once the
+    # card was released (the record stays until the slow copies are done).
+    fast, slow = faulty_fs(), faulty_fs()
+    # (the cards on a tmpfs of their own: a copy elsewhere releases them)
+    other_card = clips_card(tmpfs_mount(16 << 20).path, 2, 30_000, card="B002")
+    other_dest = tmp_path / "other"
+    other_dest.mkdir()
+    other_stalled = slow.stall("write", path="B002/CLIPS/*.mov")
+
+    def kill(process: subprocess.Popen[str]) -> None:
+        process.kill()
+        slow.release(other_stalled)
+
+    released, rest, _code = copy_acting_at_release(
+        "--report-dir", str(tmp_path / "r0"), str(other_card), str(other_dest),
+        "--cascade-to", str(slow.mountpoint), at_release=kill,
+    )  # fmt: skip
+    assert "CARD RELEASED" in released, rest
+    other_state = other_dest / "B002" / ".offload"
+    before = _tree(other_state)
+    assert "cascade-card.json" in before, sorted(before)
+
+    card = three_clip_card(tmpfs_mount(16 << 20).path)
+    stalled = slow.stall("write", path=f"{card.name}/CLIPS/*.mov")
+    state = fast.mountpoint / card.name / ".offload"
+
+    def damage_then_swap_at_the_revocation(_process: object) -> None:
+        flip_bytes(fast.mountpoint / card.name / "CLIPS" / "A001C001.mov", 100)
+        revoking = fast.stall("write", path=f"{card.name}/.offload/ledger.jsonl")
+        slow.release(stalled)
+        fast.wait_stalled(revoking, timeout_s=60)
+        # Swapped on the drive below the mount (the mount's own rename would wait behind
+        # the held write); FaultyFS caches no entry, so the run sees it at once.
+        _swap(fast.backing / card.name / ".offload", other_state)
+        fast.release(revoking)
+
+    released, rest, code = copy_acting_at_release(
+        "--report-dir", str(tmp_path / "r1"), str(card), str(fast.mountpoint),
+        "--cascade-to", str(slow.mountpoint), at_release=damage_then_swap_at_the_revocation,
+        line_starts="CARD ",  # (read back through FUSE's cache: the card is kept, "CARD PASS")
+    )  # fmt: skip
+    said = " ".join(rest.split())
+
+    assert released, f"{code}: {rest}"
+    _unchanged(other_state, before, rest)
+    assert code != 0, rest
+    assert "Traceback" not in rest, rest
+    assert f"{state} was replaced while this offload ran" in said, rest

@@ -15,6 +15,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from offload.cli.offload import main
 from offload.destinations import s3 as s3_module
 from offload.destinations.s3config import S3Settings, make_client
 from offload.destinations.s3unreachable import WAIT_SAID_S, NotSent, UnreachableLatch
-from s3.conftest import admin, new_bucket, start_server, stop_server
+from s3.conftest import S3Server, admin, new_bucket, start_server, stop_server
 from support.tcpproxy import FaultProxy
 
 METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE")
@@ -159,23 +160,57 @@ def _card(tmp_path: Path, files: int, size: int) -> Path:
     return card
 
 
-def test_a_service_that_never_answers_is_lost_and_the_run_ends(  # type: ignore[no-untyped-def]
-    proxy, bucket, tmp_path, short_reads
-) -> None:
-    card = _card(tmp_path, 12, 1024 * 1024)
-    upstream = f"http://127.0.0.1:{proxy.upstream[1]}"
+def _first_clip_stored(url: str, bucket: str) -> None:
+    """Wait (120 s at most) until the service at *url* holds a clip of the card in *bucket*
+    under ``day1/``: the copy is under way."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        listed = admin(url).list_objects_v2(Bucket=bucket, Prefix="day1/A001/CLIPS/")
+        if listed.get("KeyCount", 0) >= 1:
+            return
+        time.sleep(0.02)
 
-    def hang() -> None:  # once an object is stored, the service answers nothing more
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            listed = admin(upstream).list_objects_v2(Bucket=bucket, Prefix="day1/A001/CLIPS/")
-            if listed.get("KeyCount", 0) >= 1:
-                break
-            time.sleep(0.02)
+
+def _hang_once_stored(proxy: FaultProxy, bucket: str) -> threading.Thread:
+    """A thread, started, that has *proxy* answer nothing more (every request held) once a
+    clip is stored in *bucket* behind it (``_first_clip_stored``)."""
+
+    def hang() -> None:
+        _first_clip_stored(f"http://127.0.0.1:{proxy.upstream[1]}", bucket)
         _hold_all(proxy, "/")
 
     thread = threading.Thread(target=hang, daemon=True)
     thread.start()
+    return thread
+
+
+def _run_stopping(
+    tmp_path: Path, card: Path, stop: Callable[[S3Server, str, list[float]], None]
+) -> tuple[int, list[Any], str]:
+    """``_run`` of *card* to a new bucket ``day1`` of a server of its own (stopped for real,
+    no other test's requests on it), while a thread runs *stop* (the server, the bucket and
+    a list it adds the time it stopped the server to); the server is let go on and stopped
+    after. Asserts the server was stopped. ``_run``'s result."""
+    server = start_server()
+    stopped: list[float] = []
+    try:
+        bucket = new_bucket(server.url)
+        thread = threading.Thread(target=stop, args=(server, bucket, stopped), daemon=True)
+        thread.start()
+        ran = _run(tmp_path, server.url, f"s3://{bucket}/day1", card)
+        thread.join(30)
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)
+        stop_server(server)
+    assert stopped, "the server was never stopped"
+    return ran
+
+
+def test_a_service_that_never_answers_is_lost_and_the_run_ends(  # type: ignore[no-untyped-def]
+    proxy, bucket, tmp_path, short_reads
+) -> None:
+    card = _card(tmp_path, 12, 1024 * 1024)
+    thread = _hang_once_stored(proxy, bucket)
     try:
         code, events, err = _run(tmp_path, proxy.url, f"s3://{bucket}/day1", card)
     finally:
@@ -200,33 +235,17 @@ def test_a_server_stopped_for_a_while_is_waited_for(  # type: ignore[no-untyped-
     tmp_path, short_reads
 ) -> None:
     card = _card(tmp_path, 24, 1024 * 1024)
-    server = start_server()  # its own: stopped for real, no other test's requests on it
-    stopped: list[float] = []
-    try:
-        bucket = new_bucket(server.url)
 
-        def stop_a_while() -> None:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                listed = admin(server.url).list_objects_v2(Bucket=bucket, Prefix="day1/A001/CLIPS/")
-                if listed.get("KeyCount", 0) >= 1:  # mid-copy: the other clips to come
-                    break
-                time.sleep(0.02)
-            os.kill(server.process.pid, signal.SIGSTOP)
-            try:
-                stopped.append(time.monotonic())
-                time.sleep(WAIT_SAID_S + 2)  # long enough to be said, within the budget
-            finally:
-                os.kill(server.process.pid, signal.SIGCONT)
+    def stop_a_while(server: S3Server, bucket: str, stopped: list[float]) -> None:
+        _first_clip_stored(server.url, bucket)  # mid-copy: the other clips to come
+        os.kill(server.process.pid, signal.SIGSTOP)
+        try:
+            stopped.append(time.monotonic())
+            time.sleep(WAIT_SAID_S + 2)  # long enough to be said, within the budget
+        finally:
+            os.kill(server.process.pid, signal.SIGCONT)
 
-        thread = threading.Thread(target=stop_a_while, daemon=True)
-        thread.start()
-        code, events, err = _run(tmp_path, server.url, f"s3://{bucket}/day1", card)
-        thread.join(30)
-    finally:
-        os.kill(server.process.pid, signal.SIGCONT)
-        stop_server(server)
-    assert stopped, "the server was never stopped"
+    code, events, err = _run_stopping(tmp_path, card, stop_a_while)
     assert code == 0, err + json.dumps(events[-3:])[-3000:]
     assert not [e for e in events if e["event"] == "destination_lost"]
     said = [e for e in events if e["event"] == "destination_not_answering"]
@@ -244,19 +263,7 @@ def test_the_words_without_a_live_view_and_with_quiet(  # type: ignore[no-untype
     """stderr not a terminal: the waiting line printed, then that it was given up on;
     ``--quiet``: neither (the summary's verdict alone)."""
     card = _card(tmp_path, 12, 1024 * 1024)
-    upstream = f"http://127.0.0.1:{proxy.upstream[1]}"
-
-    def hang() -> None:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            listed = admin(upstream).list_objects_v2(Bucket=bucket, Prefix="day1/A001/CLIPS/")
-            if listed.get("KeyCount", 0) >= 1:
-                break
-            time.sleep(0.02)
-        _hold_all(proxy, "/")
-
-    thread = threading.Thread(target=hang, daemon=True)
-    thread.start()
+    thread = _hang_once_stored(proxy, bucket)
     out, err = io.StringIO(), io.StringIO()
     dest = tmp_path / "dest"
     dest.mkdir()
@@ -307,32 +314,21 @@ def test_a_server_stopped_mid_multipart_is_lost_by_its_parts(  # type: ignore[no
     they started), so the upload's abort is not sent to wait out its own retries (9 read
     timeouts of 60 s by default): "lost" is said before the destination is lost."""
     card = _card(tmp_path, 1, 80 * 1024 * 1024)
-    server = start_server()  # its own: stopped for real, no other test's requests on it
-    stopped: list[float] = []
-    try:
-        bucket = new_bucket(server.url)
 
-        def stop_mid_upload() -> None:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                # The upload's record stored: its parts are being sent.
-                listed = admin(server.url).list_objects_v2(
-                    Bucket=bucket, Prefix="day1/.offload/uploads/"
-                )
-                if listed.get("KeyCount", 0) >= 1:
-                    break
-                time.sleep(0.01)
-            os.kill(server.process.pid, signal.SIGSTOP)
-            stopped.append(time.monotonic())
+    def stop_mid_upload(server: S3Server, bucket: str, stopped: list[float]) -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            # The upload's record stored: its parts are being sent.
+            listed = admin(server.url).list_objects_v2(
+                Bucket=bucket, Prefix="day1/.offload/uploads/"
+            )
+            if listed.get("KeyCount", 0) >= 1:
+                break
+            time.sleep(0.01)
+        os.kill(server.process.pid, signal.SIGSTOP)
+        stopped.append(time.monotonic())
 
-        thread = threading.Thread(target=stop_mid_upload, daemon=True)
-        thread.start()
-        code, events, err = _run(tmp_path, server.url, f"s3://{bucket}/day1", card)
-        thread.join(30)
-    finally:
-        os.kill(server.process.pid, signal.SIGCONT)
-        stop_server(server)
-    assert stopped, "the server was never stopped"
+    code, events, err = _run_stopping(tmp_path, card, stop_mid_upload)
     assert code == 1, err
     said = [e for e in events if e["event"] == "destination_not_answering"]
     assert [e["state"] for e in said] == ["retrying", "lost"], said

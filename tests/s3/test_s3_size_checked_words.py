@@ -37,21 +37,7 @@ def test_size_checked_only_in_the_json_html_and_history(
     """Failed before: the JSON had no per-destination flag, the HTML's destination block,
     clip rows and Totals said "transfer-checked only" of the bucket's copies, and
     ``offload history`` "transfer-checked", where the terminal said "size-checked only"."""
-    bucket = f"t-{os.urandom(6).hex()}"
-    admin(unchecked.url).create_bucket(Bucket=bucket)
-    card = make_card(tmp_path, {"CLIPS/a.mov": 4000, "CLIPS/b.mov": 5000})
-    local = tmp_path / "d6"
-    local.mkdir()
-    code, out, err = offload(
-        tmp_path,
-        "--s3-endpoint",
-        unchecked.url,
-        "--verify",
-        "transfer",
-        str(card),
-        str(local),
-        f"s3://{bucket}/tc",
-    )
+    code, out, err = _offloaded(unchecked, tmp_path, "transfer")
     assert code == 0, err
     assert "size-checked only" in out + err
     report = next((tmp_path / "reports").glob("*.json"))
@@ -68,15 +54,22 @@ def test_size_checked_only_in_the_json_html_and_history(
     text = " ".join(re.sub("<[^>]*>", " ", html).split())
     assert "Copies: Transfer-checked only (not read back) 2" in text, text
     assert "Copies: Size-checked only (not read back) 2" in text, text
-    listed = io.StringIO()
-    assert (
-        main(
-            ["history", "--report-dir", str(tmp_path / "reports")],
-            Environment(stdout=listed, stderr=io.StringIO(), install_signal_handlers=False),
-        )
-        == 0
-    )
-    assert "size-checked only" in " ".join(listed.getvalue().split()), listed.getvalue()
+    listed = _history(tmp_path / "reports")
+    assert "size-checked only" in listed, listed
+
+
+def _offloaded(unchecked: S3Server, tmp_path: Path, verify: str) -> tuple[int, str, str]:
+    """The card's two clips offloaded with ``--verify`` *verify* to a local folder and a new
+    bucket of *unchecked*, the reports in tmp_path/reports: the exit code, out and err."""
+    bucket = f"t-{os.urandom(6).hex()}"
+    admin(unchecked.url).create_bucket(Bucket=bucket)
+    card = make_card(tmp_path, {"CLIPS/a.mov": 4000, "CLIPS/b.mov": 5000})
+    local = tmp_path / "d6"
+    local.mkdir()
+    return offload(
+        tmp_path, "--s3-endpoint", unchecked.url, "--verify", verify, str(card), str(local),
+        f"s3://{bucket}/tc",
+    )  # fmt: skip
 
 
 def _history(reports: Path) -> str:
@@ -96,21 +89,7 @@ def test_a_bucket_read_back_is_not_size_checked_only(unchecked: S3Server, tmp_pa
     every mode), but every copy in the bucket was read back now. Failed before: the JSON's
     ``size_checked_only`` was true there beside ``files_verified`` 2, where the terminal,
     the HTML and ``offload history`` said verified."""
-    bucket = f"t-{os.urandom(6).hex()}"
-    admin(unchecked.url).create_bucket(Bucket=bucket)
-    card = make_card(tmp_path, {"CLIPS/a.mov": 4000, "CLIPS/b.mov": 5000})
-    local = tmp_path / "d6"
-    local.mkdir()
-    code, out, err = offload(
-        tmp_path,
-        "--s3-endpoint",
-        unchecked.url,
-        "--verify",
-        "destination",
-        str(card),
-        str(local),
-        f"s3://{bucket}/tc",
-    )
+    code, out, err = _offloaded(unchecked, tmp_path, "destination")
     assert code == 0, err
     said = " ".join((out + err).split())
     # The preflight's warning says it of --verify transfer only; the summary, of no copy.

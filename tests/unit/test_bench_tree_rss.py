@@ -30,8 +30,10 @@ _TWO_PROCESSES = textwrap.dedent(
 )
 
 
-@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="reads /proc (Linux)")
-@pytest.mark.parametrize(
+#: The tree's readings are of /proc (Linux).
+_READS_PROC = pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="reads /proc (Linux)")
+#: Measured by the spawner itself, and under GNU time where there is one.
+_BY_ITSELF_AND_UNDER_GNU_TIME = pytest.mark.parametrize(
     "gnu_time",
     [
         False,
@@ -41,6 +43,10 @@ _TWO_PROCESSES = textwrap.dedent(
         ),
     ],
 )
+
+
+@_READS_PROC
+@_BY_ITSELF_AND_UNDER_GNU_TIME
 def test_peak_counts_processes_alive_together(tmp_path: Path, gnu_time: bool) -> None:
     spawner = Spawner(tmp_path, use_gnu_time=gnu_time)
     spawner.run([sys.executable, "-c", _TWO_PROCESSES])
@@ -75,17 +81,8 @@ _ORPHAN = textwrap.dedent(
 )
 
 
-@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="reads /proc (Linux)")
-@pytest.mark.parametrize(
-    "gnu_time",
-    [
-        False,
-        pytest.param(
-            True,
-            marks=pytest.mark.skipif(not os.access(GNU_TIME, os.X_OK), reason="no GNU time"),
-        ),
-    ],
-)
+@_READS_PROC
+@_BY_ITSELF_AND_UNDER_GNU_TIME
 def test_cpu_counts_a_descendant_that_outlives_its_command(tmp_path: Path, gnu_time: bool) -> None:
     said = tmp_path / "child-cpu"
     # The command must still be running when the tree is first read: it waits for the child

@@ -52,6 +52,7 @@ from offload.destinations.s3url import is_s3_url
 from offload.errors import UsageError, describe_os_error, printable_line, printable_name
 from offload.json_text import stream_dumps
 from offload.ledger import THROUGH_A_CACHE
+from offload.report.loss import size_checked_destinations
 from offload.report.refused import REFUSED_FOLDER, is_refused_record, refused_record_problem
 from offload.report.started import STARTED_FOLDER, is_start_record, start_record_problem
 from offload.report.validate import (
@@ -850,11 +851,7 @@ SIZE_CHECKED = "size-checked only"
 def _size_checked_only(data: dict[str, Any]) -> bool:
     """Whether a copy this run transfer-checked (not one trusted from the ledger) is on a
     destination whose service does not check the in-flight hashes (``size_checked_only``)."""
-    sized = {
-        d.get("index")
-        for d in data.get("destinations") or []
-        if isinstance(d, dict) and d.get("size_checked_only")
-    }
+    sized = size_checked_destinations(data.get("destinations"))
     return bool(sized) and any(
         d.get("index") in sized
         and d.get("status") == "transfer_checked"

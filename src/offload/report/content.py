@@ -2071,9 +2071,6 @@ def build_view(
     losses = Losses.of_report(data)._replace(
         stand_in=absent_card(data) is not None,
         source_copy=source_is_copy(data),
-        size_checked_only=frozenset(
-            int(d.get("index", i)) for i, d in enumerate(destinations) if d.get("size_checked_only")
-        ),
     )
     # Each row's empty files (an "empty" row's own, the sound files of 0 bytes a clip
     # claims: ``clips.empty_files``, as ``CARD CONTENT:`` counts them), found once: the

@@ -129,6 +129,7 @@ class Losses(NamedTuple):
             },
             bool(data.get("card_gone")),
             found_damaged=found_damaged(data.get("warnings")),
+            size_checked_only=size_checked_destinations(destinations),
         )
         # ``files_failed`` counts the files the card failed to read too (a card gone away:
         # each), which the count below skips: such a run's files are read once more.
@@ -332,3 +333,17 @@ def _without_path(message: str, path: str | None) -> str:
             return rest[1:]
         return rest.partition(": ")[2]  # the rest of the path's own name, up to its ": "
     return message.rpartition(": ")[2]
+
+
+def size_checked_destinations(destinations: object) -> frozenset[int]:
+    """The indexes of the JSON report's *destinations* (its ``destinations`` list) whose
+    service does not check the in-flight hashes (their ``size_checked_only``): a copy of the
+    run ``transfer_checked`` there had its size checked only. The one reader of that field,
+    for the documents (``Losses.size_checked_only``) and ``offload history``."""
+    if not isinstance(destinations, list | tuple):
+        return frozenset()
+    return frozenset(
+        int(d.get("index", i))
+        for i, d in enumerate(destinations)
+        if isinstance(d, dict) and d.get("size_checked_only")
+    )

@@ -36,10 +36,11 @@ nothing (its exit code and line stay), and a ``WARNING:`` line says so.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from offload.report.started import record_head
 
 #: The schema a refused record states (``schema``), as the job and verify reports state theirs.
 REFUSED_SCHEMA = "offload-ai/refused-offload/1"
@@ -64,14 +65,7 @@ def refused_record(
     (``copy-root-busy`` for another run's lock; none for another refusal) and the run's
     ``--reel`` (None without one)."""
     return {
-        "schema": REFUSED_SCHEMA,
-        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-        # To the microsecond, as a job report's: orders a refusal and an offload of one
-        # second in ``offload history`` (``started`` is to the second).
-        "started_unix": round(started, 6),
-        "source": source,
-        "reel": reel,
-        "destinations": list(destinations),
+        **record_head(REFUSED_SCHEMA, source, destinations, started, reel),
         "exit_code": exit_code,
         "message": message,
         "codes": list(codes),

@@ -103,6 +103,28 @@ def machine_id() -> str:
     return _MACHINE[0]
 
 
+def record_head(
+    schema: str,
+    source: str,
+    destinations: Sequence[str],
+    started: float,
+    reel: str | None,
+) -> dict[str, Any]:
+    """The fields a start record and a refusal's record (``refused.refused_record``) both
+    begin with, in ``offload history``'s words: *schema*, the run's start *started*
+    (seconds since the epoch) to the second and, as a job report's, to the microsecond
+    (orders a refusal and an offload of one second), its *source*, ``--reel`` *reel*
+    (None without one) and *destinations* as given."""
+    return {
+        "schema": schema,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "started_unix": round(started, 6),
+        "source": source,
+        "reel": reel,
+        "destinations": list(destinations),
+    }
+
+
 def start_record(
     *,
     source: str,
@@ -119,12 +141,7 @@ def start_record(
     from offload.lock import process_identity
 
     return {
-        "schema": STARTED_SCHEMA,
-        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-        "started_unix": round(started, 6),
-        "source": source,
-        "reel": reel,
-        "destinations": list(destinations),
+        **record_head(STARTED_SCHEMA, source, destinations, started, reel),
         "copy_roots": list(copy_roots),
         "run": run,
         **process_identity(),
