@@ -1,0 +1,108 @@
+"""``offload verify s3://`` against a service that stops answering mid-check (a server process
+stopped for real with SIGSTOP: it accepts connections, it never answers). Each object's GET
+waits its read timeouts and retries; the copy's latch (``s3unreachable``), shared by the
+check's clients, gives the service up once one GET gave up with nothing answered since it
+started: the objects after it are not sent a GET, each ``unreadable`` in words that say the
+service did not answer (never changed, never missing), exit 11. Read timeouts of 1 s and 6
+attempts (60 s and 9 by default) so one GET gives up in seconds."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offload.destinations import s3 as s3_module
+from offload.destinations.s3config import S3Settings
+from s3.conftest import new_bucket, start_server, stop_server
+from s3.test_s3_cli import offload
+from s3.test_s3_verify import verify
+from support.tcpproxy import FaultProxy
+
+OBJECTS = 20
+
+
+@pytest.fixture
+def short_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check's clients wait 1 s for an answer (60 s by default), 6 attempts."""
+    real = s3_module.make_client
+
+    def made(settings: S3Settings) -> Any:
+        if settings.read_timeout_s == S3Settings.read_timeout_s:
+            settings = replace(settings, read_timeout_s=1.0, connect_timeout_s=1.0)
+        return real(settings)
+
+    monkeypatch.setattr(s3_module, "make_client", made)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "6")
+
+
+def test_a_service_that_stops_answering_mid_verify_is_given_up_on(  # type: ignore[no-untyped-def]
+    tmp_path: Path, short_reads
+) -> None:
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    for n in range(OBJECTS):
+        (card / "CLIPS" / f"C{n:03d}.mov").write_bytes(os.urandom(64 * 1024))
+    server = start_server()  # its own: stopped for real, no other test's requests on it
+    proxy = FaultProxy(server.port)
+    stopped: list[float] = []
+    try:
+        bucket = new_bucket(server.url)
+        code, _, err = offload(
+            tmp_path, "--s3-endpoint", server.url, str(card), f"s3://{bucket}/day1"
+        )
+        assert code == 0, err
+        # The first object's GET held at the proxy, the server stopped, then the GET let go
+        # to it: the listing and the records were answered, no object will be.
+        proxy.hold("GET", "/day1/A001/CLIPS/")
+
+        def stop_at_the_first_get() -> None:
+            if proxy.held.wait(60):
+                os.kill(server.process.pid, signal.SIGSTOP)
+                stopped.append(time.monotonic())
+                proxy.release()
+
+        thread = threading.Thread(target=stop_at_the_first_get, daemon=True)
+        thread.start()
+        code, out, err = verify(tmp_path, proxy.url, f"s3://{bucket}/day1/A001")
+        thread.join(30)
+    finally:
+        proxy.release()
+        os.kill(server.process.pid, signal.SIGCONT)
+        proxy.close()
+        stop_server(server)
+    assert stopped, "the server was never stopped"
+    assert code == 11, out + err
+    # One GET given up on (its attempts), no other object's GET sent. Before: each of the
+    # 20 waited its own 6 attempts (120 GETs, ~230 s here; ~9.5 min an object by default).
+    gets = [t for _, m, t in proxy.arrivals if m == "GET" and "/A001/CLIPS/" in t]
+    assert {t.rsplit("/", 1)[1] for t in gets} == {"C000.mov"}, gets
+    (report,) = (tmp_path / "vreports").glob("verify_*.json")
+    data = json.loads(report.read_text())
+    names = [f"CLIPS/C{n:03d}.mov" for n in range(OBJECTS)]
+    assert sorted(data["unreadable"]) == names, data
+    assert not data["changed"] and not data["missing"] and not data["verified"], data
+    reasons = data["reasons"]
+    assert {reasons[n]["code"] for n in names} == {"get-failed"}
+    # Nothing sent to revoke the ledger's record either: the check gave the service up.
+    (note,) = data["notes"]
+    assert "not sent: an earlier request of this run found so" in note, note
+    first = reasons[names[0]]["text"]
+    assert first.startswith("its GET got no answer: the service answered nothing since "), first
+    for name in names[1:]:
+        text = reasons[name]["text"]
+        assert text.startswith("not read: the service answered nothing since "), text
+        assert "(the GET of CLIPS/C000.mov got none), so no GET was sent" in text, text
+        assert text.endswith("check it again once the service answers; it is not verified")
+    for said in (out, err, json.dumps(data)):  # never damaged nor missing
+        assert "CHANGED" not in said and "MISSING" not in said, said
+    unreadable = [line for line in err.splitlines() if line.startswith("ERROR: UNREADABLE")]
+    assert len(unreadable) == OBJECTS, err
+    assert not [line for line in unreadable if "cannot be reached" in line], unreadable
