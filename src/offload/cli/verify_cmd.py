@@ -1039,6 +1039,7 @@ def _cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool
                         os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile
                     ),
                     append=args.append,
+                    latch=latch,
                 )
                 if release is not None:
                     s3_held = True

@@ -7,8 +7,8 @@ read-backs fetched ahead, the delete or abort of every object whose read-back ha
 happened, the lock's heartbeat and release) would have waited its own retries (12-24 s a
 request, ``s3retries``): a server killed mid-run held the run for minutes after its local
 copies were done, printing nothing. ``offload verify s3://`` uses it too (one latch for the
-check's store and its ledger revocation's, ``s3verify``): each object after a GET that gave
-up would wait its own retries to be unreadable the same.
+check's store, its ledger revocation's and ``--append``'s lock's: ``s3verify``): each
+object after a GET that gave up would wait its own retries to be unreadable the same.
 
 Contract: ``UnreachableLatch.watch(client)`` hooks a boto3 client (anything else is left
 alone); the clients of one destination share one latch. After the first request of a
