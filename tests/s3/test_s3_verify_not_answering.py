@@ -113,6 +113,14 @@ def test_a_service_that_stops_answering_mid_verify_is_given_up_on(  # type: igno
     # Nothing sent to revoke the ledger's record either: the check gave the service up.
     (note,) = [n for n in data["notes"] if "ledger record" in n]
     assert "not sent: an earlier request of this run found so" in note, note
+    # While it waited, the line said so (stderr no terminal: printed once), then that the
+    # bucket was given up on. Failed before: the check said nothing while it waited.
+    url = f"s3://{bucket}/day1/A001"
+    waiting = [line for line in err.splitlines() if line.startswith(f"waiting for {url}: ")]
+    assert len(waiting) == 1 and waiting[0].endswith("(retrying)"), err
+    lost = [line for line in err.splitlines() if line.endswith("given up on (lost)")]
+    assert len(lost) == 1 and lost[0].startswith(f"{url}: not answering since "), err
+    assert err.index(waiting[0]) < err.index(lost[0])
     for said in (out, err, json.dumps(data)):  # never damaged nor missing
         assert "CHANGED" not in said and "MISSING" not in said, said
     unreadable = [line for line in err.splitlines() if line.startswith("ERROR: UNREADABLE")]

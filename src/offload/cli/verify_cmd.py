@@ -909,6 +909,37 @@ def _s3_latch() -> UnreachableLatch:
     return UnreachableLatch()
 
 
+def _saying_not_answering(
+    verifier: Verifier, latch: UnreachableLatch, where: str, console: Console
+) -> Verifier:
+    """*verifier*, saying on *console* (stderr: above the progress bar on a terminal) while
+    it runs when the bucket at *where* answers none of its requests, they being retried
+    (``s3unreachable``'s ``on_wait``): the waiting line, then that it answers again or was
+    given up on, as ``offload copy`` says them without a live view. Nothing once it returns
+    (a timer's line never lands below the summary)."""
+    from offload.destinations import s3unreachable
+
+    words = {
+        "retrying": s3unreachable.waiting_words,
+        "answering": s3unreachable.answering_words,
+        "lost": s3unreachable.lost_words,
+    }
+
+    def say(state: str, since: float) -> None:
+        worded = words.get(state)
+        if worded is not None:
+            console.print(worded(where, since), markup=False, highlight=False, soft_wrap=True)
+
+    def run(on_file: OnFile, on_plan: OnPlan | None) -> tuple[VerifyReport, int, int]:
+        latch.on_wait = say
+        try:
+            return verifier(on_file, on_plan)
+        finally:
+            latch.on_wait = None
+
+    return run
+
+
 def _verifier(
     args: argparse.Namespace, creator: CreatorInfo | None, latch: UnreachableLatch | None = None
 ) -> Verifier:
@@ -1013,6 +1044,8 @@ def _cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool
     latch = _s3_latch() if remote else None
     verifier = _verifier(args, creator, latch)
     console = Console(file=env.stderr)
+    if latch is not None and not args.json and not args.quiet:
+        verifier = _saying_not_answering(verifier, latch, printable_name(args.path), console)
     # isdir, not Path.is_dir: a drive that went away (ENOTCONN) is no folder here, and the
     # check itself says so (``verify_path``: DriveUnreachable, exit 64).
     live = (
