@@ -413,6 +413,8 @@ def copy_with_multiple_destinations(
     # the job's token, made here when the caller gave none.
     cancel = cancel or CancelToken()
     s3file.stop_on(remote, cancel)
+    if sink is not None:  # a bucket answering nothing while retried (``s3unreachable``)
+        s3file.say_not_answering(remote, isolated(sink))
     try:
         report = _copy_planned(
             source_path,
@@ -427,6 +429,7 @@ def copy_with_multiple_destinations(
             remote_refused=named_refused,
         )
     finally:
+        s3file.say_not_answering(remote, None)  # nothing said of it once the job is over
         s3file.close_targets(remote)
     # What an S3 destination may have left in the bucket (an unfinished upload whose abort
     # failed, an object whose delete did): named with the command that removes each, as

@@ -69,6 +69,7 @@ from offload.state_names import STATE_FOLDER
 
 if TYPE_CHECKING:
     from offload.destinations.s3config import S3Settings
+    from offload.destinations.s3unreachable import UnreachableLatch
 
 #: What a refused check did not do (``lock._busy``'s *outcome*).
 NOTHING_VERIFIED = "nothing was verified"
@@ -141,7 +142,9 @@ def _a_check(holder: object) -> bool:
     return isinstance(holder, Mapping) and holder.get("role") == CHECK_ROLE
 
 
-def guard_s3_check(url: str, settings: S3Settings, *, append: bool) -> Callable[[], None] | None:
+def guard_s3_check(
+    url: str, settings: S3Settings, *, append: bool, latch: UnreachableLatch | None = None
+) -> Callable[[], None] | None:
     """Refuse a check of the S3 copy root at *url* whose lock object a live offload holds
     now (read once, ``S3CopyRootLock.refusal`` judges it as ``acquire`` would, not taken;
     a plain check is not refused by a check's lock, ``_a_check``): CopyRootBusy, exit 64,
@@ -155,7 +158,10 @@ def guard_s3_check(url: str, settings: S3Settings, *, append: bool) -> Callable[
     stored and the revocation done; None when no lock was taken. A lock that cannot be read
     or taken refuses nothing (the check then says what the service does). Only *url*'s own
     lock object is read, not those of copy roots below it (``s3://b/day1`` while
-    ``day1/A001`` is written is not refused; a disk's check looks below: ``busy_below``)."""
+    ``day1/A001`` is written is not refused; a disk's check looks below: ``busy_below``).
+    *latch*: the command's (``s3unreachable``), shared with the check's store: once the check
+    gave the service up, the lock's heartbeat and release send nothing (the release fails
+    at once, not after its own timeouts)."""
     from offload.destinations.s3 import S3Destination
     from offload.destinations.s3backend import S3Backend
     from offload.destinations.s3lock import S3CopyRootLock, read_lock
@@ -173,6 +179,8 @@ def guard_s3_check(url: str, settings: S3Settings, *, append: bool) -> Callable[
     except BaseException:
         store.close()
         raise
+    if latch is not None:
+        store.stop_once_unreachable(latch)
     try:
         backend = S3Backend(store)
         lock = S3CopyRootLock(

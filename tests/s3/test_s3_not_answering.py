@@ -341,3 +341,39 @@ def test_a_server_stopped_mid_multipart_is_lost_by_its_parts(  # type: ignore[no
     report = json.loads(Path(events[-1]["reports"][0]).read_text())
     local = {d["status"] for f in report["files"] for d in f["destinations"] if d["index"] == 0}
     assert local == {"verified"}, local
+
+
+def test_pfndispatchcopy_says_a_bucket_not_answering_on_stderr(  # type: ignore[no-untyped-def]
+    proxy, bucket, tmp_path, short_reads
+) -> None:
+    """``pfndispatchcopy`` to a drive and a bucket whose service holds the clip's PUT (the
+    bucket checked first, answered): a ``WARNING:`` line says it waits for the bucket, then
+    one that it was given up on; nothing of it on stdout, whose lines are Pomfort's (its
+    hash line: the drive's copy verified). Failed before: the job's sink was never told (no
+    line at all), ~9 s of silence with 1 s read timeouts, ~9.5 min by default."""
+    from offload.cli.pfndispatchcopy import main as pfndispatchcopy
+
+    clip = tmp_path / "clip.mov"
+    clip.write_bytes(os.urandom(64 * 1024))  # within the sockets' buffers: its body sent
+    local = tmp_path / "local"
+    local.mkdir()
+    url = f"s3://{bucket}/day1/clip.mov"
+    proxy.hold("PUT", f"/{bucket}/day1/clip.mov")
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        code = pfndispatchcopy(
+            ["-v", "--s3-endpoint", proxy.url, str(clip), str(local), url],
+            Environment(stdout=out, stderr=err, install_signal_handlers=False),
+        )
+    finally:
+        proxy.release()
+    said = err.getvalue()
+    assert code == 1, said
+    waiting = [line for line in said.splitlines() if line.startswith("WARNING: waiting for ")]
+    assert waiting == [line for line in waiting if line.endswith("(retrying)")], said
+    assert len(waiting) == 1 and waiting[0].startswith(f"WARNING: waiting for {url}: "), said
+    lost = [line for line in said.splitlines() if line.endswith("given up on (lost)")]
+    assert len(lost) == 1 and lost[0].startswith(f"WARNING: {url}: not answering since "), said
+    assert said.index(waiting[0]) < said.index(lost[0])
+    assert "not answering" not in out.getvalue(), out.getvalue()
+    assert "hash XXH64BE:" in out.getvalue()  # the drive's copy verified all the same

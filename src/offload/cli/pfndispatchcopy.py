@@ -45,7 +45,12 @@ that is not written and read back now gets an ``INFO: DST ...`` line: one alread
 destination (read back, equal to the source, kept) or one only transfer-checked
 (``--verify transfer``). A cancel still waiting ``CANCEL_WAITING_S`` (5 s) after the signal
 for a call that has not returned (a hung drive) says so on stderr, ``WARNING: cancelling:
-waiting for a call on DST to return ...``, with what ends it. Exit codes: 0 verified
+waiting for a call on DST to return ...``, with what ends it. An ``s3://`` destination whose
+service answers none of its requests for 5 s, they being retried (``s3unreachable``), says
+so on stderr, ``WARNING: waiting for s3://...: not answering since HH:MM:SS (retrying)``,
+then ``WARNING: s3://... answers again (...)`` or ``WARNING: s3://...: not answering since
+HH:MM:SS: given up on (lost)`` (with or without ``-v``; no line of Pomfort's on stdout has
+a place for it). Exit codes: 0 verified
 everywhere (transfer-checked only with
 ``--verify transfer``; a ``-noflush_dest`` destination, or one read back through a cache, as
 its WARNING line says), 1 some destination failed (one that cannot be written, has no
@@ -104,6 +109,7 @@ from offload.events import (
     DestinationBytesWritten,
     DestinationFull,
     DestinationLost,
+    DestinationNotAnswering,
     Event,
     FileCancelled,
     FileFailed,
@@ -401,13 +407,21 @@ class _SaidAtOnce:
         self._lock = threading.Lock()
         self.warned: set[str] = set()
         self.failed: dict[int, str] = {}  # destination index -> the line said
-        self.accepts = frozenset({WarningIssued, FileFailed, CancelWaiting}) | (
-            then.accepts if then is not None else frozenset()
-        )
+        self.accepts = frozenset(
+            {WarningIssued, FileFailed, CancelWaiting, DestinationNotAnswering}
+        ) | (then.accepts if then is not None else frozenset())
 
     def emit(self, event: Event) -> None:
         if isinstance(event, CancelWaiting):
             self._env.warning(cancel_waiting_line(event, self._source, self._destinations))
+            return
+        if isinstance(event, DestinationNotAnswering):
+            # A bucket answering nothing while its requests are retried: said as ``offload
+            # copy`` says it without a live view, on stderr (no line of Pomfort's on stdout,
+            # which a host parses, has a place for it).
+            line = not_answering_line(event, self._destinations)
+            if line is not None:
+                self._env.warning(line)
             return
         if isinstance(event, WarningIssued):
             with self._lock:
@@ -425,6 +439,21 @@ class _SaidAtOnce:
                 self.failed[event.destination_index] = event.message
         if self._then is not None and type(event) in self._then.accepts:
             self._then.emit(event)
+
+
+def not_answering_line(event: DestinationNotAnswering, destinations: Sequence[str]) -> str | None:
+    """The words of a bucket's service answering nothing (``s3unreachable``): waiting, then
+    answering again or given up on; None for a state not known."""
+    from offload.destinations import s3unreachable
+
+    index = event.destination_index
+    where = printable_name(destinations[index]) if index < len(destinations) else "a bucket"
+    words = {
+        "retrying": s3unreachable.waiting_words,
+        "answering": s3unreachable.answering_words,
+        "lost": s3unreachable.lost_words,
+    }.get(event.state)
+    return None if words is None else words(where, event.since)
 
 
 def cancel_waiting_line(event: CancelWaiting, source: str, destinations: Sequence[str]) -> str:

@@ -26,7 +26,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, RenderableType
 from rich.progress import (
@@ -109,6 +109,9 @@ from offload.verification_reason import RECORDED_IN_UPPER_CASE, REPLACED_SINCE_R
 from offload.verify_lock import guard_check, guard_s3_check
 from offload.verify_reads import load_entries, reads_once
 from offload.verify_revoke import Revocation, revoke_found_wrong
+
+if TYPE_CHECKING:
+    from offload.destinations.s3unreachable import UnreachableLatch
 
 REPORT_SCHEMA = "offload-ai/verify-report/1"
 #: The lists of the report a cancelled check leaves empty, not having looked for them: the
@@ -920,11 +923,50 @@ def verify_columns(width: int) -> tuple[ProgressColumn, ...]:
     return tuple(columns)
 
 
-def _verifier(args: argparse.Namespace, creator: CreatorInfo | None) -> Verifier:
+def _s3_latch() -> UnreachableLatch:
+    from offload.destinations.s3unreachable import UnreachableLatch
+
+    return UnreachableLatch()
+
+
+def _saying_not_answering(
+    verifier: Verifier, latch: UnreachableLatch, where: str, console: Console
+) -> Verifier:
+    """*verifier*, saying on *console* (stderr: above the progress bar on a terminal) while
+    it runs when the bucket at *where* answers none of its requests, they being retried
+    (``s3unreachable``'s ``on_wait``): the waiting line, then that it answers again or was
+    given up on, as ``offload copy`` says them without a live view. Nothing once it returns
+    (a timer's line never lands below the summary)."""
+    from offload.destinations import s3unreachable
+
+    words = {
+        "retrying": s3unreachable.waiting_words,
+        "answering": s3unreachable.answering_words,
+        "lost": s3unreachable.lost_words,
+    }
+
+    def say(state: str, since: float) -> None:
+        worded = words.get(state)
+        if worded is not None:
+            console.print(worded(where, since), markup=False, highlight=False, soft_wrap=True)
+
+    def run(on_file: OnFile, on_plan: OnPlan | None) -> tuple[VerifyReport, int, int]:
+        latch.on_wait = say
+        try:
+            return verifier(on_file, on_plan)
+        finally:
+            latch.on_wait = None
+
+    return run
+
+
+def _verifier(
+    args: argparse.Namespace, creator: CreatorInfo | None, latch: UnreachableLatch | None = None
+) -> Verifier:
     """What checks PATH: a local folder, or an S3 copy root (``destinations.s3verify``,
-    imported only then). It is called with *on_file(path, size)*, told after each file is
-    read, and *on_plan(files, bytes)*, told what each tree's check will read before its
-    first read (``verify_path``)."""
+    imported only then; *latch*: its ``s3unreachable`` latch). It is called with
+    *on_file(path, size)*, told after each file is read, and *on_plan(files, bytes)*, told
+    what each tree's check will read before its first read (``verify_path``)."""
     if is_s3_url(args.path):
 
         def remote(on_file: OnFile, on_plan: OnPlan | None) -> tuple[VerifyReport, int, int]:
@@ -943,6 +985,7 @@ def _verifier(args: argparse.Namespace, creator: CreatorInfo | None) -> Verifier
                 on_plan=on_plan,
                 # Its preflight's look made by the lock's guard, first (``guard_s3_check``).
                 checked=True,
+                latch=latch,
             )
             return report, objects, 0
 
@@ -1016,8 +1059,13 @@ def _cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool
             report_device = report_folder_device(report_dir)
     except UsageError as exc:
         refused = exc.message
-    verifier = _verifier(args, creator)
+    # One latch for the bucket's stores, the check's and its revocation's (``s3unreachable``):
+    # a service the check gave up on (answering nothing) is sent nothing more by this command.
+    latch = _s3_latch() if remote else None
+    verifier = _verifier(args, creator, latch)
     console = Console(file=env.stderr)
+    if latch is not None and not args.json and not args.quiet:
+        verifier = _saying_not_answering(verifier, latch, printable_name(args.path), console)
     # isdir, not Path.is_dir: a drive that went away (ENOTCONN) is no folder here, and the
     # check itself says so (``verify_path``: DriveUnreachable, exit 64).
     live = (
@@ -1044,6 +1092,7 @@ def _cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool
                         os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile
                     ),
                     append=args.append,
+                    latch=latch,
                 )
                 if release is not None:
                     s3_held = True
@@ -1129,7 +1178,7 @@ def _cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool
                 signals.holding = True
                 try:
                     revocation = (
-                        _revoke_s3(args, report, started, locked=s3_held)
+                        _revoke_s3(args, report, started, locked=s3_held, latch=latch)
                         if remote
                         else _revoke(root, report, started, locked=held is not None)
                     )
@@ -1402,7 +1451,12 @@ def _legacy_mhl_line(check: LegacyMhlCheck) -> str:
 
 
 def _revoke_s3(
-    args: argparse.Namespace, report: VerifyReport, started: float, *, locked: bool = False
+    args: argparse.Namespace,
+    report: VerifyReport,
+    started: float,
+    *,
+    locked: bool = False,
+    latch: UnreachableLatch | None = None,
 ) -> Revocation | None:
     """Revoke, in the S3 ledger of the copy root at ``args.path``, the record of each object
     whose GET the check saw fail (``destinations.s3revoke``; an object changed there has
@@ -1413,7 +1467,9 @@ def _revoke_s3(
     from offload.destinations.s3revoke import revoke_unread_at
 
     settings = settings_from_env(os.environ, endpoint_url=args.s3_endpoint, profile=args.s3_profile)
-    return revoke_unread_at(args.path, settings, report, checked_since=started, locked=locked)
+    return revoke_unread_at(
+        args.path, settings, report, checked_since=started, locked=locked, latch=latch
+    )
 
 
 def _revoked_words(revocation: Revocation, *, remote: bool = False) -> str:

@@ -712,15 +712,18 @@ class S3Destination:
             self.token_latch = TokenLatch()
             self.token_latch.watch(self.client)
 
-    def stop_once_unreachable(self) -> None:
+    def stop_once_unreachable(self, latch: UnreachableLatch | None = None) -> None:
         """From now on, once a request could not reach the service after its retries (the
-        engine then loses the destination: ECONNREFUSED, ENOTCONN), send it no request more
-        (``s3unreachable``): each clean-up of a destination lost so (the delete or abort of
-        what it meant to remove, its lock's release) fails at once, named as left in the
-        bucket, instead of waiting 12-24 s of retries each. For a copy; call before the
-        first request."""
+        engine then loses the destination: ECONNREFUSED, ENOTCONN), or gave up unanswered by
+        a service answering nothing, send it no request more (``s3unreachable``): each
+        clean-up of a destination lost so (the delete or abort of what it meant to remove,
+        its lock's release) fails at once, named as left in the bucket, instead of waiting
+        its own retries. For a copy, and for ``offload verify`` of an ``s3://`` copy (each
+        object after it would wait its own timeouts). *latch*: one shared with another
+        store of the same bucket (the check's and its ledger revocation's), else a new one.
+        Call before the first request."""
         if self.unreachable_latch is None:
-            self.unreachable_latch = UnreachableLatch()
+            self.unreachable_latch = latch or UnreachableLatch()
             self.unreachable_latch.watch(self.client)
 
     # -- what it promises -------------------------------------------------------------

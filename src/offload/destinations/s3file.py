@@ -43,6 +43,7 @@ from offload.destinations.s3url import (
 )
 from offload.engine.cancel import CancelToken
 from offload.errors import PreflightRefused, UsageError
+from offload.events import EventSink
 from offload.options import ExistingFilePolicy
 from offload.own_names import elided
 
@@ -204,6 +205,15 @@ def stop_on(targets: Mapping[int, S3FileTarget], cancel: CancelToken) -> None:
     multipart copy, a confirming read, a wait for the file's digests) once *cancel* is."""
     for item in targets.values():
         item.backend.store.cancelled = lambda: cancel.cancelled
+
+
+def say_not_answering(targets: Mapping[int, S3FileTarget], sink: EventSink | None) -> None:
+    """From now on, each target's bucket answering none of its requests while they are
+    retried says so on *sink* (``events.DestinationNotAnswering``, as a card's:
+    ``s3card.say_not_answering``); None: no more (the job over)."""
+    from offload.destinations.s3card import say_not_answering as say
+
+    say({index: item.backend for index, item in targets.items()}, sink)
 
 
 def close_targets(targets: Mapping[int, S3FileTarget]) -> None:

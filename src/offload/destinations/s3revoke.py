@@ -44,6 +44,7 @@ from offload.destinations.s3 import S3Destination
 from offload.destinations.s3backend import S3Backend
 from offload.destinations.s3config import S3Settings
 from offload.destinations.s3ledger import S3Ledger
+from offload.destinations.s3unreachable import UnreachableLatch
 from offload.destinations.s3url import parse_s3_url
 from offload.errors import UsageError, describe_os_error
 from offload.ledger import REVOKED_BY_CHECK, LedgerEntries, final_path_of
@@ -62,8 +63,11 @@ def revoke_unread_at(
     *,
     checked_since: float,
     locked: bool = False,
+    latch: UnreachableLatch | None = None,
 ) -> Revocation | None:
-    """``revoke_unread`` on a store of its own for the copy root at *url_text*."""
+    """``revoke_unread`` on a store of its own for the copy root at *url_text*; *latch*:
+    the check's (``s3unreachable``): once the check gave the service up, nothing is sent
+    (the revocation fails at once, saying so), not a request waiting its own timeouts."""
     if not _get_failed(report):
         return None  # no client made
     try:
@@ -72,6 +76,8 @@ def revoke_unread_at(
         return Revocation((), exc.message)
     except OSError as exc:
         return Revocation((), describe_os_error(exc))
+    if latch is not None:
+        store.stop_once_unreachable(latch)
     try:
         return revoke_unread(store, report, checked_since=checked_since, locked=locked)
     finally:

@@ -6,7 +6,9 @@ its retries: a connection refused, a connect timeout) loses the destination in t
 read-backs fetched ahead, the delete or abort of every object whose read-back had not
 happened, the lock's heartbeat and release) would have waited its own retries (12-24 s a
 request, ``s3retries``): a server killed mid-run held the run for minutes after its local
-copies were done, printing nothing.
+copies were done, printing nothing. ``offload verify s3://`` uses it too (one latch for the
+check's store, its ledger revocation's and ``--append``'s lock's: ``s3verify``): each
+object after a GET that gave up would wait its own retries to be unreadable the same.
 
 Contract: ``UnreachableLatch.watch(client)`` hooks a boto3 client (anything else is left
 alone); the clients of one destination share one latch. After the first request of a
@@ -106,22 +108,23 @@ def read_timed_out(exc: BaseException) -> bool:
 def waiting_words(where: str, since: float) -> str:
     """The line said while the service of destination *where* (its shown ``s3://`` URL,
     printable) answers nothing, its requests retried, since *since* (Unix s, local time)."""
-    return f"waiting for {where}: not answering since {_clock(since)} (retrying)"
+    return f"waiting for {where}: not answering since {clock(since)} (retrying)"
 
 
 def answering_words(where: str, since: float) -> str:
     """The line said once it answers again (``on_wait`` "answering"), where a line said
     cannot be taken back (no live view)."""
-    return f"{where} answers again (it answered nothing from {_clock(since)})"
+    return f"{where} answers again (it answered nothing from {clock(since)})"
 
 
 def lost_words(where: str, since: float) -> str:
     """The line said once it is given up on (``on_wait`` "lost")."""
     # Not "the other destinations go on": it may be the only one, or the last one left.
-    return f"{where}: not answering since {_clock(since)}: given up on (lost)"
+    return f"{where}: not answering since {clock(since)}: given up on (lost)"
 
 
-def _clock(when: float) -> str:
+def clock(when: float) -> str:
+    """*when* (Unix s) as the lines say it: HH:MM:SS, local time."""
     return time.strftime("%H:%M:%S", time.localtime(when))
 
 
@@ -146,6 +149,14 @@ class UnreachableLatch:
     def first(self) -> BaseException | None:
         """The failure that set the latch, None while it is not set."""
         return self._first
+
+    @property
+    def quiet_since(self) -> float | None:
+        """Since when (Unix s) the service answered nothing, where it did (an attempt ended
+        unanswered, none answered since it was sent: the module docstring's quiet time, kept
+        once the latch is set); None while it answers."""
+        quiet = self._quiet
+        return None if quiet is None else quiet[1]
 
     def watch(self, client: object, *, trips: bool = True) -> None:
         """Hook *client*'s calls (module docstring): kept back once the latch is set, and,
@@ -271,7 +282,9 @@ __all__ = [
     "NotSent",
     "UnreachableLatch",
     "answering_words",
+    "clock",
     "lost_words",
+    "read_timed_out",
     "unanswered",
     "unreachable",
     "waiting_words",

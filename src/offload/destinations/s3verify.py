@@ -89,6 +89,7 @@ from offload.destinations.s3card import (
 from offload.destinations.s3config import S3Settings
 from offload.destinations.s3credentials import TOKEN_ADVICE, TOKEN_REFUSED_BEFORE
 from offload.destinations.s3ledger import S3Ledger
+from offload.destinations.s3unreachable import NotSent, UnreachableLatch, clock, read_timed_out
 from offload.destinations.s3unread import records_unread
 from offload.destinations.s3url import S3Url, is_s3_url, parse_s3_url, s3_root
 from offload.errors import (
@@ -134,6 +135,7 @@ def verify_s3(
     on_file: Callable[[Path, int], None] | None = None,
     on_plan: Callable[[int, int], None] | None = None,
     checked: bool = False,
+    latch: UnreachableLatch | None = None,
 ) -> tuple[VerifyReport, int]:
     """Verify the copy root at *url_text*; returns the report (its ``root`` and its
     ``generation`` print as URLs) and how many objects were read back by a GET (each
@@ -146,7 +148,9 @@ def verify_s3(
     cannot hold: ``_refuse_append_dropping``). *on_file*, *on_plan*: progress, as for
     ``verify_path`` (the sizes the objects were listed with). *checked*: the preflight's
     look (``store.check``) was made already, by ``verify_lock.guard_s3_check`` (not made
-    twice: each is a client of its own, ~75 ms of CPU to make, and two requests). Raises
+    twice: each is a client of its own, ~75 ms of CPU to make, and two requests). *latch*:
+    the command's (``s3unreachable``), shared with its ledger revocation's store, which then
+    sends nothing to a service this check gave up on; else one of the check's own. Raises
     what ``verify_path`` raises, its messages naming the URL; UsageError (64) when the
     bucket cannot be used (one line, from the preflight of a copy), *legacy_mhl* is a URL
     outside the copy root,
@@ -168,6 +172,11 @@ def verify_s3(
         # Once its session token is refused, no request more (``s3token_latch``): every
         # object after it would be refused the same, each for nothing.
         store.stop_after_token_refusal()
+        # Once the service answers nothing (a hung or stopped server: one GET gave up on
+        # read timeouts, nothing answered since it started) or cannot be reached, no request
+        # more (``s3unreachable``, the copy's latch): each object after it would wait its own
+        # timeouts and retries, ~9.5 min an object by default, to be unreadable the same.
+        store.stop_once_unreachable(latch)
         backend = S3Backend(store)
         shown_root = S3ShownPath(s3_root(url))
         # (a check killed here leaves it: the next one sweeps it, run_scratch)
@@ -1047,8 +1056,20 @@ def _get_failed_reasons(
     (``TOKEN_REFUSED_BEFORE``): one cause, said once on the terminal."""
     reasons: dict[str, Reason] = {}
     first: str | None = None
+    latch = store.unreachable_latch
+    # The object whose GET the service left unanswered, setting the latch, if one of these.
+    silent = next(
+        (p for p in sorted(paths) if latch is not None and _cause(failed[p]) is latch.first),
+        None,
+    )
     for path in sorted(paths):
         exc = failed[path]
+        quiet = _quiet_words(exc, store)
+        if quiet is not None:
+            reasons[path] = Reason(
+                "get-failed", _not_answered(exc, quiet, silent if silent != path else None)
+            )
+            continue
         if first is not None and get_failure(exc) == "token":
             reasons[path] = Reason(
                 "get-failed",
@@ -1062,6 +1083,49 @@ def _get_failed_reasons(
             "get-failed", f"{_get_failed(exc, store, url.key(path))}; it is not verified"
         )
     return reasons
+
+
+def _cause(exc: BaseException) -> BaseException | None:
+    """What *exc* (``S3Destination``'s OSError) was raised from: botocore's error, or the
+    latch's ``NotSent``."""
+    return exc.__cause__
+
+
+def _quiet_words(exc: OSError, store: S3Destination) -> str | None:
+    """Where the GET that failed with *exc* got no answer from a service that answered
+    nothing (its read timed out after every retry; or not sent, the latch set by such a
+    request or by one that could not reach it: ``s3unreachable``): since when, in words
+    ("since HH:MM:SS", or "" where no attempt of this run ended unanswered: the service
+    could not be reached); None for any other failure (said by ``_get_failed``)."""
+    cause = _cause(exc)
+    latch = store.unreachable_latch
+    if not (read_timed_out(cause) if cause is not None else False) and not isinstance(
+        cause, NotSent
+    ):
+        return None
+    since = None if latch is None else latch.quiet_since
+    return "" if since is None else f" since {clock(since)}"
+
+
+def _not_answered(exc: OSError, since: str, first: str | None) -> str:
+    """The reason of an object not read because the service answered nothing (*since*:
+    ``_quiet_words``'): its GET given up on read timeouts, or none sent once the service
+    was given up on (*first*: the object whose GET was, if it is one of the check's)."""
+    advice = "check it again once the service answers; it is not verified"
+    if not isinstance(_cause(exc), NotSent):
+        return (
+            f"its GET got no answer: the service answered nothing{since}, its read timed "
+            f"out on every attempt: {advice}"
+        )
+    if not since:  # the latch was set by a request that could not connect
+        text = exc.strerror or str(exc)
+        _, _, why = text.partition("): ")
+        return f"not read: no GET was sent ({why or text}): {advice}"
+    before = "" if first is None else f" (the GET of {printable_name(first)} got none)"
+    return (
+        f"not read: the service answered nothing{since}{before}, so no GET was sent for "
+        f"it: {advice}"
+    )
 
 
 def _get_failed(exc: OSError, store: S3Destination, key: str) -> str:

@@ -1,0 +1,128 @@
+"""``offload verify s3://`` against a service that stops answering mid-check (a server process
+stopped for real with SIGSTOP: it accepts connections, it never answers). Each object's GET
+waits its read timeouts and retries; the copy's latch (``s3unreachable``), shared by the
+check's clients, gives the service up once one GET gave up with nothing answered since it
+started: the objects after it are not sent a GET, each ``unreadable`` in words that say the
+service did not answer (never changed, never missing), exit 11. Read timeouts of 1 s and 6
+attempts (60 s and 9 by default) so one GET gives up in seconds."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offload.destinations import s3 as s3_module
+from offload.destinations.s3config import S3Settings
+from s3.conftest import new_bucket, start_server, stop_server
+from s3.test_s3_cli import offload
+from s3.test_s3_verify import verify
+from support.tcpproxy import FaultProxy
+
+OBJECTS = 20
+
+
+@pytest.fixture
+def short_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check's clients wait 1 s for an answer (60 s by default), 6 attempts."""
+    real = s3_module.make_client
+
+    def made(settings: S3Settings) -> Any:
+        if settings.read_timeout_s == S3Settings.read_timeout_s:
+            settings = replace(settings, read_timeout_s=1.0, connect_timeout_s=1.0)
+        return real(settings)
+
+    monkeypatch.setattr(s3_module, "make_client", made)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "6")
+
+
+@pytest.mark.parametrize("append", [False, True])
+def test_a_service_that_stops_answering_mid_verify_is_given_up_on(  # type: ignore[no-untyped-def]
+    tmp_path: Path, short_reads, append
+) -> None:
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    for n in range(OBJECTS):
+        (card / "CLIPS" / f"C{n:03d}.mov").write_bytes(os.urandom(64 * 1024))
+    server = start_server()  # its own: stopped for real, no other test's requests on it
+    proxy = FaultProxy(server.port)
+    stopped: list[float] = []
+    try:
+        bucket = new_bucket(server.url)
+        code, _, err = offload(
+            tmp_path, "--s3-endpoint", server.url, str(card), f"s3://{bucket}/day1"
+        )
+        assert code == 0, err
+        # The first object's GET held at the proxy, the server stopped, then the GET let go
+        # to it: the listing and the records were answered, no object will be.
+        proxy.hold("GET", "/day1/A001/CLIPS/")
+
+        def stop_at_the_first_get() -> None:
+            if proxy.held.wait(60):
+                os.kill(server.process.pid, signal.SIGSTOP)
+                stopped.append(time.monotonic())
+                proxy.release()
+
+        thread = threading.Thread(target=stop_at_the_first_get, daemon=True)
+        thread.start()
+        code, out, err = verify(
+            tmp_path, proxy.url, *(["--append"] if append else []), f"s3://{bucket}/day1/A001"
+        )
+        thread.join(30)
+    finally:
+        proxy.release()
+        os.kill(server.process.pid, signal.SIGCONT)
+        proxy.close()
+        stop_server(server)
+    assert stopped, "the server was never stopped"
+    assert code == 11, out + err
+    # The GETs given up on (their attempts), no other object's GET sent. Before: each of the
+    # 20 waited its own 6 attempts (120 GETs, ~230 s here; ~9.5 min an object by default).
+    # One GET gives the service up, unless something was answered since it started (the
+    # lock's refresh of --append, just before the stop): then the next one does.
+    gets = [t for _, m, t in proxy.arrivals if m == "GET" and "/A001/CLIPS/" in t]
+    sent = sorted({"CLIPS/" + t.rsplit("/", 1)[1] for t in gets})
+    assert sent[0] == "CLIPS/C000.mov" and len(sent) <= 2, gets
+    # --append's lock: its release not sent either (it waited its own attempts before,
+    # ~9.5 min by default, after the report): the next --append or copy takes a stale
+    # check's lock over.
+    deletes = [t for _, m, t in proxy.arrivals if m == "DELETE"]
+    assert not deletes, deletes
+    (report,) = (tmp_path / "vreports").glob("verify_*.json")
+    data = json.loads(report.read_text())
+    names = [f"CLIPS/C{n:03d}.mov" for n in range(OBJECTS)]
+    assert sorted(data["unreadable"]) == names, data
+    assert not data["changed"] and not data["missing"] and not data["verified"], data
+    reasons = data["reasons"]
+    assert {reasons[n]["code"] for n in names} == {"get-failed"}
+    for name in sent:
+        text = reasons[name]["text"]
+        assert text.startswith("its GET got no answer: the service answered nothing since "), text
+    for name in names[len(sent) :]:
+        text = reasons[name]["text"]
+        assert text.startswith("not read: the service answered nothing since "), text
+        assert f"(the GET of {sent[-1]} got none), so no GET was sent" in text, text
+        assert text.endswith("check it again once the service answers; it is not verified")
+    # Nothing sent to revoke the ledger's record either: the check gave the service up.
+    (note,) = [n for n in data["notes"] if "ledger record" in n]
+    assert "not sent: an earlier request of this run found so" in note, note
+    # While it waited, the line said so (stderr no terminal: printed once), then that the
+    # bucket was given up on. Failed before: the check said nothing while it waited.
+    url = f"s3://{bucket}/day1/A001"
+    waiting = [line for line in err.splitlines() if line.startswith(f"waiting for {url}: ")]
+    assert len(waiting) == 1 and waiting[0].endswith("(retrying)"), err
+    lost = [line for line in err.splitlines() if line.endswith("given up on (lost)")]
+    assert len(lost) == 1 and lost[0].startswith(f"{url}: not answering since "), err
+    assert err.index(waiting[0]) < err.index(lost[0])
+    for said in (out, err, json.dumps(data)):  # never damaged nor missing
+        assert "CHANGED" not in said and "MISSING" not in said, said
+    unreadable = [line for line in err.splitlines() if line.startswith("ERROR: UNREADABLE")]
+    assert len(unreadable) == OBJECTS, err
+    assert not [line for line in unreadable if "cannot be reached" in line], unreadable
