@@ -3926,6 +3926,7 @@ def _run_locked(
             cancel=cancel,
             finish=finish_slow,
             copies_over=copies_over,
+            unread=unread,
         )
         _recount_trusted(plan, report)  # a trusted copy the cascade failed is not counted
         report.job.elapsed_s = time.monotonic() - started

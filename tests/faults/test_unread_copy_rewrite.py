@@ -153,3 +153,31 @@ def test_a_failed_rewrite_of_a_copy_read_back_with_eio_names_reverify_not_overwr
     assert again.returncode == 0, again.stderr
     assert _copy_result(_last_report(jobs))["status"] == "verified"
     assert (drive.backing / CLIP).read_bytes() == (card / "CLIPS" / "C1.mov").read_bytes()
+
+
+def test_a_cascade_slow_copy_read_back_with_eio_whose_rewrite_fails_names_reverify(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The same on a cascade's slow destination (its rewrite fed from the fast copy, in
+    ``cascade.run_cascade``'s job): the failure names --reverify, no refusal, not in the
+    slow copy root's ``in_the_way``. Failed before: "--overwrite replaces it",
+    ``rewrite_failed``."""
+    slow = faulty_fs()
+    card = clips_card(tmp_path, 3, 40_000, clip="C{:d}.mov")
+    fast, jobs = tmp_path / "fast", tmp_path / "jobs"
+    fast.mkdir()
+    argv = ["--report-dir", jobs, card, fast, slow.mountpoint, "--cascade-to", slow.mountpoint]
+    done = run_offload("copy", "-q", *argv)
+    assert done.returncode == 0, done.stderr
+    slow.fail("read", errno.EIO, path=CLIP)
+    create = slow.fail("create", errno.EIO, path="A001/CLIPS/*")
+    done = run_offload("copy", "--reverify", *argv)
+    flat = " ".join(done.stderr.split())
+    assert done.returncode == 1, done.stderr
+    assert slow.fired(create) >= 1, flat
+    assert "found wrong is left" not in flat and "--overwrite replaces" not in flat, flat
+    assert "run the same command again with --reverify" in flat, flat
+    (file,) = [f for f in _last_report(jobs)["files"] if f["path"] == "CLIPS/C1.mov"]
+    (result,) = [d for d in file["destinations"] if d["index"] == 1]
+    assert result["status"] == "failed" and result["refusal"] is None, result
+    assert _record(slow)["in_the_way"] == [], _record(slow)
