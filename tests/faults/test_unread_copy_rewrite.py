@@ -17,7 +17,9 @@ reads it back first, and its read fails again)."""
 from __future__ import annotations
 
 import errno
+import html
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,6 +46,12 @@ def _offloaded(tmp_path: Path, faulty_fs: Callable[..., FaultyFS], *first: str) 
 def _last_report(jobs: Path) -> dict:
     (path,) = sorted(jobs.glob("A001_*.json"), key=lambda p: p.stat().st_mtime_ns)[-1:]
     return json.loads(path.read_text())
+
+
+def _last_html(jobs: Path) -> str:
+    """The last run's HTML report, its text as a reader sees it (tags and breaks aside)."""
+    (path,) = sorted(jobs.glob("A001_*.html"), key=lambda p: p.stat().st_mtime_ns)[-1:]
+    return " ".join(re.sub(r"<[^>]+>", " ", html.unescape(path.read_text())).split())
 
 
 def _copy_result(report: dict) -> dict:
@@ -106,8 +114,19 @@ def test_a_copy_whose_drive_went_away_is_unread_never_rewritten_nor_in_the_way(
     result = _copy_result(_last_report(jobs))
     assert result["status"] == "failed" and result["refusal"] is None, result
     assert "not found wrong" in result["error"] and "--overwrite" not in result["error"], result
+    page = _last_html(jobs)
+    assert "unreadable, not found wrong" in page and "found wrong is left" not in page, page
     record = _record(drive)
     assert record["failed"] == ["CLIPS/C1.mov"] and record["in_the_way"] == [], record
+    # A plain re-run (its entry revoked: read back against the card) meeting the same gone
+    # drive: the read's own words, no refusal, nothing in the way.
+    plain = run_offload("copy", "--report-dir", jobs, card, drive.mountpoint)
+    said = " ".join(plain.stderr.split())
+    assert plain.returncode == 1, plain.stderr
+    assert "went away: reconnect it, then run the same command again" in said, said
+    assert "--overwrite" not in said and "--keep-both keeps" not in said, said
+    assert _copy_result(_last_report(jobs))["refusal"] is None
+    assert _record(drive)["in_the_way"] == [], _record(drive)
     drive.clear()
     advice = _verify_advice(drive, jobs)
     assert "--keep-both" not in advice and "run the same `offload copy` again" in advice, advice
@@ -145,6 +164,8 @@ def test_a_failed_rewrite_of_a_copy_read_back_with_eio_names_reverify_not_overwr
     ) in flat, flat
     result = _copy_result(_last_report(jobs))
     assert result["refusal"] is None and "--overwrite" not in result["error"], result
+    page = _last_html(jobs)
+    assert "with --reverify" in page and "found wrong is left" not in page, page
     assert _record(drive)["in_the_way"] == [], _record(drive)
     drive.remove(create)
     advice = _verify_advice(drive, jobs)
