@@ -112,6 +112,7 @@ from offload.existing import (
     CheckOutcome,
     ExistingCopy,
     FoundWrong,
+    all_unread,
     check_existing,
     found_wrong_unread,
     found_wrong_warnings,
@@ -121,6 +122,7 @@ from offload.existing import (
     record_formats,
     settle,
     settle_rewrites,
+    unread_rewrites,
 )
 from offload.fs import mount_table
 from offload.fs.devices import folder_device
@@ -3734,6 +3736,10 @@ def _run_locked(
         on_source_failed=found_unlike,
     ).run()
 
+    # The rewrites of copies of ours whose read-back failed: a failure of one names
+    # --reverify, with no refusal kind (``existing.settle_rewrites``).
+    unread = unread_rewrites(settled.found_wrong)
+
     def feed_again(tasks: list[FileTask], *, rewrites: bool = False) -> JobReport:
         # A file the fast copy standing for the card was found unlike the card in, fed
         # from the next fast copy (``cascade_refeed``), as its first job fed it.
@@ -3742,7 +3748,9 @@ def _run_locked(
             tasks,
             roots,
             dataclasses.replace(copy, existing=policy),
-            sink=_PlannedWorkAnnouncer(sink, tasks, rewrites=rewrites),
+            sink=_PlannedWorkAnnouncer(
+                sink, tasks, rewrites=rewrites, unread=unread if rewrites else frozenset()
+            ),
             cancel=cancel,
             ledgers=plan.ledgers,
             destinations=[b.with_policy(policy) if b is not None else None for b in backends],
@@ -3758,7 +3766,7 @@ def _run_locked(
             first_replace,
             roots,
             dataclasses.replace(copy, existing=ExistingFilePolicy.OVERWRITE),
-            sink=_PlannedWorkAnnouncer(sink, first_replace, rewrites=True),
+            sink=_PlannedWorkAnnouncer(sink, first_replace, rewrites=True, unread=unread),
             cancel=cancel,
             ledgers=plan.ledgers,
             destinations=[
@@ -3782,7 +3790,9 @@ def _run_locked(
             )
             if line not in unlike_card
         ]
-        settle_rewrites(again)  # a failed rewrite names --overwrite; a full drive is not lost
+        # A failed rewrite names --overwrite (--reverify for a copy that could not be read
+        # back); a full drive is not lost.
+        settle_rewrites(again, unread)
         merge_job_reports(job_report, again)
     # On a filesystem whose renames damage other files of a folder (fusefat), the copies
     # as the run leaves them are read once more: a copy damaged after its read-back fails.
@@ -3916,6 +3926,7 @@ def _run_locked(
             cancel=cancel,
             finish=finish_slow,
             copies_over=copies_over,
+            unread=unread,
         )
         _recount_trusted(plan, report)  # a trusted copy the cascade failed is not counted
         report.job.elapsed_s = time.monotonic() - started
@@ -4906,6 +4917,7 @@ class _PlannedWorkAnnouncer:
         *,
         rewrites: bool = False,
         planned: OffloadPlanned | None = None,
+        unread: frozenset[tuple[str, int]] = frozenset(),
     ) -> None:
         """*planned*: the whole offload's work when it is this job's, *tasks* all of it (no
         cascade, nothing to write again): its totals are the job's, not summed again."""
@@ -4914,6 +4926,17 @@ class _PlannedWorkAnnouncer:
         # (``existing.settle_rewrites``), so its DestinationLost is passed on as a
         # DestinationFull, and a failure names the remedy that works, as the report's will.
         self._rewrites = rewrites
+        # Of those rewrites, the copies whose read-back failed (``existing.unread_rewrites``):
+        # their failure names --reverify, not --overwrite (``remedies.rewrite_failed``).
+        self._unread = unread
+        self._unread_paths = (
+            {
+                i: [t.source.relative_path for t in tasks if t.targets[i] is not None]
+                for i in {d for _, d in unread}
+            }
+            if unread
+            else {}
+        )
         # What its sink takes, and the JobStarted it answers (``EventSink.accepts``).
         taken = accepts_of([sink])
         self.accepts: frozenset[type[Event]] | None = (
@@ -4944,10 +4967,14 @@ class _PlannedWorkAnnouncer:
     def emit(self, event: Event) -> None:
         if self._rewrites and isinstance(event, DestinationLost) and event.full:
             # Filled, not lost: said so (the live row's "full"), never as a loss.
-            message = remedies.rewrite_failed(event.message)
+            index = event.destination_index
+            unread = all_unread(self._unread, self._unread_paths.get(index, ()), index)
+            message = remedies.rewrite_failed(event.message, unread=unread)
             event = DestinationFull(event.destination_index, message, event.errno)
         if self._rewrites and isinstance(event, FileFailed):
-            event = dataclasses.replace(event, message=remedies.rewrite_failed(event.message))
+            unread = (event.relative_path, event.destination_index) in self._unread
+            message = remedies.rewrite_failed(event.message, unread=unread)
+            event = dataclasses.replace(event, message=message)
         self._sink.emit(event)
         if isinstance(event, JobStarted):
             self._sink.emit(self._planned)

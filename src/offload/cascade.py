@@ -672,6 +672,7 @@ def run_cascade(
     cancel: CancelToken,
     finish: Callable[[Path | None, Mapping[Path, int]], None],
     copies_over: Callable[[], None] = lambda: None,
+    unread: frozenset[tuple[str, int]] = frozenset(),
 ) -> None:
     """Release the card, then feed the slow destinations from the fast copies and merge the
     results into *report*; *finish(history_source, folder_times)* then writes the slow
@@ -679,7 +680,8 @@ def run_cascade(
     *copies_over()* is called once the cascade's copy jobs ended uncancelled, every slow copy
     with its outcome: from there a cancel cancels nothing (the end below goes on to
     *finish*), which the caller tells the views and the signal handler
-    (``OffloadFinishing``)."""
+    (``OffloadFinishing``). *unread*: of *replace_tasks*, the copies written again because
+    their read-back failed (``existing.unread_rewrites``): a failure names --reverify."""
     from offload.card import _PlannedWorkAnnouncer
 
     slow = sorted(plan.options.cascade)
@@ -752,6 +754,7 @@ def run_cascade(
                         _FastCopyFailures(sink, fed, used, plan.ledgers, gone_at),
                         fed,
                         rewrites=rewrites,
+                        unread=unread if rewrites else frozenset(),
                     ),
                     cancel=cancel,
                     ledgers=plan.ledgers,
@@ -781,7 +784,7 @@ def run_cascade(
                 tried = {path: used[path].position + 1 for path in retry}
                 pending = [t for t in pending if t.source.relative_path in retry]
                 if rewrites:  # copies of ours found wrong: a failure names --overwrite
-                    settle_rewrites(job)
+                    settle_rewrites(job, unread)  # (--reverify: one that could not be read)
                 elapsed = report.job.elapsed_s + job.elapsed_s
                 merge_job_reports(report.job, job)
                 report.job.elapsed_s = elapsed

@@ -40,7 +40,7 @@ import errno
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -54,8 +54,8 @@ from offload.destinations.s3url import shown
 from offload.engine.cancel import CancelToken
 from offload.engine.messages import FileTask
 from offload.engine.verifier import MediaHasher
-from offload.errors import FULL_ERRNOS as FULL_ERRNOS
 from offload.errors import (
+    DRIVE_GONE_ERRNOS,
     CancelledError,
     OffloadError,
     describe_os_error,
@@ -63,6 +63,7 @@ from offload.errors import (
     read_error_words,
     source_io_error,
 )
+from offload.errors import FULL_ERRNOS as FULL_ERRNOS
 from offload.events import BytesVerified, EventSink, NullSink
 from offload.fs.below import CachesBelow
 from offload.hashing.registry import comparable_digest, fastest
@@ -276,7 +277,12 @@ UNREAD_KEPT = "it is kept as it is (nothing was written over it)"
 
 
 def _unread_words(
-    error: str, revoke_failure: OSError | None, *, beside: bool = False, unlike: bool = False
+    error: str,
+    revoke_failure: OSError | None,
+    *,
+    beside: bool = False,
+    unlike: bool = False,
+    disk: bool = False,
 ) -> str:
     """*error* (``_unreadable_words``'s, of a copy of ours as recorded that could not be
     read) saying what became of its ledger entry: revoked (*revoke_failure* None: the next
@@ -286,7 +292,9 @@ def _unread_words(
     failed (or compared nothing) beside a source that failed too (a card file that could not
     be read, a fast copy standing for the card found unlike it: *error* the source's line
     and the read's): said so, in a disk's words as a bucket's. *unlike*: the copy was
-    read, unlike its entry (*error* says how), its source not: kept, nothing written."""
+    read, unlike its entry (*error* says how), its source not: kept, nothing written.
+    *disk*: a disk's copy whose drive went away as it was read (``_drive_gone``), not an
+    object: revoked as ``offload verify`` revokes a copy it could not read."""
     if revoke_failure is not None:
         return (
             f"{error}; its ledger entry could not be revoked "
@@ -304,6 +312,12 @@ def _unread_words(
             f"{error}; its ledger entry is revoked, as nothing compared the copy with its "
             "record: the next offload of this card reads it back (adopted if equal to the "
             "card's digests) instead of trusting it"
+        )
+    if disk:
+        return (
+            f"{error}; its ledger entry is revoked, as offload verify revokes a copy it could "
+            "not read: the next offload of this card reads it back against the card (adopted "
+            "if equal) instead of trusting it"
         )
     return (
         f"{error}; its ledger entry is revoked, as offload verify revokes an object it could "
@@ -342,6 +356,8 @@ class _Revoking(NamedTuple):
     beside: bool = False
     # ``unread`` (its source) and the copy read unlike its entry (``record_unlike``).
     unlike: bool = False
+    # ``unread``: a disk's copy whose drive went away as it was read (``_drive_gone``).
+    disk: bool = False
 
 
 def in_the_way_word(check: ExistingCopy) -> str:
@@ -1307,8 +1323,16 @@ def _copy_unread(
     again in its record's format, ``_against_record``): ``error`` says why and what to do,
     ``read_failed`` the same without a remedy, ``read_damaged`` for a local disk's I/O
     error; ``unreadable`` where its *reader* says the failure tells nothing of the copy;
-    ``cancelled`` for a reader's read stopped at the job's cancel."""
+    ``cancelled`` for a reader's read stopped at the job's cancel. A disk's copy of ours
+    whose drive went away (``DRIVE_GONE_ERRNOS``: ENOTCONN, ENODEV, ...) is ``unreadable``
+    too: that read says nothing of its bytes, and no new copy can be written where the drive
+    is gone, so it is never queued for a rewrite (whose failure would call it found wrong
+    and name --overwrite, ``settle_rewrites``): kept, its file failed there, until the drive
+    answers and the same command runs again (``read_error_words``)."""
     why = None if reader is None else reader.unreadable(exc, check.final_path)
+    if why is None and reader is None and _drive_gone(check, exc):
+        why = read_error_words(exc, share=False)
+        outcome.read_failed = f"cannot read {check.final_path}: {describe_os_error(exc)}"
     if why is not None:
         outcome.unreadable = True
         outcome.error = _unreadable_words(check, why)
@@ -1322,6 +1346,15 @@ def _copy_unread(
     # A reader that watches the job's cancel (S3's streamed GET) stops mid-copy with
     # ECANCELED, and only once the job is cancelled.
     outcome.cancelled = exc.errno == errno.ECANCELED
+
+
+def _drive_gone(check: ExistingCopy, exc: OSError) -> bool:
+    """Whether *exc*, the failed read of *check*'s copy on a disk, says its drive (or share)
+    went away, *check* being a copy of ours (one ``settle`` would otherwise write again:
+    not a plain ADOPT, whose read error is its failure, nothing written either way)."""
+    return exc.errno in DRIVE_GONE_ERRNOS and not (
+        check.kind is CheckKind.ADOPT and not check.changed
+    )
 
 
 def _against_record(
@@ -1797,20 +1830,29 @@ def settle(
                 )
         elif outcome.unreadable:
             # Neither proven nor found wrong (an object store refused the read, or kept
-            # failing): kept as it is (nothing proved it wrong, and a copy of ours written
-            # over it would replace an object, S3 having no rename), the file failed here.
+            # failing; a disk's drive went away as it was read, ``_drive_gone``): kept as it
+            # is (nothing proved it wrong, and a copy of ours written over it would replace
+            # an object, S3 having no rename; a drive gone takes no new copy), the file
+            # failed here, never written again in this run (a rewrite that failed would be
+            # worded as one of a copy found wrong, ``settle_rewrites``).
             # ``action``: what the run set out to do there. The ledger entry that vouched
             # for it (a re-check of a copy as recorded: its ETag and size) is revoked, as
             # ``offload verify`` revokes an object whose GET failed (``s3revoke``): left
             # standing, the next plain run would call it verified although the last attempt
             # to read it failed; that run reads it back instead (adopted if equal).
             result.error = outcome.error
-            if check.kind is not CheckKind.ADOPT:
+            if check.kind is not CheckKind.ADOPT or check.changed:
                 result.action = CopyAction.RECHECKED
                 if not check.changed and ledgers[check.destination_index] is not None:
                     # Its error says what became of the entry once revoked (below).
                     revoking.setdefault(check.destination_index, []).append(
-                        _Revoking(check, relative, result, unread=True)
+                        _Revoking(
+                            check,
+                            relative,
+                            result,
+                            unread=True,
+                            disk=outcome.read_failed is not None,
+                        )
                     )
         elif (
             check.kind is CheckKind.ADOPT
@@ -2028,7 +2070,11 @@ def settle(
             if item.unread:
                 assert item.result.error is not None  # _unreadable_words'
                 item.result.error = _unread_words(
-                    item.result.error, failure, beside=item.beside, unlike=item.unlike
+                    item.result.error,
+                    failure,
+                    beside=item.beside,
+                    unlike=item.unlike,
+                    disk=item.disk,
                 )
             elif failure is not None:
                 item.result.error = (
@@ -2227,7 +2273,34 @@ def _write_nowhere(
 # again the copies found wrong, fails those rewrites, it is not lost.
 
 
-def settle_rewrites(report: JobReport) -> None:
+def unread_rewrites(found: Sequence[FoundWrong]) -> frozenset[tuple[str, int]]:
+    """The copies of ours of *found* (``SettledTasks.found_wrong``) written again in place
+    because their read-back failed (read access refused, a disk's I/O error: ``_kept_words``
+    ``COULD_NOT_READ``, ``IO_ERROR``), never found different from the card: (relative path,
+    destination index) each. Their rewrite's failure names ``--reverify``, not
+    ``--overwrite`` (``settle_rewrites``)."""
+    return frozenset(
+        (wrong.relative_path, wrong.destination_index)
+        for wrong in found
+        if wrong.unread in (COULD_NOT_READ, IO_ERROR) and not wrong.kept
+    )
+
+
+def all_unread(
+    unread: frozenset[tuple[str, int]], paths: Iterable[str], destination_index: int
+) -> bool:
+    """Whether every path of *paths* (the rewrites targeting *destination_index*) is a copy
+    of *unread* (``unread_rewrites``) there: then a failure of that destination as a whole
+    is worded for copies that could not be read back alone. False for none."""
+    found = False
+    for path in paths:
+        if (path, destination_index) not in unread:
+            return False
+        found = True
+    return found
+
+
+def settle_rewrites(report: JobReport, unread: frozenset[tuple[str, int]] = frozenset()) -> None:
     """Word what failed in *report*, the job that writes again the copies of ours found
     wrong (``SettledTasks.replace_tasks``): each failure names ``--overwrite``, the remedy
     that works (``remedies.rewrite_failed``). A destination this job lost for want of room
@@ -2237,22 +2310,33 @@ def settle_rewrites(report: JobReport) -> None:
     written there in this job anyway (its ``DestinationLost`` event is not passed on:
     ``card._PlannedWorkAnnouncer``). Any other loss (a drive gone) stays a loss. A rewrite
     keeps ``action`` ``copied``: the copy of ours it replaced is named by its own warning
-    (``copy-no-longer-matches``), and ``replaced`` is for what ``--overwrite`` replaced."""
+    (``copy-no-longer-matches``), and ``replaced`` is for what ``--overwrite`` replaced.
+
+    *unread* (``unread_rewrites``): the rewrites of copies whose read-back failed, never
+    found different from the card: a failure of one names ``--reverify``, and has no
+    refusal kind (``REWRITE_FAILED`` would list it in the run record's ``in_the_way``, and
+    ``offload verify`` advise ``--keep-both`` for a file no run refuses as in the way)."""
     for summary in report.destinations:
         if summary.lost and summary.lost_full:
             summary.lost, summary.lost_reason, summary.lost_errno = False, None, None
             summary.lost_full = False
             summary.lost_at = None
         elif summary.lost_reason:
-            summary.lost_reason = remedies.rewrite_failed(summary.lost_reason)
+            index = summary.index
+            paths = (f.relative_path for f in report.files if f.destination(index) is not None)
+            summary.lost_reason = remedies.rewrite_failed(
+                summary.lost_reason, unread=all_unread(unread, paths, index)
+            )
     for file in report.files:
         for result in file.destinations:
             if result.action is CopyAction.REPLACED:
                 result.action = CopyAction.COPIED
             if result.status is DestinationStatus.FAILED and result.error:
-                result.error = remedies.rewrite_failed(result.error)
-                # The next run refuses the copy left there (its kind kept if one was).
-                result.refusal = result.refusal or Refusal.REWRITE_FAILED
+                read_failed = (file.relative_path, result.destination_index) in unread
+                result.error = remedies.rewrite_failed(result.error, unread=read_failed)
+                if not read_failed:
+                    # The next run refuses the copy left there (its kind kept if one was).
+                    result.refusal = result.refusal or Refusal.REWRITE_FAILED
 
 
 def found_wrong_warnings(

@@ -176,14 +176,28 @@ _REWRITE = (
 )
 
 
-def rewrite_failed(error: str) -> str:
+# The same for a copy of ours written again because its read-back failed (read access
+# refused, an I/O error: ``existing.unread_rewrites``): never found different from the card,
+# it is no file in the way a plain run refuses (that run reads it back, its read fails
+# again), and neither --overwrite nor --keep-both gets past it (each reads it back first):
+# --reverify takes it up as ours again and writes a new copy in its place.
+_REWRITE_UNREAD = (
+    "; the copy that could not be read back is left as it is (its ledger entry revoked): "
+    "run the same command again with --reverify, which writes a new copy in place of a "
+    "copy of ours it cannot read"
+)
+
+
+def rewrite_failed(error: str, *, unread: bool = False) -> str:
     """*error* (the failure of the rewrite of a copy of ours found wrong) with the remedy
     that works: the same command again would refuse the wrong copy as a file in the way
     (its ledger entry is revoked: nothing records it as ours any more), so it names
-    ``--overwrite``, not a resume."""
-    if _REWRITE in error:
+    ``--overwrite``, not a resume. *unread*: the copy was written again because its
+    read-back failed, not found different (``_REWRITE_UNREAD``): ``--reverify`` names it."""
+    words = _REWRITE_UNREAD if unread else _REWRITE
+    if words in error:
         return error
-    return error.removesuffix(RESUME) + _REWRITE
+    return error.removesuffix(RESUME) + words
 
 
 # The ``in_the_way`` word of a file in the way that the copy root's ledger vouches for as a

@@ -1,0 +1,204 @@
+"""A copy of ours whose read-back fails is never worded, recorded nor advised on as a copy
+found wrong (README: a copy that could not be read was neither proved good nor proved wrong).
+
+Real parts: the destination is a FaultyFS FUSE mount; the copy's read fails ENOTCONN or
+ENODEV (its drive gone, as a killed FUSE program or a pulled device answers) or EIO, and
+the new copy's create in its folder fails the same way; every command is a real
+``offload`` process.
+
+Before: a copy whose read-back failed ENOTCONN was queued for a rewrite; that rewrite
+failed on the gone drive and ``existing.settle_rewrites`` worded it "the copy found wrong
+is left as it is (recorded as wrong in the ledger): --overwrite replaces it", set the
+``rewrite_failed`` refusal, so the run record listed the file in ``in_the_way`` and
+``offload verify`` advised "--keep-both, which keeps the file in the way beside the
+card's". Neither --overwrite nor --keep-both gets past a copy that cannot be read (each
+reads it back first, and its read fails again)."""
+
+from __future__ import annotations
+
+import errno
+import html
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support.cards import clips_card
+from support.faultyfs import FaultyFS
+from support.offload_cli import run_offload
+
+pytestmark = pytest.mark.fault
+
+CLIP = "A001/CLIPS/C1.mov"
+
+
+def _offloaded(tmp_path: Path, faulty_fs: Callable[..., FaultyFS], *first: str) -> tuple:
+    drive = faulty_fs()
+    card = clips_card(tmp_path, 3, 40_000, clip="C{:d}.mov")
+    jobs = tmp_path / "jobs"
+    done = run_offload("copy", "-q", *first, "--report-dir", jobs, card, drive.mountpoint)
+    assert done.returncode == 0, done.stderr
+    return drive, card, jobs
+
+
+def _last_report(jobs: Path) -> dict:
+    (path,) = sorted(jobs.glob("A001_*.json"), key=lambda p: p.stat().st_mtime_ns)[-1:]
+    return json.loads(path.read_text())
+
+
+def _last_html(jobs: Path) -> str:
+    """The last run's HTML report, its text as a reader sees it (tags and breaks aside)."""
+    (path,) = sorted(jobs.glob("A001_*.html"), key=lambda p: p.stat().st_mtime_ns)[-1:]
+    return " ".join(re.sub(r"<[^>]+>", " ", html.unescape(path.read_text())).split())
+
+
+def _copy_result(report: dict) -> dict:
+    (file,) = [f for f in report["files"] if f["path"] == "CLIPS/C1.mov"]
+    (result,) = file["destinations"]
+    return result
+
+
+def _record(drive: FaultyFS) -> dict:
+    return json.loads((drive.backing / "A001" / ".offload" / "last-run.json").read_text())
+
+
+def _verify_advice(drive: FaultyFS, jobs: Path) -> str:
+    checked = run_offload("verify", "--report-dir", jobs, drive.mountpoint / "A001")
+    assert checked.returncode != 0, checked.stdout + checked.stderr
+    (line,) = [x for x in checked.stderr.splitlines() if x.startswith("ERROR: INCOMPLETE")]
+    return line
+
+
+@pytest.mark.parametrize(
+    ("code", "first", "then"),
+    [
+        (errno.ENOTCONN, (), ("--reverify",)),
+        (errno.ENOTCONN, (), ("--reverify", "--overwrite")),
+        (errno.ENOTCONN, (), ("--reverify", "--keep-both")),
+        (errno.ENODEV, (), ("--reverify",)),
+        # A plain run asking more than the ledger records (an UPGRADE): the same.
+        (errno.ENOTCONN, ("--verify", "transfer"), ()),
+    ],
+    ids=["reverify", "overwrite", "keep-both", "enodev", "upgrade"],
+)
+def test_a_copy_whose_drive_went_away_is_unread_never_rewritten_nor_in_the_way(
+    tmp_path: Path,
+    faulty_fs: Callable[..., FaultyFS],
+    code: int,
+    first: tuple[str, ...],
+    then: tuple[str, ...],
+) -> None:
+    """The copy's read-back fails with a drive-gone errno: it is unreadable, not found
+    wrong; kept as it is, no new copy attempted on the gone drive (the create rule never
+    fires), its file failed with the read's own remedy (reconnect it, run again); no
+    refusal, so the run record's ``in_the_way`` is empty and ``offload verify`` advises the
+    same command again, never --keep-both; once the drive answers, that command verifies
+    it. Failed before: a rewrite was queued, failed, and worded "the copy found wrong is
+    left as it is ...: --overwrite replaces it", refusal ``rewrite_failed``, ``in_the_way``
+    ["CLIPS/C1.mov"], verify's advice "--keep-both"."""
+    drive, card, jobs = _offloaded(tmp_path, faulty_fs, *first)
+    held = (drive.backing / CLIP).read_bytes()
+    read = drive.fail("read", code, path=CLIP)
+    create = drive.fail("create", code, path="A001/CLIPS/*")
+    done = run_offload("copy", *then, "--report-dir", jobs, card, drive.mountpoint)
+    flat = " ".join(done.stderr.split())
+    assert done.returncode == 1, done.stderr
+    assert drive.fired(read) >= 1 and drive.fired(create) == 0, flat
+    for false in ("found wrong is left", "--overwrite replaces", "--keep-both keeps", "DAMAGED"):
+        assert false not in flat, flat
+    copy = drive.mountpoint / CLIP
+    assert f"ERROR: {copy} is unreadable, not found wrong: " in flat, flat
+    assert "went away: reconnect it, then run the same command again" in flat, flat
+    result = _copy_result(_last_report(jobs))
+    assert result["status"] == "failed" and result["refusal"] is None, result
+    assert "not found wrong" in result["error"] and "--overwrite" not in result["error"], result
+    page = _last_html(jobs)
+    assert "unreadable, not found wrong" in page and "found wrong is left" not in page, page
+    record = _record(drive)
+    assert record["failed"] == ["CLIPS/C1.mov"] and record["in_the_way"] == [], record
+    # A plain re-run (its entry revoked: read back against the card) meeting the same gone
+    # drive: the read's own words, no refusal, nothing in the way.
+    plain = run_offload("copy", "--report-dir", jobs, card, drive.mountpoint)
+    said = " ".join(plain.stderr.split())
+    assert plain.returncode == 1, plain.stderr
+    assert "went away: reconnect it, then run the same command again" in said, said
+    assert "--overwrite" not in said and "--keep-both keeps" not in said, said
+    assert _copy_result(_last_report(jobs))["refusal"] is None
+    assert _record(drive)["in_the_way"] == [], _record(drive)
+    drive.clear()
+    advice = _verify_advice(drive, jobs)
+    assert "--keep-both" not in advice and "run the same `offload copy` again" in advice, advice
+    assert (drive.backing / CLIP).read_bytes() == held
+    # The remedy said: once the drive answers, the same command verifies it.
+    again = run_offload("copy", *then, "--report-dir", jobs, card, drive.mountpoint)
+    assert again.returncode == 0, again.stderr
+    assert _copy_result(_last_report(jobs))["status"] == "verified"
+    assert (drive.backing / CLIP).read_bytes() == (card / "CLIPS" / "C1.mov").read_bytes()
+
+
+def test_a_failed_rewrite_of_a_copy_read_back_with_eio_names_reverify_not_overwrite(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """``--reverify`` meets a copy whose read fails EIO (a bad sector: evidence of damage)
+    and writes it again in place; that rewrite fails (the drive refuses the create). The
+    copy left there cannot be read, so no run refuses it as a file in the way (each reads
+    it back first, and fails): its failure names ``--reverify``, not ``--overwrite``; no
+    refusal, ``in_the_way`` empty, verify's advice the same command again. And that remedy
+    works: ``--reverify`` with the bad sector still there writes a new copy in its place.
+    Failed before: "--overwrite replaces it", ``rewrite_failed``, ``in_the_way``
+    ["CLIPS/C1.mov"], verify advising --keep-both (a run with --overwrite or --keep-both then
+    failed the copy's read and replaced nothing)."""
+    drive, card, jobs = _offloaded(tmp_path, faulty_fs)
+    drive.fail("read", errno.EIO, path=CLIP)
+    create = drive.fail("create", errno.EIO, path="A001/CLIPS/*")
+    done = run_offload("copy", "--reverify", "--report-dir", jobs, card, drive.mountpoint)
+    flat = " ".join(done.stderr.split())
+    assert done.returncode == 1, done.stderr
+    assert drive.fired(create) >= 1, flat
+    assert "found wrong is left" not in flat and "--overwrite replaces" not in flat, flat
+    assert (
+        "the copy that could not be read back is left as it is (its ledger entry revoked): "
+        "run the same command again with --reverify"
+    ) in flat, flat
+    result = _copy_result(_last_report(jobs))
+    assert result["refusal"] is None and "--overwrite" not in result["error"], result
+    page = _last_html(jobs)
+    assert "with --reverify" in page and "found wrong is left" not in page, page
+    assert _record(drive)["in_the_way"] == [], _record(drive)
+    drive.remove(create)
+    advice = _verify_advice(drive, jobs)
+    assert "--keep-both" not in advice and "run the same `offload copy` again" in advice, advice
+    again = run_offload("copy", "--reverify", "--report-dir", jobs, card, drive.mountpoint)
+    assert again.returncode == 0, again.stderr
+    assert _copy_result(_last_report(jobs))["status"] == "verified"
+    assert (drive.backing / CLIP).read_bytes() == (card / "CLIPS" / "C1.mov").read_bytes()
+
+
+def test_a_cascade_slow_copy_read_back_with_eio_whose_rewrite_fails_names_reverify(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The same on a cascade's slow destination (its rewrite fed from the fast copy, in
+    ``cascade.run_cascade``'s job): the failure names --reverify, no refusal, not in the
+    slow copy root's ``in_the_way``. Failed before: "--overwrite replaces it",
+    ``rewrite_failed``."""
+    slow = faulty_fs()
+    card = clips_card(tmp_path, 3, 40_000, clip="C{:d}.mov")
+    fast, jobs = tmp_path / "fast", tmp_path / "jobs"
+    fast.mkdir()
+    argv = ["--report-dir", jobs, card, fast, slow.mountpoint, "--cascade-to", slow.mountpoint]
+    done = run_offload("copy", "-q", *argv)
+    assert done.returncode == 0, done.stderr
+    slow.fail("read", errno.EIO, path=CLIP)
+    create = slow.fail("create", errno.EIO, path="A001/CLIPS/*")
+    done = run_offload("copy", "--reverify", *argv)
+    flat = " ".join(done.stderr.split())
+    assert done.returncode == 1, done.stderr
+    assert slow.fired(create) >= 1, flat
+    assert "found wrong is left" not in flat and "--overwrite replaces" not in flat, flat
+    assert "run the same command again with --reverify" in flat, flat
+    (file,) = [f for f in _last_report(jobs)["files"] if f["path"] == "CLIPS/C1.mov"]
+    (result,) = [d for d in file["destinations"] if d["index"] == 1]
+    assert result["status"] == "failed" and result["refusal"] is None, result
+    assert _record(slow)["in_the_way"] == [], _record(slow)
