@@ -927,7 +927,9 @@ def _card_signs(word: str, *, history: bool) -> _Signs:
     folder = Path(word)
     if camera_card_sign(folder, history=history) or copy_root_card_sign(folder):
         return _Signs.CARD
-    named = not _holds_state(word) and volume_root_sign(folder) is not None
+    # A sound take at its top is a clip there (below), weighed against a destination's signs
+    # on a drive that no camera formats: not a camera's name at any mounted volume's root.
+    named = not _holds_state(word) and volume_root_sign(folder, takes=False) is not None
     try:
         real = os.path.realpath(word)
         if os.path.ismount(real) and (named or card_filesystem(Path(real))):
