@@ -130,3 +130,21 @@ def test_a_copy_root_of_ours_below_its_drive_root_is_not_called_part_of_a_card(
     assert code == 0, out + err
     assert CODE not in out + err
     assert _release(reports)["source_is_copy"] is True
+
+
+def test_the_dry_run_of_a_folder_of_an_exfat_card_warns(
+    tmp_path: Path, exfat_loop: Callable[..., mounts.ExfatLoop]
+) -> None:
+    """The QA's exFAT card (exfat-fuse): ``--dry-run`` of ``PRIVATE/M4ROOT/CLIP`` gave no
+    warning (failed before)."""
+    card = Path(exfat_loop(path=tmp_path / "card").path)
+    _sony_card(card)
+    dest = tmp_path / "D"
+    dest.mkdir()
+    source = card / "PRIVATE" / "M4ROOT" / "CLIP"
+    code, out, err = offload_streams("copy", "--dry-run", source, dest)
+    assert code == 0, out + err
+    assert (
+        f"only PRIVATE/M4ROOT/CLIP of the card mounted at {card} is offloaded: 1 other entry "
+        "on it (XDROOT/ first) is not copied by this run"
+    ) in out + err
