@@ -367,7 +367,10 @@ def _recorded_above(root: Path) -> Path | None:
 # root holds the card copies (DRIVE/A001), or a folder a day (DRIVE/DAY_01/A001).
 _BELOW_DEPTH = 2
 _BELOW_FOLDERS = 2_000
-_BELOW_NAMED = 3
+# The commands named in one line: every copy root of a shuttle drive or a day's RAID folder
+# (README: one shell line to paste checks them all; it named 3 of 10); past this, the line
+# says how many more.
+_BELOW_NAMED = 32
 
 
 def _recorded_below(root: Path) -> list[Path]:

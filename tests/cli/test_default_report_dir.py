@@ -87,3 +87,39 @@ def test_xdg_state_home_places_the_default_report_folder(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     assert len(_reports_naming(state / "offload-ai" / "reports", dest)) == 1
     assert list(home.iterdir()) == []
+
+
+def test_a_file_in_the_default_report_folder_s_place_is_refused_as_a_named_one(
+    tmp_path: Path,
+) -> None:
+    """Failed before (QA): ``offload copy`` went on (exit 0) with two warnings, ENOTDIR for
+    its start record and EEXIST for its local report, while ``offload verify`` and a
+    ``--report-dir`` naming a file were refused: now one wording, exit 64, before anything
+    is copied or verified."""
+    state = tmp_path / "state"
+    (state / "offload-ai").mkdir(parents=True)
+    blocker = state / "offload-ai" / "reports"
+    blocker.write_text("")
+    card, dest = one_file_card(tmp_path), tmp_path / "dest"
+    dest.mkdir()
+    env = _without_report_settings(XDG_STATE_HOME=str(state))
+    words = (
+        f"ERROR: the report folder {blocker} is not a folder; it is the default report "
+        "folder: remove what is in its place, or name another folder with --report-dir (or "
+        "$OFFLOAD_REPORT_DIR); nothing was "
+    )
+    refused = _run("copy", "-q", card, dest, env=env)
+    assert refused.returncode == 64, refused.stderr
+    assert refused.stderr.splitlines() == [words + "copied"]
+    assert list(dest.iterdir()) == []
+    done = _run("copy", "-q", "--report-dir", tmp_path / "reports", card, dest, env=env)
+    assert done.returncode == 0, done.stderr
+    refused = _run("verify", dest / "CARD", env=env)
+    assert refused.returncode == 64, refused.stderr
+    assert refused.stderr.splitlines() == [words + "verified"]
+    named = _run("copy", "-q", "--report-dir", blocker, card, dest, env=env)
+    assert named.returncode == 64
+    assert named.stderr.splitlines() == [
+        f"ERROR: the report folder {blocker} is not a folder; --report-dir names the folder "
+        "the local reports go in, made if missing; nothing was copied"
+    ]

@@ -320,6 +320,31 @@ def test_a_drive_holding_card_copies_names_the_copies_to_verify(tmp_path: Path) 
     ), err
 
 
+def test_a_drive_of_ten_copy_roots_gets_one_line_checking_them_all(tmp_path: Path) -> None:
+    """Failed before (QA): a drive holding 10 copy roots named 3 of them, "(7 more not named
+    here)": the line to paste checked 3 of 10. Every copy root is named now."""
+    drive = tmp_path / "SHUTTLE"
+    source = tmp_path / "cards" / "A001"
+    (source / "CLIPS").mkdir(parents=True)
+    (source / "CLIPS" / "C001.MOV").write_bytes(os.urandom(2_000))
+    drive.mkdir()
+    code, _, err = run("copy", "--quiet", "--report-dir", tmp_path / "r", source, drive)
+    assert code == 0, err
+    roots = [drive / "A001"]
+    for n in range(2, 11):
+        roots.append(drive / f"A{n:03}")
+        shutil.copytree(roots[0], roots[-1], symlinks=True)
+    code, out, err = run("verify", "--report-dir", tmp_path / "reports", drive)
+    assert code == 30, out + err
+    line = err.splitlines()[0]
+    assert "not named here" not in line, line
+    commands = line.split("check each with: ", 1)[1]
+    assert (
+        shlex.split(commands.replace(";", " ; "))
+        == [word for root in roots for word in ("offload", "verify", str(root), ";")][:-1]
+    ), line
+
+
 def test_the_commands_suggested_for_exit_30_paste_as_one_path_each(tmp_path: Path) -> None:
     """Failed before (QA): the folders ``offload verify`` suggests checking were printed
     raw ("verify /media/DAY 2/A001"): a path with a space or a quote broke when pasted.

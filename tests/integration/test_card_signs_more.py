@@ -26,6 +26,8 @@ LAYOUTS = {
     "braw": ("A001_08151234_C001.braw", "A001_08151234_C001.braw (Blackmagic RAW"),
     "blackmagic-prores": ("A001_08151234_C001.mov", "A001_08151234_C001.mov (Blackmagic ProRes"),
     "sound-devices": ("SOUNDDEV/SETTINGS.SML", "SOUNDDEV/ (Sound Devices recorder)"),
+    # Another recorder's takes at the root (Zoom, Tascam...): no folder of its own.
+    "sound-takes": ("S01T01_1.WAV", "S01T01_1.WAV (a sound recorder's take at the card's root)"),
     # The earlier cameras (Cinema Camera, Production Camera 4K): DNxHD or ProRes QuickTime,
     # or a CinemaDNG clip folder, named [camera ID]_[reel]_[date]_[hhmm]_C[clip].
     "blackmagic-dnxhd": (
@@ -65,7 +67,15 @@ def test_a_sound_devices_card_given_as_destination_is_refused(tmp_path: Path) ->
 
 @pytest.mark.parametrize(
     "kind",
-    ["arri", "arri-ari", "braw", "blackmagic-prores", "blackmagic-dnxhd", "blackmagic-cinemadng"],
+    [
+        "arri",
+        "arri-ari",
+        "braw",
+        "blackmagic-prores",
+        "blackmagic-dnxhd",
+        "blackmagic-cinemadng",
+        "sound-takes",
+    ],
 )
 def test_an_exfat_card_of_this_layout_given_as_destination_is_refused(
     tmp_path: Path, kind: str, exfat_loop: Callable[..., Mount]
@@ -113,8 +123,37 @@ def test_copies_of_such_cards_in_a_drive_folder_are_no_sign(tmp_path: Path) -> N
     write(raid / LAYOUTS["blackmagic-prores"][0], b"another tool's copy")
     write(raid / "B001R1AB" / "notes.txt", b"a folder named like a reel")
     write(raid / "interview_final.braw", b"an edit's export")
+    write(raid / "S01T01_1.WAV", b"another tool's copy of a sound card")
     write(raid / LAYOUTS["blackmagic-dnxhd"][0], b"another tool's copy")
     write(raid / "A001C001_230101_R1AB.mov", b"a Canon-named .mov")
     result = run("copy", card(tmp_path), raid, "--report-dir", tmp_path / "r")
     assert result.returncode == 0, result.stdout + result.stderr
     assert (raid / "S1" / "CLIPS" / "C001.mov").is_file()
+
+
+def test_a_sound_card_given_as_destination_is_refused_unless_allowed(
+    tmp_path: Path, exfat_loop: Callable[..., Mount]
+) -> None:
+    """The QA's: an exFAT sound card holding a recorder's takes at its root, no SOUNDDEV/,
+    given by mistake among the destinations. Failed before: exit 0, ``GOPRO/`` written
+    beside the WAVs. A drive so laid out is written with --allow-card-destination."""
+    sound = exfat_loop(path=tmp_path / "card2").path
+    for name in ("S01T01_1.WAV", "S01T01_2.WAV", "S01T01_L.WAV", "S01T01_R.WAV", "S01T02.WAV"):
+        write(sound / name, b"RIFF take")
+    write(sound / "S01T01.PMF", b"project")
+    source = tmp_path / "GOPRO"
+    write(source / "DCIM" / "100GOPRO" / "GX010001.MP4", os.urandom(1000))
+    dest = tmp_path / "D4"
+    dest.mkdir()
+    before = sorted(str(p) for p in sound.rglob("*"))
+    result = run("copy", source, sound, dest, "--report-dir", tmp_path / "r")
+    assert result.returncode == 64, result.stdout + result.stderr
+    assert (
+        f"destination {sound} looks like a camera card (S01T01_1.WAV (a sound recorder's take "
+        "at the card's root)"
+    ) in result.stderr
+    assert sorted(str(p) for p in sound.rglob("*")) == before
+    assert list(dest.iterdir()) == []
+    allowed = run("copy", source, sound, "--allow-card-destination", "--report-dir", tmp_path / "r")
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+    assert (sound / "GOPRO" / "DCIM" / "100GOPRO" / "GX010001.MP4").is_file()

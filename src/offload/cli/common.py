@@ -288,26 +288,39 @@ def engine_arguments(args: argparse.Namespace) -> dict[str, Any]:
     return {"verify": VerifyMode(args.verify), **extra}
 
 
-def local_report_dir(given: Path | None) -> Path:
+def local_report_dir(given: Path | None, *, nothing: str = "nothing was copied") -> Path:
     """The local report folder: *given* (``--report-dir``), else ``$OFFLOAD_REPORT_DIR``,
     else the default (:func:`default_report_dir`). A folder the user named is made if
     missing, but never the folders above it (as ``mkdir`` without ``-p``): a mistyped path
     is refused now, before anything is copied or verified, not made whole at the end. The
     default is made with its parents (``~/.local/state`` may not exist yet).
 
-    Raises UsageError (exit 64): the named folder is not a folder, or the folder it would
-    go in does not exist."""
+    Raises UsageError (exit 64, *nothing* ending its line: "nothing was copied", "nothing
+    was verified"): the folder, named or the default, is there and not a folder (a file in
+    its place: one wording for both, the default's naming the remedy), or the folder a named
+    one would go in does not exist. A default that cannot be made at the end (a file in the
+    place of a folder above it) is a warning then: the copies are not affected."""
     named = os.environ.get("OFFLOAD_REPORT_DIR")
     folder = given or default_report_dir()
     if given is None and not named:
+        # A file (or anything but a folder) in the default's place is refused as one in a
+        # named folder's: it would fail the reports at the end (ENOTDIR, EEXIST), the copy
+        # done. A folder above it that is not one leaves the default unmade at the end: a
+        # warning then, the copies not affected (that folder is not the report folder).
+        if os.path.lexists(folder) and not folder.is_dir():
+            raise UsageError(
+                f"the report folder {printable_name(str(folder))} is not a folder; it is the "
+                "default report folder: remove what is in its place, or name another folder "
+                f"with --report-dir (or $OFFLOAD_REPORT_DIR); {nothing}",
+                path=folder,
+            )
         return folder
     option = "--report-dir" if given is not None else "$OFFLOAD_REPORT_DIR"
     if os.path.lexists(folder):
         if not folder.is_dir():
             raise UsageError(
                 f"the report folder {printable_name(str(folder))} is not a folder; {option} "
-                "names the folder the "
-                "local reports go in",
+                f"names the folder the local reports go in, made if missing; {nothing}",
                 path=folder,
             )
         return folder
@@ -927,7 +940,9 @@ def _card_signs(word: str, *, history: bool) -> _Signs:
     folder = Path(word)
     if camera_card_sign(folder, history=history) or copy_root_card_sign(folder):
         return _Signs.CARD
-    named = not _holds_state(word) and volume_root_sign(folder) is not None
+    # A sound take at its top is a clip there (below), weighed against a destination's signs
+    # on a drive that no camera formats: not a camera's name at any mounted volume's root.
+    named = not _holds_state(word) and volume_root_sign(folder, takes=False) is not None
     try:
         real = os.path.realpath(word)
         if os.path.ismount(real) and (named or card_filesystem(Path(real))):

@@ -1044,16 +1044,9 @@ def _cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool
         # --append writes an ASC MHL generation: its creator fields are checked now.
         if args.append:
             creator = manifest_options(args, frozenset({MhlKind.ASCMHL})).creator()
-        if os.path.lexists(report_dir) and not report_dir.is_dir():
-            raise UsageError(
-                f"the report folder {printable_name(str(report_dir))} is not a folder; "
-                "--report-dir (or "
-                "$OFFLOAD_REPORT_DIR) names a folder for the reports, made if missing; "
-                "nothing was verified",
-                path=report_dir,
-            )
-        # A named report folder is made if missing, never the folders above it.
-        local_report_dir(args.report_dir)
+        # A named report folder is made if missing, never the folders above it; one that
+        # is not a folder (the default too) is refused in the copy's words.
+        local_report_dir(args.report_dir, nothing="nothing was verified")
         if named_reports:
             # Its device now: one pulled by the end gets no report below (a line says so).
             report_device = report_folder_device(report_dir)

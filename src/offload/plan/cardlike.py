@@ -4,9 +4,9 @@ The signs are the folder layouts cameras write at the root of their media, and a
 ASC MHL history at the root without offload-ai's state beside it. Looks at a handful of
 names at the root (and, for a sign, one name below it; for a folder named as an ARRI reel,
 its listing) only: cheap, and never wrong about a folder holding our own copies. An ARRI
-reel or a Blackmagic clip counts only at the root of a FAT or exFAT volume
-(``volume_root_sign``): a drive's folder holding another tool's copy of such a card is where
-an offload of that card finds its copies.
+reel, a sound recorder's take (``.WAV``, ``.BWF``) or a Blackmagic clip counts only at the
+root of a FAT or exFAT volume (``volume_root_sign``): a drive's folder holding another
+tool's copy of such a card is where an offload of that card finds its copies.
 
 Our own copies look like cards, by design: a copy root is the card's tree, so an ``--into``
 copy of a GoPro card has ``DCIM/`` at the destination's root, and ``offload copy
@@ -72,6 +72,11 @@ _BLACKMAGIC_CODEC = {"braw": "Blackmagic RAW", "mov": "Blackmagic ProRes"}
 _BLACKMAGIC_2012 = re.compile(
     r"[A-Z0-9]+_[0-9]+_[0-9]{4}-[0-9]{2}-[0-9]{2}_[0-9]{4}_C[0-9]{4}", re.IGNORECASE
 )
+
+# A sound recorder's takes: Broadcast WAV, written at the root of the media by most recorders
+# (Zoom, Tascam, Sound Devices without its SOUNDDEV/ folder: S01T01_1.WAV, ZOOM0001.WAV),
+# under names that vary by maker; at the root of a FAT or exFAT volume, a sound card.
+RECORDING_ENDINGS = (".WAV", ".BWF")
 
 # The filesystems a camera formats its media with, as /proc/self/mountinfo (or, for a FUSE
 # block mount, its device's boot sector) names them: FAT (SD up to 32 GB, older CF) and exFAT
@@ -164,15 +169,18 @@ def _layout_sign(folder: Path, *, history: bool) -> str | None:
     return None
 
 
-def volume_root_sign(root: Path) -> str | None:
+def volume_root_sign(root: Path, *, takes: bool = True) -> str | None:
     """The signs counted only at the root of a volume a camera formats (FAT, exFAT): an
-    ARRI reel folder, a Blackmagic clip (``.braw`` or ProRes ``.mov``, the camera's names;
-    the earlier cameras' QuickTime, ProRes or DNxHD, or CinemaDNG clip folder).
+    ARRI reel folder, a sound recorder's take (a ``.WAV`` or ``.BWF`` file, the sign the
+    ``--cascade-to`` check counts there too), a Blackmagic clip (``.braw`` or ProRes
+    ``.mov``, the camera's names; the earlier cameras' QuickTime, ProRes or DNxHD, or
+    CinemaDNG clip folder).
     Another tool's copy of such a card on a drive has the same layout in a folder
     (``RAID/A001R1AB/A001C001_...``), which an offload of that card into the drive is meant
     to find and adopt: a folder is not judged by them (the misordering check of
     ``--cascade-to``, ``cli/common._card_signs``, counts them in a plain folder only as a
-    weaker sign, against the SOURCE's own). Never raises."""
+    weaker sign, against the SOURCE's own; *takes* False leaves the sound takes out, which
+    it counts as clips at a folder's top, its own rule). Never raises."""
     try:
         names = os.listdir(root)
     except OSError:
@@ -180,6 +188,9 @@ def volume_root_sign(root: Path) -> str | None:
     reel = next((n for n in names if _arri_reel(root, n)), None)
     if reel is not None:
         return f"{reel}/ (ARRI reel)"
+    take = next((n for n in sorted(names) if takes and _sound_take(root, n)), None)
+    if take is not None:
+        return f"{take} (a sound recorder's take at the card's root)"
     for name in names:
         clip = _BLACKMAGIC_CLIP.fullmatch(name)
         if clip is not None:
@@ -192,6 +203,14 @@ def volume_root_sign(root: Path) -> str | None:
         if not dot and _holds_dng(root / name):
             return f"{name}/ (Blackmagic CinemaDNG clip at the card's root)"
     return None
+
+
+def _sound_take(folder: Path, name: str) -> bool:
+    """Whether *name* in *folder* is a sound recorder's take: a ``.WAV`` or ``.BWF`` file
+    (``RECORDING_ENDINGS``, case-insensitively), not a link. Stats only a name so ending."""
+    if not name.upper().endswith(RECORDING_ENDINGS):
+        return False
+    return os.path.isfile(folder / name) and not os.path.islink(folder / name)
 
 
 def _holds_dng(folder: Path) -> bool:

@@ -77,6 +77,10 @@ class PreflightCode(StrEnum):
     # Volumes mounted inside the source's folder (two cards in one folder given as one card:
     # preflight.volumes): named, so each card is offloaded on its own.
     SOURCE_HOLDS_VOLUMES = "source-holds-volumes"
+    # The source is a folder (or file) below its volume's root, and the volume holds other
+    # entries (not the OS's own, preflight.volumes): only part of the card is offloaded, and
+    # the card release keeps the card (report.release).
+    SOURCE_PART_OF_VOLUME = "source-part-of-volume"
     # The source, a copy root of ours, records an offload of its card that did not finish
     # there (``source_copy_root``): card files may be missing from it.
     SOURCE_UNFINISHED_COPY = "source-unfinished-copy"
@@ -271,6 +275,9 @@ class PreflightItem(NamedTuple):
     # beside it: what readers tell it by, never the words (``offload history``); only a
     # ``copy-no-longer-matches`` one is damaged (``results.kept_damaged``).
     kept: bool = False
+    # ``source-part-of-volume`` only: the source's path below its volume's mount point and
+    # the first entry of the volume left outside it (a folder's ending in ``/``).
+    part_of_volume: tuple[str, str] | None = None
 
     def as_report_dict(self) -> dict[str, object]:
         """The finding as a job report's (and a dry run's) ``warnings`` give it: ``code``,
@@ -296,6 +303,8 @@ class PreflightItem(NamedTuple):
             found["count"] = self.counted
         if self.kept:
             found["kept"] = True
+        if self.part_of_volume is not None:
+            found["within"], found["outside_first"] = self.part_of_volume
         return found
 
     def as_dict(self) -> dict[str, object]:

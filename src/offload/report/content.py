@@ -657,6 +657,13 @@ def _production(data: dict[str, Any], card_name: str) -> list[tuple[str, str]]:
         author = f"{author} <{get('author_email')}>".strip()
     if get("author_role"):
         author = f"{author} ({get('author_role')})".strip()
+    if not get("author_name") and data.get("login_name"):
+        # No --author-name: the account the run ran as, said to be that (the legacy MHL's
+        # <username> too), never passed off as the DIT's own words.
+        login = f"{data['login_name']} (login name)"
+        author = f"{login} <{get('author_email')}>" if get("author_email") else login
+        if get("author_role"):
+            author = f"{author} ({get('author_role')})"
     return [
         ("Production", get("production")),
         ("Shoot day", get("shoot_day")),

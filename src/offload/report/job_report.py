@@ -34,6 +34,7 @@ from offload.json_text import encoded as _json_encoded
 from offload.ledger import STATE_FOLDER, lost_error_of
 from offload.manifest.atomic import AtomicFile
 from offload.manifest.xmlchars import unlisted_name_reason, xml_can_hold
+from offload.manifest_options import login_name
 from offload.plan.codes import PreflightCode
 from offload.report.csv_cells import cell
 from offload.report.dates import iso_date
@@ -300,6 +301,9 @@ def report_data(
         # What socket.gethostname() returns (the node name of uname(2)), without importing
         # socket (~3 ms) in every offload.
         "hostname": hostname or os.uname().nodename,
+        # The account the run ran as (the legacy MHL's <username>): the reports' "Offloaded
+        # by" falls back to it, marked so, where no --author-name was given.
+        "login_name": login_name(),
         "source": report.source,
         "card": None if report.card is None else report.card.as_json(),
         "production": {key: report.production.get(key) for key in PRODUCTION_FIELDS},

@@ -29,7 +29,9 @@ host (the destination's ``endpoint``: a loopback address, ``localhost``, this ho
 one of its addresses, ``fs.below.this_host``) never counts: a MinIO or moto here stores on
 one of this machine's disks, maybe the card's, as a share it serves. A user ignore pattern that left
 card files out, a card file named like offload-ai's partial files (left out by default), or a
-card history that is not trusted (its missing-file check skipped), keeps the card. Anything
+card history that is not trusted (its missing-file check skipped), or a source below its
+volume's root beside other entries with data (``source-part-of-volume``: only part of the
+card was offloaded), keeps the card. Anything
 else, and a report that does not say which disk a destination is on (older reports), keeps
 the card, with every reason (a destination that may be on the card's disk makes it "cannot
 tell whether any destination is on a disk other than the card's", never "no destination
@@ -75,6 +77,7 @@ from offload.fs.below import (
     share_host,
     this_host,
 )
+from offload.plan.cardlike import RECORDING_ENDINGS
 from offload.report.loss import Losses
 from offload.report.source_words import names_of, of_the_source, rewords
 from offload.report.words import (
@@ -116,8 +119,9 @@ def _sound_report(folder: str, name: str) -> bool:
     return ext == ".CSV" and bool(stem) and stem == posixpath.basename(folder)
 
 
-# What a sound recorder records beside its sound report: Broadcast WAV takes.
-_RECORDING_ENDINGS = (".WAV", ".BWF")
+# What a sound recorder records beside its sound report: Broadcast WAV takes (the sign of a
+# sound card at a FAT or exFAT volume's root, too: ``plan.cardlike``).
+_RECORDING_ENDINGS = RECORDING_ENDINGS
 
 
 def _recorder_folders(entries: Iterable[Mapping[str, Any]]) -> frozenset[str]:
@@ -846,6 +850,9 @@ def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
             "it a copy of ours, with offload-ai's ledger?): it was left out and not copied by "
             f"this run; once the source can be read again, look at what {STATE_FOLDER}/ holds"
         )
+    part = _part_of_volume(data)
+    if part is not None:
+        kept.append(part)
     if any(foreign_state(e) and e.get("reason") == FOREIGN_STATE_REASON for e in card_entries):
         kept.append(
             f"the card's folder {STATE_FOLDER}/ holds no offload-ai ledger: not known to be "
@@ -854,6 +861,24 @@ def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
             "is the card's"
         )
     return kept
+
+
+def _part_of_volume(data: Mapping[str, Any]) -> str | None:
+    """The words for a source below its volume's root beside other entries with data (the
+    ``source-part-of-volume`` warning, ``plan.preflight.volumes``): only that part of the
+    card was offloaded, the rest not copied by this run. None: no such warning."""
+    for warning in data.get("warnings") or ():
+        if isinstance(warning, Mapping) and warning.get("code") == "source-part-of-volume":
+            count = int(warning.get("count") or 0)
+            one = count == 1
+            return (
+                f"only {printable_name(str(warning.get('within') or ''))} of the card mounted "
+                f"at {printable_name(str(warning.get('path') or ''))} was offloaded: "
+                f"{'1 other entry' if one else f'{count:,} other entries'} on it "
+                f"({printable_name(str(warning.get('outside_first') or ''))} first) "
+                f"{'was' if one else 'were'} not copied from the card by this run"
+            )
+    return None
 
 
 def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = None) -> CardRelease:

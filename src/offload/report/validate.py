@@ -298,6 +298,7 @@ _JOB_REPORT = obj(
         "schema": STR,
         "tool": _o(nullable(map_of(_TEXT))),
         "hostname": _o(_TEXT),
+        "login_name": _o(_TEXT),
         "source": STR,
         "card": _o(nullable(map_of(_TEXT))),
         "production": _o(nullable(map_of(_TEXT))),

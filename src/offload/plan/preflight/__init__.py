@@ -85,7 +85,7 @@ from offload.plan.preflight.space import (
 )
 from offload.plan.preflight.spelling import Speller
 from offload.plan.preflight.system_disk import check_system_disk
-from offload.plan.preflight.volumes import check_source_volumes
+from offload.plan.preflight.volumes import check_source_part_of_volume, check_source_volumes
 from offload.plan.scan import SourceTree
 from offload.plan.strays import stray_partials, strays_of
 from offload.state_folder import linked_state_folder
@@ -224,6 +224,10 @@ def preflight(
     out = Findings()
     unreadable_findings(tree, out)  # whatever the destinations: the card is read for each
     check_source_volumes(tree, out)  # two cards in one folder, whatever the destinations
+    if not source_is_copy and absent_card is None:
+        # Part of a card: never released (a copy root of ours, a fast copy standing in for
+        # an absent card, is no card).
+        check_source_part_of_volume(tree, out)
     if plans:
         source_findings(tree, out)
     skipped_findings(tree, out)  # the card's too: no destination copies a fifo

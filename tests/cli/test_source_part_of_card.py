@@ -1,0 +1,150 @@
+"""A source below its card's root (``offload copy CARD/PRIVATE/M4ROOT/CLIP D``, a beginner's
+habit): only part of the card is offloaded, so the preflight warns (``source-part-of-volume``,
+in ``--dry-run`` too) and the card release keeps the card, naming what was left outside, on
+the terminal and in the JSON. The OS's own entries beside the source (a Spotlight index, an
+empty folder) leave nothing behind: the release is unchanged. Real tmpfs cards."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from support import mounts
+from support.offload_cli import newest_report, offload_streams
+
+CODE = "source-part-of-volume"
+
+
+def _sony_card(root: Path) -> None:
+    (root / "PRIVATE" / "M4ROOT" / "CLIP").mkdir(parents=True)
+    (root / "PRIVATE" / "M4ROOT" / "CLIP" / "C0001.MP4").write_bytes(os.urandom(40_000))
+    (root / "XDROOT" / "Clip").mkdir(parents=True)
+    (root / "XDROOT" / "Clip" / "A005C001.MXF").write_bytes(os.urandom(30_000))
+
+
+def _release(reports: Path) -> dict[str, object]:
+    release = newest_report(reports)["card_release"]
+    assert isinstance(release, dict)
+    return release
+
+
+def test_a_folder_or_a_file_of_the_card_keeps_the_card(
+    tmp_path: Path, tmpfs_mount: Callable[..., mounts.Mount]
+) -> None:
+    """Failed before: "The card may be formatted: every file is verified (read back) on 1
+    disk other than the card's", ``may_format`` true, the XDROOT clip never copied (QA)."""
+    card = Path(tmpfs_mount(4 << 20).path)
+    _sony_card(card)
+    clip = card / "PRIVATE" / "M4ROOT" / "CLIP"
+    reports = tmp_path / "reports"
+    for n, source in enumerate((clip, clip / "C0001.MP4")):
+        dest = tmp_path / f"D{n}"
+        dest.mkdir()
+        within = str(source.relative_to(card))
+        code, out, err = offload_streams("copy", "-q", "--report-dir", reports, source, dest)
+        assert code == 0, out + err
+        assert "may be formatted" not in out + err
+        said = (
+            f"Do not format the card: only {within} of the card mounted at {card} was "
+            "offloaded: 1 other entry on it (XDROOT/ first) was not copied from the card by "
+            "this run."
+        )
+        assert said in err.splitlines()
+        assert (
+            f"WARNING: only {within} of the card mounted at {card} is offloaded: 1 other "
+            "entry on it (XDROOT/ first) is not copied by this run"
+        ) in err
+        release = _release(reports)
+        assert release["may_format"] is False
+        assert release["text"] == said
+        (warning,) = [w for w in newest_report(reports)["warnings"] if w["code"] == CODE]
+        assert warning["path"] == str(card)
+        assert (warning["within"], warning["outside_first"], warning["count"]) == (
+            within,
+            "XDROOT/",
+            1,
+        )
+    # The dry run forecasts it.
+    code, out, err = offload_streams("copy", "--dry-run", clip, tmp_path / "D0")
+    assert code == 0, out + err
+    assert f"only PRIVATE/M4ROOT/CLIP of the card mounted at {card} is offloaded" in out + err
+    # The whole card: released, no warning.
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    code, out, err = offload_streams("copy", "-q", "--report-dir", reports, card, whole)
+    assert code == 0, out + err
+    assert _release(reports)["may_format"] is True
+    assert CODE not in str(newest_report(reports)["warnings"])
+
+
+def test_the_os_entries_and_empty_ones_beside_the_source_leave_nothing_behind(
+    tmp_path: Path, tmpfs_mount: Callable[..., mounts.Mount]
+) -> None:
+    """A Spotlight index, a Windows volume folder, an empty folder and an empty file beside
+    the source hold nothing of the card's: the release says what it said (may be formatted);
+    one file with data among them keeps the card."""
+    card = Path(tmpfs_mount(4 << 20).path)
+    (card / "DCIM" / "100GOPRO").mkdir(parents=True)
+    (card / "DCIM" / "100GOPRO" / "GX010001.MP4").write_bytes(os.urandom(40_000))
+    (card / ".Spotlight-V100" / "Store-V2").mkdir(parents=True)
+    (card / ".Spotlight-V100" / "Store-V2" / "index").write_bytes(os.urandom(1000))
+    (card / "System Volume Information").mkdir()
+    (card / "System Volume Information" / "IndexerVolumeGuid").write_bytes(b"{guid}")
+    (card / "MISC" / "EMPTY").mkdir(parents=True)
+    (card / "DCIM" / "empty.txt").write_bytes(b"")
+    source = card / "DCIM" / "100GOPRO"
+    reports, dest = tmp_path / "reports", tmp_path / "D"
+    dest.mkdir()
+    code, out, err = offload_streams("copy", "-q", "--report-dir", reports, source, dest)
+    assert code == 0, out + err
+    assert _release(reports)["may_format"] is True
+    assert CODE not in out + err
+    (card / "MISC" / "EMPTY" / "GPS.LOG").write_bytes(b"data")
+    dest = tmp_path / "D2"
+    dest.mkdir()
+    code, out, err = offload_streams("copy", "-q", "--report-dir", reports, source, dest)
+    assert code == 0, out + err
+    assert _release(reports)["may_format"] is False
+    assert "only DCIM/100GOPRO of the card mounted at" in _release(reports)["text"]
+    assert "1 other entry on it (MISC/ first)" in str(_release(reports)["text"])
+
+
+def test_a_copy_root_of_ours_below_its_drive_root_is_not_called_part_of_a_card(
+    tmp_path: Path, tmpfs_mount: Callable[..., mounts.Mount]
+) -> None:
+    """A copy root of ours offloaded again (the DIT's drive as the source) beside other copy
+    roots on its drive: it is no card, its words are the copy source's, no warning."""
+    card = Path(tmpfs_mount(4 << 20).path)
+    _sony_card(card)
+    drive = Path(tmpfs_mount(8 << 20).path)
+    (drive / "OTHER").mkdir()
+    (drive / "OTHER" / "clip.mov").write_bytes(os.urandom(1000))
+    code, out, err = offload_streams("copy", "-q", "--report-dir", tmp_path / "r1", card, drive)
+    assert code == 0, out + err
+    (copy_root,) = [p for p in drive.iterdir() if p.name != "OTHER"]
+    dest = tmp_path / "E"
+    dest.mkdir()
+    reports = tmp_path / "r2"
+    code, out, err = offload_streams("copy", "-q", "--report-dir", reports, copy_root, dest)
+    assert code == 0, out + err
+    assert CODE not in out + err
+    assert _release(reports)["source_is_copy"] is True
+
+
+def test_the_dry_run_of_a_folder_of_an_exfat_card_warns(
+    tmp_path: Path, exfat_loop: Callable[..., mounts.ExfatLoop]
+) -> None:
+    """The QA's exFAT card (exfat-fuse): ``--dry-run`` of ``PRIVATE/M4ROOT/CLIP`` gave no
+    warning (failed before)."""
+    card = Path(exfat_loop(path=tmp_path / "card").path)
+    _sony_card(card)
+    dest = tmp_path / "D"
+    dest.mkdir()
+    source = card / "PRIVATE" / "M4ROOT" / "CLIP"
+    code, out, err = offload_streams("copy", "--dry-run", source, dest)
+    assert code == 0, out + err
+    assert (
+        f"only PRIVATE/M4ROOT/CLIP of the card mounted at {card} is offloaded: 1 other entry "
+        "on it (XDROOT/ first) is not copied by this run"
+    ) in out + err
