@@ -3095,8 +3095,10 @@ def _settle_run_records(
     where this run reached the end of that destination (``OffloadReport.finished``: its end
     steps run, whether each succeeded or not, which the run reports) and every card file of
     the job is there (none failed or cancelled there); ``failed`` with the card files that
-    failed there (a card read error, a write or read-back that failed; a destination lost in
-    a run no cancel stopped, its copies failed there); ``cancelled`` elsewhere (a cancel, a
+    failed there (a card read error, a write or read-back that failed); ``failed`` too, and
+    ``lost``, for a destination lost in a run no cancel stopped, none of its copies cancelled
+    (its copies failed there, or none when each that failed has a copy its ledger vouches
+    for, or when it was lost after its copies); ``cancelled`` elsewhere (a cancel, a
     destination never finished), but for a root of *kept* (an offload of this card finished
     there before this run) where this run changed nothing (``_changed_nothing``):
     ``finished`` still. Of *settled* (settled already, a cascade's fast roots in the card's
@@ -3111,20 +3113,19 @@ def _settle_run_records(
     first = _record_first(plan)
     for index, root in places.items():
         summary = summaries.get(index)
-        # A destination lost in a run no cancel stopped failed there (its copies LOST, the
-        # run's exit 1): recorded ``failed`` with them below, never ``cancelled``, which
-        # ``offload verify`` words as a Ctrl-C or a stop signal (QA pass 68, L2).
-        # With no card file it names (each failed copy's earlier copy standing), as before.
-        lost_failed = (
-            _failed_on(report, index, root if isinstance(root, Path) else None, card)
-            if summary is not None
+        # A destination lost in a run no cancel stopped failed there (the run's exit 1):
+        # recorded ``failed`` and ``lost`` below, with the card files it failed there, never
+        # ``cancelled``, which ``offload verify`` words as a Ctrl-C or a stop signal (QA
+        # pass 68, L2), also where it names none: each failed copy standing with an entry
+        # that vouches for it, or none failed (lost after its copies: review of history69,
+        # M1).
+        lost = (
+            summary is not None
             and summary.lost
-            and summary.files_failed
             and not summary.files_cancelled
             and not report.job.cancelled
-            else []
         )
-        if not lost_failed and (
+        if not lost and (
             index not in report.finished or summary is None or summary.files_cancelled
         ):
             state = run_record.CANCELLED
@@ -3142,7 +3143,7 @@ def _settle_run_records(
             else:
                 _say_unrecorded_end(report, index, root, unsettled, sink, (run, started), *said)
             continue
-        failed = lost_failed or (
+        failed = (
             _failed_on(report, index, root if isinstance(root, Path) else None, card)
             if summary is not None and summary.files_failed
             else []
@@ -3154,10 +3155,11 @@ def _settle_run_records(
         # A failed end step (folders, manifests, folder times, report) leaves no card file
         # missing: the run says it (``failed_steps``), and the check of the copy falls back
         # on the ledger; ``INCOMPLETE`` is for card files that may be missing.
-        if failed:
+        if failed or lost:
             # Unsettled, it says ``running``: as INCOMPLETE as ``failed``, and the run
-            # already says why (its failed files), with the same remedy (the same command);
-            # said all the same, and where it said ``finished`` (settled early), an ERROR.
+            # already says why (its failed files, its LOST row), with the same remedy (the
+            # same command); said all the same, and where it said ``finished`` (settled
+            # early), an ERROR.
             unsettled = run_record.settle(
                 root,
                 run,
@@ -3169,6 +3171,7 @@ def _settle_run_records(
                 failed=failed,
                 in_the_way=refused,
                 fast_refused=fast,
+                lost=lost,
             )
             _say_unrecorded_end(report, index, root, unsettled, sink, (run, started), *said)
         elif index not in settled:

@@ -21,7 +21,9 @@ Contract:
   step of them that failed the run itself reports, and leaves no card file missing), and
   every card file of the job is there; ``failed`` where it ended there but card files
   failed there (a card read error, a write or read-back that failed: the entry names them,
-  and apart those a file in the way refused, ``in_the_way``, whose remedy is ``--keep-both``);
+  and apart those a file in the way refused, ``in_the_way``, whose remedy is ``--keep-both``),
+  or where the run lost that destination with nothing cancelled (``lost``, the files that
+  failed there named, none where each has a copy the ledger vouches for);
   ``cancelled`` otherwise. Written the same way. A run killed or cut off before it settles
   leaves ``running``.
 * :func:`unfinished` is what ``offload verify`` asks: the words of its ``INCOMPLETE`` line
@@ -105,7 +107,9 @@ RUNNING = "running"
 FINISHED = "finished"
 CANCELLED = "cancelled"
 #: The run ended there, but card files failed there (a card read error, a write or read-back
-#: that failed: ``failed`` names them; ``steps``, end steps that failed, is read but not written).
+#: that failed: ``failed`` names them; ``steps``, end steps that failed, is read but not
+#: written), or the run lost that destination (``lost``: with no card file named where each
+#: one that failed there has a copy its ledger vouches for).
 FAILED = "failed"
 #: How many of the failed files the ``INCOMPLETE`` line names (the record keeps them all).
 NAMED_FILES = 5
@@ -151,6 +155,10 @@ class RunRecord(NamedTuple):
     # As ``FastRefused.another_card`` (the key ``other_card_copy``); None in a record of an
     # older version, which did not write it.
     other_card_copy: bool | None = None
+    # A ``FAILED`` entry of a run that lost this destination (``DestinationSummary.lost``)
+    # though nothing cancelled it: its ``failed`` may then be empty (each card file that
+    # failed there has a copy the ledger vouches for), and the words say the loss.
+    lost: bool = False
 
     @property
     def never_overwrite(self) -> bool:
@@ -631,13 +639,15 @@ def settle(
     in_the_way: Iterable[str] = (),
     fast_refused: FastRefused = _NONE_REFUSED,
     first: FirstFile | None = None,
+    lost: bool = False,
 ) -> OSError | None:
     """Record that the offload *run* of the card *card* at *source* (as
     :func:`mark_started`) that started at *started* ended on *root* in *state*
     (``FINISHED``, ``FAILED`` with the card files that *failed* there, card-relative, and
     the end *steps* that failed, or ``CANCELLED``): that card's entry, the others kept;
     of *failed*, those a file in the way refused (*in_the_way*) and those a cascade's fast
-    destinations refused so (*fast_refused*).
+    destinations refused so (*fast_refused*); *lost*: a ``FAILED`` run lost that destination
+    (the key ``lost``, written only then; *failed* may be empty).
     Left as it is where it cannot be written, or read again (``_load``: this run's entry
     then says ``running``, the conservative answer): that error is returned (None where
     it was written), for the run to say (``card._unsettled``): ``offload verify`` of that
@@ -655,6 +665,8 @@ def settle(
         body["failed"] = list(failed)
         body["steps"] = list(steps)
         body["in_the_way"] = list(in_the_way)
+        if lost:
+            body["lost"] = True
         if fast_refused.paths:
             body["fast_refused"] = list(fast_refused.paths)
             body["refused_on"] = list(fast_refused.on)
@@ -729,6 +741,7 @@ def _as_record(entry: Mapping[str, object]) -> RunRecord:
         earlier if isinstance(earlier := entry.get("earlier_copy"), bool) else None,
         _first_of(entry),
         other if isinstance(other := entry.get("other_card_copy"), bool) else None,
+        entry.get("lost") is True,
     )
 
 
@@ -874,6 +887,11 @@ def _unfinished_words(record: RunRecord, named: bool, root: Path | None = None) 
             f"the record of the offload that wrote this copy ({STATE_FOLDER}/"
             f"{RUN_RECORD_NAME}) cannot be read: it may not have finished"
         )
+    if record.state == FAILED and record.lost and not record.failed and not record.steps:
+        # Each card file that failed there has a copy the ledger vouches for
+        # (``card._settle_run_records``): none is missing for want of a record, yet the run
+        # never finished that destination.
+        return f"{how}, every card file then with a copy here the ledger vouches for: {again}"
     if record.state == FAILED and record.failed and not record.steps:
         if record.in_the_way:
             # The same command alone refuses them again (the file in the way stays).
@@ -978,7 +996,7 @@ def _files(paths: list[str], what: str) -> str:
 def _failures(record: RunRecord) -> str:
     """What failed, in words: the card files with no verified copy here (a card read error,
     a write or a read-back that failed: the first ``NAMED_FILES``), those refused for a file
-    in the way, and the end steps that failed."""
+    in the way, the destination lost, and the end steps that failed."""
     parts = []
     refused, fast = set(record.in_the_way), set(record.fast_refused)
     others = [path for path in record.failed if path not in refused and path not in fast]
@@ -996,6 +1014,12 @@ def _failures(record: RunRecord) -> str:
                 f"refused on {where} for a file in the way there",
             )
         )
+    if record.lost:
+        parts.append(_LOST)
     if record.steps:
         parts.append(f"its {', '.join(record.steps)} step failed")
     return " and ".join(parts) or "a failure"
+
+
+#: A ``FAILED`` entry's words for the destination the run lost (``RunRecord.lost``).
+_LOST = "this destination lost (it failed or went away during the run)"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -93,3 +94,38 @@ def test_a_destination_lost_with_copies_failed_is_said_lost_beside_partly_failed
     assert run.returncode == 1, said
     assert "LOST" in said, said
     assert _results(reports) == ["partly failed, 1 destination LOST"]
+
+
+def test_a_cancelled_run_that_lost_a_destination_is_said_cancelled_and_lost(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A destination lost to EIO at its first clip, then the run cancelled (SIGINT, a real
+    ``offload`` process) while the other destination's write of the last file is held:
+    exit 130, ``cancelled`` true, the first destination ``lost``; history "cancelled, 1
+    destination LOST", as the terminal's LOST row and the HTML/PDF's LOST problem say it.
+    Failed before (review of history69, LOW 1): "cancelled" alone."""
+    card = sized_card(tmp_path / "card", CARD)
+    lost = faulty_fs()
+    lost.fail("write", errno.EIO, path=f"{card.name}/*.offload-partial*")
+    held = faulty_fs()
+    rule = held.stall("write", path=f"{card.name}/DCIM/*IMG_0004*")
+    reports = tmp_path / "reports"
+    dests = [lost.mountpoint, held.mountpoint]
+    process = subprocess.Popen(
+        [OFFLOAD, "copy", "--quiet", "--report-dir", reports, card, *dests],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        held.wait_stalled_while_working(rule, process)
+    finally:
+        process.send_signal(signal.SIGINT)
+        held.release(rule)
+        held.clear()
+        lost.clear()
+        process.wait(timeout=60)
+    assert process.returncode == 130
+    data = json.loads(max(reports.glob("*.json"), key=os.path.getmtime).read_text())
+    assert data["cancelled"] is True, data
+    assert [d["lost"] for d in data["destinations"]] == [True, False], data["destinations"]
+    assert _results(reports) == ["cancelled, 1 destination LOST"]

@@ -982,3 +982,47 @@ def test_history_reads_how_the_offload_ended_from_the_check_s_states_not_its_wor
     said = " ".join(output.split())
     assert code == 0, output
     assert "incomplete copy (offload not finished)" in said, said
+
+
+def test_a_destination_lost_whose_failed_copies_all_stand_is_recorded_failed_never_cancelled(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A re-run that re-copies a clip deleted from one destination (a FaultyFS), publishes
+    it whole, then cannot append its ledger entry (ENOTCONN: the destination LOST, the clip
+    failed there; exit 1, nothing cancelled): the clip's copy stands, its first run's entry
+    vouching for it, so no card file is missing there, yet the run ended with that
+    destination lost. Its record is settled ``failed``, saying so, never ``cancelled``:
+    ``offload verify`` never says it "was cancelled" (``unfinished_offload_states``
+    ``["failed"]``), and ``offload history`` words the check "offload ended with failures".
+    Failed before (review of history69, M1): ``cancelled``, "was cancelled before it
+    finished", history "incomplete copy (offload not finished)"."""
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    root = fs.mountpoint / card.name
+    other = tmp_path / "other"
+    other.mkdir()
+    reports = tmp_path / "reports"
+    copied("--report-dir", reports, card, fs.mountpoint, other)
+    (root / "CLIPS" / "C1.mov").unlink()
+    fs.fail("write", errno.ENOTCONN, path=f"{card.name}/.offload/ledger.jsonl")
+    code, output = offload("copy", "--quiet", "--report-dir", reports, card, fs.mountpoint, other)
+    fs.clear()
+    assert code == 1, output
+    ran = json.loads(max(reports.glob("*.json"), key=os.path.getmtime).read_text())
+    assert ran["cancelled"] is False, ran
+    assert [d["lost"] for d in ran["destinations"]] == [True, False], ran
+    assert (root / "CLIPS" / "C1.mov").stat().st_size == CARD["CLIPS/C1.mov"]
+    record = run_record.read(root)
+    assert record is not None and record.state == run_record.FAILED, record
+    assert record.failed == (), record  # the clip's copy stands: no card file missing
+    code, output, saved = verified_json(root, reports)
+    said = " ".join(output.split())
+    assert code == 10, output
+    assert "cancelled" not in said, said
+    assert "ended with this destination lost" in said, said
+    assert saved["unfinished_offload_states"] == ["failed"], saved
+    code, output = offload("history", "--report-dir", reports)
+    said = " ".join(output.split())
+    assert code == 0, output
+    assert "incomplete copy (offload ended with failures)" in said, said
+    assert "offload not finished" not in said, said

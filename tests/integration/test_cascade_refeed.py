@@ -6,6 +6,7 @@ written to. Real files, the real CLI or ``offload`` in this process, a real SIGK
 
 from __future__ import annotations
 
+import errno
 import html
 import io
 import json
@@ -422,6 +423,35 @@ def test_history_and_the_pdf_say_a_fast_copy_failed(tmp_path: Path, cards: Path)
     )
     first = _newest_pdf_words(reports, "-l", "1")
     assert "A FAST COPY FAILED" in first and "FAILED AFTER THE COPIES" not in first, first
+
+
+@pytest.mark.timeout(120)
+def test_history_says_a_fast_copy_failed_and_a_destination_lost_in_one_sentence(
+    tmp_path: Path, cards: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The damaged fast copy (every copy of the run good, fed from fast2) and slowA, on a
+    FaultyFS, lost as the run starts (its run record cannot be made: ENOTCONN), none of its
+    copies failed: ``offload history`` says both in one sentence, in order, one "but".
+    Failed before (review of history69, LOW 5): "..., but a fast copy it was fed from FAILED
+    (found unlike the card), but 1 destination LOST"."""
+    _card, folders, _command = _cascaded(tmp_path, cards, slow=2)
+    fast1, fast2, slow_a, slow_b = folders
+    drive = faulty_fs(backing=slow_a)
+    drive.fail("create", errno.ENOTCONN, path="C003/.offload/.last-run.json*")
+    command = [_card, fast1, fast2, "--cascade-to", drive.mountpoint, "--cascade-to", slow_b]
+    code, said = copy_with_reports_in(tmp_path, *map(str, command))
+    drive.clear()
+    assert code == 1, said
+    data = newest_report(tmp_path / "reports")
+    assert [d["lost"] for d in data["destinations"]] == [True, False], data["destinations"]
+    assert data["totals"]["results"].get("failed", 0) == 0, data["totals"]
+    out = io.StringIO()
+    main(["history", "--json", "--report-dir", str(tmp_path / "reports")], Environment(stdout=out))
+    result = json.loads(out.getvalue())[0]["result"]
+    assert result.count("but") == 1, result
+    assert result.endswith(
+        ", but 1 destination LOST and a fast copy it was fed from FAILED (found unlike the card)"
+    ), result
 
 
 @pytest.mark.timeout(120)

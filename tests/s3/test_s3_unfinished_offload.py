@@ -80,6 +80,9 @@ def test_a_copy_killed_mid_card_on_s3_is_incomplete_until_the_rerun_finishes(  #
     assert "did not finish (killed, a power cut, stopped)" in line, line
     assert "0 missing" not in output and "missing: unknown" in output, output
     assert data["passed"] is False and str(data["unfinished_offload"]).startswith("INCOMPLETE")
+    # How it ended, from the bucket's record object (``s3verify._unfinished_offload``):
+    # what ``offload history`` reads, never the line's words.
+    assert data["unfinished_offload_states"] == ["running"], data
     # --append: refused first for the killed run's lock; deleted (as that line says to,
     # once the offload is known to be over), then for the record.
     code, output, _ = _verify(s3_server.url, url, tmp_path / "v2", "--append")
@@ -93,6 +96,7 @@ def test_a_copy_killed_mid_card_on_s3_is_incomplete_until_the_rerun_finishes(  #
     code, output, data = _verify(s3_server.url, url, tmp_path / "v3")
     assert code == 0 and data["passed"] is True, output
     assert "INCOMPLETE" not in output and data["unfinished_offload"] is None, output
+    assert data["unfinished_offload_states"] == [], data
 
 
 @pytest.mark.timeout(300)

@@ -630,8 +630,8 @@ def _result(data: dict[str, Any]) -> str:
     with how many copies it found damaged and replaced, when it did and succeeded."""
     result = _proved(data)
     # What failed, or stopped the run, after the copies is said last, after everything said
-    # of the copies.
-    then = next((end for end in (_THEN_FAILED, _THEN_STOPPED) if result.endswith(end)), "")
+    # of the copies; so is a fast copy that failed during it (its "but").
+    then = next((end for end in _ENDINGS if result.endswith(end)), "")
     result = result.removesuffix(then) if then else result
     if data.get("exit_code") == 0 or (
         # Exit 1 with every copy good and a damaged copy of ours kept at its name.
@@ -675,8 +675,12 @@ def _result(data: dict[str, Any]) -> str:
         if cached:
             result += f", {cached} through a cache"
     # A destination lost: said after everything said of the copies, before what failed or
-    # stopped the run after them.
-    return result + _gone_words(data, result) + then
+    # stopped the run after them; one sentence with a fast copy that failed: one "but",
+    # "but 1 destination LOST and a fast copy it was fed from FAILED (...)".
+    gone = _gone_words(data, result)
+    if gone and then in _FAST_ENDINGS:
+        then = then.replace(", but ", " and ", 1)
+    return result + gone + then
 
 
 def _kept_beside(data: dict[str, Any]) -> int | None:
@@ -712,6 +716,7 @@ _THEN_FAILED = ", then a step FAILED"
 _FAST_COPY_FAILED = ", but a fast copy it was fed from FAILED (found unlike the card)"
 #: The same, every such fast copy one whose read failed (EIO: not found damaged).
 _FAST_COPY_UNREADABLE = ", but a fast copy it was fed from FAILED (could not be read)"
+_FAST_ENDINGS = (_FAST_COPY_FAILED, _FAST_COPY_UNREADABLE)
 
 
 def _proved(data: dict[str, Any]) -> str:
@@ -726,7 +731,7 @@ def _proved(data: dict[str, Any]) -> str:
         # gives them; the manifests and reports after it were not all written.
         if not isinstance(counts, dict):  # no copy's state given: none is claimed
             return _STOPPED_UNKNOWN
-        if _copies_all_good(data, counts, lost_ok=_lost_said(data), gone_ok=True):
+        if _copies_all_good(data, counts, lost_ok=_lost_said(data)):
             return f"{_states(data, counts)}{_lost_words(data)}{_THEN_STOPPED}"
         return f"partly failed{_THEN_STOPPED}"
     if code == 1:
@@ -734,9 +739,7 @@ def _proved(data: dict[str, Any]) -> str:
         # times, a report, a link): the copies' words, and that (as the reports' verdict);
         # or the card lost a file its records list (``missing_from_card``,
         # ``missing_from_legacy_mhl``): the copies' words, and that, as the HTML/PDF says.
-        if isinstance(counts, dict) and _copies_all_good(
-            data, counts, lost_ok=_lost_said(data), gone_ok=True
-        ):
+        if isinstance(counts, dict) and _copies_all_good(data, counts, lost_ok=_lost_said(data)):
             lost = _lost_words(data)
             after = data.get("folder_errors") or any(
                 link.get("status") == "failed" for link in data.get("symlinks") or []
@@ -764,6 +767,8 @@ def _proved(data: dict[str, Any]) -> str:
 
 #: A run stopped once every copy had its outcome (exit 130, no copy cancelled).
 _THEN_STOPPED = ", then stopped"
+#: The words :func:`_result` says last, after everything said of the copies.
+_ENDINGS = (_THEN_FAILED, _THEN_STOPPED, *_FAST_ENDINGS)
 
 #: Such a run whose report gives no ``totals.results`` (an earlier version's, or edited):
 #: stopped, but nothing said of its copies, good or failed.
@@ -771,16 +776,15 @@ _STOPPED_UNKNOWN = "stopped, copies' states unknown (no totals.results)"
 
 
 def _copies_all_good(
-    data: dict[str, Any], counts: dict[str, Any], *, lost_ok: bool = False, gone_ok: bool = False
+    data: dict[str, Any], counts: dict[str, Any], *, lost_ok: bool = False
 ) -> bool:
-    """Whether every copy of the run is good (none failed or cancelled, no destination
-    lost unless *gone_ok*: :func:`_gone_words` says those, no file of the card unreadable,
-    and, unless *lost_ok*, no file its own ASC MHL history or a legacy MHL on it lists
-    missing from it: :func:`_lost_words` says those)."""
+    """Whether every copy of the run is good (none failed or cancelled, no file of the card
+    unreadable, and, unless *lost_ok*, no file its own ASC MHL history or a legacy MHL on
+    it lists missing from it: :func:`_lost_words` says those). A destination lost is no
+    copy's state: :func:`_gone_words` says it beside these words."""
     return (
         not (counts.get("failed") or counts.get("cancelled"))
         and (lost_ok or not (data.get("missing_from_card") or data.get("missing_from_legacy_mhl")))
-        and (gone_ok or not any(d.get("lost") for d in data.get("destinations") or []))
         and not any(f.get("source_error") for f in data.get("files") or [])
     )
 
@@ -792,15 +796,15 @@ def _gone(data: dict[str, Any]) -> int:
 
 def _gone_words(data: dict[str, Any], result: str) -> str:
     """``, but N destination(s) LOST`` after the words of good copies (*result*), else
-    ``, N destination(s) LOST``: the destinations the run lost, as the terminal's summary
-    (its ``LOST`` rows and "BUT ... WAS LOST") and the HTML/PDF (its ``LOST`` problems) say
-    them; "" for none, or where *result* says no copy's state (``cancelled``, ``failed``,
-    stopped with no states)."""
+    (``partly failed``, ``cancelled``, ``failed``, stopped with no states) ``, N
+    destination(s) LOST``: the destinations the run lost, as the terminal's summary (its
+    ``LOST`` rows and "BUT ... WAS LOST") and the HTML/PDF (its ``LOST`` problems) say
+    them, whatever else ended the run; "" for none."""
     lost = _gone(data)
-    if not lost or result in ("cancelled", "failed", _STOPPED_UNKNOWN):
+    if not lost:
         return ""
-    but = "" if result.startswith("partly failed") else " but"
-    return f",{but} {lost} destination{'' if lost == 1 else 's'} LOST"
+    bad = result in ("cancelled", "failed", _STOPPED_UNKNOWN) or result.startswith("partly failed")
+    return f",{'' if bad else ' but'} {lost} destination{'' if lost == 1 else 's'} LOST"
 
 
 def _lost_said(data: dict[str, Any]) -> bool:
