@@ -13,15 +13,20 @@ commands run as subprocesses. Black-box QA found it (forty-fifth pass)."""
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from offload.cli import verify_cmd
+from offload.cli.common import Environment
+from offload.cli.offload import main
 from tests.support.faultyfs import FaultyFS
 
 pytestmark = pytest.mark.fault
@@ -155,3 +160,41 @@ def test_an_unreadable_ledger_names_both_ways_to_replace_a_copy_whose_size_chang
     assert again.returncode == 1, again.stderr
     (refused,) = [x for x in again.stderr.splitlines() if x.startswith("ERROR:") and CLIP in x]
     assert "a copy of ours whose size changed" in refused and "--reverify replaces it" in refused
+
+
+def test_a_ledger_lost_after_the_revocation_says_what_it_records_is_unknown(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A001C003's copy changed its date since recorded (no run trusts it: nothing to
+    revoke) and its read fails EIO; the revocation reads the ledger, revokes none, and the
+    ledger then fails EIO (stat and open) before the footer counts: exit 11, one line says
+    whether the ledger records that copy is unknown, and none that it is not vouched for
+    (no revocation line said the ledger could not be read). Failed before: "1 unreadable
+    copy is not vouched for by this copy root's ledger ...: no `offload copy` trusts it"."""
+    fs = faulty_fs(direct_io=True)
+    _copied(tmp_path, fs)
+    os.utime(fs.backing / "A001" / CLIP, (1_600_000_000, 1_600_000_000))
+    fs.fail("read", errno.EIO, path=f"A001/{CLIP}")
+    revoke = verify_cmd._revoke
+    revocations: list[Any] = []
+
+    def revoke_then_lose_the_ledger(*args: Any, **kwargs: Any) -> Any:
+        revocations.append(revoke(*args, **kwargs))
+        for op in ("getattr", "open"):
+            fs.fail(op, errno.EIO, path=LEDGER)
+        return revocations[-1]
+
+    monkeypatch.setattr(verify_cmd, "_revoke", revoke_then_lose_the_ledger)
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["verify", "--report-dir", str(tmp_path / "reports"), str(fs.mountpoint / "A001")],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )
+    said = err.getvalue()
+    assert code == 11, said
+    (revocation,) = revocations
+    assert revocation is not None and not revocation.error and not revocation.revoked
+    (line,) = [x for x in said.splitlines() if "whether it still records" in x]
+    assert "this copy root's ledger could not be read (Input/output error (EIO))" in line
+    assert "the 1 copy listed UNREADABLE above is unknown" in line, line
+    assert NOT_VOUCHED not in said and "no `offload copy` trusts" not in said, said
