@@ -577,6 +577,24 @@ def full_in_other_words(code: int | None, path: Path | str) -> bool:
     return st.f_blocks > 0 and st.f_bavail * st.f_frsize < 2 * block
 
 
+def free_space_unread(path: Path | str) -> bool:
+    """Whether the filesystem of *path* (or of its nearest existing folder) says nothing of
+    its free space: a size of 0 blocks (fusefat on a FAT32 volume), as the preflight's
+    ``free-space-unknown`` warning found it (``plan.filesystem.statvfs_space``). There a
+    full drive cannot be told from another refusal (``full_in_other_words`` says False).
+    Asked on a failure only."""
+    st = _statvfs_nearest(path)
+    return st is not None and st.f_blocks == 0
+
+
+#: Added to an EPERM of a write where ``free_space_unread``: fusefat answers a full FAT32
+#: drive so, and whether this one is full cannot be read.
+MAY_BE_FULL = (
+    "the drive may be full (its free space could not be read: its filesystem reports a size "
+    f"of 0 blocks): free space there (or choose a larger drive){remedies.RESUME}"
+)
+
+
 def on_network_share(path: Path | str) -> bool:
     """Whether *path* (or its nearest existing folder) is on a network share: its mount's
     type is one of ``fs.below.NETWORK_FILESYSTEMS`` (NFS, SMB, sshfs, ...), whose EIO is
@@ -909,6 +927,15 @@ def destination_io_error(
         full = DestinationError(message, path=path, errno_=exc.errno)
         full.answered_full = True
         return full
+    if (
+        not service
+        and exc.errno == errno.EPERM
+        and _asks_for_room(operation, exc.errno)
+        and free_space_unread(path)
+    ):
+        # fusefat on FAT32 answers a full drive with EPERM and reports no size (the preflight
+        # warned its free space unknown): maybe full, maybe not, said so; the file alone fails.
+        message = f"{message}; {MAY_BE_FULL}"
     if exc.errno == errno.EILSEQ and not service:
         # ntfs-3g, exfat-fuse: a name that is not UTF-8 (or a character the filesystem
         # refuses), which the preflight refuses where it knows the filesystem.

@@ -72,6 +72,47 @@ def test_an_eperm_with_room_left_keeps_its_own_words(tmp_path: Path) -> None:
     assert "full" not in error.message
 
 
+def test_a_fat32_drive_that_fills_says_it_may_be_full(
+    tmp_path: Path, fusefat_mount: Callable[..., Mount]
+) -> None:
+    """fusefat on FAT32 reports a size of 0 blocks (the preflight warns its free space is
+    unknown) and answers a full drive with EPERM: a copy onto one left ~2.5 MB free fails
+    its last clips, each ERROR line saying the drive may be full, its free space unread;
+    the other destination has every copy (exit 1). Failed before: "cannot write
+    .../A001C00N.MOV: Operation not permitted (EPERM)", no remedy (QA, forty-fifth pass)."""
+    drive = fusefat_mount(64 << 20, fat_bits=32).path
+    assert os.statvfs(drive).f_blocks == 0  # what the words are for
+    filler = fill(drive)
+    os.truncate(filler, filler.stat().st_size - 2_500_000)
+    card = tmp_path / "cards" / "A001"
+    make_sources(card, 6, size=700_000)
+    other = tmp_path / "other"
+    other.mkdir()
+    copied = run_cli("copy", "-q", "--report-dir", tmp_path / "r", card, drive, other)
+    said = copied.stdout + copied.stderr
+    assert copied.returncode == 1, said
+    assert f"the free space of {drive} is unknown" in said, said
+    failed = [x for x in said.splitlines() if x.startswith(f"ERROR: cannot write {drive}/")]
+    assert failed, said
+    for line in failed:
+        assert line.count("Operation not permitted (EPERM); the drive may be full") == 1, line
+        assert "its free space could not be read" in line, line
+        assert "free space there (or choose a larger drive)" in line, line
+
+
+def test_an_eperm_where_free_space_is_known_never_says_may_be_full(
+    fusefat_mount: Callable[..., Mount],
+) -> None:
+    """On FAT16 fusefat reports its size: an EPERM there with room left is no full drive's
+    (``full_in_other_words`` is False) and never "may be full" either."""
+    drive = fusefat_mount(8 << 20).path
+    assert os.statvfs(drive).f_blocks > 0
+    error = destination_io_error(
+        PermissionError(errno.EPERM, "Operation not permitted"), "write", drive / "c", str(drive)
+    )
+    assert "full" not in error.message, error.message
+
+
 def test_copies_the_full_drive_s_ledger_could_not_record_are_said_whole_and_adopted_next(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS], tmpfs_mount: Callable[..., Mount]
 ) -> None:

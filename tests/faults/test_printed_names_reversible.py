@@ -67,7 +67,8 @@ def test_a_failure_line_names_the_file_that_failed_never_its_printed_twin(
     assert any(line.endswith("/S021/a\\\\x0ab.mov: Input/output error (EIO)") for line in errors)
     assert not any("/S021/a\\x0ab.mov:" in line for line in errors), errors
     (release,) = [line for line in lines if line.startswith("Do not format the card")]
-    assert "failed as it was read: a\\\\x0ab.mov;" in release, release
+    # Three card files failed (the newline and tab files too), the first named.
+    assert "3 files of the card failed as they were read (a\\\\x0ab.mov first);" in release
     html = next(reports.glob("*.html")).read_text(encoding="utf-8")
     assert html.count("<b>a\\\\x0ab.mov</b>") == 1, html  # its row: the one that failed
     assert html.count("<b>a\\x0ab.mov</b>") == 1, html  # the newline file's row

@@ -1583,14 +1583,38 @@ def _maybe_ledger(root: Path) -> bool:
         return True
 
 
-def _ledger_entries(root: Path) -> LedgerEntries | None:
+def _ledger_entries(root: Path) -> tuple[LedgerEntries | None, OSError | None]:
     """The entries of the ledger of the copy root *root*, loaded once for the footer's
-    counters (``_recorded_in_ledger``, ``_revoked_by_a_check``, ``_redated_copies``); None
-    when it cannot be read (each then counts none)."""
+    counters (``_recorded_in_ledger``, ``_revoked_by_a_check``, ``_redated_copies``), and
+    None; (None, the error) when it cannot be read: each counter then counts none, and
+    which copies it records is unknown (no copy is "vouched for" or "not vouched for" on
+    its word: ``_ledger_unknown_words``). No ledger at all reads as none recorded."""
     try:
-        return load_entries(Ledger(root))
-    except OSError:
-        return None
+        return load_entries(Ledger(root)), None
+    except OSError as exc:
+        return None, exc
+
+
+def _ledger_unknown_words(exc: OSError, changed: int, unread: int) -> str:
+    """The footer's words where the copy root's ledger could not be read (*exc*) and no
+    revocation said so already: whether it still records the *changed* copies found wrong
+    and the *unread* ones listed UNREADABLE is unknown, so neither "still records" nor "not
+    vouched for" is said of them; a plain ``offload copy`` trusts those it records that kept
+    their size and date, ``--reverify`` reads them back."""
+    which = " and ".join(
+        words
+        for count, words in (
+            (changed, f"the {plural(changed, 'copy', 'copies')} found wrong"),
+            (unread, f"the {plural(unread, 'copy', 'copies')} listed UNREADABLE"),
+        )
+        if count
+    )
+    return (
+        f"this copy root's ledger could not be read ({describe_os_error(exc)}): whether it "
+        f"still records {which} above is unknown; a plain `offload copy` of the card trusts "
+        "such a copy it records that kept its size and date (verified earlier, not re-read); "
+        "`offload copy --reverify` reads them back"
+    )
 
 
 def _recorded_in_ledger(entries: LedgerEntries | None, paths: list[str]) -> int:
@@ -1845,7 +1869,7 @@ def _print_human(
         # what reads it back; a copy whose size changed is replaced by --reverify where the
         # ledger records it as ours (Ledger.changed_copy), and by nothing but --overwrite
         # where it does not.
-        entries = _ledger_entries(where)  # once, for the three counts below
+        entries, unknown = _ledger_entries(where)  # once, for the counts below
         sized = [
             c.path for c in report.changed if c.reason is ChangeReason.SIZE and c.path not in skip
         ]
@@ -1896,6 +1920,16 @@ def _print_human(
         unvouched = len(unsized) - recorded - earlier + len(by_size) - by_size_recorded
         unread_unvouched = len(unread) - unread_recorded - earlier_unread
         parts = []
+        if unknown is not None:
+            # A ledger that could not be read records none of them as far as the counts go,
+            # yet may record each: which it vouches for is unknown, so nothing is said "not
+            # vouched for" (the next run may read it and trust them). The revocation's line
+            # said so where it could not read it; else (it read it, or tried none) here.
+            if not (revocation is not None and revocation.error) and (unsized or by_size or unread):
+                parts.append(
+                    _ledger_unknown_words(unknown, len(unsized) + len(by_size), len(unread))
+                )
+            unvouched = unread_unvouched = 0
         for verb, count in by_size_vouched.items():
             if count:
                 one = count == 1
@@ -1982,7 +2016,18 @@ def _print_human(
                 f"{'is one' if ours == 1 else 'are ones'} this copy root's ledger recorded: "
                 + _replaced_by_reverify(ours, untrusted=False)
             )
-        if resized:
+        if resized and unknown is not None:
+            # Whether they are ours is unknown: a plain run refuses either (one of ours
+            # naming --reverify), and which replaces one depends on the ledger's record.
+            one = resized == 1
+            parts.append(
+                f"{plural(resized, 'copy', 'copies')} whose size changed "
+                f"{'is' if one else 'are'} refused by a plain `offload copy`: `offload copy "
+                "--reverify` replaces one this copy root's ledger records (it could not be read "
+                "now), `offload copy --overwrite` any, once the new "
+                f"{'copy is' if one else 'copies are'} verified"
+            )
+        elif resized:
             parts.append(
                 f"{plural(resized, 'copy', 'copies')} whose size changed "
                 f"{'is' if resized == 1 else 'are'} refused by `offload copy` (another file "

@@ -959,7 +959,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
     # The first other file failed as already there with other content: --overwrite would
     # replace it too, so never advised beside it.
     conflict: str | None = None
-    source_error: str | None = None
+    source_error: str | None = None  # the first card file that failed as it was read
+    source_errors = 0  # and how many did (a read, a stat, a second read: each its file)
     index_files: list[str] = []
     not_safe: str | None = None  # a file with no verified copy on another disk
     other_not_safe: str | None = None  # of them, the first that is no index file
@@ -997,8 +998,10 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         count += 1
         if copy_source and rewords(path):
             card_words_named.append(path)
-        if error and source_error is None:
-            source_error = printable_name(path)  # shown: a literal \ as \\, README
+        if error:
+            source_errors += 1
+            if source_error is None:
+                source_error = printable_name(path)  # shown: a literal \ as \\, README
         # The disks off the card holding a verified copy (the fast copy standing in for it).
         disks: list[str] = [stand_in] if stand_in else []
         now = False  # a copy that counts was read back by this run
@@ -1091,8 +1094,14 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         # changed while read, a second read that differs, or refuted by the card's own
         # ASC MHL history (the card was read then): not "could not be read". Without the
         # card, its fast copy was read: that copy's drive failed (``what_was_read``).
+        # Every such file counted (a stat that failed too: QA, a card pulled mid-read named
+        # one of three), the first named.
         read = what_was_read(absent_card(data) is not None)
-        kept.append(f"a file of {read} failed as it was read: {source_error}")
+        kept.append(
+            f"a file of {read} failed as it was read: {source_error}"
+            if source_errors == 1
+            else f"{source_errors} files of {read} failed as they were read ({source_error} first)"
+        )
     if data.get("missing_from_card"):
         kept.append(
             "files its own ASC MHL history lists are missing from it: "
