@@ -156,7 +156,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         # Before teardown deletes them: what each daemon said (a traceback, a stray signal
         # and its sender, its watchdog), under the failure.
         for number, fs in enumerate(item.stash.get(_FAULTY_MOUNTS, [])):
-            log = fs.log_text().strip()
+            log = fs.all_logs_text().strip()  # those before a remount too
             if log:
                 report.sections.append((f"faultyfs {number} daemon log ({fs.mountpoint})", log))
     if report.skipped and not hasattr(report, "wasxfail"):
@@ -258,6 +258,8 @@ def faulty_fs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callab
             return stack.enter_context(fs)
 
         yield make
+        # A passing test shows no daemon's log: a stray signal it ignored is warned of.
+        faultyfs.warn_of_stray_signals(made)
 
 
 @pytest.fixture

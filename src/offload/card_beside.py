@@ -16,7 +16,8 @@ its first and last 256 KiB (a whole ledger only when no longer than 512 KiB: a 2
 is never read whole at the start of a run), those lines read together by the ledger's own
 reader; it says only what a ledger records. A line of another card, a damaged line or an
 older version's line (no card) is passed over, the look going on past it; a revocation of
-the card's copy (``offload verify`` found it changed) ends its entry. A ledger longer than
+the card's copy (``offload verify`` found it changed, whatever its date now:
+``verify_revoke``) ends its entry. A ledger longer than
 512 KiB whose lines of this card are all in its middle (a copy root shared by many cards
 with ``--into``) is not named: a miss. A revocation of the card's copies in that middle
 alone is not seen: the one overclaim left, rare (a copy root whose lines of the card are

@@ -31,15 +31,21 @@ Contract:
   unlike another record than the check's reference (a legacy MHL the copy holds,
   ``copy_legacy_mhl``: reason ``legacy-mhl-mismatch``), proved wrong only as above against
   the entry's own size and digests, never by that record alone: a copy the ledger's record
-  still proves is not revoked. Only a copy a run could still trust
-  by its quick check is revoked: a regular file at its name with the recorded size and
-  date; one whose size or date changed is trusted by no run, and ``offload copy
-  --reverify`` replaces it as a copy of ours that changed (``Ledger.changed_copy``), which
-  a revocation would prevent. A copy the check found missing is not revoked: no run
-  trusts it (the next one copies it again), and its entry stays so that a check against
-  the ledger still names it missing. It returns a
-  ``Revocation``: the paths revoked (sorted), and the error that stopped it (none revoked
-  then; with it the paths it meant to revoke, as far as it got to know them). Where two
+  still proves is not revoked. A copy is revoked whatever its size and date now: one
+  that kept them is what a run's quick check would still trust; one whose date (or size)
+  changed is trusted by no run, but its standing entry still says the copy root holds
+  this card's verified copy, which the check just disproved, and the ledger is read as
+  that record by more than the quick check (``card_beside.records_card`` names the folder
+  holding the card's offload from the ledger alone). Its revocation keeps the entry it
+  ended, so ``offload copy --reverify`` takes it up as ours all the same
+  (``Ledger.found_wrong_copy`` asks for a regular file at its name, not for its size and
+  date) and a plain run refuses it naming ``--reverify``. A copy the check found missing
+  (nothing at its name) is not revoked: no run trusts it (the next one copies it again),
+  and its entry stays so that a check against the ledger still names it missing. It
+  returns a ``Revocation``: the paths revoked (sorted), and the error that stopped it
+  (none revoked then; with it those of the paths it meant to revoke that a run still
+  trusts by its quick check, as far as it got to know them: what the failure leaves
+  trusted; a copy whose size or date changed, trusted by no run, is not counted). Where two
   cards' copies of one path are both revoked, no entry is carried (which copy the line
   ends is not one record).
 * It takes the copy root's lock (``lock.lock_copy_roots``) while it reads and appends, so
@@ -80,8 +86,9 @@ from offload.verify_reads import load_entries
 class Revocation(NamedTuple):
     """What ``revoke_found_wrong`` did: *revoked*, the copy paths whose record it revoked;
     *error*, why it revoked none ("" when it did what it could); *meant*, with an error,
-    the copy paths whose record it would have revoked (those a run still trusts: found
-    before the lock or the write failed; empty when its ledger could not be read)."""
+    the copy paths whose record it would have revoked that a run still trusts by its quick
+    check (its size and date kept: found before the lock or the write failed; empty when
+    its ledger could not be read)."""
 
     revoked: tuple[str, ...]
     error: str = ""
@@ -115,7 +122,7 @@ def revoke_found_wrong(
     own.update((Path(p).as_posix(), False) for p in foreign if Path(p).as_posix() in wanted)
     ledger = Ledger(root)
     try:  # nothing to revoke: no lock taken, nothing written on the copy root
-        cards, meant, records, unrecorded = _to_revoke(
+        cards, found, records, unrecorded, meant = _to_revoke(
             ledger, load_entries(ledger), wanted, checked_since, own
         )
         if not cards:
@@ -137,7 +144,7 @@ def revoke_found_wrong(
             # ``stat`` answers from a cache (NFS) an append from another host would be
             # unseen. One parse, made only where the read before found something to revoke.
             if not locked:
-                cards, meant, records, unrecorded = _to_revoke(
+                cards, found, records, unrecorded, meant = _to_revoke(
                     ledger, ledger.load_entries(), wanted, checked_since, own
                 )
             if cards:
@@ -151,7 +158,7 @@ def revoke_found_wrong(
             if entry.verify == "transfer"
         )
     )
-    return Revocation(meant, unrecorded=unrecorded, transfer_checked=transfer)
+    return Revocation(found, unrecorded=unrecorded, transfer_checked=transfer)
 
 
 def _to_revoke(
@@ -160,17 +167,22 @@ def _to_revoke(
     wanted: Mapping[str, ChangedFile | None],
     checked_since: float,
     own: Mapping[str, bool],
-) -> tuple[dict[str, str], tuple[str, ...], dict[str, LedgerEntry], tuple[str, ...]]:
+) -> tuple[
+    dict[str, str], tuple[str, ...], dict[str, LedgerEntry], tuple[str, ...], tuple[str, ...]
+]:
     """``Ledger.revoke``'s arguments (each entry's path, and the card of the copy found
     wrong: the other cards' copies beside it are written again; two cards' copies of one
     path both found wrong: "", which ends them all; and by path the entry revoked, the one
     copy of that path found wrong, none for two), the copy paths it revokes, and those of them
-    whose revocation carries no record (two cards' copies of one path).
+    whose revocation carries no record (two cards' copies of one path), and those of them
+    a run could still trust by its quick check (``_passes_quick_check``: what a revocation
+    that failed leaves trusted, ``Revocation.meant``).
     *own*: by copy path, whether its change was found against offload-ai's own records."""
     cards: dict[str, str] = {}
     records: dict[str, LedgerEntry] = {}
     twice: set[str] = set()
     revoked: set[str] = set()
+    trusted: set[str] = set()
     copies: dict[str, list[str]] = {}
     for entry in entries.standing():
         if not entry.vouches:
@@ -180,19 +192,21 @@ def _to_revoke(
         copy = final_path_of(Path(), entry).as_posix()
         if copy not in wanted or not _proved_wrong(entry, wanted[copy], own[copy]):
             continue
-        if not _passes_quick_check(ledger, entry):
-            continue  # not trusted by any run: --reverify replaces it (Ledger.changed_copy)
+        if not _still_there(ledger, entry):
+            continue  # missing: its entry stays, so that a check still names it missing
         path = entry.relative_path
         cards[path] = entry.card if cards.get(path, entry.card) == entry.card else ""
         if path in records:
             twice.add(path)  # which copy the line ends is not one record: none kept
         records[path] = entry
         revoked.add(copy)
+        if _passes_quick_check(ledger, entry):
+            trusted.add(copy)
         copies.setdefault(path, []).append(copy)
     for path in twice:
         del records[path]
     unrecorded = tuple(sorted(copy for path in twice for copy in copies[path]))
-    return cards, tuple(sorted(revoked)), records, unrecorded
+    return cards, tuple(sorted(revoked)), records, unrecorded, tuple(sorted(trusted))
 
 
 def _proved_wrong(entry: LedgerEntry, found: ChangedFile | None, against_own: bool) -> bool:
@@ -214,11 +228,26 @@ def _proved_wrong(entry: LedgerEntry, found: ChangedFile | None, against_own: bo
     return against_own
 
 
+def _still_there(ledger: Ledger, entry: LedgerEntry) -> bool:
+    """Whether something is at the name *entry* records (one ``lstat``; whatever its size,
+    date or kind). A missing copy is trusted by no run (copied again) and keeps its entry:
+    a check against the ledger then still names it missing, where a revoked one would be
+    in no record at all. A name that cannot be looked at (EIO) counts as there: the check
+    proved the copy wrong, and revoking trusts less."""
+    try:
+        os.lstat(final_path_of(ledger.copy_root, entry))
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def _passes_quick_check(ledger: Ledger, entry: LedgerEntry) -> bool:
     """Whether a run could still trust *entry*'s copy by its quick check: a regular file
-    at its name with the recorded size and date (``Ledger.as_recorded``). A missing copy is
-    trusted by no run (copied again) and keeps its entry: a check against the ledger then
-    still names it missing, where a revoked one would be in no record at all."""
+    at its name with the recorded size and date (``Ledger.as_recorded``). A copy whose
+    size or date changed is trusted by no run: its revocation is owed to the ledger's other
+    readers, not to a run's quick check."""
     try:
         st = os.lstat(final_path_of(ledger.copy_root, entry))
     except OSError:

@@ -198,15 +198,17 @@ def test_a_check_that_cannot_revoke_prints_no_empty_warning(
     assert all(line.strip() not in ("WARNING:", "ERROR:") for line in lines), err
 
 
-def test_a_copy_edited_since_its_record_is_said_trusted_by_no_run(tmp_path: Path) -> None:
+def test_a_copy_edited_since_its_record_is_revoked_and_said_so(tmp_path: Path) -> None:
     """A copy an app edited since it was recorded (same size, its date now): the check finds
-    it changed and leaves its record (``verify_revoke``: no run trusts a copy whose date
-    changed, and ``--reverify`` replaces it as ours); its words say just that, not that a
-    plain copy trusts a copy that kept its size and date, and the next plain copy refuses it
-    naming ``--reverify``. Failed before (found in QA, a RED card's R3D segment edited in
-    place): "this copy root's ledger still records 1 copy found wrong above, not revoked
-    (...): a plain `offload copy` of the card trusts a changed copy that kept its size and
-    date", a risk this copy does not run."""
+    it changed and revokes its record all the same, keeping which copy it was
+    (``verify_revoke``: its entry would still say the copy root holds this card's verified
+    copy, which ``card_beside`` reads from the ledger alone); its words say it was revoked,
+    not that a plain copy trusts a copy that kept its size and date; the next plain copy
+    refuses it naming ``--reverify``, which replaces it. Failed before (found in QA, a RED
+    card's R3D segment edited in place): "this copy root's ledger still records 1 copy
+    found wrong above, not revoked (...): a plain `offload copy` of the card trusts a
+    changed copy that kept its size and date", a risk this copy does not run; then (45th
+    pass) its record was left standing, a copy found changed still vouched for."""
     card, root = copied(tmp_path)
     edited = root / "CLIPS" / "C001.MOV"
     st = edited.stat()
@@ -222,16 +224,18 @@ def test_a_copy_edited_since_its_record_is_said_trusted_by_no_run(tmp_path: Path
     assert f"CHANGED {edited}" in said, said
     assert "a plain `offload copy` of the card trusts" not in said, said
     assert (
-        "WARNING: 1 copy found wrong above changed its date since this copy root's ledger "
-        "recorded it: no `offload copy` trusts it as verified earlier; `offload copy "
-        "--reverify` of the card replaces it once the new copy is verified (while the card's "
-        "file is the one recorded)" in said
+        "WARNING: this check revoked this copy root's ledger record of the 1 copy it found "
+        "changed or unreadable: no `offload copy` trusts it as verified earlier any more; "
+        "`offload copy --reverify` of the card reads it back against the card and replaces "
+        "it if it differs" in said
     ), said
-    assert ledger_states(root)[-1] != ("CLIPS/C001.MOV", "revoked")
+    assert ledger_states(root)[-1] == ("CLIPS/C001.MOV", "revoked")
 
     code, out, err = run("copy", "--report-dir", tmp_path / "jobs", card, root.parent)
     assert code != 0, err
-    assert "copy of ours whose date changed since it was recorded" in err, err
+    said = " ".join(err.split())
+    assert "offload verify found the copy at this name wrong and revoked its record" in said
+    assert "--reverify replaces it" in said, said
     code, _, err = run("copy", "--quiet", "--reverify", card, root.parent)
     assert code == 0, err
     assert edited.read_bytes() == (card / "CLIPS" / "C001.MOV").read_bytes()
@@ -399,19 +403,20 @@ def test_the_offloading_line_counts_the_copies_found_wrong_that_it_may_copy_agai
 def test_the_reverify_line_and_dry_run_count_a_copy_found_wrong_after_its_date_changed(
     tmp_path: Path,
 ) -> None:
-    """QA (the first hour, 38th pass): two copies found CHANGED by ``offload verify``, one
-    revoked with its date kept, one whose date had changed (not revoked: no entry vouched
-    for it). Failed before: ``--reverify``'s line said "1 of them found wrong before ...
-    (60.0 kB)" and the run rewrote both (90 kB); its dry run called the revoked copy "a
-    copy of ours whose date changed", which it was not. Now the line counts the other as a
-    copy of ours whose date changed, and the dry run says which is which."""
+    """QA (the first hour, 38th pass): one copy found CHANGED by ``offload verify`` and
+    revoked, one whose content and date changed since (an app edited it after the check:
+    not revoked, its entry standing). Failed before: ``--reverify``'s line said "1 of them
+    found wrong before ... (60.0 kB)" and the run rewrote both (90 kB); its dry run called
+    the revoked copy "a copy of ours whose date changed", which it was not. Now the line
+    counts the other as a copy of ours whose date changed, and the dry run says which is
+    which. (A copy found changed by the check is revoked whatever its date: below, both.)"""
     card, root = copied(tmp_path)
     corrupt_keeping_size_and_mtime(root / "CLIPS" / "C001.MOV")
+    code, _, err = run("verify", "--report-dir", tmp_path / "reports", root)
+    assert code == 11 and "revoked this copy root's ledger record of the 1 copy" in err, err
     dated = root / "CLIPS" / "C002.MOV"
     corrupt_keeping_size_and_mtime(dated)
     os.utime(dated, ns=(dated.stat().st_atime_ns, dated.stat().st_mtime_ns + 3600 * 10**9))
-    code, _, err = run("verify", "--report-dir", tmp_path / "reports", root)
-    assert code == 11 and "changed its date since" in err, err
     jobs = ("--report-dir", tmp_path / "jobs")
 
     code, _, err = run("copy", "--reverify", "--dry-run", *jobs, card, root.parent)
@@ -432,6 +437,44 @@ def test_the_reverify_line_and_dry_run_count_a_copy_found_wrong_after_its_date_c
     ), line
     for name in ("C001.MOV", "C002.MOV"):
         assert (root / "CLIPS" / name).read_bytes() == (card / "CLIPS" / name).read_bytes()
+
+
+def test_a_copy_found_changed_after_its_date_changed_is_revoked_and_reverify_replaces_it(
+    tmp_path: Path,
+) -> None:
+    """Two copies found CHANGED by one check, one with its date kept, one whose date had
+    changed too: both revoked, each keeping which copy it was, so ``--reverify``'s dry run
+    and line say both were found wrong before, and the run replaces both. Failed before:
+    the one whose date changed was not revoked (its entry still vouched for it)."""
+    card, root = copied(tmp_path)
+    corrupt_keeping_size_and_mtime(root / "CLIPS" / "C001.MOV")
+    dated = root / "CLIPS" / "C002.MOV"
+    corrupt_keeping_size_and_mtime(dated)
+    os.utime(dated, ns=(dated.stat().st_atime_ns, dated.stat().st_mtime_ns + 3600 * 10**9))
+    code, _, err = run("verify", "--report-dir", tmp_path / "reports", root)
+    assert code == 11 and "revoked this copy root's ledger record of the 2 copies" in err, err
+    assert "changed its date since" not in err, err
+    jobs = ("--report-dir", tmp_path / "jobs")
+
+    code, _, err = run("copy", "--reverify", "--dry-run", *jobs, card, root.parent)
+    assert code == 0, err
+    said = " ".join(err.split())
+    for name in ("C001.MOV", "C002.MOV"):
+        assert f"CLIPS/{name}: found wrong before (" in said, said
+    assert "a copy of ours whose date changed" not in said, said
+
+    code, _, err = run("copy", "--reverify", *jobs, card, root.parent)
+    assert code == 0, err
+    (line,) = [line for line in err.splitlines() if line.startswith("Offloading")]
+    assert line.endswith(
+        "0 to copy (0 bytes), 3 copies already there to read back, 2 of them found wrong "
+        "before (by offload verify or an earlier offload): copied again if still wrong "
+        "(90.0 kB)"
+    ), line
+    for name in ("C001.MOV", "C002.MOV"):
+        assert (root / "CLIPS" / name).read_bytes() == (card / "CLIPS" / name).read_bytes()
+    code, _, err = run("verify", "--report-dir", tmp_path / "reports", root)
+    assert code == 0, err
 
 
 def offloaded_then_reread_in_md5(

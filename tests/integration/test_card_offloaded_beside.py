@@ -206,6 +206,31 @@ def test_an_offload_beside_whose_copy_was_found_changed_is_not_named(
     assert _warned(again, dest) == []
 
 
+def test_an_offload_beside_whose_copy_was_found_changed_with_its_date_is_not_named(
+    tmp_path: Path, exfat_loop: Any, bind_mount: Callable[[Path, Path], mounts.Mount]
+) -> None:
+    """As above, the damaged copy's date moved a minute on too (an app that wrote it, or
+    the same flip made by a slow run: the copy's date more than the ledger's 2 s from its
+    card file's). ``offload verify D/red`` (exit 11) revokes it all the same: the ledger no
+    longer vouches for it, ``D/red`` is not named, and ``--reverify`` of the card into
+    ``D/red`` still takes the copy up as ours and replaces it. Failed before: a copy whose
+    date changed was not revoked (trusted by no run's quick check), and the warning still
+    said ``D/red`` held this card's offload, which the check had just disproved."""
+    again, dest, ledger = _offloaded_and_mounted_again(tmp_path, exfat_loop, bind_mount)
+    copy = dest / "red" / "A001C001.R3D"
+    corrupt_keeping_size_and_mtime(copy, at=100)
+    st = copy.stat()
+    os.utime(copy, ns=(st.st_atime_ns, st.st_mtime_ns + 60 * 10**9))
+    code, out, err = offload_streams("verify", dest / "red")
+    assert code == 11, out + err
+    assert f"CHANGED {copy}" in " ".join(err.split()), err
+    assert '"revoked"' in ledger.read_text()
+    assert _warned(again, dest) == []
+    code, out, err = offload_streams("copy", "-q", "--reverify", "--into", again, dest / "red")
+    assert code == 0, out + err
+    assert copy.read_bytes() == (again / "A001C001.R3D").read_bytes()
+
+
 def test_a_later_line_of_another_folder_of_the_volume_at_the_path_leaves_it_named(
     tmp_path: Path, exfat_loop: Any, bind_mount: Callable[[Path, Path], mounts.Mount]
 ) -> None:

@@ -1521,9 +1521,10 @@ def test_verify_of_a_changed_copy_says_a_plain_rerun_would_still_trust_it(
 
 
 def test_verify_of_a_copy_whose_size_changed_names_reverify(tmp_path: Path) -> None:
-    """A copy of ours whose size changed since it was verified: `offload verify` names
-    `--reverify` for it (which replaces it), and `--reverify` does. Failed before: the
-    WARNING named --overwrite, and --reverify refused it (another file in the way, exit 1)."""
+    """A copy of ours whose size changed since it was verified: `offload verify` revokes
+    its record, keeping which copy it was, and names `--reverify` for it (which replaces
+    it), and `--reverify` does. Failed before: the WARNING named --overwrite, and
+    --reverify refused it (another file in the way, exit 1)."""
     card, dest, reports = copied_once(tmp_path)
     copy = dest / "A001" / "CLIPS" / "C001.mov"
     with copy.open("ab") as f:
@@ -1532,8 +1533,10 @@ def test_verify_of_a_copy_whose_size_changed_names_reverify(tmp_path: Path) -> N
     assert checked.returncode == 11, checked.stderr
     assert "--overwrite" not in checked.stderr
     assert (
-        "1 copy whose size changed is one this copy root's ledger recorded: `offload copy "
-        "--reverify` of the card replaces it" in " ".join(checked.stderr.split())
+        "this check revoked this copy root's ledger record of the 1 copy it found changed or "
+        "unreadable: no `offload copy` trusts it as verified earlier any more; `offload copy "
+        "--reverify` of the card reads it back against the card and replaces it if it "
+        "differs" in " ".join(checked.stderr.split())
     ), checked.stderr
     fixed = run("copy", "--reverify", card, dest, "--report-dir", reports)
     assert fixed.returncode == 0, fixed.stderr

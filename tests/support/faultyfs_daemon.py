@@ -1076,6 +1076,11 @@ class ControlServer:
 PARENT_GONE_EXIT = 3
 """Exit status when the process that started the daemon died (``_watch_parent``)."""
 
+_PARENT_GONE = threading.Event()
+"""Set by ``_watch_parent`` before it unmounts: the FUSE loop that unmount ends in the main
+thread then exits ``PARENT_GONE_EXIT`` too, whichever thread's exit comes first (before,
+the main thread's ``return 0`` could win the race, and the harness said "unmounted")."""
+
 SIGNALLED_PREFIX = "faultyfs: signalled: "
 """Start of the line logged for a SIGINT, SIGTERM or SIGHUP, naming the process that sent it."""
 
@@ -1091,6 +1096,7 @@ def _watch_parent(parent_pid: int, mountpoint: str) -> None:
         if os.getppid() != parent_pid:
             print(f"faultyfs: the test process {parent_pid} is gone: exiting", file=sys.stderr)
             sys.stderr.flush()
+            _PARENT_GONE.set()  # before the unmount, which ends the FUSE loop in main
             _libc.umount2(os.fsencode(mountpoint), 2)  # MNT_DETACH
             os._exit(PARENT_GONE_EXIT)
 
@@ -1199,6 +1205,8 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         sys.stderr.flush()
         raise
+    if _PARENT_GONE.is_set():  # _watch_parent's unmount ended it: its exit status
+        return PARENT_GONE_EXIT
     print("faultyfs: the FUSE loop ended (the mount is gone)", file=sys.stderr, flush=True)
     return 0
 

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from offload.ledger import Ledger, LedgerEntry
+from offload.ledger import Ledger, LedgerEntry, revoked_record
 from offload.manifest import ChangedFile, ChangeReason
 from offload.verify_revoke import revoke_found_wrong
 
@@ -77,13 +77,20 @@ def test_an_entry_recorded_since_the_check_began_stands(tmp_path: Path) -> None:
     assert done.revoked == () and states(root) == ["verified"]
 
 
-def test_a_copy_whose_date_changed_keeps_its_entry_for_reverify(tmp_path: Path) -> None:
+def test_a_copy_whose_date_changed_is_revoked_keeping_its_entry(tmp_path: Path) -> None:
+    """A copy found changed whose date changed too is revoked like one that kept it (its
+    entry no longer vouches: ``card_beside`` reads the ledger alone), the entry it ended
+    kept for ``--reverify`` (``Ledger.found_wrong_copy``). Failed before: not revoked, no
+    run trusting it by its quick check."""
     root, entry = copy_root(tmp_path)
     os.utime(root / "C001.MOV", ns=(entry.mtime_ns, entry.mtime_ns + 10_000_000_000))
     done = revoke_found_wrong(
         root, (), [changed({"xxh64": "bbbb"})], checked_since=200.0, against_own=True
     )
-    assert done.revoked == () and states(root) == ["verified"]
+    assert done.revoked == ("C001.MOV",) and done.unrecorded == ()
+    assert states(root) == ["verified", "revoked", "revoked"]
+    kept = revoked_record(Ledger(root).load_entries().latest["C001.MOV"])
+    assert kept is not None and kept.digests == entry.digests
 
 
 def test_a_missing_copy_is_not_revoked(tmp_path: Path) -> None:

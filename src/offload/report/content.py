@@ -873,7 +873,8 @@ def _clip_row(
     gone away fails: the row counts those); *empty*: its empty files (``clips.empty_files``,
     found once for the documents: ``clips.empty_files_of``). Its ⚠ of its own
     (``own_flags``) come after what the probing and the names tell of it; *flags*: those of
-    *info* and *empty* where the caller made them (``own_flags_of``), else made here."""
+    *info* and *empty* where the caller made them (``own_flags_of``: ``_media_rows``), else
+    made here (an other file's row, a clip of a folded list not all fine, a folded row)."""
     details: list[str] = []
     if info is not None:
         picture = " · ".join(
@@ -1166,7 +1167,8 @@ def own_flags_of(
     of them for a report's documents (``documents.render``), whose rows and their folding
     (``_media_rows``), page 1 (``build_view``) and ``CARD CONTENT:`` lines
     (``card_content.card_content``) read it, where each made them anew (three times a
-    clip: ~10 % of the report worker's CPU on a card of 5,000 clips, docs/performance.md,
+    clip: measured, one pass over a card of 5,000 clips is 11.6–12.6 ms of thread CPU, the
+    three ~35–38 ms of the report worker's ~0.53–0.59 s, ~6–7 %; docs/performance.md,
     "Profile of the forty-fifth pass"). Most rows have none and are not in it. The lists
     are shared: read them, never change them."""
     found: dict[int, list[Flag]] = {}
@@ -1365,10 +1367,10 @@ def _media_note(clip: Clip, info: MediaInfo | None) -> str | None:
 def _media_rows(
     clips: list[tuple[Clip, MediaInfo | None]],
     labels: dict[int, str],
-    reread: frozenset[int] = frozenset(),
-    losses: Losses | None = None,
-    empty_of: Mapping[int, Sequence[tuple[str, str]]] | None = None,
-    flags_of: Mapping[int, Sequence[Flag]] | None = None,
+    reread: frozenset[int],
+    losses: Losses | None,
+    empty_of: Mapping[int, Sequence[tuple[str, str]]],
+    flags_of: Mapping[int, Sequence[Flag]],
 ) -> list[ClipRow]:
     """A row per clip, sequence and audio take; past MAX_CLIP_ROWS, one per folder for the
     clips and audio takes in a good state (or failed only by a lost destination's loss or
@@ -1378,12 +1380,11 @@ def _media_rows(
     (``_folded_count``). *empty_of*: each clip's empty files by its ``id``
     (``clips.empty_files_of``, found once for the documents; a clip not in it has none).
     *flags_of*: each clip's ``own_flags`` of its *info* and empty files by its ``id``
-    (``own_flags_of``, made once for the documents; a clip not in it has none); None: made
-    here.
+    (``own_flags_of``, made once for the documents by ``build_view``, its one caller; a
+    clip not in it has none).
 
     Folding, each file's states are worded once (``_file_states``): they tell whether its
     clip is fine, and are counted into its folder's row (``_Tally``) or its own."""
-    empty_of = empty_of or {}
     if len(clips) <= MAX_CLIP_ROWS:
         return [
             _clip_row(
@@ -1393,7 +1394,7 @@ def _media_rows(
                 reread,
                 losses=losses,
                 empty=empty_of.get(id(clip), ()),
-                flags=None if flags_of is None else flags_of.get(id(clip), ()),
+                flags=flags_of.get(id(clip), ()),
             )
             for clip, info in clips
         ]
@@ -1403,7 +1404,7 @@ def _media_rows(
     folded: dict[str, list[tuple[Clip, MediaInfo | None]]] = {}
     for clip, info in clips:
         empty = empty_of.get(id(clip), ())
-        flags = own_flags(clip, info, empty) if flags_of is None else flags_of.get(id(clip), ())
+        flags = flags_of.get(id(clip), ())
         if (
             clip.kind not in ("clip", "audio")
             or (info is not None and info.thumbnail)
