@@ -2365,8 +2365,10 @@ def _revoke_fast_copies(
     drive's record of the card's pass, so a re-run reads them back and is never fed from
     them without the card. A drive whose copy root was removed is skipped (its ledger vouches
     for nothing). A ledger that cannot be told is a ``WarningIssued`` naming *what* and, by
-    *marked* (the cascade's mark stays on that drive), what a re-run does. Returns the
-    destinations whose ledger could not be told. Never raises for I/O."""
+    *marked* (the cascade's mark stays on that drive), what a re-run does; a record that
+    cannot be removed once the ledger was told is a ``WarningIssued`` of its own (revoked,
+    the record kept). Returns the destinations whose ledger could not be told. Never raises
+    for I/O."""
     revoke: dict[int, dict[str, str]] = {}
     for relative, index in copies:
         if 0 <= index < len(plan.ledgers):
@@ -2378,10 +2380,6 @@ def _revoke_fast_copies(
             continue  # removed with its folder, the ledger vouches for nothing: none to revoke
         try:
             ledger.revoke(paths)  # this card's copies, not another's kept beside them
-            # Checked and removed in the folder the lock holds, never by name: a
-            # ``.offload`` swapped since the revocation's append would have another copy
-            # root's record removed (``state_folder``).
-            unlink_in(ledger.folder / CARD_PASS_RECORD)
         except OSError as exc:
             unrevoked.add(index)
             sink.emit(
@@ -2393,6 +2391,26 @@ def _revoke_fast_copies(
                         else "a re-run would trust them again; re-run with --reverify"
                     ),
                     str(ledger.path),
+                )
+            )
+            continue
+        record = ledger.folder / CARD_PASS_RECORD
+        try:
+            # Checked and removed in the folder the lock holds, never by name: a
+            # ``.offload`` swapped since the revocation's append would have another copy
+            # root's record removed (``state_folder``).
+            unlink_in(record)
+        except OSError as exc:
+            # The ledger was told (not in *unrevoked*: its copies' words stand, its mark
+            # settles): the record left names files its ledger no longer vouches for, so a
+            # re-run without the card passes that copy over all the same (``_not_complete``).
+            sink.emit(
+                WarningIssued(
+                    f"revoked {what} in {ledger.path}; its record of the card's pass could "
+                    f"not be removed ({exc.strerror or exc}): a re-run without the card is "
+                    "not fed from that drive all the same, its ledger no longer vouching "
+                    "for them",
+                    str(record),
                 )
             )
     return unrevoked

@@ -114,12 +114,9 @@ def settle(copy_root: Path, span: Span) -> None:
         _write(folder, left)
         return
     # Checked, then removed in the folder the lock holds, never through a name looked up
-    # again (``state_folder``); not there is fine.
-    unlink_in(folder / UNSETTLED)
-    try:
+    # again (``state_folder``); not there is fine, and nothing to make durable.
+    if unlink_in(folder / UNSETTLED):
         fsync_dir(folder)
-    except FileNotFoundError:
-        pass  # no state folder: nothing was there to remove
 
 
 def _end(bound: float) -> float | None:

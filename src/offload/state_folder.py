@@ -237,13 +237,13 @@ def _gone(root: Path, device: int) -> OSError:
     return StateFolderReplaced(root, "it is gone")
 
 
-def unlink_in(path: Path | str) -> None:
+def unlink_in(path: Path | str) -> bool:
     """Remove *path*, a file in a copy root's ``.offload`` (its record, its stamp), not
     there already being fine: after ``check_held`` of that copy root, and by name in the
     held folder (``dir_fd``), so that a swap between the check and the unlink still removes
     nothing of the other folder (module doc). A path in no folder this process holds is
-    removed by its path. Raises ``check_held``'s errors and
-    the unlink's OSError."""
+    removed by its path. Returns whether a file was removed (False: not there). Raises
+    ``check_held``'s errors and the unlink's OSError."""
     path = Path(path)
     parts = path.parts
     held = None
@@ -260,7 +260,8 @@ def unlink_in(path: Path | str) -> None:
         else:
             os.unlink(below, dir_fd=held)
     except FileNotFoundError:
-        pass
+        return False
+    return True
 
 
 def check_under(path: Path | str) -> None:

@@ -205,7 +205,9 @@ def test_a_state_folder_swapped_while_a_damaged_fast_copy_is_revoked_removes_not
     Failed before (fold69, item 1): ``_revoke_fast_copies`` removed
     ``.offload/cascade-card.json`` by name, unchecked, so the other copy root's record of its
     own card's pass was removed through the symlink. Now nothing of the other copy root's
-    state changes, and the revocation's warning names the replaced folder."""
+    state changes, and the warning says the copies were revoked, only the record not
+    removed, naming the replaced folder (review rev4_69 L1: it said "cannot revoke" and the
+    copy's line "its ledger could not be told")."""
     # Another copy root holding its record of a card's pass: its cascade killed once the
     # card was released (the record stays until the slow copies are done).
     fast, slow = faulty_fs(), faulty_fs()
@@ -253,4 +255,13 @@ def test_a_state_folder_swapped_while_a_damaged_fast_copy_is_revoked_removes_not
     _unchanged(other_state, before, rest)
     assert code != 0, rest
     assert "Traceback" not in rest, rest
-    assert f"{state} was replaced while this offload ran" in said, rest
+    # The revocation was appended before the swap, in the folder the lock holds: only the
+    # record's removal failed, and the words say so (never "cannot revoke", nor the file's
+    # "its ledger could not be told"; the reports' own lines name the replaced folder too).
+    assert (
+        f"revoked the copies the cascade found changed or could not read in "
+        f"{state / 'ledger.jsonl'}; its record of the card's pass could not be removed "
+        f"({state} was replaced while this offload ran"
+    ) in said, rest
+    assert "cannot revoke" not in said, rest
+    assert "its ledger could not be told" not in said, rest

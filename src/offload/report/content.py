@@ -716,12 +716,15 @@ def _destination_rows(
     data: dict[str, Any],
     transfer_earlier: Mapping[tuple[int, str], int],
     read_again: Mapping[int, int],
+    losses: Losses,
 ) -> list[list[tuple[str, str]]]:
     """Each destination's rows. *transfer_earlier*: its copies trusted from a
     transfer-mode record, by (index, the status its summary counts them under), counted
     apart in its result as their rows say them: "transfer-checked earlier". *read_again*:
     its copies verified earlier that a cascade read this run (:func:`read_by_cascade`), by
-    index, counted apart from those not re-read, as the terminal's table does."""
+    index, counted apart from those not re-read, as the terminal's table does. *losses*:
+    the run's (``Losses.of_report``): its ``size_checked_only``, the one reader of the
+    JSON's field, says whose transfer-checked copies had their size checked only."""
     rows = []
     reread = reread_by_cascade(data)
     for d in data.get("destinations", []):
@@ -738,7 +741,7 @@ def _destination_rows(
             (again, f"verified earlier ({REREAD_BY_CASCADE})"),
             (
                 int(d.get("files_transfer_checked") or 0) - trusted,
-                SIZE_ONLY_COUNT if d.get("size_checked_only") else TRANSFER_ONLY_COUNT,
+                SIZE_ONLY_COUNT if index in losses.size_checked_only else TRANSFER_ONLY_COUNT,
             ),
             (trusted + trusted_old, TRANSFER_EARLIER_COUNT),
             (d.get("files_failed"), "FAILED"),
@@ -2725,7 +2728,7 @@ def build_view(
         production_names=_production_names(data, card_name),
         source_is_copy=copy,
         card=card,
-        destinations=_destination_rows(data, transfer_earlier, read_again_on),
+        destinations=_destination_rows(data, transfer_earlier, read_again_on, losses),
         problems=problems,
         warnings=warnings,
         notes=notes,

@@ -1373,22 +1373,35 @@ def _restated_at(
 ) -> None:
     """``ReportsWritten.restate`` of the JSON report *path*: written again with *exit_code*
     (a run *stopped*: its HTML and PDF removed), what could not be done added to
-    *problems*."""
+    *problems*. A document in a copy root's ``.offload/reports`` is removed only where that
+    ``.offload`` is still the folder the run's lock held (``state_folder``), never another
+    copy root's reports through a folder swapped in for it."""
+    from offload.state_folder import check_under, unlink_in
+
     try:
         restated.write(path, exit_code, replace=True)
     except OSError as exc:
         problems.append(f"cannot restate the report {path}: {describe_os_error(exc)}")
-    if stopped:
-        for document in (path.with_suffix(".html"), path.with_suffix(".pdf")):
-            try:
-                document.unlink()
-            except FileNotFoundError:
-                pass
-            except OSError as exc:
-                problems.append(
-                    f"cannot remove {document}, which states the run before it was "
-                    f"stopped: {describe_os_error(exc)}"
-                )
+    if not stopped:
+        return
+    try:
+        # Checked against the folder the lock held and let go (the reports are written
+        # after it is let go): a swapped ``.offload`` is never looked into, one line.
+        check_under(path)
+    except OSError as exc:
+        problems.append(
+            f"cannot remove the HTML or PDF reports beside {path}, which state the run "
+            f"before it was stopped: {describe_os_error(exc)}"
+        )
+        return
+    for document in (path.with_suffix(".html"), path.with_suffix(".pdf")):
+        try:
+            unlink_in(document)  # by name in the folder held, if it still is; not there: fine
+        except OSError as exc:
+            problems.append(
+                f"cannot remove {document}, which states the run before it was "
+                f"stopped: {describe_os_error(exc)}"
+            )
 
 
 def _free_basename(
