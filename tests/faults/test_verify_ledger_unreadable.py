@@ -165,15 +165,18 @@ def test_an_unreadable_ledger_names_both_ways_to_replace_a_copy_whose_size_chang
 def test_a_ledger_lost_after_the_revocation_says_what_it_records_is_unknown(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A001C003's copy changed its date since recorded (no run trusts it: nothing to
-    revoke) and its read fails EIO; the revocation reads the ledger, revokes none, and the
+    """A001C003's copy is one the ledger does not record (nothing to revoke; a copy
+    whose date changed is revoked since verify_revoke revokes every copy found wrong at
+    its name) and its read fails EIO; the revocation reads the ledger, revokes none, and the
     ledger then fails EIO (stat and open) before the footer counts: exit 11, one line says
     whether the ledger records that copy is unknown, and none that it is not vouched for
     (no revocation line said the ledger could not be read). Failed before: "1 unreadable
     copy is not vouched for by this copy root's ledger ...: no `offload copy` trusts it"."""
     fs = faulty_fs(direct_io=True)
     _copied(tmp_path, fs)
-    os.utime(fs.backing / "A001" / CLIP, (1_600_000_000, 1_600_000_000))
+    ledger = fs.backing / LEDGER
+    kept = [x for x in ledger.read_text("utf-8").splitlines(keepends=True) if CLIP not in x]
+    ledger.write_text("".join(kept), "utf-8")
     fs.fail("read", errno.EIO, path=f"A001/{CLIP}")
     revoke = verify_cmd._revoke
     revocations: list[Any] = []
