@@ -1933,6 +1933,18 @@ def _read_from(destinations: Sequence[Any]) -> tuple[str, str]:
     return "its drive", "their drives"
 
 
+def _cached_when(cached: int, cached_earlier: int) -> str:
+    """When *cached* copies were read back through a cache: this run, or *cached_earlier* of
+    them the earlier run the ledger records (not re-read now), each said apart, as the
+    verdict and the terminal's head line say them."""
+    now = cached - cached_earlier
+    if not cached_earlier:
+        return "now"
+    if not now:
+        return "by the earlier run the ledger records, not now"
+    return f"{now:,} of them now, {cached_earlier:,} by the earlier run the ledger records"
+
+
 def _proved(
     statuses: Counter[str],
     *,
@@ -1991,6 +2003,8 @@ def _proved(
                 f"{verified_earlier:,} of {copies:,} verified earlier, "
                 f"{earlier_how(verified_earlier, read_again)}"
             )
+            if cached_earlier:  # that run's reads, never this run's: as the branch below
+                by_now += f", {cached_earlier:,} of them {CACHED_BY_THE_EARLIER_RUN}"
             head_notes.append(by_now)
             clause_notes.append(by_now)
         if read_now:
@@ -2421,7 +2435,7 @@ def build_view(
         warnings.append(
             f"{cached:,} of {copies:,} {'copy was' if copies == 1 else 'copies were'} read back "
             "through a cache, not from the media (a network share's server, or a page cache "
-            "that could not be dropped; now, or by the earlier run the ledger records): they "
+            f"that could not be dropped; {_cached_when(cached, cached_earlier)}): they "
             "matched what the cache returned, and the card release does not count them"
         )
     if card_cached:
