@@ -63,3 +63,41 @@ def test_a_damaged_copy_replaced_this_run_is_marked_on_its_row(
     pdf = pdf_words(poppler, job_path.with_suffix(".pdf"))
     assert REPLACED in pdf, pdf
     assert pdf.count("replaced this run") == 1, pdf
+
+
+def test_the_mark_of_more_replaced_copies_than_page_1_lists_says_where_each_is_told(
+    tmp_path: Path, poppler: dict[str, str]
+) -> None:
+    """25 copies found damaged (``--reverify``): page 1 lists 20 of their warnings and counts
+    the other 5, so the mark on each of the 25 rows says where every one is told (the JSON
+    report) and that page 1 lists the first 20. Failed before: each row said "the warning on
+    page 1 says how it differed", 5 of them of a warning page 1 does not show."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    for number in range(25):
+        (card / f"A001C{number:03d}.mov").write_bytes(os.urandom(4_000))
+    dest = tmp_path / "RAID"
+    dest.mkdir()
+    code, _, err = offload_cli(
+        ["copy", "-q", str(card), str(dest), "--report-dir", str(tmp_path / "r1")]
+    )
+    assert code == 0, err
+    for copy in (dest / "A001").glob("*.mov"):
+        before = copy.stat()
+        data = bytearray(copy.read_bytes())
+        data[100] ^= 0xFF
+        copy.write_bytes(bytes(data))
+        os.utime(copy, ns=(before.st_atime_ns, before.st_mtime_ns))
+    reports = tmp_path / "r2"
+    code, _, err = offload_cli(
+        ["copy", "-q", str(card), str(dest), "--reverify", "--report-dir", str(reports)]
+    )
+    assert code == 0, err
+    job_path = next(reports.glob("*.json"))
+    job = json.loads(job_path.read_text())
+    assert sum(w["code"] == "copy-no-longer-matches" for w in job["warnings"]) == 25
+    pdf = pdf_words(poppler, job_path.with_suffix(".pdf"))
+    assert "… and 5 more warnings like these (copy-no-longer-matches)" in pdf, pdf
+    told = "the JSON report's warnings say how it differed, page 1 lists the first 20"
+    assert pdf.count(told) == 25, pdf
+    assert "the warning on page 1 says" not in pdf, pdf

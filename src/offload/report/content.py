@@ -439,10 +439,12 @@ KEPT_BESIDE_ROW = "under another name, beside the file kept at its name (--keep-
 #: A good copy written this run in the place of a copy of ours found damaged there (its
 #: ``copy-no-longer-matches`` warning, not kept: ``Losses.found_damaged``): the row says
 #: what was found and what was done, where its state alone ("Verified now") said nothing
-#: of it; page 1's warning says how the damaged copy differed.
+#: of it; the JSON's warning says how the damaged copy differed, and page 1 shows it only
+#: among the first ``MAX_WARNING_LINES_PER_CODE`` of its code (the rest counted in a line).
 REPLACED_DAMAGED_ROW = (
-    "replaced this run: the copy found there was damaged (not the card's content; the "
-    "warning on page 1 says how it differed) and a new copy was written in its place"
+    "replaced this run: the copy found there was damaged (not the card's content; the JSON "
+    "report's warnings say how it differed, page 1 lists the first "
+    f"{MAX_WARNING_LINES_PER_CODE}) and a new copy was written in its place"
 )
 
 
