@@ -431,6 +431,10 @@ def _alike(words: str, count: int) -> State:
 #: tally counts apart and says once (``_Tally``).
 _Copy = tuple[State, bool, bool]
 
+#: The "Time" of a destination's read-backs of the copies already there, before the copy
+#: (the JSON's ``verify_before_s``), after the span and its phases, never inside them.
+READ_BEFORE_WORDS = "reading back copies already there, before the copy"
+
 #: A copy under a name that is not its card file's: ``--keep-both`` wrote it beside a file
 #: that was at that name and is kept (``existing-kept-beside``, or a copy of ours found
 #: wrong: ``copy-no-longer-matches``); the page-1 line names where each went.
@@ -787,6 +791,11 @@ def _destination_rows(
         if d.get("span_s"):
             span = f"{duration(float(d['span_s']))} from first write to last copy done"
             phases = f"{span} ({phases})" if phases else span
+        if before := float(d.get("verify_before_s") or 0):
+            # The copies already there read back before the copy (``--reverify``, a copy of
+            # ours adopted): in no job's span nor its phases, so said outside their brackets.
+            earlier = f"{duration(before)} {READ_BEFORE_WORDS}"
+            phases = f"{phases}; {earlier}" if phases else earlier
         free = d.get("free_bytes_after")
         total = d.get("total_bytes")
         free_text = human_bytes(free)
