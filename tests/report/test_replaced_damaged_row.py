@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 
 from report.helpers import Browser, offload_cli, pdf_words
+from support.nobody import WITHOUT_DAC
+from support.offload_cli import offloaded_card, run_offload
+from support.requirements import require_root, require_tool
 
 # What the row of such a copy adds to its state (``content.REPLACED_DAMAGED_ROW``'s start).
 REPLACED = "replaced this run: the copy found there was damaged"
@@ -101,3 +104,39 @@ def test_the_mark_of_more_replaced_copies_than_page_1_lists_says_where_each_is_t
     told = "the JSON report's warnings say how it differed, page 1 lists the first 20"
     assert pdf.count(told) == 25, pdf
     assert "the warning on page 1 says" not in pdf, pdf
+
+
+def test_an_unreadable_copy_replaced_this_run_is_marked_on_its_row(
+    tmp_path: Path, poppler: dict[str, str]
+) -> None:
+    """``--reverify`` cannot read a copy of ours (mode 000, read by a root without
+    ``CAP_DAC_OVERRIDE``): a new copy is written in its place, and its row says so, never
+    "damaged". Failed before: the row said "Verified now" alone."""
+    require_root("a mode that stops root once its capabilities are dropped")
+    require_tool("setpriv")
+    disk = offloaded_card(tmp_path, clip="A001C{:03d}.mov")
+    copy = disk / "A001" / "CLIPS" / "A001C001.mov"
+    copy.chmod(0)
+    reports = tmp_path / "jobs"
+    done = run_offload(
+        "copy",
+        "-q",
+        "--reverify",
+        "--report-dir",
+        reports,
+        tmp_path / "A001",
+        disk,
+        prefix=WITHOUT_DAC,
+        timeout_s=60,
+    )
+    assert done.returncode == 0, done.stderr
+    job_path = next(reports.glob("*.json"))
+    job = json.loads(job_path.read_text())
+    assert [w["path"] for w in job["warnings"] if w["code"] == "copy-unreadable"] == [str(copy)]
+    pdf = pdf_words(poppler, job_path.with_suffix(".pdf"))
+    marked = (
+        "Verified now; replaced this run: the copy found there could not be read back (not "
+        "found damaged) and a new copy was written in its place"
+    )
+    assert pdf.count(marked) == 1, pdf
+    assert "replaced this run: the copy found there was damaged" not in pdf, pdf

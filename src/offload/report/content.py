@@ -426,10 +426,11 @@ def _alike(words: str, count: int) -> State:
 
 
 #: A file's copy on one destination as a row counts it (``_file_states``): its state,
-#: whether it is under another name than its card file's (``--keep-both``), and whether it
-#: took the place of a copy of ours this run found damaged there, both of which the row's
-#: tally counts apart and says once (``_Tally``).
-_Copy = tuple[State, bool, bool]
+#: whether it is under another name than its card file's (``--keep-both``), and what of a
+#: copy of ours it took the place of this run (``REPLACED_DAMAGED_ROW`` or
+#: ``REPLACED_UNREADABLE_ROW``; "" none), each of which the row's tally counts apart and
+#: says once (``_Tally``).
+_Copy = tuple[State, bool, str]
 
 #: The "Time" of a destination's read-backs of the copies already there, before the copy
 #: (the JSON's ``verify_before_s``), after the span and its phases, never inside them.
@@ -449,6 +450,14 @@ REPLACED_DAMAGED_ROW = (
     "replaced this run: the copy found there was damaged (not the card's content; the JSON "
     "report's warnings say how it differed, page 1 lists the first "
     f"{MAX_WARNING_LINES_PER_CODE}) and a new copy was written in its place"
+)
+
+#: Likewise in the place of a copy of ours this run could not read back there (its
+#: ``copy-unreadable`` warning, not kept: ``Losses.found_unreadable``): never called
+#: damaged, as the warning's words never do.
+REPLACED_UNREADABLE_ROW = (
+    "replaced this run: the copy found there could not be read back (not found damaged) "
+    "and a new copy was written in its place"
 )
 
 
@@ -520,15 +529,20 @@ def _file_states(
                 and state.level in GOOD
                 and under_another_name(str(final), str(entry.get("path") or ""))
             )
-            # A new copy in the place of a damaged one of ours: the rule of its warning.
-            replaced = bool(
+            # A new copy in the place of a damaged or unreadable one of ours: the rule of
+            # its warning.
+            replaced = ""
+            if (
                 final
                 and losses is not None
-                and losses.found_damaged
+                and (losses.found_damaged or losses.found_unreadable)
                 and state.level in GOOD
                 and copy.get("action") in _WRITTEN
-                and str(final) in losses.found_damaged
-            )
+            ):
+                if str(final) in losses.found_damaged:
+                    replaced = REPLACED_DAMAGED_ROW
+                elif str(final) in losses.found_unreadable:
+                    replaced = REPLACED_UNREADABLE_ROW
             mine.append((state, beside, replaced))
         if fine:
             fine = bad == explained
@@ -559,7 +573,7 @@ class _Tally:
     thread). The copies under another name (``_Copy``) are counted apart, their states
     with the others': the row says once how many of its files are."""
 
-    __slots__ = ("beside", "failed", "replaced", "states")
+    __slots__ = ("beside", "failed", "replaced", "states", "unreadable")
 
     def __init__(self) -> None:
         # Files by state, in the order each state first came (a State is its level and text).
@@ -568,17 +582,20 @@ class _Tally:
         self.failed: dict[State, FileEntry] = {}
         self.beside = 0  # files whose copy here is under another name (--keep-both)
         self.replaced = 0  # files whose copy here took a damaged copy's place
+        self.unreadable = 0  # ... an unreadable copy's place
 
     def add(
-        self, state: State, entry: FileEntry, *, beside: bool = False, replaced: bool = False
+        self, state: State, entry: FileEntry, *, beside: bool = False, replaced: str = ""
     ) -> None:
         """Count *entry*'s *state* (the files in the row's order); *beside*: its copy is
-        under another name; *replaced*: it took the place of a copy found damaged
+        under another name; *replaced*: what of a copy of ours it took the place of
         (``_Copy``)."""
         if beside:
             self.beside += 1
-        if replaced:
+        if replaced == REPLACED_DAMAGED_ROW:
             self.replaced += 1
+        elif replaced:
+            self.unreadable += 1
         states = self.states
         states[state] = states.get(state, 0) + 1
         if state.level == "failed" and state not in self.failed:
@@ -592,7 +609,7 @@ class _Tally:
         if not self.states:
             return describe(_MISSING)
         whole = self._shares(self.states)
-        if not self.beside and not self.replaced:
+        if not self.beside and not self.replaced and not self.unreadable:
             return whole
         total = sum(self.states.values())
         notes = [
@@ -600,6 +617,7 @@ class _Tally:
             for count, note in (
                 (self.beside, KEPT_BESIDE_ROW),
                 (self.replaced, REPLACED_DAMAGED_ROW),
+                (self.unreadable, REPLACED_UNREADABLE_ROW),
             )
             if count
         ]
