@@ -793,6 +793,10 @@ def _copy_in_turn(
         )
     combined.files[0].destinations.sort(key=lambda result: result.destination_index)
     combined.destinations.sort(key=lambda summary: summary.index)
+    for summary in combined.destinations:
+        # Each from the file's results under their final indexes: a destination whose
+        # result was known before the copy (a preset) counts it, its read-back's time too.
+        summary.count(combined.files)
     combined.cancelled = cancel.cancelled
     return combined
 

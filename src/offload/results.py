@@ -178,6 +178,10 @@ class CopyAction(StrEnum):
 
 # What this run wrote from the source (a new copy, or one over a file already there).
 WRITTEN_ACTIONS = frozenset({CopyAction.COPIED, CopyAction.REPLACED})
+# A copy already there that this run read back before its jobs (``existing``: a copy of ours
+# rechecked, one adopted): its ``verify_s`` is that read, no job's. A copy the engine adopts
+# mid-job (a name taken by another writer meanwhile) has none: no time is counted twice.
+READ_BEFORE = (CopyAction.ADOPTED, CopyAction.RECHECKED)
 
 
 class _NoDigests(dict[str, str]):
@@ -307,6 +311,12 @@ class DestinationSummary:
     # batch's read-back and commit (``DestinationState.first_write``, ``last_done``); a
     # cascade's second job over the same destination adds its own.
     span_s: float = 0.0
+    # The read-backs of the copies already there before the copy (``--reverify``, a copy of
+    # ours adopted: ``READ_BEFORE``), summed over the files' results as they stand
+    # (``count``): not in ``verify_s`` nor in ``span_s``, whose read-backs are the jobs'.
+    # Made from the files, never added up job by job: a file fed again keeps its results
+    # there, so a job's sum would count them once more (``merge_job_reports``).
+    verify_before_s: float = 0.0
 
     def mark_lost(
         self, reason: str | None, errno: int | None, at: float | None, *, full: bool = False
@@ -352,6 +362,8 @@ class DestinationSummary:
         # Looked up once, not a file: the loop runs once a file and destination at the
         # job's end (docs/performance.md, "A few calls a file less": thirty-second pass).
         written_now = (DestinationStatus.VERIFIED, DestinationStatus.TRANSFER_CHECKED)
+        # Nearly every copy is one this run wrote: told by identity first, no compare.
+        before, copied, read_before = 0.0, CopyAction.COPIED, READ_BEFORE
         for file in files:
             # ``FileResult.destination`` written out (a call a file less).
             for result in file.destinations:
@@ -361,6 +373,9 @@ class DestinationSummary:
                 continue
             status = result.status
             counts[status] += 1
+            action = result.action
+            if action is not copied and action in read_before:
+                before += result.verify_s
             if status in written_now:
                 written += result.bytes_written
                 resumed += result.bytes_resumed
@@ -373,6 +388,7 @@ class DestinationSummary:
         self.bytes_written = written
         self.bytes_resumed = resumed
         self.files_resumed = resumed_files
+        self.verify_before_s = before
 
 
 _SOURCE_ERROR = attrgetter("source_error")

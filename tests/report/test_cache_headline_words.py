@@ -48,3 +48,41 @@ def test_copies_read_through_a_cache_earlier_and_now_are_said_apart(
     assert " ".join(page.measured.split()) == f"✔ {verdict}", page.measured
     pdf = pdf_words(poppler, job_path.with_suffix(".pdf"))
     assert verdict in pdf, pdf
+
+
+def test_a_transfer_run_says_the_earlier_runs_cache_reads_as_that_runs(
+    tmp_path: Path, memory_card: Path, browser: Browser, poppler: dict[str, str]
+) -> None:
+    """``--verify transfer`` to copies an earlier run read back through a cache and to a new
+    folder: the verdict says those reads were the earlier run's, as the terminal does, and
+    page 1's cache warning says when they were read. Before, the verdict said only "2 of 4
+    verified earlier, not re-read" and the warning "now, or by the earlier run", undivided."""
+    card = tmp_path / "A001"
+    card.mkdir()
+    for number in range(2):
+        (card / f"A001C00{number}.mov").write_bytes(os.urandom(200_000))
+    first = memory_card / "SHM1"
+    first.mkdir()
+    done = run_offload("copy", "-q", "--report-dir", tmp_path / "r1", card, first)
+    assert done.returncode == 0, done.stderr
+    disk = tmp_path / "DISK"
+    disk.mkdir()
+    reports = tmp_path / "r2"
+    again = run_offload("copy", "--verify", "transfer", "--report-dir", reports, card, first, disk)
+    assert again.returncode == 0, again.stderr
+    said = " ".join((again.stdout + again.stderr).split())
+    assert EARLIER in said, said
+    job_path = next(reports.glob("*.json"))
+    verdict = (
+        "COPIED, TRANSFER-CHECKED ONLY: 2 of 4 copies were never read back (2 of 4 verified "
+        f"earlier, not re-read, {EARLIER})"
+    )
+    page = browser.open(
+        job_path.with_suffix(".html"), measure="document.querySelector('.verdict').innerText"
+    )
+    assert page.errors == []
+    assert " ".join(page.measured.split()) == f"≈ {verdict}", page.measured
+    pdf = pdf_words(poppler, job_path.with_suffix(".pdf"))
+    assert verdict in pdf, pdf
+    assert "could not be dropped; by the earlier run the ledger records, not now)" in pdf, pdf
+    assert "now, or by the earlier run" not in pdf, pdf

@@ -275,10 +275,11 @@ def _json_entry(entry: HistoryEntry) -> dict[str, Any]:
 
 def _moment(data: dict[str, Any]) -> float | None:
     """When the run of a report (*data*, of a valid shape) started, in Unix seconds: its
-    ``started_unix`` (a job report's and a refused record's, to the microsecond), else its
-    ``started`` read as a UTC date (a verify report's states microseconds; the job reports
-    and refused records of earlier versions, to the second, count as at its start: two runs
-    of that second are ordered by name, which is all they tell). None if neither reads."""
+    ``started_unix`` (a job report's, a refused record's and a verify report's, to the
+    microsecond), else its ``started`` read as a UTC date (a verify report of an earlier
+    version states microseconds there; the job reports and refused records of earlier
+    versions, to the second, count as at its start: two runs of that second are ordered by
+    name, which is all they tell). None if neither reads."""
     unix = data.get("started_unix")
     if isinstance(unix, (int, float)) and not isinstance(unix, bool) and math.isfinite(unix):
         return float(unix)

@@ -629,7 +629,7 @@ class CopyJob:
         report.finished_at = time.time()
         report.cancelled = self.cancel.cancelled
         book.finish(tickets, cancelled=report.cancelled)
-        report.destinations = self._summaries(workers, report, self._read_before())
+        report.destinations = self._summaries(workers, report)
         # From the counts just made (not a second pass over every outcome, ~8.5 ms at
         # 50,000 files): the card layer may change outcomes after this, so the reports'
         # code is worked out again, once, when they are written.
@@ -684,24 +684,9 @@ class CopyJob:
         )
         self.sink.emit(CancelWaiting(card, destinations))
 
-    def _read_before(self) -> dict[int, float]:
-        """The seconds each destination spent reading back the copies already there before
-        this job (its tasks' presets: ``--reverify``, a copy of ours adopted), by index: its
-        files' read-backs summed, as ``DestinationSummary.verify_s`` states them. Without
-        it, a destination read back only so said no time at all in the reports."""
-        read: dict[int, float] = {}
-        for task in self.tasks:
-            for preset in task.preset:
-                if preset.verify_s:
-                    index = preset.destination_index
-                    read[index] = read.get(index, 0.0) + preset.verify_s
-        return read
-
     @staticmethod
     def _summaries(
-        workers: Sequence[DestinationWriter],
-        report: JobReport,
-        read_before: Mapping[int, float],
+        workers: Sequence[DestinationWriter], report: JobReport
     ) -> list[DestinationSummary]:
         summaries = []
         for worker in workers:
@@ -711,7 +696,7 @@ class CopyJob:
                 root=str(state.root),
                 device=state.device,
                 copy_s=state.copy_s,
-                verify_s=state.verify_s + read_before.get(state.index, 0.0),
+                verify_s=state.verify_s,
                 span_s=0.0
                 if state.first_write is None
                 else max(0.0, state.last_done - state.first_write),

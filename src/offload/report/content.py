@@ -426,10 +426,15 @@ def _alike(words: str, count: int) -> State:
 
 
 #: A file's copy on one destination as a row counts it (``_file_states``): its state,
-#: whether it is under another name than its card file's (``--keep-both``), and whether it
-#: took the place of a copy of ours this run found damaged there, both of which the row's
-#: tally counts apart and says once (``_Tally``).
-_Copy = tuple[State, bool, bool]
+#: whether it is under another name than its card file's (``--keep-both``), and what of a
+#: copy of ours it took the place of this run (``REPLACED_DAMAGED_ROW`` or
+#: ``REPLACED_UNREADABLE_ROW``; "" none), each of which the row's tally counts apart and
+#: says once (``_Tally``).
+_Copy = tuple[State, bool, str]
+
+#: The "Time" of a destination's read-backs of the copies already there, before the copy
+#: (the JSON's ``verify_before_s``), after the span and its phases, never inside them.
+READ_BEFORE_WORDS = "reading back copies already there, before the copy"
 
 #: A copy under a name that is not its card file's: ``--keep-both`` wrote it beside a file
 #: that was at that name and is kept (``existing-kept-beside``, or a copy of ours found
@@ -439,10 +444,20 @@ KEPT_BESIDE_ROW = "under another name, beside the file kept at its name (--keep-
 #: A good copy written this run in the place of a copy of ours found damaged there (its
 #: ``copy-no-longer-matches`` warning, not kept: ``Losses.found_damaged``): the row says
 #: what was found and what was done, where its state alone ("Verified now") said nothing
-#: of it; page 1's warning says how the damaged copy differed.
+#: of it; the JSON's warning says how the damaged copy differed, and page 1 shows it only
+#: among the first ``MAX_WARNING_LINES_PER_CODE`` of its code (the rest counted in a line).
 REPLACED_DAMAGED_ROW = (
-    "replaced this run: the copy found there was damaged (not the card's content; the "
-    "warning on page 1 says how it differed) and a new copy was written in its place"
+    "replaced this run: the copy found there was damaged (not the card's content; the JSON "
+    "report's warnings say how it differed, page 1 lists the first "
+    f"{MAX_WARNING_LINES_PER_CODE}) and a new copy was written in its place"
+)
+
+#: Likewise in the place of a copy of ours this run could not read back there (its
+#: ``copy-unreadable`` warning, not kept: ``Losses.found_unreadable``): never called
+#: damaged, as the warning's words never do.
+REPLACED_UNREADABLE_ROW = (
+    "replaced this run: the copy found there could not be read back (not found damaged) "
+    "and a new copy was written in its place"
 )
 
 
@@ -514,15 +529,20 @@ def _file_states(
                 and state.level in GOOD
                 and under_another_name(str(final), str(entry.get("path") or ""))
             )
-            # A new copy in the place of a damaged one of ours: the rule of its warning.
-            replaced = bool(
+            # A new copy in the place of a damaged or unreadable one of ours: the rule of
+            # its warning.
+            replaced = ""
+            if (
                 final
                 and losses is not None
-                and losses.found_damaged
+                and (losses.found_damaged or losses.found_unreadable)
                 and state.level in GOOD
                 and copy.get("action") in _WRITTEN
-                and str(final) in losses.found_damaged
-            )
+            ):
+                if str(final) in losses.found_damaged:
+                    replaced = REPLACED_DAMAGED_ROW
+                elif str(final) in losses.found_unreadable:
+                    replaced = REPLACED_UNREADABLE_ROW
             mine.append((state, beside, replaced))
         if fine:
             fine = bad == explained
@@ -553,7 +573,7 @@ class _Tally:
     thread). The copies under another name (``_Copy``) are counted apart, their states
     with the others': the row says once how many of its files are."""
 
-    __slots__ = ("beside", "failed", "replaced", "states")
+    __slots__ = ("beside", "failed", "replaced", "states", "unreadable")
 
     def __init__(self) -> None:
         # Files by state, in the order each state first came (a State is its level and text).
@@ -562,17 +582,20 @@ class _Tally:
         self.failed: dict[State, FileEntry] = {}
         self.beside = 0  # files whose copy here is under another name (--keep-both)
         self.replaced = 0  # files whose copy here took a damaged copy's place
+        self.unreadable = 0  # ... an unreadable copy's place
 
     def add(
-        self, state: State, entry: FileEntry, *, beside: bool = False, replaced: bool = False
+        self, state: State, entry: FileEntry, *, beside: bool = False, replaced: str = ""
     ) -> None:
         """Count *entry*'s *state* (the files in the row's order); *beside*: its copy is
-        under another name; *replaced*: it took the place of a copy found damaged
+        under another name; *replaced*: what of a copy of ours it took the place of
         (``_Copy``)."""
         if beside:
             self.beside += 1
-        if replaced:
+        if replaced == REPLACED_DAMAGED_ROW:
             self.replaced += 1
+        elif replaced:
+            self.unreadable += 1
         states = self.states
         states[state] = states.get(state, 0) + 1
         if state.level == "failed" and state not in self.failed:
@@ -586,7 +609,7 @@ class _Tally:
         if not self.states:
             return describe(_MISSING)
         whole = self._shares(self.states)
-        if not self.beside and not self.replaced:
+        if not self.beside and not self.replaced and not self.unreadable:
             return whole
         total = sum(self.states.values())
         notes = [
@@ -594,6 +617,7 @@ class _Tally:
             for count, note in (
                 (self.beside, KEPT_BESIDE_ROW),
                 (self.replaced, REPLACED_DAMAGED_ROW),
+                (self.unreadable, REPLACED_UNREADABLE_ROW),
             )
             if count
         ]
@@ -795,6 +819,11 @@ def _destination_rows(
         if d.get("span_s"):
             span = f"{duration(float(d['span_s']))} from first write to last copy done"
             phases = f"{span} ({phases})" if phases else span
+        if before := float(d.get("verify_before_s") or 0):
+            # The copies already there read back before the copy (``--reverify``, a copy of
+            # ours adopted): in no job's span nor its phases, so said outside their brackets.
+            earlier = f"{duration(before)} {READ_BEFORE_WORDS}"
+            phases = f"{phases}; {earlier}" if phases else earlier
         free = d.get("free_bytes_after")
         total = d.get("total_bytes")
         free_text = human_bytes(free)
@@ -1944,6 +1973,18 @@ def _read_from(destinations: Sequence[Any]) -> tuple[str, str]:
     return "its drive", "their drives"
 
 
+def _cached_when(cached: int, cached_earlier: int) -> str:
+    """When *cached* copies were read back through a cache: this run, or *cached_earlier* of
+    them the earlier run the ledger records (not re-read now), each said apart, as the
+    verdict and the terminal's head line say them."""
+    now = cached - cached_earlier
+    if not cached_earlier:
+        return "now"
+    if not now:
+        return "by the earlier run the ledger records, not now"
+    return f"{now:,} of them now, {cached_earlier:,} by the earlier run the ledger records"
+
+
 def _proved(
     statuses: Counter[str],
     *,
@@ -2002,6 +2043,8 @@ def _proved(
                 f"{verified_earlier:,} of {copies:,} verified earlier, "
                 f"{earlier_how(verified_earlier, read_again)}"
             )
+            if cached_earlier:  # that run's reads, never this run's: as the branch below
+                by_now += f", {cached_earlier:,} of them {CACHED_BY_THE_EARLIER_RUN}"
             head_notes.append(by_now)
             clause_notes.append(by_now)
         if read_now:
@@ -2432,7 +2475,7 @@ def build_view(
         warnings.append(
             f"{cached:,} of {copies:,} {'copy was' if copies == 1 else 'copies were'} read back "
             "through a cache, not from the media (a network share's server, or a page cache "
-            "that could not be dropped; now, or by the earlier run the ledger records): they "
+            f"that could not be dropped; {_cached_when(cached, cached_earlier)}): they "
             "matched what the cache returned, and the card release does not count them"
         )
     if card_cached:

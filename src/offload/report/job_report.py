@@ -359,6 +359,7 @@ def report_data(
                 "files_resumed": d.files_resumed,
                 "copy_s": round(d.copy_s, 6),
                 "verify_s": round(d.verify_s, 6),
+                "verify_before_s": round(d.verify_before_s, 6),
                 "span_s": round(d.span_s, 6),
                 "throughput_mb_s": round(d.throughput_mb_s, 3),
                 # Where its copies were read from: "card", or, cascaded, the fast copies

@@ -70,17 +70,17 @@ def of_the_gone_card(error: str | None) -> bool:
     return error is not None and error.endswith(_GONE_ENDINGS)
 
 
-def found_damaged(warnings: object) -> frozenset[str]:
+def found_damaged(warnings: object, code: str = "copy-no-longer-matches") -> frozenset[str]:
     """The paths of the copies of ours the job report's *warnings* say this run found damaged
-    (``copy-no-longer-matches``) and did not keep (no ``kept``: ``results.kept_damaged``),
-    each as its warning names it."""
+    (``copy-no-longer-matches``; *code* ``copy-unreadable``: could not read back) and did
+    not keep (no ``kept``: ``results.kept_damaged``), each as its warning names it."""
     if not isinstance(warnings, list | tuple):
         return frozenset()
     return frozenset(
         str(w["path"])
         for w in warnings
         if isinstance(w, Mapping)
-        and w.get("code") == "copy-no-longer-matches"
+        and w.get("code") == code
         and w.get("path")
         and w.get("kept") is not True
     )
@@ -111,6 +111,10 @@ class Losses(NamedTuple):
     #: warning names: a good copy now at that path was written in its place this run,
     #: which its row says (``content.REPLACED_DAMAGED_ROW``).
     found_damaged: frozenset[str] = frozenset()
+    #: Likewise of the copies of ours this run could not read back there (``copy-unreadable``,
+    #: not found damaged) and did not keep: a good copy now at that path was written in
+    #: its place (``content.REPLACED_UNREADABLE_ROW``).
+    found_unreadable: frozenset[str] = frozenset()
 
     @classmethod
     def of_report(cls, data: Mapping[str, Any]) -> Losses:
@@ -129,6 +133,7 @@ class Losses(NamedTuple):
             },
             bool(data.get("card_gone")),
             found_damaged=found_damaged(data.get("warnings")),
+            found_unreadable=found_damaged(data.get("warnings"), "copy-unreadable"),
             size_checked_only=size_checked_destinations(destinations),
         )
         # ``files_failed`` counts the files the card failed to read too (a card gone away:

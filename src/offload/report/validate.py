@@ -278,6 +278,7 @@ _DESTINATION = obj(
         },
         "copy_s": _o(nullable(NUM)),
         "verify_s": _o(nullable(NUM)),
+        "verify_before_s": _o(nullable(NUM)),
         "span_s": _o(nullable(NUM)),
         "throughput_mb_s": _o(nullable(NUM)),
         # "card", or the fast copies that fed a cascaded destination (``job_report``).
