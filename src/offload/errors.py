@@ -582,7 +582,9 @@ def free_space_unread(path: Path | str) -> bool:
     its free space: a size of 0 blocks (fusefat on a FAT32 volume), as the preflight's
     ``free-space-unknown`` warning found it (``plan.filesystem.statvfs_space``). There a
     full drive cannot be told from another refusal (``full_in_other_words`` says False).
-    Asked on a failure only."""
+    Asked on a failure only. Any filesystem that reports 0 blocks, not fusefat's alone (as
+    the preflight's warning is given of any): an EPERM there may be a refusal of another
+    kind, hence the words' "may be full", never "is full"."""
     st = _statvfs_nearest(path)
     return st is not None and st.f_blocks == 0
 
@@ -935,6 +937,8 @@ def destination_io_error(
     ):
         # fusefat on FAT32 answers a full drive with EPERM and reports no size (the preflight
         # warned its free space unknown): maybe full, maybe not, said so; the file alone fails.
+        # Said on any filesystem reporting 0 blocks (no mount-table lookup on a failure):
+        # "may" holds there too, its free space unknown as the preflight warned.
         message = f"{message}; {MAY_BE_FULL}"
     if exc.errno == errno.EILSEQ and not service:
         # ntfs-3g, exfat-fuse: a name that is not UTF-8 (or a character the filesystem

@@ -888,10 +888,14 @@ def _unfinished_words(record: RunRecord, named: bool, root: Path | None = None) 
             f"{RUN_RECORD_NAME}) cannot be read: it may not have finished"
         )
     if record.state == FAILED and record.lost and not record.failed and not record.steps:
-        # Each card file that failed there has a copy the ledger vouches for
-        # (``card._settle_run_records``): none is missing for want of a record, yet the run
-        # never finished that destination.
-        return f"{how}, every card file then with a copy here the ledger vouches for: {again}"
+        # Each card file that failed there has a copy standing at the size its ledger entry
+        # records (``card._standing_copies``: the same content, at the recorded size; not
+        # its date): none is missing for want of a record, yet the run never finished that
+        # destination.
+        return (
+            f"{how}, every card file then with a copy here at the size its ledger entry "
+            f"records: {again}"
+        )
     if record.state == FAILED and record.failed and not record.steps:
         if record.in_the_way:
             # The same command alone refuses them again (the file in the way stays).

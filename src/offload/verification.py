@@ -440,7 +440,8 @@ def _stopped_offload_hint(root: Path) -> str:
 
 def _how_it_ended(root: Path) -> str:
     """How the offload of *root* ended before its first ledger line, in words: as its run
-    record says it settled (``run_record.read``: cancelled, failed there), else (a run
+    record says it settled (``run_record.read``: cancelled, failed there, or lost this
+    drive naming no failed card file, whose ledger then recorded each: since gone), else (a run
     killed or cut off before it settled leaves ``running``; no record, or none readable)
     every way it may have."""
     record = run_record.read(root)
@@ -461,6 +462,16 @@ def _how_it_ended(root: Path) -> str:
         return (
             f"the offload{started} was cancelled before it recorded a copy (Ctrl-C or a stop "
             "signal, or this drive lost during the run)"
+        )
+    if record.lost and not record.failed:
+        # A run that lost this drive, nothing cancelled, naming no card file that failed
+        # there: each had a copy here at the size its ledger entry recorded then
+        # (``card._standing_copies``), or none failed. Never "failed before it recorded a
+        # copy": that ledger recorded them; it is gone since.
+        return (
+            f"the offload{started} lost this drive during the run (it failed or went away), "
+            "its record naming no card file that failed here (each then had a copy here at "
+            "the size its ledger entry recorded)"
         )
     why = f"a card read error, its copy read back different from the card, or {_FAILED_ON_DRIVE}"
     if not record.failed:  # an older version's record names none: each one, as it said

@@ -1020,9 +1020,52 @@ def test_a_destination_lost_whose_failed_copies_all_stand_is_recorded_failed_nev
     assert code == 10, output
     assert "cancelled" not in said, said
     assert "ended with this destination lost" in said, said
+    # What the run checked of each copy (``card._standing_copies``): its content and its
+    # recorded size, not its date (review rev8_69, L4: "the ledger vouches for" said more).
+    assert "every card file then with a copy here at the size its ledger entry records" in said
     assert saved["unfinished_offload_states"] == ["failed"], saved
     code, output = offload("history", "--report-dir", reports)
     said = " ".join(output.split())
     assert code == 0, output
     assert "incomplete copy (offload ended with failures)" in said, said
     assert "offload not finished" not in said, said
+
+
+def test_a_lost_destination_whose_ledger_is_gone_is_never_said_to_fail_before_a_copy(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The run of the test above (a destination lost, ENOTCONN on its ledger's append,
+    its record ``failed`` and ``lost`` naming no card file: the clip's copy stands at the
+    size its ledger entry records), then that copy root's ledger and ASC MHL history
+    deleted: ``offload verify`` finds nothing to verify against (exit 30), and its line says
+    the offload lost this drive, its record naming no card file that failed there, never
+    that it failed before it recorded a copy. Failed before (review rev8_69, L2): "failed
+    before it recorded a copy (each card file failed there: ...)", the opposite."""
+    card = make_card(tmp_path / "card")
+    fs = faulty_fs()
+    root = fs.mountpoint / card.name
+    other = tmp_path / "other"
+    other.mkdir()
+    reports = tmp_path / "reports"
+    copied("--report-dir", reports, card, fs.mountpoint, other)
+    (root / "CLIPS" / "C1.mov").unlink()
+    fs.fail("write", errno.ENOTCONN, path=f"{card.name}/.offload/ledger.jsonl")
+    code, output = offload("copy", "--quiet", "--report-dir", reports, card, fs.mountpoint, other)
+    fs.clear()
+    assert code == 1, output
+    record = run_record.read(root)
+    assert record is not None and record.state == run_record.FAILED, record
+    assert record.lost and record.failed == (), record
+    (root / ".offload" / "ledger.jsonl").unlink()
+    shutil.rmtree(root / "ascmhl")
+    code, output = offload("verify", "--report-dir", tmp_path / "v", root)
+    assert code == 30, output
+    (line,) = [x for x in output.splitlines() if x.startswith("ERROR: nothing to verify")]
+    when = record.started.replace("T", " ").rstrip("Z")
+    assert (
+        f"holding no ledger: the offload started {when} UTC lost this drive during the run "
+        "(it failed or went away), its record naming no card file that failed here (each "
+        "then had a copy here at the size its ledger entry recorded), or its ledger was "
+        "deleted: run that offload again"
+    ) in line, line
+    assert "failed before it recorded a copy" not in line, line

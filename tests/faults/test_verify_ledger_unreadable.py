@@ -201,3 +201,44 @@ def test_a_ledger_lost_after_the_revocation_says_what_it_records_is_unknown(
     assert "this copy root's ledger could not be read (Input/output error (EIO))" in line
     assert "the 1 copy listed UNREADABLE above is unknown" in line, line
     assert NOT_VOUCHED not in said and "no `offload copy` trusts" not in said, said
+
+
+def test_a_ledger_lost_after_the_revocation_never_calls_a_copy_compared_by_size_wrong(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A001C003 shot again at another size and replaced by ``--overwrite`` (the ledger
+    records the new version, the copy's ASC MHL history the first): the check compares its
+    size alone (CHANGED, ``replaced-since-recorded``: not read, neither proved intact nor
+    wrong); the ledger then fails EIO (stat and open) after the revocation read it, before
+    the footer counts: the footer's line says whether the ledger still records that copy,
+    listed CHANGED by size alone, is unknown, never that it was found wrong. Failed before
+    (review rev8_69, L1): "whether it still records the 1 copy found wrong above is
+    unknown"."""
+    fs = faulty_fs(direct_io=True)
+    card, reports = _copied(tmp_path, fs)
+    (card / CLIP).write_bytes(os.urandom(600_000))
+    replaced = _run("copy", "-q", "--overwrite", "--report-dir", reports, card, fs.backing)
+    assert replaced.returncode == 0, replaced.stderr
+    revoke = verify_cmd._revoke
+
+    def revoke_then_lose_the_ledger(*args: Any, **kwargs: Any) -> Any:
+        revocation = revoke(*args, **kwargs)
+        for op in ("getattr", "open"):
+            fs.fail(op, errno.EIO, path=LEDGER)
+        return revocation
+
+    monkeypatch.setattr(verify_cmd, "_revoke", revoke_then_lose_the_ledger)
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["verify", "--report-dir", str(tmp_path / "v"), str(fs.mountpoint / "A001")],
+        Environment(stdout=out, stderr=err, install_signal_handlers=False),
+    )
+    said = err.getvalue()
+    assert code == 11, said
+    (changed,) = [x for x in said.splitlines() if x.startswith("ERROR: CHANGED")]
+    assert CLIP in changed and "a version of this size" in changed, changed
+    (line,) = [x for x in said.splitlines() if "whether it still records" in x]
+    assert "this copy root's ledger could not be read (Input/output error (EIO))" in line
+    assert "the 1 copy listed CHANGED above by size alone is unknown" in line, line
+    assert "found wrong" not in said, said
+    assert NOT_VOUCHED not in said and "no `offload copy` trusts" not in said, said

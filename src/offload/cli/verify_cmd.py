@@ -1595,23 +1595,30 @@ def _ledger_entries(root: Path) -> tuple[LedgerEntries | None, OSError | None]:
         return None, exc
 
 
-def _ledger_unknown_words(exc: OSError, changed: int, unread: int) -> str:
+def _ledger_unknown_words(exc: OSError, changed: int, by_size: int, unread: int) -> str:
     """The footer's words where the copy root's ledger could not be read (*exc*) and no
-    revocation said so already: whether it still records the *changed* copies found wrong
-    and the *unread* ones listed UNREADABLE is unknown, so neither "still records" nor "not
-    vouched for" is said of them; a plain ``offload copy`` trusts those it records that kept
-    their size and date, ``--reverify`` reads them back."""
-    which = " and ".join(
+    revocation said so already: whether it still records the *changed* copies found wrong,
+    the *by_size* ones listed CHANGED by their size alone (replaced since the history's
+    record: neither proved intact nor proved wrong, so never "found wrong") and the *unread*
+    ones listed UNREADABLE is unknown, so neither "still records" nor "not vouched for" is
+    said of them; a plain ``offload copy`` trusts those it records that kept their size and
+    date, ``--reverify`` reads them back."""
+    which = [
         words
         for count, words in (
-            (changed, f"the {plural(changed, 'copy', 'copies')} found wrong"),
-            (unread, f"the {plural(unread, 'copy', 'copies')} listed UNREADABLE"),
+            (changed, f"the {plural(changed, 'copy', 'copies')} found wrong above"),
+            (
+                by_size,
+                f"the {plural(by_size, 'copy', 'copies')} listed CHANGED above by size alone",
+            ),
+            (unread, f"the {plural(unread, 'copy', 'copies')} listed UNREADABLE above"),
         )
         if count
-    )
+    ]
+    listed = ", ".join(which[:-1]) + " and " + which[-1] if len(which) > 1 else which[0]
     return (
         f"this copy root's ledger could not be read ({describe_os_error(exc)}): whether it "
-        f"still records {which} above is unknown; a plain `offload copy` of the card trusts "
+        f"still records {listed} is unknown; a plain `offload copy` of the card trusts "
         "such a copy it records that kept its size and date (verified earlier, not re-read); "
         "`offload copy --reverify` reads them back"
     )
@@ -1927,7 +1934,7 @@ def _print_human(
             # said so where it could not read it; else (it read it, or tried none) here.
             if not (revocation is not None and revocation.error) and (unsized or by_size or unread):
                 parts.append(
-                    _ledger_unknown_words(unknown, len(unsized) + len(by_size), len(unread))
+                    _ledger_unknown_words(unknown, len(unsized), len(by_size), len(unread))
                 )
             unvouched = unread_unvouched = 0
         for verb, count in by_size_vouched.items():
