@@ -126,3 +126,93 @@ def test_a_service_that_stops_answering_mid_verify_is_given_up_on(  # type: igno
     unreadable = [line for line in err.splitlines() if line.startswith("ERROR: UNREADABLE")]
     assert len(unreadable) == OBJECTS, err
     assert not [line for line in unreadable if "cannot be reached" in line], unreadable
+
+
+def test_one_object_that_never_answers_leaves_the_others_verified_and_revoked(  # type: ignore[no-untyped-def]
+    tmp_path: Path, short_reads
+) -> None:
+    """One object's GET held at the proxy on every attempt (a bad disk under one object, a
+    remote tier fetching it back), the service answering everything else. The check reads
+    its GETs one after another, so nothing else is ever in flight beside that GET: a lone
+    GET given up is no proof that the service answers nothing. Failed before: the latch
+    was set on it, the 7 other objects were not read ("the service answered nothing"),
+    the bucket was "given up on (lost)" and the slow object's ledger record was not
+    revoked (the next copy trusted it as verified earlier)."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    for n in range(8):
+        (card / "CLIPS" / f"C{n:03d}.mov").write_bytes(os.urandom(16 * 1024))
+    server = start_server()
+    proxy = FaultProxy(server.port)
+    try:
+        bucket = new_bucket(server.url)
+        code, _, err = offload(
+            tmp_path, "--s3-endpoint", server.url, str(card), f"s3://{bucket}/day1"
+        )
+        assert code == 0, err
+        proxy.hold("GET", "/day1/A001/CLIPS/C000.mov HTTP")
+        code, out, err = verify(tmp_path, proxy.url, f"s3://{bucket}/day1/A001")
+    finally:
+        proxy.release()
+        proxy.close()
+        stop_server(server)
+    assert code == 11, out + err
+    gets = {t.rsplit("/", 1)[1] for _, m, t in proxy.arrivals if m == "GET" and "/CLIPS/" in t}
+    assert gets == {f"C{n:03d}.mov" for n in range(8)}, gets
+    (report,) = (tmp_path / "vreports").glob("verify_*.json")
+    data = json.loads(report.read_text())
+    assert data["unreadable"] == ["CLIPS/C000.mov"], data
+    assert sorted(data["verified"]) == [f"CLIPS/C{n:03d}.mov" for n in range(1, 8)], data
+    assert data["revoked"] == ["CLIPS/C000.mov"], data
+    text = data["reasons"]["CLIPS/C000.mov"]["text"]
+    # The service answered the other GETs: never "the service answered nothing".
+    assert "answered nothing" not in text and "timed out on every attempt" in text, text
+    assert "given up on (lost)" not in err and "not revoked" not in err, err
+
+
+def test_a_service_gone_mid_verify_is_said_unreachable_not_silent(  # type: ignore[no-untyped-def]
+    tmp_path: Path, short_reads
+) -> None:
+    """The proxy (the service's only way in) goes down as C003's GET arrives: that GET's
+    connection is closed, its retries refused. The latch is set by a connection refused,
+    so the objects after it are not sent a GET, and their reasons say so without claiming
+    the service "answered nothing" (it could not be reached). Failed before: they said
+    "not read: the service answered nothing since ... (the GET of CLIPS/C003.mov got
+    none)", the refused attempts taken for a silent service."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    for n in range(8):
+        (card / "CLIPS" / f"C{n:03d}.mov").write_bytes(os.urandom(16 * 1024))
+    server = start_server()
+    proxy = FaultProxy(server.port)
+    try:
+        bucket = new_bucket(server.url)
+        code, _, err = offload(
+            tmp_path, "--s3-endpoint", server.url, str(card), f"s3://{bucket}/day1"
+        )
+        assert code == 0, err
+        proxy.hold("GET", "/day1/A001/CLIPS/C003.mov HTTP")
+
+        def down_at_c003() -> None:
+            if proxy.held.wait(60):
+                proxy.close()
+
+        thread = threading.Thread(target=down_at_c003, daemon=True)
+        thread.start()
+        code, out, err = verify(tmp_path, proxy.url, f"s3://{bucket}/day1/A001")
+        thread.join(30)
+    finally:
+        proxy.close()
+        stop_server(server)
+    assert code == 11, out + err
+    (report,) = (tmp_path / "vreports").glob("verify_*.json")
+    data = json.loads(report.read_text())
+    assert sorted(data["verified"]) == [f"CLIPS/C{n:03d}.mov" for n in range(3)], data
+    after = [f"CLIPS/C{n:03d}.mov" for n in range(4, 8)]
+    assert sorted(data["unreadable"]) == ["CLIPS/C003.mov", *after], data
+    for name in ["CLIPS/C003.mov", *after]:
+        text = data["reasons"][name]["text"]
+        assert "answered nothing" not in text, text
+        assert "cannot be reached" in text, text
+    for name in after:
+        assert data["reasons"][name]["text"].startswith("not read: no GET was sent ("), data

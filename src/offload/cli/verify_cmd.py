@@ -926,7 +926,8 @@ def verify_columns(width: int) -> tuple[ProgressColumn, ...]:
 def _s3_latch() -> UnreachableLatch:
     from offload.destinations.s3unreachable import UnreachableLatch
 
-    return UnreachableLatch()
+    # lone: the check's GETs are sent one after another (``s3unreachable``).
+    return UnreachableLatch(lone=True)
 
 
 def _saying_not_answering(
@@ -939,16 +940,10 @@ def _saying_not_answering(
     (a timer's line never lands below the summary)."""
     from offload.destinations import s3unreachable
 
-    words = {
-        "retrying": s3unreachable.waiting_words,
-        "answering": s3unreachable.answering_words,
-        "lost": s3unreachable.lost_words,
-    }
-
     def say(state: str, since: float) -> None:
-        worded = words.get(state)
-        if worded is not None:
-            console.print(worded(where, since), markup=False, highlight=False, soft_wrap=True)
+        line = s3unreachable.wait_words(state, where, since)
+        if line is not None:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def run(on_file: OnFile, on_plan: OnPlan | None) -> tuple[VerifyReport, int, int]:
         latch.on_wait = say
