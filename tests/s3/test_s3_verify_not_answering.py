@@ -97,6 +97,14 @@ def test_a_service_that_stops_answering_mid_verify_is_given_up_on(  # type: igno
     assert not deletes, deletes
     (report,) = (tmp_path / "vreports").glob("verify_*.json")
     data = json.loads(report.read_text())
+    # That lock is named as left, and what becomes of it (failed before: named nowhere).
+    left = [n for n in data["notes"] if "/day1/A001/.offload/lock" in n]
+    if append:
+        assert len(left) == 1 and "the next offload into it takes it over" in left[0], data
+        objects = data["left_behind"]["objects"]
+        assert len(objects) == 1 and ".offload/lock" in json.dumps(objects[0]), data
+    else:
+        assert not left and data["left_behind"]["count"] == 0, data
     names = [f"CLIPS/C{n:03d}.mov" for n in range(OBJECTS)]
     assert sorted(data["unreadable"]) == names, data
     assert not data["changed"] and not data["missing"] and not data["verified"], data

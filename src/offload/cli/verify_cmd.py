@@ -1076,6 +1076,9 @@ def _cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool
     # before the check's first read to the end of its revocation.
     held: CopyRootLocks | None = None
     s3_held = False
+    # --append's lock object, where its release left it in the bucket (a service given up
+    # on: its delete not sent): named in the report's notes and ``left_behind``.
+    lock_left: list[tuple[tuple[str, ...], tuple[Mapping[str, object], ...]]] = []
     with _interruptible(env) as signals, ExitStack() as holding:
         try:
             if refused is not None:
@@ -1088,6 +1091,7 @@ def _cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool
                     ),
                     append=args.append,
                     latch=latch,
+                    on_left=lambda notes, entries: lock_left.append((notes, entries)),
                 )
                 if release is not None:
                     s3_held = True
@@ -1180,6 +1184,12 @@ def _cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool
                 finally:
                     signals.holding = False
                     holding.close()  # the copy root's lock, once nothing more is written
+                for notes, entries in lock_left:
+                    report = dataclasses.replace(
+                        report,
+                        notes=(*report.notes, *notes),
+                        left_behind=(*report.left_behind, *entries),
+                    )
             further = signals.take_further()
             outcome = _ReportInputs(
                 report=report,
