@@ -224,3 +224,46 @@ def test_a_service_gone_mid_verify_is_said_unreachable_not_silent(  # type: igno
         assert "cannot be reached" in text, text
     for name in after:
         assert data["reasons"][name]["text"].startswith("not read: no GET was sent ("), data
+
+
+class _HalfAnswers(FaultProxy):
+    """Answers each intercepted request with the server's answer head and the first half of
+    its body, then nothing more: an answer that stops (the client's read times out)."""
+
+    def _intercepted(self, rule: Any, head: bytes, body: bytes) -> bytes:
+        answer_head, data = self._side_request(head, body)
+        return answer_head + b"\r\n\r\n" + bytes(data[: len(data) // 2])
+
+
+def test_an_answer_that_stops_is_not_said_as_a_service_answering_nothing(  # type: ignore[no-untyped-def]
+    tmp_path: Path, short_reads
+) -> None:
+    """Every GET of C000 answered, its body stopping half-way: the service answered, so its
+    reason never says "the service answered nothing", and the other objects are verified.
+    Failed before: "its GET got no answer: the service answered nothing, its read timed
+    out on every attempt"."""
+    card = tmp_path / "A001"
+    (card / "CLIPS").mkdir(parents=True)
+    for n in range(4):
+        (card / "CLIPS" / f"C{n:03d}.mov").write_bytes(os.urandom(16 * 1024))
+    server = start_server()
+    proxy = _HalfAnswers(server.port)
+    try:
+        bucket = new_bucket(server.url)
+        code, _, err = offload(
+            tmp_path, "--s3-endpoint", server.url, str(card), f"s3://{bucket}/day1"
+        )
+        assert code == 0, err
+        proxy.intercept("GET", "/day1/A001/CLIPS/C000.mov HTTP", flip=True, count=100)
+        code, out, err = verify(tmp_path, proxy.url, f"s3://{bucket}/day1/A001")
+    finally:
+        proxy.close()
+        stop_server(server)
+    assert code == 11, out + err
+    (report,) = (tmp_path / "vreports").glob("verify_*.json")
+    data = json.loads(report.read_text())
+    assert data["unreadable"] == ["CLIPS/C000.mov"], data
+    assert sorted(data["verified"]) == [f"CLIPS/C{n:03d}.mov" for n in range(1, 4)], data
+    text = data["reasons"]["CLIPS/C000.mov"]["text"]
+    assert "answered nothing" not in text and "no answer" in text, text
+    assert "or an answer that stopped" in text, text
