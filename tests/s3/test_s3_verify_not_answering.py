@@ -123,6 +123,9 @@ def test_a_service_that_stops_answering_mid_verify_is_given_up_on(  # type: igno
     # Nothing sent to revoke the ledger's record either: the check gave the service up.
     (note,) = [n for n in data["notes"] if "ledger record" in n]
     assert "not sent: an earlier request of this run found so" in note, note
+    # In the objects' words (failed before: "the service cannot be reached (ReadTimeoutError)").
+    assert "the service answered nothing (ReadTimeoutError)" in note, note
+    assert "cannot be reached" not in note, note
     # While it waited, the line said so (stderr no terminal: printed once), then that the
     # bucket was given up on. Failed before: the check said nothing while it waited.
     url = f"s3://{bucket}/day1/A001"
