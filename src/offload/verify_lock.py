@@ -143,7 +143,12 @@ def _a_check(holder: object) -> bool:
 
 
 def guard_s3_check(
-    url: str, settings: S3Settings, *, append: bool, latch: UnreachableLatch | None = None
+    url: str,
+    settings: S3Settings,
+    *,
+    append: bool,
+    latch: UnreachableLatch | None = None,
+    on_left: Callable[[tuple[str, ...], tuple[Mapping[str, object], ...]], None] | None = None,
 ) -> Callable[[], None] | None:
     """Refuse a check of the S3 copy root at *url* whose lock object a live offload holds
     now (read once, ``S3CopyRootLock.refusal`` judges it as ``acquire`` would, not taken;
@@ -161,7 +166,11 @@ def guard_s3_check(
     ``day1/A001`` is written is not refused; a disk's check looks below: ``busy_below``).
     *latch*: the command's (``s3unreachable``), shared with the check's store: once the check
     gave the service up, the lock's heartbeat and release send nothing (the release fails
-    at once, not after its own timeouts)."""
+    at once, not after its own timeouts). *on_left*: given, once the release is over, the
+    note naming the lock object where it was left in the bucket (its delete not sent, or
+    failed: left there, the next run takes it over) and its ``left_behind`` entries
+    (``s3card.left_behind_notes``/``left_behind_entries``); not called where nothing was
+    left."""
     from offload.destinations.s3 import S3Destination
     from offload.destinations.s3backend import S3Backend
     from offload.destinations.s3lock import S3CopyRootLock, read_lock
@@ -226,6 +235,10 @@ def guard_s3_check(
     def release() -> None:
         try:
             lock.release()
+            if on_left is not None and store.left_behind:
+                from offload.destinations.s3card import left_behind_entries, left_behind_notes
+
+                on_left(tuple(left_behind_notes(store)), tuple(left_behind_entries(store)))
         finally:
             store.close()
 

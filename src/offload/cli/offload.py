@@ -302,13 +302,9 @@ class _NotAnsweringPrinter:
         if backend is None:
             return
         where = printable_name(str(backend.store.device))
-        words = {
-            "retrying": s3unreachable.waiting_words,
-            "answering": s3unreachable.answering_words,
-            "lost": s3unreachable.lost_words,
-        }.get(event.state)
-        if words is not None:
-            print(words(where, event.since), file=self._env.stderr, flush=True)
+        line = s3unreachable.wait_words(event.state, where, event.since)
+        if line is not None:
+            print(line, file=self._env.stderr, flush=True)
 
 
 class _ReportModulesLoader:

@@ -448,12 +448,7 @@ def not_answering_line(event: DestinationNotAnswering, destinations: Sequence[st
 
     index = event.destination_index
     where = printable_name(destinations[index]) if index < len(destinations) else "a bucket"
-    words = {
-        "retrying": s3unreachable.waiting_words,
-        "answering": s3unreachable.answering_words,
-        "lost": s3unreachable.lost_words,
-    }.get(event.state)
-    return None if words is None else words(where, event.since)
+    return s3unreachable.wait_words(event.state, where, event.since)
 
 
 def cancel_waiting_line(event: CancelWaiting, source: str, destinations: Sequence[str]) -> str:

@@ -926,7 +926,8 @@ def verify_columns(width: int) -> tuple[ProgressColumn, ...]:
 def _s3_latch() -> UnreachableLatch:
     from offload.destinations.s3unreachable import UnreachableLatch
 
-    return UnreachableLatch()
+    # lone: the check's GETs are sent one after another (``s3unreachable``).
+    return UnreachableLatch(lone=True)
 
 
 def _saying_not_answering(
@@ -939,16 +940,10 @@ def _saying_not_answering(
     (a timer's line never lands below the summary)."""
     from offload.destinations import s3unreachable
 
-    words = {
-        "retrying": s3unreachable.waiting_words,
-        "answering": s3unreachable.answering_words,
-        "lost": s3unreachable.lost_words,
-    }
-
     def say(state: str, since: float) -> None:
-        worded = words.get(state)
-        if worded is not None:
-            console.print(worded(where, since), markup=False, highlight=False, soft_wrap=True)
+        line = s3unreachable.wait_words(state, where, since)
+        if line is not None:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def run(on_file: OnFile, on_plan: OnPlan | None) -> tuple[VerifyReport, int, int]:
         latch.on_wait = say
@@ -1074,6 +1069,9 @@ def _cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool
     # before the check's first read to the end of its revocation.
     held: CopyRootLocks | None = None
     s3_held = False
+    # --append's lock object, where its release left it in the bucket (a service given up
+    # on: its delete not sent): named in the report's notes and ``left_behind``.
+    lock_left: list[tuple[tuple[str, ...], tuple[Mapping[str, object], ...]]] = []
     with _interruptible(env) as signals, ExitStack() as holding:
         try:
             if refused is not None:
@@ -1086,6 +1084,7 @@ def _cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool
                     ),
                     append=args.append,
                     latch=latch,
+                    on_left=lambda notes, entries: lock_left.append((notes, entries)),
                 )
                 if release is not None:
                     s3_held = True
@@ -1178,6 +1177,12 @@ def _cmd_verify(args: argparse.Namespace, env: Environment, *, own_process: bool
                 finally:
                     signals.holding = False
                     holding.close()  # the copy root's lock, once nothing more is written
+                for notes, entries in lock_left:
+                    report = dataclasses.replace(
+                        report,
+                        notes=(*report.notes, *notes),
+                        left_behind=(*report.left_behind, *entries),
+                    )
             further = signals.take_further()
             outcome = _ReportInputs(
                 report=report,

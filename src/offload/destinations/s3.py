@@ -102,7 +102,7 @@ from offload.destinations.s3credentials import (
 from offload.destinations.s3records import LEFT_WITHOUT_CONDITIONAL_DELETE, record_names
 from offload.destinations.s3region import bucket_region, named_endpoint, wrong_region
 from offload.destinations.s3token_latch import TokenLatch
-from offload.destinations.s3unreachable import NotSent, UnreachableLatch
+from offload.destinations.s3unreachable import NotSent, UnreachableLatch, unreachable
 from offload.destinations.s3url import MAX_KEY_BYTES, S3Url, keep_both_key, key_bytes
 from offload.engine.cancel import CANCEL_POLL_S
 from offload.hashing.multihasher import MultiHasher
@@ -299,6 +299,10 @@ def _os_error(exc: BaseException, operation: str, where: str, endpoint: str | No
         # said as not sent (nothing was tried, so nothing is claimed done).
         first = _os_error(exc.first, operation, where, endpoint)
         said = (first.strerror or "").removeprefix(f"{operation} {place}: ")
+        if not unreachable(exc.first) and first.errno == errno.ENOTCONN:
+            # Set by a request the service left unanswered (read timeouts, or closed while
+            # it was quiet): said as such, never as a service that could not be reached.
+            said = f"the service answered nothing ({type(exc.first).__name__})"
         return type(first)(
             first.errno,
             f"{operation} {place}: {said}; not sent: an earlier request of this run found so",

@@ -38,8 +38,15 @@ once), and no request of any watched client of the destination got an answer (an
 answer, an error's too) from the moment that request started. One slow
 answer on a loaded network, while the service answers the other requests, sets nothing:
 the engine loses the destination on that request's error as before, and the clean-ups are
-still sent. A request's budget is its attempts times the read timeout plus its back-offs
-(``s3retries``): 9 x 60 s + 12-24 s, ~9.5 min by default; ``AWS_MAX_ATTEMPTS`` shortens it.
+still sent. A latch made ``lone`` (``offload verify s3://``: its GETs are sent one after
+another, so a GET has nothing else in flight beside it and "nothing answered since it
+started" proves nothing of the service) needs a second witness: two requests in a row gave
+up so, nothing answered from the start of the first to the failure of the second. One
+object whose GET never gets an answer (a bad disk under it, a remote tier fetching it back)
+sets nothing while the service answers the next object's GET. A connection refused or a
+connect timeout sets it at once either way. A request's budget is its attempts times the
+read timeout plus its back-offs (``s3retries``): 9 x 60 s + 12-24 s, ~9.5 min by default;
+``AWS_MAX_ATTEMPTS`` shortens it (a ``lone`` latch waits out two such budgets).
 
 While the service answers nothing, the line (``on_wait``): an attempt of any watched client
 that ended with no answer (a read or connect timeout, a connection refused or closed: not
@@ -69,7 +76,8 @@ class NotSent(Exception):
     """A request the latch kept back: *first* is the failure that set it."""
 
     def __init__(self, operation: str, first: BaseException) -> None:
-        super().__init__(f"{operation} not sent: the service could not be reached ({first})")
+        said = "could not be reached" if unreachable(first) else "answered nothing"
+        super().__init__(f"{operation} not sent: the service {said} ({first})")
         self.operation = operation
         self.first = first
 
@@ -123,6 +131,15 @@ def lost_words(where: str, since: float) -> str:
     return f"{where}: not answering since {clock(since)}: given up on (lost)"
 
 
+def wait_words(state: str, where: str, since: float) -> str | None:
+    """The line said of ``on_wait``'s *state* ("retrying", "answering", "lost") for the
+    destination *where* (its shown ``s3://`` URL, printable), quiet since *since* (Unix s);
+    None for a state with no line."""
+    words = {"retrying": waiting_words, "answering": answering_words, "lost": lost_words}
+    worded = words.get(state)
+    return None if worded is None else worded(where, since)
+
+
 def clock(when: float) -> str:
     """*when* (Unix s) as the lines say it: HH:MM:SS, local time."""
     return time.strftime("%H:%M:%S", time.localtime(when))
@@ -131,8 +148,12 @@ def clock(when: float) -> str:
 class UnreachableLatch:
     """See the module docstring."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, lone: bool = False) -> None:
         self._lock = threading.Lock()
+        # ``lone`` (module docstring): the start (monotonic) of the last request given up
+        # unanswered with nothing answered since it started, not yet the latch's proof.
+        self._lone = lone
+        self._suspect: float | None = None
         self._first: BaseException | None = None
         self.since: float | None = None
         self._local = threading.local()  # ``best_effort``: this thread's requests trip nothing
@@ -209,6 +230,13 @@ class UnreachableLatch:
                     quiet is None or time.monotonic() - quiet[0] < WAIT_SAID_S
                 ):
                     return
+                if self._lone:
+                    # One request alone proves nothing (module docstring): the second in a
+                    # row does, nothing answered since the first started.
+                    suspect = self._suspect
+                    if suspect is None or self._answered >= suspect:
+                        self._suspect = started
+                        return
         quiet = self._set(exception)
         if quiet is not None:
             self._tell("lost", quiet[1])
@@ -287,5 +315,6 @@ __all__ = [
     "read_timed_out",
     "unanswered",
     "unreachable",
+    "wait_words",
     "waiting_words",
 ]

@@ -89,7 +89,13 @@ from offload.destinations.s3card import (
 from offload.destinations.s3config import S3Settings
 from offload.destinations.s3credentials import TOKEN_ADVICE, TOKEN_REFUSED_BEFORE
 from offload.destinations.s3ledger import S3Ledger
-from offload.destinations.s3unreachable import NotSent, UnreachableLatch, clock, read_timed_out
+from offload.destinations.s3unreachable import (
+    NotSent,
+    UnreachableLatch,
+    clock,
+    read_timed_out,
+    unreachable,
+)
 from offload.destinations.s3unread import records_unread
 from offload.destinations.s3url import S3Url, is_s3_url, parse_s3_url, s3_root
 from offload.errors import (
@@ -172,11 +178,12 @@ def verify_s3(
         # Once its session token is refused, no request more (``s3token_latch``): every
         # object after it would be refused the same, each for nothing.
         store.stop_after_token_refusal()
-        # Once the service answers nothing (a hung or stopped server: one GET gave up on
-        # read timeouts, nothing answered since it started) or cannot be reached, no request
-        # more (``s3unreachable``, the copy's latch): each object after it would wait its own
-        # timeouts and retries, ~9.5 min an object by default, to be unreadable the same.
-        store.stop_once_unreachable(latch)
+        # Once the service answers nothing (a hung or stopped server: two GETs in a row gave
+        # up on read timeouts, nothing answered since the first started; one alone may be
+        # one slow object, a ``lone`` latch's rule) or cannot be reached, no request more
+        # (``s3unreachable``): each object after it would wait its own timeouts and
+        # retries, ~9.5 min an object by default, to be unreadable the same.
+        store.stop_once_unreachable(latch or UnreachableLatch(lone=True))
         backend = S3Backend(store)
         shown_root = S3ShownPath(s3_root(url))
         # (a check killed here leaves it: the next one sweeps it, run_scratch)
@@ -1092,27 +1099,37 @@ def _cause(exc: BaseException) -> BaseException | None:
 
 
 def _quiet_words(exc: OSError, store: S3Destination) -> str | None:
-    """Where the GET that failed with *exc* got no answer from a service that answered
-    nothing (its read timed out after every retry; or not sent, the latch set by such a
-    request or by one that could not reach it: ``s3unreachable``): since when, in words
-    ("since HH:MM:SS", or "" where no attempt of this run ended unanswered: the service
-    could not be reached); None for any other failure (said by ``_get_failed``)."""
+    """Where the GET that failed with *exc* timed out on every attempt, or was not sent (the
+    latch set: ``s3unreachable``): since when the service answered nothing, in words
+    ("since HH:MM:SS"), where the latch was set on that proof (its quiet time covers the
+    failure); "" where it was not (no latch set, or set by a request that could not reach
+    the service: the service may have answered, the GET's answer stopped); None for any
+    other failure (said by ``_get_failed``)."""
     cause = _cause(exc)
     latch = store.unreachable_latch
     if not (read_timed_out(cause) if cause is not None else False) and not isinstance(
         cause, NotSent
     ):
         return None
-    since = None if latch is None else latch.quiet_since
+    if latch is None or latch.first is None or unreachable(latch.first):
+        return ""
+    since = latch.quiet_since
     return "" if since is None else f" since {clock(since)}"
 
 
 def _not_answered(exc: OSError, since: str, first: str | None) -> str:
-    """The reason of an object not read because the service answered nothing (*since*:
-    ``_quiet_words``'): its GET given up on read timeouts, or none sent once the service
-    was given up on (*first*: the object whose GET was, if it is one of the check's)."""
+    """The reason of an object not read because its GET timed out on every attempt (the
+    service answered nothing *since* (``_quiet_words``'), or "": only this GET is known to
+    have had no answer, or its answer stopped), or because none was sent once the service
+    was given up on: it answered nothing (*first*: the object whose GET got none, if it
+    is one of the check's), or could not be reached (no *since*)."""
     advice = "check it again once the service answers; it is not verified"
     if not isinstance(_cause(exc), NotSent):
+        if not since:
+            return (
+                "its read timed out on every attempt (no answer, or an answer that "
+                f"stopped): {advice}"
+            )
         return (
             f"its GET got no answer: the service answered nothing{since}, its read timed "
             f"out on every attempt: {advice}"
