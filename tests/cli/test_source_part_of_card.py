@@ -148,3 +148,48 @@ def test_the_dry_run_of_a_folder_of_an_exfat_card_warns(
         f"only PRIVATE/M4ROOT/CLIP of the card mounted at {card} is offloaded: 1 other entry "
         "on it (XDROOT/ first) is not copied by this run"
     ) in out + err
+
+
+def test_a_cascade_re_run_without_the_card_keeps_the_card_a_folder_of_it_came_from(
+    tmp_path: Path, tmpfs_mount: Callable[..., mounts.Mount]
+) -> None:
+    """A cascade of a folder of the card, then re-run with the card unmounted (its slow copy
+    of a clip gone): the fast copy's record of the card's pass says only that folder was
+    offloaded, so the re-run keeps the card, naming what was left outside. Failed before
+    (rev7_69 H1): exit 0, "It may be formatted on the ledger's word", ``may_format`` true."""
+    card = Path(tmpfs_mount(4 << 20).path)
+    _sony_card(card)
+    clip = card / "PRIVATE" / "M4ROOT" / "CLIP"
+    (clip / "C0002.MP4").write_bytes(os.urandom(20_000))
+    fast, slow, reports = tmp_path / "F", tmp_path / "S", tmp_path / "reports"
+    fast.mkdir()
+    slow.mkdir()
+    command = ("copy", "-q", "--report-dir", reports, "--cascade-to", slow, clip, fast)
+    code, out, err = offload_streams(*command)
+    assert code == 0, out + err
+    assert _release(reports)["may_format"] is False
+    mounts.unmount(card)
+    (slow / "CLIP" / "C0002.MP4").unlink()
+    code, out, err = offload_streams(*command)
+    assert code == 0, out + err
+    said = " ".join(err.split())
+    assert "card-absent" in str(newest_report(reports)["warnings"])
+    assert (
+        f"the card's run offloaded only PRIVATE/M4ROOT/CLIP of the card mounted at {card}: 1 "
+        "other entry on it (XDROOT/ first) was never copied: keep the card"
+    ) in said, said
+    release = _release(reports)
+    assert release["may_format"] is False, release
+    assert (
+        f"only PRIVATE/M4ROOT/CLIP of the card mounted at {card} was offloaded: 1 other entry "
+        "on it (XDROOT/ first) was not copied from the card by the card's run (its fast copy "
+        "does not hold it)"
+    ) in str(release["text"]), release
+    (absent,) = [w for w in newest_report(reports)["warnings"] if w["code"] == "card-absent"]
+    assert absent["card_part_of_volume"] == {
+        "path": str(card),
+        "within": "PRIVATE/M4ROOT/CLIP",
+        "outside_first": "XDROOT/",
+        "count": 1,
+    }
+    assert (slow / "CLIP" / "C0002.MP4").exists()

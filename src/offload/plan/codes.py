@@ -239,6 +239,26 @@ class LeftOutEntry(NamedTuple):
 LeftOut = tuple[LeftOutEntry, ...]
 
 
+class PartOfVolume(NamedTuple):
+    """A source below its volume's root beside other entries with data (the
+    ``source-part-of-volume`` finding): the volume's mount point, the source's path below it,
+    the first entry left outside (a folder's ending in ``/``) and how many (``outside``) were."""
+
+    volume: str
+    within: str
+    outside_first: str
+    outside: int
+
+    def as_dict(self) -> dict[str, object]:
+        """As a report (``card_part_of_volume``) and the record of the card's pass give it."""
+        return {
+            "path": self.volume,
+            "within": self.within,
+            "outside_first": self.outside_first,
+            "count": self.outside,
+        }
+
+
 class PreflightItem(NamedTuple):
     """One finding: what is wrong, where, and what to do about it, in one line.
 
@@ -278,6 +298,9 @@ class PreflightItem(NamedTuple):
     # ``source-part-of-volume`` only: the source's path below its volume's mount point and
     # the first entry of the volume left outside it (a folder's ending in ``/``).
     part_of_volume: tuple[str, str] | None = None
+    # ``card-absent`` only: the card's run offloaded only part of its volume (its record of
+    # the card's pass says so): the fast copy never held the rest, which keeps the card.
+    card_part_of_volume: PartOfVolume | None = None
 
     def as_report_dict(self) -> dict[str, object]:
         """The finding as a job report's (and a dry run's) ``warnings`` give it: ``code``,
@@ -305,6 +328,8 @@ class PreflightItem(NamedTuple):
             found["kept"] = True
         if self.part_of_volume is not None:
             found["within"], found["outside_first"] = self.part_of_volume
+        if self.card_part_of_volume is not None:
+            found["card_part_of_volume"] = self.card_part_of_volume.as_dict()
         return found
 
     def as_dict(self) -> dict[str, object]:
