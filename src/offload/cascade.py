@@ -310,16 +310,7 @@ def _part_of_volume(record: dict[str, object]) -> PartOfVolume | None:
     """The card's volume's entries its run left outside its source (``_card_part_of_volume``),
     as the record of its pass gives them; None where it left none, or the record (an older
     one, without the key) does not say."""
-    found = record.get("part_of_volume")
-    if not isinstance(found, dict):
-        return None
-    count = found.get("count")
-    return PartOfVolume(
-        str(found.get("path") or ""),
-        str(found.get("within") or ""),
-        str(found.get("outside_first") or ""),
-        count if isinstance(count, int) else 0,
-    )
+    return PartOfVolume.of(record.get("part_of_volume"))
 
 
 def _left_out(record: dict[str, object]) -> LeftOut | None:
@@ -544,16 +535,9 @@ def _left_out_words(left_out: LeftOut | None) -> str:
 def _part_of_volume_words(part: PartOfVolume | None) -> str:
     """The ``card-absent`` warning's words for the card's volume's entries its run left
     outside its source (the record's ``part_of_volume``): the card is kept for them."""
-    if part is None:
+    if part is None or not part.card:
         return ""
-    one = part.outside == 1
-    return (
-        f"; the card's run offloaded only {printable_name(part.within)} of the card mounted "
-        f"at {printable_name(part.volume)}: "
-        f"{'1 other entry' if one else f'{part.outside:,} other entries'} on it "
-        f"({printable_name(part.outside_first)} first) {'was' if one else 'were'} never "
-        "copied: keep the card"
-    )
+    return f"; the card's run: {part.words(done=True, by_whom='that run')}: keep the card"
 
 
 class ReadBack(NamedTuple):
@@ -1334,9 +1318,7 @@ def _card_part_of_volume(plan: OffloadPlan) -> dict[str, object] | None:
         if warning.card_part_of_volume is not None:
             return warning.card_part_of_volume.as_dict()
         if warning.code is PreflightCode.SOURCE_PART_OF_VOLUME and warning.part_of_volume:
-            within, outside_first = warning.part_of_volume
-            volume = str(warning.path or "")
-            return PartOfVolume(volume, within, outside_first, warning.counted or 0).as_dict()
+            return warning.part_of_volume.as_dict()
     return None
 
 
