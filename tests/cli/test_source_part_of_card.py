@@ -6,11 +6,13 @@ empty folder) leave nothing behind: the release is unchanged. Real tmpfs cards."
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 from support import mounts
+from support.faultyfs import FaultyFS
 from support.offload_cli import newest_report, offload_streams
 
 CODE = "source-part-of-volume"
@@ -309,3 +311,26 @@ def test_a_deep_folder_tree_beside_the_source_is_looked_at_without_recursion(
     (warning,) = [w for w in newest_report(reports)["warnings"] if w["code"] == CODE]
     # Past the budget the deep tree counts as holding data (never "nothing" on a guess).
     assert warning["outside_first"] == "DEEP/", warning
+
+
+def test_a_folder_above_the_source_that_cannot_be_listed_is_other_content(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The card's ``PRIVATE/M4ROOT`` answers EIO to a listing (a real FUSE fault): what it
+    holds beside the source is unknown, so it counts as other content, never "nothing".
+    Failed before (rev7_69 L2): no warning, the rest of the folder taken for empty."""
+    fs = faulty_fs()
+    card = fs.mountpoint
+    (card / "PRIVATE" / "M4ROOT" / "CLIP").mkdir(parents=True)
+    (card / "PRIVATE" / "M4ROOT" / "CLIP" / "C0001.MP4").write_bytes(os.urandom(40_000))
+    fs.fail("readdir", errno.EIO, path="PRIVATE/M4ROOT")
+    reports, dest = tmp_path / "r", tmp_path / "D"
+    dest.mkdir()
+    source = card / "PRIVATE" / "M4ROOT" / "CLIP"
+    code, out, err = offload_streams("copy", "-q", "--report-dir", reports, source, dest)
+    assert code == 0, out + err
+    (warning,) = [w for w in newest_report(reports)["warnings"] if w["code"] == CODE]
+    assert (warning["within"], warning["outside_first"]) == (
+        "PRIVATE/M4ROOT/CLIP",
+        "PRIVATE/M4ROOT/*",
+    ), warning
