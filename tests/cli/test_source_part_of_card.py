@@ -334,3 +334,31 @@ def test_a_folder_above_the_source_that_cannot_be_listed_is_other_content(
         "PRIVATE/M4ROOT/CLIP",
         "PRIVATE/M4ROOT/*",
     ), warning
+
+
+def test_a_bind_mount_of_a_folder_whose_volume_is_mounted_nowhere_else_says_so(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., mounts.Mount],
+    bind_mount: Callable[[Path, Path], mounts.Mount],
+) -> None:
+    """The volume's own mount gone, only the bind mount of its folder left: the rest of the
+    volume cannot be looked at, and the warning says so (a tmpfs is no card: "the volume")."""
+    card = Path(tmpfs_mount(4 << 20).path)
+    _sony_card(card)
+    bound = Path(bind_mount(card / "PRIVATE" / "M4ROOT" / "CLIP", tmp_path / "bind").path)
+    mounts.unmount(card)
+    reports, dest = tmp_path / "r", tmp_path / "D1"
+    dest.mkdir()
+    code, out, err = offload_streams("copy", "-q", "--report-dir", reports, bound, dest)
+    assert code == 0, out + err
+    (warning,) = [w for w in newest_report(reports)["warnings"] if w["code"] == CODE]
+    assert (warning["within"], warning["count"], warning["card"]) == (
+        "PRIVATE/M4ROOT/CLIP",
+        0,
+        False,
+    ), warning
+    assert (
+        f"only PRIVATE/M4ROOT/CLIP of the volume seen at {bound} is offloaded: the source is a "
+        "bind mount of that folder and the volume is mounted nowhere else, so the rest of it "
+        "could not be looked at"
+    ) in " ".join(err.split())

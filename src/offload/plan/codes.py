@@ -244,7 +244,7 @@ LeftOut = tuple[LeftOutEntry, ...]
 class PartOfVolume(NamedTuple):
     """A source below its volume's root beside other entries with data (the
     ``source-part-of-volume`` finding): the volume's mount point (or, for a bind mount of a
-    folder whose volume is mounted nowhere else, its device), the source's path below it,
+    folder whose volume is mounted nowhere else, the source's path), the source's path below it,
     the first entry left outside (a folder's ending in ``/``) and how many (``outside``)
     were: 0 when the rest could not be looked at (that bind mount). ``card``: the volume
     may be a camera card (FAT or exFAT, or a camera card's layout at its root): only then is
@@ -292,7 +292,7 @@ class PartOfVolume(NamedTuple):
         within = printable_name(self.within)
         if not self.outside:
             return (
-                f"only {within} of the {noun} on {printable_name(self.volume)} {is_} "
+                f"only {within} of the {noun} seen at {printable_name(self.volume)} {is_} "
                 f"offloaded: the source is a bind mount of that folder and the {noun} is "
                 "mounted nowhere else, so the rest of it could not be looked at"
             )

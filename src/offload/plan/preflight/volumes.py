@@ -226,8 +226,8 @@ def check_source_part_of_volume(tree: SourceTree, out: Findings) -> None:
         within_volume = "/".join(p for p in (mount.root.strip("/"), below) if p)
         whole = _whole_volume(mount, mounts)
         if whole is None:
-            part = PartOfVolume(mount.source, within_volume, "", 0, card_filesystem(Path(real)))
-            _warn(out, part, Path(real), 1)
+            part = PartOfVolume(real, within_volume, "", 0, card_filesystem(Path(real)))
+            _warn(out, part, Path(real), 0)
             return
         mount = whole
         real = os.path.join(whole.mount_point, within_volume)
@@ -251,7 +251,7 @@ def _warn(out: Findings, part: PartOfVolume, path: Path, counted: int) -> None:
         words += ", so the card must not be formatted after it"
         if part.outside:
             words += f"; to offload the whole card: offload copy {pasteable_word(part.volume)} DEST"
-    else:
+    elif part.outside:
         words += " (a folder of a data drive, not a card: formatting that volume would lose them)"
     out.warnings.append(
         PreflightItem(C.SOURCE_PART_OF_VOLUME, path, words, counted=counted, part_of_volume=part)
