@@ -338,15 +338,15 @@ def test_a_folder_above_the_source_that_cannot_be_listed_is_other_content(
 
 def test_a_bind_mount_of_a_folder_whose_volume_is_mounted_nowhere_else_says_so(
     tmp_path: Path,
-    tmpfs_mount: Callable[..., mounts.Mount],
+    exfat_loop: Callable[..., mounts.ExfatLoop],
     bind_mount: Callable[[Path, Path], mounts.Mount],
 ) -> None:
-    """The volume's own mount gone, only the bind mount of its folder left: the rest of the
-    volume cannot be looked at, and the warning says so (a tmpfs is no card: "the volume")."""
-    card = Path(tmpfs_mount(4 << 20).path)
+    """An exFAT card's own mount gone, only the bind mount of its folder left: the rest of
+    the card cannot be looked at, so the warning says so and the release keeps the card."""
+    card = Path(exfat_loop(path=tmp_path / "card").path)
     _sony_card(card)
     bound = Path(bind_mount(card / "PRIVATE" / "M4ROOT" / "CLIP", tmp_path / "bind").path)
-    mounts.unmount(card)
+    mounts.detach(card)
     reports, dest = tmp_path / "r", tmp_path / "D1"
     dest.mkdir()
     code, out, err = offload_streams("copy", "-q", "--report-dir", reports, bound, dest)
@@ -355,10 +355,14 @@ def test_a_bind_mount_of_a_folder_whose_volume_is_mounted_nowhere_else_says_so(
     assert (warning["within"], warning["count"], warning["card"]) == (
         "PRIVATE/M4ROOT/CLIP",
         0,
-        False,
+        True,
     ), warning
-    assert (
-        f"only PRIVATE/M4ROOT/CLIP of the volume seen at {bound} is offloaded: the source is a "
-        "bind mount of that folder and the volume is mounted nowhere else, so the rest of it "
-        "could not be looked at"
-    ) in " ".join(err.split())
+    said = (
+        f"only PRIVATE/M4ROOT/CLIP of the card seen at {bound} is offloaded: the source is a "
+        "bind mount of that folder and the card is mounted nowhere else, so the rest of it "
+        "could not be looked at, so the card must not be formatted after it"
+    )
+    assert said in " ".join(err.split())
+    release = _release(reports)
+    assert release["may_format"] is False
+    assert "the rest of it could not be looked at" in str(release["text"])

@@ -204,9 +204,10 @@ def check_source_part_of_volume(tree: SourceTree, out: Findings) -> None:
     habit), so the card release keeps the card, naming the first left outside. A source
     reached through a bind mount of a folder of its volume is looked at where the whole
     volume is mounted; where it is mounted nowhere else, the rest cannot be looked at and
-    the card is kept all the same. A volume that is no card (not FAT or exFAT, no camera
-    card's layout at its root: a RAID, a data drive) is "the volume", the whole-card
-    command not offered, and the release does not keep the card for it
+    a card (FAT or exFAT) is kept all the same; any other volume so mounted (a btrfs
+    subvolume) is passed over. A volume that is no card (not FAT or exFAT, no camera card's
+    layout at its root: a RAID, a data drive) is "the volume", the whole-card command not
+    offered, and the release does not keep the card for it
     (``PartOfVolume.card``). Not for a folder of the filesystem mounted at ``/`` (a dump
     folder on the system disk: no card to format), nor where the mount table cannot be
     read. Raises nothing."""
@@ -226,8 +227,11 @@ def check_source_part_of_volume(tree: SourceTree, out: Findings) -> None:
         within_volume = "/".join(p for p in (mount.root.strip("/"), below) if p)
         whole = _whole_volume(mount, mounts)
         if whole is None:
-            part = PartOfVolume(real, within_volume, "", 0, card_filesystem(Path(real)))
-            _warn(out, part, Path(real), 0)
+            if not card_filesystem(Path(real)):
+                # No card (a btrfs subvolume such as Fedora's /home is mounted so too):
+                # nothing the release would keep, and no bind mount to speak of.
+                return
+            _warn(out, PartOfVolume(real, within_volume, "", 0), Path(real), 0)
             return
         mount = whole
         real = os.path.join(whole.mount_point, within_volume)
