@@ -272,7 +272,8 @@ def test_a_folder_of_a_data_drive_is_no_card_to_keep(
     said = " ".join(err.split())
     assert (
         f"only DAY1/A001 of the volume mounted at {raid} is offloaded: 1 other entry on it "
-        "(DAY1/B001/ first) is not copied by this run"
+        "(DAY1/B001/ first) is not copied by this run (a folder of a data drive, not a card: "
+        "formatting that volume would lose it)"
     ) in said, said
     assert "the whole card" not in said and "of the card mounted" not in said, said
     (warning,) = [w for w in newest_report(reports)["warnings"] if w["code"] == CODE]

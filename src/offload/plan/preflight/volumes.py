@@ -256,7 +256,10 @@ def _warn(out: Findings, part: PartOfVolume, path: Path, counted: int) -> None:
         if part.outside:
             words += f"; to offload the whole card: offload copy {pasteable_word(part.volume)} DEST"
     elif part.outside:
-        words += " (a folder of a data drive, not a card: formatting that volume would lose them)"
+        them = "it" if part.outside == 1 else "them"
+        words += (
+            f" (a folder of a data drive, not a card: formatting that volume would lose {them})"
+        )
     out.warnings.append(
         PreflightItem(C.SOURCE_PART_OF_VOLUME, path, words, counted=counted, part_of_volume=part)
     )
