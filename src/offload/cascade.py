@@ -81,7 +81,7 @@ from offload.manifest.history import ASCMHL_FOLDER
 from offload.model import SourceFile, dated_as_card
 from offload.options import ExistingFilePolicy, VerifyMode
 from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
-from offload.plan.codes import LeftOut, LeftOutEntry, PreflightCode
+from offload.plan.codes import LeftOut, LeftOutEntry, PartOfVolume, PreflightCode
 from offload.remedies import EARLIER_KINDS, FAST_REFUSALS, Refusal, refuses_never
 from offload.report.cascade_words import NOT_FOUND_BAD, refused_fixes, refused_holder
 from offload.results import (
@@ -156,7 +156,9 @@ def check_cascade(plan: OffloadPlan) -> None:
 # In ``<copy root>/.offload/`` of each fast local copy that holds every file of the card,
 # verified, at the release: the card's path and its file list's size, and (``version`` 2)
 # the card's entries its run left out that keep the card (``left_out``: path, size,
-# reason; ``report.release.keeps_card``). A re-run without the card feeds the slow
+# reason; ``report.release.keeps_card``), and (``part_of_volume``, null or absent when not)
+# the card's volume's other entries its source, a folder below the card's root, left
+# outside (``PartOfVolume.as_dict``). A re-run without the card feeds the slow
 # destinations from a copy whose record matches what it holds, and names those entries.
 CARD_PASS_RECORD = "cascade-card.json"
 CARD_PASS_RECORD_VERSION = 2
@@ -175,7 +177,9 @@ class FastCopy(NamedTuple):
     the file (``model.DatedCopy``, ``plan_offload``'s *card_dates*): the slow copies get
     the card's date, as when the card feeds them. ``left_out``: the card's entries its run
     left out that keep the card (path, size or None, reason), as its record lists them;
-    None where the record (an older one) does not."""
+    None where the record (an older one) does not. ``part_of_volume``: the card's run
+    offloaded only a folder of its volume, the rest left outside (the record's
+    ``part_of_volume``); None where it did not, or the record (an older one) does not say."""
 
     root: Path
     files: int
@@ -184,6 +188,7 @@ class FastCopy(NamedTuple):
     all_full: bool
     dates: dict[str, int]
     left_out: LeftOut | None = None
+    part_of_volume: PartOfVolume | None = None
 
 
 def fast_copy_source(
@@ -289,7 +294,23 @@ def _not_complete(
         if entry.mtime_ns != file.mtime_ns:
             dates[file.relative_path] = entry.mtime_ns
     card = cards.pop() if len(cards) == 1 else ""
-    return FastCopy(root, tree.file_count, card, entries, all_full, dates, _left_out(record))
+    return FastCopy(
+        root,
+        tree.file_count,
+        card,
+        entries,
+        all_full,
+        dates,
+        _left_out(record),
+        _part_of_volume(record),
+    )
+
+
+def _part_of_volume(record: dict[str, object]) -> PartOfVolume | None:
+    """The card's volume's entries its run left outside its source (``_card_part_of_volume``),
+    as the record of its pass gives them; None where it left none, or the record (an older
+    one, without the key) does not say."""
+    return PartOfVolume.of(record.get("part_of_volume"))
 
 
 def _left_out(record: dict[str, object]) -> LeftOut | None:
@@ -479,6 +500,7 @@ def from_fast_copy(
             else ""
         )
         + _left_out_words(fast.left_out)
+        + _part_of_volume_words(fast.part_of_volume)
         + read_back.words(fast.root)
         + (
             "; passed over: " + "; ".join(passed_over) + " (it cannot stand for the card)"
@@ -487,6 +509,7 @@ def from_fast_copy(
         ),
         through_a_cache=through_a_cache,
         card_left_out=fast.left_out,
+        card_part_of_volume=fast.part_of_volume,
     )
     preflight = dataclasses.replace(plan.preflight, warnings=(warning, *plan.preflight.warnings))
     return dataclasses.replace(plan, tasks=tasks, preflight=preflight)
@@ -507,6 +530,14 @@ def _left_out_words(left_out: LeftOut | None) -> str:
         f"; the card's run left out {len(left_out)} of its entries ({left_out[0].shown}"
         f"{'' if one else ' first'}), never copied: keep the card for {'it' if one else 'them'}"
     )
+
+
+def _part_of_volume_words(part: PartOfVolume | None) -> str:
+    """The ``card-absent`` warning's words for the card's volume's entries its run left
+    outside its source (the record's ``part_of_volume``): the card is kept for them."""
+    if part is None or not part.card:
+        return ""
+    return f"; the card's run: {part.words(done=True, by_whom='that run')}: keep the card"
 
 
 class ReadBack(NamedTuple):
@@ -1188,6 +1219,7 @@ def _record_card_pass(
                 "bytes": plan.tree.total_bytes,
                 "released_at": time.time(),
                 "left_out": _card_left_out(plan),
+                "part_of_volume": _card_part_of_volume(plan),
             },
             allow_nan=False,
         )
@@ -1275,6 +1307,19 @@ def _card_left_out(plan: OffloadPlan) -> list[dict[str, object]]:
             size = None
         found.append({"path": path, "size": size, "reason": reason, **_kind(folder)})
     return found
+
+
+def _card_part_of_volume(plan: OffloadPlan) -> dict[str, object] | None:
+    """The card's volume's entries this run left outside its source (the preflight's
+    ``source-part-of-volume`` finding; that of a re-run without the card, which read no card,
+    carried over from the record it was fed from), for the record of the card's pass, so a
+    re-run without the card keeps the card for them; None when there is none."""
+    for warning in plan.preflight.warnings:
+        if warning.card_part_of_volume is not None:
+            return warning.card_part_of_volume.as_dict()
+        if warning.code is PreflightCode.SOURCE_PART_OF_VOLUME and warning.part_of_volume:
+            return warning.part_of_volume.as_dict()
+    return None
 
 
 def _kind(folder: bool) -> dict[str, str]:

@@ -89,8 +89,15 @@ def test_an_exfat_card_of_this_layout_given_as_destination_is_refused(
     before = sorted(str(p) for p in other.rglob("*"))
     result = run("copy", card(tmp_path), other, "--report-dir", tmp_path / "r")
     assert result.returncode == 64, result.stdout + result.stderr
-    assert f"destination {other} looks like a camera card ({sign}" in result.stderr
-    assert "add --allow-card-destination (a FAT or exFAT drive holding a copy" in result.stderr
+    if kind == "sound-takes":
+        # A sound card's words: a recorder's takes, not a copy of a camera card.
+        assert f"destination {other} looks like a sound recorder's card ({sign}" in result.stderr
+        assert (
+            "add --allow-card-destination (a FAT or exFAT drive holding a recorder's takes"
+        ) in result.stderr
+    else:
+        assert f"destination {other} looks like a camera card ({sign}" in result.stderr
+        assert "add --allow-card-destination (a FAT or exFAT drive holding a copy" in result.stderr
     assert sorted(str(p) for p in other.rglob("*")) == before
 
 
@@ -149,7 +156,8 @@ def test_a_sound_card_given_as_destination_is_refused_unless_allowed(
     result = run("copy", source, sound, dest, "--report-dir", tmp_path / "r")
     assert result.returncode == 64, result.stdout + result.stderr
     assert (
-        f"destination {sound} looks like a camera card (S01T01_1.WAV (a sound recorder's take "
+        f"destination {sound} looks like a sound recorder's card (S01T01_1.WAV (a sound "
+        "recorder's take "
         "at the card's root)"
     ) in result.stderr
     assert sorted(str(p) for p in sound.rglob("*")) == before
@@ -157,3 +165,23 @@ def test_a_sound_card_given_as_destination_is_refused_unless_allowed(
     allowed = run("copy", source, sound, "--allow-card-destination", "--report-dir", tmp_path / "r")
     assert allowed.returncode == 0, allowed.stdout + allowed.stderr
     assert (sound / "GOPRO" / "DCIM" / "100GOPRO" / "GX010001.MP4").is_file()
+
+
+def test_an_exfat_shuttle_with_a_sync_tone_at_its_root_is_a_destination(
+    tmp_path: Path, exfat_loop: Callable[..., Mount]
+) -> None:
+    """An exFAT shuttle drive an earlier offload wrote to, a 5-byte ``sync_tone.wav`` left at
+    its root: no recorder names a take so, and one file is no sound card. Failed before
+    (rev7_69 L4): exit 64, "looks like a camera card (sync_tone.wav (a sound recorder's take
+    at the card's root))". Two such files are a sound card all the same."""
+    shuttle = exfat_loop(path=tmp_path / "shuttle").path
+    write(shuttle / "sync_tone.wav", b"RIFF!")
+    write(shuttle / "EARLIER" / "CLIPS" / "C000.mov", os.urandom(1000))
+    result = run("copy", card(tmp_path), shuttle, "--report-dir", tmp_path / "r")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (shuttle / "S1" / "CLIPS" / "C001.mov").is_file()
+    write(shuttle / "room_tone.wav", b"RIFF!")
+    second = write(tmp_path / "S2" / "CLIPS" / "C002.mov", os.urandom(1000)).parents[1]
+    again = run("copy", second, shuttle, "--report-dir", tmp_path / "r")
+    assert again.returncode == 64, again.stdout + again.stderr
+    assert "looks like a sound recorder's card (room_tone.wav" in again.stderr

@@ -188,7 +188,7 @@ def volume_root_sign(root: Path, *, takes: bool = True) -> str | None:
     reel = next((n for n in names if _arri_reel(root, n)), None)
     if reel is not None:
         return f"{reel}/ (ARRI reel)"
-    take = next((n for n in sorted(names) if takes and _sound_take(root, n)), None)
+    take = _recorder_take(root, sorted(names)) if takes else None
     if take is not None:
         return f"{take} (a sound recorder's take at the card's root)"
     for name in names:
@@ -203,6 +203,23 @@ def volume_root_sign(root: Path, *, takes: bool = True) -> str | None:
         if not dot and _holds_dng(root / name):
             return f"{name}/ (Blackmagic CinemaDNG clip at the card's root)"
     return None
+
+
+# A recorder's name for a take: a run of three digits (Zoom's ZOOM0001, Tascam's, a dated
+# 250101_001), a take number after a scene's (S01T01_1) or alone (T001, 1-T01). A single
+# ``sync_tone.wav`` a DIT left at a shuttle drive's root is none (rev7_69 L4).
+_TAKE_NAME = re.compile(r"(?i)^(?=.*(?:[0-9]{3}|(?:^|[^a-z])T[0-9]|S[0-9]+T[0-9])).+\.(?:wav|bwf)$")
+
+
+def _recorder_take(root: Path, names: list[str]) -> str | None:
+    """The first of *names* (at *root*) that is a sound recorder's take (``_sound_take``)
+    named as a recorder names one (``_TAKE_NAME``), or, with two or more takes at the root
+    whatever their names, the first of them; else None."""
+    found = [n for n in names if _sound_take(root, n)]
+    named = next((n for n in found if _TAKE_NAME.match(n)), None)
+    if named is not None:
+        return named
+    return found[0] if len(found) >= 2 else None
 
 
 def _sound_take(folder: Path, name: str) -> bool:

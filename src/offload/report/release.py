@@ -78,6 +78,7 @@ from offload.fs.below import (
     this_host,
 )
 from offload.plan.cardlike import RECORDING_ENDINGS
+from offload.plan.codes import PartOfVolume
 from offload.report.loss import Losses
 from offload.report.source_words import names_of, of_the_source, rewords
 from offload.report.words import (
@@ -864,20 +865,27 @@ def _left_out_reasons(data: Mapping[str, Any]) -> list[str]:
 
 
 def _part_of_volume(data: Mapping[str, Any]) -> str | None:
-    """The words for a source below its volume's root beside other entries with data (the
+    """The words for a source below its card's root beside other entries with data (the
     ``source-part-of-volume`` warning, ``plan.preflight.volumes``): only that part of the
-    card was offloaded, the rest not copied by this run. None: no such warning."""
+    card was offloaded, the rest not copied by this run; in a cascade re-run without its
+    card, by the card's run (the ``card-absent`` warning's ``card_part_of_volume``, from the
+    fast copy's record of the card's pass). None: neither says so, or the volume is no card
+    (``card`` false: a folder of a data drive, no card to format)."""
     for warning in data.get("warnings") or ():
-        if isinstance(warning, Mapping) and warning.get("code") == "source-part-of-volume":
-            count = int(warning.get("count") or 0)
-            one = count == 1
-            return (
-                f"only {printable_name(str(warning.get('within') or ''))} of the card mounted "
-                f"at {printable_name(str(warning.get('path') or ''))} was offloaded: "
-                f"{'1 other entry' if one else f'{count:,} other entries'} on it "
-                f"({printable_name(str(warning.get('outside_first') or ''))} first) "
-                f"{'was' if one else 'were'} not copied from the card by this run"
-            )
+        if not isinstance(warning, Mapping):
+            continue
+        part: PartOfVolume | None = None
+        by_whom = "this run"
+        if warning.get("code") == "source-part-of-volume":
+            part = PartOfVolume.of(dict(warning))
+        elif warning.get("code") == "card-absent":
+            part = PartOfVolume.of(warning.get("card_part_of_volume"))
+            by_whom = "the card's run"
+        if part is None or not part.card:
+            continue
+        if by_whom != "this run":
+            by_whom += f" (its fast copy does not hold {'it' if part.outside == 1 else 'them'})"
+        return part.words(done=True, by_whom=by_whom)
     return None
 
 

@@ -583,6 +583,14 @@ def _card_refusal(plan: DestinationPlan) -> str | None:
         "(a FAT or exFAT drive holding a copy of a card at its root looks like that card)"
     )
     sign = destination_card_sign(destination)
+    if sign is not None and "sound recorder's take" in sign:
+        # A sound card: takes at its root, not a copy of a camera card (rev7_69 L4).
+        return (
+            f"destination {destination} looks like a sound recorder's card ({sign}): not "
+            "writing into it; if it really is a destination, add --allow-card-destination "
+            "(a FAT or exFAT drive holding a recorder's takes at its root looks like that "
+            "recorder's card)"
+        )
     if sign is not None:
         return f"destination {destination} looks like a camera card ({sign}): {advice}"
     ours = copy_root_card_sign(destination) if plan.creates_root else None
