@@ -248,8 +248,9 @@ class PartOfVolume(NamedTuple):
     the first entry left outside (a folder's ending in ``/``) and how many (``outside``)
     were: 0 when the rest could not be looked at (that bind mount). ``card``: the volume
     may be a camera card (FAT or exFAT, or a camera card's layout at its root): only then is
-    it called "the card", offered whole, and kept by the card release; a data drive, a RAID,
-    is "the volume" (a folder of it offloaded is everyday work, no card to format)."""
+    it called "the card", offered whole, and kept by the card release. The preflight warns
+    only of a card (a folder of a data drive or a RAID offloaded is everyday work, no card
+    to format); False is read as "no card to keep" (``report.release``)."""
 
     volume: str
     within: str

@@ -206,11 +206,10 @@ def check_source_part_of_volume(tree: SourceTree, out: Findings) -> None:
     volume is mounted; where it is mounted nowhere else, the rest cannot be looked at and
     a card (FAT or exFAT) is kept all the same; any other volume so mounted (a btrfs
     subvolume) is passed over. A volume that is no card (not FAT or exFAT, no camera card's
-    layout at its root: a RAID, a data drive) is "the volume", the whole-card command not
-    offered, and the release does not keep the card for it
-    (``PartOfVolume.card``). Not for a folder of the filesystem mounted at ``/`` (a dump
-    folder on the system disk: no card to format), nor where the mount table cannot be
-    read. Raises nothing."""
+    layout at its root: a RAID, a data drive, a tmpfs ``/tmp``) gets no warning: a folder
+    of it offloaded is everyday work, no card to format. Not for a folder of the filesystem
+    mounted at ``/`` (a dump folder on the system disk: no card to format), nor where the
+    mount table cannot be read. Raises nothing."""
     try:
         mounts = mount_table.parsed(MOUNTINFO, parse_mountinfo)
         # Spelled as the volume lists it: FAT and exFAT take any case, and realpath keeps
@@ -241,25 +240,21 @@ def check_source_part_of_volume(tree: SourceTree, out: Findings) -> None:
     if not outside:
         return
     within_volume = real[len(mount.mount_point.rstrip("/")) + 1 :]
-    part = PartOfVolume(
-        mount.mount_point, within_volume, outside[0], len(outside), _is_card(mount.mount_point)
-    )
+    if not _is_card(mount.mount_point):
+        # A folder of a RAID or a data drive (or of a tmpfs /tmp): offloading one folder of
+        # it is everyday work and no one formats that volume after it, so nothing is said
+        # (a warning on every such run would be noise a user learns to ignore).
+        return
+    part = PartOfVolume(mount.mount_point, within_volume, outside[0], len(outside))
     _warn(out, part, Path(mount.mount_point), len(outside))
 
 
 def _warn(out: Findings, part: PartOfVolume, path: Path, counted: int) -> None:
     """The ``source-part-of-volume`` warning of *part*: its sentence, then why that matters
     and, for a card mounted whole, the command that offloads it whole."""
-    words = part.words(done=False)
-    if part.card:
-        words += ", so the card must not be formatted after it"
-        if part.outside:
-            words += f"; to offload the whole card: offload copy {pasteable_word(part.volume)} DEST"
-    elif part.outside:
-        them = "it" if part.outside == 1 else "them"
-        words += (
-            f" (a folder of a data drive, not a card: formatting that volume would lose {them})"
-        )
+    words = part.words(done=False) + ", so the card must not be formatted after it"
+    if part.outside:
+        words += f"; to offload the whole card: offload copy {pasteable_word(part.volume)} DEST"
     out.warnings.append(
         PreflightItem(C.SOURCE_PART_OF_VOLUME, path, words, counted=counted, part_of_volume=part)
     )
