@@ -1324,11 +1324,11 @@ def _copy_unread(
     ``read_failed`` the same without a remedy, ``read_damaged`` for a local disk's I/O
     error; ``unreadable`` where its *reader* says the failure tells nothing of the copy;
     ``cancelled`` for a reader's read stopped at the job's cancel. A disk's copy of ours
-    whose drive went away (``DRIVE_GONE_ERRNOS``: ENOTCONN, ENODEV, ...) is ``unreadable``
-    too: that read says nothing of its bytes, and no new copy can be written where the drive
-    is gone, so it is never queued for a rewrite (whose failure would call it found wrong
-    and name --overwrite, ``settle_rewrites``): kept, its file failed there, until the drive
-    answers and the same command runs again (``read_error_words``)."""
+    whose drive went away (``_drive_gone``: ENOTCONN, ENODEV, ... and its folder no longer
+    opens) is ``unreadable`` too: that read says nothing of its bytes, and no new copy can
+    be written where the drive is gone, so it is never queued for a rewrite: kept, its file
+    failed there, until the drive answers and the same command runs again
+    (``read_error_words``)."""
     why = None if reader is None else reader.unreadable(exc, check.final_path)
     if why is None and reader is None and _drive_gone(check, exc):
         why = read_error_words(exc, share=False)
@@ -1351,10 +1351,29 @@ def _copy_unread(
 def _drive_gone(check: ExistingCopy, exc: OSError) -> bool:
     """Whether *exc*, the failed read of *check*'s copy on a disk, says its drive (or share)
     went away, *check* being a copy of ours (one ``settle`` would otherwise write again:
-    not a plain ADOPT, whose read error is its failure, nothing written either way)."""
-    return exc.errno in DRIVE_GONE_ERRNOS and not (
-        check.kind is CheckKind.ADOPT and not check.changed
-    )
+    not a plain ADOPT, whose read error is its failure, nothing written either way).
+
+    The errno alone is no proof: a flaky FUSE or sshfs can answer ENOTCONN or ECONNABORTED
+    for one file, and on NFS ESTALE usually means the file was replaced on the server. So
+    the drive is gone only if the copy's folder no longer answers either (``_answers``);
+    else the copy is one that could not be read (written again, ``settle``)."""
+    if exc.errno not in DRIVE_GONE_ERRNOS:
+        return False
+    if check.kind is CheckKind.ADOPT and not check.changed:
+        return False
+    return not _answers(check.final_path.parent)
+
+
+def _answers(folder: Path) -> bool:
+    """Whether *folder* can be opened now. An open, not a ``stat``: a FUSE mount answers a
+    ``stat`` from its attribute cache after its program died, an open always asks it (an
+    NFS open revalidates the handle). Never raises."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
 
 
 def _against_record(
