@@ -1341,11 +1341,31 @@ def _copy_unread(
         # its cable for an EIO, the share's server for one on a share, ...).
         share = exc.errno == errno.EIO and on_network_share(check.final_path)
         outcome.error = f"cannot read {check.final_path}: {read_error_words(exc, share=share)}"
+        if reader is None and _ours_unchecked(check):
+            # The same command meets the same copy (an ADOPT, never written over), and
+            # --overwrite and --keep-both each read it back first: only --reverify writes
+            # a new copy in place of a copy of ours it cannot read.
+            outcome.error += f"; {REVERIFY_UNREAD}"
         outcome.read_failed = f"cannot read {check.final_path}: {describe_os_error(exc)}"
         outcome.read_damaged = exc.errno in (errno.EIO, errno.EBADMSG) and not share
     # A reader that watches the job's cancel (S3's streamed GET) stops mid-copy with
     # ECANCELED, and only once the job is cancelled.
     outcome.cancelled = exc.errno == errno.ECANCELED
+
+
+# What a plain run's failed read of a copy of ours adds (``_copy_unread``).
+REVERIFY_UNREAD = "if it stays unreadable, --reverify writes a new copy in its place"
+
+
+def _ours_unchecked(check: ExistingCopy) -> bool:
+    """Whether *check* is a copy of ours read back as an ADOPT without --reverify (its
+    ledger entry revoked, its date changed, or revoked keeping its record): one a plain run
+    reads, fails to read, and leaves as it is, which ``--reverify`` writes again."""
+    return (
+        check.kind is CheckKind.ADOPT
+        and not check.changed
+        and (check.ledger_entry == "revoked" or check.ours or bool(check.revoked_word))
+    )
 
 
 def _drive_gone(check: ExistingCopy, exc: OSError) -> bool:

@@ -244,3 +244,39 @@ def test_a_drive_gone_errno_on_one_file_of_a_drive_that_answers_is_written_again
     assert (drive.backing / CLIP).read_bytes() == (card / "CLIPS" / "C1.mov").read_bytes()
     checked = run_offload("verify", "--report-dir", jobs, drive.mountpoint / "A001")
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_plain_run_and_verify_after_an_unread_copy_name_reverify(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """After ``--reverify`` met a copy it could not read (EIO) and could not write again
+    (its entry revoked), a plain run reads it back as an ADOPT, fails again and writes
+    nothing: its words name ``--reverify`` (the one remedy: --overwrite and --keep-both
+    read it back first), and so does ``offload verify``'s INCOMPLETE advice for a copy it
+    lists UNREADABLE; that remedy works. Failed before (review rev6_69, M2): the plain run
+    said "then run the same command again (a file that stays unreadable is damaged there)"
+    and verify "run the same `offload copy` again", the same failure each time."""
+    drive, card, jobs = _offloaded(tmp_path, faulty_fs)
+    drive.fail("read", errno.EIO, path=CLIP)
+    create = drive.fail("create", errno.EIO, path="A001/CLIPS/*")
+    done = run_offload("copy", "--reverify", "--report-dir", jobs, card, drive.mountpoint)
+    assert done.returncode == 1, done.stderr
+    drive.remove(create)
+    for _ in range(2):
+        plain = run_offload("copy", "--report-dir", jobs, card, drive.mountpoint)
+        said = " ".join(plain.stderr.split())
+        assert plain.returncode == 1, said
+        assert (
+            "(a file that stays unreadable is damaged there); if it stays unreadable, "
+            "--reverify writes a new copy in its place"
+        ) in said, said
+        assert _copy_result(_last_report(jobs))["refusal"] is None
+    advice = _verify_advice(drive, jobs)
+    assert (
+        "if the copy listed UNREADABLE stays unreadable, run that `offload copy` with "
+        "--reverify, which writes a new copy from the card in its place"
+    ) in advice, advice
+    again = run_offload("copy", "--reverify", "--report-dir", jobs, card, drive.mountpoint)
+    assert again.returncode == 0, again.stderr
+    assert _copy_result(_last_report(jobs))["status"] == "verified"
+    assert (drive.backing / CLIP).read_bytes() == (card / "CLIPS" / "C1.mov").read_bytes()
