@@ -1385,14 +1385,16 @@ def _drive_gone(check: ExistingCopy, exc: OSError) -> bool:
 
 
 def _answers(folder: Path) -> bool:
-    """Whether *folder* can be opened now. An open, not a ``stat``: a FUSE mount answers a
-    ``stat`` from its attribute cache after its program died, an open always asks it (an
-    NFS open revalidates the handle). Never raises."""
+    """Whether *folder* can be opened and its first entries listed now. Not a ``stat``: a
+    FUSE mount answers a ``stat`` from its attribute cache after its program died; an open
+    and a listing ask it (a FUSE program that declines opendir still gets the listing), and
+    an NFS open revalidates the handle. One batch of entries read, however many there are.
+    Never raises."""
     try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        with os.scandir(folder) as entries:
+            next(entries, None)
     except OSError:
         return False
-    os.close(fd)
     return True
 
 
