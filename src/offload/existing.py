@@ -2430,9 +2430,7 @@ def found_wrong_warnings(
             PreflightItem(
                 PreflightCode.COPY_UNREADABLE if unread else PreflightCode.COPY_NO_LONGER_MATCHES,
                 Path(wrong.final_path),  # an S3 stand-in: the card layer shows its URL
-                shown(
-                    f"{UNREAD_FOUND if unread else 'copy found damaged: '}{wrong.reason}; {became}"
-                ),
+                shown(f"{_found_words(wrong)}{wrong.reason}; {became}"),
                 wrong.destination_index,
                 kept=bool(wrong.kept),
             )
@@ -2471,6 +2469,22 @@ IO_ERROR = "could not be read back: I/O error (the disk may be failing)"
 #: How the ``copy-no-longer-matches`` warning of such a copy begins (the summary's
 #: ``COPY UNREADABLE`` line; every other one begins "copy found damaged: ").
 UNREAD_FOUND = "copy could not be read back (not found damaged): "
+#: How the ``copy-no-longer-matches`` warning of a copy whose read-back failed with a local
+#: disk's I/O error begins (``IO_ERROR``): damaged by that evidence, said as the live
+#: warning and its failed rewrite's words say it, a copy that could not be read back.
+IO_FOUND = "copy could not be read back (an I/O error: the disk may be failing): "
+
+
+def _found_words(wrong: FoundWrong) -> str:
+    """How *wrong*'s warning begins (``found_wrong_warnings``): unread (``UNREAD_FOUND``),
+    unread for an I/O error (``IO_FOUND``), else found damaged."""
+    if wrong.unread == COULD_NOT_READ:
+        return UNREAD_FOUND
+    if wrong.unread == IO_ERROR:
+        return IO_FOUND
+    return "copy found damaged: "
+
+
 #: The codes of the warnings of a copy of ours found wrong, and of one whose read-back failed
 #: (``PreflightCode``'s values; what readers tell them apart by, never the words).
 FOUND_WRONG_CODE = "copy-no-longer-matches"

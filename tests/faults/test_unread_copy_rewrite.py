@@ -179,6 +179,11 @@ def test_a_failed_rewrite_of_a_copy_read_back_with_eio_names_reverify_not_overwr
         "the copy that could not be read back is left as it is (its ledger entry revoked): "
         "run the same command again with --reverify"
     ) in flat, flat
+    # One vocabulary (review rev6_69, L2): its summary line says it could not be read back
+    # for an I/O error, never FOUND DAMAGED beside "could not be read back".
+    copy = drive.mountpoint / CLIP
+    assert f"COPY UNREADABLE (an I/O error: the disk may be failing): cannot read {copy}" in flat
+    assert "FOUND DAMAGED" not in flat, flat
     result = _copy_result(_last_report(jobs))
     assert result["refusal"] is None and "--overwrite" not in result["error"], result
     page = _last_html(jobs)
