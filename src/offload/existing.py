@@ -1324,11 +1324,11 @@ def _copy_unread(
     ``read_failed`` the same without a remedy, ``read_damaged`` for a local disk's I/O
     error; ``unreadable`` where its *reader* says the failure tells nothing of the copy;
     ``cancelled`` for a reader's read stopped at the job's cancel. A disk's copy of ours
-    whose drive went away (``DRIVE_GONE_ERRNOS``: ENOTCONN, ENODEV, ...) is ``unreadable``
-    too: that read says nothing of its bytes, and no new copy can be written where the drive
-    is gone, so it is never queued for a rewrite (whose failure would call it found wrong
-    and name --overwrite, ``settle_rewrites``): kept, its file failed there, until the drive
-    answers and the same command runs again (``read_error_words``)."""
+    whose drive went away (``_drive_gone``: ENOTCONN, ENODEV, ... and its folder no longer
+    opens) is ``unreadable`` too: that read says nothing of its bytes, and no new copy can
+    be written where the drive is gone, so it is never queued for a rewrite: kept, its file
+    failed there, until the drive answers and the same command runs again
+    (``read_error_words``)."""
     why = None if reader is None else reader.unreadable(exc, check.final_path)
     if why is None and reader is None and _drive_gone(check, exc):
         why = read_error_words(exc, share=False)
@@ -1341,6 +1341,11 @@ def _copy_unread(
         # its cable for an EIO, the share's server for one on a share, ...).
         share = exc.errno == errno.EIO and on_network_share(check.final_path)
         outcome.error = f"cannot read {check.final_path}: {read_error_words(exc, share=share)}"
+        if reader is None and _ours_unchecked(check):
+            # The same command meets the same copy (an ADOPT, never written over), and
+            # --overwrite and --keep-both each read it back first: only --reverify writes
+            # a new copy in place of a copy of ours it cannot read.
+            outcome.error += f"; {REVERIFY_UNREAD}"
         outcome.read_failed = f"cannot read {check.final_path}: {describe_os_error(exc)}"
         outcome.read_damaged = exc.errno in (errno.EIO, errno.EBADMSG) and not share
     # A reader that watches the job's cancel (S3's streamed GET) stops mid-copy with
@@ -1348,13 +1353,49 @@ def _copy_unread(
     outcome.cancelled = exc.errno == errno.ECANCELED
 
 
+# What a plain run's failed read of a copy of ours adds (``_copy_unread``).
+REVERIFY_UNREAD = "if it stays unreadable, --reverify writes a new copy in its place"
+
+
+def _ours_unchecked(check: ExistingCopy) -> bool:
+    """Whether *check* is a copy of ours read back as an ADOPT without --reverify (its
+    ledger entry revoked, its date changed, or revoked keeping its record): one a plain run
+    reads, fails to read, and leaves as it is, which ``--reverify`` writes again."""
+    return (
+        check.kind is CheckKind.ADOPT
+        and not check.changed
+        and (check.ledger_entry == "revoked" or check.ours or bool(check.revoked_word))
+    )
+
+
 def _drive_gone(check: ExistingCopy, exc: OSError) -> bool:
     """Whether *exc*, the failed read of *check*'s copy on a disk, says its drive (or share)
     went away, *check* being a copy of ours (one ``settle`` would otherwise write again:
-    not a plain ADOPT, whose read error is its failure, nothing written either way)."""
-    return exc.errno in DRIVE_GONE_ERRNOS and not (
-        check.kind is CheckKind.ADOPT and not check.changed
-    )
+    not a plain ADOPT, whose read error is its failure, nothing written either way).
+
+    The errno alone is no proof: a flaky FUSE or sshfs can answer ENOTCONN or ECONNABORTED
+    for one file, and on NFS ESTALE usually means the file was replaced on the server. So
+    the drive is gone only if the copy's folder no longer answers either (``_answers``);
+    else the copy is one that could not be read (written again, ``settle``)."""
+    if exc.errno not in DRIVE_GONE_ERRNOS:
+        return False
+    if check.kind is CheckKind.ADOPT and not check.changed:
+        return False
+    return not _answers(check.final_path.parent)
+
+
+def _answers(folder: Path) -> bool:
+    """Whether *folder* can be opened and its first entries listed now. Not a ``stat``: a
+    FUSE mount answers a ``stat`` from its attribute cache after its program died; an open
+    and a listing ask it (a FUSE program that declines opendir still gets the listing), and
+    an NFS open revalidates the handle. One batch of entries read, however many there are.
+    Never raises."""
+    try:
+        with os.scandir(folder) as entries:
+            next(entries, None)
+    except OSError:
+        return False
+    return True
 
 
 def _against_record(
@@ -2389,9 +2430,7 @@ def found_wrong_warnings(
             PreflightItem(
                 PreflightCode.COPY_UNREADABLE if unread else PreflightCode.COPY_NO_LONGER_MATCHES,
                 Path(wrong.final_path),  # an S3 stand-in: the card layer shows its URL
-                shown(
-                    f"{UNREAD_FOUND if unread else 'copy found damaged: '}{wrong.reason}; {became}"
-                ),
+                shown(f"{_found_words(wrong)}{wrong.reason}; {became}"),
                 wrong.destination_index,
                 kept=bool(wrong.kept),
             )
@@ -2430,6 +2469,22 @@ IO_ERROR = "could not be read back: I/O error (the disk may be failing)"
 #: How the ``copy-no-longer-matches`` warning of such a copy begins (the summary's
 #: ``COPY UNREADABLE`` line; every other one begins "copy found damaged: ").
 UNREAD_FOUND = "copy could not be read back (not found damaged): "
+#: How the ``copy-no-longer-matches`` warning of a copy whose read-back failed with a local
+#: disk's I/O error begins (``IO_ERROR``): damaged by that evidence, said as the live
+#: warning and its failed rewrite's words say it, a copy that could not be read back.
+IO_FOUND = "copy could not be read back (an I/O error: the disk may be failing): "
+
+
+def _found_words(wrong: FoundWrong) -> str:
+    """How *wrong*'s warning begins (``found_wrong_warnings``): unread (``UNREAD_FOUND``),
+    unread for an I/O error (``IO_FOUND``), else found damaged."""
+    if wrong.unread == COULD_NOT_READ:
+        return UNREAD_FOUND
+    if wrong.unread == IO_ERROR:
+        return IO_FOUND
+    return "copy found damaged: "
+
+
 #: The codes of the warnings of a copy of ours found wrong, and of one whose read-back failed
 #: (``PreflightCode``'s values; what readers tell them apart by, never the words).
 FOUND_WRONG_CODE = "copy-no-longer-matches"

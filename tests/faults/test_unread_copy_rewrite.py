@@ -19,7 +19,9 @@ from __future__ import annotations
 import errno
 import html
 import json
+import os
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,7 +29,7 @@ import pytest
 
 from support.cards import clips_card
 from support.faultyfs import FaultyFS
-from support.offload_cli import run_offload
+from support.offload_cli import CLI, run_offload
 
 pytestmark = pytest.mark.fault
 
@@ -72,54 +74,75 @@ def _verify_advice(drive: FaultyFS, jobs: Path) -> str:
 
 
 @pytest.mark.parametrize(
-    ("code", "first", "then"),
+    ("first", "then"),
     [
-        (errno.ENOTCONN, (), ("--reverify",)),
-        (errno.ENOTCONN, (), ("--reverify", "--overwrite")),
-        (errno.ENOTCONN, (), ("--reverify", "--keep-both")),
-        (errno.ENODEV, (), ("--reverify",)),
+        ((), ("--reverify",)),
+        ((), ("--reverify", "--overwrite")),
+        ((), ("--reverify", "--keep-both")),
         # A plain run asking more than the ledger records (an UPGRADE): the same.
-        (errno.ENOTCONN, ("--verify", "transfer"), ()),
+        (("--verify", "transfer"), ()),
     ],
-    ids=["reverify", "overwrite", "keep-both", "enodev", "upgrade"],
+    ids=["reverify", "overwrite", "keep-both", "upgrade"],
 )
 def test_a_copy_whose_drive_went_away_is_unread_never_rewritten_nor_in_the_way(
     tmp_path: Path,
     faulty_fs: Callable[..., FaultyFS],
-    code: int,
     first: tuple[str, ...],
     then: tuple[str, ...],
 ) -> None:
-    """The copy's read-back fails with a drive-gone errno: it is unreadable, not found
-    wrong; kept as it is, no new copy attempted on the gone drive (the create rule never
-    fires), its file failed with the read's own remedy (reconnect it, run again); no
-    refusal, so the run record's ``in_the_way`` is empty and ``offload verify`` advises the
-    same command again, never --keep-both; once the drive answers, that command verifies
-    it. Failed before: a rewrite was queued, failed, and worded "the copy found wrong is
-    left as it is ...: --overwrite replaces it", refusal ``rewrite_failed``, ``in_the_way``
-    ["CLIPS/C1.mov"], verify's advice "--keep-both"."""
+    """The drive goes away as the copy is read back (its read stalled, the FUSE program
+    SIGKILLed: that read fails ECONNABORTED, every later call ENOTCONN, the copy's folder
+    too): it is unreadable, not found wrong; kept as it is, no new copy attempted on the
+    gone drive, its file failed with the read's own remedy (reconnect it, run again); its
+    ledger entry could not be revoked (the drive is gone), said so; no refusal, nothing
+    "in the way". Once the drive answers, the same command verifies it. Failed before
+    (rewrite69): a rewrite was queued, failed, and worded "the copy found wrong is left as
+    it is ...: --overwrite replaces it", refusal ``rewrite_failed``."""
     drive, card, jobs = _offloaded(tmp_path, faulty_fs, *first)
     held = (drive.backing / CLIP).read_bytes()
-    read = drive.fail("read", code, path=CLIP)
-    create = drive.fail("create", code, path="A001/CLIPS/*")
-    done = run_offload("copy", *then, "--report-dir", jobs, card, drive.mountpoint)
-    flat = " ".join(done.stderr.split())
-    assert done.returncode == 1, done.stderr
-    assert drive.fired(read) >= 1 and drive.fired(create) == 0, flat
+    stalled = drive.stall("read", path=CLIP)
+    argv = ["copy", *then, "--report-dir", str(jobs), str(card), str(drive.mountpoint)]
+    env = {**os.environ, "COLUMNS": "200"}
+    with subprocess.Popen(
+        [*CLI, *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+    ) as process:
+        drive.wait_stalled(stalled, timeout_s=60)
+        drive.kill()
+        stderr = process.stderr.read() if process.stderr is not None else ""
+        code = process.wait(timeout=120)
+    flat = " ".join(stderr.split())
+    assert code == 2, flat  # a destination lost
     for false in ("found wrong is left", "--overwrite replaces", "--keep-both keeps", "DAMAGED"):
         assert false not in flat, flat
     copy = drive.mountpoint / CLIP
     assert f"ERROR: {copy} is unreadable, not found wrong: " in flat, flat
     assert "went away: reconnect it, then run the same command again" in flat, flat
+    assert "its ledger entry could not be revoked" in flat, flat
     result = _copy_result(_last_report(jobs))
     assert result["status"] == "failed" and result["refusal"] is None, result
     assert "not found wrong" in result["error"] and "--overwrite" not in result["error"], result
     page = _last_html(jobs)
     assert "unreadable, not found wrong" in page and "found wrong is left" not in page, page
-    record = _record(drive)
-    assert record["failed"] == ["CLIPS/C1.mov"] and record["in_the_way"] == [], record
-    # A plain re-run (its entry revoked: read back against the card) meeting the same gone
-    # drive: the read's own words, no refusal, nothing in the way.
+    assert (drive.backing / CLIP).read_bytes() == held
+    # The remedy said: once the drive answers, the same command verifies it.
+    drive.remount()
+    again = run_offload("copy", *then, "--report-dir", jobs, card, drive.mountpoint)
+    assert again.returncode == 0, again.stderr
+    assert _copy_result(_last_report(jobs))["status"] == "verified"
+    assert (drive.backing / CLIP).read_bytes() == (card / "CLIPS" / "C1.mov").read_bytes()
+
+
+def test_a_plain_run_after_a_drive_gone_errno_says_the_reads_words_no_refusal(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A copy whose ledger entry a run revoked, read back by a plain run (an ADOPT: nothing
+    written either way) with a drive-gone errno: the read's own words, no refusal, nothing
+    in the way; ``offload verify`` advises the same command again, never --keep-both."""
+    drive, card, jobs = _offloaded(tmp_path, faulty_fs)
+    drive.fail("read", errno.ENOTCONN, path=CLIP)
+    drive.fail("create", errno.ENOTCONN, path="A001/CLIPS/*")
+    done = run_offload("copy", "--reverify", "--report-dir", jobs, card, drive.mountpoint)
+    assert done.returncode == 1, done.stderr
     plain = run_offload("copy", "--report-dir", jobs, card, drive.mountpoint)
     said = " ".join(plain.stderr.split())
     assert plain.returncode == 1, plain.stderr
@@ -130,12 +153,6 @@ def test_a_copy_whose_drive_went_away_is_unread_never_rewritten_nor_in_the_way(
     drive.clear()
     advice = _verify_advice(drive, jobs)
     assert "--keep-both" not in advice and "run the same `offload copy` again" in advice, advice
-    assert (drive.backing / CLIP).read_bytes() == held
-    # The remedy said: once the drive answers, the same command verifies it.
-    again = run_offload("copy", *then, "--report-dir", jobs, card, drive.mountpoint)
-    assert again.returncode == 0, again.stderr
-    assert _copy_result(_last_report(jobs))["status"] == "verified"
-    assert (drive.backing / CLIP).read_bytes() == (card / "CLIPS" / "C1.mov").read_bytes()
 
 
 def test_a_failed_rewrite_of_a_copy_read_back_with_eio_names_reverify_not_overwrite(
@@ -162,6 +179,11 @@ def test_a_failed_rewrite_of_a_copy_read_back_with_eio_names_reverify_not_overwr
         "the copy that could not be read back is left as it is (its ledger entry revoked): "
         "run the same command again with --reverify"
     ) in flat, flat
+    # One vocabulary (review rev6_69, L2): its summary line says it could not be read back
+    # for an I/O error, never FOUND DAMAGED beside "could not be read back".
+    copy = drive.mountpoint / CLIP
+    assert f"COPY UNREADABLE (an I/O error: the disk may be failing): cannot read {copy}" in flat
+    assert "FOUND DAMAGED" not in flat, flat
     result = _copy_result(_last_report(jobs))
     assert result["refusal"] is None and "--overwrite" not in result["error"], result
     page = _last_html(jobs)
@@ -202,3 +224,64 @@ def test_a_cascade_slow_copy_read_back_with_eio_whose_rewrite_fails_names_reveri
     (result,) = [d for d in file["destinations"] if d["index"] == 1]
     assert result["status"] == "failed" and result["refusal"] is None, result
     assert _record(slow)["in_the_way"] == [], _record(slow)
+
+
+@pytest.mark.parametrize("code", [errno.ENOTCONN, errno.ESTALE, errno.ECONNABORTED])
+def test_a_drive_gone_errno_on_one_file_of_a_drive_that_answers_is_written_again(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], code: int
+) -> None:
+    """A flaky FUSE or sshfs answers ENOTCONN or ECONNABORTED for one read, NFS answers
+    ESTALE for a file replaced on the server: the errno alone does not make the drive gone.
+    Its folder still opens (``existing._drive_gone``), so ``--reverify`` writes the copy
+    again from the card, reads it back and verifies it: exit 0, ``offload verify`` passes.
+    Failed before (review rev6_69, M1): the errno alone called the drive gone: exit 1, "the
+    drive or share went away: reconnect it", the file failed, verify exit 10."""
+    drive, card, jobs = _offloaded(tmp_path, faulty_fs)
+    read = drive.fail("read", code, path=CLIP, times=1)
+    done = run_offload("copy", "--reverify", "--report-dir", jobs, card, drive.mountpoint)
+    flat = " ".join(done.stderr.split())
+    assert drive.fired(read) == 1, flat
+    assert done.returncode == 0, flat
+    assert "went away" not in flat and "reconnect it" not in flat, flat
+    assert "replaced by a new copy from the card, verified now (read back)" in flat, flat
+    assert _copy_result(_last_report(jobs))["status"] == "verified"
+    assert _record(drive).get("failed", []) == [], _record(drive)
+    assert (drive.backing / CLIP).read_bytes() == (card / "CLIPS" / "C1.mov").read_bytes()
+    checked = run_offload("verify", "--report-dir", jobs, drive.mountpoint / "A001")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_plain_run_and_verify_after_an_unread_copy_name_reverify(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """After ``--reverify`` met a copy it could not read (EIO) and could not write again
+    (its entry revoked), a plain run reads it back as an ADOPT, fails again and writes
+    nothing: its words name ``--reverify`` (the one remedy: --overwrite and --keep-both
+    read it back first), and so does ``offload verify``'s INCOMPLETE advice for a copy it
+    lists UNREADABLE; that remedy works. Failed before (review rev6_69, M2): the plain run
+    said "then run the same command again (a file that stays unreadable is damaged there)"
+    and verify "run the same `offload copy` again", the same failure each time."""
+    drive, card, jobs = _offloaded(tmp_path, faulty_fs)
+    drive.fail("read", errno.EIO, path=CLIP)
+    create = drive.fail("create", errno.EIO, path="A001/CLIPS/*")
+    done = run_offload("copy", "--reverify", "--report-dir", jobs, card, drive.mountpoint)
+    assert done.returncode == 1, done.stderr
+    drive.remove(create)
+    for _ in range(2):
+        plain = run_offload("copy", "--report-dir", jobs, card, drive.mountpoint)
+        said = " ".join(plain.stderr.split())
+        assert plain.returncode == 1, said
+        assert (
+            "(a file that stays unreadable is damaged there); if it stays unreadable, "
+            "--reverify writes a new copy in its place"
+        ) in said, said
+        assert _copy_result(_last_report(jobs))["refusal"] is None
+    advice = _verify_advice(drive, jobs)
+    assert (
+        "if the copy listed UNREADABLE stays unreadable, run that `offload copy` with "
+        "--reverify, which writes a new copy from the card in its place"
+    ) in advice, advice
+    again = run_offload("copy", "--reverify", "--report-dir", jobs, card, drive.mountpoint)
+    assert again.returncode == 0, again.stderr
+    assert _copy_result(_last_report(jobs))["status"] == "verified"
+    assert (drive.backing / CLIP).read_bytes() == (card / "CLIPS" / "C1.mov").read_bytes()

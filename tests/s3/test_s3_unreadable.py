@@ -209,7 +209,11 @@ def test_a_local_copy_whose_read_fails_with_eio_is_found_damaged_and_copied_agai
     ) in flat, flat
     assert "not found damaged" not in flat and "no longer matches" not in flat, flat
     assert "check the drive and its cable" not in flat, flat  # replaced: not what to do
-    assert f"COPY FOUND DAMAGED: cannot read {copy}: Input/output error" in flat, flat
+    assert (
+        "COPY UNREADABLE (an I/O error: the disk may be failing): "
+        f"cannot read {copy}: Input/output error"
+    ) in flat, flat
+    assert "FOUND DAMAGED" not in flat, flat
     result = _clip_result(_last_report(tmp_path))
     assert result["status"] == "verified" and result["action"] == "copied", result
     assert copy.read_bytes() == (card / "CLIPS/A001C001.mov").read_bytes()

@@ -100,6 +100,7 @@ from offload.report.left_behind import left_behind_json
 from offload.report.words import PAGE_CACHE_CAUSES, plural
 from offload.verification import (
     LEDGER_CHECKED,
+    READ_ERROR,
     GenerationUnwrittenError,
     VerifyExit,
     exit_code_of,
@@ -1754,6 +1755,26 @@ def _replaced_by_reverify(count: int, *, untrusted: bool = True) -> str:
     )
 
 
+def _unread_remedy(report: VerifyReport, *, remote: bool) -> str:
+    """What the INCOMPLETE line adds where a local copy listed UNREADABLE failed its read
+    (reason ``READ_ERROR``): the same ``offload copy`` meets the same unreadable copy, and
+    neither --overwrite nor --keep-both gets past it (each reads it back first), so a copy
+    that stays unreadable needs --reverify, which writes a new copy in its place (README,
+    "a copy that could not be read"). "" otherwise: an object (S3) is not written over."""
+    if remote:
+        return ""
+    unread = [
+        p for p in report.unreadable if (why := report.reasons.get(p)) and why.code == READ_ERROR
+    ]
+    if not unread:
+        return ""
+    which = "the copy" if len(unread) == 1 else "a copy"
+    return (
+        f"; if {which} listed UNREADABLE stays unreadable, run that `offload copy` with "
+        "--reverify, which writes a new copy from the card in its place"
+    )
+
+
 def _print_human(
     env: Environment,
     report: VerifyReport,
@@ -2115,7 +2136,7 @@ def _print_human(
     if report.unfinished_offload is not None and not cancelled:
         # Said once, above the summary: every file it read may be OK, but the copy root's
         # last offload did not finish, so no count of missing files can be told.
-        env.error(report.unfinished_offload)
+        env.error(report.unfinished_offload + _unread_remedy(report, remote=remote))
     _write_stdout(
         env,
         f"{printable_name(str(where))}: {counts}"

@@ -16,7 +16,7 @@ from rich.text import Text
 from offload.card import OffloadReport
 from offload.destinations.s3url import is_s3_destination
 from offload.errors import printable_line, printable_name
-from offload.existing import CHECK_CANCELLED, UNREAD_FOUND
+from offload.existing import CHECK_CANCELLED, IO_FOUND, UNREAD_FOUND
 from offload.manifest.xmlchars import xml_can_hold
 from offload.plan.codes import PreflightCode
 from offload.plan.ignore import history_meant
@@ -1221,12 +1221,7 @@ def _damaged_lines(report: OffloadReport) -> list[str]:
     found = [w for w in report.warnings if w.code in codes]
     # A copy whose read-back failed (EACCES: an intact copy) is named unreadable, never
     # damaged: told by its warning's code.
-    lines = [
-        f"{_UNREAD_LINE}{printable_line(w.message.removeprefix(UNREAD_FOUND))}"
-        if w.code == unreadable
-        else f"COPY FOUND DAMAGED: {printable_line(w.message.removeprefix(_FOUND_DAMAGED))}"
-        for w in found[:_DAMAGED_SHOWN]
-    ]
+    lines = [_damaged_line(w.code == unreadable, w.message) for w in found[:_DAMAGED_SHOWN]]
     if len(found) > _DAMAGED_SHOWN:
         more = len(found) - _DAMAGED_SHOWN
         lines.append(
@@ -1234,6 +1229,21 @@ def _damaged_lines(report: OffloadReport) -> list[str]:
             "every one is in the JSON report."
         )
     return lines
+
+
+def _damaged_line(unreadable: bool, message: str) -> str:
+    """One ``_damaged_lines`` line of a warning's *message*: a copy whose read-back failed
+    (*unreadable*: the ``copy-unreadable`` code, EACCES) ``COPY
+    UNREADABLE (not found damaged)``; one whose read-back failed with an I/O error (a
+    ``copy-no-longer-matches`` warning, ``existing.IO_FOUND``) ``COPY UNREADABLE (an I/O
+    error: ...)``, as its live warning and a failed rewrite's words say it (never "found
+    damaged" beside "could not be read back"); else ``COPY FOUND DAMAGED``."""
+    if unreadable:
+        return f"{_UNREAD_LINE}{printable_line(message.removeprefix(UNREAD_FOUND))}"
+    if message.startswith(IO_FOUND):
+        rest = printable_line(message.removeprefix(IO_FOUND))
+        return f"COPY UNREADABLE (an I/O error: the disk may be failing): {rest}"
+    return f"COPY FOUND DAMAGED: {printable_line(message.removeprefix(_FOUND_DAMAGED))}"
 
 
 def _link_lines(report: OffloadReport) -> list[str]:
