@@ -80,8 +80,9 @@ from offload.local_looked_again import DriveGone, found_at, run_known_of
 from offload.manifest.history import ASCMHL_FOLDER
 from offload.model import SourceFile, dated_as_card
 from offload.options import ExistingFilePolicy, VerifyMode
+from offload.part_of_volume import PartOfVolume
 from offload.plan import IgnoreRules, PreflightItem, ScanError, SourceTree, scan_source
-from offload.plan.codes import LeftOut, LeftOutEntry, PartOfVolume, PreflightCode
+from offload.plan.codes import LeftOut, LeftOutEntry, PreflightCode
 from offload.remedies import EARLIER_KINDS, FAST_REFUSALS, Refusal, refuses_never
 from offload.report.cascade_words import NOT_FOUND_BAD, refused_fixes, refused_holder
 from offload.results import (

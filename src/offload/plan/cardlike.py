@@ -34,6 +34,7 @@ import re
 from pathlib import Path
 
 from offload.plan.filesystem import detect_filesystem
+from offload.sound_takes import RECORDING_ENDINGS
 
 # A copy root's state folder (offload.ledger.STATE_FOLDER; not imported: the ledger module
 # is not needed to plan a copy that refuses its destinations).
@@ -73,10 +74,6 @@ _BLACKMAGIC_2012 = re.compile(
     r"[A-Z0-9]+_[0-9]+_[0-9]{4}-[0-9]{2}-[0-9]{2}_[0-9]{4}_C[0-9]{4}", re.IGNORECASE
 )
 
-# A sound recorder's takes: Broadcast WAV, written at the root of the media by most recorders
-# (Zoom, Tascam, Sound Devices without its SOUNDDEV/ folder: S01T01_1.WAV, ZOOM0001.WAV),
-# under names that vary by maker; at the root of a FAT or exFAT volume, a sound card.
-RECORDING_ENDINGS = (".WAV", ".BWF")
 
 # The filesystems a camera formats its media with, as /proc/self/mountinfo (or, for a FUSE
 # block mount, its device's boot sector) names them: FAT (SD up to 32 GB, older CF) and exFAT

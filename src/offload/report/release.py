@@ -77,8 +77,7 @@ from offload.fs.below import (
     share_host,
     this_host,
 )
-from offload.plan.cardlike import RECORDING_ENDINGS
-from offload.plan.codes import PartOfVolume
+from offload.part_of_volume import PartOfVolume
 from offload.report.loss import Losses
 from offload.report.source_words import names_of, of_the_source, rewords
 from offload.report.words import (
@@ -88,6 +87,7 @@ from offload.report.words import (
     plural,
     what_was_read,
 )
+from offload.sound_takes import RECORDING_ENDINGS
 from offload.state_names import (
     FOREIGN_STATE_REASON,
     PROBE_PREFIX,

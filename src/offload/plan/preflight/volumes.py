@@ -20,8 +20,9 @@ from pathlib import Path
 
 from offload.errors import pasteable_word, printable_name
 from offload.fs import mount_table
+from offload.part_of_volume import PartOfVolume
 from offload.plan.cardlike import camera_card_sign, card_filesystem
-from offload.plan.codes import PartOfVolume, PreflightItem
+from offload.plan.codes import PreflightItem
 from offload.plan.filesystem import (
     MOUNTINFO,
     MountEntry,
