@@ -117,7 +117,9 @@ def test_an_unreadable_copy_replaced_this_run_is_marked_on_its_row(
     disk = offloaded_card(tmp_path, clip="A001C{:03d}.mov")
     copy = disk / "A001" / "CLIPS" / "A001C001.mov"
     copy.chmod(0)
-    reports = tmp_path / "jobs"
+    # Not "jobs", where offloaded_card left the first run's report: next(glob) would
+    # pick either (directory order), and the first has no such warning.
+    reports = tmp_path / "rerun"
     done = run_offload(
         "copy",
         "-q",

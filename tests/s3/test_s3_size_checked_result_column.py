@@ -64,7 +64,11 @@ def test_a_size_checked_bucket_says_so_in_its_result_column(
     if columns == 60:  # too narrow for the table: a block a destination
         results = _results(out)
         assert results.get(url) == "size-checked only", (results, out)
-        assert results.get(str(local)) == "transfer-checked", (results, out)
+        # A long path is shortened from its start to fit ("…1/d6" in CI's deeper temporary
+        # folder): the local block is the other one, its path ending in the folder's name.
+        (shown,) = [path for path in results if path != url]
+        assert shown.endswith("d6") and str(local).endswith(shown.lstrip("…")), (results, out)
+        assert results[shown] == "transfer-checked", (results, out)
         return
     lines = out.splitlines()
     rows = {}
