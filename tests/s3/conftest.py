@@ -122,6 +122,14 @@ def limited_bucket(limited: S3Server) -> str:
     return new_bucket(limited.url)
 
 
+@pytest.fixture(scope="module")
+def unchecked() -> Iterator[S3Server]:
+    """A server of the module's own without the checksum gate (``no-checksums``: plain moto,
+    which stores a part whatever its checksum, as the preflight's ``s3-checksums-unchecked``
+    finds): its copies are size-checked only."""
+    yield from serving("no-checksums")
+
+
 _ADMIN_CLIENTS: dict[tuple[str, str | None, str | None], Any] = {}
 
 

@@ -21,40 +21,26 @@ import pytest
 
 from offload.destinations.s3url import S3Url
 from offload.errors import UsageError
-from s3.conftest import S3Server, admin, destination, start_server, stop_server
+from s3.conftest import S3Server, admin, destination, serving
 from s3.test_s3_cli import make_card, offload
-
-
-def _server(*modes: str) -> Iterator[S3Server]:
-    server = start_server(modes=modes)
-    try:
-        yield server
-    finally:
-        stop_server(server)
 
 
 @pytest.fixture(scope="module")
 def fake_s3() -> Iterator[S3Server]:
     """Keys listed with a leading ``/`` and the conditions ignored, as fake-s3 1.0.2."""
-    yield from _server("slash-keys", "ignore-conditions")
+    yield from serving("slash-keys", "ignore-conditions")
 
 
 @pytest.fixture(scope="module")
 def slash_keys() -> Iterator[S3Server]:
     """Keys listed with a leading ``/``; conditional writes honoured."""
-    yield from _server("slash-keys")
+    yield from serving("slash-keys")
 
 
 @pytest.fixture(scope="module")
 def unconditional() -> Iterator[S3Server]:
     """``If-None-Match`` and ``If-Match`` ignored (s3rver, a proxy stripping them)."""
-    yield from _server("ignore-conditions")
-
-
-@pytest.fixture(scope="module")
-def unchecked() -> Iterator[S3Server]:
-    """moto without the checksum gate: a wrong part checksum is stored."""
-    yield from _server("no-checksums")
+    yield from serving("ignore-conditions")
 
 
 def _bucket(server: S3Server) -> str:
@@ -297,7 +283,7 @@ def test_a_dry_run_to_a_bucket_says_it_wrote_and_deleted_the_probe(  # type: ign
 @pytest.fixture(scope="module")
 def no_deletes() -> Iterator[S3Server]:
     """Every delete refused with 403 AccessDenied (a credential without s3:DeleteObject)."""
-    yield from _server("deny-deletes")
+    yield from serving("deny-deletes")
 
 
 def test_a_probe_object_whose_delete_is_refused_is_named(no_deletes, tmp_path) -> None:  # type: ignore[no-untyped-def]

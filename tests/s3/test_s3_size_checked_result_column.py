@@ -10,24 +10,13 @@ from __future__ import annotations
 import itertools
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from s3.conftest import S3Server, admin, start_server, stop_server
+from s3.conftest import S3Server, admin
 from s3.test_s3_cli import make_card
 from support.offload_cli import run_offload
-
-
-@pytest.fixture(scope="module")
-def unchecked() -> Iterator[S3Server]:
-    """moto without the checksum gate: a wrong part checksum is stored."""
-    server = start_server(modes=("no-checksums",))
-    try:
-        yield server
-    finally:
-        stop_server(server)
 
 
 def _results(out: str) -> dict[str, str]:

@@ -10,25 +10,12 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from offload.cli.common import Environment
 from offload.cli.offload import main
-from s3.conftest import S3Server, admin, start_server, stop_server
+from s3.conftest import S3Server, admin
 from s3.test_s3_cli import make_card, offload
-
-
-@pytest.fixture(scope="module")
-def unchecked() -> Iterator[S3Server]:
-    """moto without the checksum gate: a wrong part checksum is stored."""
-    server = start_server(modes=("no-checksums",))
-    try:
-        yield server
-    finally:
-        stop_server(server)
 
 
 def test_size_checked_only_in_the_json_html_and_history(
