@@ -110,6 +110,7 @@ from offload.verification_reason import RECORDED_IN_UPPER_CASE, REPLACED_SINCE_R
 from offload.verify_lock import guard_check, guard_s3_check
 from offload.verify_reads import load_entries, reads_once
 from offload.verify_revoke import Revocation, revoke_found_wrong
+from offload.word_list import word_list
 
 if TYPE_CHECKING:
     from offload.destinations.s3unreachable import UnreachableLatch
@@ -1621,10 +1622,9 @@ def _ledger_unknown_words(exc: OSError, changed: int, by_size: int, unread: int)
         )
         if count
     ]
-    listed = ", ".join(which[:-1]) + " and " + which[-1] if len(which) > 1 else which[0]
     return (
         f"this copy root's ledger could not be read ({describe_os_error(exc)}): whether it "
-        f"still records {listed} is unknown; a plain `offload copy` of the card trusts "
+        f"still records {word_list(which)} is unknown; a plain `offload copy` of the card trusts "
         "such a copy it records that kept its size and date (verified earlier, not re-read); "
         "`offload copy --reverify` reads them back"
     )

@@ -13,6 +13,7 @@ from rich import filesize
 from offload.errors import printable_name
 from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.filesystem import FilesystemInfo
+from offload.word_list import word_list
 
 C = PreflightCode
 
@@ -89,8 +90,7 @@ def join_paths(paths: Sequence[object]) -> str:
     """*paths* as one list in words ("a, b and c"), each as the terminal shows it
     (``printable_name``: a control character or a byte that is not UTF-8 escaped; a name
     already printable is left as it is)."""
-    texts = [printable_name(str(p)) for p in paths]
-    return texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
+    return word_list([printable_name(str(p)) for p in paths])
 
 
 def kind_of(mode: int) -> str:
