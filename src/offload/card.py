@@ -112,7 +112,6 @@ from offload.existing import (
     CheckOutcome,
     ExistingCopy,
     FoundWrong,
-    all_unread,
     check_existing,
     found_wrong_unread,
     found_wrong_warnings,
@@ -123,6 +122,7 @@ from offload.existing import (
     settle,
     settle_rewrites,
     unread_rewrites,
+    wholly_unread,
 )
 from offload.fs import mount_table
 from offload.fs.devices import folder_device
@@ -4932,13 +4932,14 @@ class _PlannedWorkAnnouncer:
         # Of those rewrites, the copies whose read-back failed (``existing.unread_rewrites``):
         # their failure names --reverify, not --overwrite (``remedies.rewrite_failed``).
         self._unread = unread
-        self._unread_paths = (
-            {
-                i: [t.source.relative_path for t in tasks if t.targets[i] is not None]
-                for i in {d for _, d in unread}
-            }
-            if unread
-            else {}
+        self._wholly_unread = wholly_unread(
+            unread,
+            (
+                (t.source.relative_path, i)
+                for t in tasks
+                for i, target in enumerate(t.targets)
+                if target is not None
+            ),
         )
         # What its sink takes, and the JobStarted it answers (``EventSink.accepts``).
         taken = accepts_of([sink])
@@ -4970,8 +4971,7 @@ class _PlannedWorkAnnouncer:
     def emit(self, event: Event) -> None:
         if self._rewrites and isinstance(event, DestinationLost) and event.full:
             # Filled, not lost: said so (the live row's "full"), never as a loss.
-            index = event.destination_index
-            unread = all_unread(self._unread, self._unread_paths.get(index, ()), index)
+            unread = event.destination_index in self._wholly_unread
             message = remedies.rewrite_failed(event.message, unread=unread)
             event = DestinationFull(event.destination_index, message, event.errno)
         if self._rewrites and isinstance(event, FileFailed):

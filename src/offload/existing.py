@@ -2327,18 +2327,24 @@ def unread_rewrites(found: Sequence[FoundWrong]) -> frozenset[tuple[str, int]]:
     )
 
 
-def all_unread(
-    unread: frozenset[tuple[str, int]], paths: Iterable[str], destination_index: int
-) -> bool:
-    """Whether every path of *paths* (the rewrites targeting *destination_index*) is a copy
-    of *unread* (``unread_rewrites``) there: then a failure of that destination as a whole
-    is worded for copies that could not be read back alone. False for none."""
-    found = False
-    for path in paths:
-        if (path, destination_index) not in unread:
-            return False
-        found = True
-    return found
+def wholly_unread(
+    unread: frozenset[tuple[str, int]], rewrites: Iterable[tuple[str, int]]
+) -> frozenset[int]:
+    """The destinations where every rewrite of *rewrites* (a job's: pairs of a file's path
+    and the index of a destination it is written to) is a copy of *unread*
+    (``unread_rewrites``) there: a failure of such a destination as a whole is worded for
+    copies that could not be read back alone (``remedies.rewrite_failed``). A destination
+    no rewrite targets is none of them. The one rule of the job's report
+    (``settle_rewrites``) and of its live events (``card._PlannedWorkAnnouncer``)."""
+    if not unread:
+        return frozenset()
+    targeted: set[int] = set()
+    read: set[int] = set()
+    for path, index in rewrites:
+        targeted.add(index)
+        if (path, index) not in unread:
+            read.add(index)
+    return frozenset(targeted - read)
 
 
 def settle_rewrites(report: JobReport, unread: frozenset[tuple[str, int]] = frozenset()) -> None:
@@ -2357,16 +2363,18 @@ def settle_rewrites(report: JobReport, unread: frozenset[tuple[str, int]] = froz
     found different from the card: a failure of one names ``--reverify``, and has no
     refusal kind (``REWRITE_FAILED`` would list it in the run record's ``in_the_way``, and
     ``offload verify`` advise ``--keep-both`` for a file no run refuses as in the way)."""
+    whole = wholly_unread(
+        unread,
+        ((f.relative_path, r.destination_index) for f in report.files for r in f.destinations),
+    )
     for summary in report.destinations:
         if summary.lost and summary.lost_full:
             summary.lost, summary.lost_reason, summary.lost_errno = False, None, None
             summary.lost_full = False
             summary.lost_at = None
         elif summary.lost_reason:
-            index = summary.index
-            paths = (f.relative_path for f in report.files if f.destination(index) is not None)
             summary.lost_reason = remedies.rewrite_failed(
-                summary.lost_reason, unread=all_unread(unread, paths, index)
+                summary.lost_reason, unread=summary.index in whole
             )
     for file in report.files:
         for result in file.destinations:
