@@ -984,6 +984,25 @@ def test_history_reads_how_the_offload_ended_from_the_check_s_states_not_its_wor
     assert "incomplete copy (offload not finished)" in said, said
 
 
+def _lost_with_its_copies_standing(tmp_path: Path, fs: FaultyFS) -> tuple[Path, Path]:
+    """The card copied to *fs* and a local folder, its C1 deleted from *fs*, then copied
+    again: C1 re-copied there and published whole, its ledger entry's append failing
+    ENOTCONN (the destination lost, the clip failed there; exit 1, nothing cancelled), so
+    the clip's copy stands. The copy root on *fs* and the report folder."""
+    card = make_card(tmp_path / "card")
+    root = fs.mountpoint / card.name
+    other = tmp_path / "other"
+    other.mkdir()
+    reports = tmp_path / "reports"
+    copied("--report-dir", reports, card, fs.mountpoint, other)
+    (root / "CLIPS" / "C1.mov").unlink()
+    fs.fail("write", errno.ENOTCONN, path=f"{card.name}/.offload/ledger.jsonl")
+    code, output = offload("copy", "--quiet", "--report-dir", reports, card, fs.mountpoint, other)
+    fs.clear()
+    assert code == 1, output
+    return root, reports
+
+
 def test_a_destination_lost_whose_failed_copies_all_stand_is_recorded_failed_never_cancelled(
     tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
 ) -> None:
@@ -996,18 +1015,7 @@ def test_a_destination_lost_whose_failed_copies_all_stand_is_recorded_failed_nev
     ``["failed"]``), and ``offload history`` words the check "offload ended with failures".
     Failed before (review of history69, M1): ``cancelled``, "was cancelled before it
     finished", history "incomplete copy (offload not finished)"."""
-    card = make_card(tmp_path / "card")
-    fs = faulty_fs()
-    root = fs.mountpoint / card.name
-    other = tmp_path / "other"
-    other.mkdir()
-    reports = tmp_path / "reports"
-    copied("--report-dir", reports, card, fs.mountpoint, other)
-    (root / "CLIPS" / "C1.mov").unlink()
-    fs.fail("write", errno.ENOTCONN, path=f"{card.name}/.offload/ledger.jsonl")
-    code, output = offload("copy", "--quiet", "--report-dir", reports, card, fs.mountpoint, other)
-    fs.clear()
-    assert code == 1, output
+    root, reports = _lost_with_its_copies_standing(tmp_path, faulty_fs())
     ran = json.loads(max(reports.glob("*.json"), key=os.path.getmtime).read_text())
     assert ran["cancelled"] is False, ran
     assert [d["lost"] for d in ran["destinations"]] == [True, False], ran
@@ -1041,18 +1049,7 @@ def test_a_lost_destination_whose_ledger_is_gone_is_never_said_to_fail_before_a_
     the offload lost this drive, its record naming no card file that failed there, never
     that it failed before it recorded a copy. Failed before (review rev8_69, L2): "failed
     before it recorded a copy (each card file failed there: ...)", the opposite."""
-    card = make_card(tmp_path / "card")
-    fs = faulty_fs()
-    root = fs.mountpoint / card.name
-    other = tmp_path / "other"
-    other.mkdir()
-    reports = tmp_path / "reports"
-    copied("--report-dir", reports, card, fs.mountpoint, other)
-    (root / "CLIPS" / "C1.mov").unlink()
-    fs.fail("write", errno.ENOTCONN, path=f"{card.name}/.offload/ledger.jsonl")
-    code, output = offload("copy", "--quiet", "--report-dir", reports, card, fs.mountpoint, other)
-    fs.clear()
-    assert code == 1, output
+    root, _ = _lost_with_its_copies_standing(tmp_path, faulty_fs())
     record = run_record.read(root)
     assert record is not None and record.state == run_record.FAILED, record
     assert record.lost and record.failed == (), record

@@ -14,6 +14,8 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ import pytest
 
 from offload.destinations import s3 as s3_module
 from offload.destinations.s3config import S3Settings
-from s3.conftest import new_bucket, start_server, stop_server
+from s3.conftest import S3Server, new_bucket, start_server, stop_server
 from s3.test_s3_cli import offload
 from s3.test_s3_verify import verify
 from support.tcpproxy import FaultProxy
@@ -44,23 +46,40 @@ def short_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "6")
 
 
-@pytest.mark.parametrize("append", [False, True])
-def test_a_service_that_stops_answering_mid_verify_is_given_up_on(  # type: ignore[no-untyped-def]
-    tmp_path: Path, short_reads, append
-) -> None:
+@contextmanager
+def _offloaded(
+    tmp_path: Path, objects: int, size: int, proxy_type: type[FaultProxy] = FaultProxy
+) -> Iterator[tuple[S3Server, FaultProxy, str]]:
+    """A card of *objects* clips of *size* random bytes (tmp_path/A001) offloaded to a new
+    bucket's ``day1`` of a test server of its own (stopped for real by one test: no other
+    test's requests on it), the check to reach it through a proxy of *proxy_type*: the
+    server, the proxy and the bucket's name. At the end every request held is let go, the
+    proxy closed and the server stopped."""
     card = tmp_path / "A001"
     (card / "CLIPS").mkdir(parents=True)
-    for n in range(OBJECTS):
-        (card / "CLIPS" / f"C{n:03d}.mov").write_bytes(os.urandom(64 * 1024))
-    server = start_server()  # its own: stopped for real, no other test's requests on it
-    proxy = FaultProxy(server.port)
-    stopped: list[float] = []
+    for n in range(objects):
+        (card / "CLIPS" / f"C{n:03d}.mov").write_bytes(os.urandom(size))
+    server = start_server()
+    proxy = proxy_type(server.port)
     try:
         bucket = new_bucket(server.url)
         code, _, err = offload(
             tmp_path, "--s3-endpoint", server.url, str(card), f"s3://{bucket}/day1"
         )
         assert code == 0, err
+        yield server, proxy, bucket
+    finally:
+        proxy.release()
+        proxy.close()
+        stop_server(server)
+
+
+@pytest.mark.parametrize("append", [False, True])
+def test_a_service_that_stops_answering_mid_verify_is_given_up_on(  # type: ignore[no-untyped-def]
+    tmp_path: Path, short_reads, append
+) -> None:
+    stopped: list[float] = []
+    with _offloaded(tmp_path, OBJECTS, 64 * 1024) as (server, proxy, bucket):
         # The first object's GET held at the proxy, the server stopped, then the GET let go
         # to it: the listing and the records were answered, no object will be.
         proxy.hold("GET", "/day1/A001/CLIPS/")
@@ -73,15 +92,14 @@ def test_a_service_that_stops_answering_mid_verify_is_given_up_on(  # type: igno
 
         thread = threading.Thread(target=stop_at_the_first_get, daemon=True)
         thread.start()
-        code, out, err = verify(
-            tmp_path, proxy.url, *(["--append"] if append else []), f"s3://{bucket}/day1/A001"
-        )
-        thread.join(30)
-    finally:
-        proxy.release()
-        os.kill(server.process.pid, signal.SIGCONT)
-        proxy.close()
-        stop_server(server)
+        try:
+            code, out, err = verify(
+                tmp_path, proxy.url, *(["--append"] if append else []), f"s3://{bucket}/day1/A001"
+            )
+            thread.join(30)
+        finally:
+            proxy.release()
+            os.kill(server.process.pid, signal.SIGCONT)
     assert stopped, "the server was never stopped"
     assert code == 11, out + err
     # The GETs given up on (their attempts), no other object's GET sent. Before: each of the
@@ -151,24 +169,9 @@ def test_one_object_that_never_answers_leaves_the_others_verified_and_revoked(  
     was set on it, the 7 other objects were not read ("the service answered nothing"),
     the bucket was "given up on (lost)" and the slow object's ledger record was not
     revoked (the next copy trusted it as verified earlier)."""
-    card = tmp_path / "A001"
-    (card / "CLIPS").mkdir(parents=True)
-    for n in range(8):
-        (card / "CLIPS" / f"C{n:03d}.mov").write_bytes(os.urandom(16 * 1024))
-    server = start_server()
-    proxy = FaultProxy(server.port)
-    try:
-        bucket = new_bucket(server.url)
-        code, _, err = offload(
-            tmp_path, "--s3-endpoint", server.url, str(card), f"s3://{bucket}/day1"
-        )
-        assert code == 0, err
+    with _offloaded(tmp_path, 8, 16 * 1024) as (_, proxy, bucket):
         proxy.hold("GET", "/day1/A001/CLIPS/C000.mov HTTP")
         code, out, err = verify(tmp_path, proxy.url, f"s3://{bucket}/day1/A001")
-    finally:
-        proxy.release()
-        proxy.close()
-        stop_server(server)
     assert code == 11, out + err
     gets = {t.rsplit("/", 1)[1] for _, m, t in proxy.arrivals if m == "GET" and "/CLIPS/" in t}
     assert gets == {f"C{n:03d}.mov" for n in range(8)}, gets
@@ -192,18 +195,7 @@ def test_a_service_gone_mid_verify_is_said_unreachable_not_silent(  # type: igno
     the service "answered nothing" (it could not be reached). Failed before: they said
     "not read: the service answered nothing since ... (the GET of CLIPS/C003.mov got
     none)", the refused attempts taken for a silent service."""
-    card = tmp_path / "A001"
-    (card / "CLIPS").mkdir(parents=True)
-    for n in range(8):
-        (card / "CLIPS" / f"C{n:03d}.mov").write_bytes(os.urandom(16 * 1024))
-    server = start_server()
-    proxy = FaultProxy(server.port)
-    try:
-        bucket = new_bucket(server.url)
-        code, _, err = offload(
-            tmp_path, "--s3-endpoint", server.url, str(card), f"s3://{bucket}/day1"
-        )
-        assert code == 0, err
+    with _offloaded(tmp_path, 8, 16 * 1024) as (_, proxy, bucket):
         proxy.hold("GET", "/day1/A001/CLIPS/C003.mov HTTP")
 
         def down_at_c003() -> None:
@@ -214,9 +206,6 @@ def test_a_service_gone_mid_verify_is_said_unreachable_not_silent(  # type: igno
         thread.start()
         code, out, err = verify(tmp_path, proxy.url, f"s3://{bucket}/day1/A001")
         thread.join(30)
-    finally:
-        proxy.close()
-        stop_server(server)
     assert code == 11, out + err
     (report,) = (tmp_path / "vreports").glob("verify_*.json")
     data = json.loads(report.read_text())
@@ -247,23 +236,9 @@ def test_an_answer_that_stops_is_not_said_as_a_service_answering_nothing(  # typ
     reason never says "the service answered nothing", and the other objects are verified.
     Failed before: "its GET got no answer: the service answered nothing, its read timed
     out on every attempt"."""
-    card = tmp_path / "A001"
-    (card / "CLIPS").mkdir(parents=True)
-    for n in range(4):
-        (card / "CLIPS" / f"C{n:03d}.mov").write_bytes(os.urandom(16 * 1024))
-    server = start_server()
-    proxy = _HalfAnswers(server.port)
-    try:
-        bucket = new_bucket(server.url)
-        code, _, err = offload(
-            tmp_path, "--s3-endpoint", server.url, str(card), f"s3://{bucket}/day1"
-        )
-        assert code == 0, err
+    with _offloaded(tmp_path, 4, 16 * 1024, _HalfAnswers) as (_, proxy, bucket):
         proxy.intercept("GET", "/day1/A001/CLIPS/C000.mov HTTP", flip=True, count=100)
         code, out, err = verify(tmp_path, proxy.url, f"s3://{bucket}/day1/A001")
-    finally:
-        proxy.close()
-        stop_server(server)
     assert code == 11, out + err
     (report,) = (tmp_path / "vreports").glob("verify_*.json")
     data = json.loads(report.read_text())
