@@ -8,13 +8,12 @@ process; the local folder beside it, whose write checked the in-flight hashes, s
 from __future__ import annotations
 
 import itertools
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-from s3.conftest import S3Server, admin
+from s3.conftest import S3Server, new_bucket
 from s3.test_s3_cli import make_card
 from support.offload_cli import run_offload
 
@@ -37,8 +36,7 @@ def test_a_size_checked_bucket_says_so_in_its_result_column(
 ) -> None:
     """Failed before: the bucket's result said "transfer-checked" beside the line "2 copies on
     s3://... size-checked only"."""
-    bucket = f"t-{os.urandom(6).hex()}"
-    admin(unchecked.url).create_bucket(Bucket=bucket)
+    bucket = new_bucket(unchecked.url)
     card = make_card(tmp_path, {"CLIPS/a.mov": 4000, "CLIPS/b.mov": 5000})
     local = tmp_path / "d6"
     local.mkdir()

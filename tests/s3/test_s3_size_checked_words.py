@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 from pathlib import Path
 
 from offload.cli.common import Environment
 from offload.cli.offload import main
-from s3.conftest import S3Server, admin
+from s3.conftest import S3Server, new_bucket
 from s3.test_s3_cli import make_card, offload
 
 
@@ -48,8 +47,7 @@ def test_size_checked_only_in_the_json_html_and_history(
 def _offloaded(unchecked: S3Server, tmp_path: Path, verify: str) -> tuple[int, str, str]:
     """The card's two clips offloaded with ``--verify`` *verify* to a local folder and a new
     bucket of *unchecked*, the reports in tmp_path/reports: the exit code, out and err."""
-    bucket = f"t-{os.urandom(6).hex()}"
-    admin(unchecked.url).create_bucket(Bucket=bucket)
+    bucket = new_bucket(unchecked.url)
     card = make_card(tmp_path, {"CLIPS/a.mov": 4000, "CLIPS/b.mov": 5000})
     local = tmp_path / "d6"
     local.mkdir()
@@ -100,9 +98,7 @@ def test_only_the_bucket_of_this_runs_transfer_checks_is_size_checked(
     bucket's copies are trusted from its ledger (transfer-checked earlier, no size checked
     now), the second's are this run's. Failed before: the JSON flagged both buckets, and the
     terminal said "2 copies on <both buckets> size-checked only"."""
-    first, second = (f"t-{os.urandom(6).hex()}" for _ in range(2))
-    for name in (first, second):
-        admin(unchecked.url).create_bucket(Bucket=name)
+    first, second = (new_bucket(unchecked.url) for _ in range(2))
     card = make_card(tmp_path, {"CLIPS/a.mov": 4000, "CLIPS/b.mov": 5000})
     common = ("--s3-endpoint", unchecked.url, "--verify", "transfer", str(card))
     (tmp_path / "one").mkdir()
