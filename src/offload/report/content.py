@@ -93,6 +93,7 @@ from offload.report.words import (
     fast_copies_failed,
     ignored_count_words,
     listed,
+    lost_but_trusted,
     nothing_copied_again,
     number,
     plural,
@@ -2344,12 +2345,14 @@ def build_view(
     if gone_files > MAX_LOSS_LINES:
         dropped = set(gone_at)
         failed_lines = [line for i, line in enumerate(failed_lines) if i not in dropped]
+    lost_lines: list[str] = []  # each lost destination, as the verdict names it
     for d in destinations:
         if not d.get("lost"):
             continue
         label = destination_label(d)
         at = f" at {when(d['lost_at'])}" if d.get("lost_at") else ""  # reports before: none
         problems.append(f"Destination {label} LOST{at}: {d.get('lost_reason') or 'no reason'}")
+        lost_lines.append(str(d.get("path") or label))  # as the terminal names it
         taken = of_loss.get(int(d.get("index", 0))) or []
         if len(taken) <= MAX_LOSS_LINES:
             problems.extend(taken)
@@ -2530,6 +2533,17 @@ def build_view(
         verdict, ok = (
             f"✖ A FAST COPY FAILED: {plural(len(problems), 'problem')}, listed first below; "
             f"the copies: {proved[1]}",
+            False,
+        )
+    elif proved and lost_lines and not (failed_lines or missing or lost_clips or unfinished):
+        # Every copy good, a destination lost with none of its copies failed (its copies
+        # trusted from its records): as the terminal's "...; BUT <root> WAS LOST" says it,
+        # never "N problem(s)" alone, which reads as copies lost (QA: "FAILED: 1 problem").
+        others = len(problems) - len(lost_lines)
+        verdict, ok = (
+            f"✖ FAILED: {lost_but_trusted(lost_lines, 'the Problems say why')}; the copies: "
+            f"{proved[1]}"
+            + (f"; {plural(others, 'other problem')}, listed below" if others > 0 else ""),
             False,
         )
     elif problems and proved and not (failed_lines or missing or lost_clips or unfinished or lost):

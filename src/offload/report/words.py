@@ -145,6 +145,23 @@ def failed_words(
     return f"{files:,} {of} failed {on}{halted}"
 
 
+def lost_but_trusted(names: list[str], why: str) -> str:
+    """The words of destinations the run lost with none of their copies failed (a copy
+    root refused at the start whose copies an earlier run verified), after the words of
+    their copies: ``X WAS LOST (WHY): its copies are as counted, trusted from its records,
+    but this run did not finish that destination``; *names*, the destinations as the
+    document names them; *why*, where the document says why. One wording for the
+    terminal's headline (``summary``) and the HTML/PDF verdict (``content``): a failure of
+    the run, never worded as a copy that failed."""
+    one = len(names) == 1
+    its = "its" if one else "their"
+    return (
+        f"{', '.join(names)} {'WAS' if one else 'WERE'} LOST ({why}): {its} copies are as "
+        f"counted, trusted from {its} records, but this run did not finish "
+        f"{'that destination' if one else 'those destinations'}"
+    )
+
+
 def nothing_copied_again(totals: object) -> str:
     """``" (nothing is copied again)"``, said after "run the same command again to write
     them" of a report whose *totals* (a JSON report's ``totals``) count no copy failed or
