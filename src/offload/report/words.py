@@ -355,13 +355,30 @@ def duration(seconds: float | None) -> str:
 
 def local_time(timestamp: float, *, seconds: bool = False) -> str:
     """*timestamp* in the machine's zone, the zone named (``2026-12-04 22:46 CET``;
-    *seconds*: ``22:46:05 CET``): the one wording of a local time in every line and summary.
-    The documents and ``offload history`` give UTC, and a bare local time read beside them
-    as another time."""
+    *seconds*: ``22:46:05 CET``): the one wording of a local time in every line and summary,
+    and of the documents' times (``local_and_utc``, UTC beside it): the JSON and
+    ``offload history`` give UTC, and a bare local time read beside them as another time."""
     import time
 
     shape = "%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z"
     return time.strftime(shape, time.localtime(timestamp))
+
+
+def local_and_utc(timestamp: float) -> str:
+    """*timestamp* to the second in the machine's zone, the zone named, UTC beside it
+    (``2026-12-07 14:02:03 CET (13:02:03 UTC)``; the UTC date too where it is another day:
+    ``2026-12-07 00:30:00 CET (2026-12-06 23:30:00 UTC)``): the documents' (HTML/PDF) times,
+    the terminal's time first (``local_time``: what a DIT reads on set), the JSON's after.
+    A machine whose zone is UTC says it once (``2026-12-07 13:02:03 UTC``)."""
+    import time
+
+    local = time.localtime(timestamp)
+    said = time.strftime("%Y-%m-%d %H:%M:%S %Z", local)
+    if local.tm_zone == "UTC":
+        return said
+    utc = time.gmtime(timestamp)
+    shape = "%H:%M:%S UTC" if utc[:3] == local[:3] else "%Y-%m-%d %H:%M:%S UTC"
+    return f"{said} ({time.strftime(shape, utc)})"
 
 
 def free_text_lines(text: str) -> list[str]:
