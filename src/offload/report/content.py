@@ -42,6 +42,7 @@ from offload.destinations.naming import under_another_name
 from offload.destinations.s3url import display_path, is_s3_destination
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path, printable_name
+from offload.part_of_volume import PartOfVolume
 from offload.report.cascade_words import (
     READ_AGAIN,
     CascadeFacts,
@@ -750,6 +751,52 @@ def _production(data: dict[str, Any], card_name: str) -> list[tuple[str, str]]:
         ("Location", get("location")),
         ("Comment", get("comment")),
     ]
+
+
+def part_of_card(data: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """(the card's name, the part offloaded, printable, the words of it) of a run whose source is
+    one folder (or file) of a card (its ``source-part-of-volume`` warning, a card's:
+    ``PartOfVolume.card``): the card's volume label (``source_volume``'s, where that volume
+    is mounted where the card is), else its mount folder's name (``/media/A001`` →
+    ``A001``), else, a bind mount of the folder alone, the source's name; the part
+    ``only PRIVATE/M4ROOT/CLIP of it was offloaded`` with what was left on it. None for
+    any other run (a whole card, a folder of a drive that is no card, a cascade re-run
+    without its card, which names its card absent)."""
+    for warning in data.get("warnings") or ():
+        if not isinstance(warning, Mapping) or warning.get("code") != "source-part-of-volume":
+            continue
+        part = PartOfVolume.of(dict(warning))
+        if part is None or not part.card or not part.within:
+            continue
+        volume = data.get("source_volume") or {}
+        label = volume.get("volume_label") if isinstance(volume, Mapping) else None
+        from_filesystem = isinstance(volume, Mapping) and (
+            volume.get("volume_label_from") != "mount point"
+        )
+        if (
+            label
+            and from_filesystem
+            and str(volume.get("mount_point") or "").rstrip("/") == part.volume.rstrip("/")
+        ):
+            name = str(label)
+        elif part.outside:  # the card mounted whole: its mount folder
+            name = os.path.basename(part.volume.rstrip("/")) or part.volume
+        else:  # a bind mount of the folder alone: the card's own name is not known here
+            return None
+        within = printable_name(part.within)
+        if not part.outside:
+            return name, within, f"only {within} of it was offloaded"
+        left = "1 other entry" if part.outside == 1 else f"{part.outside:,} other entries"
+        was = "was" if part.outside == 1 else "were"
+        return (
+            name,
+            within,
+            (
+                f"only {within} of it was offloaded; {left} on it "
+                f"({printable_name(part.outside_first)} first) {was} not copied by this run"
+            ),
+        )
+    return None
 
 
 def _production_names(data: dict[str, Any], card_name: str) -> frozenset[str]:
@@ -2171,6 +2218,14 @@ def build_view(
     ``CARD CONTENT:`` reads the same); None: made here."""
     source = str(data.get("source") or "")
     card_name = os.path.basename(source.rstrip("/")) or source
+    # One folder of a card offloaded (``source-part-of-volume``): the card named as the
+    # card, the folder said (QA: the report was named "CLIP" after CARD/PRIVATE/M4ROOT/CLIP).
+    source_name = card_name
+    part = part_of_card(data)
+    card_part = title_part = ""
+    if part is not None:
+        card_name, within, card_part = part
+        title_part = f", only {within}"
     destinations = data.get("destinations", [])
     labels = {int(d.get("index", i)): destination_label(d) for i, d in enumerate(destinations)}
     reread = reread_by_cascade(data)
@@ -2720,7 +2775,7 @@ def build_view(
         its = "its" if n_no_video == 1 else "their"
         audio += f", {plural(n_no_video, 'GoPro recording')} without {its} video"
     detail = (
-        f"{card_name}: {plural(int(totals_data.get('files', 0)), 'file')}, "
+        f"{card_name}{title_part}: {plural(int(totals_data.get('files', 0)), 'file')}, "
         f"{human_bytes(totals_data.get('bytes'))}, {plural(n_clips, 'clip')}, "
         f"{plural(n_sequences, 'image sequence')}{audio} "
         f"→ {len(destinations)} destination(s); {run_check(str(data.get('verify')))} "
@@ -2741,6 +2796,7 @@ def build_view(
             if absent
             else [("Card", card_name)]
         ),
+        *([("Offloaded", card_part)] if card_part else []),
         *([("Card path", absent)] if absent else []),
         (
             "Source: fast copy"
@@ -2829,12 +2885,12 @@ def build_view(
     # The JSON's own answer; a report written before it had one gets it computed here.
     release = data.get("card_release") or card_release(data).as_json()
     return ReportView(
-        title=f"Offload report: {card_name}",
+        title=f"Offload report: {card_name}{title_part}",
         verdict=verdict,
         verdict_ok=ok,
         verdict_detail=detail,
-        production=_production(data, card_name),
-        production_names=_production_names(data, card_name),
+        production=_production(data, source_name),
+        production_names=_production_names(data, source_name),
         source_is_copy=copy,
         card=card,
         destinations=_destination_rows(data, transfer_earlier, read_again_on, losses),
