@@ -14,6 +14,8 @@
   ``OFFLOAD_REPORT_DIR`` is unset, for the whole run (the ``offload`` processes the tests
   start inherit them): a run's cache of generated code and its local reports (the default
   report folder) go there, never into the user's ``~/.cache`` or ``~/.local/state``.
+* ``TZ`` is ``UTC`` for the whole run (the processes the tests start inherit it): the
+  documents' and the terminal's times are the machine zone's.
 * A SIGINT inherited as ignored is Python's default again in the test process, so the
   processes the tests start take a Ctrl-C as from a terminal, however pytest was started.
 * A test marked ``@pytest.mark.fault`` gets a FAULT_TIMEOUT_S timeout unless it sets its own.
@@ -31,6 +33,7 @@ import os
 import shutil
 import signal
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -206,6 +209,20 @@ def _own_state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         patch.setenv("XDG_STATE_HOME", str(folder))
         patch.delenv("OFFLOAD_REPORT_DIR", raising=False)
         yield folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _utc_zone() -> Iterator[None]:
+    """``TZ=UTC`` for the whole run, set in ``os.environ`` (and ``time.tzset``) so the
+    ``offload`` processes the tests start inherit it: the documents give each time in the
+    machine's zone, UTC beside it (``words.local_and_utc``), the terminal in the machine's
+    zone, so a test's expected words do not depend on the zone of whoever runs pytest. A
+    test of another zone sets ``TZ`` itself (and calls ``time.tzset`` in-process)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TZ", "UTC")
+        time.tzset()
+        yield
+    time.tzset()
 
 
 @pytest.fixture(autouse=True)

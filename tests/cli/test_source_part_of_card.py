@@ -13,7 +13,7 @@ from pathlib import Path
 
 from support import mounts
 from support.faultyfs import FaultyFS
-from support.offload_cli import newest_report, offload_streams
+from support.offload_cli import newest_html_words, newest_report, offload_streams
 
 CODE = "source-part-of-volume"
 
@@ -361,3 +361,38 @@ def test_a_bind_mount_of_a_folder_whose_volume_is_mounted_nowhere_else_says_so(
     release = _release(reports)
     assert release["may_format"] is False
     assert "the rest of it could not be looked at" in str(release["text"])
+
+
+def test_the_documents_name_the_card_after_the_card_and_say_which_folder(
+    tmp_path: Path, tmpfs_mount: Callable[..., mounts.Mount]
+) -> None:
+    """``offload copy A001/PRIVATE/M4ROOT/CLIP``: the HTML names the card after its mount
+    folder, ``A001`` (it has no label), and says which folder of it was offloaded; the
+    Path row keeps the source. Failed before (words70): "Offload report: CLIP", Card
+    "CLIP", nothing saying it was one folder of a card."""
+    card = Path(tmpfs_mount(4 << 20, path=tmp_path / "A001").path)
+    _sony_card(card)
+    source = card / "PRIVATE" / "M4ROOT" / "CLIP"
+    dest = tmp_path / "D"
+    dest.mkdir()
+    reports = tmp_path / "reports"
+    code, out, err = offload_streams("copy", "-q", "--report-dir", reports, source, dest)
+    assert code == 0, out + err
+    html = newest_html_words(reports)
+    assert "<title>Offload report: A001, only PRIVATE/M4ROOT/CLIP</title>" in html, html[:1500]
+    assert "<th>Card</th><td>A001</td>" in html, html[:3000]
+    assert (
+        "<th>Offloaded</th><td>only PRIVATE/M4ROOT/CLIP of it was offloaded; 1 other entry on "
+        "it (XDROOT/ first) was not copied by this run</td>"
+    ) in html, html[:3000]
+    assert f"<th>Path</th><td>{source}</td>" in html, html[:3000]
+    assert "Offload report: CLIP" not in html
+    # The whole card: named as before, no such row.
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    reports = tmp_path / "whole-reports"  # its own: newest_html_words picks by name
+    code, out, err = offload_streams("copy", "-q", "--report-dir", reports, card, whole)
+    assert code == 0, out + err
+    html = newest_html_words(reports)
+    assert "<title>Offload report: A001</title>" in html, html[:1500]
+    assert "<th>Offloaded</th>" not in html

@@ -1,7 +1,8 @@
 """Every local time a line prints names its zone (``report.words.local_time``), as the
-summary's do (``22:46 CET``): the documents and ``offload history`` give UTC, and a bare
-local time read beside them as another time. Real card folders, the real CLI in a process
-of its own, its zone set (``TZ=CET-1``, POSIX: no zone database needed)."""
+summary's and the documents' do (``22:46 CET``; the documents UTC beside it): the JSON and
+``offload history`` give UTC, and a bare local time read beside them as another time. Real
+card folders, the real CLI in a process of its own, its zone set (``TZ=CET-1``, POSIX: no
+zone database needed)."""
 
 from __future__ import annotations
 

@@ -115,6 +115,15 @@ def test_a_refused_root_whose_copies_are_all_trusted_is_named_in_the_headline(
         output
     ), output
     assert "✖ FAILED" in html
+    # The HTML's verdict in the terminal's words (words70): never "FAILED: 1 problem",
+    # which reads as a copy that failed. Failed before: "✖ FAILED: 1 problem, listed first
+    # below".
+    assert "1 problem" not in html
+    assert (
+        f"✖ FAILED: {tmp_path / 'd1'} WAS LOST (the Problems say why): its copies are as "
+        "counted, trusted from its records, but this run did not finish that destination; "
+        "the copies: all 6 verified (6 of them earlier"
+    ) in html, html[:3000]
 
 
 def test_a_card_read_failure_beside_cancelled_copies_is_said_alike_everywhere(

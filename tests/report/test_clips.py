@@ -549,6 +549,39 @@ def test_a_take_of_two_files_counts_one_track_in_the_singular() -> None:
     assert [c.name for c in clips] == ["S01T01_1.WAV (+1 track)"]
 
 
+def test_a_file_beside_a_take_named_as_it_is_its_sidecar() -> None:
+    """A recorder's ``S01T01.PMF`` beside the take's tracks is a sidecar of the take, as a
+    clip's ``.xml`` is of the clip, not a row of its own. Failed before: a "file" row
+    "S01T01.PMF". A file of another take's name, or in another folder, is not this take's;
+    one whose name starts with two takes' goes to the longer name's; the take's tracks
+    are counted without it."""
+    clips = group_clips(
+        files(
+            "SOUND/S01T01_1.WAV",
+            "SOUND/S01T01_2.WAV",
+            "SOUND/S01T01.PMF",
+            "SOUND/S01.WAV",
+            "SOUND/S01T02.PMF",
+            "SOUND/S01T010.PMF",
+            "NOTES/S01T01.PMF",
+        )
+    )
+    rows = {(c.kind, c.folder, c.name): [str(e["path"]) for e in c.sidecars] for c in clips}
+    assert rows == {
+        ("audio", "SOUND", "S01T01_1.WAV (+1 track)"): ["SOUND/S01T01.PMF"],
+        # S01T02.PMF and S01T010.PMF: S01's by name (its number ends where theirs goes on
+        # with a letter; S01T010's ``0`` goes on S01T01's number: not that take's).
+        ("audio", "SOUND", "S01.WAV"): ["SOUND/S01T010.PMF", "SOUND/S01T02.PMF"],
+        ("file", "NOTES", "S01T01.PMF"): [],
+    }
+    take = next(c for c in clips if c.name.startswith("S01T01_1"))
+    assert [str(e["path"]) for e in take.files] == [
+        "SOUND/S01T01_1.WAV",
+        "SOUND/S01T01_2.WAV",
+        "SOUND/S01T01.PMF",
+    ]
+
+
 def test_one_name_in_two_formats_is_two_clips_not_spans() -> None:
     """A camera that writes a take as A001.MOV and A001.MP4 side by side (a master and an
     H.264 copy) made one clip "A001.MOV (+1 spans)", its duration their sum; spans are of

@@ -220,11 +220,11 @@ def test_the_summary_gives_the_runs_time_as_the_documents_do(
 def test_the_summarys_local_times_say_their_zone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, browser: Browser
 ) -> None:
-    """The summary gives times in the machine's zone, the documents in UTC: a re-run's
-    "verified earlier" line says which zone its time is in, so it reads as the HTML's
-    "Verified earlier (… UTC …)" an hour apart in Berlin, not as another time. Failed
-    before: "(verified 2026-12-04 22:46 by full verification; ...)" beside the HTML's
-    "2026-12-04 21:46 UTC"."""
+    """The summary gives times in the machine's zone, its zone named: a re-run's "verified
+    earlier" line says which zone its time is in. Failed before: "(verified 2026-12-04
+    22:46 by full verification; ...)" beside the HTML's "2026-12-04 21:46 UTC". The HTML
+    says the same time in the same zone (words70): it gave UTC, an hour apart in Berlin,
+    a second time of one moment (failed before: "Verified earlier (2026-12-04 21:46 UTC")."""
     monkeypatch.setenv("TZ", "Europe/Berlin")
     done = _offloaded_twice(tmp_path, "C4")
     (job,) = (tmp_path / "again").glob("C4_*.json")
@@ -235,7 +235,8 @@ def test_the_summarys_local_times_say_their_zone(
     said = _flat(done.stderr)
     assert f"(verified {berlin:%Y-%m-%d %H:%M} {berlin:%Z} by full verification" in said, said
     page = browser.open(job.with_suffix(".html"))
-    assert f"Verified earlier ({moment:%Y-%m-%d %H:%M} UTC" in page.text, page.text
+    assert f"Verified earlier ({berlin:%Y-%m-%d %H:%M} {berlin:%Z}," in page.text, page.text
+    assert f"{moment:%H:%M} UTC," not in page.text, page.text
 
 
 def test_an_error_many_copies_share_is_given_whole_on_page_1(

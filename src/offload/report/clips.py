@@ -35,6 +35,7 @@
 * An **audio take**: a sound file (WAV, ...) no clip claims, with the other tracks of the
   same take beside it (Sound Devices mono ``S01T01_1.WAV``, ``_2.WAV``, ... ``_12.WAV``, its
   mix ``_X1.WAV``; Zoom ``_Tr1.WAV``, ``_LR.WAV``); a polyphonic WAV is a take of one file.
+  Its sidecars are the files of another kind beside it named as it (``S01T01.PMF``).
 * A file named as a clip that is **empty** (0 bytes: a recording that failed) is a row of
   its own, kind "empty", never a clip nor a span of one; so is a sound file of 0 bytes no
   clip claims, never an audio take (``empty_noun`` names what its name made it look like).
@@ -717,13 +718,14 @@ def _audio_takes(
     entries: list[FileEntry], rows: list[Clip], folders: dict[str, str], empty: list[FileEntry]
 ) -> list[FileEntry]:
     """Make an audio take (kind "audio", added to *rows*) of each sound file in *entries*,
-    the tracks of one take (same folder, same name but the track suffix) together; return
-    the entries that are not sound files. A sound file of 0 bytes (nothing recorded) is
-    added to *empty* (``group_clips`` makes each an "empty" row of its own), never a take
-    nor a track of one."""
+    the tracks of one take (same folder, same name but the track suffix) together, each
+    with its sidecars (``_attach_to_takes``); return the other entries. A sound file of
+    0 bytes (nothing recorded) is added to *empty* (``group_clips`` makes each an "empty"
+    row of its own), never a take nor a track of one."""
     takes: dict[tuple[str, str], list[FileEntry]] = {}
     suffixes: dict[int, str] = {}  # each file's track part of its name ("Tr1", "LR", "")
     remaining: list[FileEntry] = []
+    made: dict[str, list[Clip]] = defaultdict(list)  # the takes, by folder
     for entry in entries:
         folder, stem, ext = _split(str(entry["path"]))
         if ext not in AUDIO_EXTENSIONS:
@@ -741,6 +743,28 @@ def _audio_takes(
         if len(members) > 1:
             members.sort(key=lambda entry: _track_order(suffixes[id(entry)], entry))
         rows.append(_recording_row(members, "audio", "track", folder, take, ordered=True))
+        made[folder].append(rows[-1])
+    return _attach_to_takes(remaining, made) if made else remaining
+
+
+def _attach_to_takes(entries: list[FileEntry], takes: dict[str, list[Clip]]) -> list[FileEntry]:
+    """Attach to its audio take (of *takes*, by folder) each file of *entries* beside it
+    whose base name starts with the take's (a sidecar, as a clip's: a recorder's
+    ``S01T01.PMF`` beside ``S01T01_1.WAV``; QA: it was a row of its own), the take with
+    the longest such name where several are; return the others. A take's sidecars are
+    found here, not by ``_Owners``: a take is made of the files no clip claimed."""
+    remaining: list[FileEntry] = []
+    for entry in entries:
+        folder, stem, _ = _split(str(entry["path"]))
+        owner = max(
+            (take for take in takes.get(folder, ()) if _starts_with_stem(stem, take.stem)),
+            key=lambda take: len(take.stem),
+            default=None,
+        )
+        if owner is None:
+            remaining.append(entry)
+        else:
+            owner.attach(entry)
     return remaining
 
 

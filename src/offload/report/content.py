@@ -26,6 +26,7 @@ several files says once how many of them: "; 1 of 2 files under another name, ..
 
 from __future__ import annotations
 
+import calendar
 import functools
 import os
 import posixpath
@@ -41,6 +42,7 @@ from offload.destinations.naming import under_another_name
 from offload.destinations.s3url import display_path, is_s3_destination
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path, printable_name
+from offload.part_of_volume import PartOfVolume
 from offload.report.cascade_words import (
     READ_AGAIN,
     CascadeFacts,
@@ -93,6 +95,9 @@ from offload.report.words import (
     fast_copies_failed,
     ignored_count_words,
     listed,
+    local_and_utc,
+    local_time,
+    lost_but_trusted,
     nothing_copied_again,
     number,
     plural,
@@ -288,15 +293,64 @@ def human_bytes(count: float | None) -> str:
 
 
 def when(iso: str | float | None) -> str:
-    """``2026-11-30T13:28:03Z`` (or Unix seconds) → ``2026-11-30 13:28:03 UTC``."""
+    """``2026-11-30T13:28:03Z`` (the JSON's UTC, or Unix seconds) → ``2026-11-30 14:28:03
+    CET (13:28:03 UTC)``: the machine's zone first, as the terminal says it, UTC beside it
+    (``words.local_and_utc``; a machine in UTC: ``2026-11-30 13:28:03 UTC``). A text that
+    is no such date is shown as it is (``T`` a space)."""
     if not iso:
         return ""
     if isinstance(iso, int | float):
-        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(iso))
+        return local_and_utc(iso)
     text = str(iso)
-    if text.endswith("Z"):
-        return text[:-1].replace("T", " ") + " UTC"
-    return text.replace("T", " ")
+    seconds = _utc_seconds(text)
+    if seconds is None:
+        return (
+            text[:-1].replace("T", " ") + " UTC" if text.endswith("Z") else text.replace("T", " ")
+        )
+    return local_and_utc(seconds)
+
+
+def _verified_minute(at: str | float) -> str:
+    """A copy's ``verified_at`` (the JSON's UTC, or Unix seconds) to the minute, in the
+    machine's zone, named (``2026-11-27 15:02 CET``), as the terminal's "(verified ...)"
+    says it (``words.local_time``): the time of a copy verified earlier, in its row's
+    words. A text that is no such date is shown as ``when`` shows it."""
+    seconds = at if isinstance(at, int | float) else _utc_seconds(str(at))
+    if seconds is None:
+        return when(at)
+    return _minute_in(seconds, (*time.tzname, time.timezone))
+
+
+# A run's copies verified earlier share their minutes: each worded once (strftime, ~2 µs,
+# was ~0.1 s at 50,000 copies), by the zone too (a test sets another in the same process).
+@functools.lru_cache(maxsize=4096)
+def _minute_in(seconds: float, zone: tuple[str, str, int]) -> str:
+    """``local_time(seconds)`` in the zone *zone* (``time.tzname`` and ``time.timezone``:
+    the cache's key)."""
+    return local_time(seconds)
+
+
+# The dates of a run's copies share their seconds (verified in the same second): each read
+# once, not once a copy (~50,000 of them).
+@functools.lru_cache(maxsize=4096)
+def _utc_seconds(text: str) -> int | None:
+    """Unix seconds of a date the reports write (``dates.iso_date``: ``2026-11-30T13:28:03Z``),
+    else None."""
+    # Read by hand, not ``time.strptime``: its module, loaded at its first call, would be
+    # loaded by the report worker after its request (tests/report/test_report_worker.py).
+    if len(text) != 20 or text[4::3] != "--T::Z":
+        return None
+    fields = [text[at : at + size] for at, size in _ISO_FIELDS]
+    if not all(part.isdigit() and part.isascii() for part in fields):
+        return None
+    year, month, day, hour, minute, second = map(int, fields)
+    if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 61):
+        return None
+    return calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
+
+
+# Where each field of ``2026-11-30T13:28:03Z`` is: (offset, length).
+_ISO_FIELDS = ((0, 4), (5, 2), (8, 2), (11, 2), (14, 2), (17, 2))
 
 
 # A copy verified now whose read-back went through a cache (``cache_bypass`` one of
@@ -367,7 +421,7 @@ def describe(entry: dict[str, Any], *, reread: frozenset[int] = frozenset()) -> 
     if status == "verified_earlier" or trusted:
         parts = []
         if entry.get("verified_at"):
-            parts.append(when(entry["verified_at"]).replace(" UTC", "")[:16] + " UTC")
+            parts.append(_verified_minute(entry["verified_at"]))
         if trusted:
             parts.append("never read back")
             return State("transfer_checked", f"Transfer-checked earlier ({', '.join(parts)})")
@@ -697,6 +751,52 @@ def _production(data: dict[str, Any], card_name: str) -> list[tuple[str, str]]:
         ("Location", get("location")),
         ("Comment", get("comment")),
     ]
+
+
+def part_of_card(data: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """(the card's name, the part offloaded, printable, the words of it) of a run whose source is
+    one folder (or file) of a card (its ``source-part-of-volume`` warning, a card's:
+    ``PartOfVolume.card``): the card's volume label (``source_volume``'s, where that volume
+    is mounted where the card is), else its mount folder's name (``/media/A001`` →
+    ``A001``), else, a bind mount of the folder alone, the source's name; the part
+    ``only PRIVATE/M4ROOT/CLIP of it was offloaded`` with what was left on it. None for
+    any other run (a whole card, a folder of a drive that is no card, a cascade re-run
+    without its card, which names its card absent)."""
+    for warning in data.get("warnings") or ():
+        if not isinstance(warning, Mapping) or warning.get("code") != "source-part-of-volume":
+            continue
+        part = PartOfVolume.of(dict(warning))
+        if part is None or not part.card or not part.within:
+            continue
+        volume = data.get("source_volume") or {}
+        label = volume.get("volume_label") if isinstance(volume, Mapping) else None
+        from_filesystem = isinstance(volume, Mapping) and (
+            volume.get("volume_label_from") != "mount point"
+        )
+        if (
+            label
+            and from_filesystem
+            and str(volume.get("mount_point") or "").rstrip("/") == part.volume.rstrip("/")
+        ):
+            name = str(label)
+        elif part.outside:  # the card mounted whole: its mount folder
+            name = os.path.basename(part.volume.rstrip("/")) or part.volume
+        else:  # a bind mount of the folder alone: the card's own name is not known here
+            return None
+        within = printable_name(part.within)
+        if not part.outside:
+            return name, within, f"only {within} of it was offloaded"
+        left = "1 other entry" if part.outside == 1 else f"{part.outside:,} other entries"
+        was = "was" if part.outside == 1 else "were"
+        return (
+            name,
+            within,
+            (
+                f"only {within} of it was offloaded; {left} on it "
+                f"({printable_name(part.outside_first)} first) {was} not copied by this run"
+            ),
+        )
+    return None
 
 
 def _production_names(data: dict[str, Any], card_name: str) -> frozenset[str]:
@@ -2118,6 +2218,14 @@ def build_view(
     ``CARD CONTENT:`` reads the same); None: made here."""
     source = str(data.get("source") or "")
     card_name = os.path.basename(source.rstrip("/")) or source
+    # One folder of a card offloaded (``source-part-of-volume``): the card named as the
+    # card, the folder said (QA: the report was named "CLIP" after CARD/PRIVATE/M4ROOT/CLIP).
+    source_name = card_name
+    part = part_of_card(data)
+    card_part = title_part = ""
+    if part is not None:
+        card_name, within, card_part = part
+        title_part = f", only {within}"
     destinations = data.get("destinations", [])
     labels = {int(d.get("index", i)): destination_label(d) for i, d in enumerate(destinations)}
     reread = reread_by_cascade(data)
@@ -2344,12 +2452,14 @@ def build_view(
     if gone_files > MAX_LOSS_LINES:
         dropped = set(gone_at)
         failed_lines = [line for i, line in enumerate(failed_lines) if i not in dropped]
+    lost_lines: list[str] = []  # each lost destination, as the verdict names it
     for d in destinations:
         if not d.get("lost"):
             continue
         label = destination_label(d)
         at = f" at {when(d['lost_at'])}" if d.get("lost_at") else ""  # reports before: none
         problems.append(f"Destination {label} LOST{at}: {d.get('lost_reason') or 'no reason'}")
+        lost_lines.append(str(d.get("path") or label))  # as the terminal names it
         taken = of_loss.get(int(d.get("index", 0))) or []
         if len(taken) <= MAX_LOSS_LINES:
             problems.extend(taken)
@@ -2532,6 +2642,17 @@ def build_view(
             f"the copies: {proved[1]}",
             False,
         )
+    elif proved and lost_lines and not (failed_lines or missing or lost_clips or unfinished):
+        # Every copy good, a destination lost with none of its copies failed (its copies
+        # trusted from its records): as the terminal's "...; BUT <root> WAS LOST" says it,
+        # never "N problem(s)" alone, which reads as copies lost (QA: "FAILED: 1 problem").
+        others = len(problems) - len(lost_lines)
+        verdict, ok = (
+            f"✖ FAILED: {lost_but_trusted(lost_lines, 'the Problems say why')}; the copies: "
+            f"{proved[1]}"
+            + (f"; {plural(others, 'other problem')}, listed below" if others > 0 else ""),
+            False,
+        )
     elif problems and proved and not (failed_lines or missing or lost_clips or unfinished or lost):
         # Every copy is what *proved* says; what failed came after them (a manifest, a
         # folder, its times, a report, a link of the card), as the terminal's "...; BUT ON
@@ -2654,7 +2775,7 @@ def build_view(
         its = "its" if n_no_video == 1 else "their"
         audio += f", {plural(n_no_video, 'GoPro recording')} without {its} video"
     detail = (
-        f"{card_name}: {plural(int(totals_data.get('files', 0)), 'file')}, "
+        f"{card_name}{title_part}: {plural(int(totals_data.get('files', 0)), 'file')}, "
         f"{human_bytes(totals_data.get('bytes'))}, {plural(n_clips, 'clip')}, "
         f"{plural(n_sequences, 'image sequence')}{audio} "
         f"→ {len(destinations)} destination(s); {run_check(str(data.get('verify')))} "
@@ -2675,6 +2796,7 @@ def build_view(
             if absent
             else [("Card", card_name)]
         ),
+        *([("Offloaded", card_part)] if card_part else []),
         *([("Card path", absent)] if absent else []),
         (
             "Source: fast copy"
@@ -2763,12 +2885,12 @@ def build_view(
     # The JSON's own answer; a report written before it had one gets it computed here.
     release = data.get("card_release") or card_release(data).as_json()
     return ReportView(
-        title=f"Offload report: {card_name}",
+        title=f"Offload report: {card_name}{title_part}",
         verdict=verdict,
         verdict_ok=ok,
         verdict_detail=detail,
-        production=_production(data, card_name),
-        production_names=_production_names(data, card_name),
+        production=_production(data, source_name),
+        production_names=_production_names(data, source_name),
         source_is_copy=copy,
         card=card,
         destinations=_destination_rows(data, transfer_earlier, read_again_on, losses),

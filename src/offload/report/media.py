@@ -985,8 +985,14 @@ def probe_clips(
                 # A spanned clip's thumbnail is the middle of the recording, not of its
                 # first span: taken once the spans' lengths are known (below).
                 info = _probe_media(path, budget, picture=not spans)
-                if clip.kind == "audio" and len(clip.files) > 1:
-                    tracks = [locate(replace(clip, primary=entry)) for entry in clip.files]
+                if clip.kind == "audio" and len(clip.files) - len(clip.sidecars) > 1:
+                    # Its sound is its tracks', not its sidecars' (a recorder's .PMF).
+                    side = {id(entry) for entry in clip.sidecars}
+                    tracks = [
+                        locate(replace(clip, primary=entry))
+                        for entry in clip.files
+                        if id(entry) not in side
+                    ]
                     _take_audio(info, tracks, budget)
                 elif clip.kind == "clip" and info.audio is None and (channels := p2_audio(clip)):
                     # A P2 clip's sound is one MXF a channel beside its video's (those of

@@ -48,6 +48,7 @@ from offload.report.words import (
     failed_words,
     ignored_words,
     local_time,
+    lost_but_trusted,
     plural,
     proven_words,
     run_check,
@@ -751,13 +752,7 @@ def _with_lost(report: OffloadReport, head: str) -> str:
     lost = [str(d.root) for d in report.job.destinations if d.lost]
     if not lost:
         return head
-    one = len(lost) == 1
-    return (
-        f"{head.removesuffix('.')}; BUT {', '.join(lost)} {'WAS' if one else 'WERE'} LOST "
-        f"(the table says why): {'its' if one else 'their'} copies are as counted, trusted "
-        f"from {'its' if one else 'their'} records, but this run did not finish "
-        f"{'that destination' if one else 'those destinations'}."
-    )
+    return f"{head.removesuffix('.')}; BUT {lost_but_trusted(lost, 'the table says why')}."
 
 
 def _cancelled_only(file: FileResult) -> bool:

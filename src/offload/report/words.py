@@ -145,6 +145,23 @@ def failed_words(
     return f"{files:,} {of} failed {on}{halted}"
 
 
+def lost_but_trusted(names: list[str], why: str) -> str:
+    """The words of destinations the run lost with none of their copies failed (a copy
+    root refused at the start whose copies an earlier run verified), after the words of
+    their copies: ``X WAS LOST (WHY): its copies are as counted, trusted from its records,
+    but this run did not finish that destination``; *names*, the destinations as the
+    document names them; *why*, where the document says why. One wording for the
+    terminal's headline (``summary``) and the HTML/PDF verdict (``content``): a failure of
+    the run, never worded as a copy that failed."""
+    one = len(names) == 1
+    its = "its" if one else "their"
+    return (
+        f"{', '.join(names)} {'WAS' if one else 'WERE'} LOST ({why}): {its} copies are as "
+        f"counted, trusted from {its} records, but this run did not finish "
+        f"{'that destination' if one else 'those destinations'}"
+    )
+
+
 def nothing_copied_again(totals: object) -> str:
     """``" (nothing is copied again)"``, said after "run the same command again to write
     them" of a report whose *totals* (a JSON report's ``totals``) count no copy failed or
@@ -338,13 +355,30 @@ def duration(seconds: float | None) -> str:
 
 def local_time(timestamp: float, *, seconds: bool = False) -> str:
     """*timestamp* in the machine's zone, the zone named (``2026-12-04 22:46 CET``;
-    *seconds*: ``22:46:05 CET``): the one wording of a local time in every line and summary.
-    The documents and ``offload history`` give UTC, and a bare local time read beside them
-    as another time."""
+    *seconds*: ``22:46:05 CET``): the one wording of a local time in every line and summary,
+    and of the documents' times (``local_and_utc``, UTC beside it): the JSON and
+    ``offload history`` give UTC, and a bare local time read beside them as another time."""
     import time
 
     shape = "%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z"
     return time.strftime(shape, time.localtime(timestamp))
+
+
+def local_and_utc(timestamp: float) -> str:
+    """*timestamp* to the second in the machine's zone, the zone named, UTC beside it
+    (``2026-12-07 14:02:03 CET (13:02:03 UTC)``; the UTC date too where it is another day:
+    ``2026-12-07 00:30:00 CET (2026-12-06 23:30:00 UTC)``): the documents' (HTML/PDF) times,
+    the terminal's time first (``local_time``: what a DIT reads on set), the JSON's after.
+    A machine whose zone is UTC says it once (``2026-12-07 13:02:03 UTC``)."""
+    import time
+
+    local = time.localtime(timestamp)
+    said = time.strftime("%Y-%m-%d %H:%M:%S %Z", local)
+    if local.tm_zone == "UTC":
+        return said
+    utc = time.gmtime(timestamp)
+    shape = "%H:%M:%S UTC" if utc[:3] == local[:3] else "%Y-%m-%d %H:%M:%S UTC"
+    return f"{said} ({time.strftime(shape, utc)})"
 
 
 def free_text_lines(text: str) -> list[str]:
