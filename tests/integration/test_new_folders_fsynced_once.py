@@ -35,11 +35,12 @@ def _folder_fsyncs(seen: list[tuple[str, list[str]]], folder: Path) -> list[list
 
 def test_a_first_offload_fsyncs_no_folder_it_made_while_empty(tmp_path: Path) -> None:
     """A card's first offload into a new report folder: the report folder and its
-    ``started/`` (the start record's) and the copy root's ``.offload/reports`` are each made
-    by the run; before, each was fsynced right after its ``mkdir``, empty, then again once
-    its names were in it (three fsyncs of the run's ~40 that made nothing durable the next
-    one did not). Now none is fsynced empty, and each new folder's name is still fsynced in
-    the folder above it after the folder was made."""
+    ``started/`` (the start record's), the copy root's ``.offload`` (its lock's, then its
+    run record's) and ``.offload/reports`` are each made by the run; before, each was
+    fsynced right after its ``mkdir``, empty, then again once its names were in it (four
+    fsyncs of the run's 40 that made nothing durable the next one did not). Now none is
+    fsynced empty, and each new folder's name is still fsynced in the folder above it
+    after the folder was made."""
     card = tmp_path / "A001"
     (card / "CLIPS").mkdir(parents=True)
     for n in range(3):
@@ -64,6 +65,9 @@ def test_a_first_offload_fsyncs_no_folder_it_made_while_empty(tmp_path: Path) ->
         reports: (tmp_path, "reports"),
         reports / STARTED_FOLDER: (reports, STARTED_FOLDER),
         state_reports: (state_reports.parent, "reports"),
+        # The copy root's ``.offload``, made by its lock: fsynced by the run record.
+        state_reports.parent: (dest / "A001", ".offload"),
+        dest / "A001": (dest, "A001"),
     }
     for folder, (above, name) in made.items():
         held = _folder_fsyncs(seen, folder)
