@@ -237,8 +237,8 @@ def _lock_one(
         made = make_folders(path.parent)
         # The new ``.offload`` itself fsynced by the record written into it next, where one
         # follows (``lock_copy_roots``); its name and the folders above it here.
-        for folder in made[1:] if record_follows else made:
-            fsync_dir(folder)
+        for made_folder in made[1:] if record_follows else made:
+            fsync_dir(made_folder)
         # Opened in the folder a descriptor holds, never through a symlink put there since.
         folder = open_state_folder(root)
         try:
