@@ -13,6 +13,8 @@ the JSON report (``removed_unfinished``: :meth:`RemovedUnfinished.as_json`; its 
 
 from __future__ import annotations
 
+from offload.word_list import word_list
+
 #: Each kind's words, singular and plural, in the order they are said.
 _KINDS = {
     "partial_copies": ("partial copy", "partial copies"),
@@ -94,8 +96,7 @@ class RemovedUnfinished:
             return ""
         if self.report_files:  # the WARNING line names each: never read as more on top
             said[-1] += " (named in a WARNING line above)"
-        listed = said[0] if len(said) == 1 else f"{', '.join(said[:-1])} and {said[-1]}"
         return (
             "Removed what interrupted runs left unfinished on the destinations, their writer "
-            f"gone: {listed}."
+            f"gone: {word_list(said)}."
         )

@@ -1,4 +1,4 @@
-"""A list said in words: one text helper for every message that names several things."""
+"""A list said in words: one text helper for the messages that name several things."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ import pytest
 
 from offload.destinations.s3url import S3Url
 from offload.errors import UsageError
-from s3.conftest import S3Server, admin, destination, serving
+from s3.conftest import S3Server, admin, destination, new_bucket, serving
 from s3.test_s3_cli import make_card, offload
 
 
@@ -43,12 +43,6 @@ def unconditional() -> Iterator[S3Server]:
     yield from serving("ignore-conditions")
 
 
-def _bucket(server: S3Server) -> str:
-    name = f"t-{os.urandom(6).hex()}"
-    admin(server.url).create_bucket(Bucket=name)
-    return name
-
-
 def _keys(server: S3Server, bucket: str) -> list[str]:
     listing = admin(server.url).list_objects_v2(Bucket=bucket)
     return sorted(o["Key"].lstrip("/") for o in listing.get("Contents", []))
@@ -67,7 +61,7 @@ def _stored(server: S3Server, bucket: str, key: str) -> bytes:
 def test_fake_s3_refused_and_the_users_object_kept(fake_s3, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The QA's repro: an object of the user under a card file's key; before, the listing's
     ``/e/E001/a.wav`` missed it, the unconditional PutObject replaced it, exit 0 "verified"."""
-    bucket = _bucket(fake_s3)
+    bucket = new_bucket(fake_s3.url)
     card = make_card(tmp_path, {"a.wav": 4000})
     data = _user_object(fake_s3, bucket, "e/A001/a.wav")
     code, out, err = offload(tmp_path, "--s3-endpoint", fake_s3.url, str(card), f"s3://{bucket}/e")
@@ -84,7 +78,7 @@ def test_fake_s3_refused_and_the_users_object_kept(fake_s3, tmp_path) -> None:  
 def test_listing_outside_the_prefix_refused_by_the_backend(slash_keys) -> None:  # type: ignore[no-untyped-def]
     """Every listing of ours checks what it got (the preflight aside): a key outside the
     prefix asked for is an OSError naming the service, never a name cut from the wrong key."""
-    bucket = _bucket(slash_keys)
+    bucket = new_bucket(slash_keys.url)
     admin(slash_keys.url).put_object(Bucket=bucket, Key="cards/A001/a.wav", Body=b"x")
     dest = destination(slash_keys.url, bucket)
     try:
@@ -103,7 +97,7 @@ def test_listing_outside_the_prefix_refused_by_the_backend(slash_keys) -> None: 
 
 
 def test_ignored_if_none_match_refused_by_default(unconditional, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    bucket = _bucket(unconditional)
+    bucket = new_bucket(unconditional.url)
     card = make_card(tmp_path, {"a.wav": 4000})
     code, out, err = offload(
         tmp_path, "--s3-endpoint", unconditional.url, str(card), f"s3://{bucket}/e"
@@ -118,7 +112,7 @@ def test_ignored_if_none_match_refused_by_default(unconditional, tmp_path) -> No
 def test_head_check_opt_in_warns_of_the_race_and_refuses_an_existing_key(  # type: ignore[no-untyped-def]
     unconditional, tmp_path
 ) -> None:
-    bucket = _bucket(unconditional)
+    bucket = new_bucket(unconditional.url)
     card = make_card(tmp_path, {"a.wav": 4000, "b.wav": 3000})
     data = _user_object(unconditional, bucket, "e/A001/a.wav")
     code, out, err = offload(
@@ -146,7 +140,7 @@ def test_head_check_opt_in_warns_of_the_race_and_refuses_an_existing_key(  # typ
 
 
 def test_head_check_from_the_environment(unconditional, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    bucket = _bucket(unconditional)
+    bucket = new_bucket(unconditional.url)
     card = make_card(tmp_path, {"a.wav": 4000})
     monkeypatch.setenv("OFFLOAD_S3_HEAD_CHECK", "1")
     code, _out, err = offload(
@@ -167,7 +161,7 @@ def test_probe_on_a_service_that_honours_everything(s3_server, bucket) -> None: 
 
 
 def test_probe_finds_unchecked_checksums(unchecked) -> None:  # type: ignore[no-untyped-def]
-    bucket = _bucket(unchecked)
+    bucket = new_bucket(unchecked.url)
     dest = destination(unchecked.url, bucket)
     try:
         dest.probe()
@@ -179,7 +173,7 @@ def test_probe_finds_unchecked_checksums(unchecked) -> None:  # type: ignore[no-
 
 
 def test_probe_refusal_names_the_url(unconditional) -> None:  # type: ignore[no-untyped-def]
-    bucket = _bucket(unconditional)
+    bucket = new_bucket(unconditional.url)
     dest = destination(unconditional.url, bucket)
     try:
         with pytest.raises(UsageError) as caught:
@@ -194,7 +188,7 @@ def test_transfer_mode_on_a_service_that_does_not_check_checksums(  # type: igno
 ) -> None:
     """Plain moto stores a part whatever its checksum: "in-flight hashes checked" would be a
     claim nobody made good. The summary, the JSON report and the warnings say size-checked."""
-    bucket = _bucket(unchecked)
+    bucket = new_bucket(unchecked.url)
     card = make_card(tmp_path, {"a.wav": 4000})
     code, out, err = offload(
         tmp_path,
@@ -223,7 +217,7 @@ def test_one_file_to_a_service_that_ignores_if_none_match(  # type: ignore[no-un
     OFFLOAD_S3_HEAD_CHECK=1 copied, the race said in a WARNING line."""
     from s3.test_s3_file import pfn
 
-    bucket = _bucket(unconditional)
+    bucket = new_bucket(unconditional.url)
     source = tmp_path / "clip.mov"
     source.write_bytes(os.urandom(3000))
     url = f"s3://{bucket}/day1/clip.mov"
@@ -291,7 +285,7 @@ def test_a_probe_object_whose_delete_is_refused_is_named(no_deletes, tmp_path) -
     on success), but the probe object it could not delete is named in a warning, in the
     terminal and the saved report, and a dry run no longer says it deleted it. Failed
     before: the object stayed silently and the dry run said "wrote and deleted"."""
-    bucket = _bucket(no_deletes)
+    bucket = new_bucket(no_deletes.url)
     card = make_card(tmp_path, {"a.wav": 4000, "b.wav": 300})
     code, _out, err = offload(
         tmp_path, "--s3-endpoint", no_deletes.url, "--dry-run", str(card), f"s3://{bucket}/d"
