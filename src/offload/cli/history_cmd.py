@@ -2,14 +2,14 @@
 
 Reads the JSON reports in the local report folder (``--report-dir``, default as for
 ``offload copy``): the job reports of ``offload copy`` and the reports of ``offload verify``
-(which go to the same folder), the records of the offloads refused before their copy in
-its ``refused/`` (``report/refused.py``), and the start records of the offloads not ended in
-its ``started/`` (``report/started.py``: ``running``, ``unfinished`` once its process is
-proved over, else another host's, not known to have finished; never one whose run's job
-report, naming its run and card, is in the folder: that run ended, ``_ended_by``; one
-whose copy a later offload of the same card finished on all its destinations is listed
-``finished by the run of <date>``, ``_followed``, ``history_finished``), each listed as
-what it is.
+(which go to the same folder), the records of the offloads refused (or cancelled by Ctrl-C)
+before their copy in its ``refused/`` (``report/refused.py``), and the start records of the
+offloads not ended in its ``started/`` (``report/started.py``: ``running``, ``unfinished``
+once its process is proved over, else another host's, not known to have finished; never one
+whose run's job report, naming its run and card, is in the folder: that run ended,
+``_ended_by``; one whose copy a later offload of the same card finished on all its
+destinations is listed ``finished by the run of <date>``, ``_followed``,
+``history_finished``), each listed as what it is.
 A file that is not one of our reports, cannot be read, or is not in the shape of one
 (``report.validate``) is listed with the reason instead of stopping the listing. Never
 writes. A folder named by ``--report-dir``
@@ -149,9 +149,11 @@ def add_history_parser(commands: argparse._SubParsersAction[Any]) -> None:
         help="list past offloads and checks from the local report store, newest first",
         description="List past offloads and offload verify runs (date, card, destinations, "
         "result, exit code, report path) from the local JSON reports, newest first, the "
-        "offloads refused before their copy (exit 64), with the refusal's reason, and the "
-        "offloads that never ended (killed, a power cut) as unfinished, from the start "
-        "record each run leaves until its reports are written (one still going: running).",
+        "offloads refused before their copy (exit 64), with the refusal's reason, or "
+        "cancelled by Ctrl-C before it (exit 130), and the offloads that never ended "
+        "(killed, a power cut) as unfinished, from the start record each run leaves until "
+        "its reports are written (one still going: running; one whose copy a later offload "
+        "of the card finished: finished by that run).",
         epilog="Exit codes: 0 listed (also when there is none yet); 64 usage error (-n "
         "below 1, a report folder that is not a folder or cannot be read).",
     )
@@ -411,26 +413,36 @@ def _card(source: str, reel: str | None) -> str | None:
     return reel or Path(source).name or None
 
 
+#: The result of an offload cancelled by Ctrl-C before its copy started (its record's exit
+#: code 130): its scan, preflight or plan stopped, nothing written anywhere.
+CANCELLED_BEFORE_COPY_RESULT = "cancelled before the copy, nothing copied"
+
+
 def _refused_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> HistoryEntry:
     """An offload refused before its copy (``report/refused.py``): what it was to copy
     where, ``refused`` with the preflight's codes where it gave some, and the refusal's words
-    (``reason``). Nothing of a copy: none was made."""
+    (``reason``); or one cancelled before its copy (exit code 130, kind ``cancelled``).
+    Nothing of a copy: none was made."""
     problem = refused_record_problem(data)
     if problem is not None:
         base.error = f"not a valid refused record: {problem}"
         return base
     codes = data["codes"]
+    # One cancelled by Ctrl-C before its copy (exit 130: ``cli.offload._record_cancel``) is
+    # no refusal: listed as what it was, nothing copied.
+    cancelled = data["exit_code"] == 130
+    refused = f"refused ({', '.join(codes)})" if codes else "refused"
     return HistoryEntry(
         report=str(path),
         started=data["started"],
         source=data["source"],
         card=_card(data["source"], data.get("reel")),
         destinations=list(data["destinations"]),
-        result=f"refused ({', '.join(codes)})" if codes else "refused",
+        result=CANCELLED_BEFORE_COPY_RESULT if cancelled else refused,
         exit_code=data["exit_code"],
         verify=None,
         files=None,
-        kind="refused",
+        kind="cancelled" if cancelled else "refused",
         reason=data["message"],
         moment=_moment(data),
     )
