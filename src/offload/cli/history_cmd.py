@@ -123,6 +123,9 @@ class HistoryEntry:
     followed_by: str | None = None
     # A start record's local copy roots (what ``_followed`` matches): not in ``--json``.
     roots: list[str] = field(default_factory=list, repr=False)
+    # A start record's ``s3://`` copy roots (its ``s3_copy_roots``; None in a record of an
+    # earlier version, which names its buckets only as given): not in ``--json``.
+    s3_roots: list[str] | None = field(default=None, repr=False)
     # When the run started, in Unix seconds, as exactly as its report states it (``_moment``):
     # what orders the listing; not in ``--json``'s entries (their ``started`` says it).
     moment: float | None = field(default=None, repr=False)
@@ -133,8 +136,8 @@ class HistoryEntry:
     # destinations finished (``_followed``, ``history_finished``): that offload's report;
     # its ``state`` is then ``finished_later``. None else.
     finished_by: str | None = None
-    # A job report's destinations its run left whole (``history_finished.complete_on``): by
-    # copy root and path as given. Not in ``--json``.
+    # A job report's copy roots its run left whole (``history_finished.complete_on``). Not
+    # in ``--json``.
     complete_on: frozenset[str] = field(default_factory=frozenset, repr=False)
     # The card as the file states it: a job report's ``card`` object, a start record's
     # ``card`` key (None in an earlier version's record): ``history_finished.same_card``.
@@ -260,7 +263,7 @@ def _followed(listed: list[HistoryEntry]) -> None:
     offloads of its card (its source) did to its destinations, newest first in *listed*:
 
     * the first of them, in the order they started, that left the card's copy whole on
-      every destination of the record (its local copy roots and its ``s3://`` destinations:
+      every destination of the record (its local copy roots and its ``s3://`` copy roots:
       ``history_finished.complete_on``; the same card by the identity both state,
       ``same_card``) finished it: the entry's ``state`` is ``finished_later``, its
       ``finished_by`` that offload's report and its ``result`` says "finished by the run
@@ -286,7 +289,12 @@ def _followed(listed: list[HistoryEntry]) -> None:
             # its own run's report: never "a later offload" of it
             and not _ended_by(entry, other)
         ]
-        needed = {*entry.roots, *(d for d in entry.destinations if is_s3_url(d))}
+        # Its buckets by their copy roots; a record of an earlier version names them only
+        # as given, which no job report's copy root is (never settled then: no claim).
+        buckets = entry.s3_roots
+        if buckets is None:
+            buckets = [d for d in entry.destinations if is_s3_url(d)]
+        needed = {*entry.roots, *buckets}
         finished = next(
             (
                 other
@@ -496,9 +504,17 @@ def _started_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Hist
         host=host,
         pid=data["pid"],
         roots=list(data["copy_roots"]),
+        s3_roots=_strings(data.get("s3_copy_roots")),
         moment=_moment(data),
         identity=data.get("card"),
     )
+
+
+def _strings(value: object) -> list[str] | None:
+    """*value* where it is a list of strings, else None (absent, or of another shape)."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None
 
 
 def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> HistoryEntry:

@@ -11,8 +11,9 @@ Contract:
 
 * :func:`complete_on` reads one job report (the JSON ``offload copy`` writes, valid in
   shape: ``report.validate.job_report_problem`` is None) and returns the destinations on
-  which that run left the card's copy whole: each by its copy root and by its path as
-  given (an ``s3://`` destination's start record names it as given). Whole there means
+  which that run left the card's copy whole, each by its copy root (``copy_root``: the
+  card's folder there, ``--into`` or not; never the destination as given, which with and
+  without ``--into`` names two copy roots). Whole there means
   the run reached its end (not ``cancelled``, not stopped: exit code other than 130), the
   destination was not lost, no file of the card failed or was cancelled there (nor a link
   of the card), no file of the card could not be read, and each of the card's files
@@ -44,8 +45,8 @@ _NOT_THERE = ("files_failed", "files_cancelled", "symlinks_failed")
 
 
 def complete_on(data: Mapping[str, Any]) -> frozenset[str]:
-    """The destinations (copy roots and paths as given) on which the job report *data*
-    left the card's copy whole (module doc); empty where none or where it cannot tell."""
+    """The copy roots on which the job report *data* left the card's copy whole (module
+    doc); empty where none or where it cannot tell."""
     if data.get("cancelled") is not False or data.get("exit_code") == 130:
         return frozenset()
     totals = data.get("totals")
@@ -64,11 +65,9 @@ def complete_on(data: Mapping[str, Any]) -> frozenset[str]:
             continue
         if any(missing) or sum(n for n in there if isinstance(n, int)) != files:
             continue
-        whole.update(
-            str(destination[key])
-            for key in ("copy_root", "path")
-            if isinstance(destination.get(key), str) and destination[key]
-        )
+        root = destination.get("copy_root")
+        if isinstance(root, str) and root:
+            whole.add(root)
     return frozenset(whole)
 
 

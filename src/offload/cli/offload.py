@@ -863,6 +863,7 @@ def _record_start(args: argparse.Namespace, plan: OffloadPlan, run: str) -> str:
         report=report_basename_for(report_name(str(plan.source), [folder]), started),
         reel=args.reel,
         card="" if plan.card is None else plan.card.key,
+        s3_copy_roots=[str(p.root) for p in plan.plans if p.index in plan.backends],
     )
     # The default report folder is made with its parents, a named one never (``local_report_dir``).
     default = args.report_dir is None and not os.environ.get("OFFLOAD_REPORT_DIR")
