@@ -59,9 +59,11 @@ def _leave(
     started: float,
     roots: list[str],
     card: str | None = "",
+    host: str | None = None,
 ) -> None:
     """A start record as a run killed before its reports leaves it: its process over;
-    *card* the identity it states (None: none, as an earlier version's record)."""
+    *card* the identity it states (None: none, as an earlier version's record); *host*
+    another host's (this one's by default)."""
     gone = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         capture_output=True,
@@ -80,6 +82,8 @@ def _leave(
     record.update(pid=int(gone.stdout), pid_start="")
     if card is None:
         del record["card"]
+    if host is not None:
+        record.update(host=host, machine="", pid_space="")
     path, problem = write_start_record(reports, record)
     assert path is not None, problem
 
@@ -185,3 +189,21 @@ def test_a_killed_run_to_two_copy_roots_is_not_finished_by_a_later_run_to_one(
     assert newest["report"] == str(written), newest
     assert killed["state"] == "unfinished" and killed["result"] == "unfinished", killed
     assert killed["finished_by"] is None and killed["followed_by"] is None, killed
+
+
+def test_a_killed_run_of_another_host_is_not_finished_by_a_run_of_this_one(
+    offloaded: tuple[Path, dict[str, Any], Path],
+) -> None:
+    """A shared report folder: a run of another host, killed, to the same path as this
+    host's later offload: that path may name another drive there. Not finished by it
+    (listed as another host's, not known to have finished)."""
+    reports, data, written = offloaded
+    roots = [d["copy_root"] for d in data["destinations"]]
+    _leave(
+        reports, source=data["source"], run="far-1", started=data["started_unix"] - 60,
+        roots=roots, host="another-cart",
+    )  # fmt: skip
+    newest, far = _listed(reports)
+    assert newest["report"] == str(written), newest
+    assert far["host"] == "another-cart" and far["state"] == "unknown", far
+    assert far["finished_by"] is None, far

@@ -143,6 +143,10 @@ class HistoryEntry:
     # ``card`` key (None in an earlier version's record): ``history_finished.same_card``.
     # Not in ``--json``.
     identity: object = field(default=None, repr=False)
+    # A job report's ``hostname`` (None where it states none): a start record's run is
+    # finished only by a run of its own host (``_followed``), whose paths name the same
+    # drives. Not in ``--json``.
+    hostname: str | None = field(default=None, repr=False)
 
 
 def add_history_parser(commands: argparse._SubParsersAction[Any]) -> None:
@@ -262,14 +266,14 @@ def _followed(listed: list[HistoryEntry]) -> None:
     """Give each start record whose run did not end (or is not known to have) what later
     offloads of its card (its source) did to its destinations, newest first in *listed*:
 
-    * the first of them, in the order they started, that left the card's copy whole on
-      every destination of the record (its local copy roots and its ``s3://`` copy roots:
+    * the first of them, in the order they started, that left the card's copy whole on every
+      destination of the record (its local copy roots and its ``s3://`` copy roots:
       ``history_finished.complete_on``; the same card by the identity both state,
-      ``same_card``) finished it: the entry's ``state`` is ``finished_later``, its
-      ``finished_by`` that offload's report and its ``result`` says "finished by the run
-      of <its start> UTC", its ``reason`` naming that report and its own result. The
-      entry stays listed (that run did start, and never ended itself); nothing of its own
-      copy is claimed.
+      ``same_card``; run on the record's host, whose paths name the same drives) finished
+      it: the entry's ``state`` is ``finished_later``, its ``finished_by`` that offload's
+      report and its ``result`` says "finished by the run of <its start> UTC", its
+      ``reason`` naming that report and its own result. The entry stays listed (that run did
+      start, and never ended itself); nothing of its own copy is claimed.
     * else the newest offload to every one of its local copy roots that started after it
       and wrote its report (``followed_by``), its ``reason`` naming it: the run the advice
       asks for may have been made. Nothing of that later run is claimed here but that its
@@ -302,6 +306,8 @@ def _followed(listed: list[HistoryEntry]) -> None:
                 if needed
                 and needed <= other.complete_on
                 and same_card(entry.identity, other.identity)
+                # Another host's paths may name other drives (a shared report folder).
+                and other.hostname == entry.host
             ),
             None,
         )
@@ -412,6 +418,7 @@ def _entry(path: Path) -> HistoryEntry:
         token=data["run"] if isinstance(data.get("run"), str) else None,
         complete_on=complete_on(data),
         identity=data.get("card"),
+        hostname=data["hostname"] if isinstance(data.get("hostname"), str) else None,
     )
 
 
