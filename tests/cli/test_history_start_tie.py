@@ -51,8 +51,19 @@ def offloaded(tmp_path: Path) -> tuple[Path, dict[str, Any], Path]:
     return reports, data, written
 
 
-def _leave(reports: Path, *, source: str, run: str, started: float, roots: list[str]) -> None:
-    """A start record as a run killed before its reports leaves it: its process over."""
+def _leave(
+    reports: Path,
+    *,
+    source: str,
+    run: str,
+    started: float,
+    roots: list[str],
+    card: str | None = "",
+    host: str | None = None,
+) -> None:
+    """A start record as a run killed before its reports leaves it: its process over;
+    *card* the identity it states (None: none, as an earlier version's record); *host*
+    another host's (this one's by default)."""
     gone = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         capture_output=True,
@@ -66,8 +77,13 @@ def _leave(reports: Path, *, source: str, run: str, started: float, roots: list[
         started=started,
         run=run,
         report=f"{Path(source).name}_killed",
+        card=card or "",
     )
     record.update(pid=int(gone.stdout), pid_start="")
+    if card is None:
+        del record["card"]
+    if host is not None:
+        record.update(host=host, machine="", pid_space="")
     path, problem = write_start_record(reports, record)
     assert path is not None, problem
 
@@ -106,9 +122,9 @@ def test_a_killed_run_of_the_same_card_another_day_with_the_same_token_is_listed
     )  # fmt: skip
     newest, killed = _listed(reports)
     assert newest["kind"] == "offload" and newest["report"] == str(written), newest
-    assert killed["kind"] == "started" and killed["state"] == "unfinished", killed
-    # Its advice names the later offload of the card to its copy roots.
-    assert killed["followed_by"] == str(written), killed
+    # Listed, and finished by the later offload of the card to its copy roots (verified).
+    assert killed["kind"] == "started" and killed["state"] == "finished_later", killed
+    assert killed["finished_by"] == killed["followed_by"] == str(written), killed
 
 
 def test_the_record_of_the_run_that_wrote_the_report_is_not_listed(
@@ -124,3 +140,70 @@ def test_the_record_of_the_run_that_wrote_the_report_is_not_listed(
     )  # fmt: skip
     [entry] = _listed(reports)
     assert entry["kind"] == "offload" and entry["report"] == str(written), entry
+
+
+def test_a_killed_run_of_another_card_mounted_at_the_same_path_is_not_finished_by_it(
+    offloaded: tuple[Path, dict[str, Any], Path],
+) -> None:
+    """A record stating a card identity (a volume serial and label) that the later offload
+    of that path and copy root does not state (its card another, here a plain folder): the
+    killed run's card was never finished by it, whatever the path. Listed unfinished,
+    naming that later offload as before. A record of an earlier version, stating no
+    identity, is taken by its path as before: finished."""
+    reports, data, written = offloaded
+    roots = [d["copy_root"] for d in data["destinations"]]
+    assert data["card"] is None  # a plain folder: no identity
+    _leave(
+        reports, source=data["source"], run="other-1", started=data["started_unix"] - 60,
+        roots=roots, card='1234-ABCD "A001"',
+    )  # fmt: skip
+    newest, killed = _listed(reports)
+    assert newest["report"] == str(written), newest
+    assert killed["state"] == "unfinished" and killed["finished_by"] is None, killed
+    assert killed["result"] == "unfinished", killed
+    assert killed["followed_by"] == str(written), killed  # the advice's later offload named
+
+    _leave(
+        reports, source=data["source"], run="older-1", started=data["started_unix"] - 120,
+        roots=roots, card=None,
+    )  # fmt: skip
+    newest, other, older = _listed(reports)
+    assert other["run"] == "other-1" and other["state"] == "unfinished", other
+    assert older["run"] == "older-1" and older["state"] == "finished_later", older
+    assert older["finished_by"] == str(written), older
+
+
+def test_a_killed_run_to_two_copy_roots_is_not_finished_by_a_later_run_to_one(
+    tmp_path: Path, offloaded: tuple[Path, dict[str, Any], Path]
+) -> None:
+    """Killed while writing to two copy roots; the later offload of the card wrote to one
+    of them: the other may still lack card files. Listed unfinished (no later offload named:
+    none went to both)."""
+    reports, data, written = offloaded
+    roots = [d["copy_root"] for d in data["destinations"]]
+    _leave(
+        reports, source=data["source"], run="two-1", started=data["started_unix"] - 60,
+        roots=[*roots, str(tmp_path / "other" / "A001")],
+    )  # fmt: skip
+    newest, killed = _listed(reports)
+    assert newest["report"] == str(written), newest
+    assert killed["state"] == "unfinished" and killed["result"] == "unfinished", killed
+    assert killed["finished_by"] is None and killed["followed_by"] is None, killed
+
+
+def test_a_killed_run_of_another_host_is_not_finished_by_a_run_of_this_one(
+    offloaded: tuple[Path, dict[str, Any], Path],
+) -> None:
+    """A shared report folder: a run of another host, killed, to the same path as this
+    host's later offload: that path may name another drive there. Not finished by it
+    (listed as another host's, not known to have finished)."""
+    reports, data, written = offloaded
+    roots = [d["copy_root"] for d in data["destinations"]]
+    _leave(
+        reports, source=data["source"], run="far-1", started=data["started_unix"] - 60,
+        roots=roots, host="another-cart",
+    )  # fmt: skip
+    newest, far = _listed(reports)
+    assert newest["report"] == str(written), newest
+    assert far["host"] == "another-cart" and far["state"] == "unknown", far
+    assert far["finished_by"] is None, far

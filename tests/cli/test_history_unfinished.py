@@ -189,23 +189,55 @@ def test_a_start_record_that_cannot_be_written_is_a_warning_and_the_run_goes_on(
     assert [e["kind"] for e in _listed(reports)] == ["offload", "offload"]
 
 
-def test_an_unfinished_offload_names_the_later_one_that_ran_again(
+def test_an_unfinished_offload_is_finished_by_the_first_later_run_that_copied_it_all(
     tmp_path: Path, held_card: tuple[FaultyFS, str]
 ) -> None:
-    """Killed, then the same offload again (the advice): the unfinished entry stays (that
-    run never ended) and names the later offload's report and result."""
+    """Killed mid-clip (SIGKILL), then the same offload again, whose read of the clip fails
+    (exit 2): the killed run stays unfinished, naming that later offload and its result.
+    Then the same offload once more, verified: the killed run is listed as finished by that
+    run (its state ``finished_later``, its result "finished by the run of <its start> UTC"),
+    never as open; the failed re-run is its own entry, as its report says.
+    Failed before: the killed run stayed "unfinished" whatever came after it."""
     with _held_run(held_card, tmp_path) as (card, reports, process):
         process.send_signal(signal.SIGKILL)
     process.communicate(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+    broken = card.add_rule("read", "error", path=f"*{CLIP}", errno=5)
+    failed = _start(card, tmp_path, reports)
+    _, err = failed.communicate(timeout=120)
+    assert failed.returncode == 2, err
+    bad, killed = _listed(reports)
+    assert bad["kind"] == "offload" and bad["exit_code"] == 2, bad
+    assert killed["kind"] == "started" and killed["state"] == "unfinished", killed
+    assert killed["result"] == "unfinished" and killed["finished_by"] is None, killed
+    assert killed["followed_by"] == bad["report"], killed
+    assert f"{Path(str(bad['report'])).name} ({bad['result']})" in str(killed["reason"]), killed
+
+    card.remove(broken)
     again = _start(card, tmp_path, reports)
     _, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
-    newest, killed = _listed(reports)
+    newest, bad_again, killed = _listed(reports)
     assert newest["kind"] == "offload" and newest["result"] == "verified", newest
-    assert killed["kind"] == "started" and killed["state"] == "unfinished", killed
+    assert bad_again["report"] == bad["report"] and bad_again["exit_code"] == 2, bad_again
+    assert killed["kind"] == "started" and killed["state"] == "finished_later", killed
+    assert killed["finished_by"] == newest["report"], killed
     assert killed["followed_by"] == newest["report"], killed
-    assert f"{Path(str(newest['report'])).name} (verified)" in str(killed["reason"]), killed
-    assert newest["followed_by"] is None
+    when = str(newest["started"]).replace("T", " ").removesuffix("Z")
+    assert killed["result"] == f"finished by the run of {when} UTC", killed
+    assert killed["exit_code"] is None and killed["files"] is None, killed
+    reason = str(killed["reason"])
+    assert f"{Path(str(newest['report'])).name} (verified)" in reason, reason
+    assert "run the same offload copy again" not in reason, reason
+    assert newest["finished_by"] is None and newest["followed_by"] is None, newest
+    # The table and its why line: the killed run listed, finished, nowhere "unfinished".
+    text = _history(reports)
+    assert text.returncode == 0, text.stderr
+    assert f"finished by the run of {when} UTC" in text.stdout, text.stdout
+    # (The folder's path holds the test's name: the word alone, as a result says it.)
+    assert " unfinished " not in text.stdout, text.stdout
+    assert Path(str(killed["report"])).name in text.stdout, text.stdout
 
 
 def test_a_start_record_a_power_cut_left_beside_its_run_s_report_is_listed_once(
@@ -215,7 +247,7 @@ def test_a_start_record_a_power_cut_left_beside_its_run_s_report_is_listed_once(
     fsync (``report/started.py``). A power cut before that removal reached the disk leaves
     both: written here by hand as it would leave them, beside the real report of a real
     run. The run is listed once, as its report says (never also "unfinished"); a record of
-    another run, the same card, stays unfinished.
+    another run, the same card, killed before it, is listed on its own, finished by it.
     Failed before: the job report named no run (``run``), and the run was listed twice."""
     card, dest, reports = tmp_path / "A001", tmp_path / "dest", tmp_path / "reports"
     card.mkdir()
@@ -258,5 +290,5 @@ def test_a_start_record_a_power_cut_left_beside_its_run_s_report_is_listed_once(
     left("another-1", report["started_unix"] - 60)  # a run of this card killed earlier
     newest, killed = _listed(reports)
     assert newest["kind"] == "offload" and newest["report"] == str(written), newest
-    assert killed["kind"] == "started" and killed["state"] == "unfinished", killed
-    assert killed["run"] == "another-1", killed
+    assert killed["kind"] == "started" and killed["state"] == "finished_later", killed
+    assert killed["run"] == "another-1" and killed["finished_by"] == str(written), killed

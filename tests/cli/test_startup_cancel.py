@@ -315,7 +315,8 @@ def test_ctrl_c_while_any_command_loads_is_one_line_and_130(
     a KeyboardInterrupt traceback from the parser's import of the command's modules, the
     process killed by the signal (-2), no line. Every command now loads under the entry
     point's guard: one ``ERROR:`` line, exit 130, nothing on stdout (no report, no
-    listing); ``offload copy --json`` still ends its stream with ``offload_refused``."""
+    listing); ``offload copy --json`` still ends its stream with ``offload_refused``, and
+    records the attempt in the report folder's ``refused/`` (exit code 130)."""
     card = make_card(tmp_path / "cards", 3)
     dest = tmp_path / "dest"
     dest.mkdir()
@@ -338,7 +339,13 @@ def test_ctrl_c_while_any_command_loads_is_one_line_and_130(
         assert json.loads(refused)["event"] == "offload_refused"
         assert json.loads(refused)["message"] == line
         assert not list(dest.iterdir())
+        # No report; the attempt's record alone, as a refusal's (``offload history``).
+        assert os.listdir(tmp_path / "reports") == ["refused"]
+        (record,) = (tmp_path / "reports" / "refused").iterdir()
+        data = json.loads(record.read_text(encoding="utf-8"))
+        assert data["exit_code"] == 130 and data["message"] == line, data
+        assert data["destinations"] == [str(dest)] and data["codes"] == [], data
     else:
         assert done.stdout == ""
-    assert not (tmp_path / "reports").exists()
+        assert not (tmp_path / "reports").exists()
     assert not job.with_suffix(".html").exists()

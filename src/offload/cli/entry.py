@@ -10,6 +10,7 @@ import gc
 import os
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
@@ -53,6 +54,7 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
     library user) keeps its collector, its signal handlers and its built-ins as they were,
     and no cache is read or written."""
     words = list(sys.argv[1:] if argv is None else argv)
+    began = time.time()  # a Ctrl-C while loading records the attempt from here
     if own_process:  # a terminal's reader gone (``2>&1 | head``) ends no command
         from offload.cli.reader_gone import standard_streams_open, stderr_reader_may_go
 
@@ -60,6 +62,7 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
         stderr_reader_may_go()
     worker = None
     loaded = None
+    whole = False  # the command's module imported whole
     loading = _loading(own_process)
     with contextlib.ExitStack() as code_cache:
         try:
@@ -71,6 +74,8 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
                 worker = _report_worker(words, own_process=own_process)
                 loaded = _load(words)
                 from offload.cli.offload import main as command
+
+                whole = True
         except (KeyboardInterrupt, RuntimeError) as exc:
             if not interrupted(exc):
                 raise
@@ -79,6 +84,12 @@ def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int
             # Ctrl-C while the command loads: nothing was done yet.
             if worker is not None:
                 worker.close()
+            if whole and loaded is not None and loaded[0] is not None:
+                # An ``offload copy`` parsed and its module whole: its attempt recorded
+                # (``offload history``), as a Ctrl-C during its planning records it.
+                from offload.cli.offload import record_cancel_while_loading
+
+                record_cancel_while_loading(loaded[0], began)
             return cancelled_at_start(
                 sys.stdout,
                 sys.stderr,

@@ -2,12 +2,14 @@
 
 Reads the JSON reports in the local report folder (``--report-dir``, default as for
 ``offload copy``): the job reports of ``offload copy`` and the reports of ``offload verify``
-(which go to the same folder), the records of the offloads refused before their copy in
-its ``refused/`` (``report/refused.py``), and the start records of the offloads not ended in
-its ``started/`` (``report/started.py``: ``running``, ``unfinished`` once its process is
-proved over, else another host's, not known to have finished; never one whose run's job
-report, naming its run and card, is in the folder: that run ended, ``_ended_by``), each
-listed as what it is.
+(which go to the same folder), the records of the offloads refused (or cancelled by Ctrl-C)
+before their copy in its ``refused/`` (``report/refused.py``), and the start records of the
+offloads not ended in its ``started/`` (``report/started.py``: ``running``, ``unfinished``
+once its process is proved over, else another host's, not known to have finished; never one
+whose run's job report, naming its run and card, is in the folder: that run ended,
+``_ended_by``; one whose copy a later offload of the same card finished on all its
+destinations is listed ``finished by the run of <date>``, ``_followed``,
+``history_finished``), each listed as what it is.
 A file that is not one of our reports, cannot be read, or is not in the shape of one
 (``report.validate``) is listed with the reason instead of stopping the listing. Never
 writes. A folder named by ``--report-dir``
@@ -48,6 +50,7 @@ from offload.cli.common import (
     signal_words,
     write_stdout_whole,
 )
+from offload.cli.history_finished import FINISHED_LATER, complete_on, same_card
 from offload.destinations.s3url import is_s3_url
 from offload.errors import UsageError, describe_os_error, printable_line, printable_name
 from offload.json_text import stream_dumps
@@ -120,12 +123,30 @@ class HistoryEntry:
     followed_by: str | None = None
     # A start record's local copy roots (what ``_followed`` matches): not in ``--json``.
     roots: list[str] = field(default_factory=list, repr=False)
+    # A start record's ``s3://`` copy roots (its ``s3_copy_roots``; None in a record of an
+    # earlier version, which names its buckets only as given): not in ``--json``.
+    s3_roots: list[str] | None = field(default=None, repr=False)
     # When the run started, in Unix seconds, as exactly as its report states it (``_moment``):
     # what orders the listing; not in ``--json``'s entries (their ``started`` says it).
     moment: float | None = field(default=None, repr=False)
     # A job report's run token (its ``run``; None in an earlier version's): a start record
     # naming it is of a run that ended (``read_history``). Not in ``--json``.
     token: str | None = field(default=None, repr=False)
+    # A start record's run not ended whose copy a later offload of the same card to all its
+    # destinations finished (``_followed``, ``history_finished``): that offload's report;
+    # its ``state`` is then ``finished_later``. None else.
+    finished_by: str | None = None
+    # A job report's copy roots its run left whole (``history_finished.complete_on``). Not
+    # in ``--json``.
+    complete_on: frozenset[str] = field(default_factory=frozenset, repr=False)
+    # The card as the file states it: a job report's ``card`` object, a start record's
+    # ``card`` key (None in an earlier version's record): ``history_finished.same_card``.
+    # Not in ``--json``.
+    identity: object = field(default=None, repr=False)
+    # A job report's ``hostname`` (None where it states none): a start record's run is
+    # finished only by a run of its own host (``_followed``), whose paths name the same
+    # drives. Not in ``--json``.
+    hostname: str | None = field(default=None, repr=False)
 
 
 def add_history_parser(commands: argparse._SubParsersAction[Any]) -> None:
@@ -135,9 +156,11 @@ def add_history_parser(commands: argparse._SubParsersAction[Any]) -> None:
         help="list past offloads and checks from the local report store, newest first",
         description="List past offloads and offload verify runs (date, card, destinations, "
         "result, exit code, report path) from the local JSON reports, newest first, the "
-        "offloads refused before their copy (exit 64), with the refusal's reason, and the "
-        "offloads that never ended (killed, a power cut) as unfinished, from the start "
-        "record each run leaves until its reports are written (one still going: running).",
+        "offloads refused before their copy (exit 64), with the refusal's reason, or "
+        "cancelled by Ctrl-C before it (exit 130), and the offloads that never ended "
+        "(killed, a power cut) as unfinished, from the start record each run leaves until "
+        "its reports are written (one still going: running; one whose copy a later offload "
+        "of the card finished: finished by that run).",
         epilog="Exit codes: 0 listed (also when there is none yet); 64 usage error (-n "
         "below 1, a report folder that is not a folder or cannot be read).",
     )
@@ -240,23 +263,60 @@ def _ended_by(record: HistoryEntry, report: HistoryEntry) -> bool:
 
 
 def _followed(listed: list[HistoryEntry]) -> None:
-    """Give each start record whose run did not end (or is not known to have) the newest
-    offload of its card (its source) to every one of its local copy roots that started
-    after it and wrote its report (``followed_by``), its ``reason`` naming it: the run the
-    advice asks for may have been made. Nothing of that later run is claimed here but that
-    its report is listed, with its own result."""
+    """Give each start record whose run did not end (or is not known to have) what later
+    offloads of its card (its source) did to its destinations, newest first in *listed*:
+
+    * the first of them, in the order they started, that left the card's copy whole on every
+      destination of the record (its local copy roots and its ``s3://`` copy roots:
+      ``history_finished.complete_on``; the same card by the identity both state,
+      ``same_card``; run on the record's host, whose paths name the same drives) finished
+      it: the entry's ``state`` is ``finished_later``, its ``finished_by`` that offload's
+      report and its ``result`` says "finished by the run of <its start> UTC", its
+      ``reason`` naming that report and its own result. The entry stays listed (that run did
+      start, and never ended itself); nothing of its own copy is claimed.
+    * else the newest offload to every one of its local copy roots that started after it
+      and wrote its report (``followed_by``), its ``reason`` naming it: the run the advice
+      asks for may have been made. Nothing of that later run is claimed here but that its
+      report is listed, with its own result (one that left the copy whole is above)."""
     later: list[HistoryEntry] = []  # the offloads listed before the entry looked at
     for entry in listed:  # newest first
         if entry.kind == "offload":
             later.append(entry)
             continue
-        if entry.kind != "started" or entry.state == "running" or not entry.roots:
+        if entry.kind != "started" or entry.state == "running":
             continue
-        for other in later:
-            if (other.moment or 0.0) <= (entry.moment or 0.0) or other.source != entry.source:
-                continue
-            if _ended_by(entry, other):
-                continue  # its own run's report: never "a later offload" of it
+        after = [
+            other
+            for other in later
+            if (other.moment or 0.0) > (entry.moment or 0.0)
+            and other.source == entry.source
+            # its own run's report: never "a later offload" of it
+            and not _ended_by(entry, other)
+        ]
+        # Its buckets by their copy roots; a record of an earlier version names them only
+        # as given, which no job report's copy root is (never settled then: no claim).
+        buckets = entry.s3_roots
+        if buckets is None:
+            buckets = [d for d in entry.destinations if is_s3_url(d)]
+        needed = {*entry.roots, *buckets}
+        finished = next(
+            (
+                other
+                for other in reversed(after)  # the first to start
+                if needed
+                and needed <= other.complete_on
+                and same_card(entry.identity, other.identity)
+                # Another host's paths may name other drives (a shared report folder).
+                and other.hostname == entry.host
+            ),
+            None,
+        )
+        if finished is not None:
+            _finished_later(entry, finished)
+            continue
+        if not entry.roots:
+            continue
+        for other in after:
             if set(entry.roots) <= set(other.destinations):
                 entry.followed_by = other.report
                 entry.reason = (
@@ -266,10 +326,27 @@ def _followed(listed: list[HistoryEntry]) -> None:
                 break
 
 
+def _finished_later(entry: HistoryEntry, finished: HistoryEntry) -> None:
+    """*entry*, a start record whose run never ended, as the later offload *finished* left
+    its copy: whole on every one of its destinations (``_followed``)."""
+    when = f"{_started(finished)} UTC"
+    many = len(entry.destinations) > 1
+    entry.state = FINISHED_LATER
+    entry.finished_by = entry.followed_by = finished.report
+    entry.result = f"finished by the run of {when}"
+    entry.reason = (
+        f"this run wrote no report of its own here; the offload of this card started "
+        f"{when} left a copy of every card file on "
+        f"{'each of its destinations' if many else 'its destination'}: "
+        f"{os.path.basename(finished.report)} ({finished.result})"
+    )
+
+
 def _json_entry(entry: HistoryEntry) -> dict[str, Any]:
     """*entry* as ``--json`` lists it (docs/json.md): every field but its sort key."""
     shown = asdict(entry)
-    del shown["moment"], shown["roots"], shown["token"]
+    for hidden in ("moment", "roots", "token", "complete_on", "identity"):
+        del shown[hidden]
     return shown
 
 
@@ -339,6 +416,9 @@ def _entry(path: Path) -> HistoryEntry:
         kind="offload",
         moment=_moment(data),
         token=data["run"] if isinstance(data.get("run"), str) else None,
+        complete_on=complete_on(data),
+        identity=data.get("card"),
+        hostname=data["hostname"] if isinstance(data.get("hostname"), str) else None,
     )
 
 
@@ -348,26 +428,36 @@ def _card(source: str, reel: str | None) -> str | None:
     return reel or Path(source).name or None
 
 
+#: The result of an offload cancelled by Ctrl-C before its copy started (its record's exit
+#: code 130): its scan, preflight or plan stopped, nothing written anywhere.
+CANCELLED_BEFORE_COPY_RESULT = "cancelled before the copy, nothing copied"
+
+
 def _refused_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> HistoryEntry:
     """An offload refused before its copy (``report/refused.py``): what it was to copy
     where, ``refused`` with the preflight's codes where it gave some, and the refusal's words
-    (``reason``). Nothing of a copy: none was made."""
+    (``reason``); or one cancelled before its copy (exit code 130, kind ``cancelled``).
+    Nothing of a copy: none was made."""
     problem = refused_record_problem(data)
     if problem is not None:
         base.error = f"not a valid refused record: {problem}"
         return base
     codes = data["codes"]
+    # One cancelled by Ctrl-C before its copy (exit 130: ``cli.offload._record_cancel``) is
+    # no refusal: listed as what it was, nothing copied.
+    cancelled = data["exit_code"] == 130
+    refused = f"refused ({', '.join(codes)})" if codes else "refused"
     return HistoryEntry(
         report=str(path),
         started=data["started"],
         source=data["source"],
         card=_card(data["source"], data.get("reel")),
         destinations=list(data["destinations"]),
-        result=f"refused ({', '.join(codes)})" if codes else "refused",
+        result=CANCELLED_BEFORE_COPY_RESULT if cancelled else refused,
         exit_code=data["exit_code"],
         verify=None,
         files=None,
-        kind="refused",
+        kind="cancelled" if cancelled else "refused",
         reason=data["message"],
         moment=_moment(data),
     )
@@ -421,8 +511,17 @@ def _started_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Hist
         host=host,
         pid=data["pid"],
         roots=list(data["copy_roots"]),
+        s3_roots=_strings(data.get("s3_copy_roots")),
         moment=_moment(data),
+        identity=data.get("card"),
     )
+
+
+def _strings(value: object) -> list[str] | None:
+    """*value* where it is a list of strings, else None (absent, or of another shape)."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None
 
 
 def _verify_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> HistoryEntry:

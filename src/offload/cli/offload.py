@@ -634,6 +634,9 @@ def cmd_copy(
         else None
     )
     destinations = _cascade_destinations(args)[0]
+    # A Ctrl-C from here to the copy's start is recorded where a refusal is (``main``,
+    # ``_record_cancel``): not a dry run's, which records nothing.
+    args.cancel_record = None if args.dry_run else (reports_folder, destinations, started_at)
     # --cascade feeds the s3:// destinations in cascade; without one there is nothing to
     # cascade: said before the copy and in the reports (a note), never a silent plain offload.
     no_cascade = None
@@ -751,15 +754,75 @@ def _record_refusal(
     report folder's ``refused/`` (``report/refused.py``), so ``offload history`` lists the
     attempt and its reason; a record that cannot be written is a warning, never another
     outcome."""
+    codes = [str(e.get("code")) for e in error.errors if e.get("code")]
+    _record_before_copy(
+        args, env, folder, destinations, started_at, error.message, int(error.exit_code), codes
+    )
+
+
+def _record_cancel(args: argparse.Namespace | None, env: Environment) -> None:
+    """Record an ``offload copy`` cancelled by Ctrl-C before its copy started (its scan,
+    its preflight, its plan's reads: exit 130, nothing copied, no job report) where a
+    refusal is recorded, the local report folder's ``refused/`` (``report/refused.py``,
+    exit code 130), so ``offload history`` lists the attempt as cancelled before the copy.
+    Only once its report folder is known (``args.cancel_record``: set by ``cmd_copy``, or
+    by ``record_cancel_while_loading`` for a Ctrl-C while the command loaded); never for a
+    ``--dry-run``, nor before its arguments were parsed. Nothing is written anywhere else:
+    no copy root was locked or written, so no run record, manifest or report claims
+    anything of it (a copy root's ``last-run.json`` still says what its last offload did).
+    A record that cannot be written is a warning, never another outcome."""
+    from offload.cli.entry import CANCELLED_BEFORE_COPY
+    from offload.cli.final_signals import holding
+
+    held = getattr(args, "cancel_record", None)
+    if args is None or held is None:
+        return
+    folder, destinations, started_at = held
+    # A further signal meanwhile is named after it (one line), never a traceback.
+    with (
+        holding("while the record of this cancel was written", warn=env.warning)
+        if env.install_signal_handlers
+        else contextlib.nullcontext()
+    ):
+        _record_before_copy(args, env, folder, destinations, started_at, CANCELLED_BEFORE_COPY, 130)
+
+
+def record_cancel_while_loading(args: argparse.Namespace, began: float) -> None:
+    """``_record_cancel`` of an ``offload copy`` whose Ctrl-C came while the command loaded
+    (``entry.main``: its arguments parsed, *began* when the command started, the card's
+    first files walked for the read-ahead, which a slow card makes the first long wait),
+    before ``cmd_copy`` ran: its report folder as ``cmd_copy`` takes it, none recorded
+    where that folder would have been refused (the refusal would have been the outcome)."""
+    if getattr(args, "command", None) != "copy" or getattr(args, "dry_run", False):
+        return
+    try:
+        folder = local_report_dir(args.report_dir)
+    except UsageError:
+        return
+    args.cancel_record = (folder, _cascade_destinations(args)[0], began)
+    _record_cancel(args, Environment())
+
+
+def _record_before_copy(
+    args: argparse.Namespace,
+    env: Environment,
+    folder: Path,
+    destinations: Sequence[str],
+    started_at: float,
+    message: str,
+    exit_code: int,
+    codes: Sequence[str] = (),
+) -> None:
+    """The record of an offload ended before its copy (``_record_refusal``,
+    ``_record_cancel``): *message* its ``ERROR:`` line's words, *exit_code* 64 or 130."""
     from offload.report.refused import refused_record, write_refused_record
 
-    codes = [str(e.get("code")) for e in error.errors if e.get("code")]
     record = refused_record(
         source=os.path.abspath(os.fsdecode(args.source)),
         destinations=[d if is_s3_url(d) else os.path.abspath(os.fsdecode(d)) for d in destinations],
         started=started_at,
-        message=error.message,
-        exit_code=int(error.exit_code),
+        message=message,
+        exit_code=exit_code,
         codes=list(dict.fromkeys(codes)),
         reel=args.reel,
     )
@@ -767,10 +830,11 @@ def _record_refusal(
     default = args.report_dir is None and not os.environ.get("OFFLOAD_REPORT_DIR")
     try:
         problem = write_refused_record(folder, record, started_at, parents=default)
-    except KeyboardInterrupt:  # the refusal stays the outcome: only its record is given up
+    except KeyboardInterrupt:  # the outcome stands: only its record is given up
         problem = "Ctrl-C came while it was written"
     if problem:
-        env.warning(f"this refusal is not in offload history: {problem}")
+        what = "cancelled offload" if exit_code == 130 else "refusal"
+        env.warning(f"this {what} is not in offload history: {problem}")
 
 
 def _record_start(args: argparse.Namespace, plan: OffloadPlan, run: str) -> str:
@@ -798,6 +862,8 @@ def _record_start(args: argparse.Namespace, plan: OffloadPlan, run: str) -> str:
         run=run,
         report=report_basename_for(report_name(str(plan.source), [folder]), started),
         reel=args.reel,
+        card="" if plan.card is None else plan.card.key,
+        s3_copy_roots=[str(p.root) for p in plan.plans if p.index in plan.backends],
     )
     # The default report folder is made with its parents, a named one never (``local_report_dir``).
     default = args.report_dir is None and not os.environ.get("OFFLOAD_REPORT_DIR")
@@ -1963,6 +2029,7 @@ def main(
         if getattr(args, "copy_started", False):
             raise
 
+        _record_cancel(args, env)
         return cancelled_at_start(
             env.stdout,
             env.stderr,

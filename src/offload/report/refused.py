@@ -25,6 +25,11 @@ That folder is made as the report folder is, never more: a named report folder
 report drive unmounted since the run began is never made again on the disk below), the
 default one with its parents; then ``refused/`` in it.
 
+An offload cancelled by Ctrl-C before its copy started (while it loaded, scanned, checked or
+planned: no job report either) is recorded the same way, its exit code 130, its message the
+``ERROR:`` line's (``cli.offload._record_cancel``), listed by ``offload history`` as cancelled
+before the copy, not as refused.
+
 Only refusals of the planning, its preflight and another run's lock (``CopyRootBusy``) are
 recorded (``cmd_copy``): not a mistyped option or argument (the parser's, or one refused
 later, ``--progress-trace``'s file), not ``--dry-run``'s, not a report folder that

@@ -17,7 +17,10 @@ Contract:
   ``on_locked``): the card (its path as given, ``--reel``), the destinations as given, the
   start (``started``, ``started_unix``), the run's token (``run``, ``lock.new_run``: the one
   its lock bodies and copy roots' run records name), this process (``pid``, ``host``,
-  ``pid_space``, ``pid_start``: ``lock.process_identity``) and its machine
+  ``pid_space``, ``pid_start``: ``lock.process_identity``), the card's identity (``card``,
+  ``CardIdentity.key``, "" unknown; absent in the records of earlier versions), its
+  ``s3://`` copy roots (``s3_copy_roots``, as its job report's ``copy_root`` names them;
+  absent in the records of earlier versions) and its machine
   (``machine``: ``/etc/machine-id``, "" unknown), the local copy roots whose locks it holds
   (``copy_roots``) and ``report``, the name its job report would have had (the card
   folder's name and this record's start, to the second: the job report itself is named at
@@ -134,15 +137,23 @@ def start_record(
     run: str,
     report: str,
     reel: str | None = None,
+    card: str = "",
+    s3_copy_roots: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The record of the run *run* of *source* to *destinations* (as given), begun at
     *started* (seconds since the epoch), holding the locks of *copy_roots* (local), whose
-    job report would be named *report* (its base name), for this process."""
+    job report would be named *report* (its base name), for this process; *card*: the
+    card's identity (``CardIdentity.key``, "" unknown), which its job report's ``card``
+    states too (``offload history`` takes a later offload for this card's by it);
+    *s3_copy_roots*: its ``s3://`` copy roots (``s3://bucket/prefix/CARD``), as its job
+    report's ``copy_root`` names them."""
     from offload.lock import process_identity
 
     return {
         **record_head(STARTED_SCHEMA, source, destinations, started, reel),
+        "card": card,
         "copy_roots": list(copy_roots),
+        "s3_copy_roots": list(s3_copy_roots),
         "run": run,
         **process_identity(),
         "machine": machine_id(),
