@@ -2953,8 +2953,7 @@ def run_offload(
     s3_locks: list[Any] = []
     report: OffloadReport | None = None
     try:
-        # Each root's run record follows at once (``mark_started``), fsyncing its ``.offload``.
-        with lock_copy_roots(roots, source=str(plan.source), record_follows=True) as locks:
+        with lock_copy_roots(roots, source=str(plan.source)) as locks:
             if plan.backends:
                 s3_locks, s3_warnings = _s3().lock_copy_roots(plan, source=str(plan.source))
                 locks.warnings.extend(s3_warnings)

@@ -82,7 +82,7 @@ from typing import TYPE_CHECKING
 
 from offload.destinations.naming import run_token
 from offload.errors import UsageError, describe_os_error
-from offload.fs.ops import fsync_dir, make_folders
+from offload.fs.ops import make_folders_durable
 from offload.json_text import STRICT
 from offload.ledger import STATE_FOLDER
 from offload.state_folder import (
@@ -198,16 +198,10 @@ def lock_copy_roots(
     source: str | None = None,
     outcome: str = NOTHING_WRITTEN,
     role: str | None = None,
-    record_follows: bool = False,
 ) -> CopyRootLocks:
     """Lock every copy root in *roots* (see the module's contract), the body naming *role*
     (``holder_body``). Raises CopyRootBusy, its line saying *outcome* (what the refused run
-    did not do). A ``.offload`` made here is durable when this returns (its name, and the
-    copy root's and those above it that were made), but for *record_follows*: the caller
-    writes a record into each root's ``.offload`` next and fsyncs that folder with it
-    (``card.run_offload``'s run record, ``run_record.mark_started``), so a new ``.offload``
-    is not fsynced here first while it is empty (docs/performance.md, "Fixed cost:
-    forty-sixth pass"); its name and the folders above are, as before."""
+    did not do)."""
     locks = CopyRootLocks()
     body = holder_body(command, source, role=role, run=locks.run)
     seen: set[str] = set()
@@ -217,16 +211,14 @@ def lock_copy_roots(
             if key in seen:
                 continue
             seen.add(key)
-            _lock_one(Path(root), body, locks, outcome, record_follows=record_follows)
+            _lock_one(Path(root), body, locks, outcome)
     except BaseException:
         locks.release()
         raise
     return locks
 
 
-def _lock_one(
-    root: Path, body: bytes, locks: CopyRootLocks, outcome: str, *, record_follows: bool = False
-) -> None:
+def _lock_one(root: Path, body: bytes, locks: CopyRootLocks, outcome: str) -> None:
     path = lock_path(root)
     # A symlinked ``.offload`` is refused before anything is made (the copy root included):
     # its lock, ledger and record would be another folder's (``state_folder``).
@@ -234,11 +226,7 @@ def _lock_one(
     if linked is not None:
         raise StateFolderLinked(linked, path=path.parent)
     try:
-        made = make_folders(path.parent)
-        # The new ``.offload`` itself fsynced by the record written into it next, where one
-        # follows (``lock_copy_roots``); its name and the folders above it here.
-        for made_folder in made[1:] if record_follows else made:
-            fsync_dir(made_folder)
+        make_folders_durable(path.parent)
         # Opened in the folder a descriptor holds, never through a symlink put there since.
         folder = open_state_folder(root)
         try:

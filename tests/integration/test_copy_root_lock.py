@@ -693,30 +693,3 @@ def test_a_live_partial_with_the_clips_old_date_is_kept_where_no_lock_can_be_ask
     assert (drive.mountpoint / "card3" / "CLIPS" / "A.MOV").read_bytes() == (
         card / "CLIPS" / "A.MOV"
     ).read_bytes()
-
-
-def test_a_lock_whose_run_record_follows_leaves_the_new_state_folder_to_it_and_both_survive(
-    faulty_fs: Callable[..., FaultyFS],
-) -> None:
-    """``record_follows`` (``card.run_offload``'s lock, its run record written at once): the
-    lock fsyncs the new copy root and the folders above it but not the new, empty
-    ``.offload``, which the run record's write fsyncs with the record in it (before, it was
-    fsynced by both: docs/performance.md, "Fixed cost: forty-sixth pass"). A power cut
-    then keeps the copy root, its ``.offload`` and the record saying the run started."""
-    from offload.run_record import RUNNING, mark_started, read
-
-    fs = faulty_fs()
-    root = fs.mountpoint / "dest" / "A001"
-    fs.oplog(clear=True)
-    with lock_copy_roots([root], record_follows=True) as locks:
-        by_lock = [r.path for r in fs.oplog() if r.op == "fsyncdir"]
-        started = mark_started([root], locks.run, time.time(), "/media/A001")
-        synced = [r.path for r in fs.oplog() if r.op == "fsyncdir"]
-    assert not started.refused, started.refused
-    assert by_lock == ["dest/A001", "dest", ""], by_lock
-    assert synced == [*by_lock, "dest/A001/.offload"], synced
-    fs.power_cut()
-    assert (root / ".offload").is_dir()
-    record = read(root)
-    assert record is not None and record.state == RUNNING, record
-    assert record.source == "/media/A001", record

@@ -111,13 +111,11 @@ def fsync_dir(path: str | Path) -> None:
         os.close(fd)
 
 
-def make_folders(folder: Path) -> list[Path]:
-    """``makedirs(folder, exist_ok=True)`` whose durability the caller completes: the
-    folders to fsync, in order, once the names it puts in *folder* are there: each folder
-    this call created, deepest first, then the folder that held the topmost (a created
-    folder is its child's parent: each listed once); [] when *folder* exists. A caller that
-    fsyncs *folder* anyway for its own names fsyncs the list's first once, not twice (empty,
-    then again: docs/performance.md, "Fixed cost: forty-sixth pass"). Raises OSError."""
+def make_folders_durable(folder: Path) -> None:
+    """``makedirs(folder, exist_ok=True)`` whose new names survive a power cut: each folder
+    it created is fsynced, deepest first, then the folder that held the topmost (a created
+    folder is its child's parent: each fsynced once). Nothing is fsynced when *folder*
+    exists. Raises OSError (and whatever ``fsync_dir`` raises)."""
     missing: list[Path] = []
     probe = folder
     while not probe.is_dir():
@@ -126,35 +124,10 @@ def make_folders(folder: Path) -> list[Path]:
             break
         probe = probe.parent
     if not missing:
-        return []
+        return
     os.makedirs(folder, exist_ok=True)
-    return [*missing, missing[-1].parent]
-
-
-def make_folders_durable(folder: Path) -> None:
-    """``makedirs(folder, exist_ok=True)`` whose new names survive a power cut: each folder
-    it created is fsynced, deepest first, then the folder that held the topmost (a created
-    folder is its child's parent: each fsynced once). Nothing is fsynced when *folder*
-    exists. Raises OSError (and whatever ``fsync_dir`` raises)."""
-    for created in make_folders(folder):
+    for created in [*missing, missing[-1].parent]:
         fsync_dir(created)
-
-
-def make_folder(folder: Path) -> list[Path]:
-    """``mkdir(folder)`` (never the folders above it) whose durability the caller completes,
-    as ``make_folders``: ``[folder, folder.parent]`` when this call made it (fsync both, in
-    that order, once the caller's names are in it), [] when it is a folder already (or was
-    made meanwhile by another run). Raises OSError: FileNotFoundError when the folder that
-    would hold it is gone (a drive unmounted since: never made anew on the disk below)."""
-    if folder.is_dir():
-        return []
-    try:
-        os.mkdir(folder)
-    except FileExistsError:
-        if not folder.is_dir():
-            raise
-        return []  # made meanwhile by another run
-    return [folder, folder.parent]
 
 
 def make_folder_durable(folder: Path) -> None:
@@ -162,8 +135,16 @@ def make_folder_durable(folder: Path) -> None:
     name survives a power cut: the folder and the one that holds it fsynced. Nothing when
     *folder* is a folder already. Raises OSError: FileNotFoundError when the folder that
     would hold it is gone (a drive unmounted since: never made anew on the disk below)."""
-    for made in make_folder(folder):
-        fsync_dir(made)
+    if folder.is_dir():
+        return
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        if not folder.is_dir():
+            raise
+        return  # made meanwhile by another run
+    fsync_dir(folder)
+    fsync_dir(folder.parent)
 
 
 def syncfs(fd: int) -> None:

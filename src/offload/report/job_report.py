@@ -27,7 +27,7 @@ from offload.card import OffloadReport, SymlinkStatus
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import describe_os_error, printable_name
 from offload.fs.devices import still_on
-from offload.fs.ops import fsync_dir, make_folder, make_folder_durable, make_folders
+from offload.fs.ops import fsync_dir, make_folder_durable, make_folders_durable
 from offload.interruptible import call as _on_drive
 from offload.json_text import STRICT as _STRICT
 from offload.json_text import encoded as _json_encoded
@@ -1522,16 +1522,11 @@ def _write_pair(
 
         check_under(folder)
         make_folder_durable(folder.parent)
-        made = make_folder(folder)
+        make_folder_durable(folder)
     elif parents:
-        made = make_folders(folder)
+        make_folders_durable(folder)
     else:
-        made = make_folder(folder)
-    # A folder made here is fsynced once, with the report's names (below), then the folders
-    # above it that it or its parents were made in: not first empty and then again (a
-    # destination's ``.offload/reports`` on a card's first offload: "Fixed cost: forty-sixth
-    # pass").
-    above = made[1:]
+        make_folder_durable(folder)
     name = base
     for number in range(2, 1000):
         json_path = folder / f"{name}.json"
@@ -1564,8 +1559,6 @@ def _write_pair(
                     published(json_path)
             finally:
                 fsync_dir(folder)  # the names (or the JSON's removal) durable
-                for made_above in above:  # and the new folder's own name
-                    fsync_dir(made_above)
             table.committed(second, 0)
             return json_path
     raise FileExistsError(f"no free report name {base}_N in {folder}")

@@ -166,7 +166,7 @@ def write_start_record(
 ) -> tuple[Path | None, str]:
     """Write *record* as ``<folder>/started/<run>.json`` (module doc): (its path, "") once
     written, else (None, why not in words). Never raises for I/O."""
-    from offload.fs.ops import make_folder, make_folders
+    from offload.fs.ops import make_folder_durable, make_folders_durable
     from offload.fs.whole import write_all
     from offload.json_text import dumps
 
@@ -174,16 +174,13 @@ def write_start_record(
     final = target / f"{record['run']}.json"
     data = (dumps(dict(record), indent=1) + "\n").encode("utf-8", "surrogateescape")
     temp = target / f".{final.name}.{os.getpid()}.{os.urandom(4).hex()}.partial"
-    # The folders this call makes, fsynced once the record is in ``started/`` (each new one
-    # once, not first empty and then again for its names: "Fixed cost: forty-sixth pass").
-    made: list[Path] = []
     try:
         for attempt in range(3):
             if parents:
-                made += make_folders(target)
+                make_folders_durable(target)
             else:
-                made += make_folder(folder)
-                made += make_folder(target)
+                make_folder_durable(folder)
+                make_folder_durable(target)
             try:
                 fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
             except FileNotFoundError:
@@ -209,10 +206,6 @@ def write_start_record(
         from offload.fs.ops import fsync_dir
 
         fsync_dir(target)
-        # Then each folder made, deepest first, and the folder above the topmost: every new
-        # name up to the one that was there survives a power cut once this returns.
-        for made_folder in sorted(set(made) - {target}, key=lambda f: -len(f.parts)):
-            fsync_dir(made_folder)
     except OSError as exc:
         from offload.errors import describe_os_error, printable_name
 
