@@ -3,8 +3,9 @@ stopped for real with SIGSTOP: it accepts connections, it never answers). Each o
 waits its read timeouts and retries; the copy's latch (``s3unreachable``), shared by the
 check's clients, gives the service up once a GET gave up with nothing answered since it
 started and the latch's probe (one short HeadBucket) got no answer either (made ``lone``:
-one GET alone may be one slow object): the objects after it are not sent a GET, each ``unreadable`` in words that say the
-service did not answer (never changed, never missing), exit 11. Read timeouts of 1 s and 6
+one GET alone may be one slow object): the objects after it are not sent a GET, each
+``unreadable`` in words that say the service did not answer (never changed, never missing),
+exit 11. Read timeouts of 1 s and 6
 attempts (60 s and 9 by default) so one GET gives up in seconds."""
 
 from __future__ import annotations

@@ -153,6 +153,9 @@ def test_a_hung_service_is_given_up_after_one_object_by_the_probe(  # type: igno
     names = [f"CLIPS/C{n:03d}.mov" for n in range(OBJECTS)]
     assert sorted(data["unreadable"]) == names, data
     assert not data["verified"] and not data["changed"] and not data["missing"], data
+    # The timeout waited, named (failed before: "its read timed out on every attempt: ").
+    text = data["reasons"]["CLIPS/C000.mov"]["text"]
+    assert "its read timed out on every attempt (no answer within 1 s): check" in text, text
     for name in names[1:]:
         text = data["reasons"][name]["text"]
         assert "(the GET of CLIPS/C000.mov got none), so no GET was sent" in text, text

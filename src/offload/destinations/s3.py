@@ -413,19 +413,19 @@ def connection_words(exc: BaseException) -> str:
     from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
     if isinstance(exc, ReadTimeoutError):
-        within = _timeout_said(exc, "read")
+        within = timeout_said(exc, "read")
         return (
             f"the service did not answer{within} (read timeout, on its last attempt): the "
             "connection was made, so the service (or a proxy before it) is up but hung or "
             "too slow"
         )
     if isinstance(exc, ConnectTimeoutError):
-        within = _timeout_said(exc, "connect")
+        within = timeout_said(exc, "connect")
         return f"the service cannot be reached: no connection was made{within} (connect timeout)"
     return f"the service cannot be reached ({type(exc).__name__})"
 
 
-def _timeout_said(exc: BaseException, which: str) -> str:
+def timeout_said(exc: BaseException, which: str) -> str:
     """ " within N s": the *which* ("read", "connect") timeout urllib3 names in the error
     *exc* wraps (``(read timeout=5.0)``); "" where it names none."""
     cause: object = getattr(exc, "kwargs", {}).get("error")
