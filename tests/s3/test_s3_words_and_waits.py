@@ -161,3 +161,40 @@ def test_a_hung_service_is_given_up_after_one_object_by_the_probe(  # type: igno
         assert "(the GET of CLIPS/C000.mov got none), so no GET was sent" in text, text
     lost = [line for line in err.splitlines() if line.endswith("given up on (lost)")]
     assert len(lost) == 1, err
+
+
+def test_two_slow_objects_in_a_row_of_a_service_that_answers_give_nothing_up(  # type: ignore[no-untyped-def]
+    tmp_path: Path, short_everything
+) -> None:
+    """The GETs of C000 and C001, one after the other, held at the proxy on every attempt
+    (two objects on a bad disk, or being fetched back from a remote tier), the service
+    answering everything else: the probe asked after each is answered, so the other objects
+    are read and verified. Failed before: two GETs in a row given up with nothing answered
+    between them set a lone latch: C002-C007 not read ("the service answered nothing"), the
+    bucket "given up on (lost)"."""
+    card = _card(tmp_path, OBJECTS, 16 * 1024)
+    server = start_server()
+    proxy = FaultProxy(server.port)
+    try:
+        bucket = new_bucket(server.url)
+        code, _, err = offload(
+            tmp_path, "--s3-endpoint", server.url, str(card), f"s3://{bucket}/day1"
+        )
+        assert code == 0, err
+        proxy.hold("GET", "/day1/A001/CLIPS/C000.mov HTTP")
+        proxy.hold("GET", "/day1/A001/CLIPS/C001.mov HTTP", also=True)
+        code, out, err = verify(tmp_path, proxy.url, f"s3://{bucket}/day1/A001")
+    finally:
+        proxy.release()
+        proxy.close()
+        stop_server(server)
+    assert code == 11, out + err
+    (report,) = (tmp_path / "vreports").glob("verify_*.json")
+    data = json.loads(report.read_text())
+    assert sorted(data["unreadable"]) == ["CLIPS/C000.mov", "CLIPS/C001.mov"], data
+    names = [f"CLIPS/C{n:03d}.mov" for n in range(2, OBJECTS)]
+    assert sorted(data["verified"]) == names, data
+    for name in ("CLIPS/C000.mov", "CLIPS/C001.mov"):
+        text = data["reasons"][name]["text"]
+        assert "answered nothing" not in text and "(no answer within 1 s" in text, text
+    assert "given up on (lost)" not in err, err
