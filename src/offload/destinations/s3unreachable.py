@@ -265,13 +265,15 @@ class UnreachableLatch:
     def _probe_answered(self, probe: Callable[[], bool]) -> bool:
         """Ask *probe* whether the service answers (module docstring): where it does, that
         is an answer (``_received``: the line says "answering"). A probe that raises is
-        taken as answered: nothing proves the service silent then."""
+        taken as answered: nothing proves the service silent then; so is a probe left
+        unanswered while another request was answered (a lock's heartbeat)."""
+        asked = time.monotonic()
         try:
             silent = not probe()
         except Exception:  # a probe's own failure proves nothing
             silent = False
         if silent:
-            return False
+            return self._answered >= asked
         self._received()
         return True
 
