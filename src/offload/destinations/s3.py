@@ -102,7 +102,12 @@ from offload.destinations.s3credentials import (
 from offload.destinations.s3records import LEFT_WITHOUT_CONDITIONAL_DELETE, record_names
 from offload.destinations.s3region import bucket_region, named_endpoint, wrong_region
 from offload.destinations.s3token_latch import TokenLatch
-from offload.destinations.s3unreachable import NotSent, UnreachableLatch, unreachable
+from offload.destinations.s3unreachable import (
+    NotSent,
+    UnreachableLatch,
+    unanswered,
+    unreachable,
+)
 from offload.destinations.s3url import MAX_KEY_BYTES, S3Url, keep_both_key, key_bytes
 from offload.engine.cancel import CANCEL_POLL_S
 from offload.hashing.multihasher import MultiHasher
@@ -131,6 +136,11 @@ _CONDITION_HEADERS = {"IfNoneMatch": "If-None-Match", "IfMatch": "If-Match"}
 # must not hold a cancelled run for the read timeout (60 s) times the retries.
 TAKE_BACK_BUDGET_S = 4.0
 _TAKE_BACK_TIMEOUTS = {"connect_timeout_s": 2.0, "read_timeout_s": 3.0, "max_attempts": 1}
+
+
+# ``S3Destination.answers``' timeouts at most (connect, read; s): a HEAD that a service
+# answering at all answers at once, short beside a request's budget (~9.5 min by default).
+PROBE_TIMEOUTS_S = (5.0, 10.0)
 
 
 def _error_code(exc: BaseException) -> tuple[str, int]:
@@ -389,11 +399,43 @@ def _os_error(exc: BaseException, operation: str, where: str, endpoint: str | No
             "(nothing answers at the endpoint's port: the server is down, or the port is wrong)",
         )
     if _is_connection_error(exc):
-        return OSError(
-            errno.ENOTCONN,
-            f"{operation} {place}: the service cannot be reached ({type(exc).__name__})",
-        )
+        return OSError(errno.ENOTCONN, f"{operation} {place}: {connection_words(exc)}")
     return OSError(errno.EIO, f"{operation} {place}: {exc}")
+
+
+def connection_words(exc: BaseException) -> str:
+    """What a request that got no answer (*exc*, botocore's, after its retries: not a
+    connection refused, worded by ``_os_error``) saw, naming no URL: a read that timed out
+    (the connection was made and the request sent: the service, or a proxy before it, is up
+    but hung or slow) said as such with its timeout, never as a service that "cannot be
+    reached", which sends the user to the network; a connect that timed out, with its
+    timeout; any other connection failure, by its kind."""
+    from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
+
+    if isinstance(exc, ReadTimeoutError):
+        within = timeout_said(exc, "read")
+        return (
+            f"the service did not answer{within} (read timeout, on its last attempt): the "
+            "connection was made, so the service (or a proxy before it) is up but hung or "
+            "too slow"
+        )
+    if isinstance(exc, ConnectTimeoutError):
+        within = timeout_said(exc, "connect")
+        return f"the service cannot be reached: no connection was made{within} (connect timeout)"
+    return f"the service cannot be reached ({type(exc).__name__})"
+
+
+def timeout_said(exc: BaseException, which: str) -> str:
+    """ " within N s": the *which* ("read", "connect") timeout urllib3 names in the error
+    *exc* wraps (``(read timeout=5.0)``); "" where it names none."""
+    cause: object = getattr(exc, "kwargs", {}).get("error")
+    found = re.search(rf"\({which} timeout=([0-9.]+)\)", f"{cause} {exc}")
+    if found is None:
+        return ""
+    try:
+        return f" within {float(found.group(1)):g} s"
+    except ValueError:
+        return ""
 
 
 def _is_refused(exc: BaseException) -> bool:
@@ -729,6 +771,45 @@ class S3Destination:
         if self.unreachable_latch is None:
             self.unreachable_latch = latch or UnreachableLatch()
             self.unreachable_latch.watch(self.client)
+            latch = self.unreachable_latch
+            # A test's stand-in client (``_client_given``): no probe of its own.
+            if latch.lone and latch.probe is None and not self._client_given:
+                latch.probe = self.answers
+
+    def answers(self) -> bool:
+        """Whether the service answers at all (the probe of a ``lone`` latch,
+        ``s3unreachable``): one HeadBucket on a client of its own, one attempt, its timeouts
+        those of the store's settings but at most ``PROBE_TIMEOUTS_S`` (a healthy service
+        answers a HEAD in milliseconds). Any HTTP answer (an error's too: a 403, a 404) is
+        True; no answer (a timeout, a connection refused, closed or reset) is False. Never
+        raises (a client that cannot be made: True, nothing proves the service silent);
+        blocks the calling thread up to the two timeouts. Not watched by the latch: it is
+        asked while the latch is not yet set, and its answer is told to the latch by it."""
+        from dataclasses import replace
+
+        from botocore.exceptions import ClientError
+
+        connect_s, read_s = PROBE_TIMEOUTS_S
+        try:
+            client = make_client(
+                replace(
+                    self.settings,
+                    max_attempts=1,
+                    connect_timeout_s=min(self.settings.connect_timeout_s, connect_s),
+                    read_timeout_s=min(self.settings.read_timeout_s, read_s),
+                )
+            )
+        except Exception:  # see the docstring
+            return True
+        try:
+            client.head_bucket(Bucket=self.url.bucket)
+        except ClientError:
+            return True  # an answer, whatever it says
+        except Exception as exc:  # see the docstring
+            return not unanswered(exc)
+        finally:
+            client.close()
+        return True
 
     # -- what it promises -------------------------------------------------------------
 

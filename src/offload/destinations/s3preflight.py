@@ -46,6 +46,7 @@ from offload.destinations.s3 import (
     _error_code,
     _is_connection_error,
     _is_tls_error,
+    connection_words,
     error_answer,
     tls_words,
 )
@@ -63,6 +64,7 @@ from offload.destinations.s3credentials import (
     unrenewed,
 )
 from offload.destinations.s3region import bucket_region, named_endpoint, wrong_region
+from offload.destinations.s3unreachable import read_timed_out
 from offload.destinations.s3url import S3Url
 from offload.errors import UsageError
 
@@ -270,6 +272,10 @@ def _refusal_text(
         )
     if _is_tls_error(exc):
         return f"{where}: {tls_words(exc)}; " + tail
+    if read_timed_out(exc):
+        # The connection was made and the request sent: not the network's nor the
+        # endpoint's fault ("cannot be reached" sent the user there), the service's.
+        return f"{where}: {connection_words(exc)} ({operation}); check the service; " + tail
     if isinstance(exc, BotoCoreError) or _is_connection_error(exc):
         reason = "cannot be reached" if _is_connection_error(exc) else f"failed: {exc}"
         return (

@@ -43,10 +43,17 @@ another, so a GET has nothing else in flight beside it and "nothing answered sin
 started" proves nothing of the service) needs a second witness: two requests in a row gave
 up so, nothing answered from the start of the first to the failure of the second. One
 object whose GET never gets an answer (a bad disk under it, a remote tier fetching it back)
-sets nothing while the service answers the next object's GET. A connection refused or a
-connect timeout sets it at once either way. A request's budget is its attempts times the
+sets nothing while the service answers the next object's GET. Its ``probe`` (where set:
+``S3Destination.stop_once_unreachable`` sets ``S3Destination.answers`` on a ``lone`` latch)
+is that second witness at once: asked on the thread of the first request given up so (one
+request of short timeouts and one attempt), it sets the latch where it got no answer either;
+where it got any, that is an answer, and the next request given up so asks it again. A hung
+service is so given up after one request's budget and the probe's, not two budgets; a
+service that answers the probe (one slow object) is never given up on. A connection refused
+or a connect timeout sets it at once either way. A request's budget is its attempts times the
 read timeout plus its back-offs (``s3retries``): 9 x 60 s + 12-24 s, ~9.5 min by default;
-``AWS_MAX_ATTEMPTS`` shortens it (a ``lone`` latch waits out two such budgets).
+``AWS_MAX_ATTEMPTS`` shortens it (a ``lone`` latch waits out one such budget and its
+probe's; two such budgets without a probe).
 
 While the service answers nothing, the line (``on_wait``): an attempt of any watched client
 that ended with no answer (a read or connect timeout, a connection refused or closed: not
@@ -165,6 +172,14 @@ class UnreachableLatch:
         self._said = False
         # Told of the quiet service (module docstring); set by the card layer.
         self.on_wait: Callable[[str, float], None] | None = None
+        # ``lone``'s probe (module docstring): True where the service answered it.
+        self.probe: Callable[[], bool] | None = None
+
+    @property
+    def lone(self) -> bool:
+        """Whether one request given up unanswered needs a second witness (module
+        docstring)."""
+        return self._lone
 
     @property
     def first(self) -> BaseException | None:
@@ -230,16 +245,37 @@ class UnreachableLatch:
                     quiet is None or time.monotonic() - quiet[0] < WAIT_SAID_S
                 ):
                     return
+                probe = None
                 if self._lone:
                     # One request alone proves nothing (module docstring): the second in a
-                    # row does, nothing answered since the first started.
+                    # row does, nothing answered since the first started; or the probe,
+                    # asked now, gets no answer either.
                     suspect = self._suspect
                     if suspect is None or self._answered >= suspect:
                         self._suspect = started
-                        return
+                        probe = self.probe
+                        if probe is None:
+                            return
+            if probe is not None and self._probe_answered(probe):
+                return
         quiet = self._set(exception)
         if quiet is not None:
             self._tell("lost", quiet[1])
+
+    def _probe_answered(self, probe: Callable[[], bool]) -> bool:
+        """Ask *probe* whether the service answers (module docstring): where it does, that
+        is an answer (``_received``: the line says "answering"). A probe that raises is
+        taken as answered: nothing proves the service silent then; so is a probe left
+        unanswered while another request was answered (a lock's heartbeat)."""
+        asked = time.monotonic()
+        try:
+            silent = not probe()
+        except Exception:  # a probe's own failure proves nothing
+            silent = False
+        if silent:
+            return self._answered >= asked
+        self._received()
+        return True
 
     def _set(self, exception: BaseException) -> tuple[float, float] | None:
         """Set the latch (once): the quiet time said "retrying" it ends, if any."""

@@ -79,6 +79,7 @@ from offload.destinations.s3 import (
     get_failure,
     get_refused,
     mtime_from_metadata,
+    timeout_said,
 )
 from offload.destinations.s3backend import S3Backend, S3ShownPath
 from offload.destinations.s3card import (
@@ -1124,15 +1125,19 @@ def _not_answered(exc: OSError, since: str, first: str | None) -> str:
     was given up on: it answered nothing (*first*: the object whose GET got none, if it
     is one of the check's), or could not be reached (no *since*)."""
     advice = "check it again once the service answers; it is not verified"
-    if not isinstance(_cause(exc), NotSent):
+    cause = _cause(exc)
+    if not isinstance(cause, NotSent):
+        # The read timeout waited (urllib3 names it): "no answer within 60 s" says the
+        # service was reached and said nothing, where "cannot be reached" sent to the network.
+        within = "" if cause is None else timeout_said(cause, "read")
         if not since:
             return (
-                "its read timed out on every attempt (no answer, or an answer that "
+                f"its read timed out on every attempt (no answer{within}, or an answer that "
                 f"stopped): {advice}"
             )
         return (
             f"its GET got no answer: the service answered nothing{since}, its read timed "
-            f"out on every attempt: {advice}"
+            f"out on every attempt{f' (no answer{within})' if within else ''}: {advice}"
         )
     if not since:  # the latch was set by a request that could not connect
         text = exc.strerror or str(exc)

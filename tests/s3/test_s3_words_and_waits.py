@@ -1,0 +1,200 @@
+"""A service that accepted the connection but answered nothing within the read timeout is
+said so, with that timeout ("did not answer within 1 s (read timeout"), never as a service
+that "cannot be reached" (which sends the user to the network, where the service is up but
+hung or slow): in a copy's lost line and report, and in ``offload verify s3://``. And a lone
+``offload verify s3://`` of a hung service gives it up after one object's GET and the
+latch's probe (``s3unreachable``: one short HeadBucket that got no answer either), not two
+objects' budgets, while one slow object of a service that answers still sets nothing
+(``test_s3_verify_not_answering.py``'s). Real parts: the suite's S3 server (one of its own,
+stopped for real with SIGSTOP), the fault proxy holding requests, real boto3 clients; read
+timeouts of 1 s (60 s in real life)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offload.destinations import s3 as s3_module
+from offload.destinations.s3config import S3Settings
+from s3.conftest import new_bucket, start_server, stop_server
+from s3.test_s3_cli import offload
+from s3.test_s3_not_answering import _card, _hang_once_stored, _run
+from s3.test_s3_verify import verify
+from support.tcpproxy import FaultProxy
+
+OBJECTS = 8
+
+
+@pytest.fixture
+def short_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every client of the store (the probe's too) waits 1 s to connect and for an answer
+    (10 s and 60 s by default; the probe's 5 s and 10 s at most), 6 attempts (9)."""
+    real = s3_module.make_client
+
+    def made(settings: S3Settings) -> Any:
+        return real(
+            replace(
+                settings,
+                read_timeout_s=min(settings.read_timeout_s, 1.0),
+                connect_timeout_s=min(settings.connect_timeout_s, 1.0),
+            )
+        )
+
+    monkeypatch.setattr(s3_module, "make_client", made)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "6")
+
+
+def test_a_copy_lost_to_read_timeouts_says_the_service_did_not_answer(  # type: ignore[no-untyped-def]
+    proxy, bucket, tmp_path, short_everything
+) -> None:
+    """Every request held at the proxy once a clip is stored: the bucket's requests give up
+    on read timeouts. Failed before: "the service cannot be reached (ReadTimeoutError)"."""
+    card = _card(tmp_path, 12, 1024 * 1024)
+    thread = _hang_once_stored(proxy, bucket)
+    try:
+        code, events, err = _run(tmp_path, proxy.url, f"s3://{bucket}/day1", card)
+    finally:
+        proxy.release()
+        thread.join(30)
+    assert code == 1, err
+    (lost,) = [e for e in events if e["event"] == "destination_lost"]
+    said = json.dumps(lost)
+    assert "did not answer within 1 s (read timeout" in said, said
+    assert "up but hung or too slow" in said and "cannot be reached" not in said, said
+    report = Path(events[-1]["reports"][0]).read_text()
+    assert "did not answer within 1 s (read timeout" in report
+    assert "cannot be reached (ReadTimeoutError)" not in report
+
+
+def test_verify_whose_listing_times_out_says_the_service_did_not_answer(  # type: ignore[no-untyped-def]
+    tmp_path: Path, short_everything
+) -> None:
+    """The copy root's listing held at the proxy (the preflight's HeadBucket answered): one
+    line naming the URL and what was seen. Failed before: "the service cannot be reached
+    (ReadTimeoutError)", though it had just answered the preflight."""
+    card = _card(tmp_path, 2, 16 * 1024)
+    server = start_server()
+    proxy = FaultProxy(server.port)
+    try:
+        bucket = new_bucket(server.url)
+        code, _, err = offload(
+            tmp_path, "--s3-endpoint", server.url, str(card), f"s3://{bucket}/day1"
+        )
+        assert code == 0, err
+        proxy.hold("GET", "list-type=2")
+        code, out, err = verify(tmp_path, proxy.url, f"s3://{bucket}/day1/A001")
+    finally:
+        proxy.release()
+        proxy.close()
+        stop_server(server)
+    assert code == 64, out + err
+    # The preflight's own listing (its client: 15 s to answer).
+    assert re.search(r"the service did not answer within \d+ s \(read timeout", err), err
+    assert "cannot be reached" not in err, err
+
+
+def test_a_hung_service_is_given_up_after_one_object_by_the_probe(  # type: ignore[no-untyped-def]
+    tmp_path: Path, short_everything
+) -> None:
+    """The server stopped for real as the first object's GET arrives. That GET gives up
+    (6 attempts of 1 s and their back-offs); the latch's probe, one HeadBucket of 1 s, gets
+    no answer either: the service is given up on, no other object's GET sent. Failed
+    before: a lone latch needed a second object's GET to give up the same (two budgets:
+    C000's and C001's GETs sent)."""
+    card = _card(tmp_path, OBJECTS, 16 * 1024)
+    server = start_server()  # its own: stopped for real, no other test's requests on it
+    proxy = FaultProxy(server.port)
+    stopped: list[float] = []
+    try:
+        bucket = new_bucket(server.url)
+        code, _, err = offload(
+            tmp_path, "--s3-endpoint", server.url, str(card), f"s3://{bucket}/day1"
+        )
+        assert code == 0, err
+        proxy.hold("GET", "/day1/A001/CLIPS/")
+
+        def stop_at_the_first_get() -> None:
+            if proxy.held.wait(60):
+                os.kill(server.process.pid, signal.SIGSTOP)
+                stopped.append(time.monotonic())
+                proxy.release()
+
+        thread = threading.Thread(target=stop_at_the_first_get, daemon=True)
+        thread.start()
+        began = time.monotonic()
+        code, out, err = verify(tmp_path, proxy.url, f"s3://{bucket}/day1/A001")
+        waited = time.monotonic() - began
+        thread.join(30)
+    finally:
+        proxy.release()
+        os.kill(server.process.pid, signal.SIGCONT)
+        proxy.close()
+        stop_server(server)
+    assert stopped, "the server was never stopped"
+    print(f"verify of a hung service: {waited:.1f} s")  # measured, never asserted
+    assert code == 11, out + err
+    arrivals = list(proxy.arrivals)
+    gets = [(i, t) for i, (_, m, t) in enumerate(arrivals) if m == "GET" and "/CLIPS/" in t]
+    assert {t.rsplit("/", 1)[1].split(" ")[0] for _, t in gets} == {"C000.mov"}, gets
+    # The probe: a HEAD of the bucket after C000's GETs.
+    heads = [i for i, (_, m, t) in enumerate(arrivals) if m == "HEAD" and i > gets[-1][0]]
+    assert heads, arrivals
+    (report,) = (tmp_path / "vreports").glob("verify_*.json")
+    data = json.loads(report.read_text())
+    names = [f"CLIPS/C{n:03d}.mov" for n in range(OBJECTS)]
+    assert sorted(data["unreadable"]) == names, data
+    assert not data["verified"] and not data["changed"] and not data["missing"], data
+    # The timeout waited, named (failed before: "its read timed out on every attempt: ").
+    text = data["reasons"]["CLIPS/C000.mov"]["text"]
+    assert "its read timed out on every attempt (no answer within 1 s): check" in text, text
+    for name in names[1:]:
+        text = data["reasons"][name]["text"]
+        assert "(the GET of CLIPS/C000.mov got none), so no GET was sent" in text, text
+    lost = [line for line in err.splitlines() if line.endswith("given up on (lost)")]
+    assert len(lost) == 1, err
+
+
+def test_two_slow_objects_in_a_row_of_a_service_that_answers_give_nothing_up(  # type: ignore[no-untyped-def]
+    tmp_path: Path, short_everything
+) -> None:
+    """The GETs of C000 and C001, one after the other, held at the proxy on every attempt
+    (two objects on a bad disk, or being fetched back from a remote tier), the service
+    answering everything else: the probe asked after each is answered, so the other objects
+    are read and verified. Failed before: two GETs in a row given up with nothing answered
+    between them set a lone latch: C002-C007 not read ("the service answered nothing"), the
+    bucket "given up on (lost)"."""
+    card = _card(tmp_path, OBJECTS, 16 * 1024)
+    server = start_server()
+    proxy = FaultProxy(server.port)
+    try:
+        bucket = new_bucket(server.url)
+        code, _, err = offload(
+            tmp_path, "--s3-endpoint", server.url, str(card), f"s3://{bucket}/day1"
+        )
+        assert code == 0, err
+        proxy.hold("GET", "/day1/A001/CLIPS/C000.mov HTTP")
+        proxy.hold("GET", "/day1/A001/CLIPS/C001.mov HTTP", also=True)
+        code, out, err = verify(tmp_path, proxy.url, f"s3://{bucket}/day1/A001")
+    finally:
+        proxy.release()
+        proxy.close()
+        stop_server(server)
+    assert code == 11, out + err
+    (report,) = (tmp_path / "vreports").glob("verify_*.json")
+    data = json.loads(report.read_text())
+    assert sorted(data["unreadable"]) == ["CLIPS/C000.mov", "CLIPS/C001.mov"], data
+    names = [f"CLIPS/C{n:03d}.mov" for n in range(2, OBJECTS)]
+    assert sorted(data["verified"]) == names, data
+    for name in ("CLIPS/C000.mov", "CLIPS/C001.mov"):
+        text = data["reasons"][name]["text"]
+        assert "answered nothing" not in text and "(no answer within 1 s" in text, text
+    assert "given up on (lost)" not in err, err
