@@ -343,9 +343,10 @@ def _result(
     again this run are not counted in *earlier*; *reread*: those, read back by this run);
     ``verified, partly earlier`` where some copies there were read back now, by the copy or
     a cascade (``proven_words``); ``size-checked only`` instead of ``transfer-checked``
-    where *size_only*: this run's transfer checks there proved the sizes alone (a service
-    that stores a part whatever its checksum, ``OffloadReport.size_checked_only``), as the
-    line below the table and every document say of that destination."""
+    where *size_only*: a transfer check there proved the sizes alone, this run's (a service
+    that stores a part whatever its checksum, ``OffloadReport.size_checked_only``) or an
+    earlier run's trusted from the ledger (``_size_checked_on``), as the line below the
+    table and every document say of that destination."""
     if dest.lost:
         return Text(f"LOST: {printable_line(dest.lost_reason or '')}", style="bold red")
     if result == "failed":
