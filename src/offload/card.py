@@ -146,6 +146,7 @@ from offload.ledger import (
     proven_when,
     recorded_entry,
     same_card,
+    size_checked_only,
 )
 from offload.lock import CopyRootBusy, busy_copy_root, lock_copy_roots
 from offload.manifest_options import ManifestOptions, MhlKind, manifest_formats_problem
@@ -1810,6 +1811,9 @@ def _plan(
                             if recorded.cache_bypass in THROUGH_A_CACHE
                             else CacheBypass.NOT_READ,
                             action=CopyAction.TRUSTED,
+                            # What its transfer check proved: the size alone, or not known
+                            # to be more (an S3 entry too old to tell).
+                            size_checked_only=size_checked_only(recorded),
                         )
                     )
                     trusted.append((recorded, final))

@@ -59,6 +59,17 @@ they are not compared (``Ledger.keeps_identity`` of the mount read through). An 
 without them (another filesystem, an older version's) is trusted on the quick check alone,
 as before; an older version skips a line with them.
 
+What an S3 copy's transfer check proved: a ``transfer_checked`` entry an S3 ledger records
+carries ``transfer_check`` (``S3Ledger.append_verified``, from the preflight's probe of the
+service): ``size`` where the service stores a part whatever its checksum (the size alone was
+checked), ``size+in-flight`` where it refuses one whose checksum is wrong. A re-run trusting
+the copy says what that run proved (``size_checked_only``): "size-checked only ... by an
+earlier run", never "in-flight hashes checked" of a copy whose hashes no one checked. An S3
+entry without the key (a version before it) cannot tell: its copy is said size-checked only,
+the one fact known. A disk's entry has none (its transfer check checks both). An older
+version skips a line with the key (the compatibility rule) and reads the copy back: it trusts
+less, never more.
+
 Which entry of a path: the last line, as every version reads it, but for the entries of
 other cards still standing beside it (``fold_lines``): two cards ``--keep-both``ed into
 one folder each keep their own copy's entry ("clip.mov" of one, "clip (1).mov" of the
@@ -201,6 +212,12 @@ class LedgerEntry:
     # copy (``cp -a``, ``rsync -a``) or a file put in its place has another.
     inode: int = 0
     ctime_ns: int = 0
+    # Of a ``transfer_checked`` entry of a copy on S3: what its transfer check proved
+    # (``TRANSFER_SIZE_ONLY``: the size alone, the service storing a part whatever its
+    # checksum; ``TRANSFER_IN_FLIGHT``: the size and the in-flight hashes); empty on a disk
+    # (every disk's transfer check checks both) and in an S3 entry older than the key, which
+    # cannot tell (``size_checked_only``).
+    transfer_check: str = ""
 
     @property
     def vouches(self) -> bool:
@@ -221,7 +238,13 @@ _WHEN_SET = (
     "revoked_by",
     "inode",
     "ctime_ns",
+    "transfer_check",
 )
+
+# What an S3 copy's transfer check proved (``LedgerEntry.transfer_check``): written on
+# every ``transfer_checked`` entry an S3 ledger records (``S3Ledger.append_verified``).
+TRANSFER_SIZE_ONLY = "size"
+TRANSFER_IN_FLIGHT = "size+in-flight"
 
 # The filesystems (``detect_filesystem``: the type, or a FUSE drive's own) that keep a
 # file's inode number and change time as they were across an unmount and a mount: a copy's
@@ -293,6 +316,22 @@ def proven_when(entry: LedgerEntry) -> tuple[str, str]:
     return verb, when
 
 
+def size_checked_only(entry: LedgerEntry) -> bool:
+    """Whether *entry*, a transfer check's (``transfer_checked``), vouches for its copy's size
+    alone, never its in-flight hashes: recorded so (``TRANSFER_SIZE_ONLY``: its S3 service
+    stored a part whatever its checksum, the preflight's ``s3-checksums-unchecked``), or an
+    S3 entry (it records an ETag) older than the key, which cannot tell whether its service
+    checked them: only the size is known to have been. False for a disk's (no ETag: every
+    disk's transfer check checks both) and for one recording both (``TRANSFER_IN_FLIGHT``).
+    The one rule, for ``card._plan``'s trusted copies and what every document says of
+    them."""
+    if entry.state != "transfer_checked":
+        return False
+    if entry.transfer_check:
+        return entry.transfer_check != TRANSFER_IN_FLIGHT
+    return bool(entry.etag)
+
+
 def ended_entry(entries: LedgerEntries, path: str, card: str) -> LedgerEntry | None:
     """The entry a revocation of *path*'s copy of the card *card* (``CardIdentity.key``;
     "" unknown) ends, as *entries* stand: the standing entry of the path of that card
@@ -345,6 +384,7 @@ _LINE_FIELDS = (
     "revoked_by",
     "inode",
     "ctime_ns",
+    "transfer_check",
 )
 
 
@@ -399,6 +439,8 @@ def entry_line(entry: LedgerEntry) -> str:
             line = f'{line}, "inode": {fields["inode"]!r}'
         if fields["ctime_ns"]:
             line = f'{line}, "ctime_ns": {fields["ctime_ns"]!r}'
+        if fields["transfer_check"]:  # likewise (an S3 transfer check's)
+            line = f'{line}, "transfer_check": {quote(fields["transfer_check"])}'
     except TypeError:
         return STRICT.encode(entry_fields(entry))
     return line + "}"
@@ -1558,6 +1600,7 @@ _SHAPE: dict[str, tuple[type, ...]] = {
             "card",
             "fingerprint",
             "revoked_by",
+            "transfer_check",
         ),
         (str,),
     ),

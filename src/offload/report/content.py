@@ -14,7 +14,9 @@ status                 words                                               mark
                        cascade, equal to the card's digests)
 ``transfer_checked``   Transfer-checked only (not read back); trusted      ~
                        from the ledger: Transfer-checked earlier
-                       (date, never read back)
+                       (date, never read back), Size-checked earlier
+                       where that check proved the size alone (the
+                       copy's ``size_checked_only``)
 ``failed``             FAILED: the error                                   ✖ / XX
 ``cancelled``          Cancelled                                           – / --
 =====================  ==================================================  =======
@@ -401,6 +403,9 @@ SIZE_ONLY_COUNT = "size-checked only (not read back)"
 #: transfer-checked row: this run's, and those trusted from the ledger.
 TRANSFER_ONLY_COUNT = "transfer-checked only (not read back)"
 TRANSFER_EARLIER_COUNT = "transfer-checked earlier (trusted from the ledger, never read back)"
+#: Those whose earlier check proved the size alone (the copy's ``size_checked_only``: its
+#: ledger entry records it, or is too old to tell).
+SIZE_EARLIER_COUNT = "size-checked earlier (trusted from the ledger, never read back)"
 
 
 def describe(entry: dict[str, Any], *, reread: frozenset[int] = frozenset()) -> State:
@@ -424,7 +429,9 @@ def describe(entry: dict[str, Any], *, reread: frozenset[int] = frozenset()) -> 
             parts.append(_verified_minute(entry["verified_at"]))
         if trusted:
             parts.append("never read back")
-            return State("transfer_checked", f"Transfer-checked earlier ({', '.join(parts)})")
+            # Its earlier check proved the size alone: never "transfer-checked" of it.
+            what = "Size-checked" if entry.get("size_checked_only") else "Transfer-checked"
+            return State("transfer_checked", f"{what} earlier ({', '.join(parts)})")
         if mode:
             parts.append(f"{mode} verification")
         # The earlier run read it back through a cache (its ledger entry says so).
@@ -853,6 +860,7 @@ def _destination_rows(
     reread = reread_by_cascade(data)
     for d in data.get("destinations", []):
         index = int(d.get("index", 0))
+        sized = transfer_earlier.get((index, "size_checked"), 0)
         trusted = transfer_earlier.get((index, "transfer_checked"), 0)
         trusted_old = transfer_earlier.get((index, "verified_earlier"), 0)  # an older report
         proven_earlier = int(d.get("files_verified_earlier") or 0) - trusted_old
@@ -864,10 +872,11 @@ def _destination_rows(
             (earlier_count, "verified earlier (not re-read)"),
             (again, f"verified earlier ({REREAD_BY_CASCADE})"),
             (
-                int(d.get("files_transfer_checked") or 0) - trusted,
+                int(d.get("files_transfer_checked") or 0) - trusted - sized,
                 SIZE_ONLY_COUNT if index in losses.size_checked_only else TRANSFER_ONLY_COUNT,
             ),
             (trusted + trusted_old, TRANSFER_EARLIER_COUNT),
+            (sized, SIZE_EARLIER_COUNT),
             (d.get("files_failed"), "FAILED"),
             (d.get("files_cancelled"), "cancelled"),
             (
@@ -2096,6 +2105,7 @@ def _proved(
     checked_earlier: int = 0,
     transfer_run: bool = False,
     size_only: int = 0,
+    size_earlier: int = 0,
 ) -> tuple[str, str] | None:
     """What the copies' states prove, when every copy is good (verified now or earlier, or
     transfer-checked): the verdict of a run with no problem, and the same in a clause for a
@@ -2111,7 +2121,9 @@ def _proved(
     *transfer_run*: the run's ``--verify transfer``, which reads back no copy it makes: a
     copy it verified now is one already there, read back now (never "copied" either);
     *size_only*: copies of this run on a service that does not check the in-flight hashes
-    (``SIZE_ONLY_COUNT``), of those counted ``transfer_checked``: said so."""
+    (``SIZE_ONLY_COUNT``), of those counted ``transfer_checked``: said so; *size_earlier*:
+    of *checked_earlier*, those whose earlier check proved the size alone
+    (``SIZE_EARLIER_COUNT``): said so too."""
     if not copies or any(n for status, n in statuses.items() if status not in GOOD):
         return None
     if statuses["transfer_checked"]:
@@ -2125,12 +2137,19 @@ def _proved(
         head_notes: list[str] = []
         clause_notes: list[str] = []
         if checked_earlier:
+            # Those whose earlier check proved the size alone: never "transfer-checked".
+            sized_then = (
+                f", {size_earlier:,} of those size-checked only (their in-flight hashes not "
+                "checked or not recorded as checked)"
+                if size_earlier
+                else ""
+            )
             head_notes.append(
                 f"{checked_earlier:,} of them transfer-checked by an earlier run, "
-                "not re-checked now"
+                f"not re-checked now{sized_then}"
             )
             clause_notes.append(
-                f"{checked_earlier:,} of them by an earlier run, not re-checked now"
+                f"{checked_earlier:,} of them by an earlier run, not re-checked now{sized_then}"
             )
         sized = (
             f"{size_only:,} of them size-checked only (their service does not check the "
@@ -2414,7 +2433,9 @@ def build_view(
                 if status == "verified_earlier" and read_by_cascade(dest, reread):
                     read_again_on[int(dest.get("index", 0))] += 1
                 elif status == "transfer_checked" and dest.get("action") == "trusted":
-                    transfer_earlier[dest.get("index", 0), "transfer_checked"] += 1
+                    # Its earlier check proved the size alone: counted apart, as its row.
+                    kind = "size_checked" if dest.get("size_checked_only") else status
+                    transfer_earlier[dest.get("index", 0), kind] += 1
                 elif status == "transfer_checked" and (
                     dest.get("index", 0) in losses.size_checked_only
                 ):
@@ -2609,6 +2630,7 @@ def build_view(
         read_from=_read_from(data.get("destinations") or []),
         checked_earlier=sum(transfer_earlier.values()),
         size_only=size_only,
+        size_earlier=sum(n for (_, kind), n in transfer_earlier.items() if kind == "size_checked"),
         transfer_run=data.get("verify") == "transfer",
     )
     if data.get("cancelled"):
@@ -2853,11 +2875,12 @@ def build_view(
         ("Ignored (not copied)", ignored_said(data, count_alone=True)),
         ("Destinations", number(len(destinations))),
     ]
-    trusted = sum(transfer_earlier.values())
+    size_earlier = sum(n for (_, kind), n in transfer_earlier.items() if kind == "size_checked")
+    trusted = sum(transfer_earlier.values()) - size_earlier
     counted = {
         **statuses,
         "verified_earlier": statuses["verified_earlier"] - read_again,
-        "transfer_checked": statuses["transfer_checked"] - trusted - size_only,
+        "transfer_checked": statuses["transfer_checked"] - trusted - size_only - size_earlier,
     }
     for status in SEVERITY:
         if status == "verified_earlier" and read_again:
@@ -2868,6 +2891,8 @@ def build_view(
             totals.append((f"Copies: {SIZE_ONLY_COUNT.capitalize()}", number(size_only)))
         if status == "transfer_checked" and trusted:
             totals.append((f"Copies: {TRANSFER_EARLIER_COUNT.capitalize()}", number(trusted)))
+        if status == "transfer_checked" and size_earlier:
+            totals.append((f"Copies: {SIZE_EARLIER_COUNT.capitalize()}", number(size_earlier)))
     # One line per disk (a bucket's says "Bucket": no disk of this machine's): what was
     # detected and how its destinations read back.
     totals.extend(

@@ -129,6 +129,10 @@ def _destination_entry(d: DestinationFileResult) -> dict[str, Any]:
         # Why a cascade failed a fast copy it had called good (``results.FastCopyFailure``),
         # or None.
         "fast_failure": None if d.fast_failure is None else d.fast_failure._value_,
+        # Of a copy trusted from a transfer check's ledger entry: that check proved its size
+        # alone (``ledger.size_checked_only``); false otherwise (this run's own: the
+        # destination's ``size_checked_only``).
+        "size_checked_only": d.size_checked_only,
     }
 
 
@@ -151,6 +155,7 @@ _COPY_FIELDS: dict[str, Callable[[DestinationFileResult], Any]] = {
     "reread": operator.attrgetter("reread"),
     "refusal": lambda d: None if d.refusal is None else d.refusal._value_,
     "fast_failure": lambda d: None if d.fast_failure is None else d.fast_failure._value_,
+    "size_checked_only": operator.attrgetter("size_checked_only"),
 }
 
 

@@ -222,6 +222,7 @@ _COPY = obj(
         "reread": _o(nullable(BOOL)),
         "refusal": _o(nullable(STR)),
         "fast_failure": _o(nullable(STR)),
+        "size_checked_only": _o(BOOL),
     }
 )
 
