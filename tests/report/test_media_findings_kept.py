@@ -46,6 +46,7 @@ def test_report_made_away_from_the_media_keeps_the_runs_findings(
     assert code == 0, err
     [local] = reports.glob("*.json")
     before = pdf_words(poppler, local.with_suffix(".pdf"))
+    page = local.with_suffix(".html").read_text()
     counts = "A001: 3 files, "
     clips = "2 clips, 0 image sequences, 1 file named as a clip, not video"
     assert counts in before and clips in before, before[:2000]
@@ -87,7 +88,7 @@ def test_report_made_away_from_the_media_keeps_the_runs_findings(
     assert flat.count(FLAG) == before.count(FLAG) == 4, flat
     assert "taken from its JSON report" in flat, flat
     html = kept.with_suffix(".html").read_text()
-    assert html.count(FLAG) == before.count(FLAG), html[:2000]
+    assert html.count(FLAG) == page.count(FLAG) > 0, html[:2000]
 
     # A report without the key (an older offload-ai's) still renders, as it did.
     older = json.loads(kept.read_bytes())
