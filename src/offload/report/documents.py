@@ -163,6 +163,7 @@ def render(
     from offload.report.frames import check_headers
     from offload.report.html import render_html
     from offload.report.media import probe_clips
+    from offload.report.media_record import recall, recalled_note
     from offload.report.release import source_is_copy
     from offload.report.words import local_and_utc
 
@@ -176,6 +177,11 @@ def render(
         media, notes = probe_clips(clips, locate, options.budget)
     else:
         media, notes = {}, ["Clips were not probed for thumbnails and metadata (--no-media)."]
+    # The clips this probing could not look at, given what the run's own probing found of
+    # them (kept in its job report's ``card_content``): a document made again once the card
+    # is formatted and its copies shelved still names a file not readable as media.
+    if recalled := recall(clips, media, data.get("card_content")):
+        notes.append(recalled_note(recalled))
     # Each row's empty files, found once: the summary's lines and the documents' rows and
     # page 1 count the same.
     empty_of = empty_files_of(clips)

@@ -885,6 +885,11 @@ class ReportsWritten:
             # The HTML and PDF not written yet: made from the restated data (here, not by
             # the worker, which has the first), so they carry the notes too.
             self.documents[0].restate({**data, "exit_code": exit_code})
+        return self._rewrite(data, exit_code, stopped)
+
+    def _rewrite(self, data: dict[str, Any], exit_code: int, stopped: bool) -> list[str]:
+        """Write every JSON report already written again from *data*, atomically over
+        itself (``restate``); what could not be done, one line each."""
         restated = _json_file(data)
         problems: list[str] = []
         self.unrestated = [str(path) for path in self.json_written]
@@ -919,6 +924,15 @@ class ReportsWritten:
         pending, json_paths, remote = documents
         notes = pending.finish(json_paths, remote)
         self.card_content = pending.card_content
+        if self.card_content and self.data is not None:
+            # What the documents found of the card's content (the probing's findings
+            # above all: a file not readable as media, a clip cut off) is known only now:
+            # the JSON reports, written before, are written again with it, so that
+            # ``offload report`` of them once the card is formatted and the copies shelved
+            # says it too (``media_record``). Only where something was found: most runs find
+            # nothing, and a 50,000-file report is ~30 MB to write again on every drive.
+            self.data = {**self.data, "card_content": self.card_content}
+            notes += self._rewrite(self.data, self.exit_code, stopped=False)
         self.documents_written += pending.published
         if notes:
             self.document_errors += notes

@@ -345,6 +345,9 @@ _JOB_REPORT = obj(
         "missing_from_legacy_mhl": _o(list_of(obj({"path": STR, "mhl": STR}))),
         "card_history_untrusted": _o(_TEXT),
         "card_gone": _o(_TEXT),
+        # The card's content not whole, as its documents found it (report/card_content.py);
+        # its files' records are read by ``media_record``, which passes over any it cannot.
+        "card_content": _o(nullable(list_of(obj({"kind": STR, "count": COUNT, "message": STR})))),
         "warnings": _o(list_of(obj({"code": _o(_TEXT), "path": _o(_TEXT), "message": _o(_TEXT)}))),
         "folder_errors": _o(list_of(STR)),
         "reports_refused": _STEP_REFUSALS,
