@@ -62,11 +62,13 @@ def test_each_time_of_a_kept_message_is_utc(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     line = line_with(run.stderr, "copy no longer matches")
     assert ZONED.search(line) and not BARE.search(line), line
-    # The job's reports keep the line as it is: UTC, as their other dates.
+    # The job's reports keep the line as it is: UTC (the HTML's Started and Finished give the
+    # run's zone with UTC beside; the kept message is UTC alone).
     [job] = set(reports.glob("X_*.json")) - before
+    assert "CET" not in job.read_text(), job
     for kept in (job, job.with_suffix(".html")):
         said = kept.read_text()
-        assert "verified there on" in said and "CET" not in said, kept
+        assert re.search(r"verified there on \d{4}-\d\d-\d\d \d\d:\d\d UTC", said), kept
     # Another card of the same name: the last date its ledger records.
     other = tmp_path / "other" / "X"
     other.mkdir(parents=True)
