@@ -345,7 +345,7 @@ def _finished_later(entry: HistoryEntry, finished: HistoryEntry) -> None:
 def _json_entry(entry: HistoryEntry) -> dict[str, Any]:
     """*entry* as ``--json`` lists it (docs/json.md): every field but its sort key."""
     shown = asdict(entry)
-    for hidden in ("moment", "roots", "token", "complete_on", "identity"):
+    for hidden in ("moment", "roots", "s3_roots", "token", "complete_on", "identity"):
         del shown[hidden]
     return shown
 
