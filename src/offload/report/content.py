@@ -27,12 +27,14 @@ several files says once how many of them: "; 1 of 2 files under another name, ..
 from __future__ import annotations
 
 import calendar
+import contextlib
+import contextvars
 import functools
 import os
 import posixpath
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -292,22 +294,59 @@ def human_bytes(count: float | None) -> str:
     return f"{count:,.0f} B" if unit == 1 else f"{count / unit:,.2f} {suffix}"
 
 
+# The zone the documents being made say their times in: the run's, as its job report
+# records it (``in_run_zone``); None: the machine's. A context variable: documents made in
+# two threads at once each keep their own.
+_ZONE: contextvars.ContextVar[tuple[str, int] | None] = contextvars.ContextVar(
+    "offload_document_zone", default=None
+)
+
+
+def recorded_zone(data: Mapping[str, Any]) -> tuple[str, int] | None:
+    """The run's zone the job report *data* records (``time_zone``: its name and UTC
+    offset in seconds at the run's start), None where it records none (reports of earlier
+    versions) or none that can be a zone (a name not text, an offset past ±24 hours)."""
+    zone = data.get("time_zone")
+    if not isinstance(zone, Mapping):
+        return None
+    name, offset = zone.get("name"), zone.get("utc_offset_s")
+    if not isinstance(name, str) or not name or isinstance(offset, bool):
+        return None
+    if not isinstance(offset, int) or abs(offset) >= 24 * 3600:
+        return None
+    return name, offset
+
+
+@contextlib.contextmanager
+def in_run_zone(data: Mapping[str, Any]) -> Iterator[None]:
+    """Within it, ``when`` and the copies' minutes say times in the zone *data* records
+    (``recorded_zone``; the machine's where none): a report re-made later on a machine in
+    another zone says the run's times as the run's machine did. Thread-safe (a context
+    variable)."""
+    token = _ZONE.set(recorded_zone(data))
+    try:
+        yield
+    finally:
+        _ZONE.reset(token)
+
+
 def when(iso: str | float | None) -> str:
     """``2026-11-30T13:28:03Z`` (the JSON's UTC, or Unix seconds) → ``2026-11-30 14:28:03
-    CET (13:28:03 UTC)``: the machine's zone first, as the terminal says it, UTC beside it
-    (``words.local_and_utc``; a machine in UTC: ``2026-11-30 13:28:03 UTC``). A text that
-    is no such date is shown as it is (``T`` a space)."""
+    CET (13:28:03 UTC)``: the run's zone (``in_run_zone``; else the machine's) first, as
+    the terminal says it, UTC beside it (``words.local_and_utc``; a zone that is UTC:
+    ``2026-11-30 13:28:03 UTC``). A text that is no such date is shown as it is (``T`` a
+    space)."""
     if not iso:
         return ""
     if isinstance(iso, int | float):
-        return local_and_utc(iso)
+        return local_and_utc(iso, _ZONE.get())
     text = str(iso)
     seconds = _utc_seconds(text)
     if seconds is None:
         return (
             text[:-1].replace("T", " ") + " UTC" if text.endswith("Z") else text.replace("T", " ")
         )
-    return local_and_utc(seconds)
+    return local_and_utc(seconds, _ZONE.get())
 
 
 def _verified_minute(at: str | float) -> str:
@@ -318,16 +357,16 @@ def _verified_minute(at: str | float) -> str:
     seconds = at if isinstance(at, int | float) else _utc_seconds(str(at))
     if seconds is None:
         return when(at)
-    return _minute_in(seconds, (*time.tzname, time.timezone))
+    return _minute_in(seconds, (*time.tzname, time.timezone), _ZONE.get())
 
 
 # A run's copies verified earlier share their minutes: each worded once (strftime, ~2 µs,
 # was ~0.1 s at 50,000 copies), by the zone too (a test sets another in the same process).
 @functools.lru_cache(maxsize=4096)
-def _minute_in(seconds: float, zone: tuple[str, str, int]) -> str:
-    """``local_time(seconds)`` in the zone *zone* (``time.tzname`` and ``time.timezone``:
-    the cache's key)."""
-    return local_time(seconds)
+def _minute_in(seconds: float, machine: tuple[str, str, int], zone: tuple[str, int] | None) -> str:
+    """``local_time(seconds)`` in the run's zone *zone*, else the machine's (*machine*:
+    ``time.tzname`` and ``time.timezone``, the cache's key)."""
+    return local_time(seconds, zone=zone)
 
 
 # The dates of a run's copies share their seconds (verified in the same second): each read
