@@ -44,7 +44,7 @@ from offload.destinations.naming import under_another_name
 from offload.destinations.s3url import display_path, is_s3_destination
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path, printable_name
-from offload.part_of_volume import PartOfVolume
+from offload.part_of_volume import absent_card_name, card_of
 from offload.report.cascade_words import (
     READ_AGAIN,
     CascadeFacts,
@@ -801,27 +801,9 @@ def part_of_card(data: Mapping[str, Any]) -> tuple[str, str, str] | None:
     ``only PRIVATE/M4ROOT/CLIP of it was offloaded`` with what was left on it. None for
     any other run (a whole card, a folder of a drive that is no card, a cascade re-run
     without its card, which names its card absent)."""
-    for warning in data.get("warnings") or ():
-        if not isinstance(warning, Mapping) or warning.get("code") != "source-part-of-volume":
-            continue
-        part = PartOfVolume.of(dict(warning))
-        if part is None or not part.card or not part.within:
-            continue
-        volume = data.get("source_volume") or {}
-        label = volume.get("volume_label") if isinstance(volume, Mapping) else None
-        from_filesystem = isinstance(volume, Mapping) and (
-            volume.get("volume_label_from") != "mount point"
-        )
-        if (
-            label
-            and from_filesystem
-            and str(volume.get("mount_point") or "").rstrip("/") == part.volume.rstrip("/")
-        ):
-            name = str(label)
-        elif part.outside:  # the card mounted whole: its mount folder
-            name = os.path.basename(part.volume.rstrip("/")) or part.volume
-        else:  # a bind mount of the folder alone: the card's own name is not known here
-            return None
+    found = card_of(data.get("warnings") or (), data.get("source_volume"))
+    if found is not None:
+        part, name = found
         within = printable_name(part.within)
         if not part.outside:
             return name, within, f"only {within} of it was offloaded"
@@ -838,12 +820,22 @@ def part_of_card(data: Mapping[str, Any]) -> tuple[str, str, str] | None:
     return None
 
 
-def _production_names(data: dict[str, Any], card_name: str) -> frozenset[str]:
+def _absent_name(data: Mapping[str, Any], absent: str) -> str:
+    """The name of the absent card of a cascade re-run without it (*absent*: its path): its
+    mount folder's where the card's run offloaded one folder of it
+    (``part_of_volume.absent_card_name``; QA: the Card row said "CLIP"), else its path's."""
+    return absent_card_name(data.get("warnings") or ()) or (
+        os.path.basename(absent.rstrip("/")) or absent
+    )
+
+
+def _production_names(data: dict[str, Any], *names: str) -> frozenset[str]:
     """The labels of ``_production``'s rows that show a name rather than the DIT's words:
-    the Reel when it is the card's folder name (the default the run records, or none
-    recorded, in an older report)."""
+    the Reel when it is one of *names* (the card's name, the default the run records; the
+    source folder's, an older report's default for one folder of a card), or none is
+    recorded (an older report)."""
     reel = (data.get("production") or {}).get("reel")
-    return frozenset({"Reel"}) if not reel or reel == card_name else frozenset()
+    return frozenset({"Reel"}) if not reel or reel in names else frozenset()
 
 
 #: What the Volume row adds when its name is no label: ``volume_label_from`` "mount point"
@@ -2831,7 +2823,7 @@ def build_view(
     copy = source_is_copy(data)
     card = [
         *(
-            [("Card", f"{os.path.basename(absent.rstrip('/')) or absent} (absent: not read)")]
+            [("Card", f"{_absent_name(data, absent)} (absent: not read)")]
             if absent
             else [("Card", card_name)]
         ),
@@ -2929,7 +2921,7 @@ def build_view(
         verdict_ok=ok,
         verdict_detail=detail,
         production=_production(data, source_name),
-        production_names=_production_names(data, source_name),
+        production_names=_production_names(data, source_name, card_name),
         source_is_copy=copy,
         card=card,
         destinations=_destination_rows(data, transfer_earlier, read_again_on, losses),
