@@ -47,6 +47,7 @@ from offload.report.report_names import REPORT_SUFFIXES as REPORT_SUFFIXES
 from offload.report.report_names import numbered_name as numbered_name
 from offload.report.report_names import report_basename_for as report_basename_for
 from offload.report.volumes import add_volume_info
+from offload.report.words import run_zone
 from offload.results import CopyAction, DestinationFileResult, DestinationStatus, FileResult
 
 if TYPE_CHECKING:
@@ -316,6 +317,9 @@ def report_data(
         # The start to the microsecond (``started`` is to the second): what orders two runs
         # of one second in ``offload history`` (a refused one's record states it too).
         "started_unix": round(job.started_at, 6),
+        # The machine's zone at the start: the HTML/PDF say the run's times in it, wherever
+        # and whenever they are made again (``offload report``).
+        "time_zone": run_zone(job.started_at),
         # The run's token, as its start record names it: ``offload history`` takes a start
         # record whose run wrote this report as finished (its removal is not fsynced).
         "run": report.run or None,

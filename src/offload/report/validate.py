@@ -306,6 +306,7 @@ _JOB_REPORT = obj(
         "production": _o(nullable(map_of(_TEXT))),
         "started": DATE,
         "started_unix": _o(NUM),
+        "time_zone": _o(nullable(obj({"name": STR, "utc_offset_s": INT}))),
         "run": _o(nullable(STR)),
         "finished": _o(nullable(DATE)),
         "elapsed_s": _o(nullable(NUM)),
