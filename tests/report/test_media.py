@@ -316,6 +316,33 @@ def test_an_audio_take_of_several_files_is_described_whole(tmp_path: Path, media
     assert results[0].audio == "3 files, 48 kHz, 3 ch in the 2 read (1 not readable)"
 
 
+def test_an_audio_takes_sidecar_is_not_counted_one_of_its_tracks(
+    tmp_path: Path, media: Any
+) -> None:
+    """A take of one polyphonic WAV with the recorder's ``.PMF`` beside it (its sidecar) is
+    described as that WAV, and a take of two mono files with one as their two files: the
+    .PMF is no track (the take's files less its sidecars are probed). Failed before: "2
+    files, 48 kHz, 2 ch in the 1 read (1 not readable)" for the WAV and its .PMF, "3 files,
+    ..." for the pair."""
+    from support.camera_cards import _wav
+
+    (tmp_path / "S01T01.WAV").write_bytes(_wav("S01T01.WAV", 2))
+    (tmp_path / "S01T01.PMF").write_bytes(b"<project/>\n")
+    for name in ("S01T02_1.WAV", "S01T02_2.WAV"):
+        (tmp_path / name).write_bytes(_wav(name, 1))
+    (tmp_path / "S01T02.PMF").write_bytes(b"<project/>\n")
+    names = ("S01T01.WAV", "S01T01.PMF", "S01T02_1.WAV", "S01T02_2.WAV", "S01T02.PMF")
+    clips = group_clips([{"path": name, "size_bytes": 1} for name in names])
+    assert [(c.name, len(c.sidecars)) for c in clips] == [
+        ("S01T01.WAV", 1),
+        ("S01T02_1.WAV (+1 track)", 1),
+    ]
+    results, _ = probe_clips(clips, lambda c: tmp_path / str(c.primary["path"]))
+    assert results[0].audio == probe_file(tmp_path / "S01T01.WAV").audio
+    assert results[0].audio is not None and "not readable" not in results[0].audio
+    assert results[1].audio == "2 files, 48 kHz, 2 ch"
+
+
 def test_locating_and_sniffing_a_clip_costs_one_stat_open_read_and_close(
     tmp_path: Path, media: Any
 ) -> None:
