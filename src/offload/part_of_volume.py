@@ -70,17 +70,26 @@ class PartOfVolume(NamedTuple):
                 f"offloaded: the source is a bind mount of that folder and the {noun} is "
                 "mounted nowhere else, so the rest of it could not be looked at"
             )
-        one = self.outside == 1
         where = f"the {noun} mounted at {printable_name(self.volume)}"
-        head = (
-            f"only {within} of {where} {is_} offloaded: "
-            f"{'1 other entry' if one else f'{self.outside:,} other entries'} on it "
-            f"({printable_name(self.outside_first)} first) "
-        )
-        are = ("was" if one else "were") if done else ("is" if one else "are")
         if done:
-            return f"{head}{are} not copied from the {noun} by {by_whom}"
-        return f"{head}{are} not copied by this run"
+            rest = self.left_out(done=True, by_whom=by_whom, from_where=f"the {noun}")
+        else:
+            rest = self.left_out(done=False)
+        return f"only {within} of {where} {is_} offloaded: {rest}"
+
+    def left_out(self, *, done: bool, by_whom: str = "this run", from_where: str = "") -> str:
+        """The one wording of the entries left outside (``outside`` at least 1): "1 other
+        entry on it (DCIM/ first) was not copied by this run" (*done* False: "is"/"are";
+        *from_where*: "... not copied from the card by ..."), the preflight's warning's, the
+        card release's reason's and the HTML/PDF Card row's (``report.content.part_of_card``)."""
+        one = self.outside == 1
+        count = "1 other entry" if one else f"{self.outside:,} other entries"
+        are = ("was" if one else "were") if done else ("is" if one else "are")
+        source = f" from {from_where}" if from_where else ""
+        return (
+            f"{count} on it ({printable_name(self.outside_first)} first) "
+            f"{are} not copied{source} by {by_whom}"
+        )
 
 
 def card_of(warnings: Iterable[object], source_volume: object) -> tuple[PartOfVolume, str] | None:

@@ -814,16 +814,8 @@ def part_of_card(data: Mapping[str, Any]) -> tuple[str, str, str] | None:
         within = printable_name(part.within)
         if not part.outside:
             return name, within, f"only {within} of it was offloaded"
-        left = "1 other entry" if part.outside == 1 else f"{part.outside:,} other entries"
-        was = "was" if part.outside == 1 else "were"
-        return (
-            name,
-            within,
-            (
-                f"only {within} of it was offloaded; {left} on it "
-                f"({printable_name(part.outside_first)} first) {was} not copied by this run"
-            ),
-        )
+        # The rest in PartOfVolume's words, the preflight's and the release's (one wording).
+        return name, within, f"only {within} of it was offloaded; {part.left_out(done=True)}"
     return None
 
 
