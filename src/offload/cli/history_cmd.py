@@ -1169,8 +1169,9 @@ class _Listing:
 
 def _print_blocks(console: Console, title: Text, entries: list[HistoryEntry], folder: Path) -> None:
     """The runs on a narrow terminal: a line each (when, what, which card, its result, its
-    exit code), then its destinations and its report on lines of their own, each path whole
-    where it fits, its middle left out where not."""
+    exit code; the result and exit code on a line of their own where they would not fit
+    after the card), then its destinations and its report on lines of their own, each
+    path whole where it fits, its middle left out where not."""
     console.print(title, style="table.title")
     room = max(20, console.width - 11)  # "  to      " / "  report  " before each
     for entry in entries:
@@ -1179,9 +1180,17 @@ def _print_blocks(console: Console, title: Text, entries: list[HistoryEntry], fo
         zone = " UTC" if entry.started else ""
         head = Text(f"{_started(entry)}{zone}  {entry.kind or '?'}  ", style="bold")
         head.append(Text(printable_name(entry.card or "?"), style="bold"))
-        head.append(f"  {entry.result}{exit_code}")
+        result = f"{entry.result}{exit_code}"
+        # A result that does not fit after them goes on a line of its own, never folded
+        # into the head at a space of its own ("finished by the run of 2026-12-07 ⏎
+        # 09:45:15 UTC": a date cut in two).
+        alone = head.cell_len + 2 + Text(result).cell_len > console.width
+        if not alone:
+            head.append(f"  {result}")
         console.print()
         console.print(head, overflow="fold")
+        if alone:
+            console.print(Text(f"  {'result':<8}{result}"), overflow="fold")
         label = "checked" if entry.kind == "verify" else "to"
         for index, destination in enumerate(entry.destinations):
             word = label if index == 0 else ""

@@ -19,8 +19,15 @@ Contract:
   of the card), no file of the card could not be read, and each of the card's files
   (``totals.files``) has a copy there the run verified now, trusted as verified earlier,
   or transfer-checked (the three states of a copy that is there: the report's counters,
-  ``files_verified``, ``files_verified_earlier``, ``files_transfer_checked``). A report
-  lacking any of these (an older version's, or edited) leaves nothing whole: no claim.
+  ``files_verified``, ``files_verified_earlier``, ``files_transfer_checked``), and the run
+  left no entry of the card out (``totals.ignored`` 0, its ``ignored`` list empty). A
+  report lacking any of these (an older version's, or edited) leaves nothing whole: no
+  claim. Why the last: its "every card file" is every file *its* ignore rules kept; a run
+  never ended had its own rules (``--ignore``, ``--no-default-ignore``), which neither its
+  start record nor the job report states, so a file the later run left out (``--ignore
+  '*.wav'``) may be one the killed run was to copy, and no copy of it is there. A card
+  whose entries some rule leaves out (``.DS_Store``, ``._*``) is never called finished
+  later: the entry stays ``unfinished``, its advice to run the same offload again.
 * :func:`same_card` says whether a start record's card and a job report's may be the same
   card: the identity each states (``CardIdentity.key``) equal, or the record's unknown
   (a record of an earlier version, which stated none: the source path alone then, as
@@ -50,9 +57,13 @@ def complete_on(data: Mapping[str, Any]) -> frozenset[str]:
     if data.get("cancelled") is not False or data.get("exit_code") == 130:
         return frozenset()
     totals = data.get("totals")
-    files = totals.get("files") if isinstance(totals, dict) else None
+    if not isinstance(totals, dict):
+        return frozenset()
+    files = totals.get("files")
     if not _count(files):
         return frozenset()
+    if totals.get("ignored") != 0 or data.get("ignored") != []:
+        return frozenset()  # its rules left entries out, maybe the killed run's (module doc)
     if any(isinstance(f, dict) and f.get("source_error") for f in data.get("files") or []):
         return frozenset()
     whole: set[str] = set()
