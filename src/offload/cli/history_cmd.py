@@ -50,7 +50,7 @@ from offload.cli.common import (
     signal_words,
     write_stdout_whole,
 )
-from offload.cli.history_finished import FINISHED_LATER, complete_on, same_card
+from offload.cli.history_finished import FINISHED_LATER, complete_on, covers, left_out, same_card
 from offload.destinations.s3url import is_s3_url
 from offload.errors import UsageError, describe_os_error, printable_line, printable_name
 from offload.json_text import stream_dumps
@@ -139,6 +139,11 @@ class HistoryEntry:
     # A job report's copy roots its run left whole (``history_finished.complete_on``). Not
     # in ``--json``.
     complete_on: frozenset[str] = field(default_factory=frozenset, repr=False)
+    # A job report's entries of the card its run left out (``history_finished.left_out``),
+    # and a start record's ``ignore_patterns`` (None in an earlier version's), which must
+    # leave each of them out too (``covers``). Not in ``--json``.
+    left_out: tuple[tuple[str, bool], ...] | None = field(default=None, repr=False)
+    ignore_patterns: object = field(default=None, repr=False)
     # The card as the file states it: a job report's ``card`` object, a start record's
     # ``card`` key (None in an earlier version's record): ``history_finished.same_card``.
     # Not in ``--json``.
@@ -269,7 +274,9 @@ def _followed(listed: list[HistoryEntry]) -> None:
     * the first of them, in the order they started, that left the card's copy whole on every
       destination of the record (its local copy roots and its ``s3://`` copy roots:
       ``history_finished.complete_on``; the same card by the identity both state,
-      ``same_card``; run on the record's host, whose paths name the same drives) finished
+      ``same_card``; run on the record's host, whose paths name the same drives; every
+      entry of the card it left out one the record's ``ignore_patterns`` leave out too,
+      ``covers``) finished
       it: the entry's ``state`` is ``finished_later``, its ``finished_by`` that offload's
       report and its ``result`` says "finished by the run of <its start> UTC", its
       ``reason`` naming that report and its own result. The entry stays listed (that run did
@@ -306,6 +313,8 @@ def _followed(listed: list[HistoryEntry]) -> None:
                 if needed
                 and needed <= other.complete_on
                 and same_card(entry.identity, other.identity)
+                # Every entry it left out one the killed run's rules leave out too.
+                and covers(entry.ignore_patterns, other.left_out)
                 # Another host's paths may name other drives (a shared report folder).
                 and other.hostname == entry.host
             ),
@@ -345,8 +354,9 @@ def _finished_later(entry: HistoryEntry, finished: HistoryEntry) -> None:
 def _json_entry(entry: HistoryEntry) -> dict[str, Any]:
     """*entry* as ``--json`` lists it (docs/json.md): every field but its sort key."""
     shown = asdict(entry)
-    for hidden in ("moment", "roots", "token", "complete_on", "identity"):
-        del shown[hidden]
+    hidden = ("moment", "roots", "token", "complete_on", "identity", "left_out", "ignore_patterns")
+    for key in hidden:
+        del shown[key]
     return shown
 
 
@@ -417,6 +427,7 @@ def _entry(path: Path) -> HistoryEntry:
         moment=_moment(data),
         token=data["run"] if isinstance(data.get("run"), str) else None,
         complete_on=complete_on(data),
+        left_out=left_out(data),
         identity=data.get("card"),
         hostname=data["hostname"] if isinstance(data.get("hostname"), str) else None,
     )
@@ -514,6 +525,7 @@ def _started_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Hist
         s3_roots=_strings(data.get("s3_copy_roots")),
         moment=_moment(data),
         identity=data.get("card"),
+        ignore_patterns=data.get("ignore_patterns"),
     )
 
 

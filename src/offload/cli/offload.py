@@ -899,11 +899,24 @@ def _record_start(args: argparse.Namespace, plan: OffloadPlan, run: str) -> str:
         reel=args.reel,
         card="" if plan.card is None else plan.card.key,
         s3_copy_roots=[str(p.root) for p in plan.plans if p.index in plan.backends],
+        ignore_patterns=_scan_patterns(plan.options.ignore),
     )
     # The default report folder is made with its parents, a named one never (``local_report_dir``).
     default = args.report_dir is None and not os.environ.get("OFFLOAD_REPORT_DIR")
     args.start_record, problem = write_start_record(folder, record, parents=default)
     return f"this offload is not in offload history until it ends: {problem}" if problem else ""
+
+
+def _scan_patterns(rules: IgnoreRules) -> list[str]:
+    """Every pattern the card's scan leaves entries out by (``card.plan_offload``: the
+    plan's rules, the card's own history's files kept, then offload-ai's own), the card's
+    root ``ascmhl/`` included where the rules leave it out: the start record's
+    ``ignore_patterns``, which ``offload history`` reads back as ``IgnoreRules`` alone."""
+    from offload.ledger import TOOL_IGNORE_PATTERNS
+    from offload.plan.ignore import ROOT_ASCMHL_PATTERN
+
+    scanned = rules.adding(TOOL_IGNORE_PATTERNS)
+    return [*scanned.patterns, *([ROOT_ASCMHL_PATTERN] if scanned.exclude_root_ascmhl else [])]
 
 
 def _kept_to_read(plan: OffloadPlan) -> str:
