@@ -791,8 +791,8 @@ def _record_cancel(args: argparse.Namespace | None, env: Environment) -> None:
 
     No signal is held meanwhile (as for a refusal's record): the record is not the
     outcome, so a further Ctrl-C gives it up (a warning, exit 130 all the same) and a
-    SIGTERM or SIGHUP ends the process as they do before the copy (exit 143, 129), a hung
-    report folder never keeping the process from ending."""
+    SIGTERM or SIGHUP acts as it does anywhere before the copy (SIGTERM: exit 143), a hung
+    report folder never keeping it from ending the process once the folder's call returns."""
     held = getattr(args, "cancel_record", None)
     if args is None or held is None:
         return
