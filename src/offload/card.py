@@ -146,6 +146,7 @@ from offload.ledger import (
     proven_when,
     recorded_entry,
     same_card,
+    size_checked_only,
 )
 from offload.lock import CopyRootBusy, busy_copy_root, lock_copy_roots
 from offload.manifest_options import ManifestOptions, MhlKind, manifest_formats_problem
@@ -1810,6 +1811,9 @@ def _plan(
                             if recorded.cache_bypass in THROUGH_A_CACHE
                             else CacheBypass.NOT_READ,
                             action=CopyAction.TRUSTED,
+                            # What its transfer check proved: the size alone, or not known
+                            # to be more (an S3 entry too old to tell).
+                            size_checked_only=size_checked_only(recorded),
                         )
                     )
                     trusted.append((recorded, final))
@@ -5387,6 +5391,21 @@ def _relative_to(path: str, root: Path, prefix: str, file: FileResult) -> str:
     return Path(path).relative_to(root).as_posix()
 
 
+def card_name(plan: OffloadPlan) -> str:
+    """The name of the card *plan* offloads: its source's, or where that is one folder of a
+    card (``part_of_volume.card_of``: its ``source-part-of-volume`` warning) the card's
+    (its volume label, else its mount folder's name): the JSON's default reel, which the
+    documents and ``offload history`` name the card by."""
+    from offload.part_of_volume import absent_card_name, card_of
+
+    warnings = [w.as_report_dict() for w in plan.preflight.warnings]
+    found = card_of(warnings, plan.source_volume)
+    if found is not None:
+        return found[1]
+    # A cascade re-run without its card, whose run offloaded one folder of it.
+    return absent_card_name(warnings) or plan.source.name
+
+
 def _production_fields(plan: OffloadPlan) -> dict[str, str | None]:
     production = plan.options.production
     manifests = plan.options.manifests
@@ -5394,7 +5413,8 @@ def _production_fields(plan: OffloadPlan) -> dict[str, str | None]:
         "production": production.production,
         "shoot_day": production.shoot_day,
         "camera": production.camera,
-        "reel": production.reel or plan.source.name,
+        # A source that is one folder of a card: the card's name, not the folder's ("CLIP").
+        "reel": production.reel or card_name(plan),
         "author_name": manifests.author_name,
         "author_email": manifests.author_email,
         "author_role": manifests.author_role,

@@ -88,7 +88,8 @@ from offload.plan.codes import PreflightCode, PreflightItem
 from offload.plan.destination import AbsentFolders, DestinationPlan
 from offload.plan.preflight.paths import is_inside
 from offload.plan.preflight.spelling import Speller
-from offload.report.words import local_time, plural
+from offload.report.dates import utc_words
+from offload.report.words import plural
 
 # How far the suggested free name counts (``NAME_2`` .. ``NAME_99``): past it, the message
 # names no example (a drive holding 98 cards of one name needs a naming scheme, not a guess).
@@ -561,7 +562,8 @@ def _whose(
     count = plural(len(standing), "file")
     this = card.words() if card is not None else "unknown"
     last = max((e.recorded_at for e in standing), default=0.0)
-    when = f", the last on {local_time(last)}" if last else ""
+    # UTC: the line is the refusal's reason in its record too (``utc_words``).
+    when = f", the last on {utc_words(last)}" if last else ""
     cards = sorted({e.card for e in standing if e.card})
     if card is not None and cards and all(e.card for e in standing):
         named = ", ".join(describe_key(key) for key in cards[:2])

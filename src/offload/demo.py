@@ -216,8 +216,32 @@ def make_sample_card(root: Path, *, seed: int = 2114) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    out = Path(args[0] if args else "demo-output").absolute()
+    """Make the sample card in OUT/card and offload it to OUT/RAID1-3 (each emptied first),
+    the reports in OUT/reports; the offload's exit code. ``--help`` prints the usage (0); an
+    option it does not know, or a second folder, is one ``ERROR:`` line (64, nothing made):
+    ``--help`` was taken for OUT before, and a folder of that name filled."""
+    from offload.cli.common import UsageParser
+    from offload.errors import UsageError
+
+    parser = UsageParser(
+        prog="python -m offload.demo",
+        description="Make a sample card in OUT/card and offload it to OUT/RAID1, OUT/RAID2 "
+        "and OUT/RAID3 (each emptied first), the reports in OUT/reports.",
+    )
+    parser.add_argument(
+        "out",
+        metavar="OUT",
+        nargs="?",
+        default="demo-output",
+        help="the folder to make it all in (default: demo-output); a name starting with '-' "
+        "after --",
+    )
+    try:
+        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    except UsageError as error:
+        print(f"ERROR: {error.message}", file=sys.stderr)
+        return 64
+    out = Path(args.out).absolute()
     out.mkdir(parents=True, exist_ok=True)
     card = make_sample_card(out / "card")
     destinations = [out / f"RAID{index}" for index in (1, 2, 3)]

@@ -59,6 +59,17 @@ they are not compared (``Ledger.keeps_identity`` of the mount read through). An 
 without them (another filesystem, an older version's) is trusted on the quick check alone,
 as before; an older version skips a line with them.
 
+What an S3 copy's transfer check proved: a ``transfer_checked`` entry an S3 ledger records
+carries ``transfer_check`` (``S3Ledger.append_verified``, from the preflight's probe of the
+service): ``size`` where the service stores a part whatever its checksum (the size alone was
+checked), ``size+in-flight`` where it refuses one whose checksum is wrong. A re-run trusting
+the copy says what that run proved (``size_checked_only``): "size-checked only ... by an
+earlier run", never "in-flight hashes checked" of a copy whose hashes no one checked. An S3
+entry without the key (a version before it) cannot tell: its copy is said size-checked only,
+the one fact known. A disk's entry has none (its transfer check checks both). An older
+version skips a line with the key (the compatibility rule) and reads the copy back: it trusts
+less, never more.
+
 Which entry of a path: the last line, as every version reads it, but for the entries of
 other cards still standing beside it (``fold_lines``): two cards ``--keep-both``ed into
 one folder each keep their own copy's entry ("clip.mov" of one, "clip (1).mov" of the
@@ -201,6 +212,12 @@ class LedgerEntry:
     # copy (``cp -a``, ``rsync -a``) or a file put in its place has another.
     inode: int = 0
     ctime_ns: int = 0
+    # Of a ``transfer_checked`` entry of a copy on S3: what its transfer check proved
+    # (``TRANSFER_SIZE_ONLY``: the size alone, the service storing a part whatever its
+    # checksum; ``TRANSFER_IN_FLIGHT``: the size and the in-flight hashes); empty on a disk
+    # (every disk's transfer check checks both) and in an S3 entry older than the key, which
+    # cannot tell (``size_checked_only``).
+    transfer_check: str = ""
 
     @property
     def vouches(self) -> bool:
@@ -221,7 +238,13 @@ _WHEN_SET = (
     "revoked_by",
     "inode",
     "ctime_ns",
+    "transfer_check",
 )
+
+# What an S3 copy's transfer check proved (``LedgerEntry.transfer_check``): written on
+# every ``transfer_checked`` entry an S3 ledger records (``S3Ledger.append_verified``).
+TRANSFER_SIZE_ONLY = "size"
+TRANSFER_IN_FLIGHT = "size+in-flight"
 
 # The filesystems (``detect_filesystem``: the type, or a FUSE drive's own) that keep a
 # file's inode number and change time as they were across an unmount and a mount: a copy's
@@ -283,14 +306,31 @@ def kept_by_check(entry: LedgerEntry | None) -> LedgerEntry | None:
 
 def proven_when(entry: LedgerEntry) -> tuple[str, str]:
     """How and when *entry* proved its copy, in words: ("verified", or "transfer-checked"
-    for a copy never read back, ``verify`` ``transfer``; " on <local date and time, its
+    for a copy never read back, ``verify`` ``transfer``; " on <date and time in UTC, the
     zone named>", or "" when it records no time). The one wording of both, for every line
-    that says what the ledger vouches for."""
-    from offload.report.words import local_time  # no imports of its own
+    that says what the ledger vouches for; UTC, as every date of the reports that keep
+    these lines (``report.dates.utc_words``)."""
+    from offload.report.dates import utc_words  # no imports of its own
 
     verb = "transfer-checked" if entry.verify == "transfer" else "verified"
-    when = f" on {local_time(entry.recorded_at)}" if entry.recorded_at else ""
+    when = f" on {utc_words(entry.recorded_at)}" if entry.recorded_at else ""
     return verb, when
+
+
+def size_checked_only(entry: LedgerEntry) -> bool:
+    """Whether *entry*, a transfer check's (``transfer_checked``), vouches for its copy's size
+    alone, never its in-flight hashes: recorded so (``TRANSFER_SIZE_ONLY``: its S3 service
+    stored a part whatever its checksum, the preflight's ``s3-checksums-unchecked``), or an
+    S3 entry (it records an ETag) older than the key, which cannot tell whether its service
+    checked them: only the size is known to have been. False for a disk's (no ETag: every
+    disk's transfer check checks both) and for one recording both (``TRANSFER_IN_FLIGHT``).
+    The one rule, for ``card._plan``'s trusted copies and what every document says of
+    them."""
+    if entry.state != "transfer_checked":
+        return False
+    if entry.transfer_check:
+        return entry.transfer_check != TRANSFER_IN_FLIGHT
+    return bool(entry.etag)
 
 
 def ended_entry(entries: LedgerEntries, path: str, card: str) -> LedgerEntry | None:
@@ -345,6 +385,7 @@ _LINE_FIELDS = (
     "revoked_by",
     "inode",
     "ctime_ns",
+    "transfer_check",
 )
 
 
@@ -399,6 +440,8 @@ def entry_line(entry: LedgerEntry) -> str:
             line = f'{line}, "inode": {fields["inode"]!r}'
         if fields["ctime_ns"]:
             line = f'{line}, "ctime_ns": {fields["ctime_ns"]!r}'
+        if fields["transfer_check"]:  # likewise (an S3 transfer check's)
+            line = f'{line}, "transfer_check": {quote(fields["transfer_check"])}'
     except TypeError:
         return STRICT.encode(entry_fields(entry))
     return line + "}"
@@ -1558,6 +1601,7 @@ _SHAPE: dict[str, tuple[type, ...]] = {
             "card",
             "fingerprint",
             "revoked_by",
+            "transfer_check",
         ),
         (str,),
     ),

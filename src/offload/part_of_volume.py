@@ -8,7 +8,8 @@ loads the copy's planning (``tests/report/test_report_worker.py`` checks what it
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
 
 from offload.errors import printable_name
 
@@ -80,3 +81,48 @@ class PartOfVolume(NamedTuple):
         if done:
             return f"{head}{are} not copied from the {noun} by {by_whom}"
         return f"{head}{are} not copied by this run"
+
+
+def card_of(warnings: Iterable[object], source_volume: object) -> tuple[PartOfVolume, str] | None:
+    """The card a run offloaded one folder (or file) of, and the card's name, from the run's
+    *warnings* (a job report's, as dicts: its ``source-part-of-volume`` warning, a card's)
+    and its *source_volume* (``report.volumes``): the card's volume label (read from the
+    filesystem, of the volume mounted where the card is), else its mount folder's name
+    (``/media/A001`` -> ``A001``). None for any other run (a whole card, a folder of a drive
+    that is no card) and for a bind mount of the folder alone (the card's name is not
+    known). The one naming of such a card: the documents' title and Card row, the JSON's
+    default ``production.reel``, the reports' file names."""
+    for warning in warnings:
+        if not isinstance(warning, Mapping) or warning.get("code") != "source-part-of-volume":
+            continue
+        part = PartOfVolume.of(dict(warning))
+        if part is None or not part.card or not part.within:
+            continue
+        volume: Mapping[str, Any] = source_volume if isinstance(source_volume, Mapping) else {}
+        label = volume.get("volume_label")
+        if (
+            label
+            and volume.get("volume_label_from") != "mount point"
+            and str(volume.get("mount_point") or "").rstrip("/") == part.volume.rstrip("/")
+        ):
+            return part, str(label)
+        if part.outside:  # the card mounted whole: its mount folder
+            return part, part.volume.rstrip("/").rsplit("/", 1)[-1] or part.volume
+        return None  # a bind mount of the folder alone
+    return None
+
+
+def absent_card_name(warnings: Iterable[object]) -> str | None:
+    """The name of the card a cascade re-run without its card stands in for, where the
+    card's run offloaded one folder of it (the ``card-absent`` warning's
+    ``card_part_of_volume``, a card's): its mount folder's name (``/media/A001``: the card
+    is gone, its label unread). None for any other run, and for a card offloaded whole
+    (its path is then the card's own, named by the caller)."""
+    for warning in warnings:
+        if not isinstance(warning, Mapping) or warning.get("code") != "card-absent":
+            continue
+        part = PartOfVolume.of(warning.get("card_part_of_volume"))
+        if part is None or not part.card or not part.within or not part.outside:
+            return None
+        return part.volume.rstrip("/").rsplit("/", 1)[-1] or part.volume
+    return None

@@ -244,6 +244,12 @@ class DestinationFileResult:
     # Of a fast copy a cascade failed after the report called it good: why
     # (``FastCopyFailure``), what the cascade's words read, never ``error``'s words.
     fast_failure: FastCopyFailure | None = None
+    # Of a copy trusted from a transfer check's ledger entry (TRANSFER_CHECKED, action
+    # TRUSTED): that check proved its size alone, never its in-flight hashes
+    # (``ledger.size_checked_only``: an S3 service that stores a part whatever its checksum,
+    # or an S3 entry too old to tell). This run's own transfer checks: by destination,
+    # ``OffloadReport.size_checked_only``.
+    size_checked_only: bool = False
 
 
 @dataclass(slots=True)

@@ -7,6 +7,7 @@ empty folder) leave nothing behind: the release is unchanged. Real tmpfs cards."
 from __future__ import annotations
 
 import errno
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -197,6 +198,11 @@ def test_a_cascade_re_run_without_the_card_keeps_the_card_a_folder_of_it_came_fr
         "card": True,
     }
     assert (slow / "CLIP" / "C0002.MP4").exists()
+    # The documents and the reel name the absent card after the card, not the folder its
+    # run offloaded (names70; failed before: Card "CLIP (absent: not read)").
+    html = newest_html_words(reports)
+    assert f"<th>Card</th><td>{card.name} (absent: not read)</td>" in html, html[:3000]
+    assert newest_report(reports)["production"]["reel"] == card.name
 
 
 def test_a_bind_mount_of_a_folder_of_the_card_is_looked_at_on_the_whole_card(
@@ -387,6 +393,13 @@ def test_the_documents_name_the_card_after_the_card_and_say_which_folder(
     ) in html, html[:3000]
     assert f"<th>Path</th><td>{source}</td>" in html, html[:3000]
     assert "Offload report: CLIP" not in html
+    # The reel the JSON records by default, the Reel row and ``offload history`` name the
+    # card too (names70; failed before: "CLIP", the source folder's name).
+    assert newest_report(reports)["production"]["reel"] == "A001"
+    assert "<th>Reel</th><td>A001</td>" in html, html[:3000]
+    code, out, err = offload_streams("history", "--json", "--report-dir", reports)
+    assert code == 0, err
+    assert [e["card"] for e in json.loads(out)] == ["A001"], out
     # The whole card: named as before, no such row.
     whole = tmp_path / "whole"
     whole.mkdir()

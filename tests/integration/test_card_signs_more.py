@@ -185,3 +185,36 @@ def test_an_exfat_shuttle_with_a_sync_tone_at_its_root_is_a_destination(
     again = run("copy", second, shuttle, "--report-dir", tmp_path / "r")
     assert again.returncode == 64, again.stdout + again.stderr
     assert "looks like a sound recorder's card (room_tone.wav" in again.stderr
+
+
+def test_a_sound_card_filing_its_takes_by_day_is_refused(
+    tmp_path: Path, exfat_loop: Callable[..., Mount]
+) -> None:
+    """The QA's (qa70rep L1): an exFAT sound card whose recorder files its takes one folder
+    down, by day, with its sound report (``250101/250101_T01.WAV`` .. ``T04`` and
+    ``250101/250101.CSV``), no SOUNDDEV/ and no take at the root. Failed before: exit 0, the
+    GoPro's clips written into the recorder's card. A folder of WAVs with no sound report
+    beside them (a shuttle's copy of the day's sound) is still no sign."""
+    sound = exfat_loop(path=tmp_path / "SOUND_SD1").path
+    for take in range(1, 5):
+        write(sound / "250101" / f"250101_T0{take}.WAV", b"RIFF take")
+    write(sound / "250101" / "250101.CSV", b"Sound Report\n")
+    source = tmp_path / "GOPRO"
+    write(source / "DCIM" / "100GOPRO" / "GX010001.MP4", os.urandom(1000))
+    before = sorted(str(p) for p in sound.rglob("*"))
+    result = run("copy", source, sound, "--report-dir", tmp_path / "r")
+    assert result.returncode == 64, result.stdout + result.stderr
+    assert (
+        f"destination {sound} looks like a sound recorder's card (250101/250101.CSV (a sound "
+        "recorder's takes beside its sound report)): not writing into it"
+    ) in result.stderr, result.stderr
+    assert sorted(str(p) for p in sound.rglob("*")) == before
+    # A folder of it too: it is on that card.
+    inside = run("copy", source, sound / "250101", "--report-dir", tmp_path / "r")
+    assert inside.returncode == 64, inside.stdout + inside.stderr
+    assert sorted(str(p) for p in sound.rglob("*")) == before
+    # The sound report gone: a folder of takes alone is where a shuttle keeps the day's sound.
+    (sound / "250101" / "250101.CSV").unlink()
+    result = run("copy", source, sound, "--report-dir", tmp_path / "r")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (sound / "GOPRO" / "DCIM" / "100GOPRO" / "GX010001.MP4").is_file()

@@ -135,8 +135,10 @@ def test_a_recorders_and_cameras_rewritten_lists_are_index_files(
     release = newest_report(reports)["card_release"]
     assert release["index_files_changed"] == rewritten, release
     one = len(rewritten) == 1
+    # A recorder's list is its sound report (qa70rep L2), a camera's its index file.
+    noun = "sound report" if device == "sound recorder" else "index file"
     said = (
-        f"the card's index {'file' if one else 'files'} {', '.join(rewritten)} "
+        f"the card's {noun}{'' if one else 's'} {', '.join(rewritten)} "
         f"{'differs' if one else 'differ'} from the {'one' if one else 'ones'} already on a "
         f"destination (a {device} rewrites {'it' if one else 'them'} whenever it records more)"
     )

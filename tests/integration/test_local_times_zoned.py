@@ -1,8 +1,11 @@
-"""Every local time a line prints names its zone (``report.words.local_time``), as the
-summary's and the documents' do (``22:46 CET``; the documents UTC beside it): the JSON and
-``offload history`` give UTC, and a bare local time read beside them as another time. Real
-card folders, the real CLI in a process of its own, its zone set (``TZ=CET-1``, POSIX: no
-zone database needed)."""
+"""Every time a line prints names its zone: a bare local time read beside the documents'
+as another time. The summary's local times name it (``report.words.local_time``: ``22:46
+CET``; the documents give UTC beside it). A time inside a message the reports keep (a
+warning's message, a file's error, a refusal's reason: the JSON, the CSV, the HTML/PDF,
+``offload verify``'s report) is UTC (``report.dates.utc_words``), as the JSON's and ``offload
+history``'s dates: a report mailed and archived must not depend on the laptop's zone (QA qa70rep
+M2: ``verified there on 2026-12-06 23:19 HST``). Real card folders, the real CLI in a process
+of its own, its zone set (``TZ=CET-1``, POSIX: no zone database needed)."""
 
 from __future__ import annotations
 
@@ -13,8 +16,8 @@ import sys
 from pathlib import Path
 
 CLI = [sys.executable, "-m", "offload.cli.offload"]
-ZONED = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? CET\b")
-BARE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?(?! CET)(?![:\d])")
+ZONED = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? UTC\b")
+BARE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?(?! UTC)(?![:\d])")
 
 
 def offload(tmp_path: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -32,10 +35,11 @@ def line_with(output: str, words: str) -> str:
     return line
 
 
-def test_each_local_time_of_a_line_names_its_zone(tmp_path: Path) -> None:
-    """Failed before: ``verified there on 2026-12-04 22:30`` (card.py), ``the last on
-    2026-12-04 22:30`` (card_folder.py), ``modified 2026-12-04 22:30:05`` (the reader), no
-    zone, where the summary says ``CET``."""
+def test_each_time_of_a_kept_message_is_utc(tmp_path: Path) -> None:
+    """Failed before: ``verified there on 2026-12-04 22:30 CET`` (card.py, through
+    ``ledger.proven_when``), ``the last on 2026-12-04 22:30 CET`` (card_folder.py),
+    ``modified 2026-12-04 22:30:05 CET`` (the reader), in the terminal's lines and in the
+    JSON, CSV and documents that keep them; and in ``offload verify``'s JSON and CSV."""
     card = tmp_path / "X"
     (card / "CLIP").mkdir(parents=True)
     (card / "CLIP" / "a.mov").write_bytes(os.urandom(3000))
@@ -52,10 +56,19 @@ def test_each_local_time_of_a_line_names_its_zone(tmp_path: Path) -> None:
     clip.write_bytes(bytes(data))
     os.utime(clip, ns=(os.stat(card / "CLIP" / "a.mov").st_mtime_ns,) * 2)  # as copied
     assert offload(tmp_path, "verify", root).returncode == 11
+    reports = tmp_path / "reports"
+    before = set(reports.glob("X_*.json"))
     run = offload(tmp_path, "copy", "--reverify", card, first)
     assert run.returncode == 0, run.stderr
     line = line_with(run.stderr, "copy no longer matches")
     assert ZONED.search(line) and not BARE.search(line), line
+    # The job's reports keep the line as it is: UTC (the HTML's Started and Finished give the
+    # run's zone with UTC beside; the kept message is UTC alone).
+    [job] = set(reports.glob("X_*.json")) - before
+    assert "CET" not in job.read_text(), job
+    for kept in (job, job.with_suffix(".html")):
+        said = kept.read_text()
+        assert re.search(r"verified there on \d{4}-\d\d-\d\d \d\d:\d\d UTC", said), kept
     # Another card of the same name: the last date its ledger records.
     other = tmp_path / "other" / "X"
     other.mkdir(parents=True)
@@ -71,3 +84,28 @@ def test_each_local_time_of_a_line_names_its_zone(tmp_path: Path) -> None:
     assert run.returncode != 0, run.stderr
     line = line_with(run.stderr, "does not match the source's own ASC MHL history")
     assert ZONED.search(line) and not BARE.search(line), line
+
+
+def test_a_verify_reports_times_are_utc(tmp_path: Path) -> None:
+    """``offload verify``'s JSON and CSV keep a reason's words as they are: a file replaced
+    by ``--overwrite`` since the card's history recorded it says when the ledger's version
+    was verified there, in UTC. Failed before: ``verified there on 2026-12-04 22:30 CET``."""
+    card = tmp_path / "X"
+    (card / "CLIP").mkdir(parents=True)
+    (card / "CLIP" / "a.mov").write_bytes(os.urandom(3000))
+    (card / "INDEX.XML").write_bytes(b"<x/>\n")
+    dest = tmp_path / "d1"
+    dest.mkdir()
+    assert offload(tmp_path, "copy", "--quiet", card, dest).returncode == 0
+    (card / "INDEX.XML").write_bytes(b"<index rewritten by the camera/>\n")
+    run = offload(tmp_path, "copy", "--quiet", "--overwrite", card, dest)
+    assert run.returncode == 0, run.stderr
+    run = offload(tmp_path, "verify", dest / "X")
+    line = line_with(run.stderr + run.stdout, "verified there on")
+    assert ZONED.search(line) and not BARE.search(line), line
+    [report] = (tmp_path / "reports").glob("verify_*.json")
+    for kept in (report, report.with_suffix(".csv")):
+        said = kept.read_text()
+        assert "verified there on" in said and "CET" not in said, said
+        after = said.split("verified there on ")[1]
+        assert ZONED.match(after), after[:60]

@@ -553,25 +553,34 @@ def test_a_file_beside_a_take_named_as_it_is_its_sidecar() -> None:
     """A recorder's ``S01T01.PMF`` beside the take's tracks is a sidecar of the take, as a
     clip's ``.xml`` is of the clip, not a row of its own. Failed before: a "file" row
     "S01T01.PMF". A file of another take's name, or in another folder, is not this take's;
-    one whose name starts with two takes' goes to the longer name's; the take's tracks
-    are counted without it."""
+    a take's name that only begins another's is not that take's (``S01`` of ``S01T02``,
+    a take not on the card: failed before, S01.WAV claimed S01T02.PMF); a track's part
+    after the take's name is (``S01T01_2.PMF``); the take's tracks are counted without
+    them."""
     clips = group_clips(
         files(
             "SOUND/S01T01_1.WAV",
             "SOUND/S01T01_2.WAV",
             "SOUND/S01T01.PMF",
+            "SOUND/S01T01_2.PMF",
             "SOUND/S01.WAV",
             "SOUND/S01T02.PMF",
             "SOUND/S01T010.PMF",
+            "SOUND/S01_NOTES.TXT",
             "NOTES/S01T01.PMF",
         )
     )
     rows = {(c.kind, c.folder, c.name): [str(e["path"]) for e in c.sidecars] for c in clips}
     assert rows == {
-        ("audio", "SOUND", "S01T01_1.WAV (+1 track)"): ["SOUND/S01T01.PMF"],
-        # S01T02.PMF and S01T010.PMF: S01's by name (its number ends where theirs goes on
-        # with a letter; S01T010's ``0`` goes on S01T01's number: not that take's).
-        ("audio", "SOUND", "S01.WAV"): ["SOUND/S01T010.PMF", "SOUND/S01T02.PMF"],
+        ("audio", "SOUND", "S01T01_1.WAV (+1 track)"): [
+            "SOUND/S01T01.PMF",
+            "SOUND/S01T01_2.PMF",
+        ],
+        ("audio", "SOUND", "S01.WAV"): [],
+        # Takes not on the card, or no take's: rows of their own, never a take's.
+        ("file", "SOUND", "S01T02.PMF"): [],
+        ("file", "SOUND", "S01T010.PMF"): [],
+        ("file", "SOUND", "S01_NOTES.TXT"): [],
         ("file", "NOTES", "S01T01.PMF"): [],
     }
     take = next(c for c in clips if c.name.startswith("S01T01_1"))
@@ -579,6 +588,7 @@ def test_a_file_beside_a_take_named_as_it_is_its_sidecar() -> None:
         "SOUND/S01T01_1.WAV",
         "SOUND/S01T01_2.WAV",
         "SOUND/S01T01.PMF",
+        "SOUND/S01T01_2.PMF",
     ]
 
 

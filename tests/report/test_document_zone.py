@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from offload.report.clips import group_clips
-from offload.report.content import build_view, when
+from offload.report.content import build_view, in_run_zone, recorded_zone, when
 from offload.report.words import local_and_utc, local_time
 
 # 2026-12-04T21:46:05Z: 22:46:05 in Berlin (CET, +1), 16:46:05 in New York (EST, -5).
@@ -95,3 +95,31 @@ def test_a_document_time_names_its_zone_and_utc(
     assert when(MOMENT) == words
     # Not a date the reports write: shown as it is.
     assert when("yesterday") == "yesterday"
+
+
+def test_the_runs_recorded_zone_is_used_and_a_bad_one_is_not(
+    monkeypatch: pytest.MonkeyPatch, zone: None
+) -> None:
+    """A job report's ``time_zone`` (names70): the documents say its times in it, on a
+    machine in any zone; one that can be no zone (an offset past a day, a name not text,
+    none) leaves the machine's, never an error."""
+    _in(monkeypatch, "America/New_York")
+    iso = "2026-12-04T21:46:05Z"
+    data = _job(iso, iso)
+    data["time_zone"] = {"name": "CET", "utc_offset_s": 3600}
+    with in_run_zone(data):
+        view = build_view(data, group_clips(data["files"]), {}, [])  # type: ignore[arg-type]
+    assert dict(view.card)["Started"] == "2026-12-04 22:46:05 CET (21:46:05 UTC)"
+    state = view.clips[0].states[0][1].text
+    assert state.startswith("Verified earlier (2026-12-04 22:46 CET, "), state
+    assert when(iso) == "2026-12-04 16:46:05 EST (21:46:05 UTC)"  # outside: the machine's
+    for bad in (
+        {"name": "CET", "utc_offset_s": 90000},
+        {"name": 3, "utc_offset_s": 3600},
+        {"name": "CET", "utc_offset_s": True},
+        "CET",
+        None,
+    ):
+        assert recorded_zone({"time_zone": bad}) is None, bad
+        with in_run_zone({"time_zone": bad}):
+            assert when(iso) == "2026-12-04 16:46:05 EST (21:46:05 UTC)"

@@ -933,6 +933,35 @@ def test_a_csv_named_after_its_folder_is_a_sound_report_only_beside_a_recorders_
     assert "To update the copies, run the same offload again" not in said, said
 
 
+def test_a_sound_cards_release_says_takes_and_sound_report() -> None:
+    """The QA's (qa70rep L2): a sound card (four takes, no clip) offloaded again after the
+    recorder took another take: its sound report differs from the one already copied.
+    Failed before: "all clips are safe ... only the card's index file 250101/250101.CSV
+    differs": a sound card has no clips, and a recorder's CSV is its sound report. A
+    camera's index file keeps its words."""
+    refused = {"status": "failed", "error": "250101/250101.CSV already exists on destination"}
+    data = report(VERIFIED, VERIFIED)
+    data["files"] = [
+        {"path": f"250101/250101_T0{n}.WAV", "destinations": [
+            {"index": i, **VERIFIED} for i in (0, 1)]} for n in range(1, 5)
+    ] + [{"path": "250101/250101.CSV", "destinations": [
+        {"index": i, **refused} for i in (0, 1)]}]  # fmt: skip
+    said = " ".join(card_release(data).text.split())
+    assert said.startswith("Do not format the card: all takes are safe (every other"), said
+    assert "only the card's sound report 250101/250101.CSV differs from the one" in said, said
+    assert "clips" not in said and "index file" not in said, said
+    assert "keep the old sound report under its name" in said, said
+    # A camera's index file: its clips and its index file, as before.
+    data["files"] = [
+        {"path": "CONTENTS/CLIPS001/A001C001.MXF", "destinations": [
+            {"index": i, **VERIFIED} for i in (0, 1)]},
+        _index_file("INDEX.MIF already exists", "INDEX.MIF already exists"),
+    ]  # fmt: skip
+    said = " ".join(card_release(data).text.split())
+    assert "all clips are safe" in said and "the card's index file CONTENTS/" in said, said
+    assert "keep the old index under its name" in said, said
+
+
 def test_which_files_are_a_cameras_index_files() -> None:
     """By name (Canon, P2, Sony, XDCAM, Insta360), an AVCHD card's playlists by their
     folder, a Sound Devices sound report named after its folder, case-insensitively; not

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from offload.engine.reader import _history_mismatch
 from offload.model import DatedCopy
-from offload.report.words import local_time
+from offload.report.dates import utc_words
 
 CARD_DATE_NS = 1_700_000_000_123_456_789
 COPY_DATE_NS = 1_700_000_600_000_000_000  # ten minutes later: another local time
@@ -15,7 +15,7 @@ COPY_DATE_NS = 1_700_000_600_000_000_000  # ten minutes later: another local tim
 def test_a_dated_copys_mismatch_line_gives_the_copys_own_date() -> None:
     source = DatedCopy("/fast/A001/C001.MOV", "C001.MOV", 42, CARD_DATE_NS, COPY_DATE_NS)
     line = _history_mismatch(source, "xxh64", "aa", "bb")
-    own = local_time(COPY_DATE_NS // 1_000_000_000, seconds=True)
-    card = local_time(CARD_DATE_NS // 1_000_000_000, seconds=True)
+    own = utc_words(COPY_DATE_NS // 1_000_000_000, seconds=True)
+    card = utc_words(CARD_DATE_NS // 1_000_000_000, seconds=True)
     assert f"now 42 bytes, modified {own}" in line, line
     assert card not in line, line  # failed before: the card's date, not the file's

@@ -67,7 +67,9 @@ class UsageParser(argparse.ArgumentParser):
         if extras:
             if "" in extras:  # shown as nothing at all by argparse's words
                 raise UsageError(f"an argument {_EMPTY_PATH} (see {prog} --help)")
-            hint = _repeat_cascade_to(words, extras)
+            hint = _repeat_cascade_to(words, extras) or _option_among_destinations(
+                words, extras, parsed
+            )
             raise UsageError(
                 f"unrecognized arguments: {' '.join(extras)}{hint} (see {prog} --help)"
             )
@@ -807,6 +809,28 @@ def _repeat_cascade_to(words: Sequence[str], extras: Sequence[str]) -> str:
                 f"{repeated}"
             )
     return ""
+
+
+def _option_among_destinations(
+    words: Sequence[str], extras: Sequence[str], parsed: argparse.Namespace
+) -> str:
+    """The hint for destinations left over after an option written among them (``offload
+    copy CARD D1 --s3-endpoint URL s3://b/x``: argparse ends DEST... at the option, and the
+    words after its value are left over, "unrecognized arguments: s3://b/x"): every option
+    goes before SOURCE or after the last destination; "" where a left-over word is an option
+    (argparse's words name it), the command takes no destinations, or a ``--`` was given."""
+    if not isinstance(getattr(parsed, "destinations", None), list) or "--" in words:
+        return ""
+    if not extras or any(word.startswith("-") for word in extras):
+        return ""
+    last = max(at for at, word in enumerate(words) if word in extras)
+    if not any(word.startswith("-") for word in words[:last]):
+        return ""  # no option before them: something else was left over
+    return (
+        f"; {'it comes' if len(extras) == 1 else 'they come'} after an option written among "
+        "the destinations, which ends them: put every option before SOURCE or after the "
+        "last destination (SOURCE DEST... together)"
+    )
 
 
 def swallowed_slow_drive(

@@ -354,7 +354,8 @@ def _finished_later(entry: HistoryEntry, finished: HistoryEntry) -> None:
 def _json_entry(entry: HistoryEntry) -> dict[str, Any]:
     """*entry* as ``--json`` lists it (docs/json.md): every field but its sort key."""
     shown = asdict(entry)
-    hidden = ("moment", "roots", "token", "complete_on", "identity", "left_out", "ignore_patterns")
+    hidden = ("moment", "roots", "s3_roots", "token", "complete_on", "identity", "left_out",
+              "ignore_patterns")  # fmt: skip
     for key in hidden:
         del shown[key]
     return shown
@@ -960,18 +961,25 @@ def _states(data: dict[str, Any], counts: dict[str, Any]) -> str:
 
 
 #: A run some of whose copies this run transfer-checked on a service that does not check the
-#: in-flight hashes (the JSON's ``size_checked_only``): their sizes alone were checked.
+#: in-flight hashes (the JSON's ``size_checked_only``), or trusted from an earlier run's check
+#: that proved their sizes alone (a copy's own ``size_checked_only``): their sizes alone
+#: were checked.
 SIZE_CHECKED = "size-checked only"
 
 
 def _size_checked_only(data: dict[str, Any]) -> bool:
     """Whether a copy this run transfer-checked (not one trusted from the ledger) is on a
-    destination whose service does not check the in-flight hashes (``size_checked_only``)."""
+    destination whose service does not check the in-flight hashes (the destination's
+    ``size_checked_only``), or a copy trusted from the ledger is one an earlier run's check
+    proved the size alone of (the copy's ``size_checked_only``)."""
     sized = size_checked_destinations(data.get("destinations"))
-    return bool(sized) and any(
-        d.get("index") in sized
-        and d.get("status") == "transfer_checked"
-        and d.get("action") != "trusted"
+    return any(
+        d.get("status") == "transfer_checked"
+        and (
+            d.get("size_checked_only") is True
+            if d.get("action") == "trusted"
+            else d.get("index") in sized
+        )
         for file in data.get("files") or []
         for d in file.get("destinations") or []
     )

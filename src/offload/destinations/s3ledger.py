@@ -36,6 +36,8 @@ from offload.destinations.s3backend import S3Backend
 from offload.fs.listing import FolderListings
 from offload.ledger import (
     STATE_FOLDER,
+    TRANSFER_IN_FLIGHT,
+    TRANSFER_SIZE_ONLY,
     Ledger,
     LedgerEntry,
     VerifiedCopy,
@@ -121,8 +123,21 @@ class S3Ledger(Ledger):
         self.stored.append(self._prefix + name)
 
     def append_verified(self, records: Iterable[VerifiedCopy], *, recorded_at: float) -> None:
-        """Entries, each with its ETag, stored as one new object (``append``)."""
-        self.append(record.entry(recorded_at) for record in records)
+        """Entries, each with its ETag, stored as one new object (``append``); each
+        transfer check's with what it proved (``LedgerEntry.transfer_check``): the size
+        alone where the preflight's probe found the service storing a part whatever its
+        checksum (``S3Destination.checksums_checked`` False), else the size and the
+        in-flight hashes. Only here: an entry written again (a revocation's other cards'
+        standing entries, ``Ledger.revoke``) keeps what its own run recorded."""
+        proved = TRANSFER_IN_FLIGHT if self.store.checksums_checked else TRANSFER_SIZE_ONLY
+
+        def entry(record: VerifiedCopy) -> LedgerEntry:
+            made = record.entry(recorded_at)
+            if made.state != "transfer_checked":
+                return made
+            return replace(made, transfer_check=proved)
+
+        self.append(entry(record) for record in records)
 
     def identified(self, entry: LedgerEntry) -> LedgerEntry:
         """*entry* itself: an object is told by its ETag (``_with_etag``), no inode."""

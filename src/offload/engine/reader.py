@@ -1008,10 +1008,11 @@ def _history_mismatch(
     # history (the card's root one, one nested in its folders, a fast copy's): a "history".
     short = "MHL" if isinstance(record, MhlRecord) else "history"
 
-    from offload.report.words import local_time  # only for a mismatch's line
+    from offload.report.dates import utc_words  # only for a mismatch's line
 
     # The file's own date, as read: a DatedCopy's mtime_ns is its card's, not this file's.
-    moment = local_time(source.seen_mtime_ns // 1_000_000_000, seconds=True)
+    # UTC: the line is the file's error in every report (``utc_words``).
+    moment = utc_words(source.seen_mtime_ns // 1_000_000_000, seconds=True)
     exact = "".join("\\" + c if c in "\\*?[" else c for c in source.relative_path)
     return (
         f"source {source.path_text} does not match {which}: {name} "

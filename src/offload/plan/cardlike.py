@@ -169,15 +169,16 @@ def _layout_sign(folder: Path, *, history: bool) -> str | None:
 def volume_root_sign(root: Path, *, takes: bool = True) -> str | None:
     """The signs counted only at the root of a volume a camera formats (FAT, exFAT): an
     ARRI reel folder, a sound recorder's take (a ``.WAV`` or ``.BWF`` file, the sign the
-    ``--cascade-to`` check counts there too), a Blackmagic clip (``.braw`` or ProRes
+    ``--cascade-to`` check counts there too) or a folder of takes beside its sound report
+    (``250101/250101.CSV``, ``_recorder_folder``), a Blackmagic clip (``.braw`` or ProRes
     ``.mov``, the camera's names; the earlier cameras' QuickTime, ProRes or DNxHD, or
     CinemaDNG clip folder).
     Another tool's copy of such a card on a drive has the same layout in a folder
     (``RAID/A001R1AB/A001C001_...``), which an offload of that card into the drive is meant
     to find and adopt: a folder is not judged by them (the misordering check of
     ``--cascade-to``, ``cli/common._card_signs``, counts them in a plain folder only as a
-    weaker sign, against the SOURCE's own; *takes* False leaves the sound takes out, which
-    it counts as clips at a folder's top, its own rule). Never raises."""
+    weaker sign, against the SOURCE's own; *takes* False leaves the sound takes and folders
+    out, which it counts as clips at a folder's top, its own rule). Never raises."""
     try:
         names = os.listdir(root)
     except OSError:
@@ -188,6 +189,9 @@ def volume_root_sign(root: Path, *, takes: bool = True) -> str | None:
     take = _recorder_take(root, sorted(names)) if takes else None
     if take is not None:
         return f"{take} (a sound recorder's take at the card's root)"
+    report = _recorder_folder(root, sorted(names)) if takes else None
+    if report is not None:
+        return f"{report} (a sound recorder's takes beside its sound report)"
     for name in names:
         clip = _BLACKMAGIC_CLIP.fullmatch(name)
         if clip is not None:
@@ -217,6 +221,29 @@ def _recorder_take(root: Path, names: list[str]) -> str | None:
     if named is not None:
         return named
     return found[0] if len(found) >= 2 else None
+
+
+def _recorder_folder(root: Path, names: list[str]) -> str | None:
+    """The sound report (``<folder>/<folder>.CSV``, as ``report.release`` knows one) of the
+    first folder of *names* (at *root*) that holds one beside a take (``_sound_take``), as
+    ``250101/250101.CSV``; else None. Recorders that file their takes by day or project
+    (``250101/250101_T01.WAV``), without SOUNDDEV/, write no take at the root (QA qa70rep
+    L1: such a card took a GoPro's clips). Lists only a folder holding such a CSV (one
+    ``isfile`` a folder of the root, never a folder of ours)."""
+    for name in names:
+        report = f"{name}.CSV"
+        folder = root / name
+        if not os.path.isfile(folder / report) or _our_copy_root(folder):
+            continue
+        try:
+            inside = os.listdir(folder)
+        except OSError:
+            continue
+        # The report as the folder spells it (FAT and exFAT match names in any case).
+        spelled = next((n for n in inside if n.upper() == report.upper()), report)
+        if any(_sound_take(folder, n) for n in inside):
+            return f"{name}/{spelled}"
+    return None
 
 
 def _sound_take(folder: Path, name: str) -> bool:

@@ -45,6 +45,7 @@ from offload.report.content import (
     own_flags,
     read_back,
 )
+from offload.report.media_record import PROBED_KINDS, files_found
 from offload.report.source_words import of_the_source
 from offload.report.words import listed, plural
 
@@ -128,6 +129,9 @@ def card_content(
     rows: dict[str, list[Any]] = {kind: [] for kind in FLAG_KINDS}
     # Each kind's clips, for what its line may say of their copies (``_as_on_the_card``).
     clips_of: dict[str, list[Clip]] = {kind: [] for kind in FLAG_KINDS}
+    # What the probing found of each file, for the kinds only it finds: kept in the job
+    # report, so that documents made again without the media say it too (``media_record``).
+    files_of: dict[str, list[dict[str, Any]]] = {kind: [] for kind in PROBED_KINDS}
     for index, clip in enumerate(clips):
         found = empty_of.get(id(clip), ())
         # The row's own ⚠ decide which lines count it, as they decide its row's and page
@@ -141,6 +145,8 @@ def card_content(
         empty = iter(found)  # one EMPTY_FILES flag a file of *found*, in its order
         for flag in flags:
             clips_of[flag.kind].append(clip)
+            if flag.kind in files_of:
+                files_of[flag.kind].append(files_found(flag.kind, clip, probed[index]))
             rows[flag.kind].append(
                 next(empty)
                 if flag.kind == EMPTY_FILES
@@ -173,6 +179,8 @@ def card_content(
                 # Exact, as every path field of the JSON is (its file's path on the card,
                 # never the printed name the message shows: docs/json.md).
                 line["paths"] = [str(c.primary["path"]) for c, _ in found_rows]
+            if kind in files_of:
+                line["files"] = files_of[kind]
             lines.append(line)
     return lines
 

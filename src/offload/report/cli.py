@@ -15,7 +15,9 @@ said), one ``CARD CONTENT:`` line a kind on stderr, the lines ``offload copy``'s
 prints (``card_content``), from the grouping of the clips that makes the documents.
 
 Exit codes: 0 written; 1 a report could not be written; 64 usage error (unreadable, not a job
-report, or not a valid one: a key of the wrong kind, ``report.validate``; an --html or --pdf
+report (an ``offload verify`` report: a check makes no HTML or PDF, and the line names the job
+report to give where one is found, ``job_of_verify``), or not a valid one: a key of the wrong
+kind, ``report.validate``; an --html or --pdf
 path whose folder does not exist, or that exists, without --overwrite; a document that would
 be written over JOB.json itself, or --html and --pdf naming one file, with --overwrite too:
 nothing written); 130
@@ -46,7 +48,12 @@ from offload.manifest.atomic import write_file_atomically
 from offload.report.documents import DocumentOptions, default_paper, render
 from offload.report.job_report import remove_dead_temporaries
 from offload.report.media import ProbeBudget
-from offload.report.validate import JOB_SCHEMA_PREFIX, is_job_report, job_report_problem
+from offload.report.validate import (
+    JOB_SCHEMA_PREFIX,
+    VERIFY_SCHEMA_PREFIX,
+    is_job_report,
+    job_report_problem,
+)
 
 
 def add_report_parser(commands: Any) -> argparse.ArgumentParser:
@@ -118,6 +125,11 @@ def load_job_report(path: Path) -> dict[str, Any]:
         ) from None
     except ValueError as exc:
         raise UsageError(f"{shown} is not JSON ({exc}); {_NAME_A_JOB_REPORT}", path=path) from None
+    if isinstance(data, dict) and str(data.get("schema", "")).startswith(VERIFY_SCHEMA_PREFIX):
+        # A check's report: no documents of its own; the job report to give, where found.
+        from offload.report.job_of_verify import verify_report_words
+
+        raise UsageError(verify_report_words(path, data), path=path)
     if not isinstance(data, dict) or not is_job_report(data):
         raise UsageError(
             f"{shown} is not an offload-ai job report (no schema {JOB_SCHEMA_PREFIX}*); "

@@ -749,23 +749,34 @@ def _audio_takes(
 
 def _attach_to_takes(entries: list[FileEntry], takes: dict[str, list[Clip]]) -> list[FileEntry]:
     """Attach to its audio take (of *takes*, by folder) each file of *entries* beside it
-    whose base name starts with the take's (a sidecar, as a clip's: a recorder's
-    ``S01T01.PMF`` beside ``S01T01_1.WAV``; QA: it was a row of its own), the take with
-    the longest such name where several are; return the others. A take's sidecars are
-    found here, not by ``_Owners``: a take is made of the files no clip claimed."""
+    whose base name is the take's, or the take's and a track's part (``_TRACK``: a
+    recorder's ``S01T01.PMF`` or ``S01T01_1.PMF`` beside ``S01T01_1.WAV``; QA: it was a
+    row of its own); return the others. Stricter than a clip's sidecar rule
+    (``_starts_with_stem``): a take's name is a prefix of the next takes' (``S01`` of
+    ``S01T02``), and a file of a take not on the card is no other take's. A take's
+    sidecars are found here, not by ``_Owners``: a take is made of the files no clip
+    claimed."""
     remaining: list[FileEntry] = []
     for entry in entries:
         folder, stem, _ = _split(str(entry["path"]))
-        owner = max(
-            (take for take in takes.get(folder, ()) if _starts_with_stem(stem, take.stem)),
-            key=lambda take: len(take.stem),
-            default=None,
+        owner = next(
+            (take for take in takes.get(folder, ()) if _names_take(stem, take.stem)),
+            None,
         )
         if owner is None:
             remaining.append(entry)
         else:
             owner.attach(entry)
     return remaining
+
+
+def _names_take(stem: str, take: str) -> bool:
+    """Whether a file's base name *stem* is the take *take*'s (case aside), or that and a
+    track's part (``S01T01_1``, ``ZOOM0001_Tr1``: a recorder's split/channel suffix)."""
+    if stem.lower() == take.lower():
+        return True
+    track = _TRACK.match(stem)
+    return track is not None and track["take"].lower() == take.lower()
 
 
 # A track's part of its file's name (``_TRACK``, after its take's): a number (Sound Devices

@@ -14,7 +14,9 @@ status                 words                                               mark
                        cascade, equal to the card's digests)
 ``transfer_checked``   Transfer-checked only (not read back); trusted      ~
                        from the ledger: Transfer-checked earlier
-                       (date, never read back)
+                       (date, never read back), Size-checked earlier
+                       where that check proved the size alone (the
+                       copy's ``size_checked_only``)
 ``failed``             FAILED: the error                                   ✖ / XX
 ``cancelled``          Cancelled                                           – / --
 =====================  ==================================================  =======
@@ -27,12 +29,14 @@ several files says once how many of them: "; 1 of 2 files under another name, ..
 from __future__ import annotations
 
 import calendar
+import contextlib
+import contextvars
 import functools
 import os
 import posixpath
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -42,7 +46,7 @@ from offload.destinations.naming import under_another_name
 from offload.destinations.s3url import display_path, is_s3_destination
 from offload.engine.device_words import describe as describe_devices
 from offload.errors import names_path, printable_name
-from offload.part_of_volume import PartOfVolume
+from offload.part_of_volume import absent_card_name, card_of
 from offload.report.cascade_words import (
     READ_AGAIN,
     CascadeFacts,
@@ -292,22 +296,59 @@ def human_bytes(count: float | None) -> str:
     return f"{count:,.0f} B" if unit == 1 else f"{count / unit:,.2f} {suffix}"
 
 
+# The zone the documents being made say their times in: the run's, as its job report
+# records it (``in_run_zone``); None: the machine's. A context variable: documents made in
+# two threads at once each keep their own.
+_ZONE: contextvars.ContextVar[tuple[str, int] | None] = contextvars.ContextVar(
+    "offload_document_zone", default=None
+)
+
+
+def recorded_zone(data: Mapping[str, Any]) -> tuple[str, int] | None:
+    """The run's zone the job report *data* records (``time_zone``: its name and UTC
+    offset in seconds at the run's start), None where it records none (reports of earlier
+    versions) or none that can be a zone (a name not text, an offset past ±24 hours)."""
+    zone = data.get("time_zone")
+    if not isinstance(zone, Mapping):
+        return None
+    name, offset = zone.get("name"), zone.get("utc_offset_s")
+    if not isinstance(name, str) or not name or isinstance(offset, bool):
+        return None
+    if not isinstance(offset, int) or abs(offset) >= 24 * 3600:
+        return None
+    return name, offset
+
+
+@contextlib.contextmanager
+def in_run_zone(data: Mapping[str, Any]) -> Iterator[None]:
+    """Within it, ``when`` and the copies' minutes say times in the zone *data* records
+    (``recorded_zone``; the machine's where none): a report re-made later on a machine in
+    another zone says the run's times as the run's machine did. Thread-safe (a context
+    variable)."""
+    token = _ZONE.set(recorded_zone(data))
+    try:
+        yield
+    finally:
+        _ZONE.reset(token)
+
+
 def when(iso: str | float | None) -> str:
     """``2026-11-30T13:28:03Z`` (the JSON's UTC, or Unix seconds) → ``2026-11-30 14:28:03
-    CET (13:28:03 UTC)``: the machine's zone first, as the terminal says it, UTC beside it
-    (``words.local_and_utc``; a machine in UTC: ``2026-11-30 13:28:03 UTC``). A text that
-    is no such date is shown as it is (``T`` a space)."""
+    CET (13:28:03 UTC)``: the run's zone (``in_run_zone``; else the machine's) first, as
+    the terminal says it, UTC beside it (``words.local_and_utc``; a zone that is UTC:
+    ``2026-11-30 13:28:03 UTC``). A text that is no such date is shown as it is (``T`` a
+    space)."""
     if not iso:
         return ""
     if isinstance(iso, int | float):
-        return local_and_utc(iso)
+        return local_and_utc(iso, _ZONE.get())
     text = str(iso)
     seconds = _utc_seconds(text)
     if seconds is None:
         return (
             text[:-1].replace("T", " ") + " UTC" if text.endswith("Z") else text.replace("T", " ")
         )
-    return local_and_utc(seconds)
+    return local_and_utc(seconds, _ZONE.get())
 
 
 def _verified_minute(at: str | float) -> str:
@@ -318,16 +359,16 @@ def _verified_minute(at: str | float) -> str:
     seconds = at if isinstance(at, int | float) else _utc_seconds(str(at))
     if seconds is None:
         return when(at)
-    return _minute_in(seconds, (*time.tzname, time.timezone))
+    return _minute_in(seconds, (*time.tzname, time.timezone), _ZONE.get())
 
 
 # A run's copies verified earlier share their minutes: each worded once (strftime, ~2 µs,
 # was ~0.1 s at 50,000 copies), by the zone too (a test sets another in the same process).
 @functools.lru_cache(maxsize=4096)
-def _minute_in(seconds: float, zone: tuple[str, str, int]) -> str:
-    """``local_time(seconds)`` in the zone *zone* (``time.tzname`` and ``time.timezone``:
-    the cache's key)."""
-    return local_time(seconds)
+def _minute_in(seconds: float, machine: tuple[str, str, int], zone: tuple[str, int] | None) -> str:
+    """``local_time(seconds)`` in the run's zone *zone*, else the machine's (*machine*:
+    ``time.tzname`` and ``time.timezone``, the cache's key)."""
+    return local_time(seconds, zone=zone)
 
 
 # The dates of a run's copies share their seconds (verified in the same second): each read
@@ -401,6 +442,9 @@ SIZE_ONLY_COUNT = "size-checked only (not read back)"
 #: transfer-checked row: this run's, and those trusted from the ledger.
 TRANSFER_ONLY_COUNT = "transfer-checked only (not read back)"
 TRANSFER_EARLIER_COUNT = "transfer-checked earlier (trusted from the ledger, never read back)"
+#: Those whose earlier check proved the size alone (the copy's ``size_checked_only``: its
+#: ledger entry records it, or is too old to tell).
+SIZE_EARLIER_COUNT = "size-checked earlier (trusted from the ledger, never read back)"
 
 
 def describe(entry: dict[str, Any], *, reread: frozenset[int] = frozenset()) -> State:
@@ -424,7 +468,9 @@ def describe(entry: dict[str, Any], *, reread: frozenset[int] = frozenset()) -> 
             parts.append(_verified_minute(entry["verified_at"]))
         if trusted:
             parts.append("never read back")
-            return State("transfer_checked", f"Transfer-checked earlier ({', '.join(parts)})")
+            # Its earlier check proved the size alone: never "transfer-checked" of it.
+            what = "Size-checked" if entry.get("size_checked_only") else "Transfer-checked"
+            return State("transfer_checked", f"{what} earlier ({', '.join(parts)})")
         if mode:
             parts.append(f"{mode} verification")
         # The earlier run read it back through a cache (its ledger entry says so).
@@ -762,27 +808,9 @@ def part_of_card(data: Mapping[str, Any]) -> tuple[str, str, str] | None:
     ``only PRIVATE/M4ROOT/CLIP of it was offloaded`` with what was left on it. None for
     any other run (a whole card, a folder of a drive that is no card, a cascade re-run
     without its card, which names its card absent)."""
-    for warning in data.get("warnings") or ():
-        if not isinstance(warning, Mapping) or warning.get("code") != "source-part-of-volume":
-            continue
-        part = PartOfVolume.of(dict(warning))
-        if part is None or not part.card or not part.within:
-            continue
-        volume = data.get("source_volume") or {}
-        label = volume.get("volume_label") if isinstance(volume, Mapping) else None
-        from_filesystem = isinstance(volume, Mapping) and (
-            volume.get("volume_label_from") != "mount point"
-        )
-        if (
-            label
-            and from_filesystem
-            and str(volume.get("mount_point") or "").rstrip("/") == part.volume.rstrip("/")
-        ):
-            name = str(label)
-        elif part.outside:  # the card mounted whole: its mount folder
-            name = os.path.basename(part.volume.rstrip("/")) or part.volume
-        else:  # a bind mount of the folder alone: the card's own name is not known here
-            return None
+    found = card_of(data.get("warnings") or (), data.get("source_volume"))
+    if found is not None:
+        part, name = found
         within = printable_name(part.within)
         if not part.outside:
             return name, within, f"only {within} of it was offloaded"
@@ -799,12 +827,22 @@ def part_of_card(data: Mapping[str, Any]) -> tuple[str, str, str] | None:
     return None
 
 
-def _production_names(data: dict[str, Any], card_name: str) -> frozenset[str]:
+def _absent_name(data: Mapping[str, Any], absent: str) -> str:
+    """The name of the absent card of a cascade re-run without it (*absent*: its path): its
+    mount folder's where the card's run offloaded one folder of it
+    (``part_of_volume.absent_card_name``; QA: the Card row said "CLIP"), else its path's."""
+    return absent_card_name(data.get("warnings") or ()) or (
+        os.path.basename(absent.rstrip("/")) or absent
+    )
+
+
+def _production_names(data: dict[str, Any], *names: str) -> frozenset[str]:
     """The labels of ``_production``'s rows that show a name rather than the DIT's words:
-    the Reel when it is the card's folder name (the default the run records, or none
-    recorded, in an older report)."""
+    the Reel when it is one of *names* (the card's name, the default the run records; the
+    source folder's, an older report's default for one folder of a card), or none is
+    recorded (an older report)."""
     reel = (data.get("production") or {}).get("reel")
-    return frozenset({"Reel"}) if not reel or reel == card_name else frozenset()
+    return frozenset({"Reel"}) if not reel or reel in names else frozenset()
 
 
 #: What the Volume row adds when its name is no label: ``volume_label_from`` "mount point"
@@ -853,6 +891,7 @@ def _destination_rows(
     reread = reread_by_cascade(data)
     for d in data.get("destinations", []):
         index = int(d.get("index", 0))
+        sized = transfer_earlier.get((index, "size_checked"), 0)
         trusted = transfer_earlier.get((index, "transfer_checked"), 0)
         trusted_old = transfer_earlier.get((index, "verified_earlier"), 0)  # an older report
         proven_earlier = int(d.get("files_verified_earlier") or 0) - trusted_old
@@ -864,10 +903,11 @@ def _destination_rows(
             (earlier_count, "verified earlier (not re-read)"),
             (again, f"verified earlier ({REREAD_BY_CASCADE})"),
             (
-                int(d.get("files_transfer_checked") or 0) - trusted,
+                int(d.get("files_transfer_checked") or 0) - trusted - sized,
                 SIZE_ONLY_COUNT if index in losses.size_checked_only else TRANSFER_ONLY_COUNT,
             ),
             (trusted + trusted_old, TRANSFER_EARLIER_COUNT),
+            (sized, SIZE_EARLIER_COUNT),
             (d.get("files_failed"), "FAILED"),
             (d.get("files_cancelled"), "cancelled"),
             (
@@ -2096,6 +2136,7 @@ def _proved(
     checked_earlier: int = 0,
     transfer_run: bool = False,
     size_only: int = 0,
+    size_earlier: int = 0,
 ) -> tuple[str, str] | None:
     """What the copies' states prove, when every copy is good (verified now or earlier, or
     transfer-checked): the verdict of a run with no problem, and the same in a clause for a
@@ -2111,7 +2152,9 @@ def _proved(
     *transfer_run*: the run's ``--verify transfer``, which reads back no copy it makes: a
     copy it verified now is one already there, read back now (never "copied" either);
     *size_only*: copies of this run on a service that does not check the in-flight hashes
-    (``SIZE_ONLY_COUNT``), of those counted ``transfer_checked``: said so."""
+    (``SIZE_ONLY_COUNT``), of those counted ``transfer_checked``: said so; *size_earlier*:
+    of *checked_earlier*, those whose earlier check proved the size alone
+    (``SIZE_EARLIER_COUNT``): said so too."""
     if not copies or any(n for status, n in statuses.items() if status not in GOOD):
         return None
     if statuses["transfer_checked"]:
@@ -2125,12 +2168,19 @@ def _proved(
         head_notes: list[str] = []
         clause_notes: list[str] = []
         if checked_earlier:
+            # Those whose earlier check proved the size alone: never "transfer-checked".
+            sized_then = (
+                f", {size_earlier:,} of those size-checked only (their in-flight hashes not "
+                "checked or not recorded as checked)"
+                if size_earlier
+                else ""
+            )
             head_notes.append(
                 f"{checked_earlier:,} of them transfer-checked by an earlier run, "
-                "not re-checked now"
+                f"not re-checked now{sized_then}"
             )
             clause_notes.append(
-                f"{checked_earlier:,} of them by an earlier run, not re-checked now"
+                f"{checked_earlier:,} of them by an earlier run, not re-checked now{sized_then}"
             )
         sized = (
             f"{size_only:,} of them size-checked only (their service does not check the "
@@ -2414,7 +2464,9 @@ def build_view(
                 if status == "verified_earlier" and read_by_cascade(dest, reread):
                     read_again_on[int(dest.get("index", 0))] += 1
                 elif status == "transfer_checked" and dest.get("action") == "trusted":
-                    transfer_earlier[dest.get("index", 0), "transfer_checked"] += 1
+                    # Its earlier check proved the size alone: counted apart, as its row.
+                    kind = "size_checked" if dest.get("size_checked_only") else status
+                    transfer_earlier[dest.get("index", 0), kind] += 1
                 elif status == "transfer_checked" and (
                     dest.get("index", 0) in losses.size_checked_only
                 ):
@@ -2609,6 +2661,7 @@ def build_view(
         read_from=_read_from(data.get("destinations") or []),
         checked_earlier=sum(transfer_earlier.values()),
         size_only=size_only,
+        size_earlier=sum(n for (_, kind), n in transfer_earlier.items() if kind == "size_checked"),
         transfer_run=data.get("verify") == "transfer",
     )
     if data.get("cancelled"):
@@ -2792,7 +2845,7 @@ def build_view(
     copy = source_is_copy(data)
     card = [
         *(
-            [("Card", f"{os.path.basename(absent.rstrip('/')) or absent} (absent: not read)")]
+            [("Card", f"{_absent_name(data, absent)} (absent: not read)")]
             if absent
             else [("Card", card_name)]
         ),
@@ -2853,11 +2906,12 @@ def build_view(
         ("Ignored (not copied)", ignored_said(data, count_alone=True)),
         ("Destinations", number(len(destinations))),
     ]
-    trusted = sum(transfer_earlier.values())
+    size_earlier = sum(n for (_, kind), n in transfer_earlier.items() if kind == "size_checked")
+    trusted = sum(transfer_earlier.values()) - size_earlier
     counted = {
         **statuses,
         "verified_earlier": statuses["verified_earlier"] - read_again,
-        "transfer_checked": statuses["transfer_checked"] - trusted - size_only,
+        "transfer_checked": statuses["transfer_checked"] - trusted - size_only - size_earlier,
     }
     for status in SEVERITY:
         if status == "verified_earlier" and read_again:
@@ -2868,6 +2922,8 @@ def build_view(
             totals.append((f"Copies: {SIZE_ONLY_COUNT.capitalize()}", number(size_only)))
         if status == "transfer_checked" and trusted:
             totals.append((f"Copies: {TRANSFER_EARLIER_COUNT.capitalize()}", number(trusted)))
+        if status == "transfer_checked" and size_earlier:
+            totals.append((f"Copies: {SIZE_EARLIER_COUNT.capitalize()}", number(size_earlier)))
     # One line per disk (a bucket's says "Bucket": no disk of this machine's): what was
     # detected and how its destinations read back.
     totals.extend(
@@ -2890,7 +2946,7 @@ def build_view(
         verdict_ok=ok,
         verdict_detail=detail,
         production=_production(data, source_name),
-        production_names=_production_names(data, source_name),
+        production_names=_production_names(data, source_name, card_name),
         source_is_copy=copy,
         card=card,
         destinations=_destination_rows(data, transfer_earlier, read_again_on, losses),

@@ -25,3 +25,16 @@ def iso_date(timestamp: float | None) -> str | None:
 @functools.lru_cache(maxsize=4096)
 def _iso_second(second: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+
+
+def utc_words(timestamp: float, *, seconds: bool = False) -> str:
+    """*timestamp* in UTC, the zone named (``2026-12-07 09:19 UTC``; *seconds*:
+    ``09:19:05 UTC``): the one wording of a time inside a message a report keeps (a file's
+    ``error``, a warning's ``message``, a refusal's reason: the JSON, the CSV, the HTML and
+    PDF, ``offload verify``'s report), which the terminal prints as it is. Never the
+    machine's zone: a report mailed and archived must read the same wherever it was made,
+    and its other dates are UTC (``Started 2026-12-07 09:21:48 UTC``); a local time there,
+    another calendar day in Honolulu, read as another time. The summary's own lines, which
+    no report keeps, give local time (``report.words.local_time``)."""
+    shape = "%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC"
+    return time.strftime(shape, time.gmtime(timestamp))

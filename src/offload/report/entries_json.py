@@ -82,7 +82,8 @@ def _copy(d: DestinationFileResult) -> str:
     ValueError for a value not written out here (the caller encodes the entry with json)."""
     index, status, verified_at = d.destination_index, d.status, d.verified_at
     mode, error, reread, recorded = d.verified_mode, d.error, d.reread, d.recorded_digests
-    if type(index) is not int or type(reread) is not bool:
+    sized = d.size_checked_only
+    if type(index) is not int or type(reread) is not bool or type(sized) is not bool:
         raise TypeError
     return (
         f'{{"index": {index}, "status": {_ENUMS[status]}, "action": {_ENUMS[d.action]}, '
@@ -95,7 +96,8 @@ def _copy(d: DestinationFileResult) -> str:
         f'"cache_bypass": {_ENUMS[d.cache_bypass]}, '
         f'"copy_s": {_seconds(d.copy_s)}, "verify_s": {_seconds(d.verify_s)}, '
         f'"reread": {"true" if reread else "false"}, "refusal": {_ENUMS[d.refusal]}, '
-        f'"fast_failure": {_ENUMS[d.fast_failure]}}}'
+        f'"fast_failure": {_ENUMS[d.fast_failure]}, '
+        f'"size_checked_only": {"true" if sized else "false"}}}'
     )
 
 

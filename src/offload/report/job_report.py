@@ -47,6 +47,7 @@ from offload.report.report_names import REPORT_SUFFIXES as REPORT_SUFFIXES
 from offload.report.report_names import numbered_name as numbered_name
 from offload.report.report_names import report_basename_for as report_basename_for
 from offload.report.volumes import add_volume_info
+from offload.report.words import run_zone
 from offload.results import CopyAction, DestinationFileResult, DestinationStatus, FileResult
 
 if TYPE_CHECKING:
@@ -129,6 +130,10 @@ def _destination_entry(d: DestinationFileResult) -> dict[str, Any]:
         # Why a cascade failed a fast copy it had called good (``results.FastCopyFailure``),
         # or None.
         "fast_failure": None if d.fast_failure is None else d.fast_failure._value_,
+        # Of a copy trusted from a transfer check's ledger entry: that check proved its size
+        # alone (``ledger.size_checked_only``); false otherwise (this run's own: the
+        # destination's ``size_checked_only``).
+        "size_checked_only": d.size_checked_only,
     }
 
 
@@ -151,6 +156,7 @@ _COPY_FIELDS: dict[str, Callable[[DestinationFileResult], Any]] = {
     "reread": operator.attrgetter("reread"),
     "refusal": lambda d: None if d.refusal is None else d.refusal._value_,
     "fast_failure": lambda d: None if d.fast_failure is None else d.fast_failure._value_,
+    "size_checked_only": operator.attrgetter("size_checked_only"),
 }
 
 
@@ -311,6 +317,9 @@ def report_data(
         # The start to the microsecond (``started`` is to the second): what orders two runs
         # of one second in ``offload history`` (a refused one's record states it too).
         "started_unix": round(job.started_at, 6),
+        # The machine's zone at the start: the HTML/PDF say the run's times in it, wherever
+        # and whenever they are made again (``offload report``).
+        "time_zone": run_zone(job.started_at),
         # The run's token, as its start record names it: ``offload history`` takes a start
         # record whose run wrote this report as finished (its removal is not fsynced).
         "run": report.run or None,
@@ -880,6 +889,11 @@ class ReportsWritten:
             # The HTML and PDF not written yet: made from the restated data (here, not by
             # the worker, which has the first), so they carry the notes too.
             self.documents[0].restate({**data, "exit_code": exit_code})
+        return self._rewrite(data, exit_code, stopped)
+
+    def _rewrite(self, data: dict[str, Any], exit_code: int, stopped: bool) -> list[str]:
+        """Write every JSON report already written again from *data*, atomically over
+        itself (``restate``); what could not be done, one line each."""
         restated = _json_file(data)
         problems: list[str] = []
         self.unrestated = [str(path) for path in self.json_written]
@@ -914,6 +928,15 @@ class ReportsWritten:
         pending, json_paths, remote = documents
         notes = pending.finish(json_paths, remote)
         self.card_content = pending.card_content
+        if self.card_content and self.data is not None:
+            # What the documents found of the card's content (the probing's findings
+            # above all: a file not readable as media, a clip cut off) is known only now:
+            # the JSON reports, written before, are written again with it, so that
+            # ``offload report`` of them once the card is formatted and the copies shelved
+            # says it too (``media_record``). Only where something was found: most runs find
+            # nothing, and a 50,000-file report is ~30 MB to write again on every drive.
+            self.data = {**self.data, "card_content": self.card_content}
+            notes += self._rewrite(self.data, self.exit_code, stopped=False)
         self.documents_written += pending.published
         if notes:
             self.document_errors += notes

@@ -147,6 +147,10 @@ class MediaInfo:
     estimated: bool = False
 
 
+#: What a clip none of whose files can be read says: the card gone and no good copy there
+#: (``offload report`` of a formatted card; ``media_record.recall`` then gives it the run's
+#: own findings, kept in its job report).
+NOT_THERE = "not probed: neither the card nor a verified copy is there"
 #: What a file without a video stream (a sound file) says instead of a thumbnail.
 NO_PICTURE = "no picture in this file"
 #: What a clip whose codec FFmpeg has no decoder for says (BRAW, Canon Cinema RAW Light):
@@ -970,7 +974,7 @@ def probe_clips(
             # Located (and opened) ahead, once the clip before it was done; the first now.
             path, descriptor = located.popleft() if located else (locate(clip), None)
             if path is None:
-                info = MediaInfo(error="not probed: neither the card nor a verified copy is there")
+                info = MediaInfo(error=NOT_THERE)
             elif (refused := not_media(path, descriptor)) is not None:
                 # Refused by its first bytes (~20 µs from the cache): none of the quota.
                 info = refusals.get(refused) or refusals.setdefault(

@@ -186,6 +186,22 @@ def _rewriter(index_files: Sequence[str]) -> str:
     return "camera or sound recorder" if any(sound) else "camera"
 
 
+def _index_noun(index_files: Sequence[str]) -> str:
+    """What *index_files* are called: a recorder's sound report(s) (its reports alone: its
+    words, not a camera's "index file"), else the card's index file(s)."""
+    one = len(index_files) == 1
+    if _rewriter(index_files) == "sound recorder":
+        return "sound report" if one else "sound reports"
+    return "index file" if one else "index files"
+
+
+def _safe_noun(index_files: Sequence[str]) -> str:
+    """What the card's other files are called in "all ... are safe": the recordings of
+    whatever rewrote *index_files* (``_rewriter``): a sound card's takes, not clips (it has
+    none), a camera's clips, both's recordings."""
+    return {"sound recorder": "takes", "camera": "clips"}.get(_rewriter(index_files), "recordings")
+
+
 # A copy on these is no backup: the filesystem lives in memory.
 _MEMORY_FILESYSTEMS = MEMORY_FILESYSTEMS
 _GOOD = frozenset({"verified", "verified_earlier", "transfer_checked"})
@@ -392,7 +408,7 @@ def _index_words(index_files: Sequence[str], conflict: str | None = None) -> str
         "differ from the card, once the new copy is verified"
     )
     return (
-        f"the card's index {'file' if one else 'files'} "
+        f"the card's {_index_noun(index_files)} "
         f"{', '.join(printable_name(f) for f in index_files)}, which "
         f"{'differs' if one else 'differ'} from the {'one' if one else 'ones'} already on a "
         f"destination (a {_rewriter(index_files)} rewrites {'it' if one else 'them'} whenever "
@@ -1241,7 +1257,8 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         device = _rewriter(index_files)
         safe_others = not others_unsafe and not none_counts
         others = (
-            "all clips are safe (every other file is verified on a disk other than the card's"
+            f"all {_safe_noun(index_files)} are safe (every other file is verified on a disk "
+            "other than the card's"
             f"{_earlier_words(earlier_only, count, ', ')})"
             if safe_others
             else "the other files are listed below with their state"
@@ -1258,14 +1275,15 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
         )  # fmt: skip
         return keep(
             "; ".join([*why_not, others])
-            + f"; {'only ' if safe_others else ''}the card's index {'file' if one else 'files'} "
+            + f"; {'only ' if safe_others else ''}the card's {_index_noun(index_files)} "
             f"{', '.join(index_files)} {'differs' if one else 'differ'} from the "
             f"{'one' if one else 'ones'} already on a destination (a {device} rewrites "
             f"{'it' if one else 'them'} whenever it records more) and {'was' if one else 'were'} "
             f"not replaced. {_update_advice(device)}: "
             "it replaces only the files that differ from the card, once the new copy is "
-            "verified (--keep-both would keep the old index under its name and the new one "
-            f"beside it, which the {device} does not read)",
+            f"verified (--keep-both would keep the old "
+            f"{'sound report' if device == 'sound recorder' else 'index'} under its name and "
+            f"the new one beside it, which the {device} does not read)",
             tuple(index_files),
         )
     if not count:

@@ -198,7 +198,7 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
     for header, _attribute in shown:
         table.add_column(header, justify="right", no_wrap=True)
     links = any(report.failed_links(d.index) for d in job.destinations)
-    size_only = report.size_checked_only()
+    size_only = _size_checked_on(report)
     if links:
         table.add_column("links\nnot made", justify="right", no_wrap=True)
     table.add_column("written", justify="right", no_wrap=True)
@@ -223,6 +223,30 @@ def _table(report: OffloadReport, shown_path: Callable[[str], str], width: int) 
             ),
         )
     return table
+
+
+def _size_checked_on(report: OffloadReport) -> frozenset[int]:
+    """The destinations where a transfer check proved the sizes alone: this run's
+    (``OffloadReport.size_checked_only``) or an earlier run's, trusted from the ledger
+    (``DestinationFileResult.size_checked_only``): the result column says ``size-checked
+    only`` there, the weakest proof. A pass over the copies only where some destination
+    with transfer-checked copies is not already one."""
+    found = set(report.size_checked_only())
+    left = {
+        d.index
+        for d in report.job.destinations
+        if d.files_transfer_checked and d.index not in found
+    }
+    if not left:
+        return frozenset(found)
+    for file in report.job.files:
+        for copy in file.destinations:
+            if copy.size_checked_only and copy.destination_index in left:
+                found.add(copy.destination_index)
+                left.discard(copy.destination_index)
+                if not left:
+                    return frozenset(found)
+    return frozenset(found)
 
 
 def _blocks(report: OffloadReport) -> Iterator[Text]:
@@ -320,9 +344,10 @@ def _result(
     again this run are not counted in *earlier*; *reread*: those, read back by this run);
     ``verified, partly earlier`` where some copies there were read back now, by the copy or
     a cascade (``proven_words``); ``size-checked only`` instead of ``transfer-checked``
-    where *size_only*: this run's transfer checks there proved the sizes alone (a service
-    that stores a part whatever its checksum, ``OffloadReport.size_checked_only``), as the
-    line below the table and every document say of that destination."""
+    where *size_only*: a transfer check there proved the sizes alone, this run's (a service
+    that stores a part whatever its checksum, ``OffloadReport.size_checked_only``) or an
+    earlier run's trusted from the ledger (``_size_checked_on``), as the line below the
+    table and every document say of that destination."""
     if dest.lost:
         return Text(f"LOST: {printable_line(dest.lost_reason or '')}", style="bold red")
     if result == "failed":
@@ -363,6 +388,7 @@ class _Counts:
         "earlier",
         "earlier_cached",
         "reread",
+        "sized_earlier",
         "total_bytes",
         "transfer_earlier",
         "unchecked",
@@ -391,6 +417,9 @@ class _Counts:
         #: transfer-checked by this run, by destination index (``_transfer_checks``).
         self.transfer_earlier: list[DestinationFileResult] = []
         self.checked_made: Counter[int] = Counter()
+        #: Of the copies transfer-checked by an earlier run, those whose check proved the
+        #: size alone (``DestinationFileResult.size_checked_only``), by destination index.
+        self.sized_earlier: Counter[int] = Counter()
         #: The copies verified now through a cache, by how; the card files read (again)
         #: through one; the copies verified now, by action.
         self.cached: Counter[CacheBypass] = Counter()
@@ -436,6 +465,8 @@ def _count_copies(report: OffloadReport) -> _Counts:
                 proven = False
                 if copy.action is trusted:
                     counts.transfer_earlier.append(copy)
+                    if copy.size_checked_only:
+                        counts.sized_earlier[copy.destination_index] += 1
                 else:
                     counts.checked_made[copy.destination_index] += 1
             elif status is verified:
@@ -860,10 +891,18 @@ def _weakening_lines(report: OffloadReport, counts: _Counts) -> list[str]:
             + "."
         )
     if transfer_earlier:
+        sized = counts.sized_earlier.total()
         lines.append(
             "Copies transfer-checked by an earlier run and trusted from the destination's "
             f"ledger, never read back: {len(transfer_earlier):,} "
-            f"({_earlier_detail(transfer_earlier)}; --verify destination reads them back)."
+            f"({_earlier_detail(transfer_earlier)}"
+            + (
+                f"; {sized:,} of them size-checked only, their in-flight hashes not checked "
+                "or not recorded as checked"
+                if sized
+                else ""
+            )
+            + "; --verify destination reads them back)."
         )
     actions = counts.actions
     if actions[CopyAction.ADOPTED]:
@@ -1075,21 +1114,42 @@ _FINISH_WORDS = {
 
 
 def _transfer_checks(report: OffloadReport, counts: _Counts) -> str:
-    """What a transfer check proved of this run's copies: the sizes, and the in-flight hashes
+    """What the transfer checks proved of the copies: the sizes, and the in-flight hashes
     where something checked them (a disk's write, an S3 service that refuses a part whose
     checksum is wrong); an S3 destination whose service stored a probe with a wrong checksum
-    (the preflight's ``s3-checksums-unchecked`` warning) has its copies size-checked only."""
+    (the preflight's ``s3-checksums-unchecked`` warning) has this run's copies size-checked
+    only, and so are the copies an earlier run checked so, trusted from the ledger (its
+    entries record it, or are too old to tell: ``ledger.size_checked_only``), counted with
+    them, each destination's all."""
     unchecked = report.size_checked_only()
-    only_sized = sum(counts.checked_made[index] for index in unchecked)
+    sized_earlier = counts.sized_earlier
+    by_index = {
+        index: (counts.checked_made[index] if index in unchecked else 0) + sized_earlier[index]
+        for index in {*unchecked, *sized_earlier}
+    }
+    only_sized = sum(by_index.values())
     if not only_sized:
         return "sizes and in-flight hashes checked"
     where = ", ".join(
-        str(p.destination) for p in report.plans if p.index in unchecked
+        str(p.destination) for p in report.plans if by_index.get(p.index)
     )  # shown as s3:// URLs
+    earlier = sum(sized_earlier.values())
+    # Of the earlier run's copies, what their ledger entries record (or cannot tell); the
+    # service's fault where this run's probe found it (its warning), whoever's copies.
+    services = {
+        w.destination_index
+        for w in report.warnings
+        if w.code == PreflightCode.S3_CHECKSUMS_UNCHECKED and w.destination_index is not None
+    }
+    why = []
+    if earlier:
+        who = "all" if earlier == only_sized else f"{earlier:,} of them"
+        why.append(f"{who} by an earlier run, trusted from the ledger")
+    if any(by_index.get(index) for index in services):
+        why.append("the service does not check the in-flight hashes")
     return (
         f"sizes checked; {plural(only_sized, 'copy', 'copies')} on {where} size-checked "
-        "only (the service does not check the in-flight hashes: use --verify destination "
-        "or full)"
+        f"only ({'; '.join(why)}: use --verify destination or full)"
     )
 
 

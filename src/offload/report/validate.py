@@ -222,6 +222,7 @@ _COPY = obj(
         "reread": _o(nullable(BOOL)),
         "refusal": _o(nullable(STR)),
         "fast_failure": _o(nullable(STR)),
+        "size_checked_only": _o(BOOL),
     }
 )
 
@@ -305,6 +306,7 @@ _JOB_REPORT = obj(
         "production": _o(nullable(map_of(_TEXT))),
         "started": DATE,
         "started_unix": _o(NUM),
+        "time_zone": _o(nullable(obj({"name": STR, "utc_offset_s": INT}))),
         "run": _o(nullable(STR)),
         "finished": _o(nullable(DATE)),
         "elapsed_s": _o(nullable(NUM)),
@@ -344,6 +346,9 @@ _JOB_REPORT = obj(
         "missing_from_legacy_mhl": _o(list_of(obj({"path": STR, "mhl": STR}))),
         "card_history_untrusted": _o(_TEXT),
         "card_gone": _o(_TEXT),
+        # The card's content not whole, as its documents found it (report/card_content.py);
+        # its files' records are read by ``media_record``, which passes over any it cannot.
+        "card_content": _o(nullable(list_of(obj({"kind": STR, "count": COUNT, "message": STR})))),
         "warnings": _o(list_of(obj({"code": _o(_TEXT), "path": _o(_TEXT), "message": _o(_TEXT)}))),
         "folder_errors": _o(list_of(STR)),
         "reports_refused": _STEP_REFUSALS,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # no import at run time (the module's docstring)
     from collections.abc import Iterable
+    from typing import Any
 
 #: In a cascade re-run without its card, the words of each ``folder_errors`` line naming a
 #: fast copy found unlike the card as the run read it to feed the cascade
@@ -353,32 +354,60 @@ def duration(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d} min"
 
 
-def local_time(timestamp: float, *, seconds: bool = False) -> str:
+def local_time(
+    timestamp: float, *, seconds: bool = False, zone: tuple[str, int] | None = None
+) -> str:
     """*timestamp* in the machine's zone, the zone named (``2026-12-04 22:46 CET``;
     *seconds*: ``22:46:05 CET``): the one wording of a local time in every line and summary,
     and of the documents' times (``local_and_utc``, UTC beside it): the JSON and
-    ``offload history`` give UTC, and a bare local time read beside them as another time."""
+    ``offload history`` give UTC, and a bare local time read beside them as another time.
+    *zone*: the run's zone instead (its name and UTC offset in seconds, ``run_zone``: a
+    report re-made on a machine in another zone says the run's times)."""
     import time
 
-    shape = "%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z"
-    return time.strftime(shape, time.localtime(timestamp))
+    local, name = _local(timestamp, zone)
+    shape = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    return f"{time.strftime(shape, local)} {name}"
 
 
-def local_and_utc(timestamp: float) -> str:
+def local_and_utc(timestamp: float, zone: tuple[str, int] | None = None) -> str:
     """*timestamp* to the second in the machine's zone, the zone named, UTC beside it
     (``2026-12-07 14:02:03 CET (13:02:03 UTC)``; the UTC date too where it is another day:
     ``2026-12-07 00:30:00 CET (2026-12-06 23:30:00 UTC)``): the documents' (HTML/PDF) times,
     the terminal's time first (``local_time``: what a DIT reads on set), the JSON's after.
-    A machine whose zone is UTC says it once (``2026-12-07 13:02:03 UTC``)."""
+    A zone that is UTC is said once (``2026-12-07 13:02:03 UTC``). *zone*: the run's zone
+    instead of the machine's, as ``local_time``'s."""
     import time
 
-    local = time.localtime(timestamp)
-    said = time.strftime("%Y-%m-%d %H:%M:%S %Z", local)
-    if local.tm_zone == "UTC":
+    local, name = _local(timestamp, zone)
+    said = f"{time.strftime('%Y-%m-%d %H:%M:%S', local)} {name}"
+    if name == "UTC":
         return said
     utc = time.gmtime(timestamp)
     shape = "%H:%M:%S UTC" if utc[:3] == local[:3] else "%Y-%m-%d %H:%M:%S UTC"
     return f"{said} ({time.strftime(shape, utc)})"
+
+
+def run_zone(timestamp: float) -> dict[str, object]:
+    """The machine's zone at *timestamp* as a job report records it (``time_zone``): its
+    ``name`` (``CET``, as ``local_time`` says it) and ``utc_offset_s`` (east of UTC:
+    3600)."""
+    import time
+
+    local = time.localtime(timestamp)
+    return {"name": local.tm_zone, "utc_offset_s": local.tm_gmtoff}
+
+
+def _local(timestamp: float, zone: tuple[str, int] | None) -> tuple[Any, str]:
+    """*timestamp*'s fields in *zone* (None: the machine's) and the zone's name."""
+    import time
+
+    if zone is None:
+        local = time.localtime(timestamp)
+        return local, local.tm_zone
+    name, offset = zone
+    # gmtime of the moment shifted by the run's offset: its fields are the run's clock.
+    return time.gmtime(timestamp + offset), name
 
 
 def free_text_lines(text: str) -> list[str]:

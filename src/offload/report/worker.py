@@ -396,6 +396,10 @@ def _kept_copy(
             slim[key] = shared.setdefault(value, value)
     if slim.get("recorded_digests") == {}:
         slim["recorded_digests"] = empty
+    # A trusted copy whose earlier check proved its size alone (``content.describe``): kept
+    # only where true, so no other copy's dict grows (the documents read it with ``get``).
+    if copy.get("size_checked_only") is True:
+        slim["size_checked_only"] = True
     return slim
 
 
