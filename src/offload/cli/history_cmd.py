@@ -313,10 +313,11 @@ def _followed(listed: list[HistoryEntry]) -> None:
                 if needed
                 and needed <= other.complete_on
                 and same_card(entry.identity, other.identity)
-                # Every entry it left out one the killed run's rules leave out too.
-                and covers(entry.ignore_patterns, other.left_out)
                 # Another host's paths may name other drives (a shared report folder).
                 and other.hostname == entry.host
+                # Every entry it left out one the killed run's rules leave out too (last:
+                # the one test that compiles patterns).
+                and covers(entry.ignore_patterns, other.left_out)
             ),
             None,
         )
