@@ -169,3 +169,92 @@ def test_ctrl_c_while_a_re_run_plans_is_recorded_and_changes_nothing_there(
     cancelled, offload = json.loads(shown.stdout)
     assert cancelled["kind"] == "cancelled" and cancelled["exit_code"] == 130, cancelled
     assert offload["kind"] == "offload" and offload["result"] == "verified", offload
+
+
+def _cancel_then_stall(
+    card_fs: FaultyFS, reports_fs: FaultyFS, tmp_path: Path, op: str, path: str
+) -> tuple[subprocess.Popen[str], str, Path]:
+    """``offload copy`` of the card A001 on *card_fs*, its report folder ``reports`` on
+    *reports_fs*: SIGINT while the card's folder is listed (the command loading), then
+    *op* on *path* of *reports_fs* held (``stall``) once the card is released. The running
+    process, the held rule (released by the caller) and the report folder."""
+    args, _, _ = _card(card_fs, tmp_path)
+    reports = reports_fs.mountpoint / "reports"
+    (reports_fs.backing / "reports").mkdir()
+    args[1] = str(reports)
+    listing = card_fs.stall("readdir", path="A001")
+    process = subprocess.Popen([OFFLOAD, "copy", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        card_fs.wait_stalled(listing, timeout_s=30)
+        held = reports_fs.stall(op, path=path)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.2)
+    finally:
+        card_fs.release(listing)
+    reports_fs.wait_stalled(held, timeout_s=30)
+    return process, held, reports
+
+
+@pytest.mark.timeout(120)
+def test_sigterm_while_a_hung_report_folder_holds_the_cancel_record_ends_the_run(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The review's MEDIUM 2: Ctrl-C before the copy, the report folder then hanging as the
+    record of that cancel is written into its ``refused/``: a SIGTERM meanwhile ends the
+    process as a SIGTERM before the copy does (README: exit 143, killed by it), as soon as
+    the folder's call returns (a call the kernel handed to a FUSE daemon outlives any
+    signal). Failed before: every signal was held while the record was written, the
+    record then written whole and the SIGTERM named in a WARNING line, exit 130."""
+    card_fs, reports_fs = faulty_fs(), faulty_fs()
+    process, held, _ = _cancel_then_stall(
+        card_fs, reports_fs, tmp_path, "create", "reports/refused/*"
+    )
+    try:
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+    finally:
+        reports_fs.release(held)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGTERM, err
+    assert "Traceback" not in err and "SIGTERM came" not in err, err
+
+
+@pytest.mark.timeout(120)
+def test_a_second_ctrl_c_while_the_report_folder_is_looked_at_exits_130(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """The review's MEDIUM 3: Ctrl-C while the command loads, then a second one while the
+    report folder's lookup for the cancel's record hangs: the record is given up (one
+    warning line), the run says nothing was copied, exit 130. Failed before: a
+    KeyboardInterrupt traceback out of ``local_report_dir``, the process killed by SIGINT."""
+    card_fs, reports_fs = faulty_fs(), faulty_fs()
+    process, held, reports = _cancel_then_stall(card_fs, reports_fs, tmp_path, "getattr", "reports")
+    try:
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.2)
+    finally:
+        reports_fs.release(held)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err, err
+    assert err.splitlines() == [
+        "WARNING: this cancelled offload is not in offload history: Ctrl-C came while it was "
+        "written",
+        "ERROR: cancelled before the copy started: nothing was copied",
+    ], err
+    assert not (reports / REFUSED_FOLDER).exists()
+
+
+@pytest.mark.timeout(120)
+def test_ctrl_c_while_loading_a_copy_its_options_would_refuse_records_nothing(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS]
+) -> None:
+    """A Ctrl-C while the command loads, its command line one ``offload copy`` refuses
+    once loaded (an empty ``--ignore`` pattern: exit 64, which by the README leaves no
+    record): nothing recorded, as for a refused report folder. Failed before: a
+    ``cancelled`` attempt was recorded in ``refused/``."""
+    done, reports, dest = _cancel_while_scanning(faulty_fs(), tmp_path, "--ignore", "")
+    assert done.returncode == 130, done.stderr
+    assert "nothing was copied" in done.stderr and "Traceback" not in done.stderr
+    assert list(dest.iterdir()) == [] and list(reports.iterdir()) == []

@@ -60,6 +60,7 @@ def _leave(
     roots: list[str],
     card: str | None = "",
     host: str | None = None,
+    ignore_patterns: tuple[str, ...] = (),
 ) -> None:
     """A start record as a run killed before its reports leaves it: its process over;
     *card* the identity it states (None: none, as an earlier version's record); *host*
@@ -78,6 +79,7 @@ def _leave(
         run=run,
         report=f"{Path(source).name}_killed",
         card=card or "",
+        ignore_patterns=ignore_patterns,
     )
     record.update(pid=int(gone.stdout), pid_start="")
     if card is None:
@@ -207,3 +209,101 @@ def test_a_killed_run_of_another_host_is_not_finished_by_a_run_of_this_one(
     assert newest["report"] == str(written), newest
     assert far["host"] == "another-cart" and far["state"] == "unknown", far
     assert far["finished_by"] is None, far
+
+
+@pytest.mark.parametrize("rule", ["--ignore", "default"])
+def test_a_killed_run_is_not_finished_by_a_later_run_that_left_card_files_out(
+    tmp_path: Path, rule: str
+) -> None:
+    """The reviewer's case: the later offload of A001 left SOUND.wav out (``--ignore
+    '*.wav'``; or a default rule, ``._*``, where the killed run may have had
+    ``--no-default-ignore``): its copy root holds no copy of it, and the killed run, whose
+    rules its record does not state, may have been copying it. Listed unfinished, never
+    finished by that run. Failed before: ``finished_later``."""
+    card, dest, reports = tmp_path / "A001", tmp_path / "dest", tmp_path / "reports"
+    card.mkdir()
+    (card / "C1.mov").write_bytes(os.urandom(1 << 14))
+    left_out = "SOUND.wav" if rule == "--ignore" else "._C1.mov"
+    (card / left_out).write_bytes(os.urandom(1 << 10))
+    dest.mkdir()
+    argv = ["copy", "-q", "--report-dir", str(reports)]
+    if rule == "--ignore":
+        argv += ["--ignore", "*.wav"]
+    code, _, err = _run(*argv, str(card), str(dest))
+    assert code == 0, err
+    [written] = reports.glob("*.json")
+    data = json.loads(written.read_text(encoding="utf-8"))
+    assert data["totals"]["ignored"] == 1, data["totals"]
+    roots = [d["copy_root"] for d in data["destinations"]]
+    assert not (Path(roots[0]) / left_out).exists()
+    _leave(
+        reports, source=data["source"], run="killed-1", started=data["started_unix"] - 120,
+        roots=roots,
+    )  # fmt: skip
+    newest, killed = _listed(reports)
+    assert newest["report"] == str(written), newest
+    assert killed["state"] == "unfinished" and killed["result"] == "unfinished", killed
+    assert killed["finished_by"] is None, killed
+    assert killed["followed_by"] == str(written), killed  # named as the advice's re-run
+
+
+def test_on_80_columns_the_finished_run_s_date_is_never_cut_in_two(
+    offloaded: tuple[Path, dict[str, Any], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A killed run finished later, listed on 80 columns (a block of lines a run): its
+    result, "finished by the run of <date> <time> UTC", on one line, on its own where it
+    does not fit after the card. Failed before: folded into the head line at the date's
+    space, "2026-12-07" at one line's end and "09:45:15 UTC" on the next."""
+    reports, data, _ = offloaded
+    roots = [d["copy_root"] for d in data["destinations"]]
+    _leave(
+        reports, source=data["source"], run="killed-1", started=data["started_unix"] - 60,
+        roots=roots,
+    )  # fmt: skip
+    [killed] = [e for e in _listed(reports) if e["kind"] == "started"]
+    assert killed["state"] == "finished_later", killed
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, err = _run("history", "--report-dir", str(reports))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 80, out
+    [line] = [line for line in lines if "finished by the run of" in line]
+    assert line.rstrip().endswith(killed["result"]), out
+
+
+@pytest.mark.parametrize("killed_ignored_proxy", [True, False])
+def test_a_killed_run_whose_rules_left_out_what_the_later_run_left_out_is_finished_by_it(
+    tmp_path: Path, killed_ignored_proxy: bool
+) -> None:
+    """The later offload of A001 with ``--ignore PROXY/`` (a folder left out whole). A
+    killed run whose record states the same rules (its ``ignore_patterns``, as
+    ``_record_start`` writes them) is finished by it; one whose rules were the defaults
+    alone was to copy PROXY/p.mov, which has no copy there: unfinished."""
+    from offload.cli.offload import _scan_patterns
+    from offload.plan.ignore import IgnoreRules
+
+    card, dest, reports = tmp_path / "A001", tmp_path / "dest", tmp_path / "reports"
+    (card / "PROXY").mkdir(parents=True)
+    (card / "C1.mov").write_bytes(os.urandom(1 << 14))
+    (card / "PROXY" / "p.mov").write_bytes(os.urandom(1 << 10))
+    dest.mkdir()
+    code, _, err = _run("copy", "-q", "--report-dir", str(reports), "--ignore", "PROXY/",
+                        str(card), str(dest))  # fmt: skip
+    assert code == 0, err
+    [written] = reports.glob("*.json")
+    data = json.loads(written.read_text(encoding="utf-8"))
+    assert data["ignored"][0]["kind"] == "folder", data["ignored"]
+    rules = IgnoreRules.default(exclude_root_ascmhl=True)
+    if killed_ignored_proxy:
+        rules = rules.adding(["PROXY/"])
+    _leave(
+        reports, source=data["source"], run="killed-1", started=data["started_unix"] - 60,
+        roots=[d["copy_root"] for d in data["destinations"]],
+        ignore_patterns=tuple(_scan_patterns(rules)),
+    )  # fmt: skip
+    _, killed = _listed(reports)
+    if killed_ignored_proxy:
+        assert killed["state"] == "finished_later", killed
+        assert killed["finished_by"] == str(written), killed
+    else:
+        assert killed["state"] == "unfinished" and killed["finished_by"] is None, killed

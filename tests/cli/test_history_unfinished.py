@@ -59,10 +59,11 @@ def held_card(faulty_fs: Callable[..., FaultyFS]) -> Iterator[tuple[FaultyFS, st
     yield card, rule
 
 
-def _start(card: FaultyFS, tmp_path: Path, reports: Path) -> subprocess.Popen[str]:
+def _start(card: FaultyFS, tmp_path: Path, reports: Path, *extra: str) -> subprocess.Popen[str]:
     dest = tmp_path / "dest"
     dest.mkdir(exist_ok=True)
-    argv = [OFFLOAD, "copy", "-q", "--report-dir", str(reports), str(card.mountpoint), str(dest)]
+    argv = [OFFLOAD, "copy", "-q", "--report-dir", str(reports), *extra, str(card.mountpoint),
+            str(dest)]  # fmt: skip
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -292,3 +293,44 @@ def test_a_start_record_a_power_cut_left_beside_its_run_s_report_is_listed_once(
     assert newest["kind"] == "offload" and newest["report"] == str(written), newest
     assert killed["kind"] == "started" and killed["state"] == "finished_later", killed
     assert killed["run"] == "another-1" and killed["finished_by"] == str(written), killed
+
+
+def test_a_later_run_finishes_a_killed_one_only_where_the_killed_run_s_rules_left_out_its_omissions(
+    tmp_path: Path, held_card: tuple[FaultyFS, str]
+) -> None:
+    """The review's HIGH 1, with a real kill: the card holds SOUND.wav and ._C1.mov (an
+    AppleDouble file the default rules leave out). Killed mid-clip (its start record
+    states its scan's patterns, ``ignore_patterns``), then the same offload with
+    ``--ignore '*.wav'``: verified, but SOUND.wav has no copy, and the killed run was to
+    copy it: listed unfinished, naming that run. Then the same offload as the killed one:
+    it too left ._C1.mov out, as the killed run's own rules would: finished by it.
+    Failed before: the ``--ignore`` run finished the killed one (SOUND.wav never copied);
+    with the record stating no rules, none would have finished it."""
+    card, _ = held_card
+    (card.backing / "SOUND.wav").write_bytes(os.urandom(4096))
+    (card.backing / "._C1.mov").write_bytes(os.urandom(512))
+    with _held_run(held_card, tmp_path) as (card, reports, process):
+        process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    [record] = (reports / STARTED_FOLDER).glob("*.json")
+    patterns = json.loads(record.read_text(encoding="utf-8"))["ignore_patterns"]
+    assert "._*" in patterns and "*.wav" not in patterns, patterns
+
+    narrower = _start(card, tmp_path, reports, "--ignore", "*.wav")
+    _, err = narrower.communicate(timeout=120)
+    assert narrower.returncode == 0, err
+    wav_run, killed = _listed(reports)
+    assert wav_run["kind"] == "offload" and wav_run["result"] == "verified", wav_run
+    assert not (tmp_path / "dest" / card.mountpoint.name / "SOUND.wav").exists()
+    assert killed["state"] == "unfinished" and killed["finished_by"] is None, killed
+    assert killed["followed_by"] == wav_run["report"], killed
+
+    again = _start(card, tmp_path, reports)
+    _, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    newest, _, killed = _listed(reports)
+    assert newest["kind"] == "offload" and newest["exit_code"] == 0, newest
+    assert (tmp_path / "dest" / card.mountpoint.name / "SOUND.wav").exists()
+    assert killed["state"] == "finished_later", killed
+    assert killed["finished_by"] == newest["report"], killed

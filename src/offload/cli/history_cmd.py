@@ -50,7 +50,7 @@ from offload.cli.common import (
     signal_words,
     write_stdout_whole,
 )
-from offload.cli.history_finished import FINISHED_LATER, complete_on, same_card
+from offload.cli.history_finished import FINISHED_LATER, complete_on, covers, left_out, same_card
 from offload.destinations.s3url import is_s3_url
 from offload.errors import UsageError, describe_os_error, printable_line, printable_name
 from offload.json_text import stream_dumps
@@ -139,6 +139,11 @@ class HistoryEntry:
     # A job report's copy roots its run left whole (``history_finished.complete_on``). Not
     # in ``--json``.
     complete_on: frozenset[str] = field(default_factory=frozenset, repr=False)
+    # A job report's entries of the card its run left out (``history_finished.left_out``),
+    # and a start record's ``ignore_patterns`` (None in an earlier version's), which must
+    # leave each of them out too (``covers``). Not in ``--json``.
+    left_out: tuple[tuple[str, bool], ...] | None = field(default=None, repr=False)
+    ignore_patterns: object = field(default=None, repr=False)
     # The card as the file states it: a job report's ``card`` object, a start record's
     # ``card`` key (None in an earlier version's record): ``history_finished.same_card``.
     # Not in ``--json``.
@@ -269,7 +274,9 @@ def _followed(listed: list[HistoryEntry]) -> None:
     * the first of them, in the order they started, that left the card's copy whole on every
       destination of the record (its local copy roots and its ``s3://`` copy roots:
       ``history_finished.complete_on``; the same card by the identity both state,
-      ``same_card``; run on the record's host, whose paths name the same drives) finished
+      ``same_card``; run on the record's host, whose paths name the same drives; every
+      entry of the card it left out one the record's ``ignore_patterns`` leave out too,
+      ``covers``) finished
       it: the entry's ``state`` is ``finished_later``, its ``finished_by`` that offload's
       report and its ``result`` says "finished by the run of <its start> UTC", its
       ``reason`` naming that report and its own result. The entry stays listed (that run did
@@ -308,6 +315,9 @@ def _followed(listed: list[HistoryEntry]) -> None:
                 and same_card(entry.identity, other.identity)
                 # Another host's paths may name other drives (a shared report folder).
                 and other.hostname == entry.host
+                # Every entry it left out one the killed run's rules leave out too (last:
+                # the one test that compiles patterns).
+                and covers(entry.ignore_patterns, other.left_out)
             ),
             None,
         )
@@ -345,8 +355,10 @@ def _finished_later(entry: HistoryEntry, finished: HistoryEntry) -> None:
 def _json_entry(entry: HistoryEntry) -> dict[str, Any]:
     """*entry* as ``--json`` lists it (docs/json.md): every field but its sort key."""
     shown = asdict(entry)
-    for hidden in ("moment", "roots", "s3_roots", "token", "complete_on", "identity"):
-        del shown[hidden]
+    hidden = ("moment", "roots", "s3_roots", "token", "complete_on", "identity", "left_out",
+              "ignore_patterns")  # fmt: skip
+    for key in hidden:
+        del shown[key]
     return shown
 
 
@@ -417,6 +429,7 @@ def _entry(path: Path) -> HistoryEntry:
         moment=_moment(data),
         token=data["run"] if isinstance(data.get("run"), str) else None,
         complete_on=complete_on(data),
+        left_out=left_out(data),
         identity=data.get("card"),
         hostname=data["hostname"] if isinstance(data.get("hostname"), str) else None,
     )
@@ -514,6 +527,7 @@ def _started_entry(path: Path, data: dict[str, Any], base: HistoryEntry) -> Hist
         s3_roots=_strings(data.get("s3_copy_roots")),
         moment=_moment(data),
         identity=data.get("card"),
+        ignore_patterns=data.get("ignore_patterns"),
     )
 
 
@@ -1176,8 +1190,9 @@ class _Listing:
 
 def _print_blocks(console: Console, title: Text, entries: list[HistoryEntry], folder: Path) -> None:
     """The runs on a narrow terminal: a line each (when, what, which card, its result, its
-    exit code), then its destinations and its report on lines of their own, each path whole
-    where it fits, its middle left out where not."""
+    exit code; the result and exit code on a line of their own where they would not fit
+    after the card), then its destinations and its report on lines of their own, each
+    path whole where it fits, its middle left out where not."""
     console.print(title, style="table.title")
     room = max(20, console.width - 11)  # "  to      " / "  report  " before each
     for entry in entries:
@@ -1186,9 +1201,17 @@ def _print_blocks(console: Console, title: Text, entries: list[HistoryEntry], fo
         zone = " UTC" if entry.started else ""
         head = Text(f"{_started(entry)}{zone}  {entry.kind or '?'}  ", style="bold")
         head.append(Text(printable_name(entry.card or "?"), style="bold"))
-        head.append(f"  {entry.result}{exit_code}")
+        result = f"{entry.result}{exit_code}"
+        # A result that does not fit after them goes on a line of its own, never folded
+        # into the head at a space of its own ("finished by the run of 2026-12-07 ⏎
+        # 09:45:15 UTC": a date cut in two).
+        alone = head.cell_len + 2 + Text(result).cell_len > console.width
+        if not alone:
+            head.append(f"  {result}")
         console.print()
         console.print(head, overflow="fold")
+        if alone:
+            console.print(Text(f"  {'result':<8}{result}"), overflow="fold")
         label = "checked" if entry.kind == "verify" else "to"
         for index, destination in enumerate(entry.destinations):
             word = label if index == 0 else ""

@@ -21,6 +21,15 @@ Contract:
   or transfer-checked (the three states of a copy that is there: the report's counters,
   ``files_verified``, ``files_verified_earlier``, ``files_transfer_checked``). A report
   lacking any of these (an older version's, or edited) leaves nothing whole: no claim.
+* :func:`left_out` reads the entries of the card that job report's run left out (its
+  ``ignored`` list, each with whether it is a folder), and :func:`covers` says whether a
+  start record's rules (its ``ignore_patterns``) leave out every one of them too. Why:
+  that report's "every card file" is every file *its* ignore rules kept; the killed run
+  had its own (``--ignore``, ``--no-default-ignore``), so a file the later run left out
+  (``--ignore '*.wav'``) may be one the killed run was to copy, and no copy of it is
+  there. No claim where it cannot tell: a record of an earlier version (no
+  ``ignore_patterns``) and a report that left anything out, a list that does not match
+  its count (``totals.ignored``), a pattern that does not read.
 * :func:`same_card` says whether a start record's card and a job report's may be the same
   card: the identity each states (``CardIdentity.key``) equal, or the record's unknown
   (a record of an earlier version, which stated none: the source path alone then, as
@@ -50,7 +59,9 @@ def complete_on(data: Mapping[str, Any]) -> frozenset[str]:
     if data.get("cancelled") is not False or data.get("exit_code") == 130:
         return frozenset()
     totals = data.get("totals")
-    files = totals.get("files") if isinstance(totals, dict) else None
+    if not isinstance(totals, dict):
+        return frozenset()
+    files = totals.get("files")
     if not _count(files):
         return frozenset()
     if any(isinstance(f, dict) and f.get("source_error") for f in data.get("files") or []):
@@ -69,6 +80,44 @@ def complete_on(data: Mapping[str, Any]) -> frozenset[str]:
         if isinstance(root, str) and root:
             whole.add(root)
     return frozenset(whole)
+
+
+def left_out(data: Mapping[str, Any]) -> tuple[tuple[str, bool], ...] | None:
+    """The entries the job report *data*'s run left out of the card (module doc): each
+    path relative to the card, and whether it is a folder (``kind`` "folder"); None where
+    the report does not say them whole (no list, an entry without its path, or a list
+    that does not match ``totals.ignored``)."""
+    entries = data.get("ignored")
+    totals = data.get("totals")
+    count = totals.get("ignored") if isinstance(totals, dict) else None
+    if not isinstance(entries, list) or not _count(count) or len(entries) != count:
+        return None
+    found: list[tuple[str, bool]] = []
+    for entry in entries:
+        path = entry.get("path") if isinstance(entry, dict) else None
+        if not isinstance(path, str) or not path:
+            return None
+        found.append((path, entry.get("kind") == "folder"))
+    return tuple(found)
+
+
+def covers(patterns: object, left: tuple[tuple[str, bool], ...] | None) -> bool:
+    """Whether a start record's *patterns* (its ``ignore_patterns``; None in a record of
+    an earlier version) leave out every entry a later run left out (*left*, ``left_out``;
+    None: not known) (module doc). True where that run left nothing out."""
+    if left is not None and not left:
+        return True
+    if left is None or not isinstance(patterns, list):
+        return False
+    if not all(isinstance(p, str) for p in patterns):
+        return False
+    from offload.plan.ignore import IgnoreRules
+
+    try:
+        rules = IgnoreRules(tuple(patterns))
+    except ValueError:  # a pattern that does not read: an edited record
+        return False
+    return all(rules.excludes(path, is_dir=folder) for path, folder in left)
 
 
 def same_card(record_card: object, report_card: object) -> bool:

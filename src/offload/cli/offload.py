@@ -177,6 +177,26 @@ def _cascade_destinations(args: argparse.Namespace) -> tuple[list[str], frozense
     return destinations, frozenset(cascade)
 
 
+def _copy_setup(args: argparse.Namespace) -> tuple[OffloadOptions, Path, list[str]]:
+    """What ``offload copy`` takes from its arguments *args* before it reads anything: its
+    options, its local report folder (a mistyped ``--report-dir`` refused now, not made
+    whole after the copy) and every destination (``_cascade_destinations``). Raises
+    UsageError (exit 64) where the command refuses them: ``cmd_copy`` then, and
+    ``record_cancel_while_loading``, which records no cancel of a command that would have
+    been refused. Looks at the report folder (``local_report_dir``: a ``stat`` or two)."""
+    options = _copy_options(args)
+    return options, local_report_dir(args.report_dir), _cascade_destinations(args)[0]
+
+
+def _cancel_record(
+    args: argparse.Namespace, folder: Path, destinations: list[str], started_at: float
+) -> tuple[Path, list[str], float] | None:
+    """``args.cancel_record``: what ``_record_cancel`` writes of a Ctrl-C before the copy
+    (the report folder, the destinations, when the command started), or None for a
+    ``--dry-run``, which records nothing (as a refused one)."""
+    return None if args.dry_run else (folder, destinations, started_at)
+
+
 def _copy_options(args: argparse.Namespace) -> OffloadOptions:
     algorithms = hash_algorithms(args.hash or [DEFAULT_ALGORITHM])
     try:
@@ -624,19 +644,16 @@ def cmd_copy(
     *own_process*: as for ``main``."""
     _freeze_objects_at_exit()
     started_at = time.time()  # a refusal's record states it (``_record_refusal``)
-    options = _copy_options(args)
-    # A mistyped --report-dir is refused now (exit 64), not made whole after the copy.
-    reports_folder = local_report_dir(args.report_dir)
+    options, reports_folder, destinations = _copy_setup(args)
     # The named folder's device now: one unmounted by the end gets no report (a warning).
     args.report_device = (
         report_folder_device(reports_folder)
         if args.report_dir is not None or os.environ.get("OFFLOAD_REPORT_DIR")
         else None
     )
-    destinations = _cascade_destinations(args)[0]
     # A Ctrl-C from here to the copy's start is recorded where a refusal is (``main``,
-    # ``_record_cancel``): not a dry run's, which records nothing.
-    args.cancel_record = None if args.dry_run else (reports_folder, destinations, started_at)
+    # ``_record_cancel``).
+    args.cancel_record = _cancel_record(args, reports_folder, destinations, started_at)
     # --cascade feeds the s3:// destinations in cascade; without one there is nothing to
     # cascade: said before the copy and in the reports (a note), never a silent plain offload.
     no_cascade = None
@@ -770,37 +787,55 @@ def _record_cancel(args: argparse.Namespace | None, env: Environment) -> None:
     ``--dry-run``, nor before its arguments were parsed. Nothing is written anywhere else:
     no copy root was locked or written, so no run record, manifest or report claims
     anything of it (a copy root's ``last-run.json`` still says what its last offload did).
-    A record that cannot be written is a warning, never another outcome."""
-    from offload.cli.entry import CANCELLED_BEFORE_COPY
-    from offload.cli.final_signals import holding
+    A record that cannot be written is a warning, never another outcome.
 
+    No signal is held meanwhile (as for a refusal's record): the record is not the
+    outcome, so a further Ctrl-C gives it up (a warning, exit 130 all the same) and a
+    SIGTERM or SIGHUP acts as it does anywhere before the copy (SIGTERM: exit 143), a hung
+    report folder never keeping it from ending the process once the folder's call returns."""
     held = getattr(args, "cancel_record", None)
     if args is None or held is None:
         return
     folder, destinations, started_at = held
-    # A further signal meanwhile is named after it (one line), never a traceback.
-    with (
-        holding("while the record of this cancel was written", warn=env.warning)
-        if env.install_signal_handlers
-        else contextlib.nullcontext()
-    ):
+    from offload.cli.entry import CANCELLED_BEFORE_COPY
+
+    try:
         _record_before_copy(args, env, folder, destinations, started_at, CANCELLED_BEFORE_COPY, 130)
+    except KeyboardInterrupt:  # one outside the write itself (``_record_before_copy``)
+        _record_given_up(env, "Ctrl-C came while it was written")
 
 
 def record_cancel_while_loading(args: argparse.Namespace, began: float) -> None:
     """``_record_cancel`` of an ``offload copy`` whose Ctrl-C came while the command loaded
     (``entry.main``: its arguments parsed, *began* when the command started, the card's
     first files walked for the read-ahead, which a slow card makes the first long wait),
-    before ``cmd_copy`` ran: its report folder as ``cmd_copy`` takes it, none recorded
-    where that folder would have been refused (the refusal would have been the outcome)."""
-    if getattr(args, "command", None) != "copy" or getattr(args, "dry_run", False):
+    before ``cmd_copy`` ran: its report folder, destinations and options as ``cmd_copy``
+    takes them (``_copy_setup``), none recorded where ``cmd_copy`` would have refused them
+    (the refusal would have been the outcome). A further Ctrl-C meanwhile, the report
+    folder's lookup included, gives the record up (a warning); so does an error looking
+    at that folder: never a traceback, never another outcome."""
+    if getattr(args, "command", None) != "copy":
         return
+    env = Environment()
     try:
-        folder = local_report_dir(args.report_dir)
-    except UsageError:
-        return
-    args.cancel_record = (folder, _cascade_destinations(args)[0], began)
-    _record_cancel(args, Environment())
+        try:
+            _, folder, destinations = _copy_setup(args)
+        except UsageError:
+            return
+        args.cancel_record = _cancel_record(args, folder, destinations, began)
+        _record_cancel(args, env)
+    except KeyboardInterrupt:
+        _record_given_up(env, "Ctrl-C came while it was written")
+    except OSError as exc:
+        from offload.errors import describe_os_error
+
+        _record_given_up(env, f"cannot look at the report folder: {describe_os_error(exc)}")
+
+
+def _record_given_up(env: Environment, problem: str) -> None:
+    """The warning that a Ctrl-C before the copy is not recorded, and why (*problem*)."""
+    with contextlib.suppress(OSError, ValueError):  # a terminal gone, a reader gone
+        env.warning(f"this cancelled offload is not in offload history: {problem}")
 
 
 def _record_before_copy(
@@ -864,11 +899,24 @@ def _record_start(args: argparse.Namespace, plan: OffloadPlan, run: str) -> str:
         reel=args.reel,
         card="" if plan.card is None else plan.card.key,
         s3_copy_roots=[str(p.root) for p in plan.plans if p.index in plan.backends],
+        ignore_patterns=_scan_patterns(plan.options.ignore),
     )
     # The default report folder is made with its parents, a named one never (``local_report_dir``).
     default = args.report_dir is None and not os.environ.get("OFFLOAD_REPORT_DIR")
     args.start_record, problem = write_start_record(folder, record, parents=default)
     return f"this offload is not in offload history until it ends: {problem}" if problem else ""
+
+
+def _scan_patterns(rules: IgnoreRules) -> list[str]:
+    """Every pattern the card's scan leaves entries out by (``card.plan_offload``: the
+    plan's rules, the card's own history's files kept, then offload-ai's own), the card's
+    root ``ascmhl/`` included where the rules leave it out: the start record's
+    ``ignore_patterns``, which ``offload history`` reads back as ``IgnoreRules`` alone."""
+    from offload.ledger import TOOL_IGNORE_PATTERNS
+    from offload.plan.ignore import ROOT_ASCMHL_PATTERN
+
+    scanned = rules.adding(TOOL_IGNORE_PATTERNS)
+    return [*scanned.patterns, *([ROOT_ASCMHL_PATTERN] if scanned.exclude_root_ascmhl else [])]
 
 
 def _kept_to_read(plan: OffloadPlan) -> str:

@@ -20,7 +20,11 @@ Contract:
   ``pid_space``, ``pid_start``: ``lock.process_identity``), the card's identity (``card``,
   ``CardIdentity.key``, "" unknown; absent in the records of earlier versions), its
   ``s3://`` copy roots (``s3_copy_roots``, as its job report's ``copy_root`` names them;
-  absent in the records of earlier versions) and its machine
+  absent in the records of earlier versions), the patterns its scan leaves entries out by
+  (``ignore_patterns``: every one, the defaults, ``--ignore``'s, the card's root
+  ``ascmhl/`` and offload-ai's own; absent in the records of earlier versions: ``offload
+  history`` takes a later offload that left entries out as finishing this run only where
+  each of them is one these patterns leave out too) and its machine
   (``machine``: ``/etc/machine-id``, "" unknown), the local copy roots whose locks it holds
   (``copy_roots``) and ``report``, the name its job report would have had (the card
   folder's name and this record's start, to the second: the job report itself is named at
@@ -139,6 +143,7 @@ def start_record(
     reel: str | None = None,
     card: str = "",
     s3_copy_roots: Sequence[str] = (),
+    ignore_patterns: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The record of the run *run* of *source* to *destinations* (as given), begun at
     *started* (seconds since the epoch), holding the locks of *copy_roots* (local), whose
@@ -146,7 +151,8 @@ def start_record(
     card's identity (``CardIdentity.key``, "" unknown), which its job report's ``card``
     states too (``offload history`` takes a later offload for this card's by it);
     *s3_copy_roots*: its ``s3://`` copy roots (``s3://bucket/prefix/CARD``), as its job
-    report's ``copy_root`` names them."""
+    report's ``copy_root`` names them; *ignore_patterns*: every pattern its scan leaves
+    entries out by (``IgnoreRules`` syntax; module doc)."""
     from offload.lock import process_identity
 
     return {
@@ -154,6 +160,7 @@ def start_record(
         "card": card,
         "copy_roots": list(copy_roots),
         "s3_copy_roots": list(s3_copy_roots),
+        "ignore_patterns": list(ignore_patterns),
         "run": run,
         **process_identity(),
         "machine": machine_id(),
