@@ -542,23 +542,27 @@ def _part_of_volume_words(part: PartOfVolume | None) -> str:
 
 
 class ReadBack(NamedTuple):
-    """What ``_read_back_unfed`` did with a fast copy's marked files. ``why``: why the copy
-    cannot stand for the card (a file unlike the card's digests or unreadable), None when
-    it can; ``read``: files read back; ``through_a_cache``: of those, read through a cache
-    that could not be dropped (``MediaHasher``: a FUSE filesystem's, a share's server);
-    ``not_read``: files a --dry-run would have read back."""
+    """What ``_read_back_unfed`` did with a fast copy's files it read back. ``why``: why the
+    copy cannot stand for the card (a file unlike the card's digests or unreadable), None
+    when it can; ``read``: files read back; ``through_a_cache``: of those, read through a
+    cache that could not be dropped (``MediaHasher``: a FUSE filesystem's, a share's server);
+    ``not_read``: files a --dry-run would have read back; ``moved``: of the files read (or,
+    a --dry-run, not read), those read for their inode or change time having moved since
+    their entry recorded them (``ledger.same_file``), the others a cascade's mark's."""
 
     why: str | None = None
     read: int = 0
     through_a_cache: int = 0
     not_read: int = 0
+    moved: int = 0
 
     def words(self, root: Path) -> str:
         """The clause of the ``card-absent`` warning (a leading "; "), "" for none."""
         if self.not_read:
             return (
-                f"; {self.not_read} files of {root} a cascade left marked unsettled would be "
-                "read back first and checked against the card's digests (not read: --dry-run)"
+                f"; {_files(self.not_read)} of {root} "
+                f"{_why_read(self.not_read - self.moved, self.moved, '')} would be read back first "
+                "and checked against the card's digests (not read: --dry-run)"
             )
         if not self.read:
             return ""
@@ -568,9 +572,30 @@ class ReadBack(NamedTuple):
             else ""
         )
         return (
-            f"; {self.read} files a cascade left marked unsettled there read back now{cached}, "
-            "each equal to the card's digests"
+            f"; {_files(self.read)} {_why_read(self.read - self.moved, self.moved, '')} there "
+            f"read back now{cached}, each equal to the card's digests"
         )
+
+
+def _why_read(marked: int, moved: int, that: str = "that ") -> str:
+    """Why ``_read_back_unfed`` reads files of a fast copy back: *marked* files a cascade
+    left marked unsettled, *moved* ones no longer the very files their entries recorded;
+    the words follow "N files" ("1 file"), *that* before those of marked files alone."""
+    if not moved:
+        return f"{that}a cascade left marked unsettled"
+    one = marked + moved == 1
+    changed = (
+        "changed since it was verified (its inode or change time moved)"
+        if one
+        else "changed since they were verified (their inode or change time moved)"
+    )
+    if not marked:
+        return f"that {changed}"
+    return f"that a cascade left marked unsettled or ({moved} of them) that {changed}"
+
+
+def _files(count: int) -> str:
+    return f"{count} file" if count == 1 else f"{count} files"
 
 
 def _read_back_unfed(
@@ -582,40 +607,63 @@ def _read_back_unfed(
     reads: PlanReads | None = None,
 ) -> ReadBack:
     """Read back, against the card's digests its ledger recorded, each file of the fast copy
-    *fast* that a cascade left unsettled there (``cascade_unsettled``: its drive gone, or the
-    run killed, before the cascade's end, so an entry may vouch for a copy that run found
-    bad) and that this plan does not feed (its slow copies are there already, so nothing
-    else of the run reads it): the copy stands for the card only once every file of it was
-    read by this run, never on a marked entry's word. Read as ``offload verify`` and the
-    checks of copies already there read (``MediaHasher``: O_DIRECT or its pages dropped,
-    the cache below the filesystem too), one after another; a read that could not avoid a
-    cache is counted (``ReadBack.through_a_cache``); *reads* each read's bytes as it goes
-    (``plan_reads``). *say* is told a line before the first
-    read (a large copy takes a while); *dry_run*: nothing read, the files counted. The
-    first file that does not match or cannot be read ends it (``ReadBack.why``)."""
+    *fast* that this plan does not feed (its slow copies are there already, so nothing else
+    of the run reads it) and whose entry cannot be trusted unread: one a cascade left
+    unsettled there (``cascade_unsettled``: its drive gone, or the run killed, before the
+    cascade's end, so an entry may vouch for a copy that run found bad), or one that is no
+    longer the very file its entry recorded (``ledger.same_file``: its inode or change time
+    moved, on a filesystem that keeps them, ``Ledger.keeps_identity``: a copy changed in
+    place, its size and date put back), the identity check a run with the card makes of that
+    copy (``card._plan``) before it trusts it: the copy stands for the card only once every
+    such file was read by this run, never on the entry's word. Read as ``offload verify``
+    and the checks of copies already there read (``MediaHasher``: O_DIRECT or its pages
+    dropped, the cache below the filesystem too), one after another; a read that could not
+    avoid a cache is counted (``ReadBack.through_a_cache``); *reads* each read's bytes as it
+    goes (``plan_reads``). *say* is told a line before the first read (a large copy takes a
+    while); *dry_run*: nothing read, the files counted. The first file that does not match
+    or cannot be read ends it (``ReadBack.why``). One ``lstat`` a file not fed whose entry
+    records an identity (the files of a copy on exFAT record none: nothing asked there)."""
     from offload import cascade_unsettled
     from offload.engine.verifier import MediaHasher
     from offload.fs.below import CachesBelow
+    from offload.ledger import same_file
 
     marked = cascade_unsettled.spans(fast.root)
-    if not marked:
-        return ReadBack()
     to_read: list[tuple[Path, LedgerEntry]] = []
+    moved = 0
+    keeps_identity: bool | None = None  # asked once, of the first entry recording one
     for task in plan.tasks:
         if any(target is not None for target in task.targets):
             continue  # fed: read and checked against the card's digests by the run itself
         relative = task.source.relative_path
         entry = fast.entries.get(relative)
-        if entry is not None and cascade_unsettled.unsettled(entry, marked):
-            to_read.append((fast.root / relative, entry))
+        if entry is None:
+            continue
+        path = fast.root / relative
+        if marked and cascade_unsettled.unsettled(entry, marked):
+            to_read.append((path, entry))
+            continue
+        if not entry.inode:
+            continue
+        if keeps_identity is None:
+            keeps_identity = Ledger(fast.root).keeps_identity()
+        if not keeps_identity:
+            continue
+        try:
+            st = os.lstat(path)
+        except OSError:
+            st = None  # read below: its read's error says why the copy cannot stand
+        if st is None or not same_file(entry, st):
+            to_read.append((path, entry))
+            moved += 1
     if not to_read:
         return ReadBack()
     if dry_run:
-        return ReadBack(not_read=len(to_read))
+        return ReadBack(not_read=len(to_read), moved=moved)
     if say is not None:
         say(
-            f"reading back {len(to_read)} files of the fast copy {printable_name(str(fast.root))}"
-            " that a cascade left marked unsettled, before it stands for the card"
+            f"reading back {_files(len(to_read))} of the fast copy {printable_name(str(fast.root))}"
+            f" {_why_read(len(to_read) - moved, moved)}, before it stands for the card"
         )
     if reads is None:
         from offload.plan_reads import PlanReads
@@ -631,20 +679,30 @@ def _read_back_unfed(
                 digests = hasher(path, names, reads.reading(path, entry.size_bytes, said=False))
             except OSError as exc:
                 why = f"{printable_name(str(path))} cannot be read ({exc.strerror or exc})"
-                return ReadBack(why, hasher.bypassed + hasher.through_cache, hasher.through_cache)
+                return ReadBack(
+                    why, hasher.bypassed + hasher.through_cache, hasher.through_cache, moved=moved
+                )
             if not all(
                 comparable_digest(n, digests[n]) == comparable_digest(n, entry.digests[n])
                 for n in names
             ):
+                since = (
+                    "a cascade that did not end with that drive there left its copies "
+                    "unsettled, and this one changed since it was verified"
+                    if marked and cascade_unsettled.unsettled(entry, marked)
+                    else "its inode or change time had moved since it was verified there, and "
+                    "its bytes changed with it"
+                )
                 why = (
                     f"{printable_name(str(path))} does not match the card's digests its ledger "
-                    "recorded (read back now: a cascade that did not end with that drive there "
-                    "left its copies unsettled, and this one changed since it was verified)"
+                    f"recorded (read back now: {since})"
                 )
-                return ReadBack(why, hasher.bypassed + hasher.through_cache, hasher.through_cache)
+                return ReadBack(
+                    why, hasher.bypassed + hasher.through_cache, hasher.through_cache, moved=moved
+                )
     finally:
         hasher.close()
-    return ReadBack(None, hasher.bypassed + hasher.through_cache, hasher.through_cache)
+    return ReadBack(None, hasher.bypassed + hasher.through_cache, hasher.through_cache, moved=moved)
 
 
 def without_slow(tasks: Sequence[FileTask], slow: frozenset[int]) -> list[FileTask]:
