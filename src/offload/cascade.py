@@ -64,7 +64,7 @@ from offload.events import (
     accepts_of,
     phases_of,
 )
-from offload.existing import settle_rewrites
+from offload.existing import needs_source, settle_rewrites
 from offload.fs.ops import fsync_dir
 from offload.hashing.registry import comparable_digest
 from offload.ledger import (
@@ -614,15 +614,17 @@ def _read_back_unfed(
     longer the very file its entry recorded (``ledger.same_file``: its inode or change time
     moved, on a filesystem that keeps them, ``Ledger.keeps_identity``: a copy changed in
     place, its size and date put back), the identity check a run with the card makes of that
-    copy (``card._plan``) before it trusts it: the copy stands for the card only once every
-    such file was read by this run, never on the entry's word. Read as ``offload verify``
-    and the checks of copies already there read (``MediaHasher``: O_DIRECT or its pages
-    dropped, the cache below the filesystem too), one after another; a read that could not
-    avoid a cache is counted (``ReadBack.through_a_cache``); *reads* each read's bytes as it
-    goes (``plan_reads``). *say* is told a line before the first read (a large copy takes a
-    while); *dry_run*: nothing read, the files counted. The first file that does not match
-    or cannot be read ends it (``ReadBack.why``). One ``lstat`` a file not fed whose entry
-    records an identity (the files of a copy on exFAT record none: nothing asked there)."""
+    copy (``card._plan``) before it trusts it, unless the check of a copy already there reads
+    that file as its source anyway (``existing.needs_source``: its damage said there, the
+    copy revoked, the next fast copy read in its place, ``cascade_refeed``): the copy stands
+    for the card only once every such file was read by this run, never on the entry's word.
+    Read as ``offload verify`` and the checks of copies already there read (``MediaHasher``:
+    O_DIRECT or its pages dropped, the cache below the filesystem too), one after another; a
+    read that could not avoid a cache is counted (``ReadBack.through_a_cache``); *reads* each
+    read's bytes as it goes (``plan_reads``). *say* is told a line before the first read (a
+    large copy takes a while); *dry_run*: nothing read, the files counted. The first file
+    that does not match or cannot be read ends it (``ReadBack.why``). One ``lstat`` a file
+    not fed whose entry records an identity (a copy on exFAT records none: nothing asked)."""
     from offload import cascade_unsettled
     from offload.engine.verifier import MediaHasher
     from offload.fs.below import CachesBelow
@@ -632,7 +634,11 @@ def _read_back_unfed(
     to_read: list[tuple[Path, LedgerEntry]] = []
     moved = 0
     keeps_identity: bool | None = None  # asked once, of the first entry recording one
-    for task in plan.tasks:
+    verify = plan.options.copy.verify.value
+    # Read as the source of the check of a copy already there (``existing.needs_source``):
+    # its damage is found and said there, the copy revoked and the next fast copy read.
+    read_as_source = {c.task_index for c in plan.checks_to_read if needs_source(c, verify)}
+    for index, task in enumerate(plan.tasks):
         if any(target is not None for target in task.targets):
             continue  # fed: read and checked against the card's digests by the run itself
         relative = task.source.relative_path
@@ -643,7 +649,7 @@ def _read_back_unfed(
         if marked and cascade_unsettled.unsettled(entry, marked):
             to_read.append((path, entry))
             continue
-        if not entry.inode:
+        if not entry.inode or index in read_as_source:
             continue
         if keeps_identity is None:
             keeps_identity = Ledger(fast.root).keeps_identity()

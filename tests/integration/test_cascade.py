@@ -1563,7 +1563,7 @@ def test_without_the_card_a_rerun_that_copies_nothing_never_says_it_read_the_cop
     data = json.loads(sorted((tmp_path / "reports").glob("*.json"))[-1].read_text())
     assert all(d["bytes_written"] == 0 for d in data["destinations"]), data["destinations"]
     release = data["card_release"]["text"]
-    assert f"this run's source was its fast copy {fast / card.name}, verified there" in release
+    assert f"this run's source was its fast copy {fast / card.name};" in release, release
     assert "read its fast copy" not in release and "read again" not in release, release
 
 
