@@ -255,6 +255,35 @@ def fast_copy_source(
     raise card_absent(source, looked)
 
 
+def empty_where_recorded(
+    source: Path, destinations: Sequence[Path | str], options: OffloadOptions
+) -> bool:
+    """Whether *source* is an empty folder (the card's mount point left behind once it was
+    unmounted: a manual or fstab mount) and a fast local copy's record of the card's pass
+    (``CARD_PASS_RECORD``) names it: the cascade's re-run then stands it for the card as
+    an absent one (``fast_copy_source``), as it does once that folder is removed. Safe: an
+    empty folder holds nothing to offload (a plain run refuses it, exit 64), and the fast
+    copy feeds only what its record and ledger vouch for. A folder holding any entry, or no
+    record naming it, is not (the run goes on as before). Never raises."""
+    try:
+        with os.scandir(source) as entries:
+            if next(entries, None) is not None:
+                return False
+    except OSError:  # not a folder, or unreadable: not this case
+        return False
+    for index, name in enumerate(str(d) for d in destinations):
+        if index in options.cascade or is_s3_url(name):
+            continue
+        record = _copy_root(source, name, into=options.into) / STATE_FOLDER / CARD_PASS_RECORD
+        try:
+            named = json.loads(record.read_text("utf-8")).get("card")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if named == str(source):
+            return True
+    return False
+
+
 def _copy_root(source: Path, destination: str, *, into: bool) -> Path:
     folder = Path(os.path.abspath(destination))
     return folder if into else folder / source.name
@@ -485,7 +514,11 @@ def from_fast_copy(
     warning = PreflightItem(
         PreflightCode.CARD_ABSENT,
         card,
-        f"the card {card} is absent: the source is its fast copy {plan.source}, which holds "
+        f"the card {card} is absent"
+        # Its mount point left behind, empty (``empty_where_recorded``): said, so that a
+        # card not mounted there is not taken for one that holds nothing.
+        + (" (an empty folder is left where it was: not mounted)" if card.is_dir() else "")
+        + f": the source is its fast copy {plan.source}, which holds "
         f"all {fast.files} files of the card's pass, each verified there"
         + (
             " (some read back only through a cache: not counted as a backup)"

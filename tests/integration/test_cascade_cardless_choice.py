@@ -213,3 +213,31 @@ def test_a_fast_copy_whose_change_time_alone_moved_stands_once_read_back(
         "1 file that changed since it was verified (its inode or change time moved) "
         "there read back now, each equal to the card's digests"
     ) in said, said
+
+
+def test_an_empty_folder_left_where_the_card_was_is_taken_for_an_absent_card(
+    tmp_path: Path, cards: Path
+) -> None:
+    """The card unmounted, its mount point left behind empty (a manual or fstab mount): the
+    same command is fed from the fast copy whose record of the card's pass names that
+    folder, as when the folder is gone, and says the folder is empty. Failed before (QA
+    qa70c M1): exit 64, "source ... holds no files to offload". An empty folder no record
+    names is refused as before."""
+    card, f1, f2, slow, reports = _cascaded(tmp_path, cards)
+    card.mkdir()  # the mount point, empty
+    (slow / "A001" / "CLIPS" / "A001C003.mov").unlink()
+    run = run_offload("copy", "--report-dir", reports, "--cascade-to", slow, card, f1, f2)
+    said = " ".join(run.stderr.split())
+    assert run.returncode == 0, said
+    assert (
+        f"the card {card} is absent (an empty folder is left where it was: not mounted): the "
+        f"source is its fast copy {f1 / 'A001'}"
+    ) in said, said
+    moved = away(card) / "CLIPS" / "A001C003.mov"
+    assert (slow / "A001" / "CLIPS" / "A001C003.mov").read_bytes() == moved.read_bytes()
+    assert not any(card.iterdir())  # nothing written there
+    other = tmp_path / "B001"
+    other.mkdir()
+    refused = run_offload("copy", "--cascade-to", slow, other, f1)
+    assert refused.returncode == 64, refused.stderr
+    assert "holds no files to offload" in refused.stderr, refused.stderr
