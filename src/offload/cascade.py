@@ -2586,10 +2586,15 @@ def _fail_damaged(
         marked,
         "the copies the cascade found changed or could not read",
     )
+    listed = _listed_in_manifests(report)
     for relative, index, why, kind in damaged:
         if index in unrevoked:
             still = _MARKED_UNSETTLED if index in marked else _STILL_VOUCHES
             why = why.replace(_NO_LONGER_VOUCHES, still)
+        if kind in (FastCopyFailure.CHANGED, FastCopyFailure.REMOVED) and relative in listed.get(
+            index, ()
+        ):
+            why += _STILL_LISTED
         result = by_path[relative].destination(index) if relative in by_path else None
         if result is not None:
             result.status = DestinationStatus.FAILED
@@ -2605,6 +2610,35 @@ def _fail_damaged(
         for summary in report.job.destinations:
             summary.count(report.job.files)
     return unrevoked
+
+
+# A fast destination's manifests are written when the card is released, before the cascade
+# reads its copies: one the cascade then fails (changed, removed) is still listed there with
+# the card's hash. Said with its failure (README), never left for the manifest alone to claim.
+_STILL_LISTED = (
+    "; its manifest there, written when the card was released, still lists it with the card's "
+    "hash (offload verify of that copy root fails it)"
+)
+
+
+def _listed_in_manifests(report: OffloadReport) -> dict[int, _Listed]:
+    """By destination index, the files its manifests written by this run list: every file
+    of the report but those left out there (``ManifestResult.left_out``)."""
+    listed: dict[int, _Listed] = {}
+    for outcome in report.manifests:
+        if outcome.written:
+            listed[outcome.destination_index] = _Listed(frozenset(outcome.left_out))
+    return listed
+
+
+class _Listed:
+    """The files a manifest lists: any but those left out (a container of paths)."""
+
+    def __init__(self, left_out: frozenset[str]) -> None:
+        self._left_out = left_out
+
+    def __contains__(self, relative: object) -> bool:
+        return relative not in self._left_out
 
 
 def _declare_gone(
