@@ -840,6 +840,9 @@ def run_cascade(
             slow_refused=0 if needed else _refused_on(report, slow),
         )
         unrevoked: set[int] = set()
+        # The ledgers already said not to be told: one warning a drive and reason, however
+        # many of the checks below fail its copies (QA qa70c L3: the same line twice).
+        warned: set[tuple[int, str]] = set()
         matched: set[tuple[str, int]] = set()  # fast copies the cascade read, as the card
         by_path = {f.relative_path: f for f in report.job.files}
         # By copy (path, slow index): the fast destination that fed it last.
@@ -918,7 +921,7 @@ def run_cascade(
                 merge_job_reports(report.job, job)
                 report.job.elapsed_s = elapsed
             # After the retries: they choose among the copies.
-            unrevoked |= _fail_damaged(plan, report, damaged, sink, marked, gone_at)
+            unrevoked |= _fail_damaged(plan, report, damaged, sink, marked, gone_at, warned)
         report.cascade_feeder = feeder
         over = not report.job.cancelled and not _unfinished(report, [*tasks, *replace_tasks], slow)
         if over:
@@ -932,8 +935,8 @@ def run_cascade(
         cut: list[_Damaged] = []  # copies whose read again whole a cancel cut short
         changed = _changed_since_verified(plan, report, feeders, None if over else cancel, cut)
         changed += _s3_changed_since_verified(plan, report, [i for i in fast if i not in feeders])
-        unrevoked |= _fail_damaged(plan, report, changed, sink, marked, gone_at)
-        unrevoked |= _cancel_unread(plan, report, cut, sink, marked)
+        unrevoked |= _fail_damaged(plan, report, changed, sink, marked, gone_at, warned)
+        unrevoked |= _cancel_unread(plan, report, cut, sink, marked, warned)
         matched.difference_update((d.relative, d.destination) for d in changed)
         _settle(plan, marked - unrevoked, span)
         # Cancelled too: what the cascade read whole before the cancel was read.
@@ -1781,6 +1784,7 @@ def _cancel_unread(
     cut: Sequence[_Damaged],
     sink: EventSink,
     marked: AbstractSet[int] = frozenset(),
+    warned: set[tuple[int, str]] | None = None,
 ) -> set[int]:
     """Each fast copy of *cut* (``_changed_since_verified``: its change time moved, and the
     cancel stopped its read again whole) is ``cancelled``, as fusefat's copies a cancel
@@ -1800,6 +1804,7 @@ def _cancel_unread(
         sink,
         marked,
         "the copies a cancel left not read again",
+        warned,
     )
     for relative, index, why, _kind in cut:
         result = by_path[relative].destination(index) if relative in by_path else None
@@ -2502,6 +2507,7 @@ def _revoke_fast_copies(
     sink: EventSink,
     marked: AbstractSet[int],
     what: str,
+    warned: set[tuple[int, str]] | None = None,
 ) -> set[int]:
     """Revoke each fast copy of *copies* (its card path, its destination's index) in its
     drive's ledger (this card's entries, not another's kept beside them) and remove that
@@ -2510,8 +2516,9 @@ def _revoke_fast_copies(
     for nothing). A ledger that cannot be told is a ``WarningIssued`` naming *what* and, by
     *marked* (the cascade's mark stays on that drive), what a re-run does; a record that
     cannot be removed once the ledger was told is a ``WarningIssued`` of its own (revoked,
-    the record kept). Returns the destinations whose ledger could not be told. Never raises
-    for I/O."""
+    the record kept). *warned*: the (destination, *what*) already said not told this run,
+    said once (added to). Returns the destinations whose ledger could not be told. Never
+    raises for I/O."""
     revoke: dict[int, dict[str, str]] = {}
     for relative, index in copies:
         if 0 <= index < len(plan.ledgers):
@@ -2525,6 +2532,10 @@ def _revoke_fast_copies(
             ledger.revoke(paths)  # this card's copies, not another's kept beside them
         except OSError as exc:
             unrevoked.add(index)
+            if warned is not None:
+                if (index, what) in warned:
+                    continue
+                warned.add((index, what))
             sink.emit(
                 WarningIssued(
                     f"cannot revoke {what} in {ledger.path} ({exc.strerror or exc}): "
@@ -2566,6 +2577,7 @@ def _fail_damaged(
     sink: EventSink,
     marked: AbstractSet[int] = frozenset(),
     gone_at: Mapping[int, float] | None = None,
+    warned: set[tuple[int, str]] | None = None,
 ) -> set[int]:
     """A fast copy found damaged by the cascade's re-read, or that failed that read, is no
     longer reported verified; a FileFailed on *sink* says so (the progress counts it failed
@@ -2585,6 +2597,7 @@ def _fail_damaged(
         sink,
         marked,
         "the copies the cascade found changed or could not read",
+        warned,
     )
     listed = _listed_in_manifests(report)
     for relative, index, why, kind in damaged:
