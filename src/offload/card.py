@@ -907,9 +907,13 @@ def plan_offload(
     source_path = Path(os.path.abspath(source))
     if not destinations:
         raise UsageError("no destination given; name at least one destination folder")
-    if options.cascade and not os.path.lexists(source_path):
-        # A cascade re-run whose card was ejected: a fast copy that holds it complete and
-        # verified is the source of the slow destinations (or UsageError, nothing written).
+    if options.cascade and (
+        not os.path.lexists(source_path)
+        or _cascade().empty_where_recorded(source_path, destinations, options)
+    ):
+        # A cascade re-run whose card was ejected (its mount point maybe left, empty): a fast
+        # copy that holds it complete and verified is the source of the slow destinations
+        # (or UsageError, nothing written).
         # Its --verify is decided before the plan (``fast_copy_options``): the planner judges
         # the slow copies' ledger entries by what this run proves.
         slow = [destinations[i] for i in sorted(options.cascade) if i < len(destinations)]

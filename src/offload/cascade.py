@@ -64,7 +64,7 @@ from offload.events import (
     accepts_of,
     phases_of,
 )
-from offload.existing import settle_rewrites
+from offload.existing import needs_source, settle_rewrites
 from offload.fs.ops import fsync_dir
 from offload.hashing.registry import comparable_digest
 from offload.ledger import (
@@ -253,6 +253,35 @@ def fast_copy_source(
         # A file found unlike the card there is fed from the next (``cascade_refeed``).
         return dataclasses.replace(plan_from_copy, other_fast_copies=others)
     raise card_absent(source, looked)
+
+
+def empty_where_recorded(
+    source: Path, destinations: Sequence[Path | str], options: OffloadOptions
+) -> bool:
+    """Whether *source* is an empty folder (the card's mount point left behind once it was
+    unmounted: a manual or fstab mount) and a fast local copy's record of the card's pass
+    (``CARD_PASS_RECORD``) names it: the cascade's re-run then stands it for the card as
+    an absent one (``fast_copy_source``), as it does once that folder is removed. Safe: an
+    empty folder holds nothing to offload (a plain run refuses it, exit 64), and the fast
+    copy feeds only what its record and ledger vouch for. A folder holding any entry, or no
+    record naming it, is not (the run goes on as before). Never raises."""
+    try:
+        with os.scandir(source) as entries:
+            if next(entries, None) is not None:
+                return False
+    except OSError:  # not a folder, or unreadable: not this case
+        return False
+    for index, name in enumerate(str(d) for d in destinations):
+        if index in options.cascade or is_s3_url(name):
+            continue
+        record = _copy_root(source, name, into=options.into) / STATE_FOLDER / CARD_PASS_RECORD
+        try:
+            named = json.loads(record.read_text("utf-8")).get("card")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if named == str(source):
+            return True
+    return False
 
 
 def _copy_root(source: Path, destination: str, *, into: bool) -> Path:
@@ -485,7 +514,11 @@ def from_fast_copy(
     warning = PreflightItem(
         PreflightCode.CARD_ABSENT,
         card,
-        f"the card {card} is absent: the source is its fast copy {plan.source}, which holds "
+        f"the card {card} is absent"
+        # Its mount point left behind, empty (``empty_where_recorded``): said, so that a
+        # card not mounted there is not taken for one that holds nothing.
+        + (" (an empty folder is left where it was: not mounted)" if card.is_dir() else "")
+        + f": the source is its fast copy {plan.source}, which holds "
         f"all {fast.files} files of the card's pass, each verified there"
         + (
             " (some read back only through a cache: not counted as a backup)"
@@ -542,23 +575,27 @@ def _part_of_volume_words(part: PartOfVolume | None) -> str:
 
 
 class ReadBack(NamedTuple):
-    """What ``_read_back_unfed`` did with a fast copy's marked files. ``why``: why the copy
-    cannot stand for the card (a file unlike the card's digests or unreadable), None when
-    it can; ``read``: files read back; ``through_a_cache``: of those, read through a cache
-    that could not be dropped (``MediaHasher``: a FUSE filesystem's, a share's server);
-    ``not_read``: files a --dry-run would have read back."""
+    """What ``_read_back_unfed`` did with a fast copy's files it read back. ``why``: why the
+    copy cannot stand for the card (a file unlike the card's digests or unreadable), None
+    when it can; ``read``: files read back; ``through_a_cache``: of those, read through a
+    cache that could not be dropped (``MediaHasher``: a FUSE filesystem's, a share's server);
+    ``not_read``: files a --dry-run would have read back; ``moved``: of the files read (or,
+    a --dry-run, not read), those read for their inode or change time having moved since
+    their entry recorded them (``ledger.same_file``), the others a cascade's mark's."""
 
     why: str | None = None
     read: int = 0
     through_a_cache: int = 0
     not_read: int = 0
+    moved: int = 0
 
     def words(self, root: Path) -> str:
         """The clause of the ``card-absent`` warning (a leading "; "), "" for none."""
         if self.not_read:
             return (
-                f"; {self.not_read} files of {root} a cascade left marked unsettled would be "
-                "read back first and checked against the card's digests (not read: --dry-run)"
+                f"; {_files(self.not_read)} of {root} "
+                f"{_why_read(self.not_read - self.moved, self.moved, '')} would be read back first "
+                "and checked against the card's digests (not read: --dry-run)"
             )
         if not self.read:
             return ""
@@ -568,9 +605,30 @@ class ReadBack(NamedTuple):
             else ""
         )
         return (
-            f"; {self.read} files a cascade left marked unsettled there read back now{cached}, "
-            "each equal to the card's digests"
+            f"; {_files(self.read)} {_why_read(self.read - self.moved, self.moved, '')} there "
+            f"read back now{cached}, each equal to the card's digests"
         )
+
+
+def _why_read(marked: int, moved: int, that: str = "that ") -> str:
+    """Why ``_read_back_unfed`` reads files of a fast copy back: *marked* files a cascade
+    left marked unsettled, *moved* ones no longer the very files their entries recorded;
+    the words follow "N files" ("1 file"), *that* before those of marked files alone."""
+    if not moved:
+        return f"{that}a cascade left marked unsettled"
+    one = marked + moved == 1
+    changed = (
+        "changed since it was verified (its inode or change time moved)"
+        if one
+        else "changed since they were verified (their inode or change time moved)"
+    )
+    if not marked:
+        return f"that {changed}"
+    return f"that a cascade left marked unsettled or ({moved} of them) that {changed}"
+
+
+def _files(count: int) -> str:
+    return f"{count} file" if count == 1 else f"{count} files"
 
 
 def _read_back_unfed(
@@ -582,40 +640,69 @@ def _read_back_unfed(
     reads: PlanReads | None = None,
 ) -> ReadBack:
     """Read back, against the card's digests its ledger recorded, each file of the fast copy
-    *fast* that a cascade left unsettled there (``cascade_unsettled``: its drive gone, or the
-    run killed, before the cascade's end, so an entry may vouch for a copy that run found
-    bad) and that this plan does not feed (its slow copies are there already, so nothing
-    else of the run reads it): the copy stands for the card only once every file of it was
-    read by this run, never on a marked entry's word. Read as ``offload verify`` and the
-    checks of copies already there read (``MediaHasher``: O_DIRECT or its pages dropped,
-    the cache below the filesystem too), one after another; a read that could not avoid a
-    cache is counted (``ReadBack.through_a_cache``); *reads* each read's bytes as it goes
-    (``plan_reads``). *say* is told a line before the first
-    read (a large copy takes a while); *dry_run*: nothing read, the files counted. The
-    first file that does not match or cannot be read ends it (``ReadBack.why``)."""
+    *fast* that this plan does not feed (its slow copies are there already, so nothing else
+    of the run reads it) and whose entry cannot be trusted unread: one a cascade left
+    unsettled there (``cascade_unsettled``: its drive gone, or the run killed, before the
+    cascade's end, so an entry may vouch for a copy that run found bad), or one that is no
+    longer the very file its entry recorded (``ledger.same_file``: its inode or change time
+    moved, on a filesystem that keeps them, ``Ledger.keeps_identity``: a copy changed in
+    place, its size and date put back), the identity check a run with the card makes of that
+    copy (``card._plan``) before it trusts it, unless the check of a copy already there reads
+    that file as its source anyway (``existing.needs_source``: its damage said there, the
+    copy revoked, the next fast copy read in its place, ``cascade_refeed``): the copy stands
+    for the card only once every such file was read by this run, never on the entry's word.
+    Read as ``offload verify`` and the checks of copies already there read (``MediaHasher``:
+    O_DIRECT or its pages dropped, the cache below the filesystem too), one after another; a
+    read that could not avoid a cache is counted (``ReadBack.through_a_cache``); *reads* each
+    read's bytes as it goes (``plan_reads``). *say* is told a line before the first read (a
+    large copy takes a while); *dry_run*: nothing read, the files counted. The first file
+    that does not match or cannot be read ends it (``ReadBack.why``). One ``lstat`` a file
+    not fed whose entry records an identity (a copy on exFAT records none: nothing asked)."""
     from offload import cascade_unsettled
     from offload.engine.verifier import MediaHasher
     from offload.fs.below import CachesBelow
+    from offload.ledger import same_file
 
     marked = cascade_unsettled.spans(fast.root)
-    if not marked:
-        return ReadBack()
     to_read: list[tuple[Path, LedgerEntry]] = []
-    for task in plan.tasks:
+    moved = 0
+    keeps_identity: bool | None = None  # asked once, of the first entry recording one
+    verify = plan.options.copy.verify.value
+    # Read as the source of the check of a copy already there (``existing.needs_source``):
+    # its damage is found and said there, the copy revoked and the next fast copy read.
+    read_as_source = {c.task_index for c in plan.checks_to_read if needs_source(c, verify)}
+    for index, task in enumerate(plan.tasks):
         if any(target is not None for target in task.targets):
             continue  # fed: read and checked against the card's digests by the run itself
         relative = task.source.relative_path
         entry = fast.entries.get(relative)
-        if entry is not None and cascade_unsettled.unsettled(entry, marked):
-            to_read.append((fast.root / relative, entry))
+        if entry is None:
+            continue
+        path = fast.root / relative
+        if marked and cascade_unsettled.unsettled(entry, marked):
+            to_read.append((path, entry))
+            continue
+        if not entry.inode or index in read_as_source:
+            continue
+        if keeps_identity is None:
+            keeps_identity = Ledger(fast.root).keeps_identity()
+        if not keeps_identity:
+            continue
+        try:
+            st = os.lstat(path)
+        except OSError:
+            st = None  # read below: its read's error says why the copy cannot stand
+        if st is None or not same_file(entry, st):
+            to_read.append((path, entry))
+            moved += 1
     if not to_read:
         return ReadBack()
     if dry_run:
-        return ReadBack(not_read=len(to_read))
+        return ReadBack(not_read=len(to_read), moved=moved)
     if say is not None:
         say(
-            f"reading back {len(to_read)} files of the fast copy {printable_name(str(fast.root))}"
-            " that a cascade left marked unsettled, before it stands for the card"
+            f"reading back {_files(len(to_read))} of the fast copy {printable_name(str(fast.root))}"
+            f" {_why_read(len(to_read) - moved, moved)}, before it stands for the card"
         )
     if reads is None:
         from offload.plan_reads import PlanReads
@@ -631,20 +718,30 @@ def _read_back_unfed(
                 digests = hasher(path, names, reads.reading(path, entry.size_bytes, said=False))
             except OSError as exc:
                 why = f"{printable_name(str(path))} cannot be read ({exc.strerror or exc})"
-                return ReadBack(why, hasher.bypassed + hasher.through_cache, hasher.through_cache)
+                return ReadBack(
+                    why, hasher.bypassed + hasher.through_cache, hasher.through_cache, moved=moved
+                )
             if not all(
                 comparable_digest(n, digests[n]) == comparable_digest(n, entry.digests[n])
                 for n in names
             ):
+                since = (
+                    "a cascade that did not end with that drive there left its copies "
+                    "unsettled, and this one changed since it was verified"
+                    if marked and cascade_unsettled.unsettled(entry, marked)
+                    else "its inode or change time had moved since it was verified there, and "
+                    "its bytes changed with it"
+                )
                 why = (
                     f"{printable_name(str(path))} does not match the card's digests its ledger "
-                    "recorded (read back now: a cascade that did not end with that drive there "
-                    "left its copies unsettled, and this one changed since it was verified)"
+                    f"recorded (read back now: {since})"
                 )
-                return ReadBack(why, hasher.bypassed + hasher.through_cache, hasher.through_cache)
+                return ReadBack(
+                    why, hasher.bypassed + hasher.through_cache, hasher.through_cache, moved=moved
+                )
     finally:
         hasher.close()
-    return ReadBack(None, hasher.bypassed + hasher.through_cache, hasher.through_cache)
+    return ReadBack(None, hasher.bypassed + hasher.through_cache, hasher.through_cache, moved=moved)
 
 
 def without_slow(tasks: Sequence[FileTask], slow: frozenset[int]) -> list[FileTask]:
@@ -743,6 +840,9 @@ def run_cascade(
             slow_refused=0 if needed else _refused_on(report, slow),
         )
         unrevoked: set[int] = set()
+        # The ledgers already said not to be told: one warning a drive and reason, however
+        # many of the checks below fail its copies (QA qa70c L3: the same line twice).
+        warned: set[tuple[int, str]] = set()
         matched: set[tuple[str, int]] = set()  # fast copies the cascade read, as the card
         by_path = {f.relative_path: f for f in report.job.files}
         # By copy (path, slow index): the fast destination that fed it last.
@@ -821,7 +921,7 @@ def run_cascade(
                 merge_job_reports(report.job, job)
                 report.job.elapsed_s = elapsed
             # After the retries: they choose among the copies.
-            unrevoked |= _fail_damaged(plan, report, damaged, sink, marked, gone_at)
+            unrevoked |= _fail_damaged(plan, report, damaged, sink, marked, gone_at, warned)
         report.cascade_feeder = feeder
         over = not report.job.cancelled and not _unfinished(report, [*tasks, *replace_tasks], slow)
         if over:
@@ -835,8 +935,8 @@ def run_cascade(
         cut: list[_Damaged] = []  # copies whose read again whole a cancel cut short
         changed = _changed_since_verified(plan, report, feeders, None if over else cancel, cut)
         changed += _s3_changed_since_verified(plan, report, [i for i in fast if i not in feeders])
-        unrevoked |= _fail_damaged(plan, report, changed, sink, marked, gone_at)
-        unrevoked |= _cancel_unread(plan, report, cut, sink, marked)
+        unrevoked |= _fail_damaged(plan, report, changed, sink, marked, gone_at, warned)
+        unrevoked |= _cancel_unread(plan, report, cut, sink, marked, warned)
         matched.difference_update((d.relative, d.destination) for d in changed)
         _settle(plan, marked - unrevoked, span)
         # Cancelled too: what the cascade read whole before the cancel was read.
@@ -1684,6 +1784,7 @@ def _cancel_unread(
     cut: Sequence[_Damaged],
     sink: EventSink,
     marked: AbstractSet[int] = frozenset(),
+    warned: set[tuple[int, str]] | None = None,
 ) -> set[int]:
     """Each fast copy of *cut* (``_changed_since_verified``: its change time moved, and the
     cancel stopped its read again whole) is ``cancelled``, as fusefat's copies a cancel
@@ -1703,6 +1804,7 @@ def _cancel_unread(
         sink,
         marked,
         "the copies a cancel left not read again",
+        warned,
     )
     for relative, index, why, _kind in cut:
         result = by_path[relative].destination(index) if relative in by_path else None
@@ -2405,6 +2507,7 @@ def _revoke_fast_copies(
     sink: EventSink,
     marked: AbstractSet[int],
     what: str,
+    warned: set[tuple[int, str]] | None = None,
 ) -> set[int]:
     """Revoke each fast copy of *copies* (its card path, its destination's index) in its
     drive's ledger (this card's entries, not another's kept beside them) and remove that
@@ -2413,8 +2516,9 @@ def _revoke_fast_copies(
     for nothing). A ledger that cannot be told is a ``WarningIssued`` naming *what* and, by
     *marked* (the cascade's mark stays on that drive), what a re-run does; a record that
     cannot be removed once the ledger was told is a ``WarningIssued`` of its own (revoked,
-    the record kept). Returns the destinations whose ledger could not be told. Never raises
-    for I/O."""
+    the record kept). *warned*: the (destination, *what*) already said not told this run,
+    said once (added to). Returns the destinations whose ledger could not be told. Never
+    raises for I/O."""
     revoke: dict[int, dict[str, str]] = {}
     for relative, index in copies:
         if 0 <= index < len(plan.ledgers):
@@ -2428,6 +2532,10 @@ def _revoke_fast_copies(
             ledger.revoke(paths)  # this card's copies, not another's kept beside them
         except OSError as exc:
             unrevoked.add(index)
+            if warned is not None:
+                if (index, what) in warned:
+                    continue
+                warned.add((index, what))
             sink.emit(
                 WarningIssued(
                     f"cannot revoke {what} in {ledger.path} ({exc.strerror or exc}): "
@@ -2469,6 +2577,7 @@ def _fail_damaged(
     sink: EventSink,
     marked: AbstractSet[int] = frozenset(),
     gone_at: Mapping[int, float] | None = None,
+    warned: set[tuple[int, str]] | None = None,
 ) -> set[int]:
     """A fast copy found damaged by the cascade's re-read, or that failed that read, is no
     longer reported verified; a FileFailed on *sink* says so (the progress counts it failed
@@ -2488,11 +2597,17 @@ def _fail_damaged(
         sink,
         marked,
         "the copies the cascade found changed or could not read",
+        warned,
     )
+    listed = _listed_in_manifests(report)
     for relative, index, why, kind in damaged:
         if index in unrevoked:
             still = _MARKED_UNSETTLED if index in marked else _STILL_VOUCHES
             why = why.replace(_NO_LONGER_VOUCHES, still)
+        if kind in (FastCopyFailure.CHANGED, FastCopyFailure.REMOVED) and relative in listed.get(
+            index, ()
+        ):
+            why += _STILL_LISTED
         result = by_path[relative].destination(index) if relative in by_path else None
         if result is not None:
             result.status = DestinationStatus.FAILED
@@ -2508,6 +2623,35 @@ def _fail_damaged(
         for summary in report.job.destinations:
             summary.count(report.job.files)
     return unrevoked
+
+
+# A fast destination's manifests are written when the card is released, before the cascade
+# reads its copies: one the cascade then fails (changed, removed) is still listed there with
+# the card's hash. Said with its failure (README), never left for the manifest alone to claim.
+_STILL_LISTED = (
+    "; its manifest there, written when the card was released, still lists it with the card's "
+    "hash (offload verify of that copy root fails it)"
+)
+
+
+def _listed_in_manifests(report: OffloadReport) -> dict[int, _Listed]:
+    """By destination index, the files its manifests written by this run list: every file
+    of the report but those left out there (``ManifestResult.left_out``)."""
+    listed: dict[int, _Listed] = {}
+    for outcome in report.manifests:
+        if outcome.written:
+            listed[outcome.destination_index] = _Listed(frozenset(outcome.left_out))
+    return listed
+
+
+class _Listed:
+    """The files a manifest lists: any but those left out (a container of paths)."""
+
+    def __init__(self, left_out: frozenset[str]) -> None:
+        self._left_out = left_out
+
+    def __contains__(self, relative: object) -> bool:
+        return relative not in self._left_out
 
 
 def _declare_gone(

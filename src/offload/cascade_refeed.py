@@ -93,6 +93,11 @@ class Revoker:
         # root and path (``found_unlike``, ``failed_read``).
         self._failed_reads: set[tuple[Path, str]] = set()
         self._entries: dict[Path, dict[str, LedgerEntry] | None] = {}
+        # The fast copies whose record of the card's pass named this card when first read
+        # (``vouches``): a revocation there removes that record, yet each other file of it
+        # found unlike the card still loses its ledger entry (``words``, README: each such
+        # copy "loses its ledger entry"; QA qa70c M2: the second one kept its entry).
+        self._ours: set[Path] = set()
         self._root_locks: dict[Path, threading.Lock] = {}
         # The existing copies' check: by path, the position of the next fast copy to try,
         # and the copy root read in the source's place (``unlike_at_source``).
@@ -225,19 +230,27 @@ class Revoker:
         with self._lock:
             if root not in self._entries:
                 self._entries[root] = _card_entries(root, self._plan)
+                if self._entries[root] is not None:
+                    self._ours.add(root)
             entries = self._entries[root]
         if entries is None:
             return False
-        entry = entries.get(task.source.relative_path)
-        if entry is None or entry.state != "verified":
+        return _entry_vouches(entries.get(task.source.relative_path), task)
+
+    def _still_vouches(self, root: Path, task: FileTask) -> bool:
+        """Whether the ledger of *root*, a fast copy of this card (its record of the card's
+        pass named it when first read, ``_ours``), vouches for *task*'s file with the card's
+        digests as it is now, its record removed since by a revocation of another file:
+        that entry is revoked too (``words``). Reads the ledger (a second file found unlike
+        on the same copy: rare)."""
+        with self._lock:
+            if root not in self._ours:
+                return False
+        try:
+            entries = Ledger(root).load()
+        except OSError:
             return False
-        if entry.size_bytes != task.source.size_bytes or not task.reference_digests:
-            return False
-        return all(
-            name in entry.digests
-            and comparable_digest(name, entry.digests[name]) == comparable_digest(name, expected)
-            for name, expected in task.reference_digests.items()
-        )
+        return _entry_vouches(entries.get(task.source.relative_path), task)
 
     def found_unlike(
         self, task: FileTask, digests: Mapping[str, str], errno: int | None = None
@@ -321,7 +334,7 @@ class Revoker:
             with self._lock:
                 if key in self._said:
                     return self._said[key]
-            vouched = self.vouches(root, task)
+            vouched = self.vouches(root, task) or self._still_vouches(root, task)
             said = _revoke(self._plan, root, task.source.relative_path) if vouched else None
             with self._lock:
                 self._said[key] = said
@@ -331,6 +344,20 @@ class Revoker:
                     # next look (``vouches``): not the entries of the first.
                     self._entries.pop(root, None)
             return said
+
+
+def _entry_vouches(entry: LedgerEntry | None, task: FileTask) -> bool:
+    """Whether *entry* vouches for *task*'s file verified, at the card's size and with the
+    card's digests (``task.reference_digests``)."""
+    if entry is None or entry.state != "verified":
+        return False
+    if entry.size_bytes != task.source.size_bytes or not task.reference_digests:
+        return False
+    return all(
+        name in entry.digests
+        and comparable_digest(name, entry.digests[name]) == comparable_digest(name, expected)
+        for name, expected in task.reference_digests.items()
+    )
 
 
 def _unlike_line(

@@ -1809,11 +1809,17 @@ def lost_error_of(copy_root: Path, seen: int | None, *, remedy: bool = True) -> 
         )
     # Another filesystem at the path may be the drive itself, re-plugged (a new device
     # number): "went away during the run" is true either way, "unmounted or pulled?" not.
-    where = (
-        "is no longer there (its drive unmounted or pulled?)"
-        if _device_of(copy_root) is None
-        else "is on another filesystem now (its drive went away during the run)"
-    )
+    try:
+        _device_of_or_raise(copy_root)
+        where = "is on another filesystem now (its drive went away during the run)"
+    except (FileNotFoundError, NotADirectoryError):
+        where = "is no longer there (its drive unmounted or pulled?)"
+    except OSError as exc:
+        # Still mounted, answering an error (EIO: a failing disk; ENOTCONN: a FUSE daemon
+        # gone): never "no longer there" of a drive that is (QA qa70c L3, eio.out).
+        where = (
+            f"does not answer ({exc.strerror or exc}; its drive failing, or its connection lost?)"
+        )
     return OSError(
         errno.ENODEV,
         f"the drive holding {copy_root} is not reachable: the copy root {where}"

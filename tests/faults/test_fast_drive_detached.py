@@ -66,6 +66,9 @@ def test_a_fast_drive_detached_after_the_release_gets_nothing_written_below_its_
     # Its ledger was not told: said so, with what reads the copies back.
     assert "its ledger no longer vouches" not in rest, rest
     assert "the cascade's mark on that drive has a re-run read it back" in rest, rest
+    # Said once, however many of the cascade's checks failed its copies (QA qa70c L3: the
+    # same WARNING twice, from the cascade's reads and its end check).
+    assert rest.count("WARNING: cannot revoke the copies the cascade found changed") == 1, rest
     # One reason a file, the drive's: never the card's words, nor --overwrite for a copy
     # that was not found bad.
     said = " ".join(rest.split())
@@ -335,3 +338,32 @@ def test_a_fast_drive_detached_after_the_cascade_read_it_is_lost_not_verified_ev
         "folder does not exist (is its drive mounted?)" in refusal
     ), again.stderr
     assert sorted(os.listdir(fast.path)) == [], again.stderr
+
+
+def test_a_fast_drive_detached_mid_cascade_says_its_ledger_was_not_told_once(
+    tmp_path: Path,
+    tmpfs_mount: Callable[..., Mount],
+    ext4_loop: Callable[..., Ext4Loop],
+    faulty_fs: Callable[..., FaultyFS],
+) -> None:
+    """The fast drive unmounted lazily once the cascade has read its first copy (its slow
+    write held): the reads of the others fail, then the check at the cascade's end finds
+    the first gone too; its ledger cannot be told either time, and the warning saying so is
+    one line. Failed before (QA qa70c L3, lz.out): the same WARNING twice."""
+    drives = cascade_drives(  # clips too large to be read whole ahead of the held write
+        tmp_path, tmpfs_mount, ext4_loop, faulty_fs, files=3, size=8_000_000, stall="C9/*a0*"
+    )
+    fast, slow = drives.fast, drives.slow
+
+    def pull_the_fast_drive_once_read(_process: object) -> None:
+        slow.wait_stalled(drives.stalled, timeout_s=60)  # a0 read, its write held
+        detach(fast.path)
+        slow.release(drives.stalled)
+
+    released, rest, code = copy_acting_at_release(
+        "--report-dir", str(drives.reports), "--cascade-to", str(slow.mountpoint),
+        str(drives.card), str(fast.path), at_release=pull_the_fast_drive_once_read,
+    )  # fmt: skip
+    assert "can be ejected" in released, f"{code}: {rest}"
+    assert "Traceback" not in rest, rest
+    assert rest.count("WARNING: cannot revoke the copies the cascade found changed") == 1, rest

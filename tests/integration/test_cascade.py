@@ -520,15 +520,16 @@ def test_ctrl_c_during_the_cascade_exits_130_and_says_the_card_was_released(
     assert len(Ledger(slow / card.name).load()) == 200
 
 
-def test_a_cascade_resumed_without_its_card_says_reverify_reads_the_trusted_slow_copies(
+def test_a_cascade_resumed_without_its_card_keeps_it_for_the_trusted_slow_copies(
     tmp_path: Path, cards: Path
 ) -> None:
     """The cascade cancelled once SHUTTLE verified some copies, the card then ejected, the
     same command run again: the files resting on the ledger are those the cancelled run had
     cascaded (their copies on SHUTTLE trusted, not read back now; this run never read their
-    fast copies): --reverify reads them back. Failed before: "this run read it again only as
-    its source, not a read-back counted here: `offload verify RAID/...` reads it back" (true
-    only when the fast copy is the one copy that counts, tests/s3/
+    fast copies): the card is kept for them, and --reverify reads them back (QA qa70c H1:
+    before, "may be formatted on the ledger's word"). Failed before that: "this run read it
+    again only as its source, not a read-back counted here: `offload verify RAID/...` reads it
+    back" (true only when the fast copy is the one copy that counts, tests/s3/
     test_s3_cascade_absent_words.py)."""
     card = make_card(cards)  # 12 clips
     fast, slow = tmp_path / "RAID", tmp_path / "SHUTTLE"
@@ -551,10 +552,15 @@ def test_a_cascade_resumed_without_its_card_says_reverify_reads_the_trusted_slow
     assert code == 0, err
     said = " ".join(err.split())
     assert f"this run read its fast copy {fast / card.name} again now" in said, said
+    # Those files rest on the ledger alone: the card is kept (README: a copy an earlier run
+    # verified releases no cascade's card until this run has read it; QA qa70c H1).
     assert (
-        f"on the ledger's word ({trusted} of 12 files verified only by an earlier run, "
-        "trusted from the ledger, not read back now: --reverify reads them back)" in said
+        f"Do not format the card: it ({card}) was absent, this run read its fast copy "
+        f"{fast / card.name} again now (checked against the card's digests); {trusted} of 12 "
+        "files are verified only by an earlier run (trusted from the ledger) and not read "
+        "back by this run, so nothing it did proves them (--reverify reads them back)." in said
     ), said
+    assert "may be formatted" not in said, said
     assert "only as its source" not in said and "offload verify" not in said, said
 
 
@@ -1557,7 +1563,7 @@ def test_without_the_card_a_rerun_that_copies_nothing_never_says_it_read_the_cop
     data = json.loads(sorted((tmp_path / "reports").glob("*.json"))[-1].read_text())
     assert all(d["bytes_written"] == 0 for d in data["destinations"]), data["destinations"]
     release = data["card_release"]["text"]
-    assert f"this run's source was its fast copy {fast / card.name}, verified there" in release
+    assert f"this run's source was its fast copy {fast / card.name};" in release, release
     assert "read its fast copy" not in release and "read again" not in release, release
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -145,3 +146,98 @@ def test_a_marked_copy_read_back_through_a_cache_is_said_so(
     ), said
     warning = next(w for w in newest_report(reports)["warnings"] if w["code"] == "card-absent")
     assert warning["through_a_cache"] is True, warning
+
+
+def _changed_in_place(path: Path) -> None:
+    """One byte of *path* flipped by a write in place, its date put back (``flip.sh``): its
+    size and date are those its ledger entry recorded, its change time is not."""
+    st = path.stat()
+    with path.open("r+b") as handle:
+        handle.seek(st.st_size // 2)
+        byte = handle.read(1)
+        handle.seek(st.st_size // 2)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_ctime_ns != st.st_ctime_ns
+
+
+def test_a_fast_copy_changed_in_place_since_verified_never_stands_for_the_card_unread(
+    tmp_path: Path, cards: Path
+) -> None:
+    """F1's copy of a clip the slow copy already holds changed in place since the card's run
+    verified it, its size and date put back (its change time moved): the re-run without the
+    card reads it back, as the run with the card does of a copy whose identity moved, finds
+    it unlike the card's digests and passes F1 over for F2; with F2 changed so too, no copy
+    stands for the card: refused, exit 64, nothing written. Failed before (QA qa70c H1):
+    exit 0, F1 the source unread, "It may be formatted on the ledger's word ... 2 copies",
+    ``may_format`` true, the only good copy of that clip the slow one."""
+    card, f1, f2, slow, reports = _cascaded(tmp_path, cards)
+    clip = Path("A001") / "CLIPS" / "A001C001.mov"
+    _changed_in_place(f1 / clip)
+    run = run_offload("copy", "--report-dir", reports, "--cascade-to", slow, card, f1, f2)
+    said = " ".join(run.stderr.split())
+    assert run.returncode == 0, said
+    assert f"the source is its fast copy {f2 / 'A001'}" in said, said
+    assert (
+        f"reading back 1 file of the fast copy {f1 / 'A001'} that changed since it was "
+        "verified (its inode or change time moved)"
+    ) in said, said
+    assert (
+        f"passed over: {f1 / 'A001'}: {f1 / clip} does not match the card's digests its ledger "
+        "recorded (read back now: its inode or change time had moved since it was verified "
+        "there, and its bytes changed with it)"
+    ) in said, said
+    _changed_in_place(f2 / clip)
+    run = run_offload("copy", "--report-dir", reports, "--cascade-to", slow, card, f1, f2)
+    said = " ".join(run.stderr.split())
+    assert run.returncode == 64, said
+    assert "no fast copy holds it complete" in said and "insert the card" in said, said
+    assert f"{f2 / clip} does not match the card's digests" in said, said
+    assert "may be formatted" not in said, said
+
+
+def test_a_fast_copy_whose_change_time_alone_moved_stands_once_read_back(
+    tmp_path: Path, cards: Path
+) -> None:
+    """A ``chmod`` of F1's copy moves its change time, not its bytes: read back once, equal
+    to the card's digests, F1 stands for the card (a change time alone is no proof of
+    damage), and the warning says what was read."""
+    card, f1, f2, slow, reports = _cascaded(tmp_path, cards)
+    copy = f1 / "A001" / "CLIPS" / "A001C002.mov"
+    copy.chmod(0o600)
+    run = run_offload("copy", "--report-dir", reports, "--cascade-to", slow, card, f1, f2)
+    said = " ".join(run.stderr.split())
+    assert run.returncode == 0, said
+    assert f"the source is its fast copy {f1 / 'A001'}" in said, said
+    assert (
+        "1 file that changed since it was verified (its inode or change time moved) "
+        "there read back now, each equal to the card's digests"
+    ) in said, said
+
+
+def test_an_empty_folder_left_where_the_card_was_is_taken_for_an_absent_card(
+    tmp_path: Path, cards: Path
+) -> None:
+    """The card unmounted, its mount point left behind empty (a manual or fstab mount): the
+    same command is fed from the fast copy whose record of the card's pass names that
+    folder, as when the folder is gone, and says the folder is empty. Failed before (QA
+    qa70c M1): exit 64, "source ... holds no files to offload". An empty folder no record
+    names is refused as before."""
+    card, f1, f2, slow, reports = _cascaded(tmp_path, cards)
+    card.mkdir()  # the mount point, empty
+    (slow / "A001" / "CLIPS" / "A001C003.mov").unlink()
+    run = run_offload("copy", "--report-dir", reports, "--cascade-to", slow, card, f1, f2)
+    said = " ".join(run.stderr.split())
+    assert run.returncode == 0, said
+    assert (
+        f"the card {card} is absent (an empty folder is left where it was: not mounted): the "
+        f"source is its fast copy {f1 / 'A001'}"
+    ) in said, said
+    moved = away(card) / "CLIPS" / "A001C003.mov"
+    assert (slow / "A001" / "CLIPS" / "A001C003.mov").read_bytes() == moved.read_bytes()
+    assert not any(card.iterdir())  # nothing written there
+    other = tmp_path / "B001"
+    other.mkdir()
+    refused = run_offload("copy", "--cascade-to", slow, other, f1)
+    assert refused.returncode == 64, refused.stderr
+    assert "holds no files to offload" in refused.stderr, refused.stderr

@@ -920,3 +920,31 @@ def test_an_edited_slow_copy_beside_a_damaged_fast_copy_is_not_overwritten_by_a_
     assert code != 0, said  # (1: fast1's damage)
     assert "--reverify" in said, said
     assert edited.read_bytes() == mine, said
+
+
+def test_every_damaged_fast_copy_the_run_reads_loses_its_ledger_entry(
+    tmp_path: Path, cards: Path
+) -> None:
+    """Two clips of fast1 damaged (size and date kept), their slow copies gone: the re-run
+    without the card reads both from fast1, finds both unlike the card and feeds both from
+    fast2. Each loses its entry in fast1's ledger, and each line says so (README: each such
+    copy "loses its ledger entry"). Failed before (QA qa70c M2): the first revocation
+    removed fast1's record of the card's pass, so the second was found vouched for by no
+    ledger of this card: "does not match the card's digests", its entry left verified."""
+    run = cascaded_then_card_away(tmp_path, cards)
+    other = VICTIM.replace("C002.", "C001.")
+    corrupt_keeping_size_and_mtime(run.fast1 / other)
+    (run.folders[2] / "C003" / other).unlink()
+    code, said = copy_with_reports_in(tmp_path, *run.command)
+    words = " ".join(said.split())
+    assert code == 1, said
+    entries = Ledger(run.fast1).load()
+    for clip in (VICTIM, other):
+        assert entries[clip].state == "revoked", (clip, said)
+        assert (
+            f"{clip}: the fast copy {run.fast1 / clip} was verified by an earlier run, then changed"
+        ) in words, said
+    assert "does not match the card's digests" not in words, said
+    for clip in (VICTIM, other):  # fed from fast2
+        fed = run.folders[2] / "C003" / clip
+        assert fed.read_bytes() == (run.folders[1] / "C003" / clip).read_bytes()

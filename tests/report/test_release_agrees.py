@@ -101,6 +101,38 @@ def test_a_cascade_rerun_that_read_nothing_never_says_the_card_may_be_formatted(
     _said(reverified, "The card may be formatted: every file is verified (read back) on 1 disk")
 
 
+def test_a_cascade_rerun_without_its_card_that_read_nothing_keeps_the_card(
+    tmp_path: Path, memory_card: Path, disk_folder: Path, poppler: dict[str, str]
+) -> None:
+    """The same cascade run again with its card gone (the fast copy standing in for it) and
+    nothing to feed: no copy was read back by this run, so, as the run with the card says
+    "Do not format the card" (above), so does every word of the run without it (README: a
+    copy an earlier run verified, trusted from its ledger, releases no card until this run
+    has read it). Failed before (QA qa70c H1): "It may be formatted on the ledger's word
+    (3 of 3 files verified only by an earlier run ...)", ``may_format`` true."""
+    card = three_clip_card(memory_card, 100_000)
+    fast, slow, reports = disk_folder / "RAID", disk_folder / "SHUTTLE", tmp_path / "reports"
+    for folder in (fast, slow, reports):
+        folder.mkdir()
+    assert _copy(reports, poppler, card, fast, "--cascade-to", slow).code == 0
+    card.rename(card.with_name("away"))  # ejected, then formatted: it must not have been
+
+    for json_lines in (False, True):
+        again = _copy(reports, poppler, card, fast, "--cascade-to", slow, json_lines=json_lines)
+        assert again.code == 0, again.err
+        release = again.report["card_release"]
+        assert not release["may_format"] and release["files_verified_earlier_only"] == 3, release
+        _said(
+            again,
+            f"Do not format the card: it ({card}) was absent, this run's source was its fast "
+            f"copy {fast / card.name}; 3 of 3 files are verified only by an earlier run "
+            "(trusted from the ledger) and not read back by this run, so nothing it did proves "
+            "them (--reverify reads them back).",
+        )
+        for words in (again.err, again.documents, json.dumps(again.events)):
+            assert "may be formatted" not in words, words
+
+
 def test_a_plain_rerun_says_its_release_rests_on_the_ledger(
     tmp_path: Path, memory_card: Path, disk_folder: Path, poppler: dict[str, str]
 ) -> None:

@@ -46,9 +46,12 @@ The answer says what this run proved: a file whose every copy that counts was ve
 an earlier run only (trusted from the ledger, not read back now; the fast copy standing in
 for an absent card too) counts, but the sentence then says it rests on the ledger ("The card
 may be formatted on the ledger's word (N of M files verified only by an earlier run ...)",
-``CardRelease.earlier_only``), never the plain "may be formatted" (a re-run that read the
-fast copy standing in for an absent card again as its source says that read is not counted,
-never "not read back now"); a fast copy a cascade's
+``CardRelease.earlier_only``), never the plain "may be formatted"; of a cascade re-run whose
+card is absent it keeps the card (README: a cascade's card is released on no copy an earlier
+run verified until this run has read it; "Do not format the card: it (CARD) was absent, ...
+N of M files are verified only by an earlier run ..."; a re-run that read the fast copy
+standing in for it again as its source, that copy the only one that counts, says that read
+is not counted, never "not read back now"); a fast copy a cascade's
 read proved whole (``cascade.fast_copies_reread``) was read back by this run. A cascade that
 did not release the card because this run proved none of the fast copies holding files an
 earlier run verified (``cascade.files_verified_earlier_unproven``, its CARD line and
@@ -1317,24 +1320,32 @@ def card_release(data: Mapping[str, Any], files: Iterable[FileFacts] | None = No
             if read_source
             else f"this run's source was its fast copy {data.get('source')}"
         )
-        if read_source and earlier_only and not independent:
-            # The fast copy the only copy that counts: that read is the source's, not a
-            # read-back the release counts: never "not read back now" after "read ... again
-            # now" (the QA's cascade resumed without its card, its bucket served from this
-            # host), nor --reverify, which reads the destinations' copies, not the source.
-            # With a destination that counts (a resumed cascade), the files resting on the
-            # ledger are those this run did not copy, their copies there trusted from it:
-            # --reverify reads those back (the words above).
-            resting = _earlier_words(
-                earlier_only,
-                count,
-                " on the ledger's word (",
-                tail=": the fast copy was read back from its media when the card was "
-                "offloaded; this run read it again only as its source, not a read-back "
-                f"counted here: `offload verify {shell_word(str(data.get('source')))}` reads it "
-                "back",
+        if earlier_only:
+            # A cascade's card is not released on a copy an earlier run verified, trusted
+            # from its ledger, until this run has read it (README): nor is an absent one.
+            # The fast copy standing in for it counts as verified earlier, never read back
+            # now (its read as this run's source is no read-back): a file this run read back
+            # on no destination that counts rests on the ledger alone (QA qa70c H1: "It may
+            # be formatted on the ledger's word" where the run with the card said "Do not
+            # format the card", the fast copy changed in place since).
+            how = (
+                "--reverify reads them back"
+                if independent
+                else "the fast copy standing in for it, the only copy that counts, was read "
+                "back from its media when the card was offloaded"
+                + ("; this run read it again only as its source, not a read-back counted here"
+                   if read_source else "")
+                + f": `offload verify {shell_word(str(data.get('source')))}` reads it back"
+            )  # fmt: skip
+            return CardRelease(
+                False,
+                f"Do not format the card: it ({absent_card(data)}) was absent, {source}; "
+                f"{earlier_only:,} of {_count(count, 'file')} "
+                f"{'is' if earlier_only == 1 else 'are'} verified only by an earlier run "
+                "(trusted from the ledger) and not read back by this run, so nothing it did "
+                f"proves {'it' if earlier_only == 1 else 'them'} ({how}).",
+                earlier_only=earlier_only,
             )
-            resting += ")" if resting else ""
         text = (
             f"The card ({absent_card(data)}) was absent: {source}, verified there when the "
             f"card was offloaded. It may be formatted{resting}: every file is verified (read "
