@@ -59,6 +59,21 @@ def test_keep_both_beside_an_object_of_ours_replaced_says_so_and_exits_1(  # typ
     s3_server, bucket, tmp_path
 ) -> None:
     card, url, other = _replaced(s3_server, bucket, tmp_path)
+    # Its dry run cannot tell (only the read-back finds it different): it says so.
+    code, out, err = cli_offload(
+        tmp_path,
+        "--s3-endpoint",
+        s3_server.url,
+        "--keep-both",
+        "--dry-run",
+        "--json",
+        str(card),
+        url,
+    )
+    assert code == 0, err
+    (planned,) = json.loads(out)["destinations"]
+    (why,) = [r["why"] for r in planned["read_back"] if r["path"] == "CLIPS/A001C002.mov"]
+    assert "kept at the card's name as our damaged copy" in why and "exits 1" in why, why
     code, _, err = cli_offload(
         tmp_path, "--s3-endpoint", s3_server.url, "--keep-both", str(card), url
     )
