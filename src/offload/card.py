@@ -1861,8 +1861,16 @@ def _plan(
                     else None
                 )
                 # An S3 object of ours another writer replaced (``_unvouched``'s "unlike"
-                # there: another object at the key its entry of this card file records).
+                # there: another object at the key its entry of this card file records),
+                # that entry this very card file's by its fingerprint, as a disk's copy of
+                # ours that changed is (``changed``, above): else nothing makes it ours.
                 replaced = plan.index in backends and unvouched == "unlike"
+                if replaced and (print_of := known[source_file.relative_path].fingerprint):
+                    if sample is None:
+                        sample = samples.sample(
+                            index, source_file.path_text, source_file.size_bytes
+                        )
+                    replaced = sample == print_of
                 when_proven = named or (known[source_file.relative_path] if replaced else None)
                 checks.append(
                     ExistingCopy(

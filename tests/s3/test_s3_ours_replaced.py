@@ -104,3 +104,24 @@ def test_keep_both_beside_an_object_of_ours_replaced_says_so_and_exits_1(  # typ
     # what the run said.
     code, _, err = verify(tmp_path, s3_server.url, f"{url}/A001")
     assert code == 11, err
+
+
+def test_another_file_of_the_recorded_name_size_and_date_is_not_ours(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """The card file itself another now (its name, size and date as recorded, another
+    content: the entry's fingerprint tells), the object replaced too: nothing makes the
+    object ours (the entry records another file), so --keep-both keeps it beside as any
+    object in the way, never named our damaged copy."""
+    card, url, other = _replaced(s3_server, bucket, tmp_path)
+    clip = card / "CLIPS" / "A001C002.mov"
+    stat = clip.stat()
+    clip.write_bytes(os.urandom(stat.st_size))
+    os.utime(clip, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    _code, _, err = cli_offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--keep-both", str(card), url
+    )
+    flat = " ".join(err.split())
+    assert "DAMAGED COPY OF OURS" not in flat and "COPY FOUND DAMAGED" not in flat, flat
+    assert "KEPT BOTH: 1 card file copied to" in flat, flat
+    assert admin(s3_server.url).get_object(Bucket=bucket, Key=KEY)["Body"].read() == other
