@@ -1864,6 +1864,18 @@ def _plan(
                     if unvouched == "other" and not beside and changed is None
                     else None
                 )
+                # An S3 object of ours another writer replaced (``_unvouched``'s "unlike"
+                # there: another object at the key its entry of this card file records),
+                # that entry this very card file's by its fingerprint, as a disk's copy of
+                # ours that changed is (``changed``, above): else nothing makes it ours.
+                replaced = plan.index in backends and unvouched == "unlike"
+                if replaced and (print_of := known[source_file.relative_path].fingerprint):
+                    if sample is None:
+                        sample = samples.sample(
+                            index, source_file.path_text, source_file.size_bytes
+                        )
+                    replaced = sample == print_of
+                when_proven = named or (known[source_file.relative_path] if replaced else None)
                 checks.append(
                     ExistingCopy(
                         task_index=len(tasks),
@@ -1880,6 +1892,7 @@ def _plan(
                         if found_wrong is not None
                         else _changed_words(changed[0], final, changed[1]),
                         ours=changed is not None,
+                        replaced=replaced,
                         # A plain run: its refusal, if it differs, names --reverify.
                         revoked_word=kept_word if changed is None else "",
                         found_wrong_before=found_wrong is not None,
@@ -1892,7 +1905,9 @@ def _plan(
                         # Matched above: a read-back that proves the copy again keeps it.
                         fingerprint="" if recorded is None else recorded.fingerprint,
                         against_record=read_against_record,
-                        recorded_when="" if named is None else "".join(proven_when(named)),
+                        recorded_when="".join(proven_when(when_proven))
+                        if when_proven is not None
+                        else "",
                         # The entry's own mapping, not a copy: read only (``settle``
                         # merges into a new dict), and no bytes added to every check.
                         card_recorded=NO_DIGESTS if named is None else named.digests,
@@ -3180,6 +3195,7 @@ def _settle_run_records(
                 in_the_way=refused,
                 fast_refused=fast,
                 lost=lost,
+                ours_replaced=_ours_replaced(plan, index, refused),
             )
             _say_unrecorded_end(report, index, root, unsettled, sink, (run, started), *said)
         elif index not in settled:
@@ -3479,6 +3495,23 @@ def _refused_again(report: OffloadReport, index: int, failed: Sequence[str]) -> 
             ):
                 refused.append(file.relative_path)
     return refused
+
+
+def _ours_replaced(plan: OffloadPlan, index: int, refused: Sequence[str]) -> list[str]:
+    """Of *refused* (``_refused_again``'s), the card files whose object on the S3 destination
+    *index* is at a key its ledger recorded as that file's copy, another object there now
+    (``ExistingCopy.replaced``): the run record names them apart, so that ``offload verify``
+    names --overwrite for them (``run_record._in_the_way_again``)."""
+    if not refused or index not in plan.backends:
+        return []
+    wanted = set(refused)
+    return [
+        path
+        for check in plan.checks
+        if check.replaced
+        and check.destination_index == index
+        and (path := plan.tasks[check.task_index].source.relative_path) in wanted
+    ]
 
 
 def _refused_on_fast(

@@ -174,6 +174,12 @@ class ExistingCopy(NamedTuple):
     # A copy of ours that changed since its ledger recorded it (``Ledger.changed_copy``),
     # whatever the run does with it: a refusal of it names --reverify.
     ours: bool = False
+    # An S3 object at a key its ledger records as this card file's copy (``ledger_entry``
+    # ``"unlike"``), another object there now: an object cannot change in place, so another
+    # writer stored it over ours (``S3Ledger._changed_size``). Never written over unasked
+    # (``--overwrite`` replaces it); under ``--keep-both`` it is our copy found damaged and
+    # kept at the card's name (``_kept_ours``: exit 1), as a disk's copy of ours that changed.
+    replaced: bool = False
     # A copy revoked with its record kept (``Ledger.found_wrong_copy``), in a run without
     # --reverify: the ``remedies.in_the_way`` word of who revoked it (``card._revoked_kept``),
     # ``"checked"`` (``offload verify``) or ``"revoked_kept"`` (an offload's own
@@ -2023,7 +2029,7 @@ def settle(
             reason = outcome.mismatch or failed or "differs"
             if check.changed and not found_wrong_unread(check):
                 reason = f"{check.changed}; {reason}"
-            elif check.ours and not check.changed:
+            elif (check.ours or check.replaced) and not check.changed:
                 # A plain --keep-both run (``_kept_ours``): how it changed, as --reverify's.
                 # (``recorded_when``: "verified on <date>", ``ledger.proven_when`` joined.)
                 verb, _, when = check.recorded_when.partition(" on ")
@@ -2032,7 +2038,13 @@ def settle(
                     if verb
                     else "the copy its ledger recorded there"
                 )
-                reason = f"{check.final_path} has another date than {copy}; {reason}"
+                # An S3 object cannot change in place: another writer stored it over ours.
+                how = (
+                    f"is another object than {copy} (another writer stored it over ours since)"
+                    if check.replaced
+                    else f"has another date than {copy}"
+                )
+                reason = f"{check.final_path} {how}; {reason}"
             if stays:
                 # Its source found unlike its record: the card's own file (then the card's
                 # remedy, ``CARD_UNLIKE_REMEDY``, is appended) or, without the card
@@ -2192,13 +2204,14 @@ def _kept_ours(
     """Whether *check*'s copy, read back under ``--keep-both`` without ``--reverify`` and
     found different from the card, is a copy of ours: one whose ledger entry makes it ours
     (its date changed since, ``ExistingCopy.ours``; or found wrong before and revoked with
-    its record kept, ``revoked_word``). Such a copy is found wrong (``copy-no-longer-matches``,
+    its record kept, ``revoked_word``; or an S3 object of ours another writer replaced,
+    ``ExistingCopy.replaced``). Such a copy is found wrong (``copy-no-longer-matches``,
     its entry revoked) and kept beside the new copy, as ``--reverify --keep-both`` keeps it:
     never a plain "kept both" that hides that the file at the card's name is our own damaged
     copy, which the copy root's ASC MHL history records as the card's (its check fails)."""
     return (
         policy is ExistingFilePolicy.KEEP_BOTH
-        and bool(check.ours or check.revoked_word)
+        and bool(check.ours or check.revoked_word or check.replaced)
         and not (outcome.error or outcome.unreadable or outcome.matched)
         and not (check.other_card or check.beside)
         and ledgers[check.destination_index] is not None

@@ -159,6 +159,11 @@ class RunRecord(NamedTuple):
     # though nothing cancelled it: its ``failed`` may then be empty (each card file that
     # failed there has a copy the ledger vouches for), and the words say the loss.
     lost: bool = False
+    # Of ``in_the_way``, those refused for an object at a key this copy root's ledger
+    # recorded as that card file's copy, another object there now (another writer stored it
+    # over ours: ``ExistingCopy.replaced``): the words name --overwrite, which replaces it
+    # once the new copy is verified, beside --keep-both. () in a record of an older version.
+    ours_replaced: tuple[str, ...] = ()
 
     @property
     def never_overwrite(self) -> bool:
@@ -640,14 +645,17 @@ def settle(
     fast_refused: FastRefused = _NONE_REFUSED,
     first: FirstFile | None = None,
     lost: bool = False,
+    ours_replaced: Iterable[str] = (),
 ) -> OSError | None:
     """Record that the offload *run* of the card *card* at *source* (as
     :func:`mark_started`) that started at *started* ended on *root* in *state*
     (``FINISHED``, ``FAILED`` with the card files that *failed* there, card-relative, and
     the end *steps* that failed, or ``CANCELLED``): that card's entry, the others kept;
     of *failed*, those a file in the way refused (*in_the_way*) and those a cascade's fast
-    destinations refused so (*fast_refused*); *lost*: a ``FAILED`` run lost that destination
-    (the key ``lost``, written only then; *failed* may be empty).
+    destinations refused so (*fast_refused*), and of *in_the_way*, those refused for an
+    object of ours another writer replaced (*ours_replaced*, the key ``ours_replaced``,
+    written only then); *lost*: a ``FAILED`` run lost that destination (the key ``lost``,
+    written only then; *failed* may be empty).
     Left as it is where it cannot be written, or read again (``_load``: this run's entry
     then says ``running``, the conservative answer): that error is returned (None where
     it was written), for the run to say (``card._unsettled``): ``offload verify`` of that
@@ -665,6 +673,9 @@ def settle(
         body["failed"] = list(failed)
         body["steps"] = list(steps)
         body["in_the_way"] = list(in_the_way)
+        replaced = list(ours_replaced)
+        if replaced:
+            body["ours_replaced"] = replaced
         if lost:
             body["lost"] = True
         if fast_refused.paths:
@@ -742,6 +753,7 @@ def _as_record(entry: Mapping[str, object]) -> RunRecord:
         _first_of(entry),
         other if isinstance(other := entry.get("other_card_copy"), bool) else None,
         entry.get("lost") is True,
+        _strings(entry.get("ours_replaced")),
     )
 
 
@@ -898,11 +910,7 @@ def _unfinished_words(record: RunRecord, named: bool, root: Path | None = None) 
         )
     if record.state == FAILED and record.failed and not record.steps:
         if record.in_the_way:
-            # The same command alone refuses them again (the file in the way stays).
-            again = again.replace("again", "again with --keep-both", 1) + (
-                ", which keeps the file in the way beside the card's (--into another folder "
-                "keeps them apart)"
-            )
+            again = _in_the_way_again(record, again)
         if record.fast_refused:
             again = _fast_again(record, again)
         return f"{how}: {again}"
@@ -940,6 +948,39 @@ def _unfinished_words(record: RunRecord, named: bool, root: Path | None = None) 
                 f"in ... that this offload finished`), {aside}"
             )
     return f"{how}: card files no record names may be missing here; {again}"
+
+
+def _in_the_way_again(record: RunRecord, again: str) -> str:
+    """*again* (the same command) with what gets past the files in the way refused here
+    (``record.in_the_way``): the same command alone refuses them again (the file in the way
+    stays). --keep-both keeps it beside the card's; where the file in the way is an object
+    of ours another writer replaced (``record.ours_replaced``), --overwrite is named first:
+    it replaces it once the new copy is verified, and --keep-both would leave those other
+    bytes at the card's name, which the copy root's ASC MHL history records as the card's."""
+    refused = set(record.in_the_way)
+    ours = [path for path in record.ours_replaced if path in refused]
+    keep = (
+        ", which keeps the file in the way beside the card's (--into another folder keeps "
+        "them apart)"
+    )
+    if not ours:
+        return again.replace("again", "again with --keep-both", 1) + keep
+    object_of_ours = (
+        "at a name this copy root's ledger recorded as the card's copy, written over since "
+        "by another writer"
+    )
+    if len(ours) == len(refused):
+        return again.replace("again", "again with --overwrite", 1) + (
+            f", which replaces the file in the way ({object_of_ours}) once the new copy is "
+            "verified; --keep-both keeps it beside the card's, but then the card's name "
+            "still holds the other bytes and this check fails for it"
+        )
+    return (
+        again.replace("again", "again with --keep-both", 1)
+        + keep
+        + f"; for {_files(ours, object_of_ours)}, --overwrite replaces it once the new copy "
+        "is verified (and every other file in the way too)"
+    )
 
 
 def _fast_again(record: RunRecord, again: str) -> str:

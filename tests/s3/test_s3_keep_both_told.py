@@ -1,9 +1,9 @@
 """``--keep-both`` tells where each new copy went, on a disk and in a bucket alike: a copy
 of ours replaced since by another file of the same size is kept, and the card's file is
 copied beside it as ``name (1).ext``; the terminal says so and the JSON report's warnings
-name the new copy on each destination: ``KEPT BOTH`` (``existing-kept-beside``) for the
-bucket's other object, ``COPY FOUND DAMAGED`` (``copy-no-longer-matches``) for the disk's
-copy of ours whose date changed, found different (nothing tells it from damage).
+name the new copy on each destination: ``COPY FOUND DAMAGED`` (``copy-no-longer-matches``)
+for the disk's copy of ours whose date changed, found different (nothing tells it from
+damage), and for the bucket's object another writer stored over ours.
 Before, the run ended "verified" and nothing named ``A001C002 (1).mov``. A real ``offload
 copy`` (in process), a local folder and the real test server."""
 
@@ -40,32 +40,38 @@ def test_keep_both_names_the_new_copy_on_each_destination(  # type: ignore[no-un
     # On the disk the file in the way is a copy of ours whose date changed, read back and
     # found different: COPY FOUND DAMAGED, kept at the card's name, exit 1 (README, exit
     # codes; tests/report/test_keep_both_own_damaged_copy.py). The bucket's object cannot
-    # change in place: another object, KEPT BOTH.
+    # change in place: another writer stored it over the object its ledger recorded there,
+    # so it is our copy found damaged too, kept at the card's name, said alike (before: a
+    # plain KEPT BOTH and "All ... verified" there, tests/s3/test_s3_ours_replaced.py).
     assert code == 1, err
     assert on_disk.read_bytes() == other  # kept as it is
     assert (local / "A001" / "CLIPS" / "A001C002 (1).mov").read_bytes() == (
         card / CLIP
     ).read_bytes()
-    beside = admin(s3_server.url).get_object(Bucket=bucket, Key="day1/A001/CLIPS/A001C002 (1).mov")
+    client = admin(s3_server.url)
+    assert client.get_object(Bucket=bucket, Key=f"day1/A001/{CLIP}")["Body"].read() == other
+    beside = client.get_object(Bucket=bucket, Key="day1/A001/CLIPS/A001C002 (1).mov")
     assert beside["Body"].read() == (card / CLIP).read_bytes()
     said = " ".join(err.split())
     report = max((local / "A001" / ".offload" / "reports").glob("*.json"))  # the re-run's
     found = json.loads(report.read_text())["warnings"]
-    warnings = [w for w in found if w["code"] == "existing-kept-beside"]
-    (damaged,) = [w for w in found if w["code"] == "copy-no-longer-matches"]
-    assert damaged["path"] == str(on_disk), damaged
-    assert damaged["message"].endswith(
-        f"the new copy from the card was written beside it as "
-        f"{local / 'A001' / 'CLIPS' / 'A001C002 (1).mov'}, verified now (read back)"
-    ), damaged
-    assert f"COPY FOUND DAMAGED: {on_disk} has another date than" in " ".join(err.split())
-    new_paths = [f"{url}/A001/CLIPS/A001C002 (1).mov"]
-    # One warning a destination, its path the new copy, its message naming where it went.
-    assert [w["path"] for w in warnings] == new_paths, warnings
-    for warning, path in zip(warnings, new_paths, strict=True):
+    assert not [w for w in found if w["code"] == "existing-kept-beside"], found
+    damaged = sorted(
+        (w for w in found if w["code"] == "copy-no-longer-matches"), key=lambda w: w["path"]
+    )
+    in_bucket = f"{url}/A001/{CLIP}"
+    assert [w["path"] for w in damaged] == sorted([str(on_disk), in_bucket]), damaged
+    new_copies = {
+        str(on_disk): local / "A001" / "CLIPS" / "A001C002 (1).mov",
+        in_bucket: f"{url}/A001/CLIPS/A001C002 (1).mov",
+    }
+    # Each names where the new copy went, verified now.
+    for warning in damaged:
+        assert warning["kept"] is True, warning
         assert warning["message"].endswith(
-            f"beside a file already at its name, which was kept as it is (--keep-both): "
-            f"{CLIP} as {path}"
+            f"the new copy from the card was written beside it as "
+            f"{new_copies[warning['path']]}, verified now (read back)"
         ), warning
-        assert f"{CLIP} as {path}" in said, said
-    assert said.count("KEPT BOTH: 1 card file copied to") == 1, said
+    assert f"COPY FOUND DAMAGED: {on_disk} has another date than" in said
+    assert f"COPY FOUND DAMAGED: {in_bucket} is another object than the copy verified" in said
+    assert "KEPT BOTH" not in said, said

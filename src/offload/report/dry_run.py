@@ -240,6 +240,7 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
         if policy is ExistingFilePolicy.KEEP_BOTH and (
             check.kind is not CheckKind.ADOPT  # (re-read as ours: --reverify, --verify)
             or check.ours
+            or check.replaced  # (an S3 object of ours another writer replaced)
             or check.revoked_word
             or check.found_wrong_before
         ):

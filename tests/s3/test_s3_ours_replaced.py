@@ -1,0 +1,127 @@
+"""An S3 copy root: the object an earlier offload verified at a card file's key, replaced
+since by another writer (another object of the same size, a byte changed). Our ledger
+records that key as our copy of this very card file; its bytes are no longer the card's,
+and the copy root's ASC MHL history still records the card's hash at that name.
+
+As on a disk (tests/report/test_keep_both_own_damaged_copy.py): ``offload verify``'s
+INCOMPLETE advice names ``--overwrite`` (which replaces it once verified) beside
+``--keep-both``; a ``--keep-both`` run keeps the object as it is (never overwritten
+unasked), writes the card's file beside it, says the card's name still holds other bytes
+(COPY FOUND DAMAGED, ``BUT 1 DAMAGED COPY OF OURS IS KEPT AT THE CARD'S NAME``) and exits 1.
+Failed before: the advice named --keep-both alone, and the --keep-both run said "All ...
+verified on every destination", a plain KEPT BOTH, exit 0, while ``offload verify`` of the
+copy root then found the object CHANGED on every run. A real S3 server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from s3.conftest import admin
+from s3.test_s3_cli import make_card
+from s3.test_s3_cli import offload as cli_offload
+from s3.test_s3_verify import verify
+
+KEY = "day1/A001/CLIPS/A001C002.mov"
+
+
+def _replaced(s3_server, bucket, tmp_path):  # type: ignore[no-untyped-def]
+    """A card offloaded to s3://bucket/day1, then A001C002's object replaced by another
+    writer's of its size (one byte flipped): the card, the URL, the other object's bytes."""
+    card = make_card(tmp_path)
+    url = f"s3://{bucket}/day1"
+    code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 0, err
+    client = admin(s3_server.url)
+    other = bytearray(client.get_object(Bucket=bucket, Key=KEY)["Body"].read())
+    other[len(other) // 2] ^= 0xFF
+    client.put_object(Bucket=bucket, Key=KEY, Body=bytes(other))
+    return card, url, bytes(other)
+
+
+def test_verify_advice_names_overwrite_for_an_object_of_ours_replaced(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    card, url, other = _replaced(s3_server, bucket, tmp_path)
+    code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 1, err
+    assert admin(s3_server.url).get_object(Bucket=bucket, Key=KEY)["Body"].read() == other
+    code, _, err = verify(tmp_path, s3_server.url, f"{url}/A001")
+    assert code == 11, err
+    flat = " ".join(err.split())
+    (line,) = [x for x in flat.split("INCOMPLETE")[1:2]]
+    assert "--overwrite" in line and "--keep-both" in line, line
+    assert "this copy root's ledger recorded as the card's copy" in line, line
+    assert line.index("--overwrite") < line.index("--keep-both"), line
+
+
+def test_keep_both_beside_an_object_of_ours_replaced_says_so_and_exits_1(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    card, url, other = _replaced(s3_server, bucket, tmp_path)
+    # Its dry run cannot tell (only the read-back finds it different): it says so.
+    code, out, err = cli_offload(
+        tmp_path,
+        "--s3-endpoint",
+        s3_server.url,
+        "--keep-both",
+        "--dry-run",
+        "--json",
+        str(card),
+        url,
+    )
+    assert code == 0, err
+    (planned,) = json.loads(out)["destinations"]
+    (why,) = [r["why"] for r in planned["read_back"] if r["path"] == "CLIPS/A001C002.mov"]
+    assert "kept at the card's name as our damaged copy" in why and "exits 1" in why, why
+    code, _, err = cli_offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--keep-both", str(card), url
+    )
+    flat = " ".join(err.split())
+    assert code == 1, flat
+    client = admin(s3_server.url)
+    assert client.get_object(Bucket=bucket, Key=KEY)["Body"].read() == other  # kept as it is
+    beside = "day1/A001/CLIPS/A001C002 (1).mov"
+    assert (
+        client.get_object(Bucket=bucket, Key=beside)["Body"].read()
+        == (card / "CLIPS" / "A001C002.mov").read_bytes()
+    )
+    # Never "all verified" alone: the verdict says the card's name holds other bytes.
+    assert f"BUT 1 DAMAGED COPY OF OURS IS KEPT AT THE CARD'S NAME on {url} " in flat, flat
+    damaged = f"s3://{bucket}/{KEY}"
+    assert f"COPY FOUND DAMAGED: {damaged} is another object than the copy verified there on " in (
+        flat
+    ), flat
+    assert "(another writer stored it over ours since)" in flat, flat
+    assert "KEPT BOTH" not in flat, flat
+    report = json.loads(
+        sorted((tmp_path / "reports").glob("*.json"), key=os.path.getmtime)[-1].read_text()
+    )
+    assert report["exit_code"] == 1
+    (found,) = [w for w in report["warnings"] if w["code"] == "copy-no-longer-matches"]
+    assert found["kept"] is True, found
+    # The copy root's check still fails for it (its history records the card's hash there):
+    # what the run said.
+    code, _, err = verify(tmp_path, s3_server.url, f"{url}/A001")
+    assert code == 11, err
+
+
+def test_another_file_of_the_recorded_name_size_and_date_is_not_ours(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """The card file itself another now (its name, size and date as recorded, another
+    content: the entry's fingerprint tells), the object replaced too: nothing makes the
+    object ours (the entry records another file), so --keep-both keeps it beside as any
+    object in the way, never named our damaged copy."""
+    card, url, other = _replaced(s3_server, bucket, tmp_path)
+    clip = card / "CLIPS" / "A001C002.mov"
+    stat = clip.stat()
+    clip.write_bytes(os.urandom(stat.st_size))
+    os.utime(clip, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    _code, _, err = cli_offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--keep-both", str(card), url
+    )
+    flat = " ".join(err.split())
+    assert "DAMAGED COPY OF OURS" not in flat and "COPY FOUND DAMAGED" not in flat, flat
+    assert "KEPT BOTH: 1 card file copied to" in flat, flat
+    assert admin(s3_server.url).get_object(Bucket=bucket, Key=KEY)["Body"].read() == other
