@@ -325,15 +325,31 @@ def printable_name(path: str) -> str:
     UTF-8 as ``\\xNN``, control characters as ``\\xNN`` (``\\x1b``, a newline ``\\x0a``; C1 as
     ``\\u0085``), so a name can neither forge a line nor drive the terminal; a format character
     or a line/paragraph separator as ``\\u202e`` (:data:`CONTROL_ESCAPES`), so a name cannot
-    show as another (``bidi<U+202E>vom.exe`` as ``bidiexe.mov``). Saved JSON keeps the exact
-    name (``json_text``); the HTML, the PDF and the CSV spell these the same way."""
-    if "\\" in path:  # a literal backslash: doubled, so no name reads as another's escape
-        return "\\\\".join(printable_name(part) for part in path.split("\\"))
+    show as another (``bidi<U+202E>vom.exe`` as ``bidiexe.mov``). A literal backslash shows
+    as it is, as ``ls`` shows it (``back\\slash.mov``), but where what follows it could read
+    as an escape or as a doubled one (``x``, ``u``, ``U``, another backslash, an escape):
+    there it is doubled (``a\\\\x0ab.mov``, the name, never the newline's ``a\\x0ab.mov``), so
+    every spelling reads back as one name alone. Saved JSON keeps the exact name
+    (``json_text``); the HTML and the PDF spell these the same way (the CSV its own way:
+    ``csv_cells``)."""
+    if "\\" in path:
+        parts = [printable_name(part) for part in path.split("\\")]
+        shown = [parts[0]]
+        for index, part in enumerate(parts[1:], start=1):
+            last = index == len(parts) - 1
+            ambiguous = part[:1] in _READS_AS_ESCAPE if part else not last
+            shown.append(("\\\\" if ambiguous else "\\") + part)
+        return "".join(shown)
     if path.isprintable():  # no control, format or separator character, valid UTF-8
         return path if path.isascii() else spelled_apart(path)
     return spelled_apart(
         os.fsencode(path).decode("utf-8", "backslashreplace").translate(CONTROL_ESCAPES)
     )
+
+
+# What may follow a literal backslash ``printable_name`` shows single: anything but the
+# start of one of its escapes (``\\xNN``, ``\\uNNNN``, ``\\UNNNNNNNN``) or a backslash.
+_READS_AS_ESCAPE = frozenset("xuU\\")
 
 
 def coded_name(path: str) -> str:
@@ -369,9 +385,9 @@ def shell_word(path: str | os.PathLike[str]) -> str:
     import shlex  # only where a message suggests a command
 
     text = os.fspath(path)
-    # Printed as it is but for its backslashes, which the display doubles (reversible) and
-    # a single-quoted word keeps as they are.
-    if printable_name(text) == text.replace("\\", "\\\\"):
+    # Printed as it is but for its backslashes, which the display may double (reversible)
+    # and a single-quoted word keeps as they are.
+    if all(printable_name(part) == part for part in text.split("\\")):
         return shlex.quote(text)
     return "$'" + dollar_body(text, twin=spelled_apart(text) != text) + "'"
 

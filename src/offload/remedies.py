@@ -170,6 +170,19 @@ _FROM_ANOTHER_CARD = "it is recorded in this copy root's ledger from another car
 # How a destination lost (``errors._lost_what_to_do``) ends its remedy: right for a copy
 # not made, wrong for a copy of ours found wrong whose rewrite failed (``rewrite_failed``).
 RESUME = ", then run the same command again to resume"
+# pfndispatchcopy's word for it: one file, no ledger, its partial removed at the failure, so
+# the same command again copies the file from its first byte (a copy verified elsewhere is
+# read back and kept): nothing is resumed (``one_file_words``).
+ONE_FILE_RETRY = ", then run the same command again to copy the file again from the start"
+
+
+def one_file_words(message: str) -> str:
+    """*message* as pfndispatchcopy says it: :data:`RESUME` (the words of ``offload copy``,
+    whose ledger lets the same command go on where it stopped) as :data:`ONE_FILE_RETRY`;
+    the rest as it is."""
+    return message.replace(RESUME, ONE_FILE_RETRY)
+
+
 _REWRITE = (
     "; the copy found wrong is left as it is (recorded as wrong in the ledger): "
     "--overwrite replaces it once the new copy is verified"

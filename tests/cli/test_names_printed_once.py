@@ -21,33 +21,37 @@ def _card(tmp_path: Path, *clips: str) -> Path:
     return card
 
 
-def test_destinations_on_the_source_filesystem_print_a_backslash_as_two(tmp_path: Path) -> None:
-    """Two destinations named ``B\\1`` and ``B\\2`` on the card's filesystem: the warning
+def test_destinations_on_the_source_filesystem_print_a_backslash_before_an_x_as_two(
+    tmp_path: Path,
+) -> None:
+    """Two destinations named ``B\\x1`` and ``B\\x2`` on the card's filesystem: the warning
     that they share the source's filesystem names each as every other line does
-    (``B\\\\1``). Failed before: ``space._source_shared`` printed the names, then
-    ``join_paths`` printed them again (``B\\\\\\\\1``)."""
+    (``B\\\\x1``). Failed before: ``space._source_shared`` printed the names, then
+    ``join_paths`` printed them again (``B\\\\\\\\x1``)."""
     card = _card(tmp_path, "A001C001.mov")
-    one, two = tmp_path / "B\\1", tmp_path / "B\\2"
+    one, two = tmp_path / "B\\x1", tmp_path / "B\\x2"
     one.mkdir()
     two.mkdir()
     code, said = offload("copy", "--dry-run", card, one, two)
     assert code == 0, said
     shown = [line for line in said.splitlines() if "same filesystem as the source" in line]
     assert shown, said
-    assert "B\\\\1" in shown[0] and "B\\\\2" in shown[0], shown
+    assert "B\\\\x1" in shown[0] and "B\\\\x2" in shown[0], shown
     assert "\\\\\\\\" not in said, said
 
 
 def test_a_cascade_fast_copy_on_the_card_disk_prints_a_backslash_as_two(tmp_path: Path) -> None:
     """The cascade's clause naming its fast copies on the card's disk (``this cascade will
-    not release the card on the copy on ...``). Failed before: ``B\\\\\\\\1``."""
+    not release the card on the copy on ...``). Failed before: ``B\\\\\\\\x1``."""
     card = _card(tmp_path, "A001C001.mov")
-    one, two, three = tmp_path / "B\\1", tmp_path / "B\\2", tmp_path / "B\\3"
+    one, two, three = tmp_path / "B\\x1", tmp_path / "B\\x2", tmp_path / "B\\x3"
     for d in (one, two, three):
         d.mkdir()
     code, said = offload("copy", "--dry-run", "--cascade-to", three, card, one, two)
     assert code == 0, said
-    clause = f"will not release the card on the copies on {tmp_path}/B\\\\1 and {tmp_path}/B\\\\2:"
+    clause = (
+        f"will not release the card on the copies on {tmp_path}/B\\\\x1 and {tmp_path}/B\\\\x2:"
+    )
     assert clause in said, said
     assert "\\\\\\\\" not in said, said
 
@@ -126,12 +130,12 @@ def test_a_copy_root_source_keeps_an_ignored_clip_called_the_card(tmp_path: Path
 
 def test_kept_names_are_kept_as_printed_too() -> None:
     """``of_the_source``'s *keep* holds raw names; the text holds them printed (a literal
-    backslash doubled): both spellings are kept. Failed before: ``/mnt/The source\\\\F``."""
+    backslash doubled): both spellings are kept. Failed before: ``/mnt/The source\\\\xF``."""
     from offload.errors import printable_name
     from offload.report.source_words import of_the_source
 
-    name = "/mnt/The card\\F"
+    name = "/mnt/The card\\xF"
     said = of_the_source(f"{printable_name(name)} is a folder of the card", keep=(name,))
-    assert said == "/mnt/The card\\\\F is a folder of the source", said
+    assert said == "/mnt/The card\\\\xF is a folder of the source", said
     folder = of_the_source("card files/x.mov failed: keep the card", keep=("card files/x.mov",))
     assert folder == "card files/x.mov failed: keep the source", folder

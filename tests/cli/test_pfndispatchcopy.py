@@ -723,3 +723,33 @@ def test_every_destination_refused_up_front_says_no_copying(
     code = main(["-v", str(card), str(good), str(read_only / card.name)], env)
     assert code == 1
     assert env.stdout.getvalue().startswith(f"INFO: copying {card}...\n"), env.stdout.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("operation", "code"), [("fsync", errno.EIO), ("write", errno.EIO), ("write", errno.ENOSPC)]
+)
+def test_a_failed_destination_says_the_file_is_copied_again_not_resumed(
+    tmp_path: Path, faulty_fs: Callable[..., FaultyFS], operation: str, code: int
+) -> None:
+    """QA qa70faults L2: a destination whose flush or write failed (FaultyFS: EIO, ENOSPC)
+    ended its ERROR line "then run the same command again to resume", ``offload copy``'s
+    words (its ledger lets it go on); pfndispatchcopy has none, removes the partial at the
+    failure, and the same command copies the file from its first byte. Now it says so; the
+    other destination is copied and verified, and the partial is gone as the words say."""
+    source = tmp_path / "C0001.MP4"
+    source.write_bytes(os.urandom(3 * 1024 * 1024))
+    fs = faulty_fs()
+    rule = fs.fail(operation, code, path="*C0001.MP4*")
+    good = tmp_path / "good" / source.name
+    good.parent.mkdir()
+    code_, _out, err = run([str(source), str(fs.mountpoint / source.name), str(good)])
+    assert fs.fired(rule) >= 1, err
+    assert code_ != 0, err
+    errors = [line for line in other_lines(err) if line.startswith("ERROR: ")]
+    assert errors and all("to resume" not in line for line in errors), err
+    assert any(
+        line.endswith("then run the same command again to copy the file again from the start")
+        for line in errors
+    ), err
+    assert good.read_bytes() == source.read_bytes()
+    assert list(fs.mountpoint.iterdir()) == [], err

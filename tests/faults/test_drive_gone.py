@@ -291,3 +291,40 @@ def test_a_drive_gone_as_the_planner_looks_for_its_disk_says_reconnect_it(
         assert GONE in str(caught.value), caught.value
         assert str(drive.mountpoint) in str(caught.value), caught.value
         assert caught.value.exit_code == ExitCode.USAGE == 64
+
+
+def test_a_backslash_name_exfat_refuses_is_shown_as_ls_shows_it(
+    tmp_path: Path, exfat_loop: Callable[..., mounts.ExfatLoop]
+) -> None:
+    """QA qa70faults L1: ``back\\slash.mov`` (one backslash) was shown doubled in the ERROR
+    line and in the card release of the run its --ignore leaves it out of
+    (``back\\\\slash.mov``), as ``ls`` never shows it. Now as ``ls`` shows it; the --ignore
+    pattern keeps its backslash doubled (the pattern language's escape), said so, and
+    copies the rest. Failed before: the name doubled in both lines."""
+    card = tmp_path / "card" / "C4"
+    (card / "DCIM").mkdir(parents=True)
+    (card / "DCIM" / "back\\slash.mov").write_bytes(b"x" * 1000)
+    (card / "DCIM" / "ok.mov").write_bytes(b"y" * 1000)
+    drive = exfat_loop(32 << 20)
+    done = run([*OFFLOAD, "copy", str(card), str(drive.path)], tmp_path)
+    assert done.returncode == 64, done.stderr
+    assert "'DCIM/back\\slash.mov': the name 'back\\slash.mov' contains '\\'" in done.stderr
+    assert "back\\\\slash.mov'" not in done.stderr.replace("--ignore '/DCIM/back\\\\", ""), (
+        done.stderr
+    )
+    assert (
+        "--ignore '/DCIM/back\\\\slash.mov' (the pattern doubles each backslash of the name"
+        in done.stderr
+    ), done.stderr
+    again = run(
+        [*OFFLOAD, "copy", "--ignore", "/DCIM/back\\\\slash.mov", str(card), str(drive.path)],
+        tmp_path,
+    )
+    assert again.returncode == 0, again.stderr
+    (release,) = [
+        line
+        for line in (again.stdout + again.stderr).splitlines()
+        if line.startswith("Do not format the card")
+    ]
+    assert "(DCIM/back\\slash.mov first)" in release, release
+    assert (drive.path / "C4" / "DCIM" / "ok.mov").read_bytes() == b"y" * 1000

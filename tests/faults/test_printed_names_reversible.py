@@ -1,8 +1,9 @@
 """Every printed name stands for exactly one file (QA qanames67, findings 1 and 2).
 
 A newline in a name prints as ``\\x0a``; a file literally named ``a\\x0ab.mov`` printed the
-same, so a failure line named the wrong file. A literal backslash is now doubled
-(``errors.printable_name``: ``a\\\\x0ab.mov``), in the terminal's lines, the HTML and the
+same, so a failure line named the wrong file. A literal backslash is now doubled where it
+could read as an escape (``errors.printable_name``: ``a\\\\x0ab.mov``; ``back\\slash.mov``
+as ``ls`` shows it, qa70faults L1), in the terminal's lines, the HTML and the
 PDF; the JSON's path fields keep the exact names. ``offload verify``'s INCOMPLETE line
 printed a newline of a name raw (two ``ERROR:`` lines). Real faults: the card on a
 FaultyFS, its reads of the named files failing with EIO.
@@ -11,6 +12,7 @@ FaultyFS, its reads of the named files failing with EIO.
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import os
 from collections.abc import Callable
@@ -35,7 +37,7 @@ def test_printable_name_is_reversible_a_literal_backslash_doubled() -> None:
     assert printable_name(BACKSLASH) == "a\\\\x0ab.mov"
     assert printable_name("De\u0301cor.mov") == "De\\u0301cor.mov"
     assert printable_name("De\\u0301cor.mov") == "De\\\\u0301cor.mov"
-    assert printable_name(os.fsdecode(b"caf\xe9\\.mov")) == "caf\\xe9\\\\.mov"
+    assert printable_name(os.fsdecode(b"caf\xe9\\.mov")) == "caf\\xe9\\.mov"
     names = [NEWLINE, BACKSLASH, "a\\\nb", "a\\\\nb", "\\", "\\\\", "a\\"]
     assert len({printable_name(n) for n in names}) == len(names)
 
@@ -98,3 +100,45 @@ def test_the_dry_run_lists_the_twins_apart(tmp_path: Path) -> None:
     assert code == 0, output
     listed = [line.strip() for line in output.splitlines() if line.startswith("    a")]
     assert sorted(listed) == ["a\\\\x0ab.mov", "a\\x0ab.mov"], output
+
+
+def _read_back(shown: str) -> str:
+    """The name a spelling of ``printable_name`` stands for (the rule its docstring gives):
+    ``\\\\`` one backslash, ``\\xNN`` a byte or a control, ``\\uNNNN``/``\\UNNNNNNNN`` a
+    character, any other backslash itself."""
+    out: list[str] = []
+    index = 0
+    while index < len(shown):
+        char = shown[index]
+        nxt = shown[index + 1 : index + 2]
+        if char != "\\" or nxt not in ("\\", "x", "u", "U"):
+            out.append(char)
+            index += 1
+        elif nxt == "\\":
+            out.append("\\")
+            index += 2
+        else:
+            width = {"x": 2, "u": 4, "U": 8}[nxt]
+            code = int(shown[index + 2 : index + 2 + width], 16)
+            out.append(chr(0xDC00 + code) if nxt == "x" and code >= 0x80 else chr(code))
+            index += 2 + width
+    return "".join(out)
+
+
+def test_a_literal_backslash_shows_as_ls_shows_it_unless_it_would_read_as_an_escape() -> None:
+    """QA qa70faults L1: ``back\\slash.mov`` showed ``back\\\\slash.mov`` in the ERROR line
+    and the card release (``ls``: ``back\\slash.mov``). Now a backslash is doubled only
+    where what follows could read as an escape or a doubled one; every spelling still reads
+    back as its one name (a decoder of the rule, over names built from the troublesome
+    pieces). Failed before: the first two asserts."""
+    assert printable_name("DCIM/100APPLE/back\\slash.mov") == "DCIM/100APPLE/back\\slash.mov"
+    assert printable_name("a\\") == "a\\"
+    assert printable_name("a\\\\b") == "a\\\\\\b"
+    assert printable_name("a\\\x1b") == "a\\\\\\x1b"
+    pieces = ["\\", "x0a", "u0301", "U0001d15e", "\n", "\x1b", "\u0301", "a", "\u202e"]
+    pieces.append(os.fsdecode(b"\xe9"))
+    names = {"".join(combo) for combo in itertools.product(pieces, repeat=3)}
+    shown = {printable_name(name): name for name in names}
+    assert len(shown) == len(names)
+    for spelled, name in shown.items():
+        assert _read_back(spelled) == name, (spelled, name)

@@ -267,17 +267,17 @@ def test_copies_trusted_on_several_destinations_are_one_note_naming_each(
 def test_copies_trusted_on_backslash_destinations_name_each_once_printed(
     tmp_path: Path, tmpfs_mount: Any
 ) -> None:
-    """Two destinations named ``d\\1`` and ``d\\2``: the one note naming both spells each
-    as every line does, the backslash doubled once (``d\\\\1``). Failed before (review of
+    """Two destinations named ``d\\x1`` and ``d\\x2``: the one note naming both spells each
+    as every line does, the backslash doubled once (``d\\\\x1``). Failed before (review of
     namesfix67, M2): ``_trusted_where`` printed the roots, then ``join_paths`` printed them
-    again (``d\\\\\\\\1``)."""
+    again (``d\\\\\\\\x1``)."""
     card = a_card(tmp_path, tmpfs_mount)
-    drives = [tmp_path / "d\\1", tmp_path / "d\\2"]
+    drives = [tmp_path / "d\\x1", tmp_path / "d\\x2"]
     for drive in drives:
         drive.mkdir()
     assert run("copy", card, *drives, "--report-dir", tmp_path / "reports").returncode == 0
     again = run("copy", card, *drives, "--report-dir", tmp_path / "reports")
     assert again.returncode == 0, again.stdout + again.stderr
     said = " ".join(again.stderr.split())
-    assert f"3 copies on each of {tmp_path}/d\\\\1/A001 and {tmp_path}/d\\\\2/A001," in said, said
+    assert f"3 copies on each of {tmp_path}/d\\\\x1/A001 and {tmp_path}/d\\\\x2/A001," in said, said
     assert "\\\\\\\\" not in said, said

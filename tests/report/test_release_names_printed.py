@@ -9,53 +9,53 @@ from offload.report.release import _index_words, card_release
 
 
 def test_a_name_missing_from_a_legacy_mhl_is_printed() -> None:
-    """Failed before: ``A\\B.mov (in x\\y.mhl)`` (raw; its neighbour, missing_from_card,
+    """Failed before: ``A\\xB.mov (in x\\xy.mhl)`` (raw; its neighbour, missing_from_card,
     was printed)."""
     data = {
         "source": "/card",
-        "missing_from_legacy_mhl": [{"path": "A\\B.mov", "mhl": "x\\y.mhl"}],
+        "missing_from_legacy_mhl": [{"path": "A\\xB.mov", "mhl": "x\\xy.mhl"}],
         "files": [],
         "destinations": [],
     }
     text = card_release(data).text
-    assert "lists are missing from it: A\\\\B.mov (in x\\\\y.mhl)." in text, text
+    assert "lists are missing from it: A\\\\xB.mov (in x\\\\xy.mhl)." in text, text
 
 
 def test_index_files_and_the_conflict_are_printed() -> None:
-    """Failed before: ``CLIPS\\I.XML`` and ``C\\D.mov`` raw."""
-    said = _index_words(["CLIPS\\I.XML"], "C\\D.mov")
-    assert "the card's index file CLIPS\\\\I.XML, which" in said, said
-    assert "--overwrite would replace C\\\\D.mov too" in said, said
+    """Failed before: ``CLIPS\\xI.XML`` and ``C\\xD.mov`` raw."""
+    said = _index_words(["CLIPS\\xI.XML"], "C\\xD.mov")
+    assert "the card's index file CLIPS\\\\xI.XML, which" in said, said
+    assert "--overwrite would replace C\\\\xD.mov too" in said, said
 
 
 def test_a_failure_without_a_reason_prints_its_name() -> None:
-    """Failed before: ``A\\B.mov on ...`` raw."""
-    said = _unexplained({"path": "A\\B.mov", "kind": "file"}, "/dest\\1")
-    assert said == "A\\\\B.mov on /dest\\\\1: FAILED: no reason recorded", said
+    """Failed before: ``A\\xB.mov on ...`` raw."""
+    said = _unexplained({"path": "A\\xB.mov", "kind": "file"}, "/dest\\x1")
+    assert said == "A\\\\xB.mov on /dest\\\\x1: FAILED: no reason recorded", said
 
 
 def test_a_message_naming_a_backslash_name_as_printed_names_it() -> None:
     """Review LOW 2: the documents' problem lines prefix a name only where the error does
     not name it (``names_path``), given the raw path while the error holds it printed
-    (``A\\\\B.mov``): the name was prefixed a second time. Failed before."""
+    (``A\\\\xB.mov``): the name was prefixed a second time. Failed before."""
     from offload.errors import names_path, printable_name
 
-    raw = "CLIPS/A\\B.mov"
+    raw = "CLIPS/A\\xB.mov"
     assert names_path(f"{printable_name(raw)}: read failed (EIO)", raw)
     assert names_path(f"{raw}: read failed (EIO)", raw)
-    assert not names_path("CLIPS/A\\\\B.mov.bak: read failed", raw)
+    assert not names_path("CLIPS/A\\\\xB.mov.bak: read failed", raw)
 
 
 def test_a_bad_size_in_a_history_manifest_is_printed_once() -> None:
     """Review LOW 4: ``printable_name(repr(size))`` doubled repr's own escapes (a size
-    ``1\\2`` shown with four backslashes). Failed before."""
+    ``1\\x2`` shown with four backslashes). Failed before."""
     import xml.etree.ElementTree as ET
 
     import pytest
 
     from offload.manifest.history import _BadRecord, _parse_hash_children
 
-    element = ET.fromstring('<hash><path size="1\\2">A.mov</path></hash>')
+    element = ET.fromstring('<hash><path size="1\\x2">A.mov</path></hash>')
     with pytest.raises(_BadRecord) as raised:
         _parse_hash_children(element)
-    assert "the size of 'A.mov' is '1\\\\2', not a number of bytes" in str(raised.value), raised
+    assert "the size of 'A.mov' is '1\\\\x2', not a number of bytes" in str(raised.value), raised

@@ -120,6 +120,7 @@ from offload.events import (
     WarningIssued,
 )
 from offload.options import CopyOptions, ExistingFilePolicy
+from offload.remedies import one_file_words
 from offload.report.words import PAGE_CACHE
 from offload.results import (
     GOOD_STATUSES,
@@ -428,14 +429,14 @@ class _SaidAtOnce:
                 if event.message in self.warned:
                     return
                 self.warned.add(event.message)
-                self._env.warning(event.message)
+                self._env.warning(one_file_words(event.message))
             return
         if isinstance(event, FileFailed) and event.destination_index >= 0:
             with self._lock:
                 # A source's failure comes once per destination, in the same words (they
                 # name no destination): said once.
                 if event.message not in self.failed.values():
-                    self._env.error_line(event.message)
+                    self._env.error_line(one_file_words(event.message))
                 self.failed[event.destination_index] = event.message
         if self._then is not None and type(event) in self._then.accepts:
             self._then.emit(event)
@@ -613,7 +614,7 @@ def _say_outcome(
     # rest said at once).
     for message in report.warnings:
         if message not in said.warned:
-            env.warning(message)
+            env.warning(one_file_words(message))
     file = report.files[0]
     if report.cancelled and not any(
         result.status is DestinationStatus.CANCELLED for result in file.destinations
@@ -627,12 +628,13 @@ def _say_outcome(
     for result in file.destinations:
         if result.status is DestinationStatus.CANCELLED:
             # The engine's reason names no file (a card's report names it beside it).
-            env.error_line(f"{printable_name(result.final_path)}: {result.error or 'cancelled'}")
+            reason = one_file_words(result.error or "cancelled")
+            env.error_line(f"{printable_name(result.final_path)}: {reason}")
         elif result.status not in GOOD_STATUSES:
             failure = result.error or f"{printable_name(result.final_path)}: {result.status.value}"
             if said.failed.get(result.destination_index) == failure or failure in source_said:
                 continue  # said as it came; a source's failure, the same on each, once
-            env.error_line(failure)
+            env.error_line(one_file_words(failure))
             if file.source_error is not None:
                 source_said.add(failure)
         elif result.destination_index in options.noflush_destinations:

@@ -41,6 +41,9 @@ class ScanError(OSError):
         # (relative paths), each named by ``refusal`` in a line of its own.
         self.others: tuple[ScanError, ...] = ()
         self.unreadable: tuple[str, ...] = ()
+        # The scan stopped at MEDIA_ERRORS_NAMED entries the media would not give: there
+        # may be more (``refusal`` says so).
+        self.more = False
 
     def __str__(self) -> str:
         from offload.errors import printable_name  # a name's line break escaped: one line
@@ -57,6 +60,12 @@ class ScanError(OSError):
         named), each with what to do."""
         lines = [self._refusal(root), *(other._refusal(root) for other in self.others)]
         lines += [unreadable_refusal(root, relative) for relative in self.unreadable]
+        if self.more:
+            lines.append(
+                f"the scan stopped after {MEDIA_ERRORS_NAMED} entries the card would not "
+                "give: there may be more; the card or its reader may be failing (try "
+                "another reader before leaving more of the card out)"
+            )
         return "\n".join(lines)
 
     def _refusal(self, root: Path) -> str:
@@ -65,7 +74,11 @@ class ScanError(OSError):
         of that entry); for an entry whose lstat is refused, the folder that holds it, which
         can be listed but not searched (no x permission: every entry in it is refused alike);
         for a path longer than Linux can name, --ignore of that entry (the card is not at
-        fault); else a check of the card and its reader. Each path as ``printable_name``
+        fault); for an entry the media would not give (EIO: ``MEDIA_ERRORS``), a check of
+        the card and its reader, then the --ignore that copies the rest in one more run (a
+        folder's pattern ends in "/", an entry's lstat failed has none: its kind is
+        unknown, and the scan asks the rules before that lstat); else a check of the card
+        and its reader. Each path as ``printable_name``
         spells it, each --ignore pattern a ``pasteable_word``: a name cannot forge a line."""
         from offload.errors import pasteable_word, printable_name
 
@@ -115,10 +128,36 @@ class ScanError(OSError):
                 "(give this user read access to it, or run as a user who may read the card, "
                 f"or leave it out with --ignore {pattern})"
             )
+        if self.errno in MEDIA_ERRORS and self.path != root:
+            from offload.manifest.links import exact_pattern  # glob characters escaped
+
+            relative = os.path.relpath(self.path, root)
+            anchored = "/" + exact_pattern(relative).removeprefix("**/")
+            what = "entry"
+            if self.operation == "list folder":
+                anchored, what = anchored + "/", "folder"
+            return (
+                f"cannot read the source completely: {self}; nothing was copied (check the "
+                "card and the reader; to copy the rest of the card, run the same command "
+                f"with --ignore {pasteable_word(anchored)}: the card is then kept, "
+                f"that {what} not copied)"
+            )
         return (
             f"cannot read the source completely: {self}; nothing was copied "
             "(check the card and the reader)"
         )
+
+
+#: The errors of an entry the card's media would not give (a bad sector in a folder's
+#: table, a damaged inode: ext4's EUCLEAN, exFAT's or btrfs's EBADMSG): the scan walks on
+#: past each, so one refusal names every such entry with the --ignore that leaves it out,
+#: and the rest is copied in one more run, not one run an entry. Any other error (the card
+#: gone: ENODEV, ENOTCONN, ESTALE...) stops the scan at once.
+MEDIA_ERRORS = frozenset({errno.EIO, errno.EBADMSG, errno.EUCLEAN})
+
+#: At most this many such entries named: a card pulled mid-scan, or a reader dying, fails
+#: every read alike; past these the scan stops rather than read (and wear) the rest.
+MEDIA_ERRORS_NAMED = 10
 
 
 def unreadable_refusal(root: Path, relative: str, *, root_is_file: bool = False) -> str:
@@ -362,13 +401,33 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
     ignored_folders: set[str] = set()
     outside: set[str] = set()
     unreadable: list[str] = []
-    # The folders this user may not list, or list but not search (EACCES): each named, the
-    # walk going on past it, so that one refusal names every permission problem of the
-    # card (README), the unreadable files too; any other error stops the scan at once.
+    # The folders this user may not list, or list but not search (EACCES), and the entries
+    # the media would not give (MEDIA_ERRORS: at most MEDIA_ERRORS_NAMED): each named, the
+    # walk going on past it, so that one refusal names every such problem of the card
+    # (README), the unreadable files too, each with its --ignore; any other error stops the
+    # scan at once.
     denied: list[ScanError] = []
     unsearchable: set[str] = set()
+    media: list[ScanError] = []
+
+    def refusal() -> ScanError:
+        """The first problem found, by path (the walk may list folders on threads of its
+        own: the same order each run), with the others beside it (``ScanError.others``)."""
+        first, *others = sorted([*denied, *media], key=lambda one: os.fsencode(one.path))
+        first.others, first.unreadable = tuple(others), tuple(unreadable)
+        return first
+
+    def media_error(error: ScanError) -> None:
+        media.append(error)
+        if len(media) == MEDIA_ERRORS_NAMED:
+            stop = refusal()
+            stop.more = True
+            raise stop
 
     def unlistable(folder: Path, exc: OSError) -> None:
+        if folder != root and exc.errno in MEDIA_ERRORS:
+            media_error(_error(folder, "list folder", exc))
+            return
         if exc.errno != errno.EACCES or folder == root:
             raise _error(folder, "list folder", exc) from exc
         denied.append(_error(folder, "list folder", exc))
@@ -381,15 +440,19 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
         try:
             st = entry.stat(follow_symlinks=False)
         except OSError as exc:
-            # A path too long to name (over PATH_MAX) cannot be lstat-ed, so its kind is
-            # unknown: it is left out when the rules leave out a file or a folder of that
-            # name (an exact --ignore of it, the remedy ScanError.refusal gives).
-            if exc.errno == errno.ENAMETOOLONG and (
+            # An entry that cannot be lstat-ed (a path too long to name, over PATH_MAX; the
+            # media's error) has a kind unknown: it is left out when the rules leave out a
+            # file or a folder of that name (an exact --ignore of it, the remedy
+            # ScanError.refusal gives).
+            if exc.errno in (errno.ENAMETOOLONG, *MEDIA_ERRORS) and (
                 matches(rel, is_dir=False) and matches(rel, is_dir=True)
             ):
                 ignored.append(rel)
                 continue
             path = Path(item.path)
+            if exc.errno in MEDIA_ERRORS:
+                media_error(_error(path, "lstat", exc))
+                continue
             if exc.errno == errno.EACCES and not _may_search(path.parent):
                 # Every entry of that folder is refused alike: the folder named once.
                 if str(path.parent) not in unsearchable:
@@ -425,11 +488,8 @@ def scan_source(root: Path, *, ignore: IgnoreRules | None = None) -> SourceTree:
         else:
             skipped.append(SkippedEntry(Path(item.path), rel, _special_kind(mode)))
 
-    if denied:
-        # By path (the walk may list folders on threads of its own): the same order each run.
-        first, *others = sorted(denied, key=lambda error: os.fsencode(error.path))
-        first.others, first.unreadable = tuple(others), tuple(unreadable)
-        raise first
+    if denied or media:
+        raise refusal()
     return SourceTree(
         root=root,
         root_is_file=False,

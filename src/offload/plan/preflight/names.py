@@ -228,7 +228,7 @@ def check_names(
                 code=problem.code,
                 path=Path(source),
                 message=f"{what}, which {where} will not take as it is: "
-                + (f"leave it out with --ignore {ignore_argument(shown_path)}, " if of_card else "")
+                + (_leave_out(shown_path) if of_card else "")
                 + remedy,
                 index=plan.index,
             )
@@ -674,6 +674,17 @@ def _existing_twin(
         "destination",
         index=plan.index,
     )
+
+
+def _leave_out(shown_path: str) -> str:
+    """The words offering the --ignore that leaves *shown_path* out: a name holding a
+    backslash is shown as ``ls`` shows it (``printable_name``), its pattern with each
+    backslash doubled (a pattern's escape: one stands for the other), said so, since the
+    two spellings differ."""
+    words = f"leave it out with --ignore {ignore_argument(shown_path)}"
+    if "\\" in shown_path:
+        words += " (the pattern doubles each backslash of the name: a pattern's escape)"
+    return words + ", "
 
 
 def _not_utf8_warning(
