@@ -264,7 +264,12 @@ def empty_where_recorded(
     an absent one (``fast_copy_source``), as it does once that folder is removed. Safe: an
     empty folder holds nothing to offload (a plain run refuses it, exit 64), and the fast
     copy feeds only what its record and ledger vouch for. A folder holding any entry, or no
-    record naming it, is not (the run goes on as before). Never raises."""
+    record naming it, is not (the run goes on as before); nor is a mount point with a
+    filesystem mounted on it, empty as it is (an empty card, or another card's volume that
+    holds nothing: "not mounted" would be untrue, and a fixed fstab mount point is the same
+    path for every card): the plain run's refusal names it. Never raises."""
+    if os.path.ismount(source):
+        return False
     try:
         with os.scandir(source) as entries:
             if next(entries, None) is not None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from offload import cascade_unsettled
+from support import mounts
 from support.cardless_cascade import away, cascade_then_card_away
 from support.cards import corrupt_keeping_size_and_mtime, three_clip_card
 from support.faultyfs import FaultyFS
@@ -241,3 +242,21 @@ def test_an_empty_folder_left_where_the_card_was_is_taken_for_an_absent_card(
     refused = run_offload("copy", "--cascade-to", slow, other, f1)
     assert refused.returncode == 64, refused.stderr
     assert "holds no files to offload" in refused.stderr, refused.stderr
+
+
+def test_an_empty_filesystem_mounted_where_the_card_was_is_refused_not_called_unmounted(
+    tmp_path: Path, cards: Path, tmpfs_mount: Callable[..., mounts.Mount]
+) -> None:
+    """An empty volume mounted at the card's mount point (an empty card, or another card's
+    volume that holds nothing, at a fixed fstab mount point) is no card left behind: "not
+    mounted" would be untrue, and the record's card may not be this one. The plain run's
+    refusal stands (exit 64, nothing written there). Failed before (review rev8_70 L1):
+    exit 0, "an empty folder is left where it was: not mounted"."""
+    card, f1, f2, slow, reports = _cascaded(tmp_path, cards)
+    card.mkdir()
+    tmpfs_mount(1 << 20, path=card)
+    run = run_offload("copy", "--report-dir", reports, "--cascade-to", slow, card, f1, f2)
+    said = " ".join(run.stderr.split())
+    assert run.returncode == 64, said
+    assert "holds no files to offload" in said and "not mounted" not in said, said
+    assert not any(card.iterdir())  # nothing written there
