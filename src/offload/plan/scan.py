@@ -58,8 +58,18 @@ class ScanError(OSError):
         """The line that refuses a copy of *root* for this error, then one each for the
         others the scan found (``others``, ``unreadable``: README, each permission problem
         named), each with what to do."""
-        lines = [self._refusal(root), *(other._refusal(root) for other in self.others)]
+        # One entry alone: its line says its --ignore copies the rest. Several: each line
+        # says how to leave its own out, and one line says all of them together do (never
+        # when the scan stopped: what it did not reach may need more).
+        alone = not self.others and not self.unreadable and not self.more
+        lines = [self._refusal(root, alone), *(o._refusal(root, False) for o in self.others)]
         lines += [unreadable_refusal(root, relative) for relative in self.unreadable]
+        media = any(e.errno in MEDIA_ERRORS for e in (self, *self.others))
+        if media and not alone and not self.more:
+            lines.append(
+                "with every --ignore above, the same command copies the rest of the card "
+                "(the card is then kept, those entries not copied)"
+            )
         if self.more:
             lines.append(
                 f"the scan stopped after {MEDIA_ERRORS_NAMED} entries the card would not "
@@ -68,17 +78,18 @@ class ScanError(OSError):
             )
         return "\n".join(lines)
 
-    def _refusal(self, root: Path) -> str:
+    def _refusal(self, root: Path, alone: bool = True) -> str:
         """The one line that refuses a copy of *root* for this error, with what to do: for
         a permission, the remedies that leave the card as it is (read access, or --ignore
         of that entry); for an entry whose lstat is refused, the folder that holds it, which
         can be listed but not searched (no x permission: every entry in it is refused alike);
         for a path longer than Linux can name, --ignore of that entry (the card is not at
         fault); for an entry the media would not give (EIO: ``MEDIA_ERRORS``), a check of
-        the card and its reader, then the --ignore that copies the rest in one more run (a
-        folder's pattern ends in "/", an entry's lstat failed has none: its kind is
-        unknown, and the scan asks the rules before that lstat); else a check of the card
-        and its reader. Each path as ``printable_name``
+        the card and its reader, then the --ignore that leaves it out (*alone*: the one
+        problem found, so that --ignore copies the rest in one more run; else ``refusal``'s
+        last line says all of them together do) (a folder's pattern ends in "/", an entry's
+        lstat failed has none: its kind is unknown, and the rules are asked once its lstat
+        fails); else a check of the card and its reader. Each path as ``printable_name``
         spells it, each --ignore pattern a ``pasteable_word``: a name cannot forge a line."""
         from offload.errors import pasteable_word, printable_name
 
@@ -136,6 +147,12 @@ class ScanError(OSError):
             what = "entry"
             if self.operation == "list folder":
                 anchored, what = anchored + "/", "folder"
+            if not alone:
+                return (
+                    f"cannot read the source completely: {self}; nothing was copied (check "
+                    "the card and the reader, or leave it out with --ignore "
+                    f"{pasteable_word(anchored)})"
+                )
             return (
                 f"cannot read the source completely: {self}; nothing was copied (check the "
                 "card and the reader; to copy the rest of the card, run the same command "
