@@ -1868,7 +1868,14 @@ def _plan(
                 # there: another object at the key its entry of this card file records),
                 # that entry this very card file's by its fingerprint, as a disk's copy of
                 # ours that changed is (``changed``, above): else nothing makes it ours.
-                replaced = plan.index in backends and unvouched == "unlike"
+                # Only at the key that entry records as our copy: under a keep-both name
+                # (``A001C002 (1).mov``) the object at the card's name is the one an earlier
+                # --keep-both run kept as someone else's, never ours to replace.
+                replaced = (
+                    plan.index in backends
+                    and unvouched == "unlike"
+                    and _at_own_name(known[source_file.relative_path], source_file.relative_path)
+                )
                 if replaced and (print_of := known[source_file.relative_path].fingerprint):
                     if sample is None:
                         sample = samples.sample(

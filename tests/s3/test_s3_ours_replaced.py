@@ -125,3 +125,44 @@ def test_another_file_of_the_recorded_name_size_and_date_is_not_ours(  # type: i
     assert "DAMAGED COPY OF OURS" not in flat and "COPY FOUND DAMAGED" not in flat, flat
     assert "KEPT BOTH: 1 card file copied to" in flat, flat
     assert admin(s3_server.url).get_object(Bucket=bucket, Key=KEY)["Body"].read() == other
+
+
+def test_a_users_object_kept_beside_is_never_called_ours(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """A user's object of the card file's size at its key first: --keep-both wrote the
+    card's copy beside it as ``A001C002 (1).mov``, which the ledger records as ours. Another
+    writer replaces that (1) object. The object at the card's name is still the user's,
+    kept as someone else's: never called ours, never --overwrite advised for it, and a
+    --keep-both run keeps it as any object in the way. Failed before: verify advised
+    --overwrite (following it deleted the user's object) and --keep-both said COPY FOUND
+    DAMAGED of the user's object and "1 DAMAGED COPY OF OURS IS KEPT AT THE CARD'S NAME"."""
+    card = make_card(tmp_path)
+    url = f"s3://{bucket}/day1"
+    client = admin(s3_server.url)
+    users = os.urandom((card / "CLIPS" / "A001C002.mov").stat().st_size)
+    client.put_object(Bucket=bucket, Key=KEY, Body=users)
+    code, _, err = cli_offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--keep-both", str(card), url
+    )
+    assert code == 0, err
+    beside = "day1/A001/CLIPS/A001C002 (1).mov"
+    ours = bytearray(client.get_object(Bucket=bucket, Key=beside)["Body"].read())
+    assert bytes(ours) == (card / "CLIPS" / "A001C002.mov").read_bytes()
+    ours[len(ours) // 2] ^= 0xFF
+    client.put_object(Bucket=bucket, Key=beside, Body=bytes(ours))
+    code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 1, err
+    code, _, err = verify(tmp_path, s3_server.url, f"{url}/A001")
+    assert code == 11, err
+    flat = " ".join(err.split())
+    assert "INCOMPLETE" in flat, flat
+    assert "--overwrite" not in flat, flat
+    assert "--keep-both" in flat, flat
+    code, _, err = cli_offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--keep-both", str(card), url
+    )
+    flat = " ".join(err.split())
+    assert "DAMAGED COPY OF OURS" not in flat and "COPY FOUND DAMAGED" not in flat, flat
+    assert "another writer stored it over ours" not in flat, flat
+    assert client.get_object(Bucket=bucket, Key=KEY)["Body"].read() == users
