@@ -21,6 +21,7 @@ from s3.conftest import admin
 from s3.test_s3_cli import make_card
 from s3.test_s3_cli import offload as cli_offload
 from s3.test_s3_verify import verify
+from support.cards import new_take
 
 KEY = "day1/A001/CLIPS/A001C002.mov"
 
@@ -49,7 +50,8 @@ def test_verify_advice_names_overwrite_for_an_object_of_ours_replaced(  # type: 
     code, _, err = verify(tmp_path, s3_server.url, f"{url}/A001")
     assert code == 11, err
     flat = " ".join(err.split())
-    (line,) = [x for x in flat.split("INCOMPLETE")[1:2]]
+    # The advice alone: up to the report's path (what follows is no part of it).
+    (line,) = [x.partition(" Report:")[0] for x in flat.split("INCOMPLETE")[1:2]]
     assert "--overwrite" in line and "--keep-both" in line, line
     assert "this copy root's ledger recorded as the card's copy" in line, line
     assert line.index("--overwrite") < line.index("--keep-both"), line
@@ -166,3 +168,29 @@ def test_a_users_object_kept_beside_is_never_called_ours(  # type: ignore[no-unt
     assert "DAMAGED COPY OF OURS" not in flat and "COPY FOUND DAMAGED" not in flat, flat
     assert "another writer stored it over ours" not in flat, flat
     assert client.get_object(Bucket=bucket, Key=KEY)["Body"].read() == users
+
+
+def test_verify_never_offers_overwrite_where_an_earlier_take_was_refused_too(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """One object of ours replaced (A001C002) and one card file a new take (A001.xml: the
+    object at its key an earlier take's copy, never to be overwritten). The run's own
+    refusal withholds --overwrite (it is for the whole run and would replace the earlier
+    take's copy, maybe its only one); ``offload verify``'s advice withholds it too. Failed
+    before: verify named --overwrite for A001C002 "(and every other file in the way too)"."""
+    card, url, other = _replaced(s3_server, bucket, tmp_path)
+    client = admin(s3_server.url)
+    xml_key = "day1/A001/A001.xml"
+    earlier = client.get_object(Bucket=bucket, Key=xml_key)["Body"].read()
+    new_take(card / "A001.xml", 950)
+    code, _, err = cli_offload(tmp_path, "--s3-endpoint", s3_server.url, str(card), url)
+    assert code == 1, err
+    assert "--overwrite replaces" not in err and "again with --overwrite" not in err, err
+    code, _, err = verify(tmp_path, s3_server.url, f"{url}/A001")
+    assert code == 11, err
+    flat = " ".join(err.split())
+    (line,) = [x.partition(" Report:")[0] for x in flat.split("INCOMPLETE")[1:2]]
+    assert "--keep-both" in line, line
+    assert "--overwrite" not in line, line
+    assert client.get_object(Bucket=bucket, Key=xml_key)["Body"].read() == earlier
+    assert client.get_object(Bucket=bucket, Key=KEY)["Body"].read() == other
