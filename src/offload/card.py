@@ -1900,6 +1900,7 @@ def _plan(
                         else _changed_words(changed[0], final, changed[1]),
                         ours=changed is not None,
                         replaced=replaced,
+                        replaced_etag=replaced and bool(known[source_file.relative_path].etag),
                         # A plain run: its refusal, if it differs, names --reverify.
                         revoked_word=kept_word if changed is None else "",
                         found_wrong_before=found_wrong is not None,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 from s3.conftest import admin
 from s3.test_s3_cli import make_card
@@ -194,3 +195,35 @@ def test_verify_never_offers_overwrite_where_an_earlier_take_was_refused_too(  #
     assert "--overwrite" not in line, line
     assert client.get_object(Bucket=bucket, Key=xml_key)["Body"].read() == earlier
     assert client.get_object(Bucket=bucket, Key=KEY)["Body"].read() == other
+
+
+def test_an_entry_without_etag_never_says_another_writer(  # type: ignore[no-untyped-def]
+    s3_server, bucket, tmp_path
+) -> None:
+    """The ledger's entry of A001C002 as an older version wrote it (no ETag): it cannot tell
+    another writer's object from one bad since its size-only upload, so the words say only
+    that the object is not the copy verified there. Failed before: "(another writer stored
+    it over ours since)" whatever the entry recorded."""
+    card, url, _other = _replaced(s3_server, bucket, tmp_path)
+    client = admin(s3_server.url)
+    ledgers = [
+        o["Key"]
+        for o in client.list_objects_v2(Bucket=bucket, Prefix="day1/A001/")["Contents"]
+        if "ledger" in o["Key"]
+    ]
+    blanked = 0
+    for key in ledgers:
+        text = client.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+        new, count = re.subn(r'"etag": "(?:[^"\\]|\\.)+"', '"etag": ""', text)
+        if count:
+            client.put_object(Bucket=bucket, Key=key, Body=new.encode())
+            blanked += count
+    assert blanked, ledgers
+    code, _, err = cli_offload(
+        tmp_path, "--s3-endpoint", s3_server.url, "--keep-both", str(card), url
+    )
+    flat = " ".join(err.split())
+    assert code == 1, flat
+    damaged = f"s3://{bucket}/{KEY}"
+    assert f"COPY FOUND DAMAGED: {damaged} is not the copy verified there on " in flat, flat
+    assert "another writer" not in flat, flat
