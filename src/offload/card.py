@@ -1868,7 +1868,14 @@ def _plan(
                 # there: another object at the key its entry of this card file records),
                 # that entry this very card file's by its fingerprint, as a disk's copy of
                 # ours that changed is (``changed``, above): else nothing makes it ours.
-                replaced = plan.index in backends and unvouched == "unlike"
+                # Only at the key that entry records as our copy: under a keep-both name
+                # (``A001C002 (1).mov``) the object at the card's name is the one an earlier
+                # --keep-both run kept as someone else's, never ours to replace.
+                replaced = (
+                    plan.index in backends
+                    and unvouched == "unlike"
+                    and _at_own_name(known[source_file.relative_path], source_file.relative_path)
+                )
                 if replaced and (print_of := known[source_file.relative_path].fingerprint):
                     if sample is None:
                         sample = samples.sample(
@@ -1893,6 +1900,7 @@ def _plan(
                         else _changed_words(changed[0], final, changed[1]),
                         ours=changed is not None,
                         replaced=replaced,
+                        replaced_etag=replaced and bool(known[source_file.relative_path].etag),
                         # A plain run: its refusal, if it differs, names --reverify.
                         revoked_word=kept_word if changed is None else "",
                         found_wrong_before=found_wrong is not None,
@@ -3195,7 +3203,7 @@ def _settle_run_records(
                 in_the_way=refused,
                 fast_refused=fast,
                 lost=lost,
-                ours_replaced=_ours_replaced(plan, index, refused),
+                ours_replaced=_ours_replaced(plan, report, index, refused),
             )
             _say_unrecorded_end(report, index, root, unsettled, sink, (run, started), *said)
         elif index not in settled:
@@ -3497,21 +3505,32 @@ def _refused_again(report: OffloadReport, index: int, failed: Sequence[str]) -> 
     return refused
 
 
-def _ours_replaced(plan: OffloadPlan, index: int, refused: Sequence[str]) -> list[str]:
+def _ours_replaced(
+    plan: OffloadPlan, report: OffloadReport, index: int, refused: Sequence[str]
+) -> list[str]:
     """Of *refused* (``_refused_again``'s), the card files whose object on the S3 destination
     *index* is at a key its ledger recorded as that file's copy, another object there now
     (``ExistingCopy.replaced``): the run record names them apart, so that ``offload verify``
-    names --overwrite for them (``run_record._in_the_way_again``)."""
+    names --overwrite for them (``run_record._in_the_way_again``). None where a copy never
+    to be overwritten (an earlier take's, another card's) stood in the way of a file of the
+    run (``found_protected``): --overwrite is for the whole run, and the run's own words
+    withhold it then, so the record gives verify nothing to offer it for."""
     if not refused or index not in plan.backends:
         return []
     wanted = set(refused)
-    return [
+    ours = [
         path
         for check in plan.checks
         if check.replaced
         and check.destination_index == index
         and (path := plan.tasks[check.task_index].source.relative_path) in wanted
     ]
+    if ours and found_protected(
+        plan.in_the_way.values(),
+        (r.refusal for file in report.job.files for r in file.destinations),
+    ):
+        return []
+    return ours
 
 
 def _refused_on_fast(

@@ -180,6 +180,11 @@ class ExistingCopy(NamedTuple):
     # (``--overwrite`` replaces it); under ``--keep-both`` it is our copy found damaged and
     # kept at the card's name (``_kept_ours``: exit 1), as a disk's copy of ours that changed.
     replaced: bool = False
+    # Of a ``replaced`` object, whether its entry records the object's ETag (every S3 entry
+    # but an older version's): only then is another object there known to be another
+    # writer's. Without it, a size-only upload bad from the start looks the same, and the
+    # words say only that it is not the object verified there.
+    replaced_etag: bool = False
     # A copy revoked with its record kept (``Ledger.found_wrong_copy``), in a run without
     # --reverify: the ``remedies.in_the_way`` word of who revoked it (``card._revoked_kept``),
     # ``"checked"`` (``offload verify``) or ``"revoked_kept"`` (an offload's own
@@ -2038,9 +2043,12 @@ def settle(
                     if verb
                     else "the copy its ledger recorded there"
                 )
-                # An S3 object cannot change in place: another writer stored it over ours.
+                # An S3 object cannot change in place: another writer stored it over ours,
+                # as its recorded ETag tells (without one, never more than "not that one").
                 how = (
                     f"is another object than {copy} (another writer stored it over ours since)"
+                    if check.replaced and check.replaced_etag
+                    else f"is not {copy}"
                     if check.replaced
                     else f"has another date than {copy}"
                 )
