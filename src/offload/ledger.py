@@ -1450,6 +1450,7 @@ def fold_lines(lines: Iterable[str]) -> LedgerEntries:
                         values["card"],
                         values["fingerprint"],
                         values["revoked_by"],
+                        values["transfer_check"],
                         *digests.values(),
                     )
                 )
