@@ -76,6 +76,7 @@ def copies(draw: st.DrawFn, index: int) -> DestinationFileResult:
     copy.verified_at = draw(DATES)
     copy.verified_mode = draw(OPTIONAL_TEXT)
     copy.action = draw(st.sampled_from(list(CopyAction)))
+    copy.size_checked_only = draw(st.booleans())  # its key written only where true
     return copy
 
 
@@ -143,6 +144,24 @@ def test_the_values_json_writes_apart_are_written_as_json_does() -> None:
     odd_file.size_bytes = True
     assert entries_text([file]) == _json([file])
     assert entries_text([]) == ""
+
+
+def test_a_copy_says_size_checked_only_where_true_alone() -> None:
+    """A copy's ``size_checked_only``: its key only where true, in the JSON's text, its
+    entry and the documents' view of it, the same keys. (Before: false on every copy.)"""
+    from offload.report.job_report import CopyEntryView
+
+    file = FileResult("CLIPS/a.mov", 7, 1_700_000_000_000_000_000)
+    sized = DestinationFileResult(1, "s3://b/a.mov", DestinationStatus.TRANSFER_CHECKED)
+    sized.size_checked_only = True
+    file.destinations = [DestinationFileResult(0, "/d/a.mov", DestinationStatus.VERIFIED), sized]
+    (entry,) = json.loads(f"[{entries_text([file])}]")
+    assert [d.get("size_checked_only") for d in entry["destinations"]] == [None, True]
+    assert entry == file_entry(file)
+    views = [CopyEntryView(d) for d in file.destinations]
+    assert [dict(view) for view in views] == entry["destinations"]
+    assert [view.get("size_checked_only") for view in views] == [None, True]
+    assert [len(view) for view in views] == [len(d) for d in entry["destinations"]]
 
 
 # The CSV's rows as the csv module wrote them before they were written out (2026-12-02): the

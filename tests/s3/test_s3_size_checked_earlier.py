@@ -66,8 +66,18 @@ def test_a_rerun_says_size_checked_only_of_the_copies_it_trusts(
     local.mkdir()
     url = f"s3://{bucket}/tc"
     args = (str(card), str(local), url)
-    said, _, _ = _run(tmp_path, "one", unchecked.url, *args)
+    said, document, _ = _run(tmp_path, "one", unchecked.url, *args)
     assert f"2 copies on {url} size-checked only" in said, said
+    # Each copy says what its own check proved: the bucket's, sized alone now, say so (as
+    # the destination does); the folder's say nothing (the key only where true).
+    copies = [d for f in document["files"] for d in f["destinations"]]
+    assert sorted((d["index"], d["action"], d.get("size_checked_only")) for d in copies) == [
+        (0, "copied", None),
+        (0, "copied", None),
+        (1, "copied", True),
+        (1, "copied", True),
+    ]
+    assert [d["size_checked_only"] for d in document["destinations"]] == [False, True]
     # The ledger keeps what the check proved, for the next run.
     lines = [line for found in _ledger_lines(unchecked.url, bucket).values() for line in found]
     assert lines and {line.get("transfer_check") for line in lines} == {"size"}, lines
@@ -80,12 +90,13 @@ def test_a_rerun_says_size_checked_only_of_the_copies_it_trusts(
     assert {d["action"] for d in copies} == {"trusted"}, copies
     # Each trusted copy says what its earlier check proved; the destination's flag stays
     # this run's (no copy size-checked now).
-    assert sorted((d["index"], d["size_checked_only"]) for d in copies) == [
+    assert sorted((d["index"], d.get("size_checked_only", False)) for d in copies) == [
         (0, False),
         (0, False),
         (1, True),
         (1, True),
     ]
+    assert not any("size_checked_only" in d for d in copies if d["index"] == 0), copies
     assert [d["size_checked_only"] for d in document["destinations"]] == [False, False]
     html = next(reports.glob("*.html")).read_text()
     assert "Size-checked earlier (" in html, html
@@ -100,6 +111,13 @@ def test_a_rerun_says_size_checked_only_of_the_copies_it_trusts(
     assert f"3 copies on {url} size-checked only (2 of them by an earlier run" in said, said
     assert "the service does not check the in-flight hashes" in said, said
     assert [d["size_checked_only"] for d in document["destinations"]] == [False, True]
+    # The bucket's copies, this run's and the trusted ones, each size-checked alone.
+    copies = [d for f in document["files"] for d in f["destinations"] if d["index"] == 1]
+    assert sorted((d["action"], d.get("size_checked_only")) for d in copies) == [
+        ("copied", True),
+        ("trusted", True),
+        ("trusted", True),
+    ]
 
 
 def test_an_entry_too_old_to_tell_is_not_said_in_flight_checked(
@@ -136,5 +154,7 @@ def test_an_entry_too_old_to_tell_is_not_said_in_flight_checked(
     assert re.search(rf"2 copies on {re.escape(url)} size-checked only \(all by an earlier", said)
     # This run's probe found the service checking: no claim that it does not.
     assert "the service does not check" not in said.split("WARNING")[-1], said
-    assert {d["size_checked_only"] for f in document["files"] for d in f["destinations"]} == {True}
+    assert {d.get("size_checked_only") for f in document["files"] for d in f["destinations"]} == {
+        True
+    }
     assert "size-checked only" in _history(reports)
