@@ -306,13 +306,16 @@ def kept_by_check(entry: LedgerEntry | None) -> LedgerEntry | None:
 
 def proven_when(entry: LedgerEntry) -> tuple[str, str]:
     """How and when *entry* proved its copy, in words: ("verified", or "transfer-checked"
-    for a copy never read back, ``verify`` ``transfer``; " on <date and time in UTC, the
+    for a copy never read back, ``verify`` ``transfer``, "size-checked" where that check
+    proved its size alone, ``size_checked_only``; " on <date and time in UTC, the
     zone named>", or "" when it records no time). The one wording of both, for every line
     that says what the ledger vouches for; UTC, as every date of the reports that keep
     these lines (``report.dates.utc_words``)."""
     from offload.report.dates import utc_words  # no imports of its own
 
-    verb = "transfer-checked" if entry.verify == "transfer" else "verified"
+    verb = "verified"
+    if entry.verify == "transfer":
+        verb = "size-checked" if size_checked_only(entry) else "transfer-checked"
     when = f" on {utc_words(entry.recorded_at)}" if entry.recorded_at else ""
     return verb, when
 

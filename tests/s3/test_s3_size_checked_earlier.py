@@ -86,6 +86,13 @@ def test_a_rerun_says_size_checked_only_of_the_copies_it_trusts(
     assert "in-flight hashes checked" not in said, said
     assert f"2 copies on {url} size-checked only (all by an earlier run" in said, said
     assert "2 of them size-checked only" in said, said  # the trusted copies' own line
+    # The note on copies trusted on name, size and date (no card identity): what their
+    # earlier check proved: the folder's transfer-checked, the bucket's size-checked only
+    # (before: "transfer-checked only (never read back) by an earlier run" of all 4).
+    assert (
+        "trusted from their ledgers as transfer-checked only (never read back) or, 2 of them, "
+        "size-checked only (never read back) by an earlier run" in said
+    ), said
     copies = [d for f in document["files"] for d in f["destinations"]]
     assert {d["action"] for d in copies} == {"trusted"}, copies
     # Each trusted copy says what its earlier check proved; the destination's flag stays
