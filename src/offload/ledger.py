@@ -67,8 +67,10 @@ the copy says what that run proved (``size_checked_only``): "size-checked only .
 earlier run", never "in-flight hashes checked" of a copy whose hashes no one checked. An S3
 entry without the key (a version before it) cannot tell: its copy is said size-checked only,
 the one fact known. A disk's entry has none (its transfer check checks both). An older
-version skips a line with the key (the compatibility rule) and reads the copy back: it trusts
-less, never more.
+version skips a line with the key (the compatibility rule): it never trusts more, nor writes
+over a copy; it reads the copy at a card file's name back (and adopts it if equal), but a
+``--keep-both`` copy beside another card's, at a name no card file has, is nothing it reads
+back: it copies that file again, one more copy beside it ("c (2).mov" beside "c (1).mov").
 
 Which entry of a path: the last line, as every version reads it, but for the entries of
 other cards still standing beside it (``fold_lines``): two cards ``--keep-both``ed into
