@@ -127,6 +127,28 @@ def test_a_rerun_says_size_checked_only_of_the_copies_it_trusts(
     ]
 
 
+def test_a_dry_run_says_size_checked_earlier(unchecked: S3Server, tmp_path: Path) -> None:
+    """``--dry-run`` after a size-checked run names the bucket's trusted copies
+    size-checked earlier, never "transfer-checked earlier" (before: it did); the folder's
+    stay transfer-checked earlier."""
+    bucket = new_bucket(unchecked.url)
+    card = make_card(tmp_path, {"CLIPS/a.mov": 4000, "CLIPS/b.mov": 5000})
+    local = tmp_path / "d7"
+    local.mkdir()
+    args = (str(card), str(local), f"s3://{bucket}/tc")
+    _run(tmp_path, "one", unchecked.url, *args)
+    folder = tmp_path / "dry"
+    folder.mkdir()
+    code, out, err = offload(
+        folder, "--s3-endpoint", unchecked.url, "--verify", "transfer", "--dry-run", *args
+    )
+    assert code == 0, err
+    said = out + err
+    # One group each: the folder's 2 copies, then the bucket's.
+    groups = re.findall(r"(\d+) (transfer|size)-checked earlier, trusted from the ledger", said)
+    assert groups == [("2", "transfer"), ("0", "transfer"), ("2", "size")], said
+
+
 def test_an_entry_too_old_to_tell_is_not_said_in_flight_checked(
     s3_server: S3Server, tmp_path: Path
 ) -> None:
