@@ -550,6 +550,25 @@ class OffloadPlan:
 FINISH_STEPS = ("folders", "manifest", "folder-times", "report", "run-record")
 
 
+def destinations_with(
+    files: Iterable[FileResult],
+    among: AbstractSet[int],
+    holds: Callable[[DestinationFileResult], bool],
+) -> frozenset[int]:
+    """The destinations of *among* (indexes) where a copy of *files* *holds*: one pass over
+    the copies, ended once every one of them is found (*among* is not changed)."""
+    left, found = set(among), set()
+    for file in files:
+        for copy in file.destinations:
+            index = copy.destination_index
+            if index in left and holds(copy):
+                found.add(index)
+                left.discard(index)
+                if not left:
+                    return frozenset(found)
+    return frozenset(found)
+
+
 @dataclass
 class OffloadReport:
     """The outcome of a card offload: the engine's JobReport plus what the card layer did."""
@@ -783,19 +802,12 @@ class OffloadReport:
             for w in self.warnings
             if w.code == PreflightCode.S3_CHECKSUMS_UNCHECKED and w.destination_index is not None
         }
-        found: set[int] = set()
         if not services:
             return frozenset()  # most runs: no pass over the copies
         checked, trusted = DestinationStatus.TRANSFER_CHECKED, CopyAction.TRUSTED
-        for file in self.job.files:
-            for copy in file.destinations:
-                index = copy.destination_index
-                if index in services and copy.status is checked and copy.action is not trusted:
-                    found.add(index)
-                    services.discard(index)
-                    if not services:
-                        return frozenset(found)
-        return frozenset(found)
+        return destinations_with(
+            self.job.files, services, lambda c: c.status is checked and c.action is not trusted
+        )
 
     def failed_links(self, index: int) -> list[SymlinkResult]:
         """The card's symlinks that could not be made on destination *index*."""
