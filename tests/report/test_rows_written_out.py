@@ -208,6 +208,7 @@ def _csv_rows_before(report: Any, fed: Any = None) -> str:
                     *production,
                     "",  # not_in_manifest: these reports have no manifests
                     "" if fed is None else cell(fed(file, dest)),
+                    "true" if dest.size_checked_only else "",  # (added 2026-12-07)
                 ]
             )
     return out.getvalue()
@@ -240,6 +241,9 @@ class _Report:
 
     def not_in_manifest(self) -> dict[int, dict[str, str]]:
         return {}
+
+    def size_checked_only(self) -> frozenset[int]:
+        return frozenset()  # no warning: no destination's service said size-only
 
 
 def _valid(file: FileResult) -> bool:

@@ -8,6 +8,7 @@ and is said size-checked only too. Real offloads, a real local folder beside the
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -78,6 +79,15 @@ def test_a_rerun_says_size_checked_only_of_the_copies_it_trusts(
         (1, "copied", True),
     ]
     assert [d["size_checked_only"] for d in document["destinations"]] == [False, True]
+    # The CSV's last column says so of the same copies.
+    with next((tmp_path / "one" / "reports").glob("*.csv")).open(newline="") as table:
+        rows = list(csv.DictReader(table))
+    assert sorted((r["destination_index"], r["size_checked_only"]) for r in rows) == [
+        ("0", ""),
+        ("0", ""),
+        ("1", "true"),
+        ("1", "true"),
+    ]
     # The ledger keeps what the check proved, for the next run.
     lines = [line for found in _ledger_lines(unchecked.url, bucket).values() for line in found]
     assert lines and {line.get("transfer_check") for line in lines} == {"size"}, lines

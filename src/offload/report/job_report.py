@@ -90,8 +90,11 @@ CSV_COLUMNS = (
     # columns before it, so a reader of the earlier columns by position reads them as before.
     "not_in_manifest",
     # Empty, or the copy root of the fast copy a cascade fed this copy from (the JSON's
-    # destination ``fed_from`` a file, ``_fed_from_cells``): last, for the same reason.
+    # destination ``fed_from`` a file, ``_fed_from_cells``): after those, for the same reason.
     "fed_from",
+    # "true" where the copy's transfer check proved its size alone (the JSON copy entry's
+    # ``size_checked_only``), else empty: last, for the same reason.
+    "size_checked_only",
 )
 # A name that is not valid UTF-8 is held as lone surrogates (os.fsdecode): in JSON they are
 # written as \udcXX escapes (json_text: json.loads and os.fsencode give the original bytes
@@ -641,6 +644,7 @@ def csv_text(report: OffloadReport) -> str:
 
 def _csv_pieces(report: OffloadReport) -> Iterator[str]:
     """``csv_text`` a batch of files at a time (never the whole text at once)."""
+    _mark_size_checked(report, report.size_checked_only())  # (the JSON's rule, one pass)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -691,7 +695,8 @@ def _csv_pieces(report: OffloadReport) -> Iterator[str]:
                     f"{'' if not error else _field(cell(error))},{digests},"
                     f"{_field(_digests_text(dest.digests)) if status is _VERIFIED else ''},"
                     f"{_field(_digests_text(dest.recorded_digests))},"
-                    f"{dest.cache_bypass._value_},{tail}{note},{fed}\n"
+                    f"{dest.cache_bypass._value_},{tail}{note},{fed},"
+                    f"{'true' if dest.size_checked_only else ''}\n"
                 )
         yield "".join(lines)
 
