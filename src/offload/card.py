@@ -347,6 +347,8 @@ class OffloadPlan:
     # ``trusted_fingerprinted`` (True), how many their ledger records as transfer-checked
     # only, never read back: the notes say what the earlier run proved, not "proven".
     trusted_transfer_only: Mapping[bool, int] = field(default_factory=dict)
+    # Of those, how many that check proved the size alone of (``ledger.size_checked_only``).
+    trusted_size_only: Mapping[bool, int] = field(default_factory=dict)
     # By index, the device (``st_dev``) of each local destination's folder as the preflight
     # first saw it, else as the plan ends (``_destination_devices``): a drive pulled from
     # then on is lost, never written below.
@@ -546,6 +548,25 @@ class OffloadPlan:
 #: The steps of a destination's end, after its copies (``_finish_destinations``, then the
 #: reports): a failure of one is recorded with it (``OffloadReport.destination_error``).
 FINISH_STEPS = ("folders", "manifest", "folder-times", "report", "run-record")
+
+
+def destinations_with(
+    files: Iterable[FileResult],
+    among: AbstractSet[int],
+    holds: Callable[[DestinationFileResult], bool],
+) -> frozenset[int]:
+    """The destinations of *among* (indexes) where a copy of *files* *holds*: one pass over
+    the copies, ended once every one of them is found (*among* is not changed)."""
+    left, found = set(among), set()
+    for file in files:
+        for copy in file.destinations:
+            index = copy.destination_index
+            if index in left and holds(copy):
+                found.add(index)
+                left.discard(index)
+                if not left:
+                    return frozenset(found)
+    return frozenset(found)
 
 
 @dataclass
@@ -781,19 +802,12 @@ class OffloadReport:
             for w in self.warnings
             if w.code == PreflightCode.S3_CHECKSUMS_UNCHECKED and w.destination_index is not None
         }
-        found: set[int] = set()
         if not services:
             return frozenset()  # most runs: no pass over the copies
         checked, trusted = DestinationStatus.TRANSFER_CHECKED, CopyAction.TRUSTED
-        for file in self.job.files:
-            for copy in file.destinations:
-                index = copy.destination_index
-                if index in services and copy.status is checked and copy.action is not trusted:
-                    found.add(index)
-                    services.discard(index)
-                    if not services:
-                        return frozenset(found)
-        return frozenset(found)
+        return destinations_with(
+            self.job.files, services, lambda c: c.status is checked and c.action is not trusted
+        )
 
     def failed_links(self, index: int) -> list[SymlinkResult]:
         """The card's symlinks that could not be made on destination *index*."""
@@ -1473,6 +1487,7 @@ def _plan(
     # ledger entry of their name, size and mtime records with another fingerprint.
     fingerprinted: dict[int, int] = {}
     transfer_only: dict[bool, int] = {}  # OffloadPlan.trusted_transfer_only
+    size_only: dict[bool, int] = {}  # OffloadPlan.trusted_size_only
     other_content: dict[int, list[str]] = {}
     # A card's first offload (no ledger entry, each copy root absent, no bucket): every
     # file is copied to its target on each destination, what the loop below finds for each
@@ -1797,6 +1812,8 @@ def _plan(
                         if not proof_satisfies(recorded.verify, VerifyMode.DESTINATION):
                             sealed = bool(recorded.fingerprint)
                             transfer_only[sealed] = transfer_only.get(sealed, 0) + 1
+                            if size_checked_only(recorded):
+                                size_only[sealed] = size_only.get(sealed, 0) + 1
                     preset.append(
                         DestinationFileResult(
                             destination_index=plan.index,
@@ -2168,6 +2185,7 @@ def _plan(
         trusted_unidentified=unidentified,
         trusted_fingerprinted=fingerprinted,
         trusted_transfer_only=transfer_only,
+        trusted_size_only=size_only,
         destination_devices=_destination_devices(plans, backends, checked),
     )
 
@@ -4303,9 +4321,9 @@ def _trusted_where(plan: OffloadPlan, counts: Mapping[int, int], fingerprinted: 
     count: ``3 copies on each of <root>, <root> and <root>, trusted from their ledgers as
     verified by an earlier run, were``; several counts: ``6 copies (3 on <root>, 2 on
     <root> and 1 on <root>), trusted ... were``. What the earlier run proved as its ledger
-    records it (``_earlier_proof``): "verified", "transfer-checked only (never read back)"
-    or both, counted (they said "proven" of copies no run read back). "" when there are
-    none."""
+    records it (``_earlier_proof``): "verified", "transfer-checked only (never read back)",
+    "size-checked only (never read back)" or several, counted (they said "proven" of copies
+    no run read back). "" when there are none."""
     where = [
         # Raw: join_paths prints each name (printed twice, a backslash would show as four).
         (display_path(p.root), counts[p.index])
@@ -4316,7 +4334,11 @@ def _trusted_where(plan: OffloadPlan, counts: Mapping[int, int], fingerprinted: 
         return ""
     total = sum(count for _, count in where)
     verb = "was" if total == 1 else "were"
-    proof = _earlier_proof(total, plan.trusted_transfer_only.get(fingerprinted, 0))
+    proof = _earlier_proof(
+        total,
+        plan.trusted_transfer_only.get(fingerprinted, 0),
+        plan.trusted_size_only.get(fingerprinted, 0),
+    )
     if len(where) == 1:
         ((root, count),) = where
         return (
@@ -4334,17 +4356,22 @@ def _trusted_where(plan: OffloadPlan, counts: Mapping[int, int], fingerprinted: 
     return f"{copies}, trusted from their ledgers as {proof}, {verb}"
 
 
-def _earlier_proof(total: int, transfer_only: int) -> str:
+def _earlier_proof(total: int, transfer_only: int, size_only: int = 0) -> str:
     """What an earlier run proved of *total* copies trusted from their ledgers, of which
-    *transfer_only* it only transfer-checked, in the words of a note's subject."""
-    if not transfer_only:
-        return "verified (read back) by an earlier run"
-    if transfer_only == total:
-        return "transfer-checked only (never read back) by an earlier run"
-    return (
-        f"verified (read back) or, {transfer_only} of them, transfer-checked only (never "
-        "read back) by an earlier run"
-    )
+    *transfer_only* it only transfer-checked, *size_only* of those their sizes alone
+    (never "transfer-checked" of a copy whose in-flight hashes no one checked), in the
+    words of a note's subject."""
+    kinds = [
+        (count, words)
+        for count, words in (
+            (total - transfer_only, "verified (read back)"),
+            (transfer_only - size_only, "transfer-checked only (never read back)"),
+            (size_only, "size-checked only (never read back)"),
+        )
+        if count
+    ] or [(0, "verified (read back)")]
+    said = kinds[0][1] + "".join(f" or, {count} of them, {words}" for count, words in kinds[1:])
+    return f"{said} by an earlier run"
 
 
 def unfinished_destinations(report: OffloadReport) -> list[DestinationSummary]:

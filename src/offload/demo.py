@@ -218,9 +218,10 @@ def make_sample_card(root: Path, *, seed: int = 2114) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Make the sample card in OUT/card and offload it to OUT/RAID1-3 (each emptied first),
     the reports in OUT/reports; the offload's exit code. ``--help`` prints the usage (0); an
-    option it does not know, or a second folder, is one ``ERROR:`` line (64, nothing made):
-    ``--help`` was taken for OUT before, and a folder of that name filled."""
-    from offload.cli.common import UsageParser
+    option it does not know, a second folder, or an empty OUT (the current folder) is one
+    ``ERROR:`` line (64, nothing made): ``--help`` was taken for OUT before, and a folder of
+    that name filled."""
+    from offload.cli.common import UsageParser, path_text
     from offload.errors import UsageError
 
     parser = UsageParser(
@@ -233,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="OUT",
         nargs="?",
         default="demo-output",
+        # "" refused (64), as the main CLI does: Path("") is the current folder, whose
+        # RAID1-3 the demo would empty.
+        type=path_text,
         help="the folder to make it all in (default: demo-output); a name starting with '-' "
         "after --",
     )

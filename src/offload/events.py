@@ -226,7 +226,9 @@ class FileVerifiedEarlier(Event):
     """A copy an earlier run recorded is trusted from the destination's ledger: not copied
     and not re-read by this run. ``verified_at`` is when that run checked it (Unix s),
     ``verified_mode`` how; ``status`` what that proves: "verified_earlier" (read back by
-    that run), or "transfer_checked" (a transfer check: never read back by any run)."""
+    that run), or "transfer_checked" (a transfer check: never read back by any run);
+    ``size_checked_only``: that transfer check proved the copy's size alone, never its
+    in-flight hashes (``DestinationFileResult.size_checked_only``)."""
 
     destination_index: int
     relative_path: str
@@ -234,6 +236,7 @@ class FileVerifiedEarlier(Event):
     verified_at: float | None
     verified_mode: str | None
     status: str = "verified_earlier"
+    size_checked_only: bool = False
 
 
 @dataclass(frozen=True)

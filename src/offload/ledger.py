@@ -67,8 +67,10 @@ the copy says what that run proved (``size_checked_only``): "size-checked only .
 earlier run", never "in-flight hashes checked" of a copy whose hashes no one checked. An S3
 entry without the key (a version before it) cannot tell: its copy is said size-checked only,
 the one fact known. A disk's entry has none (its transfer check checks both). An older
-version skips a line with the key (the compatibility rule) and reads the copy back: it trusts
-less, never more.
+version skips a line with the key (the compatibility rule): it never trusts more, nor writes
+over a copy; it reads the copy at a card file's name back (and adopts it if equal), but a
+``--keep-both`` copy beside another card's, at a name no card file has, is nothing it reads
+back: it copies that file again, one more copy beside it ("c (2).mov" beside "c (1).mov").
 
 Which entry of a path: the last line, as every version reads it, but for the entries of
 other cards still standing beside it (``fold_lines``): two cards ``--keep-both``ed into
@@ -306,13 +308,16 @@ def kept_by_check(entry: LedgerEntry | None) -> LedgerEntry | None:
 
 def proven_when(entry: LedgerEntry) -> tuple[str, str]:
     """How and when *entry* proved its copy, in words: ("verified", or "transfer-checked"
-    for a copy never read back, ``verify`` ``transfer``; " on <date and time in UTC, the
+    for a copy never read back, ``verify`` ``transfer``, "size-checked" where that check
+    proved its size alone, ``size_checked_only``; " on <date and time in UTC, the
     zone named>", or "" when it records no time). The one wording of both, for every line
     that says what the ledger vouches for; UTC, as every date of the reports that keep
     these lines (``report.dates.utc_words``)."""
     from offload.report.dates import utc_words  # no imports of its own
 
-    verb = "transfer-checked" if entry.verify == "transfer" else "verified"
+    verb = "verified"
+    if entry.verify == "transfer":
+        verb = "size-checked" if size_checked_only(entry) else "transfer-checked"
     when = f" on {utc_words(entry.recorded_at)}" if entry.recorded_at else ""
     return verb, when
 
@@ -1450,6 +1455,7 @@ def fold_lines(lines: Iterable[str]) -> LedgerEntries:
                         values["card"],
                         values["fingerprint"],
                         values["revoked_by"],
+                        values["transfer_check"],
                         *digests.values(),
                     )
                 )

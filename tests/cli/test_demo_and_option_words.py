@@ -46,6 +46,23 @@ def test_the_demo_prints_its_usage_for_help_and_refuses_an_unknown_option(tmp_pa
     assert not list(tmp_path.iterdir())
 
 
+def test_the_demo_refuses_an_empty_folder_name(tmp_path: Path) -> None:
+    """``python -m offload.demo ""`` (an unset variable in a script): one ERROR line, 64,
+    nothing made nor emptied. Failed before: the demo ran in the current folder, emptying
+    its RAID1-RAID3."""
+    kept = tmp_path / "RAID1" / "take.mov"
+    kept.parent.mkdir()
+    kept.write_bytes(b"rushes")
+    refused = _demo(tmp_path, "")
+    assert refused.returncode == 64, refused.stderr
+    assert refused.stderr.startswith("ERROR: argument OUT: is empty ('')"), refused.stderr
+    assert len(refused.stderr.splitlines()) == 1, refused.stderr
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "RAID1",
+        "RAID1/take.mov",
+    ]
+
+
 def test_a_destination_after_an_option_among_them_is_said_so(tmp_path: Path) -> None:
     """``offload copy CARD D1 --s3-endpoint URL s3://b/x``: argparse ends the destinations at
     the option. Failed before: "ERROR: unrecognized arguments: s3://rushes/x" alone, rc 64,

@@ -76,6 +76,7 @@ def copies(draw: st.DrawFn, index: int) -> DestinationFileResult:
     copy.verified_at = draw(DATES)
     copy.verified_mode = draw(OPTIONAL_TEXT)
     copy.action = draw(st.sampled_from(list(CopyAction)))
+    copy.size_checked_only = draw(st.booleans())  # its key written only where true
     return copy
 
 
@@ -145,6 +146,24 @@ def test_the_values_json_writes_apart_are_written_as_json_does() -> None:
     assert entries_text([]) == ""
 
 
+def test_a_copy_says_size_checked_only_where_true_alone() -> None:
+    """A copy's ``size_checked_only``: its key only where true, in the JSON's text, its
+    entry and the documents' view of it, the same keys. (Before: false on every copy.)"""
+    from offload.report.job_report import CopyEntryView
+
+    file = FileResult("CLIPS/a.mov", 7, 1_700_000_000_000_000_000)
+    sized = DestinationFileResult(1, "s3://b/a.mov", DestinationStatus.TRANSFER_CHECKED)
+    sized.size_checked_only = True
+    file.destinations = [DestinationFileResult(0, "/d/a.mov", DestinationStatus.VERIFIED), sized]
+    (entry,) = json.loads(f"[{entries_text([file])}]")
+    assert [d.get("size_checked_only") for d in entry["destinations"]] == [None, True]
+    assert entry == file_entry(file)
+    views = [CopyEntryView(d) for d in file.destinations]
+    assert [dict(view) for view in views] == entry["destinations"]
+    assert [view.get("size_checked_only") for view in views] == [None, True]
+    assert [len(view) for view in views] == [len(d) for d in entry["destinations"]]
+
+
 # The CSV's rows as the csv module wrote them before they were written out (2026-12-02): the
 # reference the rows written out must equal, on any results.
 def _csv_rows_before(report: Any, fed: Any = None) -> str:
@@ -189,6 +208,7 @@ def _csv_rows_before(report: Any, fed: Any = None) -> str:
                     *production,
                     "",  # not_in_manifest: these reports have no manifests
                     "" if fed is None else cell(fed(file, dest)),
+                    "true" if dest.size_checked_only else "",  # (added 2026-12-07)
                 ]
             )
     return out.getvalue()
@@ -221,6 +241,9 @@ class _Report:
 
     def not_in_manifest(self) -> dict[int, dict[str, str]]:
         return {}
+
+    def size_checked_only(self) -> frozenset[int]:
+        return frozenset()  # no warning: no destination's service said size-only
 
 
 def _valid(file: FileResult) -> bool:

@@ -8,6 +8,7 @@ and is said size-checked only too. Real offloads, a real local folder beside the
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -66,8 +67,27 @@ def test_a_rerun_says_size_checked_only_of_the_copies_it_trusts(
     local.mkdir()
     url = f"s3://{bucket}/tc"
     args = (str(card), str(local), url)
-    said, _, _ = _run(tmp_path, "one", unchecked.url, *args)
+    said, document, _ = _run(tmp_path, "one", unchecked.url, *args)
     assert f"2 copies on {url} size-checked only" in said, said
+    # Each copy says what its own check proved: the bucket's, sized alone now, say so (as
+    # the destination does); the folder's say nothing (the key only where true).
+    copies = [d for f in document["files"] for d in f["destinations"]]
+    assert sorted((d["index"], d["action"], d.get("size_checked_only")) for d in copies) == [
+        (0, "copied", None),
+        (0, "copied", None),
+        (1, "copied", True),
+        (1, "copied", True),
+    ]
+    assert [d["size_checked_only"] for d in document["destinations"]] == [False, True]
+    # The CSV's last column says so of the same copies.
+    with next((tmp_path / "one" / "reports").glob("*.csv")).open(newline="") as table:
+        rows = list(csv.DictReader(table))
+    assert sorted((r["destination_index"], r["size_checked_only"]) for r in rows) == [
+        ("0", ""),
+        ("0", ""),
+        ("1", "true"),
+        ("1", "true"),
+    ]
     # The ledger keeps what the check proved, for the next run.
     lines = [line for found in _ledger_lines(unchecked.url, bucket).values() for line in found]
     assert lines and {line.get("transfer_check") for line in lines} == {"size"}, lines
@@ -76,16 +96,24 @@ def test_a_rerun_says_size_checked_only_of_the_copies_it_trusts(
     assert "in-flight hashes checked" not in said, said
     assert f"2 copies on {url} size-checked only (all by an earlier run" in said, said
     assert "2 of them size-checked only" in said, said  # the trusted copies' own line
+    # The note on copies trusted on name, size and date (no card identity): what their
+    # earlier check proved: the folder's transfer-checked, the bucket's size-checked only
+    # (before: "transfer-checked only (never read back) by an earlier run" of all 4).
+    assert (
+        "trusted from their ledgers as transfer-checked only (never read back) or, 2 of them, "
+        "size-checked only (never read back) by an earlier run" in said
+    ), said
     copies = [d for f in document["files"] for d in f["destinations"]]
     assert {d["action"] for d in copies} == {"trusted"}, copies
     # Each trusted copy says what its earlier check proved; the destination's flag stays
     # this run's (no copy size-checked now).
-    assert sorted((d["index"], d["size_checked_only"]) for d in copies) == [
+    assert sorted((d["index"], d.get("size_checked_only", False)) for d in copies) == [
         (0, False),
         (0, False),
         (1, True),
         (1, True),
     ]
+    assert not any("size_checked_only" in d for d in copies if d["index"] == 0), copies
     assert [d["size_checked_only"] for d in document["destinations"]] == [False, False]
     html = next(reports.glob("*.html")).read_text()
     assert "Size-checked earlier (" in html, html
@@ -100,6 +128,35 @@ def test_a_rerun_says_size_checked_only_of_the_copies_it_trusts(
     assert f"3 copies on {url} size-checked only (2 of them by an earlier run" in said, said
     assert "the service does not check the in-flight hashes" in said, said
     assert [d["size_checked_only"] for d in document["destinations"]] == [False, True]
+    # The bucket's copies, this run's and the trusted ones, each size-checked alone.
+    copies = [d for f in document["files"] for d in f["destinations"] if d["index"] == 1]
+    assert sorted((d["action"], d.get("size_checked_only")) for d in copies) == [
+        ("copied", True),
+        ("trusted", True),
+        ("trusted", True),
+    ]
+
+
+def test_a_dry_run_says_size_checked_earlier(unchecked: S3Server, tmp_path: Path) -> None:
+    """``--dry-run`` after a size-checked run names the bucket's trusted copies
+    size-checked earlier, never "transfer-checked earlier" (before: it did); the folder's
+    stay transfer-checked earlier."""
+    bucket = new_bucket(unchecked.url)
+    card = make_card(tmp_path, {"CLIPS/a.mov": 4000, "CLIPS/b.mov": 5000})
+    local = tmp_path / "d7"
+    local.mkdir()
+    args = (str(card), str(local), f"s3://{bucket}/tc")
+    _run(tmp_path, "one", unchecked.url, *args)
+    folder = tmp_path / "dry"
+    folder.mkdir()
+    code, out, err = offload(
+        folder, "--s3-endpoint", unchecked.url, "--verify", "transfer", "--dry-run", *args
+    )
+    assert code == 0, err
+    said = out + err
+    # One group each: the folder's 2 copies, then the bucket's.
+    groups = re.findall(r"(\d+) (transfer|size)-checked earlier, trusted from the ledger", said)
+    assert groups == [("2", "transfer"), ("0", "transfer"), ("2", "size")], said
 
 
 def test_an_entry_too_old_to_tell_is_not_said_in_flight_checked(
@@ -136,5 +193,7 @@ def test_an_entry_too_old_to_tell_is_not_said_in_flight_checked(
     assert re.search(rf"2 copies on {re.escape(url)} size-checked only \(all by an earlier", said)
     # This run's probe found the service checking: no claim that it does not.
     assert "the service does not check" not in said.split("WARNING")[-1], said
-    assert {d["size_checked_only"] for f in document["files"] for d in f["destinations"]} == {True}
+    assert {d.get("size_checked_only") for f in document["files"] for d in f["destinations"]} == {
+        True
+    }
     assert "size-checked only" in _history(reports)

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from offload.ledger import (
+    TRANSFER_SIZE_ONLY,
     LedgerEntry,
     _checked_entry,
     entry_fields,
@@ -36,6 +37,21 @@ _VERIFIED = verified_entry(
     card="uuid:1234-ABCD|EOS_DIGITAL|/",
     fingerprint="9e" * 32,
     identity=(4242, 1_765_000_000_000_000_001),
+)
+# A copy on S3 its transfer check vouches for: an ETag, and what that check proved.
+_S3_CHECKED = replace(
+    verified_entry(
+        "CLIPS/A001C002.mov",
+        size_bytes=9_000_000,
+        mtime_ns=1_700_000_000_000_000_000,
+        digests={"xxh128": "3c" * 16},
+        partial_name="",
+        final_name="A001C002.mov",
+        verify="transfer",
+        recorded_at=1_765_000_002,
+    ),
+    etag='"5d41402abc4b2a76b9719d911017c592"',
+    transfer_check=TRANSFER_SIZE_ONLY,
 )
 _REVOKED = LedgerEntry("DCIM/100CANON/IMG_0001.CR3", "revoked", recorded_at=1_765_000_001.5)
 _REVOKED_WITH_RECORD = replace(
@@ -95,7 +111,7 @@ def _lines_of(fields: dict[str, Any]) -> list[str]:
 
 def _variants() -> list[str]:
     lines = []
-    for entry in (_VERIFIED, _REVOKED, _REVOKED_WITH_RECORD):
+    for entry in (_VERIFIED, _S3_CHECKED, _REVOKED, _REVOKED_WITH_RECORD):
         fields = dict(entry_fields(entry))
         lines += [entry_line(entry), entry_line(entry) + "\n"]
         lines += _lines_of(fields)

@@ -4,8 +4,12 @@ ask it), and ``ledger.proven_when``: an entry's proof in words."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from offload.ledger import (
     REVOKED_BY_OFFLOAD,
+    TRANSFER_IN_FLIGHT,
+    TRANSFER_SIZE_ONLY,
     LedgerEntry,
     entry_fields,
     kept_by_check,
@@ -37,3 +41,12 @@ def test_an_entry_of_verify_transfer_is_transfer_checked_not_verified() -> None:
     )
     verb, when = proven_when(LedgerEntry("a", "verified", verify="full", recorded_at=1e9))
     assert verb == "verified" and when.startswith(" on 2001-09-")
+
+
+def test_an_entry_whose_check_proved_the_size_alone_is_size_checked() -> None:
+    """An S3 entry recording a size-only check, or too old to tell (an ETag, no
+    ``transfer_check``): "size-checked", never "transfer-checked" (before: it was)."""
+    s3 = LedgerEntry("a", "transfer_checked", verify="transfer", etag='"e1"')
+    assert proven_when(replace(s3, transfer_check=TRANSFER_SIZE_ONLY))[0] == "size-checked"
+    assert proven_when(s3)[0] == "size-checked"
+    assert proven_when(replace(s3, transfer_check=TRANSFER_IN_FLIGHT))[0] == "transfer-checked"

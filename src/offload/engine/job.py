@@ -164,6 +164,7 @@ def preset_event(relative_path: str, result: DestinationFileResult) -> Event | N
             result.verified_at,
             result.verified_mode,
             result.status.value,
+            result.size_checked_only,
         )
     if result.status in (DestinationStatus.VERIFIED, DestinationStatus.TRANSFER_CHECKED):
         return FileVerified(

@@ -2644,6 +2644,9 @@ def build_view(
             f"{unfinished:,} of {copies:,} {'copy was' if copies == 1 else 'copies were'} not "
             "finished (cancelled or missing)"
         )
+    # The copies trusted from an earlier check that proved their sizes alone: the verdict's
+    # words and the totals' row.
+    size_earlier = sum(n for (_, kind), n in transfer_earlier.items() if kind == "size_checked")
     proved = _proved(
         statuses,
         copies=copies,
@@ -2653,7 +2656,7 @@ def build_view(
         read_from=_read_from(data.get("destinations") or []),
         checked_earlier=sum(transfer_earlier.values()),
         size_only=size_only,
-        size_earlier=sum(n for (_, kind), n in transfer_earlier.items() if kind == "size_checked"),
+        size_earlier=size_earlier,
         transfer_run=data.get("verify") == "transfer",
     )
     if data.get("cancelled"):
@@ -2898,7 +2901,6 @@ def build_view(
         ("Ignored (not copied)", ignored_said(data, count_alone=True)),
         ("Destinations", number(len(destinations))),
     ]
-    size_earlier = sum(n for (_, kind), n in transfer_earlier.items() if kind == "size_checked")
     trusted = sum(transfer_earlier.values()) - size_earlier
     counted = {
         **statuses,

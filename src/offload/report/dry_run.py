@@ -76,6 +76,10 @@ class DestinationDryRun:
     verified_earlier: list[str] = field(default_factory=list)
     # Trusted from a ledger that records a transfer check only: never read back by any run.
     transfer_checked_earlier: list[str] = field(default_factory=list)
+    # Of those, the copies whose check proved the size alone (``ledger.size_checked_only``:
+    # an S3 service that stores a part whatever its checksum): said so, never
+    # "transfer-checked".
+    size_checked_earlier: list[str] = field(default_factory=list)
     read_back: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     # Of *refused*, the kind of each file in the way's refusal (``remedies.Refusal``, as the
@@ -142,6 +146,8 @@ def dry_run(plan: OffloadPlan) -> list[DestinationDryRun]:
                 continue
             if preset.status is DestinationStatus.TRANSFER_CHECKED:
                 item.transfer_checked_earlier.append(relative)
+                if preset.size_checked_only:
+                    item.size_checked_earlier.append(relative)
             else:
                 item.verified_earlier.append(relative)
         for index, target in enumerate(task.targets):
@@ -495,11 +501,19 @@ def print_dry_run(plan: OffloadPlan, env: Environment, *, as_json: bool) -> int:
             "verified earlier, trusted from the ledger (not copied, not re-read)",
             map(printable_name, item.verified_earlier),
         )
+        sized = set(item.size_checked_earlier)
         _group(
             err,
             "transfer-checked earlier, trusted from the ledger (not copied, never read back)",
-            map(printable_name, item.transfer_checked_earlier),
+            map(printable_name, [p for p in item.transfer_checked_earlier if p not in sized]),
         )
+        if sized:  # (a group only where there are some: most runs have none)
+            _group(
+                err,
+                "size-checked earlier, trusted from the ledger (not copied, never read back; "
+                "the in-flight hashes not checked)",
+                map(printable_name, item.size_checked_earlier),
+            )
         _group(err, "would read back", (f"{printable_name(p)}: {why}" for p, why in item.read_back))
         _group(
             err,

@@ -96,9 +96,12 @@ def _copy(d: DestinationFileResult) -> str:
         f'"cache_bypass": {_ENUMS[d.cache_bypass]}, '
         f'"copy_s": {_seconds(d.copy_s)}, "verify_s": {_seconds(d.verify_s)}, '
         f'"reread": {"true" if reread else "false"}, "refusal": {_ENUMS[d.refusal]}, '
-        f'"fast_failure": {_ENUMS[d.fast_failure]}, '
-        f'"size_checked_only": {"true" if sized else "false"}}}'
+        f'"fast_failure": {_ENUMS[d.fast_failure]}{_SIZE_CHECKED_END if sized else "}"}'
     )
+
+
+# A copy's last key where true, only then (``job_report._destination_entry``).
+_SIZE_CHECKED_END = ', "size_checked_only": true}'
 
 
 def _quoted_date(timestamp: float) -> str:

@@ -90,8 +90,11 @@ CSV_COLUMNS = (
     # columns before it, so a reader of the earlier columns by position reads them as before.
     "not_in_manifest",
     # Empty, or the copy root of the fast copy a cascade fed this copy from (the JSON's
-    # destination ``fed_from`` a file, ``_fed_from_cells``): last, for the same reason.
+    # destination ``fed_from`` a file, ``_fed_from_cells``): after those, for the same reason.
     "fed_from",
+    # "true" where the copy's transfer check proved its size alone (the JSON copy entry's
+    # ``size_checked_only``), else empty: last, for the same reason.
+    "size_checked_only",
 )
 # A name that is not valid UTF-8 is held as lone surrogates (os.fsdecode): in JSON they are
 # written as \udcXX escapes (json_text: json.loads and os.fsencode give the original bytes
@@ -110,7 +113,7 @@ def _destination_entry(d: DestinationFileResult) -> dict[str, Any]:
     # same text (these are StrEnums). The same keys, values and order as before.
     status = d.status
     verified_at = d.verified_at
-    return {
+    entry: dict[str, Any] = {
         "index": d.destination_index,
         "status": status._value_,
         "action": d.action._value_,
@@ -130,11 +133,13 @@ def _destination_entry(d: DestinationFileResult) -> dict[str, Any]:
         # Why a cascade failed a fast copy it had called good (``results.FastCopyFailure``),
         # or None.
         "fast_failure": None if d.fast_failure is None else d.fast_failure._value_,
-        # Of a copy trusted from a transfer check's ledger entry: that check proved its size
-        # alone (``ledger.size_checked_only``); false otherwise (this run's own: the
-        # destination's ``size_checked_only``).
-        "size_checked_only": d.size_checked_only,
     }
+    if d.size_checked_only:
+        # Its transfer check, this run's or an earlier one's trusted from the ledger,
+        # proved its size alone: written only where true (~29 bytes a copy spared on every
+        # other; the report worker's ``_kept_copy`` keeps it so too).
+        entry["size_checked_only"] = True
+    return entry
 
 
 # A copy's entry (``_destination_entry``), key by key, for ``CopyEntryView``. A field read
@@ -156,8 +161,8 @@ _COPY_FIELDS: dict[str, Callable[[DestinationFileResult], Any]] = {
     "reread": operator.attrgetter("reread"),
     "refusal": lambda d: None if d.refusal is None else d.refusal._value_,
     "fast_failure": lambda d: None if d.fast_failure is None else d.fast_failure._value_,
-    "size_checked_only": operator.attrgetter("size_checked_only"),
 }
+_SIZE_CHECKED_KEYS = (*_COPY_FIELDS, "size_checked_only")  # a copy's keys where it is true
 
 
 class CopyEntryView(Mapping[str, Any]):
@@ -172,19 +177,28 @@ class CopyEntryView(Mapping[str, Any]):
         self._copy = copy
 
     def __getitem__(self, key: str) -> Any:
-        return _COPY_FIELDS[key](self._copy)
+        getter = _COPY_FIELDS.get(key)
+        if getter is not None:
+            return getter(self._copy)
+        if key == "size_checked_only" and self._copy.size_checked_only:
+            return True  # (only where true, as the JSON)
+        raise KeyError(key)
 
     def get(self, key: str, default: Any = None) -> Any:
         if key == "status":  # the key read most (each copy's, three times, by the documents)
             return self._copy.status._value_
         getter = _COPY_FIELDS.get(key)
-        return default if getter is None else getter(self._copy)
+        if getter is not None:
+            return getter(self._copy)
+        if key == "size_checked_only" and self._copy.size_checked_only:
+            return True
+        return default
 
     def __iter__(self) -> Iterator[str]:
-        return iter(_COPY_FIELDS)
+        return iter(_SIZE_CHECKED_KEYS if self._copy.size_checked_only else _COPY_FIELDS)
 
     def __len__(self) -> int:
-        return len(_COPY_FIELDS)
+        return len(_COPY_FIELDS) + self._copy.size_checked_only
 
 
 # A file's entry in the JSON report, key by key (in the report's order): ``file_entry``
@@ -288,6 +302,27 @@ def job_report_dict(
     return data
 
 
+def _mark_size_checked(report: OffloadReport, sized_only: AbstractSet[int]) -> None:
+    """Marks each copy this run transfer-checked (not trusted from the ledger) on a
+    destination of *sized_only* (``OffloadReport.size_checked_only``: its service stores a
+    part whatever its checksum) ``size_checked_only``: its check proved its size alone, as a
+    trusted copy's ledger entry says of an earlier run's check (``card._plan``), so the
+    copy's JSON entry never says less was unproved than was. Sets only, never clears (a
+    trusted copy's flag is its entry's); idempotent: each report of the run may call it. No
+    pass over the copies where no destination is one (most runs)."""
+    if not sized_only:
+        return
+    checked, trusted = DestinationStatus.TRANSFER_CHECKED, CopyAction.TRUSTED
+    for file in report.job.files:
+        for copy in file.destinations:
+            if (
+                copy.status is checked
+                and copy.action is not trusted
+                and copy.destination_index in sized_only
+            ):
+                copy.size_checked_only = True
+
+
 def report_data(
     report: OffloadReport, *, hostname: str | None = None, exit_code: int | None = None
 ) -> dict[str, Any]:
@@ -296,6 +331,7 @@ def report_data(
     job = report.job
     fed_from = _fed_from(report)
     sized_only = report.size_checked_only()
+    _mark_size_checked(report, sized_only)
     states = {state.value: 0 for state in DestinationStatus}
     # Counted by member, each member's text read once (an enum's ``value`` is a property:
     # read a copy, ~21 ms at 50,000 files; this ~10 ms).
@@ -608,6 +644,7 @@ def csv_text(report: OffloadReport) -> str:
 
 def _csv_pieces(report: OffloadReport) -> Iterator[str]:
     """``csv_text`` a batch of files at a time (never the whole text at once)."""
+    _mark_size_checked(report, report.size_checked_only())  # (the JSON's rule, one pass)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -658,7 +695,8 @@ def _csv_pieces(report: OffloadReport) -> Iterator[str]:
                     f"{'' if not error else _field(cell(error))},{digests},"
                     f"{_field(_digests_text(dest.digests)) if status is _VERIFIED else ''},"
                     f"{_field(_digests_text(dest.recorded_digests))},"
-                    f"{dest.cache_bypass._value_},{tail}{note},{fed}\n"
+                    f"{dest.cache_bypass._value_},{tail}{note},{fed},"
+                    f"{'true' if dest.size_checked_only else ''}\n"
                 )
         yield "".join(lines)
 

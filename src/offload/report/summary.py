@@ -4,6 +4,7 @@ zero on every destination is left out, except "verified now" and "failed"."""
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 
@@ -13,7 +14,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from offload.card import OffloadReport
+from offload.card import OffloadReport, destinations_with
 from offload.destinations.s3url import is_s3_destination
 from offload.errors import printable_line, printable_name
 from offload.existing import CHECK_CANCELLED, IO_FOUND, UNREAD_FOUND
@@ -239,14 +240,8 @@ def _size_checked_on(report: OffloadReport) -> frozenset[int]:
     }
     if not left:
         return frozenset(found)
-    for file in report.job.files:
-        for copy in file.destinations:
-            if copy.size_checked_only and copy.destination_index in left:
-                found.add(copy.destination_index)
-                left.discard(copy.destination_index)
-                if not left:
-                    return frozenset(found)
-    return frozenset(found)
+    sized = destinations_with(report.job.files, left, operator.attrgetter("size_checked_only"))
+    return frozenset(found | sized)
 
 
 def _blocks(report: OffloadReport) -> Iterator[Text]:
