@@ -208,10 +208,21 @@ def test_a_sound_card_filing_its_takes_by_day_is_refused(
         f"destination {sound} looks like a sound recorder's card (250101/250101.CSV (a sound "
         "recorder's takes beside its sound report)): not writing into it"
     ) in result.stderr, result.stderr
+    # The way through says where such takes are (review of names70, L2: "at its root").
+    assert "holding a recorder's takes at its root, or a folder of them beside their sound " in (
+        result.stderr
+    ), result.stderr
     assert sorted(str(p) for p in sound.rglob("*")) == before
-    # A folder of it too: it is on that card.
+    # A folder of it too: it is on that card, a sound recorder's (L2: "a camera card").
     inside = run("copy", source, sound / "250101", "--report-dir", tmp_path / "r")
     assert inside.returncode == 64, inside.stdout + inside.stderr
+    assert (
+        f"destination {sound / '250101'} is on {sound}, which looks like a sound recorder's card "
+        "(250101/250101.CSV (a sound recorder's takes beside its sound report)): not writing "
+        "into it; if it really is a destination, add --allow-card-destination (a FAT or exFAT "
+        "drive holding a recorder's takes at its root, or a folder of them beside their sound "
+        "report, looks like that recorder's card)"
+    ) in inside.stderr, inside.stderr
     assert sorted(str(p) for p in sound.rglob("*")) == before
     # The sound report gone: a folder of takes alone is where a shuttle keeps the day's sound.
     (sound / "250101" / "250101.CSV").unlink()

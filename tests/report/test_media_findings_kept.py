@@ -99,3 +99,24 @@ def test_report_made_away_from_the_media_keeps_the_runs_findings(
     flat = pdf_words(poppler, kept.with_suffix(".pdf"))
     assert FLAG not in flat and "3 clips," in flat, flat[:2000]
     assert "neither the card nor a verified copy is there" in flat, flat[:2000]
+
+
+def test_report_with_no_media_says_why_the_clips_were_not_probed(
+    tmp_path: Path, media: Any
+) -> None:
+    """``offload report --no-media`` with the card and its copy there: the note of the
+    findings taken from the JSON says --no-media, not "neither the card nor a verified copy
+    is there" (review of qafix70r, M3: that false note stood beside "Clips were not probed
+    … (--no-media)"). Failed before: the false note was in the HTML."""
+    card = _card(tmp_path / "cards")
+    d1, reports = tmp_path / "D1", tmp_path / "r"
+    d1.mkdir()
+    code, _, err = offload_cli(["copy", "--report-dir", str(reports), str(card), str(d1)])
+    assert code == 0, err
+    [local] = reports.glob("*.json")
+    code, _, said = offload_cli(["report", "--no-media", "--overwrite", str(local)])
+    assert code == 0, said
+    html = local.with_suffix(".html").read_text()
+    assert "neither the card nor a verified copy is there" not in html, html[:3000]
+    assert "2 clip(s) were not probed now (--no-media): what the offload" in html, html[:3000]
+    assert html.count(FLAG) > 0, html[:2000]

@@ -1824,6 +1824,7 @@ def _reports_and_summary(
         written.finish_documents()
         documents_made = True
         report.notes.extend(written.document_errors)
+        report.notes.extend(written.findings_unwritten)  # each report is there: no refusal
         restate_late_signal()
         for refused in written.refusals:  # each report not written, before the verdict
             json_sink.write({"event": "report_refused", "time": round(time.time(), 3), **refused})
@@ -1895,6 +1896,9 @@ def _reports_and_summary(
     # release and below every other line, it went unseen.
     for note in written.document_errors:
         print(f"REPORT NOT WRITTEN: {printable_line(note)}", file=env.stderr)
+    # A JSON report the probing's findings could not be added to is there, written whole
+    # before: a WARNING of the notes, never REPORT NOT WRITTEN (a script took it as missing).
+    report.notes.extend(written.findings_unwritten)
     restate_late_signal()
     # Every report final, stating the exit code: no signal stops the run from here.
     args.signals.holding = True

@@ -162,8 +162,14 @@ def render(
     from offload.report.content import build_view, in_run_zone, own_flags_of, when
     from offload.report.frames import check_headers
     from offload.report.html import render_html
-    from offload.report.media import probe_clips
-    from offload.report.media_record import recall, recalled_note
+    from offload.report.media import media_available, probe_clips
+    from offload.report.media_record import (
+        NO_MEDIA,
+        NO_MEDIA_EXTRA,
+        NOT_REACHED,
+        recall,
+        recalled_notes,
+    )
     from offload.report.release import source_is_copy
 
     started = time.monotonic()
@@ -174,13 +180,16 @@ def render(
     check_headers(clips, locate)
     if options.media:
         media, notes = probe_clips(clips, locate, options.budget)
+        unprobed_why = NOT_REACHED if media_available() else NO_MEDIA_EXTRA
     else:
         media, notes = {}, ["Clips were not probed for thumbnails and metadata (--no-media)."]
+        unprobed_why = NO_MEDIA
     # The clips this probing could not look at, given what the run's own probing found of
     # them (kept in its job report's ``card_content``): a document made again once the card
-    # is formatted and its copies shelved still names a file not readable as media.
-    if recalled := recall(clips, media, data.get("card_content")):
-        notes.append(recalled_note(recalled))
+    # is formatted and its copies shelved still names a file not readable as media. The
+    # note says why each was not probed, never "neither the card nor a copy is there" of a
+    # clip --no-media left alone.
+    notes += recalled_notes(recall(clips, media, data.get("card_content")), unprobed_why)
     # Each row's empty files, found once: the summary's lines and the documents' rows and
     # page 1 count the same.
     empty_of = empty_files_of(clips)

@@ -5,10 +5,14 @@ is found.
 
     verify_report_words(path, data) -> "<path> is an offload verify report: ..."
 
-Looked for in two places, by name only (a job report is ``<card>_<YYYY-MM-DD_HHMMSS>Z.json``,
-a verify report ``verify_<copy root>_<stamp>Z.json``): the verify report's own folder (the
-local report folder holds both), job reports named after the checked folder; and the checked
-copy root's ``.offload/reports/``, which holds the job reports of the runs into it. Each
+Looked for by name (a job report is ``<card>_<YYYY-MM-DD_HHMMSS>Z.json``, a verify report
+``verify_<copy root>_<stamp>Z.json``) first in the checked copy root's ``.offload/reports/``,
+which holds the job reports of the runs into it: one found there is the copy's own, the only
+one named. None there (the copy gone, its reports removed): in the verify report's own
+folder (the local report folder holds both), a job report named after the checked folder,
+worded as such ("check it is this copy's"): two cards of one default name (EOS_DIGITAL, NO
+NAME, Untitled) give their reports one name, and the newest of them named another card's
+(review of qafix70r, M2). Each
 candidate's first bytes must name the job report's schema (never a whole report read: one of
 50,000 files is ~30 MB). Before (QA qa70rep L3) the line said "name a saved JSON job report
 (offload history lists the report folder's)", and ``offload history`` lists exactly the
@@ -38,11 +42,18 @@ def verify_report_words(path: Path, data: dict[str, Any]) -> str:
         f"{shown} is an offload verify report: a check writes its JSON and CSV reports only, "
         "no HTML or PDF (its CSV lists every file it checked)"
     )
-    job = _newest_job_report(path, data)
-    if job is not None:
+    own = _own_job_report(data)
+    if own is not None:
         return (
             f"{said}; the HTML and PDF of the offload that made the copy come from its job "
-            f"report: offload report {shell_word(str(job))}"
+            f"report: offload report {shell_word(str(own))}"
+        )
+    named = _named_job_report(path)
+    if named is not None:
+        return (
+            f"{said}; the copy's .offload/reports/ holds no job report, and the HTML and PDF "
+            "of the offload that made it may come from a job report named after it (check it "
+            f"is this copy's: two cards may share a name): offload report {shell_word(str(named))}"
         )
     return (
         f"{said}; for the HTML and PDF of the offload that made the copy, name its job "
@@ -51,21 +62,26 @@ def verify_report_words(path: Path, data: dict[str, Any]) -> str:
     )
 
 
-def _newest_job_report(path: Path, data: dict[str, Any]) -> Path | None:
-    """The newest job report (by the stamp its name carries) of the copy *data* checked:
-    beside *path* named after that copy's folder, or in the copy's ``.offload/reports/``."""
-    found: list[tuple[str, Path]] = []
+def _own_job_report(data: dict[str, Any]) -> Path | None:
+    """The newest job report (by the stamp its name carries) in the ``.offload/reports/``
+    of the copy *data* checked: a run into that copy root wrote it there."""
     checked = data.get("path")
-    matched = _VERIFY_NAME.fullmatch(path.name)
-    if matched is not None:
-        found += _job_reports(path.parent, re.compile(re.escape(matched.group(1)) + _STAMP))
-    if isinstance(checked, str) and "://" not in checked:
-        found += _job_reports(
-            Path(checked) / ".offload" / "reports", re.compile(r"(?!verify_).+" + _STAMP)
-        )
-    if not found:
+    if not isinstance(checked, str) or "://" in checked:
         return None
-    return max(found)[1]
+    found = _job_reports(
+        Path(checked) / ".offload" / "reports", re.compile(r"(?!verify_).+" + _STAMP)
+    )
+    return max(found)[1] if found else None
+
+
+def _named_job_report(path: Path) -> Path | None:
+    """The newest job report beside the verify report *path* named after the folder it
+    checked: by name only, perhaps another card's of the same name."""
+    matched = _VERIFY_NAME.fullmatch(path.name)
+    if matched is None:
+        return None
+    found = _job_reports(path.parent, re.compile(re.escape(matched.group(1)) + _STAMP))
+    return max(found)[1] if found else None
 
 
 def _job_reports(folder: Path, named: re.Pattern[str]) -> list[tuple[str, Path]]:

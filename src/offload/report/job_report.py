@@ -837,6 +837,7 @@ class ReportsWritten:
         "documents",
         "documents_written",
         "exit_code",
+        "findings_unwritten",
         "ignored",
         "json_planned",
         "json_refused",
@@ -875,6 +876,10 @@ class ReportsWritten:
         # What ``finish_documents`` could not write (an HTML or PDF report), a line each:
         # the summary prints each on its own line, ``--json`` adds each to the notes.
         self.document_errors: list[str] = []
+        # Each JSON report, written whole, that the probing's findings could not be added
+        # to (``finish_documents``' second write refused), a line each: not a report not
+        # written (no REPORT NOT WRITTEN, no ``refusals``), but the lines say so.
+        self.findings_unwritten: list[str] = []
         # The HTML and PDF reports ``finish_documents`` wrote beside the local JSON reports,
         # under their names: the summary names each (never one that was not written).
         self.documents_written: list[Path] = []
@@ -929,9 +934,13 @@ class ReportsWritten:
             self.documents[0].restate({**data, "exit_code": exit_code})
         return self._rewrite(data, exit_code, stopped)
 
-    def _rewrite(self, data: dict[str, Any], exit_code: int, stopped: bool) -> list[str]:
+    def _rewrite(
+        self, data: dict[str, Any], exit_code: int, stopped: bool, *, findings: bool = False
+    ) -> list[str]:
         """Write every JSON report already written again from *data*, atomically over
-        itself (``restate``); what could not be done, one line each."""
+        itself (``restate``); what could not be done, one line each. With *findings* (the
+        probing's, ``finish_documents``), a refused write's line says the report is there,
+        as written before, without them (``_unrestated``)."""
         restated = _json_file(data)
         problems: list[str] = []
         self.unrestated = [str(path) for path in self.json_written]
@@ -941,7 +950,9 @@ class ReportsWritten:
             # signals (a stop meanwhile leaves the rest as they were: ``unrestated``).
             _on_drive(
                 "offload-reports",
-                functools.partial(_restated_at, restated, path, exit_code, stopped, problems),
+                functools.partial(
+                    _restated_at, restated, path, exit_code, stopped, problems, findings
+                ),
                 (str(path.parent),),
             )
             self.unrestated.remove(str(path))
@@ -949,9 +960,7 @@ class ReportsWritten:
             try:
                 folder.put(name, _content(restated, exit_code), replace=True)
             except OSError as exc:
-                problems.append(
-                    f"cannot restate the report {name} in {folder.name}: {describe_os_error(exc)}"
-                )
+                problems.append(_unrestated(f"{name} in {folder.name}", exc, findings))
             self.unrestated.remove(f"{folder.name}/{name}")
         restated.release()
         return problems
@@ -966,15 +975,18 @@ class ReportsWritten:
         pending, json_paths, remote = documents
         notes = pending.finish(json_paths, remote)
         self.card_content = pending.card_content
-        if self.card_content and self.data is not None:
-            # What the documents found of the card's content (the probing's findings
-            # above all: a file not readable as media, a clip cut off) is known only now:
-            # the JSON reports, written before, are written again with it, so that
-            # ``offload report`` of them once the card is formatted and the copies shelved
-            # says it too (``media_record``). Only where something was found: most runs find
-            # nothing, and a 50,000-file report is ~30 MB to write again on every drive.
+        if self.data is not None and probed_found(self.card_content):
+            # What the probing found of the card's content (a file not readable as media,
+            # a clip cut off) is known only now: the JSON reports, written before, are
+            # written again with it, so that ``offload report`` of them once the card is
+            # formatted and the copies shelved says it too (``media_record``). Only for
+            # those kinds: ``offload report`` makes every other line again from the
+            # report's ``files``, most runs find nothing, and a 50,000-file report is
+            # ~56 MB to write again on every drive (and upload again to every bucket).
             self.data = {**self.data, "card_content": self.card_content}
-            notes += self._rewrite(self.data, self.exit_code, stopped=False)
+            self.findings_unwritten += self._rewrite(
+                self.data, self.exit_code, stopped=False, findings=True
+            )
         self.documents_written += pending.published
         if notes:
             self.document_errors += notes
@@ -1430,20 +1442,48 @@ def _taken_in(folders: list[Path], candidate: str) -> bool:
     )
 
 
+def probed_found(card_content: object) -> bool:
+    """*card_content* (``card_content.card_content``'s lines) holds a line of a kind only
+    the probing finds (``media_record.PROBED_KINDS``): what the JSON reports must keep."""
+    from offload.report.media_record import PROBED_KINDS
+
+    return isinstance(card_content, list) and any(
+        isinstance(line, dict) and line.get("kind") in PROBED_KINDS for line in card_content
+    )
+
+
+def _unrestated(shown: str, exc: OSError, findings: bool) -> str:
+    """The line of the JSON report *shown* not written again (*exc*): with *findings*, it
+    is there as first written (atomically replaced or not at all), only without them."""
+    if findings:
+        return (
+            f"the JSON report {shown} is written, but the probing's findings could not be "
+            f"added to it ({describe_os_error(exc)}): offload report of it made away from "
+            "the media will not show them"
+        )
+    return f"cannot restate the report {shown}: {describe_os_error(exc)}"
+
+
 def _restated_at(
-    restated: StreamedFile, path: Path, exit_code: int, stopped: bool, problems: list[str]
+    restated: StreamedFile,
+    path: Path,
+    exit_code: int,
+    stopped: bool,
+    problems: list[str],
+    findings: bool = False,
 ) -> None:
     """``ReportsWritten.restate`` of the JSON report *path*: written again with *exit_code*
     (a run *stopped*: its HTML and PDF removed), what could not be done added to
-    *problems*. A document in a copy root's ``.offload/reports`` is removed only where that
-    ``.offload`` is still the folder the run's lock held (``state_folder``), never another
-    copy root's reports through a folder swapped in for it."""
+    *problems* (``_unrestated``'s words, *findings* as there). A document in a copy root's
+    ``.offload/reports`` is removed only where that ``.offload`` is still the folder the
+    run's lock held (``state_folder``), never another copy root's reports through a folder
+    swapped in for it."""
     from offload.state_folder import check_under, unlink_in
 
     try:
         restated.write(path, exit_code, replace=True)
     except OSError as exc:
-        problems.append(f"cannot restate the report {path}: {describe_os_error(exc)}")
+        problems.append(_unrestated(str(path), exc, findings))
     if not stopped:
         return
     try:

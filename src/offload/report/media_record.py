@@ -2,7 +2,8 @@
 cannot be probed (``offload report`` once the card is formatted and the drives are shelved).
 
     files_found(kind, clip, info) -> {"path": ..., ...}   # one file of a card_content line
-    recall(clips, media, content) -> number of clips given the run's findings
+    recall(clips, media, content) -> Recalled(not_there, unprobed)
+    recalled_notes(recalled, unprobed_why) -> the documents' notes of them
 
 What only the probing finds of a file (``card_content``'s ``not-readable-as-media`` and
 ``clip-damaged``: ``content.own_flags`` reads them from the clip's ``MediaInfo``) is kept
@@ -18,7 +19,7 @@ Pure functions: nothing here reads a file.
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from offload.report.content import CLIP_DAMAGED, NOT_READABLE
 from offload.report.media import NOT_THERE, MediaInfo
@@ -40,23 +41,36 @@ def files_found(kind: str, clip: Clip, info: MediaInfo) -> dict[str, Any]:
     return {"path": path, "damage": info.damage}
 
 
+#: Why clips with no ``MediaInfo`` were not probed (``recalled_notes``' *unprobed_why*).
+NO_MEDIA = "--no-media"
+NO_MEDIA_EXTRA = "the media extra, PyAV, is not installed"
+NOT_REACHED = "this report's probing did not reach them"
+
+
+class Recalled(NamedTuple):
+    """How many clips ``recall`` gave the run's findings, by why they were not probed now."""
+
+    not_there: int  # ``media.NOT_THERE``: neither the card nor a verified copy is there
+    unprobed: int  # no ``MediaInfo``: --no-media, no media extra, or not reached
+
+
 def recall(
     clips: Sequence[Clip],
     media: MutableMapping[int, MediaInfo],
     content: object,
-) -> int:
+) -> Recalled:
     """Give each clip of *clips* that this probing could not look at (no ``MediaInfo``:
     not probed, ``--no-media``, no media extra; or ``media.NOT_THERE``: neither the card nor
     a verified copy is there) what the run's own probing found of it, as the job report's
     ``card_content`` (*content*) keeps it, so that its row, page 1 and the summary's lines
-    say what the run's documents said. Returns how many clips were so given (the documents'
-    note says so). *content*: the report's ``card_content``, anything else (absent, an older
-    report, a value of another shape) giving nothing; a clip probed now keeps what this
-    probing found."""
+    say what the run's documents said. Returns how many clips were so given, by why
+    (``recalled_notes`` says so). *content*: the report's ``card_content``, anything else
+    (absent, an older report, a value of another shape) giving nothing; a clip probed now
+    keeps what this probing found."""
     found = _recorded(content)
     if not found:
-        return 0
-    recalled = 0
+        return Recalled(0, 0)
+    not_there = unprobed = 0
     for index, clip in enumerate(clips):
         info = media.get(index)
         if info is not None and info.error != NOT_THERE:
@@ -64,8 +78,11 @@ def recall(
         record = found.get(str(clip.primary.get("path")))
         if record is not None:
             media[index] = record
-            recalled += 1
-    return recalled
+            if info is None:
+                unprobed += 1
+            else:
+                not_there += 1
+    return Recalled(not_there, unprobed)
 
 
 def _recorded(content: object) -> dict[str, MediaInfo]:
@@ -90,10 +107,21 @@ def _recorded(content: object) -> dict[str, MediaInfo]:
     return found
 
 
-def recalled_note(count: int) -> str:
-    """The documents' note of *count* clips given the run's findings (``recall``)."""
-    return (
-        f"{count:,} clip(s) could not be probed now (neither the card nor a verified copy is "
-        "there): what the offload's own probing found of them (not readable as media, not "
-        "whole) is taken from its JSON report."
+def recalled_notes(recalled: Recalled, unprobed_why: str) -> list[str]:
+    """The documents' notes of the clips given the run's findings (``recall``), a note a
+    reason: *unprobed_why* is why the clips with no ``MediaInfo`` were not probed
+    (``NO_MEDIA``, ``NO_MEDIA_EXTRA``, ``NOT_REACHED``). Each says only what held: before,
+    a report made with ``--no-media``, the card and its copies there, said neither was."""
+    taken = (
+        "what the offload's own probing found of them (not readable as media, not whole) "
+        "is taken from its JSON report."
     )
+    notes = []
+    if recalled.not_there:
+        notes.append(
+            f"{recalled.not_there:,} clip(s) could not be probed now (neither the card nor a "
+            f"verified copy is there): {taken}"
+        )
+    if recalled.unprobed:
+        notes.append(f"{recalled.unprobed:,} clip(s) were not probed now ({unprobed_why}): {taken}")
+    return notes

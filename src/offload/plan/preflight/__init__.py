@@ -25,6 +25,7 @@ from offload.fs.devices import folder_device
 from offload.fs.listing import FolderListings
 from offload.options import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_FILES
 from offload.plan.cardlike import (
+    SoundSign,
     camera_card_volume,
     copy_root_card_sign,
     destination_card_sign,
@@ -582,14 +583,17 @@ def _card_refusal(plan: DestinationPlan) -> str | None:
         "not writing into it; if it really is a destination, add --allow-card-destination "
         "(a FAT or exFAT drive holding a copy of a card at its root looks like that card)"
     )
+    # A sound card (``cardlike.SoundSign``): its takes at its root or in a folder beside its
+    # sound report, not a copy of a camera card (rev7_69 L4).
+    sound_advice = (
+        "not writing into it; if it really is a destination, add --allow-card-destination "
+        "(a FAT or exFAT drive holding a recorder's takes at its root, or a folder of them "
+        "beside their sound report, looks like that recorder's card)"
+    )
     sign = destination_card_sign(destination)
-    if sign is not None and "sound recorder's take" in sign:
-        # A sound card: takes at its root, not a copy of a camera card (rev7_69 L4).
+    if isinstance(sign, SoundSign):
         return (
-            f"destination {destination} looks like a sound recorder's card ({sign}): not "
-            "writing into it; if it really is a destination, add --allow-card-destination "
-            "(a FAT or exFAT drive holding a recorder's takes at its root looks like that "
-            "recorder's card)"
+            f"destination {destination} looks like a sound recorder's card ({sign}): {sound_advice}"
         )
     if sign is not None:
         return f"destination {destination} looks like a camera card ({sign}): {advice}"
@@ -623,6 +627,11 @@ def _card_refusal(plan: DestinationPlan) -> str | None:
     volume = camera_card_volume(destination)
     if volume is not None:
         root, sign = volume
+        if isinstance(sign, SoundSign):
+            return (
+                f"destination {destination} is on {root}, which looks like a sound "
+                f"recorder's card ({sign}): {sound_advice}"
+            )
         return (
             f"destination {destination} is on {root}, which looks like a camera card "
             f"({sign}): {advice}"
