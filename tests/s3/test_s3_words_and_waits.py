@@ -263,7 +263,9 @@ def test_a_slow_object_of_a_service_slow_to_answer_heads_gives_nothing_up(
     text = data["reasons"]["CLIPS/C000.mov"]["text"]
     assert "answered nothing" not in text and "(no answer within 5 s" in text, text
     assert "given up on (lost)" not in err, err
-    # The probe was sent once, after C000's GETs, and answered.
-    arrivals = list(proxy.arrivals)
-    last_get = max(i for i, (_, m, t) in enumerate(arrivals) if m == "GET" and "C000.mov" in t)
-    assert any(m == "HEAD" for _, m, _t in arrivals[last_get:]), arrivals
+    # The probe: one HeadBucket after the check's listing (a held GET is listed in
+    # ``arrivals`` only once let go, at the end), answered.
+    arrivals = [(m, t) for _, m, t in proxy.arrivals]
+    listing = next(i for i, (m, t) in enumerate(arrivals) if "list-type=2" in t)
+    probes = [t for m, t in arrivals[listing:] if m == "HEAD" and t == f"/{bucket}"]
+    assert len(probes) == 1, arrivals
