@@ -2,7 +2,7 @@
 stopped for real with SIGSTOP: it accepts connections, it never answers). Each object's GET
 waits its read timeouts and retries; the copy's latch (``s3unreachable``), shared by the
 check's clients, gives the service up once a GET gave up with nothing answered since it
-started and the latch's probe (one short HeadBucket) got no answer either (made ``lone``:
+started and the latch's probe (one HeadBucket, sent once) got no answer either (made ``lone``:
 one GET alone may be one slow object): the objects after it are not sent a GET, each
 ``unreadable`` in words that say the service did not answer (never changed, never missing),
 exit 11. Read timeouts of 1 s and 6

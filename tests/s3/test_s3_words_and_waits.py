@@ -1,13 +1,12 @@
 """A service that accepted the connection but answered nothing within the read timeout is
 said so, with that timeout ("did not answer within 1 s (read timeout"), never as a service
-that "cannot be reached" (which sends the user to the network, where the service is up but
-hung or slow): in a copy's lost line and report, and in ``offload verify s3://``. And a lone
-``offload verify s3://`` of a hung service gives it up after one object's GET and the
-latch's probe (``s3unreachable``: one short HeadBucket that got no answer either), not two
-objects' budgets, while one slow object of a service that answers still sets nothing
-(``test_s3_verify_not_answering.py``'s). Real parts: the suite's S3 server (one of its own,
-stopped for real with SIGSTOP), the fault proxy holding requests, real boto3 clients; read
-timeouts of 1 s (60 s in real life)."""
+that "cannot be reached": in a copy's lost line and report, and in ``offload verify s3://``.
+And a lone ``offload verify s3://`` of a hung service gives it up after one object's GET and
+the latch's probe (``s3unreachable``: one HeadBucket, sent once with the store's own
+timeouts, that got no answer either), not two objects' budgets, while one slow object of a
+service that answers, even late, still sets nothing. Real parts: the suite's S3 server (one
+of its own, stopped for real with SIGSTOP), the fault proxy holding or delaying requests,
+real boto3 clients; read timeouts of 1-5 s (60 s in real life)."""
 
 from __future__ import annotations
 
