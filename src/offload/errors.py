@@ -680,7 +680,7 @@ def _lost_what_to_do(
     elif service and code not in (errno.ENOSPC, errno.EDQUOT):
         what = (
             "the S3 service kept failing, did not answer in time or could not be reached: "
-            "check the service's status, the network and the endpoint"
+            "check the endpoint, the network and the service's status"
         )
     elif code == errno.ENOSPC and inodes_out:
         what = (
