@@ -14,6 +14,7 @@ import json
 import os
 import re
 import signal
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -268,3 +269,50 @@ def test_a_slow_object_of_a_service_slow_to_answer_heads_gives_nothing_up(
     listing = next(i for i, (m, t) in enumerate(arrivals) if "list-type=2" in t)
     probes = [t for m, t in arrivals[listing:] if m == "HEAD" and t == f"/{bucket}"]
     assert len(probes) == 1, arrivals
+
+
+def test_the_probe_resolves_no_credentials_again(  # type: ignore[no-untyped-def]
+    s3_server, bucket, monkeypatch, tmp_path
+) -> None:
+    """The profile's credentials come from a ``credential_process`` helper (as an assume-role
+    profile's from STS, an MFA profile's from a prompt): the probe signs with the store's
+    own, never running the helper again. Failed before: each probe made a client of a new
+    session, the helper run once more per probe (an STS call unanswered would have passed
+    for the S3 service silent)."""
+    from offload.destinations.s3 import S3Destination
+    from offload.destinations.s3config import settings_from_env
+    from offload.destinations.s3unreachable import UnreachableLatch
+    from offload.destinations.s3url import S3Url
+    from s3.conftest import ACCESS_KEY, SECRET_KEY
+
+    runs = tmp_path / "helper-runs"
+    helper = tmp_path / "helper.py"
+    answer = {"Version": 1, "AccessKeyId": ACCESS_KEY, "SecretAccessKey": SECRET_KEY}
+    helper.write_text(
+        "import json, sys\n"
+        f"with open({str(runs)!r}, 'a') as f:\n"
+        "    f.write('run\\n')\n"
+        f"print(json.dumps({answer!r}))\n"
+    )
+    config = tmp_path / "config"
+    config.write_text(
+        f"[profile dit]\nregion = us-east-1\ncredential_process = {sys.executable} {helper}\n"
+    )
+    (tmp_path / "credentials").write_text("")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    given = {
+        "AWS_ENDPOINT_URL": s3_server.url,
+        "AWS_CONFIG_FILE": str(config),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
+    }
+    store = S3Destination(S3Url(bucket, "day1"), settings_from_env(given, profile="dit"))
+    try:
+        store.stop_once_unreachable(UnreachableLatch(lone=True))
+        store.client.head_bucket(Bucket=bucket)  # the store's own credentials, resolved
+        before = runs.read_text().count("run")
+        assert before >= 1
+        assert store.answers() and store.answers()
+        assert runs.read_text().count("run") == before
+    finally:
+        store.close()
