@@ -695,8 +695,8 @@ def _lost_what_to_do(
         )
     elif service and code not in (errno.ENOSPC, errno.EDQUOT):
         what = (
-            "the S3 service kept failing or could not be reached: check the endpoint, the "
-            "network and the service's status"
+            "the S3 service kept failing, did not answer in time or could not be reached: "
+            "check the endpoint, the network and the service's status"
         )
     elif code == errno.ENOSPC and inodes_out:
         what = (

@@ -87,6 +87,7 @@ from offload.destinations.s3config import (
     S3Settings,
     checksum_function,
     make_client,
+    one_attempt_client,
     part_size_for,
     redact_endpoint,
     redact_secrets,
@@ -132,15 +133,12 @@ _GET_CHUNK = 1024 * 1024
 # A condition's boto3 parameter -> its header (``S3Destination.complete_refused``).
 _CONDITION_HEADERS = {"IfNoneMatch": "If-None-Match", "IfMatch": "If-Match"}
 # A clean-up after a cancel or a failure (``take_back``) waits at most this long in all, its
-# requests on a client of short timeouts and no retry: a service that stopped answering
-# must not hold a cancelled run for the read timeout (60 s) times the retries.
+# requests on a client of short timeouts and one retry (``max_attempts`` counts the retries
+# after the first attempt: two attempts, so a pooled connection the service closed is sent
+# again at once; the budget, not the attempts, bounds the wait): a service that stopped
+# answering must not hold a cancelled run for the read timeout (60 s) times the retries.
 TAKE_BACK_BUDGET_S = 4.0
 _TAKE_BACK_TIMEOUTS = {"connect_timeout_s": 2.0, "read_timeout_s": 3.0, "max_attempts": 1}
-
-
-# ``S3Destination.answers``' timeouts at most (connect, read; s): a HEAD that a service
-# answering at all answers at once, short beside a request's budget (~9.5 min by default).
-PROBE_TIMEOUTS_S = (5.0, 10.0)
 
 
 def _error_code(exc: BaseException) -> tuple[str, int]:
@@ -406,18 +404,19 @@ def _os_error(exc: BaseException, operation: str, where: str, endpoint: str | No
 def connection_words(exc: BaseException) -> str:
     """What a request that got no answer (*exc*, botocore's, after its retries: not a
     connection refused, worded by ``_os_error``) saw, naming no URL: a read that timed out
-    (the connection was made and the request sent: the service, or a proxy before it, is up
-    but hung or slow) said as such with its timeout, never as a service that "cannot be
-    reached", which sends the user to the network; a connect that timed out, with its
-    timeout; any other connection failure, by its kind."""
+    said as such with its timeout and no more than it proves (the connection was made and
+    the request sent, no answer came: the service or a proxy before it hung or slow, or the
+    link dropped mid-request on a kept-alive connection), never as a service that "cannot be
+    reached"; a connect that timed out, with its timeout; any other connection failure, by
+    its kind."""
     from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
     if isinstance(exc, ReadTimeoutError):
         within = timeout_said(exc, "read")
         return (
-            f"the service did not answer{within} (read timeout, on its last attempt): the "
-            "connection was made, so the service (or a proxy before it) is up but hung or "
-            "too slow"
+            f"the service did not answer{within} (read timeout): the connection was made "
+            "and the request sent, but no answer came (the service or a proxy before it hung "
+            "or slow, or the link dropped mid-request)"
         )
     if isinstance(exc, ConnectTimeoutError):
         within = timeout_said(exc, "connect")
@@ -712,6 +711,8 @@ class S3Destination:
         # not and so never deletes (``s3card.adopted_versions_notes``).
         self.adopted_copies: list[tuple[str, str | None]] = []
         self._take_back_client: S3Client | None = None
+        # ``answers``' client (``stop_once_unreachable``, a lone latch's), None where none.
+        self._probe_client: S3Client | None = None
         # key -> the VersionIds of its upload record this run stored (``_drop_record``).
         self._record_versions: dict[str, list[str]] = {}
         # Keys whose upload record this run stored (``_drop_record``: any other is a record
@@ -774,32 +775,33 @@ class S3Destination:
             latch = self.unreachable_latch
             # A test's stand-in client (``_client_given``): no probe of its own.
             if latch.lone and latch.probe is None and not self._client_given:
-                latch.probe = self.answers
+                # Made once, here, before the first request: on the store's own session,
+                # so a probe never resolves credentials again (an assume-role's STS call
+                # unanswered would pass for the S3 service silent; an MFA prompt mid-check).
+                try:
+                    probe_client = one_attempt_client(self.client, self.settings)
+                except Exception:  # no probe: the latch's two-in-a-row rule stands
+                    probe_client = None
+                if probe_client is not None:
+                    self._probe_client = probe_client
+                    latch.probe = self.answers
 
     def answers(self) -> bool:
         """Whether the service answers at all (the probe of a ``lone`` latch,
-        ``s3unreachable``): one HeadBucket on a client of its own, one attempt, its timeouts
-        those of the store's settings but at most ``PROBE_TIMEOUTS_S`` (a healthy service
-        answers a HEAD in milliseconds). Any HTTP answer (an error's too: a 403, a 404) is
+        ``s3unreachable``): one HeadBucket, sent once (no retry), on the client
+        ``stop_once_unreachable`` made of the store's own session, with the store's own
+        connect and read timeouts (60 s by default): a service that answers a GET in time
+        answers it in time too, so one slow object of a service that answers, late, is
+        never taken for a silent service. Any HTTP answer (an error's too: a 403, a 404) is
         True; no answer (a timeout, a connection refused, closed or reset) is False. Never
-        raises (a client that cannot be made: True, nothing proves the service silent);
-        blocks the calling thread up to the two timeouts. Not watched by the latch: it is
-        asked while the latch is not yet set, and its answer is told to the latch by it."""
-        from dataclasses import replace
-
+        raises (no probe client: True, nothing proves the service silent); blocks the
+        calling thread up to the connect and read timeouts (70 s by default). Thread-safe.
+        Not watched by the latch: it is asked while the latch is not yet set, and its
+        answer is told to the latch by it."""
         from botocore.exceptions import ClientError
 
-        connect_s, read_s = PROBE_TIMEOUTS_S
-        try:
-            client = make_client(
-                replace(
-                    self.settings,
-                    max_attempts=1,
-                    connect_timeout_s=min(self.settings.connect_timeout_s, connect_s),
-                    read_timeout_s=min(self.settings.read_timeout_s, read_s),
-                )
-            )
-        except Exception:  # see the docstring
+        client = self._probe_client
+        if client is None:
             return True
         try:
             client.head_bucket(Bucket=self.url.bucket)
@@ -807,8 +809,6 @@ class S3Destination:
             return True  # an answer, whatever it says
         except Exception as exc:  # see the docstring
             return not unanswered(exc)
-        finally:
-            client.close()
         return True
 
     # -- what it promises -------------------------------------------------------------
@@ -875,7 +875,8 @@ class S3Destination:
         if self.preflight_client is not None:
             self.preflight_client.close()
             self.preflight_client = None
-        # Not closed: a clean-up thread ``take_back`` gave up on may still be using it.
+        # Not closed: a clean-up thread ``take_back`` gave up on may still be using it;
+        # nor is the probe's (a request's thread may be asking it).
         self._take_back_client = None
         self._reads.shutdown(wait=True, cancel_futures=True)
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -1540,7 +1541,7 @@ class S3Destination:
             if self.token_latch is not None:
                 self.token_latch.watch(client)
             if self.unreachable_latch is not None:
-                # One attempt, 2 s to connect: one dropped connection of a take-back or a
+                # Two attempts, 2 s to connect: one dropped connection of a take-back or a
                 # clean-up says nothing of the service; it is kept back once lost, no more.
                 self.unreachable_latch.watch(client, trips=False)
             with self._lock:

@@ -348,6 +348,34 @@ def make_client(settings: S3Settings) -> S3Client:
     return client
 
 
+def one_attempt_client(client: Any, settings: S3Settings) -> S3Client | None:
+    """A client like *client* (one ``make_client`` made of *settings*: the same endpoint,
+    region, CA bundle, and *client*'s own config: addressing style, connect and read
+    timeouts) on *client*'s own session, so on its credentials as resolved once (no new
+    assume-role call, credential helper or MFA prompt), but sending each request once, no
+    retry (botocore's ``total_max_attempts`` 1). None for a client ``make_client`` did not
+    make (a test's stand-in). Raises what making a client raises (botocore's errors); sends
+    nothing."""
+    from botocore.config import Config
+
+    try:
+        made = _SESSIONS.get(client)
+    except TypeError:  # an object no weak reference can name (a test's stub)
+        return None
+    if made is None:
+        return None
+    config = client.meta.config.merge(Config(retries={"mode": "standard", "total_max_attempts": 1}))
+    sibling: S3Client = made[0].client(
+        "s3",
+        endpoint_url=settings.endpoint_url,
+        region_name=settings.region,
+        config=config,
+        verify=settings.ca_bundle,
+    )
+    _SESSIONS[sibling] = made
+    return sibling
+
+
 def _unparsable(exc: Exception, config: str, credentials: str) -> str:
     """The one line for an AWS config or credentials file botocore cannot parse
     (``ConfigParseError``): the file by its path and variable, and what to do. Never a

@@ -273,9 +273,13 @@ def _refusal_text(
     if _is_tls_error(exc):
         return f"{where}: {tls_words(exc)}; " + tail
     if read_timed_out(exc):
-        # The connection was made and the request sent: not the network's nor the
-        # endpoint's fault ("cannot be reached" sent the user there), the service's.
-        return f"{where}: {connection_words(exc)} ({operation}); check the service; " + tail
+        # The connection was made and the request sent: the endpoint is right; the
+        # service, a proxy before it, or a link dropped mid-request (not "cannot be
+        # reached", which names the endpoint too).
+        return (
+            f"{where}: {connection_words(exc)} ({operation}); check the service's status "
+            "and the network, then run the same command again; " + tail
+        )
     if isinstance(exc, BotoCoreError) or _is_connection_error(exc):
         reason = "cannot be reached" if _is_connection_error(exc) else f"failed: {exc}"
         return (

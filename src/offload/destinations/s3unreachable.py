@@ -46,14 +46,20 @@ object whose GET never gets an answer (a bad disk under it, a remote tier fetchi
 sets nothing while the service answers the next object's GET. Its ``probe`` (where set:
 ``S3Destination.stop_once_unreachable`` sets ``S3Destination.answers`` on a ``lone`` latch)
 is that second witness at once: asked on the thread of the first request given up so (one
-request of short timeouts and one attempt), it sets the latch where it got no answer either;
-where it got any, that is an answer, and the next request given up so asks it again. A hung
-service is so given up after one request's budget and the probe's, not two budgets; a
-service that answers the probe (one slow object) is never given up on. A connection refused
-or a connect timeout sets it at once either way. A request's budget is its attempts times the
-read timeout plus its back-offs (``s3retries``): 9 x 60 s + 12-24 s, ~9.5 min by default;
-``AWS_MAX_ATTEMPTS`` shortens it (a ``lone`` latch waits out one such budget and its
-probe's; two such budgets without a probe).
+HeadBucket sent once, no retry, with the store's own connect and read timeouts: a service
+that answers a GET in time answers it in time too, so a slow service is never taken for a
+silent one), it sets the latch where it got no answer either; where it got any, that is an
+answer, and the next request given up so asks it again. A hung service is so given up
+after one request's budget and the probe's one attempt, not two budgets; a service that
+answers the probe (one slow object) is never given up on. The probe is asked by one
+request at a time: where two watched requests give up together, the second finds the first
+already the suspect and sets the latch by the two-in-a-row rule while the first's probe may
+still be waiting. ``offload verify`` sends its GETs one at a time, the one ``lone`` latch's
+user, so that cannot happen today. A connection refused or a connect timeout sets it at
+once either way. A request's budget is its attempts times the read timeout plus its
+back-offs (``s3retries``): 9 x 60 s + 12-24 s, ~9.5 min by default; ``AWS_MAX_ATTEMPTS``
+shortens it (a ``lone`` latch waits out one such budget and its probe's 10 s to connect and
+60 s to answer at most; two such budgets without a probe).
 
 While the service answers nothing, the line (``on_wait``): an attempt of any watched client
 that ended with no answer (a read or connect timeout, a connection refused or closed: not

@@ -179,9 +179,10 @@ def verify_s3(
         # Once its session token is refused, no request more (``s3token_latch``): every
         # object after it would be refused the same, each for nothing.
         store.stop_after_token_refusal()
-        # Once the service answers nothing (a hung or stopped server: two GETs in a row gave
-        # up on read timeouts, nothing answered since the first started; one alone may be
-        # one slow object, a ``lone`` latch's rule) or cannot be reached, no request more
+        # Once the service answers nothing (a hung or stopped server: a GET gave up on read
+        # timeouts, nothing answered since it started, and the latch's probe, one
+        # HeadBucket, got no answer either; one GET alone may be one slow object, a
+        # ``lone`` latch's rule) or cannot be reached, no request more
         # (``s3unreachable``): each object after it would wait its own timeouts and
         # retries, ~9.5 min an object by default, to be unreadable the same.
         store.stop_once_unreachable(latch or UnreachableLatch(lone=True))
