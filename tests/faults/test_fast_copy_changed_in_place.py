@@ -8,7 +8,14 @@ changed (``chmod``) reads equal and stays verified.
 
 Failed before: "All 4 files ... are verified on every destination", exit 0, the damaged
 fast copy ``verified``. Real parts: the card on a tmpfs, the fast drive an ext4 loop, the
-slow one a FaultyFS whose writes of the first clip wait for the change; the real CLI."""
+slow one a FaultyFS whose rename of a2's copy into place waits for the change; the real CLI.
+
+The change lands after the cascade's job is done with that fast copy, whatever the load:
+the slow copy is published under its final name (that rename) only once full mode's
+re-read of its source, the fast copy, gave its verdict (``engine.committer``). Held at the
+slow drive's first write of a0 instead, the change raced the job's read-ahead: a flip made
+during a2's re-read failed it as ``unreadable`` ("reads differently than while copying"),
+the job's words, not the end check's this tests."""
 
 from __future__ import annotations
 
@@ -46,11 +53,13 @@ def test_a_fast_copy_changed_in_place_mid_cascade_is_found_at_the_end(
     change: str,
 ) -> None:
     card, fast, slow, stalled, reports = cascade_drives(
-        tmp_path, tmpfs_mount, ext4_loop, faulty_fs, files=4, size=300_000, stall="C9/*a0*"
-    )
+        tmp_path, tmpfs_mount, ext4_loop, faulty_fs, files=4, size=300_000,
+        stall="C9/a2.mov", stall_op="rename",
+    )  # fmt: skip
     copy = fast.path / "C9" / "a2.mov"
 
-    def change_the_fast_copy(_process: object) -> None:  # the slow write of a0 waits
+    def change_the_fast_copy(_process: object) -> None:
+        # Held: a2's slow copy published, so the job has read and re-read the fast copy.
         slow.wait_stalled(stalled, timeout_s=60)
         if change == "flip":
             _flip_keeping_date(copy)
@@ -64,6 +73,7 @@ def test_a_fast_copy_changed_in_place_mid_cascade_is_found_at_the_end(
     )  # fmt: skip
     assert "CARD RELEASED" in released, f"{code}: {rest}"
     assert "Traceback" not in rest, rest
+    assert slow.fired(stalled) == 1, rest  # the change came while a2's publish was held
     latest = max(reports.glob("C9_*.json"), key=lambda p: p.stat().st_mtime_ns)
     data = json.loads(latest.read_text())
     fast_index = next(

@@ -9,7 +9,8 @@ removed during the run", and what copies it anew (a re-run with the card); a dri
 Real parts: the card on a tmpfs, the fast drive an ext4 loop (its folder removed with
 ``shutil.rmtree``), the slow one a FaultyFS whose writes wait for the removal; for a folder
 removed before the cascade's first look at it, the fast drive a FaultyFS whose write of the
-cascade's mark waits for the removal instead; the real CLI as a subprocess."""
+cascade's mark waits for the removal instead, and for a single file removed, one whose
+cascade's open of that file waits; the real CLI as a subprocess."""
 
 from __future__ import annotations
 
@@ -194,32 +195,46 @@ def test_a_fast_copy_root_removed_before_the_cascade_looks_at_it_is_said_removed
 def test_a_single_fast_copy_removed_mid_cascade_is_said_gone_never_in_the_cards_words(
     tmp_path: Path,
     tmpfs_mount: Callable[..., Mount],
-    ext4_loop: Callable[..., Ext4Loop],
     faulty_fs: Callable[..., FaultyFS],
 ) -> None:
-    """One fast copy's file removed (``rm``) while the cascade's first write to the slow
-    destination waits, its folder and drive there; more files than the cascade reads ahead,
-    the last one removed. Failed before: its failures (``FileFailed``: the terminal's,
-    ``--json``'s ``file_failed``, the report's) carried the engine's words for the card
-    ("was on the card when it was scanned ... put it, or the right card, back"). Now: the
-    fast copy's file is gone, and the remedy, which works: the same command with the card."""
-    card, fast, slow, stalled, reports = cascade_drives(
-        tmp_path, tmpfs_mount, ext4_loop, faulty_fs, files=6, size=3 << 20
-    )
-    copy = fast.path / "C9" / "a5.mov"
-    command = [*CLI, "copy", "--report-dir", str(reports), "--cascade-to"]
-    with subprocess.Popen(
-        [*command, str(slow.mountpoint), str(card), str(fast.path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    """One fast copy's file removed (``rm``) after the card's release, before the cascade
+    read it, its folder and drive there. Failed before: its failures (``FileFailed``: the
+    terminal's, ``--json``'s ``file_failed``, the report's) carried the engine's words for
+    the card ("was on the card when it was scanned ... put it, or the right card, back").
+    Now: the fast copy's file is gone, and the remedy, which works: the same command with
+    the card.
+
+    The removal lands before the cascade's job reads that file, whatever the load: the fast
+    drive is a FaultyFS whose first open of the last file, the cascade's (the card's pass
+    reads its copies back under their hidden partial names), waits for the ``rm``. Held at
+    the slow drive's first write instead, the ``rm`` raced the job, which reads ahead of
+    its writes through the page cache: under load it had read and re-read the file first,
+    then failed it only at the cascade's end ("found gone"), not as not cascaded."""
+    card = tmpfs_card(tmpfs_mount, 3, 100_000)
+    fast = faulty_fs()
+    slow, reports = tmp_path / "slow", tmp_path / "reports"
+    slow.mkdir()
+    copy = fast.mountpoint / "C9" / "a2.mov"
+    opened = fast.stall("open", path="C9/a2.mov", nth=1)
+    process = start(
+        [*CLI, "copy", "--report-dir", reports, "--cascade-to", slow, card, fast.mountpoint],
         env={**os.environ, "COLUMNS": "200"},
-    ) as process:  # fmt: skip
-        slow.wait_stalled(stalled, timeout_s=60)
-        copy.unlink()  # rm: the folder and the drive stay
-        slow.release(stalled)
-        _out, err = process.communicate(timeout=120)
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        fast.wait_stalled(opened, timeout_s=60)
+        # rm on the drive itself (through the mount it would wait for the held open, whose
+        # path libfuse keeps locked); the folder and the drive stay, and the mount asks the
+        # drive at every lookup (no cache: ``faultyfs_daemon``).
+        (fast.backing / "C9" / "a2.mov").unlink()
+    finally:
+        fast.release()
+    _out, err = process.communicate(timeout=120)
+    assert fast.fired(opened) == 1, err
     assert process.returncode != 0 and "Traceback" not in err, err
     said = " ".join(err.split())
-    gone = f"a5.mov: not cascaded from {copy}: the fast copy's file is gone (removed since"
+    assert "Now feeding" in said, err  # the open held came after the card's pass
+    gone = f"a2.mov: not cascaded from {copy}: the fast copy's file is gone (removed since"
     assert gone in said, err
     errors = [
         d.get("error") or "" for f in newest_report(reports)["files"] for d in f["destinations"]
@@ -229,11 +244,11 @@ def test_a_single_fast_copy_removed_mid_cascade_is_said_gone_never_in_the_cards_
         assert false not in said and false not in json.dumps(errors), (false, err, errors)
 
     again = run_offload(
-        "copy", "--report-dir", reports, "--cascade-to", slow.mountpoint, card, fast.path
+        "copy", "--report-dir", reports, "--cascade-to", slow, card, fast.mountpoint
     )
     assert again.returncode == 0, again.stderr
-    assert copy.read_bytes() == (card / "a5.mov").read_bytes()
-    assert (slow.mountpoint / "C9" / "a5.mov").read_bytes() == copy.read_bytes()
+    assert copy.read_bytes() == (card / "a2.mov").read_bytes()
+    assert (slow / "C9" / "a2.mov").read_bytes() == copy.read_bytes()
 
 
 @pytest.mark.parametrize("how", ["removed", "renamed"])

@@ -51,14 +51,17 @@ def cascade_drives(
     files: int = 4,
     size: int = 200_000,
     stall: str = "C9/*.mov",
+    stall_op: str = "write",
 ) -> CascadeDrives:
     """The card (``tmpfs_card`` of *files* clips from *size* bytes), a fast ext4 drive and a
-    slow FaultyFS whose writes of paths matching *stall* wait until released, from the
-    tests' fixtures."""
+    slow FaultyFS whose *stall_op* calls (writes, or ``"rename"``: a copy published under
+    its final name, once the cascade's read and full mode's re-read of its source are
+    done) of paths matching *stall* wait until released, from the tests' fixtures."""
     card = tmpfs_card(tmpfs_mount, files, size)
     fast = ext4_loop(32 << 20)
     slow = faulty_fs()
-    return CascadeDrives(card, fast, slow, slow.stall("write", path=stall), tmp_path / "reports")
+    stalled = slow.stall(stall_op, path=stall)
+    return CascadeDrives(card, fast, slow, stalled, tmp_path / "reports")
 
 
 class FlippedAtRelease(NamedTuple):
