@@ -2634,7 +2634,7 @@ def _fail_damaged(
 # reads its copies: one the cascade then fails (changed, removed) is still listed there with
 # the card's hash. Said with its failure (README), never left for the manifest alone to claim.
 _STILL_LISTED = (
-    "; its manifest there, written when the card was released, still lists it with the card's "
+    "; its manifest there, written at the end of the card's pass, still lists it with the card's "
     "hash (offload verify of that copy root fails it)"
 )
 

@@ -93,8 +93,8 @@ def test_a_fast_copy_changed_in_place_mid_cascade_is_found_at_the_end(
     # Its manifest there, written at the release, still lists it with the card's hash: said
     # with its failure (QA qa70c M3: README said "left out of its manifest", untrue).
     assert (
-        "its manifest there, written when the card was released, still lists it with the "
+        "its manifest there, written at the end of the card's pass, still lists it with the "
         "card's hash (offload verify of that copy root fails it)" in result["error"]
     ), result
     said = " ".join(rest.split())
-    assert "written when the card was released, still lists it with the card's hash" in said
+    assert "written at the end of the card's pass, still lists it with the card's hash" in said
