@@ -29,6 +29,12 @@ from s3.test_s3_cli import offload as offload_cli
 
 SUFFIXES = (".json", ".csv", ".html", ".pdf")
 
+#: Each report built once for every destination at once; the JSON a second time, once too,
+#: because the card's random-bytes ``.mov`` clips are found not readable as media by the
+#: documents' probing, which the JSON then keeps (``job_report.probed_found``: its
+#: ``card_content``, written again into every folder and bucket from that one build).
+ONE_BUILD = {"render": 1, "json_chunks": 2, "csv_chunks": 1}
+
 
 def count_builds(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """Count the calls of the functions that build each report's bytes."""
@@ -87,7 +93,7 @@ def test_a_local_destination_and_a_bucket_get_one_build(  # type: ignore[no-unty
         tmp_path, "--s3-endpoint", s3_server.url, str(card), str(local), f"s3://{bucket}/day1"
     )
     assert code == 0, err
-    assert builds == {"render": 1, "json_chunks": 1, "csv_chunks": 1}
+    assert builds == ONE_BUILD
     on_s3 = stored_reports(s3_server.url, bucket, "day1")
     assert on_s3 == local_reports(local / "A001" / ".offload" / "reports")
     assert on_s3 == local_reports(tmp_path / "reports")
@@ -105,7 +111,7 @@ def test_buckets_only_get_one_build(s3_server, bucket, tmp_path, monkeypatch) ->
         f"s3://{bucket}/day2",
     )
     assert code == 0, err
-    assert builds == {"render": 1, "json_chunks": 1, "csv_chunks": 1}
+    assert builds == ONE_BUILD
     first = stored_reports(s3_server.url, bucket, "day1")
     assert first == stored_reports(s3_server.url, bucket, "day2")
     assert first == local_reports(tmp_path / "reports")
