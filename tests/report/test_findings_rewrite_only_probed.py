@@ -1,5 +1,5 @@
 """The JSON reports are written a second time (``ReportsWritten.finish_documents``) only
-for what the probing alone finds (``media_record.PROBED_KINDS``): every other line of the
+for what the probing alone finds (``probed_kinds.PROBED_KINDS``): every other line of the
 card's content ``offload report`` makes again from the report's ``files``. Before, any
 line did: a card whose only finding is an empty clip file had every JSON rewritten (a
 50,000-file card's 56 MB, on every drive and bucket; review of qafix70r, L1). Real files,

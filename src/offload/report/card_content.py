@@ -33,19 +33,18 @@ from typing import TYPE_CHECKING, Any
 from offload.errors import printable_name
 from offload.report.clips import Clip, empty_files_of, spans_told
 from offload.report.content import (
-    CLIP_DAMAGED,
     EMPTY_FILES,
     FLAG_KINDS,
     FRAMES_DAMAGED,
     FRAMES_MISSING,
-    NOT_READABLE,
     SPANS_MISSING,
     VIDEO_MISSING,
     Flag,
     own_flags,
     read_back,
 )
-from offload.report.media_record import PROBED_KINDS, files_found
+from offload.report.media_record import files_found
+from offload.report.probed_kinds import CLIP_DAMAGED, NOT_READABLE, PROBED_KINDS
 from offload.report.source_words import of_the_source
 from offload.report.words import listed, plural
 

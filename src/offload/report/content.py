@@ -79,6 +79,7 @@ from offload.report.loss import (
     folder_error_causes,
 )
 from offload.report.media import NO_PICTURE, MediaInfo, clip_duration
+from offload.report.probed_kinds import CLIP_DAMAGED, NOT_READABLE
 from offload.report.release import (
     absent_card,
     card_release,
@@ -1186,8 +1187,8 @@ FRAMES_MISSING = "frames-missing"
 FRAMES_DAMAGED = "frames-damaged"
 EMPTY_FILES = "empty-clip"
 VIDEO_MISSING = "video-missing"
-CLIP_DAMAGED = "clip-damaged"
-NOT_READABLE = "not-readable-as-media"
+# CLIP_DAMAGED and NOT_READABLE: imported from probed_kinds (above), the command's one
+# light reference to them.
 
 #: Every kind of ``Flag``, in the order of their ``CARD CONTENT:`` lines
 #: (``card_content``, which has a line for each and for no other).

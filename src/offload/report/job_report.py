@@ -1444,8 +1444,9 @@ def _taken_in(folders: list[Path], candidate: str) -> bool:
 
 def probed_found(card_content: object) -> bool:
     """*card_content* (``card_content.card_content``'s lines) holds a line of a kind only
-    the probing finds (``media_record.PROBED_KINDS``): what the JSON reports must keep."""
-    from offload.report.media_record import PROBED_KINDS
+    the probing finds (``probed_kinds.PROBED_KINDS``): what the JSON reports must keep.
+    Loads nothing of the documents (``media_record`` loads ``content`` and ``media``)."""
+    from offload.report.probed_kinds import PROBED_KINDS
 
     return isinstance(card_content, list) and any(
         isinstance(line, dict) and line.get("kind") in PROBED_KINDS for line in card_content

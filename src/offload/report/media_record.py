@@ -21,14 +21,11 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from offload.report.content import CLIP_DAMAGED, NOT_READABLE
 from offload.report.media import NOT_THERE, MediaInfo
+from offload.report.probed_kinds import NOT_READABLE, PROBED_KINDS
 
 if TYPE_CHECKING:
     from offload.report.clips import Clip
-
-#: The kinds of ``card_content`` lines that only the probing finds: each keeps its files.
-PROBED_KINDS = (NOT_READABLE, CLIP_DAMAGED)
 
 
 def files_found(kind: str, clip: Clip, info: MediaInfo) -> dict[str, Any]:
